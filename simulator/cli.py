@@ -1,0 +1,152 @@
+"""The `accsim` command: run a simulation, list presets, import SCALE-Sim files."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from simulator.api import simulate
+from simulator.errors import AccsimError
+from simulator.report import Report
+from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
+
+
+def _si(value: float, unit: str) -> str:
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:,.3g} {prefix}{unit}"
+    return f"{value:,.3g} {unit}"
+
+
+def _seconds(value: float) -> str:
+    for factor, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if value >= factor:
+            return f"{value / factor:,.4g} {unit}"
+    return f"{value / 1e-9:,.4g} ns"
+
+
+def _table(title: str, columns: list[str]) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index == 0 else "right")
+    return table
+
+
+def render(report: Report, console: Console) -> None:
+    """Print the report as rich tables."""
+    s = report.summary
+    head = _table(f"{s['arch']} × {s['workload']}  (mapping: {s['mapping']})", ["metric", "value"])
+    head.add_row("cycles", f"{s['cycles']:,}")
+    head.add_row("time", f"{_seconds(s['seconds'])} at {_si(s['clock_hz'], 'Hz')}")
+    head.add_row("MACs", f"{s['macs']:,}")
+    head.add_row("MAC utilization", f"{s['mac_utilization']:.1%}  (peak {s['peak_macs_per_cycle']:,.0f} MAC/cycle)")
+    head.add_row("energy", _si(s["energy_pj"] * 1e-12, "J"))
+    head.add_row("area", f"{s['area_mm2']:,.2f} mm²")
+    head.add_row("DRAM traffic", _si(s["dram_bytes"], "B"))
+    head.add_row("DRAM bandwidth", f"{s['dram_bandwidth_gbps']:,.1f} GB/s achieved of {s['dram_peak_bandwidth_gbps']:,.1f} peak")
+    head.add_row("arithmetic intensity", f"{s['arithmetic_intensity']:,.1f} FLOP/B (ridge {s['ridge_point']:,.1f})")
+    head.add_row("roofline", f"{s['roofline_bound']}-bound, ≥ {s['roofline_cycles']:,.0f} cycles")
+    if s["numerics_ok"] is None:
+        head.add_row("numerics", "off (--no-numerics)")
+    else:
+        verdict = "[green]OK[/]" if s["numerics_ok"] else "[red]MISMATCH[/]"
+        coverage = "coverage OK" if s["coverage_ok"] else "[red]coverage WRONG[/]"
+        head.add_row("numerics", f"{verdict}  max abs err {s['numerics_max_abs_error']:.3g}, "
+                                 f"max rel err {s['numerics_max_rel_error']:.3g}, {coverage}")
+    console.print(head)
+
+    stalls = _table("cycles by cause", ["cause", "cycles", "share"])
+    stalls.add_row("compute (busy)", f"{s['compute_busy_cycles']:,}", f"{s['compute_busy_cycles'] / s['cycles']:.1%}")
+    for cause, cycles in s["stall_cycles_by_cause"].items():
+        stalls.add_row(f"stall: {cause}", f"{cycles:,}", f"{cycles / s['cycles']:.1%}")
+    console.print(stalls)
+
+    energy = _table("energy by component and action", ["component", "action", "count", "pJ each", "energy", "share"])
+    grouped = report.energy.groupby(["component", "action"], sort=False)[["count", "energy_pj"]].sum()
+    total = s["energy_pj"] or 1.0
+    for (component, action), row in grouped.sort_values("energy_pj", ascending=False).iterrows():
+        per = report.machine.components[component].energy_pj(action) if action != "leakage" else None
+        energy.add_row(component, action, f"{row['count']:,.0f}", f"{per:.3g}" if per is not None else "-",
+                       _si(row["energy_pj"] * 1e-12, "J"), f"{row['energy_pj'] / total:.1%}")
+    console.print(energy)
+
+    comps = _table("components", ["component", "kind", "area mm²", "utilization", "bytes moved", "achieved GB/s", "peak GB/s"])
+    for row in report.components.to_dict("records"):
+        moved = row["read_bytes"] + row["write_bytes"]
+        comps.add_row(row["component"], row["kind"], f"{row['area_mm2']:,.3f}", f"{row['utilization']:.1%}",
+                      _si(moved, "B") if moved else "-", f"{row['achieved_gbps']:,.1f}" if moved else "-",
+                      f"{row['peak_gbps']:,.1f}" if row["peak_gbps"] else "-")
+    console.print(comps)
+
+    ops = _table("operations", ["op", "cycles", "bound", "MAC util", "DRAM bytes", "FLOP/B", "energy", "mapping"])
+    for row in report.ops.to_dict("records"):
+        mapping = f"{row['map_dataflow']} tile {row['map_tile']} order {row['map_loop_order']}"
+        ops.add_row(row["name"], f"{row['cycles']:,}", row["bound"], f"{row['mac_utilization']:.1%}",
+                    _si(row["dram_bytes"], "B"), f"{row['arithmetic_intensity']:,.1f}",
+                    _si(row["energy_pj"] * 1e-12, "J"), mapping)
+    console.print(ops)
+
+
+def _run(args, console: Console) -> int:
+    routed = split_overrides(args.set)
+    arch = load_arch(args.arch, routed["arch"])
+    workload = load_workload(args.workload, routed["workload"])
+    mapping = load_mapping(args.mapping, routed["mapping"])
+    report = simulate(arch, workload, mapping, numerics=not args.no_numerics, seed=args.seed,
+                      trace=bool(args.trace))
+    if args.trace:
+        Path(args.trace).write_text(json.dumps(report.chrome_trace()))
+    if args.json:
+        print(json.dumps(report.summary, indent=2, default=str))
+    else:
+        render(report, console)
+        if args.trace:
+            console.print(f"trace written to {args.trace} (open it in https://ui.perfetto.dev)")
+    return 0 if report.summary["numerics_ok"] in (True, None) else 1
+
+
+def _list(args, console: Console) -> int:
+    for kind in ("arch", "workload", "mapping"):
+        table = _table(f"{kind} presets", ["name", "description"])
+        for name in list_presets(kind):
+            loader = {"arch": load_arch, "workload": load_workload, "mapping": load_mapping}[kind]
+            table.add_row(name, loader(name).description)
+        console.print(table)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accsim", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="simulate a workload on an architecture")
+    run.add_argument("arch", help="arch preset name or YAML path")
+    run.add_argument("workload", help="workload preset, YAML path, or inline 'gemm:M=..,N=..,K=..,dtype=int8'")
+    run.add_argument("-m", "--mapping", default=None, help="mapping preset or YAML path (default: auto)")
+    run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                     help="override a value: components.mxu.rows=64, workload.ops.0.M=512, mapping.dataflow=os")
+    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace of DMA and compute tiles")
+    run.add_argument("--no-numerics", action="store_true", help="timing only: skip the tile kernels")
+    run.add_argument("--seed", type=int, default=0, help="seed of the random operands (default 0)")
+    run.set_defaults(handler=_run)
+    listing = commands.add_parser("list", help="list the shipped presets")
+    listing.set_defaults(handler=_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `accsim` console script."""
+    args = build_parser().parse_args(argv)
+    console = Console()
+    try:
+        return args.handler(args, console)
+    except AccsimError as error:
+        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Off-chip DRAM: one shared bus at peak bandwidth plus a fixed access latency; energy per bit."""
+
+import math
+
+from simulator import tech
+from simulator.components.base import Component
+from simulator.spec.arch import DramSpec
+
+
+class Dram(Component):
+    """DDR / LPDDR / HBM; channels are interleaved, so one transfer streams at the full bandwidth."""
+
+    kind = "dram"
+
+    def __init__(self, name: str, spec: DramSpec, ref_clock_hz: float, node_nm: float):
+        super().__init__(name, ref_clock_hz, ref_clock_hz)
+        self.spec = spec
+        preset = tech.dram_preset(spec.technology)
+        self.channels = spec.channels or int(preset["default_channels"])
+        self.bandwidth_bytes_per_s = spec.bandwidth or self.channels * preset["channel_bandwidth_gbps"] * 1e9
+        self.latency_s = spec.latency if spec.latency is not None else preset["latency_ns"] * 1e-9
+        self.capacity_bytes = spec.capacity
+        per_bit = spec.energy_per_bit if spec.energy_per_bit is not None else preset["energy_pj_per_bit"]
+        self.actions = {"read": 8 * per_bit, "write": 8 * per_bit}
+
+    @property
+    def bytes_per_cycle(self) -> float:
+        """Peak bytes per reference cycle."""
+        return self.bandwidth_bytes_per_s / self.ref_clock_hz
+
+    @property
+    def latency_cycles(self) -> int:
+        """Access latency in reference cycles."""
+        return math.ceil(self.latency_s * self.ref_clock_hz - 1e-9)
+
+    def transfer_cycles(self, nbytes: int) -> int:
+        """Reference cycles the bus is held to move `nbytes` (latency excluded)."""
+        return math.ceil(nbytes / self.bytes_per_cycle - 1e-9)

@@ -1,0 +1,124 @@
+"""Systolic MAC array: fold timing per dataflow (SCALE-Sim's model), MAC energy and PE area."""
+
+import math
+from dataclasses import dataclass
+
+from simulator import tech
+from simulator.components.base import Component
+from simulator.errors import UnsupportedError
+from simulator.spec.arch import SystolicArraySpec
+from simulator.spec.precision import precision
+
+
+@dataclass(frozen=True, slots=True)
+class TileCost:
+    """Cost of one SRAM tile on the array: reference cycles, MACs and array-side element accesses."""
+
+    cycles: int
+    macs: int
+    folds: int
+    reads: dict[str, int]   # role -> elements read from SRAM by the array
+    writes: dict[str, int]  # role -> elements written to SRAM by the array
+
+
+OPERAND_DIMS = {"input": ("M", "K"), "weight": ("K", "N"), "output": ("M", "N")}
+
+
+class SystolicArray(Component):
+    """rows x cols PEs; one fold = one stationary block mapped onto the array."""
+
+    kind = "systolic_array"
+
+    def __init__(self, name: str, spec: SystolicArraySpec, ref_clock_hz: float, node_nm: float):
+        super().__init__(name, spec.clock or ref_clock_hz, ref_clock_hz)
+        self.spec = spec
+        self.rows, self.cols = spec.rows, spec.cols
+        self.node_nm = node_nm
+        self.actions = {f"mac_{p}": self._mac_energy(p) for p in spec.input_precision}
+
+    @property
+    def peak_macs_per_cycle(self) -> float:
+        """MACs per reference cycle with every PE busy."""
+        return self.rows * self.cols * self.clock_hz / self.ref_clock_hz
+
+    def accumulator(self, dtype: str) -> str:
+        """Accumulator precision used for operands of `dtype`."""
+        return self.spec.accumulator_precision or precision(dtype).accumulator
+
+    def _mac_energy(self, dtype: str) -> float:
+        if self.spec.mac_energy is not None:
+            return self.spec.mac_energy
+        try:
+            e45 = tech.op_energy_pj(f"{_family(dtype)}_mul") + tech.op_energy_pj(
+                f"{_family(self.accumulator(dtype))}_add"
+            )
+        except KeyError:
+            raise UnsupportedError(
+                f"{self.name}: no tech-table energy for {dtype} MACs; set mac_energy in the arch"
+            ) from None
+        return tech.scale_energy(e45, self.node_nm)
+
+    def area_mm2(self) -> float:
+        if self.spec.mac_area is not None:
+            return self.spec.mac_area * self.rows * self.cols
+        widest = max(self.spec.input_precision, key=lambda p: precision(p).bits)
+        pe_um2 = tech.op_area_um2(f"{_family(widest)}_mul") + tech.op_area_um2(
+            f"{_family(self.accumulator(widest))}_add"
+        )
+        return tech.scale_area(pe_um2, self.node_nm) * self.rows * self.cols * 1e-6
+
+    def leakage_mw(self) -> float:
+        return self.spec.leakage or 0.0
+
+    def check(self, op_name: str, dtype: str, dataflow: str) -> None:
+        """Raise UnsupportedError unless the array runs `dtype` operands in `dataflow`."""
+        if dtype not in self.spec.input_precision:
+            raise UnsupportedError(
+                f"{self.name} (systolic_array) cannot run {op_name} in {dtype}; "
+                f"it supports {', '.join(self.spec.input_precision)}"
+            )
+        if dataflow not in self.spec.dataflows:
+            raise UnsupportedError(
+                f"{self.name} (systolic_array) has no {dataflow!r} dataflow; "
+                f"it supports {', '.join(self.spec.dataflows)}"
+            )
+
+    def tile_cost(
+        self, extent: dict[str, int], spatial: tuple[str, str], dataflow: str, accounting: str,
+        first_k_chunk: bool,
+    ) -> TileCost:
+        """Cycles and SRAM accesses of one M x N x K tile (pure: no simulation state).
+
+        scalesim: each fold costs T + R + C - 2 (os) or T + 2R + C - 2 (ws/is) and folds never
+        overlap. realistic: the next fold's stationary operand loads while the current one streams,
+        so folds cost max(T, R) each, plus one initial load (ws/is) and one final skew drain R + C - 2.
+        """
+        row_dim, col_dim = spatial
+        (temporal_dim,) = {"M", "N", "K"} - set(spatial)
+        array_len = {row_dim: self.rows, col_dim: self.cols, temporal_dim: 1}
+        t = extent[temporal_dim]
+        folds = math.ceil(extent[row_dim] / self.rows) * math.ceil(extent[col_dim] / self.cols)
+        r, c = self.rows, self.cols
+        stationary_load = 0 if dataflow == "os" else r
+        if accounting == "scalesim":
+            own = folds * (t + stationary_load + r + c - 2)
+        else:
+            own = stationary_load + folds * max(t, r) + r + c - 2
+        reads, writes = {}, {}
+        for role, dims in OPERAND_DIMS.items():
+            size = extent[dims[0]] * extent[dims[1]]
+            repeats = math.prod(
+                math.ceil(extent[d] / array_len[d]) for d in spatial if d not in dims
+            )
+            if role == "output":
+                writes[role] = size * repeats
+                reads[role] = size * (repeats - 1) + (0 if first_k_chunk else size)
+            else:
+                reads[role] = size * repeats
+        macs = extent["M"] * extent["N"] * extent["K"]
+        return TileCost(self.to_ref_cycles(own), macs, folds, reads, writes)
+
+
+def _family(dtype: str) -> str:
+    """Tech-table name of a precision: fp8 variants share one entry ('fp8_e4m3' -> 'fp8')."""
+    return dtype.split("_")[0]

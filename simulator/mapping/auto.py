@@ -1,0 +1,80 @@
+"""The `auto` mapper: largest valid tiles and the loop order with the least DRAM traffic.
+
+Candidates are ranked by a quick estimate — max(compute cycles, DRAM bytes / bandwidth) plus the
+first tile's load — never by simulation; the sweeps issue brings the full search.
+"""
+
+import itertools
+import math
+
+from simulator.components import Machine
+from simulator.errors import CapacityError
+from simulator.mapping.gemm import GemmPlan, check_fits, plan_from
+from simulator.mapping.traffic import dram_traffic
+from simulator.spec.mapping import MappingSpec
+from simulator.spec.precision import nbytes, precision
+from simulator.spec.validate import locate
+from simulator.spec.workload import GemmOpSpec
+
+
+def _candidates(extent: int, align: int) -> list[int]:
+    """Tile sizes for one dim: the whole dim, multiples of the array edge, and halvings of the dim."""
+    sizes = {extent}
+    size = align
+    while size < extent:
+        sizes.add(size)
+        size *= 2
+    half = extent
+    while half > align:
+        half = math.ceil(half / 2)
+        sizes.add(half)
+    return sorted(sizes)
+
+
+def compute_cycles_estimate(unit, problem, tile, plan_like) -> int:
+    """Exact sum of per-tile cycles: full tiles and edge tiles counted separately."""
+    groups = []
+    for d in ("M", "N", "K"):
+        full, rest = divmod(problem[d], tile[d])
+        groups.append([(tile[d], full)] + ([(rest, 1)] if rest else []))
+    total = 0
+    for (m, nm), (n, nn), (k, nk) in itertools.product(*groups):
+        cost = unit.tile_cost({"M": m, "N": n, "K": k}, plan_like.spatial, plan_like.dataflow,
+                              plan_like.accounting, True)
+        total += cost.cycles * nm * nn * nk
+    return total
+
+
+def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPlan:
+    """Fill in whatever the mapping leaves open (tile dims, loop order) with the best estimate."""
+    problem = {"M": op.M, "N": op.N, "K": op.K}
+    seed = plan_from(op, mapping, machine, {d: 1 for d in problem}, ["M", "N", "K"])
+    unit = machine.components[seed.unit]
+    row_dim, col_dim = seed.spatial
+    align = {row_dim: unit.rows, col_dim: unit.cols}
+    given = mapping.tile or {}
+    options = [
+        [given[d]] if d in given else _candidates(problem[d], align.get(d, 1)) for d in ("M", "N", "K")
+    ]
+    orders = [mapping.loop_order] if mapping.loop_order else [list(p) for p in itertools.permutations("MNK")]
+    in_bytes = precision(op.dtype).bits / 8
+    acc_bytes = precision(seed.accumulator).bits / 8
+    dram = machine.dram
+    best, best_key = None, None
+    for m, n, k in itertools.product(*options):
+        tile = {"M": m, "N": n, "K": k}
+        plan = plan_from(op, mapping, machine, tile, orders[0])
+        if any(used > machine.components[b].capacity_bytes for b, used in plan.footprint(machine).items()):
+            continue
+        compute = compute_cycles_estimate(unit, problem, tile, plan)
+        first_load = dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
+        for order in orders:
+            moved = sum(dram_traffic(problem, tile, order, in_bytes, acc_bytes).values())
+            key = (max(compute, dram.transfer_cycles(int(moved))) + first_load, moved, -m * n * k)
+            if best_key is None or key < best_key:
+                best, best_key = (tile, order), key
+    if best is None:
+        smallest = plan_from(op, mapping, machine, {d: o[0] for d, o in zip("MNK", options)}, orders[0])
+        check_fits(smallest, machine, locate(mapping, "tile") if given else f"{op.name}: auto mapping")
+        raise CapacityError(f"{op.name}: no tile fits the buffers")  # check_fits always raises here
+    return plan_from(op, mapping, machine, *best)

@@ -1,0 +1,189 @@
+"""Compile one GEMM op x mapping x machine into a lazy OpProgram of SRAM tiles."""
+
+import itertools
+import math
+from dataclasses import dataclass
+
+from simulator.components import Machine
+from simulator.errors import CapacityError, SpecError, UnsupportedError
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer
+from simulator.mapping.traffic import OPERAND_DIMS
+from simulator.numerics import GemmNumerics
+from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
+from simulator.spec.precision import nbytes
+from simulator.spec.validate import locate
+from simulator.spec.workload import GemmOpSpec
+
+TENSOR_OF = {"input": "A", "weight": "B", "output": "C"}
+
+
+@dataclass(frozen=True)
+class GemmPlan:
+    """A fully resolved GEMM mapping: nothing left to choose."""
+
+    unit: str
+    dataflow: str
+    spatial: tuple[str, str]
+    tile: dict[str, int]
+    loop_order: list[str]
+    double_buffering: bool
+    accounting: str
+    dtype: str
+    accumulator: str
+
+    def footprint(self, machine: Machine) -> dict[str, int]:
+        """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered)."""
+        used: dict[str, int] = {}
+        for role, (a, b) in OPERAND_DIMS.items():
+            fmt = self.accumulator if role == "output" else self.dtype
+            buffer = machine.buffer_for(role).name
+            used[buffer] = used.get(buffer, 0) + nbytes(self.tile[a] * self.tile[b], fmt)
+        factor = 2 if self.double_buffering else 1
+        return {name: factor * size for name, size in used.items()}
+
+
+def check_fits(plan: GemmPlan, machine: Machine, where: str) -> None:
+    """Raise CapacityError when the tiles of a plan do not fit their buffers."""
+    for name, used in plan.footprint(machine).items():
+        capacity = machine.components[name].capacity_bytes
+        if used > capacity:
+            tile = "x".join(f"{d}{plan.tile[d]}" for d in "MNK")
+            buffering = "double-buffered " if plan.double_buffering else ""
+            raise CapacityError(
+                f"{where}: {buffering}tile {tile} needs {used:,} B in {name} but it holds {capacity:,} B"
+            )
+
+
+def resolve_unit(op: GemmOpSpec, mapping: MappingSpec, machine: Machine):
+    """The compute unit, dataflow and spatial dims the op runs with; raise if unsupported."""
+    units = machine.compute_units
+    name = mapping.unit or next(iter(units))
+    if name not in units:
+        raise SpecError(f"{locate(mapping, 'unit')}: no compute unit {name!r}; units: {', '.join(units)}")
+    unit = units[name]
+    dataflow = mapping.dataflow or unit.spec.dataflows[0]
+    unit.check(op.name, op.dtype, dataflow)
+    spatial = (mapping.spatial.rows, mapping.spatial.cols) if mapping.spatial else DEFAULT_SPATIAL[dataflow]
+    return unit, dataflow, spatial
+
+
+def check_tile(op: GemmOpSpec, mapping: MappingSpec) -> None:
+    """User-given tile sizes must not exceed the problem, and must divide it unless edges are partial."""
+    for dim, size in (mapping.tile or {}).items():
+        extent = getattr(op, dim)
+        if size > extent:
+            raise SpecError(f"{locate(mapping, 'tile', dim)}: {size} exceeds {op.name}'s {dim} = {extent}")
+        if extent % size and mapping.edge_tiles == "strict":
+            raise SpecError(
+                f"{locate(mapping, 'tile', dim)}: {size} does not divide {op.name}'s {dim} = {extent} "
+                "(set edge_tiles: partial to allow a smaller last tile)"
+            )
+
+
+def compile_gemm(
+    op: GemmOpSpec, plan: GemmPlan, machine: Machine, numerics: GemmNumerics | None, barrier: bool
+) -> OpProgram:
+    """The OpProgram of one GEMM under a resolved plan."""
+    problem = {"M": op.M, "N": op.N, "K": op.K}
+    details = {
+        "unit": plan.unit, "dataflow": plan.dataflow, "spatial": "/".join(plan.spatial),
+        "tile": dict(plan.tile), "loop_order": "".join(plan.loop_order),
+        "double_buffering": plan.double_buffering, "accounting": plan.accounting,
+        "dtype": plan.dtype, "accumulator": plan.accumulator,
+    }
+    return OpProgram(
+        name=op.name, kind="gemm", steps=lambda: _steps(op.name, problem, plan, machine, numerics),
+        macs=op.M * op.N * op.K, unit=plan.unit, double_buffering=plan.double_buffering,
+        barrier=barrier, details=details,
+    )
+
+
+def _chunks(extent: int, size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + size, extent)) for start in range(0, extent, size)]
+
+
+def _steps(name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumerics | None):
+    """Walk the tile loop nest; a tile is loaded when its index changes and freed when it is left."""
+    unit = machine.components[plan.unit]
+    buffers = {role: machine.buffer_for(role).name for role in OPERAND_DIMS}
+    chunks = {d: _chunks(problem[d], plan.tile[d]) for d in problem}
+    k_chunks = len(chunks["K"])
+    done_k: dict[tuple, int] = {}   # output tile -> K chunks accumulated so far
+    resident: dict[str, tuple] = {}
+    order = plan.loop_order
+    indices = itertools.product(*(range(len(chunks[d])) for d in order))
+    upcoming = next(indices, None)
+    while upcoming is not None:
+        current = dict(zip(order, upcoming))
+        upcoming = next(indices, None)
+        following = dict(zip(order, upcoming)) if upcoming is not None else None
+        ranges = {d: chunks[d][current[d]] for d in problem}
+        extent = {d: hi - lo for d, (lo, hi) in ranges.items()}
+        keys = {role: tuple(current[d] for d in dims) for role, dims in OPERAND_DIMS.items()}
+        regions = {role: tuple(ranges[d] for d in dims) for role, dims in OPERAND_DIMS.items()}
+        sizes = {role: extent[a] * extent[b] for role, (a, b) in OPERAND_DIMS.items()}
+        out_key = keys["output"]
+        loads = []
+        for role in ("input", "weight"):
+            if resident.get(role) != keys[role]:
+                size = nbytes(sizes[role], plan.dtype)
+                loads.append(Transfer("load", f"{name}.{TENSOR_OF[role]}", regions[role],
+                                      buffers[role], size, size))
+                resident[role] = keys[role]
+        first_k_chunk = done_k.get(out_key, 0) == 0
+        if resident.get("output") != out_key:
+            size = nbytes(sizes["output"], plan.accumulator)
+            kind = "alloc" if first_k_chunk else "reload"
+            loads.append(Transfer(kind, f"{name}.C", regions["output"], buffers["output"],
+                                  0 if first_k_chunk else size, size))
+            resident["output"] = out_key
+        cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk)
+        traffic: dict[str, list[int]] = {}
+        for role in OPERAND_DIMS:
+            fmt = plan.accumulator if role == "output" else plan.dtype
+            entry = traffic.setdefault(buffers[role], [0, 0])
+            entry[0] += nbytes(cost.reads.get(role, 0), fmt)
+            entry[1] += nbytes(cost.writes.get(role, 0), fmt)
+        kernel = None
+        if numerics is not None:
+            kernel = _bind(numerics, ranges["M"], ranges["N"], ranges["K"])
+        compute = Compute(
+            unit=plan.unit, cycles=cost.cycles, macs=cost.macs, action=f"mac_{plan.dtype}",
+            sram_traffic=tuple((b, r, w) for b, (r, w) in traffic.items()),
+            regions={TENSOR_OF[role]: regions[role] for role in OPERAND_DIMS}, kernel=kernel,
+        )
+        done_k[out_key] = done_k.get(out_key, 0) + 1
+        frees, stores = [], []
+        for role in ("input", "weight"):
+            if following is None or tuple(following[d] for d in OPERAND_DIMS[role]) != keys[role]:
+                frees.append((buffers[role], nbytes(sizes[role], plan.dtype)))
+                resident.pop(role)
+        if following is None or tuple(following[d] for d in ("M", "N")) != out_key:
+            size = nbytes(sizes["output"], plan.accumulator)
+            kind = "store" if done_k[out_key] == k_chunks else "spill"
+            stores.append(Transfer(kind, f"{name}.C", regions["output"], buffers["output"], size, size))
+            resident.pop("output")
+            if kind == "store":
+                del done_k[out_key]
+        yield Step(tuple(loads), compute, tuple(stores), tuple(frees))
+
+
+def _bind(numerics: GemmNumerics, m, n, k):
+    return lambda: numerics.tile(m, n, k)
+
+
+def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop_order) -> GemmPlan:
+    """Assemble a plan once tile and loop order are known."""
+    unit, dataflow, spatial = resolve_unit(op, mapping, machine)
+    if unit.kind != "systolic_array":
+        raise UnsupportedError(f"{unit.name} ({unit.kind}) cannot run gemm op {op.name}")
+    return GemmPlan(
+        unit=unit.name, dataflow=dataflow, spatial=spatial, tile=dict(tile),
+        loop_order=list(loop_order), double_buffering=mapping.double_buffering,
+        accounting=mapping.accounting, dtype=op.dtype, accumulator=unit.accumulator(op.dtype),
+    )
+
+
+def tiles_total(problem: dict[str, int], tile: dict[str, int]) -> int:
+    """Number of SRAM tiles (steps) of a plan."""
+    return math.prod(math.ceil(problem[d] / tile[d]) for d in problem)

@@ -1,0 +1,66 @@
+"""The Program: the contract between mapping and engine — a lazy stream of tile steps.
+
+Each Step names exactly which tensor regions move between DRAM and which buffer, what the compute
+unit does with them (and its numpy kernel), and which buffer space is released afterwards.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+Region = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """A tile moving between DRAM and a buffer, or (kind 'alloc') just taking buffer space."""
+
+    kind: str          # load | reload | alloc (into the buffer); store | spill (out of it)
+    tensor: str
+    region: Region
+    buffer: str
+    dram_bytes: int    # bytes crossing the DRAM interface
+    space: int         # buffer bytes taken (loads) or released after the write-back (stores)
+
+
+@dataclass(frozen=True, slots=True)
+class Compute:
+    """One tile on a compute unit: its timing, work and SRAM traffic, and the kernel of its numbers."""
+
+    unit: str
+    cycles: int                                   # reference cycles on the unit alone
+    macs: int
+    action: str                                   # energy action charged once per MAC
+    sram_traffic: tuple[tuple[str, int, int], ...]  # (buffer, bytes read, bytes written)
+    regions: dict[str, Region]
+    kernel: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Loads that must finish before the compute, the compute, then write-backs and releases."""
+
+    loads: tuple[Transfer, ...]
+    compute: Compute
+    stores: tuple[Transfer, ...]
+    frees: tuple[tuple[str, int], ...]  # (buffer, bytes) released right after the compute
+
+
+@dataclass(frozen=True)
+class OpProgram:
+    """The steps of one op, generated lazily, plus what the report needs to know about the op."""
+
+    name: str
+    kind: str
+    steps: Callable[[], Iterable[Step]]
+    macs: int
+    unit: str
+    double_buffering: bool
+    barrier: bool            # wait for every earlier op to finish before loading this one
+    details: dict = field(default_factory=dict)  # resolved mapping, shown in reports
+
+
+@dataclass(frozen=True)
+class Program:
+    """All ops of a workload in execution order."""
+
+    ops: tuple[OpProgram, ...]

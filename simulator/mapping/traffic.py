@@ -1,0 +1,37 @@
+"""Closed-form DRAM traffic of a tiled GEMM loop nest, for ranking mappings without simulating.
+
+A tile stays resident only while consecutive iterations use it, so an operand is reloaded every
+time a loop over one of its own dims (or any loop outside that) advances.
+"""
+
+import math
+
+OPERAND_DIMS = {"input": ("M", "K"), "weight": ("K", "N"), "output": ("M", "N")}
+
+
+def trip_counts(problem: dict[str, int], tile: dict[str, int]) -> dict[str, int]:
+    """Number of tiles along each dim."""
+    return {d: math.ceil(problem[d] / tile[d]) for d in problem}
+
+
+def operand_passes(role: str, order: list[str], trips: dict[str, int]) -> int:
+    """How many times the whole operand is streamed: the trips of outer loops over other dims."""
+    dims = OPERAND_DIMS[role]
+    innermost_own = max(order.index(d) for d in dims)
+    return math.prod(trips[d] for d in order[:innermost_own] if d not in dims)
+
+
+def dram_traffic(
+    problem: dict[str, int], tile: dict[str, int], order: list[str], in_bytes: float,
+    acc_bytes: float,
+) -> dict[str, float]:
+    """DRAM bytes per operand: input and weight loads, output stores, partial-sum spills/reloads."""
+    trips = trip_counts(problem, tile)
+    size = {role: problem[a] * problem[b] for role, (a, b) in OPERAND_DIMS.items()}
+    visits = operand_passes("output", order, trips)  # visits per output tile
+    return {
+        "input": size["input"] * operand_passes("input", order, trips) * in_bytes,
+        "weight": size["weight"] * operand_passes("weight", order, trips) * in_bytes,
+        "output": size["output"] * acc_bytes,
+        "partial_sums": 2 * size["output"] * (visits - 1) * acc_bytes,
+    }

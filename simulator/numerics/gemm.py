@@ -1,0 +1,114 @@
+"""GEMM numerics: tile kernels on the exact regions each Compute names, and the final check.
+
+Integers: products summed exactly (float64 is exact for int8 x int8 sums below 2^53), then held in
+the accumulator width. Floats: operands rounded to their format, products and sums in fp32, as a
+MAC array with fp32 accumulators does. The reference is float64 / exact int64 on the same operands.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.numerics.formats import random_operand, unit_roundoff
+from simulator.spec.precision import precision
+
+
+@dataclass(frozen=True)
+class NumericsResult:
+    """Outcome of one op's check against the reference."""
+
+    max_abs_error: float
+    max_rel_error: float
+    error_bound: float        # largest error allowed by the precision (0 for integers)
+    ok: bool                  # errors within bound and coverage correct
+    coverage_ok: bool
+    coverage_message: str
+
+
+class GemmNumerics:
+    """Operands, accumulator and coverage counts of one GEMM; `tile` is the per-Compute kernel."""
+
+    def __init__(self, M: int, N: int, K: int, dtype: str, accumulator: str, seed: int):
+        rng = np.random.default_rng(seed)
+        self.dtype, self.accumulator, self.K = dtype, accumulator, K
+        self.a = random_operand(rng, (M, K), dtype)  # [M, K]
+        self.b = random_operand(rng, (K, N), dtype)  # [K, N]
+        self.is_int = precision(dtype).is_int
+        # Integer tiles run in fp32 BLAS when every partial sum is below 2^24 (then exact), else fp64.
+        self._largest_product = _largest_product(self.a, self.b) if self.is_int else 0
+        self._a = self.a.astype(np.float32)
+        self._b = self.b.astype(np.float32)
+        self._a64 = self._b64 = None
+        self.c = np.zeros((M, N), dtype=np.float64 if self.is_int else np.float32)
+        self.coverage = np.zeros((M, N), dtype=np.int64)  # K elements reduced into each output
+
+    def tile(self, m: tuple[int, int], n: tuple[int, int], k: tuple[int, int]) -> None:
+        """C[m, n] += A[m, k] @ B[k, n] in the accumulator precision."""
+        (m0, m1), (n0, n1), (k0, k1) = m, n, k
+        a, b = self._a, self._b
+        if self.is_int and (k1 - k0) * self._largest_product >= 2**24:
+            if self._a64 is None:
+                self._a64, self._b64 = self.a.astype(np.float64), self.b.astype(np.float64)
+            a, b = self._a64, self._b64
+        self.c[m0:m1, n0:n1] += a[m0:m1, k0:k1] @ b[k0:k1, n0:n1]  # [m, k] @ [k, n] -> [m, n]
+        self.coverage[m0:m1, n0:n1] += k1 - k0
+
+    def result(self) -> np.ndarray:
+        """The output as the hardware holds it (integers wrap to the accumulator width)."""
+        if not self.is_int:
+            return self.c
+        bits = precision(self.accumulator).bits
+        exact = self.c.astype(np.int64)
+        return (exact + 2 ** (bits - 1)) % 2**bits - 2 ** (bits - 1)
+
+    def check(self) -> NumericsResult:
+        """Compare with the reference on the whole problem, and check every output's K coverage."""
+        if self.is_int:
+            reference = exact_int_matmul(self.a, self.b)
+            bound = 0.0
+        else:
+            reference = self.a.astype(np.float64) @ self.b.astype(np.float64)
+            # Higham's bound for a length-K fp32 dot product: |err| <= gamma_K * sum |a||b|.
+            u = unit_roundoff("fp32")
+            gamma = self.K * u / (1 - self.K * u)
+            magnitude = np.abs(self.a.astype(np.float64)) @ np.abs(self.b.astype(np.float64))
+            bound_matrix = gamma * magnitude
+            bound = float(bound_matrix.max())
+        error = np.abs(self.result().astype(np.float64) - reference)
+        scale = np.maximum(np.abs(reference), 1.0)
+        wrong = np.argwhere(self.coverage != self.K)
+        coverage_ok = wrong.size == 0
+        if coverage_ok:
+            message = "every output reduced over all K exactly once"
+        else:
+            i, j = wrong[0]
+            message = (
+                f"{len(wrong)} outputs reduced over the wrong K extent "
+                f"(C[{i}, {j}] got {self.coverage[i, j]} of K={self.K})"
+            )
+        within = bool(np.all(error == 0)) if self.is_int else bool(np.all(error <= bound_matrix))
+        return NumericsResult(
+            float(error.max()), float((error / scale).max()), bound, within and coverage_ok,
+            coverage_ok, message,
+        )
+
+
+def _largest_product(a: np.ndarray, b: np.ndarray) -> int:
+    return int(np.abs(a.astype(np.int64)).max(initial=0)) * int(np.abs(b.astype(np.int64)).max(initial=0))
+
+
+def exact_int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact integer A @ B, independent of any mapping's tiling.
+
+    Blocks of K small enough that fp32 sums stay below 2^24 run in fp32 BLAS (exact there) and are
+    summed in int64; operands too wide for that fall back to numpy's int64 matmul.
+    """
+    largest = _largest_product(a, b)
+    block = (2**24 - 1) // largest if largest else a.shape[1]
+    if block < 64:
+        return a.astype(np.int64) @ b.astype(np.int64)
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    out = np.zeros((a.shape[0], b.shape[1]), dtype=np.int64)
+    for k0 in range(0, a.shape[1], block):
+        out += (a32[:, k0:k0 + block] @ b32[k0:k0 + block]).astype(np.int64)  # [M,k]@[k,N]->[M,N]
+    return out

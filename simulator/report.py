@@ -1,0 +1,195 @@
+"""Report: a value object built once from a finished run; every number a user plots is a column.
+
+energy = counters x per-action energy + leakage x time; area = sum of component areas;
+utilization, achieved bandwidth and the roofline position come from the engine's record.
+"""
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+
+from simulator.components import Machine
+from simulator.engine import Record
+from simulator.mapping import Program
+from simulator.numerics import NumericsResult
+
+PJ_PER_MW_CYCLE = 1e9  # 1 mW for 1 s = 1e9 pJ
+
+
+@dataclass(frozen=True)
+class Report:
+    """Results of one simulation: `summary` dict plus per-component, per-action and per-op tables."""
+
+    arch_name: str
+    workload_name: str
+    mapping_name: str
+    machine: Machine
+    program: Program
+    record: Record
+    numerics: dict[str, NumericsResult] | None
+
+    # ----- tables -------------------------------------------------------------------------------
+    @cached_property
+    def energy(self) -> pd.DataFrame:
+        """One row per (op, component, action): count, pJ per count, energy; leakage rows included."""
+        rows = []
+        for (op, name, action), count in sorted(self.record.counts.items()):
+            per = self.machine.components[name].energy_pj(action)
+            rows.append((op, name, action, count, per, count * per))
+        for op in self.op_cycles:
+            seconds = self.op_cycles[op] / self.clock_hz
+            for name, comp in self.machine.components.items():
+                if comp.leakage_mw():
+                    energy = comp.leakage_mw() * seconds * PJ_PER_MW_CYCLE
+                    rows.append((op, name, "leakage", seconds, comp.leakage_mw() * PJ_PER_MW_CYCLE, energy))
+        return pd.DataFrame(rows, columns=["op", "component", "action", "count", "pj_per_count", "energy_pj"])
+
+    @cached_property
+    def components(self) -> pd.DataFrame:
+        """One row per component: area, energy, busy cycles, utilization, bytes and bandwidth."""
+        by_comp = self.energy.groupby("component")["energy_pj"].sum()
+        moved = self.energy[self.energy.action.isin(["read", "write"])]
+        reads = moved[moved.action == "read"].groupby("component")["count"].sum()
+        writes = moved[moved.action == "write"].groupby("component")["count"].sum()
+        rows = []
+        for name, comp in self.machine.components.items():
+            busy = self.record.busy.get(name, 0)
+            total_bytes = reads.get(name, 0.0) + writes.get(name, 0.0)
+            peak = getattr(comp, "bytes_per_cycle", None)
+            rows.append({
+                "component": name, "kind": comp.kind, "area_mm2": comp.area_mm2(),
+                "leakage_mw": comp.leakage_mw(), "energy_pj": float(by_comp.get(name, 0.0)),
+                "busy_cycles": busy, "utilization": busy / self.cycles if self.cycles else 0.0,
+                "read_bytes": float(reads.get(name, 0.0)), "write_bytes": float(writes.get(name, 0.0)),
+                "achieved_gbps": total_bytes / self.seconds / 1e9 if self.seconds else 0.0,
+                "peak_gbps": peak * self.clock_hz / 1e9 if peak else None,
+            })
+        return pd.DataFrame(rows)
+
+    @cached_property
+    def ops(self) -> pd.DataFrame:
+        """One row per op: cycles, bound, MACs, DRAM bytes, energy, intensity, mapping details."""
+        energy = self.energy.groupby("op")["energy_pj"].sum()
+        rows = []
+        for op in self.program.ops:
+            cycles = self.op_cycles[op.name]
+            moved = sum(self.record.op_dram[op.name].values())
+            rows.append({
+                "name": op.name, "kind": op.kind, "cycles": cycles, "seconds": cycles / self.clock_hz,
+                "bound": self._bound(op.name), "macs": op.macs,
+                "mac_utilization": op.macs / (cycles * self.peak_macs_per_cycle) if cycles else 0.0,
+                "dram_bytes": moved, "energy_pj": float(energy.get(op.name, 0.0)),
+                "arithmetic_intensity": 2 * op.macs / moved if moved else float("inf"),
+                **{f"map_{k}": (json.dumps(v) if isinstance(v, dict) else v) for k, v in op.details.items()},
+            })
+        return pd.DataFrame(rows)
+
+    # ----- scalars ------------------------------------------------------------------------------
+    @property
+    def clock_hz(self) -> float:
+        return self.machine.clock_hz
+
+    @property
+    def cycles(self) -> int:
+        return self.record.cycles
+
+    @property
+    def seconds(self) -> float:
+        return self.cycles / self.clock_hz
+
+    @cached_property
+    def peak_macs_per_cycle(self) -> float:
+        return sum(u.peak_macs_per_cycle for u in self.machine.compute_units.values())
+
+    @cached_property
+    def op_cycles(self) -> dict[str, int]:
+        """Each op's share of the timeline: from the previous op's end to its own end."""
+        spans, previous = {}, 0
+        for op in self.program.ops:
+            end = self.record.op_end[op.name]
+            spans[op.name] = end - previous
+            previous = end
+        return spans
+
+    def _bound(self, op: str) -> str:
+        """The resource that kept an op busiest: the compute unit, DRAM, or SRAM ports."""
+        candidates = {
+            "compute": self.record.op_compute[op],
+            "memory": self.record.op_dram_busy[op],
+            "sram": self.record.op_compute[op] + self.record.op_stretch[op] if self.record.op_stretch[op] else 0,
+        }
+        return max(candidates, key=candidates.get)
+
+    @cached_property
+    def summary(self) -> dict:
+        """Headline numbers; these keys are stable (later versions add keys, never rename)."""
+        dram = self.machine.dram
+        macs = sum(op.macs for op in self.program.ops)
+        dram_bytes = sum(sum(v.values()) for v in self.record.op_dram.values())
+        peak_bw = dram.bandwidth_bytes_per_s
+        compute_bound_cycles = macs / self.peak_macs_per_cycle
+        memory_bound_cycles = dram_bytes / dram.bytes_per_cycle
+        intensity = 2 * macs / dram_bytes if dram_bytes else float("inf")
+        checked = self.numerics
+        stalls = {k: int(v) for k, v in sorted(self.record.stalls.items()) if v}
+        return {
+            "arch": self.arch_name, "workload": self.workload_name, "mapping": self.mapping_name,
+            "cycles": self.cycles, "seconds": self.seconds, "clock_hz": self.clock_hz,
+            "energy_pj": float(self.energy.energy_pj.sum()),
+            "area_mm2": float(self.components.area_mm2.sum()),
+            "macs": macs, "peak_macs_per_cycle": self.peak_macs_per_cycle,
+            "mac_utilization": macs / (self.cycles * self.peak_macs_per_cycle) if self.cycles else 0.0,
+            "compute_busy_cycles": int(sum(self.record.op_compute.values())),
+            "stall_cycles_by_cause": stalls, "total_stall_cycles": int(sum(stalls.values())),
+            "dram_bytes": int(dram_bytes),
+            "dram_bandwidth_gbps": dram_bytes / self.seconds / 1e9 if self.seconds else 0.0,
+            "dram_peak_bandwidth_gbps": peak_bw / 1e9,
+            "arithmetic_intensity": intensity,
+            "ridge_point": 2 * self.peak_macs_per_cycle / dram.bytes_per_cycle,
+            "roofline_bound": "compute" if compute_bound_cycles >= memory_bound_cycles else "memory",
+            "roofline_cycles": max(compute_bound_cycles, memory_bound_cycles),
+            "numerics_max_abs_error": max(r.max_abs_error for r in checked.values()) if checked else None,
+            "numerics_max_rel_error": max(r.max_rel_error for r in checked.values()) if checked else None,
+            "numerics_ok": all(r.ok for r in checked.values()) if checked else None,
+            "coverage_ok": all(r.coverage_ok for r in checked.values()) if checked else None,
+            "ops": [
+                {k: row[k] for k in ("name", "cycles", "bound", "dram_bytes", "energy_pj", "macs",
+                                     "mac_utilization", "arithmetic_intensity")}
+                for row in self.ops.to_dict("records")
+            ],
+        }
+
+    # ----- exports ------------------------------------------------------------------------------
+    def to_json(self, indent: int | None = 2) -> str:
+        """Summary, components and energy breakdown as JSON."""
+        payload = {
+            "summary": self.summary,
+            "components": self.components.to_dict("records"),
+            "energy": self.energy.to_dict("records"),
+        }
+        return json.dumps(payload, indent=indent, default=_plain)
+
+    def chrome_trace(self) -> dict:
+        """Chrome trace events (open in Perfetto): one track per DMA direction and compute unit."""
+        if self.record.events is None:
+            raise ValueError("run simulate(..., trace=True) to record a timeline")
+        us_per_cycle = 1e6 / self.clock_hz
+        tracks = sorted({e[0] for e in self.record.events})
+        events = [
+            {"name": "thread_name", "ph": "M", "pid": 0, "tid": tracks.index(t), "args": {"name": t}}
+            for t in tracks
+        ]
+        for track, name, op, start, end in self.record.events:
+            events.append({
+                "name": name, "cat": op, "ph": "X", "pid": 0, "tid": tracks.index(track),
+                "ts": start * us_per_cycle, "dur": (end - start) * us_per_cycle,
+                "args": {"op": op, "start_cycle": start, "end_cycle": end},
+            })
+        return {"traceEvents": events, "displayTimeUnit": "ns"}
+
+
+def _plain(value):
+    """JSON fallback for numpy scalars."""
+    return value.item() if hasattr(value, "item") else str(value)

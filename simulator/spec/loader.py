@@ -1,0 +1,92 @@
+"""Find and load arch / workload / mapping specs: shipped preset names, file paths or inline text."""
+
+from pathlib import Path
+
+import yaml
+
+from simulator.errors import SpecError
+from simulator.spec.arch import ArchSpec
+from simulator.spec.mapping import MappingSpec
+from simulator.spec.validate import validate
+from simulator.spec.workload import WorkloadSpec
+from simulator.spec.yamlio import Document, apply_override, parse_override, read_yaml
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+FOLDERS = {"arch": "archs", "workload": "workloads", "mapping": "mappings"}
+
+
+def preset_dir(kind: str) -> Path:
+    """Folder of shipped presets: inside the wheel, or the repository root in a source checkout."""
+    installed = _PACKAGE / "presets" / FOLDERS[kind]
+    return installed if installed.is_dir() else _PACKAGE.parent / FOLDERS[kind]
+
+
+def list_presets(kind: str) -> list[str]:
+    """Names of the shipped presets of one kind ('arch', 'workload', 'mapping')."""
+    return sorted(p.stem for p in preset_dir(kind).glob("*.yaml"))
+
+
+def _find(kind: str, name: str) -> Path:
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise SpecError(f"{name}: no such {kind} file")
+        return path
+    preset = preset_dir(kind) / f"{name}.yaml"
+    if preset.is_file():
+        return preset
+    known = ", ".join(list_presets(kind))
+    raise SpecError(f"{name}: no {kind} preset or file of that name; presets: {known}")
+
+
+def _inline_workload(text: str) -> Document:
+    """'gemm:M=512,N=512,K=512,dtype=int8' -> a one-op workload document."""
+    kind, _, args = text.partition(":")
+    op: dict = {"kind": kind.strip()}
+    for item in filter(None, (a.strip() for a in args.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise SpecError(f"inline workload {text!r}: expected KEY=VALUE, got {item!r}")
+        op[key.strip()] = yaml.safe_load(value)
+    name = kind.strip() + "-" + "x".join(str(op[d]) for d in ("M", "N", "K") if d in op)
+    return Document({"name": name, "ops": [op]}, "inline workload", {})
+
+
+def _document(kind: str, ref: str | Path | dict) -> Document:
+    if isinstance(ref, dict):
+        return Document(ref, f"<{kind} dict>", {})
+    if kind == "workload" and isinstance(ref, str) and ":" in ref and not Path(ref).exists():
+        return _inline_workload(ref)
+    return read_yaml(_find(kind, str(ref)))
+
+
+def _with_overrides(doc: Document, overrides: list[tuple[list[str], object]]) -> Document:
+    for keys, value in overrides:
+        doc = apply_override(doc, keys, value)
+    return doc
+
+
+def split_overrides(settings: list[str]) -> dict[str, list[tuple[list[str], object]]]:
+    """Route '--set' strings to their spec: a leading 'arch.', 'workload.' or 'mapping.' picks it (default arch)."""
+    routed: dict[str, list] = {"arch": [], "workload": [], "mapping": []}
+    for text in settings:
+        keys, value = parse_override(text)
+        target = keys[0] if keys[0] in routed and len(keys) > 1 else "arch"
+        routed[target].append((keys[1:] if keys[0] == target else keys, value))
+    return routed
+
+
+def load_arch(ref: str | Path | dict, overrides=()) -> ArchSpec:
+    """Load an architecture by preset name, path, or dict; `overrides` are (keys, value) pairs."""
+    return validate(ArchSpec, _with_overrides(_document("arch", ref), list(overrides)))
+
+
+def load_workload(ref: str | Path | dict, overrides=()) -> WorkloadSpec:
+    """Load a workload by preset name, path, dict, or inline 'gemm:M=..,N=..,K=..'."""
+    return validate(WorkloadSpec, _with_overrides(_document("workload", ref), list(overrides)))
+
+
+def load_mapping(ref: str | Path | dict | None, overrides=()) -> MappingSpec:
+    """Load a mapping; None means 'auto' (every choice made by the auto-mapper)."""
+    doc = Document({}, "<auto mapping>", {}) if ref in (None, "auto") else _document("mapping", ref)
+    return validate(MappingSpec, _with_overrides(doc, list(overrides)))

@@ -1,0 +1,62 @@
+"""Mapping spec: how a GEMM is tiled into SRAM, ordered, and laid onto the array."""
+
+from typing import Literal
+
+from pydantic import field_validator, model_validator
+
+from simulator.spec.types import Dataflow, Dim, PositiveInt, Strict
+
+
+class SpatialSpec(Strict):
+    """Which GEMM dims run along the array's rows and columns."""
+
+    rows: Dim
+    cols: Dim
+
+
+class MappingSpec(Strict):
+    """Tiling, loop order and dataflow; every field left out is chosen automatically."""
+
+    name: str = "auto"
+    """Short name shown in reports."""
+    description: str = ""
+    """One line on what this mapping does."""
+    unit: str | None = None
+    """Compute unit to run on; default the arch's only (or first) compute unit."""
+    dataflow: Dataflow | None = None
+    """os (output stationary), ws (weight stationary) or is (input stationary); default the unit's first."""
+    spatial: SpatialSpec | None = None
+    """GEMM dims on array rows / cols; default SCALE-Sim's: os M/N, ws K/N, is K/M."""
+    tile: dict[Dim, PositiveInt] | None = None
+    """SRAM tile size per dim (M, N, K); dims left out are chosen automatically."""
+    loop_order: list[Dim] | None = None
+    """Order of the tile loops, outermost first (a permutation of M, N, K)."""
+    double_buffering: bool = True
+    """Prefetch the next tile while computing this one (needs twice the tile footprint)."""
+    edge_tiles: Literal["strict", "partial"] = "strict"
+    """strict: tiles must divide the problem; partial: the last tile along a dim may be smaller."""
+    accounting: Literal["realistic", "scalesim"] = "realistic"
+    """realistic: consecutive folds pipeline; scalesim: folds never overlap, as SCALE-Sim counts."""
+
+    @field_validator("loop_order")
+    @classmethod
+    def _permutation(cls, value):
+        if value is not None and sorted(value) != ["K", "M", "N"]:
+            raise ValueError(f"must be a permutation of M, N, K, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _spatial_matches_dataflow(self):
+        if self.spatial and self.dataflow:
+            allowed = SPATIAL_DIMS[self.dataflow]
+            if {self.spatial.rows, self.spatial.cols} != allowed:
+                raise ValueError(
+                    f"spatial dims {self.spatial.rows}/{self.spatial.cols} do not fit dataflow "
+                    f"{self.dataflow!r}, which spreads {'/'.join(sorted(allowed))} over the array"
+                )
+        return self
+
+
+# The stationary operand's dims are spread over the array; the remaining dim streams in time.
+SPATIAL_DIMS: dict[str, set[str]] = {"os": {"M", "N"}, "ws": {"K", "N"}, "is": {"K", "M"}}
+DEFAULT_SPATIAL: dict[str, tuple[str, str]] = {"os": ("M", "N"), "ws": ("K", "N"), "is": ("K", "M")}

@@ -1,0 +1,43 @@
+"""Shared pydantic building blocks: the strict frozen base model and unit-carrying field types."""
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+
+from simulator.spec.precision import PRECISIONS
+from simulator.spec.units import parse_quantity
+
+
+class Strict(BaseModel):
+    """Base of every spec model: unknown keys are errors, objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    _source: str = PrivateAttr(default="<inline>")
+    """File the spec was read from, for error messages raised after loading."""
+    _lines: dict = PrivateAttr(default_factory=dict)
+    """Line of each key path in that file."""
+
+
+def _quantity(kind: str):
+    return BeforeValidator(lambda value: parse_quantity(value, kind))
+
+
+def _known_precision(name: str) -> str:
+    if name not in PRECISIONS:
+        raise ValueError(f"unknown precision {name!r}; known: {', '.join(PRECISIONS)}")
+    return name
+
+
+Hz = Annotated[float, _quantity("frequency"), Field(gt=0)]
+Bytes = Annotated[float, _quantity("size"), Field(gt=0)]
+BytesPerS = Annotated[float, _quantity("bandwidth"), Field(gt=0)]
+Pj = Annotated[float, _quantity("energy")]
+Seconds = Annotated[float, _quantity("time")]
+Mw = Annotated[float, _quantity("power")]
+Mm2 = Annotated[float, _quantity("area")]
+Nm = Annotated[float, _quantity("length"), Field(gt=0)]
+PrecisionName = Annotated[str, AfterValidator(_known_precision)]
+PositiveInt = Annotated[int, Field(strict=True, gt=0)]
+Dim = Literal["M", "N", "K"]
+Dataflow = Literal["os", "ws", "is"]
+Role = Literal["input", "weight", "output"]

@@ -1,0 +1,143 @@
+"""Turn pydantic validation errors into one-line SpecErrors: file:line: key.path: message."""
+
+import difflib
+import typing
+
+from pydantic import BaseModel, ValidationError
+
+from simulator.errors import SpecError
+from simulator.spec.yamlio import Document
+
+
+def validate(model: type[BaseModel], doc: Document):
+    """Build `model` from `doc`, or raise a SpecError for the first problem found."""
+    try:
+        spec = model.model_validate(doc.data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        raise SpecError(_describe(model, doc, first)) from None
+    spec._source = doc.source
+    spec._lines = doc.lines
+    return spec
+
+
+def locate(spec: BaseModel, *path) -> str:
+    """'file:line: key.path' for a key of a loaded spec, to start an error raised after loading."""
+    line = Document({}, spec._source, spec._lines).line_of(tuple(path))
+    where = f"{spec._source}:{line}" if line else spec._source
+    return f"{where}: {'.'.join(map(str, path))}"
+
+
+def _describe(model: type[BaseModel], doc: Document, err: dict) -> str:
+    loc = tuple(err["loc"])
+    data_path = _data_path(model, loc)
+    dotted = ".".join(map(str, data_path)) or "(top level)"
+    line = doc.line_of(data_path)
+    where = f"{doc.source}:{line}" if line else doc.source
+    return f"{where}: {dotted}: {_message(model, loc, err)}"
+
+
+def _message(model: type[BaseModel], loc: tuple, err: dict) -> str:
+    kind, given = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        allowed = _field_names(_model_at(model, loc[:-1]))
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; allowed: {', '.join(allowed)}"
+        return f"unknown key {loc[-1]!r}{hint}"
+    if kind == "missing":
+        return "missing required key"
+    if kind == "union_tag_invalid":
+        return f"unknown kind {err['ctx']['tag']!r}; known kinds: {err['ctx']['expected_tags']}"
+    if kind == "union_tag_not_found":
+        return "missing required key 'kind'"
+    if kind in ("greater_than", "greater_than_equal"):
+        bound = err["ctx"].get("gt", err["ctx"].get("ge"))
+        return f"must be {'>' if kind == 'greater_than' else '>='} {bound}, got {given!r}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"must be an integer, got {given!r}"
+    if kind in ("float_type", "float_parsing"):
+        return f"must be a number, got {given!r}"
+    if kind in ("string_type",):
+        return f"must be a string, got {given!r}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"must be true or false, got {given!r}"
+    if kind in ("list_type", "dict_type", "model_type", "model_attributes_type"):
+        want = {"list_type": "a list", "dict_type": "a mapping"}.get(kind, "a mapping of keys")
+        return f"must be {want}, got {given!r}"
+    if kind == "literal_error":
+        return f"must be one of {err['ctx']['expected']}, got {given!r}"
+    if kind == "value_error":
+        return str(err["ctx"]["error"])
+    return f"{err['msg']}, got {given!r}"
+
+
+def _data_path(model: type[BaseModel], loc: tuple) -> tuple:
+    """Drop the discriminator tags pydantic inserts into locations of tagged unions."""
+    path, current = [], model
+    for part in loc:
+        options = _tagged_options(current)
+        if options is not None and part in options:
+            current = options[part]
+            continue
+        path.append(part)
+        current = _child_type(current, part)
+    return tuple(path)
+
+
+def _model_at(model, loc: tuple):
+    current = model
+    for part in loc:
+        options = _tagged_options(current)
+        if options is not None and part in options:
+            current = options[part]
+        else:
+            current = _child_type(current, part)
+    return current
+
+
+def _strip(annotation):
+    """Unwrap Annotated / Optional wrappers around a type."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _child_type(current, part):
+    current = _strip(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        field = current.model_fields.get(part)
+        return field.annotation if field else None
+    origin = typing.get_origin(current)
+    if origin is dict:
+        return typing.get_args(current)[1]
+    if origin is list:
+        return typing.get_args(current)[0]
+    return None
+
+
+def _tagged_options(current) -> dict | None:
+    """For a union of models discriminated by `kind`, map each kind to its model."""
+    current = _strip(current)
+    if typing.get_origin(current) is not typing.Union:
+        return None
+    options = {}
+    for member in typing.get_args(current):
+        if isinstance(member, type) and issubclass(member, BaseModel) and "kind" in member.model_fields:
+            for tag in typing.get_args(member.model_fields["kind"].annotation):
+                options[tag] = member
+    return options
+
+
+def _field_names(model) -> list[str]:
+    model = _strip(model)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []

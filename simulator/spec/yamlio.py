@@ -1,0 +1,114 @@
+"""Safe YAML reading that remembers the line of every key, and dotted-path overrides."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from simulator.errors import SpecError
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed YAML document plus where it came from and the line of each key path."""
+
+    data: dict
+    source: str
+    lines: dict[tuple, int] = field(default_factory=dict)
+
+    def line_of(self, path: tuple) -> int | None:
+        """Line (1-based) of the deepest key in `path` that the file has."""
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return None
+
+
+def _walk(node, path: tuple, lines: dict, source: str) -> None:
+    """Record the line of every key below `node` and reject duplicate keys."""
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                dotted = ".".join(map(str, path + (key,)))
+                raise SpecError(f"{source}:{key_node.start_mark.line + 1}: {dotted}: duplicate key")
+            seen.add(key)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _walk(value_node, path + (key,), lines, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[path + (index,)] = item.start_mark.line + 1
+            _walk(item, path + (index,), lines, source)
+
+
+def parse_yaml(text: str, source: str) -> Document:
+    """Parse one YAML mapping safely; malformed YAML becomes a one-line SpecError."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise SpecError(f"{source}{where}: malformed YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    lines: dict[tuple, int] = {}
+    _walk(node, (), lines, source)
+    return Document(data, source, lines)
+
+
+def read_yaml(path: Path) -> Document:
+    """Read and parse a YAML file."""
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read: {error.strerror}") from None
+    return parse_yaml(text, str(path))
+
+
+def parse_override(text: str) -> tuple[list[str], object]:
+    """Split 'components.mxu.rows=64' into (['components', 'mxu', 'rows'], 64)."""
+    if "=" not in text:
+        raise SpecError(f"--set {text}: expected PATH=VALUE, e.g. components.mxu.rows=64")
+    path, _, raw = text.partition("=")
+    keys = [k for k in path.strip().split(".")]
+    if not all(keys):
+        raise SpecError(f"--set {text}: empty key in path {path!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return keys, value
+
+
+def apply_override(doc: Document, keys: list[str], value: object) -> Document:
+    """Return a copy of `doc` with the value at the dotted path set; list items by index."""
+    data = _deep_copy(doc.data)
+    node = data
+    for depth, key in enumerate(keys[:-1]):
+        step = int(key) if isinstance(node, list) and key.isdigit() else key
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            dotted = ".".join(keys[: depth + 1])
+            raise SpecError(f"{doc.source}: --set {'.'.join(keys)}: no key {dotted}") from None
+    last = keys[-1]
+    if isinstance(node, list):
+        if not last.isdigit() or int(last) >= len(node):
+            raise SpecError(f"{doc.source}: --set {'.'.join(keys)}: no list item {last}")
+        node[int(last)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise SpecError(f"{doc.source}: --set {'.'.join(keys)}: {'.'.join(keys[:-1])} is not a mapping")
+    return Document(data, doc.source, doc.lines)
+
+
+def _deep_copy(value):
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value

@@ -1,0 +1,86 @@
+"""Technology tables (cited YAML data files) and the node-scaling rule applied to them.
+
+Per-op energy and area are given at 45 nm (Horowitz, ISSCC 2014); `scale_energy` and `scale_area`
+move them to another node with the factors in node_scaling.yaml (see README.md in this folder).
+"""
+
+import math
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+_HERE = Path(__file__).resolve().parent
+
+
+@cache
+def table(name: str) -> dict:
+    """A tech table by file stem ('dram', 'logic_45nm', 'node_scaling')."""
+    return yaml.safe_load((_HERE / f"{name}.yaml").read_text())
+
+
+def _loglog(points: list[tuple[float, float]], x: float, extrapolate: bool) -> float:
+    """Piecewise log-log interpolation through sorted (x, y) points; clamp or extend at the ends."""
+    if not extrapolate and (x <= points[0][0] or x >= points[-1][0]):
+        return points[0][1] if x <= points[0][0] else points[-1][1]
+    segment = next(
+        ((a, b) for a, b in zip(points, points[1:]) if x <= b[0]), (points[-2], points[-1])
+    )
+    (x0, y0), (x1, y1) = segment
+    slope = (math.log(y1) - math.log(y0)) / (math.log(x1) - math.log(x0))
+    return math.exp(math.log(y0) + slope * (math.log(x) - math.log(x0)))
+
+
+def _node_factor(node_nm: float, key: str) -> float:
+    """Scaling factor from 45 nm to `node_nm`, log-log interpolated between tabulated nodes."""
+    nodes = {float(n): float(v[key]) for n, v in table("node_scaling")["nodes"].items()}
+    nodes.setdefault(45.0, 1.0)
+    return _loglog(sorted(nodes.items()), node_nm, extrapolate=False)
+
+
+def scale_energy(energy_45nm_pj: float, node_nm: float) -> float:
+    """Dynamic energy at `node_nm` from its 45 nm value."""
+    return energy_45nm_pj * _node_factor(node_nm, "energy_factor")
+
+
+def scale_area(area_45nm: float, node_nm: float) -> float:
+    """Area at `node_nm` from its 45 nm value (any area unit)."""
+    return area_45nm * _node_factor(node_nm, "area_factor")
+
+
+def op_energy_pj(op: str) -> float:
+    """45 nm energy of one arithmetic op, e.g. 'int8_mul', 'fp32_add'."""
+    return float(table("logic_45nm")["ops"][op]["energy_pj"])
+
+
+def op_area_um2(op: str) -> float:
+    """45 nm area of one arithmetic operator, e.g. 'int8_mul'."""
+    return float(table("logic_45nm")["ops"][op]["area_um2"])
+
+
+def sram_read_pj_per_byte_45nm(bank_bytes: float) -> float:
+    """45 nm SRAM read energy per byte for a bank of `bank_bytes`, log-log through Horowitz's points."""
+    points = table("logic_45nm")["sram"]["read_64bit_pj"]
+    scale = {"KiB": 2**10, "MiB": 2**20}
+    curve = sorted(
+        (float(key[:-3]) * scale[key[-3:]], float(value))
+        for key, value in points.items()
+        if key[-3:] in scale
+    )
+    return _loglog(curve, bank_bytes, extrapolate=True) / 8.0
+
+
+def sram_area_mm2_per_mib_45nm() -> float:
+    """45 nm SRAM area density."""
+    return float(table("logic_45nm")["sram"]["area_mm2_per_mib"]["value"])
+
+
+def sram_leakage_mw_per_mib_45nm() -> float:
+    """45 nm SRAM leakage per MiB, or 0 where the table has no cited figure."""
+    entry = table("logic_45nm")["sram"].get("leakage_mw_per_mib")
+    return float(entry["value"]) if entry else 0.0
+
+
+def dram_preset(technology: str) -> dict:
+    """DRAM technology preset: energy_pj_per_bit, channel_bandwidth_gbps, default_channels, latency_ns."""
+    return table("dram")["presets"][technology]
