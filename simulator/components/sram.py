@@ -42,4 +42,5 @@ class Sram(Component):
     def leakage_mw(self) -> float:
         if self.spec.leakage is not None:
             return self.spec.leakage
-        return tech.sram_leakage_mw_per_mib_45nm() * self.spec.capacity / 2**20
+        per_mib = tech.scale_energy(tech.sram_leakage_mw_per_mib_45nm(), self.node_nm)
+        return per_mib * self.spec.capacity / 2**20

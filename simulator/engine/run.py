@@ -48,6 +48,8 @@ class _Engine:
         action = "read" if direction == "read" else "write"
         self.record.counts[(op, self.dram.name, action)] += total
         for t in transfers:
+            if not t.dram_bytes:
+                continue
             self.record.op_dram[op][t.kind] += t.dram_bytes
             # the SRAM side of the DMA: writes on the way in, reads on the way out
             self.record.counts[(op, t.buffer, "write" if direction == "read" else "read")] += t.dram_bytes

@@ -1,0 +1,56 @@
+"""Fold timing of the systolic array, derived by hand from SCALE-Sim's published model."""
+
+import pytest
+
+from simulator.components import build_machine
+from simulator.spec import load_arch
+from tests.conftest import tiny_arch
+
+
+def array(rows=8, cols=8):
+    return build_machine(load_arch(tiny_arch(rows, cols))).components["pe"]
+
+
+# GEMM M=20, N=16, K=8 on an 8x8 array.
+# os: rows M, cols N, T=K: folds ceil(20/8)*ceil(16/8)=6, each K+R+C-2 = 22        -> 132
+# ws: rows K, cols N, T=M: folds 1*2=2, each M+2R+C-2 = 20+16+8-2 = 42              -> 84
+# is: rows K, cols M, T=N: folds 1*3=3, each N+2R+C-2 = 16+16+8-2 = 38              -> 114
+@pytest.mark.parametrize("dataflow, spatial, cycles, folds", [
+    ("os", ("M", "N"), 132, 6), ("ws", ("K", "N"), 84, 2), ("is", ("K", "M"), 114, 3),
+])
+def test_scalesim_fold_cycles(dataflow, spatial, cycles, folds):
+    cost = array().tile_cost({"M": 20, "N": 16, "K": 8}, spatial, dataflow, "scalesim", True)
+    assert (cost.cycles, cost.folds, cost.macs) == (cycles, folds, 20 * 16 * 8)
+
+
+# realistic: stationary preload R (ws/is only) + folds * max(T, R) + R + C - 2
+# os: 0 + 6*max(8, 8) + 14 = 62; ws: 8 + 2*max(20, 8) + 14 = 62; is: 8 + 3*max(16, 8) + 14 = 70
+@pytest.mark.parametrize("dataflow, spatial, cycles", [
+    ("os", ("M", "N"), 62), ("ws", ("K", "N"), 62), ("is", ("K", "M"), 70),
+])
+def test_realistic_fold_cycles(dataflow, spatial, cycles):
+    cost = array().tile_cost({"M": 20, "N": 16, "K": 8}, spatial, dataflow, "realistic", True)
+    assert cost.cycles == cycles
+
+
+def test_non_square_array_swaps_roles_of_rows_and_cols():
+    # 4 rows x 16 cols, ws, M=10 N=16 K=8: folds ceil(8/4)*ceil(16/16)=2, each 10 + 8 + 16 - 2 = 32
+    cost = array(4, 16).tile_cost({"M": 10, "N": 16, "K": 8}, ("K", "N"), "ws", "scalesim", True)
+    assert cost.cycles == 64
+
+
+def test_sram_accesses_follow_scalesim_counts():
+    # ws on 8x8, M=20 N=16 K=16: ifmap reads M*K*ceil(N/C) = 20*16*2, filter reads K*N = 256,
+    # ofmap writes M*N*ceil(K/R) = 20*16*2; partial sums read back once between the two K folds.
+    cost = array().tile_cost({"M": 20, "N": 16, "K": 16}, ("K", "N"), "ws", "scalesim", True)
+    assert cost.reads == {"input": 640, "weight": 256, "output": 320}
+    assert cost.writes == {"output": 640}
+
+
+def test_array_clock_converts_to_reference_cycles():
+    spec = tiny_arch()
+    spec["components"]["pe"]["clock"] = "350 MHz"  # half the 700 MHz reference clock
+    pe = build_machine(load_arch(spec)).components["pe"]
+    cost = pe.tile_cost({"M": 20, "N": 16, "K": 8}, ("K", "N"), "ws", "scalesim", True)
+    assert cost.cycles == 2 * 84
+    assert pe.peak_macs_per_cycle == 32

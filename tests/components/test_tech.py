@@ -1,0 +1,32 @@
+"""Tech tables and the node-scaling rule, against the cited numbers themselves."""
+
+import math
+
+import pytest
+
+from simulator import tech
+
+
+def test_horowitz_points_are_read_back():
+    assert tech.op_energy_pj("int8_mul") == 0.2
+    assert tech.op_energy_pj("fp32_add") == 0.9
+    assert tech.op_area_um2("int32_mul") == 3495
+
+
+def test_sram_energy_interpolates_log_log_between_horowitz_points():
+    assert tech.sram_read_pj_per_byte_45nm(32 * 1024) == pytest.approx(20 / 8)
+    # halfway (in log size) between 8 KiB (10 pJ) and 32 KiB (20 pJ): geometric mean
+    assert tech.sram_read_pj_per_byte_45nm(16 * 1024) == pytest.approx(math.sqrt(10 * 20) / 8)
+
+
+def test_node_scaling_is_identity_at_45nm_and_monotone():
+    assert tech.scale_energy(1.0, 45) == 1.0
+    factors = [tech.scale_energy(1.0, n) for n in (65, 45, 28, 16, 7)]
+    assert factors == sorted(factors, reverse=True)
+    table = tech.table("node_scaling")["nodes"]
+    assert tech.scale_area(1.0, 7) == pytest.approx(table[7]["area_factor"])
+
+
+def test_dram_presets_carry_sources():
+    for name, preset in tech.table("dram")["presets"].items():
+        assert preset["energy_pj_per_bit"] > 0 and preset["sources"], name

@@ -1,0 +1,77 @@
+"""Whole runs timed by hand on an array whose DRAM moves exactly one byte per cycle."""
+
+import json
+
+import simulator
+from tests.conftest import tiny_arch
+
+SINGLE_TILE = {"dataflow": "os", "tile": {"M": 8, "N": 8, "K": 8}, "accounting": "scalesim"}
+
+
+def test_single_tile_is_load_then_compute_then_store():
+    # load A (64 B) + B (64 B) = 128 cycles; one os fold K+R+C-2 = 22; store C int32 256 B = 256.
+    report = simulator.simulate(tiny_arch(), "gemm:M=8,N=8,K=8,dtype=int8", SINGLE_TILE)
+    s = report.summary
+    assert s["cycles"] == 128 + 22 + 256
+    assert s["compute_busy_cycles"] == 22
+    assert s["stall_cycles_by_cause"] == {"fill": 128, "drain": 256}
+    assert s["dram_bytes"] == 128 + 256
+
+
+def test_latency_adds_once_per_transfer():
+    # 100 ns at 700 MHz = 70 cycles, paid by the load and by the store
+    report = simulator.simulate(tiny_arch(latency="100 ns"), "gemm:M=8,N=8,K=8,dtype=int8", SINGLE_TILE)
+    assert report.summary["cycles"] == 128 + 70 + 22 + 256 + 70
+
+
+def test_double_buffering_makes_a_memory_bound_run_take_bytes_over_bandwidth():
+    # Two tiles along N. Every transfer shares the 1 B/cycle bus and it never idles once started:
+    # A+B0 (128), B1 (64), C0 (256), C1 (256) -> 704 cycles, the compute hiding under them.
+    mapping = {**SINGLE_TILE, "loop_order": ["M", "N", "K"]}
+    report = simulator.simulate(tiny_arch(), "gemm:M=8,N=16,K=8,dtype=int8", mapping)
+    assert report.summary["cycles"] == 128 + 64 + 256 + 256
+    assert report.summary["dram_bytes"] == 704
+
+
+def test_sram_ports_stretch_compute_when_too_narrow():
+    # M=8 N=16 K=8, one tile, os on 8x8: two column folds of 22 cycles = 44 compute cycles.
+    # SRAM at 1 B/cycle: A read once per column fold 2*64, B 128, C written 128*4 = 768 cycles.
+    # DRAM: load A+B 64+128 = 192, store C 512.
+    mapping = {**SINGLE_TILE, "tile": {"M": 8, "N": 16, "K": 8}}
+    report = simulator.simulate(tiny_arch(width="1 B"), "gemm:M=8,N=16,K=8,dtype=int8", mapping)
+    s = report.summary
+    assert s["compute_busy_cycles"] == 44
+    assert s["stall_cycles_by_cause"]["sram_bandwidth"] == 768 - 44
+    assert s["cycles"] == 192 + 768 + 512
+    assert s["ops"][0]["bound"] == "sram"
+
+
+def test_energy_by_hand_with_overridden_costs():
+    # MACs 512 x 1 pJ; DRAM (128 + 256) B x 80 pJ/B; SRAM reads: array A 64 + B 64, DMA-out 256
+    # (x 1 pJ); SRAM writes: array C 256, DMA-in 128 (x 2 pJ). No leakage.
+    report = simulator.simulate(tiny_arch(), "gemm:M=8,N=8,K=8,dtype=int8", SINGLE_TILE)
+    expected = 512 * 1 + 384 * 80 + (64 + 64 + 256) * 1 + (256 + 128) * 2
+    assert report.summary["energy_pj"] == expected
+    assert report.components.energy_pj.sum() == expected
+    assert report.ops.energy_pj.sum() == expected
+
+
+def test_leakage_is_power_times_time():
+    spec = tiny_arch()
+    spec["components"]["buf"]["leakage"] = "7 mW"
+    report = simulator.simulate(spec, "gemm:M=8,N=8,K=8,dtype=int8", SINGLE_TILE)
+    leak = report.energy[report.energy.action == "leakage"].energy_pj.sum()
+    assert leak == __import__("pytest").approx(7e-3 * (406 / 700e6) * 1e12)
+
+
+def test_same_inputs_same_report():
+    args = ("tpu-v1-like", "bert-base-ffn")
+    assert simulator.simulate(*args, seed=3).to_json() == simulator.simulate(*args, seed=3).to_json()
+
+
+def test_trace_has_compute_and_dma_tracks():
+    report = simulator.simulate(tiny_arch(), "gemm:M=8,N=16,K=8,dtype=int8", SINGLE_TILE, trace=True)
+    trace = report.chrome_trace()
+    names = {e["args"]["name"] for e in trace["traceEvents"] if e["ph"] == "M"}
+    assert names == {"pe", "dram read", "dram write"}
+    json.dumps(trace)

@@ -1,0 +1,100 @@
+"""Random shapes and tilings reproduce numpy: exactly for integers, within the fp32 bound for floats."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import simulator
+import simulator.mapping.gemm as gemm_mapping
+from simulator.numerics.gemm import GemmNumerics, exact_int_matmul
+from tests.conftest import tiny_arch
+
+ORDERS = [list(p) for p in itertools.permutations("MNK")]
+
+
+@st.composite
+def tiled_gemms(draw, dtypes=("int8",)):
+    shape = {d: draw(st.integers(1, 72)) for d in "MNK"}
+    mapping = {
+        "dataflow": draw(st.sampled_from(["os", "ws", "is"])),
+        "tile": {d: draw(st.integers(1, shape[d])) for d in "MNK"},
+        "loop_order": draw(st.sampled_from(ORDERS)),
+        "edge_tiles": "partial",
+    }
+    rows, cols = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    return shape, mapping, rows, cols, draw(st.sampled_from(dtypes)), draw(st.integers(0, 2**16))
+
+
+def _run(case):
+    shape, mapping, rows, cols, dtype, seed = case
+    workload = f"gemm:M={shape['M']},N={shape['N']},K={shape['K']},dtype={dtype}"
+    return simulator.simulate(tiny_arch(rows, cols), workload, mapping, seed=seed)
+
+
+@settings(max_examples=80, deadline=None)
+@given(tiled_gemms())
+def test_int8_tilings_match_numpy_exactly(case):
+    report = _run(case)
+    state_check = report.numerics["gemm"]
+    assert state_check.coverage_ok
+    assert state_check.max_abs_error == 0
+    assert report.summary["numerics_ok"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(tiled_gemms(dtypes=("bf16", "fp16", "fp32")))
+def test_float_tilings_stay_within_the_fp32_accumulation_bound(case):
+    report = _run(case)
+    result = report.numerics["gemm"]
+    assert result.coverage_ok
+    assert result.max_abs_error <= result.error_bound
+    assert report.summary["numerics_ok"]
+
+
+def test_assembled_output_equals_numpy_on_the_same_operands():
+    state = GemmNumerics(33, 17, 70, "int8", "int32", seed=5)
+    for k0 in range(0, 70, 16):
+        state.tile((0, 33), (0, 17), (k0, min(k0 + 16, 70)))
+    expected = state.a.astype(np.int64) @ state.b.astype(np.int64)
+    np.testing.assert_array_equal(state.result(), expected)
+
+
+def test_int32_accumulator_wraps_like_hardware():
+    state = GemmNumerics(1, 1, 1, "int16", "int32", seed=0)
+    state.a[:] = -32768
+    state.b[:] = -32768
+    state._a, state._b = state.a.astype(np.float32), state.b.astype(np.float32)
+    state.tile((0, 1), (0, 1), (0, 1))
+    # (-2^15)^2 = 2^30 fits; double it by hand to see the wrap: 2^31 -> -2^31
+    state.c *= 2
+    assert state.result()[0, 0] == -(2**31)
+
+
+def test_exact_int_matmul_matches_int64_for_wide_operands():
+    rng = np.random.default_rng(1)
+    a = rng.integers(-2**15, 2**15, size=(20, 300)).astype(np.int16)
+    b = rng.integers(-2**15, 2**15, size=(300, 10)).astype(np.int16)
+    np.testing.assert_array_equal(exact_int_matmul(a, b), a.astype(np.int64) @ b.astype(np.int64))
+
+
+def test_overlapping_tiles_are_caught_by_the_coverage_check(monkeypatch):
+    def overlapping(extent, size):  # every tile reaches one element into its neighbour
+        return [(max(start - 1, 0), min(start + size, extent)) for start in range(0, extent, size)]
+
+    monkeypatch.setattr(gemm_mapping, "_chunks", overlapping)
+    mapping = {"dataflow": "os", "tile": {"M": 8, "N": 8, "K": 8}, "loop_order": ["M", "N", "K"]}
+    report = simulator.simulate(tiny_arch(), "gemm:M=16,N=16,K=16,dtype=int8", mapping)
+    result = report.numerics["gemm"]
+    assert not result.coverage_ok and not report.summary["numerics_ok"]
+    assert "reduced over the wrong K extent" in result.coverage_message
+
+
+@pytest.mark.parametrize("dtype", ["fp8_e4m3", "int4"])
+def test_narrow_formats_run_exactly_on_their_rounded_operands(dtype):
+    arch = tiny_arch(precisions=("fp8_e4m3", "int4"))
+    arch["components"]["pe"]["mac_energy"] = "0.1 pJ"
+    report = simulator.simulate(arch, f"gemm:M=24,N=20,K=40,dtype={dtype}")
+    assert report.summary["numerics_ok"]
