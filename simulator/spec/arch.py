@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from simulator.spec.types import (
     Bytes,
@@ -126,17 +126,18 @@ class ArchSpec(Strict):
     components: dict[str, ComponentSpec]
     """Components by name."""
 
-    @model_validator(mode="after")
-    def _complete(self):
-        kinds = [c.kind for c in self.components.values()]
+    @field_validator("components")
+    @classmethod
+    def _complete(cls, components):
+        kinds = [c.kind for c in components.values()]
         if not any(k in COMPUTE_KINDS for k in kinds):
             raise ValueError("needs at least one compute unit (kind: systolic_array)")
         if kinds.count("dram") != 1:
             raise ValueError(f"needs exactly one dram component, found {kinds.count('dram')}")
         for role in ("input", "weight", "output"):
-            holders = [n for n, c in self.components.items() if c.kind == "sram" and role in c.holds]
+            holders = [n for n, c in components.items() if c.kind == "sram" and role in c.holds]
             if len(holders) != 1:
                 raise ValueError(
                     f"exactly one sram must hold the {role!r} operand, found {holders or 'none'}"
                 )
-        return self
+        return components

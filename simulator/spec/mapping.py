@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import ValidationInfo, field_validator
 
 from simulator.spec.types import Dataflow, Dim, PositiveInt, Strict
 
@@ -45,16 +45,18 @@ class MappingSpec(Strict):
             raise ValueError(f"must be a permutation of M, N, K, got {value}")
         return value
 
-    @model_validator(mode="after")
-    def _spatial_matches_dataflow(self):
-        if self.spatial and self.dataflow:
-            allowed = SPATIAL_DIMS[self.dataflow]
-            if {self.spatial.rows, self.spatial.cols} != allowed:
+    @field_validator("spatial")
+    @classmethod
+    def _spatial_matches_dataflow(cls, spatial, info: ValidationInfo):
+        dataflow = info.data.get("dataflow")  # declared before spatial, so already validated
+        if spatial and dataflow:
+            allowed = SPATIAL_DIMS[dataflow]
+            if {spatial.rows, spatial.cols} != allowed:
                 raise ValueError(
-                    f"spatial dims {self.spatial.rows}/{self.spatial.cols} do not fit dataflow "
-                    f"{self.dataflow!r}, which spreads {'/'.join(sorted(allowed))} over the array"
+                    f"spatial dims {spatial.rows}/{spatial.cols} do not fit dataflow "
+                    f"{dataflow!r}, which spreads {'/'.join(sorted(allowed))} over the array"
                 )
-        return self
+        return spatial
 
 
 # The stationary operand's dims are spread over the array; the remaining dim streams in time.

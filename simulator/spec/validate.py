@@ -14,7 +14,9 @@ def validate(model: type[BaseModel], doc: Document):
     try:
         spec = model.model_validate(doc.data)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
+        errors = error.errors(include_url=False)
+        # A misspelt key also leaves its real key missing; the unknown key is the one to report.
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         raise SpecError(_describe(model, doc, first)) from None
     spec._source = doc.source
     spec._lines = doc.lines
@@ -126,10 +128,14 @@ def _child_type(current, part):
 def _tagged_options(current) -> dict | None:
     """For a union of models discriminated by `kind`, map each kind to its model."""
     current = _strip(current)
-    if typing.get_origin(current) is not typing.Union:
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        members = (current,)  # a one-kind union (workload ops today) collapses to its only model
+    elif typing.get_origin(current) is typing.Union:
+        members = typing.get_args(current)
+    else:
         return None
     options = {}
-    for member in typing.get_args(current):
+    for member in members:
         if isinstance(member, type) and issubclass(member, BaseModel) and "kind" in member.model_fields:
             for tag in typing.get_args(member.model_fields["kind"].annotation):
                 options[tag] = member

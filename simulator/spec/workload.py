@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from simulator.spec.types import PositiveInt, PrecisionName, Strict
 
@@ -36,12 +36,13 @@ class WorkloadSpec(Strict):
     ops: list[OpSpec]
     """Operations, in execution order."""
 
-    @model_validator(mode="after")
-    def _unique_names(self):
-        names = [op.name for op in self.ops]
+    @field_validator("ops")
+    @classmethod
+    def _unique_names(cls, ops):
+        names = [op.name for op in ops]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"op names must be unique, repeated: {', '.join(duplicates)}")
-        if not self.ops:
+        if not ops:
             raise ValueError("needs at least one op")
-        return self
+        return ops
