@@ -5,13 +5,17 @@ import json
 import sys
 from pathlib import Path
 
+import yaml
+
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simulator.api import simulate
 from simulator.errors import AccsimError
 from simulator.report import Report
 from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
+from simulator.spec.scalesim import import_scalesim
 
 
 def _si(value: float, unit: str) -> str:
@@ -90,11 +94,21 @@ def render(report: Report, console: Console) -> None:
     console.print(ops)
 
 
+def _is_scalesim_pair(args) -> bool:
+    return args.arch.endswith(".cfg") and args.workload.endswith(".csv")
+
+
 def _run(args, console: Console) -> int:
     routed = split_overrides(args.set)
-    arch = load_arch(args.arch, routed["arch"])
-    workload = load_workload(args.workload, routed["workload"])
-    mapping = load_mapping(args.mapping, routed["mapping"])
+    if _is_scalesim_pair(args):
+        arch_dict, workload_dict, mapping_dict = import_scalesim(Path(args.arch), Path(args.workload))
+        arch = load_arch(arch_dict, routed["arch"])
+        workload = load_workload(workload_dict, routed["workload"])
+        mapping = load_mapping(args.mapping or mapping_dict, routed["mapping"])
+    else:
+        arch = load_arch(args.arch, routed["arch"])
+        workload = load_workload(args.workload, routed["workload"])
+        mapping = load_mapping(args.mapping, routed["mapping"])
     report = simulate(arch, workload, mapping, numerics=not args.no_numerics, seed=args.seed,
                       trace=bool(args.trace))
     if args.trace:
@@ -106,6 +120,18 @@ def _run(args, console: Console) -> int:
         if args.trace:
             console.print(f"trace written to {args.trace} (open it in https://ui.perfetto.dev)")
     return 0 if report.summary["numerics_ok"] in (True, None) else 1
+
+
+def _import_scalesim(args, console: Console) -> int:
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    specs = import_scalesim(Path(args.config), Path(args.topology))
+    for kind, spec in zip(("arch", "workload", "mapping"), specs):
+        path = out / f"{kind}.yaml"
+        path.write_text(yaml.safe_dump(spec, sort_keys=False))
+        console.print(f"wrote {path}")
+    console.print(f"run it with: accsim run {out / 'arch.yaml'} {out / 'workload.yaml'} -m {out / 'mapping.yaml'}")
+    return 0
 
 
 def _list(args, console: Console) -> int:
@@ -122,8 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accsim", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="simulate a workload on an architecture")
-    run.add_argument("arch", help="arch preset name or YAML path")
-    run.add_argument("workload", help="workload preset, YAML path, or inline 'gemm:M=..,N=..,K=..,dtype=int8'")
+    run.add_argument("arch", help="arch preset name or YAML path (or a SCALE-Sim .cfg)")
+    run.add_argument("workload", help="workload preset, YAML path, inline 'gemm:M=..,N=..,K=..,dtype=int8' "
+                                      "(or a SCALE-Sim topology .csv)")
     run.add_argument("-m", "--mapping", default=None, help="mapping preset or YAML path (default: auto)")
     run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                      help="override a value: components.mxu.rows=64, workload.ops.0.M=512, mapping.dataflow=os")
@@ -132,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-numerics", action="store_true", help="timing only: skip the tile kernels")
     run.add_argument("--seed", type=int, default=0, help="seed of the random operands (default 0)")
     run.set_defaults(handler=_run)
+    imported = commands.add_parser("import-scalesim", help="convert SCALE-Sim .cfg + topology .csv to YAML")
+    imported.add_argument("config", help="SCALE-Sim config (.cfg)")
+    imported.add_argument("topology", help="SCALE-Sim topology (.csv, GEMM or conv rows)")
+    imported.add_argument("-o", "--output", required=True, help="folder for arch.yaml, workload.yaml, mapping.yaml")
+    imported.set_defaults(handler=_import_scalesim)
     listing = commands.add_parser("list", help="list the shipped presets")
     listing.set_defaults(handler=_list)
     return parser
@@ -144,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args, console)
     except AccsimError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         return 2
 
 

@@ -118,7 +118,7 @@ class Report:
         candidates = {
             "compute": self.record.op_compute[op],
             "memory": self.record.op_dram_busy[op],
-            "sram": self.record.op_compute[op] + self.record.op_stretch[op] if self.record.op_stretch[op] else 0,
+            "sram": self.record.op_compute[op] + stretch if (stretch := self.record.op_stalls[op]["sram_bandwidth"]) else 0,
         }
         return max(candidates, key=candidates.get)
 
@@ -154,11 +154,45 @@ class Report:
             "numerics_max_rel_error": max(r.max_rel_error for r in checked.values()) if checked else None,
             "numerics_ok": all(r.ok for r in checked.values()) if checked else None,
             "coverage_ok": all(r.coverage_ok for r in checked.values()) if checked else None,
+            **(self.scalesim or {}),
             "ops": [
                 {k: row[k] for k in ("name", "cycles", "bound", "dram_bytes", "energy_pj", "macs",
                                      "mac_utilization", "arithmetic_intensity")}
                 for row in self.ops.to_dict("records")
             ],
+        }
+
+    @cached_property
+    def scalesim(self) -> dict | None:
+        """SCALE-Sim's own metrics, defined as SCALE-Sim 3.0.0 defines them, when its accounting is used.
+
+        compute_cycles = folds x cycles per fold; stall_cycles = cycles the array waited between
+        folds (the initial prefetch and the final write-back are outside, as in SCALE-Sim);
+        total_cycles = compute_cycles - 1 + stall_cycles; overall_util_pct = 100 MNK / (total R C).
+        """
+        if not any(op.details.get("accounting") == "scalesim" for op in self.program.ops):
+            return None
+        layers = []
+        for op in self.program.ops:
+            unit = self.machine.components[op.unit]
+            stalls = self.record.op_stalls[op.name]
+            compute = self.record.op_compute[op.name]
+            stall = sum(v for cause, v in stalls.items() if cause not in ("fill", "drain"))
+            total = compute - 1 + stall
+            layers.append({
+                "name": op.name, "compute_cycles": compute, "stall_cycles": stall,
+                "total_cycles": total, "total_cycles_incl_prefetch": total + stalls.get("fill", 0),
+                "overall_util_pct": 100 * op.macs / (total * unit.rows * unit.cols),
+                "compute_util_pct": 100 * op.macs / (compute * unit.rows * unit.cols),
+            })
+        return {
+            "compute_cycles": sum(layer["compute_cycles"] for layer in layers),
+            "stall_cycles": sum(layer["stall_cycles"] for layer in layers),
+            "overall_util_pct": layers[0]["overall_util_pct"] if len(layers) == 1 else 100 * sum(
+                op.macs for op in self.program.ops) / sum(
+                layer["total_cycles"] * self.machine.components[op.unit].rows
+                * self.machine.components[op.unit].cols for layer, op in zip(layers, self.program.ops)),
+            "layers": layers,
         }
 
     # ----- exports ------------------------------------------------------------------------------

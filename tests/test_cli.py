@@ -122,11 +122,6 @@ def test_error_line_is_the_exception_message(capsys):
     )
 
 
-@pytest.mark.xfail(
-    reason="cli.main prints the error through rich markup unescaped, so '[...]' "
-    "in a message (here a key named '[bold]x') is eaten",
-    strict=True,
-)
 def test_error_text_is_printed_verbatim(capsys):
     assert main(["run", "tpu-v1-like", SMALL, "--set", "components.mxu.[bold]x=1"]) == 2
     assert "'[bold]x'" in capsys.readouterr().err

@@ -79,7 +79,7 @@ class SystolicArray(Component):
             )
         if dataflow not in self.spec.dataflows:
             raise UnsupportedError(
-                f"{self.name} (systolic_array) has no {dataflow!r} dataflow; "
+                f"{self.name} (systolic_array) cannot run {op_name} in the {dataflow!r} dataflow; "
                 f"it supports {', '.join(self.spec.dataflows)}"
             )
 

@@ -15,9 +15,19 @@ from simulator.engine.trace import Record
 from simulator.mapping.program import Program, Step, Transfer
 
 
+class _CountingEnvironment(simpy.Environment):
+    """A simpy Environment that counts the events it processes (for events/s benchmarks)."""
+
+    processed = 0
+
+    def step(self) -> None:
+        self.processed += 1
+        super().step()
+
+
 class _Engine:
     def __init__(self, program: Program, machine: Machine, trace: bool):
-        self.env = simpy.Environment()
+        self.env = _CountingEnvironment()
         self.machine = machine
         self.program = program
         self.record = Record(events=[] if trace else None)
@@ -91,6 +101,7 @@ class _Engine:
                 cause = "fill" if op_start else (
                     "buffer_full" if self.loader_waiting_space else "dram_bandwidth")
                 record.stalls[cause] += wait
+                record.op_stalls[op.name][cause] += wait
             current_op = op
             yield from self._run(op.name, step)
             last_end = self.env.now
@@ -108,8 +119,8 @@ class _Engine:
         rec = self.record
         rec.busy[c.unit] += c.cycles
         rec.stalls["sram_bandwidth"] += duration - c.cycles
+        rec.op_stalls[op]["sram_bandwidth"] += duration - c.cycles
         rec.op_compute[op] += c.cycles
-        rec.op_stretch[op] += duration - c.cycles
         rec.counts[(op, c.unit, c.action)] += c.macs
         for buffer, read, write in c.sram_traffic:
             rec.counts[(op, buffer, "read")] += read
@@ -142,8 +153,11 @@ class _Engine:
         self.env.run(until=self.done)
         record = self.record
         record.cycles = int(self.env.now)
+        record.events_processed = self.env.processed
         # whatever the compute unit was neither busy nor stalled for is the final write-back
         record.stalls["drain"] = record.cycles - sum(record.op_compute.values()) - sum(record.stalls.values())
+        if self.program.ops:
+            record.op_stalls[self.program.ops[-1].name]["drain"] += record.stalls["drain"]
         return record
 
 

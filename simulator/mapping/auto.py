@@ -17,7 +17,7 @@ from simulator.spec.validate import locate
 from simulator.spec.workload import GemmOpSpec
 
 
-def _candidates(extent: int, align: int) -> list[int]:
+def _candidates(extent: int, align: int, aligned_only: bool) -> list[int]:
     """Tile sizes for one dim: the whole dim, multiples of the array edge, and halvings of the dim."""
     sizes = {extent}
     size = align
@@ -25,10 +25,26 @@ def _candidates(extent: int, align: int) -> list[int]:
         sizes.add(size)
         size *= 2
     half = extent
-    while half > align:
+    while half > align and not aligned_only:
         half = math.ceil(half / 2)
         sizes.add(half)
     return sorted(sizes)
+
+
+def _dim_options(problem, given, spatial, align, accounting) -> list[list[int]]:
+    """Candidate sizes per dim. Under scalesim accounting the streamed (temporal) dim stays whole
+    and spatial tiles are array multiples, so fold counts equal SCALE-Sim's."""
+    (temporal,) = set(problem) - set(spatial)
+    scalesim = accounting == "scalesim"
+    options = []
+    for d in ("M", "N", "K"):
+        if d in given:
+            options.append([given[d]])
+        elif scalesim and d == temporal:
+            options.append([problem[d]])
+        else:
+            options.append(_candidates(problem[d], align.get(d, 1), aligned_only=scalesim))
+    return options
 
 
 def compute_cycles_estimate(unit, problem, tile, plan_like) -> int:
@@ -53,12 +69,25 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
     row_dim, col_dim = seed.spatial
     align = {row_dim: unit.rows, col_dim: unit.cols}
     given = mapping.tile or {}
-    options = [
-        [given[d]] if d in given else _candidates(problem[d], align.get(d, 1)) for d in ("M", "N", "K")
-    ]
     orders = [mapping.loop_order] if mapping.loop_order else [list(p) for p in itertools.permutations("MNK")]
+    options = _dim_options(problem, given, seed.spatial, align, mapping.accounting)
+    best = _best(op, mapping, machine, unit, problem, options, orders)
+    if best is None and mapping.accounting == "scalesim":
+        # SCALE-Sim streams operands through buffers too small for whole tiles; here the streamed
+        # dim is split instead, which adds fold overheads SCALE-Sim does not count.
+        options = _dim_options(problem, given, seed.spatial, align, "realistic")
+        best = _best(op, mapping, machine, unit, problem, options, orders)
+    if best is None:
+        smallest = plan_from(op, mapping, machine, {d: o[0] for d, o in zip("MNK", options)}, orders[0])
+        check_fits(smallest, machine, locate(mapping, "tile") if given else f"{op.name}: auto mapping")
+        raise CapacityError(f"{op.name}: no tile fits the buffers")  # check_fits always raises here
+    return plan_from(op, mapping, machine, *best)
+
+
+def _best(op, mapping, machine, unit, problem, options, orders):
+    """The (tile, loop order) with the lowest estimated time among those that fit, or None."""
     in_bytes = precision(op.dtype).bits / 8
-    acc_bytes = precision(seed.accumulator).bits / 8
+    acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
     dram = machine.dram
     best, best_key = None, None
     for m, n, k in itertools.product(*options):
@@ -73,8 +102,4 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
             key = (max(compute, dram.transfer_cycles(int(moved))) + first_load, moved, -m * n * k)
             if best_key is None or key < best_key:
                 best, best_key = (tile, order), key
-    if best is None:
-        smallest = plan_from(op, mapping, machine, {d: o[0] for d, o in zip("MNK", options)}, orders[0])
-        check_fits(smallest, machine, locate(mapping, "tile") if given else f"{op.name}: auto mapping")
-        raise CapacityError(f"{op.name}: no tile fits the buffers")  # check_fits always raises here
-    return plan_from(op, mapping, machine, *best)
+    return best

@@ -375,7 +375,7 @@ def test_dataflow_the_unit_lacks():
         numerics=False,
         error=UnsupportedError,
     )
-    assert message == "mxu (systolic_array) has no 'os' dataflow; it supports ws"
+    assert message == "mxu (systolic_array) cannot run gemm in the 'os' dataflow; it supports ws"
 
 
 def test_mapping_names_a_unit_the_arch_lacks(tmp_path):
