@@ -1,8 +1,8 @@
 """accsim: a cycle-approximate simulator of neural-network accelerators with real tile numerics.
 
-    import simulator
-    report = simulator.simulate("tpu-v1-like", "gemm-1024")
-    report.summary["cycles"], report.components, report.ops
+import simulator
+report = simulator.simulate("tpu-v1-like", "gemm-1024")
+report.summary["cycles"], report.components, report.ops
 """
 
 from simulator.api import simulate
@@ -11,6 +11,14 @@ from simulator.report import Report
 from simulator.spec import list_presets, load_arch, load_mapping, load_workload
 
 __all__ = [
-    "AccsimError", "CapacityError", "Report", "SpecError", "UnsupportedError", "list_presets",
-    "load_arch", "load_mapping", "load_workload", "simulate",
+    "AccsimError",
+    "CapacityError",
+    "Report",
+    "SpecError",
+    "UnsupportedError",
+    "list_presets",
+    "load_arch",
+    "load_mapping",
+    "load_workload",
+    "simulate",
 ]

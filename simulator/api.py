@@ -6,7 +6,14 @@ from simulator.components import build_machine
 from simulator.engine import execute
 from simulator.mapping import compile_program
 from simulator.report import Report
-from simulator.spec import ArchSpec, MappingSpec, WorkloadSpec, load_arch, load_mapping, load_workload
+from simulator.spec import (
+    ArchSpec,
+    MappingSpec,
+    WorkloadSpec,
+    load_arch,
+    load_mapping,
+    load_workload,
+)
 
 SpecRef = str | Path | dict
 

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import yaml
-
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -46,51 +45,107 @@ def render(report: Report, console: Console) -> None:
     head.add_row("cycles", f"{s['cycles']:,}")
     head.add_row("time", f"{_seconds(s['seconds'])} at {_si(s['clock_hz'], 'Hz')}")
     head.add_row("MACs", f"{s['macs']:,}")
-    head.add_row("MAC utilization", f"{s['mac_utilization']:.1%}  (peak {s['peak_macs_per_cycle']:,.0f} MAC/cycle)")
+    head.add_row(
+        "MAC utilization",
+        f"{s['mac_utilization']:.1%}  (peak {s['peak_macs_per_cycle']:,.0f} MAC/cycle)",
+    )
     head.add_row("energy", _si(s["energy_pj"] * 1e-12, "J"))
     head.add_row("area", f"{s['area_mm2']:,.2f} mm²")
     head.add_row("DRAM traffic", _si(s["dram_bytes"], "B"))
-    head.add_row("DRAM bandwidth", f"{s['dram_bandwidth_gbps']:,.1f} GB/s achieved of {s['dram_peak_bandwidth_gbps']:,.1f} peak")
-    head.add_row("arithmetic intensity", f"{s['arithmetic_intensity']:,.1f} FLOP/B (ridge {s['ridge_point']:,.1f})")
+    head.add_row(
+        "DRAM bandwidth",
+        f"{s['dram_bandwidth_gbps']:,.1f} GB/s achieved of {s['dram_peak_bandwidth_gbps']:,.1f} peak",
+    )
+    head.add_row(
+        "arithmetic intensity",
+        f"{s['arithmetic_intensity']:,.1f} FLOP/B (ridge {s['ridge_point']:,.1f})",
+    )
     head.add_row("roofline", f"{s['roofline_bound']}-bound, ≥ {s['roofline_cycles']:,.0f} cycles")
     if s["numerics_ok"] is None:
         head.add_row("numerics", "off (--no-numerics)")
     else:
         verdict = "[green]OK[/]" if s["numerics_ok"] else "[red]MISMATCH[/]"
         coverage = "coverage OK" if s["coverage_ok"] else "[red]coverage WRONG[/]"
-        head.add_row("numerics", f"{verdict}  max abs err {s['numerics_max_abs_error']:.3g}, "
-                                 f"max rel err {s['numerics_max_rel_error']:.3g}, {coverage}")
+        head.add_row(
+            "numerics",
+            f"{verdict}  max abs err {s['numerics_max_abs_error']:.3g}, "
+            f"max rel err {s['numerics_max_rel_error']:.3g}, {coverage}",
+        )
     console.print(head)
 
     stalls = _table("cycles by cause", ["cause", "cycles", "share"])
-    stalls.add_row("compute (busy)", f"{s['compute_busy_cycles']:,}", f"{s['compute_busy_cycles'] / s['cycles']:.1%}")
+    stalls.add_row(
+        "compute (busy)",
+        f"{s['compute_busy_cycles']:,}",
+        f"{s['compute_busy_cycles'] / s['cycles']:.1%}",
+    )
     for cause, cycles in s["stall_cycles_by_cause"].items():
         stalls.add_row(f"stall: {cause}", f"{cycles:,}", f"{cycles / s['cycles']:.1%}")
     console.print(stalls)
 
-    energy = _table("energy by component and action", ["component", "action", "count", "pJ each", "energy", "share"])
-    grouped = report.energy.groupby(["component", "action"], sort=False)[["count", "energy_pj"]].sum()
+    energy = _table(
+        "energy by component and action",
+        ["component", "action", "count", "pJ each", "energy", "share"],
+    )
+    grouped = report.energy.groupby(["component", "action"], sort=False)[
+        ["count", "energy_pj"]
+    ].sum()
     total = s["energy_pj"] or 1.0
     for (component, action), row in grouped.sort_values("energy_pj", ascending=False).iterrows():
-        per = report.machine.components[component].energy_pj(action) if action != "leakage" else None
-        energy.add_row(component, action, f"{row['count']:,.0f}", f"{per:.3g}" if per is not None else "-",
-                       _si(row["energy_pj"] * 1e-12, "J"), f"{row['energy_pj'] / total:.1%}")
+        per = (
+            report.machine.components[component].energy_pj(action) if action != "leakage" else None
+        )
+        energy.add_row(
+            component,
+            action,
+            f"{row['count']:,.0f}",
+            f"{per:.3g}" if per is not None else "-",
+            _si(row["energy_pj"] * 1e-12, "J"),
+            f"{row['energy_pj'] / total:.1%}",
+        )
     console.print(energy)
 
-    comps = _table("components", ["component", "kind", "area mm²", "utilization", "bytes moved", "achieved GB/s", "peak GB/s"])
+    comps = _table(
+        "components",
+        [
+            "component",
+            "kind",
+            "area mm²",
+            "utilization",
+            "bytes moved",
+            "achieved GB/s",
+            "peak GB/s",
+        ],
+    )
     for row in report.components.to_dict("records"):
         moved = row["read_bytes"] + row["write_bytes"]
-        comps.add_row(row["component"], row["kind"], f"{row['area_mm2']:,.3f}", f"{row['utilization']:.1%}",
-                      _si(moved, "B") if moved else "-", f"{row['achieved_gbps']:,.1f}" if moved else "-",
-                      f"{row['peak_gbps']:,.1f}" if row["peak_gbps"] else "-")
+        comps.add_row(
+            row["component"],
+            row["kind"],
+            f"{row['area_mm2']:,.3f}",
+            f"{row['utilization']:.1%}",
+            _si(moved, "B") if moved else "-",
+            f"{row['achieved_gbps']:,.1f}" if moved else "-",
+            f"{row['peak_gbps']:,.1f}" if row["peak_gbps"] else "-",
+        )
     console.print(comps)
 
-    ops = _table("operations", ["op", "cycles", "bound", "MAC util", "DRAM bytes", "FLOP/B", "energy", "mapping"])
+    ops = _table(
+        "operations",
+        ["op", "cycles", "bound", "MAC util", "DRAM bytes", "FLOP/B", "energy", "mapping"],
+    )
     for row in report.ops.to_dict("records"):
         mapping = f"{row['map_dataflow']} tile {row['map_tile']} order {row['map_loop_order']}"
-        ops.add_row(row["name"], f"{row['cycles']:,}", row["bound"], f"{row['mac_utilization']:.1%}",
-                    _si(row["dram_bytes"], "B"), f"{row['arithmetic_intensity']:,.1f}",
-                    _si(row["energy_pj"] * 1e-12, "J"), mapping)
+        ops.add_row(
+            row["name"],
+            f"{row['cycles']:,}",
+            row["bound"],
+            f"{row['mac_utilization']:.1%}",
+            _si(row["dram_bytes"], "B"),
+            f"{row['arithmetic_intensity']:,.1f}",
+            _si(row["energy_pj"] * 1e-12, "J"),
+            mapping,
+        )
     console.print(ops)
 
 
@@ -101,7 +156,9 @@ def _is_scalesim_pair(args) -> bool:
 def _run(args, console: Console) -> int:
     routed = split_overrides(args.set)
     if _is_scalesim_pair(args):
-        arch_dict, workload_dict, mapping_dict = import_scalesim(Path(args.arch), Path(args.workload))
+        arch_dict, workload_dict, mapping_dict = import_scalesim(
+            Path(args.arch), Path(args.workload)
+        )
         arch = load_arch(arch_dict, routed["arch"])
         workload = load_workload(workload_dict, routed["workload"])
         mapping = load_mapping(args.mapping or mapping_dict, routed["mapping"])
@@ -109,8 +166,14 @@ def _run(args, console: Console) -> int:
         arch = load_arch(args.arch, routed["arch"])
         workload = load_workload(args.workload, routed["workload"])
         mapping = load_mapping(args.mapping, routed["mapping"])
-    report = simulate(arch, workload, mapping, numerics=not args.no_numerics, seed=args.seed,
-                      trace=bool(args.trace))
+    report = simulate(
+        arch,
+        workload,
+        mapping,
+        numerics=not args.no_numerics,
+        seed=args.seed,
+        trace=bool(args.trace),
+    )
     if args.trace:
         Path(args.trace).write_text(json.dumps(report.chrome_trace()))
     if args.json:
@@ -130,7 +193,9 @@ def _import_scalesim(args, console: Console) -> int:
         path = out / f"{kind}.yaml"
         path.write_text(yaml.safe_dump(spec, sort_keys=False))
         console.print(f"wrote {path}")
-    console.print(f"run it with: accsim run {out / 'arch.yaml'} {out / 'workload.yaml'} -m {out / 'mapping.yaml'}")
+    console.print(
+        f"run it with: accsim run {out / 'arch.yaml'} {out / 'workload.yaml'} -m {out / 'mapping.yaml'}"
+    )
     return 0
 
 
@@ -149,20 +214,38 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="simulate a workload on an architecture")
     run.add_argument("arch", help="arch preset name or YAML path (or a SCALE-Sim .cfg)")
-    run.add_argument("workload", help="workload preset, YAML path, inline 'gemm:M=..,N=..,K=..,dtype=int8' "
-                                      "(or a SCALE-Sim topology .csv)")
-    run.add_argument("-m", "--mapping", default=None, help="mapping preset or YAML path (default: auto)")
-    run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
-                     help="override a value: components.mxu.rows=64, workload.ops.0.M=512, mapping.dataflow=os")
+    run.add_argument(
+        "workload",
+        help="workload preset, YAML path, inline 'gemm:M=..,N=..,K=..,dtype=int8' "
+        "(or a SCALE-Sim topology .csv)",
+    )
+    run.add_argument(
+        "-m", "--mapping", default=None, help="mapping preset or YAML path (default: auto)"
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a value: components.mxu.rows=64, workload.ops.0.M=512, mapping.dataflow=os",
+    )
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
-    run.add_argument("--trace", metavar="FILE", help="write a Chrome/Perfetto trace of DMA and compute tiles")
-    run.add_argument("--no-numerics", action="store_true", help="timing only: skip the tile kernels")
+    run.add_argument(
+        "--trace", metavar="FILE", help="write a Chrome/Perfetto trace of DMA and compute tiles"
+    )
+    run.add_argument(
+        "--no-numerics", action="store_true", help="timing only: skip the tile kernels"
+    )
     run.add_argument("--seed", type=int, default=0, help="seed of the random operands (default 0)")
     run.set_defaults(handler=_run)
-    imported = commands.add_parser("import-scalesim", help="convert SCALE-Sim .cfg + topology .csv to YAML")
+    imported = commands.add_parser(
+        "import-scalesim", help="convert SCALE-Sim .cfg + topology .csv to YAML"
+    )
     imported.add_argument("config", help="SCALE-Sim config (.cfg)")
     imported.add_argument("topology", help="SCALE-Sim topology (.csv, GEMM or conv rows)")
-    imported.add_argument("-o", "--output", required=True, help="folder for arch.yaml, workload.yaml, mapping.yaml")
+    imported.add_argument(
+        "-o", "--output", required=True, help="folder for arch.yaml, workload.yaml, mapping.yaml"
+    )
     imported.set_defaults(handler=_import_scalesim)
     listing = commands.add_parser("list", help="list the shipped presets")
     listing.set_defaults(handler=_list)
@@ -176,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args, console)
     except AccsimError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         return 2
 
 

@@ -43,8 +43,12 @@ class Report:
             for name, comp in self.machine.components.items():
                 if comp.leakage_mw():
                     energy = comp.leakage_mw() * seconds * PJ_PER_MW_CYCLE
-                    rows.append((op, name, "leakage", seconds, comp.leakage_mw() * PJ_PER_MW_CYCLE, energy))
-        return pd.DataFrame(rows, columns=["op", "component", "action", "count", "pj_per_count", "energy_pj"])
+                    rows.append(
+                        (op, name, "leakage", seconds, comp.leakage_mw() * PJ_PER_MW_CYCLE, energy)
+                    )
+        return pd.DataFrame(
+            rows, columns=["op", "component", "action", "count", "pj_per_count", "energy_pj"]
+        )
 
     @cached_property
     def components(self) -> pd.DataFrame:
@@ -58,14 +62,21 @@ class Report:
             busy = self.record.busy.get(name, 0)
             total_bytes = reads.get(name, 0.0) + writes.get(name, 0.0)
             peak = getattr(comp, "bytes_per_cycle", None)
-            rows.append({
-                "component": name, "kind": comp.kind, "area_mm2": comp.area_mm2(),
-                "leakage_mw": comp.leakage_mw(), "energy_pj": float(by_comp.get(name, 0.0)),
-                "busy_cycles": busy, "utilization": busy / self.cycles if self.cycles else 0.0,
-                "read_bytes": float(reads.get(name, 0.0)), "write_bytes": float(writes.get(name, 0.0)),
-                "achieved_gbps": total_bytes / self.seconds / 1e9 if self.seconds else 0.0,
-                "peak_gbps": peak * self.clock_hz / 1e9 if peak else None,
-            })
+            rows.append(
+                {
+                    "component": name,
+                    "kind": comp.kind,
+                    "area_mm2": comp.area_mm2(),
+                    "leakage_mw": comp.leakage_mw(),
+                    "energy_pj": float(by_comp.get(name, 0.0)),
+                    "busy_cycles": busy,
+                    "utilization": busy / self.cycles if self.cycles else 0.0,
+                    "read_bytes": float(reads.get(name, 0.0)),
+                    "write_bytes": float(writes.get(name, 0.0)),
+                    "achieved_gbps": total_bytes / self.seconds / 1e9 if self.seconds else 0.0,
+                    "peak_gbps": peak * self.clock_hz / 1e9 if peak else None,
+                }
+            )
         return pd.DataFrame(rows)
 
     @cached_property
@@ -76,14 +87,26 @@ class Report:
         for op in self.program.ops:
             cycles = self.op_cycles[op.name]
             moved = sum(self.record.op_dram[op.name].values())
-            rows.append({
-                "name": op.name, "kind": op.kind, "cycles": cycles, "seconds": cycles / self.clock_hz,
-                "bound": self._bound(op.name), "macs": op.macs,
-                "mac_utilization": op.macs / (cycles * self.peak_macs_per_cycle) if cycles else 0.0,
-                "dram_bytes": moved, "energy_pj": float(energy.get(op.name, 0.0)),
-                "arithmetic_intensity": 2 * op.macs / moved if moved else float("inf"),
-                **{f"map_{k}": (json.dumps(v) if isinstance(v, dict) else v) for k, v in op.details.items()},
-            })
+            rows.append(
+                {
+                    "name": op.name,
+                    "kind": op.kind,
+                    "cycles": cycles,
+                    "seconds": cycles / self.clock_hz,
+                    "bound": self._bound(op.name),
+                    "macs": op.macs,
+                    "mac_utilization": op.macs / (cycles * self.peak_macs_per_cycle)
+                    if cycles
+                    else 0.0,
+                    "dram_bytes": moved,
+                    "energy_pj": float(energy.get(op.name, 0.0)),
+                    "arithmetic_intensity": 2 * op.macs / moved if moved else float("inf"),
+                    **{
+                        f"map_{k}": (json.dumps(v) if isinstance(v, dict) else v)
+                        for k, v in op.details.items()
+                    },
+                }
+            )
         return pd.DataFrame(rows)
 
     # ----- scalars ------------------------------------------------------------------------------
@@ -118,7 +141,9 @@ class Report:
         candidates = {
             "compute": self.record.op_compute[op],
             "memory": self.record.op_dram_busy[op],
-            "sram": self.record.op_compute[op] + stretch if (stretch := self.record.op_stalls[op]["sram_bandwidth"]) else 0,
+            "sram": self.record.op_compute[op] + stretch
+            if (stretch := self.record.op_stalls[op]["sram_bandwidth"])
+            else 0,
         }
         return max(candidates, key=candidates.get)
 
@@ -135,29 +160,54 @@ class Report:
         checked = self.numerics
         stalls = {k: int(v) for k, v in sorted(self.record.stalls.items()) if v}
         return {
-            "arch": self.arch_name, "workload": self.workload_name, "mapping": self.mapping_name,
-            "cycles": self.cycles, "seconds": self.seconds, "clock_hz": self.clock_hz,
+            "arch": self.arch_name,
+            "workload": self.workload_name,
+            "mapping": self.mapping_name,
+            "cycles": self.cycles,
+            "seconds": self.seconds,
+            "clock_hz": self.clock_hz,
             "energy_pj": float(self.energy.energy_pj.sum()),
             "area_mm2": float(self.components.area_mm2.sum()),
-            "macs": macs, "peak_macs_per_cycle": self.peak_macs_per_cycle,
-            "mac_utilization": macs / (self.cycles * self.peak_macs_per_cycle) if self.cycles else 0.0,
+            "macs": macs,
+            "peak_macs_per_cycle": self.peak_macs_per_cycle,
+            "mac_utilization": macs / (self.cycles * self.peak_macs_per_cycle)
+            if self.cycles
+            else 0.0,
             "compute_busy_cycles": int(sum(self.record.op_compute.values())),
-            "stall_cycles_by_cause": stalls, "total_stall_cycles": int(sum(stalls.values())),
+            "stall_cycles_by_cause": stalls,
+            "total_stall_cycles": int(sum(stalls.values())),
             "dram_bytes": int(dram_bytes),
             "dram_bandwidth_gbps": dram_bytes / self.seconds / 1e9 if self.seconds else 0.0,
             "dram_peak_bandwidth_gbps": peak_bw / 1e9,
             "arithmetic_intensity": intensity,
             "ridge_point": 2 * self.peak_macs_per_cycle / dram.bytes_per_cycle,
-            "roofline_bound": "compute" if compute_bound_cycles >= memory_bound_cycles else "memory",
+            "roofline_bound": "compute"
+            if compute_bound_cycles >= memory_bound_cycles
+            else "memory",
             "roofline_cycles": max(compute_bound_cycles, memory_bound_cycles),
-            "numerics_max_abs_error": max(r.max_abs_error for r in checked.values()) if checked else None,
-            "numerics_max_rel_error": max(r.max_rel_error for r in checked.values()) if checked else None,
+            "numerics_max_abs_error": max(r.max_abs_error for r in checked.values())
+            if checked
+            else None,
+            "numerics_max_rel_error": max(r.max_rel_error for r in checked.values())
+            if checked
+            else None,
             "numerics_ok": all(r.ok for r in checked.values()) if checked else None,
             "coverage_ok": all(r.coverage_ok for r in checked.values()) if checked else None,
             **(self.scalesim or {}),
             "ops": [
-                {k: row[k] for k in ("name", "cycles", "bound", "dram_bytes", "energy_pj", "macs",
-                                     "mac_utilization", "arithmetic_intensity")}
+                {
+                    k: row[k]
+                    for k in (
+                        "name",
+                        "cycles",
+                        "bound",
+                        "dram_bytes",
+                        "energy_pj",
+                        "macs",
+                        "mac_utilization",
+                        "arithmetic_intensity",
+                    )
+                }
                 for row in self.ops.to_dict("records")
             ],
         }
@@ -179,19 +229,29 @@ class Report:
             compute = self.record.op_compute[op.name]
             stall = sum(v for cause, v in stalls.items() if cause not in ("fill", "drain"))
             total = compute - 1 + stall
-            layers.append({
-                "name": op.name, "compute_cycles": compute, "stall_cycles": stall,
-                "total_cycles": total, "total_cycles_incl_prefetch": total + stalls.get("fill", 0),
-                "overall_util_pct": 100 * op.macs / (total * unit.rows * unit.cols),
-                "compute_util_pct": 100 * op.macs / (compute * unit.rows * unit.cols),
-            })
+            layers.append(
+                {
+                    "name": op.name,
+                    "compute_cycles": compute,
+                    "stall_cycles": stall,
+                    "total_cycles": total,
+                    "total_cycles_incl_prefetch": total + stalls.get("fill", 0),
+                    "overall_util_pct": 100 * op.macs / (total * unit.rows * unit.cols),
+                }
+            )
         return {
             "compute_cycles": sum(layer["compute_cycles"] for layer in layers),
             "stall_cycles": sum(layer["stall_cycles"] for layer in layers),
-            "overall_util_pct": layers[0]["overall_util_pct"] if len(layers) == 1 else 100 * sum(
-                op.macs for op in self.program.ops) / sum(
-                layer["total_cycles"] * self.machine.components[op.unit].rows
-                * self.machine.components[op.unit].cols for layer, op in zip(layers, self.program.ops)),
+            "overall_util_pct": layers[0]["overall_util_pct"]
+            if len(layers) == 1
+            else 100
+            * sum(op.macs for op in self.program.ops)
+            / sum(
+                layer["total_cycles"]
+                * self.machine.components[op.unit].rows
+                * self.machine.components[op.unit].cols
+                for layer, op in zip(layers, self.program.ops)
+            ),
             "layers": layers,
         }
 
@@ -212,15 +272,28 @@ class Report:
         us_per_cycle = 1e6 / self.clock_hz
         tracks = sorted({e[0] for e in self.record.events})
         events = [
-            {"name": "thread_name", "ph": "M", "pid": 0, "tid": tracks.index(t), "args": {"name": t}}
+            {
+                "name": "thread_name",
+                "ph": "M",
+                "pid": 0,
+                "tid": tracks.index(t),
+                "args": {"name": t},
+            }
             for t in tracks
         ]
         for track, name, op, start, end in self.record.events:
-            events.append({
-                "name": name, "cat": op, "ph": "X", "pid": 0, "tid": tracks.index(track),
-                "ts": start * us_per_cycle, "dur": (end - start) * us_per_cycle,
-                "args": {"op": op, "start_cycle": start, "end_cycle": end},
-            })
+            events.append(
+                {
+                    "name": name,
+                    "cat": op,
+                    "ph": "X",
+                    "pid": 0,
+                    "tid": tracks.index(track),
+                    "ts": start * us_per_cycle,
+                    "dur": (end - start) * us_per_cycle,
+                    "args": {"op": op, "start_cycle": start, "end_cycle": end},
+                }
+            )
         return {"traceEvents": events, "displayTimeUnit": "ns"}
 
 

@@ -36,7 +36,9 @@ class Machine:
 
     def buffer_for(self, role: str) -> Sram:
         """The SRAM holding operand `role` (validated unique at load)."""
-        return next(c for c in self.components.values() if c.kind == "sram" and role in c.spec.holds)
+        return next(
+            c for c in self.components.values() if c.kind == "sram" and role in c.spec.holds
+        )
 
 
 def build_machine(arch: ArchSpec) -> Machine:

@@ -17,10 +17,14 @@ class Dram(Component):
         self.spec = spec
         preset = tech.dram_preset(spec.technology)
         self.channels = spec.channels or int(preset["default_channels"])
-        self.bandwidth_bytes_per_s = spec.bandwidth or self.channels * preset["channel_bandwidth_gbps"] * 1e9
+        self.bandwidth_bytes_per_s = (
+            spec.bandwidth or self.channels * preset["channel_bandwidth_gbps"] * 1e9
+        )
         self.latency_s = spec.latency if spec.latency is not None else preset["latency_ns"] * 1e-9
         self.capacity_bytes = spec.capacity
-        per_bit = spec.energy_per_bit if spec.energy_per_bit is not None else preset["energy_pj_per_bit"]
+        per_bit = (
+            spec.energy_per_bit if spec.energy_per_bit is not None else preset["energy_pj_per_bit"]
+        )
         self.actions = {"read": 8 * per_bit, "write": 8 * per_bit}
 
     @property

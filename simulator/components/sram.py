@@ -22,12 +22,17 @@ class Sram(Component):
         if read is None:
             read = tech.scale_energy(tech.sram_read_pj_per_byte_45nm(self.bank_bytes), node_nm)
         # Horowitz tabulates reads only; a write is taken to cost the same as a read.
-        self.actions = {"read": read, "write": spec.write_energy if spec.write_energy is not None else read}
+        self.actions = {
+            "read": read,
+            "write": spec.write_energy if spec.write_energy is not None else read,
+        }
 
     @property
     def bytes_per_cycle(self) -> float:
         """Peak bytes per reference cycle over all banks and ports."""
-        return self.spec.banks * self.spec.ports * self.spec.width * self.clock_hz / self.ref_clock_hz
+        return (
+            self.spec.banks * self.spec.ports * self.spec.width * self.clock_hz / self.ref_clock_hz
+        )
 
     def access_cycles(self, nbytes: int) -> int:
         """Reference cycles to move `nbytes` through the ports at peak rate."""

@@ -17,7 +17,7 @@ class TileCost:
     cycles: int
     macs: int
     folds: int
-    reads: dict[str, int]   # role -> elements read from SRAM by the array
+    reads: dict[str, int]  # role -> elements read from SRAM by the array
     writes: dict[str, int]  # role -> elements written to SRAM by the array
 
 
@@ -84,7 +84,11 @@ class SystolicArray(Component):
             )
 
     def tile_cost(
-        self, extent: dict[str, int], spatial: tuple[str, str], dataflow: str, accounting: str,
+        self,
+        extent: dict[str, int],
+        spatial: tuple[str, str],
+        dataflow: str,
+        accounting: str,
         first_k_chunk: bool,
     ) -> TileCost:
         """Cycles and SRAM accesses of one M x N x K tile (pure: no simulation state).

@@ -35,10 +35,11 @@ class _Engine:
         self.bus = simpy.Resource(self.env, capacity=1)
         self.space = {
             c.name: simpy.Container(self.env, capacity=c.capacity_bytes, init=c.capacity_bytes)
-            for c in machine.components.values() if c.kind == "sram"
+            for c in machine.components.values()
+            if c.kind == "sram"
         }
-        self.ready = simpy.Store(self.env)     # loaded steps, in order, for compute
-        self.written = simpy.Store(self.env)   # computed steps, in order, for DMA-out
+        self.ready = simpy.Store(self.env)  # loaded steps, in order, for compute
+        self.written = simpy.Store(self.env)  # computed steps, in order, for DMA-out
         self.loader_waiting_space = False
         self.done = self.env.event()
 
@@ -53,7 +54,9 @@ class _Engine:
             yield self.env.timeout(self.dram.transfer_cycles(total))
             self.record.busy[self.dram.name] += self.env.now - start
             self.record.op_dram_busy[op] += self.env.now - start
-            self.record.interval(f"{self.dram.name} {direction}", transfers[0].kind, op, start, self.env.now)
+            self.record.interval(
+                f"{self.dram.name} {direction}", transfers[0].kind, op, start, self.env.now
+            )
         yield self.env.timeout(self.dram.latency_cycles)
         action = "read" if direction == "read" else "write"
         self.record.counts[(op, self.dram.name, action)] += total
@@ -62,7 +65,9 @@ class _Engine:
                 continue
             self.record.op_dram[op][t.kind] += t.dram_bytes
             # the SRAM side of the DMA: writes on the way in, reads on the way out
-            self.record.counts[(op, t.buffer, "write" if direction == "read" else "read")] += t.dram_bytes
+            self.record.counts[(op, t.buffer, "write" if direction == "read" else "read")] += (
+                t.dram_bytes
+            )
 
     def loader(self):
         previous_done = None
@@ -98,8 +103,11 @@ class _Engine:
             wait = self.env.now - last_end
             if wait:
                 op_start = op is not current_op and (current_op is None or op.barrier)
-                cause = "fill" if op_start else (
-                    "buffer_full" if self.loader_waiting_space else "dram_bandwidth")
+                cause = (
+                    "fill"
+                    if op_start
+                    else ("buffer_full" if self.loader_waiting_space else "dram_bandwidth")
+                )
                 record.stalls[cause] += wait
                 record.op_stalls[op.name][cause] += wait
             current_op = op
@@ -110,7 +118,10 @@ class _Engine:
 
     def _run(self, op: str, step: Step):
         c = step.compute
-        ports = max((self.machine.components[b].access_cycles(r + w) for b, r, w in c.sram_traffic), default=0)
+        ports = max(
+            (self.machine.components[b].access_cycles(r + w) for b, r, w in c.sram_traffic),
+            default=0,
+        )
         duration = max(c.cycles, ports)
         start = self.env.now
         yield self.env.timeout(duration)
@@ -155,7 +166,9 @@ class _Engine:
         record.cycles = int(self.env.now)
         record.events_processed = self.env.processed
         # whatever the compute unit was neither busy nor stalled for is the final write-back
-        record.stalls["drain"] = record.cycles - sum(record.op_compute.values()) - sum(record.stalls.values())
+        record.stalls["drain"] = (
+            record.cycles - sum(record.op_compute.values()) - sum(record.stalls.values())
+        )
         if self.program.ops:
             record.op_stalls[self.program.ops[-1].name]["drain"] += record.stalls["drain"]
         return record

@@ -14,9 +14,13 @@ class Record:
     stalls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     op_end: dict[str, int] = field(default_factory=dict)
     op_compute: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    op_dram: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    op_dram: dict[str, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
     op_dram_busy: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    op_stalls: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    op_stalls: dict[str, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
     events: list[tuple[str, str, str, int, int]] | None = None  # (track, name, op, start, end)
     steps: int = 0
     events_processed: int = 0

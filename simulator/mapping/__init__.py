@@ -30,5 +30,11 @@ def compile_program(
 
 
 __all__ = [
-    "Compute", "GemmPlan", "OpProgram", "Program", "Step", "Transfer", "compile_program",
+    "Compute",
+    "GemmPlan",
+    "OpProgram",
+    "Program",
+    "Step",
+    "Transfer",
+    "compile_program",
 ]

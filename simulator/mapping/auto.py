@@ -55,8 +55,13 @@ def compute_cycles_estimate(unit, problem, tile, plan_like) -> int:
         groups.append([(tile[d], full)] + ([(rest, 1)] if rest else []))
     total = 0
     for (m, nm), (n, nn), (k, nk) in itertools.product(*groups):
-        cost = unit.tile_cost({"M": m, "N": n, "K": k}, plan_like.spatial, plan_like.dataflow,
-                              plan_like.accounting, True)
+        cost = unit.tile_cost(
+            {"M": m, "N": n, "K": k},
+            plan_like.spatial,
+            plan_like.dataflow,
+            plan_like.accounting,
+            True,
+        )
         total += cost.cycles * nm * nn * nk
     return total
 
@@ -69,7 +74,11 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
     row_dim, col_dim = seed.spatial
     align = {row_dim: unit.rows, col_dim: unit.cols}
     given = mapping.tile or {}
-    orders = [mapping.loop_order] if mapping.loop_order else [list(p) for p in itertools.permutations("MNK")]
+    orders = (
+        [mapping.loop_order]
+        if mapping.loop_order
+        else [list(p) for p in itertools.permutations("MNK")]
+    )
     options = _dim_options(problem, given, seed.spatial, align, mapping.accounting)
     best = _best(op, mapping, machine, unit, problem, options, orders)
     if best is None and mapping.accounting == "scalesim":
@@ -78,8 +87,12 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
         options = _dim_options(problem, given, seed.spatial, align, "realistic")
         best = _best(op, mapping, machine, unit, problem, options, orders)
     if best is None:
-        smallest = plan_from(op, mapping, machine, {d: o[0] for d, o in zip("MNK", options)}, orders[0])
-        check_fits(smallest, machine, locate(mapping, "tile") if given else f"{op.name}: auto mapping")
+        smallest = plan_from(
+            op, mapping, machine, {d: o[0] for d, o in zip("MNK", options)}, orders[0]
+        )
+        check_fits(
+            smallest, machine, locate(mapping, "tile") if given else f"{op.name}: auto mapping"
+        )
         raise CapacityError(f"{op.name}: no tile fits the buffers")  # check_fits always raises here
     return plan_from(op, mapping, machine, *best)
 
@@ -93,7 +106,10 @@ def _best(op, mapping, machine, unit, problem, options, orders):
     for m, n, k in itertools.product(*options):
         tile = {"M": m, "N": n, "K": k}
         plan = plan_from(op, mapping, machine, tile, orders[0])
-        if any(used > machine.components[b].capacity_bytes for b, used in plan.footprint(machine).items()):
+        if any(
+            used > machine.components[b].capacity_bytes
+            for b, used in plan.footprint(machine).items()
+        ):
             continue
         compute = compute_cycles_estimate(unit, problem, tile, plan)
         first_load = dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))

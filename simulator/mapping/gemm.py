@@ -59,11 +59,17 @@ def resolve_unit(op: GemmOpSpec, mapping: MappingSpec, machine: Machine):
     units = machine.compute_units
     name = mapping.unit or next(iter(units))
     if name not in units:
-        raise SpecError(f"{locate(mapping, 'unit')}: no compute unit {name!r}; units: {', '.join(units)}")
+        raise SpecError(
+            f"{locate(mapping, 'unit')}: no compute unit {name!r}; units: {', '.join(units)}"
+        )
     unit = units[name]
     dataflow = mapping.dataflow or unit.spec.dataflows[0]
     unit.check(op.name, op.dtype, dataflow)
-    spatial = (mapping.spatial.rows, mapping.spatial.cols) if mapping.spatial else DEFAULT_SPATIAL[dataflow]
+    spatial = (
+        (mapping.spatial.rows, mapping.spatial.cols)
+        if mapping.spatial
+        else DEFAULT_SPATIAL[dataflow]
+    )
     return unit, dataflow, spatial
 
 
@@ -72,7 +78,9 @@ def check_tile(op: GemmOpSpec, mapping: MappingSpec) -> None:
     for dim, size in (mapping.tile or {}).items():
         extent = getattr(op, dim)
         if size > extent:
-            raise SpecError(f"{locate(mapping, 'tile', dim)}: {size} exceeds {op.name}'s {dim} = {extent}")
+            raise SpecError(
+                f"{locate(mapping, 'tile', dim)}: {size} exceeds {op.name}'s {dim} = {extent}"
+            )
         if extent % size and mapping.edge_tiles == "strict":
             raise SpecError(
                 f"{locate(mapping, 'tile', dim)}: {size} does not divide {op.name}'s {dim} = {extent} "
@@ -86,15 +94,25 @@ def compile_gemm(
     """The OpProgram of one GEMM under a resolved plan."""
     problem = {"M": op.M, "N": op.N, "K": op.K}
     details = {
-        "unit": plan.unit, "dataflow": plan.dataflow, "spatial": "/".join(plan.spatial),
-        "tile": dict(plan.tile), "loop_order": "".join(plan.loop_order),
-        "double_buffering": plan.double_buffering, "accounting": plan.accounting,
-        "dtype": plan.dtype, "accumulator": plan.accumulator,
+        "unit": plan.unit,
+        "dataflow": plan.dataflow,
+        "spatial": "/".join(plan.spatial),
+        "tile": dict(plan.tile),
+        "loop_order": "".join(plan.loop_order),
+        "double_buffering": plan.double_buffering,
+        "accounting": plan.accounting,
+        "dtype": plan.dtype,
+        "accumulator": plan.accumulator,
     }
     return OpProgram(
-        name=op.name, kind="gemm", steps=lambda: _steps(op.name, problem, plan, machine, numerics),
-        macs=op.M * op.N * op.K, unit=plan.unit, double_buffering=plan.double_buffering,
-        barrier=barrier, details=details,
+        name=op.name,
+        kind="gemm",
+        steps=lambda: _steps(op.name, problem, plan, machine, numerics),
+        macs=op.M * op.N * op.K,
+        unit=plan.unit,
+        double_buffering=plan.double_buffering,
+        barrier=barrier,
+        details=details,
     )
 
 
@@ -108,7 +126,7 @@ def _steps(name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumeri
     buffers = {role: machine.buffer_for(role).name for role in OPERAND_DIMS}
     chunks = {d: _chunks(problem[d], plan.tile[d]) for d in problem}
     k_chunks = len(chunks["K"])
-    done_k: dict[tuple, int] = {}   # output tile -> K chunks accumulated so far
+    done_k: dict[tuple, int] = {}  # output tile -> K chunks accumulated so far
     resident: dict[str, tuple] = {}
     order = plan.loop_order
     indices = itertools.product(*(range(len(chunks[d])) for d in order))
@@ -127,15 +145,31 @@ def _steps(name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumeri
         for role in ("input", "weight"):
             if resident.get(role) != keys[role]:
                 size = nbytes(sizes[role], plan.dtype)
-                loads.append(Transfer("load", f"{name}.{TENSOR_OF[role]}", regions[role],
-                                      buffers[role], size, size))
+                loads.append(
+                    Transfer(
+                        "load",
+                        f"{name}.{TENSOR_OF[role]}",
+                        regions[role],
+                        buffers[role],
+                        size,
+                        size,
+                    )
+                )
                 resident[role] = keys[role]
         first_k_chunk = done_k.get(out_key, 0) == 0
         if resident.get("output") != out_key:
             size = nbytes(sizes["output"], plan.accumulator)
             kind = "alloc" if first_k_chunk else "reload"
-            loads.append(Transfer(kind, f"{name}.C", regions["output"], buffers["output"],
-                                  0 if first_k_chunk else size, size))
+            loads.append(
+                Transfer(
+                    kind,
+                    f"{name}.C",
+                    regions["output"],
+                    buffers["output"],
+                    0 if first_k_chunk else size,
+                    size,
+                )
+            )
             resident["output"] = out_key
         cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk)
         traffic: dict[str, list[int]] = {}
@@ -148,9 +182,13 @@ def _steps(name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumeri
         if numerics is not None:
             kernel = _bind(numerics, ranges["M"], ranges["N"], ranges["K"])
         compute = Compute(
-            unit=plan.unit, cycles=cost.cycles, macs=cost.macs, action=f"mac_{plan.dtype}",
+            unit=plan.unit,
+            cycles=cost.cycles,
+            macs=cost.macs,
+            action=f"mac_{plan.dtype}",
             sram_traffic=tuple((b, r, w) for b, (r, w) in traffic.items()),
-            regions={TENSOR_OF[role]: regions[role] for role in OPERAND_DIMS}, kernel=kernel,
+            regions={TENSOR_OF[role]: regions[role] for role in OPERAND_DIMS},
+            kernel=kernel,
         )
         done_k[out_key] = done_k.get(out_key, 0) + 1
         frees, stores = [], []
@@ -161,7 +199,9 @@ def _steps(name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumeri
         if following is None or tuple(following[d] for d in ("M", "N")) != out_key:
             size = nbytes(sizes["output"], plan.accumulator)
             kind = "store" if done_k[out_key] == k_chunks else "spill"
-            stores.append(Transfer(kind, f"{name}.C", regions["output"], buffers["output"], size, size))
+            stores.append(
+                Transfer(kind, f"{name}.C", regions["output"], buffers["output"], size, size)
+            )
             resident.pop("output")
             if kind == "store":
                 del done_k[out_key]
@@ -178,9 +218,15 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
     if unit.kind != "systolic_array":
         raise UnsupportedError(f"{unit.name} ({unit.kind}) cannot run gemm op {op.name}")
     return GemmPlan(
-        unit=unit.name, dataflow=dataflow, spatial=spatial, tile=dict(tile),
-        loop_order=list(loop_order), double_buffering=mapping.double_buffering,
-        accounting=mapping.accounting, dtype=op.dtype, accumulator=unit.accumulator(op.dtype),
+        unit=unit.name,
+        dataflow=dataflow,
+        spatial=spatial,
+        tile=dict(tile),
+        loop_order=list(loop_order),
+        double_buffering=mapping.double_buffering,
+        accounting=mapping.accounting,
+        dtype=op.dtype,
+        accumulator=unit.accumulator(op.dtype),
     )
 
 

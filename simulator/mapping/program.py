@@ -14,12 +14,12 @@ Region = tuple[tuple[int, int], ...]
 class Transfer:
     """A tile moving between DRAM and a buffer, or (kind 'alloc') just taking buffer space."""
 
-    kind: str          # load | reload | alloc (into the buffer); store | spill (out of it)
+    kind: str  # load | reload | alloc (into the buffer); store | spill (out of it)
     tensor: str
     region: Region
     buffer: str
-    dram_bytes: int    # bytes crossing the DRAM interface
-    space: int         # buffer bytes taken (loads) or released after the write-back (stores)
+    dram_bytes: int  # bytes crossing the DRAM interface
+    space: int  # buffer bytes taken (loads) or released after the write-back (stores)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +27,9 @@ class Compute:
     """One tile on a compute unit: its timing, work and SRAM traffic, and the kernel of its numbers."""
 
     unit: str
-    cycles: int                                   # reference cycles on the unit alone
+    cycles: int  # reference cycles on the unit alone
     macs: int
-    action: str                                   # energy action charged once per MAC
+    action: str  # energy action charged once per MAC
     sram_traffic: tuple[tuple[str, int, int], ...]  # (buffer, bytes read, bytes written)
     regions: dict[str, Region]
     kernel: Callable[[], None] | None = None
@@ -55,7 +55,7 @@ class OpProgram:
     macs: int
     unit: str
     double_buffering: bool
-    barrier: bool            # wait for every earlier op to finish before loading this one
+    barrier: bool  # wait for every earlier op to finish before loading this one
     details: dict = field(default_factory=dict)  # resolved mapping, shown in reports
 
 

@@ -22,7 +22,10 @@ def operand_passes(role: str, order: list[str], trips: dict[str, int]) -> int:
 
 
 def dram_traffic(
-    problem: dict[str, int], tile: dict[str, int], order: list[str], in_bytes: float,
+    problem: dict[str, int],
+    tile: dict[str, int],
+    order: list[str],
+    in_bytes: float,
     acc_bytes: float,
 ) -> dict[str, float]:
     """DRAM bytes per operand: input and weight loads, output stores, partial-sum spills/reloads."""

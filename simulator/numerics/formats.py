@@ -6,9 +6,15 @@ import numpy as np
 from simulator.spec.precision import precision
 
 STORAGE = {
-    "int4": ml_dtypes.int4, "int8": np.int8, "int16": np.int16, "int32": np.int32,
-    "fp8_e4m3": ml_dtypes.float8_e4m3fn, "fp8_e5m2": ml_dtypes.float8_e5m2,
-    "fp16": np.float16, "bf16": ml_dtypes.bfloat16, "fp32": np.float32,
+    "int4": ml_dtypes.int4,
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "fp8_e4m3": ml_dtypes.float8_e4m3fn,
+    "fp8_e5m2": ml_dtypes.float8_e5m2,
+    "fp16": np.float16,
+    "bf16": ml_dtypes.bfloat16,
+    "fp32": np.float32,
 }
 
 

@@ -19,8 +19,8 @@ class NumericsResult:
 
     max_abs_error: float
     max_rel_error: float
-    error_bound: float        # largest error allowed by the precision (0 for integers)
-    ok: bool                  # errors within bound and coverage correct
+    error_bound: float  # largest error allowed by the precision (0 for integers)
+    ok: bool  # errors within bound and coverage correct
     coverage_ok: bool
     coverage_message: str
 
@@ -88,13 +88,19 @@ class GemmNumerics:
             )
         within = bool(np.all(error == 0)) if self.is_int else bool(np.all(error <= bound_matrix))
         return NumericsResult(
-            float(error.max()), float((error / scale).max()), bound, within and coverage_ok,
-            coverage_ok, message,
+            float(error.max()),
+            float((error / scale).max()),
+            bound,
+            within and coverage_ok,
+            coverage_ok,
+            message,
         )
 
 
 def _largest_product(a: np.ndarray, b: np.ndarray) -> int:
-    return int(np.abs(a.astype(np.int64)).max(initial=0)) * int(np.abs(b.astype(np.int64)).max(initial=0))
+    return int(np.abs(a.astype(np.int64)).max(initial=0)) * int(
+        np.abs(b.astype(np.int64)).max(initial=0)
+    )
 
 
 def exact_int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -110,5 +116,7 @@ def exact_int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a32, b32 = a.astype(np.float32), b.astype(np.float32)
     out = np.zeros((a.shape[0], b.shape[1]), dtype=np.int64)
     for k0 in range(0, a.shape[1], block):
-        out += (a32[:, k0:k0 + block] @ b32[k0:k0 + block]).astype(np.int64)  # [M,k]@[k,N]->[M,N]
+        out += (a32[:, k0 : k0 + block] @ b32[k0 : k0 + block]).astype(
+            np.int64
+        )  # [M,k]@[k,N]->[M,N]
     return out

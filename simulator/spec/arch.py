@@ -1,6 +1,6 @@
 """Architecture spec: named components, each picked by its `kind:` key."""
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -106,9 +106,7 @@ class DramSpec(Strict):
     """Override: energy per bit transferred."""
 
 
-ComponentSpec = Annotated[
-    Union[SystolicArraySpec, SramSpec, DramSpec], Field(discriminator="kind")
-]
+ComponentSpec = Annotated[SystolicArraySpec | SramSpec | DramSpec, Field(discriminator="kind")]
 COMPUTE_KINDS = ("systolic_array",)
 
 

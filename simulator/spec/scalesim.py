@@ -22,7 +22,9 @@ def _config(path: Path) -> configparser.ConfigParser:
     except OSError as error:
         raise SpecError(f"{path}: cannot read: {error.strerror}") from None
     except configparser.Error as error:
-        raise SpecError(f"{path}: malformed SCALE-Sim config: {str(error).splitlines()[0]}") from None
+        raise SpecError(
+            f"{path}: malformed SCALE-Sim config: {str(error).splitlines()[0]}"
+        ) from None
     return parser
 
 
@@ -36,7 +38,9 @@ def _get(parser, path: Path, section: str, key: str, kind=int, default=None):
     try:
         return kind(raw.strip())
     except ValueError:
-        raise SpecError(f"{path}: [{section}] {key}: expected {kind.__name__}, got {raw!r}") from None
+        raise SpecError(
+            f"{path}: [{section}] {key}: expected {kind.__name__}, got {raw!r}"
+        ) from None
 
 
 def read_topology(path: Path) -> list[dict]:
@@ -52,18 +56,24 @@ def read_topology(path: Path) -> list[dict]:
         if not any(cells):
             continue
         name = cells[0]
-        numbers = [c for c in cells[1:] if ":" not in c]  # a trailing N:M sparsity column is ignored
+        numbers = [
+            c for c in cells[1:] if ":" not in c
+        ]  # a trailing N:M sparsity column is ignored
         try:
             values = [int(c) for c in numbers]
         except ValueError:
-            raise SpecError(f"{path}:{number}: expected integers after the layer name, got {cells[1:]}") from None
+            raise SpecError(
+                f"{path}:{number}: expected integers after the layer name, got {cells[1:]}"
+            ) from None
         if len(values) == 3:
             m, n, k = values
             ops.append({"kind": "gemm", "name": name, "M": m, "N": n, "K": k, "dtype": "int8"})
         elif len(values) >= 7:
             ops.extend(_conv_as_gemms(path, number, name, values[:7]))
         else:
-            raise SpecError(f"{path}:{number}: expected 3 (GEMM) or 7 (conv) numbers, got {len(values)}")
+            raise SpecError(
+                f"{path}:{number}: expected 3 (GEMM) or 7 (conv) numbers, got {len(values)}"
+            )
     if not ops:
         raise SpecError(f"{path}: no layers after the header line")
     return ops
@@ -73,7 +83,9 @@ def _conv_as_gemms(path, number, name, values) -> list[dict]:
     """im2col lowering as SCALE-Sim does: M = Ho*Wo, N = filters, K = Fh*Fw*C; 'DP' layers per channel."""
     height, width, fh, fw, channels, filters, stride = values
     if fh > height or fw > width or min(values) <= 0:
-        raise SpecError(f"{path}:{number}: {name}: filter {fh}x{fw} does not fit ifmap {height}x{width}")
+        raise SpecError(
+            f"{path}:{number}: {name}: filter {fh}x{fw} does not fit ifmap {height}x{width}"
+        )
     ho = math.ceil((height - fh + stride) / stride)
     wo = math.ceil((width - fw + stride) / stride)
     gemm = {"kind": "gemm", "M": ho * wo, "N": filters, "dtype": "int8"}
@@ -90,40 +102,71 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
     cols = _get(parser, config_path, arch_sec, "ArrayWidth")
     dataflow = _get(parser, config_path, arch_sec, "Dataflow", str).lower()
     if dataflow not in ("os", "ws", "is"):
-        raise SpecError(f"{config_path}: [{arch_sec}] Dataflow: must be os, ws or is, got {dataflow!r}")
+        raise SpecError(
+            f"{config_path}: [{arch_sec}] Dataflow: must be os, ws or is, got {dataflow!r}"
+        )
     sizes = {
         role: _get(parser, config_path, arch_sec, f"{prefix}SramSzkB")
         for role, prefix in (("input", "Ifmap"), ("weight", "Filter"), ("output", "Ofmap"))
     }
     ofmap_bw = _get(parser, config_path, arch_sec, "Bandwidth", float, default=10.0)
-    mode = _get(parser, config_path, "run_presets", "InterfaceBandwidth", str, default="CALC").upper()
+    mode = _get(
+        parser, config_path, "run_presets", "InterfaceBandwidth", str, default="CALC"
+    ).upper()
     if mode == "USER":
-        ifmap_bw = _get(parser, config_path, "layout", "IfmapSRAMBankBandwidth", float, default=ofmap_bw)
-        filter_bw = _get(parser, config_path, "layout", "FilterSRAMBankBandwidth", float, default=ofmap_bw)
+        ifmap_bw = _get(
+            parser, config_path, "layout", "IfmapSRAMBankBandwidth", float, default=ofmap_bw
+        )
+        filter_bw = _get(
+            parser, config_path, "layout", "FilterSRAMBankBandwidth", float, default=ofmap_bw
+        )
         words_per_cycle = ifmap_bw + filter_bw + ofmap_bw
     else:  # CALC: SCALE-Sim sizes the interface so nothing stalls; give the same headroom
         words_per_cycle = 10.0 * (rows + cols)
     name = _get(parser, config_path, "general", "run_name", str, default=config_path.stem)
     buffer_names = {"input": "ifmap_sram", "weight": "filter_sram", "output": "ofmap_sram"}
     components = {
-        "array": {"kind": "systolic_array", "rows": rows, "cols": cols, "dataflows": [dataflow],
-                  "input_precision": ["int8"]},
+        "array": {
+            "kind": "systolic_array",
+            "rows": rows,
+            "cols": cols,
+            "dataflows": [dataflow],
+            "input_precision": ["int8"],
+        },
     }
     for role, kib in sizes.items():
         word = ACCUMULATOR_BYTES if role == "output" else 1
         components[buffer_names[role]] = {
-            "kind": "sram", "capacity": f"{kib * 1024 * word} B", "holds": [role],
-            "banks": 1, "ports": 2, "width": f"{max(rows, cols) * word} B",
+            "kind": "sram",
+            "capacity": f"{kib * 1024 * word} B",
+            "holds": [role],
+            "banks": 1,
+            "ports": 2,
+            "width": f"{max(rows, cols) * word} B",
         }
-    components["dram"] = {"kind": "dram", "technology": "ddr4",
-                          "bandwidth": f"{words_per_cycle * NOMINAL_CLOCK_HZ / 1e9:g} GB/s", "latency": "0 ns"}
+    components["dram"] = {
+        "kind": "dram",
+        "technology": "ddr4",
+        "bandwidth": f"{words_per_cycle * NOMINAL_CLOCK_HZ / 1e9:g} GB/s",
+        "latency": "0 ns",
+    }
     arch = {
         "name": f"scalesim-{name}",
         "description": f"Imported from {config_path.name} (SCALE-Sim {rows}x{cols} {dataflow}); 1 GHz nominal clock.",
-        "clock": "1 GHz", "tech_node": "45 nm", "components": components,
+        "clock": "1 GHz",
+        "tech_node": "45 nm",
+        "components": components,
     }
-    workload = {"name": topology_path.stem, "description": f"Imported from {topology_path.name}",
-                "ops": read_topology(topology_path)}
-    mapping = {"name": "scalesim", "description": "SCALE-Sim accounting: folds never overlap",
-               "dataflow": dataflow, "accounting": "scalesim", "edge_tiles": "partial"}
+    workload = {
+        "name": topology_path.stem,
+        "description": f"Imported from {topology_path.name}",
+        "ops": read_topology(topology_path),
+    }
+    mapping = {
+        "name": "scalesim",
+        "description": "SCALE-Sim accounting: folds never overlap",
+        "dataflow": dataflow,
+        "accounting": "scalesim",
+        "edge_tiles": "partial",
+    }
     return arch, workload, mapping

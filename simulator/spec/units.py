@@ -13,12 +13,27 @@ _PATTERN = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-zµ/²0-9]+)\s*$")
 _UNITS: dict[str, dict[str, float]] = {
     "frequency": {"Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9},
     "size": {
-        "B": 1.0, "KiB": 2.0**10, "MiB": 2.0**20, "GiB": 2.0**30, "TiB": 2.0**40,
-        "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+        "B": 1.0,
+        "KiB": 2.0**10,
+        "MiB": 2.0**20,
+        "GiB": 2.0**30,
+        "TiB": 2.0**40,
+        "kB": 1e3,
+        "KB": 1e3,
+        "MB": 1e6,
+        "GB": 1e9,
+        "TB": 1e12,
     },
     "bandwidth": {
-        "B/s": 1.0, "kB/s": 1e3, "KB/s": 1e3, "MB/s": 1e6, "GB/s": 1e9, "TB/s": 1e12,
-        "KiB/s": 2.0**10, "MiB/s": 2.0**20, "GiB/s": 2.0**30,
+        "B/s": 1.0,
+        "kB/s": 1e3,
+        "KB/s": 1e3,
+        "MB/s": 1e6,
+        "GB/s": 1e9,
+        "TB/s": 1e12,
+        "KiB/s": 2.0**10,
+        "MiB/s": 2.0**20,
+        "GiB/s": 2.0**30,
     },
     "energy": {"fJ": 1e-3, "pJ": 1.0, "nJ": 1e3, "uJ": 1e6, "µJ": 1e6, "mJ": 1e9, "J": 1e12},
     "time": {"ps": 1e-12, "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0},
@@ -29,8 +44,15 @@ _UNITS: dict[str, dict[str, float]] = {
 }
 
 EXAMPLES = {
-    "frequency": "700 MHz", "size": "24 MiB", "bandwidth": "34 GB/s", "energy": "0.2 pJ",
-    "time": "100 ns", "power": "2 mW", "area": "0.5 mm2", "bits": "8 bit", "length": "28 nm",
+    "frequency": "700 MHz",
+    "size": "24 MiB",
+    "bandwidth": "34 GB/s",
+    "energy": "0.2 pJ",
+    "time": "100 ns",
+    "power": "2 mW",
+    "area": "0.5 mm2",
+    "bits": "8 bit",
+    "length": "28 nm",
 }
 
 
@@ -38,13 +60,13 @@ def parse_quantity(value: object, kind: str) -> float:
     """Return `value` ("34 GB/s") in the internal unit of `kind`; raise ValueError saying what was expected."""
     units = _UNITS[kind]
     if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError(
-            f"expected a {kind} with a unit, like '{EXAMPLES[kind]}', got {value!r}"
-        )
+        raise ValueError(f"expected a {kind} with a unit, like '{EXAMPLES[kind]}', got {value!r}")
     match = _PATTERN.match(value)
     if not match or match.group(2) not in units:
         known = ", ".join(units)
-        raise ValueError(f"expected a {kind} like '{EXAMPLES[kind]}' (units: {known}), got {value!r}")
+        raise ValueError(
+            f"expected a {kind} like '{EXAMPLES[kind]}' (units: {known}), got {value!r}"
+        )
     number = float(match.group(1))
     if number < 0:
         raise ValueError(f"a {kind} must not be negative, got {value!r}")

@@ -1,6 +1,7 @@
 """Turn pydantic validation errors into one-line SpecErrors: file:line: key.path: message."""
 
 import difflib
+import types
 import typing
 
 from pydantic import BaseModel, ValidationError
@@ -97,13 +98,16 @@ def _model_at(model, loc: tuple):
     return current
 
 
+_UNIONS = (typing.Union, types.UnionType)  # Union[A, B] and A | B
+
+
 def _strip(annotation):
     """Unwrap Annotated / Optional wrappers around a type."""
     while True:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
             annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+        elif origin in _UNIONS:
             args = [a for a in typing.get_args(annotation) if a is not type(None)]
             if len(args) != 1:
                 return annotation
@@ -130,13 +134,17 @@ def _tagged_options(current) -> dict | None:
     current = _strip(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
         members = (current,)  # a one-kind union (workload ops today) collapses to its only model
-    elif typing.get_origin(current) is typing.Union:
+    elif typing.get_origin(current) in _UNIONS:
         members = typing.get_args(current)
     else:
         return None
     options = {}
     for member in members:
-        if isinstance(member, type) and issubclass(member, BaseModel) and "kind" in member.model_fields:
+        if (
+            isinstance(member, type)
+            and issubclass(member, BaseModel)
+            and "kind" in member.model_fields
+        ):
             for tag in typing.get_args(member.model_fields["kind"].annotation):
                 options[tag] = member
     return options

@@ -1,6 +1,6 @@
 """Workload spec: a list of operations run in order."""
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -23,7 +23,7 @@ class GemmOpSpec(Strict):
     """Precision of A and B; C is produced in the accumulator precision."""
 
 
-OpSpec = Annotated[Union[GemmOpSpec], Field(discriminator="kind")]
+OpSpec = Annotated[GemmOpSpec, Field(discriminator="kind")]
 
 
 class WorkloadSpec(Strict):

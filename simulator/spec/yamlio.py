@@ -53,7 +53,9 @@ def parse_yaml(text: str, source: str) -> Document:
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise SpecError(f"{source}{where}: malformed YAML: {problem}") from None
     if not isinstance(data, dict):
-        raise SpecError(f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}")
+        raise SpecError(
+            f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}"
+        )
     lines: dict[tuple, int] = {}
     _walk(node, (), lines, source)
     return Document(data, source, lines)
@@ -102,7 +104,9 @@ def apply_override(doc: Document, keys: list[str], value: object) -> Document:
     elif isinstance(node, dict):
         node[last] = value
     else:
-        raise SpecError(f"{doc.source}: --set {'.'.join(keys)}: {'.'.join(keys[:-1])} is not a mapping")
+        raise SpecError(
+            f"{doc.source}: --set {'.'.join(keys)}: {'.'.join(keys[:-1])} is not a mapping"
+        )
     return Document(data, doc.source, doc.lines)
 
 

@@ -15,9 +15,14 @@ def array(rows=8, cols=8):
 # os: rows M, cols N, T=K: folds ceil(20/8)*ceil(16/8)=6, each K+R+C-2 = 22        -> 132
 # ws: rows K, cols N, T=M: folds 1*2=2, each M+2R+C-2 = 20+16+8-2 = 42              -> 84
 # is: rows K, cols M, T=N: folds 1*3=3, each N+2R+C-2 = 16+16+8-2 = 38              -> 114
-@pytest.mark.parametrize("dataflow, spatial, cycles, folds", [
-    ("os", ("M", "N"), 132, 6), ("ws", ("K", "N"), 84, 2), ("is", ("K", "M"), 114, 3),
-])
+@pytest.mark.parametrize(
+    "dataflow, spatial, cycles, folds",
+    [
+        ("os", ("M", "N"), 132, 6),
+        ("ws", ("K", "N"), 84, 2),
+        ("is", ("K", "M"), 114, 3),
+    ],
+)
 def test_scalesim_fold_cycles(dataflow, spatial, cycles, folds):
     cost = array().tile_cost({"M": 20, "N": 16, "K": 8}, spatial, dataflow, "scalesim", True)
     assert (cost.cycles, cost.folds, cost.macs) == (cycles, folds, 20 * 16 * 8)
@@ -25,9 +30,14 @@ def test_scalesim_fold_cycles(dataflow, spatial, cycles, folds):
 
 # realistic: stationary preload R (ws/is only) + folds * max(T, R) + R + C - 2
 # os: 0 + 6*max(8, 8) + 14 = 62; ws: 8 + 2*max(20, 8) + 14 = 62; is: 8 + 3*max(16, 8) + 14 = 70
-@pytest.mark.parametrize("dataflow, spatial, cycles", [
-    ("os", ("M", "N"), 62), ("ws", ("K", "N"), 62), ("is", ("K", "M"), 70),
-])
+@pytest.mark.parametrize(
+    "dataflow, spatial, cycles",
+    [
+        ("os", ("M", "N"), 62),
+        ("ws", ("K", "N"), 62),
+        ("is", ("K", "M"), 70),
+    ],
+)
 def test_realistic_fold_cycles(dataflow, spatial, cycles):
     cost = array().tile_cost({"M": 20, "N": 16, "K": 8}, spatial, dataflow, "realistic", True)
     assert cost.cycles == cycles

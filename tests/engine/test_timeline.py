@@ -20,7 +20,9 @@ def test_single_tile_is_load_then_compute_then_store():
 
 def test_latency_adds_once_per_transfer():
     # 100 ns at 700 MHz = 70 cycles, paid by the load and by the store
-    report = simulator.simulate(tiny_arch(latency="100 ns"), "gemm:M=8,N=8,K=8,dtype=int8", SINGLE_TILE)
+    report = simulator.simulate(
+        tiny_arch(latency="100 ns"), "gemm:M=8,N=8,K=8,dtype=int8", SINGLE_TILE
+    )
     assert report.summary["cycles"] == 128 + 70 + 22 + 256 + 70
 
 
@@ -66,11 +68,15 @@ def test_leakage_is_power_times_time():
 
 def test_same_inputs_same_report():
     args = ("tpu-v1-like", "bert-base-ffn")
-    assert simulator.simulate(*args, seed=3).to_json() == simulator.simulate(*args, seed=3).to_json()
+    assert (
+        simulator.simulate(*args, seed=3).to_json() == simulator.simulate(*args, seed=3).to_json()
+    )
 
 
 def test_trace_has_compute_and_dma_tracks():
-    report = simulator.simulate(tiny_arch(), "gemm:M=8,N=16,K=8,dtype=int8", SINGLE_TILE, trace=True)
+    report = simulator.simulate(
+        tiny_arch(), "gemm:M=8,N=16,K=8,dtype=int8", SINGLE_TILE, trace=True
+    )
     trace = report.chrome_trace()
     names = {e["args"]["name"] for e in trace["traceEvents"] if e["ph"] == "M"}
     assert names == {"pe", "dram read", "dram write"}

@@ -11,7 +11,9 @@ TILE = {"M": 32, "N": 32, "K": 32}
 
 def traffic_by_kind(order):
     mapping = {"dataflow": "os", "tile": TILE, "loop_order": order}
-    report = simulator.simulate(tiny_arch(), "gemm:M=64,N=64,K=64,dtype=int8", mapping, numerics=False)
+    report = simulator.simulate(
+        tiny_arch(), "gemm:M=64,N=64,K=64,dtype=int8", mapping, numerics=False
+    )
     return dict(report.record.op_dram["gemm"])
 
 
@@ -25,11 +27,16 @@ def test_reduction_outermost_spills_and_reloads_partial_sums():
     # K, M, N: A (m, k) stays across the inner N loop: 4 loads; B changes every step: 8 loads.
     # Each C tile is visited twice: alloc + spill, then reload + final store.
     assert traffic_by_kind(["K", "M", "N"]) == {
-        "load": 4 * 1024 + 8 * 1024, "spill": 4 * 4096, "reload": 4 * 4096, "store": 4 * 4096,
+        "load": 4 * 1024 + 8 * 1024,
+        "spill": 4 * 4096,
+        "reload": 4 * 4096,
+        "store": 4 * 4096,
     }
 
 
-@pytest.mark.parametrize("order", [["M", "N", "K"], ["K", "M", "N"], ["N", "K", "M"], ["K", "N", "M"]])
+@pytest.mark.parametrize(
+    "order", [["M", "N", "K"], ["K", "M", "N"], ["N", "K", "M"], ["K", "N", "M"]]
+)
 def test_closed_form_agrees_with_simulated_traffic(order):
     simulated = sum(traffic_by_kind(order).values())
     closed = dram_traffic({"M": 64, "N": 64, "K": 64}, TILE, order, in_bytes=1, acc_bytes=4)

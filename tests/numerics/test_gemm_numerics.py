@@ -75,8 +75,8 @@ def test_int32_accumulator_wraps_like_hardware():
 
 def test_exact_int_matmul_matches_int64_for_wide_operands():
     rng = np.random.default_rng(1)
-    a = rng.integers(-2**15, 2**15, size=(20, 300)).astype(np.int16)
-    b = rng.integers(-2**15, 2**15, size=(300, 10)).astype(np.int16)
+    a = rng.integers(-(2**15), 2**15, size=(20, 300)).astype(np.int16)
+    b = rng.integers(-(2**15), 2**15, size=(300, 10)).astype(np.int16)
     np.testing.assert_array_equal(exact_int_matmul(a, b), a.astype(np.int64) @ b.astype(np.int64))
 
 
