@@ -264,9 +264,9 @@ def build_cases():
         cfg = make_config(cid, 8, 16, df)
         cases.append(dict(
             id=cid, kind="gemm",
-            description="same as gemm_large_%s_8x16 (first 4 shapes) but 'key=value', mixed-case "
+            description=f"same as gemm_large_{df}_8x16 (first 4 shapes) but 'key=value', mixed-case "
                         "keys, comments; topology without spaces, with a 1:1 sparsity column, "
-                        "CRLF line endings and a blank line" % df,
+                        "CRLF line endings and a blank line",
             config=cfg,
             cfg_text=cfg_text(cfg, style="quirky"),
             topology_text=gemm_topology(GEMM_SHAPES[:4], style="quirky"),

@@ -34,19 +34,19 @@ class GemmNumerics:
         self.a = random_operand(rng, (M, K), dtype)  # [M, K]
         self.b = random_operand(rng, (K, N), dtype)  # [K, N]
         self.is_int = precision(dtype).is_int
-        # Integer tiles run in fp32 BLAS when every partial sum is below 2^24 (then exact), else fp64.
+        # Integer tiles run in fp32 BLAS when no partial sum exceeds 2^24 (then exact), else fp64.
         self._largest_product = _largest_product(self.a, self.b) if self.is_int else 0
         self._a = self.a.astype(np.float32)
         self._b = self.b.astype(np.float32)
         self._a64 = self._b64 = None
         self.c = np.zeros((M, N), dtype=np.float64 if self.is_int else np.float32)
-        self.coverage = np.zeros((M, N), dtype=np.int64)  # K elements reduced into each output
+        self.coverage = np.zeros((M, N), dtype=np.int32)  # K elements reduced into each output
 
     def tile(self, m: tuple[int, int], n: tuple[int, int], k: tuple[int, int]) -> None:
         """C[m, n] += A[m, k] @ B[k, n] in the accumulator precision."""
         (m0, m1), (n0, n1), (k0, k1) = m, n, k
         a, b = self._a, self._b
-        if self.is_int and (k1 - k0) * self._largest_product >= 2**24:
+        if self.is_int and (k1 - k0) * self._largest_product > 2**24:
             if self._a64 is None:
                 self._a64, self._b64 = self.a.astype(np.float64), self.b.astype(np.float64)
             a, b = self._a64, self._b64
@@ -57,9 +57,10 @@ class GemmNumerics:
         """The output as the hardware holds it (integers wrap to the accumulator width)."""
         if not self.is_int:
             return self.c
-        bits = precision(self.accumulator).bits
-        exact = self.c.astype(np.int64)
-        return (exact + 2 ** (bits - 1)) % 2**bits - 2 ** (bits - 1)
+        half = 2 ** (precision(self.accumulator).bits - 1)
+        if np.abs(self.c).max(initial=0) < half:
+            return self.c  # exact integers in float64, nothing wrapped
+        return (self.c.astype(np.int64) + half) % (2 * half) - half
 
     def check(self) -> NumericsResult:
         """Compare with the reference on the whole problem, and check every output's K coverage."""
@@ -74,7 +75,7 @@ class GemmNumerics:
             magnitude = np.abs(self.a.astype(np.float64)) @ np.abs(self.b.astype(np.float64))
             bound_matrix = gamma * magnitude
             bound = float(bound_matrix.max())
-        error = np.abs(self.result().astype(np.float64) - reference)
+        error = np.abs(self.result() - reference)
         scale = np.maximum(np.abs(reference), 1.0)
         wrong = np.argwhere(self.coverage != self.K)
         coverage_ok = wrong.size == 0
@@ -98,25 +99,27 @@ class GemmNumerics:
 
 
 def _largest_product(a: np.ndarray, b: np.ndarray) -> int:
-    return int(np.abs(a.astype(np.int64)).max(initial=0)) * int(
-        np.abs(b.astype(np.int64)).max(initial=0)
-    )
+    """Largest |a_ik * b_kj| the operands can form (bounds every partial sum with K)."""
+
+    def magnitude(x):
+        return max(-int(x.min(initial=0)), int(x.max(initial=0)))
+
+    return magnitude(a) * magnitude(b)
 
 
 def exact_int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Exact integer A @ B, independent of any mapping's tiling.
 
-    Blocks of K small enough that fp32 sums stay below 2^24 run in fp32 BLAS (exact there) and are
-    summed in int64; operands too wide for that fall back to numpy's int64 matmul.
+    K is cut into blocks whose fp32 sums cannot exceed 2^24 (exact in fp32 BLAS); the blocks are
+    summed in float64, exact below 2^53, so the result holds exact integers. Operands too wide for
+    that fall back to numpy's int64 matmul.
     """
     largest = _largest_product(a, b)
-    block = (2**24 - 1) // largest if largest else a.shape[1]
-    if block < 64:
+    block = 2**24 // largest if largest else a.shape[1]
+    if block < 64 or largest * a.shape[1] >= 2**53:
         return a.astype(np.int64) @ b.astype(np.int64)
     a32, b32 = a.astype(np.float32), b.astype(np.float32)
-    out = np.zeros((a.shape[0], b.shape[1]), dtype=np.int64)
+    out = np.zeros((a.shape[0], b.shape[1]), dtype=np.float64)
     for k0 in range(0, a.shape[1], block):
-        out += (a32[:, k0 : k0 + block] @ b32[k0 : k0 + block]).astype(
-            np.int64
-        )  # [M,k]@[k,N]->[M,N]
+        out += a32[:, k0 : k0 + block] @ b32[k0 : k0 + block]  # [M, k] @ [k, N] -> [M, N]
     return out

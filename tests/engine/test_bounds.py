@@ -1,28 +1,17 @@
 """Simulated time never beats the physical bound, for random shapes, arrays and mappings."""
 
-import itertools
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
 from tests.conftest import tiny_arch
-
-ORDERS = [list(p) for p in itertools.permutations("MNK")]
+from tests.strategies import shapes_and_mappings
 
 
 @st.composite
 def runs(draw):
     rows, cols = draw(st.integers(1, 16)), draw(st.integers(1, 16))
-    shape = {d: draw(st.integers(1, 80)) for d in "MNK"}
-    mapping = {
-        "dataflow": draw(st.sampled_from(["os", "ws", "is"])),
-        "tile": {d: draw(st.integers(1, shape[d])) for d in "MNK"},
-        "loop_order": draw(st.sampled_from(ORDERS)),
-        "edge_tiles": "partial",
-        "double_buffering": draw(st.booleans()),
-        "accounting": draw(st.sampled_from(["realistic", "scalesim"])),
-    }
+    shape, mapping = draw(shapes_and_mappings())
     bandwidth = draw(st.sampled_from(["350 MB/s", "700 MB/s", "7 GB/s", "70 GB/s"]))
     return tiny_arch(rows, cols, bandwidth=bandwidth), shape, mapping
 

@@ -1,7 +1,5 @@
 """Random shapes and tilings reproduce numpy: exactly for integers, within the fp32 bound for floats."""
 
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,19 +9,12 @@ import simulator
 import simulator.mapping.gemm as gemm_mapping
 from simulator.numerics.gemm import GemmNumerics, exact_int_matmul
 from tests.conftest import tiny_arch
-
-ORDERS = [list(p) for p in itertools.permutations("MNK")]
+from tests.strategies import shapes_and_mappings
 
 
 @st.composite
 def tiled_gemms(draw, dtypes=("int8",)):
-    shape = {d: draw(st.integers(1, 72)) for d in "MNK"}
-    mapping = {
-        "dataflow": draw(st.sampled_from(["os", "ws", "is"])),
-        "tile": {d: draw(st.integers(1, shape[d])) for d in "MNK"},
-        "loop_order": draw(st.sampled_from(ORDERS)),
-        "edge_tiles": "partial",
-    }
+    shape, mapping = draw(shapes_and_mappings(max_dim=72))
     rows, cols = draw(st.integers(1, 12)), draw(st.integers(1, 12))
     return shape, mapping, rows, cols, draw(st.sampled_from(dtypes)), draw(st.integers(0, 2**16))
 
