@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from rich.console import Console
 from rich.markup import escape
@@ -126,7 +127,7 @@ def render(report: Report, console: Console) -> None:
             f"{row['utilization']:.1%}",
             _si(moved, "B") if moved else "-",
             f"{row['achieved_gbps']:,.1f}" if moved else "-",
-            f"{row['peak_gbps']:,.1f}" if row["peak_gbps"] else "-",
+            f"{row['peak_gbps']:,.1f}" if pd.notna(row["peak_gbps"]) else "-",
         )
     console.print(comps)
 
@@ -135,7 +136,8 @@ def render(report: Report, console: Console) -> None:
         ["op", "cycles", "bound", "MAC util", "DRAM bytes", "FLOP/B", "energy", "mapping"],
     )
     for row in report.ops.to_dict("records"):
-        mapping = f"{row['map_dataflow']} tile {row['map_tile']} order {row['map_loop_order']}"
+        tile = "x".join(f"{d}{n}" for d, n in json.loads(row["map_tile"]).items())
+        mapping = f"{row['map_dataflow']} {tile} {row['map_loop_order']}"
         ops.add_row(
             row["name"],
             f"{row['cycles']:,}",

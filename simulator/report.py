@@ -70,7 +70,12 @@ class Report:
                     "leakage_mw": comp.leakage_mw(),
                     "energy_pj": float(by_comp.get(name, 0.0)),
                     "busy_cycles": busy,
-                    "utilization": busy / self.cycles if self.cycles else 0.0,
+                    # compute units: busy fraction; memories: moved bytes over what the ports could move
+                    "utilization": (
+                        total_bytes / (peak * self.cycles) if peak else busy / self.cycles
+                    )
+                    if self.cycles
+                    else 0.0,
                     "read_bytes": float(reads.get(name, 0.0)),
                     "write_bytes": float(writes.get(name, 0.0)),
                     "achieved_gbps": total_bytes / self.seconds / 1e9 if self.seconds else 0.0,

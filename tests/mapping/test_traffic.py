@@ -47,7 +47,7 @@ def test_auto_mapping_fits_and_beats_a_poor_explicit_mapping():
     workload = "gemm:M=256,N=256,K=256,dtype=int8"
     arch = tiny_arch(capacity="64 KiB")
     auto = simulator.simulate(arch, workload, numerics=False).summary
-    poor = {"dataflow": "os", "tile": {"M": 8, "N": 8, "K": 8}, "loop_order": ["K", "M", "N"]}
+    poor = {"dataflow": "os", "tile": {"M": 16, "N": 16, "K": 16}, "loop_order": ["K", "M", "N"]}
     manual = simulator.simulate(arch, workload, poor, numerics=False).summary
     assert auto["dram_bytes"] < manual["dram_bytes"]
     assert auto["cycles"] < manual["cycles"]
