@@ -227,13 +227,14 @@ class Report:
         """
         if not any(op.details.get("accounting") == "scalesim" for op in self.program.ops):
             return None
-        layers = []
+        layers, pe_cycles = [], []
         for op in self.program.ops:
             unit = self.machine.components[op.unit]
             stalls = self.record.op_stalls[op.name]
             compute = self.record.op_compute[op.name]
             stall = sum(v for cause, v in stalls.items() if cause not in ("fill", "drain"))
             total = compute - 1 + stall
+            pe_cycles.append(total * unit.rows * unit.cols)
             layers.append(
                 {
                     "name": op.name,
@@ -241,22 +242,13 @@ class Report:
                     "stall_cycles": stall,
                     "total_cycles": total,
                     "total_cycles_incl_prefetch": total + stalls.get("fill", 0),
-                    "overall_util_pct": 100 * op.macs / (total * unit.rows * unit.cols),
+                    "overall_util_pct": _percent(op.macs, pe_cycles[-1]),
                 }
             )
         return {
             "compute_cycles": sum(layer["compute_cycles"] for layer in layers),
             "stall_cycles": sum(layer["stall_cycles"] for layer in layers),
-            "overall_util_pct": layers[0]["overall_util_pct"]
-            if len(layers) == 1
-            else 100
-            * sum(op.macs for op in self.program.ops)
-            / sum(
-                layer["total_cycles"]
-                * self.machine.components[op.unit].rows
-                * self.machine.components[op.unit].cols
-                for layer, op in zip(layers, self.program.ops)
-            ),
+            "overall_util_pct": _percent(sum(op.macs for op in self.program.ops), sum(pe_cycles)),
             "layers": layers,
         }
 
@@ -300,6 +292,11 @@ class Report:
                 }
             )
         return {"traceEvents": events, "displayTimeUnit": "ns"}
+
+
+def _percent(part: float, whole: float) -> float | None:
+    """100 * part / whole; None when whole is 0 (a one-cycle layer on a 1x1 array has total 0)."""
+    return 100 * part / whole if whole else None
 
 
 def _plain(value):

@@ -108,3 +108,13 @@ def test_cli_runs_a_scalesim_pair_and_imports_it(tmp_path, capsys):
         numerics=False,
     )
     assert report.summary["layers"][0]["total_cycles"] == case["results"][0]["total_cycles"]
+
+
+def test_one_cycle_layer_has_no_utilization_rather_than_a_crash():
+    # 1x1x1 on a 1x1 os array: one fold of K + R + C - 2 = 1 cycle, so SCALE-Sim's total is 0
+    from tests.conftest import tiny_arch
+
+    mapping = {"dataflow": "os", "accounting": "scalesim"}
+    summary = simulator.simulate(tiny_arch(1, 1), "gemm:M=1,N=1,K=1,dtype=int8", mapping).summary
+    assert summary["layers"][0]["total_cycles"] == 0
+    assert summary["overall_util_pct"] is None
