@@ -105,7 +105,8 @@ class Report:
                     else 0.0,
                     "dram_bytes": moved,
                     "energy_pj": float(energy.get(op.name, 0.0)),
-                    "arithmetic_intensity": 2 * op.macs / moved if moved else float("inf"),
+                    "flops": op.flops,
+                    "arithmetic_intensity": op.flops / moved if moved else float("inf"),
                     **{
                         f"map_{k}": (json.dumps(v) if isinstance(v, dict) else v)
                         for k, v in op.details.items()
@@ -142,15 +143,26 @@ class Report:
         return spans
 
     def _bound(self, op: str) -> str:
-        """The resource that kept an op busiest: the compute unit, DRAM, or SRAM ports."""
-        candidates = {
-            "compute": self.record.op_compute[op],
-            "memory": self.record.op_dram_busy[op],
-            "sram": self.record.op_compute[op] + stretch
-            if (stretch := self.record.op_stalls[op]["sram_bandwidth"])
-            else 0,
-        }
+        """The resource that kept an op busiest: a compute unit (by kind), DRAM, or SRAM ports."""
+        labels = {"systolic_array": "compute", "vector": "vector", "dram": "memory"}
+        busy = self.record.op_busy[op]
+        candidates = {labels.get(self.machine.components[name].kind, name): 0 for name in busy}
+        for name, cycles in busy.items():
+            label = labels.get(self.machine.components[name].kind, name)
+            candidates[label] = max(candidates[label], cycles)
+        stretch = self.record.op_stalls[op].get("sram_bandwidth", 0)
+        if stretch:
+            candidates["sram"] = busy.get(self.program_op(op).unit, 0) + stretch
         return max(candidates, key=candidates.get)
+
+    def program_op(self, name: str):
+        """The OpProgram of op `name`."""
+        return next(op for op in self.program.ops if op.name == name)
+
+    @cached_property
+    def primary_unit(self) -> str:
+        """The compute unit busy longest; the summary's stall breakdown is its timeline."""
+        return max(self.machine.compute_units, key=lambda u: (self.record.busy.get(u, 0), u))
 
     @cached_property
     def summary(self) -> dict:
@@ -161,9 +173,12 @@ class Report:
         peak_bw = dram.bandwidth_bytes_per_s
         compute_bound_cycles = macs / self.peak_macs_per_cycle
         memory_bound_cycles = dram_bytes / dram.bytes_per_cycle
-        intensity = 2 * macs / dram_bytes if dram_bytes else float("inf")
+        flops = sum(op.flops for op in self.program.ops)
+        intensity = flops / dram_bytes if dram_bytes else float("inf")
         checked = self.numerics
-        stalls = {k: int(v) for k, v in sorted(self.record.stalls.items()) if v}
+        stalls = {
+            k: int(v) for k, v in sorted(self.record.unit_stalls[self.primary_unit].items()) if v
+        }
         return {
             "arch": self.arch_name,
             "workload": self.workload_name,
@@ -178,7 +193,8 @@ class Report:
             "mac_utilization": macs / (self.cycles * self.peak_macs_per_cycle)
             if self.cycles
             else 0.0,
-            "compute_busy_cycles": int(sum(self.record.op_compute.values())),
+            "primary_unit": self.primary_unit,
+            "compute_busy_cycles": int(self.record.busy.get(self.primary_unit, 0)),
             "stall_cycles_by_cause": stalls,
             "total_stall_cycles": int(sum(stalls.values())),
             "dram_bytes": int(dram_bytes),
@@ -231,7 +247,7 @@ class Report:
         for op in self.program.ops:
             unit = self.machine.components[op.unit]
             stalls = self.record.op_stalls[op.name]
-            compute = self.record.op_compute[op.name]
+            compute = self.record.op_busy[op.name][op.unit]
             stall = sum(v for cause, v in stalls.items() if cause not in ("fill", "drain"))
             total = compute - 1 + stall
             pe_cycles.append(total * unit.rows * unit.cols)

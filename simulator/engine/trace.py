@@ -1,7 +1,11 @@
-"""What the engine records while it runs: counters, busy intervals, stalls and per-op spans."""
+"""What the engine records while it runs: counters, busy time, stalls per unit, per-op spans."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+
+
+def _nested():
+    return defaultdict(lambda: defaultdict(int))
 
 
 @dataclass
@@ -9,22 +13,22 @@ class Record:
     """Owned by one engine run; components never hold results themselves."""
 
     counts: dict[tuple[str, str, str], float] = field(default_factory=lambda: defaultdict(float))
-    """(op, component, action) -> count (MACs, bytes)."""
+    """(op, component, action) -> count (MACs, bytes, elements)."""
     busy: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    stalls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """component -> cycles it was doing work (compute units: excluding SRAM-port stretch)."""
+    unit_stalls: dict[str, dict[str, int]] = field(default_factory=_nested)
+    """compute unit -> cause -> cycles it sat idle or stretched; busy + stalls = total cycles."""
+    op_busy: dict[str, dict[str, int]] = field(default_factory=_nested)
+    """op -> component -> cycles of work for that op (the DRAM entry is bus time)."""
+    op_stalls: dict[str, dict[str, int]] = field(default_factory=_nested)
+    """op -> cause -> stall cycles on the op's own (primary) unit."""
+    op_dram: dict[str, dict[str, int]] = field(default_factory=_nested)
+    """op -> transfer kind (load, reload, store, spill) -> DRAM bytes."""
     op_end: dict[str, int] = field(default_factory=dict)
-    op_compute: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    op_dram: dict[str, dict[str, int]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(int))
-    )
-    op_dram_busy: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    op_stalls: dict[str, dict[str, int]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(int))
-    )
     events: list[tuple[str, str, str, int, int]] | None = None  # (track, name, op, start, end)
     steps: int = 0
-    events_processed: int = 0
     cycles: int = 0
+    events_processed: int = 0
 
     def interval(self, track: str, name: str, op: str, start: float, end: float) -> None:
         """Note a busy interval of `track` for the timeline (kept only when tracing)."""

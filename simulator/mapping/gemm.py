@@ -109,6 +109,7 @@ def compile_gemm(
         kind="gemm",
         steps=lambda: _steps(op.name, problem, plan, machine, numerics),
         macs=op.M * op.N * op.K,
+        flops=2 * op.M * op.N * op.K,
         unit=plan.unit,
         double_buffering=plan.double_buffering,
         barrier=barrier,
@@ -184,8 +185,8 @@ def _steps(name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumeri
         compute = Compute(
             unit=plan.unit,
             cycles=cost.cycles,
+            work=((f"mac_{plan.dtype}", cost.macs),),
             macs=cost.macs,
-            action=f"mac_{plan.dtype}",
             sram_traffic=tuple((b, r, w) for b, (r, w) in traffic.items()),
             regions={TENSOR_OF[role]: regions[role] for role in OPERAND_DIMS},
             kernel=kernel,
@@ -205,7 +206,7 @@ def _steps(name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumeri
             resident.pop("output")
             if kind == "store":
                 del done_k[out_key]
-        yield Step(tuple(loads), compute, tuple(stores), tuple(frees))
+        yield Step(tuple(loads), (compute,), tuple(stores), tuple(frees))
 
 
 def _bind(numerics: GemmNumerics, m, n, k):

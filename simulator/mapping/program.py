@@ -24,12 +24,12 @@ class Transfer:
 
 @dataclass(frozen=True, slots=True)
 class Compute:
-    """One tile on a compute unit: its timing, work and SRAM traffic, and the kernel of its numbers."""
+    """One segment of work on one compute unit: its timing, counted actions, SRAM traffic, kernel."""
 
     unit: str
     cycles: int  # reference cycles on the unit alone
-    macs: int
-    action: str  # energy action charged once per MAC
+    work: tuple[tuple[str, int], ...]  # (energy action, count): MACs, exps, adds, ...
+    macs: int  # multiply-accumulates in this segment (0 for vector work)
     sram_traffic: tuple[tuple[str, int, int], ...]  # (buffer, bytes read, bytes written)
     regions: dict[str, Region]
     kernel: Callable[[], None] | None = None
@@ -37,12 +37,13 @@ class Compute:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """Loads that must finish before the compute, the compute, then write-backs and releases."""
+    """Loads that must finish first, compute segments run in order (each on its own unit),
+    then write-backs and releases."""
 
     loads: tuple[Transfer, ...]
-    compute: Compute
+    computes: tuple[Compute, ...]
     stores: tuple[Transfer, ...]
-    frees: tuple[tuple[str, int], ...]  # (buffer, bytes) released right after the compute
+    frees: tuple[tuple[str, int], ...]  # (buffer, bytes) released right after the last segment
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,16 @@ class OpProgram:
     kind: str
     steps: Callable[[], Iterable[Step]]
     macs: int
-    unit: str
+    flops: int  # arithmetic operations, for intensity and the roofline (2 per MAC)
+    unit: str  # the unit doing most of the op's work
     double_buffering: bool
     barrier: bool  # wait for every earlier op to finish before loading this one
+    depends_on: tuple[str, ...] = ()  # ops whose results this one reads
     details: dict = field(default_factory=dict)  # resolved mapping, shown in reports
 
 
 @dataclass(frozen=True)
 class Program:
-    """All ops of a workload in execution order."""
+    """All ops of a workload in dependency order."""
 
     ops: tuple[OpProgram, ...]
