@@ -6,10 +6,13 @@ from simulator.components.base import Component
 from simulator.components.dram import Dram
 from simulator.components.sram import Sram
 from simulator.components.systolic import SystolicArray, TileCost
+from simulator.components.vector import VectorUnit
+from simulator.errors import UnsupportedError
 from simulator.spec.arch import COMPUTE_KINDS, ArchSpec
 
 REGISTRY: dict[str, type[Component]] = {
     "systolic_array": SystolicArray,
+    "vector": VectorUnit,
     "sram": Sram,
     "dram": Dram,
 }
@@ -34,6 +37,19 @@ class Machine:
     def dram(self) -> Dram:
         return next(c for c in self.components.values() if c.kind == "dram")
 
+    def vector_unit_for(self, op_name: str, kind: str) -> tuple[str, bool]:
+        """The vector unit that runs `kind`, or the arch's fallback unit (second item True)."""
+        for name, unit in self.components.items():
+            if unit.kind == "vector" and unit.runs(kind):
+                return name, False
+        if self.arch.fallback:
+            return self.arch.fallback, True
+        units = ", ".join(f"{n} ({u.kind})" for n, u in self.compute_units.items())
+        raise UnsupportedError(
+            f"no unit runs {op_name} ({kind}); units: {units}; declare a vector unit "
+            f"that runs it, or an arch fallback"
+        )
+
     def buffer_for(self, role: str) -> Sram:
         """The SRAM holding operand `role` (validated unique at load)."""
         return next(
@@ -50,4 +66,12 @@ def build_machine(arch: ArchSpec) -> Machine:
     return Machine(arch, built)
 
 
-__all__ = ["Component", "Machine", "REGISTRY", "SystolicArray", "TileCost", "build_machine"]
+__all__ = [
+    "Component",
+    "Machine",
+    "REGISTRY",
+    "SystolicArray",
+    "TileCost",
+    "VectorUnit",
+    "build_machine",
+]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from simulator.components import Machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.traffic import OPERAND_DIMS
 from simulator.numerics import GemmNumerics
 from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
@@ -113,6 +113,7 @@ def compile_gemm(
         unit=plan.unit,
         double_buffering=plan.double_buffering,
         barrier=barrier,
+        depends_on=tuple(op.inputs),
         details=details,
     )
 
@@ -181,7 +182,7 @@ def _steps(name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumeri
             entry[1] += nbytes(cost.writes.get(role, 0), fmt)
         kernel = None
         if numerics is not None:
-            kernel = _bind(numerics, ranges["M"], ranges["N"], ranges["K"])
+            kernel = bind(numerics.tile, ranges["M"], ranges["N"], ranges["K"])
         compute = Compute(
             unit=plan.unit,
             cycles=cost.cycles,
@@ -207,10 +208,6 @@ def _steps(name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumeri
             if kind == "store":
                 del done_k[out_key]
         yield Step(tuple(loads), (compute,), tuple(stores), tuple(frees))
-
-
-def _bind(numerics: GemmNumerics, m, n, k):
-    return lambda: numerics.tile(m, n, k)
 
 
 def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop_order) -> GemmPlan:

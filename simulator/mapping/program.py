@@ -64,6 +64,12 @@ class OpProgram:
 
 @dataclass(frozen=True)
 class Program:
-    """All ops of a workload in dependency order."""
+    """All ops of a workload in dependency order, and facts about the workload (WorkloadSpec.meta)."""
 
     ops: tuple[OpProgram, ...]
+    meta: dict = field(default_factory=dict)
+
+
+def bind(kernel: Callable, *args) -> Callable[[], None]:
+    """A Compute's kernel: `kernel(*args)` run when the engine finishes the segment."""
+    return lambda: kernel(*args)

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from simulator.spec.types import (
     Bytes,
@@ -106,8 +106,43 @@ class DramSpec(Strict):
     """Override: energy per bit transferred."""
 
 
-ComponentSpec = Annotated[SystolicArraySpec | SramSpec | DramSpec, Field(discriminator="kind")]
-COMPUTE_KINDS = ("systolic_array",)
+class VectorUnitSpec(Strict):
+    """A SIMD vector unit (TPU VPU / NPU vector engine): lanes x element ops per cycle, in fp32."""
+
+    kind: Literal["vector"]
+    lanes: PositiveInt
+    """Elements processed per cycle per operation."""
+    runs: list[
+        Literal["softmax", "layernorm", "rmsnorm", "gelu", "silu", "add", "mul", "attention"]
+    ] = [
+        "softmax",
+        "layernorm",
+        "rmsnorm",
+        "gelu",
+        "silu",
+        "add",
+        "mul",
+        "attention",
+    ]
+    """Op kinds this unit runs ('attention' = the softmax part of attention)."""
+    cycles_per_element: dict[Literal["add", "mul", "max", "exp", "div", "rsqrt"], PositiveInt] = {}
+    """Issue cycles per element per lane for each primitive (defaults: add/mul/max 1, exp/div/rsqrt 4)."""
+    buffer: Bytes = 262144.0
+    """Local buffer (default 256 KiB): rows of a reduction must fit in it."""
+    clock: Hz | None = None
+    """The unit's clock; default the arch clock."""
+    energy: dict[Literal["add", "mul", "max", "exp", "div", "rsqrt"], Pj] = {}
+    """Override: energy per element of a primitive, instead of the tech-table estimate."""
+    leakage: Mw | None = None
+    """Override: static power (default 0: no cited figure)."""
+    area: Mm2 | None = None
+    """Override: total area, instead of lanes x (fp32 adder + multiplier)."""
+
+
+ComponentSpec = Annotated[
+    SystolicArraySpec | VectorUnitSpec | SramSpec | DramSpec, Field(discriminator="kind")
+]
+COMPUTE_KINDS = ("systolic_array", "vector")
 
 
 class ArchSpec(Strict):
@@ -123,13 +158,15 @@ class ArchSpec(Strict):
     """Technology node for energy and area scaling, e.g. '28 nm'."""
     components: dict[str, ComponentSpec]
     """Components by name."""
+    fallback: str | None = None
+    """Compute unit that runs ops no unit declares (reported as a fallback); default: none, an error."""
 
     @field_validator("components")
     @classmethod
     def _complete(cls, components):
         kinds = [c.kind for c in components.values()]
         if not any(k in COMPUTE_KINDS for k in kinds):
-            raise ValueError("needs at least one compute unit (kind: systolic_array)")
+            raise ValueError("needs at least one compute unit (kind: systolic_array or vector)")
         if kinds.count("dram") != 1:
             raise ValueError(f"needs exactly one dram component, found {kinds.count('dram')}")
         for role in ("input", "weight", "output"):
@@ -139,3 +176,12 @@ class ArchSpec(Strict):
                     f"exactly one sram must hold the {role!r} operand, found {holders or 'none'}"
                 )
         return components
+
+    @model_validator(mode="after")
+    def _fallback_exists(self):
+        if (
+            self.fallback
+            and getattr(self.components.get(self.fallback), "kind", None) not in COMPUTE_KINDS
+        ):
+            raise ValueError(f"fallback {self.fallback!r} is not a compute unit of this arch")
+        return self

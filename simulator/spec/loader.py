@@ -7,6 +7,7 @@ import yaml
 from simulator.errors import SpecError
 from simulator.spec.arch import ArchSpec
 from simulator.spec.mapping import MappingSpec
+from simulator.spec.transformer import TransformerSpec, expand, from_hf_config
 from simulator.spec.validate import validate
 from simulator.spec.workload import WorkloadSpec
 from simulator.spec.yamlio import Document, apply_override, parse_override, read_yaml
@@ -82,8 +83,19 @@ def load_arch(ref: str | Path | dict, overrides=()) -> ArchSpec:
 
 
 def load_workload(ref: str | Path | dict, overrides=()) -> WorkloadSpec:
-    """Load a workload by preset name, path, dict, or inline 'gemm:M=..,N=..,K=..'."""
-    return validate(WorkloadSpec, _with_overrides(_document("workload", ref), list(overrides)))
+    """Load a workload by preset name, path, dict, inline 'gemm:M=..,N=..,K=..', or a transformer
+    config (`kind: transformer` YAML or a HuggingFace config.json), expanded into its op graph."""
+    if isinstance(ref, (str, Path)) and str(ref).endswith(".json"):
+        doc = Document(from_hf_config(Path(ref)), str(ref), {})
+    else:
+        doc = _document("workload", ref)
+    doc = _with_overrides(doc, list(overrides))
+    if doc.data.get("kind") != "transformer":
+        return validate(WorkloadSpec, doc)
+    model = validate(TransformerSpec, doc)
+    workload = validate(WorkloadSpec, Document(expand(model), doc.source, {}))
+    workload._lines = doc.lines
+    return workload
 
 
 def load_mapping(ref: str | Path | dict | None, overrides=()) -> MappingSpec:

@@ -14,6 +14,18 @@ class SpatialSpec(Strict):
     cols: Dim
 
 
+class AttentionMappingSpec(Strict):
+    """How attention ops are tiled."""
+
+    algorithm: Literal["flash", "naive"] = "flash"
+    """flash: Q blocks x K/V blocks with online softmax (FlashAttention-2); naive: materialise
+    S = Q K^T and P = softmax(S), spilling them to DRAM when they do not fit on chip."""
+    block_q: PositiveInt | None = None
+    """Br, query rows per block; default min(Bc, d) as in FlashAttention."""
+    block_kv: PositiveInt | None = None
+    """Bc, key/value rows per block; default ceil(M / 4d) for an on-chip buffer of M elements."""
+
+
 class MappingSpec(Strict):
     """Tiling, loop order and dataflow; every field left out is chosen automatically."""
 
@@ -35,6 +47,8 @@ class MappingSpec(Strict):
     """Prefetch the next tile while computing this one (needs twice the tile footprint)."""
     edge_tiles: Literal["strict", "partial"] = "strict"
     """strict: tiles must divide the problem; partial: the last tile along a dim may be smaller."""
+    attention: AttentionMappingSpec = AttentionMappingSpec()
+    """Attention tiling (flash by default)."""
     accounting: Literal["realistic", "scalesim"] = "realistic"
     """realistic: consecutive folds pipeline; scalesim: folds never overlap, as SCALE-Sim counts."""
 

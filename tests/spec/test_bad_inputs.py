@@ -172,7 +172,7 @@ def test_unknown_kind(tmp_path):
     path = write(tmp_path, edit("kind: systolic_array", "kind: tensor_core"))
     assert error_of(load_arch, path) == (
         f"{path}:4: components.mxu: unknown kind 'tensor_core'; "
-        "known kinds: 'systolic_array', 'sram', 'dram'"
+        "known kinds: 'systolic_array', 'vector', 'sram', 'dram'"
     )
 
 
@@ -212,7 +212,7 @@ def test_arch_without_compute_unit(tmp_path):
     text = ARCH.replace(ARCH[ARCH.index("  mxu:") : ARCH.index("  buf:")], "")
     path = write(tmp_path, text)
     assert error_of(load_arch, path) == (
-        f"{path}:3: components: needs at least one compute unit (kind: systolic_array)"
+        f"{path}:3: components: needs at least one compute unit (kind: systolic_array or vector)"
     )
 
 
@@ -278,7 +278,7 @@ def test_workload_unknown_op_kind(tmp_path):
     path = write(tmp_path, "name: w\nops:\n  - {kind: conv, M: 64}\n")
     assert (
         error_of(load_workload, path)
-        == f"{path}:3: ops.0: unknown kind 'conv'; known kinds: 'gemm'"
+        == f"{path}:3: ops.0: unknown kind 'conv'; known kinds: 'gemm', 'attention', 'softmax', 'layernorm', 'rmsnorm', 'gelu', 'silu', 'add', 'mul'"
     )
 
 

@@ -1,0 +1,440 @@
+"""Attention as tile steps: FlashAttention-2 (online softmax) or naive (materialised S and P).
+
+Query heads that share a K/V head (GQA/MQA) are stacked into one block of g * Br rows, so each
+K/V block is read once per query block and group, never once per query head. Q, K and V live
+in the buffers holding the input, weight and output roles respectively... of the matmuls they
+feed: Q and P are matmul inputs, K and V matmul weights, S and O accumulators.
+"""
+
+import math
+from dataclasses import dataclass
+
+from simulator.components import Machine
+from simulator.errors import CapacityError, UnsupportedError
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.numerics.attention import AttentionNumerics
+from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
+from simulator.spec.precision import nbytes
+from simulator.spec.workload import AttentionOpSpec
+
+ACC = "fp32"  # scores, running sums and the output accumulator
+
+
+@dataclass(frozen=True)
+class AttentionPlan:
+    """Everything resolved: units, algorithm and block sizes."""
+
+    matrix_unit: str
+    vector_unit: str
+    algorithm: str
+    block_q: int  # Br (query rows per head in a block)
+    block_kv: int  # Bc
+    spill: bool  # naive only: S and P go to DRAM
+    double_buffering: bool
+
+
+def _units(op: AttentionOpSpec, mapping: MappingSpec, machine: Machine):
+    matrix = [n for n, c in machine.compute_units.items() if c.kind == "systolic_array"]
+    name = mapping.unit or (matrix[0] if matrix else None)
+    if name not in matrix:
+        raise UnsupportedError(
+            f"{op.name} (attention) needs a systolic_array for Q K^T and P V; units: "
+            f"{', '.join(machine.compute_units)}"
+        )
+    vector, _ = machine.vector_unit_for(op.name, "attention")
+    return name, vector
+
+
+def _budget(machine: Machine, double_buffering: bool) -> dict[str, int]:
+    factor = 2 if double_buffering else 1
+    return {
+        role: machine.buffer_for(role).capacity_bytes // factor
+        for role in ("input", "weight", "output")
+    }
+
+
+def _footprint(op: AttentionOpSpec, br: int, bc: int, machine: Machine) -> dict[str, int]:
+    """Buffer bytes of one flash step: Q and P (input role), K and V (weight), S and O (output)."""
+    rows = op.heads // op.kv_groups * br
+    return _by_buffer(
+        machine,
+        {
+            "input": nbytes(rows * op.head_dim + rows * bc, op.dtype),
+            "weight": nbytes(2 * bc * op.head_dim, op.dtype),
+            "output": nbytes(rows * bc + rows * op.head_dim, ACC),
+        },
+    )
+
+
+def plan_attention(
+    op: AttentionOpSpec, mapping: MappingSpec, machine: Machine, where: str
+) -> AttentionPlan:
+    """Block sizes as FlashAttention derives them from on-chip memory (or as the mapping gives)."""
+    matrix, vector = _units(op, mapping, machine)
+    spec = mapping.attention
+    double = mapping.double_buffering
+    budget = _budget(machine, double)
+    d, lq, lk = op.head_dim, op.q_len, op.keys
+    # FlashAttention: with M elements of on-chip memory, Bc = ceil(M / 4d), Br = min(Bc, d)
+    elements = min(budget.values()) // nbytes(1, op.dtype)
+    bc = min(spec.block_kv or math.ceil(elements / (4 * d)), lk)
+    br = min(spec.block_q or min(bc, d), lq)
+
+    def fits(br, bc):
+        factor = 2 if double else 1
+        return all(
+            used * factor <= machine.components[n].capacity_bytes
+            for n, used in _footprint(op, br, bc, machine).items()
+        )
+
+    while not fits(br, bc) and spec.block_kv is None and bc > 16:
+        bc = max(16, bc // 2)
+        br = min(spec.block_q or min(bc, d), lq)
+    if not fits(br, bc):
+        used = _footprint(op, br, bc, machine)
+        raise CapacityError(
+            f"{where}: attention blocks Br={br} Bc={bc} for {op.name} need "
+            f"{', '.join(f'{v:,} B in {k}' for k, v in used.items())}"
+            f"{' (x2 double-buffered)' if double else ''}, more than the buffers hold"
+        )
+    spill = False
+    if spec.algorithm == "naive":
+        br, spill = _naive_rows(op, machine, double, spec.block_q, where)
+    return AttentionPlan(matrix, vector, spec.algorithm, br, bc, spill, double)
+
+
+def _by_buffer(machine: Machine, used: dict[str, int]) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for role, size in used.items():
+        name = machine.buffer_for(role).name
+        merged[name] = merged.get(name, 0) + size
+    return merged
+
+
+def _naive_rows(op: AttentionOpSpec, machine: Machine, double: bool, given: int | None, where: str):
+    """Row block and spill decision of standard attention: keep S and P on chip when a row block's
+    Q, K, V, S, P and O fit; otherwise each of the three phases (S = QK^T, softmax, PV) must fit alone."""
+    g, d, lk, dt = op.heads // op.kv_groups, op.head_dim, op.keys, op.dtype
+    factor = 2 if double else 1
+
+    def fit(used: dict[str, int]) -> bool:
+        return all(
+            v * factor <= machine.components[n].capacity_bytes
+            for n, v in _by_buffer(machine, used).items()
+        )
+
+    def on_chip(r):
+        return {
+            "input": nbytes(r * d + r * lk, dt),
+            "weight": nbytes(2 * lk * d, dt),
+            "output": nbytes(r * lk + r * d, ACC),
+        }
+
+    def phases(r):
+        return [
+            {
+                "input": nbytes(r * d, dt),
+                "weight": nbytes(lk * d, dt),
+                "output": nbytes(r * lk, ACC),
+            },
+            {"output": nbytes(r * lk, ACC), "input": nbytes(r * lk, dt)},
+            {
+                "input": nbytes(r * lk, dt),
+                "weight": nbytes(lk * d, dt),
+                "output": nbytes(r * d, ACC),
+            },
+        ]
+
+    rows = min(given or d, op.q_len)
+    while True:
+        if fit(on_chip(g * rows)):
+            return rows, False
+        if all(fit(p) for p in phases(g * rows)):
+            return rows, True
+        if given or rows == 1:
+            need = max((sum(p.values()) for p in phases(g * rows)), default=0) * factor
+            raise CapacityError(
+                f"{where}: naive attention of {op.name} needs {need:,} B on chip for a "
+                f"block of {rows} query rows (K and V of {lk} keys included); use flash"
+            )
+        rows = max(1, rows // 2)
+
+
+def compile_attention(
+    op: AttentionOpSpec,
+    plan: AttentionPlan,
+    mapping: MappingSpec,
+    machine: Machine,
+    numerics: AttentionNumerics | None,
+) -> OpProgram:
+    g = op.heads // op.kv_groups
+    flops = 4 * op.batch * op.heads * op.q_len * op.keys * op.head_dim  # two matmuls, dense
+    steps = _flash_steps if plan.algorithm == "flash" else _naive_steps
+    details = {
+        "unit": plan.matrix_unit,
+        "vector_unit": plan.vector_unit,
+        "algorithm": plan.algorithm,
+        "block_q": plan.block_q,
+        "block_kv": plan.block_kv,
+        "gqa_group": g,
+        "spill": plan.spill,
+        "double_buffering": plan.double_buffering,
+    }
+    return OpProgram(
+        name=op.name,
+        kind="attention",
+        steps=lambda: steps(op, plan, mapping, machine, numerics),
+        macs=_computed_macs(op, plan),
+        flops=flops,
+        unit=plan.matrix_unit,
+        double_buffering=plan.double_buffering,
+        barrier=False,
+        depends_on=tuple(op.inputs),
+        details=details,
+    )
+
+
+def _blocks(extent: int, size: int) -> list[tuple[int, int]]:
+    return [(s, min(s + size, extent)) for s in range(0, extent, size)]
+
+
+def _visible(op: AttentionOpSpec, q: tuple[int, int], k: tuple[int, int]) -> bool:
+    """Whether any query in q sees any key in k (queries are the last q_len positions)."""
+    return not op.causal or k[0] <= op.keys - op.q_len + q[1] - 1
+
+
+def _computed_macs(op: AttentionOpSpec, plan: AttentionPlan) -> int:
+    """MACs of the blocks actually computed (fully masked blocks are skipped by flash)."""
+    pairs = 0
+    for q in _blocks(op.q_len, plan.block_q):
+        for k in _blocks(op.keys, plan.block_kv):
+            if plan.algorithm == "naive" or _visible(op, q, k):
+                pairs += (q[1] - q[0]) * (k[1] - k[0])
+    return 2 * op.batch * op.heads * pairs * op.head_dim
+
+
+class _Cost:
+    """Per-segment costs of the matmuls (on the array) and the softmax work (on the vector unit)."""
+
+    def __init__(
+        self, op: AttentionOpSpec, plan: AttentionPlan, mapping: MappingSpec, machine: Machine
+    ):
+        self.op, self.machine = op, machine
+        self.array = machine.components[plan.matrix_unit]
+        self.vector = machine.components[plan.vector_unit]
+        self.dataflow = mapping.dataflow or self.array.spec.dataflows[0]
+        self.spatial = (
+            (mapping.spatial.rows, mapping.spatial.cols)
+            if mapping.spatial
+            else DEFAULT_SPATIAL[self.dataflow]
+        )
+        self.accounting = mapping.accounting
+        self.buffer = {
+            role: machine.buffer_for(role).name for role in ("input", "weight", "output")
+        }
+
+    def matmul(self, m: int, n: int, k: int, in_fmt: str, regions: dict, kernel=None) -> Compute:
+        """[m, k] @ [k, n] on the array: inputs in `in_fmt`, results in fp32."""
+        cost = self.array.tile_cost(
+            {"M": m, "N": n, "K": k}, self.spatial, self.dataflow, self.accounting, True
+        )
+        traffic: dict[str, list[int]] = {}
+        for role in ("input", "weight", "output"):
+            fmt = ACC if role == "output" else in_fmt
+            entry = traffic.setdefault(self.buffer[role], [0, 0])
+            entry[0] += nbytes(cost.reads.get(role, 0), fmt)
+            entry[1] += nbytes(cost.writes.get(role, 0), fmt)
+        return Compute(
+            self.array.name,
+            cost.cycles,
+            ((f"mac_{in_fmt}", cost.macs),),
+            cost.macs,
+            tuple((b, r, w) for b, (r, w) in traffic.items()),
+            regions,
+            kernel,
+        )
+
+    def softmax(
+        self, rows: int, cols: int, finish: bool, rescale: bool, regions: dict, kernel=None
+    ) -> Compute:
+        """Online-softmax update of a rows x cols score block (and the final 1/l scaling)."""
+        d = self.op.head_dim
+        work = {
+            "max": rows * cols + (rows if rescale else 0),
+            "add": 2 * rows * cols,
+            "exp": rows * cols + (rows if rescale else 0),
+            "mul": rows * d if rescale else 0,
+        }
+        if finish:
+            work["div"] = rows
+            work["mul"] += rows * d
+        work = {k: v for k, v in work.items() if v}
+        scores = nbytes(rows * cols, ACC)
+        traffic = {
+            self.buffer["output"]: [scores, 0],
+            self.buffer["input"]: [0, nbytes(rows * cols, self.op.dtype)],
+        }
+        if rescale or finish:
+            traffic[self.buffer["output"]][0] += nbytes(rows * d, ACC)
+            traffic[self.buffer["output"]][1] += nbytes(rows * d, ACC)
+        merged: dict[str, list[int]] = {}
+        for b, (r, w) in traffic.items():
+            entry = merged.setdefault(b, [0, 0])
+            entry[0] += r
+            entry[1] += w
+        return Compute(
+            self.vector.name,
+            self.vector.cycles(work),
+            tuple(work.items()),
+            0,
+            tuple((b, r, w) for b, (r, w) in merged.items()),
+            regions,
+            kernel,
+        )
+
+
+def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics):
+    """FlashAttention-2: for each (batch, K/V head, Q block), stream K/V blocks; O stays on chip."""
+    cost = _Cost(op, plan, mapping, machine)
+    g, d, dt = op.heads // op.kv_groups, op.head_dim, op.dtype
+    buf = cost.buffer
+    for b in range(op.batch):
+        for h in range(op.kv_groups):
+            for q in _blocks(op.q_len, plan.block_q):
+                rows = g * (q[1] - q[0])
+                ks = [k for k in _blocks(op.keys, plan.block_kv) if _visible(op, q, k)]
+                for index, k in enumerate(ks):
+                    first, last = index == 0, index == len(ks) - 1
+                    cols = k[1] - k[0]
+                    regions = {
+                        "Q": ((b, b + 1), (h * g, h * g + g), q),
+                        "K": ((b, b + 1), (h, h + 1), k),
+                    }
+                    loads = []
+                    if first:
+                        loads.append(
+                            Transfer(
+                                "load",
+                                f"{op.name}.Q",
+                                regions["Q"],
+                                buf["input"],
+                                nbytes(rows * d, dt),
+                                nbytes(rows * d + rows * plan.block_kv, dt),
+                            )
+                        )
+                        loads.append(
+                            Transfer(
+                                "alloc",
+                                f"{op.name}.O",
+                                regions["Q"],
+                                buf["output"],
+                                0,
+                                nbytes(rows * d + rows * plan.block_kv, ACC),
+                            )
+                        )
+                    kv_bytes = nbytes(cols * d, dt)
+                    loads.append(
+                        Transfer(
+                            "load", f"{op.name}.K", regions["K"], buf["weight"], kv_bytes, kv_bytes
+                        )
+                    )
+                    loads.append(
+                        Transfer(
+                            "load", f"{op.name}.V", regions["K"], buf["weight"], kv_bytes, kv_bytes
+                        )
+                    )
+                    kernel = numerics and bind(numerics.flash_step, b, h, q, k, first, last)
+                    computes = (
+                        cost.matmul(rows, cols, d, dt, regions),
+                        cost.softmax(rows, cols, last, not first, regions),
+                        cost.matmul(rows, d, cols, dt, regions, kernel),
+                    )
+                    frees = [(buf["weight"], 2 * kv_bytes)]
+                    stores = []
+                    if last:
+                        frees.append((buf["input"], nbytes(rows * d + rows * plan.block_kv, dt)))
+                        stores.append(
+                            Transfer(
+                                "store",
+                                f"{op.name}.O",
+                                regions["Q"],
+                                buf["output"],
+                                nbytes(rows * d, dt),
+                                nbytes(rows * d + rows * plan.block_kv, ACC),
+                            )
+                        )
+                    yield Step(tuple(loads), computes, tuple(stores), tuple(frees))
+
+
+def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics):
+    """Standard attention per (batch, K/V head, row block): S = Q K^T, P = softmax(S), O = P V.
+    With `spill`, S and P make a round trip through DRAM between the three phases."""
+    cost = _Cost(op, plan, mapping, machine)
+    g, d, dt, lk = op.heads // op.kv_groups, op.head_dim, op.dtype, op.keys
+    buf = cost.buffer
+    k_all = (0, lk)
+    for b in range(op.batch):
+        for h in range(op.kv_groups):
+            for q in _blocks(op.q_len, plan.block_q):
+                rows = g * (q[1] - q[0])
+                regions = {
+                    "Q": ((b, b + 1), (h * g, h * g + g), q),
+                    "K": ((b, b + 1), (h, h + 1), k_all),
+                }
+                kv, qb = nbytes(lk * d, dt), nbytes(rows * d, dt)
+                s_acc, p_in = nbytes(rows * lk, ACC), nbytes(rows * lk, dt)
+                kernel = numerics and bind(numerics.naive_rows, b, h, q)
+                scores = cost.matmul(rows, lk, d, dt, regions)
+                softmax = cost.softmax(rows, lk, True, False, regions)
+                weighted = cost.matmul(rows, d, lk, dt, regions, kernel)
+                o_space = nbytes(rows * d, ACC)
+                if not plan.spill:
+                    loads = (
+                        Transfer("load", f"{op.name}.Q", regions["Q"], buf["input"], qb, qb + p_in),
+                        Transfer("load", f"{op.name}.K", regions["K"], buf["weight"], kv, kv),
+                        Transfer("load", f"{op.name}.V", regions["K"], buf["weight"], kv, kv),
+                        Transfer(
+                            "alloc", f"{op.name}.S", regions["Q"], buf["output"], 0, s_acc + o_space
+                        ),
+                    )
+                    store = Transfer(
+                        "store", f"{op.name}.O", regions["Q"], buf["output"], qb, s_acc + o_space
+                    )
+                    yield Step(
+                        loads,
+                        (scores, softmax, weighted),
+                        (store,),
+                        ((buf["input"], qb + p_in), (buf["weight"], 2 * kv)),
+                    )
+                    continue
+                yield Step(
+                    (
+                        Transfer("load", f"{op.name}.Q", regions["Q"], buf["input"], qb, qb),
+                        Transfer("load", f"{op.name}.K", regions["K"], buf["weight"], kv, kv),
+                        Transfer("alloc", f"{op.name}.S", regions["Q"], buf["output"], 0, s_acc),
+                    ),
+                    (scores,),
+                    (Transfer("spill", f"{op.name}.S", regions["Q"], buf["output"], s_acc, s_acc),),
+                    ((buf["input"], qb), (buf["weight"], kv)),
+                )
+                yield Step(
+                    (
+                        Transfer(
+                            "reload", f"{op.name}.S", regions["Q"], buf["output"], s_acc, s_acc
+                        ),
+                        Transfer("alloc", f"{op.name}.P", regions["Q"], buf["input"], 0, p_in),
+                    ),
+                    (softmax,),
+                    (Transfer("spill", f"{op.name}.P", regions["Q"], buf["input"], p_in, p_in),),
+                    ((buf["output"], s_acc),),
+                )
+                yield Step(
+                    (
+                        Transfer("reload", f"{op.name}.P", regions["Q"], buf["input"], p_in, p_in),
+                        Transfer("load", f"{op.name}.V", regions["K"], buf["weight"], kv, kv),
+                        Transfer("alloc", f"{op.name}.O", regions["Q"], buf["output"], 0, o_space),
+                    ),
+                    (weighted,),
+                    (Transfer("store", f"{op.name}.O", regions["Q"], buf["output"], qb, o_space),),
+                    ((buf["input"], p_in), (buf["weight"], kv)),
+                )

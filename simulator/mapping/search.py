@@ -1,0 +1,320 @@
+"""Mapper search: enumerate the GEMM mappings that fit, rank them analytically, confirm with the engine.
+
+The space is dataflow (those the unit supports) x spatial orientation (rows/cols swapped) x SRAM
+tile x loop order, plus the auto-tiled mapping of each dataflow and orientation. The estimate is
+closed-form: per-tile cycles and SRAM traffic from the unit's `tile_cost`, DRAM bytes from
+`dram_traffic`, energy as counts x per-action energy. The best `top_k` and `auto` then run on the
+engine, and the winner is the best simulated one, so it is never worse than `auto`.
+"""
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from simulator.api import simulate
+from simulator.components import Machine, build_machine
+from simulator.errors import AccsimError, UnsupportedError
+from simulator.mapping.auto import auto_plan
+from simulator.mapping.gemm import GemmPlan, plan_from, resolve_unit
+from simulator.mapping.traffic import dram_traffic
+from simulator.spec import ArchSpec, MappingSpec, WorkloadSpec, load_arch, load_workload
+from simulator.spec.mapping import DEFAULT_SPATIAL
+from simulator.spec.precision import nbytes
+
+PJ_PER_MW_S = 1e9
+ORDERS = [list(p) for p in itertools.permutations("MNK")]
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Latency and energy of a whole workload under one mapping (estimated or simulated)."""
+
+    cycles: float
+    energy_pj: float
+    clock_hz: float
+
+    @property
+    def seconds(self) -> float:
+        return self.cycles / self.clock_hz
+
+
+OBJECTIVES: dict[str, Callable[[Cost], float]] = {
+    "latency": lambda cost: cost.cycles,
+    "energy": lambda cost: cost.energy_pj,
+    "edp": lambda cost: cost.energy_pj * cost.seconds,
+}
+"""Objective name -> key function (lower is better)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One mapping (as the fields of a mapping file; {} is `auto`) and its costs."""
+
+    mapping: dict
+    estimate: Cost | None
+    simulated: Cost | None = None
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Compact description: dataflow, spatial rows/cols, tile and loop order."""
+        if not self.mapping:
+            return "auto"
+        m = self.mapping
+        parts = [m["dataflow"], f"{m['spatial']['rows']}/{m['spatial']['cols']}"]
+        if "tile" in m:
+            parts.append("x".join(f"{d}{n}" for d, n in m["tile"].items()))
+            parts.append("".join(m["loop_order"]))
+        else:
+            parts.append("auto tiles")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Confirmed candidates best first, the `auto` baseline, and how many mappings were estimated."""
+
+    objective: str
+    arch: str
+    workload: str
+    ranked: tuple[Candidate, ...]
+    auto: Candidate
+    examined: int
+    key: Callable[[Cost], float] = field(repr=False)
+
+    @property
+    def best(self) -> Candidate:
+        return self.ranked[0]
+
+    @property
+    def improvement(self) -> float:
+        """auto's objective over the winner's: 1.25 means the winner is 1.25x better."""
+        best = self.key(self.best.simulated)
+        return self.key(self.auto.simulated) / best if best else 1.0
+
+    def mapping_document(self) -> dict:
+        """The winner as the contents of a mapping file `accsim run --mapping` accepts."""
+        how = (
+            f"{self.improvement:.3g}x better {self.objective} than auto"
+            if self.best.mapping
+            else "auto was best"
+        )
+        return {
+            "name": f"search-{self.objective}",
+            "description": f"mapper search for {self.workload} on {self.arch}: {how}",
+            **self.best.mapping,
+        }
+
+    def write(self, path: str | Path) -> Path:
+        """Write the winner as a mapping YAML file."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(self.mapping_document(), sort_keys=False))
+        return path
+
+
+def search_mapping(
+    arch: ArchSpec | str | Path | dict,
+    workload: WorkloadSpec | str | Path | dict,
+    objective: str | Callable[[Cost], float] = "edp",
+    top_k: int = 5,
+) -> SearchResult:
+    """Search the mappings of `workload`'s GEMM ops on `arch`; confirm the best `top_k` by simulation."""
+    arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
+    workload = workload if isinstance(workload, WorkloadSpec) else load_workload(workload)
+    if isinstance(objective, str) and objective not in OBJECTIVES:
+        raise UnsupportedError(f"objective {objective!r}: choose one of {', '.join(OBJECTIVES)}")
+    key = OBJECTIVES[objective] if isinstance(objective, str) else objective
+    name = objective if isinstance(objective, str) else getattr(objective, "__name__", "custom")
+    machine = build_machine(arch)
+    ops = [op for op in workload.ops if op.kind == "gemm"]
+    if not ops:
+        raise UnsupportedError(f"{workload.name}: mapper search needs gemm ops; it has none")
+    estimated = sorted(_enumerate(ops, machine), key=lambda c: _rank(key, c.estimate, c.mapping))
+    confirmed = [_confirm(arch, workload, c) for c in _distinct(estimated, top_k)]
+    auto = _confirm(arch, workload, Candidate({}, None))
+    if auto.simulated is None:
+        raise UnsupportedError(f"{workload.name} on {arch.name}: auto mapping fails: {auto.error}")
+    ok = [c for c in [*confirmed, auto] if c.simulated is not None]
+    ranked = sorted(ok, key=lambda c: _rank(key, c.simulated, c.mapping))
+    ranked += [c for c in confirmed if c.simulated is None]
+    return SearchResult(name, arch.name, workload.name, tuple(ranked), auto, len(estimated), key)
+
+
+def _confirm(arch: ArchSpec, workload: WorkloadSpec, candidate: Candidate) -> Candidate:
+    try:
+        report = simulate(arch, workload, candidate.mapping or None, numerics=False)
+    except AccsimError as error:
+        return Candidate(candidate.mapping, candidate.estimate, None, str(error))
+    cost = Cost(report.cycles, report.summary["energy_pj"], report.clock_hz)
+    return Candidate(candidate.mapping, candidate.estimate, cost)
+
+
+def _enumerate(ops, machine: Machine):
+    """Every fitting candidate with its estimate: auto-tiled and explicit, per dataflow and orientation."""
+    unit, _, _ = resolve_unit(ops[0], MappingSpec(), machine)
+    for dataflow in unit.spec.dataflows:
+        for spatial in _orientations(dataflow):
+            fields = {"dataflow": dataflow, "spatial": {"rows": spatial[0], "cols": spatial[1]}}
+            mapping = MappingSpec(**fields)
+            try:
+                plans = [auto_plan(op, mapping, machine) for op in ops]
+            except AccsimError:
+                continue  # this unit cannot run these ops this way (precision, dataflow, capacity)
+            yield Candidate(fields, _total(ops, machine, plans))
+            yield from _tiled(ops, machine, mapping, fields, plans[0])
+
+
+def _tiled(ops, machine: Machine, mapping: MappingSpec, fields: dict, seed: GemmPlan):
+    """Explicit tiles (one tile for every op, so no larger than the smallest op) and loop orders."""
+    unit = machine.components[seed.unit]
+    rows_dim, cols_dim = seed.spatial
+    align = {rows_dim: unit.rows, cols_dim: unit.cols}
+    sizes = [_sizes(min(getattr(op, d) for op in ops), align.get(d, unit.rows)) for d in "MNK"]
+    for m, n, k in itertools.product(*sizes):
+        tile = {"M": m, "N": n, "K": k}
+        plans = [plan_from(op, mapping, machine, tile, ORDERS[0]) for op in ops]
+        if not all(_fits(plan, machine) for plan in plans):
+            continue
+        work = [_tile_work(op, plan, machine) for op, plan in zip(ops, plans)]
+        for order in ORDERS:
+            ordered = [
+                _op_cost(op, plan, machine, tile_part, order)
+                for op, plan, tile_part in zip(ops, plans, work)
+            ]
+            cost = Cost(
+                sum(c.cycles for c in ordered), sum(c.energy_pj for c in ordered), machine.clock_hz
+            )
+            yield Candidate(
+                {**fields, "tile": tile, "loop_order": order, "edge_tiles": "partial"}, cost
+            )
+
+
+def _total(ops, machine: Machine, plans: list[GemmPlan]) -> Cost:
+    costs = [
+        _op_cost(op, plan, machine, _tile_work(op, plan, machine), plan.loop_order)
+        for op, plan in zip(ops, plans)
+    ]
+    return Cost(sum(c.cycles for c in costs), sum(c.energy_pj for c in costs), machine.clock_hz)
+
+
+def _orientations(dataflow: str) -> list[tuple[str, str]]:
+    rows, cols = DEFAULT_SPATIAL[dataflow]
+    return [(rows, cols), (cols, rows)]
+
+
+def _sizes(extent: int, align: int) -> list[int]:
+    """Tile sizes along one dim: the whole dim, array-edge multiples (x2 steps) and halvings of it."""
+    sizes = {extent}
+    size = align
+    while size < extent:
+        sizes.add(size)
+        size *= 2
+    size = math.ceil(extent / 2)
+    while size >= align:
+        sizes.add(size)
+        size = math.ceil(size / 2)
+    return sorted(sizes)
+
+
+def _fits(plan: GemmPlan, machine: Machine) -> bool:
+    return all(
+        used <= machine.components[name].capacity_bytes
+        for name, used in plan.footprint(machine).items()
+    )
+
+
+@dataclass(frozen=True)
+class _TileWork:
+    """The loop-order-independent part of an op's cost: array time and array-side SRAM energy."""
+
+    cycles: int
+    energy_pj: float
+
+
+def _tile_work(op, plan: GemmPlan, machine: Machine) -> _TileWork:
+    """Sum over every SRAM tile (full and edge sizes grouped) of max(array, SRAM port) cycles
+    and the energy of the MACs and of the array's SRAM reads and writes."""
+    unit = machine.components[plan.unit]
+    groups = []
+    for d in "MNK":
+        full, rest = divmod(getattr(op, d), plan.tile[d])
+        groups.append([(plan.tile[d], full)] * bool(full) + [(rest, 1)] * bool(rest))
+    cycles, energy = 0, 0.0
+    for (m, nm), (n, nn), (k_index, (k, nk)) in itertools.product(
+        groups[0], groups[1], enumerate(groups[2])
+    ):
+        outputs = nm * nn  # output tiles of this (m, n) size; each meets its first K chunk once
+        firsts = outputs if k_index == 0 else 0
+        for first, count in ((True, firsts), (False, outputs * nk - firsts)):
+            if count:
+                c, e = _one_tile(unit, plan, machine, {"M": m, "N": n, "K": k}, first)
+                cycles += c * count
+                energy += e * count
+    return _TileWork(cycles, energy)
+
+
+def _one_tile(unit, plan: GemmPlan, machine: Machine, extent: dict, first: bool):
+    cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+    moved: dict[str, list[int]] = {}
+    for role in ("input", "weight", "output"):
+        fmt = plan.accumulator if role == "output" else plan.dtype
+        entry = moved.setdefault(machine.buffer_for(role).name, [0, 0])
+        entry[0] += nbytes(cost.reads.get(role, 0), fmt)
+        entry[1] += nbytes(cost.writes.get(role, 0), fmt)
+    ports = max(machine.components[b].access_cycles(r + w) for b, (r, w) in moved.items())
+    energy = cost.macs * unit.energy_pj(f"mac_{plan.dtype}") + sum(
+        r * machine.components[b].energy_pj("read") + w * machine.components[b].energy_pj("write")
+        for b, (r, w) in moved.items()
+    )
+    return max(cost.cycles, ports), energy
+
+
+def _op_cost(op, plan: GemmPlan, machine: Machine, work: _TileWork, order: list[str]) -> Cost:
+    """Cycles: compute and DRAM overlap (double buffering), plus the first load, the access
+    latency and the last write-back. Energy: tiles + DRAM bytes (and their SRAM side) + leakage."""
+    problem = {"M": op.M, "N": op.N, "K": op.K}
+    in_bytes = nbytes(1, plan.dtype)
+    acc_bytes = nbytes(1, plan.accumulator)
+    traffic = dram_traffic(problem, plan.tile, order, in_bytes, acc_bytes)
+    read = traffic["input"] + traffic["weight"] + traffic["partial_sums"] / 2
+    write = traffic["output"] + traffic["partial_sums"] / 2
+    dram = machine.dram
+    tile = plan.tile
+    first = nbytes(tile["M"] * tile["K"], plan.dtype) + nbytes(tile["K"] * tile["N"], plan.dtype)
+    last = nbytes(tile["M"] * tile["N"], plan.accumulator)
+    cycles = (
+        max(work.cycles, dram.transfer_cycles(int(read + write)))
+        + dram.transfer_cycles(first)
+        + dram.latency_cycles
+        + dram.transfer_cycles(last)
+    )
+    energy = work.energy_pj + read * dram.energy_pj("read") + write * dram.energy_pj("write")
+    for role, size in (("input", read), ("output", write)):
+        buffer = machine.buffer_for(role)  # DMA side: DRAM reads land in SRAM, stores leave it
+        energy += size * buffer.energy_pj("write" if role == "input" else "read")
+    leakage_mw = sum(c.leakage_mw() for c in machine.components.values())
+    energy += leakage_mw * cycles / machine.clock_hz * PJ_PER_MW_S
+    return Cost(cycles, energy, machine.clock_hz)
+
+
+def _rank(key: Callable[[Cost], float], cost: Cost, mapping: dict) -> tuple:
+    """Objective first; ties go to the faster, then the cheaper, then `auto`, then a stable order."""
+    return (key(cost), cost.cycles, cost.energy_pj, mapping != {}, repr(sorted(mapping.items())))
+
+
+def _distinct(candidates: list[Candidate], count: int) -> list[Candidate]:
+    """The first `count` candidates with different estimates (mirror images estimate the same)."""
+    chosen, seen = [], set()
+    for candidate in candidates:
+        estimate = (candidate.estimate.cycles, candidate.estimate.energy_pj)
+        if estimate not in seen:
+            seen.add(estimate)
+            chosen.append(candidate)
+            if len(chosen) == count:
+                break
+    return chosen

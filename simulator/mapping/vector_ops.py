@@ -1,0 +1,112 @@
+"""Vector ops (norms, activations, residual adds) as row-chunk steps on a vector unit."""
+
+from simulator.components import Machine
+from simulator.errors import CapacityError
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.numerics.vector_ops import VectorNumerics
+from simulator.spec.mapping import MappingSpec
+from simulator.spec.precision import nbytes
+from simulator.spec.workload import VectorOpSpec
+
+# primitive counts per element, and per row (the reductions' final step), in fp32
+RECIPES: dict[str, tuple[dict[str, int], dict[str, int]]] = {
+    "softmax": ({"max": 1, "add": 2, "exp": 1, "mul": 1}, {"div": 1}),
+    "layernorm": ({"add": 4, "mul": 3}, {"rsqrt": 1, "div": 1}),
+    "rmsnorm": ({"add": 1, "mul": 3}, {"rsqrt": 1, "div": 1}),
+    "gelu": ({"mul": 5, "add": 3, "exp": 1, "div": 1}, {}),
+    "silu": ({"exp": 1, "add": 1, "div": 1, "mul": 1}, {}),
+    "add": ({"add": 1}, {}),
+    "mul": ({"mul": 1}, {}),
+}
+REDUCTIONS = ("softmax", "layernorm", "rmsnorm")
+
+
+def compile_vector_op(
+    op: VectorOpSpec,
+    mapping: MappingSpec,
+    machine: Machine,
+    numerics: VectorNumerics | None,
+    where: str,
+) -> OpProgram:
+    """Rows in chunks that fit the buffers (double-buffered when the mapping says so)."""
+    unit, fallback = machine.vector_unit_for(op.name, op.kind)
+    vector = machine.components[unit]
+    operands = 2 if op.kind in ("add", "mul") else 1
+    in_buf, out_buf = machine.buffer_for("input"), machine.buffer_for("output")
+    row_in, row_out = nbytes(op.cols, op.dtype) * operands, nbytes(op.cols, op.dtype)
+    factor = 2 if mapping.double_buffering else 1
+    if op.kind in REDUCTIONS and nbytes(op.cols, "fp32") > vector.spec.buffer:
+        raise CapacityError(
+            f"{where}: a row of {op.name} ({op.cols} fp32 values, {nbytes(op.cols, 'fp32'):,} B) "
+            f"does not fit {unit}'s {int(vector.spec.buffer):,} B local buffer"
+        )
+    if in_buf.name == out_buf.name:
+        fit = in_buf.capacity_bytes // (factor * (row_in + row_out))
+    else:
+        fit = min(
+            in_buf.capacity_bytes // (factor * row_in), out_buf.capacity_bytes // (factor * row_out)
+        )
+    if fit < 1:
+        raise CapacityError(
+            f"{where}: one row of {op.name} needs {factor * (row_in + row_out):,} B "
+            f"but the buffers hold {in_buf.capacity_bytes:,} B"
+        )
+    chunk = min(op.rows, fit)
+    per_element, per_row = RECIPES[op.kind]
+    details = {
+        "unit": unit,
+        "fallback": fallback,
+        "rows_per_step": chunk,
+        "double_buffering": mapping.double_buffering,
+    }
+    flops = op.rows * op.cols * sum(per_element.values()) + op.rows * sum(per_row.values())
+
+    def steps():
+        for r0 in range(0, op.rows, chunk):
+            r1 = min(r0 + chunk, op.rows)
+            rows = r1 - r0
+            work = {p: n * rows * op.cols for p, n in per_element.items()}
+            for p, n in per_row.items():
+                work[p] = work.get(p, 0) + n * rows
+            region = ((r0, r1), (0, op.cols))
+            size_in, size_out = row_in * rows, row_out * rows
+            kernel = numerics and bind(numerics.rows, r0, r1)
+            compute = Compute(
+                unit,
+                vector.cycles(work),
+                tuple(sorted(work.items())),
+                0,
+                _traffic(in_buf.name, out_buf.name, size_in, size_out),
+                {"X": region},
+                kernel,
+            )
+            yield Step(
+                (
+                    Transfer("load", f"{op.name}.X", region, in_buf.name, size_in, size_in),
+                    Transfer("alloc", f"{op.name}.Y", region, out_buf.name, 0, size_out),
+                ),
+                (compute,),
+                (Transfer("store", f"{op.name}.Y", region, out_buf.name, size_out, size_out),),
+                ((in_buf.name, size_in),),
+            )
+
+    return OpProgram(
+        name=op.name,
+        kind=op.kind,
+        steps=steps,
+        macs=0,
+        flops=flops,
+        unit=unit,
+        double_buffering=mapping.double_buffering,
+        barrier=False,
+        depends_on=tuple(op.inputs),
+        details=details,
+    )
+
+
+def _traffic(
+    in_buffer: str, out_buffer: str, read: int, write: int
+) -> tuple[tuple[str, int, int], ...]:
+    if in_buffer == out_buffer:
+        return ((in_buffer, read, write),)
+    return ((in_buffer, read, 0), (out_buffer, 0, write))

@@ -1,0 +1,141 @@
+"""Attention numerics: the tiled online softmax (or the naive S, P, O) on the real block regions.
+
+Q, K, V are drawn in the op's precision; scores, running max m, running sum l and the output
+accumulator are fp32; P is rounded to the input precision before P V, as FlashAttention does.
+The reference is float64 softmax(Q K^T / sqrt(d) + mask) V on the same rounded Q, K, V.
+"""
+
+import math
+
+import numpy as np
+
+from simulator.numerics.formats import STORAGE, random_operand, unit_roundoff
+from simulator.numerics.gemm import NumericsResult
+from simulator.spec.workload import AttentionOpSpec
+
+
+class AttentionNumerics:
+    """State of one attention op; `flash_step` and `naive_rows` are the per-step kernels."""
+
+    def __init__(self, op: AttentionOpSpec, seed: int):
+        rng = np.random.default_rng(seed)
+        self.op = op
+        self.groups = op.heads // op.kv_groups
+        b, h, hk, lq, lk, d = op.batch, op.heads, op.kv_groups, op.q_len, op.keys, op.head_dim
+        self.q = random_operand(rng, (b, h, lq, d), op.dtype).astype(np.float32)
+        self.k = random_operand(rng, (b, hk, lk, d), op.dtype).astype(np.float32)
+        self.v = random_operand(rng, (b, hk, lk, d), op.dtype).astype(np.float32)
+        self.scale = np.float32(1 / math.sqrt(d))
+        self.o = np.zeros((b, h, lq, d), np.float32)
+        self.m = np.full((b, h, lq), -np.inf, np.float32)
+        self.l = np.zeros((b, h, lq), np.float32)
+        self.coverage = np.zeros((b, h, lq), np.int64)  # keys accumulated per query
+        self.finished = np.zeros((b, h, lq), np.int64)  # times each output row was finalised
+
+    def _mask(self, q: tuple[int, int], k: tuple[int, int]) -> np.ndarray:
+        """True where query (absolute position kv_len - q_len + i) may see key j."""
+        offset = self.op.keys - self.op.q_len
+        rows = np.arange(q[0], q[1])[:, None] + offset
+        return (
+            np.arange(k[0], k[1])[None, :] <= rows
+            if self.op.causal
+            else np.ones((q[1] - q[0], k[1] - k[0]), bool)
+        )
+
+    def _round_p(self, p: np.ndarray) -> np.ndarray:
+        return p.astype(STORAGE[self.op.dtype]).astype(np.float32)
+
+    def flash_step(
+        self, b: int, kv_head: int, q: tuple[int, int], k: tuple[int, int], first: bool, last: bool
+    ):
+        """One (Q block, K/V block) step of FlashAttention-2 for the query heads of one K/V head."""
+        heads = slice(kv_head * self.groups, (kv_head + 1) * self.groups)
+        qs, ks = slice(*q), slice(*k)
+        mask = self._mask(q, k)  # [br, bc]
+        s = (self.q[b, heads, qs] @ self.k[b, kv_head, ks].T) * self.scale  # [g, br, d] @ [d, bc]
+        s = np.where(mask, s, -np.inf)
+        m_old = self.m[b, heads, qs]
+        m_new = np.maximum(m_old, s.max(axis=-1))  # [g, br]
+        safe = np.where(np.isfinite(m_new), m_new, 0)
+        p = np.exp(s - safe[..., None])  # [g, br, bc]; masked entries give exp(-inf) = 0
+        correction = np.exp(np.where(np.isfinite(m_old), m_old - safe, -np.inf))
+        self.l[b, heads, qs] = self.l[b, heads, qs] * correction + p.sum(axis=-1)
+        self.o[b, heads, qs] = (
+            self.o[b, heads, qs] * correction[..., None] + self._round_p(p) @ self.v[b, kv_head, ks]
+        )
+        self.m[b, heads, qs] = m_new
+        self.coverage[b, heads, qs] += mask.sum(axis=-1)
+        if last:
+            self.o[b, heads, qs] /= self.l[b, heads, qs][..., None]
+            self.finished[b, heads, qs] += 1
+
+    def naive_rows(self, b: int, kv_head: int, q: tuple[int, int]):
+        """Standard attention for one block of query rows: S, then P = softmax(S), then P V."""
+        heads = slice(kv_head * self.groups, (kv_head + 1) * self.groups)
+        qs = slice(*q)
+        mask = self._mask(q, (0, self.op.keys))
+        s = np.where(mask, (self.q[b, heads, qs] @ self.k[b, kv_head].T) * self.scale, -np.inf)
+        p = np.exp(s - s.max(axis=-1, keepdims=True))
+        p /= p.sum(axis=-1, keepdims=True)
+        self.o[b, heads, qs] = self._round_p(p) @ self.v[b, kv_head]
+        self.coverage[b, heads, qs] += mask.sum(axis=-1)
+        self.finished[b, heads, qs] += 1
+
+    def reference(self) -> np.ndarray:
+        """float64 softmax(Q K^T / sqrt(d) + mask) V, one (batch, head) at a time."""
+        out = np.empty(self.o.shape, np.float64)
+        mask = self._mask((0, self.op.q_len), (0, self.op.keys))
+        for b in range(self.op.batch):
+            for h in range(self.op.heads):
+                kv = h // self.groups
+                s = (
+                    self.q[b, h].astype(np.float64)
+                    @ self.k[b, kv].T.astype(np.float64)
+                    / math.sqrt(self.op.head_dim)
+                )
+                s = np.where(mask, s, -np.inf)
+                p = np.exp(s - s.max(axis=-1, keepdims=True))
+                out[b, h] = (p / p.sum(axis=-1, keepdims=True)) @ self.v[b, kv].astype(np.float64)
+        return out
+
+    def error_bound(self) -> float:
+        """|O - O_ref| <= max|V| (2 dS + u_P + gamma_L + 8 u): dS bounds the fp32 score error
+        (gamma_d |q||k| / sqrt(d), Cauchy-Schwarz), u_P the rounding of P, gamma_L the fp32 sums
+        over L keys and 8u the exp and division; softmax weights sum to one."""
+        u = unit_roundoff("fp32")
+        d, length = self.op.head_dim, self.op.keys
+
+        def gamma(n):
+            return n * u / (1 - n * u)
+
+        q_norm = float(np.linalg.norm(self.q, axis=-1).max())
+        k_norm = float(np.linalg.norm(self.k, axis=-1).max())
+        d_scores = gamma(d) * q_norm * k_norm / math.sqrt(d)
+        u_p = unit_roundoff(self.op.dtype)
+        return float(np.abs(self.v).max()) * (2 * d_scores + u_p + gamma(length) + 8 * u)
+
+    def check(self) -> NumericsResult:
+        """Compare with the float64 reference; every query must see exactly its visible keys once."""
+        reference = self.reference()
+        error = np.abs(self.o.astype(np.float64) - reference)
+        bound = self.error_bound()
+        visible = self._mask((0, self.op.q_len), (0, self.op.keys)).sum(axis=-1)  # [lq]
+        wrong = np.argwhere((self.coverage != visible) | (self.finished != 1))
+        coverage_ok = wrong.size == 0
+        if coverage_ok:
+            message = "every query attended to each visible key exactly once"
+        else:
+            b, h, i = wrong[0]
+            message = (
+                f"{len(wrong)} query rows covered wrongly (batch {b}, head {h}, query {i}: "
+                f"{self.coverage[b, h, i]} keys of {visible[i]}, finalised {self.finished[b, h, i]}x)"
+            )
+        scale = np.maximum(np.abs(reference), 1.0)
+        return NumericsResult(
+            float(error.max()),
+            float((error / scale).max()),
+            bound,
+            bool(error.max() <= bound) and coverage_ok,
+            coverage_ok,
+            message,
+        )

@@ -1,0 +1,174 @@
+"""Transformer workloads: a model config (YAML or a HuggingFace config.json) expanded into an op graph.
+
+One decoder/encoder layer is: norm -> Q, K, V projections -> attention -> output projection ->
+residual add -> norm -> MLP (GELU, or gated SiLU as in LLaMA) -> residual add; `layers` repeats
+it, `vocab` adds the final norm and LM head. Prefill processes `context` prompt tokens per
+sequence; decode processes one new token per sequence against a KV-cache of `context` tokens.
+"""
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from simulator.errors import SpecError
+from simulator.spec.precision import nbytes
+from simulator.spec.types import PositiveInt, PrecisionName, Strict
+
+
+class TransformerSpec(Strict):
+    """A transformer model config plus the phase, batch and context to simulate."""
+
+    kind: Literal["transformer"]
+    name: str
+    """Short name shown in reports."""
+    description: str = ""
+    """One line on what this model is."""
+    hidden: PositiveInt
+    """Model width (hidden_size)."""
+    heads: PositiveInt
+    """Attention (query) heads."""
+    kv_heads: PositiveInt | None = None
+    """Key/value heads for GQA/MQA (default: heads)."""
+    ffn: PositiveInt
+    """MLP inner width (intermediate_size)."""
+    layers: PositiveInt = 1
+    """Layers to simulate (a whole stack, or one layer to study)."""
+    vocab: PositiveInt | None = None
+    """Vocabulary size: adds the final norm and LM head when given."""
+    norm: Literal["layernorm", "rmsnorm"] = "rmsnorm"
+    """Normalisation (BERT: layernorm; LLaMA: rmsnorm)."""
+    mlp: Literal["gelu", "gated_silu"] = "gated_silu"
+    """MLP: up, GELU, down (BERT) or SiLU(gate) * up, down (LLaMA)."""
+    causal: bool = True
+    """Decoder (causal mask) or encoder (sees every position)."""
+    phase: Literal["prefill", "decode"] = "prefill"
+    """prefill: `context` prompt tokens per sequence; decode: one token against `context` cached."""
+    batch: PositiveInt = 1
+    """Sequences processed together."""
+    context: PositiveInt = 2048
+    """Prompt length (prefill) or tokens in the KV-cache including the new one (decode)."""
+    dtype: PrecisionName = "bf16"
+    """Precision of weights, activations and the KV-cache."""
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden // self.heads
+
+    def kv_cache_bytes(self) -> int:
+        """layers x 2 x L x H_kv x d x bytes x batch."""
+        per_layer = 2 * self.context * (self.kv_heads or self.heads) * self.head_dim
+        return self.layers * self.batch * nbytes(per_layer, self.dtype)
+
+
+def expand(model: TransformerSpec) -> dict:
+    """The op-list workload (as a dict for WorkloadSpec) of a transformer config."""
+    if model.hidden % model.heads:
+        raise SpecError(
+            f"{model._source}: hidden ({model.hidden}) must be a multiple of heads ({model.heads})"
+        )
+    d, kv = model.head_dim, model.kv_heads or model.heads
+    tokens = model.batch * (model.context if model.phase == "prefill" else 1)
+    q_len = model.context if model.phase == "prefill" else 1
+    common = {"dtype": model.dtype}
+    ops: list[dict] = []
+
+    def add(kind: str, name: str, inputs: list[str], **shape) -> str:
+        ops.append({"kind": kind, "name": name, "inputs": inputs, **common, **shape})
+        return name
+
+    def gemm(name, inputs, n, k, m=tokens):
+        return add("gemm", name, inputs, M=m, N=n, K=k)
+
+    def vector(kind, name, inputs, cols=model.hidden, rows=tokens):
+        return add(kind, name, inputs, rows=rows, cols=cols)
+
+    residual: list[str] = []
+    for layer in range(model.layers):
+        p = f"L{layer}."
+        normed = vector(model.norm, p + "attn_norm", residual)
+        q = gemm(p + "q_proj", [normed], model.hidden, model.hidden)
+        k = gemm(p + "k_proj", [normed], kv * d, model.hidden)
+        v = gemm(p + "v_proj", [normed], kv * d, model.hidden)
+        attention = add(
+            "attention",
+            p + "attention",
+            [q, k, v],
+            batch=model.batch,
+            heads=model.heads,
+            kv_heads=kv,
+            q_len=q_len,
+            kv_len=model.context,
+            head_dim=d,
+            causal=model.causal,
+            phase=model.phase,
+        )
+        out = gemm(p + "o_proj", [attention], model.hidden, model.hidden)
+        mid = vector("add", p + "attn_residual", [out] + residual)
+        normed = vector(model.norm, p + "mlp_norm", [mid])
+        if model.mlp == "gated_silu":
+            gate = gemm(p + "gate_proj", [normed], model.ffn, model.hidden)
+            up = gemm(p + "up_proj", [normed], model.ffn, model.hidden)
+            act = vector("silu", p + "silu", [gate], cols=model.ffn)
+            hidden = vector("mul", p + "gate_mul", [act, up], cols=model.ffn)
+        else:
+            up = gemm(p + "up_proj", [normed], model.ffn, model.hidden)
+            hidden = vector("gelu", p + "gelu", [up], cols=model.ffn)
+        down = gemm(p + "down_proj", [hidden], model.hidden, model.ffn)
+        residual = [vector("add", p + "mlp_residual", [down, mid])]
+    if model.vocab:
+        normed = vector(model.norm, "final_norm", residual, rows=model.batch)
+        gemm("lm_head", [normed], model.vocab, model.hidden, m=model.batch)
+    weights = sum(op["N"] * op["K"] for op in ops if op["kind"] == "gemm")
+    meta = {
+        "model": model.name,
+        "phase": model.phase,
+        "batch": model.batch,
+        "context": model.context,
+        "layers": model.layers,
+        "tokens": tokens,
+        "kv_cache_bytes": model.kv_cache_bytes(),
+        "weight_bytes": nbytes(weights, model.dtype),
+    }
+    return {"name": model.name, "description": model.description, "ops": ops, "meta": meta}
+
+
+HF_KEYS = {
+    "hidden_size": "hidden",
+    "num_attention_heads": "heads",
+    "num_key_value_heads": "kv_heads",
+    "intermediate_size": "ffn",
+    "num_hidden_layers": "layers",
+    "vocab_size": "vocab",
+}
+HF_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
+
+
+def from_hf_config(path: Path) -> dict:
+    """A HuggingFace config.json as a transformer workload dict (BERT-like or LLaMA-like)."""
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise SpecError(f"{path}: cannot read as JSON: {error}") from None
+    missing = [
+        k for k in ("hidden_size", "num_attention_heads", "intermediate_size") if k not in config
+    ]
+    if missing:
+        raise SpecError(f"{path}: {missing[0]}: missing required key of a HuggingFace config")
+    architectures = "".join(config.get("architectures", []))
+    encoder = (
+        config.get("model_type") in ("bert", "roberta", "distilbert") or "Bert" in architectures
+    )
+    spec = {HF_KEYS[k]: v for k, v in config.items() if k in HF_KEYS and v is not None}
+    gelu = str(config.get("hidden_act", "silu")).startswith("gelu")
+    spec.update(
+        kind="transformer",
+        name=path.parent.name if path.name == "config.json" else path.stem,
+        description=f"HuggingFace config {path.name}",
+        norm="layernorm" if encoder else "rmsnorm",
+        mlp="gelu" if gelu else "gated_silu",
+        causal=not encoder,
+        dtype=HF_DTYPES.get(config.get("torch_dtype"), "bf16"),
+    )
+    spec["description"] += f" ({config.get('num_hidden_layers', '?')} layers in the model)"
+    spec["layers"] = 1  # one layer unless --set workload.layers=... (or --layers) asks for more
+    return spec

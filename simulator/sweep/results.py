@@ -1,0 +1,137 @@
+"""Sweep results on disk: a JSON-lines journal appended per point, consolidated to parquet or CSV.
+
+Each finished point is one flushed line of `<output>.partial.jsonl`, so a killed sweep loses at
+most the points in flight; consolidation merges the journal into the output (one row per key, the
+newest winning) and removes it. A rerun skips every key already there, except crashed points.
+"""
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulator.errors import SpecError
+from simulator.sweep.pareto import pareto_front
+from simulator.sweep.point import HEAD, STALL_PREFIX
+from simulator.sweep.spec import SPEC_KINDS
+
+FORMATS = (".parquet", ".csv")
+
+
+def check_output(path: Path) -> None:
+    """Raise unless `path` names a results format accsim writes."""
+    if path.suffix not in FORMATS:
+        raise SpecError(f"{path}: results must end in {' or '.join(FORMATS)}")
+
+
+def journal_path(output: Path) -> Path:
+    """Where finished points are appended while a sweep runs into `output`."""
+    return output.with_name(output.name + ".partial.jsonl")
+
+
+class Journal:
+    """Appends rows to the journal, one flushed JSON line each."""
+
+    def __init__(self, output: Path):
+        self.path = journal_path(output)
+        self.file = self.path.open("a")
+
+    def append(self, row: dict[str, Any]) -> None:
+        self.file.write(json.dumps(row, default=str) + "\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def read_results(path: str | Path) -> pd.DataFrame:
+    """Read a results table (parquet or CSV, by extension)."""
+    path = Path(path)
+    check_output(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such results file")
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+def stored_rows(output: Path) -> list[dict[str, Any]]:
+    """Rows already in the output file and its journal, oldest first."""
+    rows = read_results(output).to_dict("records") if output.is_file() else []
+    journal = journal_path(output)
+    if journal.is_file():
+        for line in journal.read_text().splitlines():
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue  # a line cut short by a kill: that point runs again
+    return rows
+
+
+def finished_keys(rows: Iterable[dict[str, Any]]) -> set[str]:
+    """Keys a rerun skips: every stored point except those that crashed."""
+    return {row["key"] for row in rows if row.get("status") != "crashed"}
+
+
+def consolidate(output: Path, parameters: list[str], objectives: Mapping[str, str]) -> pd.DataFrame:
+    """Merge output and journal into one table (sorted by point), write it, drop the journal."""
+    latest = {row["key"]: row for row in stored_rows(output)}
+    rows = sorted(latest.values(), key=lambda r: (int(r["point"]), str(r["key"])))
+    df = pd.DataFrame(rows, columns=_columns(rows, parameters))
+    stalls = [c for c in df.columns if c.startswith(STALL_PREFIX)]
+    ok = df["status"] == "ok"
+    df.loc[ok, stalls] = df.loc[ok, stalls].fillna(0)  # the summary leaves out zero causes
+    if objectives:
+        df["pareto"] = False
+        if ok.any():
+            df.loc[pareto_front(df[ok], objectives).index, "pareto"] = True
+    write_results(df, output)
+    journal_path(output).unlink(missing_ok=True)
+    return df
+
+
+def write_results(df: pd.DataFrame, path: Path) -> None:
+    """Write atomically (a temporary file renamed over the old one), parquet or CSV by extension."""
+    check_output(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = _storable(df)
+    temporary = path.with_name(path.name + ".tmp")
+    if path.suffix == ".parquet":
+        table.to_parquet(temporary, index=False)
+    else:
+        table.to_csv(temporary, index=False)
+    os.replace(temporary, path)
+
+
+def parameter_columns(df: pd.DataFrame) -> list[str]:
+    """The columns that are sweep parameters (canonical paths starting with arch., workload., mapping.)."""
+    return [c for c in df.columns if str(c).split(".", 1)[0] in SPEC_KINDS and "." in str(c)]
+
+
+def _columns(rows: list[dict[str, Any]], parameters: list[str]) -> list[str]:
+    """Head, then parameters in sweep order (older ones after), then metrics as first seen."""
+    seen = dict.fromkeys(parameters)
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    params = [c for c in seen if c not in HEAD and c.split(".", 1)[0] in SPEC_KINDS and "." in c]
+    rest = [c for c in seen if c not in HEAD and c not in params and c != "pareto"]
+    return [*HEAD, *params, *rest]
+
+
+def _storable(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns parquet can hold: lists and dicts as JSON text, mixed scalar types as text."""
+    out = df.copy()
+    for column in out.columns:
+        if out[column].dtype != object:
+            continue
+        values = out[column].dropna()
+        if values.map(lambda v: isinstance(v, list | dict)).any():
+            out[column] = out[column].map(
+                lambda v: json.dumps(v) if isinstance(v, list | dict) else v
+            )
+            values = out[column].dropna()
+        if values.map(type).nunique() > 1:
+            out[column] = out[column].map(lambda v: v if v is None or v != v else str(v))
+    return out

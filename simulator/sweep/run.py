@@ -1,0 +1,209 @@
+"""Run a sweep: resolve its points, skip finished ones, run the rest, journal each row as it lands.
+
+Backends: inline (jobs=1), a local process pool (default), or Dask distributed (`scheduler`:
+'local' for a LocalCluster, a scheduler address such as 'tcp://host:8786', or a Client).
+"""
+
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulator.errors import SpecError
+from simulator.spec import load_arch, load_mapping, load_workload
+from simulator.sweep.point import Base, Point, crashed_row, point_key, run_point
+from simulator.sweep.results import (
+    Journal,
+    check_output,
+    consolidate,
+    finished_keys,
+    stored_rows,
+)
+from simulator.sweep.spec import SweepSpec, expand, read_sweep, satisfies
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A sweep file resolved into points, in a stable order, with its constraint-skipped count."""
+
+    spec: SweepSpec
+    source: str
+    parameters: tuple[str, ...]
+    points: tuple[Point, ...]
+    skipped: int
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What one run of a sweep did, and the whole results table afterwards."""
+
+    output: Path
+    points: int
+    skipped: int
+    already_done: int
+    ran: int
+    failed: int
+    results: pd.DataFrame
+
+
+def load_sweep(ref: str | Path | dict) -> Sweep:
+    """Read a sweep (preset name, path or dict), load its base specs once and expand its points."""
+    spec, folder = read_sweep(ref)
+    source = str(ref) if not isinstance(ref, dict) else "<sweep dict>"
+    refs = {
+        kind: _relative(getattr(spec.base, kind), folder)
+        for kind in ("arch", "workload", "mapping")
+    }
+    base = Base(refs["arch"], refs["workload"], refs["mapping"], spec.numerics, spec.seed)
+    loaded = {
+        "arch": load_arch(base.arch),
+        "workload": load_workload(base.workload),
+        "mapping": load_mapping(base.mapping),
+    }
+    resolved = {kind: model.model_dump(mode="json") for kind, model in loaded.items()}
+    expanded = expand(spec)
+    points, seen, skipped = [], set(), 0
+    for params in expanded:
+        if not satisfies(spec.constraints, params, loaded, source):
+            skipped += 1
+            continue
+        key = point_key(resolved, params, base)
+        if key not in seen:  # identical points (repeated random samples) run once
+            seen.add(key)
+            points.append(Point(len(points), key, params, base))
+    parameters = dict.fromkeys(name for params in expanded for name in params)
+    return Sweep(spec, source, tuple(parameters), tuple(points), skipped)
+
+
+def run_sweep(
+    sweep: Sweep | str | Path | dict,
+    output: str | Path,
+    *,
+    jobs: int | None = None,
+    scheduler: Any = None,
+    limit: int | None = None,
+    progress: Callable[[int, int, dict], None] | None = None,
+) -> SweepOutcome:
+    """Run the points of `sweep` not yet in `output`, appending each row as it finishes.
+
+    jobs: worker processes (default: CPU count; 1 runs inline). scheduler: None for processes,
+    'local' for a Dask LocalCluster, a scheduler address, or a dask.distributed Client.
+    limit: run at most this many new points. progress(done, total, row) is called per row; it may
+    raise (KeyboardInterrupt included) to stop, and every finished row is kept.
+    """
+    sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
+    output = Path(output)
+    check_output(output)
+    done = finished_keys(stored_rows(output))
+    todo = [p for p in sweep.points if p.key not in done]
+    todo = todo[:limit] if limit is not None else todo
+    failed = ran = 0
+    journal = Journal(output)
+    try:
+        for row in _backend(todo, jobs, scheduler):
+            journal.append(row)
+            ran += 1
+            failed += row["status"] != "ok"
+            if row["status"] == "ok":
+                _check_objectives(sweep, row)
+            if progress is not None:
+                progress(ran, len(todo), row)
+    finally:
+        journal.close()
+        results = consolidate(output, list(sweep.parameters), sweep.spec.objectives)
+    already = sum(p.key in done for p in sweep.points)
+    return SweepOutcome(output, len(sweep.points), sweep.skipped, already, ran, failed, results)
+
+
+def _backend(points: list[Point], jobs: int | None, scheduler) -> Iterator[dict]:
+    if scheduler is not None:
+        return _dask(points, jobs, scheduler)
+    if jobs == 1 or len(points) <= 1:
+        return map(run_point, points)
+    return _processes(points, jobs or os.cpu_count() or 1)
+
+
+def _processes(points: list[Point], jobs: int) -> Iterator[dict]:
+    """Rows as worker processes finish them; pending points are cancelled when the caller stops."""
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(points)), mp_context=_context(), initializer=_ignore_sigint
+    )
+    futures = {pool.submit(run_point, point): point for point in points}
+    try:
+        for future in as_completed(futures):
+            yield _result(future, futures[future])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _context():
+    """forkserver with the simulator preloaded: workers start fast and never fork live threads."""
+    if sys.platform == "win32" or "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["simulator.sweep.point"])
+    return context
+
+
+def _ignore_sigint() -> None:
+    """Ctrl-C is the parent's to handle: it stops the sweep and saves what finished."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _dask(points: list[Point], jobs: int | None, scheduler) -> Iterator[dict]:
+    """Rows as Dask workers finish them; a LocalCluster or Client made here is closed afterwards."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    owned = []
+    if isinstance(scheduler, Client):
+        client = scheduler
+    elif scheduler == "local":
+        cluster = LocalCluster(
+            n_workers=jobs or os.cpu_count() or 1, threads_per_worker=1, dashboard_address=None
+        )
+        client = Client(cluster)
+        owned = [client, cluster]
+    else:
+        client = Client(scheduler)
+        owned = [client]
+    futures = {
+        client.submit(run_point, p, key=f"accsim-point-{p.key}", pure=False): p for p in points
+    }
+    try:
+        for future in as_completed(futures):
+            yield _result(future, futures[future])
+    finally:
+        client.cancel(list(futures))
+        for resource in owned:
+            resource.close()
+
+
+def _result(future, point: Point) -> dict:
+    """A future's row; a worker that died (or a pool that broke) gives a 'crashed' row instead."""
+    try:
+        return future.result()
+    except Exception as error:
+        return crashed_row(point, error)
+
+
+def _check_objectives(sweep: Sweep, row: dict) -> None:
+    missing = [name for name in sweep.spec.objectives if name not in row]
+    if missing:
+        metrics = ", ".join(k for k in row if k not in sweep.parameters)
+        raise SpecError(f"{sweep.source}: objectives: no metric {missing[0]!r}; metrics: {metrics}")
+
+
+def _relative(ref, folder: Path):
+    """A relative YAML path in a sweep file is read from the sweep file's folder when it is there."""
+    if isinstance(ref, str) and ref.endswith((".yaml", ".yml")) and not Path(ref).is_absolute():
+        candidate = folder / ref
+        if candidate.is_file():
+            return str(candidate)
+    return ref

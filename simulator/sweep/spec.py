@@ -1,0 +1,268 @@
+"""Sweep files: a base arch / workload / mapping plus parameters over dotted paths.
+
+A parameter path means what it means to `accsim run --set`: a leading `arch.`, `workload.` or
+`mapping.` picks the spec (default arch), then keys and list indices walk into it. Exactly one of
+`grid` (every combination), `points` (an explicit list) or `random` (seeded samples) names them.
+"""
+
+import math
+import operator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import model_validator
+
+from simulator.errors import SpecError
+from simulator.spec import split_overrides
+from simulator.spec.loader import preset_dir
+from simulator.spec.types import PositiveInt, Strict
+from simulator.spec.units import EXAMPLES, parse_quantity
+from simulator.spec.validate import validate
+from simulator.spec.yamlio import Document, read_yaml
+
+SPEC_KINDS = ("arch", "workload", "mapping")
+Scalar = bool | int | float | str
+
+COMPARISONS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "divides": lambda left, right: right % left == 0,
+}
+
+
+class BaseSpecs(Strict):
+    """What every point starts from; each is a preset name, a YAML path or an inline mapping."""
+
+    arch: str | dict
+    """Architecture preset, path (relative to the sweep file or the working folder) or mapping."""
+    workload: str | dict
+    """Workload preset, path, mapping or inline text like 'gemm:M=1024,N=1024,K=1024'."""
+    mapping: str | dict | None = None
+    """Mapping preset, path or mapping; none means `auto`."""
+
+
+class Range(Strict):
+    """A numeric interval that `random` sweeps sample uniformly (or log-uniformly)."""
+
+    low: float
+    """Smallest value."""
+    high: float
+    """Largest value."""
+    log: bool = False
+    """Sample the logarithm uniformly (sizes, bandwidths)."""
+    integer: bool = False
+    """Round each sample to the nearest integer."""
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) must not be below low ({self.low})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log range needs low > 0, got {self.low}")
+        return self
+
+
+class RandomSpec(Strict):
+    """Seeded random samples: each parameter draws from a list of choices or a Range."""
+
+    samples: PositiveInt
+    """Number of samples (identical samples run once)."""
+    seed: int = 0
+    """Seed of the sampler: the same seed gives the same points."""
+    parameters: dict[str, list[Any] | Range]
+    """Dotted path -> list of choices (drawn uniformly) or {low, high, log, integer}."""
+
+
+class Constraint(Strict):
+    """Skip points where `left op right` is false, before they run; operands are paths or literals."""
+
+    left: Scalar
+    """A path starting with arch., workload. or mapping. (its value in the point), or a literal."""
+    op: Literal["<", "<=", "==", "!=", ">=", ">", "divides"]
+    """Comparison; 'divides' holds when right is a multiple of left."""
+    right: Scalar
+    """A path or a literal; literals with units ('1 MiB') compare as numbers."""
+
+
+class SweepSpec(Strict):
+    """A design-space sweep: base specs, parameters, constraints and objectives."""
+
+    name: str
+    """Short name of the sweep."""
+    description: str = ""
+    """One line on what the sweep explores."""
+    base: BaseSpecs
+    """The arch, workload and mapping every point starts from."""
+    grid: dict[str, list[Any]] | None = None
+    """Path -> values; every combination runs. 'a.b, c.d: [[1, 2], [3, 4]]' sets paths together."""
+    points: list[dict[str, Any]] | None = None
+    """An explicit list of points, each a mapping of path -> value."""
+    random: RandomSpec | None = None
+    """Seeded random samples over parameters."""
+    constraints: list[Constraint] = []
+    """Points failing any of these are skipped without being simulated."""
+    objectives: dict[str, Literal["minimize", "maximize"]] = {}
+    """Summary metric -> direction; the results mark the Pareto front over them."""
+    numerics: bool = False
+    """Run the tile kernels too (slower); sweeps are timing-only by default."""
+    seed: int = 0
+    """Seed of the random operands when numerics are on."""
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [k for k in ("grid", "points", "random") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"needs exactly one of grid, points or random, got {', '.join(given) or 'none'}"
+            )
+        for axis, values in (self.grid or {}).items():
+            if not values:
+                raise ValueError(f"grid axis {axis!r} has no values")
+        return self
+
+
+def sweep_dir() -> Path:
+    """Folder of the shipped sweep files (beside the arch presets, in the wheel or the checkout)."""
+    return preset_dir("arch").parent / "sweeps"
+
+
+def list_sweeps() -> list[str]:
+    """Names of the shipped sweep files."""
+    return sorted(p.stem for p in sweep_dir().glob("*.yaml"))
+
+
+def read_sweep(ref: str | Path | dict) -> tuple[SweepSpec, Path]:
+    """Validate a sweep (preset name, path or dict); also return the folder its paths are relative to."""
+    if isinstance(ref, dict):
+        return validate(SweepSpec, Document(ref, "<sweep dict>", {})), Path.cwd()
+    path = Path(ref)
+    if path.suffix not in (".yaml", ".yml") and not path.exists():
+        path = sweep_dir() / f"{ref}.yaml"
+        if not path.is_file():
+            known = ", ".join(list_sweeps())
+            raise SpecError(f"{ref}: no sweep preset or file of that name; presets: {known}")
+    if not path.is_file():
+        raise SpecError(f"{ref}: no such sweep file")
+    return validate(SweepSpec, read_yaml(path)), path.resolve().parent
+
+
+def route(path: str) -> tuple[str, tuple[str, ...]]:
+    """'components.mxu.rows' -> ('arch', ('components', 'mxu', 'rows')), exactly as --set routes it."""
+    routed = split_overrides([f"{path}=0"])
+    ((kind, ((keys, _),)),) = [(k, v) for k, v in routed.items() if v]
+    return kind, tuple(keys)
+
+
+def canonical(path: str) -> str:
+    """A parameter's column name: its path with the spec it routes to spelled out."""
+    kind, keys = route(path)
+    return ".".join((kind, *keys))
+
+
+def expand(spec: SweepSpec) -> list[dict[str, Any]]:
+    """Every point as {canonical path: value}, in a stable order (grid: last axis fastest)."""
+    if spec.grid is not None:
+        return _grid(spec.grid)
+    if spec.points is not None:
+        return [{canonical(p): v for p, v in point.items()} for point in spec.points]
+    return _sample(spec.random)
+
+
+def _grid(grid: dict[str, list]) -> list[dict[str, Any]]:
+    axes = []
+    for key, values in grid.items():
+        paths = [canonical(p.strip()) for p in key.split(",")]
+        if len(paths) == 1:
+            axes.append([{paths[0]: v} for v in values])
+            continue
+        for value in values:
+            if not isinstance(value, list) or len(value) != len(paths):
+                raise SpecError(
+                    f"grid.{key}: each value must list {len(paths)} items (one per path), got {value!r}"
+                )
+        axes.append([dict(zip(paths, value)) for value in values])
+    points = [{}]
+    for axis in axes:
+        points = [{**point, **choice} for point in points for choice in axis]
+    return points
+
+
+def _sample(random: RandomSpec) -> list[dict[str, Any]]:
+    import numpy as np
+
+    rng = np.random.default_rng(random.seed)
+    points = []
+    for _ in range(random.samples):
+        point = {}
+        for path, domain in random.parameters.items():
+            point[canonical(path)] = _draw(rng, domain)
+        points.append(point)
+    return points
+
+
+def _draw(rng, domain: list | Range):
+    if isinstance(domain, list):
+        return domain[int(rng.integers(len(domain)))]
+    if domain.log:
+        value = math.exp(rng.uniform(math.log(domain.low), math.log(domain.high)))
+    else:
+        value = float(rng.uniform(domain.low, domain.high))
+    return int(round(value)) if domain.integer else value
+
+
+def satisfies(
+    constraints: list[Constraint], point: dict[str, Any], base: dict[str, Any], where: str
+) -> bool:
+    """True when every constraint holds for `point`; `base` holds the loaded base specs by kind."""
+    for index, rule in enumerate(constraints):
+        at = f"{where}: constraints.{index}"
+        left = _number(_operand(rule.left, point, base, at))
+        right = _number(_operand(rule.right, point, base, at))
+        try:
+            if not COMPARISONS[rule.op](left, right):
+                return False
+        except (TypeError, ZeroDivisionError):
+            raise SpecError(f"{at}: cannot compare {left!r} {rule.op} {right!r}") from None
+    return True
+
+
+def _operand(value: Scalar, point: dict[str, Any], base: dict[str, Any], where: str):
+    """A path's value (from the point's parameters, else the base spec), or the literal itself."""
+    if not (isinstance(value, str) and value.split(".", 1)[0] in SPEC_KINDS and "." in value):
+        return value
+    path = canonical(value)
+    for name in sorted(point, key=len, reverse=True):  # the longest parameter that covers path
+        if path == name or path.startswith(name + "."):
+            return _walk(
+                point[name], path[len(name) + 1 :].split(".") if path != name else [], where, value
+            )
+    kind, *keys = path.split(".")
+    return _walk(base[kind], keys, where, value)
+
+
+def _walk(node, keys: list[str], where: str, path: str):
+    for key in keys:
+        if isinstance(node, dict):
+            node = node.get(key)
+        elif isinstance(node, list):
+            node = node[int(key)] if key.isdigit() and int(key) < len(node) else None
+        else:
+            node = getattr(node, key, None)
+        if node is None:
+            raise SpecError(f"{where}: {path} has no value in this point")
+    return node
+
+
+def _number(value):
+    """Unit strings ('1 MiB', '900 GB/s') become SI numbers so they compare with loaded specs."""
+    if isinstance(value, str):
+        for kind in EXAMPLES:
+            try:
+                return parse_quantity(value, kind)
+            except ValueError:
+                continue
+    return value
