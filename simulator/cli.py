@@ -13,9 +13,14 @@ from rich.table import Table
 
 from simulator.api import simulate
 from simulator.errors import AccsimError
+from simulator.mapping.search import OBJECTIVES, search_mapping
+from simulator.plots import pareto_scatter, write_figure
 from simulator.report import Report
 from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.scalesim import import_scalesim
+from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
+from simulator.sweep.results import require_columns
+from simulator.sweep.tables import front_table, outcome_table, progress_bar, search_table
 
 
 def _si(value: float, unit: str) -> str:
@@ -211,6 +216,58 @@ def _list(args, console: Console) -> int:
     return 0
 
 
+def _sweep(args, console: Console) -> int:
+    sweep = load_sweep(args.sweep)
+    scheduler = args.scheduler or ("local" if args.dask else None)
+    try:
+        with progress_bar(console, sweep.spec.name) as progress:
+            outcome = run_sweep(
+                sweep,
+                args.output,
+                jobs=args.jobs,
+                scheduler=scheduler,
+                limit=args.limit,
+                progress=progress,
+            )
+    except KeyboardInterrupt:
+        console.print(f"interrupted: finished points are in {args.output}; rerun to continue")
+        return 130
+    console.print(outcome_table(outcome))
+    if sweep.spec.objectives:
+        console.print(front_table(outcome.results, sweep.spec.objectives))
+    return 0
+
+
+def _map(args, console: Console) -> int:
+    routed = split_overrides(args.set)
+    arch = load_arch(args.arch, routed["arch"])
+    workload = load_workload(args.workload, routed["workload"])
+    result = search_mapping(arch, workload, args.objective, args.top)
+    console.print(search_table(result))
+    if result.best.mapping:
+        console.print(
+            f"best: {result.best.label}, {result.improvement:.3f}x better {result.objective} than auto"
+        )
+    else:
+        console.print(f"auto is the best mapping found for {result.objective}")
+    if args.output:
+        path = result.write(args.output)
+        console.print(f"wrote {path} (use it with: accsim run ... --mapping {path})")
+    return 0
+
+
+def _plot(args, console: Console) -> int:
+    results = read_results(args.results)
+    require_columns(results, [args.x, args.y, *([args.color] if args.color else [])], args.results)
+    front = None
+    if args.pareto:
+        directions = {c: "max" if c in args.maximize else "min" for c in (args.x, args.y)}
+        front = pareto_front(results[results["status"] == "ok"], directions)
+    figure = pareto_scatter(results, args.x, args.y, front=front, color=args.color)
+    console.print(f"wrote {write_figure(figure, args.output)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accsim", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -251,6 +308,39 @@ def build_parser() -> argparse.ArgumentParser:
     imported.set_defaults(handler=_import_scalesim)
     listing = commands.add_parser("list", help="list the shipped presets")
     listing.set_defaults(handler=_list)
+    sweep = commands.add_parser("sweep", help="run a design-space sweep (resumable)")
+    sweep.add_argument("sweep", help="sweep YAML path or shipped sweep name")
+    sweep.add_argument("-o", "--output", required=True, help="results file (.parquet or .csv)")
+    sweep.add_argument(
+        "-j", "--jobs", type=int, default=None, help="worker processes (default: CPUs)"
+    )
+    sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    sweep.add_argument("--dask", action="store_true", help="run on a local Dask cluster")
+    sweep.add_argument("--limit", type=int, default=None, help="run at most this many new points")
+    sweep.set_defaults(handler=_sweep)
+    mapper = commands.add_parser("map", help="search mappings; write the best as a mapping YAML")
+    mapper.add_argument("arch", help="arch preset name or YAML path")
+    mapper.add_argument(
+        "workload", help="workload preset, YAML path or inline 'gemm:M=..,N=..,K=..'"
+    )
+    mapper.add_argument("--objective", choices=list(OBJECTIVES), default="edp")
+    mapper.add_argument("--top", type=int, default=5, help="candidates to confirm by simulation")
+    mapper.add_argument("-o", "--output", help="write the best mapping here (YAML)")
+    mapper.add_argument(
+        "--set", action="append", default=[], metavar="PATH=VALUE", help="override, as for run"
+    )
+    mapper.set_defaults(handler=_map)
+    plot = commands.add_parser("plot", help="scatter two columns of sweep results")
+    plot.add_argument("results", help="sweep results (.parquet or .csv)")
+    plot.add_argument("--x", required=True, help="column on the x axis, e.g. area_mm2")
+    plot.add_argument("--y", required=True, help="column on the y axis, e.g. energy_pj")
+    plot.add_argument("--color", help="column that colours the points")
+    plot.add_argument("--pareto", action="store_true", help="highlight the Pareto front")
+    plot.add_argument(
+        "--maximize", action="append", default=[], metavar="COLUMN", help="axis to maximize"
+    )
+    plot.add_argument("-o", "--output", required=True, help=".html (or .png with kaleido)")
+    plot.set_defaults(handler=_plot)
     return parser
 
 

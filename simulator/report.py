@@ -15,7 +15,8 @@ from simulator.engine import Record
 from simulator.mapping import Program
 from simulator.numerics import NumericsResult
 
-PJ_PER_MW_CYCLE = 1e9  # 1 mW for 1 s = 1e9 pJ
+PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
+STATIC = "(static)"  # the op name of leakage rows: static power belongs to the run, not to an op
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,19 @@ class Report:
         for (op, name, action), count in sorted(self.record.counts.items()):
             per = self.machine.components[name].energy_pj(action)
             rows.append((op, name, action, count, per, count * per))
-        for op in self.op_cycles:
-            seconds = self.op_cycles[op] / self.clock_hz
-            for name, comp in self.machine.components.items():
-                if comp.leakage_mw():
-                    energy = comp.leakage_mw() * seconds * PJ_PER_MW_CYCLE
-                    rows.append(
-                        (op, name, "leakage", seconds, comp.leakage_mw() * PJ_PER_MW_CYCLE, energy)
+        for name, comp in self.machine.components.items():
+            if comp.leakage_mw():  # static power over the whole run, not per op (ops overlap)
+                energy = comp.leakage_mw() * self.seconds * PJ_PER_MW_SECOND
+                rows.append(
+                    (
+                        STATIC,
+                        name,
+                        "leakage",
+                        self.seconds,
+                        comp.leakage_mw() * PJ_PER_MW_SECOND,
+                        energy,
                     )
+                )
         return pd.DataFrame(
             rows, columns=["op", "component", "action", "count", "pj_per_count", "energy_pj"]
         )
@@ -134,13 +140,11 @@ class Report:
 
     @cached_property
     def op_cycles(self) -> dict[str, int]:
-        """Each op's share of the timeline: from the previous op's end to its own end."""
-        spans, previous = {}, 0
-        for op in self.program.ops:
-            end = self.record.op_end[op.name]
-            spans[op.name] = end - previous
-            previous = end
-        return spans
+        """Each op's span: from its first load to its last write-back landing (spans may overlap)."""
+        return {
+            op.name: self.record.op_end[op.name] - self.record.op_start[op.name]
+            for op in self.program.ops
+        }
 
     def _bound(self, op: str) -> str:
         """The resource that kept an op busiest: a compute unit (by kind), DRAM, or SRAM ports."""

@@ -2,12 +2,14 @@
 
 Timing assumptions, one per process:
 - DMA-in (one process) walks the steps in program order: it takes buffer space first (blocking
-  while the buffer is full: back-pressure), holds the DRAM bus for bytes / bandwidth, then waits
-  the access latency without holding the bus. An op's loads wait for the ops it depends on.
+  while the buffer is full: back-pressure) and holds the DRAM bus for bytes / bandwidth; the
+  access latency then delays only that step's compute, so requests pipeline like a real DMA
+  engine's. An op's loads wait for the ops it depends on.
 - Each loaded step runs as its own process: its compute segments go in order, each holding its
   unit (a FIFO resource, so a unit serves steps in program order) for max(unit cycles, SRAM port
   cycles). Segments of different steps on different units overlap: software pipelining emerges.
-- DMA-out (one process) writes results back over the same bus, then releases their buffer space.
+- DMA-out (one process) writes results back over the same bus and releases their buffer space;
+  a step counts as finished (for ops that depend on it) one access latency later.
 Overlap and stalls are emergent: nothing here adds or subtracts formulas across processes.
 """
 
@@ -65,7 +67,6 @@ class _Engine:
             self.record.interval(
                 f"{self.dram.name} {direction}", transfers[0].kind, op, start, self.env.now
             )
-        yield self.env.timeout(self.dram.latency_cycles)
         self.record.counts[(op, self.dram.name, "read" if direction == "read" else "write")] += (
             total
         )
@@ -86,6 +87,7 @@ class _Engine:
             ]
             if waits:
                 yield self.env.all_of(waits)
+            self.record.op_start[op.name] = int(self.env.now)
             for step in op.steps():
                 if not op.double_buffering and previous_done is not None:
                     yield previous_done
@@ -96,7 +98,10 @@ class _Engine:
                 yield from self._dram(op.name, step.loads, "read")
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
-                self.env.process(self._execute(op, step, space_wait, previous_done))
+                arrival = self.env.now + (
+                    self.dram.latency_cycles if any(t.dram_bytes for t in step.loads) else 0
+                )
+                self.env.process(self._execute(op, step, space_wait, arrival, previous_done))
             self.all_loaded.add(op.name)
             self._maybe_finish(op.name)
 
@@ -106,10 +111,19 @@ class _Engine:
             yield from self._dram(op.name, step.stores, "write")
             for t in step.stores:
                 self.space[t.buffer].put(t.space)
-            self._step_finished(op.name)
+            self.env.process(self._land(op.name))
+
+    def _land(self, op: str):
+        """A write-back is visible to dependent ops one access latency after it leaves the bus."""
+        yield self.env.timeout(self.dram.latency_cycles)
+        self._step_finished(op)
 
     # ----- compute ----------------------------------------------------------------------------
-    def _execute(self, op: OpProgram, step: Step, space_wait: int, done: simpy.Event):
+    def _execute(
+        self, op: OpProgram, step: Step, space_wait: int, arrival: float, done: simpy.Event
+    ):
+        if arrival > self.env.now:
+            yield self.env.timeout(arrival - self.env.now)
         previous_unit = None
         for segment in step.computes:
             with self.units[segment.unit].request() as grant:

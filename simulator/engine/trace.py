@@ -24,7 +24,10 @@ class Record:
     """op -> cause -> stall cycles on the op's own (primary) unit."""
     op_dram: dict[str, dict[str, int]] = field(default_factory=_nested)
     """op -> transfer kind (load, reload, store, spill) -> DRAM bytes."""
+    op_start: dict[str, int] = field(default_factory=dict)
+    """op -> cycle its first load was issued (after the ops it depends on had finished)."""
     op_end: dict[str, int] = field(default_factory=dict)
+    """op -> cycle its last write-back landed."""
     events: list[tuple[str, str, str, int, int]] | None = None  # (track, name, op, start, end)
     steps: int = 0
     cycles: int = 0

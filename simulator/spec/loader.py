@@ -49,7 +49,8 @@ def _inline_workload(text: str) -> Document:
         if not eq:
             raise SpecError(f"inline workload {text!r}: expected KEY=VALUE, got {item!r}")
         op[key.strip()] = yaml.safe_load(value)
-    name = kind.strip() + "-" + "x".join(str(op[d]) for d in ("M", "N", "K") if d in op)
+    dims = "x".join(str(op[d]) for d in ("M", "N", "K") if d in op)
+    name = f"{kind.strip()}-{dims}" if dims else kind.strip()
     return Document({"name": name, "ops": [op]}, "inline workload", {})
 
 

@@ -56,6 +56,13 @@ def read_results(path: str | Path) -> pd.DataFrame:
     return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
 
+def require_columns(df: pd.DataFrame, columns: list[str], source: str | Path) -> None:
+    """Raise a one-line SpecError naming the first column `df` lacks and the ones it has."""
+    for column in columns:
+        if column not in df.columns:
+            raise SpecError(f"{source}: no column {column!r}; columns: {', '.join(df.columns)}")
+
+
 def stored_rows(output: Path) -> list[dict[str, Any]]:
     """Rows already in the output file and its journal, oldest first."""
     rows = read_results(output).to_dict("records") if output.is_file() else []

@@ -278,7 +278,8 @@ def test_workload_unknown_op_kind(tmp_path):
     path = write(tmp_path, "name: w\nops:\n  - {kind: conv, M: 64}\n")
     assert (
         error_of(load_workload, path)
-        == f"{path}:3: ops.0: unknown kind 'conv'; known kinds: 'gemm', 'attention', 'softmax', 'layernorm', 'rmsnorm', 'gelu', 'silu', 'add', 'mul'"
+        == f"{path}:3: ops.0: unknown kind 'conv'; known kinds: 'gemm', 'attention', 'softmax', "
+        "'layernorm', 'rmsnorm', 'gelu', 'silu', 'add', 'mul'"
     )
 
 

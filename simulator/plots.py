@@ -1,0 +1,245 @@
+"""plotly figures of reports and sweep results: energy, timeline, roofline, utilization, Pareto.
+
+Every function returns a `plotly.graph_objects.Figure` and only reads what the Report or the
+results DataFrame already hold; nothing here simulates.
+"""
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from simulator.errors import UnsupportedError
+from simulator.report import Report
+
+PARAMETER_PREFIXES = ("arch.", "workload.", "mapping.")
+
+
+def energy_breakdown(report: Report, by: str = "component") -> go.Figure:
+    """Stacked bars of energy: one bar per component, stacked by action (by='op': per op, by component)."""
+    if by not in ("component", "op"):
+        raise ValueError(f"by must be 'component' or 'op', got {by!r}")
+    stack = "action" if by == "component" else "component"
+    table = report.energy.pivot_table(
+        index=by, columns=stack, values="energy_pj", aggfunc="sum", fill_value=0.0, sort=False
+    )
+    fig = go.Figure(
+        [
+            go.Bar(
+                name=str(part),
+                x=list(table.index),
+                y=table[part] * 1e-6,
+                hovertemplate=f"%{{x}} · {part}: %{{y:.4g}} µJ<extra></extra>",
+            )
+            for part in table.columns
+        ]
+    )
+    fig.update_layout(
+        barmode="stack",
+        title=f"Energy by {by} and {stack}: {report.arch_name} × {report.workload_name}",
+        xaxis_title=by,
+        yaxis_title="energy (µJ)",
+        legend_title=stack,
+    )
+    return fig
+
+
+def timeline(report: Report, max_events: int = 20_000) -> go.Figure:
+    """Gantt chart of the run: one row per DMA direction and compute unit, one bar per busy interval.
+
+    Needs `simulate(..., trace=True)`; the first `max_events` intervals are drawn.
+    """
+    if report.record.events is None:
+        raise ValueError("run simulate(..., trace=True) to record a timeline")
+    events = pd.DataFrame(
+        report.record.events[:max_events], columns=["track", "name", "op", "start", "end"]
+    )
+    us_per_cycle = 1e6 / report.clock_hz
+    fig = go.Figure()
+    for name, group in events.groupby("name", sort=True):
+        fig.add_trace(
+            go.Bar(
+                name=str(name),
+                orientation="h",
+                y=group.track,
+                base=group.start * us_per_cycle,
+                x=(group.end - group.start) * us_per_cycle,
+                customdata=np.stack([group.op, group.start, group.end], axis=1),
+                hovertemplate="%{customdata[0]} "
+                + str(name)
+                + ": cycles %{customdata[1]:,}–%{customdata[2]:,}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="overlay",
+        title=f"Timeline: {report.arch_name} × {report.workload_name}",
+        xaxis_title="time (µs)",
+        yaxis_title="",
+        yaxis={"categoryorder": "category descending"},
+    )
+    return fig
+
+
+def roofline(reports: Report | Sequence[Report], points: int = 200) -> go.Figure:
+    """Roofline (FLOP/s against FLOP per DRAM byte, log-log) with every op of every report placed.
+
+    The roof of each arch is min(peak FLOP/s, intensity x DRAM peak bandwidth); an op sits at its
+    arithmetic intensity and the FLOP/s it achieved. Ops that moved no DRAM bytes are left out.
+    """
+    reports = [reports] if isinstance(reports, Report) else list(reports)
+    fig = go.Figure()
+    roofs = {}
+    for report in reports:
+        s = report.summary
+        roofs[s["arch"]] = (
+            2 * s["peak_macs_per_cycle"] * s["clock_hz"],
+            s["dram_peak_bandwidth_gbps"] * 1e9,
+        )
+    intensities = [
+        i for r in reports for i in r.ops.arithmetic_intensity if np.isfinite(i) and i > 0
+    ]
+    low = min([*intensities, *(p / b for p, b in roofs.values())]) / 10
+    high = max([*intensities, *(p / b for p, b in roofs.values())]) * 10
+    x = np.geomspace(low, high, points)
+    for arch, (peak, bandwidth) in roofs.items():
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=np.minimum(peak, x * bandwidth),
+                mode="lines",
+                name=f"{arch} roof",
+                hovertemplate="%{x:.3g} FLOP/B → %{y:.3g} FLOP/s<extra>" + arch + "</extra>",
+            )
+        )
+    for report in reports:
+        ops = report.ops[np.isfinite(report.ops.arithmetic_intensity) & (report.ops.dram_bytes > 0)]
+        achieved = _op_flops(ops) / ops.seconds.where(ops.seconds > 0)
+        fig.add_trace(
+            go.Scatter(
+                x=ops.arithmetic_intensity,
+                y=achieved,
+                mode="markers+text",
+                text=ops.name,
+                textposition="top center",
+                name=f"{report.arch_name} × {report.workload_name}",
+                customdata=np.stack([ops.name, ops.bound], axis=1),
+                hovertemplate="%{customdata[0]} (%{customdata[1]}-bound): "
+                "%{x:.3g} FLOP/B, %{y:.3g} FLOP/s<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Roofline",
+        xaxis={"type": "log", "title": "arithmetic intensity (FLOP per DRAM byte)"},
+        yaxis={"type": "log", "title": "achieved FLOP/s"},
+    )
+    return fig
+
+
+def utilization(report: Report) -> go.Figure:
+    """Utilization per component: busy share for compute units, bandwidth share for memories."""
+    table = report.components
+    fig = go.Figure(
+        go.Bar(
+            x=table.component,
+            y=table.utilization * 100,
+            marker_color=[_KIND_COLOURS.get(k, "#7f7f7f") for k in table.kind],
+            customdata=table.kind,
+            hovertemplate="%{x} (%{customdata}): %{y:.1f} %<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"Utilization: {report.arch_name} × {report.workload_name}",
+        xaxis_title="component",
+        yaxis={"title": "utilization (%)", "range": [0, 105]},
+    )
+    return fig
+
+
+def pareto_scatter(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    front: pd.DataFrame | None = None,
+    color: str | None = None,
+    hover: Sequence[str] | None = None,
+) -> go.Figure:
+    """Scatter of sweep results (rows with status 'ok'), the `front` rows highlighted and joined.
+
+    Hover shows every parameter column (arch./workload./mapping. paths) unless `hover` names others;
+    `front` is typically `pareto_front(df, {x: 'min', y: 'min'})`.
+    """
+    missing = [c for c in (x, y, color) if c is not None and c not in df.columns]
+    if missing:
+        raise ValueError(f"no column {missing[0]!r}; columns: {', '.join(map(str, df.columns))}")
+    rows = df[df["status"] == "ok"] if "status" in df.columns else df
+    hover = list(hover) if hover is not None else [c for c in df.columns if _is_parameter(c)]
+    fig = go.Figure()
+    if color is None or pd.api.types.is_numeric_dtype(rows[color]):
+        fig.add_trace(_scatter(rows, x, y, hover, color, "points"))
+    else:  # one trace per category, so the legend names them
+        for value, group in rows.groupby(color, sort=False):
+            fig.add_trace(_scatter(group, x, y, hover, None, f"{color} = {value}"))
+    if front is not None and len(front):
+        ordered = front.sort_values(x)
+        trace = _scatter(ordered, x, y, hover, None, "Pareto front")
+        trace.update(mode="lines+markers", line={"shape": "hv", "color": "#d62728"})
+        trace.marker.update(size=11, symbol="diamond", color="#d62728")
+        fig.add_trace(trace)
+    fig.update_layout(title=f"{y} against {x}", xaxis_title=x, yaxis_title=y)
+    return fig
+
+
+def write_figure(fig: go.Figure, path: str | Path) -> Path:
+    """Write HTML (self-contained) or, where kaleido is installed, PNG / SVG / PDF by extension."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".html":
+        fig.write_html(path, include_plotlyjs=True)
+    elif path.suffix in (".png", ".svg", ".pdf"):
+        if importlib.util.find_spec("kaleido") is None:
+            raise UnsupportedError(
+                f"{path}: writing {path.suffix[1:].upper()} needs kaleido "
+                "(pip install 'accsim[png]'); write .html instead"
+            )
+        fig.write_image(path)
+    else:
+        raise UnsupportedError(f"{path}: figures are written as .html, .png, .svg or .pdf")
+    return path
+
+
+_KIND_COLOURS = {
+    "systolic_array": "#1f77b4",
+    "vector": "#9467bd",
+    "sram": "#2ca02c",
+    "dram": "#ff7f0e",
+}
+
+
+def _op_flops(ops: pd.DataFrame) -> pd.Series:
+    """FLOPs per op: the report's own column where it has one, else 2 per MAC."""
+    return ops["flops"] if "flops" in ops.columns else 2 * ops["macs"]
+
+
+def _is_parameter(column) -> bool:
+    return str(column).startswith(PARAMETER_PREFIXES)
+
+
+def _scatter(rows: pd.DataFrame, x: str, y: str, hover: list[str], color, name: str) -> go.Scatter:
+    lines = "<br>".join(f"{c} = %{{customdata[{i}]}}" for i, c in enumerate(hover))
+    marker = {"size": 8}
+    if color is not None:
+        marker.update(
+            color=rows[color], colorscale="Viridis", showscale=True, colorbar={"title": color}
+        )
+    return go.Scatter(
+        x=rows[x],
+        y=rows[y],
+        mode="markers",
+        name=name,
+        marker=marker,
+        customdata=rows[hover].astype(str).to_numpy() if hover else None,
+        hovertemplate=f"{x} = %{{x:.4g}}<br>{y} = %{{y:.4g}}<br>{lines}<extra>{name}</extra>",
+    )
