@@ -78,6 +78,24 @@ def render(report: Report, console: Console) -> None:
             f"max rel err {s['numerics_max_rel_error']:.3g}, {coverage}",
         )
     console.print(head)
+    if s.get("llm"):
+        llm = s["llm"]
+        view = _table(
+            f"{llm['phase']} (batch {llm['batch']}, context {llm['context']}, {llm['layers']} layer(s))",
+            ["metric", "value"],
+        )
+        latency = (
+            ("TTFT (hardware part)", llm["ttft_s"])
+            if "ttft_s" in llm
+            else ("ITL per token", llm["itl_s"])
+        )
+        view.add_row(latency[0], _seconds(latency[1]))
+        view.add_row("tokens/s", f"{llm['tokens_per_s']:,.1f}")
+        view.add_row("KV-cache", _si(llm["kv_cache_bytes"], "B"))
+        view.add_row("weights", _si(llm["weight_bytes"], "B"))
+        for kind, seconds in llm["op_seconds_by_kind"].items():
+            view.add_row(f"time in {kind} ops", _seconds(seconds))
+        console.print(view)
 
     stalls = _table("cycles by cause", ["cause", "cycles", "share"])
     stalls.add_row(
@@ -161,7 +179,7 @@ def _is_scalesim_pair(args) -> bool:
 
 
 def _run(args, console: Console) -> int:
-    routed = split_overrides(args.set)
+    routed = split_overrides(args.set + ([f"workload.layers={args.layers}"] if args.layers else []))
     if _is_scalesim_pair(args):
         arch_dict, workload_dict, mapping_dict = import_scalesim(
             Path(args.arch), Path(args.workload)
@@ -287,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="PATH=VALUE",
         help="override a value: components.mxu.rows=64, workload.ops.0.M=512, mapping.dataflow=os",
+    )
+    run.add_argument(
+        "--layers", type=int, metavar="N", help="transformer workloads: simulate N layers"
     )
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument(

@@ -113,6 +113,10 @@ class Report:
                     "energy_pj": float(energy.get(op.name, 0.0)),
                     "flops": op.flops,
                     "arithmetic_intensity": op.flops / moved if moved else float("inf"),
+                    "achieved_flops_per_s": op.flops / (cycles / self.clock_hz) if cycles else 0.0,
+                    "roofline_flops_per_s": self._roofline(
+                        op.flops / moved if moved else float("inf")
+                    ),
                     **{
                         f"map_{k}": (json.dumps(v) if isinstance(v, dict) else v)
                         for k, v in op.details.items()
@@ -145,6 +149,37 @@ class Report:
             op.name: self.record.op_end[op.name] - self.record.op_start[op.name]
             for op in self.program.ops
         }
+
+    def _roofline(self, intensity: float) -> float:
+        """Attainable FLOP/s at an arithmetic intensity: min(peak, intensity x DRAM bandwidth)."""
+        peak = 2 * self.peak_macs_per_cycle * self.clock_hz
+        return min(peak, intensity * self.machine.dram.bandwidth_bytes_per_s)
+
+    @cached_property
+    def llm(self) -> dict | None:
+        """Prefill / decode view of a transformer workload: TTFT or ITL, tokens/s, KV-cache bytes."""
+        meta = self.program.meta
+        if "phase" not in meta:
+            return None
+        by_kind: dict[str, int] = {}
+        for op in self.program.ops:
+            group = op.kind if op.kind in ("gemm", "attention") else "vector"
+            by_kind[group] = by_kind.get(group, 0) + self.op_cycles[op.name]
+        tokens = meta["tokens"] if meta["phase"] == "prefill" else meta["batch"]
+        view = {
+            "phase": meta["phase"],
+            "batch": meta["batch"],
+            "context": meta["context"],
+            "layers": meta["layers"],
+            "tokens": tokens,
+            "tokens_per_s": tokens / self.seconds,
+            "kv_cache_bytes": meta["kv_cache_bytes"],
+            "weight_bytes": meta["weight_bytes"],
+            "op_seconds_by_kind": {k: v / self.clock_hz for k, v in sorted(by_kind.items())},
+        }
+        # the hardware's part of time-to-first-token (prefill) or of the inter-token latency (decode)
+        view["ttft_s" if meta["phase"] == "prefill" else "itl_s"] = self.seconds
+        return view
 
     def _bound(self, op: str) -> str:
         """The resource that kept an op busiest: a compute unit (by kind), DRAM, or SRAM ports."""
@@ -219,6 +254,7 @@ class Report:
             "numerics_ok": all(r.ok for r in checked.values()) if checked else None,
             "coverage_ok": all(r.coverage_ok for r in checked.values()) if checked else None,
             **(self.scalesim or {}),
+            **({"llm": self.llm} if self.llm else {}),
             "ops": [
                 {
                     k: row[k]

@@ -19,9 +19,16 @@ from simulator.api import simulate
 from simulator.components import Machine, build_machine
 from simulator.errors import AccsimError, UnsupportedError
 from simulator.mapping.auto import auto_plan
-from simulator.mapping.gemm import GemmPlan, plan_from, resolve_unit
+from simulator.mapping.gemm import GemmPlan, check_tile, plan_from, resolve_unit
 from simulator.mapping.traffic import dram_traffic
-from simulator.spec import ArchSpec, MappingSpec, WorkloadSpec, load_arch, load_workload
+from simulator.spec import (
+    ArchSpec,
+    MappingSpec,
+    WorkloadSpec,
+    load_arch,
+    load_mapping,
+    load_workload,
+)
 from simulator.spec.mapping import DEFAULT_SPATIAL
 from simulator.spec.precision import nbytes
 
@@ -143,6 +150,22 @@ def search_mapping(
     ranked = sorted(ok, key=lambda c: _rank(key, c.simulated, c.mapping))
     ranked += [c for c in confirmed if c.simulated is None]
     return SearchResult(name, arch.name, workload.name, tuple(ranked), auto, len(estimated), key)
+
+
+def estimate_mapping(
+    arch: ArchSpec | str | Path | dict,
+    workload: WorkloadSpec | str | Path | dict,
+    mapping: MappingSpec | str | Path | dict | None = None,
+) -> Cost:
+    """The analytical estimate the search ranks by, for one mapping (fields left out: as auto)."""
+    arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
+    workload = workload if isinstance(workload, WorkloadSpec) else load_workload(workload)
+    mapping = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
+    machine = build_machine(arch)
+    ops = [op for op in workload.ops if op.kind == "gemm"]
+    for op in ops:
+        check_tile(op, mapping)
+    return _total(ops, machine, [auto_plan(op, mapping, machine) for op in ops])
 
 
 def _confirm(arch: ArchSpec, workload: WorkloadSpec, candidate: Candidate) -> Candidate:
@@ -275,8 +298,9 @@ def _one_tile(unit, plan: GemmPlan, machine: Machine, extent: dict, first: bool)
 
 
 def _op_cost(op, plan: GemmPlan, machine: Machine, work: _TileWork, order: list[str]) -> Cost:
-    """Cycles: compute and DRAM overlap (double buffering), plus the first load, the access
-    latency and the last write-back. Energy: tiles + DRAM bytes (and their SRAM side) + leakage."""
+    """Cycles: the first load, then compute overlapping the DRAM traffic between the first load
+    and the last write-back (double buffering), then that write-back, plus one access latency.
+    Energy: tiles + DRAM bytes (and their SRAM side) + leakage over those cycles."""
     problem = {"M": op.M, "N": op.N, "K": op.K}
     in_bytes = nbytes(1, plan.dtype)
     acc_bytes = nbytes(1, plan.accumulator)
@@ -288,10 +312,10 @@ def _op_cost(op, plan: GemmPlan, machine: Machine, work: _TileWork, order: list[
     first = nbytes(tile["M"] * tile["K"], plan.dtype) + nbytes(tile["K"] * tile["N"], plan.dtype)
     last = nbytes(tile["M"] * tile["N"], plan.accumulator)
     cycles = (
-        max(work.cycles, dram.transfer_cycles(int(read + write)))
-        + dram.transfer_cycles(first)
-        + dram.latency_cycles
+        dram.transfer_cycles(first)
+        + max(work.cycles, dram.transfer_cycles(int(read + write - first - last)))
         + dram.transfer_cycles(last)
+        + dram.latency_cycles
     )
     energy = work.energy_pj + read * dram.energy_pj("read") + write * dram.energy_pj("write")
     for role, size in (("input", read), ("output", write)):

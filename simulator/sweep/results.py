@@ -37,7 +37,10 @@ class Journal:
 
     def __init__(self, output: Path):
         self.path = journal_path(output)
+        cut_short = self.path.is_file() and not self.path.read_bytes().endswith(b"\n")
         self.file = self.path.open("a")
+        if cut_short and self.path.stat().st_size:
+            self.file.write("\n")  # end a line a killed run left half-written, so it stays alone
 
     def append(self, row: dict[str, Any]) -> None:
         self.file.write(json.dumps(row, default=str) + "\n")
@@ -90,7 +93,7 @@ def consolidate(output: Path, parameters: list[str], objectives: Mapping[str, st
     stalls = [c for c in df.columns if c.startswith(STALL_PREFIX)]
     ok = df["status"] == "ok"
     df.loc[ok, stalls] = df.loc[ok, stalls].fillna(0)  # the summary leaves out zero causes
-    if objectives:
+    if objectives and set(objectives) <= set(df.columns):  # else run_sweep names the bad one
         df["pareto"] = False
         if ok.any():
             df.loc[pareto_front(df[ok], objectives).index, "pareto"] = True

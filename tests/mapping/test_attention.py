@@ -1,0 +1,142 @@
+"""Attention: HBM traffic, MACs and bounds against closed forms derived by hand."""
+
+import pytest
+
+import simulator
+import simulator.mapping.attention as attention_mapping
+from simulator.errors import UnsupportedError
+
+
+def arch(capacity="4 MiB", bandwidth="100 GB/s"):
+    return {
+        "name": "attn-test",
+        "clock": "1 GHz",
+        "components": {
+            "mxu": {
+                "kind": "systolic_array",
+                "rows": 32,
+                "cols": 32,
+                "input_precision": ["bf16", "fp16", "fp32"],
+            },
+            "vpu": {"kind": "vector", "lanes": 128},
+            "buf": {"kind": "sram", "capacity": capacity, "banks": 8, "width": "64 B"},
+            "dram": {
+                "kind": "dram",
+                "technology": "hbm2e",
+                "bandwidth": bandwidth,
+                "latency": "0 ns",
+            },
+        },
+    }
+
+
+def attention(heads=2, kv_heads=None, q_len=256, kv_len=None, d=32, causal=False, dtype="bf16"):
+    op = {
+        "kind": "attention",
+        "name": "attn",
+        "heads": heads,
+        "q_len": q_len,
+        "head_dim": d,
+        "causal": causal,
+        "dtype": dtype,
+    }
+    op.update({k: v for k, v in (("kv_heads", kv_heads), ("kv_len", kv_len)) if v})
+    return {"name": "attn", "ops": [op]}
+
+
+def run(workload, algorithm="flash", block=64, numerics=False, **arch_args):
+    mapping = {"attention": {"algorithm": algorithm, "block_q": block, "block_kv": block}}
+    return simulator.simulate(arch(**arch_args), workload, mapping, numerics=numerics)
+
+
+def test_flash_traffic_is_q_and_o_once_and_kv_once_per_query_block():
+    # H=2, L=256, d=32, bf16, Br=Bc=64: Q = O = 2*256*32*2 B; K and V = 256*32*2 B per head,
+    # read once for each of the 256/64 = 4 query blocks.
+    report = run(attention())
+    q = o = 2 * 256 * 32 * 2
+    kv = 2 * 4 * 2 * (256 * 32 * 2)
+    assert report.summary["dram_bytes"] == q + o + kv
+
+
+def test_naive_traffic_adds_the_round_trips_of_s_and_p_when_they_spill():
+    # 256 KiB cannot hold a 64-row block's S (fp32) and P (bf16) with K, V double-buffered, so
+    # S = 2*256*256 fp32 and P = 2*256*256 bf16 each go out and back; K and V are read once per
+    # block of 64 query rows.
+    report = run(attention(), algorithm="naive", capacity="256 KiB")
+    assert report.ops.map_spill[0]
+    q = o = 2 * 256 * 32 * 2
+    kv = 2 * 4 * 2 * (256 * 32 * 2)
+    s, p = 2 * 256 * 256 * 4, 2 * 256 * 256 * 2
+    assert report.summary["dram_bytes"] == q + o + kv + 2 * s + 2 * p
+
+
+def test_flash_moves_less_than_naive_on_long_sequences():
+    long = attention(heads=1, q_len=2048, d=64)
+    flash = run(long, capacity="2 MiB", block=128).summary["dram_bytes"]
+    naive = run(long, algorithm="naive", capacity="2 MiB", block=None).summary["dram_bytes"]
+    assert flash * 5 < naive  # 8.9 MB vs 67.6 MB by the closed forms above
+
+
+def test_gqa_reads_kv_once_per_group_not_per_query_head():
+    # decode: one query, 4096 keys, d=128; K+V = 2*4096*128*2 B per KV head
+    per_kv_head = 2 * 4096 * 128 * 2
+    for kv_heads in (32, 8, 1):
+        workload = attention(heads=32, kv_heads=kv_heads, q_len=1, kv_len=4096, d=128)
+        loads = run(workload, block=None).record.op_dram["attn"]["load"]
+        assert loads == kv_heads * per_kv_head + 2 * 32 * 128  # plus the 32 query rows
+
+
+def test_causal_computes_the_lower_triangle_of_blocks():
+    # 256/64 = 4 blocks a side: causal keeps 4*5/2 = 10 of 16 blocks, half the dense MACs plus half
+    # the diagonal blocks.
+    dense = run(attention(causal=False)).summary["macs"]
+    causal = run(attention(causal=True)).summary["macs"]
+    assert dense == 2 * 2 * 256 * 256 * 32
+    assert causal == dense * 10 // 16
+    assert abs(causal - dense / 2) <= dense * 4 / 16 / 2
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "fp16", "bf16"])
+@pytest.mark.parametrize("algorithm", ["flash", "naive"])
+def test_numerics_within_the_precision_bound(dtype, algorithm):
+    workload = attention(heads=4, kv_heads=2, q_len=100, kv_len=130, d=32, causal=True, dtype=dtype)
+    report = run(workload, algorithm=algorithm, block=48, numerics=True)
+    result = report.numerics["attn"]
+    assert result.coverage_ok and result.max_abs_error <= result.error_bound
+    if dtype == "fp32":
+        assert result.error_bound < 1e-3  # fp32 is held tight
+
+
+def test_overlapping_blocks_are_caught_by_coverage(monkeypatch):
+    def overlapping(extent, size):
+        return [(max(s - 1, 0), min(s + size, extent)) for s in range(0, extent, size)]
+
+    monkeypatch.setattr(attention_mapping, "_blocks", overlapping)
+    result = run(attention(q_len=128), numerics=True).numerics["attn"]
+    assert not result.coverage_ok and not result.ok
+
+
+def test_attention_without_a_vector_unit_is_unsupported():
+    with pytest.raises(UnsupportedError) as error:
+        simulator.simulate("tpu-v1-like", attention(), numerics=False)
+    assert str(error.value) == (
+        "no unit runs attn (attention); units: mxu (systolic_array); declare a vector unit "
+        "that runs it, or an arch fallback"
+    )
+
+
+def test_decode_of_a_7b_layer_is_memory_bound():
+    # LLaMA-2-7B layer: 4*4096^2 + 3*4096*11008 bf16 weights; KV-cache 2*4096*32*128 bf16
+    weights = (4 * 4096 * 4096 + 3 * 4096 * 11008) * 2
+    kv = 2 * 4096 * 32 * 128 * 2
+    summary = simulator.simulate("datacenter-hbm", "llama-2-7b-decode", numerics=False).summary
+    bound = (weights + kv) / 150e9
+    assert bound <= summary["seconds"] <= 1.1 * bound
+    assert summary["roofline_bound"] == "memory"
+    assert summary["llm"]["kv_cache_bytes"] == kv
+
+
+def test_prefill_is_compute_bound():
+    summary = simulator.simulate("datacenter-hbm", "llama-2-7b-prefill", numerics=False).summary
+    assert summary["roofline_bound"] == "compute"
+    assert summary["mac_utilization"] > 0.8

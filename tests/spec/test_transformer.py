@@ -1,0 +1,69 @@
+"""Transformer configs expand into the op graph a reader can write down by hand."""
+
+import json
+
+import pytest
+
+import simulator
+from simulator.errors import CapacityError
+
+
+def test_llama_layer_expands_into_fourteen_ops_with_the_right_shapes():
+    workload = simulator.load_workload("llama-3-8b-prefill")
+    ops = {op.name: op for op in workload.ops}
+    assert len(ops) == 14
+    assert (ops["L0.q_proj"].M, ops["L0.q_proj"].N, ops["L0.q_proj"].K) == (2048, 4096, 4096)
+    assert ops["L0.k_proj"].N == 8 * 128  # GQA: 8 KV heads of width 4096 / 32
+    assert (ops["L0.gate_proj"].N, ops["L0.down_proj"].K) == (14336, 14336)
+    attention = ops["L0.attention"]
+    assert (attention.heads, attention.kv_heads, attention.q_len, attention.kv_len) == (
+        32,
+        8,
+        2048,
+        2048,
+    )
+    assert ops["L0.attention"].inputs == ["L0.q_proj", "L0.k_proj", "L0.v_proj"]
+    assert ops["L0.mlp_residual"].inputs == ["L0.down_proj", "L0.attn_residual"]
+
+
+def test_decode_overrides_reach_the_expanded_ops():
+    overrides = [(["context"], 1000), (["batch"], 4), (["layers"], 2)]
+    workload = simulator.load_workload("llama-2-7b-decode", overrides)
+    assert len(workload.ops) == 28
+    q = workload.ops[1]
+    assert (q.name, q.M) == ("L0.q_proj", 4)  # one token per sequence
+    attention = next(op for op in workload.ops if op.kind == "attention")
+    assert (attention.batch, attention.q_len, attention.kv_len) == (4, 1, 1000)
+    assert workload.meta["kv_cache_bytes"] == 2 * 4 * 2 * 1000 * 32 * 128 * 2
+
+
+def test_huggingface_config_json_is_a_transformer(tmp_path):
+    config = {
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "hidden_size": 768,
+        "num_attention_heads": 12,
+        "intermediate_size": 3072,
+        "num_hidden_layers": 12,
+        "hidden_act": "gelu",
+        "vocab_size": 30522,
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    workload = simulator.load_workload(str(path))
+    kinds = [op.kind for op in workload.ops]
+    assert kinds.count("layernorm") == 3 and "gelu" in kinds  # two per layer plus the final norm
+    attention = next(op for op in workload.ops if op.kind == "attention")
+    assert not attention.causal and attention.head_dim == 64
+
+
+def test_kv_cache_that_does_not_fit_names_the_footprint():
+    overrides = [(["layers"], 32), (["context"], 100_000)]
+    workload = simulator.load_workload("llama-2-7b-decode", overrides)
+    with pytest.raises(CapacityError) as error:
+        simulator.simulate("datacenter-hbm", workload, numerics=False)
+    kv = 32 * 2 * 100_000 * 32 * 128 * 2
+    assert f"KV-cache {kv:,} B (32 layers x 2 x L=100000 x H_kv x d x bytes x batch 1)" in str(
+        error.value
+    )
+    assert "34,359,738,368 B" in str(error.value)

@@ -1,0 +1,112 @@
+"""plotly figures: the traces each figure should have, with numbers derived by hand."""
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+import simulator
+from simulator import plots
+from simulator.errors import UnsupportedError
+from tests.conftest import tiny_arch
+
+GEMM = "gemm:M=64,N=48,K=96,dtype=int8"
+
+
+@pytest.fixture(scope="module")
+def report():
+    return simulator.simulate(tiny_arch(), GEMM, numerics=False, trace=True)
+
+
+def test_energy_breakdown_stacks_one_trace_per_action(report):
+    fig = plots.energy_breakdown(report)
+    assert isinstance(fig, go.Figure) and fig.layout.barmode == "stack"
+    assert {t.name for t in fig.data} == set(report.energy.action)
+    # the MAC trace: 64 x 48 x 96 MACs at 1 pJ each, on the array only, in µJ
+    (mac,) = [t for t in fig.data if t.name == "mac_int8"]
+    assert dict(zip(mac.x, mac.y))["pe"] == pytest.approx(64 * 48 * 96 * 1e-6)
+    total = sum(float(np.sum(t.y)) for t in fig.data)
+    assert total == pytest.approx(report.summary["energy_pj"] * 1e-6)
+    by_op = plots.energy_breakdown(report, by="op")
+    assert {t.name for t in by_op.data} <= {"pe", "buf", "dram"}
+
+
+def test_timeline_draws_every_interval_of_the_trace(report):
+    fig = plots.timeline(report)
+    assert sum(len(t.x) for t in fig.data) == len(report.record.events)
+    assert {t.name for t in fig.data} >= {"compute", "load", "store"}
+    us_per_cycle = 1e6 / 700e6
+    last_end = max(float(b + x) for t in fig.data for b, x in zip(t.base, t.x))
+    assert last_end == pytest.approx(report.cycles * us_per_cycle)
+    untraced = simulator.simulate(tiny_arch(), GEMM, numerics=False)
+    with pytest.raises(ValueError, match="trace=True"):
+        plots.timeline(untraced)
+
+
+def test_roofline_has_the_roof_by_hand_and_places_the_op(report):
+    fig = plots.roofline(report)
+    roof, ops = fig.data
+    peak = 2 * 8 * 8 * 700e6  # FLOP/s of the 8x8 array at 700 MHz
+    bandwidth = 700e6  # B/s
+    assert max(roof.y) == pytest.approx(peak)
+    low = roof.x[0]
+    assert roof.y[0] == pytest.approx(low * bandwidth)
+    flops = 2 * 64 * 48 * 96
+    (op,) = report.ops.to_dict("records")
+    assert ops.x[0] == pytest.approx(flops / op["dram_bytes"])
+    assert ops.y[0] == pytest.approx(flops / (op["cycles"] / 700e6))
+    assert ops.y[0] <= peak and ops.y[0] <= ops.x[0] * bandwidth * (1 + 1e-9)  # under the roof
+
+
+def test_roofline_of_two_archs_draws_two_roofs(report):
+    other = simulator.simulate("edge-npu", GEMM, numerics=False)
+    fig = plots.roofline([report, other])
+    assert [t.name for t in fig.data] == [
+        "tiny roof",
+        "edge-npu roof",
+        "tiny × gemm-64x48x96",
+        "edge-npu × gemm-64x48x96",
+    ]
+
+
+def test_utilization_has_one_bar_per_component(report):
+    fig = plots.utilization(report)
+    (bars,) = fig.data
+    assert list(bars.x) == ["pe", "buf", "dram"]
+    assert all(0 <= value <= 100 for value in bars.y)
+
+
+def test_pareto_scatter_hovers_parameters_and_joins_the_front_left_to_right():
+    df = pd.DataFrame(
+        {
+            "status": ["ok", "ok", "ok", "failed"],
+            "arch.components.pe.rows": [4, 8, 16, 32],
+            "cycles": [300.0, 100.0, 200.0, None],
+            "energy_pj": [1.0, 3.0, 4.0, None],
+        }
+    )
+    front = df.iloc[[1, 0]]
+    fig = plots.pareto_scatter(df, "cycles", "energy_pj", front=front)
+    points, line = fig.data
+    assert list(points.x) == [300.0, 100.0, 200.0]  # the failed row is left out
+    assert "arch.components.pe.rows = %{customdata[0]}" in points.hovertemplate
+    assert list(line.x) == [100.0, 300.0] and line.name == "Pareto front"
+    coloured = plots.pareto_scatter(df, "cycles", "energy_pj", color="arch.components.pe.rows")
+    assert coloured.data[0].marker.showscale is True
+    with pytest.raises(ValueError, match="no column 'area_mm2'"):
+        plots.pareto_scatter(df, "area_mm2", "cycles")
+
+
+def test_write_figure_writes_self_contained_html(tmp_path, report):
+    path = plots.write_figure(plots.utilization(report), tmp_path / "u.html")
+    assert "plotly" in path.read_text()[:100_000].lower()
+    with pytest.raises(UnsupportedError, match="figures are written as"):
+        plots.write_figure(plots.utilization(report), tmp_path / "u.txt")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("kaleido") is not None, reason="kaleido installed")
+def test_png_without_kaleido_says_how_to_get_it(tmp_path, report):
+    with pytest.raises(UnsupportedError, match="needs kaleido"):
+        plots.write_figure(plots.utilization(report), tmp_path / "u.png")

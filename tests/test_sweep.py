@@ -1,0 +1,290 @@
+"""Sweeps: expansion, constraints, resumable results, failures as rows, Pareto fronts, Dask."""
+
+import json
+
+import pandas as pd
+import pytest
+
+import simulator
+from simulator.errors import SpecError
+from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
+from simulator.sweep.results import journal_path
+from tests.conftest import tiny_arch
+
+GEMM = "gemm:M=64,N=64,K=64,dtype=int8"
+
+
+def sweep_dict(**changes) -> dict:
+    """Six points on the tiny arch: 3 array sizes x 2 SRAM sizes, a 64^3 int8 GEMM."""
+    sweep = {
+        "name": "tiny",
+        "base": {"arch": tiny_arch(), "workload": GEMM},
+        "grid": {
+            "arch.components.pe.rows": [4, 8, 16],
+            "components.buf.capacity": ["64 KiB", "1 MiB"],  # no prefix: the arch, as in --set
+        },
+        "objectives": {"cycles": "minimize", "energy_pj": "minimize"},
+    }
+    sweep.update(changes)
+    return sweep
+
+
+def stop_after(count: int):
+    """A progress callback that interrupts the sweep, as Ctrl-C would, after `count` rows."""
+
+    def progress(done, total, row):
+        if done == count:
+            raise KeyboardInterrupt
+
+    return progress
+
+
+def test_grid_runs_every_combination_in_order_with_canonical_parameter_columns():
+    sweep = load_sweep(sweep_dict())
+    assert sweep.parameters == ("arch.components.pe.rows", "arch.components.buf.capacity")
+    assert [p.params for p in sweep.points][:3] == [
+        {"arch.components.pe.rows": 4, "arch.components.buf.capacity": "64 KiB"},
+        {"arch.components.pe.rows": 4, "arch.components.buf.capacity": "1 MiB"},
+        {"arch.components.pe.rows": 8, "arch.components.buf.capacity": "64 KiB"},
+    ]
+    assert len({p.key for p in sweep.points}) == 6
+
+
+def test_a_row_holds_the_same_numbers_as_simulating_the_edited_arch(tmp_path):
+    results = run_sweep(sweep_dict(), tmp_path / "r.parquet", jobs=1).results
+    arch = tiny_arch()
+    arch["components"]["pe"]["rows"] = 16
+    arch["components"]["buf"]["capacity"] = "64 KiB"
+    summary = simulator.simulate(arch, GEMM, numerics=False).summary
+    (row,) = results[
+        (results["arch.components.pe.rows"] == 16)
+        & (results["arch.components.buf.capacity"] == "64 KiB")
+    ].to_dict("records")
+    assert row["status"] == "ok"
+    for metric in ("cycles", "energy_pj", "area_mm2", "dram_bytes", "mac_utilization"):
+        assert row[metric] == summary[metric]
+    for cause, cycles in summary["stall_cycles_by_cause"].items():
+        assert row[f"stall_cycles_by_cause.{cause}"] == cycles
+    assert row["n_ops"] == 1 and "ops" not in results.columns
+    assert row["numerics_ok"] is None  # timing-only by default
+
+
+def test_an_interrupted_sweep_resumes_and_ends_with_every_point_exactly_once(tmp_path):
+    out = tmp_path / "r.parquet"
+    sweep = load_sweep(sweep_dict())
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(sweep, out, jobs=1, progress=stop_after(2))
+    saved = read_results(out)
+    assert list(saved.key) == [p.key for p in sweep.points[:2]]
+    assert not journal_path(out).exists()
+    outcome = run_sweep(sweep, out, jobs=1)
+    assert (outcome.already_done, outcome.ran) == (2, 4)
+    assert sorted(outcome.results.key) == sorted(p.key for p in sweep.points)
+    assert list(outcome.results.point) == list(range(6))
+    assert run_sweep(sweep, out, jobs=1).ran == 0
+
+
+def test_a_limited_run_then_a_full_one_runs_each_point_once(tmp_path):
+    out = tmp_path / "r.csv"
+    first = run_sweep(sweep_dict(), out, jobs=1, limit=4)
+    second = run_sweep(sweep_dict(), out, jobs=1)
+    assert (first.ran, second.ran, second.already_done) == (4, 2, 4)
+    assert len(second.results) == 6 and second.results.key.is_unique
+
+
+def test_rows_journaled_before_a_kill_are_not_run_again(tmp_path):
+    full = run_sweep(sweep_dict(), tmp_path / "full.parquet", jobs=1).results
+    out = tmp_path / "killed.parquet"
+    # what a killed run leaves: two journaled rows and a line cut short, no results file yet
+    lines = [json.dumps(row) for row in full.head(2).drop(columns="pareto").to_dict("records")]
+    journal_path(out).write_text("\n".join(lines) + '\n{"point": 2, "ke')
+    outcome = run_sweep(sweep_dict(), out, jobs=1)
+    assert (outcome.already_done, outcome.ran) == (2, 4)
+    assert outcome.results.key.tolist() == full.key.tolist()
+
+
+def test_failed_points_are_rows_with_their_error_and_are_not_rerun(tmp_path):
+    # the smallest tile on an 8x8 array is M8 x N8 x K1: 2 x (8 + 8 + 64 x 4) = 544 B double-buffered
+    grid = {"arch.components.pe.rows": [-4, 8], "arch.components.buf.capacity": ["256 B"]}
+    sweep = sweep_dict(grid=grid)
+    out = tmp_path / "r.parquet"
+    results = run_sweep(sweep, out, jobs=1).results
+    assert list(results.status) == ["failed", "failed"]
+    assert "components.pe.rows: must be > 0, got -4" in results.error[0]
+    assert "needs 544 B in buf but it holds 256 B" in results.error[1]
+    assert run_sweep(sweep, out, jobs=1).ran == 0
+
+
+def test_crashed_points_are_run_again(tmp_path):
+    out = tmp_path / "r.parquet"
+    sweep = load_sweep(sweep_dict())
+    crashed = {"point": 0, "key": sweep.points[0].key, "status": "crashed", "error": "KilledWorker"}
+    journal_path(out).write_text(json.dumps(crashed) + "\n")
+    outcome = run_sweep(sweep, out, jobs=1)
+    assert outcome.ran == 6 and outcome.results.status.eq("ok").all()
+
+
+def test_constraints_skip_points_without_running_them():
+    constraints = [
+        {"left": "arch.components.pe.rows", "op": "<=", "right": "arch.components.pe.cols"},
+        {"left": "arch.components.buf.capacity", "op": ">=", "right": "128 KiB"},
+        {"left": 4, "op": "divides", "right": "arch.components.pe.rows"},
+    ]
+    # a point that would fail if run: a 1-row array is skipped by 'divides' before it can fail
+    grid = {
+        "arch.components.pe.rows": [1, 4, 8, 16],
+        "arch.components.buf.capacity": ["64 KiB", "1 MiB"],
+    }
+    sweep = load_sweep(sweep_dict(grid=grid, constraints=constraints))
+    # cols is 8 in the base: rows 4 and 8 pass, 16 fails; 64 KiB fails the capacity bound
+    assert [p.params["arch.components.pe.rows"] for p in sweep.points] == [4, 8]
+    assert sweep.skipped == 6
+
+
+def test_paths_route_like_set_overrides_and_zipped_axes_move_together(tmp_path):
+    grid = {
+        "arch.components.pe.rows, arch.components.pe.cols": [[4, 4], [8, 16]],
+        "workload.ops.0.M": [32, 64],
+        "mapping.dataflow": ["os"],
+    }
+    sweep = load_sweep(sweep_dict(grid=grid, base={"arch": tiny_arch(), "workload": GEMM}))
+    results = run_sweep(sweep, tmp_path / "r.parquet", jobs=1).results
+    assert len(results) == 4 and results.status.eq("ok").all()
+    assert results["macs"].tolist() == [32 * 64 * 64, 64**3] * 2
+    assert results["peak_macs_per_cycle"].tolist() == [16, 16, 128, 128]
+
+
+def test_random_samples_are_seeded_in_range_and_deduplicated():
+    spec = sweep_dict(
+        grid=None,
+        random={
+            "samples": 40,
+            "seed": 3,
+            "parameters": {
+                "arch.components.pe.rows": [4, 8],
+                "arch.components.pe.cols": {"low": 2, "high": 64, "log": True, "integer": True},
+            },
+        },
+    )
+    first, again = load_sweep(spec), load_sweep(spec)
+    assert [p.params for p in first.points] == [p.params for p in again.points]
+    cols = [p.params["arch.components.pe.cols"] for p in first.points]
+    assert all(2 <= c <= 64 and isinstance(c, int) for c in cols)
+    pairs = [tuple(p.params.values()) for p in first.points]
+    assert len(set(pairs)) == len(pairs) < 40  # 2 x 63 values, 40 draws: repeats run once
+    other = load_sweep({**spec, "random": {**spec["random"], "seed": 4}})
+    assert [p.params for p in other.points] != [p.params for p in first.points]
+
+
+def test_explicit_points(tmp_path):
+    points = [
+        {"arch.components.pe.rows": 4},
+        {"arch.components.pe.rows": 8, "workload.ops.0.K": 32},
+    ]
+    results = run_sweep(sweep_dict(grid=None, points=points), tmp_path / "r.csv", jobs=1).results
+    assert results["macs"].tolist() == [64**3, 64 * 64 * 32]
+
+
+def test_the_same_sweep_gives_the_same_rows(tmp_path):
+    a = run_sweep(sweep_dict(), tmp_path / "a.parquet", jobs=1).results
+    b = run_sweep(sweep_dict(), tmp_path / "b.parquet", jobs=2).results
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_dask_on_a_local_cluster_gives_the_same_rows_as_processes(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    processes = run_sweep(sweep_dict(), tmp_path / "p.parquet", jobs=2).results
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    )
+    with cluster, distributed.Client(cluster) as client:
+        dask = run_sweep(sweep_dict(), tmp_path / "d.parquet", scheduler=client).results
+    pd.testing.assert_frame_equal(processes, dask)
+
+
+def test_the_pareto_column_marks_the_front_of_the_objectives(tmp_path):
+    results = run_sweep(sweep_dict(), tmp_path / "r.parquet", jobs=1).results
+    front = pareto_front(results, {"cycles": "min", "energy_pj": "min"})
+    assert results.index[results.pareto].tolist() == front.index.tolist()
+    for row in results[~results.pareto].itertuples():
+        assert ((front.cycles <= row.cycles) & (front.energy_pj <= row.energy_pj)).any()
+
+
+def test_a_bad_sweep_file_is_a_one_line_error_with_its_line(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nbase: {arch: edge-npu, workload: gemm-256}\ngird:\n  a.b: [1]\n")
+    with pytest.raises(
+        SpecError, match=r"s.yaml:3: gird: unknown key 'gird' \(did you mean 'grid'\?\)"
+    ):
+        load_sweep(path)
+    with pytest.raises(SpecError, match="needs exactly one of grid, points or random, got none"):
+        load_sweep({"name": "s", "base": {"arch": "edge-npu", "workload": "gemm-256"}})
+    with pytest.raises(SpecError, match="no sweep preset or file of that name"):
+        load_sweep("no-such-sweep")
+
+
+def test_an_unknown_objective_stops_the_sweep_at_the_first_row(tmp_path):
+    with pytest.raises(SpecError, match="objectives: no metric 'joules'"):
+        run_sweep(sweep_dict(objectives={"joules": "minimize"}), tmp_path / "r.parquet", jobs=1)
+
+
+def test_shipped_sweeps_load():
+    sweep = load_sweep("array-vs-sram")
+    assert sweep.points and sweep.spec.objectives
+
+
+# ----- Pareto front on a hand-made table -------------------------------------------------------
+TABLE = pd.DataFrame(
+    {
+        "latency": [1.0, 2.0, 3.0, 4.0, 2.0, 5.0, None, 1.0],
+        "energy": [5.0, 3.0, 4.0, 1.0, 3.0, 5.0, 0.0, 6.0],
+        "accuracy": [0.5, 0.9, 0.8, 0.1, 0.9, 0.95, 1.0, 0.6],
+    }
+)
+
+
+def test_pareto_front_of_two_minimized_columns():
+    # row 2 (3, 4) loses to row 1 (2, 3); row 5 (5, 5) to row 1; row 7 (1, 6) to row 0 (1, 5);
+    # row 4 equals row 1, so neither beats the other; row 6 has no latency.
+    front = pareto_front(TABLE, ["latency", "energy"])
+    assert front.index.tolist() == [0, 1, 3, 4]
+
+
+def test_pareto_front_with_a_maximized_column():
+    # maximize accuracy too: row 5 (5, 5, 0.95) is now the most accurate, row 7 (1, 6, 0.6)
+    # beats row 0 (1, 5, 0.5) on accuracy, row 2 is still beaten by row 1 on all three.
+    front = pareto_front(TABLE, {"latency": "min", "energy": "minimize", "accuracy": "max"})
+    assert front.index.tolist() == [0, 1, 3, 4, 5, 7]
+
+
+def test_pareto_front_names_a_missing_column():
+    with pytest.raises(SpecError, match="objective 'area': no such column"):
+        pareto_front(TABLE, ["area"])
+
+
+# ----- the sweep and plot commands, in process ---------------------------------------------------
+def test_cli_sweep_then_plot(tmp_path, monkeypatch, capsys):
+    from simulator.cli import main
+
+    monkeypatch.setenv("TERM", "dumb")
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(
+        "name: s\n"
+        "base: {arch: edge-npu, workload: 'gemm:M=128,N=128,K=128'}\n"
+        "grid:\n  arch.components.mac_array.rows: [8, 16]\n  arch.components.mac_array.cols: [8, 16]\n"
+        "objectives: {cycles: minimize, area_mm2: minimize}\n"
+    )
+    out = tmp_path / "r.parquet"
+    assert main(["sweep", str(sweep), "-o", str(out), "-j", "1", "--limit", "3"]) == 0
+    assert main(["sweep", str(sweep), "-o", str(out), "-j", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "already in the results" in text and "Pareto front over cycles" in text
+    assert len(read_results(out)) == 4
+    html = tmp_path / "p.html"
+    assert (
+        main(["plot", str(out), "--x", "area_mm2", "--y", "cycles", "--pareto", "-o", str(html)])
+        == 0
+    )
+    assert html.stat().st_size > 10_000
+    assert main(["plot", str(out), "--x", "joules", "--y", "cycles", "-o", str(html)]) == 2
+    assert "no column 'joules'" in capsys.readouterr().err
