@@ -79,6 +79,9 @@ def plan_attention(
     elements = min(budget.values()) // nbytes(1, op.dtype)
     bc = min(spec.block_kv or math.ceil(elements / (4 * d)), lk)
     br = min(spec.block_q or min(bc, d), lq)
+    square = op.causal and spec.block_kv is None and lq > br  # a diagonal to skip exists
+    if square:
+        bc = min(bc, br)  # square blocks, as FlashAttention-2's causal kernel, so masked blocks are skipped
 
     def fits(br, bc):
         factor = 2 if double else 1
@@ -90,6 +93,7 @@ def plan_attention(
     while not fits(br, bc) and spec.block_kv is None and bc > 16:
         bc = max(16, bc // 2)
         br = min(spec.block_q or min(bc, d), lq)
+        bc = min(bc, br) if square else bc
     if not fits(br, bc):
         used = _footprint(op, br, bc, machine)
         raise CapacityError(

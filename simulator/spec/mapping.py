@@ -23,7 +23,8 @@ class AttentionMappingSpec(Strict):
     block_q: PositiveInt | None = None
     """Br, query rows per block; default min(Bc, d) as in FlashAttention."""
     block_kv: PositiveInt | None = None
-    """Bc, key/value rows per block; default ceil(M / 4d) for an on-chip buffer of M elements."""
+    """Bc, key/value rows per block; default ceil(M / 4d) for an on-chip buffer of M elements
+    (causal: at most Br, square blocks so that fully masked blocks are skipped)."""
 
 
 class MappingSpec(Strict):
