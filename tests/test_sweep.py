@@ -1,6 +1,9 @@
 """Sweeps: expansion, constraints, resumable results, failures as rows, Pareto fronts, Dask."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -288,3 +291,18 @@ def test_cli_sweep_then_plot(tmp_path, monkeypatch, capsys):
     assert html.stat().st_size > 10_000
     assert main(["plot", str(out), "--x", "joules", "--y", "cycles", "-o", str(html)]) == 2
     assert "no column 'joules'" in capsys.readouterr().err
+
+
+def test_a_script_read_from_stdin_can_use_worker_processes(tmp_path):
+    # spawn and forkserver re-import __main__ in each worker, which a script on stdin cannot do
+    script = (
+        "from simulator.sweep import run_sweep\n"
+        "from tests.test_sweep import sweep_dict\n"
+        f"outcome = run_sweep(sweep_dict(), {str(tmp_path / 'r.parquet')!r}, jobs=2)\n"
+        "print(sorted(set(outcome.results.status)))\n"
+    )
+    root = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, capture_output=True, text=True, cwd=root, timeout=120
+    )
+    assert done.stdout.strip() == "['ok']", done.stderr[-2000:]

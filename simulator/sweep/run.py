@@ -7,7 +7,7 @@ Backends: inline (jobs=1), a local process pool (default), or Dask distributed (
 import multiprocessing
 import os
 import signal
-import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ import pandas as pd
 
 from simulator.errors import SpecError
 from simulator.spec import load_arch, load_mapping, load_workload
-from simulator.sweep.point import Base, Point, crashed_row, point_key, run_point
+from simulator.sweep.point import Base, Point, crashed_row, point_key, run_point, run_points
 from simulator.sweep.results import (
     Journal,
     check_output,
@@ -144,12 +144,16 @@ def _processes(points: list[Point], jobs: int) -> Iterator[dict]:
 
 
 def _context():
-    """forkserver with the simulator preloaded: workers start fast and never fork live threads."""
-    if sys.platform == "win32" or "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["simulator.sweep.point"])
-    return context
+    """fork while this process has one thread (scripts, stdin, no __main__ guard needed); with
+    threads alive (Jupyter, a Dask client) fork is unsafe, so forkserver with accsim preloaded."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["simulator.sweep.point"])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def _ignore_sigint() -> None:
@@ -173,12 +177,18 @@ def _dask(points: list[Point], jobs: int | None, scheduler) -> Iterator[dict]:
     else:
         client = Client(scheduler)
         owned = [client]
+    size = batch_size(len(points), jobs or sum(client.nthreads().values()) or 1)
+    batches = [points[i : i + size] for i in range(0, len(points), size)]
     futures = {
-        client.submit(run_point, p, key=f"accsim-point-{p.key}", pure=False): p for p in points
+        client.submit(run_points, b, key=f"accsim-points-{b[0].key}-{len(b)}", pure=False): b
+        for b in batches
     }
     try:
         for future in as_completed(futures):
-            yield _result(future, futures[future])
+            try:
+                yield from future.result()
+            except Exception as error:  # a lost worker: its points are crashed rows, rerun later
+                yield from (crashed_row(point, error) for point in futures[future])
     finally:
         client.cancel(list(futures))
         for resource in owned:
@@ -191,6 +201,11 @@ def _result(future, point: Point) -> dict:
         return future.result()
     except Exception as error:
         return crashed_row(point, error)
+
+
+def batch_size(points: int, workers: int) -> int:
+    """Points per Dask task: about 20 tasks per worker, at most 16 points (rows land in batches)."""
+    return max(1, min(16, points // (20 * workers)))
 
 
 def _check_objectives(sweep: Sweep, row: dict) -> None:
