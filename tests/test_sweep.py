@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 import simulator
 from simulator.errors import SpecError
@@ -306,3 +307,15 @@ def test_a_script_read_from_stdin_can_use_worker_processes(tmp_path):
         [sys.executable, "-"], input=script, capture_output=True, text=True, cwd=root, timeout=120
     )
     assert done.stdout.strip() == "['ok']", done.stderr[-2000:]
+
+
+def test_base_paths_are_read_from_the_sweep_files_folder(tmp_path, monkeypatch):
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "tiny.yaml").write_text(yaml.safe_dump(tiny_arch()))
+    (tmp_path / "specs" / "sweep.yaml").write_text(
+        "name: s\nbase: {arch: tiny.yaml, workload: 'gemm:M=16,N=16,K=16'}\n"
+        "points: [{arch.components.pe.rows: 4}]\n"
+    )
+    monkeypatch.chdir(tmp_path)  # not the sweep's folder
+    (point,) = load_sweep("specs/sweep.yaml").points
+    assert point.base.arch == str(tmp_path / "specs" / "tiny.yaml")

@@ -8,7 +8,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,8 +106,9 @@ def run_sweep(
     todo = todo[:limit] if limit is not None else todo
     failed = ran = 0
     journal = Journal(output)
+    rows = _backend(todo, jobs, scheduler)
     try:
-        for row in _backend(todo, jobs, scheduler):
+        for row in rows:
             journal.append(row)
             ran += 1
             failed += row["status"] != "ok"
@@ -116,21 +117,22 @@ def run_sweep(
             if progress is not None:
                 progress(ran, len(todo), row)
     finally:
+        rows.close()  # stop the workers now: cancel pending points, wait for running ones
         journal.close()
         results = consolidate(output, list(sweep.parameters), sweep.spec.objectives)
     already = sum(p.key in done for p in sweep.points)
     return SweepOutcome(output, len(sweep.points), sweep.skipped, already, ran, failed, results)
 
 
-def _backend(points: list[Point], jobs: int | None, scheduler) -> Iterator[dict]:
+def _backend(points: list[Point], jobs: int | None, scheduler) -> Generator[dict]:
     if scheduler is not None:
         return _dask(points, jobs, scheduler)
     if jobs == 1 or len(points) <= 1:
-        return map(run_point, points)
+        return (run_point(point) for point in points)
     return _processes(points, jobs or os.cpu_count() or 1)
 
 
-def _processes(points: list[Point], jobs: int) -> Iterator[dict]:
+def _processes(points: list[Point], jobs: int) -> Generator[dict]:
     """Rows as worker processes finish them; pending points are cancelled when the caller stops."""
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(points)), mp_context=_context(), initializer=_ignore_sigint
@@ -161,7 +163,7 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _dask(points: list[Point], jobs: int | None, scheduler) -> Iterator[dict]:
+def _dask(points: list[Point], jobs: int | None, scheduler) -> Generator[dict]:
     """Rows as Dask workers finish them; a LocalCluster or Client made here is closed afterwards."""
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -216,8 +218,8 @@ def _check_objectives(sweep: Sweep, row: dict) -> None:
 
 
 def _relative(ref, folder: Path):
-    """A relative YAML path in a sweep file is read from the sweep file's folder when it is there."""
-    if isinstance(ref, str) and ref.endswith((".yaml", ".yml")) and not Path(ref).is_absolute():
+    """A relative file path in a sweep file is read from the sweep file's folder when it is there."""
+    if isinstance(ref, str) and Path(ref).suffix in (".yaml", ".yml", ".json"):
         candidate = folder / ref
         if candidate.is_file():
             return str(candidate)
