@@ -90,6 +90,9 @@ def consolidate(output: Path, parameters: list[str], objectives: Mapping[str, st
     latest = {row["key"]: row for row in stored_rows(output)}
     rows = sorted(latest.values(), key=lambda r: (int(r["point"]), str(r["key"])))
     df = pd.DataFrame(rows, columns=_columns(rows, parameters))
+    if not rows:  # nothing ran (a refused connection, an empty sweep): leave no empty file
+        journal_path(output).unlink(missing_ok=True)
+        return df
     stalls = [c for c in df.columns if c.startswith(STALL_PREFIX)]
     ok = df["status"] == "ok"
     df.loc[ok, stalls] = df.loc[ok, stalls].fillna(0)  # the summary leaves out zero causes

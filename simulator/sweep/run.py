@@ -28,6 +28,9 @@ from simulator.sweep.results import (
 )
 from simulator.sweep.spec import SweepSpec, expand, read_sweep, satisfies
 
+CONNECT_TIMEOUT_S = 10
+"""How long to try reaching a Dask scheduler before giving up."""
+
 
 @dataclass(frozen=True)
 class Sweep:
@@ -177,7 +180,10 @@ def _dask(points: list[Point], jobs: int | None, scheduler) -> Generator[dict]:
         client = Client(cluster)
         owned = [client, cluster]
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as error:
+            raise SpecError(f"--scheduler {scheduler}: cannot connect: {error}") from None
         owned = [client]
     size = batch_size(len(points), jobs or sum(client.nthreads().values()) or 1)
     batches = [points[i : i + size] for i in range(0, len(points), size)]
