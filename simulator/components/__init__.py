@@ -1,9 +1,10 @@
 """Component registry: each arch `kind:` maps to its class; callers never import a kind by name."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from simulator.components.base import Component
 from simulator.components.dram import Dram
+from simulator.components.noc import Noc
 from simulator.components.sram import Sram
 from simulator.components.systolic import SystolicArray, TileCost
 from simulator.components.vector import VectorUnit
@@ -15,15 +16,36 @@ REGISTRY: dict[str, type[Component]] = {
     "vector": VectorUnit,
     "sram": Sram,
     "dram": Dram,
+    "noc": Noc,
 }
 
 
 @dataclass(frozen=True)
 class Machine:
-    """The built components of one arch, with the lookups the mapper and engine need."""
+    """The built components of one arch, with the lookups the mapper and engine need.
+
+    A multi-core arch names core components 'core3.mxu'; `view(3)` is the machine as core 3 sees
+    it (its own units and buffers plus the shared DRAM and NoC), which is what mappings compile for.
+    """
 
     arch: ArchSpec
     components: dict[str, Component]
+    nodes: dict[str, int] = field(default_factory=dict)  # component -> NoC node (multi-core only)
+    core_count: int = 1
+
+    @property
+    def noc(self) -> Noc | None:
+        return next((c for c in self.components.values() if c.kind == "noc"), None)
+
+    def view(self, core: int) -> "Machine":
+        """The shared components plus core `core`'s own, as a single-core machine."""
+        prefix = f"core{core}."
+        own = {
+            n: c
+            for n, c in self.components.items()
+            if n.startswith(prefix) or c.kind in ("dram", "noc")
+        }
+        return Machine(self.arch, own, self.nodes, 1)
 
     @property
     def clock_hz(self) -> float:
@@ -58,17 +80,27 @@ class Machine:
 
 
 def build_machine(arch: ArchSpec) -> Machine:
-    """Instantiate every component of `arch` through the registry."""
+    """Instantiate every component of `arch` through the registry (each core's as 'coreN.name')."""
     built = {
         name: REGISTRY[spec.kind](name, spec, arch.clock, arch.tech_node)
         for name, spec in arch.components.items()
     }
-    return Machine(arch, built)
+    if arch.cores is None:
+        return Machine(arch, built)
+    nodes: dict[str, int] = {}
+    core_nodes = arch.cores.nodes or list(range(arch.cores.count))
+    for core, node in enumerate(core_nodes):
+        for name, spec in arch.cores.components.items():
+            full = f"core{core}.{name}"
+            built[full] = REGISTRY[spec.kind](full, spec, arch.clock, arch.tech_node)
+            nodes[full] = node
+    return Machine(arch, built, nodes, arch.cores.count)
 
 
 __all__ = [
     "Component",
     "Machine",
+    "Noc",
     "REGISTRY",
     "SystolicArray",
     "TileCost",

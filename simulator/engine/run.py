@@ -1,17 +1,23 @@
 """Execute a Program on a Machine with simpy.
 
 Timing assumptions, one per process:
-- DMA-in (one process) walks the steps in program order: it takes buffer space first (blocking
-  while the buffer is full: back-pressure) and holds the DRAM bus for bytes / bandwidth; the
-  access latency then delays only that step's compute, so requests pipeline like a real DMA
-  engine's. An op's loads wait for the ops it depends on.
+- DMA-in (one process per core) walks that core's steps in program order: it waits for the
+  signals a step needs from other cores, takes buffer space (blocking while the buffer is full:
+  back-pressure), then moves the bytes; the access latency delays only that step's compute, so
+  requests pipeline like a real DMA engine's. An op's loads wait for the ops it depends on.
+- DRAM without a NoC is one bus held for bytes / bandwidth. With a NoC, a transfer is split over
+  the memory controllers (or goes to the core's own, for `memory: local`); each share holds its
+  controller and every link of its route for max(bytes / controller bandwidth, bytes / link
+  bandwidth) and arrives DRAM latency + hops x hop latency later. Resources are acquired in one
+  global order, so crossing flows never deadlock; flows sharing a link take turns.
 - Each loaded step runs as its own process: its compute segments go in order, each holding its
   unit (a FIFO resource, so a unit serves steps in program order) for max(unit cycles, SRAM port
-  cycles). Segments of different steps on different units overlap: software pipelining emerges.
-- DMA-out (one process) writes results back over the same bus and releases their buffer space;
-  a step counts as finished (for ops that depend on it) one access latency later.
-Overlap and stalls are emergent: nothing here adds or subtracts formulas across processes.
+  cycles). Segments of different steps on different units overlap: pipelining emerges.
+- DMA-out (one process per core) writes results back (DRAM) or sends them to another core (NoC),
+  releases their space, and raises the step's signals once they have landed.
 """
+
+import math
 
 import simpy
 
@@ -37,7 +43,7 @@ class _Engine:
         self.program = program
         self.record = Record(events=[] if trace else None)
         self.dram = machine.dram
-        self.bus = simpy.Resource(self.env, capacity=1)
+        self.noc = machine.noc
         self.space = {
             c.name: simpy.Container(self.env, capacity=c.capacity_bytes, init=c.capacity_bytes)
             for c in machine.components.values()
@@ -45,42 +51,137 @@ class _Engine:
         }
         self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.compute_units}
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
-        self.written = simpy.Store(self.env)  # computed steps with write-backs, for DMA-out
+        self.cores = sorted({op.core for op in program.ops}) or [0]
+        self.written = {
+            core: simpy.Store(self.env) for core in self.cores
+        }  # steps with write-backs
         self.op_done = {op.name: self.env.event() for op in program.ops}
         self.outstanding = {op.name: 0 for op in program.ops}  # steps loaded but not finished
         self.all_loaded: set[str] = set()
         self.op_started: set[str] = set()
+        self.signals: dict[str, simpy.Event] = {}
+        if self.noc is None:
+            self.bus = simpy.Resource(self.env, capacity=1)
+        else:
+            self.controllers = {
+                n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
+            }
+            self.links: dict[tuple, simpy.Resource] = {}
 
-    # ----- DMA --------------------------------------------------------------------------------
+    def _signal(self, name: str) -> simpy.Event:
+        if name not in self.signals:
+            self.signals[name] = self.env.event()
+        return self.signals[name]
+
+    # ----- moving bytes -----------------------------------------------------------------------
     def _dram(self, op: str, transfers: tuple[Transfer, ...], direction: str):
-        """Move a batch of transfers over the shared bus; one bus hold for the whole batch."""
-        total = sum(t.dram_bytes for t in transfers)
+        """Move a batch of DRAM transfers; returns the latency still to come after the last byte."""
+        total = sum(t.dram_bytes for t in transfers if t.kind != "send")
         if total == 0:
-            return
-        with self.bus.request() as grant:
-            yield grant
-            start = self.env.now
-            yield self.env.timeout(self.dram.transfer_cycles(total))
-            held = self.env.now - start
-            self.record.busy[self.dram.name] += held
-            self.record.op_busy[op][self.dram.name] += held
-            self.record.interval(
-                f"{self.dram.name} {direction}", transfers[0].kind, op, start, self.env.now
-            )
+            return 0
+        if self.noc is None:
+            with self.bus.request() as grant:
+                yield grant
+                start = self.env.now
+                yield self.env.timeout(self.dram.transfer_cycles(total))
+                self._dram_busy(op, start, 1.0, transfers[0].kind, direction)
+            latency = self.dram.latency_cycles
+        else:
+            node = self.machine.nodes[transfers[0].buffer]
+            shares = self._controller_shares(node, total)
+            flows = [
+                self.env.process(self._flow(op, nbytes, ctrl, node, direction, transfers[0].kind))
+                for ctrl, nbytes in shares
+            ]
+            hops = yield self.env.all_of(flows)
+            latency = self.dram.latency_cycles + self.noc.latency_cycles(max(hops.values()))
         self.record.counts[(op, self.dram.name, "read" if direction == "read" else "write")] += (
             total
         )
         for t in transfers:
-            if not t.dram_bytes:
-                continue
-            self.record.op_dram[op][t.kind] += t.dram_bytes
-            # the SRAM side of the DMA: writes on the way in, reads on the way out
-            side = "write" if direction == "read" else "read"
-            self.record.counts[(op, t.buffer, side)] += t.dram_bytes
+            if t.dram_bytes and t.kind != "send":
+                self.record.op_dram[op][t.kind] += t.dram_bytes
+                # the SRAM side of the DMA: writes on the way in, reads on the way out
+                self.record.counts[(op, t.buffer, "write" if direction == "read" else "read")] += (
+                    t.dram_bytes
+                )
+        return latency
 
-    def loader(self):
+    def _dram_busy(self, op: str, start: float, share: float, kind: str, direction: str) -> None:
+        held = (self.env.now - start) * share
+        self.record.busy[self.dram.name] += held
+        self.record.op_busy[op][self.dram.name] += held
+        self.record.interval(f"{self.dram.name} {direction}", kind, op, start, self.env.now)
+
+    def _controller_shares(self, node: int, total: int) -> list[tuple[int, int]]:
+        """(controller node, bytes): interleaved over all controllers, or the core's own (local)."""
+        controllers = list(self.controllers)
+        if self.noc.spec.memory == "local":
+            nearest = min(controllers, key=lambda c: (self.noc.hops(c, node), c))
+            return [(nearest, total)]
+        per = math.ceil(total / len(controllers))
+        return [
+            (c, min(per, total - i * per)) for i, c in enumerate(controllers) if total - i * per > 0
+        ]
+
+    def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, kind: str):
+        """One controller's share of a DRAM transfer, over its NoC route."""
+        route = self.noc.route(ctrl, node) if direction == "read" else self.noc.route(node, ctrl)
+        ctrl_cycles = math.ceil(nbytes * len(self.controllers) / self.dram.bytes_per_cycle - 1e-9)
+        held = yield from self._hold([self.controllers[ctrl]], route, nbytes, ctrl_cycles, op)
+        self._dram_busy(op, self.env.now - held, 1 / len(self.controllers), kind, direction)
+        return self.noc.hops(ctrl, node) if route else 0
+
+    def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str):
+        """Hold `first` resources and the route's links (in global order) while nbytes stream."""
+        links = sorted(route, key=str)
+        grants = []
+        for resource in first + [self._link(link) for link in links]:
+            grant = resource.request()
+            grants.append((resource, grant))
+            yield grant
+        start = self.env.now
+        held = max(floor, self.noc.transfer_cycles(nbytes) if route else 0)
+        yield self.env.timeout(held)
+        for resource, grant in grants:
+            resource.release(grant)
+        self._count_noc(op, route, nbytes, start)
+        return held
+
+    def _link(self, link: tuple) -> simpy.Resource:
+        if link not in self.links:
+            self.links[link] = simpy.Resource(self.env, capacity=1)
+        return self.links[link]
+
+    def _count_noc(self, op: str, route: list, nbytes: int, start: float) -> None:
+        if not route:
+            return
+        rec, noc = self.record, self.noc
+        hops = len(route) if route[0][0] == "link" else 1
+        for link in route:
+            rec.link_bytes[link] += nbytes
+            rec.link_busy[link] += self.env.now - start
+        rec.hop_bytes[hops] += nbytes
+        rec.counts[(op, noc.name, "bit_hop")] += 8 * nbytes * hops
+        rec.counts[(op, noc.name, "flit_hop")] += math.ceil(8 * nbytes / noc.flit_bits) * hops
+
+    def _send(self, op: str, sends: list[Transfer]):
+        """Core-to-core transfers over the NoC; returns the head latency still to come."""
+        latency = 0
+        for t in sends:
+            src, dst = self.machine.nodes[t.buffer], self.machine.nodes[t.peer]
+            route = self.noc.route(src, dst)
+            yield from self._hold([], route, t.space, 0, op)
+            self.record.op_noc[op] += t.space
+            latency = max(latency, self.noc.latency_cycles(self.noc.hops(src, dst)) if route else 0)
+        return latency
+
+    # ----- per-core DMA processes -------------------------------------------------------------
+    def loader(self, core: int):
         previous_done = None
-        for index, op in enumerate(self.program.ops):
+        ops = [op for op in self.program.ops if op.core == core]
+        for op in ops:
+            index = self.program.ops.index(op)
             earlier = self.program.ops[:index] if op.barrier else ()
             waits = [self.op_done[d] for d in op.depends_on] + [
                 self.op_done[e.name] for e in earlier
@@ -92,43 +193,52 @@ class _Engine:
                 if not op.double_buffering and previous_done is not None:
                     yield previous_done
                 asked = self.env.now
+                if step.waits:
+                    yield self.env.all_of([self._signal(name) for name in step.waits])
+                synced = self.env.now
                 for t in step.loads:
                     yield self.space[t.buffer].get(t.space)
-                space_wait = self.env.now - asked
-                yield from self._dram(op.name, step.loads, "read")
+                waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
+                latency = yield from self._dram(op.name, step.loads, "read")
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
-                arrival = self.env.now + (
-                    self.dram.latency_cycles if any(t.dram_bytes for t in step.loads) else 0
+                self.env.process(
+                    self._execute(op, step, waited, self.env.now + latency, previous_done)
                 )
-                self.env.process(self._execute(op, step, space_wait, arrival, previous_done))
             self.all_loaded.add(op.name)
             self._maybe_finish(op.name)
 
-    def storer(self):
+    def storer(self, core: int):
         while True:
-            op, step = yield self.written.get()
-            yield from self._dram(op.name, step.stores, "write")
+            op, step = yield self.written[core].get()
+            sends = [t for t in step.stores if t.kind == "send"]
+            stores = tuple(t for t in step.stores if t.kind != "send")
+            latency = 0
+            if stores:
+                latency = yield from self._dram(op.name, stores, "write")
+            if sends:
+                latency = max(latency, (yield from self._send(op.name, sends)))
             for t in step.stores:
                 self.space[t.buffer].put(t.space)
-            self.env.process(self._land(op.name))
+            self.env.process(self._land(op.name, step, latency))
 
-    def _land(self, op: str):
-        """A write-back is visible to dependent ops one access latency after it leaves the bus."""
-        yield self.env.timeout(self.dram.latency_cycles)
+    def _land(self, op: str, step: Step, latency: int):
+        """A step's results are visible to others one access latency after they leave."""
+        if latency:
+            yield self.env.timeout(latency)
+        for name in step.signals:
+            self._signal(name).succeed()
         self._step_finished(op)
 
     # ----- compute ----------------------------------------------------------------------------
-    def _execute(
-        self, op: OpProgram, step: Step, space_wait: int, arrival: float, done: simpy.Event
-    ):
+    def _execute(self, op: OpProgram, step: Step, waited: dict, arrival: float, done: simpy.Event):
         if arrival > self.env.now:
             yield self.env.timeout(arrival - self.env.now)
         previous_unit = None
         for segment in step.computes:
             with self.units[segment.unit].request() as grant:
                 yield grant
-                self._note_gap(op, segment.unit, previous_unit, space_wait)
+                self._note_gap(op, segment.unit, previous_unit, waited)
                 start = self.env.now
                 cycles = self._duration(segment)
                 yield self.env.timeout(cycles)
@@ -140,9 +250,9 @@ class _Engine:
             self.space[buffer].put(size)
         done.succeed()
         if step.stores:
-            yield self.written.put((op, step))
+            yield self.written[op.core].put((op, step))
         else:
-            self._step_finished(op.name)
+            self.env.process(self._land(op.name, step, 0))
 
     def _duration(self, segment: Compute) -> int:
         ports = max(
@@ -151,9 +261,7 @@ class _Engine:
         )
         return max(segment.cycles, ports)
 
-    def _note_gap(
-        self, op: OpProgram, unit: str, previous_unit: str | None, space_wait: int
-    ) -> None:
+    def _note_gap(self, op: OpProgram, unit: str, previous_unit: str | None, waited: dict) -> None:
         """Attribute the idle time a unit had before this segment to what the segment waited for."""
         now = int(self.env.now)
         gap = now - self.unit_free_at.get(unit, 0)
@@ -164,8 +272,9 @@ class _Engine:
         elif unit not in self.unit_free_at or op.name not in self.op_started:
             causes = {"fill": gap}
         else:
-            full = min(gap, space_wait)
-            causes = {"buffer_full": full, "dram_bandwidth": gap - full}
+            sync = min(gap, waited["sync"])
+            full = min(gap - sync, waited["buffer_full"])
+            causes = {"sync": sync, "buffer_full": full, "dram_bandwidth": gap - sync - full}
         self.op_started.add(op.name)
         for cause, cycles in causes.items():
             if cycles:
@@ -202,20 +311,21 @@ class _Engine:
             self.op_done[op].succeed()
 
     def run(self) -> Record:
-        self.env.process(self.loader())
-        self.env.process(self.storer())
+        for core in self.cores:
+            self.env.process(self.loader(core))
+            self.env.process(self.storer(core))
         self.env.run(until=self.env.all_of(list(self.op_done.values())))
         record = self.record
         record.cycles = int(self.env.now)
         record.events_processed = self.env.processed
-        last_op = self.program.ops[-1].name if self.program.ops else None
+        last_op = self.program.ops[-1] if self.program.ops else None
         for unit in self.units:
             # after its last segment a unit only waits for the final write-backs
             tail = record.cycles - self.unit_free_at.get(unit, record.cycles)
             if tail:
                 record.unit_stalls[unit]["drain"] += tail
-                if last_op is not None and unit == self.program.ops[-1].unit:
-                    record.op_stalls[last_op]["drain"] += tail
+                if last_op is not None and unit == last_op.unit:
+                    record.op_stalls[last_op.name]["drain"] += tail
         return record
 
 

@@ -24,6 +24,14 @@ class Record:
     """op -> cause -> stall cycles on the op's own (primary) unit."""
     op_dram: dict[str, dict[str, int]] = field(default_factory=_nested)
     """op -> transfer kind (load, reload, store, spill) -> DRAM bytes."""
+    op_noc: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """op -> bytes sent core-to-core over the NoC (DRAM traffic crossing the NoC is in op_dram)."""
+    link_bytes: dict[tuple, int] = field(default_factory=lambda: defaultdict(int))
+    """NoC link -> bytes it carried."""
+    link_busy: dict[tuple, float] = field(default_factory=lambda: defaultdict(float))
+    """NoC link -> cycles it was held."""
+    hop_bytes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    """hops -> bytes that travelled that many hops (the hop-count histogram)."""
     op_start: dict[str, int] = field(default_factory=dict)
     """op -> cycle its first load was issued (after the ops it depends on had finished)."""
     op_end: dict[str, int] = field(default_factory=dict)

@@ -14,12 +14,13 @@ Region = tuple[tuple[int, int], ...]
 class Transfer:
     """A tile moving between DRAM and a buffer, or (kind 'alloc') just taking buffer space."""
 
-    kind: str  # load | reload | alloc (into the buffer); store | spill (out of it)
+    kind: str  # load | reload | alloc | recv (into the buffer); store | spill | send (out of it)
     tensor: str
     region: Region
     buffer: str
-    dram_bytes: int  # bytes crossing the DRAM interface
+    dram_bytes: int  # bytes crossing the DRAM interface (a send's bytes cross the NoC instead)
     space: int  # buffer bytes taken (loads) or released after the write-back (stores)
+    peer: str | None = None  # send: the other core's buffer the bytes go to
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ class Step:
     computes: tuple[Compute, ...]
     stores: tuple[Transfer, ...]
     frees: tuple[tuple[str, int], ...]  # (buffer, bytes) released right after the last segment
+    waits: tuple[str, ...] = ()  # signals (from other cores' steps) to wait for before loading
+    signals: tuple[str, ...] = ()  # raised when this step's write-backs and sends have landed
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class OpProgram:
     double_buffering: bool
     barrier: bool  # wait for every earlier op to finish before loading this one
     depends_on: tuple[str, ...] = ()  # ops whose results this one reads
+    core: int = 0  # the core whose DMA engines and units run the op
+    group: str = ""  # the workload op this one is a part of (partitioned ops); default its own name
     details: dict = field(default_factory=dict)  # resolved mapping, shown in reports
 
 

@@ -139,10 +139,79 @@ class VectorUnitSpec(Strict):
     """Override: total area, instead of lanes x (fp32 adder + multiplier)."""
 
 
+class NocSpec(Strict):
+    """An on-chip network (or the links between chips): topology, link bandwidth, per-hop costs."""
+
+    kind: Literal["noc"]
+    topology: Literal["mesh", "torus", "ring", "crossbar", "bus"]
+    """mesh / torus: dims [X, Y] with XY routing; ring, crossbar, bus: dims [nodes]."""
+    dims: list[PositiveInt]
+    """Nodes along each dimension."""
+    link_bandwidth: BytesPerS
+    """Bandwidth of one link in one direction, e.g. '64 GB/s'."""
+    hop_latency: Seconds | None = None
+    """Router + link latency per hop; default the tech table's pipeline depth in cycles."""
+    flit: Bytes = 32.0
+    """Flit size: router energy is charged per flit per hop."""
+    link_length_mm: float | None = None
+    """Wire length of one link, for link energy; default the tech table's typical core pitch."""
+    link_energy: Pj | None = None
+    """Override: energy per bit per hop on a link."""
+    router_energy: Pj | None = None
+    """Override: energy per flit per router traversal."""
+    router_area: Mm2 | None = None
+    """Override: area of one router."""
+    memory_nodes: list[int] = [0]
+    """Nodes where DRAM controllers attach; the DRAM bandwidth is split evenly between them."""
+    memory: Literal["interleaved", "local"] = "interleaved"
+    """interleaved: every transfer is spread over all controllers (address interleaving);
+    local: a core uses the controller at its own node (chips with their own HBM)."""
+    clock: Hz | None = None
+    """The network's clock; default the arch clock."""
+
+    @field_validator("dims")
+    @classmethod
+    def _dims(cls, dims):
+        if not 1 <= len(dims) <= 2:
+            raise ValueError(f"must list 1 or 2 sizes, got {dims}")
+        return dims
+
+
 ComponentSpec = Annotated[
-    SystolicArraySpec | VectorUnitSpec | SramSpec | DramSpec, Field(discriminator="kind")
+    SystolicArraySpec | VectorUnitSpec | SramSpec | DramSpec | NocSpec, Field(discriminator="kind")
 ]
 COMPUTE_KINDS = ("systolic_array", "vector")
+
+
+def _check_core_components(components: dict) -> None:
+    kinds = [c.kind for c in components.values()]
+    if not any(k in COMPUTE_KINDS for k in kinds):
+        raise ValueError("needs at least one compute unit (kind: systolic_array or vector)")
+    for role in ("input", "weight", "output"):
+        holders = [n for n, c in components.items() if c.kind == "sram" and role in c.holds]
+        if len(holders) != 1:
+            raise ValueError(
+                f"exactly one sram must hold the {role!r} operand, found {holders or 'none'}"
+            )
+
+
+class CoresSpec(Strict):
+    """`count` identical cores, each with its own compute units and local SRAM, on NoC nodes."""
+
+    count: PositiveInt
+    """Number of cores."""
+    components: dict[str, ComponentSpec]
+    """One core's components (compute units and the SRAMs holding its operands)."""
+    nodes: list[int] | None = None
+    """NoC node of each core; default cores 0..count-1 on nodes 0..count-1."""
+
+    @field_validator("components")
+    @classmethod
+    def _complete(cls, components):
+        if any(c.kind in ("dram", "noc") for c in components.values()):
+            raise ValueError("dram and noc belong to the chip, not to a core")
+        _check_core_components(components)
+        return components
 
 
 class ArchSpec(Strict):
@@ -157,31 +226,58 @@ class ArchSpec(Strict):
     tech_node: Nm = 45.0
     """Technology node for energy and area scaling, e.g. '28 nm'."""
     components: dict[str, ComponentSpec]
-    """Components by name."""
+    """Components by name (the whole chip; with `cores`, the shared ones: DRAM and the NoC)."""
+    cores: CoresSpec | None = None
+    """Replicated cores on a NoC; without it the arch is a single core made of `components`."""
     fallback: str | None = None
     """Compute unit that runs ops no unit declares (reported as a fallback); default: none, an error."""
 
     @field_validator("components")
     @classmethod
-    def _complete(cls, components):
+    def _one_dram(cls, components):
         kinds = [c.kind for c in components.values()]
-        if not any(k in COMPUTE_KINDS for k in kinds):
-            raise ValueError("needs at least one compute unit (kind: systolic_array or vector)")
         if kinds.count("dram") != 1:
             raise ValueError(f"needs exactly one dram component, found {kinds.count('dram')}")
-        for role in ("input", "weight", "output"):
-            holders = [n for n, c in components.items() if c.kind == "sram" and role in c.holds]
-            if len(holders) != 1:
-                raise ValueError(
-                    f"exactly one sram must hold the {role!r} operand, found {holders or 'none'}"
-                )
         return components
 
     @model_validator(mode="after")
-    def _fallback_exists(self):
-        if (
-            self.fallback
-            and getattr(self.components.get(self.fallback), "kind", None) not in COMPUTE_KINDS
-        ):
+    def _complete(self):
+        nocs = [n for n, c in self.components.items() if c.kind == "noc"]
+        if self.cores is None:
+            try:
+                _check_core_components(self.components)
+            except ValueError as error:
+                raise ValueError(f"components: {error}") from None
+        else:
+            if len(nocs) != 1:
+                raise ValueError(
+                    f"components: a multi-core arch needs exactly one noc, found {len(nocs)}"
+                )
+            chip = [n for n, c in self.components.items() if c.kind not in ("dram", "noc")]
+            if chip:
+                raise ValueError(
+                    f"components: with cores, {chip} must go under cores.components "
+                    "(a shared global buffer is not modelled yet)"
+                )
+            noc = self.components[nocs[0]]
+            size = 1
+            for d in noc.dims:
+                size *= d
+            nodes = self.cores.nodes or list(range(self.cores.count))
+            if len(nodes) != self.cores.count or len(set(nodes)) != len(nodes):
+                raise ValueError(
+                    f"cores.nodes: needs {self.cores.count} distinct nodes, got {nodes}"
+                )
+            outside = [n for n in nodes + noc.memory_nodes if not 0 <= n < size]
+            if outside:
+                raise ValueError(f"nodes {outside} are outside the {size}-node {noc.topology}")
+        if self.fallback and self.fallback not in self.unit_names():
             raise ValueError(f"fallback {self.fallback!r} is not a compute unit of this arch")
         return self
+
+    def unit_names(self) -> list[str]:
+        """Names of every compute unit (core units as 'core3.mxu')."""
+        if self.cores is None:
+            return [n for n, c in self.components.items() if c.kind in COMPUTE_KINDS]
+        local = [n for n, c in self.cores.components.items() if c.kind in COMPUTE_KINDS]
+        return [f"core{i}.{n}" for i in range(self.cores.count) for n in local]

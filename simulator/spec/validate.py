@@ -34,10 +34,15 @@ def locate(spec: BaseModel, *path) -> str:
 def _describe(model: type[BaseModel], doc: Document, err: dict) -> str:
     loc = tuple(err["loc"])
     data_path = _data_path(model, loc)
+    message = _message(model, loc, err)
+    # a whole-model check names the key it is about first ("components: ..."): locate that key
+    head, sep, rest = message.partition(": ")
+    if not data_path and sep and head.split(".")[0] in _field_names(model):
+        data_path, message = tuple(head.split(".")), rest
     dotted = ".".join(map(str, data_path)) or "(top level)"
     line = doc.line_of(data_path)
     where = f"{doc.source}:{line}" if line else doc.source
-    return f"{where}: {dotted}: {_message(model, loc, err)}"
+    return f"{where}: {dotted}: {message}"
 
 
 def _message(model: type[BaseModel], loc: tuple, err: dict) -> str:
