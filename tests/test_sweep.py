@@ -319,3 +319,12 @@ def test_base_paths_are_read_from_the_sweep_files_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # not the sweep's folder
     (point,) = load_sweep("specs/sweep.yaml").points
     assert point.base.arch == str(tmp_path / "specs" / "tiny.yaml")
+
+
+def test_numerics_true_checks_every_point(tmp_path):
+    grid = {"arch.components.pe.rows": [4, 8]}
+    results = run_sweep(
+        sweep_dict(grid=grid, numerics=True), tmp_path / "r.parquet", jobs=1
+    ).results
+    assert results.numerics_ok.tolist() == [True, True]
+    assert results.numerics_max_abs_error.tolist() == [0, 0]  # int8 x int8 -> int32 is exact
