@@ -45,7 +45,9 @@ class Noc(Component):
         table = tech.table("noc")["on_chip"]
         length = self.spec.link_length_mm
         length = table["default_link_mm"]["value"] if length is None else length
-        return tech.scale_energy(table["link_energy_pj_per_bit_mm"]["value"] * length, self.node_nm)
+        return tech.scale_wire_energy(
+            table["link_energy_pj_per_bit_mm"]["value"] * length, self.node_nm
+        )
 
     def _table_router_energy(self) -> float:
         """One router traversal of one flit, scaled by flit width and node."""

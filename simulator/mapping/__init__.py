@@ -5,6 +5,7 @@ from simulator.errors import CapacityError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.auto import auto_plan
 from simulator.mapping.gemm import GemmPlan, check_tile, compile_gemm
+from simulator.mapping.partition import partition_program
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
 from simulator.mapping.vector_ops import compile_vector_op
 from simulator.numerics import GemmNumerics
@@ -65,6 +66,9 @@ def compile_program(
 ) -> tuple[Program, dict]:
     """One OpProgram per op, in order; with `numerics`, the per-op state its kernels fill in."""
     check_dram_capacity(workload, machine)
+    if machine.core_count > 1:
+        ops, states = partition_program(workload, mapping, machine, numerics, seed)
+        return Program(tuple(ops), dict(workload.meta)), states
     ops, states = [], {}
     for index, op in enumerate(workload.ops):
         compile_op = COMPILERS.get(op.kind, _vector)

@@ -81,7 +81,9 @@ def plan_attention(
     br = min(spec.block_q or min(bc, d), lq)
     square = op.causal and spec.block_kv is None and lq > br  # a diagonal to skip exists
     if square:
-        bc = min(bc, br)  # square blocks, as FlashAttention-2's causal kernel, so masked blocks are skipped
+        bc = min(
+            bc, br
+        )  # square blocks, as FlashAttention-2's causal kernel, so masked blocks are skipped
 
     def fits(br, bc):
         factor = 2 if double else 1
@@ -170,7 +172,10 @@ def compile_attention(
     mapping: MappingSpec,
     machine: Machine,
     numerics: AttentionNumerics | None,
+    core: int = 0,
+    group: str = "",
 ) -> OpProgram:
+    """The OpProgram of one attention op (a part of a head-partitioned op names its core and group)."""
     g = op.heads // op.kv_groups
     flops = 4 * op.batch * op.heads * op.q_len * op.keys * op.head_dim  # two matmuls, dense
     steps = _flash_steps if plan.algorithm == "flash" else _naive_steps
@@ -194,6 +199,8 @@ def compile_attention(
         double_buffering=plan.double_buffering,
         barrier=False,
         depends_on=tuple(op.inputs),
+        core=core,
+        group=group or op.name,
         details=details,
     )
 

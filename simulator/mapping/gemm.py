@@ -89,10 +89,19 @@ def check_tile(op: GemmOpSpec, mapping: MappingSpec) -> None:
 
 
 def compile_gemm(
-    op: GemmOpSpec, plan: GemmPlan, machine: Machine, numerics: GemmNumerics | None, barrier: bool
+    op: GemmOpSpec,
+    plan: GemmPlan,
+    machine: Machine,
+    numerics: GemmNumerics | None,
+    barrier: bool,
+    offset: dict[str, int] | None = None,
+    core: int = 0,
+    group: str = "",
 ) -> OpProgram:
-    """The OpProgram of one GEMM under a resolved plan."""
+    """The OpProgram of one GEMM under a resolved plan. A part of a partitioned GEMM gives the
+    `offset` of its sub-problem in the whole (for regions and numerics), its core and its group."""
     problem = {"M": op.M, "N": op.N, "K": op.K}
+    offset = offset or {"M": 0, "N": 0, "K": 0}
     details = {
         "unit": plan.unit,
         "dataflow": plan.dataflow,
@@ -107,13 +116,15 @@ def compile_gemm(
     return OpProgram(
         name=op.name,
         kind="gemm",
-        steps=lambda: _steps(op.name, problem, plan, machine, numerics),
+        steps=lambda: _steps(group or op.name, problem, plan, machine, numerics, offset),
         macs=op.M * op.N * op.K,
         flops=2 * op.M * op.N * op.K,
         unit=plan.unit,
         double_buffering=plan.double_buffering,
         barrier=barrier,
         depends_on=tuple(op.inputs),
+        core=core,
+        group=group or op.name,
         details=details,
     )
 
@@ -122,11 +133,17 @@ def _chunks(extent: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, extent)) for start in range(0, extent, size)]
 
 
-def _steps(name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumerics | None):
-    """Walk the tile loop nest; a tile is loaded when its index changes and freed when it is left."""
+def _steps(
+    name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumerics | None, offset: dict
+):
+    """Walk the tile loop nest; a tile is loaded when its index changes and freed when it is left.
+    Regions are in the coordinates of the whole GEMM (offset by where this part sits)."""
     unit = machine.components[plan.unit]
     buffers = {role: machine.buffer_for(role).name for role in OPERAND_DIMS}
-    chunks = {d: _chunks(problem[d], plan.tile[d]) for d in problem}
+    chunks = {
+        d: [(lo + offset[d], hi + offset[d]) for lo, hi in _chunks(problem[d], plan.tile[d])]
+        for d in problem
+    }
     k_chunks = len(chunks["K"])
     done_k: dict[tuple, int] = {}  # output tile -> K chunks accumulated so far
     resident: dict[str, tuple] = {}

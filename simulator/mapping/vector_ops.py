@@ -27,8 +27,12 @@ def compile_vector_op(
     machine: Machine,
     numerics: VectorNumerics | None,
     where: str,
+    row_offset: int = 0,
+    core: int = 0,
+    group: str = "",
 ) -> OpProgram:
-    """Rows in chunks that fit the buffers (double-buffered when the mapping says so)."""
+    """Rows in chunks that fit the buffers (double-buffered when the mapping says so); a part of a
+    row-partitioned op gives where its rows start in the whole, its core and its group."""
     unit, fallback = machine.vector_unit_for(op.name, op.kind)
     vector = machine.components[unit]
     operands = 2 if op.kind in ("add", "mul") else 1
@@ -68,9 +72,9 @@ def compile_vector_op(
             work = {p: n * rows * op.cols for p, n in per_element.items()}
             for p, n in per_row.items():
                 work[p] = work.get(p, 0) + n * rows
-            region = ((r0, r1), (0, op.cols))
+            region = ((r0 + row_offset, r1 + row_offset), (0, op.cols))
             size_in, size_out = row_in * rows, row_out * rows
-            kernel = numerics and bind(numerics.rows, r0, r1)
+            kernel = numerics and bind(numerics.rows, r0 + row_offset, r1 + row_offset)
             compute = Compute(
                 unit,
                 vector.cycles(work),
@@ -100,6 +104,8 @@ def compile_vector_op(
         double_buffering=mapping.double_buffering,
         barrier=False,
         depends_on=tuple(op.inputs),
+        core=core,
+        group=group or op.name,
         details=details,
     )
 

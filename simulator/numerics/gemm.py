@@ -53,6 +53,21 @@ class GemmNumerics:
         self.c[m0:m1, n0:n1] += a[m0:m1, k0:k1] @ b[k0:k1, n0:n1]  # [m, k] @ [k, n] -> [m, n]
         self.coverage[m0:m1, n0:n1] += k1 - k0
 
+    def partial(self) -> "GemmNumerics":
+        """A K-split part: the same operands, its own accumulator and coverage (zeroed)."""
+        part = object.__new__(GemmNumerics)
+        part.__dict__.update(self.__dict__)
+        part.c = np.zeros_like(self.c)
+        part.coverage = np.zeros_like(self.coverage)
+        return part
+
+    def reduce(self, region, partials: list["GemmNumerics"]) -> None:
+        """Add every part's partial sums of an output tile into this (the final) accumulator."""
+        (m0, m1), (n0, n1) = region
+        for part in partials:
+            self.c[m0:m1, n0:n1] += part.c[m0:m1, n0:n1]
+            self.coverage[m0:m1, n0:n1] += part.coverage[m0:m1, n0:n1]
+
     def result(self) -> np.ndarray:
         """The output as the hardware holds it (integers wrap to the accumulator width)."""
         if not self.is_int:

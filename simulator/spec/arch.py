@@ -151,8 +151,8 @@ class NocSpec(Strict):
     """Bandwidth of one link in one direction, e.g. '64 GB/s'."""
     hop_latency: Seconds | None = None
     """Router + link latency per hop; default the tech table's pipeline depth in cycles."""
-    flit: Bytes = 32.0
-    """Flit size: router energy is charged per flit per hop."""
+    flit: Bytes = 16.0
+    """Flit size (default 128 bits): router energy is charged per flit per hop."""
     link_length_mm: float | None = None
     """Wire length of one link, for link energy; default the tech table's typical core pitch."""
     link_energy: Pj | None = None
@@ -177,10 +177,133 @@ class NocSpec(Strict):
         return dims
 
 
+def _integer_formats(value):
+    """Crossbars compute on integers: every listed precision must be an integer format."""
+    floats = [p for p in ([value] if isinstance(value, str) else value or []) if not p.startswith("int")]
+    if floats:
+        raise ValueError(f"must be integer formats (crossbars compute in fixed point), got {floats}")
+    return value
+
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class CrossbarSpec(Strict):
+    """Analog crossbars (ReRAM) in ISAAC-style IMAs and tiles: weights stay in the cells as
+    conductances, inputs stream bit-serially through DACs, ADCs digitise every column sum."""
+
+    kind: Literal["crossbar"]
+    rows: PositiveInt = 128
+    """Word lines per crossbar: the K elements one analog column sum adds."""
+    cols: PositiveInt = 128
+    """Bit lines per crossbar; a weight's cell slices sit in adjacent columns."""
+    cell_bits: PositiveInt = 2
+    """Bits per cell (2^cell_bits conductance levels)."""
+    dac_bits: PositiveInt = 1
+    """Input bits applied per read: inputs stream in 1 + ceil((bits - 1) / dac_bits) cycles, the
+    last carrying the two's-complement sign bit with negative weight."""
+    adc_bits: PositiveInt = 8
+    """ADC resolution; lossless when >= ceil(log2(rows (2^dac_bits - 1)(2^cell_bits - 1) + 1))
+    (with column_flip, half the rows' worth)."""
+    adcs_per_crossbar: PositiveInt = 1
+    """ADCs per crossbar; each multiplexes cols / adcs_per_crossbar columns."""
+    adc_sample_rate: Hz = 1.28e9
+    """Conversions per second of one ADC."""
+    read_latency: Seconds = 100e-9
+    """One analog read (one input cycle); reads pipeline with the ADC conversions."""
+    program_latency: Seconds | None = None
+    """Time to program one row of cells (all crossbars in parallel); default tech/pim.yaml."""
+    program_energy: Pj | None = None
+    """Energy to program one cell; default tech/pim.yaml."""
+    crossbars_per_ima: PositiveInt = 8
+    """Crossbars sharing an IMA's input and output registers."""
+    imas_per_tile: PositiveInt = 12
+    """IMAs per tile (a tile shares an eDRAM buffer, bus and router)."""
+    tiles: PositiveInt = 1
+    """Tiles in the chip; crossbars = tiles x imas_per_tile x crossbars_per_ima."""
+    input_precision: list[PrecisionName] = ["int8", "int16"]
+    """Integer formats the crossbars compute in (inputs and weights)."""
+    fixed_point: PrecisionName | None = "int16"
+    """Float GEMMs are quantized to this format (per-tensor scale), as ISAAC runs 16-bit fixed
+    point; none: float GEMMs are unsupported."""
+    weight_encoding: Literal["offset", "differential"] = "offset"
+    """offset: W + 2^(bits-1) in one column set, digital correction; differential: W+ and W- in
+    two column sets, subtracted digitally."""
+    column_flip: bool = False
+    """ISAAC's encoding: a column whose cells sum past half scale stores (levels - w), halving
+    the ADC range needed."""
+    off_conductance: Annotated[float, Field(ge=0.0)] = 0.0
+    """g0, the conductance of level 0 in units of one level step (its current is subtracted)."""
+    conductance_sigma: Annotated[float, Field(ge=0.0)] = 0.0
+    """Programming variation: relative sigma of each cell's conductance (seeded, fixed per run)."""
+    read_noise: Annotated[float, Field(ge=0.0)] = 0.0
+    """Sigma of additive noise on each column sum, in level steps (new at every read)."""
+    ir_drop: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.0
+    """Non-linearity: a column sum y reads as y (1 - ir_drop y / full scale)."""
+    stuck_at_rate: Fraction = 0.0
+    """Fraction of cells stuck at the lowest or highest level (half each)."""
+    clock: Hz | None = None
+    """The digital periphery's clock (shift-and-add, registers); default the arch clock."""
+    adc_energy: Pj | None = None
+    """Override: energy per ADC conversion (default: ISAAC's, scaled by bits and node)."""
+    adc_area: Mm2 | None = None
+    """Override: area of one ADC."""
+
+    _integers = field_validator("input_precision", "fixed_point")(_integer_formats)
+
+    @field_validator("input_precision", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _fits(self):
+        if self.adcs_per_crossbar > self.cols:
+            raise ValueError(
+                f"adcs_per_crossbar ({self.adcs_per_crossbar}) exceeds cols ({self.cols})"
+            )
+        return self
+
+
+class PimSpec(Strict):
+    """Near-memory SIMD units beside the DRAM banks (Samsung HBM-PIM): weights are read inside the
+    banks at the internal bandwidth and never cross the external DRAM interface."""
+
+    kind: Literal["pim"]
+    units: PositiveInt
+    """Compute units (HBM-PIM: one per 2 banks)."""
+    lanes: PositiveInt
+    """SIMD lanes per unit: MACs per cycle per unit."""
+    internal_bandwidth: BytesPerS
+    """Bank-side bandwidth of all units together, e.g. 4x the external interface."""
+    input_precision: list[PrecisionName] = ["fp16"]
+    """Operand precisions the lanes accept."""
+    accumulator_precision: PrecisionName | None = None
+    """Accumulator format; default int32 for integer inputs, fp32 for float inputs."""
+    reuse_rows: PositiveInt = 1
+    """Input rows whose MACs share one read of the weights (rows held in the unit's registers)."""
+    clock: Hz | None = None
+    """The units' clock; default the arch clock."""
+    mac_energy: Pj | None = None
+    """Override: energy of one MAC."""
+    bank_read_energy: Pj | None = None
+    """Override: energy per byte read inside a bank (default tech/pim.yaml)."""
+    area: Mm2 | None = None
+    """Override: area of all units (default lanes x (fp16 multiplier + fp32 adder))."""
+    leakage: Mw | None = None
+    """Override: static power (default 0: no cited figure)."""
+
+    @field_validator("input_precision", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return [value] if isinstance(value, str) else value
+
+
 ComponentSpec = Annotated[
-    SystolicArraySpec | VectorUnitSpec | SramSpec | DramSpec | NocSpec, Field(discriminator="kind")
+    SystolicArraySpec | VectorUnitSpec | SramSpec | DramSpec | NocSpec | CrossbarSpec | PimSpec,
+    Field(discriminator="kind"),
 ]
-COMPUTE_KINDS = ("systolic_array", "vector")
+COMPUTE_KINDS = ("systolic_array", "vector", "crossbar", "pim")
 
 
 def _check_core_components(components: dict) -> None:

@@ -27,6 +27,18 @@ class AttentionMappingSpec(Strict):
     (causal: at most Br, square blocks so that fully masked blocks are skipped)."""
 
 
+class PartitionSpec(Strict):
+    """How ops are split over the cores of a multi-core arch."""
+
+    gemm: Literal["M", "N", "MN", "K"] = "MN"
+    """M: rows of C per core; N: columns; MN: a grid of C blocks; K: the reduction, with partial
+    sums reduced over the NoC into each output tile's owner core."""
+    attention: Literal["heads"] = "heads"
+    """heads: K/V-head groups (with their query heads) per core."""
+    cores: PositiveInt | None = None
+    """Use only the first `cores` cores (scaling studies); default all."""
+
+
 class MappingSpec(Strict):
     """Tiling, loop order and dataflow; every field left out is chosen automatically."""
 
@@ -50,6 +62,8 @@ class MappingSpec(Strict):
     """strict: tiles must divide the problem; partial: the last tile along a dim may be smaller."""
     attention: AttentionMappingSpec = AttentionMappingSpec()
     """Attention tiling (flash by default)."""
+    partition: PartitionSpec = PartitionSpec()
+    """Multi-core archs: how ops are split over cores."""
     accounting: Literal["realistic", "scalesim"] = "realistic"
     """realistic: consecutive folds pipeline; scalesim: folds never overlap, as SCALE-Sim counts."""
 

@@ -34,13 +34,17 @@ def _loglog(points: list[tuple[float, float]], x: float, extrapolate: bool) -> f
 def _node_factor(node_nm: float, key: str) -> float:
     """Scaling factor from 45 nm to `node_nm`, log-log interpolated between tabulated nodes."""
     nodes = {float(n): float(v[key]) for n, v in table("node_scaling")["nodes"].items()}
-    nodes.setdefault(45.0, 1.0)
     return _loglog(sorted(nodes.items()), node_nm, extrapolate=False)
 
 
 def scale_energy(energy_45nm_pj: float, node_nm: float) -> float:
     """Dynamic energy at `node_nm` from its 45 nm value."""
     return energy_45nm_pj * _node_factor(node_nm, "energy_factor")
+
+
+def scale_wire_energy(energy_45nm_pj: float, node_nm: float) -> float:
+    """Wire energy at `node_nm`: capacitance per mm barely scales, so only V^2 does (vdd per node)."""
+    return energy_45nm_pj * (_node_factor(node_nm, "vdd") / _node_factor(45.0, "vdd")) ** 2
 
 
 def scale_area(area_45nm: float, node_nm: float) -> float:

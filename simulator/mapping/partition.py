@@ -1,0 +1,244 @@
+"""Split ops over the cores of a multi-core machine; every part compiles on its core's view.
+
+GEMM: M rows, N columns or an M x N grid of C blocks per core (no communication but the loads),
+or K: each core accumulates its K range of every output tile, non-owner cores send their partial
+tile over the NoC to the tile's owner (tiles dealt round-robin), which adds them and stores C.
+Attention: K/V-head groups (with their query heads) per core. Vector ops: rows per core.
+"""
+
+import dataclasses
+import math
+
+from simulator.components import Machine
+from simulator.errors import UnsupportedError
+from simulator.mapping.attention import compile_attention, plan_attention
+from simulator.mapping.auto import auto_plan
+from simulator.mapping.gemm import check_tile, compile_gemm
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.vector_ops import compile_vector_op
+from simulator.numerics import GemmNumerics
+from simulator.numerics.attention import AttentionNumerics
+from simulator.numerics.vector_ops import VectorNumerics
+from simulator.spec.mapping import MappingSpec
+from simulator.spec.precision import nbytes
+from simulator.spec.workload import WorkloadSpec
+
+
+def split(extent: int, parts: int) -> list[tuple[int, int]]:
+    """`extent` cut into at most `parts` nearly equal, non-empty ranges."""
+    size = math.ceil(extent / parts)
+    return [(lo, min(lo + size, extent)) for lo in range(0, extent, size)]
+
+
+def grid(cores: int) -> tuple[int, int]:
+    """The most nearly square rows x cols factorisation of `cores`."""
+    rows = max(r for r in range(1, math.isqrt(cores) + 1) if cores % r == 0)
+    return rows, cores // rows
+
+
+def partition_program(
+    workload: WorkloadSpec, mapping: MappingSpec, machine: Machine, numerics: bool, seed: int
+) -> tuple[list[OpProgram], dict]:
+    """One OpProgram per (op, core part), each depending on every part of the ops it reads."""
+    cores = min(mapping.partition.cores or machine.core_count, machine.core_count)
+    programs: list[OpProgram] = []
+    states: dict = {}
+    parts_of: dict[str, list[str]] = {}
+    for index, op in enumerate(workload.ops):
+        deps = tuple(part for name in op.inputs for part in parts_of[name])
+        if op.kind == "gemm":
+            parts = _gemm(op, mapping, machine, cores, numerics, seed + index, states)
+        elif op.kind == "attention":
+            parts = _attention(op, mapping, machine, cores, numerics, seed + index, states)
+        else:
+            parts = _vector(op, mapping, machine, cores, numerics, seed + index, states)
+        parts = [dataclasses.replace(p, depends_on=deps) for p in parts]
+        parts_of[op.name] = [p.name for p in parts]
+        programs.extend(parts)
+    return programs, states
+
+
+def _gemm(op, mapping, machine, cores, numerics, seed, states):
+    mode = mapping.partition.gemm
+    check_tile(op, mapping)
+    root = None
+    if numerics:
+        accumulator = machine.compute_units[f"core0.{_matrix_unit(machine)}"].accumulator(op.dtype)
+        root = states[op.name] = GemmNumerics(op.M, op.N, op.K, op.dtype, accumulator, seed)
+    if mode == "K":
+        return _gemm_k(op, mapping, machine, cores, root)
+    if mode == "MN":
+        rows, cols = grid(cores)
+        blocks = [(m, n) for m in split(op.M, rows) for n in split(op.N, cols)]
+    elif mode == "M":
+        blocks = [(m, (0, op.N)) for m in split(op.M, cores)]
+    else:
+        blocks = [((0, op.M), n) for n in split(op.N, cores)]
+    parts = []
+    for core, (m, n) in enumerate(blocks):
+        sub = op.model_copy(
+            update={"name": f"{op.name}@c{core}", "M": m[1] - m[0], "N": n[1] - n[0], "inputs": []}
+        )
+        view = machine.view(core)
+        plan = auto_plan(sub, mapping, view)
+        parts.append(
+            compile_gemm(
+                sub,
+                plan,
+                view,
+                root,
+                barrier=False,
+                offset={"M": m[0], "N": n[0], "K": 0},
+                core=core,
+                group=op.name,
+            )
+        )
+    return parts
+
+
+def _matrix_unit(machine: Machine) -> str:
+    return next(n for n, c in machine.arch.cores.components.items() if c.kind == "systolic_array")
+
+
+def _gemm_k(op, mapping, machine, cores, root):
+    """K split: partial sums per core, reduced tile by tile into the owner core over the NoC."""
+    ranges = split(op.K, cores)
+    widest = op.model_copy(update={"K": ranges[0][1] - ranges[0][0]})
+    reduction_order = mapping.model_copy(
+        update={"loop_order": ["M", "N", "K"]}
+    )  # finish tiles one by one
+    base = auto_plan(widest, reduction_order, machine.view(0))
+    tile_m, tile_n = base.tile["M"], base.tile["N"]
+    tiles_per_row = math.ceil(op.N / tile_n)
+    partials = [root.partial() if root else None for _ in ranges]
+    parts = []
+    for core, (k0, k1) in enumerate(ranges):
+        sub = op.model_copy(update={"name": f"{op.name}@c{core}", "K": k1 - k0, "inputs": []})
+        view = machine.view(core)
+        fixed = reduction_order.model_copy(
+            update={
+                "tile": {"M": tile_m, "N": tile_n, "K": min(base.tile["K"], k1 - k0)},
+                "edge_tiles": "partial",
+            }
+        )
+        plan = auto_plan(sub, fixed, view)
+        program = compile_gemm(
+            sub,
+            plan,
+            view,
+            partials[core],
+            barrier=False,
+            offset={"M": 0, "N": 0, "K": k0},
+            core=core,
+            group=op.name,
+        )
+        reduce = _Reduction(
+            op.name, core, len(ranges), machine, tile_m, tile_n, tiles_per_row, root, partials
+        )
+        parts.append(dataclasses.replace(program, steps=_wrapped(program.steps, reduce)))
+    return parts
+
+
+def _wrapped(steps, reduce):
+    return lambda: reduce.rewrite(steps())
+
+
+class _Reduction:
+    """Turns a K-part's final C stores into sends to the owner, or into the owner's reduce step."""
+
+    def __init__(self, name, core, cores, machine, tile_m, tile_n, tiles_per_row, root, partials):
+        self.name, self.core, self.cores, self.machine = name, core, cores, machine
+        self.tile_m, self.tile_n, self.tiles_per_row = tile_m, tile_n, tiles_per_row
+        self.root, self.partials = root, partials
+
+    def owner(self, region) -> int:
+        (m0, _), (n0, _) = region
+        return (m0 // self.tile_m * self.tiles_per_row + n0 // self.tile_n) % self.cores
+
+    def rewrite(self, steps):
+        for step in steps:
+            final = [t for t in step.stores if t.kind == "store"]
+            if not final:
+                yield step
+                continue
+            (store,) = final
+            others = tuple(t for t in step.stores if t is not store)
+            tile = self.owner(store.region)
+            owner = tile % self.cores
+            label = f"{self.name}.tile{store.region}"
+            if owner != self.core:
+                peer = self.machine.view(owner).buffer_for("output").name
+                send = dataclasses.replace(store, kind="send", dram_bytes=0, peer=peer)
+                yield dataclasses.replace(
+                    step,
+                    stores=others + (send,),
+                    signals=step.signals + (f"{label}.from{self.core}",),
+                )
+                continue
+            yield dataclasses.replace(step, stores=others)
+            yield self._reduce_step(store, label)
+
+    def _reduce_step(self, store: Transfer, label: str) -> Step:
+        """The owner adds the other cores' partial tiles into its own, then stores the tile."""
+        (m0, m1), (n0, n1) = store.region
+        elements = (self.cores - 1) * (m1 - m0) * (n1 - n0)
+        view = self.machine.view(self.core)
+        try:
+            unit, _ = view.vector_unit_for(self.name, "add")
+            cycles = view.components[unit].cycles({"add": elements})
+            work = (("add", elements),)
+        except (
+            UnsupportedError
+        ):  # no vector unit: the array's accumulator adders, one row per cycle
+            unit = next(n for n, c in view.compute_units.items() if c.kind == "systolic_array")
+            cycles = math.ceil(elements / view.components[unit].cols)
+            work = ()
+        kernel = self.root and bind(self.root.reduce, store.region, self.partials)
+        buffer = store.buffer
+        traffic = ((buffer, nbytes(elements, "int32"), 0),)
+        compute = Compute(unit, cycles, work, 0, traffic, {"C": store.region}, kernel)
+        waits = tuple(f"{label}.from{j}" for j in range(self.cores) if j != self.core)
+        return Step((), (compute,), (store,), (), waits=waits)
+
+
+def _attention(op, mapping, machine, cores, numerics, seed, states):
+    parts = []
+    for core, (g0, g1) in enumerate(split(op.kv_groups, cores)):
+        group = op.heads // op.kv_groups
+        sub = op.model_copy(
+            update={
+                "name": f"{op.name}@c{core}",
+                "heads": group * (g1 - g0),
+                "kv_heads": g1 - g0,
+                "inputs": [],
+            }
+        )
+        view = machine.view(core)
+        state = AttentionNumerics(sub, seed + core) if numerics else None
+        if state:
+            states[sub.name] = state
+        plan = plan_attention(sub, mapping, view, f"{mapping._source}: attention")
+        parts.append(compile_attention(sub, plan, mapping, view, state, core=core, group=op.name))
+    return parts
+
+
+def _vector(op, mapping, machine, cores, numerics, seed, states):
+    state = states[op.name] = VectorNumerics(op, seed) if numerics else None
+    if state is None:
+        states.pop(op.name)
+    parts = []
+    for core, (r0, r1) in enumerate(split(op.rows, cores)):
+        sub = op.model_copy(update={"name": f"{op.name}@c{core}", "rows": r1 - r0, "inputs": []})
+        parts.append(
+            compile_vector_op(
+                sub,
+                mapping,
+                machine.view(core),
+                state,
+                op.name,
+                row_offset=r0,
+                core=core,
+                group=op.name,
+            )
+        )
+    return parts
