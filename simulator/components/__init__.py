@@ -3,8 +3,10 @@
 from dataclasses import dataclass, field
 
 from simulator.components.base import Component
+from simulator.components.crossbar import Crossbar
 from simulator.components.dram import Dram
 from simulator.components.noc import Noc
+from simulator.components.pim import PimUnit
 from simulator.components.sram import Sram
 from simulator.components.systolic import SystolicArray, TileCost
 from simulator.components.vector import VectorUnit
@@ -17,6 +19,8 @@ REGISTRY: dict[str, type[Component]] = {
     "sram": Sram,
     "dram": Dram,
     "noc": Noc,
+    "crossbar": Crossbar,
+    "pim": PimUnit,
 }
 
 
