@@ -23,6 +23,7 @@ import simpy
 
 from simulator.components import Machine
 from simulator.engine.trace import Record
+from simulator.errors import CapacityError
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
 
 
@@ -171,8 +172,8 @@ class _Engine:
         for t in sends:
             src, dst = self.machine.nodes[t.buffer], self.machine.nodes[t.peer]
             route = self.noc.route(src, dst)
-            yield from self._hold([], route, t.space, 0, op)
-            self.record.op_noc[op] += t.space
+            yield from self._hold([], route, t.noc_bytes, 0, op)
+            self.record.op_noc[op] += t.noc_bytes
             latency = max(latency, self.noc.latency_cycles(self.noc.hops(src, dst)) if route else 0)
         return latency
 
@@ -197,6 +198,11 @@ class _Engine:
                     yield self.env.all_of([self._signal(name) for name in step.waits])
                 synced = self.env.now
                 for t in step.loads:
+                    if t.space > self.space[t.buffer].capacity:
+                        raise CapacityError(
+                            f"{op.name}: a {t.kind} of {t.space:,} B does not fit "
+                            f"{t.buffer} ({self.space[t.buffer].capacity:,} B)"
+                        )
                     yield self.space[t.buffer].get(t.space)
                 waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
                 latency = yield from self._dram(op.name, step.loads, "read")

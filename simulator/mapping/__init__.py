@@ -1,9 +1,10 @@
 """Compile workload x mapping x arch into a Program of tile steps (and the numerics it checks)."""
 
 from simulator.components import Machine
-from simulator.errors import CapacityError
+from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.auto import auto_plan
+from simulator.mapping.crossbar import compile_in_memory
 from simulator.mapping.gemm import GemmPlan, check_tile, compile_gemm
 from simulator.mapping.partition import partition_program
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
@@ -34,7 +35,13 @@ def _vector(op, mapping, machine, numerics, seed):
     return compile_vector_op(op, mapping, machine, state, f"{op.name}"), state
 
 
-COMPILERS = {"gemm": _gemm, "attention": _attention}
+def _collective(op, mapping, machine, numerics, seed):
+    raise UnsupportedError(
+        f"{op.name} ({op.kind}) needs a multi-core arch (cores: count: ...); {machine.arch.name} has one core"
+    )
+
+
+COMPILERS = {"gemm": _gemm, "attention": _attention, "collective": _collective}
 
 
 def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> None:
@@ -70,9 +77,12 @@ def compile_program(
         ops, states = partition_program(workload, mapping, machine, numerics, seed)
         return Program(tuple(ops), dict(workload.meta)), states
     ops, states = [], {}
+    in_memory = compile_in_memory(workload, mapping, machine, numerics, seed)  # crossbar/PIM GEMMs
     for index, op in enumerate(workload.ops):
         compile_op = COMPILERS.get(op.kind, _vector)
-        program, state = compile_op(op, mapping, machine, numerics, seed + index)
+        program, state = in_memory.get(op.name) or compile_op(
+            op, mapping, machine, numerics, seed + index
+        )
         ops.append(program)
         if state is not None:
             states[op.name] = state

@@ -13,27 +13,18 @@ from simulator.components import Machine
 from simulator.errors import UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.auto import auto_plan
+from simulator.mapping.collective import collective_parts
 from simulator.mapping.gemm import check_tile, compile_gemm
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.ranges import grid, split
 from simulator.mapping.vector_ops import compile_vector_op
 from simulator.numerics import GemmNumerics
 from simulator.numerics.attention import AttentionNumerics
+from simulator.numerics.collective import CollectiveNumerics
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
 from simulator.spec.workload import WorkloadSpec
-
-
-def split(extent: int, parts: int) -> list[tuple[int, int]]:
-    """`extent` cut into at most `parts` nearly equal, non-empty ranges."""
-    size = math.ceil(extent / parts)
-    return [(lo, min(lo + size, extent)) for lo in range(0, extent, size)]
-
-
-def grid(cores: int) -> tuple[int, int]:
-    """The most nearly square rows x cols factorisation of `cores`."""
-    rows = max(r for r in range(1, math.isqrt(cores) + 1) if cores % r == 0)
-    return rows, cores // rows
 
 
 def partition_program(
@@ -50,6 +41,15 @@ def partition_program(
             parts = _gemm(op, mapping, machine, cores, numerics, seed + index, states)
         elif op.kind == "attention":
             parts = _attention(op, mapping, machine, cores, numerics, seed + index, states)
+        elif op.kind == "collective":
+            arrays = (
+                CollectiveNumerics.random_arrays(cores, op.elements, op.dtype, seed + index)
+                if numerics
+                else None
+            )
+            parts, state = collective_parts(op, machine, cores, arrays)
+            if state:
+                states[op.name] = state
         else:
             parts = _vector(op, mapping, machine, cores, numerics, seed + index, states)
         parts = [dataclasses.replace(p, depends_on=deps) for p in parts]
@@ -168,7 +168,9 @@ class _Reduction:
             label = f"{self.name}.tile{store.region}"
             if owner != self.core:
                 peer = self.machine.view(owner).buffer_for("output").name
-                send = dataclasses.replace(store, kind="send", dram_bytes=0, peer=peer)
+                send = dataclasses.replace(
+                    store, kind="send", dram_bytes=0, peer=peer, noc_bytes=store.space
+                )
                 yield dataclasses.replace(
                     step,
                     stores=others + (send,),

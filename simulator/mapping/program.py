@@ -21,6 +21,7 @@ class Transfer:
     dram_bytes: int  # bytes crossing the DRAM interface (a send's bytes cross the NoC instead)
     space: int  # buffer bytes taken (loads) or released after the write-back (stores)
     peer: str | None = None  # send: the other core's buffer the bytes go to
+    noc_bytes: int = 0  # send: bytes crossing the NoC
 
 
 @dataclass(frozen=True, slots=True)

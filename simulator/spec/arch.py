@@ -179,9 +179,13 @@ class NocSpec(Strict):
 
 def _integer_formats(value):
     """Crossbars compute on integers: every listed precision must be an integer format."""
-    floats = [p for p in ([value] if isinstance(value, str) else value or []) if not p.startswith("int")]
+    floats = [
+        p for p in ([value] if isinstance(value, str) else value or []) if not p.startswith("int")
+    ]
     if floats:
-        raise ValueError(f"must be integer formats (crossbars compute in fixed point), got {floats}")
+        raise ValueError(
+            f"must be integer formats (crossbars compute in fixed point), got {floats}"
+        )
     return value
 
 

@@ -39,6 +39,16 @@ class PartitionSpec(Strict):
     """Use only the first `cores` cores (scaling studies); default all."""
 
 
+class CrossbarMappingSpec(Strict):
+    """How GEMMs are laid onto analog crossbars (the weights stay in the cells)."""
+
+    replication: PositiveInt | None = None
+    """Copies of an op's weights at most, each serving other input rows at the same time;
+    default as many as the spare crossbars allow, shared to balance the ops' times."""
+    rows_per_step: PositiveInt | None = None
+    """Input rows per step; default as many as the buffers hold (double-buffered)."""
+
+
 class MappingSpec(Strict):
     """Tiling, loop order and dataflow; every field left out is chosen automatically."""
 
@@ -64,6 +74,8 @@ class MappingSpec(Strict):
     """Attention tiling (flash by default)."""
     partition: PartitionSpec = PartitionSpec()
     """Multi-core archs: how ops are split over cores."""
+    crossbar: CrossbarMappingSpec = CrossbarMappingSpec()
+    """Crossbar GEMMs: replication and input rows per step."""
     accounting: Literal["realistic", "scalesim"] = "realistic"
     """realistic: consecutive folds pipeline; scalesim: folds never overlap, as SCALE-Sim counts."""
 

@@ -29,6 +29,8 @@ class GemmOpSpec(_Op):
     """Reduction dimension."""
     dtype: PrecisionName = "int8"
     """Precision of A and B; C is produced in the accumulator precision."""
+    parallel: Literal["column", "row"] | None = None
+    """Tensor parallelism: column (split N) or row (split K, then all-reduce C); set by transformers."""
 
 
 class AttentionOpSpec(_Op):
@@ -86,7 +88,26 @@ class VectorOpSpec(_Op):
     """Precision of inputs and outputs in memory; the unit computes in fp32."""
 
 
-OpSpec = Annotated[GemmOpSpec | AttentionOpSpec | VectorOpSpec, Field(discriminator="kind")]
+class CollectiveOpSpec(_Op):
+    """A collective over the cores of a multi-core arch, on data each core holds in DRAM."""
+
+    kind: Literal["collective"]
+    name: str = "collective"
+    pattern: Literal["all_reduce", "all_gather", "reduce_scatter"]
+    """all_reduce: every core ends with the sum; reduce_scatter: core i with chunk i of the sum;
+    all_gather: every core ends with every core's chunk."""
+    elements: PositiveInt
+    """Elements per core (all_reduce, reduce_scatter) or in the gathered result (all_gather)."""
+    dtype: PrecisionName = "int32"
+    """Element precision."""
+    algorithm: Literal["ring", "tree"] = "ring"
+    """ring: 2(n-1) (all_reduce) or n-1 rounds of S/n bytes between neighbours; tree: binomial
+    reduce then broadcast, 2 ceil(log2 n) rounds of S bytes (all_reduce only)."""
+
+
+OpSpec = Annotated[
+    GemmOpSpec | AttentionOpSpec | VectorOpSpec | CollectiveOpSpec, Field(discriminator="kind")
+]
 
 
 class WorkloadSpec(Strict):

@@ -279,7 +279,7 @@ def test_workload_unknown_op_kind(tmp_path):
     assert (
         error_of(load_workload, path)
         == f"{path}:3: ops.0: unknown kind 'conv'; known kinds: 'gemm', 'attention', 'softmax', "
-        "'layernorm', 'rmsnorm', 'gelu', 'silu', 'add', 'mul'"
+        "'layernorm', 'rmsnorm', 'gelu', 'silu', 'add', 'mul', 'collective'"
     )
 
 
