@@ -97,6 +97,9 @@ def render(report: Report, console: Console) -> None:
             view.add_row(f"time in {kind} ops", _seconds(seconds))
         console.print(view)
 
+    if s.get("pim"):
+        console.print(_pim_table(s["pim"]))
+
     stalls = _table("cycles by cause", ["cause", "cycles", "share"])
     stalls.add_row(
         "compute (busy)",
@@ -159,8 +162,7 @@ def render(report: Report, console: Console) -> None:
         ["op", "cycles", "bound", "MAC util", "DRAM bytes", "FLOP/B", "energy", "mapping"],
     )
     for row in report.ops.to_dict("records"):
-        tile = "x".join(f"{d}{n}" for d, n in json.loads(row["map_tile"]).items())
-        mapping = f"{row['map_dataflow']} {tile} {row['map_loop_order']}"
+        mapping = _mapping_label(row)
         ops.add_row(
             row["name"],
             f"{row['cycles']:,}",
@@ -172,6 +174,62 @@ def render(report: Report, console: Console) -> None:
             mapping,
         )
     console.print(ops)
+
+
+def _mapping_label(row: dict) -> str:
+    """A GEMM's dataflow, tile and loop order; other ops (no tile) show their algorithm or unit."""
+    if isinstance(row.get("map_tile"), str):
+        tile = "x".join(f"{d}{n}" for d, n in json.loads(row["map_tile"]).items())
+        return f"{row['map_dataflow']} {tile} {row['map_loop_order']}"
+    for key in ("map_algorithm", "map_unit"):
+        if isinstance(row.get(key), str):
+            return row[key]
+    return "-"
+
+
+def _pim_table(pim: dict) -> Table:
+    """The in-memory / digital partition, crossbar use and programming, ADC shares, crossbar error."""
+    view = _table("processing in memory", ["metric", "value"])
+    view.add_row(
+        "ops in memory / digital",
+        f"{pim['analog_ops']} analog + {pim['near_memory_ops']} near-memory / {pim['digital_ops']}",
+    )
+    for side in ("in_memory", "digital"):
+        view.add_row(
+            f"{side.replace('_', '-')} time, energy",
+            f"{_seconds(pim[f'{side}_seconds'])}, {_si(pim[f'{side}_energy_pj'] * 1e-12, 'J')}",
+        )
+    view.add_row(
+        "bytes in-memory → digital / back",
+        f"{_si(pim['in_memory_to_digital_bytes'], 'B')} / {_si(pim['digital_to_in_memory_bytes'], 'B')}",
+    )
+    if "crossbars" in pim:
+        view.add_row(
+            "crossbars used",
+            f"{pim['crossbars_used']:,} of {pim['crossbars']:,}, {pim['replication']} copies max, "
+            f"{pim['crossbar_utilization']:.1%} of their cells hold weights",
+        )
+        when = "before the run" if pim["weights_resident"] else "[yellow]during the run[/]"
+        view.add_row(
+            "weight programming",
+            f"{pim['programmed_cells']:,} cells, {_si(pim['program_energy_pj'] * 1e-12, 'J')}, "
+            f"{_seconds(pim['program_seconds'])} ({when})",
+        )
+        view.add_row(
+            "ADC",
+            f"{pim['adc_bits']} bits ({pim['lossless_adc_bits']} lossless), "
+            f"{pim['adc_energy_share']:.0%} of crossbar energy, {pim['adc_area_share']:.0%} of area",
+        )
+    if "rms_rel_error" in pim:
+        snr = "exact" if pim["snr_db"] is None else f"SNR {pim['snr_db']:.1f} dB"
+        view.add_row(
+            "crossbar error",
+            f"RMS {pim['rms_rel_error']:.3g} of signal ({snr}); "
+            f"ADC noise estimate {pim['predicted_rms_error']:.3g} vs RMS {pim['rms_error']:.3g}",
+        )
+    if "bank_bytes" in pim:
+        view.add_row("weights read inside the banks", _si(pim["bank_bytes"], "B"))
+    return view
 
 
 def _is_scalesim_pair(args) -> bool:

@@ -181,6 +181,81 @@ class Report:
         view["ttft_s" if meta["phase"] == "prefill" else "itl_s"] = self.seconds
         return view
 
+    @cached_property
+    def pim(self) -> dict | None:
+        """In-memory (crossbar, near-memory) vs digital ops: time, energy and the bytes between
+        them; crossbar use and programming; ADC share of energy and area; crossbar numerics."""
+        kinds = {op.name: self.machine.components[op.unit].kind for op in self.program.ops}
+        if not any(k in ("crossbar", "pim") for k in kinds.values()):
+            return None
+        inside = {name for name, kind in kinds.items() if kind in ("crossbar", "pim")}
+        energy = self.energy.groupby("op")["energy_pj"].sum()
+        view = {"analog_ops": sum(k == "crossbar" for k in kinds.values())}
+        view["near_memory_ops"] = sum(k == "pim" for k in kinds.values())
+        view["digital_ops"] = len(kinds) - len(inside)
+        for side, names in (("in_memory", inside), ("digital", set(kinds) - inside)):
+            view[f"{side}_seconds"] = sum(self.op_cycles[n] for n in names) / self.clock_hz
+            view[f"{side}_energy_pj"] = float(sum(energy.get(n, 0.0) for n in names))
+        crossing = {True: 0, False: 0}  # bytes each consumer reads from the other side
+        for op in self.program.ops:
+            for producer in op.depends_on:
+                if (producer in inside) != (op.name in inside):
+                    crossing[producer in inside] += self.record.op_dram[producer].get("store", 0)
+        view["in_memory_to_digital_bytes"] = crossing[True]
+        view["digital_to_in_memory_bytes"] = crossing[False]
+        crossbar_ops = [op for op in self.program.ops if kinds[op.name] == "crossbar"]
+        if crossbar_ops:
+            view.update(self._crossbar_view(crossbar_ops))
+        near = [
+            op.details.get("bank_bytes", 0) for op in self.program.ops if kinds[op.name] == "pim"
+        ]
+        if near:
+            view["bank_bytes"] = int(sum(near))
+        return view
+
+    def _crossbar_view(self, ops) -> dict:
+        """Crossbar occupancy, programming, ADC shares and numerics over the crossbar ops."""
+        units = {op.unit: self.machine.components[op.unit] for op in ops}
+        details = [op.details for op in ops]
+        resident = all(d["resident"] for d in details)
+        cells = sum(d["weight_cells"] for d in details)
+        adc = self.energy[self.energy.action == "adc_convert"]["energy_pj"].sum()
+        analog = self.energy[self.energy.component.isin(list(units))]["energy_pj"].sum()
+        areas = [u.area_breakdown_mm2() for u in units.values()]
+        view = {
+            "crossbars": sum(u.crossbars for u in units.values()),
+            "crossbars_used": sum(d["crossbars_used"] for d in details)
+            if resident
+            else max(d["crossbars_used"] for d in details),
+            "crossbar_utilization": cells
+            / sum(d["weight_cells"] / d["crossbar_utilization"] for d in details),
+            "replication": max(d["replication"] for d in details),
+            "weights_resident": resident,
+            "programmed_cells": sum(d["programmed_cells"] for d in details),
+            "program_energy_pj": sum(d["program_energy_pj"] for d in details),
+            "program_seconds": max(d["program_seconds"] for d in details)
+            if resident
+            else sum(d["program_seconds"] for d in details),
+            "adc_bits": max(d["adc_bits"] for d in details),
+            "lossless_adc_bits": max(d["lossless_adc_bits"] for d in details),
+            "adc_energy_share": float(adc / analog) if analog else 0.0,
+            "adc_area_mm2": sum(a["adc"] for a in areas),
+            "adc_area_share": sum(a["adc"] for a in areas) / sum(sum(a.values()) for a in areas),
+        }
+        checked = [
+            self.numerics[op.name] for op in ops if self.numerics and op.name in self.numerics
+        ]
+        if checked:
+            worst = max(checked, key=lambda r: r.rms_rel_error)
+            view.update(
+                max_abs_error=max(r.max_abs_error for r in checked),
+                rms_error=worst.rms_error,
+                rms_rel_error=worst.rms_rel_error,
+                predicted_rms_error=worst.predicted_rms_error,
+                snr_db=_finite(min(r.snr_db for r in checked)),
+            )
+        return view
+
     def _bound(self, op: str) -> str:
         """The resource that kept an op busiest: a compute unit (by kind), DRAM, or SRAM ports."""
         labels = {"systolic_array": "compute", "vector": "vector", "dram": "memory"}
@@ -255,6 +330,7 @@ class Report:
             "coverage_ok": all(r.coverage_ok for r in checked.values()) if checked else None,
             **(self.scalesim or {}),
             **({"llm": self.llm} if self.llm else {}),
+            **({"pim": self.pim} if self.pim else {}),
             "ops": [
                 {
                     k: row[k]
@@ -353,6 +429,11 @@ class Report:
 def _percent(part: float, whole: float) -> float | None:
     """100 * part / whole; None when whole is 0 (a one-cycle layer on a 1x1 array has total 0)."""
     return 100 * part / whole if whole else None
+
+
+def _finite(value: float) -> float | None:
+    """None for an infinite value (an exact result's SNR), which JSON cannot hold."""
+    return None if value == float("inf") else value
 
 
 def _plain(value):

@@ -19,7 +19,9 @@ from simulator.spec.workload import CollectiveOpSpec
 Move = tuple[
     int, int, int | None, bool
 ]  # (src position, dst position, chunk or None = all, reduce)
-PIECES_PER_MOVE = 4  # each move is pipelined in at least this many pieces, so reductions overlap sends
+PIECES_PER_MOVE = (
+    4  # each move is pipelined in at least this many pieces, so reductions overlap sends
+)
 
 
 def ring_order(machine: Machine, cores: int) -> list[int]:

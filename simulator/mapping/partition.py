@@ -24,7 +24,7 @@ from simulator.numerics.collective import CollectiveNumerics
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
-from simulator.spec.workload import WorkloadSpec
+from simulator.spec.workload import CollectiveOpSpec, WorkloadSpec
 
 
 def partition_program(
@@ -52,7 +52,8 @@ def partition_program(
                 states[op.name] = state
         else:
             parts = _vector(op, mapping, machine, cores, numerics, seed + index, states)
-        parts = [dataclasses.replace(p, depends_on=deps) for p in parts]
+        # a part already waiting on its sibling parts (the all-reduce after a row-parallel GEMM) keeps that
+        parts = [dataclasses.replace(p, depends_on=deps + p.depends_on) for p in parts]
         parts_of[op.name] = [p.name for p in parts]
         programs.extend(parts)
     return programs, states
@@ -60,6 +61,8 @@ def partition_program(
 
 def _gemm(op, mapping, machine, cores, numerics, seed, states):
     mode = mapping.partition.gemm
+    if mode == "tensor":
+        mode = {"column": "N", "row": "row"}.get(op.parallel, "MN")
     check_tile(op, mapping)
     root = None
     if numerics:
@@ -67,6 +70,8 @@ def _gemm(op, mapping, machine, cores, numerics, seed, states):
         root = states[op.name] = GemmNumerics(op.M, op.N, op.K, op.dtype, accumulator, seed)
     if mode == "K":
         return _gemm_k(op, mapping, machine, cores, root)
+    if mode == "row":
+        return _gemm_row_parallel(op, mapping, machine, cores, root, states)
     if mode == "MN":
         rows, cols = grid(cores)
         blocks = [(m, n) for m in split(op.M, rows) for n in split(op.N, cols)]
@@ -137,6 +142,57 @@ def _gemm_k(op, mapping, machine, cores, root):
         )
         parts.append(dataclasses.replace(program, steps=_wrapped(program.steps, reduce)))
     return parts
+
+
+def _gemm_row_parallel(op, mapping, machine, cores, root, states):
+    """Row parallelism: each core multiplies its K slice into a full partial C it stores; a ring
+    all-reduce over the NoC then sums the partials (numerics on those very accumulators)."""
+    ranges = split(op.K, cores)
+    partials = [root.partial() if root else None for _ in ranges]
+    parts = []
+    for core, (k0, k1) in enumerate(ranges):
+        sub = op.model_copy(update={"name": f"{op.name}@c{core}", "K": k1 - k0, "inputs": []})
+        view = machine.view(core)
+        plan = auto_plan(sub, mapping, view)
+        parts.append(
+            compile_gemm(
+                sub,
+                plan,
+                view,
+                partials[core],
+                barrier=False,
+                offset={"M": 0, "N": 0, "K": k0},
+                core=core,
+                group=op.name,
+            )
+        )
+    accumulator = plan.accumulator
+    reduce = CollectiveOpSpec(
+        kind="collective",
+        name=f"{op.name}.all_reduce",
+        pattern="all_reduce",
+        elements=op.M * op.N,
+        dtype=accumulator,
+    )
+    arrays = [p.c.reshape(-1) for p in partials] if root else None
+    collective, state = collective_parts(reduce, machine, len(ranges), arrays)
+    if root:
+        states[op.name] = _RowParallelNumerics(root, partials)
+        states[reduce.name] = state
+    depends = tuple(p.name for p in parts)
+    return parts + [dataclasses.replace(c, depends_on=depends, group=op.name) for c in collective]
+
+
+class _RowParallelNumerics:
+    """The GEMM's check after the all-reduce: every partial now holds the sum; coverage adds up."""
+
+    def __init__(self, root: GemmNumerics, partials: list[GemmNumerics]):
+        self.root, self.partials = root, partials
+
+    def check(self):
+        self.root.c[:] = self.partials[0].c
+        self.root.coverage[:] = sum(p.coverage for p in self.partials)
+        return self.root.check()
 
 
 def _wrapped(steps, reduce):

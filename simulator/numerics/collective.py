@@ -22,7 +22,9 @@ class CollectiveNumerics:
         the core whose chunk c all_gather distributes."""
         self.pattern, self.arrays, self.chunks = pattern, arrays, chunks
         self.kept, self.owner_of_chunk = kept, owner_of_chunk
-        self.original = [a.copy() for a in arrays]
+        self.original: list[np.ndarray] | None = (
+            None  # taken at the first move: producers run first
+        )
         self.received = np.zeros(len(arrays), np.int64)
 
     @staticmethod
@@ -35,6 +37,8 @@ class CollectiveNumerics:
 
     def receive_range(self, src: int, dst: int, lo: int, hi: int, reduce: bool) -> None:
         """dst's elements lo:hi += (or :=) src's."""
+        if self.original is None:
+            self.original = [a.copy() for a in self.arrays]
         if reduce:
             self.arrays[dst][lo:hi] += self.arrays[src][lo:hi]
         else:
@@ -43,6 +47,8 @@ class CollectiveNumerics:
 
     def expected(self) -> np.ndarray:
         """The sum (all_reduce, reduce_scatter) or the concatenation of owned chunks (all_gather)."""
+        if self.original is None:  # one core: nothing moved
+            self.original = [a.copy() for a in self.arrays]
         if self.pattern == "all_gather":
             return np.concatenate(
                 [

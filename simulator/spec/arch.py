@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from simulator.spec.neuro import NeuroCoreSpec
 from simulator.spec.types import (
     Bytes,
     BytesPerS,
@@ -304,14 +305,28 @@ class PimSpec(Strict):
 
 
 ComponentSpec = Annotated[
-    SystolicArraySpec | VectorUnitSpec | SramSpec | DramSpec | NocSpec | CrossbarSpec | PimSpec,
+    SystolicArraySpec
+    | VectorUnitSpec
+    | SramSpec
+    | DramSpec
+    | NocSpec
+    | CrossbarSpec
+    | PimSpec
+    | NeuroCoreSpec,
     Field(discriminator="kind"),
 ]
 COMPUTE_KINDS = ("systolic_array", "vector", "crossbar", "pim")
+NEURO_KINDS = ("neuro_core",)
+"""Spiking cores: they hold their own synapses, so they need no SRAM roles and no DRAM."""
 
 
 def _check_core_components(components: dict) -> None:
     kinds = [c.kind for c in components.values()]
+    if any(k in NEURO_KINDS for k in kinds):
+        others = [n for n, c in components.items() if c.kind not in NEURO_KINDS]
+        if others:
+            raise ValueError(f"a neuro_core shares no core with other components, found {others}")
+        return
     if not any(k in COMPUTE_KINDS for k in kinds):
         raise ValueError("needs at least one compute unit (kind: systolic_array or vector)")
     for role in ("input", "weight", "output"):
@@ -330,7 +345,19 @@ class CoresSpec(Strict):
     components: dict[str, ComponentSpec]
     """One core's components (compute units and the SRAMs holding its operands)."""
     nodes: list[int] | None = None
-    """NoC node of each core; default cores 0..count-1 on nodes 0..count-1."""
+    """NoC node of each core; default core i on node i // per_node."""
+    per_node: PositiveInt = 1
+    """Cores sharing one NoC node (a tile's router, as Loihi's 4 cores per tile)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_nodes(cls, data):
+        """Without `nodes`, core i sits on node i // per_node."""
+        if isinstance(data, dict) and data.get("nodes") is None and data.get("per_node", 1) != 1:
+            per, count = data["per_node"], data.get("count")
+            if isinstance(per, int) and per > 0 and isinstance(count, int):
+                data = {**data, "nodes": [i // per for i in range(count)]}
+        return data
 
     @field_validator("components")
     @classmethod
@@ -363,13 +390,22 @@ class ArchSpec(Strict):
     @classmethod
     def _one_dram(cls, components):
         kinds = [c.kind for c in components.values()]
-        if kinds.count("dram") != 1:
+        if kinds.count("dram") > 1:
             raise ValueError(f"needs exactly one dram component, found {kinds.count('dram')}")
         return components
+
+    @property
+    def neuromorphic(self) -> bool:
+        """True when the cores are spiking neuro_cores, which need neither DRAM nor SRAM roles."""
+        local = self.cores.components if self.cores else self.components
+        return any(c.kind in NEURO_KINDS for c in local.values())
 
     @model_validator(mode="after")
     def _complete(self):
         nocs = [n for n, c in self.components.items() if c.kind == "noc"]
+        drams = [n for n, c in self.components.items() if c.kind == "dram"]
+        if len(drams) != 1 and not self.neuromorphic:
+            raise ValueError(f"components: needs exactly one dram component, found {len(drams)}")
         if self.cores is None:
             try:
                 _check_core_components(self.components)
@@ -391,10 +427,11 @@ class ArchSpec(Strict):
             for d in noc.dims:
                 size *= d
             nodes = self.cores.nodes or list(range(self.cores.count))
-            if len(nodes) != self.cores.count or len(set(nodes)) != len(nodes):
-                raise ValueError(
-                    f"cores.nodes: needs {self.cores.count} distinct nodes, got {nodes}"
-                )
+            per = self.cores.per_node
+            crowded = max(nodes.count(n) for n in set(nodes)) > per if nodes else False
+            if len(nodes) != self.cores.count or crowded:
+                need = "distinct nodes" if per == 1 else f"nodes, at most {per} cores on each"
+                raise ValueError(f"cores.nodes: needs {self.cores.count} {need}, got {nodes}")
             outside = [n for n in nodes + noc.memory_nodes if not 0 <= n < size]
             if outside:
                 raise ValueError(f"nodes {outside} are outside the {size}-node {noc.topology}")

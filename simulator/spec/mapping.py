@@ -30,9 +30,11 @@ class AttentionMappingSpec(Strict):
 class PartitionSpec(Strict):
     """How ops are split over the cores of a multi-core arch."""
 
-    gemm: Literal["M", "N", "MN", "K"] = "MN"
+    gemm: Literal["M", "N", "MN", "K", "tensor"] = "MN"
     """M: rows of C per core; N: columns; MN: a grid of C blocks; K: the reduction, with partial
-    sums reduced over the NoC into each output tile's owner core."""
+    sums reduced over the NoC into each output tile's owner core; tensor: Megatron tensor
+    parallelism — `parallel: column` GEMMs split N, `parallel: row` GEMMs split K and all-reduce C
+    (ring), unmarked GEMMs as MN."""
     attention: Literal["heads"] = "heads"
     """heads: K/V-head groups (with their query heads) per core."""
     cores: PositiveInt | None = None

@@ -76,8 +76,8 @@ def expand(model: TransformerSpec) -> dict:
         ops.append({"kind": kind, "name": name, "inputs": inputs, **common, **shape})
         return name
 
-    def gemm(name, inputs, n, k, m=tokens):
-        return add("gemm", name, inputs, M=m, N=n, K=k)
+    def gemm(name, inputs, n, k, m=tokens, parallel=None):
+        return add("gemm", name, inputs, M=m, N=n, K=k, parallel=parallel)
 
     def vector(kind, name, inputs, cols=model.hidden, rows=tokens):
         return add(kind, name, inputs, rows=rows, cols=cols)
@@ -86,9 +86,9 @@ def expand(model: TransformerSpec) -> dict:
     for layer in range(model.layers):
         p = f"L{layer}."
         normed = vector(model.norm, p + "attn_norm", residual)
-        q = gemm(p + "q_proj", [normed], model.hidden, model.hidden)
-        k = gemm(p + "k_proj", [normed], kv * d, model.hidden)
-        v = gemm(p + "v_proj", [normed], kv * d, model.hidden)
+        q = gemm(p + "q_proj", [normed], model.hidden, model.hidden, parallel="column")
+        k = gemm(p + "k_proj", [normed], kv * d, model.hidden, parallel="column")
+        v = gemm(p + "v_proj", [normed], kv * d, model.hidden, parallel="column")
         attention = add(
             "attention",
             p + "attention",
@@ -102,22 +102,25 @@ def expand(model: TransformerSpec) -> dict:
             causal=model.causal,
             phase=model.phase,
         )
-        out = gemm(p + "o_proj", [attention], model.hidden, model.hidden)
+        out = gemm(p + "o_proj", [attention], model.hidden, model.hidden, parallel="row")
         mid = vector("add", p + "attn_residual", [out] + residual)
         normed = vector(model.norm, p + "mlp_norm", [mid])
         if model.mlp == "gated_silu":
-            gate = gemm(p + "gate_proj", [normed], model.ffn, model.hidden)
-            up = gemm(p + "up_proj", [normed], model.ffn, model.hidden)
+            gate = gemm(p + "gate_proj", [normed], model.ffn, model.hidden, parallel="column")
+            up = gemm(p + "up_proj", [normed], model.ffn, model.hidden, parallel="column")
             act = vector("silu", p + "silu", [gate], cols=model.ffn)
             hidden = vector("mul", p + "gate_mul", [act, up], cols=model.ffn)
         else:
-            up = gemm(p + "up_proj", [normed], model.ffn, model.hidden)
+            up = gemm(p + "up_proj", [normed], model.ffn, model.hidden, parallel="column")
             hidden = vector("gelu", p + "gelu", [up], cols=model.ffn)
-        down = gemm(p + "down_proj", [hidden], model.hidden, model.ffn)
+        down = gemm(p + "down_proj", [hidden], model.hidden, model.ffn, parallel="row")
         residual = [vector("add", p + "mlp_residual", [down, mid])]
     if model.vocab:
         normed = vector(model.norm, "final_norm", residual, rows=model.batch)
         gemm("lm_head", [normed], model.vocab, model.hidden, m=model.batch)
+    for op in ops:  # drop the hint where it does not apply
+        if op.get("parallel", "") is None:
+            del op["parallel"]
     weights = sum(op["N"] * op["K"] for op in ops if op["kind"] == "gemm")
     meta = {
         "model": model.name,
