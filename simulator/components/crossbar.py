@@ -85,7 +85,8 @@ class Crossbar(Component):
         self.crossbars = spec.tiles * spec.imas_per_tile * spec.crossbars_per_ima
         self.levels = 2**spec.cell_bits - 1  # L_c
         self.dac_levels = 2**spec.dac_bits - 1  # L_d
-        self.columns_per_adc = math.ceil(spec.cols / spec.adcs_per_crossbar)
+        self.columns_per_adc = spec.columns_per_adc or spec.cols
+        self.adcs = self.crossbars * spec.cols / self.columns_per_adc
         isaac = tech.table("pim")["isaac"]
         self._isaac = isaac
         self._energy_scale = tech.scale_energy(1.0, node_nm) / tech.scale_energy(1.0, ISAAC_NODE_NM)
@@ -212,7 +213,7 @@ class Crossbar(Component):
         ima, tile = self._isaac["ima"], self._isaac["tile"]
         array = ima["crossbar"]
         rows, cols = self.rows / array["rows"], self.cols / array["cols"]  # relative to ISAAC's
-        adcs = self.spec.adcs_per_crossbar * self.crossbars
+        adcs = self.adcs
         adc_each = ima["adc"]["area_mm2"] / ima["adc"]["count"] * self._area_scale
         adc_each *= adc_scale(self.spec.adc_bits, "area_um2")
         per_crossbar = {  # ISAAC's per-IMA area / 8 crossbars, sized to this crossbar

@@ -88,10 +88,11 @@ class CrossbarNumerics:
         device_rng = np.random.default_rng([seed, 1])  # device effects: their own stream
         self.cells, self.flips = _program(levels, unit, device_rng)  # [K, P S, N], [tiles, P S, N]
         self.noise_rng = np.random.default_rng([seed, 2])
-        # shift-and-add in float32 while every partial sum is an integer below 2^23 (exact)
+        # sum over cycles in float32 while every value is an integer below 2^24 (so exact): the
+        # weighted codes, and the flip correction L_c sum_k x subtracted from them
         codes = float(np.abs(self.cycle_weights).sum()) * self.range.top_code * self.range.step
         flipped = unit.levels * unit.rows * 2 ** (slicing.bits - 1)
-        self.acc_dtype = np.float32 if codes + flipped < 2**23 else np.float64
+        self.acc_dtype = np.float32 if max(codes, flipped) < 2**24 else np.float64
         self.c = np.zeros((M, N), dtype=np.float64)  # integer result before rescaling
         self.coverage = np.zeros((M, N), dtype=np.int32)
 

@@ -210,8 +210,9 @@ class CrossbarSpec(Strict):
     adc_bits: PositiveInt = 8
     """ADC resolution; lossless when >= ceil(log2(rows (2^dac_bits - 1)(2^cell_bits - 1) + 1))
     (with column_flip, half the rows' worth)."""
-    adcs_per_crossbar: PositiveInt = 1
-    """ADCs per crossbar; each multiplexes cols / adcs_per_crossbar columns."""
+    columns_per_adc: PositiveInt | None = None
+    """Columns one ADC converts in turn; default cols (one ADC per crossbar); fewer: several ADCs
+    per crossbar; more: crossbars share an ADC (the input cycle waits for its conversions)."""
     adc_sample_rate: Hz = 1.28e9
     """Conversions per second of one ADC."""
     read_latency: Seconds = 100e-9
@@ -260,14 +261,6 @@ class CrossbarSpec(Strict):
     @classmethod
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _fits(self):
-        if self.adcs_per_crossbar > self.cols:
-            raise ValueError(
-                f"adcs_per_crossbar ({self.adcs_per_crossbar}) exceeds cols ({self.cols})"
-            )
-        return self
 
 
 class PimSpec(Strict):
