@@ -37,21 +37,24 @@ class Slicing:
 
 @dataclass(frozen=True)
 class AdcRange:
-    """The ADC's input range in conductance-level steps: full scale, lossless bits, LSB."""
+    """The ADC's input range in conductance-level steps: full scale, lossless bits, LSB; the range
+    (2^adc_bits LSBs) always covers the full scale of an ideal column sum."""
 
     full_scale: int  # largest ideal column sum
     lossless_bits: int  # ceil(log2(full_scale + 1))
-    step: int  # LSB in level steps, a power of two so the shift-and-add stays integer
+    step: float  # LSB in level steps: 2^(lossless_bits - adc_bits), a power of two (integer-aligned)
     top_code: int  # 2^adc_bits - 1
 
     @property
     def lossless(self) -> bool:
-        return self.step == 1
+        """Every integer column sum up to full scale is a code: ideal devices lose nothing."""
+        return self.step <= 1
 
     @property
     def max_error(self) -> float:
-        """Largest |ŷ - y| for an ideal column sum: half an LSB, or the clip at the top code."""
-        if self.step == 1:
+        """Largest |ŷ - y| for an ideal (integer) column sum: none when lossless, else half an
+        LSB, or the clip at the top code."""
+        if self.lossless:
             return 0.0
         return max(self.step / 2, self.full_scale - self.top_code * self.step)
 
@@ -134,7 +137,7 @@ class Crossbar(Component):
         cells = self.rows * self.levels
         full = self.dac_levels * (cells // 2 if self.spec.column_flip else cells)
         lossless = math.ceil(math.log2(full + 1))
-        step = 2 ** max(0, lossless - self.spec.adc_bits)
+        step = 2.0 ** (lossless - self.spec.adc_bits)  # below 1: bits to spare resolve noise
         return AdcRange(full, lossless, step, 2**self.spec.adc_bits - 1)
 
     # ----- timing -------------------------------------------------------------------------------

@@ -161,10 +161,12 @@ class CrossbarNumerics:
             bound += self.K * scale / 4
         if not self.ideal:
             bound[:] = np.inf  # variation and noise have no worst case: judge by rms and SNR
+        # rounding error per conversion: an integer sum to a multiple of LSB D >= 2 is off by
+        # (D^2 + 2) / 12 on average; a noisy sum by D^2 / 12, plus the read noise itself
         step = self.range.step
         per_conversion = (step**2 + 2) / 12 if step > 1 else 0.0
         if not self.ideal:
-            per_conversion = step**2 / 12
+            per_conversion = step**2 / 12 + self.read_noise**2
         conversions = float((self.cycle_weights**2).sum() * (self.places**2).sum()) * row_tiles
         rms = float(np.sqrt(np.mean(error**2)))
         signal = float(np.sqrt(np.mean(reference**2)))

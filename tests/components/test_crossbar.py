@@ -44,10 +44,12 @@ def test_adc_full_scale_and_lossless_bits(fields, full, lossless):
     assert lossless == math.ceil(math.log2(full + 1))
 
 
-def test_fewer_adc_bits_widen_the_lsb_by_powers_of_two():
+def test_the_lsb_is_the_power_of_two_that_spans_the_full_scale():
     assert crossbar(adc_bits=9).adc_range().step == 1
-    assert crossbar(adc_bits=7).adc_range().step == 4
-    assert crossbar(adc_bits=12).adc_range().step == 1
+    assert crossbar(adc_bits=7).adc_range().step == 4  # 128 codes x 4 levels cover 384
+    assert crossbar(adc_bits=12).adc_range().step == 1 / 8  # spare bits resolve sub-level noise
+    assert crossbar(adc_bits=7).adc_range().max_error == 2  # half an LSB
+    assert crossbar(adc_bits=12).adc_range().max_error == 0
 
 
 def test_isaac_cycle_is_100_ns_and_the_adc_keeps_up():
