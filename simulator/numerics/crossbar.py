@@ -120,11 +120,12 @@ class CrossbarNumerics:
         cycles, sets, rows = len(self.cycle_weights), len(self.places), m1 - m0
         x = self.planes[:, m0:m1, r0:r1].reshape(cycles * rows, r1 - r0).astype(np.float32)
         y = x @ stored  # [T m, R] @ [R, PS n] -> [T m, PS n]: one analog column sum per entry
-        if not (self.ideal and self.range.lossless):  # ideal and lossless: the ADC is the identity
-            y = self._digitize(y)
+        lsb = 1.0  # ideal and lossless: every sum is an integer the ADC reads exactly, skip it
+        if not (self.ideal and self.range.lossless):
+            y, lsb = self._digitize(y), self.range.step  # codes, in LSBs
         weights = self.cycle_weights.astype(self.acc_dtype)
         z = (weights @ y.reshape(cycles, -1)).reshape(rows, sets, -1)  # sum_t c_t y_t: [m, PS, n]
-        z *= self.range.step
+        z *= lsb
         if flips.any():  # flipped column stored (L_c - w): y = L_c sum_k x - y'
             total = self.levels_max * self.x[m0:m1, r0:r1].sum(1, dtype=np.int64).astype(z.dtype)
             z = np.where(flips[None], total[:, None, None] - z, z)

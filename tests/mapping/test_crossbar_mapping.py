@@ -146,3 +146,21 @@ def test_cycles_never_beat_the_crossbars_peak():
     s = simulator.simulate("isaac-like", "gemm-256").summary
     assert s["cycles"] >= s["roofline_cycles"] and s["numerics_ok"]
     assert s["mac_utilization"] <= 1
+
+
+def test_the_adc_bits_sweep_gives_error_and_energy_per_point(tmp_path):
+    from simulator.sweep import load_sweep, run_sweep
+
+    sweep = load_sweep("adc-bits")
+    assert len(sweep.points) == 14 and sweep.spec.numerics
+    rows = run_sweep(sweep, tmp_path / "adc.parquet", jobs=1, limit=4).results  # 4 and 5 bits
+    assert list(rows["status"]) == ["ok"] * 4
+    error = {
+        (r["arch.components.xbar.adc_bits"], r["arch.components.xbar.column_flip"]): r
+        for r in rows.to_dict("records")
+    }
+    for flip in (False, True):
+        assert error[4, flip]["pim.rms_rel_error"] > error[5, flip]["pim.rms_rel_error"] > 0
+        assert error[4, flip]["energy_pj"] < error[5, flip]["energy_pj"]
+    # flipped columns halve the range: one bit fewer for the same LSB and error
+    assert error[5, True]["pim.rms_rel_error"] < error[5, False]["pim.rms_rel_error"]

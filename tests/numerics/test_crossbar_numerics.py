@@ -66,6 +66,14 @@ def test_ideal_devices_and_enough_adc_bits_are_exact(m, n, k, fields, seed):
     assert result.ok and result.max_abs_error == 0 and result.error_bound == 0
 
 
+@pytest.mark.parametrize("fields", [{"adc_bits": 12}, {"adc_bits": 11, "read_noise": 0.01}])
+def test_adc_bits_beyond_lossless_resolve_fractions_of_a_level(fields):
+    state, result = run(6, 40, 200, **fields)  # LSB 1/8 and 1/4 of a level
+    exact = state.a.astype(np.int64) @ state.b.astype(np.int64)
+    tolerance = 0 if len(fields) == 1 else result.predicted_rms_error * 6
+    assert np.abs(state.result() - exact).max() <= tolerance
+
+
 def test_int16_is_exact_with_isaacs_encoding():
     state, result = run(9, 20, 300, dtype="int16", column_flip=True)
     assert np.array_equal(state.result(), state.a.astype(np.int64) @ state.b.astype(np.int64))
