@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 from simulator.components import Machine
 from simulator.components.crossbar import Crossbar, Slicing
-from simulator.errors import CapacityError
+from simulator.errors import CapacityError, SpecError
 from simulator.mapping.pim import compile_pim_gemm
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.vector_ops import _traffic
 from simulator.numerics.crossbar import CrossbarNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes, precision
+from simulator.spec.validate import locate
 from simulator.spec.workload import GemmOpSpec, WorkloadSpec
 
 
@@ -335,6 +336,7 @@ def compile_in_memory(
     gemms = [op for op in workload.ops if op.kind == "gemm"]
     if unit is None or unit.kind not in ("crossbar", "pim") or not gemms:
         return {}
+    _check_mapping(mapping, unit)
     compiled = {}
     index = {op.name: i for i, op in enumerate(workload.ops)}
     if unit.kind == "pim":
@@ -355,3 +357,18 @@ def compile_in_memory(
             state,
         )
     return compiled
+
+
+def _check_mapping(mapping: MappingSpec, unit) -> None:
+    """GEMM tiling keys meant for arrays would be ignored here: say so instead (dataflow and
+    spatial may still be meant for attention on a digital array)."""
+    allowed = {"M"} if unit.kind == "pim" else set()  # near-memory: input rows per step
+    for key in ("tile", "loop_order"):
+        value = getattr(mapping, key)
+        if value is None or (key == "tile" and set(value) <= allowed):
+            continue
+        use = "crossbar: {replication, rows_per_step}" if unit.kind == "crossbar" else "tile: {M}"
+        raise SpecError(
+            f"{locate(mapping, key)}: does not apply to GEMMs on {unit.name} ({unit.kind}), "
+            f"whose weights stay in memory; use {use}"
+        )

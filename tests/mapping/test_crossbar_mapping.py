@@ -164,3 +164,12 @@ def test_the_adc_bits_sweep_gives_error_and_energy_per_point(tmp_path):
         assert error[4, flip]["energy_pj"] < error[5, flip]["energy_pj"]
     # flipped columns halve the range: one bit fewer for the same LSB and error
     assert error[5, True]["pim.rms_rel_error"] < error[5, False]["pim.rms_rel_error"]
+
+
+def test_array_tiling_keys_are_an_error_not_ignored():
+    from simulator.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"tile: does not apply to GEMMs on xbar \(crossbar\)"):
+        simulator.simulate("isaac-like", "gemm-256", "ws-tiled-256", numerics=False)
+    rows = simulator.simulate("hbm-pim-like", gemm(8, 64, 64), {"tile": {"M": 2}}, numerics=False)
+    assert rows.program.ops[0].details["tile"]["M"] == 2
