@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from simulator.components import Machine
 from simulator.components.crossbar import Crossbar, Slicing
 from simulator.errors import CapacityError, SpecError
-from simulator.mapping.pim import compile_pim_gemm
+from simulator.mapping.pim import compile_pim_gemm, fitting_rows
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.vector_ops import _traffic
 from simulator.numerics.crossbar import CrossbarNumerics
@@ -138,20 +138,10 @@ def _rows_per_step(op: GemmOpSpec, passes, machine: Machine, mapping: MappingSpe
     if mapping.crossbar.rows_per_step:
         return min(op.M, mapping.crossbar.rows_per_step)
     acc = precision(op.dtype).accumulator
-    factor = 2 if mapping.double_buffering else 1
     widest_k = max(p.k[1] - p.k[0] for p in passes)
     widest_n = max(p.n[1] - p.n[0] for p in passes)
-    need: dict[str, int] = {}
-    for role, size in (("input", nbytes(widest_k, op.dtype)), ("output", nbytes(widest_n, acc))):
-        name = machine.buffer_for(role).name
-        need[name] = need.get(name, 0) + factor * size
-    fit = min(machine.components[b].capacity_bytes // per_row for b, per_row in need.items())
-    if fit < 1:
-        b, per_row = max(need.items(), key=lambda item: item[1])
-        raise CapacityError(
-            f"{op.name}: one input row and its outputs need {per_row:,} B in {b} but it holds "
-            f"{machine.components[b].capacity_bytes:,} B"
-        )
+    row_bytes = {"input": nbytes(widest_k, op.dtype), "output": nbytes(widest_n, acc)}
+    fit = fitting_rows(op, row_bytes, machine, mapping.double_buffering)
     wave = min(p.replication for p in passes)
     rows = min(op.M, fit)
     return rows if rows < wave else rows - rows % wave

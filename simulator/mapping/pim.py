@@ -15,11 +15,12 @@ from simulator.spec.precision import nbytes
 from simulator.spec.workload import GemmOpSpec
 
 
-def _rows_per_step(op: GemmOpSpec, acc: str, machine: Machine, mapping: MappingSpec) -> int:
-    """Input rows per step: a multiple of the rows sharing a weight read, as many as fit."""
-    factor = 2 if mapping.double_buffering else 1
+def fitting_rows(op: GemmOpSpec, row_bytes: dict[str, int], machine: Machine, double: bool) -> int:
+    """Input rows whose bytes per role ({role: bytes per row}) fit the buffers; CapacityError if
+    not even one does."""
+    factor = 2 if double else 1
     need: dict[str, int] = {}
-    for role, size in (("input", nbytes(op.K, op.dtype)), ("output", nbytes(op.N, acc))):
+    for role, size in row_bytes.items():
         name = machine.buffer_for(role).name
         need[name] = need.get(name, 0) + factor * size
     fit = min(machine.components[b].capacity_bytes // per_row for b, per_row in need.items())
@@ -29,7 +30,7 @@ def _rows_per_step(op: GemmOpSpec, acc: str, machine: Machine, mapping: MappingS
             f"{op.name}: one input row and its outputs need {per_row:,} B in {b} but it holds "
             f"{machine.components[b].capacity_bytes:,} B"
         )
-    return min(op.M, (mapping.tile or {}).get("M", op.M), fit)
+    return fit
 
 
 def compile_pim_gemm(
@@ -38,7 +39,9 @@ def compile_pim_gemm(
     """The OpProgram of a GEMM on near-memory units, and its numerics state."""
     unit.check(op.name, op.dtype)
     acc = unit.accumulator(op.dtype)
-    rows = _rows_per_step(op, acc, machine, mapping)
+    row_bytes = {"input": nbytes(op.K, op.dtype), "output": nbytes(op.N, acc)}
+    fit = fitting_rows(op, row_bytes, machine, mapping.double_buffering)
+    rows = min(op.M, (mapping.tile or {}).get("M", op.M), fit)
     state = GemmNumerics(op.M, op.N, op.K, op.dtype, acc, seed) if numerics else None
     inputs, outputs = machine.buffer_for("input").name, machine.buffer_for("output").name
 
