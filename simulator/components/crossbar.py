@@ -42,7 +42,7 @@ class AdcRange:
 
     full_scale: int  # largest ideal column sum
     lossless_bits: int  # ceil(log2(full_scale + 1))
-    step: float  # LSB in level steps: 2^(lossless_bits - adc_bits), a power of two (integer-aligned)
+    step: float  # LSB in level steps, 2^(lossless_bits - adc_bits): integer-aligned
     top_code: int  # 2^adc_bits - 1
 
     @property
