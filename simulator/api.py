@@ -4,8 +4,10 @@ from pathlib import Path
 
 from simulator.components import build_machine
 from simulator.engine import execute
+from simulator.errors import UnsupportedError
 from simulator.mapping import compile_program
 from simulator.report import Report
+from simulator.snn import simulate_snn
 from simulator.spec import (
     ArchSpec,
     MappingSpec,
@@ -14,6 +16,7 @@ from simulator.spec import (
     load_mapping,
     load_workload,
 )
+from simulator.spec.snn import SnnSpec
 
 SpecRef = str | Path | dict
 
@@ -33,7 +36,14 @@ def simulate(
     (timing only, for sweeps); `trace=True` keeps the timeline for `Report.chrome_trace()`.
     """
     arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
-    workload = workload if isinstance(workload, WorkloadSpec) else load_workload(workload)
+    workload = workload if isinstance(workload, (WorkloadSpec, SnnSpec)) else load_workload(workload)
+    if isinstance(workload, SnnSpec):  # spiking networks run on neuro cores (placement in the workload)
+        return simulate_snn(arch, workload, numerics, seed, trace)
+    if arch.neuromorphic:
+        raise UnsupportedError(
+            f"{arch.name} has neuro cores, which run spiking networks (kind: snn); "
+            f"{workload.name} is a {workload.ops[0].kind} workload"
+        )
     mapping = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
     machine = build_machine(arch)
     program, states = compile_program(workload, mapping, machine, numerics, seed)

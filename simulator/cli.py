@@ -18,6 +18,8 @@ from simulator.plots import pareto_scatter, write_figure
 from simulator.report import Report
 from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.scalesim import import_scalesim
+from simulator.spiking_cli import render_spiking
+from simulator.spiking_report import SpikingReport
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.results import require_columns
 from simulator.sweep.tables import front_table, outcome_table, progress_bar, search_table
@@ -262,7 +264,7 @@ def _run(args, console: Console) -> int:
     if args.json:
         print(json.dumps(report.summary, indent=2, default=str))
     else:
-        render(report, console)
+        (render_spiking if isinstance(report, SpikingReport) else render)(report, console)
         if args.trace:
             console.print(f"trace written to {args.trace} (open it in https://ui.perfetto.dev)")
     return 0 if report.summary["numerics_ok"] in (True, None) else 1

@@ -7,7 +7,9 @@ import simulator
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("arch", simulator.list_presets("arch"))
+@pytest.mark.parametrize(
+    "arch", [a for a in simulator.list_presets("arch") if not simulator.load_arch(a).neuromorphic]
+)
 @pytest.mark.parametrize("workload", ["gemm-1024", "gemv-4096", "bert-base-ffn"])
 def test_every_preset_pairing_runs_with_exact_numerics(arch, workload):
     summary = simulator.simulate(arch, workload).summary

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from simulator.components.base import Component
 from simulator.components.crossbar import Crossbar
 from simulator.components.dram import Dram
+from simulator.components.neuro import NeuroCore
 from simulator.components.noc import Noc
 from simulator.components.pim import PimUnit
 from simulator.components.sram import Sram
@@ -21,6 +22,7 @@ REGISTRY: dict[str, type[Component]] = {
     "noc": Noc,
     "crossbar": Crossbar,
     "pim": PimUnit,
+    "neuro_core": NeuroCore,
 }
 
 

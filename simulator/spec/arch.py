@@ -1,5 +1,6 @@
 """Architecture spec: named components, each picked by its `kind:` key."""
 
+from collections import Counter
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -421,7 +422,7 @@ class ArchSpec(Strict):
                 size *= d
             nodes = self.cores.nodes or list(range(self.cores.count))
             per = self.cores.per_node
-            crowded = max(nodes.count(n) for n in set(nodes)) > per if nodes else False
+            crowded = max(Counter(nodes).values(), default=0) > per
             if len(nodes) != self.cores.count or crowded:
                 need = "distinct nodes" if per == 1 else f"nodes, at most {per} cores on each"
                 raise ValueError(f"cores.nodes: needs {self.cores.count} {need}, got {nodes}")

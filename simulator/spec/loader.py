@@ -7,6 +7,7 @@ import yaml
 from simulator.errors import SpecError
 from simulator.spec.arch import ArchSpec
 from simulator.spec.mapping import MappingSpec
+from simulator.spec.snn import SnnSpec
 from simulator.spec.transformer import TransformerSpec, expand, from_hf_config
 from simulator.spec.validate import validate
 from simulator.spec.workload import WorkloadSpec
@@ -83,7 +84,7 @@ def load_arch(ref: str | Path | dict, overrides=()) -> ArchSpec:
     return validate(ArchSpec, _with_overrides(_document("arch", ref), list(overrides)))
 
 
-def load_workload(ref: str | Path | dict, overrides=()) -> WorkloadSpec:
+def load_workload(ref: str | Path | dict, overrides=()) -> WorkloadSpec | SnnSpec:
     """Load a workload by preset name, path, dict, inline 'gemm:M=..,N=..,K=..', or a transformer
     config (`kind: transformer` YAML or a HuggingFace config.json), expanded into its op graph."""
     if isinstance(ref, (str, Path)) and str(ref).endswith(".json"):
@@ -91,6 +92,8 @@ def load_workload(ref: str | Path | dict, overrides=()) -> WorkloadSpec:
     else:
         doc = _document("workload", ref)
     doc = _with_overrides(doc, list(overrides))
+    if doc.data.get("kind") == "snn":
+        return validate(SnnSpec, doc)  # a spiking network: simulate() runs it on neuro cores
     if doc.data.get("kind") != "transformer":
         return validate(WorkloadSpec, doc)
     model = validate(TransformerSpec, doc)

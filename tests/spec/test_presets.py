@@ -7,11 +7,12 @@ import pytest
 import simulator
 from simulator.spec import ArchSpec, GemmOpSpec, MappingSpec, WorkloadSpec, split_overrides
 from simulator.spec.loader import preset_dir
+from simulator.spec.snn import SnnSpec
 
 REPO = Path(__file__).resolve().parents[2]
 LOADERS = {
     "arch": (simulator.load_arch, ArchSpec),
-    "workload": (simulator.load_workload, WorkloadSpec),
+    "workload": (simulator.load_workload, (WorkloadSpec, SnnSpec)),
     "mapping": (simulator.load_mapping, MappingSpec),
 }
 PRESETS = [(kind, name) for kind in LOADERS for name in simulator.list_presets(kind)]

@@ -1,0 +1,338 @@
+"""Run a placed spiking network on neuromorphic cores with simpy, in lock-step time steps.
+
+Timing assumptions, one per stage of a step:
+- every core starts the step together (after the previous step's barrier) by updating its neurons:
+  per neuron its soma unit's access time, plus the update time if active and the spike time if it
+  fires, plus the emit time of each packet it sends (all from the core's event latencies);
+- each core then injects its packets one destination core at a time (one injection port): a flow
+  to another NoC node holds every link of its route (simpy Resources acquired in one global order,
+  so crossing flows never deadlock) for packets x packet size / link bandwidth, and lands
+  hops x hop latency after its last byte leaves; flows to the same node need no link;
+- a destination core serves what lands first come, first served after its own neuron phase:
+  packets x receive time + synaptic events x synapse time;
+- the step ends when the last core is done, plus the barrier (by NoC nodes in use) and, on a
+  fixed tick, the rest of the tick. Work in a step is proportional to the spikes: a silent core
+  only pays its neurons' access time.
+Neuron state advances in the core's fixed-point kernel (numerics.lif.FixedPointLif); spikes fired
+in step t are delivered within step t and integrated at step t + 1.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from simulator.components import Machine
+from simulator.components.neuro import DIRECTIONS, NeuroCore, hop_directions
+from simulator.mapping.placement import Placement
+from simulator.mapping.snn import SnnNetwork
+from simulator.numerics.lif import FixedPointLif, deliver
+
+
+class _Counted(simpy.Environment):
+    """simpy Environment that also counts processed events (for the events/s figure)."""
+
+    events = 0
+
+    def step(self) -> None:
+        self.events += 1
+        return super().step()
+
+
+@dataclass
+class SpikingRecord:
+    """What one run measured, in reference cycles and event counts (owned by the run)."""
+
+    cores: list[str]  # component name of each core index
+    counts: dict = field(
+        default_factory=lambda: defaultdict(float)
+    )  # (component, action) -> events
+    step_cycles: list[float] = field(default_factory=list)
+    spikes: list[int] = field(default_factory=list)  # neurons fired per step (inputs included)
+    packets: list[int] = field(default_factory=list)
+    synaptic_ops: list[int] = field(default_factory=list)
+    fired: list[np.ndarray] = field(default_factory=list)  # the spike trains
+    core_busy: np.ndarray | None = None  # cycles per core index
+    link_busy: dict = field(default_factory=lambda: defaultdict(float))
+    link_packets: dict = field(default_factory=lambda: defaultdict(int))
+    totals: dict = field(default_factory=lambda: defaultdict(int))
+    spike_counts: np.ndarray | None = None  # per neuron
+    final_potential: np.ndarray | None = None
+    events: list | None = None  # (track, name, op, start, end) when tracing
+    nodes_used: int = 0
+    cycles: float = 0.0
+    events_processed: int = 0
+
+
+class _Flow:
+    """One step's packets from one core to another."""
+
+    __slots__ = ("src", "dst", "packets", "receive", "route", "latency")
+
+    def __init__(self, src, dst, packets, receive, route, latency):
+        self.src, self.dst, self.packets = src, dst, packets
+        self.receive, self.route, self.latency = receive, route, latency
+
+
+class _SpikingEngine:
+    def __init__(self, net: SnnNetwork, placement: Placement, machine: Machine, trace: bool):
+        self.net, self.placement, self.machine = net, placement, machine
+        self.env = _Counted()
+        names = [n for n, c in machine.components.items() if c.kind == "neuro_core"]
+        self.core: NeuroCore = machine.components[names[0]]
+        self.clock = machine.clock_hz
+        self.noc = machine.noc
+        self.nodes = np.array([machine.nodes.get(n, 0) for n in names], dtype=np.int64)
+        self.record = SpikingRecord(names, events=[] if trace else None)
+        self.links: dict[tuple, simpy.Resource] = {}
+        self.routes: dict[tuple, tuple] = {}
+        core, n = self.core, net.size
+        somas = [core.somas[name] for name in net.soma_units]
+        self.update_s = np.array([somas[u].update_s for u in net.soma_unit])
+        self.spike_s = np.array([somas[u].spike_s for u in net.soma_unit])
+        access = np.array([somas[u].access_s for u in net.soma_unit])
+        self.cores = len(names)
+        core_of = placement.core_of
+        self.base_cycles = np.bincount(core_of, weights=access, minlength=self.cores) * self.clock
+        self.synapse_s = np.array([core.synapse_units[u].latency_s for u in net.synapse_units])
+        self.unit_key = core_of * len(somas) + net.soma_unit  # (core, soma unit) of each neuron
+        self.record.core_busy = np.zeros(self.cores)
+        self.lif = FixedPointLif(net.params)
+        self.current = np.zeros(n, dtype=np.int64)
+        self.received = np.zeros(n, dtype=bool)
+        self.spike_counts = np.zeros(n, dtype=np.int64)
+        used = placement.cores_used
+        self.record.nodes_used = int(np.unique(self.nodes[used]).size) if used.size else 0
+        self.barrier = core.barrier_s(max(self.record.nodes_used, 1)) * self.clock
+        self.tick = None if core.time_step_s is None else core.time_step_s * self.clock
+        self.hop_latency_given = core.spec.hop_latency is not None or "hop_latency" in core.table
+        self.soma_counts = np.zeros((self.cores, 3, len(somas)))  # access, update, spike
+        self.synapse_counts = np.zeros((self.cores, len(net.synapse_units)))
+        self.packet_counts = np.zeros((self.cores, 2))  # local, remote (by sending core)
+        self.hop_counts = np.zeros((self.cores, len(DIRECTIONS)))
+
+    # ----- routes ---------------------------------------------------------------------------------
+    def _route(self, src: int, dst: int) -> tuple:
+        """(links, hops by direction, latency cycles) between two cores' nodes, cached."""
+        key = (int(self.nodes[src]), int(self.nodes[dst]))
+        if key not in self.routes:
+            if self.noc is None or key[0] == key[1]:
+                self.routes[key] = ((), dict.fromkeys(DIRECTIONS, 0), 0.0)
+            else:
+                route = self.noc.route(*key)
+                hops = hop_directions(self.noc, route)
+                if self.hop_latency_given:
+                    latency = sum(hops[d] * self.core.hop_s[d] for d in DIRECTIONS) * self.clock
+                else:
+                    latency = float(self.noc.latency_cycles(self.noc.hops(*key)))
+                self.routes[key] = (tuple(sorted(route, key=str)), hops, latency)
+        return self.routes[key]
+
+    def _link(self, link: tuple) -> simpy.Resource:
+        if link not in self.links:
+            self.links[link] = simpy.Resource(self.env, capacity=1)
+        return self.links[link]
+
+    # ----- one step -------------------------------------------------------------------------------
+    def _flows(self, fired_idx: np.ndarray) -> list[_Flow]:
+        """Group this step's packets by (source core, destination core)."""
+        pl = self.placement
+        starts = pl.axon_indptr[fired_idx]
+        counts = pl.axon_indptr[fired_idx + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            return []
+        axons = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        src = np.repeat(pl.core_of[fired_idx], counts)
+        dst = pl.axon_core[axons]
+        keys, inverse, packets = np.unique(
+            src * self.cores + dst, return_inverse=True, return_counts=True
+        )
+        units = pl.axon_synapses.shape[1]
+        events = np.zeros((keys.size, units))
+        np.add.at(events, inverse, pl.axon_synapses[axons])
+        pair_src, pair_dst = np.divmod(keys, self.cores)
+        receive = (packets * self.core.packet_in_s + events @ self.synapse_s) * self.clock
+        np.add.at(self.synapse_counts, pair_dst, events)
+        flows = []
+        for s, d, p, r in zip(
+            pair_src.tolist(), pair_dst.tolist(), packets.tolist(), receive.tolist()
+        ):
+            route, hops, latency = self._route(s, d)
+            self.packet_counts[s, 0 if s == d else 1] += p
+            for i, direction in enumerate(DIRECTIONS):
+                self.hop_counts[s, i] += p * hops[direction]
+            flows.append(_Flow(s, d, p, r, route, latency))
+        self.record.synaptic_ops.append(int(events.sum()))
+        self.record.packets.append(int(packets.sum()))
+        return flows
+
+    def _send(self, core: int, ready: float, flows: list[_Flow], arrivals: dict):
+        """Inject a core's remote flows one route after another (flows to cores of one node share
+        the route and go back to back), each burst holding every link of its route."""
+        env = self.env
+        if ready > env.now:
+            yield env.timeout(ready - env.now)
+        bursts: dict[tuple, list[_Flow]] = {}
+        for f in flows:
+            bursts.setdefault(f.route, []).append(f)
+        for route, burst in bursts.items():
+            grants = []
+            for link in route:
+                resource = self._link(link)
+                request = resource.request()
+                yield request
+                grants.append((resource, request))
+            hold = self.noc.transfer_cycles(sum(f.packets for f in burst) * self.core.packet_bytes)
+            if hold:
+                yield env.timeout(hold)
+            for resource, request in grants:
+                resource.release(request)
+            self._hold(route, sum(f.packets for f in burst), hold)
+            for f in burst:
+                arrivals[f.dst].append((env.now + f.latency, f.receive))
+
+    def _hold(self, route: tuple, packets: int, hold: int) -> None:
+        for link in route:
+            self.record.link_busy[link] += hold
+            self.record.link_packets[link] += packets
+
+    def _step(self, t: int):
+        env, net, rec = self.env, self.net, self.record
+        start = env.now
+        fired, payload, active = self.lif.step(self.current, self.received, net.input_spikes(t))
+        self.current, self.received = deliver(net.synapses, fired, payload, net.size)
+        fired_idx, active_idx = np.flatnonzero(fired), np.flatnonzero(active)
+        self.spike_counts[fired_idx] += 1
+        rec.fired.append(fired_idx)
+        rec.spikes.append(int(fired_idx.size))
+        core_of = self.placement.core_of
+        units = self.soma_counts.shape[2]
+        self.soma_counts[:, 1, :] += np.bincount(
+            self.unit_key[active_idx], minlength=self.cores * units
+        ).reshape(self.cores, units)
+        self.soma_counts[:, 2, :] += np.bincount(
+            self.unit_key[fired_idx], minlength=self.cores * units
+        ).reshape(self.cores, units)
+        flows = self._flows(fired_idx)
+        if not flows:
+            rec.synaptic_ops.append(0)
+            rec.packets.append(0)
+        emitted = np.zeros(self.cores)
+        for f in flows:
+            emitted[f.src] += f.packets
+        neuron = (
+            self.base_cycles
+            + np.bincount(
+                core_of[active_idx], weights=self.update_s[active_idx], minlength=self.cores
+            )
+            * self.clock
+            + np.bincount(core_of[fired_idx], weights=self.spike_s[fired_idx], minlength=self.cores)
+            * self.clock
+            + emitted * self.core.packet_out_s * self.clock
+        )
+        arrivals = defaultdict(list)
+        remote = defaultdict(list)
+        sharing = defaultdict(int)  # flows per link this step: a link with one flow cannot contend
+        for f in flows:
+            for link in f.route:
+                sharing[link] += 1
+        ready = {}  # a source core's next injection time, for flows that skip the link resources
+        for f in flows:
+            if not f.route:
+                arrivals[f.dst].append((start + neuron[f.src] + f.latency, f.receive))
+            elif len(remote[f.src]) == 0 and all(sharing[link] == 1 for link in f.route):
+                at = ready.get(f.src, start + neuron[f.src])
+                hold = self.noc.transfer_cycles(f.packets * self.core.packet_bytes)
+                ready[f.src] = at + hold
+                self._hold(f.route, f.packets, hold)
+                arrivals[f.dst].append((at + hold + f.latency, f.receive))
+            else:
+                remote[f.src].append(f)
+        for c in remote:
+            ready.setdefault(c, start + neuron[c])
+        senders = [env.process(self._send(c, ready[c], fs, arrivals)) for c, fs in remote.items()]
+        if senders:
+            yield env.all_of(senders)
+        end = start
+        for c in self.placement.cores_used.tolist():
+            free = start + neuron[c]
+            busy = neuron[c]
+            self._interval(f"core{c}", "neurons", start, free)
+            for arrival, work in sorted(arrivals.get(c, ())):
+                begin = max(free, arrival)
+                free = begin + work
+                busy += work
+                self._interval(f"core{c}", "spikes in", begin, free)
+            rec.core_busy[c] += busy
+            end = max(end, free)
+        length = max(end, env.now) - start + self.barrier
+        if self.tick is not None:
+            length = max(length, self.tick)
+        rec.step_cycles.append(length)
+        if start + length > env.now:
+            yield env.timeout(start + length - env.now)
+
+    def _interval(self, track: str, name: str, start: float, end: float) -> None:
+        if self.record.events is not None and end > start:
+            self.record.events.append((track, name, self.net.name, start, end))
+
+    def _run(self):
+        for t in range(self.net.steps):
+            yield from self._step(t)
+
+    def run(self) -> SpikingRecord:
+        self.env.process(self._run())
+        self.env.run()
+        rec, steps = self.record, self.net.steps
+        rec.cycles = float(self.env.now)
+        rec.events_processed = self.env.events
+        rec.spike_counts = self.spike_counts
+        rec.final_potential = self.lif.potential
+        self.soma_counts[:, 0, :] = (
+            np.bincount(self.unit_key, minlength=self.cores * self.soma_counts.shape[2]).reshape(
+                self.cores, -1
+            )
+            * steps
+        )
+        self._counts()
+        return rec
+
+    def _counts(self) -> None:
+        """Event counts per (core component, action), the report's energy input."""
+        rec, net = self.record, self.net
+        counts = rec.counts
+        for c in np.flatnonzero(
+            self.soma_counts.sum(axis=(1, 2)) + self.synapse_counts.sum(axis=1)
+        ):
+            name = rec.cores[c]
+            for u, unit in enumerate(net.soma_units):
+                for k, action in enumerate(("neuron_access", "neuron_update", "spike")):
+                    if self.soma_counts[c, k, u]:
+                        counts[name, f"{action}.{unit}"] += self.soma_counts[c, k, u]
+            for u, unit in enumerate(net.synapse_units):
+                if self.synapse_counts[c, u]:
+                    counts[name, f"synaptic_op.{unit}"] += self.synapse_counts[c, u]
+            for k, action in enumerate(("packet_local", "packet_remote")):
+                if self.packet_counts[c, k]:
+                    counts[name, action] += self.packet_counts[c, k]
+            for i, direction in enumerate(DIRECTIONS):
+                if self.hop_counts[c, i]:
+                    counts[name, f"hop_{direction}"] += self.hop_counts[c, i]
+        rec.totals.update(
+            neurons_fired=int(self.soma_counts[:, 2, :].sum()),
+            neuron_updates=int(self.soma_counts[:, 1, :].sum()),
+            neuron_accesses=int(self.soma_counts[:, 0, :].sum()),
+            synaptic_ops=int(self.synapse_counts.sum()),
+            packets_local=int(self.packet_counts[:, 0].sum()),
+            packets_remote=int(self.packet_counts[:, 1].sum()),
+            hops=int(self.hop_counts.sum()),
+        )
+
+
+def run_spiking(
+    net: SnnNetwork, placement: Placement, machine: Machine, trace: bool = False
+) -> SpikingRecord:
+    """Simulate `net` placed by `placement` on `machine`: counts, per-step cycles, spike trains."""
+    return _SpikingEngine(net, placement, machine, trace).run()
