@@ -68,6 +68,7 @@ class _Engine:
                 n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
             }
             self.links: dict[tuple, simpy.Resource] = {}
+            self.turn = -1  # the controller that served the last interleaved transfer
 
     def _signal(self, name: str) -> simpy.Event:
         if name not in self.signals:
@@ -115,15 +116,13 @@ class _Engine:
         self.record.interval(f"{self.dram.name} {direction}", kind, op, start, self.env.now)
 
     def _controller_shares(self, node: int, total: int) -> list[tuple[int, int]]:
-        """(controller node, bytes): interleaved over all controllers, or the core's own (local)."""
+        """(controller node, bytes): the core's nearest controller (local memory), or the next
+        controller in turn (interleaved: over many transfers every controller serves equally)."""
         controllers = list(self.controllers)
         if self.noc.spec.memory == "local":
-            nearest = min(controllers, key=lambda c: (self.noc.hops(c, node), c))
-            return [(nearest, total)]
-        per = math.ceil(total / len(controllers))
-        return [
-            (c, min(per, total - i * per)) for i, c in enumerate(controllers) if total - i * per > 0
-        ]
+            return [(min(controllers, key=lambda c: (self.noc.hops(c, node), c)), total)]
+        self.turn = (self.turn + 1) % len(controllers)
+        return [(controllers[self.turn], total)]
 
     def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, kind: str):
         """One controller's share of a DRAM transfer, over its NoC route."""
@@ -134,7 +133,8 @@ class _Engine:
         return self.noc.hops(ctrl, node) if route else 0
 
     def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str):
-        """Hold `first` resources and the route's links (in global order) while nbytes stream."""
+        """Hold `first` resources (a memory controller) for `floor` cycles and the route's links for
+        nbytes / link bandwidth, all acquired in global order; each is released when its part is done."""
         links = sorted(route, key=str)
         grants = []
         for resource in first + [self._link(link) for link in links]:
@@ -142,12 +142,16 @@ class _Engine:
             grants.append((resource, grant))
             yield grant
         start = self.env.now
-        held = max(floor, self.noc.transfer_cycles(nbytes) if route else 0)
-        yield self.env.timeout(held)
-        for resource, grant in grants:
-            resource.release(grant)
+        link_cycles = self.noc.transfer_cycles(nbytes) if route else 0
+        finish = [floor] * len(first) + [link_cycles] * len(links)
+        for done_at in sorted(set(finish)):
+            if done_at > self.env.now - start:
+                yield self.env.timeout(done_at - (self.env.now - start))
+            for (resource, grant), end in zip(grants, finish):
+                if end == done_at:
+                    resource.release(grant)
         self._count_noc(op, route, nbytes, start)
-        return held
+        return max(finish, default=0)
 
     def _link(self, link: tuple) -> simpy.Resource:
         if link not in self.links:

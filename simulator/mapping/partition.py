@@ -80,12 +80,13 @@ def _gemm(op, mapping, machine, cores, numerics, seed, states):
     else:
         blocks = [((0, op.M), n) for n in split(op.N, cores)]
     parts = []
+    plans = _PlanCache(mapping, machine)
     for core, (m, n) in enumerate(blocks):
         sub = op.model_copy(
             update={"name": f"{op.name}@c{core}", "M": m[1] - m[0], "N": n[1] - n[0], "inputs": []}
         )
         view = machine.view(core)
-        plan = auto_plan(sub, mapping, view)
+        plan = plans.get(sub, core)
         parts.append(
             compile_gemm(
                 sub,
@@ -99,6 +100,20 @@ def _gemm(op, mapping, machine, cores, numerics, seed, states):
             )
         )
     return parts
+
+
+class _PlanCache:
+    """Cores are identical, so a sub-GEMM shape is planned once (on core 0) and rebound per core."""
+
+    def __init__(self, mapping: MappingSpec, machine: Machine):
+        self.mapping, self.machine, self.plans = mapping, machine, {}
+
+    def get(self, sub, core: int):
+        key = (sub.M, sub.N, sub.K, sub.dtype)
+        if key not in self.plans:
+            self.plans[key] = auto_plan(sub, self.mapping, self.machine.view(0))
+        plan = self.plans[key]
+        return dataclasses.replace(plan, unit=plan.unit.replace("core0.", f"core{core}.", 1))
 
 
 def _matrix_unit(machine: Machine) -> str:
@@ -149,11 +164,12 @@ def _gemm_row_parallel(op, mapping, machine, cores, root, states):
     all-reduce over the NoC then sums the partials (numerics on those very accumulators)."""
     ranges = split(op.K, cores)
     partials = [root.partial() if root else None for _ in ranges]
+    plans = _PlanCache(mapping, machine)
     parts = []
     for core, (k0, k1) in enumerate(ranges):
         sub = op.model_copy(update={"name": f"{op.name}@c{core}", "K": k1 - k0, "inputs": []})
         view = machine.view(core)
-        plan = auto_plan(sub, mapping, view)
+        plan = plans.get(sub, core)
         parts.append(
             compile_gemm(
                 sub,

@@ -30,7 +30,7 @@ class AttentionMappingSpec(Strict):
 class PartitionSpec(Strict):
     """How ops are split over the cores of a multi-core arch."""
 
-    gemm: Literal["M", "N", "MN", "K", "tensor"] = "MN"
+    gemm: Literal["M", "N", "MN", "K", "tensor"] = "tensor"
     """M: rows of C per core; N: columns; MN: a grid of C blocks; K: the reduction, with partial
     sums reduced over the NoC into each output tile's owner core; tensor: Megatron tensor
     parallelism — `parallel: column` GEMMs split N, `parallel: row` GEMMs split K and all-reduce C
