@@ -12,13 +12,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from simulator.api import simulate
-from simulator.errors import AccsimError
+from simulator.errors import AccsimError, SpecError
 from simulator.mapping.search import OBJECTIVES, search_mapping
+from simulator.multicore import scaling
 from simulator.plots import pareto_scatter, write_figure
 from simulator.report import Report
 from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.scalesim import import_scalesim
-from simulator.spiking_cli import render_spiking
+from simulator.spiking_cli import import_sanafe_command, render_spiking
 from simulator.spiking_report import SpikingReport
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.results import require_columns
@@ -80,6 +81,8 @@ def render(report: Report, console: Console) -> None:
             f"max rel err {s['numerics_max_rel_error']:.3g}, {coverage}",
         )
     console.print(head)
+    if s.get("noc"):
+        _render_noc(report, console)
     if s.get("llm"):
         llm = s["llm"]
         view = _table(
@@ -284,6 +287,76 @@ def _import_scalesim(args, console: Console) -> int:
     return 0
 
 
+def _render_noc(report: Report, console: Console) -> None:
+    """Multi-core runs: the NoC headline, the busiest links and time per core."""
+    noc = report.summary["noc"]
+    head = _table(
+        f"NoC ({noc['topology']}, {noc['nodes']} nodes, {noc['cores']} cores)", ["metric", "value"]
+    )
+    head.add_row("bytes over links (x hops)", _si(noc["link_bytes"], "B"))
+    head.add_row("core-to-core bytes", _si(noc["core_to_core_bytes"], "B"))
+    if noc["hottest_link"]:
+        head.add_row(
+            "hottest link", f"{noc['hottest_link']} ({noc['hottest_link_utilization']:.1%} busy)"
+        )
+    head.add_row(
+        "hops (bytes)",
+        ", ".join(f"{h}: {_si(b, 'B')}" for h, b in noc["hop_histogram_bytes"].items()),
+    )
+    head.add_row("NoC energy", _si(noc["noc_energy_pj"] * 1e-12, "J"))
+    head.add_row(
+        "compute share / NoC sync share",
+        f"{noc['compute_share']:.1%} / {noc['sync_wait_share']:.1%}",
+    )
+    head.add_row("load imbalance (max / mean core busy)", f"{noc['load_imbalance']:.2f}")
+    console.print(head)
+    cores = _table(
+        "time per core (cycles)",
+        ["core", "compute", "util", "memory wait", "NoC sync wait", "idle"],
+    )
+    for row in report.cores.to_dict("records"):
+        cores.add_row(
+            str(row["core"]),
+            f"{row['compute_cycles']:,}",
+            f"{row['utilization']:.1%}",
+            f"{row['memory_wait_cycles']:,}",
+            f"{row['sync_wait_cycles']:,}",
+            f"{row['idle_cycles']:,}",
+        )
+    console.print(cores)
+
+
+def _scale(args, console: Console) -> int:
+    routed = split_overrides(args.set)
+    arch = load_arch(args.arch, routed["arch"])
+    workload = load_workload(args.workload, routed["workload"])
+    mapping = load_mapping(args.mapping, routed["mapping"])
+    counts = [int(c) for c in args.cores.split(",")]
+    limit = arch.cores.count if arch.cores else 1
+    if max(counts) > limit:
+        raise SpecError(f"--cores {args.cores}: {arch.name} has {limit} core(s)")
+    table = scaling(arch, workload, mapping, counts)
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+        return 0
+    out = _table(
+        f"strong scaling of {workload.name} on {arch.name}",
+        ["cores", "time", "S(n)", "E(n)", "MAC util", "DRAM", "energy"],
+    )
+    for row in table.to_dict("records"):
+        out.add_row(
+            str(row["cores"]),
+            _seconds(row["seconds"]),
+            f"{row['speedup']:.2f}",
+            f"{row['efficiency']:.2f}",
+            f"{row['mac_utilization']:.1%}",
+            _si(row["dram_bytes"], "B"),
+            _si(row["energy_pj"] * 1e-12, "J"),
+        )
+    console.print(out)
+    return 0
+
+
 def _list(args, console: Console) -> int:
     for kind in ("arch", "workload", "mapping"):
         table = _table(f"{kind} presets", ["name", "description"])
@@ -387,6 +460,34 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, help="folder for arch.yaml, workload.yaml, mapping.yaml"
     )
     imported.set_defaults(handler=_import_scalesim)
+    sanafe = commands.add_parser(
+        "import-sanafe", help="convert SANA-FE 2.x architecture + SNN files to accsim YAML"
+    )
+    sanafe.add_argument("arch", help="SANA-FE architecture (.yaml)")
+    sanafe.add_argument("snn", help="SANA-FE mapped SNN (.yaml)")
+    sanafe.add_argument(
+        "-o", "--output", required=True, help="folder for arch, workload, network.npz"
+    )
+    sanafe.add_argument(
+        "--steps", type=int, default=100, help="time steps to simulate (default 100)"
+    )
+    sanafe.set_defaults(handler=import_sanafe_command)
+    scale = commands.add_parser(
+        "scale", help="strong scaling S(n), E(n) over core counts of a multi-core arch"
+    )
+    scale.add_argument("arch", help="multi-core arch preset or YAML path")
+    scale.add_argument("workload", help="workload preset, YAML path or inline spec")
+    scale.add_argument(
+        "-m", "--mapping", default=None, help="mapping preset or YAML path (default: auto)"
+    )
+    scale.add_argument(
+        "--cores", default="1,2,4,8,16", help="comma-separated core counts (default 1,2,4,8,16)"
+    )
+    scale.add_argument(
+        "--set", action="append", default=[], metavar="PATH=VALUE", help="override a value"
+    )
+    scale.add_argument("--json", action="store_true", help="print the table as JSON")
+    scale.set_defaults(handler=_scale)
     listing = commands.add_parser("list", help="list the shipped presets")
     listing.set_defaults(handler=_list)
     sweep = commands.add_parser("sweep", help="run a design-space sweep (resumable)")

@@ -13,6 +13,7 @@ import pandas as pd
 from simulator.components import Machine
 from simulator.engine import Record
 from simulator.mapping import Program
+from simulator.multicore import core_table, link_table, noc_summary
 from simulator.numerics import NumericsResult
 
 PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
@@ -267,11 +268,66 @@ class Report:
         stretch = self.record.op_stalls[op].get("sram_bandwidth", 0)
         if stretch:
             candidates["sram"] = busy.get(self.program_op(op).unit, 0) + stretch
-        return max(candidates, key=candidates.get)
+        return (
+            max(candidates, key=candidates.get) if candidates else "none"
+        )  # e.g. a one-core all-reduce
 
     def program_op(self, name: str):
         """The OpProgram of op `name`."""
         return next(op for op in self.program.ops if op.name == name)
+
+    @cached_property
+    def links(self) -> pd.DataFrame:
+        """Multi-core: one row per NoC link (bytes, busy cycles, utilization); empty otherwise."""
+        return link_table(self.record, self.cycles)
+
+    @cached_property
+    def cores(self) -> pd.DataFrame:
+        """Multi-core: one row per core (compute, memory wait, NoC sync wait, idle cycles)."""
+        return (
+            core_table(self.record, self.machine, self.cycles)
+            if self.machine.core_count > 1
+            else pd.DataFrame()
+        )
+
+    @cached_property
+    def noc(self) -> dict | None:
+        """Multi-core: NoC bytes, hottest link, hop histogram, NoC energy, load imbalance."""
+        if self.machine.noc is None or self.machine.core_count == 1:
+            return None
+        return noc_summary(self.record, self.machine, self.cycles, self.energy)
+
+    def _ops_by_group(self) -> list[dict]:
+        """The summary's per-op list: parts of a partitioned op are folded into their workload op."""
+        groups: dict[str, list] = {}
+        for op in self.program.ops:
+            groups.setdefault(op.group or op.name, []).append(op)
+        rows = {row["name"]: row for row in self.ops.to_dict("records")}
+        out = []
+        for name, parts in groups.items():
+            start = min(self.record.op_start[p.name] for p in parts)
+            cycles = max(self.record.op_end[p.name] for p in parts) - start
+            macs = sum(p.macs for p in parts)
+            moved = sum(rows[p.name]["dram_bytes"] for p in parts)
+            longest = max(parts, key=lambda p: rows[p.name]["cycles"])
+            out.append(
+                {
+                    "name": name,
+                    "cycles": cycles,
+                    "bound": rows[longest.name]["bound"],
+                    "dram_bytes": moved,
+                    "energy_pj": sum(rows[p.name]["energy_pj"] for p in parts),
+                    "macs": macs,
+                    "mac_utilization": macs / (cycles * self.peak_macs_per_cycle)
+                    if cycles
+                    else 0.0,
+                    "arithmetic_intensity": sum(p.flops for p in parts) / moved
+                    if moved
+                    else float("inf"),
+                    "parts": len(parts),
+                }
+            )
+        return out
 
     @cached_property
     def primary_unit(self) -> str:
@@ -331,22 +387,8 @@ class Report:
             **(self.scalesim or {}),
             **({"llm": self.llm} if self.llm else {}),
             **({"pim": self.pim} if self.pim else {}),
-            "ops": [
-                {
-                    k: row[k]
-                    for k in (
-                        "name",
-                        "cycles",
-                        "bound",
-                        "dram_bytes",
-                        "energy_pj",
-                        "macs",
-                        "mac_utilization",
-                        "arithmetic_intensity",
-                    )
-                }
-                for row in self.ops.to_dict("records")
-            ],
+            **({"noc": self.noc} if self.noc else {}),
+            "ops": self._ops_by_group(),
         }
 
     @cached_property
