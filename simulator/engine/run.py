@@ -207,7 +207,8 @@ class _Engine:
                             f"{op.name}: a {t.kind} of {t.space:,} B does not fit "
                             f"{t.buffer} ({self.space[t.buffer].capacity:,} B)"
                         )
-                    yield self.space[t.buffer].get(t.space)
+                    if t.space:
+                        yield self.space[t.buffer].get(t.space)
                 waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
                 latency = yield from self._dram(op.name, step.loads, "read")
                 previous_done = self.env.event()
@@ -229,7 +230,8 @@ class _Engine:
             if sends:
                 latency = max(latency, (yield from self._send(op.name, sends)))
             for t in step.stores:
-                self.space[t.buffer].put(t.space)
+                if t.space:
+                    self.space[t.buffer].put(t.space)
             self.env.process(self._land(op.name, step, latency))
 
     def _land(self, op: str, step: Step, latency: int):
@@ -257,7 +259,8 @@ class _Engine:
             previous_unit = segment.unit
         self.record.steps += 1
         for buffer, size in step.frees:
-            self.space[buffer].put(size)
+            if size:
+                self.space[buffer].put(size)
         done.succeed()
         if step.stores:
             yield self.written[op.core].put((op, step))

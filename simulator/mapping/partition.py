@@ -249,7 +249,8 @@ class _Reduction:
                     signals=step.signals + (f"{label}.from{self.core}",),
                 )
                 continue
-            yield dataclasses.replace(step, stores=others)
+            # the owner's own partial is ready when this step lands: its reduce step waits for that too
+            yield dataclasses.replace(step, stores=others, signals=step.signals + (f"{label}.from{self.core}",))
             yield self._reduce_step(store, label)
 
     def _reduce_step(self, store: Transfer, label: str) -> Step:
@@ -271,7 +272,7 @@ class _Reduction:
         buffer = store.buffer
         traffic = ((buffer, nbytes(elements, "int32"), 0),)
         compute = Compute(unit, cycles, work, 0, traffic, {"C": store.region}, kernel)
-        waits = tuple(f"{label}.from{j}" for j in range(self.cores) if j != self.core)
+        waits = tuple(f"{label}.from{j}" for j in range(self.cores))
         return Step((), (compute,), (store,), (), waits=waits)
 
 
