@@ -250,7 +250,9 @@ class _Reduction:
                 )
                 continue
             # the owner's own partial is ready when this step lands: its reduce step waits for that too
-            yield dataclasses.replace(step, stores=others, signals=step.signals + (f"{label}.from{self.core}",))
+            yield dataclasses.replace(
+                step, stores=others, signals=step.signals + (f"{label}.from{self.core}",)
+            )
             yield self._reduce_step(store, label)
 
     def _reduce_step(self, store: Transfer, label: str) -> Step:
@@ -277,17 +279,23 @@ class _Reduction:
 
 
 def _attention(op, mapping, machine, cores, numerics, seed, states):
+    """Heads: K/V-head groups (with their query heads) per core. Sequence: query-row blocks per
+    core; with a causal mask a block of queries q0:q1 needs only keys up to its last query."""
+    group = op.heads // op.kv_groups
+    if mapping.partition.attention == "heads":
+        subs = [
+            {"heads": group * (g1 - g0), "kv_heads": g1 - g0}
+            for g0, g1 in split(op.kv_groups, cores)
+        ]
+    else:
+        offset = op.keys - op.q_len  # queries are the last q_len positions
+        subs = [
+            {"q_len": q1 - q0, "kv_len": offset + q1 if op.causal else op.keys}
+            for q0, q1 in split(op.q_len, cores)
+        ]
     parts = []
-    for core, (g0, g1) in enumerate(split(op.kv_groups, cores)):
-        group = op.heads // op.kv_groups
-        sub = op.model_copy(
-            update={
-                "name": f"{op.name}@c{core}",
-                "heads": group * (g1 - g0),
-                "kv_heads": g1 - g0,
-                "inputs": [],
-            }
-        )
+    for core, update in enumerate(subs):
+        sub = op.model_copy(update={"name": f"{op.name}@c{core}", "inputs": [], **update})
         view = machine.view(core)
         state = AttentionNumerics(sub, seed + core) if numerics else None
         if state:

@@ -35,8 +35,9 @@ class PartitionSpec(Strict):
     sums reduced over the NoC into each output tile's owner core; tensor: Megatron tensor
     parallelism — `parallel: column` GEMMs split N, `parallel: row` GEMMs split K and all-reduce C
     (ring), unmarked GEMMs as MN."""
-    attention: Literal["heads"] = "heads"
-    """heads: K/V-head groups (with their query heads) per core."""
+    attention: Literal["heads", "sequence"] = "heads"
+    """heads: K/V-head groups (with their query heads) per core; sequence: blocks of query rows
+    per core, each against the keys its queries can see (causal: a shorter prefix for earlier blocks)."""
     cores: PositiveInt | None = None
     """Use only the first `cores` cores (scaling studies); default all."""
 

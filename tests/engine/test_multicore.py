@@ -203,3 +203,26 @@ def test_tensor_parallel_decode_on_four_chips_all_reduces_the_row_parallel_outpu
     # o_proj and down_proj outputs, 1 x 4096 fp32 each, ring all-reduced over 4 chips
     assert tp["noc"]["core_to_core_bytes"] == 2 * 4 * 2 * 3 * (4096 * 4 // 4)
     assert 3.0 < single["seconds"] / tp["seconds"] <= 4.0
+
+
+@pytest.mark.parametrize("how", ["heads", "sequence"])
+@pytest.mark.parametrize("causal", [True, False])
+def test_attention_partitions_compute_the_right_numbers(how, causal):
+    op = {
+        "kind": "attention",
+        "name": "a",
+        "heads": 4,
+        "kv_heads": 2,
+        "q_len": 96,
+        "kv_len": 128,
+        "head_dim": 32,
+        "causal": causal,
+        "dtype": "bf16",
+    }
+    report = simulator.simulate(
+        mesh((4, 1), cores=4), {"name": "a", "ops": [op]}, {"partition": {"attention": how}}
+    )
+    assert report.summary["numerics_ok"] and report.summary["coverage_ok"]
+    assert report.summary["ops"][0]["parts"] == (
+        2 if how == "heads" else 4
+    )  # 2 K/V heads; 96 rows over 4
