@@ -41,6 +41,8 @@ def _units(op: AttentionOpSpec, mapping: MappingSpec, machine: Machine):
             f"{op.name} (attention) needs a systolic_array for Q K^T and P V; units: "
             f"{', '.join(machine.compute_units)}"
         )
+    array = machine.components[name]
+    array.check(op.name, op.dtype, mapping.dataflow or array.spec.dataflows[0])
     vector, _ = machine.vector_unit_for(op.name, "attention")
     return name, vector
 

@@ -44,7 +44,7 @@ def mesh(dims=(4, 4), cores=16, memory=None, topology="mesh", sram="1 MiB", widt
         "cores": {
             "count": cores,
             "components": {
-                "pe": {"kind": "systolic_array", "rows": 8, "cols": 8, "input_precision": ["int8"]},
+                "pe": {"kind": "systolic_array", "rows": 8, "cols": 8, "input_precision": ["int8", "bf16"]},
                 "vpu": {"kind": "vector", "lanes": 4096},
                 "buf": {"kind": "sram", "capacity": sram, "banks": 64, "ports": 2, "width": width},
             },
