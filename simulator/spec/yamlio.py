@@ -86,11 +86,15 @@ def parse_override(text: str) -> tuple[list[str], object]:
 
 
 def apply_override(doc: Document, keys: list[str], value: object) -> Document:
-    """Return a copy of `doc` with the value at the dotted path set; list items by index."""
+    """Return a copy of `doc` with the value at the dotted path set; list items by index. Missing
+    mapping keys on the way are created (`mapping.tile.M=64` on an auto mapping); the schema then
+    judges the result, so a misspelt path still fails with its key path."""
     data = _deep_copy(doc.data)
     node = data
     for depth, key in enumerate(keys[:-1]):
         step = int(key) if isinstance(node, list) and key.isdigit() else key
+        if isinstance(node, dict) and step not in node:
+            node[step] = {}
         try:
             node = node[step]
         except (KeyError, IndexError, TypeError):

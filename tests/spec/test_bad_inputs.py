@@ -414,12 +414,19 @@ def test_set_with_empty_key():
 
 
 def test_set_of_a_path_that_does_not_exist(tmp_path):
+    # the missing key is created, and the schema names what the new component lacks
     path = write(tmp_path, ARCH)
     routed = split_overrides(["components.nope.rows=4"])
-    assert (
-        error_of(load_arch, path, routed["arch"])
-        == f"{path}: --set components.nope.rows: no key components.nope"
+    message = error_of(load_arch, path, routed["arch"])
+    assert message.startswith(f"{path}:") and message.endswith(
+        ": components.nope: missing required key 'kind'"
     )
+
+
+def test_set_creates_missing_keys_of_an_auto_mapping():
+    routed = split_overrides(["mapping.tile.M=64", "mapping.attention.block_q=32"])
+    mapping = load_mapping(None, routed["mapping"])
+    assert mapping.tile == {"M": 64} and mapping.attention.block_q == 32
 
 
 def test_set_below_a_scalar(tmp_path):
