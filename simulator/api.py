@@ -36,8 +36,9 @@ def simulate(
     (timing only, for sweeps); `trace=True` keeps the timeline for `Report.chrome_trace()`.
     """
     arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
-    workload = workload if isinstance(workload, (WorkloadSpec, SnnSpec)) else load_workload(workload)
-    if isinstance(workload, SnnSpec):  # spiking networks run on neuro cores (placement in the workload)
+    if not isinstance(workload, (WorkloadSpec, SnnSpec)):
+        workload = load_workload(workload)
+    if isinstance(workload, SnnSpec):  # spiking: neuro cores, placement in the workload
         return simulate_snn(arch, workload, numerics, seed, trace)
     if arch.neuromorphic:
         raise UnsupportedError(

@@ -1,8 +1,12 @@
-"""Rich tables for a SpikingReport (the `accsim run` view of a spiking inference)."""
+"""Rich tables for a SpikingReport (the `accsim run` view of a spiking inference), and the
+`accsim import-sanafe` command."""
+
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from simulator.spec.sanafe import import_sanafe, write_import
 from simulator.spiking_report import CATEGORIES, SpikingReport
 
 _CATEGORY_LABELS = {
@@ -175,3 +179,13 @@ def render_spiking(report: SpikingReport, console: Console) -> None:
             _si(row["energy_pj"] * 1e-12, "J"),
         )
     console.print(busiest)
+
+
+def import_sanafe_command(args, console: Console) -> int:
+    """`accsim import-sanafe ARCH SNN -o DIR`: write arch.yaml, workload.yaml and network.npz."""
+    arch, workload, arrays = import_sanafe(Path(args.arch), Path(args.snn), args.steps)
+    arch_path, workload_path = write_import(Path(args.output), arch, workload, arrays)
+    for path in (arch_path, workload_path, Path(args.output) / "network.npz"):
+        console.print(f"wrote {path}")
+    console.print(f"run it with: accsim run {arch_path} {workload_path}")
+    return 0

@@ -231,10 +231,15 @@ def hop_directions(noc, route: list) -> dict[str, int]:
         counts["east"] = 1
         return counts
     width, height = noc.shape
+    wrap = noc.topology in ("torus", "ring")
+
+    def forward(a: int, b: int, size: int) -> bool:  # a step towards larger coordinates
+        return (b - a) % size == 1 and (size > 2 or b > a) if wrap else b > a
+
     for _, a, b in route:
         (xa, ya), (xb, yb) = noc.coords(a), noc.coords(b)
         if ya == yb:
-            counts["east" if (xb - xa) % width == 1 else "west"] += 1
+            counts["east" if forward(xa, xb, width) else "west"] += 1
         else:
-            counts["north" if (yb - ya) % height == 1 else "south"] += 1
+            counts["north" if forward(ya, yb, height) else "south"] += 1
     return counts

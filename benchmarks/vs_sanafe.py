@@ -1,0 +1,187 @@
+"""accsim against SANA-FE on the same chip and network: counts, energy and run time.
+
+SANA-FE (GPL) runs in its own venv through benchmarks/sanafe_runner.py; accsim imports the same
+files (`accsim import-sanafe`) and simulates them with numerics on. Cases: the small chips and
+network in tests/data/sanafe (written for the importer tests), SANA-FE's bundled example, and
+with --dvs its DVS-gesture network on its Loihi description (benchmarks/sanafe_dvs.py), 1000 steps.
+
+    python -m venv /tmp/sanafe-venv && /tmp/sanafe-venv/bin/pip install sanafe
+    python benchmarks/vs_sanafe.py --sanafe-python /tmp/sanafe-venv/bin/python [--dvs] [--write-golden]
+
+--write-golden stores SANA-FE's results for the tests/data/sanafe cases in
+tests/data/sanafe_golden.json, which tests/test_sanafe.py checks accsim against.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sanafe_dvs import write_dvs  # noqa: E402
+
+import simulator  # noqa: E402
+from simulator.spec.sanafe import import_sanafe, write_import  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "tests" / "data" / "sanafe"
+GOLDEN = REPO / "tests" / "data" / "sanafe_golden.json"
+TEST_CASES = [
+    ("chip.yaml", "net.yaml", 20),
+    ("chip.yaml", "net.yaml", 60),
+    ("chip_forced.yaml", "net.yaml", 60),
+]
+
+
+def run_sanafe(python: str, arch: Path, snn: Path, steps: int) -> dict:
+    out = subprocess.run(
+        [python, str(REPO / "benchmarks" / "sanafe_runner.py"), str(arch), str(snn), str(steps)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_accsim(arch: Path, snn: Path, steps: int) -> dict:
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        arch_path, workload_path = write_import(Path(folder), *import_sanafe(arch, snn, steps))
+        arch_spec, workload = simulator.load_arch(arch_path), simulator.load_workload(workload_path)
+        imported = time.perf_counter()
+        report = simulator.simulate(arch_spec, workload)
+    done = time.perf_counter()
+    s, energy = report.summary, report.energy_by_category
+    return {
+        "neurons_fired": s["spikes"],
+        "synaptic_events": s["synaptic_ops"],
+        "packets": s["packets"],
+        "neurons_updated": s["neuron_updates"],
+        "hops": s["hops"],
+        "energy_pj": s["energy_pj"],
+        "synapse_pj": energy["synaptic_ops"],
+        "soma_pj": energy["neuron_updates"] + energy["neuron_idle"],
+        "network_pj": energy["spike_traffic_intra_core"] + energy["spike_traffic_inter_core"],
+        "sim_time_s": s["seconds"],
+        "spike_trains_match": s["spike_trains_match"],
+        "import_s": imported - start,
+        "run_s": done - imported,
+    }
+
+
+def compare(name: str, sanafe: dict, accsim: dict) -> dict:
+    e = sanafe["energy_j"]
+    counts = ("neurons_fired", "synaptic_events", "packets", "neurons_updated", "hops")
+    return {
+        "case": name,
+        "counts_equal": all(sanafe[k] == accsim[k] for k in counts),
+        **{k: (sanafe[k], accsim[k]) for k in counts},
+        "energy_rel_diff": abs(accsim["energy_pj"] - e["total"] * 1e12) / (e["total"] * 1e12),
+        "synapse_rel_diff": abs(accsim["synapse_pj"] - (e["synapse"] + e["dendrite"]) * 1e12)
+        / max(e["synapse"] * 1e12, 1e-30),
+        "sanafe_s": (sanafe["load_s"], sanafe["run_s"]),
+        "accsim_s": (accsim["import_s"], accsim["run_s"]),
+        "latency_s": (sanafe["sim_time_s"], accsim["sim_time_s"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sanafe-python", required=True, help="a Python with SANA-FE installed")
+    parser.add_argument(
+        "--dvs", action="store_true", help="also run the DVS-gesture network, 1000 steps"
+    )
+    parser.add_argument(
+        "--write-golden", action="store_true", help=f"write {GOLDEN.relative_to(REPO)}"
+    )
+    args = parser.parse_args()
+    examples = (
+        Path(
+            subprocess.run(
+                [
+                    args.sanafe_python,
+                    "-c",
+                    "import sanafe, os; print(os.path.dirname(sanafe.__file__))",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        )
+        / "examples"
+    )
+    cases = [(f"{a} + {n}, {steps} steps", DATA / a, DATA / n, steps) for a, n, steps in TEST_CASES]
+    cases.append(
+        (
+            "SANA-FE example_chip + example_snn, 100 steps",
+            examples / "example_chip.yaml",
+            examples / "example_snn.yaml",
+            100,
+        )
+    )
+    folder = Path(tempfile.mkdtemp())
+    if args.dvs:
+        write_dvs(examples / "dvs_challenge.npz", folder / "dvs.yaml")
+        cases.append(
+            (
+                "DVS gesture on loihi.yaml, 1000 steps",
+                examples / "loihi.yaml",
+                folder / "dvs.yaml",
+                1000,
+            )
+        )
+    golden, rows = [], []
+    for name, arch, snn, steps in cases:
+        sanafe = run_sanafe(args.sanafe_python, arch, snn, steps)
+        accsim = run_accsim(arch, snn, steps)
+        rows.append(compare(name, sanafe, accsim))
+        if arch.parent == DATA:
+            golden.append(
+                {
+                    "arch": arch.name,
+                    "snn": snn.name,
+                    "steps": steps,
+                    "sanafe": {
+                        k: v for k, v in sanafe.items() if not k.endswith("_s") or k == "sim_time_s"
+                    },
+                }
+            )
+    print(
+        "| case | counts equal | neurons fired | synaptic events | packets | hops "
+        "| energy rel. diff | SANA-FE load + run s | accsim import + run s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        (load, run), (imported, simulated) = r["sanafe_s"], r["accsim_s"]
+        print(
+            f"| {r['case']} | {'yes' if r['counts_equal'] else 'NO'} | {r['neurons_fired'][0]:,} "
+            f"| {r['synaptic_events'][0]:,} | {r['packets'][0]:,} | {r['hops'][0]:,} "
+            f"| {r['energy_rel_diff']:.1e} | {load + run:.2f} ({load:.2f} + {run:.2f}) "
+            f"| {imported + simulated:.2f} ({imported:.2f} + {simulated:.2f}) |"
+        )
+    for r in rows:
+        if not r["counts_equal"]:
+            print(
+                f"{r['case']}: "
+                + ", ".join(f"{k} {v}" for k, v in r.items() if isinstance(v, tuple))
+            )
+    if args.write_golden:
+        version = subprocess.run(
+            [
+                args.sanafe_python,
+                "-c",
+                "import importlib.metadata as m; print(m.version('sanafe'))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        GOLDEN.write_text(json.dumps({"sanafe_version": version, "cases": golden}, indent=1) + "\n")
+        print(f"wrote {GOLDEN}")
+
+
+if __name__ == "__main__":
+    main()
