@@ -120,6 +120,27 @@ def _matrix_unit(machine: Machine) -> str:
     return next(n for n, c in machine.arch.cores.components.items() if c.kind == "systolic_array")
 
 
+def _k_slices(op, mapping, machine, ranges, partials) -> list[OpProgram]:
+    """One GEMM per core over its K range, accumulating into that core's partial sums."""
+    plans = _PlanCache(mapping, machine)
+    parts = []
+    for core, (k0, k1) in enumerate(ranges):
+        sub = op.model_copy(update={"name": f"{op.name}@c{core}", "K": k1 - k0, "inputs": []})
+        parts.append(
+            compile_gemm(
+                sub,
+                plans.get(sub, core),
+                machine.view(core),
+                partials[core],
+                barrier=False,
+                offset={"M": 0, "N": 0, "K": k0},
+                core=core,
+                group=op.name,
+            )
+        )
+    return parts
+
+
 def _gemm_k(op, mapping, machine, cores, root):
     """K split: partial sums per core, reduced tile by tile into the owner core over the NoC."""
     ranges = split(op.K, cores)
@@ -128,32 +149,23 @@ def _gemm_k(op, mapping, machine, cores, root):
         update={"loop_order": ["M", "N", "K"]}
     )  # finish tiles one by one
     base = auto_plan(widest, reduction_order, machine.view(0))
-    tile_m, tile_n = base.tile["M"], base.tile["N"]
-    tiles_per_row = math.ceil(op.N / tile_n)
+    fixed = reduction_order.model_copy(
+        update={"tile": dict(base.tile), "edge_tiles": "partial"}
+    )  # same tiles on every core
     partials = [root.partial() if root else None for _ in ranges]
+    tiles_per_row = math.ceil(op.N / base.tile["N"])
     parts = []
-    for core, (k0, k1) in enumerate(ranges):
-        sub = op.model_copy(update={"name": f"{op.name}@c{core}", "K": k1 - k0, "inputs": []})
-        view = machine.view(core)
-        fixed = reduction_order.model_copy(
-            update={
-                "tile": {"M": tile_m, "N": tile_n, "K": min(base.tile["K"], k1 - k0)},
-                "edge_tiles": "partial",
-            }
-        )
-        plan = auto_plan(sub, fixed, view)
-        program = compile_gemm(
-            sub,
-            plan,
-            view,
-            partials[core],
-            barrier=False,
-            offset={"M": 0, "N": 0, "K": k0},
-            core=core,
-            group=op.name,
-        )
+    for core, program in enumerate(_k_slices(op, fixed, machine, ranges, partials)):
         reduce = _Reduction(
-            op.name, core, len(ranges), machine, tile_m, tile_n, tiles_per_row, root, partials
+            op.name,
+            core,
+            len(ranges),
+            machine,
+            base.tile["M"],
+            base.tile["N"],
+            tiles_per_row,
+            root,
+            partials,
         )
         parts.append(dataclasses.replace(program, steps=_wrapped(program.steps, reduce)))
     return parts
@@ -164,25 +176,8 @@ def _gemm_row_parallel(op, mapping, machine, cores, root, states):
     all-reduce over the NoC then sums the partials (numerics on those very accumulators)."""
     ranges = split(op.K, cores)
     partials = [root.partial() if root else None for _ in ranges]
-    plans = _PlanCache(mapping, machine)
-    parts = []
-    for core, (k0, k1) in enumerate(ranges):
-        sub = op.model_copy(update={"name": f"{op.name}@c{core}", "K": k1 - k0, "inputs": []})
-        view = machine.view(core)
-        plan = plans.get(sub, core)
-        parts.append(
-            compile_gemm(
-                sub,
-                plan,
-                view,
-                partials[core],
-                barrier=False,
-                offset={"M": 0, "N": 0, "K": k0},
-                core=core,
-                group=op.name,
-            )
-        )
-    accumulator = plan.accumulator
+    parts = _k_slices(op, mapping, machine, ranges, partials)
+    accumulator = machine.components[parts[0].unit].accumulator(op.dtype)
     reduce = CollectiveOpSpec(
         kind="collective",
         name=f"{op.name}.all_reduce",
