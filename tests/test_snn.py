@@ -243,3 +243,49 @@ def test_cli_runs_the_issue_commands(capsys):
     full = json.loads(capsys.readouterr().out)
     assert half["input_spikes"] < 0.6 * full["input_spikes"]
     assert half["energy_pj"] < full["energy_pj"]
+
+
+def test_conv2d_synapses_compute_a_convolution():
+    rng = np.random.default_rng(3)
+    (c, h, w), (kh, kw), stride, pad, filters = (2, 5, 6), (3, 2), (2, 1), (1, 0), 3
+    image = rng.integers(0, 2, (c, h, w))  # which inputs spike at step 0
+    kernel = rng.integers(-4, 5, (kh, kw, c, filters))
+    out_h, out_w = (h + 2 * pad[0] - kh) // stride[0] + 1, (w + 2 * pad[1] - kw) // stride[1] + 1
+    workload = {
+        "kind": "snn",
+        "name": "conv",
+        "time_steps": 2,
+        "quantisation": "exact",
+        "groups": [
+            {
+                "name": "x",
+                "size": c * h * w,
+                "kind": "input",
+                "spikes": [[int(b)] for b in image.ravel()],
+            },
+            {"name": "y", "size": filters * out_h * out_w, "neuron": {"threshold": 1000}},
+        ],
+        "connections": [
+            {
+                "source": "x",
+                "target": "y",
+                "kind": "conv2d",
+                "input_shape": [c, h, w],
+                "kernel": [kh, kw],
+                "stride": list(stride),
+                "padding": list(pad),
+                "weights": kernel.ravel().tolist(),
+            }
+        ],
+    }
+    report = simulator.simulate(neuro_arch(cores=1, dims=(1, 1), neurons=256), workload)
+    padded = np.pad(image, ((0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
+    expected = np.zeros((filters, out_h, out_w))  # direct loops: y[o, i, j] = sum x * K
+    for o in range(filters):
+        for i in range(out_h):
+            for j in range(out_w):
+                window = padded[
+                    :, i * stride[0] : i * stride[0] + kh, j * stride[1] : j * stride[1] + kw
+                ]
+                expected[o, i, j] = np.einsum("cyx,yxc->", window, kernel[:, :, :, o])
+    assert report.record.final_potential[c * h * w :].tolist() == expected.ravel().tolist()
