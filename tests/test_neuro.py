@@ -256,3 +256,16 @@ def test_bad_snn_specs_are_one_line_errors():
                 },
             }
         )
+
+
+def test_every_neuro_tech_number_is_cited():
+    def walk(node, path):
+        if isinstance(node, dict):
+            if "value" in node and node["value"]:
+                assert node.get("source") or node.get("note"), path
+            for key, child in node.items():
+                walk(child, f"{path}.{key}")
+
+    for technology, table in simulator.tech.table("neuro").items():
+        assert table["sources"], technology
+        walk(table, technology)
