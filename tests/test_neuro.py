@@ -269,3 +269,31 @@ def test_every_neuro_tech_number_is_cited():
     for technology, table in simulator.tech.table("neuro").items():
         assert table["sources"], technology
         walk(table, technology)
+
+
+def test_spike_flows_contend_on_shared_links():
+    # cores 0, 1, 2 in a row; a 4-byte packet holds a 4 MB/s link for 1,000 cycles. Input 0 (core 0)
+    # and input 1 (core 1) both reach core 2 over link 1->2, so the second flow waits for the first.
+    arch = neuro_arch(cores=3, dims=(3, 1))
+    arch["components"]["noc"]["link_bandwidth"] = "4 MB/s"
+
+    def run(trains):
+        workload = two_layer(
+            steps=1,
+            trains=trains,
+            placement=[
+                {"group": "in", "neurons": [0, 1], "core": 0},
+                {"group": "in", "neurons": [1, 2], "core": 1},
+                {"group": "hidden", "core": 2},
+            ],
+        )
+        workload["connections"][0]["pairs"] = [[0, 0], [1, 0]]
+        workload["connections"][0]["weights"] = [1, 1]
+        return simulator.simulate(arch, workload)
+
+    alone, both = run(((1,), (0,))), run(((1,), (1,)))
+    # alone: emit 1 + link 1,000 + 2 hops + receive (2 + 1) + barrier 10
+    assert alone.cycles == 1 + 1000 + 2 + 3 + 10
+    assert both.cycles - alone.cycles in (999, 1000)  # one flow queues behind the other
+    links = both.links.set_index("link")
+    assert links.loc["1->2", "busy_cycles"] == 2000 and links.loc["1->2", "packets"] == 2
