@@ -186,7 +186,7 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
         size = np.where(params.is_input & spikes, 1.0, size)
         trains.append(np.flatnonzero(fire))
         current = np.zeros(n)
-        for source in trains[-1]:  # float64 accumulation, source by source
-            lo, hi = synapses.indptr[source], synapses.indptr[source + 1]
-            np.add.at(current, synapses.targets[lo:hi], weights[lo:hi] * size[source])
+        index = synapses.gather(trains[-1])  # every synapse of this step's spikes
+        sizes = np.repeat(size[trains[-1]], synapses.fan_out[trains[-1]])
+        np.add.at(current, synapses.targets[index], weights[index] * sizes)  # float64, unbuffered
     return trains, v / scale

@@ -81,15 +81,17 @@ class NeuroCoreSpec(Strict):
     technology: Literal["loihi", "truenorth"] | None = None
     """Table in tech/neuro.yaml that supplies every number not given here; none: they are zero."""
     neurons: PositiveInt | None = None
-    """Neurons (compartments) one core holds."""
+    """Neurons (compartments) one core holds (none: the technology's, else no limit)."""
     synapses: PositiveInt | None = None
-    """Synaptic memory entries per core: the summed fan-in of its neurons must fit."""
+    """Synaptic memory entries per core: the summed fan-in of its neurons must fit (none: the
+    technology's, else no limit)."""
     axons: PositiveInt | None = None
     """Input axons per core: distinct presynaptic neurons x axons_per_source must fit (none: no limit)."""
     axons_per_source: PositiveInt | None = None
     """Axons one presynaptic neuron occupies on a core it reaches (TrueNorth: one per axon type used)."""
     weight_bits: PositiveInt | None = None
-    """Signed weight precision: weights are integers in +-(2^(bits-1) - 1)."""
+    """Signed weight precision: weights are integers in +-(2^(bits-1) - 1); 2 bits is trinary
+    (none: the technology's, else 16)."""
     potential_bits: PositiveInt | None = None
     """Width of the membrane-potential register (saturating); none: unbounded."""
     potential_frac_bits: Annotated[int, Field(ge=0, le=16)] | None = None
