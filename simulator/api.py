@@ -39,6 +39,12 @@ def simulate(
     if not isinstance(workload, (WorkloadSpec, SnnSpec)):
         workload = load_workload(workload)
     if isinstance(workload, SnnSpec):  # spiking: neuro cores, placement in the workload
+        named = mapping.name if isinstance(mapping, MappingSpec) else mapping
+        if named not in (None, "auto"):
+            raise UnsupportedError(
+                f"{workload.name} is a spiking network: its placement is the workload's "
+                f"placement: (fill, layer, spread or ranges), not mapping {named}"
+            )
         return simulate_snn(arch, workload, numerics, seed, trace)
     if arch.neuromorphic:
         raise UnsupportedError(

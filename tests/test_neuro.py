@@ -224,6 +224,8 @@ def test_gemm_on_neuro_cores_and_snn_on_a_systolic_array_are_unsupported():
         UnsupportedError, match="snn-mnist-mlp is a spiking network; tpu-v1-like has no neuro_core"
     ):
         simulator.simulate("tpu-v1-like", "snn-mnist-mlp")
+    with pytest.raises(UnsupportedError, match="its placement is the workload's placement"):
+        simulator.simulate("loihi-like", "snn-mnist-mlp", mapping="weight-stationary")
 
 
 def test_exact_weights_must_fit_the_core():
