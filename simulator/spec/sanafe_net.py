@@ -1,0 +1,321 @@
+"""The network half of the SANA-FE import: groups, per-neuron attributes, edges and mappings as an
+accsim `kind: snn` workload (arrays in network.npz). SANA-FE's rules kept: a group has as many
+neurons as its list names; a synapse's unit is its target neuron's; a neuron's soma unit comes
+from its mapping, else its attributes, else the core's first; an input unit drives one neuron.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from simulator.errors import SpecError, UnsupportedError
+from simulator.spec.sanafe_yaml import RANGE, SILENT, attributes_of, number, unit_count
+
+_RESET = {"hard": "zero", "soft": "subtract", "none": "none"}
+_EDGE_KEYS = {
+    "weight",
+    "w",
+    "type",
+    "delay",
+    "source_target_pairs",
+    "input_width",
+    "input_height",
+    "input_channels",
+    "kernel_width",
+    "kernel_height",
+    "kernel_count",
+    "stride_width",
+    "stride_height",
+}
+
+
+class _Group:
+    def __init__(self, name: str, size: int, defaults: dict):
+        self.name, self.size, self.defaults = name, size, defaults
+        self.neurons: dict[int, dict] = {}
+        self.soma: list[str | None] = [None] * size
+        self.synapse: list[str | None] = [None] * size
+        self.core: list[int | None] = [None] * size
+
+    def attribute(self, key: str, default=None) -> list:
+        return [
+            self.neurons.get(i, {}).get(key, self.defaults.get(key, default))
+            for i in range(self.size)
+        ]
+
+
+def _split_attributes(raw) -> dict:
+    """Flatten soma/synapse/dendrite subsections into one attribute mapping."""
+    attributes = attributes_of(raw)
+    flat = {k: v for k, v in attributes.items() if k not in ("soma", "synapse", "dendrite")}
+    for section in ("soma", "synapse", "dendrite"):
+        if section in attributes and isinstance(attributes[section], (dict, list)):
+            flat.update(attributes_of(attributes[section]))
+        elif section in attributes:  # 'soma: name' in a mapping picks the unit
+            flat[f"{section}_hw_name"] = attributes[section]
+    return flat
+
+
+def _ids(text, size: int) -> range:
+    text = str(text)
+    if ".." in text:
+        a, b = text.split("..")
+        return range(int(a), int(b) + 1)
+    return range(int(text), int(text) + 1)
+
+
+def _address(text: str, groups: dict) -> tuple[str, range]:
+    """'group', 'group.3' or 'group.0..9' -> (group, neuron range)."""
+    name, _, rest = str(text).strip().partition(".")
+    if name not in groups:
+        raise SpecError(f"no neuron group {name!r}")
+    return name, (_ids(rest, groups[name].size) if rest else range(groups[name].size))
+
+
+def groups_of(network: dict, path: Path) -> dict[str, _Group]:
+    groups = {}
+    for entry in network.get("groups") or []:
+        name = str(entry["name"])
+        defaults = _split_attributes(entry.get("attributes"))
+        specs = []
+        for item in entry.get("neurons") or []:
+            ((ids, attrs),) = dict(item).items()
+            specs.append((ids, _split_attributes(attrs)))
+        size = sum(len(_ids(ids, 0)) for ids, _ in specs)  # SANA-FE counts every listed id
+        group = _Group(name, size, defaults)
+        for ids, attrs in specs:
+            for i in _ids(ids, size):
+                group.neurons[i] = {**group.neurons.get(i, {}), **attrs}
+        groups[name] = group
+    if not groups:
+        raise SpecError(f"{path}: the network has no groups")
+    return groups
+
+
+def map_neurons(mappings: list, groups: dict, per_tile: int, path: Path) -> None:
+    inputs: dict[tuple, str] = {}  # (core, input unit instance) -> the neuron it drives
+    for item in mappings or []:
+        ((where, attrs),) = dict(item).items()
+        attrs = _split_attributes(attrs)
+        name, ids = _address(where, groups)
+        tile, _, core = str(attrs["core"]).partition(".")
+        index = int(tile) * per_tile + int(core or 0)
+        unit = attrs.get("soma_hw_name")
+        if (
+            unit is not None
+            and RANGE.match(str(unit))
+            and (len(ids) > 1 or (index, unit) in inputs)
+        ):
+            first = inputs.get((index, unit), f"{name}.{ids[0]}")
+            raise UnsupportedError(
+                f"{path}: {where} shares soma unit {unit} with {first}; a SANA-FE input unit holds "
+                "the spike source of one neuron, give each neuron its own unit"
+            )
+        if unit is not None:
+            inputs[(index, unit)] = f"{name}.{ids[0]}"
+        for i in ids:
+            groups[name].core[i] = index
+            if attrs.get("soma_hw_name") is not None:
+                groups[name].soma[i] = unit_count(attrs["soma_hw_name"])[0]
+            if attrs.get("synapse_hw_name") is not None:
+                groups[name].synapse[i] = unit_count(attrs["synapse_hw_name"])[0]
+    for g in groups.values():
+        if None in g.core:
+            raise SpecError(f"{path}: neuron {g.name}.{g.core.index(None)} is not mapped to a core")
+
+
+def _constant(values: list, what: str, group: str):
+    distinct = {repr(v) for v in values}
+    if len(distinct) > 1:
+        raise UnsupportedError(
+            f"group {group}: {what} differs between its neurons ({len(distinct)} values); accsim takes one per group"
+        )
+    return values[0]
+
+
+def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
+    somas = [
+        s or (unit_count(d)[0] if (d := g.attribute("soma_hw_name")[i]) else units["first_soma"])
+        for i, s in enumerate(g.soma)
+    ]
+    soma = _constant(somas, "the soma unit", g.name)
+    if soma not in units["somas"]:
+        raise SpecError(f"group {g.name}: soma unit {soma!r} is not in the architecture")
+    spec = {"name": g.name, "size": g.size, "soma": soma}
+    known = {
+        "threshold",
+        "bias",
+        "leak_decay",
+        "reset",
+        "reset_mode",
+        "refractory_delay",
+        "force_update",
+        "force_update_every_timestep",
+        "spikes",
+        "poisson",
+        "rate",
+        "soma_hw_name",
+        "synapse_hw_name",
+        "dendrite_hw_name",
+        "input_decay",
+        "reverse_threshold",
+        "reverse_reset",
+        "reverse_reset_mode",
+        "model",
+    }
+    for key in {k for n in g.neurons.values() for k in n} | set(g.defaults):
+        if key not in known and key not in SILENT:
+            raise UnsupportedError(f"group {g.name}: attribute {key!r} is not modelled by accsim")
+    for key, neutral in (("input_decay", 0.0), ("reverse_reset_mode", "none")):
+        if any(
+            v not in (None, neutral)
+            and str(v) != str(neutral)
+            and not (key == "input_decay" and number(v) == 0)
+            for v in g.attribute(key)
+        ):
+            raise UnsupportedError(f"group {g.name}: {key} is not modelled by accsim")
+    if units["somas"][soma] == "input":
+        spec["kind"] = "input"
+        trains = g.attribute("spikes")
+        rates = [number(r) for r in g.attribute("rate", 0.0)]
+        poisson = [number(p) for p in g.attribute("poisson", 0.0)]
+        if any(poisson):
+            if any(t is not None for t in trains) or any(rates):
+                raise UnsupportedError(
+                    f"group {g.name}: poisson inputs mixed with spike lists or rates"
+                )
+            spec.update(rates=poisson, encoding="poisson")  # accsim's own seeded draws
+            return spec
+        matrix = np.zeros((g.size, steps), dtype=np.int8)  # spike lists OR periodic rates
+        step = np.arange(1, steps + 1)
+        for i, (train, rate) in enumerate(zip(trains, rates)):
+            bits = [int(number(b)) for b in (train or [])][:steps]
+            matrix[i, : len(bits)] = bits
+            if rate > 0:
+                matrix[i] |= (step % int(1.0 / rate) == 0).astype(np.int8)
+        arrays[f"{g.name}.spikes"] = matrix
+        spec["spikes"] = {"file": "network.npz", "key": f"{g.name}.spikes"}
+        return spec
+    neuron = {}
+    for key, attr, default in (("threshold", "threshold", 0.0), ("bias", "bias", 0.0)):
+        values = np.array([number(v) for v in g.attribute(attr, default)])
+        if np.all(values == values[0]):
+            neuron[key] = float(values[0])
+        else:
+            arrays[f"{g.name}.{key}"] = values
+            neuron[key] = {"file": "network.npz", "key": f"{g.name}.{key}"}
+    neuron["decay"] = number(_constant(g.attribute("leak_decay", 1.0), "leak_decay", g.name))
+    mode = str(_constant(g.attribute("reset_mode", "hard"), "reset_mode", g.name))
+    if mode not in _RESET:
+        raise UnsupportedError(
+            f"group {g.name}: reset_mode {mode!r}; accsim models hard, soft and none"
+        )
+    neuron["reset"] = _RESET[mode]
+    neuron["reset_value"] = number(_constant(g.attribute("reset", 0.0), "reset", g.name))
+    neuron["refractory"] = max(
+        int(number(_constant(g.attribute("refractory_delay", 0), "refractory_delay", g.name))) - 1,
+        0,
+    )
+    force = [str(v).lower() == "true" for v in g.attribute("force_update", False)]
+    force = [
+        a or str(b).lower() == "true"
+        for a, b in zip(force, g.attribute("force_update_every_timestep", False))
+    ]
+    neuron["force_update"] = bool(_constant(force, "force_update", g.name))
+    spec["neuron"] = neuron
+    return spec
+
+
+def edges(network: dict, groups: dict, units: dict, arrays: dict) -> list[dict]:
+    connections, singles = [], {}
+    for index, item in enumerate(network.get("edges") or []):
+        ((text, attrs),) = dict(item).items()
+        left, _, right = str(text).partition("->")
+        src, src_ids = _address(left, groups)
+        dst, dst_ids = _address(right, groups)
+        attrs = _split_attributes(attrs)
+        if float(number(attrs.get("delay", 0) or 0)) != 0:
+            raise UnsupportedError(
+                f"edge {text.strip()}: synaptic delays are not modelled by accsim"
+            )
+        extra = set(attrs) - _EDGE_KEYS - SILENT
+        if extra:
+            raise UnsupportedError(
+                f"edge {text.strip()}: {sorted(extra)} not modelled (SANA-FE takes a synapse's unit "
+                "from its target neuron's synapse_hw_name)"
+            )
+        named = groups[dst].attribute("synapse_hw_name")
+        unit_of = [
+            unit_count(m or d or units["first_synapse"])[0]
+            for m, d in zip(groups[dst].synapse, named)
+        ]
+        kind = str(attrs.get("type", ""))
+        weight = attrs.get("weight", attrs.get("w"))
+        if kind in ("dense", "conv2d", "sparse"):
+            key = f"edge{index}"
+            arrays[key] = np.array([number(w) for w in weight], dtype=np.float64)
+            connection = {
+                "source": src,
+                "target": dst,
+                "kind": kind,
+                "weights": {"file": "network.npz", "key": key},
+                "synapse": _constant(unit_of, "the synapse unit", dst),
+            }
+            if kind == "conv2d":
+                c = {
+                    k: int(number(attrs[k]))
+                    for k in (
+                        "input_width",
+                        "input_height",
+                        "input_channels",
+                        "kernel_width",
+                        "kernel_height",
+                    )
+                }
+                connection.update(
+                    input_shape=[c["input_channels"], c["input_height"], c["input_width"]],
+                    kernel=[c["kernel_height"], c["kernel_width"]],
+                    stride=[
+                        int(number(attrs.get("stride_height", 1))),
+                        int(number(attrs.get("stride_width", 1))),
+                    ],
+                )
+            if kind == "sparse":
+                arrays[f"{key}.pairs"] = np.array(
+                    [[int(number(a)), int(number(b))] for a, b in attrs["source_target_pairs"]],
+                    dtype=np.int64,
+                )
+                connection["pairs"] = {"file": "network.npz", "key": f"{key}.pairs"}
+            connections.append(connection)
+            continue
+        for s in src_ids:
+            for d in dst_ids:
+                pair = (s, d, number(weight if weight is not None else 0.0))
+                singles.setdefault((src, dst, unit_of[d]), []).append(pair)
+    for (src, dst, unit), pairs in singles.items():
+        key = f"{src}->{dst}.{unit}"
+        arrays[f"{key}.pairs"] = np.array([[s, d] for s, d, _ in pairs], dtype=np.int64)
+        arrays[f"{key}.weights"] = np.array([w for _, _, w in pairs])
+        connections.append(
+            {
+                "source": src,
+                "target": dst,
+                "kind": "sparse",
+                "synapse": unit,
+                "pairs": {"file": "network.npz", "key": f"{key}.pairs"},
+                "weights": {"file": "network.npz", "key": f"{key}.weights"},
+            }
+        )
+    return connections
+
+
+def placement_of(groups: dict) -> list[dict]:
+    """Runs of consecutive neurons on one core, per group."""
+    entries = []
+    for g in groups.values():
+        start = 0
+        for i in range(1, g.size + 1):
+            if i == g.size or g.core[i] != g.core[start]:
+                entries.append({"group": g.name, "neurons": [start, i], "core": g.core[start]})
+                start = i
+    return entries

@@ -1,0 +1,79 @@
+"""Reading SANA-FE 2.x YAML: its attribute lists, unit ranges and SI numbers (J, s)."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+from simulator.errors import SpecError
+
+RANGE = re.compile(r"^(.*)\[(\d+)(?:\.\.(\d+))?\]$")  # 'name[0..3]', 'name[5]'
+SILENT = {  # trace switches: they change what SANA-FE logs, not what it simulates
+    "log_spikes",
+    "log_potential",
+    "log_u",
+    "force_soma_update",
+    "log_energy",
+    "log_latency",
+}
+
+
+class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):
+    """Safe YAML where floats stay strings: '1.10' is tile 1 core 10, not 1.1."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:float"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_sanafe(path: Path, top: str) -> dict:
+    """A SANA-FE YAML file as data; SpecError if it is unreadable or lacks its `top` key."""
+    try:
+        data = yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 (a safe loader)
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise SpecError(f"{path}: malformed YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(data, dict) or top not in data:
+        raise SpecError(f"{path}: not a SANA-FE {top} file (no top-level '{top}:')")
+    return data
+
+
+def attributes_of(value) -> dict:
+    """SANA-FE attributes: a mapping or a list of one-key mappings."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return dict(value)
+    merged = {}
+    for item in value:
+        if not isinstance(item, dict):
+            raise SpecError(f"attribute {item!r} is not 'key: value'")
+        merged.update(item)
+    return merged
+
+
+def number(value) -> float:
+    """A SANA-FE number (floats arrive as strings from the loader)."""
+    return float(value) if not isinstance(value, bool) else float(value)
+
+
+def unit_count(name: str) -> tuple[str, int]:
+    """'loihi_core[0..3]' -> ('loihi_core', 4)."""
+    match = RANGE.match(str(name))
+    if not match:
+        return str(name), 1
+    first, last = int(match.group(2)), int(match.group(3) or match.group(2))
+    return match.group(1), last - first + 1
+
+
+def pj(joules) -> str:
+    """Joules as an accsim energy string."""
+    return f"{number(joules) * 1e12:.15g} pJ"
+
+
+def ns(seconds) -> str:
+    """Seconds as an accsim time string."""
+    return f"{number(seconds) * 1e9:.15g} ns"
