@@ -2,13 +2,16 @@
 of the same quantised network, and, for a converted ANN, how often the SNN's class agrees with it."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.mapping.snn import SnnNetwork
 from simulator.numerics.ann2snn import ann_predict, batch_reference, snn_predict
 from simulator.numerics.encoding import encode
 from simulator.numerics.lif import reference_lif
+
+if TYPE_CHECKING:  # numerics sits below mapping: the network's type is only named here
+    from simulator.mapping.snn import SnnNetwork
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,10 @@ def _compare(fired: list[np.ndarray], reference: list[np.ndarray]) -> tuple[int 
 
 
 def check_snn(
-    net: SnnNetwork, fired: list[np.ndarray], spike_counts: np.ndarray, final_potential: np.ndarray
+    net: "SnnNetwork",
+    fired: list[np.ndarray],
+    spike_counts: np.ndarray,
+    final_potential: np.ndarray,
 ) -> SnnCheck:
     """Rerun `net` in float64 and compare; add the ANN agreement for a converted network."""
     reference, _ = reference_lif(net.params, net.synapses, net.input_spikes, net.steps)
@@ -60,7 +66,7 @@ def check_snn(
     return SnnCheck(**result, **_agreement(net, spike_counts, final_potential))
 
 
-def _agreement(net: SnnNetwork, spike_counts: np.ndarray, final_potential: np.ndarray) -> dict:
+def _agreement(net: "SnnNetwork", spike_counts: np.ndarray, final_potential: np.ndarray) -> dict:
     """Run the batch of test inputs through the reference; compare classes with the ANN."""
     check, model = net.ann, net.ann.model
     samples = list(range(check.samples))
