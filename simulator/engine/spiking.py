@@ -242,7 +242,7 @@ class _SpikingEngine:
         for f in flows:
             if not f.route:
                 arrivals[f.dst].append((start + neuron[f.src] + f.latency, f.receive))
-            elif len(remote[f.src]) == 0 and all(sharing[link] == 1 for link in f.route):
+            elif not remote.get(f.src) and all(sharing[link] == 1 for link in f.route):
                 at = ready.get(f.src, start + neuron[f.src])
                 hold = self.noc.transfer_cycles(f.packets * self.core.packet_bytes)
                 ready[f.src] = at + hold
