@@ -27,10 +27,12 @@ from simulator.sweep.tables import front_table, outcome_table, progress_bar, sea
 
 
 def _si(value: float, unit: str) -> str:
-    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+    """A value with an SI prefix from tera down to pico, e.g. 4.05 µJ."""
+    prefixes = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"))
+    for factor, prefix in prefixes:
         if abs(value) >= factor:
             return f"{value / factor:,.3g} {prefix}{unit}"
-    return f"{value:,.3g} {unit}"
+    return f"{value / 1e-12:,.3g} p{unit}" if value else f"0 {unit}"
 
 
 def _seconds(value: float) -> str:
