@@ -32,3 +32,7 @@ def test_notebook_is_committed_without_outputs(path):
 
 def test_the_first_two_notebooks_are_there():
     assert [p.stem for p in NOTEBOOKS][:2] == ["01-quickstart", "02-design-space-sweep"]
+
+
+def test_the_neuromorphic_notebook_is_there():
+    assert "05-neuromorphic-sparsity" in [p.stem for p in NOTEBOOKS]
