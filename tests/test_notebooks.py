@@ -36,3 +36,8 @@ def test_the_first_two_notebooks_are_there():
 
 def test_the_neuromorphic_notebook_is_there():
     assert "05-neuromorphic-sparsity" in [p.stem for p in NOTEBOOKS]
+
+
+def test_the_attention_pim_and_survey_notebooks_are_there():
+    stems = {p.stem for p in NOTEBOOKS}
+    assert {"03-attention-prefill-vs-decode", "04-pim-adc-bits", "06-survey-platforms"} <= stems
