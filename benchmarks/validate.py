@@ -1,0 +1,225 @@
+"""Predicted vs published: simulate every measurement in benchmarks/data/published.yaml (timing
+only) and print published, predicted and the error, with a median |error| per category.
+
+    python benchmarks/validate.py [--data PATH] [--only ID_SUBSTRING ...] [--json OUT]
+
+Each entry names an arch preset (plus datasheet overrides of the exact part measured), a workload
+and optionally a mapping, or `parts` whose simulated seconds add up (repeat x part). Predictions
+come from the presets as they are: nothing here is fitted to the published numbers. Identical
+simulations (same arch, workload and mapping) run once. About 2 minutes on a 2-core machine.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+import simulator
+
+DATA = Path(__file__).parent / "data" / "published.yaml"
+TARGETS = {"gemm": 10.0, "bandwidth": 15.0}  # |error| targets of issue 4, in percent
+BYTES = {"bf16": 2, "fp16": 2, "fp32": 4, "int8": 1, "fp8_e4m3": 1}
+
+
+def _pairs(overrides) -> list[tuple[list, object]]:
+    return [(list(keys), value) for keys, value in overrides or []]
+
+
+def _parts(entry: dict) -> list[dict]:
+    if "parts" in entry:
+        return entry["parts"]
+    keys = ("workload", "workload_overrides", "mapping")
+    return [{key: entry[key] for key in keys if key in entry} | {"repeat": 1}]
+
+
+class Runner:
+    """Simulates (arch, workload, mapping) triples, each distinct one once."""
+
+    def __init__(self):
+        self.cache: dict[str, tuple[dict, float]] = {}
+
+    def run(self, entry: dict, part: dict) -> tuple[dict, float]:
+        key = json.dumps(
+            [
+                entry["device"],
+                entry.get("arch_overrides"),
+                part["workload"],
+                part.get("workload_overrides"),
+                part.get("mapping"),
+            ],
+            sort_keys=True,
+        )
+        if key not in self.cache:
+            start = time.perf_counter()
+            arch = simulator.load_arch(entry["device"], _pairs(entry.get("arch_overrides")))
+            workload = simulator.load_workload(
+                part["workload"], _pairs(part.get("workload_overrides"))
+            )
+            report = simulator.simulate(arch, workload, part.get("mapping"), numerics=False)
+            self.cache[key] = (report.summary, time.perf_counter() - start)
+        return self.cache[key]
+
+
+def compulsory_bytes(workload) -> int | None:
+    """Bytes every implementation must move: GEMM A, B, C once; attention Q, K, V, O once."""
+    if not isinstance(workload, dict) or len(workload.get("ops", ())) != 1:
+        return None
+    op = workload["ops"][0]
+    size = BYTES.get(op.get("dtype", "bf16"), 2)
+    if op["kind"] == "gemm":
+        return size * (op["M"] * op["K"] + op["K"] * op["N"] + op["M"] * op["N"])
+    if op["kind"] == "attention":
+        batch, d = op.get("batch", 1), op["head_dim"]
+        q, kv = op["q_len"], op.get("kv_len") or op["q_len"]
+        heads, kv_heads = op["heads"], op.get("kv_heads") or op["heads"]
+        return size * batch * d * (2 * heads * q + 2 * kv_heads * kv)
+    return None
+
+
+def evaluate(entry: dict, runner: Runner) -> dict:
+    seconds, dram, wall = 0.0, 0, 0.0
+    for part in _parts(entry):
+        summary, sim_wall = runner.run(entry, part)
+        seconds += part.get("repeat", 1) * summary["seconds"]
+        dram += part.get("repeat", 1) * summary["dram_bytes"]
+        wall += sim_wall
+    metric = entry["metric"]
+    if metric == "seconds":
+        predicted = seconds
+    elif metric == "tflops":
+        predicted = entry["flops"] / seconds / 1e12
+    elif metric == "gbps":
+        predicted = dram / seconds / 1e9
+    else:
+        raise ValueError(f"{entry['id']}: unknown metric {metric!r}")
+    compulsory = compulsory_bytes(entry.get("workload"))
+    return {
+        "id": entry["id"],
+        "device": entry["device"],
+        "category": entry["category"],
+        "metric": metric,
+        "published": entry["value"],
+        "predicted": predicted,
+        "error_pct": 100.0 * (predicted - entry["value"]) / entry["value"],
+        "predicted_seconds": seconds,
+        "dram_bytes": dram,
+        "dram_over_compulsory": dram / compulsory if compulsory else None,
+        "sim_wall_s": wall,
+        "workload": _describe(entry),
+        "source": entry.get("short", entry["source"][:30]),
+    }
+
+
+def _describe(entry: dict) -> str:
+    parts = []
+    for part in _parts(entry):
+        workload = part["workload"]
+        if isinstance(workload, dict) and len(workload["ops"]) > 1:
+            text = workload["name"]
+        elif isinstance(workload, dict):
+            op = workload["ops"][0]
+            if op["kind"] == "gemm":
+                text = f"gemm {op['M']}x{op['N']}x{op['K']} {op['dtype']}"
+            elif op["kind"] == "attention":
+                mask = " causal" if op.get("causal") else ""
+                text = f"attn b{op.get('batch', 1)} h{op['heads']} s{op['q_len']} d{op['head_dim']}{mask}"
+            else:
+                text = f"{op['kind']} {op['rows']}x{op['cols']} {op.get('dtype', 'bf16')}"
+        else:
+            text = workload
+        repeat = part.get("repeat", 1)
+        parts.append(f"{repeat}x {text}" if repeat != 1 else text)
+    return " + ".join(parts)
+
+
+def _fmt(value: float, metric: str) -> str:
+    if metric == "seconds":
+        return f"{value * 1e3:.2f} ms"
+    return f"{value:,.1f}"
+
+
+def table(rows: list[dict]) -> Table:
+    out = Table(title="accsim vs published measurements (timing only, presets as shipped)")
+    for column in (
+        "id",
+        "device",
+        "workload",
+        "metric",
+        "published",
+        "predicted",
+        "error %",
+        "DRAM / compulsory",
+        "source",
+    ):
+        out.add_column(
+            column, justify="left" if column in ("id", "workload", "source") else "right"
+        )
+    for row in rows:
+        error = row["error_pct"]
+        target = TARGETS.get(row["category"])
+        style = "green" if target and abs(error) <= target else ("red" if target else "")
+        ratio = row["dram_over_compulsory"]
+        out.add_row(
+            row["id"],
+            row["device"],
+            row["workload"],
+            row["metric"],
+            _fmt(row["published"], row["metric"]),
+            _fmt(row["predicted"], row["metric"]),
+            f"[{style}]{error:+.1f}[/{style}]" if style else f"{error:+.1f}",
+            f"{ratio:.1f}x" if ratio else "-",
+            row["source"],
+        )
+    return out
+
+
+def summary_lines(rows: list[dict]) -> list[str]:
+    lines = []
+    for category in ("gemm", "bandwidth", "attention"):
+        errors = [abs(r["error_pct"]) for r in rows if r["category"] == category]
+        if not errors:
+            continue
+        line = f"{category}: median |error| {statistics.median(errors):.1f}% over {len(errors)}"
+        target = TARGETS.get(category)
+        if target:
+            hits = sum(e <= target for e in errors)
+            line += f" (target {target:.0f}%: {hits}/{len(errors)} within)"
+        lines.append(line)
+    return lines
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--only", nargs="*", help="run entries whose id contains any of these")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    args = parser.parse_args()
+    entries = yaml.safe_load(args.data.read_text())
+    if args.only:
+        entries = [e for e in entries if any(s in e["id"] for s in args.only)]
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    runner = Runner()
+    start = time.perf_counter()
+    rows = []
+    for entry in entries:
+        with console.status(f"simulating {entry['id']}"):
+            rows.append(evaluate(entry, runner))
+    console.print(table(rows))
+    for line in summary_lines(rows):
+        console.print(line)
+    console.print(
+        f"{len(rows)} measurements, {len(runner.cache)} simulations, "
+        f"{time.perf_counter() - start:.0f} s wall"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
