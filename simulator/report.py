@@ -258,16 +258,20 @@ class Report:
         return view
 
     def _bound(self, op: str) -> str:
-        """The resource that kept an op busiest: a compute unit (by kind), DRAM, or SRAM ports."""
+        """What held an op back most: a compute unit (by kind), memory (its DRAM transfers, or the
+        time its unit sat waiting for data when transfers queue behind other cores'), or SRAM ports."""
         labels = {"systolic_array": "compute", "vector": "vector", "dram": "memory"}
         busy = self.record.op_busy[op]
-        candidates = {labels.get(self.machine.components[name].kind, name): 0 for name in busy}
+        stalls = self.record.op_stalls[op]
+        candidates: dict[str, float] = {}
         for name, cycles in busy.items():
             label = labels.get(self.machine.components[name].kind, name)
-            candidates[label] = max(candidates[label], cycles)
-        stretch = self.record.op_stalls[op].get("sram_bandwidth", 0)
-        if stretch:
-            candidates["sram"] = busy.get(self.program_op(op).unit, 0) + stretch
+            candidates[label] = max(candidates.get(label, 0), cycles)
+        waited = stalls.get("dram_bandwidth", 0) + stalls.get("buffer_full", 0)
+        if waited:
+            candidates["memory"] = max(candidates.get("memory", 0), waited)
+        if stalls.get("sram_bandwidth", 0):
+            candidates["sram"] = busy.get(self.program_op(op).unit, 0) + stalls["sram_bandwidth"]
         return (
             max(candidates, key=candidates.get) if candidates else "none"
         )  # e.g. a one-core all-reduce

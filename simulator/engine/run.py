@@ -81,12 +81,13 @@ class _Engine:
         total = sum(t.dram_bytes for t in transfers if t.kind != "send")
         if total == 0:
             return 0
+        asked = self.env.now
         if self.noc is None:
             with self.bus.request() as grant:
                 yield grant
                 start = self.env.now
                 yield self.env.timeout(self.dram.transfer_cycles(total))
-                self._dram_busy(op, start, 1.0, transfers[0].kind, direction)
+                self._dram_busy(start, 1.0, op, transfers[0].kind, direction)
             latency = self.dram.latency_cycles
         else:
             node = self.machine.nodes[transfers[0].buffer]
@@ -97,6 +98,8 @@ class _Engine:
             ]
             hops = yield self.env.all_of(flows)
             latency = self.dram.latency_cycles + self.noc.latency_cycles(max(hops.values()))
+        # the op waited for DRAM from its request to its last byte, queueing behind others included
+        self.record.op_busy[op][self.dram.name] += self.env.now - asked
         self.record.counts[(op, self.dram.name, "read" if direction == "read" else "write")] += (
             total
         )
@@ -109,10 +112,9 @@ class _Engine:
                 )
         return latency
 
-    def _dram_busy(self, op: str, start: float, share: float, kind: str, direction: str) -> None:
-        held = (self.env.now - start) * share
-        self.record.busy[self.dram.name] += held
-        self.record.op_busy[op][self.dram.name] += held
+    def _dram_busy(self, start: float, share: float, op: str, kind: str, direction: str) -> None:
+        """The DRAM as a whole was busy `share` of this transfer (one of several controllers)."""
+        self.record.busy[self.dram.name] += (self.env.now - start) * share
         self.record.interval(f"{self.dram.name} {direction}", kind, op, start, self.env.now)
 
     def _controller_shares(self, node: int, total: int) -> list[tuple[int, int]]:
@@ -129,7 +131,7 @@ class _Engine:
         route = self.noc.route(ctrl, node) if direction == "read" else self.noc.route(node, ctrl)
         ctrl_cycles = math.ceil(nbytes * len(self.controllers) / self.dram.bytes_per_cycle - 1e-9)
         held = yield from self._hold([self.controllers[ctrl]], route, nbytes, ctrl_cycles, op)
-        self._dram_busy(op, self.env.now - held, 1 / len(self.controllers), kind, direction)
+        self._dram_busy(self.env.now - held, 1 / len(self.controllers), op, kind, direction)
         return self.noc.hops(ctrl, node) if route else 0
 
     def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str):

@@ -78,6 +78,7 @@ def collective_parts(
     order = ring_order(machine, cores)
     n = len(order)
     chunks = split(op.elements, n)
+    chunks += [(op.elements, op.elements)] * (n - len(chunks))  # empty chunks when elements < cores
     rounds = schedule(op.pattern, op.algorithm, n)
     position_of = {core: p for p, core in enumerate(order)}
 
@@ -131,6 +132,8 @@ def _core_steps(op, machine: Machine, position: int, order, rounds, chunks, stat
         mine = [m for m in moves if position in m[:2]]
         for src, dst, chunk, reduce in sorted(mine, key=lambda m: m[0] != position):  # sends first
             lo, hi = chunks[chunk] if chunk is not None else (0, op.elements)
+            if hi == lo:  # fewer elements than cores: this chunk is empty on every core alike
+                continue
             per_piece = max(1, piece_bytes // max(nbytes(1, op.dtype), 1))
             pieces = min(hi - lo, max(PIECES_PER_MOVE, -(-(hi - lo) // per_piece)))
             for p_lo, p_hi in ((a + lo, b + lo) for a, b in split(hi - lo, pieces)):

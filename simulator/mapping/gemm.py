@@ -57,12 +57,22 @@ def check_fits(plan: GemmPlan, machine: Machine, where: str) -> None:
 def resolve_unit(op: GemmOpSpec, mapping: MappingSpec, machine: Machine):
     """The compute unit, dataflow and spatial dims the op runs with; raise if unsupported."""
     units = machine.compute_units
-    name = mapping.unit or next(iter(units))
+    arrays = [n for n, c in units.items() if c.kind == "systolic_array"]
+    name = mapping.unit or (arrays[0] if arrays else None)
+    if name is None:
+        kinds = ", ".join(f"{n} ({c.kind})" for n, c in units.items())
+        raise UnsupportedError(
+            f"no unit runs {op.name} (gemm): it needs a systolic_array; units: {kinds}"
+        )
     if name not in units:
         raise SpecError(
             f"{locate(mapping, 'unit')}: no compute unit {name!r}; units: {', '.join(units)}"
         )
     unit = units[name]
+    if unit.kind != "systolic_array":
+        raise UnsupportedError(
+            f"{name} ({unit.kind}) cannot run {op.name} (gemm); arrays: {', '.join(arrays) or 'none'}"
+        )
     dataflow = mapping.dataflow or unit.spec.dataflows[0]
     unit.check(op.name, op.dtype, dataflow)
     spatial = (

@@ -4,7 +4,9 @@ import math
 
 
 def split(extent: int, parts: int) -> list[tuple[int, int]]:
-    """`extent` cut into at most `parts` nearly equal, non-empty ranges."""
+    """`extent` cut into at most `parts` nearly equal, non-empty ranges (none when extent is 0)."""
+    if extent <= 0:
+        return []
     size = math.ceil(extent / parts)
     return [(lo, min(lo + size, extent)) for lo in range(0, extent, size)]
 
