@@ -61,6 +61,8 @@ def partition_program(
 
 def _gemm(op, mapping, machine, cores, numerics, seed, states):
     mode = mapping.partition.gemm
+    if mode == "auto":
+        mode = "tensor" if machine.noc.spec.memory == "local" else "MN"
     if mode == "tensor":
         mode = {"column": "N", "row": "row"}.get(op.parallel, "MN")
     check_tile(op, mapping)
