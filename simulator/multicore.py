@@ -75,11 +75,18 @@ def noc_summary(record: Record, machine: Machine, cycles: int, energy: pd.DataFr
         "hop_histogram_bytes": {int(h): int(b) for h, b in sorted(record.hop_bytes.items())},
         "noc_energy_pj": float(energy[energy.component == noc.name].energy_pj.sum()),
         "load_imbalance": float(busy.max() / busy.mean()) if busy.mean() else 1.0,
+        "l2_hit_rate": _hit_rate(record),
         "compute_share": float(busy.sum() / (cycles * len(busy))) if cycles else 0.0,
         "sync_wait_share": float(cores.sync_wait_cycles.sum() / (cycles * len(busy)))
         if cycles
         else 0.0,
     }
+
+
+def _hit_rate(record: Record) -> float | None:
+    """Share of loaded bytes the shared L2 served (None without an L2)."""
+    loaded = record.l2_bytes["hit"] + record.l2_bytes["miss"]
+    return record.l2_bytes["hit"] / loaded if loaded else None
 
 
 def scaling(arch, workload, mapping, core_counts: list[int]) -> pd.DataFrame:

@@ -40,6 +40,20 @@ class Machine:
     core_count: int = 1
 
     @property
+    def l2(self) -> Sram | None:
+        """Multi-core: the chip-level SRAM, a shared cache in front of DRAM (sliced at memory nodes)."""
+        if self.core_count == 1 or self.arch.cores is None:
+            return None
+        return next(
+            (
+                c
+                for n, c in self.components.items()
+                if c.kind == "sram" and n in self.arch.components
+            ),
+            None,
+        )
+
+    @property
     def noc(self) -> Noc | None:
         return next((c for c in self.components.values() if c.kind == "noc"), None)
 

@@ -18,6 +18,7 @@ Timing assumptions, one per process:
 """
 
 import math
+from collections import OrderedDict
 
 import simpy
 
@@ -69,6 +70,13 @@ class _Engine:
             }
             self.links: dict[tuple, simpy.Resource] = {}
             self.turn = -1  # the controller that served the last interleaved transfer
+        self.l2 = machine.l2
+        if self.l2 is not None:  # sliced at the memory nodes, LRU over whole tile regions
+            self.l2_slices = {
+                n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
+            }
+            self.l2_lines: OrderedDict[tuple, int] = OrderedDict()
+            self.l2_used = 0
 
     def _signal(self, name: str) -> simpy.Event:
         if name not in self.signals:
@@ -77,10 +85,20 @@ class _Engine:
 
     # ----- moving bytes -----------------------------------------------------------------------
     def _dram(self, op: str, transfers: tuple[Transfer, ...], direction: str):
-        """Move a batch of DRAM transfers; returns the latency still to come after the last byte."""
-        total = sum(t.dram_bytes for t in transfers if t.kind != "send")
-        if total == 0:
+        """Move a batch of DRAM transfers; returns the latency still to come after the last byte.
+        With an L2, loads of resident regions are served by its slices and only misses reach DRAM."""
+        transfers = tuple(t for t in transfers if t.dram_bytes and t.kind != "send")
+        if not transfers:
             return 0
+        if self.l2 is not None:
+            hits, transfers = self._cache(op, transfers, direction)
+            if hits:
+                yield from self._l2_read(
+                    op, hits, transfers[0].buffer if transfers else hits[0].buffer
+                )
+            if not transfers:
+                return self.dram.latency_cycles
+        total = sum(t.dram_bytes for t in transfers)
         asked = self.env.now
         if self.noc is None:
             with self.bus.request() as grant:
@@ -104,13 +122,51 @@ class _Engine:
             total
         )
         for t in transfers:
-            if t.dram_bytes and t.kind != "send":
+            if t.dram_bytes:
                 self.record.op_dram[op][t.kind] += t.dram_bytes
                 # the SRAM side of the DMA: writes on the way in, reads on the way out
                 self.record.counts[(op, t.buffer, "write" if direction == "read" else "read")] += (
                     t.dram_bytes
                 )
         return latency
+
+    def _cache(self, op: str, transfers: tuple[Transfer, ...], direction: str):
+        """Split loads into L2 hits and misses; every region read or written becomes resident (LRU)."""
+        hits, misses = [], []
+        for t in transfers:
+            key = (t.tensor, t.region)
+            if direction == "read" and key in self.l2_lines:
+                self.l2_lines.move_to_end(key)
+                hits.append(t)
+                continue
+            misses.append(t)
+            if t.dram_bytes <= self.l2.capacity_bytes and key not in self.l2_lines:
+                self.l2_lines[key] = t.dram_bytes
+                self.l2_used += t.dram_bytes
+                while self.l2_used > self.l2.capacity_bytes:
+                    _, size = self.l2_lines.popitem(last=False)
+                    self.l2_used -= size
+            self.record.counts[(op, self.l2.name, "write")] += t.dram_bytes
+        self.record.l2_bytes["hit" if direction == "read" else "write"] += sum(
+            t.dram_bytes for t in hits
+        )
+        if direction == "read":
+            self.record.l2_bytes["miss"] += sum(t.dram_bytes for t in misses)
+        return hits, tuple(misses)
+
+    def _l2_read(self, op: str, hits: list[Transfer], buffer: str):
+        """Hits stream from the next L2 slice over its NoC route at the slice's share of L2 bandwidth."""
+        nbytes = sum(t.dram_bytes for t in hits)
+        node = self.machine.nodes[buffer]
+        slices = list(self.l2_slices)
+        self.turn = (self.turn + 1) % len(slices)
+        src = slices[self.turn]
+        route = self.noc.route(src, node)
+        slice_cycles = math.ceil(nbytes * len(slices) / self.l2.bytes_per_cycle - 1e-9)
+        yield from self._hold([self.l2_slices[src]], route, nbytes, slice_cycles, op)
+        self.record.counts[(op, self.l2.name, "read")] += nbytes
+        for t in hits:
+            self.record.counts[(op, t.buffer, "write")] += t.dram_bytes
 
     def _dram_busy(self, start: float, share: float, op: str, kind: str, direction: str) -> None:
         """The DRAM as a whole was busy `share` of this transfer (one of several controllers)."""

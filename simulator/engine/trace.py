@@ -30,6 +30,8 @@ class Record:
     """NoC link -> bytes it carried."""
     link_busy: dict[tuple, float] = field(default_factory=lambda: defaultdict(float))
     """NoC link -> cycles it was held."""
+    l2_bytes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """Shared L2: bytes of load hits, load misses and writes."""
     hop_bytes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     """hops -> bytes that travelled that many hops (the hop-count histogram)."""
     op_start: dict[str, int] = field(default_factory=dict)

@@ -411,10 +411,11 @@ class ArchSpec(Strict):
                     f"components: a multi-core arch needs exactly one noc, found {len(nocs)}"
                 )
             chip = [n for n, c in self.components.items() if c.kind not in ("dram", "noc")]
-            if chip:
+            caches = [n for n in chip if self.components[n].kind == "sram"]
+            if len(caches) > 1 or len(chip) > len(caches):
                 raise ValueError(
                     f"components: with cores, {chip} must go under cores.components "
-                    "(a shared global buffer is not modelled yet)"
+                    "(the chip level holds dram, noc and at most one sram: the shared L2 cache)"
                 )
             noc = self.components[nocs[0]]
             size = 1

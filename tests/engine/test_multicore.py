@@ -44,7 +44,12 @@ def mesh(dims=(4, 4), cores=16, memory=None, topology="mesh", sram="1 MiB", widt
         "cores": {
             "count": cores,
             "components": {
-                "pe": {"kind": "systolic_array", "rows": 8, "cols": 8, "input_precision": ["int8", "bf16"]},
+                "pe": {
+                    "kind": "systolic_array",
+                    "rows": 8,
+                    "cols": 8,
+                    "input_precision": ["int8", "bf16"],
+                },
                 "vpu": {"kind": "vector", "lanes": 4096},
                 "buf": {"kind": "sram", "capacity": sram, "banks": 64, "ports": 2, "width": width},
             },
@@ -226,3 +231,51 @@ def test_attention_partitions_compute_the_right_numbers(how, causal):
     assert report.summary["ops"][0]["parts"] == (
         2 if how == "heads" else 4
     )  # 2 K/V heads; 96 rows over 4
+
+
+def test_a_shared_l2_serves_a_region_a_second_core_loads_again():
+    # split N over 2 cores: both load the same A tiles; with an L2 only the first load reaches DRAM
+    arch = mesh((2, 1), cores=2, memory=[0])
+    spec = {
+        "name": "l2",
+        "clock": "1 GHz",
+        "components": {
+            "dram": {
+                "kind": "dram",
+                "technology": "hbm2e",
+                "bandwidth": "100 GB/s",
+                "latency": "0 ns",
+            },
+            "l2": {"kind": "sram", "capacity": "4 MiB", "banks": 8, "width": "64 B"},
+            "noc": {
+                "kind": "noc",
+                "topology": "mesh",
+                "dims": [2, 1],
+                "link_bandwidth": "64 GB/s",
+                "hop_latency": "0 ns",
+                "link_energy": "0.1 pJ",
+                "router_energy": "1 pJ",
+                "router_area": "0.1 mm2",
+                "memory_nodes": [0],
+            },
+        },
+        "cores": {
+            "count": 2,
+            "components": {
+                "pe": {"kind": "systolic_array", "rows": 8, "cols": 8, "input_precision": ["int8"]},
+                "buf": {"kind": "sram", "capacity": "1 MiB", "banks": 8, "width": "64 B"},
+            },
+        },
+    }
+    mapping = {
+        "partition": {"gemm": "N"},
+        "tile": {"M": 64, "N": 32, "K": 64},
+        "loop_order": ["M", "N", "K"],
+    }
+    workload = "gemm:M=64,N=64,K=64,dtype=int8"
+    without = simulator.simulate(arch, workload, mapping).summary
+    with_l2 = simulator.simulate(spec, workload, mapping).summary
+    a_bytes = 64 * 64  # A (int8) is read by both cores; B halves and C halves are each read once
+    assert without["dram_bytes"] - with_l2["dram_bytes"] == a_bytes
+    assert with_l2["noc"]["l2_hit_rate"] == a_bytes / (2 * a_bytes + 64 * 64)
+    assert with_l2["numerics_ok"]
