@@ -176,8 +176,10 @@ def compile_attention(
     numerics: AttentionNumerics | None,
     core: int = 0,
     group: str = "",
+    kv_tensor: str = "",
 ) -> OpProgram:
-    """The OpProgram of one attention op (a part of a head-partitioned op names its core and group)."""
+    """The OpProgram of one attention op. A part of a partitioned op names its core and group, and
+    `kv_tensor` when its K/V regions are the whole op's (sequence split), so cores share them in L2."""
     g = op.heads // op.kv_groups
     flops = 4 * op.batch * op.heads * op.q_len * op.keys * op.head_dim  # two matmuls, dense
     steps = _flash_steps if plan.algorithm == "flash" else _naive_steps
@@ -194,7 +196,7 @@ def compile_attention(
     return OpProgram(
         name=op.name,
         kind="attention",
-        steps=lambda: steps(op, plan, mapping, machine, numerics),
+        steps=lambda: steps(op, plan, mapping, machine, numerics, kv_tensor or op.name),
         macs=_computed_macs(op, plan),
         flops=flops,
         unit=plan.matrix_unit,
@@ -306,7 +308,7 @@ class _Cost:
         )
 
 
-def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics):
+def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str):
     """FlashAttention-2: for each (batch, K/V head, Q block), stream K/V blocks; O stays on chip."""
     cost = _Cost(op, plan, mapping, machine)
     g, d, dt = op.heads // op.kv_groups, op.head_dim, op.dtype
@@ -348,12 +350,22 @@ def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics):
                     kv_bytes = nbytes(cols * d, dt)
                     loads.append(
                         Transfer(
-                            "load", f"{op.name}.K", regions["K"], buf["weight"], kv_bytes, kv_bytes
+                            "load",
+                            f"{kv_tensor}.K",
+                            regions["K"],
+                            buf["weight"],
+                            kv_bytes,
+                            kv_bytes,
                         )
                     )
                     loads.append(
                         Transfer(
-                            "load", f"{op.name}.V", regions["K"], buf["weight"], kv_bytes, kv_bytes
+                            "load",
+                            f"{kv_tensor}.V",
+                            regions["K"],
+                            buf["weight"],
+                            kv_bytes,
+                            kv_bytes,
                         )
                     )
                     kernel = numerics and bind(numerics.flash_step, b, h, q, k, first, last)
@@ -379,7 +391,7 @@ def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics):
                     yield Step(tuple(loads), computes, tuple(stores), tuple(frees))
 
 
-def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics):
+def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str):
     """Standard attention per (batch, K/V head, row block): S = Q K^T, P = softmax(S), O = P V.
     With `spill`, S and P make a round trip through DRAM between the three phases."""
     cost = _Cost(op, plan, mapping, machine)
@@ -404,8 +416,8 @@ def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics):
                 if not plan.spill:
                     loads = (
                         Transfer("load", f"{op.name}.Q", regions["Q"], buf["input"], qb, qb + p_in),
-                        Transfer("load", f"{op.name}.K", regions["K"], buf["weight"], kv, kv),
-                        Transfer("load", f"{op.name}.V", regions["K"], buf["weight"], kv, kv),
+                        Transfer("load", f"{kv_tensor}.K", regions["K"], buf["weight"], kv, kv),
+                        Transfer("load", f"{kv_tensor}.V", regions["K"], buf["weight"], kv, kv),
                         Transfer(
                             "alloc", f"{op.name}.S", regions["Q"], buf["output"], 0, s_acc + o_space
                         ),
@@ -423,7 +435,7 @@ def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics):
                 yield Step(
                     (
                         Transfer("load", f"{op.name}.Q", regions["Q"], buf["input"], qb, qb),
-                        Transfer("load", f"{op.name}.K", regions["K"], buf["weight"], kv, kv),
+                        Transfer("load", f"{kv_tensor}.K", regions["K"], buf["weight"], kv, kv),
                         Transfer("alloc", f"{op.name}.S", regions["Q"], buf["output"], 0, s_acc),
                     ),
                     (scores,),
@@ -444,7 +456,7 @@ def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics):
                 yield Step(
                     (
                         Transfer("reload", f"{op.name}.P", regions["Q"], buf["input"], p_in, p_in),
-                        Transfer("load", f"{op.name}.V", regions["K"], buf["weight"], kv, kv),
+                        Transfer("load", f"{kv_tensor}.V", regions["K"], buf["weight"], kv, kv),
                         Transfer("alloc", f"{op.name}.O", regions["Q"], buf["output"], 0, o_space),
                     ),
                     (weighted,),

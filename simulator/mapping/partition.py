@@ -298,7 +298,14 @@ def _attention(op, mapping, machine, cores, numerics, seed, states):
         if state:
             states[sub.name] = state
         plan = plan_attention(sub, mapping, view, f"{mapping._source}: attention")
-        parts.append(compile_attention(sub, plan, mapping, view, state, core=core, group=op.name))
+        shared = (
+            op.name if mapping.partition.attention == "sequence" else ""
+        )  # same heads: same K/V regions
+        parts.append(
+            compile_attention(
+                sub, plan, mapping, view, state, core=core, group=op.name, kv_tensor=shared
+            )
+        )
     return parts
 
 
