@@ -95,14 +95,6 @@ class Noc(Component):
         route = self.route(src, dst)
         return 1 if route and route[0][0] in ("in", "bus") else len(route)
 
-    def links(self) -> list[Link]:
-        """Every link a route can use."""
-        seen: set[Link] = set()
-        for s in range(self.nodes):
-            for d in range(self.nodes):
-                seen.update(self.route(s, d))
-        return sorted(seen, key=str)
-
     def bisection_links(self) -> int:
         """Links crossing the middle cut in one direction (mesh / torus along X, ring, bus, crossbar)."""
         x, y = self.shape

@@ -1,7 +1,6 @@
 """Compile one GEMM op x mapping x machine into a lazy OpProgram of SRAM tiles."""
 
 import itertools
-import math
 from dataclasses import dataclass
 
 from simulator.components import Machine
@@ -253,8 +252,3 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
         dtype=op.dtype,
         accumulator=unit.accumulator(op.dtype),
     )
-
-
-def tiles_total(problem: dict[str, int], tile: dict[str, int]) -> int:
-    """Number of SRAM tiles (steps) of a plan."""
-    return math.prod(math.ceil(problem[d] / tile[d]) for d in problem)

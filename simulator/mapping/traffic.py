@@ -6,7 +6,7 @@ time a loop over one of its own dims (or any loop outside that) advances.
 
 import math
 
-OPERAND_DIMS = {"input": ("M", "K"), "weight": ("K", "N"), "output": ("M", "N")}
+from simulator.components.systolic import OPERAND_DIMS
 
 
 def trip_counts(problem: dict[str, int], tile: dict[str, int]) -> dict[str, int]:
