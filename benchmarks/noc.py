@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 import simulator
-from simulator.multicore import scaling
+from simulator.sweep.scaling import scaling
 
 ARCH = "mesh-4x4"
 CASES = [("gemm-4096", "split-mn"), ("llama-2-7b-prefill", "heads")]

@@ -1,13 +1,16 @@
-"""simulate(): the one call that runs spec -> mapping -> engine -> report."""
+"""simulate(): the one call that runs spec -> mapping -> engine -> report, for every kind of run."""
 
 from pathlib import Path
 
-from simulator.components import build_machine
+from simulator.components import Machine, build_machine
 from simulator.engine import execute
+from simulator.engine.spiking import run_spiking
 from simulator.errors import UnsupportedError
 from simulator.mapping import compile_program
-from simulator.report import Report
-from simulator.snn import simulate_snn
+from simulator.mapping.placement import place
+from simulator.mapping.snn import compile_network
+from simulator.numerics.snn_check import check_snn
+from simulator.report import Report, SpikingReport
 from simulator.spec import (
     ArchSpec,
     MappingSpec,
@@ -17,23 +20,25 @@ from simulator.spec import (
     load_workload,
 )
 from simulator.spec.snn import SnnSpec
+from simulator.spec.validate import locate
 
 SpecRef = str | Path | dict
 
 
 def simulate(
     arch: ArchSpec | SpecRef,
-    workload: WorkloadSpec | SpecRef,
+    workload: WorkloadSpec | SnnSpec | SpecRef,
     mapping: MappingSpec | SpecRef | None = None,
     numerics: bool = True,
     seed: int = 0,
     trace: bool = False,
-) -> Report:
+) -> Report | SpikingReport:
     """Simulate `workload` on `arch` under `mapping` (None: auto) and return the Report.
 
     Each argument is a loaded spec, a preset name, a YAML path or a dict; a workload may also be
     inline text like 'gemm:M=512,N=512,K=512,dtype=int8'. `numerics=False` skips the tile kernels
     (timing only, for sweeps); `trace=True` keeps the timeline for `Report.chrome_trace()`.
+    A spiking workload (`kind: snn`) runs on the arch's neuro cores and returns a SpikingReport.
     """
     arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
     if not isinstance(workload, (WorkloadSpec, SnnSpec)):
@@ -45,7 +50,7 @@ def simulate(
                 f"{workload.name} is a spiking network: its placement is the workload's "
                 f"placement: (fill, layer, spread or ranges), not mapping {named}"
             )
-        return simulate_snn(arch, workload, numerics, seed, trace)
+        return _simulate_snn(arch, workload, numerics, seed, trace)
     if arch.neuromorphic:
         raise UnsupportedError(
             f"{arch.name} has neuro cores, which run spiking networks (kind: snn); "
@@ -57,3 +62,28 @@ def simulate(
     record = execute(program, machine, trace=trace)
     checked = {name: state.check() for name, state in states.items()} if numerics else None
     return Report(arch.name, workload.name, mapping.name, machine, program, record, checked)
+
+
+def _simulate_snn(
+    arch: ArchSpec, workload: SnnSpec, numerics: bool, seed: int, trace: bool
+) -> SpikingReport:
+    """One inference of `workload` on `arch`'s neuro cores. The cores' fixed-point neurons always
+    run (their spikes are the work); numerics=True also reruns the network in float64 and, for a
+    converted ANN, measures the agreement on the test inputs."""
+    if not arch.neuromorphic:
+        raise UnsupportedError(
+            f"{workload.name} is a spiking network; {arch.name} has no neuro_core "
+            "(try loihi-like or truenorth-like)"
+        )
+    machine: Machine = build_machine(arch)
+    names = [n for n, c in machine.components.items() if c.kind == "neuro_core"]
+    core = machine.components[names[0]]
+    net = compile_network(workload, core, seed)
+    placement = place(net, workload.placement, core, len(names), locate(workload, "placement"))
+    record = run_spiking(net, placement, machine, trace)
+    checked = (
+        check_snn(net, record.fired, record.spike_counts, record.final_potential)
+        if numerics
+        else None
+    )
+    return SpikingReport(arch.name, workload.name, machine, net, placement, record, checked)

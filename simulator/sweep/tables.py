@@ -15,9 +15,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from simulator.mapping.search import SearchResult
 from simulator.sweep.results import parameter_columns
 from simulator.sweep.run import SweepOutcome
+from simulator.sweep.search import SearchResult
 
 
 @contextmanager

@@ -195,7 +195,7 @@ def test_k_split_moves_every_non_owner_partial_over_the_noc():
 
 
 def test_scaling_starts_at_one_and_efficiency_never_exceeds_one():
-    from simulator.multicore import scaling
+    from simulator.sweep.scaling import scaling
 
     table = scaling("mesh-4x4", "gemm-1024", "split-mn", [1, 2, 4])
     assert table.speedup.iloc[0] == 1.0

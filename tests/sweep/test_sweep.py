@@ -298,7 +298,7 @@ def test_a_script_read_from_stdin_can_use_worker_processes(tmp_path):
     # spawn and forkserver re-import __main__ in each worker, which a script on stdin cannot do
     script = (
         "from simulator.sweep import run_sweep\n"
-        "from tests.test_sweep import sweep_dict\n"
+        "from tests.sweep.test_sweep import sweep_dict\n"
         f"outcome = run_sweep(sweep_dict(), {str(tmp_path / 'r.parquet')!r}, jobs=2)\n"
         "print(sorted(set(outcome.results.status)))\n"
     )

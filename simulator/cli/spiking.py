@@ -1,13 +1,10 @@
-"""Rich tables for a SpikingReport (the `accsim run` view of a spiking inference), and the
-`accsim import-sanafe` command."""
-
-from pathlib import Path
+"""Rich tables for a SpikingReport: the `accsim run` view of a spiking inference."""
 
 from rich.console import Console
 from rich.table import Table
 
-from simulator.spec.sanafe import import_sanafe, write_import
-from simulator.spiking_report import CATEGORIES, SpikingReport
+from simulator.cli.format import si, table
+from simulator.report.spiking import CATEGORIES, SpikingReport
 
 _CATEGORY_LABELS = {
     "synaptic_ops": "synaptic ops",
@@ -19,38 +16,14 @@ _CATEGORY_LABELS = {
 }
 
 
-def _si(value: float, unit: str) -> str:
-    for factor, prefix in (
-        (1e12, "T"),
-        (1e9, "G"),
-        (1e6, "M"),
-        (1e3, "k"),
-        (1, ""),
-        (1e-3, "m"),
-        (1e-6, "µ"),
-        (1e-9, "n"),
-        (1e-12, "p"),
-    ):
-        if abs(value) >= factor:
-            return f"{value / factor:,.4g} {prefix}{unit}"
-    return f"0 {unit}"
-
-
-def _table(title: str, columns: list[str]) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for index, column in enumerate(columns):
-        table.add_column(column, justify="left" if index == 0 else "right")
-    return table
-
-
 def _head(report: SpikingReport) -> Table:
     s = report.summary
-    head = _table(f"{s['arch']} × {s['workload']}  ({s['mapping']})", ["metric", "value"])
+    head = table(f"{s['arch']} × {s['workload']}  ({s['mapping']})", ["metric", "value"])
     head.add_row("time steps", f"{s['time_steps']:,}")
     head.add_row(
         "wall latency",
-        f"{_si(s['seconds'], 's')} ({s['cycles']:,} cycles at {_si(s['clock_hz'], 'Hz')}), "
-        f"{_si(s['step_seconds_mean'], 's')} per step",
+        f"{si(s['seconds'], 's')} ({s['cycles']:,} cycles at {si(s['clock_hz'], 'Hz')}), "
+        f"{si(s['step_seconds_mean'], 's')} per step",
     )
     head.add_row("spikes", f"{s['spikes']:,} ({s['input_spikes']:,} from the input)")
     head.add_row("synaptic ops", f"{s['synaptic_ops']:,}")
@@ -64,7 +37,7 @@ def _head(report: SpikingReport) -> Table:
     )
     head.add_row(
         "energy per inference",
-        f"{_si(s['energy_pj'] * 1e-12, 'J')}"
+        f"{si(s['energy_pj'] * 1e-12, 'J')}"
         + (
             f" ({s['energy_per_synaptic_op_pj']:.3g} pJ per synaptic op)"
             if s["energy_per_synaptic_op_pj"]
@@ -104,12 +77,12 @@ def render_spiking(report: SpikingReport, console: Console) -> None:
     """Print the spiking report as rich tables."""
     console.print(_head(report))
     total = report.summary["energy_pj"] or 1.0
-    categories = _table("energy per inference by category", ["category", "energy", "share"])
+    categories = table("energy per inference by category", ["category", "energy", "share"])
     for name in CATEGORIES:
         value = report.energy_by_category[name]
-        categories.add_row(_CATEGORY_LABELS[name], _si(value * 1e-12, "J"), f"{value / total:.1%}")
+        categories.add_row(_CATEGORY_LABELS[name], si(value * 1e-12, "J"), f"{value / total:.1%}")
     console.print(categories)
-    actions = _table(
+    actions = table(
         "energy by action (all cores)", ["action", "count", "pJ each", "energy", "share"]
     )
     grouped = report.energy.groupby("action", sort=False).agg(
@@ -121,11 +94,11 @@ def render_spiking(report: SpikingReport, console: Console) -> None:
             action,
             f"{row['count']:,.0f}",
             per,
-            _si(row["energy"] * 1e-12, "J"),
+            si(row["energy"] * 1e-12, "J"),
             f"{row['energy'] / total:.1%}",
         )
     console.print(actions)
-    groups = _table(
+    groups = table(
         "neuron groups",
         ["group", "neurons", "spikes", "spikes/neuron/step", "synaptic ops", "cores"],
     )
@@ -139,7 +112,7 @@ def render_spiking(report: SpikingReport, console: Console) -> None:
             f"{row['cores']:,}",
         )
     console.print(groups)
-    traffic = _table(
+    traffic = table(
         "spike traffic of these spikes by placement",
         [
             "placement",
@@ -160,11 +133,11 @@ def render_spiking(report: SpikingReport, console: Console) -> None:
             f"{row['packets_intra_core']:,}",
             f"{row['packets_inter_core']:,}",
             f"{row['hops']:,}",
-            _si(row["traffic_energy_pj"] * 1e-12, "J"),
+            si(row["traffic_energy_pj"] * 1e-12, "J"),
         )
     console.print(traffic)
     cores = report.cores.sort_values("busy_cycles", ascending=False).head(8)
-    busiest = _table(
+    busiest = table(
         f"busiest cores (of {len(report.cores):,} in use)",
         ["core", "node", "neurons", "synapses", "input axons", "utilization", "energy"],
     )
@@ -176,16 +149,6 @@ def render_spiking(report: SpikingReport, console: Console) -> None:
             f"{row['synapses']:,}",
             f"{row['axons_in']:,}",
             f"{row['utilization']:.1%}",
-            _si(row["energy_pj"] * 1e-12, "J"),
+            si(row["energy_pj"] * 1e-12, "J"),
         )
     console.print(busiest)
-
-
-def import_sanafe_command(args, console: Console) -> int:
-    """`accsim import-sanafe ARCH SNN -o DIR`: write arch.yaml, workload.yaml and network.npz."""
-    arch, workload, arrays = import_sanafe(Path(args.arch), Path(args.snn), args.steps)
-    arch_path, workload_path = write_import(Path(args.output), arch, workload, arrays)
-    for path in (arch_path, workload_path, Path(args.output) / "network.npz"):
-        console.print(f"wrote {path}")
-    console.print(f"run it with: accsim run {arch_path} {workload_path}")
-    return 0

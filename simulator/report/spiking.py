@@ -19,7 +19,7 @@ from simulator.errors import AccsimError
 from simulator.mapping.placement import Placement, place
 from simulator.mapping.snn import SnnNetwork
 from simulator.numerics.snn_check import SnnCheck
-from simulator.report import PJ_PER_MW_SECOND, Report, _plain
+from simulator.report.single import PJ_PER_MW_SECOND, Report, _plain
 
 CATEGORIES = (
     "synaptic_ops",

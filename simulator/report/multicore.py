@@ -1,5 +1,4 @@
-"""Multi-core views of a finished run: per-link traffic, per-core time, the NoC summary, and
-strong scaling S(n) = T(1) / T(n), E(n) = S(n) / n over core counts."""
+"""Multi-core views of a finished run: per-link traffic, per-core time, the NoC summary."""
 
 import pandas as pd
 
@@ -87,30 +86,3 @@ def _hit_rate(record: Record) -> float | None:
     """Share of loaded bytes the shared L2 served (None without an L2)."""
     loaded = record.l2_bytes["hit"] + record.l2_bytes["miss"]
     return record.l2_bytes["hit"] / loaded if loaded else None
-
-
-def scaling(arch, workload, mapping, core_counts: list[int]) -> pd.DataFrame:
-    """Strong scaling of one workload: the same arch run with the first n cores, n in core_counts."""
-    from simulator.api import simulate  # the API sits above the report layer
-    from simulator.spec import MappingSpec, load_mapping
-
-    base = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
-    rows = []
-    for n in core_counts:
-        partition = base.partition.model_copy(update={"cores": n})
-        summary = simulate(
-            arch, workload, base.model_copy(update={"partition": partition}), numerics=False
-        ).summary
-        rows.append(
-            {
-                "cores": n,
-                "seconds": summary["seconds"],
-                "energy_pj": summary["energy_pj"],
-                "mac_utilization": summary["mac_utilization"],
-                "dram_bytes": summary["dram_bytes"],
-            }
-        )
-    table = pd.DataFrame(rows)
-    table["speedup"] = table.seconds.iloc[0] / table.seconds
-    table["efficiency"] = table.speedup / (table.cores / table.cores.iloc[0])
-    return table

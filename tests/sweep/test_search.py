@@ -4,7 +4,7 @@ import pytest
 
 import simulator
 from simulator.errors import UnsupportedError
-from simulator.mapping.search import OBJECTIVES, Cost, estimate_mapping, search_mapping
+from simulator.sweep.search import OBJECTIVES, Cost, estimate_mapping, search_mapping
 from tests.conftest import tiny_arch
 
 SMALL = "gemm:M=64,N=48,K=96,dtype=int8"

@@ -13,8 +13,8 @@ import pandas as pd
 from simulator.components import Machine
 from simulator.engine import Record
 from simulator.mapping import Program
-from simulator.multicore import core_table, link_table, noc_summary
 from simulator.numerics import NumericsResult
+from simulator.report.multicore import core_table, link_table, noc_summary
 
 PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"  # the op name of leakage rows: static power belongs to the run, not to an op

@@ -1,0 +1,140 @@
+"""The `accsim` command: run a simulation, list presets, sweep, search mappings, import peer files.
+
+Each subcommand family lives in its own module; handlers import the simulator lazily so that
+`accsim --help` stays fast.
+"""
+
+import argparse
+import importlib
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+
+from simulator.errors import AccsimError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accsim", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="simulate a workload on an architecture")
+    run.add_argument("arch", help="arch preset name or YAML path (or a SCALE-Sim .cfg)")
+    run.add_argument(
+        "workload",
+        help="workload preset, YAML path, inline 'gemm:M=..,N=..,K=..,dtype=int8' "
+        "(or a SCALE-Sim topology .csv)",
+    )
+    run.add_argument(
+        "-m", "--mapping", default=None, help="mapping preset or YAML path (default: auto)"
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a value: components.mxu.rows=64, workload.ops.0.M=512, mapping.dataflow=os",
+    )
+    run.add_argument(
+        "--layers", type=int, metavar="N", help="transformer workloads: simulate N layers"
+    )
+    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument(
+        "--trace", metavar="FILE", help="write a Chrome/Perfetto trace of DMA and compute tiles"
+    )
+    run.add_argument(
+        "--no-numerics", action="store_true", help="timing only: skip the tile kernels"
+    )
+    run.add_argument("--seed", type=int, default=0, help="seed of the random operands (default 0)")
+    run.set_defaults(handler="run:run_command")
+    imported = commands.add_parser(
+        "import-scalesim", help="convert SCALE-Sim .cfg + topology .csv to YAML"
+    )
+    imported.add_argument("config", help="SCALE-Sim config (.cfg)")
+    imported.add_argument("topology", help="SCALE-Sim topology (.csv, GEMM or conv rows)")
+    imported.add_argument(
+        "-o", "--output", required=True, help="folder for arch.yaml, workload.yaml, mapping.yaml"
+    )
+    imported.set_defaults(handler="importers:import_scalesim_command")
+    sanafe = commands.add_parser(
+        "import-sanafe", help="convert SANA-FE 2.x architecture + SNN files to accsim YAML"
+    )
+    sanafe.add_argument("arch", help="SANA-FE architecture (.yaml)")
+    sanafe.add_argument("snn", help="SANA-FE mapped SNN (.yaml)")
+    sanafe.add_argument(
+        "-o", "--output", required=True, help="folder for arch, workload, network.npz"
+    )
+    sanafe.add_argument(
+        "--steps", type=int, default=100, help="time steps to simulate (default 100)"
+    )
+    sanafe.set_defaults(handler="importers:import_sanafe_command")
+    scale = commands.add_parser(
+        "scale", help="strong scaling S(n), E(n) over core counts of a multi-core arch"
+    )
+    scale.add_argument("arch", help="multi-core arch preset or YAML path")
+    scale.add_argument("workload", help="workload preset, YAML path or inline spec")
+    scale.add_argument(
+        "-m", "--mapping", default=None, help="mapping preset or YAML path (default: auto)"
+    )
+    scale.add_argument(
+        "--cores", default="1,2,4,8,16", help="comma-separated core counts (default 1,2,4,8,16)"
+    )
+    scale.add_argument(
+        "--set", action="append", default=[], metavar="PATH=VALUE", help="override a value"
+    )
+    scale.add_argument("--json", action="store_true", help="print the table as JSON")
+    scale.set_defaults(handler="studies:scale_command")
+    listing = commands.add_parser("list", help="list the shipped presets")
+    listing.set_defaults(handler="run:list_command")
+    sweep = commands.add_parser("sweep", help="run a design-space sweep (resumable)")
+    sweep.add_argument("sweep", help="sweep YAML path or shipped sweep name")
+    sweep.add_argument("-o", "--output", required=True, help="results file (.parquet or .csv)")
+    sweep.add_argument(
+        "-j", "--jobs", type=int, default=None, help="worker processes (default: CPUs)"
+    )
+    sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    sweep.add_argument("--dask", action="store_true", help="run on a local Dask cluster")
+    sweep.add_argument("--limit", type=int, default=None, help="run at most this many new points")
+    sweep.set_defaults(handler="studies:sweep_command")
+    mapper = commands.add_parser("map", help="search mappings; write the best as a mapping YAML")
+    mapper.add_argument("arch", help="arch preset name or YAML path")
+    mapper.add_argument(
+        "workload", help="workload preset, YAML path or inline 'gemm:M=..,N=..,K=..'"
+    )
+    mapper.add_argument("--objective", default="edp", help="latency, energy or edp (default)")
+    mapper.add_argument("--top", type=int, default=5, help="candidates to confirm by simulation")
+    mapper.add_argument("-o", "--output", help="write the best mapping here (YAML)")
+    mapper.add_argument(
+        "--set", action="append", default=[], metavar="PATH=VALUE", help="override, as for run"
+    )
+    mapper.set_defaults(handler="studies:map_command")
+    plot = commands.add_parser("plot", help="scatter two columns of sweep results")
+    plot.add_argument("results", help="sweep results (.parquet or .csv)")
+    plot.add_argument("--x", required=True, help="column on the x axis, e.g. area_mm2")
+    plot.add_argument("--y", required=True, help="column on the y axis, e.g. energy_pj")
+    plot.add_argument("--color", help="column that colours the points")
+    plot.add_argument("--pareto", action="store_true", help="highlight the Pareto front")
+    plot.add_argument(
+        "--maximize", action="append", default=[], metavar="COLUMN", help="axis to maximize"
+    )
+    plot.add_argument("-o", "--output", required=True, help=".html (or .png with kaleido)")
+    plot.set_defaults(handler="studies:plot_command")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `accsim` console script."""
+    args = build_parser().parse_args(argv)
+    console = Console()
+    module, function = args.handler.split(":")
+    try:
+        handler = getattr(importlib.import_module(f"simulator.cli.{module}"), function)
+        return handler(args, console)
+    except AccsimError as error:
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""`accsim import-scalesim` and `accsim import-sanafe`: peer tools' files to accsim YAML."""
+
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+
+from simulator.spec.sanafe import import_sanafe, write_import
+from simulator.spec.scalesim import import_scalesim
+
+
+def import_scalesim_command(args, console: Console) -> int:
+    """`accsim import-scalesim CFG CSV -o DIR`: write arch.yaml, workload.yaml and mapping.yaml."""
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    specs = import_scalesim(Path(args.config), Path(args.topology))
+    for kind, spec in zip(("arch", "workload", "mapping"), specs):
+        path = out / f"{kind}.yaml"
+        path.write_text(yaml.safe_dump(spec, sort_keys=False))
+        console.print(f"wrote {path}")
+    console.print(
+        f"run it with: accsim run {out / 'arch.yaml'} {out / 'workload.yaml'} -m {out / 'mapping.yaml'}"
+    )
+    return 0
+
+
+def import_sanafe_command(args, console: Console) -> int:
+    """`accsim import-sanafe ARCH SNN -o DIR`: write arch.yaml, workload.yaml and network.npz."""
+    arch, workload, arrays = import_sanafe(Path(args.arch), Path(args.snn), args.steps)
+    arch_path, workload_path = write_import(Path(args.output), arch, workload, arrays)
+    for path in (arch_path, workload_path, Path(args.output) / "network.npz"):
+        console.print(f"wrote {path}")
+    console.print(f"run it with: accsim run {arch_path} {workload_path}")
+    return 0

@@ -1,0 +1,239 @@
+"""Rich tables for a Report: the `accsim run` view of one simulation (single- or multi-core)."""
+
+import json
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from simulator.cli.format import seconds, si, table
+from simulator.report import Report
+
+
+def render(report: Report, console: Console) -> None:
+    """Print the report as rich tables."""
+    s = report.summary
+    head = table(f"{s['arch']} × {s['workload']}  (mapping: {s['mapping']})", ["metric", "value"])
+    head.add_row("cycles", f"{s['cycles']:,}")
+    head.add_row("time", f"{seconds(s['seconds'])} at {si(s['clock_hz'], 'Hz')}")
+    head.add_row("MACs", f"{s['macs']:,}")
+    head.add_row(
+        "MAC utilization",
+        f"{s['mac_utilization']:.1%}  (peak {s['peak_macs_per_cycle']:,.0f} MAC/cycle)",
+    )
+    head.add_row("energy", si(s["energy_pj"] * 1e-12, "J"))
+    head.add_row("area", f"{s['area_mm2']:,.2f} mm²")
+    head.add_row("DRAM traffic", si(s["dram_bytes"], "B"))
+    head.add_row(
+        "DRAM bandwidth",
+        f"{s['dram_bandwidth_gbps']:,.1f} GB/s achieved of {s['dram_peak_bandwidth_gbps']:,.1f} peak",
+    )
+    head.add_row(
+        "arithmetic intensity",
+        f"{s['arithmetic_intensity']:,.1f} FLOP/B (ridge {s['ridge_point']:,.1f})",
+    )
+    head.add_row("roofline", f"{s['roofline_bound']}-bound, ≥ {s['roofline_cycles']:,.0f} cycles")
+    if s["numerics_ok"] is None:
+        head.add_row("numerics", "off (--no-numerics)")
+    else:
+        verdict = "[green]OK[/]" if s["numerics_ok"] else "[red]MISMATCH[/]"
+        coverage = "coverage OK" if s["coverage_ok"] else "[red]coverage WRONG[/]"
+        head.add_row(
+            "numerics",
+            f"{verdict}  max abs err {s['numerics_max_abs_error']:.3g}, "
+            f"max rel err {s['numerics_max_rel_error']:.3g}, {coverage}",
+        )
+    console.print(head)
+    if s.get("noc"):
+        _render_noc(report, console)
+    if s.get("llm"):
+        llm = s["llm"]
+        view = table(
+            f"{llm['phase']} (batch {llm['batch']}, context {llm['context']}, {llm['layers']} layer(s))",
+            ["metric", "value"],
+        )
+        latency = (
+            ("TTFT (hardware part)", llm["ttft_s"])
+            if "ttft_s" in llm
+            else ("ITL per token", llm["itl_s"])
+        )
+        view.add_row(latency[0], seconds(latency[1]))
+        view.add_row("tokens/s", f"{llm['tokens_per_s']:,.1f}")
+        view.add_row("KV-cache", si(llm["kv_cache_bytes"], "B"))
+        view.add_row("weights", si(llm["weight_bytes"], "B"))
+        for kind, spent in llm["op_seconds_by_kind"].items():
+            view.add_row(f"time in {kind} ops", seconds(spent))
+        console.print(view)
+
+    if s.get("pim"):
+        console.print(_pim_table(s["pim"]))
+
+    stalls = table("cycles by cause", ["cause", "cycles", "share"])
+    stalls.add_row(
+        "compute (busy)",
+        f"{s['compute_busy_cycles']:,}",
+        f"{s['compute_busy_cycles'] / s['cycles']:.1%}",
+    )
+    for cause, cycles in s["stall_cycles_by_cause"].items():
+        stalls.add_row(f"stall: {cause}", f"{cycles:,}", f"{cycles / s['cycles']:.1%}")
+    console.print(stalls)
+
+    energy = table(
+        "energy by component and action",
+        ["component", "action", "count", "pJ each", "energy", "share"],
+    )
+    grouped = report.energy.groupby(["component", "action"], sort=False)[
+        ["count", "energy_pj"]
+    ].sum()
+    total = s["energy_pj"] or 1.0
+    for (component, action), row in grouped.sort_values("energy_pj", ascending=False).iterrows():
+        per = (
+            report.machine.components[component].energy_pj(action) if action != "leakage" else None
+        )
+        energy.add_row(
+            component,
+            action,
+            f"{row['count']:,.0f}",
+            f"{per:.3g}" if per is not None else "-",
+            si(row["energy_pj"] * 1e-12, "J"),
+            f"{row['energy_pj'] / total:.1%}",
+        )
+    console.print(energy)
+
+    comps = table(
+        "components",
+        [
+            "component",
+            "kind",
+            "area mm²",
+            "utilization",
+            "bytes moved",
+            "achieved GB/s",
+            "peak GB/s",
+        ],
+    )
+    for row in report.components.to_dict("records"):
+        moved = row["read_bytes"] + row["write_bytes"]
+        comps.add_row(
+            row["component"],
+            row["kind"],
+            f"{row['area_mm2']:,.3f}",
+            f"{row['utilization']:.1%}",
+            si(moved, "B") if moved else "-",
+            f"{row['achieved_gbps']:,.1f}" if moved else "-",
+            f"{row['peak_gbps']:,.1f}" if pd.notna(row["peak_gbps"]) else "-",
+        )
+    console.print(comps)
+
+    ops = table(
+        "operations",
+        ["op", "cycles", "bound", "MAC util", "DRAM bytes", "FLOP/B", "energy", "mapping"],
+    )
+    for row in report.ops.to_dict("records"):
+        mapping = _mapping_label(row)
+        ops.add_row(
+            row["name"],
+            f"{row['cycles']:,}",
+            row["bound"],
+            f"{row['mac_utilization']:.1%}",
+            si(row["dram_bytes"], "B"),
+            f"{row['arithmetic_intensity']:,.1f}",
+            si(row["energy_pj"] * 1e-12, "J"),
+            mapping,
+        )
+    console.print(ops)
+
+
+def _mapping_label(row: dict) -> str:
+    """A GEMM's dataflow, tile and loop order; other ops (no tile) show their algorithm or unit."""
+    if isinstance(row.get("map_tile"), str):
+        tile = "x".join(f"{d}{n}" for d, n in json.loads(row["map_tile"]).items())
+        return f"{row['map_dataflow']} {tile} {row['map_loop_order']}"
+    for key in ("map_algorithm", "map_unit"):
+        if isinstance(row.get(key), str):
+            return row[key]
+    return "-"
+
+
+def _pim_table(pim: dict) -> Table:
+    """The in-memory / digital partition, crossbar use and programming, ADC shares, crossbar error."""
+    view = table("processing in memory", ["metric", "value"])
+    view.add_row(
+        "ops in memory / digital",
+        f"{pim['analog_ops']} analog + {pim['near_memory_ops']} near-memory / {pim['digital_ops']}",
+    )
+    for side in ("in_memory", "digital"):
+        view.add_row(
+            f"{side.replace('_', '-')} time, energy",
+            f"{seconds(pim[f'{side}_seconds'])}, {si(pim[f'{side}_energy_pj'] * 1e-12, 'J')}",
+        )
+    view.add_row(
+        "bytes in-memory → digital / back",
+        f"{si(pim['in_memory_to_digital_bytes'], 'B')} / {si(pim['digital_to_in_memory_bytes'], 'B')}",
+    )
+    if "crossbars" in pim:
+        view.add_row(
+            "crossbars used",
+            f"{pim['crossbars_used']:,} of {pim['crossbars']:,}, {pim['replication']} copies max, "
+            f"{pim['crossbar_utilization']:.1%} of their cells hold weights",
+        )
+        when = "before the run" if pim["weights_resident"] else "[yellow]during the run[/]"
+        view.add_row(
+            "weight programming",
+            f"{pim['programmed_cells']:,} cells, {si(pim['program_energy_pj'] * 1e-12, 'J')}, "
+            f"{seconds(pim['program_seconds'])} ({when})",
+        )
+        view.add_row(
+            "ADC",
+            f"{pim['adc_bits']} bits ({pim['lossless_adc_bits']} lossless), "
+            f"{pim['adc_energy_share']:.0%} of crossbar energy, {pim['adc_area_share']:.0%} of area",
+        )
+    if "rms_rel_error" in pim:
+        snr = "exact" if pim["snr_db"] is None else f"SNR {pim['snr_db']:.1f} dB"
+        view.add_row(
+            "crossbar error",
+            f"RMS {pim['rms_rel_error']:.3g} of signal ({snr}); "
+            f"ADC noise estimate {pim['predicted_rms_error']:.3g} vs RMS {pim['rms_error']:.3g}",
+        )
+    if "bank_bytes" in pim:
+        view.add_row("weights read inside the banks", si(pim["bank_bytes"], "B"))
+    return view
+
+
+def _render_noc(report: Report, console: Console) -> None:
+    """Multi-core runs: the NoC headline, the busiest links and time per core."""
+    noc = report.summary["noc"]
+    head = table(
+        f"NoC ({noc['topology']}, {noc['nodes']} nodes, {noc['cores']} cores)", ["metric", "value"]
+    )
+    head.add_row("bytes over links (x hops)", si(noc["link_bytes"], "B"))
+    head.add_row("core-to-core bytes", si(noc["core_to_core_bytes"], "B"))
+    if noc["hottest_link"]:
+        head.add_row(
+            "hottest link", f"{noc['hottest_link']} ({noc['hottest_link_utilization']:.1%} busy)"
+        )
+    head.add_row(
+        "hops (bytes)",
+        ", ".join(f"{h}: {si(b, 'B')}" for h, b in noc["hop_histogram_bytes"].items()),
+    )
+    head.add_row("NoC energy", si(noc["noc_energy_pj"] * 1e-12, "J"))
+    head.add_row(
+        "compute share / NoC sync share",
+        f"{noc['compute_share']:.1%} / {noc['sync_wait_share']:.1%}",
+    )
+    head.add_row("load imbalance (max / mean core busy)", f"{noc['load_imbalance']:.2f}")
+    console.print(head)
+    cores = table(
+        "time per core (cycles)",
+        ["core", "compute", "util", "memory wait", "NoC sync wait", "idle"],
+    )
+    for row in report.cores.to_dict("records"):
+        cores.add_row(
+            str(row["core"]),
+            f"{row['compute_cycles']:,}",
+            f"{row['utilization']:.1%}",
+            f"{row['memory_wait_cycles']:,}",
+            f"{row['sync_wait_cycles']:,}",
+            f"{row['idle_cycles']:,}",
+        )
+    console.print(cores)

@@ -1,0 +1,62 @@
+"""`accsim run` and `accsim list`: one simulation, and the shipped presets."""
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from simulator.api import simulate
+from simulator.cli.format import table
+from simulator.cli.render import render
+from simulator.cli.spiking import render_spiking
+from simulator.report import SpikingReport
+from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
+from simulator.spec.scalesim import import_scalesim
+
+
+def _is_scalesim_pair(args) -> bool:
+    return args.arch.endswith(".cfg") and args.workload.endswith(".csv")
+
+
+def run_command(args, console: Console) -> int:
+    """`accsim run ARCH WORKLOAD`: one simulation, printed as tables or JSON."""
+    routed = split_overrides(args.set + ([f"workload.layers={args.layers}"] if args.layers else []))
+    if _is_scalesim_pair(args):
+        arch_dict, workload_dict, mapping_dict = import_scalesim(
+            Path(args.arch), Path(args.workload)
+        )
+        arch = load_arch(arch_dict, routed["arch"])
+        workload = load_workload(workload_dict, routed["workload"])
+        mapping = load_mapping(args.mapping or mapping_dict, routed["mapping"])
+    else:
+        arch = load_arch(args.arch, routed["arch"])
+        workload = load_workload(args.workload, routed["workload"])
+        mapping = load_mapping(args.mapping, routed["mapping"])
+    report = simulate(
+        arch,
+        workload,
+        mapping,
+        numerics=not args.no_numerics,
+        seed=args.seed,
+        trace=bool(args.trace),
+    )
+    if args.trace:
+        Path(args.trace).write_text(json.dumps(report.chrome_trace()))
+    if args.json:
+        print(json.dumps(report.summary, indent=2, default=str))
+    else:
+        (render_spiking if isinstance(report, SpikingReport) else render)(report, console)
+        if args.trace:
+            console.print(f"trace written to {args.trace} (open it in https://ui.perfetto.dev)")
+    return 0 if report.summary["numerics_ok"] in (True, None) else 1
+
+
+def list_command(args, console: Console) -> int:
+    """`accsim list`: every shipped preset with its description."""
+    for kind in ("arch", "workload", "mapping"):
+        presets = table(f"{kind} presets", ["name", "description"])
+        for name in list_presets(kind):
+            loader = {"arch": load_arch, "workload": load_workload, "mapping": load_mapping}[kind]
+            presets.add_row(name, loader(name).description)
+        console.print(presets)
+    return 0

@@ -1,0 +1,100 @@
+"""`accsim sweep`, `accsim map`, `accsim plot` and `accsim scale`: studies above single runs."""
+
+from rich.console import Console
+
+from simulator.cli.format import seconds, si
+from simulator.errors import SpecError
+from simulator.plots import pareto_scatter, write_figure
+from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
+from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
+from simulator.sweep.results import require_columns
+from simulator.sweep.scaling import scaling
+from simulator.sweep.search import search_mapping
+from simulator.sweep.tables import front_table, outcome_table, progress_bar, search_table
+
+
+def sweep_command(args, console: Console) -> int:
+    """`accsim sweep SWEEP -o OUT`: run (or resume) a design-space sweep."""
+    sweep = load_sweep(args.sweep)
+    scheduler = args.scheduler or ("local" if args.dask else None)
+    try:
+        with progress_bar(console, sweep.spec.name) as progress:
+            outcome = run_sweep(
+                sweep,
+                args.output,
+                jobs=args.jobs,
+                scheduler=scheduler,
+                limit=args.limit,
+                progress=progress,
+            )
+    except KeyboardInterrupt:
+        console.print(f"interrupted: finished points are in {args.output}; rerun to continue")
+        return 130
+    console.print(outcome_table(outcome))
+    if sweep.spec.objectives:
+        console.print(front_table(outcome.results, sweep.spec.objectives))
+    return 0
+
+
+def map_command(args, console: Console) -> int:
+    """`accsim map ARCH WORKLOAD`: search mappings and confirm the best by simulation."""
+    routed = split_overrides(args.set)
+    arch = load_arch(args.arch, routed["arch"])
+    workload = load_workload(args.workload, routed["workload"])
+    result = search_mapping(arch, workload, args.objective, args.top)
+    console.print(search_table(result))
+    if result.best.mapping:
+        console.print(
+            f"best: {result.best.label}, {result.improvement:.3f}x better {result.objective} than auto"
+        )
+    else:
+        console.print(f"auto is the best mapping found for {result.objective}")
+    if args.output:
+        path = result.write(args.output)
+        console.print(f"wrote {path} (use it with: accsim run ... --mapping {path})")
+    return 0
+
+
+def plot_command(args, console: Console) -> int:
+    """`accsim plot RESULTS --x --y`: scatter two columns of sweep results."""
+    results = read_results(args.results)
+    require_columns(results, [args.x, args.y, *([args.color] if args.color else [])], args.results)
+    front = None
+    if args.pareto:
+        directions = {c: "max" if c in args.maximize else "min" for c in (args.x, args.y)}
+        front = pareto_front(results[results["status"] == "ok"], directions)
+    figure = pareto_scatter(results, args.x, args.y, front=front, color=args.color)
+    console.print(f"wrote {write_figure(figure, args.output)}")
+    return 0
+
+
+def scale_command(args, console: Console) -> int:
+    """`accsim scale ARCH WORKLOAD --cores 1,2,4`: strong scaling S(n), E(n)."""
+    routed = split_overrides(args.set)
+    arch = load_arch(args.arch, routed["arch"])
+    workload = load_workload(args.workload, routed["workload"])
+    mapping = load_mapping(args.mapping, routed["mapping"])
+    counts = [int(c) for c in args.cores.split(",")]
+    limit = arch.cores.count if arch.cores else 1
+    if max(counts) > limit:
+        raise SpecError(f"--cores {args.cores}: {arch.name} has {limit} core(s)")
+    table = scaling(arch, workload, mapping, counts)
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+        return 0
+    out = table(
+        f"strong scaling of {workload.name} on {arch.name}",
+        ["cores", "time", "S(n)", "E(n)", "MAC util", "DRAM", "energy"],
+    )
+    for row in table.to_dict("records"):
+        out.add_row(
+            str(row["cores"]),
+            seconds(row["seconds"]),
+            f"{row['speedup']:.2f}",
+            f"{row['efficiency']:.2f}",
+            f"{row['mac_utilization']:.1%}",
+            si(row["dram_bytes"], "B"),
+            si(row["energy_pj"] * 1e-12, "J"),
+        )
+    console.print(out)
+    return 0

@@ -1,0 +1,30 @@
+"""Strong scaling of one workload over core counts: S(n) = T(1) / T(n), E(n) = S(n) / n."""
+
+import pandas as pd
+
+from simulator.api import simulate
+from simulator.spec import MappingSpec, load_mapping
+
+
+def scaling(arch, workload, mapping, core_counts: list[int]) -> pd.DataFrame:
+    """Strong scaling of one workload: the same arch run with the first n cores, n in core_counts."""
+    base = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
+    rows = []
+    for n in core_counts:
+        partition = base.partition.model_copy(update={"cores": n})
+        summary = simulate(
+            arch, workload, base.model_copy(update={"partition": partition}), numerics=False
+        ).summary
+        rows.append(
+            {
+                "cores": n,
+                "seconds": summary["seconds"],
+                "energy_pj": summary["energy_pj"],
+                "mac_utilization": summary["mac_utilization"],
+                "dram_bytes": summary["dram_bytes"],
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["speedup"] = table.seconds.iloc[0] / table.seconds
+    table["efficiency"] = table.speedup / (table.cores / table.cores.iloc[0])
+    return table
