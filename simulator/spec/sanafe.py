@@ -207,7 +207,7 @@ def import_sanafe(arch_path: Path, snn_path: Path, steps: int = 100) -> tuple[di
         map_neurons(data.get("mappings"), groups, units["per_tile"], snn_path)
         arrays: dict[str, np.ndarray] = {}
         group_specs = [group_spec(g, units, arrays, steps) for g in groups.values()]
-        connections = edges(network, groups, units, arrays)
+        connections = edges(network, groups, units, arrays, data.get("single_edges"))
     except (KeyError, ValueError, TypeError) as error:
         raise SpecError(f"{snn_path}: cannot read the network: {error}") from None
     largest = max(
