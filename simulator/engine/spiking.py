@@ -13,6 +13,11 @@ Timing assumptions, one per stage of a step:
 - the step ends when the last core is done, plus the barrier (by NoC nodes in use) and, on a
   fixed tick, the rest of the tick. Work in a step is proportional to the spikes: a silent core
   only pays its neurons' access time.
+Senders whose link holds cannot overlap are laid out in closed form (each core's bursts back to
+back from the end of its neuron phase); only a group of senders where two holds on one link would
+overlap runs as simpy processes, in an environment that starts at the step's start, so both paths
+do the same float arithmetic. Under the core's `timing: simple` (SANA-FE's simple model) a
+step lasts the largest neuron or message work of any core, plus the barrier.
 Neuron state advances in the core's fixed-point kernel (numerics.lif.FixedPointLif); spikes fired
 in step t are delivered within step t and integrated at step t + 1.
 """
@@ -38,6 +43,15 @@ class _Counted(simpy.Environment):
     def step(self) -> None:
         self.events += 1
         return super().step()
+
+
+def _overlap(holds: list) -> bool:
+    """Whether two holds (start, end) on one link would contend: one starts before the other
+    ends, or two start together (simpy could then grant either first)."""
+    if len(holds) < 2:
+        return False
+    holds.sort()
+    return any(later < end or later == start for (start, end), (later, _) in zip(holds, holds[1:]))
 
 
 @dataclass
@@ -78,7 +92,9 @@ class _Flow:
 class _SpikingEngine:
     def __init__(self, net: SnnNetwork, placement: Placement, machine: Machine, trace: bool):
         self.net, self.placement, self.machine = net, placement, machine
-        self.env = _Counted()
+        self.env: simpy.Environment | None = None  # a contended step's flows, else none
+        self.now = 0.0
+        self.events = 0
         names = [n for n, c in machine.components.items() if c.kind == "neuro_core"]
         self.core: NeuroCore = machine.components[names[0]]
         self.clock = machine.clock_hz
@@ -107,6 +123,7 @@ class _SpikingEngine:
         self.barrier = core.barrier_s(max(self.record.nodes_used, 1)) * self.clock
         self.tick = None if core.time_step_s is None else core.time_step_s * self.clock
         self.hop_latency_given = core.spec.hop_latency is not None or "hop_latency" in core.table
+        self.simple = core.spec.timing == "simple"
         self.soma_counts = np.zeros((self.cores, 3, len(somas)))  # access, update, spike
         self.synapse_counts = np.zeros((self.cores, len(net.synapse_units)))
         self.packet_counts = np.zeros((self.cores, 2))  # local, remote (by sending core)
@@ -133,6 +150,64 @@ class _SpikingEngine:
         if link not in self.links:
             self.links[link] = simpy.Resource(self.env, capacity=1)
         return self.links[link]
+
+    def _bursts(self, flows: list[_Flow]) -> list[tuple[tuple, list[_Flow], float]]:
+        """A core's flows grouped by route (flows to cores of one node share it), with the cycles
+        each burst holds its links."""
+        grouped: dict[tuple, list[_Flow]] = {}
+        for f in flows:
+            grouped.setdefault(f.route, []).append(f)
+        size = self.core.packet_bytes
+        return [
+            (route, burst, self.noc.transfer_cycles(sum(f.packets for f in burst) * size))
+            for route, burst in grouped.items()
+        ]
+
+    def _senders(self, start: float, ready: dict, remote: dict, arrivals: dict) -> float:
+        """Inject the remote flows; when the last sender is done. Senders that share a link form a
+        group; a group whose holds cannot overlap is laid out in closed form (each sender's bursts
+        back to back), and only a group where two holds on one link would overlap runs as simpy
+        processes. Groups share no link, so they cannot affect each other's timing."""
+        group = {c: c for c in remote}  # union-find over senders that share a link
+
+        def root(c: int) -> int:
+            while group[c] != c:
+                group[c] = group[group[c]]
+                c = group[c]
+            return c
+
+        holds: dict[tuple, list] = defaultdict(list)
+        plans, owner = {}, {}
+        for c, flows in remote.items():
+            now = start + (ready[c] - start) if ready[c] > start else start
+            plans[c] = []
+            for route, burst, hold in self._bursts(flows):
+                end = now + hold if hold else now
+                for link in route:
+                    holds[link].append((now, end))
+                    if link in owner:
+                        group[root(c)] = root(owner[link])
+                    owner[link] = c
+                plans[c].append((end, now, route, burst, hold))
+                now = end
+        contended = {root(owner[link]) for link, held in holds.items() if _overlap(held)}
+        finish, done = start, []
+        for c, plan in plans.items():
+            if root(c) not in contended:
+                done += plan
+                finish = max(finish, plan[-1][0])
+        if contended:
+            events = self._contended(
+                start, ready, {c: remote[c] for c in remote if root(c) in contended}
+            )
+            done += events
+            finish = max(finish, max(entry[0] for entry in events))
+        done.sort(key=lambda entry: entry[:2])  # the order the holds end: link sums add alike
+        for end, _, route, burst, hold in done:
+            self._hold(route, sum(f.packets for f in burst), hold)
+            for f in burst:
+                arrivals[f.dst].append((end + f.latency, f.receive))
+        return finish
 
     # ----- one step -------------------------------------------------------------------------------
     def _flows(self, fired_idx: np.ndarray) -> list[_Flow]:
@@ -168,39 +243,43 @@ class _SpikingEngine:
         self.record.packets.append(int(packets.sum()))
         return flows
 
-    def _send(self, core: int, ready: float, flows: list[_Flow], arrivals: dict):
+    def _send(self, core: int, ready: float, flows: list[_Flow], done: list):
         """Inject a core's remote flows one route after another (flows to cores of one node share
         the route and go back to back), each burst holding every link of its route."""
         env = self.env
         if ready > env.now:
             yield env.timeout(ready - env.now)
-        bursts: dict[tuple, list[_Flow]] = {}
-        for f in flows:
-            bursts.setdefault(f.route, []).append(f)
-        for route, burst in bursts.items():
+        for route, burst, hold in self._bursts(flows):
             grants = []
             for link in route:
                 resource = self._link(link)
                 request = resource.request()
                 yield request
                 grants.append((resource, request))
-            hold = self.noc.transfer_cycles(sum(f.packets for f in burst) * self.core.packet_bytes)
+            began = env.now
             if hold:
                 yield env.timeout(hold)
             for resource, request in grants:
                 resource.release(request)
-            self._hold(route, sum(f.packets for f in burst), hold)
-            for f in burst:
-                arrivals[f.dst].append((env.now + f.latency, f.receive))
+            done.append((env.now, began, route, burst, hold))
 
     def _hold(self, route: tuple, packets: int, hold: int) -> None:
         for link in route:
             self.record.link_busy[link] += hold
             self.record.link_packets[link] += packets
 
-    def _step(self, t: int):
-        env, net, rec = self.env, self.net, self.record
-        start = env.now
+    def _contended(self, start: float, ready: dict, remote: dict) -> list:
+        """Run these senders as simpy processes on fresh link resources; the bursts they sent,
+        as (end, start, route, flows, hold)."""
+        self.env, self.links, done = _Counted(initial_time=start), {}, []
+        senders = [self.env.process(self._send(c, ready[c], fs, done)) for c, fs in remote.items()]
+        self.env.run(self.env.all_of(senders))
+        self.events += self.env.events
+        return done
+
+    def _step(self, t: int) -> None:
+        net, rec = self.net, self.record
+        start = self.now
         fired, payload, active = self.lif.step(self.current, self.received, net.input_spikes(t))
         self.current, self.received = deliver(net.synapses, fired, payload, net.size)
         fired_idx, active_idx = np.flatnonzero(fired), np.flatnonzero(active)
@@ -232,6 +311,9 @@ class _SpikingEngine:
             * self.clock
             + emitted * self.core.packet_out_s * self.clock
         )
+        if self.simple:
+            self._step_end(start, start, self._simple_end(start, neuron, flows))
+            return
         arrivals = defaultdict(list)
         remote = defaultdict(list)
         sharing = defaultdict(int)  # flows per link this step: a link with one flow cannot contend
@@ -252,9 +334,7 @@ class _SpikingEngine:
                 remote[f.src].append(f)
         for c in remote:
             ready.setdefault(c, start + neuron[c])
-        senders = [env.process(self._send(c, ready[c], fs, arrivals)) for c, fs in remote.items()]
-        if senders:
-            yield env.all_of(senders)
+        now = self._senders(start, ready, remote, arrivals) if remote else start
         end = start
         for c in self.placement.cores_used.tolist():
             free = start + neuron[c]
@@ -267,27 +347,40 @@ class _SpikingEngine:
                 self._interval(f"core{c}", "spikes in", begin, free)
             rec.core_busy[c] += busy
             end = max(end, free)
-        length = max(end, env.now) - start + self.barrier
+        self._step_end(start, now, end)
+
+    def _simple_end(self, start: float, neuron: np.ndarray, flows: list[_Flow]) -> float:
+        """SANA-FE's simple model: the step's work ends with the busiest core's neuron work or
+        the busiest core's message work, whichever is larger; no core waits for another."""
+        received = np.zeros(self.cores)
+        for f in flows:
+            received[f.dst] += f.receive
+            if f.route:  # the links carry the packets, but take no time in this model
+                size = f.packets * self.core.packet_bytes
+                self._hold(f.route, f.packets, self.noc.transfer_cycles(size))
+        used = self.placement.cores_used
+        self.record.core_busy[used] += neuron[used] + received[used]
+        work = max(neuron[used].max(initial=0.0), received.max(initial=0.0))
+        return start + work
+
+    def _step_end(self, start: float, now: float, end: float) -> None:
+        """Close the step: its length (work, barrier, tick) and the clock moved to its end."""
+        length = max(end, now) - start + self.barrier
         if self.tick is not None:
             length = max(length, self.tick)
-        rec.step_cycles.append(length)
-        if start + length > env.now:
-            yield env.timeout(start + length - env.now)
+        self.record.step_cycles.append(length)
+        self.now = now + (start + length - now) if start + length > now else now
 
     def _interval(self, track: str, name: str, start: float, end: float) -> None:
         if self.record.events is not None and end > start:
             self.record.events.append((track, name, self.net.name, start, end))
 
-    def _run(self):
-        for t in range(self.net.steps):
-            yield from self._step(t)
-
     def run(self) -> SpikingRecord:
-        self.env.process(self._run())
-        self.env.run()
+        for t in range(self.net.steps):
+            self._step(t)
         rec, steps = self.record, self.net.steps
-        rec.cycles = float(self.env.now)
-        rec.events_processed = self.env.events
+        rec.cycles = float(self.now)
+        rec.events_processed = self.events
         rec.spike_counts = self.spike_counts
         rec.final_potential = self.lif.potential
         self.soma_counts[:, 0, :] = (

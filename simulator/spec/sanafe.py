@@ -171,6 +171,7 @@ def import_arch(path: Path) -> tuple[dict, dict]:
     spec["hop_energy"] = dict(zip(("east", "west", "north", "south"), map(pj, energy)))
     spec["hop_latency"] = dict(zip(("east", "west", "north", "south"), map(ns, latency)))
     spec["barrier"] = _barrier(attributes)
+    spec["timing"] = "simple"  # SANA-FE's simple timing model (its runs here use it)
     nodes = [(t % height) * width + t // height for t in range(len(tiles)) for _ in range(per_node)]
     name = str(arch.get("name", path.stem))
     return {
