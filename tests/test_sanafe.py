@@ -45,6 +45,7 @@ def test_counts_equal_sanafe_and_energy_agrees(tmp_path, case):
     traffic = energy["spike_traffic_intra_core"] + energy["spike_traffic_inter_core"]
     assert traffic == pytest.approx(joules["network"] * 1e12, rel=1e-12)
     assert s["spike_trains_match"]
+    assert s["seconds"] == pytest.approx(golden["sim_time_s"], rel=1e-12)  # its simple timing
 
 
 def test_tiles_lie_column_major_on_the_mesh():
