@@ -11,7 +11,7 @@ separate venv that has SCALE-Sim installed (never a project dependency):
     python3 benchmarks/make_scalesim_golden.py --verify   # check closed forms against the JSON
 
 Options: --python PATH (default $SCALESIM_PYTHON or /work/scalesim-venv/bin/python),
---out PATH, --jobs N, --only SUBSTRING.
+--out PATH, --jobs N, --only SUBSTRING, --missing (run only cases the output lacks).
 
 Each case in the JSON is
     {"id", "description", "kind": "gemm"|"conv", "config": {section: {key: value}},
@@ -159,6 +159,16 @@ STALL_SHAPES = [
     ("g100x37x50", 100, 37, 50),
     ("g31x17x9", 31, 17, 9),
 ]
+BIG_ARRAY_SHAPES = [
+    ("g256x256x256", 256, 256, 256),
+    ("g512x128x64", 512, 128, 64),
+    ("g200x300x130", 200, 300, 130),
+]
+KB64_SHAPES = [
+    ("g256x256x256", 256, 256, 256),
+    ("g128x128x1024", 128, 128, 1024),
+    ("g1024x64x128", 1024, 64, 128),
+]
 CONV_ROWS = [  # name, H, W, Fh, Fw, C, NumFilter, Stride
     ("conv16_s1", 16, 16, 3, 3, 8, 16, 1),
     ("conv16_s2", 16, 16, 3, 3, 8, 16, 2),
@@ -258,6 +268,27 @@ def build_cases():
             topology_text=gemm_topology(STALL_SHAPES[:2]),
         ))
 
+    # F. A 128x128 array with large SRAMs: whole operands prefetched before cycle 0, no stalls.
+    for df in DATAFLOWS:
+        cid = f"gemm_big_{df}_128x128"
+        cases.append(dict(
+            id=cid, kind="gemm",
+            description=f"GEMM, {df}, 128x128, 1024 kB SRAMs, bw 10/10/10",
+            config=make_config(cid, 128, 128, df),
+            topology_text=gemm_topology(BIG_ARRAY_SHAPES),
+        ))
+
+    # G. 64 kB SRAMs on 32x32: a long streamed dim does not fit a double-buffered whole tile.
+    for df in DATAFLOWS:
+        cid = f"gemm_64kB_{df}_32x32"
+        cases.append(dict(
+            id=cid, kind="gemm",
+            description=f"GEMM, {df}, 32x32, 64 kB SRAMs, bw 16/16/16",
+            config=make_config(cid, 32, 32, df, ifmap_kb=64, filter_kb=64, ofmap_kb=64,
+                               ifmap_bw=16, filter_bw=16, ofmap_bw=16),
+            topology_text=gemm_topology(KB64_SHAPES),
+        ))
+
     # E. Syntax quirks: same machine as a plain case, unusual but accepted cfg/topology syntax.
     for df in DATAFLOWS:
         cid = f"gemm_quirky_syntax_{df}_8x16"
@@ -304,10 +335,17 @@ def generate(args):
     cases = build_cases()
     if args.only:
         cases = [c for c in cases if args.only in c["id"]]
-    results = {}
+    results, kept = {}, {}
+    if args.missing and Path(args.out).exists():  # keep the cases already there, run the rest
+        kept = {c["id"]: c for c in json.loads(Path(args.out).read_text())["cases"]}
+        for c in cases:
+            if c["id"] in kept:
+                results[c["id"]] = {"layers": kept[c["id"]]["results"],
+                                    "wall_s": kept[c["id"]]["scalesim_wall_s"]}
+    todo = [c for c in cases if c["id"] not in results]
     t_all = time.perf_counter()
     with cf.ThreadPoolExecutor(max_workers=args.jobs) as ex:
-        futs = {ex.submit(run_case, c, args.python): c["id"] for c in cases}
+        futs = {ex.submit(run_case, c, args.python): c["id"] for c in todo}
         for fut in cf.as_completed(futs):
             cid = futs[fut]
             out, wall = fut.result()
@@ -484,6 +522,8 @@ def main():
     ap.add_argument("--python", default=DEFAULT_PY)
     ap.add_argument("--out", default=str(DEFAULT_OUT))
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--missing", action="store_true",
+                    help="run only the cases --out does not hold yet; keep the others as they are")
     ap.add_argument("--only", default="")
     ap.add_argument("--verify", action="store_true")
     args = ap.parse_args()
