@@ -113,16 +113,21 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
     mode = _get(
         parser, config_path, "run_presets", "InterfaceBandwidth", str, default="CALC"
     ).upper()
-    if mode == "USER":
+    dram = {"kind": "dram", "technology": "ddr4", "latency": "0 ns"}
+    if mode == "USER":  # one DRAM interface per operand, each at its own bandwidth
         ifmap_bw = _get(
             parser, config_path, "layout", "IfmapSRAMBankBandwidth", float, default=ofmap_bw
         )
         filter_bw = _get(
             parser, config_path, "layout", "FilterSRAMBankBandwidth", float, default=ofmap_bw
         )
-        words_per_cycle = ifmap_bw + filter_bw + ofmap_bw
+        words = {"input": ifmap_bw, "weight": filter_bw, "output": ofmap_bw}
+        dram["operand_bandwidth"] = {
+            role: f"{w * (ACCUMULATOR_BYTES if role == 'output' else 1) * NOMINAL_CLOCK_HZ / 1e9:g} GB/s"
+            for role, w in words.items()
+        }
     else:  # CALC: SCALE-Sim sizes the interface so nothing stalls; give the same headroom
-        words_per_cycle = 10.0 * (rows + cols)
+        dram["bandwidth"] = f"{10.0 * (rows + cols) * NOMINAL_CLOCK_HZ / 1e9:g} GB/s"
     name = _get(parser, config_path, "general", "run_name", str, default=config_path.stem)
     buffer_names = {"input": "ifmap_sram", "weight": "filter_sram", "output": "ofmap_sram"}
     components = {
@@ -144,12 +149,7 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
             "ports": 2,
             "width": f"{max(rows, cols) * word} B",
         }
-    components["dram"] = {
-        "kind": "dram",
-        "technology": "ddr4",
-        "bandwidth": f"{words_per_cycle * NOMINAL_CLOCK_HZ / 1e9:g} GB/s",
-        "latency": "0 ns",
-    }
+    components["dram"] = dram
     arch = {
         "name": f"scalesim-{name}",
         "description": f"Imported from {config_path.name} (SCALE-Sim {rows}x{cols} {dataflow}); 1 GHz nominal clock.",
