@@ -221,12 +221,21 @@ class _SpikingEngine:
         axons = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
         src = np.repeat(pl.core_of[fired_idx], counts)
         dst = pl.axon_core[axons]
-        keys, inverse, packets = np.unique(
-            src * self.cores + dst, return_inverse=True, return_counts=True
-        )
-        units = pl.axon_synapses.shape[1]
-        events = np.zeros((keys.size, units))
-        np.add.at(events, inverse, pl.axon_synapses[axons])
+        pair = src * self.cores + dst
+        synapses = pl.axon_synapses[axons]  # [packets, synapse units]
+        if self.cores <= 1024:  # count by pair directly: no sort
+            bins = self.cores * self.cores
+            per_pair = np.bincount(pair, minlength=bins)
+            keys = np.flatnonzero(per_pair)
+            packets = per_pair[keys]
+            events = np.stack(
+                [np.bincount(pair, weights=column, minlength=bins)[keys] for column in synapses.T],
+                axis=1,
+            )
+        else:
+            keys, inverse, packets = np.unique(pair, return_inverse=True, return_counts=True)
+            events = np.zeros((keys.size, synapses.shape[1]))
+            np.add.at(events, inverse, synapses)
         pair_src, pair_dst = np.divmod(keys, self.cores)
         receive = (packets * self.core.packet_in_s + events @ self.synapse_s) * self.clock
         np.add.at(self.synapse_counts, pair_dst, events)
