@@ -137,7 +137,13 @@ def import_arch(path: Path) -> tuple[dict, dict]:
     topology = str(attributes.get("topology", "mesh"))
     if topology != "mesh":
         raise UnsupportedError(f"{path}: topology {topology!r}; accsim imports SANA-FE meshes")
-    width, height = int(attributes.get("width", 1)), int(attributes.get("height", 1))
+    try:
+        width, height = int(attributes.get("width", 1)), int(attributes.get("height", 1))
+    except (TypeError, ValueError):
+        raise SpecError(
+            f"{path}: architecture.attributes: width and height must be integers, got "
+            f"{attributes.get('width', 1)!r} and {attributes.get('height', 1)!r}"
+        ) from None
     tiles, hops, core_specs = [], set(), []
     for tile in arch.get("tile") or []:
         _, count = unit_count(tile["name"])

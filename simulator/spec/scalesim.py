@@ -16,16 +16,24 @@ ACCUMULATOR_BYTES = 4  # accsim keeps outputs as int32 accumulators; SCALE-Sim c
 
 
 def _config(path: Path) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser()  # keys are case-insensitive; ':' and '=' both accepted
+    # keys are case-insensitive; ':' and '=' both accepted; '%' is a plain character
+    parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(path.read_text())
-    except OSError as error:
-        raise SpecError(f"{path}: cannot read: {error.strerror}") from None
+        parser.read_string(_text(path))
     except configparser.Error as error:
         raise SpecError(
             f"{path}: malformed SCALE-Sim config: {str(error).splitlines()[0]}"
         ) from None
     return parser
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not a UTF-8 text file") from None
 
 
 def _get(parser, path: Path, section: str, key: str, kind=int, default=None):
@@ -45,10 +53,7 @@ def _get(parser, path: Path, section: str, key: str, kind=int, default=None):
 
 def read_topology(path: Path) -> list[dict]:
     """GEMM rows (name, M, N, K) or conv rows (name, H, W, Fh, Fw, C, filters, stride) as GEMM ops."""
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as error:
-        raise SpecError(f"{path}: cannot read: {error.strerror}") from None
+    lines = _text(path).splitlines()
     ops: list[dict] = []
     for number, line in enumerate(lines[1:], start=2):
         cells = [c.strip() for c in line.strip().split(",")]

@@ -142,3 +142,16 @@ def test_each_operand_has_its_own_dram_bandwidth(tmp_path):
     }
     summary = simulator.simulate(arch, workload, mapping, numerics=False).summary
     assert summary["cycles"] >= 256 * 256 / 2
+
+
+def test_bad_scalesim_files_are_one_line_errors(tmp_path):
+    topo = tmp_path / "t.csv"
+    topo.write_text("Layer, M, N, K,\ng, 8, 8, 8,\n")
+    cfg = tmp_path / "pct.cfg"
+    cfg.write_text("[architecture_presets]\nArrayHeight: %(x)s\nArrayWidth: 4\n")
+    with pytest.raises(SpecError, match=r"ArrayHeight: expected int, got '%\(x\)s'"):
+        import_scalesim(cfg, topo)
+    binary = tmp_path / "latin.cfg"
+    binary.write_bytes("[architecture_presets]\n# caf\xe9\n".encode("latin-1"))
+    with pytest.raises(SpecError, match="not a UTF-8 text file"):
+        import_scalesim(binary, topo)
