@@ -24,6 +24,7 @@ in step t are delivered within step t and integrated at step t + 1.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -89,6 +90,16 @@ class _Flow:
         self.receive, self.route, self.latency = receive, route, latency
 
 
+class _Traffic(NamedTuple):
+    """One step's packets by (source core, destination core) pair, in pair order."""
+
+    keys: np.ndarray  # source * cores + destination
+    src: np.ndarray
+    dst: np.ndarray
+    packets: np.ndarray
+    receive: np.ndarray  # cycles the destination spends on them (packets in + synaptic events)
+
+
 class _SpikingEngine:
     def __init__(self, net: SnnNetwork, placement: Placement, machine: Machine, trace: bool):
         self.net, self.placement, self.machine = net, placement, machine
@@ -103,6 +114,12 @@ class _SpikingEngine:
         self.record = SpikingRecord(names, events=[] if trace else None)
         self.links: dict[tuple, simpy.Resource] = {}
         self.routes: dict[tuple, tuple] = {}
+        self.pair_hops: dict[int, list] = {}  # per core pair: hops by direction
+        self.pair_linked: dict[int, bool] = {}  # per core pair: the route crosses links
+        cores = len(names)
+        self.pair_hold = np.zeros(cores * cores)  # simple rule: link cycles and packets per pair
+        self.pair_packets = np.zeros(cores * cores, dtype=np.int64)
+        self.pair_order: list[int] = []
         core, n = self.core, net.size
         somas = [core.somas[name] for name in net.soma_units]
         self.update_s = np.array([somas[u].update_s for u in net.soma_unit])
@@ -210,14 +227,15 @@ class _SpikingEngine:
         return finish
 
     # ----- one step -------------------------------------------------------------------------------
-    def _flows(self, fired_idx: np.ndarray) -> list[_Flow]:
-        """Group this step's packets by (source core, destination core)."""
+    def _flows(self, fired_idx: np.ndarray) -> "_Traffic | None":
+        """Group this step's packets by (source core, destination core), counting packets and
+        hops; None when nothing fired with an axon."""
         pl = self.placement
         starts = pl.axon_indptr[fired_idx]
         counts = pl.axon_indptr[fired_idx + 1] - starts
         total = int(counts.sum())
         if total == 0:
-            return []
+            return None
         axons = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
         src = np.repeat(pl.core_of[fired_idx], counts)
         dst = pl.axon_core[axons]
@@ -239,17 +257,36 @@ class _SpikingEngine:
         pair_src, pair_dst = np.divmod(keys, self.cores)
         receive = (packets * self.core.packet_in_s + events @ self.synapse_s) * self.clock
         np.add.at(self.synapse_counts, pair_dst, events)
-        flows = []
-        for s, d, p, r in zip(
-            pair_src.tolist(), pair_dst.tolist(), packets.tolist(), receive.tolist()
-        ):
-            route, hops, latency = self._route(s, d)
-            self.packet_counts[s, 0 if s == d else 1] += p
-            for i, direction in enumerate(DIRECTIONS):
-                self.hop_counts[s, i] += p * hops[direction]
-            flows.append(_Flow(s, d, p, r, route, latency))
+        hops, _ = self._pair_routes(keys, pair_src, pair_dst)
+        np.add.at(self.packet_counts, (pair_src, (pair_src != pair_dst).astype(np.int64)), packets)
+        np.add.at(self.hop_counts, pair_src, packets[:, None] * hops)
         self.record.synaptic_ops.append(int(events.sum()))
         self.record.packets.append(int(packets.sum()))
+        return _Traffic(keys, pair_src, pair_dst, packets, receive)
+
+    def _pair_routes(self, keys, sources, targets) -> tuple[np.ndarray, np.ndarray]:
+        """Hops by direction [pairs, 4] and whether a route crosses links, per (source, target)
+        core pair, from the cached routes."""
+        for key, s, d in zip(keys.tolist(), sources.tolist(), targets.tolist()):
+            if key not in self.pair_hops:
+                route, hops, _ = self._route(s, d)
+                self.pair_hops[key] = [hops[direction] for direction in DIRECTIONS]
+                self.pair_linked[key] = bool(route)
+        hops = np.array([self.pair_hops[k] for k in keys.tolist()], dtype=np.float64)
+        linked = np.array([self.pair_linked[k] for k in keys.tolist()], dtype=bool)
+        return hops.reshape(-1, len(DIRECTIONS)), linked
+
+    def _flow_list(self, traffic: "_Traffic") -> list[_Flow]:
+        """The step's flows as objects, for the event rule's senders and arrivals."""
+        flows = []
+        for s, d, p, r in zip(
+            traffic.src.tolist(),
+            traffic.dst.tolist(),
+            traffic.packets.tolist(),
+            traffic.receive.tolist(),
+        ):
+            route, _, latency = self._route(s, d)
+            flows.append(_Flow(s, d, p, r, route, latency))
         return flows
 
     def _send(self, core: int, ready: float, flows: list[_Flow], done: list):
@@ -303,13 +340,12 @@ class _SpikingEngine:
         self.soma_counts[:, 2, :] += np.bincount(
             self.unit_key[fired_idx], minlength=self.cores * units
         ).reshape(self.cores, units)
-        flows = self._flows(fired_idx)
-        if not flows:
+        traffic = self._flows(fired_idx)
+        if traffic is None:
             rec.synaptic_ops.append(0)
             rec.packets.append(0)
-        emitted = np.zeros(self.cores)
-        for f in flows:
-            emitted[f.src] += f.packets
+            traffic = _Traffic(*(np.zeros(0, dtype=np.int64) for _ in range(4)), np.zeros(0))
+        emitted = np.bincount(traffic.src, weights=traffic.packets, minlength=self.cores)
         neuron = (
             self.base_cycles
             + np.bincount(
@@ -321,8 +357,9 @@ class _SpikingEngine:
             + emitted * self.core.packet_out_s * self.clock
         )
         if self.simple:
-            self._step_end(start, start, self._simple_end(start, neuron, flows))
+            self._step_end(start, start, self._simple_end(start, neuron, traffic))
             return
+        flows = self._flow_list(traffic)
         arrivals = defaultdict(list)
         remote = defaultdict(list)
         sharing = defaultdict(int)  # flows per link this step: a link with one flow cannot contend
@@ -358,19 +395,30 @@ class _SpikingEngine:
             end = max(end, free)
         self._step_end(start, now, end)
 
-    def _simple_end(self, start: float, neuron: np.ndarray, flows: list[_Flow]) -> float:
+    def _simple_end(self, start: float, neuron: np.ndarray, traffic: "_Traffic") -> float:
         """SANA-FE's simple model: the step's work ends with the busiest core's neuron work or
         the busiest core's message work, whichever is larger; no core waits for another."""
-        received = np.zeros(self.cores)
-        for f in flows:
-            received[f.dst] += f.receive
-            if f.route:  # the links carry the packets, but take no time in this model
-                size = f.packets * self.core.packet_bytes
-                self._hold(f.route, f.packets, self.noc.transfer_cycles(size))
+        received = np.bincount(traffic.dst, weights=traffic.receive, minlength=self.cores)
+        _, linked = self._pair_routes(traffic.keys, traffic.src, traffic.dst)
+        if linked.any():  # the links carry the packets, but take no time in this model
+            keys, packets = traffic.keys[linked], traffic.packets[linked]
+            per_cycle = self.noc.bytes_per_cycle
+            holds = np.ceil(packets * self.core.packet_bytes / per_cycle - 1e-9)
+            fresh = keys[self.pair_packets[keys] == 0]
+            self.pair_order.extend(fresh.tolist())
+            np.add.at(self.pair_hold, keys, holds)
+            np.add.at(self.pair_packets, keys, packets)
         used = self.placement.cores_used
         self.record.core_busy[used] += neuron[used] + received[used]
         work = max(neuron[used].max(initial=0.0), received.max(initial=0.0))
         return start + work
+
+    def _link_totals(self) -> None:
+        """Spread the simple rule's per-pair link totals over each pair's route (first used,
+        first listed, as the event rule lists them)."""
+        for key in self.pair_order:
+            route, _, _ = self._route(*divmod(key, self.cores))
+            self._hold(route, int(self.pair_packets[key]), self.pair_hold[key])
 
     def _step_end(self, start: float, now: float, end: float) -> None:
         """Close the step: its length (work, barrier, tick) and the clock moved to its end."""
@@ -387,6 +435,7 @@ class _SpikingEngine:
     def run(self) -> SpikingRecord:
         for t in range(self.net.steps):
             self._step(t)
+        self._link_totals()
         rec, steps = self.record, self.net.steps
         rec.cycles = float(self.now)
         rec.events_processed = self.events
