@@ -213,7 +213,7 @@ def _steps(
             resident["output"] = out_key
         cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk)
         if levels.chains:  # register levels: closed-form per-level counts of this tile
-            sram_traffic = tile_traffic(levels.table(extent, first_k_chunk, cost))
+            sram_traffic = tile_traffic(levels.table(extent, first_k_chunk, cost), machine)
         else:
             traffic: dict[str, list[int]] = {}
             for role in OPERAND_DIMS:

@@ -161,12 +161,23 @@ class TileLevels:
                 rows[(component.name, role, direction, f)] += getattr(m, direction)
 
 
-def traffic(rows: Counter) -> tuple[tuple[str, int, int], ...]:
+def port_bytes(component, elements: int, fmt: str) -> int:
+    """Bytes through a level's ports: a register access moves its whole width even for a
+    narrower element (ZigZag's word access); SRAM and DRAM pack elements into their accesses."""
+    if component.kind != "regfile":
+        return nbytes(elements, fmt)
+    width = component.access_bytes
+    return int(elements * math.ceil(nbytes(1, fmt) / width - 1e-9) * width)
+
+
+def traffic(rows: Counter, machine: Machine) -> tuple[tuple[str, int, int], ...]:
     """Compute.sram_traffic from a tile table: (component, bytes read, bytes written)."""
     moved: dict[str, list[int]] = {}
     for (name, _role, direction, fmt), elements in rows.items():
         entry = moved.setdefault(name, [0, 0])
-        entry[0 if direction.startswith("read") else 1] += nbytes(elements, fmt)
+        entry[0 if direction.startswith("read") else 1] += port_bytes(
+            machine.components[name], elements, fmt
+        )
     return tuple((name, r, w) for name, (r, w) in moved.items())
 
 
@@ -204,7 +215,9 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
     for name, direction in ((dram, "read_low"), (buffer, "write_high")):
         rows[(name, "output", direction, plan.accumulator)] += spills
     return tuple(
-        LevelCount(level, role, direction, elements, nbytes(elements, fmt))
+        LevelCount(
+            level, role, direction, elements, port_bytes(machine.components[level], elements, fmt)
+        )
         for (level, role, direction, fmt), elements in sorted(rows.items())
         if elements
     )

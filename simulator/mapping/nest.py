@@ -77,17 +77,22 @@ def _spatial(nest: Nest, axes, role: str, relevant: bool) -> int:
     )
 
 
+def _changing(nest: Nest, role: str, level: Level) -> list[Loop]:
+    """The loops above a level that change its tile: irrelevant loops right above keep it resident."""
+    above = list(nest.temporal[level.cut :])
+    while above and (above[0].dim not in RELEVANT[role] or above[0].factor == 1):
+        above.pop(0)
+    return above
+
+
 def _visits(nest: Nest, role: str, level: Level) -> int:
     """Elements moved across the level's upper boundary: its tile, times its instances, times
-    the loops above it that change the tile (irrelevant loops right above it keep it resident)."""
+    the loops above it that change the tile."""
     used = RELEVANT[role]
-    below, above = nest.temporal[: level.cut], list(nest.temporal[level.cut :])
-    tile = math.prod(lp.factor for lp in below if lp.dim in used)
+    tile = math.prod(lp.factor for lp in nest.temporal[: level.cut] if lp.dim in used)
     tile *= _spatial(nest, level.serves, role, relevant=True)
     instances = math.prod(nest.spatial[a].factor for a in nest.spatial if a not in level.serves)
-    while above and (above[0].dim not in used or above[0].factor == 1):
-        above.pop(0)
-    return tile * instances * math.prod(lp.factor for lp in above)
+    return tile * instances * math.prod(lp.factor for lp in _changing(nest, role, level))
 
 
 def _held_at_mac(nest: Nest, role: str) -> int:
@@ -119,7 +124,8 @@ def count(nest: Nest, role: str) -> list[Moves]:
             up = visits // between
             reloads = up - nest.size(role)
             finals[i] = not any(
-                lp.dim not in RELEVANT[role] and lp.factor > 1 for lp in nest.temporal[level.cut :]
+                lp.dim not in RELEVANT[role] and lp.factor > 1
+                for lp in _changing(nest, role, level)
             )
             moves[i]["read_high"] += visits
             moves[i]["write_high"] += reloads
