@@ -99,9 +99,12 @@ class Machine:
     def buffer_for(self, role: str) -> Sram | RegisterFile:
         """The level DMA fills with operand `role`: its SRAM (validated unique at load), or, where
         no SRAM holds it, the outermost register level holding it (weights straight into PEs)."""
-        held = [c for c in self.components.values() if role in getattr(c.spec, "holds", ())]
-        srams = [c for c in held if c.kind == "sram"]
-        return srams[0] if srams else [c for c in held if c.kind == "regfile"][-1]
+        for c in self.components.values():
+            if c.kind == "sram" and role in c.spec.holds:
+                return c
+        return [
+            c for c in self.components.values() if c.kind == "regfile" and role in c.spec.holds
+        ][-1]
 
     def registers_for(self, role: str, unit: str) -> list[RegisterFile]:
         """Register levels of `unit` holding `role`, innermost first (the arch's order), without

@@ -140,7 +140,7 @@ def compile_gemm(
         core=core,
         group=group or op.name,
         details=details,
-        levels=op_levels(problem, levels, machine),
+        levels=lambda: op_levels(problem, levels, machine),
     )
 
 

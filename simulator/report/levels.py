@@ -27,7 +27,7 @@ def level_table(program: Program, machine: Machine) -> pd.DataFrame:
     (None for DRAM), energy is bytes x the level's per-byte read or write energy."""
     rows = []
     for op in program.ops:
-        for row in op.levels:
+        for row in op.levels():
             component = machine.components[row.level]
             kind = "read" if row.direction.startswith("read") else "write"
             per_byte = component.energy_pj(kind)
