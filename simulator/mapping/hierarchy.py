@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from simulator.components import Machine
 from simulator.mapping.nest import RELEVANT, Level, Loop, Moves, Nest, count
-from simulator.mapping.traffic import operand_passes, trip_counts
+from simulator.mapping.traffic import trip_counts
 from simulator.spec.precision import nbytes
 
 SERVES = {"pe": frozenset(), "row": frozenset({"cols"}), "col": frozenset({"rows"})}
@@ -204,10 +204,10 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
     dram = machine.dram.name
     size = {role: problem[a] * problem[b] for role, (a, b) in _DIMS.items()}
     for role in ("input", "weight"):
-        moved = size[role] * operand_passes(role, plan.loop_order, trips)
+        moved = size[role] * passes(role, plan.loop_order, trips)
         rows[(dram, role, "read_low", plan.dtype)] += moved
         rows[(levels.buffers[role], role, "write_high", plan.dtype)] += moved
-    spills = size["output"] * (operand_passes("output", plan.loop_order, trips) - 1)
+    spills = size["output"] * (passes("output", plan.loop_order, trips) - 1)
     buffer = levels.buffers["output"]
     for name, direction in ((dram, "write_low"), (buffer, "read_high")):
         rows[(name, "output", direction, plan.accumulator)] += spills
@@ -224,3 +224,12 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
 
 
 _DIMS = {"input": ("M", "K"), "weight": ("K", "N"), "output": ("M", "N")}
+
+
+def passes(role: str, order: list[str], trips: dict[str, int]) -> int:
+    """How often the DMA streams the whole operand: the trips of the tile loops (outermost first)
+    outside its innermost loop that actually iterates (a one-trip loop changes no tile)."""
+    own = [i for i, d in enumerate(order) if d in RELEVANT[role] and trips[d] > 1]
+    if not own:
+        return 1
+    return math.prod(trips[d] for d in order[: max(own)] if d not in RELEVANT[role])
