@@ -1,0 +1,200 @@
+"""The request-level simulation: arrivals, a router, and replicas that run one iteration at a time.
+
+Each replica is a simpy process: it asks its scheduler for the next iteration, holds the
+simulated time the cost model prices for that batch, then emits tokens and retires finished
+requests. Replicas idle (no events) while nothing waits. The router sends each arrival to a
+replica: round robin, or the one with the fewest outstanding requests.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import simpy
+
+from simulator.errors import CapacityError, SpecError
+from simulator.serving.costs import CostModel
+from simulator.serving.kvcache import BlockManager, blocks_for
+from simulator.serving.requests import RequestSpec
+from simulator.serving.scheduler import SCHEDULERS, Limits, Request, Scheduler
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Replicas behind one router, each holding the whole model on the arch (multi-chip archs
+    split it tensor-parallel inside simulate()); `swap_gbps` is the host link for swapping."""
+
+    scheduler: str = "continuous"
+    replicas: int = 1
+    router: str = "round_robin"
+    block_size: int = 16
+    memory_fraction: float = 0.9
+    swap_gbps: float = 32.0  # PCIe 4.0 x16, one direction
+
+
+@dataclass(frozen=True)
+class ClosedLoop:
+    """N users, each sending its next request `think_s` after the previous answer ends."""
+
+    users: int
+    think_s: float = 0.0
+
+
+class Replica:
+    """One copy of the model: a scheduler over its own KV-cache, run as a simpy process."""
+
+    def __init__(self, index: int, scheduler: Scheduler, costs: CostModel, sim: "Simulation"):
+        self.index, self.scheduler, self.costs, self.sim = index, scheduler, costs, sim
+        self.wake = sim.env.event()
+
+    def submit(self, request: Request) -> None:
+        request.replica = self.index
+        self.scheduler.add(request)
+        if not self.wake.triggered:
+            self.wake.succeed()
+
+    def run(self):
+        """Timing assumption: an iteration takes the cost model's time for its whole batch, plus
+        the host transfers of any swap, and nothing overlaps consecutive iterations."""
+        env, sched = self.sim.env, self.scheduler
+        while True:
+            step = sched.step()
+            if step is None:
+                self.wake = env.event()
+                yield self.wake
+                continue
+            batch = step.batch()
+            cost = self.costs.iteration(batch)
+            swap_s = step.swap_bytes / (self.sim.fleet.swap_gbps * 1e9)
+            start = env.now
+            yield env.timeout(cost.seconds + swap_s)
+            tokens = batch.tokens
+            for request, q in step.items:
+                request.energy_j += cost.energy_j * q / tokens
+                request.prefilled += q
+                if request.prefilled >= request.target:
+                    request.generated += 1
+                    request.token_s.append(env.now)
+                    if request.first_token_s is None:
+                        request.first_token_s = env.now
+                if request.done:
+                    request.finish_s = env.now
+                    sched.finish(request)
+                    self.sim.retire(request)
+            self.sim.iterations.append(
+                (
+                    self.index,
+                    start,
+                    env.now - start,
+                    len(step.items),
+                    len(batch.decode_kv),
+                    sum(q for q, _ in batch.prefill),
+                    tokens,
+                    batch.emitting,
+                    1 - sched.kv.free / sched.kv.total,
+                    len(sched.waiting),
+                    cost.energy_j,
+                    step.swap_bytes,
+                )
+            )
+
+
+class Simulation:
+    """A whole serving run: its simpy environment, replicas, finished requests and iterations."""
+
+    def __init__(
+        self,
+        costs: CostModel,
+        fleet: Fleet,
+        limits: Limits,
+        progress: Callable[[int], None] | None = None,
+    ):
+        if fleet.scheduler not in SCHEDULERS:
+            raise SpecError(f"scheduler {fleet.scheduler!r}: choose one of {', '.join(SCHEDULERS)}")
+        if fleet.router not in ("round_robin", "least_outstanding"):
+            raise SpecError(f"router {fleet.router!r}: choose round_robin or least_outstanding")
+        self.env = simpy.Environment()
+        self.costs, self.fleet, self.limits, self.progress = costs, fleet, limits, progress
+        model = costs.model
+        where = f"{model.name} on {costs.arch.name}"
+        dram = next(c for c in costs.arch.components.values() if c.kind == "dram").capacity
+        self.replicas = [
+            Replica(
+                i,
+                SCHEDULERS[fleet.scheduler](
+                    limits,
+                    BlockManager(
+                        int(dram),
+                        model.weight_bytes,
+                        model.kv_bytes_per_token,
+                        fleet.block_size,
+                        fleet.memory_fraction,
+                        where,
+                    ),
+                ),
+                costs,
+                self,
+            )
+            for i in range(fleet.replicas)
+        ]
+        self.finished: list[Request] = []
+        self.iterations: list[tuple] = []
+        self._turn = 0
+        self._done_hooks: dict[int, simpy.Event] = {}
+
+    def check(self, spec: RequestSpec) -> None:
+        """A request that could never run is an error now, not a run that hangs."""
+        kv = self.replicas[0].scheduler.kv
+        tokens = spec.prompt_tokens + spec.output_tokens
+        if blocks_for(tokens, kv.block_size) > kv.total:
+            raise CapacityError(
+                f"request {spec.rid}: {tokens} tokens need {blocks_for(tokens, kv.block_size)} "
+                f"KV blocks; {self.costs.arch.name} holds {kv.total} after the weights"
+            )
+        if self.fleet.scheduler != "chunked" and spec.prompt_tokens > self.limits.max_tokens:
+            raise SpecError(
+                f"request {spec.rid}: prompt of {spec.prompt_tokens} tokens exceeds max batched "
+                f"tokens ({self.limits.max_tokens}); raise it or use the chunked scheduler"
+            )
+
+    def route(self, spec: RequestSpec) -> Request:
+        self.check(spec)
+        request = Request(spec)
+        if self.fleet.router == "round_robin":
+            replica = self.replicas[self._turn % len(self.replicas)]
+            self._turn += 1
+        else:
+            replica = min(self.replicas, key=lambda r: r.scheduler.outstanding)
+        replica.submit(request)
+        return request
+
+    def retire(self, request: Request) -> None:
+        self.finished.append(request)
+        if self.progress:
+            self.progress(len(self.finished))
+        hook = self._done_hooks.pop(request.rid, None)
+        if hook:
+            hook.succeed()
+
+    def open_loop(self, specs: list[RequestSpec]):
+        for spec in specs:
+            yield self.env.timeout(max(0.0, spec.arrival_s - self.env.now))
+            self.route(spec)
+
+    def user(self, specs: list[RequestSpec], loop: ClosedLoop):
+        """One closed-loop user: send, wait for the answer, think, send the next."""
+        for spec in specs:
+            spec = RequestSpec(spec.rid, self.env.now, spec.prompt_tokens, spec.output_tokens)
+            self._done_hooks[spec.rid] = done = self.env.event()
+            self.route(spec)
+            yield done
+            yield self.env.timeout(loop.think_s)
+
+    def run(self, specs: list[RequestSpec], loop: ClosedLoop | None = None) -> None:
+        for replica in self.replicas:
+            self.env.process(replica.run())
+        if loop is None:
+            self.env.process(self.open_loop(specs))
+        else:
+            for u in range(loop.users):
+                self.env.process(self.user(specs[u :: loop.users], loop))
+        self.env.run()
