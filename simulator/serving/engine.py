@@ -63,6 +63,7 @@ class Replica:
                 yield self.wake
                 continue
             batch = step.batch()
+            in_system = sched.outstanding
             cost = self.costs.iteration(batch)
             swap_s = step.swap_bytes / (self.sim.fleet.swap_gbps * 1e9)
             start = env.now
@@ -92,6 +93,7 @@ class Replica:
                     batch.emitting,
                     1 - sched.kv.free / sched.kv.total,
                     len(sched.waiting),
+                    in_system,
                     cost.energy_j,
                     step.swap_bytes,
                 )

@@ -17,6 +17,7 @@ ITERATION_COLUMNS = [
     "emitted_tokens",
     "kv_utilization",
     "waiting",
+    "in_system",
     "energy_j",
     "swap_bytes",
 ]
