@@ -137,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument("--cv", type=float, default=1.0, help="gamma gaps' CV (1: Poisson)")
     serving.add_argument("--think", type=float, default=0.0, help="closed loop: think time (s)")
     serving.add_argument(
-        "--scheduler", default="continuous", help="continuous (default), static or chunked"
+        "--scheduler",
+        default="continuous",
+        help="continuous (default), static, chunked or disaggregated",
     )
     serving.add_argument("--max-batch", type=int, default=256, help="sequences per iteration")
     serving.add_argument(
@@ -145,7 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serving.add_argument("--block-size", type=int, default=16, help="KV block (tokens)")
     serving.add_argument("--preemption", default="recompute", help="recompute (default) or swap")
-    serving.add_argument("--replicas", type=int, default=1, help="model replicas (default 1)")
+    serving.add_argument(
+        "--replicas", type=int, default=1, help="replicas (disaggregated: prefill ones; default 1)"
+    )
+    serving.add_argument(
+        "--decode-replicas", type=int, default=1, help="disaggregated: decode replicas (default 1)"
+    )
     serving.add_argument("--router", default="round_robin", help="round_robin or least_outstanding")
     serving.add_argument("--slo-ttft", type=float, help="TTFT target (s) for goodput")
     serving.add_argument("--slo-tpot", type=float, help="TPOT target (s) for goodput")

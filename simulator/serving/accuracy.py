@@ -26,7 +26,9 @@ def decomposition_error(costs: CostModel, shapes: list[tuple[str, int, int]]) ->
     rows = []
     layer = costs.model.layer
     for phase, batch, context in shapes:
-        whole = expand(layer.model_copy(update={"phase": phase, "batch": batch, "context": context}))
+        whole = expand(
+            layer.model_copy(update={"phase": phase, "batch": batch, "context": context})
+        )
         truth = simulate(costs.arch, whole, numerics=False).seconds
         if phase == "decode":
             parts = costs.price("dense", batch) + costs.price("decode", batch, context)

@@ -21,14 +21,17 @@ from simulator.serving.scheduler import SCHEDULERS, Limits, Request, Scheduler
 @dataclass(frozen=True)
 class Fleet:
     """Replicas behind one router, each holding the whole model on the arch (multi-chip archs
-    split it tensor-parallel inside simulate()); `swap_gbps` is the host link for swapping."""
+    split it tensor-parallel inside simulate()). `disaggregated` runs prompts on `replicas`
+    prefill replicas and hands each request's KV over `link_gbps` to `decode_replicas`
+    decode replicas (DistServe); the same link carries swapped KV to and from the host."""
 
     scheduler: str = "continuous"
     replicas: int = 1
     router: str = "round_robin"
     block_size: int = 16
     memory_fraction: float = 0.9
-    swap_gbps: float = 32.0  # PCIe 4.0 x16, one direction
+    link_gbps: float = 32.0  # PCIe 4.0 x16, one direction
+    decode_replicas: int = 1
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,8 @@ class ClosedLoop:
 class Replica:
     """One copy of the model: a scheduler over its own KV-cache, run as a simpy process."""
 
-    def __init__(self, index: int, scheduler: Scheduler, costs: CostModel, sim: "Simulation"):
-        self.index, self.scheduler, self.costs, self.sim = index, scheduler, costs, sim
+    def __init__(self, index: int, scheduler: Scheduler, sim: "Simulation", hands_off: bool):
+        self.index, self.scheduler, self.sim, self.hands_off = index, scheduler, sim, hands_off
         self.wake = sim.env.event()
 
     def submit(self, request: Request) -> None:
@@ -64,8 +67,8 @@ class Replica:
                 continue
             batch = step.batch()
             in_system = sched.outstanding
-            cost = self.costs.iteration(batch)
-            swap_s = step.swap_bytes / (self.sim.fleet.swap_gbps * 1e9)
+            cost = self.sim.costs.iteration(batch)
+            swap_s = step.swap_bytes / (self.sim.fleet.link_gbps * 1e9)
             start = env.now
             yield env.timeout(cost.seconds + swap_s)
             tokens = batch.tokens
@@ -81,6 +84,9 @@ class Replica:
                     request.finish_s = env.now
                     sched.finish(request)
                     self.sim.retire(request)
+                elif self.hands_off and request.decoding:
+                    sched.finish(request)
+                    env.process(self.sim.hand_off(request))
             self.sim.iterations.append(
                 (
                     self.index,
@@ -110,34 +116,25 @@ class Simulation:
         limits: Limits,
         progress: Callable[[int], None] | None = None,
     ):
-        if fleet.scheduler not in SCHEDULERS:
-            raise SpecError(f"scheduler {fleet.scheduler!r}: choose one of {', '.join(SCHEDULERS)}")
+        if fleet.scheduler not in (*SCHEDULERS, "disaggregated"):
+            known = ", ".join((*SCHEDULERS, "disaggregated"))
+            raise SpecError(f"scheduler {fleet.scheduler!r}: choose one of {known}")
         if fleet.router not in ("round_robin", "least_outstanding"):
             raise SpecError(f"router {fleet.router!r}: choose round_robin or least_outstanding")
         self.env = simpy.Environment()
         self.costs, self.fleet, self.limits, self.progress = costs, fleet, limits, progress
         model = costs.model
-        where = f"{model.name} on {costs.arch.name}"
-        dram = next(c for c in costs.arch.components.values() if c.kind == "dram").capacity
+        kv = (model.weight_bytes, model.kv_bytes_per_token, fleet.block_size)
+        kv += (fleet.memory_fraction, f"{model.name} on {costs.arch.name}")
+        dram = int(next(c for c in costs.arch.components.values() if c.kind == "dram").capacity)
+        split = fleet.scheduler == "disaggregated"
+        counts = (fleet.replicas, fleet.decode_replicas if split else 0)
+        policy = SCHEDULERS["continuous" if split else fleet.scheduler]
         self.replicas = [
-            Replica(
-                i,
-                SCHEDULERS[fleet.scheduler](
-                    limits,
-                    BlockManager(
-                        int(dram),
-                        model.weight_bytes,
-                        model.kv_bytes_per_token,
-                        fleet.block_size,
-                        fleet.memory_fraction,
-                        where,
-                    ),
-                ),
-                costs,
-                self,
-            )
-            for i in range(fleet.replicas)
+            Replica(i, policy(limits, BlockManager(dram, *kv)), self, split and i < counts[0])
+            for i in range(sum(counts))
         ]
+        self.entry, self.decoders = self.replicas[: counts[0]], self.replicas[counts[0] :]
         self.finished: list[Request] = []
         self.iterations: list[tuple] = []
         self._turn = 0
@@ -161,13 +158,21 @@ class Simulation:
     def route(self, spec: RequestSpec) -> Request:
         self.check(spec)
         request = Request(spec)
-        if self.fleet.router == "round_robin":
-            replica = self.replicas[self._turn % len(self.replicas)]
-            self._turn += 1
-        else:
-            replica = min(self.replicas, key=lambda r: r.scheduler.outstanding)
-        replica.submit(request)
+        self._pick(self.entry).submit(request)
         return request
+
+    def _pick(self, pool: list[Replica]) -> Replica:
+        if self.fleet.router == "round_robin":
+            self._turn += 1
+            return pool[(self._turn - 1) % len(pool)]
+        return min(pool, key=lambda r: r.scheduler.outstanding)
+
+    def hand_off(self, request: Request):
+        """Disaggregated: the prompt's KV crosses the link, then a decode replica resumes it."""
+        kv_bytes = request.prefilled * self.costs.model.kv_bytes_per_token
+        yield self.env.timeout(kv_bytes / (self.fleet.link_gbps * 1e9))
+        request.handed_off = True
+        self._pick(self.decoders).submit(request)
 
     def retire(self, request: Request) -> None:
         self.finished.append(request)

@@ -29,6 +29,7 @@ class Request:
     replica: int = 0
     energy_j: float = 0.0
     swapped: bool = False
+    handed_off: bool = False
     token_s: list[float] = field(default_factory=list)
 
     def __post_init__(self):
@@ -83,6 +84,7 @@ class Scheduler:
         self.swap_bytes = 0
 
     def add(self, request: Request) -> None:
+        request.swapped = request.handed_off  # a handed-off prompt resumes like swapped-in KV
         self.waiting.append(request)
 
     @property
@@ -135,9 +137,10 @@ class Scheduler:
                 return
             self.waiting.popleft()
             self.kv.grow(request.rid, request.prefilled)
-            step.swap_bytes += self.kv.held[request.rid] * self.kv.block_bytes
-            self.swap_bytes += self.kv.held[request.rid] * self.kv.block_bytes
-            request.swapped = False
+            if not request.handed_off:  # its KV comes back from the host
+                step.swap_bytes += self.kv.held[request.rid] * self.kv.block_bytes
+                self.swap_bytes += self.kv.held[request.rid] * self.kv.block_bytes
+            request.swapped = request.handed_off = False
             self.running.append(request)
 
     def _admit(self, budget: int, reserve_output: bool = False) -> list[tuple[Request, int]]:

@@ -94,3 +94,17 @@ def test_two_replicas_share_the_load_and_goodput_counts_slo_hits(tiny, costs):
         assert set(r.replica) == {0, 1}
         hits = int((r.ttft_s <= 1e-3).sum())
         assert result.summary["goodput_rps"] == pytest.approx(hits / result.summary["duration_s"])
+
+
+def test_disaggregated_hand_off_costs_the_kv_transfer(tiny, exact):
+    prompt = 512
+    fleet = Fleet(scheduler="disaggregated", link_gbps=1.0)
+    result = serve(exact.arch, tiny, fixed_batch(1, Lengths(prompt, 3)), fleet, costs=exact)
+    row = result.requests.iloc[0]
+    alone = serve(exact.arch, tiny, fixed_batch(1, Lengths(prompt, 3)), costs=exact)
+    assert row.ttft_s == pytest.approx(alone.requests.iloc[0].ttft_s)  # the prompt ran alone
+    # 2 layers x 2 (K, V) x 2 KV heads x 64 x 2 bytes = 1 KiB a token, over 1 GB/s
+    transfer = prompt * 1024 / 1e9
+    gap = row.itl_max_s - alone.requests.iloc[0].itl_max_s
+    assert gap == pytest.approx(transfer, rel=0.02)
+    assert set(result.iterations.replica) == {0, 1}
