@@ -41,3 +41,17 @@ def test_serve_tables_and_errors(tiny_config, tmp_path, capsys):
     assert "llama-9: no model preset" in capsys.readouterr().err
     assert main(["serve", "tpu-v4-like", "llama-2-7b", "--scheduler", "fifo"] + cache) == 2
     assert "scheduler 'fifo'" in capsys.readouterr().err
+
+
+def test_figures_read_the_result_tables(tiny, costs):
+    from simulator.serving import Lengths, poisson, serve
+    from simulator.serving.plots import kv_over_time, latency_cdf, throughput_latency
+
+    runs = {
+        r: serve(costs.arch, tiny, poisson(r, 20, Lengths(64, 8)), costs=costs) for r in (1e3, 1e5)
+    }
+    cdf = latency_cdf({"a": runs[1e3]}, "e2e_s")
+    assert list(cdf.data[0].y)[-1] == 1.0 and len(cdf.data[0].x) == 20
+    assert len(throughput_latency(runs).data[0].x) == 2
+    kv = kv_over_time(runs[1e5])
+    assert len(kv.data[0].x) == len(runs[1e5].iterations)
