@@ -18,6 +18,7 @@ import bisect
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,9 +157,21 @@ class CostModel:
             self._known[key] = [report.seconds, report.summary["energy_pj"] * 1e-12]
             self.simulations += 1
             if self.cache:
-                self.cache.parent.mkdir(parents=True, exist_ok=True)
-                self.cache.write_text(json.dumps(self._known))
+                self._save()
         return Cost(*self._known[key])
+
+    def known(self, part: str, *size: int) -> bool:
+        """Is this exact shape already simulated (in memory or in the cache file)?"""
+        return f"{self._prefix}|{part}|{','.join(map(str, size))}" in self._known
+
+    def _save(self) -> None:
+        """Merge into the cache file (other runs may have added shapes) and replace it whole."""
+        self.cache.parent.mkdir(parents=True, exist_ok=True)
+        merged = json.loads(self.cache.read_text()) if self.cache.is_file() else {}
+        merged.update(self._known)
+        scratch = self.cache.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_text(json.dumps(merged))
+        scratch.replace(self.cache)
 
     def workload(self, part: str, *size: int) -> dict:
         """The workload dict of one layer's part: dense (T tokens), decode (b requests, KV L),
