@@ -8,7 +8,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from simulator.cli.format import seconds, si, table
-from simulator.errors import SpecError
 from simulator.serving import (
     ClosedLoop,
     CostModel,
@@ -41,8 +40,6 @@ def _requests(args, lengths: Lengths):
 
 def serve_command(args, console: Console) -> int:
     """Run one serving simulation with a progress bar on stderr; print tables or JSON."""
-    if args.preemption not in ("recompute", "swap"):
-        raise SpecError(f"--preemption {args.preemption}: choose recompute or swap")
     arch = load_arch(args.arch, split_overrides(args.set)["arch"])
     model = load_model(args.model)
     lengths = Lengths(args.prompt_len, args.output_len, args.prompt_sd, args.output_sd)

@@ -119,6 +119,19 @@ class Simulation:
         if fleet.scheduler not in (*SCHEDULERS, "disaggregated"):
             known = ", ".join((*SCHEDULERS, "disaggregated"))
             raise SpecError(f"scheduler {fleet.scheduler!r}: choose one of {known}")
+        for name, value in (
+            ("replicas", fleet.replicas),
+            ("decode_replicas", fleet.decode_replicas),
+            ("block_size", fleet.block_size),
+            ("max_batch", limits.max_batch),
+            ("max_tokens", limits.max_tokens),
+        ):
+            if not isinstance(value, int) or value < 1:
+                raise SpecError(f"{name}: must be a positive integer, got {value!r}")
+        if not 0 < fleet.memory_fraction <= 1 or fleet.link_gbps <= 0:
+            raise SpecError("memory_fraction must be in (0, 1] and link_gbps positive")
+        if limits.preemption not in ("recompute", "swap"):
+            raise SpecError(f"preemption {limits.preemption!r}: choose recompute or swap")
         if fleet.router not in ("round_robin", "least_outstanding"):
             raise SpecError(f"router {fleet.router!r}: choose round_robin or least_outstanding")
         self.env = simpy.Environment()

@@ -69,3 +69,19 @@ def test_static_batching_reserves_whole_answers_and_never_preempts(tiny):
 def test_a_request_longer_than_the_whole_cache_is_an_error(tiny):
     with pytest.raises(CapacityError, match="request 0: 4000 tokens need 250 KV blocks"):
         serve(_small_hbm(6), tiny, fixed_batch(1, Lengths(3000, 1000)))
+
+
+@pytest.mark.parametrize(
+    ("fleet", "limits", "message"),
+    [
+        (Fleet(block_size=0), Limits(), "block_size: must be a positive integer, got 0"),
+        (Fleet(), Limits(max_batch=-1), "max_batch: must be a positive integer, got -1"),
+        (Fleet(), Limits(preemption="drop"), "preemption 'drop': choose recompute or swap"),
+        (Fleet(router="random"), Limits(), "router 'random'"),
+    ],
+)
+def test_bad_knobs_are_one_line_errors(tiny, costs, fleet, limits, message):
+    from simulator.errors import SpecError
+
+    with pytest.raises(SpecError, match=message):
+        serve(costs.arch, tiny, fixed_batch(1, Lengths(8, 2)), fleet, limits, costs=costs)
