@@ -9,9 +9,10 @@ how fast 10,000 requests simulate.
    dense part on a100-like. Each a100-like shape takes minutes to simulate today, so only the
    shapes already in the cost cache are compared unless --simulate-a100 is given.
 3. Speed: 10,000 Poisson requests (512 prompt, 128 output tokens, 4 req/s) of LLaMA-2-7B on
-   a100-like, ratio-4 grid, timed with the cost cache warm (the first run fills it).
+   a100-like (--speed-arch), ratio-4 grid, timed again once the cost cache is warm.
 
     python benchmarks/serving.py [--cache PATH] [--simulate-a100] [--requests 10000]
+        [--speed-arch tpu-v4-like] [--skip-speed]
 """
 
 import argparse
@@ -73,16 +74,17 @@ def vidur_comparison(console: Console, cache: Path, simulate_all: bool) -> None:
     console.print(f"source: {measured.source.iloc[0]}")
 
 
-def speed(console: Console, cache: Path, requests: int) -> None:
-    arch, model = load_arch("a100-like"), load_model("llama-2-7b")
+def speed(console: Console, cache: Path, requests: int, arch_name: str) -> None:
+    arch, model = load_arch(arch_name), load_model("llama-2-7b")
     specs = poisson(4.0, requests, Lengths(512, 128), seed=0)
     for attempt in ("first", "second"):
         costs = CostModel(arch, model, ratio=4, cache=cache)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = serve(arch, model, specs, costs=costs)
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
         console.print(
-            f"{attempt} run: {requests} requests of llama-2-7b on a100-like in {wall:.1f} s wall "
+            f"{attempt} run: {requests} requests of llama-2-7b on {arch_name} in {wall:.1f} s wall, "
+            f"{cpu:.1f} s CPU "
             f"({result.summary['iterations']} iterations, {costs.simulations} shapes simulated); "
             f"TTFT p99 {result.summary['ttft_p99_s'] * 1e3:.1f} ms, "
             f"TPOT p99 {result.summary['tpot_p99_s'] * 1e3:.1f} ms"
@@ -96,13 +98,14 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=default_cache(), help="cost cache (JSON)")
     parser.add_argument("--simulate-a100", action="store_true", help="simulate missing shapes")
     parser.add_argument("--requests", type=int, default=10000)
+    parser.add_argument("--speed-arch", default="a100-like", help="arch of the timing run")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
     console = Console()
     cost_model_error(console, args.cache)
     vidur_comparison(console, args.cache, args.simulate_a100)
     if not args.skip_speed:
-        speed(console, args.cache, args.requests)
+        speed(console, args.cache, args.requests, args.speed_arch)
 
 
 if __name__ == "__main__":

@@ -85,3 +85,11 @@ def test_bad_knobs_are_one_line_errors(tiny, costs, fleet, limits, message):
 
     with pytest.raises(SpecError, match=message):
         serve(costs.arch, tiny, fixed_batch(1, Lengths(8, 2)), fleet, limits, costs=costs)
+
+
+def test_every_model_preset_loads_with_its_depth_and_vocab():
+    from simulator.serving import list_models
+
+    depths = {"llama-2-7b": 32, "llama-2-13b": 40, "llama-2-70b": 80, "llama-3-8b": 32}
+    assert {name: load_model(name).layers for name in list_models()} == depths
+    assert load_model("llama-3-8b").vocab == 128256
