@@ -410,6 +410,10 @@ class _SpikingEngine:
             np.add.at(self.pair_packets, keys, packets)
         used = self.placement.cores_used
         self.record.core_busy[used] += neuron[used] + received[used]
+        if self.record.events is not None:  # the two kinds of work side by side, as the rule has it
+            for c in used.tolist():
+                self._interval(f"core{c}", "neurons", start, start + neuron[c])
+                self._interval(f"core{c} in", "spikes in", start, start + received[c])
         work = max(neuron[used].max(initial=0.0), received.max(initial=0.0))
         return start + work
 
