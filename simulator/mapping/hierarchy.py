@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from simulator.components import Machine
+from simulator.components.systolic import OPERAND_DIMS
 from simulator.errors import CapacityError
 from simulator.mapping.nest import RELEVANT, Level, Loop, Moves, Nest, count
 from simulator.mapping.traffic import trip_counts
@@ -19,7 +20,6 @@ from simulator.spec.precision import nbytes
 
 SERVES = {"pe": frozenset(), "row": frozenset({"cols"}), "col": frozenset({"rows"})}
 ALL_AXES = frozenset({"rows", "cols"})
-READS, WRITES = ("read_low", "read_high"), ("write_low", "write_high")
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
                 rows[key] += value * repeat
     trips = trip_counts(problem, plan.tile)
     dram = machine.dram.name
-    size = {role: problem[a] * problem[b] for role, (a, b) in _DIMS.items()}
+    size = {role: problem[a] * problem[b] for role, (a, b) in OPERAND_DIMS.items()}
     for role in ("input", "weight"):
         moved = size[role] * passes(role, plan.loop_order, trips)
         rows[(dram, role, "read_low", plan.dtype)] += moved
@@ -251,9 +251,6 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
         for (level, role, direction, fmt), elements in sorted(rows.items())
         if elements
     )
-
-
-_DIMS = {"input": ("M", "K"), "weight": ("K", "N"), "output": ("M", "N")}
 
 
 def passes(role: str, order: list[str], trips: dict[str, int]) -> int:
