@@ -38,6 +38,20 @@ class _CountingEnvironment(simpy.Environment):
         super().step()
 
 
+def _waits(ops: tuple[OpProgram, ...]) -> dict[str, list[str]]:
+    """The ops each op waits for before loading: its inputs and, for a barrier op, every earlier op.
+    A barrier op only started once all ops before it were done, so waiting for the last barrier
+    and the ops after it is the same wait, in linear rather than quadratic bookkeeping."""
+    waits: dict[str, list[str]] = {}
+    since_barrier: list[str] = []  # the last barrier op and every op after it
+    for op in ops:
+        waits[op.name] = list(op.depends_on) + (since_barrier if op.barrier else [])
+        if op.barrier:
+            since_barrier = []
+        since_barrier.append(op.name)
+    return waits
+
+
 class _Engine:
     def __init__(self, program: Program, machine: Machine, trace: bool):
         self.env = _CountingEnvironment()
@@ -58,6 +72,7 @@ class _Engine:
             core: simpy.Store(self.env) for core in self.cores
         }  # steps with write-backs
         self.op_done = {op.name: self.env.event() for op in program.ops}
+        self.waits_for = _waits(program.ops)
         self.outstanding = {op.name: 0 for op in program.ops}  # steps loaded but not finished
         self.all_loaded: set[str] = set()
         self.op_started: set[str] = set()
@@ -242,13 +257,10 @@ class _Engine:
     # ----- per-core DMA processes -------------------------------------------------------------
     def loader(self, core: int):
         previous_done = None
-        ops = [op for op in self.program.ops if op.core == core]
-        for op in ops:
-            index = self.program.ops.index(op)
-            earlier = self.program.ops[:index] if op.barrier else ()
-            waits = [self.op_done[d] for d in op.depends_on] + [
-                self.op_done[e.name] for e in earlier
-            ]
+        for op in self.program.ops:
+            if op.core != core:
+                continue
+            waits = [self.op_done[name] for name in self.waits_for[op.name]]
             if waits:
                 yield self.env.all_of(waits)
             self.record.op_start[op.name] = int(self.env.now)
