@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from simulator.components import Machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.mapping.traffic import OPERAND_DIMS
 from simulator.numerics import GemmNumerics
 from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
@@ -135,6 +135,7 @@ def compile_gemm(
         core=core,
         group=group or op.name,
         details=details,
+        signature=signature(op, plan, offset, bool(group)),
     )
 
 

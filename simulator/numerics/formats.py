@@ -6,7 +6,13 @@ import numpy as np
 
 from simulator.spec.precision import precision
 
-_NUMPY = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "fp16": np.float16, "fp32": np.float32}
+_NUMPY = {
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "fp16": np.float16,
+    "fp32": np.float32,
+}
 _ML_DTYPES = {
     "int4": "int4",
     "fp8_e4m3": "float8_e4m3fn",
