@@ -15,6 +15,7 @@ one already simulated is accounted from that one, renamed and shifted, and only 
 run (when numerics are on). Results equal the uncoalesced run's: tests/engine/test_memo.py.
 """
 
+import contextlib
 from bisect import bisect_left
 from collections import defaultdict
 
@@ -217,11 +218,23 @@ def execute(
 ) -> Record:
     """Run `program` on `machine`; counters, busy cycles, stalls and op spans in reference cycles.
     With `memoize`, identical runs of ops between quiescent points are simulated once."""
-    if memoize:
-        try:
-            record = execute_memoized(program, machine, trace)
-        except Inexact:
-            record = None
-        if record is not None:
-            return record
-    return execute_whole(program, machine, trace)
+    with _tile_kernels(program):
+        if memoize:
+            try:
+                record = execute_memoized(program, machine, trace)
+            except Inexact:
+                record = None
+            if record is not None:
+                return record
+        return execute_whole(program, machine, trace)
+
+
+def _tile_kernels(program: Program):
+    """Tile kernels are many small matmuls: a threaded BLAS spends more on waking its threads than
+    on the arithmetic (and collapses when the machine is loaded), so they run single-threaded."""
+    first = next((step for op in program.ops for step in op.steps()), None)
+    if first is None or all(c.kernel is None for c in first.computes):
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
