@@ -105,6 +105,7 @@ def execute_memoized(program: Program, machine: Machine, trace: bool) -> Record 
     waiting: list[int] = []
     order = tuple(sorted({op.core for op in ops[: edges[1]]}))
     offset, turn = 0, -1
+    pending = []  # (ops of a run, the order its tile kernels ran in)
     for index, (a, b) in enumerate(runs):
         here = ops[a:b]
         cores = {op.core for op in here}
@@ -123,20 +124,23 @@ def execute_memoized(program: Program, machine: Machine, trace: bool) -> Record 
         key = _key(here, a, position, waits_for, entry)
         names = [op.name for op in here]
         if key is not None and key in memo:
-            cached_names, part, used, first_use, turn, registered, resumed = memo[key]
+            cached_names, part, used, first_use, turn, registered, resumed, kernels = memo[key]
             rename = dict(zip(cached_names, names))
-            _run_kernels(here)
         else:
             engine = _Engine(here, machine, trace, waits_for, entry)
+            engine.deferred = []
             part = engine.run()
             if not engine.quiescent():
                 raise Inexact("buffer space still held at a quiescent point")
             used, first_use, turn = engine.unit_free_at, engine.first_use, engine.turn
             registered, resumed = engine.registered, engine.resumed
+            where = {name: i for i, name in enumerate(names)}
+            kernels = [(where[op], step, segment) for op, step, segment in engine.deferred]
             rename = {name: name for name in names}
             if key is not None:
-                memo[key] = (names, part, used, first_use, turn, registered, resumed)
+                memo[key] = (names, part, used, first_use, turn, registered, resumed, kernels)
             total.events_processed += part.events_processed
+        pending.append((here, kernels))
         _fix_fill(total, first_use, free_at, offset, rename)
         _merge(total, part, rename, offset)
         for unit, at in used.items():
@@ -148,20 +152,23 @@ def execute_memoized(program: Program, machine: Machine, trace: bool) -> Record 
         if b < len(ops) and set(order) != set(upcoming):
             raise Inexact("cores resumed out of step with the next run")
     add_drain(total, machine.compute_units, free_at, ops[-1])
+    for here, kernels in pending:  # only now: a fallback to the whole run must find them unrun
+        _run_kernels(here, kernels)
     return total
 
 
-def _run_kernels(ops) -> None:
-    """A run accounted from a memo still computes its numbers: its tile kernels, in step order."""
-    for op in ops:
-        steps = iter(op.steps())
-        first = next(steps, None)
-        if first is None or all(c.kernel is None for c in first.computes):
-            continue  # timing only
-        for step in (first, *steps):
-            for compute in step.computes:
+def _run_kernels(ops: tuple[OpProgram, ...], order: list[tuple[int, int, int]]) -> None:
+    """Run a run's tile kernels in the order its engine finished them: (op, step, segment)."""
+    if not order:
+        return  # timing only
+    wanted = {}
+    for position, op in enumerate(ops):
+        for index, step in enumerate(op.steps()):
+            for number, compute in enumerate(step.computes):
                 if compute.kernel is not None:
-                    compute.kernel()
+                    wanted[(position, index, number)] = compute.kernel
+    for where in order:
+        wanted[where]()
 
 
 def _fix_fill(total: Record, first_use: dict, free_at: dict, offset: int, rename: dict) -> None:

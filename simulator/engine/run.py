@@ -90,6 +90,7 @@ class _Engine:
         self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.compute_units}
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
         self.first_use: dict[str, tuple] = {}  # unit -> how its first segment here was attributed
+        self.deferred: list[tuple[str, int, int]] | None = None  # kernels to run later, in order
         self.cores = list(entry.order) or sorted({op.core for op in ops}) or [0]
         self.written = {
             core: simpy.Store(self.env) for core in self.cores
@@ -296,7 +297,7 @@ class _Engine:
             if waits:
                 yield self.env.all_of(waits)
             self.record.op_start[op.name] = int(self.env.now)
-            for step in op.steps():
+            for index, step in enumerate(op.steps()):
                 if not op.double_buffering and previous_done is not None:
                     yield previous_done
                 asked = self.env.now
@@ -316,7 +317,7 @@ class _Engine:
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
                 self.env.process(
-                    self._execute(op, step, waited, self.env.now + latency, previous_done)
+                    self._execute(op, index, step, waited, self.env.now + latency, previous_done)
                 )
             self.all_loaded.add(op.name)
             self._maybe_finish(op.name)
@@ -357,11 +358,13 @@ class _Engine:
         self._step_finished(op)
 
     # ----- compute ----------------------------------------------------------------------------
-    def _execute(self, op: OpProgram, step: Step, waited: dict, arrival: float, done: simpy.Event):
+    def _execute(
+        self, op: OpProgram, index: int, step: Step, waited: dict, arrival: float, done: simpy.Event
+    ):
         if arrival > self.env.now:
             yield self.env.timeout(arrival - self.env.now)
         previous_unit = None
-        for segment in step.computes:
+        for number, segment in enumerate(step.computes):
             with self.units[segment.unit].request() as grant:
                 yield grant
                 self._note_gap(op, segment.unit, previous_unit, waited)
@@ -369,7 +372,7 @@ class _Engine:
                 cycles = self._duration(segment)
                 yield self.env.timeout(cycles)
                 self.unit_free_at[segment.unit] = int(self.env.now)
-            self._account(op, segment, cycles, start)
+            self._account(op, segment, cycles, start, (index, number))
             previous_unit = segment.unit
         self.record.steps += 1
         for buffer, size in step.frees:
@@ -405,7 +408,9 @@ class _Engine:
                 if unit == op.unit:
                     self.record.op_stalls[op.name][cause] += cycles
 
-    def _account(self, op: OpProgram, segment: Compute, cycles: int, start: float) -> None:
+    def _account(
+        self, op: OpProgram, segment: Compute, cycles: int, start: float, where: tuple[int, int]
+    ) -> None:
         rec = self.record
         stretch = cycles - segment.cycles
         rec.busy[segment.unit] += segment.cycles
@@ -420,8 +425,12 @@ class _Engine:
             rec.counts[(op.name, buffer, "read")] += read
             rec.counts[(op.name, buffer, "write")] += write
         rec.interval(segment.unit, "compute", op.name, start, self.env.now)
-        if segment.kernel is not None:
+        if segment.kernel is None:
+            return
+        if self.deferred is None:
             segment.kernel()
+        else:  # (op, step index, segment index): run later, in this order
+            self.deferred.append((op.name, *where))
 
     # ----- op completion ----------------------------------------------------------------------
     def _step_finished(self, op: str) -> None:
