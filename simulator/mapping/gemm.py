@@ -7,7 +7,7 @@ from simulator.components import Machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
 from simulator.mapping.hierarchy import TileLevels, op_levels
 from simulator.mapping.hierarchy import traffic as tile_traffic
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.mapping.traffic import OPERAND_DIMS
 from simulator.numerics import GemmNumerics
 from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
@@ -143,6 +143,7 @@ def compile_gemm(
         core=core,
         group=group or op.name,
         details=details,
+        signature=signature(op, plan, offset, bool(group)),
         levels=lambda: op_levels(problem, levels, machine),
     )
 
