@@ -25,7 +25,7 @@ import simpy
 
 from simulator.components import STORAGE_KINDS, Machine
 from simulator.engine.trace import Record
-from simulator.errors import CapacityError
+from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
 
 
@@ -110,7 +110,13 @@ class _Engine:
         self.turn = entry.turn  # the controller that served the last interleaved transfer
         if self.noc is None:
             self.bus = simpy.Resource(self.env, capacity=1)
+            operands = self.dram.spec.operand_bandwidth or {}
+            self.operand_buses = {role: simpy.Resource(self.env, capacity=1) for role in operands}
         else:
+            if self.dram.spec.operand_bandwidth:
+                raise UnsupportedError(
+                    f"{self.dram.name}: operand_bandwidth needs a chip without a NoC"
+                )
             self.controllers = {
                 n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
             }
@@ -145,7 +151,19 @@ class _Engine:
                 return self.dram.latency_cycles
         total = sum(t.dram_bytes for t in transfers)
         asked = self.env.now
-        if self.noc is None:
+        if self.noc is None and self.operand_buses:
+            groups: dict[str, list[Transfer]] = {}
+            for t in transfers:
+                groups.setdefault(self._operand(t), []).append(t)
+            share = {role: 1 / len(self.operand_buses) for role in groups}
+            yield self.env.all_of(
+                [
+                    self.env.process(self._operand_bus(op, role, ts, direction, share[role]))
+                    for role, ts in groups.items()
+                ]
+            )
+            latency = self.dram.latency_cycles
+        elif self.noc is None:
             with self.bus.request() as grant:
                 yield grant
                 start = self.env.now
@@ -212,6 +230,25 @@ class _Engine:
         self.record.counts[(op, self.l2.name, "read")] += nbytes
         for t in hits:
             self.record.counts[(op, t.buffer, "write")] += t.dram_bytes
+
+    def _operand(self, transfer: Transfer) -> str:
+        """The operand whose interface carries `transfer`: the one its buffer holds."""
+        holds = self.machine.components[transfer.buffer].spec.holds
+        if len(holds) != 1 or holds[0] not in self.operand_buses:
+            raise UnsupportedError(
+                f"{transfer.buffer} holds {', '.join(holds)}; per-operand DRAM interfaces need one "
+                "buffer per operand, each operand with a bandwidth"
+            )
+        return holds[0]
+
+    def _operand_bus(self, op: str, role: str, transfers: list, direction: str, share: float):
+        """Move one operand's transfers over its own DRAM interface."""
+        with self.operand_buses[role].request() as grant:
+            yield grant
+            start = self.env.now
+            nbytes = sum(t.dram_bytes for t in transfers)
+            yield self.env.timeout(self.dram.transfer_cycles(nbytes, role))
+            self._dram_busy(start, share, op, transfers[0].kind, direction)
 
     def _dram_busy(self, start: float, share: float, op: str, kind: str, direction: str) -> None:
         """The DRAM as a whole was busy `share` of this transfer (one of several controllers)."""

@@ -118,6 +118,7 @@ def compile_gemm(
     details = {
         "unit": plan.unit,
         "dataflow": plan.dataflow,
+        "shape": (op.M, op.N, op.K),
         "spatial": "/".join(plan.spatial),
         "tile": dict(plan.tile),
         "loop_order": "".join(plan.loop_order),
@@ -175,8 +176,14 @@ def _steps(
     order = plan.loop_order
     indices = itertools.product(*(range(len(chunks[d])) for d in order))
     upcoming = next(indices, None)
+    (streamed,) = set(problem) - set(plan.spatial)
+    previous: dict | None = None
     while upcoming is not None:
         current = dict(zip(order, upcoming))
+        continues_fold = previous is not None and all(  # the next chunk of the same folds
+            current[d] == previous[d] + (d == streamed) for d in problem
+        )
+        previous = current
         upcoming = next(indices, None)
         following = dict(zip(order, upcoming)) if upcoming is not None else None
         ranges = {d: chunks[d][current[d]] for d in problem}
@@ -215,7 +222,9 @@ def _steps(
                 )
             )
             resident["output"] = out_key
-        cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk)
+        cost = unit.tile_cost(
+            extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
+        )
         if levels.chains:  # register levels: closed-form per-level counts of this tile
             sram_traffic = tile_traffic(levels.table(extent, first_k_chunk, cost), machine)
         else:
