@@ -93,3 +93,12 @@ def test_every_model_preset_loads_with_its_depth_and_vocab():
     depths = {"llama-2-7b": 32, "llama-2-13b": 40, "llama-2-70b": 80, "llama-3-8b": 32}
     assert {name: load_model(name).layers for name in list_models()} == depths
     assert load_model("llama-3-8b").vocab == 128256
+
+
+def test_a_multi_chip_arch_serves_tensor_parallel_from_its_pooled_dram(tiny):
+    result = serve("tp-4chips", tiny, fixed_batch(4, Lengths(64, 4)))
+    assert len(result.requests) == 4 and result.summary["tpot_p50_s"] > 0
+    # KV capacity: 90 % of the four chips' 128 GiB less the weights, in 16-token blocks of 1 KiB
+    blocks = (int(0.9 * 128 * 2**30) - tiny.weight_bytes) // (16 * 1024)
+    peak_blocks = result.summary["kv_peak_utilization"] * blocks
+    assert peak_blocks == pytest.approx(4 * 5, abs=1e-6)  # 4 requests x ceil(68 / 16) blocks
