@@ -3,6 +3,7 @@
 from rich.console import Console
 
 from simulator.cli.format import seconds, si
+from simulator.cli.paths import output_file
 from simulator.errors import SpecError
 from simulator.plots import pareto_scatter, write_figure
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
@@ -38,6 +39,7 @@ def sweep_command(args, console: Console) -> int:
 
 def map_command(args, console: Console) -> int:
     """`accsim map ARCH WORKLOAD`: search mappings and confirm the best by simulation."""
+    output = output_file(args.output, "-o") if args.output else None
     routed = split_overrides(args.set)
     arch = load_arch(args.arch, routed["arch"])
     workload = load_workload(args.workload, routed["workload"])
@@ -49,14 +51,15 @@ def map_command(args, console: Console) -> int:
         )
     else:
         console.print(f"auto is the best mapping found for {result.objective}")
-    if args.output:
-        path = result.write(args.output)
+    if output:
+        path = result.write(output)
         console.print(f"wrote {path} (use it with: accsim run ... --mapping {path})")
     return 0
 
 
 def plot_command(args, console: Console) -> int:
     """`accsim plot RESULTS --x --y`: scatter two columns of sweep results."""
+    output = output_file(args.output, "-o")
     results = read_results(args.results)
     require_columns(results, [args.x, args.y, *([args.color] if args.color else [])], args.results)
     front = None
@@ -64,7 +67,7 @@ def plot_command(args, console: Console) -> int:
         directions = {c: "max" if c in args.maximize else "min" for c in (args.x, args.y)}
         front = pareto_front(results[results["status"] == "ok"], directions)
     figure = pareto_scatter(results, args.x, args.y, front=front, color=args.color)
-    console.print(f"wrote {write_figure(figure, args.output)}")
+    console.print(f"wrote {write_figure(figure, output)}")
     return 0
 
 
@@ -74,10 +77,10 @@ def scale_command(args, console: Console) -> int:
     arch = load_arch(args.arch, routed["arch"])
     workload = load_workload(args.workload, routed["workload"])
     mapping = load_mapping(args.mapping, routed["mapping"])
-    counts = [int(c) for c in args.cores.split(",")]
+    counts = args.cores
     limit = arch.cores.count if arch.cores else 1
     if max(counts) > limit:
-        raise SpecError(f"--cores {args.cores}: {arch.name} has {limit} core(s)")
+        raise SpecError(f"--cores {max(counts)}: {arch.name} has {limit} core(s)")
     table = scaling(arch, workload, mapping, counts)
     if args.json:
         print(table.to_json(orient="records", indent=2))
