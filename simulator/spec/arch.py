@@ -155,7 +155,7 @@ class NocSpec(Strict):
     """Router + link latency per hop; default the tech table's pipeline depth in cycles."""
     flit: Bytes = 16.0
     """Flit size (default 128 bits): router energy is charged per flit per hop."""
-    link_length_mm: float | None = None
+    link_length_mm: Annotated[float, Field(gt=0.0)] | None = None
     """Wire length of one link, for link energy; default the tech table's typical core pitch."""
     link_energy: Pj | None = None
     """Override: energy per bit per hop on a link."""
@@ -203,12 +203,12 @@ class CrossbarSpec(Strict):
     """Word lines per crossbar: the K elements one analog column sum adds."""
     cols: PositiveInt = 128
     """Bit lines per crossbar; a weight's cell slices sit in adjacent columns."""
-    cell_bits: PositiveInt = 2
+    cell_bits: Annotated[PositiveInt, Field(le=8)] = 2
     """Bits per cell (2^cell_bits conductance levels)."""
-    dac_bits: PositiveInt = 1
+    dac_bits: Annotated[PositiveInt, Field(le=8)] = 1
     """Input bits applied per read: inputs stream in 1 + ceil((bits - 1) / dac_bits) cycles, the
     last carrying the two's-complement sign bit with negative weight."""
-    adc_bits: PositiveInt = 8
+    adc_bits: Annotated[PositiveInt, Field(le=16)] = 8
     """ADC resolution; lossless when >= ceil(log2(rows (2^dac_bits - 1)(2^cell_bits - 1) + 1))
     (with column_flip, half the rows' worth)."""
     columns_per_adc: PositiveInt | None = None
