@@ -403,10 +403,11 @@ class Report:
         folds (the initial prefetch and the final write-back are outside, as in SCALE-Sim);
         total_cycles = compute_cycles - 1 + stall_cycles; overall_util_pct = 100 MNK / (total R C).
         """
-        if not any(op.details.get("accounting") == "scalesim" for op in self.program.ops):
+        systolic = [op for op in self.program.ops if op.details.get("accounting") == "scalesim"]
+        if not systolic:
             return None
         layers, pe_cycles = [], []
-        for op in self.program.ops:
+        for op in systolic:  # vector ops are outside SCALE-Sim's model
             unit = self.machine.components[op.unit]
             stalls = self.record.op_stalls[op.name]
             compute = self.record.op_busy[op.name][op.unit]
@@ -426,7 +427,7 @@ class Report:
         return {
             "compute_cycles": sum(layer["compute_cycles"] for layer in layers),
             "stall_cycles": sum(layer["stall_cycles"] for layer in layers),
-            "overall_util_pct": _percent(sum(op.macs for op in self.program.ops), sum(pe_cycles)),
+            "overall_util_pct": _percent(sum(op.macs for op in systolic), sum(pe_cycles)),
             "layers": layers,
         }
 
