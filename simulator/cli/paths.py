@@ -1,8 +1,25 @@
-"""Check output paths before any work is done, so a long run never ends on a failed write."""
+"""Check options before any work is done: output paths (so a long run never ends on a failed
+write) and the cost limits a user raised."""
 
 from pathlib import Path
 
 from simulator.errors import SpecError
+from simulator.spec.guards import DEFAULT_LIMITS, Limits
+from simulator.spec.units import parse_quantity
+
+
+def limits_from(args) -> Limits:
+    """The cost guards, with --max-tiles / --max-memory where given."""
+    limits = DEFAULT_LIMITS
+    if args.max_tiles:
+        limits = Limits(args.max_tiles, limits.max_memory, limits.max_cores)
+    if args.max_memory:
+        try:
+            memory = parse_quantity(args.max_memory, "size")
+        except ValueError as error:
+            raise SpecError(f"--max-memory: {error}") from None
+        limits = Limits(limits.max_tiles, memory, limits.max_cores)
+    return limits
 
 
 def output_file(text: str, option: str) -> Path:

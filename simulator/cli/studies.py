@@ -3,7 +3,7 @@
 from rich.console import Console
 
 from simulator.cli.format import seconds, si
-from simulator.cli.paths import output_file
+from simulator.cli.paths import limits_from, output_file
 from simulator.errors import SpecError
 from simulator.plots import pareto_scatter, write_figure
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
@@ -81,7 +81,7 @@ def scale_command(args, console: Console) -> int:
     limit = arch.cores.count if arch.cores else 1
     if max(counts) > limit:
         raise SpecError(f"--cores {max(counts)}: {arch.name} has {limit} core(s)")
-    table = scaling(arch, workload, mapping, counts)
+    table = scaling(arch, workload, mapping, counts, limits_from(args))
     if args.json:
         print(table.to_json(orient="records", indent=2))
         return 0

@@ -429,7 +429,10 @@ class ArchSpec(Strict):
                 raise ValueError(f"cores.nodes: needs {self.cores.count} {need}, got {nodes}")
             outside = [n for n in nodes + noc.memory_nodes if not 0 <= n < size]
             if outside:
-                raise ValueError(f"nodes {outside} are outside the {size}-node {noc.topology}")
+                shown = ", ".join(map(str, outside[:8])) + (", ..." if len(outside) > 8 else "")
+                raise ValueError(
+                    f"{len(outside)} nodes ({shown}) are outside the {size}-node {noc.topology}"
+                )
         if self.fallback and self.fallback not in self.unit_names():
             raise ValueError(f"fallback {self.fallback!r} is not a compute unit of this arch")
         return self
