@@ -6,6 +6,7 @@ Each subcommand family lives in its own module; handlers import the simulator la
 
 import argparse
 import importlib
+import re
 import sys
 import tempfile
 import time
@@ -60,6 +61,13 @@ def _core_counts(text: str) -> list[int]:
         return [_count(1)(part.strip()) for part in text.split(",")]
     except argparse.ArgumentTypeError as error:
         raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
+
+
+def _scheduler(text: str) -> str:
+    """A Dask scheduler address: protocol://host:port (tcp, tls, ws, wss, ucx)."""
+    if not re.fullmatch(r"(tcp|tls|ws|wss|ucx)://[\w.\-\[\]:]+:\d{1,5}", text):
+        raise argparse.ArgumentTypeError(f"expected an address like tcp://host:8786, got {text!r}")
+    return text
 
 
 def _add_limits(command: argparse.ArgumentParser) -> None:
@@ -161,10 +169,19 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "-j", "--jobs", type=_count(1), default=None, help="worker processes (default: CPUs)"
     )
-    sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    sweep.add_argument(
+        "--scheduler", type=_scheduler, help="Dask scheduler address, e.g. tcp://host:8786"
+    )
     sweep.add_argument("--dask", action="store_true", help="run on a local Dask cluster")
     sweep.add_argument(
         "--limit", type=_count(1), default=None, help="run at most this many new points"
+    )
+    sweep.add_argument(
+        "--max-points",
+        type=_count(1),
+        default=100_000,
+        metavar="N",
+        help="refuse sweeps of more than N points (default 100,000)",
     )
     sweep.set_defaults(handler="studies:sweep_command")
     mapper = commands.add_parser("map", help="search mappings; write the best as a mapping YAML")

@@ -1,6 +1,9 @@
 """`accsim sweep`, `accsim map`, `accsim plot` and `accsim scale`: studies above single runs."""
 
+import warnings
+
 from rich.console import Console
+from rich.markup import escape
 
 from simulator.cli.format import seconds, si
 from simulator.cli.paths import limits_from, output_file
@@ -16,10 +19,14 @@ from simulator.sweep.tables import front_table, outcome_table, progress_bar, sea
 
 def sweep_command(args, console: Console) -> int:
     """`accsim sweep SWEEP -o OUT`: run (or resume) a design-space sweep."""
-    sweep = load_sweep(args.sweep)
+    sweep = load_sweep(args.sweep, args.max_points)
     scheduler = args.scheduler or ("local" if args.dask else None)
     try:
-        with progress_bar(console, sweep.spec.name) as progress:
+        with (
+            progress_bar(console, sweep.spec.name) as progress,
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always")
             outcome = run_sweep(
                 sweep,
                 args.output,
@@ -31,6 +38,8 @@ def sweep_command(args, console: Console) -> int:
     except KeyboardInterrupt:
         console.print(f"interrupted: finished points are in {args.output}; rerun to continue")
         return 130
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        Console(stderr=True).print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
     console.print(outcome_table(outcome))
     if sweep.spec.objectives:
         console.print(front_table(outcome.results, sweep.spec.objectives))
