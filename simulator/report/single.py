@@ -388,12 +388,30 @@ class Report:
             else None,
             "numerics_ok": all(r.ok for r in checked.values()) if checked else None,
             "coverage_ok": all(r.coverage_ok for r in checked.values()) if checked else None,
+            "numerics_failed": [row["op"] for row in self.numerics_table() if not row["ok"]]
+            if checked
+            else None,
             **(self.scalesim or {}),
             **({"llm": self.llm} if self.llm else {}),
             **({"pim": self.pim} if self.pim else {}),
             **({"noc": self.noc} if self.noc else {}),
             "ops": self._ops_by_group(),
         }
+
+    def numerics_table(self) -> list[dict]:
+        """One row per checked op: its errors, the bound they are held to, and the verdict, so a
+        mismatch names the op (empty with numerics off)."""
+        return [
+            {
+                "op": name,
+                "ok": bool(result.ok),
+                "max_abs_error": float(result.max_abs_error),
+                "max_rel_error": float(result.max_rel_error),
+                "error_bound": float(result.error_bound),
+                "coverage": str(result.coverage_message),
+            }
+            for name, result in (self.numerics or {}).items()
+        ]
 
     @cached_property
     def scalesim(self) -> dict | None:
