@@ -76,7 +76,7 @@ def _add_limits(command: argparse.ArgumentParser) -> None:
         "--max-tiles",
         type=_count(1),
         metavar="N",
-        help="refuse runs estimated above N tile steps (default 2,000,000)",
+        help="refuse runs estimated above N tile steps (default 1,000,000)",
     )
     command.add_argument(
         "--max-memory",

@@ -377,7 +377,14 @@ def _input_trains(spec: SnnSpec, group_specs, check, seed: int) -> np.ndarray:
                 explicit[: min(len(r), spec.time_steps), i] = r[: spec.time_steps]
             trains.append(explicit)
             continue
-        rates = _values(g.rates, g.size, spec, ("groups", index, "rates")) * spec.input_rate
+        rates = _values(g.rates, g.size, spec, ("groups", index, "rates"))
+        if not np.all((rates >= 0) & (rates <= 1)):  # probabilities; NaN fails too
+            bad = rates[~((rates >= 0) & (rates <= 1))][0]
+            raise SpecError(
+                f"{locate(spec, 'groups', index, 'rates')}: a rate is a spike probability per "
+                f"step, in [0, 1]; got {bad}"
+            )
+        rates = rates * spec.input_rate
         stream = check.seed + (check.sample,) if check is not None else (spec.seed, seed, index)
         trains.append(encode(rates, g.encoding or spec.encoding, spec.time_steps, stream))
     if not trains:

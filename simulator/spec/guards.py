@@ -24,8 +24,8 @@ STEP_BYTES = 2048
 class Limits:
     """What a single run may cost before it is refused (raise with --max-tiles / --max-memory)."""
 
-    max_tiles: int = 2_000_000
-    """Tile steps (about 20 s of simulation per million on one core)."""
+    max_tiles: int = 1_000_000
+    """Tile steps (the estimate is a lower bound; a million steps simulate in about a minute)."""
     max_memory: float = 4 * 2**30
     """Host memory in bytes for the program and the numerics arrays."""
     max_cores: int = 4096

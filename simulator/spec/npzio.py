@@ -20,6 +20,8 @@ def load_arrays(path: Path) -> dict[str, np.ndarray]:
     if not isinstance(arrays, dict):  # np.load of a plain .npy gives one array
         raise SpecError(f"{path}: not an .npz archive")
     for name, array in arrays.items():
+        if not isinstance(array, np.ndarray):  # a zip member that is not a .npy array
+            raise SpecError(f"{path}: member {name!r} is not a numpy array")
         if array.dtype.kind not in "biuf":
             raise SpecError(f"{path}: array {name!r} holds {array.dtype} values, not numbers")
         if array.dtype.kind == "f" and not np.all(np.isfinite(array)):

@@ -8,7 +8,9 @@ sequence; decode processes one new token per sequence against a KV-cache of `con
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from simulator.errors import SpecError
 from simulator.spec.precision import nbytes
@@ -32,7 +34,7 @@ class TransformerSpec(Strict):
     """Key/value heads for GQA/MQA (default: heads)."""
     ffn: PositiveInt
     """MLP inner width (intermediate_size)."""
-    layers: PositiveInt = 1
+    layers: Annotated[PositiveInt, Field(le=1024)] = 1
     """Layers to simulate (a whole stack, or one layer to study)."""
     vocab: PositiveInt | None = None
     """Vocabulary size: adds the final norm and LM head when given."""

@@ -2,7 +2,15 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+)
 
 from simulator.spec.precision import PRECISIONS
 from simulator.spec.units import parse_quantity
@@ -18,6 +26,14 @@ class Strict(BaseModel):
     """File the spec was read from, for error messages raised after loading."""
     _lines: dict = PrivateAttr(default_factory=dict)
     """Line of each key path in that file."""
+
+    @field_validator("name", check_fields=False)
+    @classmethod
+    def _named(cls, value):
+        """Every `name` (arch, workload, op, group) shows in reports: it must say something."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty")
+        return value
 
 
 def _quantity(kind: str):

@@ -8,7 +8,7 @@ import yaml
 from simulator.errors import SpecError
 from simulator.spec.textio import read_text
 
-MAX_NODES = 1_000_000
+MAX_NODES = 200_000
 """Most values a YAML document may expand to (aliases counted each time they are used)."""
 
 
