@@ -1,9 +1,10 @@
 """GEMM numerics: tile kernels on the exact regions each Compute names, and the final check.
 
-Integers: products summed exactly (float64 is exact for int8 x int8 sums below 2^53; wider operands
-in int64, which wraps modulo 2^64), then held in the accumulator width. An integer accumulator
-wraps modulo 2^bits (two's complement, as hardware adders do): the reference wraps the same way,
-and the check counts the outputs that wrapped. Floats: operands rounded to their format, products and sums in fp32, as a
+Integers: products summed exactly (float64 is exact for int8 x int8 sums below 2^53; wider
+operands in int64, which wraps modulo 2^64), then held in the accumulator width. An integer
+accumulator wraps modulo 2^bits (two's complement, as hardware adders do): where the output is
+the accumulator, the reference wraps the same way and the check counts the wraps; where it is
+requantized to a narrower output, the exact sum is the reference, so a wrap fails. Floats: operands rounded to their format, products and sums in fp32, as a
 MAC array with fp32 accumulators does. The reference is float64 / exact int64 on the same operands.
 """
 
@@ -30,9 +31,19 @@ class NumericsResult:
 class GemmNumerics:
     """Operands, accumulator and coverage counts of one GEMM; `tile` is the per-Compute kernel."""
 
-    def __init__(self, M: int, N: int, K: int, dtype: str, accumulator: str, seed: int):
+    def __init__(
+        self,
+        M: int,
+        N: int,
+        K: int,
+        dtype: str,
+        accumulator: str,
+        seed: int,
+        output: str | None = None,
+    ):
         rng = np.random.default_rng(seed)
         self.dtype, self.accumulator, self.K = dtype, accumulator, K
+        self.output = output  # integer output narrower than the accumulator: requantized
         self.a = random_operand(rng, (M, K), dtype)  # [M, K]
         self.b = random_operand(rng, (K, N), dtype)  # [K, N]
         self.is_int = precision(dtype).is_int
@@ -57,6 +68,14 @@ class GemmNumerics:
             a, b = self._a64, self._b64
         self.c[m0:m1, n0:n1] += a[m0:m1, k0:k1] @ b[k0:k1, n0:n1]  # [m, k] @ [k, n] -> [m, n]
         self.coverage[m0:m1, n0:n1] += k1 - k0
+
+    @property
+    def _requantized(self) -> bool:
+        return (
+            self.output is not None
+            and precision(self.output).is_int
+            and precision(self.output).bits < precision(self.accumulator).bits
+        )
 
     def partial(self) -> "GemmNumerics":
         """A K-split part: the same operands, its own accumulator and coverage (zeroed)."""
@@ -95,7 +114,15 @@ class GemmNumerics:
             magnitude = np.abs(self.a.astype(np.float64)) @ np.abs(self.b.astype(np.float64))
             bound_matrix = gamma * magnitude
             bound = float(bound_matrix.max())
-        error = np.abs(self.result() - reference)
+        result = self.result()
+        if self.is_int and self._requantized:
+            # the hardware's complete sums and the exact ones, requantized with one shared scale;
+            # the intended output is the exact sum's, so a wrapped accumulator is an error here
+            reference = exact
+            shift = requant_shift(reference, precision(self.output).bits)
+            result = requantize(result, shift, precision(self.output).bits)
+            reference = requantize(reference, shift, precision(self.output).bits)
+        error = np.abs(result - reference)
         scale = np.maximum(np.abs(reference), 1.0)
         wrong = np.argwhere(self.coverage != self.K)
         coverage_ok = wrong.size == 0
@@ -126,6 +153,23 @@ def wrap(values: np.ndarray, accumulator: str) -> np.ndarray:
     if np.abs(values).max(initial=0) < half:
         return values  # nothing wraps (exact integers, in float64 or int64)
     return (values.astype(np.int64) + half) % (2 * half) - half
+
+
+def requant_shift(exact: np.ndarray, bits: int) -> int:
+    """The smallest right shift that brings every exact output into a signed `bits`-bit range
+    (a per-tensor power-of-two scale, as calibrated integer accelerators use)."""
+    largest = float(np.abs(exact).max(initial=0))
+    limit = 2 ** (bits - 1) - 1
+    shift = 0
+    while np.floor(largest / 2**shift + 0.5) > limit:
+        shift += 1
+    return shift
+
+
+def requantize(values: np.ndarray, shift: int, bits: int) -> np.ndarray:
+    """Round-half-up right shift, saturated to signed `bits` bits."""
+    half = 2 ** (bits - 1)
+    return np.clip(np.floor(values.astype(np.float64) / 2**shift + 0.5), -half, half - 1)
 
 
 def _largest_product(a: np.ndarray, b: np.ndarray) -> int:
