@@ -4,8 +4,9 @@ Integers: products summed exactly (float64 is exact for int8 x int8 sums below 2
 operands in int64, which wraps modulo 2^64), then held in the accumulator width. An integer
 accumulator wraps modulo 2^bits (two's complement, as hardware adders do): where the output is
 the accumulator, the reference wraps the same way and the check counts the wraps; where it is
-requantized to a narrower output, the exact sum is the reference, so a wrap fails. Floats: operands rounded to their format, products and sums in fp32, as a
-MAC array with fp32 accumulators does. The reference is float64 / exact int64 on the same operands.
+requantized to a narrower output, the exact sum is the reference, so a wrap fails. Floats:
+operands rounded to their format, products and sums in fp32, as a MAC array with fp32
+accumulators does. The reference is float64 / exact int64 on the same operands.
 """
 
 from dataclasses import dataclass
