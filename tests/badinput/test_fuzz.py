@@ -110,7 +110,7 @@ def _invariants(arch, workload, report) -> None:
         assert row.energy_pj >= 0
         if row.kind != "sram":  # SRAM ports are not yet a shared resource: see docs/errors.md
             assert row.utilization <= 1 + 1e-9, (row.component, row.utilization)
-    steps = sum(len(op.steps) for op in report.program.ops)
+    steps = sum(sum(1 for _ in op.steps()) for op in report.program.ops)
     assert estimate(arch, workload, numerics=False).tiles <= max(steps, 1)
 
 
