@@ -6,6 +6,7 @@ Each subcommand family lives in its own module; handlers import the simulator la
 
 import argparse
 import importlib
+import os
 import re
 import sys
 import tempfile
@@ -292,7 +293,8 @@ def _error(message: str) -> None:
 
 def _save_traceback() -> Path:
     """Write the current exception's traceback to a file in the temp folder; return its path."""
-    path = Path(tempfile.gettempdir()) / f"accsim-crash-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+    stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    path = Path(tempfile.gettempdir()) / f"accsim-crash-{stamp}.txt"
     path.write_text(traceback.format_exc())
     return path
 

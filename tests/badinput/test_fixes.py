@@ -124,3 +124,22 @@ def test_guard_refuses_with_the_estimate_and_accepts_when_raised():
     with pytest.raises(CapacityError, match="raise the limit with --max-tiles"):
         check_cost(arch, spec, False, Limits(max_tiles=1))
     assert check_cost(arch, spec, False, Limits(max_tiles=10**9)).tiles >= 1
+
+
+def test_an_unexpected_exception_is_one_line_with_the_traceback_saved(capsys, monkeypatch):
+    """The last resort: a bug (here a loader that raises KeyError) is reported, not dumped."""
+    import simulator.cli.run as run_module
+    from simulator.cli import main
+
+    def broken(ref, overrides=()):
+        raise KeyError("l2")
+
+    monkeypatch.setattr(run_module, "load_arch", broken)
+    monkeypatch.setenv("COLUMNS", "400")
+    assert main(["run", "edge-npu", "gemm-256"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(
+        "error: internal error: KeyError: 'l2' (please report; traceback saved at "
+    )
+    saved = line.rsplit("saved at ", 1)[1].rstrip(")")
+    assert "KeyError" in open(saved).read()
