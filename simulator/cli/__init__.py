@@ -82,7 +82,7 @@ def _add_limits(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--max-memory",
         metavar="SIZE",
-        help="refuse runs estimated to need more host memory, e.g. '16 GiB' (default 4 GiB)",
+        help="refuse runs estimated to need more host memory, e.g. '32 GiB' (default 16 GiB)",
     )
 
 
