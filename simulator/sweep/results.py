@@ -122,7 +122,11 @@ def stored_rows(output: Path) -> list[dict[str, Any]]:
                 if _is_row(row):
                     rows.append(row)
                 elif number < len(lines):  # the last line may be one a kill cut short
-                    warnings.warn(f"{journal}:{number}: not a result row; skipped", stacklevel=2)
+                    warnings.warn(
+                        f"{journal}:{number}: not a result row (cut short by a kill, or edited); "
+                        "skipped, its point runs again",
+                        stacklevel=2,
+                    )
     return rows
 
 
