@@ -4,10 +4,9 @@ saturated to the format's range (no scale factor: the integers are the values)."
 
 import math
 
-import ml_dtypes
 import numpy as np
 
-from simulator.numerics.formats import STORAGE, random_operand, unit_roundoff
+from simulator.numerics.formats import random_operand, storage, unit_roundoff
 from simulator.numerics.gemm import NumericsResult
 from simulator.spec.precision import precision
 from simulator.spec.workload import VectorOpSpec
@@ -96,8 +95,8 @@ class VectorNumerics:
 
 
 def _int_range(dtype: str) -> tuple[int, int]:
-    info = ml_dtypes.iinfo(STORAGE[dtype])
-    return int(info.min), int(info.max)
+    half = 2 ** (precision(dtype).bits - 1)
+    return -half, half - 1
 
 
 def _store(values: np.ndarray, dtype: str) -> np.ndarray:
@@ -105,4 +104,4 @@ def _store(values: np.ndarray, dtype: str) -> np.ndarray:
     if precision(dtype).is_int:
         low, high = _int_range(dtype)
         values = np.clip(np.rint(values), low, high)
-    return values.astype(STORAGE[dtype])
+    return values.astype(storage(dtype))
