@@ -463,10 +463,10 @@ class Report:
         """Summary, components and energy breakdown as JSON."""
         payload = {
             "summary": self.summary,
-            "components": self.components.to_dict("records"),
-            "energy": self.energy.to_dict("records"),
+            "components": _records(self.components),
+            "energy": _records(self.energy),
         }
-        return json.dumps(payload, indent=indent, default=_plain)
+        return json.dumps(payload, indent=indent, default=_plain, allow_nan=False)
 
     def chrome_trace(self) -> dict:
         """Chrome trace events (open in Perfetto): one track per DMA direction and compute unit."""
@@ -498,6 +498,11 @@ class Report:
                 }
             )
         return {"traceEvents": events, "displayTimeUnit": "ns"}
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with missing values as None (JSON null), never NaN."""
+    return table.astype(object).where(table.notna(), None).to_dict("records")
 
 
 def _percent(part: float, whole: float) -> float | None:
