@@ -98,6 +98,7 @@ def _numbers(tree, path=""):
 def _invariants(arch, workload, report) -> None:
     summary = report.summary
     json.dumps(summary, allow_nan=False)  # strictly valid JSON: no Infinity, no NaN
+    json.loads(report.to_json())
     for path, value in _numbers(summary):
         assert math.isfinite(value), path
         if "energy" in path or path.endswith("_pj"):
