@@ -120,7 +120,7 @@ def write_files() -> None:
     for label, rates in {"rate-above-1": 1.5, "rate-negative": -0.1}.items():
         (FILES / f"snn-{label}.yaml").write_text(SNN.format(rates=rates, weights=0.5))
     with zipfile.ZipFile(FILES / "zip-no-arrays.npz", "w") as archive:
-        archive.writestr("readme.txt", "no arrays")
+        archive.writestr(zipfile.ZipInfo("readme.txt", (2020, 1, 1, 0, 0, 0)), "no arrays")
     (FILES / "snn-zip-no-arrays.yaml").write_text(
         SNN.format(rates=0.5, weights="{file: zip-no-arrays.npz, key: w}")
     )
@@ -148,7 +148,8 @@ def write_files() -> None:
 
 # ----- cases ----------------------------------------------------------------------------------
 def cases() -> list[tuple[str, str]]:
-    """(expected fragment, command line) pairs; {files} and {tmp} are filled in by the test."""
+    """(expected fragment, command line) pairs; {files} and {tmp} are filled in by the test, which
+    puts a copy of files/bad-results.parquet in {tmp} (a sweep writes its lock beside its output)."""
     out: list[tuple[str, str]] = []
     broken_fragment = {
         "binary.yaml": "not UTF-8",
@@ -447,7 +448,7 @@ def cases() -> list[tuple[str, str]]:
         ("results must end in", "plot {files}/results.txt --x a --y b -o {tmp}/p.html"),
         ("no such results file", "plot {tmp}/none.parquet --x a --y b -o {tmp}/p.html"),
         ("-o", "plot {files}/bad-results.parquet --x a --y b -o {tmp}"),
-        ("not a readable parquet", "sweep adc-bits -o {files}/bad-results.parquet --limit 1"),
+        ("not a readable parquet", "sweep adc-bits -o {tmp}/bad-results.parquet --limit 1"),
         ("-o", "import-scalesim x.cfg y.csv -o {files}/good-arch.yaml"),
         ("-o", "import-scalesim x.cfg y.csv -o {files}/good-arch.yaml/sub"),
         ("-o", "import-sanafe x.yaml y.yaml -o {files}/good-arch.yaml"),

@@ -5,6 +5,7 @@ few run as real subprocesses."""
 
 import resource
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -33,6 +34,7 @@ CASES = _cases()
 
 
 def _argv(command: str, tmp: Path) -> list[str]:
+    shutil.copy(FILES / "bad-results.parquet", tmp)  # outputs a case may write beside
     return [
         w.replace("{files}", str(FILES)).replace("{tmp}", str(tmp)) for w in shlex.split(command)
     ]
