@@ -124,6 +124,9 @@ def write_files() -> None:
     (FILES / "snn-zip-no-arrays.yaml").write_text(
         SNN.format(rates=0.5, weights="{file: zip-no-arrays.npz, key: w}")
     )
+    for name in ("binary", "latin1", "utf16"):  # SCALE-Sim configs in the wrong encoding
+        shutil.copy(FILES / f"{name}.yaml", FILES / f"{name}.cfg")
+    (FILES / "topology.csv").write_text("Layer name, M, N, K,\ngemm, 64, 64, 64,\n")
     (FILES / "bad-results.parquet").write_bytes(b"PAR1 not really parquet")
     (FILES / "bad-results.csv").write_bytes(b"\xff\xfe\x00garbage")
     (FILES / "results.txt").write_text("a,b\n1,2\n")
@@ -455,6 +458,11 @@ def cases() -> list[tuple[str, str]]:
         ("--steps", "import-sanafe x.yaml y.yaml -o {tmp} --steps 0"),
     ]
     out += args
+    for name in ("binary", "latin1", "utf16"):
+        out.append(("UTF-8", f"run {{files}}/{name}.cfg {{files}}/topology.csv"))
+        out.append(
+            ("UTF-8", f"import-scalesim {{files}}/{name}.cfg {{files}}/topology.csv -o {{tmp}}")
+        )
     return out
 
 
