@@ -19,6 +19,7 @@ from simulator.spec import (
     load_mapping,
     load_workload,
 )
+from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
 from simulator.spec.snn import SnnSpec
 from simulator.spec.validate import locate
 
@@ -32,6 +33,7 @@ def simulate(
     numerics: bool = True,
     seed: int = 0,
     trace: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Report | SpikingReport:
     """Simulate `workload` on `arch` under `mapping` (None: auto) and return the Report.
 
@@ -39,6 +41,7 @@ def simulate(
     inline text like 'gemm:M=512,N=512,K=512,dtype=int8'. `numerics=False` skips the tile kernels
     (timing only, for sweeps); `trace=True` keeps the timeline for `Report.chrome_trace()`.
     A spiking workload (`kind: snn`) runs on the arch's neuro cores and returns a SpikingReport.
+    A run estimated above `limits` (tile steps, host memory, cores) is refused with a CapacityError.
     """
     arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
     if not isinstance(workload, (WorkloadSpec, SnnSpec)):
@@ -57,6 +60,7 @@ def simulate(
             f"{workload.name} is a {workload.ops[0].kind} workload"
         )
     mapping = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
+    check_cost(arch, workload, numerics, limits)
     machine = build_machine(arch)
     program, states = compile_program(workload, mapping, machine, numerics, seed)
     record = execute(program, machine, trace=trace)

@@ -6,7 +6,13 @@ Each subcommand family lives in its own module; handlers import the simulator la
 
 import argparse
 import importlib
+import os
+import re
 import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,9 +20,75 @@ from rich.markup import escape
 from simulator.errors import AccsimError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line (`error: ...`), exit status 2."""
+
+    def error(self, message: str):
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {escape(self.prog)}: {escape(message)} (see {escape(self.prog)} --help)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise SystemExit(2)
+
+
+def _count(minimum: int):
+    """An argparse type: an integer >= `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _seed(text: str) -> int:
+    """A random seed: an integer in [0, 2**32)."""
+    value = _count(0)(text)
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"must be below 2**32, got {value}")
+    return value
+
+
+def _core_counts(text: str) -> list[int]:
+    """'1,2,4' -> [1, 2, 4], each a positive integer."""
+    try:
+        return [_count(1)(part.strip()) for part in text.split(",")]
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
+
+
+def _scheduler(text: str) -> str:
+    """A Dask scheduler address: protocol://host:port (tcp, tls, ws, wss, ucx)."""
+    if not re.fullmatch(r"(tcp|tls|ws|wss|ucx)://[\w.\-\[\]:]+:\d{1,5}", text):
+        raise argparse.ArgumentTypeError(f"expected an address like tcp://host:8786, got {text!r}")
+    return text
+
+
+def _add_limits(command: argparse.ArgumentParser) -> None:
+    """--max-tiles and --max-memory: the cost guards a run refuses to pass (docs/errors.md)."""
+    command.add_argument(
+        "--max-tiles",
+        type=_count(1),
+        metavar="N",
+        help="refuse runs estimated above N tile steps (default 1,000,000)",
+    )
+    command.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        help="refuse runs estimated to need more host memory, e.g. '32 GiB' (default 16 GiB)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="accsim", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="accsim", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="simulate a workload on an architecture")
     run.add_argument("arch", help="arch preset name or YAML path (or a SCALE-Sim .cfg)")
     run.add_argument(
@@ -35,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a value: components.mxu.rows=64, workload.ops.0.M=512, mapping.dataflow=os",
     )
     run.add_argument(
-        "--layers", type=int, metavar="N", help="transformer workloads: simulate N layers"
+        "--layers", type=_count(1), metavar="N", help="transformer workloads: simulate N layers"
     )
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument(
@@ -44,7 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-numerics", action="store_true", help="timing only: skip the tile kernels"
     )
-    run.add_argument("--seed", type=int, default=0, help="seed of the random operands (default 0)")
+    run.add_argument(
+        "--seed", type=_seed, default=0, help="seed of the random operands (default 0)"
+    )
+    _add_limits(run)
     run.set_defaults(handler="run:run_command")
     imported = commands.add_parser(
         "import-scalesim", help="convert SCALE-Sim .cfg + topology .csv to YAML"
@@ -64,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, help="folder for arch, workload, network.npz"
     )
     sanafe.add_argument(
-        "--steps", type=int, default=100, help="time steps to simulate (default 100)"
+        "--steps", type=_count(1), default=100, help="time steps to simulate (default 100)"
     )
     sanafe.set_defaults(handler="importers:import_sanafe_command")
     scale = commands.add_parser(
@@ -76,12 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
         "-m", "--mapping", default=None, help="mapping preset or YAML path (default: auto)"
     )
     scale.add_argument(
-        "--cores", default="1,2,4,8,16", help="comma-separated core counts (default 1,2,4,8,16)"
+        "--cores",
+        type=_core_counts,
+        default="1,2,4,8,16",
+        help="comma-separated core counts (default 1,2,4,8,16)",
     )
     scale.add_argument(
         "--set", action="append", default=[], metavar="PATH=VALUE", help="override a value"
     )
     scale.add_argument("--json", action="store_true", help="print the table as JSON")
+    _add_limits(scale)
     scale.set_defaults(handler="studies:scale_command")
     listing = commands.add_parser("list", help="list the shipped presets")
     listing.set_defaults(handler="run:list_command")
@@ -89,11 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("sweep", help="sweep YAML path or shipped sweep name")
     sweep.add_argument("-o", "--output", required=True, help="results file (.parquet or .csv)")
     sweep.add_argument(
-        "-j", "--jobs", type=int, default=None, help="worker processes (default: CPUs)"
+        "-j", "--jobs", type=_count(1), default=None, help="worker processes (default: CPUs)"
     )
-    sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    sweep.add_argument(
+        "--scheduler", type=_scheduler, help="Dask scheduler address, e.g. tcp://host:8786"
+    )
     sweep.add_argument("--dask", action="store_true", help="run on a local Dask cluster")
-    sweep.add_argument("--limit", type=int, default=None, help="run at most this many new points")
+    sweep.add_argument(
+        "--limit", type=_count(1), default=None, help="run at most this many new points"
+    )
+    sweep.add_argument(
+        "--max-points",
+        type=_count(1),
+        default=100_000,
+        metavar="N",
+        help="refuse sweeps of more than N points (default 100,000)",
+    )
     sweep.set_defaults(handler="studies:sweep_command")
     mapper = commands.add_parser("map", help="search mappings; write the best as a mapping YAML")
     mapper.add_argument("arch", help="arch preset name or YAML path")
@@ -101,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         "workload", help="workload preset, YAML path or inline 'gemm:M=..,N=..,K=..'"
     )
     mapper.add_argument("--objective", default="edp", help="latency, energy or edp (default)")
-    mapper.add_argument("--top", type=int, default=5, help="candidates to confirm by simulation")
+    mapper.add_argument(
+        "--top", type=_count(1), default=5, help="candidates to confirm by simulation"
+    )
     mapper.add_argument("-o", "--output", help="write the best mapping here (YAML)")
     mapper.add_argument(
         "--set", action="append", default=[], metavar="PATH=VALUE", help="override, as for run"
@@ -173,18 +265,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `accsim` console script."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the `accsim` console script: exit 0 (ok), 1 (numerics mismatch), 2 (error)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already printed as one line
+        return stop.code if isinstance(stop.code, int) else 2
     console = Console()
     module, function = args.handler.split(":")
     try:
         handler = getattr(importlib.import_module(f"simulator.cli.{module}"), function)
         return handler(args, console)
     except AccsimError as error:
-        Console(stderr=True).print(
-            f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
-        )
+        _error(" ".join(str(error).split()))
         return 2
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as error:  # noqa: BLE001 - the last resort: reaching it is a bug to fix
+        saved = _save_traceback()
+        summary = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+        _error(f"internal error: {summary} (please report; traceback saved at {saved})")
+        return 2
+
+
+def _error(message: str) -> None:
+    Console(stderr=True).print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
+
+
+def _save_traceback() -> Path:
+    """Write the current exception's traceback to a file in the temp folder; return its path."""
+    stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    path = Path(tempfile.gettempdir()) / f"accsim-crash-{stamp}.txt"
+    path.write_text(traceback.format_exc())
+    return path
 
 
 if __name__ == "__main__":

@@ -5,18 +5,18 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
+from simulator.cli.paths import output_folder, write_text
 from simulator.spec.sanafe import import_sanafe, write_import
 from simulator.spec.scalesim import import_scalesim
 
 
 def import_scalesim_command(args, console: Console) -> int:
     """`accsim import-scalesim CFG CSV -o DIR`: write arch.yaml, workload.yaml and mapping.yaml."""
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(args.output, "-o")
     specs = import_scalesim(Path(args.config), Path(args.topology))
     for kind, spec in zip(("arch", "workload", "mapping"), specs):
         path = out / f"{kind}.yaml"
-        path.write_text(yaml.safe_dump(spec, sort_keys=False))
+        write_text(path, yaml.safe_dump(spec, sort_keys=False), "-o")
         console.print(f"wrote {path}")
     console.print(
         f"run it with: accsim run {out / 'arch.yaml'} {out / 'workload.yaml'} -m {out / 'mapping.yaml'}"
@@ -26,6 +26,7 @@ def import_scalesim_command(args, console: Console) -> int:
 
 def import_sanafe_command(args, console: Console) -> int:
     """`accsim import-sanafe ARCH SNN -o DIR`: write arch.yaml, workload.yaml and network.npz."""
+    output_folder(args.output, "-o")
     arch, workload, arrays = import_sanafe(Path(args.arch), Path(args.snn), args.steps)
     arch_path, workload_path = write_import(Path(args.output), arch, workload, arrays)
     for path in (arch_path, workload_path, Path(args.output) / "network.npz"):

@@ -44,6 +44,8 @@ def render(report: Report, console: Console) -> None:
             f"max rel err {s['numerics_max_rel_error']:.3g}, {coverage}",
         )
     console.print(head)
+    if s["numerics_failed"]:
+        _render_mismatches(report, console)
     if s.get("noc"):
         _render_noc(report, console)
     if s.get("llm"):
@@ -262,3 +264,21 @@ def _render_noc(report: Report, console: Console) -> None:
             f"{row['idle_cycles']:,}",
         )
     console.print(cores)
+
+
+def _render_mismatches(report: Report, console: Console) -> None:
+    """The ops whose numerics failed, with their errors and bounds (the first 20)."""
+    failed = [row for row in report.numerics_table() if not row["ok"]]
+    out = table(
+        f"numerics mismatches ({len(failed)} of {len(report.numerics)} ops)",
+        ["op", "max abs err", "max rel err", "bound", "coverage"],
+    )
+    for row in failed[:20]:
+        out.add_row(
+            row["op"],
+            f"{row['max_abs_error']:.3g}",
+            f"{row['max_rel_error']:.3g}",
+            f"{row['error_bound']:.3g}",
+            row["coverage"],
+        )
+    console.print(out)

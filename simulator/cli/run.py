@@ -7,6 +7,7 @@ from rich.console import Console
 
 from simulator.api import simulate
 from simulator.cli.format import table
+from simulator.cli.paths import limits_from, output_file, write_text
 from simulator.cli.render import render
 from simulator.cli.spiking import render_spiking
 from simulator.report import SpikingReport
@@ -20,6 +21,8 @@ def _is_scalesim_pair(args) -> bool:
 
 def run_command(args, console: Console) -> int:
     """`accsim run ARCH WORKLOAD`: one simulation, printed as tables or JSON."""
+    trace_path = output_file(args.trace, "--trace") if args.trace else None
+    limits = limits_from(args)
     routed = split_overrides(args.set + ([f"workload.layers={args.layers}"] if args.layers else []))
     if _is_scalesim_pair(args):
         arch_dict, workload_dict, mapping_dict = import_scalesim(
@@ -39,11 +42,12 @@ def run_command(args, console: Console) -> int:
         numerics=not args.no_numerics,
         seed=args.seed,
         trace=bool(args.trace),
+        limits=limits,
     )
-    if args.trace:
-        Path(args.trace).write_text(json.dumps(report.chrome_trace()))
+    if trace_path:
+        write_text(trace_path, json.dumps(report.chrome_trace(), allow_nan=False), "--trace")
     if args.json:
-        print(json.dumps(report.summary, indent=2, default=str))
+        print(json.dumps(report.summary, indent=2, default=str, allow_nan=False))
     else:
         (render_spiking if isinstance(report, SpikingReport) else render)(report, console)
         if args.trace:

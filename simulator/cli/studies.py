@@ -1,8 +1,12 @@
 """`accsim sweep`, `accsim map`, `accsim plot` and `accsim scale`: studies above single runs."""
 
+import warnings
+
 from rich.console import Console
+from rich.markup import escape
 
 from simulator.cli.format import seconds, si
+from simulator.cli.paths import limits_from, output_file
 from simulator.errors import SpecError
 from simulator.plots import pareto_scatter, write_figure
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
@@ -15,10 +19,14 @@ from simulator.sweep.tables import front_table, outcome_table, progress_bar, sea
 
 def sweep_command(args, console: Console) -> int:
     """`accsim sweep SWEEP -o OUT`: run (or resume) a design-space sweep."""
-    sweep = load_sweep(args.sweep)
+    sweep = load_sweep(args.sweep, args.max_points)
     scheduler = args.scheduler or ("local" if args.dask else None)
     try:
-        with progress_bar(console, sweep.spec.name) as progress:
+        with (
+            progress_bar(console, sweep.spec.name) as progress,
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always")
             outcome = run_sweep(
                 sweep,
                 args.output,
@@ -30,6 +38,8 @@ def sweep_command(args, console: Console) -> int:
     except KeyboardInterrupt:
         console.print(f"interrupted: finished points are in {args.output}; rerun to continue")
         return 130
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        Console(stderr=True).print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
     console.print(outcome_table(outcome))
     if sweep.spec.objectives:
         console.print(front_table(outcome.results, sweep.spec.objectives))
@@ -38,6 +48,7 @@ def sweep_command(args, console: Console) -> int:
 
 def map_command(args, console: Console) -> int:
     """`accsim map ARCH WORKLOAD`: search mappings and confirm the best by simulation."""
+    output = output_file(args.output, "-o") if args.output else None
     routed = split_overrides(args.set)
     arch = load_arch(args.arch, routed["arch"])
     workload = load_workload(args.workload, routed["workload"])
@@ -49,14 +60,15 @@ def map_command(args, console: Console) -> int:
         )
     else:
         console.print(f"auto is the best mapping found for {result.objective}")
-    if args.output:
-        path = result.write(args.output)
+    if output:
+        path = result.write(output)
         console.print(f"wrote {path} (use it with: accsim run ... --mapping {path})")
     return 0
 
 
 def plot_command(args, console: Console) -> int:
     """`accsim plot RESULTS --x --y`: scatter two columns of sweep results."""
+    output = output_file(args.output, "-o")
     results = read_results(args.results)
     require_columns(results, [args.x, args.y, *([args.color] if args.color else [])], args.results)
     front = None
@@ -64,7 +76,7 @@ def plot_command(args, console: Console) -> int:
         directions = {c: "max" if c in args.maximize else "min" for c in (args.x, args.y)}
         front = pareto_front(results[results["status"] == "ok"], directions)
     figure = pareto_scatter(results, args.x, args.y, front=front, color=args.color)
-    console.print(f"wrote {write_figure(figure, args.output)}")
+    console.print(f"wrote {write_figure(figure, output)}")
     return 0
 
 
@@ -74,11 +86,11 @@ def scale_command(args, console: Console) -> int:
     arch = load_arch(args.arch, routed["arch"])
     workload = load_workload(args.workload, routed["workload"])
     mapping = load_mapping(args.mapping, routed["mapping"])
-    counts = [int(c) for c in args.cores.split(",")]
+    counts = args.cores
     limit = arch.cores.count if arch.cores else 1
     if max(counts) > limit:
-        raise SpecError(f"--cores {args.cores}: {arch.name} has {limit} core(s)")
-    table = scaling(arch, workload, mapping, counts)
+        raise SpecError(f"--cores {max(counts)}: {arch.name} has {limit} core(s)")
+    table = scaling(arch, workload, mapping, counts, limits_from(args))
     if args.json:
         print(table.to_json(orient="records", indent=2))
         return 0

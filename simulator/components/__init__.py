@@ -45,8 +45,9 @@ class Machine:
 
     @property
     def l2(self) -> Sram | None:
-        """Multi-core: the chip-level SRAM, a shared cache in front of DRAM (sliced at memory nodes)."""
-        if self.core_count == 1 or self.arch.cores is None:
+        """Arch with `cores`: the chip-level SRAM, a shared cache in front of DRAM (sliced at memory
+        nodes), also when only one core is built."""
+        if self.arch.cores is None:
             return None
         return next(
             (

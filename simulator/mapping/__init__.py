@@ -77,7 +77,7 @@ def compile_program(
 ) -> tuple[Program, dict]:
     """One OpProgram per op, in order; with `numerics`, the per-op state its kernels fill in."""
     check_dram_capacity(workload, machine)
-    if machine.core_count > 1:
+    if machine.arch.cores is not None:  # cores, however few: partitioned, the chip SRAM an L2
         ops, states = partition_program(workload, mapping, machine, numerics, seed)
         return Program(tuple(ops), dict(workload.meta)), states
     ops, states = [], {}

@@ -10,7 +10,7 @@ import dataclasses
 import math
 
 from simulator.components import Machine
-from simulator.errors import UnsupportedError
+from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.collective import collective_parts
 from simulator.mapping.gemm import check_tile, compile_gemm
@@ -24,6 +24,7 @@ from simulator.numerics.collective import CollectiveNumerics
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
+from simulator.spec.validate import locate
 from simulator.spec.workload import CollectiveOpSpec, WorkloadSpec
 
 
@@ -31,7 +32,12 @@ def partition_program(
     workload: WorkloadSpec, mapping: MappingSpec, machine: Machine, numerics: bool, seed: int
 ) -> tuple[list[OpProgram], dict]:
     """One OpProgram per (op, core part), each depending on every part of the ops it reads."""
-    cores = min(mapping.partition.cores or machine.core_count, machine.core_count)
+    cores = mapping.partition.cores or machine.core_count
+    if cores > machine.core_count:
+        raise CapacityError(
+            f"{locate(mapping, 'partition', 'cores')}: {cores} cores asked, "
+            f"{machine.arch.name} has {machine.core_count}"
+        )
     programs: list[OpProgram] = []
     states: dict = {}
     parts_of: dict[str, list[str]] = {}

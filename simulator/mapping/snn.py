@@ -18,6 +18,7 @@ from simulator.errors import SpecError, UnsupportedError
 from simulator.numerics.ann2snn import AnnModel, load_ann, normalise
 from simulator.numerics.encoding import encode
 from simulator.numerics.lif import DECAY_BITS, RESET_CODES, LifParams, Synapses
+from simulator.spec.npzio import load_arrays
 from simulator.spec.snn import ArrayRef, ConnectionSpec, GroupSpec, NeuronSpec, SnnSpec
 from simulator.spec.validate import locate
 
@@ -88,12 +89,12 @@ def _array(ref: ArrayRef, spec: SnnSpec, where: tuple) -> np.ndarray:
         raise SpecError(
             f"{locate(spec, *where)}: no file {ref.file!r} next to the workload or in simulator/data"
         )
-    with np.load(path) as data:
-        if ref.key not in data.files:
-            raise SpecError(
-                f"{locate(spec, *where)}: {ref.file} has no array {ref.key!r}; it has {data.files}"
-            )
-        return data[ref.key]
+    data = load_arrays(path)
+    if ref.key not in data:
+        raise SpecError(
+            f"{locate(spec, *where)}: {ref.file} has no array {ref.key!r}; it has {list(data)}"
+        )
+    return data[ref.key]
 
 
 def _values(value, count: int, spec: SnnSpec, where: tuple) -> np.ndarray:
@@ -376,7 +377,14 @@ def _input_trains(spec: SnnSpec, group_specs, check, seed: int) -> np.ndarray:
                 explicit[: min(len(r), spec.time_steps), i] = r[: spec.time_steps]
             trains.append(explicit)
             continue
-        rates = _values(g.rates, g.size, spec, ("groups", index, "rates")) * spec.input_rate
+        rates = _values(g.rates, g.size, spec, ("groups", index, "rates"))
+        if not np.all((rates >= 0) & (rates <= 1)):  # probabilities; NaN fails too
+            bad = rates[~((rates >= 0) & (rates <= 1))][0]
+            raise SpecError(
+                f"{locate(spec, 'groups', index, 'rates')}: a rate is a spike probability per "
+                f"step, in [0, 1]; got {bad}"
+            )
+        rates = rates * spec.input_rate
         stream = check.seed + (check.sample,) if check is not None else (spec.seed, seed, index)
         trains.append(encode(rates, g.encoding or spec.encoding, spec.time_steps, stream))
     if not trains:

@@ -15,6 +15,7 @@ import numpy as np
 
 from simulator.errors import SpecError
 from simulator.numerics.lif import RESET_CODES, LifParams
+from simulator.spec.npzio import load_arrays
 
 
 @dataclass(frozen=True)
@@ -35,26 +36,21 @@ class AnnModel:
 
 def load_ann(path: Path) -> AnnModel:
     """Read an MLP .npz (w0, b0, w1, b1, ..., x_test, y_test, x_norm, x_scale)."""
-    try:
-        data = np.load(path)
-    except (OSError, ValueError) as error:
-        raise SpecError(f"{path}: cannot read the ANN: {error}") from None
-    layers = sorted(int(k[1:]) for k in data.files if k.startswith("w") and k[1:].isdigit())
-    missing = [k for k in ("x_test", "y_test", "x_norm") if k not in data.files]
+    data = load_arrays(path)
+    layers = sorted(int(k[1:]) for k in data if k.startswith("w") and k[1:].isdigit())
+    missing = [k for k in ("x_test", "y_test", "x_norm") if k not in data]
     if not layers or missing:
         raise SpecError(
             f"{path}: an ANN file needs w0, b0, ..., x_test, y_test, x_norm; missing {missing or ['w0']}"
         )
-    scale = float(data["x_scale"]) if "x_scale" in data.files else 1.0
+    scale = float(data["x_scale"]) if "x_scale" in data else 1.0
     return AnnModel(
         weights=[data[f"w{i}"].astype(np.float64) for i in layers],
         biases=[data[f"b{i}"].astype(np.float64) for i in layers],
         x_test=data["x_test"].astype(np.float64) / scale,
         y_test=data["y_test"].astype(np.int64),
         x_norm=data["x_norm"].astype(np.float64) / scale,
-        test_accuracy=float(data["test_accuracy"])
-        if "test_accuracy" in data.files
-        else float("nan"),
+        test_accuracy=float(data["test_accuracy"]) if "test_accuracy" in data else float("nan"),
     )
 
 

@@ -1,8 +1,12 @@
 """GEMM numerics: tile kernels on the exact regions each Compute names, and the final check.
 
-Integers: products summed exactly (float64 is exact for int8 x int8 sums below 2^53), then held in
-the accumulator width. Floats: operands rounded to their format, products and sums in fp32, as a
-MAC array with fp32 accumulators does. The reference is float64 / exact int64 on the same operands.
+Integers: products summed exactly (float64 is exact for int8 x int8 sums below 2^53; wider
+operands in int64, which wraps modulo 2^64), then held in the accumulator width. An integer
+accumulator wraps modulo 2^bits (two's complement, as hardware adders do): where the output is
+the accumulator, the reference wraps the same way and the check counts the wraps; where it is
+requantized to a narrower output, the exact sum is the reference, so a wrap fails. Floats:
+operands rounded to their format, products and sums in fp32, as a MAC array with fp32
+accumulators does. The reference is float64 / exact int64 on the same operands.
 """
 
 from dataclasses import dataclass
@@ -46,17 +50,20 @@ class GemmNumerics:
         self.is_int = precision(dtype).is_int
         # Integer tiles run in fp32 BLAS when no partial sum exceeds 2^24 (then exact), else fp64.
         self._largest_product = _largest_product(self.a, self.b) if self.is_int else 0
-        self._a = self.a.astype(np.float32)
-        self._b = self.b.astype(np.float32)
+        # sums that may pass 2^53 are inexact in float64: accumulate in int64 (exact modulo 2^64)
+        self._wide = self.is_int and K * self._largest_product >= 2**53
+        self._a = self.a.astype(np.int64 if self._wide else np.float32)
+        self._b = self.b.astype(np.int64 if self._wide else np.float32)
         self._a64 = self._b64 = None
-        self.c = np.zeros((M, N), dtype=np.float64 if self.is_int else np.float32)
+        ctype = np.int64 if self._wide else np.float64 if self.is_int else np.float32
+        self.c = np.zeros((M, N), dtype=ctype)
         self.coverage = np.zeros((M, N), dtype=np.int32)  # K elements reduced into each output
 
     def tile(self, m: tuple[int, int], n: tuple[int, int], k: tuple[int, int]) -> None:
         """C[m, n] += A[m, k] @ B[k, n] in the accumulator precision."""
         (m0, m1), (n0, n1), (k0, k1) = m, n, k
         a, b = self._a, self._b
-        if self.is_int and (k1 - k0) * self._largest_product > 2**24:
+        if self.is_int and not self._wide and (k1 - k0) * self._largest_product > 2**24:
             if self._a64 is None:
                 self._a64, self._b64 = self.a.astype(np.float64), self.b.astype(np.float64)
             a, b = self._a64, self._b64
@@ -90,15 +97,15 @@ class GemmNumerics:
         """The output as the hardware holds it (integers wrap to the accumulator width)."""
         if not self.is_int:
             return self.c
-        half = 2 ** (precision(self.accumulator).bits - 1)
-        if np.abs(self.c).max(initial=0) < half:
-            return self.c  # exact integers in float64, nothing wrapped
-        return (self.c.astype(np.int64) + half) % (2 * half) - half
+        return wrap(self.c, self.accumulator)
 
     def check(self) -> NumericsResult:
         """Compare with the reference on the whole problem, and check every output's K coverage."""
+        wrapped = 0
         if self.is_int:
-            reference = exact_int_matmul(self.a, self.b)
+            exact = exact_int_matmul(self.a, self.b)
+            reference = wrap(exact, self.accumulator)
+            wrapped = int(np.count_nonzero(reference != exact))
             bound = 0.0
         else:
             reference = self.a.astype(np.float64) @ self.b.astype(np.float64)
@@ -110,7 +117,9 @@ class GemmNumerics:
             bound = float(bound_matrix.max())
         result = self.result()
         if self.is_int and self._requantized:
-            # the hardware's complete sums and the exact ones, requantized with one shared scale
+            # the hardware's complete sums and the exact ones, requantized with one shared scale;
+            # the intended output is the exact sum's, so a wrapped accumulator is an error here
+            reference = exact
             shift = requant_shift(reference, precision(self.output).bits)
             result = requantize(result, shift, precision(self.output).bits)
             reference = requantize(reference, shift, precision(self.output).bits)
@@ -126,6 +135,8 @@ class GemmNumerics:
                 f"{len(wrong)} outputs reduced over the wrong K extent "
                 f"(C[{i}, {j}] got {self.coverage[i, j]} of K={self.K})"
             )
+        if wrapped:
+            message += f"; {wrapped:,} outputs wrapped in the {self.accumulator} accumulator"
         within = bool(np.all(error == 0)) if self.is_int else bool(np.all(error <= bound_matrix))
         return NumericsResult(
             float(error.max()),
@@ -135,6 +146,14 @@ class GemmNumerics:
             coverage_ok,
             message,
         )
+
+
+def wrap(values: np.ndarray, accumulator: str) -> np.ndarray:
+    """Integers held in a two's-complement accumulator of that precision's width (wrapping)."""
+    half = 2 ** (precision(accumulator).bits - 1)
+    if np.abs(values).max(initial=0) < half:
+        return values  # nothing wraps (exact integers, in float64 or int64)
+    return (values.astype(np.int64) + half) % (2 * half) - half
 
 
 def requant_shift(exact: np.ndarray, bits: int) -> int:

@@ -1,5 +1,6 @@
 """Numerics of vector ops: fp32 math on each row chunk, outputs rounded to the op's precision,
-compared with float64 on the same rounded inputs."""
+compared with float64 on the same rounded inputs. Integer outputs are rounded to nearest and
+saturated to the format's range (no scale factor: the integers are the values)."""
 
 import math
 
@@ -7,6 +8,7 @@ import numpy as np
 
 from simulator.numerics.formats import random_operand, storage, unit_roundoff
 from simulator.numerics.gemm import NumericsResult
+from simulator.spec.precision import precision
 from simulator.spec.workload import VectorOpSpec
 
 EPS = 1e-5  # layernorm / rmsnorm epsilon
@@ -54,21 +56,26 @@ class VectorNumerics:
         """Compute rows r0:r1 in fp32 and store them in the op's precision."""
         x = self.x[r0:r1].astype(np.float32)
         y = None if self.y is None else self.y[r0:r1].astype(np.float32)
-        result = apply(self.op.kind, x, y).astype(storage(self.op.dtype))
+        result = _store(apply(self.op.kind, x, y), self.op.dtype)
         self.out[r0:r1] = result.astype(np.float64)
         self.coverage[r0:r1] += 1
 
     def check(self) -> NumericsResult:
         """|err| <= u_out |ref| + c u32 max(|ref|, 1): rounding to the output format, plus fp32
-        arithmetic with c = cols + 16 for row reductions (the sums) and 16 for elementwise ops."""
+        arithmetic with c = cols + 16 for row reductions (the sums) and 16 for elementwise ops.
+        Integers: the reference saturated to the range, and 0.5 for rounding instead of u_out |ref|."""
         x = self.x.astype(np.float64)
         y = None if self.y is None else self.y.astype(np.float64)
         reference = apply(self.op.kind, x, y)
         reduction = self.op.kind in ("softmax", "layernorm", "rmsnorm")
         c = (self.op.cols + 16) if reduction else 16
-        bound_matrix = unit_roundoff(self.op.dtype) * np.abs(reference) + c * unit_roundoff(
-            "fp32"
-        ) * np.maximum(np.abs(reference), 1.0)
+        arithmetic = c * unit_roundoff("fp32") * np.maximum(np.abs(reference), 1.0)
+        if precision(self.op.dtype).is_int:
+            low, high = _int_range(self.op.dtype)
+            reference = np.clip(reference, low, high)
+            bound_matrix = 0.5 + arithmetic
+        else:
+            bound_matrix = unit_roundoff(self.op.dtype) * np.abs(reference) + arithmetic
         error = np.abs(self.out - reference)
         wrong = np.flatnonzero(self.coverage != 1)
         coverage_ok = wrong.size == 0
@@ -85,3 +92,16 @@ class VectorNumerics:
             coverage_ok,
             message,
         )
+
+
+def _int_range(dtype: str) -> tuple[int, int]:
+    half = 2 ** (precision(dtype).bits - 1)
+    return -half, half - 1
+
+
+def _store(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Values in the op's storage format: floats rounded, integers rounded and saturated."""
+    if precision(dtype).is_int:
+        low, high = _int_range(dtype)
+        values = np.clip(np.rint(values), low, high)
+    return values.astype(storage(dtype))

@@ -396,6 +396,9 @@ class Report:
             else None,
             "numerics_ok": all(r.ok for r in checked.values()) if checked else None,
             "coverage_ok": all(r.coverage_ok for r in checked.values()) if checked else None,
+            "numerics_failed": [row["op"] for row in self.numerics_table() if not row["ok"]]
+            if checked
+            else None,
             **(self.scalesim or {}),
             **({"llm": self.llm} if self.llm else {}),
             **({"pim": self.pim} if self.pim else {}),
@@ -403,15 +406,31 @@ class Report:
             "ops": self._ops_by_group(),
         }
 
+    def numerics_table(self) -> list[dict]:
+        """One row per checked op: its errors, the bound they are held to, and the verdict, so a
+        mismatch names the op (empty with numerics off)."""
+        return [
+            {
+                "op": name,
+                "ok": bool(result.ok),
+                "max_abs_error": float(result.max_abs_error),
+                "max_rel_error": float(result.max_rel_error),
+                "error_bound": float(result.error_bound),
+                "coverage": str(result.coverage_message),
+            }
+            for name, result in (self.numerics or {}).items()
+        ]
+
     @cached_property
     def scalesim(self) -> dict | None:
         """SCALE-Sim's own metrics, defined as SCALE-Sim 3.0.0 defines them, when its accounting
         is used (simulator/report/scalesim.py): per layer compute, stall, total and prefetch
         cycles and overall utilization 100 MNK / (total R C)."""
-        if not any(op.details.get("accounting") == "scalesim" for op in self.program.ops):
+        systolic = [op for op in self.program.ops if op.details.get("accounting") == "scalesim"]
+        if not systolic:
             return None
         layers, pe_cycles = [], []
-        for op in self.program.ops:
+        for op in systolic:  # vector ops are outside SCALE-Sim's model
             unit = self.machine.components[op.unit]
             whole = prefetches_whole(
                 op.details["dataflow"],
@@ -435,7 +454,7 @@ class Report:
         return {
             "compute_cycles": sum(layer["compute_cycles"] for layer in layers),
             "stall_cycles": sum(layer["stall_cycles"] for layer in layers),
-            "overall_util_pct": _percent(sum(op.macs for op in self.program.ops), sum(pe_cycles)),
+            "overall_util_pct": _percent(sum(op.macs for op in systolic), sum(pe_cycles)),
             "layers": layers,
         }
 
@@ -444,10 +463,10 @@ class Report:
         """Summary, components and energy breakdown as JSON."""
         payload = {
             "summary": self.summary,
-            "components": self.components.to_dict("records"),
-            "energy": self.energy.to_dict("records"),
+            "components": _records(self.components),
+            "energy": _records(self.energy),
         }
-        return json.dumps(payload, indent=indent, default=_plain)
+        return json.dumps(payload, indent=indent, default=_plain, allow_nan=False)
 
     def chrome_trace(self) -> dict:
         """Chrome trace events (open in Perfetto): one track per DMA direction and compute unit."""
@@ -479,6 +498,11 @@ class Report:
                 }
             )
         return {"traceEvents": events, "displayTimeUnit": "ns"}
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with missing values as None (JSON null), never NaN."""
+    return table.astype(object).where(table.notna(), None).to_dict("records")
 
 
 def _percent(part: float, whole: float) -> float | None:

@@ -198,7 +198,7 @@ class NocSpec(Strict):
     """Router + link latency per hop; default the tech table's pipeline depth in cycles."""
     flit: Bytes = 16.0
     """Flit size (default 128 bits): router energy is charged per flit per hop."""
-    link_length_mm: float | None = None
+    link_length_mm: Annotated[float, Field(gt=0.0)] | None = None
     """Wire length of one link, for link energy; default the tech table's typical core pitch."""
     link_energy: Pj | None = None
     """Override: energy per bit per hop on a link."""
@@ -246,12 +246,12 @@ class CrossbarSpec(Strict):
     """Word lines per crossbar: the K elements one analog column sum adds."""
     cols: PositiveInt = 128
     """Bit lines per crossbar; a weight's cell slices sit in adjacent columns."""
-    cell_bits: PositiveInt = 2
+    cell_bits: Annotated[PositiveInt, Field(le=8)] = 2
     """Bits per cell (2^cell_bits conductance levels)."""
-    dac_bits: PositiveInt = 1
+    dac_bits: Annotated[PositiveInt, Field(le=8)] = 1
     """Input bits applied per read: inputs stream in 1 + ceil((bits - 1) / dac_bits) cycles, the
     last carrying the two's-complement sign bit with negative weight."""
-    adc_bits: PositiveInt = 8
+    adc_bits: Annotated[PositiveInt, Field(le=16)] = 8
     """ADC resolution; lossless when >= ceil(log2(rows (2^dac_bits - 1)(2^cell_bits - 1) + 1))
     (with column_flip, half the rows' worth)."""
     columns_per_adc: PositiveInt | None = None
@@ -478,7 +478,10 @@ class ArchSpec(Strict):
                 raise ValueError(f"cores.nodes: needs {self.cores.count} {need}, got {nodes}")
             outside = [n for n in nodes + noc.memory_nodes if not 0 <= n < size]
             if outside:
-                raise ValueError(f"nodes {outside} are outside the {size}-node {noc.topology}")
+                shown = ", ".join(map(str, outside[:8])) + (", ..." if len(outside) > 8 else "")
+                raise ValueError(
+                    f"{len(outside)} nodes ({shown}) are outside the {size}-node {noc.topology}"
+                )
         if self.fallback and self.fallback not in self.unit_names():
             raise ValueError(f"fallback {self.fallback!r} is not a compute unit of this arch")
         return self

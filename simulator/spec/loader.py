@@ -46,13 +46,28 @@ def _inline_workload(text: str) -> Document:
     kind, _, args = text.partition(":")
     op: dict = {"kind": kind.strip()}
     for item in filter(None, (a.strip() for a in args.split(","))):
-        key, eq, value = item.partition("=")
-        if not eq:
+        key, eq, value = (part.strip() for part in item.partition("="))
+        if not eq or not key:
             raise SpecError(f"inline workload {text!r}: expected KEY=VALUE, got {item!r}")
-        op[key.strip()] = yaml.safe_load(value)
+        if key in op:
+            raise SpecError(f"inline workload {text!r}: {key}: given twice")
+        op[key] = _inline_value(text, key, value)
     dims = "x".join(str(op[d]) for d in ("M", "N", "K") if d in op)
     name = f"{kind.strip()}-{dims}" if dims else kind.strip()
     return Document({"name": name, "ops": [op]}, "inline workload", {})
+
+
+def _inline_value(text: str, key: str, value: str) -> object:
+    """One inline value: a YAML scalar (number, word, true/false), nothing nested or tagged."""
+    try:
+        parsed = yaml.safe_load(value) if value else None
+    except yaml.YAMLError:
+        parsed = []  # not a plain scalar: rejected below with the text as given
+    if parsed is None or not isinstance(parsed, (int, float, str)):
+        raise SpecError(
+            f"inline workload {text!r}: {key}: expected a number or a word, got {value!r}"
+        )
+    return parsed
 
 
 def _document(kind: str, ref: str | Path | dict) -> Document:

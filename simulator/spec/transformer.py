@@ -8,10 +8,13 @@ sequence; decode processes one new token per sequence against a KV-cache of `con
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from simulator.errors import SpecError
 from simulator.spec.precision import nbytes
+from simulator.spec.textio import read_text
 from simulator.spec.types import PositiveInt, PrecisionName, Strict
 
 
@@ -31,7 +34,7 @@ class TransformerSpec(Strict):
     """Key/value heads for GQA/MQA (default: heads)."""
     ffn: PositiveInt
     """MLP inner width (intermediate_size)."""
-    layers: PositiveInt = 1
+    layers: Annotated[PositiveInt, Field(le=1024)] = 1
     """Layers to simulate (a whole stack, or one layer to study)."""
     vocab: PositiveInt | None = None
     """Vocabulary size: adds the final norm and LM head when given."""
@@ -146,18 +149,33 @@ HF_KEYS = {
 HF_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
+def _no_constant(name: str):
+    """JSON has no NaN or Infinity: Python's reader accepts them, a config must not."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def from_hf_config(path: Path) -> dict:
     """A HuggingFace config.json as a transformer workload dict (BERT-like or LLaMA-like)."""
+    text = read_text(path)
     try:
-        config = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise SpecError(f"{path}: cannot read as JSON: {error}") from None
+        config = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise SpecError(f"{path}:{error.lineno}: malformed JSON: {error.msg}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: malformed JSON: nested too deeply") from None
+    except ValueError as error:
+        raise SpecError(f"{path}: {error}") from None
+    if not isinstance(config, dict):
+        raise SpecError(f"{path}: expected a JSON object, got {type(config).__name__}")
+    names = config.get("architectures") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise SpecError(f"{path}: architectures: expected a list of names, got {names!r}")
     missing = [
         k for k in ("hidden_size", "num_attention_heads", "intermediate_size") if k not in config
     ]
     if missing:
         raise SpecError(f"{path}: {missing[0]}: missing required key of a HuggingFace config")
-    architectures = "".join(config.get("architectures", []))
+    architectures = "".join(names)
     encoder = (
         config.get("model_type") in ("bert", "roberta", "distilbert") or "Bert" in architectures
     )
@@ -170,7 +188,7 @@ def from_hf_config(path: Path) -> dict:
         norm="layernorm" if encoder else "rmsnorm",
         mlp="gelu" if gelu else "gated_silu",
         causal=not encoder,
-        dtype=HF_DTYPES.get(config.get("torch_dtype"), "bf16"),
+        dtype=HF_DTYPES.get(str(config.get("torch_dtype")), "bf16"),
     )
     spec["description"] += f" ({config.get('num_hidden_layers', '?')} layers in the model)"
     spec["layers"] = 1  # one layer unless --set workload.layers=... (or --layers) asks for more

@@ -2,20 +2,38 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+)
 
 from simulator.spec.precision import PRECISIONS
 from simulator.spec.units import parse_quantity
 
 
 class Strict(BaseModel):
-    """Base of every spec model: unknown keys are errors, objects are immutable."""
+    """Base of every spec model: unknown keys are errors, numbers are finite, objects are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
     _source: str = PrivateAttr(default="<inline>")
     """File the spec was read from, for error messages raised after loading."""
     _lines: dict = PrivateAttr(default_factory=dict)
     """Line of each key path in that file."""
+
+    @field_validator("name", check_fields=False)
+    @classmethod
+    def _named(cls, value):
+        """Every `name` (arch, workload, op, group) shows in reports: it must say something."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty")
+        return value
 
 
 def _quantity(kind: str):

@@ -4,6 +4,7 @@ Inside the code every quantity is a float in the unit its name says:
 hz, bytes, bytes_per_s, pj, s, mw, mm2, bits, nm.
 """
 
+import math
 import re
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -67,7 +68,9 @@ def parse_quantity(value: object, kind: str) -> float:
         raise ValueError(
             f"expected a {kind} like '{EXAMPLES[kind]}' (units: {known}), got {value!r}"
         )
-    number = float(match.group(1))
+    number = float(match.group(1)) * units[match.group(2)]
+    if not math.isfinite(number):
+        raise ValueError(f"a {kind} must be finite, got {value!r}")
     if number < 0:
         raise ValueError(f"a {kind} must not be negative, got {value!r}")
-    return number * units[match.group(2)]
+    return number

@@ -63,6 +63,11 @@ def _message(model: type[BaseModel], loc: tuple, err: dict) -> str:
         return f"must be {'>' if kind == 'greater_than' else '>='} {bound}, got {given!r}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"must be an integer, got {given!r}"
+    if kind in ("less_than", "less_than_equal"):
+        bound = err["ctx"].get("lt", err["ctx"].get("le"))
+        return f"must be {'<' if kind == 'less_than' else '<='} {bound}, got {given!r}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {given!r}"
     if kind in ("float_type", "float_parsing"):
         return f"must be a number, got {given!r}"
     if kind in ("string_type",):

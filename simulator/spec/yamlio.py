@@ -7,6 +7,10 @@ from pathlib import Path
 import yaml
 
 from simulator.errors import SpecError
+from simulator.spec.textio import read_text
+
+MAX_NODES = 200_000
+"""Most values a YAML document may expand to (aliases counted each time they are used)."""
 
 
 @dataclass(frozen=True)
@@ -25,8 +29,16 @@ class Document:
         return None
 
 
-def _walk(node, path: tuple, lines: dict, source: str) -> None:
-    """Record the line of every key below `node` and reject duplicate keys."""
+def _walk(node, path: tuple, lines: dict, source: str, budget: list[int]) -> None:
+    """Record the line of every key below `node` and reject duplicate keys; `budget` counts the
+    values left before the document counts as an alias bomb."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        dotted = ".".join(map(str, path)) or "(top level)"
+        raise SpecError(
+            f"{source}:{node.start_mark.line + 1}: {dotted}: the document expands to more than "
+            f"{MAX_NODES:,} values (aliases repeated); not a spec"
+        )
     if isinstance(node, yaml.MappingNode):
         seen = set()
         for key_node, value_node in node.value:
@@ -36,11 +48,11 @@ def _walk(node, path: tuple, lines: dict, source: str) -> None:
                 raise SpecError(f"{source}:{key_node.start_mark.line + 1}: {dotted}: duplicate key")
             seen.add(key)
             lines[path + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, path + (key,), lines, source)
+            _walk(value_node, path + (key,), lines, source, budget)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[path + (index,)] = item.start_mark.line + 1
-            _walk(item, path + (index,), lines, source)
+            _walk(item, path + (index,), lines, source, budget)
 
 
 def parse_yaml(text: str, source: str) -> Document:
@@ -53,12 +65,14 @@ def parse_yaml(text: str, source: str) -> Document:
         where = f":{mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise SpecError(f"{source}{where}: malformed YAML: {problem}") from None
+    except RecursionError:
+        raise SpecError(f"{source}: malformed YAML: nested too deeply") from None
     if not isinstance(data, dict):
         raise SpecError(
             f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}"
         )
     lines: dict[tuple, int] = {}
-    _walk(node, (), lines, source)
+    _walk(node, (), lines, source, [MAX_NODES])
     return Document(data, source, lines)
 
 
@@ -75,7 +89,7 @@ def read_yaml(path: Path) -> Document:
 
 @functools.lru_cache(maxsize=256)
 def _parsed(path: Path, mtime_ns: int, size: int) -> Document:
-    return parse_yaml(path.read_text(), str(path))
+    return parse_yaml(read_text(path), str(path))
 
 
 def parse_override(text: str) -> tuple[list[str], object]:

@@ -5,8 +5,10 @@ most the points in flight; consolidation merges the journal into the output (one
 newest winning) and removes it. A rerun skips every key already there, except crashed points.
 """
 
+import fcntl
 import json
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,39 @@ def check_output(path: Path) -> None:
 def journal_path(output: Path) -> Path:
     """Where finished points are appended while a sweep runs into `output`."""
     return output.with_name(output.name + ".partial.jsonl")
+
+
+class OutputLock:
+    """An exclusive lock on a sweep output (`<output>.lock`), held while a sweep writes to it, so
+    two sweeps into one output cannot lose each other's rows."""
+
+    def __init__(self, output: Path):
+        self.path = output.with_name(output.name + ".lock")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = self.path.open("a+")
+        except OSError as error:
+            raise SpecError(f"{output}: cannot create lock file: {error.strerror}") from None
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.seek(0)
+            holder = self.file.read().strip() or "another process"
+            self.file.close()
+            raise SpecError(
+                f"{output}: another sweep is writing to it ({holder}); wait for it to finish, "
+                "or write to another output"
+            ) from None
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(f"pid {os.getpid()}")
+        self.file.flush()
+
+    def release(self) -> None:
+        """Unlock and close (the lock file stays: removing it would race a waiting sweep)."""
+        if not self.file.closed:
+            fcntl.flock(self.file, fcntl.LOCK_UN)
+            self.file.close()
 
 
 class Journal:
@@ -56,7 +91,13 @@ def read_results(path: str | Path) -> pd.DataFrame:
     check_output(path)
     if not path.is_file():
         raise SpecError(f"{path}: no such results file")
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    try:
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SpecError(
+            f"{path}: not a readable {path.suffix[1:]} results table: {first}"
+        ) from None
 
 
 def require_columns(df: pd.DataFrame, columns: list[str], source: str | Path) -> None:
@@ -71,13 +112,33 @@ def stored_rows(output: Path) -> list[dict[str, Any]]:
     rows = read_results(output).to_dict("records") if output.is_file() else []
     journal = journal_path(output)
     if journal.is_file():
-        for line in journal.read_text().splitlines():
+        lines = journal.read_bytes().decode("utf-8", errors="replace").splitlines()
+        for number, line in enumerate(lines, 1):
             if line.strip():
                 try:
-                    rows.append(json.loads(line))
+                    row = json.loads(line)
                 except json.JSONDecodeError:
-                    continue  # a line cut short by a kill: that point runs again
+                    row = None  # a line cut short by a kill: that point runs again
+                if _is_row(row):
+                    rows.append(row)
+                elif number < len(lines):  # the last line may be one a kill cut short
+                    warnings.warn(
+                        f"{journal}:{number}: not a result row (cut short by a kill, or edited); "
+                        "skipped, its point runs again",
+                        stacklevel=2,
+                    )
     return rows
+
+
+def _is_row(row: object) -> bool:
+    """A journal line worth keeping: an object with a string key, an integer point, a status."""
+    return (
+        isinstance(row, dict)
+        and isinstance(row.get("key"), str)
+        and isinstance(row.get("point"), int)
+        and not isinstance(row.get("point"), bool)
+        and isinstance(row.get("status"), str)
+    )
 
 
 def finished_keys(rows: Iterable[dict[str, Any]]) -> set[str]:

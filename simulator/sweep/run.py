@@ -21,13 +21,16 @@ from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.sweep.point import Base, Point, crashed_row, point_key, run_point, run_points
 from simulator.sweep.results import (
     Journal,
+    OutputLock,
     check_output,
     consolidate,
     finished_keys,
     stored_rows,
 )
-from simulator.sweep.spec import SweepSpec, expand, read_sweep, satisfies
+from simulator.sweep.spec import SweepSpec, expand, point_count, read_sweep, satisfies
 
+MAX_POINTS = 100_000
+"""Most points a sweep may expand to (each is resolved and hashed before any runs); --max-points."""
 CONNECT_TIMEOUT_S = 10
 """How long to try reaching a Dask scheduler before giving up."""
 
@@ -56,10 +59,17 @@ class SweepOutcome:
     results: pd.DataFrame
 
 
-def load_sweep(ref: str | Path | dict) -> Sweep:
-    """Read a sweep (preset name, path or dict), load its base specs once and expand its points."""
+def load_sweep(ref: str | Path | dict, max_points: int = MAX_POINTS) -> Sweep:
+    """Read a sweep (preset name, path or dict), load its base specs once and expand its points
+    (at most `max_points`: a bigger sweep is refused before any point is made)."""
     spec, folder = read_sweep(ref)
     source = str(ref) if not isinstance(ref, dict) else "<sweep dict>"
+    count = point_count(spec)
+    if count > max_points:
+        raise SpecError(
+            f"{source}: {count:,} points, above the limit of {max_points:,}; split the sweep, "
+            "use random samples, or raise the limit with --max-points"
+        )
     refs = {
         kind: _relative(getattr(spec.base, kind), folder)
         for kind in ("arch", "workload", "mapping")
@@ -104,6 +114,7 @@ def run_sweep(
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     output = Path(output)
     check_output(output)
+    lock = OutputLock(output)  # another sweep writing here: a SpecError, before any work
     done = finished_keys(stored_rows(output))
     todo = [p for p in sweep.points if p.key not in done]
     todo = todo[:limit] if limit is not None else todo
@@ -123,6 +134,7 @@ def run_sweep(
         rows.close()  # stop the workers now: cancel pending points, wait for running ones
         journal.close()
         results = consolidate(output, list(sweep.parameters), sweep.spec.objectives)
+        lock.release()
     already = sum(p.key in done for p in sweep.points)
     return SweepOutcome(output, len(sweep.points), sweep.skipped, already, ran, failed, results)
 

@@ -4,16 +4,21 @@ import pandas as pd
 
 from simulator.api import simulate
 from simulator.spec import MappingSpec, load_mapping
+from simulator.spec.guards import DEFAULT_LIMITS
 
 
-def scaling(arch, workload, mapping, core_counts: list[int]) -> pd.DataFrame:
+def scaling(arch, workload, mapping, core_counts: list[int], limits=DEFAULT_LIMITS) -> pd.DataFrame:
     """Strong scaling of one workload: the same arch run with the first n cores, n in core_counts."""
     base = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
     rows = []
     for n in core_counts:
         partition = base.partition.model_copy(update={"cores": n})
         summary = simulate(
-            arch, workload, base.model_copy(update={"partition": partition}), numerics=False
+            arch,
+            workload,
+            base.model_copy(update={"partition": partition}),
+            numerics=False,
+            limits=limits,
         ).summary
         rows.append(
             {

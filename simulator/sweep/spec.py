@@ -163,6 +163,15 @@ def canonical(path: str) -> str:
     return ".".join((kind, *keys))
 
 
+def point_count(spec: SweepSpec) -> int:
+    """How many points `expand` would make, without making them."""
+    if spec.grid is not None:
+        return math.prod(len(values) for values in spec.grid.values())
+    if spec.points is not None:
+        return len(spec.points)
+    return spec.random.samples
+
+
 def expand(spec: SweepSpec) -> list[dict[str, Any]]:
     """Every point as {canonical path: value}, in a stable order (grid: last axis fastest)."""
     if spec.grid is not None:

@@ -1,0 +1,56 @@
+"""Check options before any work is done: output paths (so a long run never ends on a failed
+write) and the cost limits a user raised."""
+
+from pathlib import Path
+
+from simulator.errors import SpecError
+from simulator.spec.guards import DEFAULT_LIMITS, Limits
+from simulator.spec.units import parse_quantity
+
+
+def limits_from(args) -> Limits:
+    """The cost guards, with --max-tiles / --max-memory where given."""
+    limits = DEFAULT_LIMITS
+    if args.max_tiles:
+        limits = Limits(args.max_tiles, limits.max_memory, limits.max_cores)
+    if args.max_memory:
+        try:
+            memory = parse_quantity(args.max_memory, "size")
+        except ValueError as error:
+            raise SpecError(f"--max-memory: {error}") from None
+        limits = Limits(limits.max_tiles, memory, limits.max_cores)
+    return limits
+
+
+def output_file(text: str, option: str) -> Path:
+    """A file the command will write: not a folder; its folder is created if missing."""
+    path = Path(text)
+    if not text.strip():
+        raise SpecError(f"{option}: empty file name")
+    if path.is_dir():
+        raise SpecError(f"{option} {text}: is a folder; give a file name")
+    output_folder(str(path.parent), option)
+    return path
+
+
+def output_folder(text: str, option: str) -> Path:
+    """A folder the command will write files into: created if missing, never an existing file."""
+    path = Path(text)
+    if not text.strip():
+        raise SpecError(f"{option}: empty folder name")
+    blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise SpecError(f"{option} {text}: {blocking} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SpecError(f"{option} {text}: cannot create folder: {error.strerror}") from None
+    return path
+
+
+def write_text(path: Path, text: str, option: str) -> None:
+    """Write `text`, turning an OS refusal (permissions, full disk) into a one-line error."""
+    try:
+        path.write_text(text)
+    except OSError as error:
+        raise SpecError(f"{option} {path}: cannot write: {error.strerror}") from None

@@ -1,0 +1,110 @@
+"""Cost guards: estimate a run's tile steps and host memory from its specs, before anything is
+built, and refuse (naming the estimate and how to shrink it) above limits the user can raise.
+
+The tile estimate is a lower bound: a GEMM tile's operands and result must fit the largest SRAM,
+which caps the MACs of one tile at (capacity / 3 / bytes)^1.5 (a cube of a third each); other
+ops take at least one step per core they are split over. So a refused run is never a cheap one.
+"""
+
+import math
+from dataclasses import dataclass
+
+from simulator.errors import CapacityError
+from simulator.spec.arch import ArchSpec
+from simulator.spec.precision import precision
+
+NUMERIC_BYTES_PER_ELEMENT = 12
+"""Host bytes per operand or result element with numerics on: the stored operand and its fp32
+working copy, the result and its coverage counter (measured: 2.17 GB peak for the 236 M elements
+of tp-4chips llama-2-7b-decode, 9.2 B each)."""
+STEP_BYTES = 2048
+"""Host bytes per tile step of the program and its simpy processes (measured: 1-2 kB)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a single run may cost before it is refused (raise with --max-tiles / --max-memory)."""
+
+    max_tiles: int = 1_000_000
+    """Tile steps (the estimate is a lower bound; a million steps simulate in about a minute)."""
+    max_memory: float = 16 * 2**30
+    """Host memory in bytes for the program and the numerics arrays."""
+    max_cores: int = 4096
+    """Cores an arch may declare (each is built as its own set of components)."""
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A run's cost, estimated from its specs."""
+
+    tiles: int
+    memory_bytes: float
+    biggest_op: str
+
+
+def estimate(arch: ArchSpec, workload, numerics: bool) -> Estimate:
+    """Tile steps (a lower bound) and host memory of simulating `workload` on `arch`."""
+    cores = arch.cores.count if arch.cores else 1
+    components = arch.cores.components if arch.cores else arch.components
+    capacity = max((c.capacity for c in components.values() if c.kind == "sram"), default=2.0**20)
+    tiles, elements, biggest, most = 0, 0, "", -1
+    for op in workload.ops:
+        op_tiles, op_elements = _op_cost(op, capacity, cores)
+        tiles += op_tiles
+        elements += op_elements
+        if op_tiles > most:
+            biggest, most = op.name, op_tiles
+    memory = tiles * STEP_BYTES + (elements * NUMERIC_BYTES_PER_ELEMENT if numerics else 0)
+    return Estimate(tiles, memory, biggest)
+
+
+def _op_cost(op, capacity: float, cores: int) -> tuple[int, int]:
+    """(tile steps at least, operand and result elements) of one op."""
+    if op.kind == "gemm":
+        element = max(precision(op.dtype).bits / 8, 0.5)
+        side = max(math.floor((capacity / 3 / element) ** 0.5), 1)  # a square tile per operand
+        per_tile = side**3 if side**3 else 1
+        tiles = max(math.ceil(op.M * op.N * op.K / per_tile), cores)
+        return tiles, op.M * op.K + op.K * op.N + op.M * op.N
+    if op.kind == "attention":  # a step holds q and k rows of d elements: q, k <= capacity / 2d
+        keys, heads = op.keys, op.batch * op.heads
+        side = max(math.floor(capacity / (2 * op.head_dim * precision(op.dtype).bits / 8)), 1)
+        scores = op.q_len * keys / (2 if op.causal else 1)
+        per_tile = min(op.q_len, side) * min(keys, side)
+        tiles = max(heads * math.ceil(scores / per_tile), cores)
+        elements = heads * (2 * op.q_len * op.head_dim + 2 * keys * op.head_dim + op.q_len * keys)
+        return tiles, elements
+    if op.kind == "collective":
+        return cores * cores, 2 * cores * op.elements
+    element = precision(op.dtype).bits / 8
+    rows_per_tile = max(math.floor(capacity / 2 / (op.cols * element)), 1)
+    return max(math.ceil(op.rows / rows_per_tile), cores), 3 * op.rows * op.cols
+
+
+def check_cost(arch: ArchSpec, workload, numerics: bool, limits: Limits) -> Estimate:
+    """The estimate, or a CapacityError saying which limit it passes and how to get under it."""
+    cores = arch.cores.count if arch.cores else 1
+    if cores > limits.max_cores:
+        raise CapacityError(
+            f"{arch.name}: {cores:,} cores exceed the limit of {limits.max_cores:,}; "
+            f"simulate fewer cores (cores.count) and scale the result"
+        )
+    cost = estimate(arch, workload, numerics)
+    if cost.tiles > limits.max_tiles:
+        raise CapacityError(
+            f"{workload.name}: at least {cost.tiles:,} tile steps (most in {cost.biggest_op}), "
+            f"above the limit of {limits.max_tiles:,}; shrink the op or the layers, give the "
+            f"arch more SRAM, or raise the limit with --max-tiles"
+        )
+    if cost.memory_bytes > limits.max_memory:
+        hint = "run with --no-numerics, " if numerics else ""
+        raise CapacityError(
+            f"{workload.name}: needs about {cost.memory_bytes / 2**30:,.1f} GiB of host memory "
+            f"(most in {cost.biggest_op}), above the limit of "
+            f"{limits.max_memory / 2**30:,.1f} GiB; {hint}shrink the op, or raise the limit "
+            f"with --max-memory"
+        )
+    return cost

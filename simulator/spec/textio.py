@@ -1,0 +1,33 @@
+"""Read a user's text file once, at the boundary: missing, unreadable or non-UTF-8 files become
+one-line SpecErrors naming the file, never a traceback."""
+
+from pathlib import Path
+
+from simulator.errors import SpecError
+
+MAX_TEXT_BYTES = 256 * 2**20
+"""Largest spec or peer file read (256 MiB); a bigger one is almost surely not a spec."""
+
+
+def read_text(path: Path) -> str:
+    """The file's text (UTF-8, an optional byte-order mark dropped); SpecError if it cannot be."""
+    try:
+        if path.is_dir():
+            raise SpecError(f"{path}: is a folder, not a file")
+        if path.stat().st_size > MAX_TEXT_BYTES:
+            raise SpecError(f"{path}: larger than {MAX_TEXT_BYTES // 2**20} MiB; not a spec file")
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise SpecError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset "
+            f"{error.start}); save the file as UTF-8"
+        ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise SpecError(f"{path}:{line}: contains NUL bytes; not a text file")
+    return text

@@ -1,0 +1,484 @@
+"""Write the bad-input corpus: the files in files/ and the table cases.tsv (id, expected error
+fragment, command line). Rerun after editing; test_corpus.py reads only what this writes.
+
+    python tests/badinput/make_corpus.py
+"""
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+FILES = HERE / "files"
+
+# ----- files ----------------------------------------------------------------------------------
+GOOD_ARCH = (
+    "name: a\nclock: 1 GHz\ncomponents:\n  mac:\n    kind: systolic_array\n    rows: 8\n"
+    "    cols: 8\n  sram:\n    kind: sram\n    capacity: 64 KiB\n  dram:\n"
+    "    kind: dram\n    technology: ddr4\n"
+)
+
+
+def _alias_bomb() -> str:
+    lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def _npz(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _npz_object() -> bytes:
+    """An .npz whose array needs pickle (object dtype): np.load refuses it without allow_pickle."""
+    buffer = io.BytesIO()
+    np.savez(buffer, w=np.array([{"a": 1}], dtype=object))
+    return buffer.getvalue()
+
+
+# every corrupt-file kind, used in every place a spec file goes
+BROKEN = {
+    "binary.yaml": bytes(range(256)) * 4,
+    "latin1.yaml": "name: caf\u00e9\nclock: 1 GHz\n".encode("latin-1"),
+    "utf16.yaml": "name: a\nclock: 1 GHz\n".encode("utf-16"),
+    "utf16be.yaml": "name: a\n".encode("utf-16-be"),
+    "nul.yaml": b"name: a\x00\n",
+    "empty.yaml": b"",
+    "comment-only.yaml": b"# nothing here\n",
+    "list.yaml": b"- a\n- b\n",
+    "scalar.yaml": b"just words\n",
+    "malformed.yaml": b"name: [a, b\nclock: 1 GHz\n",
+    "tabs.yaml": b"name: a\ncomponents:\n\tmac: 1\n",
+    "deep.yaml": ("a: " + "[" * 20000 + "]" * 20000 + "\n").encode(),
+    "deep-map.yaml": ("a: " + "{b: " * 5000 + "1" + "}" * 5000 + "\n").encode(),
+    "alias-bomb.yaml": _alias_bomb().encode(),
+    "duplicate.yaml": b"name: a\nname: b\n",
+    "python-tag.yaml": b"name: !!python/object/apply:os.system ['true']\n",
+    "unknown-tag.yaml": b"name: !custom a\n",
+    "bad-anchor.yaml": b"name: *nowhere\n",
+}
+JSON_FILES = {
+    "hf-null-arch.json": '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128, '
+    '"architectures": null}',
+    "hf-arch-string.json": '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128,'
+    ' "architectures": "LlamaForCausalLM"}',
+    "hf-arch-numbers.json": '{"hidden_size": 64, "num_attention_heads": 4, '
+    '"intermediate_size": 128, "architectures": [1, 2]}',
+    "hf-list.json": "[1, 2, 3]",
+    "hf-missing.json": '{"hidden_size": 64}',
+    "hf-infinity.json": '{"hidden_size": Infinity, "num_attention_heads": 4, "intermediate_size": 8}',
+    "hf-nan.json": '{"hidden_size": NaN, "num_attention_heads": 4, "intermediate_size": 8}',
+    "hf-string-size.json": '{"hidden_size": "big", "num_attention_heads": 4, '
+    '"intermediate_size": 8}',
+    "hf-negative.json": '{"hidden_size": -64, "num_attention_heads": 4, "intermediate_size": 8}',
+    "hf-float-size.json": '{"hidden_size": 64.5, "num_attention_heads": 4, "intermediate_size": 8}',
+    "hf-heads-indivisible.json": '{"hidden_size": 64, "num_attention_heads": 5, '
+    '"intermediate_size": 8, "num_key_value_heads": 3}',
+    "hf-dtype-list.json": '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 8, '
+    '"torch_dtype": [1]}',
+    "hf-truncated.json": '{"hidden_size": 64, "num_attention_',
+    "hf-deep.json": "[" * 100000 + "]" * 100000,
+}
+SNN = (
+    "name: s\nkind: snn\ntime_steps: 4\nplacement: fill\ngroups:\n"
+    "  - {{name: in, size: 4, kind: input, rates: {rates}}}\n"
+    "  - {{name: out, size: 2, kind: lif}}\n"
+    "connections:\n  - {{source: in, target: out, kind: dense, weights: {weights}}}\n"
+)
+NPZ_FILES = {
+    "not-a-zip.npz": b"this is not a zip file\n",
+    "empty.npz": b"",
+    "object.npz": _npz_object(),
+    "strings.npz": _npz(w=np.array(["a", "b"])),
+    "infinite.npz": _npz(w=np.array([np.inf, 1.0])),
+    "nan.npz": _npz(w=np.array([np.nan, 1.0])),
+}
+
+
+def write_files() -> None:
+    if FILES.exists():
+        shutil.rmtree(FILES)
+    FILES.mkdir()
+    (FILES / "folder.yaml").mkdir()
+    (FILES / "folder.yaml" / ".keep").write_text("")
+    (FILES / "good-arch.yaml").write_text(GOOD_ARCH)
+    for name, data in {**BROKEN, **NPZ_FILES}.items():
+        (FILES / name).write_bytes(data)
+    for name, text in JSON_FILES.items():
+        (FILES / name).write_text(text)
+    for name in NPZ_FILES:
+        stem = Path(name).stem
+        weights = f"{{file: {name}, key: w}}"
+        (FILES / f"snn-{stem}.yaml").write_text(SNN.format(rates=0.5, weights=weights))
+    for label, rates in {"rate-above-1": 1.5, "rate-negative": -0.1}.items():
+        (FILES / f"snn-{label}.yaml").write_text(SNN.format(rates=rates, weights=0.5))
+    with zipfile.ZipFile(FILES / "zip-no-arrays.npz", "w") as archive:
+        archive.writestr(zipfile.ZipInfo("readme.txt", (2020, 1, 1, 0, 0, 0)), "no arrays")
+    (FILES / "snn-zip-no-arrays.yaml").write_text(
+        SNN.format(rates=0.5, weights="{file: zip-no-arrays.npz, key: w}")
+    )
+    for name in ("binary", "latin1", "utf16"):  # SCALE-Sim configs in the wrong encoding
+        shutil.copy(FILES / f"{name}.yaml", FILES / f"{name}.cfg")
+    (FILES / "topology.csv").write_text("Layer name, M, N, K,\ngemm, 64, 64, 64,\n")
+    (FILES / "bad-results.parquet").write_bytes(b"PAR1 not really parquet")
+    (FILES / "bad-results.csv").write_bytes(b"\xff\xfe\x00garbage")
+    (FILES / "results.txt").write_text("a,b\n1,2\n")
+    sweeps = {
+        "sweep-nan-range.yaml": "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
+        "random:\n  samples: 2\n  parameters:\n    clock: {low: .nan, high: 2}\n",
+        "sweep-huge.yaml": "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
+        "random:\n  samples: 100000000\n  parameters:\n    components.mac_array.rows: [8, 16]\n",
+        "sweep-huge-grid.yaml": "name: s\nbase: {arch: edge-npu, workload: gemm-256}\ngrid:\n"
+        + "".join(f"  workload.ops.0.{d}: [{', '.join(map(str, range(1, 101)))}]\n" for d in "MNK"),
+        "sweep-inverted-range.yaml": "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
+        "random:\n  samples: 2\n  parameters:\n    clock: {low: 3, high: 2}\n",
+        "sweep-no-axes.yaml": "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n",
+        "sweep-bad-base.yaml": "name: s\nbase: {arch: nowhere-arch, workload: gemm-256}\n"
+        "grid:\n  clock: [1 GHz]\n",
+        "sweep-bad-objective.yaml": "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
+        "grid:\n  clock: [1 GHz]\nobjectives: {cycles: sideways}\n",
+    }
+    for name, text in sweeps.items():
+        (FILES / name).write_text(text)
+
+
+# ----- cases ----------------------------------------------------------------------------------
+def cases() -> list[tuple[str, str]]:
+    """(expected fragment, command line) pairs; {files} and {tmp} are filled in by the test, which
+    puts a copy of files/bad-results.parquet in {tmp} (a sweep writes its lock beside its output)."""
+    out: list[tuple[str, str]] = []
+    broken_fragment = {
+        "binary.yaml": "not UTF-8",
+        "latin1.yaml": "not UTF-8",
+        "utf16.yaml": "not UTF-8",
+        "utf16be.yaml": "NUL",
+        "nul.yaml": "NUL",
+        "empty.yaml": "expected a mapping",
+        "comment-only.yaml": "expected a mapping",
+        "list.yaml": "expected a mapping",
+        "scalar.yaml": "expected a mapping",
+        "malformed.yaml": "malformed YAML",
+        "tabs.yaml": "malformed YAML",
+        "deep.yaml": "nested too deeply",
+        "deep-map.yaml": "nested too deeply",
+        "alias-bomb.yaml": "aliases repeated",
+        "duplicate.yaml": "duplicate key",
+        "python-tag.yaml": "malformed YAML",
+        "unknown-tag.yaml": "malformed YAML",
+        "bad-anchor.yaml": "malformed YAML",
+        "folder.yaml": "no such",
+        "missing.yaml": "no such",
+    }
+    places = {
+        "arch": "run {f} gemm-256",
+        "workload": "run edge-npu {f}",
+        "mapping": "run edge-npu gemm-256 -m {f}",
+        "sweep": "sweep {f} -o {tmp}/r.parquet -j 1",
+        "map": "map {f} gemm-256",
+        "scale": "scale {f} gemm-256",
+    }
+    for place, template in places.items():
+        for name, fragment in broken_fragment.items():
+            if place in ("map", "scale") and name not in ("binary.yaml", "alias-bomb.yaml"):
+                continue  # the same loader as run: two files prove it is used
+            out.append((fragment, template.format(f="{files}/" + name, tmp="{tmp}")))
+    # the hierarchy of arch fields: every kind of bad value through --set
+    unit_fields = {
+        "clock": "frequency",
+        "components.sram.capacity": "size",
+        "components.sram.width": "size",
+        "components.dram.bandwidth": "bandwidth",
+        "components.dram.latency": "time",
+        "components.dram.capacity": "size",
+        "components.vector.buffer": "size",
+        "tech_node": "length",
+    }
+    examples = {
+        "frequency": "GHz",
+        "size": "MiB",
+        "bandwidth": "GB/s",
+        "time": "ns",
+        "length": "nm",
+    }
+    for field, kind in unit_fields.items():
+        unit = examples[kind]
+        for value, fragment in (
+            (f"1e400 {unit}", "must be finite"),
+            (f"-1 {unit}", "must not be negative"),
+            ("12", f"expected a {kind}"),
+            ("12 parsecs", f"expected a {kind}"),
+            (".nan", f"expected a {kind}"),
+            (".inf", f"expected a {kind}"),
+            ("[1]", f"expected a {kind}"),
+        ):
+            out.append((fragment, f"run edge-npu gemm-256 --set '{field}={value}'"))
+    count_fields = [
+        "components.mac_array.rows",
+        "components.mac_array.cols",
+        "components.sram.banks",
+        "components.sram.ports",
+        "components.vector.lanes",
+        "components.dram.channels",
+    ]
+    for field in count_fields:
+        for value, fragment in (
+            ("0", "must be > 0"),
+            ("-3", "must be > 0"),
+            ("1.5", "must be an integer"),
+            ("abc", "must be an integer"),
+            (".nan", "must be an integer"),
+            ("1e400", "must be an integer"),
+            ("true", "must be an integer"),
+            ("[1,2]", "must be an integer"),
+        ):
+            out.append((fragment, f"run edge-npu gemm-256 --set '{field}={value}'"))
+    physics = [
+        ("isaac-like", "components.xbar.adc_bits=64", "must be <= 16"),
+        ("isaac-like", "components.xbar.cell_bits=40", "must be <= 8"),
+        ("isaac-like", "components.xbar.dac_bits=20", "must be <= 8"),
+        ("isaac-like", "components.xbar.off_conductance=.inf", "finite"),
+        ("isaac-like", "components.xbar.off_conductance=-1", "must be >= 0"),
+        ("isaac-like", "components.xbar.read_noise=.nan", "finite"),
+        ("isaac-like", "components.xbar.ir_drop=0.7", "must be < 0.5"),
+        ("isaac-like", "components.xbar.stuck_at_rate=2", "must be <= 1"),
+        ("mesh-4x4", "components.noc.link_length_mm=-1", "must be > 0"),
+        ("mesh-4x4", "components.noc.link_length_mm=.nan", "finite"),
+        ("mesh-4x4", "components.noc.link_length_mm=.inf", "finite"),
+        ("mesh-4x4", "components.noc.link_bandwidth='1e400 GB/s'", "must be finite"),
+        ("mesh-4x4", "components.noc.dims=[4,0]", "must be > 0"),
+        ("mesh-4x4", "cores.count=0", "must be > 0"),
+        ("mesh-4x4", "cores.count=90000", "outside"),
+        ("mesh-4x4", "components.noc.memory_nodes=[99]", "outside"),
+        ("edge-npu", "name=", "name"),
+        ("edge-npu", "components.mac_array.kind=quantum", "unknown kind"),
+        ("edge-npu", "components.mac_array.input_precision=[int7]", "unknown precision"),
+        ("edge-npu", "components.mac_array.dataflows=[xyz]", "must be one of"),
+        ("edge-npu", "components.mac_array.mac_energy='-1 pJ'", "must not be negative"),
+        ("edge-npu", "components.mac_array.mac_energy='1e400 pJ'", "must be finite"),
+        ("edge-npu", "components.sram.holds=[everything]", "holds"),
+        ("edge-npu", "components.dram.technology=ddr9", "must be one of"),
+        ("edge-npu", "nosuchkey=1", "unknown key"),
+        ("edge-npu", "components.mac_array.rowz=8", "did you mean"),
+        ("edge-npu", "components.sram.capacity='1 B'", "tile steps"),
+    ]
+    for arch, setting, fragment in physics:
+        out.append((fragment, f"run {arch} gemm-256 --set {setting}"))
+    # inline workloads
+    for dim in ("M", "N", "K"):
+        for value, fragment in (
+            ("0", "must be > 0"),
+            ("-1", "must be > 0"),
+            ("1.5", "must be an integer"),
+            ("abc", "must be an integer"),
+            ("[1", "expected a number or a word"),
+            ("*x", "expected a number or a word"),
+            ("!!python/object/apply:os.system", "expected a number or a word"),
+            ("1e400", "must be an integer"),
+            (".nan", "must be an integer"),
+            ("true", "must be an integer"),
+            ("{a: 1}", "expected a number or a word"),
+            ("", "expected a number or a word"),
+        ):
+            others = ",".join(f"{d}=64" for d in "MNK" if d != dim)
+            out.append((fragment, f"run edge-npu 'gemm:{dim}={value},{others}'"))
+    inline = [
+        ("given twice", "gemm:M=64,M=32,N=64,K=64"),
+        ("given twice", "gemm:M=64,N=64,K=64,K=64"),
+        ("expected KEY=VALUE", "gemm:M=64,N,K=64"),
+        ("expected KEY=VALUE", "gemm:=64,N=64,K=64"),
+        ("unknown kind", "conv9d:M=64"),
+        ("unknown kind", ":M=64"),
+        ("missing required key", "gemm:M=64,N=64"),
+        ("unknown key", "gemm:M=64,N=64,K=64,Q=3"),
+        ("unknown precision", "gemm:M=64,N=64,K=64,dtype=int7"),
+        ("cannot run", "gemm:M=64,N=64,K=64,dtype=int16"),
+        ("must be > 0", "softmax:rows=0,cols=8"),
+        ("tile steps", "softmax:rows=1099511627776,cols=64"),
+        ("tile steps", "gemm:M=4611686018427387904,N=64,K=64"),
+        ("tile steps", "gemm:M=4611686018427387904,N=4611686018427387904,K=4611686018427387904"),
+        ("above the limit", "gemm:M=65536,N=65536,K=65536"),
+        ("above the limit", "attention:heads=32,q_len=131072,head_dim=128"),
+        ("must divide", "attention:heads=5,kv_heads=2,q_len=8,head_dim=8"),
+        ("must not exceed", "attention:heads=4,q_len=16,kv_len=8,head_dim=8"),
+        ("must be one of", "attention:heads=4,q_len=16,head_dim=8,phase=train"),
+        ("multi-core", "collective:pattern=all_reduce,elements=64"),
+        ("must be one of", "collective:pattern=scatter,elements=64"),
+    ]
+    for fragment, text in inline:
+        out.append((fragment, f"run edge-npu '{text}'"))
+    out.append(("tile steps", "run edge-npu 'gemm:M=65536,N=65536,K=65536' --no-numerics"))
+    out.append(("host memory", "run edge-npu gemm-4096 --max-memory '1 MiB'"))
+    out.append(("tile steps", "run edge-npu gemm-4096 --max-tiles 5"))
+    out.append(
+        (
+            "cores exceed",
+            "run mesh-4x4 gemm-256 --set cores.count=90000 --set components.noc.dims=[300,300]",
+        )
+    )
+    # mappings through --set
+    mapping = [
+        ("mesh-4x4", "mapping.partition.cores=1000", "cores asked"),
+        ("mesh-4x4", "mapping.partition.cores=0", "must be > 0"),
+        ("edge-npu", "mapping.dataflow=diagonal", "must be one of"),
+        ("edge-npu", "mapping.accounting=magic", "must be one of"),
+        ("edge-npu", "mapping.tile.M=0", "must be > 0"),
+        ("edge-npu", "mapping.tile.M=-8", "must be > 0"),
+        ("edge-npu", "mapping.tile.M=abc", "must be an integer"),
+        ("edge-npu", "mapping.tile.Z=8", "Z"),
+        ("edge-npu", "mapping.loop_order=[M,M,K]", "loop_order"),
+        ("edge-npu", "mapping.loop_order=[M,N]", "loop_order"),
+        ("edge-npu", "mapping.tile.M=100000", "tile"),
+        ("edge-npu", "mapping.nonsense=1", "unknown key"),
+    ]
+    for arch, setting, fragment in mapping:
+        out.append((fragment, f"run {arch} gemm-256 --set {setting}"))
+    # transformer workloads through --set and --layers
+    transformer = [
+        ("workload.layers=0", "must be > 0"),
+        ("workload.hidden=-1", "must be > 0"),
+        ("workload.heads=7", "heads"),
+        ("workload.phase=train", "must be one of"),
+        ("workload.dtype=int7", "unknown precision"),
+        ("workload.context=.inf", "must be an integer"),
+        ("workload.batch=1e400", "must be an integer"),
+    ]
+    for setting, fragment in transformer:
+        out.append((fragment, f"run tpu-v4-like llama-2-7b-decode --set {setting}"))
+    out.append(("--layers", "run tpu-v4-like llama-2-7b-decode --layers 0"))
+    out.append(("--layers", "run tpu-v4-like llama-2-7b-decode --layers -2"))
+    out.append(("--layers", "run tpu-v4-like llama-2-7b-decode --layers x"))
+    out.append(("must be <= 1024", "run tpu-v4-like llama-2-7b-prefill --layers 100000"))
+    out.append(("tile steps", "run tpu-v4-like llama-2-7b-prefill --max-tiles 100"))
+    # HuggingFace configs
+    hf = {
+        "hf-null-arch.json": None,
+        "hf-arch-string.json": "architectures",
+        "hf-arch-numbers.json": "architectures",
+        "hf-list.json": "expected a JSON object",
+        "hf-missing.json": "missing required key",
+        "hf-infinity.json": "not a JSON number",
+        "hf-nan.json": "not a JSON number",
+        "hf-string-size.json": "must be an integer",
+        "hf-negative.json": "must be > 0",
+        "hf-float-size.json": "must be an integer",
+        "hf-heads-indivisible.json": "heads",
+        "hf-dtype-list.json": None,
+        "hf-truncated.json": "malformed JSON",
+        "hf-deep.json": "nested too deeply",
+    }
+    for name, fragment in hf.items():
+        if fragment is not None:
+            out.append((fragment, f"run edge-npu {{files}}/{name}"))
+    for name in ("binary", "latin1", "utf16", "nul"):
+        shutil.copy(FILES / f"{name}.yaml", FILES / f"{name}.json")
+        out.append(("not UTF-8" if name != "nul" else "NUL", f"run edge-npu {{files}}/{name}.json"))
+    # SNN files and arrays
+    for name, fragment in {
+        "not-a-zip": "not a readable .npz",
+        "empty": "not a readable .npz",
+        "object": "not a readable .npz",
+        "strings": "not numbers",
+        "infinite": "infinite or NaN",
+        "nan": "infinite or NaN",
+        "zip-no-arrays": "not a numpy array",
+        "rate-above-1": "in [0, 1]",
+        "rate-negative": "in [0, 1]",
+    }.items():
+        out.append((fragment, f"run loihi-like {{files}}/snn-{name}.yaml"))
+    # command-line arguments
+    args = [
+        ("--seed", "run edge-npu gemm-256 --seed -1"),
+        ("--seed", "run edge-npu gemm-256 --seed x"),
+        ("--seed", "run edge-npu gemm-256 --seed 1e3"),
+        ("--seed", "run edge-npu gemm-256 --seed 99999999999999999999"),
+        ("--max-tiles", "run edge-npu gemm-256 --max-tiles 0"),
+        ("--max-memory", "run edge-npu gemm-256 --max-memory lots"),
+        ("--max-memory", "run edge-npu gemm-256 --max-memory '-1 GiB'"),
+        ("--max-memory", "run edge-npu gemm-256 --max-memory '1e400 GiB'"),
+        ("--trace", "run edge-npu gemm-256 --trace {tmp}"),
+        ("--trace", "run edge-npu gemm-256 --trace {files}/good-arch.yaml/t.json"),
+        ("--set", "run edge-npu gemm-256 --set clock"),
+        ("--set", "run edge-npu gemm-256 --set .rows=3"),
+        ("--set", "run edge-npu gemm-256 --set components..rows=3"),
+        ("not a mapping", "run edge-npu gemm-256 --set name.x=3"),
+        ("ops.7", "run edge-npu gemm-256 --set workload.ops.7.M=3"),
+        ("no list item", "run edge-npu gemm-256 --set workload.ops.7=3"),
+        ("invalid choice", "frobnicate"),
+        ("required", "run"),
+        ("required", "run edge-npu"),
+        ("unrecognized", "run edge-npu gemm-256 --bogus"),
+        ("no arch preset", "run no-such-arch gemm-256"),
+        ("no workload preset", "run edge-npu no-such-workload"),
+        ("no mapping preset", "run edge-npu gemm-256 -m no-such-mapping"),
+        ("spiking network", "run loihi-like snn-digits-mlp -m weight-stationary"),
+        ("neuro cores", "run loihi-like gemm-256"),
+        ("no neuro_core", "run edge-npu snn-digits-mlp"),
+        ("--cores", "scale mesh-4x4 gemm-256 --cores a,b"),
+        ("--cores", "scale mesh-4x4 gemm-256 --cores 0"),
+        ("--cores", "scale mesh-4x4 gemm-256 --cores 1,,2"),
+        ("--cores", "scale mesh-4x4 gemm-256 --cores -4"),
+        ("core(s)", "scale mesh-4x4 gemm-256 --cores 1,64"),
+        ("--top", "map edge-npu gemm-256 --top 0"),
+        ("--top", "map edge-npu gemm-256 --top -1"),
+        ("objective", "map edge-npu gemm-256 --objective speed"),
+        ("-o", "map edge-npu gemm-256 -o {tmp}"),
+        ("-o", "map edge-npu gemm-256 -o {files}/good-arch.yaml/m.yaml"),
+        ("--jobs", "sweep adc-bits -o {tmp}/r.parquet -j -3"),
+        ("--jobs", "sweep adc-bits -o {tmp}/r.parquet -j 0"),
+        ("--limit", "sweep adc-bits -o {tmp}/r.parquet --limit -1"),
+        ("--limit", "sweep adc-bits -o {tmp}/r.parquet --limit 0"),
+        ("--max-points", "sweep adc-bits -o {tmp}/r.parquet --max-points 0"),
+        ("--scheduler", "sweep adc-bits -o {tmp}/r.parquet --scheduler foo"),
+        ("--scheduler", "sweep adc-bits -o {tmp}/r.parquet --scheduler 'tcp://'"),
+        ("results must end in", "sweep adc-bits -o {tmp}/r.txt"),
+        ("no sweep preset", "sweep no-such-sweep -o {tmp}/r.parquet"),
+        ("clock", "sweep {files}/sweep-nan-range.yaml -o {tmp}/r.parquet -j 1"),
+        ("points, above the limit", "sweep {files}/sweep-huge.yaml -o {tmp}/r.parquet --limit 1"),
+        ("points, above the limit", "sweep {files}/sweep-huge-grid.yaml -o {tmp}/r.parquet"),
+        ("high", "sweep {files}/sweep-inverted-range.yaml -o {tmp}/r.parquet"),
+        ("sweep", "sweep {files}/sweep-no-axes.yaml -o {tmp}/r.parquet"),
+        ("no arch preset", "sweep {files}/sweep-bad-base.yaml -o {tmp}/r.parquet"),
+        ("objectives", "sweep {files}/sweep-bad-objective.yaml -o {tmp}/r.parquet"),
+        ("not a readable parquet", "plot {files}/bad-results.parquet --x a --y b -o {tmp}/p.html"),
+        ("not a readable csv", "plot {files}/bad-results.csv --x a --y b -o {tmp}/p.html"),
+        ("results must end in", "plot {files}/results.txt --x a --y b -o {tmp}/p.html"),
+        ("no such results file", "plot {tmp}/none.parquet --x a --y b -o {tmp}/p.html"),
+        ("-o", "plot {files}/bad-results.parquet --x a --y b -o {tmp}"),
+        ("not a readable parquet", "sweep adc-bits -o {tmp}/bad-results.parquet --limit 1"),
+        ("-o", "import-scalesim x.cfg y.csv -o {files}/good-arch.yaml"),
+        ("-o", "import-scalesim x.cfg y.csv -o {files}/good-arch.yaml/sub"),
+        ("-o", "import-sanafe x.yaml y.yaml -o {files}/good-arch.yaml"),
+        ("--steps", "import-sanafe x.yaml y.yaml -o {tmp} --steps 0"),
+    ]
+    out += args
+    for name in ("binary", "latin1", "utf16"):
+        out.append(("UTF-8", f"run {{files}}/{name}.cfg {{files}}/topology.csv"))
+        out.append(
+            ("UTF-8", f"import-scalesim {{files}}/{name}.cfg {{files}}/topology.csv -o {{tmp}}")
+        )
+    return out
+
+
+def main() -> None:
+    write_files()
+    rows = cases()
+    seen: dict[str, int] = {}
+    lines = ["# id\texpected fragment\tcommand line (shell words; {files}, {tmp} filled in)"]
+    for fragment, command in rows:
+        words = command.split()
+        stem = "-".join(w.strip("'{}").split("/")[-1] for w in words[:3])[:60]
+        seen[stem] = seen.get(stem, 0) + 1
+        lines.append(f"{stem}-{seen[stem]}\t{fragment}\t{command}")
+    (HERE / "cases.tsv").write_text("\n".join(lines) + "\n")
+    print(f"{len(rows)} cases, {len(list(FILES.iterdir()))} files")
+
+
+if __name__ == "__main__":
+    main()
