@@ -4,13 +4,17 @@ from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.auto import auto_plan
+from simulator.mapping.conv import compile_conv, plan_conv
 from simulator.mapping.crossbar import compile_in_memory
 from simulator.mapping.gemm import GemmPlan, check_tile, compile_gemm
 from simulator.mapping.partition import partition_program
+from simulator.mapping.pool import compile_pool
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
 from simulator.mapping.vector_ops import compile_vector_op
 from simulator.numerics import GemmNumerics
 from simulator.numerics.attention import AttentionNumerics
+from simulator.numerics.conv import ConvNumerics
+from simulator.numerics.pool import PoolNumerics
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
@@ -30,6 +34,17 @@ def _attention(op: AttentionOpSpec, mapping, machine, numerics, seed):
     return compile_attention(op, plan, mapping, machine, state), state
 
 
+def _conv(op, mapping, machine, numerics, seed):
+    plan = plan_conv(op, mapping, machine, f"{mapping._source}: {op.name}")
+    state = ConvNumerics(op, plan.accumulator, seed) if numerics else None
+    return compile_conv(op, plan, machine, state), state
+
+
+def _pool(op, mapping, machine, numerics, seed):
+    state = PoolNumerics(op, seed) if numerics else None
+    return compile_pool(op, mapping, machine, state), state
+
+
 def _vector(op, mapping, machine, numerics, seed):
     state = VectorNumerics(op, seed) if numerics else None
     return compile_vector_op(op, mapping, machine, state, f"{op.name}"), state
@@ -41,7 +56,13 @@ def _collective(op, mapping, machine, numerics, seed):
     )
 
 
-COMPILERS = {"gemm": _gemm, "attention": _attention, "collective": _collective}
+COMPILERS = {
+    "gemm": _gemm,
+    "attention": _attention,
+    "collective": _collective,
+    "conv2d": _conv,
+    "pool": _pool,
+}
 
 
 def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> None:
@@ -49,7 +70,11 @@ def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> None:
     capacity = machine.dram.capacity_bytes
     if capacity is None:
         return
-    weights = sum(nbytes(op.N * op.K, op.dtype) for op in workload.ops if op.kind == "gemm")
+    weights = sum(nbytes(op.N * op.K, op.dtype) for op in workload.ops if op.kind == "gemm") + sum(
+        nbytes(op.K * op.C // op.groups * op.R * op.S, op.dtype)
+        for op in workload.ops
+        if op.kind == "conv2d"
+    )
     kv = sum(
         nbytes(2 * op.batch * op.keys * op.kv_groups * op.head_dim, op.dtype)
         for op in workload.ops
@@ -74,6 +99,12 @@ def compile_program(
     """One OpProgram per op, in order; with `numerics`, the per-op state its kernels fill in."""
     check_dram_capacity(workload, machine)
     if machine.core_count > 1:
+        spatial = sorted({op.kind for op in workload.ops if op.kind in ("conv2d", "pool")})
+        if spatial:
+            raise UnsupportedError(
+                f"{workload.name}: {', '.join(spatial)} ops run on single-core archs; "
+                f"{machine.arch.name} has {machine.core_count} cores"
+            )
         ops, states = partition_program(workload, mapping, machine, numerics, seed)
         return Program(tuple(ops), dict(workload.meta)), states
     ops, states = [], {}

@@ -7,6 +7,7 @@ import numpy as np
 
 from simulator.numerics.formats import STORAGE, random_operand, unit_roundoff
 from simulator.numerics.gemm import NumericsResult
+from simulator.spec.precision import precision
 from simulator.spec.workload import VectorOpSpec
 
 EPS = 1e-5  # layernorm / rmsnorm epsilon
@@ -34,7 +35,22 @@ def apply(kind: str, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
         return x + y
     if kind == "mul":
         return x * y
+    if kind == "relu":
+        return np.maximum(x, 0)
+    if kind == "batchnorm":  # y[:, 0] scale, y[:, 1] shift, per row (channel)
+        return x * y[:, :1] + y[:, 1:2]
+    if kind == "concat":
+        return x.copy()
     raise ValueError(kind)
+
+
+def _store(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Round to the op's precision in memory (integers: to nearest, saturated)."""
+    fmt = precision(dtype)
+    if fmt.is_int:
+        limit = 2 ** (fmt.bits - 1)
+        values = np.clip(np.rint(values), -limit, limit - 1)
+    return values.astype(STORAGE[dtype])
 
 
 class VectorNumerics:
@@ -47,6 +63,8 @@ class VectorNumerics:
         self.y = (
             random_operand(rng, (op.rows, op.cols), op.dtype) if op.kind in ("add", "mul") else None
         )
+        if op.kind == "batchnorm":  # per-channel scale and shift, as after folding mean and var
+            self.y = rng.standard_normal((op.rows, 2)).astype(np.float32)
         self.out = np.zeros((op.rows, op.cols), np.float64)
         self.coverage = np.zeros(op.rows, np.int64)
 
@@ -54,7 +72,7 @@ class VectorNumerics:
         """Compute rows r0:r1 in fp32 and store them in the op's precision."""
         x = self.x[r0:r1].astype(np.float32)
         y = None if self.y is None else self.y[r0:r1].astype(np.float32)
-        result = apply(self.op.kind, x, y).astype(STORAGE[self.op.dtype])
+        result = _store(apply(self.op.kind, x, y), self.op.dtype)
         self.out[r0:r1] = result.astype(np.float64)
         self.coverage[r0:r1] += 1
 
@@ -64,11 +82,20 @@ class VectorNumerics:
         x = self.x.astype(np.float64)
         y = None if self.y is None else self.y.astype(np.float64)
         reference = apply(self.op.kind, x, y)
+        if precision(self.op.dtype).is_int:  # saturates like the store; rounding may differ by 1
+            limit = 2 ** (precision(self.op.dtype).bits - 1)
+            reference = np.clip(reference, -limit, limit - 1)
         reduction = self.op.kind in ("softmax", "layernorm", "rmsnorm")
         c = (self.op.cols + 16) if reduction else 16
-        bound_matrix = unit_roundoff(self.op.dtype) * np.abs(reference) + c * unit_roundoff(
-            "fp32"
-        ) * np.maximum(np.abs(reference), 1.0)
+        if precision(self.op.dtype).is_int:
+            exact = self.op.kind in ("add", "mul", "relu", "concat")
+            bound_matrix = np.full(reference.shape, 0.0 if exact else 1.0)
+            if exact:
+                reference = np.rint(reference)
+        else:
+            bound_matrix = unit_roundoff(self.op.dtype) * np.abs(reference) + c * unit_roundoff(
+                "fp32"
+            ) * np.maximum(np.abs(reference), 1.0)
         error = np.abs(self.out - reference)
         wrong = np.flatnonzero(self.coverage != 1)
         coverage_ok = wrong.size == 0

@@ -45,6 +45,9 @@ class SystolicArraySpec(Strict):
     """Override: area of one PE, instead of the tech table."""
     leakage: Mw | None = None
     """Override: static power of the whole array (default 0: no cited figure)."""
+    depthwise: bool = True
+    """Whether the array runs depthwise convolutions (one input channel per group); when false
+    they go to the arch's fallback unit, reported as such."""
 
     @field_validator("dataflows", "input_precision", mode="before")
     @classmethod
@@ -115,7 +118,20 @@ class VectorUnitSpec(Strict):
     lanes: PositiveInt
     """Elements processed per cycle per operation."""
     runs: list[
-        Literal["softmax", "layernorm", "rmsnorm", "gelu", "silu", "add", "mul", "attention"]
+        Literal[
+            "softmax",
+            "layernorm",
+            "rmsnorm",
+            "gelu",
+            "silu",
+            "add",
+            "mul",
+            "attention",
+            "relu",
+            "batchnorm",
+            "concat",
+            "pool",
+        ]
     ] = [
         "softmax",
         "layernorm",
@@ -125,8 +141,13 @@ class VectorUnitSpec(Strict):
         "add",
         "mul",
         "attention",
+        "relu",
+        "batchnorm",
+        "concat",
+        "pool",
     ]
-    """Op kinds this unit runs ('attention' = the softmax part of attention)."""
+    """Op kinds this unit runs ('attention' = the softmax part of attention; 'pool' = max/avg
+    pooling of feature maps)."""
     cycles_per_element: dict[Literal["add", "mul", "max", "exp", "div", "rsqrt"], PositiveInt] = {}
     """Issue cycles per element per lane for each primitive (defaults: add/mul/max 1, exp/div/rsqrt 4)."""
     buffer: Bytes = 262144.0
