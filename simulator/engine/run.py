@@ -51,7 +51,7 @@ class _Engine:
             for c in machine.components.values()
             if c.kind == "sram"
         }
-        self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.compute_units}
+        self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.timed_units}
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
         self.cores = sorted({op.core for op in program.ops}) or [0]
         self.written = {

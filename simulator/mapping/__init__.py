@@ -6,7 +6,9 @@ from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.auto import auto_plan
 from simulator.mapping.conv import compile_conv, plan_conv
 from simulator.mapping.crossbar import compile_in_memory
+from simulator.mapping.footprint import peak_activation_bytes, weight_bytes
 from simulator.mapping.gemm import GemmPlan, check_tile, compile_gemm
+from simulator.mapping.host import HOST_KINDS, add_crossings, compile_on_host, fallback_reason
 from simulator.mapping.partition import partition_program
 from simulator.mapping.pool import compile_pool
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
@@ -18,7 +20,7 @@ from simulator.numerics.pool import PoolNumerics
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
-from simulator.spec.workload import AttentionOpSpec, GemmOpSpec, WorkloadSpec
+from simulator.spec.workload import VECTOR_KINDS, AttentionOpSpec, GemmOpSpec, WorkloadSpec
 
 
 def _gemm(op: GemmOpSpec, mapping, machine, numerics, seed):
@@ -70,11 +72,17 @@ def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> None:
     capacity = machine.dram.capacity_bytes
     if capacity is None:
         return
-    weights = sum(nbytes(op.N * op.K, op.dtype) for op in workload.ops if op.kind == "gemm") + sum(
-        nbytes(op.K * op.C // op.groups * op.R * op.S, op.dtype)
-        for op in workload.ops
-        if op.kind == "conv2d"
-    )
+    if any(op.kind in ("conv2d", "pool") for op in workload.ops):
+        weights = sum(weight_bytes(op) for op in workload.ops)
+        activations = peak_activation_bytes(workload)
+        if weights + activations > capacity:
+            raise CapacityError(
+                f"{workload.name}: footprint {weights + activations:,} B (weights {weights:,} B + "
+                f"peak live activations {activations:,} B) exceeds {machine.dram.name}'s "
+                f"{int(capacity):,} B"
+            )
+        return
+    weights = sum(nbytes(op.N * op.K, op.dtype) for op in workload.ops if op.kind == "gemm")
     kv = sum(
         nbytes(2 * op.batch * op.keys * op.kv_groups * op.head_dim, op.dtype)
         for op in workload.ops
@@ -110,14 +118,32 @@ def compile_program(
     ops, states = [], {}
     in_memory = compile_in_memory(workload, mapping, machine, numerics, seed)  # crossbar/PIM GEMMs
     for index, op in enumerate(workload.ops):
-        compile_op = COMPILERS.get(op.kind, _vector)
-        program, state = in_memory.get(op.name) or compile_op(
+        program, state = in_memory.get(op.name) or _compile_one(
             op, mapping, machine, numerics, seed + index
         )
         ops.append(program)
         if state is not None:
             states[op.name] = state
+    if machine.host:
+        ops = add_crossings(ops, {op.name: op for op in workload.ops}, machine)
     return Program(tuple(ops), dict(workload.meta)), states
+
+
+def _compile_one(op, mapping: MappingSpec, machine: Machine, numerics: bool, seed: int):
+    """The op on the accelerator; where it cannot run there and the arch's fallback is its host
+    CPU, on the host, with the reason recorded for the partition map."""
+    host = machine.host and machine.arch.fallback == machine.host[0] and op.kind in HOST_KINDS
+    vector_kind = "pool" if op.kind == "pool" else op.kind
+    if host and op.kind in (*VECTOR_KINDS, "pool"):
+        if not any(c.kind == "vector" and c.runs(vector_kind) for c in machine.components.values()):
+            reason = f"unsupported op: no vector unit runs {op.kind}"
+            return compile_on_host(op, machine, reason, numerics, seed)
+    try:
+        return COMPILERS.get(op.kind, _vector)(op, mapping, machine, numerics, seed)
+    except (UnsupportedError, CapacityError) as error:
+        if not host:
+            raise
+        return compile_on_host(op, machine, fallback_reason(op, error, machine), numerics, seed)
 
 
 __all__ = ["Compute", "GemmPlan", "OpProgram", "Program", "Step", "Transfer", "compile_program"]

@@ -121,8 +121,9 @@ def plan_conv(op: ConvOpSpec, mapping: MappingSpec, machine: Machine, where: str
                 "(depthwise: false)"
             )
     except UnsupportedError as error:
-        if not machine.arch.fallback:
-            raise
+        fallback = machine.arch.fallback
+        if not fallback or machine.components[fallback].kind != "vector":
+            raise  # no fallback, or the host CPU's (the program compiler places the op there)
         reason = str(error)
         unit = machine.components[machine.arch.fallback]
         dataflow = spatial = None

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from simulator.spec.host import CpuSpec, LinkSpec
 from simulator.spec.neuro import NeuroCoreSpec
 from simulator.spec.types import (
     Bytes,
@@ -327,10 +328,12 @@ ComponentSpec = Annotated[
     | NocSpec
     | CrossbarSpec
     | PimSpec
-    | NeuroCoreSpec,
+    | NeuroCoreSpec
+    | CpuSpec
+    | LinkSpec,
     Field(discriminator="kind"),
 ]
-COMPUTE_KINDS = ("systolic_array", "vector", "crossbar", "pim")
+COMPUTE_KINDS = ("systolic_array", "vector", "crossbar", "pim", "cpu")
 NEURO_KINDS = ("neuro_core",)
 """Spiking cores: they hold their own synapses, so they need no SRAM roles and no DRAM."""
 
@@ -453,6 +456,16 @@ class ArchSpec(Strict):
                 raise ValueError(f"nodes {outside} are outside the {size}-node {noc.topology}")
         if self.fallback and self.fallback not in self.unit_names():
             raise ValueError(f"fallback {self.fallback!r} is not a compute unit of this arch")
+        hosts = {k: [n for n, c in self.components.items() if c.kind == k] for k in ("cpu", "link")}
+        if (
+            len(hosts["cpu"]) > 1
+            or len(hosts["link"]) > 1
+            or bool(hosts["cpu"]) != bool(hosts["link"])
+        ):
+            raise ValueError(
+                f"components: a host needs one cpu and one link to the accelerator, found "
+                f"cpu {hosts['cpu'] or 'none'}, link {hosts['link'] or 'none'}"
+            )
         return self
 
     def unit_names(self) -> list[str]:

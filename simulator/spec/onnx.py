@@ -63,8 +63,12 @@ def _attrs(node) -> dict:
 
 
 def _name(node, index: int, taken: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", node.name or f"{node.op_type.lower()}_{index}")
-    name, i = base.strip("_") or f"node_{index}", 1
+    """A short unique op name: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0/conv1/Conv' (a path
+    part that only prefixes the next one is dropped)."""
+    parts = [p for p in (node.name or f"{node.op_type.lower()}_{index}").split("/") if p]
+    kept = [p for p, after in zip(parts, parts[1:] + [""]) if not after.startswith(p)]
+    base = re.sub(r"[^A-Za-z0-9_./-]+", "_", "/".join(kept)).strip("_/") or f"node_{index}"
+    name, i = base, 1
     while name in taken:
         name, i = f"{base}_{i}", i + 1
     taken.add(name)

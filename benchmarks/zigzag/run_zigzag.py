@@ -1,0 +1,53 @@
+"""Run ZigZag 3.9.1 on its own ResNet-18 graph on an edge-npu-like array; write per-layer MACs,
+latency and energy to zigzag_resnet18.json (dev-side: needs /work/venvs/zigzag-onnx).
+
+    /work/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py
+"""
+
+import json
+import tempfile
+from pathlib import Path
+
+from zigzag.api import get_hardware_performance_zigzag
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as dump:
+        energy, latency, results = get_hardware_performance_zigzag(
+            workload=str(ROOT / "workloads" / "onnx" / "resnet18.onnx"),
+            accelerator=str(HERE / "edge_npu_zigzag.yaml"),
+            mapping=str(HERE / "zigzag_mapping.yaml"),
+            opt="latency",
+            dump_folder=dump,
+            loma_show_progress_bar=False,
+        )
+    layers = []
+    for cme, _ in results[0][1]:
+        layers.append(
+            {
+                "layer": cme.layer.name,
+                "type": cme.layer.type,
+                "macs": int(cme.layer.total_mac_count),
+                "latency_cycles": float(cme.latency_total2),
+                "ideal_cycles": float(cme.ideal_cycle),
+                "energy_pj": float(cme.energy_total),
+                "mac_energy_pj": float(cme.mac_energy),
+            }
+        )
+    out = {
+        "tool": "zigzag-dse 3.9.1",
+        "hardware": "benchmarks/zigzag/edge_npu_zigzag.yaml",
+        "workload": "workloads/onnx/resnet18.onnx",
+        "total_energy_pj": float(energy),
+        "total_latency_cycles": float(latency),
+        "layers": layers,
+    }
+    (HERE / "zigzag_resnet18.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(f"{len(layers)} layers, {sum(x['macs'] for x in layers):,} MACs, {latency:,.0f} cycles")
+
+
+if __name__ == "__main__":
+    main()
