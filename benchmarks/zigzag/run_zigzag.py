@@ -1,10 +1,13 @@
-"""Run ZigZag 3.9.1 on its own ResNet-18 graph on an edge-npu-like array; write per-layer MACs,
-latency and energy to zigzag_resnet18.json (dev-side: needs /work/venvs/zigzag-onnx).
+"""Run ZigZag 3.9.1 on its own ResNet-18 graph on an edge-npu-like array under one spatial
+mapping; write per-layer MACs, latency and energy to zigzag_resnet18_<mapping>.json (dev-side:
+needs /work/venvs/zigzag-onnx).
 
-    /work/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py
+    /work/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py k_c    # K x C unrolled
+    /work/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py k_ox   # K x OX unrolled
 """
 
 import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -14,12 +17,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
 
-def main() -> None:
+def main(mapping: str) -> None:
     with tempfile.TemporaryDirectory() as dump:
         energy, latency, results = get_hardware_performance_zigzag(
             workload=str(ROOT / "workloads" / "onnx" / "resnet18.onnx"),
             accelerator=str(HERE / "edge_npu_zigzag.yaml"),
-            mapping=str(HERE / "zigzag_mapping.yaml"),
+            mapping=str(HERE / f"mapping_{mapping}.yaml"),
             opt="latency",
             dump_folder=dump,
             loma_show_progress_bar=False,
@@ -40,14 +43,15 @@ def main() -> None:
     out = {
         "tool": "zigzag-dse 3.9.1",
         "hardware": "benchmarks/zigzag/edge_npu_zigzag.yaml",
+        "mapping": f"benchmarks/zigzag/mapping_{mapping}.yaml",
         "workload": "workloads/onnx/resnet18.onnx",
         "total_energy_pj": float(energy),
         "total_latency_cycles": float(latency),
         "layers": layers,
     }
-    (HERE / "zigzag_resnet18.json").write_text(json.dumps(out, indent=1) + "\n")
+    (HERE / f"zigzag_resnet18_{mapping}.json").write_text(json.dumps(out, indent=1) + "\n")
     print(f"{len(layers)} layers, {sum(x['macs'] for x in layers):,} MACs, {latency:,.0f} cycles")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1])

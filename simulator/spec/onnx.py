@@ -62,12 +62,17 @@ def _attrs(node) -> dict:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
-def _name(node, index: int, taken: set[str]) -> str:
-    """A short unique op name: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0/conv1/Conv' (a path
-    part that only prefixes the next one is dropped)."""
-    parts = [p for p in (node.name or f"{node.op_type.lower()}_{index}").split("/") if p]
+def short_name(text: str) -> str:
+    """'/layer1/layer1.0/conv1/Conv' -> 'layer1.0/conv1/Conv': a path part that only prefixes
+    the next one is dropped, characters outside [A-Za-z0-9_./-] become '_'."""
+    parts = [p for p in text.split("/") if p]
     kept = [p for p, after in zip(parts, parts[1:] + [""]) if not after.startswith(p)]
-    base = re.sub(r"[^A-Za-z0-9_./-]+", "_", "/".join(kept)).strip("_/") or f"node_{index}"
+    return re.sub(r"[^A-Za-z0-9_./-]+", "_", "/".join(kept)).strip("_/")
+
+
+def _name(node, index: int, taken: set[str]) -> str:
+    """A short unique op name for a node (its ONNX name, shortened)."""
+    base = short_name(node.name or f"{node.op_type.lower()}_{index}") or f"node_{index}"
     name, i = base, 1
     while name in taken:
         name, i = f"{base}_{i}", i + 1

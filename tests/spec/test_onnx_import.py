@@ -122,3 +122,23 @@ def test_import_onnx_writes_a_workload_yaml_that_loads(tmp_path):
 def test_run_accepts_an_onnx_model(tmp_path):
     path = _small_cnn(tmp_path)
     assert main(["run", "edge-npu", str(path), "--dtype", "int8", "--json"]) == 0
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenetv2"])
+def test_yaml_presets_have_the_conv_shapes_of_zigzags_graphs(name):
+    """The presets are written from the torchvision definitions (benchmarks/cnn_presets.py); the
+    shipped ONNX graphs were exported from torchvision independently: every conv must agree."""
+
+    def shapes(workload):
+        fields = ("C", "H", "W", "K", "R", "S", "stride", "padding", "groups")
+        return [tuple(getattr(op, f) for f in fields) for op in workload.ops if op.kind == "conv2d"]
+
+    assert shapes(load_workload(name)) == shapes(load_workload(f"{name}.onnx", dtype="int8"))
+
+
+def test_resnet50_preset_has_the_published_mac_count():
+    # 4.09 GMACs (torchvision's table lists ResNet-50 at 4.09 "GFLOPS", counted as MACs)
+    workload = load_workload("resnet50")
+    macs = sum(op.macs for op in workload.ops if op.kind == "conv2d")
+    macs += sum(op.M * op.N * op.K for op in workload.ops if op.kind == "gemm")
+    assert round(macs / 1e9, 2) == 4.09
