@@ -112,3 +112,17 @@ def test_runs_without_host_or_fallback_report_no_boundary():
     report = simulator.simulate("edge-npu", "gemm-256", numerics=False)
     assert "boundary" not in report.summary
     assert report.partition.place.tolist() == ["accelerator"]
+
+
+def test_the_partition_figure_has_one_bar_trace_per_place():
+    from simulator.plots import partition_map
+
+    ops = [
+        conv("pw", C=4, H=8, W=8, K=8),
+        conv("dw", ["pw"], C=8, H=8, W=8, K=8, R=3, S=3, padding=1, groups=8),
+    ]
+    report = simulator.simulate(host_arch(depthwise=False), {"name": "w", "ops": ops})
+    fig = partition_map(report)
+    assert sorted(trace.name for trace in fig.data) == ["accelerator", "host"]
+    host = next(trace for trace in fig.data if trace.name == "host")
+    assert list(host.x) == ["dw"]

@@ -52,7 +52,8 @@ def _extent(op: ConvOpSpec) -> dict[str, int]:
 
 def _span(lo: int, hi: int, stride: int, reach: int, pad: int, size: int) -> tuple[int, int]:
     """Input rows (or cols) read by outputs lo..hi-1, clipped to the stored (unpadded) map."""
-    return max(0, lo * stride - pad), min(size, (hi - 1) * stride - pad + reach)
+    first = max(0, lo * stride - pad)
+    return first, max(first, min(size, (hi - 1) * stride - pad + reach))  # empty: all padding
 
 
 def footprint(op: ConvOpSpec, tile: dict[str, int], plan_like, machine: Machine) -> dict[str, int]:

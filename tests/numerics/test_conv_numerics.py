@@ -92,3 +92,12 @@ def test_float_convs_stay_within_the_fp32_bound(op, dtype, seed):
     workload = {"name": "w", "ops": [op | {"dtype": dtype}]}
     report = simulator.simulate(tiny_arch(4, 4, capacity="2 KiB"), workload, seed=seed)
     assert report.numerics["conv"].ok
+
+
+def test_output_pixels_that_read_only_padding_are_exact():
+    """A 1x1 input with padding 2: most output pixels see only zeros; tiles of them load nothing."""
+    op = {"kind": "conv2d", "name": "conv", "C": 1, "H": 1, "W": 1, "K": 5, "padding": 2}
+    report = simulator.simulate(
+        tiny_arch(4, 4, capacity="600 B"), {"name": "w", "ops": [op | {"dtype": "int8"}]}
+    )
+    assert report.numerics["conv"].ok and report.numerics["conv"].max_abs_error == 0
