@@ -1,5 +1,7 @@
 """Compile workload x mapping x arch into a Program of tile steps (and the numerics it checks)."""
 
+from collections import Counter
+
 from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
@@ -107,7 +109,7 @@ def compile_program(
     """One OpProgram per op, in order; with `numerics`, the per-op state its kernels fill in."""
     check_dram_capacity(workload, machine)
     if machine.core_count > 1:
-        spatial = sorted({op.kind for op in workload.ops if op.kind in ("conv2d", "pool")})
+        spatial = sorted({op.kind for op in workload.ops if op.kind in ("conv2d", "pool", "onnx")})
         if spatial:
             raise UnsupportedError(
                 f"{workload.name}: {', '.join(spatial)} ops run on single-core archs; "
@@ -115,6 +117,7 @@ def compile_program(
             )
         ops, states = partition_program(workload, mapping, machine, numerics, seed)
         return Program(tuple(ops), dict(workload.meta)), states
+    _check_modelled(workload, machine)
     ops, states = [], {}
     in_memory = compile_in_memory(workload, mapping, machine, numerics, seed)  # crossbar/PIM GEMMs
     for index, op in enumerate(workload.ops):
@@ -129,13 +132,28 @@ def compile_program(
     return Program(tuple(ops), dict(workload.meta)), states
 
 
+def _check_modelled(workload: WorkloadSpec, machine: Machine) -> None:
+    """Imported ONNX nodes accsim has no model of run only on a host CPU fallback; without one,
+    one error names them all."""
+    opaque = Counter(op.op_type for op in workload.ops if op.kind == "onnx")
+    host = machine.host and machine.arch.fallback == machine.host[0]
+    if opaque and not host:
+        listed = ", ".join(f"{op} (x{count})" for op, count in sorted(opaque.items()))
+        raise UnsupportedError(
+            f"{workload.name}: ONNX ops accsim does not model: {listed}; an arch with a host CPU "
+            "as its fallback (kind: cpu, fallback: <its name>) runs them there"
+        )
+
+
 def _compile_one(op, mapping: MappingSpec, machine: Machine, numerics: bool, seed: int):
     """The op on the accelerator; where it cannot run there and the arch's fallback is its host
     CPU, on the host, with the reason recorded for the partition map."""
     host = machine.host and machine.arch.fallback == machine.host[0] and op.kind in HOST_KINDS
-    vector_kind = "pool" if op.kind == "pool" else op.kind
+    if op.kind == "onnx":  # _check_modelled made sure there is a host
+        reason = f"unsupported op: ONNX {op.op_type} has no accsim model"
+        return compile_on_host(op, machine, reason, numerics, seed)
     if host and op.kind in (*VECTOR_KINDS, "pool"):
-        if not any(c.kind == "vector" and c.runs(vector_kind) for c in machine.components.values()):
+        if not any(c.kind == "vector" and c.runs(op.kind) for c in machine.components.values()):
             reason = f"unsupported op: no vector unit runs {op.kind}"
             return compile_on_host(op, machine, reason, numerics, seed)
     try:

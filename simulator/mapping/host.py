@@ -21,7 +21,7 @@ from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.precision import nbytes, precision
 from simulator.spec.workload import VECTOR_KINDS
 
-HOST_KINDS = ("gemm", "conv2d", "pool", *VECTOR_KINDS)
+HOST_KINDS = ("gemm", "conv2d", "pool", "onnx", *VECTOR_KINDS)
 
 
 def fallback_reason(op, error: Exception, machine: Machine) -> str:
@@ -49,6 +49,8 @@ def _io(op) -> tuple[int, int, int]:
         return op.M * op.K, op.K * op.N, op.M * op.N
     if op.kind == "pool":
         return op.N * op.C * op.H * op.W, 0, op.N * op.C * op.P * op.Q
+    if op.kind == "onnx":
+        return op.input_elements, 0, op.output_elements
     operands = 2 if op.kind in ("add", "mul") else 1
     return operands * op.rows * op.cols, 0, op.rows * op.cols
 
@@ -70,6 +72,8 @@ def _work(op) -> dict[str, int]:
         return {"mac": op.M * op.N * op.K}
     if op.kind == "pool":
         return pool_work(op, op.N * op.C)
+    if op.kind == "onnx":  # no model of the operator: one instruction per output element
+        return {"add": op.output_elements}
     per_element, per_row = RECIPES[op.kind]
     work = {p: n * op.rows * op.cols for p, n in per_element.items()}
     for p, n in per_row.items():
@@ -103,7 +107,8 @@ def compile_on_host(op, machine: Machine, reason: str, numerics: bool, seed: int
     moved = nbytes(inputs + weights + outputs, op.dtype)
     work = _work(op)
     cycles = max(cpu.cycles(work), cpu.memory_cycles(moved))
-    state, kernel = host_numerics(op, seed) if numerics else (None, None)
+    checked = numerics and op.kind != "onnx"  # an operator without a model has no reference
+    state, kernel = host_numerics(op, seed) if checked else (None, None)
     compute = Compute(
         cpu_name, cycles, tuple(sorted(work.items())), work.get("mac", 0), (), {}, kernel
     )

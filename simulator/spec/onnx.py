@@ -7,7 +7,6 @@ Needs the optional `onnx` package: pip install 'accsim[onnx]'.
 
 import math
 import re
-from collections import Counter
 from pathlib import Path
 
 from simulator.errors import SpecError, UnsupportedError
@@ -152,9 +151,21 @@ def _vector(node, name, shapes, attrs, dtype):
     return {"kind": VECTOR[node.op_type], "rows": rows, "cols": cols, "dtype": dtype}
 
 
+def _opaque(node, shapes, weights, dtype):
+    inputs = [t for t in node.input if t and t not in weights and t in shapes]
+    return {
+        "kind": "onnx",
+        "op_type": node.op_type,
+        "input_elements": max(1, sum(math.prod(shapes[t]) for t in inputs)),
+        "output_elements": max(1, math.prod(shapes[node.output[0]])),
+        "dtype": dtype,
+    }
+
+
 def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
     """The workload document of an ONNX model; `dtype` sets every op's precision (default: the
-    graph's element type per node). Unsupported ops raise one error naming them all."""
+    graph's element type per node). A node accsim has no model of becomes a `kind: onnx` op, which
+    only a host CPU fallback runs."""
     onnx = _onnx()
     path = Path(path)
     if not path.is_file():
@@ -167,14 +178,6 @@ def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
     graph = model.graph
     shapes, types = _shapes(graph), _types(graph)
     weights = {t.name for t in graph.initializer}
-    unsupported = Counter(
-        n.op_type
-        for n in graph.node
-        if n.op_type not in FREE | set(VECTOR) | set(POOLS) | {"Conv", "Gemm", "MatMul"}
-    )
-    if unsupported:
-        listed = ", ".join(f"{op} (x{count})" for op, count in sorted(unsupported.items()))
-        raise UnsupportedError(f"{path}: ONNX ops accsim does not model: {listed}")
     producer: dict[str, str | None] = {}  # tensor -> the op that makes it (None: a graph input)
     ops, taken, position = [], set(), {}
     for index, node in enumerate(graph.node):
@@ -198,8 +201,10 @@ def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
             op = _gemm(node, name, shapes, attrs, node_dtype)
         elif node.op_type in POOLS:
             op = _pool(node, name, shapes, attrs, node_dtype)
-        else:
+        elif node.op_type in VECTOR:
             op = _vector(node, name, shapes, attrs, node_dtype)
+        else:  # no model: runs only on a host fallback (compile_program names them all otherwise)
+            op = _opaque(node, shapes, weights, node_dtype)
         position[name] = len(ops)
         ops.append({"name": name, **op, "inputs": inputs})
         for out in node.output:

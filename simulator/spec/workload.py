@@ -217,6 +217,22 @@ class PoolOpSpec(_Op):
         return (self.W + 2 * self.padding - self.window[1]) // self.stride + 1
 
 
+class OnnxOpSpec(_Op):
+    """An ONNX node accsim has no model of: it runs only on a host CPU fallback, costed as one
+    SIMD instruction per output element plus streaming its tensors through host memory."""
+
+    kind: Literal["onnx"]
+    name: str = "onnx"
+    op_type: str
+    """The ONNX operator, e.g. 'Sigmoid'."""
+    input_elements: PositiveInt
+    """Elements of its activation inputs."""
+    output_elements: PositiveInt
+    """Elements of its output."""
+    dtype: PrecisionName = "fp32"
+    """Precision of its tensors in memory."""
+
+
 class CollectiveOpSpec(_Op):
     """A collective over the cores of a multi-core arch, on data each core holds in DRAM."""
 
@@ -235,7 +251,13 @@ class CollectiveOpSpec(_Op):
 
 
 OpSpec = Annotated[
-    GemmOpSpec | AttentionOpSpec | VectorOpSpec | ConvOpSpec | PoolOpSpec | CollectiveOpSpec,
+    GemmOpSpec
+    | AttentionOpSpec
+    | VectorOpSpec
+    | ConvOpSpec
+    | PoolOpSpec
+    | OnnxOpSpec
+    | CollectiveOpSpec,
     Field(discriminator="kind"),
 ]
 

@@ -73,8 +73,22 @@ def test_unsupported_ops_are_listed_in_one_error(tmp_path):
         helper.make_node("Sigmoid", ["h"], ["i"], name="/sig2"),
         helper.make_node("Erf", ["i"], ["j"], name="/erf"),
     ]
+    workload = load_workload(_small_cnn(tmp_path, extra), dtype="int8")
     with pytest.raises(UnsupportedError, match=r"Erf \(x1\), Sigmoid \(x2\)"):
-        load_workload(_small_cnn(tmp_path, extra))
+        simulator.simulate("edge-npu", workload)
+
+
+def test_with_a_host_fallback_unsupported_ops_run_there_and_are_reported(tmp_path):
+    extra = [helper.make_node("Sigmoid", ["g"], ["h"], name="/sig")]
+    workload = load_workload(_small_cnn(tmp_path, extra), dtype="int8")
+    sig = next(op for op in workload.ops if op.kind == "onnx")
+    assert (sig.op_type, sig.input_elements, sig.output_elements) == ("Sigmoid", 10, 10)
+    report = simulator.simulate("edge-npu-host", workload)
+    part = report.partition.set_index("op")
+    assert part.loc["sig", "place"] == "host" and part.loc["sig", "reason"] == "unsupported op"
+    assert "ONNX Sigmoid" in part.loc["sig", "detail"]
+    assert report.summary["numerics_ok"]  # the modelled ops are still checked
+    assert "sig" not in report.numerics
 
 
 def test_resnet18_weight_stripped_graph_has_zigzags_mac_count():
