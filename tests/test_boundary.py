@@ -126,3 +126,18 @@ def test_the_partition_figure_has_one_bar_trace_per_place():
     assert sorted(trace.name for trace in fig.data) == ["accelerator", "host"]
     host = next(trace for trace in fig.data if trace.name == "host")
     assert list(host.x) == ["dw"]
+
+
+def test_a_vector_unit_fallback_runs_a_depthwise_conv_at_one_mul_and_add_per_mac():
+    arch = tiny_arch()
+    arch["components"]["pe"]["depthwise"] = False
+    arch["components"]["vec"] = {"kind": "vector", "lanes": 16}
+    arch["fallback"] = "vec"
+    op = conv("dw", C=8, H=6, W=6, K=8, R=3, S=3, padding=1, groups=8)
+    report = simulator.simulate(arch, {"name": "w", "ops": [op]})
+    assert report.summary["numerics_ok"]
+    part = report.partition.set_index("op")
+    assert part.loc["dw", "unit"] == "vec" and part.loc["dw", "fallback"]
+    assert part.loc["dw", "reason"] == "unsupported op"
+    # 8 x 36 x 9 = 2592 MACs: 2592 / 16 lanes multiplies + as many adds, one cycle each
+    assert report.record.busy["vec"] == 2 * 2592 // 16

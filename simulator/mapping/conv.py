@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.gemm import resolve_unit
+from simulator.mapping.host import fallback_reason
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.numerics.conv import ConvNumerics
 from simulator.spec.mapping import MappingSpec
@@ -125,7 +126,7 @@ def plan_conv(op: ConvOpSpec, mapping: MappingSpec, machine: Machine, where: str
         fallback = machine.arch.fallback
         if not fallback or machine.components[fallback].kind != "vector":
             raise  # no fallback, or the host CPU's (the program compiler places the op there)
-        reason = str(error)
+        reason = fallback_reason(op, error, machine)
         unit = machine.components[machine.arch.fallback]
         dataflow = spatial = None
     accumulator = unit.accumulator(op.dtype) if dataflow else "fp32"
