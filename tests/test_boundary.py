@@ -141,3 +141,22 @@ def test_a_vector_unit_fallback_runs_a_depthwise_conv_at_one_mul_and_add_per_mac
     assert part.loc["dw", "reason"] == "unsupported op"
     # 8 x 36 x 9 = 2592 MACs: 2592 / 16 lanes multiplies + as many adds, one cycle each
     assert report.record.busy["vec"] == 2 * 2592 // 16
+
+
+def test_weights_that_do_not_fit_are_streamed_from_the_host_and_reported():
+    ops = [
+        conv("a", C=16, H=8, W=8, K=32, R=3, S=3, padding=1),
+        conv("b", ["a"], C=32, H=8, W=8, K=32, R=3, S=3, padding=1),
+    ]
+    # weights 4,608 + 9,216 B; live activations peak at b: a's 2,048 B output + b's 2,048 B
+    arch = host_arch()
+    arch["components"]["dram"]["capacity"] = "16 KiB"  # 13,824 + 4,096 = 17,920 B do not fit
+    report = simulator.simulate(arch, {"name": "w", "ops": ops})
+    b = report.summary["boundary"]
+    assert b["weights_streamed"] and b["streamed_weight_bytes"] == 4608 + 9216
+    assert report.host_link.set_index("transfer").loc["host->b.weights", "bytes"] == 9216
+    assert report.summary["numerics_ok"]
+    without_host = tiny_arch()
+    without_host["components"]["dram"]["capacity"] = "16 KiB"
+    with pytest.raises(CapacityError, match=r"footprint 17,920 B .* streams weights"):
+        simulator.simulate(without_host, {"name": "w", "ops": ops})

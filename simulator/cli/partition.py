@@ -53,4 +53,9 @@ def render_partition(report: Report, console: Console) -> None:
         f"{seconds(boundary['host_link_seconds'])} "
         f"({boundary['host_link_share_of_run']:.1%} of the run)",
     )
+    if boundary["weights_streamed"]:
+        share.add_row(
+            "weights streamed",
+            f"{si(boundary['streamed_weight_bytes'], 'B')} from the host (the model exceeds device memory)",
+        )
     console.print(share)

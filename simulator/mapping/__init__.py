@@ -69,21 +69,31 @@ COMPILERS = {
 }
 
 
-def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> None:
-    """Weights and the KV-cache must fit in DRAM: CapacityError with the footprint otherwise."""
+def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> bool:
+    """Weights and the KV-cache (CNNs: weights and the peak live activations) must fit in DRAM:
+    CapacityError with the footprint otherwise. A CNN whose activations fit but whose weights do
+    not runs on an arch with a host with its weights streamed from the host: returns True then."""
     capacity = machine.dram.capacity_bytes
     if capacity is None:
-        return
+        return False
     if any(op.kind in ("conv2d", "pool") for op in workload.ops):
         weights = sum(weight_bytes(op) for op in workload.ops)
         activations = peak_activation_bytes(workload)
-        if weights + activations > capacity:
-            raise CapacityError(
-                f"{workload.name}: footprint {weights + activations:,} B (weights {weights:,} B + "
-                f"peak live activations {activations:,} B) exceeds {machine.dram.name}'s "
-                f"{int(capacity):,} B"
+        if weights + activations <= capacity:
+            return False
+        largest = max(weight_bytes(op) for op in workload.ops)
+        if machine.host and activations + largest <= capacity:
+            return True
+        raise CapacityError(
+            f"{workload.name}: footprint {weights + activations:,} B (weights {weights:,} B + "
+            f"peak live activations {activations:,} B) exceeds {machine.dram.name}'s "
+            f"{int(capacity):,} B"
+            + (
+                ""
+                if machine.host
+                else "; an arch with a host (kind: cpu + kind: link) streams weights"
             )
-        return
+        )
     weights = sum(nbytes(op.N * op.K, op.dtype) for op in workload.ops if op.kind == "gemm")
     kv = sum(
         nbytes(2 * op.batch * op.keys * op.kv_groups * op.head_dim, op.dtype)
@@ -101,13 +111,14 @@ def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> None:
             f"{workload.name}: KV-cache {kv:,} B ({formula}) plus weights {weights:,} B exceed "
             f"{machine.dram.name}'s {int(capacity):,} B"
         )
+    return False
 
 
 def compile_program(
     workload: WorkloadSpec, mapping: MappingSpec, machine: Machine, numerics: bool, seed: int
 ) -> tuple[Program, dict]:
     """One OpProgram per op, in order; with `numerics`, the per-op state its kernels fill in."""
-    check_dram_capacity(workload, machine)
+    stream_weights = check_dram_capacity(workload, machine)
     if machine.core_count > 1:
         spatial = sorted({op.kind for op in workload.ops if op.kind in ("conv2d", "pool", "onnx")})
         if spatial:
@@ -127,9 +138,11 @@ def compile_program(
         ops.append(program)
         if state is not None:
             states[op.name] = state
+    meta = dict(workload.meta)
     if machine.host:
-        ops = add_crossings(ops, {op.name: op for op in workload.ops}, machine)
-    return Program(tuple(ops), dict(workload.meta)), states
+        ops = add_crossings(ops, {op.name: op for op in workload.ops}, machine, stream_weights)
+        meta["weights_streamed"] = stream_weights
+    return Program(tuple(ops), meta), states
 
 
 def _check_modelled(workload: WorkloadSpec, machine: Machine) -> None:

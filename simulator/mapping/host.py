@@ -151,9 +151,12 @@ def _crossing(name: str, nbytes_: int, after: tuple[str, ...], machine: Machine)
     )
 
 
-def add_crossings(ops: list[OpProgram], specs: dict, machine: Machine) -> list[OpProgram]:
+def add_crossings(
+    ops: list[OpProgram], specs: dict, machine: Machine, stream_weights: bool
+) -> list[OpProgram]:
     """Insert a link transfer wherever a tensor changes sides (host <-> accelerator), including
-    the model input (from the host) and the final outputs (back to it)."""
+    the model input (from the host) and the final outputs (back to it); with `stream_weights`
+    (the model does not fit device memory), each accelerator layer's weights too, just before it."""
     cpu_name, _ = machine.host
     on_host = {op.name: op.unit == cpu_name for op in ops}
     consumed = {i for op in ops for i in op.depends_on}
@@ -169,6 +172,11 @@ def add_crossings(ops: list[OpProgram], specs: dict, machine: Machine) -> list[O
         if not op.depends_on and not on_host[op.name]:
             name = f"host->{op.name}"
             result.append(_crossing(name, input_bytes(spec), (), machine))
+            extra.append(name)
+        weights = nbytes(_io(spec)[1], spec.dtype)
+        if stream_weights and weights and not on_host[op.name]:
+            name = f"host->{op.name}.weights"
+            result.append(_crossing(name, weights, (), machine))
             extra.append(name)
         result.append(dataclasses.replace(op, depends_on=op.depends_on + tuple(extra)))
         if op.name not in consumed and not on_host[op.name]:

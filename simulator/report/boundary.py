@@ -64,9 +64,11 @@ def crossings(program: Program, record: Record) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["transfer", "from", "to", "bytes", "link_cycles"])
 
 
-def boundary_summary(partition: pd.DataFrame, links: pd.DataFrame, cycles: int, clock_hz: float):
-    """Fallback share (ops, FLOPs, busy time) with counts per reason, and the host-link traffic;
-    None for a run with neither a fallback nor a host."""
+def boundary_summary(
+    partition: pd.DataFrame, links: pd.DataFrame, cycles: int, clock_hz: float, streamed: bool
+):
+    """Fallback share (ops, FLOPs, busy time) with counts per reason, the host-link traffic, and
+    whether weights were streamed from the host; None for a run with neither fallback nor host."""
     fallback = partition[partition.fallback]
     if fallback.empty and links.empty:
         return None
@@ -88,6 +90,10 @@ def boundary_summary(partition: pd.DataFrame, links: pd.DataFrame, cycles: int, 
         "host_link_share_of_run": float(links.link_cycles.sum() / cycles)
         if cycles and not links.empty
         else 0.0,
+        "weights_streamed": streamed,
+        "streamed_weight_bytes": int(links[links["to"].str.endswith(".weights")]["bytes"].sum())
+        if not links.empty
+        else 0,
     }
 
 

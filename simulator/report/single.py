@@ -354,7 +354,10 @@ class Report:
     @cached_property
     def boundary(self) -> dict | None:
         """Fallback share and reasons, host-link bytes and time; None with neither."""
-        return boundary_summary(self.partition, self.host_link, self.cycles, self.clock_hz)
+        streamed = bool(self.program.meta.get("weights_streamed"))
+        return boundary_summary(
+            self.partition, self.host_link, self.cycles, self.clock_hz, streamed
+        )
 
     @cached_property
     def primary_unit(self) -> str:
