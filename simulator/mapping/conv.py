@@ -9,6 +9,7 @@ another. A unit without an array (the fallback vector unit or host CPU) does one
 Loop order n, g, k, p, q, c: channels innermost, so each output tile stays in SRAM until complete.
 """
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -130,7 +131,7 @@ def plan_conv(op: ConvOpSpec, mapping: MappingSpec, machine: Machine, where: str
         unit = machine.components[machine.arch.fallback]
         dataflow = spatial = None
     accumulator = unit.accumulator(op.dtype) if dataflow else "fp32"
-    shell = ConvPlan(
+    shell = ConvPlan(  # everything but the tile, which is sized from it
         unit.name,
         dataflow,
         spatial,
@@ -140,17 +141,7 @@ def plan_conv(op: ConvOpSpec, mapping: MappingSpec, machine: Machine, where: str
         accumulator,
         reason,
     )
-    tile = choose_tile(op, shell, machine, where)
-    return ConvPlan(
-        unit.name,
-        dataflow,
-        spatial,
-        tile,
-        mapping.double_buffering,
-        mapping.accounting,
-        accumulator,
-        reason,
-    )
+    return dataclasses.replace(shell, tile=choose_tile(op, shell, machine, where))
 
 
 def compile_conv(
