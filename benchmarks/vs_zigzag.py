@@ -1,63 +1,130 @@
-"""accsim vs ZigZag 3.9.1 on ZigZag's own ResNet-18 graph, on edge-npu (accsim) and the same array
-and memories in ZigZag's format (benchmarks/zigzag/edge_npu_zigzag.yaml): per-layer MACs and
-cycles. The ZigZag numbers are read from the committed JSON that benchmarks/zigzag/run_zigzag.py
-wrote; accsim runs here.
+"""accsim against ZigZag 3.9.1 on its bundled tpu_like accelerator: per-level energy and latency.
+
+Reads tests/data/zigzag_golden.json (made by benchmarks/make_zigzag_golden.py with the real ZigZag),
+rebuilds each case's loop nest in accsim's closed form with the zigzag-tpu-like preset's energies,
+and prints one table per case; then runs `accsim run zigzag-tpu-like` on the 512^3 GEMM (the
+engine, folds equal to the ws-folds case) and compares its per-level energy and cycles.
 
     python benchmarks/vs_zigzag.py
 """
 
 import json
+import sys
 from pathlib import Path
 
-import simulator
-from simulator.spec import load_workload
-from simulator.spec.onnx import short_name
+from rich.console import Console
+from rich.table import Table
 
-HERE = Path(__file__).resolve().parent / "zigzag"
+from simulator import simulate
+from simulator.components import build_machine
+from simulator.spec import load_arch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "mapping"))
+from test_zigzag_golden import CASES, DIRECTION, LEVEL, _energy, _format, _nest  # noqa: E402
+
+from simulator.mapping.nest import count  # noqa: E402
 
 
-def compare() -> list[dict]:
-    """One row per conv / FC layer: MACs of both tools, accsim array cycles, ZigZag latency under
-    each of its spatial mappings (K x C as in its tpu_like mapping, K x OX like accsim's os)."""
-    report = simulator.simulate(
-        "edge-npu", load_workload("resnet18.onnx", dtype="int8"), numerics=False
-    )
-    layers = report.layers
-    zigzag = {}
-    for mapping in ("k_c", "k_ox"):
-        path = HERE / f"zigzag_resnet18_{mapping}.json"
-        if path.is_file():
-            layers_ = json.loads(path.read_text())["layers"]
-            zigzag[mapping] = {short_name(x["layer"]): x for x in layers_}
-    rows = []
-    for layer in layers.itertuples():
-        row = {"layer": layer.layer, "macs": layer.macs, "accsim_cycles": layer.busy_cycles}
-        for mapping, zz in zigzag.items():
-            if zz[layer.layer]["macs"] != layer.macs:
-                raise AssertionError(
-                    f"{layer.layer}: MACs differ ({zz[layer.layer]['macs']} in ZigZag)"
+def _case_table(case_id: str, machine) -> Table:
+    case = CASES[case_id]
+    zigzag = case["zigzag"]
+    nest = _nest(case, machine)
+    view = Table(title=f"{case_id}: energy per level (pJ)")
+    for column in ("operand", "level", "accsim", "ZigZag", "diff"):
+        view.add_column(column, justify="right")
+    total = zigzag["mac_energy_pj"]
+    for role, levels in nest.levels.items():
+        moves = count(nest, role)
+        for i, (level, golden) in enumerate(zip(levels, zigzag["levels"][role])):
+            mine = sum(
+                _energy(
+                    machine,
+                    level.name,
+                    direction,
+                    getattr(moves[i], direction),
+                    _format(role, direction, moves, i),
                 )
-            row[f"zigzag_{mapping}_cycles"] = round(zz[layer.layer]["latency_cycles"])
-            row[f"zigzag_{mapping}_ideal"] = round(zz[layer.layer]["ideal_cycles"])
-        best = min(v for k, v in row.items() if k.endswith("_cycles") and k.startswith("zigzag"))
-        row["accsim_over_zigzag_best"] = round(layer.busy_cycles / best, 3)
-        rows.append(row)
-    return rows
+                for direction in DIRECTION.values()
+            )
+            theirs = sum(golden["energy_pj"].values())
+            total += mine
+            view.add_row(role, level.name, f"{mine:,.0f}", f"{theirs:,.0f}", _diff(mine, theirs))
+    view.add_row(
+        "all",
+        "total",
+        f"{total:,.0f}",
+        f"{zigzag['energy_total_pj']:,.0f}",
+        _diff(total, zigzag["energy_total_pj"]),
+    )
+    return view
+
+
+def _diff(mine: float, theirs: float) -> str:
+    return f"{(mine - theirs) / theirs:+.2%}" if theirs else "-"
+
+
+def _engine_table() -> Table:
+    report = simulate(
+        "zigzag-tpu-like",
+        "gemm:M=512,N=512,K=512,dtype=int8,output_dtype=int8",
+        {"loop_order": ["M", "N", "K"], "tile": {"M": 512, "N": 512, "K": 32}},
+        numerics=False,
+    )
+    mine = report.levels.groupby(["level", "operand"])["energy_pj"].sum()
+    view = Table(title="accsim run zigzag-tpu-like gemm 512^3 int8 -> int8 vs ZigZag ws-folds")
+    for column in ("operand", "level", "accsim", "ZigZag", "diff"):
+        view.add_column(column, justify="right")
+    for case_id in ("gemm512-ws-folds",):
+        zigzag = CASES[case_id]["zigzag"]
+        for role, levels in zigzag["levels"].items():
+            for level in levels:
+                value = mine[(LEVEL[level["memory"]], role)]
+                theirs = sum(level["energy_pj"].values())
+                view.add_row(
+                    role,
+                    LEVEL[level["memory"]],
+                    f"{value:,.0f}",
+                    f"{theirs:,.0f}",
+                    _diff(value, theirs),
+                )
+        total = report.summary["energy_pj"]
+        view.add_row(
+            "all",
+            "total",
+            f"{total:,.0f}",
+            f"{zigzag['energy_total_pj']:,.0f}",
+            _diff(total, zigzag["energy_total_pj"]),
+        )
+        view.add_row(
+            "",
+            "cycles",
+            f"{report.cycles:,}",
+            f"{zigzag['latency_total']:,.0f}",
+            _diff(report.cycles, zigzag["latency_total"]),
+        )
+        default = CASES["gemm512-default"]["zigzag"]
+        view.add_row(
+            "",
+            "cycles vs ZigZag's own mapping",
+            f"{report.cycles:,}",
+            f"{default['latency_total']:,.0f}",
+            _diff(report.cycles, default["latency_total"]),
+        )
+    return view
 
 
 def main() -> None:
-    rows = compare()
-    columns = list(rows[0])
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
-    for row in rows:
-        print(
-            "| "
-            + " | ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in row.values())
-            + " |"
+    console = Console(width=100)
+    machine = build_machine(load_arch("zigzag-tpu-like"))
+    for case_id in sorted(CASES):
+        zigzag = CASES[case_id]["zigzag"]
+        console.print(_case_table(case_id, machine))
+        console.print(
+            f"  ZigZag temporal mapping: {json.dumps(zigzag['temporal_mapping'])}\n"
+            f"  ZigZag latency {zigzag['latency_total']:,.0f} cycles "
+            f"(compute {zigzag['latency_computation']:,.0f}, ideal {zigzag['ideal_cycle']:,.0f})"
         )
-    total = {c: sum(r[c] for r in rows) for c in columns[1:-1]}
-    print("| total | " + " | ".join(f"{v:,}" for v in total.values()) + " | |")
+    console.print(_engine_table())
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from simulator.engine import Record
 from simulator.mapping import Program
 from simulator.numerics import NumericsResult
 from simulator.report.boundary import boundary_summary, crossings, layer_table, partition_map
+from simulator.report.levels import level_table
 from simulator.report.multicore import core_table, link_table, noc_summary
 
 PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
@@ -57,6 +58,12 @@ class Report:
         return pd.DataFrame(
             rows, columns=["op", "component", "action", "count", "pj_per_count", "energy_pj"]
         )
+
+    @cached_property
+    def levels(self) -> pd.DataFrame:
+        """One row per (op, storage level, operand, action): elements, bytes, accesses, energy
+        (closed-form counts of the mapping; their energy equals the engine-counted rows')."""
+        return level_table(self.program, self.machine)
 
     @cached_property
     def components(self) -> pd.DataFrame:
