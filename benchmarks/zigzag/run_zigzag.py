@@ -4,6 +4,8 @@ needs /work/venvs/zigzag-onnx).
 
     /work/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py k_c    # K x C unrolled
     /work/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py k_ox   # K x OX unrolled
+    /work/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py tpu_like   # ZigZag's own
+        tpu_like hardware and mapping (accsim's zigzag-tpu-like preset)
 """
 
 import json
@@ -11,18 +13,31 @@ import sys
 import tempfile
 from pathlib import Path
 
+import zigzag
 from zigzag.api import get_hardware_performance_zigzag
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
 
+def _label(path: Path) -> str:
+    """A file's path inside this repository, or inside the zigzag package."""
+    anchor = ROOT if ROOT in path.parents else Path(zigzag.__file__).resolve().parent.parent
+    return str(path.relative_to(anchor))
+
+
 def main(mapping: str) -> None:
+    if mapping == "tpu_like":  # ZigZag's bundled files, as the zigzag-tpu-like preset copies them
+        inputs = Path(zigzag.__file__).resolve().parent / "inputs"
+        hardware = inputs / "hardware" / "tpu_like.yaml"
+        mapping_file = inputs / "mapping" / "tpu_like.yaml"
+    else:
+        hardware, mapping_file = HERE / "edge_npu_zigzag.yaml", HERE / f"mapping_{mapping}.yaml"
     with tempfile.TemporaryDirectory() as dump:
         energy, latency, results = get_hardware_performance_zigzag(
             workload=str(ROOT / "workloads" / "onnx" / "resnet18.onnx"),
-            accelerator=str(HERE / "edge_npu_zigzag.yaml"),
-            mapping=str(HERE / f"mapping_{mapping}.yaml"),
+            accelerator=str(hardware),
+            mapping=str(mapping_file),
             opt="latency",
             dump_folder=dump,
             loma_show_progress_bar=False,
@@ -42,8 +57,8 @@ def main(mapping: str) -> None:
         )
     out = {
         "tool": "zigzag-dse 3.9.1",
-        "hardware": "benchmarks/zigzag/edge_npu_zigzag.yaml",
-        "mapping": f"benchmarks/zigzag/mapping_{mapping}.yaml",
+        "hardware": _label(hardware),
+        "mapping": _label(mapping_file),
         "workload": "workloads/onnx/resnet18.onnx",
         "total_energy_pj": float(energy),
         "total_latency_cycles": float(latency),

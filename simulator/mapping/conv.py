@@ -82,7 +82,7 @@ def footprint(op: ConvOpSpec, tile: dict[str, int], plan_like, machine: Machine)
 _SHRINK = {
     "output": ("g", "p", "q", "k", "n"),
     "input": ("g", "p", "c", "q", "n"),
-    "weight": ("g", "k", "c"),
+    "weight": ("g", "c", "k"),
 }
 
 
@@ -203,7 +203,7 @@ def _steps(op: ConvOpSpec, plan: ConvPlan, machine: Machine, numerics: ConvNumer
     reach_h, reach_w = (op.R - 1) * op.dilation + 1, (op.S - 1) * op.dilation + 1
     keys = {
         "input": ("n", "g", "p", "q", "c"),
-        "weight": ("g", "k", "c"),
+        "weight": ("g", "c", "k"),
         "output": ("n", "g", "k", "p", "q"),
     }
     last_c = len(chunks["c"]) - 1
