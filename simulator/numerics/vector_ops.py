@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from simulator.numerics.formats import STORAGE, random_operand, unit_roundoff
+from simulator.numerics.formats import random_operand, storage, unit_roundoff
 from simulator.numerics.gemm import NumericsResult
 from simulator.spec.precision import precision
 from simulator.spec.workload import VectorOpSpec
@@ -50,7 +50,7 @@ def _store(values: np.ndarray, dtype: str) -> np.ndarray:
     if fmt.is_int:
         limit = 2 ** (fmt.bits - 1)
         values = np.clip(np.rint(values), -limit, limit - 1)
-    return values.astype(STORAGE[dtype])
+    return values.astype(storage(dtype))
 
 
 class VectorNumerics:
