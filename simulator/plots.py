@@ -158,6 +158,30 @@ def utilization(report: Report) -> go.Figure:
     return fig
 
 
+def partition_map(report: Report) -> go.Figure:
+    """The partition map: each op's busy time as a bar, coloured by where it ran (accelerator,
+    host, pim, coreN); fallbacks carry their reason in the hover text."""
+    part = report.partition
+    fig = go.Figure()
+    for place, rows in part.groupby("place", sort=True):
+        fig.add_bar(
+            x=rows.op,
+            y=rows.busy_cycles / report.clock_hz * 1e6,
+            name=place,
+            customdata=rows[["unit", "kind", "reason"]].to_numpy(),
+            hovertemplate="%{x}<br>%{customdata[1]} on %{customdata[0]}<br>%{y:.3g} µs"
+            "<br>%{customdata[2]}<extra></extra>",
+        )
+    fig.update_layout(
+        title=f"Partition map: {report.workload_name} on {report.arch_name}",
+        xaxis={"title": "op", "categoryorder": "array", "categoryarray": list(part.op)},
+        yaxis_title="busy time on its unit (µs)",
+        barmode="overlay",
+        legend_title="ran on",
+    )
+    return fig
+
+
 def pareto_scatter(
     df: pd.DataFrame,
     x: str,

@@ -24,3 +24,13 @@ def test_gemm_4096_on_128x128_is_exact_and_compute_bound():
     assert summary["numerics_ok"] and summary["numerics_max_abs_error"] == 0
     assert summary["roofline_bound"] == "compute"
     assert 0.9 < summary["mac_utilization"] <= 1.0
+
+
+def test_resnet18_on_edge_npu_is_exact_layer_by_layer():
+    """ZigZag's ResNet-18 graph in int8: every conv equals the direct convolution exactly."""
+    pytest.importorskip("onnx")
+    workload = simulator.load_workload("resnet18.onnx", dtype="int8")
+    report = simulator.simulate("edge-npu", workload)
+    convs = [op.name for op in workload.ops if op.kind == "conv2d"]
+    assert all(report.numerics[name].max_abs_error == 0 for name in convs)
+    assert report.summary["numerics_ok"] and report.summary["macs"] == 1_814_073_344

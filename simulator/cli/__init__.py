@@ -119,8 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--seed", type=_seed, default=0, help="seed of the random operands (default 0)"
     )
+    run.add_argument(
+        "--dtype", help="ONNX workloads: the precision of every op (default: the graph's)"
+    )
     _add_limits(run)
     run.set_defaults(handler="run:run_command")
+    onnx = commands.add_parser("import-onnx", help="convert an ONNX model to a workload YAML")
+    onnx.add_argument("model", help="ONNX file (weights optional: only shapes are read)")
+    onnx.add_argument("-o", "--output", required=True, help="workload YAML to write")
+    onnx.add_argument("--dtype", help="the precision of every op (default: the graph's)")
+    onnx.set_defaults(handler="onnx:import_onnx_command")
     imported = commands.add_parser(
         "import-scalesim", help="convert SCALE-Sim .cfg + topology .csv to YAML"
     )

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.cli.format import seconds, si, table
+from simulator.cli.partition import render_partition
 from simulator.report import Report
 
 
@@ -146,6 +147,8 @@ def render(report: Report, console: Console) -> None:
             mapping,
         )
     console.print(ops)
+    if report.boundary or (report.ops.kind == "conv2d").any():
+        render_partition(report, console)
 
 
 def _levels_table(report: Report) -> Table:

@@ -33,7 +33,7 @@ def run_command(args, console: Console) -> int:
         mapping = load_mapping(args.mapping or mapping_dict, routed["mapping"])
     else:
         arch = load_arch(args.arch, routed["arch"])
-        workload = load_workload(args.workload, routed["workload"])
+        workload = load_workload(args.workload, routed["workload"], args.dtype)
         mapping = load_mapping(args.mapping, routed["mapping"])
     report = simulate(
         arch,

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from simulator.components.base import Component
 from simulator.components.crossbar import Crossbar
 from simulator.components.dram import Dram
+from simulator.components.host import Cpu, Link
 from simulator.components.neuro import NeuroCore
 from simulator.components.noc import Noc
 from simulator.components.pim import PimUnit
@@ -25,6 +26,8 @@ REGISTRY: dict[str, type[Component]] = {
     "pim": PimUnit,
     "neuro_core": NeuroCore,
     "regfile": RegisterFile,
+    "cpu": Cpu,
+    "link": Link,
 }
 STORAGE_KINDS = ("sram", "regfile")
 """Kinds that hold tile data on chip: the engine gives each one capacity (a simpy Container)."""
@@ -79,6 +82,18 @@ class Machine:
     @property
     def compute_units(self) -> dict[str, Component]:
         return {n: c for n, c in self.components.items() if c.kind in COMPUTE_KINDS}
+
+    @property
+    def timed_units(self) -> dict[str, Component]:
+        """Units the engine runs Compute segments on: compute units and the host link."""
+        return {n: c for n, c in self.components.items() if c.kind in (*COMPUTE_KINDS, "link")}
+
+    @property
+    def host(self) -> tuple[str, str] | None:
+        """(cpu, link) names when the arch models its host, else None."""
+        cpu = next((n for n, c in self.components.items() if c.kind == "cpu"), None)
+        link = next((n for n, c in self.components.items() if c.kind == "link"), None)
+        return (cpu, link) if cpu and link else None
 
     @property
     def dram(self) -> Dram:

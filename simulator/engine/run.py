@@ -87,7 +87,7 @@ class _Engine:
             for c in machine.components.values()
             if c.kind in STORAGE_KINDS
         }
-        self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.compute_units}
+        self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.timed_units}
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
         self.first_use: dict[str, tuple] = {}  # unit -> how its first segment here was attributed
         self.deferred: list[tuple[str, int, int]] | None = None  # kernels to run later, in order

@@ -1,20 +1,28 @@
 """Compile workload x mapping x arch into a Program of tile steps (and the numerics it checks)."""
 
+from collections import Counter
+
 from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
+from simulator.mapping.conv import compile_conv, plan_conv
 from simulator.mapping.crossbar import compile_in_memory
+from simulator.mapping.footprint import peak_activation_bytes, weight_bytes
 from simulator.mapping.gemm import GemmPlan, check_tile, compile_gemm
+from simulator.mapping.host import HOST_KINDS, add_crossings, compile_on_host, fallback_reason
 from simulator.mapping.partition import partition_program
 from simulator.mapping.plan_cache import planned
+from simulator.mapping.pool import compile_pool
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
 from simulator.mapping.vector_ops import compile_vector_op
 from simulator.numerics import GemmNumerics
 from simulator.numerics.attention import AttentionNumerics
+from simulator.numerics.conv import ConvNumerics
+from simulator.numerics.pool import PoolNumerics
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
-from simulator.spec.workload import AttentionOpSpec, GemmOpSpec, WorkloadSpec
+from simulator.spec.workload import VECTOR_KINDS, AttentionOpSpec, GemmOpSpec, WorkloadSpec
 
 
 def _gemm(op: GemmOpSpec, mapping, machine, numerics, seed):
@@ -34,6 +42,17 @@ def _attention(op: AttentionOpSpec, mapping, machine, numerics, seed):
     return compile_attention(op, plan, mapping, machine, state), state
 
 
+def _conv(op, mapping, machine, numerics, seed):
+    plan = plan_conv(op, mapping, machine, f"{mapping._source}: {op.name}")
+    state = ConvNumerics(op, plan.accumulator, seed) if numerics else None
+    return compile_conv(op, plan, machine, state), state
+
+
+def _pool(op, mapping, machine, numerics, seed):
+    state = PoolNumerics(op, seed) if numerics else None
+    return compile_pool(op, mapping, machine, state), state
+
+
 def _vector(op, mapping, machine, numerics, seed):
     state = VectorNumerics(op, seed) if numerics else None
     return compile_vector_op(op, mapping, machine, state, f"{op.name}"), state
@@ -45,14 +64,40 @@ def _collective(op, mapping, machine, numerics, seed):
     )
 
 
-COMPILERS = {"gemm": _gemm, "attention": _attention, "collective": _collective}
+COMPILERS = {
+    "gemm": _gemm,
+    "attention": _attention,
+    "collective": _collective,
+    "conv2d": _conv,
+    "pool": _pool,
+}
 
 
-def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> None:
-    """Weights and the KV-cache must fit in DRAM: CapacityError with the footprint otherwise."""
+def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> bool:
+    """Weights and the KV-cache (CNNs: weights and the peak live activations) must fit in DRAM:
+    CapacityError with the footprint otherwise. A CNN whose activations fit but whose weights do
+    not runs on an arch with a host with its weights streamed from the host: returns True then."""
     capacity = machine.dram.capacity_bytes
     if capacity is None:
-        return
+        return False
+    if any(op.kind in ("conv2d", "pool") for op in workload.ops):
+        weights = sum(weight_bytes(op) for op in workload.ops)
+        activations = peak_activation_bytes(workload)
+        if weights + activations <= capacity:
+            return False
+        largest = max(weight_bytes(op) for op in workload.ops)
+        if machine.host and activations + largest <= capacity:
+            return True
+        raise CapacityError(
+            f"{workload.name}: footprint {weights + activations:,} B (weights {weights:,} B + "
+            f"peak live activations {activations:,} B) exceeds {machine.dram.name}'s "
+            f"{int(capacity):,} B"
+            + (
+                ""
+                if machine.host
+                else "; an arch with a host (kind: cpu + kind: link) streams weights"
+            )
+        )
     weights = sum(nbytes(op.N * op.K, op.dtype) for op in workload.ops if op.kind == "gemm")
     kv = sum(
         nbytes(2 * op.batch * op.keys * op.kv_groups * op.head_dim, op.dtype)
@@ -70,27 +115,70 @@ def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> None:
             f"{workload.name}: KV-cache {kv:,} B ({formula}) plus weights {weights:,} B exceed "
             f"{machine.dram.name}'s {int(capacity):,} B"
         )
+    return False
 
 
 def compile_program(
     workload: WorkloadSpec, mapping: MappingSpec, machine: Machine, numerics: bool, seed: int
 ) -> tuple[Program, dict]:
     """One OpProgram per op, in order; with `numerics`, the per-op state its kernels fill in."""
-    check_dram_capacity(workload, machine)
+    stream_weights = check_dram_capacity(workload, machine)
     if machine.arch.cores is not None:  # cores, however few: partitioned, the chip SRAM an L2
+        spatial = sorted({op.kind for op in workload.ops if op.kind in ("conv2d", "pool", "onnx")})
+        if spatial:
+            raise UnsupportedError(
+                f"{workload.name}: {', '.join(spatial)} ops run on single-core archs; "
+                f"{machine.arch.name} has {machine.core_count} core(s)"
+            )
         ops, states = partition_program(workload, mapping, machine, numerics, seed)
         return Program(tuple(ops), dict(workload.meta)), states
+    _check_modelled(workload, machine)
     ops, states = [], {}
     in_memory = compile_in_memory(workload, mapping, machine, numerics, seed)  # crossbar/PIM GEMMs
     for index, op in enumerate(workload.ops):
-        compile_op = COMPILERS.get(op.kind, _vector)
-        program, state = in_memory.get(op.name) or compile_op(
+        program, state = in_memory.get(op.name) or _compile_one(
             op, mapping, machine, numerics, seed + index
         )
         ops.append(program)
         if state is not None:
             states[op.name] = state
-    return Program(tuple(ops), dict(workload.meta)), states
+    meta = dict(workload.meta)
+    if machine.host:
+        ops = add_crossings(ops, {op.name: op for op in workload.ops}, machine, stream_weights)
+        meta["weights_streamed"] = stream_weights
+    return Program(tuple(ops), meta), states
+
+
+def _check_modelled(workload: WorkloadSpec, machine: Machine) -> None:
+    """Imported ONNX nodes accsim has no model of run only on a host CPU fallback; without one,
+    one error names them all."""
+    opaque = Counter(op.op_type for op in workload.ops if op.kind == "onnx")
+    host = machine.host and machine.arch.fallback == machine.host[0]
+    if opaque and not host:
+        listed = ", ".join(f"{op} (x{count})" for op, count in sorted(opaque.items()))
+        raise UnsupportedError(
+            f"{workload.name}: ONNX ops accsim does not model: {listed}; an arch with a host CPU "
+            "as its fallback (kind: cpu, fallback: <its name>) runs them there"
+        )
+
+
+def _compile_one(op, mapping: MappingSpec, machine: Machine, numerics: bool, seed: int):
+    """The op on the accelerator; where it cannot run there and the arch's fallback is its host
+    CPU, on the host, with the reason recorded for the partition map."""
+    host = machine.host and machine.arch.fallback == machine.host[0] and op.kind in HOST_KINDS
+    if op.kind == "onnx":  # _check_modelled made sure there is a host
+        reason = f"unsupported op: ONNX {op.op_type} has no accsim model"
+        return compile_on_host(op, machine, reason, numerics, seed)
+    if host and op.kind in (*VECTOR_KINDS, "pool"):
+        if not any(c.kind == "vector" and c.runs(op.kind) for c in machine.components.values()):
+            reason = f"unsupported op: no vector unit runs {op.kind}"
+            return compile_on_host(op, machine, reason, numerics, seed)
+    try:
+        return COMPILERS.get(op.kind, _vector)(op, mapping, machine, numerics, seed)
+    except (UnsupportedError, CapacityError) as error:
+        if not host:
+            raise
+        return compile_on_host(op, machine, fallback_reason(op, error, machine), numerics, seed)
 
 
 __all__ = ["Compute", "GemmPlan", "OpProgram", "Program", "Step", "Transfer", "compile_program"]

@@ -17,6 +17,9 @@ RECIPES: dict[str, tuple[dict[str, int], dict[str, int]]] = {
     "silu": ({"exp": 1, "add": 1, "div": 1, "mul": 1}, {}),
     "add": ({"add": 1}, {}),
     "mul": ({"mul": 1}, {}),
+    "relu": ({"max": 1}, {}),
+    "batchnorm": ({"mul": 1, "add": 1}, {}),  # inference: folded into a per-channel scale + shift
+    "concat": ({}, {}),  # a copy into the joined tensor: data movement only
 }
 REDUCTIONS = ("softmax", "layernorm", "rmsnorm")
 

@@ -14,6 +14,7 @@ from simulator.components import Machine
 from simulator.engine import Record
 from simulator.mapping import Program
 from simulator.numerics import NumericsResult
+from simulator.report.boundary import boundary_summary, crossings, layer_table, partition_map
 from simulator.report.levels import level_table
 from simulator.report.multicore import core_table, link_table, noc_summary
 from simulator.report.scalesim import layer_metrics, prefetches_whole
@@ -342,6 +343,31 @@ class Report:
         return out
 
     @cached_property
+    def partition(self) -> pd.DataFrame:
+        """The partition map: one row per op with the unit and place (accelerator, host, pim, core)
+        it ran on, whether it is a fallback and why, its MACs, FLOPs, busy cycles and energy."""
+        return partition_map(self.program, self.machine, self.record, self.energy)
+
+    @cached_property
+    def host_link(self) -> pd.DataFrame:
+        """One row per tensor crossing the host <-> accelerator link (empty without a host)."""
+        return crossings(self.program, self.record)
+
+    @cached_property
+    def layers(self) -> pd.DataFrame:
+        """Per layer (conv, gemm, attention): unit, place, busy and span cycles, energy,
+        utilization of its unit while busy, bound."""
+        return layer_table(self.ops, self.partition, self.machine)
+
+    @cached_property
+    def boundary(self) -> dict | None:
+        """Fallback share and reasons, host-link bytes and time; None with neither."""
+        streamed = bool(self.program.meta.get("weights_streamed"))
+        return boundary_summary(
+            self.partition, self.host_link, self.cycles, self.clock_hz, streamed
+        )
+
+    @cached_property
     def primary_unit(self) -> str:
         """The compute unit busy longest; the summary's stall breakdown is its timeline."""
         return max(self.machine.compute_units, key=lambda u: (self.record.busy.get(u, 0), u))
@@ -403,6 +429,7 @@ class Report:
             **({"llm": self.llm} if self.llm else {}),
             **({"pim": self.pim} if self.pim else {}),
             **({"noc": self.noc} if self.noc else {}),
+            **({"boundary": self.boundary} if self.boundary else {}),
             "ops": self._ops_by_group(),
         }
 

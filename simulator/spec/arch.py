@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from simulator.spec.host import CpuSpec, LinkSpec
 from simulator.spec.neuro import NeuroCoreSpec
 from simulator.spec.types import (
     Bytes,
@@ -45,6 +46,9 @@ class SystolicArraySpec(Strict):
     """Override: area of one PE, instead of the tech table."""
     leakage: Mw | None = None
     """Override: static power of the whole array (default 0: no cited figure)."""
+    depthwise: bool = True
+    """Whether the array runs depthwise convolutions (one input channel per group); when false
+    they go to the arch's fallback unit, reported as such."""
 
     @field_validator("dataflows", "input_precision", mode="before")
     @classmethod
@@ -158,7 +162,20 @@ class VectorUnitSpec(Strict):
     lanes: PositiveInt
     """Elements processed per cycle per operation."""
     runs: list[
-        Literal["softmax", "layernorm", "rmsnorm", "gelu", "silu", "add", "mul", "attention"]
+        Literal[
+            "softmax",
+            "layernorm",
+            "rmsnorm",
+            "gelu",
+            "silu",
+            "add",
+            "mul",
+            "attention",
+            "relu",
+            "batchnorm",
+            "concat",
+            "pool",
+        ]
     ] = [
         "softmax",
         "layernorm",
@@ -168,8 +185,13 @@ class VectorUnitSpec(Strict):
         "add",
         "mul",
         "attention",
+        "relu",
+        "batchnorm",
+        "concat",
+        "pool",
     ]
-    """Op kinds this unit runs ('attention' = the softmax part of attention)."""
+    """Op kinds this unit runs ('attention' = the softmax part of attention; 'pool' = max/avg
+    pooling of feature maps)."""
     cycles_per_element: dict[Literal["add", "mul", "max", "exp", "div", "rsqrt"], PositiveInt] = {}
     """Issue cycles per element per lane for each primitive (defaults: add/mul/max 1, exp/div/rsqrt 4)."""
     buffer: Bytes = 262144.0
@@ -350,10 +372,12 @@ ComponentSpec = Annotated[
     | NocSpec
     | CrossbarSpec
     | PimSpec
-    | NeuroCoreSpec,
+    | NeuroCoreSpec
+    | CpuSpec
+    | LinkSpec,
     Field(discriminator="kind"),
 ]
-COMPUTE_KINDS = ("systolic_array", "vector", "crossbar", "pim")
+COMPUTE_KINDS = ("systolic_array", "vector", "crossbar", "pim", "cpu")
 NEURO_KINDS = ("neuro_core",)
 """Spiking cores: they hold their own synapses, so they need no SRAM roles and no DRAM."""
 
@@ -484,6 +508,16 @@ class ArchSpec(Strict):
                 )
         if self.fallback and self.fallback not in self.unit_names():
             raise ValueError(f"fallback {self.fallback!r} is not a compute unit of this arch")
+        hosts = {k: [n for n, c in self.components.items() if c.kind == k] for k in ("cpu", "link")}
+        if (
+            len(hosts["cpu"]) > 1
+            or len(hosts["link"]) > 1
+            or bool(hosts["cpu"]) != bool(hosts["link"])
+        ):
+            raise ValueError(
+                f"components: a host needs one cpu and one link to the accelerator, found "
+                f"cpu {hosts['cpu'] or 'none'}, link {hosts['link'] or 'none'}"
+            )
         return self
 
     def unit_names(self) -> list[str]:

@@ -7,6 +7,7 @@ import yaml
 from simulator.errors import SpecError
 from simulator.spec.arch import ArchSpec
 from simulator.spec.mapping import MappingSpec
+from simulator.spec.onnx import import_onnx
 from simulator.spec.snn import SnnSpec
 from simulator.spec.transformer import TransformerSpec, expand, from_hf_config
 from simulator.spec.validate import validate
@@ -99,11 +100,16 @@ def load_arch(ref: str | Path | dict, overrides=()) -> ArchSpec:
     return validate(ArchSpec, _with_overrides(_document("arch", ref), list(overrides)))
 
 
-def load_workload(ref: str | Path | dict, overrides=()) -> WorkloadSpec | SnnSpec:
-    """Load a workload by preset name, path, dict, inline 'gemm:M=..,N=..,K=..', or a transformer
-    config (`kind: transformer` YAML or a HuggingFace config.json), expanded into its op graph."""
+def load_workload(
+    ref: str | Path | dict, overrides=(), dtype: str | None = None
+) -> WorkloadSpec | SnnSpec:
+    """Load a workload by preset name, path, dict, inline 'gemm:M=..,N=..,K=..', a transformer
+    config (`kind: transformer` YAML or a HuggingFace config.json), expanded into its op graph,
+    or an ONNX model (.onnx; `dtype` sets every op's precision, default the graph's)."""
     if isinstance(ref, (str, Path)) and str(ref).endswith(".json"):
         doc = Document(from_hf_config(Path(ref)), str(ref), {})
+    elif isinstance(ref, (str, Path)) and str(ref).endswith(".onnx"):
+        doc = Document(import_onnx(onnx_path(str(ref)), dtype), str(ref), {})
     else:
         doc = _document("workload", ref)
     doc = _with_overrides(doc, list(overrides))
@@ -115,6 +121,13 @@ def load_workload(ref: str | Path | dict, overrides=()) -> WorkloadSpec | SnnSpe
     workload = validate(WorkloadSpec, Document(expand(model), doc.source, {}))
     workload._lines = doc.lines
     return workload
+
+
+def onnx_path(name: str) -> Path:
+    """An .onnx path as given, else a shipped graph of that name (workloads/onnx/)."""
+    path = Path(name)
+    shipped = preset_dir("workload") / "onnx" / path.name
+    return path if path.exists() or not shipped.is_file() else shipped
 
 
 def load_mapping(ref: str | Path | dict | None, overrides=()) -> MappingSpec:

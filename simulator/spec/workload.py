@@ -4,9 +4,20 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from simulator.spec.types import PositiveInt, PrecisionName, Strict
+from simulator.spec.types import NonNegativeInt, PositiveInt, PrecisionName, Strict
 
-VECTOR_KINDS = ("softmax", "layernorm", "rmsnorm", "gelu", "silu", "add", "mul")
+VECTOR_KINDS = (
+    "softmax",
+    "layernorm",
+    "rmsnorm",
+    "gelu",
+    "silu",
+    "add",
+    "mul",
+    "relu",
+    "batchnorm",
+    "concat",
+)
 
 
 class _Op(Strict):
@@ -81,7 +92,18 @@ class AttentionOpSpec(_Op):
 class VectorOpSpec(_Op):
     """An elementwise or row-reduction op on a rows x cols tensor, run on a vector unit."""
 
-    kind: Literal["softmax", "layernorm", "rmsnorm", "gelu", "silu", "add", "mul"]
+    kind: Literal[
+        "softmax",
+        "layernorm",
+        "rmsnorm",
+        "gelu",
+        "silu",
+        "add",
+        "mul",
+        "relu",
+        "batchnorm",
+        "concat",
+    ]
     name: str = "vector"
     rows: PositiveInt
     """Rows (tokens); reductions run along each row."""
@@ -89,6 +111,129 @@ class VectorOpSpec(_Op):
     """Elements per row (hidden size)."""
     dtype: PrecisionName = "bf16"
     """Precision of inputs and outputs in memory; the unit computes in fp32."""
+
+
+class ConvOpSpec(_Op):
+    """Y[N, K, P, Q] = sum over c, r, s of X[N, g C/G + c, p stride + r dilation - pad, ...] W[K, c, r, s]:
+    a 2-D convolution with zero padding; `groups` G splits C and K (G = C = K: depthwise)."""
+
+    kind: Literal["conv2d"]
+    name: str = "conv2d"
+    N: PositiveInt = 1
+    """Batch."""
+    C: PositiveInt
+    """Input channels."""
+    H: PositiveInt
+    """Input height."""
+    W: PositiveInt
+    """Input width."""
+    K: PositiveInt
+    """Output channels (filters)."""
+    R: PositiveInt = 1
+    """Filter height."""
+    S: PositiveInt = 1
+    """Filter width."""
+    stride: PositiveInt = 1
+    """Step of the filter window, both axes."""
+    padding: NonNegativeInt = 0
+    """Zero rows / columns added on every side of the input."""
+    dilation: PositiveInt = 1
+    """Spacing of the filter taps, both axes."""
+    groups: PositiveInt = 1
+    """Channel groups: each sees C/groups inputs and makes K/groups outputs."""
+    dtype: PrecisionName = "int8"
+    """Precision of X and W; sums are kept in the accumulator precision."""
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.C % self.groups or self.K % self.groups:
+            raise ValueError(f"groups ({self.groups}) must divide C ({self.C}) and K ({self.K})")
+        if self.P < 1 or self.Q < 1:
+            raise ValueError(
+                f"the {self.R}x{self.S} filter (dilation {self.dilation}) does not fit the "
+                f"{self.H}x{self.W} input with padding {self.padding}"
+            )
+        return self
+
+    @property
+    def P(self) -> int:
+        """Output height."""
+        return (self.H + 2 * self.padding - self.dilation * (self.R - 1) - 1) // self.stride + 1
+
+    @property
+    def Q(self) -> int:
+        """Output width."""
+        return (self.W + 2 * self.padding - self.dilation * (self.S - 1) - 1) // self.stride + 1
+
+    @property
+    def depthwise(self) -> bool:
+        """One input channel per group (MobileNet's depthwise layers)."""
+        return self.C == self.groups
+
+    @property
+    def macs(self) -> int:
+        return self.N * self.K * self.P * self.Q * (self.C // self.groups) * self.R * self.S
+
+
+class PoolOpSpec(_Op):
+    """Max or average pooling of an N x C x H x W map on a vector unit (global: R = H, S = W)."""
+
+    kind: Literal["pool"]
+    name: str = "pool"
+    mode: Literal["max", "avg"] = "max"
+    """max or average over each window (average counts padding zeros, ONNX's default)."""
+    N: PositiveInt = 1
+    """Batch."""
+    C: PositiveInt
+    """Channels."""
+    H: PositiveInt
+    """Input height."""
+    W: PositiveInt
+    """Input width."""
+    R: PositiveInt | None = None
+    """Window height (default H: global pooling)."""
+    S: PositiveInt | None = None
+    """Window width (default W: global pooling)."""
+    stride: PositiveInt = 1
+    """Step of the window, both axes."""
+    padding: NonNegativeInt = 0
+    """Rows / columns added on every side (never selected by max, zeros for avg)."""
+    dtype: PrecisionName = "int8"
+    """Precision of input and output."""
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.P < 1 or self.Q < 1:
+            raise ValueError(f"the {self.window} window does not fit the {self.H}x{self.W} input")
+        return self
+
+    @property
+    def window(self) -> tuple[int, int]:
+        return (self.R or self.H, self.S or self.W)
+
+    @property
+    def P(self) -> int:
+        return (self.H + 2 * self.padding - self.window[0]) // self.stride + 1
+
+    @property
+    def Q(self) -> int:
+        return (self.W + 2 * self.padding - self.window[1]) // self.stride + 1
+
+
+class OnnxOpSpec(_Op):
+    """An ONNX node accsim has no model of: it runs only on a host CPU fallback, costed as one
+    SIMD instruction per output element plus streaming its tensors through host memory."""
+
+    kind: Literal["onnx"]
+    name: str = "onnx"
+    op_type: str
+    """The ONNX operator, e.g. 'Sigmoid'."""
+    input_elements: PositiveInt
+    """Elements of its activation inputs."""
+    output_elements: PositiveInt
+    """Elements of its output."""
+    dtype: PrecisionName = "fp32"
+    """Precision of its tensors in memory."""
 
 
 class CollectiveOpSpec(_Op):
@@ -109,7 +254,14 @@ class CollectiveOpSpec(_Op):
 
 
 OpSpec = Annotated[
-    GemmOpSpec | AttentionOpSpec | VectorOpSpec | CollectiveOpSpec, Field(discriminator="kind")
+    GemmOpSpec
+    | AttentionOpSpec
+    | VectorOpSpec
+    | ConvOpSpec
+    | PoolOpSpec
+    | OnnxOpSpec
+    | CollectiveOpSpec,
+    Field(discriminator="kind"),
 ]
 
 

@@ -34,7 +34,7 @@ components:
 PRECISIONS = "int4, int8, int16, int32, fp8_e4m3, fp8_e5m2, fp16, bf16, fp32"
 SYSTOLIC_KEYS = (
     "kind, rows, cols, dataflows, input_precision, accumulator_precision, clock, mac_energy, "
-    "mac_area, leakage"
+    "mac_area, leakage, depthwise"
 )
 
 
@@ -173,7 +173,7 @@ def test_unknown_kind(tmp_path):
     assert error_of(load_arch, path) == (
         f"{path}:4: components.mxu: unknown kind 'tensor_core'; "
         "known kinds: 'systolic_array', 'vector', 'sram', 'regfile', 'dram', 'noc', 'crossbar', 'pim', "
-        "'neuro_core'"
+        "'neuro_core', 'cpu', 'link'"
     )
 
 
@@ -280,7 +280,8 @@ def test_workload_unknown_op_kind(tmp_path):
     assert (
         error_of(load_workload, path)
         == f"{path}:3: ops.0: unknown kind 'conv'; known kinds: 'gemm', 'attention', 'softmax', "
-        "'layernorm', 'rmsnorm', 'gelu', 'silu', 'add', 'mul', 'collective'"
+        "'layernorm', 'rmsnorm', 'gelu', 'silu', 'add', 'mul', 'relu', 'batchnorm', 'concat', "
+        "'conv2d', 'pool', 'onnx', 'collective'"
     )
 
 

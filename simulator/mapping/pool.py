@@ -1,0 +1,94 @@
+"""Pooling as channel-block steps on a vector unit: each step pools whole maps of some channels."""
+
+from simulator.components import Machine
+from simulator.errors import CapacityError
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.numerics.pool import PoolNumerics
+from simulator.spec.mapping import MappingSpec
+from simulator.spec.precision import nbytes
+from simulator.spec.workload import PoolOpSpec
+
+
+def pool_work(op: PoolOpSpec, maps: int) -> dict[str, int]:
+    """Vector primitives for `maps` channel maps: R S - 1 max (or add) per output, plus a multiply
+    by 1 / (R S) per output for the average."""
+    r, s = op.window
+    outputs = maps * op.P * op.Q
+    if op.mode == "max":
+        return {"max": outputs * (r * s - 1)}
+    return {"add": outputs * (r * s - 1), "mul": outputs}
+
+
+def compile_pool(
+    op: PoolOpSpec, mapping: MappingSpec, machine: Machine, numerics: PoolNumerics | None
+) -> OpProgram:
+    """Channel blocks that fit the buffers (double-buffered when the mapping says so)."""
+    unit, fallback = machine.vector_unit_for(op.name, "pool")
+    vector = machine.components[unit]
+    in_buf, out_buf = machine.buffer_for("input"), machine.buffer_for("output")
+    map_in, map_out = nbytes(op.H * op.W, op.dtype), nbytes(op.P * op.Q, op.dtype)
+    factor = 2 if mapping.double_buffering else 1
+    if in_buf.name == out_buf.name:
+        fit = in_buf.capacity_bytes // (factor * (map_in + map_out))
+    else:
+        fit = min(
+            in_buf.capacity_bytes // (factor * map_in), out_buf.capacity_bytes // (factor * map_out)
+        )
+    if fit < 1:
+        raise CapacityError(
+            f"{op.name}: one {op.H}x{op.W} channel map needs {factor * (map_in + map_out):,} B "
+            f"but {in_buf.name} holds {int(in_buf.capacity_bytes):,} B"
+        )
+    block = min(op.C, int(fit))
+    flops = sum(pool_work(op, op.N * op.C).values())
+
+    def steps():
+        for n in range(op.N):
+            for c0 in range(0, op.C, block):
+                c1 = min(c0 + block, op.C)
+                work = pool_work(op, c1 - c0)
+                region = ((n, n + 1), (c0, c1))
+                size_in, size_out = map_in * (c1 - c0), map_out * (c1 - c0)
+                kernel = numerics and bind(numerics.channels, (n, n + 1), (c0, c1))
+                traffic = (
+                    ((in_buf.name, size_in, size_out),)
+                    if in_buf.name == out_buf.name
+                    else ((in_buf.name, size_in, 0), (out_buf.name, 0, size_out))
+                )
+                compute = Compute(
+                    unit,
+                    vector.cycles(work),
+                    tuple(sorted(work.items())),
+                    0,
+                    traffic,
+                    {"X": region},
+                    kernel,
+                )
+                yield Step(
+                    (
+                        Transfer("load", f"{op.name}.X", region, in_buf.name, size_in, size_in),
+                        Transfer("alloc", f"{op.name}.Y", region, out_buf.name, 0, size_out),
+                    ),
+                    (compute,),
+                    (Transfer("store", f"{op.name}.Y", region, out_buf.name, size_out, size_out),),
+                    ((in_buf.name, size_in),),
+                )
+
+    return OpProgram(
+        name=op.name,
+        kind="pool",
+        steps=steps,
+        macs=0,
+        flops=flops,
+        unit=unit,
+        double_buffering=mapping.double_buffering,
+        barrier=False,
+        depends_on=tuple(op.inputs),
+        details={
+            "unit": unit,
+            "fallback": fallback,
+            "fallback_reason": "no vector unit runs pool" if fallback else "",
+            "channels_per_step": block,
+            "mode": op.mode,
+        },
+    )

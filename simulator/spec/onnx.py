@@ -1,0 +1,219 @@
+"""ONNX import: a model's graph becomes a workload document (conv2d, gemm, pool, vector ops).
+
+Shapes come from onnx shape inference, never from weight values, so weight-stripped files work
+(the numerics draw seeded operands). Reshapes and other free ops pass their producer through.
+Needs the optional `onnx` package: pip install 'accsim[onnx]'.
+"""
+
+import math
+import re
+from pathlib import Path
+
+from simulator.errors import SpecError, UnsupportedError
+
+# ONNX TensorProto element types -> accsim precisions
+ELEMENT_TYPES = {1: "fp32", 2: "int8", 3: "int8", 5: "int16", 10: "fp16", 16: "bf16"}
+FREE = {"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Constant", "Shape"}
+VECTOR = {
+    "Relu": "relu",
+    "Clip": "relu",  # ReLU6: a max and a min, costed as one max
+    "Add": "add",
+    "Sum": "add",
+    "Mul": "mul",
+    "BatchNormalization": "batchnorm",
+    "Concat": "concat",
+    "Softmax": "softmax",
+    "LayerNormalization": "layernorm",
+    "Gelu": "gelu",
+}
+POOLS = {"MaxPool": "max", "AveragePool": "avg", "GlobalAveragePool": "avg", "GlobalMaxPool": "max"}
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise UnsupportedError(
+            "reading .onnx files needs the onnx package: pip install 'accsim[onnx]'"
+        ) from None
+    return onnx
+
+
+def _shapes(graph) -> dict[str, list[int]]:
+    """Tensor name -> shape; symbolic dims (a batch 'N') are taken as 1."""
+    shapes = {t.name: list(t.dims) for t in graph.initializer}
+    for info in [*graph.input, *graph.value_info, *graph.output]:
+        dims = info.type.tensor_type.shape.dim
+        shapes[info.name] = [d.dim_value if d.dim_value > 0 else 1 for d in dims]
+    return shapes
+
+
+def _types(graph) -> dict[str, int]:
+    types = {t.name: t.data_type for t in graph.initializer}
+    for info in [*graph.input, *graph.value_info, *graph.output]:
+        types[info.name] = info.type.tensor_type.elem_type
+    return types
+
+
+def _attrs(node) -> dict:
+    from onnx import helper
+
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def short_name(text: str) -> str:
+    """'/layer1/layer1.0/conv1/Conv' -> 'layer1.0/conv1/Conv': a path part that only prefixes
+    the next one is dropped, characters outside [A-Za-z0-9_./-] become '_'."""
+    parts = [p for p in text.split("/") if p]
+    kept = [p for p, after in zip(parts, parts[1:] + [""]) if not after.startswith(p)]
+    return re.sub(r"[^A-Za-z0-9_./-]+", "_", "/".join(kept)).strip("_/")
+
+
+def _name(node, index: int, taken: set[str]) -> str:
+    """A short unique op name for a node (its ONNX name, shortened)."""
+    base = short_name(node.name or f"{node.op_type.lower()}_{index}") or f"node_{index}"
+    name, i = base, 1
+    while name in taken:
+        name, i = f"{base}_{i}", i + 1
+    taken.add(name)
+    return name
+
+
+def _rows_cols(shape: list[int]) -> tuple[int, int]:
+    """A vector op's rows x cols: channels (N C) by map size (H W) for a feature map, else
+    leading dims by the last."""
+    if len(shape) == 4:
+        return shape[0] * shape[1], shape[2] * shape[3]
+    return max(1, math.prod(shape[:-1])), shape[-1] if shape else 1
+
+
+def _symmetric(pads: list[int], where: str) -> int:
+    if pads and len(set(pads)) != 1:
+        raise UnsupportedError(f"{where}: asymmetric padding {pads} (accsim pads every side alike)")
+    return pads[0] if pads else 0
+
+
+def _same(values: list[int], what: str, where: str) -> int:
+    if values and len(set(values)) != 1:
+        raise UnsupportedError(f"{where}: different {what} per axis {values}")
+    return values[0] if values else 1
+
+
+def _conv(node, name, shapes, attrs, dtype):
+    x, w = shapes[node.input[0]], shapes[node.input[1]]  # [N, C, H, W], [K, C/g, R, S]
+    if len(x) != 4:
+        raise UnsupportedError(f"{name}: only 2-D convolutions are supported (input {x})")
+    return {
+        "kind": "conv2d",
+        "N": x[0],
+        "C": x[1],
+        "H": x[2],
+        "W": x[3],
+        "K": w[0],
+        "R": w[2],
+        "S": w[3],
+        "stride": _same(list(attrs.get("strides", [])), "strides", name),
+        "padding": _symmetric(list(attrs.get("pads", [])), name),
+        "dilation": _same(list(attrs.get("dilations", [])), "dilations", name),
+        "groups": attrs.get("group", 1),
+        "dtype": dtype,
+    }
+
+
+def _gemm(node, name, shapes, attrs, dtype):
+    a, b = shapes[node.input[0]], shapes[node.input[1]]
+    if node.op_type == "Gemm":
+        m, k = (a[1], a[0]) if attrs.get("transA") else (a[0], a[1])
+        n = b[0] if attrs.get("transB") else b[1]
+    else:  # MatMul: [..., M, K] @ [K, N], the weight a 2-D matrix
+        if len(b) != 2:
+            raise UnsupportedError(f"{name}: batched MatMul of two activations {a} x {b}")
+        m, k, n = math.prod(a[:-1]), a[-1], b[1]
+    return {"kind": "gemm", "M": m, "N": n, "K": k, "dtype": dtype}
+
+
+def _pool(node, name, shapes, attrs, dtype):
+    x = shapes[node.input[0]]  # [N, C, H, W]
+    op = {"kind": "pool", "mode": POOLS[node.op_type], "N": x[0], "C": x[1], "H": x[2], "W": x[3]}
+    if not node.op_type.startswith("Global"):
+        r, s = attrs["kernel_shape"]
+        op |= {
+            "R": r,
+            "S": s,
+            "stride": _same(list(attrs.get("strides", [])), "strides", name),
+            "padding": _symmetric(list(attrs.get("pads", [])), name),
+        }
+    return op | {"dtype": dtype}
+
+
+def _vector(node, name, shapes, attrs, dtype):
+    rows, cols = _rows_cols(shapes[node.output[0]])
+    return {"kind": VECTOR[node.op_type], "rows": rows, "cols": cols, "dtype": dtype}
+
+
+def _opaque(node, shapes, weights, dtype):
+    inputs = [t for t in node.input if t and t not in weights and t in shapes]
+    return {
+        "kind": "onnx",
+        "op_type": node.op_type,
+        "input_elements": max(1, sum(math.prod(shapes[t]) for t in inputs)),
+        "output_elements": max(1, math.prod(shapes[node.output[0]])),
+        "dtype": dtype,
+    }
+
+
+def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
+    """The workload document of an ONNX model; `dtype` sets every op's precision (default: the
+    graph's element type per node). A node accsim has no model of becomes a `kind: onnx` op, which
+    only a host CPU fallback runs."""
+    onnx = _onnx()
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such ONNX file")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+        model = onnx.shape_inference.infer_shapes(model)
+    except Exception as error:  # onnx raises many types for a bad file
+        raise SpecError(f"{path}: not a readable ONNX model ({error})") from None
+    graph = model.graph
+    shapes, types = _shapes(graph), _types(graph)
+    weights = {t.name for t in graph.initializer}
+    producer: dict[str, str | None] = {}  # tensor -> the op that makes it (None: a graph input)
+    ops, taken, position = [], set(), {}
+    for index, node in enumerate(graph.node):
+        sources = [producer.get(t) for t in node.input if t and t not in weights]
+        inputs = sorted({s for s in sources if s}, key=position.get)
+        if node.op_type in FREE:
+            for out in node.output:
+                producer[out] = inputs[0] if inputs else None
+            continue
+        name = _name(node, index, taken)
+        missing = [t for t in node.input[:1] if t not in shapes]
+        if missing or node.output[0] not in shapes:
+            raise SpecError(
+                f"{path}: node {name}: shape inference left {missing or node.output[:1]} unknown"
+            )
+        node_dtype = dtype or ELEMENT_TYPES.get(types.get(node.input[0], 1), "fp32")
+        attrs = _attrs(node)
+        if node.op_type == "Conv":
+            op = _conv(node, name, shapes, attrs, node_dtype)
+        elif node.op_type in ("Gemm", "MatMul"):
+            op = _gemm(node, name, shapes, attrs, node_dtype)
+        elif node.op_type in POOLS:
+            op = _pool(node, name, shapes, attrs, node_dtype)
+        elif node.op_type in VECTOR:
+            op = _vector(node, name, shapes, attrs, node_dtype)
+        else:  # no model: runs only on a host fallback (compile_program names them all otherwise)
+            op = _opaque(node, shapes, weights, node_dtype)
+        position[name] = len(ops)
+        ops.append({"name": name, **op, "inputs": inputs})
+        for out in node.output:
+            producer[out] = name
+    if not ops:
+        raise SpecError(f"{path}: the graph has no compute nodes")
+    return {
+        "name": path.stem,
+        "description": f"imported from {path.name} ({len(ops)} ops)",
+        "ops": ops,
+        "meta": {"source": "onnx", "onnx_nodes": len(graph.node)},
+    }

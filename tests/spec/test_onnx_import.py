@@ -1,0 +1,158 @@
+"""ONNX import: shapes from shape inference, weight-stripped graphs, MAC counts, clear errors."""
+
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper  # noqa: E402
+
+import simulator  # noqa: E402
+from simulator.cli import main  # noqa: E402
+from simulator.errors import SpecError, UnsupportedError  # noqa: E402
+from simulator.spec import load_workload  # noqa: E402
+
+RESNET18_MACS = 1_814_073_344  # ZigZag's count for its resnet18.onnx at 224x224 (issue #15)
+
+
+def _model(tmp_path, nodes, inputs, outputs, initializers=(), name="m"):
+    graph = helper.make_graph(nodes, name, inputs, outputs, list(initializers))
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), str(path))
+    return path
+
+
+def _weight(name, dims):
+    return helper.make_tensor(name, TensorProto.FLOAT, dims, [0.0] * _count(dims))
+
+
+def _count(dims):
+    total = 1
+    for d in dims:
+        total *= d
+    return total
+
+
+def _small_cnn(tmp_path, extra=()):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, 10, 10])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = [
+        helper.make_node(
+            "Conv", ["x", "w1"], ["a"], name="/stem/Conv", pads=[1, 1, 1, 1], strides=[2, 2]
+        ),
+        helper.make_node("Relu", ["a"], ["b"], name="/stem/Relu"),
+        helper.make_node("Conv", ["b", "w2"], ["c"], name="/dw/Conv", pads=[1] * 4, group=8),
+        helper.make_node("Add", ["b", "c"], ["d"], name="/Add"),
+        helper.make_node("GlobalAveragePool", ["d"], ["e"], name="/pool"),
+        helper.make_node("Flatten", ["e"], ["f"], name="/flatten"),
+        helper.make_node("Gemm", ["f", "fc"], ["g"], name="/fc", transB=1),
+        *extra,
+    ]
+    last = extra[-1].output[0] if extra else "g"
+    nodes.append(helper.make_node("Identity", [last], ["y"], name="/out"))
+    weights = [_weight("w1", [8, 4, 3, 3]), _weight("w2", [8, 1, 3, 3]), _weight("fc", [10, 8])]
+    return _model(tmp_path, nodes, [x], [y], weights)
+
+
+def test_a_helper_built_cnn_imports_with_inferred_shapes(tmp_path):
+    workload = load_workload(_small_cnn(tmp_path), dtype="int8")
+    ops = {op.name: op for op in workload.ops}
+    stem, dw, fc = ops["stem/Conv"], ops["dw/Conv"], ops["fc"]
+    assert (stem.C, stem.H, stem.K, stem.R, stem.stride, stem.padding) == (4, 10, 8, 3, 2, 1)
+    assert (stem.P, stem.Q) == (5, 5)  # (10 + 2 - 3) // 2 + 1
+    assert dw.depthwise and dw.groups == 8 and (dw.H, dw.W) == (5, 5)
+    assert (fc.M, fc.N, fc.K) == (1, 10, 8)
+    assert ops["Add"].inputs == ["stem/Relu", "dw/Conv"]
+    assert ops["fc"].inputs == ["pool"]  # Flatten passes its producer through
+    report = simulator.simulate("edge-npu", workload)
+    assert report.summary["numerics_ok"]
+    assert report.summary["macs"] == 8 * 25 * 36 + 8 * 25 * 9 + 80
+
+
+def test_unsupported_ops_are_listed_in_one_error(tmp_path):
+    extra = [
+        helper.make_node("Sigmoid", ["g"], ["h"], name="/sig"),
+        helper.make_node("Sigmoid", ["h"], ["i"], name="/sig2"),
+        helper.make_node("Erf", ["i"], ["j"], name="/erf"),
+    ]
+    workload = load_workload(_small_cnn(tmp_path, extra), dtype="int8")
+    with pytest.raises(UnsupportedError, match=r"Erf \(x1\), Sigmoid \(x2\)"):
+        simulator.simulate("edge-npu", workload)
+
+
+def test_with_a_host_fallback_unsupported_ops_run_there_and_are_reported(tmp_path):
+    extra = [helper.make_node("Sigmoid", ["g"], ["h"], name="/sig")]
+    workload = load_workload(_small_cnn(tmp_path, extra), dtype="int8")
+    sig = next(op for op in workload.ops if op.kind == "onnx")
+    assert (sig.op_type, sig.input_elements, sig.output_elements) == ("Sigmoid", 10, 10)
+    report = simulator.simulate("edge-npu-host", workload)
+    part = report.partition.set_index("op")
+    assert part.loc["sig", "place"] == "host" and part.loc["sig", "reason"] == "unsupported op"
+    assert "ONNX Sigmoid" in part.loc["sig", "detail"]
+    assert report.summary["numerics_ok"]  # the modelled ops are still checked
+    assert "sig" not in report.numerics
+
+
+def test_resnet18_weight_stripped_graph_has_zigzags_mac_count():
+    workload = load_workload("resnet18.onnx", dtype="int8")
+    kinds = [op.kind for op in workload.ops]
+    assert kinds.count("conv2d") == 20 and kinds.count("gemm") == 1
+    macs = sum(op.macs for op in workload.ops if op.kind == "conv2d")
+    macs += sum(op.M * op.N * op.K for op in workload.ops if op.kind == "gemm")
+    assert macs == RESNET18_MACS
+
+
+def test_resnet18_runs_on_edge_npu_with_every_mac():
+    report = simulator.simulate(
+        "edge-npu", load_workload("resnet18.onnx", dtype="int8"), numerics=False
+    )
+    s = report.summary
+    assert s["macs"] == RESNET18_MACS
+    assert s["cycles"] >= RESNET18_MACS / 1024  # 32x32 array at one MAC per PE per cycle
+    assert len(report.layers) == 21
+
+
+def test_graph_precision_is_used_without_dtype():
+    workload = load_workload("resnet18.onnx")
+    assert {op.dtype for op in workload.ops} == {"fp32"}
+    with pytest.raises(UnsupportedError, match="in fp32"):
+        simulator.simulate("edge-npu", workload, numerics=False)
+
+
+def test_a_missing_or_broken_file_is_a_spec_error(tmp_path):
+    with pytest.raises(SpecError, match="no such ONNX file"):
+        load_workload(str(tmp_path / "absent.onnx"))
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a protobuf")
+    with pytest.raises(SpecError, match="not a readable ONNX model"):
+        load_workload(str(bad))
+
+
+def test_import_onnx_writes_a_workload_yaml_that_loads(tmp_path):
+    out = tmp_path / "r18.yaml"
+    assert main(["import-onnx", "resnet18.onnx", "-o", str(out), "--dtype", "int8"]) == 0
+    workload = load_workload(out)
+    assert len(workload.ops) == 48 and workload.ops[0].kind == "conv2d"
+
+
+def test_run_accepts_an_onnx_model(tmp_path):
+    path = _small_cnn(tmp_path)
+    assert main(["run", "edge-npu", str(path), "--dtype", "int8", "--json"]) == 0
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenetv2"])
+def test_yaml_presets_have_the_conv_shapes_of_zigzags_graphs(name):
+    """The presets are written from the torchvision definitions (benchmarks/cnn_presets.py); the
+    shipped ONNX graphs were exported from torchvision independently: every conv must agree."""
+
+    def shapes(workload):
+        fields = ("C", "H", "W", "K", "R", "S", "stride", "padding", "groups")
+        return [tuple(getattr(op, f) for f in fields) for op in workload.ops if op.kind == "conv2d"]
+
+    assert shapes(load_workload(name)) == shapes(load_workload(f"{name}.onnx", dtype="int8"))
+
+
+def test_resnet50_preset_has_the_published_mac_count():
+    # 4.09 GMACs (torchvision's table lists ResNet-50 at 4.09 "GFLOPS", counted as MACs)
+    workload = load_workload("resnet50")
+    macs = sum(op.macs for op in workload.ops if op.kind == "conv2d")
+    macs += sum(op.M * op.N * op.K for op in workload.ops if op.kind == "gemm")
+    assert round(macs / 1e9, 2) == 4.09
