@@ -79,6 +79,18 @@ def _op_cost(op, capacity: float, cores: int) -> tuple[int, int]:
         return tiles, elements
     if op.kind == "collective":
         return cores * cores, 2 * cores * op.elements
+    if op.kind == "conv2d":  # as its GEMM: [N P Q, C/g R S] @ [C/g R S, K]
+        element = max(precision(op.dtype).bits / 8, 0.5)
+        side = max(math.floor((capacity / 3 / element) ** 0.5), 1)
+        tiles = max(math.ceil(op.macs / side**3), cores)
+        weights = op.K * op.C // op.groups * op.R * op.S
+        return tiles, op.N * (op.C * op.H * op.W + op.K * op.P * op.Q) + weights
+    if op.kind == "onnx":  # one host step
+        return 1, op.input_elements + op.output_elements
+    if op.kind == "pool":  # streamed through the buffer
+        elements = op.N * op.C * (op.H * op.W + op.P * op.Q)
+        per_tile = max(math.floor(capacity / (precision(op.dtype).bits / 8)), 1)
+        return max(math.ceil(elements / per_tile), cores), elements
     element = precision(op.dtype).bits / 8
     rows_per_tile = max(math.floor(capacity / 2 / (op.cols * element)), 1)
     return max(math.ceil(op.rows / rows_per_tile), cores), 3 * op.rows * op.cols
