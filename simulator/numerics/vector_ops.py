@@ -36,6 +36,12 @@ def apply(kind: str, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
         return x + y
     if kind == "mul":
         return x * y
+    if kind == "relu":
+        return np.maximum(x, 0)
+    if kind == "batchnorm":  # y[:, 0] scale, y[:, 1] shift, per row (channel)
+        return x * y[:, :1] + y[:, 1:2]
+    if kind == "concat":
+        return x.copy()
     raise ValueError(kind)
 
 
