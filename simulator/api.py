@@ -10,6 +10,7 @@ from simulator.mapping import compile_program
 from simulator.mapping.placement import place
 from simulator.mapping.snn import compile_network
 from simulator.numerics.snn_check import check_snn
+from simulator.power_cap import cap_power
 from simulator.report import Report, SpikingReport
 from simulator.spec import (
     ArchSpec,
@@ -57,11 +58,19 @@ def simulate(
             f"{workload.name} is a {workload.ops[0].kind} workload"
         )
     mapping = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
-    machine = build_machine(arch)
-    program, states = compile_program(workload, mapping, machine, numerics, seed)
-    record = execute(program, machine, trace=trace)
-    checked = {name: state.check() for name, state in states.items()} if numerics else None
-    return Report(arch.name, workload.name, mapping.name, machine, program, record, checked)
+
+    def run(arch: ArchSpec, voltage_scale: float = 1.0, throttle: dict | None = None) -> Report:
+        machine = build_machine(arch)
+        program, states = compile_program(workload, mapping, machine, numerics, seed)
+        record = execute(program, machine, trace=trace)
+        checked = {name: state.check() for name, state in states.items()} if numerics else None
+        return Report(
+            arch.name, workload.name, mapping.name, machine, program, record, checked,
+            voltage_scale, throttle,
+        )  # fmt: skip
+
+    report = run(arch)
+    return cap_power(report, run) if arch.chip.tdp else report
 
 
 def _simulate_snn(

@@ -30,7 +30,7 @@ def test_energy_breakdown_stacks_one_trace_per_action(report):
     total = sum(float(np.sum(t.y)) for t in fig.data)
     assert total == pytest.approx(report.summary["energy_pj"] * 1e-6)
     by_op = plots.energy_breakdown(report, by="op")
-    assert {t.name for t in by_op.data} <= {"pe", "buf", "dram"}
+    assert {t.name for t in by_op.data} <= {"pe", "buf", "dram", "(chip)"}
 
 
 def test_timeline_draws_every_interval_of_the_trace(report):

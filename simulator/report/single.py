@@ -14,10 +14,11 @@ from simulator.components import Machine
 from simulator.engine import Record
 from simulator.mapping import Program
 from simulator.numerics import NumericsResult
+from simulator.report import power
 from simulator.report.multicore import core_table, link_table, noc_summary
 
-PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
-STATIC = "(static)"  # the op name of leakage rows: static power belongs to the run, not to an op
+PJ_PER_MW_SECOND = power.PJ_PER_MW_SECOND  # 1 mW for 1 s = 1e9 pJ
+STATIC = power.STATIC  # the op name of leakage rows: static power belongs to the run, not to an op
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,16 @@ class Report:
     program: Program
     record: Record
     numerics: dict[str, NumericsResult] | None
+    voltage_scale: float = (
+        1.0  # supply / nominal supply (a throttled DVFS point), for energy per op
+    )
+    throttle: dict | None = None  # set when a power cap lowered the clock: the point and why
 
     # ----- tables -------------------------------------------------------------------------------
     @cached_property
     def energy(self) -> pd.DataFrame:
-        """One row per (op, component, action): count, pJ per count, energy; leakage rows included."""
+        """One row per (op, component, part, action): count, pJ per count, energy; the datapath's rows
+        (as its components count them) plus the chip's parts (report/power.py); leakage rows included."""
         rows = []
         for (op, name, action), count in sorted(self.record.counts.items()):
             per = self.machine.components[name].energy_pj(action)
@@ -53,9 +59,41 @@ class Report:
                         energy,
                     )
                 )
-        return pd.DataFrame(
-            rows, columns=["op", "component", "action", "count", "pj_per_count", "energy_pj"]
+        return power.energy_table(rows, self.machine, self.seconds, self.voltage_scale)
+
+    @cached_property
+    def area(self) -> pd.DataFrame:
+        """One row per (component, part): area in mm² and always-on power in mW."""
+        return power.area_table(self.machine)
+
+    @cached_property
+    def breakdown(self) -> pd.DataFrame:
+        """Component × part: area (mm²), energy (pJ) and average power (W) over the run."""
+        return power.breakdown(self.energy, self.area, self.seconds)
+
+    @cached_property
+    def power_timeline(self) -> pd.DataFrame:
+        """Power over the run in equal slices (each op's energy spread over its span, plus static)."""
+        spans = {op: (self.record.op_start[op], self.record.op_end[op]) for op in self.op_cycles}
+        return power.timeline(self.energy, spans, self.cycles, self.clock_hz)
+
+    @cached_property
+    def power(self) -> dict:
+        """Average, peak and idle power, die area, TOPS/W, TOPS/mm², EDP, energy per token, throttling."""
+        macs = sum(op.macs for op in self.program.ops)
+        tokens = self.llm["tokens"] if self.llm else None
+        view = power.power_summary(
+            self.energy,
+            self.area,
+            self.power_timeline,
+            self.seconds,
+            macs,
+            self.peak_macs_per_cycle * self.clock_hz,
+            tokens,
         )
+        view["tdp_w"] = self.machine.arch.chip.tdp * 1e-3 if self.machine.arch.chip.tdp else None
+        view["throttled"] = self.throttle
+        return view
 
     @cached_property
     def components(self) -> pd.DataFrame:
@@ -361,7 +399,7 @@ class Report:
             "seconds": self.seconds,
             "clock_hz": self.clock_hz,
             "energy_pj": float(self.energy.energy_pj.sum()),
-            "area_mm2": float(self.components.area_mm2.sum()),
+            "area_mm2": float(self.area[self.area.on_die].area_mm2.sum()),
             "macs": macs,
             "peak_macs_per_cycle": self.peak_macs_per_cycle,
             "mac_utilization": macs / (self.cycles * self.peak_macs_per_cycle)
@@ -392,6 +430,7 @@ class Report:
             **({"llm": self.llm} if self.llm else {}),
             **({"pim": self.pim} if self.pim else {}),
             **({"noc": self.noc} if self.noc else {}),
+            "power": self.power,
             "ops": self._ops_by_group(),
         }
 
