@@ -8,7 +8,8 @@ import simulator
 from simulator.components import build_machine
 from simulator.spec import load_arch
 
-# chip, preset, busy workload, published die mm², published busy W, published idle W, source
+# chip, preset, busy workload, published die mm², busy W, idle W, what the published power covers
+# ('die': accsim's on-die power; 'board': die + DRAM accesses and devices), source
 CHIPS = [
     (
         "TPU v1",
@@ -17,6 +18,7 @@ CHIPS = [
         331.0,
         40.0,
         28.0,
+        "die",
         "Jouppi et al., ISCA 2017: die < 331 mm² (Table 2), 40 W busy / 28 W idle per die (Table 2)",
     ),
     (
@@ -26,6 +28,7 @@ CHIPS = [
         12.25,
         0.278,
         None,
+        "die",
         "Chen et al., ISSCC 2016: 3.5 mm x 3.5 mm core (12.25 mm²), 278 mW on AlexNet's conv layers",
     ),
     (
@@ -35,7 +38,8 @@ CHIPS = [
         826.0,
         400.0,
         None,
-        "NVIDIA A100 whitepaper 2020: 826 mm²; 400 W TDP, drawn under large GEMMs",
+        "board",
+        "NVIDIA A100 whitepaper 2020: 826 mm²; 400 W TDP (board, HBM included), drawn under large GEMMs",
     ),
     (
         "ISAAC",
@@ -44,6 +48,7 @@ CHIPS = [
         62.5,
         65.8,
         None,
+        "die",
         "Shafiee et al., ISCA 2016, Table I: 168 tiles, 62.5 mm², 65.8 W",
     ),
     (
@@ -53,6 +58,7 @@ CHIPS = [
         None,
         5.0,
         None,
+        "board",
         "Kwon et al., ISSCC 2021 (Aquabolt-XL): ~5 W per stack (survey Table 1); die area not compared",
     ),
 ]
@@ -72,13 +78,14 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     reports = {}
-    for chip, preset, workload, area, busy, idle, _ in CHIPS:
+    for chip, preset, workload, area, busy, idle, scope, _ in CHIPS:
         report = simulator.simulate(preset, workload, numerics=False)
         reports[chip] = report
         p = report.power
+        watts = p["die_power_w"] if scope == "die" else p["power_w"]
         print(
             f"| {chip} | {p['die_area_mm2']:.1f} | {area or '-'} | {_ratio(p['die_area_mm2'], area)} "
-            f"| {p['power_w']:.3g} | {busy} | {_ratio(p['power_w'], busy)} "
+            f"| {watts:.3g} ({scope}) | {busy} | {_ratio(watts, busy)} "
             f"| {p['idle_power_w']:.3g} | {idle or '-'} | {report.summary['mac_utilization']:.0%} "
             f"| {p['tops_per_w']:.3g} | {p['peak_tops_per_mm2']:.3g} |"
         )
