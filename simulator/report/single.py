@@ -471,16 +471,18 @@ class Report:
 
     # ----- exports ------------------------------------------------------------------------------
     def to_json(self, indent: int | None = 2) -> str:
-        """Summary, components and energy breakdown as JSON."""
+        """Summary, components, energy rows and the component × part area/power breakdown as JSON."""
         payload = {
             "summary": self.summary,
             "components": self.components.to_dict("records"),
             "energy": self.energy.to_dict("records"),
+            "area_power": self.breakdown.to_dict("records"),
         }
         return json.dumps(payload, indent=indent, default=_plain)
 
     def chrome_trace(self) -> dict:
-        """Chrome trace events (open in Perfetto): one track per DMA direction and compute unit."""
+        """Chrome trace events (open in Perfetto): one track per DMA direction and compute unit, and
+        a power counter track (the power timeline)."""
         if self.record.events is None:
             raise ValueError("run simulate(..., trace=True) to record a timeline")
         us_per_cycle = 1e6 / self.clock_hz
@@ -506,6 +508,16 @@ class Report:
                     "ts": start * us_per_cycle,
                     "dur": (end - start) * us_per_cycle,
                     "args": {"op": op, "start_cycle": start, "end_cycle": end},
+                }
+            )
+        for row in self.power_timeline.itertuples():  # a counter track: power per slice, in W
+            events.append(
+                {
+                    "name": "power (W)",
+                    "ph": "C",
+                    "pid": 0,
+                    "ts": row.start_s * 1e6,
+                    "args": {"dynamic": row.dynamic_w, "static": row.static_w},
                 }
             )
         return {"traceEvents": events, "displayTimeUnit": "ns"}

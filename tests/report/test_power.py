@@ -91,3 +91,11 @@ def test_operating_points_must_include_the_arch_clock():
     chip = {"operating_points": [{"clock": "500 MHz", "voltage": "0.8 V"}]}
     with pytest.raises(simulator.errors.SpecError, match="chip.operating_points"):
         simulator.simulate(fast_arch(**chip), GEMM, MAPPING, numerics=False)
+
+
+def test_the_trace_carries_the_power_timeline():
+    report = simulator.simulate(fast_arch(), GEMM, MAPPING, numerics=False, trace=True)
+    counters = [e for e in report.chrome_trace()["traceEvents"] if e["ph"] == "C"]
+    assert len(counters) == len(report.power_timeline)
+    total = sum(e["args"]["dynamic"] + e["args"]["static"] for e in counters)
+    assert total == pytest.approx(report.power_timeline.power_w.sum())
