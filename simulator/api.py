@@ -10,7 +10,7 @@ from simulator.mapping import compile_program
 from simulator.mapping.placement import place
 from simulator.mapping.snn import compile_network
 from simulator.numerics.snn_check import check_snn
-from simulator.power_cap import cap_power
+from simulator.report.power_cap import cap_power
 from simulator.report import Report, SpikingReport
 from simulator.spec import (
     ArchSpec,

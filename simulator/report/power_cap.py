@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from simulator import tech
 from simulator.errors import CapacityError
-from simulator.report import Report
+from simulator.report.single import Report
 from simulator.spec import ArchSpec
 
 MAX_CLOCK_STEPS = 8  # clock-only steps below the lowest point before giving up
