@@ -10,8 +10,8 @@ from simulator.mapping import compile_program
 from simulator.mapping.placement import place
 from simulator.mapping.snn import compile_network
 from simulator.numerics.snn_check import check_snn
-from simulator.report.power_cap import cap_power
 from simulator.report import Report, SpikingReport
+from simulator.report.power_cap import cap_power
 from simulator.spec import (
     ArchSpec,
     MappingSpec,
