@@ -9,6 +9,10 @@ from simulator.spec.chip import ChipSpec
 from simulator.spec.precision import precision
 
 CHIP = "(chip)"  # the component name of chip-level parts (clock network, SerDes)
+OFF_DIE = (
+    "dram",
+    "pim",
+)  # on the DRAM dies: HBM-PIM's units sit beside the banks, not on the host die
 DATAPATH_PART = {
     "systolic_array": "mac",
     "vector": "lanes",
@@ -113,8 +117,9 @@ def chip_parts(components: dict[str, Component], chip: ChipSpec, node_nm: float)
             continue
         area = comp.area_mm2()
         stated = getattr(getattr(comp, "spec", None), "leakage", None) is not None
-        own = comp.leakage_mw() if stated or comp.leakage_mw() else density * area
-        parts.append(Part(name, DATAPATH_PART.get(comp.kind, comp.kind), area, own, True))
+        on_die = comp.kind not in OFF_DIE
+        own = comp.leakage_mw() if stated or comp.leakage_mw() or not on_die else density * area
+        parts.append(Part(name, DATAPATH_PART.get(comp.kind, comp.kind), area, own, on_die))
         if comp.kind == "systolic_array":
             regs = pe_register_area_mm2(comp)
             parts.append(Part(name, "pe_registers", regs, density * regs, True))

@@ -8,6 +8,7 @@ import pandas as pd
 from simulator.components.chip import (
     CHIP,
     DATAPATH_PART,
+    OFF_DIE,
     chip_parts,
     clock_share,
     not_counted,
@@ -28,7 +29,7 @@ def energy_table(rows: list[tuple], machine, seconds: float, voltage_scale: floa
     out = []
     for op, name, action, count, per, _ in rows:
         comp = comps[name]
-        on_die = comp.kind != "dram"
+        on_die = comp.kind not in OFF_DIE
         part = DATAPATH_PART.get(comp.kind, comp.kind)
         if action == "leakage":
             per = per * (die_static if on_die else 1.0)
