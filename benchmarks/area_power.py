@@ -106,6 +106,15 @@ def main() -> None:
             f"| {block} | {table[block]:.1f} | {table[block] / die:.0%} | {share:.0%} | {share * 331:.0f} |"
         )
 
+    print("\nLeakage by device flavour (chip.devices), TPU v1 idle power (published: 28 W):")
+    arch = load_arch("tpu-v1-like")
+    for devices in ("lstp", "lop", "hp"):
+        chip = arch.chip.model_copy(update={"devices": devices})
+        report = simulator.simulate(
+            arch.model_copy(update={"chip": chip}), "gemm-256", numerics=False
+        )
+        print(f"- {devices}: idle {report.power['idle_power_w']:.3g} W")
+
     print("\nWhere the power of each busy run goes (component x part, W):")
     for chip, report in reports.items():
         top = report.breakdown.groupby("part").power_w.sum().sort_values(ascending=False)
