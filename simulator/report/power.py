@@ -23,58 +23,61 @@ COLUMNS = ["op", "component", "part", "action", "count", "pj_per_count", "energy
 def energy_table(rows: list[tuple], machine, seconds: float, voltage_scale: float) -> pd.DataFrame:
     """`rows` (op, component, action, count, pJ each, energy: the datapath's own accounting) plus the
     chip's parts. On-die dynamic energy scales with voltage_scale², on-die static power with it."""
-    comps = machine.components
-    parts = chip_parts(comps, machine.arch.chip, machine.arch.tech_node)
-    die_dyn, die_static = voltage_scale**2, voltage_scale
+    table = pd.DataFrame(
+        _datapath_rows(rows, machine.components, voltage_scale)
+        + _static_rows(rows, machine, seconds, voltage_scale),
+        columns=COLUMNS,
+    )
+    return pd.concat([table, _clock_rows(table)], ignore_index=True)
+
+
+def _datapath_rows(rows: list[tuple], comps: dict, voltage_scale: float) -> list[tuple]:
+    """The components' own rows, each tagged with its part, and a PE-register row beside each MAC row."""
     out = []
     for op, name, action, count, per, _ in rows:
         comp = comps[name]
         on_die = comp.kind not in OFF_DIE
+        scale = (voltage_scale if action == "leakage" else voltage_scale**2) if on_die else 1.0
         part = DATAPATH_PART.get(comp.kind, comp.kind)
-        if action == "leakage":
-            per = per * (die_static if on_die else 1.0)
-        else:
-            per = per * (die_dyn if on_die else 1.0)
-        out.append((op, name, part, action, count, per, count * per, on_die))
+        out.append((op, name, part, action, count, per * scale, count * per * scale, on_die))
         if comp.kind == "systolic_array" and action.startswith("mac_"):
-            regs = pe_register_pj_per_mac(comp) * die_dyn
+            regs = pe_register_pj_per_mac(comp) * voltage_scale**2
             out.append(
                 (op, name, "pe_registers", "register_write", count, regs, count * regs, True)
             )
+    return out
+
+
+def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: float) -> list[tuple]:
+    """Always-on power of every part whose component did not already state its leakage."""
+    comps = machine.components
     stated = {name for op, name, action, *_ in rows if op == STATIC and action == "leakage"}
-    for part in parts:
-        if not part.static_mw or (part.component in stated and part.part == _datapath(comps, part)):
+    out = []
+    for part in chip_parts(comps, machine.arch.chip, machine.arch.tech_node):
+        own_row = part.component in stated and part.part == DATAPATH_PART.get(
+            comps[part.component].kind if part.component in comps else "", ""
+        )
+        if not part.static_mw or own_row:
             continue
         serdes = part.part.startswith("serdes")  # on its own I/O supply: DVFS leaves it alone
-        scale = die_static if part.on_die and not serdes else 1.0
+        scale = voltage_scale if part.on_die and not serdes else 1.0
         per_s = part.static_mw * PJ_PER_MW_SECOND * scale
         action = "background" if not part.on_die else ("link_idle" if serdes else "leakage")
-        out.append(
-            (
-                STATIC,
-                part.component,
-                part.part,
-                action,
-                seconds,
-                per_s,
-                per_s * seconds,
-                part.on_die,
-            )
-        )
-    table = pd.DataFrame(out, columns=COLUMNS)
+        row = (STATIC, part.component, part.part, action, seconds, per_s, per_s * seconds)
+        out.append((*row, part.on_die))
+    return out
+
+
+def _clock_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The clock network: per op, its share of the op's on-die dynamic energy."""
     clocked = table[table.on_die & (table.op != STATIC)].groupby("op", sort=True)["energy_pj"].sum()
     ratio = clock_share() / (1.0 - clock_share())
-    clock = [
+    rows = [
         (op, CHIP, "clock_network", "clock", float(e), ratio, float(e) * ratio, True)
         for op, e in clocked.items()
         if e
     ]
-    return pd.concat([table, pd.DataFrame(clock, columns=COLUMNS)], ignore_index=True)
-
-
-def _datapath(comps, part) -> str:
-    comp = comps.get(part.component)
-    return DATAPATH_PART.get(comp.kind, comp.kind) if comp is not None else ""
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def area_table(machine) -> pd.DataFrame:
