@@ -150,6 +150,10 @@ class Report:
                     else 0.0,
                     "dram_bytes": moved,
                     "energy_pj": float(energy.get(op.name, 0.0)),
+                    # the op's dynamic power over its span (phases overlap; static power is the run's)
+                    "power_w": float(energy.get(op.name, 0.0)) * 1e-12 * self.clock_hz / cycles
+                    if cycles
+                    else 0.0,
                     "flops": op.flops,
                     "arithmetic_intensity": op.flops / moved if moved else float("inf"),
                     "achieved_flops_per_s": op.flops / (cycles / self.clock_hz) if cycles else 0.0,

@@ -99,3 +99,8 @@ def test_the_trace_carries_the_power_timeline():
     assert len(counters) == len(report.power_timeline)
     total = sum(e["args"]["dynamic"] + e["args"]["static"] for e in counters)
     assert total == pytest.approx(report.power_timeline.power_w.sum())
+
+
+def test_each_op_reports_its_power_over_its_span(report):
+    row = report.ops.iloc[0]
+    assert row.power_w == pytest.approx(row.energy_pj * 1e-12 / row.seconds)
