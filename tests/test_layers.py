@@ -24,6 +24,7 @@ LAYERS = {
     "api": 6,
     "plots": 6,
     "sweep": 7,
+    "serving": 7,
     "cli": 8,
     "__init__": 9,
 }

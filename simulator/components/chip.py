@@ -22,6 +22,7 @@ DATAPATH_PART = {
     "pim": "lanes",
     "neuro_core": "core",
     "dram": "interface",
+    "regfile": "registers",
 }
 
 
@@ -49,25 +50,43 @@ def _from_40nm_energy(pj: float, node_nm: float) -> float:
     return tech.scale_energy(pj, node_nm) / tech.scale_energy(1.0, 40.0)
 
 
-def pe_register_bits(unit) -> int:
-    """Register bits in one PE: input + stationary operand (x2 when double-buffered) + accumulator."""
+def held_by_register_levels(components: dict[str, Component], unit_name: str) -> set[str]:
+    """Operand roles that declared register levels (kind: regfile) of array `unit_name` hold; their
+    registers are counted there, not again as PE registers. Core units are named 'core3.mxu'."""
+    prefix, _, local = unit_name.rpartition(".")
+    return {
+        role
+        for name, comp in components.items()
+        if comp.kind == "regfile" and comp.spec.unit == local and name.rpartition(".")[0] == prefix
+        for role in comp.spec.holds
+    }
+
+
+def pe_register_bits(unit, held: set[str] = frozenset()) -> int:
+    """Register bits in one PE: input + stationary operand (x2 when double-buffered) + accumulator,
+    less the roles a declared register level already holds."""
     widest = max(unit.spec.input_precision, key=lambda p: precision(p).bits)
     operand = precision(widest).bits
     copies = 2 if _table()["pe_registers"]["double_buffered_stationary"] else 1
-    return operand + copies * operand + precision(unit.accumulator(widest)).bits
+    bits = {
+        "input": operand,
+        "weight": copies * operand,
+        "output": precision(unit.accumulator(widest)).bits,
+    }
+    return sum(b for role, b in bits.items() if role not in held)
 
 
-def pe_register_pj_per_mac(unit) -> float:
+def pe_register_pj_per_mac(unit, held: set[str] = frozenset()) -> float:
     """Energy of the PE registers written by one MAC (each register once), at the arch node."""
     per_bit = tech.table("logic_45nm")["registers"]["flipflop_pj_per_bit"]["value"]
-    return _from_40nm_energy(per_bit * pe_register_bits(unit), unit.node_nm)
+    return _from_40nm_energy(per_bit * pe_register_bits(unit, held), unit.node_nm)
 
 
-def pe_register_area_mm2(unit) -> float:
+def pe_register_area_mm2(unit, held: set[str] = frozenset()) -> float:
     """Area of every PE's registers in the array."""
     per_bit = tech.table("logic_45nm")["registers"]["flipflop_pj_per_bit"]["area_um2_per_bit"]
     pes = unit.rows * unit.cols
-    return _from_40nm_area(per_bit * pe_register_bits(unit), unit.node_nm) * pes * 1e-6
+    return _from_40nm_area(per_bit * pe_register_bits(unit, held), unit.node_nm) * pes * 1e-6
 
 
 def leakage_mw_per_mm2(devices: str, node_nm: float) -> float:
@@ -121,8 +140,9 @@ def chip_parts(components: dict[str, Component], chip: ChipSpec, node_nm: float)
         own = comp.leakage_mw() if stated or comp.leakage_mw() or not on_die else density * area
         parts.append(Part(name, DATAPATH_PART.get(comp.kind, comp.kind), area, own, on_die))
         if comp.kind == "systolic_array":
-            regs = pe_register_area_mm2(comp)
-            parts.append(Part(name, "pe_registers", regs, density * regs, True))
+            regs = pe_register_area_mm2(comp, held_by_register_levels(components, name))
+            if regs:
+                parts.append(Part(name, "pe_registers", regs, density * regs, True))
     return parts + serdes_parts(chip)
 
 

@@ -25,7 +25,9 @@ class Dram(Component):
         per_bit = (
             spec.energy_per_bit if spec.energy_per_bit is not None else preset["energy_pj_per_bit"]
         )
-        self.actions = {"read": 8 * per_bit, "write": 8 * per_bit}
+        read = spec.read_energy_per_bit if spec.read_energy_per_bit is not None else per_bit
+        write = spec.write_energy_per_bit if spec.write_energy_per_bit is not None else per_bit
+        self.actions = {"read": 8 * read, "write": 8 * write}
 
     @property
     def bytes_per_cycle(self) -> float:

@@ -22,7 +22,7 @@ from collections import OrderedDict
 
 import simpy
 
-from simulator.components import Machine
+from simulator.components import STORAGE_KINDS, Machine
 from simulator.engine.trace import Record
 from simulator.errors import CapacityError
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
@@ -49,7 +49,7 @@ class _Engine:
         self.space = {
             c.name: simpy.Container(self.env, capacity=c.capacity_bytes, init=c.capacity_bytes)
             for c in machine.components.values()
-            if c.kind == "sram"
+            if c.kind in STORAGE_KINDS
         }
         self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.compute_units}
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment

@@ -20,7 +20,11 @@ from simulator.spec.workload import AttentionOpSpec, GemmOpSpec, WorkloadSpec
 def _gemm(op: GemmOpSpec, mapping, machine, numerics, seed):
     check_tile(op, mapping)
     plan = auto_plan(op, mapping, machine)  # only ever returns plans whose tiles fit
-    state = GemmNumerics(op.M, op.N, op.K, op.dtype, plan.accumulator, seed) if numerics else None
+    state = (
+        GemmNumerics(op.M, op.N, op.K, op.dtype, plan.accumulator, seed, plan.output)
+        if numerics
+        else None
+    )
     return compile_gemm(op, plan, machine, state, barrier=plan.accounting == "scalesim"), state
 
 

@@ -66,6 +66,7 @@ class OpProgram:
     core: int = 0  # the core whose DMA engines and units run the op
     group: str = ""  # the workload op this one is a part of (partitioned ops); default its own name
     details: dict = field(default_factory=dict)  # resolved mapping, shown in reports
+    levels: Callable[[], tuple] = tuple  # LevelCount rows (level x operand x direction), lazily
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,19 @@ class NumericsResult:
 class GemmNumerics:
     """Operands, accumulator and coverage counts of one GEMM; `tile` is the per-Compute kernel."""
 
-    def __init__(self, M: int, N: int, K: int, dtype: str, accumulator: str, seed: int):
+    def __init__(
+        self,
+        M: int,
+        N: int,
+        K: int,
+        dtype: str,
+        accumulator: str,
+        seed: int,
+        output: str | None = None,
+    ):
         rng = np.random.default_rng(seed)
         self.dtype, self.accumulator, self.K = dtype, accumulator, K
+        self.output = output  # integer output narrower than the accumulator: requantized
         self.a = random_operand(rng, (M, K), dtype)  # [M, K]
         self.b = random_operand(rng, (K, N), dtype)  # [K, N]
         self.is_int = precision(dtype).is_int
@@ -52,6 +62,14 @@ class GemmNumerics:
             a, b = self._a64, self._b64
         self.c[m0:m1, n0:n1] += a[m0:m1, k0:k1] @ b[k0:k1, n0:n1]  # [m, k] @ [k, n] -> [m, n]
         self.coverage[m0:m1, n0:n1] += k1 - k0
+
+    @property
+    def _requantized(self) -> bool:
+        return (
+            self.output is not None
+            and precision(self.output).is_int
+            and precision(self.output).bits < precision(self.accumulator).bits
+        )
 
     def partial(self) -> "GemmNumerics":
         """A K-split part: the same operands, its own accumulator and coverage (zeroed)."""
@@ -90,7 +108,13 @@ class GemmNumerics:
             magnitude = np.abs(self.a.astype(np.float64)) @ np.abs(self.b.astype(np.float64))
             bound_matrix = gamma * magnitude
             bound = float(bound_matrix.max())
-        error = np.abs(self.result() - reference)
+        result = self.result()
+        if self.is_int and self._requantized:
+            # the hardware's complete sums and the exact ones, requantized with one shared scale
+            shift = requant_shift(reference, precision(self.output).bits)
+            result = requantize(result, shift, precision(self.output).bits)
+            reference = requantize(reference, shift, precision(self.output).bits)
+        error = np.abs(result - reference)
         scale = np.maximum(np.abs(reference), 1.0)
         wrong = np.argwhere(self.coverage != self.K)
         coverage_ok = wrong.size == 0
@@ -111,6 +135,23 @@ class GemmNumerics:
             coverage_ok,
             message,
         )
+
+
+def requant_shift(exact: np.ndarray, bits: int) -> int:
+    """The smallest right shift that brings every exact output into a signed `bits`-bit range
+    (a per-tensor power-of-two scale, as calibrated integer accelerators use)."""
+    largest = float(np.abs(exact).max(initial=0))
+    limit = 2 ** (bits - 1) - 1
+    shift = 0
+    while np.floor(largest / 2**shift + 0.5) > limit:
+        shift += 1
+    return shift
+
+
+def requantize(values: np.ndarray, shift: int, bits: int) -> np.ndarray:
+    """Round-half-up right shift, saturated to signed `bits` bits."""
+    half = 2 ** (bits - 1)
+    return np.clip(np.floor(values.astype(np.float64) / 2**shift + 0.5), -half, half - 1)
 
 
 def _largest_product(a: np.ndarray, b: np.ndarray) -> int:

@@ -11,6 +11,7 @@ from simulator.components.chip import (
     OFF_DIE,
     chip_parts,
     clock_share,
+    held_by_register_levels,
     not_counted,
     pe_register_pj_per_mac,
 )
@@ -41,10 +42,11 @@ def _datapath_rows(rows: list[tuple], comps: dict, voltage_scale: float) -> list
         part = DATAPATH_PART.get(comp.kind, comp.kind)
         out.append((op, name, part, action, count, per * scale, count * per * scale, on_die))
         if comp.kind == "systolic_array" and action.startswith("mac_"):
-            regs = pe_register_pj_per_mac(comp) * voltage_scale**2
-            out.append(
-                (op, name, "pe_registers", "register_write", count, regs, count * regs, True)
-            )
+            held = held_by_register_levels(comps, name)
+            regs = pe_register_pj_per_mac(comp, held) * voltage_scale**2
+            if regs:
+                row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
+                out.append((*row, True))
     return out
 
 

@@ -15,6 +15,7 @@ from simulator.engine import Record
 from simulator.mapping import Program
 from simulator.numerics import NumericsResult
 from simulator.report import power
+from simulator.report.levels import level_table
 from simulator.report.multicore import core_table, link_table, noc_summary
 
 PJ_PER_MW_SECOND = power.PJ_PER_MW_SECOND  # 1 mW for 1 s = 1e9 pJ
@@ -94,6 +95,12 @@ class Report:
         view["tdp_w"] = self.machine.arch.chip.tdp * 1e-3 if self.machine.arch.chip.tdp else None
         view["throttled"] = self.throttle
         return view
+
+    @cached_property
+    def levels(self) -> pd.DataFrame:
+        """One row per (op, storage level, operand, action): elements, bytes, accesses, energy
+        (closed-form counts of the mapping; their energy equals the engine-counted rows')."""
+        return level_table(self.program, self.machine)
 
     @cached_property
     def components(self) -> pd.DataFrame:

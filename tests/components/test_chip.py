@@ -38,3 +38,10 @@ def test_a100_serdes_area_and_always_on_power():
     assert nvlink.static_mw == pytest.approx(12 * 25e9 * 2 * 8 * 5e-12 * 1e3)
     pcie = parts["(chip)", "serdes_pcie4_x16"]
     assert pcie.area_mm2 == pytest.approx(16 * 0.22)
+
+
+def test_declared_register_levels_are_not_counted_twice():
+    # eyeriss-like declares the PEs' ifmap, filter and psum scratchpads as register levels
+    machine, parts = parts_of("eyeriss-like")
+    assert ("pe_array", "pe_registers") not in parts
+    assert parts["filter_spad", "registers"].area_mm2 > 0
