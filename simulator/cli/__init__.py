@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument("model", help="model preset (llama-2-7b, llama-3-8b, ...) or config.json")
     source = serving.add_mutually_exclusive_group()
     source.add_argument("--rate", type=float, help="arrivals per second (Poisson unless --cv)")
+    source.add_argument(
+        "--rates", help="comma-separated rates: one run each, and the highest meeting the SLO"
+    )
     source.add_argument("--trace", help="CSV of arrival, prompt, output tokens (Azure format ok)")
     source.add_argument("--users", type=int, help="closed loop: N users, one request each at once")
     serving.add_argument(

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from simulator.cli.format import seconds, si, table
+from simulator.errors import SpecError
 from simulator.serving import (
     ClosedLoop,
     CostModel,
@@ -15,10 +16,12 @@ from simulator.serving import (
     Lengths,
     Limits,
     Slo,
+    capacity,
     fixed_batch,
     gamma,
     load_model,
     load_trace,
+    rate_sweep,
     serve,
 )
 from simulator.spec import load_arch, split_overrides
@@ -47,6 +50,8 @@ def serve_command(args, console: Console) -> int:
     max_tokens = args.max_tokens or (512 if args.scheduler == "chunked" else 8192)
     cache = Path(args.cost_cache) if args.cost_cache else default_cache()
     costs = CostModel(arch, model, args.bucket_ratio, cache=cache)
+    if args.rates:
+        return _capacity(args, costs, lengths, max_tokens, console)
     columns = (TextColumn("serving"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("serving", total=len(specs))
@@ -94,4 +99,42 @@ def serve_command(args, console: Console) -> int:
     facts.add_row("energy/token", si(summary["energy_per_token_j"], "J"))
     facts.add_row("shapes simulated", str(summary["cost_simulations"]))
     console.print(facts)
+    return 0
+
+
+def _capacity(args, costs, lengths, max_tokens, console: Console) -> int:
+    """`--rates 1,2,4`: one run per rate, a row each, and the highest rate meeting the SLO."""
+    try:
+        rates = [float(r) for r in args.rates.split(",")]
+    except ValueError:
+        raise SpecError(f"--rates {args.rates}: expected numbers like 1,2,4") from None
+    fleet = Fleet(
+        scheduler=args.scheduler,
+        replicas=args.replicas,
+        router=args.router,
+        block_size=args.block_size,
+        decode_replicas=args.decode_replicas,
+    )
+    limits = Limits(args.max_batch, max_tokens, args.preemption)
+    slo = Slo(args.slo_ttft, args.slo_tpot)
+    rows, _ = rate_sweep(costs, rates, lengths, args.requests, slo, fleet, limits, args.seed)
+    best = capacity(rows)
+    if args.json:
+        print(json.dumps({"capacity_rps": best, "rates": rows.to_dict("records")}, indent=2))
+        return 0
+    out = table(
+        f"{costs.model.name} on {costs.arch.name}: p99 latency by rate",
+        ["rate", "TTFT p99", "TPOT p99", "tokens/s", "goodput", "meets SLO"],
+    )
+    for row in rows.itertuples():
+        out.add_row(
+            f"{row.rate:g}",
+            seconds(row.ttft_p99_s),
+            seconds(row.tpot_p99_s) if row.tpot_p99_s == row.tpot_p99_s else "-",
+            f"{row.throughput_tokens_per_s:,.1f}",
+            f"{row.goodput_rps:.3f}",
+            "yes" if row.meets_slo else "no",
+        )
+    console.print(out)
+    console.print(f"capacity at the SLO: {best if best is not None else 'none'} req/s")
     return 0

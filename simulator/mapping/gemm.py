@@ -7,7 +7,7 @@ from simulator.components import Machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
 from simulator.mapping.hierarchy import TileLevels, op_levels
 from simulator.mapping.hierarchy import traffic as tile_traffic
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.mapping.traffic import OPERAND_DIMS
 from simulator.numerics import GemmNumerics
 from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
@@ -32,6 +32,7 @@ class GemmPlan:
     dtype: str
     accumulator: str
     output: str  # precision of complete outputs written back (op.output_dtype or accumulator)
+    registers: dict[str, int]  # register level -> fold-nest loops it holds (absent: as fit)
 
     def footprint(self, machine: Machine) -> dict[str, int]:
         """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered)."""
@@ -117,6 +118,7 @@ def compile_gemm(
     details = {
         "unit": plan.unit,
         "dataflow": plan.dataflow,
+        "shape": (op.M, op.N, op.K),
         "spatial": "/".join(plan.spatial),
         "tile": dict(plan.tile),
         "loop_order": "".join(plan.loop_order),
@@ -125,8 +127,10 @@ def compile_gemm(
         "dtype": plan.dtype,
         "accumulator": plan.accumulator,
         "output": plan.output,
+        "registers": dict(plan.registers),
     }
     levels = TileLevels(plan, machine, op.K)
+    levels.check({d: min(plan.tile[d], problem[d]) for d in problem})
     return OpProgram(
         name=op.name,
         kind="gemm",
@@ -140,6 +144,7 @@ def compile_gemm(
         core=core,
         group=group or op.name,
         details=details,
+        signature=signature(op, plan, offset, bool(group)),
         levels=lambda: op_levels(problem, levels, machine),
     )
 
@@ -171,8 +176,14 @@ def _steps(
     order = plan.loop_order
     indices = itertools.product(*(range(len(chunks[d])) for d in order))
     upcoming = next(indices, None)
+    (streamed,) = set(problem) - set(plan.spatial)
+    previous: dict | None = None
     while upcoming is not None:
         current = dict(zip(order, upcoming))
+        continues_fold = previous is not None and all(  # the next chunk of the same folds
+            current[d] == previous[d] + (d == streamed) for d in problem
+        )
+        previous = current
         upcoming = next(indices, None)
         following = dict(zip(order, upcoming)) if upcoming is not None else None
         ranges = {d: chunks[d][current[d]] for d in problem}
@@ -211,7 +222,9 @@ def _steps(
                 )
             )
             resident["output"] = out_key
-        cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk)
+        cost = unit.tile_cost(
+            extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
+        )
         if levels.chains:  # register levels: closed-form per-level counts of this tile
             sram_traffic = tile_traffic(levels.table(extent, first_k_chunk, cost), machine)
         else:
@@ -269,4 +282,22 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
         dtype=op.dtype,
         accumulator=unit.accumulator(op.dtype),
         output=op.output_dtype or unit.accumulator(op.dtype),
+        registers=_registers(mapping, machine, unit.name),
     )
+
+
+def _registers(mapping: MappingSpec, machine: Machine, unit: str) -> dict[str, int]:
+    """The mapping's per-level loop counts, keyed by component name; unknown levels are errors."""
+    prefix = unit.rsplit(".", 1)[0] + "." if "." in unit else ""
+    levels = {
+        c.name[len(prefix) :]: c.name
+        for c in machine.components.values()
+        if c.kind == "regfile" and c.unit == unit
+    }
+    for name in mapping.registers or {}:
+        if name not in levels:
+            raise SpecError(
+                f"{locate(mapping, 'registers', name)}: {unit} has no register level {name!r}; "
+                f"it has: {', '.join(levels) or 'none'}"
+            )
+    return {levels[name]: loops for name, loops in (mapping.registers or {}).items()}

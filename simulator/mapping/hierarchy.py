@@ -12,13 +12,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 from simulator.components import Machine
+from simulator.components.systolic import OPERAND_DIMS
+from simulator.errors import CapacityError
 from simulator.mapping.nest import RELEVANT, Level, Loop, Moves, Nest, count
 from simulator.mapping.traffic import trip_counts
 from simulator.spec.precision import nbytes
 
 SERVES = {"pe": frozenset(), "row": frozenset({"cols"}), "col": frozenset({"rows"})}
 ALL_AXES = frozenset({"rows", "cols"})
-READS, WRITES = ("read_low", "read_high"), ("write_low", "write_high")
 
 
 @dataclass(frozen=True)
@@ -50,25 +51,35 @@ def _serves(component) -> frozenset[str]:
     )
 
 
-def _cut(component, role: str, temporal: list[Loop], spatial: dict, elem_bytes: float) -> int:
-    """Innermost temporal loops a register holds: as many as its instance capacity fits."""
+def _cut(component, role: str, temporal: list[Loop], spatial: dict, elem_bytes, forced) -> int:
+    """Innermost temporal loops a register holds: the mapping's count, else as many as its
+    instance capacity fits; a forced count that does not fit raises CapacityError."""
     if component.kind != "regfile":
         return len(temporal)
-    shared = math.prod(
-        loop.factor
-        for axis, loop in spatial.items()
-        if axis in _serves(component) and loop.dim in RELEVANT[role]
-    )
-    cut, tile = 0, shared
+    tiles = [
+        math.prod(
+            loop.factor
+            for axis, loop in spatial.items()
+            if axis in _serves(component) and loop.dim in RELEVANT[role]
+        )
+    ]
     for loop in temporal:
-        grown = tile * (loop.factor if loop.dim in RELEVANT[role] else 1)
-        if grown * elem_bytes > component.instance_bytes:
-            break
-        cut, tile = cut + 1, grown
-    return cut
+        tiles.append(tiles[-1] * (loop.factor if loop.dim in RELEVANT[role] else 1))
+    if component.name in forced:
+        cut = forced[component.name]
+        if tiles[cut] * elem_bytes > component.instance_bytes:
+            raise CapacityError(
+                f"{component.name}: holding {cut} fold loops needs {tiles[cut] * elem_bytes:g} B "
+                f"of {role} per instance, but it holds {component.instance_bytes:,} B"
+            )
+        return cut
+    fits = [i for i, tile in enumerate(tiles) if tile * elem_bytes <= component.instance_bytes]
+    return max(fits, default=0)
 
 
-def fold_nests(extent: dict, spatial: tuple[str, str], rows: int, cols: int, chains, elem_bytes):
+def fold_nests(
+    extent: dict, spatial: tuple[str, str], rows: int, cols: int, chains, elem_bytes, forced
+):
     """The tile's fold loop nests: full folds and the remainder folds along each spatial dim."""
     row_dim, col_dim = spatial
     (streamed,) = {"M", "N", "K"} - set(spatial)
@@ -84,7 +95,7 @@ def fold_nests(extent: dict, spatial: tuple[str, str], rows: int, cols: int, cha
         axes = {"rows": Loop(row_dim, r_size), "cols": Loop(col_dim, c_size)}
         levels = {
             role: tuple(
-                Level(c.name, _cut(c, role, temporal, axes, elem_bytes[role]), _serves(c))
+                Level(c.name, _cut(c, role, temporal, axes, elem_bytes[role], forced), _serves(c))
                 for c in chain
             )
             for role, chain in chains.items()
@@ -112,6 +123,19 @@ class TileLevels:
             for role in RELEVANT
         }
 
+    def check(self, extent: dict) -> None:
+        """Raise CapacityError now if the mapping's register loop counts overflow a level."""
+        if self.chains and self.plan.registers:
+            fold_nests(
+                extent,
+                self.plan.spatial,
+                self.unit.rows,
+                self.unit.cols,
+                self.chains,
+                self.elem_bytes,
+                self.plan.registers,
+            )
+
     def table(self, extent: dict, first_k_chunk: bool, cost) -> Counter:
         """Elements each level moves inside one tile (DMA excluded). Roles with register levels
         come from the fold nests; the others from the fold model's SRAM reads and writes."""
@@ -125,7 +149,13 @@ class TileLevels:
         if not self.chains:
             return rows
         nests = fold_nests(
-            extent, plan.spatial, self.unit.rows, self.unit.cols, self.chains, self.elem_bytes
+            extent,
+            plan.spatial,
+            self.unit.rows,
+            self.unit.cols,
+            self.chains,
+            self.elem_bytes,
+            plan.registers,
         )
         for nest in nests:
             for role, chain in self.chains.items():
@@ -202,7 +232,7 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
                 rows[key] += value * repeat
     trips = trip_counts(problem, plan.tile)
     dram = machine.dram.name
-    size = {role: problem[a] * problem[b] for role, (a, b) in _DIMS.items()}
+    size = {role: problem[a] * problem[b] for role, (a, b) in OPERAND_DIMS.items()}
     for role in ("input", "weight"):
         moved = size[role] * passes(role, plan.loop_order, trips)
         rows[(dram, role, "read_low", plan.dtype)] += moved
@@ -221,9 +251,6 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
         for (level, role, direction, fmt), elements in sorted(rows.items())
         if elements
     )
-
-
-_DIMS = {"input": ("M", "K"), "weight": ("K", "N"), "output": ("M", "N")}
 
 
 def passes(role: str, order: list[str], trips: dict[str, int]) -> int:

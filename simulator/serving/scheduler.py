@@ -116,12 +116,15 @@ class Scheduler:
     def _grow_decodes(self, step: Step) -> None:
         """Give each decoding request the KV slot of its next token, preempting the newest
         running requests when blocks run out; adds the survivors to `step`."""
+        preempted: set[int] = set()
         for request in list(self.running):
-            if request not in self.running or not request.decoding:
+            if request.rid in preempted or not request.decoding:
                 continue
             while not self.kv.can_hold(request.rid, request.prefilled + 1):
-                step.swap_bytes += self._preempt(self.running[-1])
-                if request not in self.running:
+                victim = self.running[-1]
+                step.swap_bytes += self._preempt(victim)
+                preempted.add(victim.rid)
+                if victim is request:
                     break
             else:
                 self.kv.grow(request.rid, request.prefilled + 1)
@@ -192,7 +195,7 @@ class ChunkedScheduler(Scheduler):
         self._grow_decodes(step)
         budget = self.limits.max_tokens - len(step.items)
         for request in self.running:
-            if not request.decoding and budget > 0 and request not in dict(step.items):
+            if not request.decoding and budget > 0:  # a prompt part-way through its chunks
                 chunk = min(request.target - request.prefilled, budget)
                 step.items.append((request, chunk))
                 budget -= chunk

@@ -146,6 +146,10 @@ class DramSpec(Strict):
     """Override: energy per bit read (default energy_per_bit)."""
     write_energy_per_bit: Pj | None = None
     """Override: energy per bit written (default energy_per_bit)."""
+    operand_bandwidth: dict[Literal["input", "weight", "output"], BytesPerS] | None = None
+    """Separate interfaces per operand (SCALE-Sim's ifmap / filter / ofmap DRAM bandwidths): each
+    operand's transfers use its own, at its own bandwidth, alongside the others; `bandwidth` is
+    then their sum. Chips without a NoC only."""
 
 
 class VectorUnitSpec(Strict):

@@ -119,3 +119,37 @@ def test_level_table_equals_engine_counts_for_random_tilings(case):
     engine = report.energy[report.energy.action.isin(["read", "write"])]
     theirs = engine.groupby(["component", "action"])["count"].sum().to_dict()
     assert mine == pytest.approx(theirs)
+
+
+def test_mapping_sets_the_loops_a_register_holds():
+    """C[8, 8] = A[8, 4] B[4, 8] on the 4 x 4 array: two column folds. An 8-byte input register
+    per PE holds its 8 inputs across both folds (as many loops as fit: 128 fills, each input read
+    from SRAM once and broadcast along the row); told to hold no loop it is refilled for the
+    second fold (256 fills, 64 SRAM reads)."""
+    arch = _tiny()
+    arch["components"]["areg"] = {
+        "kind": "regfile",
+        "unit": "mxu",
+        "holds": ["input"],
+        "capacity": "8 B",
+        "width": "1 B",
+    }
+    whole = {"tile": {"M": 8, "N": 8, "K": 4}, "loop_order": ["M", "N", "K"]}
+    fills, sram_reads = {}, {}
+    for label, registers in (("fit", None), ("none", {"areg": 0})):
+        report = simulate(arch, "gemm:M=8,N=8,K=4,dtype=int8", {**whole, "registers": registers})
+        assert report.summary["numerics_ok"]
+        fills[label] = _counts(report)[("areg", "write")]
+        levels = report.levels.set_index(["level", "operand", "action"])["elements"]
+        sram_reads[label] = levels[("buf", "input", "read")]
+    assert fills == {"fit": 128, "none": 256}
+    assert sram_reads == {"fit": 32, "none": 64}
+
+
+def test_mapping_register_loops_are_checked():
+    from simulator.errors import CapacityError, SpecError
+
+    with pytest.raises(CapacityError, match="psum: holding 1 fold loops needs 32 B"):
+        simulate(_tiny(), "gemm:M=8,N=4,K=4", {**WHOLE, "registers": {"psum": 1}})
+    with pytest.raises(SpecError, match="registers.nope: mxu has no register level 'nope'"):
+        simulate(_tiny(), "gemm:M=8,N=4,K=4", {**WHOLE, "registers": {"nope": 1}})

@@ -55,3 +55,25 @@ def test_figures_read_the_result_tables(tiny, costs):
     assert len(throughput_latency(runs).data[0].x) == 2
     kv = kv_over_time(runs[1e5])
     assert len(kv.data[0].x) == len(runs[1e5].iterations)
+
+
+def test_capacity_is_the_last_rate_before_the_first_miss():
+    import pandas as pd
+
+    from simulator.serving import capacity
+
+    table = pd.DataFrame({"rate": [8, 1, 2, 4], "meets_slo": [True, True, True, False]})
+    assert capacity(table) == 2  # 8 meets again but lies past the knee
+    assert capacity(table.assign(meets_slo=False)) is None
+
+
+def test_serve_rates_reports_capacity(tiny_config, tmp_path, capsys):
+    args = ["serve", "tpu-v4-like", str(tiny_config), "--rates", "1e3,1e6", "--requests", "30"]
+    args += ["--prompt-len", "64", "--output-len", "8", "--slo-ttft", "1e-3", "--json"]
+    assert main(args + ["--cost-cache", str(tmp_path / "c.json")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [row["rate"] for row in out["rates"]] == [1e3, 1e6]
+    meets = [row["ttft_p99_s"] <= 1e-3 for row in out["rates"]]
+    assert [row["meets_slo"] for row in out["rates"]] == meets
+    expected = None if not meets[0] else (1e6 if meets[1] else 1e3)
+    assert out["capacity_rps"] == expected

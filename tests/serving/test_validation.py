@@ -108,3 +108,16 @@ def test_disaggregated_hand_off_costs_the_kv_transfer(tiny, exact):
     gap = row.itl_max_s - alone.requests.iloc[0].itl_max_s
     assert gap == pytest.approx(transfer, rel=0.02)
     assert set(result.iterations.replica) == {0, 1}
+
+
+def test_a_closed_loop_never_has_more_requests_in_flight_than_users(tiny, costs):
+    from simulator.serving import ClosedLoop
+
+    specs = fixed_batch(40, Lengths(64, 8))
+    result = serve(costs.arch, tiny, specs, loop=ClosedLoop(users=3, think_s=1e-4), costs=costs)
+    assert len(result.requests) == 40
+    assert result.iterations.in_system.max() == 3
+    # each user's next request arrives think_s after its previous answer ended
+    by_user = result.requests.sort_values("arrival_s")
+    ends = sorted(result.requests.finish_s + 1e-4)
+    assert set(np.round(by_user.arrival_s.iloc[3:], 12)) <= set(np.round(ends, 12))
