@@ -11,6 +11,7 @@ from simulator.mapping.placement import place
 from simulator.mapping.snn import compile_network
 from simulator.numerics.snn_check import check_snn
 from simulator.report import Report, SpikingReport
+from simulator.report.power_cap import cap_power
 from simulator.spec import (
     ArchSpec,
     MappingSpec,
@@ -61,11 +62,19 @@ def simulate(
         )
     mapping = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
     check_cost(arch, workload, numerics, limits)
-    machine = build_machine(arch)
-    program, states = compile_program(workload, mapping, machine, numerics, seed)
-    record = execute(program, machine, trace=trace)
-    checked = {name: state.check() for name, state in states.items()} if numerics else None
-    return Report(arch.name, workload.name, mapping.name, machine, program, record, checked)
+
+    def run(arch: ArchSpec, voltage_scale: float = 1.0, throttle: dict | None = None) -> Report:
+        machine = build_machine(arch)
+        program, states = compile_program(workload, mapping, machine, numerics, seed)
+        record = execute(program, machine, trace=trace)
+        checked = {name: state.check() for name, state in states.items()} if numerics else None
+        return Report(
+            arch.name, workload.name, mapping.name, machine, program, record, checked,
+            voltage_scale, throttle,
+        )  # fmt: skip
+
+    report = run(arch)
+    return cap_power(report, run) if arch.chip.tdp else report
 
 
 def _simulate_snn(

@@ -1,4 +1,5 @@
-"""plotly figures of reports and sweep results: energy, timeline, roofline, utilization, Pareto.
+"""plotly figures of reports and sweep results: energy, area and power, timeline, roofline,
+utilization, Pareto.
 
 Every function returns a `plotly.graph_objects.Figure` and only reads what the Report or the
 results DataFrame already hold; nothing here simulates.
@@ -43,6 +44,59 @@ def energy_breakdown(report: Report, by: str = "component") -> go.Figure:
         xaxis_title=by,
         yaxis_title="energy (µJ)",
         legend_title=stack,
+    )
+    return fig
+
+
+def sunburst(report: Report, what: str = "area") -> go.Figure:
+    """Sunburst of the die area (mm²) or the run's energy (µJ): component, then part. The cores of
+    a multi-core chip are folded into one ring entry per core component ('core*.tc')."""
+    if what not in ("area", "energy"):
+        raise ValueError(f"what must be 'area' or 'energy', got {what!r}")
+    if what == "area":
+        table, value, unit, scale = report.area[report.area.on_die], "area_mm2", "mm²", 1.0
+    else:
+        table, value, unit, scale = report.energy, "energy_pj", "µJ", 1e-6
+    folded = table.assign(
+        component=table.component.str.replace(r"^core\d+\.", "core*.", regex=True)
+    )
+    sums = folded.groupby(["component", "part"], sort=True)[value].sum() * scale
+    sums = sums[sums > 0]
+    comps = sums.groupby(level=0).sum()
+    ids = list(comps.index) + [f"{c}/{p}" for c, p in sums.index]
+    fig = go.Figure(
+        go.Sunburst(
+            ids=ids,
+            labels=list(comps.index) + [p for _, p in sums.index],
+            parents=[""] * len(comps) + [c for c, _ in sums.index],
+            values=list(comps.values) + list(sums.values),
+            branchvalues="total",
+            hovertemplate=f"%{{label}}: %{{value:.4g}} {unit}<extra></extra>",
+        )
+    )
+    total = float(comps.sum())
+    fig.update_layout(
+        title=f"{what.capitalize()} by component and part: {report.arch_name} ({total:.4g} {unit})"
+    )
+    return fig
+
+
+def power_timeline(report: Report) -> go.Figure:
+    """Power over the run (W): dynamic (each op's energy over its span) stacked on static."""
+    line = report.power_timeline
+    mid_us = (line.start_s + line.end_s) * 0.5e6
+    fig = go.Figure(
+        [
+            go.Scatter(x=mid_us, y=line.static_w, name="static", stackgroup="power"),
+            go.Scatter(x=mid_us, y=line.dynamic_w, name="dynamic", stackgroup="power"),
+        ]
+    )
+    if report.power["tdp_w"]:
+        fig.add_hline(y=report.power["tdp_w"], line_dash="dash", annotation_text="tdp")
+    fig.update_layout(
+        title=f"Power over the run: {report.arch_name} × {report.workload_name}",
+        xaxis_title="time (µs)",
+        yaxis_title="power (W)",
     )
     return fig
 

@@ -30,7 +30,7 @@ def test_energy_breakdown_stacks_one_trace_per_action(report):
     total = sum(float(np.sum(t.y)) for t in fig.data)
     assert total == pytest.approx(report.summary["energy_pj"] * 1e-6)
     by_op = plots.energy_breakdown(report, by="op")
-    assert {t.name for t in by_op.data} <= {"pe", "buf", "dram"}
+    assert {t.name for t in by_op.data} <= {"pe", "buf", "dram", "(chip)"}
 
 
 def test_timeline_draws_every_interval_of_the_trace(report):
@@ -110,3 +110,21 @@ def test_write_figure_writes_self_contained_html(tmp_path, report):
 def test_png_without_kaleido_says_how_to_get_it(tmp_path, report):
     with pytest.raises(UnsupportedError, match="needs kaleido"):
         plots.write_figure(plots.utilization(report), tmp_path / "u.png")
+
+
+def test_sunbursts_hold_the_area_and_the_energy(report):
+    area = plots.sunburst(report, "area")
+    (trace,) = area.data
+    leaves = [v for i, v in zip(trace.ids, trace.values) if "/" in i]
+    assert sum(leaves) == pytest.approx(report.summary["area_mm2"])
+    energy = plots.sunburst(report, "energy")
+    roots = [v for p, v in zip(energy.data[0].parents, energy.data[0].values) if p == ""]
+    assert sum(roots) == pytest.approx(report.summary["energy_pj"] * 1e-6)
+    with pytest.raises(ValueError, match="area' or 'energy"):
+        plots.sunburst(report, "power")
+
+
+def test_power_timeline_stacks_static_and_dynamic(report):
+    fig = plots.power_timeline(report)
+    static, dynamic = fig.data
+    assert np.allclose(np.asarray(static.y) + np.asarray(dynamic.y), report.power_timeline.power_w)

@@ -82,19 +82,26 @@ def render(report: Report, console: Console) -> None:
     console.print(stalls)
 
     energy = table(
-        "energy by component and action",
-        ["component", "action", "count", "pJ each", "energy", "share"],
+        "energy by component, part and action",
+        ["component", "part", "action", "count", "pJ each", "energy", "share"],
     )
-    grouped = report.energy.groupby(["component", "action"], sort=False)[
+    grouped = report.energy.groupby(["component", "part", "action"], sort=False)[
         ["count", "energy_pj"]
     ].sum()
     total = s["energy_pj"] or 1.0
-    for (component, action), row in grouped.sort_values("energy_pj", ascending=False).iterrows():
-        per = (
-            report.machine.components[component].energy_pj(action) if action != "leakage" else None
-        )
+    per_time = (
+        "leakage",
+        "background",
+        "link_idle",
+        "clock",
+    )  # counts are seconds or pJ, not events
+    for (component, part, action), row in grouped.sort_values(
+        "energy_pj", ascending=False
+    ).iterrows():
+        per = row["energy_pj"] / row["count"] if row["count"] and action not in per_time else None
         energy.add_row(
             component,
+            part,
             action,
             f"{row['count']:,.0f}",
             f"{per:.3g}" if per is not None else "-",
@@ -102,6 +109,7 @@ def render(report: Report, console: Console) -> None:
             f"{row['energy_pj'] / total:.1%}",
         )
     console.print(energy)
+    console.print(_power_table(s["power"]))
     if not report.levels.empty:
         console.print(_levels_table(report))
 
@@ -285,3 +293,26 @@ def _render_mismatches(report: Report, console: Console) -> None:
             row["coverage"],
         )
     console.print(out)
+
+
+def _power_table(power: dict) -> Table:
+    """Average, peak and idle power, die area and the efficiency numbers (report/power.py)."""
+    view = table("power and area", ["metric", "value"])
+    view.add_row("average power", si(power["power_w"], "W"))
+    view.add_row("  on the die", si(power["die_power_w"], "W"))
+    view.add_row("  DRAM (accesses and devices)", si(power["dram_power_w"], "W"))
+    view.add_row("peak power (timeline)", si(power["peak_power_w"], "W"))
+    view.add_row("idle (static) power", si(power["idle_power_w"], "W"))
+    view.add_row("die area", f"{power['die_area_mm2']:,.2f} mm²")
+    view.add_row("achieved TOPS", f"{power['achieved_tops']:,.3g}")
+    view.add_row("TOPS/W", f"{power['tops_per_w']:,.3g}")
+    view.add_row("peak TOPS/mm²", f"{power['peak_tops_per_mm2']:,.3g}")
+    view.add_row("EDP", f"{power['edp_js']:.3g} J·s")
+    if "energy_per_token_j" in power:
+        view.add_row("energy per token", si(power["energy_per_token_j"], "J"))
+    if power["tdp_w"]:
+        view.add_row("power cap (tdp)", si(power["tdp_w"], "W"))
+    if power["throttled"]:
+        t = power["throttled"]
+        view.add_row("throttled to", f"{t['clock_hz'] / 1e6:,.0f} MHz at {t['voltage']:.3g} V")
+    return view

@@ -14,13 +14,14 @@ from simulator.components import Machine
 from simulator.engine import Record
 from simulator.mapping import Program
 from simulator.numerics import NumericsResult
+from simulator.report import power
 from simulator.report.boundary import boundary_summary, crossings, layer_table, partition_map
 from simulator.report.levels import level_table
 from simulator.report.multicore import core_table, link_table, noc_summary
 from simulator.report.scalesim import layer_metrics, prefetches_whole
 
-PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
-STATIC = "(static)"  # the op name of leakage rows: static power belongs to the run, not to an op
+PJ_PER_MW_SECOND = power.PJ_PER_MW_SECOND  # 1 mW for 1 s = 1e9 pJ
+STATIC = power.STATIC  # the op name of leakage rows: static power belongs to the run, not to an op
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,16 @@ class Report:
     program: Program
     record: Record
     numerics: dict[str, NumericsResult] | None
+    voltage_scale: float = (
+        1.0  # supply / nominal supply (a throttled DVFS point), for energy per op
+    )
+    throttle: dict | None = None  # set when a power cap lowered the clock: the point and why
 
     # ----- tables -------------------------------------------------------------------------------
     @cached_property
     def energy(self) -> pd.DataFrame:
-        """One row per (op, component, action): count, pJ per count, energy; leakage rows included."""
+        """One row per (op, component, part, action): count, pJ per count, energy; the datapath's rows
+        (as its components count them) plus the chip's parts (report/power.py); leakage rows included."""
         rows = []
         for (op, name, action), count in sorted(self.record.counts.items()):
             per = self.machine.components[name].energy_pj(action)
@@ -56,9 +62,41 @@ class Report:
                         energy,
                     )
                 )
-        return pd.DataFrame(
-            rows, columns=["op", "component", "action", "count", "pj_per_count", "energy_pj"]
+        return power.energy_table(rows, self.machine, self.seconds, self.voltage_scale)
+
+    @cached_property
+    def area(self) -> pd.DataFrame:
+        """One row per (component, part): area in mm² and always-on power in mW."""
+        return power.area_table(self.machine)
+
+    @cached_property
+    def breakdown(self) -> pd.DataFrame:
+        """Component × part: area (mm²), energy (pJ) and average power (W) over the run."""
+        return power.breakdown(self.energy, self.area, self.seconds)
+
+    @cached_property
+    def power_timeline(self) -> pd.DataFrame:
+        """Power over the run in equal slices (each op's energy spread over its span, plus static)."""
+        spans = {op: (self.record.op_start[op], self.record.op_end[op]) for op in self.op_cycles}
+        return power.timeline(self.energy, spans, self.cycles, self.clock_hz)
+
+    @cached_property
+    def power(self) -> dict:
+        """Average, peak and idle power, die area, TOPS/W, TOPS/mm², EDP, energy per token, throttling."""
+        macs = sum(op.macs for op in self.program.ops)
+        tokens = self.llm["tokens"] if self.llm else None
+        view = power.power_summary(
+            self.energy,
+            self.area,
+            self.power_timeline,
+            self.seconds,
+            macs,
+            self.peak_macs_per_cycle * self.clock_hz,
+            tokens,
         )
+        view["tdp_w"] = self.machine.arch.chip.tdp * 1e-3 if self.machine.arch.chip.tdp else None
+        view["throttled"] = self.throttle
+        return view
 
     @cached_property
     def levels(self) -> pd.DataFrame:
@@ -121,6 +159,10 @@ class Report:
                     else 0.0,
                     "dram_bytes": moved,
                     "energy_pj": float(energy.get(op.name, 0.0)),
+                    # the op's dynamic power over its span (phases overlap; static power is the run's)
+                    "power_w": float(energy.get(op.name, 0.0)) * 1e-12 * self.clock_hz / cycles
+                    if cycles
+                    else 0.0,
                     "flops": op.flops,
                     "arithmetic_intensity": op.flops / moved if moved else float("inf"),
                     "achieved_flops_per_s": op.flops / (cycles / self.clock_hz) if cycles else 0.0,
@@ -395,7 +437,7 @@ class Report:
             "seconds": self.seconds,
             "clock_hz": self.clock_hz,
             "energy_pj": float(self.energy.energy_pj.sum()),
-            "area_mm2": float(self.components.area_mm2.sum()),
+            "area_mm2": float(self.area[self.area.on_die].area_mm2.sum()),
             "macs": macs,
             "peak_macs_per_cycle": self.peak_macs_per_cycle,
             "mac_utilization": macs / (self.cycles * self.peak_macs_per_cycle)
@@ -430,6 +472,7 @@ class Report:
             **({"pim": self.pim} if self.pim else {}),
             **({"noc": self.noc} if self.noc else {}),
             **({"boundary": self.boundary} if self.boundary else {}),
+            "power": self.power,
             "ops": self._ops_by_group(),
         }
 
@@ -487,16 +530,18 @@ class Report:
 
     # ----- exports ------------------------------------------------------------------------------
     def to_json(self, indent: int | None = 2) -> str:
-        """Summary, components and energy breakdown as JSON."""
+        """Summary, components, energy rows and the component × part area/power breakdown as JSON."""
         payload = {
             "summary": self.summary,
             "components": _records(self.components),
             "energy": _records(self.energy),
+            "area_power": _records(self.breakdown),
         }
         return json.dumps(payload, indent=indent, default=_plain, allow_nan=False)
 
     def chrome_trace(self) -> dict:
-        """Chrome trace events (open in Perfetto): one track per DMA direction and compute unit."""
+        """Chrome trace events (open in Perfetto): one track per DMA direction and compute unit, and
+        a power counter track (the power timeline)."""
         if self.record.events is None:
             raise ValueError("run simulate(..., trace=True) to record a timeline")
         us_per_cycle = 1e6 / self.clock_hz
@@ -522,6 +567,16 @@ class Report:
                     "ts": start * us_per_cycle,
                     "dur": (end - start) * us_per_cycle,
                     "args": {"op": op, "start_cycle": start, "end_cycle": end},
+                }
+            )
+        for row in self.power_timeline.itertuples():  # a counter track: power per slice, in W
+            events.append(
+                {
+                    "name": "power (W)",
+                    "ph": "C",
+                    "pid": 0,
+                    "ts": row.start_s * 1e6,
+                    "args": {"dynamic": row.dynamic_w, "static": row.static_w},
                 }
             )
         return {"traceEvents": events, "displayTimeUnit": "ns"}

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from simulator.spec.chip import ChipSpec
 from simulator.spec.host import CpuSpec, LinkSpec
 from simulator.spec.neuro import NeuroCoreSpec
 from simulator.spec.types import (
@@ -452,6 +453,8 @@ class ArchSpec(Strict):
     """Replicated cores on a NoC; without it the arch is a single core made of `components`."""
     fallback: str | None = None
     """Compute unit that runs ops no unit declares (reported as a fallback); default: none, an error."""
+    chip: ChipSpec = ChipSpec()
+    """Power cap, DVFS points, device flavour (leakage) and chip-to-chip ports; see docs/area-power.md."""
 
     @field_validator("components")
     @classmethod
@@ -506,6 +509,9 @@ class ArchSpec(Strict):
                 raise ValueError(
                     f"{len(outside)} nodes ({shown}) are outside the {size}-node {noc.topology}"
                 )
+        points = [p.clock for p in self.chip.operating_points]
+        if points and self.clock not in points:
+            raise ValueError(f"chip.operating_points: none is at the arch clock {self.clock:g} Hz")
         if self.fallback and self.fallback not in self.unit_names():
             raise ValueError(f"fallback {self.fallback!r} is not a compute unit of this arch")
         hosts = {k: [n for n, c in self.components.items() if c.kind == k] for k in ("cpu", "link")}

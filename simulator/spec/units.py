@@ -42,6 +42,7 @@ _UNITS: dict[str, dict[str, float]] = {
     "area": {"um2": 1e-6, "µm2": 1e-6, "µm²": 1e-6, "um²": 1e-6, "mm2": 1.0, "mm²": 1.0},
     "bits": {"bit": 1.0, "bits": 1.0, "b": 1.0},
     "length": {"nm": 1.0},
+    "voltage": {"mV": 1e-3, "V": 1.0},
 }
 
 EXAMPLES = {
@@ -54,6 +55,7 @@ EXAMPLES = {
     "area": "0.5 mm2",
     "bits": "8 bit",
     "length": "28 nm",
+    "voltage": "0.9 V",
 }
 
 

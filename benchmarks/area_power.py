@@ -1,0 +1,132 @@
+"""accsim's die area, floor-plan shares and busy/idle power beside the published chips.
+
+Run: python benchmarks/area_power.py  (a few minutes: the A100 GEMM is the slow one)
+Published numbers are listed with their sources below; none is used by the simulator.
+"""
+
+import simulator
+from simulator.components import build_machine
+from simulator.spec import load_arch
+
+# chip, preset, busy workload, published die mm², busy W, idle W, what the published power covers
+# ('die': accsim's on-die power; 'board': die + DRAM accesses and devices), source
+CHIPS = [
+    (
+        "TPU v1",
+        "tpu-v1-like",
+        "gemm-4096",
+        331.0,
+        40.0,
+        28.0,
+        "die",
+        "Jouppi et al., ISCA 2017: die < 331 mm² (Table 2), 40 W busy / 28 W idle per die (Table 2)",
+    ),
+    (
+        "Eyeriss",
+        "eyeriss-like",
+        "gemm:M=169,N=384,K=2304,dtype=int16",  # AlexNet CONV3 as a GEMM (13x13 outputs, 384 filters, 3x3x256)
+        12.25,
+        0.278,
+        None,
+        "die",
+        "Chen et al., ISSCC 2016: 3.5 mm x 3.5 mm core (12.25 mm²), 278 mW on AlexNet's conv layers",
+    ),
+    (
+        "A100",
+        "a100-like",
+        "gemm:M=4096,N=4096,K=4096,dtype=fp16",
+        826.0,
+        400.0,
+        None,
+        "board",
+        "NVIDIA A100 whitepaper 2020: 826 mm²; 400 W TDP (board, HBM included), drawn under large GEMMs",
+    ),
+    (
+        "ISAAC",
+        "isaac-like",
+        "gemm:M=1024,N=1024,K=1024,dtype=int16",
+        62.5,
+        65.8,
+        None,
+        "die",
+        "Shafiee et al., ISCA 2016, Table I: 168 tiles, 62.5 mm², 65.8 W",
+    ),
+    (
+        "HBM-PIM",
+        "hbm-pim-like",
+        "gemv-4096-fp16",
+        None,
+        5.0,
+        None,
+        "board",
+        "Kwon et al., ISSCC 2021 (Aquabolt-XL): ~5 W per stack (survey Table 1); die area not compared",
+    ),
+]
+
+# TPU v1 floor plan (Jouppi et al., ISCA 2017, Figure 2): share of the die
+TPU_FLOOR_PLAN = {"mxu": 0.24, "unified_buffer": 0.29, "accumulators": 0.06}
+
+
+def _ratio(ours: float, theirs: float | None) -> str:
+    return f"{ours / theirs:.2f}" if theirs else "-"
+
+
+def main() -> None:
+    print(
+        "| chip | accsim die mm² | published mm² | ratio | accsim busy W | published busy W | ratio "
+        "| accsim idle W | published idle W | MAC util | TOPS/W | peak TOPS/mm² |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    reports = {}
+    for chip, preset, workload, area, busy, idle, scope, _ in CHIPS:
+        report = simulator.simulate(preset, workload, numerics=False)
+        reports[chip] = report
+        p = report.power
+        watts = p["die_power_w"] if scope == "die" else p["power_w"]
+        print(
+            f"| {chip} | {p['die_area_mm2']:.1f} | {area or '-'} | {_ratio(p['die_area_mm2'], area)} "
+            f"| {watts:.3g} ({scope}) | {busy} | {_ratio(watts, busy)} "
+            f"| {p['idle_power_w']:.3g} | {idle or '-'} | {report.summary['mac_utilization']:.0%} "
+            f"| {p['tops_per_w']:.3g} | {p['peak_tops_per_mm2']:.3g} |"
+        )
+    loihi = build_machine(load_arch("loihi-like"))
+    area = sum(c.area_mm2() for c in loihi.components.values())
+    print(f"| Loihi | {area:.1f} | 60.0 | {_ratio(area, 60.0)} | - | - | - | - | - | - | - | - |")
+
+    print(
+        "\nTPU v1 floor plan (share of the published 331 mm² die; accsim's share of its own die):"
+    )
+    tpu = reports["TPU v1"]
+    table = tpu.area.groupby("component").area_mm2.sum()
+    die = tpu.power["die_area_mm2"]
+    print("| block | accsim mm² | accsim share | published share | published mm² |")
+    print("|---|---|---|---|---|")
+    for block, share in TPU_FLOOR_PLAN.items():
+        print(
+            f"| {block} | {table[block]:.1f} | {table[block] / die:.0%} | {share:.0%} | {share * 331:.0f} |"
+        )
+
+    print("\nLeakage by device flavour (chip.devices), TPU v1 idle power (published: 28 W):")
+    arch = load_arch("tpu-v1-like")
+    for devices in ("lstp", "lop", "hp"):
+        chip = arch.chip.model_copy(update={"devices": devices})
+        report = simulator.simulate(
+            arch.model_copy(update={"chip": chip}), "gemm-256", numerics=False
+        )
+        print(f"- {devices}: idle {report.power['idle_power_w']:.3g} W")
+
+    print("\nWhere the power of each busy run goes (component x part, W):")
+    for chip, report in reports.items():
+        top = report.breakdown.groupby("part").power_w.sum().sort_values(ascending=False)
+        parts = ", ".join(f"{part} {w:.3g}" for part, w in top.items() if w > 0)
+        print(f"- {chip}: {parts}")
+    print("\nSources:")
+    for chip, *_, source in CHIPS:
+        print(f"- {chip}: {source}")
+    print(
+        "- Loihi: Davies et al., IEEE Micro 2018: 60 mm², 14 nm (neuro.yaml sets the core area to 60 mm² / 128)"
+    )
+
+
+if __name__ == "__main__":
+    main()

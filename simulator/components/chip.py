@@ -1,0 +1,151 @@
+"""The parts of a chip beyond its components' datapaths (simulator/tech/chip.yaml): per-PE registers,
+leakage per area, always-on SerDes, DRAM devices' background power. Pure costs, no run state."""
+
+from dataclasses import dataclass
+
+from simulator import tech
+from simulator.components.base import Component
+from simulator.spec.chip import ChipSpec
+from simulator.spec.precision import precision
+
+CHIP = "(chip)"  # the component name of chip-level parts (clock network, SerDes)
+OFF_DIE = (
+    "dram",
+    "pim",
+)  # on the DRAM dies: HBM-PIM's units sit beside the banks, not on the host die
+DATAPATH_PART = {
+    "systolic_array": "mac",
+    "vector": "lanes",
+    "sram": "array",
+    "noc": "routers",
+    "crossbar": "crossbars",
+    "pim": "lanes",
+    "neuro_core": "core",
+    "dram": "interface",
+    "regfile": "registers",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One (component, part) of the chip: its area and the power it draws whenever the chip is on."""
+
+    component: str
+    part: str
+    area_mm2: float
+    static_mw: float
+    on_die: bool  # False for the DRAM devices (reported apart from the die)
+
+
+def _table() -> dict:
+    return tech.table("chip")
+
+
+def _from_40nm_area(um2: float, node_nm: float) -> float:
+    """Aladdin's register figures are at 40 nm: move them to `node_nm` with the area factors."""
+    return tech.scale_area(um2, node_nm) / tech.scale_area(1.0, 40.0)
+
+
+def _from_40nm_energy(pj: float, node_nm: float) -> float:
+    return tech.scale_energy(pj, node_nm) / tech.scale_energy(1.0, 40.0)
+
+
+def held_by_register_levels(components: dict[str, Component], unit_name: str) -> set[str]:
+    """Operand roles that declared register levels (kind: regfile) of array `unit_name` hold; their
+    registers are counted there, not again as PE registers. Core units are named 'core3.mxu'."""
+    prefix, _, local = unit_name.rpartition(".")
+    return {
+        role
+        for name, comp in components.items()
+        if comp.kind == "regfile" and comp.spec.unit == local and name.rpartition(".")[0] == prefix
+        for role in comp.spec.holds
+    }
+
+
+def pe_register_bits(unit, held: set[str] = frozenset()) -> int:
+    """Register bits in one PE: input + stationary operand (x2 when double-buffered) + accumulator,
+    less the roles a declared register level already holds."""
+    widest = max(unit.spec.input_precision, key=lambda p: precision(p).bits)
+    operand = precision(widest).bits
+    copies = 2 if _table()["pe_registers"]["double_buffered_stationary"] else 1
+    bits = {
+        "input": operand,
+        "weight": copies * operand,
+        "output": precision(unit.accumulator(widest)).bits,
+    }
+    return sum(b for role, b in bits.items() if role not in held)
+
+
+def pe_register_pj_per_mac(unit, held: set[str] = frozenset()) -> float:
+    """Energy of the PE registers written by one MAC (each register once), at the arch node."""
+    per_bit = tech.table("logic_45nm")["registers"]["flipflop_pj_per_bit"]["value"]
+    return _from_40nm_energy(per_bit * pe_register_bits(unit, held), unit.node_nm)
+
+
+def pe_register_area_mm2(unit, held: set[str] = frozenset()) -> float:
+    """Area of every PE's registers in the array."""
+    per_bit = tech.table("logic_45nm")["registers"]["flipflop_pj_per_bit"]["area_um2_per_bit"]
+    pes = unit.rows * unit.cols
+    return _from_40nm_area(per_bit * pe_register_bits(unit, held), unit.node_nm) * pes * 1e-6
+
+
+def leakage_mw_per_mm2(devices: str, node_nm: float) -> float:
+    """Static power density of `devices` (lstp / lop / hp) at `node_nm`, 300 K."""
+    density = _table()["leakage"]["mw_per_mm2_45nm"][devices]["value"]
+    return density * tech.scale_energy(1.0, node_nm) / tech.scale_area(1.0, node_nm)
+
+
+def clock_share() -> float:
+    """Clock network's share of dynamic power (the rest is the logic and SRAM it clocks)."""
+    return float(_table()["clock_network"]["fraction_of_dynamic_power"])
+
+
+def serdes_parts(chip: ChipSpec) -> list[Part]:
+    """SerDes of each link kind: lanes x area per lane; power = pJ/bit x line rate, both ways."""
+    table = _table()["serdes"]
+    parts = []
+    for ports in chip.links:
+        link = tech.table("noc")["chip_to_chip"][ports.kind]
+        lanes = table["lanes_per_link"][ports.kind]["value"] * ports.count
+        bits_per_s = 2 * 8e9 * link["bandwidth_gbps_per_direction"] * ports.count
+        mw = link["energy_pj_per_bit"] * bits_per_s * 1e-9  # pJ/bit x bit/s = 1e-12 W = 1e-9 mW
+        parts.append(
+            Part(CHIP, f"serdes_{ports.kind}", lanes * table["area_mm2_per_lane"], mw, True)
+        )
+    return parts
+
+
+def dram_devices_mw(dram) -> float | None:
+    """Active-standby power of the DRAM devices behind `dram`; None where no figure is tabulated."""
+    entry = _table()["dram_background"].get(dram.spec.technology)
+    if entry is None or dram.capacity_bytes is None:
+        return None
+    devices = -(-8 * dram.capacity_bytes // entry["device_bits"])
+    return devices * entry["mw_per_device"]
+
+
+def chip_parts(components: dict[str, Component], chip: ChipSpec, node_nm: float) -> list[Part]:
+    """Every (component, part) with its area and always-on power. A datapath's own leakage (where the
+    component states one) is kept; parts without one leak at the device flavour's density."""
+    density = leakage_mw_per_mm2(chip.devices, node_nm)
+    parts = []
+    for name, comp in components.items():
+        if comp.kind == "dram":
+            background = dram_devices_mw(comp)
+            parts.append(Part(name, "devices", 0.0, background or 0.0, False))
+            continue
+        area = comp.area_mm2()
+        stated = getattr(getattr(comp, "spec", None), "leakage", None) is not None
+        on_die = comp.kind not in OFF_DIE
+        own = comp.leakage_mw() if stated or comp.leakage_mw() or not on_die else density * area
+        parts.append(Part(name, DATAPATH_PART.get(comp.kind, comp.kind), area, own, on_die))
+        if comp.kind == "systolic_array":
+            regs = pe_register_area_mm2(comp, held_by_register_levels(components, name))
+            if regs:
+                parts.append(Part(name, "pe_registers", regs, density * regs, True))
+    return parts + serdes_parts(chip)
+
+
+def not_counted() -> dict[str, str]:
+    """Parts the tables have no cited number for, by name, with the reason."""
+    return dict(_table()["not_counted"])

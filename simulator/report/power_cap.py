@@ -1,0 +1,91 @@
+"""A power cap (`chip.tdp`): when a run's average power exceeds it, the chip drops to the next lower
+DVFS point (clock and voltage from `chip.operating_points`) and the run is simulated again; below the
+lowest point the clock alone drops. Energy per op scales with V², time with the clock."""
+
+from collections.abc import Callable
+
+from simulator import tech
+from simulator.errors import CapacityError
+from simulator.report.single import Report
+from simulator.spec import ArchSpec
+
+MAX_CLOCK_STEPS = 8  # clock-only steps below the lowest point before giving up
+
+
+def at_clock(arch: ArchSpec, clock_hz: float) -> ArchSpec:
+    """`arch` with its reference clock, and every component's own clock, scaled to `clock_hz`."""
+    ratio = clock_hz / arch.clock
+
+    def scaled(components: dict) -> dict:
+        return {
+            name: spec.model_copy(update={"clock": spec.clock * ratio})
+            if getattr(spec, "clock", None)
+            else spec
+            for name, spec in components.items()
+        }
+
+    cores = (
+        arch.cores.model_copy(update={"components": scaled(arch.cores.components)})
+        if arch.cores
+        else None
+    )
+    return arch.model_copy(
+        update={"clock": clock_hz, "components": scaled(arch.components), "cores": cores}
+    )
+
+
+def nominal_voltage(arch: ArchSpec) -> float:
+    """Supply at the arch clock: its operating point's, else the node's Vdd from node_scaling.yaml."""
+    for point in arch.chip.operating_points:
+        if point.clock == arch.clock:
+            return point.voltage
+    nodes = {float(n): v["vdd"] for n, v in tech.table("node_scaling")["nodes"].items()}
+    return nodes.get(float(arch.tech_node), 0.9) if nodes else 0.9
+
+
+Rerun = Callable[[ArchSpec, float, dict], Report]
+
+
+def cap_power(report: Report, rerun: Rerun) -> Report:
+    """`report` if its average power is within the cap; else the fastest DVFS point that is, rerun
+    through `rerun(arch at the point, V / V_nominal, what happened)`."""
+    arch = report.machine.arch
+    cap_w = arch.chip.tdp * 1e-3
+    if report.power["power_w"] <= cap_w:
+        return report
+    nominal = nominal_voltage(arch)
+    first_w = report.power["power_w"]
+
+    def note(clock: float, voltage: float) -> dict:
+        return {
+            "clock_hz": clock,
+            "voltage": voltage,
+            "clock_ratio": clock / arch.clock,
+            "voltage_ratio": voltage / nominal,
+            "uncapped_power_w": first_w,
+            "tdp_w": cap_w,
+        }
+
+    clock, voltage, current = arch.clock, nominal, report
+    for point in (p for p in arch.chip.operating_points if p.clock < arch.clock):
+        clock, voltage = point.clock, point.voltage
+        current = rerun(at_clock(arch, clock), voltage / nominal, note(clock, voltage))
+        if current.power["power_w"] <= cap_w:
+            return current
+    static_w = current.power["idle_power_w"]
+    if static_w >= cap_w:
+        raise CapacityError(
+            f"{arch.name}: chip.tdp {cap_w:g} W is below the chip's static power {static_w:.3g} W "
+            "(leakage, SerDes, DRAM devices); no clock meets it"
+        )
+    for _ in range(MAX_CLOCK_STEPS):
+        dynamic_w = current.power["power_w"] - static_w
+        clock *= (cap_w - static_w) / dynamic_w * (1 - 1e-6)
+        current = rerun(at_clock(arch, clock), voltage / nominal, note(clock, voltage))
+        if current.power["power_w"] <= cap_w:
+            return current
+    raise CapacityError(
+        f"{arch.name}: chip.tdp {cap_w:g} W: still {current.power['power_w']:.3g} W at "
+        f"{clock / 1e6:.4g} MHz; the power that does not follow the clock (DRAM traffic of a "
+        "memory-bound run) exceeds the cap"
+    )

@@ -1,0 +1,54 @@
+"""Chip-level spec: the power cap, the DVFS operating points, the device flavour that sets leakage,
+and the chip-to-chip links whose SerDes sit on the die."""
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, field_validator
+
+from simulator.spec.types import Hz, Mw, PositiveInt, Strict
+from simulator.spec.units import parse_quantity
+
+Volts = Annotated[float, BeforeValidator(lambda v: parse_quantity(v, "voltage")), Field(gt=0)]
+LinkKind = Literal["nvlink3", "nvlink4", "tpu_v4_ici", "pcie4_x16", "pcie5_x16"]
+
+
+class OperatingPoint(Strict):
+    """One DVFS pair: the chip runs at `clock` when supplied with `voltage`."""
+
+    clock: Hz
+    """Reference clock at this point, e.g. '1.41 GHz'."""
+    voltage: Volts
+    """Core supply at this point, e.g. '0.8 V'; dynamic energy per op scales with its square."""
+
+
+class LinkPorts(Strict):
+    """Chip-to-chip ports of one kind (their SerDes are on the die and always on)."""
+
+    kind: LinkKind
+    """Link preset from simulator/tech/noc.yaml chip_to_chip."""
+    count: PositiveInt = 1
+    """Ports of this kind on the chip."""
+
+
+class ChipSpec(Strict):
+    """What the chip has beyond its listed components, and its power limit."""
+
+    tdp: Mw | None = None
+    """Power cap, e.g. '400 W': when the run's average power exceeds it the clock throttles."""
+    operating_points: list[OperatingPoint] = []
+    """DVFS pairs; one must be the arch clock (the nominal point). Without them throttling lowers
+    the clock at the nominal voltage."""
+    devices: Literal["lstp", "lop", "hp"] = "lop"
+    """Transistor flavour that sets leakage per mm^2 (CACTI's itrs-lstp / itrs-lop / itrs-hp)."""
+    links: list[LinkPorts] = []
+    """Chip-to-chip link ports (NVLink, ICI, PCIe): SerDes area and always-on power."""
+    sources: list[str] = []
+    """Where the cap and operating points come from, or why they are unknown."""
+
+    @field_validator("operating_points")
+    @classmethod
+    def _distinct(cls, points):
+        clocks = [p.clock for p in points]
+        if len(set(clocks)) != len(clocks):
+            raise ValueError(f"two operating points share a clock: {clocks}")
+        return sorted(points, key=lambda p: -p.clock)

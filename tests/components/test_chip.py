@@ -1,0 +1,47 @@
+"""Chip parts beyond the datapath, checked against the table entries they come from."""
+
+import pytest
+
+from simulator.components import build_machine
+from simulator.components.chip import chip_parts, leakage_mw_per_mm2, pe_register_bits
+from simulator.spec import load_arch
+
+
+def parts_of(preset):
+    machine = build_machine(load_arch(preset))
+    parts = chip_parts(machine.components, machine.arch.chip, machine.arch.tech_node)
+    return machine, {(p.component, p.part): p for p in parts}
+
+
+def test_leakage_density_is_cactis_leakage_over_its_area():
+    # CACTI 7, 1 MiB at 45 nm: itrs-lop 20.4 mW, itrs-hp 497 mW, over 3.26 mm²
+    assert leakage_mw_per_mm2("lop", 45) == pytest.approx(20.4 / 3.26, rel=2e-3)
+    assert leakage_mw_per_mm2("hp", 45) == pytest.approx(497 / 3.26, rel=2e-3)
+    # at 28 nm: energy factor 0.518 over area factor 0.368
+    assert leakage_mw_per_mm2("lop", 28) == pytest.approx(6.26 * 0.518 / 0.368)
+
+
+def test_tpu_v1_pe_registers_and_ddr3_devices():
+    machine, parts = parts_of("tpu-v1-like")
+    # int8 input, two int8 weights (double-buffered), int32 accumulator
+    assert pe_register_bits(machine.components["mxu"]) == 8 + 2 * 8 + 32
+    # 8 GiB of 2 Gbit DDR3 devices = 32 devices x 45 mA x 1.5 V
+    assert parts["dram", "devices"].static_mw == pytest.approx(32 * 45 * 1.5)
+    assert not parts["dram", "devices"].on_die
+
+
+def test_a100_serdes_area_and_always_on_power():
+    _, parts = parts_of("a100-like")
+    nvlink = parts["(chip)", "serdes_nvlink3"]
+    # 12 links x 4 lanes x 0.22 mm²; 12 x 25 GB/s x 2 directions x 8 bit x 5 pJ/bit
+    assert nvlink.area_mm2 == pytest.approx(12 * 4 * 0.22)
+    assert nvlink.static_mw == pytest.approx(12 * 25e9 * 2 * 8 * 5e-12 * 1e3)
+    pcie = parts["(chip)", "serdes_pcie4_x16"]
+    assert pcie.area_mm2 == pytest.approx(16 * 0.22)
+
+
+def test_declared_register_levels_are_not_counted_twice():
+    # eyeriss-like declares the PEs' ifmap, filter and psum scratchpads as register levels
+    machine, parts = parts_of("eyeriss-like")
+    assert ("pe_array", "pe_registers") not in parts
+    assert parts["filter_spad", "registers"].area_mm2 > 0

@@ -1,0 +1,106 @@
+"""Area and power: breakdowns sum to the totals, a power cap holds, throttling follows V and f."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import simulator
+from simulator.errors import CapacityError
+from tests.conftest import tiny_arch
+
+GEMM = "gemm:M=64,N=64,K=512,dtype=int8"
+MAPPING = {"dataflow": "os", "tile": {"M": 64, "N": 64, "K": 512}}
+
+
+def fast_arch(**chip):
+    """The tiny 8x8 array with DRAM fast enough that the GEMM is compute-bound."""
+    spec = tiny_arch(bandwidth="700 GB/s")
+    return {**spec, "chip": chip} if chip else spec
+
+
+@pytest.fixture(scope="module")
+def report():
+    return simulator.simulate(fast_arch(), GEMM, MAPPING, numerics=False)
+
+
+def test_breakdowns_sum_to_the_totals(report):
+    s = report.summary
+    assert report.breakdown.energy_pj.sum() == pytest.approx(s["energy_pj"])
+    assert report.area[report.area.on_die].area_mm2.sum() == pytest.approx(s["area_mm2"])
+    assert report.breakdown.area_mm2.sum() == pytest.approx(s["area_mm2"])
+    power = s["power"]
+    assert power["die_power_w"] + power["dram_power_w"] == pytest.approx(power["power_w"])
+    assert report.breakdown.power_w.sum() == pytest.approx(power["power_w"])
+
+
+def test_the_timeline_holds_all_the_energy(report):
+    line = report.power_timeline
+    joules = (line.power_w * (line.end_s - line.start_s)).sum()
+    assert joules == pytest.approx(report.summary["energy_pj"] * 1e-12)
+    assert report.power["peak_power_w"] >= report.power["power_w"] * (1 - 1e-9)
+
+
+def test_efficiency_numbers_follow_their_definitions(report):
+    s, p = report.summary, report.power
+    joules = s["energy_pj"] * 1e-12
+    assert p["achieved_tops"] == pytest.approx(2 * 64 * 64 * 512 / s["seconds"] / 1e12)
+    assert p["tops_per_w"] == pytest.approx(p["achieved_tops"] / (joules / s["seconds"]))
+    assert p["edp_js"] == pytest.approx(joules * s["seconds"])
+    assert p["peak_tops_per_mm2"] == pytest.approx(2 * 64 * 700e6 / 1e12 / s["area_mm2"])
+
+
+def test_a_cap_above_the_power_changes_nothing(report):
+    capped = simulator.simulate(fast_arch(tdp="1000 W"), GEMM, MAPPING, numerics=False)
+    assert capped.cycles == report.cycles and capped.throttle is None
+    assert capped.summary["energy_pj"] == report.summary["energy_pj"]
+
+
+def test_throttled_run_is_slower_by_the_clock_and_cheaper_per_op_by_v_squared(report):
+    uncapped_w = report.power["power_w"]
+    points = [{"clock": "700 MHz", "voltage": "0.9 V"}, {"clock": "350 MHz", "voltage": "0.7 V"}]
+    chip = {"tdp": f"{uncapped_w * 0.9 * 1e3} mW", "operating_points": points}
+    capped = simulator.simulate(fast_arch(**chip), GEMM, MAPPING, numerics=False)
+    assert capped.throttle["clock_hz"] == 350e6
+    assert capped.power["power_w"] <= uncapped_w * 0.9
+    # compute-bound: the same cycles at half the clock (DRAM moves twice the bytes per cycle, so the
+    # transfers at the ends shrink a little in cycles)
+    assert capped.seconds / report.seconds == pytest.approx(2.0, rel=0.02)
+    mac = report.energy[report.energy.action == "mac_int8"].pj_per_count.iloc[0]
+    mac_capped = capped.energy[capped.energy.action == "mac_int8"].pj_per_count.iloc[0]
+    assert mac_capped / mac == pytest.approx((0.7 / 0.9) ** 2)
+    assert 1.0 == pytest.approx(mac, rel=1e-12)  # the arch's 1 pJ MAC at the nominal point
+
+
+@settings(max_examples=6, deadline=None)
+@given(share=st.floats(0.3, 0.95))
+def test_power_never_exceeds_the_cap(report, share):
+    idle, full = report.power["idle_power_w"], report.power["power_w"]
+    cap_w = idle + share * (full - idle)
+    capped = simulator.simulate(fast_arch(tdp=f"{cap_w * 1e3} mW"), GEMM, MAPPING, numerics=False)
+    assert capped.power["power_w"] <= cap_w * (1 + 1e-9)
+    assert capped.throttle["clock_ratio"] < 1.0
+
+
+def test_a_cap_below_static_power_is_an_error(report):
+    cap_mw = report.power["idle_power_w"] * 1e3 * 0.5
+    with pytest.raises(CapacityError, match="below the chip's static power"):
+        simulator.simulate(fast_arch(tdp=f"{cap_mw} mW"), GEMM, MAPPING, numerics=False)
+
+
+def test_operating_points_must_include_the_arch_clock():
+    chip = {"operating_points": [{"clock": "500 MHz", "voltage": "0.8 V"}]}
+    with pytest.raises(simulator.errors.SpecError, match="chip.operating_points"):
+        simulator.simulate(fast_arch(**chip), GEMM, MAPPING, numerics=False)
+
+
+def test_the_trace_carries_the_power_timeline():
+    report = simulator.simulate(fast_arch(), GEMM, MAPPING, numerics=False, trace=True)
+    counters = [e for e in report.chrome_trace()["traceEvents"] if e["ph"] == "C"]
+    assert len(counters) == len(report.power_timeline)
+    total = sum(e["args"]["dynamic"] + e["args"]["static"] for e in counters)
+    assert total == pytest.approx(report.power_timeline.power_w.sum())
+
+
+def test_each_op_reports_its_power_over_its_span(report):
+    row = report.ops.iloc[0]
+    assert row.power_w == pytest.approx(row.energy_pj * 1e-12 / row.seconds)
