@@ -6,6 +6,7 @@ Each subcommand family lives in its own module; handlers import the simulator la
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
 
 from rich.console import Console
@@ -16,6 +17,7 @@ from simulator.errors import AccsimError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accsim", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"accsim {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="simulate a workload on an architecture")
     run.add_argument("arch", help="arch preset name or YAML path (or a SCALE-Sim .cfg)")
@@ -118,7 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plot.add_argument("-o", "--output", required=True, help=".html (or .png with kaleido)")
     plot.set_defaults(handler="studies:plot_command")
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of a file kind (for editors and validators)"
+    )
+    schema.add_argument("kind", choices=["arch", "workload", "mapping", "sweep"])
+    schema.add_argument("-o", "--output", help="write it to this file instead of printing it")
+    schema.set_defaults(handler="schema:schema_command")
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version (the source tree's when run uninstalled)."""
+    try:
+        return importlib.metadata.version("accsim")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
