@@ -1,11 +1,14 @@
 """`accsim sweep`, `accsim map`, `accsim plot` and `accsim scale`: studies above single runs."""
 
+from pathlib import Path
+
 from rich.console import Console
 
 from simulator.cli.format import seconds, si
 from simulator.errors import SpecError
 from simulator.plots import pareto_scatter, write_figure
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
+from simulator.spec.loader import FOLDERS, preset_dir
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.results import require_columns
 from simulator.sweep.scaling import scaling
@@ -36,8 +39,22 @@ def sweep_command(args, console: Console) -> int:
     return 0
 
 
+def _outside_presets(output: str) -> None:
+    """A searched mapping must not land among the shipped presets, where it would become one."""
+    target = Path(output).resolve()
+    for kind in FOLDERS:
+        folder = preset_dir(kind).resolve()
+        if target.is_relative_to(folder):
+            raise SpecError(
+                f"-o {output}: that is inside the shipped {kind} presets ({folder}); "
+                "write the mapping elsewhere, e.g. -o best.yaml"
+            )
+
+
 def map_command(args, console: Console) -> int:
     """`accsim map ARCH WORKLOAD`: search mappings and confirm the best by simulation."""
+    if args.output:
+        _outside_presets(args.output)
     routed = split_overrides(args.set)
     arch = load_arch(args.arch, routed["arch"])
     workload = load_workload(args.workload, routed["workload"])
