@@ -44,3 +44,9 @@ def test_map_refuses_to_write_into_presets(capsys):
     assert main(["map", "edge-npu", "gemm-256", "-o", str(target)]) == 2
     assert not target.exists()
     assert "inside the shipped mapping presets" in capsys.readouterr().err
+
+
+def test_scale_prints_its_table(capsys):
+    """`accsim scale` ran into a name clash (its results shadowed the table helper)."""
+    assert main(["scale", "mesh-4x4", "gemm-256", "-m", "split-mn", "--cores", "1,2"]) == 0
+    assert "strong scaling of gemm-256 on mesh-4x4" in capsys.readouterr().out

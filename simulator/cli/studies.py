@@ -4,7 +4,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from simulator.cli.format import seconds, si
+from simulator.cli.format import seconds, si, table
 from simulator.errors import SpecError
 from simulator.plots import pareto_scatter, write_figure
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
@@ -95,15 +95,15 @@ def scale_command(args, console: Console) -> int:
     limit = arch.cores.count if arch.cores else 1
     if max(counts) > limit:
         raise SpecError(f"--cores {args.cores}: {arch.name} has {limit} core(s)")
-    table = scaling(arch, workload, mapping, counts)
+    results = scaling(arch, workload, mapping, counts)
     if args.json:
-        print(table.to_json(orient="records", indent=2))
+        print(results.to_json(orient="records", indent=2))
         return 0
     out = table(
         f"strong scaling of {workload.name} on {arch.name}",
         ["cores", "time", "S(n)", "E(n)", "MAC util", "DRAM", "energy"],
     )
-    for row in table.to_dict("records"):
+    for row in results.to_dict("records"):
         out.add_row(
             str(row["cores"]),
             seconds(row["seconds"]),

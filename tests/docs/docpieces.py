@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MARKER = re.compile(r"^\s*<!--\s*([a-z-]+(?:: [a-z]+)?):?\s*(.*?)\s*-->\s*$")
+MARKER = re.compile(
+    r"^\s*<!--\s*(docs-test: (?:skip|slow|load)|output-of|numbers-from|numbers-cited|numbers-peer)"
+    r":?\s*(.*?)\s*-->\s*$"
+)
 NUMBER = re.compile(r"(?<![\w.])[-+−]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
