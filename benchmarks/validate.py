@@ -1,12 +1,16 @@
 """Predicted vs published: simulate every measurement in benchmarks/data/published.yaml (timing
 only) and print published, predicted and the error, with a median |error| per category.
 
-    python benchmarks/validate.py [--data PATH] [--only ID_SUBSTRING ...] [--json OUT]
+    python benchmarks/validate.py [--suite published|llmcompass|all] [--data PATH]
+                                  [--only ID_SUBSTRING ...] [--json OUT]
 
 Each entry names an arch preset (plus datasheet overrides of the exact part measured), a workload
 and optionally a mapping, or `parts` whose simulated seconds add up (repeat x part). Predictions
 come from the presets as they are: nothing here is fitted to the published numbers. Identical
 simulations (same arch, workload and mapping) run once. About 2 minutes on a 2-core machine.
+`--suite llmcompass` adds LLMCompass's 84 A100 kernel measurements (GEMMs from 64 rows to
+32768, softmax, LayerNorm, GELU; benchmarks/data/llmcompass/README.md); their largest rows take
+minutes each with today's engine.
 """
 
 import argparse
@@ -23,7 +27,14 @@ from rich.table import Table
 import simulator
 
 DATA = Path(__file__).parent / "data" / "published.yaml"
+LLMCOMPASS = Path(__file__).parent / "data" / "llmcompass"
 TARGETS = {"gemm": 10.0, "bandwidth": 15.0}  # |error| targets of issue 4, in percent
+GELU_ROW = 1024  # a GELU over n elements is simulated as an (n / 1024) x 1024 elementwise op
+LLMCOMPASS_SOURCE = (
+    "H. Zhang, A. Ning, R. B. Prabhakar, D. Wentzlaff, LLMCompass: Enabling Efficient Hardware "
+    "Design for Large Language Model Inference, ISCA 2024, Figure 5 (artifact ae/figure5, "
+    "real_hardware/*_A100.csv)"
+)
 BYTES = {"bf16": 2, "fp16": 2, "fp32": 4, "int8": 1, "fp8_e4m3": 1}
 
 
@@ -116,6 +127,60 @@ def evaluate(entry: dict, runner: Runner) -> dict:
     }
 
 
+def _csv_rows(name: str) -> list[list[float]]:
+    lines = (LLMCOMPASS / name).read_text().splitlines()
+    return [
+        [float(cell.strip().removesuffix("ms").removesuffix("Tflops")) for cell in line.split(",")]
+        for line in lines
+        if line.strip()
+    ]
+
+
+def _llmcompass_entry(kind: str, op: dict, seconds: float, note: str) -> dict:
+    shape = "x".join(str(op[k]) for k in ("M", "N", "K", "rows", "cols") if k in op)
+    return {
+        "id": f"a100-llmcompass-{kind}-{shape}",
+        "short": "LLMCompass ISCA'24 Fig. 5",
+        "device": "a100-like",
+        "workload": {"name": f"{kind}-{shape}", "ops": [{"kind": kind, "name": kind} | op]},
+        "metric": "seconds",
+        "value": seconds,
+        "category": "gemm" if kind == "gemm" else "vector",
+        "source": LLMCOMPASS_SOURCE,
+        "note": note,
+    }
+
+
+def llmcompass_entries() -> list[dict]:
+    """LLMCompass's A100 rows as validation entries: GEMM latency as printed (ms), vector-op
+    latency from the artifact's throughput column (elements / (throughput * 1e9))."""
+    entries = [
+        _llmcompass_entry(
+            "gemm",
+            {"M": int(m), "N": int(n), "K": int(k), "dtype": "bf16"},
+            ms / 1e3,
+            "torch.matmul, bf16",
+        )
+        for m, n, k, ms, _ in _csv_rows("matmul_A100.csv")
+    ]
+    for kind in ("softmax", "layernorm"):
+        for m, n, throughput in _csv_rows(f"{kind}_A100.csv"):
+            op = {"rows": int(m), "cols": int(n), "dtype": "fp16"}
+            entries.append(
+                _llmcompass_entry(kind, op, m * n / (throughput * 1e9), f"torch {kind}, fp16")
+            )
+    for elements, throughput in _csv_rows("gelu_A100.csv"):
+        op = {"rows": int(elements) // GELU_ROW, "cols": GELU_ROW, "dtype": "fp16"}
+        entries.append(
+            _llmcompass_entry("gelu", op, elements / (throughput * 1e9), "GELU, fp16 vector")
+        )
+    seen: dict[str, int] = {}
+    for entry in entries:  # the M and N sweeps both measure 4096 x 4096: keep both runs
+        seen[entry["id"]] = seen.get(entry["id"], 0) + 1
+        entry["id"] += f"-run{seen[entry['id']]}" if seen[entry["id"]] > 1 else ""
+    return entries
+
+
 def _describe(entry: dict) -> str:
     parts = []
     for part in _parts(entry):
@@ -181,7 +246,7 @@ def table(rows: list[dict]) -> Table:
 
 def summary_lines(rows: list[dict]) -> list[str]:
     lines = []
-    for category in ("gemm", "bandwidth", "attention"):
+    for category in ("gemm", "bandwidth", "attention", "vector"):
         errors = [abs(r["error_pct"]) for r in rows if r["category"] == category]
         if not errors:
             continue
@@ -196,11 +261,18 @@ def summary_lines(rows: list[dict]) -> list[str]:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--suite",
+        choices=("published", "llmcompass", "all"),
+        default="published",
+        help="published.yaml (default), LLMCompass's A100 kernel rows, or both",
+    )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--only", nargs="*", help="run entries whose id contains any of these")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args()
-    entries = yaml.safe_load(args.data.read_text())
+    entries = yaml.safe_load(args.data.read_text()) if args.suite != "llmcompass" else []
+    entries += llmcompass_entries() if args.suite != "published" else []
     if args.only:
         entries = [e for e in entries if any(s in e["id"] for s in args.only)]
     console = Console(width=None if sys.stdout.isatty() else 200)

@@ -1,4 +1,5 @@
-"""Attention as tile steps: FlashAttention-2 (online softmax) or naive (materialised S and P).
+"""Attention as tile steps: FlashAttention-2 (online softmax), naive (materialised S and P per
+row block) or unfused (three kernels with S and P through DRAM).
 
 Query heads that share a K/V head (GQA/MQA) are stacked into one block of g * Br rows, so each
 K/V block is read once per query block and group, never once per query head. Q, K and V live
@@ -29,7 +30,7 @@ class AttentionPlan:
     algorithm: str
     block_q: int  # Br (query rows per head in a block)
     block_kv: int  # Bc
-    spill: bool  # naive only: S and P go to DRAM
+    spill: bool  # naive: S and P go to DRAM (always for unfused)
     double_buffering: bool
 
 
@@ -106,8 +107,9 @@ def plan_attention(
             f"{' (x2 double-buffered)' if double else ''}, more than the buffers hold"
         )
     spill = False
-    if spec.algorithm == "naive":
-        br, spill = _naive_rows(op, machine, double, spec.block_q, where)
+    if spec.algorithm in ("naive", "unfused"):
+        unfused = spec.algorithm == "unfused"
+        br, spill = _naive_rows(op, machine, double, spec.block_q, where, unfused)
     return AttentionPlan(matrix, vector, spec.algorithm, br, bc, spill, double)
 
 
@@ -119,9 +121,17 @@ def _by_buffer(machine: Machine, used: dict[str, int]) -> dict[str, int]:
     return merged
 
 
-def _naive_rows(op: AttentionOpSpec, machine: Machine, double: bool, given: int | None, where: str):
+def _naive_rows(
+    op: AttentionOpSpec,
+    machine: Machine,
+    double: bool,
+    given: int | None,
+    where: str,
+    always_spill: bool = False,
+):
     """Row block and spill decision of standard attention: keep S and P on chip when a row block's
-    Q, K, V, S, P and O fit; otherwise each of the three phases (S = QK^T, softmax, PV) must fit alone."""
+    Q, K, V, S, P and O fit (never for `always_spill`, the unfused kernels); otherwise each of the
+    three phases (S = QK^T, softmax, PV) must fit alone."""
     g, d, lk, dt = op.heads // op.kv_groups, op.head_dim, op.keys, op.dtype
     factor = 2 if double else 1
 
@@ -155,7 +165,7 @@ def _naive_rows(op: AttentionOpSpec, machine: Machine, double: bool, given: int 
 
     rows = min(given or d, op.q_len)
     while True:
-        if fit(on_chip(g * rows)):
+        if not always_spill and fit(on_chip(g * rows)):
             return rows, False
         if all(fit(p) for p in phases(g * rows)):
             return rows, True
@@ -182,7 +192,9 @@ def compile_attention(
     `kv_tensor` when its K/V regions are the whole op's (sequence split), so cores share them in L2."""
     g = op.heads // op.kv_groups
     flops = 4 * op.batch * op.heads * op.q_len * op.keys * op.head_dim  # two matmuls, dense
-    steps = _flash_steps if plan.algorithm == "flash" else _naive_steps
+    steps = {"flash": _flash_steps, "naive": _naive_steps, "unfused": _unfused_steps}[
+        plan.algorithm
+    ]
     details = {
         "unit": plan.matrix_unit,
         "vector_unit": plan.vector_unit,
@@ -223,7 +235,7 @@ def _computed_macs(op: AttentionOpSpec, plan: AttentionPlan) -> int:
     pairs = 0
     for q in _blocks(op.q_len, plan.block_q):
         for k in _blocks(op.keys, plan.block_kv):
-            if plan.algorithm == "naive" or _visible(op, q, k):
+            if plan.algorithm != "flash" or _visible(op, q, k):
                 pairs += (q[1] - q[0]) * (k[1] - k[0])
     return 2 * op.batch * op.heads * pairs * op.head_dim
 
@@ -463,3 +475,62 @@ def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor:
                     (Transfer("store", f"{op.name}.O", regions["Q"], buf["output"], qb, o_space),),
                     ((buf["input"], p_in), (buf["weight"], kv)),
                 )
+
+
+def _unfused_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str):
+    """Standard attention as three kernels, each over every (batch, K/V head, row block):
+    S = Q K^T written to DRAM, then P = softmax(S) read and written, then O = P V. S and P are in
+    the op's precision in DRAM (the matmul and softmax kernels write what they return)."""
+    cost = _Cost(op, plan, mapping, machine)
+    g, d, dt, lk = op.heads // op.kv_groups, op.head_dim, op.dtype, op.keys
+    buf = cost.buffer
+    blocks = [
+        (b, h, q)
+        for b in range(op.batch)
+        for h in range(op.kv_groups)
+        for q in _blocks(op.q_len, plan.block_q)
+    ]
+
+    def regions(b, h, q):
+        return {"Q": ((b, b + 1), (h * g, h * g + g), q), "K": ((b, b + 1), (h, h + 1), (0, lk))}
+
+    kv = nbytes(lk * d, dt)
+    for b, h, q in blocks:  # kernel 1: S = Q K^T
+        rows, where = g * (q[1] - q[0]), regions(b, h, q)
+        qb, s_acc, s_out = nbytes(rows * d, dt), nbytes(rows * lk, ACC), nbytes(rows * lk, dt)
+        yield Step(
+            (
+                Transfer("load", f"{op.name}.Q", where["Q"], buf["input"], qb, qb),
+                Transfer("load", f"{kv_tensor}.K", where["K"], buf["weight"], kv, kv),
+                Transfer("alloc", f"{op.name}.S", where["Q"], buf["output"], 0, s_acc),
+            ),
+            (cost.matmul(rows, lk, d, dt, where),),
+            (Transfer("store", f"{op.name}.S", where["Q"], buf["output"], s_out, s_acc),),
+            ((buf["input"], qb), (buf["weight"], kv)),
+        )
+    for b, h, q in blocks:  # kernel 2: P = softmax(S)
+        rows, where = g * (q[1] - q[0]), regions(b, h, q)
+        s_acc, p_in = nbytes(rows * lk, ACC), nbytes(rows * lk, dt)
+        yield Step(
+            (
+                Transfer("load", f"{op.name}.S", where["Q"], buf["output"], p_in, s_acc),
+                Transfer("alloc", f"{op.name}.P", where["Q"], buf["input"], 0, p_in),
+            ),
+            (cost.softmax(rows, lk, True, False, where),),
+            (Transfer("store", f"{op.name}.P", where["Q"], buf["input"], p_in, p_in),),
+            ((buf["output"], s_acc),),
+        )
+    for b, h, q in blocks:  # kernel 3: O = P V
+        rows, where = g * (q[1] - q[0]), regions(b, h, q)
+        qb, p_in, o_space = nbytes(rows * d, dt), nbytes(rows * lk, dt), nbytes(rows * d, ACC)
+        kernel = numerics and bind(numerics.unfused_rows, b, h, q)
+        yield Step(
+            (
+                Transfer("load", f"{op.name}.P", where["Q"], buf["input"], p_in, p_in),
+                Transfer("load", f"{kv_tensor}.V", where["K"], buf["weight"], kv, kv),
+                Transfer("alloc", f"{op.name}.O", where["Q"], buf["output"], 0, o_space),
+            ),
+            (cost.matmul(rows, d, lk, dt, where, kernel),),
+            (Transfer("store", f"{op.name}.O", where["Q"], buf["output"], qb, o_space),),
+            ((buf["input"], p_in), (buf["weight"], kv)),
+        )

@@ -1,7 +1,9 @@
-"""Attention numerics: the tiled online softmax (or the naive S, P, O) on the real block regions.
+"""Attention numerics: the tiled online softmax (or the naive or unfused S, P, O) on the real block
+regions.
 
 Q, K, V are drawn in the op's precision; scores, running max m, running sum l and the output
 accumulator are fp32; P is rounded to the input precision before P V, as FlashAttention does.
+Unfused kernels also round S to the input precision (the Q K^T kernel returns it so).
 The reference is float64 softmax(Q K^T / sqrt(d) + mask) V on the same rounded Q, K, V.
 """
 
@@ -31,6 +33,7 @@ class AttentionNumerics:
         self.l = np.zeros((b, h, lq), np.float32)
         self.coverage = np.zeros((b, h, lq), np.int64)  # keys accumulated per query
         self.finished = np.zeros((b, h, lq), np.int64)  # times each output row was finalised
+        self.scores_rounded = False  # set by unfused_rows: S went through memory in op.dtype
 
     def _mask(self, q: tuple[int, int], k: tuple[int, int]) -> np.ndarray:
         """True where query (absolute position kv_len - q_len + i) may see key j."""
@@ -43,6 +46,7 @@ class AttentionNumerics:
         )
 
     def _round_p(self, p: np.ndarray) -> np.ndarray:
+        """P (or S) as stored in the op's precision, back in fp32 for the next kernel."""
         return p.astype(STORAGE[self.op.dtype]).astype(np.float32)
 
     def flash_step(
@@ -69,17 +73,23 @@ class AttentionNumerics:
             self.o[b, heads, qs] /= self.l[b, heads, qs][..., None]
             self.finished[b, heads, qs] += 1
 
-    def naive_rows(self, b: int, kv_head: int, q: tuple[int, int]):
+    def naive_rows(self, b: int, kv_head: int, q: tuple[int, int], round_scores: bool = False):
         """Standard attention for one block of query rows: S, then P = softmax(S), then P V."""
         heads = slice(kv_head * self.groups, (kv_head + 1) * self.groups)
         qs = slice(*q)
         mask = self._mask(q, (0, self.op.keys))
-        s = np.where(mask, (self.q[b, heads, qs] @ self.k[b, kv_head].T) * self.scale, -np.inf)
+        s = (self.q[b, heads, qs] @ self.k[b, kv_head].T) * self.scale  # [g, br, d] @ [d, lk]
+        s = np.where(mask, self._round_p(s) if round_scores else s, -np.inf)
         p = np.exp(s - s.max(axis=-1, keepdims=True))
         p /= p.sum(axis=-1, keepdims=True)
         self.o[b, heads, qs] = self._round_p(p) @ self.v[b, kv_head]
         self.coverage[b, heads, qs] += mask.sum(axis=-1)
         self.finished[b, heads, qs] += 1
+
+    def unfused_rows(self, b: int, kv_head: int, q: tuple[int, int]):
+        """Unfused kernels for one block of query rows: S rounded to op.dtype in memory."""
+        self.scores_rounded = True
+        self.naive_rows(b, kv_head, q, round_scores=True)
 
     def reference(self) -> np.ndarray:
         """float64 softmax(Q K^T / sqrt(d) + mask) V, one (batch, head) at a time."""
@@ -100,8 +110,9 @@ class AttentionNumerics:
 
     def error_bound(self) -> float:
         """|O - O_ref| <= max|V| (2 dS + u_P + gamma_L + 8 u): dS bounds the fp32 score error
-        (gamma_d |q||k| / sqrt(d), Cauchy-Schwarz), u_P the rounding of P, gamma_L the fp32 sums
-        over L keys and 8u the exp and division; softmax weights sum to one."""
+        (gamma_d |q||k| / sqrt(d), Cauchy-Schwarz; plus u_S |q||k| / sqrt(d) where S is stored in
+        op.dtype), u_P the rounding of P, gamma_L the fp32 sums over L keys and 8u the exp and
+        division; softmax weights sum to one."""
         u = unit_roundoff("fp32")
         d, length = self.op.head_dim, self.op.keys
 
@@ -110,8 +121,8 @@ class AttentionNumerics:
 
         q_norm = float(np.linalg.norm(self.q, axis=-1).max())
         k_norm = float(np.linalg.norm(self.k, axis=-1).max())
-        d_scores = gamma(d) * q_norm * k_norm / math.sqrt(d)
         u_p = unit_roundoff(self.op.dtype)
+        d_scores = (gamma(d) + (u_p if self.scores_rounded else 0)) * q_norm * k_norm / math.sqrt(d)
         return float(np.abs(self.v).max()) * (2 * d_scores + u_p + gamma(length) + 8 * u)
 
     def check(self) -> NumericsResult:

@@ -17,9 +17,12 @@ class SpatialSpec(Strict):
 class AttentionMappingSpec(Strict):
     """How attention ops are tiled."""
 
-    algorithm: Literal["flash", "naive"] = "flash"
+    algorithm: Literal["flash", "naive", "unfused"] = "flash"
     """flash: Q blocks x K/V blocks with online softmax (FlashAttention-2); naive: materialise
-    S = Q K^T and P = softmax(S), spilling them to DRAM when they do not fit on chip."""
+    S = Q K^T and P = softmax(S) per block of query rows, spilling them to DRAM when they do not
+    fit on chip; unfused: standard attention as three kernels (S = Q K^T, softmax, P V), S and P
+    written to and read back from DRAM in the op's precision, the baseline that the
+    FlashAttention papers measure against."""
     block_q: PositiveInt | None = None
     """Br, query rows per block; default min(Bc, d) as in FlashAttention."""
     block_kv: PositiveInt | None = None

@@ -70,6 +70,18 @@ def test_naive_traffic_adds_the_round_trips_of_s_and_p_when_they_spill():
     assert report.summary["dram_bytes"] == q + o + kv + 2 * s + 2 * p
 
 
+def test_unfused_writes_and_reads_s_and_p_in_the_op_precision_even_when_they_fit():
+    # Three kernels over 4 MiB of SRAM (S and P would fit): S = 2*256*256 bf16 is written by
+    # Q K^T and read by softmax, P the same between softmax and P V; Q and O once, K and V once
+    # per block of 64 query rows (4 blocks per head).
+    report = run(attention(), algorithm="unfused")
+    assert report.ops.map_spill[0]
+    q = o = 2 * 256 * 32 * 2
+    kv = 2 * 4 * 2 * (256 * 32 * 2)
+    s = p = 2 * 256 * 256 * 2
+    assert report.summary["dram_bytes"] == q + o + kv + 2 * s + 2 * p
+
+
 def test_flash_moves_less_than_naive_on_long_sequences():
     long = attention(heads=1, q_len=2048, d=64)
     flash = run(long, capacity="2 MiB", block=128).summary["dram_bytes"]
@@ -97,7 +109,7 @@ def test_causal_computes_the_lower_triangle_of_blocks():
 
 
 @pytest.mark.parametrize("dtype", ["fp32", "fp16", "bf16"])
-@pytest.mark.parametrize("algorithm", ["flash", "naive"])
+@pytest.mark.parametrize("algorithm", ["flash", "naive", "unfused"])
 def test_numerics_within_the_precision_bound(dtype, algorithm):
     workload = attention(heads=4, kv_heads=2, q_len=100, kv_len=130, d=32, causal=True, dtype=dtype)
     report = run(workload, algorithm=algorithm, block=48, numerics=True)
