@@ -56,6 +56,28 @@ EXAMPLES = {
 }
 
 
+BASE_SUFFIX = {
+    "frequency": "hz",
+    "size": "bytes",
+    "bandwidth": "bytes_per_s",
+    "energy": "pj",
+    "time": "s",
+    "power": "mw",
+    "area": "mm2",
+    "bits": "bits",
+    "length": "nm",
+}
+"""Kind -> the suffix that names its internal unit (what `parse_quantity` returns)."""
+
+
+def quantity_kind(value: object) -> str | None:
+    """The kind of a unit string ("2 MiB" -> "size"), or None for anything that is not one."""
+    match = _PATTERN.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    return next((kind for kind, units in _UNITS.items() if match.group(2) in units), None)
+
+
 def json_schema(kind: str) -> dict:
     """JSON Schema of a `kind` quantity as written in a file: a string, number then unit."""
     units = "|".join(re.escape(unit) for unit in _UNITS[kind])
