@@ -110,3 +110,27 @@ def test_write_figure_writes_self_contained_html(tmp_path, report):
 def test_png_without_kaleido_says_how_to_get_it(tmp_path, report):
     with pytest.raises(UnsupportedError, match="needs kaleido"):
         plots.write_figure(plots.utilization(report), tmp_path / "u.png")
+
+
+def test_axis_titles_carry_units():
+    from simulator.plots import axis_title
+
+    assert axis_title("energy_pj") == "energy (pJ)"
+    assert axis_title("area_mm2") == "area (mm²)"
+    assert axis_title("arch.components.sram.capacity_bytes") == "sram.capacity (bytes)"
+    assert axis_title("arch.components.dram.bandwidth_bytes_per_s") == "dram.bandwidth (B/s)"
+    assert axis_title("cycles") == "cycles"
+
+
+def test_html_holds_plotly_js_once(tmp_path):
+    """Two figures in one page share one inline copy of plotly.js; the CDN page is small."""
+    import plotly.graph_objects as go
+
+    from simulator.plots import write_figure
+
+    figures = [go.Figure(go.Scatter(x=[1, 2], y=[3, 4])), go.Figure(go.Bar(x=[1], y=[2]))]
+    inline = write_figure(figures, tmp_path / "two.html").read_text()
+    assert inline.count("plotly.js v") == 1 or inline.count("* plotly.js") == 1
+    assert inline.count('class="plotly-graph-div"') == 2
+    cdn = write_figure(figures, tmp_path / "cdn.html", plotlyjs="cdn").read_text()
+    assert "cdn.plot.ly" in cdn and len(cdn) < 50_000

@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--maximize", action="append", default=[], metavar="COLUMN", help="axis to maximize"
     )
     plot.add_argument("-o", "--output", required=True, help=".html (or .png with kaleido)")
+    plot.add_argument(
+        "--cdn",
+        action="store_true",
+        help="load plotly.js from its CDN when the page opens (small file, needs a network); "
+        "default: inline, works offline",
+    )
     plot.set_defaults(handler="studies:plot_command")
     schema = commands.add_parser(
         "schema", help="print the JSON Schema of a file kind (for editors and validators)"

@@ -81,7 +81,7 @@ def plot_command(args, console: Console) -> int:
         directions = {c: "max" if c in args.maximize else "min" for c in (args.x, args.y)}
         front = pareto_front(results[results["status"] == "ok"], directions)
     figure = pareto_scatter(results, args.x, args.y, front=front, color=args.color)
-    console.print(f"wrote {write_figure(figure, args.output)}")
+    console.print(f"wrote {write_figure(figure, args.output, 'cdn' if args.cdn else 'inline')}")
     return 0
 
 
