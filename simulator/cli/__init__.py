@@ -44,7 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--trace", metavar="FILE", help="write a Chrome/Perfetto trace of DMA and compute tiles"
     )
     run.add_argument(
-        "--no-numerics", action="store_true", help="timing only: skip the tile kernels"
+        "--numerics",
+        choices=["auto", "full", "sample", "off"],
+        default="auto",
+        help="check the numbers: full (every output), sample (every edge tile and 30 interior "
+        "tiles of each GEMM), off (timing only); auto (default) samples GEMMs above 2^33 MACs",
+    )
+    run.add_argument(
+        "--no-numerics",
+        dest="numerics",
+        action="store_const",
+        const="off",
+        help="timing only, the same as --numerics off",
     )
     run.add_argument("--seed", type=int, default=0, help="seed of the random operands (default 0)")
     run.set_defaults(handler="run:run_command")

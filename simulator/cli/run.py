@@ -41,7 +41,7 @@ def run_command(args, console: Console) -> int:
         arch,
         workload,
         mapping,
-        numerics=not args.no_numerics,
+        numerics=args.numerics,
         seed=args.seed,
         trace=bool(args.trace),
     )

@@ -388,6 +388,9 @@ class Report:
             else None,
             "numerics_ok": all(r.ok for r in checked.values()) if checked else None,
             "coverage_ok": all(r.coverage_ok for r in checked.values()) if checked else None,
+            "numerics_checked": {name: r.checked for name, r in checked.items()}
+            if checked
+            else None,
             **(self.scalesim or {}),
             **({"llm": self.llm} if self.llm else {}),
             **({"pim": self.pim} if self.pim else {}),
