@@ -62,7 +62,7 @@ def main() -> None:
             tiles = report.record.steps
             events = report.record.events_processed
             _, numerics_s = _timed(
-                lambda arch=arch, workload=workload: simulator.simulate(arch, workload, numerics=True)
+                lambda arch=arch, workload=workload: simulator.simulate(arch, workload, numerics="full")
             )
             table.add_row(
                 f"{size}³",
