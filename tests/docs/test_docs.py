@@ -41,7 +41,10 @@ def _run(command: str, capsys) -> str:
     """Run one documented command: accsim in-process, anything else as a subprocess."""
     argv = shlex.split(command)
     if argv[0] == "accsim":
-        code = main(argv[1:])
+        try:
+            code = main(argv[1:])
+        except SystemExit as done:  # argparse's --version and --help exit
+            code = done.code
         out = capsys.readouterr().out
         assert code == 0, f"{command} exited {code}:\n{out}"
         return out
