@@ -5,13 +5,13 @@ This script needs only the standard library.  It writes one .cfg + topology .csv
 temporary directory and runs ``benchmarks/scalesim_runner.py`` on each with the interpreter of a
 separate venv that has SCALE-Sim installed (never a project dependency):
 
-    python3 -m venv /work/scalesim-venv
-    /work/scalesim-venv/bin/pip install scalesim==3.0.0 "numpy<2.4"
+    python3 -m venv /work/venvs/scalesim
+    /work/venvs/scalesim/bin/pip install scalesim==3.0.0 "numpy<2.4"
     python3 benchmarks/make_scalesim_golden.py            # regenerate the JSON (~1-2 min)
     python3 benchmarks/make_scalesim_golden.py --verify   # check closed forms against the JSON
 
-Options: --python PATH (default $SCALESIM_PYTHON or /work/scalesim-venv/bin/python),
---out PATH, --jobs N, --only SUBSTRING.
+Options: --python PATH (default $SCALESIM_PYTHON or /work/venvs/scalesim/bin/python),
+--out PATH, --jobs N, --only SUBSTRING, --missing (run only cases the output lacks).
 
 Each case in the JSON is
     {"id", "description", "kind": "gemm"|"conv", "config": {section: {key: value}},
@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RUNNER = HERE / "scalesim_runner.py"
 DEFAULT_OUT = REPO / "tests" / "data" / "scalesim_golden.json"
-DEFAULT_PY = os.environ.get("SCALESIM_PYTHON", "/work/scalesim-venv/bin/python")
+DEFAULT_PY = os.environ.get("SCALESIM_PYTHON", "/work/venvs/scalesim/bin/python")
 
 # --------------------------------------------------------------------------------------------
 # Config construction
@@ -54,8 +54,20 @@ DEFAULT_PY = os.environ.get("SCALESIM_PYTHON", "/work/scalesim-venv/bin/python")
 SECTION_ORDER = ["general", "architecture_presets", "layout", "sparsity", "run_presets"]
 
 
-def make_config(name, rows, cols, dataflow, *, ifmap_kb=1024, filter_kb=1024, ofmap_kb=1024,
-                ifmap_bw=10, filter_bw=10, ofmap_bw=10, mode="USER"):
+def make_config(
+    name,
+    rows,
+    cols,
+    dataflow,
+    *,
+    ifmap_kb=1024,
+    filter_kb=1024,
+    ofmap_kb=1024,
+    ifmap_bw=10,
+    filter_bw=10,
+    ofmap_bw=10,
+    mode="USER",
+):
     """All values SCALE-Sim 3.0.0 requires (it raises on any missing key/section)."""
     return {
         "general": {"run_name": name},
@@ -132,8 +144,10 @@ def gemm_topology(rows, style="plain"):
 
 def conv_topology(rows):
     """rows: (name, H, W, Fh, Fw, C, NumFilter, Stride)."""
-    lines = ["Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
-             "Num Filter, Strides,"]
+    lines = [
+        "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+        "Num Filter, Strides,"
+    ]
     lines += [", ".join(str(x) for x in r) + "," for r in rows]
     return "\n".join(lines) + "\n"
 
@@ -159,6 +173,16 @@ STALL_SHAPES = [
     ("g100x37x50", 100, 37, 50),
     ("g31x17x9", 31, 17, 9),
 ]
+BIG_ARRAY_SHAPES = [
+    ("g256x256x256", 256, 256, 256),
+    ("g512x128x64", 512, 128, 64),
+    ("g200x300x130", 200, 300, 130),
+]
+KB64_SHAPES = [
+    ("g256x256x256", 256, 256, 256),
+    ("g128x128x1024", 128, 128, 1024),
+    ("g1024x64x128", 1024, 64, 128),
+]
 CONV_ROWS = [  # name, H, W, Fh, Fw, C, NumFilter, Stride
     ("conv16_s1", 16, 16, 3, 3, 8, 16, 1),
     ("conv16_s2", 16, 16, 3, 3, 8, 16, 2),
@@ -174,103 +198,204 @@ def build_cases():
 
     # A. Large SRAMs (no stalls): every dataflow x array, all GEMM shapes in one topology file.
     #    Bandwidths differ per array so total_cycles_incl_prefetch pins down which knob is which.
-    bw_by_array = {(8, 8): (10, 10, 10), (16, 16): (16, 16, 16), (8, 16): (10, 10, 10),
-                   (16, 8): (8, 8, 8), (4, 32): (4, 8, 16)}
+    bw_by_array = {
+        (8, 8): (10, 10, 10),
+        (16, 16): (16, 16, 16),
+        (8, 16): (10, 10, 10),
+        (16, 8): (8, 8, 8),
+        (4, 32): (4, 8, 16),
+    }
     for df in DATAFLOWS:
         for r, c in ARRAYS:
             ib, fb, ob = bw_by_array[(r, c)]
             cid = f"gemm_large_{df}_{r}x{c}"
-            cases.append(dict(
-                id=cid, kind="gemm",
-                description=f"GEMM, {df}, {r}x{c} array, 1024 kB SRAMs (no stalls), "
-                            f"DRAM bw ifmap/filter/ofmap = {ib}/{fb}/{ob} words/cycle",
-                config=make_config(cid, r, c, df, ifmap_bw=ib, filter_bw=fb, ofmap_bw=ob),
-                topology_text=gemm_topology([s for s in GEMM_SHAPES]),
-            ))
+            cases.append(
+                dict(
+                    id=cid,
+                    kind="gemm",
+                    description=f"GEMM, {df}, {r}x{c} array, 1024 kB SRAMs (no stalls), "
+                    f"DRAM bw ifmap/filter/ofmap = {ib}/{fb}/{ob} words/cycle",
+                    config=make_config(cid, r, c, df, ifmap_bw=ib, filter_bw=fb, ofmap_bw=ob),
+                    topology_text=gemm_topology([s for s in GEMM_SHAPES]),
+                )
+            )
 
     # A2. A bigger array with bigger GEMMs (still no stalls).
     for df in DATAFLOWS:
         cid = f"gemm_large_{df}_32x32"
-        cases.append(dict(
-            id=cid, kind="gemm",
-            description=f"GEMM, {df}, 32x32 array, 2048 kB SRAMs (no stalls), bw 32",
-            config=make_config(cid, 32, 32, df, ifmap_kb=2048, filter_kb=2048, ofmap_kb=2048,
-                               ifmap_bw=32, filter_bw=32, ofmap_bw=32),
-            topology_text=gemm_topology([("g256x256x256", 256, 256, 256),
-                                         ("g300x100x70", 300, 100, 70),
-                                         ("g33x65x129", 33, 65, 129)]),
-        ))
+        cases.append(
+            dict(
+                id=cid,
+                kind="gemm",
+                description=f"GEMM, {df}, 32x32 array, 2048 kB SRAMs (no stalls), bw 32",
+                config=make_config(
+                    cid,
+                    32,
+                    32,
+                    df,
+                    ifmap_kb=2048,
+                    filter_kb=2048,
+                    ofmap_kb=2048,
+                    ifmap_bw=32,
+                    filter_bw=32,
+                    ofmap_bw=32,
+                ),
+                topology_text=gemm_topology(
+                    [
+                        ("g256x256x256", 256, 256, 256),
+                        ("g300x100x70", 300, 100, 70),
+                        ("g33x65x129", 33, 65, 129),
+                    ]
+                ),
+            )
+        )
 
     # B. Tiny SRAMs + low DRAM bandwidth: SCALE-Sim reports stalls.
     for df in DATAFLOWS:
         for r, c in [(8, 8), (16, 8)]:
             for kb, bw in [(1, 1), (1, 4), (2, 2)]:
                 cid = f"gemm_stall_{df}_{r}x{c}_{kb}kB_bw{bw}"
-                cases.append(dict(
-                    id=cid, kind="gemm",
-                    description=f"GEMM, {df}, {r}x{c}, all SRAMs {kb} kB, all DRAM bw {bw}",
-                    config=make_config(cid, r, c, df, ifmap_kb=kb, filter_kb=kb, ofmap_kb=kb,
-                                       ifmap_bw=bw, filter_bw=bw, ofmap_bw=bw),
-                    topology_text=gemm_topology(STALL_SHAPES),
-                ))
+                cases.append(
+                    dict(
+                        id=cid,
+                        kind="gemm",
+                        description=f"GEMM, {df}, {r}x{c}, all SRAMs {kb} kB, all DRAM bw {bw}",
+                        config=make_config(
+                            cid,
+                            r,
+                            c,
+                            df,
+                            ifmap_kb=kb,
+                            filter_kb=kb,
+                            ofmap_kb=kb,
+                            ifmap_bw=bw,
+                            filter_bw=bw,
+                            ofmap_bw=bw,
+                        ),
+                        topology_text=gemm_topology(STALL_SHAPES),
+                    )
+                )
     # B2. One small SRAM at a time (the others large), distinct bandwidths.
     for df in DATAFLOWS:
         for which in ["ifmap", "filter", "ofmap"]:
-            kw = dict(ifmap_kb=1024, filter_kb=1024, ofmap_kb=1024, ifmap_bw=10, filter_bw=10,
-                      ofmap_bw=10)
+            kw = dict(
+                ifmap_kb=1024, filter_kb=1024, ofmap_kb=1024, ifmap_bw=10, filter_bw=10, ofmap_bw=10
+            )
             kw[f"{which}_kb"] = 1
             kw[f"{which}_bw"] = {"ifmap": 2, "filter": 3, "ofmap": 1}[which]
             cid = f"gemm_stall_{df}_8x8_only_{which}_small"
-            cases.append(dict(
-                id=cid, kind="gemm",
-                description=f"GEMM, {df}, 8x8, only the {which} SRAM small (1 kB, bw "
-                            f"{kw[which + '_bw']}); others 1024 kB, bw 10",
-                config=make_config(cid, 8, 8, df, **kw),
-                topology_text=gemm_topology(STALL_SHAPES[:2]),
-            ))
+            cases.append(
+                dict(
+                    id=cid,
+                    kind="gemm",
+                    description=f"GEMM, {df}, 8x8, only the {which} SRAM small (1 kB, bw "
+                    f"{kw[which + '_bw']}); others 1024 kB, bw 10",
+                    config=make_config(cid, 8, 8, df, **kw),
+                    topology_text=gemm_topology(STALL_SHAPES[:2]),
+                )
+            )
 
     # C. Convolutions (multi-row topology, incl. a depth-wise 'DP' row), large SRAMs.
     for df in DATAFLOWS:
         for r, c in [(8, 8), (16, 8)]:
             cid = f"conv_large_{df}_{r}x{c}"
-            cases.append(dict(
-                id=cid, kind="conv",
-                description=f"conv topology (6 rows, one depth-wise), {df}, {r}x{c}, 1024 kB",
-                config=make_config(cid, r, c, df),
-                topology_text=conv_topology(CONV_ROWS),
-            ))
+            cases.append(
+                dict(
+                    id=cid,
+                    kind="conv",
+                    description=f"conv topology (6 rows, one depth-wise), {df}, {r}x{c}, 1024 kB",
+                    config=make_config(cid, r, c, df),
+                    topology_text=conv_topology(CONV_ROWS),
+                )
+            )
         cid = f"conv_stall_{df}_8x8_1kB_bw2"
-        cases.append(dict(
-            id=cid, kind="conv",
-            description=f"conv (2 rows), {df}, 8x8, all SRAMs 1 kB, all bw 2",
-            config=make_config(cid, 8, 8, df, ifmap_kb=1, filter_kb=1, ofmap_kb=1,
-                               ifmap_bw=2, filter_bw=2, ofmap_bw=2),
-            topology_text=conv_topology(CONV_ROWS[:2]),
-        ))
+        cases.append(
+            dict(
+                id=cid,
+                kind="conv",
+                description=f"conv (2 rows), {df}, 8x8, all SRAMs 1 kB, all bw 2",
+                config=make_config(
+                    cid,
+                    8,
+                    8,
+                    df,
+                    ifmap_kb=1,
+                    filter_kb=1,
+                    ofmap_kb=1,
+                    ifmap_bw=2,
+                    filter_bw=2,
+                    ofmap_bw=2,
+                ),
+                topology_text=conv_topology(CONV_ROWS[:2]),
+            )
+        )
 
     # D. CALC mode (estimated bandwidth): read buffers never stall, DRAM bws are not read.
     for df in DATAFLOWS:
         cid = f"gemm_calc_{df}_8x8_1kB"
-        cases.append(dict(
-            id=cid, kind="gemm",
-            description=f"GEMM, {df}, 8x8, 1 kB SRAMs, InterfaceBandwidth CALC",
-            config=make_config(cid, 8, 8, df, ifmap_kb=1, filter_kb=1, ofmap_kb=1, mode="CALC"),
-            topology_text=gemm_topology(STALL_SHAPES[:2]),
-        ))
+        cases.append(
+            dict(
+                id=cid,
+                kind="gemm",
+                description=f"GEMM, {df}, 8x8, 1 kB SRAMs, InterfaceBandwidth CALC",
+                config=make_config(cid, 8, 8, df, ifmap_kb=1, filter_kb=1, ofmap_kb=1, mode="CALC"),
+                topology_text=gemm_topology(STALL_SHAPES[:2]),
+            )
+        )
+
+    # F. A 128x128 array with large SRAMs: whole operands prefetched before cycle 0, no stalls.
+    for df in DATAFLOWS:
+        cid = f"gemm_big_{df}_128x128"
+        cases.append(
+            dict(
+                id=cid,
+                kind="gemm",
+                description=f"GEMM, {df}, 128x128, 1024 kB SRAMs, bw 10/10/10",
+                config=make_config(cid, 128, 128, df),
+                topology_text=gemm_topology(BIG_ARRAY_SHAPES),
+            )
+        )
+
+    # G. 64 kB SRAMs on 32x32: a long streamed dim does not fit a double-buffered whole tile.
+    for df in DATAFLOWS:
+        cid = f"gemm_64kB_{df}_32x32"
+        cases.append(
+            dict(
+                id=cid,
+                kind="gemm",
+                description=f"GEMM, {df}, 32x32, 64 kB SRAMs, bw 16/16/16",
+                config=make_config(
+                    cid,
+                    32,
+                    32,
+                    df,
+                    ifmap_kb=64,
+                    filter_kb=64,
+                    ofmap_kb=64,
+                    ifmap_bw=16,
+                    filter_bw=16,
+                    ofmap_bw=16,
+                ),
+                topology_text=gemm_topology(KB64_SHAPES),
+            )
+        )
 
     # E. Syntax quirks: same machine as a plain case, unusual but accepted cfg/topology syntax.
     for df in DATAFLOWS:
         cid = f"gemm_quirky_syntax_{df}_8x16"
         cfg = make_config(cid, 8, 16, df)
-        cases.append(dict(
-            id=cid, kind="gemm",
-            description=f"same as gemm_large_{df}_8x16 (first 4 shapes) but 'key=value', mixed-case "
-                        "keys, comments; topology without spaces, with a 1:1 sparsity column, "
-                        "CRLF line endings and a blank line",
-            config=cfg,
-            cfg_text=cfg_text(cfg, style="quirky"),
-            topology_text=gemm_topology(GEMM_SHAPES[:4], style="quirky"),
-        ))
+        cases.append(
+            dict(
+                id=cid,
+                kind="gemm",
+                description=f"same as gemm_large_{df}_8x16 (first 4 shapes) but 'key=value', mixed-case "
+                "keys, comments; topology without spaces, with a 1:1 sparsity column, "
+                "CRLF line endings and a blank line",
+                config=cfg,
+                cfg_text=cfg_text(cfg, style="quirky"),
+                topology_text=gemm_topology(GEMM_SHAPES[:4], style="quirky"),
+            )
+        )
 
     for case in cases:
         case.setdefault("cfg_text", cfg_text(case["config"]))
@@ -280,6 +405,7 @@ def build_cases():
 # --------------------------------------------------------------------------------------------
 # Running
 # --------------------------------------------------------------------------------------------
+
 
 def run_case(case, python):
     with tempfile.TemporaryDirectory(prefix="ssgold_") as tmp:
@@ -292,8 +418,12 @@ def run_case(case, python):
             f.write(case["topology_text"])
         flag = "--gemm" if case["kind"] == "gemm" else "--conv"
         t0 = time.perf_counter()
-        proc = subprocess.run([python, str(RUNNER), str(cfgp), str(topp), flag],
-                              capture_output=True, text=True, cwd=tmp)
+        proc = subprocess.run(
+            [python, str(RUNNER), str(cfgp), str(topp), flag],
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"{case['id']} failed:\n{proc.stderr[-3000:]}")
         out = json.loads(proc.stdout)
@@ -304,37 +434,52 @@ def generate(args):
     cases = build_cases()
     if args.only:
         cases = [c for c in cases if args.only in c["id"]]
-    results = {}
+    results, kept = {}, {}
+    if args.missing and Path(args.out).exists():  # keep the cases already there, run the rest
+        kept = {c["id"]: c for c in json.loads(Path(args.out).read_text())["cases"]}
+        for c in cases:
+            if c["id"] in kept:
+                results[c["id"]] = {
+                    "layers": kept[c["id"]]["results"],
+                    "wall_s": kept[c["id"]]["scalesim_wall_s"],
+                }
+    todo = [c for c in cases if c["id"] not in results]
     t_all = time.perf_counter()
     with cf.ThreadPoolExecutor(max_workers=args.jobs) as ex:
-        futs = {ex.submit(run_case, c, args.python): c["id"] for c in cases}
+        futs = {ex.submit(run_case, c, args.python): c["id"] for c in todo}
         for fut in cf.as_completed(futs):
             cid = futs[fut]
             out, wall = fut.result()
             results[cid] = out
-            print(f"{cid:45s} {len(out['layers'])} layers  run_scale {out['wall_s']:6.2f} s",
-                  file=sys.stderr)
+            print(
+                f"{cid:45s} {len(out['layers'])} layers  run_scale {out['wall_s']:6.2f} s",
+                file=sys.stderr,
+            )
     golden = []
     total_ss = 0.0
     for c in cases:
         out = results[c["id"]]
         total_ss += out["wall_s"]
-        golden.append({
-            "id": c["id"],
-            "description": c["description"],
-            "kind": c["kind"],
-            "config": c["config"],
-            "cfg_text": c["cfg_text"],
-            "topology_text": c["topology_text"],
-            "results": out["layers"],
-            "scalesim_wall_s": round(out["wall_s"], 3),
-        })
+        golden.append(
+            {
+                "id": c["id"],
+                "description": c["description"],
+                "kind": c["kind"],
+                "config": c["config"],
+                "cfg_text": c["cfg_text"],
+                "topology_text": c["topology_text"],
+                "results": out["layers"],
+                "scalesim_wall_s": round(out["wall_s"], 3),
+            }
+        )
     doc = {
         "generator": "benchmarks/make_scalesim_golden.py (scalesim==3.0.0, numpy<2.4)",
         "scalesim_version": "3.0.0",
-        "note": ("Golden outputs of the real SCALE-Sim 3.0.0 Python API "
-                 "(save_disk_space=True). results[i] follows the topology's layer order; "
-                 "'DP' rows are expanded per channel by SCALE-Sim. Cycle counts are array cycles."),
+        "note": (
+            "Golden outputs of the real SCALE-Sim 3.0.0 Python API "
+            "(save_disk_space=True). results[i] follows the topology's layer order; "
+            "'DP' rows are expanded per channel by SCALE-Sim. Cycle counts are array cycles."
+        ),
         "total_scalesim_wall_s": round(total_ss, 2),
         "cases": golden,
     }
@@ -344,14 +489,17 @@ def generate(args):
         json.dump(doc, f, indent=1)
         f.write("\n")
     n_layers = sum(len(c["results"]) for c in golden)
-    print(f"wrote {out_path}: {len(golden)} cases, {n_layers} layer results, "
-          f"SCALE-Sim run_scale total {total_ss:.1f} s, wall {time.perf_counter() - t_all:.1f} s",
-          file=sys.stderr)
+    print(
+        f"wrote {out_path}: {len(golden)} cases, {n_layers} layer results, "
+        f"SCALE-Sim run_scale total {total_ss:.1f} s, wall {time.perf_counter() - t_all:.1f} s",
+        file=sys.stderr,
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Independent verification of the closed forms
 # --------------------------------------------------------------------------------------------
+
 
 def cdiv(a, b):
     return -(-a // b)
@@ -416,21 +564,31 @@ def closed_forms(df, M, N, K, R, C, cfg):
     flush = cdiv(writes, bo)
     incl = total + flush - 1 + max(fill_i, fill_f)
     # SRAM access counts (DETAILED_ACCESS_REPORT), including the os per-fold +R+C write bug
-    sram = {"os": (M * K * fc, K * N * fr, M * N + folds * (R + C)),
-            "ws": (M * K * fc, K * N, M * N * fr),
-            "is": (M * K, K * N * fc, M * N * fr)}[df]
+    sram = {
+        "os": (M * K * fc, K * N * fr, M * N + folds * (R + C)),
+        "ws": (M * K * fc, K * N, M * N * fr),
+        "is": (M * K, K * N * fc, M * N * fr),
+    }[df]
     tot_o = 1024 * arch["OfmapSramSzkB"]
-    return dict(folds=folds, cpf=cpf, total=total, incl=incl, overall=overall,
-                writes=writes, ofmap_drain_half=tot_o - math.ceil(tot_o * 0.5), sram=sram,
-                dram=(fill_i * bi, fill_f * bf, writes),
-                fits=e_if <= act_i and e_fl <= act_f,
-                mapeff=100.0 * sum(maps) / len(maps), comp=100.0 * sum(comps) / len(comps))
+    return dict(
+        folds=folds,
+        cpf=cpf,
+        total=total,
+        incl=incl,
+        overall=overall,
+        writes=writes,
+        ofmap_drain_half=tot_o - math.ceil(tot_o * 0.5),
+        sram=sram,
+        dram=(fill_i * bi, fill_f * bf, writes),
+        fits=e_if <= act_i and e_fl <= act_f,
+        mapeff=100.0 * sum(maps) / len(maps),
+        comp=100.0 * sum(comps) / len(comps),
+    )
 
 
 def verify(args):
     doc = json.load(open(args.out))
-    checked = {"total": 0, "incl": 0, "overall": 0, "mapeff": 0, "comp": 0, "sram": 0,
-               "dram": 0}
+    checked = {"total": 0, "incl": 0, "overall": 0, "mapeff": 0, "comp": 0, "sram": 0, "dram": 0}
     bad = dict.fromkeys(checked, 0)
     n_layers = n_stall = 0
     for case in doc["cases"]:
@@ -448,34 +606,49 @@ def verify(args):
             checks = {
                 # Total Cycles = (number of demand rows) - 1 + stall cycles, always
                 "total": f["total"] + stall == res["total_cycles"],
-                "overall": abs(100.0 * M * N * K / (res["total_cycles"] * R * C)
-                               - res["overall_util_pct"]) < 1e-9,
+                "overall": abs(
+                    100.0 * M * N * K / (res["total_cycles"] * R * C) - res["overall_util_pct"]
+                )
+                < 1e-9,
                 "mapeff": abs(f["mapeff"] - res["mapping_efficiency_pct"]) < 1e-9,
                 "comp": abs(f["comp"] - res["compute_util_pct"]) < 1e-9,
-                "sram": f["sram"] == (res["detail"]["ifmap_sram_reads"],
-                                      res["detail"]["filter_sram_reads"],
-                                      res["detail"]["ofmap_sram_writes"]),
+                "sram": f["sram"]
+                == (
+                    res["detail"]["ifmap_sram_reads"],
+                    res["detail"]["filter_sram_reads"],
+                    res["detail"]["ofmap_sram_writes"],
+                ),
             }
             if stall == 0:
-                checks["overall"] = checks["overall"] and abs(
-                    f["overall"] - res["overall_util_pct"]) < 1e-9
+                checks["overall"] = (
+                    checks["overall"] and abs(f["overall"] - res["overall_util_pct"]) < 1e-9
+                )
             # the incl-prefetch closed form holds only without stalls, in USER mode, and when
             # the OFMAP SRAM never drains mid-layer (all writes fit in its drain half)
-            if (stall == 0 and cfg["run_presets"]["InterfaceBandwidth"] == "USER"
-                    and f["writes"] <= f["ofmap_drain_half"]):
+            if (
+                stall == 0
+                and cfg["run_presets"]["InterfaceBandwidth"] == "USER"
+                and f["writes"] <= f["ofmap_drain_half"]
+            ):
                 checks["incl"] = f["incl"] == res["total_cycles_incl_prefetch"]
                 if f["fits"]:  # no refetch: DRAM reads = fill lines * bw (padding included)
-                    checks["dram"] = f["dram"] == (res["detail"]["ifmap_dram_reads"],
-                                                   res["detail"]["filter_dram_reads"],
-                                                   res["detail"]["ofmap_dram_writes"])
+                    checks["dram"] = f["dram"] == (
+                        res["detail"]["ifmap_dram_reads"],
+                        res["detail"]["filter_dram_reads"],
+                        res["detail"]["ofmap_dram_writes"],
+                    )
             for k, ok in checks.items():
                 checked[k] += 1
                 if not ok:
                     bad[k] += 1
-                    print(f"MISMATCH {k}: {case['id']} {name} M,N,K={M},{N},{K} "
-                          f"formula={f} scalesim={res}")
-    print(f"layers: {n_layers} ({n_stall} with stalls); checked per quantity: {checked}; "
-          f"mismatches: {bad}")
+                    print(
+                        f"MISMATCH {k}: {case['id']} {name} M,N,K={M},{N},{K} "
+                        f"formula={f} scalesim={res}"
+                    )
+    print(
+        f"layers: {n_layers} ({n_stall} with stalls); checked per quantity: {checked}; "
+        f"mismatches: {bad}"
+    )
     return 0 if not any(bad.values()) else 1
 
 
@@ -484,6 +657,11 @@ def main():
     ap.add_argument("--python", default=DEFAULT_PY)
     ap.add_argument("--out", default=str(DEFAULT_OUT))
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument(
+        "--missing",
+        action="store_true",
+        help="run only the cases --out does not hold yet; keep the others as they are",
+    )
     ap.add_argument("--only", default="")
     ap.add_argument("--verify", action="store_true")
     args = ap.parse_args()

@@ -5,7 +5,8 @@ Runs under a Python that has SANA-FE installed (GPL; a separate venv, dev-only c
     python -m venv /tmp/sanafe-venv && /tmp/sanafe-venv/bin/pip install sanafe
     /tmp/sanafe-venv/bin/python benchmarks/sanafe_runner.py ARCH.yaml SNN.yaml STEPS
 
-Counts come from SANA-FE's run summary; hops from its per-step performance trace.
+Counts come from SANA-FE's run summary; hops from its per-step performance trace. Times: wall
+(load_s, run_s) and CPU seconds of every thread (cpu_s), which a loaded machine does not inflate.
 """
 
 import csv
@@ -19,6 +20,7 @@ import sanafe
 
 
 def main(arch_path: str, snn_path: str, steps: int) -> None:
+    cpu = time.process_time()
     start = time.perf_counter()
     arch = sanafe.load_arch(arch_path)
     net = sanafe.load_net(snn_path, arch)
@@ -43,6 +45,7 @@ def main(arch_path: str, snn_path: str, steps: int) -> None:
                 "sim_time_s": result["sim_time"],
                 "load_s": loaded - start,
                 "run_s": done - loaded,
+                "cpu_s": time.process_time() - cpu,
             }
         )
     )

@@ -4,9 +4,9 @@
 This script is *standalone*: it imports only the standard library and ``scalesim``; it never
 imports the project.  Run it with the interpreter of a separate venv that has SCALE-Sim:
 
-    python3 -m venv /work/scalesim-venv
-    /work/scalesim-venv/bin/pip install scalesim==3.0.0 "numpy<2.4"
-    /work/scalesim-venv/bin/python benchmarks/scalesim_runner.py CONFIG.cfg TOPO.csv --gemm
+    python3 -m venv /work/venvs/scalesim
+    /work/venvs/scalesim/bin/pip install scalesim==3.0.0 "numpy<2.4"
+    /work/venvs/scalesim/bin/python benchmarks/scalesim_runner.py CONFIG.cfg TOPO.csv --gemm
 
 Usage:  scalesim_runner.py CONFIG.cfg TOPOLOGY.csv [--gemm|--conv] [--layout LAYOUT.csv]
 
@@ -76,12 +76,24 @@ LAYOUT_HEADER = [
 LAYOUT_ROW_VALUES = [1, 1, 1, 1, 1, 1, 3, 4, 5, 0, 1, 2, 4, 5, 6, 7, 0, 1, 2, 3]
 
 DETAIL_KEYS = [
-    "ifmap_sram_start_cycle", "ifmap_sram_stop_cycle", "ifmap_sram_reads",
-    "filter_sram_start_cycle", "filter_sram_stop_cycle", "filter_sram_reads",
-    "ofmap_sram_start_cycle", "ofmap_sram_stop_cycle", "ofmap_sram_writes",
-    "ifmap_dram_start_cycle", "ifmap_dram_stop_cycle", "ifmap_dram_reads",
-    "filter_dram_start_cycle", "filter_dram_stop_cycle", "filter_dram_reads",
-    "ofmap_dram_start_cycle", "ofmap_dram_stop_cycle", "ofmap_dram_writes",
+    "ifmap_sram_start_cycle",
+    "ifmap_sram_stop_cycle",
+    "ifmap_sram_reads",
+    "filter_sram_start_cycle",
+    "filter_sram_stop_cycle",
+    "filter_sram_reads",
+    "ofmap_sram_start_cycle",
+    "ofmap_sram_stop_cycle",
+    "ofmap_sram_writes",
+    "ifmap_dram_start_cycle",
+    "ifmap_dram_stop_cycle",
+    "ifmap_dram_reads",
+    "filter_dram_start_cycle",
+    "filter_dram_stop_cycle",
+    "filter_dram_reads",
+    "ofmap_dram_start_cycle",
+    "ofmap_dram_stop_cycle",
+    "ofmap_dram_writes",
 ]
 
 
@@ -139,8 +151,14 @@ def run(config: str, topology: str, gemm: bool, layout: str | None, debug: bool 
         target = os.dup(2) if debug else os.open(os.devnull, os.O_WRONLY)
         try:
             with stdout_redirected(target):
-                s = scalesim(save_disk_space=True, verbose=False, config=config,
-                             topology=topology, layout=layout, input_type_gemm=gemm)
+                s = scalesim(
+                    save_disk_space=True,
+                    verbose=False,
+                    config=config,
+                    topology=topology,
+                    layout=layout,
+                    input_type_gemm=gemm,
+                )
                 t0 = time.perf_counter()
                 s.run_scale(top_path=out_dir)
                 wall = time.perf_counter() - t0
@@ -151,22 +169,25 @@ def run(config: str, topology: str, gemm: bool, layout: str | None, debug: bool 
                 mnk = []
                 for i in range(s.topo.get_num_layers()):
                     oh, ow = s.topo.get_layer_ofmap_dims(i)
-                    mnk.append([oh * ow, s.topo.get_layer_num_filters(i),
-                                s.topo.get_layer_window_size(i)])
+                    mnk.append(
+                        [oh * ow, s.topo.get_layer_num_filters(i), s.topo.get_layer_window_size(i)]
+                    )
                 for i, obj in enumerate(s.runner.single_layer_sim_object_list):
                     items = obj.get_compute_report_items()
                     detail = obj.get_detail_report_items()
-                    layers.append({
-                        "name": s.topo.get_layer_name(i),
-                        "total_cycles_incl_prefetch": int(_num(items[0])),
-                        "total_cycles": int(_num(items[1])),
-                        "stall_cycles": int(_num(items[2])),
-                        "overall_util_pct": float(_num(items[3])),
-                        "mapping_efficiency_pct": float(_num(items[4])),
-                        "compute_util_pct": float(_num(items[5])),
-                        "gemm_mnk": [int(v) for v in mnk[i]],
-                        "detail": {k: int(_num(v)) for k, v in zip(DETAIL_KEYS, detail)},
-                    })
+                    layers.append(
+                        {
+                            "name": s.topo.get_layer_name(i),
+                            "total_cycles_incl_prefetch": int(_num(items[0])),
+                            "total_cycles": int(_num(items[1])),
+                            "stall_cycles": int(_num(items[2])),
+                            "overall_util_pct": float(_num(items[3])),
+                            "mapping_efficiency_pct": float(_num(items[4])),
+                            "compute_util_pct": float(_num(items[5])),
+                            "gemm_mnk": [int(v) for v in mnk[i]],
+                            "detail": {k: int(_num(v)) for k, v in zip(DETAIL_KEYS, detail)},
+                        }
+                    )
         finally:
             os.close(target)
     return {"layers": layers, "wall_s": wall}
@@ -177,15 +198,29 @@ def main(argv=None) -> int:
     ap.add_argument("config")
     ap.add_argument("topology")
     g = ap.add_mutually_exclusive_group()
-    g.add_argument("--gemm", dest="gemm", action="store_true", default=True,
-                   help="topology rows are 'name, M, N, K,' (default)")
-    g.add_argument("--conv", dest="gemm", action="store_false",
-                   help="topology rows are 'name, H, W, Fh, Fw, C, NumFilter, Stride,'")
+    g.add_argument(
+        "--gemm",
+        dest="gemm",
+        action="store_true",
+        default=True,
+        help="topology rows are 'name, M, N, K,' (default)",
+    )
+    g.add_argument(
+        "--conv",
+        dest="gemm",
+        action="store_false",
+        help="topology rows are 'name, H, W, Fh, Fw, C, NumFilter, Stride,'",
+    )
     ap.add_argument("--layout", default=None, help="layout CSV (default: generated)")
     ap.add_argument("--debug", action="store_true", help="show SCALE-Sim's prints on stderr")
     args = ap.parse_args(argv)
-    result = run(os.path.abspath(args.config), os.path.abspath(args.topology), args.gemm,
-                 os.path.abspath(args.layout) if args.layout else None, args.debug)
+    result = run(
+        os.path.abspath(args.config),
+        os.path.abspath(args.topology),
+        args.gemm,
+        os.path.abspath(args.layout) if args.layout else None,
+        args.debug,
+    )
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0

@@ -1,29 +1,82 @@
-"""Simulator speed: wall time and simulated tiles per second for GEMMs 256^3 ... 4096^3.
+"""Simulator speed against the targets of issue #13: wall time and engine events per case.
 
-Runs each GEMM on a 32x32 and a 128x128 array (edge-npu and datacenter-hbm with the array size
-overridden), timing-only and with numerics, and prints one table. The peer column is one float64
-numpy matmul of the whole problem, timed in the same process: the numerics target is <= 3x of it.
+Engine rows run simulate() in this process, timing only; process rows time a fresh `accsim`
+command; the sweep row runs the shipped array-vs-sram sweep (timing only) on 2 worker processes;
+numerics rows compare a run with tile kernels to one float64 numpy matmul of the whole problem.
+The machine this runs on may be shared: rerun on a quiet machine before quoting a number.
 
-    python benchmarks/speed.py [--sizes 256 1024 4096]
+    python benchmarks/speed.py [--rows engine process sweep numerics] [--skip-slow]
 """
 
 import argparse
+import contextlib
+import resource
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 import simulator
+from simulator.engine import memo
+from simulator.sweep import load_sweep, run_sweep
 
-ARRAYS = {32: "edge-npu", 128: "datacenter-hbm"}
+
+def _edge(size: int):
+    """edge-npu with a size x size MAC array."""
+    unit = ["components", "mac_array"]
+    return simulator.load_arch("edge-npu", [(unit + ["rows"], size), (unit + ["cols"], size)])
 
 
-def _arch(edge: int):
-    unit = {"edge-npu": "mac_array", "datacenter-hbm": "mxu"}[ARRAYS[edge]]
-    return simulator.load_arch(
-        ARRAYS[edge], [(["components", unit, "rows"], edge), (["components", unit, "cols"], edge)]
-    )
+def _gemm(m: int, n: int, k: int, dtype: str) -> str:
+    return f"gemm:M={m},N={n},K={k},dtype={dtype}"
+
+
+ENGINE = [  # (case, arch, workload, target seconds, slow: left out by --skip-slow)
+    (
+        "datacenter-hbm LLaMA-2-7B decode, 32 layers",
+        lambda: "datacenter-hbm",
+        lambda: simulator.load_workload("llama-2-7b-decode", [(["layers"], 32)]),
+        None,
+        False,
+    ),
+    (
+        "datacenter-hbm LLaMA-2-7B prefill, 8 layers",
+        lambda: "datacenter-hbm",
+        lambda: simulator.load_workload("llama-2-7b-prefill", [(["layers"], 8)]),
+        None,
+        False,
+    ),
+    ("16384³ int8 on 32x32", lambda: _edge(32), _gemm(16384, 16384, 16384, "int8"), 0.2, False),
+    ("a100-like 4096³ fp16", lambda: "a100-like", _gemm(4096, 4096, 4096, "fp16"), 0.5, False),
+    (
+        "h100-like LLaMA-2-7B decode, 32 layers",
+        lambda: "h100-like",
+        lambda: simulator.load_workload("llama-2-7b-decode", [(["layers"], 32)]),
+        2.0,
+        False,
+    ),
+    (
+        "a100-like 8192x12288x12288 fp16",
+        lambda: "a100-like",
+        _gemm(8192, 12288, 12288, "fp16"),
+        2.0,
+        True,
+    ),
+]
+PROCESS = [  # (case, argv, target seconds)
+    ("accsim --help", ["--help"], 0.3),
+    (
+        "accsim run tpu-v1-like gemm-1024 --no-numerics",
+        ["run", "tpu-v1-like", "gemm-1024", "--no-numerics"],
+        0.5,
+    ),
+]
+NUMERICS = [256, 2048]  # GEMM edge on a 32x32 array, int8 and fp16
 
 
 def _timed(fn):
@@ -32,51 +85,111 @@ def _timed(fn):
     return result, time.perf_counter() - start
 
 
+class _Rows(Table):
+    """The result table, each row also printed as it lands (a slow run still shows its progress)."""
+
+    def add_row(self, *cells: str) -> None:
+        super().add_row(*cells)
+        print(" | ".join(cells), flush=True)
+
+
+def _target(seconds: float | None) -> str:
+    return f"< {seconds:g} s" if seconds is not None else "-"
+
+
+def engine_rows(table: Table, skip_slow: bool) -> None:
+    for case, arch, workload, target, slow in ENGINE:
+        if slow and skip_slow:
+            continue
+        spec = workload() if callable(workload) else workload
+        report, seconds = _timed(lambda a=arch, w=spec: simulator.simulate(a(), w, numerics=False))
+        record = report.record
+        table.add_row(
+            case, f"{record.events_processed:,}", f"{seconds:.2f}", _target(target), "in process"
+        )
+
+
+def process_rows(table: Table) -> None:
+    for case, argv, target in PROCESS:
+        command = [str(Path(sys.executable).parent / "accsim"), *argv]  # as a user runs it
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        _, seconds = _timed(lambda c=command: subprocess.run(c, capture_output=True, check=True))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        table.add_row(
+            case, "-", f"{seconds:.2f}", _target(target), f"process wall; {cpu:.2f} s CPU"
+        )
+
+
+def sweep_rows(table: Table) -> None:
+    sweep = load_sweep("array-vs-sram")
+    with tempfile.TemporaryDirectory() as folder:
+        outcome, seconds = _timed(lambda: run_sweep(sweep, Path(folder) / "out.csv", jobs=2))
+    rate = outcome.ran / seconds
+    table.add_row(
+        f"sweep array-vs-sram, {outcome.ran} points, 2 workers",
+        "-",
+        f"{seconds:.2f}",
+        "≥ 300 points/s",
+        f"{rate:.0f} points/s",
+    )
+
+
+def numerics_rows(table: Table) -> None:
+    for size in NUMERICS:
+        a = np.random.default_rng(0).standard_normal((size, size))
+        _, matmul = _timed(lambda a=a: a @ a)
+        for dtype in ("int8", "fp16"):
+            workload = _gemm(size, size, size, dtype)
+            _, seconds = _timed(lambda w=workload: simulator.simulate(_edge(32), w, numerics=True))
+            table.add_row(
+                f"numerics {size}³ {dtype} on 32x32",
+                "-",
+                f"{seconds:.2f}",
+                "≤ 2x one matmul",
+                f"{seconds / matmul:.1f}x one f64 matmul ({matmul:.2f} s), check included",
+            )
+    # the same run with the tile kernels on a threaded BLAS, as before threadpoolctl limited them
+    threaded = memo._tile_kernels
+    memo._tile_kernels = lambda program: contextlib.nullcontext()
+    try:
+        workload = _gemm(NUMERICS[-1], NUMERICS[-1], NUMERICS[-1], "fp16")
+        _, seconds = _timed(lambda: simulator.simulate(_edge(32), workload, numerics=True))
+    finally:
+        memo._tile_kernels = threaded
+    table.add_row(
+        f"numerics {NUMERICS[-1]}³ fp16 on 32x32, threaded BLAS",
+        "-",
+        f"{seconds:.2f}",
+        "-",
+        f"{seconds / matmul:.1f}x one f64 matmul, check included",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024, 2048, 4096])
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        default=["engine", "process", "sweep", "numerics"],
+        choices=["engine", "process", "sweep", "numerics"],
+    )
+    parser.add_argument(
+        "--skip-slow", action="store_true", help="leave out the slowest row (minutes today)"
+    )
     args = parser.parse_args()
-    table = Table(title="accsim speed (wall seconds; tiles/s = simulated SRAM tiles per second)")
-    for column in (
-        "GEMM",
-        "array",
-        "tiles",
-        "events",
-        "timing-only s",
-        "tiles/s",
-        "events/s",
-        "numerics s",
-        "numpy f64 matmul s",
-        "numerics / matmul",
-    ):
-        table.add_column(column, justify="right")
-    for size in args.sizes:
-        a = np.random.default_rng(0).standard_normal((size, size))
-        _, matmul_s = _timed(lambda a=a: a @ a)
-        for edge in ARRAYS:
-            arch = _arch(edge)
-            workload = f"gemm:M={size},N={size},K={size},dtype=int8"
-            report, timing_s = _timed(
-                lambda arch=arch, workload=workload: simulator.simulate(arch, workload, numerics=False)
-            )
-            tiles = report.record.steps
-            events = report.record.events_processed
-            _, numerics_s = _timed(
-                lambda arch=arch, workload=workload: simulator.simulate(arch, workload, numerics="full")
-            )
-            table.add_row(
-                f"{size}³",
-                f"{edge}x{edge}",
-                f"{tiles:,}",
-                f"{events:,}",
-                f"{timing_s:.3f}",
-                f"{tiles / timing_s:,.0f}",
-                f"{events / timing_s:,.0f}",
-                f"{numerics_s:.2f}",
-                f"{matmul_s:.2f}",
-                f"{numerics_s / matmul_s:.1f}x",
-            )
-    Console().print(table)
+    table = _Rows(title="accsim speed (wall seconds on this machine; events = simpy events run)")
+    for column in ("case", "events", "seconds", "target", "note"):
+        table.add_column(column, justify="right" if column in ("events", "seconds") else "left")
+    rows = {
+        "engine": lambda: engine_rows(table, args.skip_slow),
+        "process": lambda: process_rows(table),
+        "sweep": lambda: sweep_rows(table),
+        "numerics": lambda: numerics_rows(table),
+    }
+    for name in args.rows:
+        rows[name]()
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":

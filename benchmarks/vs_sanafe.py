@@ -5,8 +5,12 @@ files (`accsim import-sanafe`) and simulates them with numerics on. Cases: the s
 network in tests/data/sanafe (written for the importer tests), SANA-FE's bundled example, and
 with --dvs its DVS-gesture network on its Loihi description (benchmarks/sanafe_dvs.py), 1000 steps.
 
-    python -m venv /tmp/sanafe-venv && /tmp/sanafe-venv/bin/pip install sanafe
-    python benchmarks/vs_sanafe.py --sanafe-python /tmp/sanafe-venv/bin/python [--dvs] [--write-golden]
+    python3 -m venv /work/venvs/sanafe && /work/venvs/sanafe/bin/pip install sanafe==2.2.9
+    python benchmarks/vs_sanafe.py --sanafe-python /work/venvs/sanafe/bin/python [--dvs] [--saved]
+        [--write-golden]
+
+--saved also imports the DVS network as SANA-FE's Network.save writes it (one line per synapse,
+3.6 M lines) and runs it in accsim (SANA-FE itself is not rerun on it).
 
 --write-golden stores SANA-FE's results for the tests/data/sanafe cases in
 tests/data/sanafe_golden.json, which tests/test_sanafe.py checks accsim against.
@@ -14,6 +18,7 @@ tests/data/sanafe_golden.json, which tests/test_sanafe.py checks accsim against.
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,6 +52,7 @@ def run_sanafe(python: str, arch: Path, snn: Path, steps: int) -> dict:
 
 
 def run_accsim(arch: Path, snn: Path, steps: int) -> dict:
+    cpu = time.process_time()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         arch_path, workload_path = write_import(Path(folder), *import_sanafe(arch, snn, steps))
@@ -69,6 +75,7 @@ def run_accsim(arch: Path, snn: Path, steps: int) -> dict:
         "spike_trains_match": s["spike_trains_match"],
         "import_s": imported - start,
         "run_s": done - imported,
+        "cpu_s": time.process_time() - cpu,
     }
 
 
@@ -85,7 +92,29 @@ def compare(name: str, sanafe: dict, accsim: dict) -> dict:
         "sanafe_s": (sanafe["load_s"], sanafe["run_s"]),
         "accsim_s": (accsim["import_s"], accsim["run_s"]),
         "latency_s": (sanafe["sim_time_s"], accsim["sim_time_s"]),
+        "cpu_s": (sanafe["cpu_s"], accsim["cpu_s"]),
     }
+
+
+def print_saved_import(python: str, examples: Path, folder: Path) -> None:
+    """Have SANA-FE write the DVS network with Network.save, then time accsim's import of it."""
+    write_dvs(examples / "dvs_challenge.npz", folder / "dvs.yaml")
+    saved = folder / "dvs_saved.yaml"
+    script = (
+        "import sanafe, sys; a = sanafe.load_arch(sys.argv[1]); "
+        "sanafe.load_net(sys.argv[2], a).save(sys.argv[3])"
+    )
+    args = [str(examples / "loihi.yaml"), str(folder / "dvs.yaml"), str(saved)]
+    subprocess.run([python, "-c", script, *args], check=True, capture_output=True)
+    lines = sum(1 for _ in saved.open())
+    cpu = time.process_time()
+    _, workload, arrays = import_sanafe(examples / "loihi.yaml", saved, 1000)
+    synapses = sum(a.shape[0] for k, a in arrays.items() if k.endswith(".pairs"))
+    print(
+        f"Network.save DVS file: {saved.stat().st_size / 1e6:.0f} MB, {lines:,} lines; accsim "
+        f"import {time.process_time() - cpu:.1f} CPU s, {synapses:,} synapses, peak RSS "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB"
+    )
 
 
 def main() -> None:
@@ -93,6 +122,9 @@ def main() -> None:
     parser.add_argument("--sanafe-python", required=True, help="a Python with SANA-FE installed")
     parser.add_argument(
         "--dvs", action="store_true", help="also run the DVS-gesture network, 1000 steps"
+    )
+    parser.add_argument(
+        "--saved", action="store_true", help="also import the DVS network as Network.save writes it"
     )
     parser.add_argument(
         "--write-golden", action="store_true", help=f"write {GOLDEN.relative_to(REPO)}"
@@ -133,6 +165,8 @@ def main() -> None:
                 1000,
             )
         )
+    if args.saved:
+        print_saved_import(args.sanafe_python, examples, folder)
     golden, rows = [], []
     for name, arch, snn, steps in cases:
         sanafe = run_sanafe(args.sanafe_python, arch, snn, steps)
@@ -151,16 +185,19 @@ def main() -> None:
             )
     print(
         "| case | counts equal | neurons fired | synaptic events | packets | hops "
-        "| energy rel. diff | SANA-FE load + run s | accsim import + run s |"
+        "| energy rel. diff | SANA-FE sim time s | accsim sim time s "
+        "| SANA-FE load + run s (CPU s) | accsim import + run s (CPU s) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         (load, run), (imported, simulated) = r["sanafe_s"], r["accsim_s"]
+        (theirs, ours), (their_cpu, our_cpu) = r["latency_s"], r["cpu_s"]
         print(
             f"| {r['case']} | {'yes' if r['counts_equal'] else 'NO'} | {r['neurons_fired'][0]:,} "
             f"| {r['synaptic_events'][0]:,} | {r['packets'][0]:,} | {r['hops'][0]:,} "
-            f"| {r['energy_rel_diff']:.1e} | {load + run:.2f} ({load:.2f} + {run:.2f}) "
-            f"| {imported + simulated:.2f} ({imported:.2f} + {simulated:.2f}) |"
+            f"| {r['energy_rel_diff']:.1e} | {theirs:.10g} | {ours:.10g} "
+            f"| {load + run:.2f} ({load:.2f} + {run:.2f}; {their_cpu:.2f}) "
+            f"| {imported + simulated:.2f} ({imported:.2f} + {simulated:.2f}; {our_cpu:.2f}) |"
         )
     for r in rows:
         if not r["counts_equal"]:

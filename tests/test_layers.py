@@ -24,6 +24,7 @@ LAYERS = {
     "api": 6,
     "plots": 6,
     "sweep": 7,
+    "serving": 7,
     "schema": 7.5,  # the file schemas: specs of every layer, sweeps included
     "cli": 8,
     "__init__": 9,

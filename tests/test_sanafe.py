@@ -45,6 +45,7 @@ def test_counts_equal_sanafe_and_energy_agrees(tmp_path, case):
     traffic = energy["spike_traffic_intra_core"] + energy["spike_traffic_inter_core"]
     assert traffic == pytest.approx(joules["network"] * 1e12, rel=1e-12)
     assert s["spike_trains_match"]
+    assert s["seconds"] == pytest.approx(golden["sim_time_s"], rel=1e-12)  # its simple timing
 
 
 def test_tiles_lie_column_major_on_the_mesh():
@@ -118,3 +119,41 @@ def test_unsupported_features_are_one_line_errors(tmp_path):
         import_sanafe(DATA / "chip.yaml", delayed)
     with pytest.raises(SpecError, match="not a SANA-FE network file"):
         import_sanafe(DATA / "chip.yaml", DATA / "chip.yaml")
+
+
+def test_bad_values_are_one_line_errors(tmp_path):
+    width = _variant(tmp_path, "width.yaml", "width: 2", "width: two")
+    with pytest.raises(SpecError, match="width and height must be integers, got 'two'"):
+        import_arch(width)
+    for old, new, message in (
+        ("in.2 -> a.2: {weight: 6}", "in.2 -> a.9: {weight: 6}", r"no neuron a\.9"),
+        ("in.0 -> a.0: [weight: 4]", "in.0 -> a.7: [weight: 4]", r"no neuron a\.7"),
+        ("in.2 -> a.2: {weight: 6}", "in.2 -> zz.2: {weight: 6}", "no neuron group 'zz'"),
+    ):
+        net = _variant(tmp_path, "edge.yaml", old, new, "net.yaml")
+        with pytest.raises(SpecError, match=message):
+            import_sanafe(DATA / "chip.yaml", net)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00network")
+    with pytest.raises(SpecError, match="not a UTF-8 text file"):
+        import_sanafe(DATA / "chip.yaml", binary)
+
+
+def test_single_edges_read_by_regex_equal_the_yaml_form(tmp_path):
+    """The same edges written as '{weight: w}' lines (regex path) and as '[weight: w]' (YAML
+    path) give the same synapses."""
+    text = (DATA / "net.yaml").read_text()
+    flow = _variant(tmp_path, "flow.yaml", "[weight: 4]", "{weight: 4}", "net.yaml")
+    _, _, regex_arrays = import_sanafe(DATA / "chip.yaml", flow, 20)
+    _, _, yaml_arrays = import_sanafe(DATA / "chip.yaml", DATA / "net.yaml", 20)
+    assert "{weight: 4}" in flow.read_text() and "[weight: 4]" in text
+
+    def synapses(arrays):
+        rows = []
+        for key, pairs in arrays.items():
+            if key.endswith(".pairs") and key.replace(".pairs", ".weights") in arrays:
+                weights = arrays[key.replace(".pairs", ".weights")]
+                rows += [(key, int(s), int(d), float(w)) for (s, d), w in zip(pairs, weights)]
+        return sorted(rows)
+
+    assert synapses(regex_arrays) == synapses(yaml_arrays)

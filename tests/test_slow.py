@@ -13,7 +13,9 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("workload", ["gemm-1024", "gemv-4096", "bert-base-ffn"])
 def test_every_preset_pairing_runs_with_exact_numerics(arch, workload):
     summary = simulator.simulate(arch, workload).summary
-    assert summary["numerics_ok"] and summary["coverage_ok"]
+    # zigzag-tpu-like keeps ZigZag's 16-bit partial sums: full-range int8 products over K >= 768
+    # overflow them, and that must show (docs/memory-hierarchy.md)
+    assert summary["numerics_ok"] == (arch != "zigzag-tpu-like") and summary["coverage_ok"]
     assert summary["cycles"] >= summary["roofline_cycles"]
 
 

@@ -143,6 +143,57 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("kind", choices=["arch", "workload", "mapping", "sweep"])
     schema.add_argument("-o", "--output", help="write it to this file instead of printing it")
     schema.set_defaults(handler="schema:schema_command")
+    serving = commands.add_parser(
+        "serve", help="serve LLM requests: TTFT, TPOT, throughput, goodput, KV-cache"
+    )
+    serving.add_argument("arch", help="arch preset name or YAML path")
+    serving.add_argument("model", help="model preset (llama-2-7b, llama-3-8b, ...) or config.json")
+    source = serving.add_mutually_exclusive_group()
+    source.add_argument("--rate", type=float, help="arrivals per second (Poisson unless --cv)")
+    source.add_argument(
+        "--rates", help="comma-separated rates: one run each, and the highest meeting the SLO"
+    )
+    source.add_argument("--trace", help="CSV of arrival, prompt, output tokens (Azure format ok)")
+    source.add_argument("--users", type=int, help="closed loop: N users, one request each at once")
+    serving.add_argument(
+        "--requests", type=int, default=200, help="requests to serve (default 200)"
+    )
+    serving.add_argument("--prompt-len", type=int, default=512, help="prompt tokens (mean)")
+    serving.add_argument("--output-len", type=int, default=128, help="output tokens (mean)")
+    serving.add_argument("--prompt-sd", type=float, default=0.0, help="lognormal sd of prompts")
+    serving.add_argument("--output-sd", type=float, default=0.0, help="lognormal sd of outputs")
+    serving.add_argument("--cv", type=float, default=1.0, help="gamma gaps' CV (1: Poisson)")
+    serving.add_argument("--think", type=float, default=0.0, help="closed loop: think time (s)")
+    serving.add_argument(
+        "--scheduler",
+        default="continuous",
+        help="continuous (default), static, chunked or disaggregated",
+    )
+    serving.add_argument("--max-batch", type=int, default=256, help="sequences per iteration")
+    serving.add_argument(
+        "--max-tokens", type=int, default=None, help="tokens per iteration (chunked: chunk size)"
+    )
+    serving.add_argument("--block-size", type=int, default=16, help="KV block (tokens)")
+    serving.add_argument("--preemption", default="recompute", help="recompute (default) or swap")
+    serving.add_argument(
+        "--replicas", type=int, default=1, help="replicas (disaggregated: prefill ones; default 1)"
+    )
+    serving.add_argument(
+        "--decode-replicas", type=int, default=1, help="disaggregated: decode replicas (default 1)"
+    )
+    serving.add_argument("--router", default="round_robin", help="round_robin or least_outstanding")
+    serving.add_argument("--slo-ttft", type=float, help="TTFT target (s) for goodput")
+    serving.add_argument("--slo-tpot", type=float, help="TPOT target (s) for goodput")
+    serving.add_argument(
+        "--bucket-ratio", type=float, default=2.0, help="cost grid ratio (1: exact)"
+    )
+    serving.add_argument("--cost-cache", help="JSON memo of simulated shapes (default: user cache)")
+    serving.add_argument(
+        "--set", action="append", default=[], metavar="PATH=VALUE", help="override an arch value"
+    )
+    serving.add_argument("--seed", type=int, default=0, help="seed of arrivals and lengths")
+    serving.add_argument("--json", action="store_true", help="print the summary as JSON")
+    serving.set_defaults(handler="serve:serve_command")
     return parser
 
 

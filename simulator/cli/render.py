@@ -103,6 +103,8 @@ def render(report: Report, console: Console) -> None:
             f"{row['energy_pj'] / total:.1%}",
         )
     console.print(energy)
+    if not report.levels.empty:
+        console.print(_levels_table(report))
 
     comps = table(
         "components",
@@ -146,6 +148,29 @@ def render(report: Report, console: Console) -> None:
             mapping,
         )
     console.print(ops)
+
+
+def _levels_table(report: Report) -> Table:
+    """Energy by storage level, operand and action (Timeloop's read / update / drain / fill)."""
+    view = table(
+        "energy by level, operand and action",
+        ["level", "operand", "action", "elements", "accesses", "energy", "share"],
+    )
+    grouped = report.levels.groupby(["level", "operand", "action"], sort=False)[
+        ["elements", "accesses", "energy_pj"]
+    ].sum(min_count=1)
+    total = report.summary["energy_pj"] or 1.0
+    for (level, operand, action), row in grouped.iterrows():
+        view.add_row(
+            level,
+            operand,
+            action,
+            f"{row['elements']:,.0f}",
+            f"{row['accesses']:,.0f}" if pd.notna(row["accesses"]) else "-",
+            si(row["energy_pj"] * 1e-12, "J"),
+            f"{row['energy_pj'] / total:.1%}",
+        )
+    return view
 
 
 def _mapping_label(row: dict) -> str:

@@ -8,6 +8,7 @@ from simulator.components.dram import Dram
 from simulator.components.neuro import NeuroCore
 from simulator.components.noc import Noc
 from simulator.components.pim import PimUnit
+from simulator.components.regfile import RegisterFile
 from simulator.components.sram import Sram
 from simulator.components.systolic import SystolicArray, TileCost
 from simulator.components.vector import VectorUnit
@@ -23,7 +24,10 @@ REGISTRY: dict[str, type[Component]] = {
     "crossbar": Crossbar,
     "pim": PimUnit,
     "neuro_core": NeuroCore,
+    "regfile": RegisterFile,
 }
+STORAGE_KINDS = ("sram", "regfile")
+"""Kinds that hold tile data on chip: the engine gives each one capacity (a simpy Container)."""
 
 
 @dataclass(frozen=True)
@@ -92,18 +96,44 @@ class Machine:
             f"that runs it, or an arch fallback"
         )
 
-    def buffer_for(self, role: str) -> Sram:
-        """The SRAM holding operand `role` (validated unique at load)."""
-        return next(
-            c for c in self.components.values() if c.kind == "sram" and role in c.spec.holds
-        )
+    def buffer_for(self, role: str) -> Sram | RegisterFile:
+        """The level DMA fills with operand `role`: its SRAM (validated unique at load), or, where
+        no SRAM holds it, the outermost register level holding it (weights straight into PEs)."""
+        for c in self.components.values():
+            if c.kind == "sram" and role in c.spec.holds:
+                return c
+        return [
+            c for c in self.components.values() if c.kind == "regfile" and role in c.spec.holds
+        ][-1]
+
+    def registers_for(self, role: str, unit: str) -> list[RegisterFile]:
+        """Register levels of `unit` holding `role`, innermost first (the arch's order), without
+        the one that is the DMA buffer itself."""
+        buffer = self.buffer_for(role)
+        return [
+            c
+            for c in self.components.values()
+            if c.kind == "regfile" and role in c.spec.holds and c is not buffer and c.unit == unit
+        ]
+
+
+def _sibling(full_name: str, name: str) -> str:
+    """'core3.wreg', 'mxu' -> 'core3.mxu': a component of the same core."""
+    return f"{full_name.rsplit('.', 1)[0]}.{name}"
+
+
+def _build(name: str, spec, arch: ArchSpec, local: dict) -> Component:
+    """One component through the registry; a register level also gets the array it sits in."""
+    if spec.kind == "regfile":
+        unit = _sibling(name, spec.unit) if "." in name else spec.unit
+        return RegisterFile(name, spec, arch.clock, arch.tech_node, local[spec.unit], unit)
+    return REGISTRY[spec.kind](name, spec, arch.clock, arch.tech_node)
 
 
 def build_machine(arch: ArchSpec) -> Machine:
     """Instantiate every component of `arch` through the registry (each core's as 'coreN.name')."""
     built = {
-        name: REGISTRY[spec.kind](name, spec, arch.clock, arch.tech_node)
-        for name, spec in arch.components.items()
+        name: _build(name, spec, arch, arch.components) for name, spec in arch.components.items()
     }
     if arch.cores is None:
         return Machine(arch, built)
@@ -112,7 +142,7 @@ def build_machine(arch: ArchSpec) -> Machine:
     for core, node in enumerate(core_nodes):
         for name, spec in arch.cores.components.items():
             full = f"core{core}.{name}"
-            built[full] = REGISTRY[spec.kind](full, spec, arch.clock, arch.tech_node)
+            built[full] = _build(full, spec, arch, arch.cores.components)
             nodes[full] = node
     return Machine(arch, built, nodes, arch.cores.count)
 
@@ -122,6 +152,8 @@ __all__ = [
     "Machine",
     "Noc",
     "REGISTRY",
+    "RegisterFile",
+    "STORAGE_KINDS",
     "SystolicArray",
     "TileCost",
     "VectorUnit",

@@ -18,14 +18,18 @@ class Dram(Component):
         preset = tech.dram_preset(spec.technology)
         self.channels = spec.channels or int(preset["default_channels"])
         self.bandwidth_bytes_per_s = (
-            spec.bandwidth or self.channels * preset["channel_bandwidth_gbps"] * 1e9
+            sum(spec.operand_bandwidth.values())
+            if spec.operand_bandwidth
+            else spec.bandwidth or self.channels * preset["channel_bandwidth_gbps"] * 1e9
         )
         self.latency_s = spec.latency if spec.latency is not None else preset["latency_ns"] * 1e-9
         self.capacity_bytes = spec.capacity
         per_bit = (
             spec.energy_per_bit if spec.energy_per_bit is not None else preset["energy_pj_per_bit"]
         )
-        self.actions = {"read": 8 * per_bit, "write": 8 * per_bit}
+        read = spec.read_energy_per_bit if spec.read_energy_per_bit is not None else per_bit
+        write = spec.write_energy_per_bit if spec.write_energy_per_bit is not None else per_bit
+        self.actions = {"read": 8 * read, "write": 8 * write}
 
     @property
     def bytes_per_cycle(self) -> float:
@@ -37,6 +41,9 @@ class Dram(Component):
         """Access latency in reference cycles."""
         return math.ceil(self.latency_s * self.ref_clock_hz - 1e-9)
 
-    def transfer_cycles(self, nbytes: int) -> int:
-        """Reference cycles the bus is held to move `nbytes` (latency excluded)."""
-        return math.ceil(nbytes / self.bytes_per_cycle - 1e-9)
+    def transfer_cycles(self, nbytes: int, operand: str | None = None) -> int:
+        """Reference cycles the bus (or `operand`'s own interface) is held to move `nbytes`."""
+        per_cycle = self.bytes_per_cycle
+        if operand is not None:
+            per_cycle = self.spec.operand_bandwidth[operand] / self.ref_clock_hz
+        return math.ceil(nbytes / per_cycle - 1e-9)

@@ -90,11 +90,14 @@ class SystolicArray(Component):
         dataflow: str,
         accounting: str,
         first_k_chunk: bool,
+        continues_fold: bool = False,
     ) -> TileCost:
         """Cycles and SRAM accesses of one M x N x K tile (pure: no simulation state).
 
         scalesim: each fold costs T + R + C - 2 (os) or T + 2R + C - 2 (ws/is) and folds never
-        overlap. realistic: the next fold's stationary operand loads while the current one streams,
+        overlap; a tile that continues the previous tile's folds along the streamed dim (its
+        buffers hold only part of T) pays T alone, as SCALE-Sim streams one fold's T in one go.
+        realistic: the next fold's stationary operand loads while the current one streams,
         so folds cost max(T, R) each, plus one initial load (ws/is) and one final skew drain R + C - 2.
         """
         row_dim, col_dim = spatial
@@ -105,7 +108,7 @@ class SystolicArray(Component):
         r, c = self.rows, self.cols
         stationary_load = 0 if dataflow == "os" else r
         if accounting == "scalesim":
-            own = folds * (t + stationary_load + r + c - 2)
+            own = folds * (t + (0 if continues_fold else stationary_load + r + c - 2))
         else:
             own = stationary_load + folds * max(t, r) + r + c - 2
         reads, writes = {}, {}

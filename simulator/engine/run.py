@@ -19,12 +19,13 @@ Timing assumptions, one per process:
 
 import math
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import simpy
 
-from simulator.components import Machine
+from simulator.components import STORAGE_KINDS, Machine
 from simulator.engine.trace import Record
-from simulator.errors import CapacityError
+from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
 
 
@@ -38,38 +39,88 @@ class _CountingEnvironment(simpy.Environment):
         super().step()
 
 
+def _waits(ops: tuple[OpProgram, ...]) -> dict[str, list[str]]:
+    """The ops each op waits for before loading: its inputs and, for a barrier op, every earlier op.
+    A barrier op only started once all ops before it were done, so waiting for the last barrier
+    and the ops after it is the same wait, in linear rather than quadratic bookkeeping."""
+    waits: dict[str, list[str]] = {}
+    since_barrier: list[str] = []  # the last barrier op and every op after it
+    for op in ops:
+        waits[op.name] = list(op.depends_on) + (since_barrier if op.barrier else [])
+        if op.barrier:
+            since_barrier = []
+        since_barrier.append(op.name)
+    return waits
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The state a run of consecutive ops starts from when every op before them has finished
+    (a quiescent point; see engine/memo.py). The default is the start of a whole program."""
+
+    turn: int = -1  # the memory controller / L2 slice that served the last interleaved transfer
+    order: tuple[int, ...] = ()  # cores whose DMA-in engines resume, in the order they resume
+    idle: tuple[int, ...] = ()  # cores with no op here but a next op after (in waiting order)
+    first: bool = True  # the program's start: idle cores begin waiting now, in this order
+    following: tuple[tuple[int, tuple[str, ...] | None], ...] = ()
+    """core -> the ops its next op waits for, when that op is in the next run (None: later)."""
+
+
 class _Engine:
-    def __init__(self, program: Program, machine: Machine, trace: bool):
+    def __init__(
+        self,
+        ops: tuple[OpProgram, ...],
+        machine: Machine,
+        trace: bool,
+        waits_for: dict[str, list[str]],
+        entry: Entry,
+    ):
         self.env = _CountingEnvironment()
         self.machine = machine
-        self.program = program
+        self.ops = ops
+        self.entry = entry
         self.record = Record(events=[] if trace else None)
         self.dram = machine.dram
         self.noc = machine.noc
         self.space = {
             c.name: simpy.Container(self.env, capacity=c.capacity_bytes, init=c.capacity_bytes)
             for c in machine.components.values()
-            if c.kind == "sram"
+            if c.kind in STORAGE_KINDS
         }
         self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.compute_units}
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
-        self.cores = sorted({op.core for op in program.ops}) or [0]
+        self.first_use: dict[str, tuple] = {}  # unit -> how its first segment here was attributed
+        self.deferred: list[tuple[str, int, int]] | None = None  # kernels to run later, in order
+        self.cores = list(entry.order) or sorted({op.core for op in ops}) or [0]
         self.written = {
             core: simpy.Store(self.env) for core in self.cores
         }  # steps with write-backs
-        self.op_done = {op.name: self.env.event() for op in program.ops}
-        self.outstanding = {op.name: 0 for op in program.ops}  # steps loaded but not finished
+        self.op_done = {op.name: self.env.event() for op in ops}
+        # ops before these have all finished: one already-processed event stands for them all
+        self.finished = self.env.event()
+        self.finished.callbacks, self.finished._ok, self.finished._value = None, True, None
+        self.waits_for = waits_for
+        self.following = dict(entry.following)
+        self.registered: list[int] = []  # cores that began waiting for their next run, in order
+        self.resumed: list[int] = []  # ... and the order in which they resumed
+        self.outstanding = {op.name: 0 for op in ops}  # steps loaded but not finished
         self.all_loaded: set[str] = set()
         self.op_started: set[str] = set()
         self.signals: dict[str, simpy.Event] = {}
+        self.turn = entry.turn  # the controller that served the last interleaved transfer
         if self.noc is None:
             self.bus = simpy.Resource(self.env, capacity=1)
+            operands = self.dram.spec.operand_bandwidth or {}
+            self.operand_buses = {role: simpy.Resource(self.env, capacity=1) for role in operands}
         else:
+            if self.dram.spec.operand_bandwidth:
+                raise UnsupportedError(
+                    f"{self.dram.name}: operand_bandwidth needs a chip without a NoC"
+                )
             self.controllers = {
                 n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
             }
             self.links: dict[tuple, simpy.Resource] = {}
-            self.turn = -1  # the controller that served the last interleaved transfer
         self.l2 = machine.l2
         if self.l2 is not None:  # sliced at the memory nodes, LRU over whole tile regions
             self.l2_slices = {
@@ -100,7 +151,19 @@ class _Engine:
                 return self.dram.latency_cycles
         total = sum(t.dram_bytes for t in transfers)
         asked = self.env.now
-        if self.noc is None:
+        if self.noc is None and self.operand_buses:
+            groups: dict[str, list[Transfer]] = {}
+            for t in transfers:
+                groups.setdefault(self._operand(t), []).append(t)
+            share = {role: 1 / len(self.operand_buses) for role in groups}
+            yield self.env.all_of(
+                [
+                    self.env.process(self._operand_bus(op, role, ts, direction, share[role]))
+                    for role, ts in groups.items()
+                ]
+            )
+            latency = self.dram.latency_cycles
+        elif self.noc is None:
             with self.bus.request() as grant:
                 yield grant
                 start = self.env.now
@@ -167,6 +230,25 @@ class _Engine:
         self.record.counts[(op, self.l2.name, "read")] += nbytes
         for t in hits:
             self.record.counts[(op, t.buffer, "write")] += t.dram_bytes
+
+    def _operand(self, transfer: Transfer) -> str:
+        """The operand whose interface carries `transfer`: the one its buffer holds."""
+        holds = self.machine.components[transfer.buffer].spec.holds
+        if len(holds) != 1 or holds[0] not in self.operand_buses:
+            raise UnsupportedError(
+                f"{transfer.buffer} holds {', '.join(holds)}; per-operand DRAM interfaces need one "
+                "buffer per operand, each operand with a bandwidth"
+            )
+        return holds[0]
+
+    def _operand_bus(self, op: str, role: str, transfers: list, direction: str, share: float):
+        """Move one operand's transfers over its own DRAM interface."""
+        with self.operand_buses[role].request() as grant:
+            yield grant
+            start = self.env.now
+            nbytes = sum(t.dram_bytes for t in transfers)
+            yield self.env.timeout(self.dram.transfer_cycles(nbytes, role))
+            self._dram_busy(start, share, op, transfers[0].kind, direction)
 
     def _dram_busy(self, start: float, share: float, op: str, kind: str, direction: str) -> None:
         """The DRAM as a whole was busy `share` of this transfer (one of several controllers)."""
@@ -240,19 +322,19 @@ class _Engine:
         return latency
 
     # ----- per-core DMA processes -------------------------------------------------------------
+    def _done_events(self, names) -> list[simpy.Event]:
+        return [self.op_done.get(name, self.finished) for name in names]
+
     def loader(self, core: int):
         previous_done = None
-        ops = [op for op in self.program.ops if op.core == core]
-        for op in ops:
-            index = self.program.ops.index(op)
-            earlier = self.program.ops[:index] if op.barrier else ()
-            waits = [self.op_done[d] for d in op.depends_on] + [
-                self.op_done[e.name] for e in earlier
-            ]
+        for op in self.ops:
+            if op.core != core:
+                continue
+            waits = self._done_events(self.waits_for[op.name])
             if waits:
                 yield self.env.all_of(waits)
             self.record.op_start[op.name] = int(self.env.now)
-            for step in op.steps():
+            for index, step in enumerate(op.steps()):
                 if not op.double_buffering and previous_done is not None:
                     yield previous_done
                 asked = self.env.now
@@ -272,10 +354,22 @@ class _Engine:
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
                 self.env.process(
-                    self._execute(op, step, waited, self.env.now + latency, previous_done)
+                    self._execute(op, index, step, waited, self.env.now + latency, previous_done)
                 )
             self.all_loaded.add(op.name)
             self._maybe_finish(op.name)
+        yield from self._await_next(core)
+
+    def _await_next(self, core: int, register: bool = True):
+        """A core whose next op comes after these ops begins waiting for it, as the whole program's
+        loader would; the order of waiting and resuming is what the next run starts from."""
+        if core not in self.following:
+            return
+        if register:
+            self.registered.append(core)
+        if self.following[core] is not None:
+            yield self.env.all_of(self._done_events(self.following[core]))
+            self.resumed.append(core)
 
     def storer(self, core: int):
         while True:
@@ -301,11 +395,13 @@ class _Engine:
         self._step_finished(op)
 
     # ----- compute ----------------------------------------------------------------------------
-    def _execute(self, op: OpProgram, step: Step, waited: dict, arrival: float, done: simpy.Event):
+    def _execute(
+        self, op: OpProgram, index: int, step: Step, waited: dict, arrival: float, done: simpy.Event
+    ):
         if arrival > self.env.now:
             yield self.env.timeout(arrival - self.env.now)
         previous_unit = None
-        for segment in step.computes:
+        for number, segment in enumerate(step.computes):
             with self.units[segment.unit].request() as grant:
                 yield grant
                 self._note_gap(op, segment.unit, previous_unit, waited)
@@ -313,7 +409,7 @@ class _Engine:
                 cycles = self._duration(segment)
                 yield self.env.timeout(cycles)
                 self.unit_free_at[segment.unit] = int(self.env.now)
-            self._account(op, segment, cycles, start)
+            self._account(op, segment, cycles, start, (index, number))
             previous_unit = segment.unit
         self.record.steps += 1
         for buffer, size in step.frees:
@@ -336,16 +432,12 @@ class _Engine:
         """Attribute the idle time a unit had before this segment to what the segment waited for."""
         now = int(self.env.now)
         gap = now - self.unit_free_at.get(unit, 0)
+        started = op.name in self.op_started
+        if unit not in self.unit_free_at:
+            self.first_use[unit] = (op.name, op.unit, previous_unit, started, waited, gap)
         if gap <= 0:
             return
-        if previous_unit is not None:
-            causes = {f"waiting_{previous_unit}": gap}
-        elif unit not in self.unit_free_at or op.name not in self.op_started:
-            causes = {"fill": gap}
-        else:
-            sync = min(gap, waited["sync"])
-            full = min(gap - sync, waited["buffer_full"])
-            causes = {"sync": sync, "buffer_full": full, "dram_bandwidth": gap - sync - full}
+        causes = gap_causes(gap, previous_unit, unit in self.unit_free_at and started, waited)
         self.op_started.add(op.name)
         for cause, cycles in causes.items():
             if cycles:
@@ -353,7 +445,9 @@ class _Engine:
                 if unit == op.unit:
                     self.record.op_stalls[op.name][cause] += cycles
 
-    def _account(self, op: OpProgram, segment: Compute, cycles: int, start: float) -> None:
+    def _account(
+        self, op: OpProgram, segment: Compute, cycles: int, start: float, where: tuple[int, int]
+    ) -> None:
         rec = self.record
         stretch = cycles - segment.cycles
         rec.busy[segment.unit] += segment.cycles
@@ -368,8 +462,12 @@ class _Engine:
             rec.counts[(op.name, buffer, "read")] += read
             rec.counts[(op.name, buffer, "write")] += write
         rec.interval(segment.unit, "compute", op.name, start, self.env.now)
-        if segment.kernel is not None:
+        if segment.kernel is None:
+            return
+        if self.deferred is None:
             segment.kernel()
+        else:  # (op, step index, segment index): run later, in this order
+            self.deferred.append((op.name, *where))
 
     # ----- op completion ----------------------------------------------------------------------
     def _step_finished(self, op: str) -> None:
@@ -382,24 +480,51 @@ class _Engine:
             self.op_done[op].succeed()
 
     def run(self) -> Record:
+        """Run these ops to the end; cycles is when the last of them finished."""
+        for core in self.entry.idle:
+            self.env.process(self._await_next(core, register=self.entry.first))
         for core in self.cores:
             self.env.process(self.loader(core))
             self.env.process(self.storer(core))
-        self.env.run(until=self.env.all_of(list(self.op_done.values())))
+        self.env.run()
+        if not all(done.triggered for done in self.op_done.values()):
+            raise RuntimeError("engine stalled: an op waits for a signal nobody raises")
         record = self.record
-        record.cycles = int(self.env.now)
+        record.cycles = max(record.op_end.values(), default=0)
         record.events_processed = self.env.processed
-        last_op = self.program.ops[-1] if self.program.ops else None
-        for unit in self.units:
-            # after its last segment a unit only waits for the final write-backs
-            tail = record.cycles - self.unit_free_at.get(unit, record.cycles)
-            if tail:
-                record.unit_stalls[unit]["drain"] += tail
-                if last_op is not None and unit == last_op.unit:
-                    record.op_stalls[last_op.name]["drain"] += tail
         return record
 
+    def quiescent(self) -> bool:
+        """Every buffer byte returned: nothing carries over to the ops that come next."""
+        return all(space.level == space.capacity for space in self.space.values())
 
-def execute(program: Program, machine: Machine, trace: bool = False) -> Record:
-    """Run `program` on `machine`; counters, busy cycles, stalls and op spans in reference cycles."""
-    return _Engine(program, machine, trace).run()
+
+def gap_causes(gap: int, previous_unit: str | None, started: bool, waited: dict) -> dict[str, int]:
+    """Why a unit sat idle for `gap` cycles before a segment: the previous segment of the step on
+    another unit, the pipeline filling (an op's first segment on a unit), or else what the step
+    waited for while loading (signals from other cores, a full buffer), the rest DRAM bandwidth."""
+    if previous_unit is not None:
+        return {f"waiting_{previous_unit}": gap}
+    if not started:
+        return {"fill": gap}
+    sync = min(gap, waited["sync"])
+    full = min(gap - sync, waited["buffer_full"])
+    return {"sync": sync, "buffer_full": full, "dram_bandwidth": gap - sync - full}
+
+
+def add_drain(record: Record, units, unit_free_at: dict[str, int], last_op) -> None:
+    """After its last segment a unit only waits for the final write-backs: a drain stall."""
+    for unit in units:
+        tail = record.cycles - unit_free_at.get(unit, record.cycles)
+        if tail:
+            record.unit_stalls[unit]["drain"] += tail
+            if last_op is not None and unit == last_op.unit:
+                record.op_stalls[last_op.name]["drain"] += tail
+
+
+def execute_whole(program: Program, machine: Machine, trace: bool = False) -> Record:
+    """Run all of `program` on one engine (no memoization): the reference the memo must equal."""
+    engine = _Engine(program.ops, machine, trace, _waits(program.ops), Entry())
+    record = engine.run()
+    add_drain(record, engine.units, engine.unit_free_at, program.ops[-1] if program.ops else None)
+    return record

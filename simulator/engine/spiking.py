@@ -13,12 +13,18 @@ Timing assumptions, one per stage of a step:
 - the step ends when the last core is done, plus the barrier (by NoC nodes in use) and, on a
   fixed tick, the rest of the tick. Work in a step is proportional to the spikes: a silent core
   only pays its neurons' access time.
+Senders whose link holds cannot overlap are laid out in closed form (each core's bursts back to
+back from the end of its neuron phase); only a group of senders where two holds on one link would
+overlap runs as simpy processes, in an environment that starts at the step's start, so both paths
+do the same float arithmetic. Under the core's `timing: simple` (SANA-FE's simple model) a
+step lasts the largest neuron or message work of any core, plus the barrier.
 Neuron state advances in the core's fixed-point kernel (numerics.lif.FixedPointLif); spikes fired
 in step t are delivered within step t and integrated at step t + 1.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -38,6 +44,15 @@ class _Counted(simpy.Environment):
     def step(self) -> None:
         self.events += 1
         return super().step()
+
+
+def _overlap(holds: list) -> bool:
+    """Whether two holds (start, end) on one link would contend: one starts before the other
+    ends, or two start together (simpy could then grant either first)."""
+    if len(holds) < 2:
+        return False
+    holds.sort()
+    return any(later < end or later == start for (start, end), (later, _) in zip(holds, holds[1:]))
 
 
 @dataclass
@@ -75,10 +90,22 @@ class _Flow:
         self.receive, self.route, self.latency = receive, route, latency
 
 
+class _Traffic(NamedTuple):
+    """One step's packets by (source core, destination core) pair, in pair order."""
+
+    keys: np.ndarray  # source * cores + destination
+    src: np.ndarray
+    dst: np.ndarray
+    packets: np.ndarray
+    receive: np.ndarray  # cycles the destination spends on them (packets in + synaptic events)
+
+
 class _SpikingEngine:
     def __init__(self, net: SnnNetwork, placement: Placement, machine: Machine, trace: bool):
         self.net, self.placement, self.machine = net, placement, machine
-        self.env = _Counted()
+        self.env: simpy.Environment | None = None  # a contended step's flows, else none
+        self.now = 0.0
+        self.events = 0
         names = [n for n, c in machine.components.items() if c.kind == "neuro_core"]
         self.core: NeuroCore = machine.components[names[0]]
         self.clock = machine.clock_hz
@@ -87,6 +114,12 @@ class _SpikingEngine:
         self.record = SpikingRecord(names, events=[] if trace else None)
         self.links: dict[tuple, simpy.Resource] = {}
         self.routes: dict[tuple, tuple] = {}
+        self.pair_hops: dict[int, list] = {}  # per core pair: hops by direction
+        self.pair_linked: dict[int, bool] = {}  # per core pair: the route crosses links
+        cores = len(names)
+        self.pair_hold = np.zeros(cores * cores)  # simple rule: link cycles and packets per pair
+        self.pair_packets = np.zeros(cores * cores, dtype=np.int64)
+        self.pair_order: list[int] = []
         core, n = self.core, net.size
         somas = [core.somas[name] for name in net.soma_units]
         self.update_s = np.array([somas[u].update_s for u in net.soma_unit])
@@ -107,6 +140,7 @@ class _SpikingEngine:
         self.barrier = core.barrier_s(max(self.record.nodes_used, 1)) * self.clock
         self.tick = None if core.time_step_s is None else core.time_step_s * self.clock
         self.hop_latency_given = core.spec.hop_latency is not None or "hop_latency" in core.table
+        self.simple = core.spec.timing == "simple"
         self.soma_counts = np.zeros((self.cores, 3, len(somas)))  # access, update, spike
         self.synapse_counts = np.zeros((self.cores, len(net.synapse_units)))
         self.packet_counts = np.zeros((self.cores, 2))  # local, remote (by sending core)
@@ -134,73 +168,164 @@ class _SpikingEngine:
             self.links[link] = simpy.Resource(self.env, capacity=1)
         return self.links[link]
 
+    def _bursts(self, flows: list[_Flow]) -> list[tuple[tuple, list[_Flow], float]]:
+        """A core's flows grouped by route (flows to cores of one node share it), with the cycles
+        each burst holds its links."""
+        grouped: dict[tuple, list[_Flow]] = {}
+        for f in flows:
+            grouped.setdefault(f.route, []).append(f)
+        size = self.core.packet_bytes
+        return [
+            (route, burst, self.noc.transfer_cycles(sum(f.packets for f in burst) * size))
+            for route, burst in grouped.items()
+        ]
+
+    def _senders(self, start: float, ready: dict, remote: dict, arrivals: dict) -> float:
+        """Inject the remote flows; when the last sender is done. Senders that share a link form a
+        group; a group whose holds cannot overlap is laid out in closed form (each sender's bursts
+        back to back), and only a group where two holds on one link would overlap runs as simpy
+        processes. Groups share no link, so they cannot affect each other's timing."""
+        group = {c: c for c in remote}  # union-find over senders that share a link
+
+        def root(c: int) -> int:
+            while group[c] != c:
+                group[c] = group[group[c]]
+                c = group[c]
+            return c
+
+        holds: dict[tuple, list] = defaultdict(list)
+        plans, owner = {}, {}
+        for c, flows in remote.items():
+            now = start + (ready[c] - start) if ready[c] > start else start
+            plans[c] = []
+            for route, burst, hold in self._bursts(flows):
+                end = now + hold if hold else now
+                for link in route:
+                    holds[link].append((now, end))
+                    if link in owner:
+                        group[root(c)] = root(owner[link])
+                    owner[link] = c
+                plans[c].append((end, now, route, burst, hold))
+                now = end
+        contended = {root(owner[link]) for link, held in holds.items() if _overlap(held)}
+        finish, done = start, []
+        for c, plan in plans.items():
+            if root(c) not in contended:
+                done += plan
+                finish = max(finish, plan[-1][0])
+        if contended:
+            events = self._contended(
+                start, ready, {c: remote[c] for c in remote if root(c) in contended}
+            )
+            done += events
+            finish = max(finish, max(entry[0] for entry in events))
+        done.sort(key=lambda entry: entry[:2])  # the order the holds end: link sums add alike
+        for end, _, route, burst, hold in done:
+            self._hold(route, sum(f.packets for f in burst), hold)
+            for f in burst:
+                arrivals[f.dst].append((end + f.latency, f.receive))
+        return finish
+
     # ----- one step -------------------------------------------------------------------------------
-    def _flows(self, fired_idx: np.ndarray) -> list[_Flow]:
-        """Group this step's packets by (source core, destination core)."""
+    def _flows(self, fired_idx: np.ndarray) -> "_Traffic | None":
+        """Group this step's packets by (source core, destination core), counting packets and
+        hops; None when nothing fired with an axon."""
         pl = self.placement
         starts = pl.axon_indptr[fired_idx]
         counts = pl.axon_indptr[fired_idx + 1] - starts
         total = int(counts.sum())
         if total == 0:
-            return []
+            return None
         axons = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
         src = np.repeat(pl.core_of[fired_idx], counts)
         dst = pl.axon_core[axons]
-        keys, inverse, packets = np.unique(
-            src * self.cores + dst, return_inverse=True, return_counts=True
-        )
-        units = pl.axon_synapses.shape[1]
-        events = np.zeros((keys.size, units))
-        np.add.at(events, inverse, pl.axon_synapses[axons])
+        pair = src * self.cores + dst
+        synapses = pl.axon_synapses[axons]  # [packets, synapse units]
+        if self.cores <= 1024:  # count by pair directly: no sort
+            bins = self.cores * self.cores
+            per_pair = np.bincount(pair, minlength=bins)
+            keys = np.flatnonzero(per_pair)
+            packets = per_pair[keys]
+            events = np.stack(
+                [np.bincount(pair, weights=column, minlength=bins)[keys] for column in synapses.T],
+                axis=1,
+            )
+        else:
+            keys, inverse, packets = np.unique(pair, return_inverse=True, return_counts=True)
+            events = np.zeros((keys.size, synapses.shape[1]))
+            np.add.at(events, inverse, synapses)
         pair_src, pair_dst = np.divmod(keys, self.cores)
         receive = (packets * self.core.packet_in_s + events @ self.synapse_s) * self.clock
         np.add.at(self.synapse_counts, pair_dst, events)
-        flows = []
-        for s, d, p, r in zip(
-            pair_src.tolist(), pair_dst.tolist(), packets.tolist(), receive.tolist()
-        ):
-            route, hops, latency = self._route(s, d)
-            self.packet_counts[s, 0 if s == d else 1] += p
-            for i, direction in enumerate(DIRECTIONS):
-                self.hop_counts[s, i] += p * hops[direction]
-            flows.append(_Flow(s, d, p, r, route, latency))
+        hops, _ = self._pair_routes(keys, pair_src, pair_dst)
+        np.add.at(self.packet_counts, (pair_src, (pair_src != pair_dst).astype(np.int64)), packets)
+        np.add.at(self.hop_counts, pair_src, packets[:, None] * hops)
         self.record.synaptic_ops.append(int(events.sum()))
         self.record.packets.append(int(packets.sum()))
+        return _Traffic(keys, pair_src, pair_dst, packets, receive)
+
+    def _pair_routes(self, keys, sources, targets) -> tuple[np.ndarray, np.ndarray]:
+        """Hops by direction [pairs, 4] and whether a route crosses links, per (source, target)
+        core pair, from the cached routes."""
+        for key, s, d in zip(keys.tolist(), sources.tolist(), targets.tolist()):
+            if key not in self.pair_hops:
+                route, hops, _ = self._route(s, d)
+                self.pair_hops[key] = [hops[direction] for direction in DIRECTIONS]
+                self.pair_linked[key] = bool(route)
+        hops = np.array([self.pair_hops[k] for k in keys.tolist()], dtype=np.float64)
+        linked = np.array([self.pair_linked[k] for k in keys.tolist()], dtype=bool)
+        return hops.reshape(-1, len(DIRECTIONS)), linked
+
+    def _flow_list(self, traffic: "_Traffic") -> list[_Flow]:
+        """The step's flows as objects, for the event rule's senders and arrivals."""
+        flows = []
+        for s, d, p, r in zip(
+            traffic.src.tolist(),
+            traffic.dst.tolist(),
+            traffic.packets.tolist(),
+            traffic.receive.tolist(),
+        ):
+            route, _, latency = self._route(s, d)
+            flows.append(_Flow(s, d, p, r, route, latency))
         return flows
 
-    def _send(self, core: int, ready: float, flows: list[_Flow], arrivals: dict):
+    def _send(self, core: int, ready: float, flows: list[_Flow], done: list):
         """Inject a core's remote flows one route after another (flows to cores of one node share
         the route and go back to back), each burst holding every link of its route."""
         env = self.env
         if ready > env.now:
             yield env.timeout(ready - env.now)
-        bursts: dict[tuple, list[_Flow]] = {}
-        for f in flows:
-            bursts.setdefault(f.route, []).append(f)
-        for route, burst in bursts.items():
+        for route, burst, hold in self._bursts(flows):
             grants = []
             for link in route:
                 resource = self._link(link)
                 request = resource.request()
                 yield request
                 grants.append((resource, request))
-            hold = self.noc.transfer_cycles(sum(f.packets for f in burst) * self.core.packet_bytes)
+            began = env.now
             if hold:
                 yield env.timeout(hold)
             for resource, request in grants:
                 resource.release(request)
-            self._hold(route, sum(f.packets for f in burst), hold)
-            for f in burst:
-                arrivals[f.dst].append((env.now + f.latency, f.receive))
+            done.append((env.now, began, route, burst, hold))
 
     def _hold(self, route: tuple, packets: int, hold: int) -> None:
         for link in route:
             self.record.link_busy[link] += hold
             self.record.link_packets[link] += packets
 
-    def _step(self, t: int):
-        env, net, rec = self.env, self.net, self.record
-        start = env.now
+    def _contended(self, start: float, ready: dict, remote: dict) -> list:
+        """Run these senders as simpy processes on fresh link resources; the bursts they sent,
+        as (end, start, route, flows, hold)."""
+        self.env, self.links, done = _Counted(initial_time=start), {}, []
+        senders = [self.env.process(self._send(c, ready[c], fs, done)) for c, fs in remote.items()]
+        self.env.run(self.env.all_of(senders))
+        self.events += self.env.events
+        return done
+
+    def _step(self, t: int) -> None:
+        net, rec = self.net, self.record
+        start = self.now
         fired, payload, active = self.lif.step(self.current, self.received, net.input_spikes(t))
         self.current, self.received = deliver(net.synapses, fired, payload, net.size)
         fired_idx, active_idx = np.flatnonzero(fired), np.flatnonzero(active)
@@ -215,13 +340,12 @@ class _SpikingEngine:
         self.soma_counts[:, 2, :] += np.bincount(
             self.unit_key[fired_idx], minlength=self.cores * units
         ).reshape(self.cores, units)
-        flows = self._flows(fired_idx)
-        if not flows:
+        traffic = self._flows(fired_idx)
+        if traffic is None:
             rec.synaptic_ops.append(0)
             rec.packets.append(0)
-        emitted = np.zeros(self.cores)
-        for f in flows:
-            emitted[f.src] += f.packets
+            traffic = _Traffic(*(np.zeros(0, dtype=np.int64) for _ in range(4)), np.zeros(0))
+        emitted = np.bincount(traffic.src, weights=traffic.packets, minlength=self.cores)
         neuron = (
             self.base_cycles
             + np.bincount(
@@ -232,6 +356,10 @@ class _SpikingEngine:
             * self.clock
             + emitted * self.core.packet_out_s * self.clock
         )
+        if self.simple:
+            self._step_end(start, start, self._simple_end(start, neuron, traffic))
+            return
+        flows = self._flow_list(traffic)
         arrivals = defaultdict(list)
         remote = defaultdict(list)
         sharing = defaultdict(int)  # flows per link this step: a link with one flow cannot contend
@@ -252,9 +380,7 @@ class _SpikingEngine:
                 remote[f.src].append(f)
         for c in remote:
             ready.setdefault(c, start + neuron[c])
-        senders = [env.process(self._send(c, ready[c], fs, arrivals)) for c, fs in remote.items()]
-        if senders:
-            yield env.all_of(senders)
+        now = self._senders(start, ready, remote, arrivals) if remote else start
         end = start
         for c in self.placement.cores_used.tolist():
             free = start + neuron[c]
@@ -267,27 +393,52 @@ class _SpikingEngine:
                 self._interval(f"core{c}", "spikes in", begin, free)
             rec.core_busy[c] += busy
             end = max(end, free)
-        length = max(end, env.now) - start + self.barrier
+        self._step_end(start, now, end)
+
+    def _simple_end(self, start: float, neuron: np.ndarray, traffic: "_Traffic") -> float:
+        """SANA-FE's simple model: the step's work ends with the busiest core's neuron work or
+        the busiest core's message work, whichever is larger; no core waits for another."""
+        received = np.bincount(traffic.dst, weights=traffic.receive, minlength=self.cores)
+        _, linked = self._pair_routes(traffic.keys, traffic.src, traffic.dst)
+        if linked.any():  # the links carry the packets, but take no time in this model
+            keys, packets = traffic.keys[linked], traffic.packets[linked]
+            per_cycle = self.noc.bytes_per_cycle
+            holds = np.ceil(packets * self.core.packet_bytes / per_cycle - 1e-9)
+            fresh = keys[self.pair_packets[keys] == 0]
+            self.pair_order.extend(fresh.tolist())
+            np.add.at(self.pair_hold, keys, holds)
+            np.add.at(self.pair_packets, keys, packets)
+        used = self.placement.cores_used
+        self.record.core_busy[used] += neuron[used] + received[used]
+        work = max(neuron[used].max(initial=0.0), received.max(initial=0.0))
+        return start + work
+
+    def _link_totals(self) -> None:
+        """Spread the simple rule's per-pair link totals over each pair's route (first used,
+        first listed, as the event rule lists them)."""
+        for key in self.pair_order:
+            route, _, _ = self._route(*divmod(key, self.cores))
+            self._hold(route, int(self.pair_packets[key]), self.pair_hold[key])
+
+    def _step_end(self, start: float, now: float, end: float) -> None:
+        """Close the step: its length (work, barrier, tick) and the clock moved to its end."""
+        length = max(end, now) - start + self.barrier
         if self.tick is not None:
             length = max(length, self.tick)
-        rec.step_cycles.append(length)
-        if start + length > env.now:
-            yield env.timeout(start + length - env.now)
+        self.record.step_cycles.append(length)
+        self.now = now + (start + length - now) if start + length > now else now
 
     def _interval(self, track: str, name: str, start: float, end: float) -> None:
         if self.record.events is not None and end > start:
             self.record.events.append((track, name, self.net.name, start, end))
 
-    def _run(self):
-        for t in range(self.net.steps):
-            yield from self._step(t)
-
     def run(self) -> SpikingRecord:
-        self.env.process(self._run())
-        self.env.run()
+        for t in range(self.net.steps):
+            self._step(t)
+        self._link_totals()
         rec, steps = self.record, self.net.steps
-        rec.cycles = float(self.env.now)
-        rec.events_processed = self.env.events
+        rec.cycles = float(self.now)
+        rec.events_processed = self.events
         rec.spike_counts = self.spike_counts
         rec.final_potential = self.lif.potential
         self.soma_counts[:, 0, :] = (

@@ -3,10 +3,10 @@
 from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
-from simulator.mapping.auto import auto_plan
 from simulator.mapping.crossbar import compile_in_memory
 from simulator.mapping.gemm import GemmPlan, check_tile, compile_gemm
 from simulator.mapping.partition import partition_program
+from simulator.mapping.plan_cache import planned
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
 from simulator.mapping.vector_ops import compile_vector_op
 from simulator.numerics import GemmNumerics
@@ -19,8 +19,12 @@ from simulator.spec.workload import AttentionOpSpec, GemmOpSpec, WorkloadSpec
 
 def _gemm(op: GemmOpSpec, mapping, machine, numerics, seed):
     check_tile(op, mapping)
-    plan = auto_plan(op, mapping, machine)  # only ever returns plans whose tiles fit
-    state = GemmNumerics(op.M, op.N, op.K, op.dtype, plan.accumulator, seed) if numerics else None
+    plan = planned(op, mapping, machine)  # only ever returns plans whose tiles fit
+    state = (
+        GemmNumerics(op.M, op.N, op.K, op.dtype, plan.accumulator, seed, plan.output)
+        if numerics
+        else None
+    )
     return compile_gemm(op, plan, machine, state, barrier=plan.accounting == "scalesim"), state
 
 

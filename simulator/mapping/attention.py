@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.numerics.attention import AttentionNumerics
 from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
 from simulator.spec.precision import nbytes
@@ -218,6 +218,7 @@ def compile_attention(
         core=core,
         group=group or op.name,
         details=details,
+        signature=signature(op, plan, bool(kv_tensor), bool(group)),
     )
 
 

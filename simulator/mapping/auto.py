@@ -83,9 +83,12 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
     best = _best(op, mapping, machine, unit, problem, options, orders)
     if best is None and mapping.accounting == "scalesim":
         # SCALE-Sim streams operands through buffers too small for whole tiles; here the streamed
-        # dim is split instead, which adds fold overheads SCALE-Sim does not count.
+        # dim is split instead, innermost, so a fold's chunks run back to back and pay its fill
+        # and drain once (SystolicArray.tile_cost), as SCALE-Sim counts.
+        (streamed,) = set(problem) - set(seed.spatial)
+        inner = [o for o in orders if o[-1] == streamed] or orders
         options = _dim_options(problem, given, seed.spatial, align, "realistic")
-        best = _best(op, mapping, machine, unit, problem, options, orders)
+        best = _best(op, mapping, machine, unit, problem, options, inner)
     if best is None:
         smallest = plan_from(
             op, mapping, machine, {d: o[0] for d, o in zip("MNK", options)}, orders[0]

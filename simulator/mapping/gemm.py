@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 from simulator.components import Machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.hierarchy import TileLevels, op_levels
+from simulator.mapping.hierarchy import traffic as tile_traffic
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.mapping.traffic import OPERAND_DIMS
 from simulator.numerics import GemmNumerics
 from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
@@ -29,6 +31,8 @@ class GemmPlan:
     accounting: str
     dtype: str
     accumulator: str
+    output: str  # precision of complete outputs written back (op.output_dtype or accumulator)
+    registers: dict[str, int]  # register level -> fold-nest loops it holds (absent: as fit)
 
     def footprint(self, machine: Machine) -> dict[str, int]:
         """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered)."""
@@ -114,6 +118,7 @@ def compile_gemm(
     details = {
         "unit": plan.unit,
         "dataflow": plan.dataflow,
+        "shape": (op.M, op.N, op.K),
         "spatial": "/".join(plan.spatial),
         "tile": dict(plan.tile),
         "loop_order": "".join(plan.loop_order),
@@ -121,11 +126,15 @@ def compile_gemm(
         "accounting": plan.accounting,
         "dtype": plan.dtype,
         "accumulator": plan.accumulator,
+        "output": plan.output,
+        "registers": dict(plan.registers),
     }
+    levels = TileLevels(plan, machine, op.K)
+    levels.check({d: min(plan.tile[d], problem[d]) for d in problem})
     return OpProgram(
         name=op.name,
         kind="gemm",
-        steps=lambda: _steps(group or op.name, problem, plan, machine, numerics, offset),
+        steps=lambda: _steps(group or op.name, problem, plan, machine, numerics, offset, levels),
         macs=op.M * op.N * op.K,
         flops=2 * op.M * op.N * op.K,
         unit=plan.unit,
@@ -135,6 +144,8 @@ def compile_gemm(
         core=core,
         group=group or op.name,
         details=details,
+        signature=signature(op, plan, offset, bool(group)),
+        levels=lambda: op_levels(problem, levels, machine),
     )
 
 
@@ -143,7 +154,13 @@ def _chunks(extent: int, size: int) -> list[tuple[int, int]]:
 
 
 def _steps(
-    name, problem, plan: GemmPlan, machine: Machine, numerics: GemmNumerics | None, offset: dict
+    name,
+    problem,
+    plan: GemmPlan,
+    machine: Machine,
+    numerics: GemmNumerics | None,
+    offset: dict,
+    levels: TileLevels,
 ):
     """Walk the tile loop nest; a tile is loaded when its index changes and freed when it is left.
     Regions are in the coordinates of the whole GEMM (offset by where this part sits)."""
@@ -159,8 +176,14 @@ def _steps(
     order = plan.loop_order
     indices = itertools.product(*(range(len(chunks[d])) for d in order))
     upcoming = next(indices, None)
+    (streamed,) = set(problem) - set(plan.spatial)
+    previous: dict | None = None
     while upcoming is not None:
         current = dict(zip(order, upcoming))
+        continues_fold = previous is not None and all(  # the next chunk of the same folds
+            current[d] == previous[d] + (d == streamed) for d in problem
+        )
+        previous = current
         upcoming = next(indices, None)
         following = dict(zip(order, upcoming)) if upcoming is not None else None
         ranges = {d: chunks[d][current[d]] for d in problem}
@@ -199,13 +222,19 @@ def _steps(
                 )
             )
             resident["output"] = out_key
-        cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk)
-        traffic: dict[str, list[int]] = {}
-        for role in OPERAND_DIMS:
-            fmt = plan.accumulator if role == "output" else plan.dtype
-            entry = traffic.setdefault(buffers[role], [0, 0])
-            entry[0] += nbytes(cost.reads.get(role, 0), fmt)
-            entry[1] += nbytes(cost.writes.get(role, 0), fmt)
+        cost = unit.tile_cost(
+            extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
+        )
+        if levels.chains:  # register levels: closed-form per-level counts of this tile
+            sram_traffic = tile_traffic(levels.table(extent, first_k_chunk, cost), machine)
+        else:
+            traffic: dict[str, list[int]] = {}
+            for role in OPERAND_DIMS:
+                fmt = plan.accumulator if role == "output" else plan.dtype
+                entry = traffic.setdefault(buffers[role], [0, 0])
+                entry[0] += nbytes(cost.reads.get(role, 0), fmt)
+                entry[1] += nbytes(cost.writes.get(role, 0), fmt)
+            sram_traffic = tuple((b, r, w) for b, (r, w) in traffic.items())
         kernel = None
         if numerics is not None:
             kernel = bind(numerics.tile, ranges["M"], ranges["N"], ranges["K"])
@@ -214,7 +243,7 @@ def _steps(
             cycles=cost.cycles,
             work=((f"mac_{plan.dtype}", cost.macs),),
             macs=cost.macs,
-            sram_traffic=tuple((b, r, w) for b, (r, w) in traffic.items()),
+            sram_traffic=sram_traffic,
             regions={TENSOR_OF[role]: regions[role] for role in OPERAND_DIMS},
             kernel=kernel,
         )
@@ -227,8 +256,9 @@ def _steps(
         if following is None or tuple(following[d] for d in ("M", "N")) != out_key:
             size = nbytes(sizes["output"], plan.accumulator)
             kind = "store" if done_k[out_key] == k_chunks else "spill"
+            moved = nbytes(sizes["output"], plan.output) if kind == "store" else size
             stores.append(
-                Transfer(kind, f"{name}.C", regions["output"], buffers["output"], size, size)
+                Transfer(kind, f"{name}.C", regions["output"], buffers["output"], moved, size)
             )
             resident.pop("output")
             if kind == "store":
@@ -251,4 +281,23 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
         accounting=mapping.accounting,
         dtype=op.dtype,
         accumulator=unit.accumulator(op.dtype),
+        output=op.output_dtype or unit.accumulator(op.dtype),
+        registers=_registers(mapping, machine, unit.name),
     )
+
+
+def _registers(mapping: MappingSpec, machine: Machine, unit: str) -> dict[str, int]:
+    """The mapping's per-level loop counts, keyed by component name; unknown levels are errors."""
+    prefix = unit.rsplit(".", 1)[0] + "." if "." in unit else ""
+    levels = {
+        c.name[len(prefix) :]: c.name
+        for c in machine.components.values()
+        if c.kind == "regfile" and c.unit == unit
+    }
+    for name in mapping.registers or {}:
+        if name not in levels:
+            raise SpecError(
+                f"{locate(mapping, 'registers', name)}: {unit} has no register level {name!r}; "
+                f"it has: {', '.join(levels) or 'none'}"
+            )
+    return {levels[name]: loops for name, loops in (mapping.registers or {}).items()}

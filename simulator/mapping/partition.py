@@ -12,9 +12,9 @@ import math
 from simulator.components import Machine
 from simulator.errors import UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
-from simulator.mapping.auto import auto_plan
 from simulator.mapping.collective import collective_parts
 from simulator.mapping.gemm import check_tile, compile_gemm
+from simulator.mapping.plan_cache import planned
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.ranges import grid, split
 from simulator.mapping.vector_ops import compile_vector_op
@@ -113,7 +113,7 @@ class _PlanCache:
     def get(self, sub, core: int):
         key = (sub.M, sub.N, sub.K, sub.dtype)
         if key not in self.plans:
-            self.plans[key] = auto_plan(sub, self.mapping, self.machine.view(0))
+            self.plans[key] = planned(sub, self.mapping, self.machine.view(0))
         plan = self.plans[key]
         return dataclasses.replace(plan, unit=plan.unit.replace("core0.", f"core{core}.", 1))
 
@@ -150,7 +150,7 @@ def _gemm_k(op, mapping, machine, cores, root):
     reduction_order = mapping.model_copy(
         update={"loop_order": ["M", "N", "K"]}
     )  # finish tiles one by one
-    base = auto_plan(widest, reduction_order, machine.view(0))
+    base = planned(widest, reduction_order, machine.view(0))
     fixed = reduction_order.model_copy(
         update={"tile": dict(base.tile), "edge_tiles": "partial"}
     )  # same tiles on every core

@@ -66,6 +66,11 @@ class OpProgram:
     core: int = 0  # the core whose DMA engines and units run the op
     group: str = ""  # the workload op this one is a part of (partitioned ops); default its own name
     details: dict = field(default_factory=dict)  # resolved mapping, shown in reports
+    levels: Callable[[], tuple] = tuple  # LevelCount rows (level x operand x direction), lazily
+    signature: str | None = None
+    """Everything the step stream depends on but names (see `signature`): two ops with equal
+    signatures on one machine and mapping make the same steps, so the engine may simulate them once.
+    None: not known, always simulated."""
 
 
 @dataclass(frozen=True)
@@ -79,3 +84,10 @@ class Program:
 def bind(kernel: Callable, *args) -> Callable[[], None]:
     """A Compute's kernel: `kernel(*args)` run when the engine finishes the segment."""
     return lambda: kernel(*args)
+
+
+def signature(op, *resolved) -> str:
+    """An op spec's fields but its name and inputs, and the `resolved` choices (plan, offsets) that
+    shape its steps: names are the only thing two ops with equal signatures may differ in."""
+    fields = tuple((k, v) for k, v in vars(op).items() if k not in ("name", "inputs"))
+    return repr((type(op).__name__, fields, resolved))

@@ -2,7 +2,7 @@
 
 from simulator.components import Machine
 from simulator.errors import CapacityError
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
@@ -107,6 +107,7 @@ def compile_vector_op(
         core=core,
         group=group or op.name,
         details=details,
+        signature=signature(op, row_offset, bool(group)),
     )
 
 

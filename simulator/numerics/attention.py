@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from simulator.numerics.formats import STORAGE, random_operand, unit_roundoff
+from simulator.numerics.formats import random_operand, storage, unit_roundoff
 from simulator.numerics.gemm import NumericsResult
 from simulator.spec.workload import AttentionOpSpec
 
@@ -47,7 +47,7 @@ class AttentionNumerics:
 
     def _round_p(self, p: np.ndarray) -> np.ndarray:
         """P (or S) as stored in the op's precision, back in fp32 for the next kernel."""
-        return p.astype(STORAGE[self.op.dtype]).astype(np.float32)
+        return p.astype(storage(self.op.dtype)).astype(np.float32)
 
     def flash_step(
         self, b: int, kv_head: int, q: tuple[int, int], k: tuple[int, int], first: bool, last: bool

@@ -46,9 +46,19 @@ class _Sample:
 class GemmNumerics:
     """Operands, accumulator and coverage counts of one GEMM; `tile` is the per-Compute kernel."""
 
-    def __init__(self, M: int, N: int, K: int, dtype: str, accumulator: str, seed: int):
+    def __init__(
+        self,
+        M: int,
+        N: int,
+        K: int,
+        dtype: str,
+        accumulator: str,
+        seed: int,
+        output: str | None = None,
+    ):
         rng = np.random.default_rng(seed)
         self.dtype, self.accumulator, self.K = dtype, accumulator, K
+        self.output = output  # integer output narrower than the accumulator: requantized
         self.a = random_operand(rng, (M, K), dtype)  # [M, K]
         self.b = random_operand(rng, (K, N), dtype)  # [K, N]
         self.is_int = precision(dtype).is_int
@@ -99,6 +109,14 @@ class GemmNumerics:
             a, b = self._a64, self._b64
         self.c[m0:m1, n0:n1] += a[m0:m1, k0:k1] @ b[k0:k1, n0:n1]  # [m, k] @ [k, n] -> [m, n]
 
+    @property
+    def _requantized(self) -> bool:
+        return (
+            self.output is not None
+            and precision(self.output).is_int
+            and precision(self.output).bits < precision(self.accumulator).bits
+        )
+
     def partial(self) -> "GemmNumerics":
         """A K-split part: the same operands, its own accumulator and coverage (zeroed)."""
         part = object.__new__(GemmNumerics)
@@ -124,7 +142,7 @@ class GemmNumerics:
         return (self.c.astype(np.int64) + half) % (2 * half) - half
 
     def _compare(self, result: np.ndarray, rows: slice, cols: slice) -> tuple:
-        """|error|, reference scale and error bound of result[rows, cols] against the reference."""
+        """result[rows, cols], its reference and their error bound."""
         a, b = self.a[rows], self.b[:, cols]
         if self.is_int:
             reference = exact_int_matmul(a, b)
@@ -135,8 +153,7 @@ class GemmNumerics:
             u = unit_roundoff("fp32")
             gamma = self.K * u / (1 - self.K * u)
             bound_matrix = gamma * (np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64)))
-        error = np.abs(result[rows, cols] - reference)
-        return error, np.maximum(np.abs(reference), 1.0), bound_matrix
+        return result[rows, cols], reference, bound_matrix
 
     def check(self) -> NumericsResult:
         """Compare with the reference (on every output, or on the sampled tiles), and check every
@@ -151,14 +168,22 @@ class GemmNumerics:
             )
         else:
             regions, checked = [(0, self.c.shape[0], 0, self.c.shape[1])], "all outputs"
-        result = self.result()
+        whole = self.result()
         compared = [
-            self._compare(result, slice(m0, m1), slice(n0, n1)) for m0, m1, n0, n1 in regions
+            self._compare(whole, slice(m0, m1), slice(n0, n1)) for m0, m1, n0, n1 in regions
         ]
-        error = np.concatenate([e.ravel() for e, _, _ in compared])
-        scale = np.concatenate([s.ravel() for _, s, _ in compared])
+        result = np.concatenate([r.ravel() for r, _, _ in compared])
+        reference = np.concatenate([r.ravel() for _, r, _ in compared])
         bound_matrix = np.concatenate([b.ravel() for _, _, b in compared])
         bound = float(bound_matrix.max(initial=0.0))
+        if self.is_int and self._requantized:
+            # the hardware's complete sums and the exact ones, requantized with one shared scale
+            # (from the outputs compared: all of them, or the sample)
+            shift = requant_shift(reference, precision(self.output).bits)
+            result = requantize(result, shift, precision(self.output).bits)
+            reference = requantize(reference, shift, precision(self.output).bits)
+        error = np.abs(result - reference)
+        scale = np.maximum(np.abs(reference), 1.0)
         wrong = np.argwhere(self.coverage != self.K)
         coverage_ok = wrong.size == 0
         if coverage_ok:
@@ -179,6 +204,23 @@ class GemmNumerics:
             message,
             checked=checked,
         )
+
+
+def requant_shift(exact: np.ndarray, bits: int) -> int:
+    """The smallest right shift that brings every exact output into a signed `bits`-bit range
+    (a per-tensor power-of-two scale, as calibrated integer accelerators use)."""
+    largest = float(np.abs(exact).max(initial=0))
+    limit = 2 ** (bits - 1) - 1
+    shift = 0
+    while np.floor(largest / 2**shift + 0.5) > limit:
+        shift += 1
+    return shift
+
+
+def requantize(values: np.ndarray, shift: int, bits: int) -> np.ndarray:
+    """Round-half-up right shift, saturated to signed `bits` bits."""
+    half = 2 ** (bits - 1)
+    return np.clip(np.floor(values.astype(np.float64) / 2**shift + 0.5), -half, half - 1)
 
 
 def _largest_product(a: np.ndarray, b: np.ndarray) -> int:

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from simulator.numerics.formats import STORAGE, random_operand, unit_roundoff
+from simulator.numerics.formats import random_operand, storage, unit_roundoff
 from simulator.numerics.gemm import NumericsResult
 from simulator.spec.workload import VectorOpSpec
 
@@ -54,7 +54,7 @@ class VectorNumerics:
         """Compute rows r0:r1 in fp32 and store them in the op's precision."""
         x = self.x[r0:r1].astype(np.float32)
         y = None if self.y is None else self.y[r0:r1].astype(np.float32)
-        result = apply(self.op.kind, x, y).astype(STORAGE[self.op.dtype])
+        result = apply(self.op.kind, x, y).astype(storage(self.op.dtype))
         self.out[r0:r1] = result.astype(np.float64)
         self.coverage[r0:r1] += 1
 

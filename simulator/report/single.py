@@ -14,7 +14,9 @@ from simulator.components import Machine
 from simulator.engine import Record
 from simulator.mapping import Program
 from simulator.numerics import NumericsResult
+from simulator.report.levels import level_table
 from simulator.report.multicore import core_table, link_table, noc_summary
+from simulator.report.scalesim import layer_metrics, prefetches_whole
 
 PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"  # the op name of leakage rows: static power belongs to the run, not to an op
@@ -56,6 +58,12 @@ class Report:
         return pd.DataFrame(
             rows, columns=["op", "component", "action", "count", "pj_per_count", "energy_pj"]
         )
+
+    @cached_property
+    def levels(self) -> pd.DataFrame:
+        """One row per (op, storage level, operand, action): elements, bytes, accesses, energy
+        (closed-form counts of the mapping; their energy equals the engine-counted rows')."""
+        return level_table(self.program, self.machine)
 
     @cached_property
     def components(self) -> pd.DataFrame:
@@ -400,32 +408,33 @@ class Report:
 
     @cached_property
     def scalesim(self) -> dict | None:
-        """SCALE-Sim's own metrics, defined as SCALE-Sim 3.0.0 defines them, when its accounting is used.
-
-        compute_cycles = folds x cycles per fold; stall_cycles = cycles the array waited between
-        folds (the initial prefetch and the final write-back are outside, as in SCALE-Sim);
-        total_cycles = compute_cycles - 1 + stall_cycles; overall_util_pct = 100 MNK / (total R C).
-        """
+        """SCALE-Sim's own metrics, defined as SCALE-Sim 3.0.0 defines them, when its accounting
+        is used (simulator/report/scalesim.py): per layer compute, stall, total and prefetch
+        cycles and overall utilization 100 MNK / (total R C)."""
         if not any(op.details.get("accounting") == "scalesim" for op in self.program.ops):
             return None
         layers, pe_cycles = [], []
         for op in self.program.ops:
             unit = self.machine.components[op.unit]
-            stalls = self.record.op_stalls[op.name]
-            compute = self.record.op_busy[op.name][op.unit]
-            stall = sum(v for cause, v in stalls.items() if cause not in ("fill", "drain"))
-            total = compute - 1 + stall
-            pe_cycles.append(total * unit.rows * unit.cols)
-            layers.append(
-                {
-                    "name": op.name,
-                    "compute_cycles": compute,
-                    "stall_cycles": stall,
-                    "total_cycles": total,
-                    "total_cycles_incl_prefetch": total + stalls.get("fill", 0),
-                    "overall_util_pct": _percent(op.macs, pe_cycles[-1]),
-                }
+            whole = prefetches_whole(
+                op.details["dataflow"],
+                op.details["shape"],
+                unit.rows,
+                unit.cols,
+                self.machine.buffer_for("input").capacity_bytes,
+                self.machine.buffer_for("weight").capacity_bytes,
             )
+            layer = layer_metrics(
+                op.name,
+                op.macs,
+                self.record.op_busy[op.name][op.unit],
+                self.record.op_stalls[op.name],
+                whole,
+                unit.rows,
+                unit.cols,
+            )
+            layers.append(layer)
+            pe_cycles.append(layer["total_cycles"] * unit.rows * unit.cols)
         return {
             "compute_cycles": sum(layer["compute_cycles"] for layer in layers),
             "stall_cycles": sum(layer["stall_cycles"] for layer in layers),

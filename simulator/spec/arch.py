@@ -90,6 +90,41 @@ class SramSpec(Strict):
         return [value] if isinstance(value, str) else value
 
 
+class RegisterFileSpec(Strict):
+    """A storage level inside a compute array (registers, a PE scratchpad, an accumulator row):
+    `instances` copies of `capacity` bytes, one per PE, per array row or column, or per array.
+    Inner levels are priced in closed form per tile; the level next to SRAM comes first."""
+
+    kind: Literal["regfile"]
+    unit: str
+    """The systolic array it sits in."""
+    holds: list[Role]
+    """Operand roles kept here."""
+    capacity: Bytes
+    """Bytes of one instance, e.g. '2 B' for one 16-bit partial sum."""
+    instances: Literal["pe", "row", "col", "array"] = "pe"
+    """pe: one per PE; row: one per array row, shared by its columns; col: one per column,
+    shared by its rows (after the column's adder chain); array: one for the whole array."""
+    width: Bytes | None = None
+    """Bytes one access moves; default the capacity, at most 4 B (one 32-bit word)."""
+    ports: PositiveInt = 2
+    """Ports per instance, each moving `width` bytes per cycle (default one read, one write)."""
+    read_energy: Pj | None = None
+    """Override: energy per read access of `width` bytes (default tech table: flip-flops up to
+    64 B per instance, a register file above)."""
+    write_energy: Pj | None = None
+    """Override: energy per write access of `width` bytes (default as read_energy)."""
+    area: Mm2 | None = None
+    """Override: area of all instances together (default flip-flop area per bit)."""
+    leakage: Mw | None = None
+    """Override: static power of all instances (default 0: no cited figure)."""
+
+    @field_validator("holds", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return [value] if isinstance(value, str) else value
+
+
 class DramSpec(Strict):
     """Off-chip DRAM (DDR / LPDDR / HBM): bandwidth shared by every transfer, fixed latency."""
 
@@ -105,7 +140,15 @@ class DramSpec(Strict):
     capacity: Bytes | None = None
     """Capacity; tensors that do not fit raise a CapacityError."""
     energy_per_bit: Pj | None = None
-    """Override: energy per bit transferred."""
+    """Override: energy per bit transferred (reads and writes alike)."""
+    read_energy_per_bit: Pj | None = None
+    """Override: energy per bit read (default energy_per_bit)."""
+    write_energy_per_bit: Pj | None = None
+    """Override: energy per bit written (default energy_per_bit)."""
+    operand_bandwidth: dict[Literal["input", "weight", "output"], BytesPerS] | None = None
+    """Separate interfaces per operand (SCALE-Sim's ifmap / filter / ofmap DRAM bandwidths): each
+    operand's transfers use its own, at its own bandwidth, alongside the others; `bandwidth` is
+    then their sum. Chips without a NoC only."""
 
 
 class VectorUnitSpec(Strict):
@@ -302,6 +345,7 @@ ComponentSpec = Annotated[
     SystolicArraySpec
     | VectorUnitSpec
     | SramSpec
+    | RegisterFileSpec
     | DramSpec
     | NocSpec
     | CrossbarSpec
@@ -323,9 +367,14 @@ def _check_core_components(components: dict) -> None:
         return
     if not any(k in COMPUTE_KINDS for k in kinds):
         raise ValueError("needs at least one compute unit (kind: systolic_array or vector)")
+    arrays = [n for n, c in components.items() if c.kind == "systolic_array"]
+    for name, c in components.items():
+        if c.kind == "regfile" and c.unit not in arrays:
+            raise ValueError(f"{name}.unit: {c.unit!r} is not a systolic_array of this core")
     for role in ("input", "weight", "output"):
         holders = [n for n, c in components.items() if c.kind == "sram" and role in c.holds]
-        if len(holders) != 1:
+        registers = [n for n, c in components.items() if c.kind == "regfile" and role in c.holds]
+        if len(holders) > 1 or not (holders or registers):
             raise ValueError(
                 f"exactly one sram must hold the {role!r} operand, found {holders or 'none'}"
             )

@@ -1,8 +1,8 @@
 """Mapping spec: how a GEMM is tiled into SRAM, ordered, and laid onto the array."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from simulator.spec.types import Dataflow, Dim, PositiveInt, Strict
 
@@ -73,6 +73,10 @@ class MappingSpec(Strict):
     """SRAM tile size per dim (M, N, K); dims left out are chosen automatically."""
     loop_order: list[Dim] | None = None
     """Order of the tile loops, outermost first (a permutation of M, N, K)."""
+    registers: dict[str, Annotated[int, Field(ge=0, le=3)]] | None = None
+    """Per register level: how many innermost loops of the array's fold nest it holds (1: the
+    streamed dim, 2: and the row folds, 3: and the column folds); levels left out hold as many
+    as fit their capacity (ZigZag's allocation)."""
     double_buffering: bool = True
     """Prefetch the next tile while computing this one (needs twice the tile footprint)."""
     edge_tiles: Literal["strict", "partial"] = "strict"

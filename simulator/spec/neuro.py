@@ -122,6 +122,11 @@ class NeuroCoreSpec(Strict):
     between the listed points and clamped outside them."""
     time_step: Seconds | None = None
     """Fixed duration of a time step (TrueNorth's 1 ms tick); none: as long as the work takes."""
+    timing: Literal["event", "simple"] = "event"
+    """How a step's length follows from its work. event: each core updates its neurons, then sends
+    its packets over contended links, then serves what lands in arrival order. simple: SANA-FE's
+    simple model, the largest of any core's neuron work (updates, spikes, packets out) and any
+    core's message work (packets in, synaptic events); links and hops cost no time."""
     leakage: Mw | None = None
     """Static power of one core."""
     area: Mm2 | None = None

@@ -137,7 +137,13 @@ def import_arch(path: Path) -> tuple[dict, dict]:
     topology = str(attributes.get("topology", "mesh"))
     if topology != "mesh":
         raise UnsupportedError(f"{path}: topology {topology!r}; accsim imports SANA-FE meshes")
-    width, height = int(attributes.get("width", 1)), int(attributes.get("height", 1))
+    try:
+        width, height = int(attributes.get("width", 1)), int(attributes.get("height", 1))
+    except (TypeError, ValueError):
+        raise SpecError(
+            f"{path}: architecture.attributes: width and height must be integers, got "
+            f"{attributes.get('width', 1)!r} and {attributes.get('height', 1)!r}"
+        ) from None
     tiles, hops, core_specs = [], set(), []
     for tile in arch.get("tile") or []:
         _, count = unit_count(tile["name"])
@@ -171,6 +177,7 @@ def import_arch(path: Path) -> tuple[dict, dict]:
     spec["hop_energy"] = dict(zip(("east", "west", "north", "south"), map(pj, energy)))
     spec["hop_latency"] = dict(zip(("east", "west", "north", "south"), map(ns, latency)))
     spec["barrier"] = _barrier(attributes)
+    spec["timing"] = "simple"  # SANA-FE's simple timing model (its runs here use it)
     nodes = [(t % height) * width + t // height for t in range(len(tiles)) for _ in range(per_node)]
     name = str(arch.get("name", path.stem))
     return {
@@ -207,7 +214,7 @@ def import_sanafe(arch_path: Path, snn_path: Path, steps: int = 100) -> tuple[di
         map_neurons(data.get("mappings"), groups, units["per_tile"], snn_path)
         arrays: dict[str, np.ndarray] = {}
         group_specs = [group_spec(g, units, arrays, steps) for g in groups.values()]
-        connections = edges(network, groups, units, arrays)
+        connections = edges(network, groups, units, arrays, data.get("single_edges"))
     except (KeyError, ValueError, TypeError) as error:
         raise SpecError(f"{snn_path}: cannot read the network: {error}") from None
     largest = max(

@@ -134,10 +134,8 @@ def _constant(values: list, what: str, group: str):
 
 
 def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
-    somas = [
-        s or (unit_count(d)[0] if (d := g.attribute("soma_hw_name")[i]) else units["first_soma"])
-        for i, s in enumerate(g.soma)
-    ]
+    named = g.attribute("soma_hw_name")  # once per group: the import stays linear in its size
+    somas = [s or (unit_count(d)[0] if d else units["first_soma"]) for s, d in zip(g.soma, named)]
     soma = _constant(somas, "the soma unit", g.name)
     if soma not in units["somas"]:
         raise SpecError(f"group {g.name}: soma unit {soma!r} is not in the architecture")
@@ -226,8 +224,57 @@ def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
     return spec
 
 
-def edges(network: dict, groups: dict, units: dict, arrays: dict) -> list[dict]:
+def _synapse_units(group: _Group, units: dict) -> list[str]:
+    """The synapse unit of each neuron of `group` (a synapse's unit is its target neuron's)."""
+    named = group.attribute("synapse_hw_name")
+    return [unit_count(m or d or units["first_synapse"])[0] for m, d in zip(group.synapse, named)]
+
+
+def _check_ids(group: _Group, ids: np.ndarray, text: str) -> None:
+    if ids.size and (ids.min() < 0 or ids.max() >= group.size):
+        bad = int(ids[(ids < 0) | (ids >= group.size)][0])
+        raise SpecError(f"edge {text}: no neuron {group.name}.{bad} (the group has {group.size})")
+
+
+def _single_connections(singles: dict, table, groups: dict, unit_of) -> None:
+    """Add the pre-read single edges to `singles`, keyed (source, target, synapse unit), in file
+    order; vectorized per (source group, target group) so a file of 3.6 M edges stays linear."""
+    if table is None or not table.source.size:
+        return
+    pair_names, pair_code = np.unique(
+        np.char.add(np.char.add(table.source_group, "->"), table.target_group), return_inverse=True
+    )
+    for code, text in enumerate(pair_names.tolist()):
+        src, _, dst = text.partition("->")
+        for name in (src, dst):
+            if name not in groups:
+                raise SpecError(f"edge {text}: no neuron group {name!r}")
+        rows = np.flatnonzero(pair_code == code)
+        sources, targets = table.source[rows], table.target[rows]
+        _check_ids(groups[src], sources, text)
+        _check_ids(groups[dst], targets, text)
+        names = unit_of(dst)
+        unit_names, unit_code = np.unique(np.array(names, dtype=str), return_inverse=True)
+        by_target = unit_code[targets]
+        for u, unit in enumerate(unit_names.tolist()):
+            pick = by_target == u
+            singles.setdefault((src, dst, unit), []).append(
+                (sources[pick], targets[pick], table.weight[rows[pick]])
+            )
+
+
+def edges(network: dict, groups: dict, units: dict, arrays: dict, table=None) -> list[dict]:
+    """Connections of the network: typed edges (dense, conv2d, sparse) one each, and neuron-to-
+    neuron edges gathered into one sparse connection per (source, target, synapse unit)."""
     connections, singles = [], {}
+    cached: dict[str, list[str]] = {}
+
+    def unit_of(name: str) -> list[str]:
+        if name not in cached:
+            cached[name] = _synapse_units(groups[name], units)
+        return cached[name]
+
+    _single_connections(singles, table, groups, unit_of)
     for index, item in enumerate(network.get("edges") or []):
         ((text, attrs),) = dict(item).items()
         left, _, right = str(text).partition("->")
@@ -244,11 +291,6 @@ def edges(network: dict, groups: dict, units: dict, arrays: dict) -> list[dict]:
                 f"edge {text.strip()}: {sorted(extra)} not modelled (SANA-FE takes a synapse's unit "
                 "from its target neuron's synapse_hw_name)"
             )
-        named = groups[dst].attribute("synapse_hw_name")
-        unit_of = [
-            unit_count(m or d or units["first_synapse"])[0]
-            for m, d in zip(groups[dst].synapse, named)
-        ]
         kind = str(attrs.get("type", ""))
         weight = attrs.get("weight", attrs.get("w"))
         if kind in ("dense", "conv2d", "sparse"):
@@ -259,7 +301,7 @@ def edges(network: dict, groups: dict, units: dict, arrays: dict) -> list[dict]:
                 "target": dst,
                 "kind": kind,
                 "weights": {"file": "network.npz", "key": key},
-                "synapse": _constant(unit_of, "the synapse unit", dst),
+                "synapse": _constant(unit_of(dst), "the synapse unit", dst),
             }
             if kind == "conv2d":
                 c = {
@@ -288,14 +330,22 @@ def edges(network: dict, groups: dict, units: dict, arrays: dict) -> list[dict]:
                 connection["pairs"] = {"file": "network.npz", "key": f"{key}.pairs"}
             connections.append(connection)
             continue
-        for s in src_ids:
-            for d in dst_ids:
-                pair = (s, d, number(weight if weight is not None else 0.0))
-                singles.setdefault((src, dst, unit_of[d]), []).append(pair)
-    for (src, dst, unit), pairs in singles.items():
+        value = number(weight if weight is not None else 0.0)
+        sources = np.repeat(np.array(src_ids, dtype=np.int64), len(dst_ids))  # source-major order
+        targets = np.tile(np.array(dst_ids, dtype=np.int64), len(src_ids))
+        _check_ids(groups[src], sources, text.strip())
+        _check_ids(groups[dst], targets, text.strip())
+        names = unit_of(dst)
+        for unit in dict.fromkeys(names[d] for d in dst_ids):
+            pick = np.array([names[d] == unit for d in targets.tolist()], dtype=bool)
+            singles.setdefault((src, dst, unit), []).append(
+                (sources[pick], targets[pick], np.full(int(pick.sum()), value))
+            )
+    for (src, dst, unit), parts in singles.items():
         key = f"{src}->{dst}.{unit}"
-        arrays[f"{key}.pairs"] = np.array([[s, d] for s, d, _ in pairs], dtype=np.int64)
-        arrays[f"{key}.weights"] = np.array([w for _, _, w in pairs])
+        sources, targets, weights = (np.concatenate(column) for column in zip(*parts))
+        arrays[f"{key}.pairs"] = np.stack([sources, targets], axis=1).astype(np.int64)
+        arrays[f"{key}.weights"] = weights.astype(np.float64)
         connections.append(
             {
                 "source": src,

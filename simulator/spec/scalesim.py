@@ -16,16 +16,24 @@ ACCUMULATOR_BYTES = 4  # accsim keeps outputs as int32 accumulators; SCALE-Sim c
 
 
 def _config(path: Path) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser()  # keys are case-insensitive; ':' and '=' both accepted
+    # keys are case-insensitive; ':' and '=' both accepted; '%' is a plain character
+    parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(path.read_text())
-    except OSError as error:
-        raise SpecError(f"{path}: cannot read: {error.strerror}") from None
+        parser.read_string(_text(path))
     except configparser.Error as error:
         raise SpecError(
             f"{path}: malformed SCALE-Sim config: {str(error).splitlines()[0]}"
         ) from None
     return parser
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not a UTF-8 text file") from None
 
 
 def _get(parser, path: Path, section: str, key: str, kind=int, default=None):
@@ -45,10 +53,7 @@ def _get(parser, path: Path, section: str, key: str, kind=int, default=None):
 
 def read_topology(path: Path) -> list[dict]:
     """GEMM rows (name, M, N, K) or conv rows (name, H, W, Fh, Fw, C, filters, stride) as GEMM ops."""
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as error:
-        raise SpecError(f"{path}: cannot read: {error.strerror}") from None
+    lines = _text(path).splitlines()
     ops: list[dict] = []
     for number, line in enumerate(lines[1:], start=2):
         cells = [c.strip() for c in line.strip().split(",")]
@@ -113,16 +118,21 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
     mode = _get(
         parser, config_path, "run_presets", "InterfaceBandwidth", str, default="CALC"
     ).upper()
-    if mode == "USER":
+    dram = {"kind": "dram", "technology": "ddr4", "latency": "0 ns"}
+    if mode == "USER":  # one DRAM interface per operand, each at its own bandwidth
         ifmap_bw = _get(
             parser, config_path, "layout", "IfmapSRAMBankBandwidth", float, default=ofmap_bw
         )
         filter_bw = _get(
             parser, config_path, "layout", "FilterSRAMBankBandwidth", float, default=ofmap_bw
         )
-        words_per_cycle = ifmap_bw + filter_bw + ofmap_bw
+        words = {"input": ifmap_bw, "weight": filter_bw, "output": ofmap_bw}
+        dram["operand_bandwidth"] = {
+            role: f"{w * (ACCUMULATOR_BYTES if role == 'output' else 1) * NOMINAL_CLOCK_HZ / 1e9:g} GB/s"
+            for role, w in words.items()
+        }
     else:  # CALC: SCALE-Sim sizes the interface so nothing stalls; give the same headroom
-        words_per_cycle = 10.0 * (rows + cols)
+        dram["bandwidth"] = f"{10.0 * (rows + cols) * NOMINAL_CLOCK_HZ / 1e9:g} GB/s"
     name = _get(parser, config_path, "general", "run_name", str, default=config_path.stem)
     buffer_names = {"input": "ifmap_sram", "weight": "filter_sram", "output": "ofmap_sram"}
     components = {
@@ -144,12 +154,7 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
             "ports": 2,
             "width": f"{max(rows, cols) * word} B",
         }
-    components["dram"] = {
-        "kind": "dram",
-        "technology": "ddr4",
-        "bandwidth": f"{words_per_cycle * NOMINAL_CLOCK_HZ / 1e9:g} GB/s",
-        "latency": "0 ns",
-    }
+    components["dram"] = dram
     arch = {
         "name": f"scalesim-{name}",
         "description": f"Imported from {config_path.name} (SCALE-Sim {rows}x{cols} {dataflow}); 1 GHz nominal clock.",

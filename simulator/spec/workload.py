@@ -28,7 +28,10 @@ class GemmOpSpec(_Op):
     K: PositiveInt
     """Reduction dimension."""
     dtype: PrecisionName = "int8"
-    """Precision of A and B; C is produced in the accumulator precision."""
+    """Precision of A and B; partial sums stay in the accumulator precision."""
+    output_dtype: PrecisionName | None = None
+    """Precision C is written back in once complete (requantized, e.g. int8 in, int8 out);
+    default the accumulator precision."""
     parallel: Literal["column", "row"] | None = None
     """Tensor parallelism: column (split N) or row (split K, then all-reduce C); set by transformers."""
 

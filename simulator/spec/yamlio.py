@@ -1,5 +1,6 @@
 """Safe YAML reading that remembers the line of every key, and dotted-path overrides."""
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,12 +63,19 @@ def parse_yaml(text: str, source: str) -> Document:
 
 
 def read_yaml(path: Path) -> Document:
-    """Read and parse a YAML file."""
+    """Read and parse a YAML file. Parses are kept per (path, modification time, size): a sweep or
+    a serving study loads the same base files for every point; each caller gets its own copy."""
     try:
-        text = path.read_text()
+        stat = path.stat()
+        parsed = _parsed(path, stat.st_mtime_ns, stat.st_size)
     except OSError as error:
         raise SpecError(f"{path}: cannot read: {error.strerror}") from None
-    return parse_yaml(text, str(path))
+    return Document(_deep_copy(parsed.data), parsed.source, dict(parsed.lines))
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(path: Path, mtime_ns: int, size: int) -> Document:
+    return parse_yaml(path.read_text(), str(path))
 
 
 def parse_override(text: str) -> tuple[list[str], object]:

@@ -85,6 +85,33 @@ def sram_leakage_mw_per_mib_45nm() -> float:
     return float(entry["value"]) if entry else 0.0
 
 
+FLIPFLOP_LIMIT_BYTES = 64  # instances up to this size are flip-flops, larger ones register files
+
+
+def register_pj_per_bit(instance_bytes: float, node_nm: float) -> float:
+    """Access energy per bit of a register level: flip-flops (Aladdin, 40 nm) for small instances,
+    a register file (EIE Table I, 45 nm: 1 pJ per 32-bit access) for larger ones."""
+    registers = table("logic_45nm")["registers"]
+    if instance_bytes <= FLIPFLOP_LIMIT_BYTES:
+        entry = registers["flipflop_pj_per_bit"]
+        return (
+            entry["value"]
+            * _node_factor(node_nm, "energy_factor")
+            / _node_factor(float(entry["node_nm"]), "energy_factor")
+        )
+    return scale_energy(registers["register_file_32bit_pj"]["value"] / 32, node_nm)
+
+
+def register_area_um2_per_bit(node_nm: float) -> float:
+    """Flip-flop area per bit (Aladdin, 40 nm) moved to `node_nm`."""
+    entry = table("logic_45nm")["registers"]["flipflop_pj_per_bit"]
+    return (
+        entry["area_um2_per_bit"]
+        * _node_factor(node_nm, "area_factor")
+        / _node_factor(float(entry["node_nm"]), "area_factor")
+    )
+
+
 def dram_preset(technology: str) -> dict:
     """DRAM technology preset: energy_pj_per_bit, channel_bandwidth_gbps, default_channels, latency_ns."""
     return table("dram")["presets"][technology]

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 import simulator
 import simulator.mapping.gemm as gemm_mapping
-from simulator.numerics.gemm import GemmNumerics, exact_int_matmul
+from simulator.numerics.gemm import GemmNumerics, exact_int_matmul, requant_shift, requantize
+from simulator.spec import load_arch
 from tests.conftest import tiny_arch
 from tests.strategies import shapes_and_mappings
 
@@ -89,3 +90,20 @@ def test_narrow_formats_run_exactly_on_their_rounded_operands(dtype):
     arch["components"]["pe"]["mac_energy"] = "0.1 pJ"
     report = simulator.simulate(arch, f"gemm:M=24,N=20,K=40,dtype={dtype}")
     assert report.summary["numerics_ok"]
+
+
+def test_int8_out_requantizes_both_sides_with_one_power_of_two_scale():
+    """int8 in, int8 out: complete int32 sums are shifted right (round half up, saturating) by
+    the smallest shift that fits the exact result's largest magnitude, on hardware and reference."""
+    exact = np.array([[1000.0, -129.0], [127.0, 64.0]])
+    shift = requant_shift(exact, 8)
+    assert shift == 3  # 1000 / 8 = 125 fits int8, 1000 / 4 = 250 does not
+    assert requantize(exact, shift, 8).tolist() == [[125.0, -16.0], [16.0, 8.0]]
+
+
+def test_requantized_output_still_reports_an_overflowed_accumulator():
+    ok = simulator.simulate("tpu-v1-like", "gemm:M=64,N=64,K=512,dtype=int8,output_dtype=int8")
+    assert ok.summary["numerics_ok"]
+    narrow = load_arch("tpu-v1-like", [(["components", "mxu", "accumulator_precision"], "int16")])
+    wrapped = simulator.simulate(narrow, "gemm:M=64,N=64,K=512,dtype=int8,output_dtype=int8")
+    assert not wrapped.summary["numerics_ok"]

@@ -172,7 +172,8 @@ def test_unknown_kind(tmp_path):
     path = write(tmp_path, edit("kind: systolic_array", "kind: tensor_core"))
     assert error_of(load_arch, path) == (
         f"{path}:4: components.mxu: unknown kind 'tensor_core'; "
-        "known kinds: 'systolic_array', 'vector', 'sram', 'dram', 'noc', 'crossbar', 'pim', 'neuro_core'"
+        "known kinds: 'systolic_array', 'vector', 'sram', 'regfile', 'dram', 'noc', 'crossbar', 'pim', "
+        "'neuro_core'"
     )
 
 

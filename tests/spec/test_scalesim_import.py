@@ -16,9 +16,11 @@ from simulator.spec.scalesim import import_scalesim, read_topology
 
 GOLDEN = json.loads((Path(__file__).parent.parent / "data" / "scalesim_golden.json").read_text())
 CASES = {case["id"]: case for case in GOLDEN["cases"]}
-# 1 kB SRAMs cannot hold a double-buffered tile with the whole streamed dim, so accsim splits it
-# and pays extra fold overheads that SCALE-Sim (which streams through the buffer) does not.
-SPLIT_TEMPORAL = {("gemm_calc_ws_8x8_1kB", "g100x37x50")}
+
+
+def _smallest_sram_kb(case) -> int:
+    presets = case["config"]["architecture_presets"]
+    return min(presets[f"{x}SramSzkB"] for x in ("Ifmap", "Filter", "Ofmap"))
 
 
 def simulate_case(case, tmp_path):
@@ -35,16 +37,16 @@ def test_compute_and_total_cycles_match_scalesim(case_id, tmp_path):
     summary = simulate_case(case, tmp_path)
     assert [layer["name"] for layer in summary["layers"]] == [r["name"] for r in case["results"]]
     for ours, theirs in zip(summary["layers"], case["results"]):
-        if (case_id, ours["name"]) in SPLIT_TEMPORAL:
-            assert ours["compute_cycles"] > theirs["total_cycles"] + 1
+        # SCALE-Sim's compute cycles are its Total less its Stall (folds x cycles per fold - 1),
+        # on every layer, also where the streamed dim is split to fit small buffers
+        if _smallest_sram_kb(case) == 1:  # may not hold an array-aligned double-buffered tile:
+            # accsim then runs smaller folds, SCALE-Sim streams through the buffer
+            assert ours["compute_cycles"] >= theirs["total_cycles"] - theirs["stall_cycles"]
             continue
+        assert ours["compute_cycles"] == theirs["total_cycles"] - theirs["stall_cycles"]
         if theirs["stall_cycles"] == 0:
             assert ours["total_cycles"] == theirs["total_cycles"]
             assert ours["overall_util_pct"] == pytest.approx(theirs["overall_util_pct"], rel=1e-12)
-        else:  # stall models differ (docs/scalesim-notes.md); compute cycles must still agree
-            assert ours["compute_cycles"] - 1 == theirs["total_cycles"] - theirs[
-                "stall_cycles"
-            ] or (ours["compute_cycles"] > theirs["total_cycles"] - theirs["stall_cycles"])
 
 
 @pytest.mark.parametrize("case_id", [c for c in sorted(CASES) if c.startswith("conv")])
@@ -74,8 +76,8 @@ def test_tolerates_missing_sections_and_mixed_case_keys(tmp_path):
     topo.write_text("Layer, M, N, K,\ng, 8, 8, 8,\n")
     arch, workload, mapping = import_scalesim(cfg, topo)
     summary = simulator.simulate(arch, workload, mapping).summary
-    # os 4x4, 8x8x8: folds 2*2 = 4, each K + R + C - 2 = 14 -> 56 compute cycles
-    assert summary["compute_cycles"] == 56 and summary["numerics_ok"]
+    # os 4x4, 8x8x8: folds 2*2 = 4, each K + R + C - 2 = 14 -> 56 rows, SCALE-Sim's 55 cycles
+    assert summary["compute_cycles"] == 55 and summary["numerics_ok"]
 
 
 def test_missing_array_height_is_a_one_line_error(tmp_path):
@@ -118,3 +120,38 @@ def test_one_cycle_layer_has_no_utilization_rather_than_a_crash():
     summary = simulator.simulate(tiny_arch(1, 1), "gemm:M=1,N=1,K=1,dtype=int8", mapping).summary
     assert summary["layers"][0]["total_cycles"] == 0
     assert summary["overall_util_pct"] is None
+
+
+def test_each_operand_has_its_own_dram_bandwidth(tmp_path):
+    """A GEMV is bound by its filter: K x N one-byte words at 2 words/cycle take at least K N / 2
+    cycles, however fast the other two interfaces are (one summed bus would take a third)."""
+    cfg = tmp_path / "gemv.cfg"
+    cfg.write_text(
+        "[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\nIfmapSramSzkB: 1024\n"
+        "FilterSramSzkB: 1024\nOfmapSramSzkB: 1024\nDataflow: ws\nBandwidth: 2\n"
+        "[layout]\nIfmapSRAMBankBandwidth: 2\nFilterSRAMBankBandwidth: 2\n"
+        "[run_presets]\nInterfaceBandwidth: USER\n"
+    )
+    topo = tmp_path / "t.csv"
+    topo.write_text("Layer, M, N, K,\ngemv, 1, 256, 256,\n")
+    arch, workload, mapping = import_scalesim(cfg, topo)
+    assert arch["components"]["dram"]["operand_bandwidth"] == {
+        "input": "2 GB/s",
+        "weight": "2 GB/s",
+        "output": "8 GB/s",  # 2 words of 4-byte accumulators
+    }
+    summary = simulator.simulate(arch, workload, mapping, numerics=False).summary
+    assert summary["cycles"] >= 256 * 256 / 2
+
+
+def test_bad_scalesim_files_are_one_line_errors(tmp_path):
+    topo = tmp_path / "t.csv"
+    topo.write_text("Layer, M, N, K,\ng, 8, 8, 8,\n")
+    cfg = tmp_path / "pct.cfg"
+    cfg.write_text("[architecture_presets]\nArrayHeight: %(x)s\nArrayWidth: 4\n")
+    with pytest.raises(SpecError, match=r"ArrayHeight: expected int, got '%\(x\)s'"):
+        import_scalesim(cfg, topo)
+    binary = tmp_path / "latin.cfg"
+    binary.write_bytes("[architecture_presets]\n# caf\xe9\n".encode("latin-1"))
+    with pytest.raises(SpecError, match="not a UTF-8 text file"):
+        import_scalesim(binary, topo)

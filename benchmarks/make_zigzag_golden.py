@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Generate tests/data/zigzag_golden.json from the real ZigZag 3.9.1 (dev-side, its own venv).
+
+    python3 -m venv /work/venvs/zigzag && /work/venvs/zigzag/bin/pip install zigzag-dse==3.9.1 six
+    python3 benchmarks/make_zigzag_golden.py [--python /work/venvs/zigzag/bin/python]
+
+Each case runs one GEMM on ZigZag's bundled tpu_like accelerator through benchmarks/zigzag_runner.py:
+`temporal` forces the loop order and sizes (innermost first); without it ZigZag's own mapper (LOMA)
+picks the temporal mapping for the bundled default spatial mapping (D1: N 32, D2: K 32), and the
+golden records what it chose. tests/hierarchy/test_zigzag_golden.py rebuilds every case's nest in
+accsim and compares per-level element counts (exact), energies and latency.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE.parent / "tests" / "data" / "zigzag_golden.json"
+TPU_LIKE = {
+    "hardware": "tpu_like",
+    "precision": {"W": 8, "I": 8, "O": 16, "O_final": 8},
+    "spatial": {"D1": ["N", 32], "D2": ["K", 32]},
+    "operand_links": {"O": "O", "W": "I2", "I": "I1"},
+}
+CASES = [
+    {"id": "gemm512-default", "M": 512, "N": 512, "K": 512},
+    {
+        "id": "gemm512-ws-folds",
+        "M": 512,
+        "N": 512,
+        "K": 512,
+        "temporal": [["M", 512], ["K", 16], ["N", 16]],
+    },
+    {"id": "gemm256x1024x128-default", "M": 256, "N": 1024, "K": 128},
+    {
+        "id": "gemm128x256x256-ws-folds",
+        "M": 128,
+        "N": 256,
+        "K": 256,
+        "temporal": [["M", 128], ["K", 8], ["N", 8]],
+    },
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", default="/work/venvs/zigzag/bin/python")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    results = []
+    for case in CASES:
+        spec = {**TPU_LIKE, **{k: v for k, v in case.items() if k != "id"}}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "case.json"
+            path.write_text(json.dumps(spec))
+            done = subprocess.run(
+                [args.python, str(HERE / "zigzag_runner.py"), str(path)],
+                cwd=tmp,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        results.append({"id": case["id"], "case": spec, "zigzag": json.loads(done.stdout)})
+        print(case["id"], results[-1]["zigzag"]["energy_total_pj"], file=sys.stderr)
+    args.out.write_text(
+        json.dumps({"generator": "benchmarks/make_zigzag_golden.py", "cases": results}, indent=1)
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Serving: how exact the iteration cost model is, how it compares with measured A100 times, and
+how fast 10,000 requests simulate.
+
+1. Cost model against simulate() itself (LLaMA-2-7B on tpu-v4-like, whose shapes simulate in
+   about a second): bucketing error of the ratio-2 and ratio-4 grids on random mixed batches,
+   and the error of pricing a layer as dense part + attention instead of the whole layer.
+2. Published measurements: vidur's profiled A100-80GB per-layer times of LLaMA-2-7B's dense ops
+   (benchmarks/data/vidur_a100_llama2_7b_dense.csv, made by extract_vidur.py) against accsim's
+   dense part on a100-like. Each a100-like shape takes minutes to simulate today, so only the
+   shapes already in the cost cache are compared unless --simulate-a100 is given.
+3. Speed: 10,000 Poisson requests (512 prompt, 128 output tokens, 4 req/s) of LLaMA-2-7B on
+   a100-like (--speed-arch), ratio-4 grid, timed again once the cost cache is warm.
+
+    python benchmarks/serving.py [--cache PATH] [--simulate-a100] [--requests 10000]
+        [--speed-arch tpu-v4-like] [--skip-speed]
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from simulator.cli.serve import default_cache
+from simulator.serving import CostModel, Lengths, load_model, poisson, serve
+from simulator.serving.accuracy import bucketing_error, decomposition_error, random_batches
+from simulator.spec import load_arch
+
+VIDUR = Path(__file__).resolve().parent / "data" / "vidur_a100_llama2_7b_dense.csv"
+
+
+def cost_model_error(console: Console, cache: Path) -> None:
+    arch, model = load_arch("tpu-v4-like"), load_model("llama-2-7b")
+    exact = CostModel(arch, model, ratio=1, cache=cache)
+    batches = random_batches(np.random.default_rng(0), 12, 2048)
+    table = Table(title="iteration cost model vs exact-shape simulate(), llama-2-7b on tpu-v4-like")
+    for column in ("approximation", "cases", "median |error|", "max |error|"):
+        table.add_column(column, justify="right")
+    for ratio in (2.0, 4.0):
+        errors = bucketing_error(CostModel(arch, model, ratio, cache=cache), exact, batches)
+        table.add_row(f"bucketing, grid ratio {ratio:g}", *_stats(errors.rel_error))
+    shapes = [("decode", 1, 512), ("decode", 32, 1024), ("prefill", 1, 512), ("prefill", 4, 256)]
+    split = decomposition_error(exact, shapes)
+    table.add_row("layer = dense + attention", *_stats(split.rel_error))
+    console.print(table)
+
+
+def _stats(errors: pd.Series) -> tuple[str, str, str]:
+    return str(len(errors)), f"{errors.abs().median():.1%}", f"{errors.abs().max():.1%}"
+
+
+def vidur_comparison(console: Console, cache: Path, simulate_all: bool) -> None:
+    costs = CostModel(load_arch("a100-like"), load_model("llama-2-7b"), ratio=1, cache=cache)
+    measured = pd.read_csv(VIDUR)
+    table = Table(title="LLaMA-2-7B dense ops per layer: a100-like vs vidur's A100 measurements")
+    for column in ("tokens", "vidur A100 (ms)", "accsim (ms)", "error"):
+        table.add_column(column, justify="right")
+    errors = []
+    for row in measured.itertuples():
+        if not simulate_all and not costs.known("dense", row.num_tokens):
+            table.add_row(str(row.num_tokens), f"{row.dense_ms:.3f}", "not simulated", "")
+            continue
+        ours = costs.price("dense", row.num_tokens).seconds * 1e3
+        errors.append(ours / row.dense_ms - 1)
+        table.add_row(
+            str(row.num_tokens), f"{row.dense_ms:.3f}", f"{ours:.3f}", f"{errors[-1]:+.0%}"
+        )
+    console.print(table)
+    if errors:
+        console.print(f"median |error| over {len(errors)} shapes: {np.median(np.abs(errors)):.0%}")
+    console.print(f"source: {measured.source.iloc[0]}")
+
+
+def speed(console: Console, cache: Path, requests: int, arch_name: str) -> None:
+    arch, model = load_arch(arch_name), load_model("llama-2-7b")
+    specs = poisson(4.0, requests, Lengths(512, 128), seed=0)
+    for attempt in ("first", "second"):
+        costs = CostModel(arch, model, ratio=4, cache=cache)
+        start, cpu = time.perf_counter(), time.process_time()
+        result = serve(arch, model, specs, costs=costs)
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        console.print(
+            f"{attempt} run: {requests} requests of llama-2-7b on {arch_name} in {wall:.1f} s wall, "
+            f"{cpu:.1f} s CPU "
+            f"({result.summary['iterations']} iterations, {costs.simulations} shapes simulated); "
+            f"TTFT p99 {result.summary['ttft_p99_s'] * 1e3:.1f} ms, "
+            f"TPOT p99 {result.summary['tpot_p99_s'] * 1e3:.1f} ms"
+        )
+        if costs.simulations == 0:
+            break
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="cost cache (JSON)")
+    parser.add_argument("--simulate-a100", action="store_true", help="simulate missing shapes")
+    parser.add_argument("--requests", type=int, default=10000)
+    parser.add_argument("--speed-arch", default="a100-like", help="arch of the timing run")
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args()
+    console = Console()
+    cost_model_error(console, args.cache)
+    vidur_comparison(console, args.cache, args.simulate_a100)
+    if not args.skip_speed:
+        speed(console, args.cache, args.requests, args.speed_arch)
+
+
+if __name__ == "__main__":
+    main()

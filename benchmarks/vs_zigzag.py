@@ -1,0 +1,131 @@
+"""accsim against ZigZag 3.9.1 on its bundled tpu_like accelerator: per-level energy and latency.
+
+Reads tests/data/zigzag_golden.json (made by benchmarks/make_zigzag_golden.py with the real ZigZag),
+rebuilds each case's loop nest in accsim's closed form with the zigzag-tpu-like preset's energies,
+and prints one table per case; then runs `accsim run zigzag-tpu-like` on the 512^3 GEMM (the
+engine, folds equal to the ws-folds case) and compares its per-level energy and cycles.
+
+    python benchmarks/vs_zigzag.py
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from simulator import simulate
+from simulator.components import build_machine
+from simulator.spec import load_arch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "mapping"))
+from test_zigzag_golden import CASES, DIRECTION, LEVEL, _energy, _format, _nest  # noqa: E402
+
+from simulator.mapping.nest import count  # noqa: E402
+
+
+def _case_table(case_id: str, machine) -> Table:
+    case = CASES[case_id]
+    zigzag = case["zigzag"]
+    nest = _nest(case, machine)
+    view = Table(title=f"{case_id}: energy per level (pJ)")
+    for column in ("operand", "level", "accsim", "ZigZag", "diff"):
+        view.add_column(column, justify="right")
+    total = zigzag["mac_energy_pj"]
+    for role, levels in nest.levels.items():
+        moves = count(nest, role)
+        for i, (level, golden) in enumerate(zip(levels, zigzag["levels"][role])):
+            mine = sum(
+                _energy(
+                    machine,
+                    level.name,
+                    direction,
+                    getattr(moves[i], direction),
+                    _format(role, direction, moves, i),
+                )
+                for direction in DIRECTION.values()
+            )
+            theirs = sum(golden["energy_pj"].values())
+            total += mine
+            view.add_row(role, level.name, f"{mine:,.0f}", f"{theirs:,.0f}", _diff(mine, theirs))
+    view.add_row(
+        "all",
+        "total",
+        f"{total:,.0f}",
+        f"{zigzag['energy_total_pj']:,.0f}",
+        _diff(total, zigzag["energy_total_pj"]),
+    )
+    return view
+
+
+def _diff(mine: float, theirs: float) -> str:
+    return f"{(mine - theirs) / theirs:+.2%}" if theirs else "-"
+
+
+def _engine_table() -> Table:
+    report = simulate(
+        "zigzag-tpu-like",
+        "gemm:M=512,N=512,K=512,dtype=int8,output_dtype=int8",
+        {"loop_order": ["M", "N", "K"], "tile": {"M": 512, "N": 512, "K": 32}},
+        numerics=False,
+    )
+    mine = report.levels.groupby(["level", "operand"])["energy_pj"].sum()
+    view = Table(title="accsim run zigzag-tpu-like gemm 512^3 int8 -> int8 vs ZigZag ws-folds")
+    for column in ("operand", "level", "accsim", "ZigZag", "diff"):
+        view.add_column(column, justify="right")
+    for case_id in ("gemm512-ws-folds",):
+        zigzag = CASES[case_id]["zigzag"]
+        for role, levels in zigzag["levels"].items():
+            for level in levels:
+                value = mine[(LEVEL[level["memory"]], role)]
+                theirs = sum(level["energy_pj"].values())
+                view.add_row(
+                    role,
+                    LEVEL[level["memory"]],
+                    f"{value:,.0f}",
+                    f"{theirs:,.0f}",
+                    _diff(value, theirs),
+                )
+        total = report.summary["energy_pj"]
+        view.add_row(
+            "all",
+            "total",
+            f"{total:,.0f}",
+            f"{zigzag['energy_total_pj']:,.0f}",
+            _diff(total, zigzag["energy_total_pj"]),
+        )
+        view.add_row(
+            "",
+            "cycles",
+            f"{report.cycles:,}",
+            f"{zigzag['latency_total']:,.0f}",
+            _diff(report.cycles, zigzag["latency_total"]),
+        )
+        default = CASES["gemm512-default"]["zigzag"]
+        view.add_row(
+            "",
+            "cycles vs ZigZag's own mapping",
+            f"{report.cycles:,}",
+            f"{default['latency_total']:,.0f}",
+            _diff(report.cycles, default["latency_total"]),
+        )
+    return view
+
+
+def main() -> None:
+    console = Console(width=100)
+    machine = build_machine(load_arch("zigzag-tpu-like"))
+    for case_id in sorted(CASES):
+        zigzag = CASES[case_id]["zigzag"]
+        console.print(_case_table(case_id, machine))
+        console.print(
+            f"  ZigZag temporal mapping: {json.dumps(zigzag['temporal_mapping'])}\n"
+            f"  ZigZag latency {zigzag['latency_total']:,.0f} cycles "
+            f"(compute {zigzag['latency_computation']:,.0f}, ideal {zigzag['ideal_cycle']:,.0f})"
+        )
+    console.print(_engine_table())
+
+
+if __name__ == "__main__":
+    main()

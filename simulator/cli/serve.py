@@ -1,0 +1,140 @@
+"""`accsim serve ARCH MODEL`: serve a request stream and print TTFT, TPOT, throughput, goodput."""
+
+import json
+import os
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from simulator.cli.format import seconds, si, table
+from simulator.errors import SpecError
+from simulator.serving import (
+    ClosedLoop,
+    CostModel,
+    Fleet,
+    Lengths,
+    Limits,
+    Slo,
+    capacity,
+    fixed_batch,
+    gamma,
+    load_model,
+    load_trace,
+    rate_sweep,
+    serve,
+)
+from simulator.spec import load_arch, split_overrides
+
+
+def default_cache() -> Path:
+    """Where simulated iteration shapes are kept between runs ($XDG_CACHE_HOME/accsim)."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "accsim" / "serving-costs.json"
+
+
+def _requests(args, lengths: Lengths):
+    if args.trace:
+        return load_trace(args.trace, args.requests)
+    if args.users:
+        return fixed_batch(args.requests, lengths, args.seed)
+    return gamma(args.rate or 1.0, args.cv, args.requests, lengths, args.seed)
+
+
+def serve_command(args, console: Console) -> int:
+    """Run one serving simulation with a progress bar on stderr; print tables or JSON."""
+    arch = load_arch(args.arch, split_overrides(args.set)["arch"])
+    model = load_model(args.model)
+    lengths = Lengths(args.prompt_len, args.output_len, args.prompt_sd, args.output_sd)
+    specs = _requests(args, lengths)
+    max_tokens = args.max_tokens or (512 if args.scheduler == "chunked" else 8192)
+    cache = Path(args.cost_cache) if args.cost_cache else default_cache()
+    costs = CostModel(arch, model, args.bucket_ratio, cache=cache)
+    if args.rates:
+        return _capacity(args, costs, lengths, max_tokens, console)
+    columns = (TextColumn("serving"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("serving", total=len(specs))
+        result = serve(
+            arch,
+            model,
+            specs,
+            Fleet(
+                scheduler=args.scheduler,
+                replicas=args.replicas,
+                router=args.router,
+                block_size=args.block_size,
+                decode_replicas=args.decode_replicas,
+            ),
+            Limits(args.max_batch, max_tokens, args.preemption),
+            Slo(args.slo_ttft, args.slo_tpot),
+            ClosedLoop(args.users, args.think) if args.users else None,
+            costs,
+            lambda done: bar.update(task, completed=done),
+        )
+    summary = result.summary
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    out = table(f"{model.name} on {arch.name}, {args.scheduler} batching", ["metric", "p50", "p99"])
+    for name, label in (
+        ("ttft", "TTFT"),
+        ("tpot", "TPOT"),
+        ("itl_max", "worst ITL"),
+        ("e2e", "e2e"),
+    ):
+        low, high = summary[f"{name}_p50_s"], summary[f"{name}_p99_s"]
+        out.add_row(label, *(seconds(v) if v is not None else "-" for v in (low, high)))
+    console.print(out)
+    facts = table("throughput and resources", ["", "value"])
+    facts.add_row("requests", f"{summary['requests']} in {seconds(summary['duration_s'])}")
+    facts.add_row("throughput", f"{summary['throughput_tokens_per_s']:,.1f} tokens/s")
+    facts.add_row("requests/s", f"{summary['requests_per_s']:.3f}")
+    facts.add_row(
+        "goodput", f"{summary['goodput_rps']:.3f} req/s ({summary['slo_attainment']:.0%})"
+    )
+    facts.add_row("mean batch", f"{summary['mean_batch_size']:.1f}")
+    facts.add_row("KV peak", f"{summary['kv_peak_utilization']:.1%}")
+    facts.add_row("preemptions", str(summary["preemptions"]))
+    facts.add_row("energy/token", si(summary["energy_per_token_j"], "J"))
+    facts.add_row("shapes simulated", str(summary["cost_simulations"]))
+    console.print(facts)
+    return 0
+
+
+def _capacity(args, costs, lengths, max_tokens, console: Console) -> int:
+    """`--rates 1,2,4`: one run per rate, a row each, and the highest rate meeting the SLO."""
+    try:
+        rates = [float(r) for r in args.rates.split(",")]
+    except ValueError:
+        raise SpecError(f"--rates {args.rates}: expected numbers like 1,2,4") from None
+    fleet = Fleet(
+        scheduler=args.scheduler,
+        replicas=args.replicas,
+        router=args.router,
+        block_size=args.block_size,
+        decode_replicas=args.decode_replicas,
+    )
+    limits = Limits(args.max_batch, max_tokens, args.preemption)
+    slo = Slo(args.slo_ttft, args.slo_tpot)
+    rows, _ = rate_sweep(costs, rates, lengths, args.requests, slo, fleet, limits, args.seed)
+    best = capacity(rows)
+    if args.json:
+        print(json.dumps({"capacity_rps": best, "rates": rows.to_dict("records")}, indent=2))
+        return 0
+    out = table(
+        f"{costs.model.name} on {costs.arch.name}: p99 latency by rate",
+        ["rate", "TTFT p99", "TPOT p99", "tokens/s", "goodput", "meets SLO"],
+    )
+    for row in rows.itertuples():
+        out.add_row(
+            f"{row.rate:g}",
+            seconds(row.ttft_p99_s),
+            seconds(row.tpot_p99_s) if row.tpot_p99_s == row.tpot_p99_s else "-",
+            f"{row.throughput_tokens_per_s:,.1f}",
+            f"{row.goodput_rps:.3f}",
+            "yes" if row.meets_slo else "no",
+        )
+    console.print(out)
+    console.print(f"capacity at the SLO: {best if best is not None else 'none'} req/s")
+    return 0

@@ -1,0 +1,247 @@
+"""Memoization: a program cut at its quiescent points, each identical run of ops simulated once.
+
+A quiescent point is an op boundary that every later op waits behind: on every core, the next op
+waits (through its inputs, transitively, or a barrier) for every op before the boundary. There,
+nothing is in flight: buffers are empty, units, links and controllers idle. What carries over is
+only the controller turn, the order in which the cores' DMA engines resume, and the idle time of
+each unit (which only moves the fill stall of the unit's next segment). The shared L2 carries
+nothing that matters: every tensor is named by its op (or its op group), so the regions resident at
+the boundary are never read again, and LRU evicts them before anything of the ops that follow.
+
+So each run of ops between quiescent points is simulated on a fresh engine from that entry state
+and its record shifted into the whole; a run whose ops have the same signatures (shape, plan,
+core, dependencies: everything the step stream depends on but names) and the same entry state as
+one already simulated is accounted from that one, renamed and shifted, and only its tile kernels
+run (when numerics are on). Results equal the uncoalesced run's: tests/engine/test_memo.py.
+"""
+
+import contextlib
+from bisect import bisect_left
+from collections import defaultdict
+
+from simulator.components import Machine
+from simulator.engine.run import Entry, _Engine, _waits, add_drain, execute_whole, gap_causes
+from simulator.engine.trace import Record
+from simulator.mapping.program import OpProgram, Program
+
+
+class Inexact(Exception):
+    """A memoized run would not reproduce the whole program's run; simulate it whole instead."""
+
+
+def boundaries(ops: tuple[OpProgram, ...], waits_for: dict[str, list[str]]) -> list[int]:
+    """Indices b (0 < b < len(ops)) where every op from b on waits for every op before b."""
+    position = {op.name: i for i, op in enumerate(ops)}
+    covered = []  # covered[j]: every op before this index has finished when op j starts loading
+    for op in ops:
+        deps = [position[d] for d in waits_for[op.name]]
+        reach = max((covered[d] for d in deps), default=0)
+        finished = set(deps)
+        while reach in finished:
+            reach += 1
+        covered.append(reach)
+    positions = defaultdict(list)
+    for i, op in enumerate(ops):
+        positions[op.core].append(i)
+    cuts = []
+    for b in range(1, len(ops)):
+        if covered[b] < b or ops[b].group == ops[b - 1].group:
+            continue
+        nexts = (p[bisect_left(p, b)] for p in positions.values() if p[-1] >= b)
+        if all(covered[n] >= b for n in nexts):
+            cuts.append(b)
+    return cuts
+
+
+def _key(ops, start: int, position: dict[str, int], waits_for, entry: Entry):
+    """What a run's simulation depends on, with op names replaced by positions in the run."""
+    described = []
+    groups: dict[str, int] = {}
+    for i, op in enumerate(ops):
+        if op.signature is None:
+            return None
+        inside = tuple(sorted({max(position[d] - start, -1) for d in waits_for[op.name]}))
+        group = groups.setdefault(op.group, i)
+        described.append(
+            (op.signature, op.core, op.kind, op.unit, op.double_buffering, op.barrier)
+            + (op.macs, op.flops, inside, group)
+        )
+    following = tuple(
+        (
+            core,
+            None if names is None else tuple(sorted({max(position[n] - start, -1) for n in names})),
+        )
+        for core, names in entry.following
+    )
+    return (tuple(described), entry.turn, entry.order, entry.idle, entry.first, following)
+
+
+def _first_ops(ops: tuple[OpProgram, ...]) -> dict[int, str]:
+    """core -> the name of its first op among `ops`."""
+    first: dict[int, str] = {}
+    for op in ops:
+        first.setdefault(op.core, op.name)
+    return first
+
+
+def execute_memoized(program: Program, machine: Machine, trace: bool) -> Record | None:
+    """Run `program` in quiescent runs, each distinct run simulated once; None where no run repeats."""
+    ops = program.ops
+    waits_for = _waits(ops)
+    cuts = boundaries(ops, waits_for)
+    if not cuts:
+        return None
+    edges = [0, *cuts, len(ops)]
+    runs = list(zip(edges, edges[1:]))
+    position = {op.name: i for i, op in enumerate(ops)}
+    signatures = [tuple(op.signature for op in ops[a:b]) for a, b in runs]
+    known = [s for s in signatures if None not in s]
+    if len(set(known)) == len(known):
+        return None  # nothing repeats: one engine for the whole program is as fast
+    total = Record(events=[] if trace else None)
+    free_at: dict[str, int] = {}
+    memo: dict[tuple, tuple] = {}
+    all_cores = sorted({op.core for op in ops})
+    waiting: list[int] = []
+    order = tuple(sorted({op.core for op in ops[: edges[1]]}))
+    offset, turn = 0, -1
+    pending = []  # (ops of a run, the order its tile kernels ran in)
+    for index, (a, b) in enumerate(runs):
+        here = ops[a:b]
+        cores = {op.core for op in here}
+        later = {op.core for op in ops[b:]}
+        upcoming = _first_ops(ops[b : runs[index + 1][1]]) if b < len(ops) else {}
+        following = tuple(
+            (core, tuple(waits_for[upcoming[core]]) if core in upcoming else None)
+            for core in all_cores
+            if core in later
+        )
+        if index == 0:
+            idle = tuple(c for c in all_cores if c not in cores)
+        else:
+            idle = tuple(c for c in waiting if c in upcoming and c not in cores)
+        entry = Entry(turn, order, idle, index == 0, following)
+        key = _key(here, a, position, waits_for, entry)
+        names = [op.name for op in here]
+        if key is not None and key in memo:
+            cached_names, part, used, first_use, turn, registered, resumed, kernels = memo[key]
+            rename = dict(zip(cached_names, names))
+        else:
+            engine = _Engine(here, machine, trace, waits_for, entry)
+            engine.deferred = []
+            part = engine.run()
+            if not engine.quiescent():
+                raise Inexact("buffer space still held at a quiescent point")
+            used, first_use, turn = engine.unit_free_at, engine.first_use, engine.turn
+            registered, resumed = engine.registered, engine.resumed
+            where = {name: i for i, name in enumerate(names)}
+            kernels = [(where[op], step, segment) for op, step, segment in engine.deferred]
+            rename = {name: name for name in names}
+            if key is not None:
+                memo[key] = (names, part, used, first_use, turn, registered, resumed, kernels)
+            total.events_processed += part.events_processed
+        pending.append((here, kernels))
+        _fix_fill(total, first_use, free_at, offset, rename)
+        _merge(total, part, rename, offset)
+        for unit, at in used.items():
+            free_at[unit] = offset + at
+        total.cycles = offset + part.cycles
+        offset = total.cycles
+        waiting = [c for c in waiting + list(registered) if c not in resumed]
+        order = tuple(resumed)
+        if b < len(ops) and set(order) != set(upcoming):
+            raise Inexact("cores resumed out of step with the next run")
+    add_drain(total, machine.compute_units, free_at, ops[-1])
+    for here, kernels in pending:  # only now: a fallback to the whole run must find them unrun
+        _run_kernels(here, kernels)
+    return total
+
+
+def _run_kernels(ops: tuple[OpProgram, ...], order: list[tuple[int, int, int]]) -> None:
+    """Run a run's tile kernels in the order its engine finished them: (op, step, segment)."""
+    if not order:
+        return  # timing only
+    wanted = {}
+    for position, op in enumerate(ops):
+        for index, step in enumerate(op.steps()):
+            for number, compute in enumerate(step.computes):
+                if compute.kernel is not None:
+                    wanted[(position, index, number)] = compute.kernel
+    for where in order:
+        wanted[where]()
+
+
+def _fix_fill(total: Record, first_use: dict, free_at: dict, offset: int, rename: dict) -> None:
+    """A fresh engine saw each unit idle since cycle 0 of the run; the whole program saw it idle
+    since its last segment. Move the difference to the cause the whole run would have named."""
+    for unit, (op, op_unit, previous, started, waited, gap) in first_use.items():
+        extra = offset - free_at.get(unit, 0)
+        if extra <= 0:
+            continue
+        if gap <= 0:
+            raise Inexact("a unit starts at the quiescent point itself")
+        fresh = gap_causes(gap, previous, False, waited)
+        whole = gap_causes(gap + extra, previous, unit in free_at and started, waited)
+        for cause in set(fresh) | set(whole):
+            delta = whole.get(cause, 0) - fresh.get(cause, 0)
+            if delta:
+                total.unit_stalls[unit][cause] += delta
+                if unit == op_unit:
+                    total.op_stalls[rename[op]][cause] += delta
+
+
+def _merge(total: Record, part: Record, rename: dict[str, str], offset: int) -> None:
+    """Add a run's record (cycles from its start) into the whole, renamed and shifted."""
+    for (op, component, action), count in part.counts.items():
+        total.counts[(rename[op], component, action)] += count
+    for table in ("busy", "link_bytes", "link_busy", "l2_bytes", "hop_bytes"):
+        into = getattr(total, table)
+        for key, value in getattr(part, table).items():
+            into[key] += value
+    for unit, causes in part.unit_stalls.items():
+        for cause, cycles in causes.items():
+            total.unit_stalls[unit][cause] += cycles
+    for table in ("op_busy", "op_stalls", "op_dram"):
+        into = getattr(total, table)
+        for op, values in getattr(part, table).items():
+            for key, value in values.items():
+                into[rename[op]][key] += value
+    for op, value in part.op_noc.items():
+        total.op_noc[rename[op]] += value
+    for op, at in part.op_start.items():
+        total.op_start[rename[op]] = offset + at
+    for op, at in part.op_end.items():
+        total.op_end[rename[op]] = offset + at
+    if total.events is not None and part.events is not None:
+        total.events.extend(
+            (track, name, rename[op], offset + start, offset + end)
+            for track, name, op, start, end in part.events
+        )
+    total.steps += part.steps
+
+
+def execute(
+    program: Program, machine: Machine, trace: bool = False, memoize: bool = True
+) -> Record:
+    """Run `program` on `machine`; counters, busy cycles, stalls and op spans in reference cycles.
+    With `memoize`, identical runs of ops between quiescent points are simulated once."""
+    with _tile_kernels(program):
+        if memoize:
+            try:
+                record = execute_memoized(program, machine, trace)
+            except Inexact:
+                record = None
+            if record is not None:
+                return record
+        return execute_whole(program, machine, trace)
+
+
+def _tile_kernels(program: Program):
+    """Tile kernels are many small matmuls: a threaded BLAS spends more on waking its threads than
+    on the arithmetic (and collapses when the machine is loaded), so they run single-threaded."""
+    first = next((step for op in program.ops for step in op.steps()), None)
+    if first is None or all(c.kernel is None for c in first.computes):
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")

@@ -1,0 +1,262 @@
+"""Per-level, per-operand accesses of a GEMM on a systolic array with register levels.
+
+Inside one SRAM tile the array runs folds: the streamed dim innermost, then the stationary block
+unrolled over rows x cols, then the folds over the two spatial dims. That loop nest, with each
+register level holding the innermost loops that fit it, is counted in closed form (mapping/nest.py).
+Roles without register levels keep the fold model's counts (TileCost), so flat archs are unchanged.
+"""
+
+import itertools
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from simulator.components import Machine
+from simulator.components.systolic import OPERAND_DIMS
+from simulator.errors import CapacityError
+from simulator.mapping.nest import RELEVANT, Level, Loop, Moves, Nest, count
+from simulator.mapping.traffic import trip_counts
+from simulator.spec.precision import nbytes
+
+SERVES = {"pe": frozenset(), "row": frozenset({"cols"}), "col": frozenset({"rows"})}
+ALL_AXES = frozenset({"rows", "cols"})
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    """One row of the per-level table: elements and bytes one level moves for one operand."""
+
+    level: str
+    operand: str
+    direction: str  # read_low | write_low | read_high | write_high (ZigZag's four directions)
+    elements: int
+    nbytes: int
+
+
+def hierarchical_roles(machine: Machine, unit: str) -> dict[str, list]:
+    """Roles whose path to the array has register levels (or a register level as DMA buffer):
+    role -> storage components inside the tile, innermost first (the DMA buffer last)."""
+    chains = {}
+    for role in RELEVANT:
+        buffer = machine.buffer_for(role)
+        registers = machine.registers_for(role, unit)
+        if registers or buffer.kind == "regfile":
+            chains[role] = [*registers, buffer]
+    return chains
+
+
+def _serves(component) -> frozenset[str]:
+    return (
+        SERVES.get(component.spec.instances, ALL_AXES) if component.kind == "regfile" else ALL_AXES
+    )
+
+
+def _cut(component, role: str, temporal: list[Loop], spatial: dict, elem_bytes, forced) -> int:
+    """Innermost temporal loops a register holds: the mapping's count, else as many as its
+    instance capacity fits; a forced count that does not fit raises CapacityError."""
+    if component.kind != "regfile":
+        return len(temporal)
+    tiles = [
+        math.prod(
+            loop.factor
+            for axis, loop in spatial.items()
+            if axis in _serves(component) and loop.dim in RELEVANT[role]
+        )
+    ]
+    for loop in temporal:
+        tiles.append(tiles[-1] * (loop.factor if loop.dim in RELEVANT[role] else 1))
+    if component.name in forced:
+        cut = forced[component.name]
+        if tiles[cut] * elem_bytes > component.instance_bytes:
+            raise CapacityError(
+                f"{component.name}: holding {cut} fold loops needs {tiles[cut] * elem_bytes:g} B "
+                f"of {role} per instance, but it holds {component.instance_bytes:,} B"
+            )
+        return cut
+    fits = [i for i, tile in enumerate(tiles) if tile * elem_bytes <= component.instance_bytes]
+    return max(fits, default=0)
+
+
+def fold_nests(
+    extent: dict, spatial: tuple[str, str], rows: int, cols: int, chains, elem_bytes, forced
+):
+    """The tile's fold loop nests: full folds and the remainder folds along each spatial dim."""
+    row_dim, col_dim = spatial
+    (streamed,) = {"M", "N", "K"} - set(spatial)
+    nests = []
+    for (r_size, r_folds), (c_size, c_folds) in itertools.product(
+        _folds(extent[row_dim], rows), _folds(extent[col_dim], cols)
+    ):
+        temporal = [
+            Loop(streamed, extent[streamed]),
+            Loop(row_dim, r_folds),
+            Loop(col_dim, c_folds),
+        ]
+        axes = {"rows": Loop(row_dim, r_size), "cols": Loop(col_dim, c_size)}
+        levels = {
+            role: tuple(
+                Level(c.name, _cut(c, role, temporal, axes, elem_bytes[role], forced), _serves(c))
+                for c in chain
+            )
+            for role, chain in chains.items()
+        }
+        nests.append(Nest(tuple(temporal), axes, levels))
+    return nests
+
+
+def _folds(extent: int, size: int) -> list[tuple[int, int]]:
+    full, rest = divmod(extent, size)
+    return [(size, full)] * bool(full) + [(rest, 1)] * bool(rest)
+
+
+class TileLevels:
+    """Per-tile accesses of one GEMM plan, by (component, role, direction, precision)."""
+
+    def __init__(self, plan, machine: Machine, problem_k: int):
+        self.plan = plan
+        self.whole_k = plan.tile["K"] >= problem_k  # else outputs complete only in the buffer
+        self.unit = machine.components[plan.unit]
+        self.chains = hierarchical_roles(machine, plan.unit)
+        self.buffers = {role: machine.buffer_for(role).name for role in RELEVANT}
+        self.elem_bytes = {
+            role: nbytes(1, plan.accumulator if role == "output" else plan.dtype)
+            for role in RELEVANT
+        }
+
+    def check(self, extent: dict) -> None:
+        """Raise CapacityError now if the mapping's register loop counts overflow a level."""
+        if self.chains and self.plan.registers:
+            fold_nests(
+                extent,
+                self.plan.spatial,
+                self.unit.rows,
+                self.unit.cols,
+                self.chains,
+                self.elem_bytes,
+                self.plan.registers,
+            )
+
+    def table(self, extent: dict, first_k_chunk: bool, cost) -> Counter:
+        """Elements each level moves inside one tile (DMA excluded). Roles with register levels
+        come from the fold nests; the others from the fold model's SRAM reads and writes."""
+        plan, rows = self.plan, Counter()
+        for role in RELEVANT:
+            if role in self.chains:
+                continue
+            fmt = plan.accumulator if role == "output" else plan.dtype
+            rows[(self.buffers[role], role, "read_low", fmt)] += cost.reads.get(role, 0)
+            rows[(self.buffers[role], role, "write_low", fmt)] += cost.writes.get(role, 0)
+        if not self.chains:
+            return rows
+        nests = fold_nests(
+            extent,
+            plan.spatial,
+            self.unit.rows,
+            self.unit.cols,
+            self.chains,
+            self.elem_bytes,
+            plan.registers,
+        )
+        for nest in nests:
+            for role, chain in self.chains.items():
+                self._add(rows, nest, role, chain)
+        if "output" in self.chains and not first_k_chunk:
+            # the tile's partial sums are already in the buffer: the first accumulation reads them
+            chain = self.chains["output"]
+            size = extent["M"] * extent["N"]
+            rows[(chain[-1].name, "output", "read_low", plan.accumulator)] += size
+            if len(chain) > 1:
+                rows[(chain[0].name, "output", "write_high", plan.accumulator)] += size
+                rows[(chain[0].name, "output", "read_low", plan.accumulator)] += size
+        return rows
+
+    def _add(self, rows: Counter, nest: Nest, role: str, chain) -> None:
+        plan = self.plan
+        moves: list[Moves] = count(nest, role)
+        for i, (component, m) in enumerate(zip(chain, moves)):
+            inner = i < len(chain) - 1  # the buffer's upper side is the DMA, counted by the engine
+            fmt = plan.dtype
+            if role == "output":
+                fmt = plan.accumulator
+                below_final = i > 0 and moves[i - 1].final_up and self.whole_k
+                up = plan.output if m.final_up and self.whole_k else plan.accumulator
+            for direction in ("read_low", "write_low", "read_high", "write_high"):
+                if direction.endswith("high") and not inner:
+                    continue
+                f = fmt
+                if role == "output" and direction == "read_high":
+                    f = up
+                if role == "output" and direction == "write_low" and below_final:
+                    f = plan.output
+                rows[(component.name, role, direction, f)] += getattr(m, direction)
+
+
+def port_bytes(component, elements: int, fmt: str) -> int:
+    """Bytes through a level's ports: a register access moves its whole width even for a
+    narrower element (ZigZag's word access); SRAM and DRAM pack elements into their accesses."""
+    if component.kind != "regfile":
+        return nbytes(elements, fmt)
+    width = component.access_bytes
+    return int(elements * math.ceil(nbytes(1, fmt) / width - 1e-9) * width)
+
+
+def traffic(rows: Counter, machine: Machine) -> tuple[tuple[str, int, int], ...]:
+    """Compute.sram_traffic from a tile table: (component, bytes read, bytes written)."""
+    moved: dict[str, list[int]] = {}
+    for (name, _role, direction, fmt), elements in rows.items():
+        entry = moved.setdefault(name, [0, 0])
+        entry[0 if direction.startswith("read") else 1] += port_bytes(
+            machine.components[name], elements, fmt
+        )
+    return tuple((name, r, w) for name, (r, w) in moved.items())
+
+
+def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[LevelCount, ...]:
+    """The whole op's per-level table: in-tile moves summed over the tile grid, plus the DMA
+    moves between DRAM and each role's buffer (loads, partial-sum spills and reloads, stores)."""
+    plan, unit = levels.plan, levels.unit
+    rows: Counter = Counter()
+    groups = []
+    for d in ("M", "N", "K"):
+        full, rest = divmod(problem[d], plan.tile[d])
+        groups.append([(plan.tile[d], full)] * bool(full) + [(rest, 1)] * bool(rest))
+    for (m, nm), (n, nn), (k, nk) in itertools.product(*groups):
+        extent = {"M": m, "N": n, "K": k}
+        leading = k == groups[2][0][0]  # each output tile's first K chunk is in the first group
+        for first in (True, False):
+            repeat = nm * nn * ((1 if first else nk - 1) if leading else (0 if first else nk))
+            if not repeat:
+                continue
+            cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+            for key, value in levels.table(extent, first, cost).items():
+                rows[key] += value * repeat
+    trips = trip_counts(problem, plan.tile)
+    dram = machine.dram.name
+    size = {role: problem[a] * problem[b] for role, (a, b) in OPERAND_DIMS.items()}
+    for role in ("input", "weight"):
+        moved = size[role] * passes(role, plan.loop_order, trips)
+        rows[(dram, role, "read_low", plan.dtype)] += moved
+        rows[(levels.buffers[role], role, "write_high", plan.dtype)] += moved
+    spills = size["output"] * (passes("output", plan.loop_order, trips) - 1)
+    buffer = levels.buffers["output"]
+    for name, direction in ((dram, "write_low"), (buffer, "read_high")):
+        rows[(name, "output", direction, plan.accumulator)] += spills
+        rows[(name, "output", direction, plan.output)] += size["output"]
+    for name, direction in ((dram, "read_low"), (buffer, "write_high")):
+        rows[(name, "output", direction, plan.accumulator)] += spills
+    return tuple(
+        LevelCount(
+            level, role, direction, elements, port_bytes(machine.components[level], elements, fmt)
+        )
+        for (level, role, direction, fmt), elements in sorted(rows.items())
+        if elements
+    )
+
+
+def passes(role: str, order: list[str], trips: dict[str, int]) -> int:
+    """How often the DMA streams the whole operand: the trips of the tile loops (outermost first)
+    outside its innermost loop that actually iterates (a one-trip loop changes no tile)."""
+    own = [i for i, d in enumerate(order) if d in RELEVANT[role] and trips[d] > 1]
+    if not own:
+        return 1
+    return math.prod(trips[d] for d in order[: max(own)] if d not in RELEVANT[role])

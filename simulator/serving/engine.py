@@ -1,0 +1,220 @@
+"""The request-level simulation: arrivals, a router, and replicas that run one iteration at a time.
+
+Each replica is a simpy process: it asks its scheduler for the next iteration, holds the
+simulated time the cost model prices for that batch, then emits tokens and retires finished
+requests. Replicas idle (no events) while nothing waits. The router sends each arrival to a
+replica: round robin, or the one with the fewest outstanding requests.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import simpy
+
+from simulator.errors import CapacityError, SpecError
+from simulator.serving.costs import CostModel
+from simulator.serving.kvcache import BlockManager, blocks_for
+from simulator.serving.requests import RequestSpec
+from simulator.serving.scheduler import SCHEDULERS, Limits, Request, Scheduler
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Replicas behind one router, each holding the whole model on the arch (multi-chip archs
+    split it tensor-parallel inside simulate()). `disaggregated` runs prompts on `replicas`
+    prefill replicas and hands each request's KV over `link_gbps` to `decode_replicas`
+    decode replicas (DistServe); the same link carries swapped KV to and from the host."""
+
+    scheduler: str = "continuous"
+    replicas: int = 1
+    router: str = "round_robin"
+    block_size: int = 16
+    memory_fraction: float = 0.9
+    link_gbps: float = 32.0  # PCIe 4.0 x16, one direction
+    decode_replicas: int = 1
+
+
+@dataclass(frozen=True)
+class ClosedLoop:
+    """N users, each sending its next request `think_s` after the previous answer ends."""
+
+    users: int
+    think_s: float = 0.0
+
+
+class Replica:
+    """One copy of the model: a scheduler over its own KV-cache, run as a simpy process."""
+
+    def __init__(self, index: int, scheduler: Scheduler, sim: "Simulation", hands_off: bool):
+        self.index, self.scheduler, self.sim, self.hands_off = index, scheduler, sim, hands_off
+        self.wake = sim.env.event()
+
+    def submit(self, request: Request) -> None:
+        request.replica = self.index
+        self.scheduler.add(request)
+        if not self.wake.triggered:
+            self.wake.succeed()
+
+    def run(self):
+        """Timing assumption: an iteration takes the cost model's time for its whole batch, plus
+        the host transfers of any swap, and nothing overlaps consecutive iterations."""
+        env, sched = self.sim.env, self.scheduler
+        while True:
+            step = sched.step()
+            if step is None:
+                self.wake = env.event()
+                yield self.wake
+                continue
+            batch = step.batch()
+            in_system = sched.outstanding
+            cost = self.sim.costs.iteration(batch)
+            swap_s = step.swap_bytes / (self.sim.fleet.link_gbps * 1e9)
+            start = env.now
+            yield env.timeout(cost.seconds + swap_s)
+            tokens = batch.tokens
+            for request, q in step.items:
+                request.energy_j += cost.energy_j * q / tokens
+                request.prefilled += q
+                if request.prefilled >= request.target:
+                    request.generated += 1
+                    request.token_s.append(env.now)
+                    if request.first_token_s is None:
+                        request.first_token_s = env.now
+                if request.done:
+                    request.finish_s = env.now
+                    sched.finish(request)
+                    self.sim.retire(request)
+                elif self.hands_off and request.decoding:
+                    sched.finish(request)
+                    env.process(self.sim.hand_off(request))
+            self.sim.iterations.append(
+                (
+                    self.index,
+                    start,
+                    env.now - start,
+                    len(step.items),
+                    len(batch.decode_kv),
+                    sum(q for q, _ in batch.prefill),
+                    tokens,
+                    batch.emitting,
+                    1 - sched.kv.free / sched.kv.total,
+                    len(sched.waiting),
+                    in_system,
+                    cost.energy_j,
+                    step.swap_bytes,
+                )
+            )
+
+
+class Simulation:
+    """A whole serving run: its simpy environment, replicas, finished requests and iterations."""
+
+    def __init__(
+        self,
+        costs: CostModel,
+        fleet: Fleet,
+        limits: Limits,
+        progress: Callable[[int], None] | None = None,
+    ):
+        if fleet.scheduler not in (*SCHEDULERS, "disaggregated"):
+            known = ", ".join((*SCHEDULERS, "disaggregated"))
+            raise SpecError(f"scheduler {fleet.scheduler!r}: choose one of {known}")
+        for name, value in (
+            ("replicas", fleet.replicas),
+            ("decode_replicas", fleet.decode_replicas),
+            ("block_size", fleet.block_size),
+            ("max_batch", limits.max_batch),
+            ("max_tokens", limits.max_tokens),
+        ):
+            if not isinstance(value, int) or value < 1:
+                raise SpecError(f"{name}: must be a positive integer, got {value!r}")
+        if not 0 < fleet.memory_fraction <= 1 or fleet.link_gbps <= 0:
+            raise SpecError("memory_fraction must be in (0, 1] and link_gbps positive")
+        if limits.preemption not in ("recompute", "swap"):
+            raise SpecError(f"preemption {limits.preemption!r}: choose recompute or swap")
+        if fleet.router not in ("round_robin", "least_outstanding"):
+            raise SpecError(f"router {fleet.router!r}: choose round_robin or least_outstanding")
+        self.env = simpy.Environment()
+        self.costs, self.fleet, self.limits, self.progress = costs, fleet, limits, progress
+        model = costs.model
+        kv = (model.weight_bytes, model.kv_bytes_per_token, fleet.block_size)
+        kv += (fleet.memory_fraction, f"{model.name} on {costs.arch.name}")
+        dram = int(next(c for c in costs.arch.components.values() if c.kind == "dram").capacity)
+        split = fleet.scheduler == "disaggregated"
+        counts = (fleet.replicas, fleet.decode_replicas if split else 0)
+        policy = SCHEDULERS["continuous" if split else fleet.scheduler]
+        self.replicas = [
+            Replica(i, policy(limits, BlockManager(dram, *kv)), self, split and i < counts[0])
+            for i in range(sum(counts))
+        ]
+        self.entry, self.decoders = self.replicas[: counts[0]], self.replicas[counts[0] :]
+        self.finished: list[Request] = []
+        self.iterations: list[tuple] = []
+        self._turn = 0
+        self._done_hooks: dict[int, simpy.Event] = {}
+
+    def check(self, spec: RequestSpec) -> None:
+        """A request that could never run is an error now, not a run that hangs."""
+        kv = self.replicas[0].scheduler.kv
+        tokens = spec.prompt_tokens + spec.output_tokens
+        if blocks_for(tokens, kv.block_size) > kv.total:
+            raise CapacityError(
+                f"request {spec.rid}: {tokens} tokens need {blocks_for(tokens, kv.block_size)} "
+                f"KV blocks; {self.costs.arch.name} holds {kv.total} after the weights"
+            )
+        if self.fleet.scheduler != "chunked" and spec.prompt_tokens > self.limits.max_tokens:
+            raise SpecError(
+                f"request {spec.rid}: prompt of {spec.prompt_tokens} tokens exceeds max batched "
+                f"tokens ({self.limits.max_tokens}); raise it or use the chunked scheduler"
+            )
+
+    def route(self, spec: RequestSpec) -> Request:
+        self.check(spec)
+        request = Request(spec)
+        self._pick(self.entry).submit(request)
+        return request
+
+    def _pick(self, pool: list[Replica]) -> Replica:
+        if self.fleet.router == "round_robin":
+            self._turn += 1
+            return pool[(self._turn - 1) % len(pool)]
+        return min(pool, key=lambda r: r.scheduler.outstanding)
+
+    def hand_off(self, request: Request):
+        """Disaggregated: the prompt's KV crosses the link, then a decode replica resumes it."""
+        kv_bytes = request.prefilled * self.costs.model.kv_bytes_per_token
+        yield self.env.timeout(kv_bytes / (self.fleet.link_gbps * 1e9))
+        request.handed_off = True
+        self._pick(self.decoders).submit(request)
+
+    def retire(self, request: Request) -> None:
+        self.finished.append(request)
+        if self.progress:
+            self.progress(len(self.finished))
+        hook = self._done_hooks.pop(request.rid, None)
+        if hook:
+            hook.succeed()
+
+    def open_loop(self, specs: list[RequestSpec]):
+        for spec in specs:
+            yield self.env.timeout(max(0.0, spec.arrival_s - self.env.now))
+            self.route(spec)
+
+    def user(self, specs: list[RequestSpec], loop: ClosedLoop):
+        """One closed-loop user: send, wait for the answer, think, send the next."""
+        for spec in specs:
+            spec = RequestSpec(spec.rid, self.env.now, spec.prompt_tokens, spec.output_tokens)
+            self._done_hooks[spec.rid] = done = self.env.event()
+            self.route(spec)
+            yield done
+            yield self.env.timeout(loop.think_s)
+
+    def run(self, specs: list[RequestSpec], loop: ClosedLoop | None = None) -> None:
+        for replica in self.replicas:
+            self.env.process(replica.run())
+        if loop is None:
+            self.env.process(self.open_loop(specs))
+        else:
+            for u in range(loop.users):
+                self.env.process(self.user(specs[u :: loop.users], loop))
+        self.env.run()

@@ -1,0 +1,61 @@
+"""Paged KV-cache (vLLM style): DRAM left after the weights is cut into blocks of `block_size`
+tokens; a sequence holds ceil(tokens / block_size) blocks, taken as it grows, freed when it ends."""
+
+from simulator.errors import CapacityError
+
+
+def blocks_for(tokens: int, block_size: int) -> int:
+    return -(-tokens // block_size)
+
+
+class BlockManager:
+    """Free-block accounting of one replica's KV-cache; `held` maps request id -> blocks."""
+
+    def __init__(
+        self,
+        dram_bytes: int,
+        weight_bytes: int,
+        kv_bytes_per_token: int,
+        block_size: int,
+        memory_fraction: float,
+        where: str,
+    ):
+        usable = int(dram_bytes * memory_fraction) - weight_bytes
+        block_bytes = kv_bytes_per_token * block_size
+        if usable < block_bytes:
+            raise CapacityError(
+                f"{where}: the weights take {weight_bytes / 2**30:.2f} GiB of "
+                f"{memory_fraction:.0%} x {dram_bytes / 2**30:.2f} GiB DRAM, leaving "
+                f"{max(usable, 0) / 2**30:.2f} GiB: not one KV block "
+                f"({block_bytes / 2**20:.2f} MiB = {block_size} tokens) fits"
+            )
+        self.block_size = block_size
+        self.block_bytes = block_bytes
+        self.total = usable // block_bytes
+        self.free = self.total
+        self.held: dict[int, int] = {}
+
+    def can_hold(self, rid: int, tokens: int) -> bool:
+        """Would growing request `rid` to `tokens` tokens fit in the free blocks?"""
+        return blocks_for(tokens, self.block_size) - self.held.get(rid, 0) <= self.free
+
+    def grow(self, rid: int, tokens: int) -> None:
+        """Take the blocks request `rid` needs to hold `tokens` tokens (caller checked can_hold)."""
+        extra = blocks_for(tokens, self.block_size) - self.held.get(rid, 0)
+        if extra > 0:
+            if extra > self.free:
+                raise CapacityError(
+                    f"KV-cache: request {rid} needs {extra} blocks, {self.free} free"
+                )
+            self.free -= extra
+            self.held[rid] = self.held.get(rid, 0) + extra
+
+    def release(self, rid: int) -> int:
+        """Free every block of request `rid`; returns how many."""
+        blocks = self.held.pop(rid, 0)
+        self.free += blocks
+        return blocks
+
+    @property
+    def utilization(self) -> float:
+        return (self.total - self.free) / self.total

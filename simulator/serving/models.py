@@ -1,0 +1,75 @@
+"""Served models: a preset name (llama-2-7b, llama-3-8b, ...) or a HuggingFace config.json, as the
+whole model (every layer, the LM head) that serving prices and whose weights must fit in DRAM."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.errors import SpecError
+from simulator.spec.precision import nbytes
+from simulator.spec.transformer import TransformerSpec, from_hf_config
+from simulator.spec.validate import validate
+from simulator.spec.yamlio import Document
+
+PRESETS = Path(__file__).resolve().parent / "models"
+
+
+def list_models() -> list[str]:
+    """Names of the shipped model presets (HuggingFace configs of public checkpoints)."""
+    return sorted(p.stem for p in PRESETS.glob("*.json"))
+
+
+@dataclass(frozen=True)
+class Model:
+    """One layer's config (`layer`: layers=1, no LM head) plus the whole model's depth and vocab."""
+
+    name: str
+    layer: TransformerSpec
+    layers: int
+    vocab: int
+    max_context: int
+
+    @property
+    def kv_bytes_per_token(self) -> int:
+        """K and V of one token in every layer: 2 x layers x H_kv x d x bytes."""
+        kv = self.layer.kv_heads or self.layer.heads
+        return self.layers * nbytes(2 * kv * self.layer.head_dim, self.layer.dtype)
+
+    @property
+    def weight_bytes(self) -> int:
+        """Q, K, V, O and MLP weights of every layer plus the LM head (embeddings not counted:
+        a lookup table read one row per token, often tied to the head)."""
+        h, kv = self.layer.hidden, (self.layer.kv_heads or self.layer.heads) * self.layer.head_dim
+        mlp = (3 if self.layer.mlp == "gated_silu" else 2) * h * self.layer.ffn
+        per_layer = 2 * h * h + 2 * h * kv + mlp
+        return nbytes(self.layers * per_layer + h * self.vocab, self.layer.dtype)
+
+
+def load_model(ref: str | Path) -> Model:
+    """A model preset name or a HuggingFace config.json path (needs num_hidden_layers, vocab_size)."""
+    path = Path(ref)
+    if not str(ref).endswith(".json"):
+        path = PRESETS / f"{ref}.json"
+        if not path.is_file():
+            raise SpecError(
+                f"{ref}: no model preset of that name; presets: {', '.join(list_models())}"
+            )
+    elif not path.is_file():
+        raise SpecError(f"{ref}: no such model config file")
+    layer = from_hf_config(path)
+    config = json.loads(path.read_text())
+    for key in ("num_hidden_layers", "vocab_size"):
+        if not isinstance(config.get(key), int) or config[key] < 1:
+            raise SpecError(
+                f"{path}: {key}: serving needs a positive integer, got {config.get(key)!r}"
+            )
+    name = path.stem if path.parent == PRESETS else layer["name"]
+    layer.update(name=name, vocab=None, layers=1)
+    spec = validate(TransformerSpec, Document(layer, str(path), {}))
+    return Model(
+        name=name,
+        layer=spec,
+        layers=config["num_hidden_layers"],
+        vocab=config["vocab_size"],
+        max_context=int(config.get("max_position_embeddings", 4096)),
+    )

@@ -1,0 +1,115 @@
+"""Request streams: arrival times and prompt/output lengths, synthetic (seeded) or from a trace CSV.
+
+A trace CSV has one row per request: arrival time in seconds (or a timestamp), prompt tokens and
+output tokens. The public Azure LLM inference trace columns (TIMESTAMP, ContextTokens,
+GeneratedTokens) load as they are; so do arrival_s, prompt_tokens, output_tokens.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulator.errors import SpecError
+
+TRACE_COLUMNS = (
+    ("arrival_s", "prompt_tokens", "output_tokens"),
+    ("TIMESTAMP", "ContextTokens", "GeneratedTokens"),
+)
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """One request as it arrives: when (s, from the start), how long its prompt and its answer are."""
+
+    rid: int
+    arrival_s: float
+    prompt_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True)
+class Lengths:
+    """Prompt and output lengths: fixed (`*_sd` 0) or lognormal around the mean, clipped to [1, max]."""
+
+    prompt_mean: int = 512
+    output_mean: int = 128
+    prompt_sd: float = 0.0
+    output_sd: float = 0.0
+    max_tokens: int = 4096
+
+    def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            _lognormal(rng, self.prompt_mean, self.prompt_sd, n, self.max_tokens),
+            _lognormal(rng, self.output_mean, self.output_sd, n, self.max_tokens),
+        )
+
+
+def _lognormal(rng, mean: float, sd: float, n: int, top: int) -> np.ndarray:
+    """n integer lengths with this mean and standard deviation (lognormal; sd 0: all equal)."""
+    if sd <= 0:
+        return np.full(n, int(mean), dtype=np.int64)
+    sigma2 = np.log1p((sd / mean) ** 2)
+    draws = rng.lognormal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2), n)
+    return np.clip(np.rint(draws), 1, top).astype(np.int64)
+
+
+def poisson(rate: float, n: int, lengths: Lengths, seed: int = 0) -> list[RequestSpec]:
+    """n requests arriving as a Poisson process of `rate` requests/s."""
+    return gamma(rate, 1.0, n, lengths, seed)
+
+
+def gamma(rate: float, cv: float, n: int, lengths: Lengths, seed: int = 0) -> list[RequestSpec]:
+    """n requests with gamma-distributed gaps of mean 1/rate and coefficient of variation `cv`
+    (1: Poisson; above 1: bursty)."""
+    if rate <= 0 or cv <= 0 or n < 1:
+        raise SpecError(f"arrivals: rate ({rate}), cv ({cv}) and requests ({n}) must be positive")
+    rng = np.random.default_rng(seed)
+    shape = 1.0 / cv**2
+    gaps = rng.gamma(shape, 1.0 / (rate * shape), n)
+    gaps[0] = 0.0  # the first request opens the run
+    prompts, outputs = lengths.draw(rng, n)
+    return _specs(np.cumsum(gaps), prompts, outputs)
+
+
+def fixed_batch(n: int, lengths: Lengths, seed: int = 0) -> list[RequestSpec]:
+    """n requests all at time 0 (an offline batch; also each closed-loop user's request shape)."""
+    prompts, outputs = lengths.draw(np.random.default_rng(seed), n)
+    return _specs(np.zeros(n), prompts, outputs)
+
+
+def load_trace(path: str | Path, limit: int | None = None) -> list[RequestSpec]:
+    """Requests from a trace CSV (columns above); timestamps are shifted so the first arrives at 0."""
+    try:
+        frame = pd.read_csv(path, nrows=limit)
+    except (OSError, ValueError) as error:
+        raise SpecError(f"{path}: cannot read as CSV: {error}") from None
+    columns = next((c for c in TRACE_COLUMNS if set(c) <= set(frame.columns)), None)
+    if columns is None:
+        raise SpecError(
+            f"{path}: needs columns {', '.join(TRACE_COLUMNS[0])} "
+            f"(or Azure's {', '.join(TRACE_COLUMNS[1])}); has {', '.join(frame.columns)}"
+        )
+    when, prompt, output = (frame[c] for c in columns)
+    if not pd.api.types.is_numeric_dtype(when):
+        try:
+            stamps = pd.to_datetime(when, format="mixed")
+        except (ValueError, TypeError) as error:
+            raise SpecError(f"{path}: {columns[0]}: not a time: {error}") from None
+        when = (stamps - stamps.min()).dt.total_seconds()
+    for name, values in zip(columns[1:], (prompt, output), strict=True):
+        bad = ~pd.to_numeric(values, errors="coerce").ge(1)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise SpecError(f"{path}: row {row + 2}: {name}: must be a positive integer")
+    order = np.argsort(when.to_numpy(dtype=float), kind="stable")
+    arrivals = when.to_numpy(dtype=float)[order]
+    return _specs(arrivals - arrivals[0], prompt.to_numpy()[order], output.to_numpy()[order])
+
+
+def _specs(arrivals, prompts, outputs) -> list[RequestSpec]:
+    return [
+        RequestSpec(i, float(t), int(p), int(o))
+        for i, (t, p, o) in enumerate(zip(arrivals, prompts, outputs, strict=True))
+    ]

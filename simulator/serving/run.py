@@ -1,0 +1,53 @@
+"""serve(): one serving run of a request stream on a fleet of replicas, as a ServingResult."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from simulator.serving.costs import CostModel
+from simulator.serving.engine import ClosedLoop, Fleet, Simulation
+from simulator.serving.metrics import ServingResult, Slo, iteration_table, request_table
+from simulator.serving.models import Model, load_model
+from simulator.serving.requests import RequestSpec
+from simulator.serving.scheduler import Limits
+from simulator.spec import ArchSpec, load_arch
+
+DEFAULT_FLEET, DEFAULT_LIMITS, NO_SLO = Fleet(), Limits(), Slo()
+
+
+def serve(
+    arch: ArchSpec | str | Path,
+    model: Model | str | Path,
+    requests: list[RequestSpec],
+    fleet: Fleet = DEFAULT_FLEET,
+    limits: Limits = DEFAULT_LIMITS,
+    slo: Slo = NO_SLO,
+    loop: ClosedLoop | None = None,
+    costs: CostModel | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ServingResult:
+    """Serve `requests` with `model` on `fleet` replicas of `arch` and return the result.
+
+    `costs` reuses a CostModel (and its memo) across runs of the same arch and model; without
+    one, a fresh in-memory model buckets on a ratio-2 grid. With `loop`, requests are sent by
+    closed-loop users and their arrival times are ignored.
+    """
+    arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
+    model = model if isinstance(model, Model) else load_model(model)
+    costs = costs or CostModel(arch, model)
+    if (costs.arch, costs.model) != (arch, model):
+        raise ValueError("the cost model was built for another arch or model")
+    sim = Simulation(costs, fleet, limits, progress)
+    before = costs.simulations
+    sim.run(requests, loop)
+    schedulers = [r.scheduler for r in sim.replicas]
+    return ServingResult(
+        arch=arch.name,
+        model=model.name,
+        scheduler=fleet.scheduler,
+        requests=request_table(sim.finished),
+        iterations=iteration_table(sim.iterations),
+        slo=slo,
+        preemptions=sum(s.preemptions for s in schedulers),
+        swap_bytes=sum(s.swap_bytes for s in schedulers),
+        simulations=costs.simulations - before,
+    )

@@ -1,0 +1,39 @@
+"""`import simulator` stays light: the public names load on first use, heavy libraries only when
+a run needs them."""
+
+import subprocess
+import sys
+
+HEAVY = ("pandas", "pydantic", "ml_dtypes", "plotly", "pyarrow", "simpy")
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_import_simulator_loads_no_heavy_library():
+    loaded = _modules_after("import simulator")
+    assert not loaded & set(HEAVY)
+
+
+def test_cli_help_loads_no_heavy_library():
+    loaded = _modules_after("from simulator.cli import build_parser\nbuild_parser().format_help()")
+    assert not loaded & set(HEAVY)
+
+
+def test_a_timing_only_int8_run_does_not_import_ml_dtypes():
+    loaded = _modules_after(
+        "import simulator\n"
+        "simulator.simulate('tpu-v1-like', 'gemm:M=64,N=64,K=64,dtype=int8', numerics=False)"
+    )
+    assert "simpy" in loaded and "ml_dtypes" not in loaded
+
+
+def test_public_names_resolve_lazily():
+    import simulator
+
+    assert set(simulator.__all__) <= set(dir(simulator))
+    assert simulator.simulate.__module__ == "simulator.api"
+    assert issubclass(simulator.CapacityError, simulator.AccsimError)
