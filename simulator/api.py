@@ -9,6 +9,7 @@ from simulator.errors import UnsupportedError
 from simulator.mapping import compile_program
 from simulator.mapping.placement import place
 from simulator.mapping.snn import compile_network
+from simulator.numerics import GemmNumerics
 from simulator.numerics.snn_check import check_snn
 from simulator.report import Report, SpikingReport
 from simulator.report.power_cap import cap_power
@@ -31,7 +32,7 @@ def simulate(
     arch: ArchSpec | SpecRef,
     workload: WorkloadSpec | SnnSpec | SpecRef,
     mapping: MappingSpec | SpecRef | None = None,
-    numerics: bool = True,
+    numerics: bool | str = True,
     seed: int = 0,
     trace: bool = False,
     limits: Limits = DEFAULT_LIMITS,
@@ -39,10 +40,13 @@ def simulate(
     """Simulate `workload` on `arch` under `mapping` (None: auto) and return the Report.
 
     Each argument is a loaded spec, a preset name, a YAML path or a dict; a workload may also be
-    inline text like 'gemm:M=512,N=512,K=512,dtype=int8'. `numerics=False` skips the tile kernels
-    (timing only, for sweeps); `trace=True` keeps the timeline for `Report.chrome_trace()`.
-    A spiking workload (`kind: snn`) runs on the arch's neuro cores and returns a SpikingReport.
-    A run estimated above `limits` (tile steps, host memory, cores) is refused with a CapacityError.
+    inline text like 'gemm:M=512,N=512,K=512,dtype=int8'. `numerics` is a mode: "full" checks
+    every output, "sample" a seeded sample of each GEMM's output tiles (every edge tile and 30
+    interior ones), "off" (or False) none, timing only, for sweeps; True ("auto") samples GEMMs
+    above SAMPLE_ABOVE MACs, where the full check would dominate the run. `trace=True` keeps the
+    timeline for `Report.chrome_trace()`. A spiking workload (`kind: snn`) runs on the arch's
+    neuro cores and returns a SpikingReport. A run estimated above `limits` (tile steps, host
+    memory, cores) is refused with a CapacityError.
     """
     arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
     if not isinstance(workload, (WorkloadSpec, SnnSpec)):
@@ -54,20 +58,24 @@ def simulate(
                 f"{workload.name} is a spiking network: its placement is the workload's "
                 f"placement: (fill, layer, spread or ranges), not mapping {named}"
             )
-        return _simulate_snn(arch, workload, numerics, seed, trace)
+        return _simulate_snn(arch, workload, numerics_mode(numerics) != "off", seed, trace)
     if arch.neuromorphic:
         raise UnsupportedError(
             f"{arch.name} has neuro cores, which run spiking networks (kind: snn); "
             f"{workload.name} is a {workload.ops[0].kind} workload"
         )
     mapping = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
-    check_cost(arch, workload, numerics, limits)
+    mode = numerics_mode(numerics)
+    check_cost(arch, workload, mode != "off", limits)
 
     def run(arch: ArchSpec, voltage_scale: float = 1.0, throttle: dict | None = None) -> Report:
         machine = build_machine(arch)
-        program, states = compile_program(workload, mapping, machine, numerics, seed)
+        program, states = compile_program(workload, mapping, machine, mode != "off", seed)
+        for state in states.values():
+            if isinstance(state, GemmNumerics) and _samples(mode, state):
+                state.sample_tiles(seed)
         record = execute(program, machine, trace=trace)
-        checked = {name: state.check() for name, state in states.items()} if numerics else None
+        checked = {name: state.check() for name, state in states.items()} if mode != "off" else None
         return Report(
             arch.name, workload.name, mapping.name, machine, program, record, checked,
             voltage_scale, throttle,
@@ -75,6 +83,24 @@ def simulate(
 
     report = run(arch)
     return cap_power(report, run) if arch.chip.tdp else report
+
+
+SAMPLE_ABOVE = 2**33
+"""MACs above which `numerics=True` checks a GEMM on a sample of its tiles (a 2048^3 GEMM is
+exactly 2^33: it and anything smaller is checked in full)."""
+
+
+def numerics_mode(numerics: bool | str) -> str:
+    """True -> 'auto', False -> 'off'; 'full', 'sample', 'off' and 'auto' stay as they are."""
+    mode = {True: "auto", False: "off"}.get(numerics, numerics)
+    if mode not in ("auto", "full", "sample", "off"):
+        raise UnsupportedError(f"numerics={numerics!r}: use full, sample, off or auto (True)")
+    return mode
+
+
+def _samples(mode: str, state: GemmNumerics) -> bool:
+    macs = state.c.shape[0] * state.c.shape[1] * state.K
+    return mode == "sample" or (mode == "auto" and macs > SAMPLE_ABOVE)
 
 
 def _simulate_snn(

@@ -266,23 +266,72 @@ def pareto_scatter(
         trace.update(mode="lines+markers", line={"shape": "hv", "color": "#d62728"})
         trace.marker.update(size=11, symbol="diamond", color="#d62728")
         fig.add_trace(trace)
-    fig.update_layout(title=f"{y} against {x}", xaxis_title=x, yaxis_title=y)
+    fig.update_layout(
+        title=f"{axis_title(y)} against {axis_title(x)}",
+        xaxis_title=axis_title(x),
+        yaxis_title=axis_title(y),
+    )
     return fig
 
 
-def write_figure(fig: go.Figure, path: str | Path) -> Path:
-    """Write HTML (self-contained) or, where kaleido is installed, PNG / SVG / PDF by extension."""
+_SUFFIX_UNITS = {
+    "_bytes_per_s": "B/s",
+    "_bytes": "bytes",
+    "_pj": "pJ",
+    "_mm2": "mm²",
+    "_hz": "Hz",
+    "_mw": "mW",
+    "_nm": "nm",
+    "_s": "s",
+}
+
+
+def axis_title(column: str) -> str:
+    """A result column as an axis title with its unit: 'energy_pj' -> 'energy (pJ)',
+    'arch.components.sram.capacity_bytes' -> 'sram.capacity (bytes)'."""
+    name = ".".join(column.split(".")[-2:]) if column.count(".") > 1 else column
+    unit = next((u for suffix, u in _SUFFIX_UNITS.items() if name.endswith(suffix)), None)
+    if unit:
+        name = name[: name.rindex("_")] if unit != "B/s" else name[: -len("_bytes_per_s")]
+    name = name.replace("_", " ")
+    return f"{name} ({unit})" if unit else name
+
+
+def write_figure(
+    fig: go.Figure | Sequence[go.Figure], path: str | Path, plotlyjs: str = "inline"
+) -> Path:
+    """Write HTML or, where kaleido is installed, PNG / SVG / PDF by extension.
+
+    HTML may hold several figures; plotly.js is in the page once, inline (works offline, about
+    4.6 MB) or, with plotlyjs="cdn", loaded from the plotly CDN when the page opens (a few kB).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    figures = [fig] if isinstance(fig, go.Figure) else list(fig)
+    if plotlyjs not in ("inline", "cdn"):
+        raise UnsupportedError(f"plotlyjs={plotlyjs!r}: use 'inline' or 'cdn'")
     if path.suffix == ".html":
-        fig.write_html(path, include_plotlyjs=True)
+        parts = [
+            figure.to_html(
+                full_html=False,
+                include_plotlyjs=(True if plotlyjs == "inline" else "cdn") if i == 0 else False,
+            )
+            for i, figure in enumerate(figures)
+        ]
+        path.write_text(
+            '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
+            + "\n".join(parts)
+            + "\n</body></html>\n"
+        )
+    elif len(figures) > 1:
+        raise UnsupportedError(f"{path}: several figures go into one .html file, not one image")
     elif path.suffix in (".png", ".svg", ".pdf"):
         if importlib.util.find_spec("kaleido") is None:
             raise UnsupportedError(
                 f"{path}: writing {path.suffix[1:].upper()} needs kaleido "
                 "(pip install 'accsim[png]'); write .html instead"
             )
-        fig.write_image(path)
+        figures[0].write_image(path)
     else:
         raise UnsupportedError(f"{path}: figures are written as .html, .png, .svg or .pdf")
     return path

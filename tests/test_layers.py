@@ -25,6 +25,7 @@ LAYERS = {
     "plots": 6,
     "sweep": 7,
     "serving": 7,
+    "schema": 7.5,  # the file schemas: specs of every layer, sweeps included
     "cli": 8,
     "__init__": 9,
 }

@@ -128,3 +128,27 @@ def test_power_timeline_stacks_static_and_dynamic(report):
     fig = plots.power_timeline(report)
     static, dynamic = fig.data
     assert np.allclose(np.asarray(static.y) + np.asarray(dynamic.y), report.power_timeline.power_w)
+
+
+def test_axis_titles_carry_units():
+    from simulator.plots import axis_title
+
+    assert axis_title("energy_pj") == "energy (pJ)"
+    assert axis_title("area_mm2") == "area (mm²)"
+    assert axis_title("arch.components.sram.capacity_bytes") == "sram.capacity (bytes)"
+    assert axis_title("arch.components.dram.bandwidth_bytes_per_s") == "dram.bandwidth (B/s)"
+    assert axis_title("cycles") == "cycles"
+
+
+def test_html_holds_plotly_js_once(tmp_path):
+    """Two figures in one page share one inline copy of plotly.js; the CDN page is small."""
+    import plotly.graph_objects as go
+
+    from simulator.plots import write_figure
+
+    figures = [go.Figure(go.Scatter(x=[1, 2], y=[3, 4])), go.Figure(go.Bar(x=[1], y=[2]))]
+    inline = write_figure(figures, tmp_path / "two.html").read_text()
+    assert inline.count("plotly.js v") == 1 or inline.count("* plotly.js") == 1
+    assert inline.count('class="plotly-graph-div"') == 2
+    cdn = write_figure(figures, tmp_path / "cdn.html", plotlyjs="cdn").read_text()
+    assert "cdn.plot.ly" in cdn and len(cdn) < 50_000

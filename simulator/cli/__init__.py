@@ -6,6 +6,7 @@ Each subcommand family lives in its own module; handlers import the simulator la
 
 import argparse
 import importlib
+import importlib.metadata
 import os
 import re
 import sys
@@ -88,6 +89,7 @@ def _add_limits(command: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="accsim", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"accsim {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="simulate a workload on an architecture")
     run.add_argument("arch", help="arch preset name or YAML path (or a SCALE-Sim .cfg)")
@@ -114,7 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--trace", metavar="FILE", help="write a Chrome/Perfetto trace of DMA and compute tiles"
     )
     run.add_argument(
-        "--no-numerics", action="store_true", help="timing only: skip the tile kernels"
+        "--numerics",
+        choices=["auto", "full", "sample", "off"],
+        default="auto",
+        help="check the numbers: full (every output), sample (every edge tile and 30 interior "
+        "tiles of each GEMM), off (timing only); auto (default) samples GEMMs above 2^33 MACs",
+    )
+    run.add_argument(
+        "--no-numerics",
+        dest="numerics",
+        action="store_const",
+        const="off",
+        help="timing only, the same as --numerics off",
     )
     run.add_argument(
         "--seed", type=_seed, default=0, help="seed of the random operands (default 0)"
@@ -217,7 +230,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--maximize", action="append", default=[], metavar="COLUMN", help="axis to maximize"
     )
     plot.add_argument("-o", "--output", required=True, help=".html (or .png with kaleido)")
+    plot.add_argument(
+        "--cdn",
+        action="store_true",
+        help="load plotly.js from its CDN when the page opens (small file, needs a network); "
+        "default: inline, works offline",
+    )
     plot.set_defaults(handler="studies:plot_command")
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of a file kind (for editors and validators)"
+    )
+    schema.add_argument("kind", choices=["arch", "workload", "mapping", "sweep"])
+    schema.add_argument("-o", "--output", help="write it to this file instead of printing it")
+    schema.set_defaults(handler="schema:schema_command")
     serving = commands.add_parser(
         "serve", help="serve LLM requests: TTFT, TPOT, throughput, goodput, KV-cache"
     )
@@ -270,6 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument("--json", action="store_true", help="print the summary as JSON")
     serving.set_defaults(handler="serve:serve_command")
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version (the source tree's when run uninstalled)."""
+    try:
+        return importlib.metadata.version("accsim")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,14 +35,18 @@ def render(report: Report, console: Console) -> None:
     )
     head.add_row("roofline", f"{s['roofline_bound']}-bound, ≥ {s['roofline_cycles']:,.0f} cycles")
     if s["numerics_ok"] is None:
-        head.add_row("numerics", "off (--no-numerics)")
+        head.add_row("numerics", "off (--numerics off)")
     else:
         verdict = "[green]OK[/]" if s["numerics_ok"] else "[red]MISMATCH[/]"
         coverage = "coverage OK" if s["coverage_ok"] else "[red]coverage WRONG[/]"
+        sampled = [
+            how for how in (s.get("numerics_checked") or {}).values() if how != "all outputs"
+        ]
         head.add_row(
             "numerics",
             f"{verdict}  max abs err {s['numerics_max_abs_error']:.3g}, "
-            f"max rel err {s['numerics_max_rel_error']:.3g}, {coverage}",
+            f"max rel err {s['numerics_max_rel_error']:.3g}, {coverage}"
+            + (f"; {'; '.join(sampled)}" if sampled else ""),
         )
     console.print(head)
     if s["numerics_failed"]:

@@ -35,11 +35,16 @@ def run_command(args, console: Console) -> int:
         arch = load_arch(args.arch, routed["arch"])
         workload = load_workload(args.workload, routed["workload"], args.dtype)
         mapping = load_mapping(args.mapping, routed["mapping"])
+    if routed["mapping"]:  # the header names what was overridden: "auto, dataflow=os"
+        changes = ", ".join(
+            f"{'.'.join(map(str, keys))}={value}" for keys, value in routed["mapping"]
+        )
+        mapping = mapping.model_copy(update={"name": f"{mapping.name}, {changes}"})
     report = simulate(
         arch,
         workload,
         mapping,
-        numerics=not args.no_numerics,
+        numerics=args.numerics,
         seed=args.seed,
         trace=bool(args.trace),
         limits=limits,

@@ -1,15 +1,17 @@
 """`accsim sweep`, `accsim map`, `accsim plot` and `accsim scale`: studies above single runs."""
 
 import warnings
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
-from simulator.cli.format import seconds, si
+from simulator.cli.format import seconds, si, table
 from simulator.cli.paths import limits_from, output_file
 from simulator.errors import SpecError
 from simulator.plots import pareto_scatter, write_figure
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
+from simulator.spec.loader import FOLDERS, preset_dir
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.results import require_columns
 from simulator.sweep.scaling import scaling
@@ -46,9 +48,23 @@ def sweep_command(args, console: Console) -> int:
     return 0
 
 
+def _outside_presets(output: str) -> None:
+    """A searched mapping must not land among the shipped presets, where it would become one."""
+    target = Path(output).resolve()
+    for kind in FOLDERS:
+        folder = preset_dir(kind).resolve()
+        if target.is_relative_to(folder):
+            raise SpecError(
+                f"-o {output}: that is inside the shipped {kind} presets ({folder}); "
+                "write the mapping elsewhere, e.g. -o best.yaml"
+            )
+
+
 def map_command(args, console: Console) -> int:
     """`accsim map ARCH WORKLOAD`: search mappings and confirm the best by simulation."""
     output = output_file(args.output, "-o") if args.output else None
+    if output:
+        _outside_presets(args.output)
     routed = split_overrides(args.set)
     arch = load_arch(args.arch, routed["arch"])
     workload = load_workload(args.workload, routed["workload"])
@@ -76,7 +92,7 @@ def plot_command(args, console: Console) -> int:
         directions = {c: "max" if c in args.maximize else "min" for c in (args.x, args.y)}
         front = pareto_front(results[results["status"] == "ok"], directions)
     figure = pareto_scatter(results, args.x, args.y, front=front, color=args.color)
-    console.print(f"wrote {write_figure(figure, output)}")
+    console.print(f"wrote {write_figure(figure, output, 'cdn' if args.cdn else 'inline')}")
     return 0
 
 
@@ -90,15 +106,15 @@ def scale_command(args, console: Console) -> int:
     limit = arch.cores.count if arch.cores else 1
     if max(counts) > limit:
         raise SpecError(f"--cores {max(counts)}: {arch.name} has {limit} core(s)")
-    table = scaling(arch, workload, mapping, counts, limits_from(args))
+    results = scaling(arch, workload, mapping, counts, limits_from(args))
     if args.json:
-        print(table.to_json(orient="records", indent=2))
+        print(results.to_json(orient="records", indent=2))
         return 0
     out = table(
         f"strong scaling of {workload.name} on {arch.name}",
         ["cores", "time", "S(n)", "E(n)", "MAC util", "DRAM", "energy"],
     )
-    for row in table.to_dict("records"):
+    for row in results.to_dict("records"):
         out.add_row(
             str(row["cores"]),
             seconds(row["seconds"]),

@@ -467,6 +467,9 @@ class Report:
             "numerics_failed": [row["op"] for row in self.numerics_table() if not row["ok"]]
             if checked
             else None,
+            "numerics_checked": {name: r.checked for name, r in checked.items()}
+            if checked
+            else None,
             **(self.scalesim or {}),
             **({"llm": self.llm} if self.llm else {}),
             **({"pim": self.pim} if self.pim else {}),
@@ -540,35 +543,58 @@ class Report:
         return json.dumps(payload, indent=indent, default=_plain, allow_nan=False)
 
     def chrome_trace(self) -> dict:
-        """Chrome trace events (open in Perfetto): one track per DMA direction and compute unit, and
-        a power counter track (the power timeline)."""
+        """Chrome trace events (open in Perfetto): one process per chip or core, one thread per
+        unit and DMA queue; overlapping intervals of a queue go to extra threads ('dram read #2'),
+        so no thread has overlapping slices. A counter per compute unit marks its idle stretches,
+        and a power counter track holds the power timeline."""
         if self.record.events is None:
             raise ValueError("run simulate(..., trace=True) to record a timeline")
         us_per_cycle = 1e6 / self.clock_hz
-        tracks = sorted({e[0] for e in self.record.events})
-        events = [
-            {
-                "name": "thread_name",
-                "ph": "M",
-                "pid": 0,
-                "tid": tracks.index(t),
-                "args": {"name": t},
-            }
-            for t in tracks
-        ]
-        for track, name, op, start, end in self.record.events:
-            events.append(
-                {
-                    "name": name,
-                    "cat": op,
-                    "ph": "X",
-                    "pid": 0,
-                    "tid": tracks.index(track),
-                    "ts": start * us_per_cycle,
-                    "dur": (end - start) * us_per_cycle,
-                    "args": {"op": op, "start_cycle": start, "end_cycle": end},
-                }
-            )
+        by_track: dict[str, list] = {}
+        for event in sorted(self.record.events, key=lambda e: (e[3], e[4])):
+            by_track.setdefault(event[0], []).append(event)
+        events: list[dict] = []
+        pids: dict[str, int] = {}
+        threads: dict[tuple[int, str], int] = {}
+        for track in sorted(by_track, key=_track_order):
+            process, unit = _split_track(track)
+            if process not in pids:
+                pids[process] = len(pids)
+                events.append(_meta("process_name", pids[process], 0, process))
+                events.append(
+                    {
+                        "name": "process_sort_index",
+                        "ph": "M",
+                        "pid": pids[process],
+                        "tid": 0,
+                        "args": {"sort_index": pids[process]},
+                    }
+                )
+            pid = pids[process]
+            lanes: list[int] = []  # end cycle of the last slice on each lane of this track
+            for _, name, op, start, end in by_track[track]:
+                lane = next((i for i, last in enumerate(lanes) if last <= start), len(lanes))
+                if lane == len(lanes):
+                    lanes.append(0)
+                    label = unit if lane == 0 else f"{unit} #{lane + 1}"
+                    threads[(pid, label)] = len(threads)
+                    events.append(_meta("thread_name", pid, threads[(pid, label)], label))
+                lanes[lane] = end
+                label = unit if lane == 0 else f"{unit} #{lane + 1}"
+                events.append(
+                    {
+                        "name": name,
+                        "cat": op,
+                        "ph": "X",
+                        "pid": pid,
+                        "tid": threads[(pid, label)],
+                        "ts": start * us_per_cycle,
+                        "dur": (end - start) * us_per_cycle,
+                        "args": {"op": op, "start_cycle": start, "end_cycle": end},
+                    }
+                )
+            if by_track[track][0][1] == "compute":
+                events += _idle_counter(unit, pid, by_track[track], us_per_cycle)
         for row in self.power_timeline.itertuples():  # a counter track: power per slice, in W
             events.append(
                 {
@@ -580,6 +606,49 @@ class Report:
                 }
             )
         return {"traceEvents": events, "displayTimeUnit": "ns"}
+
+
+def _split_track(track: str) -> tuple[str, str]:
+    """'core3.mxu' -> ('core 3', 'mxu'); a single-core track -> ('chip', track)."""
+    head, dot, rest = track.partition(".")
+    if dot and head.startswith("core") and head[4:].isdigit():
+        return f"core {head[4:]}", rest
+    return "chip", track
+
+
+def _track_order(track: str) -> tuple:
+    process, unit = _split_track(track)
+    number = int(process.split()[1]) if process != "chip" else -1
+    return number, unit
+
+
+def _meta(kind: str, pid: int, tid: int, name: str) -> dict:
+    return {"name": kind, "ph": "M", "pid": pid, "tid": tid, "args": {"name": name}}
+
+
+def _idle_counter(unit: str, pid: int, slices: list, us_per_cycle: float) -> list[dict]:
+    """A counter track '<unit> idle': 1 between compute slices (a stall), 0 while computing."""
+    out = []
+    for _, _, _, start, end in slices:
+        out.append(
+            {
+                "name": f"{unit} idle",
+                "ph": "C",
+                "pid": pid,
+                "ts": start * us_per_cycle,
+                "args": {"idle": 0},
+            }
+        )
+        out.append(
+            {
+                "name": f"{unit} idle",
+                "ph": "C",
+                "pid": pid,
+                "ts": end * us_per_cycle,
+                "args": {"idle": 1},
+            }
+        )
+    return out
 
 
 def _records(table: pd.DataFrame) -> list[dict]:

@@ -9,11 +9,12 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    WithJsonSchema,
     field_validator,
 )
 
 from simulator.spec.precision import PRECISIONS
-from simulator.spec.units import parse_quantity
+from simulator.spec.units import json_schema, parse_quantity
 
 
 class Strict(BaseModel):
@@ -37,7 +38,12 @@ class Strict(BaseModel):
 
 
 def _quantity(kind: str):
+    """Parse a unit string on load; in the JSON Schema it stays a string with a unit pattern."""
     return BeforeValidator(lambda value: parse_quantity(value, kind))
+
+
+def _quantity_schema(kind: str) -> WithJsonSchema:
+    return WithJsonSchema(json_schema(kind))
 
 
 def _known_precision(name: str) -> str:
@@ -46,14 +52,14 @@ def _known_precision(name: str) -> str:
     return name
 
 
-Hz = Annotated[float, _quantity("frequency"), Field(gt=0)]
-Bytes = Annotated[float, _quantity("size"), Field(gt=0)]
-BytesPerS = Annotated[float, _quantity("bandwidth"), Field(gt=0)]
-Pj = Annotated[float, _quantity("energy")]
-Seconds = Annotated[float, _quantity("time")]
-Mw = Annotated[float, _quantity("power")]
-Mm2 = Annotated[float, _quantity("area")]
-Nm = Annotated[float, _quantity("length"), Field(gt=0)]
+Hz = Annotated[float, _quantity("frequency"), Field(gt=0), _quantity_schema("frequency")]
+Bytes = Annotated[float, _quantity("size"), Field(gt=0), _quantity_schema("size")]
+BytesPerS = Annotated[float, _quantity("bandwidth"), Field(gt=0), _quantity_schema("bandwidth")]
+Pj = Annotated[float, _quantity("energy"), _quantity_schema("energy")]
+Seconds = Annotated[float, _quantity("time"), _quantity_schema("time")]
+Mw = Annotated[float, _quantity("power"), _quantity_schema("power")]
+Mm2 = Annotated[float, _quantity("area"), _quantity_schema("area")]
+Nm = Annotated[float, _quantity("length"), Field(gt=0), _quantity_schema("length")]
 PrecisionName = Annotated[str, AfterValidator(_known_precision)]
 PositiveInt = Annotated[int, Field(strict=True, gt=0)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]

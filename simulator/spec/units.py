@@ -59,6 +59,60 @@ EXAMPLES = {
 }
 
 
+BASE_SUFFIX = {
+    "frequency": "hz",
+    "size": "bytes",
+    "bandwidth": "bytes_per_s",
+    "energy": "pj",
+    "time": "s",
+    "power": "mw",
+    "area": "mm2",
+    "bits": "bits",
+    "length": "nm",
+}
+"""Kind -> the suffix that names its internal unit (what `parse_quantity` returns)."""
+
+
+def quantity_kind(value: object) -> str | None:
+    """The kind of a unit string ("2 MiB" -> "size"), or None for anything that is not one."""
+    match = _PATTERN.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    return next((kind for kind, units in _UNITS.items() if match.group(2) in units), None)
+
+
+def json_schema(kind: str) -> dict:
+    """JSON Schema of a `kind` quantity as written in a file: a string, number then unit."""
+    units = "|".join(re.escape(unit) for unit in _UNITS[kind])
+    return {
+        "type": "string",
+        "pattern": rf"^\s*{_NUMBER}\s*({units})\s*$",
+        "examples": [EXAMPLES[kind]],
+        "description": f"a {kind} with a unit ({', '.join(_UNITS[kind])})",
+        "x-unit": kind,
+    }
+
+
+def format_quantity(value: float, kind: str) -> str:
+    """`value` in the internal unit of `kind` as a unit string that parses back to it."""
+    units = {
+        unit: factor
+        for unit, factor in _UNITS[kind].items()
+        if unit not in ("KB", "KB/s", "b", "bits", "uJ", "us", "uW", "um2", "µm²", "um²", "mm²")
+        and not unit.startswith(("Ki", "Mi", "Gi", "Ti"))
+    }
+    if kind == "size":  # sizes read best in IEC when they are whole KiB, MiB, ...
+        iec = {u: f for u, f in _UNITS[kind].items() if u.startswith(("Ki", "Mi", "Gi", "Ti"))}
+        for unit, factor in sorted(iec.items(), key=lambda item: -item[1]):
+            if value >= factor and value % factor == 0:
+                return f"{value / factor:g} {unit}"
+    if kind == "area" and value >= 1e-3:  # chip areas read best in mm2, even below 1
+        return f"{value:g} mm2"
+    fitting = [(f, u) for u, f in units.items() if value and abs(value) >= f]
+    factor, unit = max(fitting) if fitting else min((f, u) for u, f in units.items())
+    return f"{value / factor:g} {unit}"
+
+
 def parse_quantity(value: object, kind: str) -> float:
     """Return `value` ("34 GB/s") in the internal unit of `kind`; raise ValueError saying what was expected."""
     units = _UNITS[kind]

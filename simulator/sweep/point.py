@@ -12,6 +12,7 @@ from typing import Any
 from simulator.api import simulate
 from simulator.errors import AccsimError
 from simulator.spec import load_arch, load_mapping, load_workload
+from simulator.sweep.columns import base_unit_columns, chosen_mapping_columns
 
 HEAD = ("point", "key", "status", "error")
 """The first columns of every row; parameters and summary metrics follow."""
@@ -73,6 +74,8 @@ def run_point(point: Point) -> dict[str, Any]:
         mapping = load_mapping(base.mapping, point.overrides("mapping"))
         report = simulate(arch, workload, mapping, numerics=base.numerics, seed=base.seed)
         row.update(flatten_summary(report.summary))
+        if hasattr(report, "ops"):  # spiking reports have no tiled ops
+            row.update(chosen_mapping_columns(report.ops))
     except AccsimError as error:
         row.update(status="failed", error=str(error))
     except Exception as error:  # a row must come back whatever happens inside the simulator
@@ -97,6 +100,7 @@ def _row(point: Point, status: str, error: str | None) -> dict[str, Any]:
         "status": status,
         "error": error,
         **point.params,
+        **base_unit_columns(point.params),
     }
 
 

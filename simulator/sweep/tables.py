@@ -112,5 +112,5 @@ def _short_names(paths: list[str]) -> list[str]:
 def _table(title: str, columns: list[str]) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
     for index, column in enumerate(columns):
-        table.add_column(column, justify="left" if index == 0 else "right")
+        table.add_column(column, justify="left" if index == 0 else "right", overflow="fold")
     return table

@@ -95,6 +95,23 @@ def test_trace_has_compute_and_dma_tracks():
         tiny_arch(), "gemm:M=8,N=16,K=8,dtype=int8", SINGLE_TILE, trace=True
     )
     trace = report.chrome_trace()
-    names = {e["args"]["name"] for e in trace["traceEvents"] if e["ph"] == "M"}
+    names = {e["args"]["name"] for e in trace["traceEvents"] if e["name"] == "thread_name"}
     assert names == {"pe", "dram read", "dram write"}
     json.dumps(trace)
+
+
+def test_trace_has_a_process_per_core_and_no_overlapping_slices():
+    """Perfetto shows overlapping slices of one thread wrongly nested: each thread's slices must be
+    disjoint, and each core of a multi-core chip is its own process."""
+    report = simulator.simulate("mesh-4x4", "gemm-256", "split-mn", numerics=False, trace=True)
+    events = report.chrome_trace()["traceEvents"]
+    processes = {e["args"]["name"] for e in events if e["name"] == "process_name"}
+    assert {"chip", *(f"core {i}" for i in range(16))} <= processes
+    slices: dict[tuple[int, int], list] = {}
+    for e in events:
+        if e["ph"] == "X":
+            slices.setdefault((e["pid"], e["tid"]), []).append((e["ts"], e["ts"] + e["dur"]))
+    for spans in slices.values():
+        spans.sort()
+        assert all(end <= nxt + 1e-9 for (_, end), (nxt, _) in zip(spans, spans[1:]))
+    assert sum(len(s) for s in slices.values()) == len(report.record.events)

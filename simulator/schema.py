@@ -1,0 +1,70 @@
+"""JSON Schema of accsim's four file kinds, for editors (yaml-language-server) and the docs.
+
+Unit fields are strings with a pattern ("24 MiB"), as written in files, not the floats they
+become once loaded. The schemas are generated from the pydantic specs; `schemas/` in the
+repository holds the same text, which a test keeps in step.
+"""
+
+import json
+
+from pydantic import TypeAdapter
+
+from simulator.spec.arch import ArchSpec
+from simulator.spec.mapping import MappingSpec
+from simulator.spec.snn import SnnSpec
+from simulator.spec.transformer import TransformerSpec
+from simulator.spec.units import format_quantity
+from simulator.spec.workload import WorkloadSpec
+from simulator.sweep.spec import SweepSpec
+
+MODELS = {
+    "arch": ArchSpec,
+    "workload": WorkloadSpec | TransformerSpec | SnnSpec,
+    "mapping": MappingSpec,
+    "sweep": SweepSpec,
+}
+"""File kind -> the spec (or union of specs) a file of that kind validates into."""
+
+TITLES = {
+    "arch": "accsim architecture",
+    "workload": "accsim workload (ops, kind: transformer or kind: snn)",
+    "mapping": "accsim mapping",
+    "sweep": "accsim sweep",
+}
+
+
+def _unit(prop: dict) -> str | None:
+    """The unit kind of a quantity property (or of the quantity in an `X or null` union)."""
+    if "x-unit" in prop:
+        return prop["x-unit"]
+    return next((option["x-unit"] for option in prop.get("anyOf", ()) if "x-unit" in option), None)
+
+
+def _unit_defaults(node):
+    """Write numeric defaults of unit fields as unit strings, so the defaults match the pattern."""
+    if isinstance(node, dict):
+        for prop in node.get("properties", {}).values():
+            kind = _unit(prop)
+            if kind and isinstance(prop.get("default"), (int, float)):
+                prop["default"] = format_quantity(prop["default"], kind)
+        for value in node.values():
+            _unit_defaults(value)
+    elif isinstance(node, list):
+        for value in node:
+            _unit_defaults(value)
+
+
+def json_schema(kind: str) -> dict:
+    """The JSON Schema (draft 2020-12) of a `kind` file: arch, workload, mapping or sweep."""
+    schema = TypeAdapter(MODELS[kind]).json_schema(mode="validation")
+    _unit_defaults(schema)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": TITLES[kind],
+        **{key: value for key, value in schema.items() if key != "title"},
+    }
+
+
+def schema_text(kind: str) -> str:
+    """`json_schema(kind)` as the indented JSON text that `schemas/KIND.schema.json` holds."""
+    return json.dumps(json_schema(kind), indent=2, ensure_ascii=False) + "\n"
