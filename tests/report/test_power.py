@@ -95,7 +95,8 @@ def test_operating_points_must_include_the_arch_clock():
 
 def test_the_trace_carries_the_power_timeline():
     report = simulator.simulate(fast_arch(), GEMM, MAPPING, numerics=False, trace=True)
-    counters = [e for e in report.chrome_trace()["traceEvents"] if e["ph"] == "C"]
+    events = report.chrome_trace()["traceEvents"]
+    counters = [e for e in events if e["ph"] == "C" and e["name"] == "power (W)"]
     assert len(counters) == len(report.power_timeline)
     total = sum(e["args"]["dynamic"] + e["args"]["static"] for e in counters)
     assert total == pytest.approx(report.power_timeline.power_w.sum())
