@@ -10,6 +10,9 @@ Markers (an HTML comment on its own line; it applies to the next block or table)
                                    the table's numbers (but the timing columns) come from COMMAND
   numbers-cited: SOURCE            the table's numbers are cited facts (preset datasheets)
   numbers-peer: REASON             the table comes from a peer tool that CI cannot run
+  numbers-measured: COMMAND | why  the table is COMMAND's output on a named machine or commit
+                                   (timings, before/after, hour-long runs): not re-run, the
+                                   script must exist and the reason must be given
 """
 
 import re
@@ -18,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = re.compile(
-    r"^\s*<!--\s*(docs-test: (?:skip|slow|load)|output-of|numbers-from|numbers-cited|numbers-peer)"
+    r"^\s*<!--\s*(docs-test: (?:skip|slow|load)|output-of|numbers-from|numbers-cited|numbers-peer|numbers-measured)"
     r":?\s*(.*?)\s*-->\s*$"
 )
 NUMBER = re.compile(r"(?<![\w.])[-+−]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
@@ -55,22 +58,9 @@ class Piece:
         return found.group(1) if found else ""
 
 
-NOT_YET_MARKED = {
-    "memory-hierarchy.md",
-    "performance.md",
-    "sanafe.md",
-    "serving.md",
-    "errors.md",
-    "models.md",
-    "area-power.md",
-}
-"""Topic pages written alongside this test, before their commands and tables carried the markers
-above; each leaves this set once its blocks run and its tables name their script."""
-
-
 def pages() -> list[Path]:
     """README and every hand-written docs page (generated pages are built, not stored)."""
-    docs = [p for p in sorted((ROOT / "docs").rglob("*.md")) if p.name not in NOT_YET_MARKED]
+    docs = sorted((ROOT / "docs").rglob("*.md"))
     return [ROOT / "README.md", *docs]
 
 

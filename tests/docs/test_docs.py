@@ -132,18 +132,23 @@ def test_table_numbers_come_from_their_script(piece, workdir, capsys):
     _assert_numbers_in(quoted, printed, piece.id)
 
 
+SOURCES = ("numbers-from", "numbers-cited", "numbers-peer", "numbers-measured")
+
+
 def test_every_table_with_numbers_names_its_source():
     """A table of numbers says where they come from; a script it names exists."""
     for piece in PIECES:
         if piece.kind != "table" or not any(numbers(" ".join(r)) for r in piece.rows[1:]):
             continue
-        assert piece.marker in ("numbers-from", "numbers-cited", "numbers-peer"), (
-            f"{piece.id}: a table of numbers needs a numbers-from/-cited/-peer marker"
+        assert piece.marker in SOURCES, (
+            f"{piece.id}: a table of numbers needs a numbers-from/-cited/-peer/-measured marker"
         )
-        if piece.marker == "numbers-from":
+        if piece.marker in ("numbers-from", "numbers-measured"):
             command = shlex.split(piece.argument.split("|")[0])
             script = next((a for a in command if a.endswith(".py")), None)
             assert command[0] == "accsim" or (ROOT / script).exists(), piece.id
+        if piece.marker == "numbers-measured":
+            assert piece.argument.split("|")[1:], f"{piece.id}: say why the table is not re-run"
 
 
 def test_skipped_and_slow_blocks_say_why():
