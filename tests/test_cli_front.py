@@ -4,8 +4,6 @@ wrap instead of cutting, and `map -o` refusing to write among the shipped preset
 import importlib.metadata
 import json
 
-import pytest
-
 from simulator.cli import main
 from simulator.spec.loader import preset_dir
 
