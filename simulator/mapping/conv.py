@@ -115,6 +115,11 @@ def choose_tile(op: ConvOpSpec, plan_like, machine: Machine, where: str) -> dict
 
 def plan_conv(op: ConvOpSpec, mapping: MappingSpec, machine: Machine, where: str) -> ConvPlan:
     """Place the conv on a systolic array, or on the arch's fallback unit with the reason why."""
+    if mapping.tile or mapping.loop_order:  # GEMM dims: never silently ignored on a conv
+        raise UnsupportedError(
+            f"{where}: {op.name} (conv2d) is tiled over its own loop nest, chosen automatically; "
+            "mapping.tile and mapping.loop_order name GEMM dims (M, N, K): leave them out"
+        )
     reason = None
     try:
         unit, dataflow, spatial = resolve_unit(op, mapping, machine)

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
+from simulator.errors import UnsupportedError
 from simulator.mapping.conv import _span
 from simulator.spec.workload import ConvOpSpec
 from tests.conftest import tiny_arch
@@ -83,3 +84,9 @@ def test_depthwise_blocks_run_their_groups_one_after_another():
     )
     per_group = math.ceil(36 / 4) * max(9, 4) + 4 + 4 - 2
     assert report.record.busy["pe"] == 32 * per_group
+
+
+def test_a_gemm_tile_in_the_mapping_is_refused_not_ignored_for_a_conv():
+    conv = {"name": "c", "ops": [{"kind": "conv2d", "name": "c", "C": 8, "H": 8, "W": 8, "K": 8}]}
+    with pytest.raises(UnsupportedError, match="mapping.tile and mapping.loop_order"):
+        simulator.simulate("edge-npu", conv, {"tile": {"M": 16}}, numerics=False)
