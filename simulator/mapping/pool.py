@@ -2,7 +2,8 @@
 
 from simulator.components import Machine
 from simulator.errors import CapacityError
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, bind
+from simulator.mapping.vector_ops import streamed_step
 from simulator.numerics.pool import PoolNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
@@ -64,14 +65,8 @@ def compile_pool(
                     {"X": region},
                     kernel,
                 )
-                yield Step(
-                    (
-                        Transfer("load", f"{op.name}.X", region, in_buf.name, size_in, size_in),
-                        Transfer("alloc", f"{op.name}.Y", region, out_buf.name, 0, size_out),
-                    ),
-                    (compute,),
-                    (Transfer("store", f"{op.name}.Y", region, out_buf.name, size_out, size_out),),
-                    ((in_buf.name, size_in),),
+                yield streamed_step(
+                    op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute
                 )
 
     return OpProgram(

@@ -87,14 +87,8 @@ def compile_vector_op(
                 {"X": region},
                 kernel,
             )
-            yield Step(
-                (
-                    Transfer("load", f"{op.name}.X", region, in_buf.name, size_in, size_in),
-                    Transfer("alloc", f"{op.name}.Y", region, out_buf.name, 0, size_out),
-                ),
-                (compute,),
-                (Transfer("store", f"{op.name}.Y", region, out_buf.name, size_out, size_out),),
-                ((in_buf.name, size_in),),
+            yield streamed_step(
+                op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute
             )
 
     return OpProgram(
@@ -120,3 +114,18 @@ def _traffic(
     if in_buffer == out_buffer:
         return ((in_buffer, read, write),)
     return ((in_buffer, read, 0), (out_buffer, 0, write))
+
+
+def streamed_step(
+    name: str, region, in_buf: str, out_buf: str, size_in: int, size_out: int, compute: Compute
+) -> Step:
+    """One step of an op streamed through a unit: load X's region, compute, store Y's."""
+    return Step(
+        (
+            Transfer("load", f"{name}.X", region, in_buf, size_in, size_in),
+            Transfer("alloc", f"{name}.Y", region, out_buf, 0, size_out),
+        ),
+        (compute,),
+        (Transfer("store", f"{name}.Y", region, out_buf, size_out, size_out),),
+        ((in_buf, size_in),),
+    )

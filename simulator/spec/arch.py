@@ -1,7 +1,7 @@
 """Architecture spec: named components, each picked by its `kind:` key."""
 
 from collections import Counter
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -23,6 +23,7 @@ from simulator.spec.types import (
     Seconds,
     Strict,
 )
+from simulator.spec.workload import VectorKind
 
 
 class SystolicArraySpec(Strict):
@@ -156,41 +157,17 @@ class DramSpec(Strict):
     then their sum. Chips without a NoC only."""
 
 
+VectorRun = Literal[VectorKind, "attention", "pool"]
+"""What a vector unit can run: the vector ops, attention's softmax part, pooling."""
+
+
 class VectorUnitSpec(Strict):
     """A SIMD vector unit (TPU VPU / NPU vector engine): lanes x element ops per cycle, in fp32."""
 
     kind: Literal["vector"]
     lanes: PositiveInt
     """Elements processed per cycle per operation."""
-    runs: list[
-        Literal[
-            "softmax",
-            "layernorm",
-            "rmsnorm",
-            "gelu",
-            "silu",
-            "add",
-            "mul",
-            "attention",
-            "relu",
-            "batchnorm",
-            "concat",
-            "pool",
-        ]
-    ] = [
-        "softmax",
-        "layernorm",
-        "rmsnorm",
-        "gelu",
-        "silu",
-        "add",
-        "mul",
-        "attention",
-        "relu",
-        "batchnorm",
-        "concat",
-        "pool",
-    ]
+    runs: list[VectorRun] = list(get_args(VectorRun))
     """Op kinds this unit runs ('attention' = the softmax part of attention; 'pool' = max/avg
     pooling of feature maps)."""
     cycles_per_element: dict[Literal["add", "mul", "max", "exp", "div", "rsqrt"], PositiveInt] = {}

@@ -1,23 +1,16 @@
 """Workload spec: a list of operations; `inputs` name the ops whose results an op reads."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
 from simulator.spec.types import NonNegativeInt, PositiveInt, PrecisionName, Strict
 
-VECTOR_KINDS = (
-    "softmax",
-    "layernorm",
-    "rmsnorm",
-    "gelu",
-    "silu",
-    "add",
-    "mul",
-    "relu",
-    "batchnorm",
-    "concat",
-)
+VectorKind = Literal[
+    "softmax", "layernorm", "rmsnorm", "gelu", "silu", "add", "mul", "relu", "batchnorm", "concat"
+]
+"""Elementwise and row-reduction ops a vector unit runs on a rows x cols tensor."""
+VECTOR_KINDS = get_args(VectorKind)
 
 
 class _Op(Strict):
@@ -92,18 +85,7 @@ class AttentionOpSpec(_Op):
 class VectorOpSpec(_Op):
     """An elementwise or row-reduction op on a rows x cols tensor, run on a vector unit."""
 
-    kind: Literal[
-        "softmax",
-        "layernorm",
-        "rmsnorm",
-        "gelu",
-        "silu",
-        "add",
-        "mul",
-        "relu",
-        "batchnorm",
-        "concat",
-    ]
+    kind: VectorKind
     name: str = "vector"
     rows: PositiveInt
     """Rows (tokens); reductions run along each row."""
