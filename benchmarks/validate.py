@@ -1,16 +1,17 @@
 """Predicted vs published: simulate every measurement in benchmarks/data/published.yaml (timing
 only) and print published, predicted and the error, with a median |error| per category.
 
-    python benchmarks/validate.py [--suite published|llmcompass|all] [--data PATH]
+    python benchmarks/validate.py [--suite published|fa3-sweep|llmcompass|all] [--data PATH]
                                   [--only ID_SUBSTRING ...] [--json OUT]
 
 Each entry names an arch preset (plus datasheet overrides of the exact part measured), a workload
 and optionally a mapping, or `parts` whose simulated seconds add up (repeat x part). Predictions
 come from the presets as they are: nothing here is fitted to the published numbers. Identical
 simulations (same arch, workload and mapping) run once. About 2 minutes on a 2-core machine.
-`--suite llmcompass` adds LLMCompass's 84 A100 kernel measurements (GEMMs from 64 rows to
-32768, softmax, LayerNorm, GELU; benchmarks/data/llmcompass/README.md); their largest rows take
-minutes each with today's engine.
+`--suite fa3-sweep` runs the FA3 paper's H100 attention bars at every sequence length
+(FlashAttention-2 and standard attention, 10 rows, minutes each); `--suite llmcompass` runs
+LLMCompass's 84 A100 kernel measurements (GEMMs from 64 rows to 32768, softmax, LayerNorm, GELU;
+benchmarks/data/llmcompass/README.md), whose largest rows take minutes each with today's engine.
 """
 
 import argparse
@@ -27,6 +28,7 @@ from rich.table import Table
 import simulator
 
 DATA = Path(__file__).parent / "data" / "published.yaml"
+FA3_SWEEP = Path(__file__).parent / "data" / "published_fa3_sweep.yaml"
 LLMCOMPASS = Path(__file__).parent / "data" / "llmcompass"
 TARGETS = {"gemm": 10.0, "bandwidth": 15.0}  # |error| targets of issue 4, in percent
 GELU_ROW = 1024  # a GELU over n elements is simulated as an (n / 1024) x 1024 elementwise op
@@ -263,16 +265,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--suite",
-        choices=("published", "llmcompass", "all"),
+        choices=("published", "fa3-sweep", "llmcompass", "all"),
         default="published",
-        help="published.yaml (default), LLMCompass's A100 kernel rows, or both",
+        help="published.yaml (default), the FA3 attention sweep, LLMCompass's A100 kernel rows, "
+        "or all three",
     )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--only", nargs="*", help="run entries whose id contains any of these")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args()
-    entries = yaml.safe_load(args.data.read_text()) if args.suite != "llmcompass" else []
-    entries += llmcompass_entries() if args.suite != "published" else []
+    entries = yaml.safe_load(args.data.read_text()) if args.suite in ("published", "all") else []
+    entries += yaml.safe_load(FA3_SWEEP.read_text()) if args.suite in ("fa3-sweep", "all") else []
+    entries += llmcompass_entries() if args.suite in ("llmcompass", "all") else []
     if args.only:
         entries = [e for e in entries if any(s in e["id"] for s in args.only)]
     console = Console(width=None if sys.stdout.isatty() else 200)

@@ -14,7 +14,11 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 import validate  # noqa: E402  (a script in benchmarks/, not a package)
 
-ENTRIES = yaml.safe_load(validate.DATA.read_text()) + validate.llmcompass_entries()
+ENTRIES = (
+    yaml.safe_load(validate.DATA.read_text())
+    + yaml.safe_load(validate.FA3_SWEEP.read_text())
+    + validate.llmcompass_entries()
+)
 
 
 def test_entry_ids_are_unique():

@@ -75,7 +75,8 @@ def _op_cost(op, capacity: float, cores: int) -> tuple[int, int]:
         scores = op.q_len * keys / (2 if op.causal else 1)
         per_tile = min(op.q_len, side) * min(keys, side)
         tiles = max(heads * math.ceil(scores / per_tile), cores)
-        elements = heads * (2 * op.q_len * op.head_dim + 2 * keys * op.head_dim + op.q_len * keys)
+        # numerics hold Q, O per query head and K, V per K/V head; score blocks are transient
+        elements = op.batch * 2 * op.head_dim * (op.heads * op.q_len + op.kv_groups * keys)
         return tiles, elements
     if op.kind == "collective":
         return cores * cores, 2 * cores * op.elements
