@@ -5,12 +5,12 @@ This script needs only the standard library.  It writes one .cfg + topology .csv
 temporary directory and runs ``benchmarks/scalesim_runner.py`` on each with the interpreter of a
 separate venv that has SCALE-Sim installed (never a project dependency):
 
-    python3 -m venv /work/venvs/scalesim
-    /work/venvs/scalesim/bin/pip install scalesim==3.0.0 "numpy<2.4"
+    python3 -m venv ~/venvs/scalesim
+    ~/venvs/scalesim/bin/pip install scalesim==3.0.0 "numpy<2.4"
     python3 benchmarks/make_scalesim_golden.py            # regenerate the JSON (~1-2 min)
     python3 benchmarks/make_scalesim_golden.py --verify   # check closed forms against the JSON
 
-Options: --python PATH (default $SCALESIM_PYTHON or /work/venvs/scalesim/bin/python),
+Options: --python PATH (default $SCALESIM_PYTHON or ~/venvs/scalesim/bin/python),
 --out PATH, --jobs N, --only SUBSTRING, --missing (run only cases the output lacks).
 
 Each case in the JSON is
@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RUNNER = HERE / "scalesim_runner.py"
 DEFAULT_OUT = REPO / "tests" / "data" / "scalesim_golden.json"
-DEFAULT_PY = os.environ.get("SCALESIM_PYTHON", "/work/venvs/scalesim/bin/python")
+DEFAULT_PY = os.environ.get("SCALESIM_PYTHON", os.path.expanduser("~/venvs/scalesim/bin/python"))
 
 # --------------------------------------------------------------------------------------------
 # Config construction

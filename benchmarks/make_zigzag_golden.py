@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generate tests/data/zigzag_golden.json from the real ZigZag 3.9.1 (dev-side, its own venv).
 
-    python3 -m venv /work/venvs/zigzag && /work/venvs/zigzag/bin/pip install zigzag-dse==3.9.1 six
-    python3 benchmarks/make_zigzag_golden.py [--python /work/venvs/zigzag/bin/python]
+    python3 -m venv ~/venvs/zigzag && ~/venvs/zigzag/bin/pip install zigzag-dse==3.9.1 six
+    python3 benchmarks/make_zigzag_golden.py [--python ~/venvs/zigzag/bin/python]
 
 Each case runs one GEMM on ZigZag's bundled tpu_like accelerator through benchmarks/zigzag_runner.py:
 `temporal` forces the loop order and sizes (innermost first); without it ZigZag's own mapper (LOMA)
@@ -13,6 +13,7 @@ accsim and compares per-level element counts (exact), energies and latency.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,7 @@ CASES = [
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", default="/work/venvs/zigzag/bin/python")
+    parser.add_argument("--python", default=os.path.expanduser("~/venvs/zigzag/bin/python"))
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     results = []

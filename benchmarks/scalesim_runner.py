@@ -4,9 +4,9 @@
 This script is *standalone*: it imports only the standard library and ``scalesim``; it never
 imports the project.  Run it with the interpreter of a separate venv that has SCALE-Sim:
 
-    python3 -m venv /work/venvs/scalesim
-    /work/venvs/scalesim/bin/pip install scalesim==3.0.0 "numpy<2.4"
-    /work/venvs/scalesim/bin/python benchmarks/scalesim_runner.py CONFIG.cfg TOPO.csv --gemm
+    python3 -m venv ~/venvs/scalesim
+    ~/venvs/scalesim/bin/pip install scalesim==3.0.0 "numpy<2.4"
+    ~/venvs/scalesim/bin/python benchmarks/scalesim_runner.py CONFIG.cfg TOPO.csv --gemm
 
 Usage:  scalesim_runner.py CONFIG.cfg TOPOLOGY.csv [--gemm|--conv] [--layout LAYOUT.csv]
 

@@ -5,8 +5,8 @@ files (`accsim import-sanafe`) and simulates them with numerics on. Cases: the s
 network in tests/data/sanafe (written for the importer tests), SANA-FE's bundled example, and
 with --dvs its DVS-gesture network on its Loihi description (benchmarks/sanafe_dvs.py), 1000 steps.
 
-    python3 -m venv /work/venvs/sanafe && /work/venvs/sanafe/bin/pip install sanafe==2.2.9
-    python benchmarks/vs_sanafe.py --sanafe-python /work/venvs/sanafe/bin/python [--dvs] [--saved]
+    python3 -m venv ~/venvs/sanafe && ~/venvs/sanafe/bin/pip install sanafe==2.2.9
+    python benchmarks/vs_sanafe.py --sanafe-python ~/venvs/sanafe/bin/python [--dvs] [--saved]
         [--write-golden]
 
 --saved also imports the DVS network as SANA-FE's Network.save writes it (one line per synapse,

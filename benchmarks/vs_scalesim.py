@@ -4,7 +4,7 @@ SCALE-Sim pins numpy < 2.4, so it lives in its own venv (see benchmarks/scalesim
 driven through a subprocess; its wall time is the time spent inside its own run_scale(), not
 interpreter start-up. accsim runs in this process through the same SCALE-Sim files it imports.
 
-    python benchmarks/vs_scalesim.py [--scalesim-python /work/venvs/scalesim/bin/python] [--big]
+    python benchmarks/vs_scalesim.py [--scalesim-python ~/venvs/scalesim/bin/python] [--big]
 
 --big adds the 1024^3 GEMM on a 32x32 array (SCALE-Sim needs many minutes for it).
 """

@@ -3,7 +3,7 @@
 
 Runs inside ZigZag's own venv (never a project dependency); benchmarks/make_zigzag_golden.py calls it:
 
-    /work/venvs/zigzag/bin/python benchmarks/zigzag_runner.py CASE.json
+    ~/venvs/zigzag/bin/python benchmarks/zigzag_runner.py CASE.json
 
 CASE.json: {"hardware": "tpu_like", "M", "N", "K", "precision": {"W", "I", "O", "O_final"},
 "spatial": {"D1": [dim, size], "D2": [dim, size]}, "temporal": [[dim, size], ...] innermost first}.

@@ -1,10 +1,10 @@
 """Run ZigZag 3.9.1 on its own ResNet-18 graph on an edge-npu-like array under one spatial
 mapping; write per-layer MACs, latency and energy to zigzag_resnet18_<mapping>.json (dev-side:
-needs /work/venvs/zigzag-onnx).
+needs ~/venvs/zigzag-onnx).
 
-    /work/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py k_c    # K x C unrolled
-    /work/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py k_ox   # K x OX unrolled
-    /work/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py tpu_like   # ZigZag's own
+    ~/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py k_c    # K x C unrolled
+    ~/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py k_ox   # K x OX unrolled
+    ~/venvs/zigzag-onnx/bin/python benchmarks/zigzag/run_zigzag.py tpu_like   # ZigZag's own
         tpu_like hardware and mapping (accsim's zigzag-tpu-like preset)
 """
 

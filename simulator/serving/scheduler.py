@@ -7,6 +7,7 @@ run out the newest running request is preempted (vLLM's policy): by recompute (i
 and its tokens prefilled again) or by swap (its KV goes to host memory and comes back later).
 """
 
+from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -73,7 +74,7 @@ class Step:
         return Batch(tuple(decode) + self.padding_kv, tuple(prefill), emitting)
 
 
-class Scheduler:
+class Scheduler(ABC):
     """The common part: waiting queue (FCFS), running list, KV blocks, preemption."""
 
     def __init__(self, limits: Limits, kv: BlockManager):
@@ -91,8 +92,9 @@ class Scheduler:
     def outstanding(self) -> int:
         return len(self.waiting) + len(self.running)
 
+    @abstractmethod
     def step(self) -> Step | None:
-        raise NotImplementedError
+        """The next iteration's batch, or None when nothing can run now."""
 
     def finish(self, request: Request) -> None:
         self.running.remove(request)
