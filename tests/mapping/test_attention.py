@@ -130,7 +130,9 @@ def test_overlapping_blocks_are_caught_by_coverage(monkeypatch):
 
 def test_attention_without_a_vector_unit_is_unsupported():
     with pytest.raises(UnsupportedError) as error:
-        simulator.simulate("tpu-v1-like", attention(dtype="int8"), numerics=False)  # int8: the array runs it
+        simulator.simulate(
+            "tpu-v1-like", attention(dtype="int8"), numerics=False
+        )  # int8: the array runs it
     assert str(error.value) == (
         "no unit runs attn (attention); units: mxu (systolic_array); declare a vector unit "
         "that runs it, or an arch fallback"
