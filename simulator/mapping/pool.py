@@ -3,7 +3,7 @@
 from simulator.components import Machine
 from simulator.errors import CapacityError
 from simulator.mapping.program import Compute, OpProgram, bind
-from simulator.mapping.vector_ops import streamed_step
+from simulator.mapping.vector_ops import streamed_step, units_that_fit
 from simulator.numerics.pool import PoolNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
@@ -29,12 +29,7 @@ def compile_pool(
     in_buf, out_buf = machine.buffer_for("input"), machine.buffer_for("output")
     map_in, map_out = nbytes(op.H * op.W, op.dtype), nbytes(op.P * op.Q, op.dtype)
     factor = 2 if mapping.double_buffering else 1
-    if in_buf.name == out_buf.name:
-        fit = in_buf.capacity_bytes // (factor * (map_in + map_out))
-    else:
-        fit = min(
-            in_buf.capacity_bytes // (factor * map_in), out_buf.capacity_bytes // (factor * map_out)
-        )
+    fit = units_that_fit(in_buf, out_buf, map_in, map_out, factor)
     if fit < 1:
         raise CapacityError(
             f"{op.name}: one {op.H}x{op.W} channel map needs {factor * (map_in + map_out):,} B "

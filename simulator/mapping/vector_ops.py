@@ -47,12 +47,7 @@ def compile_vector_op(
             f"{where}: a row of {op.name} ({op.cols} fp32 values, {nbytes(op.cols, 'fp32'):,} B) "
             f"does not fit {unit}'s {int(vector.spec.buffer):,} B local buffer"
         )
-    if in_buf.name == out_buf.name:
-        fit = in_buf.capacity_bytes // (factor * (row_in + row_out))
-    else:
-        fit = min(
-            in_buf.capacity_bytes // (factor * row_in), out_buf.capacity_bytes // (factor * row_out)
-        )
+    fit = units_that_fit(in_buf, out_buf, row_in, row_out, factor)
     if fit < 1:
         raise CapacityError(
             f"{where}: one row of {op.name} needs {factor * (row_in + row_out):,} B "
@@ -114,6 +109,19 @@ def _traffic(
     if in_buffer == out_buffer:
         return ((in_buffer, read, write),)
     return ((in_buffer, read, 0), (out_buffer, 0, write))
+
+
+def units_that_fit(in_buf, out_buf, size_in: int, size_out: int, factor: int) -> int:
+    """How many (input, output) units of these sizes the buffers hold at once (x factor when
+    double-buffered); one buffer holding both roles holds their sum."""
+    if in_buf.name == out_buf.name:
+        return int(in_buf.capacity_bytes // (factor * (size_in + size_out)))
+    return int(
+        min(
+            in_buf.capacity_bytes // (factor * size_in),
+            out_buf.capacity_bytes // (factor * size_out),
+        )
+    )
 
 
 def streamed_step(
