@@ -25,11 +25,23 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.cli.serve import default_cache
-from simulator.serving import CostModel, Lengths, load_model, poisson, serve
+from simulator.serving import (
+    Cost,
+    CostModel,
+    Fleet,
+    Lengths,
+    Limits,
+    fixed_batch,
+    load_model,
+    poisson,
+    serve,
+)
 from simulator.serving.accuracy import bucketing_error, decomposition_error, random_batches
 from simulator.spec import load_arch
 
-VIDUR = Path(__file__).resolve().parent / "data" / "vidur_a100_llama2_7b_dense.csv"
+DATA = Path(__file__).resolve().parent / "data"
+VIDUR = DATA / "vidur_a100_llama2_7b_dense.csv"
+PUBLISHED = DATA / "published_serving.csv"
 
 
 def cost_model_error(console: Console, cache: Path) -> None:
@@ -74,6 +86,78 @@ def vidur_comparison(console: Console, cache: Path, simulate_all: bool) -> None:
     console.print(f"source: {measured.source.iloc[0]}")
 
 
+class VidurDense(CostModel):
+    """a100-like with only the dense part of a layer priced at vidur's measured A100 kernel times
+    (linear in tokens between vidur's points): what the serving error is once the op-level dense
+    error is taken out."""
+
+    def __init__(self, arch, model, cache: Path):
+        super().__init__(arch, model, ratio=2, cache=cache)
+        self.measured = pd.read_csv(VIDUR)
+
+    def price(self, part: str, *size: int) -> Cost:
+        if part != "dense":
+            return super().price(part, *size)
+        ms = np.interp(size[0], self.measured.num_tokens, self.measured.dense_ms)
+        return Cost(float(ms) * 1e-3, 0.0)
+
+
+def published_comparison(console: Console, cache: Path) -> None:
+    """Published A100 serving measurements (static batches of `batch` equal requests, all sent at
+    once) against serve() on a100-like; for llama-2-7b also with the dense ops at vidur's times."""
+    arch, published = load_arch("a100-like"), pd.read_csv(PUBLISHED)
+    table = Table(title="published A100 serving measurements vs accsim serve() on a100-like")
+    for column in ("model", "batch", "prompt", "output", "metric", "published", "a100-like"):
+        table.add_column(column, justify="right")
+    table.add_column("error", justify="right")
+    table.add_column("dense at vidur's times", justify="right")
+    table.add_column("runtime, source")
+    errors, measured_dense = [], []
+    setups = published.groupby(["model", "batch", "prompt", "output"], sort=False)
+    for (name, batch, prompt, output), rows in setups:
+        model = load_model(name)
+        specs = fixed_batch(int(batch), Lengths(int(prompt), int(output)))
+        limits = Limits(max_batch=int(batch), max_tokens=int(batch * prompt))
+        runs = [
+            serve(arch, model, specs, STATIC, limits, costs=CostModel(arch, model, 2, cache=cache))
+        ]
+        if name == "llama-2-7b":
+            runs.append(
+                serve(arch, model, specs, STATIC, limits, costs=VidurDense(arch, model, cache))
+            )
+        for row in rows.itertuples():
+            ours = [run.summary[_KEYS[row.metric]] for run in runs]
+            errors.append(_error(ours[0], row.published, row.metric))
+            alt = ""
+            if len(ours) > 1:
+                measured_dense.append(_error(ours[1], row.published, row.metric))
+                alt = f"{measured_dense[-1]:+.0%}"
+            table.add_row(
+                name, str(batch), str(prompt), str(output), row.metric,
+                f"{row.published:g}", f"{ours[0]:.4g}", f"{errors[-1]:+.0%}", alt,
+                f"{row.runtime}; {row.source}",
+            )  # fmt: skip
+    console.print(table)
+    console.print(
+        f"median |error| a100-like: {np.median(np.abs(errors)):.0%} over {len(errors)} rows; "
+        f"with the dense ops at vidur's measured A100 times: "
+        f"{np.median(np.abs(measured_dense)):.0%} over {len(measured_dense)} llama-2-7b rows"
+    )
+
+
+STATIC = Fleet(scheduler="static")
+_KEYS = {
+    "ttft_s": "ttft_p50_s",
+    "tpot_s": "tpot_p50_s",
+    "throughput_tokens_per_s": "throughput_tokens_per_s",
+}
+
+
+def _error(ours: float, published: float, metric: str) -> float:
+    """Relative error of a time (or a throughput: a rate, so the same sign means slower)."""
+    return ours / published - 1
+
+
 def speed(console: Console, cache: Path, requests: int, arch_name: str) -> None:
     arch, model = load_arch(arch_name), load_model("llama-2-7b")
     specs = poisson(4.0, requests, Lengths(512, 128), seed=0)
@@ -100,9 +184,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10000)
     parser.add_argument("--speed-arch", default="a100-like", help="arch of the timing run")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-published", action="store_true")
+    parser.add_argument("--skip-cost-model", action="store_true", help="no tpu-v4-like bucketing")
     args = parser.parse_args()
     console = Console()
-    cost_model_error(console, args.cache)
+    if not args.skip_published:
+        published_comparison(console, args.cache)
+    if not args.skip_cost_model:
+        cost_model_error(console, args.cache)
     vidur_comparison(console, args.cache, args.simulate_a100)
     if not args.skip_speed:
         speed(console, args.cache, args.requests, args.speed_arch)
