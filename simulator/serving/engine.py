@@ -232,8 +232,11 @@ class Simulation:
             hook.succeed()
 
     def open_loop(self, specs: list[RequestSpec]):
+        """Requests arriving at the same instant are all routed before any replica forms its next
+        batch (an offline batch of N requests is one batch, not 1 then N - 1)."""
         for spec in specs:
-            yield self.env.timeout(max(0.0, spec.arrival_s - self.env.now))
+            if spec.arrival_s > self.env.now:
+                yield self.env.timeout(spec.arrival_s - self.env.now)
             self.route(spec)
 
     def user(self, specs: list[RequestSpec], loop: ClosedLoop):
