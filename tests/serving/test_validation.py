@@ -129,3 +129,11 @@ def test_host_overhead_is_paid_once_per_iteration(tiny, costs):
     slow = serve(costs.arch, tiny, specs, Fleet(host_overhead_s=4e-3), costs=costs).requests.iloc[0]
     assert slow.ttft_s - base.ttft_s == pytest.approx(4e-3)
     assert slow.e2e_s - base.e2e_s == pytest.approx(10 * 4e-3)
+
+
+def test_requests_sent_together_start_in_one_batch(tiny, costs):
+    result = serve(costs.arch, tiny, fixed_batch(4, Lengths(32, 3)), Fleet(scheduler="static"),
+                   costs=costs)  # fmt: skip
+    first = result.iterations.iloc[0]
+    assert (first.batch_size, first.prefill_tokens) == (4, 4 * 32)
+    assert len(result.iterations) == 3  # one prefill, then two decode steps for all four
