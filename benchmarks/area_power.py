@@ -90,7 +90,10 @@ def mxu_per_pe(tpu) -> None:
     )
     factor = tech.scale_area(1.0, 28.0)
     cells = BIT_CELL_UM2[28] / BIT_CELL_UM2[45]
-    print(f"- 45 -> 28 nm area factor: tech table {factor:.3f}, SRAM bit cells {cells:.3f}")
+    print(
+        f"- 45 -> 28 nm area factor: tech table {factor:.3f}, SRAM bit cells {cells:.3f} "
+        f"({BIT_CELL_UM2[45]} -> {BIT_CELL_UM2[28]} µm²)"
+    )
 
 
 def main() -> None:
