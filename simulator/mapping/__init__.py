@@ -6,10 +6,10 @@ from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.conv import compile_conv, plan_conv
-from simulator.mapping.crossbar import compile_in_memory
 from simulator.mapping.footprint import peak_activation_bytes, weight_bytes
 from simulator.mapping.gemm import GemmPlan, check_tile, compile_gemm
 from simulator.mapping.host import HOST_KINDS, add_crossings, compile_on_host, fallback_reason
+from simulator.mapping.in_memory import compile_in_memory
 from simulator.mapping.partition import partition_program
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.pool import compile_pool
@@ -134,7 +134,7 @@ def compile_program(
         return Program(tuple(ops), dict(workload.meta)), states
     _check_modelled(workload, machine)
     ops, states = [], {}
-    in_memory = compile_in_memory(workload, mapping, machine, numerics, seed)  # crossbar/PIM GEMMs
+    in_memory = compile_in_memory(workload, mapping, machine, numerics, seed)  # crossbar/PIM GEMMs and convs
     for index, op in enumerate(workload.ops):
         program, state = in_memory.get(op.name) or _compile_one(
             op, mapping, machine, numerics, seed + index
