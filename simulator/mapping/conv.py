@@ -322,12 +322,22 @@ def conv_parts(
 ) -> list[OpProgram]:
     """A conv split over `cores` (each part planned and run on its own core's view, all filling
     the one `numerics`) by channel groups, output rows or filters (groups=1 only: a tile of
-    several groups holds whole groups), whichever uses the most cores, then loads the fewest
-    bytes twice (groups: none; rows: every core loads the weights; filters: the input)."""
+    several groups holds whole groups): the split whose estimated time is least, the larger of
+    its biggest part's MACs at the core's peak and its DRAM bytes, duplicates included (rows:
+    every core loads the weights; filters: every core loads the input), at DRAM bandwidth."""
     whole = _ranges(op, None)
     weights, inputs = op.K * (op.C // op.groups) * op.R * op.S, op.N * op.C * op.H * op.W
-    options = {"g": 0, "p": weights} | ({"k": inputs} if op.groups == 1 else {})
-    dim = max(options, key=lambda d: (min(cores, whole[d][1]), -options[d]))
+    outputs = op.N * op.K * op.P * op.Q
+    options = {"p": weights} | ({"k": inputs} if op.groups == 1 else {"g": 0})
+    peak = max(c.peak_macs_per_cycle for c in machine.view(0).compute_units.values())
+
+    def estimate(dim: str) -> tuple[float, int]:
+        spans = split(whole[dim][1], cores)
+        biggest = max(hi - lo for lo, hi in spans) / whole[dim][1] * op.macs
+        loaded = nbytes(inputs + weights + outputs + (len(spans) - 1) * options[dim], op.dtype)
+        return max(biggest / peak, loaded / machine.dram.bytes_per_cycle), options[dim]
+
+    dim = min(options, key=estimate)
     parts = []
     for core, span in enumerate(split(whole[dim][1], cores)):
         view = machine.view(core)

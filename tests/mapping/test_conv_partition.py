@@ -24,20 +24,45 @@ def parts(report, name="conv"):
     [
         # 8 groups on 4 cores: 2 depthwise groups each, nothing loaded twice
         (dict(C=8, H=8, W=8, K=8, R=3, S=3, groups=8), "g", [(0, 2), (2, 4), (4, 6), (6, 8)]),
-        # 16 output rows and 8 filters: both use 4 cores; rows load the 3x3x8x8 weights again,
-        # filters the 8x16x16 input, so rows
+        # 16 output rows and 8 filters: both give each core a quarter of the MACs (and DRAM is
+        # near infinite here); rows load the 3x3x8x8 weights again, filters the 8x16x16 input
         (dict(C=8, H=16, W=16, K=8, R=3, S=3, padding=1), "p", [(0, 4), (4, 8), (8, 12), (12, 16)]),
-        # 2 output rows use 2 cores, 12 filters 4: filters, 3 each
+        # 2 output rows give a core half the MACs, 12 filters a quarter: filters, 3 each
         (dict(C=4, H=2, W=2, K=12, R=1, S=1), "k", [(0, 3), (3, 6), (6, 9), (9, 12)]),
     ],
 )
-def test_the_split_uses_most_cores_then_loads_least_twice(shape, dim, ranges):
+def test_the_split_with_the_least_estimated_time_wins(shape, dim, ranges):
     report = simulator.simulate(mesh((4, 1), cores=4), {"name": "w", "ops": [conv(**shape)]})
     got = parts(report)
     assert [p.details["part"] for p in got] == [{dim: r} for r in ranges]
     assert [p.core for p in got] == [0, 1, 2, 3]
     assert sum(p.macs for p in got) == ConvOpSpec(**conv(**shape)).macs
     assert report.numerics["conv"].max_abs_error == 0
+
+
+def test_a_slow_dram_picks_the_split_that_loads_least_twice():
+    # 1 GB/s DRAM at 1 GHz: 1 B per cycle, so loads dominate; 16 output rows over 4 cores load
+    # the 16 x 16 x 1 x 1 weights 3 more times (768 B), 16 filters the 16 x 16 x 16 input (12 KiB)
+    arch = {
+        "name": "slow",
+        "clock": "1 GHz",
+        "components": {
+            "dram": {"kind": "dram", "technology": "ddr4", "bandwidth": "1 GB/s"},
+            "noc": {"kind": "noc", "topology": "ring", "dims": [4], "link_bandwidth": "64 GB/s"},
+        },
+        "cores": {
+            "count": 4,
+            "components": {
+                "pe": {"kind": "systolic_array", "rows": 8, "cols": 8},
+                "vpu": {"kind": "vector", "lanes": 64},
+                "buf": {"kind": "sram", "capacity": "1 MiB", "banks": 8},
+            },
+        },
+    }
+    report = simulator.simulate(
+        arch, {"name": "w", "ops": [conv(C=16, H=16, W=16, K=16)]}, numerics=False
+    )
+    assert [p.details["part"] for p in parts(report)] == [{"p": (i, i + 4)} for i in (0, 4, 8, 12)]
 
 
 def test_a_filter_split_loads_the_input_on_every_core():
