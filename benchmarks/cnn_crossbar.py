@@ -33,7 +33,11 @@ def resnet18_on_isaac_like() -> None:
     print(f"\n  MACs               {s['macs']:,}")
     print(f"  time               {s['seconds'] * 1e3:.3f} ms ({s['cycles']:,} cycles)")
     print(f"  energy             {s['energy_pj'] * 1e-6:.1f} uJ")
+    one_copy = sum(
+        p.details["copy_crossbars"] for p in report.program.ops if "copy_crossbars" in p.details
+    )
     print(f"  crossbars used     {pim['crossbars_used']:,} of {pim['crossbars']:,}")
+    print(f"  one weight copy    {one_copy:,} crossbars")
     print(f"  numerics           {'OK' if s['numerics_ok'] else 'FAILED'}")
 
 
