@@ -14,12 +14,19 @@ libstdc++'s std::priority_queue step for step, so equal times resolve as in SANA
   destination core, which serves messages one after the other;
 - entering the NoC it adds 1 / (hops + 2) density to each link of its route.
 The step lasts until the latest send or finished receive (the barrier is added by the caller).
+DetailedTiming builds each step's messages from the spikes (SANA-FE's chip.cpp); DetailedNoc holds
+the routes and schedules them.
 A heap entry is (time, tie, core, route, processing delay); `tie` compares never-less.
 Floating-point operations follow SANA-FE's order.
 """
 
-from collections import deque
+from collections import defaultdict, deque
 from heapq import heappop, heappush
+
+import numpy as np
+
+from simulator.components.neuro import NeuroCore
+from simulator.mapping.placement import Placement
 
 NORTH, EAST, SOUTH, WEST = 0, 1, 2, 3  # SANA-FE's router link directions
 
@@ -156,3 +163,115 @@ class DetailedNoc:
                     last = sent
         return last
 
+
+def _sequential_sums(values: np.ndarray, begin: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Sums of values[begin:stop] per segment, each added left to right from 0.0 as a loop would
+    (np.cumsum along rows; segments grouped by length so padding stays small). Equal sums stay
+    bit-equal, which SANA-FE's time-ordered schedule depends on."""
+    sums = np.zeros(begin.size)
+    lengths = stop - begin
+    bucket = np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64)
+    for b in np.unique(bucket[lengths > 0]).tolist():
+        rows = np.flatnonzero((bucket == b) & (lengths > 0))
+        width = int(lengths[rows].max())
+        index = begin[rows, None] + np.arange(width)
+        inside = index < stop[rows, None]
+        padded = np.where(inside, values[np.minimum(index, values.size - 1)], 0.0)
+        sums[rows] = np.cumsum(padded, axis=1)[:, -1]
+    return sums
+
+
+class DetailedTiming:
+    """SANA-FE's detailed model over a placed network: per step, each core's messages as
+    SANA-FE's chip.cpp builds them, then DetailedNoc's schedule."""
+
+    def __init__(self, placement: Placement, core: NeuroCore, nodes, noc, soma_s: tuple, synapse_s):
+        """`nodes`: each core's NoC node; `noc`: the mesh (None on one node); `soma_s`: each
+        neuron's soma access, update and spike latency (s); `synapse_s`: each synapse unit's
+        latency (s), in the order of the placement's axon_synapses columns."""
+        self.placement, self.core = placement, core
+        self.access_s, self.update_s, self.spike_s = soma_s
+        self.cores = len(nodes)
+        core_of = placement.core_of
+        width, height = noc.shape if noc is not None else (1, 1)
+        xy = [noc.coords(int(n)) if noc is not None else (0, 0) for n in nodes]
+        seen: dict[int, int] = defaultdict(int)
+        offset = []  # each core's index within its tile
+        for n in nodes.tolist():
+            offset.append(seen[n])
+            seen[n] += 1
+        self.by_core = np.argsort(core_of, kind="stable")  # the order cores update neurons
+        self.position = np.empty_like(self.by_core)
+        self.position[self.by_core] = np.arange(self.by_core.size)
+        size = np.bincount(core_of, minlength=self.cores)
+        self.core_stop = np.cumsum(size)  # one past each core's last position
+        self.core_start = self.core_stop - size
+        proc = np.full(placement.axon_core.size, core.packet_in_s)  # SANA-FE's processing_delay:
+        for unit, seconds in enumerate(synapse_s.tolist()):  # + each synaptic event in turn
+            for k in range(int(placement.axon_synapses[:, unit].max(initial=0))):
+                proc += np.where(placement.axon_synapses[:, unit] > k, seconds, 0.0)
+        self.axon_proc = proc.tolist()
+        self.noc = DetailedNoc(
+            xy,
+            offset,
+            height,
+            width,
+            max(seen.values(), default=1),
+            core.hop_s,
+            core.spec.link_buffer,
+        )
+        source = np.repeat(core_of, np.diff(placement.axon_indptr))
+        self.axon_pair = [  # each axon's route, fixed for the run
+            self.noc.pair(a, b) for a, b in zip(source.tolist(), placement.axon_core.tolist())
+        ]
+
+    def step_seconds(self, fired_idx: np.ndarray, active_idx: np.ndarray) -> float:
+        """Seconds of the step's work under SANA-FE's detailed model: each core's messages in
+        the order it sends them (neurons in core order, each fired neuron's axons in turn), the
+        neuron updates since the previous message in the first one's generation delay and what
+        is left after the last in a placeholder (SpikingChip::process_neurons)."""
+        latency = self.access_s.copy()  # soma latency: access, + update, + spike
+        latency[active_idx] += self.update_s[active_idx]
+        latency[fired_idx] += self.spike_s[fired_idx]
+        pl = self.placement
+        ptr = pl.axon_indptr
+        senders = fired_idx[ptr[fired_idx + 1] > ptr[fired_idx]]
+        at = np.sort(self.position[senders])
+        neurons = self.by_core[at]
+        core = pl.core_of[neurons]
+        start_of = self.core_start
+        first = np.ones(at.size, dtype=bool)
+        first[1:] = core[1:] != core[:-1]
+        begin = np.empty_like(at)
+        begin[1:] = at[:-1] + 1
+        begin[first] = start_of[core[first]]
+        last = np.full(self.cores, -1)
+        last[core] = at
+        used = pl.cores_used
+        tail_begin = np.where(last[used] >= 0, last[used] + 1, start_of[used])
+        sums = _sequential_sums(
+            latency[self.by_core],
+            np.concatenate([begin, tail_begin]),
+            np.concatenate([at + 1, self.core_stop[used]]),
+        )
+        segment, left = sums[: at.size], sums[at.size :]
+        starts = ptr[neurons]
+        counts = ptr[neurons + 1] - starts
+        firsts = np.cumsum(counts) - counts
+        axons = (np.repeat(starts - firsts, counts) + np.arange(int(counts.sum()))).tolist()
+        generation = np.full(len(axons), 0.0 + self.core.packet_out_s)
+        generation[firsts] = segment + self.core.packet_out_s
+        messages = list(
+            zip(
+                generation.tolist(),
+                map(self.axon_pair.__getitem__, axons),
+                map(self.axon_proc.__getitem__, axons),
+            )
+        )
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(core, counts, self.cores))])
+        bounds = bounds.astype(np.int64).tolist()
+        queues = [messages[bounds[c] : bounds[c + 1]] for c in range(self.cores)]
+        for c, rest in zip(used.tolist(), left.tolist()):
+            if rest != 0.0:
+                queues[c].append((rest, None, 0.0))
+        return self.noc.schedule(queues, self.cores)

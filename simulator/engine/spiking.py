@@ -32,7 +32,7 @@ import simpy
 
 from simulator.components import Machine
 from simulator.components.neuro import DIRECTIONS, NeuroCore, hop_directions
-from simulator.engine.sanafe_detailed import DetailedNoc
+from simulator.engine.sanafe_detailed import DetailedTiming
 from simulator.mapping.placement import Placement
 from simulator.mapping.snn import SnnNetwork
 from simulator.numerics.lif import FixedPointLif, deliver
@@ -102,23 +102,6 @@ class _Traffic(NamedTuple):
     receive: np.ndarray  # cycles the destination spends on them (packets in + synaptic events)
 
 
-def _sequential_sums(values: np.ndarray, begin: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """Sums of values[begin:stop] per segment, each added left to right from 0.0 as a loop would
-    (np.cumsum along rows; segments grouped by length so padding stays small). Equal sums stay
-    bit-equal, which SANA-FE's time-ordered schedule depends on."""
-    sums = np.zeros(begin.size)
-    lengths = stop - begin
-    bucket = np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64)
-    for b in np.unique(bucket[lengths > 0]).tolist():
-        rows = np.flatnonzero((bucket == b) & (lengths > 0))
-        width = int(lengths[rows].max())
-        index = begin[rows, None] + np.arange(width)
-        inside = index < stop[rows, None]
-        padded = np.where(inside, values[np.minimum(index, values.size - 1)], 0.0)
-        sums[rows] = np.cumsum(padded, axis=1)[:, -1]
-    return sums
-
-
 class _SpikingEngine:
     def __init__(self, net: SnnNetwork, placement: Placement, machine: Machine, trace: bool):
         self.net, self.placement, self.machine = net, placement, machine
@@ -160,100 +143,22 @@ class _SpikingEngine:
         self.tick = None if core.time_step_s is None else core.time_step_s * self.clock
         self.hop_latency_given = core.spec.hop_latency is not None or "hop_latency" in core.table
         self.simple = core.spec.timing in ("simple", "detailed")  # links take no time in both
-        self.detailed = self._detailed_noc(access) if core.spec.timing == "detailed" else None
+        self.detailed = (
+            DetailedTiming(
+                placement,
+                core,
+                self.nodes,
+                self.noc,
+                (access, self.update_s, self.spike_s),
+                self.synapse_s,
+            )
+            if core.spec.timing == "detailed"
+            else None
+        )
         self.soma_counts = np.zeros((self.cores, 3, len(somas)))  # access, update, spike
         self.synapse_counts = np.zeros((self.cores, len(net.synapse_units)))
         self.packet_counts = np.zeros((self.cores, 2))  # local, remote (by sending core)
         self.hop_counts = np.zeros((self.cores, len(DIRECTIONS)))
-
-    def _detailed_noc(self, access: np.ndarray) -> DetailedNoc:
-        """SANA-FE's view of the chip for its detailed model: tiles on the mesh, each core's index
-        in its tile, and the neurons of each core in the order the core updates them."""
-        noc, core_of = self.noc, self.placement.core_of
-        width, height = noc.shape if noc is not None else (1, 1)
-        xy = [noc.coords(int(n)) if noc is not None else (0, 0) for n in self.nodes]
-        seen: dict[int, int] = defaultdict(int)
-        offset = []
-        for n in self.nodes.tolist():
-            offset.append(seen[n])
-            seen[n] += 1
-        self.access_s = access
-        self.by_core = np.argsort(core_of, kind="stable")
-        self.position = np.empty_like(self.by_core)
-        self.position[self.by_core] = np.arange(self.by_core.size)
-        self.core_size = np.bincount(core_of, minlength=self.cores)
-        self.core_stop = np.cumsum(self.core_size)  # one past each core's last position
-        pl = self.placement
-        proc = np.full(pl.axon_core.size, self.core.packet_in_s)  # SANA-FE's processing_delay:
-        for unit, seconds in enumerate(self.synapse_s.tolist()):  # + each synaptic event in turn
-            for k in range(int(pl.axon_synapses[:, unit].max(initial=0))):
-                proc += np.where(pl.axon_synapses[:, unit] > k, seconds, 0.0)
-        self.axon_proc = proc.tolist()
-        noc = DetailedNoc(
-            xy,
-            offset,
-            height,
-            width,
-            max(seen.values(), default=1),
-            self.core.hop_s,
-            self.core.spec.link_buffer,
-        )
-        source = np.repeat(core_of, np.diff(pl.axon_indptr))
-        self.axon_pair = [
-            noc.pair(a, b) for a, b in zip(source.tolist(), pl.axon_core.tolist())
-        ]  # each axon's route, fixed for the run
-        return noc
-
-    def _detailed_work(self, fired_idx: np.ndarray, active_idx: np.ndarray) -> float:
-        """Seconds of the step's work under SANA-FE's detailed model: each core's messages in
-        the order it sends them (neurons in core order, each fired neuron's axons in turn), the
-        neuron updates since the previous message in the first one's generation delay and what
-        is left after the last in a placeholder (SpikingChip::process_neurons)."""
-        latency = self.access_s.copy()  # soma latency: access, + update, + spike
-        latency[active_idx] += self.update_s[active_idx]
-        latency[fired_idx] += self.spike_s[fired_idx]
-        pl = self.placement
-        ptr = pl.axon_indptr
-        senders = fired_idx[ptr[fired_idx + 1] > ptr[fired_idx]]
-        at = np.sort(self.position[senders])
-        neurons = self.by_core[at]
-        core = pl.core_of[neurons]
-        start_of = self.core_stop - self.core_size
-        first = np.ones(at.size, dtype=bool)
-        first[1:] = core[1:] != core[:-1]
-        begin = np.empty_like(at)
-        begin[1:] = at[:-1] + 1
-        begin[first] = start_of[core[first]]
-        last = np.full(self.cores, -1)
-        last[core] = at
-        used = pl.cores_used
-        tail_begin = np.where(last[used] >= 0, last[used] + 1, start_of[used])
-        sums = _sequential_sums(
-            latency[self.by_core],
-            np.concatenate([begin, tail_begin]),
-            np.concatenate([at + 1, self.core_stop[used]]),
-        )
-        segment, left = sums[: at.size], sums[at.size :]
-        starts = ptr[neurons]
-        counts = ptr[neurons + 1] - starts
-        firsts = np.cumsum(counts) - counts
-        axons = (np.repeat(starts - firsts, counts) + np.arange(int(counts.sum()))).tolist()
-        generation = np.full(len(axons), 0.0 + self.core.packet_out_s)
-        generation[firsts] = segment + self.core.packet_out_s
-        messages = list(
-            zip(
-                generation.tolist(),
-                map(self.axon_pair.__getitem__, axons),
-                map(self.axon_proc.__getitem__, axons),
-            )
-        )
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(core, counts, self.cores))])
-        bounds = bounds.astype(np.int64).tolist()
-        queues = [messages[bounds[c] : bounds[c + 1]] for c in range(self.cores)]
-        for c, rest in zip(used.tolist(), left.tolist()):
-            if rest != 0.0:
-                queues[c].append((rest, None, 0.0))
-        return self.detailed.schedule(queues, self.cores)
 
     # ----- routes ---------------------------------------------------------------------------------
     def _route(self, src: int, dst: int) -> tuple:
@@ -528,7 +433,7 @@ class _SpikingEngine:
                 self._interval(f"core{c}", "neurons", start, start + neuron[c])
                 self._interval(f"core{c} in", "spikes in", start, start + received[c])
         if self.detailed is not None:
-            return start + self._detailed_work(fired_idx, active_idx) * self.clock
+            return start + self.detailed.step_seconds(fired_idx, active_idx) * self.clock
         work = max(neuron[used].max(initial=0.0), received.max(initial=0.0))
         return start + work
 
