@@ -117,6 +117,14 @@ SANAFE_TN_BAD = {  # network file: (attribute text, expected error fragment)
     "reverse-word": ("reverse_threshold: low", "reverse_threshold must be a finite number"),
     "reset-list": ("reset: [1, 2]", "reset must be a finite number"),
 }
+SNN_TRUENORTH_FIELDS = {  # label: (neuron fields of a LIF group, expected error fragment)
+    "lif-leak": ("leak: 1", "only neurons on a truenorth soma unit have it"),
+    "lif-reverse": ("reverse_reset: zero", "only neurons on a truenorth soma unit have it"),
+    "lif-saturate": ("reset: saturate", "saturate is a truenorth soma's reset"),
+    "mask-negative": ("random_mask: -3", "must be >= 0"),
+    "mask-word": ("random_mask: lots", "random_mask"),
+    "towards-word": ("leak_towards_zero: maybe", "leak_towards_zero"),
+}
 NPZ_FILES = {
     "not-a-zip.npz": b"this is not a zip file\n",
     "empty.npz": b"",
@@ -142,6 +150,11 @@ def write_files() -> None:
         stem = Path(name).stem
         weights = f"{{file: {name}, key: w}}"
         (FILES / f"snn-{stem}.yaml").write_text(SNN.format(rates=0.5, weights=weights))
+    for label, neuron in SNN_TRUENORTH_FIELDS.items():  # TrueNorth fields on a LIF group
+        text = SNN.format(rates=0.5, weights=0.5).replace(
+            "kind: lif}", f"kind: lif, neuron: {{{neuron[0]}}}}}"
+        )
+        (FILES / f"snn-{label}.yaml").write_text(text)
     for label, rates in {"rate-above-1": 1.5, "rate-negative": -0.1}.items():
         (FILES / f"snn-{label}.yaml").write_text(SNN.format(rates=rates, weights=0.5))
     with zipfile.ZipFile(FILES / "zip-no-arrays.npz", "w") as archive:
@@ -514,6 +527,8 @@ def cases() -> list[tuple[str, str]]:
         ("link_buffer", "run loihi-like snn-mnist-mlp --set cores.components.core.link_buffer=two"),
         ("soma", "run loihi-like snn-mnist-mlp --set cores.components.core.soma.lif.model=izh"),
     ]
+    for label, (_, fragment) in SNN_TRUENORTH_FIELDS.items():
+        args.append((fragment, f"run loihi-like {{files}}/snn-{label}.yaml"))
     for label, (_, fragment) in SANAFE_TN_BAD.items():
         args.append(
             (
