@@ -9,6 +9,7 @@ from simulator.spec.chip import ChipSpec
 from simulator.spec.host import CpuSpec, LinkSpec
 from simulator.spec.neuro import NeuroCoreSpec
 from simulator.spec.types import (
+    AccumulatorName,
     Bytes,
     BytesPerS,
     Dataflow,
@@ -38,8 +39,10 @@ class SystolicArraySpec(Strict):
     """Dataflows the array supports (os / ws / is); the first is used when a mapping names none."""
     input_precision: list[PrecisionName] = ["int8"]
     """Operand precisions the multipliers accept (inputs and weights)."""
-    accumulator_precision: PrecisionName | None = None
-    """Accumulator format; default int32 for integer inputs, fp32 for float inputs."""
+    accumulator_precision: AccumulatorName | None = None
+    """Accumulator format; default int32 for int4/int8 inputs, int64 for int16/int32 inputs (their
+    sums pass 2^31 after a few terms), fp32 for float inputs. A narrower integer accumulator
+    wraps, and a wrapped output is a numerics mismatch."""
     clock: Hz | None = None
     """The array's clock; default the arch clock."""
     mac_energy: Pj | None = None
@@ -320,8 +323,10 @@ class PimSpec(Strict):
     """Bank-side bandwidth of all units together, e.g. 4x the external interface."""
     input_precision: list[PrecisionName] = ["fp16"]
     """Operand precisions the lanes accept."""
-    accumulator_precision: PrecisionName | None = None
-    """Accumulator format; default int32 for integer inputs, fp32 for float inputs."""
+    accumulator_precision: AccumulatorName | None = None
+    """Accumulator format; default int32 for int4/int8 inputs, int64 for int16/int32 inputs (their
+    sums pass 2^31 after a few terms), fp32 for float inputs. A narrower integer accumulator
+    wraps, and a wrapped output is a numerics mismatch."""
     reuse_rows: PositiveInt = 1
     """Input rows whose MACs share one read of the weights (rows held in the unit's registers)."""
     clock: Hz | None = None
