@@ -92,11 +92,23 @@ class SramSpec(Strict):
     """Override: total area."""
     leakage: Mw | None = None
     """Override: static power (default from the tech table where cited, else 0)."""
+    unit: str | None = None
+    """The systolic array this SRAM is a local buffer of: a level between the array's register
+    levels and the core's DMA-filled SRAM, one per array, counted in closed form per tile;
+    default none: the SRAM that DMA fills (one per operand role)."""
+    share: dict[Role, Annotated[float, Field(gt=0, le=1)]] | None = None
+    """Capacity share per operand role held here (fractions of the capacity, summing to at most
+    1), e.g. {input: 0.5, weight: 0.25, output: 0.25}; default: each role may use all of it."""
 
     @field_validator("holds", mode="before")
     @classmethod
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _share_of_held_roles(self):
+        _check_share(self.share, self.holds)
+        return self
 
 
 class RegisterFileSpec(Strict):
@@ -127,11 +139,30 @@ class RegisterFileSpec(Strict):
     """Override: area of all instances together (default flip-flop area per bit)."""
     leakage: Mw | None = None
     """Override: static power of all instances (default 0: no cited figure)."""
+    share: dict[Role, Annotated[float, Field(gt=0, le=1)]] | None = None
+    """Capacity share per operand role held here (fractions of one instance's capacity, summing to at most
+    1), e.g. {input: 0.5, weight: 0.25, output: 0.25}; default: each role may use all of it."""
 
     @field_validator("holds", mode="before")
     @classmethod
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _share_of_held_roles(self):
+        _check_share(self.share, self.holds)
+        return self
+
+
+def _check_share(share: dict | None, holds: list[str]) -> None:
+    """A capacity share names only held roles and gives out at most the whole capacity."""
+    if share is None:
+        return
+    extra = sorted(set(share) - set(holds))
+    if extra:
+        raise ValueError(f"share names {extra}, which this level does not hold ({holds})")
+    if sum(share.values()) > 1 + 1e-9:
+        raise ValueError(f"shares add up to {sum(share.values()):g}, more than the capacity (1)")
 
 
 class DramSpec(Strict):
@@ -376,10 +407,14 @@ def _check_core_components(components: dict) -> None:
         raise ValueError("needs at least one compute unit (kind: systolic_array or vector)")
     arrays = [n for n, c in components.items() if c.kind == "systolic_array"]
     for name, c in components.items():
-        if c.kind == "regfile" and c.unit not in arrays:
+        if c.kind in ("regfile", "sram") and c.unit is not None and c.unit not in arrays:
             raise ValueError(f"{name}.unit: {c.unit!r} is not a systolic_array of this core")
     for role in ("input", "weight", "output"):
-        holders = [n for n, c in components.items() if c.kind == "sram" and role in c.holds]
+        holders = [
+            n
+            for n, c in components.items()
+            if c.kind == "sram" and c.unit is None and role in c.holds
+        ]
         registers = [n for n, c in components.items() if c.kind == "regfile" and role in c.holds]
         if len(holders) > 1 or not (holders or registers):
             raise ValueError(
