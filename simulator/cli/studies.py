@@ -10,6 +10,7 @@ from simulator.cli.format import seconds, si, table
 from simulator.cli.paths import limits_from, output_file
 from simulator.errors import SpecError
 from simulator.plots import pareto_scatter, write_figure
+from simulator.report.progress import ProgressBar
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.loader import FOLDERS, preset_dir
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
@@ -106,7 +107,8 @@ def scale_command(args, console: Console) -> int:
     limit = arch.cores.count if arch.cores else 1
     if max(counts) > limit:
         raise SpecError(f"--cores {max(counts)}: {arch.name} has {limit} core(s)")
-    results = scaling(arch, workload, mapping, counts, limits_from(args))
+    with ProgressBar(enabled=args.progress) as bar:
+        results = scaling(arch, workload, mapping, counts, limits_from(args), bar)
     if args.json:
         print(results.to_json(orient="records", indent=2))
         return 0

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import simpy
 
 from simulator.components import STORAGE_KINDS, Machine
+from simulator.engine.progress import Progress
 from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
@@ -91,6 +92,7 @@ class _Engine:
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
         self.first_use: dict[str, tuple] = {}  # unit -> how its first segment here was attributed
         self.deferred: list[tuple[str, int, int]] | None = None  # kernels to run later, in order
+        self.progress: Progress | None = None  # credited as segments and ops finish
         self.cores = list(entry.order) or sorted({op.core for op in ops}) or [0]
         self.written = {
             core: simpy.Store(self.env) for core in self.cores
@@ -462,6 +464,8 @@ class _Engine:
             rec.counts[(op.name, buffer, "read")] += read
             rec.counts[(op.name, buffer, "write")] += write
         rec.interval(segment.unit, "compute", op.name, start, self.env.now)
+        if self.progress is not None:
+            self.progress.credit(op.name, segment.macs)
         if segment.kernel is None:
             return
         if self.deferred is None:
@@ -478,6 +482,8 @@ class _Engine:
         if op in self.all_loaded and self.outstanding[op] == 0 and not self.op_done[op].triggered:
             self.record.op_end[op] = int(self.env.now)
             self.op_done[op].succeed()
+            if self.progress is not None:
+                self.progress.finish_op(op)
 
     def run(self) -> Record:
         """Run these ops to the end; cycles is when the last of them finished."""
@@ -522,9 +528,14 @@ def add_drain(record: Record, units, unit_free_at: dict[str, int], last_op) -> N
                 record.op_stalls[last_op.name]["drain"] += tail
 
 
-def execute_whole(program: Program, machine: Machine, trace: bool = False) -> Record:
+def execute_whole(
+    program: Program, machine: Machine, trace: bool = False, progress: Progress | None = None
+) -> Record:
     """Run all of `program` on one engine (no memoization): the reference the memo must equal."""
     engine = _Engine(program.ops, machine, trace, _waits(program.ops), Entry())
+    if progress is not None:
+        progress.start_ops(program.ops)
+        engine.progress = progress
     record = engine.run()
     add_drain(record, engine.units, engine.unit_free_at, program.ops[-1] if program.ops else None)
     return record

@@ -3,12 +3,21 @@
 import pandas as pd
 
 from simulator.api import simulate
+from simulator.engine.progress import ProgressCallback
 from simulator.spec import MappingSpec, load_mapping
 from simulator.spec.guards import DEFAULT_LIMITS
 
 
-def scaling(arch, workload, mapping, core_counts: list[int], limits=DEFAULT_LIMITS) -> pd.DataFrame:
-    """Strong scaling of one workload: the same arch run with the first n cores, n in core_counts."""
+def scaling(
+    arch,
+    workload,
+    mapping,
+    core_counts: list[int],
+    limits=DEFAULT_LIMITS,
+    progress: ProgressCallback | bool | None = None,
+) -> pd.DataFrame:
+    """Strong scaling of one workload: the same arch run with the first n cores, n in core_counts.
+    `progress` as for simulate(), its phases named after the run ("4 cores: simulate")."""
     base = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
     rows = []
     for n in core_counts:
@@ -19,6 +28,7 @@ def scaling(arch, workload, mapping, core_counts: list[int], limits=DEFAULT_LIMI
             base.model_copy(update={"partition": partition}),
             numerics=False,
             limits=limits,
+            progress=_named(progress, f"{n} cores") if callable(progress) else progress,
         ).summary
         rows.append(
             {
@@ -33,3 +43,8 @@ def scaling(arch, workload, mapping, core_counts: list[int], limits=DEFAULT_LIMI
     table["speedup"] = table.seconds.iloc[0] / table.seconds
     table["efficiency"] = table.speedup / (table.cores / table.cores.iloc[0])
     return table
+
+
+def _named(progress: ProgressCallback, run: str) -> ProgressCallback:
+    """The callback with each phase named after the run it belongs to."""
+    return lambda phase, done, total: progress(f"{run}: {phase}", done, total)
