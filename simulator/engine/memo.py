@@ -203,6 +203,7 @@ def _fix_fill(total: Record, first_use: dict, free_at: dict, offset: int, rename
             delta = whole.get(cause, 0) - fresh.get(cause, 0)
             if delta:
                 total.unit_stalls[unit][cause] += delta
+                total.stall(unit, offset + gap, {cause: delta})  # where the fresh gap ended
                 if unit == op_unit:
                     total.op_stalls[rename[op]][cause] += delta
 
@@ -235,6 +236,8 @@ def _merge(total: Record, part: Record, rename: dict[str, str], offset: int) -> 
             for track, name, op, start, end in part.events
         )
     total.steps += part.steps
+    for unit, cause, cycle, cycles in part.stall_marks or ():
+        total.stall(unit, offset + cycle, {cause: cycles})
 
 
 def execute(

@@ -441,6 +441,7 @@ class _Engine:
             return
         causes = gap_causes(gap, previous_unit, unit in self.unit_free_at and started, waited)
         self.op_started.add(op.name)
+        self.record.stall(unit, now, causes)
         for cause, cycles in causes.items():
             if cycles:
                 self.record.unit_stalls[unit][cause] += cycles
@@ -456,6 +457,7 @@ class _Engine:
         rec.op_busy[op.name][segment.unit] += segment.cycles
         if stretch:
             rec.unit_stalls[segment.unit]["sram_bandwidth"] += stretch
+            rec.stall(segment.unit, self.env.now, {"sram_bandwidth": stretch})
             if segment.unit == op.unit:
                 rec.op_stalls[op.name]["sram_bandwidth"] += stretch
         for action, count in segment.work:
@@ -524,6 +526,7 @@ def add_drain(record: Record, units, unit_free_at: dict[str, int], last_op) -> N
         tail = record.cycles - unit_free_at.get(unit, record.cycles)
         if tail:
             record.unit_stalls[unit]["drain"] += tail
+            record.stall(unit, record.cycles, {"drain": tail})
             if last_op is not None and unit == last_op.unit:
                 record.op_stalls[last_op.name]["drain"] += tail
 
