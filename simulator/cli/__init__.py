@@ -231,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     mapper.add_argument(
         "--set", action="append", default=[], metavar="PATH=VALUE", help="override, as for run"
     )
+    _add_progress(mapper)
     mapper.set_defaults(handler="studies:map_command")
     plot = commands.add_parser("plot", help="scatter two columns of sweep results")
     plot.add_argument("results", help="sweep results (.parquet or .csv)")

@@ -69,7 +69,8 @@ def map_command(args, console: Console) -> int:
     routed = split_overrides(args.set)
     arch = load_arch(args.arch, routed["arch"])
     workload = load_workload(args.workload, routed["workload"])
-    result = search_mapping(arch, workload, args.objective, args.top)
+    with ProgressBar(enabled=args.progress) as bar:
+        result = search_mapping(arch, workload, args.objective, args.top, bar)
     console.print(search_table(result))
     if result.best.mapping:
         console.print(

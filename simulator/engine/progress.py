@@ -14,6 +14,14 @@ ProgressCallback = Callable[[str, float, float], None]
 """progress(phase, done, total): work done so far of the phase's total (same unit, done <= total)."""
 
 
+def labelled(callback: ProgressCallback | None, label: str) -> ProgressCallback | None:
+    """The callback with each phase named after the run it belongs to ("4 cores: simulate"), for
+    studies that run simulate() several times."""
+    if callback is None:
+        return None
+    return lambda phase, done, total: callback(f"{label}: {phase}", done, total)
+
+
 class Progress:
     """A throttled counter of one phase's work at a time."""
 

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from simulator.api import simulate
-from simulator.engine.progress import ProgressCallback
+from simulator.engine.progress import ProgressCallback, labelled
 from simulator.spec import MappingSpec, load_mapping
 from simulator.spec.guards import DEFAULT_LIMITS
 
@@ -14,10 +14,11 @@ def scaling(
     mapping,
     core_counts: list[int],
     limits=DEFAULT_LIMITS,
-    progress: ProgressCallback | bool | None = None,
+    progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
     """Strong scaling of one workload: the same arch run with the first n cores, n in core_counts.
-    `progress` as for simulate(), its phases named after the run ("4 cores: simulate")."""
+    `progress(phase, done, total)` as for simulate(), each phase named after its run ("4 cores:
+    simulate")."""
     base = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
     rows = []
     for n in core_counts:
@@ -28,7 +29,7 @@ def scaling(
             base.model_copy(update={"partition": partition}),
             numerics=False,
             limits=limits,
-            progress=_named(progress, f"{n} cores") if callable(progress) else progress,
+            progress=labelled(progress, f"{n} core{'s' if n > 1 else ''}"),
         ).summary
         rows.append(
             {
@@ -43,8 +44,3 @@ def scaling(
     table["speedup"] = table.seconds.iloc[0] / table.seconds
     table["efficiency"] = table.speedup / (table.cores / table.cores.iloc[0])
     return table
-
-
-def _named(progress: ProgressCallback, run: str) -> ProgressCallback:
-    """The callback with each phase named after the run it belongs to."""
-    return lambda phase, done, total: progress(f"{run}: {phase}", done, total)

@@ -111,3 +111,29 @@ def test_piped_cli_output_has_no_progress():
     assert done.stdout.lstrip().startswith("{")
     quiet = subprocess.run([*command, "--no-progress"], capture_output=True, text=True)
     assert quiet.returncode == 0 and quiet.stdout == done.stdout
+
+
+def test_studies_name_each_run_in_its_phases():
+    """The mapper confirms its candidates and auto, scaling runs each core count: one labelled
+    simulate phase per run, each from 0 to its total."""
+    from simulator.sweep.scaling import scaling
+    from simulator.sweep.search import search_mapping
+
+    calls = []
+    search_mapping(
+        "edge-npu",
+        "gemm:M=256,N=256,K=256,dtype=int8",
+        top_k=2,
+        progress=lambda *c: calls.append(c),
+    )
+    phases = _phases(calls)
+    assert list(phases) == [
+        "candidate 1 of 2: simulate",
+        "candidate 2 of 2: simulate",
+        "auto: simulate",
+    ]
+    for points in phases.values():
+        _assert_monotonic_to_completion(points)
+    calls = []
+    scaling("mesh-4x4", "gemm-256", "split-mn", [1, 4], progress=lambda *c: calls.append(c))
+    assert list(_phases(calls)) == ["1 core: simulate", "4 cores: simulate"]
