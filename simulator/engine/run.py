@@ -564,33 +564,25 @@ def _place(busy: list[list[float]], cycles: int, start: float, end: float) -> fl
     """Put `cycles` of port time into `busy` (sorted, disjoint [begin, end] spans): ending by
     `end` in the latest gap that fits after `start`, else in the first gap after `start`.
     Returns when it ends. Spans never overlap, so the ports are never more than fully used."""
-    last = busy[-1][1] if busy else -math.inf
-    if last <= max(start, end - cycles):  # nothing in the way: the common case
-        at = max(start, end - cycles)
-    else:
-        at = _latest_fit(busy, cycles, start, end)
-        if at is None:  # the first gap after start
-            i = bisect.bisect_right(busy, start, key=lambda span: span[1])
-            at = max(start, busy[i - 1][1]) if i else start
-            while i < len(busy) and busy[i][0] - at < cycles:
-                at, i = busy[i][1], i + 1
+    spans = [[-math.inf, -math.inf], *busy, [math.inf, math.inf]]
+    at = None
+    for i in range(len(spans) - 1, 0, -1):  # latest fit ending by `end`
+        gap_begin, gap_end = max(spans[i - 1][1], start), min(spans[i][0], end)
+        if gap_end - gap_begin >= cycles:
+            at = gap_end - cycles
+            break
+        if spans[i - 1][1] < start:
+            break
+    if at is None:  # the first gap after start
+        for i in range(1, len(spans)):
+            gap_begin = max(spans[i - 1][1], start)
+            if spans[i][0] - gap_begin >= cycles:
+                at = gap_begin
+                break
     bisect.insort(busy, [at, at + cycles])
     if len(busy) > PORT_SPANS:  # the oldest two become one busy span, gap included
         busy[0:2] = [[busy[0][0], busy[1][1]]]
     return at + cycles
-
-
-def _latest_fit(busy: list[list[float]], cycles: int, start: float, end: float) -> float | None:
-    """Where `cycles` of port time fit in a gap of `busy` within [start, end], as late as possible."""
-    right = math.inf
-    for i in range(len(busy) - 1, -2, -1):
-        left = busy[i][1] if i >= 0 else -math.inf
-        if min(right, end) - max(left, start) >= cycles:
-            return min(right, end) - cycles
-        if left <= start:
-            return None
-        right = busy[i][0]
-    return None
 
 
 def gap_causes(gap: int, previous_unit: str | None, started: bool, waited: dict) -> dict[str, int]:
