@@ -13,15 +13,10 @@ Timing assumptions, one per process:
 - Each loaded step runs as its own process: its compute segments go in order, each holding its
   unit (a FIFO resource, so a unit serves steps in program order) for max(unit cycles, SRAM port
   cycles). Segments of different steps on different units overlap: pipelining emerges.
-- An SRAM's ports are shared by its compute segments and the DMA transfers into and out of it:
-  each access takes bytes / port bandwidth of port time, placed after every earlier access (so
-  port time never overlaps and SRAM utilization cannot exceed 1); a segment or transfer ends
-  when both its own work and its port time are done.
 - DMA-out (one process per core) writes results back (DRAM) or sends them to another core (NoC),
   releases their space, and raises the step's signals once they have landed.
 """
 
-import bisect
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -95,7 +90,6 @@ class _Engine:
         }
         self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.timed_units}
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
-        self.port_busy: dict[str, list[list[float]]] = {}  # SRAM -> its ports' busy spans
         self.first_use: dict[str, tuple] = {}  # unit -> how its first segment here was attributed
         self.deferred: list[tuple[str, int, int]] | None = None  # kernels to run later, in order
         self.progress: Progress | None = None  # credited as segments and ops finish
@@ -144,21 +138,19 @@ class _Engine:
 
     # ----- moving bytes -----------------------------------------------------------------------
     def _dram(self, op: str, transfers: tuple[Transfer, ...], direction: str):
-        """Move a batch of DRAM transfers; returns (the latency still to come after the last byte,
-        the cycles spent waiting for SRAM ports after it). With an L2, loads of resident regions
-        are served by its slices and only misses reach DRAM."""
+        """Move a batch of DRAM transfers; returns the latency still to come after the last byte.
+        With an L2, loads of resident regions are served by its slices and only misses reach DRAM."""
         transfers = tuple(t for t in transfers if t.dram_bytes and t.kind != "send")
         if not transfers:
-            return 0, 0
-        ports = 0
+            return 0
         if self.l2 is not None:
             hits, transfers = self._cache(op, transfers, direction)
             if hits:
-                ports = yield from self._l2_read(
+                yield from self._l2_read(
                     op, hits, transfers[0].buffer if transfers else hits[0].buffer
                 )
             if not transfers:
-                return self.dram.latency_cycles, ports
+                return self.dram.latency_cycles
         total = sum(t.dram_bytes for t in transfers)
         asked = self.env.now
         if self.noc is None and self.operand_buses:
@@ -166,12 +158,12 @@ class _Engine:
             for t in transfers:
                 groups.setdefault(self._operand(t), []).append(t)
             share = {role: 1 / len(self.operand_buses) for role in groups}
-            buses = {
-                role: self.env.process(self._operand_bus(op, role, ts, direction, share[role]))
-                for role, ts in groups.items()
-            }
-            yield self.env.all_of(list(buses.values()))
-            began = [(buses[role].value, ts) for role, ts in groups.items()]
+            yield self.env.all_of(
+                [
+                    self.env.process(self._operand_bus(op, role, ts, direction, share[role]))
+                    for role, ts in groups.items()
+                ]
+            )
             latency = self.dram.latency_cycles
         elif self.noc is None:
             with self.bus.request() as grant:
@@ -179,7 +171,6 @@ class _Engine:
                 start = self.env.now
                 yield self.env.timeout(self.dram.transfer_cycles(total))
                 self._dram_busy(start, 1.0, op, transfers[0].kind, direction)
-            began = [(start, transfers)]
             latency = self.dram.latency_cycles
         else:
             node = self.machine.nodes[transfers[0].buffer]
@@ -188,11 +179,8 @@ class _Engine:
                 self.env.process(self._flow(op, nbytes, ctrl, node, direction, transfers[0].kind))
                 for ctrl, nbytes in shares
             ]
-            done = yield self.env.all_of(flows)
-            began = [(min(start for _, start in done.values()), transfers)]
-            latency = self.dram.latency_cycles + self.noc.latency_cycles(
-                max(hops for hops, _ in done.values())
-            )
+            hops = yield self.env.all_of(flows)
+            latency = self.dram.latency_cycles + self.noc.latency_cycles(max(hops.values()))
         # the op waited for DRAM from its request to its last byte, queueing behind others included
         self.record.op_busy[op][self.dram.name] += self.env.now - asked
         self.record.counts[(op, self.dram.name, "read" if direction == "read" else "write")] += (
@@ -205,35 +193,7 @@ class _Engine:
                 self.record.counts[(op, t.buffer, "write" if direction == "read" else "read")] += (
                     t.dram_bytes
                 )
-        ports += yield from self._ports_after(
-            [(start, [(t.buffer, t.dram_bytes) for t in ts]) for start, ts in began]
-        )
-        return latency, ports
-
-    def _port_time(self, accesses, start: float, end: float) -> float:
-        """Place each buffer's (buffer, bytes) accesses of work that ran from `start` to `end` on
-        its SRAM's ports: in the latest free stretch that ends by `end` and begins after `start`,
-        else the first one after; returns when the last of them ends."""
-        last = end
-        moved: dict[str, int] = {}
-        for buffer, nbytes in accesses:
-            moved[buffer] = moved.get(buffer, 0) + nbytes
-        for buffer, nbytes in moved.items():
-            component = self.machine.components.get(buffer)
-            if nbytes and hasattr(component, "access_cycles"):
-                busy = self.port_busy.setdefault(buffer, [])
-                last = max(last, _place(busy, component.access_cycles(nbytes), start, end))
-        return last
-
-    def _ports_after(self, began: list[tuple[float, list]]):
-        """Wait until the port time of transfers that began at the given times has been served;
-        returns the cycles waited."""
-        last = max(self._port_time(accesses, start, self.env.now) for start, accesses in began)
-        if last <= self.env.now:
-            return 0
-        waited = last - self.env.now
-        yield self.env.timeout(waited)
-        return waited
+        return latency
 
     def _cache(self, op: str, transfers: tuple[Transfer, ...], direction: str):
         """Split loads into L2 hits and misses; every region read or written becomes resident (LRU)."""
@@ -268,14 +228,10 @@ class _Engine:
         src = slices[self.turn]
         route = self.noc.route(src, node)
         slice_cycles = math.ceil(nbytes * len(slices) / self.l2.bytes_per_cycle - 1e-9)
-        held = yield from self._hold([self.l2_slices[src]], route, nbytes, slice_cycles, op)
-        waited = yield from self._ports_after(
-            [(self.env.now - held, [(t.buffer, t.dram_bytes) for t in hits])]
-        )
+        yield from self._hold([self.l2_slices[src]], route, nbytes, slice_cycles, op)
         self.record.counts[(op, self.l2.name, "read")] += nbytes
         for t in hits:
             self.record.counts[(op, t.buffer, "write")] += t.dram_bytes
-        return waited
 
     def _operand(self, transfer: Transfer) -> str:
         """The operand whose interface carries `transfer`: the one its buffer holds."""
@@ -288,14 +244,13 @@ class _Engine:
         return holds[0]
 
     def _operand_bus(self, op: str, role: str, transfers: list, direction: str, share: float):
-        """Move one operand's transfers over its own DRAM interface; returns when they began."""
+        """Move one operand's transfers over its own DRAM interface."""
         with self.operand_buses[role].request() as grant:
             yield grant
             start = self.env.now
             nbytes = sum(t.dram_bytes for t in transfers)
             yield self.env.timeout(self.dram.transfer_cycles(nbytes, role))
             self._dram_busy(start, share, op, transfers[0].kind, direction)
-        return start
 
     def _dram_busy(self, start: float, share: float, op: str, kind: str, direction: str) -> None:
         """The DRAM as a whole was busy `share` of this transfer (one of several controllers)."""
@@ -312,12 +267,12 @@ class _Engine:
         return [(controllers[self.turn], total)]
 
     def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, kind: str):
-        """One controller's share of a DRAM transfer, over its NoC route: (hops, when it began)."""
+        """One controller's share of a DRAM transfer, over its NoC route."""
         route = self.noc.route(ctrl, node) if direction == "read" else self.noc.route(node, ctrl)
         ctrl_cycles = math.ceil(nbytes * len(self.controllers) / self.dram.bytes_per_cycle - 1e-9)
         held = yield from self._hold([self.controllers[ctrl]], route, nbytes, ctrl_cycles, op)
         self._dram_busy(self.env.now - held, 1 / len(self.controllers), op, kind, direction)
-        return (self.noc.hops(ctrl, node) if route else 0), self.env.now - held
+        return self.noc.hops(ctrl, node) if route else 0
 
     def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str):
         """Hold `first` resources (a memory controller) for `floor` cycles and the route's links for
@@ -363,10 +318,7 @@ class _Engine:
         for t in sends:
             src, dst = self.machine.nodes[t.buffer], self.machine.nodes[t.peer]
             route = self.noc.route(src, dst)
-            held = yield from self._hold([], route, t.noc_bytes, 0, op)
-            yield from self._ports_after(
-                [(self.env.now - held, [(t.buffer, t.noc_bytes), (t.peer, t.noc_bytes)])]
-            )
+            yield from self._hold([], route, t.noc_bytes, 0, op)
             self.record.op_noc[op] += t.noc_bytes
             latency = max(latency, self.noc.latency_cycles(self.noc.hops(src, dst)) if route else 0)
         return latency
@@ -400,9 +352,7 @@ class _Engine:
                     if t.space:
                         yield self.space[t.buffer].get(t.space)
                 waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
-                latency, waited["sram_bandwidth"] = yield from self._dram(
-                    op.name, step.loads, "read"
-                )
+                latency = yield from self._dram(op.name, step.loads, "read")
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
                 self.env.process(
@@ -430,7 +380,7 @@ class _Engine:
             stores = tuple(t for t in step.stores if t.kind != "send")
             latency = 0
             if stores:
-                latency, _ = yield from self._dram(op.name, stores, "write")
+                latency = yield from self._dram(op.name, stores, "write")
             if sends:
                 latency = max(latency, (yield from self._send(op.name, sends)))
             for t in step.stores:
@@ -474,10 +424,11 @@ class _Engine:
             self.env.process(self._land(op.name, step, 0))
 
     def _duration(self, segment: Compute) -> int:
-        """The unit's cycles, or longer while the segment's SRAM traffic waits for the ports."""
-        now = self.env.now
-        ports = self._port_time(((b, r + w) for b, r, w in segment.sram_traffic), now, now)
-        return max(segment.cycles, math.ceil(ports - now))
+        ports = max(
+            (self.machine.components[b].access_cycles(r + w) for b, r, w in segment.sram_traffic),
+            default=0,
+        )
+        return max(segment.cycles, ports)
 
     def _note_gap(self, op: OpProgram, unit: str, previous_unit: str | None, waited: dict) -> None:
         """Attribute the idle time a unit had before this segment to what the segment waited for."""
@@ -556,53 +507,17 @@ class _Engine:
         return all(space.level == space.capacity for space in self.space.values())
 
 
-PORT_SPANS = 32
-"""Busy spans of an SRAM's ports kept apart; older ones merge into one (never reused)."""
-
-
-def _place(busy: list[list[float]], cycles: int, start: float, end: float) -> float:
-    """Put `cycles` of port time into `busy` (sorted, disjoint [begin, end] spans): ending by
-    `end` in the latest gap that fits after `start`, else in the first gap after `start`.
-    Returns when it ends. Spans never overlap, so the ports are never more than fully used."""
-    spans = [[-math.inf, -math.inf], *busy, [math.inf, math.inf]]
-    at = None
-    for i in range(len(spans) - 1, 0, -1):  # latest fit ending by `end`
-        gap_begin, gap_end = max(spans[i - 1][1], start), min(spans[i][0], end)
-        if gap_end - gap_begin >= cycles:
-            at = gap_end - cycles
-            break
-        if spans[i - 1][1] < start:
-            break
-    if at is None:  # the first gap after start
-        for i in range(1, len(spans)):
-            gap_begin = max(spans[i - 1][1], start)
-            if spans[i][0] - gap_begin >= cycles:
-                at = gap_begin
-                break
-    bisect.insort(busy, [at, at + cycles])
-    if len(busy) > PORT_SPANS:  # the oldest two become one busy span, gap included
-        busy[0:2] = [[busy[0][0], busy[1][1]]]
-    return at + cycles
-
-
 def gap_causes(gap: int, previous_unit: str | None, started: bool, waited: dict) -> dict[str, int]:
     """Why a unit sat idle for `gap` cycles before a segment: the previous segment of the step on
     another unit, the pipeline filling (an op's first segment on a unit), or else what the step
-    waited for while loading (signals from other cores, a full buffer, SRAM ports), the rest DRAM
-    bandwidth."""
+    waited for while loading (signals from other cores, a full buffer), the rest DRAM bandwidth."""
     if previous_unit is not None:
         return {f"waiting_{previous_unit}": gap}
     if not started:
         return {"fill": gap}
     sync = min(gap, waited["sync"])
     full = min(gap - sync, waited["buffer_full"])
-    ports = min(gap - sync - full, math.ceil(waited["sram_bandwidth"]))
-    return {
-        "sync": sync,
-        "buffer_full": full,
-        "sram_bandwidth": ports,
-        "dram_bandwidth": gap - sync - full - ports,
-    }
+    return {"sync": sync, "buffer_full": full, "dram_bandwidth": gap - sync - full}
 
 
 def add_drain(record: Record, units, unit_free_at: dict[str, int], last_op) -> None:

@@ -31,18 +31,3 @@ def test_cycles_never_beat_compute_or_bandwidth_bound(run):
     assert s["dram_bytes"] >= compulsory
     assert s["mac_utilization"] <= 1.0
     assert s["compute_busy_cycles"] + s["total_stall_cycles"] == s["cycles"]
-
-
-@settings(max_examples=40, deadline=None)
-@given(runs(), st.sampled_from(["1 B", "4 B", "64 B"]))
-def test_sram_ports_are_never_more_than_fully_used(run, width):
-    """The DMA and the array share the buffer's ports (one bank, one port): every byte either
-    moves through them takes 1 / width of a cycle, so cycles >= those bytes / width."""
-    arch, shape, mapping = run
-    arch["components"]["buf"]["width"] = width
-    workload = "gemm:M={M},N={N},K={K},dtype=int8".format(**shape)
-    report = simulator.simulate(arch, workload, mapping, numerics=False)
-    buf = report.components.set_index("component").loc["buf"]
-    port_bytes_per_cycle = int(width.split()[0])
-    assert report.cycles >= (buf.read_bytes + buf.write_bytes) / port_bytes_per_cycle
-    assert buf.utilization <= 1
