@@ -84,7 +84,9 @@ def _first_ops(ops: tuple[OpProgram, ...]) -> dict[int, str]:
     return first
 
 
-def execute_memoized(program: Program, machine: Machine, trace: bool) -> Record | None:
+def execute_memoized(
+    program: Program, machine: Machine, trace: bool, coalesce: bool = True
+) -> Record | None:
     """Run `program` in quiescent runs, each distinct run simulated once; None where no run repeats."""
     ops = program.ops
     waits_for = _waits(ops)
@@ -127,7 +129,7 @@ def execute_memoized(program: Program, machine: Machine, trace: bool) -> Record 
             cached_names, part, used, first_use, turn, registered, resumed, kernels = memo[key]
             rename = dict(zip(cached_names, names))
         else:
-            engine = _Engine(here, machine, trace, waits_for, entry)
+            engine = _Engine(here, machine, trace, waits_for, entry, coalesce)
             engine.deferred = []
             part = engine.run()
             if not engine.quiescent():
@@ -221,19 +223,24 @@ def _merge(total: Record, part: Record, rename: dict[str, str], offset: int) -> 
 
 
 def execute(
-    program: Program, machine: Machine, trace: bool = False, memoize: bool = True
+    program: Program,
+    machine: Machine,
+    trace: bool = False,
+    memoize: bool = True,
+    coalesce: bool = True,
 ) -> Record:
     """Run `program` on `machine`; counters, busy cycles, stalls and op spans in reference cycles.
-    With `memoize`, identical runs of ops between quiescent points are simulated once."""
+    With `memoize`, identical runs of ops between quiescent points are simulated once; with
+    `coalesce`, periodic runs of identical steps inside an op advance in closed form."""
     with _tile_kernels(program):
         if memoize:
             try:
-                record = execute_memoized(program, machine, trace)
+                record = execute_memoized(program, machine, trace, coalesce)
             except Inexact:
                 record = None
             if record is not None:
                 return record
-        return execute_whole(program, machine, trace)
+        return execute_whole(program, machine, trace, coalesce)
 
 
 def _tile_kernels(program: Program):
