@@ -15,6 +15,7 @@ turns coalescing off, so results equal the event-by-event run: tests/engine/test
 
 from collections import deque
 
+import numpy as np
 import simpy
 from simpy.events import PENDING, ConditionValue
 
@@ -22,6 +23,7 @@ from simulator.mapping.program import Compute, OpProgram, Step, Transfer
 
 TIMES = frozenset({"asked", "synced", "arrival", "start"})  # locals holding absolute cycles
 MAX_SEEN = 4096  # descriptions kept per op before starting afresh (memory bound)
+MIN_STEPS = 64  # an op with fewer steps runs as events: describing each step would cost more
 
 
 class Opaque(Exception):
@@ -40,7 +42,14 @@ def shape(value):
             value.signals,
         )
     if isinstance(value, Transfer):
-        return (value.kind, value.buffer, value.dram_bytes, value.space, value.peer, value.noc_bytes)
+        return (
+            value.kind,
+            value.buffer,
+            value.dram_bytes,
+            value.space,
+            value.peer,
+            value.noc_bytes,
+        )
     if isinstance(value, Compute):
         if value.kernel is not None:
             raise Opaque("a tile kernel")
@@ -58,11 +67,17 @@ def plain(step: Step) -> bool:
     )
 
 
+def worth_watching(op: OpProgram) -> bool:
+    """Whether looking for periods in `op` may pay: its steps are many, or not known."""
+    return op.classes is None or len(op.classes(0)) >= MIN_STEPS
+
+
 class Stream:
     """An op's steps with the index of the next one, a look-ahead and a jump over n periods."""
 
-    def __init__(self, steps):
-        self._steps = iter(steps)
+    def __init__(self, op: OpProgram):
+        self.op = op
+        self._steps = iter(op.steps())
         self._ahead: deque = deque()
         self.index = 0
 
@@ -72,9 +87,11 @@ class Stream:
             self.index += 1
         return step
 
-    def skip_periods(self, pattern: list) -> int:
-        """Consume whole repetitions of `pattern` (step shapes) from the steps to come; returns
-        how many. Steps past the last whole repetition stay to come, in order."""
+    def skip_periods(self, start: int, pattern: list) -> int:
+        """Consume whole repetitions of `pattern` (the shapes of the steps from `start` to the next
+        one) from the steps to come; returns how many. Steps after them stay to come, in order."""
+        if self.op.classes is not None and self.op.resume is not None and not self._ahead:
+            return self._skip_classes(start, len(pattern))
         periods, partial = 0, []
         while True:
             step = self._ahead.popleft() if self._ahead else next(self._steps, None)
@@ -88,6 +105,27 @@ class Stream:
                 periods, partial = periods + 1, []
         self._ahead.extendleft(reversed(partial))
         self.index += periods * len(pattern)
+        return periods
+
+    def _skip_classes(self, start: int, period: int) -> int:
+        """The same from the op's step classes: one step of each class is generated for its shape
+        (steps of one class have one shape), the others are compared by class and never built."""
+        classes = self.op.classes(start)
+        kinds, first, inverse = np.unique(classes, return_index=True, return_inverse=True)
+        ids: dict = {}
+        shape_ids = np.empty(len(kinds), dtype=np.int64)
+        for number, at in enumerate(first):
+            step = next(iter(self.op.resume(start + int(at))))
+            key = shape(step) if plain(step) else ("not plain", number)
+            shape_ids[number] = ids.setdefault(key, len(ids))
+        sequence = shape_ids[inverse]
+        rows = (len(sequence) - period) // period
+        ahead = sequence[period : period * (rows + 1)].reshape(rows, period)
+        same = (ahead == sequence[:period]).all(axis=1)
+        periods = rows if same.all() else int(same.argmin())
+        if periods:
+            self.index += periods * period
+            self._steps = iter(self.op.resume(self.index))
         return periods
 
 
@@ -120,8 +158,13 @@ class _Describer:
             if hasattr(event, field):
                 extra += (self.value(getattr(event, field), field),)
         value = event._value
-        value = "pending" if value is PENDING else ("cv" if isinstance(value, ConditionValue) else self.value(value, ""))
-        callbacks = None if event.callbacks is None else tuple(self.callback(c) for c in event.callbacks)
+        if value is PENDING or isinstance(value, ConditionValue):
+            value = "pending" if value is PENDING else "condition"
+        else:
+            value = self.value(value, "")
+        callbacks = (
+            None if event.callbacks is None else tuple(self.callback(c) for c in event.callbacks)
+        )
         return (type(event).__name__, self.ids[key], value, self.queued.get(key), callbacks, extra)
 
     def callback(self, function):
@@ -295,7 +338,7 @@ class Watch:
         deltas = period_deltas(engine.record, before, counters(engine.record))
         if deltas is None:
             return False
-        periods = self.stream.skip_periods(pattern)
+        periods = self.stream.skip_periods(self.stream.index - len(pattern), pattern)
         for unit in {c[0] for s in pattern for c in s[1]}:  # last used in the last period jumped
             engine.unit_free_at[unit] += periods * cycles
         for table, key, delta in deltas[0]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import simpy
 
 from simulator.components import STORAGE_KINDS, Machine
-from simulator.engine.coalesce import Stream, Watch
+from simulator.engine.coalesce import Stream, Watch, worth_watching
 from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
@@ -365,8 +365,8 @@ class _Engine:
             if waits:
                 yield self.env.all_of(waits)
             self.record.op_start[op.name] = self.clock()
-            stream = Stream(op.steps())
-            watch = Watch(self, op, stream) if self.coalesce else None
+            stream = Stream(op)
+            watch = Watch(self, op, stream) if self.coalesce and worth_watching(op) else None
             while True:
                 if watch is not None:
                     watch.at(previous_done)

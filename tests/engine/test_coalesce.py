@@ -5,6 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.components import build_machine
+from simulator.engine.coalesce import shape
 from simulator.engine.memo import execute
 from simulator.errors import CapacityError
 from simulator.mapping import compile_program
@@ -111,3 +112,26 @@ def test_layers_coalesce_inside_memoized_runs():
     arch = load_arch("datacenter-hbm")
     workload = load_workload("llama-2-7b-decode", [(["layers"], 2)])
     assert_identical(*_both(arch, workload))
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes_and_mappings(max_dim=120), st.integers(1, 16), st.integers(1, 16))
+def test_steps_of_one_class_have_one_shape(drawn, rows, cols):
+    """The GEMM's step classes (first/last loop indices) are complete: equal class, equal step
+    (regions aside), and resuming at any step gives the rest of the stream."""
+    shape_, mapping = drawn
+    machine = build_machine(load_arch(tiny_arch(rows, cols)))
+    workload = load_workload("gemm:M={M},N={N},K={K},dtype=int8".format(**shape_))
+    program, _ = compile_program(
+        workload, load_mapping({"name": "p", **mapping}), machine, False, 0
+    )
+    (op,) = program.ops
+    steps = list(op.steps())
+    classes = op.classes(0)
+    assert len(classes) == len(steps)
+    by_class = {}
+    for cls, step in zip(classes.tolist(), steps):
+        assert by_class.setdefault(cls, shape(step)) == shape(step)
+    middle = len(steps) // 2
+    assert list(op.resume(middle)) == steps[middle:]
+    assert op.classes(middle).tolist() == classes[middle:].tolist()
