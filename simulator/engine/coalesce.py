@@ -150,7 +150,10 @@ class _Describer:
         self.ids[key] = len(self.ids)
         if isinstance(event, simpy.Process):
             target = None if event._target is None else self.event(event._target)
-            return ("process", self.ids[key], self.frames(event._generator), target)
+            waiting = (
+                None if event.callbacks is None else tuple(map(self.callback, event.callbacks))
+            )
+            return ("process", self.ids[key], self.frames(event._generator), target, waiting)
         extra = ()
         if isinstance(event, simpy.events.Condition):
             extra = (event._count, tuple(self.event(e) for e in event._events))
@@ -169,8 +172,8 @@ class _Describer:
 
     def callback(self, function):
         owner = getattr(function, "__self__", None)
-        if owner is None:
-            raise Opaque(repr(function))
+        if owner is None:  # the engine's own bookkeeping (a process leaving `live`)
+            return function.__qualname__
         return (function.__func__.__name__, self.value(owner, ""))
 
     def frames(self, generator):
@@ -221,11 +224,11 @@ def describe(engine, op: OpProgram, index: int, previous_done):
         processes = tuple(d.event(p) for p in engine.live)
         resources = []
         for name, resource in engine.resource_list:
-            if isinstance(resource, simpy.Container):
-                resources.append((name, resource.level, tuple(map(d.event, resource.get_queue))))
-            elif isinstance(resource, simpy.Store):
-                items = tuple(d.value(item, "") for item in resource.items)
-                resources.append((name, items, tuple(map(d.event, resource.get_queue))))
+            if isinstance(resource, (simpy.Container, simpy.Store)):
+                held = resource.level if isinstance(resource, simpy.Container) else resource.items
+                queues = (resource.get_queue, resource.put_queue)
+                queued = tuple(tuple(map(d.event, queue)) for queue in queues)
+                resources.append((name, d.value(held, ""), queued))
             else:
                 held = (tuple(map(d.event, resource.users)), tuple(map(d.event, resource.queue)))
                 resources.append((name, held))
@@ -336,8 +339,9 @@ class Watch:
         counters cannot be multiplied exactly."""
         engine = self.engine
         deltas = period_deltas(engine.record, before, counters(engine.record))
-        if deltas is None:
+        if deltas is None or cycles != int(cycles):
             return False
+        cycles = int(cycles)
         periods = self.stream.skip_periods(self.stream.index - len(pattern), pattern)
         for unit in {c[0] for s in pattern for c in s[1]}:  # last used in the last period jumped
             engine.unit_free_at[unit] += periods * cycles
