@@ -77,6 +77,7 @@ ENGINE = [  # (case, arch, workload, target seconds, slow: left out by --skip-sl
         True,
     ),
 ]
+MULTICORE = {"a100-like", "h100-like"}  # NoC and L2: not coalesced, so --before does not rerun them
 PROCESS = [  # (case, argv, target seconds)
     ("accsim --help", ["--help"], 0.3),
     (
@@ -128,7 +129,9 @@ def engine_rows(table: Table, skip_slow: bool, before: bool) -> None:
             continue
         spec = workload() if callable(workload) else workload
         off = ("-", "-")
-        if before and not slow:  # the slow row takes many minutes as events
+        if before and arch() in MULTICORE:
+            off = ("same", "-")
+        elif before and not slow:
             with _uncoalesced():
                 events, seconds = _engine_run(arch, spec)
             off = (f"{events:,}", f"{seconds:.2f}")

@@ -135,3 +135,20 @@ def test_steps_of_one_class_have_one_shape(drawn, rows, cols):
     middle = len(steps) // 2
     assert list(op.resume(middle)) == steps[middle:]
     assert op.classes(middle).tolist() == classes[middle:].tolist()
+
+
+def test_prefill_layers_are_exact():
+    """Attention, norm and MLP ops of a prefill layer: watched, compared step by step as they are
+    generated (a causal attention's steps rarely repeat in a short window), and exact."""
+    workload = load_workload(
+        "llama-2-7b-prefill",
+        [
+            (["context"], 512),
+            (["hidden"], 1024),
+            (["heads"], 8),
+            (["kv_heads"], 8),
+            (["ffn"], 2752),
+        ],
+    )
+    coalesced, events = _both(load_arch("datacenter-hbm"), workload)
+    assert_identical(coalesced, events)
