@@ -22,7 +22,9 @@ from simpy.events import PENDING, ConditionValue
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer
 
 TIMES = frozenset({"asked", "synced", "arrival", "start"})  # locals holding absolute cycles
-MAX_SEEN = 4096  # descriptions kept per op before starting afresh (memory bound)
+MAX_SEEN = 1024  # descriptions (their hashes) kept per op before starting afresh
+PATIENCE = 256  # descriptions without a jump after which an op is run as events to its end
+MAX_LIVE = 32  # more processes than this (many steps queued behind a unit): too costly to describe
 MIN_STEPS = 64  # an op with fewer steps runs as events: describing each step would cost more
 
 
@@ -285,9 +287,10 @@ class Watch:
 
     def __init__(self, engine, op: OpProgram, stream: Stream):
         self.engine, self.op, self.stream = engine, op, stream
-        self.seen: dict = {}
+        self.seen: dict[int, int] = {}  # hash of a description -> the step index it was seen at
         self.shapes: dict[int, tuple] = {}  # step index -> shape, since the last reset
         self.candidate = None
+        self.patience = PATIENCE
 
     def note(self, index: int, step: Step) -> None:
         """The loader takes step `index`: remember its shape while it may belong to a period."""
@@ -304,7 +307,13 @@ class Watch:
         Descriptions seen before a jump stay comparable (indices and the engine's clock both
         count the steps and cycles jumped), so a longer period (a whole K fold) is found across
         the shorter ones jumped inside it."""
+        if self.patience <= 0:
+            return  # no period found in a long while: describing costs more than it may save
+        self.patience -= 1
         index, engine = self.stream.index, self.engine
+        if len(engine.live) > MAX_LIVE:
+            self.candidate = None
+            return
         state = describe(engine, self.op, index, previous_done)
         if state is None:
             self._reset()
@@ -319,15 +328,17 @@ class Watch:
                 if [idle[u] for u in units] == [self._idle(u) for u in units] and self._jump(
                     pattern, now - at, before
                 ):
+                    self.patience = PATIENCE
                     return
-        earlier = self.seen.get(state)
+        key = hash(state)  # only proposes a period: the whole descriptions are compared after it
+        earlier = self.seen.get(key)
         if earlier is not None and self.candidate is None:
             idle = {u: self._idle(u) for u in engine.units}
             before = counters(engine.record)
             self.candidate = (index, index - earlier, now, state, before, idle)
         if len(self.seen) >= MAX_SEEN:
             self._reset()
-        self.seen[state] = index
+        self.seen[key] = index
 
     def _idle(self, unit: str):
         """How long `unit` has been idle (None: not used yet)."""
