@@ -7,6 +7,7 @@ numerics rows compare a run with tile kernels to one float64 numpy matmul of the
 The machine this runs on may be shared: rerun on a quiet machine before quoting a number.
 
     python benchmarks/speed.py [--rows engine process sweep numerics] [--skip-slow] [--before]
+                               [--cases TEXT ...]
 """
 
 import argparse
@@ -123,13 +124,13 @@ def _engine_run(arch, workload) -> tuple[int, float]:
     return report.record.events_processed, seconds
 
 
-def engine_rows(table: Table, skip_slow: bool, before: bool) -> None:
+def engine_rows(table: Table, skip_slow: bool, before: bool, cases: list[str] | None) -> None:
     for case, arch, workload, target, slow in ENGINE:
-        if slow and skip_slow:
+        if (slow and skip_slow) or (cases and not any(c in case for c in cases)):
             continue
         spec = workload() if callable(workload) else workload
         off = ("-", "-")
-        if before and arch() in MULTICORE:
+        if before and isinstance(arch(), str) and arch() in MULTICORE:
             off = ("same", "-")
         elif before and not slow:
             with _uncoalesced():
@@ -218,6 +219,9 @@ def main() -> None:
         action="store_true",
         help="also run each engine row with coalescing off (every step as events)",
     )
+    parser.add_argument(
+        "--cases", nargs="+", help="only the engine rows whose case contains one of these"
+    )
     args = parser.parse_args()
     table = _Rows(title="accsim speed (wall seconds on this machine; events = simpy events run)")
     columns = ("case", "events, off", "seconds, off", "events", "seconds", "target", "note")
@@ -225,7 +229,7 @@ def main() -> None:
         numeric = column.startswith(("events", "seconds"))
         table.add_column(column, justify="right" if numeric else "left")
     rows = {
-        "engine": lambda: engine_rows(table, args.skip_slow, args.before),
+        "engine": lambda: engine_rows(table, args.skip_slow, args.before, args.cases),
         "process": lambda: process_rows(table),
         "sweep": lambda: sweep_rows(table),
         "numerics": lambda: numerics_rows(table),
