@@ -86,7 +86,11 @@ def _first_ops(ops: tuple[OpProgram, ...]) -> dict[int, str]:
 
 
 def execute_memoized(
-    program: Program, machine: Machine, trace: bool, progress: Progress | None = None
+    program: Program,
+    machine: Machine,
+    trace: bool,
+    progress: Progress | None = None,
+    coalesce: bool = True,
 ) -> Record | None:
     """Run `program` in quiescent runs, each distinct run simulated once; None where no run repeats."""
     ops = program.ops
@@ -135,7 +139,7 @@ def execute_memoized(
                 for name in names:
                     progress.finish_op(name)
         else:
-            engine = _Engine(here, machine, trace, waits_for, entry)
+            engine = _Engine(here, machine, trace, waits_for, entry, coalesce)
             engine.deferred = []
             engine.progress = progress
             part = engine.run()
@@ -246,19 +250,21 @@ def execute(
     trace: bool = False,
     memoize: bool = True,
     progress: Progress | None = None,
+    coalesce: bool = True,
 ) -> Record:
     """Run `program` on `machine`; counters, busy cycles, stalls and op spans in reference cycles.
-    With `memoize`, identical runs of ops between quiescent points are simulated once. `progress`
+    With `memoize`, identical runs of ops between quiescent points are simulated once; with
+    `coalesce`, periodic runs of identical steps inside an op advance in closed form. `progress`
     is credited as the work gets done (a fallback to the whole run starts it over)."""
     with _tile_kernels(program):
         record = None
         if memoize:
             try:
-                record = execute_memoized(program, machine, trace, progress)
+                record = execute_memoized(program, machine, trace, progress, coalesce)
             except Inexact:
                 record = None
         if record is None:
-            record = execute_whole(program, machine, trace, progress)
+            record = execute_whole(program, machine, trace, progress, coalesce)
         if progress is not None:
             progress.finish()
         return record
