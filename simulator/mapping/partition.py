@@ -10,9 +10,10 @@ import dataclasses
 import math
 
 from simulator.components import Machine
-from simulator.errors import CapacityError, UnsupportedError
+from simulator.errors import CapacityError, SpecError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.collective import collective_parts
+from simulator.mapping.cta import cta_gemm, launch_step
 from simulator.mapping.gemm import check_tile, compile_gemm
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
@@ -58,6 +59,9 @@ def partition_program(
                 states[op.name] = state
         else:
             parts = _vector(op, mapping, machine, cores, numerics, seed + index, states)
+        kernels = machine.arch.cores.kernels if machine.arch.cores else None
+        if kernels and op.kind != "collective":
+            parts = [launch_step(p, kernels.launch, machine) for p in parts]
         # a part already waiting on its sibling parts (the all-reduce after a row-parallel GEMM) keeps that
         parts = [dataclasses.replace(p, depends_on=deps + p.depends_on) for p in parts]
         parts_of[op.name] = [p.name for p in parts]
@@ -67,8 +71,14 @@ def partition_program(
 
 def _gemm(op, mapping, machine, cores, numerics, seed, states):
     mode = mapping.partition.gemm
+    kernels = machine.arch.cores.kernels
     if mode == "auto":
-        mode = "tensor" if machine.noc.spec.memory == "local" else "MN"
+        mode = "tensor" if machine.noc.spec.memory == "local" else "cta" if kernels else "MN"
+    if mode == "cta" and not kernels:
+        raise SpecError(
+            f"{locate(mapping, 'partition', 'gemm')}: cta needs a GPU-like arch "
+            f"(cores.kernels); {machine.arch.name} has none"
+        )
     if mode == "tensor":
         mode = {"column": "N", "row": "row"}.get(op.parallel, "MN")
     check_tile(op, mapping)
@@ -76,6 +86,8 @@ def _gemm(op, mapping, machine, cores, numerics, seed, states):
     if numerics:
         accumulator = machine.compute_units[f"core0.{_matrix_unit(machine)}"].accumulator(op.dtype)
         root = states[op.name] = GemmNumerics(op.M, op.N, op.K, op.dtype, accumulator, seed)
+    if mode == "cta":
+        return cta_gemm(op, mapping, machine, cores, root)
     if mode == "K":
         return _gemm_k(op, mapping, machine, cores, root)
     if mode == "row":
