@@ -220,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", action="append", default=[], metavar="PATH=VALUE", help="override, as for run"
     )
     mapper.set_defaults(handler="studies:map_command")
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="fit a GPU-like arch's launch cost and DRAM efficiency to measured kernel times",
+    )
+    calibrate.add_argument("arch", help="arch preset name or YAML path (with cores.kernels)")
+    calibrate.add_argument("measurements", help="CSV with columns workload,seconds")
+    calibrate.set_defaults(handler="studies:calibrate_command")
     plot = commands.add_parser("plot", help="scatter two columns of sweep results")
     plot.add_argument("results", help="sweep results (.parquet or .csv)")
     plot.add_argument("--x", required=True, help="column on the x axis, e.g. area_mm2")

@@ -118,7 +118,9 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
                 fixup = _SplitK(op.name, j, grid.splits, machine.view(core), root, partials)
                 program = dataclasses.replace(program, steps=_rewritten(program.steps, fixup))
             programs.append(program)
-        parts.append(_chained(programs, grid))
+        parts.append(
+            chained(programs, {"cta": f"{grid.tile_m}x{grid.tile_n}", "split_k": grid.splits})
+        )
     return parts
 
 
@@ -130,7 +132,7 @@ def _rewritten(steps, fixup):
     return lambda: fixup.rewrite(steps())
 
 
-def _chained(programs: list[OpProgram], grid: Grid) -> OpProgram:
+def chained(programs: list[OpProgram], details: dict) -> OpProgram:
     """One core's CTAs run back to back as one program (the kernel's part on that core)."""
     first = programs[0]
 
@@ -141,12 +143,7 @@ def _chained(programs: list[OpProgram], grid: Grid) -> OpProgram:
     def levels():
         return tuple(row for program in programs for row in program.levels())
 
-    details = dict(first.details)
-    details.update(
-        cta=f"{grid.tile_m}x{grid.tile_n}",
-        split_k=grid.splits,
-        ctas=len(programs),
-    )
+    details = dict(first.details) | details | {"ctas": len(programs)}
     signatures = tuple(p.signature for p in programs)
     return dataclasses.replace(
         first,
@@ -155,7 +152,7 @@ def _chained(programs: list[OpProgram], grid: Grid) -> OpProgram:
         macs=sum(p.macs for p in programs),
         flops=sum(p.flops for p in programs),
         details=details,
-        signature=None if None in signatures else repr(("cta", grid.splits, signatures)),
+        signature=None if None in signatures else repr(("cta", signatures)),
     )
 
 

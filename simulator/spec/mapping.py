@@ -41,9 +41,11 @@ class PartitionSpec(Strict):
     local`), on chips with `cores.kernels` cta, else MN (cores of one chip share DRAM and need no
     all-reduce); cta: GPU-like output tiles dealt to the cores in waves, split-K when there are
     fewer tiles than cores (chips with `cores.kernels` only)."""
-    attention: Literal["heads", "sequence"] = "heads"
+    attention: Literal["heads", "sequence", "cta"] = "heads"
     """heads: K/V-head groups (with their query heads) per core; sequence: blocks of query rows
-    per core, each against the keys its queries can see (causal: a shorter prefix for earlier blocks)."""
+    per core, each against the keys its queries can see (causal: a shorter prefix for earlier blocks);
+    cta: FlashAttention's grid, one (K/V-head group, query block) per CTA, dealt to the cores in
+    waves."""
     cores: PositiveInt | None = None
     """Use only the first `cores` cores (scaling studies); default all."""
 

@@ -17,53 +17,61 @@ CLOCK = 1e9
 
 def gpu(cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0):
     """A small GPU-like chip: `cores` SMs with an 8x8 array, register accumulators, a crossbar."""
-    return load_arch(
-        {
-            "name": "tiny-gpu",
-            "clock": "1 GHz",
+    return load_arch(gpu_doc(cores, launch, tiles, memory, efficiency))
+
+
+def gpu_doc(cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0) -> dict:
+    """The YAML document of `gpu`."""
+    return {
+        "name": "tiny-gpu",
+        "clock": "1 GHz",
+        "components": {
+            "hbm": {
+                "kind": "dram",
+                "technology": "hbm2e",
+                "bandwidth": "1000 GB/s",
+                "latency": "0 ns",
+                "efficiency": efficiency,
+            },
+            "xbar": {
+                "kind": "noc",
+                "topology": "crossbar",
+                "dims": [cores + 2],
+                "link_bandwidth": "64 GB/s",
+                "hop_latency": "0 ns",
+                "memory_nodes": [cores, cores + 1],
+                "memory": memory,
+            },
+        },
+        "cores": {
+            "count": cores,
+            "kernels": {"launch": launch, "tiles": [list(t) for t in tiles]},
             "components": {
-                "hbm": {
-                    "kind": "dram",
-                    "technology": "hbm2e",
-                    "bandwidth": "1000 GB/s",
-                    "latency": "0 ns",
-                    "efficiency": efficiency,
+                "tc": {
+                    "kind": "systolic_array",
+                    "rows": 8,
+                    "cols": 8,
+                    "input_precision": ["int8", "bf16", "fp16"],
                 },
-                "xbar": {
-                    "kind": "noc",
-                    "topology": "crossbar",
-                    "dims": [cores + 2],
-                    "link_bandwidth": "64 GB/s",
-                    "hop_latency": "0 ns",
-                    "memory_nodes": [cores, cores + 1],
-                    "memory": memory,
+                "alu": {"kind": "vector", "lanes": 16},
+                "rf": {
+                    "kind": "regfile",
+                    "unit": "tc",
+                    "holds": ["output"],
+                    "capacity": "64 KiB",
+                    "instances": "array",
+                    "ports": 64,
                 },
-            },
-            "cores": {
-                "count": cores,
-                "kernels": {"launch": launch, "tiles": [list(t) for t in tiles]},
-                "components": {
-                    "tc": {"kind": "systolic_array", "rows": 8, "cols": 8},
-                    "alu": {"kind": "vector", "lanes": 16},
-                    "rf": {
-                        "kind": "regfile",
-                        "unit": "tc",
-                        "holds": ["output"],
-                        "capacity": "64 KiB",
-                        "instances": "array",
-                        "ports": 64,
-                    },
-                    "smem": {
-                        "kind": "sram",
-                        "capacity": "64 KiB",
-                        "holds": ["input", "weight"],
-                        "banks": 16,
-                        "width": "4 B",
-                    },
+                "smem": {
+                    "kind": "sram",
+                    "capacity": "64 KiB",
+                    "holds": ["input", "weight"],
+                    "banks": 16,
+                    "width": "4 B",
                 },
             },
-        }
-    )
+        },
+    }
 
 
 def gemm(M, N, K, dtype="int8"):
@@ -140,3 +148,33 @@ def test_dram_efficiency_scales_streaming_bandwidth():
     half = build_machine(gpu(efficiency=0.5)).dram.bytes_per_cycle
     assert full == 1000e9 / CLOCK
     assert half == full / 2
+
+
+def test_attention_cta_grid_matches_numpy():
+    """FlashAttention's grid (head, query block) over 4 cores, causal and not: every CTA's output
+    matches the float64 reference, and 2 heads x (96 / block rows) CTAs are dealt round-robin."""
+    for causal in (False, True):
+        work = {
+            "name": "a",
+            "ops": [
+                {
+                    "kind": "attention",
+                    "name": "attn",
+                    "batch": 1,
+                    "heads": 2,
+                    "kv_heads": 2,
+                    "q_len": 96,
+                    "kv_len": 96,
+                    "head_dim": 16,
+                    "causal": causal,
+                    "dtype": "bf16",
+                }
+            ],
+        }
+        mapping = {"name": "fa", "partition": {"attention": "cta"}}
+        report = simulator.simulate(gpu(), work, mapping, numerics=True)
+        assert report.summary["numerics_ok"]
+        rows = int(report.ops.map_block_rows.iloc[0])
+        ctas = 2 * math.ceil(96 / rows)
+        assert report.ops.map_ctas.sum() == ctas
+        assert report.summary["macs"] >= 2 * 96 * 96 * 16 * (1 if causal else 2) // 2
