@@ -26,8 +26,9 @@ def rows():
                 yield f"{kind}:rows={int(m)},cols={int(n)},dtype=fp16", m * n / (throughput * 1e9)
     for elements, throughput in read("gelu_A100.csv"):
         if LOW <= elements <= HIGH:
-            yield f"gelu:rows={int(elements) // 1024},cols=1024,dtype=fp16", elements / (
-                throughput * 1e9
+            yield (
+                f"gelu:rows={int(elements) // 1024},cols=1024,dtype=fp16",
+                elements / (throughput * 1e9),
             )
 
 
