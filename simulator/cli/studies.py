@@ -12,6 +12,7 @@ from simulator.errors import SpecError
 from simulator.plots import pareto_scatter, write_figure
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.loader import FOLDERS, preset_dir
+from simulator.spec.units import parse_quantity
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.calibrate import fit, read_measurements, simulated_times
 from simulator.sweep.results import require_columns
@@ -132,7 +133,13 @@ def scale_command(args, console: Console) -> int:
 def calibrate_command(args, console: Console) -> int:
     """`accsim calibrate ARCH CSV`: fit launch cost and DRAM efficiency, print leave-one-out error."""
     measurements = read_measurements(args.measurements)
-    result = fit(measurements, simulated_times(args.arch, measurements))
+    launch = None
+    if args.launch is not None:
+        try:
+            launch = parse_quantity(args.launch, "time")
+        except ValueError as error:
+            raise SpecError(f"--launch: {error}") from None
+    result = fit(measurements, simulated_times(args.arch, measurements), launch_s=launch)
     out = table(
         f"calibration of {args.arch} on {len(measurements)} measurements",
         ["workload", "measured", "fitted", "error", "leave-one-out", "error (held out)"],

@@ -103,28 +103,32 @@ def simulated_times(
     return times
 
 
-def _best(times, measured, kernels, rows) -> tuple[int, float, float]:
-    """(efficiency index, launch, squared error) minimising sum ((t0 + k L) / m - 1)^2 over `rows`."""
+def _best(times, measured, kernels, rows, launch_s=None) -> tuple[int, float, float]:
+    """(efficiency index, launch, squared error) minimising sum ((t0 + k L) / m - 1)^2 over `rows`
+    (L fixed at `launch_s` when given)."""
     best = None
     for e in range(len(times[0])):
         num = sum(kernels[i] * (measured[i] - times[i][e]) / measured[i] ** 2 for i in rows)
         den = sum((kernels[i] / measured[i]) ** 2 for i in rows)
         launch = max(0.0, num / den) if den else 0.0
+        launch = launch if launch_s is None else launch_s
         error = sum(((times[i][e] + kernels[i] * launch) / measured[i] - 1) ** 2 for i in rows)
         if best is None or error < best[2]:
             best = (e, launch, error)
     return best
 
 
-def fit(measurements: list[Measurement], times, efficiencies=EFFICIENCIES) -> Fit:
-    """Fit on all rows; leave-one-out: refit without each row and predict it."""
+def fit(measurements: list[Measurement], times, efficiencies=EFFICIENCIES, launch_s=None) -> Fit:
+    """Fit on all rows (the launch fixed at `launch_s` when given); leave-one-out: refit without
+    each row and predict it."""
     measured = [m.seconds for m in measurements]
     kernels = [m.kernels for m in measurements]
     everyone = range(len(measurements))
-    e, launch, _ = _best(times, measured, kernels, everyone)
+    e, launch, _ = _best(times, measured, kernels, everyone, launch_s)
     rows = []
     for i, m in enumerate(measurements):
-        le, ll, _ = _best(times, measured, kernels, [j for j in everyone if j != i])
+        others = [j for j in everyone if j != i]
+        le, ll, _ = _best(times, measured, kernels, others, launch_s)
         fitted = times[i][e] + m.kernels * launch
         held_out = times[i][le] + m.kernels * ll
         rows.append(

@@ -58,3 +58,11 @@ def test_leave_one_out_predicts_each_row_from_the_others():
         others = [m for j, m in enumerate(measured) if j != i]
         assert abs(row["loo_s"] - launch(others)) < 1e-18
     assert abs(result.launch_s - launch(measured)) < 1e-18
+
+
+def test_fixed_launch_fits_efficiency_alone():
+    """With the launch held at 2 us, it is not refitted: every prediction is t0 + 2 us."""
+    rows = [Measurement(f"w{i}", m, 1) for i, m in enumerate([1e-6, 2e-6, 3e-6])]
+    result = fit(rows, [[0.0, 1e-6] for _ in rows], (0.5, 1.0), launch_s=2e-6)
+    assert result.launch_s == 2e-6
+    assert {r["fitted_s"] for r in result.rows} <= {2e-6, 3e-6}
