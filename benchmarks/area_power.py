@@ -5,6 +5,7 @@ Published numbers are listed with their sources below; none is used by the simul
 """
 
 import simulator
+from simulator import tech
 from simulator.components import build_machine
 from simulator.spec import load_arch
 
@@ -65,10 +66,34 @@ CHIPS = [
 
 # TPU v1 floor plan (Jouppi et al., ISCA 2017, Figure 2): share of the die
 TPU_FLOOR_PLAN = {"mxu": 0.24, "unified_buffer": 0.29, "accumulators": 0.06}
+# 6T SRAM bit cells, um², to check the tech table's 45 -> 28 nm area factor against silicon:
+# Intel 45 nm (K. Mistry et al., IEDM 2007) and TSMC 28 nm (S.-Y. Wu et al., VLSI Technology 2009)
+BIT_CELL_UM2 = {45: 0.346, 28: 0.127}
 
 
 def _ratio(ours: float, theirs: float | None) -> str:
     return f"{ours / theirs:.2f}" if theirs else "-"
+
+
+def mxu_per_pe(tpu) -> None:
+    """TPU v1's MXU per PE at 28 nm: accsim's parts beside the floor plan's share, and the node's
+    area factor beside published SRAM bit cells (is the scaling or the per-op area short?)."""
+    mxu = tpu.machine.components["mxu"]
+    pes = mxu.rows * mxu.cols
+    parts = tpu.area[tpu.area.component == "mxu"].set_index("part").area_mm2 * 1e6 / pes
+    published = TPU_FLOOR_PLAN["mxu"] * 331.0 * 1e6 / pes
+    print("\nTPU v1 MXU per PE at 28 nm (µm²):")
+    for part, um2 in parts.items():
+        print(f"- {part}: {um2:.0f}")
+    print(
+        f"- accsim total: {parts.sum():.0f}; floor plan 24 % of 331 mm² / {pes} PEs: {published:.0f}"
+    )
+    factor = tech.scale_area(1.0, 28.0)
+    cells = BIT_CELL_UM2[28] / BIT_CELL_UM2[45]
+    print(
+        f"- 45 -> 28 nm area factor: tech table {factor:.3f}, SRAM bit cells {cells:.3f} "
+        f"({BIT_CELL_UM2[45]} -> {BIT_CELL_UM2[28]} µm²)"
+    )
 
 
 def main() -> None:
@@ -105,6 +130,8 @@ def main() -> None:
         print(
             f"| {block} | {table[block]:.1f} | {table[block] / die:.0%} | {share:.0%} | {share * 331:.0f} |"
         )
+
+    mxu_per_pe(tpu)
 
     print("\nLeakage by device flavour (chip.devices), TPU v1 idle power (published: 28 W):")
     arch = load_arch("tpu-v1-like")

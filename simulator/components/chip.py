@@ -1,5 +1,5 @@
 """The parts of a chip beyond its components' datapaths (simulator/tech/chip.yaml): per-PE registers,
-leakage per area, always-on SerDes, DRAM devices' background power. Pure costs, no run state."""
+leakage per area, always-on SerDes, DRAM devices' standby and refresh power. Pure costs, no run state."""
 
 from dataclasses import dataclass
 
@@ -115,13 +115,14 @@ def serdes_parts(chip: ChipSpec) -> list[Part]:
     return parts
 
 
-def dram_devices_mw(dram) -> float | None:
-    """Active-standby power of the DRAM devices behind `dram`; None where no figure is tabulated."""
+def dram_background_mw(dram) -> tuple[float, float] | None:
+    """Standby and refresh power (mW) of the DRAM devices behind `dram`; None where no figure is
+    tabulated."""
     entry = _table()["dram_background"].get(dram.spec.technology)
     if entry is None or dram.capacity_bytes is None:
         return None
     devices = -(-8 * dram.capacity_bytes // entry["device_bits"])
-    return devices * entry["mw_per_device"]
+    return devices * entry["mw_per_device"], devices * entry["refresh_mw_per_device"]
 
 
 def chip_parts(components: dict[str, Component], chip: ChipSpec, node_nm: float) -> list[Part]:
@@ -131,8 +132,9 @@ def chip_parts(components: dict[str, Component], chip: ChipSpec, node_nm: float)
     parts = []
     for name, comp in components.items():
         if comp.kind == "dram":
-            background = dram_devices_mw(comp)
-            parts.append(Part(name, "devices", 0.0, background or 0.0, False))
+            standby, refresh = dram_background_mw(comp) or (0.0, 0.0)
+            parts.append(Part(name, "devices", 0.0, standby, False))
+            parts.append(Part(name, "refresh", 0.0, refresh, False))
             continue
         area = comp.area_mm2()
         stated = getattr(getattr(comp, "spec", None), "leakage", None) is not None

@@ -18,6 +18,7 @@ from simulator.components.chip import (
 
 PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"
+_OFF_DIE_ACTION = {"devices": "background", "refresh": "refresh"}  # DRAM devices' always-on parts
 COLUMNS = ["op", "component", "part", "action", "count", "pj_per_count", "energy_pj", "on_die"]
 
 
@@ -64,7 +65,11 @@ def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: floa
         serdes = part.part.startswith("serdes")  # on its own I/O supply: DVFS leaves it alone
         scale = voltage_scale if part.on_die and not serdes else 1.0
         per_s = part.static_mw * PJ_PER_MW_SECOND * scale
-        action = "background" if not part.on_die else ("link_idle" if serdes else "leakage")
+        action = (
+            "link_idle"
+            if serdes
+            else ("leakage" if part.on_die else _OFF_DIE_ACTION.get(part.part, "background"))
+        )
         row = (STATIC, part.component, part.part, action, seconds, per_s, per_s * seconds)
         out.append((*row, part.on_die))
     return out

@@ -28,6 +28,26 @@ def test_tpu_v1_pe_registers_and_ddr3_devices():
     # 8 GiB of 2 Gbit DDR3 devices = 32 devices x 45 mA x 1.5 V
     assert parts["dram", "devices"].static_mw == pytest.approx(32 * 45 * 1.5)
     assert not parts["dram", "devices"].on_die
+    # refresh: a 4 Gbit DDR3L device (DRAMsim3 currents) over 2 Gbit devices:
+    # (IDD5 235 - IDD3N 38 mA) x 1.35 V x tRFC / tREFI (208 / 6240 clocks), per bit
+    per_4gbit = (235 - 38) * 1.35 * 208 / 6240
+    assert parts["dram", "refresh"].static_mw == pytest.approx(32 * per_4gbit / 2, rel=2e-3)
+    assert not parts["dram", "refresh"].on_die
+
+
+def test_a100_hbm_standby_and_refresh():
+    # 80 GiB of HBM2E counted as 80 DRAMsim3 HBM2 channels of 1 GiB: IDD3N 55 mA x 1.2 V standby,
+    # (IDD5 250 - IDD3N 55 mA) x 1.2 V x tRFC 260 / tREFI 3900 ns refresh
+    _, parts = parts_of("a100-like")
+    assert parts["hbm", "devices"].static_mw == pytest.approx(80 * 55 * 1.2)
+    assert parts["hbm", "refresh"].static_mw == pytest.approx(80 * 195 * 1.2 * 260 / 3900)
+
+
+def test_dram_without_tabulated_currents_draws_no_background():
+    # hbm3's standby and refresh currents are not transcribed: the parts exist with 0 mW
+    _, parts = parts_of("h100-like")
+    dram = next(name for name, part in parts if part == "refresh")
+    assert parts[dram, "devices"].static_mw == parts[dram, "refresh"].static_mw == 0.0
 
 
 def test_a100_serdes_area_and_always_on_power():

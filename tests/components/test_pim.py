@@ -51,3 +51,11 @@ def test_gemv_speedup_over_the_host_is_the_bandwidth_ratio():
 def test_unsupported_precision_names_the_unit():
     with pytest.raises(UnsupportedError, match=r"pim \(pim\) cannot run gemm in bf16; it supports"):
         simulator.simulate("hbm-pim-like", "gemm:M=4,N=4,K=4,dtype=bf16")
+
+
+def test_in_bank_read_energy_follows_the_hbm2_currents():
+    # DRAMsim3 HBM2_8Gb_x128 at 1.2 V: a 64 B burst in 2 ns at IDD4R - IDD3N = 335 mA, plus one
+    # activation (IDD0 x tRC - IDD3N x tRAS - IDD2N x tRP) per 1 KiB row read whole
+    burst = (390 - 55) * 1.2 * 2 / 64
+    activate = (65 * 48 - 55 * 34 - 40 * 14) * 1.2 / 1024
+    assert pim_unit().actions["bank_read"] == pytest.approx(burst + activate, rel=5e-3)

@@ -105,3 +105,29 @@ def test_the_trace_carries_the_power_timeline():
 def test_each_op_reports_its_power_over_its_span(report):
     row = report.ops.iloc[0]
     assert row.power_w == pytest.approx(row.energy_pj * 1e-12 / row.seconds)
+
+
+PRESET_RUNS = [
+    ("tpu-v1-like", "gemm-256"),  # DDR3 devices: standby and refresh
+    ("a100-like", "gemm:M=256,N=256,K=256,dtype=fp16"),  # HBM2E devices, SerDes, 108 cores
+    ("hbm-pim-like", "gemv-4096-fp16"),  # units beside the banks (off the host die)
+    ("isaac-like", "gemm:M=128,N=128,K=128,dtype=int16"),  # crossbars with stated leakage
+]
+
+
+@pytest.mark.parametrize(("preset", "workload"), PRESET_RUNS, ids=[p for p, _ in PRESET_RUNS])
+def test_shipped_presets_sum_their_parts(preset, workload):
+    """On the shipped chips too: the breakdown holds every pJ and mm², the idle power is every part's
+    always-on power (DRAM standby and refresh included), and die + DRAM is the whole."""
+    report = simulator.simulate(preset, workload, numerics=False)
+    s, p = report.summary, report.power
+    assert report.breakdown.energy_pj.sum() == pytest.approx(s["energy_pj"])
+    # the breakdown also lists parts off the host die (HBM-PIM's units sit on the DRAM dies)
+    assert report.breakdown.area_mm2.sum() == pytest.approx(report.area.area_mm2.sum())
+    assert report.area[report.area.on_die].area_mm2.sum() == pytest.approx(s["area_mm2"])
+    assert p["idle_power_w"] == pytest.approx(report.area.static_mw.sum() * 1e-3)
+    assert p["die_power_w"] + p["dram_power_w"] == pytest.approx(p["power_w"])
+    static = report.energy[report.energy.op == "(static)"]
+    refresh = static[static.action == "refresh"].energy_pj.sum() * 1e-12 / s["seconds"]
+    on_file = report.area[report.area.part == "refresh"].static_mw.sum() * 1e-3
+    assert refresh == pytest.approx(on_file)
