@@ -13,8 +13,8 @@ from simulator.components import Machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.collective import collective_parts
-from simulator.mapping.cta import chained, cta_gemm, launch_step
 from simulator.mapping.conv import conv_parts
+from simulator.mapping.cta import chained, cta_gemm, launch_step
 from simulator.mapping.gemm import check_tile, compile_gemm
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.pool import pool_parts
