@@ -314,6 +314,14 @@ def cases() -> list[tuple[str, str]]:
         ("edge-npu", "nosuchkey=1", "unknown key"),
         ("edge-npu", "components.mac_array.rowz=8", "did you mean"),
         ("edge-npu", "components.sram.capacity='1 B'", "tile steps"),
+        ("edge-npu", "components.sram.unit=dram", "not a systolic_array"),
+        ("edge-npu", "components.sram.share.input=1.5", "must be <= 1"),
+        (
+            "edge-npu",
+            "components.sram.share.weight=0.6 --set components.sram.share.input=0.6",
+            "add up to",
+        ),
+        ("edge-npu", "components.mac_array.accumulator_precision=int128", "unknown accumulator"),
     ]
     for arch, setting, fragment in physics:
         out.append((fragment, f"run {arch} gemm-256 --set {setting}"))
@@ -390,6 +398,8 @@ def cases() -> list[tuple[str, str]]:
         ("edge-npu", "mapping.loop_order=[M,N]", "loop_order"),
         ("edge-npu", "mapping.tile.M=100000", "tile"),
         ("edge-npu", "mapping.nonsense=1", "unknown key"),
+        ("edge-npu", "mapping.levels.lb.tile.M=4", "no local SRAM"),
+        ("edge-npu", "mapping.levels.lb.loop_order=[M,M,K]", "permutation"),
     ]
     for arch, setting, fragment in mapping:
         out.append((fragment, f"run {arch} gemm-256 --set {setting}"))
