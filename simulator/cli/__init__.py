@@ -239,6 +239,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_progress(mapper)
     mapper.set_defaults(handler="studies:map_command")
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="fit a GPU-like arch's launch cost and DRAM efficiency to measured kernel times",
+    )
+    calibrate.add_argument("arch", help="arch preset name or YAML path (with cores.kernels)")
+    calibrate.add_argument("measurements", help="CSV with columns workload,seconds")
+    calibrate.add_argument(
+        "--launch",
+        default=None,
+        metavar="TIME",
+        help="keep the launch cost fixed (e.g. '0 us') and fit the DRAM efficiency alone",
+    )
+    calibrate.set_defaults(handler="studies:calibrate_command")
     plot = commands.add_parser("plot", help="scatter two columns of sweep results")
     plot.add_argument("results", help="sweep results (.parquet or .csv)")
     plot.add_argument("--x", required=True, help="column on the x axis, e.g. area_mm2")

@@ -13,7 +13,9 @@ from simulator.plots import pareto_scatter, write_figure
 from simulator.report.progress import ProgressBar
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.loader import FOLDERS, preset_dir
+from simulator.spec.units import parse_quantity
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
+from simulator.sweep.calibrate import fit, read_measurements, simulated_times
 from simulator.sweep.results import require_columns
 from simulator.sweep.scaling import scaling
 from simulator.sweep.search import search_mapping
@@ -128,4 +130,39 @@ def scale_command(args, console: Console) -> int:
             si(row["energy_pj"] * 1e-12, "J"),
         )
     console.print(out)
+    return 0
+
+
+def calibrate_command(args, console: Console) -> int:
+    """`accsim calibrate ARCH CSV`: fit launch cost and DRAM efficiency, print leave-one-out error."""
+    measurements = read_measurements(args.measurements)
+    launch = None
+    if args.launch is not None:
+        try:
+            launch = parse_quantity(args.launch, "time")
+        except ValueError as error:
+            raise SpecError(f"--launch: {error}") from None
+    result = fit(measurements, simulated_times(args.arch, measurements), launch_s=launch)
+    out = table(
+        f"calibration of {args.arch} on {len(measurements)} measurements",
+        ["workload", "measured", "fitted", "error", "leave-one-out", "error (held out)"],
+    )
+    for row in result.rows:
+        out.add_row(
+            row["workload"],
+            seconds(row["measured_s"]),
+            seconds(row["fitted_s"]),
+            f"{row['error']:+.1%}",
+            seconds(row["loo_s"]),
+            f"{row['loo_error']:+.1%}",
+        )
+    console.print(out)
+    console.print(
+        f"DRAM efficiency {result.efficiency:.3f}, launch {result.launch_s * 1e6:.2f} us per "
+        f"kernel; median |leave-one-out error| {result.median_loo_error:.1%}"
+    )
+    console.print(
+        f"apply with: --set components.<dram>.efficiency={result.efficiency:.3f} "
+        f"--set cores.kernels.launch='{result.launch_s * 1e6:.2f} us'"
+    )
     return 0

@@ -33,8 +33,8 @@ class Dram(Component):
 
     @property
     def bytes_per_cycle(self) -> float:
-        """Peak bytes per reference cycle."""
-        return self.bandwidth_bytes_per_s / self.ref_clock_hz
+        """Achievable bytes per reference cycle: peak x the spec's efficiency."""
+        return self.bandwidth_bytes_per_s * self.spec.efficiency / self.ref_clock_hz
 
     @property
     def latency_cycles(self) -> int:
@@ -45,5 +45,7 @@ class Dram(Component):
         """Reference cycles the bus (or `operand`'s own interface) is held to move `nbytes`."""
         per_cycle = self.bytes_per_cycle
         if operand is not None:
-            per_cycle = self.spec.operand_bandwidth[operand] / self.ref_clock_hz
+            per_cycle = (
+                self.spec.operand_bandwidth[operand] * self.spec.efficiency / self.ref_clock_hz
+            )
         return math.ceil(nbytes / per_cycle - 1e-9)

@@ -128,11 +128,15 @@ class _Engine:
                 n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
             }
             self.links: dict[tuple, simpy.Resource] = {}
+            # fine interleaving: all controllers (and L2 slices) serve every transfer as one pool
+            self.fine = self.noc.spec.memory == "fine"
+            self.dram_pool = simpy.Resource(self.env, capacity=1)
         self.l2 = machine.l2
         if self.l2 is not None:  # sliced at the memory nodes, LRU over whole tile regions
             self.l2_slices = {
                 n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
             }
+            self.l2_pool = simpy.Resource(self.env, capacity=1)
             self.l2_lines: OrderedDict[tuple, int] = OrderedDict()
             self.l2_used = 0
         self.resource_list = [
@@ -258,8 +262,11 @@ class _Engine:
         self.turn = (self.turn + 1) % len(slices)
         src = slices[self.turn]
         route = self.noc.route(src, node)
-        slice_cycles = math.ceil(nbytes * len(slices) / self.l2.bytes_per_cycle - 1e-9)
-        yield from self._hold([self.l2_slices[src]], route, nbytes, slice_cycles, op)
+        route = self._spread(route, node)
+        ways = 1 if self.fine else len(slices)
+        port = self.l2_pool if self.fine else self.l2_slices[src]
+        slice_cycles = math.ceil(nbytes * ways / self.l2.bytes_per_cycle - 1e-9)
+        yield from self._hold([port], route, nbytes, slice_cycles, op)
         self.record.counts[(op, self.l2.name, "read")] += nbytes
         for t in hits:
             self.record.counts[(op, t.buffer, "write")] += t.dram_bytes
@@ -300,23 +307,34 @@ class _Engine:
     def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, kind: str):
         """One controller's share of a DRAM transfer, over its NoC route."""
         route = self.noc.route(ctrl, node) if direction == "read" else self.noc.route(node, ctrl)
-        ctrl_cycles = math.ceil(nbytes * len(self.controllers) / self.dram.bytes_per_cycle - 1e-9)
-        held = yield from self._hold([self.controllers[ctrl]], route, nbytes, ctrl_cycles, op)
-        self._dram_busy(self.env.now - held, 1 / len(self.controllers), op, kind, direction)
+        route = self._spread(route, node)
+        ways = 1 if self.fine else len(self.controllers)
+        port = self.dram_pool if self.fine else self.controllers[ctrl]
+        ctrl_cycles = math.ceil(nbytes * ways / self.dram.bytes_per_cycle - 1e-9)
+        held = yield from self._hold([port], route, nbytes, ctrl_cycles, op)
+        self._dram_busy(self.env.now - held, 1 / ways, op, kind, direction)
         return self.noc.hops(ctrl, node) if route else 0
+
+    def _spread(self, route: list, node: int) -> list:
+        """Fine interleaving: the bytes come from every slice's port at once, so of the route only
+        the core's own port is a bottleneck worth holding."""
+        return [link for link in route if link[-1] == node] if self.fine else route
 
     def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str):
         """Hold `first` resources (a memory controller) for `floor` cycles and the route's links for
         nbytes / link bandwidth, all acquired in global order; each is released when its part is done."""
         links = sorted(route, key=str)
+        link_cycles = self.noc.transfer_cycles(nbytes) if route else 0
+        held = [(r, floor) for r in first] + [(self._link(link), link_cycles) for link in links]
+        if self.fine:  # the shared pool is taken last, so no one holds it while waiting for a port
+            held = held[len(first) :] + held[: len(first)]
         grants = []
-        for resource in first + [self._link(link) for link in links]:
+        for resource, _ in held:
             grant = resource.request()
             grants.append((resource, grant))
             yield grant
         start = self.env.now
-        link_cycles = self.noc.transfer_cycles(nbytes) if route else 0
-        finish = [floor] * len(first) + [link_cycles] * len(links)
+        finish = [cycles for _, cycles in held]
         for done_at in sorted(set(finish)):
             if done_at > self.env.now - start:
                 yield self.env.timeout(done_at - (self.env.now - start))

@@ -10,10 +10,11 @@ import dataclasses
 import math
 
 from simulator.components import Machine
-from simulator.errors import CapacityError, UnsupportedError
+from simulator.errors import CapacityError, SpecError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.collective import collective_parts
 from simulator.mapping.conv import conv_parts
+from simulator.mapping.cta import chained, cta_gemm, launch_step
 from simulator.mapping.gemm import check_tile, compile_gemm
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.pool import pool_parts
@@ -64,6 +65,9 @@ def partition_program(
             parts = _spatial(op, mapping, machine, cores, numerics, seed + index, states)
         else:
             parts = _vector(op, mapping, machine, cores, numerics, seed + index, states)
+        kernels = machine.arch.cores.kernels if machine.arch.cores else None
+        if kernels and op.kind != "collective":
+            parts = [launch_step(p, kernels.launch, machine) for p in parts]
         # a part already waiting on its sibling parts (the all-reduce after a row-parallel GEMM) keeps that
         parts = [dataclasses.replace(p, depends_on=deps + p.depends_on) for p in parts]
         parts_of[op.name] = [p.name for p in parts]
@@ -73,8 +77,14 @@ def partition_program(
 
 def _gemm(op, mapping, machine, cores, numerics, seed, states):
     mode = mapping.partition.gemm
+    kernels = machine.arch.cores.kernels
     if mode == "auto":
-        mode = "tensor" if machine.noc.spec.memory == "local" else "MN"
+        mode = "tensor" if machine.noc.spec.memory == "local" else "cta" if kernels else "MN"
+    if mode == "cta" and not kernels:
+        raise SpecError(
+            f"{locate(mapping, 'partition', 'gemm')}: cta needs a GPU-like arch "
+            f"(cores.kernels); {machine.arch.name} has none"
+        )
     if mode == "tensor":
         mode = {"column": "N", "row": "row"}.get(op.parallel, "MN")
     check_tile(op, mapping)
@@ -82,6 +92,8 @@ def _gemm(op, mapping, machine, cores, numerics, seed, states):
     if numerics:
         accumulator = machine.compute_units[f"core0.{_matrix_unit(machine)}"].accumulator(op.dtype)
         root = states[op.name] = GemmNumerics(op.M, op.N, op.K, op.dtype, accumulator, seed)
+    if mode == "cta":
+        return cta_gemm(op, mapping, machine, cores, root)
     if mode == "K":
         return _gemm_k(op, mapping, machine, cores, root)
     if mode == "row":
@@ -291,6 +303,8 @@ def _attention(op, mapping, machine, cores, numerics, seed, states):
     """Heads: K/V-head groups (with their query heads) per core. Sequence: query-row blocks per
     core; with a causal mask a block of queries q0:q1 needs only keys up to its last query."""
     group = op.heads // op.kv_groups
+    if mapping.partition.attention == "cta":
+        return _attention_cta(op, mapping, machine, cores, numerics, seed, states)
     if mapping.partition.attention == "heads":
         subs = [
             {"heads": group * (g1 - g0), "kv_heads": g1 - g0}
@@ -318,6 +332,47 @@ def _attention(op, mapping, machine, cores, numerics, seed, states):
                 sub, plan, mapping, view, state, core=core, group=op.name, kv_tensor=shared
             )
         )
+    return parts
+
+
+def _attention_cta(op, mapping, machine, cores, numerics, seed, states):
+    """FlashAttention's grid: (K/V-head group, block of query rows) CTAs dealt to the cores in
+    waves; a CTA's queries see the keys up to its last query when causal."""
+    group = op.heads // op.kv_groups
+    probe = op.model_copy(update={"heads": group, "kv_heads": 1})
+    rows = plan_attention(probe, mapping, machine.view(0), f"{mapping._source}: attention").block_q
+    offset = op.keys - op.q_len  # queries are the last q_len positions
+    items = [
+        (g, q0, min(q0 + rows, op.q_len))
+        for g in range(op.kv_groups)
+        for q0 in range(0, op.q_len, rows)
+    ]
+    parts = []
+    for core in range(min(cores, len(items))):
+        programs = []
+        for i, (g, q0, q1) in enumerate(items[core::cores]):
+            update = {"heads": group, "kv_heads": 1, "q_len": q1 - q0}
+            update["kv_len"] = offset + q1 if op.causal else op.keys
+            sub = op.model_copy(update={"name": f"{op.name}@c{core}.{i}", "inputs": [], **update})
+            view = machine.view(core)
+            state = AttentionNumerics(sub, seed + len(items) * core + i) if numerics else None
+            if state:
+                states[sub.name] = state
+            plan = plan_attention(sub, mapping, view, f"{mapping._source}: attention")
+            programs.append(
+                compile_attention(
+                    sub,
+                    plan,
+                    mapping,
+                    view,
+                    state,
+                    core=core,
+                    group=op.name,
+                    kv_tensor=f"{op.name}.g{g}",
+                )
+            )
+        part = chained(programs, {"block_rows": rows})
+        parts.append(dataclasses.replace(part, name=f"{op.name}@c{core}"))
     return parts
 
 

@@ -185,6 +185,9 @@ class DramSpec(Strict):
     """Override: energy per bit read (default energy_per_bit)."""
     write_energy_per_bit: Pj | None = None
     """Override: energy per bit written (default energy_per_bit)."""
+    efficiency: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    """Fraction of `bandwidth` that streaming transfers achieve (refresh, bank and bus-turnaround
+    losses); every transfer moves at bandwidth x efficiency."""
     operand_bandwidth: dict[Literal["input", "weight", "output"], BytesPerS] | None = None
     """Separate interfaces per operand (SCALE-Sim's ifmap / filter / ofmap DRAM bandwidths): each
     operand's transfers use its own, at its own bandwidth, alongside the others; `bandwidth` is
@@ -242,9 +245,11 @@ class NocSpec(Strict):
     """Override: area of one router."""
     memory_nodes: list[int] = [0]
     """Nodes where DRAM controllers attach; the DRAM bandwidth is split evenly between them."""
-    memory: Literal["interleaved", "local"] = "interleaved"
-    """interleaved: every transfer is spread over all controllers (address interleaving);
-    local: a core uses the controller at its own node (chips with their own HBM)."""
+    memory: Literal["interleaved", "fine", "local"] = "interleaved"
+    """interleaved: transfers are dealt to the controllers (and L2 slices) in turn, each whole to
+    one; fine: addresses interleaved at fine granularity, so every transfer streams from all
+    controllers (and slices) at once at their summed bandwidth (GPUs); local: a core uses the
+    controller at its own node (chips with their own HBM)."""
     clock: Hz | None = None
     """The network's clock; default the arch clock."""
 
@@ -422,6 +427,27 @@ def _check_core_components(components: dict) -> None:
             )
 
 
+class KernelsSpec(Strict):
+    """GPU-like execution: every op runs as a kernel; a GEMM's output tiles (CTAs) are dealt to
+    the cores in waves, split along K when there are fewer tiles than cores."""
+
+    launch: Seconds = 0.0
+    """Fixed cost of every kernel on every core it uses: launch, ramp-up and tail, during which
+    the core neither loads nor computes."""
+    tiles: list[tuple[PositiveInt, PositiveInt]] = [
+        (256, 128),
+        (128, 256),
+        (128, 128),
+        (128, 64),
+        (64, 128),
+        (64, 64),
+    ]
+    """Candidate CTA output tiles (M, N); the mapper picks the one with the least estimated time
+    (tiles larger than the problem shrink to it)."""
+    min_split_k: PositiveInt = 256
+    """Smallest K range one split-K slice gets."""
+
+
 class CoresSpec(Strict):
     """`count` identical cores, each with its own compute units and local SRAM, on NoC nodes."""
 
@@ -433,6 +459,9 @@ class CoresSpec(Strict):
     """NoC node of each core; default core i on node i // per_node."""
     per_node: PositiveInt = 1
     """Cores sharing one NoC node (a tile's router, as Loihi's 4 cores per tile)."""
+    kernels: KernelsSpec | None = None
+    """GPU-like kernel execution (CTA waves, split-K, per-kernel cost); absent: ops are split by
+    the mapping's partition as given (TPU-like and dataflow chips)."""
 
     @model_validator(mode="before")
     @classmethod

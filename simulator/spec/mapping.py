@@ -33,15 +33,19 @@ class AttentionMappingSpec(Strict):
 class PartitionSpec(Strict):
     """How ops are split over the cores of a multi-core arch."""
 
-    gemm: Literal["auto", "M", "N", "MN", "K", "tensor"] = "auto"
+    gemm: Literal["auto", "M", "N", "MN", "K", "tensor", "cta"] = "auto"
     """M: rows of C per core; N: columns; MN: a grid of C blocks; K: the reduction, with partial
     sums reduced over the NoC into each output tile's owner core; tensor: Megatron tensor
     parallelism — `parallel: column` GEMMs split N, `parallel: row` GEMMs split K and all-reduce C
     (ring), unmarked GEMMs as MN; auto: tensor where cores have their own memory (chips, `memory:
-    local`), else MN (cores of one chip share DRAM and need no all-reduce)."""
-    attention: Literal["heads", "sequence"] = "heads"
+    local`), on chips with `cores.kernels` cta, else MN (cores of one chip share DRAM and need no
+    all-reduce); cta: GPU-like output tiles dealt to the cores in waves, split-K when there are
+    fewer tiles than cores (chips with `cores.kernels` only)."""
+    attention: Literal["heads", "sequence", "cta"] = "heads"
     """heads: K/V-head groups (with their query heads) per core; sequence: blocks of query rows
-    per core, each against the keys its queries can see (causal: a shorter prefix for earlier blocks)."""
+    per core, each against the keys its queries can see (causal: a shorter prefix for earlier blocks);
+    cta: FlashAttention's grid, one (K/V-head group, query block) per CTA, dealt to the cores in
+    waves."""
     cores: PositiveInt | None = None
     """Use only the first `cores` cores (scaling studies); default all."""
 

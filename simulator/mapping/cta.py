@@ -1,0 +1,223 @@
+"""GPU-like kernels: a GEMM's output tiles (CTAs) dealt to the cores in waves, split along K when
+there are fewer tiles than cores, and a fixed launch/ramp/tail cost per kernel on every core.
+
+A CTA computes its whole M x N tile over its K range, with the fp32 accumulators in registers
+(the arch's register level). Tile i runs on core i mod cores, so wave w is tiles w*cores ...
+(w+1)*cores - 1 and the last wave may leave cores idle (wave quantization). Split-K slices of one
+tile write their fp32 partial tile to DRAM; the tile's last slice waits for them, reads them back,
+adds them and stores C (cuBLAS's split-K reduction through a global-memory workspace).
+"""
+
+import dataclasses
+import math
+
+from simulator.components import Machine
+from simulator.mapping.auto import compute_cycles_estimate
+from simulator.mapping.gemm import compile_gemm, plan_from
+from simulator.mapping.plan_cache import planned
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.ranges import split
+from simulator.spec.precision import precision
+
+
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    """The kernel's launch grid: CTA tile, split-K slices, and the estimate that chose it."""
+
+    tile_m: int
+    tile_n: int
+    splits: int
+    cycles: float  # estimated kernel cycles (for ranking only)
+
+    def tiles(self, M: int, N: int) -> int:
+        return math.ceil(M / self.tile_m) * math.ceil(N / self.tile_n)
+
+
+def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
+    """The CTA tile and split-K count with the least estimated kernel time: waves x the time of
+    one CTA on one core (its array's cycles, or its operand bytes over its own NoC port), against
+    the chip's DRAM (compulsory bytes) and L2 (operand re-reads across tiles) bandwidth."""
+    kernels = machine.arch.cores.kernels
+    unit = machine.view(0).components[_unit_name(machine, mapping, op)]
+    in_bytes = precision(op.dtype).bits / 8
+    acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
+    port = machine.noc.transfer_cycles(1 << 20) / (1 << 20)  # cycles per byte of one core's port
+    dram = machine.dram.bytes_per_cycle
+    l2 = machine.l2.bytes_per_cycle if machine.l2 is not None else dram
+    best = None
+    for tm, tn in sorted({(min(m, op.M), min(n, op.N)) for m, n in kernels.tiles}):
+        tiles = math.ceil(op.M / tm) * math.ceil(op.N / tn)
+        most = max(1, op.K // kernels.min_split_k)
+        splits = min(max(1, cores // tiles), most) if tiles < cores else 1
+        k = math.ceil(op.K / splits)
+        waves = math.ceil(tiles * splits / cores)
+        seed = plan_from(op, mapping, machine.view(0), {"M": tm, "N": tn, "K": k}, ["M", "N", "K"])
+        compute = compute_cycles_estimate(unit, {"M": tm, "N": tn, "K": k}, seed.tile, seed)
+        moved = (tm + tn) * k * in_bytes + tm * tn * (acc_bytes if splits > 1 else in_bytes)
+        per_cta = max(compute, moved * port)
+        streamed = (
+            op.M * op.K * math.ceil(op.N / tn) + op.K * op.N * math.ceil(op.M / tm)
+        ) * in_bytes
+        partials = 2 * op.M * op.N * acc_bytes * (splits - 1)
+        compulsory = (op.M * op.K + op.K * op.N + op.M * op.N) * in_bytes + partials
+        cycles = max(waves * per_cta, compulsory / dram, (streamed + partials) / l2)
+        key = (cycles, -tm * tn)
+        if best is None or key < (best.cycles, -best.tile_m * best.tile_n):
+            best = Grid(tm, tn, splits, cycles)
+    return best
+
+
+def _unit_name(machine: Machine, mapping, op) -> str:
+    return plan_from(op, mapping, machine.view(0), {"M": 1, "N": 1, "K": 1}, "MNK").unit
+
+
+def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]:
+    """One OpProgram per core: its CTAs in wave order, each a sub-GEMM over the CTA's K range."""
+    grid = choose_grid(op, mapping, machine, cores)
+    ranges_k = split(op.K, grid.splits)
+    partials = [root.partial() if root and grid.splits > 1 else root for _ in ranges_k]
+    items = [
+        (m, n, k, j)
+        for m in _chunks(op.M, grid.tile_m)
+        for n in _chunks(op.N, grid.tile_n)
+        for j, k in enumerate(ranges_k)
+    ]
+    per_core: dict[int, list] = {}
+    for i, item in enumerate(items):
+        per_core.setdefault(i % cores, []).append(item)
+    plans: dict[tuple, object] = {}
+    parts = []
+    for core, work in sorted(per_core.items()):
+        programs = []
+        for (m0, m1), (n0, n1), (k0, k1), j in work:
+            sub = op.model_copy(
+                update={
+                    "name": f"{op.name}@c{core}",
+                    "M": m1 - m0,
+                    "N": n1 - n0,
+                    "K": k1 - k0,
+                    "inputs": [],
+                }
+            )
+            key = (sub.M, sub.N, sub.K)
+            if key not in plans:
+                plans[key] = planned(sub, mapping, machine.view(0))
+            plan = plans[key]
+            plan = dataclasses.replace(plan, unit=plan.unit.replace("core0.", f"core{core}.", 1))
+            program = compile_gemm(
+                sub,
+                plan,
+                machine.view(core),
+                partials[j],
+                barrier=False,
+                offset={"M": m0, "N": n0, "K": k0},
+                core=core,
+                group=op.name,
+            )
+            if grid.splits > 1:
+                fixup = _SplitK(op.name, j, grid.splits, machine.view(core), root, partials)
+                program = dataclasses.replace(program, steps=_rewritten(program.steps, fixup))
+            programs.append(program)
+        parts.append(
+            chained(programs, {"cta": f"{grid.tile_m}x{grid.tile_n}", "split_k": grid.splits})
+        )
+    return parts
+
+
+def _chunks(extent: int, size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + size, extent)) for start in range(0, extent, size)]
+
+
+def _rewritten(steps, fixup):
+    return lambda: fixup.rewrite(steps())
+
+
+def chained(programs: list[OpProgram], details: dict) -> OpProgram:
+    """One core's CTAs run back to back as one program (the kernel's part on that core)."""
+    first = programs[0]
+
+    def steps():
+        for program in programs:
+            yield from program.steps()
+
+    def levels():
+        return tuple(row for program in programs for row in program.levels())
+
+    details = dict(first.details) | details | {"ctas": len(programs)}
+    signatures = tuple(p.signature for p in programs)
+    return dataclasses.replace(
+        first,
+        steps=steps,
+        levels=levels,
+        macs=sum(p.macs for p in programs),
+        flops=sum(p.flops for p in programs),
+        details=details,
+        signature=None if None in signatures else repr(("cta", signatures)),
+    )
+
+
+class _SplitK:
+    """Turns slice j's final store of its tile into a partial-sum write to the DRAM workspace, or,
+    for the last slice, into a reduction that reads the others' partials back and stores C."""
+
+    def __init__(self, name, slice_index, splits, machine: Machine, root, partials):
+        self.name, self.j, self.splits, self.machine = name, slice_index, splits, machine
+        self.root, self.partials = root, partials
+
+    def rewrite(self, steps):
+        for step in steps:
+            final = [t for t in step.stores if t.kind == "store"]
+            if not final:
+                yield step
+                continue
+            (store,) = final
+            others = tuple(t for t in step.stores if t is not store)
+            label = f"{self.name}.tile{store.region}"
+            if self.j < self.splits - 1:
+                spill = dataclasses.replace(store, kind="spill", dram_bytes=store.space)
+                yield dataclasses.replace(
+                    step,
+                    stores=others + (spill,),
+                    signals=step.signals + (f"{label}.k{self.j}",),
+                )
+                continue
+            yield dataclasses.replace(step, stores=others)
+            yield self._reduce_step(store, label)
+
+    def _reduce_step(self, store: Transfer, label: str) -> Step:
+        """Read the other slices' fp32 partial tiles back, add them into this one, store C."""
+        (m0, m1), (n0, n1) = store.region
+        elements = (self.splits - 1) * (m1 - m0) * (n1 - n0)
+        unit, _ = self.machine.vector_unit_for(self.name, "add")
+        cycles = self.machine.components[unit].cycles({"add": elements})
+        reload = Transfer(
+            "reload",
+            f"{self.name}.C.partials",
+            store.region,
+            store.buffer,
+            (self.splits - 1) * store.space,
+            0,
+        )
+        kernel = self.root and bind(self.root.reduce, store.region, self.partials)
+        compute = Compute(unit, cycles, (("add", elements),), 0, (), {"C": store.region}, kernel)
+        waits = tuple(f"{label}.k{i}" for i in range(self.splits - 1))
+        return Step((reload,), (compute,), (store,), (), waits=waits)
+
+
+def launch_step(part: OpProgram, seconds: float, machine: Machine) -> OpProgram:
+    """The part preceded by the kernel's fixed cost: its unit busy for `seconds`, then the part's
+    first step waits for that to end before it loads."""
+    cycles = math.ceil(seconds * machine.arch.clock - 1e-9)
+    if cycles == 0:
+        return part
+    signal = f"{part.name}.launched"
+    launch = Step((), (Compute(part.unit, cycles, (), 0, (), {}),), (), (), signals=(signal,))
+    steps = part.steps
+
+    def with_launch():
+        yield launch
+        for index, step in enumerate(steps()):
+            yield dataclasses.replace(step, waits=step.waits + (signal,)) if index == 0 else step
+
+    signature = part.signature and repr((part.signature, "launch", cycles))
+    return dataclasses.replace(part, steps=with_launch, signature=signature)

@@ -1,0 +1,144 @@
+"""Fit a GPU-like chip's few per-chip constants (per-kernel launch cost, achievable DRAM
+efficiency) to a user's measured kernel times, and report the leave-one-out error.
+
+The model: a run of k kernels takes t0(efficiency) + k x launch, where t0 is simulated with no
+launch cost (the launch adds exactly its cycles per dependent kernel). For each efficiency on a
+grid, the launch that minimises the summed squared relative error has a closed form; the pair
+with the least error wins. Leave-one-out refits without each row and predicts it.
+"""
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.api import simulate
+from simulator.errors import SpecError
+from simulator.spec import load_arch, load_workload
+
+EFFICIENCIES = tuple(round(0.6 + 0.05 * i, 2) for i in range(9))  # 0.60, 0.65, ... 1.00
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measured run: a workload (preset, path or inline spec) and its seconds."""
+
+    workload: str
+    seconds: float
+    kernels: int
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The fitted constants and, per row, the fitted and the leave-one-out prediction."""
+
+    efficiency: float
+    launch_s: float
+    rows: list[dict]
+
+    @property
+    def median_loo_error(self) -> float:
+        errors = sorted(abs(r["loo_error"]) for r in self.rows)
+        mid = len(errors) // 2
+        return errors[mid] if len(errors) % 2 else (errors[mid - 1] + errors[mid]) / 2
+
+
+def read_measurements(path: str | Path) -> list[Measurement]:
+    """Rows `workload,seconds` (a header line naming them is required); every bad row is a
+    SpecError naming the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such measurements file")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"workload", "seconds"} <= set(reader.fieldnames):
+            raise SpecError(f"{path}: line 1: the header must name the columns workload,seconds")
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            where = f"{path}: line {line}"
+            try:
+                seconds = float(row["seconds"])
+            except (TypeError, ValueError):
+                raise SpecError(f"{where}: seconds: not a number: {row['seconds']!r}") from None
+            if not math.isfinite(seconds) or seconds <= 0:
+                raise SpecError(f"{where}: seconds: must be a positive number, got {seconds}")
+            workload = (row["workload"] or "").strip()
+            try:
+                ops = load_workload(workload).ops
+            except SpecError as error:
+                raise SpecError(f"{where}: workload: {error}") from None
+            kernels = sum(op.kind != "collective" for op in ops)
+            rows.append(Measurement(workload, seconds, kernels))
+    if len(rows) < 3:
+        raise SpecError(f"{path}: {len(rows)} measurements; calibration needs at least 3")
+    return rows
+
+
+def simulated_times(
+    arch: str, measurements: list[Measurement], efficiencies=EFFICIENCIES
+) -> list[list[float]]:
+    """Seconds of every measurement at every efficiency, with no launch cost."""
+    spec = load_arch(arch)
+    if spec.cores is None or spec.cores.kernels is None:
+        raise SpecError(f"{arch}: calibration needs a GPU-like arch (cores.kernels)")
+    dram = next(n for n, c in spec.components.items() if c.kind == "dram")
+    times = []
+    for m in measurements:
+        times.append(
+            [
+                simulate(
+                    load_arch(
+                        arch,
+                        [
+                            (["components", dram, "efficiency"], e),
+                            (["cores", "kernels", "launch"], "0 s"),
+                        ],
+                    ),
+                    load_workload(m.workload),
+                    numerics=False,
+                ).seconds
+                for e in efficiencies
+            ]
+        )
+    return times
+
+
+def _best(times, measured, kernels, rows, launch_s=None) -> tuple[int, float, float]:
+    """(efficiency index, launch, squared error) minimising sum ((t0 + k L) / m - 1)^2 over `rows`
+    (L fixed at `launch_s` when given)."""
+    best = None
+    for e in range(len(times[0])):
+        num = sum(kernels[i] * (measured[i] - times[i][e]) / measured[i] ** 2 for i in rows)
+        den = sum((kernels[i] / measured[i]) ** 2 for i in rows)
+        launch = max(0.0, num / den) if den else 0.0
+        launch = launch if launch_s is None else launch_s
+        error = sum(((times[i][e] + kernels[i] * launch) / measured[i] - 1) ** 2 for i in rows)
+        if best is None or error < best[2]:
+            best = (e, launch, error)
+    return best
+
+
+def fit(measurements: list[Measurement], times, efficiencies=EFFICIENCIES, launch_s=None) -> Fit:
+    """Fit on all rows (the launch fixed at `launch_s` when given); leave-one-out: refit without
+    each row and predict it."""
+    measured = [m.seconds for m in measurements]
+    kernels = [m.kernels for m in measurements]
+    everyone = range(len(measurements))
+    e, launch, _ = _best(times, measured, kernels, everyone, launch_s)
+    rows = []
+    for i, m in enumerate(measurements):
+        others = [j for j in everyone if j != i]
+        le, ll, _ = _best(times, measured, kernels, others, launch_s)
+        fitted = times[i][e] + m.kernels * launch
+        held_out = times[i][le] + m.kernels * ll
+        rows.append(
+            {
+                "workload": m.workload,
+                "measured_s": m.seconds,
+                "fitted_s": fitted,
+                "error": fitted / m.seconds - 1,
+                "loo_s": held_out,
+                "loo_error": held_out / m.seconds - 1,
+            }
+        )
+    return Fit(efficiencies[e], launch, rows)

@@ -1,0 +1,68 @@
+"""`accsim calibrate`: recovers launch cost and DRAM efficiency from times made with known values,
+and reports leave-one-out predictions."""
+
+import yaml
+
+from simulator.api import simulate
+from simulator.spec import load_arch, load_workload
+from simulator.sweep.calibrate import Measurement, fit, read_measurements, simulated_times
+from tests.mapping.test_cta import gpu_doc
+
+WORKLOADS = [
+    "add:rows=64,cols=1024,dtype=fp16",
+    "add:rows=1024,cols=1024,dtype=fp16",
+    "add:rows=4096,cols=1024,dtype=fp16",
+    "gemm:M=256,N=256,K=256,dtype=int8",
+]
+GRID = (0.7, 0.8, 0.9, 1.0)
+
+
+def test_fit_recovers_known_constants(tmp_path):
+    """Times simulated at efficiency 0.8 plus 5 us per kernel are fitted back to 0.8 and 5 us,
+    with zero error fitted and held out (the truth is on the grid and the launch is additive)."""
+    arch = tmp_path / "tiny.yaml"
+    arch.write_text(yaml.safe_dump(gpu_doc()))
+    truth = [
+        simulate(
+            load_arch(str(arch), [(["components", "hbm", "efficiency"], 0.8)]),
+            load_workload(w),
+            numerics=False,
+        ).seconds
+        + 5e-6
+        for w in WORKLOADS
+    ]
+    csv = tmp_path / "m.csv"
+    csv.write_text(
+        "workload,seconds\n" + "".join(f'"{w}",{t!r}\n' for w, t in zip(WORKLOADS, truth))
+    )
+    measurements = read_measurements(csv)
+    assert [m.kernels for m in measurements] == [1, 1, 1, 1]
+    result = fit(measurements, simulated_times(str(arch), measurements, GRID), GRID)
+    assert result.efficiency == 0.8
+    assert abs(result.launch_s - 5e-6) < 1e-12
+    assert max(abs(r["loo_error"]) for r in result.rows) < 1e-9
+
+
+def test_leave_one_out_predicts_each_row_from_the_others():
+    """Three rows whose launch costs disagree (1, 2 and 3 us over a zero simulated time): the
+    held-out prediction of each is the least-squares launch of the other two, in closed form
+    L = sum(k (m - t0) / m^2) / sum((k / m)^2) with k = 1 and t0 = 0."""
+    measured = [1e-6, 2e-6, 3e-6]
+    rows = [Measurement(f"w{i}", m, 1) for i, m in enumerate(measured)]
+    result = fit(rows, [[0.0] for _ in rows], (1.0,))
+
+    def launch(ms):
+        return sum(1 / m for m in ms) / sum(1 / m**2 for m in ms)
+
+    for i, row in enumerate(result.rows):
+        others = [m for j, m in enumerate(measured) if j != i]
+        assert abs(row["loo_s"] - launch(others)) < 1e-18
+    assert abs(result.launch_s - launch(measured)) < 1e-18
+
+
+def test_fixed_launch_fits_efficiency_alone():
+    """With the launch held at 2 us, it is not refitted: every prediction is t0 + 2 us."""
+    rows = [Measurement(f"w{i}", m, 1) for i, m in enumerate([1e-6, 2e-6, 3e-6])]
+    result = fit(rows, [[0.0, 1e-6] for _ in rows], (0.5, 1.0), launch_s=2e-6)
+    assert result.launch_s == 2e-6
+    assert {r["fitted_s"] for r in result.rows} <= {2e-6, 3e-6}
