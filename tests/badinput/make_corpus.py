@@ -267,6 +267,7 @@ def cases() -> list[tuple[str, str]]:
         ("edge-npu", "nosuchkey=1", "unknown key"),
         ("edge-npu", "components.mac_array.rowz=8", "did you mean"),
         ("edge-npu", "components.sram.capacity='1 B'", "tile steps"),
+        ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
     ]
     for arch, setting, fragment in physics:
         out.append((fragment, f"run {arch} gemm-256 --set {setting}"))
