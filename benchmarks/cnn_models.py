@@ -1,6 +1,6 @@
 """The numbers docs/models.md quotes: ResNet-18 on edge-npu (MACs, time, energy, DRAM bytes of the
-conv inputs vs the feature maps and vs an im2col lowering), and MobileNetV2 on three archs
-(fallback share, host-link traffic).
+conv inputs vs the feature maps and vs an im2col lowering), MobileNetV2 on three archs
+(fallback share, host-link traffic), and both CNNs on two multi-core archs.
 
     python benchmarks/cnn_models.py
 """
@@ -63,6 +63,29 @@ def mobilenetv2_on_three_archs() -> None:
         )
 
 
+def cnns_on_many_cores() -> None:
+    print("\nCNNs (presets, int8) on multi-core archs: convs split over the cores")
+    print(
+        "| arch | workload | cores | time (ms) | MAC utilization | convs split by rows / filters / groups |"
+    )
+    print("|---|---|---|---|---|---|")
+    for arch in ("mesh-4x4", "a100-like"):
+        for workload in ("resnet18", "mobilenetv2"):
+            report = simulator.simulate(arch, workload, numerics=False)
+            splits = {
+                p.group: next(iter(p.details["part"]))
+                for p in report.program.ops
+                if p.kind == "conv2d"
+            }
+            counts = [sum(d == dim for d in splits.values()) for dim in ("p", "k", "g")]
+            print(
+                f"| {arch} | {workload} | {len({p.core for p in report.program.ops})} | "
+                f"{report.seconds * 1e3:.3f} | {report.summary['mac_utilization']:.1%} | "
+                f"{' / '.join(map(str, counts))} |"
+            )
+
+
 if __name__ == "__main__":
     resnet18_on_edge_npu()
     mobilenetv2_on_three_archs()
+    cnns_on_many_cores()

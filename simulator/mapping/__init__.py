@@ -6,10 +6,10 @@ from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.conv import compile_conv, plan_conv
-from simulator.mapping.crossbar import compile_in_memory
 from simulator.mapping.footprint import peak_activation_bytes, weight_bytes
 from simulator.mapping.gemm import GemmPlan, check_tile, compile_gemm
 from simulator.mapping.host import HOST_KINDS, add_crossings, compile_on_host, fallback_reason
+from simulator.mapping.in_memory import compile_in_memory
 from simulator.mapping.partition import partition_program
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.pool import compile_pool
@@ -124,17 +124,18 @@ def compile_program(
     """One OpProgram per op, in order; with `numerics`, the per-op state its kernels fill in."""
     stream_weights = check_dram_capacity(workload, machine)
     if machine.arch.cores is not None:  # cores, however few: partitioned, the chip SRAM an L2
-        spatial = sorted({op.kind for op in workload.ops if op.kind in ("conv2d", "pool", "onnx")})
-        if spatial:
+        if any(op.kind == "onnx" for op in workload.ops):
             raise UnsupportedError(
-                f"{workload.name}: {', '.join(spatial)} ops run on single-core archs; "
-                f"{machine.arch.name} has {machine.core_count} core(s)"
+                f"{workload.name}: ONNX ops accsim does not model run on a single-core arch's "
+                f"host fallback; {machine.arch.name} has {machine.core_count} core(s)"
             )
         ops, states = partition_program(workload, mapping, machine, numerics, seed)
         return Program(tuple(ops), dict(workload.meta)), states
     _check_modelled(workload, machine)
     ops, states = [], {}
-    in_memory = compile_in_memory(workload, mapping, machine, numerics, seed)  # crossbar/PIM GEMMs
+    in_memory = compile_in_memory(
+        workload, mapping, machine, numerics, seed
+    )  # crossbar/PIM GEMMs and convs
     for index, op in enumerate(workload.ops):
         program, state = in_memory.get(op.name) or _compile_one(
             op, mapping, machine, numerics, seed + index

@@ -19,6 +19,7 @@ from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.gemm import resolve_unit
 from simulator.mapping.host import fallback_reason
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.ranges import split
 from simulator.numerics.conv import ConvNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
@@ -39,17 +40,24 @@ class ConvPlan:
     accounting: str
     accumulator: str
     fallback_reason: str | None  # why the op is not on an array (None: it is)
+    part: dict[str, tuple[int, int]] | None = None  # a core's ranges of g, k, p (None: all)
 
 
-def _extent(op: ConvOpSpec) -> dict[str, int]:
-    return {
-        "n": op.N,
-        "g": op.groups,
-        "k": op.K // op.groups,
-        "p": op.P,
-        "q": op.Q,
-        "c": op.C // op.groups,
+def _ranges(op: ConvOpSpec, part: dict[str, tuple[int, int]] | None) -> dict[str, tuple[int, int]]:
+    """Each loop dim's range: the whole layer, or the part of it one core runs."""
+    whole = {
+        "n": (0, op.N),
+        "g": (0, op.groups),
+        "k": (0, op.K // op.groups),
+        "p": (0, op.P),
+        "q": (0, op.Q),
+        "c": (0, op.C // op.groups),
     }
+    return whole | (part or {})
+
+
+def _extent(op: ConvOpSpec, part=None) -> dict[str, int]:
+    return {d: hi - lo for d, (lo, hi) in _ranges(op, part).items()}
 
 
 def _span(lo: int, hi: int, stride: int, reach: int, pad: int, size: int) -> tuple[int, int]:
@@ -89,7 +97,7 @@ _SHRINK = {
 def choose_tile(op: ConvOpSpec, plan_like, machine: Machine, where: str) -> dict[str, int]:
     """The largest tile that fits: start from the whole layer (every group in one block) and halve
     a dim of the biggest operand until every buffer holds its tiles."""
-    tile = _extent(op)
+    tile = _extent(op, plan_like.part)
     while True:
         used = footprint(op, tile, plan_like, machine)
         over = [n for n, b in used.items() if b > machine.components[n].capacity_bytes]
@@ -113,8 +121,11 @@ def choose_tile(op: ConvOpSpec, plan_like, machine: Machine, where: str) -> dict
             )
 
 
-def plan_conv(op: ConvOpSpec, mapping: MappingSpec, machine: Machine, where: str) -> ConvPlan:
-    """Place the conv on a systolic array, or on the arch's fallback unit with the reason why."""
+def plan_conv(
+    op: ConvOpSpec, mapping: MappingSpec, machine: Machine, where: str, part=None
+) -> ConvPlan:
+    """Place the conv (or a core's `part` of it) on a systolic array, or on the arch's fallback
+    unit with the reason why."""
     if mapping.tile or mapping.loop_order:  # GEMM dims: never silently ignored on a conv
         raise UnsupportedError(
             f"{where}: {op.name} (conv2d) is tiled over its own loop nest, chosen automatically; "
@@ -145,14 +156,21 @@ def plan_conv(op: ConvOpSpec, mapping: MappingSpec, machine: Machine, where: str
         mapping.accounting,
         accumulator,
         reason,
+        part,
     )
     return dataclasses.replace(shell, tile=choose_tile(op, shell, machine, where))
 
 
 def compile_conv(
-    op: ConvOpSpec, plan: ConvPlan, machine: Machine, numerics: ConvNumerics | None
+    op: ConvOpSpec,
+    plan: ConvPlan,
+    machine: Machine,
+    numerics: ConvNumerics | None,
+    core: int = 0,
 ) -> OpProgram:
-    """The OpProgram of one conv layer under a resolved plan."""
+    """The OpProgram of one conv layer (or, with plan.part, core `core`'s part) under a plan."""
+    extent = _extent(op, plan.part)
+    macs = math.prod(extent.values()) * op.R * op.S
     details = {
         "unit": plan.unit,
         "dataflow": plan.dataflow or "-",
@@ -164,23 +182,26 @@ def compile_conv(
         "accumulator": plan.accumulator,
         "fallback": plan.fallback_reason is not None,
         "fallback_reason": plan.fallback_reason or "",
+        "part": dict(plan.part or {}),  # the loop-dim range(s) this core runs
     }
     return OpProgram(
-        name=op.name,
+        name=f"{op.name}@c{core}" if plan.part else op.name,
         kind="conv2d",
         steps=lambda: _steps(op, plan, machine, numerics),
-        macs=op.macs,
-        flops=2 * op.macs,
+        macs=macs,
+        flops=2 * macs,
         unit=plan.unit,
         double_buffering=plan.double_buffering,
         barrier=False,
-        depends_on=tuple(op.inputs),
+        depends_on=() if plan.part else tuple(op.inputs),
+        core=core,
+        group=op.name,
         details=details,
     )
 
 
-def _chunks(extent: int, size: int) -> list[tuple[int, int]]:
-    return [(start, min(start + size, extent)) for start in range(0, extent, size)]
+def _chunks(lo: int, hi: int, size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + size, hi)) for start in range(lo, hi, size)]
 
 
 def _cost(op: ConvOpSpec, plan: ConvPlan, unit, size: dict[str, int], first: bool):
@@ -202,9 +223,9 @@ def _steps(op: ConvOpSpec, plan: ConvPlan, machine: Machine, numerics: ConvNumer
     """Walk the tile loop nest; a tile is loaded when its index changes and freed when it is left."""
     unit = machine.components[plan.unit]
     buffers = {role: machine.buffer_for(role).name for role in ("input", "weight", "output")}
-    extent = _extent(op)
-    chunks = {d: _chunks(extent[d], plan.tile[d]) for d in DIMS}
-    cg, kg = extent["c"], extent["k"]
+    ranges = _ranges(op, plan.part)
+    chunks = {d: _chunks(*ranges[d], plan.tile[d]) for d in DIMS}
+    cg, kg = op.C // op.groups, op.K // op.groups
     reach_h, reach_w = (op.R - 1) * op.dilation + 1, (op.S - 1) * op.dilation + 1
     keys = {
         "input": ("n", "g", "p", "q", "c"),
@@ -294,3 +315,32 @@ def _steps(op: ConvOpSpec, plan: ConvPlan, machine: Machine, numerics: ConvNumer
             )
             resident.pop("output")
         yield Step(tuple(loads), (compute,), tuple(stores), tuple(frees))
+
+
+def conv_parts(
+    op: ConvOpSpec, mapping: MappingSpec, machine: Machine, cores: int, numerics, where: str
+) -> list[OpProgram]:
+    """A conv split over `cores` (each part planned and run on its own core's view, all filling
+    the one `numerics`) by channel groups, output rows or filters (groups=1 only: a tile of
+    several groups holds whole groups): the split whose estimated time is least, the larger of
+    its biggest part's MACs at the core's peak and its DRAM bytes, duplicates included (rows:
+    every core loads the weights; filters: every core loads the input), at DRAM bandwidth."""
+    whole = _ranges(op, None)
+    weights, inputs = op.K * (op.C // op.groups) * op.R * op.S, op.N * op.C * op.H * op.W
+    outputs = op.N * op.K * op.P * op.Q
+    options = {"p": weights} | ({"k": inputs} if op.groups == 1 else {"g": 0})
+    peak = max(c.peak_macs_per_cycle for c in machine.view(0).compute_units.values())
+
+    def estimate(dim: str) -> tuple[float, int]:
+        spans = split(whole[dim][1], cores)
+        biggest = max(hi - lo for lo, hi in spans) / whole[dim][1] * op.macs
+        loaded = nbytes(inputs + weights + outputs + (len(spans) - 1) * options[dim], op.dtype)
+        return max(biggest / peak, loaded / machine.dram.bytes_per_cycle), options[dim]
+
+    dim = min(options, key=estimate)
+    parts = []
+    for core, span in enumerate(split(whole[dim][1], cores)):
+        view = machine.view(core)
+        plan = plan_conv(op, mapping, view, where, part={dim: span})
+        parts.append(compile_conv(op, plan, view, numerics, core=core))
+    return parts

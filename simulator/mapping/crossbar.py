@@ -13,15 +13,14 @@ from dataclasses import dataclass
 
 from simulator.components import Machine
 from simulator.components.crossbar import Crossbar, Slicing
-from simulator.errors import CapacityError, SpecError
-from simulator.mapping.pim import compile_pim_gemm, fitting_rows
+from simulator.errors import CapacityError
+from simulator.mapping.pim import fitting_rows
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.vector_ops import _traffic
 from simulator.numerics.crossbar import CrossbarNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes, precision
-from simulator.spec.validate import locate
-from simulator.spec.workload import GemmOpSpec, WorkloadSpec
+from simulator.spec.workload import GemmOpSpec
 
 
 @dataclass(frozen=True)
@@ -312,53 +311,3 @@ def _program_seconds(op, plan: CrossbarPlan, unit: Crossbar, machine, mapping) -
         for p in plan.passes
         for r0, r1 in _program_chunks(op, p, unit, machine, mapping)
     )
-
-
-def compile_in_memory(
-    workload: WorkloadSpec, mapping: MappingSpec, machine: Machine, numerics, seed
-):
-    """Programs (and numerics states) of the GEMMs whose unit is a crossbar or a near-memory unit,
-    by op name; crossbar GEMMs are planned together since they share the crossbars."""
-    if machine.core_count > 1 or not machine.compute_units:
-        return {}
-    default = mapping.unit or next(iter(machine.compute_units))
-    unit = machine.components.get(default)
-    gemms = [op for op in workload.ops if op.kind == "gemm"]
-    if unit is None or unit.kind not in ("crossbar", "pim") or not gemms:
-        return {}
-    _check_mapping(mapping, unit)
-    compiled = {}
-    index = {op.name: i for i, op in enumerate(workload.ops)}
-    if unit.kind == "pim":
-        for op in gemms:
-            compiled[op.name] = compile_pim_gemm(
-                op, mapping, machine, unit, numerics, seed + index[op.name]
-            )
-        return compiled
-    plans = plan_crossbars(gemms, unit, mapping, machine)
-    for op in gemms:
-        state = (
-            CrossbarNumerics(op.M, op.N, op.K, op.dtype, unit, seed + index[op.name])
-            if numerics
-            else None
-        )
-        compiled[op.name] = (
-            compile_crossbar_gemm(op, plans[op.name], mapping, machine, state),
-            state,
-        )
-    return compiled
-
-
-def _check_mapping(mapping: MappingSpec, unit) -> None:
-    """GEMM tiling keys meant for arrays would be ignored here: say so instead (dataflow and
-    spatial may still be meant for attention on a digital array)."""
-    allowed = {"M"} if unit.kind == "pim" else set()  # near-memory: input rows per step
-    for key in ("tile", "loop_order"):
-        value = getattr(mapping, key)
-        if value is None or (key == "tile" and set(value) <= allowed):
-            continue
-        use = "crossbar: {replication, rows_per_step}" if unit.kind == "crossbar" else "tile: {M}"
-        raise SpecError(
-            f"{locate(mapping, key)}: does not apply to GEMMs on {unit.name} ({unit.kind}), "
-            f"whose weights stay in memory; use {use}"
-        )

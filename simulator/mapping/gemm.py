@@ -65,7 +65,7 @@ def resolve_unit(op: GemmOpSpec, mapping: MappingSpec, machine: Machine):
     if name is None:
         kinds = ", ".join(f"{n} ({c.kind})" for n, c in units.items())
         raise UnsupportedError(
-            f"no unit runs {op.name} (gemm): it needs a systolic_array; units: {kinds}"
+            f"no unit runs {op.name} ({op.kind}): it needs a systolic_array; units: {kinds}"
         )
     if name not in units:
         raise SpecError(
@@ -74,7 +74,7 @@ def resolve_unit(op: GemmOpSpec, mapping: MappingSpec, machine: Machine):
     unit = units[name]
     if unit.kind != "systolic_array":
         raise UnsupportedError(
-            f"{name} ({unit.kind}) cannot run {op.name} (gemm); arrays: {', '.join(arrays) or 'none'}"
+            f"{name} ({unit.kind}) cannot run {op.name} ({op.kind}); arrays: {', '.join(arrays) or 'none'}"
         )
     dataflow = mapping.dataflow or unit.spec.dataflows[0]
     unit.check(op.name, op.dtype, dataflow)

@@ -13,14 +13,18 @@ from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.collective import collective_parts
+from simulator.mapping.conv import conv_parts
 from simulator.mapping.gemm import check_tile, compile_gemm
 from simulator.mapping.plan_cache import planned
+from simulator.mapping.pool import pool_parts
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.ranges import grid, split
 from simulator.mapping.vector_ops import compile_vector_op
 from simulator.numerics import GemmNumerics
 from simulator.numerics.attention import AttentionNumerics
 from simulator.numerics.collective import CollectiveNumerics
+from simulator.numerics.conv import ConvNumerics
+from simulator.numerics.pool import PoolNumerics
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
@@ -56,6 +60,8 @@ def partition_program(
             parts, state = collective_parts(op, machine, cores, arrays)
             if state:
                 states[op.name] = state
+        elif op.kind in ("conv2d", "pool"):
+            parts = _spatial(op, mapping, machine, cores, numerics, seed + index, states)
         else:
             parts = _vector(op, mapping, machine, cores, numerics, seed + index, states)
         # a part already waiting on its sibling parts (the all-reduce after a row-parallel GEMM) keeps that
@@ -313,6 +319,23 @@ def _attention(op, mapping, machine, cores, numerics, seed, states):
             )
         )
     return parts
+
+
+def _spatial(op, mapping, machine, cores, numerics, seed, states):
+    """Convs and pools: split by mapping/conv.py and mapping/pool.py, one numerics per op."""
+    if op.kind == "pool":
+        state = PoolNumerics(op, seed) if numerics else None
+        parts = pool_parts(op, mapping, machine, cores, state)
+    else:
+        state = ConvNumerics(op, _conv_accumulator(op, machine), seed) if numerics else None
+        parts = conv_parts(op, mapping, machine, cores, state, f"{mapping._source}: {op.name}")
+    if state:
+        states[op.name] = state
+    return parts
+
+
+def _conv_accumulator(op, machine: Machine) -> str:
+    return machine.compute_units[f"core0.{_matrix_unit(machine)}"].accumulator(op.dtype)
 
 
 def _vector(op, mapping, machine, cores, numerics, seed, states):

@@ -3,6 +3,7 @@
 from simulator.components import Machine
 from simulator.errors import CapacityError
 from simulator.mapping.program import Compute, OpProgram, bind
+from simulator.mapping.ranges import split
 from simulator.mapping.vector_ops import streamed_step, units_that_fit
 from simulator.numerics.pool import PoolNumerics
 from simulator.spec.mapping import MappingSpec
@@ -21,9 +22,16 @@ def pool_work(op: PoolOpSpec, maps: int) -> dict[str, int]:
 
 
 def compile_pool(
-    op: PoolOpSpec, mapping: MappingSpec, machine: Machine, numerics: PoolNumerics | None
+    op: PoolOpSpec,
+    mapping: MappingSpec,
+    machine: Machine,
+    numerics: PoolNumerics | None,
+    channels: tuple[int, int] | None = None,
+    core: int = 0,
 ) -> OpProgram:
-    """Channel blocks that fit the buffers (double-buffered when the mapping says so)."""
+    """Channel blocks that fit the buffers (double-buffered when the mapping says so); with
+    `channels`, core `core`'s range of them only."""
+    first, end = channels or (0, op.C)
     unit, fallback = machine.vector_unit_for(op.name, "pool")
     vector = machine.components[unit]
     in_buf, out_buf = machine.buffer_for("input"), machine.buffer_for("output")
@@ -35,13 +43,13 @@ def compile_pool(
             f"{op.name}: one {op.H}x{op.W} channel map needs {factor * (map_in + map_out):,} B "
             f"but {in_buf.name} holds {int(in_buf.capacity_bytes):,} B"
         )
-    block = min(op.C, int(fit))
-    flops = sum(pool_work(op, op.N * op.C).values())
+    block = min(end - first, int(fit))
+    flops = sum(pool_work(op, op.N * (end - first)).values())
 
     def steps():
         for n in range(op.N):
-            for c0 in range(0, op.C, block):
-                c1 = min(c0 + block, op.C)
+            for c0 in range(first, end, block):
+                c1 = min(c0 + block, end)
                 work = pool_work(op, c1 - c0)
                 region = ((n, n + 1), (c0, c1))
                 size_in, size_out = map_in * (c1 - c0), map_out * (c1 - c0)
@@ -65,7 +73,7 @@ def compile_pool(
                 )
 
     return OpProgram(
-        name=op.name,
+        name=f"{op.name}@c{core}" if channels else op.name,
         kind="pool",
         steps=steps,
         macs=0,
@@ -73,7 +81,9 @@ def compile_pool(
         unit=unit,
         double_buffering=mapping.double_buffering,
         barrier=False,
-        depends_on=tuple(op.inputs),
+        depends_on=() if channels else tuple(op.inputs),
+        core=core,
+        group=op.name,
         details={
             "unit": unit,
             "fallback": fallback,
@@ -82,3 +92,13 @@ def compile_pool(
             "mode": op.mode,
         },
     )
+
+
+def pool_parts(
+    op: PoolOpSpec, mapping: MappingSpec, machine: Machine, cores: int, numerics
+) -> list[OpProgram]:
+    """Pooling split over `cores` by channels, each part on its core's vector unit."""
+    return [
+        compile_pool(op, mapping, machine.view(core), numerics, channels=span, core=core)
+        for core, span in enumerate(split(op.C, cores))
+    ]

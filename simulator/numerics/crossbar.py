@@ -64,12 +64,20 @@ def weight_levels(w: np.ndarray, bits: int, cell_bits: int, encoding: str):
 class CrossbarNumerics:
     """Operands of one GEMM, the programmed cells of its weights, and the per-tile analog model."""
 
-    def __init__(self, M: int, N: int, K: int, dtype: str, unit, seed: int):
+    @classmethod
+    def random(cls, M: int, N: int, K: int, dtype: str, unit, seed: int) -> "CrossbarNumerics":
+        """Seeded operands A[M, K] and B[K, N] in `dtype`."""
         rng = np.random.default_rng(seed)
+        a = random_operand(rng, (M, K), dtype)  # [M, K]
+        return cls(a, random_operand(rng, (K, N), dtype), dtype, unit, seed)
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, dtype: str, unit, seed: int):
+        """A[M, K] streamed through the DACs, B[K, N] programmed into cells; `seed` seeds the
+        device effects (variation, stuck cells, read noise)."""
+        (M, K), (_, N) = a.shape, b.shape
         spec, slicing = unit.spec, unit.slicing(dtype)
         self.dtype, self.K, self.rows = dtype, K, unit.rows
-        self.a = random_operand(rng, (M, K), dtype)  # [M, K]
-        self.b = random_operand(rng, (K, N), dtype)  # [K, N]
+        self.a, self.b = a, b
         self.is_int = precision(dtype).is_int
         qa, self.scale_a = _fixed_point(self.a, slicing.bits)
         qb, self.scale_b = _fixed_point(self.b, slicing.bits)
@@ -147,10 +155,12 @@ class CrossbarNumerics:
         """The output as the hardware delivers it (rescaled for fixed-point float GEMMs)."""
         return self.c if self.is_int else self.c * (self.scale_a * self.scale_b)
 
-    def check(self) -> CrossbarResult:
-        """Errors against the exact matmul, the ADC bound and noise estimate, and K coverage."""
+    def check(self, reference: np.ndarray | None = None) -> CrossbarResult:
+        """Errors against `reference` [M, N] (default the exact matmul of A and B), the ADC bound
+        and noise estimate, and K coverage."""
         a64, b64 = self.a.astype(np.float64), self.b.astype(np.float64)
-        reference = exact_int_matmul(self.a, self.b) if self.is_int else a64 @ b64
+        if reference is None:
+            reference = exact_int_matmul(self.a, self.b) if self.is_int else a64 @ b64
         error = self.result() - reference
         scale = self.scale_a * self.scale_b
         row_tiles = -(-self.K // self.rows)

@@ -13,7 +13,19 @@ from simulator.errors import SpecError, UnsupportedError
 
 # ONNX TensorProto element types -> accsim precisions
 ELEMENT_TYPES = {1: "fp32", 2: "int8", 3: "int8", 5: "int16", 10: "fp16", 16: "bf16"}
-FREE = {"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Constant", "Shape"}
+# no arithmetic: their consumer reads the producer's tensor (a Transpose through its load
+# addressing, as the per-head split of attention does)
+FREE = {
+    "Flatten",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Identity",
+    "Dropout",
+    "Constant",
+    "Shape",
+    "Transpose",
+}
 VECTOR = {
     "Relu": "relu",
     "Clip": "relu",  # ReLU6: a max and a min, costed as one max
@@ -79,10 +91,10 @@ def _name(node, index: int, taken: set[str]) -> str:
     return name
 
 
-def _rows_cols(shape: list[int]) -> tuple[int, int]:
-    """A vector op's rows x cols: channels (N C) by map size (H W) for a feature map, else
-    leading dims by the last."""
-    if len(shape) == 4:
+def _rows_cols(shape: list[int], along_last: bool = False) -> tuple[int, int]:
+    """A vector op's rows x cols: channels (N C) by map size (H W) for a feature map, else (and
+    for ops that normalise along the last axis, as attention's softmax) leading dims by the last."""
+    if len(shape) == 4 and not along_last:
         return shape[0] * shape[1], shape[2] * shape[3]
     return max(1, math.prod(shape[:-1])), shape[-1] if shape else 1
 
@@ -125,11 +137,24 @@ def _gemm(node, name, shapes, attrs, dtype):
     if node.op_type == "Gemm":
         m, k = (a[1], a[0]) if attrs.get("transA") else (a[0], a[1])
         n = b[0] if attrs.get("transB") else b[1]
-    else:  # MatMul: [..., M, K] @ [K, N], the weight a 2-D matrix
-        if len(b) != 2:
-            raise UnsupportedError(f"{name}: batched MatMul of two activations {a} x {b}")
-        m, k, n = math.prod(a[:-1]), a[-1], b[1]
+    else:  # MatMul: [..., M, K] @ [K, N] (batched: [..., M, K] @ [..., K, N], see _batch)
+        if len(a) < 2 or len(b) < 2:
+            raise UnsupportedError(f"{name}: MatMul of a vector {a} x {b}")
+        m, k, n = math.prod(a[:-1]) if len(b) == 2 else a[-2], a[-1], b[-1]
     return {"kind": "gemm", "M": m, "N": n, "K": k, "dtype": dtype}
+
+
+def _batch(node, name, shapes) -> int:
+    """GEMMs a MatMul is: the broadcast batch dims of [..., M, K] @ [..., K, N] (1 for a 2-D B,
+    whose rows every leading dim of A shares)."""
+    if node.op_type != "MatMul" or len(shapes[node.input[1]]) <= 2:
+        return 1
+    a, b = shapes[node.input[0]][:-2], shapes[node.input[1]][:-2]
+    width = max(len(a), len(b))
+    a, b = [1] * (width - len(a)) + a, [1] * (width - len(b)) + b
+    if any(x != y and 1 not in (x, y) for x, y in zip(a, b)):
+        raise UnsupportedError(f"{name}: MatMul batch dims {a} and {b} do not broadcast")
+    return math.prod(max(x, y) for x, y in zip(a, b))
 
 
 def _pool(node, name, shapes, attrs, dtype):
@@ -147,7 +172,11 @@ def _pool(node, name, shapes, attrs, dtype):
 
 
 def _vector(node, name, shapes, attrs, dtype):
-    rows, cols = _rows_cols(shapes[node.output[0]])
+    shape = shapes[node.output[0]]
+    along_last = node.op_type in ("Softmax", "LayerNormalization")
+    if along_last and attrs.get("axis", -1) not in (-1, len(shape) - 1):
+        raise UnsupportedError(f"{name}: {node.op_type} over axis {attrs['axis']}, not the last")
+    rows, cols = _rows_cols(shape, along_last)
     return {"kind": VECTOR[node.op_type], "rows": rows, "cols": cols, "dtype": dtype}
 
 
@@ -178,14 +207,14 @@ def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
     graph = model.graph
     shapes, types = _shapes(graph), _types(graph)
     weights = {t.name for t in graph.initializer}
-    producer: dict[str, str | None] = {}  # tensor -> the op that makes it (None: a graph input)
+    producer: dict[str, list[str]] = {}  # tensor -> the ops that make it ([]: a graph input)
     ops, taken, position = [], set(), {}
     for index, node in enumerate(graph.node):
-        sources = [producer.get(t) for t in node.input if t and t not in weights]
-        inputs = sorted({s for s in sources if s}, key=position.get)
+        sources = [producer.get(t, []) for t in node.input if t and t not in weights]
+        inputs = sorted({s for names in sources for s in names}, key=position.get)
         if node.op_type in FREE:
             for out in node.output:
-                producer[out] = inputs[0] if inputs else None
+                producer[out] = sources[0] if sources else []
             continue
         name = _name(node, index, taken)
         missing = [t for t in node.input[:1] if t not in shapes]
@@ -205,10 +234,13 @@ def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
             op = _vector(node, name, shapes, attrs, node_dtype)
         else:  # no model: runs only on a host fallback (compile_program names them all otherwise)
             op = _opaque(node, shapes, weights, node_dtype)
-        position[name] = len(ops)
-        ops.append({"name": name, **op, "inputs": inputs})
+        batch = _batch(node, name, shapes) if op["kind"] == "gemm" else 1
+        names = [name] if batch == 1 else [f"{name}/b{i}" for i in range(batch)]
+        for part in names:  # a batched MatMul: one GEMM per batch index, each its own A and B
+            position[part] = len(ops)
+            ops.append({"name": part, **op, "inputs": inputs})
         for out in node.output:
-            producer[out] = name
+            producer[out] = names
     if not ops:
         raise SpecError(f"{path}: the graph has no compute nodes")
     return {

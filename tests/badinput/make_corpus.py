@@ -317,6 +317,13 @@ def cases() -> list[tuple[str, str]]:
     out.append(("tile steps", "run edge-npu 'gemm:M=65536,N=65536,K=65536' --no-numerics"))
     out.append(("host memory", "run edge-npu gemm-4096 --max-memory '1 MiB'"))
     out.append(("tile steps", "run edge-npu gemm-4096 --max-tiles 5"))
+    out.append(  # a crossbar conv whose one output row does not fit the buffer
+        (
+            "one output row",
+            "run isaac-like 'conv2d:C=64,H=56,W=56,K=64,R=3,S=3,padding=1' "
+            "--set 'components.edram.capacity=2 KiB'",
+        )
+    )
     out.append(
         (
             "cores exceed",

@@ -20,7 +20,7 @@ def unit(**fields) -> Crossbar:
 def run(m, n, k, dtype="int8", seed=0, **fields):
     """The whole GEMM through the crossbar model, one kernel call per row tile range of K."""
     xb = unit(**fields)
-    state = CrossbarNumerics(m, n, k, dtype, xb, seed)
+    state = CrossbarNumerics.random(m, n, k, dtype, xb, seed)
     state.tile((0, m), (0, n), (0, k))
     return state, state.check()
 
@@ -132,7 +132,7 @@ def test_float_gemms_run_in_fixed_point_within_the_rounding_bound():
 
 def test_coverage_counts_each_k_range_once():
     xb = unit(column_flip=True)
-    state = CrossbarNumerics(8, 8, 300, "int8", xb, 0)
+    state = CrossbarNumerics.random(8, 8, 300, "int8", xb, 0)
     state.tile((0, 8), (0, 8), (0, 128))
     state.tile((0, 8), (0, 8), (128, 300))
     assert state.check().ok

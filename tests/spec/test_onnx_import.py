@@ -1,5 +1,8 @@
 """ONNX import: shapes from shape inference, weight-stripped graphs, MAC counts, clear errors."""
 
+import sys
+from pathlib import Path
+
 import pytest
 
 onnx = pytest.importorskip("onnx")
@@ -156,3 +159,56 @@ def test_resnet50_preset_has_the_published_mac_count():
     macs = sum(op.macs for op in workload.ops if op.kind == "conv2d")
     macs += sum(op.M * op.N * op.K for op in workload.ops if op.kind == "gemm")
     assert round(macs / 1e9, 2) == 4.09
+
+
+def test_a_batched_matmul_of_two_activations_is_one_gemm_per_batch_index(tmp_path):
+    # q [2, 3, 4, 5] @ k [3, 5, 6]: batch dims (2, 3) and (3,) broadcast to 6 GEMMs of 4 x 5 x 6
+    q = helper.make_tensor_value_info("q", TensorProto.FLOAT, [2, 3, 4, 5])
+    k = helper.make_tensor_value_info("k", TensorProto.FLOAT, [3, 5, 6])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = [
+        helper.make_node("Relu", ["q"], ["a"], name="/qa"),
+        helper.make_node("MatMul", ["a", "k"], ["s"], name="/scores"),
+        helper.make_node("Transpose", ["s"], ["t"], name="/t", perm=[0, 1, 3, 2]),
+        helper.make_node("Softmax", ["t"], ["y"], name="/softmax", axis=-1),
+    ]
+    ops = load_workload(_model(tmp_path, nodes, [q, k], [y]), dtype="int8").ops
+    gemms = [op for op in ops if op.kind == "gemm"]
+    assert [op.name for op in gemms] == [f"scores/b{i}" for i in range(6)]
+    assert {(op.M, op.K, op.N) for op in gemms} == {(4, 5, 6)}
+    assert all(op.inputs == ["qa"] for op in gemms)
+    # a Transpose is free: the softmax reads every batch's GEMM
+    assert ops[-1].inputs == [op.name for op in gemms] and ops[-1].rows == 2 * 3 * 6
+
+
+def test_batch_dims_that_do_not_broadcast_are_an_error(tmp_path):
+    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [2, 4, 5])
+    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [3, 5, 6])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4, 6])
+    path = _model(
+        tmp_path, [helper.make_node("MatMul", ["a", "b"], ["y"], name="/mm")], [a, b], [y]
+    )
+    with pytest.raises((UnsupportedError, SpecError), match="mm"):
+        load_workload(path)
+
+
+def test_bert_base_graph_has_the_encoders_closed_form_macs():
+    """12 layers of 4 S H^2 (Q, K, V, output) + 2 S H F (FFN) + 2 S^2 H (Q K^T, P V over 12
+    heads of 64) MACs at S = 128, H = 768, F = 3072."""
+    ops = load_workload("bert-base.onnx", dtype="int8").ops
+    s, h, f = 128, 768, 3072
+    gemms = [op for op in ops if op.kind == "gemm"]
+    assert sum(op.M * op.N * op.K for op in gemms) == 12 * (
+        4 * s * h * h + 2 * s * h * f + 2 * s * s * h
+    )
+    assert len(gemms) == 12 * (6 + 2 * 12)
+    assert sum(op.kind == "softmax" for op in ops) == 12
+    assert {(op.M, op.N, op.K) for op in gemms if "/scores/" in op.name} == {(s, s, 64)}
+
+
+def test_the_shipped_bert_graph_is_what_its_script_writes():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import onnx_bert_base  # noqa: PLC0415  (a script in benchmarks/, not a package)
+
+    shipped = Path(__file__).resolve().parents[2] / "workloads" / "onnx" / "bert-base.onnx"
+    assert onnx_bert_base.build().SerializeToString() == shipped.read_bytes()
