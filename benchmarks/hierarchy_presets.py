@@ -1,7 +1,7 @@
 """What register levels change on a preset: each GEMM run with the preset as shipped and with its
 regfile components removed (the flat, SRAM-and-DRAM hierarchy it had before).
 
-    python benchmarks/hierarchy_presets.py [--arch eyeriss-like]
+    python benchmarks/hierarchy_presets.py [--arch eyeriss-like] [--workload GEMM ...]
 """
 
 import argparse
@@ -22,19 +22,23 @@ ARCHS = Path(__file__).resolve().parents[1] / "archs"
 
 def _flat(name: str) -> ArchSpec:
     data = yaml.safe_load((ARCHS / f"{name}.yaml").read_text())
-    data["components"] = {n: c for n, c in data["components"].items() if c["kind"] != "regfile"}
+    for level in (data, data.get("cores") or {}):  # a single core, or each core of a chip
+        if "components" in level:
+            parts = level["components"].items()
+            level["components"] = {n: c for n, c in parts if c["kind"] != "regfile"}
     return simulator.load_arch(data)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="eyeriss-like")
+    parser.add_argument("--workload", nargs="+", default=WORKLOADS)
     args = parser.parse_args()
     shipped = simulator.load_arch(args.arch)
     view = Table(title=f"{args.arch}: with and without its register levels")
     for column in ("workload", "hierarchy", "cycles", "energy µJ", "energy by component µJ"):
         view.add_column(column)
-    for workload in WORKLOADS:
+    for workload in args.workload:
         for label, arch in (("flat", _flat(args.arch)), ("shipped", shipped)):
             report = simulator.simulate(arch, workload, numerics=False)
             parts = report.energy.groupby("component")["energy_pj"].sum() * 1e-6

@@ -3,12 +3,16 @@
 
     python3 -m venv ~/venvs/zigzag && ~/venvs/zigzag/bin/pip install zigzag-dse==3.9.1 six
     python3 benchmarks/make_zigzag_golden.py [--python ~/venvs/zigzag/bin/python]
+    python3 benchmarks/make_zigzag_golden.py --hardware eyeriss_like   # -> zigzag_eyeriss_golden.json
 
 Each case runs one GEMM on ZigZag's bundled tpu_like accelerator through benchmarks/zigzag_runner.py:
 `temporal` forces the loop order and sizes (innermost first); without it ZigZag's own mapper (LOMA)
 picks the temporal mapping for the bundled default spatial mapping (D1: N 32, D2: K 32), and the
 golden records what it chose. tests/hierarchy/test_zigzag_golden.py rebuilds every case's nest in
-accsim and compares per-level element counts (exact), energies and latency.
+accsim and compares per-level element counts (exact), energies and latency. With `--hardware
+eyeriss_like` it runs ZigZag's bundled eyeriss_like instead (per-PE input, weight and output
+register files, an 8 KiB output SRAM under a 1 MiB input/output SRAM, a 64 KiB weight SRAM, DRAM:
+four output levels), spatial D1 = N 14, D2 = K 12, ZigZag's mapper choosing the temporal mapping.
 """
 
 import argparse
@@ -20,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE.parent / "tests" / "data" / "zigzag_golden.json"
+DATA = HERE.parent / "tests" / "data"
 TPU_LIKE = {
     "hardware": "tpu_like",
     "precision": {"W": 8, "I": 8, "O": 16, "O_final": 8},
@@ -45,16 +49,32 @@ CASES = [
         "temporal": [["M", 128], ["K", 8], ["N", 8]],
     },
 ]
+EYERISS_LIKE = {
+    "hardware": "eyeriss_like",
+    "precision": {"W": 8, "I": 8, "O": 16, "O_final": 16},
+    "spatial": {"D1": ["N", 14], "D2": ["K", 12]},
+    "operand_links": {"O": "O", "W": "I2", "I": "I1"},
+}
+EYERISS_CASES = [{"id": "eyeriss-gemm224x224x192-default", "M": 224, "N": 224, "K": 192}]
+SETS = {
+    "tpu_like": (TPU_LIKE, CASES, DATA / "zigzag_golden.json"),
+    "eyeriss_like": (EYERISS_LIKE, EYERISS_CASES, DATA / "zigzag_eyeriss_golden.json"),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=os.path.expanduser("~/venvs/zigzag/bin/python"))
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--hardware", choices=sorted(SETS), default="tpu_like")
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    hardware, cases, out = SETS[args.hardware]
+    generator = "benchmarks/make_zigzag_golden.py"
+    if args.hardware != "tpu_like":
+        generator += f" --hardware {args.hardware}"
     results = []
-    for case in CASES:
-        spec = {**TPU_LIKE, **{k: v for k, v in case.items() if k != "id"}}
+    for case in cases:
+        spec = {**hardware, **{k: v for k, v in case.items() if k != "id"}}
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "case.json"
             path.write_text(json.dumps(spec))
@@ -67,9 +87,7 @@ def main() -> None:
             )
         results.append({"id": case["id"], "case": spec, "zigzag": json.loads(done.stdout)})
         print(case["id"], results[-1]["zigzag"]["energy_total_pj"], file=sys.stderr)
-    args.out.write_text(
-        json.dumps({"generator": "benchmarks/make_zigzag_golden.py", "cases": results}, indent=1)
-    )
+    (args.out or out).write_text(json.dumps({"generator": generator, "cases": results}, indent=1))
 
 
 if __name__ == "__main__":

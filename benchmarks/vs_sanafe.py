@@ -12,8 +12,15 @@ with --dvs its DVS-gesture network on its Loihi description (benchmarks/sanafe_d
 --saved also imports the DVS network as SANA-FE's Network.save writes it (one line per synapse,
 3.6 M lines) and runs it in accsim (SANA-FE itself is not rerun on it).
 
---write-golden stores SANA-FE's results for the tests/data/sanafe cases in
-tests/data/sanafe_golden.json, which tests/test_sanafe.py checks accsim against.
+Every case runs under SANA-FE's simple and detailed timing models (its run option; accsim's
+import takes the same one, `import_sanafe(..., timing=...)`), and the table gives how many time
+steps' simulated times agree to the 7 digits SANA-FE's trace prints and the largest relative
+difference of any step.
+
+--write-golden stores SANA-FE's results (per-step times included) for the tests/data/sanafe cases
+in tests/data/sanafe_golden.json, which tests/test_sanafe.py checks accsim against, and its
+totals and per-step times for the bundled example and DVS (those inputs are SANA-FE's, GPL, so
+only its results are kept; this script checks them).
 """
 
 import argparse
@@ -38,12 +45,22 @@ TEST_CASES = [
     ("chip.yaml", "net.yaml", 20),
     ("chip.yaml", "net.yaml", 60),
     ("chip_forced.yaml", "net.yaml", 60),
+    ("chip_busy.yaml", "net.yaml", 60),
+    ("tn_chip.yaml", "tn_net.yaml", 100),
 ]
+TIMINGS = ("simple", "detailed")
 
 
-def run_sanafe(python: str, arch: Path, snn: Path, steps: int) -> dict:
+def run_sanafe(python: str, arch: Path, snn: Path, steps: int, timing: str) -> dict:
     out = subprocess.run(
-        [python, str(REPO / "benchmarks" / "sanafe_runner.py"), str(arch), str(snn), str(steps)],
+        [
+            python,
+            str(REPO / "benchmarks" / "sanafe_runner.py"),
+            str(arch),
+            str(snn),
+            str(steps),
+            timing,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -51,11 +68,13 @@ def run_sanafe(python: str, arch: Path, snn: Path, steps: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_accsim(arch: Path, snn: Path, steps: int) -> dict:
+def run_accsim(arch: Path, snn: Path, steps: int, timing: str) -> dict:
     cpu = time.process_time()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        arch_path, workload_path = write_import(Path(folder), *import_sanafe(arch, snn, steps))
+        arch_path, workload_path = write_import(
+            Path(folder), *import_sanafe(arch, snn, steps, timing)
+        )
         arch_spec, workload = simulator.load_arch(arch_path), simulator.load_workload(workload_path)
         imported = time.perf_counter()
         report = simulator.simulate(arch_spec, workload)
@@ -72,11 +91,29 @@ def run_accsim(arch: Path, snn: Path, steps: int) -> dict:
         "soma_pj": energy["neuron_updates"] + energy["neuron_idle"],
         "network_pj": energy["spike_traffic_intra_core"] + energy["spike_traffic_inter_core"],
         "sim_time_s": s["seconds"],
+        "step_s": (report.steps["cycles"] / report.clock_hz).tolist(),
+        "spike_trace": spike_trace(report),
         "spike_trains_match": s["spike_trains_match"],
         "import_s": imported - start,
         "run_s": done - imported,
         "cpu_s": time.process_time() - cpu,
     }
+
+
+def spike_trace(report) -> list:
+    """(step, "group.i") of every spike, steps from 1 as SANA-FE numbers them."""
+    names = [f"{g.name}.{i}" for g in report.net.groups for i in range(g.size)]
+    return sorted(
+        (t + 1, names[i]) for t, fired in enumerate(report.record.fired) for i in fired.tolist()
+    )
+
+
+def _logged(sanafe: dict, accsim: dict) -> bool | None:
+    """Whether accsim's spikes of the neurons SANA-FE logged are SANA-FE's (None: none logged)."""
+    theirs = [tuple(s) for s in sanafe["spike_trace"]]
+    logged = {n.split(".")[0] for _, n in theirs}  # groups; SANA-FE's tests log whole groups
+    ours = [s for s in accsim["spike_trace"] if s[1].split(".")[0] in logged]
+    return theirs == ours if theirs else None
 
 
 def compare(name: str, sanafe: dict, accsim: dict) -> dict:
@@ -92,6 +129,12 @@ def compare(name: str, sanafe: dict, accsim: dict) -> dict:
         "sanafe_s": (sanafe["load_s"], sanafe["run_s"]),
         "accsim_s": (accsim["import_s"], accsim["run_s"]),
         "latency_s": (sanafe["sim_time_s"], accsim["sim_time_s"]),
+        "step_s": (sanafe["step_s"], accsim["step_s"]),
+        "logged_spikes_equal": _logged(sanafe, accsim),
+        "steps_equal": sum(  # SANA-FE's trace prints 7 significant digits
+            abs(a - b) <= 1e-6 * abs(a) for a, b in zip(sanafe["step_s"], accsim["step_s"])
+        ),
+        "step_max_rel": max(abs(b - a) / a for a, b in zip(sanafe["step_s"], accsim["step_s"])),
         "cpu_s": (sanafe["cpu_s"], accsim["cpu_s"]),
     }
 
@@ -167,43 +210,53 @@ def main() -> None:
         )
     if args.saved:
         print_saved_import(args.sanafe_python, examples, folder)
-    golden, rows = [], []
+    golden, peer, rows = [], [], []
     for name, arch, snn, steps in cases:
-        sanafe = run_sanafe(args.sanafe_python, arch, snn, steps)
-        accsim = run_accsim(arch, snn, steps)
-        rows.append(compare(name, sanafe, accsim))
-        if arch.parent == DATA:
-            golden.append(
-                {
-                    "arch": arch.name,
-                    "snn": snn.name,
-                    "steps": steps,
-                    "sanafe": {
-                        k: v for k, v in sanafe.items() if not k.endswith("_s") or k == "sim_time_s"
-                    },
-                }
-            )
+        for timing in TIMINGS:
+            sanafe = run_sanafe(args.sanafe_python, arch, snn, steps, timing)
+            accsim = run_accsim(arch, snn, steps, timing)
+            rows.append(compare(f"{name}, {timing}", sanafe, accsim))
+            kept = {k: v for k, v in sanafe.items() if not k.endswith("_s") or k.endswith("time_s")}
+            kept["step_s"] = sanafe["step_s"]
+            if arch.parent == DATA:
+                golden.append(
+                    {
+                        "arch": arch.name,
+                        "snn": snn.name,
+                        "steps": steps,
+                        "timing": timing,
+                        "sanafe": kept,
+                    }
+                )
+            else:
+                peer.append({"case": name, "timing": timing, "sanafe": kept})
     print(
         "| case | counts equal | neurons fired | synaptic events | packets | hops "
-        "| energy rel. diff | SANA-FE sim time s | accsim sim time s "
-        "| SANA-FE load + run s (CPU s) | accsim import + run s (CPU s) |"
+        "| logged spikes equal | energy rel. diff | SANA-FE sim time s | accsim sim time s | steps equal (7 digits) "
+        "| largest step rel. diff | SANA-FE load + run s (CPU s) | accsim import + run s (CPU s) "
+        "| CPU ratio |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         (load, run), (imported, simulated) = r["sanafe_s"], r["accsim_s"]
         (theirs, ours), (their_cpu, our_cpu) = r["latency_s"], r["cpu_s"]
         print(
             f"| {r['case']} | {'yes' if r['counts_equal'] else 'NO'} | {r['neurons_fired'][0]:,} "
             f"| {r['synaptic_events'][0]:,} | {r['packets'][0]:,} | {r['hops'][0]:,} "
+            f"| {({True: 'yes', False: 'NO', None: '-'})[r['logged_spikes_equal']]} "
             f"| {r['energy_rel_diff']:.1e} | {theirs:.10g} | {ours:.10g} "
+            f"| {r['steps_equal']} of {len(r['step_s'][0])} | {r['step_max_rel']:.1e} "
             f"| {load + run:.2f} ({load:.2f} + {run:.2f}; {their_cpu:.2f}) "
-            f"| {imported + simulated:.2f} ({imported:.2f} + {simulated:.2f}; {our_cpu:.2f}) |"
+            f"| {imported + simulated:.2f} ({imported:.2f} + {simulated:.2f}; {our_cpu:.2f}) "
+            f"| {our_cpu / their_cpu:.2f} |"
         )
     for r in rows:
         if not r["counts_equal"]:
             print(
                 f"{r['case']}: "
-                + ", ".join(f"{k} {v}" for k, v in r.items() if isinstance(v, tuple))
+                + ", ".join(
+                    f"{k} {v}" for k, v in r.items() if isinstance(v, tuple) and k != "step_s"
+                )
             )
     if args.write_golden:
         version = subprocess.run(
@@ -216,7 +269,9 @@ def main() -> None:
             text=True,
             check=True,
         ).stdout.strip()
-        GOLDEN.write_text(json.dumps({"sanafe_version": version, "cases": golden}, indent=1) + "\n")
+        GOLDEN.write_text(
+            json.dumps({"sanafe_version": version, "cases": golden, "peer": peer}, indent=1) + "\n"
+        )
         print(f"wrote {GOLDEN}")
 
 

@@ -1,9 +1,12 @@
-"""accsim against ZigZag 3.9.1 on its bundled tpu_like accelerator: per-level energy and latency.
+"""accsim against ZigZag 3.9.1 on its bundled tpu_like and eyeriss_like accelerators: per-level
+energy and latency.
 
 Reads tests/data/zigzag_golden.json (made by benchmarks/make_zigzag_golden.py with the real ZigZag),
 rebuilds each case's loop nest in accsim's closed form with the zigzag-tpu-like preset's energies,
 and prints one table per case; then runs `accsim run zigzag-tpu-like` on the 512^3 GEMM (the
-engine, folds equal to the ws-folds case) and compares its per-level energy and cycles.
+engine, folds equal to the ws-folds case) and compares its per-level energy and cycles. Last,
+ZigZag's eyeriss_like (tests/data/zigzag_eyeriss_golden.json; four output levels, one of them a
+local SRAM of the array) against the nest counted with tests/data/zigzag-eyeriss-like.yaml.
 
     python benchmarks/vs_zigzag.py
 """
@@ -20,7 +23,16 @@ from simulator.components import build_machine
 from simulator.spec import load_arch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "mapping"))
-from test_zigzag_golden import CASES, DIRECTION, LEVEL, _energy, _format, _nest  # noqa: E402
+from test_zigzag_golden import (  # noqa: E402
+    CASES,
+    DIRECTION,
+    EYERISS,
+    LEVEL,
+    _energy,
+    _eyeriss_nest,
+    _format,
+    _nest,
+)
 
 from simulator.mapping.nest import count  # noqa: E402
 
@@ -118,6 +130,34 @@ def _engine_table() -> Table:
     return view
 
 
+def _eyeriss_table(case: dict, machine) -> Table:
+    zigzag = case["zigzag"]
+    nest = _eyeriss_nest(case, machine)
+    view = Table(title=f"{case['id']} (ZigZag eyeriss_like): energy per level (pJ)")
+    for column in ("operand", "level", "accsim", "ZigZag", "diff"):
+        view.add_column(column, justify="right")
+    total = zigzag["mac_energy_pj"]
+    for role, levels in nest.levels.items():
+        moves = count(nest, role)
+        for i, (level, golden) in enumerate(zip(levels, zigzag["levels"][role])):
+            fmt = "int16" if role == "output" else "int8"
+            mine = sum(
+                _energy(machine, level.name, d, getattr(moves[i], d), fmt)
+                for d in DIRECTION.values()
+            )
+            theirs = sum(golden["energy_pj"].values())
+            total += mine
+            view.add_row(role, level.name, f"{mine:,.0f}", f"{theirs:,.0f}", _diff(mine, theirs))
+    view.add_row(
+        "all",
+        "total",
+        f"{total:,.0f}",
+        f"{zigzag['energy_total_pj']:,.0f}",
+        _diff(total, zigzag["energy_total_pj"]),
+    )
+    return view
+
+
 def main() -> None:
     console = Console(width=100)
     machine = build_machine(load_arch("zigzag-tpu-like"))
@@ -130,6 +170,16 @@ def main() -> None:
             f"(compute {zigzag['latency_computation']:,.0f}, ideal {zigzag['ideal_cycle']:,.0f})"
         )
     console.print(_engine_table())
+    data = Path(__file__).resolve().parents[1] / "tests" / "data"
+    eyeriss = build_machine(load_arch(str(data / "zigzag-eyeriss-like.yaml")))
+    for case in EYERISS["cases"]:
+        console.print(_eyeriss_table(case, eyeriss))
+        zigzag = case["zigzag"]
+        console.print(
+            f"  ZigZag temporal mapping: {json.dumps(zigzag['temporal_mapping'])}\n"
+            f"  ZigZag latency {zigzag['latency_total']:,.0f} cycles "
+            f"(compute {zigzag['latency_computation']:,.0f}, ideal {zigzag['ideal_cycle']:,.0f})"
+        )
 
 
 if __name__ == "__main__":

@@ -1,31 +1,38 @@
-"""SANA-FE import: counts equal SANA-FE 2.2.9's and energy agrees on the test chips and network
-(golden results from benchmarks/vs_sanafe.py --write-golden), the importer's layout rules, and
-one-line errors for what accsim does not model."""
+"""SANA-FE import: counts equal SANA-FE 2.2.9's, energy agrees, simulated time matches under its
+simple and detailed timing models, and truenorth spike trains equal its own, on the test chips and
+networks (golden results from benchmarks/vs_sanafe.py --write-golden); the detailed model's
+schedule against a hand-worked example; the importer's layout rules; one-line errors for what
+accsim does not model."""
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import simulator
 from simulator.cli import main
+from simulator.engine.sanafe_detailed import DetailedNoc
 from simulator.errors import SpecError, UnsupportedError
+from simulator.numerics.glibc_rand import GlibcRand
 from simulator.spec.sanafe import import_arch, import_sanafe, write_import
 
 DATA = Path(__file__).parent / "data" / "sanafe"
 GOLDEN = json.loads((Path(__file__).parent / "data" / "sanafe_golden.json").read_text())["cases"]
 
 
-def imported(tmp_path, arch="chip.yaml", snn="net.yaml", steps=20):
+def imported(tmp_path, arch="chip.yaml", snn="net.yaml", steps=20, timing="simple"):
     arch_path, workload_path = write_import(
-        tmp_path, *import_sanafe(DATA / arch, DATA / snn, steps)
+        tmp_path, *import_sanafe(DATA / arch, DATA / snn, steps, timing)
     )
     return simulator.simulate(arch_path, workload_path)
 
 
-@pytest.mark.parametrize("case", GOLDEN, ids=[f"{c['arch']}-{c['steps']}" for c in GOLDEN])
+@pytest.mark.parametrize(
+    "case", GOLDEN, ids=[f"{c['arch']}-{c['steps']}-{c['timing']}" for c in GOLDEN]
+)
 def test_counts_equal_sanafe_and_energy_agrees(tmp_path, case):
-    report = imported(tmp_path, case["arch"], case["snn"], case["steps"])
+    report = imported(tmp_path, case["arch"], case["snn"], case["steps"], case["timing"])
     s, golden, energy = report.summary, case["sanafe"], report.energy_by_category
     assert (s["spikes"], s["synaptic_ops"], s["packets"], s["neuron_updates"], s["hops"]) == (
         golden["neurons_fired"],
@@ -45,7 +52,75 @@ def test_counts_equal_sanafe_and_energy_agrees(tmp_path, case):
     traffic = energy["spike_traffic_intra_core"] + energy["spike_traffic_inter_core"]
     assert traffic == pytest.approx(joules["network"] * 1e12, rel=1e-12)
     assert s["spike_trains_match"]
-    assert s["seconds"] == pytest.approx(golden["sim_time_s"], rel=1e-12)  # its simple timing
+    steps = (report.steps["cycles"] / report.clock_hz).to_numpy()
+    theirs = np.array(golden["step_s"])  # its trace's 7 significant digits
+    if case["timing"] == "simple":
+        assert s["seconds"] == pytest.approx(golden["sim_time_s"], rel=1e-12)
+        assert steps == pytest.approx(theirs, rel=1e-6)
+    else:  # detailed: every step within 1 %; all but where SANA-FE orders by heap address equal
+        assert s["seconds"] == pytest.approx(golden["sim_time_s"], rel=1e-3)
+        assert steps == pytest.approx(theirs, rel=1e-2)
+        assert np.sum(np.abs(steps - theirs) <= 1e-6 * theirs) >= len(theirs) - 2
+    names = [f"{g.name}.{i}" for g in report.net.groups for i in range(g.size)]
+    logged = {n.split(".")[0] for _, n in golden["spike_trace"]}
+    ours = sorted(
+        (t + 1, names[i])
+        for t, fired in enumerate(report.record.fired)
+        for i in fired.tolist()
+        if names[i].split(".")[0] in logged
+    )
+    assert ours == sorted(tuple(x) for x in golden["spike_trace"])  # SANA-FE's own spike trace
+
+
+def test_truenorth_network_is_checked_and_logs_every_group():
+    """The truenorth case's golden trace holds every group, so the check above covers all of
+    its spikes, the stochastic (random_mask) group's included."""
+    case = next(c for c in GOLDEN if c["snn"] == "tn_net.yaml")
+    groups = {n.split(".")[0] for _, n in case["sanafe"]["spike_trace"]}
+    assert groups == {"in", "hard", "soft", "sat", "keep", "noisy"}
+
+
+def test_glibc_rand_gives_glibcs_first_values():
+    # srand(1); rand() x 3 on glibc: 1804289383, 846930886, 1681692777 (its documented stream)
+    assert GlibcRand(1).draw(3) == [1804289383, 846930886, 1681692777]
+
+
+def _noc(buffer=0, per_tile=3, width=1, height=1):
+    hops = {"east": 1e-9, "west": 2e-9, "north": 3e-9, "south": 4e-9}
+    cores = width * height * per_tile
+    xy = [(t // height, t % height) for t in range(width * height) for _ in range(per_tile)]
+    offsets = [c % per_tile for c in range(cores)]
+    return DetailedNoc(xy, offsets, height, width, per_tile, hops, buffer)
+
+
+def test_detailed_schedule_by_hand():
+    """One tile, three cores, link_buffer_size 0 (any message met on the route blocks). Core 1
+    sends B to core 2 (generation 0.5, processing 2); core 0 sends A1 (1.0, 4) then A2 (0.5, 2).
+    B: sent 0.5, lands at once, core 2 busy to 2.5. A1 (sent 1.0): B was received at 0.5, so it
+    leaves the NoC (mean 0); A1 waits for core 2 until 2.5, done at 6.5, and puts density 1/2 on
+    core 0's output link, mean processing 4. A2 (sent 1.5): A1 is still in flight (received
+    2.5), so the route holds 0.5 > 0: it blocks 0.5 x 4 = 2 (sent 3.5) and travels
+    0.5 x 4 / 1 = 2 (at 5.5); core 2 is busy until 6.5, so it is done at 8.5."""
+    noc = _noc()
+    a, b = noc.pair(0, 2), noc.pair(1, 2)
+    assert noc.schedule([[(1.0, a, 4.0), (0.5, a, 2.0)], [(0.5, b, 2.0)], []], 3) == 8.5
+    # with room on the link (buffer 1): no blocking, A2 travels 2 from 1.5, done at 6.5 + 2
+    noc = _noc(buffer=1)
+    a, b = noc.pair(0, 2), noc.pair(1, 2)
+    assert noc.schedule([[(1.0, a, 4.0), (0.5, a, 2.0)], [(0.5, b, 2.0)], []], 3) == 8.5
+    # a placeholder only moves its core's clock
+    assert noc.schedule([[(1.0, None, 0.0), (2.0, None, 0.0)], [], []], 3) == 3.0
+
+
+def test_detailed_routes_follow_sanafes_link_indexing():
+    """2 x 2 tiles of two cores (6 links a router: N, E, S, W and two core ports). From tile
+    (0, 0) core 1 to tile (1, 1): its own port at (0, 0), then east into (1, 0), then north
+    into (1, 1): indices x * 2 * 6 + y * 6 + link = 5, 13, 18; one hop east and one north."""
+    noc = _noc(per_tile=2, width=2, height=2)
+    dst, links, hops1, capacity, min_hop, adjust = noc.pair(1, 6)
+    assert (dst, links, hops1, capacity, adjust) == (6, (5, 13, 18), 3.0, 0.0, 0.25)
+    assert min_hop == 1e-9 + 3e-9
+    assert noc.pair(0, 1)[1] == (4,)  # same tile: the sender's port only
 
 
 def test_tiles_lie_column_major_on_the_mesh():
@@ -56,7 +131,7 @@ def test_tiles_lie_column_major_on_the_mesh():
     core = arch["cores"]["components"]["core"]
     assert core["synapse"]["fast_synapse"]["energy"] == "11.5 pJ"  # 11 pJ synapse + 0.5 pJ dendrite
     assert core["hop_energy"] == {"east": "3 pJ", "west": "7 pJ", "north": "2 pJ", "south": "5 pJ"}
-    assert core["barrier"] == {1: "100 ns", 2: "100 ns", 3: "300 ns"}  # SANA-FE's step table
+    assert core["barrier"] == {1: "1e-07 s", 2: "1e-07 s", 3: "3e-07 s"}  # SANA-FE's step table
 
 
 def test_cli_import_then_run(tmp_path, capsys):

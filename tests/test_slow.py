@@ -14,11 +14,16 @@ pytestmark = pytest.mark.slow
 def test_every_preset_pairing_runs_with_exact_numerics(arch, workload):
     report = simulator.simulate(arch, workload)
     summary = report.summary
-    assert summary["numerics_ok"] and summary["coverage_ok"]
+    assert summary["coverage_ok"]
     assert summary["cycles"] >= summary["roofline_cycles"]
-    if arch == "zigzag-tpu-like":  # ZigZag's 16-bit partial sums: the wraps must show
-        messages = " ".join(result.coverage_message for result in report.numerics.values())
-        assert "wrapped in the int16 accumulator" in messages
+    if arch == "zigzag-tpu-like":
+        # ZigZag's 16-bit partial sums: int8 x int8 over K >= 768 needs at least 8 + 8 + 10 = 26
+        # bits, so full-range operands wrap the int16 accumulator, and a wrap is a mismatch
+        assert not summary["numerics_ok"]
+        for result in report.numerics.values():
+            assert not result.ok and "wrapped in the int16 accumulator" in result.coverage_message
+    else:
+        assert summary["numerics_ok"]
 
 
 def test_gemm_4096_on_128x128_is_exact_and_compute_bound():

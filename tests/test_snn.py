@@ -9,11 +9,12 @@ import pytest
 import simulator
 from simulator.cli import main
 from simulator.errors import SpecError
+from simulator.mapping.snn import DATA
 from simulator.numerics.ann2snn import activations, ann_predict, load_ann, normalise
 from simulator.numerics.encoding import encode
 from tests.test_neuro import neuro_arch
 
-DIGITS = simulator.mapping.snn.DATA / "digits_mlp.npz"
+DIGITS = DATA / "digits_mlp.npz"
 
 
 def one_neuron(weight, threshold, steps=24, neuron=None, spike_bits=1):

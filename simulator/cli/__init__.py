@@ -162,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     sanafe.add_argument(
         "--steps", type=_count(1), default=100, help="time steps to simulate (default 100)"
     )
+    sanafe.add_argument(
+        "--timing",
+        choices=("detailed", "simple"),
+        default="detailed",
+        help="SANA-FE timing model the run uses (default detailed, as SANA-FE's)",
+    )
     sanafe.set_defaults(handler="importers:import_sanafe_command")
     scale = commands.add_parser(
         "scale", help="strong scaling S(n), E(n) over core counts of a multi-core arch"

@@ -27,7 +27,7 @@ def import_scalesim_command(args, console: Console) -> int:
 def import_sanafe_command(args, console: Console) -> int:
     """`accsim import-sanafe ARCH SNN -o DIR`: write arch.yaml, workload.yaml and network.npz."""
     output_folder(args.output, "-o")
-    arch, workload, arrays = import_sanafe(Path(args.arch), Path(args.snn), args.steps)
+    arch, workload, arrays = import_sanafe(Path(args.arch), Path(args.snn), args.steps, args.timing)
     arch_path, workload_path = write_import(Path(args.output), arch, workload, arrays)
     for path in (arch_path, workload_path, Path(args.output) / "network.npz"):
         console.print(f"wrote {path}")

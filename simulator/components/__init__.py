@@ -116,21 +116,25 @@ class Machine:
         """The level DMA fills with operand `role`: its SRAM (validated unique at load), or, where
         no SRAM holds it, the outermost register level holding it (weights straight into PEs)."""
         for c in self.components.values():
-            if c.kind == "sram" and role in c.spec.holds:
+            if c.kind == "sram" and c.unit is None and role in c.spec.holds:
                 return c
         return [
             c for c in self.components.values() if c.kind == "regfile" and role in c.spec.holds
         ][-1]
 
-    def registers_for(self, role: str, unit: str) -> list[RegisterFile]:
-        """Register levels of `unit` holding `role`, innermost first (the arch's order), without
-        the one that is the DMA buffer itself."""
+    def registers_for(self, role: str, unit: str) -> list[RegisterFile | Sram]:
+        """Inner levels of `unit` holding `role`, innermost first: its register levels (the arch's
+        order, without the one that is the DMA buffer itself), then its local SRAMs (same)."""
         buffer = self.buffer_for(role)
-        return [
+        inner = [
             c
             for c in self.components.values()
-            if c.kind == "regfile" and role in c.spec.holds and c is not buffer and c.unit == unit
+            if c.kind in STORAGE_KINDS
+            and role in c.spec.holds
+            and c is not buffer
+            and c.unit == unit
         ]
+        return sorted(inner, key=lambda c: c.kind == "sram")
 
 
 def _sibling(full_name: str, name: str) -> str:
@@ -143,7 +147,10 @@ def _build(name: str, spec, arch: ArchSpec, local: dict) -> Component:
     if spec.kind == "regfile":
         unit = _sibling(name, spec.unit) if "." in name else spec.unit
         return RegisterFile(name, spec, arch.clock, arch.tech_node, local[spec.unit], unit)
-    return REGISTRY[spec.kind](name, spec, arch.clock, arch.tech_node)
+    component = REGISTRY[spec.kind](name, spec, arch.clock, arch.tech_node)
+    if spec.kind == "sram" and spec.unit is not None:  # a local buffer of that array
+        component.unit = _sibling(name, spec.unit) if "." in name else spec.unit
+    return component
 
 
 def build_machine(arch: ArchSpec) -> Machine:

@@ -52,13 +52,18 @@ def _from_40nm_energy(pj: float, node_nm: float) -> float:
 
 
 def held_by_register_levels(components: dict[str, Component], unit_name: str) -> set[str]:
-    """Operand roles that declared register levels (kind: regfile) of array `unit_name` hold; their
-    registers are counted there, not again as PE registers. Core units are named 'core3.mxu'."""
+    """Operand roles that declared per-PE register levels (kind: regfile, instances: pe) of array
+    `unit_name` hold; their registers are counted there, not again as PE registers. A row, column
+    or array level (a column's accumulators) sits outside the PEs, whose pipeline registers stay.
+    Core units are named 'core3.mxu'."""
     prefix, _, local = unit_name.rpartition(".")
     return {
         role
         for name, comp in components.items()
-        if comp.kind == "regfile" and comp.spec.unit == local and name.rpartition(".")[0] == prefix
+        if comp.kind == "regfile"
+        and comp.spec.instances == "pe"
+        and comp.spec.unit == local
+        and name.rpartition(".")[0] == prefix
         for role in comp.spec.holds
     }
 

@@ -17,6 +17,8 @@ class Sram(Component):
         self.spec = spec
         self.node_nm = node_nm
         self.capacity_bytes = int(spec.capacity)
+        self.instance_bytes = self.capacity_bytes  # one instance (a local buffer: one per array)
+        self.unit: str | None = None  # the array it is a local buffer of (set by build_machine)
         self.bank_bytes = spec.capacity / spec.banks
         read = spec.read_energy
         if read is None:

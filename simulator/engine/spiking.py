@@ -17,7 +17,8 @@ Senders whose link holds cannot overlap are laid out in closed form (each core's
 back from the end of its neuron phase); only a group of senders where two holds on one link would
 overlap runs as simpy processes, in an environment that starts at the step's start, so both paths
 do the same float arithmetic. Under the core's `timing: simple` (SANA-FE's simple model) a
-step lasts the largest neuron or message work of any core, plus the barrier.
+step lasts the largest neuron or message work of any core, plus the barrier; under `timing:
+detailed` it lasts as SANA-FE's detailed model schedules its messages (engine.sanafe_detailed).
 Neuron state advances in the core's fixed-point kernel (numerics.lif.FixedPointLif); spikes fired
 in step t are delivered within step t and integrated at step t + 1.
 """
@@ -31,6 +32,7 @@ import simpy
 
 from simulator.components import Machine
 from simulator.components.neuro import DIRECTIONS, NeuroCore, hop_directions
+from simulator.engine.sanafe_detailed import DetailedTiming
 from simulator.mapping.placement import Placement
 from simulator.mapping.snn import SnnNetwork
 from simulator.numerics.lif import FixedPointLif, deliver
@@ -140,7 +142,19 @@ class _SpikingEngine:
         self.barrier = core.barrier_s(max(self.record.nodes_used, 1)) * self.clock
         self.tick = None if core.time_step_s is None else core.time_step_s * self.clock
         self.hop_latency_given = core.spec.hop_latency is not None or "hop_latency" in core.table
-        self.simple = core.spec.timing == "simple"
+        self.simple = core.spec.timing in ("simple", "detailed")  # links take no time in both
+        self.detailed = (
+            DetailedTiming(
+                placement,
+                core,
+                self.nodes,
+                self.noc,
+                (access, self.update_s, self.spike_s),
+                self.synapse_s,
+            )
+            if core.spec.timing == "detailed"
+            else None
+        )
         self.soma_counts = np.zeros((self.cores, 3, len(somas)))  # access, update, spike
         self.synapse_counts = np.zeros((self.cores, len(net.synapse_units)))
         self.packet_counts = np.zeros((self.cores, 2))  # local, remote (by sending core)
@@ -357,7 +371,8 @@ class _SpikingEngine:
             + emitted * self.core.packet_out_s * self.clock
         )
         if self.simple:
-            self._step_end(start, start, self._simple_end(start, neuron, traffic))
+            end = self._simple_end(start, neuron, traffic, fired_idx, active_idx)
+            self._step_end(start, start, end)
             return
         flows = self._flow_list(traffic)
         arrivals = defaultdict(list)
@@ -395,9 +410,12 @@ class _SpikingEngine:
             end = max(end, free)
         self._step_end(start, now, end)
 
-    def _simple_end(self, start: float, neuron: np.ndarray, traffic: "_Traffic") -> float:
+    def _simple_end(
+        self, start: float, neuron: np.ndarray, traffic: "_Traffic", fired_idx, active_idx
+    ) -> float:
         """SANA-FE's simple model: the step's work ends with the busiest core's neuron work or
-        the busiest core's message work, whichever is larger; no core waits for another."""
+        the busiest core's message work, whichever is larger; no core waits for another. Under
+        its detailed model the step ends as that model schedules the messages."""
         received = np.bincount(traffic.dst, weights=traffic.receive, minlength=self.cores)
         _, linked = self._pair_routes(traffic.keys, traffic.src, traffic.dst)
         if linked.any():  # the links carry the packets, but take no time in this model
@@ -414,6 +432,8 @@ class _SpikingEngine:
             for c in used.tolist():
                 self._interval(f"core{c}", "neurons", start, start + neuron[c])
                 self._interval(f"core{c} in", "spikes in", start, start + received[c])
+        if self.detailed is not None:
+            return start + self.detailed.step_seconds(fired_idx, active_idx) * self.clock
         work = max(neuron[used].max(initial=0.0), received.max(initial=0.0))
         return start + work
 

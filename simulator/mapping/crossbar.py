@@ -132,11 +132,18 @@ def _passes(op: GemmOpSpec, unit: Crossbar, per: int, rt: int, ct: int, limit) -
     return tuple(passes)
 
 
+def _sum_format(dtype: str) -> str:
+    """Format of the shift-and-add sums a crossbar writes out: 32-bit for integer operands (the
+    systolic arrays' int64 default for int16 operands does not apply: the crossbar's numerics
+    are its own, bit-sliced, model), fp32 for floats."""
+    return "int32" if precision(dtype).is_int else "fp32"
+
+
 def _rows_per_step(op: GemmOpSpec, passes, machine: Machine, mapping: MappingSpec) -> int:
     """Input rows per step: the mapping's, or as many as the buffers hold, in whole waves."""
     if mapping.crossbar.rows_per_step:
         return min(op.M, mapping.crossbar.rows_per_step)
-    acc = precision(op.dtype).accumulator
+    acc = _sum_format(op.dtype)
     widest_k = max(p.k[1] - p.k[0] for p in passes)
     widest_n = max(p.n[1] - p.n[0] for p in passes)
     row_bytes = {"input": nbytes(widest_k, op.dtype), "output": nbytes(widest_n, acc)}
@@ -202,7 +209,7 @@ def compile_crossbar_gemm(
 def _steps(op, plan: CrossbarPlan, mapping: MappingSpec, machine: Machine, numerics):
     unit = machine.components[plan.unit]
     inputs, outputs = machine.buffer_for("input").name, machine.buffer_for("output").name
-    acc = precision(op.dtype).accumulator
+    acc = _sum_format(op.dtype)
     for p in plan.passes:
         if not plan.resident:
             yield from _program_steps(op, plan, p, unit, machine, mapping)

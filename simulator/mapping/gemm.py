@@ -33,6 +33,7 @@ class GemmPlan:
     accumulator: str
     output: str  # precision of complete outputs written back (op.output_dtype or accumulator)
     registers: dict[str, int]  # register level -> fold-nest loops it holds (absent: as fit)
+    levels: dict[str, tuple[dict, list]]  # tiled local SRAM -> (sub-tile, loop order)
 
     def footprint(self, machine: Machine) -> dict[str, int]:
         """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered)."""
@@ -128,6 +129,7 @@ def compile_gemm(
         "accumulator": plan.accumulator,
         "output": plan.output,
         "registers": dict(plan.registers),
+        "levels": {name: [tile, order] for name, (tile, order) in plan.levels.items()},
     }
     levels = TileLevels(plan, machine, op.K)
     levels.check({d: min(plan.tile[d], problem[d]) for d in problem})
@@ -283,6 +285,7 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
         accumulator=unit.accumulator(op.dtype),
         output=op.output_dtype or unit.accumulator(op.dtype),
         registers=_registers(mapping, machine, unit.name),
+        levels=_level_tilings(mapping, machine, unit.name, loop_order),
     )
 
 
@@ -301,3 +304,23 @@ def _registers(mapping: MappingSpec, machine: Machine, unit: str) -> dict[str, i
                 f"it has: {', '.join(levels) or 'none'}"
             )
     return {levels[name]: loops for name, loops in (mapping.registers or {}).items()}
+
+
+def _level_tilings(mapping: MappingSpec, machine: Machine, unit: str, loop_order) -> dict:
+    """The mapping's local-SRAM tilings, keyed by component name; unknown levels are errors."""
+    prefix = unit.rsplit(".", 1)[0] + "." if "." in unit else ""
+    local = {
+        c.name[len(prefix) :]: c.name
+        for c in machine.components.values()
+        if c.kind == "sram" and c.unit == unit
+    }
+    for name in mapping.levels or {}:
+        if name not in local:
+            raise SpecError(
+                f"{locate(mapping, 'levels', name)}: {unit} has no local SRAM {name!r} "
+                f"(an sram with unit: {unit.rsplit('.', 1)[-1]}); it has: {', '.join(local) or 'none'}"
+            )
+    return {
+        local[name]: (dict(spec.tile), list(spec.loop_order or loop_order))
+        for name, spec in (mapping.levels or {}).items()
+    }

@@ -1,9 +1,11 @@
 """Per-level, per-operand accesses of a GEMM on a systolic array with register levels.
 
 Inside one SRAM tile the array runs folds: the streamed dim innermost, then the stationary block
-unrolled over rows x cols, then the folds over the two spatial dims. That loop nest, with each
-register level holding the innermost loops that fit it, is counted in closed form (mapping/nest.py).
-Roles without register levels keep the fold model's counts (TileCost), so flat archs are unchanged.
+unrolled over rows x cols, then the folds over the two spatial dims. A local SRAM the mapping
+tiles (`levels:`) adds the loops over its sub-tiles above the fold loops (Timeloop's per-level
+tiling). That loop nest, with each inner level holding the innermost loops that fit it (or that
+its tiling gives it), is counted in closed form (mapping/nest.py). Roles without inner levels
+keep the fold model's counts (TileCost), so flat archs are unchanged.
 """
 
 import itertools
@@ -34,8 +36,8 @@ class LevelCount:
 
 
 def hierarchical_roles(machine: Machine, unit: str) -> dict[str, list]:
-    """Roles whose path to the array has register levels (or a register level as DMA buffer):
-    role -> storage components inside the tile, innermost first (the DMA buffer last)."""
+    """Roles whose path to the array has inner levels (registers, local SRAMs) or a register level
+    as DMA buffer: role -> storage components inside the tile, innermost first (DMA buffer last)."""
     chains = {}
     for role in RELEVANT:
         buffer = machine.buffer_for(role)
@@ -51,11 +53,20 @@ def _serves(component) -> frozenset[str]:
     )
 
 
-def _cut(component, role: str, temporal: list[Loop], spatial: dict, elem_bytes, forced) -> int:
-    """Innermost temporal loops a register holds: the mapping's count, else as many as its
-    instance capacity fits; a forced count that does not fit raises CapacityError."""
-    if component.kind != "regfile":
-        return len(temporal)
+def role_capacity(component, role: str, tiled: bool = False) -> float:
+    """Bytes of one instance that `role` may use: its share, else the whole instance for a
+    register level (each role on its own) or a tiled local SRAM (whose roles are checked
+    together), and an equal part of an untiled local SRAM."""
+    share = component.spec.share
+    if share is not None:
+        return component.instance_bytes * share.get(role, 0.0)
+    if component.kind == "regfile" or tiled:
+        return component.instance_bytes
+    return component.instance_bytes / len(component.spec.holds)
+
+
+def _tiles(component, role: str, temporal: list[Loop], spatial: dict) -> list[int]:
+    """Elements of `role` one instance holds when it holds the innermost 0, 1, ... loops."""
     tiles = [
         math.prod(
             loop.factor
@@ -65,22 +76,77 @@ def _cut(component, role: str, temporal: list[Loop], spatial: dict, elem_bytes, 
     ]
     for loop in temporal:
         tiles.append(tiles[-1] * (loop.factor if loop.dim in RELEVANT[role] else 1))
+    return tiles
+
+
+def _cut(component, role: str, temporal: list[Loop], spatial: dict, elem_bytes, forced) -> int:
+    """Innermost temporal loops an inner level holds: its tiling's or the mapping's count, else
+    as many as its capacity (share) fits; a forced count that does not fit raises CapacityError."""
+    tiles = _tiles(component, role, temporal, spatial)
+    room = role_capacity(component, role, tiled=component.name in forced)
     if component.name in forced:
         cut = forced[component.name]
-        if tiles[cut] * elem_bytes > component.instance_bytes:
+        if tiles[cut] * elem_bytes > room:
+            what = "fold loops" if component.kind == "regfile" else "loops (its tile)"
             raise CapacityError(
-                f"{component.name}: holding {cut} fold loops needs {tiles[cut] * elem_bytes:g} B "
-                f"of {role} per instance, but it holds {component.instance_bytes:,} B"
+                f"{component.name}: holding {cut} {what} needs {tiles[cut] * elem_bytes:g} B "
+                f"of {role} per instance, but it holds {room:,.0f} B of {role}"
             )
         return cut
-    fits = [i for i, tile in enumerate(tiles) if tile * elem_bytes <= component.instance_bytes]
+    fits = [i for i, tile in enumerate(tiles) if tile * elem_bytes <= room]
     return max(fits, default=0)
 
 
+def _chain_levels(chain, role, temporal, axes, elem_bytes, forced) -> tuple[Level, ...]:
+    """The role's levels, innermost first: an SRAM DMA buffer holds every loop (a register level
+    as DMA buffer what fits); an inner level what fits or is forced, at most its outer level's."""
+    buffer = chain[-1]
+    top = len(temporal)
+    if buffer.kind == "regfile":
+        top = _cut(buffer, role, temporal, axes, elem_bytes, forced)
+    cuts = [top]
+    for component in reversed(chain[:-1]):
+        cut = _cut(component, role, temporal, axes, elem_bytes, forced)
+        cuts.append(min(cut, cuts[-1]))
+    cuts.reverse()
+    return tuple(Level(c.name, cut, _serves(c)) for c, cut in zip(chain, cuts))
+
+
 def fold_nests(
-    extent: dict, spatial: tuple[str, str], rows: int, cols: int, chains, elem_bytes, forced
+    extent: dict,
+    spatial: tuple[str, str],
+    rows: int,
+    cols: int,
+    chains,
+    elem_bytes,
+    forced,
+    tilings=(),
 ):
-    """The tile's fold loop nests: full folds and the remainder folds along each spatial dim."""
+    """The tile's loop nests: per tiled local SRAM (innermost first: name, tile, loop order
+    outermost first) the loops over its sub-tiles, and inside the innermost sub-tile the fold
+    loops; remainder sub-tiles and folds get their own nests."""
+    nests = []
+    for inner, upper, cuts in _sub_tilings(extent, list(reversed(tilings)), [], {}):
+        nests += _fold_nests(inner, spatial, rows, cols, chains, elem_bytes, forced, upper, cuts)
+    return nests
+
+
+def _sub_tilings(extent: dict, outer_first: list, upper: list, cuts: dict):
+    """(innermost extent, loops above it innermost first, tiled level -> loops above it) for
+    every combination of full and remainder sub-tiles, tiled levels taken outermost first."""
+    if not outer_first:
+        yield extent, upper, cuts
+        return
+    (name, tile, order), rest = outer_first[0], outer_first[1:]
+    segments = [_folds(extent[d], min(tile.get(d, extent[d]), extent[d])) for d in "MNK"]
+    for choice in itertools.product(*segments):
+        sizes = {d: size for d, (size, _) in zip("MNK", choice)}
+        counts = {d: n for d, (_, n) in zip("MNK", choice)}
+        loops = [Loop(d, counts[d]) for d in reversed(order)]  # innermost first
+        yield from _sub_tilings(sizes, rest, loops + upper, {**cuts, name: len(loops + upper)})
+
+
+def _fold_nests(extent, spatial, rows, cols, chains, elem_bytes, forced, upper, tiled_above):
     row_dim, col_dim = spatial
     (streamed,) = {"M", "N", "K"} - set(spatial)
     nests = []
@@ -91,13 +157,13 @@ def fold_nests(
             Loop(streamed, extent[streamed]),
             Loop(row_dim, r_folds),
             Loop(col_dim, c_folds),
+            *upper,
         ]
+        # a tiled level holds every loop below the loops over its own sub-tiles
+        held = {**forced, **{name: len(temporal) - above for name, above in tiled_above.items()}}
         axes = {"rows": Loop(row_dim, r_size), "cols": Loop(col_dim, c_size)}
         levels = {
-            role: tuple(
-                Level(c.name, _cut(c, role, temporal, axes, elem_bytes[role], forced), _serves(c))
-                for c in chain
-            )
+            role: _chain_levels(chain, role, temporal, axes, elem_bytes[role], held)
             for role, chain in chains.items()
         }
         nests.append(Nest(tuple(temporal), axes, levels))
@@ -122,19 +188,47 @@ class TileLevels:
             role: nbytes(1, plan.accumulator if role == "output" else plan.dtype)
             for role in RELEVANT
         }
+        inner = [c for chain in self.chains.values() for c in chain[:-1]]
+        order = list(dict.fromkeys(c.name for c in inner))  # innermost first, arch order
+        self.tilings = tuple(
+            (name, *plan.levels[name]) for name in order if name in (plan.levels or {})
+        )
+
+    def nests(self, extent: dict) -> list[Nest]:
+        """The tile's loop nests (fold loops, and the sub-tile loops of tiled local SRAMs)."""
+        return fold_nests(
+            extent,
+            self.plan.spatial,
+            self.unit.rows,
+            self.unit.cols,
+            self.chains,
+            self.elem_bytes,
+            self.plan.registers,
+            self.tilings,
+        )
 
     def check(self, extent: dict) -> None:
-        """Raise CapacityError now if the mapping's register loop counts overflow a level."""
-        if self.chains and self.plan.registers:
-            fold_nests(
-                extent,
-                self.plan.spatial,
-                self.unit.rows,
-                self.unit.cols,
-                self.chains,
-                self.elem_bytes,
-                self.plan.registers,
-            )
+        """Raise CapacityError now if the mapping's register loop counts or a local SRAM's
+        tiling overflow a level (a tiled SRAM's roles together within its capacity)."""
+        if not self.chains or not (self.plan.registers or self.tilings):
+            return
+        tiled = {name for name, *_ in self.tilings}
+        for nest in self.nests(extent):
+            used: Counter = Counter()
+            for role, levels in nest.levels.items():
+                for level in levels:
+                    if level.name in tiled:
+                        tile = nest.tile_elements(role, level)
+                        used[level.name] += tile * self.elem_bytes[role]
+            for name, need in used.items():
+                capacity = next(
+                    c for chain in self.chains.values() for c in chain if c.name == name
+                ).instance_bytes
+                if need > capacity:
+                    raise CapacityError(
+                        f"{name}: its tile needs {need:,} B for all the operands it holds, "
+                        f"but it holds {capacity:,} B"
+                    )
 
     def table(self, extent: dict, first_k_chunk: bool, cost) -> Counter:
         """Elements each level moves inside one tile (DMA excluded). Roles with register levels
@@ -148,16 +242,7 @@ class TileLevels:
             rows[(self.buffers[role], role, "write_low", fmt)] += cost.writes.get(role, 0)
         if not self.chains:
             return rows
-        nests = fold_nests(
-            extent,
-            plan.spatial,
-            self.unit.rows,
-            self.unit.cols,
-            self.chains,
-            self.elem_bytes,
-            plan.registers,
-        )
-        for nest in nests:
+        for nest in self.nests(extent):
             for role, chain in self.chains.items():
                 self._add(rows, nest, role, chain)
         if "output" in self.chains and not first_k_chunk:
@@ -165,9 +250,9 @@ class TileLevels:
             chain = self.chains["output"]
             size = extent["M"] * extent["N"]
             rows[(chain[-1].name, "output", "read_low", plan.accumulator)] += size
-            if len(chain) > 1:
-                rows[(chain[0].name, "output", "write_high", plan.accumulator)] += size
-                rows[(chain[0].name, "output", "read_low", plan.accumulator)] += size
+            for level in chain[:-1]:  # and pass down through every inner level
+                rows[(level.name, "output", "write_high", plan.accumulator)] += size
+                rows[(level.name, "output", "read_low", plan.accumulator)] += size
         return rows
 
     def _add(self, rows: Counter, nest: Nest, role: str, chain) -> None:

@@ -51,6 +51,17 @@ class Nest:
             loop.factor for loop in self.spatial.values()
         )
 
+    def tile_elements(self, role: str, level: "Level") -> int:
+        """Elements of `role` one instance of `level` holds: its temporal loops and the spatial
+        axes it is shared along, over dims the operand uses."""
+        used = RELEVANT[role]
+        tile = math.prod(lp.factor for lp in self.temporal[: level.cut] if lp.dim in used)
+        return tile * math.prod(
+            loop.factor
+            for axis, loop in self.spatial.items()
+            if axis in level.serves and loop.dim in used
+        )
+
     def size(self, role: str) -> int:
         """Elements of the whole operand."""
         extent: dict[str, int] = {}
@@ -88,9 +99,7 @@ def _changing(nest: Nest, role: str, level: Level) -> list[Loop]:
 def _visits(nest: Nest, role: str, level: Level) -> int:
     """Elements moved across the level's upper boundary: its tile, times its instances, times
     the loops above it that change the tile."""
-    used = RELEVANT[role]
-    tile = math.prod(lp.factor for lp in nest.temporal[: level.cut] if lp.dim in used)
-    tile *= _spatial(nest, level.serves, role, relevant=True)
+    tile = nest.tile_elements(role, level)
     instances = math.prod(nest.spatial[a].factor for a in nest.spatial if a not in level.serves)
     return tile * instances * math.prod(lp.factor for lp in _changing(nest, role, level))
 

@@ -216,15 +216,16 @@ def _conv2d(c: ConnectionSpec, src: Group, dst: Group, spec: SnnSpec, where: tup
     return np.concatenate(sources), np.concatenate(targets), np.concatenate(values)
 
 
-def _quantise(spec, core, synapse_targets, w, threshold, bias, reset_value, n):
-    """Integer weights, thresholds, biases and reset values for the core's weight format."""
+def _quantise(spec, core, synapse_targets, w, threshold, bias, levels, n):
+    """Integer weights, thresholds, biases and potential levels (reset value, leak, reverse
+    threshold and reset value) for the core's weight format."""
     limit = core.weight_limit()
     if spec.quantisation == "exact":
         for label, values in (
             ("weights", w),
             ("thresholds", threshold),
             ("biases", bias),
-            ("reset values", reset_value),
+            ("reset values, leaks and reverse thresholds", np.concatenate(levels)),
         ):
             if not np.all(values == np.round(values)):
                 raise SpecError(
@@ -239,7 +240,7 @@ def _quantise(spec, core, synapse_targets, w, threshold, bias, reset_value, n):
             w.astype(np.int64),
             threshold.astype(np.int64),
             bias.astype(np.int64),
-            reset_value.astype(np.int64),
+            *(level.astype(np.int64) for level in levels),
         )
     largest = np.zeros(n)
     np.maximum.at(largest, synapse_targets, np.abs(w))
@@ -260,8 +261,39 @@ def _quantise(spec, core, synapse_targets, w, threshold, bias, reset_value, n):
         np.clip(np.rint(w * scale[synapse_targets]), -limit, limit).astype(np.int64),
         np.rint(threshold * scale).astype(np.int64),
         np.rint(bias * scale).astype(np.int64),
-        np.rint(reset_value * scale).astype(np.int64),
+        *(np.rint(level * scale).astype(np.int64) for level in levels),
     )
+
+
+_TRUENORTH_ONLY = {  # NeuronSpec fields and their values that leave a LIF neuron unchanged
+    "leak": 0.0,
+    "leak_towards_zero": True,
+    "reverse_threshold": 0.0,
+    "reverse_reset": "none",
+    "reverse_reset_value": 0.0,
+    "random_mask": 0,
+}
+
+
+def _truenorth_only_fields(g: GroupSpec, spec: SnnSpec, index: int, allowed: bool) -> None:
+    """A LIF group may not set TrueNorth's fields, nor a TrueNorth group LIF's decay,
+    refractory period or saturating reset (SpecError naming the field)."""
+    where = ("groups", index, "neuron")
+    if allowed:
+        for field, neutral in (("decay", 1.0), ("refractory", 0)):
+            if getattr(g.neuron, field) != neutral:
+                raise SpecError(
+                    f"{locate(spec, *where, field)}: a truenorth soma has no {field} "
+                    "(its leak is additive: `leak`)"
+                )
+        return
+    for field, neutral in _TRUENORTH_ONLY.items():
+        if getattr(g.neuron, field) != neutral:
+            raise SpecError(
+                f"{locate(spec, *where, field)}: only neurons on a truenorth soma unit have it"
+            )
+    if g.neuron.reset == "saturate":
+        raise SpecError(f"{locate(spec, *where, 'reset')}: saturate is a truenorth soma's reset")
 
 
 def compile_network(spec: SnnSpec, core: NeuroCore, seed: int = 0) -> SnnNetwork:
@@ -279,6 +311,10 @@ def compile_network(spec: SnnSpec, core: NeuroCore, seed: int = 0) -> SnnNetwork
     decay, reset = np.ones(n), np.zeros(n, dtype=np.int8)
     refractory, force = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
     is_input = np.zeros(n, dtype=bool)
+    truenorth, towards = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+    leak, reverse_threshold, reverse_value = np.zeros(n), np.zeros(n), np.zeros(n)
+    reverse_reset = np.full(n, RESET_CODES["none"], dtype=np.int8)
+    random_mask = np.zeros(n, dtype=np.int64)
     soma_names = list(core.somas)
     soma_unit = np.zeros(n, dtype=np.int64)
     for index, g in enumerate(group_specs):
@@ -298,6 +334,16 @@ def compile_network(spec: SnnSpec, core: NeuroCore, seed: int = 0) -> SnnNetwork
         reset[span] = RESET_CODES[g.neuron.reset]
         refractory[span] = g.neuron.refractory
         force[span] = g.neuron.force_update
+        if unit.model == "truenorth" and g.kind != "input":
+            _truenorth_only_fields(g, spec, index, allowed=True)
+            truenorth[span] = True
+            leak[span], towards[span] = g.neuron.leak, g.neuron.leak_towards_zero
+            reverse_threshold[span] = g.neuron.reverse_threshold
+            reverse_reset[span] = RESET_CODES[g.neuron.reverse_reset]
+            reverse_value[span] = g.neuron.reverse_reset_value
+            random_mask[span] = g.neuron.random_mask
+        elif g.kind != "input":
+            _truenorth_only_fields(g, spec, index, allowed=False)
     parts = [_connection(c, i, groups, spec) for i, c in enumerate(connection_specs)]
     synapse_names = list(core.synapse_units)
     units = []
@@ -311,8 +357,15 @@ def compile_network(spec: SnnSpec, core: NeuroCore, seed: int = 0) -> SnnNetwork
     targets = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
     weights = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
     unit_of = np.concatenate(units) if units else np.zeros(0, dtype=np.int64)
-    weights, threshold, bias, reset_value = _quantise(
-        spec, core, targets, weights, threshold, bias, reset_value, n
+    weights, threshold, bias, reset_value, leak, reverse_threshold, reverse_value = _quantise(
+        spec,
+        core,
+        targets,
+        weights,
+        threshold,
+        bias,
+        (reset_value, leak, reverse_threshold, reverse_value),
+        n,
     )
     if spec.quantisation == "scale":  # a weight that rounds to 0 is no synapse: no memory, no event
         decay = np.round(decay * 2**DECAY_BITS) / 2**DECAY_BITS
@@ -338,6 +391,13 @@ def compile_network(spec: SnnSpec, core: NeuroCore, seed: int = 0) -> SnnNetwork
         frac_bits=core.potential_frac_bits,
         potential_bits=core.potential_bits,
         spike_bits=core.spike_bits,
+        truenorth=truenorth,
+        leak=leak,
+        leak_towards_zero=towards,
+        reverse_threshold=reverse_threshold,
+        reverse_reset=reverse_reset,
+        reverse_reset_value=reverse_value,
+        random_mask=random_mask,
     )
     synapses = Synapses(indptr, targets[order].astype(np.int64), weights[order])
     input_index = np.flatnonzero(is_input)

@@ -8,7 +8,7 @@ tile's filters, integers summed exactly, floats as fp32 products and sums.
 import numpy as np
 
 from simulator.numerics.formats import random_operand, unit_roundoff
-from simulator.numerics.gemm import NumericsResult
+from simulator.numerics.gemm import NumericsResult, wrap, wrap_message
 from simulator.spec.precision import precision
 from simulator.spec.workload import ConvOpSpec
 
@@ -94,12 +94,11 @@ class ConvNumerics:
         """The accumulators as the hardware holds them (integers wrap to the accumulator width)."""
         if not self.is_int:
             return self.y
-        half = 2 ** (precision(self.accumulator).bits - 1)
-        exact = self.y.astype(np.int64)
-        return (exact + half) % (2 * half) - half
+        return wrap(self.y, self.accumulator)
 
     def check(self) -> NumericsResult:
-        """Integers: equal to the direct convolution. Floats: within Higham's gamma_n bound of an
+        """Integers: equal to the direct convolution (a wrapped accumulator is a mismatch, and the
+        message counts the wraps). Floats: within Higham's gamma_n bound of an
         fp32 dot product of n = C/groups R S taps. Every output must get all n taps exactly once."""
         op = self.op
         taps = (op.C // op.groups) * op.R * op.S
@@ -119,6 +118,14 @@ class ConvNumerics:
             else f"{len(wrong)} outputs got the wrong number of taps "
             f"(Y{tuple(int(i) for i in wrong[0])} got {self.coverage[tuple(wrong[0])]} of {taps})"
         )
+        if self.is_int:
+            half = 2 ** (precision(self.accumulator).bits - 1)
+            wrapped = int(np.count_nonzero((reference < -half) | (reference >= half)))
+            message += "; " + (
+                wrap_message(wrapped, self.accumulator, op.dtype, taps)
+                if wrapped
+                else f"{self.accumulator} accumulator"
+            )
         return NumericsResult(
             float(error.max()),
             float((error / np.maximum(np.abs(reference), 1.0)).max()),

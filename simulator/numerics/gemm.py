@@ -2,9 +2,10 @@
 
 Integers: products summed exactly (float64 is exact for int8 x int8 sums below 2^53; wider
 operands in int64, which wraps modulo 2^64), then held in the accumulator width. An integer
-accumulator wraps modulo 2^bits (two's complement, as hardware adders do): where the output is
-the accumulator, the reference wraps the same way and the check counts the wraps; where it is
-requantized to a narrower output, the exact sum is the reference, so a wrap fails. Floats:
+accumulator wraps modulo 2^bits (two's complement, as hardware adders do), and the reference is
+always the exact sum: an output that wrapped is a mismatch, whether the output is the accumulator
+itself or requantized to a narrower `output_dtype`; the message says how many wrapped and how
+many bits the accumulator needs (in_a + in_b + ceil(log2 K)). Floats:
 operands rounded to their format, products and sums in fp32, as a MAC array with fp32
 accumulators does. The reference is float64 / exact int64 on the same operands.
 """
@@ -146,21 +147,19 @@ class GemmNumerics:
         return wrap(self.c, self.accumulator)
 
     def _compare(self, result: np.ndarray, rows: slice, cols: slice) -> tuple:
-        """result[rows, cols], its reference, the exact value and their error bound. Integers: the
-        reference is the exact sum as the accumulator holds it (wrapped to its width)."""
+        """result[rows, cols], its reference and their error bound. Integers: the reference is the
+        exact sum (beyond int64 where it must be), so a wrapped accumulator shows as an error."""
         a, b = self.a[rows], self.b[:, cols]
         if self.is_int:
-            exact = exact_int_matmul(a, b)
-            reference = wrap(exact, self.accumulator)
-            bound_matrix = np.zeros_like(reference, dtype=np.float64)
+            reference = exact_int_matmul(a, b)
+            bound_matrix = np.zeros(reference.shape, dtype=np.float64)
         else:
             reference = a.astype(np.float64) @ b.astype(np.float64)
             # Higham's bound for a length-K fp32 dot product: |err| <= gamma_K * sum |a||b|.
             u = unit_roundoff("fp32")
             gamma = self.K * u / (1 - self.K * u)
             bound_matrix = gamma * (np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64)))
-            exact = reference
-        return result[rows, cols], reference, exact, bound_matrix
+        return result[rows, cols], reference, bound_matrix
 
     def check(self) -> NumericsResult:
         """Compare with the reference (on every output, or on the sampled tiles), and check every
@@ -179,21 +178,19 @@ class GemmNumerics:
         compared = [
             self._compare(whole, slice(m0, m1), slice(n0, n1)) for m0, m1, n0, n1 in regions
         ]
-        result, reference, exact, bound_matrix = (
-            np.concatenate([part[index].ravel() for part in compared]) for index in range(4)
+        result, reference, bound_matrix = (
+            np.concatenate([part[index].ravel() for part in compared]) for index in range(3)
         )
-        wrapped = int(np.count_nonzero(reference != exact)) if self.is_int else 0
+        wrapped = _outside(reference, self.accumulator) if self.is_int else 0
         bound = float(bound_matrix.max(initial=0.0))
         if self.is_int and self._requantized:
             # the hardware's complete sums and the exact ones (of the outputs compared: all, or
-            # the sample), requantized with one shared scale; the intended output is the exact
-            # sum's, so a wrapped accumulator is an error here
-            reference = exact
+            # the sample), requantized with one shared scale
             shift = requant_shift(reference, precision(self.output).bits)
             result = requantize(result, shift, precision(self.output).bits)
             reference = requantize(reference, shift, precision(self.output).bits)
-        error = np.abs(result - reference)
-        scale = np.maximum(np.abs(reference), 1.0)
+        error = _difference(result, reference)
+        scale = np.maximum(np.abs(reference.astype(np.float64)), 1.0)
         wrong = np.argwhere(self.coverage != self.K)
         coverage_ok = wrong.size == 0
         if coverage_ok:
@@ -205,7 +202,9 @@ class GemmNumerics:
                 f"(C[{i}, {j}] got {self.coverage[i, j]} of K={self.K})"
             )
         if wrapped:
-            message += f"; {wrapped:,} outputs wrapped in the {self.accumulator} accumulator"
+            message += "; " + wrap_message(wrapped, self.accumulator, self.dtype, self.K)
+        elif self.is_int:
+            message += f"; {self.accumulator} accumulator"
         within = bool(np.all(error == 0)) if self.is_int else bool(np.all(error <= bound_matrix))
         return NumericsResult(
             float(error.max(initial=0.0)),
@@ -220,16 +219,51 @@ class GemmNumerics:
 
 def wrap(values: np.ndarray, accumulator: str) -> np.ndarray:
     """Integers held in a two's-complement accumulator of that precision's width (wrapping)."""
-    half = 2 ** (precision(accumulator).bits - 1)
+    bits = precision(accumulator).bits
+    if bits >= 64 and values.dtype == np.int64:
+        return values  # int64 arithmetic already wraps modulo 2^64
+    half = 2 ** (bits - 1)
     if np.abs(values).max(initial=0) < half:
         return values  # nothing wraps (exact integers, in float64 or int64)
     return (values.astype(np.int64) + half) % (2 * half) - half
 
 
+def _outside(exact: np.ndarray, accumulator: str) -> int:
+    """How many exact sums a two's-complement accumulator of that width cannot hold."""
+    half = 2 ** (precision(accumulator).bits - 1)
+    if exact.dtype == object:
+        return sum(1 for value in exact if not -half <= value < half)
+    if exact.dtype == np.int64 and half >= 2**63:
+        return 0
+    return int(np.count_nonzero((exact < -half) | (exact >= half)))
+
+
+def _difference(result: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """|result - reference| as float64, the subtraction exact even for sums beyond 2^53."""
+    if result.dtype.kind == "f" and reference.dtype.kind == "f":
+        return np.abs(result - reference)
+    difference = result.astype(object) - reference.astype(object)
+    return np.abs(difference).astype(np.float64)
+
+
+def accumulator_bits_needed(dtype: str, K: int) -> int:
+    """Bits that hold any sum of K products of two `dtype` operands: in_a + in_b + ceil(log2 K)."""
+    return 2 * precision(dtype).bits + max(K - 1, 0).bit_length()
+
+
+def wrap_message(wrapped: int, accumulator: str, dtype: str, K: int) -> str:
+    """The numerics message for outputs that overflowed their accumulator."""
+    return (
+        f"{wrapped:,} outputs wrapped in the {accumulator} accumulator "
+        f"({dtype} x {dtype} over K={K:,} needs {accumulator_bits_needed(dtype, K)} bits; "
+        f"set the array's accumulator_precision)"
+    )
+
+
 def requant_shift(exact: np.ndarray, bits: int) -> int:
     """The smallest right shift that brings every exact output into a signed `bits`-bit range
     (a per-tensor power-of-two scale, as calibrated integer accelerators use)."""
-    largest = float(np.abs(exact).max(initial=0))
+    largest = float(np.abs(exact).max(initial=0)) if exact.size else 0.0
     limit = 2 ** (bits - 1) - 1
     shift = 0
     while np.floor(largest / 2**shift + 0.5) > limit:
@@ -257,9 +291,12 @@ def exact_int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     K is cut into blocks whose fp32 sums cannot exceed 2^24 (exact in fp32 BLAS); the blocks are
     summed in float64, exact below 2^53, so the result holds exact integers. Operands too wide for
-    that fall back to numpy's int64 matmul.
+    that use numpy's int64 matmul, and sums that may pass 2^63 (long int32 dot products) are
+    assembled from 16-bit halves into Python integers (an object array).
     """
     largest = _largest_product(a, b)
+    if largest * a.shape[1] >= 2**63:
+        return _beyond_int64_matmul(a, b)
     block = 2**24 // largest if largest else a.shape[1]
     if block < 64 or largest * a.shape[1] >= 2**53:
         return a.astype(np.int64) @ b.astype(np.int64)
@@ -268,3 +305,14 @@ def exact_int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     for k0 in range(0, a.shape[1], block):
         out += a32[:, k0 : k0 + block] @ b32[k0 : k0 + block]  # [M, k] @ [k, N] -> [M, N]
     return out
+
+
+def _beyond_int64_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact A @ B as Python integers for operands up to 32 bits: each splits into a signed high
+    and an unsigned low 16-bit half, whose three partial products sum exactly in int64."""
+    a64, b64 = a.astype(np.int64), b.astype(np.int64)
+    ah, al, bh, bl = a64 >> 16, a64 & 0xFFFF, b64 >> 16, b64 & 0xFFFF
+    high = (ah @ bh).astype(object)  # [M, N], weight 2^32
+    middle = (ah @ bl + al @ bh).astype(object)  # weight 2^16
+    low = (al @ bl).astype(object)
+    return high * 2**32 + middle * 2**16 + low

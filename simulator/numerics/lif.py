@@ -9,8 +9,17 @@ Both follow the same per-step rule (SANA-FE's and Loihi's order), on potentials 
 3. unless refractory: V += (bias + input) * 2^frac_bits, saturating at the register width;
 4. fire if V > threshold * 2^frac_bits; a graded spike carries floor(V / threshold) thresholds
    (at most 2^spike_bits - 1), a binary one 1;
-5. reset: to reset_value (zero), by payload x threshold (subtract) or not at all (none);
-   a neuron that fired ignores input and bias for `refractory` steps.
+5. reset: to reset_value (zero), by payload x threshold (subtract), to the threshold
+   (saturate) or not at all (none); a neuron that fired ignores input and bias for `refractory`
+   steps.
+
+TrueNorth neurons (SANA-FE's truenorth soma, models.cpp TrueNorthModel::update) follow their own
+rule in the same step: activity as above; an additive leak every step (towards zero, or added);
++ bias + input; with a random mask the compared potential gains rand() & mask (glibc's rand(),
+seeded 1, one draw per masked neuron per step in neuron order); fire if it reaches the threshold
+(>=) and reset as above, with a binary spike; else at or below the reverse threshold apply the
+reverse reset (zero: to reverse_reset_value, subtract: add the reverse threshold, saturate: to
+the reverse threshold, none). No decay, no refractory period.
 
 FixedPointLif works in int64 with the decay as a 12-bit fraction (an integer multiply and shift)
 when it is one; `reference_lif` redoes the same run in float64 with np.trunc. The two are
@@ -21,7 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RESET_CODES = {"zero": 0, "subtract": 1, "none": 2}
+from simulator.numerics.glibc_rand import GlibcRand
+
+RESET_CODES = {"zero": 0, "subtract": 1, "none": 2, "saturate": 3}
 DECAY_BITS = 12  # Loihi's decay constants are 12-bit fractions of 4096
 
 
@@ -40,10 +51,24 @@ class LifParams:
     frac_bits: int
     potential_bits: int | None
     spike_bits: int
+    truenorth: np.ndarray  # bool, TrueNorth rule
+    leak: np.ndarray  # int64, TrueNorth additive leak
+    leak_towards_zero: np.ndarray  # bool
+    reverse_threshold: np.ndarray  # int64
+    reverse_reset: np.ndarray  # int8, RESET_CODES
+    reverse_reset_value: np.ndarray  # int64
+    random_mask: np.ndarray  # int64, 0: deterministic threshold
 
     @property
     def size(self) -> int:
         return len(self.threshold)
+
+
+def _saturating_reset(v, fired, codes, theta, reset_to, payload_theta):
+    """Potentials after the (forward or reverse) reset of the neurons in `fired`."""
+    v = np.where(fired & (codes == RESET_CODES["subtract"]), v - payload_theta, v)
+    v = np.where(fired & (codes == RESET_CODES["saturate"]), theta, v)
+    return np.where(fired & (codes == RESET_CODES["zero"]), reset_to, v)
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,28 @@ class FixedPointLif:
         self.bounds = None if bits is None else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
         self.max_payload = (1 << params.spike_bits) - 1
         self.lif = ~params.is_input
+        self.tn = params.truenorth
+        self.tn_leak = params.leak << shift
+        self.reverse_theta = params.reverse_threshold << shift
+        self.reverse_to = params.reverse_reset_value << shift
+        self.noisy = np.flatnonzero(params.truenorth & (params.random_mask != 0))
+        self.rand = GlibcRand(1)
+
+    def _truenorth_leak(self) -> None:
+        """TrueNorth's additive leak: towards zero (none at zero), or added as is."""
+        v, leak = self.v, self.tn_leak
+        towards = np.where(v > 0, -leak, np.where(v < 0, leak, 0))
+        step = np.where(self.p.leak_towards_zero, towards, leak)
+        self.v = np.where(self.tn, v + step, v)
+
+    def _compared(self) -> np.ndarray:
+        """The potential the threshold sees: TrueNorth's masked neurons gain rand() & mask."""
+        if not self.noisy.size:
+            return self.v
+        draws = np.array(self.rand.draw(self.noisy.size), dtype=np.int64)
+        compared = self.v.copy()
+        compared[self.noisy] += (draws & self.p.random_mask[self.noisy]) << self.p.frac_bits
+        return compared
 
     def _leak(self) -> None:
         v = self.v
@@ -109,18 +156,29 @@ class FixedPointLif:
         active = (self.v != 0) | received | (p.bias != 0) | p.force
         if self.steps > 0:
             self._leak()
+        self._truenorth_leak()
         free = lif & (self.refractory_left == 0)
         self.v = np.where(free, self.v + self.bias + (synaptic_input << p.frac_bits), self.v)
         if self.bounds is not None:
             np.clip(self.v, *self.bounds, out=self.v)
-        fired = free & (self.v > self.theta)
+        compared = self._compared()
+        fired = free & np.where(self.tn, compared >= self.theta, self.v > self.theta)
         payload = np.where(fired, 1, 0).astype(np.int64)
         if self.max_payload > 1 and fired.any():
             crossings = self.v[fired] // np.maximum(self.theta[fired], 1)
-            payload[fired] = np.minimum(crossings, self.max_payload)
-        subtract = fired & (p.reset == RESET_CODES["subtract"])
-        self.v = np.where(subtract, self.v - payload * self.theta, self.v)
-        self.v = np.where(fired & (p.reset == RESET_CODES["zero"]), self.reset_to, self.v)
+            payload[fired] = np.where(self.tn[fired], 1, np.minimum(crossings, self.max_payload))
+        reverse = self.tn & ~fired & (compared <= self.reverse_theta)
+        self.v = _saturating_reset(
+            self.v, fired, p.reset, self.theta, self.reset_to, payload * self.theta
+        )
+        self.v = _saturating_reset(
+            self.v,
+            reverse,
+            p.reverse_reset,
+            self.reverse_theta,
+            self.reverse_to,
+            -self.reverse_theta,
+        )
         self.refractory_left = np.where(fired, p.refractory + 1, self.refractory_left)
         self.refractory_left = np.maximum(self.refractory_left - 1, 0)
         fired = fired | (p.is_input & input_spikes)
@@ -160,25 +218,41 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
     top = None if params.potential_bits is None else 2.0 ** (params.potential_bits - 1)
     max_payload = 2.0**params.spike_bits - 1
     is_lif = ~params.is_input
+    tn = params.truenorth
+    leak = params.leak.astype(np.float64) * scale
+    reverse_theta = params.reverse_threshold.astype(np.float64) * scale
+    reverse_to = params.reverse_reset_value.astype(np.float64) * scale
+    rand = GlibcRand(1)
     v = np.zeros(n)
     refractory = np.zeros(n)
     current = np.zeros(n)
     trains = []
     for t in range(steps):
         if t > 0:
-            v = np.trunc(v * params.decay)
+            v = np.where(tn, v, np.trunc(v * params.decay))
+        toward = np.sign(v) * -leak  # sign 0 at zero: no leak
+        v = np.where(tn, v + np.where(params.leak_towards_zero, toward, leak), v)
         blocked = refractory > 0
         v = v + np.where(is_lif & ~blocked, bias + current * scale, 0.0)
         if top is not None:
             v = np.minimum(np.maximum(v, -top), top - 1)
-        fire = is_lif & ~blocked & (v > theta)
+        seen = v.copy()
+        for i in np.flatnonzero(tn & (params.random_mask > 0)).tolist():
+            seen[i] += float(rand.draw(1)[0] & int(params.random_mask[i])) * scale
+        fire = is_lif & ~blocked & np.where(tn, seen >= theta, v > theta)
         size = np.ones(n)
         if max_payload > 1:
             size = np.where(
-                fire, np.minimum(np.floor(v / np.maximum(theta, 1.0)), max_payload), 1.0
+                fire & ~tn, np.minimum(np.floor(v / np.maximum(theta, 1.0)), max_payload), 1.0
             )
-        v = np.where(fire & (params.reset == RESET_CODES["subtract"]), v - size * theta, v)
-        v = np.where(fire & (params.reset == RESET_CODES["zero"]), reset_to, v)
+        back = tn & ~fire & (seen <= reverse_theta)
+        codes, back_codes = params.reset, params.reverse_reset
+        v = np.where(fire & (codes == RESET_CODES["subtract"]), v - size * theta, v)
+        v = np.where(fire & (codes == RESET_CODES["saturate"]), theta, v)
+        v = np.where(fire & (codes == RESET_CODES["zero"]), reset_to, v)
+        v = np.where(back & (back_codes == RESET_CODES["subtract"]), v + reverse_theta, v)
+        v = np.where(back & (back_codes == RESET_CODES["saturate"]), reverse_theta, v)
+        v = np.where(back & (back_codes == RESET_CODES["zero"]), reverse_to, v)
         refractory = np.where(fire, params.refractory + 1.0, refractory)
         refractory = np.maximum(refractory - 1.0, 0.0)
         spikes = input_spikes(t)

@@ -9,6 +9,7 @@ from simulator.spec.chip import ChipSpec
 from simulator.spec.host import CpuSpec, LinkSpec
 from simulator.spec.neuro import NeuroCoreSpec
 from simulator.spec.types import (
+    AccumulatorName,
     Bytes,
     BytesPerS,
     Dataflow,
@@ -38,8 +39,10 @@ class SystolicArraySpec(Strict):
     """Dataflows the array supports (os / ws / is); the first is used when a mapping names none."""
     input_precision: list[PrecisionName] = ["int8"]
     """Operand precisions the multipliers accept (inputs and weights)."""
-    accumulator_precision: PrecisionName | None = None
-    """Accumulator format; default int32 for integer inputs, fp32 for float inputs."""
+    accumulator_precision: AccumulatorName | None = None
+    """Accumulator format; default int32 for int4/int8 inputs, int64 for int16/int32 inputs (their
+    sums pass 2^31 after a few terms), fp32 for float inputs. A narrower integer accumulator
+    wraps, and a wrapped output is a numerics mismatch."""
     clock: Hz | None = None
     """The array's clock; default the arch clock."""
     mac_energy: Pj | None = None
@@ -89,11 +92,23 @@ class SramSpec(Strict):
     """Override: total area."""
     leakage: Mw | None = None
     """Override: static power (default from the tech table where cited, else 0)."""
+    unit: str | None = None
+    """The systolic array this SRAM is a local buffer of: a level between the array's register
+    levels and the core's DMA-filled SRAM, one per array, counted in closed form per tile;
+    default none: the SRAM that DMA fills (one per operand role)."""
+    share: dict[Role, Annotated[float, Field(gt=0, le=1)]] | None = None
+    """Capacity share per operand role held here (fractions of the capacity, summing to at most
+    1), e.g. {input: 0.5, weight: 0.25, output: 0.25}; default: each role may use all of it."""
 
     @field_validator("holds", mode="before")
     @classmethod
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _share_of_held_roles(self):
+        _check_share(self.share, self.holds)
+        return self
 
 
 class RegisterFileSpec(Strict):
@@ -124,11 +139,30 @@ class RegisterFileSpec(Strict):
     """Override: area of all instances together (default flip-flop area per bit)."""
     leakage: Mw | None = None
     """Override: static power of all instances (default 0: no cited figure)."""
+    share: dict[Role, Annotated[float, Field(gt=0, le=1)]] | None = None
+    """Capacity share per operand role held here (fractions of one instance's capacity, summing to at most
+    1), e.g. {input: 0.5, weight: 0.25, output: 0.25}; default: each role may use all of it."""
 
     @field_validator("holds", mode="before")
     @classmethod
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _share_of_held_roles(self):
+        _check_share(self.share, self.holds)
+        return self
+
+
+def _check_share(share: dict | None, holds: list[str]) -> None:
+    """A capacity share names only held roles and gives out at most the whole capacity."""
+    if share is None:
+        return
+    extra = sorted(set(share) - set(holds))
+    if extra:
+        raise ValueError(f"share names {extra}, which this level does not hold ({holds})")
+    if sum(share.values()) > 1 + 1e-9:
+        raise ValueError(f"shares add up to {sum(share.values()):g}, more than the capacity (1)")
 
 
 class DramSpec(Strict):
@@ -320,8 +354,10 @@ class PimSpec(Strict):
     """Bank-side bandwidth of all units together, e.g. 4x the external interface."""
     input_precision: list[PrecisionName] = ["fp16"]
     """Operand precisions the lanes accept."""
-    accumulator_precision: PrecisionName | None = None
-    """Accumulator format; default int32 for integer inputs, fp32 for float inputs."""
+    accumulator_precision: AccumulatorName | None = None
+    """Accumulator format; default int32 for int4/int8 inputs, int64 for int16/int32 inputs (their
+    sums pass 2^31 after a few terms), fp32 for float inputs. A narrower integer accumulator
+    wraps, and a wrapped output is a numerics mismatch."""
     reuse_rows: PositiveInt = 1
     """Input rows whose MACs share one read of the weights (rows held in the unit's registers)."""
     clock: Hz | None = None
@@ -371,10 +407,14 @@ def _check_core_components(components: dict) -> None:
         raise ValueError("needs at least one compute unit (kind: systolic_array or vector)")
     arrays = [n for n, c in components.items() if c.kind == "systolic_array"]
     for name, c in components.items():
-        if c.kind == "regfile" and c.unit not in arrays:
+        if c.kind in ("regfile", "sram") and c.unit is not None and c.unit not in arrays:
             raise ValueError(f"{name}.unit: {c.unit!r} is not a systolic_array of this core")
     for role in ("input", "weight", "output"):
-        holders = [n for n, c in components.items() if c.kind == "sram" and role in c.holds]
+        holders = [
+            n
+            for n, c in components.items()
+            if c.kind == "sram" and c.unit is None and role in c.holds
+        ]
         registers = [n for n, c in components.items() if c.kind == "regfile" and role in c.holds]
         if len(holders) > 1 or not (holders or registers):
             raise ValueError(

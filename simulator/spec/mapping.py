@@ -56,6 +56,23 @@ class CrossbarMappingSpec(Strict):
     """Input rows per step; default as many as the buffers hold (double-buffered)."""
 
 
+class LevelTilingSpec(Strict):
+    """One local SRAM's tiling (Timeloop's per-level tiling): the sub-tile it holds inside the
+    enclosing tile, and the order of the loops over its sub-tiles."""
+
+    tile: dict[Dim, PositiveInt] = {}
+    """Sub-tile size per dim (M, N, K); a dim left out is the enclosing tile's whole extent."""
+    loop_order: list[Dim] | None = None
+    """Order of the loops over the sub-tiles, outermost first; default the mapping's loop_order."""
+
+    @field_validator("loop_order")
+    @classmethod
+    def _permutation(cls, value):
+        if value is not None and sorted(value) != ["K", "M", "N"]:
+            raise ValueError(f"must be a permutation of M, N, K, got {value}")
+        return value
+
+
 class MappingSpec(Strict):
     """Tiling, loop order and dataflow; every field left out is chosen automatically."""
 
@@ -77,6 +94,10 @@ class MappingSpec(Strict):
     """Per register level: how many innermost loops of the array's fold nest it holds (1: the
     streamed dim, 2: and the row folds, 3: and the column folds); levels left out hold as many
     as fit their capacity (ZigZag's allocation)."""
+    levels: dict[str, LevelTilingSpec] | None = None
+    """Per local SRAM (an sram with `unit:`): its tile and loop order inside the DMA tile (and
+    inside the next outer local SRAM's tile); levels left out hold the innermost array loops
+    that fit their share."""
     double_buffering: bool = True
     """Prefetch the next tile while computing this one (needs twice the tile footprint)."""
     edge_tiles: Literal["strict", "partial"] = "strict"

@@ -48,8 +48,10 @@ class HopLatency(Strict):
 class SomaUnitSpec(Strict):
     """A neuron-update unit: what each neuron it serves costs per time step."""
 
-    model: Literal["lif", "input"] = "lif"
-    """lif: leaky integrate-and-fire neurons; input: spike sources driven by the input encoder."""
+    model: Literal["lif", "input", "truenorth"] = "lif"
+    """lif: leaky integrate-and-fire neurons; input: spike sources driven by the input encoder;
+    truenorth: TrueNorth's neuron (SANA-FE's truenorth soma): additive leak, a threshold reached
+    at or above, reverse threshold and reset, optional stochastic threshold."""
     access_energy: Pj | None = None
     """Every neuron, every time step, active or not (Loihi's 'inactive' neuron update)."""
     update_energy: Pj | None = None
@@ -122,11 +124,16 @@ class NeuroCoreSpec(Strict):
     between the listed points and clamped outside them."""
     time_step: Seconds | None = None
     """Fixed duration of a time step (TrueNorth's 1 ms tick); none: as long as the work takes."""
-    timing: Literal["event", "simple"] = "event"
+    timing: Literal["event", "simple", "detailed"] = "event"
     """How a step's length follows from its work. event: each core updates its neurons, then sends
     its packets over contended links, then serves what lands in arrival order. simple: SANA-FE's
     simple model, the largest of any core's neuron work (updates, spikes, packets out) and any
-    core's message work (packets in, synaptic events); links and hops cost no time."""
+    core's message work (packets in, synaptic events); links and hops cost no time. detailed:
+    SANA-FE's detailed model, every message scheduled in time order with hop latencies, a
+    per-link congestion estimate and each destination core serving its messages in turn."""
+    link_buffer: Annotated[int, Field(ge=0)] = 1
+    """Messages one NoC link buffers (SANA-FE's link_buffer_size); under `timing: detailed` a
+    message blocks once its route holds more than (hops + 1) x this many."""
     leakage: Mw | None = None
     """Static power of one core."""
     area: Mm2 | None = None

@@ -13,8 +13,13 @@ class Precision:
 
     @property
     def accumulator(self) -> str:
-        """The accumulator a MAC array uses for this input format (int32 or fp32)."""
-        return "int32" if self.is_int else "fp32"
+        """The accumulator a MAC array uses by default for this input format: fp32 for floats;
+        int32 for int4/int8 (a K of 2^15 int8 products fits); int64 for int16/int32, whose sums
+        pass 2^31 after a few terms (int16 fits any K below 2^33; int32 operands spanning their
+        full range need up to 63 + ceil(log2 K) bits, so long int32 sums may still wrap)."""
+        if not self.is_int:
+            return "fp32"
+        return "int64" if self.bits >= 16 else "int32"
 
 
 PRECISIONS: dict[str, Precision] = {
@@ -33,11 +38,15 @@ PRECISIONS: dict[str, Precision] = {
 }
 
 
+ACCUMULATOR_ONLY: dict[str, Precision] = {"int64": Precision("int64", 64, True)}
+"""Formats an accumulator may hold but no operand may have (no MAC multiplies int64)."""
+
+
 def precision(name: str) -> Precision:
     """Look up a precision by name (validated at spec load, so a KeyError here is a bug)."""
-    return PRECISIONS[name]
+    return PRECISIONS.get(name) or ACCUMULATOR_ONLY[name]
 
 
 def nbytes(elements: int, precision_name: str) -> int:
     """Bytes occupied by `elements` values packed densely (int4 packs two per byte)."""
-    return -(-elements * PRECISIONS[precision_name].bits // 8)
+    return -(-elements * precision(precision_name).bits // 8)

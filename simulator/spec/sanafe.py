@@ -74,10 +74,13 @@ def _core_spec(core: dict, where: str) -> tuple[dict, dict]:
     somas, models = {}, {}
     for unit in core.get("soma") or []:
         attrs = attributes_of(unit.get("attributes"))
-        model = {"leaky_integrate_fire": "lif", "input": "input"}.get(attrs.get("model"))
+        model = {"leaky_integrate_fire": "lif", "input": "input", "truenorth": "truenorth"}.get(
+            attrs.get("model")
+        )
         if model is None:
             raise UnsupportedError(
-                f"{where}: soma model {attrs.get('model')!r}; accsim models leaky_integrate_fire and input somas"
+                f"{where}: soma model {attrs.get('model')!r}; accsim models leaky_integrate_fire, "
+                "truenorth and input somas"
             )
         name = unit_count(unit["name"])[0]
         somas[name] = {
@@ -130,8 +133,24 @@ def _barrier(attributes: dict) -> dict:
     return points
 
 
-def import_arch(path: Path) -> tuple[dict, dict]:
-    """accsim arch dict from a SANA-FE architecture file, plus the unit facts the SNN import needs."""
+def _link_buffer(attributes: dict, path: Path) -> int:
+    """SANA-FE's link_buffer_size (required by its parser; messages a link holds)."""
+    value = attributes.get("link_buffer_size", 1)
+    try:
+        size = int(str(value))
+    except ValueError:
+        size = -1
+    if size < 0:
+        raise SpecError(
+            f"{path}: architecture.attributes.link_buffer_size: a count of messages (an integer "
+            f">= 0), got {value!r}"
+        )
+    return size
+
+
+def import_arch(path: Path, timing: str = "detailed") -> tuple[dict, dict]:
+    """accsim arch dict from a SANA-FE architecture file, plus the unit facts the SNN import needs.
+    `timing` is the SANA-FE timing model of the run being reproduced (simple or detailed)."""
     arch = read_sanafe(path, "architecture")["architecture"]
     attributes = attributes_of(arch.get("attributes"))
     topology = str(attributes.get("topology", "mesh"))
@@ -177,7 +196,8 @@ def import_arch(path: Path) -> tuple[dict, dict]:
     spec["hop_energy"] = dict(zip(("east", "west", "north", "south"), map(pj, energy)))
     spec["hop_latency"] = dict(zip(("east", "west", "north", "south"), map(ns, latency)))
     spec["barrier"] = _barrier(attributes)
-    spec["timing"] = "simple"  # SANA-FE's simple timing model (its runs here use it)
+    spec["timing"] = timing
+    spec["link_buffer"] = _link_buffer(attributes, path)
     nodes = [(t % height) * width + t // height for t in range(len(tiles)) for _ in range(per_node)]
     name = str(arch.get("name", path.stem))
     return {
@@ -203,10 +223,20 @@ def import_arch(path: Path) -> tuple[dict, dict]:
     }, {**units, "per_tile": per_node}
 
 
-def import_sanafe(arch_path: Path, snn_path: Path, steps: int = 100) -> tuple[dict, dict, dict]:
+TIMING_MODELS = ("detailed", "simple")  # SANA-FE's timing models accsim reproduces
+
+
+def import_sanafe(
+    arch_path: Path, snn_path: Path, steps: int = 100, timing: str = "detailed"
+) -> tuple[dict, dict, dict]:
     """(arch dict, workload dict, arrays for network.npz) from SANA-FE architecture and SNN files.
-    The workload runs `steps` time steps (SANA-FE takes them on its command line)."""
-    arch, units = import_arch(arch_path)
+    The workload runs `steps` time steps (SANA-FE takes them on its command line) under SANA-FE's
+    `timing` model (its run option; detailed is SANA-FE's default)."""
+    if timing not in TIMING_MODELS:
+        raise UnsupportedError(
+            f"timing model {timing!r}; accsim reproduces SANA-FE's {' and '.join(TIMING_MODELS)}"
+        )
+    arch, units = import_arch(arch_path, timing)
     data = read_sanafe(snn_path, "network")
     network = data["network"]
     try:
@@ -217,6 +247,10 @@ def import_sanafe(arch_path: Path, snn_path: Path, steps: int = 100) -> tuple[di
         connections = edges(network, groups, units, arrays, data.get("single_edges"))
     except (KeyError, ValueError, TypeError) as error:
         raise SpecError(f"{snn_path}: cannot read the network: {error}") from None
+    except (SpecError, UnsupportedError) as error:
+        if str(error).startswith(str(snn_path)):
+            raise
+        raise type(error)(f"{snn_path}: {error}") from None
     largest = max(
         (
             float(np.abs(a).max())

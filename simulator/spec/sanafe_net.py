@@ -4,6 +4,7 @@ neurons as its list names; a synapse's unit is its target neuron's; a neuron's s
 from its mapping, else its attributes, else the core's first; an input unit drives one neuron.
 """
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,25 @@ from simulator.errors import SpecError, UnsupportedError
 from simulator.spec.sanafe_yaml import RANGE, SILENT, attributes_of, number, unit_count
 
 _RESET = {"hard": "zero", "soft": "subtract", "none": "none"}
+_TRUENORTH_RESET = {**_RESET, "saturate": "saturate"}
+_TRUENORTH_KEYS = {  # a truenorth soma's neuron attributes (models.hpp truenorth_attributes)
+    "threshold",
+    "bias",
+    "reset",
+    "reset_mode",
+    "reverse_threshold",
+    "reverse_reset",
+    "reverse_reset_mode",
+    "leak",
+    "leak_towards_zero",
+    "random_mask",
+    "force_update",
+    "force_update_every_timestep",
+    "soma_hw_name",
+    "synapse_hw_name",
+    "dendrite_hw_name",
+    "model",
+}
 _EDGE_KEYS = {
     "weight",
     "w",
@@ -161,9 +181,17 @@ def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
         "reverse_reset_mode",
         "model",
     }
+    if units["somas"][soma] == "truenorth":
+        known = _TRUENORTH_KEYS
     for key in {k for n in g.neurons.values() for k in n} | set(g.defaults):
         if key not in known and key not in SILENT:
-            raise UnsupportedError(f"group {g.name}: attribute {key!r} is not modelled by accsim")
+            raise UnsupportedError(
+                f"group {g.name}: attribute {key!r} is not modelled by accsim for a "
+                f"{units['somas'][soma]} soma (it takes {', '.join(sorted(known - SILENT))})"
+            )
+    if units["somas"][soma] == "truenorth":
+        spec["neuron"] = _truenorth_neuron(g, arrays)
+        return spec
     for key, neutral in (("input_decay", 0.0), ("reverse_reset_mode", "none")):
         if any(
             v not in (None, neutral)
@@ -194,14 +222,7 @@ def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
         arrays[f"{g.name}.spikes"] = matrix
         spec["spikes"] = {"file": "network.npz", "key": f"{g.name}.spikes"}
         return spec
-    neuron = {}
-    for key, attr, default in (("threshold", "threshold", 0.0), ("bias", "bias", 0.0)):
-        values = np.array([number(v) for v in g.attribute(attr, default)])
-        if np.all(values == values[0]):
-            neuron[key] = float(values[0])
-        else:
-            arrays[f"{g.name}.{key}"] = values
-            neuron[key] = {"file": "network.npz", "key": f"{g.name}.{key}"}
+    neuron = _per_neuron(g, arrays)
     neuron["decay"] = number(_constant(g.attribute("leak_decay", 1.0), "leak_decay", g.name))
     mode = str(_constant(g.attribute("reset_mode", "hard"), "reset_mode", g.name))
     if mode not in _RESET:
@@ -222,6 +243,64 @@ def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
     neuron["force_update"] = bool(_constant(force, "force_update", g.name))
     spec["neuron"] = neuron
     return spec
+
+
+def _typed(g: _Group, key: str, default, kind: str):
+    """One value of `key` for the whole group, read as a number, a count or a flag; a value of
+    the wrong type is a one-line SpecError naming the group and key."""
+    value = _constant(g.attribute(key, default), key, g.name)
+    text = str(value).strip().lower()
+    if kind == "flag":
+        if text not in ("true", "false", "1", "0"):
+            raise SpecError(f"group {g.name}: {key} is true or false, got {value!r}")
+        return text in ("true", "1")
+    try:
+        number_value = float(text)
+    except ValueError:
+        number_value = math.nan
+    if not math.isfinite(number_value) or (
+        kind == "count" and (number_value < 0 or number_value != int(number_value))
+    ):
+        wanted = "an integer >= 0" if kind == "count" else "a finite number"
+        raise SpecError(f"group {g.name}: {key} must be {wanted}, got {value!r}")
+    return int(number_value) if kind == "count" else number_value
+
+
+def _truenorth_neuron(g: _Group, arrays: dict) -> dict:
+    """NeuronSpec fields of a group on a truenorth soma (TrueNorthModel's attributes)."""
+    neuron = _per_neuron(g, arrays)
+    for key in ("reset_mode", "reverse_reset_mode"):
+        mode = str(
+            _constant(g.attribute(key, "hard" if key == "reset_mode" else "none"), key, g.name)
+        )
+        if mode not in _TRUENORTH_RESET:
+            raise SpecError(
+                f"group {g.name}: {key} {mode!r}; a truenorth soma resets hard, soft, saturate or none"
+            )
+        neuron["reset" if key == "reset_mode" else "reverse_reset"] = _TRUENORTH_RESET[mode]
+    neuron["reset_value"] = _typed(g, "reset", 0.0, "number")
+    neuron["reverse_reset_value"] = _typed(g, "reverse_reset", 0.0, "number")
+    neuron["reverse_threshold"] = _typed(g, "reverse_threshold", 0.0, "number")
+    neuron["leak"] = _typed(g, "leak", 0.0, "number")
+    neuron["leak_towards_zero"] = _typed(g, "leak_towards_zero", True, "flag")
+    neuron["random_mask"] = _typed(g, "random_mask", 0, "count")
+    neuron["force_update"] = _typed(g, "force_update", False, "flag") or _typed(
+        g, "force_update_every_timestep", False, "flag"
+    )
+    return neuron
+
+
+def _per_neuron(g: _Group, arrays: dict) -> dict:
+    """Threshold and bias: one number for the group, or an array when its neurons differ."""
+    neuron = {}
+    for key, attr, default in (("threshold", "threshold", 0.0), ("bias", "bias", 0.0)):
+        values = np.array([number(v) for v in g.attribute(attr, default)])
+        if np.all(values == values[0]):
+            neuron[key] = float(values[0])
+        else:
+            arrays[f"{g.name}.{key}"] = values
+            neuron[key] = {"file": "network.npz", "key": f"{g.name}.{key}"}
+    return neuron
 
 
 def _synapse_units(group: _Group, units: dict) -> list[str]:

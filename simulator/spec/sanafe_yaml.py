@@ -131,5 +131,6 @@ def pj(joules) -> str:
 
 
 def ns(seconds) -> str:
-    """Seconds as an accsim time string."""
-    return f"{number(seconds) * 1e9:.15g} ns"
+    """Seconds as an accsim time string, the same float SANA-FE reads (its timing rules add
+    these latencies in order, and equal sums must stay equal)."""
+    return f"{number(seconds)!r} s"

@@ -37,14 +37,29 @@ class NeuronSpec(Strict):
     """Added to the potential every time step."""
     decay: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
     """Fraction of the potential kept from one step to the next (1: no leak)."""
-    reset: Literal["zero", "subtract", "none"] = "zero"
-    """After a spike: set to reset_value (zero), subtract the threshold, or keep the potential."""
+    reset: Literal["zero", "subtract", "none", "saturate"] = "zero"
+    """After a spike: set to reset_value (zero), subtract the threshold, keep the potential, or
+    set it to the threshold (saturate, TrueNorth somas only)."""
     reset_value: float = 0.0
     """Potential after a zero reset."""
     refractory: NonNegativeInt = 0
     """Time steps after a spike during which the neuron ignores input and bias."""
     force_update: bool = False
     """Count the neuron as active (an update) every step, as SANA-FE's force_update."""
+    leak: float = 0.0
+    """TrueNorth somas: potential taken off every step (additive leak, in weight units)."""
+    leak_towards_zero: bool = True
+    """TrueNorth somas: the leak pulls the potential towards zero; false: it is added every step."""
+    reverse_threshold: float = 0.0
+    """TrueNorth somas: at or below this potential (and not firing) the reverse reset applies."""
+    reverse_reset: Literal["zero", "subtract", "none", "saturate"] = "none"
+    """TrueNorth somas: at the reverse threshold set to reverse_reset_value (zero), add the
+    reverse threshold (subtract), keep the potential, or set it to the reverse threshold."""
+    reverse_reset_value: float = 0.0
+    """TrueNorth somas: potential after a zero reverse reset."""
+    random_mask: NonNegativeInt = 0
+    """TrueNorth somas: stochastic threshold, each step the potential compared with the
+    threshold gains rand() & mask (glibc's rand() seeded 1, as SANA-FE draws it); 0: none."""
 
 
 class GroupSpec(Strict):

@@ -13,7 +13,7 @@ from pydantic import (
     field_validator,
 )
 
-from simulator.spec.precision import PRECISIONS
+from simulator.spec.precision import ACCUMULATOR_ONLY, PRECISIONS
 from simulator.spec.units import json_schema, parse_quantity
 
 
@@ -52,6 +52,13 @@ def _known_precision(name: str) -> str:
     return name
 
 
+def _known_accumulator(name: str) -> str:
+    if name not in PRECISIONS and name not in ACCUMULATOR_ONLY:
+        known = ", ".join([*PRECISIONS, *ACCUMULATOR_ONLY])
+        raise ValueError(f"unknown accumulator precision {name!r}; known: {known}")
+    return name
+
+
 Hz = Annotated[float, _quantity("frequency"), Field(gt=0), _quantity_schema("frequency")]
 Bytes = Annotated[float, _quantity("size"), Field(gt=0), _quantity_schema("size")]
 BytesPerS = Annotated[float, _quantity("bandwidth"), Field(gt=0), _quantity_schema("bandwidth")]
@@ -61,6 +68,7 @@ Mw = Annotated[float, _quantity("power"), _quantity_schema("power")]
 Mm2 = Annotated[float, _quantity("area"), _quantity_schema("area")]
 Nm = Annotated[float, _quantity("length"), Field(gt=0), _quantity_schema("length")]
 PrecisionName = Annotated[str, AfterValidator(_known_precision)]
+AccumulatorName = Annotated[str, AfterValidator(_known_accumulator)]
 PositiveInt = Annotated[int, Field(strict=True, gt=0)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
 Dim = Literal["M", "N", "K"]

@@ -1,9 +1,11 @@
 """Mapper search: enumerate the GEMM mappings that fit, rank them analytically, confirm with the engine.
 
 The space is dataflow (those the unit supports) x spatial orientation (rows/cols swapped) x SRAM
-tile x loop order, plus the auto-tiled mapping of each dataflow and orientation. The estimate is
-closed-form: per-tile cycles and SRAM traffic from the unit's `tile_cost`, DRAM bytes from
-`dram_traffic`, energy as counts x per-action energy. The best `top_k` and `auto` then run on the
+tile x loop order (x, on arrays with local SRAMs, their sub-tiles: the tile, half its M, half its
+N, half both), plus the auto-tiled mapping of each dataflow and orientation. The estimate is
+closed-form: per-tile cycles and SRAM traffic from the unit's `tile_cost` (or, with register
+levels or local SRAMs, from the per-level counts of mapping/hierarchy.py, as the engine prices
+them), DRAM bytes from `dram_traffic`, energy as counts x per-action energy. The best `top_k` and `auto` then run on the
 engine, and the winner is the best simulated one, so it is never worse than `auto`.
 """
 
@@ -20,6 +22,7 @@ from simulator.components import Machine, build_machine
 from simulator.errors import AccsimError, UnsupportedError
 from simulator.mapping.auto import auto_plan
 from simulator.mapping.gemm import GemmPlan, check_tile, plan_from, resolve_unit
+from simulator.mapping.hierarchy import TileLevels, traffic
 from simulator.mapping.traffic import dram_traffic
 from simulator.spec import (
     ArchSpec,
@@ -205,16 +208,46 @@ def _tiled(ops, machine: Machine, mapping: MappingSpec, fields: dict, seed: Gemm
             continue
         work = [_tile_work(op, plan, machine) for op, plan in zip(ops, plans)]
         for order in ORDERS:
-            ordered = [
-                _op_cost(op, plan, machine, tile_part, order)
-                for op, plan, tile_part in zip(ops, plans, work)
-            ]
-            cost = Cost(
-                sum(c.cycles for c in ordered), sum(c.energy_pj for c in ordered), machine.clock_hz
-            )
-            yield Candidate(
-                {**fields, "tile": tile, "loop_order": order, "edge_tiles": "partial"}, cost
-            )
+            chosen = {**fields, "tile": tile, "loop_order": order, "edge_tiles": "partial"}
+            yield Candidate(chosen, _cost(ops, machine, plans, work, order))
+            for levels in _local_tilings(machine, unit.name, tile):
+                local = {**chosen, "levels": levels}
+                try:
+                    spec = MappingSpec(**local)
+                    sub = [plan_from(op, spec, machine, tile, order) for op in ops]
+                    for op, plan in zip(ops, sub):
+                        TileLevels(plan, machine, op.K).check(
+                            {d: min(tile[d], getattr(op, d)) for d in "MNK"}
+                        )
+                except AccsimError:
+                    continue  # a sub-tile that does not fit its level
+                sub_work = [_tile_work(op, plan, machine) for op, plan in zip(ops, sub)]
+                yield Candidate(local, _cost(ops, machine, sub, sub_work, order))
+
+
+def _cost(ops, machine: Machine, plans, work, order) -> Cost:
+    ordered = [
+        _op_cost(op, plan, machine, tile_part, order)
+        for op, plan, tile_part in zip(ops, plans, work)
+    ]
+    return Cost(sum(c.cycles for c in ordered), sum(c.energy_pj for c in ordered), machine.clock_hz)
+
+
+def _local_tilings(machine: Machine, unit: str, tile: dict):
+    """Sub-tiles to try for each local SRAM of `unit`: half the tile's M, half its N, half both."""
+    prefix = unit.rsplit(".", 1)[0] + "." if "." in unit else ""
+    local = [
+        c.name[len(prefix) :]
+        for c in machine.components.values()
+        if c.kind == "sram" and c.unit == unit
+    ]
+    halves = [
+        {d: max(1, math.ceil(tile[d] / 2)) for d in dims} for dims in (("M",), ("N",), ("M", "N"))
+    ]
+    for name in local:
+        for sub in halves:
+            if any(sub[d] < tile[d] for d in sub):
+                yield {name: {"tile": sub}}
 
 
 def _total(ops, machine: Machine, plans: list[GemmPlan]) -> Cost:
@@ -263,6 +296,7 @@ def _tile_work(op, plan: GemmPlan, machine: Machine) -> _TileWork:
     """Sum over every SRAM tile (full and edge sizes grouped) of max(array, SRAM port) cycles
     and the energy of the MACs and of the array's SRAM reads and writes."""
     unit = machine.components[plan.unit]
+    levels = TileLevels(plan, machine, op.K)
     groups = []
     for d in "MNK":
         full, rest = divmod(getattr(op, d), plan.tile[d])
@@ -275,20 +309,24 @@ def _tile_work(op, plan: GemmPlan, machine: Machine) -> _TileWork:
         firsts = outputs if k_index == 0 else 0
         for first, count in ((True, firsts), (False, outputs * nk - firsts)):
             if count:
-                c, e = _one_tile(unit, plan, machine, {"M": m, "N": n, "K": k}, first)
+                c, e = _one_tile(unit, plan, machine, levels, {"M": m, "N": n, "K": k}, first)
                 cycles += c * count
                 energy += e * count
     return _TileWork(cycles, energy)
 
 
-def _one_tile(unit, plan: GemmPlan, machine: Machine, extent: dict, first: bool):
+def _one_tile(unit, plan: GemmPlan, machine: Machine, levels, extent: dict, first: bool):
     cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
     moved: dict[str, list[int]] = {}
-    for role in ("input", "weight", "output"):
-        fmt = plan.accumulator if role == "output" else plan.dtype
-        entry = moved.setdefault(machine.buffer_for(role).name, [0, 0])
-        entry[0] += nbytes(cost.reads.get(role, 0), fmt)
-        entry[1] += nbytes(cost.writes.get(role, 0), fmt)
+    if levels.chains:  # register levels or local SRAMs: every level's port traffic, as the engine
+        for name, read, write in traffic(levels.table(extent, first, cost), machine):
+            moved[name] = [read, write]
+    else:
+        for role in ("input", "weight", "output"):
+            fmt = plan.accumulator if role == "output" else plan.dtype
+            entry = moved.setdefault(machine.buffer_for(role).name, [0, 0])
+            entry[0] += nbytes(cost.reads.get(role, 0), fmt)
+            entry[1] += nbytes(cost.writes.get(role, 0), fmt)
     ports = max(machine.components[b].access_cycles(r + w) for b, (r, w) in moved.items())
     energy = cost.macs * unit.energy_pj(f"mac_{plan.dtype}") + sum(
         r * machine.components[b].energy_pj("read") + w * machine.components[b].energy_pj("write")

@@ -92,6 +92,39 @@ SNN = (
     "  - {{name: out, size: 2, kind: lif}}\n"
     "connections:\n  - {{source: in, target: out, kind: dense, weights: {weights}}}\n"
 )
+SANAFE_TN_ARCH = (  # a one-core SANA-FE chip with a truenorth soma
+    "architecture:\n  name: c\n  attributes: {{topology: mesh, width: 1, height: 1, "
+    "link_buffer_size: {buffer}}}\n  tile:\n    - name: t\n      core:\n        - name: c\n"
+    "          attributes: {{buffer_position: soma}}\n          soma:\n"
+    "            - name: tn\n              attributes: {{model: {model}}}\n"
+)
+SANAFE_TN_NET = (
+    "network:\n  name: n\n  groups:\n    - name: a\n      attributes: {{threshold: 2, {extra}}}\n"
+    "      neurons:\n        - 0..1: {{}}\n  edges:\n    - a.0 -> a.1: {{weight: 1}}\n"
+    "mappings:\n  - a: {{core: 0.0, soma: tn}}\n"
+)
+SANAFE_TN_BAD = {  # network file: (attribute text, expected error fragment)
+    "leak-decay": ("leak_decay: 0.5", "not modelled by accsim for a truenorth soma"),
+    "mask-negative": ("random_mask: -1", "random_mask must be an integer >= 0"),
+    "mask-fraction": ("random_mask: 2.5", "random_mask must be an integer >= 0"),
+    "mask-word": ("random_mask: seven", "random_mask must be an integer >= 0"),
+    "leak-word": ("leak: abc", "leak must be a finite number"),
+    "leak-inf": ("leak: .inf", "leak must be a finite number"),
+    "leak-nan": ("leak: .nan", "leak must be a finite number"),
+    "towards-word": ("leak_towards_zero: maybe", "leak_towards_zero is true or false"),
+    "reset-mode": ("reset_mode: explode", "reset_mode 'explode'"),
+    "reverse-mode": ("reverse_reset_mode: 3", "reverse_reset_mode '3'"),
+    "reverse-word": ("reverse_threshold: low", "reverse_threshold must be a finite number"),
+    "reset-list": ("reset: [1, 2]", "reset must be a finite number"),
+}
+SNN_TRUENORTH_FIELDS = {  # label: (neuron fields of a LIF group, expected error fragment)
+    "lif-leak": ("leak: 1", "only neurons on a truenorth soma unit have it"),
+    "lif-reverse": ("reverse_reset: zero", "only neurons on a truenorth soma unit have it"),
+    "lif-saturate": ("reset: saturate", "saturate is a truenorth soma's reset"),
+    "mask-negative": ("random_mask: -3", "must be >= 0"),
+    "mask-word": ("random_mask: lots", "random_mask"),
+    "towards-word": ("leak_towards_zero: maybe", "leak_towards_zero"),
+}
 NPZ_FILES = {
     "not-a-zip.npz": b"this is not a zip file\n",
     "empty.npz": b"",
@@ -117,6 +150,11 @@ def write_files() -> None:
         stem = Path(name).stem
         weights = f"{{file: {name}, key: w}}"
         (FILES / f"snn-{stem}.yaml").write_text(SNN.format(rates=0.5, weights=weights))
+    for label, neuron in SNN_TRUENORTH_FIELDS.items():  # TrueNorth fields on a LIF group
+        text = SNN.format(rates=0.5, weights=0.5).replace(
+            "kind: lif}", f"kind: lif, neuron: {{{neuron[0]}}}}}"
+        )
+        (FILES / f"snn-{label}.yaml").write_text(text)
     for label, rates in {"rate-above-1": 1.5, "rate-negative": -0.1}.items():
         (FILES / f"snn-{label}.yaml").write_text(SNN.format(rates=rates, weights=0.5))
     with zipfile.ZipFile(FILES / "zip-no-arrays.npz", "w") as archive:
@@ -124,6 +162,15 @@ def write_files() -> None:
     (FILES / "snn-zip-no-arrays.yaml").write_text(
         SNN.format(rates=0.5, weights="{file: zip-no-arrays.npz, key: w}")
     )
+    (FILES / "sanafe-tn-arch.yaml").write_text(SANAFE_TN_ARCH.format(buffer=1, model="truenorth"))
+    (FILES / "sanafe-tn-net.yaml").write_text(SANAFE_TN_NET.format(extra="leak: 1"))
+    for label, buffer in {"buffer-negative": -2, "buffer-word": "four"}.items():
+        (FILES / f"sanafe-{label}.yaml").write_text(
+            SANAFE_TN_ARCH.format(buffer=buffer, model="truenorth")
+        )
+    (FILES / "sanafe-izhikevich.yaml").write_text(SANAFE_TN_ARCH.format(buffer=1, model="izh"))
+    for label, (extra, _) in SANAFE_TN_BAD.items():
+        (FILES / f"sanafe-tn-{label}.yaml").write_text(SANAFE_TN_NET.format(extra=extra))
     for name in ("binary", "latin1", "utf16"):  # SCALE-Sim configs in the wrong encoding
         shutil.copy(FILES / f"{name}.yaml", FILES / f"{name}.cfg")
     (FILES / "topology.csv").write_text("Layer name, M, N, K,\ngemm, 64, 64, 64,\n")
@@ -267,6 +314,14 @@ def cases() -> list[tuple[str, str]]:
         ("edge-npu", "nosuchkey=1", "unknown key"),
         ("edge-npu", "components.mac_array.rowz=8", "did you mean"),
         ("edge-npu", "components.sram.capacity='1 B'", "tile steps"),
+        ("edge-npu", "components.sram.unit=dram", "not a systolic_array"),
+        ("edge-npu", "components.sram.share.input=1.5", "must be <= 1"),
+        (
+            "edge-npu",
+            "components.sram.share.weight=0.6 --set components.sram.share.input=0.6",
+            "add up to",
+        ),
+        ("edge-npu", "components.mac_array.accumulator_precision=int128", "unknown accumulator"),
         ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
     ]
     for arch, setting, fragment in physics:
@@ -344,6 +399,8 @@ def cases() -> list[tuple[str, str]]:
         ("edge-npu", "mapping.loop_order=[M,N]", "loop_order"),
         ("edge-npu", "mapping.tile.M=100000", "tile"),
         ("edge-npu", "mapping.nonsense=1", "unknown key"),
+        ("edge-npu", "mapping.levels.lb.tile.M=4", "no local SRAM"),
+        ("edge-npu", "mapping.levels.lb.loop_order=[M,M,K]", "permutation"),
     ]
     for arch, setting, fragment in mapping:
         out.append((fragment, f"run {arch} gemm-256 --set {setting}"))
@@ -464,7 +521,39 @@ def cases() -> list[tuple[str, str]]:
         ("-o", "import-scalesim x.cfg y.csv -o {files}/good-arch.yaml/sub"),
         ("-o", "import-sanafe x.yaml y.yaml -o {files}/good-arch.yaml"),
         ("--steps", "import-sanafe x.yaml y.yaml -o {tmp} --steps 0"),
+        ("--timing", "import-sanafe x.yaml y.yaml -o {tmp} --timing cycle"),
+        (
+            "link_buffer_size: a count of messages",
+            "import-sanafe {files}/sanafe-buffer-negative.yaml {files}/sanafe-tn-net.yaml -o {tmp}",
+        ),
+        (
+            "link_buffer_size: a count of messages",
+            "import-sanafe {files}/sanafe-buffer-word.yaml {files}/sanafe-tn-net.yaml -o {tmp}",
+        ),
+        (
+            "soma model 'izh'",
+            "import-sanafe {files}/sanafe-izhikevich.yaml {files}/sanafe-tn-net.yaml -o {tmp}",
+        ),
+        (
+            "timing: must be one of",
+            "run loihi-like snn-mnist-mlp --set cores.components.core.timing=cycle",
+        ),
+        (
+            "link_buffer: must be >= 0",
+            "run loihi-like snn-mnist-mlp --set cores.components.core.link_buffer=-1",
+        ),
+        ("link_buffer", "run loihi-like snn-mnist-mlp --set cores.components.core.link_buffer=two"),
+        ("soma", "run loihi-like snn-mnist-mlp --set cores.components.core.soma.lif.model=izh"),
     ]
+    for label, (_, fragment) in SNN_TRUENORTH_FIELDS.items():
+        args.append((fragment, f"run loihi-like {{files}}/snn-{label}.yaml"))
+    for label, (_, fragment) in SANAFE_TN_BAD.items():
+        args.append(
+            (
+                fragment,
+                f"import-sanafe {{files}}/sanafe-tn-arch.yaml {{files}}/sanafe-tn-{label}.yaml -o {{tmp}}",
+            )
+        )
     out += args
     for name in ("binary", "latin1", "utf16"):
         out.append(("UTF-8", f"run {{files}}/{name}.cfg {{files}}/topology.csv"))

@@ -10,6 +10,7 @@ import pytest
 from simulator.api import simulate
 from simulator.errors import CapacityError, SpecError
 from simulator.numerics.collective import CollectiveNumerics
+from simulator.numerics.gemm import GemmNumerics
 from simulator.spec import load_arch, load_workload
 from simulator.spec.guards import Limits, check_cost, estimate
 from simulator.sweep import run_sweep
@@ -30,17 +31,36 @@ def test_integer_vector_ops_round_and_saturate(kind, dtype):
     assert row["ok"] and row["max_abs_error"] <= 0.5 + 1e-3  # rounding to an integer
 
 
-def test_int16_gemm_wraps_its_int32_accumulator_as_declared():
+def test_int16_gemm_passes_in_its_declared_int64_accumulator():
     report = simulate("eyeriss-like", "gemm:M=32,N=32,K=256,dtype=int16")
     (row,) = report.numerics_table()
-    # |a b| up to 2^30 summed over 256 terms passes 2^31: some outputs wrap, and say so
-    assert row["ok"] and "wrapped in the int32 accumulator" in row["coverage"]
+    # |a b| <= 2^30 over 256 terms needs 16 + 16 + 8 = 40 bits: int64 holds every sum
+    assert row["ok"] and row["max_abs_error"] == 0 and "int64 accumulator" in row["coverage"]
 
 
-def test_int32_operands_accumulate_exactly_modulo_the_accumulator():
+def test_int16_gemm_in_an_int32_accumulator_is_a_mismatch_that_counts_the_wraps():
+    arch = load_arch(
+        "eyeriss-like", [(["components", "pe_array", "accumulator_precision"], "int32")]
+    )
+    report = simulate(arch, "gemm:M=32,N=32,K=256,dtype=int16")
+    (row,) = report.numerics_table()
+    state = GemmNumerics(32, 32, 256, "int16", "int32", seed=0)  # the run's operands (seed 0)
+    exact = state.a.astype(np.int64) @ state.b.astype(np.int64)
+    wrapped = int(np.count_nonzero((exact < -(2**31)) | (exact >= 2**31)))
+    assert wrapped > 0 and not row["ok"] and not report.summary["numerics_ok"]
+    assert f"{wrapped:,} outputs wrapped in the int32 accumulator" in row["coverage"]
+    assert "needs 40 bits" in row["coverage"]  # 16 + 16 + ceil(log2 256)
+
+
+def test_long_int32_sums_overflow_even_int64_and_say_so():
     arch = load_arch("edge-npu", [(["components", "mac_array", "input_precision"], ["int32"])])
+    short = simulate(arch, "gemm:M=16,N=16,K=1,dtype=int32")  # |a b| <= 2^62 fits int64
+    assert short.summary["numerics_ok"] is True
     report = simulate(arch, "gemm:M=16,N=16,K=64,dtype=int32")
-    assert report.summary["numerics_ok"] is True
+    (row,) = report.numerics_table()
+    # full-range int32 products are ~2^61 each: 64 of them pass 2^63 for many outputs
+    assert not row["ok"] and "wrapped in the int64 accumulator" in row["coverage"]
+    assert "needs 70 bits" in row["coverage"]  # 32 + 32 + ceil(log2 64)
 
 
 def test_one_core_chip_keeps_its_l2():

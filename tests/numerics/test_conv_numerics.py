@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
-from simulator.numerics.conv import direct_conv
+from simulator.numerics.conv import ConvNumerics, direct_conv
 from simulator.spec.workload import ConvOpSpec
 from tests.conftest import tiny_arch
 
@@ -101,3 +101,19 @@ def test_output_pixels_that_read_only_padding_are_exact():
         tiny_arch(4, 4, capacity="600 B"), {"name": "w", "ops": [op | {"dtype": "int8"}]}
     )
     assert report.numerics["conv"].ok and report.numerics["conv"].max_abs_error == 0
+
+
+def test_a_wrapped_conv_accumulator_is_a_mismatch_that_counts_the_wraps():
+    """int8 taps over C=64, 3x3 in an int16 accumulator: sums past 2^15 wrap and fail."""
+    op = {"kind": "conv2d", "name": "conv", "C": 64, "H": 6, "W": 6, "K": 4, "R": 3, "S": 3}
+    arch = tiny_arch(4, 4, capacity="64 KiB")
+    arch["components"]["pe"]["accumulator_precision"] = "int16"
+    report = simulator.simulate(arch, {"name": "w", "ops": [op | {"dtype": "int8"}]})
+    check = report.numerics["conv"]
+    spec = ConvOpSpec(**op)
+    state = ConvNumerics(spec, "int16", 0)
+    exact = loop_conv(state.x, state.w, spec)
+    wrapped = sum(1 for v in exact.ravel() if not -(2**15) <= v < 2**15)
+    assert wrapped > 0 and not check.ok and check.coverage_ok
+    assert f"{wrapped:,} outputs wrapped in the int16 accumulator" in check.coverage_message
+    assert "needs 26 bits" in check.coverage_message  # 8 + 8 + ceil(log2 576)

@@ -72,6 +72,28 @@ def test_exact_int_matmul_matches_int64_for_wide_operands():
     np.testing.assert_array_equal(exact_int_matmul(a, b), a.astype(np.int64) @ b.astype(np.int64))
 
 
+def test_exact_int_matmul_goes_beyond_int64_for_long_int32_sums():
+    rng = np.random.default_rng(2)
+    a = rng.integers(-(2**31), 2**31, size=(3, 40)).astype(np.int32)
+    b = rng.integers(-(2**31), 2**31, size=(40, 4)).astype(np.int32)
+    expected = [
+        [sum(int(a[i, k]) * int(b[k, j]) for k in range(40)) for j in range(4)] for i in range(3)
+    ]  # Python integers: no width limit
+    assert exact_int_matmul(a, b).tolist() == expected
+    assert max(abs(v) for row in expected for v in row) >= 2**63  # the case that needs it
+
+
+def test_accumulator_wrap_is_a_mismatch_even_when_the_output_is_the_accumulator():
+    state = GemmNumerics(8, 8, 512, "int8", "int16", seed=3)
+    state.tile((0, 8), (0, 8), (0, 512))
+    exact = state.a.astype(np.int64) @ state.b.astype(np.int64)
+    wrapped = int(np.count_nonzero((exact < -(2**15)) | (exact >= 2**15)))
+    check = state.check()
+    assert wrapped > 0 and not check.ok and check.coverage_ok
+    assert f"{wrapped:,} outputs wrapped in the int16 accumulator" in check.coverage_message
+    assert "needs 25 bits" in check.coverage_message  # 8 + 8 + ceil(log2 512)
+
+
 def test_overlapping_tiles_are_caught_by_the_coverage_check(monkeypatch):
     def overlapping(extent, size):  # every tile reaches one element into its neighbour
         return [(max(start - 1, 0), min(start + size, extent)) for start in range(0, extent, size)]
