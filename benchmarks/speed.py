@@ -1,15 +1,18 @@
 """Simulator speed against the targets of issue #13: wall time and engine events per case.
 
-Engine rows run simulate() in this process, timing only; process rows time a fresh `accsim`
+Engine rows run simulate() in this process, timing only (with --before, also with the engine's
+steady-state coalescing off, on the same machine in the same run); process rows time a fresh `accsim`
 command; the sweep row runs the shipped array-vs-sram sweep (timing only) on 2 worker processes;
 numerics rows compare a run with tile kernels to one float64 numpy matmul of the whole problem.
 The machine this runs on may be shared: rerun on a quiet machine before quoting a number.
 
-    python benchmarks/speed.py [--rows engine process sweep numerics] [--skip-slow]
+    python benchmarks/speed.py [--rows engine process sweep numerics] [--skip-slow] [--before]
+                               [--cases TEXT ...]
 """
 
 import argparse
 import contextlib
+import functools
 import resource
 import subprocess
 import sys
@@ -22,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 import simulator
+import simulator.api
 from simulator.engine import memo
 from simulator.sweep import load_sweep, run_sweep
 
@@ -51,7 +55,13 @@ ENGINE = [  # (case, arch, workload, target seconds, slow: left out by --skip-sl
         None,
         False,
     ),
-    ("16384³ int8 on 32x32", lambda: _edge(32), _gemm(16384, 16384, 16384, "int8"), 0.2, False),
+    (
+        "edge-npu 32x32, 16384³ int8",
+        lambda: _edge(32),
+        _gemm(16384, 16384, 16384, "int8"),
+        0.2,
+        False,
+    ),
     ("a100-like 4096³ fp16", lambda: "a100-like", _gemm(4096, 4096, 4096, "fp16"), 0.5, False),
     (
         "h100-like LLaMA-2-7B decode, 32 layers",
@@ -68,6 +78,7 @@ ENGINE = [  # (case, arch, workload, target seconds, slow: left out by --skip-sl
         True,
     ),
 ]
+MULTICORE = {"a100-like", "h100-like"}  # NoC and L2: not coalesced, so --before does not rerun them
 PROCESS = [  # (case, argv, target seconds)
     ("accsim --help", ["--help"], 0.3),
     (
@@ -97,16 +108,36 @@ def _target(seconds: float | None) -> str:
     return f"< {seconds:g} s" if seconds is not None else "-"
 
 
-def engine_rows(table: Table, skip_slow: bool) -> None:
+@contextlib.contextmanager
+def _uncoalesced():
+    """simulate() with the engine's steady-state coalescing off: every step as events."""
+    coalescing = simulator.api.execute
+    simulator.api.execute = functools.partial(coalescing, coalesce=False)
+    try:
+        yield
+    finally:
+        simulator.api.execute = coalescing
+
+
+def _engine_run(arch, workload) -> tuple[int, float]:
+    report, seconds = _timed(lambda: simulator.simulate(arch(), workload, numerics=False))
+    return report.record.events_processed, seconds
+
+
+def engine_rows(table: Table, skip_slow: bool, before: bool, cases: list[str] | None) -> None:
     for case, arch, workload, target, slow in ENGINE:
-        if slow and skip_slow:
+        if (slow and skip_slow) or (cases and not any(c in case for c in cases)):
             continue
         spec = workload() if callable(workload) else workload
-        report, seconds = _timed(lambda a=arch, w=spec: simulator.simulate(a(), w, numerics=False))
-        record = report.record
-        table.add_row(
-            case, f"{record.events_processed:,}", f"{seconds:.2f}", _target(target), "in process"
-        )
+        off = ("-", "-")
+        if before and isinstance(arch(), str) and arch() in MULTICORE:
+            off = ("same", "-")
+        elif before and not slow:
+            with _uncoalesced():
+                events, seconds = _engine_run(arch, spec)
+            off = (f"{events:,}", f"{seconds:.2f}")
+        events, seconds = _engine_run(arch, spec)
+        table.add_row(case, *off, f"{events:,}", f"{seconds:.2f}", _target(target), "in process")
 
 
 def process_rows(table: Table) -> None:
@@ -117,7 +148,7 @@ def process_rows(table: Table) -> None:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
         table.add_row(
-            case, "-", f"{seconds:.2f}", _target(target), f"process wall; {cpu:.2f} s CPU"
+            case, "-", "-", "-", f"{seconds:.2f}", _target(target), f"process wall; {cpu:.2f} s CPU"
         )
 
 
@@ -128,6 +159,8 @@ def sweep_rows(table: Table) -> None:
     rate = outcome.ran / seconds
     table.add_row(
         f"sweep array-vs-sram, {outcome.ran} points, 2 workers",
+        "-",
+        "-",
         "-",
         f"{seconds:.2f}",
         "≥ 300 points/s",
@@ -145,6 +178,8 @@ def numerics_rows(table: Table) -> None:
             table.add_row(
                 f"numerics {size}³ {dtype} on 32x32",
                 "-",
+                "-",
+                "-",
                 f"{seconds:.2f}",
                 "≤ 2x one matmul",
                 f"{seconds / matmul:.1f}x one f64 matmul ({matmul:.2f} s), check included",
@@ -159,6 +194,8 @@ def numerics_rows(table: Table) -> None:
         memo._tile_kernels = threaded
     table.add_row(
         f"numerics {NUMERICS[-1]}³ fp16 on 32x32, threaded BLAS",
+        "-",
+        "-",
         "-",
         f"{seconds:.2f}",
         "-",
@@ -177,12 +214,22 @@ def main() -> None:
     parser.add_argument(
         "--skip-slow", action="store_true", help="leave out the slowest row (minutes today)"
     )
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="also run each engine row with coalescing off (every step as events)",
+    )
+    parser.add_argument(
+        "--cases", nargs="+", help="only the engine rows whose case contains one of these"
+    )
     args = parser.parse_args()
     table = _Rows(title="accsim speed (wall seconds on this machine; events = simpy events run)")
-    for column in ("case", "events", "seconds", "target", "note"):
-        table.add_column(column, justify="right" if column in ("events", "seconds") else "left")
+    columns = ("case", "events, off", "seconds, off", "events", "seconds", "target", "note")
+    for column in columns:
+        numeric = column.startswith(("events", "seconds"))
+        table.add_column(column, justify="right" if numeric else "left")
     rows = {
-        "engine": lambda: engine_rows(table, args.skip_slow),
+        "engine": lambda: engine_rows(table, args.skip_slow, args.before, args.cases),
         "process": lambda: process_rows(table),
         "sweep": lambda: sweep_rows(table),
         "numerics": lambda: numerics_rows(table),

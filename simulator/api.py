@@ -4,6 +4,7 @@ from pathlib import Path
 
 from simulator.components import Machine, build_machine
 from simulator.engine import execute
+from simulator.engine.progress import Progress, ProgressCallback
 from simulator.engine.spiking import run_spiking
 from simulator.errors import UnsupportedError
 from simulator.mapping import compile_program
@@ -13,6 +14,7 @@ from simulator.numerics import GemmNumerics
 from simulator.numerics.snn_check import check_snn
 from simulator.report import Report, SpikingReport
 from simulator.report.power_cap import cap_power
+from simulator.report.progress import ProgressBar
 from simulator.spec import (
     ArchSpec,
     MappingSpec,
@@ -36,6 +38,7 @@ def simulate(
     seed: int = 0,
     trace: bool = False,
     limits: Limits = DEFAULT_LIMITS,
+    progress: ProgressCallback | bool | None = None,
 ) -> Report | SpikingReport:
     """Simulate `workload` on `arch` under `mapping` (None: auto) and return the Report.
 
@@ -46,8 +49,14 @@ def simulate(
     above SAMPLE_ABOVE MACs, where the full check would dominate the run. `trace=True` keeps the
     timeline for `Report.chrome_trace()`. A spiking workload (`kind: snn`) runs on the arch's
     neuro cores and returns a SpikingReport. A run estimated above `limits` (tile steps, host
-    memory, cores) is refused with a CapacityError.
+    memory, cores) is refused with a CapacityError. `progress=True` shows a bar with an ETA once
+    the run takes over a second (terminal or notebook); a callable gets progress(phase, done,
+    total) as the work gets done (engine/progress.py says in which units); None or False: nothing.
     """
+    if progress is True:
+        with ProgressBar() as bar:
+            return simulate(arch, workload, mapping, numerics, seed, trace, limits, bar)
+    tracker = Progress(progress) if callable(progress) else None
     arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
     if not isinstance(workload, (WorkloadSpec, SnnSpec)):
         workload = load_workload(workload)
@@ -58,7 +67,7 @@ def simulate(
                 f"{workload.name} is a spiking network: its placement is the workload's "
                 f"placement: (fill, layer, spread or ranges), not mapping {named}"
             )
-        return _simulate_snn(arch, workload, numerics_mode(numerics) != "off", seed, trace)
+        return _simulate_snn(arch, workload, numerics_mode(numerics) != "off", seed, trace, tracker)
     if arch.neuromorphic:
         raise UnsupportedError(
             f"{arch.name} has neuro cores, which run spiking networks (kind: snn); "
@@ -74,8 +83,8 @@ def simulate(
         for state in states.values():
             if isinstance(state, GemmNumerics) and _samples(mode, state):
                 state.sample_tiles(seed)
-        record = execute(program, machine, trace=trace)
-        checked = {name: state.check() for name, state in states.items()} if mode != "off" else None
+        record = execute(program, machine, trace=trace, progress=tracker)
+        checked = _check(states, tracker) if mode != "off" else None
         return Report(
             arch.name, workload.name, mapping.name, machine, program, record, checked,
             voltage_scale, throttle,
@@ -103,8 +112,27 @@ def _samples(mode: str, state: GemmNumerics) -> bool:
     return mode == "sample" or (mode == "auto" and macs > SAMPLE_ABOVE)
 
 
+def _check(states: dict, tracker: Progress | None) -> dict:
+    """Each op's numerics against its reference, one op at a time (a phase of the progress)."""
+    if tracker is not None:
+        tracker.start("check numerics", len(states))
+    checked = {}
+    for name, state in states.items():
+        checked[name] = state.check()
+        if tracker is not None:
+            tracker.advance(1)
+    if tracker is not None:
+        tracker.finish()
+    return checked
+
+
 def _simulate_snn(
-    arch: ArchSpec, workload: SnnSpec, numerics: bool, seed: int, trace: bool
+    arch: ArchSpec,
+    workload: SnnSpec,
+    numerics: bool,
+    seed: int,
+    trace: bool,
+    tracker: Progress | None,
 ) -> SpikingReport:
     """One inference of `workload` on `arch`'s neuro cores. The cores' fixed-point neurons always
     run (their spikes are the work); numerics=True also reruns the network in float64 and, for a
@@ -119,7 +147,7 @@ def _simulate_snn(
     core = machine.components[names[0]]
     net = compile_network(workload, core, seed)
     placement = place(net, workload.placement, core, len(names), locate(workload, "placement"))
-    record = run_spiking(net, placement, machine, trace)
+    record = run_spiking(net, placement, machine, trace, tracker)
     checked = (
         check_snn(net, record.fired, record.spike_counts, record.final_potential)
         if numerics

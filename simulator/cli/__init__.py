@@ -87,6 +87,16 @@ def _add_limits(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_progress(command: argparse.ArgumentParser) -> None:
+    """--no-progress: the bar a run over a second shows on a terminal's stderr (never when piped)."""
+    command.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="no progress bar (shown on a terminal's stderr once a run takes over a second)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="accsim", description=__doc__)
     parser.add_argument("--version", action="version", version=f"accsim {_version()}")
@@ -136,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dtype", help="ONNX workloads: the precision of every op (default: the graph's)"
     )
     _add_limits(run)
+    _add_progress(run)
     run.set_defaults(handler="run:run_command")
     onnx = commands.add_parser("import-onnx", help="convert an ONNX model to a workload YAML")
     onnx.add_argument("model", help="ONNX file (weights optional: only shapes are read)")
@@ -188,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scale.add_argument("--json", action="store_true", help="print the table as JSON")
     _add_limits(scale)
+    _add_progress(scale)
     scale.set_defaults(handler="studies:scale_command")
     listing = commands.add_parser("list", help="list the shipped presets")
     listing.set_defaults(handler="run:list_command")
@@ -225,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     mapper.add_argument(
         "--set", action="append", default=[], metavar="PATH=VALUE", help="override, as for run"
     )
+    _add_progress(mapper)
     mapper.set_defaults(handler="studies:map_command")
     plot = commands.add_parser("plot", help="scatter two columns of sweep results")
     plot.add_argument("results", help="sweep results (.parquet or .csv)")

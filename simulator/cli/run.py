@@ -11,6 +11,7 @@ from simulator.cli.paths import limits_from, output_file, write_text
 from simulator.cli.render import render
 from simulator.cli.spiking import render_spiking
 from simulator.report import SpikingReport
+from simulator.report.progress import ProgressBar
 from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.scalesim import import_scalesim
 
@@ -40,15 +41,17 @@ def run_command(args, console: Console) -> int:
             f"{'.'.join(map(str, keys))}={value}" for keys, value in routed["mapping"]
         )
         mapping = mapping.model_copy(update={"name": f"{mapping.name}, {changes}"})
-    report = simulate(
-        arch,
-        workload,
-        mapping,
-        numerics=args.numerics,
-        seed=args.seed,
-        trace=bool(args.trace),
-        limits=limits,
-    )
+    with ProgressBar(enabled=args.progress) as bar:
+        report = simulate(
+            arch,
+            workload,
+            mapping,
+            numerics=args.numerics,
+            seed=args.seed,
+            trace=bool(args.trace),
+            limits=limits,
+            progress=bar,
+        )
     if trace_path:
         write_text(trace_path, json.dumps(report.chrome_trace(), allow_nan=False), "--trace")
     if args.json:

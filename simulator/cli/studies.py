@@ -10,6 +10,7 @@ from simulator.cli.format import seconds, si, table
 from simulator.cli.paths import limits_from, output_file
 from simulator.errors import SpecError
 from simulator.plots import pareto_scatter, write_figure
+from simulator.report.progress import ProgressBar
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.loader import FOLDERS, preset_dir
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
@@ -68,7 +69,8 @@ def map_command(args, console: Console) -> int:
     routed = split_overrides(args.set)
     arch = load_arch(args.arch, routed["arch"])
     workload = load_workload(args.workload, routed["workload"])
-    result = search_mapping(arch, workload, args.objective, args.top)
+    with ProgressBar(enabled=args.progress) as bar:
+        result = search_mapping(arch, workload, args.objective, args.top, bar)
     console.print(search_table(result))
     if result.best.mapping:
         console.print(
@@ -106,7 +108,8 @@ def scale_command(args, console: Console) -> int:
     limit = arch.cores.count if arch.cores else 1
     if max(counts) > limit:
         raise SpecError(f"--cores {max(counts)}: {arch.name} has {limit} core(s)")
-    results = scaling(arch, workload, mapping, counts, limits_from(args))
+    with ProgressBar(enabled=args.progress) as bar:
+        results = scaling(arch, workload, mapping, counts, limits_from(args), bar)
     if args.json:
         print(results.to_json(orient="records", indent=2))
         return 0

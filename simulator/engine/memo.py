@@ -20,6 +20,7 @@ from bisect import bisect_left
 from collections import defaultdict
 
 from simulator.components import Machine
+from simulator.engine.progress import Progress
 from simulator.engine.run import Entry, _Engine, _waits, add_drain, execute_whole, gap_causes
 from simulator.engine.trace import Record
 from simulator.mapping.program import OpProgram, Program
@@ -84,7 +85,13 @@ def _first_ops(ops: tuple[OpProgram, ...]) -> dict[int, str]:
     return first
 
 
-def execute_memoized(program: Program, machine: Machine, trace: bool) -> Record | None:
+def execute_memoized(
+    program: Program,
+    machine: Machine,
+    trace: bool,
+    progress: Progress | None = None,
+    coalesce: bool = True,
+) -> Record | None:
     """Run `program` in quiescent runs, each distinct run simulated once; None where no run repeats."""
     ops = program.ops
     waits_for = _waits(ops)
@@ -98,6 +105,8 @@ def execute_memoized(program: Program, machine: Machine, trace: bool) -> Record 
     known = [s for s in signatures if None not in s]
     if len(set(known)) == len(known):
         return None  # nothing repeats: one engine for the whole program is as fast
+    if progress is not None:
+        progress.start_ops(ops)
     total = Record(events=[] if trace else None)
     free_at: dict[str, int] = {}
     memo: dict[tuple, tuple] = {}
@@ -126,9 +135,13 @@ def execute_memoized(program: Program, machine: Machine, trace: bool) -> Record 
         if key is not None and key in memo:
             cached_names, part, used, first_use, turn, registered, resumed, kernels = memo[key]
             rename = dict(zip(cached_names, names))
+            if progress is not None:
+                for name in names:
+                    progress.finish_op(name)
         else:
-            engine = _Engine(here, machine, trace, waits_for, entry)
+            engine = _Engine(here, machine, trace, waits_for, entry, coalesce)
             engine.deferred = []
+            engine.progress = progress
             part = engine.run()
             if not engine.quiescent():
                 raise Inexact("buffer space still held at a quiescent point")
@@ -152,12 +165,18 @@ def execute_memoized(program: Program, machine: Machine, trace: bool) -> Record 
         if b < len(ops) and set(order) != set(upcoming):
             raise Inexact("cores resumed out of step with the next run")
     add_drain(total, machine.compute_units, free_at, ops[-1])
+    kernel_count = sum(len(kernels) for _, kernels in pending)
+    if progress is not None and kernel_count:
+        progress.finish()
+        progress.start("tile kernels", kernel_count)
     for here, kernels in pending:  # only now: a fallback to the whole run must find them unrun
-        _run_kernels(here, kernels)
+        _run_kernels(here, kernels, progress)
     return total
 
 
-def _run_kernels(ops: tuple[OpProgram, ...], order: list[tuple[int, int, int]]) -> None:
+def _run_kernels(
+    ops: tuple[OpProgram, ...], order: list[tuple[int, int, int]], progress: Progress | None
+) -> None:
     """Run a run's tile kernels in the order its engine finished them: (op, step, segment)."""
     if not order:
         return  # timing only
@@ -169,6 +188,8 @@ def _run_kernels(ops: tuple[OpProgram, ...], order: list[tuple[int, int, int]]) 
                     wanted[(position, index, number)] = compute.kernel
     for where in order:
         wanted[where]()
+        if progress is not None:
+            progress.advance(1)
 
 
 def _fix_fill(total: Record, first_use: dict, free_at: dict, offset: int, rename: dict) -> None:
@@ -186,6 +207,7 @@ def _fix_fill(total: Record, first_use: dict, free_at: dict, offset: int, rename
             delta = whole.get(cause, 0) - fresh.get(cause, 0)
             if delta:
                 total.unit_stalls[unit][cause] += delta
+                total.stall(unit, offset + gap, {cause: delta})  # where the fresh gap ended
                 if unit == op_unit:
                     total.op_stalls[rename[op]][cause] += delta
 
@@ -218,22 +240,34 @@ def _merge(total: Record, part: Record, rename: dict[str, str], offset: int) -> 
             for track, name, op, start, end in part.events
         )
     total.steps += part.steps
+    for unit, cause, cycle, cycles in part.stall_marks or ():
+        total.stall(unit, offset + cycle, {cause: cycles})
 
 
 def execute(
-    program: Program, machine: Machine, trace: bool = False, memoize: bool = True
+    program: Program,
+    machine: Machine,
+    trace: bool = False,
+    memoize: bool = True,
+    progress: Progress | None = None,
+    coalesce: bool = True,
 ) -> Record:
     """Run `program` on `machine`; counters, busy cycles, stalls and op spans in reference cycles.
-    With `memoize`, identical runs of ops between quiescent points are simulated once."""
+    With `memoize`, identical runs of ops between quiescent points are simulated once; with
+    `coalesce`, periodic runs of identical steps inside an op advance in closed form. `progress`
+    is credited as the work gets done (a fallback to the whole run starts it over)."""
     with _tile_kernels(program):
+        record = None
         if memoize:
             try:
-                record = execute_memoized(program, machine, trace)
+                record = execute_memoized(program, machine, trace, progress, coalesce)
             except Inexact:
                 record = None
-            if record is not None:
-                return record
-        return execute_whole(program, machine, trace)
+        if record is None:
+            record = execute_whole(program, machine, trace, progress, coalesce)
+        if progress is not None:
+            progress.finish()
+        return record
 
 
 def _tile_kernels(program: Program):

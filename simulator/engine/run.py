@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import simpy
 
 from simulator.components import STORAGE_KINDS, Machine
+from simulator.engine.coalesce import Stream, Watch, worth_watching
+from simulator.engine.progress import Progress
 from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
@@ -74,6 +76,7 @@ class _Engine:
         trace: bool,
         waits_for: dict[str, list[str]],
         entry: Entry,
+        coalesce: bool = False,
     ):
         self.env = _CountingEnvironment()
         self.machine = machine
@@ -91,6 +94,7 @@ class _Engine:
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
         self.first_use: dict[str, tuple] = {}  # unit -> how its first segment here was attributed
         self.deferred: list[tuple[str, int, int]] | None = None  # kernels to run later, in order
+        self.progress: Progress | None = None  # credited as segments and ops finish
         self.cores = list(entry.order) or sorted({op.core for op in ops}) or [0]
         self.written = {
             core: simpy.Store(self.env) for core in self.cores
@@ -108,6 +112,9 @@ class _Engine:
         self.op_started: set[str] = set()
         self.signals: dict[str, simpy.Event] = {}
         self.turn = entry.turn  # the controller that served the last interleaved transfer
+        self.live: dict[simpy.Process, None] = {}  # running processes, in the order they began
+        self.in_flight: set[str] = set()  # ops with steps loaded but not finished
+        self.skipped = 0  # cycles advanced in closed form: the engine's clock is simpy's + this
         if self.noc is None:
             self.bus = simpy.Resource(self.env, capacity=1)
             operands = self.dram.spec.operand_bandwidth or {}
@@ -128,6 +135,32 @@ class _Engine:
             }
             self.l2_lines: OrderedDict[tuple, int] = OrderedDict()
             self.l2_used = 0
+        self.resource_list = [
+            *((f"space {name}", c) for name, c in self.space.items()),
+            *((f"unit {name}", u) for name, u in self.units.items()),
+            *((f"written {core}", s) for core, s in self.written.items()),
+            *((("bus", self.bus),) if self.noc is None else ()),
+        ]
+        self.resource_names = {id(r): name for name, r in self.resource_list}
+        self.coalesce = (
+            coalesce
+            and self.noc is None
+            and not self.operand_buses
+            and len(self.cores) == 1
+            and not entry.idle
+            and self.record.events is None
+        )
+
+    def clock(self) -> int:
+        """The engine's cycle: simpy's clock plus the periods advanced in closed form."""
+        return int(self.env.now) + self.skipped
+
+    def _spawn(self, generator) -> simpy.Process:
+        """Start a process, kept in `live` until it ends (the state coalescing compares)."""
+        process = self.env.process(generator)
+        self.live[process] = None
+        process.callbacks.append(lambda _: self.live.pop(process))
+        return process
 
     def _signal(self, name: str) -> simpy.Event:
         if name not in self.signals:
@@ -333,8 +366,18 @@ class _Engine:
             waits = self._done_events(self.waits_for[op.name])
             if waits:
                 yield self.env.all_of(waits)
-            self.record.op_start[op.name] = int(self.env.now)
-            for index, step in enumerate(op.steps()):
+            self.record.op_start[op.name] = self.clock()
+            stream = Stream(op)
+            watch = Watch(self, op, stream) if self.coalesce and worth_watching(op) else None
+            while True:
+                if watch is not None:
+                    watch.at(previous_done)
+                index = stream.index
+                step = stream.next()
+                if step is None:
+                    break
+                if watch is not None:
+                    watch.note(index, step)
                 if not op.double_buffering and previous_done is not None:
                     yield previous_done
                 asked = self.env.now
@@ -353,7 +396,8 @@ class _Engine:
                 latency = yield from self._dram(op.name, step.loads, "read")
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
-                self.env.process(
+                self.in_flight.add(op.name)
+                self._spawn(
                     self._execute(op, index, step, waited, self.env.now + latency, previous_done)
                 )
             self.all_loaded.add(op.name)
@@ -384,7 +428,7 @@ class _Engine:
             for t in step.stores:
                 if t.space:
                     self.space[t.buffer].put(t.space)
-            self.env.process(self._land(op.name, step, latency))
+            self._spawn(self._land(op.name, step, latency))
 
     def _land(self, op: str, step: Step, latency: int):
         """A step's results are visible to others one access latency after they leave."""
@@ -408,7 +452,7 @@ class _Engine:
                 start = self.env.now
                 cycles = self._duration(segment)
                 yield self.env.timeout(cycles)
-                self.unit_free_at[segment.unit] = int(self.env.now)
+                self.unit_free_at[segment.unit] = self.clock()
             self._account(op, segment, cycles, start, (index, number))
             previous_unit = segment.unit
         self.record.steps += 1
@@ -419,7 +463,7 @@ class _Engine:
         if step.stores:
             yield self.written[op.core].put((op, step))
         else:
-            self.env.process(self._land(op.name, step, 0))
+            self._spawn(self._land(op.name, step, 0))
 
     def _duration(self, segment: Compute) -> int:
         ports = max(
@@ -430,7 +474,7 @@ class _Engine:
 
     def _note_gap(self, op: OpProgram, unit: str, previous_unit: str | None, waited: dict) -> None:
         """Attribute the idle time a unit had before this segment to what the segment waited for."""
-        now = int(self.env.now)
+        now = self.clock()
         gap = now - self.unit_free_at.get(unit, 0)
         started = op.name in self.op_started
         if unit not in self.unit_free_at:
@@ -439,6 +483,7 @@ class _Engine:
             return
         causes = gap_causes(gap, previous_unit, unit in self.unit_free_at and started, waited)
         self.op_started.add(op.name)
+        self.record.stall(unit, now, causes)
         for cause, cycles in causes.items():
             if cycles:
                 self.record.unit_stalls[unit][cause] += cycles
@@ -454,6 +499,7 @@ class _Engine:
         rec.op_busy[op.name][segment.unit] += segment.cycles
         if stretch:
             rec.unit_stalls[segment.unit]["sram_bandwidth"] += stretch
+            rec.stall(segment.unit, self.env.now, {"sram_bandwidth": stretch})
             if segment.unit == op.unit:
                 rec.op_stalls[op.name]["sram_bandwidth"] += stretch
         for action, count in segment.work:
@@ -462,6 +508,8 @@ class _Engine:
             rec.counts[(op.name, buffer, "read")] += read
             rec.counts[(op.name, buffer, "write")] += write
         rec.interval(segment.unit, "compute", op.name, start, self.env.now)
+        if self.progress is not None:
+            self.progress.credit(op.name, segment.macs)
         if segment.kernel is None:
             return
         if self.deferred is None:
@@ -472,20 +520,24 @@ class _Engine:
     # ----- op completion ----------------------------------------------------------------------
     def _step_finished(self, op: str) -> None:
         self.outstanding[op] -= 1
+        if not self.outstanding[op]:
+            self.in_flight.discard(op)
         self._maybe_finish(op)
 
     def _maybe_finish(self, op: str) -> None:
         if op in self.all_loaded and self.outstanding[op] == 0 and not self.op_done[op].triggered:
-            self.record.op_end[op] = int(self.env.now)
+            self.record.op_end[op] = self.clock()
             self.op_done[op].succeed()
+            if self.progress is not None:
+                self.progress.finish_op(op)
 
     def run(self) -> Record:
         """Run these ops to the end; cycles is when the last of them finished."""
         for core in self.entry.idle:
-            self.env.process(self._await_next(core, register=self.entry.first))
+            self._spawn(self._await_next(core, register=self.entry.first))
         for core in self.cores:
-            self.env.process(self.loader(core))
-            self.env.process(self.storer(core))
+            self._spawn(self.loader(core))
+            self._spawn(self.storer(core))
         self.env.run()
         if not all(done.triggered for done in self.op_done.values()):
             raise RuntimeError("engine stalled: an op waits for a signal nobody raises")
@@ -518,13 +570,24 @@ def add_drain(record: Record, units, unit_free_at: dict[str, int], last_op) -> N
         tail = record.cycles - unit_free_at.get(unit, record.cycles)
         if tail:
             record.unit_stalls[unit]["drain"] += tail
+            record.stall(unit, record.cycles, {"drain": tail})
             if last_op is not None and unit == last_op.unit:
                 record.op_stalls[last_op.name]["drain"] += tail
 
 
-def execute_whole(program: Program, machine: Machine, trace: bool = False) -> Record:
-    """Run all of `program` on one engine (no memoization): the reference the memo must equal."""
-    engine = _Engine(program.ops, machine, trace, _waits(program.ops), Entry())
+def execute_whole(
+    program: Program,
+    machine: Machine,
+    trace: bool = False,
+    progress: Progress | None = None,
+    coalesce: bool = True,
+) -> Record:
+    """Run all of `program` on one engine (no memoization): the reference the memo must equal.
+    With `coalesce`, periodic runs of identical steps advance in closed form (engine/coalesce.py)."""
+    engine = _Engine(program.ops, machine, trace, _waits(program.ops), Entry(), coalesce)
+    if progress is not None:
+        progress.start_ops(program.ops)
+        engine.progress = progress
     record = engine.run()
     add_drain(record, engine.units, engine.unit_free_at, program.ops[-1] if program.ops else None)
     return record

@@ -32,6 +32,7 @@ import simpy
 
 from simulator.components import Machine
 from simulator.components.neuro import DIRECTIONS, NeuroCore, hop_directions
+from simulator.engine.progress import Progress
 from simulator.engine.sanafe_detailed import DetailedTiming
 from simulator.mapping.placement import Placement
 from simulator.mapping.snn import SnnNetwork
@@ -456,9 +457,15 @@ class _SpikingEngine:
         if self.record.events is not None and end > start:
             self.record.events.append((track, name, self.net.name, start, end))
 
-    def run(self) -> SpikingRecord:
+    def run(self, progress: Progress | None = None) -> SpikingRecord:
+        if progress is not None:
+            progress.start("simulate", self.net.steps)
         for t in range(self.net.steps):
             self._step(t)
+            if progress is not None:
+                progress.advance(1)
+        if progress is not None:
+            progress.finish()
         self._link_totals()
         rec, steps = self.record, self.net.steps
         rec.cycles = float(self.now)
@@ -507,7 +514,12 @@ class _SpikingEngine:
 
 
 def run_spiking(
-    net: SnnNetwork, placement: Placement, machine: Machine, trace: bool = False
+    net: SnnNetwork,
+    placement: Placement,
+    machine: Machine,
+    trace: bool = False,
+    progress: Progress | None = None,
 ) -> SpikingRecord:
-    """Simulate `net` placed by `placement` on `machine`: counts, per-step cycles, spike trains."""
-    return _SpikingEngine(net, placement, machine, trace).run()
+    """Simulate `net` placed by `placement` on `machine`: counts, per-step cycles, spike trains;
+    `progress` counts the time steps."""
+    return _SpikingEngine(net, placement, machine, trace).run(progress)

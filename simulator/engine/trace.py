@@ -39,9 +39,19 @@ class Record:
     op_end: dict[str, int] = field(default_factory=dict)
     """op -> cycle its last write-back landed."""
     events: list[tuple[str, str, str, int, int]] | None = None  # (track, name, op, start, end)
+    stall_marks: list[tuple[str, str, int, int]] | None = None
+    """(unit, cause, cycle, cycles): stall cycles of a cause counted at that cycle (the end of the
+    gap or stretch; a memoized run's correction may be negative). Kept only when tracing."""
     steps: int = 0
     cycles: int = 0
     events_processed: int = 0
+
+    def stall(self, unit: str, cycle: float, causes: dict[str, int]) -> None:
+        """Note stall cycles by cause that `unit` ended at `cycle` (kept only when tracing)."""
+        if self.events is not None:
+            if self.stall_marks is None:
+                self.stall_marks = []
+            self.stall_marks += [(unit, c, int(cycle), n) for c, n in causes.items() if n]
 
     def interval(self, track: str, name: str, op: str, start: float, end: float) -> None:
         """Note a busy interval of `track` for the timeline (kept only when tracing)."""

@@ -3,6 +3,8 @@
 import itertools
 from dataclasses import dataclass
 
+import numpy as np
+
 from simulator.components import Machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
 from simulator.mapping.hierarchy import TileLevels, op_levels
@@ -137,6 +139,10 @@ def compile_gemm(
         name=op.name,
         kind="gemm",
         steps=lambda: _steps(group or op.name, problem, plan, machine, numerics, offset, levels),
+        resume=lambda start: _steps(
+            group or op.name, problem, plan, machine, numerics, offset, levels, start
+        ),
+        classes=lambda start: _classes(problem, plan, start),
         macs=op.M * op.N * op.K,
         flops=2 * op.M * op.N * op.K,
         unit=plan.unit,
@@ -155,6 +161,21 @@ def _chunks(extent: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, extent)) for start in range(0, extent, size)]
 
 
+def _classes(problem, plan: GemmPlan, start: int) -> np.ndarray:
+    """A class per step from `start` on: which of its loop indices are first and which last.
+    A step's loads, frees and stores depend on the steps either side of it (which indices carry),
+    its K chunk's accumulation on whether K is first or last, its extents on which tiles are edge
+    tiles (the last): so steps of one class differ only in their regions."""
+    lengths = [-(-problem[d] // plan.tile[d]) for d in plan.loop_order]
+    position = np.arange(start, int(np.prod(lengths)), dtype=np.int64)
+    classes = np.zeros_like(position)
+    for length in reversed(lengths):
+        digit = position % length
+        position //= length
+        classes = classes * 4 + (digit == 0) * 2 + (digit == length - 1)
+    return classes
+
+
 def _steps(
     name,
     problem,
@@ -163,9 +184,11 @@ def _steps(
     numerics: GemmNumerics | None,
     offset: dict,
     levels: TileLevels,
+    start: int = 0,
 ):
-    """Walk the tile loop nest; a tile is loaded when its index changes and freed when it is left.
-    Regions are in the coordinates of the whole GEMM (offset by where this part sits)."""
+    """Walk the tile loop nest from step `start`; a tile is loaded when its index changes and freed
+    when it is left. Regions are in the coordinates of the whole GEMM (offset by where this part
+    sits). Each output tile sees its K chunks in order, so the K index counts those accumulated."""
     unit = machine.components[plan.unit]
     buffers = {role: machine.buffer_for(role).name for role in OPERAND_DIMS}
     chunks = {
@@ -173,13 +196,19 @@ def _steps(
         for d in problem
     }
     k_chunks = len(chunks["K"])
-    done_k: dict[tuple, int] = {}  # output tile -> K chunks accumulated so far
-    resident: dict[str, tuple] = {}
     order = plan.loop_order
-    indices = itertools.product(*(range(len(chunks[d])) for d in order))
+    lengths = [len(chunks[d]) for d in order]
+    indices = itertools.islice(itertools.product(*map(range, lengths)), start, None)
     upcoming = next(indices, None)
     (streamed,) = set(problem) - set(plan.spatial)
     previous: dict | None = None
+    resident: dict[str, tuple] = {}  # role -> the tile held: the last step's, if this one keeps it
+    if start and upcoming is not None:
+        previous = dict(zip(order, map(int, np.unravel_index(start - 1, lengths))))
+        current = dict(zip(order, upcoming))
+        for role, dims in OPERAND_DIMS.items():
+            if all(previous[d] == current[d] for d in dims):
+                resident[role] = tuple(current[d] for d in dims)
     while upcoming is not None:
         current = dict(zip(order, upcoming))
         continues_fold = previous is not None and all(  # the next chunk of the same folds
@@ -209,7 +238,7 @@ def _steps(
                     )
                 )
                 resident[role] = keys[role]
-        first_k_chunk = done_k.get(out_key, 0) == 0
+        first_k_chunk = current["K"] == 0
         if resident.get("output") != out_key:
             size = nbytes(sizes["output"], plan.accumulator)
             kind = "alloc" if first_k_chunk else "reload"
@@ -249,7 +278,6 @@ def _steps(
             regions={TENSOR_OF[role]: regions[role] for role in OPERAND_DIMS},
             kernel=kernel,
         )
-        done_k[out_key] = done_k.get(out_key, 0) + 1
         frees, stores = [], []
         for role in ("input", "weight"):
             if following is None or tuple(following[d] for d in OPERAND_DIMS[role]) != keys[role]:
@@ -257,14 +285,12 @@ def _steps(
                 resident.pop(role)
         if following is None or tuple(following[d] for d in ("M", "N")) != out_key:
             size = nbytes(sizes["output"], plan.accumulator)
-            kind = "store" if done_k[out_key] == k_chunks else "spill"
+            kind = "store" if current["K"] == k_chunks - 1 else "spill"
             moved = nbytes(sizes["output"], plan.output) if kind == "store" else size
             stores.append(
                 Transfer(kind, f"{name}.C", regions["output"], buffers["output"], moved, size)
             )
             resident.pop("output")
-            if kind == "store":
-                del done_k[out_key]
         yield Step(tuple(loads), (compute,), tuple(stores), tuple(frees))
 
 

@@ -7,6 +7,8 @@ unit does with them (and its numpy kernel), and which buffer space is released a
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 Region = tuple[tuple[int, int], ...]
 
 
@@ -67,6 +69,11 @@ class OpProgram:
     group: str = ""  # the workload op this one is a part of (partitioned ops); default its own name
     details: dict = field(default_factory=dict)  # resolved mapping, shown in reports
     levels: Callable[[], tuple] = tuple  # LevelCount rows (level x operand x direction), lazily
+    resume: Callable[[int], Iterable[Step]] | None = None
+    """The steps from index i on (what `steps` gives after i steps), for an engine that jumps."""
+    classes: Callable[[int], np.ndarray] | None = None
+    """A class per step from index i on: steps of one class differ only in their regions (the
+    engine's coalescing skips a run of them without generating it). None: not known."""
     signature: str | None = None
     """Everything the step stream depends on but names (see `signature`): two ops with equal
     signatures on one machine and mapping make the same steps, so the engine may simulate them once.

@@ -546,7 +546,8 @@ class Report:
         """Chrome trace events (open in Perfetto): one process per chip or core, one thread per
         unit and DMA queue; overlapping intervals of a queue go to extra threads ('dram read #2'),
         so no thread has overlapping slices. A counter per compute unit marks its idle stretches,
-        and a power counter track holds the power timeline."""
+        another counts its stall cycles so far by cause (ending at the report's unit stalls), and
+        a power counter track holds the power timeline."""
         if self.record.events is None:
             raise ValueError("run simulate(..., trace=True) to record a timeline")
         us_per_cycle = 1e6 / self.clock_hz
@@ -595,6 +596,12 @@ class Report:
                 )
             if by_track[track][0][1] == "compute":
                 events += _idle_counter(unit, pid, by_track[track], us_per_cycle)
+        for unit, marks in _by_unit(self.record.stall_marks or ()).items():
+            process, name = _split_track(unit)
+            if process not in pids:  # a unit that only stalled: its core's process
+                pids[process] = len(pids)
+                events.append(_meta("process_name", pids[process], 0, process))
+            events += _stall_counter(name, pids[process], marks, us_per_cycle)
         for row in self.power_timeline.itertuples():  # a counter track: power per slice, in W
             events.append(
                 {
@@ -649,6 +656,34 @@ def _idle_counter(unit: str, pid: int, slices: list, us_per_cycle: float) -> lis
             }
         )
     return out
+
+
+def _by_unit(marks) -> dict[str, list[tuple[str, int, int]]]:
+    """unit -> its stall marks (cause, cycle, cycles), in the order they were made."""
+    out: dict[str, list] = {}
+    for unit, cause, cycle, cycles in marks:
+        out.setdefault(unit, []).append((cause, cycle, cycles))
+    return out
+
+
+def _stall_counter(unit: str, pid: int, marks: list, us_per_cycle: float) -> list[dict]:
+    """A counter track '<unit> stall cycles': per cause, the stall cycles counted so far (a gap
+    counts when it ends); its last values are the unit's stalls in the report."""
+    causes = sorted({cause for cause, _, _ in marks})
+    so_far = dict.fromkeys(causes, 0)
+    by_cycle: dict[int, list] = {}
+    for cause, cycle, cycles in marks:
+        by_cycle.setdefault(cycle, []).append((cause, cycles))
+    out = [_counter(f"{unit} stall cycles", pid, 0.0, dict(so_far))]
+    for cycle in sorted(by_cycle):  # marks at one cycle land together (a memo correction too)
+        for cause, cycles in by_cycle[cycle]:
+            so_far[cause] += cycles
+        out.append(_counter(f"{unit} stall cycles", pid, cycle * us_per_cycle, dict(so_far)))
+    return out
+
+
+def _counter(name: str, pid: int, ts: float, values: dict) -> dict:
+    return {"name": name, "ph": "C", "pid": pid, "ts": ts, "args": values}
 
 
 def _records(table: pd.DataFrame) -> list[dict]:

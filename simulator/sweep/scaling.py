@@ -3,12 +3,22 @@
 import pandas as pd
 
 from simulator.api import simulate
+from simulator.engine.progress import ProgressCallback, labelled
 from simulator.spec import MappingSpec, load_mapping
 from simulator.spec.guards import DEFAULT_LIMITS
 
 
-def scaling(arch, workload, mapping, core_counts: list[int], limits=DEFAULT_LIMITS) -> pd.DataFrame:
-    """Strong scaling of one workload: the same arch run with the first n cores, n in core_counts."""
+def scaling(
+    arch,
+    workload,
+    mapping,
+    core_counts: list[int],
+    limits=DEFAULT_LIMITS,
+    progress: ProgressCallback | None = None,
+) -> pd.DataFrame:
+    """Strong scaling of one workload: the same arch run with the first n cores, n in core_counts.
+    `progress(phase, done, total)` as for simulate(), each phase named after its run ("4 cores:
+    simulate")."""
     base = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
     rows = []
     for n in core_counts:
@@ -19,6 +29,7 @@ def scaling(arch, workload, mapping, core_counts: list[int], limits=DEFAULT_LIMI
             base.model_copy(update={"partition": partition}),
             numerics=False,
             limits=limits,
+            progress=labelled(progress, f"{n} core{'s' if n > 1 else ''}"),
         ).summary
         rows.append(
             {

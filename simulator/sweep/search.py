@@ -19,6 +19,7 @@ import yaml
 
 from simulator.api import simulate
 from simulator.components import Machine, build_machine
+from simulator.engine.progress import ProgressCallback, labelled
 from simulator.errors import AccsimError, UnsupportedError
 from simulator.mapping.auto import auto_plan
 from simulator.mapping.gemm import GemmPlan, check_tile, plan_from, resolve_unit
@@ -132,8 +133,10 @@ def search_mapping(
     workload: WorkloadSpec | str | Path | dict,
     objective: str | Callable[[Cost], float] = "edp",
     top_k: int = 5,
+    progress: ProgressCallback | None = None,
 ) -> SearchResult:
-    """Search the mappings of `workload`'s GEMM ops on `arch`; confirm the best `top_k` by simulation."""
+    """Search the mappings of `workload`'s GEMM ops on `arch`; confirm the best `top_k` by simulation
+    (`progress(phase, done, total)` as for simulate(), each phase named after its candidate)."""
     arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
     workload = workload if isinstance(workload, WorkloadSpec) else load_workload(workload)
     if isinstance(objective, str) and objective not in OBJECTIVES:
@@ -145,8 +148,12 @@ def search_mapping(
     if not ops:
         raise UnsupportedError(f"{workload.name}: mapper search needs gemm ops; it has none")
     estimated = sorted(_enumerate(ops, machine), key=lambda c: _rank(key, c.estimate, c.mapping))
-    confirmed = [_confirm(arch, workload, c) for c in _distinct(estimated, top_k)]
-    auto = _confirm(arch, workload, Candidate({}, None))
+    best = _distinct(estimated, top_k)
+    confirmed = [
+        _confirm(arch, workload, c, labelled(progress, f"candidate {i} of {len(best)}"))
+        for i, c in enumerate(best, 1)
+    ]
+    auto = _confirm(arch, workload, Candidate({}, None), labelled(progress, "auto"))
     if auto.simulated is None:
         raise UnsupportedError(f"{workload.name} on {arch.name}: auto mapping fails: {auto.error}")
     ok = [c for c in [*confirmed, auto] if c.simulated is not None]
@@ -171,9 +178,13 @@ def estimate_mapping(
     return _total(ops, machine, [auto_plan(op, mapping, machine) for op in ops])
 
 
-def _confirm(arch: ArchSpec, workload: WorkloadSpec, candidate: Candidate) -> Candidate:
+def _confirm(
+    arch: ArchSpec, workload: WorkloadSpec, candidate: Candidate, progress: ProgressCallback | None
+) -> Candidate:
     try:
-        report = simulate(arch, workload, candidate.mapping or None, numerics=False)
+        report = simulate(
+            arch, workload, candidate.mapping or None, numerics=False, progress=progress
+        )
     except AccsimError as error:
         return Candidate(candidate.mapping, candidate.estimate, None, str(error))
     cost = Cost(report.cycles, report.summary["energy_pj"], report.clock_hz)

@@ -1,7 +1,7 @@
 """Fuzz random arch / workload / mapping dicts through simulate(): every outcome is a report or
 an AccsimError (never another exception), and every report obeys physics: utilizations <= 1,
-energies >= 0, strictly valid JSON, cycles at least the compute bound, and the cost guard's
-tile estimate a true lower bound."""
+energies >= 0, strictly valid JSON, cycles at least the compute and the DRAM bandwidth bounds,
+the cost guard's tile estimate a true lower bound, and progress reported to completion."""
 
 import json
 import math
@@ -107,6 +107,8 @@ def _invariants(arch, workload, report) -> None:
             assert 0 <= value <= 1 + 1e-9, (path, value)
     compute_bound = summary["macs"] / summary["peak_macs_per_cycle"]
     assert summary["cycles"] >= compute_bound * (1 - 1e-9)
+    dram_bytes_per_cycle = summary["dram_peak_bandwidth_gbps"] * 1e9 / summary["clock_hz"]
+    assert summary["cycles"] >= summary["dram_bytes"] / dram_bytes_per_cycle * (1 - 1e-9)
     for row in report.components.itertuples():
         assert row.energy_pj >= 0
         if row.kind != "sram":  # SRAM ports are not yet a shared resource: see docs/errors.md
@@ -126,11 +128,24 @@ def test_random_specs_give_a_report_or_a_clean_error(arch, workload, mapping, nu
         arch_spec = load_arch(arch)
         workload_spec = load_workload(workload)
         mapping_spec = load_mapping(mapping)
-        report = simulate(arch_spec, workload_spec, mapping_spec, numerics=numerics)
+        progress: dict[str, list] = {}
+        report = simulate(
+            arch_spec,
+            workload_spec,
+            mapping_spec,
+            numerics=numerics,
+            progress=lambda phase, done, total: progress.setdefault(phase, []).append(
+                (done, total)
+            ),
+        )
     except AccsimError as error:
         message = str(error)
         assert message and "\n" not in message.strip()
         return
     _invariants(arch_spec, workload_spec, report)
+    for phase, points in progress.items():  # each phase from 0 to its total, never backwards
+        dones = [done for done, _ in points]
+        assert dones[0] == 0 and dones[-1] == points[-1][1], phase
+        assert all(a <= b for a, b in zip(dones, dones[1:])), phase
     if numerics:
         assert all(row["ok"] for row in report.numerics_table()), report.numerics_table()

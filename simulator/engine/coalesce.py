@@ -1,0 +1,363 @@
+"""Steady-state coalescing: a run of identical steps advanced in closed form once the engine repeats.
+
+The engine is a deterministic function of its state and of the steps still to come. At the top of
+a core's loading loop the state is: every live process (where its generator is suspended and its
+locals), every resource's holders and queue, buffer levels, pending events in queue order, and
+the few engine fields the processes read. Described with times relative to now, step indices
+relative to the current one and steps by their shape (everything but tensor regions, which only
+name data), two equal descriptions p steps apart mean the next p steps repeat the last p exactly,
+T cycles later, as long as the steps to come have the same shapes. Then n periods are advanced at
+once: the loader skips n x p steps, the record gains n times one period's counters, and the
+engine's clock runs n x T ahead of simpy's (`_Engine.skipped`). Any state not described here
+(an L2's residency, NoC controller turns, signals between cores, tile kernels to run, a trace)
+turns coalescing off, so results equal the event-by-event run: tests/engine/test_coalesce.py.
+"""
+
+from collections import deque
+
+import numpy as np
+import simpy
+from simpy.events import PENDING, ConditionValue
+
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer
+
+TIMES = frozenset({"asked", "synced", "arrival", "start"})  # locals holding absolute cycles
+MAX_SEEN = 1024  # descriptions (their hashes) kept per op before starting afresh
+PATIENCE = 256  # descriptions without a jump after which an op is run as events to its end
+MAX_LIVE = 32  # more processes than this (many steps queued behind a unit): too costly to describe
+MIN_STEPS = 64  # an op with fewer steps runs as events: describing each step would cost more
+
+
+class Opaque(Exception):
+    """A value the description cannot compare: no coalescing at this step."""
+
+
+def shape(value):
+    """A step (or part of one) without its regions: what the engine's timing depends on."""
+    if isinstance(value, Step):
+        return (
+            tuple(map(shape, value.loads)),
+            tuple(map(shape, value.computes)),
+            tuple(map(shape, value.stores)),
+            value.frees,
+            value.waits,
+            value.signals,
+        )
+    if isinstance(value, Transfer):
+        return (
+            value.kind,
+            value.buffer,
+            value.dram_bytes,
+            value.space,
+            value.peer,
+            value.noc_bytes,
+        )
+    if isinstance(value, Compute):
+        if value.kernel is not None:
+            raise Opaque("a tile kernel")
+        return (value.unit, value.cycles, value.work, value.macs, value.sram_traffic)
+    raise Opaque(type(value).__name__)
+
+
+def plain(step: Step) -> bool:
+    """A step coalescing may repeat: no kernel, no signal between cores."""
+    return (
+        not step.waits
+        and not step.signals
+        and all(c.kernel is None for c in step.computes)
+        and all(t.kind != "send" for t in step.stores)
+    )
+
+
+def worth_watching(op: OpProgram) -> bool:
+    """Whether looking for periods in `op` may pay: its steps are many, or not known."""
+    return op.classes is None or len(op.classes(0)) >= MIN_STEPS
+
+
+class Stream:
+    """An op's steps with the index of the next one, a look-ahead and a jump over n periods."""
+
+    def __init__(self, op: OpProgram):
+        self.op = op
+        self._steps = iter(op.steps())
+        self._ahead: deque = deque()
+        self.index = 0
+
+    def next(self) -> Step | None:
+        step = self._ahead.popleft() if self._ahead else next(self._steps, None)
+        if step is not None:
+            self.index += 1
+        return step
+
+    def skip_periods(self, start: int, pattern: list) -> int:
+        """Consume whole repetitions of `pattern` (the shapes of the steps from `start` to the next
+        one) from the steps to come; returns how many. Steps after them stay to come, in order."""
+        if self.op.classes is not None and self.op.resume is not None and not self._ahead:
+            return self._skip_classes(start, len(pattern))
+        periods, partial = 0, []
+        while True:
+            step = self._ahead.popleft() if self._ahead else next(self._steps, None)
+            if step is None:
+                break
+            if not plain(step) or shape(step) != pattern[len(partial)]:
+                partial.append(step)
+                break
+            partial.append(step)
+            if len(partial) == len(pattern):
+                periods, partial = periods + 1, []
+        self._ahead.extendleft(reversed(partial))
+        self.index += periods * len(pattern)
+        return periods
+
+    def _skip_classes(self, start: int, period: int) -> int:
+        """The same from the op's step classes: one step of each class is generated for its shape
+        (steps of one class have one shape), the others are compared by class and never built."""
+        classes = self.op.classes(start)
+        kinds, first, inverse = np.unique(classes, return_index=True, return_inverse=True)
+        ids: dict = {}
+        shape_ids = np.empty(len(kinds), dtype=np.int64)
+        for number, at in enumerate(first):
+            step = next(iter(self.op.resume(start + int(at))))
+            key = shape(step) if plain(step) else ("not plain", number)
+            shape_ids[number] = ids.setdefault(key, len(ids))
+        sequence = shape_ids[inverse]
+        rows = (len(sequence) - period) // period
+        ahead = sequence[period : period * (rows + 1)].reshape(rows, period)
+        same = (ahead == sequence[:period]).all(axis=1)
+        periods = rows if same.all() else int(same.argmin())
+        if periods:
+            self.index += periods * period
+            self._steps = iter(self.op.resume(self.index))
+        return periods
+
+
+class _Describer:
+    """Canonical description of the engine's state at one moment (see the module docstring)."""
+
+    def __init__(self, engine, index: int):
+        self.engine = engine
+        self.index = index
+        self.now = engine.env.now
+        self.queued = {}
+        for rank, (at, priority, _, event) in enumerate(sorted(engine.env._queue)):
+            self.queued[id(event)] = (at - self.now, priority, rank)
+        self.ids: dict[int, int] = {}
+
+    def event(self, event):
+        if event is self.engine.env.active_process:
+            return "loader"  # described by the caller: it is at the top of its loop
+        key = id(event)
+        if key in self.ids:
+            return ("ref", self.ids[key])
+        self.ids[key] = len(self.ids)
+        if isinstance(event, simpy.Process):
+            target = None if event._target is None else self.event(event._target)
+            waiting = (
+                None if event.callbacks is None else tuple(map(self.callback, event.callbacks))
+            )
+            return ("process", self.ids[key], self.frames(event._generator), target, waiting)
+        extra = ()
+        if isinstance(event, simpy.events.Condition):
+            extra = (event._count, tuple(self.event(e) for e in event._events))
+        for field in ("resource", "amount", "item", "proc"):
+            if hasattr(event, field):
+                extra += (self.value(getattr(event, field), field),)
+        value = event._value
+        if value is PENDING or isinstance(value, ConditionValue):
+            value = "pending" if value is PENDING else "condition"
+        else:
+            value = self.value(value, "")
+        callbacks = (
+            None if event.callbacks is None else tuple(self.callback(c) for c in event.callbacks)
+        )
+        return (type(event).__name__, self.ids[key], value, self.queued.get(key), callbacks, extra)
+
+    def callback(self, function):
+        owner = getattr(function, "__self__", None)
+        if owner is None:  # the engine's own bookkeeping (a process leaving `live`)
+            return function.__qualname__
+        return (function.__func__.__name__, self.value(owner, ""))
+
+    def frames(self, generator):
+        out = []
+        while generator is not None:
+            frame = generator.gi_frame
+            if frame is None:
+                out.append("done")
+                break
+            local = tuple(
+                (name, self.value(value, name))
+                for name, value in frame.f_locals.items()
+                if name != "self"
+            )
+            out.append((frame.f_code.co_name, frame.f_lasti, local))
+            generator = generator.gi_yieldfrom
+        return tuple(out)
+
+    def value(self, value, name: str):
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, (int, float)):
+            if name in TIMES:
+                return ("t", value - self.now)
+            if name == "index":
+                return ("i", value - self.index)
+            return value
+        if isinstance(value, (Step, Transfer, Compute)):
+            return shape(value)
+        if isinstance(value, OpProgram):
+            return value.name
+        if isinstance(value, simpy.events.Event):
+            return self.event(value)
+        if isinstance(value, (tuple, list)):
+            return tuple(self.value(v, name) for v in value)
+        if isinstance(value, dict):
+            return tuple((k, self.value(v, name)) for k, v in value.items())
+        name_of = self.engine.resource_names.get(id(value))
+        if name_of is not None:
+            return ("resource", name_of)
+        raise Opaque(type(value).__name__)
+
+
+def describe(engine, op: OpProgram, index: int, previous_done):
+    """The engine's state at the top of `op`'s loading loop before step `index`, or None."""
+    try:
+        d = _Describer(engine, index)
+        processes = tuple(d.event(p) for p in engine.live)
+        resources = []
+        for name, resource in engine.resource_list:
+            if isinstance(resource, (simpy.Container, simpy.Store)):
+                held = resource.level if isinstance(resource, simpy.Container) else resource.items
+                queues = (resource.get_queue, resource.put_queue)
+                queued = tuple(tuple(map(d.event, queue)) for queue in queues)
+                resources.append((name, d.value(held, ""), queued))
+            else:
+                held = (tuple(map(d.event, resource.users)), tuple(map(d.event, resource.queue)))
+                resources.append((name, held))
+        queue = tuple(d.event(event) for _, _, _, event in sorted(engine.env._queue))
+        flying = tuple(
+            (name, engine.outstanding[name], name in engine.all_loaded, name in engine.op_started)
+            for name in sorted(engine.in_flight | {op.name})
+        )
+        loader = d.value(previous_done, "")
+    except Opaque:
+        return None
+    return (processes, tuple(resources), queue, flying, loader, engine.turn)
+
+
+COUNTERS = ("counts", "busy", "op_noc", "link_bytes", "link_busy", "l2_bytes", "hop_bytes")
+NESTED = ("unit_stalls", "op_busy", "op_stalls", "op_dram")
+
+
+def counters(record) -> dict:
+    """A copy of a record's counters (what one period adds to)."""
+    out = {name: dict(getattr(record, name)) for name in COUNTERS}
+    for name in NESTED:
+        out[name] = {k: dict(v) for k, v in getattr(record, name).items()}
+    out["steps"] = record.steps
+    out["spans"] = (len(record.op_start), len(record.op_end))
+    return out
+
+
+def period_deltas(record, before: dict, after: dict):
+    """What one period added to the record's counters, as (table, key, delta) and steps; None
+    where a period starts or ends an op or adds a fraction (n x delta would round unlike n sums)."""
+    if before["spans"] != after["spans"]:
+        return None
+    deltas = []
+    for name in COUNTERS:
+        for key, value in after[name].items():
+            delta = value - before[name].get(key, 0)
+            if delta:
+                deltas.append((getattr(record, name), key, delta))
+    for name in NESTED:
+        for outer, inner in after[name].items():
+            old = before[name].get(outer, {})
+            for key, value in inner.items():
+                delta = value - old.get(key, 0)
+                if delta:
+                    deltas.append((getattr(record, name)[outer], key, delta))
+    if any(float(delta) != int(delta) for _, _, delta in deltas):
+        return None
+    return deltas, after["steps"] - before["steps"]
+
+
+class Watch:
+    """Finds a repeated state within one op's steps and jumps over the periods that follow."""
+
+    def __init__(self, engine, op: OpProgram, stream: Stream):
+        self.engine, self.op, self.stream = engine, op, stream
+        self.seen: dict[int, int] = {}  # hash of a description -> the step index it was seen at
+        self.shapes: dict[int, tuple] = {}  # step index -> shape, since the last reset
+        self.candidate = None
+        self.patience = PATIENCE
+
+    def note(self, index: int, step: Step) -> None:
+        """The loader takes step `index`: remember its shape while it may belong to a period."""
+        if plain(step):
+            self.shapes[index] = shape(step)
+        else:
+            self._reset()
+
+    def _reset(self) -> None:
+        self.seen, self.shapes, self.candidate = {}, {}, None
+
+    def at(self, previous_done) -> None:
+        """The loader is about to take the next step: look for a period, jump when one is verified.
+        Descriptions seen before a jump stay comparable (indices and the engine's clock both
+        count the steps and cycles jumped), so a longer period (a whole K fold) is found across
+        the shorter ones jumped inside it."""
+        if self.patience <= 0:
+            return  # no period found in a long while: describing costs more than it may save
+        self.patience -= 1
+        index, engine = self.stream.index, self.engine
+        if len(engine.live) > MAX_LIVE:
+            self.candidate = None
+            return
+        state = describe(engine, self.op, index, previous_done)
+        if state is None:
+            self._reset()
+            return
+        now = engine.env.now + engine.skipped
+        if self.candidate is not None and index == self.candidate[0] + self.candidate[1]:
+            start, _, at, first, before, idle = self.candidate
+            self.candidate = None
+            if state == first:
+                pattern = [self.shapes[i] for i in range(start, index)]
+                units = sorted({c[0] for s in pattern for c in s[1]})
+                if [idle[u] for u in units] == [self._idle(u) for u in units] and self._jump(
+                    pattern, now - at, before
+                ):
+                    self.patience = PATIENCE
+                    return
+        key = hash(state)  # only proposes a period: the whole descriptions are compared after it
+        earlier = self.seen.get(key)
+        if earlier is not None and self.candidate is None:
+            idle = {u: self._idle(u) for u in engine.units}
+            before = counters(engine.record)
+            self.candidate = (index, index - earlier, now, state, before, idle)
+        if len(self.seen) >= MAX_SEEN:
+            self._reset()
+        self.seen[key] = index
+
+    def _idle(self, unit: str):
+        """How long `unit` has been idle (None: not used yet)."""
+        free_at = self.engine.unit_free_at.get(unit)
+        return None if free_at is None else self.engine.clock() - free_at
+
+    def _jump(self, pattern: list, cycles, before: dict) -> bool:
+        """Advance every whole repetition of `pattern` still to come; False where a period's
+        counters cannot be multiplied exactly."""
+        engine = self.engine
+        deltas = period_deltas(engine.record, before, counters(engine.record))
+        if deltas is None or cycles != int(cycles):
+            return False
+        cycles = int(cycles)
+        periods = self.stream.skip_periods(self.stream.index - len(pattern), pattern)
+        for unit in {c[0] for s in pattern for c in s[1]}:  # last used in the last period jumped
+            engine.unit_free_at[unit] += periods * cycles
+        for table, key, delta in deltas[0]:
+            table[key] += periods * delta
+        engine.record.steps += periods * deltas[1]
+        engine.skipped += periods * cycles
+        return True
