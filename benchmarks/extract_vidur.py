@@ -24,7 +24,7 @@ OPS = [
     "mlp_act",
     "mlp_down_proj",
 ]
-TOKENS = [1, 4, 16, 64, 256, 1024, 2048, 4096]
+TOKENS = [1, 4, 16, 64, 128, 256, 512, 1024, 2048, 4096]
 REPO_PATH = "data/profiling/compute/a100/meta-llama/Llama-2-7b-hf/mlp.csv"
 OUT = Path(__file__).resolve().parent / "data" / "vidur_a100_llama2_7b_dense.csv"
 

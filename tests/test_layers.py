@@ -23,7 +23,7 @@ LAYERS = {
     "report": 5,
     "api": 6,
     "plots": 6,
-    "sweep": 7,
+    "sweep": 7.2,  # sweeps run serving points
     "serving": 7,
     "schema": 7.5,  # the file schemas: specs of every layer, sweeps included
     "cli": 8,

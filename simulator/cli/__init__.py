@@ -301,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--decode-replicas", type=int, default=1, help="disaggregated: decode replicas (default 1)"
     )
     serving.add_argument("--router", default="round_robin", help="round_robin or least_outstanding")
+    serving.add_argument(
+        "--pipeline-stages", type=int, default=1, help="pipeline stages per replica (default 1)"
+    )
+    serving.add_argument(
+        "--host-overhead", type=float, default=0.0, help="runtime CPU seconds per iteration"
+    )
     serving.add_argument("--slo-ttft", type=float, help="TTFT target (s) for goodput")
     serving.add_argument("--slo-tpot", type=float, help="TPOT target (s) for goodput")
     serving.add_argument(

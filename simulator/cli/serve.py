@@ -41,6 +41,18 @@ def _requests(args, lengths: Lengths):
     return gamma(args.rate or 1.0, args.cv, args.requests, lengths, args.seed)
 
 
+def _fleet(args) -> Fleet:
+    return Fleet(
+        scheduler=args.scheduler,
+        replicas=args.replicas,
+        router=args.router,
+        block_size=args.block_size,
+        decode_replicas=args.decode_replicas,
+        pipeline_stages=args.pipeline_stages,
+        host_overhead_s=args.host_overhead,
+    )
+
+
 def serve_command(args, console: Console) -> int:
     """Run one serving simulation with a progress bar on stderr; print tables or JSON."""
     arch = load_arch(args.arch, split_overrides(args.set)["arch"])
@@ -59,13 +71,7 @@ def serve_command(args, console: Console) -> int:
             arch,
             model,
             specs,
-            Fleet(
-                scheduler=args.scheduler,
-                replicas=args.replicas,
-                router=args.router,
-                block_size=args.block_size,
-                decode_replicas=args.decode_replicas,
-            ),
+            _fleet(args),
             Limits(args.max_batch, max_tokens, args.preemption),
             Slo(args.slo_ttft, args.slo_tpot),
             ClosedLoop(args.users, args.think) if args.users else None,
@@ -108,13 +114,7 @@ def _capacity(args, costs, lengths, max_tokens, console: Console) -> int:
         rates = [float(r) for r in args.rates.split(",")]
     except ValueError:
         raise SpecError(f"--rates {args.rates}: expected numbers like 1,2,4") from None
-    fleet = Fleet(
-        scheduler=args.scheduler,
-        replicas=args.replicas,
-        router=args.router,
-        block_size=args.block_size,
-        decode_replicas=args.decode_replicas,
-    )
+    fleet = _fleet(args)
     limits = Limits(args.max_batch, max_tokens, args.preemption)
     slo = Slo(args.slo_ttft, args.slo_tpot)
     rows, _ = rate_sweep(costs, rates, lengths, args.requests, slo, fleet, limits, args.seed)

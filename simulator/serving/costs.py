@@ -63,11 +63,11 @@ class Batch:
 
 
 def code_fingerprint() -> str:
-    """Hash of the simulator's modelling code (all but serving and the CLI): cached costs from
-    another version of the engine are never reused."""
+    """Hash of the simulator's modelling code (all but serving, sweep and the CLI): cached costs
+    from another version of the engine are never reused."""
     digest = hashlib.sha256()
     for path in sorted(_PACKAGE.rglob("*.py")):
-        if path.relative_to(_PACKAGE).parts[0] not in ("serving", "cli"):
+        if path.relative_to(_PACKAGE).parts[0] not in ("serving", "sweep", "cli"):
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -117,14 +117,21 @@ class CostModel:
     # ----- one iteration ------------------------------------------------------------------------
     def iteration(self, batch: Batch) -> Cost:
         """Seconds and joules of one iteration over `batch` (all layers, then the LM head)."""
+        return self.layer(batch).scale(self.model.layers) + self.head(batch)
+
+    def layer(self, batch: Batch) -> Cost:
+        """One layer over `batch`: the dense part over every token, then each attention."""
         layer = self._interp1("dense", batch.tokens)
         if batch.decode_kv:
             mean_kv = -(-sum(batch.decode_kv) // len(batch.decode_kv))
             layer += self._interp2("decode", len(batch.decode_kv), mean_kv)
         for q, kv in batch.prefill:
             layer += self._interp2("prefill", q, kv) if q < kv else self._interp1("prompt", q)
-        head = self._interp1("head", batch.emitting) if batch.emitting else ZERO
-        return layer.scale(self.model.layers) + head
+        return layer
+
+    def head(self, batch: Batch) -> Cost:
+        """The final norm and LM head over the sequences that emit a token."""
+        return self._interp1("head", batch.emitting) if batch.emitting else ZERO
 
     # ----- bucketing ----------------------------------------------------------------------------
     def _bracket(self, x: int) -> tuple[int, int, float]:

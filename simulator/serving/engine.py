@@ -3,7 +3,9 @@
 Each replica is a simpy process: it asks its scheduler for the next iteration, holds the
 simulated time the cost model prices for that batch, then emits tokens and retires finished
 requests. Replicas idle (no events) while nothing waits. The router sends each arrival to a
-replica: round robin, or the one with the fewest outstanding requests.
+replica: round robin, or the one with the fewest outstanding requests. A pipeline-parallel
+replica runs one scheduler per stage (its micro-batches) over shared stages (pipeline.py); the
+router picks the replica, then its scheduler with the fewest outstanding requests.
 """
 
 from collections.abc import Callable
@@ -13,7 +15,8 @@ import simpy
 
 from simulator.errors import CapacityError, SpecError
 from simulator.serving.costs import CostModel
-from simulator.serving.kvcache import BlockManager, blocks_for
+from simulator.serving.kvcache import blocks_for
+from simulator.serving.pipeline import Pipeline, check_stages, kv_blocks
 from simulator.serving.requests import RequestSpec
 from simulator.serving.scheduler import SCHEDULERS, Limits, Request, Scheduler
 
@@ -21,9 +24,12 @@ from simulator.serving.scheduler import SCHEDULERS, Limits, Request, Scheduler
 @dataclass(frozen=True)
 class Fleet:
     """Replicas behind one router, each holding the whole model on the arch (multi-chip archs
-    split it tensor-parallel inside simulate()). `disaggregated` runs prompts on `replicas`
-    prefill replicas and hands each request's KV over `link_gbps` to `decode_replicas`
-    decode replicas (DistServe); the same link carries swapped KV to and from the host."""
+    split it tensor-parallel inside simulate()), or on `pipeline_stages` copies of the arch
+    linked by its chip-to-chip ports. `disaggregated` runs prompts on `replicas` prefill
+    replicas and hands each request's KV over `link_gbps` to `decode_replicas` decode replicas
+    (DistServe); the same link carries swapped KV to and from the host. `host_overhead_s` is the
+    serving runtime's CPU time per iteration that the accelerator waits for (scheduling, input
+    preparation, sampling, output processing; 0 for runtimes that hide it)."""
 
     scheduler: str = "continuous"
     replicas: int = 1
@@ -32,6 +38,8 @@ class Fleet:
     memory_fraction: float = 0.9
     link_gbps: float = 32.0  # PCIe 4.0 x16, one direction
     decode_replicas: int = 1
+    pipeline_stages: int = 1
+    host_overhead_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,16 @@ class ClosedLoop:
 class Replica:
     """One copy of the model: a scheduler over its own KV-cache, run as a simpy process."""
 
-    def __init__(self, index: int, scheduler: Scheduler, sim: "Simulation", hands_off: bool):
+    def __init__(
+        self,
+        index: int,
+        scheduler: Scheduler,
+        sim: "Simulation",
+        hands_off: bool,
+        pipeline: Pipeline | None,
+    ):
         self.index, self.scheduler, self.sim, self.hands_off = index, scheduler, sim, hands_off
+        self.pipeline = pipeline
         self.wake = sim.env.event()
 
     def submit(self, request: Request) -> None:
@@ -56,9 +72,10 @@ class Replica:
             self.wake.succeed()
 
     def run(self):
-        """Timing assumption: an iteration takes the cost model's time for its whole batch, plus
-        the host transfers of any swap, and nothing overlaps consecutive iterations."""
-        env, sched = self.sim.env, self.scheduler
+        """Timing assumption: an iteration takes the host overhead, the host transfers of any
+        swap, then the cost model's time for its whole batch (or its trip through the pipeline's
+        stages), and nothing overlaps this scheduler's consecutive iterations."""
+        env, sched, fleet = self.sim.env, self.scheduler, self.sim.fleet
         while True:
             step = sched.step()
             if step is None:
@@ -67,10 +84,16 @@ class Replica:
                 continue
             batch = step.batch()
             in_system = sched.outstanding
-            cost = self.sim.costs.iteration(batch)
-            swap_s = step.swap_bytes / (self.sim.fleet.link_gbps * 1e9)
+            swap_s = step.swap_bytes / (fleet.link_gbps * 1e9)
             start = env.now
-            yield env.timeout(cost.seconds + swap_s)
+            if self.pipeline is None:
+                cost = self.sim.costs.iteration(batch)
+                yield env.timeout(fleet.host_overhead_s + swap_s + cost.seconds)
+            else:
+                parts = self.pipeline.stage_costs(batch)
+                cost = sum(parts[1:], parts[0])
+                yield env.timeout(fleet.host_overhead_s + swap_s)
+                yield from self.pipeline.run(batch, parts)
             tokens = batch.tokens
             for request, q in step.items:
                 request.energy_j += cost.energy_j * q / tokens
@@ -130,28 +153,38 @@ class Simulation:
                 raise SpecError(f"{name}: must be a positive integer, got {value!r}")
         if not 0 < fleet.memory_fraction <= 1 or fleet.link_gbps <= 0:
             raise SpecError("memory_fraction must be in (0, 1] and link_gbps positive")
+        if not fleet.host_overhead_s >= 0:
+            raise SpecError(f"host_overhead_s: must be >= 0, got {fleet.host_overhead_s!r}")
+        check_stages(fleet.pipeline_stages, costs.model.layers, costs.model.name)
         if limits.preemption not in ("recompute", "swap"):
             raise SpecError(f"preemption {limits.preemption!r}: choose recompute or swap")
         if fleet.router not in ("round_robin", "least_outstanding"):
             raise SpecError(f"router {fleet.router!r}: choose round_robin or least_outstanding")
         self.env = simpy.Environment()
         self.costs, self.fleet, self.limits, self.progress = costs, fleet, limits, progress
-        model = costs.model
-        kv = (model.weight_bytes, model.kv_bytes_per_token, fleet.block_size)
-        kv += (fleet.memory_fraction, f"{model.name} on {costs.arch.name}")
-        dram = int(next(c for c in costs.arch.components.values() if c.kind == "dram").capacity)
         split = fleet.scheduler == "disaggregated"
         counts = (fleet.replicas, fleet.decode_replicas if split else 0)
-        policy = SCHEDULERS["continuous" if split else fleet.scheduler]
-        self.replicas = [
-            Replica(i, policy(limits, BlockManager(dram, *kv)), self, split and i < counts[0])
-            for i in range(sum(counts))
-        ]
-        self.entry, self.decoders = self.replicas[: counts[0]], self.replicas[counts[0] :]
+        groups = [self._replica(g, split and g < counts[0]) for g in range(sum(counts))]
+        self.replicas = [engine for group in groups for engine in group]
+        self.entry, self.decoders = groups[: counts[0]], groups[counts[0] :]
         self.finished: list[Request] = []
         self.iterations: list[tuple] = []
         self._turn = 0
         self._done_hooks: dict[int, simpy.Event] = {}
+
+    def _replica(self, index: int, hands_off: bool) -> list[Replica]:
+        """One replica: a scheduler over the whole KV-cache, or with pipeline stages one per stage
+        (vLLM v0's virtual engines), each over its share of the blocks, sharing the stages."""
+        costs, fleet, stages = self.costs, self.fleet, self.fleet.pipeline_stages
+        dram = int(next(c for c in costs.arch.components.values() if c.kind == "dram").capacity)
+        where = f"{costs.model.name} on {costs.arch.name}"
+        kv = kv_blocks(dram, costs.model, stages, fleet.block_size, fleet.memory_fraction, where)
+        pipeline = Pipeline(self.env, costs, stages) if stages > 1 else None
+        policy = SCHEDULERS["continuous" if fleet.scheduler == "disaggregated" else fleet.scheduler]
+        return [
+            Replica(index, policy(self.limits, share), self, hands_off, pipeline)
+            for share in kv.share(stages)
+        ]
 
     def check(self, spec: RequestSpec) -> None:
         """A request that could never run is an error now, not a run that hangs."""
@@ -174,11 +207,14 @@ class Simulation:
         self._pick(self.entry).submit(request)
         return request
 
-    def _pick(self, pool: list[Replica]) -> Replica:
+    def _pick(self, pool: list[list[Replica]]) -> Replica:
+        """The router's replica, then its scheduler with the fewest outstanding requests."""
         if self.fleet.router == "round_robin":
             self._turn += 1
-            return pool[(self._turn - 1) % len(pool)]
-        return min(pool, key=lambda r: r.scheduler.outstanding)
+            group = pool[(self._turn - 1) % len(pool)]
+        else:
+            group = min(pool, key=lambda g: sum(r.scheduler.outstanding for r in g))
+        return min(group, key=lambda r: r.scheduler.outstanding)
 
     def hand_off(self, request: Request):
         """Disaggregated: the prompt's KV crosses the link, then a decode replica resumes it."""
@@ -196,8 +232,11 @@ class Simulation:
             hook.succeed()
 
     def open_loop(self, specs: list[RequestSpec]):
+        """Requests arriving at the same instant are all routed before any replica forms its next
+        batch (an offline batch of N requests is one batch, not 1 then N - 1)."""
         for spec in specs:
-            yield self.env.timeout(max(0.0, spec.arrival_s - self.env.now))
+            if spec.arrival_s > self.env.now:
+                yield self.env.timeout(spec.arrival_s - self.env.now)
             self.route(spec)
 
     def user(self, specs: list[RequestSpec], loop: ClosedLoop):

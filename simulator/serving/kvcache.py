@@ -1,6 +1,8 @@
 """Paged KV-cache (vLLM style): DRAM left after the weights is cut into blocks of `block_size`
 tokens; a sequence holds ceil(tokens / block_size) blocks, taken as it grows, freed when it ends."""
 
+import copy
+
 from simulator.errors import CapacityError
 
 
@@ -34,6 +36,19 @@ class BlockManager:
         self.total = usable // block_bytes
         self.free = self.total
         self.held: dict[int, int] = {}
+
+    def share(self, parts: int) -> list["BlockManager"]:
+        """`parts` empty managers with 1/parts of the blocks each (vLLM v0 splits a pipeline's
+        blocks evenly between its virtual engines)."""
+        if self.total < parts:
+            raise CapacityError(f"KV-cache: {self.total} blocks cannot be shared by {parts}")
+        shares = []
+        for _ in range(parts):
+            share = copy.copy(self)
+            share.total = share.free = self.total // parts
+            share.held = {}
+            shares.append(share)
+        return shares
 
     def can_hold(self, rid: int, tokens: int) -> bool:
         """Would growing request `rid` to `tokens` tokens fit in the free blocks?"""

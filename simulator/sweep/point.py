@@ -13,6 +13,7 @@ from simulator.api import simulate
 from simulator.errors import AccsimError
 from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.sweep.columns import base_unit_columns, chosen_mapping_columns
+from simulator.sweep.serving import run_serving, serving_point
 
 HEAD = ("point", "key", "status", "error")
 """The first columns of every row; parameters and summary metrics follow."""
@@ -24,10 +25,11 @@ class Base:
     """The base specs every point of a sweep starts from, and how points run."""
 
     arch: str | dict
-    workload: str | dict
+    workload: str | dict | None
     mapping: str | dict | None
     numerics: bool
     seed: int
+    serving: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,12 @@ def run_point(point: Point) -> dict[str, Any]:
     base = point.base
     try:
         arch = load_arch(base.arch, point.overrides("arch"))
+        if base.serving is not None:
+            where = f"point {point.index}: serving"
+            row.update(
+                run_serving(arch, serving_point(base.serving, point.overrides("serving"), where))
+            )
+            return row
         workload = load_workload(base.workload, point.overrides("workload"))
         mapping = load_mapping(base.mapping, point.overrides("mapping"))
         report = simulate(arch, workload, mapping, numerics=base.numerics, seed=base.seed)

@@ -74,13 +74,14 @@ def load_sweep(ref: str | Path | dict, max_points: int = MAX_POINTS) -> Sweep:
         kind: _relative(getattr(spec.base, kind), folder)
         for kind in ("arch", "workload", "mapping")
     }
-    base = Base(refs["arch"], refs["workload"], refs["mapping"], spec.numerics, spec.seed)
-    loaded = {
-        "arch": load_arch(base.arch),
-        "workload": load_workload(base.workload),
-        "mapping": load_mapping(base.mapping),
-    }
+    serving = spec.base.serving.model_dump(mode="json") if spec.base.serving else None
+    base = Base(refs["arch"], refs["workload"], refs["mapping"], spec.numerics, spec.seed, serving)
+    loaded = {"arch": load_arch(base.arch)}
+    if serving is None:
+        loaded.update(workload=load_workload(base.workload), mapping=load_mapping(base.mapping))
     resolved = {kind: model.model_dump(mode="json") for kind, model in loaded.items()}
+    if serving is not None:
+        loaded["serving"] = resolved["serving"] = serving
     expanded = expand(spec)
     points, seen, skipped = [], set(), 0
     for params in expanded:

@@ -1,7 +1,8 @@
 """Sweep files: a base arch / workload / mapping plus parameters over dotted paths.
 
 A parameter path means what it means to `accsim run --set`: a leading `arch.`, `workload.` or
-`mapping.` picks the spec (default arch), then keys and list indices walk into it. Exactly one of
+`mapping.` picks the spec (default arch), then keys and list indices walk into it; `serving.`
+sets a field of the base's serving block (a serving sweep, simulator/sweep/serving.py). Exactly one of
 `grid` (every combination), `points` (an explicit list) or `random` (seeded samples) names them.
 """
 
@@ -19,8 +20,9 @@ from simulator.spec.types import PositiveInt, Strict
 from simulator.spec.units import EXAMPLES, parse_quantity
 from simulator.spec.validate import validate
 from simulator.spec.yamlio import Document, read_yaml
+from simulator.sweep.serving import ServingPoint
 
-SPEC_KINDS = ("arch", "workload", "mapping")
+SPEC_KINDS = ("arch", "workload", "mapping", "serving")
 Scalar = bool | int | float | str
 
 COMPARISONS = {
@@ -35,14 +37,25 @@ COMPARISONS = {
 
 
 class BaseSpecs(Strict):
-    """What every point starts from; each is a preset name, a YAML path or an inline mapping."""
+    """What every point starts from; each is a preset name, a YAML path or an inline mapping.
+    A serving sweep gives `serving` instead of a workload."""
 
     arch: str | dict
     """Architecture preset, path (relative to the sweep file or the working folder) or mapping."""
-    workload: str | dict
+    workload: str | dict | None = None
     """Workload preset, path, mapping or inline text like 'gemm:M=1024,N=1024,K=1024'."""
     mapping: str | dict | None = None
     """Mapping preset, path or mapping; none means `auto`."""
+    serving: ServingPoint | None = None
+    """A serving run per point (model, request stream, scheduler); its summary is the row."""
+
+    @model_validator(mode="after")
+    def _workload_or_serving(self):
+        if (self.workload is None) == (self.serving is None):
+            raise ValueError("needs exactly one of workload or serving")
+        if self.serving is not None and self.mapping is not None:
+            raise ValueError("a serving sweep maps its own iterations: leave mapping out")
+        return self
 
 
 class Range(Strict):
@@ -151,7 +164,14 @@ def read_sweep(ref: str | Path | dict) -> tuple[SweepSpec, Path]:
 
 
 def route(path: str) -> tuple[str, tuple[str, ...]]:
-    """'components.mxu.rows' -> ('arch', ('components', 'mxu', 'rows')), exactly as --set routes it."""
+    """'components.mxu.rows' -> ('arch', ('components', 'mxu', 'rows')), exactly as --set routes it;
+    'serving.rate' -> ('serving', ('rate',))."""
+    kind, _, rest = path.partition(".")
+    if kind == "serving":
+        if rest not in ServingPoint.model_fields:
+            known = ", ".join(ServingPoint.model_fields)
+            raise SpecError(f"{path}: no serving field {rest!r}; fields: {known}")
+        return kind, (rest,)
     routed = split_overrides([f"{path}=0"])
     ((kind, ((keys, _),)),) = [(k, v) for k, v in routed.items() if v]
     return kind, tuple(keys)

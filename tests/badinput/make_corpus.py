@@ -191,6 +191,8 @@ def write_files() -> None:
         "grid:\n  clock: [1 GHz]\n",
         "sweep-bad-objective.yaml": "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
         "grid:\n  clock: [1 GHz]\nobjectives: {cycles: sideways}\n",
+        "sweep-serving-field.yaml": "name: s\nbase: {arch: tpu-v4-like, serving: {model: llama-2-7b}}"
+        "\ngrid:\n  serving.chunk: [256]\n",
     }
     for name, text in sweeps.items():
         (FILES / name).write_text(text)
@@ -511,6 +513,10 @@ def cases() -> list[tuple[str, str]]:
         ("sweep", "sweep {files}/sweep-no-axes.yaml -o {tmp}/r.parquet"),
         ("no arch preset", "sweep {files}/sweep-bad-base.yaml -o {tmp}/r.parquet"),
         ("objectives", "sweep {files}/sweep-bad-objective.yaml -o {tmp}/r.parquet"),
+        ("no serving field", "sweep {files}/sweep-serving-field.yaml -o {tmp}/r.parquet"),
+        ("chip.links", "serve tpu-v4-like llama-2-7b --pipeline-stages 2 --cost-cache {tmp}/c"),
+        ("split evenly", "serve a100-like llama-2-7b --pipeline-stages 3 --cost-cache {tmp}/c"),
+        ("host_overhead_s", "serve tpu-v4-like llama-2-7b --host-overhead -1 --cost-cache {tmp}/c"),
         ("not a readable parquet", "plot {files}/bad-results.parquet --x a --y b -o {tmp}/p.html"),
         ("not a readable csv", "plot {files}/bad-results.csv --x a --y b -o {tmp}/p.html"),
         ("results must end in", "plot {files}/results.txt --x a --y b -o {tmp}/p.html"),

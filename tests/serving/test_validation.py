@@ -121,3 +121,19 @@ def test_a_closed_loop_never_has_more_requests_in_flight_than_users(tiny, costs)
     by_user = result.requests.sort_values("arrival_s")
     ends = sorted(result.requests.finish_s + 1e-4)
     assert set(np.round(by_user.arrival_s.iloc[3:], 12)) <= set(np.round(ends, 12))
+
+
+def test_host_overhead_is_paid_once_per_iteration(tiny, costs):
+    specs = fixed_batch(1, Lengths(64, 10))  # one prefill iteration, then 9 decode iterations
+    base = serve(costs.arch, tiny, specs, costs=costs).requests.iloc[0]
+    slow = serve(costs.arch, tiny, specs, Fleet(host_overhead_s=4e-3), costs=costs).requests.iloc[0]
+    assert slow.ttft_s - base.ttft_s == pytest.approx(4e-3)
+    assert slow.e2e_s - base.e2e_s == pytest.approx(10 * 4e-3)
+
+
+def test_requests_sent_together_start_in_one_batch(tiny, costs):
+    result = serve(costs.arch, tiny, fixed_batch(4, Lengths(32, 3)), Fleet(scheduler="static"),
+                   costs=costs)  # fmt: skip
+    first = result.iterations.iloc[0]
+    assert (first.batch_size, first.prefill_tokens) == (4, 4 * 32)
+    assert len(result.iterations) == 3  # one prefill, then two decode steps for all four
