@@ -1,5 +1,6 @@
 """The parts of a chip beyond its components' datapaths (simulator/tech/chip.yaml): per-PE registers,
-leakage per area, always-on SerDes, DRAM devices' standby and refresh power. Pure costs, no run state."""
+placement white space around synthesized cells, DDR PHYs and controllers, leakage per area, always-on
+SerDes, DRAM devices' standby and refresh power. Pure costs, no run state."""
 
 from dataclasses import dataclass
 
@@ -94,6 +95,43 @@ def pe_register_area_mm2(unit, held: set[str] = frozenset()) -> float:
     return _from_40nm_area(per_bit * pe_register_bits(unit, held), unit.node_nm) * pes * 1e-6
 
 
+def placed_cell_area_mm2(comp, pe_registers_mm2: float) -> float:
+    """Area of `comp` built from per-cell tables (Horowitz operators, Aladdin flip-flops), which a
+    placed block spreads over cells / utilization; 0 where the arch states the area itself."""
+    if comp.kind == "systolic_array":
+        own = comp.area_mm2() if comp.spec.mac_area is None else 0.0
+        return own + pe_registers_mm2
+    if comp.kind == "vector" and comp.spec.area is None:
+        return comp.area_mm2()
+    return 0.0
+
+
+def placement_mm2(cell_mm2: float) -> float:
+    """White space and routing around `cell_mm2` of placed standard cells."""
+    return cell_mm2 * (1.0 / float(_table()["placement"]["utilization"]) - 1.0)
+
+
+def memory_interface_mm2(dram, node_nm: float) -> tuple[float, float] | None:
+    """On-die PHY and controller area (mm²) of a DDR3/DDR4 interface with `dram.channels` 64-bit
+    channels (McPAT's IP-based model); None for technologies without a cited figure."""
+    table = _table()["memory_interface"]
+    if dram.spec.technology not in table["technologies"]:
+        return None
+    bits = 64 * dram.channels
+    io = table["ddr_phy_io_share"]
+    per_bit_40 = table["ddr_phy_mm2_per_16_bits_40nm"] / 16
+    phy = (
+        bits
+        * per_bit_40
+        * (io + (1 - io) * tech.scale_area(1.0, node_nm) / tech.scale_area(1.0, 40.0))
+    )
+    per_channel_65 = table["ddr_controller_mm2_per_72_bit_channel_65nm"] * 64 / 72
+    controller = (
+        dram.channels * per_channel_65 * tech.scale_area(1.0, node_nm) / tech.scale_area(1.0, 65.0)
+    )
+    return phy, controller
+
+
 def leakage_mw_per_mm2(devices: str, node_nm: float) -> float:
     """Static power density of `devices` (lstp / lop / hp) at `node_nm`, 300 K."""
     density = _table()["leakage"]["mw_per_mm2_45nm"][devices]["value"]
@@ -140,16 +178,27 @@ def chip_parts(components: dict[str, Component], chip: ChipSpec, node_nm: float)
             standby, refresh = dram_background_mw(comp) or (0.0, 0.0)
             parts.append(Part(name, "devices", 0.0, standby, False))
             parts.append(Part(name, "refresh", 0.0, refresh, False))
+            interface = chip.memory_interface_on_die and memory_interface_mm2(comp, node_nm)
+            if interface:
+                phy, controller = interface
+                parts.append(Part(name, "memory_phy", phy, 0.0, True))
+                parts.append(
+                    Part(name, "memory_controller", controller, density * controller, True)
+                )
             continue
         area = comp.area_mm2()
         stated = getattr(getattr(comp, "spec", None), "leakage", None) is not None
         on_die = comp.kind not in OFF_DIE
         own = comp.leakage_mw() if stated or comp.leakage_mw() or not on_die else density * area
         parts.append(Part(name, DATAPATH_PART.get(comp.kind, comp.kind), area, own, on_die))
+        regs = 0.0
         if comp.kind == "systolic_array":
             regs = pe_register_area_mm2(comp, held_by_register_levels(components, name))
             if regs:
                 parts.append(Part(name, "pe_registers", regs, density * regs, True))
+        white = placement_mm2(placed_cell_area_mm2(comp, regs))
+        if white:
+            parts.append(Part(name, "placement", white, 0.0, True))
     return parts + serdes_parts(chip)
 
 

@@ -42,6 +42,10 @@ class ChipSpec(Strict):
     """Transistor flavour that sets leakage per mm^2 (CACTI's itrs-lstp / itrs-lop / itrs-hp)."""
     links: list[LinkPorts] = []
     """Chip-to-chip link ports (NVLink, ICI, PCIe): SerDes area and always-on power."""
+    memory_interface_on_die: bool = True
+    """Whether the DRAM's PHY and controller sit on this die (DDR3/DDR4: counted from
+    simulator/tech/chip.yaml memory_interface); false where the chip reaches its DRAM through
+    another chip, or the die being modelled leaves them out."""
     sources: list[str] = []
     """Where the cap and operating points come from, or why they are unknown."""
 

@@ -324,6 +324,7 @@ def cases() -> list[tuple[str, str]]:
             "add up to",
         ),
         ("edge-npu", "components.mac_array.accumulator_precision=int128", "unknown accumulator"),
+        ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
     ]
     for arch, setting, fragment in physics:
         out.append((fragment, f"run {arch} gemm-256 --set {setting}"))

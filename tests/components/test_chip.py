@@ -1,5 +1,7 @@
 """Chip parts beyond the datapath, checked against the table entries they come from."""
 
+import math
+
 import pytest
 
 from simulator.components import build_machine
@@ -65,3 +67,41 @@ def test_declared_register_levels_are_not_counted_twice():
     machine, parts = parts_of("eyeriss-like")
     assert ("pe_array", "pe_registers") not in parts
     assert parts["filter_spad", "registers"].area_mm2 > 0
+
+
+# Stillmaker-Baas area factors (node_scaling.yaml) at 45 / 32 / 28 / 65 nm; 40 nm is the log-log point
+# between 45 and 32 nm, the flip-flop's (Aladdin) and the DDR3 PHY's (McPAT) node.
+AREA_28, AREA_65 = 0.368, 1.5
+AREA_40 = math.exp(math.log(0.46) * math.log(40 / 45) / math.log(32 / 45))
+
+
+def test_tpu_v1_placement_is_cells_over_utilization():
+    # per PE: Horowitz int8 multiplier 282 + int32 adder 137 µm² at 45 nm, and 56 flip-flop bits
+    # (8 + 2 x 8 + 32) of 5.98 µm² at 40 nm; placed at 70 % utilization
+    _, parts = parts_of("tpu-v1-like")
+    cells_um2 = (282 + 137) * AREA_28 + 56 * 5.98 * AREA_28 / AREA_40
+    white = 65536 * cells_um2 * 1e-6 * (1 / 0.7 - 1)
+    assert parts["mxu", "placement"].area_mm2 == pytest.approx(white, rel=1e-3)
+    assert parts["mxu", "placement"].static_mw == 0.0  # white space holds no devices
+    assert white == pytest.approx(8.86, abs=0.01)
+
+
+def test_tpu_v1_ddr3_phy_and_controller():
+    # McPAT: a 16-bit DDR3 PHY is 1.3 mm² at 40 nm, 80 % of it I/O that does not shrink; a DDR
+    # controller is 0.15 mm² per 72-bit channel at 65 nm. TPU v1: two 64-bit DDR3 channels at 28 nm.
+    _, parts = parts_of("tpu-v1-like")
+    phy = 2 * 64 * 1.3 / 16 * (0.8 + 0.2 * AREA_28 / AREA_40)
+    controller = 2 * 0.15 * 64 / 72 * AREA_28 / AREA_65
+    assert parts["dram", "memory_phy"].area_mm2 == pytest.approx(phy, rel=1e-3)
+    assert parts["dram", "memory_controller"].area_mm2 == pytest.approx(controller, rel=1e-3)
+    assert parts["dram", "memory_phy"].on_die and parts["dram", "memory_controller"].on_die
+    assert parts["dram", "memory_controller"].static_mw == pytest.approx(
+        controller * leakage_mw_per_mm2("lop", 28)
+    )
+
+
+def test_memory_interface_off_die_or_without_a_cited_figure():
+    _, eyeriss = parts_of("eyeriss-like")  # chip: memory_interface_on_die: false
+    assert ("dram", "memory_phy") not in eyeriss
+    _, a100 = parts_of("a100-like")  # HBM2E: no cited PHY area
+    assert not any(part == "memory_phy" for _, part in a100)
