@@ -9,18 +9,7 @@ from simulator.errors import SpecError
 from simulator.serving import CostModel, Fleet, Lengths, Limits, load_model, poisson, serve
 from simulator.spec import load_arch
 from simulator.sweep import load_sweep, run_sweep
-
-TINY = {
-    "architectures": ["LlamaForCausalLM"],
-    "model_type": "llama",
-    "hidden_size": 256,
-    "intermediate_size": 688,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "num_hidden_layers": 2,
-    "vocab_size": 1000,
-    "torch_dtype": "bfloat16",
-}
+from tests.serving.conftest import TINY
 
 
 @pytest.fixture
