@@ -4,6 +4,8 @@ Candidates are ranked by a quick estimate — max(compute cycles, DRAM bytes / b
 first tile's load — never by simulation; the sweeps issue brings the full search.
 """
 
+import dataclasses
+import functools
 import itertools
 import math
 
@@ -105,10 +107,14 @@ def _best(op, mapping, machine, unit, problem, options, orders):
     in_bytes = precision(op.dtype).bits / 8
     acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
     dram = machine.dram
+    seed = plan_from(op, mapping, machine, {"M": 1, "N": 1, "K": 1}, orders[0])
+    shape = (problem["M"], problem["N"], problem["K"])
     best, best_key = None, None
     for m, n, k in itertools.product(*options):
         tile = {"M": m, "N": n, "K": k}
-        plan = plan_from(op, mapping, machine, tile, orders[0])
+        plan = dataclasses.replace(
+            seed, tile=tile
+        )  # plan_from(..., tile, orders[0]): only the tile differs
         if any(
             used > machine.components[b].capacity_bytes
             for b, used in plan.footprint(machine).items()
@@ -117,8 +123,16 @@ def _best(op, mapping, machine, unit, problem, options, orders):
         compute = compute_cycles_estimate(unit, problem, tile, plan)
         first_load = dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
         for order in orders:
-            moved = sum(dram_traffic(problem, tile, order, in_bytes, acc_bytes).values())
+            moved = _moved(shape, (m, n, k), tuple(order), in_bytes, acc_bytes)
             key = (max(compute, dram.transfer_cycles(int(moved))) + first_load, moved, -m * n * k)
             if best_key is None or key < best_key:
                 best, best_key = (tile, order), key
     return best
+
+
+@functools.lru_cache(maxsize=65536)
+def _moved(shape: tuple, tile: tuple, order: tuple, in_bytes: float, acc_bytes: float) -> float:
+    """Total DRAM bytes of one (tile, loop order), memoized: it depends on the shape and the tile
+    only, so sweep points of one GEMM on different arrays and buffers share the ranking's traffic."""
+    problem, sizes = dict(zip("MNK", shape)), dict(zip("MNK", tile))
+    return sum(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes).values())
