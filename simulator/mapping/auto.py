@@ -4,7 +4,6 @@ Candidates are ranked by a quick estimate — max(compute cycles, DRAM bytes / b
 first tile's load — never by simulation; the sweeps issue brings the full search.
 """
 
-import dataclasses
 import functools
 import itertools
 import math
@@ -112,15 +111,13 @@ def _best(op, mapping, machine, unit, problem, options, orders):
     best, best_key = None, None
     for m, n, k in itertools.product(*options):
         tile = {"M": m, "N": n, "K": k}
-        plan = dataclasses.replace(
-            seed, tile=tile
-        )  # plan_from(..., tile, orders[0]): only the tile differs
+        # the seed is plan_from(..., tile, orders[0]) but for its tile: price this tile under it
         if any(
             used > machine.components[b].capacity_bytes
-            for b, used in plan.footprint(machine).items()
+            for b, used in seed.footprint(machine, tile).items()
         ):
             continue
-        compute = compute_cycles_estimate(unit, problem, tile, plan)
+        compute = compute_cycles_estimate(unit, problem, tile, seed)
         first_load = dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
         for order in orders:
             moved = _moved(shape, (m, n, k), tuple(order), in_bytes, acc_bytes)

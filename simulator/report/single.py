@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from simulator.components import Machine
@@ -19,6 +20,7 @@ from simulator.report.boundary import boundary_summary, crossings, layer_table, 
 from simulator.report.levels import level_table
 from simulator.report.multicore import core_table, link_table, noc_summary
 from simulator.report.scalesim import layer_metrics, prefetches_whole
+from simulator.report.sums import EnergySums
 
 PJ_PER_MW_SECOND = power.PJ_PER_MW_SECOND  # 1 mW for 1 s = 1e9 pJ
 STATIC = power.STATIC  # the op name of leakage rows: static power belongs to the run, not to an op
@@ -45,6 +47,11 @@ class Report:
     def energy(self) -> pd.DataFrame:
         """One row per (op, component, part, action): count, pJ per count, energy; the datapath's rows
         (as its components count them) plus the chip's parts (report/power.py); leakage rows included."""
+        return power.energy_table(*self._energy_rows)
+
+    @cached_property
+    def _energy_rows(self) -> tuple[list[tuple], list[tuple]]:
+        """The energy table's rows, plain: the chip's, then the clock network's."""
         rows = []
         for (op, name, action), count in sorted(self.record.counts.items()):
             per = self.machine.components[name].energy_pj(action)
@@ -62,12 +69,25 @@ class Report:
                         energy,
                     )
                 )
-        return power.energy_table(rows, self.machine, self.seconds, self.voltage_scale)
+        return power.energy_rows(rows, self.machine, self.seconds, self.voltage_scale)
+
+    @cached_property
+    def _energy_sums(self) -> EnergySums:
+        """The energy table's totals and per-op sums, without building the table where its
+        columns are numbers (pandas leaves them as objects when no op has clocked energy)."""
+        own, clock = self._energy_rows
+        if clock:
+            return EnergySums.from_rows(own + clock, STATIC)
+        return EnergySums.from_table(self.energy, STATIC)
+
+    @cached_property
+    def _parts(self) -> list:
+        return power.area_parts(self.machine)
 
     @cached_property
     def area(self) -> pd.DataFrame:
         """One row per (component, part): area in mm² and always-on power in mW."""
-        return power.area_table(self.machine)
+        return power.area_table(self._parts)
 
     @cached_property
     def breakdown(self) -> pd.DataFrame:
@@ -77,18 +97,24 @@ class Report:
     @cached_property
     def power_timeline(self) -> pd.DataFrame:
         """Power over the run in equal slices (each op's energy spread over its span, plus static)."""
-        spans = {op: (self.record.op_start[op], self.record.op_end[op]) for op in self.op_cycles}
-        return power.timeline(self.energy, spans, self.cycles, self.clock_hz)
+        return power.timeline(self._energy_sums, self._spans, self.cycles, self.clock_hz)
+
+    @property
+    def _spans(self) -> dict[str, tuple[int, int]]:
+        return {op: (self.record.op_start[op], self.record.op_end[op]) for op in self.op_cycles}
 
     @cached_property
     def power(self) -> dict:
         """Average, peak and idle power, die area, TOPS/W, TOPS/mm², EDP, energy per token, throttling."""
         macs = sum(op.macs for op in self.program.ops)
         tokens = self.llm["tokens"] if self.llm else None
+        _, dynamic_w, static_w = power.timeline_arrays(
+            self._energy_sums, self._spans, self.cycles, self.clock_hz, power.TIMELINE_BINS
+        )
         view = power.power_summary(
-            self.energy,
-            self.area,
-            self.power_timeline,
+            self._energy_sums,
+            power.area_sums(self._parts),
+            (dynamic_w + static_w).max(),
             self.seconds,
             macs,
             self.peak_macs_per_cycle * self.clock_hz,
@@ -141,7 +167,12 @@ class Report:
     @cached_property
     def ops(self) -> pd.DataFrame:
         """One row per op: cycles, bound, MACs, DRAM bytes, energy, intensity, mapping details."""
-        energy = self.energy.groupby("op")["energy_pj"].sum()
+        return pd.DataFrame(self._op_rows)
+
+    @cached_property
+    def _op_rows(self) -> list[dict]:
+        """The rows of `ops`, plain."""
+        energy = self._energy_sums.by_op
         rows = []
         for op in self.program.ops:
             cycles = self.op_cycles[op.name]
@@ -175,7 +206,7 @@ class Report:
                     },
                 }
             )
-        return pd.DataFrame(rows)
+        return rows
 
     # ----- scalars ------------------------------------------------------------------------------
     @property
@@ -357,7 +388,7 @@ class Report:
         groups: dict[str, list] = {}
         for op in self.program.ops:
             groups.setdefault(op.group or op.name, []).append(op)
-        rows = {row["name"]: row for row in self.ops.to_dict("records")}
+        rows = {row["name"]: row for row in _records(self._op_rows, ("cycles", "dram_bytes"))}
         out = []
         for name, parts in groups.items():
             start = min(self.record.op_start[p.name] for p in parts)
@@ -404,6 +435,10 @@ class Report:
     @cached_property
     def boundary(self) -> dict | None:
         """Fallback share and reasons, host-link bytes and time; None with neither."""
+        if not any(
+            op.kind == "transfer" or op.details.get("fallback", False) for op in self.program.ops
+        ):
+            return None  # neither a fallback nor a host crossing: no tables to build
         streamed = bool(self.program.meta.get("weights_streamed"))
         return boundary_summary(
             self.partition, self.host_link, self.cycles, self.clock_hz, streamed
@@ -436,8 +471,8 @@ class Report:
             "cycles": self.cycles,
             "seconds": self.seconds,
             "clock_hz": self.clock_hz,
-            "energy_pj": float(self.energy.energy_pj.sum()),
-            "area_mm2": float(self.area[self.area.on_die].area_mm2.sum()),
+            "energy_pj": float(self._energy_sums.total),
+            "area_mm2": power.area_sums(self._parts)[0],
             "macs": macs,
             "peak_macs_per_cycle": self.peak_macs_per_cycle,
             "mac_utilization": macs / (self.cycles * self.peak_macs_per_cycle)
@@ -704,3 +739,15 @@ def _finite(value: float) -> float | None:
 def _plain(value):
     """JSON fallback for numpy scalars."""
     return value.item() if hasattr(value, "item") else str(value)
+
+
+def _records(rows: list[dict], numeric: tuple[str, ...]) -> list[dict]:
+    """`rows` as DataFrame(rows).to_dict('records') gives them in the `numeric` columns: a column
+    holding any float is all floats (ints otherwise), so a summary has the types a table gives."""
+    floats = {
+        key for key in numeric if any(isinstance(row[key], float | np.floating) for row in rows)
+    }
+    return [
+        {**row, **{key: (float if key in floats else int)(row[key]) for key in numeric}}
+        for row in rows
+    ]
