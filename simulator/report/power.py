@@ -2,8 +2,11 @@
 clock network, leakage per area, SerDes, DRAM devices), breakdown tables, a power timeline and the
 headline efficiency numbers (TOPS/W, TOPS/mm², EDP, energy per token)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from simulator.components.chip import (
     CHIP,
@@ -16,6 +19,9 @@ from simulator.components.chip import (
     pe_register_pj_per_mac,
 )
 from simulator.report.sums import EnergySums, group_sums
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"
@@ -38,6 +44,8 @@ def energy_rows(
 
 def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
     """The energy table of `energy_rows`: the chip's rows, then the clock network's."""
+    import pandas as pd
+
     table = pd.DataFrame(own, columns=COLUMNS)
     return pd.concat([table, pd.DataFrame(clock, columns=COLUMNS)], ignore_index=True)
 
@@ -105,6 +113,8 @@ def area_parts(machine) -> list:
 
 def area_table(parts: list) -> pd.DataFrame:
     """One row per (component, part): area in mm² and always-on power in mW; die parts first."""
+    import pandas as pd
+
     rows = [(p.component, p.part, p.area_mm2, p.static_mw, p.on_die) for p in parts]
     return pd.DataFrame(rows, columns=["component", "part", "area_mm2", "static_mw", "on_die"])
 
@@ -135,6 +145,8 @@ def timeline(
 ) -> pd.DataFrame:
     """Power over the run in `bins` equal slices: each op's dynamic energy spread evenly over its span
     (first load to last store), plus the static power; columns start_s, end_s, dynamic_w, static_w, power_w."""
+    import pandas as pd
+
     edges, dyn_w, static_w = timeline_arrays(energy, spans, cycles, clock_hz, bins)
     return pd.DataFrame(
         {

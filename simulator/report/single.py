@@ -4,12 +4,14 @@ energy = counters x per-action energy + leakage x time; area = sum of component 
 utilization, achieved bandwidth and the roofline position come from the engine's record.
 """
 
+from __future__ import annotations
+
 import json
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from simulator.components import Machine
 from simulator.engine import Record
@@ -21,6 +23,9 @@ from simulator.report.levels import level_table
 from simulator.report.multicore import core_table, link_table, noc_summary
 from simulator.report.scalesim import layer_metrics, prefetches_whole
 from simulator.report.sums import EnergySums
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PJ_PER_MW_SECOND = power.PJ_PER_MW_SECOND  # 1 mW for 1 s = 1e9 pJ
 STATIC = power.STATIC  # the op name of leakage rows: static power belongs to the run, not to an op
@@ -133,6 +138,8 @@ class Report:
     @cached_property
     def components(self) -> pd.DataFrame:
         """One row per component: area, energy, busy cycles, utilization, bytes and bandwidth."""
+        import pandas as pd
+
         by_comp = self.energy.groupby("component")["energy_pj"].sum()
         moved = self.energy[self.energy.action.isin(["read", "write"])]
         reads = moved[moved.action == "read"].groupby("component")["count"].sum()
@@ -167,6 +174,8 @@ class Report:
     @cached_property
     def ops(self) -> pd.DataFrame:
         """One row per op: cycles, bound, MACs, DRAM bytes, energy, intensity, mapping details."""
+        import pandas as pd
+
         return pd.DataFrame(self._op_rows)
 
     @cached_property
@@ -370,6 +379,8 @@ class Report:
     @cached_property
     def cores(self) -> pd.DataFrame:
         """Multi-core: one row per core (compute, memory wait, NoC sync wait, idle cycles)."""
+        import pandas as pd
+
         return (
             core_table(self.record, self.machine, self.cycles)
             if self.machine.core_count > 1
