@@ -179,8 +179,11 @@ def _process_row(table: Table, case: str, argv: list[str], target: float, folder
 
 def sweep_rows(table: Table) -> None:
     sweep = load_sweep("array-vs-sram")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as folder:
         outcome, seconds = _timed(lambda: run_sweep(sweep, Path(folder) / "out.csv", jobs=2))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     rate = outcome.ran / seconds
     table.add_row(
         f"sweep array-vs-sram, {outcome.ran} points, 2 workers",
@@ -189,7 +192,7 @@ def sweep_rows(table: Table) -> None:
         "-",
         f"{seconds:.2f}",
         "≥ 300 points/s",
-        f"{rate:.0f} points/s",
+        f"{rate:.0f} points/s; workers {cpu:.2f} s CPU ({1e3 * cpu / outcome.ran:.1f} ms/point)",
     )
 
 
