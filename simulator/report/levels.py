@@ -27,11 +27,16 @@ COLUMNS = [
 ]
 
 
-def level_table(program: Program, machine: Machine) -> pd.DataFrame:
-    """One row per (op, level, operand, action); accesses are bytes over the level's access width
-    (None for DRAM), energy is bytes x the level's per-byte read or write energy."""
+def level_table(rows: list[tuple]) -> pd.DataFrame:
+    """The level rows (`level_rows`) as a table (COLUMNS)."""
     import pandas as pd
 
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def level_rows(program: Program, machine: Machine) -> list[tuple]:
+    """One row per (op, level, operand, action); accesses are bytes over the level's access width
+    (None for DRAM), energy is bytes x the level's per-byte read or write energy."""
     rows = []
     for op in program.ops:
         for row in op.levels():
@@ -52,7 +57,7 @@ def level_table(program: Program, machine: Machine) -> pd.DataFrame:
                     row.nbytes * per_byte,
                 )
             )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return rows
 
 
 def _access_bytes(component) -> float | None:

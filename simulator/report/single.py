@@ -19,10 +19,10 @@ from simulator.mapping import Program
 from simulator.numerics import NumericsResult
 from simulator.report import power
 from simulator.report.boundary import boundary_summary, crossings, layer_table, partition_map
-from simulator.report.levels import level_table
+from simulator.report.levels import level_rows, level_table
 from simulator.report.multicore import core_table, link_table, noc_summary
 from simulator.report.scalesim import layer_metrics, prefetches_whole
-from simulator.report.sums import EnergySums
+from simulator.report.sums import EnergySums, descending, group_sums, grouped_sums
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,17 +133,67 @@ class Report:
     def levels(self) -> pd.DataFrame:
         """One row per (op, storage level, operand, action): elements, bytes, accesses, energy
         (closed-form counts of the mapping; their energy equals the engine-counted rows')."""
-        return level_table(self.program, self.machine)
+        return level_table(self._level_rows)
+
+    @cached_property
+    def _level_rows(self) -> list[tuple]:
+        return level_rows(self.program, self.machine)
+
+    def level_groups(self) -> list[tuple]:
+        """(level, operand, action, elements, accesses, energy pJ) summed over ops, in order of
+        first appearance, as pandas' groupby(sort=False).sum(min_count=1) of `levels` gives them
+        (from the plain rows where the table's columns are numbers; accesses NaN for DRAM)."""
+        rows = self._level_rows
+        exact = all(isinstance(r[4], int) for r in rows) and any(r[6] is not None for r in rows)
+        if not exact:  # float elements or no accesses at all: the table's own dtypes decide
+            grouped = self.levels.groupby(["level", "operand", "action"], sort=False)[
+                ["elements", "accesses", "energy_pj"]
+            ].sum(min_count=1)
+            return [(*key, *row) for key, row in zip(grouped.index, grouped.to_numpy())]
+        keys = [(r[1], r[2], r[3]) for r in rows]
+        elements: dict[tuple, int] = {}  # int64 sums are exact in any order
+        for key, row in zip(keys, rows):
+            elements[key] = elements.get(key, 0) + row[4]
+        nan = float("nan")
+        floats = grouped_sums(
+            keys,
+            [[nan if r[6] is None else r[6] for r in rows], [r[8] for r in rows]],
+            sort=False,
+            min_count=1,
+        )
+        return [(*key, elements[key], *floats[key]) for key in floats]
 
     @cached_property
     def components(self) -> pd.DataFrame:
         """One row per component: area, energy, busy cycles, utilization, bytes and bandwidth."""
         import pandas as pd
 
-        by_comp = self.energy.groupby("component")["energy_pj"].sum()
-        moved = self.energy[self.energy.action.isin(["read", "write"])]
-        reads = moved[moved.action == "read"].groupby("component")["count"].sum()
-        writes = moved[moved.action == "write"].groupby("component")["count"].sum()
+        return pd.DataFrame(self._component_rows)
+
+    @cached_property
+    def _component_sums(self) -> tuple[dict, dict, dict]:
+        """Energy per component, and read and write counts (bytes) per component, summed as
+        pandas sums the energy table (from its plain rows where its columns are numbers)."""
+        own, clock = self._energy_rows
+        if not clock:
+            energy = self.energy
+            moved = energy[energy.action.isin(["read", "write"])]
+            return (
+                dict(energy.groupby("component")["energy_pj"].sum().items()),
+                dict(moved[moved.action == "read"].groupby("component")["count"].sum().items()),
+                dict(moved[moved.action == "write"].groupby("component")["count"].sum().items()),
+            )
+        rows = own + clock
+        return (
+            group_sums((r[1], float(r[6])) for r in rows),
+            group_sums((r[1], float(r[4])) for r in rows if r[3] == "read"),
+            group_sums((r[1], float(r[4])) for r in rows if r[3] == "write"),
+        )
+
+    @cached_property
+    def _component_rows(self) -> list[dict]:
+        """The rows of `components`, plain."""
+        by_comp, reads, writes = self._component_sums
         rows = []
         for name, comp in self.machine.components.items():
             busy = self.record.busy.get(name, 0)
@@ -169,7 +219,35 @@ class Report:
                     "peak_gbps": peak * self.clock_hz / 1e9 if peak else None,
                 }
             )
-        return pd.DataFrame(rows)
+        return rows
+
+    def component_rows(self) -> list[dict]:
+        """The rows of `components`, without pandas (peak_gbps None where the table has NaN)."""
+        return self._component_rows
+
+    def op_rows(self) -> list[dict]:
+        """The rows of `ops` as its records give them (a column holding a float is all floats),
+        without pandas; an op without a mapping detail lacks its key (the table has NaN)."""
+        return _typed_like_table(self._op_rows, ("cycles", "dram_bytes"))
+
+    def energy_by_action(self) -> list[tuple]:
+        """(component, part, action, count, energy pJ) summed over ops, largest energy first, as
+        pandas' groupby(sort=False).sum().sort_values(ascending=False) of `energy` gives them."""
+        own, clock = self._energy_rows
+        if not clock:  # object columns: the table's own sums
+            grouped = self.energy.groupby(["component", "part", "action"], sort=False)[
+                ["count", "energy_pj"]
+            ].sum()
+            grouped = grouped.sort_values("energy_pj", ascending=False)
+            return [(*key, *row) for key, row in zip(grouped.index, grouped.to_numpy())]
+        rows = own + clock
+        sums = grouped_sums(
+            [(r[1], r[2], r[3]) for r in rows],
+            [[float(r[4]) for r in rows], [float(r[6]) for r in rows]],
+            sort=False,
+        )
+        groups = list(sums.items())
+        return [(*groups[i][0], *groups[i][1]) for i in descending([s[1] for _, s in groups])]
 
     @cached_property
     def ops(self) -> pd.DataFrame:
@@ -399,7 +477,7 @@ class Report:
         groups: dict[str, list] = {}
         for op in self.program.ops:
             groups.setdefault(op.group or op.name, []).append(op)
-        rows = {row["name"]: row for row in _records(self._op_rows, ("cycles", "dram_bytes"))}
+        rows = {row["name"]: row for row in self.op_rows()}
         out = []
         for name, parts in groups.items():
             start = min(self.record.op_start[p.name] for p in parts)
@@ -752,7 +830,7 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else str(value)
 
 
-def _records(rows: list[dict], numeric: tuple[str, ...]) -> list[dict]:
+def _typed_like_table(rows: list[dict], numeric: tuple[str, ...]) -> list[dict]:
     """`rows` as DataFrame(rows).to_dict('records') gives them in the `numeric` columns: a column
     holding any float is all floats (ints otherwise), so a summary has the types a table gives."""
     floats = {

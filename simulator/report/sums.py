@@ -52,35 +52,56 @@ class EnergySums:
 
 
 def group_sums(pairs) -> dict[str, float]:
-    """(key, value) pairs summed per key as pandas' groupby().sum() sums a float64 column, keys
-    sorted as groupby sorts them: rows already in key order are summed by numpy's
-    `add.reduceat`, other tables by a Kahan-compensated sum per group in row order (pandas 3.1;
-    tests/report/test_sums.py holds the two to pandas itself)."""
+    """(key, value) pairs summed per key as pandas' groupby().sum() sums one float64 column."""
     keys, values = [], []
     for key, value in pairs:
         keys.append(key)
         values.append(value)
-    order = sorted(set(keys))
-    grouped = all(a <= b for a, b in zip(keys, keys[1:]))
-    if grouped and not any(v != v for v in values):  # pandas falls back to Kahan on a NaN
-        starts = [0] + [i for i in range(1, len(keys)) if keys[i] != keys[i - 1]]
-        sums = np.add.reduceat(np.array(values, dtype=np.float64), starts) if keys else []
-        return dict(zip(order, sums))
-    by_key: dict[str, list[float]] = {}
-    for key, value in zip(keys, values):
-        by_key.setdefault(key, []).append(value)
-    return {key: _kahan(by_key[key]) for key in order}
+    return {key: sums[0] for key, sums in grouped_sums(keys, [values]).items()}
 
 
-def _kahan(values) -> float:
+def grouped_sums(keys: list, columns: list[list[float]], sort: bool = True, min_count: int = 0):
+    """Per key, each column's sum, as pandas 3.1's groupby(sort=...)[columns].sum(min_count=...)
+    gives them for float64 columns held in one block (tests/report/test_sums.py holds them to
+    pandas): numpy's `add.reduceat` where every group's rows are contiguous in group order and
+    no value is NaN, else a Kahan-compensated sum per group in row order (NaN skipped; a group
+    with fewer than `min_count` values sums to NaN). Keys sorted, or in order of appearance."""
+    order = sorted(set(keys)) if sort else list(dict.fromkeys(keys))
+    changes = [i for i in range(1, len(keys)) if keys[i] != keys[i - 1]]
+    grouped = len(changes) + 1 == len(order) and (not sort or keys == sorted(keys))
+    if keys and grouped and not any(v != v for column in columns for v in column):
+        sums = [np.add.reduceat(np.array(c, dtype=np.float64), [0, *changes]) for c in columns]
+        return {key: tuple(column[j] for column in sums) for j, key in enumerate(order)}
+    rows: dict = {}
+    for index, key in enumerate(keys):
+        rows.setdefault(key, []).append(index)
+    return {
+        key: tuple(_kahan([column[i] for i in rows[key]], min_count) for column in columns)
+        for key in order
+    }
+
+
+def descending(values: list[float]) -> list[int]:
+    """Row order of pandas' sort_values(ascending=False) on a float64 column (its quicksort, which
+    breaks ties in its own way; NaN last)."""
+    items = np.array(values, dtype=np.float64)
+    index = np.arange(len(items))
+    nan = np.isnan(items)
+    order = index[~nan][::-1][items[~nan][::-1].argsort(kind="quicksort")][::-1]
+    return [int(i) for i in np.concatenate([order, index[nan]])]
+
+
+def _kahan(values: list[float], min_count: int = 0) -> float:
     """pandas' group_sum: Kahan compensation in row order, NaN skipped."""
     total = carry = 0.0
+    count = 0
     for value in values:
         if value != value:
             continue
+        count += 1
         y = value - carry
         t = total + y
         carry = t - total - y
         carry = 0.0 if carry != carry else carry  # an infinite value leaves a NaN: reset
         total = t
-    return total
+    return total if count >= min_count else float("nan")

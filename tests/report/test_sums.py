@@ -12,7 +12,7 @@ import simulator
 from simulator.components.chip import DATAPATH_PART
 from simulator.report import STATIC, power
 from simulator.report.power import area_sums
-from simulator.report.sums import EnergySums, group_sums
+from simulator.report.sums import EnergySums, descending, group_sums, grouped_sums
 from simulator.sweep import load_sweep
 from simulator.sweep.point import run_point
 
@@ -46,6 +46,61 @@ def test_group_sums_are_pandas_groupby_sums(pairs, grouped):
     got = group_sums(pairs)
     assert list(got) == list(expected.index)
     assert [float(v) for v in got.values()] == [float(v) for v in expected.values]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.sampled_from(["x", "y"]),
+            st.one_of(st.floats(min_value=-1e12, max_value=1e12), st.just(float("nan"))),
+            st.floats(min_value=0, max_value=1e12),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.booleans(),
+    st.booleans(),
+)
+def test_grouped_sums_are_pandas_multi_column_groupby_sums(rows, grouped, sort):
+    rows = sorted(rows, key=lambda r: r[:2]) if grouped else rows
+    frame = pd.DataFrame(rows, columns=["k1", "k2", "a", "b"])
+    expected = frame.groupby(["k1", "k2"], sort=sort)[["a", "b"]].sum(min_count=1)
+    got = grouped_sums(
+        [r[:2] for r in rows], [[r[2] for r in rows], [r[3] for r in rows]], sort, min_count=1
+    )
+    assert list(got) == list(expected.index)
+    for key, sums in got.items():
+        assert repr([float(v) for v in sums]) == repr([float(v) for v in expected.loc[key]])
+
+
+@given(st.lists(st.sampled_from([0.0, 1.0, 2.5, float("nan")]), max_size=60))
+def test_descending_is_pandas_sort_order(values):
+    expected = pd.DataFrame({"v": values}).sort_values("v", ascending=False).index
+    assert descending(values) == list(expected)
+
+
+@pytest.mark.parametrize("arch, workload", RUNS)
+def test_views_without_pandas_are_the_tables(arch, workload):
+    """The rows `accsim run` prints equal the DataFrames' groupby views, value for value."""
+    report = simulator.simulate(arch, workload, numerics=False)
+    grouped = report.energy.groupby(["component", "part", "action"], sort=False)[
+        ["count", "energy_pj"]
+    ].sum()
+    grouped = grouped.sort_values("energy_pj", ascending=False)
+    expected = [(*key, *map(float, row)) for key, row in zip(grouped.index, grouped.to_numpy())]
+    assert [(*r[:3], float(r[3]), float(r[4])) for r in report.energy_by_action()] == expected
+    levels = report.levels.groupby(["level", "operand", "action"], sort=False)[
+        ["elements", "accesses", "energy_pj"]
+    ].sum(min_count=1)
+    expected = [repr((*key, *map(float, row))) for key, row in zip(levels.index, levels.to_numpy())]
+    assert [repr((*r[:3], *map(float, r[3:]))) for r in report.level_groups()] == expected
+    records = report.components.to_dict("records")
+    for lean, frame in zip(report.component_rows(), records, strict=True):
+        assert lean == {k: None if v != v else v for k, v in frame.items()}  # NaN: no peak
+    for lean, frame in zip(report.op_rows(), report.ops.to_dict("records"), strict=True):
+        assert {k: v for k, v in frame.items() if v == v} == lean  # NaN: a detail the op lacks
 
 
 @pytest.mark.parametrize("arch, workload", RUNS)
