@@ -142,6 +142,30 @@ def main() -> None:
         )
         print(f"- {devices}: idle {report.power['idle_power_w']:.3g} W")
 
+    print("\nLeakage by junction temperature (chip.temperature; default 360 K, CACTI's):")
+    for chip, preset, workload, *_ in CHIPS[:2]:
+        arch = load_arch(preset)
+        cells = []
+        for kelvin in (300.0, 330.0, 360.0):
+            spec = arch.model_copy(
+                update={"chip": arch.chip.model_copy(update={"temperature": kelvin})}
+            )
+            p = simulator.simulate(spec, workload, numerics=False).power
+            cells.append(
+                f"{kelvin:.0f} K: die {p['die_power_w']:.3g} W, idle {p['idle_power_w']:.3g} W"
+            )
+        print(f"- {chip}: " + "; ".join(cells))
+
+    print("\nWhere the die area goes (part, mm²):")
+    for chip, report in reports.items():
+        area = report.area[report.area.on_die].groupby("part").area_mm2.sum()
+        parts = ", ".join(
+            f"{part} {mm2:.3g}"
+            for part, mm2 in area.sort_values(ascending=False).items()
+            if mm2 > 0
+        )
+        print(f"- {chip}: {parts}")
+
     print("\nWhere the power of each busy run goes (component x part, W):")
     for chip, report in reports.items():
         top = report.breakdown.groupby("part").power_w.sum().sort_values(ascending=False)
