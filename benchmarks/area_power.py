@@ -96,6 +96,20 @@ def mxu_per_pe(tpu) -> None:
     )
 
 
+def full_ga100(a100) -> None:
+    """The 826 mm² GA100 die holds 128 SMs and six HBM2e PHY sites, of which the A100 enables 108
+    SMs and five stacks (NVIDIA A100 whitepaper 2020); a100-like models the enabled ones."""
+    area = a100.area[a100.area.on_die]
+    sm = area[area.component.str.startswith("core")].area_mm2.sum()
+    hbm = area[area.component == "hbm"].area_mm2.sum()
+    rest = area.area_mm2.sum() - sm - hbm
+    full = sm * 128 / 108 + hbm * 6 / 5 + rest
+    print(
+        f"\nA100 scaled to the whole GA100 die (SMs {sm:.1f} x 128/108, HBM PHYs and controllers "
+        f"{hbm:.1f} x 6/5, the rest {rest:.1f}): {full:.1f} mm², {full / 826:.2f} of 826 mm²"
+    )
+
+
 def main() -> None:
     print(
         "| chip | accsim die mm² | published mm² | ratio | accsim busy W | published busy W | ratio "
@@ -117,6 +131,8 @@ def main() -> None:
     loihi = build_machine(load_arch("loihi-like"))
     area = sum(c.area_mm2() for c in loihi.components.values())
     print(f"| Loihi | {area:.1f} | 60.0 | {_ratio(area, 60.0)} | - | - | - | - | - | - | - | - |")
+
+    full_ga100(reports["A100"])
 
     print(
         "\nTPU v1 floor plan (share of the published 331 mm² die; accsim's share of its own die):"

@@ -240,6 +240,13 @@ def dram_background_mw(dram) -> tuple[float, float] | None:
     return devices * entry["mw_per_device"], devices * entry["refresh_mw_per_device"]
 
 
+def side_units_mm2(comp, node_nm: float) -> float:
+    """Area of the INT32 / FP64 units a vector unit holds beside its modelled lanes."""
+    per_unit = _table()["side_units"]["transistors"]
+    mtr = sum(per_unit[kind] * count for kind, count in comp.spec.side_units.items()) / 1e6
+    return transistor_mm2(mtr, node_nm)
+
+
 def chip_parts(
     components: dict[str, Component], chip: ChipSpec, node_nm: float, simt: bool = False
 ) -> list[Part]:
@@ -275,6 +282,9 @@ def chip_parts(
         white = placement_mm2(placed_cell_area_mm2(comp, regs))
         if white:
             parts.append(Part(name, "placement", white, 0.0, True))
+        if comp.kind == "vector" and comp.spec.side_units:
+            side = side_units_mm2(comp, node_nm)
+            parts.append(Part(name, "side_units", side, density * side, True))
         if simt and comp.kind == "vector" and "." in name:
             control = simt_control_mm2(comp, node_nm)
             parts.append(Part(name, "simt_control", control, density * control, True))

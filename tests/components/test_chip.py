@@ -124,6 +124,15 @@ def test_simt_control_on_gpu_like_cores_only():
     assert not any(name == "simt_control" for _, name in tpu)
 
 
+def test_side_units_are_llmcompass_transistor_counts():
+    # a100-like SM: 64 INT32 units of 177,690 and 32 FP64 units of 685,300 transistors, at 7 nm
+    _, parts = parts_of("a100-like")
+    side = parts["core0.alu", "side_units"]
+    assert side.area_mm2 == pytest.approx((64 * 177_690 + 32 * 685_300) / 96.3e6)
+    _, tpu = parts_of("tpu-v1-like")  # no side units stated: no part
+    assert not any(name == "side_units" for _, name in tpu)
+
+
 def test_leakage_at_temperature_follows_cactis_currents():
     assert temperature_factor("lop", 300) == 1.0
     assert temperature_factor("lop", 360) == pytest.approx(LOP_360)
