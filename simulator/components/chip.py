@@ -1,7 +1,8 @@
 """The parts of a chip beyond its components' datapaths (simulator/tech/chip.yaml): per-PE registers,
 placement white space around synthesized cells, DDR and HBM PHYs and controllers, SIMT control of
-GPU-like cores, leakage per area, always-on SerDes and link controllers, DRAM devices' standby and
-refresh power. Pure costs, no run state."""
+GPU-like cores and their INT32/FP64 side units, leakage per area at the junction temperature,
+always-on SerDes and link controllers, DRAM devices' standby and refresh power. Pure costs, no run
+state."""
 
 import math
 from dataclasses import dataclass
