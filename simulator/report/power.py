@@ -73,7 +73,7 @@ def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: floa
     comps = machine.components
     stated = {name for op, name, action, *_ in rows if op == STATIC and action == "leakage"}
     out = []
-    for part in chip_parts(comps, machine.arch.chip, machine.arch.tech_node):
+    for part in machine_parts(machine):
         own_row = part.component in stated and part.part == DATAPATH_PART.get(
             comps[part.component].kind if part.component in comps else "", ""
         )
@@ -106,9 +106,10 @@ def _clock_rows(own: list[tuple]) -> list[tuple]:
     ]
 
 
-def area_parts(machine) -> list:
-    """The chip's parts (component, part, area, static power, on die), die parts first."""
-    return chip_parts(machine.components, machine.arch.chip, machine.arch.tech_node)
+def machine_parts(machine) -> list:
+    """The chip's parts of `machine`; cores that run GPU-like kernels carry SIMT control."""
+    simt = machine.arch.cores is not None and machine.arch.cores.kernels is not None
+    return chip_parts(machine.components, machine.arch.chip, machine.arch.tech_node, simt)
 
 
 def area_table(parts: list) -> pd.DataFrame:
