@@ -337,13 +337,13 @@ def _flash_rows(op: AttentionOpSpec, plan: AttentionPlan) -> list[tuple[tuple, l
 
 
 def _flash_classes(op: AttentionOpSpec, plan: AttentionPlan, start: int) -> np.ndarray:
-    """A class per flash step from `start` on: whether its Q block and its K/V block are the last
-    (edge blocks may be smaller) and whether it is its Q block's first and last step."""
+    """A class per flash step from `start` on: whether its Q block and its K/V block are smaller
+    edge blocks and whether it is its Q block's first and last step."""
     per_head = []
     rows = _flash_rows(op, plan)
     for q, ks in rows:
         for index, k in enumerate(ks):
-            edges = (q == rows[-1][0]) * 2 + (k[1] == op.keys)
+            edges = (q[1] - q[0] != plan.block_q) * 2 + (k[1] - k[0] != plan.block_kv)
             per_head.append(edges * 4 + (index == 0) * 2 + (index == len(ks) - 1))
     return np.tile(np.array(per_head, dtype=np.int8), op.batch * op.kv_groups)[start:]
 
@@ -437,11 +437,12 @@ def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor:
 
 def _naive_classes(op: AttentionOpSpec, plan: AttentionPlan, start: int) -> np.ndarray:
     """A class per naive step from `start` on: its phase (one, or three with `spill`) and whether
-    its row block is the last (an edge block may be smaller)."""
+    its row block is a smaller edge block."""
     phases = 3 if plan.spill else 1
     blocks = len(_blocks(op.q_len, plan.block_q))
     position = np.arange(start, op.batch * op.kv_groups * blocks * phases, dtype=np.int64)
-    return (position // phases % blocks == blocks - 1) * phases + position % phases
+    edge = op.q_len % plan.block_q != 0  # the last row block is smaller
+    return (edge & (position // phases % blocks == blocks - 1)) * phases + position % phases
 
 
 def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str, start=0):
@@ -523,11 +524,13 @@ def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor:
 
 
 def _unfused_classes(op: AttentionOpSpec, plan: AttentionPlan, start: int) -> np.ndarray:
-    """A class per unfused step from `start` on: its kernel and whether its row block is the last."""
+    """A class per unfused step from `start` on: its kernel and whether its row block is a smaller
+    edge block."""
     blocks = len(_blocks(op.q_len, plan.block_q))
     per_kernel = op.batch * op.kv_groups * blocks
     position = np.arange(start, 3 * per_kernel, dtype=np.int64)
-    return position // per_kernel * 2 + (position % blocks == blocks - 1)
+    edge = op.q_len % plan.block_q != 0  # the last row block is smaller
+    return position // per_kernel * 2 + (edge & (position % blocks == blocks - 1))
 
 
 def _unfused_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str, start=0):

@@ -78,7 +78,9 @@ def compile_pool(
         kind="pool",
         steps=steps,
         resume=steps,
-        classes=lambda start: last_of_each(blocks, op.N, start),
+        classes=lambda start: last_of_each(
+            blocks, op.N, start, bool(block) and (end - first) % block != 0
+        ),
         macs=0,
         flops=flops,
         unit=unit,

@@ -93,7 +93,7 @@ def compile_vector_op(
         kind=op.kind,
         steps=steps,
         resume=steps,
-        classes=lambda start: last_of_each(-(-op.rows // chunk), 1, start),
+        classes=lambda start: last_of_each(-(-op.rows // chunk), 1, start, op.rows % chunk != 0),
         macs=0,
         flops=flops,
         unit=unit,
@@ -107,12 +107,11 @@ def compile_vector_op(
     )
 
 
-def last_of_each(blocks: int, repeats: int, start: int) -> np.ndarray:
-    """A class per step from `start` on for `repeats` passes over `blocks` equal blocks but the
-    last (an edge block may be smaller): 1 for a pass's last block, else 0."""
-    return (np.arange(start, blocks * repeats, dtype=np.int64) % blocks == blocks - 1).astype(
-        np.int64
-    )
+def last_of_each(blocks: int, repeats: int, start: int, edge: bool) -> np.ndarray:
+    """A class per step from `start` on for `repeats` passes over `blocks` equal blocks, the last
+    smaller where `edge`: 1 for such a smaller last block, else 0."""
+    last = np.arange(start, blocks * repeats, dtype=np.int64) % blocks == blocks - 1
+    return (last & edge).astype(np.int64)
 
 
 def _traffic(
