@@ -518,10 +518,11 @@ class _Engine:
             self._spawn(self._land(op.name, step, 0))
 
     def _duration(self, segment: Compute) -> int:
-        """The unit's cycles, or longer while the segment's SRAM traffic waits for the ports."""
+        """The unit's cycles plus the waits for local-buffer refills, or longer while the segment's
+        SRAM traffic waits for the ports."""
         now = self.env.now
         ports = self._port_time(((b, r + w) for b, r, w in segment.sram_traffic), now, now)
-        return max(segment.cycles, math.ceil(ports - now))
+        return max(segment.cycles + segment.refill, math.ceil(ports - now))
 
     # ----- SRAM ports -------------------------------------------------------------------------
     def _port_time(self, accesses, start: float, end: float) -> float:
