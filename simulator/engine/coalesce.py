@@ -242,7 +242,7 @@ def describe(engine, op: OpProgram, index: int, previous_done):
         loader = d.value(previous_done, "")
     except Opaque:
         return None
-    return (processes, tuple(resources), queue, flying, loader, engine.turn)
+    return (processes, tuple(resources), queue, flying, loader, engine.turn, engine.port_state())
 
 
 COUNTERS = ("counts", "busy", "op_noc", "link_bytes", "link_busy", "l2_bytes", "hop_bytes")

@@ -13,10 +13,15 @@ Timing assumptions, one per process:
 - Each loaded step runs as its own process: its compute segments go in order, each holding its
   unit (a FIFO resource, so a unit serves steps in program order) for max(unit cycles, SRAM port
   cycles). Segments of different steps on different units overlap: pipelining emerges.
+- An SRAM's ports are shared by its compute segments and the DMA transfers into and out of it:
+  each access takes bytes / port bandwidth of port time, in the latest free stretch during the
+  transfer (else the first one after), so port time never overlaps and SRAM utilization cannot
+  exceed 1; a segment or transfer ends when both its own work and its port time are done.
 - DMA-out (one process per core) writes results back (DRAM) or sends them to another core (NoC),
   releases their space, and raises the step's signals once they have landed.
 """
 
+import bisect
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -92,6 +97,8 @@ class _Engine:
         }
         self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.timed_units}
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
+        self.port_busy: dict[str, list[list[float]]] = {}  # SRAM -> its ports' busy spans
+        self.moving: list[float] = []  # when transfers whose port time is not placed were asked
         self.first_use: dict[str, tuple] = {}  # unit -> how its first segment here was attributed
         self.deferred: list[tuple[str, int, int]] | None = None  # kernels to run later, in order
         self.progress: Progress | None = None  # credited as segments and ops finish
@@ -173,19 +180,31 @@ class _Engine:
 
     # ----- moving bytes -----------------------------------------------------------------------
     def _dram(self, op: str, transfers: tuple[Transfer, ...], direction: str):
-        """Move a batch of DRAM transfers; returns the latency still to come after the last byte.
-        With an L2, loads of resident regions are served by its slices and only misses reach DRAM."""
+        """Move a batch of DRAM transfers; returns (the latency still to come after the last byte,
+        the cycles then spent waiting for SRAM ports)."""
         transfers = tuple(t for t in transfers if t.dram_bytes and t.kind != "send")
         if not transfers:
-            return 0
+            return 0, 0
+        asked = self.env.now
+        self.moving.append(asked)  # no port time of this batch lands before it was asked for
+        latency, began = yield from self._move(op, transfers, direction)
+        waited = yield from self._ports_after(began)
+        self.moving.remove(asked)
+        return latency, waited
+
+    def _move(self, op: str, transfers: tuple[Transfer, ...], direction: str):
+        """The bytes of `_dram`: returns (latency, [(when a transfer began, its (buffer, bytes))]).
+        With an L2, loads of resident regions are served by its slices and only misses reach DRAM."""
+        began = []
         if self.l2 is not None:
             hits, transfers = self._cache(op, transfers, direction)
             if hits:
-                yield from self._l2_read(
+                start = yield from self._l2_read(
                     op, hits, transfers[0].buffer if transfers else hits[0].buffer
                 )
+                began.append((start, _accesses(hits)))
             if not transfers:
-                return self.dram.latency_cycles
+                return self.dram.latency_cycles, began
         total = sum(t.dram_bytes for t in transfers)
         asked = self.env.now
         if self.noc is None and self.operand_buses:
@@ -193,12 +212,12 @@ class _Engine:
             for t in transfers:
                 groups.setdefault(self._operand(t), []).append(t)
             share = {role: 1 / len(self.operand_buses) for role in groups}
-            yield self.env.all_of(
-                [
-                    self.env.process(self._operand_bus(op, role, ts, direction, share[role]))
-                    for role, ts in groups.items()
-                ]
-            )
+            buses = {
+                role: self.env.process(self._operand_bus(op, role, ts, direction, share[role]))
+                for role, ts in groups.items()
+            }
+            yield self.env.all_of(list(buses.values()))
+            began += [(buses[role].value, _accesses(ts)) for role, ts in groups.items()]
             latency = self.dram.latency_cycles
         elif self.noc is None:
             with self.bus.request() as grant:
@@ -206,6 +225,7 @@ class _Engine:
                 start = self.env.now
                 yield self.env.timeout(self.dram.transfer_cycles(total))
                 self._dram_busy(start, 1.0, op, transfers[0].kind, direction)
+            began.append((start, _accesses(transfers)))
             latency = self.dram.latency_cycles
         else:
             node = self.machine.nodes[transfers[0].buffer]
@@ -214,8 +234,11 @@ class _Engine:
                 self.env.process(self._flow(op, nbytes, ctrl, node, direction, transfers[0].kind))
                 for ctrl, nbytes in shares
             ]
-            hops = yield self.env.all_of(flows)
-            latency = self.dram.latency_cycles + self.noc.latency_cycles(max(hops.values()))
+            done = yield self.env.all_of(flows)
+            began.append((min(start for _, start in done.values()), _accesses(transfers)))
+            latency = self.dram.latency_cycles + self.noc.latency_cycles(
+                max(hops for hops, _ in done.values())
+            )
         # the op waited for DRAM from its request to its last byte, queueing behind others included
         self.record.op_busy[op][self.dram.name] += self.env.now - asked
         self.record.counts[(op, self.dram.name, "read" if direction == "read" else "write")] += (
@@ -228,7 +251,7 @@ class _Engine:
                 self.record.counts[(op, t.buffer, "write" if direction == "read" else "read")] += (
                     t.dram_bytes
                 )
-        return latency
+        return latency, began
 
     def _cache(self, op: str, transfers: tuple[Transfer, ...], direction: str):
         """Split loads into L2 hits and misses; every region read or written becomes resident (LRU)."""
@@ -255,7 +278,8 @@ class _Engine:
         return hits, tuple(misses)
 
     def _l2_read(self, op: str, hits: list[Transfer], buffer: str):
-        """Hits stream from the next L2 slice over its NoC route at the slice's share of L2 bandwidth."""
+        """Hits stream from the next L2 slice over its NoC route at the slice's share of L2
+        bandwidth; returns when they began."""
         nbytes = sum(t.dram_bytes for t in hits)
         node = self.machine.nodes[buffer]
         slices = list(self.l2_slices)
@@ -266,10 +290,11 @@ class _Engine:
         ways = 1 if self.fine else len(slices)
         port = self.l2_pool if self.fine else self.l2_slices[src]
         slice_cycles = math.ceil(nbytes * ways / self.l2.bytes_per_cycle - 1e-9)
-        yield from self._hold([port], route, nbytes, slice_cycles, op)
+        held = yield from self._hold([port], route, nbytes, slice_cycles, op)
         self.record.counts[(op, self.l2.name, "read")] += nbytes
         for t in hits:
             self.record.counts[(op, t.buffer, "write")] += t.dram_bytes
+        return self.env.now - held
 
     def _operand(self, transfer: Transfer) -> str:
         """The operand whose interface carries `transfer`: the one its buffer holds."""
@@ -282,13 +307,14 @@ class _Engine:
         return holds[0]
 
     def _operand_bus(self, op: str, role: str, transfers: list, direction: str, share: float):
-        """Move one operand's transfers over its own DRAM interface."""
+        """Move one operand's transfers over its own DRAM interface; returns when they began."""
         with self.operand_buses[role].request() as grant:
             yield grant
             start = self.env.now
             nbytes = sum(t.dram_bytes for t in transfers)
             yield self.env.timeout(self.dram.transfer_cycles(nbytes, role))
             self._dram_busy(start, share, op, transfers[0].kind, direction)
+        return start
 
     def _dram_busy(self, start: float, share: float, op: str, kind: str, direction: str) -> None:
         """The DRAM as a whole was busy `share` of this transfer (one of several controllers)."""
@@ -305,7 +331,7 @@ class _Engine:
         return [(controllers[self.turn], total)]
 
     def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, kind: str):
-        """One controller's share of a DRAM transfer, over its NoC route."""
+        """One controller's share of a DRAM transfer, over its NoC route: (hops, when it began)."""
         route = self.noc.route(ctrl, node) if direction == "read" else self.noc.route(node, ctrl)
         route = self._spread(route, node)
         ways = 1 if self.fine else len(self.controllers)
@@ -313,7 +339,7 @@ class _Engine:
         ctrl_cycles = math.ceil(nbytes * ways / self.dram.bytes_per_cycle - 1e-9)
         held = yield from self._hold([port], route, nbytes, ctrl_cycles, op)
         self._dram_busy(self.env.now - held, 1 / ways, op, kind, direction)
-        return self.noc.hops(ctrl, node) if route else 0
+        return (self.noc.hops(ctrl, node) if route else 0), self.env.now - held
 
     def _spread(self, route: list, node: int) -> list:
         """Fine interleaving: the bytes come from every slice's port at once, so of the route only
@@ -367,7 +393,13 @@ class _Engine:
         for t in sends:
             src, dst = self.machine.nodes[t.buffer], self.machine.nodes[t.peer]
             route = self.noc.route(src, dst)
-            yield from self._hold([], route, t.noc_bytes, 0, op)
+            asked = self.env.now
+            self.moving.append(asked)
+            held = yield from self._hold([], route, t.noc_bytes, 0, op)
+            yield from self._ports_after(
+                [(self.env.now - held, [(t.buffer, t.noc_bytes), (t.peer, t.noc_bytes)])]
+            )
+            self.moving.remove(asked)
             self.record.op_noc[op] += t.noc_bytes
             latency = max(latency, self.noc.latency_cycles(self.noc.hops(src, dst)) if route else 0)
         return latency
@@ -411,7 +443,9 @@ class _Engine:
                     if t.space:
                         yield self.space[t.buffer].get(t.space)
                 waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
-                latency = yield from self._dram(op.name, step.loads, "read")
+                latency, waited["sram_bandwidth"] = yield from self._dram(
+                    op.name, step.loads, "read"
+                )
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
                 self.in_flight.add(op.name)
@@ -440,7 +474,7 @@ class _Engine:
             stores = tuple(t for t in step.stores if t.kind != "send")
             latency = 0
             if stores:
-                latency = yield from self._dram(op.name, stores, "write")
+                latency, _ = yield from self._dram(op.name, stores, "write")
             if sends:
                 latency = max(latency, (yield from self._send(op.name, sends)))
             for t in step.stores:
@@ -484,12 +518,51 @@ class _Engine:
             self._spawn(self._land(op.name, step, 0))
 
     def _duration(self, segment: Compute) -> int:
-        """The unit's cycles plus the waits for local-buffer refills, or the busiest port's."""
-        ports = max(
-            (self.machine.components[b].access_cycles(r + w) for b, r, w in segment.sram_traffic),
-            default=0,
+        """The unit's cycles plus the waits for local-buffer refills, or longer while the segment's
+        SRAM traffic waits for the ports."""
+        now = self.env.now
+        ports = self._port_time(((b, r + w) for b, r, w in segment.sram_traffic), now, now)
+        return max(segment.cycles + segment.refill, math.ceil(ports - now))
+
+    # ----- SRAM ports -------------------------------------------------------------------------
+    def _port_time(self, accesses, start: float, end: float) -> float:
+        """Place each buffer's (buffer, bytes) accesses of work that ran from `start` to `end` on
+        its SRAM's ports: in the latest free stretch that ends by `end` and begins after `start`,
+        else the first one after; returns when the last of them ends."""
+        last = end
+        moved: dict[str, int] = {}
+        for buffer, nbytes in accesses:
+            moved[buffer] = moved.get(buffer, 0) + nbytes
+        for buffer, nbytes in moved.items():
+            component = self.machine.components.get(buffer)
+            if nbytes and hasattr(component, "access_cycles"):
+                busy = self.port_busy.setdefault(buffer, [])
+                if len(busy) > PORT_SPANS:
+                    del busy[: bisect.bisect_right(busy, self.horizon(), key=_end)]
+                last = max(last, _place(busy, component.access_cycles(nbytes), start, end))
+        return last
+
+    def _ports_after(self, began: list[tuple[float, list]]):
+        """Wait until the port time of transfers that began at the given times has been served;
+        returns the cycles waited."""
+        last = max(self._port_time(accesses, start, self.env.now) for start, accesses in began)
+        if last <= self.env.now:
+            return 0
+        waited = last - self.env.now
+        yield self.env.timeout(waited)
+        return waited
+
+    def horizon(self) -> float:
+        """No port time is placed before this from now on: busy spans that end by it are spent."""
+        return min(self.moving, default=self.env.now)  # each was asked by now
+
+    def port_state(self) -> tuple:
+        """The ports' busy spans still in play, relative to now (part of coalescing's state)."""
+        now, horizon = self.env.now, self.horizon()
+        return tuple(
+            (buffer, tuple((a - now, b - now) for a, b in busy if b > horizon))
+            for buffer, busy in self.port_busy.items()
         )
-        return max(segment.cycles + segment.refill, ports)
 
     def _note_gap(self, op: OpProgram, unit: str, previous_unit: str | None, waited: dict) -> None:
         """Attribute the idle time a unit had before this segment to what the segment waited for."""
@@ -570,17 +643,69 @@ class _Engine:
         return all(space.level == space.capacity for space in self.space.values())
 
 
+PORT_SPANS = 16
+"""Busy spans an SRAM's ledger may hold before the spent ones (see `horizon`) are dropped."""
+
+
+def _end(span: list[float]) -> float:
+    return span[1]
+
+
+def _place(busy: list[list[float]], cycles: int, start: float, end: float) -> float:
+    """Put `cycles` of port time into `busy` (sorted, disjoint [begin, end] spans): ending by
+    `end` in the latest gap that fits after `start`, else in the first gap after `start`.
+    Returns when it ends. Spans never overlap, so the ports are never more than fully used."""
+    last = busy[-1][1] if busy else -math.inf
+    if last <= max(start, end - cycles):  # nothing in the way: the common case
+        at = max(start, end - cycles)
+        busy.append([at, at + cycles])
+        return at + cycles
+    at = _latest_fit(busy, cycles, start, end)
+    if at is None:  # the first gap after start
+        i = bisect.bisect_right(busy, start, key=_end)
+        at = max(start, busy[i - 1][1]) if i else start
+        while i < len(busy) and busy[i][0] - at < cycles:
+            at, i = busy[i][1], i + 1
+    bisect.insort(busy, [at, at + cycles])
+    return at + cycles
+
+
+def _latest_fit(busy: list[list[float]], cycles: int, start: float, end: float) -> float | None:
+    """Where `cycles` of port time fit in a gap of `busy` within [start, end], as late as possible."""
+    right = math.inf
+    for i in range(len(busy) - 1, -2, -1):
+        left = busy[i][1] if i >= 0 else -math.inf
+        if min(right, end) - max(left, start) >= cycles:
+            return min(right, end) - cycles
+        if left <= start:
+            return None
+        right = busy[i][0]
+    return None
+
+
+def _accesses(transfers) -> list[tuple[str, int]]:
+    """(buffer, bytes) each DRAM transfer moves through its SRAM's ports."""
+    return [(t.buffer, t.dram_bytes) for t in transfers]
+
+
 def gap_causes(gap: int, previous_unit: str | None, started: bool, waited: dict) -> dict[str, int]:
     """Why a unit sat idle for `gap` cycles before a segment: the previous segment of the step on
     another unit, the pipeline filling (an op's first segment on a unit), or else what the step
-    waited for while loading (signals from other cores, a full buffer), the rest DRAM bandwidth."""
+    waited for while loading (signals from other cores, a full buffer, SRAM ports), the rest DRAM
+    bandwidth."""
     if previous_unit is not None:
         return {f"waiting_{previous_unit}": gap}
     if not started:
         return {"fill": gap}
     sync = min(gap, waited["sync"])
     full = min(gap - sync, waited["buffer_full"])
-    return {"sync": sync, "buffer_full": full, "dram_bandwidth": gap - sync - full}
+    ports = min(gap - sync - full, math.ceil(waited["sram_bandwidth"]))
+    return {
+        "sync": sync,
+        "buffer_full": full,
+        "sram_bandwidth": ports,
+        "dram_bandwidth": gap - sync - full - ports,
+    }
 
 
 def add_drain(record: Record, units, unit_free_at: dict[str, int], last_op) -> None:

@@ -10,6 +10,8 @@ feed: Q and P are matmul inputs, K and V matmul weights, S and O accumulators.
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
@@ -195,6 +197,9 @@ def compile_attention(
     steps = {"flash": _flash_steps, "naive": _naive_steps, "unfused": _unfused_steps}[
         plan.algorithm
     ]
+    classes = {"flash": _flash_classes, "naive": _naive_classes, "unfused": _unfused_classes}[
+        plan.algorithm
+    ]
     details = {
         "unit": plan.matrix_unit,
         "vector_unit": plan.vector_unit,
@@ -209,6 +214,10 @@ def compile_attention(
         name=op.name,
         kind="attention",
         steps=lambda: steps(op, plan, mapping, machine, numerics, kv_tensor or op.name),
+        resume=lambda start: steps(
+            op, plan, mapping, machine, numerics, kv_tensor or op.name, start
+        ),
+        classes=lambda start: classes(op, plan, start),
         macs=_computed_macs(op, plan),
         flops=flops,
         unit=plan.matrix_unit,
@@ -321,167 +330,214 @@ class _Cost:
         )
 
 
-def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str):
-    """FlashAttention-2: for each (batch, K/V head, Q block), stream K/V blocks; O stays on chip."""
+def _flash_rows(op: AttentionOpSpec, plan: AttentionPlan) -> list[tuple[tuple, list]]:
+    """(Q block, the K/V blocks it sees) for one (batch, K/V head), in step order."""
+    kvs = _blocks(op.keys, plan.block_kv)
+    return [(q, [k for k in kvs if _visible(op, q, k)]) for q in _blocks(op.q_len, plan.block_q)]
+
+
+def _flash_classes(op: AttentionOpSpec, plan: AttentionPlan, start: int) -> np.ndarray:
+    """A class per flash step from `start` on: whether its Q block and its K/V block are smaller
+    edge blocks and whether it is its Q block's first and last step."""
+    per_head = []
+    rows = _flash_rows(op, plan)
+    for q, ks in rows:
+        for index, k in enumerate(ks):
+            edges = (q[1] - q[0] != plan.block_q) * 2 + (k[1] - k[0] != plan.block_kv)
+            per_head.append(edges * 4 + (index == 0) * 2 + (index == len(ks) - 1))
+    return np.tile(np.array(per_head, dtype=np.int8), op.batch * op.kv_groups)[start:]
+
+
+def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str, start=0):
+    """FlashAttention-2: for each (batch, K/V head, Q block), stream K/V blocks; O stays on chip.
+    From step `start` on."""
     cost = _Cost(op, plan, mapping, machine)
     g, d, dt = op.heads // op.kv_groups, op.head_dim, op.dtype
     buf = cost.buffer
-    for b in range(op.batch):
-        for h in range(op.kv_groups):
-            for q in _blocks(op.q_len, plan.block_q):
-                rows = g * (q[1] - q[0])
-                ks = [k for k in _blocks(op.keys, plan.block_kv) if _visible(op, q, k)]
-                for index, k in enumerate(ks):
-                    first, last = index == 0, index == len(ks) - 1
-                    cols = k[1] - k[0]
-                    regions = {
-                        "Q": ((b, b + 1), (h * g, h * g + g), q),
-                        "K": ((b, b + 1), (h, h + 1), k),
-                    }
-                    loads = []
-                    if first:
-                        loads.append(
-                            Transfer(
-                                "load",
-                                f"{op.name}.Q",
-                                regions["Q"],
-                                buf["input"],
-                                nbytes(rows * d, dt),
-                                nbytes(rows * d + rows * plan.block_kv, dt),
-                            )
-                        )
-                        loads.append(
-                            Transfer(
-                                "alloc",
-                                f"{op.name}.O",
-                                regions["Q"],
-                                buf["output"],
-                                0,
-                                nbytes(rows * d + rows * plan.block_kv, ACC),
-                            )
-                        )
-                    kv_bytes = nbytes(cols * d, dt)
+    rows_of = _flash_rows(op, plan)
+    head, skip = divmod(start, sum(len(ks) for _, ks in rows_of))
+    for bh in range(head, op.batch * op.kv_groups):
+        b, h = divmod(bh, op.kv_groups)
+        for q, ks in rows_of:
+            rows = g * (q[1] - q[0])
+            begin, skip = min(skip, len(ks)), max(skip - len(ks), 0)
+            for index in range(begin, len(ks)):
+                k = ks[index]
+                first, last = index == 0, index == len(ks) - 1
+                cols = k[1] - k[0]
+                regions = {
+                    "Q": ((b, b + 1), (h * g, h * g + g), q),
+                    "K": ((b, b + 1), (h, h + 1), k),
+                }
+                loads = []
+                if first:
                     loads.append(
                         Transfer(
                             "load",
-                            f"{kv_tensor}.K",
-                            regions["K"],
-                            buf["weight"],
-                            kv_bytes,
-                            kv_bytes,
+                            f"{op.name}.Q",
+                            regions["Q"],
+                            buf["input"],
+                            nbytes(rows * d, dt),
+                            nbytes(rows * d + rows * plan.block_kv, dt),
                         )
                     )
                     loads.append(
                         Transfer(
-                            "load",
-                            f"{kv_tensor}.V",
-                            regions["K"],
-                            buf["weight"],
-                            kv_bytes,
-                            kv_bytes,
+                            "alloc",
+                            f"{op.name}.O",
+                            regions["Q"],
+                            buf["output"],
+                            0,
+                            nbytes(rows * d + rows * plan.block_kv, ACC),
                         )
                     )
-                    kernel = numerics and bind(numerics.flash_step, b, h, q, k, first, last)
-                    computes = (
-                        cost.matmul(rows, cols, d, dt, regions),
-                        cost.softmax(rows, cols, last, not first, regions),
-                        cost.matmul(rows, d, cols, dt, regions, kernel),
+                kv_bytes = nbytes(cols * d, dt)
+                loads.append(
+                    Transfer(
+                        "load",
+                        f"{kv_tensor}.K",
+                        regions["K"],
+                        buf["weight"],
+                        kv_bytes,
+                        kv_bytes,
                     )
-                    frees = [(buf["weight"], 2 * kv_bytes)]
-                    stores = []
-                    if last:
-                        frees.append((buf["input"], nbytes(rows * d + rows * plan.block_kv, dt)))
-                        stores.append(
-                            Transfer(
-                                "store",
-                                f"{op.name}.O",
-                                regions["Q"],
-                                buf["output"],
-                                nbytes(rows * d, dt),
-                                nbytes(rows * d + rows * plan.block_kv, ACC),
-                            )
+                )
+                loads.append(
+                    Transfer(
+                        "load",
+                        f"{kv_tensor}.V",
+                        regions["K"],
+                        buf["weight"],
+                        kv_bytes,
+                        kv_bytes,
+                    )
+                )
+                kernel = numerics and bind(numerics.flash_step, b, h, q, k, first, last)
+                computes = (
+                    cost.matmul(rows, cols, d, dt, regions),
+                    cost.softmax(rows, cols, last, not first, regions),
+                    cost.matmul(rows, d, cols, dt, regions, kernel),
+                )
+                frees = [(buf["weight"], 2 * kv_bytes)]
+                stores = []
+                if last:
+                    frees.append((buf["input"], nbytes(rows * d + rows * plan.block_kv, dt)))
+                    stores.append(
+                        Transfer(
+                            "store",
+                            f"{op.name}.O",
+                            regions["Q"],
+                            buf["output"],
+                            nbytes(rows * d, dt),
+                            nbytes(rows * d + rows * plan.block_kv, ACC),
                         )
-                    yield Step(tuple(loads), computes, tuple(stores), tuple(frees))
+                    )
+                yield Step(tuple(loads), computes, tuple(stores), tuple(frees))
 
 
-def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str):
+def _naive_classes(op: AttentionOpSpec, plan: AttentionPlan, start: int) -> np.ndarray:
+    """A class per naive step from `start` on: its phase (one, or three with `spill`) and whether
+    its row block is a smaller edge block."""
+    phases = 3 if plan.spill else 1
+    blocks = len(_blocks(op.q_len, plan.block_q))
+    position = np.arange(start, op.batch * op.kv_groups * blocks * phases, dtype=np.int64)
+    edge = op.q_len % plan.block_q != 0  # the last row block is smaller
+    return (edge & (position // phases % blocks == blocks - 1)) * phases + position % phases
+
+
+def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str, start=0):
     """Standard attention per (batch, K/V head, row block): S = Q K^T, P = softmax(S), O = P V.
-    With `spill`, S and P make a round trip through DRAM between the three phases."""
+    With `spill`, S and P make a round trip through DRAM between the three phases. From step
+    `start` on."""
     cost = _Cost(op, plan, mapping, machine)
     g, d, dt, lk = op.heads // op.kv_groups, op.head_dim, op.dtype, op.keys
     buf = cost.buffer
     k_all = (0, lk)
-    for b in range(op.batch):
-        for h in range(op.kv_groups):
-            for q in _blocks(op.q_len, plan.block_q):
-                rows = g * (q[1] - q[0])
-                regions = {
-                    "Q": ((b, b + 1), (h * g, h * g + g), q),
-                    "K": ((b, b + 1), (h, h + 1), k_all),
-                }
-                kv, qb = nbytes(lk * d, dt), nbytes(rows * d, dt)
-                s_acc, p_in = nbytes(rows * lk, ACC), nbytes(rows * lk, dt)
-                kernel = numerics and bind(numerics.naive_rows, b, h, q)
-                scores = cost.matmul(rows, lk, d, dt, regions)
-                softmax = cost.softmax(rows, lk, True, False, regions)
-                weighted = cost.matmul(rows, d, lk, dt, regions, kernel)
-                o_space = nbytes(rows * d, ACC)
-                if not plan.spill:
-                    loads = (
-                        Transfer("load", f"{op.name}.Q", regions["Q"], buf["input"], qb, qb + p_in),
-                        Transfer("load", f"{kv_tensor}.K", regions["K"], buf["weight"], kv, kv),
-                        Transfer("load", f"{kv_tensor}.V", regions["K"], buf["weight"], kv, kv),
-                        Transfer(
-                            "alloc", f"{op.name}.S", regions["Q"], buf["output"], 0, s_acc + o_space
-                        ),
-                    )
-                    store = Transfer(
-                        "store", f"{op.name}.O", regions["Q"], buf["output"], qb, s_acc + o_space
-                    )
-                    yield Step(
-                        loads,
-                        (scores, softmax, weighted),
-                        (store,),
-                        ((buf["input"], qb + p_in), (buf["weight"], 2 * kv)),
-                    )
-                    continue
-                yield Step(
-                    (
-                        Transfer("load", f"{op.name}.Q", regions["Q"], buf["input"], qb, qb),
-                        Transfer("load", f"{kv_tensor}.K", regions["K"], buf["weight"], kv, kv),
-                        Transfer("alloc", f"{op.name}.S", regions["Q"], buf["output"], 0, s_acc),
-                    ),
-                    (scores,),
-                    (Transfer("spill", f"{op.name}.S", regions["Q"], buf["output"], s_acc, s_acc),),
-                    ((buf["input"], qb), (buf["weight"], kv)),
-                )
-                yield Step(
-                    (
-                        Transfer(
-                            "reload", f"{op.name}.S", regions["Q"], buf["output"], s_acc, s_acc
-                        ),
-                        Transfer("alloc", f"{op.name}.P", regions["Q"], buf["input"], 0, p_in),
-                    ),
-                    (softmax,),
-                    (Transfer("spill", f"{op.name}.P", regions["Q"], buf["input"], p_in, p_in),),
-                    ((buf["output"], s_acc),),
-                )
-                yield Step(
-                    (
-                        Transfer("reload", f"{op.name}.P", regions["Q"], buf["input"], p_in, p_in),
-                        Transfer("load", f"{kv_tensor}.V", regions["K"], buf["weight"], kv, kv),
-                        Transfer("alloc", f"{op.name}.O", regions["Q"], buf["output"], 0, o_space),
-                    ),
-                    (weighted,),
-                    (Transfer("store", f"{op.name}.O", regions["Q"], buf["output"], qb, o_space),),
-                    ((buf["input"], p_in), (buf["weight"], kv)),
-                )
+    qs = _blocks(op.q_len, plan.block_q)
+    phases = 3 if plan.spill else 1
+    first_block, skip = divmod(start, phases)
+    for at in range(first_block, op.batch * op.kv_groups * len(qs)):
+        bh, q = divmod(at, len(qs))
+        (b, h), q = divmod(bh, op.kv_groups), qs[q]
+        rows = g * (q[1] - q[0])
+        regions = {
+            "Q": ((b, b + 1), (h * g, h * g + g), q),
+            "K": ((b, b + 1), (h, h + 1), k_all),
+        }
+        kv, qb = nbytes(lk * d, dt), nbytes(rows * d, dt)
+        s_acc, p_in = nbytes(rows * lk, ACC), nbytes(rows * lk, dt)
+        kernel = numerics and bind(numerics.naive_rows, b, h, q)
+        scores = cost.matmul(rows, lk, d, dt, regions)
+        softmax = cost.softmax(rows, lk, True, False, regions)
+        weighted = cost.matmul(rows, d, lk, dt, regions, kernel)
+        o_space = nbytes(rows * d, ACC)
+        if not plan.spill:
+            loads = (
+                Transfer("load", f"{op.name}.Q", regions["Q"], buf["input"], qb, qb + p_in),
+                Transfer("load", f"{kv_tensor}.K", regions["K"], buf["weight"], kv, kv),
+                Transfer("load", f"{kv_tensor}.V", regions["K"], buf["weight"], kv, kv),
+                Transfer("alloc", f"{op.name}.S", regions["Q"], buf["output"], 0, s_acc + o_space),
+            )
+            store = Transfer(
+                "store", f"{op.name}.O", regions["Q"], buf["output"], qb, s_acc + o_space
+            )
+            yield Step(
+                loads,
+                (scores, softmax, weighted),
+                (store,),
+                ((buf["input"], qb + p_in), (buf["weight"], 2 * kv)),
+            )
+            continue
+        spilled = (
+            Step(
+                (
+                    Transfer("load", f"{op.name}.Q", regions["Q"], buf["input"], qb, qb),
+                    Transfer("load", f"{kv_tensor}.K", regions["K"], buf["weight"], kv, kv),
+                    Transfer("alloc", f"{op.name}.S", regions["Q"], buf["output"], 0, s_acc),
+                ),
+                (scores,),
+                (Transfer("spill", f"{op.name}.S", regions["Q"], buf["output"], s_acc, s_acc),),
+                ((buf["input"], qb), (buf["weight"], kv)),
+            ),
+            Step(
+                (
+                    Transfer("reload", f"{op.name}.S", regions["Q"], buf["output"], s_acc, s_acc),
+                    Transfer("alloc", f"{op.name}.P", regions["Q"], buf["input"], 0, p_in),
+                ),
+                (softmax,),
+                (Transfer("spill", f"{op.name}.P", regions["Q"], buf["input"], p_in, p_in),),
+                ((buf["output"], s_acc),),
+            ),
+            Step(
+                (
+                    Transfer("reload", f"{op.name}.P", regions["Q"], buf["input"], p_in, p_in),
+                    Transfer("load", f"{kv_tensor}.V", regions["K"], buf["weight"], kv, kv),
+                    Transfer("alloc", f"{op.name}.O", regions["Q"], buf["output"], 0, o_space),
+                ),
+                (weighted,),
+                (Transfer("store", f"{op.name}.O", regions["Q"], buf["output"], qb, o_space),),
+                ((buf["input"], p_in), (buf["weight"], kv)),
+            ),
+        )
+        yield from spilled[skip:]
+        skip = 0
 
 
-def _unfused_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str):
+def _unfused_classes(op: AttentionOpSpec, plan: AttentionPlan, start: int) -> np.ndarray:
+    """A class per unfused step from `start` on: its kernel and whether its row block is a smaller
+    edge block."""
+    blocks = len(_blocks(op.q_len, plan.block_q))
+    per_kernel = op.batch * op.kv_groups * blocks
+    position = np.arange(start, 3 * per_kernel, dtype=np.int64)
+    edge = op.q_len % plan.block_q != 0  # the last row block is smaller
+    return position // per_kernel * 2 + (edge & (position % blocks == blocks - 1))
+
+
+def _unfused_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str, start=0):
     """Standard attention as three kernels, each over every (batch, K/V head, row block):
     S = Q K^T written to DRAM, then P = softmax(S) read and written, then O = P V. S and P are in
-    the op's precision in DRAM (the matmul and softmax kernels write what they return)."""
+    the op's precision in DRAM (the matmul and softmax kernels write what they return). From step
+    `start` on."""
     cost = _Cost(op, plan, mapping, machine)
     g, d, dt, lk = op.heads // op.kv_groups, op.head_dim, op.dtype, op.keys
     buf = cost.buffer
@@ -491,15 +547,15 @@ def _unfused_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tenso
         for h in range(op.kv_groups)
         for q in _blocks(op.q_len, plan.block_q)
     ]
+    kv = nbytes(lk * d, dt)
 
     def regions(b, h, q):
         return {"Q": ((b, b + 1), (h * g, h * g + g), q), "K": ((b, b + 1), (h, h + 1), (0, lk))}
 
-    kv = nbytes(lk * d, dt)
-    for b, h, q in blocks:  # kernel 1: S = Q K^T
+    def scores(b, h, q):  # kernel 1: S = Q K^T
         rows, where = g * (q[1] - q[0]), regions(b, h, q)
         qb, s_acc, s_out = nbytes(rows * d, dt), nbytes(rows * lk, ACC), nbytes(rows * lk, dt)
-        yield Step(
+        return Step(
             (
                 Transfer("load", f"{op.name}.Q", where["Q"], buf["input"], qb, qb),
                 Transfer("load", f"{kv_tensor}.K", where["K"], buf["weight"], kv, kv),
@@ -509,10 +565,11 @@ def _unfused_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tenso
             (Transfer("store", f"{op.name}.S", where["Q"], buf["output"], s_out, s_acc),),
             ((buf["input"], qb), (buf["weight"], kv)),
         )
-    for b, h, q in blocks:  # kernel 2: P = softmax(S)
+
+    def softmax(b, h, q):  # kernel 2: P = softmax(S)
         rows, where = g * (q[1] - q[0]), regions(b, h, q)
         s_acc, p_in = nbytes(rows * lk, ACC), nbytes(rows * lk, dt)
-        yield Step(
+        return Step(
             (
                 Transfer("load", f"{op.name}.S", where["Q"], buf["output"], p_in, s_acc),
                 Transfer("alloc", f"{op.name}.P", where["Q"], buf["input"], 0, p_in),
@@ -521,11 +578,12 @@ def _unfused_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tenso
             (Transfer("store", f"{op.name}.P", where["Q"], buf["input"], p_in, p_in),),
             ((buf["output"], s_acc),),
         )
-    for b, h, q in blocks:  # kernel 3: O = P V
+
+    def weighted(b, h, q):  # kernel 3: O = P V
         rows, where = g * (q[1] - q[0]), regions(b, h, q)
         qb, p_in, o_space = nbytes(rows * d, dt), nbytes(rows * lk, dt), nbytes(rows * d, ACC)
         kernel = numerics and bind(numerics.unfused_rows, b, h, q)
-        yield Step(
+        return Step(
             (
                 Transfer("load", f"{op.name}.P", where["Q"], buf["input"], p_in, p_in),
                 Transfer("load", f"{kv_tensor}.V", where["K"], buf["weight"], kv, kv),
@@ -535,3 +593,8 @@ def _unfused_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tenso
             (Transfer("store", f"{op.name}.O", where["Q"], buf["output"], qb, o_space),),
             ((buf["input"], p_in), (buf["weight"], kv)),
         )
+
+    kernels = (scores, softmax, weighted)
+    for at in range(start, 3 * len(blocks)):
+        kernel, block = divmod(at, len(blocks))
+        yield kernels[kernel](*blocks[block])

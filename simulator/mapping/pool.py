@@ -4,7 +4,7 @@ from simulator.components import Machine
 from simulator.errors import CapacityError
 from simulator.mapping.program import Compute, OpProgram, bind
 from simulator.mapping.ranges import split
-from simulator.mapping.vector_ops import streamed_step, units_that_fit
+from simulator.mapping.vector_ops import last_of_each, streamed_step, units_that_fit
 from simulator.numerics.pool import PoolNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
@@ -44,38 +44,43 @@ def compile_pool(
             f"but {in_buf.name} holds {int(in_buf.capacity_bytes):,} B"
         )
     block = min(end - first, int(fit))
+    blocks = -(-(end - first) // block) if block else 0
     flops = sum(pool_work(op, op.N * (end - first)).values())
 
-    def steps():
-        for n in range(op.N):
-            for c0 in range(first, end, block):
-                c1 = min(c0 + block, end)
-                work = pool_work(op, c1 - c0)
-                region = ((n, n + 1), (c0, c1))
-                size_in, size_out = map_in * (c1 - c0), map_out * (c1 - c0)
-                kernel = numerics and bind(numerics.channels, (n, n + 1), (c0, c1))
-                traffic = (
-                    ((in_buf.name, size_in, size_out),)
-                    if in_buf.name == out_buf.name
-                    else ((in_buf.name, size_in, 0), (out_buf.name, 0, size_out))
-                )
-                compute = Compute(
-                    unit,
-                    vector.cycles(work),
-                    tuple(sorted(work.items())),
-                    0,
-                    traffic,
-                    {"X": region},
-                    kernel,
-                )
-                yield streamed_step(
-                    op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute
-                )
+    def steps(start: int = 0):
+        for at in range(start, op.N * blocks):
+            n, c0 = at // blocks, first + at % blocks * block
+            c1 = min(c0 + block, end)
+            work = pool_work(op, c1 - c0)
+            region = ((n, n + 1), (c0, c1))
+            size_in, size_out = map_in * (c1 - c0), map_out * (c1 - c0)
+            kernel = numerics and bind(numerics.channels, (n, n + 1), (c0, c1))
+            traffic = (
+                ((in_buf.name, size_in, size_out),)
+                if in_buf.name == out_buf.name
+                else ((in_buf.name, size_in, 0), (out_buf.name, 0, size_out))
+            )
+            compute = Compute(
+                unit,
+                vector.cycles(work),
+                tuple(sorted(work.items())),
+                0,
+                traffic,
+                {"X": region},
+                kernel,
+            )
+            yield streamed_step(
+                op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute
+            )
 
     return OpProgram(
         name=f"{op.name}@c{core}" if channels else op.name,
         kind="pool",
         steps=steps,
+        resume=steps,
+        classes=lambda start: last_of_each(
+            blocks, op.N, start, bool(block) and (end - first) % block != 0
+        ),
         macs=0,
         flops=flops,
         unit=unit,

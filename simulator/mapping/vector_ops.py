@@ -1,5 +1,7 @@
 """Vector ops (norms, activations, residual adds) as row-chunk steps on a vector unit."""
 
+import numpy as np
+
 from simulator.components import Machine
 from simulator.errors import CapacityError
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
@@ -63,8 +65,8 @@ def compile_vector_op(
     }
     flops = op.rows * op.cols * sum(per_element.values()) + op.rows * sum(per_row.values())
 
-    def steps():
-        for r0 in range(0, op.rows, chunk):
+    def steps(start: int = 0):
+        for r0 in range(start * chunk, op.rows, chunk):
             r1 = min(r0 + chunk, op.rows)
             rows = r1 - r0
             work = {p: n * rows * op.cols for p, n in per_element.items()}
@@ -90,6 +92,8 @@ def compile_vector_op(
         name=op.name,
         kind=op.kind,
         steps=steps,
+        resume=steps,
+        classes=lambda start: last_of_each(-(-op.rows // chunk), 1, start, op.rows % chunk != 0),
         macs=0,
         flops=flops,
         unit=unit,
@@ -101,6 +105,13 @@ def compile_vector_op(
         details=details,
         signature=signature(op, row_offset, bool(group)),
     )
+
+
+def last_of_each(blocks: int, repeats: int, start: int, edge: bool) -> np.ndarray:
+    """A class per step from `start` on for `repeats` passes over `blocks` equal blocks, the last
+    smaller where `edge`: 1 for such a smaller last block, else 0."""
+    last = np.arange(start, blocks * repeats, dtype=np.int64) % blocks == blocks - 1
+    return (last & edge).astype(np.int64)
 
 
 def _traffic(

@@ -111,8 +111,7 @@ def _invariants(arch, workload, report) -> None:
     assert summary["cycles"] >= summary["dram_bytes"] / dram_bytes_per_cycle * (1 - 1e-9)
     for row in report.components.itertuples():
         assert row.energy_pj >= 0
-        if row.kind != "sram":  # SRAM ports are not yet a shared resource: see docs/errors.md
-            assert row.utilization <= 1 + 1e-9, (row.component, row.utilization)
+        assert row.utilization <= 1 + 1e-9, (row.component, row.utilization)
     steps = sum(sum(1 for _ in op.steps()) for op in report.program.ops)
     assert estimate(arch, workload, numerics=False).tiles <= max(steps, 1)
 

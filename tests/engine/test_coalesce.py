@@ -59,7 +59,8 @@ def assert_identical(coalesced, events):
 
 @st.composite
 def single_core_runs(draw):
-    """A tiny array with random DRAM bandwidth, latency and buffer size, a random GEMM and tiling."""
+    """A tiny array with random DRAM bandwidth, latency, buffer size and port width (narrow ports
+    make the DMA and the array wait for each other), a random GEMM and tiling."""
     shape, mapping = draw(shapes_and_mappings(max_dim=160))
     arch = tiny_arch(
         draw(st.integers(1, 16)),
@@ -67,6 +68,7 @@ def single_core_runs(draw):
         bandwidth=draw(st.sampled_from(["350 MB/s", "700 MB/s", "7 GB/s", "70 GB/s"])),
         latency=draw(st.sampled_from(["0 ns", "10 ns", "300 ns"])),
         capacity=draw(st.sampled_from(["1 MiB", "64 KiB", "8 KiB"])),
+        width=draw(st.sampled_from(["64 B", "4 B", "1 B"])),
     )
     return arch, shape, mapping, draw(st.integers(1, 3))
 
