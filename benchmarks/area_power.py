@@ -66,9 +66,11 @@ CHIPS = [
 
 # TPU v1 floor plan (Jouppi et al., ISCA 2017, Figure 2): share of the die
 TPU_FLOOR_PLAN = {"mxu": 0.24, "unified_buffer": 0.29, "accumulators": 0.06}
-# 6T SRAM bit cells, um², to check the tech table's 45 -> 28 nm area factor against silicon:
-# Intel 45 nm (K. Mistry et al., IEDM 2007) and TSMC 28 nm (S.-Y. Wu et al., VLSI Technology 2009)
-BIT_CELL_UM2 = {45: 0.346, 28: 0.127}
+# 6T SRAM bit cells, um², to check the tech table's 45 -> 28 nm area factor against silicon (cited in
+# simulator/tech/logic_45nm.yaml: Intel 45 nm, Mistry et al. IEDM 2007; TSMC 28 nm, Wu et al. VLSI 2009)
+BIT_CELL_UM2 = {
+    node: tech.table("logic_45nm")["sram"]["bit_cell_um2"][node]["value"] for node in (45, 28)
+}
 
 
 def _ratio(ours: float, theirs: float | None) -> str:

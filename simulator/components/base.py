@@ -9,6 +9,9 @@ class Component:
     """A named piece of hardware; subclasses set `actions` (action -> pJ per count)."""
 
     kind = ""
+    # True where the per-action energies come from published total powers, which already hold the
+    # part's leakage: the chip model then adds no area-based leakage on top
+    leakage_in_actions = False
 
     def __init__(self, name: str, clock_hz: float, ref_clock_hz: float):
         self.name = name

@@ -252,7 +252,8 @@ def chip_parts(
     components: dict[str, Component], chip: ChipSpec, node_nm: float, simt: bool = False
 ) -> list[Part]:
     """Every (component, part) with its area and always-on power. A datapath's own leakage (where the
-    component states one) is kept; parts without one leak at the device flavour's density. `simt`:
+    component states one, or its action energies hold it) is kept; parts without one leak at the
+    device flavour's density. `simt`:
     the cores run GPU-like (SIMT) kernels, so their vector units carry SIMT control."""
     density = leakage_mw_per_mm2(chip.devices, node_nm, temperature_k(chip))
     parts = []
@@ -271,6 +272,7 @@ def chip_parts(
             continue
         area = comp.area_mm2()
         stated = getattr(getattr(comp, "spec", None), "leakage", None) is not None
+        stated = stated or comp.leakage_in_actions
         on_die = comp.kind not in OFF_DIE
         own = own_leakage_mw(comp, chip)
         own = own if stated or own or not on_die else density * area

@@ -80,6 +80,7 @@ class Crossbar(Component):
     """tiles x imas_per_tile x crossbars_per_ima crossbars of rows x cols cells."""
 
     kind = "crossbar"
+    leakage_in_actions = True  # ISAAC's Table I powers are totals, leakage included
 
     def __init__(self, name: str, spec: CrossbarSpec, ref_clock_hz: float, node_nm: float):
         super().__init__(name, spec.clock or ref_clock_hz, ref_clock_hz)

@@ -44,7 +44,7 @@ class Sram(Component):
         if self.spec.area is not None:
             return self.spec.area
         mib = self.spec.capacity / 2**20
-        return tech.scale_area(tech.sram_area_mm2_per_mib_45nm() * mib, self.node_nm)
+        return tech.scale_sram_area(tech.sram_area_mm2_per_mib_45nm() * mib, self.node_nm)
 
     def leakage_mw(self) -> float:
         if self.spec.leakage is not None:

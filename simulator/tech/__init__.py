@@ -80,6 +80,14 @@ def sram_area_mm2_per_mib_45nm() -> float:
     return float(table("logic_45nm")["sram"]["area_mm2_per_mib"]["value"])
 
 
+def scale_sram_area(area_45nm: float, node_nm: float) -> float:
+    """SRAM area at `node_nm` from its 45 nm value, scaled by published 6T bit cells rather than the
+    logic area factor (bit cells shrink slower than logic at 10 nm and below)."""
+    cells = table("logic_45nm")["sram"]["bit_cell_um2"]
+    points = sorted((float(n), float(v["value"])) for n, v in cells.items() if isinstance(n, int))
+    return area_45nm * loglog(points, node_nm, extrapolate=False) / float(cells[45]["value"])
+
+
 def sram_leakage_mw_per_mib_45nm() -> float:
     """45 nm SRAM leakage per MiB, or 0 where the table has no cited figure."""
     entry = table("logic_45nm")["sram"].get("leakage_mw_per_mib")

@@ -169,6 +169,16 @@ def test_the_sram_leaks_at_the_chip_temperature():
     assert cool_parts["unified_buffer", "array"].static_mw == pytest.approx(ub.leakage_mw())
 
 
+def test_isaac_crossbars_do_not_leak_on_top_of_table_i_powers():
+    # ISAAC's Table I powers are totals (leakage included), as its eDRAM's stated 0 mW says; the
+    # digital array beside them (not in ISAAC) still leaks at the device density
+    _, parts = parts_of("isaac-like")
+    crossbars = [p for (c, _), p in parts.items() if c == "xbar"]
+    assert crossbars and all(p.static_mw == 0 for p in crossbars if p.part == "crossbars")
+    assert parts["edram", "array"].static_mw == 0
+    assert parts["digital", "mac"].static_mw > 0
+
+
 def test_declared_register_levels_are_not_counted_twice():
     # eyeriss-like declares the PEs' ifmap, filter and psum scratchpads as register levels
     machine, parts = parts_of("eyeriss-like")

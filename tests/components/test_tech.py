@@ -27,6 +27,18 @@ def test_node_scaling_is_identity_at_45nm_and_monotone():
     assert tech.scale_area(1.0, 7) == pytest.approx(table[7]["area_factor"])
 
 
+def test_sram_area_scales_with_published_bit_cells_and_stays_above_them():
+    # TSMC N7 0.027 um^2 vs Intel 45 nm 0.346 um^2 (ISSCC 2017 / IEDM 2007)
+    assert tech.scale_sram_area(3.3, 7) == pytest.approx(3.3 * 0.027 / 0.346)
+    # 1 MiB at 7 nm is more than its 8 Mibit of bare 0.027 um^2 cells (0.226 mm^2)
+    assert tech.scale_sram_area(tech.sram_area_mm2_per_mib_45nm(), 7) > 2**23 * 0.027e-6
+    # halfway (in log node) between 7 nm and 5 nm: geometric mean of the cells
+    assert tech.scale_sram_area(1.0, math.sqrt(35)) == pytest.approx(
+        math.sqrt(0.027 * 0.021) / 0.346
+    )
+    assert tech.scale_sram_area(1.0, 3) == tech.scale_sram_area(1.0, 5)  # clamped
+
+
 def test_dram_presets_carry_sources():
     for name, preset in tech.table("dram")["presets"].items():
         assert preset["energy_pj_per_bit"] > 0 and preset["sources"], name
