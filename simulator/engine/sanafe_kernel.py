@@ -143,16 +143,25 @@ def schedule_arrays(
 
 
 def compiled():
-    """schedule_arrays compiled by numba (cached on disk), or None without numba."""
-    global _compiled
+    """schedule_arrays compiled by numba (cached on disk where a cache folder is writable), or
+    None without numba or with its JIT turned off (NUMBA_DISABLE_JIT: the Python reference is
+    then faster than these loops uncompiled)."""
+    global _compiled, _sift_down, _sift_up
     if _compiled is None:
         try:
             import numba
         except ImportError:
             _compiled = False
-        else:
-            jit = numba.njit(cache=True, nogil=True)
-            global _sift_down, _sift_up
-            _sift_down, _sift_up = jit(_sift_down), jit(_sift_up)
-            _compiled = jit(schedule_arrays)
+            return None
+        if numba.config.DISABLE_JIT:
+            _compiled = False
+            return None
+        try:
+            jit = numba.njit(cache=True)
+            sift_down, sift_up, schedule = jit(_sift_down), jit(_sift_up), jit(schedule_arrays)
+        except RuntimeError:  # numba finds no writable cache folder: compile every run
+            jit = numba.njit
+            sift_down, sift_up, schedule = jit(_sift_down), jit(_sift_up), jit(schedule_arrays)
+        # schedule_arrays calls the sift functions by their global names: numba compiles those
+        _sift_down, _sift_up, _compiled = sift_down, sift_up, schedule
     return _compiled or None
