@@ -15,7 +15,7 @@ libstdc++'s std::priority_queue step for step, so equal times resolve as in SANA
 - entering the NoC it adds 1 / (hops + 2) density to each link of its route.
 The step lasts until the latest send or finished receive (the barrier is added by the caller).
 DetailedTiming builds each step's messages from the spikes (SANA-FE's chip.cpp); DetailedNoc holds
-the routes and schedules them.
+the routes and schedules them, or engine.sanafe_kernel does, compiled, where numba is installed.
 A heap entry is (time, tie, core, route, processing delay); `tie` compares never-less.
 Floating-point operations follow SANA-FE's order.
 """
@@ -240,7 +240,7 @@ class DetailedTiming:
             core.spec.link_buffer,
         )
         source = np.repeat(core_of, np.diff(placement.axon_indptr))
-        for a, b in set(zip(source.tolist(), placement.axon_core.tolist())):
+        for a, b in sorted(set(zip(source.tolist(), placement.axon_core.tolist()))):
             self.noc.pair(a, b)
         ids = self.noc.ids  # each axon's route, fixed for the run
         self.axon_route = np.array(
