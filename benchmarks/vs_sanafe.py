@@ -17,6 +17,10 @@ import takes the same one, `import_sanafe(..., timing=...)`), and the table give
 steps' simulated times agree to the 7 digits SANA-FE's trace prints and the largest relative
 difference of any step.
 
+--speed N runs only the DVS network, N times under each timing model, SANA-FE and accsim
+interleaved (their order alternating) in fresh processes each, and prints each pair's CPU seconds
+and their ratio, and the median ratio: on a loaded machine only runs side by side compare.
+
 --write-golden stores SANA-FE's results (per-step times included) for the tests/data/sanafe cases
 in tests/data/sanafe_golden.json, which tests/test_sanafe.py checks accsim against, and its
 totals and per-step times for the bundled example and DVS (those inputs are SANA-FE's, GPL, so
@@ -26,6 +30,7 @@ only its results are kept; this script checks them).
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,6 +105,49 @@ def run_accsim(arch: Path, snn: Path, steps: int, timing: str) -> dict:
     }
 
 
+def _child_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _process(command: list) -> tuple[dict, float]:
+    """Run a command that prints one JSON line last: that line and the process's CPU seconds."""
+    before = _child_cpu()
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1]), _child_cpu() - before
+
+
+def print_speed(python: str, arch: Path, snn: Path, repeats: int) -> None:
+    """SANA-FE and accsim on one case, interleaved, each run in a fresh process: CPU seconds of
+    the run as each measures it (SANA-FE: load + run; accsim: import + run + numerics check)
+    and of the whole process (interpreter start and module imports included)."""
+    runner = [python, str(REPO / "benchmarks" / "sanafe_runner.py"), str(arch), str(snn), "1000"]
+    ours = [sys.executable, __file__, "--sanafe-python", python, "--accsim-run", str(arch)]
+    ours += [str(snn), "1000"]
+    print(
+        "| timing | repeat | SANA-FE CPU s (process) | accsim CPU s (process) | accsim / SANA-FE "
+        "| sim time equal (1e-12) |"
+    )
+    print("|---|---|---|---|---|---|")
+    ratios = {t: [] for t in TIMINGS}
+    for r in range(repeats):
+        for timing in TIMINGS:
+            pair = [(runner, "sanafe"), (ours, "accsim")]
+            results = dict(
+                (name, _process(command + [timing])) for command, name in pair[:: 1 - 2 * (r % 2)]
+            )
+            (theirs, their_cpu), (mine, my_cpu) = results["sanafe"], results["accsim"]
+            ratios[timing].append(mine["cpu_s"] / theirs["cpu_s"])
+            print(
+                f"| {timing} | {r + 1} | {theirs['cpu_s']:.2f} ({their_cpu:.2f}) "
+                f"| {mine['cpu_s']:.2f} ({my_cpu:.2f}) | {ratios[timing][-1]:.2f} "
+                f"| {'yes' if abs(mine['sim_time_s'] / theirs['sim_time_s'] - 1) < 1e-12 else 'NO'} |"
+            )
+    for timing in TIMINGS:
+        print(f"median ratio, {timing}: {statistics.median(ratios[timing]):.2f}")
+
+
 def spike_trace(report) -> list:
     """(step, "group.i") of every spike, steps from 1 as SANA-FE numbers them."""
     names = [f"{g.name}.{i}" for g in report.net.groups for i in range(g.size)]
@@ -172,7 +220,16 @@ def main() -> None:
     parser.add_argument(
         "--write-golden", action="store_true", help=f"write {GOLDEN.relative_to(REPO)}"
     )
+    parser.add_argument(
+        "--speed", type=int, default=0, help="only DVS, this many interleaved timing repeats"
+    )
+    parser.add_argument("--accsim-run", nargs=4, help=argparse.SUPPRESS)  # ARCH SNN STEPS TIMING
     args = parser.parse_args()
+    if args.accsim_run:  # one accsim run in this fresh process, for --speed
+        arch, snn, steps, timing = args.accsim_run
+        result = run_accsim(Path(arch), Path(snn), int(steps), timing)
+        print(json.dumps({k: result[k] for k in ("sim_time_s", "cpu_s", "spike_trains_match")}))
+        return
     examples = (
         Path(
             subprocess.run(
@@ -188,6 +245,11 @@ def main() -> None:
         )
         / "examples"
     )
+    if args.speed:
+        folder = Path(tempfile.mkdtemp())
+        write_dvs(examples / "dvs_challenge.npz", folder / "dvs.yaml")
+        print_speed(args.sanafe_python, examples / "loihi.yaml", folder / "dvs.yaml", args.speed)
+        return
     cases = [(f"{a} + {n}, {steps} steps", DATA / a, DATA / n, steps) for a, n, steps in TEST_CASES]
     cases.append(
         (

@@ -15,7 +15,7 @@ libstdc++'s std::priority_queue step for step, so equal times resolve as in SANA
 - entering the NoC it adds 1 / (hops + 2) density to each link of its route.
 The step lasts until the latest send or finished receive (the barrier is added by the caller).
 DetailedTiming builds each step's messages from the spikes (SANA-FE's chip.cpp); DetailedNoc holds
-the routes and schedules them.
+the routes and schedules them, or engine.sanafe_kernel does, compiled, where numba is installed.
 A heap entry is (time, tie, core, route, processing delay); `tie` compares never-less.
 Floating-point operations follow SANA-FE's order.
 """
@@ -26,6 +26,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from simulator.components.neuro import NeuroCore
+from simulator.engine.sanafe_kernel import compiled
 from simulator.mapping.placement import Placement
 
 NORTH, EAST, SOUTH, WEST = 0, 1, 2, 3  # SANA-FE's router link directions
@@ -56,7 +57,9 @@ class DetailedNoc:
         self.links = width * height * self.per_link
         self.hop_s, self.buffer = hop_s, buffer
         self.pairs: dict[tuple[int, int], tuple] = {}
+        self.ids: dict[tuple[int, int], int] = {}  # each pair's index in the route table
         self.ties = [_Tie() for _ in xy]
+        self._table: tuple | None = None
 
     def _idx(self, x: int, y: int, link: int) -> int:
         return x * self.height * self.per_link + y * self.per_link + link
@@ -89,7 +92,23 @@ class DetailedNoc:
         hops = hops_x + hops_y
         made = _pair(dst, tuple(links), hops, (hops + 1) * self.buffer, latency)
         self.pairs[key] = made
+        self.ids[key] = len(self.ids)
+        self._table = None
         return made
+
+    def table(self) -> tuple:
+        """The routes so far as arrays, by pair index (what schedule_arrays takes): destination,
+        link pointers, links, hops + 1, capacity, hop latency, density added per link."""
+        if self._table is None:
+            pairs = list(self.pairs.values())
+            sizes = [len(p[1]) for p in pairs]
+            self._table = (
+                np.array([p[0] for p in pairs], dtype=np.int64),
+                np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64),
+                np.array([link for p in pairs for link in p[1]], dtype=np.int64),
+                *(np.array([p[k] for p in pairs], dtype=np.float64) for k in range(2, 6)),
+            )
+        return self._table
 
     def schedule(self, queues: list, cores: int) -> float:
         """The step's last timestamp (s) for `queues`: per core, its messages in send order as
@@ -210,7 +229,7 @@ class DetailedTiming:
         for unit, seconds in enumerate(synapse_s.tolist()):  # + each synaptic event in turn
             for k in range(int(placement.axon_synapses[:, unit].max(initial=0))):
                 proc += np.where(placement.axon_synapses[:, unit] > k, seconds, 0.0)
-        self.axon_proc = proc.tolist()
+        self.axon_proc = proc
         self.noc = DetailedNoc(
             xy,
             offset,
@@ -221,9 +240,14 @@ class DetailedTiming:
             core.spec.link_buffer,
         )
         source = np.repeat(core_of, np.diff(placement.axon_indptr))
-        self.axon_pair = [  # each axon's route, fixed for the run
-            self.noc.pair(a, b) for a, b in zip(source.tolist(), placement.axon_core.tolist())
-        ]
+        for a, b in sorted(set(zip(source.tolist(), placement.axon_core.tolist()))):
+            self.noc.pair(a, b)
+        ids = self.noc.ids  # each axon's route, fixed for the run
+        self.axon_route = np.array(
+            [ids[a, b] for a, b in zip(source.tolist(), placement.axon_core.tolist())],
+            dtype=np.int64,
+        )
+        self.kernel = compiled()
 
     def step_seconds(self, fired_idx: np.ndarray, active_idx: np.ndarray) -> float:
         """Seconds of the step's work under SANA-FE's detailed model: each core's messages in
@@ -258,20 +282,26 @@ class DetailedTiming:
         starts = ptr[neurons]
         counts = ptr[neurons + 1] - starts
         firsts = np.cumsum(counts) - counts
-        axons = (np.repeat(starts - firsts, counts) + np.arange(int(counts.sum()))).tolist()
-        generation = np.full(len(axons), 0.0 + self.core.packet_out_s)
+        axons = np.repeat(starts - firsts, counts) + np.arange(int(counts.sum()))
+        generation = np.full(axons.size, 0.0 + self.core.packet_out_s)
         generation[firsts] = segment + self.core.packet_out_s
-        messages = list(
-            zip(
-                generation.tolist(),
-                map(self.axon_pair.__getitem__, axons),
-                map(self.axon_proc.__getitem__, axons),
+        sends = np.bincount(core, counts, self.cores).astype(np.int64)
+        rest = used[left != 0.0]  # cores with work after their last message: a placeholder
+        at_end = np.cumsum(sends)[rest]
+        generation = np.insert(generation, at_end, left[left != 0.0])
+        route = np.insert(self.axon_route[axons], at_end, -1)
+        work = np.insert(self.axon_proc[axons], at_end, 0.0)
+        sends[rest] += 1
+        stop = np.cumsum(sends)
+        first = stop - sends
+        if self.kernel is not None:
+            return self.kernel(
+                first, stop, generation, route, work, *self.noc.table(), self.noc.links, self.cores
             )
+        pairs = [None, *self.noc.pairs.values()]  # route -1: a placeholder
+        messages = list(
+            zip(generation.tolist(), map(pairs.__getitem__, (route + 1).tolist()), work.tolist())
         )
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(core, counts, self.cores))])
-        bounds = bounds.astype(np.int64).tolist()
-        queues = [messages[bounds[c] : bounds[c + 1]] for c in range(self.cores)]
-        for c, rest in zip(used.tolist(), left.tolist()):
-            if rest != 0.0:
-                queues[c].append((rest, None, 0.0))
-        return self.noc.schedule(queues, self.cores)
+        return self.noc.schedule(
+            [messages[a:b] for a, b in zip(first.tolist(), stop.tolist())], self.cores
+        )

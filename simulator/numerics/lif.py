@@ -121,6 +121,8 @@ class FixedPointLif:
         self.reverse_to = params.reverse_reset_value << shift
         self.noisy = np.flatnonzero(params.truenorth & (params.random_mask != 0))
         self.rand = GlibcRand(1)
+        self.any_tn = bool(params.truenorth.any())  # without any, skip TrueNorth's stages
+        self.any_refractory = bool(params.refractory.any())
 
     def _truenorth_leak(self) -> None:
         """TrueNorth's additive leak: towards zero (none at zero), or added as is."""
@@ -156,31 +158,35 @@ class FixedPointLif:
         active = (self.v != 0) | received | (p.bias != 0) | p.force
         if self.steps > 0:
             self._leak()
-        self._truenorth_leak()
-        free = lif & (self.refractory_left == 0)
+        if self.any_tn:
+            self._truenorth_leak()
+        free = lif & (self.refractory_left == 0) if self.any_refractory else lif
         self.v = np.where(free, self.v + self.bias + (synaptic_input << p.frac_bits), self.v)
         if self.bounds is not None:
             np.clip(self.v, *self.bounds, out=self.v)
         compared = self._compared()
-        fired = free & np.where(self.tn, compared >= self.theta, self.v > self.theta)
+        above = self.v > self.theta
+        fired = free & (np.where(self.tn, compared >= self.theta, above) if self.any_tn else above)
         payload = np.where(fired, 1, 0).astype(np.int64)
         if self.max_payload > 1 and fired.any():
             crossings = self.v[fired] // np.maximum(self.theta[fired], 1)
             payload[fired] = np.where(self.tn[fired], 1, np.minimum(crossings, self.max_payload))
-        reverse = self.tn & ~fired & (compared <= self.reverse_theta)
         self.v = _saturating_reset(
             self.v, fired, p.reset, self.theta, self.reset_to, payload * self.theta
         )
-        self.v = _saturating_reset(
-            self.v,
-            reverse,
-            p.reverse_reset,
-            self.reverse_theta,
-            self.reverse_to,
-            -self.reverse_theta,
-        )
-        self.refractory_left = np.where(fired, p.refractory + 1, self.refractory_left)
-        self.refractory_left = np.maximum(self.refractory_left - 1, 0)
+        if self.any_tn:
+            reverse = self.tn & ~fired & (compared <= self.reverse_theta)
+            self.v = _saturating_reset(
+                self.v,
+                reverse,
+                p.reverse_reset,
+                self.reverse_theta,
+                self.reverse_to,
+                -self.reverse_theta,
+            )
+        if self.any_refractory:
+            self.refractory_left = np.where(fired, p.refractory + 1, self.refractory_left)
+            self.refractory_left = np.maximum(self.refractory_left - 1, 0)
         fired = fired | (p.is_input & input_spikes)
         payload = np.where(p.is_input & input_spikes, 1, payload)
         active = np.where(lif, active, fired)
@@ -197,8 +203,10 @@ def deliver(synapses: Synapses, fired: np.ndarray, payload: np.ndarray, size: in
     """Integer synaptic input of every neuron from this step's spikes, and who received any."""
     sources = np.flatnonzero(fired)
     index = synapses.gather(sources)
-    counts = synapses.indptr[sources + 1] - synapses.indptr[sources]
-    weights = synapses.weights[index] * np.repeat(payload[sources], counts)
+    weights = synapses.weights[index]
+    if payload[sources].max(initial=1) > 1:  # graded spikes carry several thresholds
+        counts = synapses.indptr[sources + 1] - synapses.indptr[sources]
+        weights = weights * np.repeat(payload[sources], counts)
     targets = synapses.targets[index]
     total = np.bincount(targets, weights=weights, minlength=size)  # exact: |sums| << 2^53
     received = np.zeros(size, dtype=bool)
@@ -223,38 +231,47 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
     reverse_theta = params.reverse_threshold.astype(np.float64) * scale
     reverse_to = params.reverse_reset_value.astype(np.float64) * scale
     rand = GlibcRand(1)
+    any_tn, any_refractory = bool(tn.any()), bool(params.refractory.any())
+    noisy = np.flatnonzero(tn & (params.random_mask > 0)).tolist()
     v = np.zeros(n)
     refractory = np.zeros(n)
     current = np.zeros(n)
     trains = []
     for t in range(steps):
         if t > 0:
-            v = np.where(tn, v, np.trunc(v * params.decay))
-        toward = np.sign(v) * -leak  # sign 0 at zero: no leak
-        v = np.where(tn, v + np.where(params.leak_towards_zero, toward, leak), v)
-        blocked = refractory > 0
-        v = v + np.where(is_lif & ~blocked, bias + current * scale, 0.0)
+            v = (
+                np.where(tn, v, np.trunc(v * params.decay))
+                if any_tn
+                else np.trunc(v * params.decay)
+            )
+        if any_tn:
+            toward = np.sign(v) * -leak  # sign 0 at zero: no leak
+            v = np.where(tn, v + np.where(params.leak_towards_zero, toward, leak), v)
+        free = is_lif & ~(refractory > 0) if any_refractory else is_lif
+        v = v + np.where(free, bias + current * scale, 0.0)
         if top is not None:
             v = np.minimum(np.maximum(v, -top), top - 1)
-        seen = v.copy()
-        for i in np.flatnonzero(tn & (params.random_mask > 0)).tolist():
+        seen = v.copy() if noisy else v
+        for i in noisy:
             seen[i] += float(rand.draw(1)[0] & int(params.random_mask[i])) * scale
-        fire = is_lif & ~blocked & np.where(tn, seen >= theta, v > theta)
+        fire = free & (np.where(tn, seen >= theta, v > theta) if any_tn else v > theta)
         size = np.ones(n)
         if max_payload > 1:
             size = np.where(
                 fire & ~tn, np.minimum(np.floor(v / np.maximum(theta, 1.0)), max_payload), 1.0
             )
-        back = tn & ~fire & (seen <= reverse_theta)
         codes, back_codes = params.reset, params.reverse_reset
         v = np.where(fire & (codes == RESET_CODES["subtract"]), v - size * theta, v)
         v = np.where(fire & (codes == RESET_CODES["saturate"]), theta, v)
         v = np.where(fire & (codes == RESET_CODES["zero"]), reset_to, v)
-        v = np.where(back & (back_codes == RESET_CODES["subtract"]), v + reverse_theta, v)
-        v = np.where(back & (back_codes == RESET_CODES["saturate"]), reverse_theta, v)
-        v = np.where(back & (back_codes == RESET_CODES["zero"]), reverse_to, v)
-        refractory = np.where(fire, params.refractory + 1.0, refractory)
-        refractory = np.maximum(refractory - 1.0, 0.0)
+        if any_tn:
+            back = tn & ~fire & (seen <= reverse_theta)
+            v = np.where(back & (back_codes == RESET_CODES["subtract"]), v + reverse_theta, v)
+            v = np.where(back & (back_codes == RESET_CODES["saturate"]), reverse_theta, v)
+            v = np.where(back & (back_codes == RESET_CODES["zero"]), reverse_to, v)
+        if any_refractory:
+            refractory = np.where(fire, params.refractory + 1.0, refractory)
+            refractory = np.maximum(refractory - 1.0, 0.0)
         spikes = input_spikes(t)
         fire = fire | (params.is_input & spikes)
         size = np.where(params.is_input & spikes, 1.0, size)
