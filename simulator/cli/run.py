@@ -10,7 +10,9 @@ from simulator.cli.format import table
 from simulator.cli.paths import limits_from, output_file, write_text
 from simulator.cli.render import render
 from simulator.cli.spiking import render_spiking
+from simulator.cli.system import render_system
 from simulator.report import SpikingReport
+from simulator.report.system import SystemReport
 from simulator.report.progress import ProgressBar
 from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.scalesim import import_scalesim
@@ -57,7 +59,10 @@ def run_command(args, console: Console) -> int:
     if args.json:
         print(json.dumps(report.summary, indent=2, default=str, allow_nan=False))
     else:
-        (render_spiking if isinstance(report, SpikingReport) else render)(report, console)
+        shown = {SpikingReport: render_spiking, SystemReport: render_system}.get(
+            type(report), render
+        )
+        shown(report, console)
         if args.trace:
             console.print(f"trace written to {args.trace} (open it in https://ui.perfetto.dev)")
     return 0 if report.summary["numerics_ok"] in (True, None) else 1
