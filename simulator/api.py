@@ -13,9 +13,9 @@ from simulator.mapping.snn import compile_network
 from simulator.numerics import GemmNumerics
 from simulator.numerics.snn_check import check_snn
 from simulator.report import Report, SpikingReport
-from simulator.report.system import SystemReport
 from simulator.report.power_cap import cap_power
 from simulator.report.progress import ProgressBar
+from simulator.report.system import SystemReport
 from simulator.spec import (
     ArchSpec,
     MappingSpec,
@@ -27,8 +27,8 @@ from simulator.spec import (
 from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
 from simulator.spec.snn import SnnSpec
 from simulator.spec.system import SystemArchSpec
-from simulator.system import simulate_system
 from simulator.spec.validate import locate
+from simulator.system import simulate_system
 
 SpecRef = str | Path | dict
 

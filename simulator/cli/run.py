@@ -12,8 +12,8 @@ from simulator.cli.render import render
 from simulator.cli.spiking import render_spiking
 from simulator.cli.system import render_system
 from simulator.report import SpikingReport
-from simulator.report.system import SystemReport
 from simulator.report.progress import ProgressBar
+from simulator.report.system import SystemReport
 from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.scalesim import import_scalesim
 

@@ -113,7 +113,8 @@ def load_arch(ref: str | Path | dict, overrides=()) -> ArchSpec | SystemArchSpec
             raise SpecError(f"{locate(spec, 'system', 'chip')}: {error}") from None
     elif spec.system.set:
         raise SpecError(
-            f"{locate(spec, 'system', 'set')}: overrides apply to a chip named by preset or file; edit the inline chip instead"
+            f"{locate(spec, 'system', 'set')}: overrides apply to a chip named by preset or "
+            "file; edit the inline chip instead"
         )
     if not isinstance(chip, ArchSpec):  # a chip file that is itself a system
         raise SpecError(

@@ -1,9 +1,9 @@
 """System spec: identical chips (any chip arch, itself many-core or not) on chip-to-chip links,
 run with tensor parallelism inside a group of chips and pipeline stages across groups."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Discriminator, Tag, field_validator, model_validator
 
 from simulator.spec.arch import ArchSpec
 from simulator.spec.chip import LinkKind
@@ -35,7 +35,10 @@ class SystemSpec(Strict):
     """`count` copies of one chip arch on `links`; the workload runs tensor-parallel over
     `tensor_parallel` chips and, across `pipeline_stages` such groups, layer by layer."""
 
-    chip: str | ArchSpec
+    chip: Annotated[
+        Annotated[str, Tag("name")] | Annotated[ArchSpec, Tag("inline")],
+        Discriminator(lambda value: "name" if isinstance(value, str) else "inline"),
+    ]
     """The chip: a shipped arch preset name (a100-like, h100-like, tpu-v4-like, ...), an arch file
     path, or an inline arch."""
     set: dict[str, str | int | float | bool] = {}
