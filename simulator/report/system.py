@@ -89,6 +89,8 @@ class SystemReport:
             "energy_pj": chip["energy_pj"] * self.tensor_parallel
             + (links["energy_pj"] if links else 0.0),
             "macs": macs,
+            "dram_bytes": chip["dram_bytes"] * self.tensor_parallel
+            + (links["dram_bytes"] if links else 0),
             "mac_utilization": macs / (self.seconds * peak) if self.seconds else 0.0,
             "link_bytes": links["noc"]["core_to_core_bytes"] if links and links.get("noc") else 0,
             "numerics_ok": all(s["numerics_ok"] for s in checked) if checked else None,
