@@ -24,9 +24,12 @@ def render_system(report: SystemReport, console: Console) -> None:
     head.add_row("MAC utilization", f"{s['mac_utilization']:.1%} of all chips' peak")
     head.add_row("energy", si(s["energy_pj"] * 1e-12, "J"))
     head.add_row("link traffic", si(s["link_bytes"], "B"))
-    verdict = {None: "off (--numerics off)", True: "[green]OK[/]"}.get(
-        s["numerics_ok"], f"[red]MISMATCH[/] in {', '.join(s['numerics_failed'])}"
-    )
+    if s["numerics_ok"] is None:
+        verdict = "off (--numerics off)"
+    elif s["numerics_ok"]:
+        verdict = "[green]OK[/] (the chip's tile kernels and every all-reduce)"
+    else:
+        verdict = f"[red]MISMATCH[/] in {', '.join(s['numerics_failed'])}"
     head.add_row("numerics", verdict)
     console.print(head)
     ops = table(

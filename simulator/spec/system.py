@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Discriminator, Tag, field_validator, model_validator
 
+from simulator.errors import UnsupportedError
 from simulator.spec.arch import ArchSpec
 from simulator.spec.chip import LinkKind
 from simulator.spec.types import BytesPerS, PositiveInt, Seconds, Strict
@@ -104,3 +105,14 @@ class SystemArchSpec(Strict):
     def chip_arch(self) -> ArchSpec:
         """The chip arch (resolved by the loader when given by name)."""
         return self.system.chip
+
+
+def one_chip(arch, what: str):
+    """`arch` itself when it is one chip; an UnsupportedError naming its chip when it is a system
+    of chips, for the studies (`what`) that take one chip arch."""
+    if isinstance(arch, SystemArchSpec):
+        raise UnsupportedError(
+            f"{arch.name} is a system of chips; {what} takes one chip arch (its chip is "
+            f"{arch.chip_arch.name}); `accsim run` runs systems"
+        )
+    return arch

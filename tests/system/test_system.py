@@ -4,6 +4,7 @@ checked against hand-derived shapes, the ring all-reduce bound and the pieces th
 import pytest
 
 from simulator import simulate
+from simulator.cli import main
 from simulator.spec import load_arch, load_workload
 from simulator.system.links import link_arch, neighbour_link
 from simulator.system.shard import shard
@@ -98,3 +99,15 @@ def test_pipeline_stages_hand_activations_over_one_link():
     assert s["pipeline_hop_seconds"] == pytest.approx(latency + 64 * 256 * 2 / bandwidth)
     assert s["seconds"] == pytest.approx(s["chip_seconds"] + s["pipeline_hop_seconds"])
     assert sum(s["stage_seconds"]) == pytest.approx(sum(r["chip_seconds"] for r in s["ops"]))
+
+
+@pytest.mark.parametrize("extra", [["--no-numerics"], ["--json"]])
+def test_cli_runs_a_system_file(tmp_path, capsys, extra):
+    path = tmp_path / "node.yaml"
+    path.write_text(
+        "name: node\nsystem:\n  chip: datacenter-hbm\n  count: 2\n"
+        "  links: {kind: tpu_v4_ici, count: 2, topology: ring}\n"
+    )
+    assert main(["run", str(path), "gemm:M=64,N=128,K=128,dtype=bf16", *extra]) == 0
+    out = capsys.readouterr().out
+    assert "tensor-parallel 2" in out or '"tensor_parallel": 2' in out
