@@ -210,7 +210,7 @@ def _describe(entry: dict) -> str:
     parts = []
     for part in _parts(entry):
         workload = part["workload"]
-        if isinstance(workload, dict) and len(workload["ops"]) > 1:
+        if isinstance(workload, dict) and len(workload.get("ops", ())) != 1:  # or a transformer
             text = workload["name"]
         elif isinstance(workload, dict):
             op = workload["ops"][0]
