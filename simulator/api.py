@@ -69,10 +69,15 @@ def simulate(
             raise UnsupportedError(
                 f"{arch.name} is a system of chips; spiking networks run on one arch"
             )
+        if trace:
+            raise UnsupportedError(
+                f"{arch.name} is a system of chips: no trace is written for it; trace its chip "
+                f"({arch.chip_arch.name}) instead"
+            )
         mapping = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
 
         def on(one: ArchSpec, part: WorkloadSpec, how: MappingSpec) -> Report:
-            return simulate(one, part, how, numerics, seed, trace, limits, tracker)
+            return simulate(one, part, how, numerics, seed, trace, limits, progress)
 
         return simulate_system(arch, workload, mapping, on)
     if isinstance(workload, SnnSpec):  # spiking: neuro cores, placement in the workload

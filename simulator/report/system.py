@@ -10,7 +10,6 @@ from functools import cached_property
 
 import pandas as pd
 
-from simulator.errors import UnsupportedError
 from simulator.report.single import Report
 
 
@@ -101,9 +100,3 @@ class SystemReport:
             "chip_summary": chip,
             "links_summary": links,
         }
-
-    def chrome_trace(self) -> dict:
-        raise UnsupportedError(
-            f"{self.arch_name}: a trace of a system of chips is not written; trace the chip "
-            f"({self.chip.arch_name}) on the shard workload instead"
-        )
