@@ -484,11 +484,12 @@ class _Engine:
             self._spawn(self._land(op.name, step, 0))
 
     def _duration(self, segment: Compute) -> int:
+        """The unit's cycles plus the waits for local-buffer refills, or the busiest port's."""
         ports = max(
             (self.machine.components[b].access_cycles(r + w) for b, r, w in segment.sram_traffic),
             default=0,
         )
-        return max(segment.cycles, ports)
+        return max(segment.cycles + segment.refill, ports)
 
     def _note_gap(self, op: OpProgram, unit: str, previous_unit: str | None, waited: dict) -> None:
         """Attribute the idle time a unit had before this segment to what the segment waited for."""

@@ -7,7 +7,7 @@ import numpy as np
 
 from simulator.components import Machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
-from simulator.mapping.hierarchy import TileLevels, op_levels
+from simulator.mapping.hierarchy import TileLevels, op_levels, refill_cycles
 from simulator.mapping.hierarchy import traffic as tile_traffic
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.mapping.traffic import OPERAND_DIMS
@@ -256,8 +256,11 @@ def _steps(
         cost = unit.tile_cost(
             extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
         )
+        refill = 0
         if levels.chains:  # register levels: closed-form per-level counts of this tile
-            sram_traffic = tile_traffic(levels.table(extent, first_k_chunk, cost), machine)
+            table = levels.table(extent, first_k_chunk, cost)
+            sram_traffic = tile_traffic(table, machine)
+            refill = refill_cycles(table, levels, machine)
         else:
             traffic: dict[str, list[int]] = {}
             for role in OPERAND_DIMS:
@@ -277,6 +280,7 @@ def _steps(
             sram_traffic=sram_traffic,
             regions={TENSOR_OF[role]: regions[role] for role in OPERAND_DIMS},
             kernel=kernel,
+            refill=refill,
         )
         frees, stores = [], []
         for role in ("input", "weight"):
