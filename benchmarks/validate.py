@@ -1,7 +1,7 @@
 """Predicted vs published: simulate every measurement in benchmarks/data/published.yaml (timing
 only) and print published, predicted and the error, with a median |error| per category.
 
-    python benchmarks/validate.py [--suite published|fa3-sweep|llmcompass|all] [--data PATH]
+    python benchmarks/validate.py [--suite published|fa3-sweep|llmcompass|multi|all] [--data PATH]
                                   [--only ID_SUBSTRING ...] [--json OUT]
 
 Each entry names an arch preset (plus datasheet overrides of the exact part measured), a workload
@@ -29,6 +29,8 @@ import simulator
 
 DATA = Path(__file__).parent / "data" / "published.yaml"
 FA3_SWEEP = Path(__file__).parent / "data" / "published_fa3_sweep.yaml"
+MULTI = Path(__file__).parent / "data" / "published_multi.yaml"
+"""Multi-GPU tensor-parallel rows, run on the systems of chips (docs/hardware/systems.md)."""
 LLMCOMPASS = Path(__file__).parent / "data" / "llmcompass"
 CALIBRATION = Path(__file__).parent / "data" / "calibration" / "a100_vector.csv"
 """a100-like's DRAM efficiency is fitted on these rows (`accsim calibrate`): they are marked and
@@ -208,7 +210,7 @@ def _describe(entry: dict) -> str:
     parts = []
     for part in _parts(entry):
         workload = part["workload"]
-        if isinstance(workload, dict) and len(workload["ops"]) > 1:
+        if isinstance(workload, dict) and len(workload.get("ops", ())) != 1:  # or a transformer
             text = workload["name"]
         elif isinstance(workload, dict):
             op = workload["ops"][0]
@@ -269,7 +271,7 @@ def table(rows: list[dict]) -> Table:
 
 def summary_lines(rows: list[dict]) -> list[str]:
     lines = []
-    for category in ("gemm", "bandwidth", "attention", "vector"):
+    for category in ("gemm", "bandwidth", "attention", "vector", "multi-gpu"):
         errors = [
             abs(r["error_pct"]) for r in rows if r["category"] == category and not r["calibration"]
         ]
@@ -290,7 +292,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--suite",
-        choices=("published", "fa3-sweep", "llmcompass", "all"),
+        choices=("published", "fa3-sweep", "llmcompass", "multi", "all"),
         default="published",
         help="published.yaml (default), the FA3 attention sweep, LLMCompass's A100 kernel rows, "
         "or all three",
@@ -302,6 +304,7 @@ def main():
     entries = yaml.safe_load(args.data.read_text()) if args.suite in ("published", "all") else []
     entries += yaml.safe_load(FA3_SWEEP.read_text()) if args.suite in ("fa3-sweep", "all") else []
     entries += llmcompass_entries() if args.suite in ("llmcompass", "all") else []
+    entries += yaml.safe_load(MULTI.read_text()) if args.suite in ("multi", "all") else []
     if args.only:
         entries = [e for e in entries if any(s in e["id"] for s in args.only)]
     console = Console(width=None if sys.stdout.isatty() else 200)

@@ -15,6 +15,7 @@ from simulator.numerics.snn_check import check_snn
 from simulator.report import Report, SpikingReport
 from simulator.report.power_cap import cap_power
 from simulator.report.progress import ProgressBar
+from simulator.report.system import SystemReport
 from simulator.spec import (
     ArchSpec,
     MappingSpec,
@@ -25,7 +26,9 @@ from simulator.spec import (
 )
 from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
 from simulator.spec.snn import SnnSpec
+from simulator.spec.system import SystemArchSpec
 from simulator.spec.validate import locate
+from simulator.system import simulate_system
 
 SpecRef = str | Path | dict
 
@@ -39,7 +42,7 @@ def simulate(
     trace: bool = False,
     limits: Limits = DEFAULT_LIMITS,
     progress: ProgressCallback | bool | None = None,
-) -> Report | SpikingReport:
+) -> Report | SpikingReport | SystemReport:
     """Simulate `workload` on `arch` under `mapping` (None: auto) and return the Report.
 
     Each argument is a loaded spec, a preset name, a YAML path or a dict; a workload may also be
@@ -48,7 +51,8 @@ def simulate(
     interior ones), "off" (or False) none, timing only, for sweeps; True ("auto") samples GEMMs
     above SAMPLE_ABOVE MACs, where the full check would dominate the run. `trace=True` keeps the
     timeline for `Report.chrome_trace()`. A spiking workload (`kind: snn`) runs on the arch's
-    neuro cores and returns a SpikingReport. A run estimated above `limits` (tile steps, host
+    neuro cores and returns a SpikingReport; an arch that is a system of chips (`system:`) returns
+    a SystemReport (simulator/system). A run estimated above `limits` (tile steps, host
     memory, cores) is refused with a CapacityError. `progress=True` shows a bar with an ETA once
     the run takes over a second (terminal or notebook); a callable gets progress(phase, done,
     total) as the work gets done (engine/progress.py says in which units); None or False: nothing.
@@ -57,9 +61,25 @@ def simulate(
         with ProgressBar() as bar:
             return simulate(arch, workload, mapping, numerics, seed, trace, limits, bar)
     tracker = Progress(progress) if callable(progress) else None
-    arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
+    arch = arch if isinstance(arch, (ArchSpec, SystemArchSpec)) else load_arch(arch)
     if not isinstance(workload, (WorkloadSpec, SnnSpec)):
         workload = load_workload(workload)
+    if isinstance(arch, SystemArchSpec):
+        if isinstance(workload, SnnSpec):
+            raise UnsupportedError(
+                f"{arch.name} is a system of chips; spiking networks run on one arch"
+            )
+        if trace:
+            raise UnsupportedError(
+                f"{arch.name} is a system of chips: no trace is written for it; trace its chip "
+                f"({arch.chip_arch.name}) instead"
+            )
+        mapping = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
+
+        def on(one: ArchSpec, part: WorkloadSpec, how: MappingSpec) -> Report:
+            return simulate(one, part, how, numerics, seed, trace, limits, progress)
+
+        return simulate_system(arch, workload, mapping, on)
     if isinstance(workload, SnnSpec):  # spiking: neuro cores, placement in the workload
         named = mapping.name if isinstance(mapping, MappingSpec) else mapping
         if named not in (None, "auto"):

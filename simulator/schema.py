@@ -12,13 +12,14 @@ from pydantic import TypeAdapter
 from simulator.spec.arch import ArchSpec
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.snn import SnnSpec
+from simulator.spec.system import SystemArchSpec
 from simulator.spec.transformer import TransformerSpec
 from simulator.spec.units import format_quantity
 from simulator.spec.workload import WorkloadSpec
 from simulator.sweep.spec import SweepSpec
 
 MODELS = {
-    "arch": ArchSpec,
+    "arch": ArchSpec | SystemArchSpec,
     "workload": WorkloadSpec | TransformerSpec | SnnSpec,
     "mapping": MappingSpec,
     "sweep": SweepSpec,
@@ -26,7 +27,7 @@ MODELS = {
 """File kind -> the spec (or union of specs) a file of that kind validates into."""
 
 TITLES = {
-    "arch": "accsim architecture",
+    "arch": "accsim architecture (a chip, or a system of chips)",
     "workload": "accsim workload (ops, kind: transformer or kind: snn)",
     "mapping": "accsim mapping",
     "sweep": "accsim sweep",

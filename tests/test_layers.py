@@ -21,6 +21,7 @@ LAYERS = {
     "mapping": 3,
     "engine": 4,
     "report": 5,
+    "system": 5.5,  # systems of chips: the chip's and the links' runs, composed
     "api": 6,
     "plots": 6,
     "sweep": 7.2,  # sweeps run serving points

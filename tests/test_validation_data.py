@@ -18,6 +18,7 @@ ENTRIES = (
     yaml.safe_load(validate.DATA.read_text())
     + yaml.safe_load(validate.FA3_SWEEP.read_text())
     + validate.llmcompass_entries()
+    + yaml.safe_load(validate.MULTI.read_text())
 )
 
 

@@ -9,8 +9,10 @@ from simulator.api import simulate
 from simulator.cli.format import table
 from simulator.cli.paths import limits_from, output_file, write_text
 from simulator.cli.spiking import render_spiking
+from simulator.cli.system import render_system
 from simulator.report import SpikingReport
 from simulator.report.progress import ProgressBar
+from simulator.report.system import SystemReport
 from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.scalesim import import_scalesim
 
@@ -57,6 +59,8 @@ def run_command(args, console: Console) -> int:
         print(json.dumps(report.summary, indent=2, default=str, allow_nan=False))
     elif isinstance(report, SpikingReport):
         render_spiking(report, console)
+    elif isinstance(report, SystemReport):
+        render_system(report, console)
     else:
         from simulator.cli.render import render  # pandas: only the tables need it
 

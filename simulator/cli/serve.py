@@ -25,6 +25,7 @@ from simulator.serving import (
     serve,
 )
 from simulator.spec import load_arch, split_overrides
+from simulator.spec.system import one_chip
 
 
 def default_cache() -> Path:
@@ -55,7 +56,7 @@ def _fleet(args) -> Fleet:
 
 def serve_command(args, console: Console) -> int:
     """Run one serving simulation with a progress bar on stderr; print tables or JSON."""
-    arch = load_arch(args.arch, split_overrides(args.set)["arch"])
+    arch = one_chip(load_arch(args.arch, split_overrides(args.set)["arch"]), "accsim serve")
     model = load_model(args.model)
     lengths = Lengths(args.prompt_len, args.output_len, args.prompt_sd, args.output_sd)
     specs = _requests(args, lengths)

@@ -13,6 +13,7 @@ from simulator.plots import pareto_scatter, write_figure
 from simulator.report.progress import ProgressBar
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.loader import FOLDERS, preset_dir
+from simulator.spec.system import one_chip
 from simulator.spec.units import parse_quantity
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.calibrate import fit, read_measurements, simulated_times
@@ -69,7 +70,7 @@ def map_command(args, console: Console) -> int:
     if output:
         _outside_presets(args.output)
     routed = split_overrides(args.set)
-    arch = load_arch(args.arch, routed["arch"])
+    arch = one_chip(load_arch(args.arch, routed["arch"]), "accsim map")
     workload = load_workload(args.workload, routed["workload"])
     with ProgressBar(enabled=args.progress) as bar:
         result = search_mapping(arch, workload, args.objective, args.top, bar)
@@ -103,7 +104,7 @@ def plot_command(args, console: Console) -> int:
 def scale_command(args, console: Console) -> int:
     """`accsim scale ARCH WORKLOAD --cores 1,2,4`: strong scaling S(n), E(n)."""
     routed = split_overrides(args.set)
-    arch = load_arch(args.arch, routed["arch"])
+    arch = one_chip(load_arch(args.arch, routed["arch"]), "accsim scale")
     workload = load_workload(args.workload, routed["workload"])
     mapping = load_mapping(args.mapping, routed["mapping"])
     counts = args.cores

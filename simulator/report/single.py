@@ -267,9 +267,7 @@ class Report:
                     "seconds": cycles / self.clock_hz,
                     "bound": self._bound(op.name),
                     "macs": op.macs,
-                    "mac_utilization": op.macs / (cycles * self.peak_macs_per_cycle)
-                    if cycles
-                    else 0.0,
+                    "mac_utilization": _share(op.macs, cycles * self.peak_macs_per_cycle),
                     "dram_bytes": moved,
                     "energy_pj": float(energy.get(op.name, 0.0)),
                     # the op's dynamic power over its span (phases overlap; static power is the run's)
@@ -488,9 +486,7 @@ class Report:
                     "dram_bytes": moved,
                     "energy_pj": sum(rows[p.name]["energy_pj"] for p in parts),
                     "macs": macs,
-                    "mac_utilization": macs / (cycles * self.peak_macs_per_cycle)
-                    if cycles
-                    else 0.0,
+                    "mac_utilization": _share(macs, cycles * self.peak_macs_per_cycle),
                     "arithmetic_intensity": sum(p.flops for p in parts) / moved
                     if moved
                     else float("inf"),
@@ -540,7 +536,7 @@ class Report:
         macs = sum(op.macs for op in self.program.ops)
         dram_bytes = sum(sum(v.values()) for v in self.record.op_dram.values())
         peak_bw = dram.bandwidth_bytes_per_s
-        compute_bound_cycles = macs / self.peak_macs_per_cycle
+        compute_bound_cycles = _share(macs, self.peak_macs_per_cycle)
         memory_bound_cycles = dram_bytes / dram.bytes_per_cycle
         flops = sum(op.flops for op in self.program.ops)
         intensity = flops / dram_bytes if dram_bytes else float("inf")
@@ -559,9 +555,7 @@ class Report:
             "area_mm2": power.area_sums(self._parts)[0],
             "macs": macs,
             "peak_macs_per_cycle": self.peak_macs_per_cycle,
-            "mac_utilization": macs / (self.cycles * self.peak_macs_per_cycle)
-            if self.cycles
-            else 0.0,
+            "mac_utilization": _share(macs, self.cycles * self.peak_macs_per_cycle),
             "primary_unit": self.primary_unit,
             "compute_busy_cycles": int(self.record.busy.get(self.primary_unit, 0)),
             "stall_cycles_by_cause": stalls,
@@ -813,6 +807,11 @@ def _records(table: pd.DataFrame) -> list[dict]:
 def _percent(part: float, whole: float) -> float | None:
     """100 * part / whole; None when whole is 0 (a one-cycle layer on a 1x1 array has total 0)."""
     return 100 * part / whole if whole else None
+
+
+def _share(part: float, whole: float) -> float:
+    """part / whole; 0 when whole is 0 (no cycles, or an arch of vector units only, no MAC peak)."""
+    return part / whole if whole else 0.0
 
 
 def _finite(value: float) -> float | None:

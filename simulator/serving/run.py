@@ -10,6 +10,7 @@ from simulator.serving.models import Model, load_model
 from simulator.serving.requests import RequestSpec
 from simulator.serving.scheduler import Limits
 from simulator.spec import ArchSpec, load_arch
+from simulator.spec.system import one_chip
 
 DEFAULT_FLEET, DEFAULT_LIMITS, NO_SLO = Fleet(), Limits(), Slo()
 
@@ -31,7 +32,7 @@ def serve(
     one, a fresh in-memory model buckets on a ratio-2 grid. With `loop`, requests are sent by
     closed-loop users and their arrival times are ignored.
     """
-    arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
+    arch = arch if isinstance(arch, ArchSpec) else one_chip(load_arch(arch), "serving")
     model = model if isinstance(model, Model) else load_model(model)
     costs = costs or CostModel(arch, model)
     if (costs.arch, costs.model) != (arch, model):

@@ -9,8 +9,9 @@ from simulator.spec.arch import ArchSpec
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.onnx import import_onnx
 from simulator.spec.snn import SnnSpec
+from simulator.spec.system import SystemArchSpec
 from simulator.spec.transformer import TransformerSpec, expand, from_hf_config
-from simulator.spec.validate import validate
+from simulator.spec.validate import locate, validate
 from simulator.spec.workload import WorkloadSpec
 from simulator.spec.yamlio import Document, apply_override, parse_override, read_yaml
 
@@ -95,9 +96,33 @@ def split_overrides(settings: list[str]) -> dict[str, list[tuple[list[str], obje
     return routed
 
 
-def load_arch(ref: str | Path | dict, overrides=()) -> ArchSpec:
-    """Load an architecture by preset name, path, or dict; `overrides` are (keys, value) pairs."""
-    return validate(ArchSpec, _with_overrides(_document("arch", ref), list(overrides)))
+def load_arch(ref: str | Path | dict, overrides=()) -> ArchSpec | SystemArchSpec:
+    """Load an architecture by preset name, path, or dict; `overrides` are (keys, value) pairs.
+    A file with a `system:` key is a system of chips, its chip loaded (and overridden) here."""
+    doc = _with_overrides(_document("arch", ref), list(overrides))
+    if "system" not in doc.data:
+        return validate(ArchSpec, doc)
+    spec = validate(SystemArchSpec, doc)
+    chip = spec.system.chip
+    if isinstance(chip, str):
+        try:
+            chip = load_arch(
+                chip, [(key.split("."), value) for key, value in spec.system.set.items()]
+            )
+        except SpecError as error:
+            raise SpecError(f"{locate(spec, 'system', 'chip')}: {error}") from None
+    elif spec.system.set:
+        raise SpecError(
+            f"{locate(spec, 'system', 'set')}: overrides apply to a chip named by preset or "
+            "file; edit the inline chip instead"
+        )
+    if not isinstance(chip, ArchSpec):  # a chip file that is itself a system
+        raise SpecError(
+            f"{locate(spec, 'system', 'chip')}: a chip cannot itself be a system ({chip.name})"
+        )
+    resolved = spec.model_copy(update={"system": spec.system.model_copy(update={"chip": chip})})
+    resolved._source, resolved._lines = spec._source, spec._lines
+    return resolved
 
 
 def load_workload(

@@ -4,7 +4,7 @@ import difflib
 import types
 import typing
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 
 from simulator.errors import SpecError
 from simulator.spec.yamlio import Document
@@ -140,7 +140,8 @@ def _child_type(current, part):
 
 
 def _tagged_options(current) -> dict | None:
-    """For a union of models discriminated by `kind`, map each kind to its model."""
+    """For a union of models discriminated by `kind` (or members marked with a Tag), map each
+    kind to its model."""
     current = _strip(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
         members = (current,)  # a one-kind union (workload ops today) collapses to its only model
@@ -150,6 +151,10 @@ def _tagged_options(current) -> dict | None:
         return None
     options = {}
     for member in members:
+        tags = [t.tag for t in getattr(member, "__metadata__", ()) if isinstance(t, Tag)]
+        if tags:  # a union tagged by a callable discriminator (a system's chip: name or inline)
+            options[tags[0]] = _strip(member)
+            continue
         if (
             isinstance(member, type)
             and issubclass(member, BaseModel)

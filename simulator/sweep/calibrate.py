@@ -15,6 +15,7 @@ from pathlib import Path
 from simulator.api import simulate
 from simulator.errors import SpecError
 from simulator.spec import load_arch, load_workload
+from simulator.spec.system import one_chip
 
 EFFICIENCIES = tuple(round(0.6 + 0.05 * i, 2) for i in range(9))  # 0.60, 0.65, ... 1.00
 
@@ -78,7 +79,7 @@ def simulated_times(
     arch: str, measurements: list[Measurement], efficiencies=EFFICIENCIES
 ) -> list[list[float]]:
     """Seconds of every measurement at every efficiency, with no launch cost."""
-    spec = load_arch(arch)
+    spec = one_chip(load_arch(arch), "accsim calibrate")
     if spec.cores is None or spec.cores.kernels is None:
         raise SpecError(f"{arch}: calibration needs a GPU-like arch (cores.kernels)")
     dram = next(n for n, c in spec.components.items() if c.kind == "dram")

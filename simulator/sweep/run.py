@@ -18,6 +18,7 @@ import pandas as pd
 
 from simulator.errors import SpecError
 from simulator.spec import load_arch, load_mapping, load_workload
+from simulator.spec.system import one_chip
 from simulator.sweep.point import Base, Point, crashed_row, point_key, run_point, run_points
 from simulator.sweep.results import (
     Journal,
@@ -76,7 +77,7 @@ def load_sweep(ref: str | Path | dict, max_points: int = MAX_POINTS) -> Sweep:
     }
     serving = spec.base.serving.model_dump(mode="json") if spec.base.serving else None
     base = Base(refs["arch"], refs["workload"], refs["mapping"], spec.numerics, spec.seed, serving)
-    loaded = {"arch": load_arch(base.arch)}
+    loaded = {"arch": one_chip(load_arch(base.arch), "a sweep")}
     if serving is None:
         loaded.update(workload=load_workload(base.workload), mapping=load_mapping(base.mapping))
     resolved = {kind: model.model_dump(mode="json") for kind, model in loaded.items()}

@@ -8,10 +8,11 @@ import simulator
 from simulator.spec import ArchSpec, GemmOpSpec, MappingSpec, WorkloadSpec, split_overrides
 from simulator.spec.loader import preset_dir
 from simulator.spec.snn import SnnSpec
+from simulator.spec.system import SystemArchSpec
 
 REPO = Path(__file__).resolve().parents[2]
 LOADERS = {
-    "arch": (simulator.load_arch, ArchSpec),
+    "arch": (simulator.load_arch, (ArchSpec, SystemArchSpec)),
     "workload": (simulator.load_workload, (WorkloadSpec, SnnSpec)),
     "mapping": (simulator.load_mapping, MappingSpec),
 }

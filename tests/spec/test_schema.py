@@ -51,7 +51,7 @@ def test_unit_fields_are_strings_with_a_unit():
 
 
 def test_defaults_of_unit_fields_are_unit_strings():
-    tech_node = json.loads(schema_text("arch"))["properties"]["tech_node"]
+    tech_node = json.loads(schema_text("arch"))["$defs"]["ArchSpec"]["properties"]["tech_node"]
     assert tech_node["default"] == "45 nm"
 
 

@@ -1,0 +1,95 @@
+"""The chip-to-chip network as an arch of its own: one node per chip, the links as its NoC, each
+chip's HBM local to it, and each chip's vector lanes adding the chunks an all-reduce receives.
+
+Collectives then run on it with mapping/collective.py, as they do between the cores of a chip:
+every chunk is loaded from the chip's HBM, sent over the links, added and stored back, so link
+contention and latency are simulated, not a formula.
+"""
+
+from simulator import tech
+from simulator.spec.arch import ArchSpec, SramSpec
+from simulator.spec.system import SystemArchSpec
+from simulator.spec.units import format_quantity
+
+TOPOLOGY = {"switch": "crossbar", "ring": "ring", "torus": "torus"}
+NEIGHBOURS = {"switch": 1, "ring": 2, "torus": 4}
+"""Each chip's ports are split evenly between this many neighbours (a switch: one fabric port)."""
+
+
+def neighbour_link(system: SystemArchSpec) -> tuple[float, float, float]:
+    """(bytes/s per direction to one neighbour, one-way hop latency in s, pJ per bit) of the
+    system's links, from tech/noc.yaml chip_to_chip unless the system overrides them."""
+    links = system.system.links
+    table = tech.table("noc")["chip_to_chip"][links.kind]
+    per_chip = links.bandwidth or links.count * table["bandwidth_gbps_per_direction"] * 1e9
+    latency = links.latency or table["latency_ns"] * 1e-9
+    return per_chip / NEIGHBOURS[links.topology], latency, table["energy_pj_per_bit"]
+
+
+def link_arch(system: SystemArchSpec) -> ArchSpec:
+    """The network of `system` as a multi-core arch whose cores are the chips."""
+    spec, chip = system.system, system.chip_arch
+    links = spec.links
+    bandwidth_per_link, latency, energy = neighbour_link(system)
+    dram = chip.components[next(n for n, c in chip.components.items() if c.kind == "dram")]
+    local = chip.cores.components if chip.cores else chip.components
+    copies = chip.cores.count if chip.cores else 1
+    lanes = copies * sum(c.lanes for c in local.values() if c.kind == "vector")
+    buffer = _staging_buffer(chip)
+    hbm = dram.bandwidth or 0.0
+    return ArchSpec.model_validate(
+        {
+            "name": f"{system.name} links",
+            "clock": format_quantity(chip.clock, "frequency"),
+            "tech_node": format_quantity(chip.tech_node, "length"),
+            "components": {
+                "hbm": dram.model_copy(
+                    update={
+                        "bandwidth": hbm * spec.count if hbm else None,
+                        "channels": dram.channels and dram.channels * spec.count,
+                        "capacity": dram.capacity and dram.capacity * spec.count,
+                    }
+                ),
+                "links": {
+                    "kind": "noc",
+                    "topology": TOPOLOGY[links.topology],
+                    "dims": links.dims or [spec.count],
+                    "link_bandwidth": format_quantity(bandwidth_per_link, "bandwidth"),
+                    "hop_latency": format_quantity(latency, "time"),
+                    "link_energy": format_quantity(energy, "energy"),
+                    "router_energy": "0 pJ",  # the PHY energy covers both ends; no router modelled
+                    "router_area": "0 mm2",
+                    "memory_nodes": list(range(spec.count)),
+                    "memory": "local",
+                },
+            },
+            "cores": {
+                "count": spec.count,
+                "components": {
+                    "lanes": {"kind": "vector", "lanes": max(lanes, 1)},
+                    "buffer": buffer,
+                },
+            },
+        }
+    )
+
+
+def _staging_buffer(chip: ArchSpec) -> SramSpec:
+    """The chip's on-chip memory a collective stages its chunks in: the shared L2 where there is
+    one, else every core's SRAM together (capacity and banks times the cores)."""
+    shared = [c for c in chip.components.values() if c.kind == "sram"]
+    if shared:
+        sram = max(shared, key=lambda c: c.capacity)
+    else:
+        local = chip.cores.components if chip.cores else chip.components
+        copies = chip.cores.count if chip.cores else 1
+        core = max(
+            (c for c in local.values() if c.kind == "sram" and c.unit is None),
+            key=lambda c: c.capacity,
+        )
+        sram = core.model_copy(
+            update={"capacity": core.capacity * copies, "banks": core.banks * copies}
+        )
+    return sram.model_copy(
+        update={"holds": ["input", "weight", "output"], "unit": None, "share": None}
+    )

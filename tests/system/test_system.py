@@ -1,0 +1,113 @@
+"""Systems of chips: the Megatron split, the link network, and whole runs whose numbers are
+checked against hand-derived shapes, the ring all-reduce bound and the pieces they add up from."""
+
+import pytest
+
+from simulator import simulate
+from simulator.cli import main
+from simulator.spec import load_arch, load_workload
+from simulator.system.links import link_arch, neighbour_link
+from simulator.system.shard import shard
+
+TINY = {
+    "kind": "transformer",
+    "name": "tiny",
+    "hidden": 256,
+    "heads": 4,
+    "ffn": 1024,
+    "layers": 2,
+    "norm": "layernorm",
+    "mlp": "gelu",
+    "context": 64,
+    "dtype": "bf16",
+}
+
+
+def _system(count=4, tp=None, stages=1, topology="switch", links=12):
+    return load_arch(
+        {
+            "name": "tiny-system",
+            "system": {
+                "chip": "datacenter-hbm",
+                "count": count,
+                "tensor_parallel": tp,
+                "pipeline_stages": stages,
+                "links": {"kind": "nvlink3", "count": links, "topology": topology},
+            },
+        }
+    )
+
+
+def test_gpt3_layer_splits_as_megatron_over_four_chips():
+    gpt3 = load_workload("gpt-3-175b-prefill")
+    part = shard(gpt3, 4, 1, "test")
+    ops = {op.name: op for op in part.workload.ops}
+    assert ops["L0.q_proj"].N == 12288 // 4 and ops["L0.q_proj"].K == 12288  # column
+    assert ops["L0.up_proj"].N == 49152 // 4
+    assert ops["L0.o_proj"].K == 12288 // 4 and ops["L0.o_proj"].N == 12288  # row
+    assert ops["L0.down_proj"].K == 49152 // 4
+    assert ops["L0.attention"].heads == 96 // 4
+    assert ops["L0.gelu"].cols == 49152 // 4
+    assert ops["L0.attn_norm"].cols == 12288  # norms run whole on every chip
+    assert sorted(part.all_reduces) == ["L0.down_proj", "L0.o_proj"]
+    assert {op.elements for op in part.all_reduces.values()} == {2048 * 12288}
+
+
+def test_links_follow_the_tech_table():
+    a100s = link_arch(load_arch("a100x4-nvlink"))
+    assert a100s.components["links"].link_bandwidth == pytest.approx(12 * 25e9)
+    assert a100s.components["links"].topology == "crossbar"
+    h100s = link_arch(load_arch("h100x8-nvswitch"))
+    assert h100s.components["links"].link_bandwidth == pytest.approx(18 * 25e9)
+    tpus = load_arch("tpu-v4-slice")
+    assert neighbour_link(tpus)[0] == pytest.approx(50e9)  # one ICI link to each neighbour
+    assert link_arch(tpus).components["hbm"].bandwidth == pytest.approx(4 * 1200e9)
+
+
+def test_tensor_parallel_run_adds_up_and_checks_numerics():
+    report = simulate(_system(), TINY, numerics="full")
+    s = report.summary
+    assert s["numerics_ok"] is True
+    assert s["seconds"] == pytest.approx(s["chip_seconds"] + s["all_reduce_seconds"])
+    # every MAC of the model is done once over the four chips: 2 layers of q,k,v,o (256x256),
+    # up and down (256x1024), attention QK^T and PV (4 heads x 64 x 64 x 64, causal not skipped)
+    tokens = 64
+    gemm = 2 * tokens * (4 * 256 * 256 + 2 * 256 * 1024)
+    attention = 2 * 2 * 4 * tokens * tokens * 64
+    assert gemm <= s["macs"] <= gemm + attention
+    # a ring all-reduce of S bytes over n chips moves 2 (n-1) / n S through each chip's port
+    elements = tokens * 256
+    bound = 4 * 2 * 3 / 4 * elements * 2 / (12 * 25e9)  # 4 all-reduces (2 per layer), bf16
+    assert s["all_reduce_seconds"] >= bound
+    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (elements // 4) * 2  # 4 chips x 6 chunk sends
+
+
+def test_more_chips_share_the_work():
+    one = simulate(_system(count=1), TINY, numerics="off").summary
+    four = simulate(_system(count=4), TINY, numerics="off").summary
+    assert one["all_reduce_seconds"] == 0
+    assert four["chip_seconds"] < one["chip_seconds"]
+    assert four["macs"] == one["macs"]
+
+
+def test_pipeline_stages_hand_activations_over_one_link():
+    report = simulate(_system(count=2, tp=1, stages=2), TINY, numerics="off")
+    s = report.summary
+    assert s["tensor_parallel"] == 1 and s["all_reduce_seconds"] == 0
+    assert [row["stage"] for row in s["ops"]] == [0] * 12 + [1] * 12  # 12 ops a layer
+    bandwidth, latency, _ = neighbour_link(_system(count=2, tp=1, stages=2))
+    assert s["pipeline_hop_seconds"] == pytest.approx(latency + 64 * 256 * 2 / bandwidth)
+    assert s["seconds"] == pytest.approx(s["chip_seconds"] + s["pipeline_hop_seconds"])
+    assert sum(s["stage_seconds"]) == pytest.approx(sum(r["chip_seconds"] for r in s["ops"]))
+
+
+@pytest.mark.parametrize("extra", [["--no-numerics"], ["--json"]])
+def test_cli_runs_a_system_file(tmp_path, capsys, extra):
+    path = tmp_path / "node.yaml"
+    path.write_text(
+        "name: node\nsystem:\n  chip: datacenter-hbm\n  count: 2\n"
+        "  links: {kind: tpu_v4_ici, count: 2, topology: ring}\n"
+    )
+    assert main(["run", str(path), "gemm:M=64,N=128,K=128,dtype=bf16", *extra]) == 0
+    out = capsys.readouterr().out
+    assert "tensor-parallel 2" in out or '"tensor_parallel": 2' in out
