@@ -113,14 +113,14 @@ class Stream:
         """The same from the op's step classes: one step of each class is generated for its shape
         (steps of one class have one shape), the others are compared by class and never built."""
         classes = self.op.classes(start)
-        kinds, first, inverse = np.unique(classes, return_index=True, return_inverse=True)
+        kinds = np.flatnonzero(np.bincount(classes))  # a few small integers: no sort needed
         ids: dict = {}
-        shape_ids = np.empty(len(kinds), dtype=np.int64)
-        for number, at in enumerate(first):
-            step = next(iter(self.op.resume(start + int(at))))
-            key = shape(step) if plain(step) else ("not plain", number)
-            shape_ids[number] = ids.setdefault(key, len(ids))
-        sequence = shape_ids[inverse]
+        shape_ids = np.zeros(kinds[-1] + 1, dtype=np.int64)
+        for kind in kinds:
+            step = next(iter(self.op.resume(start + int(np.argmax(classes == kind)))))
+            key = shape(step) if plain(step) else ("not plain", int(kind))
+            shape_ids[kind] = ids.setdefault(key, len(ids))
+        sequence = shape_ids[classes]
         rows = (len(sequence) - period) // period
         ahead = sequence[period : period * (rows + 1)].reshape(rows, period)
         same = (ahead == sequence[:period]).all(axis=1)

@@ -203,6 +203,7 @@ def _steps(
     (streamed,) = set(problem) - set(plan.spatial)
     previous: dict | None = None
     resident: dict[str, tuple] = {}  # role -> the tile held: the last step's, if this one keeps it
+    costs: dict[tuple, tuple] = {}  # (extents, first K chunk, continues fold) -> cost, traffic
     if start and upcoming is not None:
         previous = dict(zip(order, map(int, np.unravel_index(start - 1, lengths))))
         current = dict(zip(order, upcoming))
@@ -253,19 +254,12 @@ def _steps(
                 )
             )
             resident["output"] = out_key
-        cost = unit.tile_cost(
-            extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
-        )
-        if levels.chains:  # register levels: closed-form per-level counts of this tile
-            sram_traffic = tile_traffic(levels.table(extent, first_k_chunk, cost), machine)
-        else:
-            traffic: dict[str, list[int]] = {}
-            for role in OPERAND_DIMS:
-                fmt = plan.accumulator if role == "output" else plan.dtype
-                entry = traffic.setdefault(buffers[role], [0, 0])
-                entry[0] += nbytes(cost.reads.get(role, 0), fmt)
-                entry[1] += nbytes(cost.writes.get(role, 0), fmt)
-            sram_traffic = tuple((b, r, w) for b, (r, w) in traffic.items())
+        tile = (*extent.values(), first_k_chunk, continues_fold)
+        if tile not in costs:  # a tile's cost depends only on these: computed once per kind
+            costs[tile] = _tile_cost(
+                extent, plan, unit, levels, machine, buffers, first_k_chunk, continues_fold
+            )
+        cost, sram_traffic = costs[tile]
         kernel = None
         if numerics is not None:
             kernel = bind(numerics.tile, ranges["M"], ranges["N"], ranges["K"])
@@ -292,6 +286,22 @@ def _steps(
             )
             resident.pop("output")
         yield Step(tuple(loads), (compute,), tuple(stores), tuple(frees))
+
+
+def _tile_cost(extent, plan, unit, levels, machine, buffers, first_k_chunk, continues_fold):
+    """One tile's TileCost and SRAM traffic (from its register levels' counts when it has any)."""
+    cost = unit.tile_cost(
+        extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
+    )
+    if levels.chains:  # register levels: closed-form per-level counts of this tile
+        return cost, tile_traffic(levels.table(extent, first_k_chunk, cost), machine)
+    traffic: dict[str, list[int]] = {}
+    for role in OPERAND_DIMS:
+        fmt = plan.accumulator if role == "output" else plan.dtype
+        entry = traffic.setdefault(buffers[role], [0, 0])
+        entry[0] += nbytes(cost.reads.get(role, 0), fmt)
+        entry[1] += nbytes(cost.writes.get(role, 0), fmt)
+    return cost, tuple((b, r, w) for b, (r, w) in traffic.items())
 
 
 def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop_order) -> GemmPlan:
