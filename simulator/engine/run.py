@@ -32,13 +32,12 @@ from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfe
 
 
 class _CountingEnvironment(simpy.Environment):
-    """A simpy Environment that counts the events it processes (for events/s benchmarks)."""
+    """A simpy Environment that counts the events it processes (for events/s benchmarks): every
+    event scheduled draws the next id, and a run to the end processes every event scheduled."""
 
-    processed = 0
-
-    def step(self) -> None:
-        self.processed += 1
-        super().step()
+    def processed(self) -> int:
+        """Events processed so far, once the queue is empty (called once, at the end of a run)."""
+        return next(self._eid) - len(self._queue)
 
 
 def _waits(ops: tuple[OpProgram, ...]) -> dict[str, list[str]]:
@@ -92,6 +91,7 @@ class _Engine:
         }
         self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.timed_units}
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
+        self.durations: dict[tuple, int] = {}  # (cycles, SRAM traffic) -> a segment's cycles
         self.first_use: dict[str, tuple] = {}  # unit -> how its first segment here was attributed
         self.deferred: list[tuple[str, int, int]] | None = None  # kernels to run later, in order
         self.progress: Progress | None = None  # credited as segments and ops finish
@@ -128,6 +128,9 @@ class _Engine:
                 n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
             }
             self.links: dict[tuple, simpy.Resource] = {}
+            self.paths: dict[tuple, list] = {}  # (src, dst, core node) -> the links held
+            self.ordered: dict[tuple, list] = {}  # a route -> its links in acquiring order
+            self.hop_counts: dict[tuple, int] = {}  # (src, dst) -> router hops
             # fine interleaving: all controllers (and L2 slices) serve every transfer as one pool
             self.fine = self.noc.spec.memory == "fine"
             self.dram_pool = simpy.Resource(self.env, capacity=1)
@@ -261,8 +264,7 @@ class _Engine:
         slices = list(self.l2_slices)
         self.turn = (self.turn + 1) % len(slices)
         src = slices[self.turn]
-        route = self.noc.route(src, node)
-        route = self._spread(route, node)
+        route = self._path(src, node, node)
         ways = 1 if self.fine else len(slices)
         port = self.l2_pool if self.fine else self.l2_slices[src]
         slice_cycles = math.ceil(nbytes * ways / self.l2.bytes_per_cycle - 1e-9)
@@ -300,30 +302,46 @@ class _Engine:
         controller in turn (interleaved: over many transfers every controller serves equally)."""
         controllers = list(self.controllers)
         if self.noc.spec.memory == "local":
-            return [(min(controllers, key=lambda c: (self.noc.hops(c, node), c)), total)]
+            return [(min(controllers, key=lambda c: (self._hops(c, node), c)), total)]
         self.turn = (self.turn + 1) % len(controllers)
         return [(controllers[self.turn], total)]
 
     def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, kind: str):
         """One controller's share of a DRAM transfer, over its NoC route."""
-        route = self.noc.route(ctrl, node) if direction == "read" else self.noc.route(node, ctrl)
-        route = self._spread(route, node)
+        route = (
+            self._path(ctrl, node, node) if direction == "read" else self._path(node, ctrl, node)
+        )
         ways = 1 if self.fine else len(self.controllers)
         port = self.dram_pool if self.fine else self.controllers[ctrl]
         ctrl_cycles = math.ceil(nbytes * ways / self.dram.bytes_per_cycle - 1e-9)
         held = yield from self._hold([port], route, nbytes, ctrl_cycles, op)
         self._dram_busy(self.env.now - held, 1 / ways, op, kind, direction)
-        return self.noc.hops(ctrl, node) if route else 0
+        return self._hops(ctrl, node) if route else 0
 
-    def _spread(self, route: list, node: int) -> list:
-        """Fine interleaving: the bytes come from every slice's port at once, so of the route only
-        the core's own port is a bottleneck worth holding."""
-        return [link for link in route if link[-1] == node] if self.fine else route
+    def _hops(self, src: int, dst: int) -> int:
+        """Router hops from src to dst (computed once per pair)."""
+        if (src, dst) not in self.hop_counts:
+            self.hop_counts[(src, dst)] = self.noc.hops(src, dst)
+        return self.hop_counts[(src, dst)]
+
+    def _path(self, src: int, dst: int, node: int | None) -> list:
+        """The route a transfer holds (routes are fixed: each is computed once). Fine interleaving:
+        the bytes come from every slice's port at once, so of the route only the core's own port
+        (`node`'s) is a bottleneck worth holding; core-to-core sends (node None) hold all of it."""
+        key = (src, dst, node)
+        if key not in self.paths:
+            route = self.noc.route(src, dst)
+            spread = self.fine and node is not None
+            self.paths[key] = [link for link in route if link[-1] == node] if spread else route
+        return self.paths[key]
 
     def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str):
         """Hold `first` resources (a memory controller) for `floor` cycles and the route's links for
         nbytes / link bandwidth, all acquired in global order; each is released when its part is done."""
-        links = sorted(route, key=str)
+        key = tuple(route)
+        if key not in self.ordered:
+            self.ordered[key] = sorted(route, key=str)
+        links = self.ordered[key]
         link_cycles = self.noc.transfer_cycles(nbytes) if route else 0
         held = [(r, floor) for r in first] + [(self._link(link), link_cycles) for link in links]
         if self.fine:  # the shared pool is taken last, so no one holds it while waiting for a port
@@ -366,10 +384,10 @@ class _Engine:
         latency = 0
         for t in sends:
             src, dst = self.machine.nodes[t.buffer], self.machine.nodes[t.peer]
-            route = self.noc.route(src, dst)
+            route = self._path(src, dst, None)
             yield from self._hold([], route, t.noc_bytes, 0, op)
             self.record.op_noc[op] += t.noc_bytes
-            latency = max(latency, self.noc.latency_cycles(self.noc.hops(src, dst)) if route else 0)
+            latency = max(latency, self.noc.latency_cycles(self._hops(src, dst)) if route else 0)
         return latency
 
     # ----- per-core DMA processes -------------------------------------------------------------
@@ -484,11 +502,17 @@ class _Engine:
             self._spawn(self._land(op.name, step, 0))
 
     def _duration(self, segment: Compute) -> int:
-        ports = max(
-            (self.machine.components[b].access_cycles(r + w) for b, r, w in segment.sram_traffic),
-            default=0,
-        )
-        return max(segment.cycles, ports)
+        """A segment holds its unit for its cycles or its SRAM ports' cycles, whichever is longer
+        (segments of one kind recur: each kind is worked out once)."""
+        key = (segment.cycles, segment.sram_traffic)
+        if key not in self.durations:
+            components = self.machine.components
+            ports = max(
+                (components[b].access_cycles(r + w) for b, r, w in segment.sram_traffic),
+                default=0,
+            )
+            self.durations[key] = max(segment.cycles, ports)
+        return self.durations[key]
 
     def _note_gap(self, op: OpProgram, unit: str, previous_unit: str | None, waited: dict) -> None:
         """Attribute the idle time a unit had before this segment to what the segment waited for."""
@@ -561,7 +585,7 @@ class _Engine:
             raise RuntimeError("engine stalled: an op waits for a signal nobody raises")
         record = self.record
         record.cycles = max(record.op_end.values(), default=0)
-        record.events_processed = self.env.processed
+        record.events_processed = self.env.processed()
         return record
 
     def quiescent(self) -> bool:
