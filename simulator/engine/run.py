@@ -404,7 +404,7 @@ class _Engine:
                 yield self.env.all_of(waits)
             self.record.op_start[op.name] = self.clock()
             stream = Stream(op)
-            watch = Watch(self, op, stream) if self.coalesce and worth_watching(op) else None
+            watch = Watch(self, op, stream) if self.coalesce and worth_watching(stream) else None
             while True:
                 if watch is not None:
                     watch.at(previous_done)
