@@ -163,8 +163,11 @@ class _Engine:
         return int(self.env.now) + self.skipped
 
     def _spawn(self, generator) -> simpy.Process:
-        """Start a process, kept in `live` until it ends (the state coalescing compares)."""
+        """Start a process, kept in `live` until it ends (the state coalescing compares; without
+        coalescing nothing reads it)."""
         process = self.env.process(generator)
+        if not self.coalesce:
+            return process
         self.live[process] = None
         process.callbacks.append(lambda _: self.live.pop(process))
         return process

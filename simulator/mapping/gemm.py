@@ -1,6 +1,7 @@
 """Compile one GEMM op x mapping x machine into a lazy OpProgram of SRAM tiles."""
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,13 +168,34 @@ def _classes(problem, plan: GemmPlan, start: int) -> np.ndarray:
     its K chunk's accumulation on whether K is first or last, its extents on which tiles are edge
     tiles (the last): so steps of one class differ only in their regions."""
     lengths = [-(-problem[d] // plan.tile[d]) for d in plan.loop_order]
-    position = np.arange(start, int(np.prod(lengths)), dtype=np.int64)
-    classes = np.zeros_like(position)
-    for length in reversed(lengths):
-        digit = position % length
-        position //= length
-        classes = classes * 4 + (digit == 0) * 2 + (digit == length - 1)
-    return classes
+    classes = np.zeros((1,) * len(lengths), dtype=np.int64)
+    for axis, length in enumerate(lengths):  # loop i's flags weigh 4**i, broadcast along its axis
+        digit = np.arange(length, dtype=np.int64)
+        flags = (digit == 0) * 2 + (digit == length - 1)
+        classes = classes + (flags * 4**axis).reshape(
+            (1,) * axis + (length,) + (1,) * (len(lengths) - axis - 1)
+        )
+    return classes.ravel()[start:]
+
+
+def _indices(lengths: list[int], start: int):
+    """The loop nest's index tuples from the `start`-th on, in itertools.product's order (a
+    resumed stream counts on from its start instead of walking the steps before it)."""
+    if not start:
+        yield from itertools.product(*map(range, lengths))
+        return
+    if start >= math.prod(lengths):
+        return
+    digits = [int(d) for d in np.unravel_index(start, lengths)]
+    while True:
+        yield tuple(digits)
+        axis = len(digits) - 1
+        while axis >= 0 and digits[axis] == lengths[axis] - 1:
+            digits[axis] = 0
+            axis -= 1
+        if axis < 0:
+            return
+        digits[axis] += 1
 
 
 def _steps(
@@ -198,7 +220,7 @@ def _steps(
     k_chunks = len(chunks["K"])
     order = plan.loop_order
     lengths = [len(chunks[d]) for d in order]
-    indices = itertools.islice(itertools.product(*map(range, lengths)), start, None)
+    indices = _indices(lengths, start)
     upcoming = next(indices, None)
     (streamed,) = set(problem) - set(plan.spatial)
     previous: dict | None = None
