@@ -112,6 +112,7 @@ class _Engine:
         self.op_started: set[str] = set()
         self.signals: dict[str, simpy.Event] = {}
         self.turn = entry.turn  # the controller that served the last interleaved transfer
+        self.turns = 0  # how many times the turn moved on in this run
         self.live: dict[simpy.Process, None] = {}  # running processes, in the order they began
         self.in_flight: set[str] = set()  # ops with steps loaded but not finished
         self.skipped = 0  # cycles advanced in closed form: the engine's clock is simpy's + this
@@ -265,7 +266,7 @@ class _Engine:
         nbytes = sum(t.dram_bytes for t in hits)
         node = self.machine.nodes[buffer]
         slices = list(self.l2_slices)
-        self.turn = (self.turn + 1) % len(slices)
+        self._next_turn()
         src = slices[self.turn]
         route = self._path(src, node, node)
         ways = 1 if self.fine else len(slices)
@@ -306,8 +307,13 @@ class _Engine:
         controllers = list(self.controllers)
         if self.noc.spec.memory == "local":
             return [(min(controllers, key=lambda c: (self._hops(c, node), c)), total)]
-        self.turn = (self.turn + 1) % len(controllers)
+        self._next_turn()
         return [(controllers[self.turn], total)]
+
+    def _next_turn(self) -> None:
+        """The next memory node (controller and L2 slice) in turn serves an interleaved transfer."""
+        self.turn = advance(self.turn, 1, len(self.controllers))
+        self.turns += 1
 
     def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, kind: str):
         """One controller's share of a DRAM transfer, over its NoC route."""
@@ -594,6 +600,19 @@ class _Engine:
     def quiescent(self) -> bool:
         """Every buffer byte returned: nothing carries over to the ops that come next."""
         return all(space.level == space.capacity for space in self.space.values())
+
+
+def advance(turn: int, moves: int, nodes: int) -> int:
+    """The memory-node turn after `moves` more interleaved transfers (-1: none served yet)."""
+    return turn if not moves else (turn + moves) % nodes
+
+
+def turn_blind(machine: Machine) -> bool:
+    """Whether the memory-node turn changes nothing but itself: without a NoC it is never used;
+    with fine interleaving on a crossbar or bus every transfer takes the shared pool and only the
+    core's own port, whichever controller or slice is in turn, and every route is one hop."""
+    noc = machine.noc
+    return noc is None or (noc.spec.memory == "fine" and noc.topology in ("crossbar", "bus"))
 
 
 def gap_causes(gap: int, previous_unit: str | None, started: bool, waited: dict) -> dict[str, int]:
