@@ -3,8 +3,10 @@
 A quiescent point is an op boundary that every later op waits behind: on every core, the next op
 waits (through its inputs, transitively, or a barrier) for every op before the boundary. There,
 nothing is in flight: buffers are empty, units, links and controllers idle. What carries over is
-only the controller turn, the order in which the cores' DMA engines resume, and the idle time of
-each unit (which only moves the fill stall of the unit's next segment). The shared L2 carries
+only the controller turn (which changes nothing else on a fine-interleaved crossbar, so there it
+is left out of the entry state: `turn_blind`), the order in which the cores' DMA engines resume,
+and the idle time of each unit (which only moves the fill stall of the unit's next segment). The
+shared L2 carries
 nothing that matters: every tensor is named by its op (or its op group), so the regions resident at
 the boundary are never read again, and LRU evicts them before anything of the ops that follow.
 
