@@ -610,9 +610,13 @@ def advance(turn: int, moves: int, nodes: int) -> int:
 def turn_blind(machine: Machine) -> bool:
     """Whether the memory-node turn changes nothing but itself: without a NoC it is never used;
     with fine interleaving on a crossbar or bus every transfer takes the shared pool and only the
-    core's own port, whichever controller or slice is in turn, and every route is one hop."""
+    core's own port, whichever controller or slice is in turn, and every route is one hop (no
+    core sits at a memory node, where a route would be empty)."""
     noc = machine.noc
-    return noc is None or (noc.spec.memory == "fine" and noc.topology in ("crossbar", "bus"))
+    if noc is None:
+        return True
+    apart = not set(noc.spec.memory_nodes) & set(machine.nodes.values())
+    return noc.spec.memory == "fine" and noc.topology in ("crossbar", "bus") and apart
 
 
 def gap_causes(gap: int, previous_unit: str | None, started: bool, waited: dict) -> dict[str, int]:
