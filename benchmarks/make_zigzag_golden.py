@@ -12,7 +12,9 @@ golden records what it chose. tests/hierarchy/test_zigzag_golden.py rebuilds eve
 accsim and compares per-level element counts (exact), energies and latency. With `--hardware
 eyeriss_like` it runs ZigZag's bundled eyeriss_like instead (per-PE input, weight and output
 register files, an 8 KiB output SRAM under a 1 MiB input/output SRAM, a 64 KiB weight SRAM, DRAM:
-four output levels), spatial D1 = N 14, D2 = K 12, ZigZag's mapper choosing the temporal mapping.
+four output levels), spatial D1 = N 14, D2 = K 12 (or a case's own), ZigZag's mapper choosing the
+temporal mapping or a case forcing accsim's fold nest. Every case also records ZigZag's port
+activity (stall or slack per memory port), which its latency is made of.
 """
 
 import argparse
@@ -55,7 +57,27 @@ EYERISS_LIKE = {
     "spatial": {"D1": ["N", 14], "D2": ["K", 12]},
     "operand_links": {"O": "O", "W": "I2", "I": "I1"},
 }
-EYERISS_CASES = [{"id": "eyeriss-gemm224x224x192-default", "M": 224, "N": 224, "K": 192}]
+EYERISS_CASES = [
+    {"id": "eyeriss-gemm224x224x192-default", "M": 224, "N": 224, "K": 192},
+    # accsim's fold nest forced (M streamed, K folds, N folds), for the latency comparison:
+    # 8 of the 14 columns (N tiles of 8), so a partial-sum vector is one 128-bit word ...
+    {
+        "id": "eyeriss-gemm64x256x192-ws-folds",
+        "M": 64,
+        "N": 256,
+        "K": 192,
+        "spatial": {"D1": ["N", 8], "D2": ["K", 12]},
+        "temporal": [["M", 64], ["K", 16], ["N", 32]],
+    },
+    # ... and all 14, where it is 224 bits: ZigZag rounds each to two words
+    {
+        "id": "eyeriss-gemm224x224x192-ws-folds",
+        "M": 224,
+        "N": 224,
+        "K": 192,
+        "temporal": [["M", 224], ["K", 16], ["N", 16]],
+    },
+]
 SETS = {
     "tpu_like": (TPU_LIKE, CASES, DATA / "zigzag_golden.json"),
     "eyeriss_like": (EYERISS_LIKE, EYERISS_CASES, DATA / "zigzag_eyeriss_golden.json"),

@@ -6,7 +6,9 @@ rebuilds each case's loop nest in accsim's closed form with the zigzag-tpu-like 
 and prints one table per case; then runs `accsim run zigzag-tpu-like` on the 512^3 GEMM (the
 engine, folds equal to the ws-folds case) and compares its per-level energy and cycles. Last,
 ZigZag's eyeriss_like (tests/data/zigzag_eyeriss_golden.json; four output levels, one of them a
-local SRAM of the array) against the nest counted with tests/data/zigzag-eyeriss-like.yaml.
+local SRAM of the array) against the nest counted with tests/data/zigzag-eyeriss-like.yaml, and
+the engine's cycles on the two eyeriss_like cases that force accsim's fold nest against ZigZag's
+latency, each split into its terms (tests/mapping/test_zigzag_golden.py derives them).
 
     python benchmarks/vs_zigzag.py
 """
@@ -27,11 +29,14 @@ from test_zigzag_golden import (  # noqa: E402
     CASES,
     DIRECTION,
     EYERISS,
+    EYERISS_ENGINE,
     LEVEL,
     _energy,
     _eyeriss_nest,
     _format,
     _nest,
+    engine_run,
+    latency_terms,
 )
 
 from simulator.mapping.nest import count  # noqa: E402
@@ -158,8 +163,40 @@ def _eyeriss_table(case: dict, machine) -> Table:
     return view
 
 
+def _latency_table() -> Table:
+    view = Table(title="eyeriss_like, the fold nest forced: cycles (accsim engine vs ZigZag)")
+    for column in (
+        "case",
+        "accsim",
+        "port-bound array",
+        "DMA not hidden",
+        "ZigZag",
+        "ideal + port stall",
+        "on/offloading",
+        "diff",
+    ):
+        view.add_column(column, justify="right")
+    for case in EYERISS["cases"]:
+        if case["id"] not in EYERISS_ENGINE:
+            continue
+        report = engine_run(case["id"])
+        terms = latency_terms(case, report)
+        zigzag = case["zigzag"]
+        view.add_row(
+            case["id"],
+            f"{report.cycles:,}",
+            f"{terms['accsim_port']:,}",
+            f"{terms['accsim_dma']:,}",
+            f"{zigzag['latency_total']:,.0f}",
+            f"{zigzag['latency_computation']:,.0f}",
+            f"{terms['zigzag_loading']:,}",
+            _diff(report.cycles, zigzag["latency_total"]),
+        )
+    return view
+
+
 def main() -> None:
-    console = Console(width=100)
+    console = Console(width=140)
     machine = build_machine(load_arch("zigzag-tpu-like"))
     for case_id in sorted(CASES):
         zigzag = CASES[case_id]["zigzag"]
@@ -180,6 +217,7 @@ def main() -> None:
             f"  ZigZag latency {zigzag['latency_total']:,.0f} cycles "
             f"(compute {zigzag['latency_computation']:,.0f}, ideal {zigzag['ideal_cycle']:,.0f})"
         )
+    console.print(_latency_table())
 
 
 if __name__ == "__main__":

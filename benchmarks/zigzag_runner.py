@@ -113,7 +113,40 @@ def summarize(cme) -> dict:
         "data_offloading": cme.latency_total2 - cme.latency_total1,
         "levels": levels,
         "temporal_mapping": temporal,
+        "ports": _ports(cme),
     }
+
+
+def _ports(cme) -> list[dict]:
+    """Per memory port that moves data: its stall (+) or slack (-) over the layer and each stream
+    on it (real and allowed cycles per period, period, period count): ZigZag's latency is the
+    ideal cycles plus the largest port stall, plus on- and offloading."""
+    ports = []
+    for memory, activities, stalls in zip(
+        cme.mem_level_list, cme.port_activity_collect, cme.stall_slack_comb_collect
+    ):
+        for port, streams in activities.items():
+            if not streams:
+                continue
+            ports.append(
+                {
+                    "memory": memory.name,
+                    "port": port,
+                    "stall_slack": float(stalls[port]),
+                    "streams": [
+                        {
+                            "operand": OPERAND[str(s.served_op_lv_dir[0])],
+                            "direction": s.served_op_lv_dir[2].value,
+                            "real": int(s.real_cycle),
+                            "allowed": int(s.allowed_cycle),
+                            "period": int(s.period),
+                            "period_count": int(s.period_count),
+                        }
+                        for s in streams
+                    ],
+                }
+            )
+    return ports
 
 
 def _four(value) -> dict:

@@ -91,7 +91,7 @@ class _Engine:
         }
         self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.timed_units}
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
-        self.durations: dict[tuple, int] = {}  # (cycles, SRAM traffic) -> a segment's cycles
+        self.durations: dict[tuple, int] = {}  # (cycles, refill, SRAM traffic) -> its cycles
         self.first_use: dict[str, tuple] = {}  # unit -> how its first segment here was attributed
         self.deferred: list[tuple[str, int, int]] | None = None  # kernels to run later, in order
         self.progress: Progress | None = None  # credited as segments and ops finish
@@ -511,16 +511,16 @@ class _Engine:
             self._spawn(self._land(op.name, step, 0))
 
     def _duration(self, segment: Compute) -> int:
-        """A segment holds its unit for its cycles or its SRAM ports' cycles, whichever is longer
-        (segments of one kind recur: each kind is worked out once)."""
-        key = (segment.cycles, segment.sram_traffic)
+        """The unit's cycles plus the waits for local-buffer refills, or the busiest port's,
+        whichever is longer (segments of one kind recur: each kind is worked out once)."""
+        key = (segment.cycles, segment.refill, segment.sram_traffic)
         if key not in self.durations:
             components = self.machine.components
             ports = max(
                 (components[b].access_cycles(r + w) for b, r, w in segment.sram_traffic),
                 default=0,
             )
-            self.durations[key] = max(segment.cycles, ports)
+            self.durations[key] = max(segment.cycles + segment.refill, ports)
         return self.durations[key]
 
     def _note_gap(self, op: OpProgram, unit: str, previous_unit: str | None, waited: dict) -> None:

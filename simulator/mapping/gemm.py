@@ -8,7 +8,7 @@ import numpy as np
 
 from simulator.components import Machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
-from simulator.mapping.hierarchy import TileLevels, op_levels
+from simulator.mapping.hierarchy import TileLevels, op_levels, refill_cycles
 from simulator.mapping.hierarchy import traffic as tile_traffic
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.mapping.traffic import OPERAND_DIMS
@@ -281,7 +281,7 @@ def _steps(
             costs[tile] = _tile_cost(
                 extent, plan, unit, levels, machine, buffers, first_k_chunk, continues_fold
             )
-        cost, sram_traffic = costs[tile]
+        cost, sram_traffic, refill = costs[tile]
         kernel = None
         if numerics is not None:
             kernel = bind(numerics.tile, ranges["M"], ranges["N"], ranges["K"])
@@ -293,6 +293,7 @@ def _steps(
             sram_traffic=sram_traffic,
             regions={TENSOR_OF[role]: regions[role] for role in OPERAND_DIMS},
             kernel=kernel,
+            refill=refill,
         )
         frees, stores = [], []
         for role in ("input", "weight"):
@@ -311,19 +312,21 @@ def _steps(
 
 
 def _tile_cost(extent, plan, unit, levels, machine, buffers, first_k_chunk, continues_fold):
-    """One tile's TileCost and SRAM traffic (from its register levels' counts when it has any)."""
+    """One tile's TileCost, SRAM traffic and local-buffer refill cycles (from its register levels'
+    counts when it has any)."""
     cost = unit.tile_cost(
         extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
     )
     if levels.chains:  # register levels: closed-form per-level counts of this tile
-        return cost, tile_traffic(levels.table(extent, first_k_chunk, cost), machine)
+        table = levels.table(extent, first_k_chunk, cost)
+        return cost, tile_traffic(table, machine), refill_cycles(table, levels, machine)
     traffic: dict[str, list[int]] = {}
     for role in OPERAND_DIMS:
         fmt = plan.accumulator if role == "output" else plan.dtype
         entry = traffic.setdefault(buffers[role], [0, 0])
         entry[0] += nbytes(cost.reads.get(role, 0), fmt)
         entry[1] += nbytes(cost.writes.get(role, 0), fmt)
-    return cost, tuple((b, r, w) for b, (r, w) in traffic.items())
+    return cost, tuple((b, r, w) for b, (r, w) in traffic.items()), 0
 
 
 def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop_order) -> GemmPlan:

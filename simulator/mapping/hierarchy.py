@@ -53,16 +53,23 @@ def _serves(component) -> frozenset[str]:
     )
 
 
+def usable_bytes(component) -> float:
+    """Bytes of one instance a tile may use: half of a double-buffered local SRAM."""
+    if component.kind == "sram" and component.spec.double_buffer:
+        return component.instance_bytes / 2
+    return component.instance_bytes
+
+
 def role_capacity(component, role: str, tiled: bool = False) -> float:
     """Bytes of one instance that `role` may use: its share, else the whole instance for a
     register level (each role on its own) or a tiled local SRAM (whose roles are checked
     together), and an equal part of an untiled local SRAM."""
     share = component.spec.share
     if share is not None:
-        return component.instance_bytes * share.get(role, 0.0)
+        return usable_bytes(component) * share.get(role, 0.0)
     if component.kind == "regfile" or tiled:
-        return component.instance_bytes
-    return component.instance_bytes / len(component.spec.holds)
+        return usable_bytes(component)
+    return usable_bytes(component) / len(component.spec.holds)
 
 
 def _tiles(component, role: str, temporal: list[Loop], spatial: dict) -> list[int]:
@@ -221,13 +228,15 @@ class TileLevels:
                         tile = nest.tile_elements(role, level)
                         used[level.name] += tile * self.elem_bytes[role]
             for name, need in used.items():
-                capacity = next(
-                    c for chain in self.chains.values() for c in chain if c.name == name
-                ).instance_bytes
+                level = next(c for chain in self.chains.values() for c in chain if c.name == name)
+                capacity = usable_bytes(level)
                 if need > capacity:
+                    half = (
+                        " (half of it: double-buffered)" if capacity < level.instance_bytes else ""
+                    )
                     raise CapacityError(
                         f"{name}: its tile needs {need:,} B for all the operands it holds, "
-                        f"but it holds {capacity:,} B"
+                        f"but it holds {capacity:,.0f} B{half}"
                     )
 
     def table(self, extent: dict, first_k_chunk: bool, cost) -> Counter:
@@ -274,6 +283,25 @@ class TileLevels:
                 if role == "output" and direction == "write_low" and below_final:
                     f = plan.output
                 rows[(component.name, role, direction, f)] += getattr(m, direction)
+
+
+def refill_cycles(rows: Counter, levels: TileLevels, machine: Machine) -> int:
+    """Cycles the array waits inside one tile for its single-buffered local SRAMs: a sub-tile's
+    fill from the next level out, and its drain back there, cannot overlap the compute on the
+    sub-tile it replaces, so each moves at the slower end of the transfer (this level's ports or
+    the next level's). A double-buffered level hides them (its ports still bound the tile)."""
+    moved: Counter = Counter()  # (local SRAM, next level out) -> bytes filled and drained
+    for role, chain in levels.chains.items():
+        for inner, outer in zip(chain, chain[1:]):
+            if inner.kind != "sram" or inner.spec.double_buffer:
+                continue
+            for (name, r, direction, fmt), elements in rows.items():
+                if name == inner.name and r == role and direction.endswith("high"):
+                    moved[(inner.name, outer.name)] += port_bytes(inner, elements, fmt)
+    return sum(
+        max(machine.components[a].access_cycles(b), machine.components[o].access_cycles(b))
+        for (a, o), b in moved.items()
+    )
 
 
 def port_bytes(component, elements: int, fmt: str) -> int:

@@ -37,6 +37,7 @@ class Compute:
     sram_traffic: tuple[tuple[str, int, int], ...]  # (buffer, bytes read, bytes written)
     regions: dict[str, Region]
     kernel: Callable[[], None] | None = None
+    refill: int = 0  # cycles the unit also waits for single-buffered local buffers' refills
 
 
 @dataclass(frozen=True, slots=True)

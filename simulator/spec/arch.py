@@ -99,6 +99,11 @@ class SramSpec(Strict):
     share: dict[Role, Annotated[float, Field(gt=0, le=1)]] | None = None
     """Capacity share per operand role held here (fractions of the capacity, summing to at most
     1), e.g. {input: 0.5, weight: 0.25, output: 0.25}; default: each role may use all of it."""
+    double_buffer: bool = False
+    """A local buffer (with `unit`) only: two halves, one refilled and drained while the array
+    works on the other, so refills hide behind compute but a sub-tile gets half the capacity;
+    default false: the array waits for each refill (the DMA-filled SRAM's double buffering is
+    the mapping's `double_buffering`)."""
 
     @field_validator("holds", mode="before")
     @classmethod
@@ -108,6 +113,11 @@ class SramSpec(Strict):
     @model_validator(mode="after")
     def _share_of_held_roles(self):
         _check_share(self.share, self.holds)
+        if self.double_buffer and self.unit is None:
+            raise ValueError(
+                "double_buffer is for a local buffer (unit: ARRAY); the SRAM that DMA fills is "
+                "double-buffered by the mapping's double_buffering"
+            )
         return self
 
 

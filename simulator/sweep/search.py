@@ -24,7 +24,7 @@ from simulator.engine.progress import ProgressCallback, labelled
 from simulator.errors import AccsimError, UnsupportedError
 from simulator.mapping.auto import auto_plan
 from simulator.mapping.gemm import GemmPlan, check_tile, plan_from, resolve_unit
-from simulator.mapping.hierarchy import TileLevels, traffic
+from simulator.mapping.hierarchy import TileLevels, refill_cycles, traffic
 from simulator.mapping.traffic import dram_traffic
 from simulator.spec import (
     ArchSpec,
@@ -330,9 +330,12 @@ def _tile_work(op, plan: GemmPlan, machine: Machine) -> _TileWork:
 def _one_tile(unit, plan: GemmPlan, machine: Machine, levels, extent: dict, first: bool):
     cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
     moved: dict[str, list[int]] = {}
+    refill = 0
     if levels.chains:  # register levels or local SRAMs: every level's port traffic, as the engine
-        for name, read, write in traffic(levels.table(extent, first, cost), machine):
+        table = levels.table(extent, first, cost)
+        for name, read, write in traffic(table, machine):
             moved[name] = [read, write]
+        refill = refill_cycles(table, levels, machine)
     else:
         for role in ("input", "weight", "output"):
             fmt = plan.accumulator if role == "output" else plan.dtype
@@ -344,7 +347,7 @@ def _one_tile(unit, plan: GemmPlan, machine: Machine, levels, extent: dict, firs
         r * machine.components[b].energy_pj("read") + w * machine.components[b].energy_pj("write")
         for b, (r, w) in moved.items()
     )
-    return max(cost.cycles, ports), energy
+    return max(cost.cycles + refill, ports), energy
 
 
 def _op_cost(op, plan: GemmPlan, machine: Machine, work: _TileWork, order: list[str]) -> Cost:

@@ -323,6 +323,8 @@ def cases() -> list[tuple[str, str]]:
             "components.sram.share.weight=0.6 --set components.sram.share.input=0.6",
             "add up to",
         ),
+        ("edge-npu", "components.sram.double_buffer=true", "double_buffer is for a local buffer"),
+        ("edge-npu", "components.sram.double_buffer=maybe", "must be true or false"),
         ("edge-npu", "components.mac_array.accumulator_precision=int128", "unknown accumulator"),
         ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
         ("tpu-v1-like", "'chip.temperature=450 K'", "must be <= 400"),

@@ -135,3 +135,52 @@ def test_bad_local_levels_are_one_line_errors():
         arch = _arch()
         arch["components"]["lb"]["unit"] = "dram"
         load_arch(arch)
+
+
+def _slow_global_buffer(**local):
+    """_arch with a fast local buffer (64 B x 2 ports a cycle) under a global buffer that moves
+    1 B a cycle, so refilling the local buffer is what costs time."""
+    arch = _arch(width="64 B", **local)
+    arch["components"]["glb"].update(width="1 B", ports=1)
+    return arch
+
+
+def _run(arch):
+    report = simulate(arch, "gemm:M=4,N=4,K=4,dtype=int8", _mapping(["N", "M", "K"]))
+    assert report.summary["numerics_ok"]
+    return report, report.record.op_stalls["gemm"]["sram_bandwidth"], report.record.busy["pe"]
+
+
+def test_single_buffered_local_refills_stall_the_array_by_hand():
+    """The N-outer nest above moves 16 B of B and 32 B of A into lb and 16 int32 sums (64 B) out:
+    112 B over the global buffer's 1 B a cycle. lb holds one sub-tile, so the array waits for
+    each refill and drain: 112 stall cycles on top of its compute."""
+    _, stall, _ = _run(_slow_global_buffer())
+    assert stall == 16 + 32 + 16 * 4
+
+
+def test_double_buffered_local_refills_hide_behind_compute():
+    """double_buffer: the same 112 B move while the array computes, so the tile takes the global
+    buffer's 112 port cycles instead of compute + 112: the difference is the compute time."""
+    single, single_stall, busy = _run(_slow_global_buffer())
+    double, double_stall, double_busy = _run(_slow_global_buffer(double_buffer=True))
+    assert double_busy == busy and 0 < busy < 112
+    assert double_stall + busy == 112
+    assert single.cycles - double.cycles == busy
+    assert single_stall - double_stall == busy
+
+
+def test_double_buffering_halves_what_a_local_buffer_holds():
+    """A 4 x 4 sub-tile needs A 16 B + B 16 B + C int32 64 B = 96 B: it fits 128 B single-
+    buffered, not the 64 B half of a double-buffered 128 B."""
+    mapping = _mapping(["N", "M", "K"])
+    mapping["levels"]["lb"]["tile"] = {"M": 4, "N": 4}
+    simulate(_arch(capacity="128 B"), "gemm:M=4,N=4,K=4,dtype=int8", mapping)
+    with pytest.raises(CapacityError, match=r"lb: its tile needs 96 B .* 64 B \(half of it"):
+        simulate(
+            _arch(capacity="128 B", double_buffer=True), "gemm:M=4,N=4,K=4,dtype=int8", mapping
+        )
+    with pytest.raises(SpecError, match="double_buffer is for a local buffer"):
+        arch = _arch()
+        arch["components"]["glb"]["double_buffer"] = True
+        load_arch(arch)

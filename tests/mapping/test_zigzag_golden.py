@@ -6,6 +6,7 @@ used and counted by accsim's closed form, with energies from the zigzag-tpu-like
 """
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -159,17 +160,46 @@ EYERISS_LEVEL = {
     "sram_1M": "sram",
     "dram": "dram",
 }
-# Cells that differ, each for a convention (docs/memory-hierarchy.md): ZigZag rounds a transfer
+# Cells that differ by more than 1 %, each for a convention (docs/memory-hierarchy.md): ZigZag rounds a transfer
 # period up to whole port words (accsim lower: the partial-sum reads whose first accumulation
-# skips its read, 16-bit sums on the 384-bit SRAM port) and packs several narrow elements into
-# one register word per period (accsim higher: four 16-bit sums drained in three 24-bit reads,
-# where accsim's register moves its whole width per element).
-EYERISS_DIFFERS = {
-    ("output", "rf_16B", "rd_out_to_low"): "lower",
-    ("output", "rf_16B", "rd_out_to_high"): "higher",
-    ("output", "sram_1M", "wr_in_by_low"): "lower",
-    ("output", "sram_1M", "rd_out_to_high"): "lower",
+# skips its read, 16-bit sums on the 384-bit SRAM port, partial sums reloaded into every PE's
+# output register each cycle, 224-bit partial-sum vectors on the 128-bit port, 96-bit input
+# vectors on the 384-bit port) and packs several narrow elements into one register word per
+# period (accsim higher: four 16-bit sums drained in three 24-bit reads, where accsim's register
+# moves its whole width per element).
+_RELOADS = {
+    ("output", "rf_16B", "wr_in_by_high"): "lower",
+    ("output", "sram_8KB", "rd_out_to_low"): "lower",
 }
+EYERISS_DIFFERS = {
+    "eyeriss-gemm224x224x192-default": {
+        ("output", "rf_16B", "rd_out_to_high"): "higher",
+        ("output", "sram_1M", "wr_in_by_low"): "lower",
+    },
+    "eyeriss-gemm64x256x192-ws-folds": {
+        **_RELOADS,
+        ("output", "sram_1M", "wr_in_by_low"): "lower",
+    },
+    "eyeriss-gemm224x224x192-ws-folds": {
+        **_RELOADS,
+        ("output", "sram_8KB", "wr_in_by_low"): "lower",
+        ("input", "sram_1M", "rd_out_to_low"): "lower",
+    },
+}
+# The forced fold-nest cases as accsim mappings: the same loops, run on the engine.
+EYERISS_ENGINE = {
+    "eyeriss-gemm64x256x192-ws-folds": {
+        "loop_order": ["M", "N", "K"],
+        "tile": {"M": 64, "N": 8, "K": 192},
+    },
+    "eyeriss-gemm224x224x192-ws-folds": {  # one tile; double-buffered it would not fit
+        "loop_order": ["M", "N", "K"],
+        "tile": {"M": 224, "N": 224, "K": 192},
+        "double_buffering": False,
+    },
+}
+ACTION = {"read": "rd_out_to_low", "update": "wr_in_by_low", "drain": "rd_out_to_high"}
+ACTION["fill"] = "wr_in_by_high"
 
 
 @pytest.fixture(scope="module")
@@ -231,11 +261,79 @@ def test_eyeriss_like_per_level_energy_within_one_percent_of_zigzag(case, eyeris
                 totals[1] += theirs
                 if mine != pytest.approx(theirs, rel=0.01, abs=1e-6):
                     differs[(role, mem, zigzag_dir)] = "lower" if mine < theirs else "higher"
-    assert differs == {k: v for k, v in EYERISS_DIFFERS.items() if k in differs}
-    assert set(differs) <= set(EYERISS_DIFFERS)
+    assert differs == EYERISS_DIFFERS[case["id"]]
     for mem, (mine, theirs) in per_level.items():
-        assert mine == pytest.approx(theirs, rel=0.01), mem
+        if not case["case"].get("temporal"):  # ZigZag's own mapping: every level within 1 %
+            assert mine == pytest.approx(theirs, rel=0.01), mem
     macs = case["case"]["M"] * case["case"]["N"] * case["case"]["K"]
     assert macs * eyeriss.components["pe_array"].energy_pj("mac_int8") == pytest.approx(
         case["zigzag"]["mac_energy_pj"], rel=1e-12
     )
+
+
+# ----- latency: the engine runs the forced fold nests ----------------------------------------
+def engine_run(case_id: str):
+    case = next(c for c in EYERISS["cases"] if c["id"] == case_id)["case"]
+    return simulate(
+        str(Path(__file__).parents[1] / "data" / "zigzag-eyeriss-like.yaml"),
+        f"gemm:M={case['M']},N={case['N']},K={case['K']},dtype=int8",
+        EYERISS_ENGINE[case_id],
+        numerics=False,
+    )
+
+
+def latency_terms(case: dict, report) -> dict[str, int]:
+    """Both latencies, each rebuilt by hand from its own model (docs/memory-hierarchy.md).
+
+    accsim: the output buffer's port bounds the array (its bytes over 16 B per cycle), and the
+    first DMA load and the last store are not hidden (bytes over 8 B per cycle, plus 1 cycle of
+    DRAM latency each). ZigZag: every cycle reads and writes one partial-sum vector on that
+    port, each rounded up to whole 128-bit words, and each N fold but the last drains its
+    outputs (the last is its offloading); DRAM transfers made once are free beyond on- and
+    offloading."""
+    shape, zigzag = case["case"], case["zigzag"]
+    levels = report.levels.groupby(["level", "operand", "action"])["bytes"].sum()
+    tile = EYERISS_ENGINE[case["id"]]["tile"]
+    first_load = shape["K"] * (tile["M"] + tile["N"])  # int8 input and weight tiles
+    last_store = 2 * tile["M"] * tile["N"]  # int16 outputs
+    cols = shape.get("spatial", {"D1": ["N", 14]})["D1"][1]
+    ideal = shape["M"] * shape["N"] * shape["K"] // (12 * cols)  # cycles on the used PEs
+    drain = levels[("output_buffer", "output", "drain")] // 16
+    n_folds = shape["N"] // cols
+    return {
+        "accsim_port": int(levels["output_buffer"].sum()) // 16,
+        "accsim_dma": (first_load + last_store) // 8 + 2,
+        "zigzag_port": 2 * ideal * math.ceil(cols * 16 / 128) + drain * (n_folds - 1) // n_folds,
+        "zigzag_loading": int(zigzag["data_onloading"] + zigzag["data_offloading"]),
+    }
+
+
+@pytest.mark.parametrize("case_id", sorted(EYERISS_ENGINE))
+def test_engine_runs_zigzag_forced_fold_nest(case_id):
+    """The engine's per-level counts of the mapping equal ZigZag's, level by level."""
+    case = next(c for c in EYERISS["cases"] if c["id"] == case_id)
+    mine = engine_run(case_id).levels.groupby(["level", "operand", "action"])["elements"].sum()
+    for role, levels in case["zigzag"]["levels"].items():
+        for golden in levels:
+            level = EYERISS_LEVEL[golden["memory"]]
+            for action, direction in ACTION.items():
+                expected = golden["elements"][direction]
+                assert mine.get((level, role, action), 0) == expected, (level, role, action)
+
+
+@pytest.mark.parametrize("case_id", sorted(EYERISS_ENGINE))
+def test_engine_latency_against_zigzag(case_id):
+    """Each side's cycles are its hand-derived terms; where a partial-sum vector is whole port
+    words (8 columns of 16 bits on a 128-bit port) the two agree within 1 %, and with all 14
+    columns ZigZag's rounding to two words makes it 5 % slower."""
+    case = next(c for c in EYERISS["cases"] if c["id"] == case_id)
+    report = engine_run(case_id)
+    terms = latency_terms(case, report)
+    assert report.cycles == terms["accsim_port"] + terms["accsim_dma"]
+    zigzag = case["zigzag"]["latency_total"]
+    assert terms["zigzag_port"] + terms["zigzag_loading"] == pytest.approx(zigzag, abs=8)
+    diff = report.cycles / zigzag - 1
+    if case_id == "eyeriss-gemm64x256x192-ws-folds":
+        assert abs(diff) < 0.01
+    else:
+        assert -0.06 < diff < -0.04
