@@ -79,11 +79,16 @@ ENGINE = [  # (case, arch, workload, target seconds, slow: left out by --skip-sl
     ),
 ]
 MULTICORE = {"a100-like", "h100-like"}  # NoC and L2: not coalesced, so --before does not rerun them
-PROCESS = [  # (case, argv, target seconds)
+PROCESS = [  # (case, argv, target seconds); SCALE-Sim's files are written by _scalesim_files
     ("accsim --help", ["--help"], 0.3),
     (
         "accsim run tpu-v1-like gemm-1024 --no-numerics",
         ["run", "tpu-v1-like", "gemm-1024", "--no-numerics"],
+        0.5,
+    ),
+    (
+        "accsim run run.cfg topo.csv --no-numerics (SCALE-Sim 1024³, 32x32 os)",
+        ["run", "run.cfg", "topo.csv", "--no-numerics"],
         0.5,
     ),
 ]
@@ -144,22 +149,45 @@ def engine_rows(table: Table, skip_slow: bool, before: bool, cases: list[str] | 
         table.add_row(case, *off, f"{events:,}", f"{seconds:.2f}", _target(target), note)
 
 
+def _scalesim_files(folder: Path) -> None:
+    """vs_scalesim.py's --big case as SCALE-Sim files: 1024³ on a 32x32 output-stationary array,
+    8 MiB SRAMs (run.cfg, topo.csv in `folder`)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from make_scalesim_golden import cfg_text, gemm_topology, make_config
+
+    config = make_config("bench", 32, 32, "os", ifmap_kb=8192, filter_kb=8192, ofmap_kb=8192)
+    (folder / "run.cfg").write_text(cfg_text(config))
+    (folder / "topo.csv").write_text(gemm_topology([("g", 1024, 1024, 1024)]))
+
+
 def process_rows(table: Table) -> None:
-    for case, argv, target in PROCESS:
-        command = [str(Path(sys.executable).parent / "accsim"), *argv]  # as a user runs it
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        _, seconds = _timed(lambda c=command: subprocess.run(c, capture_output=True, check=True))
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-        table.add_row(
-            case, "-", "-", "-", f"{seconds:.2f}", _target(target), f"process wall; {cpu:.2f} s CPU"
-        )
+    with tempfile.TemporaryDirectory() as folder:
+        _scalesim_files(Path(folder))
+        for case, argv, target in PROCESS:
+            _process_row(table, case, argv, target, Path(folder))
+
+
+def _process_row(table: Table, case: str, argv: list[str], target: float, folder: Path) -> None:
+    """One fresh `accsim` process as a user runs it (in `folder`): wall and CPU seconds."""
+    command = [str(Path(sys.executable).parent / "accsim"), *argv]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _, seconds = _timed(
+        lambda: subprocess.run(command, capture_output=True, check=True, cwd=folder)
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    table.add_row(
+        case, "-", "-", "-", f"{seconds:.2f}", _target(target), f"process wall; {cpu:.2f} s CPU"
+    )
 
 
 def sweep_rows(table: Table) -> None:
     sweep = load_sweep("array-vs-sram")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as folder:
         outcome, seconds = _timed(lambda: run_sweep(sweep, Path(folder) / "out.csv", jobs=2))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     rate = outcome.ran / seconds
     table.add_row(
         f"sweep array-vs-sram, {outcome.ran} points, 2 workers",
@@ -168,7 +196,7 @@ def sweep_rows(table: Table) -> None:
         "-",
         f"{seconds:.2f}",
         "≥ 300 points/s",
-        f"{rate:.0f} points/s",
+        f"{rate:.0f} points/s; workers {cpu:.2f} s CPU ({1e3 * cpu / outcome.ran:.1f} ms/point)",
     )
 
 

@@ -3,8 +3,10 @@
 The grid is 5 array heights x 5 widths (16 ... 256) x 8 SRAM sizes (256 KiB ... 32 MiB) x 5 DRAM
 bandwidths on the edge NPU, all run with the auto mapping; points whose tiles cannot fit are
 failed rows and count like the others. Target: under 60 s per backend on a 2-core machine.
+--phases instead prints the CPU milliseconds a point of the shipped array-vs-sram sweep spends in
+each phase of a run, in this process, once its caches are warm (the best of three passes).
 
-    python benchmarks/sweep.py [--jobs 2] [--points 1000] [--skip-dask]
+    python benchmarks/sweep.py [--jobs 2] [--points 1000] [--skip-dask] [--phases]
 """
 
 import argparse
@@ -16,7 +18,13 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from simulator.components import build_machine
+from simulator.engine import execute
+from simulator.mapping import compile_program, plan_cache
+from simulator.report import Report
+from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.sweep import load_sweep, run_sweep
+from simulator.sweep.point import flatten_summary, run_point
 
 EDGES = [16, 32, 64, 128, 256]
 SRAM = ["256 KiB", "512 KiB", "1 MiB", "2 MiB", "4 MiB", "8 MiB", "16 MiB", "32 MiB"]
@@ -42,12 +50,60 @@ def timed_run(sweep, output: Path, **backend) -> tuple[float, pd.DataFrame]:
     return time.perf_counter() - start, outcome.results
 
 
+def phases() -> None:
+    """CPU ms per point of array-vs-sram by phase, as run_point runs them (timing only)."""
+    sweep = load_sweep("array-vs-sram")
+    for point in sweep.points:  # warm: tech tables, memoized traffic, code paths
+        run_point(point)
+    names = ("load specs", "build machine", "compile (auto mapping)", "engine", "summary")
+    passes = []
+    for _ in range(3):
+        spent = dict.fromkeys(names, 0.0)
+        plan_cache._PLANS.clear()  # every point searches its mapping, as in a fresh worker
+        for point in sweep.points:
+            start = time.process_time()
+            arch = load_arch(point.base.arch, point.overrides("arch"))
+            workload = load_workload(point.base.workload, point.overrides("workload"))
+            mapping = load_mapping(point.base.mapping, point.overrides("mapping"))
+            start = _add(spent, "load specs", start)
+            machine = build_machine(arch)
+            start = _add(spent, "build machine", start)
+            program, _ = compile_program(workload, mapping, machine, False, point.base.seed)
+            start = _add(spent, "compile (auto mapping)", start)
+            record = execute(program, machine)
+            start = _add(spent, "engine", start)
+            report = Report(arch.name, workload.name, mapping.name, machine, program, record, None)
+            flatten_summary(report.summary)
+            _add(spent, "summary", start)
+        passes.append(spent)
+    best = min(passes, key=lambda spent: sum(spent.values()))
+    table = Table(title=f"array-vs-sram: CPU ms per point by phase ({len(sweep.points)} points)")
+    table.add_column("phase")
+    table.add_column("ms per point", justify="right")
+    for name in names:
+        table.add_row(name, f"{1e3 * best[name] / len(sweep.points):.2f}")
+    table.add_row("total", f"{1e3 * sum(best.values()) / len(sweep.points):.2f}")
+    Console().print(table)
+
+
+def _add(spent: dict, phase: str, start: float) -> float:
+    now = time.process_time()
+    spent[phase] += now - start
+    return now
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--points", type=int, default=1000, help="run the first N points")
     parser.add_argument("--skip-dask", action="store_true", help="time the process pool only")
+    parser.add_argument(
+        "--phases", action="store_true", help="CPU per point of array-vs-sram, by phase"
+    )
     args = parser.parse_args()
+    if args.phases:
+        phases()
+        return
     sweep = load_sweep(sweep_spec())
     table = Table(
         title=f"accsim sweep: {args.points:,} timing-only points, 1024³ GEMM, {args.jobs} workers"

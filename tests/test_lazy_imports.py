@@ -31,6 +31,23 @@ def test_a_timing_only_int8_run_does_not_import_ml_dtypes():
     assert "simpy" in loaded and "ml_dtypes" not in loaded
 
 
+def test_a_summary_and_accsim_run_do_not_import_pandas():
+    """The summary's sums come from plain rows: pandas (and pyarrow with it) load only for a table."""
+    loaded = _modules_after(
+        "import simulator\n"
+        "simulator.simulate('tpu-v1-like', 'gemm:M=64,N=64,K=64,dtype=int8', numerics=False).summary"
+    )
+    assert not loaded & {"pandas", "pyarrow"}
+    loaded = _modules_after(
+        "import contextlib, io\n"
+        "from simulator.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['run', 'tpu-v1-like', 'gemm-256', '--no-numerics', '--json'])\n"
+        "    main(['run', 'tpu-v1-like', 'gemm-256', '--no-numerics'])"
+    )
+    assert not loaded & {"pandas", "pyarrow"}  # the tables of `accsim run` are plain rows too
+
+
 def test_public_names_resolve_lazily():
     import simulator
 

@@ -6,7 +6,6 @@ Each subcommand family lives in its own module; handlers import the simulator la
 
 import argparse
 import importlib
-import importlib.metadata
 import os
 import re
 import sys
@@ -99,7 +98,7 @@ def _add_progress(command: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="accsim", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"accsim {_version()}")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="simulate a workload on an architecture")
     run.add_argument("arch", help="arch preset name or YAML path (or a SCALE-Sim .cfg)")
@@ -335,8 +334,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Version(argparse.Action):
+    """--version, looked up only when asked: importlib.metadata costs every command ~50 ms."""
+
+    def __init__(self, option_strings, dest):
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show the version and exit",
+        )
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"accsim {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
     """The installed distribution's version (the source tree's when run uninstalled)."""
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("accsim")
     except importlib.metadata.PackageNotFoundError:

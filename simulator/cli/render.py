@@ -2,12 +2,10 @@
 
 import json
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from simulator.cli.format import seconds, si, table
-from simulator.cli.partition import render_partition
 from simulator.report import Report
 
 
@@ -89,9 +87,6 @@ def render(report: Report, console: Console) -> None:
         "energy by component, part and action",
         ["component", "part", "action", "count", "pJ each", "energy", "share"],
     )
-    grouped = report.energy.groupby(["component", "part", "action"], sort=False)[
-        ["count", "energy_pj"]
-    ].sum()
     total = s["energy_pj"] or 1.0
     per_time = (
         "leakage",
@@ -99,22 +94,20 @@ def render(report: Report, console: Console) -> None:
         "link_idle",
         "clock",
     )  # counts are seconds or pJ, not events
-    for (component, part, action), row in grouped.sort_values(
-        "energy_pj", ascending=False
-    ).iterrows():
-        per = row["energy_pj"] / row["count"] if row["count"] and action not in per_time else None
+    for component, part, action, count, energy_pj in report.energy_by_action():
+        per = energy_pj / count if count and action not in per_time else None
         energy.add_row(
             component,
             part,
             action,
-            f"{row['count']:,.0f}",
+            f"{count:,.0f}",
             f"{per:.3g}" if per is not None else "-",
-            si(row["energy_pj"] * 1e-12, "J"),
-            f"{row['energy_pj'] / total:.1%}",
+            si(energy_pj * 1e-12, "J"),
+            f"{energy_pj / total:.1%}",
         )
     console.print(energy)
     console.print(_power_table(s["power"]))
-    if not report.levels.empty:
+    if report.level_groups():
         console.print(_levels_table(report))
 
     comps = table(
@@ -129,7 +122,7 @@ def render(report: Report, console: Console) -> None:
             "peak GB/s",
         ],
     )
-    for row in report.components.to_dict("records"):
+    for row in report.component_rows():
         moved = row["read_bytes"] + row["write_bytes"]
         comps.add_row(
             row["component"],
@@ -138,7 +131,7 @@ def render(report: Report, console: Console) -> None:
             f"{row['utilization']:.1%}",
             si(moved, "B") if moved else "-",
             f"{row['achieved_gbps']:,.1f}" if moved else "-",
-            f"{row['peak_gbps']:,.1f}" if pd.notna(row["peak_gbps"]) else "-",
+            f"{row['peak_gbps']:,.1f}" if row["peak_gbps"] is not None else "-",
         )
     console.print(comps)
 
@@ -146,7 +139,7 @@ def render(report: Report, console: Console) -> None:
         "operations",
         ["op", "cycles", "bound", "MAC util", "DRAM bytes", "FLOP/B", "energy", "mapping"],
     )
-    for row in report.ops.to_dict("records"):
+    for row in report.op_rows():
         mapping = _mapping_label(row)
         ops.add_row(
             row["name"],
@@ -159,7 +152,9 @@ def render(report: Report, console: Console) -> None:
             mapping,
         )
     console.print(ops)
-    if report.boundary or (report.ops.kind == "conv2d").any():
+    if report.boundary or any(row["kind"] == "conv2d" for row in report.op_rows()):
+        from simulator.cli.partition import render_partition  # pandas: the layer table
+
         render_partition(report, console)
 
 
@@ -169,19 +164,16 @@ def _levels_table(report: Report) -> Table:
         "energy by level, operand and action",
         ["level", "operand", "action", "elements", "accesses", "energy", "share"],
     )
-    grouped = report.levels.groupby(["level", "operand", "action"], sort=False)[
-        ["elements", "accesses", "energy_pj"]
-    ].sum(min_count=1)
     total = report.summary["energy_pj"] or 1.0
-    for (level, operand, action), row in grouped.iterrows():
+    for level, operand, action, elements, accesses, energy_pj in report.level_groups():
         view.add_row(
             level,
             operand,
             action,
-            f"{row['elements']:,.0f}",
-            f"{row['accesses']:,.0f}" if pd.notna(row["accesses"]) else "-",
-            si(row["energy_pj"] * 1e-12, "J"),
-            f"{row['energy_pj'] / total:.1%}",
+            f"{elements:,.0f}",
+            f"{accesses:,.0f}" if accesses == accesses else "-",  # NaN: DRAM has no access width
+            si(energy_pj * 1e-12, "J"),
+            f"{energy_pj / total:.1%}",
         )
     return view
 

@@ -8,7 +8,6 @@ from rich.console import Console
 from simulator.api import simulate
 from simulator.cli.format import table
 from simulator.cli.paths import limits_from, output_file, write_text
-from simulator.cli.render import render
 from simulator.cli.spiking import render_spiking
 from simulator.report import SpikingReport
 from simulator.report.progress import ProgressBar
@@ -56,8 +55,12 @@ def run_command(args, console: Console) -> int:
         write_text(trace_path, json.dumps(report.chrome_trace(), allow_nan=False), "--trace")
     if args.json:
         print(json.dumps(report.summary, indent=2, default=str, allow_nan=False))
+    elif isinstance(report, SpikingReport):
+        render_spiking(report, console)
     else:
-        (render_spiking if isinstance(report, SpikingReport) else render)(report, console)
+        from simulator.cli.render import render  # pandas: only the tables need it
+
+        render(report, console)
         if args.trace:
             console.print(f"trace written to {args.trace} (open it in https://ui.perfetto.dev)")
     return 0 if report.summary["numerics_ok"] in (True, None) else 1

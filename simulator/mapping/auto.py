@@ -4,6 +4,7 @@ Candidates are ranked by a quick estimate — max(compute cycles, DRAM bytes / b
 first tile's load — never by simulation; the sweeps issue brings the full search.
 """
 
+import functools
 import itertools
 import math
 
@@ -105,20 +106,35 @@ def _best(op, mapping, machine, unit, problem, options, orders):
     in_bytes = precision(op.dtype).bits / 8
     acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
     dram = machine.dram
+    seed = plan_from(op, mapping, machine, {"M": 1, "N": 1, "K": 1}, orders[0])
+    shape = (problem["M"], problem["N"], problem["K"])
+    order_keys = [(order, tuple(order)) for order in orders]
+    transfer = {}  # DRAM bytes -> bus cycles: loop orders often move the same bytes
     best, best_key = None, None
-    for m, n, k in itertools.product(*options):
-        tile = {"M": m, "N": n, "K": k}
-        plan = plan_from(op, mapping, machine, tile, orders[0])
-        if any(
-            used > machine.components[b].capacity_bytes
-            for b, used in plan.footprint(machine).items()
-        ):
-            continue
-        compute = compute_cycles_estimate(unit, problem, tile, plan)
-        first_load = dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
-        for order in orders:
-            moved = sum(dram_traffic(problem, tile, order, in_bytes, acc_bytes).values())
-            key = (max(compute, dram.transfer_cycles(int(moved))) + first_load, moved, -m * n * k)
-            if best_key is None or key < best_key:
-                best, best_key = (tile, order), key
+    for m, n in itertools.product(*options[:2]):
+        for k in options[2]:  # ascending: once a tile overflows, larger K tiles do too
+            tile = {"M": m, "N": n, "K": k}
+            # the seed is plan_from(..., tile, orders[0]) but for its tile: price this tile under it
+            if any(
+                used > machine.components[b].capacity_bytes
+                for b, used in seed.footprint(machine, tile).items()
+            ):
+                break
+            compute = compute_cycles_estimate(unit, problem, tile, seed)
+            first_load = dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
+            for order, order_key in order_keys:
+                moved = _moved(shape, (m, n, k), order_key, in_bytes, acc_bytes)
+                if moved not in transfer:
+                    transfer[moved] = dram.transfer_cycles(int(moved))
+                key = (max(compute, transfer[moved]) + first_load, moved, -m * n * k)
+                if best_key is None or key < best_key:
+                    best, best_key = (tile, order), key
     return best
+
+
+@functools.lru_cache(maxsize=65536)
+def _moved(shape: tuple, tile: tuple, order: tuple, in_bytes: float, acc_bytes: float) -> float:
+    """Total DRAM bytes of one (tile, loop order), memoized: it depends on the shape and the tile
+    only, so sweep points of one GEMM on different arrays and buffers share the ranking's traffic."""
+    problem, sizes = dict(zip("MNK", shape)), dict(zip("MNK", tile))
+    return sum(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes).values())

@@ -38,13 +38,15 @@ class GemmPlan:
     registers: dict[str, int]  # register level -> fold-nest loops it holds (absent: as fit)
     levels: dict[str, tuple[dict, list]]  # tiled local SRAM -> (sub-tile, loop order)
 
-    def footprint(self, machine: Machine) -> dict[str, int]:
-        """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered)."""
+    def footprint(self, machine: Machine, tile: dict[str, int] | None = None) -> dict[str, int]:
+        """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered);
+        `tile` instead of the plan's own prices another tile under this plan (the auto mapper)."""
+        tile = self.tile if tile is None else tile
         used: dict[str, int] = {}
         for role, (a, b) in OPERAND_DIMS.items():
             fmt = self.accumulator if role == "output" else self.dtype
             buffer = machine.buffer_for(role).name
-            used[buffer] = used.get(buffer, 0) + nbytes(self.tile[a] * self.tile[b], fmt)
+            used[buffer] = used.get(buffer, 0) + nbytes(tile[a] * tile[b], fmt)
         factor = 2 if self.double_buffering else 1
         return {name: factor * size for name, size in used.items()}
 

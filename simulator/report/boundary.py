@@ -1,11 +1,16 @@
 """The runtime boundary of a finished run: which op ran where (the partition map), the tensors that
 crossed between host and accelerator, and the fallback share with each fallback's reason."""
 
-import pandas as pd
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from simulator.components import Machine
 from simulator.engine import Record
 from simulator.mapping import Program
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PLACES = {"cpu": "host", "crossbar": "pim", "pim": "pim", "link": "link"}
 
@@ -21,6 +26,8 @@ def place_of(machine: Machine, unit: str) -> str:
 def partition_map(program: Program, machine: Machine, record: Record, energy: pd.DataFrame):
     """One row per op (link transfers excluded): its unit and place, fallback and reason, MACs,
     FLOPs, busy cycles on its unit and energy."""
+    import pandas as pd
+
     by_op = energy.groupby("op")["energy_pj"].sum()
     rows = []
     for op in program.ops:
@@ -47,6 +54,8 @@ def partition_map(program: Program, machine: Machine, record: Record, energy: pd
 
 def crossings(program: Program, record: Record) -> pd.DataFrame:
     """One row per host-link transfer: source -> destination, bytes, link cycles."""
+    import pandas as pd
+
     rows = []
     for op in program.ops:
         if op.kind != "transfer":
@@ -100,6 +109,8 @@ def boundary_summary(
 def layer_table(ops: pd.DataFrame, partition: pd.DataFrame, machine: Machine) -> pd.DataFrame:
     """Per layer (conv, FC/gemm, attention): where it ran, its busy time on that unit, its span,
     energy, MAC utilization of that unit while busy, and the bound."""
+    import pandas as pd
+
     layers = ops[ops.kind.isin(["conv2d", "gemm", "attention"])]
     placed = partition.set_index("op")
     rows = []

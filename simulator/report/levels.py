@@ -1,9 +1,14 @@
 """The per-level table: storage level x operand x action, from the mapping's closed-form counts."""
 
-import pandas as pd
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from simulator.components import Machine
 from simulator.mapping import Program
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ACTION = {"read_low": "read", "write_low": "update", "read_high": "drain", "write_high": "fill"}
 """Timeloop's names for ZigZag's four directions: read (to the level below or the MACs), update
@@ -22,7 +27,14 @@ COLUMNS = [
 ]
 
 
-def level_table(program: Program, machine: Machine) -> pd.DataFrame:
+def level_table(rows: list[tuple]) -> pd.DataFrame:
+    """The level rows (`level_rows`) as a table (COLUMNS)."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def level_rows(program: Program, machine: Machine) -> list[tuple]:
     """One row per (op, level, operand, action); accesses are bytes over the level's access width
     (None for DRAM), energy is bytes x the level's per-byte read or write energy."""
     rows = []
@@ -45,7 +57,7 @@ def level_table(program: Program, machine: Machine) -> pd.DataFrame:
                     row.nbytes * per_byte,
                 )
             )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return rows
 
 
 def _access_bytes(component) -> float | None:

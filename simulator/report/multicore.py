@@ -1,13 +1,20 @@
 """Multi-core views of a finished run: per-link traffic, per-core time, the NoC summary."""
 
-import pandas as pd
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from simulator.components import Machine
 from simulator.engine import Record
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def link_table(record: Record, cycles: int) -> pd.DataFrame:
     """One row per NoC link: bytes carried, cycles held, utilization."""
+    import pandas as pd
+
     rows = [
         {
             "link": _label(link),
@@ -30,6 +37,8 @@ def _label(link: tuple) -> str:
 def core_table(record: Record, machine: Machine, cycles: int) -> pd.DataFrame:
     """One row per core: its busiest unit's compute cycles and stalls (waiting on DRAM, the NoC /
     other cores, buffers), and the share of the run it computed."""
+    import pandas as pd
+
     rows = []
     for core in range(machine.core_count):
         prefix = f"core{core}."

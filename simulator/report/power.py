@@ -2,8 +2,11 @@
 clock network, leakage per area, SerDes, DRAM devices), breakdown tables, a power timeline and the
 headline efficiency numbers (TOPS/W, TOPS/mm², EDP, energy per token)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from simulator.components.chip import (
     CHIP,
@@ -15,22 +18,36 @@ from simulator.components.chip import (
     not_counted,
     pe_register_pj_per_mac,
 )
+from simulator.report.sums import EnergySums, group_sums
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"
 _OFF_DIE_ACTION = {"devices": "background", "refresh": "refresh"}  # DRAM devices' always-on parts
+TIMELINE_BINS = 200  # slices of the power timeline (the peak power is its highest slice)
 COLUMNS = ["op", "component", "part", "action", "count", "pj_per_count", "energy_pj", "on_die"]
 
 
-def energy_table(rows: list[tuple], machine, seconds: float, voltage_scale: float) -> pd.DataFrame:
+def energy_rows(
+    rows: list[tuple], machine, seconds: float, voltage_scale: float
+) -> tuple[list[tuple], list[tuple]]:
     """`rows` (op, component, action, count, pJ each, energy: the datapath's own accounting) plus the
-    chip's parts. On-die dynamic energy scales with voltage_scale², on-die static power with it."""
-    table = pd.DataFrame(
-        _datapath_rows(rows, machine.components, voltage_scale)
-        + _static_rows(rows, machine, seconds, voltage_scale),
-        columns=COLUMNS,
+    chip's parts, as plain rows (COLUMNS), and the clock network's rows computed from them. On-die
+    dynamic energy scales with voltage_scale², on-die static power with it."""
+    own = _datapath_rows(rows, machine.components, voltage_scale) + _static_rows(
+        rows, machine, seconds, voltage_scale
     )
-    return pd.concat([table, _clock_rows(table)], ignore_index=True)
+    return own, _clock_rows(own)
+
+
+def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
+    """The energy table of `energy_rows`: the chip's rows, then the clock network's."""
+    import pandas as pd
+
+    table = pd.DataFrame(own, columns=COLUMNS)
+    return pd.concat([table, pd.DataFrame(clock, columns=COLUMNS)], ignore_index=True)
 
 
 def _datapath_rows(rows: list[tuple], comps: dict, voltage_scale: float) -> list[tuple]:
@@ -75,16 +92,18 @@ def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: floa
     return out
 
 
-def _clock_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """The clock network: per op, its share of the op's on-die dynamic energy."""
-    clocked = table[table.on_die & (table.op != STATIC)].groupby("op", sort=True)["energy_pj"].sum()
+def _clock_rows(own: list[tuple]) -> list[tuple]:
+    """The clock network: per op, its share of the op's on-die dynamic energy (summed as pandas
+    sums a float64 column per group, so the table is the one a groupby would give)."""
+    clocked = group_sums(
+        (op, float(energy)) for op, *_, energy, on_die in own if on_die and op != STATIC
+    )
     ratio = clock_share() / (1.0 - clock_share())
-    rows = [
+    return [
         (op, CHIP, "clock_network", "clock", float(e), ratio, float(e) * ratio, True)
         for op, e in clocked.items()
         if e
     ]
-    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def machine_parts(machine) -> list:
@@ -93,11 +112,20 @@ def machine_parts(machine) -> list:
     return chip_parts(machine.components, machine.arch.chip, machine.arch.tech_node, simt)
 
 
-def area_table(machine) -> pd.DataFrame:
+def area_table(parts: list) -> pd.DataFrame:
     """One row per (component, part): area in mm² and always-on power in mW; die parts first."""
-    parts = machine_parts(machine)
+    import pandas as pd
+
     rows = [(p.component, p.part, p.area_mm2, p.static_mw, p.on_die) for p in parts]
     return pd.DataFrame(rows, columns=["component", "part", "area_mm2", "static_mw", "on_die"])
+
+
+def area_sums(parts: list) -> tuple[float, float]:
+    """Die area and datapath area (mm²), summed as pandas sums the area table's column."""
+    areas = np.array([p.area_mm2 for p in parts])
+    die = np.array([bool(p.on_die) for p in parts], dtype=bool)
+    datapath = np.array([p.part in DATAPATH_PART.values() for p in parts], dtype=bool)
+    return float(areas[die].sum()), float(areas[datapath].sum())
 
 
 def breakdown(energy: pd.DataFrame, area: pd.DataFrame, seconds: float) -> pd.DataFrame:
@@ -110,29 +138,17 @@ def breakdown(energy: pd.DataFrame, area: pd.DataFrame, seconds: float) -> pd.Da
 
 
 def timeline(
-    energy: pd.DataFrame,
+    energy: EnergySums,
     spans: dict[str, tuple[int, int]],
     cycles: int,
     clock_hz: float,
-    bins: int = 200,
+    bins: int = TIMELINE_BINS,
 ) -> pd.DataFrame:
     """Power over the run in `bins` equal slices: each op's dynamic energy spread evenly over its span
     (first load to last store), plus the static power; columns start_s, end_s, dynamic_w, static_w, power_w."""
-    count = max(1, min(bins, cycles))
-    edges = np.linspace(0.0, cycles, count + 1)
-    dynamic = np.zeros(count)
-    per_op = energy[energy.op != STATIC].groupby("op")["energy_pj"].sum()
-    for op, pj in per_op.items():
-        start, end = spans.get(op, (0, cycles))
-        if end <= start:
-            end = start + 1
-        overlap = np.clip(np.minimum(edges[1:], end) - np.maximum(edges[:-1], start), 0, None)
-        dynamic += pj * overlap / (end - start)
-    width_s = np.diff(edges) / clock_hz
-    static_w = (
-        energy[energy.op == STATIC].energy_pj.sum() * 1e-12 / (cycles / clock_hz) if cycles else 0.0
-    )
-    dyn_w = dynamic * 1e-12 / width_s
+    import pandas as pd
+
+    edges, dyn_w, static_w = timeline_arrays(energy, spans, cycles, clock_hz, bins)
     return pd.DataFrame(
         {
             "start_s": edges[:-1] / clock_hz,
@@ -144,33 +160,48 @@ def timeline(
     )
 
 
+def timeline_arrays(
+    energy: EnergySums, spans: dict[str, tuple[int, int]], cycles: int, clock_hz: float, bins: int
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The timeline's slice edges (cycles), dynamic power per slice (W) and static power (W)."""
+    count = max(1, min(bins, cycles))
+    edges = np.linspace(0.0, cycles, count + 1)
+    dynamic = np.zeros(count)
+    for op, pj in energy.dynamic_by_op.items():
+        start, end = spans.get(op, (0, cycles))
+        if end <= start:
+            end = start + 1
+        overlap = np.clip(np.minimum(edges[1:], end) - np.maximum(edges[:-1], start), 0, None)
+        dynamic += pj * overlap / (end - start)
+    width_s = np.diff(edges) / clock_hz
+    static_w = energy.static * 1e-12 / (cycles / clock_hz) if cycles else 0.0
+    return edges, dynamic * 1e-12 / width_s, static_w
+
+
 def power_summary(
-    energy: pd.DataFrame,
-    area: pd.DataFrame,
-    line: pd.DataFrame,
+    energy: EnergySums,
+    area: tuple[float, float],
+    peak_w: float,
     seconds: float,
     macs: int,
     peak_macs_per_s: float,
     tokens: int | None,
 ) -> dict:
-    """Headline power, area and efficiency numbers of a run."""
-    joules = energy.energy_pj.sum() * 1e-12
-    die = energy[energy.on_die]
-    die_area = float(area[area.on_die].area_mm2.sum())
-    static = energy[energy.op == STATIC]
+    """Headline power, area and efficiency numbers of a run; `area` is (die, datapath) mm²
+    (`area_sums`), `peak_w` the timeline's highest slice."""
+    joules = energy.total * 1e-12
+    die_area, datapath_area = area
     achieved_tops = 2 * macs / seconds * 1e-12 if seconds else 0.0
     power = joules / seconds if seconds else 0.0
-    die_w = die.energy_pj.sum() * 1e-12 / seconds if seconds else 0.0
+    die_w = energy.on_die * 1e-12 / seconds if seconds else 0.0
     view = {
         "power_w": float(power),
         "die_power_w": float(die_w),
         "dram_power_w": float(power - die_w),  # DRAM accesses and the devices' background
-        "peak_power_w": float(line.power_w.max()) if len(line) else float(power),
-        "idle_power_w": float(static.energy_pj.sum() * 1e-12 / seconds) if seconds else 0.0,
+        "peak_power_w": float(peak_w),
+        "idle_power_w": float(energy.static * 1e-12 / seconds) if seconds else 0.0,
         "die_area_mm2": die_area,
-        "datapath_area_mm2": float(
-            area[area.part.isin(list(DATAPATH_PART.values()))].area_mm2.sum()
-        ),
+        "datapath_area_mm2": datapath_area,
         "achieved_tops": achieved_tops,
         "peak_tops": 2 * peak_macs_per_s * 1e-12,
         "tops_per_w": float(achieved_tops / power) if power else 0.0,

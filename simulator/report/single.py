@@ -4,11 +4,14 @@ energy = counters x per-action energy + leakage x time; area = sum of component 
 utilization, achieved bandwidth and the roofline position come from the engine's record.
 """
 
+from __future__ import annotations
+
 import json
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import pandas as pd
+import numpy as np
 
 from simulator.components import Machine
 from simulator.components.chip import own_leakage_mw
@@ -17,9 +20,13 @@ from simulator.mapping import Program
 from simulator.numerics import NumericsResult
 from simulator.report import power
 from simulator.report.boundary import boundary_summary, crossings, layer_table, partition_map
-from simulator.report.levels import level_table
+from simulator.report.levels import level_rows, level_table
 from simulator.report.multicore import core_table, link_table, noc_summary
 from simulator.report.scalesim import layer_metrics, prefetches_whole
+from simulator.report.sums import EnergySums, descending, group_sums, grouped_sums
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PJ_PER_MW_SECOND = power.PJ_PER_MW_SECOND  # 1 mW for 1 s = 1e9 pJ
 STATIC = power.STATIC  # the op name of leakage rows: static power belongs to the run, not to an op
@@ -46,6 +53,11 @@ class Report:
     def energy(self) -> pd.DataFrame:
         """One row per (op, component, part, action): count, pJ per count, energy; the datapath's rows
         (as its components count them) plus the chip's parts (report/power.py); leakage rows included."""
+        return power.energy_table(*self._energy_rows)
+
+    @cached_property
+    def _energy_rows(self) -> tuple[list[tuple], list[tuple]]:
+        """The energy table's rows, plain: the chip's, then the clock network's."""
         rows = []
         for (op, name, action), count in sorted(self.record.counts.items()):
             per = self.machine.components[name].energy_pj(action)
@@ -57,12 +69,25 @@ class Report:
                 rows.append(
                     (STATIC, name, "leakage", self.seconds, leakage * PJ_PER_MW_SECOND, energy)
                 )
-        return power.energy_table(rows, self.machine, self.seconds, self.voltage_scale)
+        return power.energy_rows(rows, self.machine, self.seconds, self.voltage_scale)
+
+    @cached_property
+    def _energy_sums(self) -> EnergySums:
+        """The energy table's totals and per-op sums, without building the table where its
+        columns are numbers (pandas leaves them as objects when no op has clocked energy)."""
+        own, clock = self._energy_rows
+        if clock:
+            return EnergySums.from_rows(own + clock, STATIC)
+        return EnergySums.from_table(self.energy, STATIC)
+
+    @cached_property
+    def _parts(self) -> list:
+        return power.machine_parts(self.machine)
 
     @cached_property
     def area(self) -> pd.DataFrame:
         """One row per (component, part): area in mm² and always-on power in mW."""
-        return power.area_table(self.machine)
+        return power.area_table(self._parts)
 
     @cached_property
     def breakdown(self) -> pd.DataFrame:
@@ -72,18 +97,24 @@ class Report:
     @cached_property
     def power_timeline(self) -> pd.DataFrame:
         """Power over the run in equal slices (each op's energy spread over its span, plus static)."""
-        spans = {op: (self.record.op_start[op], self.record.op_end[op]) for op in self.op_cycles}
-        return power.timeline(self.energy, spans, self.cycles, self.clock_hz)
+        return power.timeline(self._energy_sums, self._spans, self.cycles, self.clock_hz)
+
+    @property
+    def _spans(self) -> dict[str, tuple[int, int]]:
+        return {op: (self.record.op_start[op], self.record.op_end[op]) for op in self.op_cycles}
 
     @cached_property
     def power(self) -> dict:
         """Average, peak and idle power, die area, TOPS/W, TOPS/mm², EDP, energy per token, throttling."""
         macs = sum(op.macs for op in self.program.ops)
         tokens = self.llm["tokens"] if self.llm else None
+        _, dynamic_w, static_w = power.timeline_arrays(
+            self._energy_sums, self._spans, self.cycles, self.clock_hz, power.TIMELINE_BINS
+        )
         view = power.power_summary(
-            self.energy,
-            self.area,
-            self.power_timeline,
+            self._energy_sums,
+            power.area_sums(self._parts),
+            (dynamic_w + static_w).max(),
             self.seconds,
             macs,
             self.peak_macs_per_cycle * self.clock_hz,
@@ -97,15 +128,67 @@ class Report:
     def levels(self) -> pd.DataFrame:
         """One row per (op, storage level, operand, action): elements, bytes, accesses, energy
         (closed-form counts of the mapping; their energy equals the engine-counted rows')."""
-        return level_table(self.program, self.machine)
+        return level_table(self._level_rows)
+
+    @cached_property
+    def _level_rows(self) -> list[tuple]:
+        return level_rows(self.program, self.machine)
+
+    def level_groups(self) -> list[tuple]:
+        """(level, operand, action, elements, accesses, energy pJ) summed over ops, in order of
+        first appearance, as pandas' groupby(sort=False).sum(min_count=1) of `levels` gives them
+        (from the plain rows where the table's columns are numbers; accesses NaN for DRAM)."""
+        rows = self._level_rows
+        exact = all(isinstance(r[4], int) for r in rows) and any(r[6] is not None for r in rows)
+        if not exact:  # float elements or no accesses at all: the table's own dtypes decide
+            grouped = self.levels.groupby(["level", "operand", "action"], sort=False)[
+                ["elements", "accesses", "energy_pj"]
+            ].sum(min_count=1)
+            return [(*key, *row) for key, row in zip(grouped.index, grouped.to_numpy())]
+        keys = [(r[1], r[2], r[3]) for r in rows]
+        elements: dict[tuple, int] = {}  # int64 sums are exact in any order
+        for key, row in zip(keys, rows):
+            elements[key] = elements.get(key, 0) + row[4]
+        nan = float("nan")
+        floats = grouped_sums(
+            keys,
+            [[nan if r[6] is None else r[6] for r in rows], [r[8] for r in rows]],
+            sort=False,
+            min_count=1,
+        )
+        return [(*key, elements[key], *floats[key]) for key in floats]
 
     @cached_property
     def components(self) -> pd.DataFrame:
         """One row per component: area, energy, busy cycles, utilization, bytes and bandwidth."""
-        by_comp = self.energy.groupby("component")["energy_pj"].sum()
-        moved = self.energy[self.energy.action.isin(["read", "write"])]
-        reads = moved[moved.action == "read"].groupby("component")["count"].sum()
-        writes = moved[moved.action == "write"].groupby("component")["count"].sum()
+        import pandas as pd
+
+        return pd.DataFrame(self._component_rows)
+
+    @cached_property
+    def _component_sums(self) -> tuple[dict, dict, dict]:
+        """Energy per component, and read and write counts (bytes) per component, summed as
+        pandas sums the energy table (from its plain rows where its columns are numbers)."""
+        own, clock = self._energy_rows
+        if not clock:
+            energy = self.energy
+            moved = energy[energy.action.isin(["read", "write"])]
+            return (
+                dict(energy.groupby("component")["energy_pj"].sum().items()),
+                dict(moved[moved.action == "read"].groupby("component")["count"].sum().items()),
+                dict(moved[moved.action == "write"].groupby("component")["count"].sum().items()),
+            )
+        rows = own + clock
+        return (
+            group_sums((r[1], float(r[6])) for r in rows),
+            group_sums((r[1], float(r[4])) for r in rows if r[3] == "read"),
+            group_sums((r[1], float(r[4])) for r in rows if r[3] == "write"),
+        )
+
+    @cached_property
+    def _component_rows(self) -> list[dict]:
+        """The rows of `components`, plain."""
+        by_comp, reads, writes = self._component_sums
         rows = []
         for name, comp in self.machine.components.items():
             busy = self.record.busy.get(name, 0)
@@ -131,12 +214,47 @@ class Report:
                     "peak_gbps": peak * self.clock_hz / 1e9 if peak else None,
                 }
             )
-        return pd.DataFrame(rows)
+        return rows
+
+    def component_rows(self) -> list[dict]:
+        """The rows of `components`, without pandas (peak_gbps None where the table has NaN)."""
+        return self._component_rows
+
+    def op_rows(self) -> list[dict]:
+        """The rows of `ops` as its records give them (a column holding a float is all floats),
+        without pandas; an op without a mapping detail lacks its key (the table has NaN)."""
+        return _typed_like_table(self._op_rows, ("cycles", "dram_bytes"))
+
+    def energy_by_action(self) -> list[tuple]:
+        """(component, part, action, count, energy pJ) summed over ops, largest energy first, as
+        pandas' groupby(sort=False).sum().sort_values(ascending=False) of `energy` gives them."""
+        own, clock = self._energy_rows
+        if not clock:  # object columns: the table's own sums
+            grouped = self.energy.groupby(["component", "part", "action"], sort=False)[
+                ["count", "energy_pj"]
+            ].sum()
+            grouped = grouped.sort_values("energy_pj", ascending=False)
+            return [(*key, *row) for key, row in zip(grouped.index, grouped.to_numpy())]
+        rows = own + clock
+        sums = grouped_sums(
+            [(r[1], r[2], r[3]) for r in rows],
+            [[float(r[4]) for r in rows], [float(r[6]) for r in rows]],
+            sort=False,
+        )
+        groups = list(sums.items())
+        return [(*groups[i][0], *groups[i][1]) for i in descending([s[1] for _, s in groups])]
 
     @cached_property
     def ops(self) -> pd.DataFrame:
         """One row per op: cycles, bound, MACs, DRAM bytes, energy, intensity, mapping details."""
-        energy = self.energy.groupby("op")["energy_pj"].sum()
+        import pandas as pd
+
+        return pd.DataFrame(self._op_rows)
+
+    @cached_property
+    def _op_rows(self) -> list[dict]:
+        """The rows of `ops`, plain."""
+        energy = self._energy_sums.by_op
         rows = []
         for op in self.program.ops:
             cycles = self.op_cycles[op.name]
@@ -170,7 +288,7 @@ class Report:
                     },
                 }
             )
-        return pd.DataFrame(rows)
+        return rows
 
     # ----- scalars ------------------------------------------------------------------------------
     @property
@@ -334,6 +452,8 @@ class Report:
     @cached_property
     def cores(self) -> pd.DataFrame:
         """Multi-core: one row per core (compute, memory wait, NoC sync wait, idle cycles)."""
+        import pandas as pd
+
         return (
             core_table(self.record, self.machine, self.cycles)
             if self.machine.core_count > 1
@@ -352,7 +472,7 @@ class Report:
         groups: dict[str, list] = {}
         for op in self.program.ops:
             groups.setdefault(op.group or op.name, []).append(op)
-        rows = {row["name"]: row for row in self.ops.to_dict("records")}
+        rows = {row["name"]: row for row in self.op_rows()}
         out = []
         for name, parts in groups.items():
             start = min(self.record.op_start[p.name] for p in parts)
@@ -399,6 +519,10 @@ class Report:
     @cached_property
     def boundary(self) -> dict | None:
         """Fallback share and reasons, host-link bytes and time; None with neither."""
+        if not any(
+            op.kind == "transfer" or op.details.get("fallback", False) for op in self.program.ops
+        ):
+            return None  # neither a fallback nor a host crossing: no tables to build
         streamed = bool(self.program.meta.get("weights_streamed"))
         return boundary_summary(
             self.partition, self.host_link, self.cycles, self.clock_hz, streamed
@@ -431,8 +555,8 @@ class Report:
             "cycles": self.cycles,
             "seconds": self.seconds,
             "clock_hz": self.clock_hz,
-            "energy_pj": float(self.energy.energy_pj.sum()),
-            "area_mm2": float(self.area[self.area.on_die].area_mm2.sum()),
+            "energy_pj": float(self._energy_sums.total),
+            "area_mm2": power.area_sums(self._parts)[0],
             "macs": macs,
             "peak_macs_per_cycle": self.peak_macs_per_cycle,
             "mac_utilization": macs / (self.cycles * self.peak_macs_per_cycle)
@@ -699,3 +823,15 @@ def _finite(value: float) -> float | None:
 def _plain(value):
     """JSON fallback for numpy scalars."""
     return value.item() if hasattr(value, "item") else str(value)
+
+
+def _typed_like_table(rows: list[dict], numeric: tuple[str, ...]) -> list[dict]:
+    """`rows` as DataFrame(rows).to_dict('records') gives them in the `numeric` columns: a column
+    holding any float is all floats (ints otherwise), so a summary has the types a table gives."""
+    floats = {
+        key for key in numeric if any(isinstance(row[key], float | np.floating) for row in rows)
+    }
+    return [
+        {**row, **{key: (float if key in floats else int)(row[key]) for key in numeric}}
+        for row in rows
+    ]

@@ -5,12 +5,14 @@ category, per-step and per-core tables, and the NoC traffic each placement would
 energy = counted events x per-event energy + static power x time.
 """
 
+from __future__ import annotations
+
 import json
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from simulator.components import Machine
 from simulator.components.neuro import DIRECTIONS, hop_directions
@@ -20,6 +22,9 @@ from simulator.mapping.placement import Placement, place
 from simulator.mapping.snn import SnnNetwork
 from simulator.numerics.snn_check import SnnCheck
 from simulator.report.single import PJ_PER_MW_SECOND, Report, _plain
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CATEGORIES = (
     "synaptic_ops",
@@ -80,6 +85,8 @@ class SpikingReport:
     def energy(self) -> pd.DataFrame:
         """One row per (category, component, action): count, pJ each, energy; static rows included.
         The `op` column holds the category, so energy_breakdown(report, by='op') splits by it."""
+        import pandas as pd
+
         rows = []
         for (name, action), count in sorted(self.record.counts.items()):
             per = self.machine.components[name].energy_pj(action)
@@ -104,6 +111,8 @@ class SpikingReport:
     @cached_property
     def components(self) -> pd.DataFrame:
         """One row per component: area, static power, energy, busy cycles and utilization."""
+        import pandas as pd
+
         energy = self.energy.groupby("component")["energy_pj"].sum()
         busy = dict(zip(self.core_names, self.record.core_busy))
         link_busy = sum(self.record.link_busy.values())
@@ -129,6 +138,8 @@ class SpikingReport:
     @cached_property
     def cores(self) -> pd.DataFrame:
         """One row per core in use: neurons, synapses, input axons, busy cycles, utilization, energy."""
+        import pandas as pd
+
         energy = self.energy.groupby("component")["energy_pj"].sum()
         rows = []
         for c in self.placement.cores_used.tolist():
@@ -152,6 +163,8 @@ class SpikingReport:
     @cached_property
     def links(self) -> pd.DataFrame:
         """One row per NoC link that carried spikes: packets, busy cycles, utilization."""
+        import pandas as pd
+
         rows = [
             {
                 "link": f"{link[1]}->{link[2]}" if link[0] == "link" else str(link),
@@ -166,6 +179,8 @@ class SpikingReport:
     @cached_property
     def steps(self) -> pd.DataFrame:
         """One row per time step: cycles, spikes, packets, synaptic events."""
+        import pandas as pd
+
         rec = self.record
         return pd.DataFrame(
             {
@@ -180,6 +195,8 @@ class SpikingReport:
     @cached_property
     def ops(self) -> pd.DataFrame:
         """One row per neuron group: neurons, spikes, rate per neuron per step, synaptic events."""
+        import pandas as pd
+
         rows = []
         fan_out = self.net.synapses.fan_out
         counts = self.record.spike_counts
@@ -203,6 +220,8 @@ class SpikingReport:
     def placements(self) -> pd.DataFrame:
         """The spike traffic this run's spikes would cause under each placement policy: packets
         within a core, between cores, hops and their energy (counting, not re-simulation)."""
+        import pandas as pd
+
         names = [n for n, c in self.machine.components.items() if c.kind == "neuro_core"]
         core = self.machine.components[names[0]]
         rows = []

@@ -2,10 +2,7 @@
 mapping each point actually ran (dataflow, tile, loop order), so results can be sorted and
 plotted without parsing strings."""
 
-import json
 from typing import Any
-
-import pandas as pd
 
 from simulator.spec.units import BASE_SUFFIX, parse_quantity, quantity_kind
 
@@ -20,26 +17,23 @@ def base_unit_columns(params: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def chosen_mapping_columns(ops: pd.DataFrame) -> dict[str, Any]:
-    """The tiled ops' mappings: `chosen.mapping` names each ('op: ws M512xN512xK256 MNK'), and
-    the first tiled op's dataflow, tile sizes and loop order get a column each."""
-    if "map_tile" not in ops:
+def chosen_mapping_columns(ops: list) -> dict[str, Any]:
+    """The tiled ops' mappings (a program's ops, each with its `details`): `chosen.mapping` names
+    each ('op: ws M512xN512xK256 MNK'), and the first tiled op's dataflow, tile sizes and loop
+    order get a column each."""
+    tiled = [op for op in ops if isinstance(op.details.get("tile"), dict)]
+    if not tiled:
         return {}
-    tiled = ops[ops["map_tile"].apply(lambda tile: isinstance(tile, str))]
-    if tiled.empty:
-        return {}
-    labels = []
-    for row in tiled.itertuples():
-        tile = json.loads(row.map_tile)
-        labels.append(
-            f"{row.name}: {row.map_dataflow} "
-            + "x".join(f"{dim}{size}" for dim, size in tile.items())
-            + f" {row.map_loop_order}"
-        )
-    first = tiled.iloc[0]
+    labels = [
+        f"{op.name}: {op.details.get('dataflow')} "
+        + "x".join(f"{dim}{size}" for dim, size in op.details["tile"].items())
+        + f" {op.details.get('loop_order')}"
+        for op in tiled
+    ]
+    first = tiled[0].details
     return {
         "chosen.mapping": "; ".join(labels),
-        "chosen.dataflow": first["map_dataflow"],
-        "chosen.loop_order": first["map_loop_order"],
-        **{f"chosen.tile.{dim}": int(size) for dim, size in json.loads(first["map_tile"]).items()},
+        "chosen.dataflow": first.get("dataflow"),
+        "chosen.loop_order": first.get("loop_order"),
+        **{f"chosen.tile.{dim}": int(size) for dim, size in first["tile"].items()},
     }

@@ -11,6 +11,7 @@ from typing import Any
 
 from simulator.api import simulate
 from simulator.errors import AccsimError
+from simulator.report import SpikingReport
 from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.sweep.columns import base_unit_columns, chosen_mapping_columns
 from simulator.sweep.serving import run_serving, serving_point
@@ -82,8 +83,8 @@ def run_point(point: Point) -> dict[str, Any]:
         mapping = load_mapping(base.mapping, point.overrides("mapping"))
         report = simulate(arch, workload, mapping, numerics=base.numerics, seed=base.seed)
         row.update(flatten_summary(report.summary))
-        if hasattr(report, "ops"):  # spiking reports have no tiled ops
-            row.update(chosen_mapping_columns(report.ops))
+        if not isinstance(report, SpikingReport):  # spiking reports have no tiled ops
+            row.update(chosen_mapping_columns(report.program.ops))
     except AccsimError as error:
         row.update(status="failed", error=str(error))
     except Exception as error:  # a row must come back whatever happens inside the simulator

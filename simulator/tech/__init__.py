@@ -16,7 +16,8 @@ _HERE = Path(__file__).resolve().parent
 @cache
 def table(name: str) -> dict:
     """A tech table by file stem ('dram', 'logic_45nm', 'node_scaling')."""
-    return yaml.safe_load((_HERE / f"{name}.yaml").read_text())
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster, same data
+    return yaml.load((_HERE / f"{name}.yaml").read_text(), Loader=loader)
 
 
 def loglog(points: list[tuple[float, float]], x: float, extrapolate: bool) -> float:

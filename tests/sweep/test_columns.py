@@ -29,7 +29,7 @@ def test_chosen_mapping_is_the_forced_one():
         "loop_order": ["N", "M", "K"],
     }
     report = simulator.simulate("edge-npu", "gemm-256", mapping, numerics=False)
-    columns = chosen_mapping_columns(report.ops)
+    columns = chosen_mapping_columns(report.program.ops)
     assert columns["chosen.dataflow"] == "ws"
     assert columns["chosen.loop_order"] == "NMK"
     assert (columns["chosen.tile.M"], columns["chosen.tile.N"], columns["chosen.tile.K"]) == (

@@ -1,0 +1,54 @@
+"""libyaml parses every shipped YAML file to the data and key lines the pure-Python loader gives,
+and a malformed file keeps the pure-Python loader's message."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from simulator.errors import SpecError
+from simulator.spec import yamlio
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted(
+    path
+    for folder in ("archs", "workloads", "mappings", "sweeps", "simulator/tech")
+    for path in (ROOT / folder).rglob("*.yaml")
+)
+
+
+def _pure_python(text: str, source: str, monkeypatch) -> yamlio.Document:
+    with monkeypatch.context() as patch:
+        patch.setattr(yamlio, "FAST_LOADER", None)
+        return yamlio.parse_yaml(text, source)
+
+
+@pytest.mark.skipif(yamlio.FAST_LOADER is None, reason="PyYAML built without libyaml")
+def test_libyaml_reads_every_shipped_file_as_pyyaml_does(monkeypatch):
+    assert len(SHIPPED) > 40
+    for path in SHIPPED:
+        text = path.read_text()
+        fast = yamlio.parse_yaml(text, str(path))
+        slow = _pure_python(text, str(path), monkeypatch)
+        assert fast.data == slow.data, path
+        assert repr(fast.data) == repr(slow.data), path  # types too (1 vs 1.0, dict order)
+        assert fast.lines == slow.lines, path
+        assert fast.data == yaml.safe_load(text), path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: [1, 2\nb: 3\n",
+        "a: 1\n  b: 2\n",
+        "a: *missing\n",
+        "key: value\n\t- tab\n",
+        "a: 1\na: 2\n",
+    ],
+)
+def test_malformed_yaml_reads_the_pure_python_message(text, monkeypatch):
+    with pytest.raises(SpecError) as fast:
+        yamlio.parse_yaml(text, "f.yaml")
+    with pytest.raises(SpecError) as slow:
+        _pure_python(text, "f.yaml", monkeypatch)
+    assert str(fast.value) == str(slow.value)
