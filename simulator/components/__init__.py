@@ -45,6 +45,8 @@ class Machine:
     components: dict[str, Component]
     nodes: dict[str, int] = field(default_factory=dict)  # component -> NoC node (multi-core only)
     core_count: int = 1
+    views: dict[int, "Machine"] = field(default_factory=dict, compare=False, repr=False)
+    """core -> view(core), built once (compiling a many-core program asks for it per op)."""
 
     @property
     def l2(self) -> Sram | None:
@@ -67,13 +69,15 @@ class Machine:
 
     def view(self, core: int) -> "Machine":
         """The shared components plus core `core`'s own, as a single-core machine."""
-        prefix = f"core{core}."
-        own = {
-            n: c
-            for n, c in self.components.items()
-            if n.startswith(prefix) or c.kind in ("dram", "noc")
-        }
-        return Machine(self.arch, own, self.nodes, 1)
+        if core not in self.views:
+            prefix = f"core{core}."
+            own = {
+                n: c
+                for n, c in self.components.items()
+                if n.startswith(prefix) or c.kind in ("dram", "noc")
+            }
+            self.views[core] = Machine(self.arch, own, self.nodes, 1)
+        return self.views[core]
 
     @property
     def clock_hz(self) -> float:

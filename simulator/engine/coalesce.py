@@ -69,9 +69,10 @@ def plain(step: Step) -> bool:
     )
 
 
-def worth_watching(op: OpProgram) -> bool:
-    """Whether looking for periods in `op` may pay: its steps are many, or not known."""
-    return op.classes is None or len(op.classes(0)) >= MIN_STEPS
+def worth_watching(stream: "Stream") -> bool:
+    """Whether looking for periods in the stream's op may pay: its steps are many, or not known."""
+    classes = stream.classes()
+    return classes is None or len(classes) >= MIN_STEPS
 
 
 class Stream:
@@ -81,7 +82,14 @@ class Stream:
         self.op = op
         self._steps = iter(op.steps())
         self._ahead: deque = deque()
+        self._classes: np.ndarray | None = None
         self.index = 0
+
+    def classes(self) -> np.ndarray | None:
+        """The class of every step of the op (None: not known), worked out once."""
+        if self._classes is None and self.op.classes is not None:
+            self._classes = self.op.classes(0)
+        return self._classes
 
     def next(self) -> Step | None:
         step = self._ahead.popleft() if self._ahead else next(self._steps, None)
@@ -112,15 +120,15 @@ class Stream:
     def _skip_classes(self, start: int, period: int) -> int:
         """The same from the op's step classes: one step of each class is generated for its shape
         (steps of one class have one shape), the others are compared by class and never built."""
-        classes = self.op.classes(start)
-        kinds, first, inverse = np.unique(classes, return_index=True, return_inverse=True)
+        classes = self.classes()[start:]
+        kinds = np.flatnonzero(np.bincount(classes))  # a few small integers: no sort needed
         ids: dict = {}
-        shape_ids = np.empty(len(kinds), dtype=np.int64)
-        for number, at in enumerate(first):
-            step = next(iter(self.op.resume(start + int(at))))
-            key = shape(step) if plain(step) else ("not plain", number)
-            shape_ids[number] = ids.setdefault(key, len(ids))
-        sequence = shape_ids[inverse]
+        shape_ids = np.zeros(kinds[-1] + 1, dtype=np.int64)
+        for kind in kinds:
+            step = next(iter(self.op.resume(start + int(np.argmax(classes == kind)))))
+            key = shape(step) if plain(step) else ("not plain", int(kind))
+            shape_ids[kind] = ids.setdefault(key, len(ids))
+        sequence = shape_ids[classes]
         rows = (len(sequence) - period) // period
         ahead = sequence[period : period * (rows + 1)].reshape(rows, period)
         same = (ahead == sequence[:period]).all(axis=1)

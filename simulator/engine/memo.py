@@ -3,8 +3,10 @@
 A quiescent point is an op boundary that every later op waits behind: on every core, the next op
 waits (through its inputs, transitively, or a barrier) for every op before the boundary. There,
 nothing is in flight: buffers are empty, units, links and controllers idle. What carries over is
-only the controller turn, the order in which the cores' DMA engines resume, and the idle time of
-each unit (which only moves the fill stall of the unit's next segment). The shared L2 carries
+only the controller turn (which changes nothing else on a fine-interleaved crossbar, so there it
+is left out of the entry state: `turn_blind`), the order in which the cores' DMA engines resume,
+and the idle time of each unit (which only moves the fill stall of the unit's next segment). The
+shared L2 carries
 nothing that matters: every tensor is named by its op (or its op group), so the regions resident at
 the boundary are never read again, and LRU evicts them before anything of the ops that follow.
 
@@ -21,7 +23,16 @@ from collections import defaultdict
 
 from simulator.components import Machine
 from simulator.engine.progress import Progress
-from simulator.engine.run import Entry, _Engine, _waits, add_drain, execute_whole, gap_causes
+from simulator.engine.run import (
+    Entry,
+    _Engine,
+    _waits,
+    add_drain,
+    advance,
+    execute_whole,
+    gap_causes,
+    turn_blind,
+)
 from simulator.engine.trace import Record
 from simulator.mapping.program import OpProgram, Program
 
@@ -54,8 +65,9 @@ def boundaries(ops: tuple[OpProgram, ...], waits_for: dict[str, list[str]]) -> l
     return cuts
 
 
-def _key(ops, start: int, position: dict[str, int], waits_for, entry: Entry):
-    """What a run's simulation depends on, with op names replaced by positions in the run."""
+def _key(ops, start: int, position: dict[str, int], waits_for, entry: Entry, blind: bool):
+    """What a run's simulation depends on, with op names replaced by positions in the run (and
+    without the memory-node turn where it changes nothing else: `turn_blind`)."""
     described = []
     groups: dict[str, int] = {}
     for i, op in enumerate(ops):
@@ -74,7 +86,8 @@ def _key(ops, start: int, position: dict[str, int], waits_for, entry: Entry):
         )
         for core, names in entry.following
     )
-    return (tuple(described), entry.turn, entry.order, entry.idle, entry.first, following)
+    turn = None if blind else entry.turn
+    return (tuple(described), turn, entry.order, entry.idle, entry.first, following)
 
 
 def _first_ops(ops: tuple[OpProgram, ...]) -> dict[int, str]:
@@ -114,6 +127,10 @@ def execute_memoized(
     waiting: list[int] = []
     order = tuple(sorted({op.core for op in ops[: edges[1]]}))
     offset, turn = 0, -1
+    blind = turn_blind(machine)
+    nodes = (
+        len(set(machine.noc.spec.memory_nodes)) if machine.noc is not None else 1
+    )  # as the engine
     pending = []  # (ops of a run, the order its tile kernels ran in)
     for index, (a, b) in enumerate(runs):
         here = ops[a:b]
@@ -130,10 +147,11 @@ def execute_memoized(
         else:
             idle = tuple(c for c in waiting if c in upcoming and c not in cores)
         entry = Entry(turn, order, idle, index == 0, following)
-        key = _key(here, a, position, waits_for, entry)
+        key = _key(here, a, position, waits_for, entry, blind)
         names = [op.name for op in here]
         if key is not None and key in memo:
-            cached_names, part, used, first_use, turn, registered, resumed, kernels = memo[key]
+            cached_names, part, used, first_use, turns, registered, resumed, kernels = memo[key]
+            turn = advance(turn, turns, nodes)  # as many transfers as the simulated run served
             rename = dict(zip(cached_names, names))
             if progress is not None:
                 for name in names:
@@ -145,13 +163,18 @@ def execute_memoized(
             part = engine.run()
             if not engine.quiescent():
                 raise Inexact("buffer space still held at a quiescent point")
-            used, first_use, turn = engine.unit_free_at, engine.first_use, engine.turn
+            used, first_use, turn, turns = (
+                engine.unit_free_at,
+                engine.first_use,
+                engine.turn,
+                engine.turns,
+            )
             registered, resumed = engine.registered, engine.resumed
             where = {name: i for i, name in enumerate(names)}
             kernels = [(where[op], step, segment) for op, step, segment in engine.deferred]
             rename = {name: name for name in names}
             if key is not None:
-                memo[key] = (names, part, used, first_use, turn, registered, resumed, kernels)
+                memo[key] = (names, part, used, first_use, turns, registered, resumed, kernels)
             total.events_processed += part.events_processed
         pending.append((here, kernels))
         _fix_fill(total, first_use, free_at, offset, rename)

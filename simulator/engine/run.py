@@ -37,13 +37,12 @@ from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfe
 
 
 class _CountingEnvironment(simpy.Environment):
-    """A simpy Environment that counts the events it processes (for events/s benchmarks)."""
+    """A simpy Environment that counts the events it processes (for events/s benchmarks): every
+    event scheduled draws the next id, and a run to the end processes every event scheduled."""
 
-    processed = 0
-
-    def step(self) -> None:
-        self.processed += 1
-        super().step()
+    def processed(self) -> int:
+        """Events processed so far, once the queue is empty (called once, at the end of a run)."""
+        return next(self._eid) - len(self._queue)
 
 
 def _waits(ops: tuple[OpProgram, ...]) -> dict[str, list[str]]:
@@ -119,6 +118,7 @@ class _Engine:
         self.op_started: set[str] = set()
         self.signals: dict[str, simpy.Event] = {}
         self.turn = entry.turn  # the controller that served the last interleaved transfer
+        self.turns = 0  # how many times the turn moved on in this run
         self.live: dict[simpy.Process, None] = {}  # running processes, in the order they began
         self.in_flight: set[str] = set()  # ops with steps loaded but not finished
         self.skipped = 0  # cycles advanced in closed form: the engine's clock is simpy's + this
@@ -135,6 +135,9 @@ class _Engine:
                 n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
             }
             self.links: dict[tuple, simpy.Resource] = {}
+            self.paths: dict[tuple, list] = {}  # (src, dst, core node) -> the links held
+            self.ordered: dict[tuple, list] = {}  # a route -> its links in acquiring order
+            self.hop_counts: dict[tuple, int] = {}  # (src, dst) -> router hops
             # fine interleaving: all controllers (and L2 slices) serve every transfer as one pool
             self.fine = self.noc.spec.memory == "fine"
             self.dram_pool = simpy.Resource(self.env, capacity=1)
@@ -167,8 +170,11 @@ class _Engine:
         return int(self.env.now) + self.skipped
 
     def _spawn(self, generator) -> simpy.Process:
-        """Start a process, kept in `live` until it ends (the state coalescing compares)."""
+        """Start a process, kept in `live` until it ends (the state coalescing compares; without
+        coalescing nothing reads it)."""
         process = self.env.process(generator)
+        if not self.coalesce:
+            return process
         self.live[process] = None
         process.callbacks.append(lambda _: self.live.pop(process))
         return process
@@ -283,10 +289,9 @@ class _Engine:
         nbytes = sum(t.dram_bytes for t in hits)
         node = self.machine.nodes[buffer]
         slices = list(self.l2_slices)
-        self.turn = (self.turn + 1) % len(slices)
+        self._next_turn()
         src = slices[self.turn]
-        route = self.noc.route(src, node)
-        route = self._spread(route, node)
+        route = self._path(src, node, node)
         ways = 1 if self.fine else len(slices)
         port = self.l2_pool if self.fine else self.l2_slices[src]
         slice_cycles = math.ceil(nbytes * ways / self.l2.bytes_per_cycle - 1e-9)
@@ -326,30 +331,51 @@ class _Engine:
         controller in turn (interleaved: over many transfers every controller serves equally)."""
         controllers = list(self.controllers)
         if self.noc.spec.memory == "local":
-            return [(min(controllers, key=lambda c: (self.noc.hops(c, node), c)), total)]
-        self.turn = (self.turn + 1) % len(controllers)
+            return [(min(controllers, key=lambda c: (self._hops(c, node), c)), total)]
+        self._next_turn()
         return [(controllers[self.turn], total)]
+
+    def _next_turn(self) -> None:
+        """The next memory node (controller and L2 slice) in turn serves an interleaved transfer."""
+        self.turn = advance(self.turn, 1, len(self.controllers))
+        self.turns += 1
 
     def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, kind: str):
         """One controller's share of a DRAM transfer, over its NoC route: (hops, when it began)."""
-        route = self.noc.route(ctrl, node) if direction == "read" else self.noc.route(node, ctrl)
-        route = self._spread(route, node)
+        route = (
+            self._path(ctrl, node, node) if direction == "read" else self._path(node, ctrl, node)
+        )
         ways = 1 if self.fine else len(self.controllers)
         port = self.dram_pool if self.fine else self.controllers[ctrl]
         ctrl_cycles = math.ceil(nbytes * ways / self.dram.bytes_per_cycle - 1e-9)
         held = yield from self._hold([port], route, nbytes, ctrl_cycles, op)
         self._dram_busy(self.env.now - held, 1 / ways, op, kind, direction)
-        return (self.noc.hops(ctrl, node) if route else 0), self.env.now - held
+        return (self._hops(ctrl, node) if route else 0), self.env.now - held
 
-    def _spread(self, route: list, node: int) -> list:
-        """Fine interleaving: the bytes come from every slice's port at once, so of the route only
-        the core's own port is a bottleneck worth holding."""
-        return [link for link in route if link[-1] == node] if self.fine else route
+    def _hops(self, src: int, dst: int) -> int:
+        """Router hops from src to dst (computed once per pair)."""
+        if (src, dst) not in self.hop_counts:
+            self.hop_counts[(src, dst)] = self.noc.hops(src, dst)
+        return self.hop_counts[(src, dst)]
+
+    def _path(self, src: int, dst: int, node: int | None) -> list:
+        """The route a transfer holds (routes are fixed: each is computed once). Fine interleaving:
+        the bytes come from every slice's port at once, so of the route only the core's own port
+        (`node`'s) is a bottleneck worth holding; core-to-core sends (node None) hold all of it."""
+        key = (src, dst, node)
+        if key not in self.paths:
+            route = self.noc.route(src, dst)
+            spread = self.fine and node is not None
+            self.paths[key] = [link for link in route if link[-1] == node] if spread else route
+        return self.paths[key]
 
     def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str):
         """Hold `first` resources (a memory controller) for `floor` cycles and the route's links for
         nbytes / link bandwidth, all acquired in global order; each is released when its part is done."""
-        links = sorted(route, key=str)
+        key = tuple(route)
+        if key not in self.ordered:
+            self.ordered[key] = sorted(route, key=str)
+        links = self.ordered[key]
         link_cycles = self.noc.transfer_cycles(nbytes) if route else 0
         held = [(r, floor) for r in first] + [(self._link(link), link_cycles) for link in links]
         if self.fine:  # the shared pool is taken last, so no one holds it while waiting for a port
@@ -392,7 +418,7 @@ class _Engine:
         latency = 0
         for t in sends:
             src, dst = self.machine.nodes[t.buffer], self.machine.nodes[t.peer]
-            route = self.noc.route(src, dst)
+            route = self._path(src, dst, None)
             asked = self.env.now
             self.moving.append(asked)
             held = yield from self._hold([], route, t.noc_bytes, 0, op)
@@ -401,7 +427,7 @@ class _Engine:
             )
             self.moving.remove(asked)
             self.record.op_noc[op] += t.noc_bytes
-            latency = max(latency, self.noc.latency_cycles(self.noc.hops(src, dst)) if route else 0)
+            latency = max(latency, self.noc.latency_cycles(self._hops(src, dst)) if route else 0)
         return latency
 
     # ----- per-core DMA processes -------------------------------------------------------------
@@ -418,7 +444,7 @@ class _Engine:
                 yield self.env.all_of(waits)
             self.record.op_start[op.name] = self.clock()
             stream = Stream(op)
-            watch = Watch(self, op, stream) if self.coalesce and worth_watching(op) else None
+            watch = Watch(self, op, stream) if self.coalesce and worth_watching(stream) else None
             while True:
                 if watch is not None:
                     watch.at(previous_done)
@@ -635,7 +661,7 @@ class _Engine:
             raise RuntimeError("engine stalled: an op waits for a signal nobody raises")
         record = self.record
         record.cycles = max(record.op_end.values(), default=0)
-        record.events_processed = self.env.processed
+        record.events_processed = self.env.processed()
         return record
 
     def quiescent(self) -> bool:
@@ -686,6 +712,23 @@ def _latest_fit(busy: list[list[float]], cycles: int, start: float, end: float) 
 def _accesses(transfers) -> list[tuple[str, int]]:
     """(buffer, bytes) each DRAM transfer moves through its SRAM's ports."""
     return [(t.buffer, t.dram_bytes) for t in transfers]
+
+
+def advance(turn: int, moves: int, nodes: int) -> int:
+    """The memory-node turn after `moves` more interleaved transfers (-1: none served yet)."""
+    return turn if not moves else (turn + moves) % nodes
+
+
+def turn_blind(machine: Machine) -> bool:
+    """Whether the memory-node turn changes nothing but itself: without a NoC it is never used;
+    with fine interleaving on a crossbar or bus every transfer takes the shared pool and only the
+    core's own port, whichever controller or slice is in turn, and every route is one hop (no
+    core sits at a memory node, where a route would be empty)."""
+    noc = machine.noc
+    if noc is None:
+        return True
+    apart = not set(noc.spec.memory_nodes) & set(machine.nodes.values())
+    return noc.spec.memory == "fine" and noc.topology in ("crossbar", "bus") and apart
 
 
 def gap_causes(gap: int, previous_unit: str | None, started: bool, waited: dict) -> dict[str, int]:

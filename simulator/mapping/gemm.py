@@ -1,6 +1,7 @@
 """Compile one GEMM op x mapping x machine into a lazy OpProgram of SRAM tiles."""
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,13 +170,34 @@ def _classes(problem, plan: GemmPlan, start: int) -> np.ndarray:
     its K chunk's accumulation on whether K is first or last, its extents on which tiles are edge
     tiles (the last): so steps of one class differ only in their regions."""
     lengths = [-(-problem[d] // plan.tile[d]) for d in plan.loop_order]
-    position = np.arange(start, int(np.prod(lengths)), dtype=np.int64)
-    classes = np.zeros_like(position)
-    for length in reversed(lengths):
-        digit = position % length
-        position //= length
-        classes = classes * 4 + (digit == 0) * 2 + (digit == length - 1)
-    return classes
+    classes = np.zeros((1,) * len(lengths), dtype=np.int64)
+    for axis, length in enumerate(lengths):  # loop i's flags weigh 4**i, broadcast along its axis
+        digit = np.arange(length, dtype=np.int64)
+        flags = (digit == 0) * 2 + (digit == length - 1)
+        classes = classes + (flags * 4**axis).reshape(
+            (1,) * axis + (length,) + (1,) * (len(lengths) - axis - 1)
+        )
+    return classes.ravel()[start:]
+
+
+def _indices(lengths: list[int], start: int):
+    """The loop nest's index tuples from the `start`-th on, in itertools.product's order (a
+    resumed stream counts on from its start instead of walking the steps before it)."""
+    if not start:
+        yield from itertools.product(*map(range, lengths))
+        return
+    if start >= math.prod(lengths):
+        return
+    digits = [int(d) for d in np.unravel_index(start, lengths)]
+    while True:
+        yield tuple(digits)
+        axis = len(digits) - 1
+        while axis >= 0 and digits[axis] == lengths[axis] - 1:
+            digits[axis] = 0
+            axis -= 1
+        if axis < 0:
+            return
+        digits[axis] += 1
 
 
 def _steps(
@@ -200,11 +222,12 @@ def _steps(
     k_chunks = len(chunks["K"])
     order = plan.loop_order
     lengths = [len(chunks[d]) for d in order]
-    indices = itertools.islice(itertools.product(*map(range, lengths)), start, None)
+    indices = _indices(lengths, start)
     upcoming = next(indices, None)
     (streamed,) = set(problem) - set(plan.spatial)
     previous: dict | None = None
     resident: dict[str, tuple] = {}  # role -> the tile held: the last step's, if this one keeps it
+    costs: dict[tuple, tuple] = {}  # (extents, first K chunk, continues fold) -> cost, traffic
     if start and upcoming is not None:
         previous = dict(zip(order, map(int, np.unravel_index(start - 1, lengths))))
         current = dict(zip(order, upcoming))
@@ -255,22 +278,12 @@ def _steps(
                 )
             )
             resident["output"] = out_key
-        cost = unit.tile_cost(
-            extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
-        )
-        refill = 0
-        if levels.chains:  # register levels: closed-form per-level counts of this tile
-            table = levels.table(extent, first_k_chunk, cost)
-            sram_traffic = tile_traffic(table, machine)
-            refill = refill_cycles(table, levels, machine)
-        else:
-            traffic: dict[str, list[int]] = {}
-            for role in OPERAND_DIMS:
-                fmt = plan.accumulator if role == "output" else plan.dtype
-                entry = traffic.setdefault(buffers[role], [0, 0])
-                entry[0] += nbytes(cost.reads.get(role, 0), fmt)
-                entry[1] += nbytes(cost.writes.get(role, 0), fmt)
-            sram_traffic = tuple((b, r, w) for b, (r, w) in traffic.items())
+        tile = (*extent.values(), first_k_chunk, continues_fold)
+        if tile not in costs:  # a tile's cost depends only on these: computed once per kind
+            costs[tile] = _tile_cost(
+                extent, plan, unit, levels, machine, buffers, first_k_chunk, continues_fold
+            )
+        cost, sram_traffic, refill = costs[tile]
         kernel = None
         if numerics is not None:
             kernel = bind(numerics.tile, ranges["M"], ranges["N"], ranges["K"])
@@ -298,6 +311,24 @@ def _steps(
             )
             resident.pop("output")
         yield Step(tuple(loads), (compute,), tuple(stores), tuple(frees))
+
+
+def _tile_cost(extent, plan, unit, levels, machine, buffers, first_k_chunk, continues_fold):
+    """One tile's TileCost, SRAM traffic and local-buffer refill cycles (from its register levels'
+    counts when it has any)."""
+    cost = unit.tile_cost(
+        extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
+    )
+    if levels.chains:  # register levels: closed-form per-level counts of this tile
+        table = levels.table(extent, first_k_chunk, cost)
+        return cost, tile_traffic(table, machine), refill_cycles(table, levels, machine)
+    traffic: dict[str, list[int]] = {}
+    for role in OPERAND_DIMS:
+        fmt = plan.accumulator if role == "output" else plan.dtype
+        entry = traffic.setdefault(buffers[role], [0, 0])
+        entry[0] += nbytes(cost.reads.get(role, 0), fmt)
+        entry[1] += nbytes(cost.writes.get(role, 0), fmt)
+    return cost, tuple((b, r, w) for b, (r, w) in traffic.items()), 0
 
 
 def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop_order) -> GemmPlan:

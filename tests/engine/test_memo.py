@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from simulator.components import build_machine
 from simulator.engine.memo import boundaries, execute
-from simulator.engine.run import _waits
+from simulator.engine.run import Entry, _Engine, _waits, turn_blind
 from simulator.mapping import compile_program
 from simulator.report import Report
 from simulator.spec import load_arch, load_mapping, load_workload
@@ -153,3 +153,54 @@ def test_a_single_op_has_no_quiescent_point(arch):
     machine = build_machine(load_arch(arch))
     program, _ = compile_program(load_workload("gemm-256"), load_mapping(None), machine, False, 0)
     assert boundaries(program.ops, _waits(program.ops)) == []
+
+
+def _small_gpu():
+    """a100-like cut to 8 SMs and 4 memory slices: crossbar, fine interleaving, shared L2."""
+    return load_arch(
+        "a100-like",
+        [
+            (["cores", "count"], 8),
+            (["components", "xbar", "dims"], [12]),
+            (["components", "xbar", "memory_nodes"], [8, 9, 10, 11]),
+        ],
+    )
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(-1, 3))
+def test_the_memory_node_turn_changes_nothing_on_a_fine_interleaved_crossbar(turn):
+    """Every transfer takes the shared pool and the core's own port, whichever slice is in turn:
+    a run entered at any turn gives the same record, and ends as many transfers further on."""
+    machine = build_machine(_small_gpu())
+    assert turn_blind(machine)
+    workload = load_workload("gemm:M=256,N=512,K=512,dtype=fp16")
+    program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    ops = program.ops
+    records = []
+    for entry in (Entry(), Entry(turn=turn)):
+        engine = _Engine(ops, machine, True, _waits(ops), entry)
+        records.append(engine.run())
+        assert engine.turns > 0
+        assert engine.turn == (entry.turn + engine.turns) % 4
+    assert_same(*records)
+
+
+def test_a_gpu_like_layer_stack_repeats_whatever_the_turn():
+    """Four identical decode layers on a GPU-like chip: the memo ignores the turn there, so later
+    layers repeat earlier runs (about two layers simulated of four), and the result is the whole
+    run's."""
+    workload = load_workload(
+        "llama-2-7b-decode",
+        [
+            (["layers"], 4),
+            (["hidden"], 512),
+            (["heads"], 4),
+            (["kv_heads"], 4),
+            (["ffn"], 1024),
+            (["context"], 256),
+        ],
+    )
+    memo, whole, *_ = _records(_small_gpu(), workload)
+    assert_same(memo, whole)
+    assert memo.events_processed < 0.5 * whole.events_processed
