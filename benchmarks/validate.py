@@ -279,6 +279,8 @@ def _describe(entry: dict) -> str:
 
 
 def _fmt(value: float, metric: str) -> str:
+    if metric == "seconds" and value < 1e-3:
+        return f"{value * 1e6:.1f} us"
     if metric == "seconds":
         return f"{value * 1e3:.2f} ms"
     return f"{value:,.1f}"
@@ -346,6 +348,15 @@ def summary_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+def suite_entries(suite: str, data: Path = DATA) -> list[dict]:
+    """The entries of one `--suite` (published: published.yaml and vidur's kernel rows)."""
+    entries = yaml.safe_load(data.read_text()) if suite in ("published", "all") else []
+    entries += vidur_entries() if suite in ("published", "vidur", "all") else []
+    entries += yaml.safe_load(FA3_SWEEP.read_text()) if suite in ("fa3-sweep", "all") else []
+    entries += llmcompass_entries() if suite in ("llmcompass", "all") else []
+    return entries
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -359,10 +370,7 @@ def main():
     parser.add_argument("--only", nargs="*", help="run entries whose id contains any of these")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args()
-    entries = yaml.safe_load(args.data.read_text()) if args.suite in ("published", "all") else []
-    entries += vidur_entries() if args.suite in ("published", "vidur", "all") else []
-    entries += yaml.safe_load(FA3_SWEEP.read_text()) if args.suite in ("fa3-sweep", "all") else []
-    entries += llmcompass_entries() if args.suite in ("llmcompass", "all") else []
+    entries = suite_entries(args.suite, args.data)
     if args.only:
         entries = [e for e in entries if any(s in e["id"] for s in args.only)]
     console = Console(width=None if sys.stdout.isatty() else 200)
