@@ -96,6 +96,20 @@ def mxu_per_pe(tpu) -> None:
     )
 
 
+def full_ga100(a100) -> None:
+    """The 826 mm² GA100 die holds 128 SMs and six HBM2e PHY sites, of which the A100 enables 108
+    SMs and five stacks (NVIDIA A100 whitepaper 2020); a100-like models the enabled ones."""
+    area = a100.area[a100.area.on_die]
+    sm = area[area.component.str.startswith("core")].area_mm2.sum()
+    hbm = area[area.component == "hbm"].area_mm2.sum()
+    rest = area.area_mm2.sum() - sm - hbm
+    full = sm * 128 / 108 + hbm * 6 / 5 + rest
+    print(
+        f"\nA100 scaled to the whole GA100 die (SMs {sm:.1f} x 128/108, HBM PHYs and controllers "
+        f"{hbm:.1f} x 6/5, the rest {rest:.1f}): {full:.1f} mm², {full / 826:.2f} of 826 mm²"
+    )
+
+
 def main() -> None:
     print(
         "| chip | accsim die mm² | published mm² | ratio | accsim busy W | published busy W | ratio "
@@ -117,6 +131,8 @@ def main() -> None:
     loihi = build_machine(load_arch("loihi-like"))
     area = sum(c.area_mm2() for c in loihi.components.values())
     print(f"| Loihi | {area:.1f} | 60.0 | {_ratio(area, 60.0)} | - | - | - | - | - | - | - | - |")
+
+    full_ga100(reports["A100"])
 
     print(
         "\nTPU v1 floor plan (share of the published 331 mm² die; accsim's share of its own die):"
@@ -141,6 +157,30 @@ def main() -> None:
             arch.model_copy(update={"chip": chip}), "gemm-256", numerics=False
         )
         print(f"- {devices}: idle {report.power['idle_power_w']:.3g} W")
+
+    print("\nLeakage by junction temperature (chip.temperature; default 360 K, CACTI's):")
+    for chip, preset, workload, *_ in CHIPS[:2]:
+        arch = load_arch(preset)
+        cells = []
+        for kelvin in (300.0, 330.0, 360.0):
+            spec = arch.model_copy(
+                update={"chip": arch.chip.model_copy(update={"temperature": kelvin})}
+            )
+            p = simulator.simulate(spec, workload, numerics=False).power
+            cells.append(
+                f"{kelvin:.0f} K: die {p['die_power_w']:.3g} W, idle {p['idle_power_w']:.3g} W"
+            )
+        print(f"- {chip}: " + "; ".join(cells))
+
+    print("\nWhere the die area goes (part, mm²):")
+    for chip, report in reports.items():
+        area = report.area[report.area.on_die].groupby("part").area_mm2.sum()
+        parts = ", ".join(
+            f"{part} {mm2:.3g}"
+            for part, mm2 in area.sort_values(ascending=False).items()
+            if mm2 > 0
+        )
+        print(f"- {chip}: {parts}")
 
     print("\nWhere the power of each busy run goes (component x part, W):")
     for chip, report in reports.items():

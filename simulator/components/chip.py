@@ -1,7 +1,10 @@
 """The parts of a chip beyond its components' datapaths (simulator/tech/chip.yaml): per-PE registers,
-placement white space around synthesized cells, DDR PHYs and controllers, leakage per area, always-on
-SerDes, DRAM devices' standby and refresh power. Pure costs, no run state."""
+placement white space around synthesized cells, DDR and HBM PHYs and controllers, SIMT control of
+GPU-like cores and their INT32/FP64 side units, leakage per area at the junction temperature,
+always-on SerDes and link controllers, DRAM devices' standby and refresh power. Pure costs, no run
+state."""
 
+import math
 from dataclasses import dataclass
 
 from simulator import tech
@@ -111,10 +114,33 @@ def placement_mm2(cell_mm2: float) -> float:
     return cell_mm2 * (1.0 / float(_table()["placement"]["utilization"]) - 1.0)
 
 
+def transistor_mm2(mtr: float, node_nm: float) -> float:
+    """Area of `mtr` million logic transistors at `node_nm` (Khan and Mann's densities; nodes
+    below the table take its smallest node's density)."""
+    table = _table()["transistor_density"]["mtr_per_mm2"]
+    points = sorted((float(node), float(density)) for node, density in table.items())
+    return mtr / tech.loglog(points, node_nm, extrapolate=False)
+
+
+def hbm_stacks(dram) -> int:
+    """1024-bit HBM stacks behind `dram`: its stated channels over one stack's (dram.yaml), else its
+    bandwidth over one stack's at the preset's pin rate, each rounded up."""
+    preset = tech.dram_preset(dram.spec.technology)
+    if dram.spec.channels is not None:
+        return math.ceil(dram.spec.channels / preset["default_channels"])
+    stack = preset["default_channels"] * preset["channel_bandwidth_gbps"] * 1e9
+    return max(1, math.ceil(dram.bandwidth_bytes_per_s / stack - 1e-9))
+
+
 def memory_interface_mm2(dram, node_nm: float) -> tuple[float, float] | None:
     """On-die PHY and controller area (mm²) of a DDR3/DDR4 interface with `dram.channels` 64-bit
-    channels (McPAT's IP-based model); None for technologies without a cited figure."""
+    channels (McPAT's IP-based model) or of an HBM interface per stack (LLMCompass); None for
+    technologies without a cited figure."""
     table = _table()["memory_interface"]
+    if dram.spec.technology in table["hbm_technologies"]:
+        stacks = hbm_stacks(dram)
+        controller = transistor_mm2(table["hbm_controller_mtr_per_stack"], node_nm)
+        return stacks * table["hbm_phy_mm2_per_stack"], stacks * controller
     if dram.spec.technology not in table["technologies"]:
         return None
     bits = 64 * dram.channels
@@ -132,10 +158,45 @@ def memory_interface_mm2(dram, node_nm: float) -> tuple[float, float] | None:
     return phy, controller
 
 
-def leakage_mw_per_mm2(devices: str, node_nm: float) -> float:
-    """Static power density of `devices` (lstp / lop / hp) at `node_nm`, 300 K."""
+def temperature_k(chip: ChipSpec) -> float:
+    """The junction temperature leakage is evaluated at: the chip's, else the table's default."""
+    default = _table()["leakage"]["temperature"]["default_k"]
+    return float(chip.temperature if chip.temperature is not None else default)
+
+
+def temperature_factor(devices: str, kelvin: float) -> float:
+    """Leakage at `kelvin` over leakage at 300 K for `devices`: CACTI's off plus gate current per um,
+    linear between its 10 K steps (300-400 K)."""
+    table = _table()["leakage"]["temperature"]
+    current = [
+        off + gate
+        for off, gate in zip(
+            table["i_off_n_a_per_um"][devices], table["i_g_on_n_a_per_um"][devices], strict=True
+        )
+    ]
+    step = (kelvin - 300.0) / 10.0
+    low = min(int(step), len(current) - 2)
+    at = current[low] + (step - low) * (current[low + 1] - current[low])
+    return at / current[0]
+
+
+def leakage_mw_per_mm2(devices: str, node_nm: float, kelvin: float = 300.0) -> float:
+    """Static power density of `devices` (lstp / lop / hp) at `node_nm` and `kelvin`."""
     density = _table()["leakage"]["mw_per_mm2_45nm"][devices]["value"]
-    return density * tech.scale_energy(1.0, node_nm) / tech.scale_area(1.0, node_nm)
+    scale = tech.scale_energy(1.0, node_nm) / tech.scale_area(1.0, node_nm)
+    return density * scale * temperature_factor(devices, kelvin)
+
+
+SRAM_DEVICES = "lop"  # the flavour of the CACTI runs behind the SRAM's leakage (logic_45nm.yaml)
+
+
+def own_leakage_mw(comp: Component, chip: ChipSpec) -> float:
+    """A component's own leakage at the chip's temperature: a stated figure as given, the SRAM's
+    CACTI figure (300 K) moved to the chip's temperature."""
+    mw = comp.leakage_mw()
+    if comp.kind == "sram" and comp.spec.leakage is None:
+        mw *= temperature_factor(SRAM_DEVICES, temperature_k(chip))
+    return mw
 
 
 def clock_share() -> float:
@@ -143,19 +204,31 @@ def clock_share() -> float:
     return float(_table()["clock_network"]["fraction_of_dynamic_power"])
 
 
-def serdes_parts(chip: ChipSpec) -> list[Part]:
-    """SerDes of each link kind: lanes x area per lane; power = pJ/bit x line rate, both ways."""
+def serdes_parts(chip: ChipSpec, node_nm: float, density: float) -> list[Part]:
+    """SerDes of each link kind: PHY area per link (LLMCompass) or lanes x area per lane; power =
+    pJ/bit x line rate, both ways; and the link controller where LLMCompass counts one."""
     table = _table()["serdes"]
     parts = []
     for ports in chip.links:
         link = tech.table("noc")["chip_to_chip"][ports.kind]
-        lanes = table["lanes_per_link"][ports.kind]["value"] * ports.count
+        per_link = table["phy_mm2_per_link"].get(ports.kind)
+        if per_link is None:
+            per_link = table["lanes_per_link"][ports.kind]["value"] * table["area_mm2_per_lane"]
         bits_per_s = 2 * 8e9 * link["bandwidth_gbps_per_direction"] * ports.count
         mw = link["energy_pj_per_bit"] * bits_per_s * 1e-9  # pJ/bit x bit/s = 1e-12 W = 1e-9 mW
-        parts.append(
-            Part(CHIP, f"serdes_{ports.kind}", lanes * table["area_mm2_per_lane"], mw, True)
-        )
+        parts.append(Part(CHIP, f"serdes_{ports.kind}", per_link * ports.count, mw, True))
+        mtr = table["controller_mtr_per_link"].get(ports.kind)
+        if mtr:
+            area = transistor_mm2(mtr, node_nm) * ports.count
+            parts.append(Part(CHIP, f"link_controller_{ports.kind}", area, density * area, True))
     return parts
+
+
+def simt_control_mm2(comp, node_nm: float) -> float:
+    """Control area (scheduling, dispatch, instruction caches, operand collection, LD/ST, SFU) of
+    a GPU-like core's vector unit: its lanes x LLMCompass's control transistors per lane."""
+    per_lane = _table()["simt_control"]["transistors_per_lane"]
+    return transistor_mm2(comp.lanes * per_lane / 1e6, node_nm)
 
 
 def dram_background_mw(dram) -> tuple[float, float] | None:
@@ -168,10 +241,20 @@ def dram_background_mw(dram) -> tuple[float, float] | None:
     return devices * entry["mw_per_device"], devices * entry["refresh_mw_per_device"]
 
 
-def chip_parts(components: dict[str, Component], chip: ChipSpec, node_nm: float) -> list[Part]:
+def side_units_mm2(comp, node_nm: float) -> float:
+    """Area of the INT32 / FP64 units a vector unit holds beside its modelled lanes."""
+    per_unit = _table()["side_units"]["transistors"]
+    mtr = sum(per_unit[kind] * count for kind, count in comp.spec.side_units.items()) / 1e6
+    return transistor_mm2(mtr, node_nm)
+
+
+def chip_parts(
+    components: dict[str, Component], chip: ChipSpec, node_nm: float, simt: bool = False
+) -> list[Part]:
     """Every (component, part) with its area and always-on power. A datapath's own leakage (where the
-    component states one) is kept; parts without one leak at the device flavour's density."""
-    density = leakage_mw_per_mm2(chip.devices, node_nm)
+    component states one) is kept; parts without one leak at the device flavour's density. `simt`:
+    the cores run GPU-like (SIMT) kernels, so their vector units carry SIMT control."""
+    density = leakage_mw_per_mm2(chip.devices, node_nm, temperature_k(chip))
     parts = []
     for name, comp in components.items():
         if comp.kind == "dram":
@@ -189,7 +272,8 @@ def chip_parts(components: dict[str, Component], chip: ChipSpec, node_nm: float)
         area = comp.area_mm2()
         stated = getattr(getattr(comp, "spec", None), "leakage", None) is not None
         on_die = comp.kind not in OFF_DIE
-        own = comp.leakage_mw() if stated or comp.leakage_mw() or not on_die else density * area
+        own = own_leakage_mw(comp, chip)
+        own = own if stated or own or not on_die else density * area
         parts.append(Part(name, DATAPATH_PART.get(comp.kind, comp.kind), area, own, on_die))
         regs = 0.0
         if comp.kind == "systolic_array":
@@ -199,7 +283,13 @@ def chip_parts(components: dict[str, Component], chip: ChipSpec, node_nm: float)
         white = placement_mm2(placed_cell_area_mm2(comp, regs))
         if white:
             parts.append(Part(name, "placement", white, 0.0, True))
-    return parts + serdes_parts(chip)
+        if comp.kind == "vector" and comp.spec.side_units:
+            side = side_units_mm2(comp, node_nm)
+            parts.append(Part(name, "side_units", side, density * side, True))
+        if simt and comp.kind == "vector" and "." in name:
+            control = simt_control_mm2(comp, node_nm)
+            parts.append(Part(name, "simt_control", control, density * control, True))
+    return parts + serdes_parts(chip, node_nm, density)
 
 
 def not_counted() -> dict[str, str]:

@@ -56,7 +56,7 @@ def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: floa
     comps = machine.components
     stated = {name for op, name, action, *_ in rows if op == STATIC and action == "leakage"}
     out = []
-    for part in chip_parts(comps, machine.arch.chip, machine.arch.tech_node):
+    for part in machine_parts(machine):
         own_row = part.component in stated and part.part == DATAPATH_PART.get(
             comps[part.component].kind if part.component in comps else "", ""
         )
@@ -87,9 +87,15 @@ def _clock_rows(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def machine_parts(machine) -> list:
+    """The chip's parts of `machine`; cores that run GPU-like kernels carry SIMT control."""
+    simt = machine.arch.cores is not None and machine.arch.cores.kernels is not None
+    return chip_parts(machine.components, machine.arch.chip, machine.arch.tech_node, simt)
+
+
 def area_table(machine) -> pd.DataFrame:
     """One row per (component, part): area in mm² and always-on power in mW; die parts first."""
-    parts = chip_parts(machine.components, machine.arch.chip, machine.arch.tech_node)
+    parts = machine_parts(machine)
     rows = [(p.component, p.part, p.area_mm2, p.static_mw, p.on_die) for p in parts]
     return pd.DataFrame(rows, columns=["component", "part", "area_mm2", "static_mw", "on_die"])
 

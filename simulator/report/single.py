@@ -11,6 +11,7 @@ from functools import cached_property
 import pandas as pd
 
 from simulator.components import Machine
+from simulator.components.chip import own_leakage_mw
 from simulator.engine import Record
 from simulator.mapping import Program
 from simulator.numerics import NumericsResult
@@ -50,17 +51,11 @@ class Report:
             per = self.machine.components[name].energy_pj(action)
             rows.append((op, name, action, count, per, count * per))
         for name, comp in self.machine.components.items():
-            if comp.leakage_mw():  # static power over the whole run, not per op (ops overlap)
-                energy = comp.leakage_mw() * self.seconds * PJ_PER_MW_SECOND
+            leakage = own_leakage_mw(comp, self.machine.arch.chip)
+            if leakage:  # static power over the whole run, not per op (ops overlap)
+                energy = leakage * self.seconds * PJ_PER_MW_SECOND
                 rows.append(
-                    (
-                        STATIC,
-                        name,
-                        "leakage",
-                        self.seconds,
-                        comp.leakage_mw() * PJ_PER_MW_SECOND,
-                        energy,
-                    )
+                    (STATIC, name, "leakage", self.seconds, leakage * PJ_PER_MW_SECOND, energy)
                 )
         return power.energy_table(rows, self.machine, self.seconds, self.voltage_scale)
 
@@ -121,7 +116,7 @@ class Report:
                     "component": name,
                     "kind": comp.kind,
                     "area_mm2": comp.area_mm2(),
-                    "leakage_mw": comp.leakage_mw(),
+                    "leakage_mw": own_leakage_mw(comp, self.machine.arch.chip),
                     "energy_pj": float(by_comp.get(name, 0.0)),
                     "busy_cycles": busy,
                     # compute units: busy fraction; memories: moved bytes over what the ports could move

@@ -219,6 +219,9 @@ class VectorUnitSpec(Strict):
     """Override: static power (default 0: no cited figure)."""
     area: Mm2 | None = None
     """Override: total area, instead of lanes x (fp32 adder + multiplier)."""
+    side_units: dict[Literal["int32", "fp64"], PositiveInt] = {}
+    """Units beside the lanes that the timing model does not run (a GPU SM's INT32 and FP64
+    cores), e.g. {int32: 64, fp64: 32}: counted in area and leakage only (simulator/tech/chip.yaml)."""
 
 
 class NocSpec(Strict):

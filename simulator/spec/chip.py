@@ -9,6 +9,9 @@ from simulator.spec.types import Hz, Mw, PositiveInt, Strict
 from simulator.spec.units import parse_quantity
 
 Volts = Annotated[float, BeforeValidator(lambda v: parse_quantity(v, "voltage")), Field(gt=0)]
+Kelvin = Annotated[
+    float, BeforeValidator(lambda v: parse_quantity(v, "temperature")), Field(ge=300, le=400)
+]
 LinkKind = Literal["nvlink3", "nvlink4", "tpu_v4_ici", "pcie4_x16", "pcie5_x16"]
 
 
@@ -40,6 +43,9 @@ class ChipSpec(Strict):
     the clock at the nominal voltage."""
     devices: Literal["lstp", "lop", "hp"] = "lop"
     """Transistor flavour that sets leakage per mm^2 (CACTI's itrs-lstp / itrs-lop / itrs-hp)."""
+    temperature: Kelvin | None = None
+    """Junction temperature that leakage is evaluated at, e.g. '360 K' (300-400 K, CACTI's range);
+    unset: simulator/tech/chip.yaml leakage.temperature.default_k."""
     links: list[LinkPorts] = []
     """Chip-to-chip link ports (NVLink, ICI, PCIe): SerDes area and always-on power."""
     memory_interface_on_die: bool = True

@@ -43,6 +43,7 @@ _UNITS: dict[str, dict[str, float]] = {
     "bits": {"bit": 1.0, "bits": 1.0, "b": 1.0},
     "length": {"nm": 1.0},
     "voltage": {"mV": 1e-3, "V": 1.0},
+    "temperature": {"K": 1.0},
 }
 
 EXAMPLES = {
@@ -56,6 +57,7 @@ EXAMPLES = {
     "bits": "8 bit",
     "length": "28 nm",
     "voltage": "0.9 V",
+    "temperature": "360 K",
 }
 
 

@@ -19,6 +19,7 @@ import yaml
 
 from simulator.api import simulate
 from simulator.components import Machine, build_machine
+from simulator.components.chip import own_leakage_mw
 from simulator.engine.progress import ProgressCallback, labelled
 from simulator.errors import AccsimError, UnsupportedError
 from simulator.mapping.auto import auto_plan
@@ -370,7 +371,7 @@ def _op_cost(op, plan: GemmPlan, machine: Machine, work: _TileWork, order: list[
     for role, size in (("input", read), ("output", write)):
         buffer = machine.buffer_for(role)  # DMA side: DRAM reads land in SRAM, stores leave it
         energy += size * buffer.energy_pj("write" if role == "input" else "read")
-    leakage_mw = sum(c.leakage_mw() for c in machine.components.values())
+    leakage_mw = sum(own_leakage_mw(c, machine.arch.chip) for c in machine.components.values())
     energy += leakage_mw * cycles / machine.clock_hz * PJ_PER_MW_S
     return Cost(cycles, energy, machine.clock_hz)
 

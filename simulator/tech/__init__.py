@@ -19,7 +19,7 @@ def table(name: str) -> dict:
     return yaml.safe_load((_HERE / f"{name}.yaml").read_text())
 
 
-def _loglog(points: list[tuple[float, float]], x: float, extrapolate: bool) -> float:
+def loglog(points: list[tuple[float, float]], x: float, extrapolate: bool) -> float:
     """Piecewise log-log interpolation through sorted (x, y) points; clamp or extend at the ends."""
     if not extrapolate and (x <= points[0][0] or x >= points[-1][0]):
         return points[0][1] if x <= points[0][0] else points[-1][1]
@@ -34,7 +34,7 @@ def _loglog(points: list[tuple[float, float]], x: float, extrapolate: bool) -> f
 def _node_factor(node_nm: float, key: str) -> float:
     """Scaling factor from 45 nm to `node_nm`, log-log interpolated between tabulated nodes."""
     nodes = {float(n): float(v[key]) for n, v in table("node_scaling")["nodes"].items()}
-    return _loglog(sorted(nodes.items()), node_nm, extrapolate=False)
+    return loglog(sorted(nodes.items()), node_nm, extrapolate=False)
 
 
 def scale_energy(energy_45nm_pj: float, node_nm: float) -> float:
@@ -71,7 +71,7 @@ def sram_read_pj_per_byte_45nm(bank_bytes: float) -> float:
         for key, value in points.items()
         if key[-3:] in scale
     )
-    return _loglog(curve, bank_bytes, extrapolate=True) / 8.0
+    return loglog(curve, bank_bytes, extrapolate=True) / 8.0
 
 
 def sram_area_mm2_per_mib_45nm() -> float:

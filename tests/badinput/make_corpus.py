@@ -325,6 +325,8 @@ def cases() -> list[tuple[str, str]]:
         ),
         ("edge-npu", "components.mac_array.accumulator_precision=int128", "unknown accumulator"),
         ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
+        ("tpu-v1-like", "'chip.temperature=450 K'", "must be <= 400"),
+        ("tpu-v1-like", "'chip.temperature=85 C'", "expected a temperature"),
     ]
     for arch, setting, fragment in physics:
         out.append((fragment, f"run {arch} gemm-256 --set {setting}"))

@@ -3,16 +3,29 @@
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.components import build_machine
-from simulator.components.chip import chip_parts, leakage_mw_per_mm2, pe_register_bits
+from simulator.components.chip import (
+    leakage_mw_per_mm2,
+    pe_register_bits,
+    serdes_parts,
+    temperature_factor,
+    transistor_mm2,
+)
+from simulator.report.power import machine_parts
 from simulator.spec import load_arch
+from simulator.spec.chip import ChipSpec
 
 
 def parts_of(preset):
     machine = build_machine(load_arch(preset))
-    parts = chip_parts(machine.components, machine.arch.chip, machine.arch.tech_node)
-    return machine, {(p.component, p.part): p for p in parts}
+    return machine, {(p.component, p.part): p for p in machine_parts(machine)}
+
+
+# CACTI 7 tech_params/45nm.dat, itrs-lop: NMOS off current + gate current (A/um) at 300 and 360 K
+LOP_360 = (1.27e-8 + 9.82e-8) / (4.03e-9 + 3.24e-8)
 
 
 def test_leakage_density_is_cactis_leakage_over_its_area():
@@ -55,11 +68,105 @@ def test_dram_without_tabulated_currents_draws_no_background():
 def test_a100_serdes_area_and_always_on_power():
     _, parts = parts_of("a100-like")
     nvlink = parts["(chip)", "serdes_nvlink3"]
-    # 12 links x 4 lanes x 0.22 mm²; 12 x 25 GB/s x 2 directions x 8 bit x 5 pJ/bit
-    assert nvlink.area_mm2 == pytest.approx(12 * 4 * 0.22)
+    # LLMCompass: 1.888 mm² of PHY per NVLink3; 12 x 25 GB/s x 2 directions x 8 bit x 5 pJ/bit
+    assert nvlink.area_mm2 == pytest.approx(12 * 1.888)
     assert nvlink.static_mw == pytest.approx(12 * 25e9 * 2 * 8 * 5e-12 * 1e3)
     pcie = parts["(chip)", "serdes_pcie4_x16"]
-    assert pcie.area_mm2 == pytest.approx(16 * 0.22)
+    assert pcie.area_mm2 == pytest.approx(16 * 0.48)
+    # controllers: 74.632 M transistors per NVLink3, 3.9625 M per PCIe 4 lane, at 96.3 M/mm² (7 nm)
+    assert parts["(chip)", "link_controller_nvlink3"].area_mm2 == pytest.approx(12 * 74.632 / 96.3)
+    assert parts["(chip)", "link_controller_pcie4_x16"].area_mm2 == pytest.approx(
+        16 * 3.9625 / 96.3, rel=1e-3
+    )
+
+
+def test_tpu_v4_ici_takes_lanes_times_the_lane_area():
+    # no LLMCompass figure for ICI: 4 lanes of 0.22 mm² (Gangasani et al.) per link, no controller
+    chip = ChipSpec.model_validate({"links": [{"kind": "tpu_v4_ici", "count": 6}]})
+    (ici,) = serdes_parts(chip, 7, 1.0)
+    assert ici.part == "serdes_tpu_v4_ici" and ici.area_mm2 == pytest.approx(6 * 4 * 0.22)
+
+
+def test_a100_hbm2e_phy_and_controller_per_stack():
+    # 2039 GB/s over 409.6 GB/s stacks: 5 stacks; LLMCompass: 10.45 mm² PHY and 552.743 M
+    # controller transistors per stack, at 96.3 M transistors per mm² (7 nm, Khan and Mann)
+    _, parts = parts_of("a100-like")
+    assert parts["hbm", "memory_phy"].area_mm2 == pytest.approx(5 * 10.45)
+    assert parts["hbm", "memory_controller"].area_mm2 == pytest.approx(5 * 552.743 / 96.3)
+
+
+def test_h100_hbm3_stacks_follow_the_bandwidth():
+    # 3350 GB/s over 16 x 51.2 GB/s = 819.2 GB/s HBM3 stacks: 5 stacks (4.09 rounded up); 4 nm
+    # takes the table's smallest node, 5 nm (138.2 M/mm²)
+    _, parts = parts_of("h100-like")
+    dram = next(c for c, name in parts if name == "memory_phy")
+    assert parts[dram, "memory_phy"].area_mm2 == pytest.approx(5 * 10.45)
+    assert parts[dram, "memory_controller"].area_mm2 == pytest.approx(5 * 552.743 / 138.2)
+
+
+def test_transistor_density_is_loglog_between_nodes():
+    assert transistor_mm2(96.3, 7) == pytest.approx(1.0)
+    # 6 nm: log-log between 7 nm (96.3) and 5 nm (138.2)
+    density = math.exp(math.log(96.3) + math.log(138.2 / 96.3) * math.log(6 / 7) / math.log(5 / 7))
+    assert transistor_mm2(1.0, 6) == pytest.approx(1 / density)
+    assert transistor_mm2(1.0, 3) == pytest.approx(1 / 138.2)  # below the table: 5 nm
+
+
+def test_simt_control_on_gpu_like_cores_only():
+    # a100-like runs GPU-like kernels: 108 SMs x 128 lanes x 996,200 transistors at 96.3 M/mm²
+    _, a100 = parts_of("a100-like")
+    control = sum(p.area_mm2 for (c, name), p in a100.items() if name == "simt_control")
+    assert control == pytest.approx(108 * 128 * 996_200 / 96.3e6)
+    assert a100["core0.alu", "simt_control"].static_mw == pytest.approx(
+        a100["core0.alu", "simt_control"].area_mm2 * leakage_mw_per_mm2("lop", 7, 360)
+    )
+    _, tpu = parts_of("tpu-v5p-like")  # systolic cores without GPU-like kernels
+    assert not any(name == "simt_control" for _, name in tpu)
+
+
+def test_side_units_are_llmcompass_transistor_counts():
+    # a100-like SM: 64 INT32 units of 177,690 and 32 FP64 units of 685,300 transistors, at 7 nm
+    _, parts = parts_of("a100-like")
+    side = parts["core0.alu", "side_units"]
+    assert side.area_mm2 == pytest.approx((64 * 177_690 + 32 * 685_300) / 96.3e6)
+    _, tpu = parts_of("tpu-v1-like")  # no side units stated: no part
+    assert not any(name == "side_units" for _, name in tpu)
+
+
+def test_leakage_at_temperature_follows_cactis_currents():
+    assert temperature_factor("lop", 300) == 1.0
+    assert temperature_factor("lop", 360) == pytest.approx(LOP_360)
+    # hp: the gate current does not move with temperature in CACTI's table
+    assert temperature_factor("hp", 360) == pytest.approx((6.42e-7 + 3.59e-8) / (2.8e-7 + 3.59e-8))
+    # linear between the 10 K rows: 355 K is halfway between 350 and 360 K
+    at_350 = (1.08e-8 + 8.38e-8) / (4.03e-9 + 3.24e-8)
+    assert temperature_factor("lop", 355) == pytest.approx((at_350 + LOP_360) / 2)
+    assert temperature_factor("lop", 400) == pytest.approx(
+        (2.03e-8 + 1.54e-7) / (4.03e-9 + 3.24e-8)
+    )
+    assert leakage_mw_per_mm2("lop", 45, 360) == pytest.approx(20.4 / 3.26 * LOP_360, rel=2e-3)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    low=st.floats(300, 400),
+    high=st.floats(300, 400),
+    devices=st.sampled_from(["lstp", "lop", "hp"]),
+)
+def test_leakage_never_falls_as_the_chip_heats(low, high, devices):
+    low, high = sorted((low, high))
+    assert temperature_factor(devices, low) <= temperature_factor(devices, high) * (1 + 1e-12)
+
+
+def test_the_sram_leaks_at_the_chip_temperature():
+    # the unified buffer's CACTI leakage is at 300 K; the default chip runs at 360 K (CACTI's default)
+    machine, parts = parts_of("tpu-v1-like")
+    ub = machine.components["unified_buffer"]
+    assert parts["unified_buffer", "array"].static_mw == pytest.approx(ub.leakage_mw() * LOP_360)
+    cool = load_arch("tpu-v1-like")
+    cool = cool.model_copy(update={"chip": cool.chip.model_copy(update={"temperature": 300.0})})
+    cool_parts = {(p.component, p.part): p for p in machine_parts(build_machine(cool))}
+    assert cool_parts["unified_buffer", "array"].static_mw == pytest.approx(ub.leakage_mw())
 
 
 def test_declared_register_levels_are_not_counted_twice():
@@ -96,12 +203,14 @@ def test_tpu_v1_ddr3_phy_and_controller():
     assert parts["dram", "memory_controller"].area_mm2 == pytest.approx(controller, rel=1e-3)
     assert parts["dram", "memory_phy"].on_die and parts["dram", "memory_controller"].on_die
     assert parts["dram", "memory_controller"].static_mw == pytest.approx(
-        controller * leakage_mw_per_mm2("lop", 28)
+        controller * leakage_mw_per_mm2("lop", 28) * LOP_360
     )
 
 
 def test_memory_interface_off_die_or_without_a_cited_figure():
     _, eyeriss = parts_of("eyeriss-like")  # chip: memory_interface_on_die: false
     assert ("dram", "memory_phy") not in eyeriss
-    _, a100 = parts_of("a100-like")  # HBM2E: no cited PHY area
-    assert not any(part == "memory_phy" for _, part in a100)
+    _, groq = parts_of("groq-lpu-like")  # its 'dram' is on-chip SRAM: no HBM interface
+    assert not any(part == "memory_phy" for _, part in groq)
+    _, edge = parts_of("edge-npu")  # LPDDR5: no cited PHY area
+    assert not any(part == "memory_phy" for _, part in edge)
