@@ -1,13 +1,16 @@
 """Predicted vs published: simulate every measurement in benchmarks/data/published.yaml (timing
 only) and print published, predicted and the error, with a median |error| per category.
 
-    python benchmarks/validate.py [--suite published|fa3-sweep|llmcompass|multi|all] [--data PATH]
+    python benchmarks/validate.py [--suite published|vidur|fa3-sweep|llmcompass|multi|all]
+                                  [--data PATH]
                                   [--only ID_SUBSTRING ...] [--json OUT]
 
 Each entry names an arch preset (plus datasheet overrides of the exact part measured), a workload
 and optionally a mapping, or `parts` whose simulated seconds add up (repeat x part). Predictions
 come from the presets as they are: nothing here is fitted to the published numbers. Identical
-simulations (same arch, workload and mapping) run once. About 2 minutes on a 2-core machine.
+simulations (same arch, workload and mapping) run once. The default suite is published.yaml plus
+vidur's measured A100/H100 projection kernels at one token (benchmarks/data/vidur_kernels.csv,
+`--suite vidur` alone), a few minutes on a 2-core machine.
 `--suite fa3-sweep` runs the FA3 paper's H100 attention bars at every sequence length
 (FlashAttention-2 and standard attention, 10 rows, minutes each); `--suite llmcompass` runs
 LLMCompass's 84 A100 kernel measurements (GEMMs from 64 rows to 32768, softmax, LayerNorm, GELU;
@@ -15,6 +18,7 @@ benchmarks/data/llmcompass/README.md), whose largest rows take minutes each with
 """
 
 import argparse
+import csv
 import json
 import statistics
 import sys
@@ -32,14 +36,22 @@ FA3_SWEEP = Path(__file__).parent / "data" / "published_fa3_sweep.yaml"
 MULTI = Path(__file__).parent / "data" / "published_multi.yaml"
 """Multi-GPU tensor-parallel rows, run on the systems of chips (docs/hardware/systems.md)."""
 LLMCOMPASS = Path(__file__).parent / "data" / "llmcompass"
+VIDUR = Path(__file__).parent / "data" / "vidur_kernels.csv"
 CALIBRATION = Path(__file__).parent / "data" / "calibration" / "a100_vector.csv"
 """a100-like's DRAM efficiency is fitted on these rows (`accsim calibrate`): they are marked and
 left out of the medians, which stay held-out errors."""
+H100_CALIBRATION = Path(__file__).parent / "data" / "calibration" / "h100_gemv.csv"
+"""h100-like's DRAM efficiency and per-kernel cost are fitted on these vidur rows (marked, left
+out of the medians, as above)."""
 HARNESS_LAUNCH = "44.82 us"
 """LLMCompass times each kernel on the host (one launch and a torch.cuda.synchronize around it);
 the same fit gives that fixed cost per timed kernel, so its rows run with it as the launch cost
 (a property of the harness, not of the chip: CUDA-graph decode rows do not pay it)."""
 TARGETS = {"gemm": 10.0, "bandwidth": 15.0}  # |error| targets of issue 4, in percent
+OVERALL = (
+    8.0,
+    20.0,
+)  # issue 17: median |error| and every row's |error| over held-out rows, percent
 GELU_ROW = 1024  # a GELU over n elements is simulated as an (n / 1024) x 1024 elementwise op
 LLMCOMPASS_SOURCE = (
     "H. Zhang, A. Ning, R. B. Prabhakar, D. Wentzlaff, LLMCompass: Enabling Efficient Hardware "
@@ -206,6 +218,47 @@ def llmcompass_entries() -> list[dict]:
     return entries
 
 
+def _calibration_shapes() -> set[tuple[int, int, int]]:
+    """(M, N, K) of the GEMMs in h100-like's calibration subset ('gemm:M=..,N=..,K=..,dtype=..')."""
+    shapes = set()
+    for line in H100_CALIBRATION.read_text().splitlines()[1:]:
+        fields = dict(
+            f.split("=") for f in line.strip('"').split('"')[0].split(":", 1)[1].split(",")
+        )
+        shapes.add((int(fields["M"]), int(fields["N"]), int(fields["K"])))
+    return shapes
+
+
+def vidur_entries() -> list[dict]:
+    """vidur's measured projection kernels (one fp16 GEMM each) as validation entries; h100 rows
+    whose shape is in h100-like's calibration subset are marked as such."""
+    with VIDUR.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    calibration = _calibration_shapes()
+    entries = []
+    for row in rows:
+        m, n, k = int(row["M"]), int(row["N"]), int(row["K"])
+        model = row["model"].split("/")[1].lower()
+        entries.append(
+            {
+                "calibration": row["gpu"] == "h100" and (m, n, k) in calibration,
+                "id": f"{row['gpu']}-vidur-{model}-{row['op']}-{m}tok",
+                "short": "vidur MLSys'24 profiles",
+                "device": f"{row['gpu']}-like",
+                "workload": {
+                    "name": f"gemm-{m}x{n}x{k}",
+                    "ops": [{"kind": "gemm", "name": "g", "M": m, "N": n, "K": k, "dtype": "fp16"}],
+                },
+                "metric": "seconds",
+                "value": float(row["median_ms"]) / 1e3,
+                "category": "gemv" if m == 1 else "gemm",
+                "source": f"A. Agrawal et al., Vidur, MLSys 2024: {row['source']}",
+                "note": f"{row['model']} {row['op']}, {m} token(s), fp16, CUDA kernel time (median)",
+            }
+        )
+    return entries
+
+
 def _describe(entry: dict) -> str:
     parts = []
     for part in _parts(entry):
@@ -229,6 +282,8 @@ def _describe(entry: dict) -> str:
 
 
 def _fmt(value: float, metric: str) -> str:
+    if metric == "seconds" and value < 1e-3:
+        return f"{value * 1e6:.1f} us"
     if metric == "seconds":
         return f"{value * 1e3:.2f} ms"
     return f"{value:,.1f}"
@@ -271,7 +326,7 @@ def table(rows: list[dict]) -> Table:
 
 def summary_lines(rows: list[dict]) -> list[str]:
     lines = []
-    for category in ("gemm", "bandwidth", "attention", "vector", "multi-gpu"):
+    for category in ("gemm", "gemv", "bandwidth", "attention", "vector", "multi-gpu"):
         errors = [
             abs(r["error_pct"]) for r in rows if r["category"] == category and not r["calibration"]
         ]
@@ -285,26 +340,41 @@ def summary_lines(rows: list[dict]) -> list[str]:
         fitted = sum(r["category"] == category and r["calibration"] for r in rows)
         line += f"; {fitted} calibration rows left out" if fitted else ""
         lines.append(line)
+    errors = [abs(r["error_pct"]) for r in rows if not r["calibration"]]
+    if errors:
+        median, bound = OVERALL
+        lines.append(
+            f"all held-out rows: median |error| {statistics.median(errors):.1f}% over {len(errors)}"
+            f" (target {median:.0f}%), {sum(e <= bound for e in errors)} within {bound:.0f}%,"
+            f" largest {max(errors):.1f}%"
+        )
     return lines
+
+
+def suite_entries(suite: str, data: Path = DATA) -> list[dict]:
+    """The entries of one `--suite` (published: published.yaml and vidur's kernel rows)."""
+    entries = yaml.safe_load(data.read_text()) if suite in ("published", "all") else []
+    entries += vidur_entries() if suite in ("published", "vidur", "all") else []
+    entries += yaml.safe_load(FA3_SWEEP.read_text()) if suite in ("fa3-sweep", "all") else []
+    entries += llmcompass_entries() if suite in ("llmcompass", "all") else []
+    entries += yaml.safe_load(MULTI.read_text()) if suite in ("multi", "all") else []
+    return entries
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--suite",
-        choices=("published", "fa3-sweep", "llmcompass", "multi", "all"),
+        choices=("published", "vidur", "fa3-sweep", "llmcompass", "multi", "all"),
         default="published",
-        help="published.yaml (default), the FA3 attention sweep, LLMCompass's A100 kernel rows, "
-        "or all three",
+        help="published.yaml and vidur's kernel rows (default), vidur's rows alone, the FA3 "
+        "attention sweep, LLMCompass's A100 kernel rows, the multi-GPU rows, or all of them",
     )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--only", nargs="*", help="run entries whose id contains any of these")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args()
-    entries = yaml.safe_load(args.data.read_text()) if args.suite in ("published", "all") else []
-    entries += yaml.safe_load(FA3_SWEEP.read_text()) if args.suite in ("fa3-sweep", "all") else []
-    entries += llmcompass_entries() if args.suite in ("llmcompass", "all") else []
-    entries += yaml.safe_load(MULTI.read_text()) if args.suite in ("multi", "all") else []
+    entries = suite_entries(args.suite, args.data)
     if args.only:
         entries = [e for e in entries if any(s in e["id"] for s in args.only)]
     console = Console(width=None if sys.stdout.isatty() else 200)

@@ -1,6 +1,9 @@
 """`accsim calibrate`: recovers launch cost and DRAM efficiency from times made with known values,
 and reports leave-one-out predictions."""
 
+from pathlib import Path
+
+import pytest
 import yaml
 
 from simulator.api import simulate
@@ -66,3 +69,16 @@ def test_fixed_launch_fits_efficiency_alone():
     result = fit(rows, [[0.0, 1e-6] for _ in rows], (0.5, 1.0), launch_s=2e-6)
     assert result.launch_s == 2e-6
     assert {r["fitted_s"] for r in result.rows} <= {2e-6, 3e-6}
+
+
+@pytest.mark.slow
+def test_h100_preset_holds_the_fit_of_its_calibration_subset():
+    """h100-like's DRAM efficiency and per-kernel cost are what `accsim calibrate` fits on
+    benchmarks/data/calibration/h100_gemv.csv (the preset cites that run)."""
+    data = Path(__file__).resolve().parents[2] / "benchmarks/data/calibration/h100_gemv.csv"
+    measurements = read_measurements(data)
+    result = fit(measurements, simulated_times("h100-like", measurements))
+    arch = load_arch("h100-like")
+    assert arch.components["hbm"].efficiency == result.efficiency
+    assert arch.cores.kernels.launch == pytest.approx(result.launch_s, abs=0.005e-6)
+    assert result.median_loo_error < 0.05
