@@ -7,10 +7,12 @@ energy (HBM reads and writes, link traffic and the adds of the all-reduces).
 
 from dataclasses import dataclass
 from functools import cached_property
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from simulator.report.single import Report
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,10 @@ class SystemReport:
     """Activations crossing the stage boundaries, all together."""
 
     @cached_property
-    def ops(self) -> pd.DataFrame:
+    def ops(self) -> "pd.DataFrame":
         """One row per workload op: its stage, its span on the chip, its all-reduce."""
+        import pandas as pd  # only a table needs it
+
         chip = {row["name"]: row for row in self.chip.summary["ops"]}
         links = {row["name"]: row for row in self.links.summary["ops"]} if self.links else {}
         clock, link_clock = self.chip.clock_hz, self.links.clock_hz if self.links else 1.0
