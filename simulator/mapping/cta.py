@@ -156,6 +156,15 @@ def chained(programs: list[OpProgram], details: dict) -> OpProgram:
     )
 
 
+def final_store(step: Step) -> tuple[Transfer, tuple[Transfer, ...]] | None:
+    """A step's final store of its output tile and its other stores, or None if it stores none."""
+    final = [t for t in step.stores if t.kind == "store"]
+    if not final:
+        return None
+    (store,) = final
+    return store, tuple(t for t in step.stores if t is not store)
+
+
 class _SplitK:
     """Turns slice j's final store of its tile into a partial-sum write to the DRAM workspace, or,
     for the last slice, into a reduction that reads the others' partials back and stores C."""
@@ -166,12 +175,11 @@ class _SplitK:
 
     def rewrite(self, steps):
         for step in steps:
-            final = [t for t in step.stores if t.kind == "store"]
-            if not final:
+            split_off = final_store(step)
+            if split_off is None:
                 yield step
                 continue
-            (store,) = final
-            others = tuple(t for t in step.stores if t is not store)
+            store, others = split_off
             label = f"{self.name}.tile{store.region}"
             if self.j < self.splits - 1:
                 spill = dataclasses.replace(store, kind="spill", dram_bytes=store.space)

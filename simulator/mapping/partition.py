@@ -14,7 +14,7 @@ from simulator.errors import CapacityError, SpecError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.collective import collective_parts
 from simulator.mapping.conv import conv_parts
-from simulator.mapping.cta import chained, cta_gemm, launch_step
+from simulator.mapping.cta import chained, cta_gemm, final_store, launch_step
 from simulator.mapping.gemm import check_tile, compile_gemm
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.pool import pool_parts
@@ -250,12 +250,11 @@ class _Reduction:
 
     def rewrite(self, steps):
         for step in steps:
-            final = [t for t in step.stores if t.kind == "store"]
-            if not final:
+            split_off = final_store(step)
+            if split_off is None:
                 yield step
                 continue
-            (store,) = final
-            others = tuple(t for t in step.stores if t is not store)
+            store, others = split_off
             tile = self.owner(store.region)
             owner = tile % self.cores
             label = f"{self.name}.tile{store.region}"
