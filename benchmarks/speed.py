@@ -206,7 +206,9 @@ def numerics_rows(table: Table) -> None:
         _, matmul = _timed(lambda a=a: a @ a)
         for dtype in ("int8", "fp16"):
             workload = _gemm(size, size, size, dtype)
+            cpu = time.process_time()
             _, seconds = _timed(lambda w=workload: simulator.simulate(_edge(32), w, numerics=True))
+            cpu = time.process_time() - cpu
             table.add_row(
                 f"numerics {size}³ {dtype} on 32x32",
                 "-",
@@ -214,7 +216,8 @@ def numerics_rows(table: Table) -> None:
                 "-",
                 f"{seconds:.2f}",
                 "≤ 2x one matmul",
-                f"{seconds / matmul:.1f}x one f64 matmul ({matmul:.2f} s), check included",
+                f"{seconds / matmul:.1f}x one f64 matmul ({matmul:.2f} s), check included; "
+                f"{cpu:.2f} s CPU (all threads)",
             )
     # the same run with the tile kernels on a threaded BLAS, as before threadpoolctl limited them
     threaded = memo._tile_kernels
