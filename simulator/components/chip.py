@@ -1,8 +1,8 @@
 """The parts of a chip beyond its components' datapaths (simulator/tech/chip.yaml): per-PE registers,
 placement white space around synthesized cells, DDR and HBM PHYs and controllers, SIMT control of
-GPU-like cores and their INT32/FP64 side units, leakage per area at the junction temperature,
-always-on SerDes and link controllers, DRAM devices' standby and refresh power. Pure costs, no run
-state."""
+GPU-like cores (its area and the energy of issuing instructions) and their INT32/FP64 side units,
+leakage per area at the junction temperature, always-on SerDes and link controllers, DRAM devices'
+standby and refresh power. Pure costs, no run state."""
 
 import math
 from dataclasses import dataclass
@@ -229,6 +229,22 @@ def simt_control_mm2(comp, node_nm: float) -> float:
     a GPU-like core's vector unit: its lanes x LLMCompass's control transistors per lane."""
     per_lane = _table()["simt_control"]["transistors_per_lane"]
     return transistor_mm2(comp.lanes * per_lane / 1e6, node_nm)
+
+
+def instruction_issue_pj(node_nm: float) -> float:
+    """Fetch, decode, schedule and operand fetch of one SIMT (warp) instruction at `node_nm`."""
+    return tech.scale_energy(_table()["instruction_issue"]["pj_per_instruction_45nm"], node_nm)
+
+
+def issued_instructions(comp, action: str, count: float) -> float:
+    """Warp instructions that issue `count` of `action` on a GPU-like core's unit: one MMA per
+    m x n x k MACs, one vector instruction per warp of elements; 0 for anything else."""
+    table = _table()["instruction_issue"]
+    if comp.kind == "systolic_array" and action.startswith("mac_"):
+        return count / math.prod(table["mma_shape"])
+    if comp.kind == "vector" and action in comp.actions:
+        return count / table["warp_threads"]
+    return 0.0
 
 
 def dram_background_mw(dram) -> tuple[float, float] | None:
