@@ -204,6 +204,39 @@ def clock_share() -> float:
     return float(_table()["clock_network"]["fraction_of_dynamic_power"])
 
 
+UNGATED_PARTS = (
+    "mac",
+    "pe_registers",
+    "lanes",
+    "instruction_issue",
+)  # clocked every cycle when ungated
+
+
+def full_activity_pj_per_cycle(components: dict[str, Component]) -> float:
+    """Dynamic energy per reference cycle of every MAC array (each MAC at its costliest precision,
+    plus its PE registers) and vector lane (an fp32 add and multiply) working at once."""
+    total = 0.0
+    for name, comp in components.items():
+        if comp.kind == "systolic_array":
+            regs = pe_register_pj_per_mac(comp, held_by_register_levels(components, name))
+            total += comp.peak_macs_per_cycle * (max(comp.actions.values()) + regs)
+        elif comp.kind == "vector":
+            lane = comp.actions["add"] + comp.actions["mul"]
+            total += comp.lanes * comp.clock_hz / comp.ref_clock_hz * lane
+    return total
+
+
+def ungated_clock_mw(components: dict[str, Component], chip: ChipSpec) -> float:
+    """Clock tree power that an ungated chip draws whether busy or not: the clock's share of its
+    datapath's full-activity dynamic power; 0 where the chip gates its clock."""
+    if chip.clock_gating or not components:
+        return 0.0
+    share = clock_share()
+    ref_hz = next(iter(components.values())).ref_clock_hz
+    pj_per_s = share / (1.0 - share) * full_activity_pj_per_cycle(components) * ref_hz
+    return pj_per_s * 1e-9  # 1 mW = 1e9 pJ/s
+
+
 def serdes_parts(chip: ChipSpec, node_nm: float, density: float) -> list[Part]:
     """SerDes of each link kind: PHY area per link (LLMCompass) or lanes x area per lane; power =
     pJ/bit x line rate, both ways; and the link controller where LLMCompass counts one."""
@@ -307,6 +340,9 @@ def chip_parts(
         if simt and comp.kind == "vector" and "." in name:
             control = simt_control_mm2(comp, node_nm)
             parts.append(Part(name, "simt_control", control, density * control, True))
+    clock = ungated_clock_mw(components, chip)
+    if clock:
+        parts.append(Part(CHIP, "clock_network", 0.0, clock, True))
     return parts + serdes_parts(chip, node_nm, density)
 
 

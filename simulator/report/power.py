@@ -12,6 +12,7 @@ from simulator.components.chip import (
     CHIP,
     DATAPATH_PART,
     OFF_DIE,
+    UNGATED_PARTS,
     chip_parts,
     clock_share,
     held_by_register_levels,
@@ -42,7 +43,7 @@ def energy_rows(
     own = _datapath_rows(rows, machine.components, voltage_scale, issue) + _static_rows(
         rows, machine, seconds, voltage_scale
     )
-    return own, _clock_rows(own)
+    return own, _clock_rows(own, () if machine.arch.chip.clock_gating else UNGATED_PARTS)
 
 
 def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
@@ -91,11 +92,14 @@ def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: floa
         if not part.static_mw or own_row:
             continue
         serdes = part.part.startswith("serdes")  # on its own I/O supply: DVFS leaves it alone
+        clock = part.part == "clock_network"  # an ungated clock: dynamic power, C V² f
         scale = voltage_scale if part.on_die and not serdes else 1.0
-        per_s = part.static_mw * PJ_PER_MW_SECOND * scale
+        per_s = part.static_mw * PJ_PER_MW_SECOND * (scale * voltage_scale if clock else scale)
         action = (
             "link_idle"
             if serdes
+            else "clock_ungated"
+            if clock
             else ("leakage" if part.on_die else _OFF_DIE_ACTION.get(part.part, "background"))
         )
         row = (STATIC, part.component, part.part, action, seconds, per_s, per_s * seconds)
@@ -103,11 +107,14 @@ def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: floa
     return out
 
 
-def _clock_rows(own: list[tuple]) -> list[tuple]:
-    """The clock network: per op, its share of the op's on-die dynamic energy (summed as pandas
-    sums a float64 column per group, so the table is the one a groupby would give)."""
+def _clock_rows(own: list[tuple], ungated: tuple[str, ...]) -> list[tuple]:
+    """The clock network: per op, its share of the op's on-die dynamic energy, less the `ungated`
+    parts whose clock runs every cycle (summed as pandas sums a float64 column per group, so the
+    table is the one a groupby would give)."""
     clocked = group_sums(
-        (op, float(energy)) for op, *_, energy, on_die in own if on_die and op != STATIC
+        (op, float(energy))
+        for op, _, part, *_, energy, on_die in own
+        if on_die and op != STATIC and part not in ungated
     )
     ratio = clock_share() / (1.0 - clock_share())
     return [

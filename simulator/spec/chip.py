@@ -52,6 +52,9 @@ class ChipSpec(Strict):
     """Whether the DRAM's PHY and controller sit on this die (DDR3/DDR4: counted from
     simulator/tech/chip.yaml memory_interface); false where the chip reaches its DRAM through
     another chip, or the die being modelled leaves them out."""
+    clock_gating: bool = True
+    """Whether idle logic stops its clock; false: the clock tree to the MAC arrays and vector lanes
+    runs every cycle at its full-activity power (simulator/tech/chip.yaml clock_network.ungated)."""
     sources: list[str] = []
     """Where the cap and operating points come from, or why they are unknown."""
 
