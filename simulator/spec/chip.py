@@ -12,7 +12,7 @@ Volts = Annotated[float, BeforeValidator(lambda v: parse_quantity(v, "voltage"))
 Kelvin = Annotated[
     float, BeforeValidator(lambda v: parse_quantity(v, "temperature")), Field(ge=300, le=400)
 ]
-LinkKind = Literal["nvlink3", "nvlink4", "tpu_v4_ici", "pcie4_x16", "pcie5_x16"]
+LinkKind = Literal["nvlink3", "nvlink4", "tpu_v4_ici", "pcie3_x16", "pcie4_x16", "pcie5_x16"]
 
 
 class OperatingPoint(Strict):

@@ -82,6 +82,15 @@ def test_a100_serdes_area_and_always_on_power():
     )
 
 
+def test_tpu_v1_pcie3_host_port_takes_lanes_times_the_lane_area():
+    # 16 lanes x 0.22 mm² (Gangasani et al.); always on: 5 pJ/bit x 15.75 GB/s (8 GT/s x 128/130 x 16
+    # lanes / 8, as PCI-SIG rounds it), both ways
+    _, parts = parts_of("tpu-v1-like")
+    pcie = parts["(chip)", "serdes_pcie3_x16"]
+    assert pcie.area_mm2 == pytest.approx(16 * 0.22)
+    assert pcie.static_mw == pytest.approx(5.0 * 2 * 15.75e9 * 8 * 1e-9)
+
+
 def test_tpu_v4_ici_takes_lanes_times_the_lane_area():
     # no LLMCompass figure for ICI: 4 lanes of 0.22 mm² (Gangasani et al.) per link, no controller
     chip = ChipSpec.model_validate({"links": [{"kind": "tpu_v4_ici", "count": 6}]})
