@@ -157,6 +157,9 @@ def main() -> None:
         print(f"| {block} | {mm2:.1f} | {mm2 / die:.0%} | {share:.0%} | {share * 331:.0f} |")
 
     mxu_per_pe(tpu)
+    clock = tpu.energy[tpu.energy.part == "clock_network"].groupby("action").energy_pj.sum()
+    watts = ", ".join(f"{action} {pj * 1e-12 / tpu.seconds:.3g} W" for action, pj in clock.items())
+    print(f"\nTPU v1 clock network (chip.clock_gating: false) in the busy run: {watts}")
 
     print("\nLeakage by device flavour (chip.devices), TPU v1 idle power (published: 28 W):")
     arch = load_arch("tpu-v1-like")
