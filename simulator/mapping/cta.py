@@ -48,7 +48,8 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     for tm, tn in sorted({(min(m, op.M), min(n, op.N)) for m, n in kernels.tiles}):
         tiles = math.ceil(op.M / tm) * math.ceil(op.N / tn)
         most = max(1, op.K // kernels.min_split_k)
-        splits = min(max(1, cores // tiles), most) if tiles < cores else 1
+        asked = min(max(1, cores // tiles), most) if tiles < cores else 1
+        splits = len(split(op.K, asked))  # nearly equal ranges: 9 over 4 is 3 ranges of 3
         k = math.ceil(op.K / splits)
         waves = math.ceil(tiles * splits / cores)
         seed = plan_from(op, mapping, machine.view(0), {"M": tm, "N": tn, "K": k}, ["M", "N", "K"])
@@ -181,15 +182,16 @@ class _SplitK:
                 continue
             store, others = split_off
             label = f"{self.name}.tile{store.region}"
+            signal = f"{label}.k{self.j}"
             if self.j < self.splits - 1:
                 spill = dataclasses.replace(store, kind="spill", dram_bytes=store.space)
                 yield dataclasses.replace(
-                    step,
-                    stores=others + (spill,),
-                    signals=step.signals + (f"{label}.k{self.j}",),
+                    step, stores=others + (spill,), signals=step.signals + (signal,)
                 )
                 continue
-            yield dataclasses.replace(step, stores=others)
+            # the reduction runs on another unit and may start while this step still computes:
+            # it waits for this slice's own partial too, raised when this step lands
+            yield dataclasses.replace(step, stores=others, signals=step.signals + (signal,))
             yield self._reduce_step(store, label)
 
     def _reduce_step(self, store: Transfer, label: str) -> Step:
@@ -208,7 +210,7 @@ class _SplitK:
         )
         kernel = self.root and bind(self.root.reduce, store.region, self.partials)
         compute = Compute(unit, cycles, (("add", elements),), 0, (), {"C": store.region}, kernel)
-        waits = tuple(f"{label}.k{i}" for i in range(self.splits - 1))
+        waits = tuple(f"{label}.k{i}" for i in range(self.splits))
         return Step((reload,), (compute,), (store,), (), waits=waits)
 
 
