@@ -36,7 +36,8 @@ class Grid:
 def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     """The CTA tile and split-K count with the least estimated kernel time: waves x the time of
     one CTA on one core (its array's cycles, or its operand bytes over its own NoC port), against
-    the chip's DRAM (compulsory bytes) and L2 (operand re-reads across tiles) bandwidth."""
+    the chip's DRAM (A, B and C once, B's re-reads when it outgrows L2: `dram_bytes`) and L2
+    (operand re-reads across tiles) bandwidth."""
     kernels = machine.arch.cores.kernels
     unit = machine.view(0).components[_unit_name(machine, mapping, op)]
     in_bytes = precision(op.dtype).bits / 8
@@ -44,6 +45,7 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     port = machine.noc.transfer_cycles(1 << 20) / (1 << 20)  # cycles per byte of one core's port
     dram = machine.dram.bytes_per_cycle
     l2 = machine.l2.bytes_per_cycle if machine.l2 is not None else dram
+    capacity = machine.l2.capacity_bytes if machine.l2 is not None else 0
     best = None
     for tm, tn in sorted({(min(m, op.M), min(n, op.N)) for m, n in kernels.tiles}):
         tiles = math.ceil(op.M / tm) * math.ceil(op.N / tn)
@@ -60,12 +62,27 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
             op.M * op.K * math.ceil(op.N / tn) + op.K * op.N * math.ceil(op.M / tm)
         ) * in_bytes
         partials = 2 * op.M * op.N * acc_bytes * (splits - 1)
-        compulsory = (op.M * op.K + op.K * op.N + op.M * op.N) * in_bytes + partials
-        cycles = max(waves * per_cta, compulsory / dram, (streamed + partials) / l2)
+        fetched = dram_bytes(op, tm, tn, max(1, cores // splits), in_bytes, capacity) + partials
+        cycles = max(waves * per_cta, fetched / dram, (streamed + partials) / l2)
         key = (cycles, -tm * tn)
         if best is None or key < (best.cycles, -best.tile_m * best.tile_n):
             best = Grid(tm, tn, splits, cycles)
     return best
+
+
+def dram_bytes(op, tm: int, tn: int, per_wave: int, in_bytes: float, capacity: int) -> float:
+    """DRAM bytes of A, B and C with tm x tn tiles run in wave order (M-row by M-row, `per_wave`
+    tiles at once) under an LRU L2 of `capacity` bytes. A row block of A serves consecutive
+    tiles, so it is read once; a column block of B comes back one row of tiles later, after all
+    of B, that row's A and its C have passed through L2: if they do not fit, every wave reads
+    its B columns from DRAM again (the columns a wave shares are read once)."""
+    a, b, c = op.M * op.K * in_bytes, op.K * op.N * in_bytes, op.M * op.N * in_bytes
+    row = math.ceil(op.N / tn)
+    if b + (tm * op.K + tm * op.N) * in_bytes <= capacity:
+        return a + b + c
+    tiles = math.ceil(op.M / tm) * row
+    columns = sum(min(per_wave, tiles - start, row) for start in range(0, tiles, per_wave))
+    return a + b * columns / row + c
 
 
 def _unit_name(machine: Machine, mapping, op) -> str:

@@ -3,12 +3,13 @@ per-kernel launch cost and fine-grained memory interleaving, checked by hand and
 
 import math
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import simulator
 from simulator.components import build_machine
-from simulator.mapping.cta import choose_grid
+from simulator.mapping.cta import choose_grid, dram_bytes
 from simulator.spec import load_arch, load_mapping
 from simulator.spec.workload import GemmOpSpec
 
@@ -151,6 +152,36 @@ def test_split_k_reduces_every_output_over_all_k_once(M, N, K, cores, min_split_
     assert report.summary["coverage_ok"]
     assert report.summary["numerics_ok"]
     assert report.summary["macs"] == 32 * lead * 32 * 64 + M * N * K
+
+
+def test_dram_bytes_price_b_rereads_when_b_outgrows_l2():
+    """256 x 256 x 64 int8 in 64 x 64 tiles (4 x 4 tiles, rows of 4): A = B = 16 KiB, C = 64 KiB.
+    With B, a row of A (4 KiB) and of C (16 KiB) in L2, each is read once. Without: 4 waves of 4
+    tiles each read the 4 column blocks of a row again (4 B); waves of 8 tiles span 2 rows that
+    share their columns (2 B); waves of 14 and 2 tiles read 4 and 2 column blocks (1.5 B)."""
+    op = GemmOpSpec(kind="gemm", name="g", M=256, N=256, K=64, dtype="int8")
+    a = b = 256 * 64
+    c = 256 * 256
+    assert dram_bytes(op, 64, 64, 4, 1, b + 4096 + 16384) == a + b + c
+    assert dram_bytes(op, 64, 64, 4, 1, b + 4096 + 16384 - 1) == a + 4 * b + c
+    assert dram_bytes(op, 64, 64, 8, 1, 0) == a + 2 * b + c
+    assert dram_bytes(op, 64, 64, 14, 1, 0) == a + 1.5 * b + c
+
+
+def test_grid_avoids_b_rereads_from_dram():
+    """LLMCompass's A100 1024 x 12288 x 12288 bf16: B (302 MB) outgrows the 40 MB L2, so a
+    64 x 128 grid (16 rows of 96 tiles, 15 waves: 14 of 108 tiles reading 96 column blocks each,
+    one of 24) reads B 1368 / 96 = 14.25 times, 4.35 GB, 3.8 M cycles at the a100-like's
+    1157 B/cycle, while 128 x 256 CTAs (8 x 48 = 384 tiles, 4 waves on 108 SMs) each need
+    128 * 256 * 12288 / 1024 MACs per cycle = 393,216 cycles, 1.57 M in all."""
+    machine = build_machine(load_arch("a100-like"))
+    op = GemmOpSpec(kind="gemm", name="g", M=1024, N=12288, K=12288, dtype="bf16")
+    grid = choose_grid(op, load_mapping(None), machine, machine.core_count)
+    assert grid.tile_m * grid.tile_n == 128 * 256
+    assert grid.cycles == pytest.approx(4 * 128 * 256 * 12288 / 1024, rel=1e-3)  # + fill
+    a = c = 1024 * 12288 * 2
+    b = 12288 * 12288 * 2
+    assert dram_bytes(op, 64, 128, 108, 2, machine.l2.capacity_bytes) == a + 14.25 * b + c
 
 
 def test_launch_cost_delays_the_kernel_by_exactly_its_cycles():
