@@ -34,10 +34,11 @@ class Grid:
 
 
 def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
-    """The CTA tile and split-K count with the least estimated kernel time: waves x the time of
-    one CTA on one core (its array's cycles, or its operand bytes over its own NoC port), against
-    the chip's DRAM (A, B and C once, B's re-reads when it outgrows L2: `dram_bytes`) and L2
-    (operand re-reads across tiles) bandwidth."""
+    """The CTA tile and split-K count with the least estimated kernel time: the waves, each as
+    long as one CTA on one core (its array's cycles, or its operand bytes over its own NoC port)
+    or as its CTAs' share of the DRAM bytes (A, B and C once, B's re-reads when it outgrows L2:
+    `dram_bytes`), so a last wave of few CTAs costs a whole CTA at one core's rate; against the
+    chip's DRAM and L2 (operand re-reads across tiles) bandwidth."""
     kernels = machine.arch.cores.kernels
     unit = machine.view(0).components[_unit_name(machine, mapping, op)]
     in_bytes = precision(op.dtype).bits / 8
@@ -53,7 +54,7 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
         asked = min(max(1, cores // tiles), most) if tiles < cores else 1
         splits = len(split(op.K, asked))  # nearly equal ranges: 9 over 4 is 3 ranges of 3
         k = math.ceil(op.K / splits)
-        waves = math.ceil(tiles * splits / cores)
+        full, rest = divmod(tiles * splits, cores)  # whole waves, CTAs of the last partial one
         seed = plan_from(op, mapping, machine.view(0), {"M": tm, "N": tn, "K": k}, ["M", "N", "K"])
         compute = compute_cycles_estimate(unit, {"M": tm, "N": tn, "K": k}, seed.tile, seed)
         moved = (tm + tn) * k * in_bytes + tm * tn * (acc_bytes if splits > 1 else in_bytes)
@@ -63,7 +64,10 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
         ) * in_bytes
         partials = 2 * op.M * op.N * acc_bytes * (splits - 1)
         fetched = dram_bytes(op, tm, tn, max(1, cores // splits), in_bytes, capacity) + partials
-        cycles = max(waves * per_cta, fetched / dram, (streamed + partials) / l2)
+        # a wave of n CTAs: each CTA's time, or n CTAs' share of the DRAM bytes at the chip's rate
+        share = fetched / (tiles * splits) / dram
+        waves = full * max(per_cta, cores * share) + (rest and max(per_cta, rest * share))
+        cycles = max(waves, fetched / dram, (streamed + partials) / l2)
         key = (cycles, -tm * tn)
         if best is None or key < (best.cycles, -best.tile_m * best.tile_n):
             best = Grid(tm, tn, splits, cycles)
