@@ -184,6 +184,27 @@ def test_grid_avoids_b_rereads_from_dram():
     assert dram_bytes(op, 64, 128, 108, 2, machine.l2.capacity_bytes) == a + 14.25 * b + c
 
 
+def test_grid_prices_a_nearly_empty_last_wave():
+    """A100 GEMV 1 x 28672 x 4096 fp16 (vidur's LLaMA-3-8B up-projection): 1 x 256 CTAs are 112
+    tiles on 108 SMs, a DRAM-bound wave of 108 (108/112 of A, B and C at 1157 B/cycle) then 4
+    CTAs each streaming (1 + 256) x 4096 x 2 B + 512 B of C through one SM's 64 B/cycle port;
+    1 x 64 CTAs are 448 tiles, 4 waves of 108 and one of 16 CTAs of (1 + 64) x 4096 x 2 + 128 B,
+    so the last wave is 4x shorter and auto takes them."""
+    one = [(["cores", "kernels", "tiles"], [[1, 256]])]
+    machine = build_machine(load_arch("a100-like", one))
+    op = GemmOpSpec(kind="gemm", name="g", M=1, N=28672, K=4096, dtype="fp16")
+    fetched = (4096 + 28672 * 4096 + 28672) * 2
+    dram = machine.dram.bytes_per_cycle
+    wide = choose_grid(op, load_mapping(None), machine, 108)
+    tail = ((1 + 256) * 4096 * 2 + 256 * 2) / 64
+    assert wide.cycles == pytest.approx(fetched / dram * 108 / 112 + tail, rel=1e-3)
+    auto = build_machine(load_arch("a100-like"))
+    grid = choose_grid(op, load_mapping(None), auto, 108)
+    assert (grid.tile_m, grid.tile_n) == (1, 64)
+    tail = ((1 + 64) * 4096 * 2 + 64 * 2) / 64
+    assert grid.cycles == pytest.approx(fetched / dram * 432 / 448 + tail, rel=1e-2)
+
+
 def test_launch_cost_delays_the_kernel_by_exactly_its_cycles():
     """A single GEMM starts nothing for `launch` seconds on every core: 10 us = 10,000 cycles."""
     base = simulator.simulate(gpu(), gemm(256, 256, 256), numerics=False).summary["cycles"]
