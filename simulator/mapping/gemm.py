@@ -2,6 +2,7 @@
 
 import itertools
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -227,7 +228,7 @@ def _steps(
     (streamed,) = set(problem) - set(plan.spatial)
     previous: dict | None = None
     resident: dict[str, tuple] = {}  # role -> the tile held: the last step's, if this one keeps it
-    costs: dict[tuple, tuple] = {}  # (extents, first K chunk, continues fold) -> cost, traffic
+    costs = tile_costs(machine, plan, levels)  # (extents, first K chunk, continues fold) -> cost
     if start and upcoming is not None:
         previous = dict(zip(order, map(int, np.unravel_index(start - 1, lengths))))
         current = dict(zip(order, upcoming))
@@ -279,7 +280,9 @@ def _steps(
             )
             resident["output"] = out_key
         tile = (*extent.values(), first_k_chunk, continues_fold)
-        if tile not in costs:  # a tile's cost depends only on these: computed once per kind
+        if (
+            tile not in costs
+        ):  # a tile's cost depends only on these: computed once per kind and plan
             costs[tile] = _tile_cost(
                 extent, plan, unit, levels, machine, buffers, first_k_chunk, continues_fold
             )
@@ -311,6 +314,43 @@ def _steps(
             )
             resident.pop("output")
         yield Step(tuple(loads), (compute,), tuple(stores), tuple(frees))
+
+
+_COSTS: dict[int, tuple[weakref.ref, dict]] = {}
+"""id(machine) -> (a weak reference to it, its tile costs by plan): kept while the machine lives."""
+
+
+def tile_costs(machine: Machine, plan: GemmPlan, levels: "TileLevels") -> dict:
+    """The tile costs already computed for this plan on this machine, shared by all its ops (the
+    CTAs of a kernel, repeated layers). A cost depends on the machine (its unit and buffers), every
+    plan field and whether K fits one tile (all TileLevels adds): the key holds all of them."""
+    entry = _COSTS.get(id(machine))
+    if entry is None or entry[0]() is not machine:
+        key = id(machine)
+        gone = lambda ref: _COSTS.get(key, (None,))[0] is ref and _COSTS.pop(key)  # noqa: E731
+        entry = _COSTS[key] = (weakref.ref(machine, gone), {})
+    return entry[1].setdefault((_plan_key(plan), levels.whole_k), {})
+
+
+def _plan_key(plan: GemmPlan) -> tuple:
+    """Every field of a plan, hashable (its dicts and lists as sorted tuples)."""
+    return (
+        plan.unit,
+        plan.dataflow,
+        tuple(plan.spatial),
+        tuple(sorted(plan.tile.items())),
+        tuple(plan.loop_order),
+        plan.double_buffering,
+        plan.accounting,
+        plan.dtype,
+        plan.accumulator,
+        plan.output,
+        tuple(sorted(plan.registers.items())),
+        tuple(
+            (name, tuple(sorted(tile.items())), tuple(order))
+            for name, (tile, order) in sorted(plan.levels.items())
+        ),
+    )
 
 
 def _tile_cost(extent, plan, unit, levels, machine, buffers, first_k_chunk, continues_fold):
