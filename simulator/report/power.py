@@ -18,6 +18,9 @@ from simulator.components.chip import (
     held_by_register_levels,
     instruction_issue_pj,
     issued_instructions,
+    mma_made_access,
+    mma_operand_bytes,
+    mma_operand_pj_per_byte,
     not_counted,
     pe_register_pj_per_mac,
 )
@@ -39,8 +42,8 @@ def energy_rows(
     """`rows` (op, component, action, count, pJ each, energy: the datapath's own accounting) plus the
     chip's parts, as plain rows (COLUMNS), and the clock network's rows computed from them. On-die
     dynamic energy scales with voltage_scale², on-die static power with it."""
-    issue = instruction_issue_pj(machine.arch.tech_node) if is_simt(machine) else 0.0
-    own = _datapath_rows(rows, machine.components, voltage_scale, issue) + _static_rows(
+    simt = machine.arch.tech_node if is_simt(machine) else None
+    own = _datapath_rows(rows, machine.components, voltage_scale, simt) + _static_rows(
         rows, machine, seconds, voltage_scale
     )
     return own, _clock_rows(own, () if machine.arch.chip.clock_gating else UNGATED_PARTS)
@@ -55,13 +58,19 @@ def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
 
 
 def _datapath_rows(
-    rows: list[tuple], comps: dict, voltage_scale: float, issue_pj: float
+    rows: list[tuple], comps: dict, voltage_scale: float, simt_node: float | None
 ) -> list[tuple]:
     """The components' own rows, each tagged with its part, a PE-register row beside each MAC row,
-    and (`issue_pj` > 0: GPU-like cores) an instruction-issue row beside each core unit's work row."""
+    and on GPU-like cores (`simt_node`: their node) an instruction-issue row beside each core unit's
+    work row and register-file operand rows beside each MMA row, which replace the register
+    levels' own rows for the accesses the MMA makes."""
     out = []
+    issue_pj = instruction_issue_pj(simt_node) * voltage_scale**2 if simt_node else 0.0
+    rf_pj = [pj * voltage_scale**2 for pj in mma_operand_pj_per_byte(simt_node or 1.0)]
     for op, name, action, count, per, _ in rows:
         comp = comps[name]
+        if simt_node and mma_made_access(comp, action):
+            continue
         on_die = comp.kind not in OFF_DIE
         scale = (voltage_scale if action == "leakage" else voltage_scale**2) if on_die else 1.0
         part = DATAPATH_PART.get(comp.kind, comp.kind)
@@ -72,11 +81,19 @@ def _datapath_rows(
             if regs:
                 row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
                 out.append((*row, True))
-        if issue_pj and on_die and "." in name:
-            issued = issued_instructions(comp, action, count)
-            if issued:
-                pj = issue_pj * voltage_scale**2
-                out.append((op, name, "instruction_issue", "issue", issued, pj, issued * pj, True))
+        if not (simt_node and on_die and "." in name):
+            continue
+        issued = issued_instructions(comp, action, count)
+        if issued:
+            out.append(
+                (op, name, "instruction_issue", "issue", issued, issue_pj, issued * issue_pj, True)
+            )
+        if issued and comp.kind == "systolic_array":
+            for rw, nbytes, pj in zip(
+                ("rf_read", "rf_write"), mma_operand_bytes(comp, action[4:]), rf_pj, strict=True
+            ):
+                row = (op, name, "mma_operands", rw, issued * nbytes, pj, issued * nbytes * pj)
+                out.append((*row, True))
     return out
 
 
