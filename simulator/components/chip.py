@@ -299,6 +299,15 @@ def mma_operand_pj_per_byte(node_nm: float) -> tuple[float, float]:
     )
 
 
+def sm_active_pj_per_cycle(node_nm: float) -> float:
+    """Energy of a GPU-like core per cycle its tensor array works, beyond its accesses and an idle
+    SM (AccelWattch's Volta activation power), at `node_nm`."""
+    table = _table()["sm_active"]
+    watts = table["tensor_active_w_per_chip"] / table["sms"] - table["idle_core_w"]
+    pj = watts / (table["clock_mhz"] * 1e6) * 1e12
+    return pj * tech.scale_energy(1.0, node_nm) / tech.scale_energy(1.0, float(table["node_nm"]))
+
+
 def mma_made_access(comp, action: str) -> bool:
     """Whether access `action` of `comp` on a GPU-like core is one its array's MMA instructions make
     themselves (so mma_operands counts it): a read of a register level outside the PEs (the

@@ -23,6 +23,7 @@ from simulator.components.chip import (
     mma_operand_pj_per_byte,
     not_counted,
     pe_register_pj_per_mac,
+    sm_active_pj_per_cycle,
 )
 from simulator.report.sums import EnergySums, group_sums
 
@@ -33,6 +34,7 @@ PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"
 _OFF_DIE_ACTION = {"devices": "background", "refresh": "refresh"}  # DRAM devices' always-on parts
 TIMELINE_BINS = 200  # slices of the power timeline (the peak power is its highest slice)
+OWN_CLOCK = ("sm_active",)  # fitted to measured power, so it holds its own clock
 COLUMNS = ["op", "component", "part", "action", "count", "pj_per_count", "energy_pj", "on_die"]
 
 
@@ -46,7 +48,8 @@ def energy_rows(
     own = _datapath_rows(rows, machine.components, voltage_scale, simt) + _static_rows(
         rows, machine, seconds, voltage_scale
     )
-    return own, _clock_rows(own, () if machine.arch.chip.clock_gating else UNGATED_PARTS)
+    ungated = () if machine.arch.chip.clock_gating else UNGATED_PARTS
+    return own, _clock_rows(own, (*ungated, *OWN_CLOCK))
 
 
 def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
@@ -67,6 +70,7 @@ def _datapath_rows(
     out = []
     issue_pj = instruction_issue_pj(simt_node) * voltage_scale**2 if simt_node else 0.0
     rf_pj = [pj * voltage_scale**2 for pj in mma_operand_pj_per_byte(simt_node or 1.0)]
+    sm_pj = sm_active_pj_per_cycle(simt_node or 1.0) * voltage_scale**2
     for op, name, action, count, per, _ in rows:
         comp = comps[name]
         if simt_node and mma_made_access(comp, action):
@@ -89,6 +93,8 @@ def _datapath_rows(
                 (op, name, "instruction_issue", "issue", issued, issue_pj, issued * issue_pj, True)
             )
         if issued and comp.kind == "systolic_array":
+            cycles = count / (comp.rows * comp.cols)
+            out.append((op, name, "sm_active", "busy_cycle", cycles, sm_pj, cycles * sm_pj, True))
             for rw, nbytes, pj in zip(
                 ("rf_read", "rf_write"), mma_operand_bytes(comp, action[4:]), rf_pj, strict=True
             ):
@@ -124,14 +130,14 @@ def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: floa
     return out
 
 
-def _clock_rows(own: list[tuple], ungated: tuple[str, ...]) -> list[tuple]:
-    """The clock network: per op, its share of the op's on-die dynamic energy, less the `ungated`
-    parts whose clock runs every cycle (summed as pandas sums a float64 column per group, so the
-    table is the one a groupby would give)."""
+def _clock_rows(own: list[tuple], unclocked: tuple[str, ...]) -> list[tuple]:
+    """The clock network: per op, its share of the op's on-die dynamic energy, less the `unclocked`
+    parts (an ungated clock's, which runs every cycle, and parts whose figure holds their clock),
+    summed as pandas sums a float64 column per group, so the table is the one a groupby would give."""
     clocked = group_sums(
         (op, float(energy))
         for op, _, part, *_, energy, on_die in own
-        if on_die and op != STATIC and part not in ungated
+        if on_die and op != STATIC and part not in unclocked
     )
     ratio = clock_share() / (1.0 - clock_share())
     return [

@@ -177,6 +177,26 @@ def test_gpu_like_mmas_read_and_write_their_operands_in_the_register_file():
     assert not (tpu.energy.part == "mma_operands").any()
 
 
+def test_gpu_like_cores_pay_accelwattchs_active_sm_power_per_busy_cycle():
+    # AccelWattch's Quadro GV100 (12 nm, 80 SMs, 1132 MHz): 48.95 W with every SM's tensor cores active,
+    # 0.283 W per idle SM; the difference per SM cycle, moved to 7 nm, per cycle a 32 x 32 array works
+    gemm = "gemm:M=256,N=256,K=256,dtype=fp16"
+    report = simulator.simulate("a100-like", gemm, numerics=False)
+    active = report.energy[report.energy.part == "sm_active"]
+    per_cycle = (48.94875596 / 80 - 0.28279166) / 1132e6 * 1e12
+    to_7nm = tech.scale_energy(1.0, 7.0) / tech.scale_energy(1.0, 12.0)
+    assert active["count"].sum() == pytest.approx(256**3 / 1024)
+    assert active.energy_pj.sum() == pytest.approx(256**3 / 1024 * per_cycle * to_7nm)
+    # its figure holds its own clock: the clock network's share is of the other parts
+    clock = report.energy[report.energy.part == "clock_network"].energy_pj.sum()
+    clocked = report.energy[
+        report.energy.on_die
+        & (report.energy.op != "(static)")
+        & ~report.energy.part.isin(["sm_active", "clock_network"])
+    ].energy_pj.sum()
+    assert clock == pytest.approx(clocked / 3)
+
+
 def test_side_units_are_llmcompass_transistor_counts():
     # a100-like SM: 64 INT32 units of 177,690 and 32 FP64 units of 685,300 transistors, at 7 nm
     _, parts = parts_of("a100-like")
