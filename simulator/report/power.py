@@ -64,16 +64,13 @@ def _datapath_rows(
     rows: list[tuple], comps: dict, voltage_scale: float, simt_node: float | None
 ) -> list[tuple]:
     """The components' own rows, each tagged with its part, a PE-register row beside each MAC row,
-    and on GPU-like cores (`simt_node`: their node) an instruction-issue row beside each core unit's
-    work row and register-file operand rows beside each MMA row, which replace the register
-    levels' own rows for the accesses the MMA makes."""
+    and on GPU-like cores (`simt_node`: their node) the SIMT rows beside each core unit's work row;
+    the register levels' accesses that the MMAs make themselves are left to those rows."""
     out = []
-    issue_pj = instruction_issue_pj(simt_node) * voltage_scale**2 if simt_node else 0.0
-    rf_pj = [pj * voltage_scale**2 for pj in mma_operand_pj_per_byte(simt_node or 1.0)]
-    sm_pj = sm_active_pj_per_cycle(simt_node or 1.0) * voltage_scale**2
+    prices = _simt_prices(simt_node, voltage_scale) if simt_node else None
     for op, name, action, count, per, _ in rows:
         comp = comps[name]
-        if simt_node and mma_made_access(comp, action):
+        if prices and mma_made_access(comp, action):
             continue
         on_die = comp.kind not in OFF_DIE
         scale = (voltage_scale if action == "leakage" else voltage_scale**2) if on_die else 1.0
@@ -85,22 +82,38 @@ def _datapath_rows(
             if regs:
                 row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
                 out.append((*row, True))
-        if not (simt_node and on_die and "." in name):
-            continue
-        issued = issued_instructions(comp, action, count)
-        if issued:
-            out.append(
-                (op, name, "instruction_issue", "issue", issued, issue_pj, issued * issue_pj, True)
-            )
-        if issued and comp.kind == "systolic_array":
-            cycles = count / (comp.rows * comp.cols)
-            out.append((op, name, "sm_active", "busy_cycle", cycles, sm_pj, cycles * sm_pj, True))
-            for rw, nbytes, pj in zip(
-                ("rf_read", "rf_write"), mma_operand_bytes(comp, action[4:]), rf_pj, strict=True
-            ):
-                row = (op, name, "mma_operands", rw, issued * nbytes, pj, issued * nbytes * pj)
-                out.append((*row, True))
+        if prices and on_die and "." in name:
+            out.extend(_simt_rows(op, name, comp, action, count, prices))
     return out
+
+
+def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
+    """pJ per warp instruction issued, per register-file byte read and written by an MMA, and per
+    busy SM cycle, at `node_nm` and the run's voltage."""
+    read, write = mma_operand_pj_per_byte(node_nm)
+    nominal = {
+        "issue": instruction_issue_pj(node_nm),
+        "rf_read": read,
+        "rf_write": write,
+        "busy_cycle": sm_active_pj_per_cycle(node_nm),
+    }
+    return {name: pj * voltage_scale**2 for name, pj in nominal.items()}
+
+
+def _simt_rows(op: str, name: str, comp, action: str, count: float, prices: dict) -> list[tuple]:
+    """A GPU-like core unit's work row's companions: the warp instructions it issues and, for an
+    MMA, the register-file bytes it moves and the cycles its SM is busy."""
+    issued = issued_instructions(comp, action, count)
+    if not issued:
+        return []
+    rows = [(op, name, "instruction_issue", "issue", issued, prices["issue"])]
+    if comp.kind == "systolic_array":
+        read, written = mma_operand_bytes(comp, action.removeprefix("mac_"))
+        rows.append((op, name, "mma_operands", "rf_read", issued * read, prices["rf_read"]))
+        rows.append((op, name, "mma_operands", "rf_write", issued * written, prices["rf_write"]))
+        cycles = count / (comp.rows * comp.cols)
+        rows.append((op, name, "sm_active", "busy_cycle", cycles, prices["busy_cycle"]))
+    return [(*row, row[4] * row[5], True) for row in rows]
 
 
 def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: float) -> list[tuple]:
