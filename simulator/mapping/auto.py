@@ -7,10 +7,12 @@ first tile's load — never by simulation; the sweeps issue brings the full sear
 import functools
 import itertools
 import math
+from dataclasses import replace
 
 from simulator.components import Machine
 from simulator.errors import CapacityError
-from simulator.mapping.gemm import GemmPlan, check_fits, plan_from
+from simulator.mapping.gemm import GemmPlan, check_fits, plan_from, with_register_tilings
+from simulator.mapping.hierarchy import TileLevels, hierarchical_roles, tiles_estimate
 from simulator.mapping.traffic import dram_traffic
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes, precision
@@ -98,7 +100,38 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
             smallest, machine, locate(mapping, "tile") if given else f"{op.name}: auto mapping"
         )
         raise CapacityError(f"{op.name}: no tile fits the buffers")  # check_fits always raises here
-    return plan_from(op, mapping, machine, *best)
+    plan = with_register_tilings(plan_from(op, mapping, machine, *best), op, mapping, machine)
+    if len(given) == len(problem):
+        return plan  # the mapping's own tile: register levels follow the capacity rule
+    return _search_registers(plan, mapping, machine, problem, op.K)
+
+
+def _search_registers(plan: GemmPlan, mapping: MappingSpec, machine: Machine, problem, k: int):
+    """Register levels the mapping leaves open take the fold-loop count with the fastest, then
+    cheapest, estimate (`tiles_estimate`), one level at a time starting from the capacity rule's
+    choice (ties keep it): at most 1 + 4 x levels estimates, none on archs without registers."""
+    given = set(plan.registers)
+    open_levels = list(
+        dict.fromkeys(
+            c.name
+            for chain in hierarchical_roles(machine, plan.unit).values()
+            for c in chain[:-1]  # inner levels (a register level the DMA fills keeps its rule)
+            if c.kind == "regfile" and c.name not in given
+        )
+    )
+    if not open_levels:
+        return plan
+    best, best_key = plan, tiles_estimate(TileLevels(plan, machine, k), machine, problem)
+    for name in open_levels:
+        for loops in range(4):
+            candidate = replace(best, registers={**best.registers, name: loops})
+            try:
+                key = tiles_estimate(TileLevels(candidate, machine, k), machine, problem)
+            except CapacityError:
+                continue  # these loops overflow the level
+            if key < best_key:
+                best, best_key = candidate, key
+    return best
 
 
 def _best(op, mapping, machine, unit, problem, options, orders):

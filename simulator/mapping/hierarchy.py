@@ -177,6 +177,63 @@ def _fold_nests(extent, spatial, rows, cols, chains, elem_bytes, forced, upper, 
     return nests
 
 
+def fold_loops(extent: dict, spatial: tuple[str, str], rows: int, cols: int) -> list[Loop]:
+    """The array's temporal loops over a whole tile, innermost first: the streamed dim, the row
+    folds, the column folds (a partial last fold counts as one)."""
+    row_dim, col_dim = spatial
+    (streamed,) = {"M", "N", "K"} - set(spatial)
+    return [
+        Loop(streamed, extent[streamed]),
+        Loop(row_dim, -(-extent[row_dim] // rows)),
+        Loop(col_dim, -(-extent[col_dim] // cols)),
+    ]
+
+
+def _held(loops: list[Loop], cut: int) -> dict[str, int]:
+    held = dict.fromkeys("MNK", 1)
+    for loop in loops[:cut]:
+        held[loop.dim] *= loop.factor
+    return held
+
+
+def register_cut(loops: list[Loop], tile: dict, order: list | None) -> int | None:
+    """How many innermost loops a register level holds when a mapping gives its Timeloop-style
+    tiling (iterations per dim, dims left out 1; loop order outermost first): the largest count
+    whose loops match, None when none does."""
+    wanted = {d: tile.get(d, 1) for d in "MNK"}
+    for cut in reversed(range(len(loops) + 1)):
+        iterating = [lp.dim for lp in reversed(loops[:cut]) if lp.factor > 1]  # outermost first
+        in_order = order is None or [d for d in order if d in iterating] == iterating
+        if _held(loops, cut) == wanted and in_order:
+            return cut
+    return None
+
+
+def register_tilings(loops: list[Loop]) -> str:
+    """The tilings a register level can hold in this fold nest, as a mapping writes them."""
+    options = []
+    for cut in range(len(loops) + 1):
+        text = "{" + ", ".join(f"{d}: {n}" for d, n in _held(loops, cut).items() if n > 1) + "}"
+        if text not in options:
+            options.append(text)
+    names = ("streamed", "row folds", "column folds")
+    nest = ", ".join(f"{lp.dim} {lp.factor} ({name})" for lp, name in zip(loops, names))
+    return f"the array runs {nest}, innermost first; a register level holds {' or '.join(options)}"
+
+
+def check_register_cut(component, extent, spatial, rows, cols, elem_bytes: dict, cut) -> None:
+    """Raise CapacityError when a register level holding `cut` fold loops of a whole tile
+    overflows its capacity for any role it holds."""
+    row_dim, col_dim = spatial
+    loops = fold_loops(extent, spatial, rows, cols)
+    axes = {
+        "rows": Loop(row_dim, min(rows, extent[row_dim])),
+        "cols": Loop(col_dim, min(cols, extent[col_dim])),
+    }
+    for role in component.spec.holds:
+        _cut(component, role, loops, axes, elem_bytes[role], {component.name: cut})
+
+
 def _folds(extent: int, size: int) -> list[tuple[int, int]]:
     full, rest = divmod(extent, size)
     return [(size, full)] * bool(full) + [(rest, 1)] * bool(rest)
@@ -302,6 +359,35 @@ def refill_cycles(rows: Counter, levels: TileLevels, machine: Machine) -> int:
         max(machine.components[a].access_cycles(b), machine.components[o].access_cycles(b))
         for (a, o), b in moved.items()
     )
+
+
+def tiles_estimate(levels: TileLevels, machine: Machine, problem: dict) -> tuple[int, float]:
+    """Cycles and energy of every SRAM tile of a plan (full and edge tiles grouped): each tile
+    max(array cycles + refill waits, its busiest port's cycles), and its levels' bytes priced
+    per byte, as the engine times and the report prices them (the mapper's estimate)."""
+    plan, unit = levels.plan, levels.unit
+    groups = [_folds(problem[d], plan.tile[d]) for d in "MNK"]
+    cycles, energy = 0, 0.0
+    for (m, nm), (n, nn), (k_index, (k, nk)) in itertools.product(
+        groups[0], groups[1], enumerate(groups[2])
+    ):
+        firsts = nm * nn if k_index == 0 else 0  # each output tile's first K chunk
+        for first, repeat in ((True, firsts), (False, nm * nn * nk - firsts)):
+            if not repeat:
+                continue
+            extent = {"M": m, "N": n, "K": k}
+            cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+            table = levels.table(extent, first, cost)
+            moved = traffic(table, machine)
+            ports = max(machine.components[b].access_cycles(r + w) for b, r, w in moved)
+            refill = refill_cycles(table, levels, machine)
+            cycles += max(cost.cycles + refill, ports) * repeat
+            energy += repeat * sum(
+                r * machine.components[b].energy_pj("read")
+                + w * machine.components[b].energy_pj("write")
+                for b, r, w in moved
+            )
+    return cycles, energy
 
 
 def port_bytes(component, elements: int, fmt: str) -> int:
