@@ -11,7 +11,13 @@ from dataclasses import replace
 
 from simulator.components import Machine
 from simulator.errors import CapacityError
-from simulator.mapping.gemm import GemmPlan, check_fits, plan_from, with_register_tilings
+from simulator.mapping.gemm import (
+    GemmPlan,
+    check_fits,
+    inner_levels,
+    plan_from,
+    with_register_tilings,
+)
 from simulator.mapping.hierarchy import TileLevels, hierarchical_roles, tiles_estimate
 from simulator.mapping.traffic import dram_traffic
 from simulator.spec.mapping import MappingSpec
@@ -103,7 +109,35 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
     plan = with_register_tilings(plan_from(op, mapping, machine, *best), op, mapping, machine)
     if len(given) == len(problem):
         return plan  # the mapping's own tile: register levels follow the capacity rule
+    plan = _choose_double_buffering(plan, mapping, machine, problem, op.K)
     return _search_registers(plan, mapping, machine, problem, op.K)
+
+
+def _choose_double_buffering(plan: GemmPlan, mapping, machine: Machine, problem, k: int):
+    """Local SRAMs whose double buffering neither the arch nor the mapping sets are estimated
+    both ways (`tiles_estimate`), one at a time: the faster is kept, a tie (or a sub-tile that
+    fits only single-buffered) keeps the smaller footprint, single-buffered."""
+    local, _ = inner_levels(mapping, machine, plan.unit)
+    extent = {d: min(plan.tile[d], problem[d]) for d in problem}
+    best = plan
+    for name, full in local.items():
+        spec = (mapping.levels or {}).get(name)
+        if "double_buffer" in machine.components[full].spec.model_fields_set or (
+            spec is not None and spec.double_buffer is not None
+        ):
+            continue  # the arch's hardware or the mapping's choice
+        timed = {}
+        for halved in (best.halved - {full}, best.halved | {full}):
+            candidate = replace(best, halved=halved)
+            try:
+                levels = TileLevels(candidate, machine, k)
+                levels.check(extent)
+                timed[halved] = tiles_estimate(levels, machine, problem)[0]
+            except CapacityError:
+                continue  # the sub-tile does not fit this way
+        if timed:
+            best = replace(best, halved=min(timed, key=lambda h: (timed[h], full in h)))
+    return best
 
 
 def _search_registers(plan: GemmPlan, mapping: MappingSpec, machine: Machine, problem, k: int):

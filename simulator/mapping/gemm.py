@@ -45,6 +45,7 @@ class GemmPlan:
     output: str  # precision of complete outputs written back (op.output_dtype or accumulator)
     registers: dict[str, int]  # register level -> fold-nest loops it holds (absent: as fit)
     levels: dict[str, tuple[dict, list]]  # tiled local SRAM -> (sub-tile, loop order)
+    halved: frozenset[str]  # local SRAMs double-buffered (a sub-tile gets half of each)
 
     def footprint(self, machine: Machine, tile: dict[str, int] | None = None) -> dict[str, int]:
         """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered);
@@ -143,6 +144,7 @@ def compile_gemm(
         "output": plan.output,
         "registers": dict(plan.registers),
         "levels": {name: [tile, order] for name, (tile, order) in plan.levels.items()},
+        "double_buffered": ",".join(sorted(plan.halved)),
     }
     levels = TileLevels(plan, machine, op.K)
     levels.check({d: min(plan.tile[d], problem[d]) for d in problem})
@@ -344,11 +346,11 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
     unit, dataflow, spatial = resolve_unit(op, mapping, machine)
     if unit.kind != "systolic_array":
         raise UnsupportedError(f"{unit.name} ({unit.kind}) cannot run gemm op {op.name}")
-    local, regs = _inner_levels(mapping, machine, unit.name)
+    local, regs = inner_levels(mapping, machine, unit.name)
     tilings = {
         local[name]: (dict(spec.tile), list(spec.loop_order or loop_order))
         for name, spec in (mapping.levels or {}).items()
-        if name in local
+        if name in local and spec.model_fields_set != {"double_buffer"}  # not only the flag
     }
     plan = GemmPlan(
         unit=unit.name,
@@ -363,15 +365,28 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
         output=op.output_dtype or unit.accumulator(op.dtype),
         registers={regs[name]: loops for name, loops in (mapping.registers or {}).items()},
         levels=tilings,
+        halved=frozenset(
+            full
+            for name, full in local.items()
+            if _double_buffer(mapping, name, machine.components[full].spec.double_buffer)
+        ),
     )
     return plan
+
+
+def _double_buffer(mapping: MappingSpec, name: str, arch_default: bool) -> bool:
+    """Whether a local SRAM is double-buffered: the mapping's `levels` choice, else the arch's."""
+    spec = (mapping.levels or {}).get(name)
+    if spec is None or spec.double_buffer is None:
+        return arch_default
+    return spec.double_buffer
 
 
 def with_register_tilings(plan: GemmPlan, op: GemmOpSpec, mapping: MappingSpec, machine: Machine):
     """The plan with the register-level tilings of the mapping's `levels` resolved to the fold
     loops they hold (needs the final tile); a tiling the fold nest does not run, or one that
     overflows its level, is an error naming the key path."""
-    _, regs = _inner_levels(mapping, machine, plan.unit)
+    _, regs = inner_levels(mapping, machine, plan.unit)
     tiled = {name: spec for name, spec in (mapping.levels or {}).items() if name in regs}
     if not tiled:
         return plan
@@ -412,7 +427,7 @@ def with_register_tilings(plan: GemmPlan, op: GemmOpSpec, mapping: MappingSpec, 
     return replace(plan, registers=registers)
 
 
-def _inner_levels(mapping: MappingSpec, machine: Machine, unit: str):
+def inner_levels(mapping: MappingSpec, machine: Machine, unit: str):
     """The unit's local SRAMs and register levels (mapping name -> component name); a name the
     mapping's `levels` or `registers` gives that is not one of them, or a register level it
     gives in both, is an error."""
@@ -437,6 +452,11 @@ def _inner_levels(mapping: MappingSpec, machine: Machine, unit: str):
             raise SpecError(
                 f"{locate(mapping, 'levels', name)}: {name} is also set in registers; "
                 "give its loops in one place"
+            )
+        if name in regs and mapping.levels[name].double_buffer is not None:
+            raise SpecError(
+                f"{locate(mapping, 'levels', name, 'double_buffer')}: {name} is a register "
+                "level; double_buffer is for a local SRAM"
             )
         if name not in local and name not in regs:
             raise SpecError(

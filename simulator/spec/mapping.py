@@ -73,6 +73,10 @@ class LevelTilingSpec(Strict):
     """Local SRAM: order of the loops over the sub-tiles, outermost first (default the mapping's
     loop_order). Register level: order of the loops it holds, outermost first (default the
     array's: the column folds, the row folds, the streamed dim innermost)."""
+    double_buffer: bool | None = None
+    """Local SRAM only: two halves, one refilled while the array works on the other (a sub-tile
+    gets half the capacity); default the arch's `double_buffer`, and under an auto tile the
+    faster of the two by the mapper's estimate (ties: single-buffered, the smaller footprint)."""
 
     @field_validator("loop_order")
     @classmethod
