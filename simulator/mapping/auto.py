@@ -1,7 +1,9 @@
 """The `auto` mapper: largest valid tiles and the loop order with the least DRAM traffic.
 
 Candidates are ranked by a quick estimate — max(compute cycles, DRAM bytes / bandwidth) plus the
-first tile's load — never by simulation; the sweeps issue brings the full search.
+first tile's load — never by simulation; the sweeps issue brings the full search. Under an auto
+tile, the inner levels of the tile chosen follow: whether each local SRAM is double-buffered,
+then each register level's fold-loop count, by the per-level estimate (`tiles_estimate`).
 """
 
 import functools
