@@ -20,7 +20,12 @@ from simulator.mapping.gemm import (
     plan_from,
     with_register_tilings,
 )
-from simulator.mapping.hierarchy import TileLevels, hierarchical_roles, tiles_estimate
+from simulator.mapping.hierarchy import (
+    TileLevels,
+    hierarchical_roles,
+    tile_estimate,
+    tiles_estimate,
+)
 from simulator.mapping.traffic import dram_traffic
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes, precision
@@ -144,8 +149,9 @@ def _choose_double_buffering(plan: GemmPlan, mapping, machine: Machine, problem,
 
 def _search_registers(plan: GemmPlan, mapping: MappingSpec, machine: Machine, problem, k: int):
     """Register levels the mapping leaves open take the fold-loop count with the fastest, then
-    cheapest, estimate (`tiles_estimate`), one level at a time starting from the capacity rule's
-    choice (ties keep it): at most 1 + 4 x levels estimates, none on archs without registers."""
+    cheapest, estimate of a full tile's steady state (`tile_estimate`; edge tiles hold the same
+    count), one level at a time from the capacity rule's choice (ties keep it): at most
+    1 + 4 x levels estimates, none on archs without registers."""
     given = set(plan.registers)
     open_levels = list(
         dict.fromkeys(
@@ -157,12 +163,18 @@ def _search_registers(plan: GemmPlan, mapping: MappingSpec, machine: Machine, pr
     )
     if not open_levels:
         return plan
-    best, best_key = plan, tiles_estimate(TileLevels(plan, machine, k), machine, problem)
+    extent = {d: min(plan.tile[d], problem[d]) for d in problem}
+
+    def estimate(candidate: GemmPlan) -> tuple:  # the steady state: a later K chunk if any
+        levels = TileLevels(candidate, machine, k)
+        return tile_estimate(levels, machine, extent, extent["K"] == k)
+
+    best, best_key = plan, estimate(plan)
     for name in open_levels:
         for loops in range(4):
             candidate = replace(best, registers={**best.registers, name: loops})
             try:
-                key = tiles_estimate(TileLevels(candidate, machine, k), machine, problem)
+                key = estimate(candidate)
             except CapacityError:
                 continue  # these loops overflow the level
             if key < best_key:

@@ -369,10 +369,9 @@ def refill_cycles(rows: Counter, levels: TileLevels, machine: Machine) -> int:
 
 
 def tiles_estimate(levels: TileLevels, machine: Machine, problem: dict) -> tuple[int, float]:
-    """Cycles and energy of every SRAM tile of a plan (full and edge tiles grouped): each tile
-    max(array cycles + refill waits, its busiest port's cycles), and its levels' bytes priced
-    per byte, as the engine times and the report prices them (the mapper's estimate)."""
-    plan, unit = levels.plan, levels.unit
+    """Cycles and energy of every SRAM tile of a plan (full and edge tiles grouped, each
+    `tile_estimate`): the mapper's estimate of the inner levels."""
+    plan = levels.plan
     groups = [_folds(problem[d], plan.tile[d]) for d in "MNK"]
     cycles, energy = 0, 0.0
     for (m, nm), (n, nn), (k_index, (k, nk)) in itertools.product(
@@ -380,21 +379,25 @@ def tiles_estimate(levels: TileLevels, machine: Machine, problem: dict) -> tuple
     ):
         firsts = nm * nn if k_index == 0 else 0  # each output tile's first K chunk
         for first, repeat in ((True, firsts), (False, nm * nn * nk - firsts)):
-            if not repeat:
-                continue
-            extent = {"M": m, "N": n, "K": k}
-            cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
-            table = levels.table(extent, first, cost)
-            moved = traffic(table, machine)
-            ports = max(machine.components[b].access_cycles(r + w) for b, r, w in moved)
-            refill = refill_cycles(table, levels, machine)
-            cycles += max(cost.cycles + refill, ports) * repeat
-            energy += repeat * sum(
-                r * machine.components[b].energy_pj("read")
-                + w * machine.components[b].energy_pj("write")
-                for b, r, w in moved
-            )
+            if repeat:
+                c, e = tile_estimate(levels, machine, {"M": m, "N": n, "K": k}, first)
+                cycles, energy = cycles + c * repeat, energy + e * repeat
     return cycles, energy
+
+
+def tile_estimate(levels: TileLevels, machine: Machine, extent: dict, first: bool):
+    """Cycles and energy of one SRAM tile: max(array cycles + refill waits, its busiest port's
+    cycles), and its levels' bytes priced per byte, as the engine times and the report prices."""
+    plan, unit = levels.plan, levels.unit
+    cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+    table = levels.table(extent, first, cost)
+    moved = traffic(table, machine)
+    ports = max(machine.components[b].access_cycles(r + w) for b, r, w in moved)
+    energy = sum(
+        r * machine.components[b].energy_pj("read") + w * machine.components[b].energy_pj("write")
+        for b, r, w in moved
+    )
+    return max(cost.cycles + refill_cycles(table, levels, machine), ports), energy
 
 
 def port_bytes(component, elements: int, fmt: str) -> int:
