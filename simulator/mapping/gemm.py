@@ -368,18 +368,24 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
         halved=frozenset(
             full
             for name, full in local.items()
-            if _double_buffer(mapping, name, machine.components[full].spec.double_buffer)
+            if _double_buffer(mapping, name, machine.components[full].spec)
         ),
     )
     return plan
 
 
-def _double_buffer(mapping: MappingSpec, name: str, arch_default: bool) -> bool:
-    """Whether a local SRAM is double-buffered: the mapping's `levels` choice, else the arch's."""
-    spec = (mapping.levels or {}).get(name)
-    if spec is None or spec.double_buffer is None:
-        return arch_default
-    return spec.double_buffer
+def _double_buffer(mapping: MappingSpec, name: str, spec) -> bool:
+    """Whether a local SRAM is double-buffered: the mapping's `levels` choice, else the arch's;
+    a mapping may not contradict an arch that sets it (the hardware)."""
+    level = (mapping.levels or {}).get(name)
+    if level is None or level.double_buffer is None:
+        return spec.double_buffer
+    if "double_buffer" in spec.model_fields_set and level.double_buffer != spec.double_buffer:
+        raise SpecError(
+            f"{locate(mapping, 'levels', name, 'double_buffer')}: the arch fixes {name}'s "
+            f"double_buffer to {str(spec.double_buffer).lower()}"
+        )
+    return level.double_buffer
 
 
 def with_register_tilings(plan: GemmPlan, op: GemmOpSpec, mapping: MappingSpec, machine: Machine):

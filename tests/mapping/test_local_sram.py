@@ -225,3 +225,5 @@ def test_the_arch_or_the_mapping_fixes_double_buffering():
         _arch(), "gemm:M=4,N=4,K=4,dtype=int8", {**mapping, "tile": {"M": 4, "N": 4, "K": 4}}
     )
     assert report.ops["map_double_buffered"][0] == "lb"
+    with pytest.raises(SpecError, match=r"levels\.lb\.double_buffer: the arch fixes lb's"):
+        simulate(fixed, "gemm:M=4,N=4,K=4,dtype=int8", mapping)
