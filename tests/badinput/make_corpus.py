@@ -614,6 +614,9 @@ def cases() -> list[tuple[str, str]]:
     return out
 
 
+EYERISS_TILE = "--set mapping.tile.M=128 --set mapping.tile.N=64 --set mapping.tile.K=64"
+"""A gemm-256 tile on eyeriss-like: its fold nest is K 64, M 11 row folds, N 5 column folds."""
+
 NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
     (
         "run-mesh-4x4-gemm-256-cta",
@@ -692,6 +695,47 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run-edge-npu-double-buffer-2",
         "must be true or false",
         "run edge-npu gemm-256 --set components.sram.double_buffer=maybe",
+    ),
+    # a register level's tiling in the mapping's levels (EYERISS_TILE: K 64 streamed, M 11 row
+    # folds, N 5 column folds)
+    (
+        "run-eyeriss-like-register-tiling-1",
+        "levels.psum_spad: tile",
+        "run eyeriss-like gemm-256 --set 'mapping.levels.psum_spad.tile={M: 3}'",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-2",
+        "no local SRAM 'nope'",
+        "run eyeriss-like gemm-256 --set mapping.levels.nope.tile.M=4",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-3",
+        "also set in registers",
+        "run eyeriss-like gemm-256 --set mapping.registers.psum_spad=1 "
+        "--set mapping.levels.psum_spad.tile.K=64",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-4",
+        "levels.psum_spad.tile: psum_spad: holding 3 fold loops needs 220 B",
+        f"run eyeriss-like gemm-256 {EYERISS_TILE} "
+        "--set 'mapping.levels.psum_spad.tile={M: 11, N: 5, K: 64}'",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-5",
+        "is not a loop nest of this tile",
+        f"run eyeriss-like gemm-256 {EYERISS_TILE} "
+        "--set 'mapping.levels.psum_spad.tile={M: 11, K: 64}' "
+        "--set mapping.levels.psum_spad.loop_order=[K,M,N]",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-6",
+        "double_buffer is for a local SRAM",
+        "run eyeriss-like gemm-256 --set mapping.levels.psum_spad.double_buffer=true",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-7",
+        "double_buffer",
+        "run eyeriss-like gemm-256 --set mapping.levels.psum_spad.double_buffer=maybe",
     ),
 ]
 
