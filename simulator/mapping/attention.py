@@ -325,14 +325,16 @@ class _Cost:
             work["div"] = rows
             work["mul"] += rows * d
         work = {k: v for k, v in work.items() if v}
-        accesses = [  # (buffer, read, write): S read, P written, O rescaled in place
-            (self.operand["output"], nbytes(rows * cols, ACC), 0),
-            (self.operand["input"], 0, nbytes(rows * cols, self.op.dtype)),
-        ]
+        scores = nbytes(rows * cols, ACC)
+        traffic = {
+            self.operand["output"]: [scores, 0],
+            self.operand["input"]: [0, nbytes(rows * cols, self.op.dtype)],
+        }
         if rescale or finish:
-            accesses.append((self.operand["output"], nbytes(rows * d, ACC), nbytes(rows * d, ACC)))
-        merged: dict[str, list[int]] = {}  # S and P may share one buffer: add, never overwrite
-        for b, r, w in accesses:
+            traffic[self.operand["output"]][0] += nbytes(rows * d, ACC)
+            traffic[self.operand["output"]][1] += nbytes(rows * d, ACC)
+        merged: dict[str, list[int]] = {}
+        for b, (r, w) in traffic.items():
             entry = merged.setdefault(b, [0, 0])
             entry[0] += r
             entry[1] += w
