@@ -98,7 +98,7 @@ def test_pipeline_stages_hand_activations_over_one_link():
     bandwidth, latency, _ = neighbour_link(_system(count=2, tp=1, stages=2))
     assert s["pipeline_hop_seconds"] == pytest.approx(latency + 64 * 256 * 2 / bandwidth)
     assert s["seconds"] == pytest.approx(s["chip_seconds"] + s["pipeline_hop_seconds"])
-    assert sum(s["stage_seconds"]) == pytest.approx(sum(r["chip_seconds"] for r in s["ops"]))
+    assert sum(s["stage_seconds"]) == pytest.approx(s["chip_seconds"])  # the chip's run, cut
 
 
 @pytest.mark.parametrize("extra", [["--no-numerics"], ["--json"]])
