@@ -64,8 +64,16 @@ CHIPS = [
     ),
 ]
 
-# TPU v1 floor plan (Jouppi et al., ISCA 2017, Figure 2): share of the die
-TPU_FLOOR_PLAN = {"mxu": 0.24, "unified_buffer": 0.29, "accumulators": 0.06}
+# TPU v1 floor plan (Jouppi et al., ISCA 2017, Figure 2): share of the die, by the accsim component
+# (and part) that holds the block: the DRAM port is the dram's PHY and controller, the PCIe interface
+# the host link's SerDes
+TPU_FLOOR_PLAN = {
+    "mxu": ("mxu", None, 0.24),
+    "unified_buffer": ("unified_buffer", None, 0.29),
+    "accumulators": ("accumulators", None, 0.06),
+    "dram port": ("dram", None, 0.03),
+    "pcie interface": ("(chip)", "serdes_pcie3_x16", 0.03),
+}
 # 6T SRAM bit cells, um², to check the tech table's 45 -> 28 nm area factor against silicon (cited in
 # simulator/tech/logic_45nm.yaml: Intel 45 nm, Mistry et al. IEDM 2007; TSMC 28 nm, Wu et al. VLSI 2009)
 BIT_CELL_UM2 = {
@@ -83,7 +91,7 @@ def mxu_per_pe(tpu) -> None:
     mxu = tpu.machine.components["mxu"]
     pes = mxu.rows * mxu.cols
     parts = tpu.area[tpu.area.component == "mxu"].set_index("part").area_mm2 * 1e6 / pes
-    published = TPU_FLOOR_PLAN["mxu"] * 331.0 * 1e6 / pes
+    published = TPU_FLOOR_PLAN["mxu"][2] * 331.0 * 1e6 / pes
     print("\nTPU v1 MXU per PE at 28 nm (µm²):")
     for part, um2 in parts.items():
         print(f"- {part}: {um2:.0f}")
@@ -140,16 +148,18 @@ def main() -> None:
         "\nTPU v1 floor plan (share of the published 331 mm² die; accsim's share of its own die):"
     )
     tpu = reports["TPU v1"]
-    table = tpu.area.groupby("component").area_mm2.sum()
     die = tpu.power["die_area_mm2"]
     print("| block | accsim mm² | accsim share | published share | published mm² |")
     print("|---|---|---|---|---|")
-    for block, share in TPU_FLOOR_PLAN.items():
-        print(
-            f"| {block} | {table[block]:.1f} | {table[block] / die:.0%} | {share:.0%} | {share * 331:.0f} |"
-        )
+    for block, (component, part, share) in TPU_FLOOR_PLAN.items():
+        rows = tpu.area[tpu.area.component == component]
+        mm2 = (rows if part is None else rows[rows.part == part]).area_mm2.sum()
+        print(f"| {block} | {mm2:.1f} | {mm2 / die:.0%} | {share:.0%} | {share * 331:.0f} |")
 
     mxu_per_pe(tpu)
+    clock = tpu.energy[tpu.energy.part == "clock_network"].groupby("action").energy_pj.sum()
+    watts = ", ".join(f"{action} {pj * 1e-12 / tpu.seconds:.3g} W" for action, pj in clock.items())
+    print(f"\nTPU v1 clock network (chip.clock_gating: false) in the busy run: {watts}")
 
     print("\nLeakage by device flavour (chip.devices), TPU v1 idle power (published: 28 W):")
     arch = load_arch("tpu-v1-like")

@@ -1,8 +1,8 @@
 """The parts of a chip beyond its components' datapaths (simulator/tech/chip.yaml): per-PE registers,
 placement white space around synthesized cells, DDR and HBM PHYs and controllers, SIMT control of
-GPU-like cores and their INT32/FP64 side units, leakage per area at the junction temperature,
-always-on SerDes and link controllers, DRAM devices' standby and refresh power. Pure costs, no run
-state."""
+GPU-like cores (its area and the energy of issuing instructions) and their INT32/FP64 side units,
+leakage per area at the junction temperature, always-on SerDes and link controllers, DRAM devices'
+standby and refresh power. Pure costs, no run state."""
 
 import math
 from dataclasses import dataclass
@@ -204,6 +204,39 @@ def clock_share() -> float:
     return float(_table()["clock_network"]["fraction_of_dynamic_power"])
 
 
+UNGATED_PARTS = (
+    "mac",
+    "pe_registers",
+    "lanes",
+    "instruction_issue",
+)  # clocked every cycle when ungated
+
+
+def full_activity_pj_per_cycle(components: dict[str, Component]) -> float:
+    """Dynamic energy per reference cycle of every MAC array (each MAC at its costliest precision,
+    plus its PE registers) and vector lane (an fp32 add and multiply) working at once."""
+    total = 0.0
+    for name, comp in components.items():
+        if comp.kind == "systolic_array":
+            regs = pe_register_pj_per_mac(comp, held_by_register_levels(components, name))
+            total += comp.peak_macs_per_cycle * (max(comp.actions.values()) + regs)
+        elif comp.kind == "vector":
+            lane = comp.actions["add"] + comp.actions["mul"]
+            total += comp.lanes * comp.clock_hz / comp.ref_clock_hz * lane
+    return total
+
+
+def ungated_clock_mw(components: dict[str, Component], chip: ChipSpec) -> float:
+    """Clock tree power that an ungated chip draws whether busy or not: the clock's share of its
+    datapath's full-activity dynamic power; 0 where the chip gates its clock."""
+    if chip.clock_gating or not components:
+        return 0.0
+    share = clock_share()
+    ref_hz = next(iter(components.values())).ref_clock_hz
+    pj_per_s = share / (1.0 - share) * full_activity_pj_per_cycle(components) * ref_hz
+    return pj_per_s * 1e-9  # 1 mW = 1e9 pJ/s
+
+
 def serdes_parts(chip: ChipSpec, node_nm: float, density: float) -> list[Part]:
     """SerDes of each link kind: PHY area per link (LLMCompass) or lanes x area per lane; power =
     pJ/bit x line rate, both ways; and the link controller where LLMCompass counts one."""
@@ -229,6 +262,22 @@ def simt_control_mm2(comp, node_nm: float) -> float:
     a GPU-like core's vector unit: its lanes x LLMCompass's control transistors per lane."""
     per_lane = _table()["simt_control"]["transistors_per_lane"]
     return transistor_mm2(comp.lanes * per_lane / 1e6, node_nm)
+
+
+def instruction_issue_pj(node_nm: float) -> float:
+    """Fetch, decode, schedule and operand fetch of one SIMT (warp) instruction at `node_nm`."""
+    return tech.scale_energy(_table()["instruction_issue"]["pj_per_instruction_45nm"], node_nm)
+
+
+def issued_instructions(comp, action: str, count: float) -> float:
+    """Warp instructions that issue `count` of `action` on a GPU-like core's unit: one MMA per
+    m x n x k MACs, one vector instruction per warp of elements; 0 for anything else."""
+    table = _table()["instruction_issue"]
+    if comp.kind == "systolic_array" and action.startswith("mac_"):
+        return count / math.prod(table["mma_shape"])
+    if comp.kind == "vector" and action in comp.actions:
+        return count / table["warp_threads"]
+    return 0.0
 
 
 def dram_background_mw(dram) -> tuple[float, float] | None:
@@ -291,6 +340,9 @@ def chip_parts(
         if simt and comp.kind == "vector" and "." in name:
             control = simt_control_mm2(comp, node_nm)
             parts.append(Part(name, "simt_control", control, density * control, True))
+    clock = ungated_clock_mw(components, chip)
+    if clock:
+        parts.append(Part(CHIP, "clock_network", 0.0, clock, True))
     return parts + serdes_parts(chip, node_nm, density)
 
 

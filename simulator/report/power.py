@@ -12,9 +12,12 @@ from simulator.components.chip import (
     CHIP,
     DATAPATH_PART,
     OFF_DIE,
+    UNGATED_PARTS,
     chip_parts,
     clock_share,
     held_by_register_levels,
+    instruction_issue_pj,
+    issued_instructions,
     not_counted,
     pe_register_pj_per_mac,
 )
@@ -36,10 +39,11 @@ def energy_rows(
     """`rows` (op, component, action, count, pJ each, energy: the datapath's own accounting) plus the
     chip's parts, as plain rows (COLUMNS), and the clock network's rows computed from them. On-die
     dynamic energy scales with voltage_scale², on-die static power with it."""
-    own = _datapath_rows(rows, machine.components, voltage_scale) + _static_rows(
+    issue = instruction_issue_pj(machine.arch.tech_node) if is_simt(machine) else 0.0
+    own = _datapath_rows(rows, machine.components, voltage_scale, issue) + _static_rows(
         rows, machine, seconds, voltage_scale
     )
-    return own, _clock_rows(own)
+    return own, _clock_rows(own, () if machine.arch.chip.clock_gating else UNGATED_PARTS)
 
 
 def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
@@ -50,8 +54,11 @@ def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
     return pd.concat([table, pd.DataFrame(clock, columns=COLUMNS)], ignore_index=True)
 
 
-def _datapath_rows(rows: list[tuple], comps: dict, voltage_scale: float) -> list[tuple]:
-    """The components' own rows, each tagged with its part, and a PE-register row beside each MAC row."""
+def _datapath_rows(
+    rows: list[tuple], comps: dict, voltage_scale: float, issue_pj: float
+) -> list[tuple]:
+    """The components' own rows, each tagged with its part, a PE-register row beside each MAC row,
+    and (`issue_pj` > 0: GPU-like cores) an instruction-issue row beside each core unit's work row."""
     out = []
     for op, name, action, count, per, _ in rows:
         comp = comps[name]
@@ -65,6 +72,11 @@ def _datapath_rows(rows: list[tuple], comps: dict, voltage_scale: float) -> list
             if regs:
                 row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
                 out.append((*row, True))
+        if issue_pj and on_die and "." in name:
+            issued = issued_instructions(comp, action, count)
+            if issued:
+                pj = issue_pj * voltage_scale**2
+                out.append((op, name, "instruction_issue", "issue", issued, pj, issued * pj, True))
     return out
 
 
@@ -80,11 +92,14 @@ def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: floa
         if not part.static_mw or own_row:
             continue
         serdes = part.part.startswith("serdes")  # on its own I/O supply: DVFS leaves it alone
+        clock = part.part == "clock_network"  # an ungated clock: dynamic power, C V² f
         scale = voltage_scale if part.on_die and not serdes else 1.0
-        per_s = part.static_mw * PJ_PER_MW_SECOND * scale
+        per_s = part.static_mw * PJ_PER_MW_SECOND * (scale * voltage_scale if clock else scale)
         action = (
             "link_idle"
             if serdes
+            else "clock_ungated"
+            if clock
             else ("leakage" if part.on_die else _OFF_DIE_ACTION.get(part.part, "background"))
         )
         row = (STATIC, part.component, part.part, action, seconds, per_s, per_s * seconds)
@@ -92,11 +107,14 @@ def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: floa
     return out
 
 
-def _clock_rows(own: list[tuple]) -> list[tuple]:
-    """The clock network: per op, its share of the op's on-die dynamic energy (summed as pandas
-    sums a float64 column per group, so the table is the one a groupby would give)."""
+def _clock_rows(own: list[tuple], ungated: tuple[str, ...]) -> list[tuple]:
+    """The clock network: per op, its share of the op's on-die dynamic energy, less the `ungated`
+    parts whose clock runs every cycle (summed as pandas sums a float64 column per group, so the
+    table is the one a groupby would give)."""
     clocked = group_sums(
-        (op, float(energy)) for op, *_, energy, on_die in own if on_die and op != STATIC
+        (op, float(energy))
+        for op, _, part, *_, energy, on_die in own
+        if on_die and op != STATIC and part not in ungated
     )
     ratio = clock_share() / (1.0 - clock_share())
     return [
@@ -106,10 +124,16 @@ def _clock_rows(own: list[tuple]) -> list[tuple]:
     ]
 
 
+def is_simt(machine) -> bool:
+    """Whether `machine`'s cores run GPU-like (SIMT) kernels: they carry SIMT control and issue."""
+    return machine.arch.cores is not None and machine.arch.cores.kernels is not None
+
+
 def machine_parts(machine) -> list:
     """The chip's parts of `machine`; cores that run GPU-like kernels carry SIMT control."""
-    simt = machine.arch.cores is not None and machine.arch.cores.kernels is not None
-    return chip_parts(machine.components, machine.arch.chip, machine.arch.tech_node, simt)
+    return chip_parts(
+        machine.components, machine.arch.chip, machine.arch.tech_node, is_simt(machine)
+    )
 
 
 def area_table(parts: list) -> pd.DataFrame:

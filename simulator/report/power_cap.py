@@ -76,7 +76,7 @@ def cap_power(report: Report, rerun: Rerun) -> Report:
     if static_w >= cap_w:
         raise CapacityError(
             f"{arch.name}: chip.tdp {cap_w:g} W is below the chip's static power {static_w:.3g} W "
-            "(leakage, SerDes, DRAM devices); no clock meets it"
+            "(leakage, SerDes, DRAM devices, an ungated clock); no clock meets it"
         )
     for _ in range(MAX_CLOCK_STEPS):
         dynamic_w = current.power["power_w"] - static_w

@@ -12,7 +12,7 @@ Volts = Annotated[float, BeforeValidator(lambda v: parse_quantity(v, "voltage"))
 Kelvin = Annotated[
     float, BeforeValidator(lambda v: parse_quantity(v, "temperature")), Field(ge=300, le=400)
 ]
-LinkKind = Literal["nvlink3", "nvlink4", "tpu_v4_ici", "pcie4_x16", "pcie5_x16"]
+LinkKind = Literal["nvlink3", "nvlink4", "tpu_v4_ici", "pcie3_x16", "pcie4_x16", "pcie5_x16"]
 
 
 class OperatingPoint(Strict):
@@ -52,6 +52,9 @@ class ChipSpec(Strict):
     """Whether the DRAM's PHY and controller sit on this die (DDR3/DDR4: counted from
     simulator/tech/chip.yaml memory_interface); false where the chip reaches its DRAM through
     another chip, or the die being modelled leaves them out."""
+    clock_gating: bool = True
+    """Whether idle logic stops its clock; false: the clock tree to the MAC arrays and vector lanes
+    runs every cycle at its full-activity power (simulator/tech/chip.yaml clock_network.ungated)."""
     sources: list[str] = []
     """Where the cap and operating points come from, or why they are unknown."""
 

@@ -329,6 +329,7 @@ def cases() -> list[tuple[str, str]]:
         ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
         ("tpu-v1-like", "'chip.temperature=450 K'", "must be <= 400"),
         ("tpu-v1-like", "'chip.temperature=85 C'", "expected a temperature"),
+        ("tpu-v1-like", "chip.clock_gating=sometimes", "must be true or false"),
     ]
     for arch, setting, fragment in physics:
         out.append((fragment, f"run {arch} gemm-256 --set {setting}"))

@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import simulator
 from simulator.components import build_machine
 from simulator.components.chip import (
+    issued_instructions,
     leakage_mw_per_mm2,
     pe_register_bits,
     serdes_parts,
@@ -80,6 +82,15 @@ def test_a100_serdes_area_and_always_on_power():
     )
 
 
+def test_tpu_v1_pcie3_host_port_takes_lanes_times_the_lane_area():
+    # 16 lanes x 0.22 mm² (Gangasani et al.); always on: 5 pJ/bit x 15.75 GB/s (8 GT/s x 128/130 x 16
+    # lanes / 8, as PCI-SIG rounds it), both ways
+    _, parts = parts_of("tpu-v1-like")
+    pcie = parts["(chip)", "serdes_pcie3_x16"]
+    assert pcie.area_mm2 == pytest.approx(16 * 0.22)
+    assert pcie.static_mw == pytest.approx(5.0 * 2 * 15.75e9 * 8 * 1e-9)
+
+
 def test_tpu_v4_ici_takes_lanes_times_the_lane_area():
     # no LLMCompass figure for ICI: 4 lanes of 0.22 mm² (Gangasani et al.) per link, no controller
     chip = ChipSpec.model_validate({"links": [{"kind": "tpu_v4_ici", "count": 6}]})
@@ -122,6 +133,22 @@ def test_simt_control_on_gpu_like_cores_only():
     )
     _, tpu = parts_of("tpu-v5p-like")  # systolic cores without GPU-like kernels
     assert not any(name == "simt_control" for _, name in tpu)
+
+
+def test_gpu_like_cores_pay_dallys_30_pj_per_warp_instruction():
+    # 256³ fp16 MACs in m16n8k16 MMAs (2,048 MACs each): 8,192 instructions of 30 pJ at 45 nm, x 0.0935
+    # (node_scaling.yaml, 7 nm) on a100-like
+    gemm = "gemm:M=256,N=256,K=256,dtype=fp16"
+    report = simulator.simulate("a100-like", gemm, numerics=False)
+    issue = report.energy[report.energy.part == "instruction_issue"]
+    assert issue["count"].sum() == pytest.approx(256**3 / 2048)
+    assert issue.energy_pj.sum() == pytest.approx(256**3 / 2048 * 30 * 0.0935)
+    machine, _ = parts_of("a100-like")
+    alu = machine.components["core0.alu"]
+    assert issued_instructions(alu, "exp", 96) == 3  # one warp instruction per 32 elements
+    assert issued_instructions(alu, "leakage", 1.0) == 0
+    tpu = simulator.simulate("tpu-v5p-like", gemm, numerics=False)  # systolic, not SIMT
+    assert not (tpu.energy.part == "instruction_issue").any()
 
 
 def test_side_units_are_llmcompass_transistor_counts():
