@@ -34,9 +34,11 @@ class Grid:
 
 
 def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
-    """The CTA tile and split-K count with the least estimated kernel time: waves x the time of
-    one CTA on one core (its array's cycles, or its operand bytes over its own NoC port), against
-    the chip's DRAM (compulsory bytes) and L2 (operand re-reads across tiles) bandwidth."""
+    """The CTA tile and split-K count with the least estimated kernel time: the waves, each as
+    long as one CTA on one core (its array's cycles, or its operand bytes over its own NoC port)
+    or as its CTAs' share of the DRAM bytes (A, B and C once, B's re-reads when it outgrows L2:
+    `dram_bytes`), so a last wave of few CTAs costs a whole CTA at one core's rate; against the
+    chip's DRAM and L2 (operand re-reads across tiles) bandwidth."""
     kernels = machine.arch.cores.kernels
     unit = machine.view(0).components[_unit_name(machine, mapping, op)]
     in_bytes = precision(op.dtype).bits / 8
@@ -44,13 +46,15 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     port = machine.noc.transfer_cycles(1 << 20) / (1 << 20)  # cycles per byte of one core's port
     dram = machine.dram.bytes_per_cycle
     l2 = machine.l2.bytes_per_cycle if machine.l2 is not None else dram
+    capacity = machine.l2.capacity_bytes if machine.l2 is not None else 0
     best = None
     for tm, tn in sorted({(min(m, op.M), min(n, op.N)) for m, n in kernels.tiles}):
         tiles = math.ceil(op.M / tm) * math.ceil(op.N / tn)
         most = max(1, op.K // kernels.min_split_k)
-        splits = min(max(1, cores // tiles), most) if tiles < cores else 1
+        asked = min(max(1, cores // tiles), most) if tiles < cores else 1
+        splits = len(split(op.K, asked))  # nearly equal ranges: 9 over 4 is 3 ranges of 3
         k = math.ceil(op.K / splits)
-        waves = math.ceil(tiles * splits / cores)
+        full, rest = divmod(tiles * splits, cores)  # whole waves, CTAs of the last partial one
         seed = plan_from(op, mapping, machine.view(0), {"M": tm, "N": tn, "K": k}, ["M", "N", "K"])
         compute = compute_cycles_estimate(unit, {"M": tm, "N": tn, "K": k}, seed.tile, seed)
         moved = (tm + tn) * k * in_bytes + tm * tn * (acc_bytes if splits > 1 else in_bytes)
@@ -59,12 +63,30 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
             op.M * op.K * math.ceil(op.N / tn) + op.K * op.N * math.ceil(op.M / tm)
         ) * in_bytes
         partials = 2 * op.M * op.N * acc_bytes * (splits - 1)
-        compulsory = (op.M * op.K + op.K * op.N + op.M * op.N) * in_bytes + partials
-        cycles = max(waves * per_cta, compulsory / dram, (streamed + partials) / l2)
+        fetched = dram_bytes(op, tm, tn, max(1, cores // splits), in_bytes, capacity) + partials
+        # a wave of n CTAs: each CTA's time, or n CTAs' share of the DRAM bytes at the chip's rate
+        share = fetched / (tiles * splits) / dram
+        waves = full * max(per_cta, cores * share) + (rest and max(per_cta, rest * share))
+        cycles = max(waves, fetched / dram, (streamed + partials) / l2)
         key = (cycles, -tm * tn)
         if best is None or key < (best.cycles, -best.tile_m * best.tile_n):
             best = Grid(tm, tn, splits, cycles)
     return best
+
+
+def dram_bytes(op, tm: int, tn: int, per_wave: int, in_bytes: float, capacity: int) -> float:
+    """DRAM bytes of A, B and C with tm x tn tiles run in wave order (M-row by M-row, `per_wave`
+    tiles at once) under an LRU L2 of `capacity` bytes. A row block of A serves consecutive
+    tiles, so it is read once; a column block of B comes back one row of tiles later, after all
+    of B, that row's A and its C have passed through L2: if they do not fit, every wave reads
+    its B columns from DRAM again (the columns a wave shares are read once)."""
+    a, b, c = op.M * op.K * in_bytes, op.K * op.N * in_bytes, op.M * op.N * in_bytes
+    row = math.ceil(op.N / tn)
+    if b + (tm * op.K + tm * op.N) * in_bytes <= capacity:
+        return a + b + c
+    tiles = math.ceil(op.M / tm) * row
+    columns = sum(min(per_wave, tiles - start, row) for start in range(0, tiles, per_wave))
+    return a + b * columns / row + c
 
 
 def _unit_name(machine: Machine, mapping, op) -> str:
@@ -181,15 +203,16 @@ class _SplitK:
                 continue
             store, others = split_off
             label = f"{self.name}.tile{store.region}"
+            signal = f"{label}.k{self.j}"
             if self.j < self.splits - 1:
                 spill = dataclasses.replace(store, kind="spill", dram_bytes=store.space)
                 yield dataclasses.replace(
-                    step,
-                    stores=others + (spill,),
-                    signals=step.signals + (f"{label}.k{self.j}",),
+                    step, stores=others + (spill,), signals=step.signals + (signal,)
                 )
                 continue
-            yield dataclasses.replace(step, stores=others)
+            # the reduction runs on another unit and may start while this step still computes:
+            # it waits for this slice's own partial too, raised when this step lands
+            yield dataclasses.replace(step, stores=others, signals=step.signals + (signal,))
             yield self._reduce_step(store, label)
 
     def _reduce_step(self, store: Transfer, label: str) -> Step:
@@ -208,7 +231,7 @@ class _SplitK:
         )
         kernel = self.root and bind(self.root.reduce, store.region, self.partials)
         compute = Compute(unit, cycles, (("add", elements),), 0, (), {"C": store.region}, kernel)
-        waits = tuple(f"{label}.k{i}" for i in range(self.splits - 1))
+        waits = tuple(f"{label}.k{i}" for i in range(self.splits))
         return Step((reload,), (compute,), (store,), (), waits=waits)
 
 

@@ -1,5 +1,6 @@
 """Write the bad-input corpus: the files in files/ and the table cases.tsv (id, expected error
-fragment, command line). Rerun after editing; test_corpus.py reads only what this writes.
+fragment, command line). Rerun after editing; test_corpus.py reads only what this writes, and
+test_make_corpus.py checks that the committed corpus is exactly what this writes.
 
     python tests/badinput/make_corpus.py
 """
@@ -125,6 +126,42 @@ SNN_TRUENORTH_FIELDS = {  # label: (neuron fields of a LIF group, expected error
     "mask-word": ("random_mask: lots", "random_mask"),
     "towards-word": ("leak_towards_zero: maybe", "leak_towards_zero"),
 }
+CALIBRATION_FILES = {  # `accsim calibrate` measurement tables
+    "calibration-bad-seconds.csv": "workload,seconds\ngemm:M=64,N=64,K=64,dtype=bf16,fast\n",
+    "calibration-no-header.csv": "kernel,time\ngemm:M=64,N=64,K=64,1e-5\n",
+    "calibration-three.csv": "workload,seconds\n"
+    + "".join(f'"gemm:M={m},N=64,K=64,dtype=bf16",1e-5\n' for m in (64, 128, 256)),
+}
+SYSTEM = (
+    "# yaml-language-server: $schema=../../../schemas/arch.schema.json\n"
+    "name: bad-system\nsystem:\n  chip: {chip}\n{fields}"
+)
+SWITCH = "  links: {kind: nvlink3, count: 12, topology: switch}\n"
+SYSTEM_FILES = {  # systems of chips: (chip, the fields after it)
+    "system-bad-set.yaml": ("a100-like", "  set: {components.hbm.bandwdth: 1 TB/s}\n  count: 4\n"),
+    "system-chip-system-key.yaml": ("a100-like", "  set: {system.count: 2}\n  count: 4\n"),
+    "system-count-zero.yaml": ("a100-like", "  count: 0\n"),
+    "system-groups.yaml": ("a100-like", "  count: 4\n  tensor_parallel: 3\n"),
+    "system-inline-bad.yaml": (
+        "{name: c, clock: 1 GHz, components: {mxu: {kind: systolic_array, rows: -8, cols: 8}}}",
+        "  count: 2\n",
+    ),
+    "system-inline-set.yaml": (
+        "{name: c, clock: 1 GHz, components: {hbm: {kind: dram, technology: hbm2}, mxu: "
+        "{kind: systolic_array, rows: 8, cols: 8}, buf: {kind: sram, capacity: 1 MiB}}}",
+        "  set: {clock: 2 GHz}\n  count: 2\n",
+    ),
+    "system-link-kind.yaml": (
+        "a100-like",
+        "  count: 4\n  links: {kind: nvlink9, count: 12, topology: switch}\n",
+    ),
+    "system-nested.yaml": ("a100x4-nvlink", "  count: 2\n"),
+    "system-no-such-chip.yaml": ("no-such-chip", "  count: 4\n"),
+    "system-torus-dims.yaml": (
+        "tpu-v4-like",
+        "  count: 4\n  links: {kind: tpu_v4_ici, count: 4, topology: torus}\n",
+    ),
+}
 NPZ_FILES = {
     "not-a-zip.npz": b"this is not a zip file\n",
     "empty.npz": b"",
@@ -135,48 +172,54 @@ NPZ_FILES = {
 }
 
 
-def write_files() -> None:
-    if FILES.exists():
-        shutil.rmtree(FILES)
-    FILES.mkdir()
-    (FILES / "folder.yaml").mkdir()
-    (FILES / "folder.yaml" / ".keep").write_text("")
-    (FILES / "good-arch.yaml").write_text(GOOD_ARCH)
+def write_files(folder: Path = FILES) -> None:
+    """Write every corpus file into `folder` (emptied first)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    (folder / "folder.yaml").mkdir()
+    (folder / "folder.yaml" / ".keep").write_text("")
+    (folder / "good-arch.yaml").write_text(GOOD_ARCH)
     for name, data in {**BROKEN, **NPZ_FILES}.items():
-        (FILES / name).write_bytes(data)
-    for name, text in JSON_FILES.items():
-        (FILES / name).write_text(text)
+        (folder / name).write_bytes(data)
+    for name, text in {**JSON_FILES, **CALIBRATION_FILES}.items():
+        (folder / name).write_text(text)
+    for name, (chip, fields) in SYSTEM_FILES.items():
+        links = "" if "links:" in fields else SWITCH
+        (folder / name).write_text(SYSTEM.format(chip=chip, fields=fields + links))
     for name in NPZ_FILES:
         stem = Path(name).stem
         weights = f"{{file: {name}, key: w}}"
-        (FILES / f"snn-{stem}.yaml").write_text(SNN.format(rates=0.5, weights=weights))
+        (folder / f"snn-{stem}.yaml").write_text(SNN.format(rates=0.5, weights=weights))
     for label, neuron in SNN_TRUENORTH_FIELDS.items():  # TrueNorth fields on a LIF group
         text = SNN.format(rates=0.5, weights=0.5).replace(
             "kind: lif}", f"kind: lif, neuron: {{{neuron[0]}}}}}"
         )
-        (FILES / f"snn-{label}.yaml").write_text(text)
+        (folder / f"snn-{label}.yaml").write_text(text)
     for label, rates in {"rate-above-1": 1.5, "rate-negative": -0.1}.items():
-        (FILES / f"snn-{label}.yaml").write_text(SNN.format(rates=rates, weights=0.5))
-    with zipfile.ZipFile(FILES / "zip-no-arrays.npz", "w") as archive:
+        (folder / f"snn-{label}.yaml").write_text(SNN.format(rates=rates, weights=0.5))
+    with zipfile.ZipFile(folder / "zip-no-arrays.npz", "w") as archive:
         archive.writestr(zipfile.ZipInfo("readme.txt", (2020, 1, 1, 0, 0, 0)), "no arrays")
-    (FILES / "snn-zip-no-arrays.yaml").write_text(
+    (folder / "snn-zip-no-arrays.yaml").write_text(
         SNN.format(rates=0.5, weights="{file: zip-no-arrays.npz, key: w}")
     )
-    (FILES / "sanafe-tn-arch.yaml").write_text(SANAFE_TN_ARCH.format(buffer=1, model="truenorth"))
-    (FILES / "sanafe-tn-net.yaml").write_text(SANAFE_TN_NET.format(extra="leak: 1"))
+    (folder / "sanafe-tn-arch.yaml").write_text(SANAFE_TN_ARCH.format(buffer=1, model="truenorth"))
+    (folder / "sanafe-tn-net.yaml").write_text(SANAFE_TN_NET.format(extra="leak: 1"))
     for label, buffer in {"buffer-negative": -2, "buffer-word": "four"}.items():
-        (FILES / f"sanafe-{label}.yaml").write_text(
+        (folder / f"sanafe-{label}.yaml").write_text(
             SANAFE_TN_ARCH.format(buffer=buffer, model="truenorth")
         )
-    (FILES / "sanafe-izhikevich.yaml").write_text(SANAFE_TN_ARCH.format(buffer=1, model="izh"))
+    (folder / "sanafe-izhikevich.yaml").write_text(SANAFE_TN_ARCH.format(buffer=1, model="izh"))
     for label, (extra, _) in SANAFE_TN_BAD.items():
-        (FILES / f"sanafe-tn-{label}.yaml").write_text(SANAFE_TN_NET.format(extra=extra))
+        (folder / f"sanafe-tn-{label}.yaml").write_text(SANAFE_TN_NET.format(extra=extra))
     for name in ("binary", "latin1", "utf16"):  # SCALE-Sim configs in the wrong encoding
-        shutil.copy(FILES / f"{name}.yaml", FILES / f"{name}.cfg")
-    (FILES / "topology.csv").write_text("Layer name, M, N, K,\ngemm, 64, 64, 64,\n")
-    (FILES / "bad-results.parquet").write_bytes(b"PAR1 not really parquet")
-    (FILES / "bad-results.csv").write_bytes(b"\xff\xfe\x00garbage")
-    (FILES / "results.txt").write_text("a,b\n1,2\n")
+        shutil.copy(folder / f"{name}.yaml", folder / f"{name}.cfg")
+    for name in ("binary", "latin1", "utf16", "nul"):  # model configs in the wrong encoding
+        shutil.copy(folder / f"{name}.yaml", folder / f"{name}.json")
+    (folder / "topology.csv").write_text("Layer name, M, N, K,\ngemm, 64, 64, 64,\n")
+    (folder / "bad-results.parquet").write_bytes(b"PAR1 not really parquet")
+    (folder / "bad-results.csv").write_bytes(b"\xff\xfe\x00garbage")
+    (folder / "results.txt").write_text("a,b\n1,2\n")
     sweeps = {
         "sweep-nan-range.yaml": "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
         "random:\n  samples: 2\n  parameters:\n    clock: {low: .nan, high: 2}\n",
@@ -195,7 +238,7 @@ def write_files() -> None:
         "\ngrid:\n  serving.chunk: [256]\n",
     }
     for name, text in sweeps.items():
-        (FILES / name).write_text(text)
+        (folder / name).write_text(text)
 
 
 # ----- cases ----------------------------------------------------------------------------------
@@ -323,8 +366,6 @@ def cases() -> list[tuple[str, str]]:
             "components.sram.share.weight=0.6 --set components.sram.share.input=0.6",
             "add up to",
         ),
-        ("edge-npu", "components.sram.double_buffer=true", "double_buffer is for a local buffer"),
-        ("edge-npu", "components.sram.double_buffer=maybe", "must be true or false"),
         ("edge-npu", "components.mac_array.accumulator_precision=int128", "unknown accumulator"),
         ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
         ("tpu-v1-like", "'chip.temperature=450 K'", "must be <= 400"),
@@ -449,7 +490,6 @@ def cases() -> list[tuple[str, str]]:
         if fragment is not None:
             out.append((fragment, f"run edge-npu {{files}}/{name}"))
     for name in ("binary", "latin1", "utf16", "nul"):
-        shutil.copy(FILES / f"{name}.yaml", FILES / f"{name}.json")
         out.append(("not UTF-8" if name != "nul" else "NUL", f"run edge-npu {{files}}/{name}.json"))
     # SNN files and arrays
     for name, fragment in {
@@ -574,18 +614,106 @@ def cases() -> list[tuple[str, str]]:
     return out
 
 
-def main() -> None:
-    write_files()
-    rows = cases()
+NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
+    (
+        "run-mesh-4x4-gemm-256-cta",
+        "cta needs a GPU-like arch",
+        "run mesh-4x4 gemm-256 --set mapping.partition.gemm=cta",
+    ),
+    (
+        "calibrate-bad-seconds",
+        "seconds: not a number",
+        "calibrate a100-like {files}/calibration-bad-seconds.csv",
+    ),
+    (
+        "calibrate-no-header",
+        "workload,seconds",
+        "calibrate a100-like {files}/calibration-no-header.csv",
+    ),
+    ("calibrate-missing", "no such measurements file", "calibrate a100-like {tmp}/none.csv"),
+    (
+        "calibrate-not-gpu",
+        "calibration needs a GPU-like arch",
+        "calibrate tpu-v4-like {files}/calibration-three.csv",
+    ),
+    (
+        "calibrate-bad-launch",
+        "--launch: expected a time",
+        "calibrate a100-like {files}/calibration-three.csv --launch fast",
+    ),
+    (
+        "run-system-no-such-chip-1",
+        "no arch preset",
+        "run {files}/system-no-such-chip.yaml gemm-256",
+    ),
+    ("run-system-groups-1", "must equal count", "run {files}/system-groups.yaml gemm-256"),
+    ("run-system-link-kind-1", "system.links.kind", "run {files}/system-link-kind.yaml gemm-256"),
+    ("run-system-torus-dims-1", "links.dims", "run {files}/system-torus-dims.yaml gemm-256"),
+    ("run-system-bad-set-1", "bandwdth", "run {files}/system-bad-set.yaml gemm-256"),
+    ("run-system-nested-1", "cannot itself be a system", "run {files}/system-nested.yaml gemm-256"),
+    ("run-system-inline-set-1", "system.set", "run {files}/system-inline-set.yaml gemm-256"),
+    (
+        "run-system-inline-bad-1",
+        "system.chip.components.mxu.rows",
+        "run {files}/system-inline-bad.yaml gemm-256",
+    ),
+    ("run-system-count-zero-1", "system.count", "run {files}/system-count-zero.yaml gemm-256"),
+    (
+        "run-system-chip-system-key-1",
+        "chips cannot themselves be systems",
+        "run {files}/system-chip-system-key.yaml gemm-256",
+    ),
+    ("run-a100x4-nvlink-tp-split-1", "does not divide", "run a100x4-nvlink gemm:M=8,N=6,K=8"),
+    ("run-a100x4-nvlink-resnet18-1", "no tensor-parallel split", "run a100x4-nvlink resnet18"),
+    (
+        "run-a100x4-nvlink-snn-1",
+        "spiking networks run on one arch",
+        "run a100x4-nvlink snn-digits-mlp",
+    ),
+    ("map-a100x4-nvlink-gemm-256-1", "system of chips", "map a100x4-nvlink gemm-256"),
+    ("scale-a100x4-nvlink-gemm-256-1", "system of chips", "scale a100x4-nvlink gemm-256"),
+    ("serve-a100x4-nvlink-llama-2-7b-1", "system of chips", "serve a100x4-nvlink llama-2-7b"),
+    (
+        "calibrate-a100x4-nvlink-1",
+        "system of chips",
+        "calibrate a100x4-nvlink benchmarks/data/calibration/a100_vector.csv",
+    ),
+    (
+        "run-a100x4-nvlink-trace-1",
+        "no trace is written",
+        "run a100x4-nvlink gemm-256 --trace {tmp}/t.json",
+    ),
+    (
+        "run-edge-npu-double-buffer-1",
+        "double_buffer is for a local buffer",
+        "run edge-npu gemm-256 --set components.sram.double_buffer=true",
+    ),
+    (
+        "run-edge-npu-double-buffer-2",
+        "must be true or false",
+        "run edge-npu gemm-256 --set components.sram.double_buffer=maybe",
+    ),
+]
+
+
+def table() -> str:
+    """cases.tsv: the generated cases with ids from their first three words, then the NAMED."""
     seen: dict[str, int] = {}
     lines = ["# id\texpected fragment\tcommand line (shell words; {files}, {tmp} filled in)"]
-    for fragment, command in rows:
+    for fragment, command in cases():
         words = command.split()
         stem = "-".join(w.strip("'{}").split("/")[-1] for w in words[:3])[:60]
         seen[stem] = seen.get(stem, 0) + 1
         lines.append(f"{stem}-{seen[stem]}\t{fragment}\t{command}")
-    (HERE / "cases.tsv").write_text("\n".join(lines) + "\n")
-    print(f"{len(rows)} cases, {len(list(FILES.iterdir()))} files")
+    lines += ["\t".join(case) for case in NAMED]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    write_files()
+    text = table()
+    (HERE / "cases.tsv").write_text(text)
+    print(f"{text.count(chr(10)) - 1} cases, {len(list(FILES.iterdir()))} files")
 
 
 if __name__ == "__main__":

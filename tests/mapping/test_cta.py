@@ -3,12 +3,13 @@ per-kernel launch cost and fine-grained memory interleaving, checked by hand and
 
 import math
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import simulator
 from simulator.components import build_machine
-from simulator.mapping.cta import choose_grid
+from simulator.mapping.cta import choose_grid, dram_bytes
 from simulator.spec import load_arch, load_mapping
 from simulator.spec.workload import GemmOpSpec
 
@@ -119,6 +120,89 @@ def test_any_shape_covers_every_output_once(M, N, K, cores):
     )
     assert report.summary["numerics_ok"]
     assert report.summary["macs"] == M * N * K
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    M=st.integers(1, 96),
+    N=st.integers(1, 96),
+    K=st.one_of(st.integers(1, 24), st.integers(64, 400)),
+    cores=st.integers(2, 6),
+    min_split_k=st.sampled_from([1, 7, 32]),
+    lead=st.integers(1, 9),
+)
+@example(M=8, N=8, K=9, cores=4, min_split_k=1, lead=1)  # 4 slices asked, 9 splits into 3 of 3
+@example(M=63, N=4, K=263, cores=5, min_split_k=32, lead=1)  # reduced before its own slice ended
+@example(M=2, N=38, K=369, cores=4, min_split_k=32, lead=8)
+def test_split_k_reduces_every_output_over_all_k_once(M, N, K, cores, min_split_k, lead):
+    """Split-K on any shape, behind a GEMM of `lead` 32x32 tiles that frees the cores at uneven
+    times: every output of the split GEMM is reduced over all of K exactly once (no slice missing
+    when K does not split into as many ranges as asked, no partial read before its slice has
+    finished, the reducing slice's own included) and C equals numpy's."""
+    doc = gpu_doc(cores, tiles=((32, 32),))
+    doc["cores"]["kernels"]["min_split_k"] = min_split_k
+    work = {
+        "name": "w",
+        "ops": [
+            {"kind": "gemm", "name": "lead", "M": 32 * lead, "N": 32, "K": 64, "dtype": "int8"},
+            {"kind": "gemm", "name": "g", "M": M, "N": N, "K": K, "dtype": "int8", "inputs": []},
+        ],
+    }
+    report = simulator.simulate(load_arch(doc), work, numerics="full")
+    assert report.summary["coverage_ok"]
+    assert report.summary["numerics_ok"]
+    assert report.summary["macs"] == 32 * lead * 32 * 64 + M * N * K
+
+
+def test_dram_bytes_price_b_rereads_when_b_outgrows_l2():
+    """256 x 256 x 64 int8 in 64 x 64 tiles (4 x 4 tiles, rows of 4): A = B = 16 KiB, C = 64 KiB.
+    With B, a row of A (4 KiB) and of C (16 KiB) in L2, each is read once. Without: 4 waves of 4
+    tiles each read the 4 column blocks of a row again (4 B); waves of 8 tiles span 2 rows that
+    share their columns (2 B); waves of 14 and 2 tiles read 4 and 2 column blocks (1.5 B)."""
+    op = GemmOpSpec(kind="gemm", name="g", M=256, N=256, K=64, dtype="int8")
+    a = b = 256 * 64
+    c = 256 * 256
+    assert dram_bytes(op, 64, 64, 4, 1, b + 4096 + 16384) == a + b + c
+    assert dram_bytes(op, 64, 64, 4, 1, b + 4096 + 16384 - 1) == a + 4 * b + c
+    assert dram_bytes(op, 64, 64, 8, 1, 0) == a + 2 * b + c
+    assert dram_bytes(op, 64, 64, 14, 1, 0) == a + 1.5 * b + c
+
+
+def test_grid_avoids_b_rereads_from_dram():
+    """LLMCompass's A100 1024 x 12288 x 12288 bf16: B (302 MB) outgrows the 40 MB L2, so a
+    64 x 128 grid (16 rows of 96 tiles, 15 waves: 14 of 108 tiles reading 96 column blocks each,
+    one of 24) reads B 1368 / 96 = 14.25 times, 4.35 GB, 3.8 M cycles at the a100-like's
+    1157 B/cycle, while 128 x 256 CTAs (8 x 48 = 384 tiles, 4 waves on 108 SMs) each need
+    128 * 256 * 12288 / 1024 MACs per cycle = 393,216 cycles, 1.57 M in all."""
+    machine = build_machine(load_arch("a100-like"))
+    op = GemmOpSpec(kind="gemm", name="g", M=1024, N=12288, K=12288, dtype="bf16")
+    grid = choose_grid(op, load_mapping(None), machine, machine.core_count)
+    assert grid.tile_m * grid.tile_n == 128 * 256
+    assert grid.cycles == pytest.approx(4 * 128 * 256 * 12288 / 1024, rel=1e-3)  # + fill
+    a = c = 1024 * 12288 * 2
+    b = 12288 * 12288 * 2
+    assert dram_bytes(op, 64, 128, 108, 2, machine.l2.capacity_bytes) == a + 14.25 * b + c
+
+
+def test_grid_prices_a_nearly_empty_last_wave():
+    """A100 GEMV 1 x 28672 x 4096 fp16 (vidur's LLaMA-3-8B up-projection): 1 x 256 CTAs are 112
+    tiles on 108 SMs, a DRAM-bound wave of 108 (108/112 of A, B and C at 1157 B/cycle) then 4
+    CTAs each streaming (1 + 256) x 4096 x 2 B + 512 B of C through one SM's 64 B/cycle port;
+    1 x 64 CTAs are 448 tiles, 4 waves of 108 and one of 16 CTAs of (1 + 64) x 4096 x 2 + 128 B,
+    so the last wave is 4x shorter and auto takes them."""
+    one = [(["cores", "kernels", "tiles"], [[1, 256]])]
+    machine = build_machine(load_arch("a100-like", one))
+    op = GemmOpSpec(kind="gemm", name="g", M=1, N=28672, K=4096, dtype="fp16")
+    fetched = (4096 + 28672 * 4096 + 28672) * 2
+    dram = machine.dram.bytes_per_cycle
+    wide = choose_grid(op, load_mapping(None), machine, 108)
+    tail = ((1 + 256) * 4096 * 2 + 256 * 2) / 64
+    assert wide.cycles == pytest.approx(fetched / dram * 108 / 112 + tail, rel=1e-3)
+    auto = build_machine(load_arch("a100-like"))
+    grid = choose_grid(op, load_mapping(None), auto, 108)
+    assert (grid.tile_m, grid.tile_n) == (1, 64)
+    tail = ((1 + 64) * 4096 * 2 + 64 * 2) / 64
+    assert grid.cycles == pytest.approx(fetched / dram * 432 / 448 + tail, rel=1e-2)
 
 
 def test_launch_cost_delays_the_kernel_by_exactly_its_cycles():
