@@ -161,6 +161,20 @@ SYSTEM_FILES = {  # systems of chips: (chip, the fields after it)
         "tpu-v4-like",
         "  count: 4\n  links: {kind: tpu_v4_ici, count: 4, topology: torus}\n",
     ),
+    "system-micro-batches-zero.yaml": ("tpu-v4-like", "  count: 4\n  micro_batches: 0\n"),
+    "system-micro-batches-split.yaml": (
+        "tpu-v4-like",
+        "  count: 2\n  pipeline_stages: 2\n  micro_batches: 3\n",
+    ),
+    "system-torus-3d-dims.yaml": (
+        "tpu-v4-like",
+        "  count: 64\n  links: {kind: tpu_v4_ici, count: 6, topology: torus, dims: [4, 4, 2]}\n",
+    ),
+    "system-torus-group.yaml": (
+        "tpu-v4-like",
+        "  count: 16\n  tensor_parallel: 4\n  pipeline_stages: 4\n"
+        "  links: {kind: tpu_v4_ici, count: 6, topology: torus, dims: [2, 4, 2]}\n",
+    ),
 }
 NPZ_FILES = {
     "not-a-zip.npz": b"this is not a zip file\n",
@@ -665,6 +679,22 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run-system-chip-system-key-1",
         "chips cannot themselves be systems",
         "run {files}/system-chip-system-key.yaml gemm-256",
+    ),
+    (
+        "run-system-micro-batches-zero-1",
+        "system.micro_batches",
+        "run {files}/system-micro-batches-zero.yaml gemm-256",
+    ),
+    (
+        "run-system-micro-batches-split-1",
+        "system.micro_batches: micro_batches 3 does not divide",
+        "run {files}/system-micro-batches-split.yaml gemm-256",
+    ),
+    ("run-system-torus-3d-dims-1", "links.dims", "run {files}/system-torus-3d-dims.yaml gemm-256"),
+    (
+        "run-system-torus-group-1",
+        "must span the first dims",
+        "run {files}/system-torus-group.yaml gemm-256",
     ),
     ("run-a100x4-nvlink-tp-split-1", "does not divide", "run a100x4-nvlink gemm:M=8,N=6,K=8"),
     ("run-a100x4-nvlink-resnet18-1", "no tensor-parallel split", "run a100x4-nvlink resnet18"),
