@@ -110,6 +110,7 @@ def test_each_input_selects_its_own_costs():
         dataclasses.replace(plan, registers={"x": 1}),
         dataclasses.replace(plan, levels={"x": ({"M": 1}, ["M"])}),
         dataclasses.replace(plan, unit="other"),
+        dataclasses.replace(plan, halved=frozenset({"x"})),
     ]
     entries = [tile_costs(machine, v, levels) for v in variants]
     entries.append(tile_costs(machine, plan, TileLevels(plan, machine, 2 * op.K)))  # K > tile
