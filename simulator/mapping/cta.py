@@ -47,7 +47,7 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     chip's DRAM and L2 (operand re-reads across tiles) bandwidth. Where the last wave is partial,
     stream-K over it and one whole wave is a candidate too: each core's share of their MAC-loop
     iterations at one CTA's rate plus a partial tile spilled and reloaded. Equal estimates go to
-    the grid with fewer DRAM bytes, then the larger tile."""
+    the grid with fewer DRAM bytes, then the larger tile, then the first in sorted order."""
     kernels = machine.arch.cores.kernels
     unit = machine.view(0).components[_unit_name(machine, mapping, op)]
     in_bytes = precision(op.dtype).bits / 8
@@ -58,8 +58,7 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     capacity = machine.l2.capacity_bytes if machine.l2 is not None else 0
     depth = kernels.min_split_k
     best = None
-    shapes = dict.fromkeys((min(m, op.M), min(n, op.N)) for m, n in kernels.tiles)
-    for tm, tn in shapes:  # in the arch's order, so a full tie goes to the first listed
+    for tm, tn in sorted({(min(m, op.M), min(n, op.N)) for m, n in kernels.tiles}):
         tiles = math.ceil(op.M / tm) * math.ceil(op.N / tn)
         most = max(1, op.K // kernels.min_split_k)
         asked = min(max(1, cores // tiles), most) if tiles < cores else 1
@@ -215,8 +214,8 @@ def _work(op, grid: Grid, cores: int, depth: int) -> tuple[dict[int, list], int]
 
 class _TilePlans:
     """CTA sub-GEMMs planned once per shape on core 0. A tile's pieces over shorter K ranges keep
-    the M and N sub-tiles planned for its longest piece, so their stores cover the same regions
-    and the fixup's signals match."""
+    the sub-tiles planned for its longest piece, so their stores cover the same regions (the
+    fixup's signals match) and their loads the same A and B regions (the L2 hits)."""
 
     def __init__(self, mapping, machine: Machine):
         self.mapping, self.machine = mapping, machine
@@ -230,7 +229,7 @@ class _TilePlans:
             if sub.K == longest:
                 self.plans[key] = base
             else:
-                tile = dict(self.mapping.tile or {}) | {"M": base.tile["M"], "N": base.tile["N"]}
+                tile = {"M": base.tile["M"], "N": base.tile["N"], "K": min(base.tile["K"], sub.K)}
                 fixed = self.mapping.model_copy(update={"tile": tile, "edge_tiles": "partial"})
                 self.plans[key] = planned(sub, fixed, view)
         return self.plans[key]
