@@ -3,10 +3,11 @@
 Engine rows run simulate() in this process, timing only (with --before, also with the engine's
 steady-state coalescing off, on the same machine in the same run); process rows time a fresh `accsim`
 command; the sweep row runs the shipped array-vs-sram sweep (timing only) on 2 worker processes;
-numerics rows compare a run with tile kernels to one float64 numpy matmul of the whole problem.
+numerics rows compare a run with tile kernels to one float64 numpy matmul of the whole problem;
+check rows time the numerics check alone, in CPU seconds on one thread.
 The machine this runs on may be shared: rerun on a quiet machine before quoting a number.
 
-    python benchmarks/speed.py [--rows engine process sweep numerics] [--skip-slow] [--before]
+    python benchmarks/speed.py [--rows engine process sweep numerics check] [--skip-slow] [--before]
                                [--cases TEXT ...]
 """
 
@@ -206,7 +207,9 @@ def numerics_rows(table: Table) -> None:
         _, matmul = _timed(lambda a=a: a @ a)
         for dtype in ("int8", "fp16"):
             workload = _gemm(size, size, size, dtype)
+            cpu = time.process_time()
             _, seconds = _timed(lambda w=workload: simulator.simulate(_edge(32), w, numerics=True))
+            cpu = time.process_time() - cpu
             table.add_row(
                 f"numerics {size}³ {dtype} on 32x32",
                 "-",
@@ -214,7 +217,8 @@ def numerics_rows(table: Table) -> None:
                 "-",
                 f"{seconds:.2f}",
                 "≤ 2x one matmul",
-                f"{seconds / matmul:.1f}x one f64 matmul ({matmul:.2f} s), check included",
+                f"{seconds / matmul:.1f}x one f64 matmul ({matmul:.2f} s), check included; "
+                f"{cpu:.2f} s CPU (all threads)",
             )
     # the same run with the tile kernels on a threaded BLAS, as before threadpoolctl limited them
     threaded = memo._tile_kernels
@@ -235,13 +239,49 @@ def numerics_rows(table: Table) -> None:
     )
 
 
+def check_rows(table: Table) -> None:
+    """CPU seconds of the numerics check alone (GemmNumerics.check on a finished 2048³ GEMM), one
+    BLAS thread, best of three, beside one float64 matmul of the same size on one thread: CPU time
+    on one thread is what a loaded machine does not blur."""
+    from threadpoolctl import threadpool_limits
+
+    from simulator.numerics.gemm import GemmNumerics
+
+    size = NUMERICS[-1]
+    with threadpool_limits(limits=1, user_api="blas"):
+        a = np.random.default_rng(0).standard_normal((size, size))
+        matmul = _best_cpu(lambda: a @ a)
+        for dtype, accumulator in (("int8", "int32"), ("fp16", "fp32")):
+            state = GemmNumerics(size, size, size, dtype, accumulator, seed=0)
+            state.tile((0, size), (0, size), (0, size))  # the kernels' sums, as one tile
+            seconds = _best_cpu(state.check)
+            table.add_row(
+                f"numerics check alone, {size}³ {dtype}",
+                "-",
+                "-",
+                "-",
+                f"{seconds:.2f}",
+                "-",
+                f"CPU s, one thread; one f64 matmul {matmul:.2f} s CPU ({seconds / matmul:.1f}x)",
+            )
+
+
+def _best_cpu(fn, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        fn()
+        best = min(best, time.process_time() - start)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--rows",
         nargs="+",
-        default=["engine", "process", "sweep", "numerics"],
-        choices=["engine", "process", "sweep", "numerics"],
+        default=["engine", "process", "sweep", "numerics", "check"],
+        choices=["engine", "process", "sweep", "numerics", "check"],
     )
     parser.add_argument(
         "--skip-slow", action="store_true", help="leave out the slowest row (minutes today)"
@@ -265,6 +305,7 @@ def main() -> None:
         "process": lambda: process_rows(table),
         "sweep": lambda: sweep_rows(table),
         "numerics": lambda: numerics_rows(table),
+        "check": lambda: check_rows(table),
     }
     for name in args.rows:
         rows[name]()

@@ -31,6 +31,15 @@ def test_a_timing_only_int8_run_does_not_import_ml_dtypes():
     assert "simpy" in loaded and "ml_dtypes" not in loaded
 
 
+def test_checking_an_fp16_run_does_not_import_ml_dtypes():
+    """numpy knows fp16 and fp32 (their unit roundoffs included): ml_dtypes only for bf16, fp8, int4."""
+    loaded = _modules_after(
+        "import simulator\n"
+        "simulator.simulate('edge-npu', 'gemm:M=64,N=64,K=64,dtype=fp16', numerics=True)"
+    )
+    assert "ml_dtypes" not in loaded
+
+
 def test_a_summary_and_accsim_run_do_not_import_pandas():
     """The summary's sums come from plain rows: pandas (and pyarrow with it) load only for a table."""
     loaded = _modules_after(

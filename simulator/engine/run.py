@@ -95,6 +95,9 @@ class _Engine:
             if c.kind in STORAGE_KINDS
         }
         self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.timed_units}
+        self.ported = {  # SRAMs whose ports are modelled
+            name: c for name, c in machine.components.items() if hasattr(c, "access_cycles")
+        }
         self.unit_free_at: dict[str, int] = {}  # when each unit last finished a segment
         self.port_busy: dict[str, list[list[float]]] = {}  # SRAM -> its ports' busy spans
         self.moving: list[float] = []  # when transfers whose port time is not placed were asked
@@ -134,9 +137,10 @@ class _Engine:
             self.controllers = {
                 n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
             }
+            self.memory_nodes = list(self.controllers)  # controllers and L2 slices, in turn order
             self.links: dict[tuple, simpy.Resource] = {}
             self.paths: dict[tuple, list] = {}  # (src, dst, core node) -> the links held
-            self.ordered: dict[tuple, list] = {}  # a route -> its links in acquiring order
+            self.ordered: dict[tuple, list] = {}  # a route -> its links' resources, acquiring order
             self.hop_counts: dict[tuple, int] = {}  # (src, dst) -> router hops
             # fine interleaving: all controllers (and L2 slices) serve every transfer as one pool
             self.fine = self.noc.spec.memory == "fine"
@@ -288,11 +292,10 @@ class _Engine:
         bandwidth; returns when they began."""
         nbytes = sum(t.dram_bytes for t in hits)
         node = self.machine.nodes[buffer]
-        slices = list(self.l2_slices)
         self._next_turn()
-        src = slices[self.turn]
+        src = self.memory_nodes[self.turn]
         route = self._path(src, node, node)
-        ways = 1 if self.fine else len(slices)
+        ways = 1 if self.fine else len(self.memory_nodes)
         port = self.l2_pool if self.fine else self.l2_slices[src]
         slice_cycles = math.ceil(nbytes * ways / self.l2.bytes_per_cycle - 1e-9)
         held = yield from self._hold([port], route, nbytes, slice_cycles, op)
@@ -329,7 +332,7 @@ class _Engine:
     def _controller_shares(self, node: int, total: int) -> list[tuple[int, int]]:
         """(controller node, bytes): the core's nearest controller (local memory), or the next
         controller in turn (interleaved: over many transfers every controller serves equally)."""
-        controllers = list(self.controllers)
+        controllers = self.memory_nodes
         if self.noc.spec.memory == "local":
             return [(min(controllers, key=lambda c: (self._hops(c, node), c)), total)]
         self._next_turn()
@@ -373,11 +376,11 @@ class _Engine:
         """Hold `first` resources (a memory controller) for `floor` cycles and the route's links for
         nbytes / link bandwidth, all acquired in global order; each is released when its part is done."""
         key = tuple(route)
-        if key not in self.ordered:
-            self.ordered[key] = sorted(route, key=str)
-        links = self.ordered[key]
+        links = self.ordered.get(key)
+        if links is None:
+            links = self.ordered[key] = [self._link(link) for link in sorted(route, key=str)]
         link_cycles = self.noc.transfer_cycles(nbytes) if route else 0
-        held = [(r, floor) for r in first] + [(self._link(link), link_cycles) for link in links]
+        held = [(r, floor) for r in first] + [(link, link_cycles) for link in links]
         if self.fine:  # the shared pool is taken last, so no one holds it while waiting for a port
             held = held[len(first) :] + held[: len(first)]
         grants = []
@@ -560,8 +563,8 @@ class _Engine:
         for buffer, nbytes in accesses:
             moved[buffer] = moved.get(buffer, 0) + nbytes
         for buffer, nbytes in moved.items():
-            component = self.machine.components.get(buffer)
-            if nbytes and hasattr(component, "access_cycles"):
+            component = self.ported.get(buffer)
+            if nbytes and component is not None:
                 busy = self.port_busy.setdefault(buffer, [])
                 if len(busy) > PORT_SPANS:
                     del busy[: bisect.bisect_right(busy, self.horizon(), key=_end)]

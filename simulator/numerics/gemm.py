@@ -149,16 +149,19 @@ class GemmNumerics:
     def _compare(self, result: np.ndarray, rows: slice, cols: slice) -> tuple:
         """result[rows, cols], its reference and their error bound. Integers: the reference is the
         exact sum (beyond int64 where it must be), so a wrapped accumulator shows as an error."""
-        a, b = self.a[rows], self.b[:, cols]
         if self.is_int:
-            reference = exact_int_matmul(a, b)
-            bound_matrix = np.zeros(reference.shape, dtype=np.float64)
+            reference = exact_int_matmul(self.a[rows], self.b[:, cols])
+            bound_matrix = np.zeros(0)  # exact: no bound to hold (its largest is 0)
         else:
-            reference = a.astype(np.float64) @ b.astype(np.float64)
+            # float64 from the fp32 copies the kernels use (the same values: every float format
+            # here widens to fp32 exactly), each converted once: fp16 converts slowly in numpy
+            a, b = self._a[rows].astype(np.float64), self._b[:, cols].astype(np.float64)
+            reference = a @ b
             # Higham's bound for a length-K fp32 dot product: |err| <= gamma_K * sum |a||b|.
             u = unit_roundoff("fp32")
             gamma = self.K * u / (1 - self.K * u)
-            bound_matrix = gamma * (np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64)))
+            bound_matrix = np.abs(a, out=a) @ np.abs(b, out=b)
+            bound_matrix *= gamma
         return result[rows, cols], reference, bound_matrix
 
     def check(self) -> NumericsResult:
@@ -179,7 +182,10 @@ class GemmNumerics:
             self._compare(whole, slice(m0, m1), slice(n0, n1)) for m0, m1, n0, n1 in regions
         ]
         result, reference, bound_matrix = (
-            np.concatenate([part[index].ravel() for part in compared]) for index in range(3)
+            np.concatenate([part[index].ravel() for part in compared])
+            if len(compared) > 1
+            else compared[0][index].ravel()  # a view: no copy of a whole-problem matrix
+            for index in range(3)
         )
         wrapped = _outside(reference, self.accumulator) if self.is_int else 0
         bound = float(bound_matrix.max(initial=0.0))
@@ -190,7 +196,9 @@ class GemmNumerics:
             result = requantize(result, shift, precision(self.output).bits)
             reference = requantize(reference, shift, precision(self.output).bits)
         error = _difference(result, reference)
-        scale = np.maximum(np.abs(reference.astype(np.float64)), 1.0)
+        # in place where a whole-problem temporary would be new memory (page faults at 2048^3)
+        scale = np.abs(reference.astype(np.float64, copy=False))
+        np.maximum(scale, 1.0, out=scale)
         wrong = np.argwhere(self.coverage != self.K)
         coverage_ok = wrong.size == 0
         if coverage_ok:
@@ -208,7 +216,7 @@ class GemmNumerics:
         within = bool(np.all(error == 0)) if self.is_int else bool(np.all(error <= bound_matrix))
         return NumericsResult(
             float(error.max(initial=0.0)),
-            float((error / scale).max(initial=0.0)),
+            float(np.divide(error, scale, out=scale).max(initial=0.0)),
             bound,
             within and coverage_ok,
             coverage_ok,
@@ -241,7 +249,8 @@ def _outside(exact: np.ndarray, accumulator: str) -> int:
 def _difference(result: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """|result - reference| as float64, the subtraction exact even for sums beyond 2^53."""
     if result.dtype.kind == "f" and reference.dtype.kind == "f":
-        return np.abs(result - reference)
+        difference = result - reference
+        return np.abs(difference, out=difference)
     difference = result.astype(object) - reference.astype(object)
     return np.abs(difference).astype(np.float64)
 

@@ -129,3 +129,12 @@ def test_requantized_output_still_reports_an_overflowed_accumulator():
     narrow = load_arch("tpu-v1-like", [(["components", "mxu", "accumulator_precision"], "int16")])
     wrapped = simulator.simulate(narrow, "gemm:M=64,N=64,K=512,dtype=int8,output_dtype=int8")
     assert not wrapped.summary["numerics_ok"]
+
+
+def test_unit_roundoff_is_half_an_ulp_of_one():
+    """u = 2^-p (p significand bits, the implicit one included): fp16 11, fp32 24, bf16 8."""
+    from simulator.numerics.formats import unit_roundoff
+
+    assert unit_roundoff("fp16") == 2.0**-11
+    assert unit_roundoff("fp32") == 2.0**-24
+    assert unit_roundoff("bf16") == 2.0**-8
