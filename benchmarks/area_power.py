@@ -43,6 +43,16 @@ CHIPS = [
         "NVIDIA A100 whitepaper 2020: 826 mm²; 400 W TDP (board, HBM included), drawn under large GEMMs",
     ),
     (
+        "H100",
+        "h100-like",
+        "gemm:M=4096,N=4096,K=4096,dtype=fp16",
+        814.0,
+        700.0,
+        None,
+        "board",
+        "NVIDIA H100 whitepaper 2022: 814 mm²; H100 SXM5 datasheet: up to 700 W TDP (board, HBM included)",
+    ),
+    (
         "ISAAC",
         "isaac-like",
         "gemm:M=1024,N=1024,K=1024,dtype=int16",

@@ -280,6 +280,43 @@ def issued_instructions(comp, action: str, count: float) -> float:
     return 0.0
 
 
+def mma_operand_bytes(comp, dtype: str) -> tuple[int, int]:
+    """Register-file bytes one MMA instruction of `comp` (a GPU-like core's tensor unit) reads (A, B
+    and C fragments) and writes (D) for operands of `dtype`."""
+    m, n, k = _table()["instruction_issue"]["mma_shape"]
+    operand = precision(dtype).bits // 8
+    accumulator = precision(comp.accumulator(dtype)).bits // 8
+    return (m * k + k * n) * operand + m * n * accumulator, m * n * accumulator
+
+
+def mma_operand_pj_per_byte(node_nm: float) -> tuple[float, float]:
+    """Main register file read and write energy per byte (Gebhart et al., 40 nm) at `node_nm`."""
+    table = _table()["mma_operands"]
+    scale = tech.scale_energy(1.0, node_nm) / tech.scale_energy(1.0, float(table["node_nm"]))
+    return (
+        table["read_pj_per_32_bits_40nm"] / 4 * scale,
+        table["write_pj_per_32_bits_40nm"] / 4 * scale,
+    )
+
+
+def sm_active_pj_per_cycle(node_nm: float) -> float:
+    """Energy of a GPU-like core per cycle its tensor array works, beyond its accesses and an idle
+    SM (AccelWattch's Volta activation power), at `node_nm`."""
+    table = _table()["sm_active"]
+    watts = table["tensor_active_w_per_chip"] / table["sms"] - table["idle_core_w"]
+    pj = watts / (table["clock_mhz"] * 1e6) * 1e12
+    return pj * tech.scale_energy(1.0, node_nm) / tech.scale_energy(1.0, float(table["node_nm"]))
+
+
+def mma_made_access(comp, action: str) -> bool:
+    """Whether access `action` of `comp` on a GPU-like core is one its array's MMA instructions make
+    themselves (so mma_operands counts it): a read of a register level outside the PEs (the
+    register file), or a write of the output it holds."""
+    if comp.kind != "regfile" or comp.spec.instances == "pe":
+        return False
+    return action == "read" or (action == "write" and "output" in comp.spec.holds)
+
+
 def dram_background_mw(dram) -> tuple[float, float] | None:
     """Standby and refresh power (mW) of the DRAM devices behind `dram`; None where no figure is
     tabulated."""

@@ -18,8 +18,12 @@ from simulator.components.chip import (
     held_by_register_levels,
     instruction_issue_pj,
     issued_instructions,
+    mma_made_access,
+    mma_operand_bytes,
+    mma_operand_pj_per_byte,
     not_counted,
     pe_register_pj_per_mac,
+    sm_active_pj_per_cycle,
 )
 from simulator.report.sums import EnergySums, group_sums
 
@@ -30,6 +34,7 @@ PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"
 _OFF_DIE_ACTION = {"devices": "background", "refresh": "refresh"}  # DRAM devices' always-on parts
 TIMELINE_BINS = 200  # slices of the power timeline (the peak power is its highest slice)
+OWN_CLOCK = ("sm_active",)  # fitted to measured power, so it holds its own clock
 COLUMNS = ["op", "component", "part", "action", "count", "pj_per_count", "energy_pj", "on_die"]
 
 
@@ -39,11 +44,12 @@ def energy_rows(
     """`rows` (op, component, action, count, pJ each, energy: the datapath's own accounting) plus the
     chip's parts, as plain rows (COLUMNS), and the clock network's rows computed from them. On-die
     dynamic energy scales with voltage_scale², on-die static power with it."""
-    issue = instruction_issue_pj(machine.arch.tech_node) if is_simt(machine) else 0.0
-    own = _datapath_rows(rows, machine.components, voltage_scale, issue) + _static_rows(
+    simt = machine.arch.tech_node if is_simt(machine) else None
+    own = _datapath_rows(rows, machine.components, voltage_scale, simt) + _static_rows(
         rows, machine, seconds, voltage_scale
     )
-    return own, _clock_rows(own, () if machine.arch.chip.clock_gating else UNGATED_PARTS)
+    ungated = () if machine.arch.chip.clock_gating else UNGATED_PARTS
+    return own, _clock_rows(own, (*ungated, *OWN_CLOCK))
 
 
 def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
@@ -55,13 +61,17 @@ def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
 
 
 def _datapath_rows(
-    rows: list[tuple], comps: dict, voltage_scale: float, issue_pj: float
+    rows: list[tuple], comps: dict, voltage_scale: float, simt_node: float | None
 ) -> list[tuple]:
     """The components' own rows, each tagged with its part, a PE-register row beside each MAC row,
-    and (`issue_pj` > 0: GPU-like cores) an instruction-issue row beside each core unit's work row."""
+    and on GPU-like cores (`simt_node`: their node) the SIMT rows beside each core unit's work row;
+    the register levels' accesses that the MMAs make themselves are left to those rows."""
     out = []
+    prices = _simt_prices(simt_node, voltage_scale) if simt_node else None
     for op, name, action, count, per, _ in rows:
         comp = comps[name]
+        if prices and mma_made_access(comp, action):
+            continue
         on_die = comp.kind not in OFF_DIE
         scale = (voltage_scale if action == "leakage" else voltage_scale**2) if on_die else 1.0
         part = DATAPATH_PART.get(comp.kind, comp.kind)
@@ -72,12 +82,38 @@ def _datapath_rows(
             if regs:
                 row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
                 out.append((*row, True))
-        if issue_pj and on_die and "." in name:
-            issued = issued_instructions(comp, action, count)
-            if issued:
-                pj = issue_pj * voltage_scale**2
-                out.append((op, name, "instruction_issue", "issue", issued, pj, issued * pj, True))
+        if prices and on_die and "." in name:
+            out.extend(_simt_rows(op, name, comp, action, count, prices))
     return out
+
+
+def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
+    """pJ per warp instruction issued, per register-file byte read and written by an MMA, and per
+    busy SM cycle, at `node_nm` and the run's voltage."""
+    read, write = mma_operand_pj_per_byte(node_nm)
+    nominal = {
+        "issue": instruction_issue_pj(node_nm),
+        "rf_read": read,
+        "rf_write": write,
+        "busy_cycle": sm_active_pj_per_cycle(node_nm),
+    }
+    return {name: pj * voltage_scale**2 for name, pj in nominal.items()}
+
+
+def _simt_rows(op: str, name: str, comp, action: str, count: float, prices: dict) -> list[tuple]:
+    """A GPU-like core unit's work row's companions: the warp instructions it issues and, for an
+    MMA, the register-file bytes it moves and the cycles its SM is busy."""
+    issued = issued_instructions(comp, action, count)
+    if not issued:
+        return []
+    rows = [(op, name, "instruction_issue", "issue", issued, prices["issue"])]
+    if comp.kind == "systolic_array":
+        read, written = mma_operand_bytes(comp, action.removeprefix("mac_"))
+        rows.append((op, name, "mma_operands", "rf_read", issued * read, prices["rf_read"]))
+        rows.append((op, name, "mma_operands", "rf_write", issued * written, prices["rf_write"]))
+        cycles = count / (comp.rows * comp.cols)
+        rows.append((op, name, "sm_active", "busy_cycle", cycles, prices["busy_cycle"]))
+    return [(*row, row[4] * row[5], True) for row in rows]
 
 
 def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: float) -> list[tuple]:
@@ -107,14 +143,14 @@ def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: floa
     return out
 
 
-def _clock_rows(own: list[tuple], ungated: tuple[str, ...]) -> list[tuple]:
-    """The clock network: per op, its share of the op's on-die dynamic energy, less the `ungated`
-    parts whose clock runs every cycle (summed as pandas sums a float64 column per group, so the
-    table is the one a groupby would give)."""
+def _clock_rows(own: list[tuple], unclocked: tuple[str, ...]) -> list[tuple]:
+    """The clock network: per op, its share of the op's on-die dynamic energy, less the `unclocked`
+    parts (an ungated clock's, which runs every cycle, and parts whose figure holds their clock),
+    summed as pandas sums a float64 column per group, so the table is the one a groupby would give."""
     clocked = group_sums(
         (op, float(energy))
         for op, _, part, *_, energy, on_die in own
-        if on_die and op != STATIC and part not in ungated
+        if on_die and op != STATIC and part not in unclocked
     )
     ratio = clock_share() / (1.0 - clock_share())
     return [

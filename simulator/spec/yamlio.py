@@ -13,6 +13,9 @@ FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 """PyYAML's libyaml-backed safe loader, where PyYAML was built with libyaml (None otherwise)."""
 MAX_NODES = 200_000
 """Most values a YAML document may expand to (aliases counted each time they are used)."""
+MAX_DEPTH = 100
+"""Deepest nesting a spec may have (real specs nest under ten levels); deeper is refused before
+the data is built, whose recursion would otherwise depend on the caller's stack depth."""
 
 
 @dataclass(frozen=True)
@@ -31,53 +34,76 @@ class Document:
         return None
 
 
-def _walk(node, path: tuple, lines: dict, source: str, budget: list[int]) -> None:
-    """Record the line of every key below `node` and reject duplicate keys; `budget` counts the
-    values left before the document counts as an alias bomb."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        dotted = ".".join(map(str, path)) or "(top level)"
-        raise SpecError(
-            f"{source}:{node.start_mark.line + 1}: {dotted}: the document expands to more than "
-            f"{MAX_NODES:,} values (aliases repeated); not a spec"
-        )
-    if isinstance(node, yaml.MappingNode):
-        seen = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:
-                dotted = ".".join(map(str, path + (key,)))
-                raise SpecError(f"{source}:{key_node.start_mark.line + 1}: {dotted}: duplicate key")
-            seen.add(key)
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, path + (key,), lines, source, budget)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[path + (index,)] = item.start_mark.line + 1
-            _walk(item, path + (index,), lines, source, budget)
+def _walk(root, lines: dict, source: str) -> None:
+    """Record the line of every key below `root`, reject duplicate keys, documents nested deeper
+    than MAX_DEPTH and alias bombs (more than MAX_NODES values). Iterative, in document order, so
+    the check never depends on how deep the caller's stack already is."""
+    budget = MAX_NODES
+    stack = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        budget -= 1
+        if budget < 0:
+            dotted = ".".join(map(str, path)) or "(top level)"
+            raise SpecError(
+                f"{source}:{node.start_mark.line + 1}: {dotted}: the document expands to more than "
+                f"{MAX_NODES:,} values (aliases repeated); not a spec"
+            )
+        if len(path) > MAX_DEPTH:
+            raise SpecError(
+                f"{source}:{node.start_mark.line + 1}: malformed YAML: nested too deeply "
+                f"(more than {MAX_DEPTH} levels)"
+            )
+        children = []
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, value_node in node.value:
+                key = key_node.value
+                if key in seen:
+                    dotted = ".".join(map(str, path + (key,)))
+                    raise SpecError(
+                        f"{source}:{key_node.start_mark.line + 1}: {dotted}: duplicate key"
+                    )
+                seen.add(key)
+                lines[path + (key,)] = key_node.start_mark.line + 1
+                children.append((value_node, path + (key,)))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                lines[path + (index,)] = item.start_mark.line + 1
+                children.append((item, path + (index,)))
+        stack.extend(reversed(children))
 
 
-def _compose_and_load(text: str):
-    """The document's node tree (for key lines) and its data, from one libyaml parse when PyYAML
-    has libyaml (about 10x faster); any error is parsed again by the pure-Python loader, so a
-    malformed file reads the same message either way."""
+def _compose_and_load(text: str, source: str, lines: dict):
+    """The document's node tree, checked by `_walk` (which fills `lines`) before its data is
+    built, and the data; one libyaml parse when PyYAML has libyaml (about 10x faster); any YAML
+    error is parsed again by the pure-Python loader, so a malformed file reads the same message
+    either way."""
     if FAST_LOADER is not None:
         try:
             loader = FAST_LOADER(text)
             try:
                 node = loader.get_single_node()
-                return node, (loader.construct_document(node) if node is not None else None)
+                if node is None:
+                    return None
+                _walk(node, lines, source)
+                return loader.construct_document(node)
             finally:
                 loader.dispose()
         except yaml.YAMLError:
-            pass
-    return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+            lines.clear()
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    if node is None:
+        return None
+    _walk(node, lines, source)
+    return yaml.safe_load(text)
 
 
 def parse_yaml(text: str, source: str) -> Document:
     """Parse one YAML mapping safely; malformed YAML becomes a one-line SpecError."""
+    lines: dict[tuple, int] = {}
     try:
-        node, data = _compose_and_load(text)
+        data = _compose_and_load(text, source, lines)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
@@ -89,8 +115,6 @@ def parse_yaml(text: str, source: str) -> Document:
         raise SpecError(
             f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}"
         )
-    lines: dict[tuple, int] = {}
-    _walk(node, (), lines, source, [MAX_NODES])
     return Document(data, source, lines)
 
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
+from simulator import tech
 from simulator.components import build_machine
 from simulator.components.chip import (
     issued_instructions,
@@ -149,6 +150,51 @@ def test_gpu_like_cores_pay_dallys_30_pj_per_warp_instruction():
     assert issued_instructions(alu, "leakage", 1.0) == 0
     tpu = simulator.simulate("tpu-v5p-like", gemm, numerics=False)  # systolic, not SIMT
     assert not (tpu.energy.part == "instruction_issue").any()
+
+
+def test_gpu_like_mmas_read_and_write_their_operands_in_the_register_file():
+    # 256³ fp16 MACs in m16n8k16 MMAs: each reads A 16x16 and B 16x8 fp16 and C 16x8 fp32 (1,280 B)
+    # and writes D 16x8 fp32 (512 B); Gebhart's 8 / 11 pJ per 32-bit access at 40 nm, moved to 7 nm
+    gemm = "gemm:M=256,N=256,K=256,dtype=fp16"
+    report = simulator.simulate("a100-like", gemm, numerics=False)
+    rows = report.energy[report.energy.part == "mma_operands"].groupby("action")
+    mmas = 256**3 / 2048
+    to_7nm = tech.scale_energy(1.0, 7.0) / tech.scale_energy(1.0, 40.0)
+    assert rows["count"].sum()["rf_read"] == pytest.approx(
+        mmas * (16 * 16 * 2 + 16 * 8 * 2 + 16 * 8 * 4)
+    )
+    assert rows["count"].sum()["rf_write"] == pytest.approx(mmas * 16 * 8 * 4)
+    assert rows.energy_pj.sum()["rf_read"] == pytest.approx(mmas * 1280 * 8 / 4 * to_7nm)
+    assert rows.energy_pj.sum()["rf_write"] == pytest.approx(mmas * 512 * 11 / 4 * to_7nm)
+    # the register file's own rows keep only what the MMA does not do: fragment loads
+    levels = report.energy[report.energy.component.str.endswith((".frag", ".rf"))]
+    dynamic = levels[levels.action != "leakage"]
+    assert set(zip(dynamic.component.str.split(".").str[1], dynamic.action)) <= {("frag", "write")}
+    # the datapath's own per-PE accumulator is not the register file: it keeps its reads
+    acc = report.energy[report.energy.component.str.endswith(".acc")]
+    assert (acc.action == "read").any()
+    tpu = simulator.simulate("tpu-v5p-like", gemm, numerics=False)  # systolic, not SIMT
+    assert not (tpu.energy.part == "mma_operands").any()
+
+
+def test_gpu_like_cores_pay_accelwattchs_active_sm_power_per_busy_cycle():
+    # AccelWattch's Quadro GV100 (12 nm, 80 SMs, 1132 MHz): 48.95 W with every SM's tensor cores active,
+    # 0.283 W per idle SM; the difference per SM cycle, moved to 7 nm, per cycle a 32 x 32 array works
+    gemm = "gemm:M=256,N=256,K=256,dtype=fp16"
+    report = simulator.simulate("a100-like", gemm, numerics=False)
+    active = report.energy[report.energy.part == "sm_active"]
+    per_cycle = (48.94875596 / 80 - 0.28279166) / 1132e6 * 1e12
+    to_7nm = tech.scale_energy(1.0, 7.0) / tech.scale_energy(1.0, 12.0)
+    assert active["count"].sum() == pytest.approx(256**3 / 1024)
+    assert active.energy_pj.sum() == pytest.approx(256**3 / 1024 * per_cycle * to_7nm)
+    # its figure holds its own clock: the clock network's share is of the other parts
+    clock = report.energy[report.energy.part == "clock_network"].energy_pj.sum()
+    clocked = report.energy[
+        report.energy.on_die
+        & (report.energy.op != "(static)")
+        & ~report.energy.part.isin(["sm_active", "clock_network"])
+    ].energy_pj.sum()
+    assert clock == pytest.approx(clocked / 3)
 
 
 def test_side_units_are_llmcompass_transistor_counts():

@@ -1,11 +1,13 @@
 """Area and power: breakdowns sum to the totals, a power cap holds, throttling follows V and f."""
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
 from simulator.errors import CapacityError
+from simulator.spec.loader import preset_dir
 from tests.conftest import tiny_arch
 
 GEMM = "gemm:M=64,N=64,K=512,dtype=int8"
@@ -164,3 +166,19 @@ def test_an_ungated_clock_follows_v_squared_when_throttled(report):
     ]
     assert per_s[1] / per_s[0] == pytest.approx(0.5 * (0.7 / 0.9) ** 2)
     assert capped.power["power_w"] <= full.power["power_w"] * 0.9
+
+
+def test_gpu_register_operands_and_active_sms_follow_v_squared_when_throttled():
+    # a100-like under a cap just below its power, with a lower operating point: the MMAs' register-file
+    # traffic and the active SMs' power are dynamic, so each pays (0.7 / 0.8)² per byte and per cycle
+    spec = yaml.safe_load((preset_dir("arch") / "a100-like.yaml").read_text())
+    gemm = "gemm:M=256,N=256,K=256,dtype=fp16"
+    full = simulator.simulate(spec, gemm, numerics=False)
+    points = [{"clock": "1.41 GHz", "voltage": "0.8 V"}, {"clock": "1.0 GHz", "voltage": "0.7 V"}]
+    chip = {**spec["chip"], "tdp": f"{full.power['power_w'] * 0.97} W", "operating_points": points}
+    capped = simulator.simulate({**spec, "chip": chip}, gemm, numerics=False)
+    assert capped.throttle["clock_hz"] == 1.0e9
+    assert capped.power["power_w"] <= full.power["power_w"] * 0.97
+    for part in ("mma_operands", "sm_active"):
+        per = [r.energy[r.energy.part == part].pj_per_count.max() for r in (full, capped)]
+        assert per[1] / per[0] == pytest.approx((0.7 / 0.8) ** 2)

@@ -1,6 +1,7 @@
 """libyaml parses every shipped YAML file to the data and key lines the pure-Python loader gives,
 and a malformed file keeps the pure-Python loader's message."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,33 @@ def test_malformed_yaml_reads_the_pure_python_message(text, monkeypatch):
     with pytest.raises(SpecError) as slow:
         _pure_python(text, "f.yaml", monkeypatch)
     assert str(fast.value) == str(slow.value)
+
+
+def _nested(depth: int) -> str:
+    """A spec whose key `a` holds `depth` nested lists around one number."""
+    return "a: " + "[" * depth + "1" + "]" * depth + "\n"
+
+
+def test_nesting_up_to_the_limit_loads():
+    document = yamlio.parse_yaml(_nested(yamlio.MAX_DEPTH - 1), "deep.yaml")
+    value = document.data["a"]
+    for _ in range(yamlio.MAX_DEPTH - 1):
+        value = value[0]
+    assert value == 1
+
+
+def test_nesting_beyond_the_limit_is_one_line_whatever_the_stack_depth():
+    """The depth check runs before the data is built, so it cannot turn into a RecursionError
+    when the caller already sits deep in the stack (pytest, a notebook, a sweep worker)."""
+
+    def parse_from_depth(frames: int, depth: int):
+        if frames:
+            return parse_from_depth(frames - 1, depth)
+        return yamlio.parse_yaml(_nested(depth), "deep.yaml")
+
+    for depth in (yamlio.MAX_DEPTH + 1, 900, 20_000):
+        for frames in (0, sys.getrecursionlimit() - 200):
+            with pytest.raises(
+                SpecError, match=r"^deep\.yaml(:1)?: malformed YAML: nested too deeply"
+            ):
+                parse_from_depth(frames, depth)
