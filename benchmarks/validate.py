@@ -40,9 +40,12 @@ VIDUR = Path(__file__).parent / "data" / "vidur_kernels.csv"
 CALIBRATION = Path(__file__).parent / "data" / "calibration" / "a100_vector.csv"
 """a100-like's DRAM efficiency is fitted on these rows (`accsim calibrate`): they are marked and
 left out of the medians, which stay held-out errors."""
-H100_CALIBRATION = Path(__file__).parent / "data" / "calibration" / "h100_gemv.csv"
-"""h100-like's DRAM efficiency and per-kernel cost are fitted on these vidur rows (marked, left
-out of the medians, as above)."""
+GEMV_CALIBRATION = {
+    gpu: Path(__file__).parent / "data" / "calibration" / f"{gpu}_gemv.csv"
+    for gpu in ("a100", "h100")
+}
+"""h100-like's DRAM efficiency and both presets' per-kernel cost are fitted on these vidur rows
+(marked, left out of the medians, as above)."""
 HARNESS_LAUNCH = "44.82 us"
 """LLMCompass times each kernel on the host (one launch and a torch.cuda.synchronize around it);
 the same fit gives that fixed cost per timed kernel, so its rows run with it as the launch cost
@@ -218,10 +221,10 @@ def llmcompass_entries() -> list[dict]:
     return entries
 
 
-def _calibration_shapes() -> set[tuple[int, int, int]]:
-    """(M, N, K) of the GEMMs in h100-like's calibration subset ('gemm:M=..,N=..,K=..,dtype=..')."""
+def _calibration_shapes(gpu: str) -> set[tuple[int, int, int]]:
+    """(M, N, K) of the GEMMs in `gpu`'s calibration subset ('gemm:M=..,N=..,K=..,dtype=..')."""
     shapes = set()
-    for line in H100_CALIBRATION.read_text().splitlines()[1:]:
+    for line in GEMV_CALIBRATION[gpu].read_text().splitlines()[1:]:
         fields = dict(
             f.split("=") for f in line.strip('"').split('"')[0].split(":", 1)[1].split(",")
         )
@@ -230,18 +233,18 @@ def _calibration_shapes() -> set[tuple[int, int, int]]:
 
 
 def vidur_entries() -> list[dict]:
-    """vidur's measured projection kernels (one fp16 GEMM each) as validation entries; h100 rows
-    whose shape is in h100-like's calibration subset are marked as such."""
+    """vidur's measured projection kernels (one fp16 GEMM each) as validation entries; rows whose
+    GPU and shape are in that preset's calibration subset are marked as such."""
     with VIDUR.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    calibration = _calibration_shapes()
+    calibration = {gpu: _calibration_shapes(gpu) for gpu in GEMV_CALIBRATION}
     entries = []
     for row in rows:
         m, n, k = int(row["M"]), int(row["N"]), int(row["K"])
         model = row["model"].split("/")[1].lower()
         entries.append(
             {
-                "calibration": row["gpu"] == "h100" and (m, n, k) in calibration,
+                "calibration": (m, n, k) in calibration[row["gpu"]],
                 "id": f"{row['gpu']}-vidur-{model}-{row['op']}-{m}tok",
                 "short": "vidur MLSys'24 profiles",
                 "device": f"{row['gpu']}-like",

@@ -71,21 +71,25 @@ def test_vidur_rows_have_vidur_shapes_and_seconds():
     )
 
 
-def test_only_h100_calibration_rows_are_marked():
-    marked = [e["id"] for e in validate.vidur_entries() if e["calibration"]]
-    assert len(marked) == 4
-    assert all(i.startswith("h100-vidur-llama-2-7b-hf-") for i in marked)
+def test_calibration_rows_are_the_fitted_shapes_of_each_gpu():
+    """The four LLaMA-2-7B GEMVs of each GPU (its preset's calibration subset), and A100
+    LLaMA-3-8B's output projection, whose 1x4096x4096 shape is LLaMA-2-7B's: its simulation is
+    a fitted row's, so it is not held out either."""
+    marked = {e["id"] for e in validate.vidur_entries() if e["calibration"]}
+    ops = ("attn_pre_proj", "attn_post_proj", "mlp_up_proj", "mlp_down_proj")
+    expected = {f"{gpu}-vidur-llama-2-7b-hf-{op}-1tok" for gpu in ("a100", "h100") for op in ops}
+    assert marked == expected | {"a100-vidur-meta-llama-3-8b-attn_post_proj-1tok"}
 
 
 @pytest.mark.slow
 def test_default_suite_meets_the_validation_targets():
     """Issue 17's targets over the held-out rows of `python benchmarks/validate.py`: at least 40
-    rows, median |error| <= 8 %; every row <= 20 % is not met (four rows; see docs/validation.md),
+    rows, median |error| <= 8 %; every row <= 20 % is not met (three rows; see docs/validation.md),
     so the bound asserted is the one reached."""
     runner = validate.Runner()
     rows = [validate.evaluate(entry, runner) for entry in validate.suite_entries("published")]
     errors = [abs(row["error_pct"]) for row in rows if not row["calibration"]]
     assert len(errors) >= 40
     assert statistics.median(errors) <= 8.0
-    assert sum(error > 20.0 for error in errors) <= 4
+    assert sum(error > 20.0 for error in errors) <= 3
     assert max(errors) <= 30.0

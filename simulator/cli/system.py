@@ -13,13 +13,15 @@ def render_system(report: SystemReport, console: Console) -> None:
     head.add_row(
         "chips",
         f"{s['chips']} × {s['chip']}: tensor-parallel {s['tensor_parallel']}, "
-        f"{s['pipeline_stages']} pipeline stage(s)",
+        f"{s['pipeline_stages']} pipeline stage(s), {s['micro_batches']} micro-batch(es)",
     )
     head.add_row("time", seconds(s["seconds"]))
-    head.add_row("  one chip's share", seconds(s["chip_seconds"]))
-    head.add_row("  all-reduces on the links", seconds(s["all_reduce_seconds"]))
+    per = " per micro-batch" if s["micro_batches"] > 1 else ""
+    head.add_row(f"  one chip's share{per}", seconds(s["chip_seconds"]))
+    head.add_row(f"  all-reduces on the links{per}", seconds(s["all_reduce_seconds"]))
     if s["pipeline_stages"] > 1:
-        head.add_row("  pipeline hops", seconds(s["pipeline_hop_seconds"]))
+        head.add_row(f"  pipeline hops{per}", seconds(s["pipeline_hop_seconds"]))
+        head.add_row("  pipeline bubble", f"{s['pipeline_bubble']:.1%} of the stages' time")
     head.add_row("MACs", f"{s['macs']:,}")
     head.add_row("MAC utilization", f"{s['mac_utilization']:.1%} of all chips' peak")
     head.add_row("energy", si(s["energy_pj"] * 1e-12, "J"))

@@ -250,6 +250,22 @@ def _computed_macs(op: AttentionOpSpec, plan: AttentionPlan) -> int:
     return 2 * op.batch * op.heads * pairs * op.head_dim
 
 
+def _register_home(op: AttentionOpSpec, plan: AttentionPlan, machine: Machine) -> str | None:
+    """The register file (one per array) where flash keeps a block's Q and P, if they fit: as in
+    FlashAttention-2, Q is loaded into registers once per query block and P never leaves them, so
+    neither is re-read from (or written to) shared memory at each K/V step."""
+    rows = op.heads // op.kv_groups * plan.block_q
+    held = nbytes(rows * op.head_dim + rows * plan.block_kv, op.dtype)
+    for level in machine.registers_for("input", plan.matrix_unit):
+        if (
+            level.kind == "regfile"
+            and level.spec.instances == "array"
+            and level.capacity_bytes >= held
+        ):
+            return level.name
+    return None
+
+
 class _Cost:
     """Per-segment costs of the matmuls (on the array) and the softmax work (on the vector unit)."""
 
@@ -269,6 +285,9 @@ class _Cost:
         self.buffer = {
             role: machine.buffer_for(role).name for role in ("input", "weight", "output")
         }
+        self.operand = dict(self.buffer)  # where the computes read and write each role
+        if plan.algorithm == "flash":
+            self.operand["input"] = _register_home(op, plan, machine) or self.buffer["input"]
 
     def matmul(self, m: int, n: int, k: int, in_fmt: str, regions: dict, kernel=None) -> Compute:
         """[m, k] @ [k, n] on the array: inputs in `in_fmt`, results in fp32."""
@@ -278,7 +297,7 @@ class _Cost:
         traffic: dict[str, list[int]] = {}
         for role in ("input", "weight", "output"):
             fmt = ACC if role == "output" else in_fmt
-            entry = traffic.setdefault(self.buffer[role], [0, 0])
+            entry = traffic.setdefault(self.operand[role], [0, 0])
             entry[0] += nbytes(cost.reads.get(role, 0), fmt)
             entry[1] += nbytes(cost.writes.get(role, 0), fmt)
         return Compute(
@@ -308,12 +327,12 @@ class _Cost:
         work = {k: v for k, v in work.items() if v}
         scores = nbytes(rows * cols, ACC)
         traffic = {
-            self.buffer["output"]: [scores, 0],
-            self.buffer["input"]: [0, nbytes(rows * cols, self.op.dtype)],
+            self.operand["output"]: [scores, 0],
+            self.operand["input"]: [0, nbytes(rows * cols, self.op.dtype)],
         }
         if rescale or finish:
-            traffic[self.buffer["output"]][0] += nbytes(rows * d, ACC)
-            traffic[self.buffer["output"]][1] += nbytes(rows * d, ACC)
+            traffic[self.operand["output"]][0] += nbytes(rows * d, ACC)
+            traffic[self.operand["output"]][1] += nbytes(rows * d, ACC)
         merged: dict[str, list[int]] = {}
         for b, (r, w) in traffic.items():
             entry = merged.setdefault(b, [0, 0])

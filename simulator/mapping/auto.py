@@ -1,16 +1,31 @@
 """The `auto` mapper: largest valid tiles and the loop order with the least DRAM traffic.
 
 Candidates are ranked by a quick estimate — max(compute cycles, DRAM bytes / bandwidth) plus the
-first tile's load — never by simulation; the sweeps issue brings the full search.
+first tile's load — never by simulation; the sweeps issue brings the full search. Under an auto
+tile, the inner levels of the tile chosen follow: whether each local SRAM is double-buffered,
+then each register level's fold-loop count, by the per-level estimate (`tiles_estimate`).
 """
 
 import functools
 import itertools
 import math
+from dataclasses import replace
 
 from simulator.components import Machine
 from simulator.errors import CapacityError
-from simulator.mapping.gemm import GemmPlan, check_fits, plan_from
+from simulator.mapping.gemm import (
+    GemmPlan,
+    check_fits,
+    inner_levels,
+    plan_from,
+    with_register_tilings,
+)
+from simulator.mapping.hierarchy import (
+    TileLevels,
+    hierarchical_roles,
+    tile_estimate,
+    tiles_estimate,
+)
 from simulator.mapping.traffic import dram_traffic
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes, precision
@@ -98,7 +113,73 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
             smallest, machine, locate(mapping, "tile") if given else f"{op.name}: auto mapping"
         )
         raise CapacityError(f"{op.name}: no tile fits the buffers")  # check_fits always raises here
-    return plan_from(op, mapping, machine, *best)
+    plan = with_register_tilings(plan_from(op, mapping, machine, *best), op, mapping, machine)
+    if len(given) == len(problem):
+        return plan  # the mapping's own tile: register levels follow the capacity rule
+    plan = _choose_double_buffering(plan, mapping, machine, problem, op.K)
+    return _search_registers(plan, mapping, machine, problem, op.K)
+
+
+def _choose_double_buffering(plan: GemmPlan, mapping, machine: Machine, problem, k: int):
+    """Local SRAMs whose double buffering neither the arch nor the mapping sets are estimated
+    both ways (`tiles_estimate`), one at a time: the faster is kept, a tie (or a sub-tile that
+    fits only single-buffered) keeps the smaller footprint, single-buffered."""
+    local, _ = inner_levels(mapping, machine, plan.unit)
+    extent = {d: min(plan.tile[d], problem[d]) for d in problem}
+    best = plan
+    for name, full in local.items():
+        spec = (mapping.levels or {}).get(name)
+        if "double_buffer" in machine.components[full].spec.model_fields_set or (
+            spec is not None and spec.double_buffer is not None
+        ):
+            continue  # the arch's hardware or the mapping's choice
+        timed = {}
+        for halved in (best.halved - {full}, best.halved | {full}):
+            candidate = replace(best, halved=halved)
+            try:
+                levels = TileLevels(candidate, machine, k)
+                levels.check(extent)
+                timed[halved] = tiles_estimate(levels, machine, problem)[0]
+            except CapacityError:
+                continue  # the sub-tile does not fit this way
+        if timed:
+            best = replace(best, halved=min(timed, key=lambda h: (timed[h], full in h)))
+    return best
+
+
+def _search_registers(plan: GemmPlan, mapping: MappingSpec, machine: Machine, problem, k: int):
+    """Register levels the mapping leaves open take the fold-loop count with the fastest, then
+    cheapest, estimate of a full tile's steady state (`tile_estimate`; edge tiles hold the same
+    count), one level at a time from the capacity rule's choice (ties keep it): at most
+    1 + 4 x levels estimates, none on archs without registers."""
+    given = set(plan.registers)
+    open_levels = list(
+        dict.fromkeys(
+            c.name
+            for chain in hierarchical_roles(machine, plan.unit).values()
+            for c in chain[:-1]  # inner levels (a register level the DMA fills keeps its rule)
+            if c.kind == "regfile" and c.name not in given
+        )
+    )
+    if not open_levels:
+        return plan
+    extent = {d: min(plan.tile[d], problem[d]) for d in problem}
+
+    def estimate(candidate: GemmPlan) -> tuple:  # the steady state: a later K chunk if any
+        levels = TileLevels(candidate, machine, k)
+        return tile_estimate(levels, machine, extent, extent["K"] == k)
+
+    best, best_key = plan, estimate(plan)
+    for name in open_levels:
+        for loops in range(4):
+            candidate = replace(best, registers={**best.registers, name: loops})
+            try:
+                key = estimate(candidate)
+            except CapacityError:
+                continue  # these loops overflow the level
+            if key < best_key:
+                best, best_key = candidate, key
+    return best
 
 
 def _best(op, mapping, machine, unit, problem, options, orders):

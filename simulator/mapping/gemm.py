@@ -2,13 +2,21 @@
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from simulator.components import Machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
-from simulator.mapping.hierarchy import TileLevels, op_levels, refill_cycles
+from simulator.mapping.hierarchy import (
+    TileLevels,
+    check_register_cut,
+    fold_loops,
+    op_levels,
+    refill_cycles,
+    register_cut,
+    register_tilings,
+)
 from simulator.mapping.hierarchy import traffic as tile_traffic
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.mapping.traffic import OPERAND_DIMS
@@ -37,6 +45,7 @@ class GemmPlan:
     output: str  # precision of complete outputs written back (op.output_dtype or accumulator)
     registers: dict[str, int]  # register level -> fold-nest loops it holds (absent: as fit)
     levels: dict[str, tuple[dict, list]]  # tiled local SRAM -> (sub-tile, loop order)
+    halved: frozenset[str]  # local SRAMs double-buffered (a sub-tile gets half of each)
 
     def footprint(self, machine: Machine, tile: dict[str, int] | None = None) -> dict[str, int]:
         """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered);
@@ -135,6 +144,7 @@ def compile_gemm(
         "output": plan.output,
         "registers": dict(plan.registers),
         "levels": {name: [tile, order] for name, (tile, order) in plan.levels.items()},
+        "double_buffered": ",".join(sorted(plan.halved)),
     }
     levels = TileLevels(plan, machine, op.K)
     levels.check({d: min(plan.tile[d], problem[d]) for d in problem})
@@ -336,7 +346,13 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
     unit, dataflow, spatial = resolve_unit(op, mapping, machine)
     if unit.kind != "systolic_array":
         raise UnsupportedError(f"{unit.name} ({unit.kind}) cannot run gemm op {op.name}")
-    return GemmPlan(
+    local, regs = inner_levels(mapping, machine, unit.name)
+    tilings = {
+        local[name]: (dict(spec.tile), list(spec.loop_order or loop_order))
+        for name, spec in (mapping.levels or {}).items()
+        if name in local and spec.model_fields_set != {"double_buffer"}  # not only the flag
+    }
+    plan = GemmPlan(
         unit=unit.name,
         dataflow=dataflow,
         spatial=spatial,
@@ -347,43 +363,111 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
         dtype=op.dtype,
         accumulator=unit.accumulator(op.dtype),
         output=op.output_dtype or unit.accumulator(op.dtype),
-        registers=_registers(mapping, machine, unit.name),
-        levels=_level_tilings(mapping, machine, unit.name, loop_order),
+        registers={regs[name]: loops for name, loops in (mapping.registers or {}).items()},
+        levels=tilings,
+        halved=frozenset(
+            full
+            for name, full in local.items()
+            if _double_buffer(mapping, name, machine.components[full].spec)
+        ),
     )
+    return plan
 
 
-def _registers(mapping: MappingSpec, machine: Machine, unit: str) -> dict[str, int]:
-    """The mapping's per-level loop counts, keyed by component name; unknown levels are errors."""
-    prefix = unit.rsplit(".", 1)[0] + "." if "." in unit else ""
-    levels = {
-        c.name[len(prefix) :]: c.name
-        for c in machine.components.values()
-        if c.kind == "regfile" and c.unit == unit
+def _double_buffer(mapping: MappingSpec, name: str, spec) -> bool:
+    """Whether a local SRAM is double-buffered: the mapping's `levels` choice, else the arch's;
+    a mapping may not contradict an arch that sets it (the hardware)."""
+    level = (mapping.levels or {}).get(name)
+    if level is None or level.double_buffer is None:
+        return spec.double_buffer
+    if "double_buffer" in spec.model_fields_set and level.double_buffer != spec.double_buffer:
+        raise SpecError(
+            f"{locate(mapping, 'levels', name, 'double_buffer')}: the arch fixes {name}'s "
+            f"double_buffer to {str(spec.double_buffer).lower()}"
+        )
+    return level.double_buffer
+
+
+def with_register_tilings(plan: GemmPlan, op: GemmOpSpec, mapping: MappingSpec, machine: Machine):
+    """The plan with the register-level tilings of the mapping's `levels` resolved to the fold
+    loops they hold (needs the final tile); a tiling the fold nest does not run, or one that
+    overflows its level, is an error naming the key path."""
+    _, regs = inner_levels(mapping, machine, plan.unit)
+    tiled = {name: spec for name, spec in (mapping.levels or {}).items() if name in regs}
+    if not tiled:
+        return plan
+    unit, spatial = machine.components[plan.unit], plan.spatial
+    # the fold nest runs inside the innermost local sub-tile (each no larger than its enclosing)
+    problem = {"M": op.M, "N": op.N, "K": op.K}
+    extent = {
+        d: min(
+            [plan.tile[d], problem[d]] + [sub.get(d, problem[d]) for sub, _ in plan.levels.values()]
+        )
+        for d in problem
     }
+    loops = fold_loops(extent, spatial, unit.rows, unit.cols)
+    elem_bytes = {role: nbytes(1, plan.dtype) for role in ("input", "weight")}
+    elem_bytes["output"] = nbytes(1, plan.accumulator)
+    registers = dict(plan.registers)
+    for name, spec in tiled.items():
+        where = locate(mapping, "levels", name)
+        cut = register_cut(loops, spec.tile, spec.loop_order)
+        if cut is None:
+            raise SpecError(
+                f"{where}: tile {dict(spec.tile)} in order {spec.loop_order or 'default'} is not "
+                f"a loop nest of this tile: {register_tilings(loops)}"
+            )
+        try:
+            check_register_cut(
+                machine.components[regs[name]],
+                extent,
+                spatial,
+                unit.rows,
+                unit.cols,
+                elem_bytes,
+                cut,
+            )
+        except CapacityError as error:
+            raise CapacityError(f"{where}.tile: {error}") from None
+        registers[regs[name]] = cut
+    return replace(plan, registers=registers)
+
+
+def inner_levels(mapping: MappingSpec, machine: Machine, unit: str):
+    """The unit's local SRAMs and register levels (mapping name -> component name); a name the
+    mapping's `levels` or `registers` gives that is not one of them, or a register level it
+    gives in both, is an error."""
+    prefix = unit.rsplit(".", 1)[0] + "." if "." in unit else ""
+    inner = {
+        kind: {
+            c.name[len(prefix) :]: c.name
+            for c in machine.components.values()
+            if c.kind == kind and c.unit == unit
+        }
+        for kind in ("sram", "regfile")
+    }
+    local, regs = inner["sram"], inner["regfile"]
     for name in mapping.registers or {}:
-        if name not in levels:
+        if name not in regs:
             raise SpecError(
                 f"{locate(mapping, 'registers', name)}: {unit} has no register level {name!r}; "
-                f"it has: {', '.join(levels) or 'none'}"
+                f"it has: {', '.join(regs) or 'none'}"
             )
-    return {levels[name]: loops for name, loops in (mapping.registers or {}).items()}
-
-
-def _level_tilings(mapping: MappingSpec, machine: Machine, unit: str, loop_order) -> dict:
-    """The mapping's local-SRAM tilings, keyed by component name; unknown levels are errors."""
-    prefix = unit.rsplit(".", 1)[0] + "." if "." in unit else ""
-    local = {
-        c.name[len(prefix) :]: c.name
-        for c in machine.components.values()
-        if c.kind == "sram" and c.unit == unit
-    }
     for name in mapping.levels or {}:
-        if name not in local:
+        if name in (mapping.registers or {}):
+            raise SpecError(
+                f"{locate(mapping, 'levels', name)}: {name} is also set in registers; "
+                "give its loops in one place"
+            )
+        if name in regs and mapping.levels[name].double_buffer is not None:
+            raise SpecError(
+                f"{locate(mapping, 'levels', name, 'double_buffer')}: {name} is a register "
+                "level; double_buffer is for a local SRAM"
+            )
+        if name not in local and name not in regs:
             raise SpecError(
                 f"{locate(mapping, 'levels', name)}: {unit} has no local SRAM {name!r} "
-                f"(an sram with unit: {unit.rsplit('.', 1)[-1]}); it has: {', '.join(local) or 'none'}"
+                f"(an sram with unit: {unit.rsplit('.', 1)[-1]}) or register level; "
+                f"it has: {', '.join([*local, *regs]) or 'none'}"
             )
-    return {
-        local[name]: (dict(spec.tile), list(spec.loop_order or loop_order))
-        for name, spec in (mapping.levels or {}).items()
-    }
+    return local, regs

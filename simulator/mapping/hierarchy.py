@@ -53,23 +53,24 @@ def _serves(component) -> frozenset[str]:
     )
 
 
-def usable_bytes(component) -> float:
-    """Bytes of one instance a tile may use: half of a double-buffered local SRAM."""
-    if component.kind == "sram" and component.spec.double_buffer:
+def usable_bytes(component, halved: frozenset) -> float:
+    """Bytes of one instance a tile may use: half of a local SRAM the plan double-buffers
+    (`halved`: their names)."""
+    if component.name in halved:
         return component.instance_bytes / 2
     return component.instance_bytes
 
 
-def role_capacity(component, role: str, tiled: bool = False) -> float:
+def role_capacity(component, role: str, halved: frozenset, tiled: bool = False) -> float:
     """Bytes of one instance that `role` may use: its share, else the whole instance for a
     register level (each role on its own) or a tiled local SRAM (whose roles are checked
     together), and an equal part of an untiled local SRAM."""
     share = component.spec.share
     if share is not None:
-        return usable_bytes(component) * share.get(role, 0.0)
+        return usable_bytes(component, halved) * share.get(role, 0.0)
     if component.kind == "regfile" or tiled:
-        return usable_bytes(component)
-    return usable_bytes(component) / len(component.spec.holds)
+        return usable_bytes(component, halved)
+    return usable_bytes(component, halved) / len(component.spec.holds)
 
 
 def _tiles(component, role: str, temporal: list[Loop], spatial: dict) -> list[int]:
@@ -86,11 +87,11 @@ def _tiles(component, role: str, temporal: list[Loop], spatial: dict) -> list[in
     return tiles
 
 
-def _cut(component, role: str, temporal: list[Loop], spatial: dict, elem_bytes, forced) -> int:
+def _cut(component, role, temporal: list[Loop], spatial: dict, elem_bytes, forced, halved) -> int:
     """Innermost temporal loops an inner level holds: its tiling's or the mapping's count, else
     as many as its capacity (share) fits; a forced count that does not fit raises CapacityError."""
     tiles = _tiles(component, role, temporal, spatial)
-    room = role_capacity(component, role, tiled=component.name in forced)
+    room = role_capacity(component, role, halved, tiled=component.name in forced)
     if component.name in forced:
         cut = forced[component.name]
         if tiles[cut] * elem_bytes > room:
@@ -104,16 +105,16 @@ def _cut(component, role: str, temporal: list[Loop], spatial: dict, elem_bytes, 
     return max(fits, default=0)
 
 
-def _chain_levels(chain, role, temporal, axes, elem_bytes, forced) -> tuple[Level, ...]:
+def _chain_levels(chain, role, temporal, axes, elem_bytes, forced, halved) -> tuple[Level, ...]:
     """The role's levels, innermost first: an SRAM DMA buffer holds every loop (a register level
     as DMA buffer what fits); an inner level what fits or is forced, at most its outer level's."""
     buffer = chain[-1]
     top = len(temporal)
     if buffer.kind == "regfile":
-        top = _cut(buffer, role, temporal, axes, elem_bytes, forced)
+        top = _cut(buffer, role, temporal, axes, elem_bytes, forced, halved)
     cuts = [top]
     for component in reversed(chain[:-1]):
-        cut = _cut(component, role, temporal, axes, elem_bytes, forced)
+        cut = _cut(component, role, temporal, axes, elem_bytes, forced, halved)
         cuts.append(min(cut, cuts[-1]))
     cuts.reverse()
     return tuple(Level(c.name, cut, _serves(c)) for c, cut in zip(chain, cuts))
@@ -128,13 +129,17 @@ def fold_nests(
     elem_bytes,
     forced,
     tilings=(),
+    halved=frozenset(),
 ):
     """The tile's loop nests: per tiled local SRAM (innermost first: name, tile, loop order
     outermost first) the loops over its sub-tiles, and inside the innermost sub-tile the fold
-    loops; remainder sub-tiles and folds get their own nests."""
+    loops; remainder sub-tiles and folds get their own nests. `halved`: the local SRAMs
+    double-buffered (a sub-tile gets half)."""
     nests = []
     for inner, upper, cuts in _sub_tilings(extent, list(reversed(tilings)), [], {}):
-        nests += _fold_nests(inner, spatial, rows, cols, chains, elem_bytes, forced, upper, cuts)
+        nests += _fold_nests(
+            inner, spatial, rows, cols, chains, elem_bytes, (forced, halved), upper, cuts
+        )
     return nests
 
 
@@ -153,7 +158,8 @@ def _sub_tilings(extent: dict, outer_first: list, upper: list, cuts: dict):
         yield from _sub_tilings(sizes, rest, loops + upper, {**cuts, name: len(loops + upper)})
 
 
-def _fold_nests(extent, spatial, rows, cols, chains, elem_bytes, forced, upper, tiled_above):
+def _fold_nests(extent, spatial, rows, cols, chains, elem_bytes, choices, upper, tiled_above):
+    forced, halved = choices
     row_dim, col_dim = spatial
     (streamed,) = {"M", "N", "K"} - set(spatial)
     nests = []
@@ -170,11 +176,68 @@ def _fold_nests(extent, spatial, rows, cols, chains, elem_bytes, forced, upper, 
         held = {**forced, **{name: len(temporal) - above for name, above in tiled_above.items()}}
         axes = {"rows": Loop(row_dim, r_size), "cols": Loop(col_dim, c_size)}
         levels = {
-            role: _chain_levels(chain, role, temporal, axes, elem_bytes[role], held)
+            role: _chain_levels(chain, role, temporal, axes, elem_bytes[role], held, halved)
             for role, chain in chains.items()
         }
         nests.append(Nest(tuple(temporal), axes, levels))
     return nests
+
+
+def fold_loops(extent: dict, spatial: tuple[str, str], rows: int, cols: int) -> list[Loop]:
+    """The array's temporal loops over a whole tile, innermost first: the streamed dim, the row
+    folds, the column folds (a partial last fold counts as one)."""
+    row_dim, col_dim = spatial
+    (streamed,) = {"M", "N", "K"} - set(spatial)
+    return [
+        Loop(streamed, extent[streamed]),
+        Loop(row_dim, -(-extent[row_dim] // rows)),
+        Loop(col_dim, -(-extent[col_dim] // cols)),
+    ]
+
+
+def _held(loops: list[Loop], cut: int) -> dict[str, int]:
+    held = dict.fromkeys("MNK", 1)
+    for loop in loops[:cut]:
+        held[loop.dim] *= loop.factor
+    return held
+
+
+def register_cut(loops: list[Loop], tile: dict, order: list | None) -> int | None:
+    """How many innermost loops a register level holds when a mapping gives its Timeloop-style
+    tiling (iterations per dim, dims left out 1; loop order outermost first): the largest count
+    whose loops match, None when none does."""
+    wanted = {d: tile.get(d, 1) for d in "MNK"}
+    for cut in reversed(range(len(loops) + 1)):
+        iterating = [lp.dim for lp in reversed(loops[:cut]) if lp.factor > 1]  # outermost first
+        in_order = order is None or [d for d in order if d in iterating] == iterating
+        if _held(loops, cut) == wanted and in_order:
+            return cut
+    return None
+
+
+def register_tilings(loops: list[Loop]) -> str:
+    """The tilings a register level can hold in this fold nest, as a mapping writes them."""
+    options = []
+    for cut in range(len(loops) + 1):
+        text = "{" + ", ".join(f"{d}: {n}" for d, n in _held(loops, cut).items() if n > 1) + "}"
+        if text not in options:
+            options.append(text)
+    names = ("streamed", "row folds", "column folds")
+    nest = ", ".join(f"{lp.dim} {lp.factor} ({name})" for lp, name in zip(loops, names))
+    return f"the array runs {nest}, innermost first; a register level holds {' or '.join(options)}"
+
+
+def check_register_cut(component, extent, spatial, rows, cols, elem_bytes: dict, cut) -> None:
+    """Raise CapacityError when a register level holding `cut` fold loops of a whole tile
+    overflows its capacity for any role it holds."""
+    row_dim, col_dim = spatial
+    loops = fold_loops(extent, spatial, rows, cols)
+    axes = {
+        "rows": Loop(row_dim, min(rows, extent[row_dim])),
+        "cols": Loop(col_dim, min(cols, extent[col_dim])),
+    }
+    for role in component.spec.holds:
+        _cut(component, role, loops, axes, elem_bytes[role], {component.name: cut}, frozenset())
 
 
 def _folds(extent: int, size: int) -> list[tuple[int, int]]:
@@ -212,6 +275,7 @@ class TileLevels:
             self.elem_bytes,
             self.plan.registers,
             self.tilings,
+            self.plan.halved,
         )
 
     def check(self, extent: dict) -> None:
@@ -229,7 +293,7 @@ class TileLevels:
                         used[level.name] += tile * self.elem_bytes[role]
             for name, need in used.items():
                 level = next(c for chain in self.chains.values() for c in chain if c.name == name)
-                capacity = usable_bytes(level)
+                capacity = usable_bytes(level, self.plan.halved)
                 if need > capacity:
                     half = (
                         " (half of it: double-buffered)" if capacity < level.instance_bytes else ""
@@ -293,7 +357,7 @@ def refill_cycles(rows: Counter, levels: TileLevels, machine: Machine) -> int:
     moved: Counter = Counter()  # (local SRAM, next level out) -> bytes filled and drained
     for role, chain in levels.chains.items():
         for inner, outer in zip(chain, chain[1:]):
-            if inner.kind != "sram" or inner.spec.double_buffer:
+            if inner.kind != "sram" or inner.name in levels.plan.halved:
                 continue
             for (name, r, direction, fmt), elements in rows.items():
                 if name == inner.name and r == role and direction.endswith("high"):
@@ -302,6 +366,38 @@ def refill_cycles(rows: Counter, levels: TileLevels, machine: Machine) -> int:
         max(machine.components[a].access_cycles(b), machine.components[o].access_cycles(b))
         for (a, o), b in moved.items()
     )
+
+
+def tiles_estimate(levels: TileLevels, machine: Machine, problem: dict) -> tuple[int, float]:
+    """Cycles and energy of every SRAM tile of a plan (full and edge tiles grouped, each
+    `tile_estimate`): the mapper's estimate of the inner levels."""
+    plan = levels.plan
+    groups = [_folds(problem[d], plan.tile[d]) for d in "MNK"]
+    cycles, energy = 0, 0.0
+    for (m, nm), (n, nn), (k_index, (k, nk)) in itertools.product(
+        groups[0], groups[1], enumerate(groups[2])
+    ):
+        firsts = nm * nn if k_index == 0 else 0  # each output tile's first K chunk
+        for first, repeat in ((True, firsts), (False, nm * nn * nk - firsts)):
+            if repeat:
+                c, e = tile_estimate(levels, machine, {"M": m, "N": n, "K": k}, first)
+                cycles, energy = cycles + c * repeat, energy + e * repeat
+    return cycles, energy
+
+
+def tile_estimate(levels: TileLevels, machine: Machine, extent: dict, first: bool):
+    """Cycles and energy of one SRAM tile: max(array cycles + refill waits, its busiest port's
+    cycles), and its levels' bytes priced per byte, as the engine times and the report prices."""
+    plan, unit = levels.plan, levels.unit
+    cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+    table = levels.table(extent, first, cost)
+    moved = traffic(table, machine)
+    ports = max(machine.components[b].access_cycles(r + w) for b, r, w in moved)
+    energy = sum(
+        r * machine.components[b].energy_pj("read") + w * machine.components[b].energy_pj("write")
+        for b, r, w in moved
+    )
+    return max(cost.cycles + refill_cycles(table, levels, machine), ports), energy
 
 
 def port_bytes(component, elements: int, fmt: str) -> int:

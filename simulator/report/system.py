@@ -1,8 +1,11 @@
-"""SystemReport: a system-of-chips run, from the chip's report and the links' report.
+"""SystemReport: a system-of-chips run, from the chip's report, the links' reports and the
+pipeline schedule.
 
-seconds = the chip's share + every all-reduce on the links + the pipeline hops; energy = tp x the
-chip's energy (every chip of a group does the same work; each layer runs on one group) + the links'
-energy (HBM reads and writes, link traffic and the adds of the all-reduces).
+seconds = the end of the micro-batches' pipeline schedule, whose stages each take their part of the
+chip's share and of the all-reduces on the links (one micro-batch: the chip's share + every
+all-reduce + the pipeline hops); energy = micro-batches x (tp x the chip's energy (every chip of a
+group does the same work; each layer runs on one group) + the links' energy (HBM reads and writes,
+link traffic and the adds of the all-reduces, times the parallel rings of a torus)).
 """
 
 from dataclasses import dataclass
@@ -16,6 +19,47 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class LinkRun:
+    """One run of collectives on the links, standing for `copies` identical ones at once (the
+    parallel rings of one torus dimension)."""
+
+    report: Report
+    copies: int
+
+    @cached_property
+    def _cut(self) -> dict[str, float]:
+        """Seconds of each collective: from the end of the one before to its own end (the last to
+        the run's end), so they add up to the run."""
+        ends: dict[str, int] = {}
+        for op in self.report.program.ops:
+            name = op.group or op.name
+            ends[name] = max(ends.get(name, 0), self.report.record.op_end[op.name])
+        order = sorted(ends, key=ends.get)
+        ends[order[-1]] = self.report.cycles
+        cuts = [0] + [ends[name] for name in order]
+        clock = self.report.clock_hz
+        return {name: (cuts[i + 1] - cuts[i]) / clock for i, name in enumerate(order)}
+
+    def seconds_of(self, collective: str) -> float:
+        """Seconds of `collective` and of its phases (named `collective`.<axis>.<pattern>)."""
+        return sum(t for name, t in self._cut.items() if (name + ".").startswith(collective + "."))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the micro-batches' pipeline ends and how long each stage computed in it."""
+
+    seconds: float
+    busy: tuple[float, ...]
+    micro_batches: int
+
+    @property
+    def bubble(self) -> float:
+        """The stages' idle share of the run: 1 - busy / (stages x time)."""
+        return 1 - sum(self.busy) / (len(self.busy) * self.seconds) if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
 class SystemReport:
     """Results of one run on a system of chips: `summary` plus a per-op table."""
 
@@ -26,15 +70,17 @@ class SystemReport:
     tensor_parallel: int
     pipeline_stages: int
     chip: Report
-    """One chip's share of the workload on the chip arch."""
-    links: Report | None
-    """The all-reduces on the chip-to-chip links (None when nothing is reduced)."""
+    """One chip's share of one micro-batch on the chip arch."""
+    links: tuple[LinkRun, ...]
+    """One micro-batch's all-reduces on the chip-to-chip links (none when nothing is reduced)."""
     all_reduce_of: dict[str, str]
     """Row-split GEMM -> the all-reduce after it."""
     stage_of: dict[str, int]
     """Workload op -> its pipeline stage."""
     hop_seconds: float
-    """Activations crossing the stage boundaries, all together."""
+    """One micro-batch's activations crossing the stage boundaries, all together."""
+    schedule: Schedule
+    """The micro-batches' pipeline schedule."""
 
     @cached_property
     def ops(self) -> "pd.DataFrame":
@@ -42,17 +88,16 @@ class SystemReport:
         import pandas as pd  # only a table needs it
 
         chip = {row["name"]: row for row in self.chip.summary["ops"]}
-        links = {row["name"]: row for row in self.links.summary["ops"]} if self.links else {}
-        clock, link_clock = self.chip.clock_hz, self.links.clock_hz if self.links else 1.0
+        clock = self.chip.clock_hz
         rows = []
         for name, stage in self.stage_of.items():
-            reduce = links.get(self.all_reduce_of.get(name, ""), {})
+            reduce = self.all_reduce_of.get(name)
             rows.append(
                 (
                     name,
                     stage,
                     chip[name]["cycles"] / clock,
-                    reduce.get("cycles", 0) / link_clock,
+                    sum(run.seconds_of(reduce) for run in self.links) if reduce else 0.0,
                     chip[name]["macs"] * self.tensor_parallel,
                     chip[name]["bound"],
                 )
@@ -62,20 +107,30 @@ class SystemReport:
 
     @property
     def all_reduce_seconds(self) -> float:
-        return self.links.seconds if self.links else 0.0
+        """One micro-batch's all-reduces, one after another."""
+        return sum(run.report.seconds for run in self.links)
 
     @property
     def seconds(self) -> float:
-        return self.chip.seconds + self.all_reduce_seconds + self.hop_seconds
+        return self.schedule.seconds
+
+    def _links_total(self, key: str) -> float:
+        """`key` of the links' summaries, each times its parallel copies."""
+        return sum(run.report.summary[key] * run.copies for run in self.links)
 
     @cached_property
     def summary(self) -> dict:
         """Headline numbers of the system run, with the chip's and the links' own summaries."""
-        chip, links = self.chip.summary, self.links.summary if self.links else None
-        checked = [s for s in (chip, links) if s and s["numerics_ok"] is not None]
-        macs = chip["macs"] * self.tensor_parallel
+        chip, links = self.chip.summary, [run.report.summary for run in self.links]
+        checked = [s for s in (chip, *links) if s["numerics_ok"] is not None]
+        m = self.schedule.micro_batches
+        macs = chip["macs"] * self.tensor_parallel * m
         peak = chip["peak_macs_per_cycle"] * chip["clock_hz"] * self.chips
-        stages = self.ops.assign(seconds=self.ops.chip_seconds + self.ops.all_reduce_seconds)
+        link_bytes = sum(
+            run.report.summary["noc"]["core_to_core_bytes"] * run.copies
+            for run in self.links
+            if run.report.summary.get("noc")
+        )
         return {
             "arch": self.arch_name,
             "workload": self.workload_name,
@@ -84,23 +139,25 @@ class SystemReport:
             "chips": self.chips,
             "tensor_parallel": self.tensor_parallel,
             "pipeline_stages": self.pipeline_stages,
+            "micro_batches": m,
             "seconds": self.seconds,
             "chip_seconds": self.chip.seconds,
             "all_reduce_seconds": self.all_reduce_seconds,
             "pipeline_hop_seconds": self.hop_seconds,
-            "stage_seconds": stages.groupby("stage").seconds.sum().tolist(),
-            "energy_pj": chip["energy_pj"] * self.tensor_parallel
-            + (links["energy_pj"] if links else 0.0),
+            "stage_seconds": [busy / m for busy in self.schedule.busy],
+            "pipeline_bubble": self.schedule.bubble,
+            "energy_pj": m
+            * (chip["energy_pj"] * self.tensor_parallel + self._links_total("energy_pj")),
             "macs": macs,
-            "dram_bytes": chip["dram_bytes"] * self.tensor_parallel
-            + (links["dram_bytes"] if links else 0),
+            "dram_bytes": m
+            * (chip["dram_bytes"] * self.tensor_parallel + self._links_total("dram_bytes")),
             "mac_utilization": macs / (self.seconds * peak) if self.seconds else 0.0,
-            "link_bytes": links["noc"]["core_to_core_bytes"] if links and links.get("noc") else 0,
+            "link_bytes": m * link_bytes,
             "numerics_ok": all(s["numerics_ok"] for s in checked) if checked else None,
             "numerics_failed": sum((s["numerics_failed"] or [] for s in checked), [])
             if checked
             else None,
             "ops": self.ops.to_dict("records"),
             "chip_summary": chip,
-            "links_summary": links,
+            "links_summaries": links,
         }

@@ -101,9 +101,10 @@ class SramSpec(Strict):
     1), e.g. {input: 0.5, weight: 0.25, output: 0.25}; default: each role may use all of it."""
     double_buffer: bool = False
     """A local buffer (with `unit`) only: two halves, one refilled and drained while the array
-    works on the other, so refills hide behind compute but a sub-tile gets half the capacity;
-    default false: the array waits for each refill (the DMA-filled SRAM's double buffering is
-    the mapping's `double_buffering`)."""
+    works on the other, so refills hide behind compute but a sub-tile gets half the capacity.
+    Set, it is fixed (the hardware); left out, the mapping's `levels` choice, else single-buffered
+    (the array waits for each refill) under a given tile and the faster under an auto tile (the
+    DMA-filled SRAM's double buffering is the mapping's `double_buffering`)."""
 
     @field_validator("holds", mode="before")
     @classmethod

@@ -61,13 +61,22 @@ class CrossbarMappingSpec(Strict):
 
 
 class LevelTilingSpec(Strict):
-    """One local SRAM's tiling (Timeloop's per-level tiling): the sub-tile it holds inside the
-    enclosing tile, and the order of the loops over its sub-tiles."""
+    """One inner level's tiling (Timeloop's per-level tiling). A local SRAM: the sub-tile it
+    holds inside the enclosing tile, and the order of the loops over its sub-tiles. A register
+    level: the iterations per dim of the array's temporal loops it holds (Timeloop's factors at
+    and below it, spatial unrolling left out), and their order."""
 
     tile: dict[Dim, PositiveInt] = {}
-    """Sub-tile size per dim (M, N, K); a dim left out is the enclosing tile's whole extent."""
+    """Local SRAM: sub-tile size per dim (M, N, K), a dim left out the enclosing tile's whole
+    extent. Register level: iterations per dim of the loops it holds, a dim left out 1."""
     loop_order: list[Dim] | None = None
-    """Order of the loops over the sub-tiles, outermost first; default the mapping's loop_order."""
+    """Local SRAM: order of the loops over the sub-tiles, outermost first (default the mapping's
+    loop_order). Register level: order of the loops it holds, outermost first (default the
+    array's: the column folds, the row folds, the streamed dim innermost)."""
+    double_buffer: bool | None = None
+    """Local SRAM only: two halves, one refilled while the array works on the other (a sub-tile
+    gets half the capacity); default the arch's `double_buffer`, and under an auto tile the
+    faster of the two by the mapper's estimate (ties: single-buffered, the smaller footprint)."""
 
     @field_validator("loop_order")
     @classmethod
@@ -100,8 +109,9 @@ class MappingSpec(Strict):
     as fit their capacity (ZigZag's allocation)."""
     levels: dict[str, LevelTilingSpec] | None = None
     """Per local SRAM (an sram with `unit:`): its tile and loop order inside the DMA tile (and
-    inside the next outer local SRAM's tile); levels left out hold the innermost array loops
-    that fit their share."""
+    inside the next outer local SRAM's tile). Per register level: the array loops it holds (as
+    `registers:` says by count). Levels left out hold the innermost array loops that fit their
+    share (under an auto tile, register levels take the count the mapper finds fastest)."""
     double_buffering: bool = True
     """Prefetch the next tile while computing this one (needs twice the tile footprint)."""
     edge_tiles: Literal["strict", "partial"] = "strict"

@@ -1,6 +1,9 @@
 """System spec: identical chips (any chip arch, itself many-core or not) on chip-to-chip links,
 run with tensor parallelism inside a group of chips and pipeline stages across groups."""
 
+import itertools
+import math
+import operator
 from typing import Annotated, Literal
 
 from pydantic import Discriminator, Tag, field_validator, model_validator
@@ -22,10 +25,11 @@ class SystemLinksSpec(Strict):
     """Ports of this kind per chip on this network (DGX A100: 12 NVLink 3; H100: 18 NVLink 4)."""
     topology: Literal["switch", "ring", "torus"]
     """switch: every chip's ports go to a non-blocking switch (NVSwitch), one crossbar port per
-    chip carrying all its links; ring: ports split between the two neighbours; torus: dims [X, Y],
-    ports split between the four neighbours (one ICI link each on a TPU v4 slice)."""
+    chip carrying all its links; ring: ports split between the two neighbours; torus: dims [X, Y]
+    or [X, Y, Z], ports split between the 4 or 6 neighbours (one ICI link each on TPU v4)."""
     dims: list[PositiveInt] | None = None
-    """Torus: [X, Y] with X x Y = chips; default [chips] for switch and ring."""
+    """Torus: [X, Y] or [X, Y, Z] with their product = chips (a TPU v4 cube: [4, 4, 4]); a
+    tensor-parallel group spans the first dims; default [chips] for switch and ring."""
     bandwidth: BytesPerS | None = None
     """Override: bandwidth per chip per direction on this network (default count x the link's)."""
     latency: Seconds | None = None
@@ -53,6 +57,10 @@ class SystemSpec(Strict):
     GEMM); default count / pipeline_stages."""
     pipeline_stages: PositiveInt = 1
     """Groups the layers are split over, one after the other; their activations cross one link."""
+    micro_batches: PositiveInt = 1
+    """The batch (or, with batch 1, a single GEMM's rows) is split into this many micro-batches
+    that flow through the pipeline stages on a GPipe schedule (forward only, so 1F1B's is the
+    same); 1: the whole batch at once."""
     sources: list[str] = []
     """Where the chip count, links and wiring come from."""
 
@@ -72,16 +80,21 @@ class SystemSpec(Strict):
                 f"{self.count}"
             )
         dims = self.links.dims or [self.count]
-        size = dims[0] * (dims[1] if len(dims) > 1 else 1)
+        torus = self.links.topology == "torus"
         if (
-            len(dims) > 2
-            or size != self.count
-            or (self.links.topology == "torus") != (len(dims) == 2)
+            math.prod(dims) != self.count
+            or (torus and len(dims) not in (2, 3))
+            or (not torus and len(dims) != 1)
         ):
             raise ValueError(
                 f"links.dims: {self.links.topology} over {self.count} chips needs "
-                + ("[X, Y] with X x Y = count" if self.links.topology == "torus" else "[count]")
+                + ("[X, Y] or [X, Y, Z] with their product = count" if torus else "[count]")
                 + f", got {dims}"
+            )
+        if torus and tp > 1 and tp not in itertools.accumulate(dims, operator.mul):
+            raise ValueError(
+                f"links.dims {dims}: a tensor-parallel group of {tp} chips must span the first "
+                "dims of the torus (their product)"
             )
         return self
 

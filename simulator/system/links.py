@@ -11,9 +11,16 @@ from simulator.spec.arch import ArchSpec, SramSpec
 from simulator.spec.system import SystemArchSpec
 from simulator.spec.units import format_quantity
 
-TOPOLOGY = {"switch": "crossbar", "ring": "ring", "torus": "torus"}
-NEIGHBOURS = {"switch": 1, "ring": 2, "torus": 4}
-"""Each chip's ports are split evenly between this many neighbours (a switch: one fabric port)."""
+TOPOLOGY = {"switch": "crossbar", "ring": "ring", "torus": "ring"}
+"""The NoC each network becomes; a torus is simulated one line (a ring) along a dimension at a
+time, its all-reduces ring by ring along the dimensions (simulator/system/run.py)."""
+
+
+def neighbours(system: SystemArchSpec) -> int:
+    """Each chip's ports are split evenly between this many neighbours (a switch: one fabric
+    port; a ring: 2; a torus: 2 per dimension, 6 on a TPU v4 cube)."""
+    links = system.system.links
+    return {"switch": 1, "ring": 2}.get(links.topology) or 2 * len(links.dims)
 
 
 def neighbour_link(system: SystemArchSpec) -> tuple[float, float, float]:
@@ -23,12 +30,14 @@ def neighbour_link(system: SystemArchSpec) -> tuple[float, float, float]:
     table = tech.table("noc")["chip_to_chip"][links.kind]
     per_chip = links.bandwidth or links.count * table["bandwidth_gbps_per_direction"] * 1e9
     latency = links.latency or table["latency_ns"] * 1e-9
-    return per_chip / NEIGHBOURS[links.topology], latency, table["energy_pj_per_bit"]
+    return per_chip / neighbours(system), latency, table["energy_pj_per_bit"]
 
 
-def link_arch(system: SystemArchSpec) -> ArchSpec:
-    """The network of `system` as a multi-core arch whose cores are the chips."""
+def link_arch(system: SystemArchSpec, line: int | None = None) -> ArchSpec:
+    """The network of `system` as a multi-core arch whose cores are the chips; with `line`, one
+    line of that many chips along a dimension of its torus, a ring of neighbour links."""
     spec, chip = system.system, system.chip_arch
+    chips = line or spec.count
     links = spec.links
     bandwidth_per_link, latency, energy = neighbour_link(system)
     dram = chip.components[next(n for n, c in chip.components.items() if c.kind == "dram")]
@@ -45,26 +54,26 @@ def link_arch(system: SystemArchSpec) -> ArchSpec:
             "components": {
                 "hbm": dram.model_copy(
                     update={
-                        "bandwidth": hbm * spec.count if hbm else None,
-                        "channels": dram.channels and dram.channels * spec.count,
-                        "capacity": dram.capacity and dram.capacity * spec.count,
+                        "bandwidth": hbm * chips if hbm else None,
+                        "channels": dram.channels and dram.channels * chips,
+                        "capacity": dram.capacity and dram.capacity * chips,
                     }
                 ),
                 "links": {
                     "kind": "noc",
                     "topology": TOPOLOGY[links.topology],
-                    "dims": links.dims or [spec.count],
+                    "dims": [chips],
                     "link_bandwidth": format_quantity(bandwidth_per_link, "bandwidth"),
                     "hop_latency": format_quantity(latency, "time"),
                     "link_energy": format_quantity(energy, "energy"),
                     "router_energy": "0 pJ",  # the PHY energy covers both ends; no router modelled
                     "router_area": "0 mm2",
-                    "memory_nodes": list(range(spec.count)),
+                    "memory_nodes": list(range(chips)),
                     "memory": "local",
                 },
             },
             "cores": {
-                "count": spec.count,
+                "count": chips,
                 "components": {
                     "lanes": {"kind": "vector", "lanes": max(lanes, 1)},
                     "buffer": buffer,

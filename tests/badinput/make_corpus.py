@@ -161,6 +161,20 @@ SYSTEM_FILES = {  # systems of chips: (chip, the fields after it)
         "tpu-v4-like",
         "  count: 4\n  links: {kind: tpu_v4_ici, count: 4, topology: torus}\n",
     ),
+    "system-micro-batches-zero.yaml": ("tpu-v4-like", "  count: 4\n  micro_batches: 0\n"),
+    "system-micro-batches-split.yaml": (
+        "tpu-v4-like",
+        "  count: 2\n  pipeline_stages: 2\n  micro_batches: 3\n",
+    ),
+    "system-torus-3d-dims.yaml": (
+        "tpu-v4-like",
+        "  count: 64\n  links: {kind: tpu_v4_ici, count: 6, topology: torus, dims: [4, 4, 2]}\n",
+    ),
+    "system-torus-group.yaml": (
+        "tpu-v4-like",
+        "  count: 16\n  tensor_parallel: 4\n  pipeline_stages: 4\n"
+        "  links: {kind: tpu_v4_ici, count: 6, topology: torus, dims: [2, 4, 2]}\n",
+    ),
 }
 NPZ_FILES = {
     "not-a-zip.npz": b"this is not a zip file\n",
@@ -614,6 +628,9 @@ def cases() -> list[tuple[str, str]]:
     return out
 
 
+EYERISS_TILE = "--set mapping.tile.M=128 --set mapping.tile.N=64 --set mapping.tile.K=64"
+"""A gemm-256 tile on eyeriss-like: its fold nest is K 64, M 11 row folds, N 5 column folds."""
+
 NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
     (
         "run-mesh-4x4-gemm-256-cta",
@@ -663,6 +680,22 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "chips cannot themselves be systems",
         "run {files}/system-chip-system-key.yaml gemm-256",
     ),
+    (
+        "run-system-micro-batches-zero-1",
+        "system.micro_batches",
+        "run {files}/system-micro-batches-zero.yaml gemm-256",
+    ),
+    (
+        "run-system-micro-batches-split-1",
+        "system.micro_batches: micro_batches 3 does not divide",
+        "run {files}/system-micro-batches-split.yaml gemm-256",
+    ),
+    ("run-system-torus-3d-dims-1", "links.dims", "run {files}/system-torus-3d-dims.yaml gemm-256"),
+    (
+        "run-system-torus-group-1",
+        "must span the first dims",
+        "run {files}/system-torus-group.yaml gemm-256",
+    ),
     ("run-a100x4-nvlink-tp-split-1", "does not divide", "run a100x4-nvlink gemm:M=8,N=6,K=8"),
     ("run-a100x4-nvlink-resnet18-1", "no tensor-parallel split", "run a100x4-nvlink resnet18"),
     (
@@ -692,6 +725,47 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run-edge-npu-double-buffer-2",
         "must be true or false",
         "run edge-npu gemm-256 --set components.sram.double_buffer=maybe",
+    ),
+    # a register level's tiling in the mapping's levels (EYERISS_TILE: K 64 streamed, M 11 row
+    # folds, N 5 column folds)
+    (
+        "run-eyeriss-like-register-tiling-1",
+        "levels.psum_spad: tile",
+        "run eyeriss-like gemm-256 --set 'mapping.levels.psum_spad.tile={M: 3}'",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-2",
+        "no local SRAM 'nope'",
+        "run eyeriss-like gemm-256 --set mapping.levels.nope.tile.M=4",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-3",
+        "also set in registers",
+        "run eyeriss-like gemm-256 --set mapping.registers.psum_spad=1 "
+        "--set mapping.levels.psum_spad.tile.K=64",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-4",
+        "levels.psum_spad.tile: psum_spad: holding 3 fold loops needs 220 B",
+        f"run eyeriss-like gemm-256 {EYERISS_TILE} "
+        "--set 'mapping.levels.psum_spad.tile={M: 11, N: 5, K: 64}'",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-5",
+        "is not a loop nest of this tile",
+        f"run eyeriss-like gemm-256 {EYERISS_TILE} "
+        "--set 'mapping.levels.psum_spad.tile={M: 11, K: 64}' "
+        "--set mapping.levels.psum_spad.loop_order=[K,M,N]",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-6",
+        "double_buffer is for a local SRAM",
+        "run eyeriss-like gemm-256 --set mapping.levels.psum_spad.double_buffer=true",
+    ),
+    (
+        "run-eyeriss-like-register-tiling-7",
+        "double_buffer",
+        "run eyeriss-like gemm-256 --set mapping.levels.psum_spad.double_buffer=maybe",
     ),
 ]
 

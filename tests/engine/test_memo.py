@@ -156,11 +156,13 @@ def test_a_single_op_has_no_quiescent_point(arch):
 
 
 def _small_gpu():
-    """a100-like cut to 8 SMs and 4 memory slices: crossbar, fine interleaving, shared L2."""
+    """a100-like cut to 8 SMs and 4 memory slices: crossbar, fine interleaving, shared L2; no
+    per-kernel launch step (its signal is named after the layer's op, so layers stop repeating)."""
     return load_arch(
         "a100-like",
         [
             (["cores", "count"], 8),
+            (["cores", "kernels", "launch"], "0 us"),
             (["components", "xbar", "dims"], [12]),
             (["components", "xbar", "memory_nodes"], [8, 9, 10, 11]),
         ],

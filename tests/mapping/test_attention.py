@@ -4,7 +4,10 @@ import pytest
 
 import simulator
 import simulator.mapping.attention as attention_mapping
+from simulator.components import build_machine
 from simulator.errors import UnsupportedError
+from simulator.mapping import compile_program
+from simulator.spec import load_arch, load_mapping, load_workload
 
 
 def arch(capacity="4 MiB", bandwidth="100 GB/s"):
@@ -154,3 +157,50 @@ def test_prefill_is_compute_bound():
     summary = simulator.simulate("datacenter-hbm", "llama-2-7b-prefill", numerics=False).summary
     assert summary["roofline_bound"] == "compute"
     assert summary["mac_utilization"] > 0.8
+
+
+def _flash_step_traffic(frag_capacity: str, unit: str) -> dict[str, list[int]]:
+    """Per-buffer [read, write] bytes of `unit`'s computes in one interior flash step (Br=Bc=64,
+    d=32, bf16) on a 32x32 array whose register file (one per array) holds operands."""
+    spec = arch()
+    spec["components"]["frag"] = {
+        "kind": "regfile",
+        "unit": "mxu",
+        "holds": ["input", "weight"],
+        "capacity": frag_capacity,
+        "instances": "array",
+        "width": "4 B",
+        "ports": 256,
+    }
+    machine = build_machine(load_arch(spec))
+    workload = load_workload(attention(heads=1, q_len=64, kv_len=128, d=32))
+    mapping = load_mapping({"attention": {"block_q": 64, "block_kv": 64}})
+    program, _ = compile_program(workload, mapping, machine, False, 0)
+    step = list(program.ops[0].steps())[1]  # the second K/V block: no Q load, no final store
+    traffic: dict[str, list[int]] = {}
+    for compute in step.computes:
+        for buffer, read, write in compute.sram_traffic if compute.unit == unit else ():
+            entry = traffic.setdefault(buffer, [0, 0])
+            entry[0] += read
+            entry[1] += write
+    return traffic
+
+
+# os on 32x32: S = Q K^T (64x64x32) reads Q 64*32 x ceil(64/32) and K 32*64 x ceil(64/32);
+# O += P V (64x32x64) reads P 64*64 x 1 and V 64*32 x 2: 4,096 elements each, 8,192 B in bf16.
+# They write S (64*64) and O (64*32) in fp32 to `buf` (no register level holds outputs here).
+MATMUL_WRITES = (64 * 64 + 64 * 32) * 4
+
+
+def test_flash_keeps_q_and_p_in_registers_when_they_fit():
+    # Q and P of a block (4,096 + 8,192 B) fit 16 KiB of registers: only K and V are read from
+    # SRAM at each step, as in FlashAttention-2; softmax writes P (64*64*2 B) to the registers.
+    assert _flash_step_traffic("16 KiB", "mxu") == {
+        "frag": [2 * 8192, 0],
+        "buf": [2 * 8192, MATMUL_WRITES],
+    }
+    assert _flash_step_traffic("16 KiB", "vpu")["frag"] == [0, 64 * 64 * 2]
+
+
+def test_flash_reads_q_and_p_from_sram_when_the_registers_are_too_small():
+    assert _flash_step_traffic("8 KiB", "mxu") == {"buf": [4 * 8192, MATMUL_WRITES]}  # < 12,288 B

@@ -184,3 +184,46 @@ def test_double_buffering_halves_what_a_local_buffer_holds():
         arch = _arch()
         arch["components"]["glb"]["double_buffer"] = True
         load_arch(arch)
+
+
+def _auto(arch, tile: dict):
+    """The sub-tile lb holds, and an auto DMA tile (the whole 4 x 4 x 4 GEMM fits glb)."""
+    mapping = {"dataflow": "ws", "levels": {"lb": {"tile": tile, "loop_order": ["N", "M", "K"]}}}
+    report = simulate(arch, "gemm:M=4,N=4,K=4,dtype=int8", mapping)
+    assert report.summary["numerics_ok"]
+    return report
+
+
+def test_auto_double_buffers_a_local_buffer_when_refills_cost_time():
+    """Over the 1 B-a-cycle global buffer the 112 B of refills stall a single-buffered lb 112
+    cycles on top of the compute, while double-buffered the tile takes 112 port cycles: faster by
+    the compute time, and 2 x 32 B (A 8 + B 8 + C 16 per 2 x 2 sub-tile) fits its 1 KiB."""
+    chosen = _auto(_slow_global_buffer(), {"M": 2, "N": 2})
+    assert chosen.ops["map_double_buffered"][0] == "lb"
+    single, _, busy = _run(_slow_global_buffer())
+    assert single.cycles - chosen.cycles == busy > 0
+
+
+def test_auto_keeps_a_local_buffer_single_when_only_that_fits():
+    """A 4 x 4 sub-tile needs 16 + 16 + 64 = 96 B: it fits 128 B, not the 64 B half."""
+    chosen = _auto(_arch(capacity="128 B"), {"M": 4, "N": 4})
+    assert chosen.ops["map_double_buffered"][0] == ""
+
+
+def test_the_arch_or_the_mapping_fixes_double_buffering():
+    """An arch that sets double_buffer (its hardware) or a mapping that does is not overruled."""
+    fixed = _slow_global_buffer(double_buffer=False)
+    assert _auto(fixed, {"M": 2, "N": 2}).ops["map_double_buffered"][0] == ""
+    mapping = {
+        "dataflow": "ws",
+        "levels": {"lb": {"tile": {"M": 2, "N": 2}, "double_buffer": False}},
+    }
+    report = simulate(_slow_global_buffer(), "gemm:M=4,N=4,K=4,dtype=int8", mapping)
+    assert report.ops["map_double_buffered"][0] == ""
+    mapping["levels"]["lb"]["double_buffer"] = True
+    report = simulate(
+        _arch(), "gemm:M=4,N=4,K=4,dtype=int8", {**mapping, "tile": {"M": 4, "N": 4, "K": 4}}
+    )
+    assert report.ops["map_double_buffered"][0] == "lb"
+    with pytest.raises(SpecError, match=r"levels\.lb\.double_buffer: the arch fixes lb's"):
+        simulate(fixed, "gemm:M=4,N=4,K=4,dtype=int8", mapping)

@@ -72,13 +72,14 @@ def test_fixed_launch_fits_efficiency_alone():
 
 
 @pytest.mark.slow
-def test_h100_preset_holds_the_fit_of_its_calibration_subset():
-    """h100-like's DRAM efficiency and per-kernel cost are what `accsim calibrate` fits on
-    benchmarks/data/calibration/h100_gemv.csv (the preset cites that run)."""
-    data = Path(__file__).resolve().parents[2] / "benchmarks/data/calibration/h100_gemv.csv"
+@pytest.mark.parametrize("gpu", ["a100", "h100"])
+def test_gpu_preset_holds_the_fit_of_its_calibration_subset(gpu):
+    """The preset's DRAM efficiency and per-kernel cost are what `accsim calibrate` fits on
+    benchmarks/data/calibration/GPU_gemv.csv (the preset cites that run)."""
+    data = Path(__file__).resolve().parents[2] / f"benchmarks/data/calibration/{gpu}_gemv.csv"
     measurements = read_measurements(data)
-    result = fit(measurements, simulated_times("h100-like", measurements))
-    arch = load_arch("h100-like")
+    result = fit(measurements, simulated_times(f"{gpu}-like", measurements))
+    arch = load_arch(f"{gpu}-like")
     assert arch.components["hbm"].efficiency == result.efficiency
     assert arch.cores.kernels.launch == pytest.approx(result.launch_s, abs=0.005e-6)
     assert result.median_loo_error < 0.05

@@ -1,0 +1,95 @@
+"""FlashAttention-2 forward in closed form on the GPU-like presets: CTAs, waves, MMA cycles and
+shared-memory bytes per K/V step, and the rate each bound allows, for the validation rows'
+attention (batch 1, 16 heads, seq 2048, d 128, bf16, not causal).
+
+    python benchmarks/fa2_closed_form.py
+
+Per step of a (Br x Bc) block on an R x C array (output-stationary, one fold per R x C output
+tile): S = Q K^T and O += P V each take 2 Br Bc d FLOPs; the array reads K and V once per row
+fold (ceil(Br / R) times, as each of FlashAttention-2's four warps reads all of K and V with 128
+query rows), Q once per column fold of S and P once per column fold of O. FlashAttention-2 keeps
+Q and P in registers: only K and V come from shared memory, plus the DMA writing them there.
+"Q, P in smem" charges Q and P to shared memory too (accsim before Q and P were kept in
+registers). Port cycles are bytes over banks x width per clock; the rate is the whole op's FLOPs
+over waves x steps x max(MMA, port) cycles.
+"""
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from simulator.spec import load_arch
+
+HEADS, SEQ, D, BYTES = 16, 2048, 128, 2  # bf16
+FA2_BLOCK = (128, 64)  # FlashAttention-2's forward tile for head dim 128 on sm80/sm90
+
+
+def _model(arch: str, br: int, bc: int) -> dict:
+    spec = load_arch(arch)
+    units = spec.cores.components
+    rows, cols = units["tc"].rows, units["tc"].cols
+    port = units["smem"].banks * units["smem"].width  # bytes per clock
+    macs_per_clock = rows * cols
+    ctas = HEADS * math.ceil(SEQ / br)
+    waves = math.ceil(ctas / spec.cores.count)
+    steps = math.ceil(SEQ / bc)
+    mma = 2 * br * bc * D / macs_per_clock  # both matmuls, MACs over the array's rate
+    kv = 2 * bc * D * BYTES * math.ceil(br / rows)  # K and V, once per row fold
+    q_and_p = (br * D * math.ceil(bc / cols) + br * bc * math.ceil(D / cols) + br * bc) * BYTES
+    dma = 2 * bc * D * BYTES
+    flops = 4 * HEADS * SEQ * SEQ * D
+    clock = spec.clock
+
+    def rate(smem_bytes: float) -> float:
+        return flops / (waves * steps * max(mma, smem_bytes / port) / clock) / 1e12
+
+    return {
+        "arch": arch,
+        "block": f"{br}x{bc}",
+        "ctas": ctas,
+        "waves": f"{ctas / spec.cores.count:.2f} -> {waves}",
+        "mma": mma,
+        "fa2_port": (kv + dma) / port,
+        "smem_port": (kv + dma + q_and_p) / port,
+        "fa2_rate": rate(kv + dma),
+        "smem_rate": rate(kv + dma + q_and_p),
+    }
+
+
+def main() -> None:
+    table = Table(title="FlashAttention-2 forward, b1 h16 s2048 d128 bf16, per K/V step of one SM")
+    for column in (
+        "arch",
+        "Br x Bc",
+        "CTAs",
+        "waves",
+        "MMA cycles",
+        "port cycles (FA2)",
+        "port cycles (Q, P in smem)",
+        "TFLOPS bound (FA2)",
+        "TFLOPS bound (Q, P in smem)",
+    ):
+        table.add_column(column, justify="right")
+    for arch in ("a100-like", "h100-like"):
+        plan = load_arch(arch).cores.components["smem"].capacity
+        elements = int(plan) // 2 // BYTES  # FlashAttention's M: half the buffer (double-buffered)
+        default = min(math.ceil(elements / (4 * D)), D)
+        for br, bc in ((default, default), FA2_BLOCK):
+            row = _model(arch, br, bc)
+            table.add_row(
+                row["arch"],
+                row["block"],
+                str(row["ctas"]),
+                row["waves"],
+                f"{row['mma']:.0f}",
+                f"{row['fa2_port']:.0f}",
+                f"{row['smem_port']:.0f}",
+                f"{row['fa2_rate']:.1f}",
+                f"{row['smem_rate']:.1f}",
+            )
+    Console(width=200).print(table)
+
+
+if __name__ == "__main__":
+    main()
