@@ -44,10 +44,11 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     long as one CTA on one core (its array's cycles, or its operand bytes over its own NoC port)
     or as its CTAs' share of the DRAM bytes (A, B and C once, B's re-reads when it outgrows L2:
     `dram_bytes`), so a last wave of few CTAs costs a whole CTA at one core's rate; against the
-    chip's DRAM and L2 (operand re-reads across tiles) bandwidth. Where the last wave is partial,
-    stream-K over it and one whole wave is a candidate too: each core's share of their MAC-loop
-    iterations at one CTA's rate plus a partial tile spilled and reloaded. Equal estimates go to
-    the grid with fewer DRAM bytes, then the larger tile, then the first in sorted order."""
+    chip's DRAM and L2 (operand re-reads across tiles) bandwidth. Where the last wave is partial
+    and the arch allows it (`kernels.stream_k`), stream-K over it and one whole wave is a
+    candidate too: each core's share of their MAC-loop iterations at one CTA's rate plus a
+    partial tile spilled and reloaded. Equal estimates go to the grid with fewer DRAM bytes, then
+    the larger tile, then the first in sorted order."""
     kernels = machine.arch.cores.kernels
     unit = machine.view(0).components[_unit_name(machine, mapping, op)]
     in_bytes = precision(op.dtype).bits / 8
@@ -79,7 +80,7 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
         waves = full * max(per_cta, cores * share) + (rest and max(per_cta, rest * share))
         cycles = max(waves, fetched / dram, (streamed + partials) / l2)
         candidates = [Grid(tm, tn, splits, cycles, fetched)]
-        if splits == 1 and full and rest:
+        if kernels.stream_k and splits == 1 and full and rest:
             # stream-K over the last partial wave and one whole wave, whole CTAs before them
             streamed_k = rest + cores
             iterations = math.ceil(op.K / depth)

@@ -16,12 +16,14 @@ from simulator.spec.workload import GemmOpSpec
 CLOCK = 1e9
 
 
-def gpu(cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0):
+def gpu(cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0, stream_k=False):
     """A small GPU-like chip: `cores` SMs with an 8x8 array, register accumulators, a crossbar."""
-    return load_arch(gpu_doc(cores, launch, tiles, memory, efficiency))
+    return load_arch(gpu_doc(cores, launch, tiles, memory, efficiency, stream_k))
 
 
-def gpu_doc(cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0) -> dict:
+def gpu_doc(
+    cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0, stream_k=False
+) -> dict:
     """The YAML document of `gpu`."""
     return {
         "name": "tiny-gpu",
@@ -46,7 +48,11 @@ def gpu_doc(cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=
         },
         "cores": {
             "count": cores,
-            "kernels": {"launch": launch, "tiles": [list(t) for t in tiles]},
+            "kernels": {
+                "launch": launch,
+                "tiles": [list(t) for t in tiles],
+                "stream_k": stream_k,
+            },
             "components": {
                 "tc": {
                     "kind": "systolic_array",
@@ -180,9 +186,11 @@ def test_stream_k_evens_out_a_wave_quantized_gemm():
     GEMM alone on one core). Tiles 1, 2, 3 are fixed up by cores 0, 1, 2, each reading back one
     fp32 partial tile (16 KiB at the 64 B/cycle port: 256 cycles) that another core spilled and
     adding it (4096 adds on 16 lanes: 256 cycles), after a spill of its own (256 cycles) at most.
-    C equals numpy's and every output is reduced over all of K exactly once."""
-    arch = gpu()
+    C equals numpy's and every output is reduced over all of K exactly once. Without
+    `kernels.stream_k` the grid keeps whole CTAs."""
     op = GemmOpSpec(kind="gemm", name="g", M=320, N=64, K=1024, dtype="int8")
+    assert choose_grid(op, load_mapping(None), build_machine(gpu()), 4).stream_k == 0
+    arch = gpu(stream_k=True)
     grid = choose_grid(op, load_mapping(None), build_machine(arch), 4)
     assert (grid.tile_m, grid.tile_n, grid.splits, grid.stream_k) == (64, 64, 1, 5)
     report = simulator.simulate(arch, gemm(320, 64, 1024), numerics="full")
@@ -210,7 +218,7 @@ def test_stream_k_reduces_every_output_over_all_k_once(tiles_m, N, K, cores, min
     """Whatever grid auto picks for wave-quantized shapes (stream-K segments crossing tiles, edge
     tiles, split-K or whole CTAs): every output is reduced over all of K exactly once, C equals
     numpy's."""
-    doc = gpu_doc(cores, tiles=((32, 32),))
+    doc = gpu_doc(cores, tiles=((32, 32),), stream_k=True)
     doc["cores"]["kernels"]["min_split_k"] = min_split_k
     M = 32 * tiles_m - 3
     report = simulator.simulate(load_arch(doc), gemm(M, N, K), numerics="full")
@@ -238,15 +246,19 @@ def test_grid_avoids_b_rereads_from_dram():
     64 x 128 grid (16 rows of 96 tiles, 15 waves: 14 of 108 tiles reading 96 column blocks each,
     one of 24) reads B 1368 / 96 = 14.25 times, 4.35 GB, 3.8 M cycles at the a100-like's
     1157 B/cycle, while 128 x 256 CTAs (8 x 48 = 384 tiles, 3.56 waves on 108 SMs) each need
-    128 * 256 * 12288 / 1024 MACs per cycle = 393,216 cycles. Whole CTAs take 4 waves; stream-K
-    runs 2 waves whole, then spreads 168 tiles x 48 iterations (12288 / 256) over 108 SMs, 75 at
+    128 * 256 * 12288 / 1024 MACs per cycle = 393,216 cycles: 4 whole waves. With stream-K allowed
+    it runs 2 waves whole, then spreads 168 tiles x 48 iterations (12288 / 256) over 108 SMs, 75 at
     most on one, and spills and reloads a 128 x 256 fp32 partial at 64 B/cycle (4096 cycles)."""
-    machine = build_machine(load_arch("a100-like"))
     op = GemmOpSpec(kind="gemm", name="g", M=1024, N=12288, K=12288, dtype="bf16")
+    cta = 128 * 256 * 12288 / 1024
+    machine = build_machine(load_arch("a100-like"))
     grid = choose_grid(op, load_mapping(None), machine, machine.core_count)
+    assert grid.tile_m * grid.tile_n == 128 * 256 and grid.stream_k == 0
+    assert grid.cycles == pytest.approx(4 * cta, rel=1e-3)  # + fill
+    allowed = build_machine(load_arch("a100-like", [(["cores", "kernels", "stream_k"], True)]))
+    grid = choose_grid(op, load_mapping(None), allowed, allowed.core_count)
     assert grid.tile_m * grid.tile_n == 128 * 256
     assert grid.stream_k == 60 + 108
-    cta = 128 * 256 * 12288 / 1024
     assert grid.cycles == pytest.approx((2 + 75 / 48) * cta + 4096, rel=1e-3)  # + fill
     a = c = 1024 * 12288 * 2
     b = 12288 * 12288 * 2
@@ -269,18 +281,27 @@ def test_grid_ties_go_to_fewer_dram_bytes():
 def test_grid_prices_a_nearly_empty_last_wave():
     """A100 GEMV 1 x 28672 x 4096 fp16 (vidur's LLaMA-3-8B up-projection): 1 x 256 CTAs are 112
     tiles on 108 SMs, a DRAM-bound wave of 108 (108/112 of A, B and C at 1157 B/cycle) then 4
-    CTAs each streaming (1 + 256) x 4096 x 2 B + 512 B of C through one SM's 64 B/cycle port.
-    Stream-K spreads the 112 x 16 iterations (4096 / 256) over the 108 SMs instead, so the kernel
-    only streams A, B and C once at the chip's rate, plus a 1 x 256 fp32 partial spilled and
-    reloaded at every cut inside a tile (cuts at 1792 * c // 108 not a multiple of 16)."""
-    one = [(["cores", "kernels", "tiles"], [[1, 256]])]
-    machine = build_machine(load_arch("a100-like", one))
+    CTAs each streaming (1 + 256) x 4096 x 2 B + 512 B of C through one SM's 64 B/cycle port;
+    1 x 64 CTAs are 448 tiles, 4 waves of 108 and one of 16 CTAs of (1 + 64) x 4096 x 2 + 128 B,
+    so the last wave is 4x shorter and auto takes them. With stream-K allowed, the 112 x 16
+    iterations (4096 / 256) spread over the 108 SMs instead, so the kernel streams A, B and C once
+    at the chip's rate, plus a 1 x 256 fp32 partial spilled and reloaded at every cut inside a
+    tile (cuts at 1792 * c // 108 not a multiple of 16)."""
     op = GemmOpSpec(kind="gemm", name="g", M=1, N=28672, K=4096, dtype="fp16")
     fetched = (4096 + 28672 * 4096 + 28672) * 2
+    one = [(["cores", "kernels", "tiles"], [[1, 256]])]
+    machine = build_machine(load_arch("a100-like", one))
     dram = machine.dram.bytes_per_cycle
-    grid = choose_grid(op, load_mapping(None), machine, 108)
+    wide = choose_grid(op, load_mapping(None), machine, 108)
     tail = ((1 + 256) * 4096 * 2 + 256 * 2) / 64
     whole = fetched / dram * 108 / 112 + tail
+    assert wide.cycles == pytest.approx(whole, rel=1e-3)
+    grid = choose_grid(op, load_mapping(None), build_machine(load_arch("a100-like")), 108)
+    assert (grid.tile_m, grid.tile_n, grid.stream_k) == (1, 64, 0)
+    tail = ((1 + 64) * 4096 * 2 + 64 * 2) / 64
+    assert grid.cycles == pytest.approx(fetched / dram * 432 / 448 + tail, rel=1e-2)
+    allowed = load_arch("a100-like", [*one, (["cores", "kernels", "stream_k"], True)])
+    grid = choose_grid(op, load_mapping(None), build_machine(allowed), 108)
     cuts = sum(1 for c in range(1, 108) if 1792 * c // 108 % 16)
     assert grid.stream_k == 112
     assert grid.cycles == pytest.approx((fetched + 2 * 256 * 4 * cuts) / dram, rel=1e-6)
