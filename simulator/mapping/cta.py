@@ -5,7 +5,10 @@ A CTA computes its whole M x N tile over its K range, with the fp32 accumulators
 (the arch's register level). Tile i runs on core i mod cores, so wave w is tiles w*cores ...
 (w+1)*cores - 1 and the last wave may leave cores idle (wave quantization). Split-K slices of one
 tile write their fp32 partial tile to DRAM; the tile's last slice waits for them, reads them back,
-adds them and stores C (cuBLAS's split-K reduction through a global-memory workspace).
+adds them and stores C (cuBLAS's split-K reduction through a global-memory workspace). Stream-K
+(Osama et al., PPoPP 2023, "two-tile SK + DP") runs all but the last wave and a half of tiles as
+whole CTAs and spreads the rest's MAC-loop iterations evenly over the cores, each core a contiguous
+range crossing tile boundaries; the core holding a tile's first iteration fixes the tile up.
 """
 
 import dataclasses
@@ -22,12 +25,15 @@ from simulator.spec.precision import precision
 
 @dataclasses.dataclass(frozen=True)
 class Grid:
-    """The kernel's launch grid: CTA tile, split-K slices, and the estimate that chose it."""
+    """The kernel's launch grid: CTA tile, split-K slices, the last `stream_k` tiles run as
+    stream-K, and the estimate that chose it."""
 
     tile_m: int
     tile_n: int
     splits: int
     cycles: float  # estimated kernel cycles (for ranking only)
+    dram: float = 0.0  # estimated DRAM bytes (breaks ties between equally fast grids)
+    stream_k: int = 0
 
     def tiles(self, M: int, N: int) -> int:
         return math.ceil(M / self.tile_m) * math.ceil(N / self.tile_n)
@@ -38,7 +44,11 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     long as one CTA on one core (its array's cycles, or its operand bytes over its own NoC port)
     or as its CTAs' share of the DRAM bytes (A, B and C once, B's re-reads when it outgrows L2:
     `dram_bytes`), so a last wave of few CTAs costs a whole CTA at one core's rate; against the
-    chip's DRAM and L2 (operand re-reads across tiles) bandwidth."""
+    chip's DRAM and L2 (operand re-reads across tiles) bandwidth. Where the last wave is partial
+    and the arch allows it (`kernels.stream_k`), stream-K over it and one whole wave is a
+    candidate too: each core's share of their MAC-loop iterations at one CTA's rate plus a
+    partial tile spilled and reloaded. Equal estimates go to the grid with fewer DRAM bytes, then
+    the larger tile, then the first in sorted order."""
     kernels = machine.arch.cores.kernels
     unit = machine.view(0).components[_unit_name(machine, mapping, op)]
     in_bytes = precision(op.dtype).bits / 8
@@ -47,6 +57,7 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     dram = machine.dram.bytes_per_cycle
     l2 = machine.l2.bytes_per_cycle if machine.l2 is not None else dram
     capacity = machine.l2.capacity_bytes if machine.l2 is not None else 0
+    depth = kernels.min_split_k
     best = None
     for tm, tn in sorted({(min(m, op.M), min(n, op.N)) for m, n in kernels.tiles}):
         tiles = math.ceil(op.M / tm) * math.ceil(op.N / tn)
@@ -68,9 +79,27 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
         share = fetched / (tiles * splits) / dram
         waves = full * max(per_cta, cores * share) + (rest and max(per_cta, rest * share))
         cycles = max(waves, fetched / dram, (streamed + partials) / l2)
-        key = (cycles, -tm * tn)
-        if best is None or key < (best.cycles, -best.tile_m * best.tile_n):
-            best = Grid(tm, tn, splits, cycles)
+        candidates = [Grid(tm, tn, splits, cycles, fetched)]
+        if kernels.stream_k and splits == 1 and full and rest:
+            # stream-K over the last partial wave and one whole wave, whole CTAs before them
+            streamed_k = rest + cores
+            iterations = math.ceil(op.K / depth)
+            schedule = stream_k_schedule(streamed_k, iterations, cores)
+            pieces = sum(len(segments) for segments in schedule) - streamed_k
+            spilled = 2 * tm * tn * acc_bytes * pieces  # a partial tile out and back per piece
+            most_iterations = max(sum(e - b for _, b, e in segments) for segments in schedule)
+            fixup = 2 * tm * tn * acc_bytes * port  # one core spills a partial, reloads one
+            phase = max(
+                per_cta * most_iterations / iterations + fixup,
+                streamed_k * share + spilled / dram,
+            )
+            sk_waves = (full - 1) * max(per_cta, cores * share) + phase
+            sk_cycles = max(sk_waves, (fetched + spilled) / dram, (streamed + spilled) / l2)
+            candidates.append(Grid(tm, tn, 1, sk_cycles, fetched + spilled, streamed_k))
+        for grid in candidates:
+            key = (grid.cycles, grid.dram, -tm * tn)
+            if best is None or key < (best.cycles, best.dram, -best.tile_m * best.tile_n):
+                best = grid
     return best
 
 
@@ -93,25 +122,34 @@ def _unit_name(machine: Machine, mapping, op) -> str:
     return plan_from(op, mapping, machine.view(0), {"M": 1, "N": 1, "K": 1}, "MNK").unit
 
 
+def stream_k_schedule(tiles: int, iterations: int, cores: int) -> list[list[tuple[int, int, int]]]:
+    """Per core, its (tile, first iteration, end iteration) segments: the tiles' `iterations`
+    MAC-loop iterations each, laid end to end and cut into `cores` contiguous ranges whose
+    lengths differ by at most one (the later cores take the extra iterations)."""
+    total = tiles * iterations
+    schedule = []
+    for core in range(cores):
+        start, end = core * total // cores, (core + 1) * total // cores
+        segments = []
+        while start < end:
+            tile, first = divmod(start, iterations)
+            stop = min(end, (tile + 1) * iterations)
+            segments.append((tile, first, stop - tile * iterations))
+            start = stop
+        schedule.append(segments)
+    return schedule
+
+
 def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]:
     """One OpProgram per core: its CTAs in wave order, each a sub-GEMM over the CTA's K range."""
     grid = choose_grid(op, mapping, machine, cores)
-    ranges_k = split(op.K, grid.splits)
-    partials = [root.partial() if root and grid.splits > 1 else root for _ in ranges_k]
-    items = [
-        (m, n, k, j)
-        for m in _chunks(op.M, grid.tile_m)
-        for n in _chunks(op.N, grid.tile_n)
-        for j, k in enumerate(ranges_k)
-    ]
-    per_core: dict[int, list] = {}
-    for i, item in enumerate(items):
-        per_core.setdefault(i % cores, []).append(item)
-    plans: dict[tuple, object] = {}
+    per_core, pieces = _work(op, grid, cores, machine.arch.cores.kernels.min_split_k)
+    partials = [root.partial() if root and pieces > 1 else root for _ in range(pieces)]
+    tiles = _TilePlans(mapping, machine)
     parts = []
     for core, work in sorted(per_core.items()):
         programs = []
-        for (m0, m1), (n0, n1), (k0, k1), j in work:
+        for (m0, m1), (n0, n1), (k0, k1), j, count, owner in work:
             sub = op.model_copy(
                 update={
                     "name": f"{op.name}@c{core}",
@@ -121,29 +159,81 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
                     "inputs": [],
                 }
             )
-            key = (sub.M, sub.N, sub.K)
-            if key not in plans:
-                plans[key] = planned(sub, mapping, machine.view(0))
-            plan = plans[key]
+            plan = tiles.get(sub, op.K if grid.splits == 1 else math.ceil(op.K / grid.splits))
             plan = dataclasses.replace(plan, unit=plan.unit.replace("core0.", f"core{core}.", 1))
             program = compile_gemm(
                 sub,
                 plan,
                 machine.view(core),
-                partials[j],
+                partials[j] if count > 1 else root,
                 barrier=False,
                 offset={"M": m0, "N": n0, "K": k0},
                 core=core,
                 group=op.name,
             )
-            if grid.splits > 1:
-                fixup = _SplitK(op.name, j, grid.splits, machine.view(core), root, partials)
+            if count > 1:
+                fixup = _Fixup(op.name, j, count, owner, machine.view(core), root, partials)
                 program = dataclasses.replace(program, steps=_rewritten(program.steps, fixup))
             programs.append(program)
-        parts.append(
-            chained(programs, {"cta": f"{grid.tile_m}x{grid.tile_n}", "split_k": grid.splits})
-        )
+        details = {"cta": f"{grid.tile_m}x{grid.tile_n}", "split_k": grid.splits}
+        parts.append(chained(programs, details | {"stream_k": grid.stream_k}))
     return parts
+
+
+def _work(op, grid: Grid, cores: int, depth: int) -> tuple[dict[int, list], int]:
+    """Each core's CTAs in order, as (M range, N range, K range, piece j of the tile's `count`,
+    the piece that fixes the tile up), and the most pieces any tile has. Whole tiles are dealt
+    round-robin in waves; split-K slices j of every tile, the last one fixing up; stream-K
+    segments of the last `grid.stream_k` tiles, the one holding iteration 0 fixing up."""
+    tiles = [(m, n) for m in _chunks(op.M, grid.tile_m) for n in _chunks(op.N, grid.tile_n)]
+    whole = len(tiles) - grid.stream_k
+    ranges_k = split(op.K, grid.splits)
+    items = [
+        (m, n, k, j, len(ranges_k), len(ranges_k) - 1)
+        for m, n in tiles[:whole]
+        for j, k in enumerate(ranges_k)
+    ]
+    per_core: dict[int, list] = {}
+    for i, item in enumerate(items):
+        per_core.setdefault(i % cores, []).append(item)
+    iterations = math.ceil(op.K / depth)
+    schedule = stream_k_schedule(grid.stream_k, iterations, cores) if grid.stream_k else []
+    cuts: dict[int, list[int]] = {}
+    for segments in schedule:
+        for tile, first, _ in segments:
+            cuts.setdefault(tile, []).append(first)
+    for core, segments in enumerate(schedule):
+        for tile, first, end in segments:
+            m, n = tiles[whole + tile]
+            starts = sorted(cuts[tile])
+            k = (first * depth, min(end * depth, op.K))
+            item = (m, n, k, starts.index(first), len(starts), 0)
+            per_core.setdefault(core, []).append(item)
+    pieces = max([len(ranges_k)] + [len(starts) for starts in cuts.values()])
+    return per_core, pieces
+
+
+class _TilePlans:
+    """CTA sub-GEMMs planned once per shape on core 0. A tile's pieces over shorter K ranges keep
+    the sub-tiles planned for its longest piece, so their stores cover the same regions (the
+    fixup's signals match) and their loads the same A and B regions (the L2 hits)."""
+
+    def __init__(self, mapping, machine: Machine):
+        self.mapping, self.machine = mapping, machine
+        self.plans: dict[tuple, object] = {}
+
+    def get(self, sub, longest: int):
+        key = (sub.M, sub.N, sub.K)
+        if key not in self.plans:
+            view = self.machine.view(0)
+            base = planned(sub.model_copy(update={"K": longest}), self.mapping, view)
+            if sub.K == longest:
+                self.plans[key] = base
+            else:
+                tile = {"M": base.tile["M"], "N": base.tile["N"], "K": min(base.tile["K"], sub.K)}
+                fixed = self.mapping.model_copy(update={"tile": tile, "edge_tiles": "partial"})
+                self.plans[key] = planned(sub, fixed, view)
+        return self.plans[key]
 
 
 def _chunks(extent: int, size: int) -> list[tuple[int, int]]:
@@ -187,13 +277,14 @@ def final_store(step: Step) -> tuple[Transfer, tuple[Transfer, ...]] | None:
     return store, tuple(t for t in step.stores if t is not store)
 
 
-class _SplitK:
-    """Turns slice j's final store of its tile into a partial-sum write to the DRAM workspace, or,
-    for the last slice, into a reduction that reads the others' partials back and stores C."""
+class _Fixup:
+    """Turns piece j's final store of its tile into a partial-sum write to the DRAM workspace, or,
+    for the tile's owner piece, into a reduction that reads the others' partials back and stores C
+    (split-K: the last slice owns; stream-K: the piece with the tile's first iteration)."""
 
-    def __init__(self, name, slice_index, splits, machine: Machine, root, partials):
-        self.name, self.j, self.splits, self.machine = name, slice_index, splits, machine
-        self.root, self.partials = root, partials
+    def __init__(self, name, piece, count, owner, machine: Machine, root, partials):
+        self.name, self.j, self.count, self.owner = name, piece, count, owner
+        self.machine, self.root, self.partials = machine, root, partials
 
     def rewrite(self, steps):
         for step in steps:
@@ -204,7 +295,7 @@ class _SplitK:
             store, others = split_off
             label = f"{self.name}.tile{store.region}"
             signal = f"{label}.k{self.j}"
-            if self.j < self.splits - 1:
+            if self.j != self.owner:
                 spill = dataclasses.replace(store, kind="spill", dram_bytes=store.space)
                 yield dataclasses.replace(
                     step, stores=others + (spill,), signals=step.signals + (signal,)
@@ -218,7 +309,7 @@ class _SplitK:
     def _reduce_step(self, store: Transfer, label: str) -> Step:
         """Read the other slices' fp32 partial tiles back, add them into this one, store C."""
         (m0, m1), (n0, n1) = store.region
-        elements = (self.splits - 1) * (m1 - m0) * (n1 - n0)
+        elements = (self.count - 1) * (m1 - m0) * (n1 - n0)
         unit, _ = self.machine.vector_unit_for(self.name, "add")
         cycles = self.machine.components[unit].cycles({"add": elements})
         reload = Transfer(
@@ -226,12 +317,12 @@ class _SplitK:
             f"{self.name}.C.partials",
             store.region,
             store.buffer,
-            (self.splits - 1) * store.space,
+            (self.count - 1) * store.space,
             0,
         )
         kernel = self.root and bind(self.root.reduce, store.region, self.partials)
         compute = Compute(unit, cycles, (("add", elements),), 0, (), {"C": store.region}, kernel)
-        waits = tuple(f"{label}.k{i}" for i in range(self.splits))
+        waits = tuple(f"{label}.k{i}" for i in range(self.count))
         return Step((reload,), (compute,), (store,), (), waits=waits)
 
 

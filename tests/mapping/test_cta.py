@@ -9,19 +9,21 @@ from hypothesis import strategies as st
 
 import simulator
 from simulator.components import build_machine
-from simulator.mapping.cta import choose_grid, dram_bytes
+from simulator.mapping.cta import choose_grid, dram_bytes, stream_k_schedule
 from simulator.spec import load_arch, load_mapping
 from simulator.spec.workload import GemmOpSpec
 
 CLOCK = 1e9
 
 
-def gpu(cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0):
+def gpu(cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0, stream_k=False):
     """A small GPU-like chip: `cores` SMs with an 8x8 array, register accumulators, a crossbar."""
-    return load_arch(gpu_doc(cores, launch, tiles, memory, efficiency))
+    return load_arch(gpu_doc(cores, launch, tiles, memory, efficiency, stream_k))
 
 
-def gpu_doc(cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0) -> dict:
+def gpu_doc(
+    cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0, stream_k=False
+) -> dict:
     """The YAML document of `gpu`."""
     return {
         "name": "tiny-gpu",
@@ -46,7 +48,11 @@ def gpu_doc(cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=
         },
         "cores": {
             "count": cores,
-            "kernels": {"launch": launch, "tiles": [list(t) for t in tiles]},
+            "kernels": {
+                "launch": launch,
+                "tiles": [list(t) for t in tiles],
+                "stream_k": stream_k,
+            },
             "components": {
                 "tc": {
                     "kind": "systolic_array",
@@ -154,6 +160,73 @@ def test_split_k_reduces_every_output_over_all_k_once(M, N, K, cores, min_split_
     assert report.summary["macs"] == 32 * lead * 32 * 64 + M * N * K
 
 
+def test_stream_k_schedule_by_hand():
+    """6 tiles of 4 iterations on 4 cores: 24 iterations, 6 per core, so cores 0 and 2 end on
+    the first half of tiles 1 and 4 (and fix them up), cores 1 and 3 start on their second half.
+    5 tiles of 3 iterations: 15 over 4 cores is 3, 4, 4, 4 (cuts at 15 * c // 4)."""
+    assert stream_k_schedule(6, 4, 4) == [
+        [(0, 0, 4), (1, 0, 2)],
+        [(1, 2, 4), (2, 0, 4)],
+        [(3, 0, 4), (4, 0, 2)],
+        [(4, 2, 4), (5, 0, 4)],
+    ]
+    assert stream_k_schedule(5, 3, 4) == [
+        [(0, 0, 3)],
+        [(1, 0, 3), (2, 0, 1)],
+        [(2, 1, 3), (3, 0, 2)],
+        [(3, 2, 3), (4, 0, 3)],
+    ]
+
+
+def test_stream_k_evens_out_a_wave_quantized_gemm():
+    """5 tiles of 64 x 64 on 4 cores, K = 1024 int8 (4 iterations of 256): whole CTAs would take
+    2 waves; stream-K deals 20 iterations, 5 per core (core 0: tile 0, then iteration 0 of tile 1;
+    core 1: iterations 1-3 of tile 1, 0-1 of tile 2; core 2: 2-3 of tile 2, 0-2 of tile 3; core 3:
+    3 of tile 3, all of tile 4), so each core works 5/4 of one whole CTA's time (a 64 x 64 x 1024
+    GEMM alone on one core). Tiles 1, 2, 3 are fixed up by cores 0, 1, 2, each reading back one
+    fp32 partial tile (16 KiB at the 64 B/cycle port: 256 cycles) that another core spilled and
+    adding it (4096 adds on 16 lanes: 256 cycles), after a spill of its own (256 cycles) at most.
+    C equals numpy's and every output is reduced over all of K exactly once. Without
+    `kernels.stream_k` the grid keeps whole CTAs."""
+    op = GemmOpSpec(kind="gemm", name="g", M=320, N=64, K=1024, dtype="int8")
+    assert choose_grid(op, load_mapping(None), build_machine(gpu()), 4).stream_k == 0
+    arch = gpu(stream_k=True)
+    grid = choose_grid(op, load_mapping(None), build_machine(arch), 4)
+    assert (grid.tile_m, grid.tile_n, grid.splits, grid.stream_k) == (64, 64, 1, 5)
+    report = simulator.simulate(arch, gemm(320, 64, 1024), numerics="full")
+    assert report.summary["numerics_ok"] and report.summary["coverage_ok"]
+    partial = 64 * 64 * 4
+    moved = {
+        kind: sum(op[kind] for op in report.record.op_dram.values()) for kind in ("spill", "reload")
+    }
+    assert moved == {"spill": 3 * partial, "reload": 3 * partial}
+    one = simulator.simulate(gpu(cores=1), gemm(64, 64, 1024), numerics=False).summary["cycles"]
+    assert 1.25 * one <= report.summary["cycles"] <= 1.25 * one + 3 * 256
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    tiles_m=st.integers(1, 5),
+    N=st.integers(1, 64),
+    K=st.integers(1, 400),
+    cores=st.integers(2, 6),
+    min_split_k=st.sampled_from([1, 7, 32]),
+)
+@example(tiles_m=5, N=64, K=333, cores=4, min_split_k=32)  # stream-K, pieces of uneven K
+@example(tiles_m=5, N=40, K=50, cores=3, min_split_k=7)
+def test_stream_k_reduces_every_output_over_all_k_once(tiles_m, N, K, cores, min_split_k):
+    """Whatever grid auto picks for wave-quantized shapes (stream-K segments crossing tiles, edge
+    tiles, split-K or whole CTAs): every output is reduced over all of K exactly once, C equals
+    numpy's."""
+    doc = gpu_doc(cores, tiles=((32, 32),), stream_k=True)
+    doc["cores"]["kernels"]["min_split_k"] = min_split_k
+    M = 32 * tiles_m - 3
+    report = simulator.simulate(load_arch(doc), gemm(M, N, K), numerics="full")
+    assert report.summary["coverage_ok"]
+    assert report.summary["numerics_ok"]
+    assert report.summary["macs"] == M * N * K
+
+
 def test_dram_bytes_price_b_rereads_when_b_outgrows_l2():
     """256 x 256 x 64 int8 in 64 x 64 tiles (4 x 4 tiles, rows of 4): A = B = 16 KiB, C = 64 KiB.
     With B, a row of A (4 KiB) and of C (16 KiB) in L2, each is read once. Without: 4 waves of 4
@@ -172,16 +245,37 @@ def test_grid_avoids_b_rereads_from_dram():
     """LLMCompass's A100 1024 x 12288 x 12288 bf16: B (302 MB) outgrows the 40 MB L2, so a
     64 x 128 grid (16 rows of 96 tiles, 15 waves: 14 of 108 tiles reading 96 column blocks each,
     one of 24) reads B 1368 / 96 = 14.25 times, 4.35 GB, 3.8 M cycles at the a100-like's
-    1157 B/cycle, while 128 x 256 CTAs (8 x 48 = 384 tiles, 4 waves on 108 SMs) each need
-    128 * 256 * 12288 / 1024 MACs per cycle = 393,216 cycles, 1.57 M in all."""
-    machine = build_machine(load_arch("a100-like"))
+    1157 B/cycle, while 128 x 256 CTAs (8 x 48 = 384 tiles, 3.56 waves on 108 SMs) each need
+    128 * 256 * 12288 / 1024 MACs per cycle = 393,216 cycles: 4 whole waves. With stream-K allowed
+    it runs 2 waves whole, then spreads 168 tiles x 48 iterations (12288 / 256) over 108 SMs, 75 at
+    most on one, and spills and reloads a 128 x 256 fp32 partial at 64 B/cycle (4096 cycles)."""
     op = GemmOpSpec(kind="gemm", name="g", M=1024, N=12288, K=12288, dtype="bf16")
+    cta = 128 * 256 * 12288 / 1024
+    machine = build_machine(load_arch("a100-like"))
     grid = choose_grid(op, load_mapping(None), machine, machine.core_count)
+    assert grid.tile_m * grid.tile_n == 128 * 256 and grid.stream_k == 0
+    assert grid.cycles == pytest.approx(4 * cta, rel=1e-3)  # + fill
+    allowed = build_machine(load_arch("a100-like", [(["cores", "kernels", "stream_k"], True)]))
+    grid = choose_grid(op, load_mapping(None), allowed, allowed.core_count)
     assert grid.tile_m * grid.tile_n == 128 * 256
-    assert grid.cycles == pytest.approx(4 * 128 * 256 * 12288 / 1024, rel=1e-3)  # + fill
+    assert grid.stream_k == 60 + 108
+    assert grid.cycles == pytest.approx((2 + 75 / 48) * cta + 4096, rel=1e-3)  # + fill
     a = c = 1024 * 12288 * 2
     b = 12288 * 12288 * 2
     assert dram_bytes(op, 64, 128, 108, 2, machine.l2.capacity_bytes) == a + 14.25 * b + c
+
+
+def test_grid_ties_go_to_fewer_dram_bytes():
+    """64 x 256 x 1024 int8 on 4 cores, 8 CTAs of either 64 x 32 or 32 x 64 (2 waves of
+    64 * 32 * 1024 / 64 = 32,768 MAC cycles, the same estimate): with no L2, 64 x 32 tiles read
+    A (64 KiB), B (256 KiB) and C (16 KiB) once, while 32 x 64 tiles (rows of 4) read B once per
+    row; auto takes 64 x 32 whichever is listed first."""
+    op = GemmOpSpec(kind="gemm", name="g", M=64, N=256, K=1024, dtype="int8")
+    for tiles in (((64, 32), (32, 64)), ((32, 64), (64, 32))):
+        grid = choose_grid(op, load_mapping(None), build_machine(gpu(tiles=tiles)), 4)
+        assert (grid.tile_m, grid.tile_n, grid.dram) == (64, 32, 65536 + 262144 + 16384)
+    wide = choose_grid(op, load_mapping(None), build_machine(gpu(tiles=((32, 64),))), 4)
+    assert (wide.cycles, wide.dram) == (grid.cycles, 65536 + 2 * 262144 + 16384)
 
 
 def test_grid_prices_a_nearly_empty_last_wave():
@@ -189,20 +283,29 @@ def test_grid_prices_a_nearly_empty_last_wave():
     tiles on 108 SMs, a DRAM-bound wave of 108 (108/112 of A, B and C at 1157 B/cycle) then 4
     CTAs each streaming (1 + 256) x 4096 x 2 B + 512 B of C through one SM's 64 B/cycle port;
     1 x 64 CTAs are 448 tiles, 4 waves of 108 and one of 16 CTAs of (1 + 64) x 4096 x 2 + 128 B,
-    so the last wave is 4x shorter and auto takes them."""
-    one = [(["cores", "kernels", "tiles"], [[1, 256]])]
-    machine = build_machine(load_arch("a100-like", one))
+    so the last wave is 4x shorter and auto takes them. With stream-K allowed, the 112 x 16
+    iterations (4096 / 256) spread over the 108 SMs instead, so the kernel streams A, B and C once
+    at the chip's rate, plus a 1 x 256 fp32 partial spilled and reloaded at every cut inside a
+    tile (cuts at 1792 * c // 108 not a multiple of 16)."""
     op = GemmOpSpec(kind="gemm", name="g", M=1, N=28672, K=4096, dtype="fp16")
     fetched = (4096 + 28672 * 4096 + 28672) * 2
+    one = [(["cores", "kernels", "tiles"], [[1, 256]])]
+    machine = build_machine(load_arch("a100-like", one))
     dram = machine.dram.bytes_per_cycle
     wide = choose_grid(op, load_mapping(None), machine, 108)
     tail = ((1 + 256) * 4096 * 2 + 256 * 2) / 64
-    assert wide.cycles == pytest.approx(fetched / dram * 108 / 112 + tail, rel=1e-3)
-    auto = build_machine(load_arch("a100-like"))
-    grid = choose_grid(op, load_mapping(None), auto, 108)
-    assert (grid.tile_m, grid.tile_n) == (1, 64)
+    whole = fetched / dram * 108 / 112 + tail
+    assert wide.cycles == pytest.approx(whole, rel=1e-3)
+    grid = choose_grid(op, load_mapping(None), build_machine(load_arch("a100-like")), 108)
+    assert (grid.tile_m, grid.tile_n, grid.stream_k) == (1, 64, 0)
     tail = ((1 + 64) * 4096 * 2 + 64 * 2) / 64
     assert grid.cycles == pytest.approx(fetched / dram * 432 / 448 + tail, rel=1e-2)
+    allowed = load_arch("a100-like", [*one, (["cores", "kernels", "stream_k"], True)])
+    grid = choose_grid(op, load_mapping(None), build_machine(allowed), 108)
+    cuts = sum(1 for c in range(1, 108) if 1792 * c // 108 % 16)
+    assert grid.stream_k == 112
+    assert grid.cycles == pytest.approx((fetched + 2 * 256 * 4 * cuts) / dram, rel=1e-6)
+    assert grid.cycles < whole
 
 
 def test_launch_cost_delays_the_kernel_by_exactly_its_cycles():
