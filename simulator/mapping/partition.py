@@ -300,11 +300,15 @@ class _Reduction:
 
 def _attention(op, mapping, machine, cores, numerics, seed, states):
     """Heads: K/V-head groups (with their query heads) per core. Sequence: query-row blocks per
-    core; with a causal mask a block of queries q0:q1 needs only keys up to its last query."""
+    core; with a causal mask a block of queries q0:q1 needs only keys up to its last query. Auto:
+    the CTA grid where the cores run kernels, else heads."""
     group = op.heads // op.kv_groups
-    if mapping.partition.attention == "cta":
+    mode = mapping.partition.attention
+    if mode == "auto":
+        mode = "cta" if machine.arch.cores.kernels else "heads"
+    if mode == "cta":
         return _attention_cta(op, mapping, machine, cores, numerics, seed, states)
-    if mapping.partition.attention == "heads":
+    if mode == "heads":
         subs = [
             {"heads": group * (g1 - g0), "kv_heads": g1 - g0}
             for g0, g1 in split(op.kv_groups, cores)
@@ -323,9 +327,7 @@ def _attention(op, mapping, machine, cores, numerics, seed, states):
         if state:
             states[sub.name] = state
         plan = plan_attention(sub, mapping, view, f"{mapping._source}: attention")
-        shared = (
-            op.name if mapping.partition.attention == "sequence" else ""
-        )  # same heads: same K/V regions
+        shared = op.name if mode == "sequence" else ""  # same heads: same K/V regions
         parts.append(
             compile_attention(
                 sub, plan, mapping, view, state, core=core, group=op.name, kv_tensor=shared

@@ -41,11 +41,12 @@ class PartitionSpec(Strict):
     local`), on chips with `cores.kernels` cta, else MN (cores of one chip share DRAM and need no
     all-reduce); cta: GPU-like output tiles dealt to the cores in waves, split-K when there are
     fewer tiles than cores (chips with `cores.kernels` only)."""
-    attention: Literal["heads", "sequence", "cta"] = "heads"
+    attention: Literal["auto", "heads", "sequence", "cta"] = "auto"
     """heads: K/V-head groups (with their query heads) per core; sequence: blocks of query rows
     per core, each against the keys its queries can see (causal: a shorter prefix for earlier blocks);
     cta: FlashAttention's grid, one (K/V-head group, query block) per CTA, dealt to the cores in
-    waves."""
+    waves; auto: cta on chips with `cores.kernels` (a GPU runs attention as that grid, so a
+    tensor-parallel shard with two K/V heads still fills every SM), else heads."""
     cores: PositiveInt | None = None
     """Use only the first `cores` cores (scaling studies); default all."""
 

@@ -365,3 +365,33 @@ def test_attention_cta_grid_matches_numpy():
         ctas = 2 * math.ceil(96 / rows)
         assert report.ops.map_ctas.sum() == ctas
         assert report.summary["macs"] >= 2 * 96 * 96 * 16 * (1 if causal else 2) // 2
+
+
+def test_auto_runs_attention_as_ctas_on_gpu_like_chips_only():
+    """`partition.attention: auto` is FlashAttention's CTA grid where the cores run kernels (a
+    shard with 2 K/V heads still spreads its query blocks over all 4 SMs) and K/V-head groups per
+    core elsewhere: each run equals the one that names its choice."""
+    work = {
+        "name": "a",
+        "ops": [
+            {
+                "kind": "attention",
+                "name": "attn",
+                "batch": 1,
+                "heads": 2,
+                "kv_heads": 2,
+                "q_len": 256,
+                "kv_len": 256,
+                "head_dim": 16,
+                "dtype": "bf16",
+            }
+        ],
+    }
+
+    def cycles(arch, partition):
+        mapping = {"name": "m", "partition": {"attention": partition}}
+        return simulator.simulate(arch, work, mapping, numerics=False).summary["cycles"]
+
+    assert cycles(gpu(), "auto") == cycles(gpu(), "cta") < cycles(gpu(), "heads")
+    mesh = load_arch("mesh-4x4")
+    assert cycles(mesh, "auto") == cycles(mesh, "heads") != cycles(mesh, "cta")
