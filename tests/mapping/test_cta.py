@@ -337,27 +337,18 @@ def test_dram_efficiency_scales_streaming_bandwidth():
     assert half == full / 2
 
 
+def attention_work(length: int, causal: bool = False) -> dict:
+    """One attention op: 2 heads (2 K/V heads), `length` queries and keys, head_dim 16, bf16."""
+    op = {"kind": "attention", "name": "attn", "batch": 1, "heads": 2, "kv_heads": 2}
+    op |= {"q_len": length, "kv_len": length, "head_dim": 16, "causal": causal, "dtype": "bf16"}
+    return {"name": "a", "ops": [op]}
+
+
 def test_attention_cta_grid_matches_numpy():
     """FlashAttention's grid (head, query block) over 4 cores, causal and not: every CTA's output
     matches the float64 reference, and 2 heads x (96 / block rows) CTAs are dealt round-robin."""
     for causal in (False, True):
-        work = {
-            "name": "a",
-            "ops": [
-                {
-                    "kind": "attention",
-                    "name": "attn",
-                    "batch": 1,
-                    "heads": 2,
-                    "kv_heads": 2,
-                    "q_len": 96,
-                    "kv_len": 96,
-                    "head_dim": 16,
-                    "causal": causal,
-                    "dtype": "bf16",
-                }
-            ],
-        }
+        work = attention_work(96, causal)
         mapping = {"name": "fa", "partition": {"attention": "cta"}}
         report = simulator.simulate(gpu(), work, mapping, numerics=True)
         assert report.summary["numerics_ok"]
@@ -371,22 +362,7 @@ def test_auto_runs_attention_as_ctas_on_gpu_like_chips_only():
     """`partition.attention: auto` is FlashAttention's CTA grid where the cores run kernels (a
     shard with 2 K/V heads still spreads its query blocks over all 4 SMs) and K/V-head groups per
     core elsewhere: each run equals the one that names its choice."""
-    work = {
-        "name": "a",
-        "ops": [
-            {
-                "kind": "attention",
-                "name": "attn",
-                "batch": 1,
-                "heads": 2,
-                "kv_heads": 2,
-                "q_len": 256,
-                "kv_len": 256,
-                "head_dim": 16,
-                "dtype": "bf16",
-            }
-        ],
-    }
+    work = attention_work(256)
 
     def cycles(arch, partition):
         mapping = {"name": "m", "partition": {"attention": partition}}
