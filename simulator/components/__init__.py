@@ -47,6 +47,9 @@ class Machine:
     core_count: int = 1
     views: dict[int, "Machine"] = field(default_factory=dict, compare=False, repr=False)
     """core -> view(core), built once (compiling a many-core program asks for it per op)."""
+    tile_costs: dict = field(default_factory=dict, compare=False, repr=False)
+    """(GEMM plan, K fits one tile) -> tile kind -> cost: filled by the GEMM compiler so that the
+    ops sharing a plan (a kernel's CTAs, repeated layers) compute each kind once."""
 
     @property
     def l2(self) -> Sram | None:

@@ -50,8 +50,13 @@ def _from_40nm_area(um2: float, node_nm: float) -> float:
     return tech.scale_area(um2, node_nm) / tech.scale_area(1.0, 40.0)
 
 
+def _energy_from_node(pj: float, from_nm: float, node_nm: float) -> float:
+    """An energy published at `from_nm`, moved to `node_nm` with the energy factors."""
+    return tech.scale_energy(pj, node_nm) / tech.scale_energy(1.0, from_nm)
+
+
 def _from_40nm_energy(pj: float, node_nm: float) -> float:
-    return tech.scale_energy(pj, node_nm) / tech.scale_energy(1.0, 40.0)
+    return _energy_from_node(pj, 40.0, node_nm)
 
 
 def held_by_register_levels(components: dict[str, Component], unit_name: str) -> set[str]:
@@ -292,10 +297,9 @@ def mma_operand_bytes(comp, dtype: str) -> tuple[int, int]:
 def mma_operand_pj_per_byte(node_nm: float) -> tuple[float, float]:
     """Main register file read and write energy per byte (Gebhart et al., 40 nm) at `node_nm`."""
     table = _table()["mma_operands"]
-    scale = tech.scale_energy(1.0, node_nm) / tech.scale_energy(1.0, float(table["node_nm"]))
-    return (
-        table["read_pj_per_32_bits_40nm"] / 4 * scale,
-        table["write_pj_per_32_bits_40nm"] / 4 * scale,
+    return tuple(
+        _energy_from_node(table[key] / 4, float(table["node_nm"]), node_nm)
+        for key in ("read_pj_per_32_bits_40nm", "write_pj_per_32_bits_40nm")
     )
 
 
@@ -305,7 +309,7 @@ def sm_active_pj_per_cycle(node_nm: float) -> float:
     table = _table()["sm_active"]
     watts = table["tensor_active_w_per_chip"] / table["sms"] - table["idle_core_w"]
     pj = watts / (table["clock_mhz"] * 1e6) * 1e12
-    return pj * tech.scale_energy(1.0, node_nm) / tech.scale_energy(1.0, float(table["node_nm"]))
+    return _energy_from_node(pj, float(table["node_nm"]), node_nm)
 
 
 def mma_made_access(comp, action: str) -> bool:

@@ -2,7 +2,6 @@
 
 import itertools
 import math
-import weakref
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -290,9 +289,7 @@ def _steps(
             )
             resident["output"] = out_key
         tile = (*extent.values(), first_k_chunk, continues_fold)
-        if (
-            tile not in costs
-        ):  # a tile's cost depends only on these: computed once per kind and plan
+        if tile not in costs:  # a tile's cost depends only on these: once per kind and plan
             costs[tile] = _tile_cost(
                 extent, plan, unit, levels, machine, buffers, first_k_chunk, continues_fold
             )
@@ -326,20 +323,11 @@ def _steps(
         yield Step(tuple(loads), (compute,), tuple(stores), tuple(frees))
 
 
-_COSTS: dict[int, tuple[weakref.ref, dict]] = {}
-"""id(machine) -> (a weak reference to it, its tile costs by plan): kept while the machine lives."""
-
-
 def tile_costs(machine: Machine, plan: GemmPlan, levels: "TileLevels") -> dict:
     """The tile costs already computed for this plan on this machine, shared by all its ops (the
     CTAs of a kernel, repeated layers). A cost depends on the machine (its unit and buffers), every
     plan field and whether K fits one tile (all TileLevels adds): the key holds all of them."""
-    entry = _COSTS.get(id(machine))
-    if entry is None or entry[0]() is not machine:
-        key = id(machine)
-        gone = lambda ref: _COSTS.get(key, (None,))[0] is ref and _COSTS.pop(key)  # noqa: E731
-        entry = _COSTS[key] = (weakref.ref(machine, gone), {})
-    return entry[1].setdefault((_plan_key(plan), levels.whole_k), {})
+    return machine.tile_costs.setdefault((_plan_key(plan), levels.whole_k), {})
 
 
 def _plan_key(plan: GemmPlan) -> tuple:
@@ -385,7 +373,7 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
         for name, spec in (mapping.levels or {}).items()
         if name in local and spec.model_fields_set != {"double_buffer"}  # not only the flag
     }
-    plan = GemmPlan(
+    return GemmPlan(
         unit=unit.name,
         dataflow=dataflow,
         spatial=spatial,
@@ -404,7 +392,6 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
             if _double_buffer(mapping, name, machine.components[full].spec)
         ),
     )
-    return plan
 
 
 def _double_buffer(mapping: MappingSpec, name: str, spec) -> bool:
