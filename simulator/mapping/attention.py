@@ -325,16 +325,16 @@ class _Cost:
             work["div"] = rows
             work["mul"] += rows * d
         work = {k: v for k, v in work.items() if v}
-        scores = nbytes(rows * cols, ACC)
-        traffic = {
-            self.operand["output"]: [scores, 0],
-            self.operand["input"]: [0, nbytes(rows * cols, self.op.dtype)],
-        }
+        # S read (fp32), P written (op dtype), O read and written when rescaled; S and P may
+        # share one buffer, so each access adds to its buffer's entry
+        accesses = [
+            (self.operand["output"], nbytes(rows * cols, ACC), 0),
+            (self.operand["input"], 0, nbytes(rows * cols, self.op.dtype)),
+        ]
         if rescale or finish:
-            traffic[self.operand["output"]][0] += nbytes(rows * d, ACC)
-            traffic[self.operand["output"]][1] += nbytes(rows * d, ACC)
+            accesses.append((self.operand["output"], nbytes(rows * d, ACC), nbytes(rows * d, ACC)))
         merged: dict[str, list[int]] = {}
-        for b, (r, w) in traffic.items():
+        for b, r, w in accesses:
             entry = merged.setdefault(b, [0, 0])
             entry[0] += r
             entry[1] += w

@@ -204,3 +204,11 @@ def test_flash_keeps_q_and_p_in_registers_when_they_fit():
 
 def test_flash_reads_q_and_p_from_sram_when_the_registers_are_too_small():
     assert _flash_step_traffic("8 KiB", "mxu") == {"buf": [4 * 8192, MATMUL_WRITES]}  # < 12,288 B
+
+
+def test_softmax_counts_s_reads_and_p_writes_when_they_share_one_buffer():
+    # The last step of q 64 x kv 128 (Br=Bc=64, d=32) rescales and finishes: softmax reads S
+    # (64*64 fp32) and O (64*32 fp32) and writes P (64*64 bf16) and O, all in the one `buf`.
+    assert _flash_step_traffic("8 KiB", "vpu") == {
+        "buf": [64 * 64 * 4 + 64 * 32 * 4, 64 * 64 * 2 + 64 * 32 * 4]
+    }
