@@ -13,6 +13,7 @@ from simulator.errors import UnsupportedError
 from simulator.spec.arch import VectorUnitSpec
 
 DEFAULT_CYCLES = {"add": 1, "mul": 1, "max": 1, "exp": 4, "div": 4, "rsqrt": 4}
+SFU_PRIMITIVES = ("exp", "div", "rsqrt")  # what a GPU's special-function units compute
 _POLYNOMIAL = {"mul": 4, "add": 4}  # exp / div / rsqrt estimate, in fp32 multiplies and adds
 
 
@@ -56,11 +57,16 @@ class VectorUnit(Component):
             )
 
     def cycles(self, work: dict[str, int]) -> int:
-        """Reference cycles for primitive counts {primitive: elements}, lanes at a time."""
-        own = sum(
-            math.ceil(n / self.lanes) * self.cycles_per_element[p] for p, n in work.items() if n
+        """Reference cycles for primitive counts {primitive: elements}, lanes at a time; with
+        special-function units, exp/div/rsqrt one per SFU per cycle beside the lanes' work."""
+        sfu = self.spec.sfu
+        lanes = sum(
+            math.ceil(n / self.lanes) * self.cycles_per_element[p]
+            for p, n in work.items()
+            if n and not (sfu and p in SFU_PRIMITIVES)
         )
-        return self.to_ref_cycles(own)
+        special = sum(math.ceil(n / sfu) for p, n in work.items() if sfu and p in SFU_PRIMITIVES)
+        return self.to_ref_cycles(max(lanes, special))
 
     def area_mm2(self) -> float:
         if self.spec.area is not None:

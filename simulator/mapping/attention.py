@@ -7,6 +7,7 @@ in the buffers holding the input, weight and output roles respectively... of the
 feed: Q and P are matmul inputs, K and V matmul weights, S and O accumulators.
 """
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -282,6 +283,7 @@ class _Cost:
             else DEFAULT_SPATIAL[self.dataflow]
         )
         self.accounting = mapping.accounting
+        self.overlap = mapping.attention.softmax_overlap
         self.buffer = {
             role: machine.buffer_for(role).name for role in ("input", "weight", "output")
         }
@@ -309,6 +311,13 @@ class _Cost:
             regions,
             kernel,
         )
+
+    def waiting(self, matmul: Compute, softmax: Compute) -> Compute:
+        """The matmul before a softmax, holding the array through the softmax too where they do
+        not overlap (`softmax_overlap: false`): no other block's matmul runs in between."""
+        if self.overlap:
+            return matmul
+        return dataclasses.replace(matmul, cycles=matmul.cycles + softmax.cycles)
 
     def softmax(
         self, rows: int, cols: int, finish: bool, rescale: bool, regions: dict, kernel=None
@@ -432,9 +441,10 @@ def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor:
                     )
                 )
                 kernel = numerics and bind(numerics.flash_step, b, h, q, k, first, last)
+                softmax = cost.softmax(rows, cols, last, not first, regions)
                 computes = (
-                    cost.matmul(rows, cols, d, dt, regions),
-                    cost.softmax(rows, cols, last, not first, regions),
+                    cost.waiting(cost.matmul(rows, cols, d, dt, regions), softmax),
+                    softmax,
                     cost.matmul(rows, d, cols, dt, regions, kernel),
                 )
                 frees = [(buf["weight"], 2 * kv_bytes)]
@@ -502,7 +512,7 @@ def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor:
             )
             yield Step(
                 loads,
-                (scores, softmax, weighted),
+                (cost.waiting(scores, softmax), softmax, weighted),
                 (store,),
                 ((buf["input"], qb + p_in), (buf["weight"], 2 * kv)),
             )

@@ -220,6 +220,10 @@ class VectorUnitSpec(Strict):
     pooling of feature maps)."""
     cycles_per_element: dict[Literal["add", "mul", "max", "exp", "div", "rsqrt"], PositiveInt] = {}
     """Issue cycles per element per lane for each primitive (defaults: add/mul/max 1, exp/div/rsqrt 4)."""
+    sfu: PositiveInt | None = None
+    """Special-function units beside the lanes (a GPU SM's 16): exp, div and rsqrt run on them, one
+    element per SFU per cycle, while the lanes run add, mul and max; the busier of the two pipes
+    sets the time. Default: none, the lanes run every primitive at `cycles_per_element`."""
     buffer: Bytes = 262144.0
     """Local buffer (default 256 KiB): rows of a reduction must fit in it."""
     clock: Hz | None = None

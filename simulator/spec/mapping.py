@@ -28,6 +28,11 @@ class AttentionMappingSpec(Strict):
     block_kv: PositiveInt | None = None
     """Bc, key/value rows per block; default ceil(M / 4d) for an on-chip buffer of M elements
     (causal: at most Br, square blocks so that fully masked blocks are skipped)."""
+    softmax_overlap: bool = True
+    """Whether a block's softmax runs while the matrix unit computes other blocks' matmuls (a
+    separate vector unit, FlashAttention-3's ping-pong). false: the matrix unit waits for it, as
+    in FlashAttention-2 on a GPU, where each SM sub-partition's one warp issues its MMAs and its
+    exponentials in turn (flash and naive; unfused runs softmax as its own kernel anyway)."""
 
 
 class PartitionSpec(Strict):

@@ -381,6 +381,8 @@ def cases() -> list[tuple[str, str]]:
             "add up to",
         ),
         ("edge-npu", "components.mac_array.accumulator_precision=int128", "unknown accumulator"),
+        ("edge-npu", "components.vector.sfu=0", "must be > 0"),
+        ("edge-npu", "components.vector.sfu=1.5", "must be an integer"),
         ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
         ("tpu-v1-like", "'chip.temperature=450 K'", "must be <= 400"),
         ("tpu-v1-like", "'chip.temperature=85 C'", "expected a temperature"),
@@ -463,6 +465,7 @@ def cases() -> list[tuple[str, str]]:
         ("edge-npu", "mapping.nonsense=1", "unknown key"),
         ("edge-npu", "mapping.levels.lb.tile.M=4", "no local SRAM"),
         ("edge-npu", "mapping.levels.lb.loop_order=[M,M,K]", "permutation"),
+        ("edge-npu", "mapping.attention.softmax_overlap=sometimes", "must be true or false"),
     ]
     for arch, setting, fragment in mapping:
         out.append((fragment, f"run {arch} gemm-256 --set {setting}"))

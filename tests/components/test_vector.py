@@ -19,6 +19,18 @@ def test_cycles_are_lanes_at_a_time_times_issue_cost():
     )
 
 
+def test_special_function_units_run_exp_div_rsqrt_beside_the_lanes():
+    spec = load_arch(
+        "edge-npu",
+        [(["components", "vector", "lanes"], 128), (["components", "vector", "sfu"], 16)],
+    )
+    unit = build_machine(spec).components["vector"]
+    # lanes: max 8192 / 128 + add 16384 / 128 = 192 cycles; SFUs: exp 8192 / 16 = 512
+    assert unit.cycles({"max": 8192, "add": 16384, "exp": 8192}) == 512
+    # lanes busier: add 128 * 600 / 128 = 600 against div 16 * 10 / 16 = 10
+    assert unit.cycles({"add": 128 * 600, "div": 160}) == 600
+
+
 def test_a_residual_add_runs_on_the_vector_unit_and_is_memory_bound():
     # 64 x 300 bf16 add on edge-npu: 300 vector cycles; reads 2 x 38,400 B, writes 38,400 B
     workload = {"name": "r", "ops": [{"kind": "add", "name": "res", "rows": 64, "cols": 300}]}

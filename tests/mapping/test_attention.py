@@ -212,3 +212,22 @@ def test_softmax_counts_s_reads_and_p_writes_when_they_share_one_buffer():
     assert _flash_step_traffic("8 KiB", "vpu") == {
         "buf": [64 * 64 * 4 + 64 * 32 * 4, 64 * 64 * 2 + 64 * 32 * 4]
     }
+
+
+def test_softmax_not_overlapped_holds_the_array_through_it():
+    # An interior step of Br=Bc=64, d=32 (rescaling, not finishing) on 128 lanes: max 64*64+64
+    # (33 cycles), add 2*64*64 (64), exp 64*64+64 at 4 cycles (132), mul 64*32 (16): 245 cycles
+    # that the first matmul also holds the array for when the softmax does not overlap.
+    def first_matmul(overlap):
+        machine = build_machine(load_arch(arch()))
+        workload = load_workload(attention(heads=1, q_len=64, kv_len=192, d=32))
+        attention_spec = {"block_q": 64, "block_kv": 64, "softmax_overlap": overlap}
+        program, _ = compile_program(
+            workload, load_mapping({"attention": attention_spec}), machine, False, 0
+        )
+        step = list(program.ops[0].steps())[1]
+        return step.computes[0].cycles, step.computes[1].cycles
+
+    (alone, softmax), (held, _) = first_matmul(True), first_matmul(False)
+    assert softmax == 245
+    assert held - alone == 245
