@@ -1,6 +1,6 @@
-"""FlashAttention-2 forward in closed form on the GPU-like presets: CTAs, waves, MMA cycles and
-shared-memory bytes per K/V step, and the rate each bound allows, for the validation rows'
-attention (batch 1, 16 heads, seq 2048, d 128, bf16, not causal).
+"""FlashAttention-2 forward in closed form on the GPU-like presets: CTAs, waves, MMA cycles,
+shared-memory bytes and softmax cycles per K/V step, and the rate each bound allows, for the
+validation rows' attention (batch 8, 16 heads, seq 2048, d 128, bf16, not causal).
 
     python benchmarks/fa2_closed_form.py
 
@@ -11,7 +11,9 @@ query rows), Q once per column fold of S and P once per column fold of O. FlashA
 Q and P in registers: only K and V come from shared memory, plus the DMA writing them there.
 "Q, P in smem" charges Q and P to shared memory too (accsim before Q and P were kept in
 registers). Port cycles are bytes over banks x width per clock; the rate is the whole op's FLOPs
-over waves x steps x max(MMA, port) cycles.
+over waves x steps x max(MMA, port) cycles. Softmax per interior step: Br Bc + Br exponentials
+on the SFUs and 3 Br Bc + Br + Br d max/add/mul on the lanes (the busier sets its cycles); where
+it does not overlap the MMAs (FlashAttention-2: `softmax_overlap: false`) it adds to each step.
 """
 
 import math
@@ -21,7 +23,7 @@ from rich.table import Table
 
 from simulator.spec import load_arch
 
-HEADS, SEQ, D, BYTES = 16, 2048, 128, 2  # bf16
+BATCH, HEADS, SEQ, D, BYTES = 8, 16, 2048, 128, 2  # bf16
 FA2_BLOCK = (128, 64)  # FlashAttention-2's forward tile for head dim 128 on sm80/sm90
 
 
@@ -31,18 +33,22 @@ def _model(arch: str, br: int, bc: int) -> dict:
     rows, cols = units["tc"].rows, units["tc"].cols
     port = units["smem"].banks * units["smem"].width  # bytes per clock
     macs_per_clock = rows * cols
-    ctas = HEADS * math.ceil(SEQ / br)
+    ctas = BATCH * HEADS * math.ceil(SEQ / br)
     waves = math.ceil(ctas / spec.cores.count)
     steps = math.ceil(SEQ / bc)
     mma = 2 * br * bc * D / macs_per_clock  # both matmuls, MACs over the array's rate
     kv = 2 * bc * D * BYTES * math.ceil(br / rows)  # K and V, once per row fold
     q_and_p = (br * D * math.ceil(bc / cols) + br * bc * math.ceil(D / cols) + br * bc) * BYTES
     dma = 2 * bc * D * BYTES
-    flops = 4 * HEADS * SEQ * SEQ * D
+    alu = units["alu"]
+    exps = br * bc + br
+    lanes = math.ceil((3 * br * bc + br + br * D) / alu.lanes)
+    softmax = max(lanes, math.ceil(exps / alu.sfu)) if alu.sfu else lanes + 4 * exps / alu.lanes
+    flops = 4 * BATCH * HEADS * SEQ * SEQ * D
     clock = spec.clock
 
-    def rate(smem_bytes: float) -> float:
-        return flops / (waves * steps * max(mma, smem_bytes / port) / clock) / 1e12
+    def rate(smem_bytes: float, serial: float = 0) -> float:
+        return flops / (waves * steps * (max(mma, smem_bytes / port) + serial) / clock) / 1e12
 
     return {
         "arch": arch,
@@ -54,11 +60,13 @@ def _model(arch: str, br: int, bc: int) -> dict:
         "smem_port": (kv + dma + q_and_p) / port,
         "fa2_rate": rate(kv + dma),
         "smem_rate": rate(kv + dma + q_and_p),
+        "softmax": softmax,
+        "serial_rate": rate(kv + dma, softmax),
     }
 
 
 def main() -> None:
-    table = Table(title="FlashAttention-2 forward, b1 h16 s2048 d128 bf16, per K/V step of one SM")
+    table = Table(title="FlashAttention-2 forward, b8 h16 s2048 d128 bf16, per K/V step of one SM")
     for column in (
         "arch",
         "Br x Bc",
@@ -69,6 +77,8 @@ def main() -> None:
         "port cycles (Q, P in smem)",
         "TFLOPS bound (FA2)",
         "TFLOPS bound (Q, P in smem)",
+        "softmax cycles",
+        "TFLOPS bound (FA2, softmax serial)",
     ):
         table.add_column(column, justify="right")
     for arch in ("a100-like", "h100-like"):
@@ -87,6 +97,8 @@ def main() -> None:
                 f"{row['smem_port']:.0f}",
                 f"{row['fa2_rate']:.1f}",
                 f"{row['smem_rate']:.1f}",
+                f"{row['softmax']:.0f}",
+                f"{row['serial_rate']:.1f}",
             )
     Console(width=200).print(table)
 
