@@ -357,8 +357,8 @@ def _core_cost(machine: Machine, plan: GemmPlan, levels: "TileLevels", tile: tup
     shared = machine.core_tile_costs.setdefault((_plan_key(plan, prefix), levels.whole_k), {})
     if tile not in shared:
         cost, traffic, refill = compute()
-        shared[tile] = (cost, tuple((_named(b, prefix, "core*."), r, w) for b, r, w in traffic))
-        shared[tile] += (refill,)
+        canonical = tuple((_named(b, prefix, "core*."), r, w) for b, r, w in traffic)
+        shared[tile] = (cost, canonical, refill)
     cost, traffic, refill = shared[tile]
     return cost, tuple((_named(b, "core*.", prefix), r, w) for b, r, w in traffic), refill
 
