@@ -8,7 +8,7 @@ descriptions were seen before are the most such a mechanism could skip. `--uncon
 the same chip with 100x the DRAM bandwidth and L2 banks (shared memory pools that barely queue),
 the control that shows what keeps the waves from repeating.
 
-    python benchmarks/waves.py [--arch NAME] [--gemm M N K ...] [--uncontended]
+    python benchmarks/waves.py [--arch NAME] [--cores N] [--gemm M N K ...] [--uncontended]
 """
 
 import argparse
@@ -73,9 +73,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="a100-like")
     parser.add_argument("--gemm", type=int, nargs=3, action="append", metavar=("M", "N", "K"))
+    parser.add_argument("--cores", type=int, help="this many cores instead of the arch's")
     parser.add_argument("--uncontended", action="store_true", help="100x DRAM and L2 bandwidth")
     args = parser.parse_args()
-    arch = uncontended(args.arch) if args.uncontended else load_arch(args.arch)
+    cores = [(["cores", "count"], args.cores)] if args.cores else []
+    arch = uncontended(args.arch, cores) if args.uncontended else load_arch(args.arch, cores)
     print(
         "| GEMM | CTA | waves | distinct waves | first repeat | distinct CTAs | CTAs | events | seconds |"
     )
