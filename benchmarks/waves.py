@@ -4,7 +4,10 @@ Runs the GEMM event by event with a trace (timing only, coalescing off), cuts ea
 intervals into its CTAs (a launch segment, then one interval per K step) and describes wave w by
 every core's CTA-w intervals relative to the wave's first start. An exact jump over whole waves
 needs the engine's state to repeat, which needs at least these timings to repeat: waves whose
-descriptions were seen before are the most such a mechanism could skip. `--uncontended` runs
+descriptions were seen before are the most such a mechanism could skip. A jump over K steps
+inside a wave needs every core to run regular K steps (each as long as the most common one, back
+to back, no CTA starting or ending) for at least a few steps at once: the longest such stretch of
+each wave, in K steps, is the bound there. `--uncontended` runs
 the same chip with 100x the DRAM bandwidth and L2 banks (shared memory pools that barely queue),
 the control that shows what keeps the waves from repeating.
 
@@ -13,8 +16,9 @@ the control that shows what keeps the waves from repeating.
 
 import argparse
 import math
+import statistics
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from simulator.api import build_machine, compile_program, load_arch, load_mapping, load_workload
 from simulator.engine.memo import execute
@@ -79,15 +83,16 @@ def main() -> None:
     cores = [(["cores", "count"], args.cores)] if args.cores else []
     arch = uncontended(args.arch, cores) if args.uncontended else load_arch(args.arch, cores)
     print(
-        "| GEMM | CTA | waves | distinct waves | first repeat | distinct CTAs | CTAs | events | seconds |"
+        "| GEMM | CTA | waves | distinct waves | first repeat | distinct CTAs | CTAs "
+        "| regular K steps (median wave) | K steps per CTA | events | seconds |"
     )
-    print("|---|---|---:|---:|---|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for m, n, k in args.gemm or CASES:
         start = time.perf_counter()
         waves, signatures, events, details = wave_signatures(arch, m, n, k)
         seconds = time.perf_counter() - start
         if waves is None:
-            print(f"| {m}x{n}x{k} | {details['cta']} | split-K or stream-K: not cut |" + " |" * 6)
+            print(f"| {m}x{n}x{k} | {details['cta']} | split-K or stream-K: not cut |" + " |" * 8)
             continue
         seen: dict = {}
         repeat = "-"
@@ -97,8 +102,25 @@ def main() -> None:
             seen.setdefault(signature, w)
         ctas = [_relative(spans) for signature in signatures for _, spans in signature]
         row = f"| {m}x{n}x{k} | {details['cta']} | {waves} | {len(seen)} | {repeat} | "
-        row += f"{len(set(ctas)):,} | {len(ctas):,} | {events:,} | {seconds:.1f} |"
+        regular = statistics.median(map(regular_steps, signatures))
+        per_cta = math.ceil(k / details["tile"]["K"])
+        row += f"{len(set(ctas)):,} | {len(ctas):,} | {regular:g} | {per_cta} | "
+        row += f"{events:,} | {seconds:.1f} |"
         print(row, flush=True)
+
+
+def regular_steps(signature: tuple) -> int:
+    """The most K steps in a row, in one wave, during which every core ran regular K steps: each
+    as long as the wave's most common step, back to back, none of its CTA's first or last."""
+    step = Counter(b - a for _, spans in signature for a, b in spans).most_common(1)[0][0]
+    breaks = []  # when some core's run of regular steps is broken
+    for _, spans in signature:
+        breaks += [spans[0][0], spans[-1][1]]
+        for (_, end), (a, b) in zip(spans, spans[1:]):
+            if b - a != step or a != end:  # a gap or a longer step: irregular from end to b
+                breaks += [end, b]
+    breaks.sort()
+    return max((b - a for a, b in zip(breaks, breaks[1:])), default=0) // step
 
 
 def _relative(spans: tuple) -> tuple:

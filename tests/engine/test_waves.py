@@ -57,3 +57,14 @@ def test_contended_a100_waves_never_repeat():
     assert details["cta"] == "64x128"
     assert count == math.ceil(512 / 108) == 5
     assert len(set(signatures)) == count
+
+
+def test_regular_steps_is_the_longest_stretch_every_core_runs_alike():
+    """Two cores, steps of 10 cycles: core 0's CTA runs 0-40 and core 1's 5-45, so from 5 to 40
+    both are inside their CTAs: 35 cycles, 3 whole steps. A step of core 1 stretched to 12 cycles
+    (15 to 27) leaves 5-15 and 27-40: 13 cycles, 1 whole step."""
+    core0 = ("c0", ((0, 10), (10, 20), (20, 30), (30, 40)))
+    core1 = ("c1", ((5, 15), (15, 25), (25, 35), (35, 45)))
+    assert waves.regular_steps((core0, core1)) == 3
+    stretched = ("c1", ((5, 15), (15, 27), (27, 37), (37, 47)))
+    assert waves.regular_steps((core0, stretched)) == 1
