@@ -81,16 +81,11 @@ def sram_area_mm2_per_mib_45nm() -> float:
 
 
 def sram_port_area_factor(ports: int) -> float:
-    """Area of a `ports`-ported SRAM over a single-ported one of the same capacity: CACTI's cell grows
-    by a wordline and a bitline pair per extra port; its 45 nm 1 MiB macro's periphery is held."""
-    sram = table("logic_45nm")["sram"]
-    cell = sram["ports"]
-    width = math.sqrt(cell["cell_f2"] / cell["cell_aspect"])  # in F
-    height = cell["cell_aspect"] * width
-    extra = 2 * cell["local_wire_pitch_f"] * (ports - 1)
-    added = (extra * (height + width) + extra**2) / cell["cell_f2"]  # cell(P) / cell(1) - 1
-    cells_mm2 = cell["cell_f2"] * (table("logic_45nm")["node_nm"] * 1e-3) ** 2 * 8 * 2**20 * 1e-6
-    return 1.0 + added * cells_mm2 / float(sram["cacti_45nm"]["1MiB"]["area_mm2"])
+    """Area of a `ports`-ported SRAM over a single-ported one of the same capacity: CACTI's 1 MiB
+    45 nm macro with that many read-write ports (its cell and periphery grow per port)."""
+    runs = table("logic_45nm")["sram"]["ports"]["area_mm2"]
+    points = sorted((float(p), float(mm2) / float(runs[1])) for p, mm2 in runs.items())
+    return loglog(points, float(ports), extrapolate=True)
 
 
 def scale_sram_area(area_45nm: float, node_nm: float) -> float:

@@ -44,13 +44,13 @@ def test_dram_presets_carry_sources():
         assert preset["energy_pj_per_bit"] > 0 and preset["sources"], name
 
 
-def test_a_second_sram_port_widens_and_heightens_cactis_cell():
-    # CACTI 7 at 45 nm: a 146 F² cell of aspect 1.46 is 10 F x 14.6 F; a second port adds a wordline
-    # and a bitline pair of 2.5 F local wires on each side: (10 + 5) x (14.6 + 5) = 294 F²
-    cell_growth = 15 * 19.6 / 146
-    # the cells' share of CACTI's 1 MiB macro (3.26 mm²): 8 Mibit x 146 x (0.045 µm)²
-    array_share = 8 * 2**20 * 146 * 0.045**2 * 1e-6 / 3.26
+def test_sram_ports_grow_the_area_as_cactis_macro_does():
+    # CACTI 7, 1 MiB at 45 nm (tools/cacti_ports.py): 3.686, 7.011, 11.862, 17.928 mm² for 1-4 ports
     assert tech.sram_port_area_factor(1) == 1.0
-    assert tech.sram_port_area_factor(2) == pytest.approx(1 + array_share * (cell_growth - 1))
-    factors = [tech.sram_port_area_factor(p) for p in range(1, 6)]
+    assert tech.sram_port_area_factor(2) == pytest.approx(7.011 / 3.686)
+    assert tech.sram_port_area_factor(4) == pytest.approx(17.928 / 3.686)
+    # 8 ports: log-log on from the 3-4 port segment
+    slope = math.log(17.928 / 11.862) / math.log(4 / 3)
+    assert tech.sram_port_area_factor(8) == pytest.approx(17.928 / 3.686 * 2**slope)
+    factors = [tech.sram_port_area_factor(p) for p in range(1, 9)]
     assert factors == sorted(factors)
