@@ -119,6 +119,11 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
         )
         raise CapacityError(f"{op.name}: no tile fits the buffers")  # check_fits always raises here
     plan = with_register_tilings(plan_from(op, mapping, machine, *best), op, mapping, machine)
+    if mapping.nest:  # its levels must hold it: say so at the mapping's key
+        try:
+            TileLevels(plan, machine, op.K).check(plan.tile)
+        except CapacityError as error:
+            raise CapacityError(f"{locate(mapping, 'nest')}: {error}") from None
     if len(given) == len(problem):
         return plan  # the mapping's own tile: register levels follow the capacity rule
     plan = _choose_double_buffering(plan, mapping, machine, problem, op.K)

@@ -782,6 +782,12 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "--set 'mapping.nest=[[Q,2]]'",
     ),
     (
+        "run-zigzag-tpu-like-nest-5",
+        "nest: weight_regs: the nest's weight tile needs 200 B per instance",
+        "run zigzag-tpu-like gemm:M=8,N=6400,K=16,dtype=int8 --set mapping.double_buffering=false "
+        "--set 'mapping.nest=[[N,200],[M,8]]'",
+    ),
+    (
         "run-eyeriss-like-register-tiling-6",
         "double_buffer is for a local SRAM",
         "run eyeriss-like gemm-256 --set mapping.levels.psum_spad.double_buffer=true",

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from simulator import simulate
 from simulator.components import build_machine
-from simulator.errors import SpecError
+from simulator.errors import CapacityError, SpecError
 from simulator.spec import load_arch
 
 DATA = Path(__file__).parents[1] / "data"
@@ -155,6 +155,19 @@ def test_nest_bad_input_is_a_spec_error(change, fragment):
     mapping = {"loop_order": ["M", "N", "K"], "double_buffering": False, "nest": [["K", 2]]}
     with pytest.raises(SpecError, match=fragment):
         simulate(TPU, "gemm:M=64,N=64,K=64,dtype=int8", {**mapping, **change}, numerics=False)
+
+
+def test_a_nest_whose_dma_level_cannot_hold_it_is_a_capacity_error():
+    """K 16 fills half of the 32 rows, so 512 PEs hold the weights: N 32 x 200 = 6,400 columns
+    of 16 weights is 102,400 B, below the 128 KiB of all weight registers, but 200 B per PE
+    where each holds 128 B (the DMA refills registers only between tiles)."""
+    with pytest.raises(CapacityError, match="weight_regs: the nest's weight tile needs 200 B"):
+        simulate(
+            TPU,
+            "gemm:M=8,N=6400,K=16,dtype=int8",
+            {"double_buffering": False, "nest": [["N", 200], ["M", 8]]},
+            numerics=False,
+        )
 
 
 # ----- ZigZag's own mappings on the engine ---------------------------------------------------
