@@ -156,14 +156,17 @@ def _processes(points: list[Point], jobs: int) -> Generator[dict]:
     The parent's objects (modules, specs, tables) are frozen out of the garbage collector while
     workers fork: a forked worker then never walks them in a full collection (about a fifth of
     a fresh worker's CPU on the array-vs-sram sweep) nor copies their pages by touching them."""
-    gc.freeze()
+    thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
+    if thaw:
+        gc.freeze()
     try:
         pool = ProcessPoolExecutor(
             max_workers=min(jobs, len(points)), mp_context=_context(), initializer=_ignore_sigint
         )
         futures = {pool.submit(run_point, point): point for point in points}
     finally:
-        gc.unfreeze()
+        if thaw:
+            gc.unfreeze()
     try:
         for future in as_completed(futures):
             yield _result(future, futures[future])
