@@ -7,6 +7,7 @@ Published numbers are listed with their sources below; none is used by the simul
 import simulator
 from simulator import tech
 from simulator.components import build_machine
+from simulator.components.chip import clock_share
 from simulator.spec import load_arch
 
 # chip, preset, busy workload, published die mm², busy W, idle W, what the published power covers
@@ -130,6 +131,40 @@ def full_ga100(a100) -> None:
     )
 
 
+def accelwattch_bracket(reports: dict) -> None:
+    """The GPU rows' busy power if their tensor arrays drew AccelWattch's Volta tensor power per MAC
+    (chip.yaml accelwattch_volta_gemm, two fits of one kernel) in place of their MACs, PE registers
+    and those parts' clock share; the fit holds its own clock, as sm_active does."""
+    volta = tech.table("chip")["accelwattch_volta_gemm"]
+    seconds = volta["cycles"] / (volta["clock_mhz"] * 1e6)
+    share = clock_share() / (1.0 - clock_share())
+    print("\nAccelWattch's Quadro GV100 tensor power per MAC, moved to each GPU's node (busy W):")
+    for chip in ("A100", "H100"):
+        report = reports[chip]
+        arrays = {
+            name
+            for name, comp in report.machine.components.items()
+            if comp.kind == "systolic_array"
+        }
+        rows = report.breakdown[
+            report.breakdown.component.isin(arrays)
+            & report.breakdown.part.isin(["mac", "pe_registers"])
+        ]
+        own_w = rows.power_w.sum() * (1.0 + share)
+        macs_per_s = report.power["achieved_tops"] * 1e12 / 2
+        node = report.machine.arch.tech_node
+        scale = tech.scale_energy(1.0, node) / tech.scale_energy(1.0, float(volta["node_nm"]))
+        cells = []
+        for model, fit in volta["models"].items():
+            pj = fit["tensor_w"] * seconds / volta["macs"] * 1e12
+            watts = report.power["power_w"] - own_w + pj * scale * macs_per_s * 1e-12
+            cells.append(f"{model} {pj:.2f} pJ/MAC at 12 nm -> {watts:.0f} W")
+        print(
+            f"- {chip}: accsim {report.power['power_w']:.0f} W (tensor MACs, PE registers and their "
+            f"clock {own_w:.1f} W); " + "; ".join(cells)
+        )
+
+
 def main() -> None:
     print(
         "| chip | accsim die mm² | published mm² | ratio | accsim busy W | published busy W | ratio "
@@ -153,6 +188,7 @@ def main() -> None:
     print(f"| Loihi | {area:.1f} | 60.0 | {_ratio(area, 60.0)} | - | - | - | - | - | - | - | - |")
 
     full_ga100(reports["A100"])
+    accelwattch_bracket(reports)
 
     print(
         "\nTPU v1 floor plan (share of the published 331 mm² die; accsim's share of its own die):"

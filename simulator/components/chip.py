@@ -269,9 +269,17 @@ def simt_control_mm2(comp, node_nm: float) -> float:
     return transistor_mm2(comp.lanes * per_lane / 1e6, node_nm)
 
 
-def instruction_issue_pj(node_nm: float) -> float:
-    """Fetch, decode, schedule and operand fetch of one SIMT (warp) instruction at `node_nm`."""
-    return tech.scale_energy(_table()["instruction_issue"]["pj_per_instruction_45nm"], node_nm)
+def instruction_issue_pj(node_nm: float, mma: bool) -> float:
+    """Fetch, decode, schedule and operand fetch of one warp instruction at `node_nm`: Dally's
+    per-thread overhead x the warp's threads; an MMA's operand reads are mma_operands', so it pays
+    the overhead less the three register reads the per-thread figure holds."""
+    table = _table()["instruction_issue"]
+    per_thread = table["pj_per_thread_instruction_45nm"]
+    if mma:
+        rf = _table()["mma_operands"]
+        read_45 = _energy_from_node(rf["read_pj_per_32_bits_40nm"], float(rf["node_nm"]), 45.0)
+        per_thread -= table["operand_reads_per_thread"] * read_45
+    return tech.scale_energy(per_thread * table["warp_threads"], node_nm)
 
 
 def issued_instructions(comp, action: str, count: float) -> float:

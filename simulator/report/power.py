@@ -88,11 +88,12 @@ def _datapath_rows(
 
 
 def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
-    """pJ per warp instruction issued, per register-file byte read and written by an MMA, and per
-    busy SM cycle, at `node_nm` and the run's voltage."""
+    """pJ per warp instruction issued (vector and MMA), per register-file byte read and written by
+    an MMA, and per busy SM cycle, at `node_nm` and the run's voltage."""
     read, write = mma_operand_pj_per_byte(node_nm)
     nominal = {
-        "issue": instruction_issue_pj(node_nm),
+        "issue": instruction_issue_pj(node_nm, mma=False),
+        "issue_mma": instruction_issue_pj(node_nm, mma=True),
         "rf_read": read,
         "rf_write": write,
         "busy_cycle": sm_active_pj_per_cycle(node_nm),
@@ -106,8 +107,10 @@ def _simt_rows(op: str, name: str, comp, action: str, count: float, prices: dict
     issued = issued_instructions(comp, action, count)
     if not issued:
         return []
-    rows = [(op, name, "instruction_issue", "issue", issued, prices["issue"])]
-    if comp.kind == "systolic_array":
+    mma = comp.kind == "systolic_array"
+    price = prices["issue_mma" if mma else "issue"]
+    rows = [(op, name, "instruction_issue", "issue", issued, price)]
+    if mma:
         read, written = mma_operand_bytes(comp, action.removeprefix("mac_"))
         rows.append((op, name, "mma_operands", "rf_read", issued * read, prices["rf_read"]))
         rows.append((op, name, "mma_operands", "rf_write", issued * written, prices["rf_write"]))

@@ -136,18 +136,27 @@ def test_simt_control_on_gpu_like_cores_only():
     assert not any(name == "simt_control" for _, name in tpu)
 
 
-def test_gpu_like_cores_pay_dallys_30_pj_per_warp_instruction():
-    # 256³ fp16 MACs in m16n8k16 MMAs (2,048 MACs each): 8,192 instructions of 30 pJ at 45 nm, x 0.0935
-    # (node_scaling.yaml, 7 nm) on a100-like
+def test_gpu_like_cores_pay_dallys_30_pj_per_thread_instruction():
+    # Dally's 30 pJ at 45 nm is per thread (an HFMA's 1.5 pJ is one lane's FMA), so a warp
+    # instruction pays 32 x 30 pJ; an MMA's operand reads are counted per byte apart, so it pays
+    # 32 x (30 - 3 reads of 8 pJ at 40 nm moved to 45 nm by the energy factors, 8 / 0.8635).
+    # 256³ fp16 MACs in m16n8k16 MMAs (2,048 MACs each): 8,192 MMAs, x 0.0935 at 7 nm (a100-like).
     gemm = "gemm:M=256,N=256,K=256,dtype=fp16"
     report = simulator.simulate("a100-like", gemm, numerics=False)
     issue = report.energy[report.energy.part == "instruction_issue"]
-    assert issue["count"].sum() == pytest.approx(256**3 / 2048)
-    assert issue.energy_pj.sum() == pytest.approx(256**3 / 2048 * 30 * 0.0935)
+    mma = issue[issue.component.str.endswith(".tc")]
+    to_45nm = tech.scale_energy(1.0, 45.0) / tech.scale_energy(1.0, 40.0)
+    assert mma["count"].sum() == pytest.approx(256**3 / 2048)
+    per_thread = 30 - 3 * 8 * to_45nm  # 2.21 pJ
+    assert mma.energy_pj.sum() == pytest.approx(256**3 / 2048 * 32 * per_thread * 0.0935)
     machine, _ = parts_of("a100-like")
     alu = machine.components["core0.alu"]
     assert issued_instructions(alu, "exp", 96) == 3  # one warp instruction per 32 elements
     assert issued_instructions(alu, "leakage", 1.0) == 0
+    softmax = simulator.simulate("a100-like", "softmax:rows=64,cols=256", numerics=False)
+    vector = softmax.energy[softmax.energy.part == "instruction_issue"]
+    assert vector["count"].sum() > 0
+    assert vector.energy_pj.sum() == pytest.approx(vector["count"].sum() * 32 * 30 * 0.0935)
     tpu = simulator.simulate("tpu-v5p-like", gemm, numerics=False)  # systolic, not SIMT
     assert not (tpu.energy.part == "instruction_issue").any()
 
