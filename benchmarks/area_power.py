@@ -11,7 +11,8 @@ from simulator.components.chip import clock_share
 from simulator.spec import load_arch
 
 # chip, preset, busy workload, published die mm², busy W, idle W, what the published power covers
-# ('die': accsim's on-die power; 'board': die + DRAM accesses and devices), source
+# ('die': accsim's on-die power; 'board': die + DRAM accesses and devices; 'stack': the DRAM stack
+# alone, off the host die: its PIM units, accesses and devices), source
 CHIPS = [
     (
         "TPU v1",
@@ -70,7 +71,7 @@ CHIPS = [
         None,
         5.0,
         None,
-        "board",
+        "stack",
         "Kwon et al., ISSCC 2021 (Aquabolt-XL): ~5 W per stack (survey Table 1); die area not compared",
     ),
 ]
@@ -84,6 +85,8 @@ TPU_FLOOR_PLAN = {
     "accumulators": ("accumulators", None, 0.06),
     "dram port": ("dram", None, 0.03),
     "pcie interface": ("(chip)", "serdes_pcie3_x16", 0.03),
+    "activation pipeline": (None, None, 0.06),  # no accsim component: not modelled
+    "control": (None, None, 0.02),  # global control: not counted (chip.yaml not_counted)
 }
 # 6T SRAM bit cells, um², to check the tech table's 45 -> 28 nm area factor against silicon (cited in
 # simulator/tech/logic_45nm.yaml: Intel 45 nm, Mistry et al. IEDM 2007; TSMC 28 nm, Wu et al. VLSI 2009)
@@ -102,6 +105,7 @@ def mxu_per_pe(tpu) -> None:
     mxu = tpu.machine.components["mxu"]
     pes = mxu.rows * mxu.cols
     parts = tpu.area[tpu.area.component == "mxu"].set_index("part").area_mm2 * 1e6 / pes
+    parts = parts[parts > 0]  # an always-on part without area (register_clock)
     published = TPU_FLOOR_PLAN["mxu"][2] * 331.0 * 1e6 / pes
     print("\nTPU v1 MXU per PE at 28 nm (µm²):")
     for part, um2 in parts.items():
@@ -176,7 +180,7 @@ def main() -> None:
         report = simulator.simulate(preset, workload, numerics=False)
         reports[chip] = report
         p = report.power
-        watts = p["die_power_w"] if scope == "die" else p["power_w"]
+        watts = {"die": p["die_power_w"], "board": p["power_w"], "stack": p["dram_power_w"]}[scope]
         print(
             f"| {chip} | {p['die_area_mm2']:.1f} | {area or '-'} | {_ratio(p['die_area_mm2'], area)} "
             f"| {watts:.3g} ({scope}) | {busy} | {_ratio(watts, busy)} "
@@ -200,12 +204,16 @@ def main() -> None:
     for block, (component, part, share) in TPU_FLOOR_PLAN.items():
         rows = tpu.area[tpu.area.component == component]
         mm2 = (rows if part is None else rows[rows.part == part]).area_mm2.sum()
-        print(f"| {block} | {mm2:.1f} | {mm2 / die:.0%} | {share:.0%} | {share * 331:.0f} |")
+        ours = f"{mm2:.1f} | {mm2 / die:.0%}" if component else "- | -"
+        print(f"| {block} | {ours} | {share:.0%} | {share * 331:.0f} |")
 
     mxu_per_pe(tpu)
-    clock = tpu.energy[tpu.energy.part == "clock_network"].groupby("action").energy_pj.sum()
-    watts = ", ".join(f"{action} {pj * 1e-12 / tpu.seconds:.3g} W" for action, pj in clock.items())
-    print(f"\nTPU v1 clock network (chip.clock_gating: false) in the busy run: {watts}")
+    clocked = tpu.energy[tpu.energy.part.isin(["clock_network", "register_clock"])]
+    clock = clocked.groupby(["part", "action"]).energy_pj.sum()
+    watts = ", ".join(
+        f"{part} {action} {pj * 1e-12 / tpu.seconds:.3g} W" for (part, action), pj in clock.items()
+    )
+    print(f"\nTPU v1 clock (chip.clock_gating: false) in the busy run: {watts}")
 
     print("\nLeakage by device flavour (chip.devices), TPU v1 idle power (published: 28 W):")
     arch = load_arch("tpu-v1-like")

@@ -50,6 +50,9 @@ class Machine:
     tile_costs: dict = field(default_factory=dict, compare=False, repr=False)
     """(GEMM plan, K fits one tile) -> tile kind -> cost: filled by the GEMM compiler so that the
     ops sharing a plan (a kernel's CTAs, repeated layers) compute each kind once."""
+    core_tile_costs: dict = field(default_factory=dict, compare=False, repr=False)
+    """The same with the 'coreN.' of every name written 'core*.': one dict for a chip and all its
+    core views, since every core is built from one template (cores differ only in names)."""
 
     @property
     def l2(self) -> Sram | None:
@@ -79,7 +82,9 @@ class Machine:
                 for n, c in self.components.items()
                 if n.startswith(prefix) or c.kind in ("dram", "noc")
             }
-            self.views[core] = Machine(self.arch, own, self.nodes, 1)
+            self.views[core] = Machine(
+                self.arch, own, self.nodes, 1, core_tile_costs=self.core_tile_costs
+            )
         return self.views[core]
 
     @property

@@ -90,15 +90,29 @@ def pe_register_bits(unit, held: set[str] = frozenset()) -> int:
     return sum(b for role, b in bits.items() if role not in held)
 
 
-def pe_register_pj_per_mac(unit, held: set[str] = frozenset()) -> float:
-    """Energy of the PE registers written by one MAC (each register once), at the arch node."""
-    per_bit = tech.table("logic_45nm")["registers"]["flipflop_pj_per_bit"]["value"]
+def _flipflop() -> dict:
+    return tech.table("logic_45nm")["registers"]["flipflop_pj_per_bit"]
+
+
+def pe_register_pj_per_mac(unit, held: set[str] = frozenset(), ungated: bool = False) -> float:
+    """Energy of the PE registers written by one MAC (each register once), at the arch node; on a
+    chip that does not gate its clock only the switching part (the internal part is drawn every
+    cycle, written or not: register_clock_mw)."""
+    per_bit = _flipflop()["switching_pj_per_bit" if ungated else "value"]
     return _from_40nm_energy(per_bit * pe_register_bits(unit, held), unit.node_nm)
+
+
+def register_clock_mw(unit, held: set[str] = frozenset()) -> float:
+    """Internal power of an ungated array's PE registers: every flip-flop is clocked each cycle,
+    busy or idle (Aladdin's internal power per bit per cycle)."""
+    per_bit = _from_40nm_energy(_flipflop()["internal_pj_per_bit"], unit.node_nm)
+    pj_per_s = per_bit * pe_register_bits(unit, held) * unit.rows * unit.cols * unit.clock_hz
+    return pj_per_s * 1e-9  # 1 mW = 1e9 pJ/s
 
 
 def pe_register_area_mm2(unit, held: set[str] = frozenset()) -> float:
     """Area of every PE's registers in the array."""
-    per_bit = tech.table("logic_45nm")["registers"]["flipflop_pj_per_bit"]["area_um2_per_bit"]
+    per_bit = _flipflop()["area_um2_per_bit"]
     pes = unit.rows * unit.cols
     return _from_40nm_area(per_bit * pe_register_bits(unit, held), unit.node_nm) * pes * 1e-6
 
@@ -387,6 +401,9 @@ def chip_parts(
             regs = pe_register_area_mm2(comp, held_by_register_levels(components, name))
             if regs:
                 parts.append(Part(name, "pe_registers", regs, density * regs, True))
+            if regs and not chip.clock_gating:
+                clocked = register_clock_mw(comp, held_by_register_levels(components, name))
+                parts.append(Part(name, "register_clock", 0.0, clocked, True))
         white = placement_mm2(placed_cell_area_mm2(comp, regs))
         if white:
             parts.append(Part(name, "placement", white, 0.0, True))

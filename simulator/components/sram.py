@@ -44,7 +44,8 @@ class Sram(Component):
         if self.spec.area is not None:
             return self.spec.area
         mib = self.spec.capacity / 2**20
-        return tech.scale_sram_area(tech.sram_area_mm2_per_mib_45nm() * mib, self.node_nm)
+        single = tech.scale_sram_area(tech.sram_area_mm2_per_mib_45nm() * mib, self.node_nm)
+        return single * tech.sram_port_area_factor(self.spec.ports)
 
     def leakage_mw(self) -> float:
         if self.spec.leakage is not None:

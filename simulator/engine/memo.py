@@ -222,9 +222,7 @@ def _fix_fill(total: Record, first_use: dict, free_at: dict, offset: int, rename
         extra = offset - free_at.get(unit, 0)
         if extra <= 0:
             continue
-        if gap <= 0:
-            raise Inexact("a unit starts at the quiescent point itself")
-        fresh = gap_causes(gap, previous, False, waited)
+        fresh = gap_causes(gap, previous, False, waited) if gap > 0 else {}
         whole = gap_causes(gap + extra, previous, unit in free_at and started, waited)
         for cause in set(fresh) | set(whole):
             delta = whole.get(cause, 0) - fresh.get(cause, 0)

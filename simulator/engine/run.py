@@ -600,10 +600,10 @@ class _Engine:
         started = op.name in self.op_started
         if unit not in self.unit_free_at:
             self.first_use[unit] = (op.name, op.unit, previous_unit, started, waited, gap)
+        self.op_started.add(op.name)  # on its first segment, whatever the gap: see gap_causes
         if gap <= 0:
             return
         causes = gap_causes(gap, previous_unit, unit in self.unit_free_at and started, waited)
-        self.op_started.add(op.name)
         self.record.stall(unit, now, causes)
         for cause, cycles in causes.items():
             if cycles:
@@ -736,9 +736,10 @@ def turn_blind(machine: Machine) -> bool:
 
 def gap_causes(gap: int, previous_unit: str | None, started: bool, waited: dict) -> dict[str, int]:
     """Why a unit sat idle for `gap` cycles before a segment: the previous segment of the step on
-    another unit, the pipeline filling (an op's first segment on a unit), or else what the step
-    waited for while loading (signals from other cores, a full buffer, SRAM ports), the rest DRAM
-    bandwidth."""
+    another unit, the pipeline filling (the op's first segment, `started` False), or else what the
+    step waited for while loading (signals from other cores, a full buffer, SRAM ports), the rest
+    DRAM bandwidth. An op has started once its first segment ran, with or without a gap before it
+    (so a run entered at a quiescent point attributes its gaps as the whole program does)."""
     if previous_unit is not None:
         return {f"waiting_{previous_unit}": gap}
     if not started:

@@ -2,7 +2,9 @@
 
 import itertools
 import math
+import re
 from dataclasses import dataclass, fields, replace
+from functools import partial
 
 import numpy as np
 
@@ -290,8 +292,22 @@ def _steps(
             resident["output"] = out_key
         tile = (*extent.values(), first_k_chunk, continues_fold)
         if tile not in costs:  # a tile's cost depends only on these: once per kind and plan
-            costs[tile] = _tile_cost(
-                extent, plan, unit, levels, machine, buffers, first_k_chunk, continues_fold
+            costs[tile] = _core_cost(
+                machine,
+                plan,
+                levels,
+                tile,
+                partial(
+                    _tile_cost,
+                    extent,
+                    plan,
+                    unit,
+                    levels,
+                    machine,
+                    buffers,
+                    first_k_chunk,
+                    continues_fold,
+                ),
             )
         cost, sram_traffic, refill = costs[tile]
         kernel = None
@@ -330,17 +346,49 @@ def tile_costs(machine: Machine, plan: GemmPlan, levels: "TileLevels") -> dict:
     return machine.tile_costs.setdefault((_plan_key(plan), levels.whole_k), {})
 
 
-def _plan_key(plan: GemmPlan) -> tuple:
-    """Every field of a plan, hashable: a field added later is in the key without a change here."""
-    return tuple(_hashable(getattr(plan, f.name)) for f in fields(plan))
+def _core_cost(machine: Machine, plan: GemmPlan, levels: "TileLevels", tile: tuple, compute):
+    """A tile kind's cost on a core: computed (`compute()`) once for all the cores of a chip, which
+    are built from one template and differ only in the 'coreN.' of their names; off a many-core
+    chip, computed here."""
+    core = _CORE.match(plan.unit)
+    if core is None:
+        return compute()
+    prefix = core.group()
+    shared = machine.core_tile_costs.setdefault((_plan_key(plan, prefix), levels.whole_k), {})
+    if tile not in shared:
+        cost, traffic, refill = compute()
+        canonical = tuple((_named(b, prefix, "core*."), r, w) for b, r, w in traffic)
+        shared[tile] = (cost, canonical, refill)
+    cost, traffic, refill = shared[tile]
+    return cost, tuple((_named(b, "core*.", prefix), r, w) for b, r, w in traffic), refill
 
 
-def _hashable(value):
-    """A plan field as a hashable value: dicts as sorted item tuples, lists and tuples as tuples."""
+_CORE = re.compile(r"core\d+\.")
+"""The prefix of a core's own component names (`Machine.view`)."""
+
+
+def _named(name: str, prefix: str, other: str) -> str:
+    """`name` with its leading `prefix` written `other` (unchanged without it)."""
+    return other + name.removeprefix(prefix) if name.startswith(prefix) else name
+
+
+def _plan_key(plan: GemmPlan, core: str = "") -> tuple:
+    """Every field of a plan, hashable: a field added later is in the key without a change here.
+    With `core` (a 'coreN.' prefix), names of that core's components are written 'core*.'."""
+    return tuple(_hashable(getattr(plan, f.name), core) for f in fields(plan))
+
+
+def _hashable(value, core: str = ""):
+    """A plan field as a hashable value: dicts as sorted item tuples, lists and tuples as tuples,
+    sets as frozensets; strings naming `core`'s components (when given) as 'core*.' names."""
+    if isinstance(value, str) and core:
+        return _named(value, core, "core*.")
     if isinstance(value, dict):
-        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+        return tuple(sorted((_hashable(k, core), _hashable(v, core)) for k, v in value.items()))
     if isinstance(value, list | tuple):
-        return tuple(_hashable(v) for v in value)
+        return tuple(_hashable(v, core) for v in value)
+    if isinstance(value, frozenset | set):
+        return frozenset(_hashable(v, core) for v in value)
     return value
 
 

@@ -46,11 +46,11 @@ def energy_rows(
     chip's parts, as plain rows (COLUMNS), and the clock network's rows computed from them. On-die
     dynamic energy scales with voltage_scale², on-die static power with it."""
     simt = machine.arch.tech_node if is_simt(machine) else None
-    own = _datapath_rows(rows, machine.components, voltage_scale, simt) + _static_rows(
+    ungated = not machine.arch.chip.clock_gating
+    own = _datapath_rows(rows, machine.components, voltage_scale, simt, ungated) + _static_rows(
         rows, machine, seconds, voltage_scale
     )
-    ungated = () if machine.arch.chip.clock_gating else UNGATED_PARTS
-    return own, _clock_rows(own, (*ungated, *OWN_CLOCK))
+    return own, _clock_rows(own, (*(UNGATED_PARTS if ungated else ()), *OWN_CLOCK))
 
 
 def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
@@ -62,9 +62,10 @@ def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
 
 
 def _datapath_rows(
-    rows: list[tuple], comps: dict, voltage_scale: float, simt_node: float | None
+    rows: list[tuple], comps: dict, voltage_scale: float, simt_node: float | None, ungated: bool
 ) -> list[tuple]:
-    """The components' own rows, each tagged with its part, a PE-register row beside each MAC row,
+    """The components' own rows, each tagged with its part, a PE-register row beside each MAC row
+    (on an `ungated` chip its switching part only: the registers' internal power is static),
     and on GPU-like cores (`simt_node`: their node) the SIMT rows beside each core unit's work row;
     the register levels' accesses that the MMAs make themselves are left to those rows."""
     out = []
@@ -79,7 +80,7 @@ def _datapath_rows(
         out.append((op, name, part, action, count, per * scale, count * per * scale, on_die))
         if comp.kind == "systolic_array" and action.startswith("mac_"):
             held = held_by_register_levels(comps, name)
-            regs = pe_register_pj_per_mac(comp, held) * voltage_scale**2
+            regs = pe_register_pj_per_mac(comp, held, ungated) * voltage_scale**2
             if regs:
                 row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
                 out.append((*row, True))
@@ -135,7 +136,8 @@ def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: floa
         if not part.static_mw or own_row:
             continue
         serdes = part.part.startswith("serdes")  # on its own I/O supply: DVFS leaves it alone
-        clock = part.part == "clock_network"  # an ungated clock: dynamic power, C V² f
+        # an ungated clock and the flip-flops it drives: dynamic power, C V² f
+        clock = part.part in ("clock_network", "register_clock")
         scale = voltage_scale if part.on_die and not serdes else 1.0
         per_s = part.static_mw * PJ_PER_MW_SECOND * (scale * voltage_scale if clock else scale)
         action = (

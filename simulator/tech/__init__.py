@@ -80,6 +80,14 @@ def sram_area_mm2_per_mib_45nm() -> float:
     return float(table("logic_45nm")["sram"]["area_mm2_per_mib"]["value"])
 
 
+def sram_port_area_factor(ports: int) -> float:
+    """Area of a `ports`-ported SRAM over a single-ported one of the same capacity: CACTI's 1 MiB
+    45 nm macro with that many read-write ports (its cell and periphery grow per port)."""
+    runs = table("logic_45nm")["sram"]["ports"]["area_mm2"]
+    points = sorted((float(p), float(mm2) / float(runs[1])) for p, mm2 in runs.items())
+    return loglog(points, float(ports), extrapolate=True)
+
+
 def scale_sram_area(area_45nm: float, node_nm: float) -> float:
     """SRAM area at `node_nm` from its 45 nm value, scaled by published 6T bit cells rather than the
     logic area factor (bit cells shrink slower than logic at 10 nm and below)."""

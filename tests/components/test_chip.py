@@ -13,12 +13,16 @@ from simulator.components.chip import (
     issued_instructions,
     leakage_mw_per_mm2,
     pe_register_bits,
+    pe_register_pj_per_mac,
+    register_clock_mw,
     serdes_parts,
     temperature_factor,
     transistor_mm2,
 )
+from simulator.components.systolic import SystolicArray
 from simulator.report.power import machine_parts
 from simulator.spec import load_arch
+from simulator.spec.arch import SystolicArraySpec
 from simulator.spec.chip import ChipSpec
 
 
@@ -320,3 +324,33 @@ def test_memory_interface_off_die_or_without_a_cited_figure():
     assert not any(part == "memory_phy" for _, part in groq)
     _, edge = parts_of("edge-npu")  # LPDDR5: no cited PHY area
     assert not any(part == "memory_phy" for _, part in edge)
+
+
+ENERGY_40 = math.exp(math.log(0.654) * math.log(40 / 45) / math.log(32 / 45))  # 45 -> 32 nm log-log
+
+
+def test_tpu_v1_ungated_registers_draw_aladdins_internal_power_every_cycle():
+    # 56 bits per PE x 65536 PEs at 700 MHz, each 7.94 fJ per cycle at 40 nm (ALADDIN power_func.h
+    # REG_1ns_int_power), moved to 28 nm with the energy factors (0.518 / 40 nm's)
+    _, parts = parts_of("tpu-v1-like")
+    per_bit_pj = 7.94e-3 * 0.518 / ENERGY_40
+    watts = 56 * 65536 * 700e6 * per_bit_pj * 1e-12
+    assert parts["mxu", "register_clock"].static_mw * 1e-3 == pytest.approx(watts, rel=1e-3)
+    assert parts["mxu", "register_clock"].area_mm2 == 0.0
+    assert ("mxu", "register_clock") not in parts_of("tpu-v4-like")[1]  # it gates its clock
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.integers(1, 512),
+    cols=st.integers(1, 512),
+    node=st.sampled_from([45.0, 28.0, 16.0, 7.0]),
+    dtype=st.sampled_from(["int8", "bf16", "fp16", "fp32"]),
+)
+def test_an_ungated_array_at_full_activity_pays_the_gated_register_energy(rows, cols, node, dtype):
+    """Internal power every cycle plus the switching part per MAC = Aladdin's whole figure per MAC."""
+    spec = SystolicArraySpec(kind="systolic_array", rows=rows, cols=cols, input_precision=[dtype])
+    unit = SystolicArray("mxu", spec, 1e9, node)
+    per_cycle = register_clock_mw(unit) * 1e9 / unit.clock_hz / (rows * cols)  # pJ per PE
+    ungated = per_cycle + pe_register_pj_per_mac(unit, ungated=True)
+    assert ungated == pytest.approx(pe_register_pj_per_mac(unit))

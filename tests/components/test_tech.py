@@ -42,3 +42,15 @@ def test_sram_area_scales_with_published_bit_cells_and_stays_above_them():
 def test_dram_presets_carry_sources():
     for name, preset in tech.table("dram")["presets"].items():
         assert preset["energy_pj_per_bit"] > 0 and preset["sources"], name
+
+
+def test_sram_ports_grow_the_area_as_cactis_macro_does():
+    # CACTI 7, 1 MiB at 45 nm (tools/cacti_ports.py): 3.686, 7.011, 11.862, 17.928 mm² for 1-4 ports
+    assert tech.sram_port_area_factor(1) == 1.0
+    assert tech.sram_port_area_factor(2) == pytest.approx(7.011 / 3.686)
+    assert tech.sram_port_area_factor(4) == pytest.approx(17.928 / 3.686)
+    # 8 ports: log-log on from the 3-4 port segment
+    slope = math.log(17.928 / 11.862) / math.log(4 / 3)
+    assert tech.sram_port_area_factor(8) == pytest.approx(17.928 / 3.686 * 2**slope)
+    factors = [tech.sram_port_area_factor(p) for p in range(1, 9)]
+    assert factors == sorted(factors)

@@ -94,6 +94,22 @@ def test_multicore_runs_equal_event_runs(m, n, k):
     assert_identical(*_both(load_arch("mesh-4x4"), workload))
 
 
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cores=st.integers(2, 16),
+    m=st.integers(64, 640),
+    n=st.integers(64, 640),
+    k=st.integers(64, 512),
+)
+def test_cta_waves_equal_event_runs(cores, m, n, k):
+    """GPU-like chips (CTA waves, split-K, a shared L2 and fine-interleaved memory pools) with 2 to
+    16 SMs: the same result with coalescing asked for (benchmarks/waves.py: their waves seldom
+    repeat, see docs/performance.md)."""
+    arch = load_arch("a100-like", [(["cores", "count"], cores)])
+    workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
+    assert_identical(*_both(arch, workload))
+
+
 def test_a_long_gemm_runs_a_few_periods():
     """2048^3 on a 32x32 array: 4,096 steps in 128 identical K folds of 32 steps; coalesced, a
     few folds run as events (the pipeline filling, one fold to find the period, one to check it,

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from simulator.components import build_machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
+from simulator.mapping import gemm
 from simulator.mapping.gemm import _tile_cost, compile_gemm, plan_from, tile_costs
 from simulator.mapping.hierarchy import TileLevels
 from simulator.mapping.traffic import OPERAND_DIMS
@@ -148,3 +149,25 @@ def test_costs_go_with_their_machine():
     gc.collect()
     again = build_machine(load_arch("tpu-v1-like"))
     assert not tile_costs(again, plan, TileLevels(plan, again, op.K))
+
+
+def test_cores_of_a_chip_share_their_costs(monkeypatch):
+    """Every core of a many-core chip is built from one template: a tile kind's cost is computed
+    once for all of them, and each core's steps and costs (its own buffer names) equal a direct
+    computation on that core's view."""
+    chip = build_machine(load_arch("a100-like"))
+    op = GemmOpSpec(kind="gemm", name="g", dtype="fp16", M=96, N=80, K=64)
+    mapping = {"tile": {"M": 64, "N": 64, "K": 32}, "loop_order": ["M", "N", "K"]}
+    computed = []
+    monkeypatch.setattr(gemm, "_tile_cost", lambda *a: computed.append(a) or _tile_cost(*a))
+    for core in (0, 1, 7):
+        view = chip.view(core)
+        _, plan, levels = _planned(dict(M=op.M, N=op.N, K=op.K), mapping, view, "fp16")
+        steps = list(compile_gemm(op, plan, view, None, barrier=False).steps())
+        costs = tile_costs(view, plan, levels)
+        assert {b for s in steps for c in s.computes for b, *_ in c.sram_traffic} <= set(
+            view.components
+        )
+        for key, cached in costs.items():
+            assert cached == _uncached(view, plan, levels, key)
+    assert len(computed) == len(costs)  # the kinds of one core: the others reuse them

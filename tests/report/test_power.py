@@ -139,14 +139,22 @@ def test_an_ungated_clock_runs_every_cycle_at_its_full_activity_share(report):
     ungated = simulator.simulate(fast_arch(clock_gating=False), GEMM, MAPPING, numerics=False)
     assert ungated.cycles == report.cycles
     e = ungated.energy
-    regs = e[e.part == "pe_registers"].pj_per_count.iloc[0]
-    row = e[e.action == "clock_ungated"]
+    regs = report.energy[report.energy.part == "pe_registers"].pj_per_count.iloc[0]
+    row = e[(e.action == "clock_ungated") & (e.part == "clock_network")]
     # Duarte's 25 % share of the 8x8 array's full-activity energy (64 MACs of 1 pJ plus their
     # registers) every cycle at 700 MHz
     clock_w = 0.25 / 0.75 * 64 * (1.0 + regs) * 1e-12 * 700e6
     assert row.energy_pj.iloc[0] * 1e-12 / ungated.seconds == pytest.approx(clock_w)
-    # idle power rises by exactly that clock; the per-op clock no longer covers the MACs and registers
-    assert ungated.power["idle_power_w"] == pytest.approx(report.power["idle_power_w"] + clock_w)
+    # the registers' flip-flops are clocked every cycle too: Aladdin's internal power (7.94 of its
+    # 9.0 fJ per bit per cycle) is drawn busy or idle, and a MAC's write pays the switching 1.06
+    switching = e[e.part == "pe_registers"].pj_per_count.iloc[0]
+    assert switching == pytest.approx(regs * 1.06 / 9.0, rel=1e-3)
+    internal_w = 64 * (regs - switching) * 1e-12 * 700e6
+    flops = e[e.part == "register_clock"]
+    assert flops.energy_pj.sum() * 1e-12 / ungated.seconds == pytest.approx(internal_w)
+    # idle power rises by exactly these; the per-op clock no longer covers the MACs and registers
+    idle = report.power["idle_power_w"] + clock_w + internal_w
+    assert ungated.power["idle_power_w"] == pytest.approx(idle)
     dynamic = e[(e.op != "(static)") & e.on_die & (e.part != "clock_network")]
     gated_parts = dynamic[~dynamic.part.isin(["mac", "pe_registers"])].energy_pj.sum()
     per_op_clock = e[e.action == "clock"].energy_pj.sum()
@@ -160,11 +168,13 @@ def test_an_ungated_clock_follows_v_squared_when_throttled(report):
     cap = f"{full.power['power_w'] * 0.9 * 1e3} mW"
     chip = {"clock_gating": False, "tdp": cap, "operating_points": points}
     capped = simulator.simulate(fast_arch(**chip), GEMM, MAPPING, numerics=False)
-    # per second: half the cycles, each at (0.7/0.9)² the energy
-    per_s = [
-        r.energy[r.energy.action == "clock_ungated"].pj_per_count.iloc[0] for r in (full, capped)
-    ]
-    assert per_s[1] / per_s[0] == pytest.approx(0.5 * (0.7 / 0.9) ** 2)
+    # per second: half the cycles, each at (0.7/0.9)² the energy: the tree and the flip-flops it clocks
+    for part in ("clock_network", "register_clock"):
+        per_s = [
+            r.energy[(r.energy.action == "clock_ungated") & (r.energy.part == part)].pj_per_count
+            for r in (full, capped)
+        ]
+        assert per_s[1].iloc[0] / per_s[0].iloc[0] == pytest.approx(0.5 * (0.7 / 0.9) ** 2)
     assert capped.power["power_w"] <= full.power["power_w"] * 0.9
 
 

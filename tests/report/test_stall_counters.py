@@ -3,7 +3,10 @@ hand on a one-byte-per-cycle array, and ending at the report's stalls on memoize
 runs."""
 
 import simulator
-from simulator.spec import load_workload
+from simulator.components import build_machine
+from simulator.engine.memo import execute
+from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
+from simulator.spec import load_arch, load_workload
 from tests.conftest import tiny_arch
 
 SINGLE_TILE = {"dataflow": "os", "tile": {"M": 8, "N": 16, "K": 8}, "accounting": "scalesim"}
@@ -69,3 +72,36 @@ def test_memoized_layers_end_at_the_report_stalls():
 def test_multicore_counters_end_at_each_core_stalls():
     report = simulator.simulate("mesh-4x4", "gemm-256", "split-mn", numerics=False, trace=True)
     _assert_counters_end_at_the_report(report)
+
+
+def _hand_op(name, steps):
+    """A single-core op on `pe` from (bytes loaded, compute cycles) steps; no SRAM traffic."""
+    built = [
+        Step(
+            (Transfer("load", name, ((i, i + 1),), "buf", nbytes, nbytes),) if nbytes else (),
+            (Compute("pe", cycles, (), 0, (), {}),),
+            (),
+            (("buf", nbytes),),
+        )
+        for i, (nbytes, cycles) in enumerate(steps)
+    ]
+    return OpProgram(name, "hand", lambda: iter(built), 0, 0, "pe", True, False)
+
+
+def test_an_op_starting_without_a_gap_is_started_by_hand():
+    """DRAM moves 1 B/cycle. a loads 100 B (cycles 0-100) and computes 100 (100-200): a fill of
+    100. b's first step loads nothing, so it queues behind a and computes 200-250 with no gap: b
+    has started. Its second step's 300 B load from cycle 100 to 400, so the array idles 250-400:
+    150 cycles of DRAM bandwidth (b's first segment is behind it), not a second fill."""
+    machine = build_machine(load_arch(tiny_arch()))
+    a = _hand_op("a", [(100, 100)])
+    b = _hand_op("b", [(0, 50), (300, 50)])
+    record = execute(Program((a, b)), machine, memoize=False)
+    assert record.cycles == 450
+    assert _nonzero(record.unit_stalls["pe"]) == {"fill": 100, "dram_bandwidth": 150}
+    assert _nonzero(record.op_stalls["a"]) == {"fill": 100}
+    assert _nonzero(record.op_stalls["b"]) == {"dram_bandwidth": 150}
+
+
+def _nonzero(causes):
+    return {cause: cycles for cause, cycles in causes.items() if cycles}
