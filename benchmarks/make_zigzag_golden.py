@@ -8,7 +8,7 @@
 Each case runs one GEMM on ZigZag's bundled tpu_like accelerator through benchmarks/zigzag_runner.py:
 `temporal` forces the loop order and sizes (innermost first); without it ZigZag's own mapper (LOMA)
 picks the temporal mapping for the bundled default spatial mapping (D1: N 32, D2: K 32), and the
-golden records what it chose. tests/hierarchy/test_zigzag_golden.py rebuilds every case's nest in
+golden records what it chose. tests/mapping/test_zigzag_golden.py rebuilds every case's nest in
 accsim and compares per-level element counts (exact), energies and latency. With `--hardware
 eyeriss_like` it runs ZigZag's bundled eyeriss_like instead (per-PE input, weight and output
 register files, an 8 KiB output SRAM under a 1 MiB input/output SRAM, a 64 KiB weight SRAM, DRAM:
@@ -43,6 +43,7 @@ CASES = [
         "temporal": [["M", 512], ["K", 16], ["N", 16]],
     },
     {"id": "gemm256x1024x128-default", "M": 256, "N": 1024, "K": 128},
+    {"id": "gemm128x512x256-default", "M": 128, "N": 512, "K": 256},
     {
         "id": "gemm128x256x256-ws-folds",
         "M": 128,
@@ -59,6 +60,7 @@ EYERISS_LIKE = {
 }
 EYERISS_CASES = [
     {"id": "eyeriss-gemm224x224x192-default", "M": 224, "N": 224, "K": 192},
+    {"id": "eyeriss-gemm112x168x96-default", "M": 112, "N": 168, "K": 96},
     # accsim's fold nest forced (M streamed, K folds, N folds), for the latency comparison:
     # 8 of the 14 columns (N tiles of 8), so a partial-sum vector is one 128-bit word ...
     {

@@ -25,6 +25,7 @@ from simulator.components import build_machine
 from simulator.spec import load_arch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "mapping"))
+from test_nest_engine import DEFAULTS, own_mapping_terms, run_default  # noqa: E402
 from test_zigzag_golden import (  # noqa: E402
     CASES,
     DIRECTION,
@@ -195,6 +196,42 @@ def _latency_table() -> Table:
     return view
 
 
+def _own_mapping_table() -> Table:
+    view = Table(title="ZigZag's own mappings on the engine (mapping `nest:`): cycles and energy")
+    for column in (
+        "case",
+        "accsim",
+        "array + ports",
+        "DMA not hidden",
+        "ZigZag",
+        "ideal + port stall",
+        "on/offloading",
+        "diff",
+        "diff array vs ideal + stall",
+        "energy diff",
+    ):
+        view.add_column(column, justify="right")
+    for case_id in sorted(DEFAULTS):
+        report = run_default(case_id)
+        terms = own_mapping_terms(case_id)
+        zigzag = DEFAULTS[case_id][1]["zigzag"]
+        modelled = ~report.energy.part.isin(CHIP_PARTS)
+        energy = report.energy.energy_pj[modelled].sum()
+        view.add_row(
+            case_id,
+            f"{report.cycles:,}",
+            f"{terms['accsim_compute']:,}",
+            f"{report.cycles - terms['accsim_compute']:,}",
+            f"{zigzag['latency_total']:,.0f}",
+            f"{terms['zigzag_compute']:,}",
+            f"{terms['zigzag_loading']:,}",
+            _diff(report.cycles, zigzag["latency_total"]),
+            _diff(terms["accsim_compute"], terms["zigzag_compute"]),
+            _diff(energy, zigzag["energy_total_pj"]),
+        )
+    return view
+
+
 def main() -> None:
     console = Console(width=140)
     machine = build_machine(load_arch("zigzag-tpu-like"))
@@ -218,6 +255,7 @@ def main() -> None:
             f"(compute {zigzag['latency_computation']:,.0f}, ideal {zigzag['ideal_cycle']:,.0f})"
         )
     console.print(_latency_table())
+    console.print(_own_mapping_table())
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from simulator.mapping.gemm import (
     GemmPlan,
     check_fits,
     inner_levels,
+    nest_tile,
     plan_from,
     with_register_tilings,
 )
@@ -89,7 +90,7 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
     unit = machine.components[seed.unit]
     row_dim, col_dim = seed.spatial
     align = {row_dim: unit.rows, col_dim: unit.cols}
-    given = mapping.tile or {}
+    given = nest_tile(op, mapping, machine) if mapping.nest else mapping.tile or {}
     orders = (
         [mapping.loop_order]
         if mapping.loop_order
@@ -110,10 +111,19 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
             op, mapping, machine, {d: o[0] for d, o in zip("MNK", options)}, orders[0]
         )
         check_fits(
-            smallest, machine, locate(mapping, "tile") if given else f"{op.name}: auto mapping"
+            smallest,
+            machine,
+            locate(mapping, "nest" if mapping.nest else "tile")
+            if given
+            else f"{op.name}: auto mapping",
         )
         raise CapacityError(f"{op.name}: no tile fits the buffers")  # check_fits always raises here
     plan = with_register_tilings(plan_from(op, mapping, machine, *best), op, mapping, machine)
+    if mapping.nest:  # its levels must hold it: say so at the mapping's key
+        try:
+            TileLevels(plan, machine, op.K).check(plan.tile)
+        except CapacityError as error:
+            raise CapacityError(f"{locate(mapping, 'nest')}: {error}") from None
     if len(given) == len(problem):
         return plan  # the mapping's own tile: register levels follow the capacity rule
     plan = _choose_double_buffering(plan, mapping, machine, problem, op.K)

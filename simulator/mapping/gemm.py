@@ -14,6 +14,7 @@ from simulator.mapping.hierarchy import (
     TileLevels,
     check_register_cut,
     fold_loops,
+    nest_cycles,
     op_levels,
     refill_cycles,
     register_cut,
@@ -48,6 +49,7 @@ class GemmPlan:
     registers: dict[str, int]  # register level -> fold-nest loops it holds (absent: as fit)
     levels: dict[str, tuple[dict, list]]  # tiled local SRAM -> (sub-tile, loop order)
     halved: frozenset[str]  # local SRAMs double-buffered (a sub-tile gets half of each)
+    nest: tuple[tuple[str, int], ...] = ()  # the array's temporal loops, innermost first (): folds
 
     def footprint(self, machine: Machine, tile: dict[str, int] | None = None) -> dict[str, int]:
         """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered);
@@ -147,6 +149,7 @@ def compile_gemm(
         "registers": dict(plan.registers),
         "levels": {name: [tile, order] for name, (tile, order) in plan.levels.items()},
         "double_buffered": ",".join(sorted(plan.halved)),
+        "nest": " ".join(f"{d}{n}" for d, n in plan.nest),
     }
     levels = TileLevels(plan, machine, op.K)
     levels.check({d: min(plan.tile[d], problem[d]) for d in problem})
@@ -398,6 +401,8 @@ def _tile_cost(extent, plan, unit, levels, machine, buffers, first_k_chunk, cont
     cost = unit.tile_cost(
         extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
     )
+    if plan.nest:  # the mapping's own nest: its cycles, the port bound from its counts
+        cost = replace(cost, cycles=nest_cycles(plan, unit))
     if levels.chains:  # register levels: closed-form per-level counts of this tile
         table = levels.table(extent, first_k_chunk, cost)
         return cost, tile_traffic(table, machine), refill_cycles(table, levels, machine)
@@ -439,7 +444,45 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
             for name, full in local.items()
             if _double_buffer(mapping, name, machine.components[full].spec)
         ),
+        nest=tuple((d, n) for d, n in mapping.nest or ()),
     )
+
+
+def nest_tile(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> dict[str, int]:
+    """The SRAM tile a mapping's explicit `nest` runs: per dim its temporal iterations times the
+    spatial unrolling. It must equal a `tile` given and divide the problem (no edge tiles), and
+    the nest takes no `levels:` tilings (inner levels hold what fits, or `registers:` counts)."""
+    unit, _, spatial = resolve_unit(op, mapping, machine)
+    problem = {"M": op.M, "N": op.N, "K": op.K}
+    unroll = dict.fromkeys(problem, 1)
+    unroll[spatial[0]] = min(unit.rows, problem[spatial[0]])
+    unroll[spatial[1]] = min(unit.cols, problem[spatial[1]])
+    tile = dict(unroll)
+    for d, n in mapping.nest:
+        tile[d] *= n
+    where = locate(mapping, "nest")
+    for d in problem:
+        if problem[d] % tile[d]:
+            raise SpecError(
+                f"{where}: its {d} loops x the array's {unroll[d]} make a tile of {tile[d]}, "
+                f"which does not divide {op.name}'s {d} = {problem[d]}"
+            )
+    if mapping.tile and any(mapping.tile.get(d, tile[d]) != tile[d] for d in problem):
+        raise SpecError(
+            f"{locate(mapping, 'tile')}: {dict(mapping.tile)} is not the nest's tile {tile} "
+            "(leave tile out: the nest sets it)"
+        )
+    tiled = [
+        n
+        for n, spec in (mapping.levels or {}).items()
+        if spec.model_fields_set != {"double_buffer"}
+    ]
+    if tiled:
+        raise SpecError(
+            f"{locate(mapping, 'levels', tiled[0])}: a mapping with a nest holds inner levels by "
+            "capacity or `registers:` counts, not per-level tilings"
+        )
+    return tile
 
 
 def _double_buffer(mapping: MappingSpec, name: str, spec) -> bool:

@@ -240,6 +240,33 @@ def check_register_cut(component, extent, spatial, rows, cols, elem_bytes: dict,
         _cut(component, role, loops, axes, elem_bytes[role], {component.name: cut}, frozenset())
 
 
+def explicit_nest(plan, chains, elem_bytes) -> Nest:
+    """The mapping's own nest over one SRAM tile: its temporal loops, the spatial unrolling the
+    rest of the tile, and each role's levels holding the innermost loops that fit (or forced)."""
+    temporal = [Loop(d, n) for d, n in plan.nest]
+    row_dim, col_dim = plan.spatial
+    iterations = {d: math.prod(lp.factor for lp in temporal if lp.dim == d) for d in "MNK"}
+    axes = {
+        "rows": Loop(row_dim, plan.tile[row_dim] // iterations[row_dim]),
+        "cols": Loop(col_dim, plan.tile[col_dim] // iterations[col_dim]),
+    }
+    levels = {
+        role: _chain_levels(
+            chain, role, temporal, axes, elem_bytes[role], plan.registers, plan.halved
+        )
+        for role, chain in chains.items()
+    }
+    return Nest(tuple(temporal), axes, levels)
+
+
+def nest_cycles(plan, unit) -> int:
+    """Reference cycles of one tile under an explicit nest, its ports aside: one cycle per
+    iteration of its temporal loops (every PE busy), plus the array's skew to fill and drain
+    its pipeline once (rows + cols - 2; ZigZag reports it but does not add it)."""
+    ideal = math.prod(n for _, n in plan.nest)
+    return unit.to_ref_cycles(ideal + unit.rows + unit.cols - 2)
+
+
 def _folds(extent: int, size: int) -> list[tuple[int, int]]:
     full, rest = divmod(extent, size)
     return [(size, full)] * bool(full) + [(rest, 1)] * bool(rest)
@@ -254,6 +281,10 @@ class TileLevels:
         self.unit = machine.components[plan.unit]
         self.chains = hierarchical_roles(machine, plan.unit)
         self.buffers = {role: machine.buffer_for(role).name for role in RELEVANT}
+        if plan.nest:  # an explicit nest: every role's counts come from it, flat roles too
+            self.chains = {
+                role: self.chains.get(role, [machine.buffer_for(role)]) for role in RELEVANT
+            }
         self.elem_bytes = {
             role: nbytes(1, plan.accumulator if role == "output" else plan.dtype)
             for role in RELEVANT
@@ -265,7 +296,10 @@ class TileLevels:
         )
 
     def nests(self, extent: dict) -> list[Nest]:
-        """The tile's loop nests (fold loops, and the sub-tile loops of tiled local SRAMs)."""
+        """The tile's loop nests (fold loops, and the sub-tile loops of tiled local SRAMs), or
+        the mapping's explicit nest (its tile divides the problem: every tile is the same)."""
+        if self.plan.nest:
+            return [explicit_nest(self.plan, self.chains, self.elem_bytes)]
         return fold_nests(
             extent,
             self.plan.spatial,
@@ -281,6 +315,19 @@ class TileLevels:
     def check(self, extent: dict) -> None:
         """Raise CapacityError now if the mapping's register loop counts or a local SRAM's
         tiling overflow a level (a tiled SRAM's roles together within its capacity)."""
+        if self.plan.nest:
+            nest = explicit_nest(self.plan, self.chains, self.elem_bytes)
+            for role, levels in nest.levels.items():
+                buffer = self.chains[role][-1]
+                if levels[-1].cut < len(nest.temporal):  # the DMA refills only between tiles
+                    need = nest.tile_elements(
+                        role, Level(buffer.name, len(nest.temporal), levels[-1].serves)
+                    )
+                    raise CapacityError(
+                        f"{buffer.name}: the nest's {role} tile needs "
+                        f"{need * self.elem_bytes[role]:,} B per instance, but it holds "
+                        f"{buffer.instance_bytes:,} B"
+                    )
         if not self.chains or not (self.plan.registers or self.tilings):
             return
         tiled = {name for name, *_ in self.tilings}

@@ -113,6 +113,13 @@ class MappingSpec(Strict):
     inside the next outer local SRAM's tile). Per register level: the array loops it holds (as
     `registers:` says by count). Levels left out hold the innermost array loops that fit their
     share (under an auto tile, register levels take the count the mapper finds fastest)."""
+    nest: list[tuple[Dim, PositiveInt]] | None = None
+    """The array's temporal loops inside one SRAM tile, innermost first, as [dim, iterations]
+    (ZigZag's temporal mapping below the DMA level, Timeloop's temporal factors): the array runs
+    this nest instead of its fold nest, over the spatial unrolling (`spatial`: a whole array
+    edge, or the problem's dim where smaller). The SRAM tile follows from it (a `tile` given
+    must equal it, and it must divide the problem); inner levels hold the innermost loops that
+    fit their capacity, or `registers:` counts (then 0 to 3)."""
     double_buffering: bool = True
     """Prefetch the next tile while computing this one (needs twice the tile footprint)."""
     edge_tiles: Literal["strict", "partial"] = "strict"

@@ -5,8 +5,11 @@ tile x loop order (x, on arrays with local SRAMs, their sub-tiles: the tile, hal
 N, half both), plus the auto-tiled mapping of each dataflow and orientation. The estimate is
 closed-form: per-tile cycles and SRAM traffic from the unit's `tile_cost` (or, with register
 levels or local SRAMs, from the per-level counts of mapping/hierarchy.py, as the engine prices
-them), DRAM bytes from `dram_traffic`, energy as counts x per-action energy. The best `top_k` and `auto` then run on the
-engine, and the winner is the best simulated one, so it is never worse than `auto`.
+them), DRAM bytes from `dram_traffic`, energy as counts x per-action energy. The best `top_k`
+explicit-tile candidates then try the inner levels' choices the arch leaves open (each local
+SRAM double-buffered, each register level's fold-loop count), one level at a time as `auto`
+does; those and `auto` run on the engine, and the winner is the best simulated one, so it is
+never worse than `auto`.
 """
 
 import itertools
@@ -23,7 +26,7 @@ from simulator.components.chip import own_leakage_mw
 from simulator.engine.progress import ProgressCallback, labelled
 from simulator.errors import AccsimError, UnsupportedError
 from simulator.mapping.auto import auto_plan
-from simulator.mapping.gemm import GemmPlan, check_tile, plan_from, resolve_unit
+from simulator.mapping.gemm import GemmPlan, check_tile, inner_levels, plan_from, resolve_unit
 from simulator.mapping.hierarchy import TileLevels, refill_cycles, traffic
 from simulator.mapping.traffic import dram_traffic
 from simulator.spec import (
@@ -149,7 +152,11 @@ def search_mapping(
     if not ops:
         raise UnsupportedError(f"{workload.name}: mapper search needs gemm ops; it has none")
     estimated = sorted(_enumerate(ops, machine), key=lambda c: _rank(key, c.estimate, c.mapping))
-    best = _distinct(estimated, top_k)
+    best, tried = [], 0
+    for candidate in _distinct(estimated, top_k):
+        refined, count = _refine(ops, machine, candidate, key)
+        best.append(refined)
+        tried += count
     confirmed = [
         _confirm(arch, workload, c, labelled(progress, f"candidate {i} of {len(best)}"))
         for i, c in enumerate(best, 1)
@@ -160,7 +167,8 @@ def search_mapping(
     ok = [c for c in [*confirmed, auto] if c.simulated is not None]
     ranked = sorted(ok, key=lambda c: _rank(key, c.simulated, c.mapping))
     ranked += [c for c in confirmed if c.simulated is None]
-    return SearchResult(name, arch.name, workload.name, tuple(ranked), auto, len(estimated), key)
+    examined = len(estimated) + tried
+    return SearchResult(name, arch.name, workload.name, tuple(ranked), auto, examined, key)
 
 
 def estimate_mapping(
@@ -224,17 +232,54 @@ def _tiled(ops, machine: Machine, mapping: MappingSpec, fields: dict, seed: Gemm
             yield Candidate(chosen, _cost(ops, machine, plans, work, order))
             for levels in _local_tilings(machine, unit.name, tile):
                 local = {**chosen, "levels": levels}
-                try:
-                    spec = MappingSpec(**local)
-                    sub = [plan_from(op, spec, machine, tile, order) for op in ops]
-                    for op, plan in zip(ops, sub):
-                        TileLevels(plan, machine, op.K).check(
-                            {d: min(tile[d], getattr(op, d)) for d in "MNK"}
-                        )
-                except AccsimError:
-                    continue  # a sub-tile that does not fit its level
-                sub_work = [_tile_work(op, plan, machine) for op, plan in zip(ops, sub)]
-                yield Candidate(local, _cost(ops, machine, sub, sub_work, order))
+                cost = _estimate(ops, machine, local)
+                if cost is not None:  # else a sub-tile that does not fit its level
+                    yield Candidate(local, cost)
+
+
+def _estimate(ops, machine: Machine, fields: dict) -> Cost | None:
+    """The estimate of an explicit-tile mapping, None where a level cannot hold what it asks."""
+    tile, order = fields["tile"], fields["loop_order"]
+    try:
+        spec = MappingSpec(**fields)
+        plans = [plan_from(op, spec, machine, tile, order) for op in ops]
+        for op, plan in zip(ops, plans):
+            TileLevels(plan, machine, op.K).check({d: min(tile[d], getattr(op, d)) for d in "MNK"})
+    except AccsimError:
+        return None
+    work = [_tile_work(op, plan, machine) for op, plan in zip(ops, plans)]
+    return _cost(ops, machine, plans, work, order)
+
+
+def _refine(ops, machine: Machine, candidate: Candidate, key) -> tuple[Candidate, int]:
+    """An explicit-tile candidate with the inner levels' open choices tried one level at a time
+    from its own: each local SRAM the arch leaves open double-buffered, then each register
+    level holding 0 to 3 fold loops; the best by the objective is kept. Returns it and how many
+    mappings were estimated."""
+    if "tile" not in candidate.mapping:
+        return candidate, 0  # auto tiles choose these themselves
+    unit, _, _ = resolve_unit(ops[0], MappingSpec(**candidate.mapping), machine)
+    local, regs = inner_levels(MappingSpec(), machine, unit.name)
+    variants = [
+        ("levels", name, "double_buffer", True)
+        for name, full in local.items()
+        if "double_buffer" not in machine.components[full].spec.model_fields_set
+    ]
+    variants += [("registers", name, None, loops) for name in regs for loops in range(4)]
+    best, tried = candidate, 0
+    for part, name, flag, value in variants:
+        fields = {**best.mapping, part: dict(best.mapping.get(part) or {})}
+        if flag is None:
+            fields[part][name] = value
+        else:
+            fields[part][name] = {**fields[part].get(name, {}), flag: value}
+        if fields == best.mapping:
+            continue
+        cost = _estimate(ops, machine, fields)
+        tried += 1
+        if cost is not None and _rank(key, cost, fields) < _rank(key, best.estimate, best.mapping):
+            best = Candidate(fields, cost)
+    return best, tried
 
 
 def _cost(ops, machine: Machine, plans, work, order) -> Cost:

@@ -757,6 +757,36 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "--set 'mapping.levels.psum_spad.tile={M: 11, K: 64}' "
         "--set mapping.levels.psum_spad.loop_order=[K,M,N]",
     ),
+    # a mapping's explicit inner nest (mappings/zigzag-tpu-like-gemm512.yaml: tile M512 N256 K512)
+    (
+        "run-zigzag-tpu-like-nest-1",
+        "does not divide gemm's K = 480",
+        "run zigzag-tpu-like gemm:M=512,N=512,K=480,dtype=int8 -m zigzag-tpu-like-gemm512",
+    ),
+    (
+        "run-zigzag-tpu-like-nest-2",
+        "is not the nest's tile",
+        "run zigzag-tpu-like gemm:M=512,N=512,K=512,dtype=int8 -m zigzag-tpu-like-gemm512 "
+        "--set mapping.tile.M=256",
+    ),
+    (
+        "run-zigzag-tpu-like-nest-3",
+        "not per-level tilings",
+        "run zigzag-tpu-like gemm:M=512,N=512,K=512,dtype=int8 -m zigzag-tpu-like-gemm512 "
+        "--set mapping.levels.output_regs.tile.K=2",
+    ),
+    (
+        "run-zigzag-tpu-like-nest-4",
+        "nest.0.0: must be one of",
+        "run zigzag-tpu-like gemm:M=512,N=512,K=512,dtype=int8 -m zigzag-tpu-like-gemm512 "
+        "--set 'mapping.nest=[[Q,2]]'",
+    ),
+    (
+        "run-zigzag-tpu-like-nest-5",
+        "nest: weight_regs: the nest's weight tile needs 200 B per instance",
+        "run zigzag-tpu-like gemm:M=8,N=6400,K=16,dtype=int8 --set mapping.double_buffering=false "
+        "--set 'mapping.nest=[[N,200],[M,8]]'",
+    ),
     (
         "run-eyeriss-like-register-tiling-6",
         "double_buffer is for a local SRAM",
