@@ -20,7 +20,7 @@ from rich.table import Table
 
 from simulator.components import build_machine
 from simulator.engine import execute
-from simulator.mapping import compile_program, plan_cache
+from simulator.mapping import auto, compile_program, plan_cache
 from simulator.report import Report
 from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.sweep import load_sweep, run_sweep
@@ -51,39 +51,63 @@ def timed_run(sweep, output: Path, **backend) -> tuple[float, pd.DataFrame]:
 
 
 def phases() -> None:
-    """CPU ms per point of array-vs-sram by phase, as run_point runs them (timing only)."""
+    """CPU ms per point of array-vs-sram by phase, as run_point runs them (timing only): with the
+    mapper's memos cleared before each pass (a fresh worker running these 30 points) and kept
+    (a worker deep in a long sweep of these shapes)."""
     sweep = load_sweep("array-vs-sram")
     for point in sweep.points:  # warm: tech tables, memoized traffic, code paths
         run_point(point)
     names = ("load specs", "build machine", "compile (auto mapping)", "engine", "summary")
-    passes = []
-    for _ in range(3):
-        spent = dict.fromkeys(names, 0.0)
-        plan_cache._PLANS.clear()  # every point searches its mapping, as in a fresh worker
-        for point in sweep.points:
-            start = time.process_time()
-            arch = load_arch(point.base.arch, point.overrides("arch"))
-            workload = load_workload(point.base.workload, point.overrides("workload"))
-            mapping = load_mapping(point.base.mapping, point.overrides("mapping"))
-            start = _add(spent, "load specs", start)
-            machine = build_machine(arch)
-            start = _add(spent, "build machine", start)
-            program, _ = compile_program(workload, mapping, machine, False, point.base.seed)
-            start = _add(spent, "compile (auto mapping)", start)
-            record = execute(program, machine)
-            start = _add(spent, "engine", start)
-            report = Report(arch.name, workload.name, mapping.name, machine, program, record, None)
-            flatten_summary(report.summary)
-            _add(spent, "summary", start)
-        passes.append(spent)
-    best = min(passes, key=lambda spent: sum(spent.values()))
     table = Table(title=f"array-vs-sram: CPU ms per point by phase ({len(sweep.points)} points)")
     table.add_column("phase")
-    table.add_column("ms per point", justify="right")
+    columns = {"memos cleared each pass": True, "memos kept": False}
+    best = {}
+    for title, clear in columns.items():
+        table.add_column(f"ms per point, {title}", justify="right")
+        best[title] = min(
+            (_phase_pass(sweep, names, clear) for _ in range(3)),
+            key=lambda spent: sum(spent.values()),
+        )
+    per_point = 1e3 / len(sweep.points)
     for name in names:
-        table.add_row(name, f"{1e3 * best[name] / len(sweep.points):.2f}")
-    table.add_row("total", f"{1e3 * sum(best.values()) / len(sweep.points):.2f}")
+        table.add_row(name, *(f"{per_point * best[t][name]:.2f}" for t in columns))
+    table.add_row("total", *(f"{per_point * sum(best[t].values()):.2f}" for t in columns))
     Console().print(table)
+
+
+def _phase_pass(sweep, names: tuple, clear: bool) -> dict:
+    """CPU seconds by phase of one pass over the sweep's points."""
+    spent = dict.fromkeys(names, 0.0)
+    plan_cache._PLANS.clear()  # every point searches its mapping, as in a fresh worker
+    if clear:
+        _clear_memos()
+    for point in sweep.points:
+        start = time.process_time()
+        arch = load_arch(point.base.arch, point.overrides("arch"))
+        workload = load_workload(point.base.workload, point.overrides("workload"))
+        mapping = load_mapping(point.base.mapping, point.overrides("mapping"))
+        start = _add(spent, "load specs", start)
+        machine = build_machine(arch)
+        start = _add(spent, "build machine", start)
+        program, _ = compile_program(workload, mapping, machine, False, point.base.seed)
+        start = _add(spent, "compile (auto mapping)", start)
+        record = execute(program, machine)
+        start = _add(spent, "engine", start)
+        report = Report(arch.name, workload.name, mapping.name, machine, program, record, None)
+        flatten_summary(report.summary)
+        _add(spent, "summary", start)
+    return spent
+
+
+def _clear_memos() -> None:
+    """Empty the auto mapper's memos that outlive a point (those a tree has: the script also
+    measures older trees on PYTHONPATH)."""
+    for name in ("_ESTIMATES", "_FOOTPRINTS"):
+        getattr(auto, name, {}).clear()
+    for name in ("_least_moved", "_moved"):
+        memo = getattr(auto, name, None)
+        if memo is not None:
+            memo.cache_clear()
 
 
 def _add(spent: dict, phase: str, start: float) -> float:

@@ -63,3 +63,15 @@ def test_public_names_resolve_lazily():
     assert set(simulator.__all__) <= set(dir(simulator))
     assert simulator.simulate.__module__ == "simulator.api"
     assert issubclass(simulator.CapacityError, simulator.AccsimError)
+
+
+def test_the_command_line_freezes_its_start_up_out_of_the_collector():
+    """What a command's start-up built (modules, schemas) is frozen once, before the run."""
+    script = (
+        "import gc\nfrom simulator.cli import main\n"
+        "before = gc.get_freeze_count()\nmain(['list'])\nfrozen = gc.get_freeze_count()\n"
+        "main(['list'])\nprint(before, frozen, gc.get_freeze_count())"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    before, frozen, again = map(int, out.stdout.split()[-3:])
+    assert before == 0 and frozen > 0 and again == frozen  # frozen once, not at every call

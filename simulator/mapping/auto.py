@@ -27,7 +27,7 @@ from simulator.mapping.hierarchy import (
     tile_estimate,
     tiles_estimate,
 )
-from simulator.mapping.traffic import dram_traffic
+from simulator.mapping.traffic import OPERAND_DIMS, dram_traffic
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes, precision
 from simulator.spec.validate import locate
@@ -65,7 +65,27 @@ def _dim_options(problem, given, spatial, align, accounting) -> list[list[int]]:
 
 
 def compute_cycles_estimate(unit, problem, tile, plan_like) -> int:
-    """Exact sum of per-tile cycles: full tiles and edge tiles counted separately."""
+    """Exact sum of per-tile cycles: full tiles and edge tiles counted separately. Memoized: a
+    tile's cycles depend on the array only through its shape and clocks (`tile_cost`), so sweep
+    points with one array and other buffers or memories rank the same tiles once."""
+    key = (
+        type(unit), unit.rows, unit.cols, unit.clock_hz, unit.ref_clock_hz,
+        problem["M"], problem["N"], problem["K"], tile["M"], tile["N"], tile["K"],
+        plan_like.spatial, plan_like.dataflow, plan_like.accounting,
+    )  # fmt: skip
+    total = _ESTIMATES.get(key)
+    if total is None:
+        total = _ESTIMATES[key] = _cycles_estimate(unit, problem, tile, plan_like)
+        if len(_ESTIMATES) > _ESTIMATES_LIMIT:
+            _ESTIMATES.pop(next(iter(_ESTIMATES)))
+    return total
+
+
+_ESTIMATES: dict[tuple, int] = {}
+_ESTIMATES_LIMIT = 65536
+
+
+def _cycles_estimate(unit, problem, tile, plan_like) -> int:
     groups = []
     for d in ("M", "N", "K"):
         full, rest = divmod(problem[d], tile[d])
@@ -199,28 +219,53 @@ def _best(op, mapping, machine, unit, problem, options, orders):
     dram = machine.dram
     seed = plan_from(op, mapping, machine, {"M": 1, "N": 1, "K": 1}, orders[0])
     shape = (problem["M"], problem["N"], problem["K"])
-    order_keys = [(order, tuple(order)) for order in orders]
+    order_keys = tuple(map(tuple, orders))
+    buffers = tuple(machine.buffer_for(role).name for role in OPERAND_DIMS)
+    layout = (buffers, seed.dtype, seed.accumulator, seed.double_buffering)
+    capacity = {name: machine.components[name].capacity_bytes for name in buffers}
     transfer = {}  # DRAM bytes -> bus cycles: loop orders often move the same bytes
     best, best_key = None, None
     for m, n in itertools.product(*options[:2]):
         for k in options[2]:  # ascending: once a tile overflows, larger K tiles do too
             tile = {"M": m, "N": n, "K": k}
             # the seed is plan_from(..., tile, orders[0]) but for its tile: price this tile under it
-            if any(
-                used > machine.components[b].capacity_bytes
-                for b, used in seed.footprint(machine, tile).items()
-            ):
+            if any(used > capacity[b] for b, used in _footprint(layout, seed, machine, tile)):
                 break
             compute = compute_cycles_estimate(unit, problem, tile, seed)
             first_load = dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
-            for order, order_key in order_keys:
-                moved = _moved(shape, (m, n, k), order_key, in_bytes, acc_bytes)
-                if moved not in transfer:
-                    transfer[moved] = dram.transfer_cycles(int(moved))
-                key = (max(compute, transfer[moved]) + first_load, moved, -m * n * k)
-                if best_key is None or key < best_key:
-                    best, best_key = (tile, order), key
+            # a tile's estimate grows with its DRAM bytes and ties on them: its best loop order
+            # is the first that moves the fewest
+            index, moved = _least_moved(shape, (m, n, k), order_keys, in_bytes, acc_bytes)
+            if moved not in transfer:
+                transfer[moved] = dram.transfer_cycles(int(moved))
+            key = (max(compute, transfer[moved]) + first_load, moved, -m * n * k)
+            if best_key is None or key < best_key:
+                best, best_key = (tile, orders[index]), key
     return best
+
+
+def _footprint(layout: tuple, seed: GemmPlan, machine: Machine, tile: dict) -> tuple:
+    """seed.footprint(machine, tile) as (buffer, bytes) pairs, memoized on what it reads (the
+    operands' buffers and formats, double buffering, the tile): sweep points that differ in
+    buffer sizes or elsewhere share it."""
+    key = (layout, tile["M"], tile["N"], tile["K"])
+    used = _FOOTPRINTS.get(key)
+    if used is None:
+        used = _FOOTPRINTS[key] = tuple(seed.footprint(machine, tile).items())
+        if len(_FOOTPRINTS) > _ESTIMATES_LIMIT:
+            _FOOTPRINTS.pop(next(iter(_FOOTPRINTS)))
+    return used
+
+
+_FOOTPRINTS: dict[tuple, tuple] = {}
+
+
+@functools.lru_cache(maxsize=65536)
+def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes: float, acc_bytes: float):
+    """(index, DRAM bytes) of the first of `orders` that moves the fewest bytes for one tile."""
+    moved = [_moved(shape, tile, order, in_bytes, acc_bytes) for order in orders]
+    least = min(moved)
+    return moved.index(least), least
 
 
 @functools.lru_cache(maxsize=65536)

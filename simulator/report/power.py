@@ -40,15 +40,15 @@ COLUMNS = ["op", "component", "part", "action", "count", "pj_per_count", "energy
 
 
 def energy_rows(
-    rows: list[tuple], machine, seconds: float, voltage_scale: float
+    rows: list[tuple], machine, parts: list, seconds: float, voltage_scale: float
 ) -> tuple[list[tuple], list[tuple]]:
     """`rows` (op, component, action, count, pJ each, energy: the datapath's own accounting) plus the
-    chip's parts, as plain rows (COLUMNS), and the clock network's rows computed from them. On-die
-    dynamic energy scales with voltage_scale², on-die static power with it."""
+    chip's `parts` (machine_parts), as plain rows (COLUMNS), and the clock network's rows computed
+    from them. On-die dynamic energy scales with voltage_scale², on-die static power with it."""
     simt = machine.arch.tech_node if is_simt(machine) else None
     ungated = not machine.arch.chip.clock_gating
     own = _datapath_rows(rows, machine.components, voltage_scale, simt, ungated) + _static_rows(
-        rows, machine, seconds, voltage_scale
+        rows, machine, parts, seconds, voltage_scale
     )
     return own, _clock_rows(own, (*(UNGATED_PARTS if ungated else ()), *OWN_CLOCK))
 
@@ -124,12 +124,14 @@ def _simt_rows(op: str, name: str, comp, action: str, count: float, prices: dict
     return [(*row, row[4] * row[5], True) for row in rows]
 
 
-def _static_rows(rows: list[tuple], machine, seconds: float, voltage_scale: float) -> list[tuple]:
+def _static_rows(
+    rows: list[tuple], machine, parts: list, seconds: float, voltage_scale: float
+) -> list[tuple]:
     """Always-on power of every part whose component did not already state its leakage."""
     comps = machine.components
     stated = {name for op, name, action, *_ in rows if op == STATIC and action == "leakage"}
     out = []
-    for part in machine_parts(machine):
+    for part in parts:
         own_row = part.component in stated and part.part == DATAPATH_PART.get(
             comps[part.component].kind if part.component in comps else "", ""
         )

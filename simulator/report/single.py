@@ -69,7 +69,7 @@ class Report:
                 rows.append(
                     (STATIC, name, "leakage", self.seconds, leakage * PJ_PER_MW_SECOND, energy)
                 )
-        return power.energy_rows(rows, self.machine, self.seconds, self.voltage_scale)
+        return power.energy_rows(rows, self.machine, self._parts, self.seconds, self.voltage_scale)
 
     @cached_property
     def _energy_sums(self) -> EnergySums:

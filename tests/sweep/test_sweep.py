@@ -1,5 +1,6 @@
 """Sweeps: expansion, constraints, resumable results, failures as rows, Pareto fronts, Dask."""
 
+import gc
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import yaml
 
 import simulator
 from simulator.errors import SpecError
+from simulator.spec import load_arch
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.results import journal_path
 from tests.conftest import tiny_arch
@@ -328,3 +330,20 @@ def test_numerics_true_checks_every_point(tmp_path):
     ).results
     assert results.numerics_ok.tolist() == [True, True]
     assert results.numerics_max_abs_error.tolist() == [0, 0]  # int8 x int8 -> int32 is exact
+
+
+def test_swept_points_on_workers_equal_single_runs(tmp_path):
+    """The shipped array-vs-sram sweep on 2 worker processes (forked with the parent's objects
+    frozen out of the collector, memos filled across points) gives every point's single run."""
+    sweep = load_sweep("array-vs-sram")
+    frozen = gc.get_freeze_count()
+    results = run_sweep(sweep, tmp_path / "r.parquet", jobs=2).results
+    assert gc.get_freeze_count() == frozen  # the parent's collector is as it was
+    assert len(results) == len(sweep.points) == 30
+    for point in sweep.points[::4]:  # array shapes and SRAM sizes mixed
+        arch = load_arch("edge-npu", point.overrides("arch"))
+        summary = simulator.simulate(arch, "gemm-1024", numerics=False).summary
+        (row,) = results[results.key == point.key].to_dict("records")
+        assert row["status"] == "ok"
+        for metric in ("cycles", "energy_pj", "area_mm2", "dram_bytes", "total_stall_cycles"):
+            assert row[metric] == summary[metric], (point.params, metric)

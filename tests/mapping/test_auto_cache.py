@@ -1,0 +1,81 @@
+"""The auto mapper's ranking, memoized across machines (sweep points), picks what a direct search
+picks: the (tile, loop order) of least (estimated time, DRAM bytes, -tile volume), first on ties."""
+
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.components import build_machine
+from simulator.mapping import auto
+from simulator.mapping.gemm import plan_from
+from simulator.mapping.traffic import dram_traffic
+from simulator.spec import load_arch, load_mapping, load_workload
+from simulator.spec.precision import nbytes, precision
+
+
+def direct_best(op, mapping, machine):
+    """Every fitting tile under every loop order, priced from scratch (no memo, no pruning)."""
+    problem = {"M": op.M, "N": op.N, "K": op.K}
+    orders = [list(p) for p in itertools.permutations("MNK")]
+    seed = plan_from(op, mapping, machine, {d: 1 for d in problem}, orders[0])
+    unit = machine.components[seed.unit]
+    align = {seed.spatial[0]: unit.rows, seed.spatial[1]: unit.cols}
+    options = auto._dim_options(problem, {}, seed.spatial, align, mapping.accounting)
+    in_bytes = precision(op.dtype).bits / 8
+    acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
+    ranked = []
+    for position, (m, n, k) in enumerate(itertools.product(*options)):
+        tile = {"M": m, "N": n, "K": k}
+        used = seed.footprint(machine, tile)
+        if any(size > machine.components[b].capacity_bytes for b, size in used.items()):
+            continue
+        compute = 0
+        for dims in itertools.product(*[_pieces(problem[d], tile[d]) for d in "MNK"]):
+            extent = dict(zip("MNK", (size for size, _ in dims)))
+            count = dims[0][1] * dims[1][1] * dims[2][1]
+            cost = unit.tile_cost(extent, seed.spatial, seed.dataflow, seed.accounting, True)
+            compute += cost.cycles * count
+        first = machine.dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
+        for rank, order in enumerate(orders):
+            moved = sum(dram_traffic(problem, tile, order, in_bytes, acc_bytes).values())
+            cycles = max(compute, machine.dram.transfer_cycles(int(moved))) + first
+            ranked.append(((cycles, moved, -m * n * k), position, rank, tile, order))
+    _, _, _, tile, order = min(ranked, key=lambda entry: entry[:3])
+    return tile, order
+
+
+def _pieces(extent: int, size: int) -> list[tuple[int, int]]:
+    full, rest = divmod(extent, size)
+    return [(size, full)] + ([(rest, 1)] if rest else [])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.sampled_from([16, 32, 64]),
+    cols=st.sampled_from([16, 32, 128]),
+    sram=st.sampled_from(["256 KiB", "1 MiB", "8 MiB"]),
+    dims=st.tuples(*[st.sampled_from([48, 100, 256, 512, 1000]) for _ in "MNK"]),
+)
+def test_memoized_ranking_equals_direct_search(rows, cols, sram, dims):
+    arch = load_arch(
+        "edge-npu",
+        [
+            (["components", "mac_array", "rows"], rows),
+            (["components", "mac_array", "cols"], cols),
+            (["components", "sram", "capacity"], sram),
+        ],
+    )
+    m, n, k = dims
+    (op,) = load_workload(f"gemm:M={m},N={n},K={k},dtype=int8").ops
+    mapping = load_mapping(None)
+    for _ in range(2):  # a fresh machine each time: the second search runs on warm memos
+        machine = build_machine(arch)
+        problem = {"M": m, "N": n, "K": k}
+        seed = plan_from(op, mapping, machine, {d: 1 for d in problem}, ["M", "N", "K"])
+        unit = machine.components[seed.unit]
+        align = {seed.spatial[0]: unit.rows, seed.spatial[1]: unit.cols}
+        options = auto._dim_options(problem, {}, seed.spatial, align, mapping.accounting)
+        orders = [list(p) for p in itertools.permutations("MNK")]
+        best = auto._best(op, mapping, machine, unit, problem, options, orders)
+        assert best == direct_best(op, mapping, machine)
