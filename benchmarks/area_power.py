@@ -137,8 +137,9 @@ def full_ga100(a100) -> None:
 
 def accelwattch_bracket(reports: dict) -> None:
     """The GPU rows' busy power if their tensor arrays drew AccelWattch's Volta tensor power per MAC
-    (chip.yaml accelwattch_volta_gemm, two fits of one kernel) in place of their MACs, PE registers
-    and those parts' clock share; the fit holds its own clock, as sm_active does."""
+    (chip.yaml accelwattch_volta_gemm, two fits of one kernel) in place of their MACs, PE registers,
+    those parts' clock share and the fitted MMA residual; the fit holds its own clock, as sm_active
+    does."""
     volta = tech.table("chip")["accelwattch_volta_gemm"]
     seconds = volta["cycles"] / (volta["clock_mhz"] * 1e6)
     share = clock_share() / (1.0 - clock_share())
@@ -150,11 +151,10 @@ def accelwattch_bracket(reports: dict) -> None:
             for name, comp in report.machine.components.items()
             if comp.kind == "systolic_array"
         }
-        rows = report.breakdown[
-            report.breakdown.component.isin(arrays)
-            & report.breakdown.part.isin(["mac", "pe_registers"])
-        ]
-        own_w = rows.power_w.sum() * (1.0 + share)
+        on_arrays = report.breakdown[report.breakdown.component.isin(arrays)]
+        clocked = on_arrays[on_arrays.part.isin(["mac", "pe_registers"])].power_w.sum()
+        fitted = on_arrays[on_arrays.part == "mma_residual"].power_w.sum()
+        own_w = clocked * (1.0 + share) + fitted
         macs_per_s = report.power["achieved_tops"] * 1e12 / 2
         node = report.machine.arch.tech_node
         scale = tech.scale_energy(1.0, node) / tech.scale_energy(1.0, float(volta["node_nm"]))
@@ -164,8 +164,8 @@ def accelwattch_bracket(reports: dict) -> None:
             watts = report.power["power_w"] - own_w + pj * scale * macs_per_s * 1e-12
             cells.append(f"{model} {pj:.2f} pJ/MAC at 12 nm -> {watts:.0f} W")
         print(
-            f"- {chip}: accsim {report.power['power_w']:.0f} W (tensor MACs, PE registers and their "
-            f"clock {own_w:.1f} W); " + "; ".join(cells)
+            f"- {chip}: accsim {report.power['power_w']:.0f} W (tensor MACs, PE registers, their "
+            f"clock and the MMA residual {own_w:.1f} W); " + "; ".join(cells)
         )
 
 

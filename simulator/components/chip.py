@@ -334,6 +334,13 @@ def sm_active_pj_per_cycle(node_nm: float) -> float:
     return _energy_from_node(pj, float(table["node_nm"]), node_nm)
 
 
+def mma_residual_pj_per_mac(node_nm: float) -> float:
+    """Energy per MAC of a GPU-like core's MMA path beyond its counted parts, fitted on measured
+    Quadro GV100 GEMMs (benchmarks/gpu_power_fit.py), moved to `node_nm`."""
+    table = _table()["mma_residual"]
+    return _energy_from_node(table["pj_per_mac"], float(table["node_nm"]), node_nm)
+
+
 def mma_made_access(comp, action: str) -> bool:
     """Whether access `action` of `comp` on a GPU-like core is one its array's MMA instructions make
     themselves (so mma_operands counts it): a read of a register level outside the PEs (the

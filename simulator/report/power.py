@@ -21,6 +21,7 @@ from simulator.components.chip import (
     mma_made_access,
     mma_operand_bytes,
     mma_operand_pj_per_byte,
+    mma_residual_pj_per_mac,
     not_counted,
     pe_register_pj_per_mac,
     sm_active_pj_per_cycle,
@@ -34,7 +35,7 @@ PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"
 _OFF_DIE_ACTION = {"devices": "background", "refresh": "refresh"}  # DRAM devices' always-on parts
 TIMELINE_BINS = 200  # slices of the power timeline (the peak power is its highest slice)
-OWN_CLOCK = ("sm_active",)  # fitted to measured power, so it holds its own clock
+OWN_CLOCK = ("sm_active", "mma_residual")  # fitted to measured power: they hold their own clock
 COLUMNS = ["op", "component", "part", "action", "count", "pj_per_count", "energy_pj", "on_die"]
 
 
@@ -90,7 +91,8 @@ def _datapath_rows(
 
 def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
     """pJ per warp instruction issued (vector and MMA), per register-file byte read and written by
-    an MMA, and per busy SM cycle, at `node_nm` and the run's voltage."""
+    an MMA, per busy SM cycle and per MAC of the fitted MMA residual, at `node_nm` and the run's
+    voltage."""
     read, write = mma_operand_pj_per_byte(node_nm)
     nominal = {
         "issue": instruction_issue_pj(node_nm, mma=False),
@@ -98,13 +100,14 @@ def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
         "rf_read": read,
         "rf_write": write,
         "busy_cycle": sm_active_pj_per_cycle(node_nm),
+        "mma_residual": mma_residual_pj_per_mac(node_nm),
     }
     return {name: pj * voltage_scale**2 for name, pj in nominal.items()}
 
 
 def _simt_rows(op: str, name: str, comp, action: str, count: float, prices: dict) -> list[tuple]:
     """A GPU-like core unit's work row's companions: the warp instructions it issues and, for an
-    MMA, the register-file bytes it moves and the cycles its SM is busy."""
+    MMA, the register-file bytes it moves, the cycles its SM is busy and its fitted residual per MAC."""
     issued = issued_instructions(comp, action, count)
     if not issued:
         return []
@@ -117,6 +120,7 @@ def _simt_rows(op: str, name: str, comp, action: str, count: float, prices: dict
         rows.append((op, name, "mma_operands", "rf_write", issued * written, prices["rf_write"]))
         cycles = count / (comp.rows * comp.cols)
         rows.append((op, name, "sm_active", "busy_cycle", cycles, prices["busy_cycle"]))
+        rows.append((op, name, "mma_residual", "mac", count, prices["mma_residual"]))
     return [(*row, row[4] * row[5], True) for row in rows]
 
 
