@@ -14,27 +14,11 @@ from simulator import simulate
 from simulator.components import build_machine
 from simulator.errors import CapacityError, SpecError
 from simulator.spec import load_arch
+from tests.mapping.zigzag_names import ACTION, EYERISS_LEVEL, TPU_LEVEL, ZIGZAG_DIM
 
 DATA = Path(__file__).parents[1] / "data"
-ZIGZAG_DIM = {"B": "M", "K": "N", "C": "K"}
-ACTION = {
-    "read": "rd_out_to_low",
-    "update": "wr_in_by_low",
-    "drain": "rd_out_to_high",
-    "fill": "wr_in_by_high",
-}
 TPU = "zigzag-tpu-like"
 EYERISS = str(DATA / "zigzag-eyeriss-like.yaml")
-TPU_LEVEL = {"rf_128B": "weight_regs", "rf_2B": "output_regs", "sram_2MB": "sram", "dram": "dram"}
-EYERISS_LEVEL = {
-    "rf_64B_A": "input_regs",
-    "rf_64B_W": "weight_regs",
-    "rf_16B": "output_regs",
-    "sram_8KB": "output_buffer",
-    "sram_64KB": "weight_sram",
-    "sram_1M": "sram",
-    "dram": "dram",
-}
 
 
 def _golden(name: str) -> dict:

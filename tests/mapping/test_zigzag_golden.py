@@ -16,11 +16,11 @@ from simulator.components import build_machine
 from simulator.mapping.hierarchy import port_bytes
 from simulator.mapping.nest import Level, Loop, Nest, count
 from simulator.spec import load_arch
+from tests.mapping.zigzag_names import ACTION, EYERISS_LEVEL, ZIGZAG_DIM
+from tests.mapping.zigzag_names import TPU_LEVEL as LEVEL
 
 GOLDEN = json.loads((Path(__file__).parents[1] / "data" / "zigzag_golden.json").read_text())
 CASES = {case["id"]: case for case in GOLDEN["cases"]}
-ZIGZAG_DIM = {"B": "M", "K": "N", "C": "K"}
-LEVEL = {"rf_128B": "weight_regs", "rf_2B": "output_regs", "sram_2MB": "sram", "dram": "dram"}
 DIRECTION = {
     "rd_out_to_low": "read_low",
     "wr_in_by_low": "write_low",
@@ -151,15 +151,6 @@ def test_engine_run_prices_each_level_as_zigzag_does():
 EYERISS = json.loads(
     (Path(__file__).parents[1] / "data" / "zigzag_eyeriss_golden.json").read_text()
 )
-EYERISS_LEVEL = {
-    "rf_64B_A": "input_regs",
-    "rf_64B_W": "weight_regs",
-    "rf_16B": "output_regs",
-    "sram_8KB": "output_buffer",
-    "sram_64KB": "weight_sram",
-    "sram_1M": "sram",
-    "dram": "dram",
-}
 # Cells that differ by more than 1 %, each for a convention (docs/memory-hierarchy.md): ZigZag rounds a transfer
 # period up to whole port words (accsim lower: the partial-sum reads whose first accumulation
 # skips its read, 16-bit sums on the 384-bit SRAM port, partial sums reloaded into every PE's
@@ -204,8 +195,6 @@ EYERISS_ENGINE = {
         "double_buffering": False,
     },
 }
-ACTION = {"read": "rd_out_to_low", "update": "wr_in_by_low", "drain": "rd_out_to_high"}
-ACTION["fill"] = "wr_in_by_high"
 
 
 @pytest.fixture(scope="module")
