@@ -361,21 +361,21 @@ def streams_dma(plan: GemmPlan, machine: Machine) -> bool:
 def _stream(plan: GemmPlan, unit, dram, loads, compute: Compute, stores, cache: dict):
     """A nest tile's DMA streamed during its compute (`nest_stream`): its loads keep the first
     period's bytes (and the whole tile's buffer space), its store the last period's; the rest
-    moves during the compute segment, whose cycles hold what the array could not hide."""
+    moves during the compute segment, which waits for what the array could not hide."""
     moved = {ROLE_OF[t.tensor[-1]]: t.dram_bytes for t in loads if t.dram_bytes}
     stored = sum(t.dram_bytes for t in stores)
     key = (tuple(sorted(moved.items())), stored)
     if key not in cache:
         cache[key] = nest_stream(plan, unit, dram, moved, stored)
-    plan_ = cache[key]
-    first = [replace(t, dram_bytes=plan_.first.get(ROLE_OF[t.tensor[-1]], 0)) for t in loads]
-    last = [replace(t, dram_bytes=plan_.last) for t in stores]
+    streaming = cache[key]
+    first = [replace(t, dram_bytes=streaming.first.get(ROLE_OF[t.tensor[-1]], 0)) for t in loads]
+    last = [replace(t, dram_bytes=streaming.last) for t in stores]
     streamed = tuple(
         replace(t, dram_bytes=t.dram_bytes - kept.dram_bytes, space=0)
         for t, kept in zip([*loads, *stores], [*first, *last])
         if t.dram_bytes > kept.dram_bytes
     )
-    wait = plan_.cycles - compute.cycles
+    wait = streaming.cycles - compute.cycles
     return first, replace(compute, streamed=streamed, dma_wait=wait), last
 
 
