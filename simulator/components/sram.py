@@ -45,7 +45,7 @@ class Sram(Component):
             return self.spec.area
         mib = self.spec.capacity / 2**20
         single = tech.scale_sram_area(tech.sram_area_mm2_per_mib_45nm() * mib, self.node_nm)
-        return single * tech.sram_port_area_factor(self.spec.ports)
+        return single * tech.sram_port_area_factor(self.spec.ports, self.spec.port_kind)
 
     def leakage_mw(self) -> float:
         if self.spec.leakage is not None:

@@ -22,13 +22,13 @@ import yaml
 
 from simulator.api import simulate
 from simulator.components import Machine, build_machine
-from simulator.components.chip import own_leakage_mw
 from simulator.engine.progress import ProgressCallback, labelled
 from simulator.errors import AccsimError, UnsupportedError
 from simulator.mapping.auto import auto_plan
 from simulator.mapping.gemm import GemmPlan, check_tile, inner_levels, plan_from, resolve_unit
 from simulator.mapping.hierarchy import TileLevels, refill_cycles, traffic
 from simulator.mapping.traffic import dram_traffic
+from simulator.report.power import machine_parts
 from simulator.spec import (
     ArchSpec,
     MappingSpec,
@@ -398,7 +398,7 @@ def _one_tile(unit, plan: GemmPlan, machine: Machine, levels, extent: dict, firs
 def _op_cost(op, plan: GemmPlan, machine: Machine, work: _TileWork, order: list[str]) -> Cost:
     """Cycles: the first load, then compute overlapping the DRAM traffic between the first load
     and the last write-back (double buffering), then that write-back, plus one access latency.
-    Energy: tiles + DRAM bytes (and their SRAM side) + leakage over those cycles."""
+    Energy: tiles + DRAM bytes (and their SRAM side) + the chip's static power over those cycles."""
     problem = {"M": op.M, "N": op.N, "K": op.K}
     in_bytes = nbytes(1, plan.dtype)
     acc_bytes = nbytes(1, plan.accumulator)
@@ -419,9 +419,14 @@ def _op_cost(op, plan: GemmPlan, machine: Machine, work: _TileWork, order: list[
     for role, size in (("input", read), ("output", write)):
         buffer = machine.buffer_for(role)  # DMA side: DRAM reads land in SRAM, stores leave it
         energy += size * buffer.energy_pj("write" if role == "input" else "read")
-    leakage_mw = sum(own_leakage_mw(c, machine.arch.chip) for c in machine.components.values())
-    energy += leakage_mw * cycles / machine.clock_hz * PJ_PER_MW_S
+    energy += _static_mw(machine) * cycles / machine.clock_hz * PJ_PER_MW_S
     return Cost(cycles, energy, machine.clock_hz)
+
+
+def _static_mw(machine: Machine) -> float:
+    """The chip's always-on power, as the report's idle power sums it: leakage of every part, DRAM
+    background, and on an ungated chip its clock tree and the PE registers' clock."""
+    return sum(part.static_mw for part in machine_parts(machine))
 
 
 def _rank(key: Callable[[Cost], float], cost: Cost, mapping: dict) -> tuple:

@@ -80,12 +80,16 @@ def sram_area_mm2_per_mib_45nm() -> float:
     return float(table("logic_45nm")["sram"]["area_mm2_per_mib"]["value"])
 
 
-def sram_port_area_factor(ports: int) -> float:
+def sram_port_area_factor(ports: int, kind: str = "read_write") -> float:
     """Area of a `ports`-ported SRAM over a single-ported one of the same capacity: CACTI's 1 MiB
-    45 nm macro with that many read-write ports (its cell and periphery grow per port)."""
+    45 nm macro with that many ports of `kind` (read_write, or split into exclusive read and write
+    ports; one port is read-write either way), its cell and periphery grow per port."""
     runs = table("logic_45nm")["sram"]["ports"]["area_mm2"]
-    points = sorted((float(p), float(mm2) / float(runs[1])) for p, mm2 in runs.items())
-    return loglog(points, float(ports), extrapolate=True)
+    one = float(runs["read_write"][1])
+    points = sorted({1: one, **runs[kind]}.items())
+    return loglog(
+        [(float(p), float(mm2) / one) for p, mm2 in points], float(ports), extrapolate=True
+    )
 
 
 def scale_sram_area(area_45nm: float, node_nm: float) -> float:

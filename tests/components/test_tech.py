@@ -54,3 +54,14 @@ def test_sram_ports_grow_the_area_as_cactis_macro_does():
     assert tech.sram_port_area_factor(8) == pytest.approx(17.928 / 3.686 * 2**slope)
     factors = [tech.sram_port_area_factor(p) for p in range(1, 9)]
     assert factors == sorted(factors)
+
+
+def test_split_sram_ports_use_cactis_exclusive_read_and_write_port_runs():
+    # CACTI 7, same macro (tools/cacti_ports.py): 1R1W 7.385, 2R1W 11.421, 2R2W 17.157 mm²
+    assert tech.sram_port_area_factor(1, "split") == 1.0  # one port reads and writes
+    assert tech.sram_port_area_factor(2, "split") == pytest.approx(7.385 / 3.686)
+    assert tech.sram_port_area_factor(3, "split") == pytest.approx(11.421 / 3.686)
+    assert tech.sram_port_area_factor(4, "split") == pytest.approx(17.157 / 3.686)
+    # at 2 ports read-write ports are the cheaper kind (the default), from 3 on split ports are
+    assert tech.sram_port_area_factor(2) < tech.sram_port_area_factor(2, "split")
+    assert tech.sram_port_area_factor(4, "split") < tech.sram_port_area_factor(4)

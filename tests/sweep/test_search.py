@@ -20,7 +20,33 @@ def test_estimate_of_one_whole_tile_by_hand():
     mapping = {"dataflow": "os", "tile": {"M": 16, "N": 16, "K": 16}, "loop_order": ["M", "N", "K"]}
     cost = estimate_mapping(tiny_arch(), "gemm:M=16,N=16,K=16,dtype=int8", mapping)
     assert cost.cycles == 512 + 78 + 1024
-    assert cost.energy_pj == 4096 + 1024 + 2048 + 1024 + 1024 + 1536 * 80
+    dynamic = 4096 + 1024 + 2048 + 1024 + 1024 + 1536 * 80
+    # plus the chip's static power (the report's idle power: the array's leakage, the memory
+    # controller's) over the estimated 1,614 cycles at 700 MHz
+    idle_w = simulator.simulate(tiny_arch(), "gemm-256", None, numerics=False).power["idle_power_w"]
+    assert cost.energy_pj == pytest.approx(dynamic + idle_w * 1614 / 700e6 * 1e12, rel=1e-12)
+
+
+@pytest.mark.parametrize("gating", [True, False])
+def test_the_estimate_pays_the_static_power_an_ungated_clock_adds(gating):
+    # An ungated chip draws its clock tree and the PE registers' clock every cycle: the estimate
+    # of the same mapping costs that power (the report's idle power) over its cycles, no more.
+    mapping = {"dataflow": "os", "tile": {"M": 16, "N": 16, "K": 16}, "loop_order": ["M", "N", "K"]}
+    gated, arch = tiny_arch(), tiny_arch()
+    arch["chip"] = {"clock_gating": gating}
+    workload = "gemm:M=16,N=16,K=16,dtype=int8"
+    cost, base = (
+        estimate_mapping(arch, workload, mapping),
+        estimate_mapping(gated, workload, mapping),
+    )
+    idle = [
+        simulator.simulate(a, workload, None, numerics=False).power["idle_power_w"]
+        for a in (arch, gated)
+    ]
+    assert cost.cycles == base.cycles == 1614
+    extra = (idle[0] - idle[1]) * 1614 / 700e6 * 1e12
+    assert cost.energy_pj - base.energy_pj == pytest.approx(extra, rel=1e-9, abs=1e-9)
+    assert (extra > 0) is not gating
 
 
 @pytest.mark.parametrize("objective", list(OBJECTIVES))
