@@ -65,3 +65,15 @@ def test_split_sram_ports_use_cactis_exclusive_read_and_write_port_runs():
     # at 2 ports read-write ports are the cheaper kind (the default), from 3 on split ports are
     assert tech.sram_port_area_factor(2) < tech.sram_port_area_factor(2, "split")
     assert tech.sram_port_area_factor(4, "split") < tech.sram_port_area_factor(4)
+
+
+def test_an_srams_port_kind_picks_its_area_table():
+    # The same 1 MiB, 45 nm, 2-port SRAM: split (1R1W) over read-write (2RW) is CACTI's 7.385 / 7.011
+    from simulator.components.sram import Sram
+    from simulator.spec.arch import SramSpec
+
+    def area(kind: str) -> float:
+        spec = SramSpec(kind="sram", capacity="1 MiB", ports=2, port_kind=kind)
+        return Sram("buf", spec, 1e9, 45).area_mm2()
+
+    assert area("split") / area("read_write") == pytest.approx(7.385 / 7.011)
