@@ -800,6 +800,11 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "double_buffer",
         "run eyeriss-like gemm-256 --set mapping.levels.psum_spad.double_buffer=maybe",
     ),
+    (
+        "run-edge-npu-gemm-256-port-kind-1",
+        "must be one of",
+        "run edge-npu gemm-256 --set components.sram.port_kind=dual",
+    ),
 ]
 
 
