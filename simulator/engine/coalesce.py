@@ -55,7 +55,16 @@ def shape(value):
     if isinstance(value, Compute):
         if value.kernel is not None:
             raise Opaque("a tile kernel")
-        return (value.unit, value.cycles, value.refill, value.work, value.macs, value.sram_traffic)
+        return (
+            value.unit,
+            value.cycles,
+            value.refill,
+            value.work,
+            value.macs,
+            value.sram_traffic,
+            tuple(map(shape, value.streamed)),
+            value.dma_wait,
+        )
     raise Opaque(type(value).__name__)
 
 

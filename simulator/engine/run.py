@@ -547,11 +547,11 @@ class _Engine:
             self._spawn(self._land(op.name, step, 0))
 
     def _duration(self, segment: Compute) -> int:
-        """The unit's cycles plus the waits for local-buffer refills, or longer while the segment's
-        SRAM traffic waits for the ports."""
+        """The unit's cycles plus the waits for local-buffer refills and streamed DMA, or longer
+        while the segment's SRAM traffic waits for the ports."""
         now = self.env.now
         ports = self._port_time(((b, r + w) for b, r, w in segment.sram_traffic), now, now)
-        return max(segment.cycles + segment.refill, math.ceil(ports - now))
+        return max(segment.cycles + segment.refill + segment.dma_wait, math.ceil(ports - now))
 
     # ----- SRAM ports -------------------------------------------------------------------------
     def _port_time(self, accesses, start: float, end: float) -> float:
@@ -618,6 +618,13 @@ class _Engine:
         stretch = cycles - segment.cycles
         rec.busy[segment.unit] += segment.cycles
         rec.op_busy[op.name][segment.unit] += segment.cycles
+        if segment.dma_wait:  # the streamed DMA's share of the stretch, the ports' the rest
+            wait = min(segment.dma_wait, stretch)
+            stretch -= wait
+            rec.unit_stalls[segment.unit]["dram_bandwidth"] += wait
+            rec.stall(segment.unit, self.env.now, {"dram_bandwidth": wait})
+            if segment.unit == op.unit:
+                rec.op_stalls[op.name]["dram_bandwidth"] += wait
         if stretch:
             rec.unit_stalls[segment.unit]["sram_bandwidth"] += stretch
             rec.stall(segment.unit, self.env.now, {"sram_bandwidth": stretch})
@@ -628,6 +635,14 @@ class _Engine:
         for buffer, read, write in segment.sram_traffic:
             rec.counts[(op.name, buffer, "read")] += read
             rec.counts[(op.name, buffer, "write")] += write
+        for t in segment.streamed:  # DMA during the segment: its bytes, its DRAM busy time
+            into = t.kind in ("load", "reload")
+            busy = self.dram.transfer_cycles(t.dram_bytes)
+            rec.busy[self.dram.name] += busy
+            rec.op_busy[op.name][self.dram.name] += busy
+            rec.counts[(op.name, self.dram.name, "read" if into else "write")] += t.dram_bytes
+            rec.op_dram[op.name][t.kind] += t.dram_bytes
+            rec.counts[(op.name, t.buffer, "write" if into else "read")] += t.dram_bytes
         rec.interval(segment.unit, "compute", op.name, start, self.env.now)
         if self.progress is not None:
             self.progress.credit(op.name, segment.macs)

@@ -15,6 +15,7 @@ from simulator.mapping.hierarchy import (
     check_register_cut,
     fold_loops,
     nest_cycles,
+    nest_stream,
     op_levels,
     refill_cycles,
     register_cut,
@@ -243,6 +244,7 @@ def _steps(
     previous: dict | None = None
     resident: dict[str, tuple] = {}  # role -> the tile held: the last step's, if this one keeps it
     costs = tile_costs(machine, plan, levels)  # (extents, first K chunk, continues fold) -> cost
+    streams = {} if streams_dma(plan, machine) else None  # (loads, store) -> Streamed
     if start and upcoming is not None:
         previous = dict(zip(order, map(int, np.unravel_index(start - 1, lengths))))
         current = dict(zip(order, upcoming))
@@ -339,7 +341,42 @@ def _steps(
                 Transfer(kind, f"{name}.C", regions["output"], buffers["output"], moved, size)
             )
             resident.pop("output")
+        if streams is not None:
+            loads, compute, stores = _stream(
+                plan, unit, machine.dram, loads, compute, stores, streams
+            )
         yield Step(tuple(loads), (compute,), tuple(stores), tuple(frees))
+
+
+ROLE_OF = {tensor: role for role, tensor in TENSOR_OF.items()}
+
+
+def streams_dma(plan: GemmPlan, machine: Machine) -> bool:
+    """Whether a plan's DMA streams during its tiles' compute: a `nest:` on a chip whose DMA is
+    one DRAM bus (no NoC, no L2, no per-operand interfaces, which the engine models by events)."""
+    plain_bus = machine.noc is None and machine.l2 is None
+    return bool(plan.nest) and plain_bus and not machine.dram.spec.operand_bandwidth
+
+
+def _stream(plan: GemmPlan, unit, dram, loads, compute: Compute, stores, cache: dict):
+    """A nest tile's DMA streamed during its compute (`nest_stream`): its loads keep the first
+    period's bytes (and the whole tile's buffer space), its store the last period's; the rest
+    moves during the compute segment, which waits for what the array could not hide."""
+    moved = {ROLE_OF[t.tensor[-1]]: t.dram_bytes for t in loads if t.dram_bytes}
+    stored = sum(t.dram_bytes for t in stores)
+    key = (tuple(sorted(moved.items())), stored)
+    if key not in cache:
+        cache[key] = nest_stream(plan, unit, dram, moved, stored)
+    streaming = cache[key]
+    first = [replace(t, dram_bytes=streaming.first.get(ROLE_OF[t.tensor[-1]], 0)) for t in loads]
+    last = [replace(t, dram_bytes=streaming.last) for t in stores]
+    streamed = tuple(
+        replace(t, dram_bytes=t.dram_bytes - kept.dram_bytes, space=0)
+        for t, kept in zip([*loads, *stores], [*first, *last])
+        if t.dram_bytes > kept.dram_bytes
+    )
+    wait = streaming.cycles - compute.cycles
+    return first, replace(compute, streamed=streamed, dma_wait=wait), last
 
 
 def tile_costs(machine: Machine, plan: GemmPlan, levels: "TileLevels") -> dict:
@@ -473,15 +510,19 @@ def nest_tile(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> dict[st
             "(leave tile out: the nest sets it)"
         )
     tiled = [
-        n
-        for n, spec in (mapping.levels or {}).items()
-        if spec.model_fields_set != {"double_buffer"}
+        n for n, spec in (mapping.levels or {}).items() if spec.model_fields_set - {"double_buffer"}
     ]
     if tiled:
         raise SpecError(
             f"{locate(mapping, 'levels', tiled[0])}: a mapping with a nest holds inner levels by "
             "capacity or `registers:` counts, not per-level tilings"
         )
+    for name, count in (mapping.registers or {}).items():
+        if count > len(mapping.nest):
+            raise SpecError(
+                f"{locate(mapping, 'registers', name)}: {count} loops, but the nest has "
+                f"{len(mapping.nest)} (a register level holds 0 to {len(mapping.nest)} of them)"
+            )
     return tile
 
 

@@ -13,6 +13,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from simulator.components import Machine
 from simulator.components.systolic import OPERAND_DIMS
 from simulator.errors import CapacityError
@@ -265,6 +267,66 @@ def nest_cycles(plan, unit) -> int:
     its pipeline once (rows + cols - 2; ZigZag reports it but does not add it)."""
     ideal = math.prod(n for _, n in plan.nest)
     return unit.to_ref_cycles(ideal + unit.rows + unit.cols - 2)
+
+
+MAX_PERIODS = 1 << 16
+"""The finest streaming the DMA is given: periods of at most this many (one descriptor each)."""
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """How a nest tile's DMA overlaps its compute: bytes per role loaded before the array starts,
+    the compute segment's cycles (the periods, each the longer of its compute and the DMA moving
+    the next period's operands and the last period's results), and the result bytes stored after."""
+
+    first: dict[str, int]
+    cycles: int
+    last: int
+
+
+def nest_stream(plan, unit, dram, loads: dict[str, int], store: int) -> Streamed:
+    """The best streaming of one nest tile's DRAM traffic (`loads`: bytes of each role's tile the
+    step loads; `store`: result bytes it writes back) over periods of its outermost loops: a
+    role's data for a period arrives during the period before it (new data only where the loops
+    it ignores are at their first iteration), a result leaves during the period after the one
+    that completes it (every reduction loop at its last). Outermost 0 loops (one period) is
+    loading before and storing after; the count with the fewest cycles in all is chosen."""
+    compute = nest_cycles(plan, unit)
+    ideal = unit.to_ref_cycles(math.prod(n for _, n in plan.nest))
+    outer = list(reversed(plan.nest))  # outermost first
+    best = None
+    for k in range(len(outer) + 1):
+        factors = [n for _, n in outer[:k]]
+        periods = math.prod(factors)
+        if periods > MAX_PERIODS:
+            break
+        digits = np.indices(factors).reshape(k, periods)
+        need = np.zeros(periods + 1)  # bytes needed by period p (p = periods: none)
+        for role, size in loads.items():
+            need[:-1] += _period_bytes(outer[:k], digits, role, size, first=True)
+        done = np.zeros(periods + 1)  # bytes complete after period p - 1 (p = 0: none)
+        done[1:] = _period_bytes(outer[:k], digits, "output", store, first=False)
+        moving = (need[1:] + done[:-1]) / dram.bytes_per_cycle  # during period p
+        cycles = compute + math.ceil(np.maximum(moving - ideal / periods, 0).sum() - 1e-9)
+        total = dram.transfer_cycles(need[0]) + cycles + dram.transfer_cycles(done[-1])
+        if best is None or total < best[0]:
+            first = {
+                role: int(_period_bytes(outer[:k], digits, role, size, first=True)[0])
+                for role, size in loads.items()
+            }
+            best = (total, Streamed(first, cycles, int(done[-1])))
+    return best[1]
+
+
+def _period_bytes(loops, digits, role: str, size: int, first: bool) -> np.ndarray:
+    """Bytes of `role`'s tile new in each period (`first`: loops the role ignores at their
+    first iteration) or complete after it (at their last): an equal part per period of the
+    loops it uses."""
+    ignored = [i for i, (d, _) in enumerate(loops) if d not in RELEVANT[role]]
+    parts = math.prod(n for d, n in loops if d in RELEVANT[role])
+    at = [0 if first else loops[i][1] - 1 for i in ignored]
+    moves = np.all(digits[ignored] == np.array(at, dtype=int)[:, None], axis=0)
+    return moves * (size // parts)
 
 
 def _folds(extent: int, size: int) -> list[tuple[int, int]]:

@@ -38,6 +38,8 @@ class Compute:
     regions: dict[str, Region]
     kernel: Callable[[], None] | None = None
     refill: int = 0  # cycles the unit also waits for single-buffered local buffers' refills
+    streamed: tuple[Transfer, ...] = ()  # DMA moved while the segment runs
+    dma_wait: int = 0  # cycles the unit also waits for that DMA (periods it could not hide)
 
 
 @dataclass(frozen=True, slots=True)
