@@ -155,8 +155,8 @@ def test_gpu_like_cores_pay_dallys_30_pj_per_thread_instruction():
     assert mma.energy_pj.sum() == pytest.approx(256**3 / 2048 * 32 * per_thread * 0.0935)
     machine, _ = parts_of("a100-like")
     alu = machine.components["core0.alu"]
-    assert issued_instructions(alu, "exp", 96) == 3  # one warp instruction per 32 elements
-    assert issued_instructions(alu, "leakage", 1.0) == 0
+    assert issued_instructions(alu, "exp", 96, (16, 8, 16)) == 3  # one warp instruction per 32 elements
+    assert issued_instructions(alu, "leakage", 1.0, (16, 8, 16)) == 0
     softmax = simulator.simulate("a100-like", "softmax:rows=64,cols=256", numerics=False)
     vector = softmax.energy[softmax.energy.part == "instruction_issue"]
     assert vector["count"].sum() > 0
