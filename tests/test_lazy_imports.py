@@ -66,12 +66,14 @@ def test_public_names_resolve_lazily():
 
 
 def test_the_command_line_freezes_its_start_up_out_of_the_collector():
-    """What a command's start-up built (modules, schemas) is frozen once, before the run."""
+    """The console script freezes what its start-up built (modules, schemas) once, before the run;
+    `main` called in process (tests, notebooks) leaves the caller's collector as it was."""
     script = (
-        "import gc\nfrom simulator.cli import main\n"
-        "before = gc.get_freeze_count()\nmain(['list'])\nfrozen = gc.get_freeze_count()\n"
-        "main(['list'])\nprint(before, frozen, gc.get_freeze_count())"
+        "import gc\nfrom simulator.cli import entry, main\nimport sys\n"
+        "main(['list'])\nin_process = gc.get_freeze_count()\n"
+        "sys.argv = ['accsim', 'list']\nentry()\nfrozen = gc.get_freeze_count()\n"
+        "entry()\nprint(in_process, frozen, gc.get_freeze_count())"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    before, frozen, again = map(int, out.stdout.split()[-3:])
-    assert before == 0 and frozen > 0 and again == frozen  # frozen once, not at every call
+    in_process, frozen, again = map(int, out.stdout.split()[-3:])
+    assert in_process == 0 and frozen > 0 and again == frozen  # frozen once, not at every call

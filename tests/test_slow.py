@@ -18,9 +18,8 @@ def _chip(name: str) -> bool:
 @pytest.mark.parametrize("arch", [a for a in simulator.list_presets("arch") if _chip(a)])
 @pytest.mark.parametrize("workload", ["gemm-1024", "gemv-4096", "bert-base-ffn"])
 def test_every_preset_pairing_runs_with_exact_numerics(arch, workload):
-    if (
-        arch == "gv100-like"
-    ):  # Volta's tensor cores multiply fp16 only: these int8 GEMMs are refused
+    # Volta's tensor cores multiply fp16 only: these int8 GEMMs are refused
+    if arch == "gv100-like":
         with pytest.raises(UnsupportedError, match="in int8; it supports fp16"):
             simulator.simulate(arch, workload)
         spec = simulator.load_workload(workload).model_dump(exclude_unset=True)

@@ -362,8 +362,14 @@ def _version() -> str:
         return "unknown"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `accsim` console script: exit 0 (ok), 1 (numerics mismatch), 2 (error)."""
+def entry() -> int:
+    """The `accsim` console script: `main` in a process of its own, which may freeze its start-up."""
+    return main(freeze_start_up=True)
+
+
+def main(argv: list[str] | None = None, freeze_start_up: bool = False) -> int:
+    """Run one command: exit 0 (ok), 1 (numerics mismatch), 2 (error). Called in process (tests,
+    notebooks), it leaves the caller's garbage collector as it was."""
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # --help, or a usage error already printed as one line
@@ -371,7 +377,12 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     module, function = args.handler.split(":")
     try:
-        handler = getattr(_imported(f"simulator.cli.{module}"), function)
+        handler = getattr(importlib.import_module(f"simulator.cli.{module}"), function)
+        if freeze_start_up and not gc.get_freeze_count():
+            # What start-up built (modules, pydantic schemas) lives as long as the process: out of
+            # the collector, whose full collections would walk it again and again (about a quarter
+            # of the CPU of `accsim run tpu-v1-like gemm-1024 --no-numerics`).
+            gc.freeze()
         return handler(args, console)
     except AccsimError as error:
         _error(" ".join(str(error).split()))
@@ -384,17 +395,6 @@ def main(argv: list[str] | None = None) -> int:
         summary = " ".join(f"{type(error).__name__}: {error}".split())[:300]
         _error(f"internal error: {summary} (please report; traceback saved at {saved})")
         return 2
-
-
-def _imported(name: str):
-    """A handler's module, imported; then, once per process, what start-up built (modules,
-    pydantic schemas: all long-lived) is frozen out of the garbage collector, whose full
-    collections during the run would walk it again and again (about a quarter of the CPU of
-    `accsim run tpu-v1-like gemm-1024 --no-numerics`)."""
-    module = importlib.import_module(name)
-    if not gc.get_freeze_count():
-        gc.freeze()
-    return module
 
 
 def _error(message: str) -> None:

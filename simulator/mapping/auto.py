@@ -73,16 +73,22 @@ def compute_cycles_estimate(unit, problem, tile, plan_like) -> int:
         problem["M"], problem["N"], problem["K"], tile["M"], tile["N"], tile["K"],
         plan_like.spatial, plan_like.dataflow, plan_like.accounting,
     )  # fmt: skip
-    total = _ESTIMATES.get(key)
-    if total is None:
-        total = _ESTIMATES[key] = _cycles_estimate(unit, problem, tile, plan_like)
-        if len(_ESTIMATES) > _ESTIMATES_LIMIT:
-            _ESTIMATES.pop(next(iter(_ESTIMATES)))
-    return total
+    return _memoized(_ESTIMATES, key, lambda: _cycles_estimate(unit, problem, tile, plan_like))
+
+
+def _memoized(table: dict, key: tuple, compute):
+    """table[key], computed once; past _MEMO_LIMIT entries the oldest leaves (sweeps of any
+    length keep bounded memory)."""
+    value = table.get(key)
+    if value is None:
+        value = table[key] = compute()
+        if len(table) > _MEMO_LIMIT:
+            table.pop(next(iter(table)))
+    return value
 
 
 _ESTIMATES: dict[tuple, int] = {}
-_ESTIMATES_LIMIT = 65536
+_MEMO_LIMIT = 65536
 
 
 def _cycles_estimate(unit, problem, tile, plan_like) -> int:
@@ -249,12 +255,7 @@ def _footprint(layout: tuple, seed: GemmPlan, machine: Machine, tile: dict) -> t
     operands' buffers and formats, double buffering, the tile): sweep points that differ in
     buffer sizes or elsewhere share it."""
     key = (layout, tile["M"], tile["N"], tile["K"])
-    used = _FOOTPRINTS.get(key)
-    if used is None:
-        used = _FOOTPRINTS[key] = tuple(seed.footprint(machine, tile).items())
-        if len(_FOOTPRINTS) > _ESTIMATES_LIMIT:
-            _FOOTPRINTS.pop(next(iter(_FOOTPRINTS)))
-    return used
+    return _memoized(_FOOTPRINTS, key, lambda: tuple(seed.footprint(machine, tile).items()))
 
 
 _FOOTPRINTS: dict[tuple, tuple] = {}

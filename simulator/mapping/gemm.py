@@ -510,15 +510,19 @@ def nest_tile(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> dict[st
             "(leave tile out: the nest sets it)"
         )
     tiled = [
-        n
-        for n, spec in (mapping.levels or {}).items()
-        if spec.model_fields_set != {"double_buffer"}
+        n for n, spec in (mapping.levels or {}).items() if spec.model_fields_set - {"double_buffer"}
     ]
     if tiled:
         raise SpecError(
             f"{locate(mapping, 'levels', tiled[0])}: a mapping with a nest holds inner levels by "
             "capacity or `registers:` counts, not per-level tilings"
         )
+    for name, count in (mapping.registers or {}).items():
+        if count > len(mapping.nest):
+            raise SpecError(
+                f"{locate(mapping, 'registers', name)}: {count} loops, but the nest has "
+                f"{len(mapping.nest)} (a register level holds 0 to {len(mapping.nest)} of them)"
+            )
     return tile
 
 

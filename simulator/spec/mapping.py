@@ -118,7 +118,7 @@ class MappingSpec(Strict):
     inside the next outer local SRAM's tile). Per register level: the array loops it holds (as
     `registers:` says by count). Levels left out hold the innermost array loops that fit their
     share (under an auto tile, register levels take the count the mapper finds fastest)."""
-    nest: list[tuple[Dim, PositiveInt]] | None = None
+    nest: Annotated[list[tuple[Dim, PositiveInt]], Field(min_length=1)] | None = None
     """The array's temporal loops inside one SRAM tile, innermost first, as [dim, iterations]
     (ZigZag's temporal mapping below the DMA level, Timeloop's temporal factors): the array runs
     this nest instead of its fold nest, over the spatial unrolling (`spatial`: a whole array

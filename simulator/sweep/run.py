@@ -157,8 +157,7 @@ def _processes(points: list[Point], jobs: int) -> Generator[dict]:
     workers fork: a forked worker then never walks them in a full collection (about a fifth of
     a fresh worker's CPU on the array-vs-sram sweep) nor copies their pages by touching them."""
     thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
-    if thaw:
-        gc.freeze()
+    gc.freeze()  # what the command built since start-up (the sweep, its points) too
     try:
         pool = ProcessPoolExecutor(
             max_workers=min(jobs, len(points)), mp_context=_context(), initializer=_ignore_sigint

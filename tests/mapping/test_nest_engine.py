@@ -164,6 +164,8 @@ def test_any_nest_order_runs_with_its_counts(order):
         ({"nest": [["K", 3]]}, "does not divide"),
         ({"tile": {"M": 32}}, "is not the nest's tile"),
         ({"levels": {"output_regs": {"tile": {"K": 2}}}}, "not per-level tilings"),
+        ({"registers": {"output_regs": 3}}, "3 loops, but the nest has 1"),
+        ({"nest": []}, "at least 1 item"),
     ],
 )
 def test_nest_bad_input_is_a_spec_error(change, fragment):
