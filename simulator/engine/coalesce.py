@@ -64,6 +64,7 @@ def shape(value):
             value.sram_traffic,
             tuple(map(shape, value.streamed)),
             value.dma_wait,
+            value.holds,
         )
     raise Opaque(type(value).__name__)
 
@@ -341,7 +342,7 @@ class Watch:
             self.candidate = None
             if state == first:
                 pattern = [self.shapes[i] for i in range(start, index)]
-                units = sorted({c[0] for s in pattern for c in s[1]})
+                units = sorted({u for s in pattern for c in s[1] for u in (c[0], *c[-1])})
                 if [idle[u] for u in units] == [self._idle(u) for u in units] and self._jump(
                     pattern, now - at, before
                 ):
@@ -371,7 +372,9 @@ class Watch:
             return False
         cycles = int(cycles)
         periods = self.stream.skip_periods(self.stream.index - len(pattern), pattern)
-        for unit in {c[0] for s in pattern for c in s[1]}:  # last used in the last period jumped
+        for unit in {
+            u for s in pattern for c in s[1] for u in (c[0], *c[-1])
+        }:  # last used in the last period jumped
             engine.unit_free_at[unit] += periods * cycles
         for table, key, delta in deltas[0]:
             table[key] += periods * delta

@@ -527,13 +527,19 @@ class _Engine:
             yield self.env.timeout(arrival - self.env.now)
         previous_unit = None
         for number, segment in enumerate(step.computes):
-            with self.units[segment.unit].request() as grant:
+            units = (segment.unit, *segment.holds)
+            grants = [self.units[u].request() for u in units]  # queued at once: no deadlock
+            for grant in grants:
                 yield grant
-                self._note_gap(op, segment.unit, previous_unit, waited)
-                start = self.env.now
-                cycles = self._duration(segment)
-                yield self.env.timeout(cycles)
-                self.unit_free_at[segment.unit] = self.clock()
+            self._note_gap(op, segment.unit, previous_unit, waited)
+            for unit in segment.holds:
+                self._note_gap(op, unit, segment.unit, waited)
+            start = self.env.now
+            cycles = self._duration(segment)
+            yield self.env.timeout(cycles)
+            for unit, grant in zip(units, grants):
+                self.unit_free_at[unit] = self.clock()
+                self.units[unit].release(grant)
             self._account(op, segment, cycles, start, (index, number))
             previous_unit = segment.unit
         self.record.steps += 1
@@ -630,6 +636,11 @@ class _Engine:
             rec.stall(segment.unit, self.env.now, {"sram_bandwidth": stretch})
             if segment.unit == op.unit:
                 rec.op_stalls[op.name]["sram_bandwidth"] += stretch
+        for unit in segment.holds:  # held idle while the segment's own unit works
+            rec.unit_stalls[unit][f"waiting_{segment.unit}"] += cycles
+            rec.stall(unit, self.env.now, {f"waiting_{segment.unit}": cycles})
+            if unit == op.unit:
+                rec.op_stalls[op.name][f"waiting_{segment.unit}"] += cycles
         for action, count in segment.work:
             rec.counts[(op.name, segment.unit, action)] += count
         for buffer, read, write in segment.sram_traffic:

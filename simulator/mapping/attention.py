@@ -7,7 +7,6 @@ in the buffers holding the input, weight and output roles respectively... of the
 feed: Q and P are matmul inputs, K and V matmul weights, S and O accumulators.
 """
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -312,17 +311,11 @@ class _Cost:
             kernel,
         )
 
-    def waiting(self, matmul: Compute, softmax: Compute) -> Compute:
-        """The matmul before a softmax, holding the array through the softmax too where they do
-        not overlap (`softmax_overlap: false`): no other block's matmul runs in between."""
-        if self.overlap:
-            return matmul
-        return dataclasses.replace(matmul, cycles=matmul.cycles + softmax.cycles)
-
     def softmax(
         self, rows: int, cols: int, finish: bool, rescale: bool, regions: dict, kernel=None
     ) -> Compute:
-        """Online-softmax update of a rows x cols score block (and the final 1/l scaling)."""
+        """Online-softmax update of a rows x cols score block (and the final 1/l scaling); where
+        it does not overlap the matmuls (`softmax_overlap: false`) it holds the array idle."""
         d = self.op.head_dim
         work = {
             "max": rows * cols + (rows if rescale else 0),
@@ -355,6 +348,7 @@ class _Cost:
             tuple((b, r, w) for b, (r, w) in merged.items()),
             regions,
             kernel,
+            holds=() if self.overlap else (self.array.name,),
         )
 
 
@@ -443,7 +437,7 @@ def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor:
                 kernel = numerics and bind(numerics.flash_step, b, h, q, k, first, last)
                 softmax = cost.softmax(rows, cols, last, not first, regions)
                 computes = (
-                    cost.waiting(cost.matmul(rows, cols, d, dt, regions), softmax),
+                    cost.matmul(rows, cols, d, dt, regions),
                     softmax,
                     cost.matmul(rows, d, cols, dt, regions, kernel),
                 )
@@ -512,7 +506,7 @@ def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor:
             )
             yield Step(
                 loads,
-                (cost.waiting(scores, softmax), softmax, weighted),
+                (scores, softmax, weighted),
                 (store,),
                 ((buf["input"], qb + p_in), (buf["weight"], 2 * kv)),
             )

@@ -40,12 +40,13 @@ class Compute:
     refill: int = 0  # cycles the unit also waits for single-buffered local buffers' refills
     streamed: tuple[Transfer, ...] = ()  # DMA moved while the segment runs
     dma_wait: int = 0  # cycles the unit also waits for that DMA (periods it could not hide)
+    holds: tuple[str, ...] = ()  # other units held idle meanwhile (a softmax not overlapped)
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """Loads that must finish first, compute segments run in order (each on its own unit),
-    then write-backs and releases."""
+    """Loads that must finish first, compute segments run in order (each on its own unit and
+    any it holds), then write-backs and releases."""
 
     loads: tuple[Transfer, ...]
     computes: tuple[Compute, ...]

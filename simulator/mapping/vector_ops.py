@@ -25,6 +25,47 @@ RECIPES: dict[str, tuple[dict[str, int], dict[str, int]]] = {
 }
 REDUCTIONS = ("softmax", "layernorm", "rmsnorm")
 
+# How GPU kernels run the row reductions (chips with `cores.kernels`), after PyTorch's CUDA kernels
+# (aten/src/ATen/native/cuda/PersistentSoftmax.cuh, SoftMax.cu, layer_norm_kernel.cu):
+WARP_ROW = 1024
+"""Widest row one warp keeps in registers (32 lanes x 32 fp32 values): softmax_warp_forward
+runs such rows a warp each, in one read; wider ones get a CTA each."""
+WARPS_PER_CTA = 4  # the warp-per-row softmax's 128-thread CTAs
+PAIRED_ROW = 128  # rows this narrow go two to a warp (the warp softmax's WARP_BATCH of 2)
+CTA_SHARED = 48 * 1024
+"""Shared memory a CTA may use without opting in (CUDA C++ Programming Guide, compute capability
+8.x/9.x: 48 KB of static shared memory per block)."""
+READS = {"softmax": 3, "layernorm": 2, "rmsnorm": 2}
+"""Reads of a row a CTA-per-row kernel makes: softmax its max, its sum of exponentials and the
+normalising pass (cunn_SoftMaxForward); LayerNorm and RMSNorm the Welford statistics and the
+normalising pass (vectorized_layer_norm_kernel). Re-reads go to DRAM through L2, so L2 hits
+serve them while the rows in flight fit it."""
+
+
+def kernel_rows(op: VectorOpSpec, shared: int) -> tuple[int, int]:
+    """(rows per CTA, reads of each row) of a row reduction run as a GPU kernel with `shared`
+    bytes of shared memory per SM: softmax rows that fit a warp's registers a warp each (two to a
+    warp when narrow), others a CTA each; one read when the row's fp32 copy fits what a CTA may
+    keep on chip, else the kernel's passes over it."""
+    if op.kind == "softmax" and op.cols <= WARP_ROW:
+        return WARPS_PER_CTA * (2 if op.cols <= PAIRED_ROW else 1), 1
+    if nbytes(op.cols, "fp32") <= min(CTA_SHARED, shared):
+        return 1, 1
+    return 1, READS[op.kind]
+
+
+def cta_rows(rows: int, per_cta: int, cores: int) -> list[tuple[int, int]]:
+    """Each busy core's rows, as one contiguous range, when CTAs of `per_cta` rows (the last one
+    short) are dealt round-robin over `cores` in waves: core c runs CTAs c, c + cores, ..., so
+    a last partial wave leaves cores idle."""
+    ctas = -(-rows // per_cta)
+    ranges, start = [], 0
+    for core in range(min(cores, ctas)):
+        size = sum(min(per_cta, rows - i * per_cta) for i in range(core, ctas, cores))
+        ranges.append((start, start + size))
+        start += size
+    return ranges
+
 
 def compile_vector_op(
     op: VectorOpSpec,
@@ -35,9 +76,11 @@ def compile_vector_op(
     row_offset: int = 0,
     core: int = 0,
     group: str = "",
+    reads: int = 1,
 ) -> OpProgram:
     """Rows in chunks that fit the buffers (double-buffered when the mapping says so); a part of a
-    row-partitioned op gives where its rows start in the whole, its core and its group."""
+    row-partitioned op gives where its rows start in the whole, its core and its group; a kernel
+    that reads each row `reads` times loads each chunk that often."""
     unit, fallback = machine.vector_unit_for(op.name, op.kind)
     vector = machine.components[unit]
     operands = 2 if op.kind in ("add", "mul") else 1
@@ -62,6 +105,7 @@ def compile_vector_op(
         "fallback": fallback,
         "rows_per_step": chunk,
         "double_buffering": mapping.double_buffering,
+        "reads": reads,
     }
     flops = op.rows * op.cols * sum(per_element.values()) + op.rows * sum(per_row.values())
 
@@ -85,7 +129,7 @@ def compile_vector_op(
                 kernel,
             )
             yield streamed_step(
-                op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute
+                op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute, reads
             )
 
     return OpProgram(
@@ -103,7 +147,7 @@ def compile_vector_op(
         core=core,
         group=group or op.name,
         details=details,
-        signature=signature(op, row_offset, bool(group)),
+        signature=signature(op, row_offset, bool(group), reads),
     )
 
 
@@ -136,12 +180,22 @@ def units_that_fit(in_buf, out_buf, size_in: int, size_out: int, factor: int) ->
 
 
 def streamed_step(
-    name: str, region, in_buf: str, out_buf: str, size_in: int, size_out: int, compute: Compute
+    name: str,
+    region,
+    in_buf: str,
+    out_buf: str,
+    size_in: int,
+    size_out: int,
+    compute: Compute,
+    reads: int = 1,
 ) -> Step:
-    """One step of an op streamed through a unit: load X's region, compute, store Y's."""
+    """One step of an op streamed through a unit: load X's region (`reads` times, the re-reads
+    into the same space), compute, store Y's."""
+    again = Transfer("load", f"{name}.X", region, in_buf, size_in, 0)
     return Step(
         (
             Transfer("load", f"{name}.X", region, in_buf, size_in, size_in),
+            *(again,) * (reads - 1),
             Transfer("alloc", f"{name}.Y", region, out_buf, 0, size_out),
         ),
         (compute,),

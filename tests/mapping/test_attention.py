@@ -5,6 +5,7 @@ import pytest
 import simulator
 import simulator.mapping.attention as attention_mapping
 from simulator.components import build_machine
+from simulator.engine.memo import execute
 from simulator.errors import UnsupportedError
 from simulator.mapping import compile_program
 from simulator.spec import load_arch, load_mapping, load_workload
@@ -214,20 +215,34 @@ def test_softmax_counts_s_reads_and_p_writes_when_they_share_one_buffer():
     }
 
 
+def _flash(overlap, kv_len):
+    machine = build_machine(load_arch(arch()))
+    workload = load_workload(attention(heads=1, q_len=64, kv_len=kv_len, d=32))
+    attention_spec = {"block_q": 64, "block_kv": 64, "softmax_overlap": overlap}
+    return compile_program(
+        workload, load_mapping({"attention": attention_spec}), machine, False, 0
+    )[0], machine
+
+
 def test_softmax_not_overlapped_holds_the_array_through_it():
     # An interior step of Br=Bc=64, d=32 (rescaling, not finishing) on 128 lanes: max 64*64+64
     # (33 cycles), add 2*64*64 (64), exp 64*64+64 at 4 cycles (132), mul 64*32 (16): 245 cycles
-    # that the first matmul also holds the array for when the softmax does not overlap.
-    def first_matmul(overlap):
-        machine = build_machine(load_arch(arch()))
-        workload = load_workload(attention(heads=1, q_len=64, kv_len=192, d=32))
-        attention_spec = {"block_q": 64, "block_kv": 64, "softmax_overlap": overlap}
-        program, _ = compile_program(
-            workload, load_mapping({"attention": attention_spec}), machine, False, 0
-        )
-        step = list(program.ops[0].steps())[1]
-        return step.computes[0].cycles, step.computes[1].cycles
+    # the vector unit runs while holding the array when the softmax does not overlap; the
+    # matmul before it keeps its own length.
+    def interior(overlap):
+        program, _ = _flash(overlap, 192)
+        return list(program.ops[0].steps())[1].computes
 
-    (alone, softmax), (held, _) = first_matmul(True), first_matmul(False)
-    assert softmax == 245
-    assert held - alone == 245
+    alone, held = interior(True), interior(False)
+    assert alone[1].cycles == held[1].cycles == 245
+    assert (alone[1].holds, held[1].holds) == ((), ("mxu",))
+    assert alone[0] == held[0]
+
+
+def test_one_block_takes_as_long_with_the_softmax_serialised():
+    # One K/V block: mm1, softmax and mm2 depend on each other, so they are serial either way.
+    def cycles(overlap):
+        program, machine = _flash(overlap, 64)
+        return execute(program, machine, memoize=False).cycles
+
+    assert cycles(False) == cycles(True)
