@@ -4,12 +4,17 @@ Run: python benchmarks/area_power.py  (a few minutes: the A100 GEMM is the slow 
 Published numbers are listed with their sources below; none is used by the simulator.
 """
 
+from pathlib import Path
+
+import yaml
+
 import simulator
 from simulator import tech
 from simulator.components import build_machine
 from simulator.components.chip import clock_share
 from simulator.spec import load_arch
 
+VOLTA_GEMM = Path(__file__).parent / "data" / "calibration" / "accelwattch_volta_gemm.yaml"
 # chip, preset, busy workload, published die mm², busy W, idle W, what the published power covers
 # ('die': accsim's on-die power; 'board': die + DRAM accesses and devices; 'stack': the DRAM stack
 # alone, off the host die: its PIM units, accesses and devices), source
@@ -137,10 +142,10 @@ def full_ga100(a100) -> None:
 
 def accelwattch_bracket(reports: dict) -> None:
     """The GPU rows' busy power if their tensor arrays drew AccelWattch's Volta tensor power per MAC
-    (chip.yaml accelwattch_volta_gemm, two fits of one kernel) in place of their MACs, PE registers,
+    (data/calibration/accelwattch_volta_gemm.yaml, two fits of one kernel) in place of their MACs, PE registers,
     those parts' clock share and the fitted MMA residual; the fit holds its own clock, as sm_active
     does."""
-    volta = tech.table("chip")["accelwattch_volta_gemm"]
+    volta = yaml.safe_load(VOLTA_GEMM.read_text())
     seconds = volta["cycles"] / (volta["clock_mhz"] * 1e6)
     share = clock_share() / (1.0 - clock_share())
     print("\nAccelWattch's Quadro GV100 tensor power per MAC, moved to each GPU's node (busy W):")

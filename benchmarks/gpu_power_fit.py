@@ -7,8 +7,8 @@ P = P0 + (E + c x MACs) / t, where E is accsim's dynamic energy of the kernel on
 the fitted part (chip.yaml mma_residual) and P0 the card's power when no kernel work is counted
 (its leakage, DRAM standby, fan and board). c (pJ per MAC at 12 nm) and P0 are fitted by least
 squares; c is the constant simulator/tech/chip.yaml carries (node- and V²-scaled to other GPUs),
-P0 belongs to this card and is not carried. Prints accsim's busy power before and after, the fit
-and each kernel's leave-one-out error.
+P0 belongs to this card and is not carried. Prints accsim's busy power before and after, the fit,
+each kernel's leave-one-out error, accsim's idle power and each kernel's share of the tensor peak.
 """
 
 import csv
@@ -66,16 +66,31 @@ def main() -> None:
         "| accsim / measured time | fit W | leave-one-out W | leave-one-out error |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    ratios = []
     for i, row in enumerate(rows):
         report = row["report"]
         measured = float(row["measured_w"])
         after = report.power["power_w"]
         before = after - row["fitted_w"]
+        ratios.append((before / measured, after / measured))
         held = predict(row, *fit(rows[:i] + rows[i + 1 :]))
         print(
             f"| {row['kernel']} | {row['workload'].split(':')[1].replace(',dtype=fp16', '')} "
             f"| {measured:.1f} | {before:.1f} | {after:.1f} | {report.seconds / row['seconds']:.2f} "
             f"| {predict(row, c, p0):.1f} | {held:.1f} | {(held - measured) / measured:+.1%} |"
+        )
+    befores, afters = zip(*ratios, strict=True)
+    print(
+        f"\naccsim busy / measured power: before the residual {min(befores):.2f} to "
+        f"{max(befores):.2f}, after it {min(afters):.2f} to {max(afters):.2f}"
+    )
+    print(f"accsim's idle power on gv100-like: {rows[0]['report'].power['idle_power_w']:.1f} W")
+    for row in rows:
+        report = row["report"]
+        peak = report.summary["peak_macs_per_cycle"] * report.summary["clock_hz"]
+        print(
+            f"- {row['kernel']}: {row['macs'] / row['seconds'] / peak:.0%} of the tensor peak on "
+            f"the card, {report.summary['mac_utilization']:.0%} in accsim"
         )
 
 

@@ -296,21 +296,22 @@ def instruction_issue_pj(node_nm: float, mma: bool) -> float:
     return tech.scale_energy(per_thread * table["warp_threads"], node_nm)
 
 
-def issued_instructions(comp, action: str, count: float) -> float:
+def issued_instructions(comp, action: str, count: float, mma_shape: tuple[int, int, int]) -> float:
     """Warp instructions that issue `count` of `action` on a GPU-like core's unit: one MMA per
-    m x n x k MACs, one vector instruction per warp of elements; 0 for anything else."""
+    m x n x k MACs (the arch's `mma_shape`), one vector instruction per warp of elements; 0 for
+    anything else."""
     table = _table()["instruction_issue"]
     if comp.kind == "systolic_array" and action.startswith("mac_"):
-        return count / math.prod(table["mma_shape"])
+        return count / math.prod(mma_shape)
     if comp.kind == "vector" and action in comp.actions:
         return count / table["warp_threads"]
     return 0.0
 
 
-def mma_operand_bytes(comp, dtype: str) -> tuple[int, int]:
-    """Register-file bytes one MMA instruction of `comp` (a GPU-like core's tensor unit) reads (A, B
-    and C fragments) and writes (D) for operands of `dtype`."""
-    m, n, k = _table()["instruction_issue"]["mma_shape"]
+def mma_operand_bytes(comp, dtype: str, mma_shape: tuple[int, int, int]) -> tuple[int, int]:
+    """Register-file bytes one MMA instruction of `comp` (a GPU-like core's tensor unit) of shape
+    `mma_shape` reads (A, B and C fragments) and writes (D) for operands of `dtype`."""
+    m, n, k = mma_shape
     operand = precision(dtype).bits // 8
     accumulator = precision(comp.accumulator(dtype)).bits // 8
     return (m * k + k * n) * operand + m * n * accumulator, m * n * accumulator

@@ -31,6 +31,8 @@ from simulator.report.sums import EnergySums, group_sums
 if TYPE_CHECKING:
     import pandas as pd
 
+    from simulator.spec.arch import KernelsSpec
+
 PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"
 _OFF_DIE_ACTION = {"devices": "background", "refresh": "refresh"}  # DRAM devices' always-on parts
@@ -45,11 +47,10 @@ def energy_rows(
     """`rows` (op, component, action, count, pJ each, energy: the datapath's own accounting) plus the
     chip's `parts` (machine_parts), as plain rows (COLUMNS), and the clock network's rows computed
     from them. On-die dynamic energy scales with voltage_scale², on-die static power with it."""
-    simt = machine.arch.tech_node if is_simt(machine) else None
+    simt = machine.arch.cores.kernels if is_simt(machine) else None
     ungated = not machine.arch.chip.clock_gating
-    own = _datapath_rows(rows, machine.components, voltage_scale, simt, ungated) + _static_rows(
-        rows, machine, parts, seconds, voltage_scale
-    )
+    datapath = _datapath_rows(rows, machine, voltage_scale, simt, ungated)
+    own = datapath + _static_rows(rows, machine, parts, seconds, voltage_scale)
     return own, _clock_rows(own, (*(UNGATED_PARTS if ungated else ()), *OWN_CLOCK))
 
 
@@ -62,14 +63,15 @@ def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
 
 
 def _datapath_rows(
-    rows: list[tuple], comps: dict, voltage_scale: float, simt_node: float | None, ungated: bool
+    rows: list[tuple], machine, voltage_scale: float, simt: KernelsSpec | None, ungated: bool
 ) -> list[tuple]:
     """The components' own rows, each tagged with its part, a PE-register row beside each MAC row
     (on an `ungated` chip its switching part only: the registers' internal power is static),
-    and on GPU-like cores (`simt_node`: their node) the SIMT rows beside each core unit's work row;
-    the register levels' accesses that the MMAs make themselves are left to those rows."""
+    and on GPU-like cores (`simt`: their kernels spec) the SIMT rows beside each core unit's work
+    row; the register levels' accesses that the MMAs make themselves are left to those rows."""
     out = []
-    prices = _simt_prices(simt_node, voltage_scale) if simt_node else None
+    comps = machine.components
+    prices = _simt_prices(machine.arch.tech_node, voltage_scale) if simt else None
     for op, name, action, count, per, _ in rows:
         comp = comps[name]
         if prices and mma_made_access(comp, action):
@@ -85,7 +87,7 @@ def _datapath_rows(
                 row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
                 out.append((*row, True))
         if prices and on_die and "." in name:
-            out.extend(_simt_rows(op, name, comp, action, count, prices))
+            out.extend(_simt_rows(op, name, comp, action, count, prices, simt.mma_shape))
     return out
 
 
@@ -105,17 +107,20 @@ def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
     return {name: pj * voltage_scale**2 for name, pj in nominal.items()}
 
 
-def _simt_rows(op: str, name: str, comp, action: str, count: float, prices: dict) -> list[tuple]:
+def _simt_rows(
+    op: str, name: str, comp, action: str, count: float, prices: dict, mma_shape: tuple[int, ...]
+) -> list[tuple]:
     """A GPU-like core unit's work row's companions: the warp instructions it issues and, for an
-    MMA, the register-file bytes it moves, the cycles its SM is busy and its fitted residual per MAC."""
-    issued = issued_instructions(comp, action, count)
+    MMA of `mma_shape` (m, n, k), the register-file bytes it moves, the cycles its SM is busy and
+    its fitted residual per MAC."""
+    issued = issued_instructions(comp, action, count, mma_shape)
     if not issued:
         return []
     mma = comp.kind == "systolic_array"
     price = prices["issue_mma" if mma else "issue"]
     rows = [(op, name, "instruction_issue", "issue", issued, price)]
     if mma:
-        read, written = mma_operand_bytes(comp, action.removeprefix("mac_"))
+        read, written = mma_operand_bytes(comp, action.removeprefix("mac_"), mma_shape)
         rows.append((op, name, "mma_operands", "rf_read", issued * read, prices["rf_read"]))
         rows.append((op, name, "mma_operands", "rf_write", issued * written, prices["rf_write"]))
         cycles = count / (comp.rows * comp.cols)

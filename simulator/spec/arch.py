@@ -469,6 +469,11 @@ class KernelsSpec(Strict):
     (tiles larger than the problem shrink to it)."""
     min_split_k: PositiveInt = 256
     """Smallest K range one split-K slice gets; the depth of one stream-K iteration."""
+    mma_shape: tuple[PositiveInt, PositiveInt, PositiveInt] = (16, 8, 16)
+    """MACs (m, n, k) of one warp-wide MMA instruction: sets the instructions issued and the
+    register-file operand traffic per MAC. Default Ampere/Hopper's mma.sync m16n8k16 (NVIDIA PTX
+    ISA, f16/bf16 inputs, sm_80 and later; 2,048 MACs), which cuBLAS/CUTLASS issue on Ampere;
+    Hopper's wgmma (m64nNk16 over 4 warps) amortises more, so there it is an upper bound."""
     stream_k: bool = False
     """Let the grid run a partial last wave as stream-K (Osama et al., PPoPP 2023) where its
     estimate wins. Off by default: the measured cuBLAS rows on A100 (LLMCompass's 1024 and 2048 x
