@@ -53,6 +53,9 @@ class Machine:
     core_tile_costs: dict = field(default_factory=dict, compare=False, repr=False)
     """The same with the 'coreN.' of every name written 'core*.': one dict for a chip and all its
     core views, since every core is built from one template (cores differ only in names)."""
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
+    """Whole-machine values a later layer derives once and reuses (the mapper search's static
+    power, asked for by every candidate it estimates)."""
 
     @property
     def l2(self) -> Sram | None:

@@ -251,17 +251,18 @@ class _Engine:
             )
         # the op waited for DRAM from its request to its last byte, queueing behind others included
         self.record.op_busy[op][self.dram.name] += self.env.now - asked
-        self.record.counts[(op, self.dram.name, "read" if direction == "read" else "write")] += (
-            total
-        )
+        self._count_dma(op, transfers, into=direction == "read")
+        return latency, began
+
+    def _count_dma(self, op: str, transfers, into: bool) -> None:
+        """DMA bytes in the record: DRAM reads (into SRAM) or writes, per op and transfer kind, and
+        the SRAM side (writes on the way in, reads on the way out)."""
+        counts = self.record.counts
         for t in transfers:
             if t.dram_bytes:
+                counts[(op, self.dram.name, "read" if into else "write")] += t.dram_bytes
                 self.record.op_dram[op][t.kind] += t.dram_bytes
-                # the SRAM side of the DMA: writes on the way in, reads on the way out
-                self.record.counts[(op, t.buffer, "write" if direction == "read" else "read")] += (
-                    t.dram_bytes
-                )
-        return latency, began
+                counts[(op, t.buffer, "write" if into else "read")] += t.dram_bytes
 
     def _cache(self, op: str, transfers: tuple[Transfer, ...], direction: str):
         """Split loads into L2 hits and misses; every region read or written becomes resident (LRU)."""
@@ -627,33 +628,21 @@ class _Engine:
         if segment.dma_wait:  # the streamed DMA's share of the stretch, the ports' the rest
             wait = min(segment.dma_wait, stretch)
             stretch -= wait
-            rec.unit_stalls[segment.unit]["dram_bandwidth"] += wait
-            rec.stall(segment.unit, self.env.now, {"dram_bandwidth": wait})
-            if segment.unit == op.unit:
-                rec.op_stalls[op.name]["dram_bandwidth"] += wait
+            self._book_stall(op, segment.unit, "dram_bandwidth", wait)
         if stretch:
-            rec.unit_stalls[segment.unit]["sram_bandwidth"] += stretch
-            rec.stall(segment.unit, self.env.now, {"sram_bandwidth": stretch})
-            if segment.unit == op.unit:
-                rec.op_stalls[op.name]["sram_bandwidth"] += stretch
+            self._book_stall(op, segment.unit, "sram_bandwidth", stretch)
         for unit in segment.holds:  # held idle while the segment's own unit works
-            rec.unit_stalls[unit][f"waiting_{segment.unit}"] += cycles
-            rec.stall(unit, self.env.now, {f"waiting_{segment.unit}": cycles})
-            if unit == op.unit:
-                rec.op_stalls[op.name][f"waiting_{segment.unit}"] += cycles
+            self._book_stall(op, unit, f"waiting_{segment.unit}", cycles)
         for action, count in segment.work:
             rec.counts[(op.name, segment.unit, action)] += count
         for buffer, read, write in segment.sram_traffic:
             rec.counts[(op.name, buffer, "read")] += read
             rec.counts[(op.name, buffer, "write")] += write
         for t in segment.streamed:  # DMA during the segment: its bytes, its DRAM busy time
-            into = t.kind in ("load", "reload")
             busy = self.dram.transfer_cycles(t.dram_bytes)
             rec.busy[self.dram.name] += busy
             rec.op_busy[op.name][self.dram.name] += busy
-            rec.counts[(op.name, self.dram.name, "read" if into else "write")] += t.dram_bytes
-            rec.op_dram[op.name][t.kind] += t.dram_bytes
-            rec.counts[(op.name, t.buffer, "write" if into else "read")] += t.dram_bytes
+            self._count_dma(op.name, (t,), into=t.kind in ("load", "reload"))
         rec.interval(segment.unit, "compute", op.name, start, self.env.now)
         if self.progress is not None:
             self.progress.credit(op.name, segment.macs)
@@ -664,7 +653,16 @@ class _Engine:
         else:  # (op, step index, segment index): run later, in this order
             self.deferred.append((op.name, *where))
 
+    def _book_stall(self, op: OpProgram, unit: str, cause: str, cycles: int) -> None:
+        """A segment's unit stalled `cycles` for `cause`, ending now: per unit, in the timeline,
+        and per op where the unit is the op's own."""
+        self.record.unit_stalls[unit][cause] += cycles
+        self.record.stall(unit, self.env.now, {cause: cycles})
+        if unit == op.unit:
+            self.record.op_stalls[op.name][cause] += cycles
+
     # ----- op completion ----------------------------------------------------------------------
+
     def _step_finished(self, op: str) -> None:
         self.outstanding[op] -= 1
         if not self.outstanding[op]:

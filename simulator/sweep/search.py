@@ -425,8 +425,11 @@ def _op_cost(op, plan: GemmPlan, machine: Machine, work: _TileWork, order: list[
 
 def _static_mw(machine: Machine) -> float:
     """The chip's always-on power, as the report's idle power sums it: leakage of every part, DRAM
-    background, and on an ungated chip its clock tree and the PE registers' clock."""
-    return sum(part.static_mw for part in machine_parts(machine))
+    background, and on an ungated chip its clock tree and the PE registers' clock. Computed once
+    per machine (building the parts of a many-core chip takes milliseconds)."""
+    if "static_mw" not in machine.derived:
+        machine.derived["static_mw"] = sum(part.static_mw for part in machine_parts(machine))
+    return machine.derived["static_mw"]
 
 
 def _rank(key: Callable[[Cost], float], cost: Cost, mapping: dict) -> tuple:
