@@ -3,6 +3,8 @@ all-reduces on the links against NCCL's own time estimate, worked out by hand fr
 of NCCL v2.18.3-1's src/graph/tuning.cc and topo.h (tech/nccl.yaml)."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator import simulate
 from simulator.spec import load_arch
@@ -133,3 +135,27 @@ def test_links_without_nccl_keep_the_bare_chunk_moves():
     (run,) = report.links
     assert {part.details["protocol"] for part in run.report.program.ops} == {None}
     assert link_arch(system).components["links"].hop_latency == pytest.approx(500e-9)
+
+
+@given(
+    size=st.integers(1, 1 << 31),
+    ranks=st.integers(2, 16),
+    bus=st.floats(1e9, 1e12),
+    hardware=st.sampled_from(["nvlink", "pci"]),
+    pattern=st.sampled_from(["all_reduce", "reduce_scatter", "all_gather"]),
+)
+def test_the_chosen_protocol_is_enabled_and_never_slower_than_another(
+    size, ranks, bus, hardware, pattern
+):
+    chosen = nccl.choose(hardware, "ring", pattern, size, ranks, bus)
+    enabled = ["LL", "LL128", "Simple"] if hardware == "nvlink" else ["LL", "Simple"]
+    assert chosen in enabled
+
+    def time(p):
+        return nccl.estimate_seconds(hardware, "ring", p, pattern, size, ranks, bus)
+
+    assert all(time(chosen) <= time(p) for p in enabled)
+    # a larger message never goes back to a protocol with a smaller bandwidth share
+    larger = nccl.choose(hardware, "ring", pattern, 2 * size, ranks, bus)
+    share = {p: nccl.fraction("ring", p, pattern) for p in enabled}
+    assert share[larger] >= share[chosen]
