@@ -276,8 +276,8 @@ MAX_PERIODS = 1 << 16
 @dataclass(frozen=True)
 class Streamed:
     """How a nest tile's DMA overlaps its compute: bytes per role loaded before the array starts,
-    the compute segment's cycles (the periods, each waiting for its operands, and the DMA still
-    storing earlier results when the array is done) and the result bytes stored after."""
+    the compute segment's cycles (the periods, each the longer of its compute and the DMA moving
+    the next period's operands and the last period's results), and the result bytes stored after."""
 
     first: dict[str, int]
     cycles: int
@@ -286,14 +286,11 @@ class Streamed:
 
 def nest_stream(plan, unit, dram, loads: dict[str, int], store: int) -> Streamed:
     """The best streaming of one nest tile's DRAM traffic (`loads`: bytes of each role's tile the
-    step loads; `store`: result bytes it writes back) over periods of its outermost loops, as a
-    DMA engine with the tile's buffer space (the level holds the whole tile, so any of it may
-    arrive early): the first period's operands load before the array starts; then the DMA
-    loads the rest in the order the periods need them, back to back, and a period starts when
-    the period before it is done and its data is in. Results complete after a period (every
-    reduction loop at its last) leave when no load is pending; the last period's are stored
-    after. Outermost 0 loops (one period) is loading before and storing after; the count with
-    the fewest cycles in all is chosen."""
+    step loads; `store`: result bytes it writes back) over periods of its outermost loops: a
+    role's data for a period arrives during the period before it (new data only where the loops
+    it ignores are at their first iteration), a result leaves during the period after the one
+    that completes it (every reduction loop at its last). Outermost 0 loops (one period) is
+    loading before and storing after; the count with the fewest cycles in all is chosen."""
     compute = nest_cycles(plan, unit)
     ideal = unit.to_ref_cycles(math.prod(n for _, n in plan.nest))
     outer = list(reversed(plan.nest))  # outermost first
@@ -304,36 +301,21 @@ def nest_stream(plan, unit, dram, loads: dict[str, int], store: int) -> Streamed
         if periods > MAX_PERIODS:
             break
         digits = np.indices(factors).reshape(k, periods)
-        firsts = {
-            role: _period_bytes(outer[:k], digits, role, size, first=True)
-            for role, size in loads.items()
-        }
-        need = sum(firsts.values(), np.zeros(periods))  # bytes period p needs first
-        done = _period_bytes(outer[:k], digits, "output", store, first=False)
-        cycles = _segment(need, done, ideal / periods, compute - ideal, dram.bytes_per_cycle)
+        need = np.zeros(periods + 1)  # bytes needed by period p (p = periods: none)
+        for role, size in loads.items():
+            need[:-1] += _period_bytes(outer[:k], digits, role, size, first=True)
+        done = np.zeros(periods + 1)  # bytes complete after period p - 1 (p = 0: none)
+        done[1:] = _period_bytes(outer[:k], digits, "output", store, first=False)
+        moving = (need[1:] + done[:-1]) / dram.bytes_per_cycle  # during period p
+        cycles = compute + math.ceil(np.maximum(moving - ideal / periods, 0).sum() - 1e-9)
         total = dram.transfer_cycles(need[0]) + cycles + dram.transfer_cycles(done[-1])
         if best is None or total < best[0]:
-            first = {role: int(moved[0]) for role, moved in firsts.items()}
+            first = {
+                role: int(_period_bytes(outer[:k], digits, role, size, first=True)[0])
+                for role, size in loads.items()
+            }
             best = (total, Streamed(first, cycles, int(done[-1])))
     return best[1]
-
-
-def _segment(need, done, period: float, skew: int, bytes_per_cycle: float) -> int:
-    """Cycles from the array's start (period 0's operands in) until it is done and every result
-    but the last period's has left: loads stream back to back from the start, in period order
-    (period p waits for its data, arriving at its bytes summed over periods 1..p); results of
-    period p < last leave from its end, in order, once the loads are all in (a work-conserving
-    DMA, loads first). The skew (the array's fill and drain) is added once, at the end."""
-    arrive = np.cumsum(need) - need[0]
-    arrive = arrive / bytes_per_cycle  # [periods]: when period p's data is in
-    steps = np.arange(len(need))
-    # end of period p: (p + 1) periods after the latest of its own and earlier arrivals' slack
-    ends = (steps + 1) * period + np.maximum.accumulate(arrive - steps * period)
-    loaded = arrive[-1]
-    stores = done[:-1] / bytes_per_cycle
-    left = np.cumsum(stores[::-1])[::-1]  # cycles to store periods p .. last - 1
-    drained = np.max(np.maximum(ends[:-1], loaded) + left, initial=0.0)
-    return math.ceil(max(ends[-1] + skew, drained, loaded) - 1e-9)
 
 
 def _period_bytes(loops, digits, role: str, size: int, first: bool) -> np.ndarray:
