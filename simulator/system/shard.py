@@ -1,7 +1,8 @@
 """Megatron tensor parallelism: one chip's share of a workload, and the all-reduces between chips.
 
 A GEMM marked `parallel: column` keeps N / tp of its columns on each chip, one marked `row` its
-K / tp slice of the reduction (its partial sums are all-reduced over the group right after);
+K / tp slice of the reduction (its partial outputs, in the precision the GEMM writes them, are
+all-reduced over the group right after);
 an unmarked GEMM is split by columns too, its output left split (as Megatron's vocabulary-parallel
 LM head); attention keeps heads / tp query heads (with their K/V heads, which are copied when
 there are fewer K/V heads than chips); an elementwise vector op on split columns keeps cols / tp;
@@ -11,6 +12,7 @@ norms and residual adds run whole on every chip, as in Megatron-LM.
 from dataclasses import dataclass
 
 from simulator.errors import SpecError, UnsupportedError
+from simulator.spec.precision import ACCUMULATOR_ONLY, precision
 from simulator.spec.workload import VECTOR_KINDS, CollectiveOpSpec, WorkloadSpec
 
 ELEMENTWISE = ("add", "mul", "gelu", "silu", "relu")
@@ -46,12 +48,18 @@ def shard(workload: WorkloadSpec, tp: int, stages: int, where: str) -> Shard:
         elif op.kind == "gemm" and op.parallel == "row":
             op = op.model_copy(update={"K": part(op, "K", op.K)})
             if tp > 1:
+                dtype = written_dtype(op)
+                if dtype in ACCUMULATOR_ONLY:
+                    raise UnsupportedError(
+                        f"{where}: {op.name} writes {dtype} partial outputs, which no collective "
+                        "moves; give it an output_dtype"
+                    )
                 reduces[op.name] = CollectiveOpSpec(
                     kind="collective",
                     name=f"{op.name}.all_reduce",
                     pattern="all_reduce",
                     elements=op.M * op.N,
-                    dtype=op.dtype,
+                    dtype=dtype,
                 )
         elif op.kind == "attention":
             heads = part(op, "heads", op.heads)
@@ -77,6 +85,14 @@ def shard(workload: WorkloadSpec, tp: int, stages: int, where: str) -> Shard:
         reduces,
         _stages(ops, workload.meta.get("layers", 1), stages, where),
     )
+
+
+def written_dtype(op) -> str:
+    """The precision `op` writes its output in: a GEMM's output_dtype, else its input format's
+    default accumulator (simulator/spec/precision.py), as the GEMM mapping writes C."""
+    if op.kind == "gemm":
+        return op.output_dtype or precision(op.dtype).accumulator
+    return op.dtype
 
 
 def _stages(ops, layers: int, stages: int, where: str) -> dict[str, int]:
