@@ -1,8 +1,8 @@
 """Megatron tensor parallelism: one chip's share of a workload, and the all-reduces between chips.
 
 A GEMM marked `parallel: column` keeps N / tp of its columns on each chip, one marked `row` its
-K / tp slice of the reduction (its partial outputs, in the precision the GEMM writes them, are
-all-reduced over the group right after);
+K / tp slice of the reduction (its partial outputs, in its output_dtype or else its input
+precision, are all-reduced over the group right after);
 an unmarked GEMM is split by columns too, its output left split (as Megatron's vocabulary-parallel
 LM head); attention keeps heads / tp query heads (with their K/V heads, which are copied when
 there are fewer K/V heads than chips); an elementwise vector op on split columns keeps cols / tp;
@@ -88,10 +88,11 @@ def shard(workload: WorkloadSpec, tp: int, stages: int, where: str) -> Shard:
 
 
 def written_dtype(op) -> str:
-    """The precision `op` writes its output in: a GEMM's output_dtype, else its input format's
-    default accumulator (simulator/spec/precision.py), as the GEMM mapping writes C."""
-    if op.kind == "gemm":
-        return op.output_dtype or precision(op.dtype).accumulator
+    """The precision a layer's output travels in between chips: a GEMM's output_dtype, else its
+    input format, as Megatron-LM and TensorRT-LLM write activations (a single chip's GEMM keeps C
+    at its accumulators unless told; what crosses the links is what the framework writes)."""
+    if op.kind == "gemm" and op.output_dtype:
+        return op.output_dtype
     return op.dtype
 
 
