@@ -12,7 +12,6 @@ norms and residual adds run whole on every chip, as in Megatron-LM.
 from dataclasses import dataclass
 
 from simulator.errors import SpecError, UnsupportedError
-from simulator.spec.precision import ACCUMULATOR_ONLY, precision
 from simulator.spec.workload import VECTOR_KINDS, CollectiveOpSpec, WorkloadSpec
 
 ELEMENTWISE = ("add", "mul", "gelu", "silu", "relu")
@@ -48,18 +47,12 @@ def shard(workload: WorkloadSpec, tp: int, stages: int, where: str) -> Shard:
         elif op.kind == "gemm" and op.parallel == "row":
             op = op.model_copy(update={"K": part(op, "K", op.K)})
             if tp > 1:
-                dtype = written_dtype(op)
-                if dtype in ACCUMULATOR_ONLY:
-                    raise UnsupportedError(
-                        f"{where}: {op.name} writes {dtype} partial outputs, which no collective "
-                        "moves; give it an output_dtype"
-                    )
                 reduces[op.name] = CollectiveOpSpec(
                     kind="collective",
                     name=f"{op.name}.all_reduce",
                     pattern="all_reduce",
                     elements=op.M * op.N,
-                    dtype=dtype,
+                    dtype=written_dtype(op),
                 )
         elif op.kind == "attention":
             heads = part(op, "heads", op.heads)

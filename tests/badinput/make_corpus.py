@@ -710,11 +710,6 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
     ("run-a100x4-nvlink-tp-split-1", "does not divide", "run a100x4-nvlink gemm:M=8,N=6,K=8"),
     ("run-a100x4-nvlink-resnet18-1", "no tensor-parallel split", "run a100x4-nvlink resnet18"),
     (
-        "run-a100x4-nvlink-int64-reduce-1",
-        "give it an output_dtype",
-        "run a100x4-nvlink gemm:M=8,N=8,K=64,dtype=int16,parallel=row",
-    ),
-    (
         "run-a100x4-nvlink-snn-1",
         "spiking networks run on one arch",
         "run a100x4-nvlink snn-digits-mlp",
