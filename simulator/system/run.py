@@ -26,7 +26,7 @@ from simulator.spec.validate import locate
 from simulator.spec.workload import CollectiveOpSpec, WorkloadSpec
 from simulator.system.links import link_arch, neighbour_link
 from simulator.system.pipeline import gpipe, micro_batch
-from simulator.system.shard import shard
+from simulator.system.shard import shard, written_dtype
 from simulator.tech import nccl
 
 Simulate = Callable[..., Report]
@@ -146,13 +146,14 @@ def _stage_seconds(chip: Report, stage_of: dict[str, int], stages: int) -> list[
 
 
 def _hop_seconds(system: SystemArchSpec, workload: WorkloadSpec, stage_of: dict) -> list[float]:
-    """One micro-batch's activations (each stage's last op's output) crossing the link at each
-    stage boundary: latency + bytes / (the chip's bandwidth to one neighbour)."""
+    """One micro-batch's activations (each stage's last op's output, in the precision it is
+    written in) crossing the link at each stage boundary: latency + bytes / (the chip's bandwidth
+    to one neighbour)."""
     bandwidth, latency, _ = neighbour_link(system)
     last = {stage_of[op.name]: op for op in workload.ops}
     hops = []
     for stage in range(system.system.pipeline_stages - 1):
         op = last[stage]
         elements = op.M * op.N if op.kind == "gemm" else op.rows * op.cols
-        hops.append(latency + nbytes(elements, op.dtype) / bandwidth)
+        hops.append(latency + nbytes(elements, written_dtype(op)) / bandwidth)
     return hops
