@@ -166,9 +166,10 @@ def _expect(spec, kind: type, role: str) -> None:
 
 
 def _one_blas_thread(states: dict):
-    """The checks' references are matmuls of blocks of outputs (numerics/gemm.py): on one BLAS
-    thread, as the tile kernels run, since a threaded BLAS on blocks that size spends more waking
-    its threads than computing (3x the CPU on a loaded 2-core machine)."""
+    """The checks' references are matmuls of blocks or sampled tiles of outputs: on one BLAS
+    thread, as the tile kernels run, since a threaded BLAS on matmuls that size spends more
+    waking its threads than computing (a sampled 4096 x 4096 x 1024 check: 9x the CPU on a
+    loaded 2-core machine)."""
     if not states:
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
