@@ -432,6 +432,7 @@ def cases() -> list[tuple[str, str]]:
         ("must be one of", "attention:heads=4,q_len=16,head_dim=8,phase=train"),
         ("multi-core", "collective:pattern=all_reduce,elements=64"),
         ("must be one of", "collective:pattern=scatter,elements=64"),
+        ("must be one of", "collective:pattern=all_reduce,elements=64,protocol=LL64"),
     ]
     for fragment, text in inline:
         out.append((fragment, f"run edge-npu '{text}'"))
