@@ -766,7 +766,7 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
     # a mapping's explicit inner nest (mappings/zigzag-tpu-like-gemm512.yaml: tile M512 N256 K512)
     (
         "run-zigzag-tpu-like-nest-1",
-        "does not divide gemm's K = 480",
+        "does not divide the K = 480 of gemm",
         "run zigzag-tpu-like gemm:M=512,N=512,K=480,dtype=int8 -m zigzag-tpu-like-gemm512",
     ),
     (
@@ -792,6 +792,18 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "nest: weight_regs: the nest's weight tile needs 200 B per instance",
         "run zigzag-tpu-like gemm:M=8,N=6400,K=16,dtype=int8 --set mapping.double_buffering=false "
         "--set 'mapping.nest=[[N,200],[M,8]]'",
+    ),
+    (
+        "run-zigzag-tpu-like-nest-6",
+        "registers.weight_regs: 0 loops, but weight_regs is the level the DMA fills",
+        "run zigzag-tpu-like gemm:M=512,N=512,K=512,dtype=int8 -m zigzag-tpu-like-gemm512 "
+        "--set mapping.registers.weight_regs=0",
+    ),
+    (
+        "run-mesh-4x4-nest-partition-1",
+        "does not divide the M = 4 of each core's part of gemm (split across cores)",
+        "run mesh-4x4 gemm:M=64,N=64,K=64,dtype=int8 --set mapping.partition.gemm=M "
+        "--set mapping.double_buffering=false --set 'mapping.nest=[[M,64]]'",
     ),
     (
         "run-eyeriss-like-register-tiling-6",
