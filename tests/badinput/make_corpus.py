@@ -383,6 +383,11 @@ def cases() -> list[tuple[str, str]]:
         ("edge-npu", "components.mac_array.accumulator_precision=int128", "unknown accumulator"),
         ("edge-npu", "components.vector.sfu=0", "must be > 0"),
         ("edge-npu", "components.vector.sfu=1.5", "must be an integer"),
+        (
+            "a100-like",
+            "'cores.components.alu.cycles_per_element={exp: 2}'",
+            "cycles_per_element sets exp, which the 16 SFUs run",
+        ),
         ("a100-like", "'cores.kernels.mma_shape=[16,0,16]'", "mma_shape.1: must be > 0"),
         ("a100-like", "'cores.kernels.mma_shape=[16,8]'", "mma_shape.2: missing"),
         ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
