@@ -93,3 +93,20 @@ def test_default_suite_meets_the_validation_targets():
     assert statistics.median(errors) <= 8.0
     assert sum(error > 20.0 for error in errors) <= 3
     assert max(errors) <= 30.0
+
+
+def test_llmcompass_rows_carry_their_family_harness_and_calibration_marks():
+    """Each LLMCompass row runs with its family's harness cost as its launch; the marked rows are
+    the per-family calibration subsets (GEMMs 8192 x 64/128/256, softmax and LayerNorm 4096 x 32
+    to 256) and GELU's three largest."""
+    entries = validate.llmcompass_entries()
+    for entry in entries:
+        family = entry["workload"]["ops"][0]["kind"]
+        assert entry["arch_overrides"] == [
+            [["cores", "kernels", "launch"], validate.HARNESS[family]]
+        ]
+    marked = {e["id"] for e in entries if e["calibration"]}
+    gemms = {f"gemm-8192x{n}x{n}" for n in (64, 128, 256)}
+    vectors = {f"{k}-4096x{c}" for k in ("softmax", "layernorm") for c in (32, 64, 128, 256)}
+    gelus = {f"gelu-{r}x1024" for r in (131072, 262144, 524288)}
+    assert marked == {f"a100-llmcompass-{name}" for name in gemms | vectors | gelus}

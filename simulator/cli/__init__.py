@@ -251,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TIME",
         help="keep the launch cost fixed (e.g. '0 us') and fit the DRAM efficiency alone",
     )
+    calibrate.add_argument(
+        "--efficiency",
+        type=float,
+        default=None,
+        metavar="E",
+        help="keep the DRAM efficiency fixed (e.g. 0.8) and fit the launch cost alone",
+    )
     calibrate.set_defaults(handler="studies:calibrate_command")
     plot = commands.add_parser("plot", help="scatter two columns of sweep results")
     plot.add_argument("results", help="sweep results (.parquet or .csv)")

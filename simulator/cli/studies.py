@@ -16,7 +16,7 @@ from simulator.spec.loader import FOLDERS, preset_dir
 from simulator.spec.system import one_chip
 from simulator.spec.units import parse_quantity
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
-from simulator.sweep.calibrate import fit, read_measurements, simulated_times
+from simulator.sweep.calibrate import EFFICIENCIES, fit, read_measurements, simulated_times
 from simulator.sweep.results import require_columns
 from simulator.sweep.scaling import scaling
 from simulator.sweep.search import search_mapping
@@ -143,7 +143,13 @@ def calibrate_command(args, console: Console) -> int:
             launch = parse_quantity(args.launch, "time")
         except ValueError as error:
             raise SpecError(f"--launch: {error}") from None
-    result = fit(measurements, simulated_times(args.arch, measurements), launch_s=launch)
+    efficiencies = EFFICIENCIES
+    if args.efficiency is not None:
+        if not 0 < args.efficiency <= 1:
+            raise SpecError(f"--efficiency: must be in (0, 1], got {args.efficiency}")
+        efficiencies = (args.efficiency,)
+    times = simulated_times(args.arch, measurements, efficiencies)
+    result = fit(measurements, times, efficiencies, launch_s=launch)
     out = table(
         f"calibration of {args.arch} on {len(measurements)} measurements",
         ["workload", "measured", "fitted", "error", "leave-one-out", "error (held out)"],

@@ -20,7 +20,13 @@ from simulator.mapping.plan_cache import planned
 from simulator.mapping.pool import pool_parts
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.ranges import grid, split
-from simulator.mapping.vector_ops import REDUCTIONS, compile_vector_op, cta_rows, kernel_rows
+from simulator.mapping.vector_ops import (
+    REDUCTIONS,
+    compile_vector_op,
+    cta_rows,
+    latency_floor,
+    row_kernel,
+)
 from simulator.numerics import GemmNumerics
 from simulator.numerics.attention import AttentionNumerics
 from simulator.numerics.collective import CollectiveNumerics
@@ -398,14 +404,16 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
     state = states[op.name] = VectorNumerics(op, seed) if numerics else None
     if state is None:
         states.pop(op.name)
-    reads, ranges = 1, split(op.rows, cores)
-    if machine.arch.cores and machine.arch.cores.kernels and op.kind in REDUCTIONS:
+    reads, ranges, kernel = 1, split(op.rows, cores), None
+    kernels = machine.arch.cores and machine.arch.cores.kernels
+    if kernels and op.kind in REDUCTIONS:
         shared = machine.view(0).buffer_for("input").capacity_bytes
-        per_cta, reads = kernel_rows(op, shared)
-        ranges = cta_rows(op.rows, per_cta, cores)
+        kernel = row_kernel(op, shared)
+        reads, ranges = kernel.reads, cta_rows(op.rows, kernel.rows, cores)
     parts = []
     for core, (r0, r1) in enumerate(ranges):
         sub = op.model_copy(update={"name": f"{op.name}@c{core}", "rows": r1 - r0, "inputs": []})
+        floor = latency_floor(kernel, sub, kernels, shared) if kernel else 0
         parts.append(
             compile_vector_op(
                 sub,
@@ -417,6 +425,7 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
                 core=core,
                 group=op.name,
                 reads=reads,
+                floor=floor,
             )
         )
     return parts

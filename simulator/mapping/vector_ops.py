@@ -1,11 +1,15 @@
 """Vector ops (norms, activations, residual adds) as row-chunk steps on a vector unit."""
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
 from simulator.components import Machine
 from simulator.errors import CapacityError
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.numerics.vector_ops import VectorNumerics
+from simulator.spec.arch import KernelsSpec, LoadLatencySpec
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
 from simulator.spec.workload import VectorOpSpec
@@ -40,6 +44,104 @@ READS = {"softmax": 3, "layernorm": 2, "rmsnorm": 2}
 normalising pass (cunn_SoftMaxForward); LayerNorm and RMSNorm the Welford statistics and the
 normalising pass (vectorized_layer_norm_kernel). Re-reads go to DRAM through L2, so L2 hits
 serve them while the rows in flight fit it."""
+
+
+PASSES = {"softmax": 3, "layernorm": 2, "rmsnorm": 2}
+"""Passes a CTA-per-row kernel makes over its row (each after the last one's reduction), served
+by DRAM first, then by L2 where the row is re-read, else by shared memory where it is kept."""
+REDUCTIONS_PER_ROW = {"softmax": 2, "layernorm": 1, "rmsnorm": 1}
+"""Block-wide reductions between the passes: softmax its max and its sum; the norms one Welford
+(or sum of squares) combine."""
+CTA_THREADS = {"layernorm": 128, "rmsnorm": 128}
+"""launch_vectorized_layer_norm_kernel's 128 threads (4 warps) per row."""
+NORM_VECTOR = 4  # vectorized_layer_norm_kernel's vec_size: elements one thread loads at once
+MAX_CTA_THREADS = 1024
+LOAD_BYTES = 16  # cunn_SoftMaxForward loads ILP = sizeof(float4) / sizeof(T) elements at a time
+WARP = 32
+
+
+@dataclass(frozen=True)
+class RowKernel:
+    """How a GPU runs a row reduction: rows and threads per CTA, threads and passes per row,
+    elements a thread loads at once, block-wide reductions per row, the reads of each row from
+    memory and the shared memory a CTA takes."""
+
+    rows: int
+    threads: int
+    row_threads: int
+    passes: int
+    vector: int
+    reductions: int
+    reads: int
+    shared: int
+
+
+def softmax_threads(cols: int, dtype: str) -> int:
+    """cunn_SoftMaxForward's CTA size (SoftMax_getBlockSize, PyTorch 2.0): half of
+    cols / ILP capped at 1024, rounded up to a power of two, at least a warp."""
+    ilp = max(1, LOAD_BYTES // nbytes(1, dtype))
+    largest = min(cols // ilp, MAX_CTA_THREADS) // (2 if ilp > 1 else 1)
+    return max(WARP, 1 << max(0, largest - 1).bit_length())
+
+
+def row_kernel(op: VectorOpSpec, shared: int) -> RowKernel:
+    """The kernel that runs row reduction `op` on a GPU with `shared` bytes of shared memory per
+    SM: rows per CTA and reads as `kernel_rows`; a warp per softmax row up to 1024 values (each
+    lane loads its up to 32 values at once, warp-shuffle reductions), else softmax's
+    `softmax_threads`, the norms' 128 threads."""
+    per_cta, reads = kernel_rows(op, shared)
+    if op.kind == "softmax" and op.cols <= WARP_ROW:
+        threads = WARP * WARPS_PER_CTA
+        return RowKernel(per_cta, threads, WARP, 1, WARP_ROW // WARP, 2, 1, 0)
+    if op.kind == "softmax":
+        threads = softmax_threads(op.cols, op.dtype)
+        vector = max(1, LOAD_BYTES // nbytes(1, op.dtype))
+    else:
+        threads, vector = CTA_THREADS[op.kind], NORM_VECTOR
+    smem = nbytes(threads, "fp32")  # one fp32 partial per thread for the block reduction
+    return RowKernel(
+        1, threads, threads, PASSES[op.kind], vector, REDUCTIONS_PER_ROW[op.kind], reads, smem
+    )
+
+
+def resident_ctas(kernel: RowKernel, kernels: KernelsSpec, shared: int) -> int:
+    """CTAs of `kernel` one core holds at once: bounded by its threads, its CTA slots and its
+    shared memory (registers are not: PyTorch's row kernels use few)."""
+    limits = [kernels.ctas, kernels.threads // kernel.threads]
+    if kernel.shared:
+        limits.append(shared // kernel.shared)
+    return max(1, min(limits))
+
+
+def reduction_steps(threads: int) -> int:
+    """Dependent shared-memory (or shuffle) steps of one reduction over `threads` threads: a
+    warp's shuffle tree (log2 32), and past one warp a barrier, the warps' tree and a barrier."""
+    steps = int(math.log2(WARP))
+    if threads > WARP:
+        steps += 2 + math.ceil(math.log2(threads // WARP))
+    return steps
+
+
+def row_cycles(kernel: RowKernel, cols: int, latency: LoadLatencySpec) -> int:
+    """Core cycles one CTA's row takes when latency bounds it: each pass waits one load latency
+    per load a thread makes (a thread's next load follows its use of the last), the first pass
+    from DRAM and later ones from L2 (re-read) or shared memory (kept); each block-wide
+    reduction waits its dependent shared-memory steps."""
+    loads = math.ceil(cols / (kernel.row_threads * kernel.vector))
+    later = latency.l2 if kernel.reads > 1 else latency.shared
+    passes = loads * (latency.dram + (kernel.passes - 1) * later)
+    return passes + kernel.reductions * reduction_steps(kernel.row_threads) * latency.shared
+
+
+def latency_floor(kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, shared: int) -> int:
+    """Core cycles a core needs for its `op.rows` rows when latency bounds them: its CTAs run
+    `resident_ctas` at a time, each round one `row_cycles` long (Little's law: the bytes in flight
+    are what the resident CTAs' threads have loaded); 0 without the chip's load latencies."""
+    if kernels.latency is None:
+        return 0
+    ctas = -(-op.rows // kernel.rows)
+    rounds = -(-ctas // resident_ctas(kernel, kernels, shared))
+    return rounds * row_cycles(kernel, op.cols, kernels.latency)
 
 
 def kernel_rows(op: VectorOpSpec, shared: int) -> tuple[int, int]:
@@ -77,10 +179,13 @@ def compile_vector_op(
     core: int = 0,
     group: str = "",
     reads: int = 1,
+    floor: int = 0,
 ) -> OpProgram:
     """Rows in chunks that fit the buffers (double-buffered when the mapping says so); a part of a
     row-partitioned op gives where its rows start in the whole, its core and its group; a kernel
-    that reads each row `reads` times loads each chunk that often."""
+    that reads each row `reads` times loads each chunk that often; `floor` core cycles (the
+    kernel's latency bound, `latency_floor`) are spread over the steps, each step's compute
+    taking at least its share."""
     unit, fallback = machine.vector_unit_for(op.name, op.kind)
     vector = machine.components[unit]
     operands = 2 if op.kind in ("add", "mul") else 1
@@ -99,6 +204,7 @@ def compile_vector_op(
             f"but the buffers hold {in_buf.capacity_bytes:,} B"
         )
     chunk = min(op.rows, fit)
+    share = vector.to_ref_cycles(math.ceil(floor / -(-op.rows // chunk)))
     per_element, per_row = RECIPES[op.kind]
     details = {
         "unit": unit,
@@ -106,6 +212,7 @@ def compile_vector_op(
         "rows_per_step": chunk,
         "double_buffering": mapping.double_buffering,
         "reads": reads,
+        "latency_cycles": floor,
     }
     flops = op.rows * op.cols * sum(per_element.values()) + op.rows * sum(per_row.values())
 
@@ -121,7 +228,7 @@ def compile_vector_op(
             kernel = numerics and bind(numerics.rows, r0 + row_offset, r1 + row_offset)
             compute = Compute(
                 unit,
-                vector.cycles(work),
+                max(vector.cycles(work), share),
                 tuple(sorted(work.items())),
                 0,
                 _traffic(in_buf.name, out_buf.name, size_in, size_out),
@@ -147,7 +254,7 @@ def compile_vector_op(
         core=core,
         group=group or op.name,
         details=details,
-        signature=signature(op, row_offset, bool(group), reads),
+        signature=signature(op, row_offset, bool(group), reads, floor),
     )
 
 

@@ -463,6 +463,18 @@ def _check_core_components(components: dict) -> None:
             )
 
 
+class LoadLatencySpec(Strict):
+    """Load-to-use latency of one thread's load, in core clock cycles, by where it is served:
+    what a one-CTA-per-row kernel waits for on every pass over its row."""
+
+    dram: PositiveInt
+    """A load that misses the L2 and is served by DRAM."""
+    l2: PositiveInt
+    """A load that hits the L2 (a row's re-read in a later pass)."""
+    shared: PositiveInt
+    """A shared-memory load: one step of a block-wide reduction."""
+
+
 class KernelsSpec(Strict):
     """GPU-like execution: every op runs as a kernel; a GEMM's output tiles (CTAs) are dealt to
     the cores in waves, split along K when there are fewer tiles than cores."""
@@ -487,6 +499,15 @@ class KernelsSpec(Strict):
     register-file operand traffic per MAC. Default Ampere/Hopper's mma.sync m16n8k16 (NVIDIA PTX
     ISA, f16/bf16 inputs, sm_80 and later; 2,048 MACs), which cuBLAS/CUTLASS issue on Ampere;
     Hopper's wgmma (m64nNk16 over 4 warps) amortises more, so there it is an upper bound."""
+    latency: LoadLatencySpec | None = None
+    """Load latencies that bound a row reduction run one CTA (or warp) per row: each pass over a
+    row waits one load latency per load a thread makes, and block-wide reductions wait on
+    shared memory between passes (mapping/vector_ops.py, `row_cycles`). None: bandwidth alone."""
+    threads: PositiveInt = 2048
+    """Threads resident on one core at once (CUDA C++ Programming Guide, compute capability 8.0
+    and 9.0: 2,048 per SM): with `ctas`, the occupancy of a row kernel's CTAs."""
+    ctas: PositiveInt = 32
+    """CTAs resident on one core at once (compute capability 8.0 and 9.0: 32 per SM)."""
     stream_k: bool = False
     """Let the grid run a partial last wave as stream-K (Osama et al., PPoPP 2023) where its
     estimate wins. Off by default: the measured cuBLAS rows on A100 (LLMCompass's 1024 and 2048 x

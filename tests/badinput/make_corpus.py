@@ -390,6 +390,9 @@ def cases() -> list[tuple[str, str]]:
         ),
         ("a100-like", "'cores.kernels.mma_shape=[16,0,16]'", "mma_shape.1: must be > 0"),
         ("a100-like", "'cores.kernels.mma_shape=[16,8]'", "mma_shape.2: missing"),
+        ("a100-like", "cores.kernels.latency.dram=0", "latency.dram: must be > 0"),
+        ("a100-like", "cores.kernels.latency.l2=fast", "latency.l2: must be an integer"),
+        ("a100-like", "cores.kernels.threads=0", "threads: must be > 0"),
         ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
         ("tpu-v1-like", "'chip.temperature=450 K'", "must be <= 400"),
         ("tpu-v1-like", "'chip.temperature=85 C'", "expected a temperature"),
@@ -668,6 +671,11 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "calibrate-bad-launch",
         "--launch: expected a time",
         "calibrate a100-like {files}/calibration-three.csv --launch fast",
+    ),
+    (
+        "calibrate-bad-efficiency",
+        "--efficiency: must be in (0, 1]",
+        "calibrate a100-like {files}/calibration-three.csv --efficiency 1.5",
     ),
     (
         "run-system-no-such-chip-1",

@@ -1,14 +1,26 @@
 """Row reductions as GPU kernels (chips with `cores.kernels`): rows per CTA, the reads of each
-row and the CTA waves, checked by hand on a tiny GPU-like chip."""
+row, the CTA waves, and the latency bound (threads per CTA, occupancy, each row's critical path),
+checked by hand on a tiny GPU-like chip."""
 
 import copy
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
-from simulator.mapping.vector_ops import cta_rows, kernel_rows
+from simulator.mapping.vector_ops import (
+    cta_rows,
+    kernel_rows,
+    latency_floor,
+    reduction_steps,
+    resident_ctas,
+    row_cycles,
+    row_kernel,
+    softmax_threads,
+)
 from simulator.spec import load_arch
+from simulator.spec.arch import KernelsSpec, LoadLatencySpec
 from simulator.spec.workload import VectorOpSpec
 from tests.mapping.test_cta import gpu_doc
 
@@ -82,3 +94,68 @@ def test_narrow_softmax_ctas_in_waves():
     report = simulator.simulate(load_arch(gpu_doc()), _softmax(40, 64))
     loads = {name: dram["load"] for name, dram in report.record.op_dram.items()}
     assert loads == {"s@c0": 16 * 128, "s@c1": 8 * 128, "s@c2": 8 * 128, "s@c3": 8 * 128}
+
+
+LATENCY = LoadLatencySpec(dram=290, l2=200, shared=23)
+
+
+def test_softmax_cta_size_by_hand():
+    """SoftMax_getBlockSize: half of cols / ILP (8 fp16 or 4 fp32 values in 16 bytes) capped at
+    1024, up to a power of two, at least a warp."""
+    assert softmax_threads(4096, "fp16") == 256  # 512 / 2
+    assert softmax_threads(32768, "fp16") == 512  # min(4096, 1024) / 2
+    assert softmax_threads(2048, "fp16") == 128
+    assert softmax_threads(4096, "fp32") == 512  # 1024 / 2
+    assert softmax_threads(1500, "fp16") == 128  # 187 / 2 = 93 -> 128
+    assert softmax_threads(100, "fp16") == 32  # 6 -> 8 -> one warp
+
+
+def test_reduction_steps_by_hand():
+    """A warp's shuffle tree is 5 steps; 8 warps add two barriers and a 3-step tree."""
+    assert reduction_steps(32) == 5
+    assert reduction_steps(256) == 5 + 2 + 3
+    assert reduction_steps(128) == 5 + 2 + 2
+
+
+def test_row_critical_path_by_hand():
+    """Cycles one CTA's row takes on A100's latencies (DRAM 290, L2 200, shared 23):
+    softmax 4096 fp16: 256 threads x 8 values, 2 loads a pass; the row fits 48 KB, so passes 2
+    and 3 read shared memory: 2 x (290 + 2 x 23) + 2 reductions x 10 steps x 23 = 1,132.
+    Softmax 16,384: 512 threads, 4 loads a pass, re-read from L2: 4 x (290 + 2 x 200) + 2 x 11 x
+    23 = 3,266. LayerNorm 16,384: 128 threads x 4 values, 32 loads, 2 passes from DRAM then L2:
+    32 x (290 + 200) + 9 x 23 = 15,887. A warp's softmax row of 1,024: one load each (32 values
+    a lane at once), two warp reductions: 290 + 2 x 5 x 23 = 520."""
+    cases = {("softmax", 4096): 1132, ("softmax", 16384): 3266, ("layernorm", 16384): 15887}
+    cases[("softmax", 1024)] = 520
+    for (kind, cols), cycles in cases.items():
+        kernel = row_kernel(op(kind, 64, cols), SHARED)
+        assert row_cycles(kernel, cols, LATENCY) == cycles, (kind, cols)
+
+
+def test_occupancy_and_latency_floor_by_hand():
+    """256-thread softmax CTAs: 2,048 / 256 = 8 resident (1 KB of shared memory each is no
+    limit); 38 rows take ceil(38 / 8) = 5 rounds of 1,132 cycles. Warp softmax CTAs of 128
+    threads: 16 resident. With 40 KB of shared memory, 40 of those 1 KB CTAs fit but the thread
+    limit still binds; with 4 KB, 4 do."""
+    kernels = KernelsSpec(latency=LATENCY)
+    softmax = row_kernel(op("softmax", 38, 4096), SHARED)
+    assert resident_ctas(softmax, kernels, SHARED) == 8
+    assert resident_ctas(softmax, kernels, 4 * 1024) == 4
+    assert resident_ctas(row_kernel(op("softmax", 64, 512), SHARED), kernels, SHARED) == 16
+    assert latency_floor(softmax, op("softmax", 38, 4096), kernels, SHARED) == 5 * 1132
+    assert latency_floor(softmax, op("softmax", 38, 4096), KernelsSpec(), SHARED) == 0
+
+
+def test_one_row_waits_its_critical_path():
+    """One softmax row of 4,096 fp16 on one core with DRAM 3,000, L2 2,000 and shared 100 cycles:
+    2 x (3,000 + 2 x 100) + 2 x 10 x 100 = 8,400 cycles on the vector unit, above its arithmetic
+    (2,052 cycles without the latencies)."""
+    doc = copy.deepcopy(gpu_doc(cores=1))
+    plain = simulator.simulate(load_arch(doc), _softmax(1, 4096))
+    doc["cores"]["kernels"]["latency"] = {"dram": 3000, "l2": 2000, "shared": 100}
+    bound = simulator.simulate(load_arch(doc), _softmax(1, 4096))
+    assert bound.summary["numerics_ok"]
+    assert bound.record.busy["core0.alu"] == 8400
+    assert plain.record.busy["core0.alu"] < 8400
+    gap = bound.summary["seconds"] - plain.summary["seconds"]
+    assert gap == pytest.approx((8400 - plain.record.busy["core0.alu"]) / 1e9)

@@ -83,3 +83,18 @@ def test_gpu_preset_holds_the_fit_of_its_calibration_subset(gpu):
     assert arch.components["hbm"].efficiency == result.efficiency
     assert arch.cores.kernels.launch == pytest.approx(result.launch_s, abs=0.005e-6)
     assert result.median_loo_error < 0.05
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["gemm", "softmax", "layernorm"])
+def test_llmcompass_harness_holds_the_fit_of_its_family(family):
+    """validate.py's harness cost of each LLMCompass family is what `accsim calibrate a100-like
+    ... --efficiency 0.8` fits on benchmarks/data/calibration/a100_harness_FAMILY.csv."""
+    root = Path(__file__).resolve().parents[2]
+    measurements = read_measurements(
+        root / f"benchmarks/data/calibration/a100_harness_{family}.csv"
+    )
+    result = fit(measurements, simulated_times("a100-like", measurements, (0.8,)), (0.8,))
+    text = (root / "benchmarks/validate.py").read_text()
+    assert f'"{family}": "{result.launch_s * 1e6:.2f} us"' in text
+    assert result.median_loo_error < 0.03

@@ -1,0 +1,57 @@
+"""Write a100_harness_{gemm,softmax,layernorm}.csv: the calibration subsets for the host cost of
+LLMCompass's timing harness, one per kernel family.
+
+LLMCompass (ae/figure5, software_model/*.py `run_on_gpu`) times every kernel on the host:
+`time.time()` around one call and `torch.cuda.synchronize()`, median over iterations after three
+warm-ups. What the host adds depends on how the call is made: softmax (`torch.softmax`) and
+matmul (`torch.matmul`) are eager PyTorch calls, LayerNorm and GELU are `@torch.compile`d
+functions (TorchDynamo's guards and Inductor's Triton launcher run on the host first). So each
+family gets its own constant, fitted on its smallest measured rows, where that fixed cost is
+most of the time: softmax and LayerNorm over 4096 rows of 32 to 256 values, GEMMs of 8192 rows
+by 64 to 256. GELU's is fitted with a100-like's DRAM efficiency on its largest rows
+(make_a100_vector.py). `accsim calibrate a100-like FILE --efficiency 0.8` fits each one.
+"""
+
+import csv
+from pathlib import Path
+
+HERE = Path(__file__).parent
+DATA = HERE.parent / "llmcompass"
+SMALL_VECTOR = {(4096, cols) for cols in (32, 64, 128, 256)}
+SMALL_GEMM = {(8192, n, n) for n in (64, 128, 256)}
+
+
+def _lines(name: str):
+    for line in (DATA / name).read_text().splitlines():
+        if line.strip():
+            yield [
+                cell.strip().removesuffix("ms").removesuffix("Tflops") for cell in line.split(",")
+            ]
+
+
+def vector_rows(kind: str):
+    """(workload, seconds) of `kind`'s smallest rows: latency = elements / (throughput * 1e9)."""
+    for m, n, throughput in _lines(f"{kind}_A100.csv"):
+        if (int(m), int(n)) in SMALL_VECTOR:
+            workload = f"{kind}:rows={m},cols={n},dtype=fp16"
+            yield workload, int(m) * int(n) / (float(throughput) * 1e9)
+
+
+def gemm_rows():
+    """(workload, seconds) of the smallest GEMMs (latency printed in ms)."""
+    for m, n, k, ms, _ in _lines("matmul_A100.csv"):
+        if (int(m), int(n), int(k)) in SMALL_GEMM:
+            yield f"gemm:M={m},N={n},K={k},dtype=bf16", float(ms) / 1e3
+
+
+if __name__ == "__main__":
+    for family, rows in (
+        ("gemm", gemm_rows()),
+        ("softmax", vector_rows("softmax")),
+        ("layernorm", vector_rows("layernorm")),
+    ):
+        with (HERE / f"a100_harness_{family}.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["workload", "seconds"])
+            for workload, seconds in rows:
+                writer.writerow([workload, f"{seconds:.6e}"])
