@@ -5,6 +5,7 @@ test_make_corpus.py checks that the committed corpus is exactly what this writes
     python tests/badinput/make_corpus.py
 """
 
+import hashlib
 import io
 import shutil
 import zipfile
@@ -837,14 +838,14 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
 
 
 def table() -> str:
-    """cases.tsv: the generated cases with ids from their first three words, then the NAMED."""
-    seen: dict[str, int] = {}
+    """cases.tsv: the generated cases, each id its first three words and a digest of its whole line
+    (so adding a case never renames another), then the NAMED."""
     lines = ["# id\texpected fragment\tcommand line (shell words; {files}, {tmp} filled in)"]
     for fragment, command in cases():
         words = command.split()
         stem = "-".join(w.strip("'{}").split("/")[-1] for w in words[:3])[:60]
-        seen[stem] = seen.get(stem, 0) + 1
-        lines.append(f"{stem}-{seen[stem]}\t{fragment}\t{command}")
+        digest = hashlib.sha1(f"{fragment}\t{command}".encode()).hexdigest()[:8]
+        lines.append(f"{stem}-{digest}\t{fragment}\t{command}")
     lines += ["\t".join(case) for case in NAMED]
     return "\n".join(lines) + "\n"
 

@@ -26,3 +26,16 @@ def test_files_are_what_the_script_writes(tmp_path):
     for path in written:
         if (tmp_path / path).is_file():
             assert (tmp_path / path).read_bytes() == (committed / path).read_bytes(), path
+
+
+def test_case_ids_are_unique_and_survive_a_removed_case(monkeypatch):
+    """An id names its own case: dropping (or inserting) a case never renames another one."""
+    script = _script()
+    ids = [line.split("\t")[0] for line in script.table().splitlines()[1:]]
+    assert len(ids) == len(set(ids))
+    every = script.cases()
+    heads = [command.split()[:3] for _, command in every]
+    shared = next(k for k, head in enumerate(heads) if heads.count(head) > 1)  # a numbered stem
+    monkeypatch.setattr(script, "cases", lambda: every[:shared] + every[shared + 1 :])
+    kept = ids[:shared] + ids[shared + 1 :]
+    assert [line.split("\t")[0] for line in script.table().splitlines()[1:]] == kept
