@@ -452,7 +452,7 @@ def _sizes(extent: int, align: int) -> list[int]:
         sizes.add(size)
         size *= 2
     size = math.ceil(extent / 2)
-    while size >= align:
+    while size >= align and size not in sizes:  # a size met again halves to sizes met (1: 1)
         sizes.add(size)
         size = math.ceil(size / 2)
     return sorted(sizes)
