@@ -11,7 +11,7 @@ import yaml
 import simulator
 from simulator import tech
 from simulator.components import build_machine
-from simulator.components.chip import clock_share
+from simulator.components.chip import clock_share, placement_mm2
 from simulator.spec import load_arch
 
 VOLTA_GEMM = Path(__file__).parent / "data" / "calibration" / "accelwattch_volta_gemm.yaml"
@@ -57,7 +57,8 @@ CHIPS = [
         700.0,
         None,
         "board",
-        "NVIDIA H100 whitepaper 2022: 814 mm²; H100 SXM5 datasheet: up to 700 W TDP (board, HBM included)",
+        "NVIDIA H100 whitepaper 2022: 814 mm²; H100 SXM5 datasheet: up to 700 W TDP (board, HBM "
+        "included; no published measured power of a large fp16 GEMM was found, so the TDP stands)",
     ),
     (
         "ISAAC",
@@ -126,17 +127,28 @@ def mxu_per_pe(tpu) -> None:
     )
 
 
-def full_ga100(a100) -> None:
-    """The 826 mm² GA100 die holds 128 SMs and six HBM2e PHY sites, of which the A100 enables 108
-    SMs and five stacks (NVIDIA A100 whitepaper 2020); a100-like models the enabled ones."""
-    area = a100.area[a100.area.on_die]
+# full die beside the part a preset models: (die, die mm², SMs on the die, SMs enabled, HBM PHY sites,
+# stacks enabled, the DRAM component's name). NVIDIA A100 whitepaper 2020: GA100 128 SMs and six HBM2
+# PHY sites, the A100 enables 108 and five; H100 whitepaper 2022: GH100 144 SMs and six HBM3 sites,
+# the H100 SXM5 enables 132 and five.
+FULL_DIES = {
+    "A100": ("GA100", 826.0, 128, 108, 6, 5, "hbm"),
+    "H100": ("GH100", 814.0, 144, 132, 6, 5, "hbm"),
+}
+
+
+def full_die(chip: str, report) -> None:
+    """A GPU preset models the enabled SMs and HBM stacks; scale them to the whole die's."""
+    die, published, sms, enabled, sites, stacks, dram = FULL_DIES[chip]
+    area = report.area[report.area.on_die]
     sm = area[area.component.str.startswith("core")].area_mm2.sum()
-    hbm = area[area.component == "hbm"].area_mm2.sum()
+    hbm = area[area.component == dram].area_mm2.sum()
     rest = area.area_mm2.sum() - sm - hbm
-    full = sm * 128 / 108 + hbm * 6 / 5 + rest
+    full = sm * sms / enabled + hbm * sites / stacks + rest
     print(
-        f"\nA100 scaled to the whole GA100 die (SMs {sm:.1f} x 128/108, HBM PHYs and controllers "
-        f"{hbm:.1f} x 6/5, the rest {rest:.1f}): {full:.1f} mm², {full / 826:.2f} of 826 mm²"
+        f"\n{chip} scaled to the whole {die} die (SMs {sm:.1f} x {sms}/{enabled}, HBM PHYs and "
+        f"controllers {hbm:.1f} x {sites}/{stacks}, the rest {rest:.1f}): {full:.1f} mm², "
+        f"{full / published:.2f} of {published:.0f} mm²"
     )
 
 
@@ -196,7 +208,8 @@ def main() -> None:
     area = sum(c.area_mm2() for c in loihi.components.values())
     print(f"| Loihi | {area:.1f} | 60.0 | {_ratio(area, 60.0)} | - | - | - | - | - | - | - | - |")
 
-    full_ga100(reports["A100"])
+    for chip in FULL_DIES:
+        full_die(chip, reports[chip])
     accelwattch_bracket(reports)
 
     print(
@@ -211,6 +224,14 @@ def main() -> None:
         mm2 = (rows if part is None else rows[rows.part == part]).area_mm2.sum()
         ours = f"{mm2:.1f} | {mm2 / die:.0%}" if component else "- | -"
         print(f"| {block} | {ours} | {share:.0%} | {share * 331:.0f} |")
+
+    lane_um2 = tech.op_area_um2("fp32_add") + tech.op_area_um2("fp32_mul")
+    lanes = tech.scale_area(lane_um2, 28.0) * 256 * 1e-6
+    print(
+        "- activation pipeline as a 256-lane fp32 vector unit (the MXU's 256-element row of sums per clock), "
+        f"not modelled: lanes {lanes:.2f} + placement {placement_mm2(lanes):.2f} mm² against "
+        f"{TPU_FLOOR_PLAN['activation pipeline'][2] * 331:.0f} mm²"
+    )
 
     mxu_per_pe(tpu)
     clocked = tpu.energy[tpu.energy.part.isin(["clock_network", "register_clock"])]

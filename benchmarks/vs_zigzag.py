@@ -8,7 +8,7 @@ engine, folds equal to the ws-folds case) and compares its per-level energy and 
 ZigZag's eyeriss_like (tests/data/zigzag_eyeriss_golden.json; four output levels, one of them a
 local SRAM of the array) against the nest counted with tests/data/zigzag-eyeriss-like.yaml, and
 the engine's cycles on the two eyeriss_like cases that force accsim's fold nest against ZigZag's
-latency, each split into its terms (tests/mapping/test_zigzag_golden.py derives them).
+latency, each split into its terms (tests/mapping/zigzag_cases.py derives them; the tests assert them).
 
     python benchmarks/vs_zigzag.py
 """
@@ -22,31 +22,32 @@ from rich.table import Table
 
 from simulator import simulate
 from simulator.components import build_machine
+from simulator.mapping.nest import count
 from simulator.spec import load_arch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "mapping"))
-from test_nest_engine import DEFAULTS, own_mapping_terms, run_default  # noqa: E402
-from test_zigzag_golden import (  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: tests.mapping
+from tests.mapping.zigzag_cases import (  # noqa: E402
     CASES,
+    DEFAULTS,
     DIRECTION,
-    EYERISS,
+    EYERISS_ARCH,
+    EYERISS_CASES,
     EYERISS_ENGINE,
-    LEVEL,
-    _energy,
-    _eyeriss_nest,
-    _format,
-    _nest,
     engine_run,
+    golden_nest,
     latency_terms,
+    level_energy,
+    own_mapping_terms,
+    run_default,
+    tpu_format,
 )
-
-from simulator.mapping.nest import count  # noqa: E402
+from tests.mapping.zigzag_names import EYERISS_LEVEL, TPU_LEVEL  # noqa: E402
 
 
 def _case_table(case_id: str, machine) -> Table:
     case = CASES[case_id]
     zigzag = case["zigzag"]
-    nest = _nest(case, machine)
+    nest = golden_nest(case, machine, TPU_LEVEL)
     view = Table(title=f"{case_id}: energy per level (pJ)")
     for column in ("operand", "level", "accsim", "ZigZag", "diff"):
         view.add_column(column, justify="right")
@@ -55,12 +56,12 @@ def _case_table(case_id: str, machine) -> Table:
         moves = count(nest, role)
         for i, (level, golden) in enumerate(zip(levels, zigzag["levels"][role])):
             mine = sum(
-                _energy(
+                level_energy(
                     machine,
                     level.name,
                     direction,
                     getattr(moves[i], direction),
-                    _format(role, direction, moves, i),
+                    tpu_format(role, direction, moves, i),
                 )
                 for direction in DIRECTION.values()
             )
@@ -100,11 +101,11 @@ def _engine_table() -> Table:
         zigzag = CASES[case_id]["zigzag"]
         for role, levels in zigzag["levels"].items():
             for level in levels:
-                value = mine[(LEVEL[level["memory"]], role)]
+                value = mine[(TPU_LEVEL[level["memory"]], role)]
                 theirs = sum(level["energy_pj"].values())
                 view.add_row(
                     role,
-                    LEVEL[level["memory"]],
+                    TPU_LEVEL[level["memory"]],
                     f"{value:,.0f}",
                     f"{theirs:,.0f}",
                     _diff(value, theirs),
@@ -138,7 +139,7 @@ def _engine_table() -> Table:
 
 def _eyeriss_table(case: dict, machine) -> Table:
     zigzag = case["zigzag"]
-    nest = _eyeriss_nest(case, machine)
+    nest = golden_nest(case, machine, EYERISS_LEVEL)
     view = Table(title=f"{case['id']} (ZigZag eyeriss_like): energy per level (pJ)")
     for column in ("operand", "level", "accsim", "ZigZag", "diff"):
         view.add_column(column, justify="right")
@@ -148,7 +149,7 @@ def _eyeriss_table(case: dict, machine) -> Table:
         for i, (level, golden) in enumerate(zip(levels, zigzag["levels"][role])):
             fmt = "int16" if role == "output" else "int8"
             mine = sum(
-                _energy(machine, level.name, d, getattr(moves[i], d), fmt)
+                level_energy(machine, level.name, d, getattr(moves[i], d), fmt)
                 for d in DIRECTION.values()
             )
             theirs = sum(golden["energy_pj"].values())
@@ -177,7 +178,7 @@ def _latency_table() -> Table:
         "diff",
     ):
         view.add_column(column, justify="right")
-    for case in EYERISS["cases"]:
+    for case in EYERISS_CASES.values():
         if case["id"] not in EYERISS_ENGINE:
             continue
         report = engine_run(case["id"])
@@ -244,9 +245,8 @@ def main() -> None:
             f"(compute {zigzag['latency_computation']:,.0f}, ideal {zigzag['ideal_cycle']:,.0f})"
         )
     console.print(_engine_table())
-    data = Path(__file__).resolve().parents[1] / "tests" / "data"
-    eyeriss = build_machine(load_arch(str(data / "zigzag-eyeriss-like.yaml")))
-    for case in EYERISS["cases"]:
+    eyeriss = build_machine(load_arch(EYERISS_ARCH))
+    for case in EYERISS_CASES.values():
         console.print(_eyeriss_table(case, eyeriss))
         zigzag = case["zigzag"]
         console.print(

@@ -1,6 +1,7 @@
 """The parts of a chip beyond its components' datapaths (simulator/tech/chip.yaml): per-PE registers,
 placement white space around synthesized cells, DDR and HBM PHYs and controllers, SIMT control of
 GPU-like cores (its area and the energy of issuing instructions) and their INT32/FP64 side units,
+special-function units,
 leakage per area at the junction temperature, always-on SerDes and link controllers, DRAM devices'
 standby and refresh power. Pure costs, no run state."""
 
@@ -123,8 +124,9 @@ def placed_cell_area_mm2(comp, pe_registers_mm2: float) -> float:
     if comp.kind == "systolic_array":
         own = comp.area_mm2() if comp.spec.mac_area is None else 0.0
         return own + pe_registers_mm2
-    if comp.kind == "vector" and comp.spec.area is None:
-        return comp.area_mm2()
+    if comp.kind == "vector":
+        lanes = comp.area_mm2() if comp.spec.area is None else 0.0
+        return lanes + comp.sfu_area_mm2()
     return 0.0
 
 
@@ -227,13 +229,23 @@ UNGATED_PARTS = (
     "mac",
     "pe_registers",
     "lanes",
+    "sfu",
     "instruction_issue",
 )  # clocked every cycle when ungated
 
 
+def datapath_part(comp: Component, action: str) -> str:
+    """The part a component's own energy row belongs to: its datapath's, except the exp / div /
+    rsqrt a vector unit runs on its special-function units."""
+    if comp.kind == "vector" and comp.on_sfu(action):
+        return "sfu"
+    return DATAPATH_PART.get(comp.kind, comp.kind)
+
+
 def full_activity_pj_per_cycle(components: dict[str, Component]) -> float:
     """Dynamic energy per reference cycle of every MAC array (each MAC at its costliest precision,
-    plus its PE registers) and vector lane (an fp32 add and multiply) working at once."""
+    plus its PE registers), vector lane (an fp32 add and multiply) and special-function unit (one
+    op) working at once."""
     total = 0.0
     for name, comp in components.items():
         if comp.kind == "systolic_array":
@@ -241,7 +253,8 @@ def full_activity_pj_per_cycle(components: dict[str, Component]) -> float:
             total += comp.peak_macs_per_cycle * (max(comp.actions.values()) + regs)
         elif comp.kind == "vector":
             lane = comp.actions["add"] + comp.actions["mul"]
-            total += comp.lanes * comp.clock_hz / comp.ref_clock_hz * lane
+            sfu = (comp.spec.sfu or 0) * comp.actions["exp"]
+            total += (comp.lanes * lane + sfu) * comp.clock_hz / comp.ref_clock_hz
     return total
 
 
@@ -277,10 +290,12 @@ def serdes_parts(chip: ChipSpec, node_nm: float, density: float) -> list[Part]:
 
 
 def simt_control_mm2(comp, node_nm: float) -> float:
-    """Control area (scheduling, dispatch, instruction caches, operand collection, LD/ST, SFU) of
-    a GPU-like core's vector unit: its lanes x LLMCompass's control transistors per lane."""
+    """Control area (scheduling, dispatch, instruction caches, operand collection, LD/ST) of a
+    GPU-like core's vector unit: its lanes x LLMCompass's control transistors per lane, less its
+    SFUs' placed area, which that count holds and the `sfu` part counts."""
     per_lane = _table()["simt_control"]["transistors_per_lane"]
-    return transistor_mm2(comp.lanes * per_lane / 1e6, node_nm)
+    sfu = comp.sfu_area_mm2() + placement_mm2(comp.sfu_area_mm2())
+    return max(0.0, transistor_mm2(comp.lanes * per_lane / 1e6, node_nm) - sfu)
 
 
 def instruction_issue_pj(node_nm: float, mma: bool) -> float:
@@ -408,6 +423,9 @@ def chip_parts(
         white = placement_mm2(placed_cell_area_mm2(comp, regs))
         if white:
             parts.append(Part(name, "placement", white, 0.0, True))
+        if comp.kind == "vector" and comp.spec.sfu:
+            sfu = comp.sfu_area_mm2()
+            parts.append(Part(name, "sfu", sfu, density * sfu, True))
         if comp.kind == "vector" and comp.spec.side_units:
             side = side_units_mm2(comp, node_nm)
             parts.append(Part(name, "side_units", side, density * side, True))

@@ -2,7 +2,9 @@
 
 Energy per primitive comes from Horowitz's fp32 add and multiply; exp, div and rsqrt have no
 published per-op figure there and are estimated as a range reduction plus a degree-4 polynomial
-(4 multiplies + 4 adds), the usual software/SFU recipe. Arch files may override every number.
+(4 multiplies + 4 adds), the usual software recipe, or, on a unit with special-function units, as
+one SFU's quadratic interpolation (simulator/tech/chip.yaml `sfu`). Arch files may override every
+number.
 """
 
 import math
@@ -15,6 +17,27 @@ from simulator.spec.arch import VectorUnitSpec
 DEFAULT_CYCLES = {"add": 1, "mul": 1, "max": 1, "exp": 4, "div": 4, "rsqrt": 4}
 SFU_PRIMITIVES = ("exp", "div", "rsqrt")  # what a GPU's special-function units compute
 _POLYNOMIAL = {"mul": 4, "add": 4}  # exp / div / rsqrt estimate, in fp32 multiplies and adds
+
+
+def _sfu_table() -> dict:
+    return tech.table("chip")["sfu"]
+
+
+def sfu_op_pj_45nm() -> float:
+    """Energy of one exp / div / rsqrt on a special-function unit at 45 nm: the interpolator's
+    multiplies and adds, priced as Horowitz's fp32 ones."""
+    table = _sfu_table()
+    return table["fp32_multiplies"] * tech.op_energy_pj("fp32_mul") + table[
+        "fp32_adds"
+    ] * tech.op_energy_pj("fp32_add")
+
+
+def sfu_cell_um2_45nm() -> float:
+    """Cell area of one special-function unit at 45 nm (the same multipliers and adders)."""
+    table = _sfu_table()
+    return table["fp32_multiplies"] * tech.op_area_um2("fp32_mul") + table[
+        "fp32_adds"
+    ] * tech.op_area_um2("fp32_add")
 
 
 class VectorUnit(Component):
@@ -34,9 +57,7 @@ class VectorUnit(Component):
             "add": add,
             "max": add,
             "mul": mul,
-            "exp": estimate,
-            "div": estimate,
-            "rsqrt": estimate,
+            **dict.fromkeys(SFU_PRIMITIVES, sfu_op_pj_45nm() if spec.sfu else estimate),
         }
         self.actions = {
             p: spec.energy.get(p, tech.scale_energy(e45, node_nm)) for p, e45 in table.items()
@@ -73,6 +94,14 @@ class VectorUnit(Component):
             return self.spec.area
         lane_um2 = tech.op_area_um2("fp32_add") + tech.op_area_um2("fp32_mul")
         return tech.scale_area(lane_um2, self.node_nm) * self.lanes * 1e-6
+
+    def sfu_area_mm2(self) -> float:
+        """Cell area of the unit's special-function units (0 without any)."""
+        return tech.scale_area(sfu_cell_um2_45nm(), self.node_nm) * (self.spec.sfu or 0) * 1e-6
+
+    def on_sfu(self, action: str) -> bool:
+        """Whether primitive `action` runs on the special-function units."""
+        return bool(self.spec.sfu) and action in SFU_PRIMITIVES
 
     def leakage_mw(self) -> float:
         return self.spec.leakage or 0.0

@@ -3,18 +3,23 @@ ring (or tree) partner over the NoC; the receiver adds it to its own copy and st
 
 Ring all-reduce over n cores moves 2(n-1) chunks of S/n bytes per core (reduce-scatter, then
 all-gather), each round between ring neighbours at once; a binomial tree moves the whole S
-2 ceil(log2 n) times. Time is emergent from the links, not a formula.
+2 ceil(log2 n) times. Time is emergent from the links, not a formula. A collective run as NCCL's
+`protocol` (tech/nccl.yaml) first pays the protocol's fixed latency on every core, and each send
+carries its payload over the protocol's bandwidth fraction in link bytes (LL's flags, LL128's 8
+flag bytes in 128); the links' hop latency is then NCCL's per-step latency (system/links.py).
 """
 
 import math
 
 from simulator.components import Machine
 from simulator.errors import UnsupportedError
+from simulator.mapping.cta import launch_step
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.ranges import split
 from simulator.numerics.collective import CollectiveNumerics
 from simulator.spec.precision import nbytes
 from simulator.spec.workload import CollectiveOpSpec
+from simulator.tech import nccl
 
 Move = tuple[
     int, int, int | None, bool
@@ -112,11 +117,15 @@ def collective_parts(
                 details={
                     "pattern": op.pattern,
                     "algorithm": op.algorithm,
+                    "protocol": op.protocol,
                     "cores": n,
                     "position": position,
                 },
             )
         )
+    if op.protocol and n > 1:
+        fixed = nccl.base_seconds(op.algorithm, op.protocol)
+        parts = [launch_step(part, fixed, machine) for part in parts]
     return parts, state
 
 
@@ -126,6 +135,7 @@ def _core_steps(op, machine: Machine, position: int, order, rounds, chunks, stat
     view = machine.view(order[position])
     buffer = view.buffer_for("input")
     piece_bytes = max(buffer.capacity_bytes // 4, 1)
+    share = nccl.fraction(op.algorithm, op.protocol, op.pattern) if op.protocol else 1.0
     steps: list[Step] = []
     stored: dict[tuple[int, int], str] = {}  # (lo, hi) piece -> signal of its latest stored receipt
     for k, moves in enumerate(rounds):
@@ -155,7 +165,7 @@ def _core_steps(op, machine: Machine, position: int, order, rounds, chunks, stat
                                     0,
                                     size,
                                     peer=peer,
-                                    noc_bytes=size,
+                                    noc_bytes=math.ceil(size / share),
                                 ),
                             ),
                             (),

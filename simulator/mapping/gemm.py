@@ -498,11 +498,13 @@ def nest_tile(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> dict[st
     for d, n in mapping.nest:
         tile[d] *= n
     where = locate(mapping, "nest")
+    user_op, _, part = op.name.partition("@")  # a core's part of a partitioned op: gemm@c0
+    whose = f"each core's part of {user_op} (split across cores)" if part else user_op
     for d in problem:
         if problem[d] % tile[d]:
             raise SpecError(
                 f"{where}: its {d} loops x the array's {unroll[d]} make a tile of {tile[d]}, "
-                f"which does not divide {op.name}'s {d} = {problem[d]}"
+                f"which does not divide the {d} = {problem[d]} of {whose}"
             )
     if mapping.tile and any(mapping.tile.get(d, tile[d]) != tile[d] for d in problem):
         raise SpecError(
@@ -517,11 +519,20 @@ def nest_tile(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> dict[st
             f"{locate(mapping, 'levels', tiled[0])}: a mapping with a nest holds inner levels by "
             "capacity or `registers:` counts, not per-level tilings"
         )
+    _, regs = inner_levels(mapping, machine, unit.name)
+    filled = {machine.buffer_for(role).name: role for role in OPERAND_DIMS}
+    loops = len(mapping.nest)
     for name, count in (mapping.registers or {}).items():
-        if count > len(mapping.nest):
+        if count > loops:
             raise SpecError(
                 f"{locate(mapping, 'registers', name)}: {count} loops, but the nest has "
-                f"{len(mapping.nest)} (a register level holds 0 to {len(mapping.nest)} of them)"
+                f"{loops} (a register level holds 0 to {loops} of them)"
+            )
+        if regs.get(name) in filled and count < loops:
+            raise SpecError(
+                f"{locate(mapping, 'registers', name)}: {count} loops, but {name} is the level "
+                f"the DMA fills with the {filled[regs[name]]} tile (only between tiles), so it "
+                f"holds all {loops} of the nest's loops (leave it out or give {loops})"
             )
     return tile
 

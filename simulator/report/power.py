@@ -15,6 +15,7 @@ from simulator.components.chip import (
     UNGATED_PARTS,
     chip_parts,
     clock_share,
+    datapath_part,
     held_by_register_levels,
     instruction_issue_pj,
     issued_instructions,
@@ -78,7 +79,7 @@ def _datapath_rows(
             continue
         on_die = comp.kind not in OFF_DIE
         scale = (voltage_scale if action == "leakage" else voltage_scale**2) if on_die else 1.0
-        part = DATAPATH_PART.get(comp.kind, comp.kind)
+        part = datapath_part(comp, action)
         out.append((op, name, part, action, count, per * scale, count * per * scale, on_die))
         if comp.kind == "systolic_array" and action.startswith("mac_"):
             held = held_by_register_levels(comps, name)

@@ -228,7 +228,9 @@ class VectorUnitSpec(Strict):
     sfu: PositiveInt | None = None
     """Special-function units beside the lanes (a GPU SM's 16): exp, div and rsqrt run on them, one
     element per SFU per cycle, while the lanes run add, mul and max; the busier of the two pipes
-    sets the time. Default: none, the lanes run every primitive at `cycles_per_element`."""
+    sets the time. Each SFU has its own area, leakage and energy per op (simulator/tech/chip.yaml
+    `sfu`); `cycles_per_element` may then not set exp, div or rsqrt. Default: none, the lanes run
+    every primitive at `cycles_per_element`."""
     buffer: Bytes = 262144.0
     """Local buffer (default 256 KiB): rows of a reduction must fit in it."""
     clock: Hz | None = None
@@ -238,10 +240,21 @@ class VectorUnitSpec(Strict):
     leakage: Mw | None = None
     """Override: static power (default 0: no cited figure)."""
     area: Mm2 | None = None
-    """Override: total area, instead of lanes x (fp32 adder + multiplier)."""
+    """Override: the lanes' total area, instead of lanes x (fp32 adder + multiplier); SFUs and side
+    units are counted apart."""
     side_units: dict[Literal["int32", "fp64"], PositiveInt] = {}
     """Units beside the lanes that the timing model does not run (a GPU SM's INT32 and FP64
     cores), e.g. {int32: 64, fp64: 32}: counted in area and leakage only (simulator/tech/chip.yaml)."""
+
+    @model_validator(mode="after")
+    def _sfu_or_lane_cycles(self):
+        special = sorted(set(self.cycles_per_element) & {"exp", "div", "rsqrt"})
+        if self.sfu and special:
+            raise ValueError(
+                f"cycles_per_element sets {', '.join(special)}, which the {self.sfu} SFUs run "
+                "(one element per SFU per cycle) when sfu is set: drop one of the two"
+            )
+        return self
 
 
 class NocSpec(Strict):

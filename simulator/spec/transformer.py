@@ -52,6 +52,10 @@ class TransformerSpec(Strict):
     """Prompt length (prefill) or tokens in the KV-cache including the new one (decode)."""
     dtype: PrecisionName = "bf16"
     """Precision of weights, activations and the KV-cache."""
+    output_dtype: PrecisionName | None = None
+    """Precision every GEMM writes its output in (default: its accumulator's, fp32 for float
+    inputs); fp16/bf16 where the engine's GEMMs write 16-bit activations, as TensorRT-LLM's do,
+    its fp8 GEMMs included. Tensor parallelism all-reduces row-split GEMMs' outputs in it."""
 
     @property
     def head_dim(self) -> int:
@@ -80,7 +84,9 @@ def expand(model: TransformerSpec) -> dict:
         return name
 
     def gemm(name, inputs, n, k, m=tokens, parallel=None):
-        return add("gemm", name, inputs, M=m, N=n, K=k, parallel=parallel)
+        return add(
+            "gemm", name, inputs, M=m, N=n, K=k, parallel=parallel, output_dtype=model.output_dtype
+        )
 
     def vector(kind, name, inputs, cols=model.hidden, rows=tokens):
         return add(kind, name, inputs, rows=rows, cols=cols)
@@ -121,9 +127,10 @@ def expand(model: TransformerSpec) -> dict:
     if model.vocab:
         normed = vector(model.norm, "final_norm", residual, rows=model.batch)
         gemm("lm_head", [normed], model.vocab, model.hidden, m=model.batch)
-    for op in ops:  # drop the hint where it does not apply
-        if op.get("parallel", "") is None:
-            del op["parallel"]
+    for op in ops:  # drop the hints where they do not apply
+        for hint in ("parallel", "output_dtype"):
+            if op.get(hint, "") is None:
+                del op[hint]
     weights = sum(op["N"] * op["K"] for op in ops if op["kind"] == "gemm")
     meta = {
         "model": model.name,

@@ -233,6 +233,10 @@ class CollectiveOpSpec(_Op):
     algorithm: Literal["ring", "tree"] = "ring"
     """ring: 2(n-1) (all_reduce) or n-1 rounds of S/n bytes between neighbours; tree: binomial
     reduce then broadcast, 2 ceil(log2 n) rounds of S bytes (all_reduce only)."""
+    protocol: Literal["LL", "LL128", "Simple"] | None = None
+    """NCCL's protocol (simulator/tech/nccl.yaml): its fixed latency before the first move and its
+    bandwidth fraction on every send; None: the bare chunk moves. Systems of GPUs set it as NCCL
+    picks it by size."""
 
 
 OpSpec = Annotated[

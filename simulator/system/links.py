@@ -3,13 +3,16 @@ chip's HBM local to it, and each chip's vector lanes adding the chunks an all-re
 
 Collectives then run on it with mapping/collective.py, as they do between the cores of a chip:
 every chunk is loaded from the chip's HBM, sent over the links, added and stored back, so link
-contention and latency are simulated, not a formula.
+contention and latency are simulated, not a formula. On links GPUs run NCCL over (NVLink, PCIe),
+a collective's links are the ones NCCL's cost model sees (tech/nccl.yaml): NVLink at NCCL's rate
+per link, and each hop the latency of one step of the collective's protocol.
 """
 
 from simulator import tech
 from simulator.spec.arch import ArchSpec, SramSpec
 from simulator.spec.system import SystemArchSpec
 from simulator.spec.units import format_quantity
+from simulator.tech import nccl
 
 TOPOLOGY = {"switch": "crossbar", "ring": "ring", "torus": "ring"}
 """The NoC each network becomes; a torus is simulated one line (a ring) along a dimension at a
@@ -23,23 +26,32 @@ def neighbours(system: SystemArchSpec) -> int:
     return {"switch": 1, "ring": 2}.get(links.topology) or 2 * len(links.dims)
 
 
-def neighbour_link(system: SystemArchSpec) -> tuple[float, float, float]:
+def neighbour_link(
+    system: SystemArchSpec, protocol: str | None = None
+) -> tuple[float, float, float]:
     """(bytes/s per direction to one neighbour, one-way hop latency in s, pJ per bit) of the
-    system's links, from tech/noc.yaml chip_to_chip unless the system overrides them."""
+    system's links, from tech/noc.yaml chip_to_chip unless the system overrides them; with NCCL's
+    `protocol`, the bandwidth NCCL rates the links at and the latency of one step of a ring."""
     links = system.system.links
     table = tech.table("noc")["chip_to_chip"][links.kind]
-    per_chip = links.bandwidth or links.count * table["bandwidth_gbps_per_direction"] * 1e9
+    per_link = (protocol and nccl.link_gbps(links.kind)) or table["bandwidth_gbps_per_direction"]
+    per_chip = links.bandwidth or links.count * per_link * 1e9
     latency = links.latency or table["latency_ns"] * 1e-9
+    if protocol:
+        latency = nccl.step_seconds(nccl.hardware(links.kind), "ring", protocol)
     return per_chip / neighbours(system), latency, table["energy_pj_per_bit"]
 
 
-def link_arch(system: SystemArchSpec, line: int | None = None) -> ArchSpec:
+def link_arch(
+    system: SystemArchSpec, line: int | None = None, protocol: str | None = None
+) -> ArchSpec:
     """The network of `system` as a multi-core arch whose cores are the chips; with `line`, one
-    line of that many chips along a dimension of its torus, a ring of neighbour links."""
+    line of that many chips along a dimension of its torus, a ring of neighbour links; with
+    `protocol`, the links as NCCL runs that protocol over them."""
     spec, chip = system.system, system.chip_arch
     chips = line or spec.count
     links = spec.links
-    bandwidth_per_link, latency, energy = neighbour_link(system)
+    bandwidth_per_link, latency, energy = neighbour_link(system, protocol)
     dram = chip.components[next(n for n, c in chip.components.items() if c.kind == "dram")]
     local = chip.cores.components if chip.cores else chip.components
     copies = chip.cores.count if chip.cores else 1

@@ -7,7 +7,9 @@ and its energy counted tp times; an all-reduce sits on the critical path between
 GEMM that feeds it and the residual add that reads it (Megatron-LM), so it adds to the chip's
 time. On a torus it runs ring by ring along the group's dimensions (reduce-scatter along X, then
 Y, all-reduce along the last, all-gather back), one line of each dimension simulated and its
-parallel copies counted. Pipeline stages take the layers in order; the batch, split into
+parallel copies counted. On links GPUs run NCCL over (NVLink, PCIe), each all-reduce runs as the
+protocol NCCL's cost model picks for its size (tech/nccl.yaml), those of one protocol on one
+run of the links. Pipeline stages take the layers in order; the batch, split into
 micro-batches, flows through them on a GPipe schedule (simulator/system/pipeline.py), each
 micro-batch's output activations crossing one link between stages.
 """
@@ -24,7 +26,8 @@ from simulator.spec.validate import locate
 from simulator.spec.workload import CollectiveOpSpec, WorkloadSpec
 from simulator.system.links import link_arch, neighbour_link
 from simulator.system.pipeline import gpipe, micro_batch
-from simulator.system.shard import shard
+from simulator.system.shard import shard, written_dtype
+from simulator.tech import nccl
 
 Simulate = Callable[..., Report]
 """simulate(arch, workload, mapping) -> Report, with the caller's numerics, seed and limits."""
@@ -71,7 +74,14 @@ def _all_reduces(
     if not reduces:
         return ()
     if spec.links.topology != "torus":
-        return (LinkRun(simulate(link_arch(system), _chained(reduces), _ring(spec.tp)), 1),)
+        runs: dict[str | None, list[CollectiveOpSpec]] = {}
+        for op in reduces:
+            protocol = _protocol(system, op)
+            runs.setdefault(protocol, []).append(op.model_copy(update={"protocol": protocol}))
+        return tuple(
+            LinkRun(simulate(link_arch(system, protocol=p), _chained(ops), _ring(spec.tp)), 1)
+            for p, ops in runs.items()
+        )
     dims = list(spec.links.dims)
     while math.prod(dims) != spec.tp:
         dims.pop()
@@ -95,6 +105,17 @@ def _all_reduces(
         )
         share *= n
     return tuple(runs)
+
+
+def _protocol(system: SystemArchSpec, op: CollectiveOpSpec) -> str | None:
+    """The protocol NCCL picks for `op` over the group's links, None on links without NCCL."""
+    spec = system.system
+    hardware = nccl.hardware(spec.links.kind)
+    if hardware is None:
+        return None
+    bus = neighbour_link(system, "Simple")[0]  # the protocol changes the latency, not the rate
+    size = nbytes(op.elements, op.dtype)
+    return nccl.choose(hardware, op.algorithm, op.pattern, size, spec.tp, bus)
 
 
 def _chained(ops: list[CollectiveOpSpec]) -> WorkloadSpec:
@@ -125,13 +146,14 @@ def _stage_seconds(chip: Report, stage_of: dict[str, int], stages: int) -> list[
 
 
 def _hop_seconds(system: SystemArchSpec, workload: WorkloadSpec, stage_of: dict) -> list[float]:
-    """One micro-batch's activations (each stage's last op's output) crossing the link at each
-    stage boundary: latency + bytes / (the chip's bandwidth to one neighbour)."""
+    """One micro-batch's activations (each stage's last op's output, in the precision it is
+    written in) crossing the link at each stage boundary: latency + bytes / (the chip's bandwidth
+    to one neighbour)."""
     bandwidth, latency, _ = neighbour_link(system)
     last = {stage_of[op.name]: op for op in workload.ops}
     hops = []
     for stage in range(system.system.pipeline_stages - 1):
         op = last[stage]
         elements = op.M * op.N if op.kind == "gemm" else op.rows * op.cols
-        hops.append(latency + nbytes(elements, op.dtype) / bandwidth)
+        hops.append(latency + nbytes(elements, written_dtype(op)) / bandwidth)
     return hops

@@ -1,7 +1,8 @@
 """Megatron tensor parallelism: one chip's share of a workload, and the all-reduces between chips.
 
 A GEMM marked `parallel: column` keeps N / tp of its columns on each chip, one marked `row` its
-K / tp slice of the reduction (its partial sums are all-reduced over the group right after);
+K / tp slice of the reduction (its partial outputs, in its output_dtype or else its input
+precision, are all-reduced over the group right after);
 an unmarked GEMM is split by columns too, its output left split (as Megatron's vocabulary-parallel
 LM head); attention keeps heads / tp query heads (with their K/V heads, which are copied when
 there are fewer K/V heads than chips); an elementwise vector op on split columns keeps cols / tp;
@@ -51,7 +52,7 @@ def shard(workload: WorkloadSpec, tp: int, stages: int, where: str) -> Shard:
                     name=f"{op.name}.all_reduce",
                     pattern="all_reduce",
                     elements=op.M * op.N,
-                    dtype=op.dtype,
+                    dtype=written_dtype(op),
                 )
         elif op.kind == "attention":
             heads = part(op, "heads", op.heads)
@@ -77,6 +78,15 @@ def shard(workload: WorkloadSpec, tp: int, stages: int, where: str) -> Shard:
         reduces,
         _stages(ops, workload.meta.get("layers", 1), stages, where),
     )
+
+
+def written_dtype(op) -> str:
+    """The precision a layer's output travels in between chips: a GEMM's output_dtype, else its
+    input format, as Megatron-LM and TensorRT-LLM write activations (a single chip's GEMM keeps C
+    at its accumulators unless told; what crosses the links is what the framework writes)."""
+    if op.kind == "gemm" and op.output_dtype:
+        return op.output_dtype
+    return op.dtype
 
 
 def _stages(ops, layers: int, stages: int, where: str) -> dict[str, int]:

@@ -383,6 +383,11 @@ def cases() -> list[tuple[str, str]]:
         ("edge-npu", "components.mac_array.accumulator_precision=int128", "unknown accumulator"),
         ("edge-npu", "components.vector.sfu=0", "must be > 0"),
         ("edge-npu", "components.vector.sfu=1.5", "must be an integer"),
+        (
+            "a100-like",
+            "'cores.components.alu.cycles_per_element={exp: 2}'",
+            "cycles_per_element sets exp, which the 16 SFUs run",
+        ),
         ("a100-like", "'cores.kernels.mma_shape=[16,0,16]'", "mma_shape.1: must be > 0"),
         ("a100-like", "'cores.kernels.mma_shape=[16,8]'", "mma_shape.2: missing"),
         ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
@@ -432,6 +437,7 @@ def cases() -> list[tuple[str, str]]:
         ("must be one of", "attention:heads=4,q_len=16,head_dim=8,phase=train"),
         ("multi-core", "collective:pattern=all_reduce,elements=64"),
         ("must be one of", "collective:pattern=scatter,elements=64"),
+        ("must be one of", "collective:pattern=all_reduce,elements=64,protocol=LL64"),
     ]
     for fragment, text in inline:
         out.append((fragment, f"run edge-npu '{text}'"))
@@ -765,7 +771,7 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
     # a mapping's explicit inner nest (mappings/zigzag-tpu-like-gemm512.yaml: tile M512 N256 K512)
     (
         "run-zigzag-tpu-like-nest-1",
-        "does not divide gemm's K = 480",
+        "does not divide the K = 480 of gemm",
         "run zigzag-tpu-like gemm:M=512,N=512,K=480,dtype=int8 -m zigzag-tpu-like-gemm512",
     ),
     (
@@ -791,6 +797,18 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "nest: weight_regs: the nest's weight tile needs 200 B per instance",
         "run zigzag-tpu-like gemm:M=8,N=6400,K=16,dtype=int8 --set mapping.double_buffering=false "
         "--set 'mapping.nest=[[N,200],[M,8]]'",
+    ),
+    (
+        "run-zigzag-tpu-like-nest-6",
+        "registers.weight_regs: 0 loops, but weight_regs is the level the DMA fills",
+        "run zigzag-tpu-like gemm:M=512,N=512,K=512,dtype=int8 -m zigzag-tpu-like-gemm512 "
+        "--set mapping.registers.weight_regs=0",
+    ),
+    (
+        "run-mesh-4x4-nest-partition-1",
+        "does not divide the M = 4 of each core's part of gemm (split across cores)",
+        "run mesh-4x4 gemm:M=64,N=64,K=64,dtype=int8 --set mapping.partition.gemm=M "
+        "--set mapping.double_buffering=false --set 'mapping.nest=[[M,64]]'",
     ),
     (
         "run-eyeriss-like-register-tiling-6",

@@ -129,10 +129,12 @@ def test_transistor_density_is_loglog_between_nodes():
 
 
 def test_simt_control_on_gpu_like_cores_only():
-    # a100-like runs GPU-like kernels: 108 SMs x 128 lanes x 996,200 transistors at 96.3 M/mm²
+    # a100-like runs GPU-like kernels: 108 SMs x 128 lanes x 996,200 transistors at 96.3 M/mm²,
+    # which hold the SMs' SFUs: their cells and white space are taken out of simt_control
     _, a100 = parts_of("a100-like")
     control = sum(p.area_mm2 for (c, name), p in a100.items() if name == "simt_control")
-    assert control == pytest.approx(108 * 128 * 996_200 / 96.3e6)
+    sfu = sum(p.area_mm2 for (c, name), p in a100.items() if name == "sfu")
+    assert control + sfu / 0.7 == pytest.approx(108 * 128 * 996_200 / 96.3e6)
     assert a100["core0.alu", "simt_control"].static_mw == pytest.approx(
         a100["core0.alu", "simt_control"].area_mm2 * leakage_mw_per_mm2("lop", 7, 360)
     )
@@ -364,3 +366,37 @@ def test_an_ungated_array_at_full_activity_pays_the_gated_register_energy(rows, 
     per_cycle = register_clock_mw(unit) * 1e9 / unit.clock_hz / (rows * cols)  # pJ per PE
     ungated = per_cycle + pe_register_pj_per_mac(unit, ungated=True)
     assert ungated == pytest.approx(pe_register_pj_per_mac(unit))
+
+
+def test_sfus_are_oberman_and_sius_interpolator_in_horowitz_cells():
+    # per SFU: a squarer and two multipliers (3 fp32 multipliers, 7,700 um² each at 45 nm) and a
+    # three-term sum (2 fp32 adders, 4,184 um²); a100-like: 16 per SM at 7 nm (area factor 0.059)
+    machine, parts = parts_of("a100-like")
+    alu = machine.components["core0.alu"]
+    cells = (3 * 7_700 + 2 * 4_184) * 1e-6 * tech.scale_area(1.0, 7) * 16
+    assert parts["core0.alu", "sfu"].area_mm2 == pytest.approx(cells)
+    assert parts["core0.alu", "sfu"].static_mw == pytest.approx(
+        cells * leakage_mw_per_mm2("lop", 7, 360)
+    )
+    # placement white space around the lanes' and the SFUs' cells
+    lanes = 128 * (7_700 + 4_184) * 1e-6 * tech.scale_area(1.0, 7)
+    assert parts["core0.alu", "placement"].area_mm2 == pytest.approx(
+        (lanes + cells) * (1 / 0.7 - 1)
+    )
+    # an exp, div or rsqrt on an SFU: 3 x 3.7 + 2 x 0.9 pJ at 45 nm, not the lanes' 4 + 4 polynomial
+    for op in ("exp", "div", "rsqrt"):
+        assert alu.actions[op] == pytest.approx(tech.scale_energy(12.9, 7))
+    _, tpu = parts_of("tpu-v5p-like")  # vector units without SFUs: no part
+    assert not any(name == "sfu" for _, name in tpu)
+
+
+def test_a_softmax_on_sfus_pays_their_energy_per_exp_and_div():
+    # softmax over 64 rows of 256: 16,384 exponentials and one division per row on the SFUs
+    softmax = simulator.simulate("a100-like", "softmax:rows=64,cols=256", numerics=False)
+    e = softmax.energy
+    sfu = e[(e.part == "sfu") & (e.op != "(static)")]  # the static row is the SFUs' leakage
+    assert sfu["count"].sum() == pytest.approx(64 * 256 + 64)
+    assert sfu.energy_pj.sum() == pytest.approx((64 * 256 + 64) * tech.scale_energy(12.9, 7))
+    assert set(sfu.action) == {"exp", "div"}
+    lanes = e[e.part == "lanes"]
+    assert not lanes.action.isin(["exp", "div", "rsqrt"]).any()

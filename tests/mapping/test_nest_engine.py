@@ -2,76 +2,14 @@
 counts, and ZigZag 3.9.1's own mappings run on the engine against its golden data (per-level
 counts, energy, and latency term by term; docs/memory-hierarchy.md names every difference)."""
 
-import json
-import math
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import simulate
-from simulator.components import build_machine
 from simulator.errors import CapacityError, SpecError
-from simulator.spec import load_arch
-from tests.mapping.zigzag_names import ACTION, EYERISS_LEVEL, TPU_LEVEL, ZIGZAG_DIM
-
-DATA = Path(__file__).parents[1] / "data"
-TPU = "zigzag-tpu-like"
-EYERISS = str(DATA / "zigzag-eyeriss-like.yaml")
-
-
-def _golden(name: str) -> dict:
-    return {c["id"]: c for c in json.loads((DATA / name).read_text())["cases"]}
-
-
-TPU_CASES = _golden("zigzag_golden.json")
-EYERISS_CASES = _golden("zigzag_eyeriss_golden.json")
-# ZigZag's own (LOMA) mappings: (arch, golden case, level names, output dtype)
-DEFAULTS = {
-    "gemm512-default": (TPU, TPU_CASES["gemm512-default"], TPU_LEVEL, "int8"),
-    "gemm256x1024x128-default": (TPU, TPU_CASES["gemm256x1024x128-default"], TPU_LEVEL, "int8"),
-    "gemm128x512x256-default": (TPU, TPU_CASES["gemm128x512x256-default"], TPU_LEVEL, "int8"),
-    "eyeriss-gemm224x224x192-default": (
-        EYERISS,
-        EYERISS_CASES["eyeriss-gemm224x224x192-default"],
-        EYERISS_LEVEL,
-        "int16",
-    ),
-    "eyeriss-gemm112x168x96-default": (
-        EYERISS,
-        EYERISS_CASES["eyeriss-gemm112x168x96-default"],
-        EYERISS_LEVEL,
-        "int16",
-    ),
-}
-
-
-def engine_mapping(case: dict) -> dict:
-    """ZigZag's temporal mapping as an accsim mapping: the loops every role's DMA-filled level
-    (the one under DRAM) holds are the nest; the loops above are the DMA tile loops (outermost
-    first). A local SRAM ZigZag lets drain while the array works is double-buffered."""
-    mapping = case["zigzag"]["temporal_mapping"]
-    loops = [(ZIGZAG_DIM[d], n) for level in mapping["input"] for d, n in level]
-    inside = min(sum(len(level) for level in held[:-1]) for held in mapping.values())
-    outer = [d for d, _ in reversed(loops[inside:])]
-    return {
-        "loop_order": list(dict.fromkeys(outer + ["M", "N", "K"])),
-        "double_buffering": False,  # one tile's weights fill tpu_like's registers
-        "nest": [list(loop) for loop in loops[:inside]],
-        **(
-            {"levels": {"output_buffer": {"double_buffer": True}}}
-            if "sram_8KB" in str(case)
-            else {}
-        ),
-    }
-
-
-def run_default(case_id: str):
-    arch, case, _, out = DEFAULTS[case_id]
-    shape = case["case"]
-    workload = f"gemm:M={shape['M']},N={shape['N']},K={shape['K']},dtype=int8,output_dtype={out}"
-    return simulate(arch, workload, engine_mapping(case), numerics=False)
+from tests.mapping.zigzag_cases import DEFAULTS, TPU, own_mapping_terms, run_default
+from tests.mapping.zigzag_names import ACTION
 
 
 def test_small_nest_tile_time_and_counts_by_hand():
@@ -224,41 +162,6 @@ def test_engine_energy_per_level_within_one_percent(case_id):
             if value != pytest.approx(theirs, rel=0.01):
                 off[(role, golden["memory"])] = "higher" if value > theirs else "lower"
     assert off == NAMED.get(case_id, {})
-
-
-def own_mapping_terms(case_id: str) -> dict[str, int]:
-    """accsim's cycles rebuilt by hand (docs/memory-hierarchy.md): per DMA tile the nest's
-    iterations plus the skew, or the busiest port where it is slower (eyeriss_like's output
-    register: each 16-bit sum a 24-bit access, reads, updates and drains over its two ports per
-    PE); all of the DMA at 8 B a cycle (what loading each tile before and storing it after
-    would add: streaming hides part of it). ZigZag's: ideal + port stalls (its
-    latency_computation) + on- and offloading."""
-    arch, case, names, out = DEFAULTS[case_id]
-    machine = build_machine(load_arch(arch))
-    unit = next(c for c in machine.components.values() if c.kind == "systolic_array")
-    shape, zigzag = case["case"], case["zigzag"]
-    nest = engine_mapping(case)["nest"]
-    per_tile = math.prod(n for _, n in nest)
-    tiles = shape["M"] * shape["N"] * shape["K"] // (per_tile * unit.rows * unit.cols)
-    regs = machine.components[names["rf_16B"]] if "rf_16B" in names else None
-    port = 0
-    if regs is not None:
-        accesses = sum(
-            level["elements"][d]
-            for level in zigzag["levels"]["output"]
-            if level["memory"] == "rf_16B"
-            for d in ("rd_out_to_low", "wr_in_by_low", "rd_out_to_high")
-        )
-        port = math.ceil(accesses / (unit.rows * unit.cols * 2))
-    compute = max(tiles * (per_tile + unit.rows + unit.cols - 2), port)
-    out_bytes = 1 if out == "int8" else 2
-    dram = shape["M"] * shape["K"] + shape["K"] * shape["N"] + shape["M"] * shape["N"] * out_bytes
-    return {
-        "accsim_compute": compute,
-        "accsim_dma": dram // 8,
-        "zigzag_compute": int(zigzag["latency_computation"]),
-        "zigzag_loading": int(zigzag["data_onloading"] + zigzag["data_offloading"]),
-    }
 
 
 @pytest.mark.parametrize("case_id", sorted(DEFAULTS))

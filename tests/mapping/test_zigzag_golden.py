@@ -5,28 +5,27 @@ ran the real ZigZag dev-side; each case's nest is rebuilt here from the temporal
 used and counted by accsim's closed form, with energies from the zigzag-tpu-like preset.
 """
 
-import json
-import math
-from pathlib import Path
-
 import pytest
 
 from simulator import simulate
 from simulator.components import build_machine
-from simulator.mapping.hierarchy import port_bytes
-from simulator.mapping.nest import Level, Loop, Nest, count
+from simulator.mapping.nest import count
 from simulator.spec import load_arch
-from tests.mapping.zigzag_names import ACTION, EYERISS_LEVEL, ZIGZAG_DIM
+from tests.mapping.zigzag_cases import (
+    CASES,
+    DIRECTION,
+    EYERISS_ARCH,
+    EYERISS_CASES,
+    EYERISS_ENGINE,
+    engine_run,
+    golden_nest,
+    latency_terms,
+    level_energy,
+    tpu_format,
+)
+from tests.mapping.zigzag_names import ACTION, EYERISS_LEVEL
 from tests.mapping.zigzag_names import TPU_LEVEL as LEVEL
 
-GOLDEN = json.loads((Path(__file__).parents[1] / "data" / "zigzag_golden.json").read_text())
-CASES = {case["id"]: case for case in GOLDEN["cases"]}
-DIRECTION = {
-    "rd_out_to_low": "read_low",
-    "wr_in_by_low": "write_low",
-    "rd_out_to_high": "read_high",
-    "wr_in_by_high": "write_high",
-}
 # ZigZag rounds every transfer period up to whole port words. Where a period moves a fraction of
 # a word (a partial-sum reload every 16th cycle, 15 of 16 rows of a 2048-bit SRAM word), it
 # charges the whole word; accsim charges the data (docs/memory-hierarchy.md).
@@ -43,43 +42,10 @@ def machine():
     return build_machine(load_arch("zigzag-tpu-like"))
 
 
-def _nest(case: dict, machine) -> Nest:
-    zigzag = case["zigzag"]
-    mapping = zigzag["temporal_mapping"]
-    temporal = tuple(Loop(ZIGZAG_DIM[d], s) for level in mapping["input"] for d, s in level)
-    spatial = {axis: Loop(d, s) for axis, (d, s) in case["case"]["spatial"].items()}
-    levels = {}
-    for role, held in mapping.items():
-        cut, chain = 0, []
-        for memory, loops in zip(zigzag["levels"][role], held):
-            cut += len(loops)
-            component = machine.components[LEVEL[memory["memory"]]]
-            serves = frozenset() if component.kind == "regfile" else frozenset(spatial)
-            chain.append(Level(component.name, cut, serves))
-        levels[role] = tuple(chain)
-    return Nest(temporal, spatial, levels)
-
-
-def _energy(machine, level: str, direction: str, elements: int, fmt: str) -> float:
-    action = "read" if direction.startswith("read") else "write"
-    component = machine.components[level]
-    return port_bytes(component, elements, fmt) * component.energy_pj(action)
-
-
-def _format(role, direction, moves, i) -> str:
-    """int8 operands, int16 partial sums, int8 outputs once complete (tpu_like's O_final)."""
-    if role != "output":
-        return "int8"
-    final = (direction == "read_high" and moves[i].final_up) or (
-        direction == "write_low" and i > 0 and moves[i - 1].final_up
-    )
-    return "int8" if final else "int16"
-
-
 @pytest.mark.parametrize("case_id", sorted(CASES))
 def test_per_level_elements_equal_zigzag(case_id, machine):
     case = CASES[case_id]
-    nest = _nest(case, machine)
+    nest = golden_nest(case, machine, LEVEL)
     for role, levels in nest.levels.items():
         for level, moves, golden in zip(levels, count(nest, role), case["zigzag"]["levels"][role]):
             for zigzag_dir, direction in DIRECTION.items():
@@ -93,14 +59,16 @@ def test_per_level_elements_equal_zigzag(case_id, machine):
 @pytest.mark.parametrize("case_id", sorted(CASES))
 def test_per_level_energy_within_one_percent_of_zigzag(case_id, machine):
     case = CASES[case_id]
-    nest = _nest(case, machine)
+    nest = golden_nest(case, machine, LEVEL)
     rounded = set()
     for role, levels in nest.levels.items():
         moves = count(nest, role)
         for i, (level, golden) in enumerate(zip(levels, case["zigzag"]["levels"][role])):
             for zigzag_dir, direction in DIRECTION.items():
-                fmt = _format(role, direction, moves, i)
-                mine = _energy(machine, level.name, direction, getattr(moves[i], direction), fmt)
+                fmt = tpu_format(role, direction, moves, i)
+                mine = level_energy(
+                    machine, level.name, direction, getattr(moves[i], direction), fmt
+                )
                 theirs = golden["energy_pj"][zigzag_dir]
                 if mine == pytest.approx(theirs, rel=0.01, abs=1e-6):
                     continue
@@ -148,9 +116,6 @@ def test_engine_run_prices_each_level_as_zigzag_does():
 
 
 # ----- ZigZag's eyeriss_like: four output levels, a local SRAM of the array ----------------------
-EYERISS = json.loads(
-    (Path(__file__).parents[1] / "data" / "zigzag_eyeriss_golden.json").read_text()
-)
 # Cells that differ by more than 1 %, each for a convention (docs/memory-hierarchy.md): ZigZag rounds a transfer
 # period up to whole port words (accsim lower: the partial-sum reads whose first accumulation
 # skips its read, 16-bit sums on the 384-bit SRAM port, partial sums reloaded into every PE's
@@ -183,42 +148,11 @@ EYERISS_DIFFERS = {
         ("input", "sram_1M", "rd_out_to_low"): "lower",
     },
 }
-# The forced fold-nest cases as accsim mappings: the same loops, run on the engine.
-EYERISS_ENGINE = {
-    "eyeriss-gemm64x256x192-ws-folds": {
-        "loop_order": ["M", "N", "K"],
-        "tile": {"M": 64, "N": 8, "K": 192},
-    },
-    "eyeriss-gemm224x224x192-ws-folds": {  # one tile; double-buffered it would not fit
-        "loop_order": ["M", "N", "K"],
-        "tile": {"M": 224, "N": 224, "K": 192},
-        "double_buffering": False,
-    },
-}
 
 
 @pytest.fixture(scope="module")
 def eyeriss():
-    return build_machine(
-        load_arch(str(Path(__file__).parents[1] / "data" / "zigzag-eyeriss-like.yaml"))
-    )
-
-
-def _eyeriss_nest(case: dict, machine) -> Nest:
-    zigzag = case["zigzag"]
-    mapping = zigzag["temporal_mapping"]
-    temporal = tuple(Loop(ZIGZAG_DIM[d], s) for level in mapping["input"] for d, s in level)
-    spatial = {axis: Loop(d, s) for axis, (d, s) in case["case"]["spatial"].items()}
-    levels = {}
-    for role, held in mapping.items():
-        cut, chain = 0, []
-        for memory, loops in zip(zigzag["levels"][role], held):
-            cut += len(loops)
-            component = machine.components[EYERISS_LEVEL[memory["memory"]]]
-            serves = frozenset() if component.kind == "regfile" else frozenset(spatial)
-            chain.append(Level(component.name, cut, serves))
-        levels[role] = tuple(chain)
-    return Nest(temporal, spatial, levels)
+    return build_machine(load_arch(EYERISS_ARCH))
 
 
 def test_eyeriss_like_local_sram_level_is_in_the_output_chain(eyeriss):
@@ -226,9 +160,9 @@ def test_eyeriss_like_local_sram_level_is_in_the_output_chain(eyeriss):
     assert chain == ["output_regs", "output_buffer"] and eyeriss.buffer_for("output").name == "sram"
 
 
-@pytest.mark.parametrize("case", EYERISS["cases"], ids=lambda case: case["id"])
+@pytest.mark.parametrize("case", list(EYERISS_CASES.values()), ids=lambda case: case["id"])
 def test_eyeriss_like_per_level_elements_equal_zigzag(case, eyeriss):
-    nest = _eyeriss_nest(case, eyeriss)
+    nest = golden_nest(case, eyeriss, EYERISS_LEVEL)
     for role, levels in nest.levels.items():
         for level, moves, golden in zip(levels, count(nest, role), case["zigzag"]["levels"][role]):
             for zigzag_dir, direction in DIRECTION.items():
@@ -239,16 +173,18 @@ def test_eyeriss_like_per_level_elements_equal_zigzag(case, eyeriss):
                 )
 
 
-@pytest.mark.parametrize("case", EYERISS["cases"], ids=lambda case: case["id"])
+@pytest.mark.parametrize("case", list(EYERISS_CASES.values()), ids=lambda case: case["id"])
 def test_eyeriss_like_per_level_energy_within_one_percent_of_zigzag(case, eyeriss):
-    nest = _eyeriss_nest(case, eyeriss)
+    nest = golden_nest(case, eyeriss, EYERISS_LEVEL)
     differs, per_level = {}, {}
     for role, levels in nest.levels.items():
         moves = count(nest, role)
         for i, (level, golden) in enumerate(zip(levels, case["zigzag"]["levels"][role])):
             for zigzag_dir, direction in DIRECTION.items():
                 fmt = "int16" if role == "output" else "int8"  # O and O_final are 16 bits
-                mine = _energy(eyeriss, level.name, direction, getattr(moves[i], direction), fmt)
+                mine = level_energy(
+                    eyeriss, level.name, direction, getattr(moves[i], direction), fmt
+                )
                 theirs = golden["energy_pj"][zigzag_dir]
                 mem = golden["memory"]
                 totals = per_level.setdefault(mem, [0.0, 0.0])
@@ -268,46 +204,10 @@ def test_eyeriss_like_per_level_energy_within_one_percent_of_zigzag(case, eyeris
 
 
 # ----- latency: the engine runs the forced fold nests ----------------------------------------
-def engine_run(case_id: str):
-    case = next(c for c in EYERISS["cases"] if c["id"] == case_id)["case"]
-    return simulate(
-        str(Path(__file__).parents[1] / "data" / "zigzag-eyeriss-like.yaml"),
-        f"gemm:M={case['M']},N={case['N']},K={case['K']},dtype=int8",
-        EYERISS_ENGINE[case_id],
-        numerics=False,
-    )
-
-
-def latency_terms(case: dict, report) -> dict[str, int]:
-    """Both latencies, each rebuilt by hand from its own model (docs/memory-hierarchy.md).
-
-    accsim: the output buffer's port bounds the array (its bytes over 16 B per cycle), and the
-    first DMA load and the last store are not hidden (bytes over 8 B per cycle, plus 1 cycle of
-    DRAM latency each). ZigZag: every cycle reads and writes one partial-sum vector on that
-    port, each rounded up to whole 128-bit words, and each N fold but the last drains its
-    outputs (the last is its offloading); DRAM transfers made once are free beyond on- and
-    offloading."""
-    shape, zigzag = case["case"], case["zigzag"]
-    levels = report.levels.groupby(["level", "operand", "action"])["bytes"].sum()
-    tile = EYERISS_ENGINE[case["id"]]["tile"]
-    first_load = shape["K"] * (tile["M"] + tile["N"])  # int8 input and weight tiles
-    last_store = 2 * tile["M"] * tile["N"]  # int16 outputs
-    cols = shape.get("spatial", {"D1": ["N", 14]})["D1"][1]
-    ideal = shape["M"] * shape["N"] * shape["K"] // (12 * cols)  # cycles on the used PEs
-    drain = levels[("output_buffer", "output", "drain")] // 16
-    n_folds = shape["N"] // cols
-    return {
-        "accsim_port": int(levels["output_buffer"].sum()) // 16,
-        "accsim_dma": (first_load + last_store) // 8 + 2,
-        "zigzag_port": 2 * ideal * math.ceil(cols * 16 / 128) + drain * (n_folds - 1) // n_folds,
-        "zigzag_loading": int(zigzag["data_onloading"] + zigzag["data_offloading"]),
-    }
-
-
 @pytest.mark.parametrize("case_id", sorted(EYERISS_ENGINE))
 def test_engine_runs_zigzag_forced_fold_nest(case_id):
     """The engine's per-level counts of the mapping equal ZigZag's, level by level."""
-    case = next(c for c in EYERISS["cases"] if c["id"] == case_id)
+    case = EYERISS_CASES[case_id]
     mine = engine_run(case_id).levels.groupby(["level", "operand", "action"])["elements"].sum()
     for role, levels in case["zigzag"]["levels"].items():
         for golden in levels:
@@ -322,7 +222,7 @@ def test_engine_latency_against_zigzag(case_id):
     """Each side's cycles are its hand-derived terms; where a partial-sum vector is whole port
     words (8 columns of 16 bits on a 128-bit port) the two agree within 1 %, and with all 14
     columns ZigZag's rounding to two words makes it 5 % slower."""
-    case = next(c for c in EYERISS["cases"] if c["id"] == case_id)
+    case = EYERISS_CASES[case_id]
     report = engine_run(case_id)
     terms = latency_terms(case, report)
     assert report.cycles == terms["accsim_port"] + terms["accsim_dma"]

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
+from simulator import tech
 from simulator.errors import CapacityError
 from simulator.spec.loader import preset_dir
 from tests.conftest import tiny_arch
@@ -114,6 +115,7 @@ PRESET_RUNS = [
     ("a100-like", "gemm:M=256,N=256,K=256,dtype=fp16"),  # HBM2E devices, SerDes, 108 cores
     ("hbm-pim-like", "gemv-4096-fp16"),  # units beside the banks (off the host die)
     ("isaac-like", "gemm:M=128,N=128,K=128,dtype=int16"),  # crossbars with stated leakage
+    ("h100-like", "softmax:rows=64,cols=256"),  # SFUs, NVLink4 and PCIe 5 SerDes, HBM3
 ]
 
 
@@ -192,3 +194,58 @@ def test_gpu_register_operands_and_active_sms_follow_v_squared_when_throttled():
     for part in ("mma_operands", "sm_active"):
         per = [r.energy[r.energy.part == part].pj_per_count.max() for r in (full, capped)]
         assert per[1] / per[0] == pytest.approx((0.7 / 0.8) ** 2)
+
+
+SOFTMAX = "softmax:rows=64,cols=256"  # 16,384 exponentials and 64 divisions
+
+
+def sfu_arch(sfu=8, **chip):
+    """edge-npu with `sfu` special-function units beside its 64 lanes (none for 0)."""
+    doc = yaml.safe_load((preset_dir("arch") / "edge-npu.yaml").read_text())
+    if sfu:
+        doc["components"]["vector"]["sfu"] = sfu
+    return {**doc, "chip": chip} if chip else doc
+
+
+@pytest.fixture(scope="module")
+def sfu_report():
+    return simulator.simulate(sfu_arch(), SOFTMAX, numerics=False)
+
+
+def test_sfu_parts_sum_into_the_totals(sfu_report):
+    s, p = sfu_report.summary, sfu_report.power
+    assert (sfu_report.area.part == "sfu").any()
+    assert sfu_report.breakdown.energy_pj.sum() == pytest.approx(s["energy_pj"])
+    assert sfu_report.breakdown.area_mm2.sum() == pytest.approx(s["area_mm2"])
+    assert sfu_report.breakdown.power_w.sum() == pytest.approx(p["power_w"])
+    assert p["idle_power_w"] == pytest.approx(sfu_report.area.static_mw.sum() * 1e-3)
+
+
+@settings(max_examples=4, deadline=None)
+@given(share=st.floats(0.3, 0.95))
+def test_power_with_sfus_never_exceeds_the_cap(sfu_report, share):
+    idle, full = sfu_report.power["idle_power_w"], sfu_report.power["power_w"]
+    cap_w = idle + share * (full - idle)
+    capped = simulator.simulate(sfu_arch(tdp=f"{cap_w * 1e3} mW"), SOFTMAX, numerics=False)
+    assert capped.power["power_w"] <= cap_w * (1 + 1e-9)
+    sfu = capped.energy[(capped.energy.part == "sfu") & (capped.energy.action == "exp")]
+    nominal = sfu_report.energy[sfu_report.energy.action == "exp"]
+    # a cap without operating points lowers the clock at the nominal voltage: the same pJ per exp
+    assert sfu.pj_per_count.iloc[0] == pytest.approx(nominal.pj_per_count.iloc[0])
+
+
+def test_an_ungated_clock_drives_the_sfus_every_cycle_too():
+    # the tree's full-activity share grows by the SFUs' one op each per cycle: 8 x 12.9 pJ at
+    # 45 nm moved to 16 nm, x 1/3, at 1 GHz
+    with_sfu, without = (
+        simulator.simulate(sfu_arch(n, clock_gating=False), "gemm-256", numerics=False)
+        for n in (8, 0)
+    )
+
+    def tree_w(r):
+        rows = r.energy[(r.energy.part == "clock_network") & (r.energy.action == "clock_ungated")]
+        return rows.energy_pj.sum() * 1e-12 / r.seconds
+
+    extra_w = 8 * tech.scale_energy(12.9, 16) / 3 * 1e-12 * 1e9
+    assert with_sfu.cycles == without.cycles
+    assert tree_w(with_sfu) - tree_w(without) == pytest.approx(extra_w)

@@ -75,11 +75,31 @@ def test_tensor_parallel_run_adds_up_and_checks_numerics():
     gemm = 2 * tokens * (4 * 256 * 256 + 2 * 256 * 1024)
     attention = 2 * 2 * 4 * tokens * tokens * 64
     assert gemm <= s["macs"] <= gemm + attention
-    # a ring all-reduce of S bytes over n chips moves 2 (n-1) / n S through each chip's port
+    # with no output_dtype the activations cross the links in the inputs' bf16, as Megatron-LM
+    # writes them; a ring all-reduce of S bytes over n chips moves 2 (n-1) / n S through each
+    # chip's port; at 32 KiB NCCL runs LL (tests/system/test_nccl.py), 1/4 of NVLink's
+    # 12 x 20 GB/s, after 6.6 us
     elements = tokens * 256
-    bound = 4 * 2 * 3 / 4 * elements * 2 / (12 * 25e9)  # 4 all-reduces (2 per layer), bf16
+    bound = 4 * (6.6e-6 + 2 * 3 / 4 * elements * 2 / (12 * 20e9 / 4))  # 4 all-reduces, bf16
     assert s["all_reduce_seconds"] >= bound
-    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (elements // 4) * 2  # 4 chips x 6 chunk sends
+    # 4 chips x 6 chunk sends, each 4 link bytes per byte of data (LL's fraction)
+    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (elements // 4) * 2 * 4
+
+
+@pytest.mark.parametrize(
+    ("dtype", "output_dtype", "width"),
+    [("bf16", None, 2), ("bf16", "fp32", 4), ("fp8_e4m3", None, 1), ("fp8_e4m3", "fp16", 2)],
+)
+def test_all_reduce_moves_the_precision_the_gemm_writes(dtype, output_dtype, width):
+    # the partial outputs cross the links as the row-split GEMM's output_dtype, else in its
+    # inputs' format (fp8 GEMMs writing fp16, as TensorRT-LLM's do, say output_dtype: fp16)
+    model = TINY | {"dtype": dtype} | ({"output_dtype": output_dtype} if output_dtype else {})
+    part = shard(load_workload(model), 4, 1, "test")
+    assert {op.dtype for op in part.all_reduces.values()} == {output_dtype or dtype}
+    s = simulate(_system(), model, numerics="off").summary
+    # 4 all-reduces of 64 x 256 elements, 4 chips x 6 chunk sends of a quarter each, LL's 4
+    # link bytes per byte of data (16 to 64 KiB all run LL)
+    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (64 * 256 // 4) * width * 4
 
 
 def test_more_chips_share_the_work():

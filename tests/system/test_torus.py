@@ -13,7 +13,7 @@ from simulator.system.links import neighbour_link
 ROW_SPLIT = {  # one row-split GEMM: its 1024 x 2048 bf16 output (4 MiB) is all-reduced
     "name": "row-split",
     "ops": [{"kind": "gemm", "name": "g", "M": 1024, "N": 2048, "K": 1024, "dtype": "bf16",
-             "parallel": "row"}],
+             "output_dtype": "bf16", "parallel": "row"}],
 }  # fmt: skip
 BYTES = 1024 * 2048 * 2
 
