@@ -306,17 +306,18 @@ def _inner(machine: Machine, unit: str) -> bool:
 def _nest_tiles(ops, machine: Machine, dataflow: str, spatial: tuple, key):
     """(bound, mapping fields, temporal iterations per dim) of each tile a nest can run: every
     divisor of the ops' dims that is a multiple of the array edge on the spatial dims (the dim,
-    where smaller), fitting its
-    buffers double-buffered or else single-buffered. The bound: `_op_cost` of its best loop order
-    with the tile's work at the MACs' energy and one cycle per MAC over the array."""
-    unit = machine.components[resolve_unit(ops[0], MappingSpec(), machine)[0].name]
+    where smaller: the same for every op), fitting its buffers double-buffered or else
+    single-buffered. The bound: `_op_cost` of its best loop order with the tile's work at the
+    MACs' energy and one cycle per MAC over the whole array, below any nest's (for an objective
+    that grows with cycles and energy, as every one of OBJECTIVES does)."""
+    unit, _, _ = resolve_unit(ops[0], MappingSpec(), machine)
     fields = {"dataflow": dataflow, "spatial": {"rows": spatial[0], "cols": spatial[1]}}
-    small = {d: min(getattr(op, d) for op in ops) for d in "MNK"}
     unroll = dict.fromkeys("MNK", 1)
-    unroll[spatial[0]], unroll[spatial[1]] = (
-        min(unit.rows, small[spatial[0]]),
-        min(unit.cols, small[spatial[1]]),
-    )
+    for dim, edge in zip(spatial, (unit.rows, unit.cols)):
+        edges = {min(edge, getattr(op, dim)) for op in ops}
+        if len(edges) > 1:
+            return  # the ops unroll this dim differently: no one nest runs them all
+        (unroll[dim],) = edges
     common = {d: math.gcd(*(getattr(op, d) for op in ops)) for d in "MNK"}
     sizes = [
         [s for s in range(unroll[d], common[d] + 1, unroll[d]) if common[d] % s == 0] for d in "MNK"
