@@ -5,6 +5,7 @@ exactly on the engine."""
 from collections import Counter
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,15 +105,21 @@ def test_a_nest_costs_its_hand_counted_weight_reads(nest, reads):
     assert counts[("wbuf", "weight", "read")] == reads
 
 
-def test_the_search_picks_the_nest_with_the_fewest_weight_reads():
+def test_the_search_picks_the_nest_with_the_fewest_weight_reads(tmp_path):
     """Of the 6 orders of the whole tile's loops, the two with M innermost read 10 weights, the
-    rest 30 (above): the search's best nest, by estimate and on the engine, has M innermost."""
+    rest 30 (above): the search's best nest, by estimate and on the engine, has M innermost,
+    and the mapping file it writes holds the nest and runs it exactly."""
     result = search.search_mapping(_one_pe(), GEMM, "energy", top_k=3)
     nested = [c for c in result.ranked if "nest" in c.mapping]
     assert nested and nested[0].mapping["nest"][0][0] == "M"
     report = simulate(_one_pe(), GEMM, nested[0].mapping, numerics=False)
     counts = report.levels.groupby(["level", "operand", "action"])["elements"].sum()
     assert counts[("wbuf", "weight", "read")] == 10
+    assert result.best is nested[0]  # the best simulated, auto included
+    written = yaml.safe_load(result.write(tmp_path / "best.yaml").read_text())
+    assert written["nest"] == nested[0].mapping["nest"]
+    check = simulate(_one_pe(), GEMM, str(tmp_path / "best.yaml"), numerics=True).numerics["gemm"]
+    assert check.ok and check.max_abs_error == 0
 
 
 def _arch(rows: int, cols: int, wreg: int, oreg: int) -> dict:
