@@ -94,6 +94,7 @@ PROCESS = [  # (case, argv, target seconds); SCALE-Sim's files are written by _s
     ),
 ]
 NUMERICS = [256, 2048]  # GEMM edge on a 32x32 array, int8 and fp16
+SAMPLED = (4096, 4096, 1024)  # 2^34 MACs: numerics=True checks a sample of its output tiles
 
 
 def _timed(fn):
@@ -220,6 +221,18 @@ def numerics_rows(table: Table) -> None:
                 f"{seconds / matmul:.1f}x one f64 matmul ({matmul:.2f} s), check included; "
                 f"{cpu:.2f} s CPU (all threads)",
             )
+    workload = _gemm(*SAMPLED, "fp16")
+    cpu = time.process_time()
+    _, seconds = _timed(lambda: simulator.simulate(_edge(32), workload, numerics=True))
+    table.add_row(
+        "numerics {}x{}x{} fp16 on 32x32, sampled check".format(*SAMPLED),
+        "-",
+        "-",
+        "-",
+        f"{seconds:.2f}",
+        "-",
+        f"{time.process_time() - cpu:.2f} s CPU (all threads), check included",
+    )
     # the same run with the tile kernels on a threaded BLAS, as before threadpoolctl limited them
     threaded = memo._tile_kernels
     memo._tile_kernels = lambda program: contextlib.nullcontext()
@@ -249,6 +262,7 @@ def check_rows(table: Table) -> None:
 
     size = NUMERICS[-1]
     with threadpool_limits(limits=1, user_api="blas"):
+        _check_memory_row(table)
         a = np.random.default_rng(0).standard_normal((size, size))
         matmul = _best_cpu(lambda: a @ a)
         for dtype, accumulator in (("int8", "int32"), ("fp16", "fp32")):
@@ -264,6 +278,28 @@ def check_rows(table: Table) -> None:
                 "-",
                 f"CPU s, one thread; one f64 matmul {matmul:.2f} s CPU ({seconds / matmul:.1f}x)",
             )
+
+
+def _check_memory_row(table: Table) -> None:
+    """How much the full check of a 4096x4096x1024 fp16 GEMM raises the process's peak memory
+    (first in its process, so the peak is the check's own)."""
+    from simulator.numerics.gemm import GemmNumerics
+
+    m, n, k = SAMPLED
+    state = GemmNumerics(m, n, k, "fp16", "fp32", seed=0)
+    state.tile((0, m), (0, n), (0, k))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    seconds = _best_cpu(state.check, repeats=1)
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    table.add_row(
+        f"numerics check alone, {m}x{n}x{k} fp16, all outputs",
+        "-",
+        "-",
+        "-",
+        f"{seconds:.2f}",
+        "-",
+        f"CPU s, one thread; peak memory +{grown:.0f} MiB",
+    )
 
 
 def _best_cpu(fn, repeats: int = 3) -> float:

@@ -1,21 +1,20 @@
 """simulate(): the one call that runs spec -> mapping -> engine -> report, for every kind of run."""
 
+from __future__ import annotations
+
+import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulator.components import Machine, build_machine
 from simulator.engine import execute
 from simulator.engine.progress import Progress, ProgressCallback
-from simulator.engine.spiking import run_spiking
 from simulator.errors import UnsupportedError
 from simulator.mapping import compile_program
-from simulator.mapping.placement import place
-from simulator.mapping.snn import compile_network
 from simulator.numerics import GemmNumerics
-from simulator.numerics.snn_check import check_snn
-from simulator.report import Report, SpikingReport
+from simulator.report import Report
 from simulator.report.power_cap import cap_power
 from simulator.report.progress import ProgressBar
-from simulator.report.system import SystemReport
 from simulator.spec import (
     ArchSpec,
     MappingSpec,
@@ -25,16 +24,19 @@ from simulator.spec import (
     load_workload,
 )
 from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
-from simulator.spec.snn import SnnSpec
-from simulator.spec.system import SystemArchSpec
 from simulator.spec.validate import locate
-from simulator.system import simulate_system
+
+if TYPE_CHECKING:  # spiking networks and systems of chips load their modules when they run
+    from simulator.report import SpikingReport
+    from simulator.report.system import SystemReport
+    from simulator.spec.snn import SnnSpec
+    from simulator.spec.system import SystemArchSpec
 
 SpecRef = str | Path | dict
 
 
 def simulate(
-    arch: ArchSpec | SpecRef,
+    arch: ArchSpec | SystemArchSpec | SpecRef,
     workload: WorkloadSpec | SnnSpec | SpecRef,
     mapping: MappingSpec | SpecRef | None = None,
     numerics: bool | str = True,
@@ -61,11 +63,15 @@ def simulate(
         with ProgressBar() as bar:
             return simulate(arch, workload, mapping, numerics, seed, trace, limits, bar)
     tracker = Progress(progress) if callable(progress) else None
-    arch = arch if isinstance(arch, (ArchSpec, SystemArchSpec)) else load_arch(arch)
-    if not isinstance(workload, (WorkloadSpec, SnnSpec)):
+    arch = load_arch(arch) if isinstance(arch, SpecRef) else arch
+    if isinstance(workload, SpecRef):
         workload = load_workload(workload)
-    if isinstance(arch, SystemArchSpec):
-        if isinstance(workload, SnnSpec):
+    if not isinstance(arch, ArchSpec):  # a system of chips
+        from simulator.spec.system import SystemArchSpec
+        from simulator.system import simulate_system
+
+        _expect(arch, SystemArchSpec, "arch")
+        if not isinstance(workload, WorkloadSpec):
             raise UnsupportedError(
                 f"{arch.name} is a system of chips; spiking networks run on one arch"
             )
@@ -80,7 +86,10 @@ def simulate(
             return simulate(one, part, how, numerics, seed, trace, limits, progress)
 
         return simulate_system(arch, workload, mapping, on)
-    if isinstance(workload, SnnSpec):  # spiking: neuro cores, placement in the workload
+    if not isinstance(workload, WorkloadSpec):  # spiking: neuro cores, placement in the workload
+        from simulator.spec.snn import SnnSpec
+
+        _expect(workload, SnnSpec, "workload")
         named = mapping.name if isinstance(mapping, MappingSpec) else mapping
         if named not in (None, "auto"):
             raise UnsupportedError(
@@ -137,13 +146,35 @@ def _check(states: dict, tracker: Progress | None) -> dict:
     if tracker is not None:
         tracker.start("check numerics", len(states))
     checked = {}
-    for name, state in states.items():
-        checked[name] = state.check()
-        if tracker is not None:
-            tracker.advance(1)
+    with _one_blas_thread(states):
+        for name, state in states.items():
+            checked[name] = state.check()
+            if tracker is not None:
+                tracker.advance(1)
     if tracker is not None:
         tracker.finish()
     return checked
+
+
+def _expect(spec, kind: type, role: str) -> None:
+    """A spec passed in as an object must be one simulate() runs."""
+    if not isinstance(spec, kind):
+        raise UnsupportedError(
+            f"{role} {spec!r}: give a spec, a preset name, a YAML path or a dict "
+            f"(not a {type(spec).__name__})"
+        )
+
+
+def _one_blas_thread(states: dict):
+    """The checks' references are matmuls of blocks or sampled tiles of outputs: on one BLAS
+    thread, as the tile kernels run, since a threaded BLAS on matmuls that size spends more
+    waking its threads than computing (a sampled 4096 x 4096 x 1024 check: 9x the CPU on a
+    loaded 2-core machine)."""
+    if not states:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _simulate_snn(
@@ -162,6 +193,12 @@ def _simulate_snn(
             f"{workload.name} is a spiking network; {arch.name} has no neuro_core "
             "(try loihi-like or truenorth-like)"
         )
+    from simulator.engine.spiking import run_spiking
+    from simulator.mapping.placement import place
+    from simulator.mapping.snn import compile_network
+    from simulator.numerics.snn_check import check_snn
+    from simulator.report import SpikingReport
+
     machine: Machine = build_machine(arch)
     names = [n for n, c in machine.components.items() if c.kind == "neuro_core"]
     core = machine.components[names[0]]

@@ -77,3 +77,27 @@ def test_the_command_line_freezes_its_start_up_out_of_the_collector():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     in_process, frozen, again = map(int, out.stdout.split()[-3:])
     assert in_process == 0 and frozen > 0 and again == frozen  # frozen once, not at every call
+
+
+def test_a_gemm_run_loads_no_spiking_system_or_scalesim_module():
+    """What a GEMM run never uses loads only for the runs that do (about 60 ms of a start-up)."""
+    loaded = _modules_after(
+        "import contextlib, io\n"
+        "from simulator.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['run', 'tpu-v1-like', 'gemm-256', '--no-numerics'])\n"
+        "import simulator\n"
+        "simulator.simulate('tpu-v1-like', 'gemm:M=64,N=64,K=64,dtype=int8', numerics=False)"
+    )
+    lazy = {
+        "simulator.engine.spiking",
+        "simulator.mapping.snn",
+        "simulator.report.spiking",
+        "simulator.report.system",
+        "simulator.spec.snn",
+        "simulator.spec.system",
+        "simulator.spec.scalesim",
+        "simulator.system",
+        "configparser",
+    }
+    assert not loaded & lazy

@@ -8,13 +8,9 @@ from rich.console import Console
 from simulator.api import simulate
 from simulator.cli.format import table
 from simulator.cli.paths import limits_from, output_file, write_text
-from simulator.cli.spiking import render_spiking
-from simulator.cli.system import render_system
-from simulator.report import SpikingReport
+from simulator.report import Report
 from simulator.report.progress import ProgressBar
-from simulator.report.system import SystemReport
 from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
-from simulator.spec.scalesim import import_scalesim
 
 
 def _is_scalesim_pair(args) -> bool:
@@ -27,6 +23,8 @@ def run_command(args, console: Console) -> int:
     limits = limits_from(args)
     routed = split_overrides(args.set + ([f"workload.layers={args.layers}"] if args.layers else []))
     if _is_scalesim_pair(args):
+        from simulator.spec.scalesim import import_scalesim
+
         arch_dict, workload_dict, mapping_dict = import_scalesim(
             Path(args.arch), Path(args.workload)
         )
@@ -57,16 +55,18 @@ def run_command(args, console: Console) -> int:
         write_text(trace_path, json.dumps(report.chrome_trace(), allow_nan=False), "--trace")
     if args.json:
         print(json.dumps(report.summary, indent=2, default=str, allow_nan=False))
-    elif isinstance(report, SpikingReport):
-        render_spiking(report, console)
-    elif isinstance(report, SystemReport):
-        render_system(report, console)
-    else:
-        from simulator.cli.render import render  # pandas: only the tables need it
+    elif isinstance(report, Report):
+        from simulator.cli.render import render
 
         render(report, console)
         if args.trace:
             console.print(f"trace written to {args.trace} (open it in https://ui.perfetto.dev)")
+    else:  # their modules load only for such runs (the spiking engine, systems of chips)
+        from simulator.cli.spiking import render_spiking
+        from simulator.cli.system import render_system
+        from simulator.report.system import SystemReport
+
+        (render_system if isinstance(report, SystemReport) else render_spiking)(report, console)
     return 0 if report.summary["numerics_ok"] in (True, None) else 1
 
 

@@ -38,6 +38,13 @@ randomly chosen tiles is wrong, fewer than 10% of the interior tiles are, at 95%
 (the rule of three, 3/30)."""
 
 
+BLOCK_ROWS, BLOCK_COLS = 256, 2048
+"""The check's block of outputs: B's columns are widened to float64 up to 2048 at a time, and
+A's row panels, the references, bounds and errors are 256 rows each, so the check's memory stays
+small whatever the GEMM (checking 4096 x 4096 x 1024 grew the peak by 473 MiB as whole arrays,
+by 4 MiB in blocks) and each block reuses what the last one freed."""
+
+
 class _Sample:
     """Which output tiles a sampled check computes; shared by a GEMM's K-split parts."""
 
@@ -146,23 +153,33 @@ class GemmNumerics:
             return self.c
         return wrap(self.c, self.accumulator)
 
-    def _compare(self, result: np.ndarray, rows: slice, cols: slice) -> tuple:
-        """result[rows, cols], its reference and their error bound. Integers: the reference is the
-        exact sum (beyond int64 where it must be), so a wrapped accumulator shows as an error."""
-        if self.is_int:
-            reference = exact_int_matmul(self.a[rows], self.b[:, cols])
-            bound_matrix = np.zeros(0)  # exact: no bound to hold (its largest is 0)
-        else:
-            # float64 from the fp32 copies the kernels use (the same values: every float format
-            # here widens to fp32 exactly), each converted once: fp16 converts slowly in numpy
-            a, b = self._a[rows].astype(np.float64), self._b[:, cols].astype(np.float64)
-            reference = a @ b
-            # Higham's bound for a length-K fp32 dot product: |err| <= gamma_K * sum |a||b|.
-            u = unit_roundoff("fp32")
-            gamma = self.K * u / (1 - self.K * u)
-            bound_matrix = np.abs(a, out=a) @ np.abs(b, out=b)
-            bound_matrix *= gamma
-        return result[rows, cols], reference, bound_matrix
+    def _compared(self, whole: np.ndarray, region: tuple[int, int, int, int]):
+        """(result, reference, bound) of one output region, block by block (BLOCK_ROWS x
+        BLOCK_COLS: small float64 temporaries instead of whole-problem ones). Integers: the
+        reference is the exact sum (beyond int64 where it must be), so a wrapped accumulator shows
+        as an error; floats: Higham's bound per output."""
+        m0, m1, n0, n1 = region
+        # Higham's bound for a length-K fp32 dot product: |err| <= gamma_K * sum |a||b|.
+        u = unit_roundoff("fp32")
+        gamma = self.K * u / (1 - self.K * u)
+        for c0 in range(n0, n1, BLOCK_COLS):
+            cols = slice(c0, min(c0 + BLOCK_COLS, n1))
+            if not self.is_int:
+                # float64 from the fp32 copies the kernels use (the same values: every float
+                # format here widens to fp32 exactly), each converted once
+                b = self._b[:, cols].astype(np.float64)
+                b_abs = np.abs(b)
+            for r0 in range(m0, m1, BLOCK_ROWS):
+                rows = slice(r0, min(r0 + BLOCK_ROWS, m1))
+                if self.is_int:
+                    reference = exact_int_matmul(self.a[rows], self.b[:, cols])
+                    yield whole[rows, cols], reference, np.zeros(0)  # exact: no bound to hold
+                    continue
+                a = self._a[rows].astype(np.float64)
+                reference = a @ b
+                bound = np.abs(a, out=a) @ b_abs
+                bound *= gamma
+                yield whole[rows, cols], reference, bound
 
     def check(self) -> NumericsResult:
         """Compare with the reference (on every output, or on the sampled tiles), and check every
@@ -178,27 +195,13 @@ class GemmNumerics:
         else:
             regions, checked = [(0, self.c.shape[0], 0, self.c.shape[1])], "all outputs"
         whole = self.result()
-        compared = [
-            self._compare(whole, slice(m0, m1), slice(n0, n1)) for m0, m1, n0, n1 in regions
-        ]
-        result, reference, bound_matrix = (
-            np.concatenate([part[index].ravel() for part in compared])
-            if len(compared) > 1
-            else compared[0][index].ravel()  # a view: no copy of a whole-problem matrix
-            for index in range(3)
-        )
-        wrapped = _outside(reference, self.accumulator) if self.is_int else 0
-        bound = float(bound_matrix.max(initial=0.0))
+        blocks = (block for region in regions for block in self._compared(whole, region))
+        wrapped = None  # counted per block, on the exact sums
         if self.is_int and self._requantized:
-            # the hardware's complete sums and the exact ones (of the outputs compared: all, or
-            # the sample), requantized with one shared scale
-            shift = requant_shift(reference, precision(self.output).bits)
-            result = requantize(result, shift, precision(self.output).bits)
-            reference = requantize(reference, shift, precision(self.output).bits)
-        error = _difference(result, reference)
-        # in place where a whole-problem temporary would be new memory (page faults at 2048^3)
-        scale = np.abs(reference.astype(np.float64, copy=False))
-        np.maximum(scale, 1.0, out=scale)
+            blocks, wrapped = self._requantize(blocks)
+        errors = [self._errors(*block) for block in blocks]
+        if wrapped is None:
+            wrapped = sum(block[0] for block in errors)
         wrong = np.argwhere(self.coverage != self.K)
         coverage_ok = wrong.size == 0
         if coverage_ok:
@@ -213,15 +216,42 @@ class GemmNumerics:
             message += "; " + wrap_message(wrapped, self.accumulator, self.dtype, self.K)
         elif self.is_int:
             message += f"; {self.accumulator} accumulator"
-        within = bool(np.all(error == 0)) if self.is_int else bool(np.all(error <= bound_matrix))
+        within = all(block[4] for block in errors)
         return NumericsResult(
-            float(error.max(initial=0.0)),
-            float(np.divide(error, scale, out=scale).max(initial=0.0)),
-            bound,
+            max((block[1] for block in errors), default=0.0),
+            max((block[2] for block in errors), default=0.0),
+            max((block[3] for block in errors), default=0.0),
             within and coverage_ok,
             coverage_ok,
             message,
             checked=checked,
+        )
+
+    def _requantize(self, blocks) -> tuple[list, int]:
+        """The compared blocks as one, requantized with one shared scale (the hardware's complete
+        sums and the exact ones, of the outputs compared: all, or the sample), and how many exact
+        sums wrapped."""
+        pairs = [(result.ravel(), reference.ravel()) for result, reference, _ in blocks]
+        result, reference = (np.concatenate(column) for column in zip(*pairs))
+        bits = precision(self.output).bits
+        shift = requant_shift(reference, bits)
+        merged = (requantize(result, shift, bits), requantize(reference, shift, bits), np.zeros(0))
+        return [merged], _outside(reference, self.accumulator)
+
+    def _errors(self, result: np.ndarray, reference: np.ndarray, bound_matrix: np.ndarray):
+        """Of one block: outputs wrapped, largest absolute and relative error, largest bound, and
+        whether every error is within its bound (integers: zero)."""
+        wrapped = _outside(reference.ravel(), self.accumulator) if self.is_int else 0
+        error = _difference(result, reference)
+        scale = np.abs(reference.astype(np.float64, copy=False))
+        np.maximum(scale, 1.0, out=scale)
+        within = bool(np.all(error == 0)) if self.is_int else bool(np.all(error <= bound_matrix))
+        return (
+            wrapped,
+            float(error.max(initial=0.0)),
+            float(np.divide(error, scale, out=scale).max(initial=0.0)),
+            float(bound_matrix.max(initial=0.0)),
+            within,
         )
 
 

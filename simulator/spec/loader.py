@@ -1,6 +1,9 @@
 """Find and load arch / workload / mapping specs: shipped preset names, file paths or inline text."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -8,12 +11,14 @@ from simulator.errors import SpecError
 from simulator.spec.arch import ArchSpec
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.onnx import import_onnx
-from simulator.spec.snn import SnnSpec
-from simulator.spec.system import SystemArchSpec
 from simulator.spec.transformer import TransformerSpec, expand, from_hf_config
 from simulator.spec.validate import locate, validate
 from simulator.spec.workload import WorkloadSpec
 from simulator.spec.yamlio import Document, apply_override, parse_override, read_yaml
+
+if TYPE_CHECKING:  # their models are built on first load of such a file (lean start-up)
+    from simulator.spec.snn import SnnSpec
+    from simulator.spec.system import SystemArchSpec
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 FOLDERS = {"arch": "archs", "workload": "workloads", "mapping": "mappings"}
@@ -102,6 +107,8 @@ def load_arch(ref: str | Path | dict, overrides=()) -> ArchSpec | SystemArchSpec
     doc = _with_overrides(_document("arch", ref), list(overrides))
     if "system" not in doc.data:
         return validate(ArchSpec, doc)
+    from simulator.spec.system import SystemArchSpec
+
     spec = validate(SystemArchSpec, doc)
     chip = spec.system.chip
     if isinstance(chip, str):
@@ -139,6 +146,8 @@ def load_workload(
         doc = _document("workload", ref)
     doc = _with_overrides(doc, list(overrides))
     if doc.data.get("kind") == "snn":
+        from simulator.spec.snn import SnnSpec
+
         return validate(SnnSpec, doc)  # a spiking network: simulate() runs it on neuro cores
     if doc.data.get("kind") != "transformer":
         return validate(WorkloadSpec, doc)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulator.api import simulate
-from simulator.errors import CapacityError, SpecError
+from simulator.errors import CapacityError, SpecError, UnsupportedError
 from simulator.numerics.collective import CollectiveNumerics
 from simulator.numerics.gemm import GemmNumerics
 from simulator.spec import load_arch, load_workload
@@ -165,3 +165,14 @@ def test_an_unexpected_exception_is_one_line_with_the_traceback_saved(capsys, mo
     )
     saved = line.rsplit("saved at ", 1)[1].rstrip(")")
     assert "KeyError" in open(saved).read()
+
+
+@pytest.mark.parametrize("role", ["arch", "workload"])
+def test_simulate_refuses_an_object_that_is_no_spec_in_one_line(role):
+    """simulate() dispatches on ArchSpec and WorkloadSpec; anything else passed as an object is
+    named, not run as a system of chips or a spiking network."""
+    args = {"arch": load_arch("edge-npu"), "workload": load_workload("gemm:M=32,N=32,K=32")}
+    args[role] = 42
+    with pytest.raises(UnsupportedError, match=f"^{role} 42: give a spec.*not a int") as error:
+        simulate(args["arch"], args["workload"])
+    assert "\n" not in str(error.value)

@@ -138,3 +138,48 @@ def test_unit_roundoff_is_half_an_ulp_of_one():
     assert unit_roundoff("fp16") == 2.0**-11
     assert unit_roundoff("fp32") == 2.0**-24
     assert unit_roundoff("bf16") == 2.0**-8
+
+
+def _whole(state: GemmNumerics):
+    """The check's numbers from whole-problem numpy arrays (no blocks): largest error, relative
+    error and Higham bound, and whether every output is within its bound."""
+    a, b = state.a.astype(np.float64), state.b.astype(np.float64)
+    reference = a @ b
+    u = 2.0**-24
+    bound = (np.abs(a) @ np.abs(b)) * (state.K * u / (1 - state.K * u))
+    error = np.abs(state.c - reference)
+    relative = error / np.maximum(np.abs(reference), 1.0)
+    return error.max(), relative.max(), bound.max(), bool(np.all(error <= bound))
+
+
+@pytest.mark.parametrize("dtype", ["fp16", "fp32"])
+def test_blocked_check_equals_whole_problem_numpy(dtype):
+    # 600 x 2100 outputs span 3 x 2 of the check's 256 x 2048 blocks, the last ones partial
+    state = GemmNumerics(600, 2100, 90, dtype, "fp32", seed=2)
+    state.tile((0, 600), (0, 2100), (0, 90))
+    result = state.check()
+    expected = _whole(state)
+    assert result.ok and expected[3]
+    assert (result.max_abs_error, result.max_rel_error) == pytest.approx(expected[:2], rel=1e-12)
+    assert result.error_bound == pytest.approx(expected[2], rel=1e-12)
+
+
+def test_blocked_check_finds_one_wrong_output_in_a_later_block():
+    state = GemmNumerics(600, 2100, 90, "fp16", "fp32", seed=2)
+    state.tile((0, 600), (0, 2100), (0, 90))
+    state.c[599, 2099] += 1.0  # the last (partial) block's last output: far beyond its bound
+    result = state.check()
+    assert not result.ok and result.coverage_ok
+    assert result.max_abs_error == pytest.approx(_whole(state)[0], rel=1e-12)
+    assert result.max_abs_error > result.error_bound
+
+
+def test_blocked_check_counts_wrapped_outputs_in_every_block():
+    # int8 x int8 over K=4096 overflows an int16 accumulator in most outputs of every block
+    state = GemmNumerics(300, 600, 4096, "int8", "int16", seed=1)
+    state.tile((0, 300), (0, 600), (0, 4096))
+    exact = state.a.astype(np.int64) @ state.b.astype(np.int64)
+    wrapped = int(np.count_nonzero((exact < -(2**15)) | (exact >= 2**15)))
+    result = state.check()
+    assert not result.ok and wrapped > 0
+    assert f"{wrapped:,} outputs wrapped" in result.coverage_message
