@@ -233,6 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     mapper.add_argument(
         "--top", type=_count(1), default=5, help="candidates to confirm by simulation"
     )
+    mapper.add_argument(
+        "--nests",
+        type=_count(0),
+        help="loop nests to estimate at most on arrays with inner levels (0: none; default 4000)",
+    )
     mapper.add_argument("-o", "--output", help="write the best mapping here (YAML)")
     mapper.add_argument(
         "--set", action="append", default=[], metavar="PATH=VALUE", help="override, as for run"

@@ -73,7 +73,7 @@ def map_command(args, console: Console) -> int:
     arch = one_chip(load_arch(args.arch, routed["arch"]), "accsim map")
     workload = load_workload(args.workload, routed["workload"])
     with ProgressBar(enabled=args.progress) as bar:
-        result = search_mapping(arch, workload, args.objective, args.top, bar)
+        result = search_mapping(arch, workload, args.objective, args.top, bar, args.nests)
     console.print(search_table(result))
     if result.best.mapping:
         console.print(

@@ -83,6 +83,12 @@ class SystolicArray(Component):
                 f"it supports {', '.join(self.spec.dataflows)}"
             )
 
+    @property
+    def timing_key(self) -> tuple:
+        """Everything `tile_cost` reads of the array (its shape and clocks), hashable: memoized
+        tile timings key on it, so a timing field added here is in their keys too."""
+        return (type(self), self.rows, self.cols, self.clock_hz, self.ref_clock_hz)
+
     def tile_cost(
         self,
         extent: dict[str, int],

@@ -66,10 +66,10 @@ def _dim_options(problem, given, spatial, align, accounting) -> list[list[int]]:
 
 def compute_cycles_estimate(unit, problem, tile, plan_like) -> int:
     """Exact sum of per-tile cycles: full tiles and edge tiles counted separately. Memoized: a
-    tile's cycles depend on the array only through its shape and clocks (`tile_cost`), so sweep
+    tile's cycles depend on the array only through its `timing_key` (`tile_cost`), so sweep
     points with one array and other buffers or memories rank the same tiles once."""
     key = (
-        type(unit), unit.rows, unit.cols, unit.clock_hz, unit.ref_clock_hz,
+        unit.timing_key,
         problem["M"], problem["N"], problem["K"], tile["M"], tile["N"], tile["K"],
         plan_like.spatial, plan_like.dataflow, plan_like.accounting,
     )  # fmt: skip

@@ -15,7 +15,7 @@ never worse than `auto`.
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -26,7 +26,14 @@ from simulator.engine.progress import ProgressCallback, labelled
 from simulator.errors import AccsimError, UnsupportedError
 from simulator.mapping.auto import auto_plan
 from simulator.mapping.gemm import GemmPlan, check_tile, inner_levels, plan_from, resolve_unit
-from simulator.mapping.hierarchy import TileLevels, refill_cycles, traffic
+from simulator.mapping.hierarchy import (
+    TileLevels,
+    hierarchical_roles,
+    nest_cycles,
+    refill_cycles,
+    traffic,
+)
+from simulator.mapping.nest_space import nests
 from simulator.mapping.traffic import dram_traffic
 from simulator.report.power import machine_parts
 from simulator.spec import (
@@ -42,6 +49,13 @@ from simulator.spec.precision import nbytes
 
 PJ_PER_MW_S = 1e9
 ORDERS = [list(p) for p in itertools.permutations("MNK")]
+
+
+NEST_ORDERS = 720
+"""Loop-factor orders (nests) tried per tile: all of them for up to 6 distinct loop factors,
+ZigZag's LOMA at lpf_limit 6; a tile with more merges its smallest factors (`nest_space`)."""
+NEST_BUDGET = 4000
+"""Nests estimated per search at most, over all tiles (a few seconds)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,8 @@ class Candidate:
         if "tile" in m:
             parts.append("x".join(f"{d}{n}" for d, n in m["tile"].items()))
             parts.append("".join(m["loop_order"]))
+            if "nest" in m:
+                parts.append("nest " + " ".join(f"{d}{n}" for d, n in m["nest"]))
         else:
             parts.append("auto tiles")
         return " ".join(parts)
@@ -138,9 +154,12 @@ def search_mapping(
     objective: str | Callable[[Cost], float] = "edp",
     top_k: int = 5,
     progress: ProgressCallback | None = None,
+    nest_budget: int | None = None,
 ) -> SearchResult:
     """Search the mappings of `workload`'s GEMM ops on `arch`; confirm the best `top_k` by simulation
-    (`progress(phase, done, total)` as for simulate(), each phase named after its candidate)."""
+    (`progress(phase, done, total)` as for simulate(), each phase named after its candidate).
+    `nest_budget`: loop nests estimated at most on a unit with inner levels (0: none; None:
+    NEST_BUDGET)."""
     arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
     workload = workload if isinstance(workload, WorkloadSpec) else load_workload(workload)
     if isinstance(objective, str) and objective not in OBJECTIVES:
@@ -151,7 +170,11 @@ def search_mapping(
     ops = [op for op in workload.ops if op.kind == "gemm"]
     if not ops:
         raise UnsupportedError(f"{workload.name}: mapper search needs gemm ops; it has none")
-    estimated = sorted(_enumerate(ops, machine), key=lambda c: _rank(key, c.estimate, c.mapping))
+    budget = NEST_BUDGET if nest_budget is None else nest_budget
+    nested, nest_count = _nested(ops, machine, key, budget)
+    estimated = sorted(
+        [*_enumerate(ops, machine), *nested], key=lambda c: _rank(key, c.estimate, c.mapping)
+    )
     best, tried = [], 0
     for candidate in _distinct(estimated, top_k):
         refined, count = _refine(ops, machine, candidate, key)
@@ -167,7 +190,7 @@ def search_mapping(
     ok = [c for c in [*confirmed, auto] if c.simulated is not None]
     ranked = sorted(ok, key=lambda c: _rank(key, c.simulated, c.mapping))
     ranked += [c for c in confirmed if c.simulated is None]
-    examined = len(estimated) + tried
+    examined = len(estimated) - len(nested) + nest_count + tried
     return SearchResult(name, arch.name, workload.name, tuple(ranked), auto, examined, key)
 
 
@@ -237,6 +260,107 @@ def _tiled(ops, machine: Machine, mapping: MappingSpec, fields: dict, seed: Gemm
                     yield Candidate(local, cost)
 
 
+def _nested(ops, machine: Machine, key, budget: int) -> tuple[list[Candidate], int]:
+    """Explicit-nest candidates on a unit with inner levels (register levels, local SRAMs): per
+    dataflow, orientation and tile a nest can run, the tile's nests (`nest_space.nests`), each
+    with its best DMA loop order. Tiles go in the order of a lower bound on their cost (their
+    DRAM traffic with only the MACs' energy and ideal cycles inside), and stop once a bound
+    cannot beat the best nest found or `budget` nests are estimated. Returns the candidates
+    and how many nests were estimated."""
+    unit, _, _ = resolve_unit(ops[0], MappingSpec(), machine)
+    if not budget or not _inner(machine, unit.name):
+        return [], 0
+    tiles = sorted(
+        (
+            entry
+            for dataflow in unit.spec.dataflows
+            for spatial in _orientations(dataflow)
+            for entry in _nest_tiles(ops, machine, dataflow, spatial, key)
+        ),
+        key=lambda entry: entry[0],
+    )
+    found: list[Candidate] = []
+    best, spent = None, 0
+    for bound, fields, iterations in tiles:
+        if best is not None and bound >= best:
+            break  # no nest of this tile (or a later one) can beat the best
+        for nest in nests(iterations, NEST_ORDERS):
+            if spent == budget:
+                return found, spent
+            spent += 1
+            candidate = _nest_candidate(ops, machine, {**fields, "nest": nest}, key)
+            if candidate is None:
+                break  # the DMA-filled level cannot hold this tile: no nest of it fits
+            found.append(candidate)
+            score = key(candidate.estimate)
+            best = score if best is None else min(best, score)
+    return found, spent
+
+
+def _inner(machine: Machine, unit: str) -> bool:
+    """Whether the unit has register levels or local SRAMs (a nest has levels to block for)."""
+    local, _ = inner_levels(MappingSpec(), machine, unit)
+    return bool(local or hierarchical_roles(machine, unit))
+
+
+def _nest_tiles(ops, machine: Machine, dataflow: str, spatial: tuple, key):
+    """(bound, mapping fields, temporal iterations per dim) of each tile a nest can run: every
+    divisor of the ops' dims that is a multiple of the array edge on the spatial dims (the dim,
+    where smaller: the same for every op), fitting its buffers double-buffered or else
+    single-buffered. The bound: `_op_cost` of its best loop order with the tile's work at the
+    MACs' energy and one cycle per MAC over the whole array, below any nest's (for an objective
+    that grows with cycles and energy, as every one of OBJECTIVES does)."""
+    unit, _, _ = resolve_unit(ops[0], MappingSpec(), machine)
+    fields = {"dataflow": dataflow, "spatial": {"rows": spatial[0], "cols": spatial[1]}}
+    unroll = dict.fromkeys("MNK", 1)
+    for dim, edge in zip(spatial, (unit.rows, unit.cols)):
+        edges = {min(edge, getattr(op, dim)) for op in ops}
+        if len(edges) > 1:
+            return  # the ops unroll this dim differently: no one nest runs them all
+        (unroll[dim],) = edges
+    common = {d: math.gcd(*(getattr(op, d) for op in ops)) for d in "MNK"}
+    sizes = [
+        [s for s in range(unroll[d], common[d] + 1, unroll[d]) if common[d] % s == 0] for d in "MNK"
+    ]
+    for m, n, k in itertools.product(*sizes):
+        tile = {"M": m, "N": n, "K": k}
+        for double in (True, False):
+            mapping = MappingSpec(**fields, double_buffering=double)
+            plans = [plan_from(op, mapping, machine, tile, ORDERS[0]) for op in ops]
+            if all(_fits(plan, machine) for plan in plans):
+                break
+        else:
+            continue
+        macs = [op.M * op.N * op.K for op in ops]
+        ideal = [
+            _TileWork(
+                unit.to_ref_cycles(math.ceil(mac / (unit.rows * unit.cols))),
+                mac * unit.energy_pj(f"mac_{plan.dtype}"),
+            )
+            for mac, plan in zip(macs, plans)
+        ]
+        bound = min(key(_cost(ops, machine, plans, ideal, order)) for order in ORDERS)
+        iterations = {d: tile[d] // unroll[d] for d in "MNK"}
+        yield bound, {**fields, "tile": tile, "double_buffering": double}, iterations
+
+
+def _nest_candidate(ops, machine: Machine, fields: dict, key) -> Candidate | None:
+    """One nest's candidate with the DMA loop order best for it; None where the DMA-filled level
+    cannot hold the nest's tile."""
+    fields = {**fields, "nest": [list(loop) for loop in fields["nest"]]}
+    spec = MappingSpec(**fields, loop_order=ORDERS[0])
+    plans = [plan_from(op, spec, machine, fields["tile"], ORDERS[0]) for op in ops]
+    try:
+        for op, plan in zip(ops, plans):
+            TileLevels(plan, machine, op.K).check(plan.tile)
+    except AccsimError:
+        return None
+    work = [_tile_work(op, plan, machine) for op, plan in zip(ops, plans)]
+    costs = {tuple(o): _cost(ops, machine, plans, work, o) for o in ORDERS}
+    order = min(costs, key=lambda o: (key(costs[o]), costs[o].cycles, costs[o].energy_pj))
+    return Candidate({**fields, "loop_order": list(order)}, costs[order])
+
+
 def _estimate(ops, machine: Machine, fields: dict) -> Cost | None:
     """The estimate of an explicit-tile mapping, None where a level cannot hold what it asks."""
     tile, order = fields["tile"], fields["loop_order"]
@@ -265,7 +389,8 @@ def _refine(ops, machine: Machine, candidate: Candidate, key) -> tuple[Candidate
         for name, full in local.items()
         if "double_buffer" not in machine.components[full].spec.model_fields_set
     ]
-    variants += [("registers", name, None, loops) for name in regs for loops in range(4)]
+    most = min(3, len(candidate.mapping.get("nest", "abc")))  # a nest's loops, at most
+    variants += [("registers", name, None, loops) for name in regs for loops in range(most + 1)]
     best, tried = candidate, 0
     for part, name, flag, value in variants:
         fields = {**best.mapping, part: dict(best.mapping.get(part) or {})}
@@ -328,7 +453,7 @@ def _sizes(extent: int, align: int) -> list[int]:
         sizes.add(size)
         size *= 2
     size = math.ceil(extent / 2)
-    while size >= align:
+    while size >= align and size not in sizes:  # a size met again halves to sizes met (1: 1)
         sizes.add(size)
         size = math.ceil(size / 2)
     return sorted(sizes)
@@ -374,6 +499,8 @@ def _tile_work(op, plan: GemmPlan, machine: Machine) -> _TileWork:
 
 def _one_tile(unit, plan: GemmPlan, machine: Machine, levels, extent: dict, first: bool):
     cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+    if plan.nest:  # the mapping's own nest times its tile as the engine does
+        cost = replace(cost, cycles=nest_cycles(plan, unit))
     moved: dict[str, list[int]] = {}
     refill = 0
     if levels.chains:  # register levels or local SRAMs: every level's port traffic, as the engine

@@ -568,6 +568,8 @@ def cases() -> list[tuple[str, str]]:
         ("core(s)", "scale mesh-4x4 gemm-256 --cores 1,64"),
         ("--top", "map edge-npu gemm-256 --top 0"),
         ("--top", "map edge-npu gemm-256 --top -1"),
+        ("--nests", "map edge-npu gemm-256 --nests -1"),
+        ("--nests", "map edge-npu gemm-256 --nests many"),
         ("objective", "map edge-npu gemm-256 --objective speed"),
         ("-o", "map edge-npu gemm-256 -o {tmp}"),
         ("-o", "map edge-npu gemm-256 -o {files}/good-arch.yaml/m.yaml"),

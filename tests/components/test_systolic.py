@@ -64,3 +64,19 @@ def test_array_clock_converts_to_reference_cycles():
     cost = pe.tile_cost({"M": 20, "N": 16, "K": 8}, ("K", "N"), "ws", "scalesim", True)
     assert cost.cycles == 2 * 84
     assert pe.peak_macs_per_cycle == 32
+
+
+def test_timing_key_tells_apart_arrays_whose_tile_times_differ():
+    """The memoized tile timings (auto's compute estimate) key on `timing_key`: arrays of one
+    shape and clock share it; a different shape or an array clock of its own (its tile cycles
+    rescaled to the chip's) does not."""
+    base = array().timing_key
+    assert array().timing_key == base
+    assert array(8, 16).timing_key != base and array(16, 8).timing_key != base
+    arch = tiny_arch()
+    arch["components"]["pe"]["clock"] = "350 MHz"
+    slow = build_machine(load_arch(arch)).components["pe"]
+    assert slow.tile_cost({"M": 8, "N": 8, "K": 8}, ("K", "N"), "ws", "realistic", True).cycles != (
+        array().tile_cost({"M": 8, "N": 8, "K": 8}, ("K", "N"), "ws", "realistic", True).cycles
+    )
+    assert slow.timing_key != base

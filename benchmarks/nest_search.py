@@ -1,0 +1,112 @@
+"""The mapper search's loop nests against ZigZag 3.9.1's own mapper (LOMA, energy objective) on
+its bundled tpu_like and eyeriss_like, and the search's cost in time with and without nests.
+
+For each case in tests/data/zigzag*_golden.json where ZigZag's mapper chose the temporal mapping:
+ZigZag's energy, its mapping run on accsim's engine (`nest:`), and the best mapping `accsim map
+--objective energy` finds, run on the engine; energies count MACs and memories only, as ZigZag
+does (accsim's clock network and PE-register parts left out). Then the search's wall time on
+eyeriss-like gemm-256 and zigzag-tpu-like 512^3 with no nests (the search before them) and with
+the default budget, and the nests estimated per second.
+
+    python benchmarks/nest_search.py
+"""
+
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from simulator import simulate
+from simulator.sweep import search
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "mapping"))
+from test_nest_engine import DEFAULTS, run_default  # noqa: E402
+
+CHIP_PARTS = ("clock_network", "pe_registers")
+"""Parts of accsim's chip model (report/power.py) beyond what ZigZag's cost model has."""
+CASES = ["gemm512-default", "eyeriss-gemm224x224x192-default", "eyeriss-gemm112x168x96-default"]
+TIMED = [
+    ("eyeriss-like", "gemm-256", "energy"),
+    ("zigzag-tpu-like", "gemm:M=512,N=512,K=512,dtype=int8,output_dtype=int8", "energy"),
+]
+
+
+def modelled_pj(report) -> float:
+    """The report's energy over MACs and memories (what ZigZag's cost model counts)."""
+    return report.energy.energy_pj[~report.energy.part.isin(CHIP_PARTS)].sum()
+
+
+def _workload(case: dict, out: str) -> str:
+    shape = case["case"]
+    return f"gemm:M={shape['M']},N={shape['N']},K={shape['K']},dtype=int8,output_dtype={out}"
+
+
+def against_zigzag() -> Table:
+    view = Table(title="energy (µJ, MACs and memories): ZigZag's mapper and accsim's search")
+    for column in (
+        "case",
+        "ZigZag (its mapper)",
+        "its mapping on accsim",
+        "search's best on accsim",
+        "search vs ZigZag",
+        "best nest (innermost first)",
+    ):
+        view.add_column(column)
+    for case_id in CASES:
+        arch, case, _, out = DEFAULTS[case_id]
+        workload = _workload(case, out)
+        theirs = case["zigzag"]["energy_total_pj"]
+        own = modelled_pj(run_default(case_id))
+        best = search.search_mapping(arch, workload, "energy").best.mapping
+        found = modelled_pj(simulate(arch, workload, best or None, numerics=False))
+        shape = case["case"]
+        nest = " ".join(f"{d}{n}" for d, n in best.get("nest", [])) or "(no nest)"
+        view.add_row(
+            f"{case['case']['hardware']} {shape['M']}×{shape['N']}×{shape['K']}",
+            f"{theirs / 1e6:,.2f}",
+            f"{own / 1e6:,.2f}",
+            f"{found / 1e6:,.2f}",
+            f"{(found / theirs - 1) * 100:+.2f} %",
+            nest,
+        )
+    return view
+
+
+def search_time() -> Table:
+    view = Table(title="search wall time (s; shared machine, varies with load)")
+    for column in ("arch", "workload", "no nests", "with nests", "nests estimated", "nests/s"):
+        view.add_column(column)
+    for arch, workload, objective in TIMED:
+        start = time.perf_counter()
+        search.search_mapping(arch, workload, objective, nest_budget=0)
+        before = time.perf_counter() - start
+        start = time.perf_counter()
+        search.search_mapping(arch, workload, objective)
+        after = time.perf_counter() - start
+        machine = search.build_machine(search.load_arch(arch))
+        ops = list(search.load_workload(workload).ops)
+        start = time.perf_counter()
+        _, count = search._nested(ops, machine, search.OBJECTIVES[objective], search.NEST_BUDGET)
+        stage = time.perf_counter() - start
+        view.add_row(
+            arch,
+            workload,
+            f"{before:.1f}",
+            f"{after:.1f}",
+            f"{count:,}",
+            f"{count / stage:,.0f}" if count else "-",
+        )
+    return view
+
+
+def main() -> None:
+    console = Console(width=160)
+    console.print(against_zigzag())
+    console.print(search_time())
+
+
+if __name__ == "__main__":
+    main()
