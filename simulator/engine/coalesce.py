@@ -55,6 +55,8 @@ def shape(value):
     if isinstance(value, Compute):
         if value.kernel is not None:
             raise Opaque("a tile kernel")
+        if value.pace:
+            raise Opaque("a latency bound (the engine's per-op bound clock is not described)")
         return (
             value.unit,
             value.cycles,

@@ -184,8 +184,9 @@ def compile_vector_op(
     """Rows in chunks that fit the buffers (double-buffered when the mapping says so); a part of a
     row-partitioned op gives where its rows start in the whole, its core and its group; a kernel
     that reads each row `reads` times loads each chunk that often; `floor` core cycles (the
-    kernel's latency bound, `latency_floor`) are spread over the steps, each step's compute
-    taking at least its share."""
+    kernel's latency bound, `latency_floor`) are spread over the steps as their computes' pace:
+    the k-th compute ends no sooner than k shares after the first step's loads began, so the
+    bound covers the loads it already counts (`row_cycles`) instead of following them."""
     unit, fallback = machine.vector_unit_for(op.name, op.kind)
     vector = machine.components[unit]
     operands = 2 if op.kind in ("add", "mul") else 1
@@ -228,12 +229,13 @@ def compile_vector_op(
             kernel = numerics and bind(numerics.rows, r0 + row_offset, r1 + row_offset)
             compute = Compute(
                 unit,
-                max(vector.cycles(work), share),
+                vector.cycles(work),
                 tuple(sorted(work.items())),
                 0,
                 _traffic(in_buf.name, out_buf.name, size_in, size_out),
                 {"X": region},
                 kernel,
+                pace=share,
             )
             yield streamed_step(
                 op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute, reads
