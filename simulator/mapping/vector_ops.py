@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.components import Machine
-from simulator.errors import CapacityError
+from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.arch import KernelsSpec, LoadLatencySpec
@@ -104,9 +104,20 @@ def row_kernel(op: VectorOpSpec, shared: int) -> RowKernel:
     )
 
 
+def check_cta_fits(kernel: RowKernel, kernels: KernelsSpec, op: VectorOpSpec, where: str) -> None:
+    """A core must hold one CTA of `kernel`: the kernel's threads per CTA are fixed by its
+    source, so a core with fewer threads (`where`: the arch's kernels.threads) cannot run it."""
+    if kernel.threads > kernels.threads:
+        raise UnsupportedError(
+            f"{where}: {kernels.threads} threads per core cannot hold one {kernel.threads}-thread "
+            f"CTA of {op.name} ({op.kind} over {op.cols} columns)"
+        )
+
+
 def resident_ctas(kernel: RowKernel, kernels: KernelsSpec, shared: int) -> int:
-    """CTAs of `kernel` one core holds at once: bounded by its threads, its CTA slots and its
-    shared memory (registers are not: PyTorch's row kernels use few)."""
+    """CTAs of `kernel` one core holds at once (at least the one `check_cta_fits` checked):
+    bounded by its threads, its CTA slots and its shared memory (registers are not: PyTorch's
+    row kernels use few)."""
     limits = [kernels.ctas, kernels.threads // kernel.threads]
     if kernel.shared:
         limits.append(shared // kernel.shared)
