@@ -483,7 +483,7 @@ class _Engine:
                 self.in_flight.add(op.name)
                 self._spawn(
                     self._execute(
-                        op, index, step, waited, (issued, self.env.now + latency), previous_done
+                        op, index, step, waited, issued, self.env.now + latency, previous_done
                     )
                 )
             self.all_loaded.add(op.name)
@@ -526,10 +526,16 @@ class _Engine:
 
     # ----- compute ----------------------------------------------------------------------------
     def _execute(
-        self, op: OpProgram, index: int, step: Step, waited: dict, times: tuple, done: simpy.Event
+        self,
+        op: OpProgram,
+        index: int,
+        step: Step,
+        waited: dict,
+        issued: float,
+        arrival: float,
+        done: simpy.Event,
     ):
-        """Run a step's segments once its loads, issued and arriving at `times`, are in."""
-        issued, arrival = times
+        """Run a step's segments once its loads (issued at `issued`) arrive at `arrival`."""
         if arrival > self.env.now:
             yield self.env.timeout(arrival - self.env.now)
         previous_unit = None

@@ -161,7 +161,7 @@ def test_one_row_takes_the_longer_of_its_loads_and_critical_path():
     shared 100 cycles the row's critical path is 2 x (3,000 + 2 x 100) + 2 x 10 x 100 = 8,400
     cycles from the load's start, which already holds the load's own latency: the store follows
     at 8,400, the run takes 8,528 ns (not 128 + 8,400 + 128), the unit stalls 8,400 - 128 -
-    2,052 = 6,220 cycles on load latency and stays busy its 2,052."""
+    2,052 = 6,220 cycles on load latency and stays busy its 2,052: the op is latency-bound."""
     plain = _bound_run(1)
     assert plain.summary["seconds"] == pytest.approx((128 + 2052 + 128) / 1e9)
     bound = _bound_run(1, (3000, 2000, 100))
@@ -169,6 +169,7 @@ def test_one_row_takes_the_longer_of_its_loads_and_critical_path():
     assert bound.summary["seconds"] == pytest.approx((8400 + 128) / 1e9)
     assert bound.record.busy["core0.alu"] == 2052
     assert bound.record.unit_stalls["core0.alu"]["load_latency"] == 8400 - 128 - 2052
+    assert bound.summary["ops"][0]["bound"] == "latency"  # 8,272 cycles against 2,052 busy
 
 
 def test_a_critical_path_shorter_than_load_and_compute_costs_nothing():
