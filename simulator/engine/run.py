@@ -644,7 +644,8 @@ class _Engine:
         where: tuple[int, int],
         paced: int,
     ) -> None:
-        """Book a segment that ran `cycles` from `start`, `paced` of them waiting on its latency bound."""
+        """Book a segment that ran `cycles` from `start`, `paced` of them held by its latency
+        bound (the load_latency stall)."""
         rec = self.record
         stretch = cycles - segment.cycles - paced
         rec.busy[segment.unit] += segment.cycles
