@@ -34,10 +34,13 @@ def orders_count(factors: dict[str, list[int]]) -> int:
 
 def loop_factors(iterations: dict[str, int], budget: int) -> dict[str, list[int]]:
     """Each dim's loop prime factors, the two smallest of the dim with the most merged until
-    their distinct orders number at most `budget` (ties: the dim first in M, N, K)."""
+    their distinct orders number at most `budget` (ties: the dim first in M, N, K), or every dim
+    is down to one loop (a budget below their orders then keeps those)."""
     factors = {d: prime_factors(n) for d, n in iterations.items()}
     while orders_count(factors) > budget:
         dim = max(factors, key=lambda d: len(factors[d]))  # first of the longest
+        if len(factors[dim]) < 2:  # one loop per dim: its orders cannot be fewer
+            break
         first, second, *rest = factors[dim]
         factors[dim] = sorted([first * second, *rest])
     return factors

@@ -218,9 +218,9 @@ class GemmNumerics:
             message += f"; {self.accumulator} accumulator"
         within = all(block[4] for block in errors)
         return NumericsResult(
-            max((block[1] for block in errors), default=0.0),
-            max((block[2] for block in errors), default=0.0),
-            max((block[3] for block in errors), default=0.0),
+            _worst(block[1] for block in errors),
+            _worst(block[2] for block in errors),
+            _worst(block[3] for block in errors),
             within and coverage_ok,
             coverage_ok,
             message,
@@ -355,3 +355,10 @@ def _beyond_int64_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     middle = (ah @ bl + al @ bh).astype(object)  # weight 2^16
     low = (al @ bl).astype(object)
     return high * 2**32 + middle * 2**16 + low
+
+
+def _worst(values) -> float:
+    """The largest of the blocks' figures, NaN if any is NaN (Python's max drops a NaN after the
+    first item, which would hide a NaN output outside the first block)."""
+    values = list(values)
+    return float(np.max(values)) if values else 0.0

@@ -56,6 +56,8 @@ NEST_ORDERS = 720
 ZigZag's LOMA at lpf_limit 6; a tile with more merges its smallest factors (`nest_space`)."""
 NEST_BUDGET = 4000
 """Nests estimated per search at most, over all tiles (a few seconds)."""
+MAX_REGISTER_LOOPS = 3
+"""Fold loops a register level is tried holding, 0 to this many (or to a nest's loop count)."""
 
 
 @dataclass(frozen=True)
@@ -398,7 +400,7 @@ def _refine(ops, machine: Machine, candidate: Candidate, key) -> tuple[Candidate
         for name, full in local.items()
         if "double_buffer" not in machine.components[full].spec.model_fields_set
     ]
-    most = min(3, len(candidate.mapping.get("nest", "abc")))  # a nest's loops, at most
+    most = min(MAX_REGISTER_LOOPS, len(candidate.mapping.get("nest") or range(MAX_REGISTER_LOOPS)))
     variants += [("registers", name, None, loops) for name in regs for loops in range(most + 1)]
     best, tried = candidate, 0
     for part, name, flag, value in variants:

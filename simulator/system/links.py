@@ -31,14 +31,17 @@ def neighbour_link(
 ) -> tuple[float, float, float]:
     """(bytes/s per direction to one neighbour, one-way hop latency in s, pJ per bit) of the
     system's links, from tech/noc.yaml chip_to_chip unless the system overrides them; with NCCL's
-    `protocol`, the bandwidth NCCL rates the links at and the latency of one step of a ring."""
+    `protocol`, the bandwidth NCCL rates the links at (within its per-generation bus cap) and the
+    latency of one step of a ring, again unless the system sets `bandwidth` or `latency`."""
     links = system.system.links
     table = tech.table("noc")["chip_to_chip"][links.kind]
     per_link = (protocol and nccl.link_gbps(links.kind)) or table["bandwidth_gbps_per_direction"]
-    per_chip = links.bandwidth or links.count * per_link * 1e9
-    latency = links.latency or table["latency_ns"] * 1e-9
-    if protocol:
-        latency = nccl.step_seconds(nccl.hardware(links.kind), "ring", protocol)
+    per_chip = links.count * per_link * 1e9
+    if protocol and nccl.bus_cap_gbps(links.kind):
+        per_chip = min(per_chip, nccl.bus_cap_gbps(links.kind) * 1e9)
+    per_chip = links.bandwidth or per_chip
+    step = protocol and nccl.step_seconds(nccl.hardware(links.kind), "ring", protocol)
+    latency = links.latency or step or table["latency_ns"] * 1e-9
     return per_chip / neighbours(system), latency, table["energy_pj_per_bit"]
 
 

@@ -19,6 +19,11 @@ def link_gbps(link_kind: str) -> float | None:
     return _table()["nvlink_gbps_per_link"].get(link_kind)
 
 
+def bus_cap_gbps(link_kind: str) -> float | None:
+    """The most bus bandwidth NCCL credits a GPU with over links of this kind (GB/s); None: no cap."""
+    return _table()["bus_cap_gbps"].get(link_kind)
+
+
 def base_seconds(algorithm: str, protocol: str) -> float:
     """The fixed cost of one collective call (tuning.cc baseLat)."""
     return _table()["base_latency_us"][algorithm][protocol] * 1e-6

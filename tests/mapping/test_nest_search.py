@@ -186,3 +186,10 @@ def test_every_generated_nest_divides_its_tile_fits_and_computes_exactly(
     report = simulate(arch, workload, chosen, numerics=True, seed=pick)
     check = report.numerics["gemm"]
     assert check.ok and check.max_abs_error == 0
+
+
+def test_a_budget_below_one_loop_per_dim_keeps_one_loop_each():
+    # three dims of one prime factor each have 3! = 6 orders; no merge can make fewer
+    from simulator.mapping.nest_space import loop_factors
+
+    assert loop_factors({"M": 2, "N": 3, "K": 5}, 5) == {"M": [2], "N": [3], "K": [5]}

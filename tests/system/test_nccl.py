@@ -13,7 +13,8 @@ from simulator.spec.workload import WorkloadSpec
 from simulator.system.links import link_arch
 from simulator.tech import nccl
 
-A100_BUS = 12 * 20e9  # 12 NVLinks at NCCL's 20 GB/s each (topo.h SM80_NVLINK_BW)
+A100_BUS = min(12 * 20e9, 235e9)  # 12 NVLinks at NCCL's 20 GB/s each (topo.h SM80_NVLINK_BW),
+# within tuning.cc's Ampere bus cap of 235 GB/s
 
 
 def _a100s(chips: int):
@@ -45,15 +46,15 @@ def _all_reduce_seconds(chips: int, elements: int, protocol: str) -> float:
 
 
 # NCCL's estimate, by hand: base + 2 (n - 1) x step + bytes / (bus x fraction x n / (2 (n - 1))),
-# bus = 240 GB/s; ring base LL 6.6 / LL128 14.0 / Simple 8.4 us, NVLink step 0.6 / 1.9 / 3.4 us,
+# bus = 235 GB/s; ring base LL 6.6 / LL128 14.0 / Simple 8.4 us, NVLink step 0.6 / 1.9 / 3.4 us,
 # fraction 1/4 / 0.92 / 1 (tuning.cc baseLat, hwLat and the bandwidth refinements).
 CASES = [
     # chips, bytes, NCCL's protocol, its time in us
-    (2, 65536, "LL", 6.6 + 2 * 0.6 + 65536 / (240e3 * 0.25 * 1.0)),  # 8.89
-    (2, 33554432, "Simple", 8.4 + 2 * 3.4 + 33554432 / (240e3 * 1.0 * 1.0)),  # 155.0
-    (4, 65536, "LL", 6.6 + 6 * 0.6 + 65536 / (240e3 * 0.25 * 4 / 6)),  # 11.84
-    (4, 2097152, "LL128", 14.0 + 6 * 1.9 + 2097152 / (240e3 * 0.92 * 4 / 6)),  # 39.65
-    (4, 33554432, "Simple", 8.4 + 6 * 3.4 + 33554432 / (240e3 * 1.0 * 4 / 6)),  # 238.5
+    (2, 65536, "LL", 6.6 + 2 * 0.6 + 65536 / (235e3 * 0.25 * 1.0)),  # 8.92
+    (2, 33554432, "Simple", 8.4 + 2 * 3.4 + 33554432 / (235e3 * 1.0 * 1.0)),  # 158.0
+    (4, 65536, "LL", 6.6 + 6 * 0.6 + 65536 / (235e3 * 0.25 * 4 / 6)),  # 11.87
+    (4, 2097152, "LL128", 14.0 + 6 * 1.9 + 2097152 / (235e3 * 0.92 * 4 / 6)),  # 39.95
+    (4, 33554432, "Simple", 8.4 + 6 * 3.4 + 33554432 / (235e3 * 1.0 * 4 / 6)),  # 243.0
 ]
 
 
@@ -67,14 +68,14 @@ def test_nccl_picks_the_protocol_its_estimate_finds_fastest(chips, size, protoco
 
 
 def test_the_crossovers_fall_where_nccls_estimate_puts_them():
-    # 4 x A100, all_reduce, B in kB, times in us: LL128 beats LL once
-    # 14.0 + 11.4 + B / 147.2 < 6.6 + 3.6 + B / 40, B > 15.2 / (1/40 - 1/147.2) = 834.8 kB;
-    # Simple beats LL128 once 8.4 + 20.4 + B / 160 < 25.4 + B / 147.2, B > 6256 kB
+    # 4 x A100 (bus 235 GB/s), all_reduce, B in kB, times in us: LL128 beats LL once
+    # 14.0 + 11.4 + B / 144.13 < 6.6 + 3.6 + B / 39.17, B > 15.2 / (1/39.17 - 1/144.13) = 817.5 kB;
+    # Simple beats LL128 once 8.4 + 20.4 + B / 156.67 < 25.4 + B / 144.13, B > 6126 kB
     def pick(size):
         return nccl.choose("nvlink", "ring", "all_reduce", size, 4, A100_BUS)
 
-    assert (pick(834_000), pick(836_000)) == ("LL", "LL128")
-    assert (pick(6_250_000), pick(6_262_000)) == ("LL128", "Simple")
+    assert (pick(816_500), pick(818_500)) == ("LL", "LL128")
+    assert (pick(6_124_000), pick(6_128_000)) == ("LL128", "Simple")
     assert (
         nccl.choose("pci", "ring", "all_reduce", 2097152, 4, 24e9) == "Simple"
     )  # no LL128 on PCIe
@@ -159,3 +160,15 @@ def test_the_chosen_protocol_is_enabled_and_never_slower_than_another(
     larger = nccl.choose(hardware, "ring", pattern, 2 * size, ranks, bus)
     share = {p: nccl.fraction("ring", p, pattern) for p in enabled}
     assert share[larger] >= share[chosen]
+
+
+def test_a_systems_own_link_latency_and_bandwidth_win_over_nccls():
+    # a user's links.latency / links.bandwidth override NCCL's step latency and rated bus
+    from simulator.system.links import neighbour_link
+
+    system = load_arch(
+        "a100x4-nvlink",
+        [(["system", "links", "latency"], "50 us"), (["system", "links", "bandwidth"], "100 GB/s")],
+    )
+    assert neighbour_link(system, "LL")[:2] == pytest.approx((100e9, 50e-6))
+    assert neighbour_link(_a100s(4), "LL")[:2] == pytest.approx((235e9, 0.6e-6))  # NCCL's: capped
