@@ -107,14 +107,15 @@ def resolve_unit(op: GemmOpSpec, mapping: MappingSpec, machine: Machine):
 
 
 def check_tile(op: GemmOpSpec, mapping: MappingSpec) -> None:
-    """User-given tile sizes must not exceed the problem, and must divide it unless edges are partial."""
+    """User-given tile sizes must not exceed the problem, and must divide it unless edges are
+    partial or a nest sets the tile (`nest_tile` checks it: a nest may leave edge tiles)."""
     for dim, size in (mapping.tile or {}).items():
         extent = getattr(op, dim)
         if size > extent:
             raise SpecError(
                 f"{locate(mapping, 'tile', dim)}: {size} exceeds {op.name}'s {dim} = {extent}"
             )
-        if extent % size and mapping.edge_tiles == "strict":
+        if extent % size and mapping.edge_tiles == "strict" and not mapping.nest:
             raise SpecError(
                 f"{locate(mapping, 'tile', dim)}: {size} does not divide {op.name}'s {dim} = {extent} "
                 "(set edge_tiles: partial to allow a smaller last tile)"
@@ -343,7 +344,7 @@ def _steps(
             resident.pop("output")
         if streams is not None:
             loads, compute, stores = _stream(
-                plan, unit, machine.dram, loads, compute, stores, streams
+                plan, unit, machine.dram, extent, (loads, compute, stores), streams
             )
         yield Step(tuple(loads), (compute,), tuple(stores), tuple(frees))
 
@@ -358,15 +359,17 @@ def streams_dma(plan: GemmPlan, machine: Machine) -> bool:
     return bool(plan.nest) and plain_bus and not machine.dram.spec.operand_bandwidth
 
 
-def _stream(plan: GemmPlan, unit, dram, loads, compute: Compute, stores, cache: dict):
-    """A nest tile's DMA streamed during its compute (`nest_stream`): its loads keep the first
-    period's bytes (and the whole tile's buffer space), its store the last period's; the rest
-    moves during the compute segment, which waits for what the array could not hide."""
+def _stream(plan: GemmPlan, unit, dram, extent: dict, step: tuple, cache: dict):
+    """A nest tile's DMA streamed during its compute (`nest_stream`; `step`: its loads, compute
+    and stores): its loads keep the first period's bytes (and the whole tile's buffer space), its
+    store the last period's; the rest moves during the compute segment, which waits for what the
+    array could not hide."""
+    loads, compute, stores = step
     moved = {ROLE_OF[t.tensor[-1]]: t.dram_bytes for t in loads if t.dram_bytes}
     stored = sum(t.dram_bytes for t in stores)
-    key = (tuple(sorted(moved.items())), stored)
+    key = (tuple(extent.values()), tuple(sorted(moved.items())), stored)
     if key not in cache:
-        cache[key] = nest_stream(plan, unit, dram, moved, stored)
+        cache[key] = nest_stream(plan, unit, dram, extent, moved, stored)
     streaming = cache[key]
     first = [replace(t, dram_bytes=streaming.first.get(ROLE_OF[t.tensor[-1]], 0)) for t in loads]
     last = [replace(t, dram_bytes=streaming.last) for t in stores]
@@ -439,7 +442,7 @@ def _tile_cost(extent, plan, unit, levels, machine, buffers, first_k_chunk, cont
         extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
     )
     if plan.nest:  # the mapping's own nest: its cycles, the port bound from its counts
-        cost = replace(cost, cycles=nest_cycles(plan, unit))
+        cost = replace(cost, cycles=nest_cycles(plan, unit, extent))
     if levels.chains:  # register levels: closed-form per-level counts of this tile
         table = levels.table(extent, first_k_chunk, cost)
         return cost, tile_traffic(table, machine), refill_cycles(table, levels, machine)
@@ -487,25 +490,33 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
 
 def nest_tile(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> dict[str, int]:
     """The SRAM tile a mapping's explicit `nest` runs: per dim its temporal iterations times the
-    spatial unrolling. It must equal a `tile` given and divide the problem (no edge tiles), and
-    the nest takes no `levels:` tilings (inner levels hold what fits, or `registers:` counts)."""
+    spatial unrolling, at most the problem. Along M and N it may leave an edge tile (its last
+    iteration may reach past the problem, not a whole one); K must divide. It must equal a `tile`
+    given, and the nest takes no `levels:` tilings (inner levels hold what fits, or `registers:`)."""
     unit, _, spatial = resolve_unit(op, mapping, machine)
     problem = {"M": op.M, "N": op.N, "K": op.K}
     unroll = dict.fromkeys(problem, 1)
     unroll[spatial[0]] = min(unit.rows, problem[spatial[0]])
     unroll[spatial[1]] = min(unit.cols, problem[spatial[1]])
-    tile = dict(unroll)
+    covered = dict(unroll)
     for d, n in mapping.nest:
-        tile[d] *= n
+        covered[d] *= n
     where = locate(mapping, "nest")
     user_op, _, part = op.name.partition("@")  # a core's part of a partitioned op: gemm@c0
     whose = f"each core's part of {user_op} (split across cores)" if part else user_op
-    for d in problem:
-        if problem[d] % tile[d]:
+    if problem["K"] % covered["K"]:
+        raise SpecError(
+            f"{where}: its K loops x the array's {unroll['K']} make a tile of {covered['K']}, "
+            f"which does not divide the K = {problem['K']} of {whose} (edge tiles along M and "
+            "N only)"
+        )
+    for d in ("M", "N"):
+        if covered[d] - unroll[d] >= problem[d]:
             raise SpecError(
-                f"{where}: its {d} loops x the array's {unroll[d]} make a tile of {tile[d]}, "
-                f"which does not divide the {d} = {problem[d]} of {whose}"
+                f"{where}: its {d} loops x the array's {unroll[d]} cover {covered[d]}, a whole "
+                f"iteration past the {d} = {problem[d]} of {whose}"
             )
+    tile = {d: min(covered[d], problem[d]) for d in problem}
     if mapping.tile and any(mapping.tile.get(d, tile[d]) != tile[d] for d in problem):
         raise SpecError(
             f"{locate(mapping, 'tile')}: {dict(mapping.tile)} is not the nest's tile {tile} "

@@ -242,16 +242,61 @@ def check_register_cut(component, extent, spatial, rows, cols, elem_bytes: dict,
         _cut(component, role, loops, axes, elem_bytes[role], {component.name: cut}, frozenset())
 
 
-def explicit_nest(plan, chains, elem_bytes) -> Nest:
-    """The mapping's own nest over one SRAM tile: its temporal loops, the spatial unrolling the
-    rest of the tile, and each role's levels holding the innermost loops that fit (or forced)."""
+def nest_unroll(plan, unit) -> dict[str, int]:
+    """A nest's spatial unrolling per dim over its full tile (1 off the array's dims): the array
+    edge, or the tile where the problem is narrower than the array."""
+    unroll = dict.fromkeys("MNK", 1)
+    for dim, edge in zip(plan.spatial, (unit.rows, unit.cols)):
+        unroll[dim] = min(edge, plan.tile[dim])
+    return unroll
+
+
+def _dim_pieces(loops: list[Loop], dim: str, unroll: int, extent: int) -> list[tuple[dict, int]]:
+    """An edge tile's extent along one dim as pieces run one after another, each (loop position ->
+    iterations, spatial size): the outermost of the dim's loops runs the whole blocks of what its
+    inner loops cover, the remainder is a piece of its own one loop further in, down to a partial
+    spatial unrolling (a full tile is one piece: the nest itself)."""
+    positions = [i for i, lp in enumerate(loops) if lp.dim == dim]  # innermost first
+    covered = [unroll]
+    for i in positions:
+        covered.append(covered[-1] * loops[i].factor)
+    pieces, rest = [], extent
+    for j in reversed(range(len(positions))):
+        whole, rest = divmod(rest, covered[j])
+        if whole:
+            factors = {p: (loops[p].factor if i < j else 1) for i, p in enumerate(positions)}
+            pieces.append(({**factors, positions[j]: whole}, unroll))
+    if rest:
+        pieces.append((dict.fromkeys(positions, 1), rest))
+    return pieces
+
+
+def edge_nests(plan, unit, extent: dict) -> list[tuple[list[Loop], dict]]:
+    """The (temporal loops, spatial axes) an SRAM tile of `extent` runs under the plan's nest:
+    the nest itself for a full tile; for an edge tile, one nest per combination of each dim's
+    pieces (`_dim_pieces`), the same loops with fewer iterations, so every level keeps its loops."""
+    loops = [Loop(d, n) for d, n in plan.nest]
+    unroll = nest_unroll(plan, unit)
+    per_dim = [_dim_pieces(loops, d, unroll[d], extent[d]) for d in "MNK"]
+    row_dim, col_dim = plan.spatial
+    nests = []
+    for choice in itertools.product(*per_dim):
+        factors = {p: n for piece, _ in choice for p, n in piece.items()}
+        size = {d: s for d, (_, s) in zip("MNK", choice)}
+        temporal = [Loop(lp.dim, factors.get(i, lp.factor)) for i, lp in enumerate(loops)]
+        nests.append(
+            (temporal, {"rows": Loop(row_dim, size[row_dim]), "cols": Loop(col_dim, size[col_dim])})
+        )
+    return nests
+
+
+def explicit_nest(plan, unit, chains, elem_bytes) -> Nest:
+    """The mapping's own nest over one full SRAM tile: its temporal loops, the spatial unrolling
+    the rest of the tile, and each role's levels holding the innermost loops that fit (or forced)."""
     temporal = [Loop(d, n) for d, n in plan.nest]
     row_dim, col_dim = plan.spatial
-    iterations = {d: math.prod(lp.factor for lp in temporal if lp.dim == d) for d in "MNK"}
-    axes = {
-        "rows": Loop(row_dim, plan.tile[row_dim] // iterations[row_dim]),
-        "cols": Loop(col_dim, plan.tile[col_dim] // iterations[col_dim]),
-    }
+    unroll = nest_unroll(plan, unit)
+    axes = {"rows": Loop(row_dim, unroll[row_dim]), "cols": Loop(col_dim, unroll[col_dim])}
     levels = {
         role: _chain_levels(
             chain, role, temporal, axes, elem_bytes[role], plan.registers, plan.halved
@@ -261,12 +306,31 @@ def explicit_nest(plan, chains, elem_bytes) -> Nest:
     return Nest(tuple(temporal), axes, levels)
 
 
-def nest_cycles(plan, unit) -> int:
+def nest_iterations(plan, unit, extent: dict) -> int:
+    """Temporal iterations of an SRAM tile of `extent` under the plan's nest (its edge pieces')."""
+    return sum(math.prod(lp.factor for lp in loops) for loops, _ in edge_nests(plan, unit, extent))
+
+
+def nest_cycles(plan, unit, extent: dict) -> int:
     """Reference cycles of one tile under an explicit nest, its ports aside: one cycle per
-    iteration of its temporal loops (every PE busy), plus the array's skew to fill and drain
-    its pipeline once (rows + cols - 2; ZigZag reports it but does not add it)."""
-    ideal = math.prod(n for _, n in plan.nest)
+    iteration of its temporal loops (every PE busy; an edge tile's pieces one after another),
+    plus the array's skew to fill and drain its pipeline once (rows + cols - 2; ZigZag reports
+    it but does not add it)."""
+    ideal = nest_iterations(plan, unit, extent)
     return unit.to_ref_cycles(ideal + unit.rows + unit.cols - 2)
+
+
+def period_loops(plan, unit, extent: dict) -> list[tuple[str, int]]:
+    """The nest's loops as an edge tile of `extent` runs them, for streaming periods: a dim's
+    loop runs as many iterations as the extent reaches (ceil) of what its inner loops cover."""
+    unroll = nest_unroll(plan, unit)
+    covered = dict(unroll)
+    loops = []
+    for d, n in plan.nest:
+        reach = min(extent[d], covered[d] * n)
+        loops.append((d, -(-reach // covered[d])))
+        covered[d] *= n
+    return loops
 
 
 MAX_PERIODS = 1 << 16
@@ -284,16 +348,16 @@ class Streamed:
     last: int
 
 
-def nest_stream(plan, unit, dram, loads: dict[str, int], store: int) -> Streamed:
+def nest_stream(plan, unit, dram, extent: dict, loads: dict[str, int], store: int) -> Streamed:
     """The best streaming of one nest tile's DRAM traffic (`loads`: bytes of each role's tile the
     step loads; `store`: result bytes it writes back) over periods of its outermost loops: a
     role's data for a period arrives during the period before it (new data only where the loops
     it ignores are at their first iteration), a result leaves during the period after the one
     that completes it (every reduction loop at its last). Outermost 0 loops (one period) is
     loading before and storing after; the count with the fewest cycles in all is chosen."""
-    compute = nest_cycles(plan, unit)
-    ideal = unit.to_ref_cycles(math.prod(n for _, n in plan.nest))
-    outer = list(reversed(plan.nest))  # outermost first
+    compute = nest_cycles(plan, unit, extent)
+    ideal = unit.to_ref_cycles(nest_iterations(plan, unit, extent))
+    outer = list(reversed(period_loops(plan, unit, extent)))  # outermost first
     best = None
     for k in range(len(outer) + 1):
         factors = [n for _, n in outer[:k]]
@@ -359,9 +423,14 @@ class TileLevels:
 
     def nests(self, extent: dict) -> list[Nest]:
         """The tile's loop nests (fold loops, and the sub-tile loops of tiled local SRAMs), or
-        the mapping's explicit nest (its tile divides the problem: every tile is the same)."""
+        the mapping's explicit nest (an edge tile's pieces of it, each level holding the loops it
+        holds in the full tile)."""
         if self.plan.nest:
-            return [explicit_nest(self.plan, self.chains, self.elem_bytes)]
+            full = explicit_nest(self.plan, self.unit, self.chains, self.elem_bytes)
+            return [
+                Nest(tuple(temporal), axes, full.levels)
+                for temporal, axes in edge_nests(self.plan, self.unit, extent)
+            ]
         return fold_nests(
             extent,
             self.plan.spatial,
@@ -378,7 +447,7 @@ class TileLevels:
         """Raise CapacityError now if the mapping's register loop counts or a local SRAM's
         tiling overflow a level (a tiled SRAM's roles together within its capacity)."""
         if self.plan.nest:
-            nest = explicit_nest(self.plan, self.chains, self.elem_bytes)
+            nest = explicit_nest(self.plan, self.unit, self.chains, self.elem_bytes)
             for role, levels in nest.levels.items():
                 buffer = self.chains[role][-1]
                 if levels[-1].cut < len(nest.temporal):  # the DMA refills only between tiles

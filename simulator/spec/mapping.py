@@ -123,8 +123,9 @@ class MappingSpec(Strict):
     (ZigZag's temporal mapping below the DMA level, Timeloop's temporal factors): the array runs
     this nest instead of its fold nest, over the spatial unrolling (`spatial`: a whole array
     edge, or the problem's dim where smaller). The SRAM tile follows from it (a `tile` given
-    must equal it, and it must divide the problem); inner levels hold the innermost loops that
-    fit their capacity, or `registers:` counts (then 0 to 3)."""
+    must equal it; it must divide K, and along M and N may leave an edge tile whatever
+    `edge_tiles` says); inner levels hold the innermost loops that fit their capacity, or
+    `registers:` counts (then 0 to 3)."""
     double_buffering: bool = True
     """Prefetch the next tile while computing this one (needs twice the tile footprint)."""
     edge_tiles: Literal["strict", "partial"] = "strict"

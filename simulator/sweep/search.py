@@ -320,12 +320,9 @@ def _nest_tiles(ops, machine: Machine, dataflow: str, spatial: tuple, key):
         if len(edges) > 1:
             return  # the ops unroll this dim differently: no one nest runs them all
         (unroll[dim],) = edges
-    common = {d: math.gcd(*(getattr(op, d) for op in ops)) for d in "MNK"}
-    sizes = [
-        [s for s in range(unroll[d], common[d] + 1, unroll[d]) if common[d] % s == 0] for d in "MNK"
-    ]
-    for m, n, k in itertools.product(*sizes):
-        tile = {"M": m, "N": n, "K": k}
+    sizes = [_nest_sizes([getattr(op, d) for op in ops], unroll[d], d != "K") for d in "MNK"]
+    for choice in itertools.product(*sizes):
+        tile = {d: size for d, (size, _) in zip("MNK", choice)}
         for double in (True, False):
             mapping = MappingSpec(**fields, double_buffering=double)
             plans = [plan_from(op, mapping, machine, tile, ORDERS[0]) for op in ops]
@@ -342,8 +339,20 @@ def _nest_tiles(ops, machine: Machine, dataflow: str, spatial: tuple, key):
             for mac, plan in zip(macs, plans)
         ]
         bound = min(key(_cost(ops, machine, plans, ideal, order)) for order in ORDERS)
-        iterations = {d: tile[d] // unroll[d] for d in "MNK"}
+        iterations = {d: n for d, (_, n) in zip("MNK", choice)}
         yield bound, {**fields, "tile": tile, "double_buffering": double}, iterations
+
+
+def _nest_sizes(extents: list[int], unroll: int, edges: bool) -> list[tuple[int, int]]:
+    """(tile, temporal iterations) along one dim for a nest: every multiple of the unrolling
+    that divides the ops' dims; where none does (the array edge does not divide the one dim all
+    ops share) and `edges` allows it, an edge tile per count of tiles, each with the fewest
+    iterations that cover the dim in that many (its last iteration may reach past the dim)."""
+    common = math.gcd(*extents)
+    if common % unroll == 0 or not edges or len(set(extents)) > 1:
+        return [(s, s // unroll) for s in range(unroll, common + 1, unroll) if common % s == 0]
+    iterations = {-(-common // (count * unroll)) for count in range(1, -(-common // unroll) + 1)}
+    return [(min(n * unroll, common), n) for n in sorted(iterations)]
 
 
 def _nest_candidate(ops, machine: Machine, fields: dict, key) -> Candidate | None:
@@ -502,7 +511,7 @@ def _tile_work(op, plan: GemmPlan, machine: Machine) -> _TileWork:
 def _one_tile(unit, plan: GemmPlan, machine: Machine, levels, extent: dict, first: bool):
     cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
     if plan.nest:  # the mapping's own nest times its tile as the engine does
-        cost = replace(cost, cycles=nest_cycles(plan, unit))
+        cost = replace(cost, cycles=nest_cycles(plan, unit, extent))
     moved: dict[str, list[int]] = {}
     refill = 0
     if levels.chains:  # register levels or local SRAMs: every level's port traffic, as the engine

@@ -817,9 +817,15 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
     ),
     (
         "run-mesh-4x4-nest-partition-1",
-        "does not divide the M = 4 of each core's part of gemm (split across cores)",
+        "a whole iteration past the M = 4 of each core's part of gemm (split across cores)",
         "run mesh-4x4 gemm:M=64,N=64,K=64,dtype=int8 --set mapping.partition.gemm=M "
         "--set mapping.double_buffering=false --set 'mapping.nest=[[M,64]]'",
+    ),
+    (  # an edge tile along M: the nest's last iteration may reach past M, not a whole one
+        "run-zigzag-tpu-like-nest-7",
+        "cover 96, a whole iteration past the M = 64 of gemm",
+        "run zigzag-tpu-like gemm:M=64,N=64,K=64,dtype=int8 --set mapping.double_buffering=false "
+        "--set 'mapping.nest=[[M,32],[M,3]]'",
     ),
     (
         "run-eyeriss-like-register-tiling-6",
