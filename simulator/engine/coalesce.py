@@ -21,7 +21,8 @@ from simpy.events import PENDING, ConditionValue
 
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer
 
-TIMES = frozenset({"asked", "synced", "arrival", "start"})  # locals holding absolute cycles
+# locals holding absolute cycles
+TIMES = frozenset({"asked", "synced", "issued", "arrival", "start", "bound"})
 MAX_SEEN = 1024  # descriptions (their hashes) kept per op before starting afresh
 PATIENCE = 256  # descriptions without a jump after which an op is run as events to its end
 MAX_LIVE = 32  # more processes than this (many steps queued behind a unit): too costly to describe
@@ -55,6 +56,8 @@ def shape(value):
     if isinstance(value, Compute):
         if value.kernel is not None:
             raise Opaque("a tile kernel")
+        if value.pace:
+            raise Opaque("a latency bound (the engine's per-op bound clock is not described)")
         return (
             value.unit,
             value.cycles,

@@ -117,6 +117,7 @@ class _Engine:
         self.registered: list[int] = []  # cores that began waiting for their next run, in order
         self.resumed: list[int] = []  # ... and the order in which they resumed
         self.outstanding = {op.name: 0 for op in ops}  # steps loaded but not finished
+        self.paced: dict[str, float] = {}  # op -> when its last paced segment's bound fell
         self.all_loaded: set[str] = set()
         self.op_started: set[str] = set()
         self.signals: dict[str, simpy.Event] = {}
@@ -473,6 +474,7 @@ class _Engine:
                     if t.space:
                         yield self.space[t.buffer].get(t.space)
                 waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
+                issued = self.env.now
                 latency, waited["sram_bandwidth"] = yield from self._dram(
                     op.name, step.loads, "read"
                 )
@@ -480,7 +482,9 @@ class _Engine:
                 self.outstanding[op.name] += 1
                 self.in_flight.add(op.name)
                 self._spawn(
-                    self._execute(op, index, step, waited, self.env.now + latency, previous_done)
+                    self._execute(
+                        op, index, step, waited, issued, self.env.now + latency, previous_done
+                    )
                 )
             self.all_loaded.add(op.name)
             self._maybe_finish(op.name)
@@ -522,8 +526,16 @@ class _Engine:
 
     # ----- compute ----------------------------------------------------------------------------
     def _execute(
-        self, op: OpProgram, index: int, step: Step, waited: dict, arrival: float, done: simpy.Event
+        self,
+        op: OpProgram,
+        index: int,
+        step: Step,
+        waited: dict,
+        issued: float,
+        arrival: float,
+        done: simpy.Event,
     ):
+        """Run a step's segments once its loads (issued at `issued`) arrive at `arrival`."""
         if arrival > self.env.now:
             yield self.env.timeout(arrival - self.env.now)
         previous_unit = None
@@ -536,12 +548,17 @@ class _Engine:
             for unit in segment.holds:
                 self._note_gap(op, unit, segment.unit, waited)
             start = self.env.now
-            cycles = self._duration(segment)
+            cycles, paced = self._duration(segment), 0
+            if segment.pace:  # a latency bound over the op's loads and compute together
+                bound = self.paced.get(op.name, issued) + segment.pace
+                self.paced[op.name] = bound
+                paced = max(0, math.ceil(bound - start) - cycles)
+                cycles += paced
             yield self.env.timeout(cycles)
             for unit, grant in zip(units, grants):
                 self.unit_free_at[unit] = self.clock()
                 self.units[unit].release(grant)
-            self._account(op, segment, cycles, start, (index, number))
+            self._account(op, segment, cycles, start, (index, number), paced)
             previous_unit = segment.unit
         self.record.steps += 1
         for buffer, size in step.frees:
@@ -619,16 +636,26 @@ class _Engine:
                     self.record.op_stalls[op.name][cause] += cycles
 
     def _account(
-        self, op: OpProgram, segment: Compute, cycles: int, start: float, where: tuple[int, int]
+        self,
+        op: OpProgram,
+        segment: Compute,
+        cycles: int,
+        start: float,
+        where: tuple[int, int],
+        paced: int,
     ) -> None:
+        """Book a segment that ran `cycles` from `start`, `paced` of them held by its latency
+        bound (the load_latency stall)."""
         rec = self.record
-        stretch = cycles - segment.cycles
+        stretch = cycles - segment.cycles - paced
         rec.busy[segment.unit] += segment.cycles
         rec.op_busy[op.name][segment.unit] += segment.cycles
         if segment.dma_wait:  # the streamed DMA's share of the stretch, the ports' the rest
             wait = min(segment.dma_wait, stretch)
             stretch -= wait
             self._book_stall(op, segment.unit, "dram_bandwidth", wait)
+        if paced:
+            self._book_stall(op, segment.unit, "load_latency", paced)
         if stretch:
             self._book_stall(op, segment.unit, "sram_bandwidth", stretch)
         for unit in segment.holds:  # held idle while the segment's own unit works

@@ -22,6 +22,7 @@ from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.ranges import grid, split
 from simulator.mapping.vector_ops import (
     REDUCTIONS,
+    check_cta_fits,
     compile_vector_op,
     cta_rows,
     latency_floor,
@@ -409,6 +410,7 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
     if kernels and op.kind in REDUCTIONS:
         shared = machine.view(0).buffer_for("input").capacity_bytes
         kernel = row_kernel(op, shared)
+        check_cta_fits(kernel, kernels, op, locate(machine.arch, "cores", "kernels", "threads"))
         reads, ranges = kernel.reads, cta_rows(op.rows, kernel.rows, cores)
     parts = []
     for core, (r0, r1) in enumerate(ranges):

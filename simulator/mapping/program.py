@@ -41,6 +41,7 @@ class Compute:
     streamed: tuple[Transfer, ...] = ()  # DMA moved while the segment runs
     dma_wait: int = 0  # cycles the unit also waits for that DMA (periods it could not hide)
     holds: tuple[str, ...] = ()  # other units held idle meanwhile (a softmax not overlapped)
+    pace: int = 0  # ends >= this after the op's last paced end (the first: after its loads began)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.components import Machine
-from simulator.errors import CapacityError
+from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.arch import KernelsSpec, LoadLatencySpec
@@ -104,9 +104,20 @@ def row_kernel(op: VectorOpSpec, shared: int) -> RowKernel:
     )
 
 
+def check_cta_fits(kernel: RowKernel, kernels: KernelsSpec, op: VectorOpSpec, where: str) -> None:
+    """A core must hold one CTA of `kernel`: the kernel's threads per CTA are fixed by its
+    source, so a core with fewer threads (`where`: the arch's kernels.threads) cannot run it."""
+    if kernel.threads > kernels.threads:
+        raise UnsupportedError(
+            f"{where}: {kernels.threads} threads per core cannot hold one {kernel.threads}-thread "
+            f"CTA of {op.name} ({op.kind} over {op.cols} columns)"
+        )
+
+
 def resident_ctas(kernel: RowKernel, kernels: KernelsSpec, shared: int) -> int:
-    """CTAs of `kernel` one core holds at once: bounded by its threads, its CTA slots and its
-    shared memory (registers are not: PyTorch's row kernels use few)."""
+    """CTAs of `kernel` one core holds at once (at least the one `check_cta_fits` checked):
+    bounded by its threads, its CTA slots and its shared memory (registers are not: PyTorch's
+    row kernels use few)."""
     limits = [kernels.ctas, kernels.threads // kernel.threads]
     if kernel.shared:
         limits.append(shared // kernel.shared)
@@ -184,8 +195,9 @@ def compile_vector_op(
     """Rows in chunks that fit the buffers (double-buffered when the mapping says so); a part of a
     row-partitioned op gives where its rows start in the whole, its core and its group; a kernel
     that reads each row `reads` times loads each chunk that often; `floor` core cycles (the
-    kernel's latency bound, `latency_floor`) are spread over the steps, each step's compute
-    taking at least its share."""
+    kernel's latency bound, `latency_floor`) are spread over the steps as their computes' pace:
+    the k-th compute ends no sooner than k shares after the first step's loads began, so the
+    bound covers the loads it already counts (`row_cycles`) instead of following them."""
     unit, fallback = machine.vector_unit_for(op.name, op.kind)
     vector = machine.components[unit]
     operands = 2 if op.kind in ("add", "mul") else 1
@@ -228,12 +240,13 @@ def compile_vector_op(
             kernel = numerics and bind(numerics.rows, r0 + row_offset, r1 + row_offset)
             compute = Compute(
                 unit,
-                max(vector.cycles(work), share),
+                vector.cycles(work),
                 tuple(sorted(work.items())),
                 0,
                 _traffic(in_buf.name, out_buf.name, size_in, size_out),
                 {"X": region},
                 kernel,
+                pace=share,
             )
             yield streamed_step(
                 op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute, reads

@@ -421,7 +421,8 @@ class Report:
 
     def _bound(self, op: str) -> str:
         """What held an op back most: a compute unit (by kind), memory (its DRAM transfers, or the
-        time its unit sat waiting for data when transfers queue behind other cores'), or SRAM ports."""
+        time its unit sat waiting for data when transfers queue behind other cores'), SRAM ports,
+        or load latency (a row kernel's latency bound)."""
         labels = {"systolic_array": "compute", "vector": "vector", "dram": "memory"}
         busy = self.record.op_busy[op]
         stalls = self.record.op_stalls[op]
@@ -434,6 +435,8 @@ class Report:
             candidates["memory"] = max(candidates.get("memory", 0), waited)
         if stalls.get("sram_bandwidth", 0):
             candidates["sram"] = busy.get(self.program_op(op).unit, 0) + stalls["sram_bandwidth"]
+        if stalls.get("load_latency", 0):  # a GPU row kernel's latency bound (vector_ops.py)
+            candidates["latency"] = busy.get(self.program_op(op).unit, 0) + stalls["load_latency"]
         return (
             max(candidates, key=candidates.get) if candidates else "none"
         )  # e.g. a one-core all-reduce

@@ -842,6 +842,11 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "must be one of",
         "run edge-npu gemm-256 --set components.sram.port_kind=dual",
     ),
+    (
+        "run-a100-like-softmax-cta-threads",
+        "kernels.threads: 32 threads per core cannot hold one 256-thread CTA",
+        "run a100-like softmax:rows=64,cols=4096,dtype=fp16 --set cores.kernels.threads=32",
+    ),
 ]
 
 

@@ -146,16 +146,48 @@ def test_occupancy_and_latency_floor_by_hand():
     assert latency_floor(softmax, op("softmax", 38, 4096), KernelsSpec(), SHARED) == 0
 
 
-def test_one_row_waits_its_critical_path():
-    """One softmax row of 4,096 fp16 on one core with DRAM 3,000, L2 2,000 and shared 100 cycles:
-    2 x (3,000 + 2 x 100) + 2 x 10 x 100 = 8,400 cycles on the vector unit, above its arithmetic
-    (2,052 cycles without the latencies)."""
+def _bound_run(rows, latency=None):
+    """Softmax over `rows` x 4,096 fp16 on the tiny GPU's one core, with these load latencies."""
     doc = copy.deepcopy(gpu_doc(cores=1))
-    plain = simulator.simulate(load_arch(doc), _softmax(1, 4096))
-    doc["cores"]["kernels"]["latency"] = {"dram": 3000, "l2": 2000, "shared": 100}
-    bound = simulator.simulate(load_arch(doc), _softmax(1, 4096))
+    if latency:
+        doc["cores"]["kernels"]["latency"] = dict(zip(("dram", "l2", "shared"), latency))
+    return simulator.simulate(load_arch(doc), _softmax(rows, 4096))
+
+
+def test_one_row_takes_the_longer_of_its_loads_and_critical_path():
+    """One softmax row of 4,096 fp16 on one core: its 8,192 B come in over the core's 64 B/cycle
+    link in 128 cycles, the vector unit's 16 lanes work 4,096 / 16 x (1 max + 2 adds + 1 mul +
+    4 for an exp) + 4 for the row's division = 2,052 cycles and the 8,192 B go out in 128. With DRAM 3,000, L2 2,000 and
+    shared 100 cycles the row's critical path is 2 x (3,000 + 2 x 100) + 2 x 10 x 100 = 8,400
+    cycles from the load's start, which already holds the load's own latency: the store follows
+    at 8,400, the run takes 8,528 ns (not 128 + 8,400 + 128), the unit stalls 8,400 - 128 -
+    2,052 = 6,220 cycles on load latency and stays busy its 2,052: the op is latency-bound."""
+    plain = _bound_run(1)
+    assert plain.summary["seconds"] == pytest.approx((128 + 2052 + 128) / 1e9)
+    bound = _bound_run(1, (3000, 2000, 100))
     assert bound.summary["numerics_ok"]
-    assert bound.record.busy["core0.alu"] == 8400
-    assert plain.record.busy["core0.alu"] < 8400
-    gap = bound.summary["seconds"] - plain.summary["seconds"]
-    assert gap == pytest.approx((8400 - plain.record.busy["core0.alu"]) / 1e9)
+    assert bound.summary["seconds"] == pytest.approx((8400 + 128) / 1e9)
+    assert bound.record.busy["core0.alu"] == 2052
+    assert bound.record.unit_stalls["core0.alu"]["load_latency"] == 8400 - 128 - 2052
+    assert bound.summary["ops"][0]["bound"] == "latency"  # 8,272 cycles against 2,052 busy
+
+
+def test_a_critical_path_shorter_than_load_and_compute_costs_nothing():
+    """DRAM 1,040 and shared 1 cycle: 2 x (1,040 + 2) + 20 = 2,104 cycles, under the row's
+    128 + 2,052 = 2,180 of load and compute, so the run takes its 2,308 ns as without a bound."""
+    bound = _bound_run(1, (1040, 2000, 1))
+    assert bound.summary["seconds"] == pytest.approx((128 + 2052 + 128) / 1e9)
+    assert bound.record.unit_stalls["core0.alu"].get("load_latency", 0) == 0
+
+
+def test_the_bound_paces_the_op_steps_from_its_first_load():
+    """8 rows, 4 a step (a row's 8 KB in and 8 KB out, double-buffered, fill the 64 KB input and
+    64 KB output buffers), DRAM 30,000, L2 2,000, shared 100: 2 x (30,000 + 200) + 2,000 = 62,400
+    cycles a row, 8 resident CTAs of 256 threads, one round. The 2 steps end no sooner than
+    31,200 and 62,400 cycles after the first load began (each step's 4 x 2,048 + 4 cycles of
+    arithmetic fit under its share; the second step's load hides under the first's compute), so
+    the run ends with the last 32 KB store at 64 B a cycle: 62,400 + 512 cycles, where a bound on
+    the computes alone would add the first 512-cycle load."""
+    bound = _bound_run(8, (30000, 2000, 100))
+    assert bound.summary["seconds"] == pytest.approx((62400 + 512) / 1e9)
+    assert bound.record.busy["core0.alu"] == 2 * (4 * 2048 + 4)
