@@ -133,18 +133,33 @@ def reduction_steps(threads: int) -> int:
     return steps
 
 
-def row_cycles(kernel: RowKernel, cols: int, latency: LoadLatencySpec) -> int:
+def rereads_hit(
+    kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, shared: int, cores: int, l2: int
+) -> bool:
+    """Whether the re-reads of a multi-pass row kernel hit an `l2`-byte L2: a pass re-reads a row
+    only after it has read all of it, while every CTA resident on every busy core streams its own
+    rows, so the L2 must hold the rows in flight together (as stored, `op.dtype`) until their
+    next pass; past that, LRU has evicted each row before its re-read."""
+    ctas = -(-op.rows // kernel.rows)
+    in_flight = min(ctas, cores * resident_ctas(kernel, kernels, shared)) * kernel.rows
+    return in_flight * nbytes(op.cols, op.dtype) <= l2
+
+
+def row_cycles(kernel: RowKernel, cols: int, latency: LoadLatencySpec, hits: bool = True) -> int:
     """Core cycles one CTA's row takes when latency bounds it: each pass waits one load latency
     per load a thread makes (a thread's next load follows its use of the last), the first pass
-    from DRAM and later ones from L2 (re-read) or shared memory (kept); each block-wide
-    reduction waits its dependent shared-memory steps."""
+    from DRAM and later ones from L2 (re-read, DRAM where they miss: `hits` False) or shared
+    memory (kept); each block-wide reduction waits its dependent shared-memory steps."""
     loads = math.ceil(cols / (kernel.row_threads * kernel.vector))
-    later = latency.l2 if kernel.reads > 1 else latency.shared
+    reread = latency.l2 if hits else latency.dram
+    later = reread if kernel.reads > 1 else latency.shared
     passes = loads * (latency.dram + (kernel.passes - 1) * later)
     return passes + kernel.reductions * reduction_steps(kernel.row_threads) * latency.shared
 
 
-def latency_floor(kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, shared: int) -> int:
+def latency_floor(
+    kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, shared: int, hits: bool = True
+) -> int:
     """Core cycles a core needs for its `op.rows` rows when latency bounds them: its CTAs run
     `resident_ctas` at a time, each round one `row_cycles` long (Little's law: the bytes in flight
     are what the resident CTAs' threads have loaded); 0 without the chip's load latencies."""
@@ -152,7 +167,7 @@ def latency_floor(kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, sha
         return 0
     ctas = -(-op.rows // kernel.rows)
     rounds = -(-ctas // resident_ctas(kernel, kernels, shared))
-    return rounds * row_cycles(kernel, op.cols, kernels.latency)
+    return rounds * row_cycles(kernel, op.cols, kernels.latency, hits)
 
 
 def kernel_rows(op: VectorOpSpec, shared: int) -> tuple[int, int]:
@@ -191,10 +206,13 @@ def compile_vector_op(
     group: str = "",
     reads: int = 1,
     floor: int = 0,
+    hits: bool = True,
 ) -> OpProgram:
     """Rows in chunks that fit the buffers (double-buffered when the mapping says so); a part of a
     row-partitioned op gives where its rows start in the whole, its core and its group; a kernel
-    that reads each row `reads` times loads each chunk that often; `floor` core cycles (the
+    that reads each row `reads` times loads each chunk that often, its re-reads L2 hits unless
+    `hits` is False (`rereads_hit`: then each pass's read misses, as it would in the kernel,
+    whose passes the chunked steps do not interleave); `floor` core cycles (the
     kernel's latency bound, `latency_floor`) are spread over the steps as their computes' pace:
     the k-th compute ends no sooner than k shares after the first step's loads began, so the
     bound covers the loads it already counts (`row_cycles`) instead of following them."""
@@ -224,6 +242,7 @@ def compile_vector_op(
         "rows_per_step": chunk,
         "double_buffering": mapping.double_buffering,
         "reads": reads,
+        "rereads_hit": hits,
         "latency_cycles": floor,
     }
     flops = op.rows * op.cols * sum(per_element.values()) + op.rows * sum(per_row.values())
@@ -249,7 +268,7 @@ def compile_vector_op(
                 pace=share,
             )
             yield streamed_step(
-                op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute, reads
+                op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute, reads, hits
             )
 
     return OpProgram(
@@ -267,7 +286,7 @@ def compile_vector_op(
         core=core,
         group=group or op.name,
         details=details,
-        signature=signature(op, row_offset, bool(group), reads, floor),
+        signature=signature(op, row_offset, bool(group), reads, floor, hits),
     )
 
 
@@ -308,14 +327,19 @@ def streamed_step(
     size_out: int,
     compute: Compute,
     reads: int = 1,
+    hits: bool = True,
 ) -> Step:
     """One step of an op streamed through a unit: load X's region (`reads` times, the re-reads
-    into the same space), compute, store Y's."""
-    again = Transfer("load", f"{name}.X", region, in_buf, size_in, 0)
+    into the same space; each pass's its own L2 line where `hits` is False, so it misses),
+    compute, store Y's."""
+    again = tuple(
+        Transfer("load", f"{name}.X" if hits else f"{name}.X#{n}", region, in_buf, size_in, 0)
+        for n in range(2, reads + 1)
+    )
     return Step(
         (
             Transfer("load", f"{name}.X", region, in_buf, size_in, size_in),
-            *(again,) * (reads - 1),
+            *again,
             Transfer("alloc", f"{name}.Y", region, out_buf, 0, size_out),
         ),
         (compute,),

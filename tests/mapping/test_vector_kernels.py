@@ -14,6 +14,7 @@ from simulator.mapping.vector_ops import (
     kernel_rows,
     latency_floor,
     reduction_steps,
+    rereads_hit,
     resident_ctas,
     row_cycles,
     row_kernel,
@@ -88,6 +89,36 @@ def test_wide_row_rereads_hit_l2():
     assert report.record.l2_bytes["hit"] == 2 * 8 * row
 
 
+def test_rereads_hit_while_the_rows_in_flight_fit_l2_by_hand():
+    """Softmax 8 x 16,384 fp16 on 4 cores: 512-thread CTAs, 2,048 / 512 = 4 resident a core, so
+    all 8 rows (of 16 slots) are in flight: 8 x 32 KiB = 256 KiB, which a 256 KiB L2 holds and
+    one byte less does not. LayerNorm on A100's 108 SMs: 128-thread CTAs, 16 resident, 1,728 rows
+    in flight: 1,728 x 16 KiB = 28.3 MB fit 40 MB at 8,192 columns; x 64 KiB = 113 MB at 32,768
+    do not."""
+    kernels = KernelsSpec()
+    softmax = op("softmax", 8, 16384)
+    kernel = row_kernel(softmax, SHARED)
+    assert rereads_hit(kernel, softmax, kernels, SHARED, 4, 256 * 1024)
+    assert not rereads_hit(kernel, softmax, kernels, SHARED, 4, 256 * 1024 - 1)
+    a100 = 192 * 1024
+    for cols, hit in ((8192, True), (32768, False)):
+        norm = op("layernorm", 4096, cols)
+        assert rereads_hit(row_kernel(norm, a100), norm, kernels, a100, 108, 40_000_000) is hit
+
+
+def test_wide_row_rereads_miss_an_l2_too_small_for_the_rows_in_flight():
+    """The 8 rows of 16,384 with a 128 KiB L2 (256 KiB in flight): every pass reads DRAM, so all
+    3 reads of each row miss and the run loads 3 x its input, as without an L2."""
+    doc = copy.deepcopy(gpu_doc())
+    doc["components"]["l2"] = {"kind": "sram", "capacity": "128 KiB", "banks": 16, "width": "64 B"}
+    report = simulator.simulate(load_arch(doc), _softmax(8, 16384), numerics=True)
+    assert report.summary["numerics_ok"]
+    row = 16384 * 2
+    assert report.record.l2_bytes["miss"] == 3 * 8 * row
+    assert report.record.l2_bytes["hit"] == 0
+    assert sum(o["load"] for o in report.record.op_dram.values()) == 3 * 8 * row
+
+
 def test_narrow_softmax_ctas_in_waves():
     """40 softmax rows of 64 values: CTAs of 8 rows, 5 CTAs over 4 cores, so core 0 runs two
     (16 rows) and cores 1-3 one each: DRAM loads of 16 and 8 rows of 64 fp16 values."""
@@ -130,6 +161,15 @@ def test_row_critical_path_by_hand():
     for (kind, cols), cycles in cases.items():
         kernel = row_kernel(op(kind, 64, cols), SHARED)
         assert row_cycles(kernel, cols, LATENCY) == cycles, (kind, cols)
+
+
+def test_row_critical_path_when_rereads_miss_l2_by_hand():
+    """Re-reads that miss L2 wait DRAM's latency: LayerNorm 16,384 is 32 x (290 + 290) + 9 x 23
+    = 18,767 cycles; a row read once (softmax 4,096, kept on chip) does not change: 1,132."""
+    norm = row_kernel(op("layernorm", 64, 16384), SHARED)
+    assert row_cycles(norm, 16384, LATENCY, hits=False) == 18767
+    kept = row_kernel(op("softmax", 64, 4096), SHARED)
+    assert row_cycles(kept, 4096, LATENCY, hits=False) == 1132
 
 
 def test_occupancy_and_latency_floor_by_hand():
