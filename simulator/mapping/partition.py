@@ -410,9 +410,9 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
     kernels = machine.arch.cores and machine.arch.cores.kernels
     if kernels and op.kind in REDUCTIONS:
         shared = machine.view(0).buffer_for("input").capacity_bytes
-        kernel = row_kernel(op, shared)
+        kernel = row_kernel(op)
         check_cta_fits(kernel, kernels, op, locate(machine.arch, "cores", "kernels", "threads"))
-        reads, ranges = kernel.reads, cta_rows(op.rows, kernel.rows, cores)
+        reads, ranges = kernel.passes, cta_rows(op.rows, kernel.rows, cores)
         l2 = machine.l2.capacity_bytes if machine.l2 is not None else 0
         hits = rereads_hit(kernel, op, kernels, shared, cores, l2)
     parts = []
