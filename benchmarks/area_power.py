@@ -205,6 +205,13 @@ def isaac_busy(report) -> None:
             f"{pim['replication']} copies, duty {crossbar_duty(run):.1%}, "
             f"die {run.power['die_power_w']:.3g} W"
         )
+    details = report.program.ops[0].details
+    links = report.machine.components["dram"].spec.bandwidth
+    print(
+        f"- busy row: one copy is {details['row_tiles']} x {details['col_tiles']} crossbars; the "
+        f"links carry {report.summary['dram_bytes'] / 1e6:.1f} MB, "
+        f"{report.summary['dram_bytes'] / links * 1e3:.2f} ms of the run's {report.seconds * 1e3:.2f} ms"
+    )
     parts = report.breakdown.groupby("part").power_w.sum()
     rest = report.power["die_power_w"] - parts["crossbars"] - parts["clock_network"]
     tile_w = (
