@@ -97,6 +97,7 @@ class Stream:
         self._steps = iter(op.steps())
         self._ahead: deque = deque()
         self._classes: np.ndarray | None = None
+        self._class_keys: dict[int, tuple] = {}  # class -> its steps' shape (or not plain)
         self.index = 0
 
     def classes(self) -> np.ndarray | None:
@@ -143,10 +144,11 @@ class Stream:
         kinds = np.flatnonzero(np.bincount(classes))  # a few small integers: no sort needed
         ids: dict = {}
         shape_ids = np.zeros(kinds[-1] + 1, dtype=np.int64)
-        for kind in kinds:
-            step = next(iter(self.op.resume(start + int(np.argmax(classes == kind)))))
-            key = shape(step) if plain(step) else ("not plain", int(kind))
-            shape_ids[kind] = ids.setdefault(key, len(ids))
+        for kind in map(int, kinds):
+            if kind not in self._class_keys:  # once per class: an op may jump many times
+                step = next(iter(self.op.resume(start + int(np.argmax(classes == kind)))))
+                self._class_keys[kind] = shape(step) if plain(step) else ("not plain", kind)
+            shape_ids[kind] = ids.setdefault(self._class_keys[kind], len(ids))
         sequence = shape_ids[classes]
         rows = (len(sequence) - period) // period
         ahead = sequence[period : period * (rows + 1)].reshape(rows, period)
