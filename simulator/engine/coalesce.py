@@ -246,6 +246,17 @@ class _Describer:
         return self._general(value, name)
 
     def _general(self, value, name: str):
+        # the branches exclude each other (bool, the one subclass of int here, comes first), so
+        # the most frequent come first: events, the engine's resources, ops, dicts
+        if isinstance(value, simpy.events.Event):
+            return self.event(value)
+        name_of = self.resource_names.get(id(value))
+        if name_of is not None:
+            return ("resource", name_of)
+        if isinstance(value, OpProgram):
+            return value.name
+        if isinstance(value, dict):
+            return tuple((k, self.value(v, name)) for k, v in value.items())
         if isinstance(value, (bool, str)):
             return value
         if isinstance(value, (int, float)):
@@ -256,17 +267,8 @@ class _Describer:
             return value
         if isinstance(value, (Step, Transfer, Compute)):
             return shape(value)
-        if isinstance(value, OpProgram):
-            return value.name
-        if isinstance(value, simpy.events.Event):
-            return self.event(value)
         if isinstance(value, (tuple, list)):
             return tuple(self.value(v, name) for v in value)
-        if isinstance(value, dict):
-            return tuple((k, self.value(v, name)) for k, v in value.items())
-        name_of = self.resource_names.get(id(value))
-        if name_of is not None:
-            return ("resource", name_of)
         raise Opaque(type(value).__name__)
 
 
