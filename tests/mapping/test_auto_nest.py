@@ -1,0 +1,121 @@
+"""`auto`'s loop nests (mapping/auto_nest.py): the DMA step bytes by hand, the nest `auto`
+takes on one PE by hand, presets without inner levels (or GPU-like) untouched, and every auto
+nest computing exactly on the engine."""
+
+from pathlib import Path
+
+import yaml
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from simulator import simulate
+from simulator.components import build_machine
+from simulator.mapping import auto_nest
+from simulator.mapping.auto import auto_plan
+from simulator.spec import MappingSpec, load_arch, load_workload
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_step_bytes_by_hand():
+    # 4 x 4 x 4 in 2 x 2 x 4 tiles, loop order M, N, K (outermost first): trips M 2, N 2, K 1.
+    # The DMA loads the input once per M (2 x 8 B), the weight once per step (4 x 8 B) and
+    # stores each int8 output tile once (4 x 4 B). After the first step: one step where M
+    # advances (N resets: input 8 + weight 8 + the finished output 4 = 20 B) and two where
+    # only N does (weight 8 + output 4 = 12 B); the first load and the last store stand apart.
+    problem, tile, order = {"M": 4, "N": 4, "K": 4}, {"M": 2, "N": 2, "K": 4}, ["M", "N", "K"]
+    moved = auto_nest._dram_bytes(problem, tile, order, (1, 4, 1))
+    assert moved == {"input": 16, "weight": 32, "output": 16, "reloads": 0}
+    assert auto_nest._step_bytes(problem, tile, order, moved) == [(1, 20.0), (2, 12.0)]
+
+
+def _one_pe() -> dict:
+    """A 1 x 1 ws int8 array with a 1-weight register over a weight SRAM whose reads cost 1 pJ
+    (every other level and the DRAM free)."""
+    free = {"read_energy": "0 pJ", "write_energy": "0 pJ"}
+    return {
+        "name": "one-pe",
+        "clock": "1 GHz",
+        "components": {
+            "pe": {"kind": "systolic_array", "rows": 1, "cols": 1, "dataflows": ["ws"],
+                   "mac_energy": "0 pJ", "input_precision": ["int8"]},
+            "wreg": {"kind": "regfile", "unit": "pe", "holds": ["weight"], "capacity": "1 B",
+                     "instances": "pe", **free},
+            "wbuf": {"kind": "sram", "holds": ["weight"], "capacity": "1 KiB", "width": "1 B",
+                     "ports": 4, "read_energy": "1 pJ", "write_energy": "0 pJ"},
+            "iobuf": {"kind": "sram", "holds": ["input", "output"], "capacity": "1 KiB",
+                      "ports": 4, **free},
+            "dram": {"kind": "dram", "technology": "ddr4", "energy_per_bit": "0 pJ",
+                     "read_energy_per_bit": "0 pJ", "write_energy_per_bit": "0 pJ"},
+        },
+    }  # fmt: skip
+
+
+def test_auto_takes_the_one_pe_nest_with_m_innermost():
+    """3 x 2 x 5 on one PE: every order of the whole tile's loops M 3, N 2, K 5 runs 30 cycles
+    with no skew (rows + cols - 2 = 0), one less than the fold nest's 1 x 1 fill; the weight
+    register keeps its weight across an innermost M loop (2 x 5 = 10 SRAM reads, 30 with any
+    other loop innermost), so `auto` takes a nest with M innermost: 10 weight reads, exact."""
+    arch, workload = load_arch(_one_pe()), load_workload("gemm:M=3,N=2,K=5,dtype=int8")
+    plan = auto_plan(workload.ops[0], MappingSpec(), build_machine(arch))
+    assert plan.nest and plan.nest[0] == ("M", 3)
+    report = simulate(arch, workload, None, numerics=True)
+    counts = report.levels.groupby(["level", "operand", "action"])["elements"].sum()
+    assert counts[("wbuf", "weight", "read")] == 10
+    assert report.numerics["gemm"].ok and report.numerics["gemm"].max_abs_error == 0
+
+
+def test_presets_without_inner_levels_and_gpu_like_get_no_nest():
+    # tpu-v1-like and edge-npu have no register level or local SRAM; h100-like runs CTA kernels
+    for arch in ("tpu-v1-like", "edge-npu", "h100-like"):
+        machine = build_machine(load_arch(arch))
+        unit = next(n for n, c in machine.compute_units.items() if c.kind == "systolic_array")
+        assert not auto_nest.eligible(MappingSpec(), machine, unit)
+
+
+def test_a_mapping_that_chooses_anything_keeps_the_fold_plan():
+    machine = build_machine(load_arch("zigzag-tpu-like"))
+    op = load_workload("gemm:M=512,N=512,K=512,dtype=int8").ops[0]
+    assert auto_plan(op, MappingSpec(), machine).nest  # open: a nest beats the fold plan here
+    for chosen in ({"dataflow": "ws"}, {"loop_order": ["M", "N", "K"]}, {"tile": {"M": 256}}):
+        assert not auto_plan(op, MappingSpec(**chosen), machine).nest
+
+
+def _tpu_like_int32() -> dict:
+    """zigzag-tpu-like with 32-bit partial sums (its 16-bit ones overflow on random int8 data,
+    which the numerics rightly report): 4 B output registers."""
+    arch = yaml.safe_load((ROOT / "archs" / "zigzag-tpu-like.yaml").read_text())
+    arch["components"]["mxu"]["accumulator_precision"] = "int32"
+    arch["components"]["output_regs"].update(capacity="4 B", width="4 B")
+    return arch
+
+
+@settings(max_examples=12, deadline=None)
+@example(m=14, n=41, k=4, out="int8")  # shapes where `auto` takes a nest, for sure
+@example(m=2, n=49, k=28, out="int32")
+@example(m=72, n=13, k=24, out="int8")
+@given(
+    m=st.integers(1, 80),
+    n=st.integers(1, 80),
+    k=st.integers(1, 80),
+    out=st.sampled_from(["int8", "int32"]),
+)
+def test_auto_nests_compute_exactly_and_never_estimate_slower(m, n, k, out):
+    """On a 32 x 32 ws array with per-PE weight and output registers: whatever `auto` picks, a
+    nest or the fold plan, its int8 GEMM equals numpy's exactly, and its estimate is never
+    above the fold plan's."""
+    arch = load_arch(_tpu_like_int32())
+    workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=int8,output_dtype={out}")
+    machine = build_machine(arch)
+    op = workload.ops[0]
+    plan = auto_plan(op, MappingSpec(), machine)
+    budget = auto_nest.NEST_BUDGET
+    try:
+        auto_nest.NEST_BUDGET = 0
+        fold = auto_plan(op, MappingSpec(), machine)
+    finally:
+        auto_nest.NEST_BUDGET = budget
+    assert not fold.nest
+    assert auto_nest.estimate(op, plan, machine) <= auto_nest.estimate(op, fold, machine)
+    check = simulate(arch, workload, None, numerics=True).numerics["gemm"]
+    assert check.ok and check.max_abs_error == 0
