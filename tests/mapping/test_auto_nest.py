@@ -119,3 +119,37 @@ def test_auto_nests_compute_exactly_and_never_estimate_slower(m, n, k, out):
     assert auto_nest.estimate(op, plan, machine) <= auto_nest.estimate(op, fold, machine)
     check = simulate(arch, workload, None, numerics=True).numerics["gemm"]
     assert check.ok and check.max_abs_error == 0
+
+
+def test_a_conv_tile_uses_the_register_levels_by_hand():
+    """A 1 x 1 conv with 5 channels, 2 filters and a 1 x 3 output is the GEMM M 3 (pixels),
+    N 2 (filters), K 5 (taps) on the one PE: the ws fold nest streams the 3 pixels innermost,
+    so the 1-weight register keeps each weight across them: filled 10 times from the weight
+    SRAM (its only reads, 10 pJ) and read 10 times (once per weight held at the MAC)."""
+    op = {"kind": "conv2d", "name": "conv", "dtype": "int8", "C": 5, "H": 1, "W": 3, "K": 2}
+    report = simulate(_one_pe(), {"name": "w", "ops": [op]}, numerics=True)
+    parts = report.components.set_index("component")
+    assert parts.loc["wbuf", "read_bytes"] == 10
+    assert (parts.loc["wreg", "read_bytes"], parts.loc["wreg", "write_bytes"]) == (10, 10)
+    assert report.numerics["conv"].ok and report.numerics["conv"].max_abs_error == 0
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    c=st.integers(1, 12),
+    hw=st.integers(3, 10),
+    k=st.integers(1, 40),
+    r=st.sampled_from([1, 3]),
+    stride=st.integers(1, 2),
+    depthwise=st.booleans(),
+)
+def test_int8_convs_on_register_levels_equal_numpy(c, hw, k, r, stride, depthwise):
+    """Conv tiles counted through the registers of a 32 x 32 ws array compute exactly."""
+    groups = c if depthwise else 1
+    op = {"kind": "conv2d", "name": "conv", "dtype": "int8", "C": c, "H": hw, "W": hw,
+          "K": c if depthwise else k, "R": r, "S": r, "stride": stride, "padding": r // 2,
+          "groups": groups}  # fmt: skip
+    arch = _tpu_like_int32()
+    arch["components"]["mxu"]["depthwise"] = True
+    check = simulate(arch, {"name": "w", "ops": [op]}, numerics=True).numerics["conv"]
+    assert check.ok and check.max_abs_error == 0 and check.coverage_ok
