@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
-from simulator.mapping.conv_levels import conv_levels, gemm_tile, tile_traffic
+from simulator.mapping.conv_levels import choose_nest, conv_levels, gemm_tile, tile_traffic
 from simulator.mapping.gemm import resolve_unit
 from simulator.mapping.host import fallback_reason
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
@@ -42,6 +42,7 @@ class ConvPlan:
     accumulator: str
     fallback_reason: str | None  # why the op is not on an array (None: it is)
     part: dict[str, tuple[int, int]] | None = None  # a core's ranges of g, k, p (None: all)
+    nest: tuple[tuple[str, int], ...] = ()  # the array's loops in a tile's GEMM (): fold nest
 
 
 def _ranges(op: ConvOpSpec, part: dict[str, tuple[int, int]] | None) -> dict[str, tuple[int, int]]:
@@ -159,7 +160,8 @@ def plan_conv(
         reason,
         part,
     )
-    return dataclasses.replace(shell, tile=choose_tile(op, shell, machine, where))
+    plan = dataclasses.replace(shell, tile=choose_tile(op, shell, machine, where))
+    return dataclasses.replace(plan, nest=choose_nest(op, plan, mapping, machine))
 
 
 def compile_conv(
@@ -184,6 +186,7 @@ def compile_conv(
         "fallback": plan.fallback_reason is not None,
         "fallback_reason": plan.fallback_reason or "",
         "part": dict(plan.part or {}),  # the loop-dim range(s) this core runs
+        "nest": " ".join(f"{d}{n}" for d, n in plan.nest),
     }
     return OpProgram(
         name=f"{op.name}@c{core}" if plan.part else op.name,
@@ -279,7 +282,7 @@ def _steps(op: ConvOpSpec, plan: ConvPlan, machine: Machine, numerics: ConvNumer
         cycles, macs, access, one = _cost(op, plan, unit, size, at["c"] == 0)
         refill = 0
         if levels is not None:  # register levels or local SRAMs: the per-level counts
-            sram_traffic, refill = tile_traffic(
+            cycles, sram_traffic, refill = tile_traffic(
                 levels, machine, gemm_tile(op, size), at["c"] == 0, one, size["g"]
             )
         else:

@@ -125,9 +125,12 @@ def test_a_conv_tile_uses_the_register_levels_by_hand():
     """A 1 x 1 conv with 5 channels, 2 filters and a 1 x 3 output is the GEMM M 3 (pixels),
     N 2 (filters), K 5 (taps) on the one PE: the ws fold nest streams the 3 pixels innermost,
     so the 1-weight register keeps each weight across them: filled 10 times from the weight
-    SRAM (its only reads, 10 pJ) and read 10 times (once per weight held at the MAC)."""
+    SRAM (its only reads, 10 pJ) and read 10 times (once per weight held at the MAC). As for
+    the GEMM above, the tile runs a nest with the pixels innermost: 30 cycles, no skew."""
     op = {"kind": "conv2d", "name": "conv", "dtype": "int8", "C": 5, "H": 1, "W": 3, "K": 2}
     report = simulate(_one_pe(), {"name": "w", "ops": [op]}, numerics=True)
+    assert report.ops.iloc[0]["map_nest"].startswith("M3 ")
+    assert report.layers.busy_cycles.tolist() == [30]
     parts = report.components.set_index("component")
     assert parts.loc["wbuf", "read_bytes"] == 10
     assert (parts.loc["wreg", "read_bytes"], parts.loc["wreg", "write_bytes"]) == (10, 10)
