@@ -1,7 +1,7 @@
 """`auto`'s loop nests: on an array with inner levels, a few LOMA nests try to beat the fold plan.
 
 An open mapping (no tile, loop order, nest, dataflow, spatial, register or level choice) on an
-array with register levels or local SRAMs, outside GPU-like execution, has its fold plan
+array with register levels or local SRAMs, on a chip whose DMA is one DRAM bus, has its fold plan
 estimated against explicit nests (`nest_space.nests`) of the tiles a nest can run, cheapest
 lower bound first: a nest is kept only where its estimated latency (then energy) is below the
 fold plan's, so `auto` never takes a nest its own estimate ranks slower.
@@ -35,13 +35,17 @@ ORDERS = tuple(tuple(p) for p in itertools.permutations("MNK"))
 
 
 def eligible(mapping: MappingSpec, machine: Machine, unit: str) -> bool:
-    """Whether `auto` searches nests: every tiling choice open, the unit with inner levels, the
-    chip not GPU-like (its kernels' tiles are validated as they are) and realistic accounting."""
+    """Whether `auto` searches nests: every tiling choice open, realistic accounting, the unit
+    with inner levels, on a chip whose DMA is one DRAM bus (`streams_dma`'s chips: no NoC, no
+    L2, no per-operand DRAM interfaces, so no GPU-like or multi-core chip), which is what the
+    estimate models."""
     chosen = (mapping.tile, mapping.loop_order, mapping.nest, mapping.registers, mapping.levels)
     if any(chosen) or mapping.dataflow or mapping.spatial or mapping.accounting != "realistic":
         return False
     if machine.arch.cores is not None and machine.arch.cores.kernels is not None:
         return False
+    if machine.noc is not None or machine.l2 is not None or machine.dram.spec.operand_bandwidth:
+        return False  # event-modelled DMA (cores sharing it): the estimate does not model it
     local, _ = inner_levels(mapping, machine, unit)
     return bool(local or hierarchical_roles(machine, unit))
 
