@@ -51,11 +51,10 @@ def eligible(mapping: MappingSpec, machine: Machine, unit: str) -> bool:
 
 
 def estimate(op: GemmOpSpec, plan: GemmPlan, machine: Machine) -> tuple[int, float]:
-    """Cycles and energy of the whole op under a plan: the first tile's load, then each DMA
-    step's tile (`tiles_estimate`, averaged: array, ports, refills) overlapping only the DRAM
-    bytes that step moves (`_step_bytes`; a streamed nest's DMA cannot run ahead of its own
-    tile, a double-buffered one only one tile ahead), then the last store and one DRAM latency.
-    Energy: the tiles' and the DRAM bytes'."""
+    """Cycles and energy of the whole op under a plan: the first tile's load, then its tiles
+    (`tiles_estimate`: array, ports, refills) overlapping the DRAM bytes of the DMA steps after
+    it (`_step_bytes`, `_cycles`), then the last store and one DRAM latency. Energy: the
+    tiles' and the DRAM bytes'."""
     problem = {"M": op.M, "N": op.N, "K": op.K}
     inside, energy = tiles_estimate(TileLevels(plan, machine, op.K), machine, problem)
     moved = _dram_bytes(problem, plan.tile, plan.loop_order, _formats(plan))
