@@ -2,6 +2,7 @@
 takes on one PE by hand, presets without inner levels (or GPU-like) untouched, and every auto
 nest computing exactly on the engine."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -17,16 +18,17 @@ from simulator.spec import MappingSpec, load_arch, load_workload
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_step_bytes_by_hand():
-    # 4 x 4 x 4 in 2 x 2 x 4 tiles, loop order M, N, K (outermost first): trips M 2, N 2, K 1.
-    # The DMA loads the input once per M (2 x 8 B), the weight once per step (4 x 8 B) and
-    # stores each int8 output tile once (4 x 4 B). After the first step: one step where M
-    # advances (N resets: input 8 + weight 8 + the finished output 4 = 20 B) and two where
-    # only N does (weight 8 + output 4 = 12 B); the first load and the last store stand apart.
-    problem, tile, order = {"M": 4, "N": 4, "K": 4}, {"M": 2, "N": 2, "K": 4}, ["M", "N", "K"]
-    moved = auto_nest._dram_bytes(problem, tile, order, (1, 4, 1))
+def test_dram_bytes_by_hand():
+    # 4 x 4 x 4 in 2 x 2 x 4 tiles, loop order M, N, K (outermost first; K one trip): the
+    # input tile stays across N (16 B once), the weight reloads per M (2 x 16 B), each int8
+    # output is stored once (16 B), no partial sums leave
+    problem, tile = {"M": 4, "N": 4, "K": 4}, {"M": 2, "N": 2, "K": 4}
+    moved = auto_nest._dram_bytes(problem, tile, ["M", "N", "K"], (1, 4, 1))
     assert moved == {"input": 16, "weight": 32, "output": 16, "reloads": 0}
-    assert auto_nest._step_bytes(problem, tile, order, moved) == [(1, 20.0), (2, 12.0)]
+    # K chunks of 2 outermost (order K, M, N): each output's first-chunk int32 partial sum
+    # spills (16 x 4 B) and is reloaded (16 x 4 B), then stored once as int8 (16 B)
+    moved = auto_nest._dram_bytes(problem, {"M": 2, "N": 2, "K": 2}, ["K", "M", "N"], (1, 4, 1))
+    assert moved == {"input": 16, "weight": 32, "output": 2 * 64 + 16, "reloads": 64}
 
 
 def _one_pe() -> dict:
@@ -51,18 +53,19 @@ def _one_pe() -> dict:
     }  # fmt: skip
 
 
-def test_auto_takes_the_one_pe_nest_with_m_innermost():
-    """3 x 2 x 5 on one PE: every order of the whole tile's loops M 3, N 2, K 5 runs 30 cycles
-    with no skew (rows + cols - 2 = 0), one less than the fold nest's 1 x 1 fill; the weight
-    register keeps its weight across an innermost M loop (2 x 5 = 10 SRAM reads, 30 with any
-    other loop innermost), so `auto` takes a nest with M innermost: 10 weight reads, exact."""
+def test_auto_keeps_the_fold_plan_for_a_one_cycle_gain():
+    """3 x 2 x 5 on one PE: every order of the whole tile's loops M 3, N 2, K 5 runs 30 array
+    cycles with no skew (rows + cols - 2 = 0), one less than the fold nest's 1 x 1 fill, with
+    the same 10 weight reads (the register keeps each weight across the pixels innermost): far
+    under MIN_GAIN of the whole run, so `auto` keeps the fold plan; a 1 % gain would too."""
     arch, workload = load_arch(_one_pe()), load_workload("gemm:M=3,N=2,K=5,dtype=int8")
-    plan = auto_plan(workload.ops[0], MappingSpec(), build_machine(arch))
-    assert plan.nest and plan.nest[0] == ("M", 3)
-    report = simulate(arch, workload, None, numerics=True)
-    counts = report.levels.groupby(["level", "operand", "action"])["elements"].sum()
-    assert counts[("wbuf", "weight", "read")] == 10
-    assert report.numerics["gemm"].ok and report.numerics["gemm"].max_abs_error == 0
+    machine, op = build_machine(arch), workload.ops[0]
+    plan = auto_plan(op, MappingSpec(), machine)
+    assert not plan.nest
+    nest = replace(plan, nest=(("M", 3), ("K", 5), ("N", 2)), stream_dma=False)
+    fold_cycles, nest_cycles = (auto_nest.estimate(op, p, machine)[0] for p in (plan, nest))
+    assert fold_cycles - nest_cycles == 1
+    assert nest_cycles > fold_cycles * (1 - auto_nest.MIN_GAIN)
 
 
 def test_presets_without_inner_levels_or_one_dram_bus_get_no_nest():
@@ -77,7 +80,7 @@ def test_presets_without_inner_levels_or_one_dram_bus_get_no_nest():
 
 
 def test_a_mapping_that_chooses_anything_keeps_the_fold_plan():
-    machine = build_machine(load_arch("zigzag-tpu-like"))
+    machine = build_machine(load_arch("zigzag-tpu-like"))  # 512^3: a nest 19 % faster
     op = load_workload("gemm:M=512,N=512,K=512,dtype=int8").ops[0]
     assert auto_plan(op, MappingSpec(), machine).nest  # open: a nest beats the fold plan here
     for chosen in ({"dataflow": "ws"}, {"loop_order": ["M", "N", "K"]}, {"tile": {"M": 256}}):
@@ -94,9 +97,7 @@ def _tpu_like_int32() -> dict:
 
 
 @settings(max_examples=12, deadline=None)
-@example(m=14, n=41, k=4, out="int8")  # shapes where `auto` takes a nest, for sure
-@example(m=2, n=49, k=28, out="int32")
-@example(m=72, n=13, k=24, out="int8")
+@example(m=256, n=256, k=256, out="int8")  # where `auto` takes a nest, for sure
 @given(
     m=st.integers(1, 80),
     n=st.integers(1, 80),
@@ -128,8 +129,9 @@ def test_a_conv_tile_uses_the_register_levels_by_hand():
     """A 1 x 1 conv with 5 channels, 2 filters and a 1 x 3 output is the GEMM M 3 (pixels),
     N 2 (filters), K 5 (taps) on the one PE: the ws fold nest streams the 3 pixels innermost,
     so the 1-weight register keeps each weight across them: filled 10 times from the weight
-    SRAM (its only reads, 10 pJ) and read 10 times (once per weight held at the MAC). As for
-    the GEMM above, the tile runs a nest with the pixels innermost: 30 cycles, no skew."""
+    SRAM (its only reads, 10 pJ) and read 10 times (once per weight held at the MAC). The tile
+    runs a nest with the pixels innermost: 30 cycles, no skew, one less than the fold nest (a
+    conv tile's estimate is the engine's own tile cost, so any gain counts)."""
     op = {"kind": "conv2d", "name": "conv", "dtype": "int8", "C": 5, "H": 1, "W": 3, "K": 2}
     report = simulate(_one_pe(), {"name": "w", "ops": [op]}, numerics=True)
     assert report.ops.iloc[0]["map_nest"].startswith("M3 ")
