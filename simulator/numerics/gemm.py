@@ -153,7 +153,13 @@ class GemmNumerics:
             return self.c
         return wrap(self.c, self.accumulator)
 
-    def _compared(self, whole: np.ndarray, region: tuple[int, int, int, int], magnitudes_fp32):
+    def _held(self, rows: slice, cols: slice) -> np.ndarray:
+        """One block of the output as the hardware holds it (see `result`), wrapped block by
+        block so a wrapped accumulator costs one block's copy, not the whole output's."""
+        block = self.c[rows, cols]
+        return wrap(block, self.accumulator) if self.is_int else block
+
+    def _compared(self, region: tuple[int, int, int, int], magnitudes_fp32):
         """(result, reference, bound) of one output region, block by block (BLOCK_ROWS x
         BLOCK_COLS: small float64 temporaries instead of whole-problem ones). Integers: the
         reference is the exact sum (beyond int64 where it must be), so a wrapped accumulator shows
@@ -166,7 +172,7 @@ class GemmNumerics:
         for rows, cols in _blocks(region):
             if self.is_int:
                 reference = exact_int_matmul(self.a[rows], self.b[:, cols])
-                yield whole[rows, cols], reference, np.zeros(0)  # exact: no bound to hold
+                yield self._held(rows, cols), reference, np.zeros(0)  # exact: no bound to hold
                 continue
             if cols != panel:
                 # float64 from the fp32 copies the kernels use (the same values: every float
@@ -180,7 +186,7 @@ class GemmNumerics:
             else:
                 bound = np.abs(self._a[rows].astype(np.float64)) @ b_abs
                 bound *= gamma
-            yield whole[rows, cols], reference, bound
+            yield self._held(rows, cols), reference, bound
 
     def check(self) -> NumericsResult:
         """Compare with the reference (on every output, or on the sampled tiles), and check every
@@ -195,17 +201,16 @@ class GemmNumerics:
             )
         else:
             regions, checked = [(0, self.c.shape[0], 0, self.c.shape[1])], "all outputs"
-        whole = self.result()
         magnitudes_fp32 = not self.is_int and _magnitudes_fit_fp32(
             self.dtype, self._a, self._b, self.K
         )
         if self.is_int and self._requantized:
-            errors, wrapped = self._requantized_errors(whole, regions)
+            errors, wrapped = self._requantized_errors(regions)
         else:
             errors = [
                 self._errors(*block)
                 for region in regions
-                for block in self._compared(whole, region, magnitudes_fp32)
+                for block in self._compared(region, magnitudes_fp32)
             ]
             wrapped = sum(block[0] for block in errors)  # counted per block, on the exact sums
         wrong = np.argwhere(self.coverage != self.K)
@@ -233,7 +238,7 @@ class GemmNumerics:
             checked=checked,
         )
 
-    def _requantized_errors(self, whole: np.ndarray, regions) -> tuple[list, int]:
+    def _requantized_errors(self, regions) -> tuple[list, int]:
         """Errors of the outputs compared (all, or the sample) requantized with one shared scale,
         set by their largest exact sum, and how many exact sums wrapped; in two passes over
         blocks, so the check holds one block at a time. The first finds the scale, counts the
@@ -246,14 +251,16 @@ class GemmNumerics:
                 reference = exact_int_matmul(self.a[rows], self.b[:, cols])
                 largest = max(largest, largest_magnitude(reference))
                 wrapped += _outside(reference.ravel(), self.accumulator)
-                if not np.array_equal(whole[rows, cols], reference):
+                if not np.array_equal(self._held(rows, cols), reference):
                     differing.append((rows, cols))
         bits = precision(self.output).bits
         shift = requant_shift(largest, bits)
         errors = []
         for rows, cols in differing:
             reference = exact_int_matmul(self.a[rows], self.b[:, cols])
-            requantized = (requantize(side, shift, bits) for side in (whole[rows, cols], reference))
+            requantized = (
+                requantize(side, shift, bits) for side in (self._held(rows, cols), reference)
+            )
             errors.append(self._errors(*requantized, np.zeros(0)))
         return errors, wrapped
 
@@ -337,8 +344,8 @@ def wrap(values: np.ndarray, accumulator: str) -> np.ndarray:
     if bits >= 64 and values.dtype == np.int64:
         return values  # int64 arithmetic already wraps modulo 2^64
     half = 2 ** (bits - 1)
-    if np.abs(values).max(initial=0) < half:
-        return values  # nothing wraps (exact integers, in float64 or int64)
+    if values.size == 0 or (values.max().item() < half and values.min().item() >= -half):
+        return values  # nothing wraps (exact integers, in float64 or int64; no |values| copy)
     return (values.astype(np.int64) + half) % (2 * half) - half
 
 
