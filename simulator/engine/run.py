@@ -555,7 +555,7 @@ class _Engine:
                 paced = max(0, math.ceil(bound - start) - cycles)
                 cycles += paced
             if segment.streamed:
-                queued = yield from self._stream(segment, start + cycles)
+                queued = yield from self._stream(segment, start, cycles)
             else:
                 queued = 0
                 yield self.env.timeout(cycles)
@@ -574,18 +574,19 @@ class _Engine:
         else:
             self._spawn(self._land(op.name, step, 0))
 
-    def _stream(self, segment: Compute, end: float):
+    def _stream(self, segment: Compute, start: float, cycles: int):
         """Hold the DRAM bus for a segment's streamed DMA (a nest's, on a plain bus) while it
-        runs until `end`: its bytes and every other transfer share the bus, so the segment ends
-        no sooner than the bus has moved them; returns the cycles it ran past `end`."""
+        runs its `cycles` from `start`: its bytes and every other transfer share the bus, so the
+        segment ends no sooner than the bus has moved them; returns the cycles it ran past them.
+        (Times as `start` plus cycles: coalescing describes a frame's times relative to now.)"""
         with self.bus.request() as grant:
             yield grant
             nbytes = sum(t.dram_bytes for t in segment.streamed)
             yield self.env.timeout(self.dram.transfer_cycles(nbytes))
-        if end >= self.env.now:
-            yield self.env.timeout(end - self.env.now)
+        if start + cycles >= self.env.now:
+            yield self.env.timeout(start + cycles - self.env.now)
             return 0
-        return math.ceil(self.env.now - end)
+        return math.ceil(self.env.now - start - cycles)
 
     def _duration(self, segment: Compute) -> int:
         """The unit's cycles plus the waits for local-buffer refills and streamed DMA, or longer
