@@ -487,8 +487,14 @@ class TileLevels:
         """Raise CapacityError now if the mapping's register loop counts or a local SRAM's
         tiling overflow a level (a tiled SRAM's roles together within its capacity)."""
         if self.plan.nest:  # the DMA refills a register level only between tiles: it holds one
+            loops = len(self.plan.nest)
             for role, chain in self.chains.items():
                 buffer = chain[-1]
+                if self.plan.registers.get(buffer.name, loops) < loops:
+                    raise CapacityError(
+                        f"{buffer.name}: the DMA fills it only between tiles, so it holds all "
+                        f"{loops} of the nest's loops, not {self.plan.registers[buffer.name]}"
+                    )
                 need = instance_tile(self.plan, self.unit, role, _serves(buffer), extent)
                 room = role_capacity(buffer, role, self.plan.halved)
                 if buffer.kind == "regfile" and need * self.elem_bytes[role] > room:

@@ -9,8 +9,9 @@ import pytest
 
 from simulator import simulate
 from simulator.components import build_machine
+from simulator.errors import SpecError
 from simulator.report.power import machine_parts
-from simulator.spec import load_arch
+from simulator.spec import load_arch, load_workload
 from simulator.sweep import search
 from tests.mapping.test_nest_edge import WS
 from tests.mapping.test_nest_search import _arch
@@ -66,3 +67,25 @@ def test_the_estimate_prices_a_nest_as_the_engine_does(arch, workload, mapping):
     assert static == pytest.approx(static_mw * report.cycles * to_pj, rel=1e-9)
     gap = abs(estimate.energy_pj - report.summary["energy_pj"])
     assert gap <= static_mw * abs(estimate.cycles - report.cycles) * to_pj * (1 + 1e-9) + 1e-6
+
+
+def test_a_register_level_the_dma_fills_holds_the_whole_nest_in_the_estimate_too():
+    """zigzag-tpu-like's weight registers are the level the DMA fills: a nest candidate refined
+    to hold fewer of its loops there is refused by the estimate, as the engine refuses it."""
+    machine = build_machine(load_arch("zigzag-tpu-like"))
+    ops = list(load_workload("gemm:M=512,N=512,K=512,dtype=int8").ops)
+    fields = {
+        "dataflow": "ws",
+        "spatial": {"rows": "K", "cols": "N"},
+        "tile": {"M": 512, "N": 32, "K": 512},
+        "loop_order": ["M", "N", "K"],
+        "nest": [["K", 16], ["M", 512]],
+    }
+    assert search._estimate(ops, machine, fields) is not None
+    assert search._estimate(ops, machine, {**fields, "registers": {"weight_regs": 0}}) is None
+    with pytest.raises(SpecError, match="holds all 2 of the nest's loops"):
+        simulate(
+            "zigzag-tpu-like",
+            "gemm:M=512,N=512,K=512,dtype=int8",
+            {**fields, "registers": {"weight_regs": 0}},
+        )
