@@ -61,7 +61,7 @@ ORDERS = [list(p) for p in itertools.permutations("MNK")]
 NEST_ORDERS = 720
 """Loop-factor orders (nests) tried per tile: all of them for up to 6 distinct loop factors,
 ZigZag's LOMA at lpf_limit 6; a tile with more merges its smallest factors (`nest_space`)."""
-NEST_BUDGET = 4000
+NEST_BUDGET = 8000
 """Nests estimated per search at most, over all tiles (a few seconds)."""
 MAX_REGISTER_LOOPS = 3
 """Fold loops a register level is tried holding, 0 to this many (or to a nest's loop count)."""
