@@ -11,7 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import simulate
+from simulator.components import build_machine
 from simulator.errors import CapacityError
+from simulator.spec import load_arch, load_workload
+from simulator.sweep import search
 from tests.mapping.test_nest_edge import WS, _counts, _split
 from tests.mapping.test_nest_search import _arch
 
@@ -143,3 +146,20 @@ def test_a_register_dma_level_holds_an_edge_tile_not_the_nests_reach():
     assert check.ok and check.max_abs_error == 0
     with pytest.raises(CapacityError, match="needs 72 B in acc but it holds 64 B"):
         simulate(_array_accumulators(64), workload, mapping)
+
+
+def test_the_search_offers_k_edge_nests_where_no_tile_divides():
+    """K 7 on 3 rows (ws K/N): no multiple of 3 divides 7, so the search's K tiles are one per
+    count of tiles, each with the fewest iterations that cover 7 in that many: 3 iterations (a
+    tile of 7, its last iteration on 1 of the 3 rows), 2 (tiles of 6 and 1) and 1 (tiles of 3,
+    3 and 1). One nest of each computes exactly."""
+    arch, workload = _arch(3, 3, 4, 4), "gemm:M=4,N=6,K=7,dtype=int8"
+    machine = build_machine(load_arch(arch))
+    ops = list(load_workload(workload).ops)
+    found, _ = search._nested(ops, machine, search.OBJECTIVES["energy"], 400)
+    ws = [c.mapping for c in found if c.mapping["spatial"] == {"rows": "K", "cols": "N"}]
+    assert {m["tile"]["K"] for m in ws} == {3, 6, 7}
+    for size in (3, 6, 7):
+        chosen = next(m for m in ws if m["tile"]["K"] == size)
+        check = simulate(arch, workload, chosen, numerics=True).numerics["gemm"]
+        assert check.ok and check.max_abs_error == 0
