@@ -258,9 +258,13 @@ class _Engine:
         With an L2, loads of resident regions are served by its slices and only misses reach DRAM."""
         began = []
         home = transfers[0].buffer  # the representative's, for a class (its transfers come first)
+        cached = None  # a class's L2 hits, streaming while its misses go to DRAM
         if self.l2 is not None:
             hits, transfers = self._cache(op, transfers, direction)
-            if hits:
+            if hits and transfers and op in self.twins:
+                cached = self.env.process(self._l2_read(op, hits, home))
+                began.append((cached, _accesses(self._mine(op, hits))))
+            elif hits:
                 start = yield from self._l2_read(op, hits, home)
                 began.append((start, _accesses(self._mine(op, hits))))
             if not transfers:
@@ -301,6 +305,8 @@ class _Engine:
             latency = self.dram.latency_cycles + self.noc.latency_cycles(
                 max(hops for hops, _ in done.values())
             )
+            if cached is not None:
+                began[0] = (yield cached), began[0][1]
         # the op waited for DRAM from its request to its last byte, queueing behind others included
         for part in self._parts(op):
             self.record.op_busy[part][self.dram.name] += self.env.now - asked
