@@ -758,7 +758,8 @@ class _Engine:
             rec.busy[self.dram.name] += busy
             rec.op_busy[self._who(op.name, t.buffer)][self.dram.name] += busy
             self._count_dma(op.name, (t,), into=t.kind in ("load", "reload"))
-        rec.interval(segment.unit, "compute", op.name, start, self.env.now)
+        for part, unit in self._copies(op.name, segment.unit):
+            rec.interval(unit, "compute", part, start, self.env.now)
         if self.progress is not None:
             self.progress.credit(op.name, segment.macs)
         if segment.kernel is None:

@@ -3,6 +3,7 @@ shared memory pools never queue, the class run equals the per-core run; with con
 class's members share the pool and finish together."""
 
 import math
+from pathlib import Path
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -17,8 +18,9 @@ from simulator.report import Report
 from simulator.spec import load_arch, load_mapping, load_workload
 from tests.engine.test_memo import _plain
 
-with open("archs/a100-like.yaml") as f:
-    A100 = yaml.safe_load(f)
+A100 = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "archs" / "a100-like.yaml").read_text()
+)
 
 
 def _unqueued(cores: int, l2: bool):
@@ -39,9 +41,9 @@ def _both(arch, workload):
     """(per-core record, class record, program, machine) of one timing-only run each."""
     machine = build_machine(arch)
     program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
-    per_core = execute(program, machine, classes=False)
+    per_core = execute(program, machine, trace=True, classes=False)
     again, _ = compile_program(workload, load_mapping(None), machine, False, 0)
-    return per_core, execute(again, machine, classes=True), program, machine
+    return per_core, execute(again, machine, trace=True, classes=True), program, machine
 
 
 def _energy(record, program, machine, arch, workload) -> float:
@@ -58,8 +60,9 @@ def _energy(record, program, machine, arch, workload) -> float:
 )
 def test_classes_equal_per_core_where_the_pools_never_queue(m, n, k, cores):
     """Without an L2 and with DRAM that never queues, every member of a class runs exactly as its
-    representative: cycles, every counter (DRAM bytes included), busy, stalls and per-op spans
-    equal the per-core run's, whatever the grid (edge tiles, split-K, a last partial wave)."""
+    representative: cycles, every counter (DRAM bytes included), busy, stalls, per-op spans and
+    every SM's compute intervals in the trace equal the per-core run's, whatever the grid (edge
+    tiles, split-K, a last partial wave)."""
     arch = _unqueued(cores, l2=False)
     workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
     per_core, classes, program, machine = _both(arch, workload)
@@ -72,6 +75,8 @@ def test_classes_equal_per_core_where_the_pools_never_queue(m, n, k, cores):
     got, want = _plain(classes.busy), _plain(per_core.busy)
     assert got.keys() == want.keys()
     assert all(math.isclose(got[key], want[key], rel_tol=1e-12) for key in got)
+    computes = [sorted(e for e in r.events if e[1] == "compute") for r in (classes, per_core)]
+    assert computes[0] == computes[1]  # every SM's timeline, members included
     energy = _energy(classes, program, machine, arch, workload)
     assert math.isclose(energy, _energy(per_core, program, machine, arch, workload), rel_tol=1e-12)
     if len(classed(program).ops) < len(program.ops):
