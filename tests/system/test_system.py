@@ -82,8 +82,8 @@ def test_tensor_parallel_run_adds_up_and_checks_numerics():
     elements = tokens * 256
     bound = 4 * (6.6e-6 + 2 * 3 / 4 * elements * 2 / (12 * 20e9 / 4))  # 4 all-reduces, bf16
     assert s["all_reduce_seconds"] >= bound
-    # 4 chips x 6 chunk sends, each 4 link bytes per byte of data (LL's fraction)
-    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (elements // 4) * 2 * 4
+    # 4 chips x 6 chunk sends, each 2 wire bytes per byte of data (LL's 16-byte lines carry 8)
+    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (elements // 4) * 2 * 2
 
 
 @pytest.mark.parametrize(
@@ -97,9 +97,9 @@ def test_all_reduce_moves_the_precision_the_gemm_writes(dtype, output_dtype, wid
     part = shard(load_workload(model), 4, 1, "test")
     assert {op.dtype for op in part.all_reduces.values()} == {output_dtype or dtype}
     s = simulate(_system(), model, numerics="off").summary
-    # 4 all-reduces of 64 x 256 elements, 4 chips x 6 chunk sends of a quarter each, LL's 4
-    # link bytes per byte of data (16 to 64 KiB all run LL)
-    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (64 * 256 // 4) * width * 4
+    # 4 all-reduces of 64 x 256 elements, 4 chips x 6 chunk sends of a quarter each, LL's 2
+    # wire bytes per byte of data (16 to 64 KiB all run LL)
+    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (64 * 256 // 4) * width * 2
 
 
 def test_more_chips_share_the_work():
