@@ -12,9 +12,33 @@ import simulator
 from simulator import tech
 from simulator.components import build_machine
 from simulator.components.chip import clock_share, placement_mm2
-from simulator.spec import load_arch
+from simulator.report.power import machine_parts
+from simulator.spec import ArchSpec, load_arch
 
 VOLTA_GEMM = Path(__file__).parent / "data" / "calibration" / "accelwattch_volta_gemm.yaml"
+# ISAAC busy: every tile working, as in ISAAC's pipeline. VGG-16's conv4_2 (Simonyan and Zisserman,
+# ICLR 2015: 512 -> 512 channels, 3x3, 28x28 at a 224x224 input; ISAAC's own benchmark family) in
+# ISAAC's 16-bit fixed point: one copy of its weights takes 36 x 32 crossbars, so 14 copies fill all
+# 16,128, and a batch of 16 images gives the copies enough output pixels to stay busy.
+VGG_CONV4_2 = {
+    "name": "vgg16-conv4_2-batch16",
+    "ops": [
+        {
+            "name": "conv4_2",
+            "kind": "conv2d",
+            "N": 16,
+            "C": 512,
+            "H": 28,
+            "W": 28,
+            "K": 512,
+            "R": 3,
+            "S": 3,
+            "padding": 1,
+            "dtype": "int16",
+            "inputs": [],
+        }
+    ],
+}
 # chip, preset, busy workload, published die mm², busy W, idle W, what the published power covers
 # ('die': accsim's on-die power; 'board': die + DRAM accesses and devices; 'stack': the DRAM stack
 # alone, off the host die: its PIM units, accesses and devices), source
@@ -63,12 +87,13 @@ CHIPS = [
     (
         "ISAAC",
         "isaac-like",
-        "gemm:M=1024,N=1024,K=1024,dtype=int16",
+        VGG_CONV4_2,
         62.5,
-        65.8,
+        55.4,
         None,
         "die",
-        "Shafiee et al., ISCA 2016, Table I: 168 tiles, 62.5 mm², 65.8 W",
+        "Shafiee et al., ISCA 2016, Table I: 168 tiles, 62.5 mm²; 168 tiles x 330 mW = 55.4 W (the "
+        "chip's 65.8 W adds four HyperTransport links, 10.4 W, which the 62.5 mm² also leaves out)",
     ),
     (
         "HBM-PIM",
@@ -152,6 +177,79 @@ def full_die(chip: str, report) -> None:
     )
 
 
+def crossbar_duty(report) -> float:
+    """Share of the crossbar unit's read slots (every crossbar, every read latency of the run) that
+    read: 1 when every tile is busy all the time."""
+    xbar = report.machine.components["xbar"]
+    reads = report.energy[report.energy.action == "crossbar_read"]["count"].sum()
+    return reads * xbar.spec.read_latency / (xbar.crossbars * report.seconds)
+
+
+def isaac_busy(report) -> None:
+    """ISAAC's busy run beside runs that leave tiles idle: the crossbars used, their duty and the
+    die power (what bounds each run is in the docs)."""
+    print("\nISAAC: crossbars used, crossbar duty (reads / read slots) and die power:")
+    runs = {
+        "VGG-16 conv4_2, batch 16 (the busy row)": report,
+        "gemm 1024^3 int16 (bound by the 25.6 GB/s links)": simulator.simulate(
+            "isaac-like", "gemm:M=1024,N=1024,K=1024,dtype=int16", numerics=False
+        ),
+        "resnet18 (layers one after another)": simulator.simulate(
+            "isaac-like", "resnet18", numerics=False
+        ),
+    }
+    for name, run in runs.items():
+        pim = run.summary["pim"]
+        print(
+            f"- {name}: {pim['crossbars_used']} of {pim['crossbars']} crossbars, "
+            f"{pim['replication']} copies, duty {crossbar_duty(run):.1%}, "
+            f"die {run.power['die_power_w']:.3g} W"
+        )
+    details = report.program.ops[0].details
+    links = report.machine.components["dram"].spec.bandwidth
+    print(
+        f"- busy row: one copy is {details['row_tiles']} x {details['col_tiles']} crossbars; the "
+        f"links carry {report.summary['dram_bytes'] / 1e6:.1f} MB, "
+        f"{report.summary['dram_bytes'] / links * 1e3:.2f} ms of the run's {report.seconds * 1e3:.2f} ms"
+    )
+    parts = report.breakdown.groupby("part").power_w.sum()
+    rest = report.power["die_power_w"] - parts["crossbars"] - parts["clock_network"]
+    tile_w = (
+        parts["crossbars"] / crossbar_duty(report) / report.machine.components["xbar"].spec.tiles
+    )
+    print(
+        f"- busy row: crossbar parts {parts['crossbars']:.1f} W ({tile_w * 1e3:.0f} mW per tile at "
+        f"full duty; Table I: 330 mW with the tile's eDRAM at full bus rate), clock network "
+        f"{parts['clock_network']:.1f} W, the rest {rest:.2f} W"
+    )
+
+
+def dram_devices() -> None:
+    """Standby and refresh power of each preset's DRAM devices (chip.yaml dram_background), and the
+    presets it cannot count: no currents for the technology, or no capacity to count devices by."""
+    counted, no_currents, no_capacity = [], [], []
+    for path in sorted((Path(__file__).parents[1] / "archs").glob("*.yaml")):
+        arch = load_arch(path.stem)
+        if not isinstance(arch, ArchSpec):  # a multi-chip system: its chips are presets too
+            continue
+        machine = build_machine(arch)
+        parts = machine_parts(machine)
+        for dram in (c for c in machine.components.values() if c.kind == "dram"):
+            mw = sum(
+                p.static_mw
+                for p in parts
+                if p.component == dram.name and p.part in ("devices", "refresh")
+            )
+            entry = f"{path.stem} ({dram.spec.technology})"
+            if dram.capacity_bytes is None:
+                no_capacity.append(entry)
+            else:
+                (counted if mw else no_currents).append(f"{entry} {mw * 1e-3:.3g}" if mw else entry)
+    print("\nDRAM devices, standby + refresh (W): " + ", ".join(counted))
+    print("- no currents for the technology: " + ", ".join(no_currents))
+    print("- no capacity stated: " + ", ".join(no_capacity))
+
+
 def accelwattch_bracket(reports: dict) -> None:
     """The GPU rows' busy power if their tensor arrays drew AccelWattch's Volta tensor power per MAC
     (data/calibration/accelwattch_volta_gemm.yaml, two fits of one kernel) in place of their MACs, PE registers,
@@ -211,6 +309,8 @@ def main() -> None:
     for chip in FULL_DIES:
         full_die(chip, reports[chip])
     accelwattch_bracket(reports)
+    isaac_busy(reports["ISAAC"])
+    dram_devices()
 
     print(
         "\nTPU v1 floor plan (share of the published 331 mm² die; accsim's share of its own die):"

@@ -65,6 +65,20 @@ def test_a100_hbm_standby_and_refresh():
     assert parts["hbm", "refresh"].static_mw == pytest.approx(80 * 195 * 1.2 * 260 / 3900)
 
 
+def test_lpddr4_standby_and_refresh_on_three_rails():
+    # 128 GB of LPDDR4 counted in x16 channels of 6 Gb (DRAMPower's Micron memspec): 159 devices.
+    # Standby IDD3N on VDD1 1.8 V, VDD2 1.1 V, VDDQ 1.1 V; refresh (IDD5 - IDD3N) per rail over
+    # tRFCab 448 / tREFIab 6246 clocks
+    _, parts = parts_of("cloud-ai100-like")
+    devices = math.ceil(128e9 * 8 / (6 * 2**30))
+    assert devices == 159
+    standby = 2.25 * 1.8 + 30 * 1.1 + 0.75 * 1.1
+    refresh = ((10 - 2.25) * 1.8 + (90 - 30) * 1.1) * 448 / 6246
+    assert parts["ddr", "devices"].static_mw == pytest.approx(devices * standby)
+    assert parts["ddr", "refresh"].static_mw == pytest.approx(devices * refresh, rel=1e-4)
+    assert not parts["ddr", "devices"].on_die
+
+
 def test_dram_without_tabulated_currents_draws_no_background():
     # hbm3's standby and refresh currents are not transcribed: the parts exist with 0 mW
     _, parts = parts_of("h100-like")

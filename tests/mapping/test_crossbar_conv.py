@@ -113,3 +113,21 @@ def test_resnet18_on_isaac_like_unrolls_every_conv_onto_the_crossbars():
         assert d["unit"] == "xbar"
         assert d["copy_crossbars"] == math.ceil(op.C * op.R * op.S / 128) * math.ceil(op.K / 32)
     assert report.summary["macs"] == 1_814_073_344
+
+
+def test_a_batched_vgg_layer_keeps_every_isaac_tile_busy():
+    """ISAAC's busy power is every tile working. VGG-16 conv4_2 (512 -> 512, 3x3, 28x28) in int16:
+    4608 taps over 128 rows = 36 row tiles, 512 filters of 8 two-bit cells, 16 per 128 columns =
+    32 column tiles: 1152 crossbars a copy, so 14 copies fill all 168 x 96 = 16,128. A batch of 16
+    is 12,544 pixels, 28 per output row: 2 waves of the 14 copies per row, each 16 input cycles
+    (1-bit DACs) of 100 ns. The links carry the int16 feature map in and out, 25.7 MB at
+    25.6 GB/s (1.0 ms), under the crossbars' time: compute-bound."""
+    op = conv(N=16, C=512, H=28, W=28, K=512, R=3, S=3, padding=1, dtype="int16")
+    report = simulator.simulate("isaac-like", {"name": "vgg", "ops": [op]}, numerics=False)
+    pim = report.summary["pim"]
+    assert pim["crossbars_used"] == pim["crossbars"] == 168 * 12 * 8 == 14 * 36 * 32
+    assert pim["replication"] == 14
+    waves = 16 * 28 * math.ceil(28 / 14)
+    busy = waves * 16 * 100e-9
+    assert report.summary["dram_bytes"] == 2 * 16 * 28 * 28 * 512 * 2
+    assert busy <= report.seconds <= 1.1 * busy

@@ -116,10 +116,33 @@ PRESET_RUNS = [
     ("hbm-pim-like", "gemv-4096-fp16"),  # units beside the banks (off the host die)
     ("isaac-like", "gemm:M=128,N=128,K=128,dtype=int16"),  # crossbars with stated leakage
     ("h100-like", "softmax:rows=64,cols=256"),  # SFUs, NVLink4 and PCIe 5 SerDes, HBM3
+    ("cloud-ai100-like", "gemm-256"),  # LPDDR4 devices: standby and refresh on three rails
+    (
+        "isaac-like",  # a conv over 8 copies of its weights, like the area_power busy row
+        {
+            "name": "conv",
+            "ops": [
+                {
+                    "kind": "conv2d",
+                    "name": "c",
+                    "C": 512,
+                    "H": 4,
+                    "W": 4,
+                    "K": 512,
+                    "R": 3,
+                    "S": 3,
+                    "padding": 1,
+                    "dtype": "int16",
+                }
+            ],
+        },
+    ),
 ]
 
 
-@pytest.mark.parametrize(("preset", "workload"), PRESET_RUNS, ids=[p for p, _ in PRESET_RUNS])
+@pytest.mark.parametrize(
+    ("preset", "workload"), PRESET_RUNS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(PRESET_RUNS)]
+)
 def test_shipped_presets_sum_their_parts(preset, workload):
     """On the shipped chips too: the breakdown holds every pJ and mm², the idle power is every part's
     always-on power (DRAM standby and refresh included), and die + DRAM is the whole."""
