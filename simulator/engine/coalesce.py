@@ -27,6 +27,7 @@ MAX_SEEN = 1024  # descriptions (their hashes) kept per op before starting afres
 PATIENCE = 256  # descriptions without a jump after which an op is run as events to its end
 MAX_LIVE = 32  # more processes than this (many steps queued behind a unit): too costly to describe
 MIN_STEPS = 64  # an op with fewer steps runs as events: describing each step would cost more
+MIN_LEFT = 4  # fewer steps left than this: no jump could skip more than a description costs
 
 
 class Opaque(Exception):
@@ -96,6 +97,7 @@ class Stream:
         self._steps = iter(op.steps())
         self._ahead: deque = deque()
         self._classes: np.ndarray | None = None
+        self._class_keys: dict[int, tuple] = {}  # class -> its steps' shape (or not plain)
         self.index = 0
 
     def classes(self) -> np.ndarray | None:
@@ -103,6 +105,11 @@ class Stream:
         if self._classes is None and self.op.classes is not None:
             self._classes = self.op.classes(0)
         return self._classes
+
+    def left(self) -> int | None:
+        """How many steps are still to come (None: not known)."""
+        classes = self.classes()
+        return None if classes is None else len(classes) - self.index
 
     def next(self) -> Step | None:
         step = self._ahead.popleft() if self._ahead else next(self._steps, None)
@@ -137,10 +144,11 @@ class Stream:
         kinds = np.flatnonzero(np.bincount(classes))  # a few small integers: no sort needed
         ids: dict = {}
         shape_ids = np.zeros(kinds[-1] + 1, dtype=np.int64)
-        for kind in kinds:
-            step = next(iter(self.op.resume(start + int(np.argmax(classes == kind)))))
-            key = shape(step) if plain(step) else ("not plain", int(kind))
-            shape_ids[kind] = ids.setdefault(key, len(ids))
+        for kind in map(int, kinds):
+            if kind not in self._class_keys:  # once per class: an op may jump many times
+                step = next(iter(self.op.resume(start + int(np.argmax(classes == kind)))))
+                self._class_keys[kind] = shape(step) if plain(step) else ("not plain", kind)
+            shape_ids[kind] = ids.setdefault(self._class_keys[kind], len(ids))
         sequence = shape_ids[classes]
         rows = (len(sequence) - period) // period
         ahead = sequence[period : period * (rows + 1)].reshape(rows, period)
@@ -155,28 +163,32 @@ class Stream:
 class _Describer:
     """Canonical description of the engine's state at one moment (see the module docstring)."""
 
-    def __init__(self, engine, index: int):
+    def __init__(self, engine, index: int, shapes: dict):
         self.engine = engine
         self.index = index
+        self.shapes = shapes  # id -> (step or part, its shape): kept across descriptions
         self.now = engine.env.now
+        self.active = engine.env.active_process  # the loader describing: fixed while it does
+        self.resource_names = engine.resource_names
+        self.order = sorted(engine.env._queue)
         self.queued = {}
-        for rank, (at, priority, _, event) in enumerate(sorted(engine.env._queue)):
+        for rank, (at, priority, _, event) in enumerate(self.order):
             self.queued[id(event)] = (at - self.now, priority, rank)
         self.ids: dict[int, int] = {}
 
     def event(self, event):
-        if event is self.engine.env.active_process:
+        if event is self.active:
             return "loader"  # described by the caller: it is at the top of its loop
         key = id(event)
-        if key in self.ids:
-            return ("ref", self.ids[key])
-        self.ids[key] = len(self.ids)
+        ids = self.ids
+        if key in ids:
+            return ("ref", ids[key])
+        ids[key] = number = len(ids)
         if isinstance(event, simpy.Process):
             target = None if event._target is None else self.event(event._target)
-            waiting = (
-                None if event.callbacks is None else tuple(map(self.callback, event.callbacks))
-            )
-            return ("process", self.ids[key], self.frames(event._generator), target, waiting)
+            callbacks = event.callbacks
+            waiting = None if callbacks is None else tuple(map(self.callback, callbacks))
+            return ("process", number, self.frames(event._generator), target, waiting)
         extra = ()
         if isinstance(event, simpy.events.Condition):
             extra = (event._count, tuple(self.event(e) for e in event._events))
@@ -191,7 +203,7 @@ class _Describer:
         callbacks = (
             None if event.callbacks is None else tuple(self.callback(c) for c in event.callbacks)
         )
-        return (type(event).__name__, self.ids[key], value, self.queued.get(key), callbacks, extra)
+        return (type(event).__name__, number, value, self.queued.get(key), callbacks, extra)
 
     def callback(self, function):
         owner = getattr(function, "__self__", None)
@@ -201,22 +213,51 @@ class _Describer:
 
     def frames(self, generator):
         out = []
+        value = self.value
         while generator is not None:
             frame = generator.gi_frame
             if frame is None:
                 out.append("done")
                 break
             local = tuple(
-                (name, self.value(value, name))
-                for name, value in frame.f_locals.items()
-                if name != "self"
+                (name, value(item, name)) for name, item in frame.f_locals.items() if name != "self"
             )
             out.append((frame.f_code.co_name, frame.f_lasti, local))
             generator = generator.gi_yieldfrom
         return tuple(out)
 
     def value(self, value, name: str):
-        if value is None or isinstance(value, (bool, str)):
+        kind = type(value)  # the common exact types first; subclasses take the general path
+        if kind is int or kind is float:
+            if name in TIMES:
+                return ("t", value - self.now)
+            if name == "index":
+                return ("i", value - self.index)
+            return value
+        if value is None or kind is bool or kind is str:
+            return value
+        if kind is tuple or kind is list:
+            return tuple([self.value(v, name) for v in value])
+        if kind in SHAPED:
+            known = self.shapes.get(id(value))
+            if known is None or known[0] is not value:
+                known = self.shapes[id(value)] = (value, shape(value))  # holds it: ids stay unique
+            return known[1]
+        return self._general(value, name)
+
+    def _general(self, value, name: str):
+        # the branches exclude each other (bool, the one subclass of int here, comes first), so
+        # the most frequent come first: events, the engine's resources, ops, dicts
+        if isinstance(value, simpy.events.Event):
+            return self.event(value)
+        name_of = self.resource_names.get(id(value))
+        if name_of is not None:
+            return ("resource", name_of)
+        if isinstance(value, OpProgram):
+            return value.name
+        if isinstance(value, dict):
+            return tuple((k, self.value(v, name)) for k, v in value.items())
+        if isinstance(value, (bool, str)):
             return value
         if isinstance(value, (int, float)):
             if name in TIMES:
@@ -226,24 +267,19 @@ class _Describer:
             return value
         if isinstance(value, (Step, Transfer, Compute)):
             return shape(value)
-        if isinstance(value, OpProgram):
-            return value.name
-        if isinstance(value, simpy.events.Event):
-            return self.event(value)
         if isinstance(value, (tuple, list)):
             return tuple(self.value(v, name) for v in value)
-        if isinstance(value, dict):
-            return tuple((k, self.value(v, name)) for k, v in value.items())
-        name_of = self.engine.resource_names.get(id(value))
-        if name_of is not None:
-            return ("resource", name_of)
         raise Opaque(type(value).__name__)
 
 
-def describe(engine, op: OpProgram, index: int, previous_done):
-    """The engine's state at the top of `op`'s loading loop before step `index`, or None."""
+SHAPED = frozenset({Step, Transfer, Compute})
+
+
+def describe(engine, op: OpProgram, index: int, previous_done, shapes: dict | None = None):
+    """The engine's state at the top of `op`'s loading loop before step `index`, or None.
+    `shapes` memoizes the shapes of steps and their parts from one description to the next."""
     try:
-        d = _Describer(engine, index)
+        d = _Describer(engine, index, {} if shapes is None else shapes)
         processes = tuple(d.event(p) for p in engine.live)
         resources = []
         for name, resource in engine.resource_list:
@@ -255,7 +291,7 @@ def describe(engine, op: OpProgram, index: int, previous_done):
             else:
                 held = (tuple(map(d.event, resource.users)), tuple(map(d.event, resource.queue)))
                 resources.append((name, held))
-        queue = tuple(d.event(event) for _, _, _, event in sorted(engine.env._queue))
+        queue = tuple(d.event(event) for _, _, _, event in d.order)
         flying = tuple(
             (name, engine.outstanding[name], name in engine.all_loaded, name in engine.op_started)
             for name in sorted(engine.in_flight | {op.name})
@@ -312,6 +348,7 @@ class Watch:
         self.shapes: dict[int, tuple] = {}  # step index -> shape, since the last reset
         self.candidate = None
         self.patience = PATIENCE
+        self.described: dict = {}  # shapes of the steps (and parts) descriptions met
 
     def note(self, index: int, step: Step) -> None:
         """The loader takes step `index`: remember its shape while it may belong to a period."""
@@ -330,12 +367,20 @@ class Watch:
         the shorter ones jumped inside it."""
         if self.patience <= 0:
             return  # no period found in a long while: describing costs more than it may save
-        self.patience -= 1
         index, engine = self.stream.index, self.engine
+        due = self.candidate is not None and index == self.candidate[0] + self.candidate[1]
+        left = self.stream.left()
+        if left is not None and (left < self.candidate[1] if due else left < MIN_LEFT):
+            if due:
+                self.candidate = None  # its period cannot repeat again before the op ends
+            return  # a description here costs more than any jump it could lead to saves
+        self.patience -= 1
         if len(engine.live) > MAX_LIVE:
             self.candidate = None
             return
-        state = describe(engine, self.op, index, previous_done)
+        if len(self.described) > MAX_SEEN:
+            self.described.clear()
+        state = describe(engine, self.op, index, previous_done, self.described)
         if state is None:
             self._reset()
             return

@@ -155,12 +155,15 @@ def compile_gemm(
     }
     levels = TileLevels(plan, machine, op.K)
     levels.check({d: min(plan.tile[d], problem[d]) for d in problem})
+    costs = tile_costs(machine, plan, levels)  # looked up once: a stream resumes many times
     return OpProgram(
         name=op.name,
         kind="gemm",
-        steps=lambda: _steps(group or op.name, problem, plan, machine, numerics, offset, levels),
+        steps=lambda: _steps(
+            group or op.name, problem, plan, machine, numerics, offset, levels, costs
+        ),
         resume=lambda start: _steps(
-            group or op.name, problem, plan, machine, numerics, offset, levels, start
+            group or op.name, problem, plan, machine, numerics, offset, levels, costs, start
         ),
         classes=lambda start: _classes(problem, plan, start),
         macs=op.M * op.N * op.K,
@@ -225,11 +228,13 @@ def _steps(
     numerics: GemmNumerics | None,
     offset: dict,
     levels: TileLevels,
+    costs: dict,
     start: int = 0,
 ):
     """Walk the tile loop nest from step `start`; a tile is loaded when its index changes and freed
     when it is left. Regions are in the coordinates of the whole GEMM (offset by where this part
-    sits). Each output tile sees its K chunks in order, so the K index counts those accumulated."""
+    sits). Each output tile sees its K chunks in order, so the K index counts those accumulated.
+    `costs`: the plan's tile costs (`tile_costs`: (extents, first K chunk, continues fold) -> cost)."""
     unit = machine.components[plan.unit]
     buffers = {role: machine.buffer_for(role).name for role in OPERAND_DIMS}
     chunks = {
@@ -244,7 +249,6 @@ def _steps(
     (streamed,) = set(problem) - set(plan.spatial)
     previous: dict | None = None
     resident: dict[str, tuple] = {}  # role -> the tile held: the last step's, if this one keeps it
-    costs = tile_costs(machine, plan, levels)  # (extents, first K chunk, continues fold) -> cost
     streams = {} if streams_dma(plan, machine) else None  # (loads, store) -> Streamed
     if start and upcoming is not None:
         previous = dict(zip(order, map(int, np.unravel_index(start - 1, lengths))))

@@ -153,11 +153,12 @@ class GemmNumerics:
             return self.c
         return wrap(self.c, self.accumulator)
 
-    def _compared(self, whole: np.ndarray, region: tuple[int, int, int, int]):
+    def _compared(self, whole: np.ndarray, region: tuple[int, int, int, int], magnitudes_fp32):
         """(result, reference, bound) of one output region, block by block (BLOCK_ROWS x
         BLOCK_COLS: small float64 temporaries instead of whole-problem ones). Integers: the
         reference is the exact sum (beyond int64 where it must be), so a wrapped accumulator shows
-        as an error; floats: Higham's bound per output."""
+        as an error; floats: Higham's bound per output, its magnitudes |A| @ |B| in fp32 where
+        `magnitudes_fp32` (see Fp32Bound), else in float64."""
         m0, m1, n0, n1 = region
         # Higham's bound for a length-K fp32 dot product: |err| <= gamma_K * sum |a||b|.
         u = unit_roundoff("fp32")
@@ -168,17 +169,20 @@ class GemmNumerics:
                 # float64 from the fp32 copies the kernels use (the same values: every float
                 # format here widens to fp32 exactly), each converted once
                 b = self._b[:, cols].astype(np.float64)
-                b_abs = np.abs(b)
+                b_abs = np.abs(self._b[:, cols]) if magnitudes_fp32 else np.abs(b)
             for r0 in range(m0, m1, BLOCK_ROWS):
                 rows = slice(r0, min(r0 + BLOCK_ROWS, m1))
                 if self.is_int:
                     reference = exact_int_matmul(self.a[rows], self.b[:, cols])
                     yield whole[rows, cols], reference, np.zeros(0)  # exact: no bound to hold
                     continue
-                a = self._a[rows].astype(np.float64)
-                reference = a @ b
-                bound = np.abs(a, out=a) @ b_abs
-                bound *= gamma
+                reference = self._a[rows].astype(np.float64) @ b
+                if magnitudes_fp32:
+                    a_abs = np.abs(self._a[rows])
+                    bound = Fp32Bound(gamma, self.K, a_abs @ b_abs, a_abs, b_abs)
+                else:
+                    bound = np.abs(self._a[rows].astype(np.float64)) @ b_abs
+                    bound *= gamma
                 yield whole[rows, cols], reference, bound
 
     def check(self) -> NumericsResult:
@@ -195,7 +199,12 @@ class GemmNumerics:
         else:
             regions, checked = [(0, self.c.shape[0], 0, self.c.shape[1])], "all outputs"
         whole = self.result()
-        blocks = (block for region in regions for block in self._compared(whole, region))
+        magnitudes_fp32 = not self.is_int and _magnitudes_fit_fp32(
+            self.dtype, self._a, self._b, self.K
+        )
+        blocks = (
+            block for region in regions for block in self._compared(whole, region, magnitudes_fp32)
+        )
         wrapped = None  # counted per block, on the exact sums
         if self.is_int and self._requantized:
             blocks, wrapped = self._requantize(blocks)
@@ -245,7 +254,13 @@ class GemmNumerics:
         error = _difference(result, reference)
         scale = np.abs(reference.astype(np.float64, copy=False))
         np.maximum(scale, 1.0, out=scale)
-        within = bool(np.all(error == 0)) if self.is_int else bool(np.all(error <= bound_matrix))
+        if self.is_int:
+            within = bool(np.all(error == 0))
+        elif isinstance(bound_matrix, Fp32Bound):
+            within = bound_matrix.holds(error)
+            bound_matrix = bound_matrix.upper
+        else:
+            within = bool(np.all(error <= bound_matrix))
         return (
             wrapped,
             float(error.max(initial=0.0)),
@@ -253,6 +268,57 @@ class GemmNumerics:
             float(bound_matrix.max(initial=0.0)),
             within,
         )
+
+
+class Fp32Bound:
+    """Higham's bound gamma_K * S (S = |A| @ |B|) of one block, from S' = fl32(|A| @ |B|): half
+    the cost of S in float64. With no product below fp32's normal range and no sum near its top
+    (`_magnitudes_fit_fp32`), every one of S's K terms passes at most K roundings, each within
+    (1 +- u), so S'/(1 + gamma_K) <= S <= S'/(1 - K u) (Higham, Accuracy and Stability, 3.1-3.5:
+    any summation order). `upper` is the reported bound, valid and at most about 2 K u above
+    gamma_K * S; an error between the two sides is judged on S in float64, as the float64 check
+    does, so every verdict is the float64 check's."""
+
+    def __init__(self, gamma: float, K: int, magnitudes: np.ndarray, a_abs, b_abs):
+        u = unit_roundoff("fp32")
+        # float64's own roundings: of this scaling, and of S in the float64 check (K u64)
+        slack = 1 + (K + 4) * 2.0**-52
+        bound = magnitudes.astype(np.float64)
+        self._lower = bound * (gamma / (1 + K * u / (1 - K * u)) / slack)
+        bound *= gamma / (1 - K * u) * slack
+        self.upper = bound
+        self._a_abs, self._b_abs, self._gamma = a_abs, b_abs, gamma
+
+    def holds(self, error: np.ndarray) -> bool:
+        """Whether every error is within gamma_K * S: decided by the sides where they decide,
+        else on S in float64 (the same numbers as the float64 check)."""
+        if np.all(error <= self._lower):
+            return True
+        if np.any(error > self.upper):
+            return False
+        exact = self._a_abs.astype(np.float64) @ self._b_abs.astype(np.float64)
+        exact *= self._gamma
+        return bool(np.all(error <= exact))
+
+
+def _magnitudes_fit_fp32(dtype: str, a: np.ndarray, b: np.ndarray, K: int) -> bool:
+    """Whether |A| @ |B| in fp32 has relative rounding errors only: every nonzero product at
+    least fp32's smallest normal (no underflow) and K times the largest below 2^127 (no
+    overflow). fp16 guarantees it for any finite operands (its non-finite ones give the same
+    inf or NaN bounds in either precision); other formats are scanned, NaN or inf failing."""
+    tiny = float(np.finfo(np.float32).tiny)
+    if dtype == "fp16":
+        fp16 = np.finfo(np.float16)
+        return float(fp16.smallest_subnormal) ** 2 >= tiny and K * float(fp16.max) ** 2 < 2.0**127
+    a_abs, b_abs = np.abs(a), np.abs(b)
+    largest = float(a_abs.max(initial=0)) * float(b_abs.max(initial=0))
+    smallest = _smallest_nonzero(a_abs) * _smallest_nonzero(b_abs)
+    return bool(K * largest < 2.0**127) and smallest >= tiny
+
+
+def _smallest_nonzero(magnitudes: np.ndarray) -> float:
+    """The smallest nonzero magnitude (inf if there is none: then no product is nonzero)."""
+    return float(np.where(magnitudes > 0, magnitudes, np.inf).min(initial=np.inf))
 
 
 def wrap(values: np.ndarray, accumulator: str) -> np.ndarray:

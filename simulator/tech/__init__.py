@@ -32,8 +32,10 @@ def loglog(points: list[tuple[float, float]], x: float, extrapolate: bool) -> fl
     return math.exp(math.log(y0) + slope * (math.log(x) - math.log(x0)))
 
 
+@cache
 def _node_factor(node_nm: float, key: str) -> float:
-    """Scaling factor from 45 nm to `node_nm`, log-log interpolated between tabulated nodes."""
+    """Scaling factor from 45 nm to `node_nm`, log-log interpolated between tabulated nodes
+    (memoized: every report scales each component's energy and area by it)."""
     nodes = {float(n): float(v[key]) for n, v in table("node_scaling")["nodes"].items()}
     return loglog(sorted(nodes.items()), node_nm, extrapolate=False)
 

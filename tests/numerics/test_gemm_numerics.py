@@ -1,5 +1,7 @@
 """Random shapes and tilings reproduce numpy: exactly for integers, within the fp32 bound for floats."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -7,7 +9,13 @@ from hypothesis import strategies as st
 
 import simulator
 import simulator.mapping.gemm as gemm_mapping
-from simulator.numerics.gemm import GemmNumerics, exact_int_matmul, requant_shift, requantize
+from simulator.numerics.gemm import (
+    Fp32Bound,
+    GemmNumerics,
+    exact_int_matmul,
+    requant_shift,
+    requantize,
+)
 from simulator.spec import load_arch
 from tests.conftest import tiny_arch
 from tests.strategies import shapes_and_mappings
@@ -161,7 +169,55 @@ def test_blocked_check_equals_whole_problem_numpy(dtype):
     expected = _whole(state)
     assert result.ok and expected[3]
     assert (result.max_abs_error, result.max_rel_error) == pytest.approx(expected[:2], rel=1e-12)
-    assert result.error_bound == pytest.approx(expected[2], rel=1e-12)
+    # the bound's magnitudes are summed in fp32: S' within (1 +- gamma_K) of S, reported as
+    # gamma_K S' / (1 - K u), so never below the float64 bound and at most ~2 K u above it
+    u = 2.0**-24
+    gamma = 90 * u / (1 - 90 * u)
+    assert expected[2] <= result.error_bound <= expected[2] * (1 + gamma) / (1 - 90 * u) * 1.001
+
+
+def test_fp32_magnitudes_bound_holds_on_exact_sums():
+    # sums of K = 5000 terms, where fp32 rounds |A| @ |B| in every output
+    state = GemmNumerics(3, 4, 5000, "fp32", "fp32", seed=7)
+    state.tile((0, 3), (0, 4), (0, 5000))
+    result = state.check()
+    a, b = np.abs(state.a).astype(np.float64), np.abs(state.b).astype(np.float64)
+    exact = max(
+        sum(Fraction(x) * Fraction(y) for x, y in zip(a[i], b[:, j]))
+        for i in range(3)
+        for j in range(4)
+    )
+    u = Fraction(2) ** -24
+    gamma = 5000 * u / (1 - 5000 * u)
+    assert Fraction(result.error_bound) >= gamma * exact
+    assert result.ok
+
+
+@pytest.mark.parametrize("side", [-1, 1])
+def test_fp32_bound_judges_errors_near_it_on_the_float64_bound(side):
+    # an error within a hair of gamma_K * S, between the fp32 bound's two sides: the verdict is
+    # the float64 check's
+    rng = np.random.default_rng(3)
+    a, b = (
+        rng.standard_normal((4, 300), dtype=np.float32),
+        rng.standard_normal((300, 5), dtype=np.float32),
+    )
+    a_abs, b_abs = np.abs(a), np.abs(b)
+    gamma = 300 * 2.0**-24 / (1 - 300 * 2.0**-24)
+    bound = Fp32Bound(gamma, 300, a_abs @ b_abs, a_abs, b_abs)
+    exact = (a_abs.astype(np.float64) @ b_abs.astype(np.float64)) * gamma
+    error = exact * (1 + side * 1e-9)
+    assert bound.holds(error) == (side < 0)
+    assert np.all(bound.upper >= exact)
+
+
+def test_operands_below_fp32_normal_range_take_the_float64_bound():
+    # a product under fp32's smallest normal would underflow in fp32: the bound is float64's
+    state = GemmNumerics(40, 30, 50, "fp32", "fp32", seed=4)
+    state.a[0, 0] = state._a[0, 0] = 1e-36
+    state.tile((0, 40), (0, 30), (0, 50))
+    result = state.check()
+    assert result.error_bound == pytest.approx(_whole(state)[2], rel=1e-12)
 
 
 def test_blocked_check_finds_one_wrong_output_in_a_later_block():
