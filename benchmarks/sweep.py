@@ -10,6 +10,7 @@ each phase of a run, in this process, once its caches are warm (the best of thre
 """
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -104,8 +105,9 @@ def _clear_memos() -> None:
     measures older trees on PYTHONPATH)."""
     for name in ("_ESTIMATES", "_FOOTPRINTS"):
         getattr(auto, name, {}).clear()
-    for name in ("_least_moved", "_moved"):
-        memo = getattr(auto, name, None)
+    nests = sys.modules.get("simulator.mapping.auto_nest")  # absent from older trees
+    for module, name in ((auto, "_least_moved"), (auto, "_moved"), (nests, "_fewest_bytes")):
+        memo = getattr(module, name, None)
         if memo is not None:
             memo.cache_clear()
 

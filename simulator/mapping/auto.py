@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from simulator.components import Machine
 from simulator.errors import CapacityError
+from simulator.mapping.auto_nest import with_nest
 from simulator.mapping.gemm import (
     GemmPlan,
     check_fits,
@@ -153,7 +154,8 @@ def auto_plan(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPla
     if len(given) == len(problem):
         return plan  # the mapping's own tile: register levels follow the capacity rule
     plan = _choose_double_buffering(plan, mapping, machine, problem, op.K)
-    return _search_registers(plan, mapping, machine, problem, op.K)
+    plan = _search_registers(plan, mapping, machine, problem, op.K)
+    return with_nest(op, mapping, machine, plan)
 
 
 def _choose_double_buffering(plan: GemmPlan, mapping, machine: Machine, problem, k: int):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
+from simulator.mapping.conv_levels import choose_nest, conv_levels, gemm_tile, tile_traffic
 from simulator.mapping.gemm import resolve_unit
 from simulator.mapping.host import fallback_reason
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
@@ -41,6 +42,7 @@ class ConvPlan:
     accumulator: str
     fallback_reason: str | None  # why the op is not on an array (None: it is)
     part: dict[str, tuple[int, int]] | None = None  # a core's ranges of g, k, p (None: all)
+    nest: tuple[tuple[str, int], ...] = ()  # the array's loops in a tile's GEMM (): fold nest
 
 
 def _ranges(op: ConvOpSpec, part: dict[str, tuple[int, int]] | None) -> dict[str, tuple[int, int]]:
@@ -158,7 +160,8 @@ def plan_conv(
         reason,
         part,
     )
-    return dataclasses.replace(shell, tile=choose_tile(op, shell, machine, where))
+    plan = dataclasses.replace(shell, tile=choose_tile(op, shell, machine, where))
+    return dataclasses.replace(plan, nest=choose_nest(op, plan, mapping, machine))
 
 
 def compile_conv(
@@ -183,6 +186,7 @@ def compile_conv(
         "fallback": plan.fallback_reason is not None,
         "fallback_reason": plan.fallback_reason or "",
         "part": dict(plan.part or {}),  # the loop-dim range(s) this core runs
+        "nest": " ".join(f"{d}{n}" for d, n in plan.nest),
     }
     return OpProgram(
         name=f"{op.name}@c{core}" if plan.part else op.name,
@@ -205,18 +209,18 @@ def _chunks(lo: int, hi: int, size: int) -> list[tuple[int, int]]:
 
 
 def _cost(op: ConvOpSpec, plan: ConvPlan, unit, size: dict[str, int], first: bool):
-    """(cycles, macs, {role: (elements read, written)}) of one tile on its unit."""
+    """(cycles, macs, {role: (elements read, written)}, the array's TileCost of one group or
+    None) of one tile on its unit."""
     macs = size["n"] * size["g"] * size["k"] * size["p"] * size["q"] * size["c"] * op.R * op.S
     if plan.dataflow is None:  # vector unit or CPU: a multiply and an add per MAC
-        return unit.cycles({"mul": macs, "add": macs}), macs, {}
-    gemm = {"M": size["n"] * size["p"] * size["q"], "N": size["k"], "K": size["c"] * op.R * op.S}
-    one = unit.tile_cost(gemm, plan.spatial, plan.dataflow, plan.accounting, first)
+        return unit.cycles({"mul": macs, "add": macs}), macs, {}, None
+    one = unit.tile_cost(gemm_tile(op, size), plan.spatial, plan.dataflow, plan.accounting, first)
     g = size["g"]  # the groups of a depthwise block run one after another
     access = {
         role: (g * one.reads.get(role, 0), g * one.writes.get(role, 0))
         for role in ("input", "weight", "output")
     }
-    return g * one.cycles, g * one.macs, access
+    return g * one.cycles, g * one.macs, access, one
 
 
 def _steps(op: ConvOpSpec, plan: ConvPlan, machine: Machine, numerics: ConvNumerics | None):
@@ -233,6 +237,7 @@ def _steps(op: ConvOpSpec, plan: ConvPlan, machine: Machine, numerics: ConvNumer
         "output": ("n", "g", "k", "p", "q"),
     }
     last_c = len(chunks["c"]) - 1
+    levels = conv_levels(op, plan, machine)
     indices = itertools.product(*(range(len(chunks[d])) for d in DIMS))
     upcoming = next(indices, None)
     resident: dict[str, tuple] = {}
@@ -274,13 +279,20 @@ def _steps(op: ConvOpSpec, plan: ConvPlan, machine: Machine, numerics: ConvNumer
                 )
             )
             resident["output"] = out_key
-        cycles, macs, access = _cost(op, plan, unit, size, at["c"] == 0)
-        traffic: dict[str, list[int]] = {}
-        for role, (reads, writes) in access.items():
-            fmt = plan.accumulator if role == "output" else op.dtype
-            entry = traffic.setdefault(buffers[role], [0, 0])
-            entry[0] += nbytes(reads, fmt)
-            entry[1] += nbytes(writes, fmt)
+        cycles, macs, access, one = _cost(op, plan, unit, size, at["c"] == 0)
+        refill = 0
+        if levels is not None:  # register levels or local SRAMs: the per-level counts
+            cycles, sram_traffic, refill = tile_traffic(
+                levels, machine, gemm_tile(op, size), at["c"] == 0, one, size["g"]
+            )
+        else:
+            traffic: dict[str, list[int]] = {}
+            for role, (reads, writes) in access.items():
+                fmt = plan.accumulator if role == "output" else op.dtype
+                entry = traffic.setdefault(buffers[role], [0, 0])
+                entry[0] += nbytes(reads, fmt)
+                entry[1] += nbytes(writes, fmt)
+            sram_traffic = tuple((b, rd, wr) for b, (rd, wr) in traffic.items())
         kernel = None
         if numerics is not None:
             kernel = bind(numerics.tile, r["n"], filters, r["p"], r["q"], r["c"])
@@ -291,9 +303,10 @@ def _steps(op: ConvOpSpec, plan: ConvPlan, machine: Machine, numerics: ConvNumer
             cycles=cycles,
             work=work,
             macs=macs,
-            sram_traffic=tuple((b, rd, wr) for b, (rd, wr) in traffic.items()),
+            sram_traffic=sram_traffic,
             regions={"X": regions["input"], "W": regions["weight"], "Y": regions["output"]},
             kernel=kernel,
+            refill=refill,
         )
         frees, stores = [], []
         for role in ("input", "weight"):

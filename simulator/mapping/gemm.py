@@ -51,6 +51,7 @@ class GemmPlan:
     levels: dict[str, tuple[dict, list]]  # tiled local SRAM -> (sub-tile, loop order)
     halved: frozenset[str]  # local SRAMs double-buffered (a sub-tile gets half of each)
     nest: tuple[tuple[str, int], ...] = ()  # the array's temporal loops, innermost first (): folds
+    stream_dma: bool = True  # a nest's DMA may stream during its tiles (`streams_dma`)
 
     def footprint(self, machine: Machine, tile: dict[str, int] | None = None) -> dict[str, int]:
         """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered);
@@ -358,9 +359,15 @@ ROLE_OF = {tensor: role for role, tensor in TENSOR_OF.items()}
 
 def streams_dma(plan: GemmPlan, machine: Machine) -> bool:
     """Whether a plan's DMA streams during its tiles' compute: a `nest:` on a chip whose DMA is
-    one DRAM bus (no NoC, no L2, no per-operand interfaces, which the engine models by events)."""
+    one DRAM bus (no NoC, no L2, no per-operand interfaces, which the engine models by events),
+    unless the plan loads each tile before its compute (`stream_dma`: `auto`'s nests)."""
     plain_bus = machine.noc is None and machine.l2 is None
-    return bool(plan.nest) and plain_bus and not machine.dram.spec.operand_bandwidth
+    return (
+        plan.stream_dma
+        and bool(plan.nest)
+        and plain_bus
+        and not machine.dram.spec.operand_bandwidth
+    )
 
 
 def _stream(plan: GemmPlan, unit, dram, extent: dict, step: tuple, cache: dict):

@@ -11,7 +11,7 @@ keep the fold model's counts (TileCost), so flat archs are unchanged.
 import itertools
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -568,6 +568,8 @@ def tile_estimate(levels: TileLevels, machine: Machine, extent: dict, first: boo
     cycles), and its levels' bytes priced per byte, as the engine times and the report prices."""
     plan, unit = levels.plan, levels.unit
     cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+    if plan.nest:  # an explicit nest's cycles, as the engine times it
+        cost = replace(cost, cycles=nest_cycles(plan, unit, extent))
     table = levels.table(extent, first, cost)
     moved = traffic(table, machine)
     ports = max(machine.components[b].access_cycles(r + w) for b, r, w in moved)
