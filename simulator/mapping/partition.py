@@ -26,6 +26,7 @@ from simulator.mapping.vector_ops import (
     compile_vector_op,
     cta_rows,
     latency_floor,
+    rereads_hit,
     row_kernel,
 )
 from simulator.numerics import GemmNumerics
@@ -405,17 +406,19 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
     state = states[op.name] = VectorNumerics(op, seed) if numerics else None
     if state is None:
         states.pop(op.name)
-    reads, ranges, kernel = 1, split(op.rows, cores), None
+    reads, ranges, kernel, hits = 1, split(op.rows, cores), None, True
     kernels = machine.arch.cores and machine.arch.cores.kernels
     if kernels and op.kind in REDUCTIONS:
         shared = machine.view(0).buffer_for("input").capacity_bytes
-        kernel = row_kernel(op, shared)
+        kernel = row_kernel(op)
         check_cta_fits(kernel, kernels, op, locate(machine.arch, "cores", "kernels", "threads"))
-        reads, ranges = kernel.reads, cta_rows(op.rows, kernel.rows, cores)
+        reads, ranges = kernel.passes, cta_rows(op.rows, kernel.rows, cores)
+        l2 = machine.l2.capacity_bytes if machine.l2 is not None else 0
+        hits = rereads_hit(kernel, op, kernels, shared, cores, l2)
     parts = []
     for core, (r0, r1) in enumerate(ranges):
         sub = op.model_copy(update={"name": f"{op.name}@c{core}", "rows": r1 - r0, "inputs": []})
-        floor = latency_floor(kernel, sub, kernels, shared) if kernel else 0
+        floor = latency_floor(kernel, sub, kernels, shared, hits) if kernel else 0
         parts.append(
             compile_vector_op(
                 sub,
@@ -428,6 +431,7 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
                 group=op.name,
                 reads=reads,
                 floor=floor,
+                hits=hits,
             )
         )
     return parts

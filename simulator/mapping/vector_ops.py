@@ -29,26 +29,20 @@ RECIPES: dict[str, tuple[dict[str, int], dict[str, int]]] = {
 }
 REDUCTIONS = ("softmax", "layernorm", "rmsnorm")
 
-# How GPU kernels run the row reductions (chips with `cores.kernels`), after PyTorch's CUDA kernels
-# (aten/src/ATen/native/cuda/PersistentSoftmax.cuh, SoftMax.cu, layer_norm_kernel.cu):
+# How GPU kernels run the row reductions (chips with `cores.kernels`), after PyTorch 2.0's CUDA
+# kernels (aten/src/ATen/native/cuda/PersistentSoftmax.cuh, SoftMax.cu, layer_norm_kernel.cu):
 WARP_ROW = 1024
 """Widest row one warp keeps in registers (32 lanes x 32 fp32 values): softmax_warp_forward
 runs such rows a warp each, in one read; wider ones get a CTA each."""
 WARPS_PER_CTA = 4  # the warp-per-row softmax's 128-thread CTAs
 PAIRED_ROW = 128  # rows this narrow go two to a warp (the warp softmax's WARP_BATCH of 2)
-CTA_SHARED = 48 * 1024
-"""Shared memory a CTA may use without opting in (CUDA C++ Programming Guide, compute capability
-8.x/9.x: 48 KB of static shared memory per block)."""
-READS = {"softmax": 3, "layernorm": 2, "rmsnorm": 2}
-"""Reads of a row a CTA-per-row kernel makes: softmax its max, its sum of exponentials and the
-normalising pass (cunn_SoftMaxForward); LayerNorm and RMSNorm the Welford statistics and the
-normalising pass (vectorized_layer_norm_kernel). Re-reads go to DRAM through L2, so L2 hits
-serve them while the rows in flight fit it."""
-
-
 PASSES = {"softmax": 3, "layernorm": 2, "rmsnorm": 2}
-"""Passes a CTA-per-row kernel makes over its row (each after the last one's reduction), served
-by DRAM first, then by L2 where the row is re-read, else by shared memory where it is kept."""
+"""Passes a CTA-per-row kernel makes over its row, each after the last one's reduction and each
+reading the row from global memory: softmax its max, its sum of exponentials and the
+normalising pass (cunn_SoftMaxForward: PyTorch 2.0 has no shared-memory variant;
+cunn_SoftMaxForwardSmem, which keeps a row of up to 48 KB, came with pytorch/pytorch#122970 in
+2024); LayerNorm and RMSNorm the Welford statistics and the normalising pass, which reloads X
+(vectorized_layer_norm_kernel_impl). Re-reads go through L2 (`rereads_hit`)."""
 REDUCTIONS_PER_ROW = {"softmax": 2, "layernorm": 1, "rmsnorm": 1}
 """Block-wide reductions between the passes: softmax its max and its sum; the norms one Welford
 (or sum of squares) combine."""
@@ -62,9 +56,9 @@ WARP = 32
 
 @dataclass(frozen=True)
 class RowKernel:
-    """How a GPU runs a row reduction: rows and threads per CTA, threads and passes per row,
-    elements a thread loads at once, block-wide reductions per row, the reads of each row from
-    memory and the shared memory a CTA takes."""
+    """How a GPU runs a row reduction: rows and threads per CTA, threads per row, its passes over
+    each row (each a read from memory), elements a thread loads at once, block-wide reductions
+    per row and the shared memory a CTA takes."""
 
     rows: int
     threads: int
@@ -72,7 +66,6 @@ class RowKernel:
     passes: int
     vector: int
     reductions: int
-    reads: int
     shared: int
 
 
@@ -84,15 +77,14 @@ def softmax_threads(cols: int, dtype: str) -> int:
     return max(WARP, 1 << max(0, largest - 1).bit_length())
 
 
-def row_kernel(op: VectorOpSpec, shared: int) -> RowKernel:
-    """The kernel that runs row reduction `op` on a GPU with `shared` bytes of shared memory per
-    SM: rows per CTA and reads as `kernel_rows`; a warp per softmax row up to 1024 values (each
-    lane loads its up to 32 values at once, warp-shuffle reductions), else softmax's
-    `softmax_threads`, the norms' 128 threads."""
-    per_cta, reads = kernel_rows(op, shared)
+def row_kernel(op: VectorOpSpec) -> RowKernel:
+    """The kernel that runs row reduction `op` on a GPU: a warp per softmax row up to 1024 values
+    (each lane loads its up to 32 values at once, warp-shuffle reductions, one read), four warps a
+    CTA (two rows a warp up to 128 values); wider softmax rows a CTA each of `softmax_threads`,
+    the norms' rows a CTA each of 128 threads, each making its `PASSES` over the row."""
     if op.kind == "softmax" and op.cols <= WARP_ROW:
-        threads = WARP * WARPS_PER_CTA
-        return RowKernel(per_cta, threads, WARP, 1, WARP_ROW // WARP, 2, 1, 0)
+        rows = WARPS_PER_CTA * (2 if op.cols <= PAIRED_ROW else 1)
+        return RowKernel(rows, WARP * WARPS_PER_CTA, WARP, 1, WARP_ROW // WARP, 2, 0)
     if op.kind == "softmax":
         threads = softmax_threads(op.cols, op.dtype)
         vector = max(1, LOAD_BYTES // nbytes(1, op.dtype))
@@ -100,7 +92,7 @@ def row_kernel(op: VectorOpSpec, shared: int) -> RowKernel:
         threads, vector = CTA_THREADS[op.kind], NORM_VECTOR
     smem = nbytes(threads, "fp32")  # one fp32 partial per thread for the block reduction
     return RowKernel(
-        1, threads, threads, PASSES[op.kind], vector, REDUCTIONS_PER_ROW[op.kind], reads, smem
+        1, threads, threads, PASSES[op.kind], vector, REDUCTIONS_PER_ROW[op.kind], smem
     )
 
 
@@ -133,18 +125,32 @@ def reduction_steps(threads: int) -> int:
     return steps
 
 
-def row_cycles(kernel: RowKernel, cols: int, latency: LoadLatencySpec) -> int:
+def rereads_hit(
+    kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, shared: int, cores: int, l2: int
+) -> bool:
+    """Whether the re-reads of a multi-pass row kernel hit an `l2`-byte L2: a pass re-reads a row
+    only after it has read all of it, while every CTA resident on every busy core streams its own
+    rows, so the L2 must hold the rows in flight together (as stored, `op.dtype`) until their
+    next pass; past that, LRU has evicted each row before its re-read."""
+    ctas = -(-op.rows // kernel.rows)
+    in_flight = min(ctas, cores * resident_ctas(kernel, kernels, shared)) * kernel.rows
+    return in_flight * nbytes(op.cols, op.dtype) <= l2
+
+
+def row_cycles(kernel: RowKernel, cols: int, latency: LoadLatencySpec, hits: bool = True) -> int:
     """Core cycles one CTA's row takes when latency bounds it: each pass waits one load latency
     per load a thread makes (a thread's next load follows its use of the last), the first pass
-    from DRAM and later ones from L2 (re-read) or shared memory (kept); each block-wide
+    from DRAM and later ones from L2 (DRAM where they miss it: `hits` False); each block-wide
     reduction waits its dependent shared-memory steps."""
     loads = math.ceil(cols / (kernel.row_threads * kernel.vector))
-    later = latency.l2 if kernel.reads > 1 else latency.shared
+    later = latency.l2 if hits else latency.dram
     passes = loads * (latency.dram + (kernel.passes - 1) * later)
     return passes + kernel.reductions * reduction_steps(kernel.row_threads) * latency.shared
 
 
-def latency_floor(kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, shared: int) -> int:
+def latency_floor(
+    kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, shared: int, hits: bool = True
+) -> int:
     """Core cycles a core needs for its `op.rows` rows when latency bounds them: its CTAs run
     `resident_ctas` at a time, each round one `row_cycles` long (Little's law: the bytes in flight
     are what the resident CTAs' threads have loaded); 0 without the chip's load latencies."""
@@ -152,19 +158,7 @@ def latency_floor(kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, sha
         return 0
     ctas = -(-op.rows // kernel.rows)
     rounds = -(-ctas // resident_ctas(kernel, kernels, shared))
-    return rounds * row_cycles(kernel, op.cols, kernels.latency)
-
-
-def kernel_rows(op: VectorOpSpec, shared: int) -> tuple[int, int]:
-    """(rows per CTA, reads of each row) of a row reduction run as a GPU kernel with `shared`
-    bytes of shared memory per SM: softmax rows that fit a warp's registers a warp each (two to a
-    warp when narrow), others a CTA each; one read when the row's fp32 copy fits what a CTA may
-    keep on chip, else the kernel's passes over it."""
-    if op.kind == "softmax" and op.cols <= WARP_ROW:
-        return WARPS_PER_CTA * (2 if op.cols <= PAIRED_ROW else 1), 1
-    if nbytes(op.cols, "fp32") <= min(CTA_SHARED, shared):
-        return 1, 1
-    return 1, READS[op.kind]
+    return rounds * row_cycles(kernel, op.cols, kernels.latency, hits)
 
 
 def cta_rows(rows: int, per_cta: int, cores: int) -> list[tuple[int, int]]:
@@ -191,10 +185,13 @@ def compile_vector_op(
     group: str = "",
     reads: int = 1,
     floor: int = 0,
+    hits: bool = True,
 ) -> OpProgram:
     """Rows in chunks that fit the buffers (double-buffered when the mapping says so); a part of a
     row-partitioned op gives where its rows start in the whole, its core and its group; a kernel
-    that reads each row `reads` times loads each chunk that often; `floor` core cycles (the
+    that reads each row `reads` times loads each chunk that often, its re-reads L2 hits unless
+    `hits` is False (`rereads_hit`: then each pass's read misses, as it would in the kernel,
+    whose passes the chunked steps do not interleave); `floor` core cycles (the
     kernel's latency bound, `latency_floor`) are spread over the steps as their computes' pace:
     the k-th compute ends no sooner than k shares after the first step's loads began, so the
     bound covers the loads it already counts (`row_cycles`) instead of following them."""
@@ -224,6 +221,7 @@ def compile_vector_op(
         "rows_per_step": chunk,
         "double_buffering": mapping.double_buffering,
         "reads": reads,
+        "rereads_hit": hits,
         "latency_cycles": floor,
     }
     flops = op.rows * op.cols * sum(per_element.values()) + op.rows * sum(per_row.values())
@@ -249,7 +247,7 @@ def compile_vector_op(
                 pace=share,
             )
             yield streamed_step(
-                op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute, reads
+                op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute, reads, hits
             )
 
     return OpProgram(
@@ -267,7 +265,7 @@ def compile_vector_op(
         core=core,
         group=group or op.name,
         details=details,
-        signature=signature(op, row_offset, bool(group), reads, floor),
+        signature=signature(op, row_offset, bool(group), reads, floor, hits),
     )
 
 
@@ -308,14 +306,19 @@ def streamed_step(
     size_out: int,
     compute: Compute,
     reads: int = 1,
+    hits: bool = True,
 ) -> Step:
     """One step of an op streamed through a unit: load X's region (`reads` times, the re-reads
-    into the same space), compute, store Y's."""
-    again = Transfer("load", f"{name}.X", region, in_buf, size_in, 0)
+    into the same space; each pass's its own L2 line where `hits` is False, so it misses),
+    compute, store Y's."""
+    again = tuple(
+        Transfer("load", f"{name}.X" if hits else f"{name}.X#{n}", region, in_buf, size_in, 0)
+        for n in range(2, reads + 1)
+    )
     return Step(
         (
             Transfer("load", f"{name}.X", region, in_buf, size_in, size_in),
-            *(again,) * (reads - 1),
+            *again,
             Transfer("alloc", f"{name}.Y", region, out_buf, 0, size_out),
         ),
         (compute,),

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 import simulator
 from simulator.mapping.vector_ops import (
     cta_rows,
-    kernel_rows,
     latency_floor,
     reduction_steps,
+    rereads_hit,
     resident_ctas,
     row_cycles,
     row_kernel,
@@ -31,17 +31,16 @@ def op(kind, rows, cols):
     return VectorOpSpec(kind=kind, name="v", rows=rows, cols=cols, dtype="fp16")
 
 
-def test_rows_per_cta_and_reads_by_hand():
+def test_rows_per_cta_and_passes_by_hand():
     """Softmax rows of <= 128 go two to a warp, four warps a CTA (8 rows), <= 1024 a warp each (4
-    rows); wider ones a CTA each, one read while the fp32 row fits 48 KB (12,288 values), else
-    3 reads (max, sum, normalise); LayerNorm 2 reads (statistics, normalise) past 48 KB."""
-    assert kernel_rows(op("softmax", 64, 32), SHARED) == (8, 1)
-    assert kernel_rows(op("softmax", 64, 1024), SHARED) == (4, 1)
-    assert kernel_rows(op("softmax", 64, 12288), SHARED) == (1, 1)
-    assert kernel_rows(op("softmax", 64, 12289), SHARED) == (1, 3)
-    assert kernel_rows(op("layernorm", 64, 32), SHARED) == (1, 1)
-    assert kernel_rows(op("layernorm", 64, 16384), SHARED) == (1, 2)
-    assert kernel_rows(op("layernorm", 64, 8192), 16 * 1024) == (1, 2)  # 32 KB > a 16 KB SM
+    rows), read once; wider ones a CTA each, 3 passes (max, sum, normalise) at any width, as
+    PyTorch 2.0's cunn_SoftMaxForward makes them; LayerNorm 2 (statistics, normalise) at any
+    width, as vectorized_layer_norm_kernel."""
+    cases = {("softmax", 32): (8, 1), ("softmax", 1024): (4, 1), ("softmax", 1025): (1, 3)}
+    cases |= {("softmax", 12288): (1, 3), ("layernorm", 32): (1, 2), ("layernorm", 16384): (1, 2)}
+    for (kind, cols), (rows, passes) in cases.items():
+        kernel = row_kernel(op(kind, 64, cols))
+        assert (kernel.rows, kernel.passes) == (rows, passes), (kind, cols)
 
 
 def test_ctas_deal_in_waves_by_hand():
@@ -88,6 +87,36 @@ def test_wide_row_rereads_hit_l2():
     assert report.record.l2_bytes["hit"] == 2 * 8 * row
 
 
+def test_rereads_hit_while_the_rows_in_flight_fit_l2_by_hand():
+    """Softmax 8 x 16,384 fp16 on 4 cores: 512-thread CTAs, 2,048 / 512 = 4 resident a core, so
+    all 8 rows (of 16 slots) are in flight: 8 x 32 KiB = 256 KiB, which a 256 KiB L2 holds and
+    one byte less does not. LayerNorm on A100's 108 SMs: 128-thread CTAs, 16 resident, 1,728 rows
+    in flight: 1,728 x 16 KiB = 28.3 MB fit 40 MB at 8,192 columns; x 64 KiB = 113 MB at 32,768
+    do not."""
+    kernels = KernelsSpec()
+    softmax = op("softmax", 8, 16384)
+    kernel = row_kernel(softmax)
+    assert rereads_hit(kernel, softmax, kernels, SHARED, 4, 256 * 1024)
+    assert not rereads_hit(kernel, softmax, kernels, SHARED, 4, 256 * 1024 - 1)
+    a100 = 192 * 1024
+    for cols, hit in ((8192, True), (32768, False)):
+        norm = op("layernorm", 4096, cols)
+        assert rereads_hit(row_kernel(norm), norm, kernels, a100, 108, 40_000_000) is hit
+
+
+def test_wide_row_rereads_miss_an_l2_too_small_for_the_rows_in_flight():
+    """The 8 rows of 16,384 with a 128 KiB L2 (256 KiB in flight): every pass reads DRAM, so all
+    3 reads of each row miss and the run loads 3 x its input, as without an L2."""
+    doc = copy.deepcopy(gpu_doc())
+    doc["components"]["l2"] = {"kind": "sram", "capacity": "128 KiB", "banks": 16, "width": "64 B"}
+    report = simulator.simulate(load_arch(doc), _softmax(8, 16384), numerics=True)
+    assert report.summary["numerics_ok"]
+    row = 16384 * 2
+    assert report.record.l2_bytes["miss"] == 3 * 8 * row
+    assert report.record.l2_bytes["hit"] == 0
+    assert sum(o["load"] for o in report.record.op_dram.values()) == 3 * 8 * row
+
+
 def test_narrow_softmax_ctas_in_waves():
     """40 softmax rows of 64 values: CTAs of 8 rows, 5 CTAs over 4 cores, so core 0 runs two
     (16 rows) and cores 1-3 one each: DRAM loads of 16 and 8 rows of 64 fp16 values."""
@@ -119,30 +148,39 @@ def test_reduction_steps_by_hand():
 
 def test_row_critical_path_by_hand():
     """Cycles one CTA's row takes on A100's latencies (DRAM 290, L2 200, shared 23):
-    softmax 4096 fp16: 256 threads x 8 values, 2 loads a pass; the row fits 48 KB, so passes 2
-    and 3 read shared memory: 2 x (290 + 2 x 23) + 2 reductions x 10 steps x 23 = 1,132.
-    Softmax 16,384: 512 threads, 4 loads a pass, re-read from L2: 4 x (290 + 2 x 200) + 2 x 11 x
-    23 = 3,266. LayerNorm 16,384: 128 threads x 4 values, 32 loads, 2 passes from DRAM then L2:
-    32 x (290 + 200) + 9 x 23 = 15,887. A warp's softmax row of 1,024: one load each (32 values
-    a lane at once), two warp reductions: 290 + 2 x 5 x 23 = 520."""
-    cases = {("softmax", 4096): 1132, ("softmax", 16384): 3266, ("layernorm", 16384): 15887}
-    cases[("softmax", 1024)] = 520
+    softmax 4096 fp16: 256 threads x 8 values, 2 loads a pass, passes 2 and 3 re-read from L2:
+    2 x (290 + 2 x 200) + 2 reductions x 10 steps x 23 = 1,840. Softmax 16,384: 512 threads, 4
+    loads a pass: 4 x (290 + 2 x 200) + 2 x 11 x 23 = 3,266. LayerNorm 16,384: 128 threads x 4
+    values, 32 loads, 2 passes from DRAM then L2: 32 x (290 + 200) + 9 x 23 = 15,887; LayerNorm
+    4,096: 8 x 490 + 207 = 4,127. A warp's softmax row of 1,024: one load each (32 values a lane
+    at once), two warp reductions: 290 + 2 x 5 x 23 = 520."""
+    cases = {("softmax", 4096): 1840, ("softmax", 16384): 3266, ("layernorm", 16384): 15887}
+    cases |= {("layernorm", 4096): 4127, ("softmax", 1024): 520}
     for (kind, cols), cycles in cases.items():
-        kernel = row_kernel(op(kind, 64, cols), SHARED)
+        kernel = row_kernel(op(kind, 64, cols))
         assert row_cycles(kernel, cols, LATENCY) == cycles, (kind, cols)
+
+
+def test_row_critical_path_when_rereads_miss_l2_by_hand():
+    """Re-reads that miss L2 wait DRAM's latency: LayerNorm 16,384 is 32 x (290 + 290) + 9 x 23
+    = 18,767 cycles; a row read once (a warp's softmax row of 1,024) does not change: 520."""
+    norm = row_kernel(op("layernorm", 64, 16384))
+    assert row_cycles(norm, 16384, LATENCY, hits=False) == 18767
+    once = row_kernel(op("softmax", 64, 1024))
+    assert row_cycles(once, 1024, LATENCY, hits=False) == 520
 
 
 def test_occupancy_and_latency_floor_by_hand():
     """256-thread softmax CTAs: 2,048 / 256 = 8 resident (1 KB of shared memory each is no
-    limit); 38 rows take ceil(38 / 8) = 5 rounds of 1,132 cycles. Warp softmax CTAs of 128
+    limit); 38 rows take ceil(38 / 8) = 5 rounds of 1,840 cycles. Warp softmax CTAs of 128
     threads: 16 resident. With 40 KB of shared memory, 40 of those 1 KB CTAs fit but the thread
     limit still binds; with 4 KB, 4 do."""
     kernels = KernelsSpec(latency=LATENCY)
-    softmax = row_kernel(op("softmax", 38, 4096), SHARED)
+    softmax = row_kernel(op("softmax", 38, 4096))
     assert resident_ctas(softmax, kernels, SHARED) == 8
     assert resident_ctas(softmax, kernels, 4 * 1024) == 4
-    assert resident_ctas(row_kernel(op("softmax", 64, 512), SHARED), kernels, SHARED) == 16
-    assert latency_floor(softmax, op("softmax", 38, 4096), kernels, SHARED) == 5 * 1132
+    assert resident_ctas(row_kernel(op("softmax", 64, 512)), kernels, SHARED) == 16
+    assert latency_floor(softmax, op("softmax", 38, 4096), kernels, SHARED) == 5 * 1840
     assert latency_floor(softmax, op("softmax", 38, 4096), KernelsSpec(), SHARED) == 0
 
 
@@ -155,39 +193,40 @@ def _bound_run(rows, latency=None):
 
 
 def test_one_row_takes_the_longer_of_its_loads_and_critical_path():
-    """One softmax row of 4,096 fp16 on one core: its 8,192 B come in over the core's 64 B/cycle
-    link in 128 cycles, the vector unit's 16 lanes work 4,096 / 16 x (1 max + 2 adds + 1 mul +
-    4 for an exp) + 4 for the row's division = 2,052 cycles and the 8,192 B go out in 128. With DRAM 3,000, L2 2,000 and
-    shared 100 cycles the row's critical path is 2 x (3,000 + 2 x 100) + 2 x 10 x 100 = 8,400
-    cycles from the load's start, which already holds the load's own latency: the store follows
-    at 8,400, the run takes 8,528 ns (not 128 + 8,400 + 128), the unit stalls 8,400 - 128 -
-    2,052 = 6,220 cycles on load latency and stays busy its 2,052: the op is latency-bound."""
+    """One softmax row of 4,096 fp16 on one core of a chip without L2: its 3 passes read 3 x
+    8,192 B over the core's 64 B/cycle link in 384 cycles, the vector unit's 16 lanes work 4,096
+    / 16 x (1 max + 2 adds + 1 mul + 4 for an exp) + 4 for the row's division = 2,052 cycles and
+    the 8,192 B go out in 128. With DRAM 3,000, L2 2,000 and shared 100 cycles, every pass waits
+    DRAM (no L2 to re-read from): the row's critical path is 2 x (3 x 3,000) + 2 x 10 x 100 =
+    20,000 cycles from the loads' start, which already holds the loads' own time: the store
+    follows at 20,000, the run takes 20,128 ns, the unit stalls 20,000 - 384 - 2,052 = 17,564
+    cycles on load latency and stays busy its 2,052: the op is latency-bound."""
     plain = _bound_run(1)
-    assert plain.summary["seconds"] == pytest.approx((128 + 2052 + 128) / 1e9)
+    assert plain.summary["seconds"] == pytest.approx((384 + 2052 + 128) / 1e9)
     bound = _bound_run(1, (3000, 2000, 100))
     assert bound.summary["numerics_ok"]
-    assert bound.summary["seconds"] == pytest.approx((8400 + 128) / 1e9)
+    assert bound.summary["seconds"] == pytest.approx((20000 + 128) / 1e9)
     assert bound.record.busy["core0.alu"] == 2052
-    assert bound.record.unit_stalls["core0.alu"]["load_latency"] == 8400 - 128 - 2052
-    assert bound.summary["ops"][0]["bound"] == "latency"  # 8,272 cycles against 2,052 busy
+    assert bound.record.unit_stalls["core0.alu"]["load_latency"] == 20000 - 384 - 2052
+    assert bound.summary["ops"][0]["bound"] == "latency"
 
 
 def test_a_critical_path_shorter_than_load_and_compute_costs_nothing():
-    """DRAM 1,040 and shared 1 cycle: 2 x (1,040 + 2) + 20 = 2,104 cycles, under the row's
-    128 + 2,052 = 2,180 of load and compute, so the run takes its 2,308 ns as without a bound."""
-    bound = _bound_run(1, (1040, 2000, 1))
-    assert bound.summary["seconds"] == pytest.approx((128 + 2052 + 128) / 1e9)
+    """DRAM 400 and shared 1 cycle: 2 x (3 x 400) + 20 = 2,420 cycles, under the row's 384 +
+    2,052 = 2,436 of loads and compute, so the run takes its 2,564 ns as without a bound."""
+    bound = _bound_run(1, (400, 2000, 1))
+    assert bound.summary["seconds"] == pytest.approx((384 + 2052 + 128) / 1e9)
     assert bound.record.unit_stalls["core0.alu"].get("load_latency", 0) == 0
 
 
 def test_the_bound_paces_the_op_steps_from_its_first_load():
     """8 rows, 4 a step (a row's 8 KB in and 8 KB out, double-buffered, fill the 64 KB input and
-    64 KB output buffers), DRAM 30,000, L2 2,000, shared 100: 2 x (30,000 + 200) + 2,000 = 62,400
+    64 KB output buffers), DRAM 30,000, shared 100, no L2: 2 x (3 x 30,000) + 2,000 = 182,000
     cycles a row, 8 resident CTAs of 256 threads, one round. The 2 steps end no sooner than
-    31,200 and 62,400 cycles after the first load began (each step's 4 x 2,048 + 4 cycles of
-    arithmetic fit under its share; the second step's load hides under the first's compute), so
-    the run ends with the last 32 KB store at 64 B a cycle: 62,400 + 512 cycles, where a bound on
-    the computes alone would add the first 512-cycle load."""
+    91,000 and 182,000 cycles after the first loads began (each step's 3 x 32 KB of loads and
+    4 x 2,048 + 4 cycles of arithmetic fit under its share; the second step's loads hide under
+    the first's wait), so the run ends with the last 32 KB store at 64 B a cycle: 182,000 + 512
+    cycles."""
     bound = _bound_run(8, (30000, 2000, 100))
-    assert bound.summary["seconds"] == pytest.approx((62400 + 512) / 1e9)
+    assert bound.summary["seconds"] == pytest.approx((182000 + 512) / 1e9)
     assert bound.record.busy["core0.alu"] == 2 * (4 * 2048 + 4)
