@@ -153,37 +153,40 @@ class GemmNumerics:
             return self.c
         return wrap(self.c, self.accumulator)
 
-    def _compared(self, whole: np.ndarray, region: tuple[int, int, int, int], magnitudes_fp32):
+    def _held(self, rows: slice, cols: slice) -> np.ndarray:
+        """One block of the output as the hardware holds it (see `result`), wrapped block by
+        block so a wrapped accumulator costs one block's copy, not the whole output's."""
+        block = self.c[rows, cols]
+        return wrap(block, self.accumulator) if self.is_int else block
+
+    def _compared(self, region: tuple[int, int, int, int], magnitudes_fp32):
         """(result, reference, bound) of one output region, block by block (BLOCK_ROWS x
         BLOCK_COLS: small float64 temporaries instead of whole-problem ones). Integers: the
         reference is the exact sum (beyond int64 where it must be), so a wrapped accumulator shows
         as an error; floats: Higham's bound per output, its magnitudes |A| @ |B| in fp32 where
         `magnitudes_fp32` (see Fp32Bound), else in float64."""
-        m0, m1, n0, n1 = region
         # Higham's bound for a length-K fp32 dot product: |err| <= gamma_K * sum |a||b|.
         u = unit_roundoff("fp32")
         gamma = self.K * u / (1 - self.K * u)
-        for c0 in range(n0, n1, BLOCK_COLS):
-            cols = slice(c0, min(c0 + BLOCK_COLS, n1))
-            if not self.is_int:
+        panel = None
+        for rows, cols in _blocks(region):
+            if self.is_int:
+                reference = exact_int_matmul(self.a[rows], self.b[:, cols])
+                yield self._held(rows, cols), reference, np.zeros(0)  # exact: no bound to hold
+                continue
+            if cols != panel:
                 # float64 from the fp32 copies the kernels use (the same values: every float
-                # format here widens to fp32 exactly), each converted once
-                b = self._b[:, cols].astype(np.float64)
+                # format here widens to fp32 exactly), each converted once per column panel
+                panel, b = cols, self._b[:, cols].astype(np.float64)
                 b_abs = np.abs(self._b[:, cols]) if magnitudes_fp32 else np.abs(b)
-            for r0 in range(m0, m1, BLOCK_ROWS):
-                rows = slice(r0, min(r0 + BLOCK_ROWS, m1))
-                if self.is_int:
-                    reference = exact_int_matmul(self.a[rows], self.b[:, cols])
-                    yield whole[rows, cols], reference, np.zeros(0)  # exact: no bound to hold
-                    continue
-                reference = self._a[rows].astype(np.float64) @ b
-                if magnitudes_fp32:
-                    a_abs = np.abs(self._a[rows])
-                    bound = Fp32Bound(gamma, self.K, a_abs @ b_abs, a_abs, b_abs)
-                else:
-                    bound = np.abs(self._a[rows].astype(np.float64)) @ b_abs
-                    bound *= gamma
-                yield whole[rows, cols], reference, bound
+            reference = self._a[rows].astype(np.float64) @ b
+            if magnitudes_fp32:
+                a_abs = np.abs(self._a[rows])
+                bound = Fp32Bound(gamma, self.K, a_abs @ b_abs, a_abs, b_abs)
+            else:
+                bound = np.abs(self._a[rows].astype(np.float64)) @ b_abs
+                bound *= gamma
+            yield self._held(rows, cols), reference, bound
 
     def check(self) -> NumericsResult:
         """Compare with the reference (on every output, or on the sampled tiles), and check every
@@ -198,19 +201,18 @@ class GemmNumerics:
             )
         else:
             regions, checked = [(0, self.c.shape[0], 0, self.c.shape[1])], "all outputs"
-        whole = self.result()
         magnitudes_fp32 = not self.is_int and _magnitudes_fit_fp32(
             self.dtype, self._a, self._b, self.K
         )
-        blocks = (
-            block for region in regions for block in self._compared(whole, region, magnitudes_fp32)
-        )
-        wrapped = None  # counted per block, on the exact sums
         if self.is_int and self._requantized:
-            blocks, wrapped = self._requantize(blocks)
-        errors = [self._errors(*block) for block in blocks]
-        if wrapped is None:
-            wrapped = sum(block[0] for block in errors)
+            errors, wrapped = self._requantized_errors(regions)
+        else:
+            errors = [
+                self._errors(*block)
+                for region in regions
+                for block in self._compared(region, magnitudes_fp32)
+            ]
+            wrapped = sum(block[0] for block in errors)  # counted per block, on the exact sums
         wrong = np.argwhere(self.coverage != self.K)
         coverage_ok = wrong.size == 0
         if coverage_ok:
@@ -236,16 +238,31 @@ class GemmNumerics:
             checked=checked,
         )
 
-    def _requantize(self, blocks) -> tuple[list, int]:
-        """The compared blocks as one, requantized with one shared scale (the hardware's complete
-        sums and the exact ones, of the outputs compared: all, or the sample), and how many exact
-        sums wrapped."""
-        pairs = [(result.ravel(), reference.ravel()) for result, reference, _ in blocks]
-        result, reference = (np.concatenate(column) for column in zip(*pairs))
+    def _requantized_errors(self, regions) -> tuple[list, int]:
+        """Errors of the outputs compared (all, or the sample) requantized with one shared scale,
+        set by their largest exact sum, and how many exact sums wrapped; in two passes over
+        blocks, so the check holds one block at a time. The first finds the scale, counts the
+        wrapped sums and notes the blocks whose hardware sums differ from the exact ones; the
+        second requantizes those (a block equal before requantizing is equal after: no error).
+        Their references are computed again rather than kept."""
+        largest, wrapped, differing = 0.0, 0, []
+        for region in regions:
+            for rows, cols in _blocks(region):
+                reference = exact_int_matmul(self.a[rows], self.b[:, cols])
+                largest = max(largest, largest_magnitude(reference))
+                wrapped += _outside(reference.ravel(), self.accumulator)
+                if not np.array_equal(self._held(rows, cols), reference):
+                    differing.append((rows, cols))
         bits = precision(self.output).bits
-        shift = requant_shift(reference, bits)
-        merged = (requantize(result, shift, bits), requantize(reference, shift, bits), np.zeros(0))
-        return [merged], _outside(reference, self.accumulator)
+        shift = requant_shift(largest, bits)
+        errors = []
+        for rows, cols in differing:
+            reference = exact_int_matmul(self.a[rows], self.b[:, cols])
+            requantized = (
+                requantize(side, shift, bits) for side in (self._held(rows, cols), reference)
+            )
+            errors.append(self._errors(*requantized, np.zeros(0)))
+        return errors, wrapped
 
     def _errors(self, result: np.ndarray, reference: np.ndarray, bound_matrix: np.ndarray):
         """Of one block: outputs wrapped, largest absolute and relative error, largest bound, and
@@ -327,8 +344,8 @@ def wrap(values: np.ndarray, accumulator: str) -> np.ndarray:
     if bits >= 64 and values.dtype == np.int64:
         return values  # int64 arithmetic already wraps modulo 2^64
     half = 2 ** (bits - 1)
-    if np.abs(values).max(initial=0) < half:
-        return values  # nothing wraps (exact integers, in float64 or int64)
+    if values.size == 0 or (values.max().item() < half and values.min().item() >= -half):
+        return values  # nothing wraps (exact integers, in float64 or int64; no |values| copy)
     return (values.astype(np.int64) + half) % (2 * half) - half
 
 
@@ -365,10 +382,25 @@ def wrap_message(wrapped: int, accumulator: str, dtype: str, K: int) -> str:
     )
 
 
-def requant_shift(exact: np.ndarray, bits: int) -> int:
-    """The smallest right shift that brings every exact output into a signed `bits`-bit range
-    (a per-tensor power-of-two scale, as calibrated integer accelerators use)."""
-    largest = float(np.abs(exact).max(initial=0)) if exact.size else 0.0
+def _blocks(region: tuple[int, int, int, int]):
+    """The (rows, cols) slices of one output region's check blocks (BLOCK_ROWS x BLOCK_COLS,
+    the last ones partial), column panels outermost."""
+    m0, m1, n0, n1 = region
+    for c0 in range(n0, n1, BLOCK_COLS):
+        cols = slice(c0, min(c0 + BLOCK_COLS, n1))
+        for r0 in range(m0, m1, BLOCK_ROWS):
+            yield slice(r0, min(r0 + BLOCK_ROWS, m1)), cols
+
+
+def largest_magnitude(exact: np.ndarray) -> float:
+    """The largest |value| of exact outputs (0 for none), as float64 for `requant_shift`."""
+    return float(np.abs(exact).max(initial=0)) if exact.size else 0.0
+
+
+def requant_shift(largest: float, bits: int) -> int:
+    """The smallest right shift that brings exact outputs whose largest magnitude is `largest`
+    into a signed `bits`-bit range (a per-tensor power-of-two scale, as calibrated integer
+    accelerators use)."""
     limit = 2 ** (bits - 1) - 1
     shift = 0
     while np.floor(largest / 2**shift + 0.5) > limit:

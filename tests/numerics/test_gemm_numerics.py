@@ -13,10 +13,12 @@ from simulator.numerics.gemm import (
     Fp32Bound,
     GemmNumerics,
     exact_int_matmul,
+    largest_magnitude,
     requant_shift,
     requantize,
 )
 from simulator.spec import load_arch
+from simulator.spec.precision import precision
 from tests.conftest import tiny_arch
 from tests.strategies import shapes_and_mappings
 
@@ -126,7 +128,7 @@ def test_int8_out_requantizes_both_sides_with_one_power_of_two_scale():
     """int8 in, int8 out: complete int32 sums are shifted right (round half up, saturating) by
     the smallest shift that fits the exact result's largest magnitude, on hardware and reference."""
     exact = np.array([[1000.0, -129.0], [127.0, 64.0]])
-    shift = requant_shift(exact, 8)
+    shift = requant_shift(largest_magnitude(exact), 8)
     assert shift == 3  # 1000 / 8 = 125 fits int8, 1000 / 4 = 250 does not
     assert requantize(exact, shift, 8).tolist() == [[125.0, -16.0], [16.0, 8.0]]
 
@@ -251,3 +253,84 @@ def test_a_nan_output_in_a_later_block_is_reported():
         result = state.check()
         assert not result.ok
         assert np.isnan(result.max_abs_error), where
+
+
+def _whole_requantized(state: GemmNumerics, bits: int):
+    """The requantized check's numbers from whole-problem arrays of Python integers (no blocks):
+    largest error and relative error, outputs wrapped, with the per-tensor power-of-two shift
+    found from the largest exact sum."""
+    a, b = state.a.astype(np.int64), state.b.astype(np.int64)
+    if int(np.abs(a).max(initial=0)) * int(np.abs(b).max(initial=0)) * state.K >= 2**63:
+        a, b = a.astype(object), b.astype(object)  # sums beyond int64: Python integers
+    exact = a @ b
+    largest = float(max((abs(value) for value in exact.ravel()), default=0))
+    limit, shift = 2 ** (bits - 1) - 1, 0
+    while np.floor(largest / 2**shift + 0.5) > limit:
+        shift += 1
+
+    def requantized(values):
+        scaled = np.floor(values.astype(np.float64) / 2**shift + 0.5)
+        return np.clip(scaled, -(limit + 1), limit)
+
+    expected = requantized(exact)
+    error = np.abs(requantized(state.result()) - expected)
+    relative = error / np.maximum(np.abs(expected), 1.0)
+    half = 2 ** (precision(state.accumulator).bits - 1)
+    wrapped = sum(1 for value in exact.ravel() if not -half <= value < half)
+    return error.max(initial=0.0), relative.max(initial=0.0), wrapped
+
+
+def test_requantized_check_equals_whole_problem_numpy_up_to_the_last_partial_block():
+    # 600 x 2100 outputs span 3 x 2 of the check's 256 x 2048 blocks, the last ones partial
+    state = GemmNumerics(600, 2100, 300, "int8", "int32", seed=4, output="int8")
+    state.tile((0, 600), (0, 2100), (0, 300))
+    result = state.check()
+    assert result.ok and (result.max_abs_error, result.max_rel_error) == (0.0, 0.0)
+    assert _whole_requantized(state, 8) == (0.0, 0.0, 0)
+    state.c[599, 2099] += 4000  # the last block's last output, wrong by more than a step of 2^shift
+    result = state.check()
+    assert not result.ok and result.coverage_ok
+    expected = _whole_requantized(state, 8)
+    assert expected[0] > 0
+    assert (result.max_abs_error, result.max_rel_error) == expected[:2]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            ("int8", "int32", "int8"),
+            ("int8", "int16", "int8"),  # wraps for K above about 4
+            ("int16", "int32", "int8"),
+            ("int16", "int32", "int16"),
+            ("int32", "int64", "int32"),  # sums beyond int64: Python integers
+        ]
+    ),
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.integers(1, 300),
+    st.integers(1, 16),
+    st.integers(1, 16),
+    st.lists(st.tuples(st.integers(0, 2**16), st.integers(-(2**20), 2**20)), max_size=4),
+    st.integers(0, 2**16),
+)
+def test_requantized_check_in_any_blocks_equals_whole_problem_numbers(
+    formats, M, N, K, block_rows, block_cols, faults, seed
+):
+    """Any shape cut into any blocks, with outputs made wrong by any amount: the same errors,
+    wrap count and verdict as whole-problem arrays."""
+    import simulator.numerics.gemm as gemm
+
+    dtype, accumulator, output = formats
+    state = GemmNumerics(M, N, K, dtype, accumulator, seed=seed, output=output)
+    state.tile((0, M), (0, N), (0, K))
+    for where, delta in faults:  # as arrays: an int64 accumulator wraps silently, as hardware does
+        state.c.reshape(-1)[[where % state.c.size]] += delta
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gemm, "BLOCK_ROWS", block_rows)
+        patch.setattr(gemm, "BLOCK_COLS", block_cols)
+        result = state.check()
+    error, relative, wrapped = _whole_requantized(state, precision(output).bits)
+    assert (result.max_abs_error, result.max_rel_error, result.error_bound) == (error, relative, 0)
+    assert result.ok == (error == 0)
+    assert (f"{wrapped:,} outputs wrapped" in result.coverage_message) == (wrapped > 0)
