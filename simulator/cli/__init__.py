@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     mapper.add_argument(
         "--nests",
         type=_count(0),
-        help="loop nests to estimate at most on arrays with inner levels (0: none; default 4000)",
+        help="loop nests to estimate at most on arrays with inner levels (0: none; default 8000)",
     )
     mapper.add_argument("-o", "--output", help="write the best mapping here (YAML)")
     mapper.add_argument(

@@ -20,11 +20,10 @@ from simulator.mapping.gemm import GemmPlan, inner_levels
 from simulator.mapping.hierarchy import (
     TileLevels,
     hierarchical_roles,
-    passes,
     tiles_estimate,
 )
 from simulator.mapping.nest_space import nests
-from simulator.mapping.traffic import OPERAND_DIMS, trip_counts
+from simulator.mapping.traffic import OPERAND_DIMS, passes, trip_counts
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
 from simulator.spec.workload import GemmOpSpec

@@ -501,9 +501,10 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
 
 def nest_tile(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> dict[str, int]:
     """The SRAM tile a mapping's explicit `nest` runs: per dim its temporal iterations times the
-    spatial unrolling, at most the problem. Along M and N it may leave an edge tile (its last
-    iteration may reach past the problem, not a whole one); K must divide. It must equal a `tile`
-    given, and the nest takes no `levels:` tilings (inner levels hold what fits, or `registers:`)."""
+    spatial unrolling, at most the problem. Along any dim it may leave an edge tile (its last
+    iteration may reach past the problem, not a whole one; K pieces carry partial sums). It must
+    equal a `tile` given, and the nest takes no `levels:` tilings (inner levels hold what fits,
+    or `registers:`)."""
     unit, _, spatial = resolve_unit(op, mapping, machine)
     problem = {"M": op.M, "N": op.N, "K": op.K}
     unroll = dict.fromkeys(problem, 1)
@@ -515,13 +516,7 @@ def nest_tile(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> dict[st
     where = locate(mapping, "nest")
     user_op, _, part = op.name.partition("@")  # a core's part of a partitioned op: gemm@c0
     whose = f"each core's part of {user_op} (split across cores)" if part else user_op
-    if problem["K"] % covered["K"]:
-        raise SpecError(
-            f"{where}: its K loops x the array's {unroll['K']} make a tile of {covered['K']}, "
-            f"which does not divide the K = {problem['K']} of {whose} (edge tiles along M and "
-            "N only)"
-        )
-    for d in ("M", "N"):
+    for d in problem:
         if covered[d] - unroll[d] >= problem[d]:
             raise SpecError(
                 f"{where}: its {d} loops x the array's {unroll[d]} cover {covered[d]}, a whole "

@@ -16,10 +16,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from simulator.components import Machine
-from simulator.components.systolic import OPERAND_DIMS
 from simulator.errors import CapacityError
 from simulator.mapping.nest import RELEVANT, Level, Loop, Moves, Nest, count
-from simulator.mapping.traffic import trip_counts
+from simulator.mapping.traffic import dma_moves
 from simulator.spec.precision import nbytes
 
 SERVES = {"pe": frozenset(), "row": frozenset({"cols"}), "col": frozenset({"rows"})}
@@ -107,12 +106,15 @@ def _cut(component, role, temporal: list[Loop], spatial: dict, elem_bytes, force
     return max(fits, default=0)
 
 
-def _chain_levels(chain, role, temporal, axes, elem_bytes, forced, halved) -> tuple[Level, ...]:
+def _chain_levels(
+    chain, role, temporal, axes, elem_bytes, forced, halved, whole=False
+) -> tuple[Level, ...]:
     """The role's levels, innermost first: an SRAM DMA buffer holds every loop (a register level
-    as DMA buffer what fits); an inner level what fits or is forced, at most its outer level's."""
+    as DMA buffer what fits, or every loop where it holds the `whole` tile); an inner level what
+    fits or is forced, at most its outer level's."""
     buffer = chain[-1]
     top = len(temporal)
-    if buffer.kind == "regfile":
+    if buffer.kind == "regfile" and not whole:
         top = _cut(buffer, role, temporal, axes, elem_bytes, forced, halved)
     cuts = [top]
     for component in reversed(chain[:-1]):
@@ -271,44 +273,71 @@ def _dim_pieces(loops: list[Loop], dim: str, unroll: int, extent: int) -> list[t
     return pieces
 
 
-def edge_nests(plan, unit, extent: dict) -> list[tuple[list[Loop], dict]]:
-    """The (temporal loops, spatial axes) an SRAM tile of `extent` runs under the plan's nest:
-    the nest itself for a full tile; for an edge tile, one nest per combination of each dim's
-    pieces (`_dim_pieces`), the same loops with fewer iterations, so every level keeps its loops."""
+@dataclass(frozen=True)
+class Piece:
+    """One piece of an SRAM tile under an explicit nest: its loops and spatial axes, and whether
+    it is the first and the last of the tile's pieces along K (partial sums carried between)."""
+
+    temporal: list[Loop]
+    spatial: dict[str, Loop]
+    first_k: bool
+    last_k: bool
+
+
+def edge_nests(plan, unit, extent: dict) -> list[Piece]:
+    """The pieces an SRAM tile of `extent` runs under the plan's nest: the nest itself for a full
+    tile; for an edge tile, one nest per combination of each dim's pieces (`_dim_pieces`), the
+    same loops with fewer iterations, so every level keeps its loops. A region's K pieces run
+    one after another (K fastest), carrying its partial sums."""
     loops = [Loop(d, n) for d, n in plan.nest]
     unroll = nest_unroll(plan, unit)
     per_dim = [_dim_pieces(loops, d, unroll[d], extent[d]) for d in "MNK"]
     row_dim, col_dim = plan.spatial
-    nests = []
-    for choice in itertools.product(*per_dim):
+    last = len(per_dim[2]) - 1
+    pieces = []
+    for *choice, (k_index, k_piece) in itertools.product(*per_dim[:2], enumerate(per_dim[2])):
+        choice = [*choice, k_piece]
         factors = {p: n for piece, _ in choice for p, n in piece.items()}
         size = {d: s for d, (_, s) in zip("MNK", choice)}
         temporal = [Loop(lp.dim, factors.get(i, lp.factor)) for i, lp in enumerate(loops)]
-        nests.append(
-            (temporal, {"rows": Loop(row_dim, size[row_dim]), "cols": Loop(col_dim, size[col_dim])})
-        )
-    return nests
+        axes = {"rows": Loop(row_dim, size[row_dim]), "cols": Loop(col_dim, size[col_dim])}
+        pieces.append(Piece(temporal, axes, k_index == 0, k_index == last))
+    return pieces
 
 
 def explicit_nest(plan, unit, chains, elem_bytes) -> Nest:
     """The mapping's own nest over one full SRAM tile: its temporal loops, the spatial unrolling
-    the rest of the tile, and each role's levels holding the innermost loops that fit (or forced)."""
+    the rest of the tile, the DMA buffer holding the whole tile (`TileLevels.check` sizes it)
+    and each inner level the innermost loops that fit (or forced)."""
     temporal = [Loop(d, n) for d, n in plan.nest]
     row_dim, col_dim = plan.spatial
     unroll = nest_unroll(plan, unit)
     axes = {"rows": Loop(row_dim, unroll[row_dim]), "cols": Loop(col_dim, unroll[col_dim])}
     levels = {
         role: _chain_levels(
-            chain, role, temporal, axes, elem_bytes[role], plan.registers, plan.halved
+            chain, role, temporal, axes, elem_bytes[role], plan.registers, plan.halved, True
         )
         for role, chain in chains.items()
     }
     return Nest(tuple(temporal), axes, levels)
 
 
+def instance_tile(plan, unit, role: str, serves: frozenset, extent: dict) -> int:
+    """Elements of `role` one instance of a level holding a whole SRAM tile of `extent` keeps:
+    the extent along a dim it is shared over or that no axis unrolls, a dim's share of one PE
+    (rounded up) along an axis it is not shared over (an edge tile's, not the nest's reach)."""
+    unroll = nest_unroll(plan, unit)
+    on_axis = dict(zip(plan.spatial, ("rows", "cols")))
+    elements = 1
+    for d in RELEVANT[role]:
+        private = d in on_axis and on_axis[d] not in serves
+        elements *= -(-extent[d] // unroll[d]) if private else extent[d]
+    return elements
+
+
 def nest_iterations(plan, unit, extent: dict) -> int:
     """Temporal iterations of an SRAM tile of `extent` under the plan's nest (its edge pieces')."""
-    return sum(math.prod(lp.factor for lp in loops) for loops, _ in edge_nests(plan, unit, extent))
+    return sum(math.prod(lp.factor for lp in p.temporal) for p in edge_nests(plan, unit, extent))
 
 
 def nest_cycles(plan, unit, extent: dict) -> int:
@@ -425,39 +454,54 @@ class TileLevels:
         """The tile's loop nests (fold loops, and the sub-tile loops of tiled local SRAMs), or
         the mapping's explicit nest (an edge tile's pieces of it, each level holding the loops it
         holds in the full tile)."""
-        if self.plan.nest:
-            full = explicit_nest(self.plan, self.unit, self.chains, self.elem_bytes)
-            return [
-                Nest(tuple(temporal), axes, full.levels)
-                for temporal, axes in edge_nests(self.plan, self.unit, extent)
-            ]
-        return fold_nests(
-            extent,
-            self.plan.spatial,
-            self.unit.rows,
-            self.unit.cols,
-            self.chains,
-            self.elem_bytes,
-            self.plan.registers,
-            self.tilings,
-            self.plan.halved,
-        )
+        return [nest for nest, _, _ in self.pieces(extent, True)]
+
+    def pieces(self, extent: dict, first_k_chunk: bool) -> list[tuple[Nest, bool, bool]]:
+        """(nest, fresh, completes) per nest of the tile: whether its outputs start from nothing
+        (else it reads partial sums back) and whether it leaves them final. Fold nests share the
+        tile's K chunk; an explicit nest's K pieces carry partial sums from one to the next."""
+        if not self.plan.nest:
+            nests = fold_nests(
+                extent,
+                self.plan.spatial,
+                self.unit.rows,
+                self.unit.cols,
+                self.chains,
+                self.elem_bytes,
+                self.plan.registers,
+                self.tilings,
+                self.plan.halved,
+            )
+            return [(nest, first_k_chunk, self.whole_k) for nest in nests]
+        full = explicit_nest(self.plan, self.unit, self.chains, self.elem_bytes)
+        return [
+            (
+                Nest(tuple(p.temporal), p.spatial, full.levels),
+                first_k_chunk and p.first_k,
+                self.whole_k and p.last_k,
+            )
+            for p in edge_nests(self.plan, self.unit, extent)
+        ]
 
     def check(self, extent: dict) -> None:
         """Raise CapacityError now if the mapping's register loop counts or a local SRAM's
         tiling overflow a level (a tiled SRAM's roles together within its capacity)."""
-        if self.plan.nest:
-            nest = explicit_nest(self.plan, self.unit, self.chains, self.elem_bytes)
-            for role, levels in nest.levels.items():
-                buffer = self.chains[role][-1]
-                if levels[-1].cut < len(nest.temporal):  # the DMA refills only between tiles
-                    need = nest.tile_elements(
-                        role, Level(buffer.name, len(nest.temporal), levels[-1].serves)
+        if self.plan.nest:  # the DMA refills a register level only between tiles: it holds one
+            loops = len(self.plan.nest)
+            for role, chain in self.chains.items():
+                buffer = chain[-1]
+                if self.plan.registers.get(buffer.name, loops) < loops:
+                    raise CapacityError(
+                        f"{buffer.name}: the DMA fills it only between tiles, so it holds all "
+                        f"{loops} of the nest's loops, not {self.plan.registers[buffer.name]}"
                     )
+                need = instance_tile(self.plan, self.unit, role, _serves(buffer), extent)
+                room = role_capacity(buffer, role, self.plan.halved)
+                if buffer.kind == "regfile" and need * self.elem_bytes[role] > room:
                     raise CapacityError(
                         f"{buffer.name}: the nest's {role} tile needs "
                         f"{need * self.elem_bytes[role]:,} B per instance, but it holds "
-                        f"{buffer.instance_bytes:,} B"
+                        f"{room:,.0f} B of {role}"
                     )
         if not self.chains or not (self.plan.registers or self.tilings):
             return
@@ -493,20 +537,27 @@ class TileLevels:
             rows[(self.buffers[role], role, "write_low", fmt)] += cost.writes.get(role, 0)
         if not self.chains:
             return rows
-        for nest in self.nests(extent):
+        for nest, fresh, completes in self.pieces(extent, first_k_chunk):
             for role, chain in self.chains.items():
-                self._add(rows, nest, role, chain)
-        if "output" in self.chains and not first_k_chunk:
-            # the tile's partial sums are already in the buffer: the first accumulation reads them
-            chain = self.chains["output"]
-            size = extent["M"] * extent["N"]
-            rows[(chain[-1].name, "output", "read_low", plan.accumulator)] += size
-            for level in chain[:-1]:  # and pass down through every inner level
-                rows[(level.name, "output", "write_high", plan.accumulator)] += size
-                rows[(level.name, "output", "read_low", plan.accumulator)] += size
+                self._add(rows, nest, role, chain, completes)
+            if plan.nest and not fresh and "output" in self.chains:
+                self._reload(rows, nest.size("output"))
+        if not plan.nest and not first_k_chunk and "output" in self.chains:
+            self._reload(rows, extent["M"] * extent["N"])
         return rows
 
-    def _add(self, rows: Counter, nest: Nest, role: str, chain) -> None:
+    def _reload(self, rows: Counter, size: int) -> None:
+        """`size` partial sums already in the DMA buffer (an earlier K chunk's or K piece's): the
+        first accumulation reads them, passed down through every inner level."""
+        chain, acc = self.chains["output"], self.plan.accumulator
+        rows[(chain[-1].name, "output", "read_low", acc)] += size
+        for level in chain[:-1]:
+            rows[(level.name, "output", "write_high", acc)] += size
+            rows[(level.name, "output", "read_low", acc)] += size
+
+    def _add(self, rows: Counter, nest: Nest, role: str, chain, completes: bool) -> None:
+        """One nest's moves of `role` per level; outputs go up final only where it `completes`
+        them (no reduction loop left above, and no K chunk or piece after)."""
         plan = self.plan
         moves: list[Moves] = count(nest, role)
         for i, (component, m) in enumerate(zip(chain, moves)):
@@ -514,8 +565,8 @@ class TileLevels:
             fmt = plan.dtype
             if role == "output":
                 fmt = plan.accumulator
-                below_final = i > 0 and moves[i - 1].final_up and self.whole_k
-                up = plan.output if m.final_up and self.whole_k else plan.accumulator
+                below_final = i > 0 and moves[i - 1].final_up and completes
+                up = plan.output if m.final_up and completes else plan.accumulator
             for direction in ("read_low", "write_low", "read_high", "write_high"):
                 if direction.endswith("high") and not inner:
                     continue
@@ -619,20 +670,17 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
             cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
             for key, value in levels.table(extent, first, cost).items():
                 rows[key] += value * repeat
-    trips = trip_counts(problem, plan.tile)
+    moves = dma_moves(problem, plan.tile, plan.loop_order)
     dram = machine.dram.name
-    size = {role: problem[a] * problem[b] for role, (a, b) in OPERAND_DIMS.items()}
     for role in ("input", "weight"):
-        moved = size[role] * passes(role, plan.loop_order, trips)
-        rows[(dram, role, "read_low", plan.dtype)] += moved
-        rows[(levels.buffers[role], role, "write_high", plan.dtype)] += moved
-    spills = size["output"] * (passes("output", plan.loop_order, trips) - 1)
+        rows[(dram, role, "read_low", plan.dtype)] += moves[role]
+        rows[(levels.buffers[role], role, "write_high", plan.dtype)] += moves[role]
     buffer = levels.buffers["output"]
     for name, direction in ((dram, "write_low"), (buffer, "read_high")):
-        rows[(name, "output", direction, plan.accumulator)] += spills
-        rows[(name, "output", direction, plan.output)] += size["output"]
+        rows[(name, "output", direction, plan.accumulator)] += moves["spills"]
+        rows[(name, "output", direction, plan.output)] += moves["output"]
     for name, direction in ((dram, "read_low"), (buffer, "write_high")):
-        rows[(name, "output", direction, plan.accumulator)] += spills
+        rows[(name, "output", direction, plan.accumulator)] += moves["spills"]
     return tuple(
         LevelCount(
             level, role, direction, elements, port_bytes(machine.components[level], elements, fmt)
@@ -640,12 +688,3 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
         for (level, role, direction, fmt), elements in sorted(rows.items())
         if elements
     )
-
-
-def passes(role: str, order: list[str], trips: dict[str, int]) -> int:
-    """How often the DMA streams the whole operand: the trips of the tile loops (outermost first)
-    outside its innermost loop that actually iterates (a one-trip loop changes no tile)."""
-    own = [i for i, d in enumerate(order) if d in RELEVANT[role] and trips[d] > 1]
-    if not own:
-        return 1
-    return math.prod(trips[d] for d in order[: max(own)] if d not in RELEVANT[role])

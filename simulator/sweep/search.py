@@ -5,7 +5,8 @@ tile x loop order (x, on arrays with local SRAMs, their sub-tiles: the tile, hal
 N, half both), plus the auto-tiled mapping of each dataflow and orientation. The estimate is
 closed-form: per-tile cycles and SRAM traffic from the unit's `tile_cost` (or, with register
 levels or local SRAMs, from the per-level counts of mapping/hierarchy.py, as the engine prices
-them), DRAM bytes from `dram_traffic`, energy as counts x per-action energy. The best `top_k`
+them), DRAM moves from `dma_moves` (the engine's rule), energy as counts x per-action energy
+with the parts the report adds (PE registers, the clock network's share, static power). The best `top_k`
 explicit-tile candidates then try the inner levels' choices the arch leaves open (each local
 SRAM double-buffered, each register level's fold-loop count), one level at a time as `auto`
 does; those and `auto` run on the engine, and the winner is the best simulated one, so it is
@@ -22,6 +23,11 @@ import yaml
 
 from simulator.api import simulate
 from simulator.components import Machine, build_machine
+from simulator.components.chip import (
+    clock_share,
+    held_by_register_levels,
+    pe_register_pj_per_mac,
+)
 from simulator.engine.progress import ProgressCallback, labelled
 from simulator.errors import AccsimError, UnsupportedError
 from simulator.mapping.auto import auto_plan
@@ -30,11 +36,12 @@ from simulator.mapping.hierarchy import (
     TileLevels,
     hierarchical_roles,
     nest_cycles,
+    port_bytes,
     refill_cycles,
     traffic,
 )
 from simulator.mapping.nest_space import nests
-from simulator.mapping.traffic import dram_traffic
+from simulator.mapping.traffic import dma_moves
 from simulator.report.power import machine_parts
 from simulator.spec import (
     ArchSpec,
@@ -54,7 +61,7 @@ ORDERS = [list(p) for p in itertools.permutations("MNK")]
 NEST_ORDERS = 720
 """Loop-factor orders (nests) tried per tile: all of them for up to 6 distinct loop factors,
 ZigZag's LOMA at lpf_limit 6; a tile with more merges its smallest factors (`nest_space`)."""
-NEST_BUDGET = 4000
+NEST_BUDGET = 8000
 """Nests estimated per search at most, over all tiles (a few seconds)."""
 MAX_REGISTER_LOOPS = 3
 """Fold loops a register level is tried holding, 0 to this many (or to a nest's loop count)."""
@@ -320,7 +327,7 @@ def _nest_tiles(ops, machine: Machine, dataflow: str, spatial: tuple, key):
         if len(edges) > 1:
             return  # the ops unroll this dim differently: no one nest runs them all
         (unroll[dim],) = edges
-    sizes = [_nest_sizes([getattr(op, d) for op in ops], unroll[d], d != "K") for d in "MNK"]
+    sizes = [_nest_sizes([getattr(op, d) for op in ops], unroll[d]) for d in "MNK"]
     for choice in itertools.product(*sizes):
         tile = {d: size for d, (size, _) in zip("MNK", choice)}
         for double in (True, False):
@@ -335,6 +342,7 @@ def _nest_tiles(ops, machine: Machine, dataflow: str, spatial: tuple, key):
             _TileWork(
                 unit.to_ref_cycles(math.ceil(mac / (unit.rows * unit.cols))),
                 mac * unit.energy_pj(f"mac_{plan.dtype}"),
+                0.0,
             )
             for mac, plan in zip(macs, plans)
         ]
@@ -343,13 +351,14 @@ def _nest_tiles(ops, machine: Machine, dataflow: str, spatial: tuple, key):
         yield bound, {**fields, "tile": tile, "double_buffering": double}, iterations
 
 
-def _nest_sizes(extents: list[int], unroll: int, edges: bool) -> list[tuple[int, int]]:
+def _nest_sizes(extents: list[int], unroll: int) -> list[tuple[int, int]]:
     """(tile, temporal iterations) along one dim for a nest: every multiple of the unrolling
     that divides the ops' dims; where none does (the array edge does not divide the one dim all
-    ops share) and `edges` allows it, an edge tile per count of tiles, each with the fewest
-    iterations that cover the dim in that many (its last iteration may reach past the dim)."""
+    ops share), an edge tile per count of tiles, each with the fewest iterations that cover the
+    dim in that many (its last iteration may reach past the dim; along K the pieces carry
+    partial sums)."""
     common = math.gcd(*extents)
-    if common % unroll == 0 or not edges or len(set(extents)) > 1:
+    if common % unroll == 0 or len(set(extents)) > 1:
         return [(s, s // unroll) for s in range(unroll, common + 1, unroll) if common % s == 0]
     iterations = {-(-common // (count * unroll)) for count in range(1, -(-common // unroll) + 1)}
     return [(min(n * unroll, common), n) for n in sorted(iterations)]
@@ -479,22 +488,25 @@ def _fits(plan: GemmPlan, machine: Machine) -> bool:
 
 @dataclass(frozen=True)
 class _TileWork:
-    """The loop-order-independent part of an op's cost: array time and array-side SRAM energy."""
+    """The loop-order-independent part of an op's cost: array time and array-side energy (MACs,
+    PE registers, the array's SRAM and register accesses), and the part of it the clock network
+    drives (the report adds the clock's share of it)."""
 
     cycles: int
     energy_pj: float
+    clocked_pj: float
 
 
 def _tile_work(op, plan: GemmPlan, machine: Machine) -> _TileWork:
     """Sum over every SRAM tile (full and edge sizes grouped) of max(array, SRAM port) cycles
-    and the energy of the MACs and of the array's SRAM reads and writes."""
+    and the energy of the MACs, their PE registers and the array's SRAM reads and writes."""
     unit = machine.components[plan.unit]
     levels = TileLevels(plan, machine, op.K)
     groups = []
     for d in "MNK":
         full, rest = divmod(getattr(op, d), plan.tile[d])
         groups.append([(plan.tile[d], full)] * bool(full) + [(rest, 1)] * bool(rest))
-    cycles, energy = 0, 0.0
+    cycles, datapath, memory = 0, 0.0, 0.0
     for (m, nm), (n, nn), (k_index, (k, nk)) in itertools.product(
         groups[0], groups[1], enumerate(groups[2])
     ):
@@ -502,13 +514,17 @@ def _tile_work(op, plan: GemmPlan, machine: Machine) -> _TileWork:
         firsts = outputs if k_index == 0 else 0
         for first, count in ((True, firsts), (False, outputs * nk - firsts)):
             if count:
-                c, e = _one_tile(unit, plan, machine, levels, {"M": m, "N": n, "K": k}, first)
+                c, d, e = _one_tile(unit, plan, machine, levels, {"M": m, "N": n, "K": k}, first)
                 cycles += c * count
-                energy += e * count
-    return _TileWork(cycles, energy)
+                datapath += d * count
+                memory += e * count
+    ungated = not machine.arch.chip.clock_gating  # an ungated datapath's clock is static power
+    return _TileWork(cycles, datapath + memory, memory if ungated else datapath + memory)
 
 
 def _one_tile(unit, plan: GemmPlan, machine: Machine, levels, extent: dict, first: bool):
+    """One tile's cycles, its datapath energy (MACs and their PE registers, as the report's
+    `pe_registers` row prices them) and its SRAM and register-level energy."""
     cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
     if plan.nest:  # the mapping's own nest times its tile as the engine does
         cost = replace(cost, cycles=nest_cycles(plan, unit, extent))
@@ -526,37 +542,60 @@ def _one_tile(unit, plan: GemmPlan, machine: Machine, levels, extent: dict, firs
             entry[0] += nbytes(cost.reads.get(role, 0), fmt)
             entry[1] += nbytes(cost.writes.get(role, 0), fmt)
     ports = max(machine.components[b].access_cycles(r + w) for b, (r, w) in moved.items())
-    energy = cost.macs * unit.energy_pj(f"mac_{plan.dtype}") + sum(
+    datapath = cost.macs * (unit.energy_pj(f"mac_{plan.dtype}") + _pe_register_pj(machine, unit))
+    memory = sum(
         r * machine.components[b].energy_pj("read") + w * machine.components[b].energy_pj("write")
         for b, (r, w) in moved.items()
     )
-    return max(cost.cycles + refill, ports), energy
+    return max(cost.cycles + refill, ports), datapath, memory
+
+
+def _pe_register_pj(machine: Machine, unit) -> float:
+    """The PE registers' energy per MAC, as the report adds it (register levels hold their own)."""
+    key = ("pe_register_pj", unit.name)
+    if key not in machine.derived:
+        held = held_by_register_levels(machine.components, unit.name)
+        ungated = not machine.arch.chip.clock_gating
+        machine.derived[key] = pe_register_pj_per_mac(unit, held, ungated)
+    return machine.derived[key]
 
 
 def _op_cost(op, plan: GemmPlan, machine: Machine, work: _TileWork, order: list[str]) -> Cost:
     """Cycles: the first load, then compute overlapping the DRAM traffic between the first load
     and the last write-back (double buffering), then that write-back, plus one access latency.
-    Energy: tiles + DRAM bytes (and their SRAM side) + the chip's static power over those cycles."""
+    Energy: tiles + DRAM moves (reads, and writes at the output dtype, partial sums at the
+    accumulator's) and their buffer side + the clock network's share of the on-die dynamic
+    energy + the chip's static power over those cycles, as the report prices a run."""
     problem = {"M": op.M, "N": op.N, "K": op.K}
-    in_bytes = nbytes(1, plan.dtype)
-    acc_bytes = nbytes(1, plan.accumulator)
-    traffic = dram_traffic(problem, plan.tile, order, in_bytes, acc_bytes)
-    read = traffic["input"] + traffic["weight"] + traffic["partial_sums"] / 2
-    write = traffic["output"] + traffic["partial_sums"] / 2
+    moves = dma_moves(problem, plan.tile, order)
     dram = machine.dram
+    loads = {role: nbytes(moves[role], plan.dtype) for role in ("input", "weight")}
+    spills = nbytes(moves["spills"], plan.accumulator)
+    stores = nbytes(moves["output"], plan.output)
+    read, write = sum(loads.values()) + spills, stores + spills
     tile = plan.tile
     first = nbytes(tile["M"] * tile["K"], plan.dtype) + nbytes(tile["K"] * tile["N"], plan.dtype)
-    last = nbytes(tile["M"] * tile["N"], plan.accumulator)
+    last = nbytes(tile["M"] * tile["N"], plan.output)
     cycles = (
         dram.transfer_cycles(first)
         + max(work.cycles, dram.transfer_cycles(int(read + write - first - last)))
         + dram.transfer_cycles(last)
         + dram.latency_cycles
     )
-    energy = work.energy_pj + read * dram.energy_pj("read") + write * dram.energy_pj("write")
-    for role, size in (("input", read), ("output", write)):
-        buffer = machine.buffer_for(role)  # DMA side: DRAM reads land in SRAM, stores leave it
-        energy += size * buffer.energy_pj("write" if role == "input" else "read")
+    out = machine.buffer_for("output")  # DMA side: loads land in the buffers, stores leave them
+    buffers = sum(
+        port_bytes(machine.buffer_for(role), moves[role], plan.dtype)
+        * machine.buffer_for(role).energy_pj("write")
+        for role in ("input", "weight")
+    )
+    buffers += port_bytes(out, moves["spills"], plan.accumulator) * (
+        out.energy_pj("write") + out.energy_pj("read")
+    )
+    buffers += port_bytes(out, moves["output"], plan.output) * out.energy_pj("read")
+    share = clock_share()
+    clock = (work.clocked_pj + buffers) * share / (1 - share)
+    energy = work.energy_pj + buffers + clock
+    energy += read * dram.energy_pj("read") + write * dram.energy_pj("write")
     energy += _static_mw(machine) * cycles / machine.clock_hz * PJ_PER_MW_S
     return Cost(cycles, energy, machine.clock_hz)
 

@@ -787,7 +787,7 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
     # a mapping's explicit inner nest (mappings/zigzag-tpu-like-gemm512.yaml: tile M512 N256 K512)
     (
         "run-zigzag-tpu-like-nest-1",
-        "does not divide the K = 480 of gemm",
+        "a whole iteration past the K = 480 of gemm",
         "run zigzag-tpu-like gemm:M=512,N=512,K=480,dtype=int8 -m zigzag-tpu-like-gemm512",
     ),
     (

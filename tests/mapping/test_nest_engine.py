@@ -99,7 +99,7 @@ def test_any_nest_order_runs_with_its_counts(order):
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        ({"nest": [["K", 3]]}, "does not divide"),
+        ({"nest": [["K", 3]]}, "a whole iteration past the K = 64"),
         ({"tile": {"M": 32}}, "is not the nest's tile"),
         ({"levels": {"output_regs": {"tile": {"K": 2}}}}, "not per-level tilings"),
         ({"registers": {"output_regs": 3}}, "3 loops, but the nest has 1"),
