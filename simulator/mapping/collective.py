@@ -5,8 +5,10 @@ Ring all-reduce over n cores moves 2(n-1) chunks of S/n bytes per core (reduce-s
 all-gather), each round between ring neighbours at once; a binomial tree moves the whole S
 2 ceil(log2 n) times. Time is emergent from the links, not a formula. A collective run as NCCL's
 `protocol` (tech/nccl.yaml) first pays the protocol's fixed latency on every core, and each send
-carries its payload over the protocol's bandwidth fraction in link bytes (LL's flags, LL128's 8
-flag bytes in 128); the links' hop latency is then NCCL's per-step latency (system/links.py).
+puts its payload with the protocol's flags on the link (LL 8 flag bytes in 16, LL128 8 in 128);
+the links NCCL runs over (system/links.py) carry those wire bytes at the rate that moves the data
+at the protocol's bandwidth fraction, each hop NCCL's per-step latency. On a chip's own NoC the
+protocol adds its fixed latency and its flag bytes, at the NoC's rate.
 """
 
 import math
@@ -135,7 +137,7 @@ def _core_steps(op, machine: Machine, position: int, order, rounds, chunks, stat
     view = machine.view(order[position])
     buffer = view.buffer_for("input")
     piece_bytes = max(buffer.capacity_bytes // 4, 1)
-    share = nccl.fraction(op.algorithm, op.protocol, op.pattern) if op.protocol else 1.0
+    overhead = nccl.wire_overhead(op.protocol) if op.protocol else 1.0
     steps: list[Step] = []
     stored: dict[tuple[int, int], str] = {}  # (lo, hi) piece -> signal of its latest stored receipt
     for k, moves in enumerate(rounds):
@@ -165,7 +167,7 @@ def _core_steps(op, machine: Machine, position: int, order, rounds, chunks, stat
                                     0,
                                     size,
                                     peer=peer,
-                                    noc_bytes=math.ceil(size / share),
+                                    noc_bytes=math.ceil(size * overhead),
                                 ),
                             ),
                             (),

@@ -235,8 +235,8 @@ class CollectiveOpSpec(_Op):
     reduce then broadcast, 2 ceil(log2 n) rounds of S bytes (all_reduce only)."""
     protocol: Literal["LL", "LL128", "Simple"] | None = None
     """NCCL's protocol (simulator/tech/nccl.yaml): its fixed latency before the first move and its
-    bandwidth fraction on every send; None: the bare chunk moves. Systems of GPUs set it as NCCL
-    picks it by size."""
+    flag bytes on every send (on GPUs' links also its share of their rate); None: the bare chunk
+    moves. Systems of GPUs set it as NCCL picks it by size."""
 
 
 OpSpec = Annotated[

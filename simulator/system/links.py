@@ -4,8 +4,9 @@ chip's HBM local to it, and each chip's vector lanes adding the chunks an all-re
 Collectives then run on it with mapping/collective.py, as they do between the cores of a chip:
 every chunk is loaded from the chip's HBM, sent over the links, added and stored back, so link
 contention and latency are simulated, not a formula. On links GPUs run NCCL over (NVLink, PCIe),
-a collective's links are the ones NCCL's cost model sees (tech/nccl.yaml): NVLink at NCCL's rate
-per link, and each hop the latency of one step of the collective's protocol.
+a collective's links are the ones NCCL's cost model sees (tech/nccl.yaml): each link at NCCL's
+rating of it, busy with wire bytes at the rate that moves the data at the protocol's bandwidth
+fraction, and each hop the latency of one step of the collective's algorithm and protocol.
 """
 
 from simulator import tech
@@ -27,12 +28,12 @@ def neighbours(system: SystemArchSpec) -> int:
 
 
 def neighbour_link(
-    system: SystemArchSpec, protocol: str | None = None
+    system: SystemArchSpec, protocol: str | None = None, algorithm: str = "ring"
 ) -> tuple[float, float, float]:
     """(bytes/s per direction to one neighbour, one-way hop latency in s, pJ per bit) of the
     system's links, from tech/noc.yaml chip_to_chip unless the system overrides them; with NCCL's
     `protocol`, the bandwidth NCCL rates the links at (within its per-generation bus cap) and the
-    latency of one step of a ring, again unless the system sets `bandwidth` or `latency`."""
+    latency of one step of `algorithm`, again unless the system sets `bandwidth` or `latency`."""
     links = system.system.links
     table = tech.table("noc")["chip_to_chip"][links.kind]
     per_link = (protocol and nccl.link_gbps(links.kind)) or table["bandwidth_gbps_per_direction"]
@@ -40,21 +41,29 @@ def neighbour_link(
     if protocol and nccl.bus_cap_gbps(links.kind):
         per_chip = min(per_chip, nccl.bus_cap_gbps(links.kind) * 1e9)
     per_chip = links.bandwidth or per_chip
-    step = protocol and nccl.step_seconds(nccl.hardware(links.kind), "ring", protocol)
+    step = protocol and nccl.step_seconds(nccl.hardware(links.kind), algorithm, protocol)
     latency = links.latency or step or table["latency_ns"] * 1e-9
     return per_chip / neighbours(system), latency, table["energy_pj_per_bit"]
 
 
 def link_arch(
-    system: SystemArchSpec, line: int | None = None, protocol: str | None = None
+    system: SystemArchSpec,
+    line: int | None = None,
+    protocol: str | None = None,
+    algorithm: str = "ring",
+    pattern: str = "all_reduce",
 ) -> ArchSpec:
     """The network of `system` as a multi-core arch whose cores are the chips; with `line`, one
     line of that many chips along a dimension of its torus, a ring of neighbour links; with
-    `protocol`, the links as NCCL runs that protocol over them."""
+    `protocol`, the links as NCCL runs that protocol over them for `algorithm` and `pattern`:
+    its step latency per hop, and busy with its wire bytes at the rate that moves the data at
+    its bandwidth fraction."""
     spec, chip = system.system, system.chip_arch
     chips = line or spec.count
     links = spec.links
-    bandwidth_per_link, latency, energy = neighbour_link(system, protocol)
+    bandwidth_per_link, latency, energy = neighbour_link(system, protocol, algorithm)
+    if protocol:
+        bandwidth_per_link *= nccl.wire_rate(algorithm, protocol, pattern)
     dram = chip.components[next(n for n, c in chip.components.items() if c.kind == "dram")]
     local = chip.cores.components if chip.cores else chip.components
     copies = chip.cores.count if chip.cores else 1

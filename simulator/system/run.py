@@ -7,9 +7,9 @@ and its energy counted tp times; an all-reduce sits on the critical path between
 GEMM that feeds it and the residual add that reads it (Megatron-LM), so it adds to the chip's
 time. On a torus it runs ring by ring along the group's dimensions (reduce-scatter along X, then
 Y, all-reduce along the last, all-gather back), one line of each dimension simulated and its
-parallel copies counted. On links GPUs run NCCL over (NVLink, PCIe), each all-reduce runs as the
-protocol NCCL's cost model picks for its size (tech/nccl.yaml), those of one protocol on one
-run of the links. Pipeline stages take the layers in order; the batch, split into
+parallel copies counted. On links GPUs run NCCL over (NVLink, PCIe; a switch, ring or torus),
+each collective runs as the protocol NCCL's cost model picks for its size (tech/nccl.yaml),
+those NCCL runs alike on one run of the links. Pipeline stages take the layers in order; the batch, split into
 micro-batches, flows through them on a GPipe schedule (simulator/system/pipeline.py), each
 micro-batch's output activations crossing one link between stages.
 """
@@ -74,14 +74,7 @@ def _all_reduces(
     if not reduces:
         return ()
     if spec.links.topology != "torus":
-        runs: dict[str | None, list[CollectiveOpSpec]] = {}
-        for op in reduces:
-            protocol = _protocol(system, op)
-            runs.setdefault(protocol, []).append(op.model_copy(update={"protocol": protocol}))
-        return tuple(
-            LinkRun(simulate(link_arch(system, protocol=p), _chained(ops), _ring(spec.tp)), 1)
-            for p, ops in runs.items()
-        )
+        return _runs(system, reduces, None, spec.tp, 1, simulate)
     dims = list(spec.links.dims)
     while math.prod(dims) != spec.tp:
         dims.pop()
@@ -100,22 +93,46 @@ def _all_reduces(
             for op in reduces
             for pattern in patterns
         ]
-        runs.append(
-            LinkRun(simulate(link_arch(system, n), _chained(phases), _ring(n)), spec.tp // n)
-        )
+        runs += _runs(system, phases, n, n, spec.tp // n, simulate)
         share *= n
     return tuple(runs)
 
 
-def _protocol(system: SystemArchSpec, op: CollectiveOpSpec) -> str | None:
-    """The protocol NCCL picks for `op` over the group's links, None on links without NCCL."""
-    spec = system.system
-    hardware = nccl.hardware(spec.links.kind)
+def _runs(
+    system: SystemArchSpec,
+    ops: list[CollectiveOpSpec],
+    line: int | None,
+    ranks: int,
+    copies: int,
+    simulate: Simulate,
+) -> tuple[LinkRun, ...]:
+    """`ops` over `ranks` chips (a line of a torus, or the whole group), each in the protocol
+    NCCL picks for it on links NCCL runs over; those NCCL runs alike (protocol, algorithm,
+    pattern: the links' rate and latency under it) share one run of the links, in the order the
+    layers give them, and without NCCL all share one."""
+    groups: dict[tuple, list[CollectiveOpSpec]] = {}
+    for op in ops:
+        protocol = _protocol(system, op, ranks)
+        key = (protocol, op.algorithm, op.pattern) if protocol else (None,)
+        groups.setdefault(key, []).append(op.model_copy(update={"protocol": protocol}))
+    return tuple(
+        LinkRun(
+            simulate(link_arch(system, line, *key), _chained(group), _ring(ranks)),
+            copies,
+        )
+        for key, group in groups.items()
+    )
+
+
+def _protocol(system: SystemArchSpec, op: CollectiveOpSpec, ranks: int) -> str | None:
+    """The protocol NCCL picks for `op` over `ranks` chips of the group's links, None on links
+    without NCCL."""
+    hardware = nccl.hardware(system.system.links.kind)
     if hardware is None:
         return None
     bus = neighbour_link(system, "Simple")[0]  # the protocol changes the latency, not the rate
     size = nbytes(op.elements, op.dtype)
-    return nccl.choose(hardware, op.algorithm, op.pattern, size, spec.tp, bus)
+    return nccl.choose(hardware, op.algorithm, op.pattern, size, ranks, bus)
 
 
 def _chained(ops: list[CollectiveOpSpec]) -> WorkloadSpec:

@@ -1,8 +1,10 @@
 """Megatron tensor parallelism: one chip's share of a workload, and the all-reduces between chips.
 
 A GEMM marked `parallel: column` keeps N / tp of its columns on each chip, one marked `row` its
-K / tp slice of the reduction (its partial outputs, in its output_dtype or else its input
-precision, are all-reduced over the group right after);
+K / tp slice of the reduction (its partial outputs, in the precision it writes, are all-reduced
+over the group right after); every GEMM writes its output_dtype, else its float inputs' format
+(the activation dtype, as Megatron-LM and TensorRT-LLM write it), so what the all-reduce and the
+pipeline hops move is what the GEMM wrote to HBM;
 an unmarked GEMM is split by columns too, its output left split (as Megatron's vocabulary-parallel
 LM head); attention keeps heads / tp query heads (with their K/V heads, which are copied when
 there are fewer K/V heads than chips); an elementwise vector op on split columns keeps cols / tp;
@@ -12,6 +14,7 @@ norms and residual adds run whole on every chip, as in Megatron-LM.
 from dataclasses import dataclass
 
 from simulator.errors import SpecError, UnsupportedError
+from simulator.spec.precision import PRECISIONS, precision
 from simulator.spec.workload import VECTOR_KINDS, CollectiveOpSpec, WorkloadSpec
 
 ELEMENTWISE = ("add", "mul", "gelu", "silu", "relu")
@@ -41,18 +44,26 @@ def shard(workload: WorkloadSpec, tp: int, stages: int, where: str) -> Shard:
 
     for op in workload.ops:
         split_in = any(name in split_out for name in op.inputs)
+        if op.kind == "gemm" and op.output_dtype is None and not precision(op.dtype).is_int:
+            op = op.model_copy(update={"output_dtype": op.dtype})
         if op.kind == "gemm" and op.parallel != "row":
             op = op.model_copy(update={"N": part(op, "N", op.N)})
             split_out.add(op.name)
         elif op.kind == "gemm" and op.parallel == "row":
             op = op.model_copy(update={"K": part(op, "K", op.K)})
             if tp > 1:
+                moved = written_dtype(op)
+                if moved not in PRECISIONS:
+                    raise UnsupportedError(
+                        f"{where}: {op.name} accumulates {op.dtype} in {moved}, which no "
+                        "collective carries; set its output_dtype"
+                    )
                 reduces[op.name] = CollectiveOpSpec(
                     kind="collective",
                     name=f"{op.name}.all_reduce",
                     pattern="all_reduce",
                     elements=op.M * op.N,
-                    dtype=written_dtype(op),
+                    dtype=moved,
                 )
         elif op.kind == "attention":
             heads = part(op, "heads", op.heads)
@@ -81,12 +92,17 @@ def shard(workload: WorkloadSpec, tp: int, stages: int, where: str) -> Shard:
 
 
 def written_dtype(op) -> str:
-    """The precision a layer's output travels in between chips: a GEMM's output_dtype, else its
-    input format, as Megatron-LM and TensorRT-LLM write activations (a single chip's GEMM keeps C
-    at its accumulators unless told; what crosses the links is what the framework writes)."""
-    if op.kind == "gemm" and op.output_dtype:
+    """The precision an op writes its output in on a system of chips: a GEMM's output_dtype; else
+    a float GEMM's input format, as Megatron-LM writes activations (RowParallelLinear all-reduces
+    the bf16/fp16 output of its matmul as it is, megatron/core/tensor_parallel/layers.py) and
+    TensorRT-LLM's GEMM plugin its fp16 ones; an integer GEMM's accumulator (int32 for int4 and
+    int8, int64 for int16 and int32: no requantization is stated); any other op its own dtype."""
+    if op.kind != "gemm":
+        return op.dtype
+    if op.output_dtype:
         return op.output_dtype
-    return op.dtype
+    kind = precision(op.dtype)
+    return kind.accumulator if kind.is_int else op.dtype
 
 
 def _stages(ops, layers: int, stages: int, where: str) -> dict[str, int]:

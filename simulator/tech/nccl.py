@@ -15,8 +15,9 @@ def hardware(link_kind: str) -> str | None:
 
 
 def link_gbps(link_kind: str) -> float | None:
-    """GB/s per direction NCCL rates one link of this kind at; None: the link's own rate."""
-    return _table()["nvlink_gbps_per_link"].get(link_kind)
+    """GB/s per direction NCCL rates one link of this kind at (NVLink and PCIe alike); None: the
+    link's own rate."""
+    return _table()["gbps_per_link"].get(link_kind)
 
 
 def bus_cap_gbps(link_kind: str) -> float | None:
@@ -38,6 +39,19 @@ def fraction(algorithm: str, protocol: str, pattern: str) -> float:
     """The share of the links' bandwidth the protocol carries as data."""
     value = _table()["bandwidth_fraction"][algorithm][protocol]
     return value[pattern] if isinstance(value, dict) else value
+
+
+def wire_overhead(protocol: str) -> float:
+    """Bytes on the wire per data byte: a line's bytes over the data bytes it carries (LL 2,
+    LL128 128/120, Simple 1)."""
+    line = _table()["wire_line"][protocol]
+    return line["bytes"] / line["data"]
+
+
+def wire_rate(algorithm: str, protocol: str, pattern: str) -> float:
+    """The share of the links' rate the protocol keeps busy with wire bytes, so that its data
+    moves at its bandwidth fraction: fraction x wire overhead (ring LL all-reduce 1/2)."""
+    return fraction(algorithm, protocol, pattern) * wire_overhead(protocol)
 
 
 def steps(algorithm: str, pattern: str, ranks: int) -> int:

@@ -686,6 +686,11 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run {files}/system-no-such-chip.yaml gemm-256",
     ),
     ("run-system-groups-1", "must equal count", "run {files}/system-groups.yaml gemm-256"),
+    (
+        "run-system-int16-all-reduce-1",
+        "which no collective carries; set its output_dtype",
+        "run a100x4-nvlink 'gemm:M=64,N=64,K=256,dtype=int16,parallel=row'",
+    ),
     ("run-system-link-kind-1", "system.links.kind", "run {files}/system-link-kind.yaml gemm-256"),
     ("run-system-torus-dims-1", "links.dims", "run {files}/system-torus-dims.yaml gemm-256"),
     ("run-system-bad-set-1", "bandwdth", "run {files}/system-bad-set.yaml gemm-256"),

@@ -25,6 +25,11 @@ def _a100s(chips: int):
 
 def _all_reduce_seconds(chips: int, elements: int, protocol: str) -> float:
     """One fp16 ring all-reduce of `elements` per chip, simulated on the A100 node's links."""
+    return _all_reduce(chips, elements, protocol).summary["seconds"]
+
+
+def _all_reduce(chips: int, elements: int, protocol: str):
+    """The report of one fp16 ring all-reduce of `elements` per chip on the A100 node's links."""
     workload = WorkloadSpec.model_validate(
         {
             "name": "one all-reduce",
@@ -42,7 +47,7 @@ def _all_reduce_seconds(chips: int, elements: int, protocol: str) -> float:
     )
     ring = MappingSpec.model_validate({"name": "ring", "partition": {"cores": chips}})
     arch = link_arch(_a100s(chips), protocol=protocol)
-    return simulate(arch, workload, ring, numerics="off").summary["seconds"]
+    return simulate(arch, workload, ring, numerics="off")
 
 
 # NCCL's estimate, by hand: base + 2 (n - 1) x step + bytes / (bus x fraction x n / (2 (n - 1))),
@@ -93,10 +98,89 @@ def test_a_simulated_all_reduce_takes_what_nccl_estimates(chips, size, protocol,
 
 def test_nvlink_runs_at_nccls_rate_with_one_steps_latency_per_hop():
     links = link_arch(_a100s(4), protocol="LL128").components["links"]
-    assert links.link_bandwidth == pytest.approx(A100_BUS)
+    # busy with LL128's 128-byte lines (120 data bytes) at the rate that moves data at 0.92
+    assert links.link_bandwidth == pytest.approx(A100_BUS * 0.92 * 128 / 120, rel=1e-5)
     assert links.hop_latency == pytest.approx(1.9e-6)
+    ll = link_arch(_a100s(4), protocol="LL").components["links"]
+    assert ll.link_bandwidth == pytest.approx(A100_BUS * 0.25 * 2)  # 16-byte lines, 8 data bytes
+    gather = link_arch(_a100s(4), protocol="LL", pattern="all_gather").components["links"]
+    assert gather.link_bandwidth == pytest.approx(A100_BUS / 3 * 2, rel=1e-3)  # 0.3333
     bare = link_arch(_a100s(4)).components["links"]  # without NCCL: the links' own rate
     assert bare.link_bandwidth == pytest.approx(12 * 25e9)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "elements", "wire_per_byte"),
+    [("LL", 32768, 2.0), ("LL128", 1048576, 128 / 120), ("Simple", 1048576, 1.0)],
+)
+def test_the_links_carry_the_protocols_wire_bytes_and_their_energy(
+    protocol, elements, wire_per_byte
+):
+    # a ring all-reduce over 4 chips: each chip sends 2 (n - 1) = 6 chunks of S / 4 bytes, and the
+    # wire carries them in the protocol's lines: LL 8 data + 8 flag bytes per 16, LL128 120 + 8
+    noc = _all_reduce(4, elements, protocol).summary["noc"]
+    wire = 4 * 6 * (2 * elements // 4) * wire_per_byte
+    assert noc["core_to_core_bytes"] == pytest.approx(wire, rel=1e-4)  # LL128: ceil per piece
+    # one crossbar hop per send, 5 pJ per bit (tech/noc.yaml nvlink3), no router energy
+    assert noc["noc_energy_pj"] == pytest.approx(8 * noc["core_to_core_bytes"] * 5.0)
+
+
+def test_a_tree_all_reduce_takes_nccls_tree_latency_per_step():
+    # tuning.cc hwLat[NVLINK][TREE]: LL 0.6, LL128 1.25, Simple 4.0 us (the ring's: 0.6 / 1.9 / 3.4)
+    for protocol, micros in [("LL", 0.6), ("LL128", 1.25), ("Simple", 4.0)]:
+        links = link_arch(_a100s(4), protocol=protocol, algorithm="tree").components["links"]
+        assert links.hop_latency == pytest.approx(micros * 1e-6)
+        # the tree's own data share (tuning.cc: 0.92, LL x 1/3.8, LL128 x 7/9) times the wire's
+        share = {"LL": 0.92 / 3.8 * 2, "LL128": 0.92 * 7 / 9 * 128 / 120, "Simple": 0.92}
+        assert links.link_bandwidth == pytest.approx(A100_BUS * share[protocol], rel=1e-3)
+
+
+def test_pcie_runs_at_nccls_rating_as_nvlink_does():
+    # topo.cc ncclTopoAddPci: width x speed / 80 GB/s, Gen4 16 GT/s -> 120 per lane: 24 GB/s per
+    # x16 port, where tech/noc.yaml's signalling rate is 31.5; a ring: half to each neighbour
+    from simulator.system.links import neighbour_link
+
+    system = load_arch(
+        {
+            "name": "four pcie gpus",
+            "system": {
+                "chip": "a100-like",
+                "count": 4,
+                "links": {"kind": "pcie4_x16", "count": 2, "topology": "ring"},
+            },
+        }
+    )
+    assert neighbour_link(system, "Simple")[:2] == pytest.approx((2 * 24e9 / 2, 5.7e-6))
+    assert neighbour_link(system)[0] == pytest.approx(2 * 31.5e9 / 2)  # pipeline hops: raw rate
+
+
+def test_a_torus_of_gpus_runs_each_phase_as_nccl_picks():
+    system = load_arch(
+        {
+            "name": "a 2x2 torus of A100s",
+            "system": {
+                "chip": "a100-like",
+                "count": 4,
+                "links": {"kind": "nvlink3", "count": 12, "topology": "torus", "dims": [2, 2]},
+            },
+        }
+    )
+    gemm = {"kind": "gemm", "name": "g", "M": 16, "N": 2048, "K": 256, "dtype": "fp16",
+            "parallel": "row"}  # fmt: skip
+    report = simulate(system, {"name": "one", "ops": [gemm]}, numerics="off")
+    protocols = {
+        part.group: part.details["protocol"]
+        for run in report.links
+        for part in run.report.program.ops
+    }
+    # 64 KiB reduce-scattered along X, its 32 KiB half all-reduced along Y, gathered back:
+    # every phase small enough for LL, each pattern on its own run of the links
+    assert protocols == {
+        "g.all_reduce.x.reduce_scatter": "LL",
+        "g.all_reduce.x.all_gather": "LL",
+        "g.all_reduce.y.all_reduce": "LL",
+    }
+    assert [run.copies for run in report.links] == [2, 2, 2]
 
 
 def test_a_tensor_parallel_layer_runs_its_all_reduces_as_nccl_picks():

@@ -5,6 +5,7 @@ import pytest
 
 from simulator import simulate
 from simulator.cli import main
+from simulator.errors import UnsupportedError
 from simulator.spec import load_arch, load_workload
 from simulator.system.links import link_arch, neighbour_link
 from simulator.system.shard import shard
@@ -82,8 +83,8 @@ def test_tensor_parallel_run_adds_up_and_checks_numerics():
     elements = tokens * 256
     bound = 4 * (6.6e-6 + 2 * 3 / 4 * elements * 2 / (12 * 20e9 / 4))  # 4 all-reduces, bf16
     assert s["all_reduce_seconds"] >= bound
-    # 4 chips x 6 chunk sends, each 4 link bytes per byte of data (LL's fraction)
-    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (elements // 4) * 2 * 4
+    # 4 chips x 6 chunk sends, each 2 wire bytes per byte of data (LL's 16-byte lines carry 8)
+    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (elements // 4) * 2 * 2
 
 
 @pytest.mark.parametrize(
@@ -97,9 +98,40 @@ def test_all_reduce_moves_the_precision_the_gemm_writes(dtype, output_dtype, wid
     part = shard(load_workload(model), 4, 1, "test")
     assert {op.dtype for op in part.all_reduces.values()} == {output_dtype or dtype}
     s = simulate(_system(), model, numerics="off").summary
-    # 4 all-reduces of 64 x 256 elements, 4 chips x 6 chunk sends of a quarter each, LL's 4
-    # link bytes per byte of data (16 to 64 KiB all run LL)
-    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (64 * 256 // 4) * width * 4
+    # 4 all-reduces of 64 x 256 elements, 4 chips x 6 chunk sends of a quarter each, LL's 2
+    # wire bytes per byte of data (16 to 64 KiB all run LL)
+    assert s["link_bytes"] == 4 * 4 * 2 * 3 * (64 * 256 // 4) * width * 2
+
+
+def test_the_row_split_gemm_writes_what_its_all_reduce_moves():
+    # no output_dtype: under tensor parallelism a bf16 GEMM writes bf16 C (Megatron-LM's
+    # RowParallelLinear all-reduces its matmul's output as it is), so the chip's HBM traffic is
+    # A + B + C at 2 bytes each (64 x 256 of A, 256 x 1024 of B per chip, 64 x 1024 of C), not
+    # C at the fp32 accumulators' 4
+    gemm = {"kind": "gemm", "name": "g", "M": 64, "N": 1024, "K": 1024, "dtype": "bf16",
+            "parallel": "row"}  # fmt: skip
+    report = simulate(_system(), {"name": "one", "ops": [gemm]}, numerics="off")
+    (row,) = report.chip.summary["ops"]
+    assert row["dram_bytes"] == 2 * (64 * 256 + 256 * 1024 + 64 * 1024)
+    (collective,) = report.links[0].report.program.ops[:1]
+    assert collective.details["protocol"] == "LL"  # 128 KiB of bf16 partial sums
+
+
+@pytest.mark.parametrize(("dtype", "moved"), [("int8", "int32"), ("int4", "int32")])
+def test_an_integer_gemm_all_reduces_its_accumulators(dtype, moved):
+    gemm = {"kind": "gemm", "name": "g", "M": 16, "N": 256, "K": 256, "dtype": dtype,
+            "parallel": "row"}  # fmt: skip
+    # no requantization stated: the chip writes its accumulators and the all-reduce moves them
+    part = shard(load_workload({"name": "one", "ops": [gemm]}), 4, 1, "test")
+    assert part.all_reduces["g"].dtype == moved
+    assert part.workload.ops[0].output_dtype is None
+
+
+def test_an_int16_gemm_without_output_dtype_is_refused():
+    gemm = {"kind": "gemm", "name": "g", "M": 16, "N": 256, "K": 256, "dtype": "int16",
+            "parallel": "row"}  # fmt: skip
+    with pytest.raises(UnsupportedError, match="g accumulates int16 in int64.*output_dtype"):
+        shard(load_workload({"name": "one", "ops": [gemm]}), 4, 1, "test")
 
 
 def test_more_chips_share_the_work():
