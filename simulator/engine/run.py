@@ -554,11 +554,15 @@ class _Engine:
                 self.paced[op.name] = bound
                 paced = max(0, math.ceil(bound - start) - cycles)
                 cycles += paced
-            yield self.env.timeout(cycles)
+            if segment.streamed:
+                queued = yield from self._stream(segment, start, cycles)
+            else:
+                queued = 0
+                yield self.env.timeout(cycles)
             for unit, grant in zip(units, grants):
                 self.unit_free_at[unit] = self.clock()
                 self.units[unit].release(grant)
-            self._account(op, segment, cycles, start, (index, number), paced)
+            self._account(op, segment, cycles + queued, start, (index, number), paced, queued)
             previous_unit = segment.unit
         self.record.steps += 1
         for buffer, size in step.frees:
@@ -569,6 +573,20 @@ class _Engine:
             yield self.written[op.core].put((op, step))
         else:
             self._spawn(self._land(op.name, step, 0))
+
+    def _stream(self, segment: Compute, start: float, cycles: int):
+        """Hold the DRAM bus for a segment's streamed DMA (a nest's, on a plain bus) while it
+        runs its `cycles` from `start`: its bytes and every other transfer share the bus, so the
+        segment ends no sooner than the bus has moved them; returns the cycles it ran past them.
+        (Times as `start` plus cycles: coalescing describes a frame's times relative to now.)"""
+        with self.bus.request() as grant:
+            yield grant
+            nbytes = sum(t.dram_bytes for t in segment.streamed)
+            yield self.env.timeout(self.dram.transfer_cycles(nbytes))
+        if start + cycles >= self.env.now:
+            yield self.env.timeout(start + cycles - self.env.now)
+            return 0
+        return math.ceil(self.env.now - start - cycles)
 
     def _duration(self, segment: Compute) -> int:
         """The unit's cycles plus the waits for local-buffer refills and streamed DMA, or longer
@@ -643,17 +661,19 @@ class _Engine:
         start: float,
         where: tuple[int, int],
         paced: int,
+        queued: int = 0,
     ) -> None:
         """Book a segment that ran `cycles` from `start`, `paced` of them held by its latency
-        bound (the load_latency stall)."""
+        bound (the load_latency stall), `queued` past its own time for its streamed DMA's bus."""
         rec = self.record
-        stretch = cycles - segment.cycles - paced
+        stretch = cycles - segment.cycles - paced - queued
         rec.busy[segment.unit] += segment.cycles
         rec.op_busy[op.name][segment.unit] += segment.cycles
-        if segment.dma_wait:  # the streamed DMA's share of the stretch, the ports' the rest
+        # the streamed DMA's share of the stretch (and its bus queueing), the ports' the rest
+        if segment.dma_wait or queued:
             wait = min(segment.dma_wait, stretch)
             stretch -= wait
-            self._book_stall(op, segment.unit, "dram_bandwidth", wait)
+            self._book_stall(op, segment.unit, "dram_bandwidth", wait + queued)
         if paced:
             self._book_stall(op, segment.unit, "load_latency", paced)
         if stretch:
