@@ -178,11 +178,12 @@ def full_die(chip: str, report) -> None:
 
 
 def crossbar_duty(report) -> float:
-    """Share of the crossbar unit's read slots (every crossbar, every read latency of the run) that
-    read: 1 when every tile is busy all the time."""
+    """Share of the crossbar unit's read slots (every crossbar, every input cycle of the run: the
+    analog read or the ADCs' conversion, whichever is longer) that read: 1 when every tile is busy
+    all the time."""
     xbar = report.machine.components["xbar"]
     reads = report.energy[report.energy.action == "crossbar_read"]["count"].sum()
-    return reads * xbar.spec.read_latency / (xbar.crossbars * report.seconds)
+    return reads * xbar.cycle_s / (xbar.crossbars * report.seconds)
 
 
 def isaac_busy(report) -> None:

@@ -10,6 +10,7 @@ operands rounded to their format, products and sums in fp32, as a MAC array with
 accumulators does. The reference is float64 / exact int64 on the same operands.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +40,7 @@ randomly chosen tiles is wrong, fewer than 10% of the interior tiles are, at 95%
 
 
 BLOCK_ROWS, BLOCK_COLS = 256, 2048
+SCAN_ELEMENTS = 1 << 20  # elements of an operand scanned at once for its extremes
 """The check's block of outputs: B's columns are widened to float64 up to 2048 at a time, and
 A's row panels, the references, bounds and errors are 256 rows each, so the check's memory stays
 small whatever the GEMM (checking 4096 x 4096 x 1024 grew the peak by 473 MiB as whole arrays,
@@ -321,21 +323,34 @@ class Fp32Bound:
 def _magnitudes_fit_fp32(dtype: str, a: np.ndarray, b: np.ndarray, K: int) -> bool:
     """Whether |A| @ |B| in fp32 has relative rounding errors only: every nonzero product at
     least fp32's smallest normal (no underflow) and K times the largest below 2^127 (no
-    overflow). fp16 guarantees it for any finite operands (its non-finite ones give the same
-    inf or NaN bounds in either precision); other formats are scanned, NaN or inf failing."""
+    overflow), and no operand itself subnormal (a BLAS that flushes subnormals to zero would
+    undercount S'). fp16 guarantees it for any finite operands (its non-finite ones give the same
+    inf or NaN bounds in either precision); other formats are scanned, NaN or inf failing. The
+    argument assumes the fp32 matmul rounds as IEEE fp32 (no TF32 or bf16 fast modes)."""
     tiny = float(np.finfo(np.float32).tiny)
     if dtype == "fp16":
         fp16 = np.finfo(np.float16)
         return float(fp16.smallest_subnormal) ** 2 >= tiny and K * float(fp16.max) ** 2 < 2.0**127
-    a_abs, b_abs = np.abs(a), np.abs(b)
-    largest = float(a_abs.max(initial=0)) * float(b_abs.max(initial=0))
-    smallest = _smallest_nonzero(a_abs) * _smallest_nonzero(b_abs)
-    return bool(K * largest < 2.0**127) and smallest >= tiny
+    largest_a, smallest_a = _extremes(a)
+    largest_b, smallest_b = _extremes(b)
+    normal = min(smallest_a, smallest_b) >= tiny and smallest_a * smallest_b >= tiny
+    return bool(K * largest_a * largest_b < 2.0**127) and normal
 
 
-def _smallest_nonzero(magnitudes: np.ndarray) -> float:
-    """The smallest nonzero magnitude (inf if there is none: then no product is nonzero)."""
-    return float(np.where(magnitudes > 0, magnitudes, np.inf).min(initial=np.inf))
+def _extremes(operand: np.ndarray) -> tuple[float, float]:
+    """(largest, smallest nonzero) magnitude of an operand, scanned a few rows at a time so no
+    whole-operand temporary is built (inf, 0 where a value is not finite: fp32 cannot hold it)."""
+    rows = np.atleast_2d(operand)
+    step = max(1, SCAN_ELEMENTS // max(1, rows.shape[1]))
+    largest, smallest = 0.0, math.inf
+    for start in range(0, rows.shape[0], step):
+        chunk = np.abs(rows[start : start + step])
+        peak = float(chunk.max(initial=0))
+        if not math.isfinite(peak):
+            return math.inf, 0.0
+        largest = max(largest, peak)
+        smallest = min(smallest, float(chunk[chunk > 0].min(initial=math.inf)))
+    return largest, smallest
 
 
 def wrap(values: np.ndarray, accumulator: str) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Random shapes and tilings reproduce numpy: exactly for integers, within the fp32 bound for floats."""
 
 from fractions import Fraction
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ import simulator.mapping.gemm as gemm_mapping
 from simulator.numerics.gemm import (
     Fp32Bound,
     GemmNumerics,
+    _extremes,
+    _magnitudes_fit_fp32,
     exact_int_matmul,
     largest_magnitude,
     requant_shift,
@@ -220,6 +223,37 @@ def test_operands_below_fp32_normal_range_take_the_float64_bound():
     state.tile((0, 40), (0, 30), (0, 50))
     result = state.check()
     assert result.error_bound == pytest.approx(_whole(state)[2], rel=1e-12)
+
+
+def test_a_subnormal_operand_takes_the_float64_bound_even_where_its_products_are_normal():
+    # 1e-39 is below fp32's smallest normal (1.18e-38) although 1e-39 x 1e5 = 1e-34 is above it:
+    # a BLAS flushing subnormals to zero would drop that product from fp32's |A| @ |B|
+    a = np.full((3, 4), 2.0, dtype=np.float32)
+    b = np.full((4, 5), 1e5, dtype=np.float32)
+    assert _magnitudes_fit_fp32("fp32", a, b, 4)
+    a[1, 2] = np.float32(1e-39)
+    assert not _magnitudes_fit_fp32("fp32", a, b, 4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(-(2.0**100), 2.0**100, width=32), min_size=1, max_size=60),
+    st.integers(1, 7),
+    st.integers(1, 9),
+)
+def test_operand_extremes_scanned_in_chunks_equal_the_whole_array(values, cols, scan):
+    operand = np.resize(np.array(values, dtype=np.float32), (max(1, len(values) // cols), cols))
+    magnitudes = np.abs(operand)
+    nonzero = magnitudes[magnitudes > 0]
+    expected = (float(magnitudes.max()), float(nonzero.min()) if nonzero.size else np.inf)
+    with mock.patch("simulator.numerics.gemm.SCAN_ELEMENTS", scan):
+        assert _extremes(operand) == expected
+
+
+def test_operand_extremes_of_a_non_finite_operand_rule_out_fp32():
+    operand = np.ones((4, 4), dtype=np.float32)
+    operand[3, 3] = np.nan
+    assert _extremes(operand) == (np.inf, 0.0)
 
 
 def test_blocked_check_finds_one_wrong_output_in_a_later_block():
