@@ -31,6 +31,7 @@ from simulator.components.chip import (
 from simulator.engine.progress import ProgressCallback, labelled
 from simulator.errors import AccsimError, UnsupportedError
 from simulator.mapping.auto import auto_plan
+from simulator.mapping.auto_nest import nest_sizes
 from simulator.mapping.gemm import GemmPlan, check_tile, inner_levels, plan_from, resolve_unit
 from simulator.mapping.hierarchy import (
     TileLevels,
@@ -352,16 +353,10 @@ def _nest_tiles(ops, machine: Machine, dataflow: str, spatial: tuple, key):
 
 
 def _nest_sizes(extents: list[int], unroll: int) -> list[tuple[int, int]]:
-    """(tile, temporal iterations) along one dim for a nest: every multiple of the unrolling
-    that divides the ops' dims; where none does (the array edge does not divide the one dim all
-    ops share), an edge tile per count of tiles, each with the fewest iterations that cover the
-    dim in that many (its last iteration may reach past the dim; along K the pieces carry
+    """(tile, temporal iterations) along one dim for a nest over all ops (`nest_sizes` on the dim
+    they share): edge tiles only where every op has the same dim (along K the pieces carry
     partial sums)."""
-    common = math.gcd(*extents)
-    if common % unroll == 0 or len(set(extents)) > 1:
-        return [(s, s // unroll) for s in range(unroll, common + 1, unroll) if common % s == 0]
-    iterations = {-(-common // (count * unroll)) for count in range(1, -(-common // unroll) + 1)}
-    return [(min(n * unroll, common), n) for n in sorted(iterations)]
+    return nest_sizes(math.gcd(*extents), unroll, edges=len(set(extents)) == 1)
 
 
 def _nest_candidate(ops, machine: Machine, fields: dict, key) -> Candidate | None:

@@ -14,6 +14,7 @@ from simulator.components import build_machine
 from simulator.mapping import auto_nest
 from simulator.mapping.auto import auto_plan
 from simulator.spec import MappingSpec, load_arch, load_workload
+from tests.mapping.one_pe import one_pe
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,34 +32,12 @@ def test_dram_bytes_by_hand():
     assert moved == {"input": 16, "weight": 32, "output": 2 * 64 + 16, "reloads": 64}
 
 
-def _one_pe() -> dict:
-    """A 1 x 1 ws int8 array with a 1-weight register over a weight SRAM whose reads cost 1 pJ
-    (every other level and the DRAM free)."""
-    free = {"read_energy": "0 pJ", "write_energy": "0 pJ"}
-    return {
-        "name": "one-pe",
-        "clock": "1 GHz",
-        "components": {
-            "pe": {"kind": "systolic_array", "rows": 1, "cols": 1, "dataflows": ["ws"],
-                   "mac_energy": "0 pJ", "input_precision": ["int8"]},
-            "wreg": {"kind": "regfile", "unit": "pe", "holds": ["weight"], "capacity": "1 B",
-                     "instances": "pe", **free},
-            "wbuf": {"kind": "sram", "holds": ["weight"], "capacity": "1 KiB", "width": "1 B",
-                     "ports": 4, "read_energy": "1 pJ", "write_energy": "0 pJ"},
-            "iobuf": {"kind": "sram", "holds": ["input", "output"], "capacity": "1 KiB",
-                      "ports": 4, **free},
-            "dram": {"kind": "dram", "technology": "ddr4", "energy_per_bit": "0 pJ",
-                     "read_energy_per_bit": "0 pJ", "write_energy_per_bit": "0 pJ"},
-        },
-    }  # fmt: skip
-
-
 def test_auto_keeps_the_fold_plan_for_a_one_cycle_gain():
     """3 x 2 x 5 on one PE: every order of the whole tile's loops M 3, N 2, K 5 runs 30 array
     cycles with no skew (rows + cols - 2 = 0), one less than the fold nest's 1 x 1 fill, with
     the same 10 weight reads (the register keeps each weight across the pixels innermost): far
     under MIN_GAIN of the whole run, so `auto` keeps the fold plan; a 1 % gain would too."""
-    arch, workload = load_arch(_one_pe()), load_workload("gemm:M=3,N=2,K=5,dtype=int8")
+    arch, workload = load_arch(one_pe()), load_workload("gemm:M=3,N=2,K=5,dtype=int8")
     machine, op = build_machine(arch), workload.ops[0]
     plan = auto_plan(op, MappingSpec(), machine)
     assert not plan.nest
@@ -133,7 +112,7 @@ def test_a_conv_tile_uses_the_register_levels_by_hand():
     runs a nest with the pixels innermost: 30 cycles, no skew, one less than the fold nest (a
     conv tile's estimate is the engine's own tile cost, so any gain counts)."""
     op = {"kind": "conv2d", "name": "conv", "dtype": "int8", "C": 5, "H": 1, "W": 3, "K": 2}
-    report = simulate(_one_pe(), {"name": "w", "ops": [op]}, numerics=True)
+    report = simulate(one_pe(), {"name": "w", "ops": [op]}, numerics=True)
     assert report.ops.iloc[0]["map_nest"].startswith("M3 ")
     assert report.layers.busy_cycles.tolist() == [30]
     parts = report.components.set_index("component")

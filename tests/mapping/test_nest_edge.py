@@ -13,7 +13,8 @@ from simulator.components import build_machine
 from simulator.errors import SpecError
 from simulator.spec import load_arch, load_workload
 from simulator.sweep import search
-from tests.mapping.test_nest_search import _arch, _one_pe
+from tests.mapping.one_pe import one_pe
+from tests.mapping.test_nest_search import _arch
 
 WS = {"dataflow": "ws", "loop_order": ["M", "N", "K"], "double_buffering": False}
 
@@ -40,7 +41,7 @@ def _counts(report):
 def test_edge_tiles_along_m_by_hand(m, nest, reads, cycles):
     """A 1 x 1 array: one cycle a MAC (no skew), so the tiles' compute is M x 6 x 4 cycles."""
     workload = f"gemm:M={m},N=6,K=4,dtype=int8"
-    report = simulate(_one_pe(), workload, {**WS, "nest": nest}, numerics=True)
+    report = simulate(one_pe(), workload, {**WS, "nest": nest}, numerics=True)
     counts = _counts(report)
     assert counts[("wbuf", "weight", "read")] == reads
     assert report.record.counts[("gemm", "pe", "mac_int8")] == m * 6 * 4

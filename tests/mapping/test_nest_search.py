@@ -17,6 +17,7 @@ from simulator.mapping.hierarchy import TileLevels
 from simulator.mapping.nest_space import loop_factors, nests, orders_count, prime_factors
 from simulator.spec import MappingSpec, load_arch, load_workload
 from simulator.sweep import search
+from tests.mapping.one_pe import one_pe
 
 
 def test_nests_of_three_prime_loops_are_their_six_orders():
@@ -54,28 +55,6 @@ def test_the_budget_merges_the_smallest_factors_of_the_longest_dim_first():
     assert len(nests({"M": 16, "K": 4}, 10)) <= 6
 
 
-def _one_pe(weight_read_pj: str = "1 pJ") -> dict:
-    """A 1 x 1 ws int8 array with a 1-weight register; only the weight SRAM's reads cost energy
-    (every other level and the DRAM are free), so a nest's energy is its weight SRAM reads."""
-    free = {"read_energy": "0 pJ", "write_energy": "0 pJ"}
-    return {
-        "name": "one-pe",
-        "clock": "1 GHz",
-        "components": {
-            "pe": {"kind": "systolic_array", "rows": 1, "cols": 1, "dataflows": ["ws"],
-                   "mac_energy": "0 pJ", "input_precision": ["int8"]},
-            "wreg": {"kind": "regfile", "unit": "pe", "holds": ["weight"], "capacity": "1 B",
-                     "instances": "pe", **free},
-            "wbuf": {"kind": "sram", "holds": ["weight"], "capacity": "1 KiB", "width": "1 B",
-                     "ports": 4, "read_energy": weight_read_pj, "write_energy": "0 pJ"},
-            "iobuf": {"kind": "sram", "holds": ["input", "output"], "capacity": "1 KiB",
-                      "ports": 4, **free},
-            "dram": {"kind": "dram", "technology": "ddr4", "energy_per_bit": "0 pJ",
-                     "read_energy_per_bit": "0 pJ", "write_energy_per_bit": "0 pJ"},
-        },
-    }  # fmt: skip
-
-
 GEMM = "gemm:M=3,N=2,K=5,dtype=int8"
 WHOLE = {"dataflow": "ws", "tile": {"M": 3, "N": 2, "K": 5}, "loop_order": ["M", "N", "K"]}
 
@@ -99,10 +78,10 @@ def test_a_nest_costs_its_hand_counted_weight_reads(nest, reads):
     network's share of it (the static power over the same 30 cycles aside: a 2 pJ read costs
     `reads` pJ more, and the clock that drives it reads / (1 - share) in all)."""
     mapping = {**WHOLE, "nest": nest}
-    one = search.estimate_mapping(_one_pe("1 pJ"), GEMM, mapping)
-    two = search.estimate_mapping(_one_pe("2 pJ"), GEMM, mapping)
+    one = search.estimate_mapping(one_pe("1 pJ"), GEMM, mapping)
+    two = search.estimate_mapping(one_pe("2 pJ"), GEMM, mapping)
     assert two.energy_pj - one.energy_pj == pytest.approx(reads / (1 - clock_share()))
-    report = simulate(_one_pe(), GEMM, mapping, numerics=False)
+    report = simulate(one_pe(), GEMM, mapping, numerics=False)
     counts = report.levels.groupby(["level", "operand", "action"])["elements"].sum()
     assert counts[("wbuf", "weight", "read")] == reads
 
@@ -111,16 +90,16 @@ def test_the_search_picks_the_nest_with_the_fewest_weight_reads(tmp_path):
     """Of the 6 orders of the whole tile's loops, the two with M innermost read 10 weights, the
     rest 30 (above): the search's best nest, by estimate and on the engine, has M innermost,
     and the mapping file it writes holds the nest and runs it exactly."""
-    result = search.search_mapping(_one_pe(), GEMM, "energy", top_k=3)
+    result = search.search_mapping(one_pe(), GEMM, "energy", top_k=3)
     nested = [c for c in result.ranked if "nest" in c.mapping]
     assert nested and nested[0].mapping["nest"][0][0] == "M"
-    report = simulate(_one_pe(), GEMM, nested[0].mapping, numerics=False)
+    report = simulate(one_pe(), GEMM, nested[0].mapping, numerics=False)
     counts = report.levels.groupby(["level", "operand", "action"])["elements"].sum()
     assert counts[("wbuf", "weight", "read")] == 10
     assert result.best is nested[0]  # the best simulated, auto included
     written = yaml.safe_load(result.write(tmp_path / "best.yaml").read_text())
     assert written["nest"] == nested[0].mapping["nest"]
-    check = simulate(_one_pe(), GEMM, str(tmp_path / "best.yaml"), numerics=True).numerics["gemm"]
+    check = simulate(one_pe(), GEMM, str(tmp_path / "best.yaml"), numerics=True).numerics["gemm"]
     assert check.ok and check.max_abs_error == 0
 
 
