@@ -192,9 +192,8 @@ class _Describer:
         extra = ()
         if isinstance(event, simpy.events.Condition):
             extra = (event._count, tuple(self.event(e) for e in event._events))
-        for field in ("resource", "amount", "item", "proc"):
-            if hasattr(event, field):
-                extra += (self.value(getattr(event, field), field),)
+        for field in _fields(event):
+            extra += (self.value(getattr(event, field), field),)
         value = event._value
         if value is PENDING or isinstance(value, ConditionValue):
             value = "pending" if value is PENDING else "condition"
@@ -220,7 +219,11 @@ class _Describer:
                 out.append("done")
                 break
             local = tuple(
-                (name, value(item, name)) for name, item in frame.f_locals.items() if name != "self"
+                [
+                    (name, value(item, name))
+                    for name, item in frame.f_locals.items()
+                    if name != "self"
+                ]
             )
             out.append((frame.f_code.co_name, frame.f_lasti, local))
             generator = generator.gi_yieldfrom
@@ -243,6 +246,10 @@ class _Describer:
             if known is None or known[0] is not value:
                 known = self.shapes[id(value)] = (value, shape(value))  # holds it: ids stay unique
             return known[1]
+        if kind is dict:  # neither an event nor a resource: _general's dict branch
+            return tuple([(k, self.value(v, name)) for k, v in value.items()])
+        if kind is OpProgram:
+            return value.name
         return self._general(value, name)
 
     def _general(self, value, name: str):
@@ -273,6 +280,18 @@ class _Describer:
 
 
 SHAPED = frozenset({Step, Transfer, Compute})
+FIELDS = ("resource", "amount", "item", "proc")
+"""An event's attributes the description compares (requests, puts and gets set them on creation)."""
+_HAS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(event) -> tuple[str, ...]:
+    """Which of FIELDS events of this type have (every instance sets the same ones)."""
+    kind = type(event)
+    found = _HAS.get(kind)
+    if found is None:
+        found = _HAS[kind] = tuple(field for field in FIELDS if hasattr(event, field))
+    return found
 
 
 def describe(engine, op: OpProgram, index: int, previous_done, shapes: dict | None = None):

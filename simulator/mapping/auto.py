@@ -265,10 +265,22 @@ _FOOTPRINTS: dict[tuple, tuple] = {}
 
 @functools.lru_cache(maxsize=65536)
 def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes: float, acc_bytes: float):
-    """(index, DRAM bytes) of the first of `orders` that moves the fewest bytes for one tile."""
-    moved = [_moved(shape, tile, order, in_bytes, acc_bytes) for order in orders]
+    """(index, DRAM bytes) of the first of `orders` that moves the fewest bytes for one tile.
+    An order of the three loops moves what its innermost loop decides (each operand is streamed
+    again for every trip of its third dim unless that dim's loop is innermost: `dram_traffic`), so
+    the bytes are worked out once per innermost loop."""
+    by_innermost: dict = {}
+    moved = []
+    for order in orders:
+        key = order[-1] if len(order) == 3 and set(order) == _DIMS else order
+        if key not in by_innermost:
+            by_innermost[key] = _moved(shape, tile, order, in_bytes, acc_bytes)
+        moved.append(by_innermost[key])
     least = min(moved)
     return moved.index(least), least
+
+
+_DIMS = frozenset("MNK")
 
 
 @functools.lru_cache(maxsize=65536)

@@ -257,6 +257,17 @@ def _steps(
         for role, dims in OPERAND_DIMS.items():
             if all(previous[d] == current[d] for d in dims):
                 resident[role] = tuple(current[d] for d in dims)
+    tensors = {role: f"{name}.{TENSOR_OF[role]}" for role in OPERAND_DIMS}
+    roles = tuple(OPERAND_DIMS.items())
+    mac = f"mac_{plan.dtype}"
+    sized: dict[tuple, int] = {}  # (elements, format) -> bytes: steps repeat a few tile sizes
+
+    def size_of(elements: int, fmt: str) -> int:
+        key = (elements, fmt)
+        if key not in sized:
+            sized[key] = nbytes(elements, fmt)
+        return sized[key]
+
     while upcoming is not None:
         current = dict(zip(order, upcoming))
         continues_fold = previous is not None and all(  # the next chunk of the same folds
@@ -267,33 +278,28 @@ def _steps(
         following = dict(zip(order, upcoming)) if upcoming is not None else None
         ranges = {d: chunks[d][current[d]] for d in problem}
         extent = {d: hi - lo for d, (lo, hi) in ranges.items()}
-        keys = {role: tuple(current[d] for d in dims) for role, dims in OPERAND_DIMS.items()}
-        regions = {role: tuple(ranges[d] for d in dims) for role, dims in OPERAND_DIMS.items()}
-        sizes = {role: extent[a] * extent[b] for role, (a, b) in OPERAND_DIMS.items()}
+        keys, regions, sizes = {}, {}, {}
+        for role, (a, b) in roles:
+            keys[role] = (current[a], current[b])
+            regions[role] = (ranges[a], ranges[b])
+            sizes[role] = extent[a] * extent[b]
         out_key = keys["output"]
         loads = []
         for role in ("input", "weight"):
             if resident.get(role) != keys[role]:
-                size = nbytes(sizes[role], plan.dtype)
+                size = size_of(sizes[role], plan.dtype)
                 loads.append(
-                    Transfer(
-                        "load",
-                        f"{name}.{TENSOR_OF[role]}",
-                        regions[role],
-                        buffers[role],
-                        size,
-                        size,
-                    )
+                    Transfer("load", tensors[role], regions[role], buffers[role], size, size)
                 )
                 resident[role] = keys[role]
         first_k_chunk = current["K"] == 0
         if resident.get("output") != out_key:
-            size = nbytes(sizes["output"], plan.accumulator)
+            size = size_of(sizes["output"], plan.accumulator)
             kind = "alloc" if first_k_chunk else "reload"
             loads.append(
                 Transfer(
                     kind,
-                    f"{name}.C",
+                    tensors["output"],
                     regions["output"],
                     buffers["output"],
                     0 if first_k_chunk else size,
@@ -327,7 +333,7 @@ def _steps(
         compute = Compute(
             unit=plan.unit,
             cycles=cost.cycles,
-            work=((f"mac_{plan.dtype}", cost.macs),),
+            work=((mac, cost.macs),),
             macs=cost.macs,
             sram_traffic=sram_traffic,
             regions={TENSOR_OF[role]: regions[role] for role in OPERAND_DIMS},
@@ -336,15 +342,16 @@ def _steps(
         )
         frees, stores = [], []
         for role in ("input", "weight"):
-            if following is None or tuple(following[d] for d in OPERAND_DIMS[role]) != keys[role]:
-                frees.append((buffers[role], nbytes(sizes[role], plan.dtype)))
+            a, b = OPERAND_DIMS[role]
+            if following is None or (following[a], following[b]) != keys[role]:
+                frees.append((buffers[role], size_of(sizes[role], plan.dtype)))
                 resident.pop(role)
-        if following is None or tuple(following[d] for d in ("M", "N")) != out_key:
-            size = nbytes(sizes["output"], plan.accumulator)
+        if following is None or (following["M"], following["N"]) != out_key:
+            size = size_of(sizes["output"], plan.accumulator)
             kind = "store" if current["K"] == k_chunks - 1 else "spill"
-            moved = nbytes(sizes["output"], plan.output) if kind == "store" else size
+            moved = size_of(sizes["output"], plan.output) if kind == "store" else size
             stores.append(
-                Transfer(kind, f"{name}.C", regions["output"], buffers["output"], moved, size)
+                Transfer(kind, tensors["output"], regions["output"], buffers["output"], moved, size)
             )
             resident.pop("output")
         if streams is not None:

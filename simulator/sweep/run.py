@@ -20,7 +20,15 @@ import pandas as pd
 from simulator.errors import SpecError
 from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.spec.system import one_chip
-from simulator.sweep.point import Base, Point, crashed_row, point_key, run_point, run_points
+from simulator.sweep.point import (
+    Base,
+    Point,
+    crashed_row,
+    point_key,
+    preload,
+    run_point,
+    run_points,
+)
 from simulator.sweep.results import (
     Journal,
     OutputLock,
@@ -155,7 +163,9 @@ def _processes(points: list[Point], jobs: int) -> Generator[dict]:
 
     The parent's objects (modules, specs, tables) are frozen out of the garbage collector while
     workers fork: a forked worker then never walks them in a full collection (about a fifth of
-    a fresh worker's CPU on the array-vs-sram sweep) nor copies their pages by touching them."""
+    a fresh worker's CPU on the array-vs-sram sweep) nor copies their pages by touching them.
+    The tech tables the points' machines read are loaded before then, once for all workers."""
+    preload(points[0])  # what every worker would read from disk: read once, before forking
     thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
     gc.freeze()  # what the command built since start-up (the sweep, its points) too
     try:

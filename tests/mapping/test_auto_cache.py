@@ -79,3 +79,25 @@ def test_memoized_ranking_equals_direct_search(rows, cols, sram, dims):
         orders = [list(p) for p in itertools.permutations("MNK")]
         best = auto._best(op, mapping, machine, unit, problem, options, orders)
         assert best == direct_best(op, mapping, machine)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(*[st.integers(1, 5000) for _ in "MNK"]),
+    tile=st.tuples(*[st.integers(1, 600) for _ in "MNK"]),
+    orders=st.permutations(list(itertools.permutations("MNK"))).flatmap(
+        lambda all_orders: st.integers(1, 6).map(lambda n: tuple(all_orders[:n]))
+    ),
+    in_bytes=st.sampled_from([0.5, 1.0, 2.0, 4.0]),
+    acc_bytes=st.sampled_from([2.0, 4.0, 8.0]),
+)
+def test_least_moved_is_the_first_order_of_fewest_bytes(shape, tile, orders, in_bytes, acc_bytes):
+    """Bytes worked out once per innermost loop: the same (index, bytes) as dram_traffic summed
+    for every order, the first of the fewest."""
+    problem, sizes = dict(zip("MNK", shape)), dict(zip("MNK", tile))
+    moved = [
+        sum(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes).values())
+        for order in orders
+    ]
+    expected = (moved.index(min(moved)), min(moved))
+    assert auto._least_moved(shape, tile, orders, in_bytes, acc_bytes) == expected
