@@ -20,6 +20,7 @@ from simulator.mapping.gemm import compile_gemm, plan_from
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.ranges import split
+from simulator.mapping.shifted import replayed, shifted
 from simulator.spec.precision import precision
 
 
@@ -147,9 +148,12 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
     partials = [root.partial() if root and pieces > 1 else root for _ in range(pieces)]
     tiles = _TilePlans(mapping, machine)
     parts = []
+    leaders: dict[str, tuple[int, list, list[OpProgram]]] = {}  # shape class -> its first core's
     for core, work in sorted(per_core.items()):
-        programs = []
-        for (m0, m1), (n0, n1), (k0, k1), j, count, owner in work:
+        programs, plain = [], []
+        shape = _shape_class(work)
+        leader = leaders.get(shape) if root is None else None  # kernels cannot move
+        for i, ((m0, m1), (n0, n1), (k0, k1), j, count, owner) in enumerate(work):
             sub = op.model_copy(
                 update={
                     "name": f"{op.name}@c{core}",
@@ -171,13 +175,25 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
                 core=core,
                 group=op.name,
             )
+            if leader is None and root is None:
+                program = dataclasses.replace(program, steps=replayed(program.steps))
+            elif leader is not None:  # the leader's CTA i moved here: walked once for all
+                lead, lead_work, lead_programs = leader
+                delta = {
+                    d: mine[0] - theirs[0]
+                    for d, mine, theirs in zip("MNK", work[i][:3], lead_work[i][:3])
+                }
+                steps = shifted(lead_programs[i].steps, delta, lead, core)
+                program = dataclasses.replace(program, steps=steps)
+            plain.append(program)
             if count > 1:
                 fixup = _Fixup(op.name, j, count, owner, machine.view(core), root, partials)
                 program = dataclasses.replace(program, steps=_rewritten(program.steps, fixup))
             programs.append(program)
+        leaders.setdefault(shape, (core, work, plain))
         details = {"cta": f"{grid.tile_m}x{grid.tile_n}", "split_k": grid.splits}
         part = chained(programs, details | {"stream_k": grid.stream_k})
-        parts.append(dataclasses.replace(part, shape_class=_shape_class(work)))
+        parts.append(dataclasses.replace(part, shape_class=shape))
     return parts
 
 
