@@ -20,7 +20,7 @@ from simulator.mapping.gemm import compile_gemm, plan_from
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.ranges import split
-from simulator.mapping.shifted import replayed, shifted
+from simulator.mapping.shifted import moved, replayed
 from simulator.spec.precision import precision
 
 
@@ -148,49 +148,46 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
     partials = [root.partial() if root and pieces > 1 else root for _ in range(pieces)]
     tiles = _TilePlans(mapping, machine)
     parts = []
-    leaders: dict[str, tuple[int, list, list[OpProgram]]] = {}  # shape class -> its first core's
+    leaders: dict[str, tuple[list, list[OpProgram]]] = {}  # shape class -> its first core's
     for core, work in sorted(per_core.items()):
         programs, plain = [], []
         shape = _shape_class(work)
         leader = leaders.get(shape) if root is None else None  # kernels cannot move
         for i, ((m0, m1), (n0, n1), (k0, k1), j, count, owner) in enumerate(work):
-            sub = op.model_copy(
-                update={
-                    "name": f"{op.name}@c{core}",
-                    "M": m1 - m0,
-                    "N": n1 - n0,
-                    "K": k1 - k0,
-                    "inputs": [],
-                }
-            )
-            plan = tiles.get(sub, op.K if grid.splits == 1 else math.ceil(op.K / grid.splits))
-            plan = dataclasses.replace(plan, unit=plan.unit.replace("core0.", f"core{core}.", 1))
-            program = compile_gemm(
-                sub,
-                plan,
-                machine.view(core),
-                partials[j] if count > 1 else root,
-                barrier=False,
-                offset={"M": m0, "N": n0, "K": k0},
-                core=core,
-                group=op.name,
-            )
-            if leader is None and root is None:
-                program = dataclasses.replace(program, steps=replayed(program.steps))
-            elif leader is not None:  # the leader's CTA i moved here: walked once for all
-                lead, lead_work, lead_programs = leader
+            name = f"{op.name}@c{core}"
+            if leader is not None:  # the leader's CTA i moved here: walked once for all
+                lead_work, lead_programs = leader
                 delta = {
                     d: mine[0] - theirs[0]
                     for d, mine, theirs in zip("MNK", work[i][:3], lead_work[i][:3])
                 }
-                steps = shifted(lead_programs[i].steps, delta, lead, core)
-                program = dataclasses.replace(program, steps=steps)
+                program = moved(lead_programs[i], name, delta, core)
+            else:
+                sub = op.model_copy(
+                    update={"name": name, "M": m1 - m0, "N": n1 - n0, "K": k1 - k0, "inputs": []}
+                )
+                plan = tiles.get(sub, op.K if grid.splits == 1 else math.ceil(op.K / grid.splits))
+                plan = dataclasses.replace(
+                    plan, unit=plan.unit.replace("core0.", f"core{core}.", 1)
+                )
+                program = compile_gemm(
+                    sub,
+                    plan,
+                    machine.view(core),
+                    partials[j] if count > 1 else root,
+                    barrier=False,
+                    offset={"M": m0, "N": n0, "K": k0},
+                    core=core,
+                    group=op.name,
+                )
+                if root is None:
+                    program = dataclasses.replace(program, steps=replayed(program.steps))
             plain.append(program)
             if count > 1:
                 fixup = _Fixup(op.name, j, count, owner, machine.view(core), root, partials)
                 program = dataclasses.replace(program, steps=_rewritten(program.steps, fixup))
             programs.append(program)
-        leaders.setdefault(shape, (core, work, plain))
+        leaders.setdefault(shape, (work, plain))
         details = {"cta": f"{grid.tile_m}x{grid.tile_n}", "split_k": grid.splits}
         part = chained(programs, details | {"stream_k": grid.stream_k})
         parts.append(dataclasses.replace(part, shape_class=shape))

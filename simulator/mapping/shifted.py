@@ -3,11 +3,12 @@ regions moved to the other CTA's place in the GEMM and its components renamed to
 core's. Walking the tile loop nest costs far more than this, and a kernel's SMs mostly run CTAs
 of one shape, so each shape's steps are walked once (cta.py)."""
 
+import dataclasses
 from collections.abc import Callable, Iterable
 
 from simulator.components.systolic import OPERAND_DIMS
 from simulator.mapping.gemm import TENSOR_OF
-from simulator.mapping.program import Compute, Step, Transfer
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer
 
 DIMS = {TENSOR_OF[role]: dims for role, dims in OPERAND_DIMS.items()}
 """A GEMM tensor's name suffix (A, B, C) -> the problem dims its regions range over."""
@@ -25,13 +26,25 @@ def replayed(steps: Callable[[], Iterable[Step]]) -> Callable[[], Iterable[Step]
     return replay
 
 
-def shifted(
-    steps: Callable[[], Iterable[Step]], delta: dict[str, int], core: int, to: int
-) -> Callable[[], Iterable[Step]]:
-    """`steps` (a plain GEMM CTA's on core `core`: no signals, no kernels) with every region moved
-    by `delta` (dim -> offset) and every component of core `core` renamed to core `to`'s."""
-    mover = _Mover(delta, f"core{core}.", f"core{to}.")
-    return lambda: map(mover.step, steps())
+def moved(program: OpProgram, name: str, delta: dict[str, int], to: int) -> OpProgram:
+    """`program` (a plain GEMM CTA's: no signals, no kernels) as the equal-shaped CTA `name` on
+    core `to` that sits `delta` (dim -> offset) from it: every region moved, every component of
+    its core renamed to core `to`'s (its steps, unit, details and level rows)."""
+    mover = _Mover(delta, f"core{program.core}.", f"core{to}.")
+    steps, resume, levels = program.steps, program.resume, program.levels
+    return dataclasses.replace(
+        program,
+        name=name,
+        steps=lambda: map(mover.step, steps()),
+        resume=resume and (lambda start: map(mover.step, resume(start))),
+        unit=mover.name(program.unit),
+        core=to,
+        details=program.details | {"unit": mover.name(program.details["unit"])},
+        signature=program.signature and repr((program.signature, "moved", to, delta)),
+        levels=lambda: tuple(
+            dataclasses.replace(row, level=mover.name(row.level)) for row in levels()
+        ),
+    )
 
 
 class _Mover:

@@ -73,6 +73,7 @@ def _datapath_rows(
     out = []
     comps = machine.components
     prices = _simt_prices(machine.arch.tech_node, voltage_scale) if simt else None
+    held: dict[str, set[str]] = {}  # array -> its register levels' roles (a scan of the chip)
     for op, name, action, count, per, _ in rows:
         comp = comps[name]
         if prices and mma_made_access(comp, action):
@@ -82,8 +83,9 @@ def _datapath_rows(
         part = datapath_part(comp, action)
         out.append((op, name, part, action, count, per * scale, count * per * scale, on_die))
         if comp.kind == "systolic_array" and action.startswith("mac_"):
-            held = held_by_register_levels(comps, name)
-            regs = pe_register_pj_per_mac(comp, held, ungated) * voltage_scale**2
+            if name not in held:
+                held[name] = held_by_register_levels(comps, name)
+            regs = pe_register_pj_per_mac(comp, held[name], ungated) * voltage_scale**2
             if regs:
                 row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
                 out.append((*row, True))

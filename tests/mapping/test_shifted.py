@@ -1,5 +1,6 @@
-"""A CTA's steps derived from an equal-shaped CTA on another core (mapping/shifted.py) equal the
-steps compiled for that core, field by field: regions, names, bytes, costs, signals."""
+"""A CTA derived from an equal-shaped CTA on another core (mapping/shifted.py) equals the CTA
+compiled for that core, field by field: its steps (regions, names, bytes, costs, signals), its
+level rows and what the report reads."""
 
 import pytest
 from hypothesis import example, given, settings
@@ -12,7 +13,7 @@ from simulator.spec import load_mapping, load_workload
 from tests.mapping.test_cta import gpu
 
 
-def _steps(arch, workload, derived: bool, monkeypatch) -> list[list]:
+def _parts(arch, workload, derived: bool, monkeypatch) -> list[list]:
     """Every part's steps, CTAs derived from their class's first core's or each walked itself."""
     with monkeypatch.context() as patch:
         if not derived:  # a class per core: no core has a leader to move
@@ -20,7 +21,12 @@ def _steps(arch, workload, derived: bool, monkeypatch) -> list[list]:
             patch.setattr(cta, "_shape_class", lambda work: repr((id(work), shape_class(work))))
         machine = build_machine(arch)
         program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
-    return [list(op.steps()) for op in program.ops]
+    return [(_fields(op), list(op.levels()), list(op.steps())) for op in program.ops]
+
+
+def _fields(op) -> tuple:
+    """What the report reads off a part (its signature and shape class are the engine's keys)."""
+    return (op.name, op.kind, op.macs, op.flops, op.unit, op.core, op.group, op.details)
 
 
 @settings(max_examples=15, deadline=None)
@@ -38,6 +44,6 @@ def test_derived_steps_equal_compiled_steps(m, n, k, cores, stream_k):
     monkeypatch = pytest.MonkeyPatch()
     arch = gpu(cores, tiles=((32, 32), (64, 64)), stream_k=stream_k)
     workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
-    derived = _steps(arch, workload, True, monkeypatch)
-    assert derived == _steps(arch, workload, False, monkeypatch)
-    assert sum(map(len, derived)) > 0
+    derived = _parts(arch, workload, True, monkeypatch)
+    assert derived == _parts(arch, workload, False, monkeypatch)
+    assert sum(len(steps) for *_, steps in derived) > 0
