@@ -189,8 +189,7 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
             programs.append(program)
         leaders.setdefault(shape, (work, plain))
         details = {"cta": f"{grid.tile_m}x{grid.tile_n}", "split_k": grid.splits}
-        part = chained(programs, details | {"stream_k": grid.stream_k})
-        parts.append(dataclasses.replace(part, shape_class=shape))
+        parts.append(chained(programs, details | {"stream_k": grid.stream_k}, shape))
     return parts
 
 
@@ -269,8 +268,9 @@ def _rewritten(steps, fixup):
     return lambda: fixup.rewrite(steps())
 
 
-def chained(programs: list[OpProgram], details: dict) -> OpProgram:
-    """One core's CTAs run back to back as one program (the kernel's part on that core)."""
+def chained(programs: list[OpProgram], details: dict, shape_class: str | None = None) -> OpProgram:
+    """One core's CTAs run back to back as one program (the kernel's part on that core), of
+    `shape_class` (see OpProgram)."""
     first = programs[0]
 
     def steps():
@@ -289,8 +289,15 @@ def chained(programs: list[OpProgram], details: dict) -> OpProgram:
         macs=sum(p.macs for p in programs),
         flops=sum(p.flops for p in programs),
         details=details,
-        signature=None if None in signatures else repr(("cta", signatures)),
+        signature=None if None in signatures else _joined("cta", signatures),
+        shape_class=shape_class,
     )
+
+
+def _joined(tag: str, signatures: tuple[str, ...]) -> str:
+    """Signatures joined into one, unambiguously (their lengths first), without repr's copying
+    and escaping of long strings."""
+    return repr((tag, tuple(map(len, signatures)))) + "".join(signatures)
 
 
 def final_store(step: Step) -> tuple[Transfer, tuple[Transfer, ...]] | None:
@@ -366,5 +373,5 @@ def launch_step(part: OpProgram, seconds: float, machine: Machine) -> OpProgram:
         for index, step in enumerate(steps()):
             yield dataclasses.replace(step, waits=step.waits + (signal,)) if index == 0 else step
 
-    signature = part.signature and repr((part.signature, "launch", cycles))
+    signature = part.signature and _joined(f"launch {cycles}", (part.signature,))
     return dataclasses.replace(part, steps=with_launch, signature=signature)

@@ -77,7 +77,8 @@ def partition_program(
         if kernels and op.kind != "collective":
             parts = [launch_step(p, kernels.launch, machine) for p in parts]
         # a part already waiting on its sibling parts (the all-reduce after a row-parallel GEMM) keeps that
-        parts = [dataclasses.replace(p, depends_on=deps + p.depends_on) for p in parts]
+        if deps:
+            parts = [dataclasses.replace(p, depends_on=deps + p.depends_on) for p in parts]
         parts_of[op.name] = [p.name for p in parts]
         programs.extend(parts)
     return programs, states

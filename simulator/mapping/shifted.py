@@ -40,7 +40,7 @@ def moved(program: OpProgram, name: str, delta: dict[str, int], to: int) -> OpPr
         unit=mover.name(program.unit),
         core=to,
         details=program.details | {"unit": mover.name(program.details["unit"])},
-        signature=program.signature and repr((program.signature, "moved", to, delta)),
+        signature=program.signature and repr(("moved", to, delta)) + program.signature,
         levels=lambda: tuple(
             dataclasses.replace(row, level=mover.name(row.level)) for row in levels()
         ),
