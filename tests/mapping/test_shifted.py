@@ -2,15 +2,23 @@
 compiled for that core, field by field: its steps (regions, names, bytes, costs, signals), its
 level rows and what the report reads."""
 
+import dataclasses
+from pathlib import Path
+
 import pytest
-from hypothesis import example, given, settings
+import yaml
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import simulator.mapping.cta as cta
 from simulator.components import build_machine
+from simulator.engine.memo import execute
 from simulator.mapping import compile_program
-from simulator.spec import load_mapping, load_workload
+from simulator.spec import load_arch, load_mapping, load_workload
+from tests.engine.test_memo import _plain
 from tests.mapping.test_cta import gpu
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _parts(arch, workload, derived: bool, monkeypatch) -> list[list]:
@@ -47,3 +55,43 @@ def test_derived_steps_equal_compiled_steps(m, n, k, cores, stream_k):
     derived = _parts(arch, workload, True, monkeypatch)
     assert derived == _parts(arch, workload, False, monkeypatch)
     assert sum(len(steps) for *_, steps in derived) > 0
+
+
+def _compiled_classes(arch, workload, monkeypatch):
+    """The program as before derivation: every SM's CTAs compiled, with the shape classes the
+    derived program has (so the engine groups the same classes)."""
+    machine = build_machine(arch)
+    derived, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    classes = {op.name: op.shape_class for op in derived.ops}
+    with monkeypatch.context() as patch:
+        shape_class = cta._shape_class
+        patch.setattr(cta, "_shape_class", lambda work: repr((id(work), shape_class(work))))
+        compiled, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    ops = tuple(dataclasses.replace(op, shape_class=classes[op.name]) for op in compiled.ops)
+    return derived, dataclasses.replace(compiled, ops=ops), machine
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(64, 128, 8192, 12)  # split-K
+@given(
+    st.integers(1, 24).map(lambda i: 64 * i),
+    st.integers(1, 24).map(lambda i: 64 * i),
+    st.integers(1, 8).map(lambda i: 256 * i),
+    st.integers(2, 24),
+)
+def test_class_runs_of_derived_ctas_equal_runs_of_compiled_ctas(m, n, k, cores):
+    """a100-like cut to `cores` SMs (its HBM, L2 and crossbar as they are, so the pools queue):
+    the run of the derived program equals the run with every CTA compiled, field by field."""
+    spec = yaml.safe_load((ROOT / "archs" / "a100-like.yaml").read_text())
+    spec["cores"]["count"] = cores
+    spec["components"]["xbar"]["dims"] = [cores + 40]
+    spec["components"]["xbar"]["memory_nodes"] = list(range(cores, cores + 40))
+    workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
+    derived, compiled, machine = _compiled_classes(load_arch(spec), workload, pytest.MonkeyPatch())
+    got, want = (execute(p, machine, trace=True) for p in (derived, compiled))
+    for table in ("cycles", "steps", "events_processed", "events"):
+        assert getattr(got, table) == getattr(want, table), table
+    for table in ("counts", "busy", "op_busy", "op_stalls", "unit_stalls", "op_start", "op_end"):
+        assert _plain(getattr(got, table)) == _plain(getattr(want, table)), table
+    for table in ("op_dram", "link_bytes", "link_busy", "hop_bytes", "l2_bytes"):
+        assert _plain(getattr(got, table)) == _plain(getattr(want, table)), table
