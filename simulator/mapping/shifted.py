@@ -90,7 +90,7 @@ class _Mover:
 
     def compute(self, c: Compute) -> Compute:
         if c.kernel is not None:
-            raise ValueError("shifted(): a step with a tile kernel (numerics) cannot be moved")
+            raise ValueError("moved(): a step with a tile kernel (numerics) cannot move")
         if c.sram_traffic not in self.traffic:
             self.traffic[c.sram_traffic] = tuple((self.name(b), r, w) for b, r, w in c.sram_traffic)
         return Compute(
@@ -110,7 +110,7 @@ class _Mover:
 
     def step(self, s: Step) -> Step:
         if s.waits or s.signals or s.peers:
-            raise ValueError("shifted(): only a plain CTA's steps (no signals, no peers) move")
+            raise ValueError("moved(): only a plain CTA's steps (no signals, no peers) move")
         return Step(
             tuple(map(self.transfer, s.loads)),
             tuple(map(self.compute, s.computes)),
