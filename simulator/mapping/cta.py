@@ -18,7 +18,7 @@ from simulator.components import Machine
 from simulator.mapping.auto import compute_cycles_estimate
 from simulator.mapping.gemm import compile_gemm, plan_from
 from simulator.mapping.plan_cache import planned
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
 from simulator.mapping.ranges import split
 from simulator.mapping.shifted import moved, replayed
 from simulator.spec.precision import precision
@@ -181,11 +181,11 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
                     group=op.name,
                 )
                 if root is None:
-                    program = dataclasses.replace(program, steps=replayed(program.steps))
+                    program = altered(program, steps=replayed(program.steps))
             plain.append(program)
             if count > 1:
                 fixup = _Fixup(op.name, j, count, owner, machine.view(core), root, partials)
-                program = dataclasses.replace(program, steps=_rewritten(program.steps, fixup))
+                program = altered(program, steps=_rewritten(program.steps, fixup))
             programs.append(program)
         leaders.setdefault(shape, (work, plain))
         details = {"cta": f"{grid.tile_m}x{grid.tile_n}", "split_k": grid.splits}
@@ -282,7 +282,7 @@ def chained(programs: list[OpProgram], details: dict, shape_class: str | None = 
 
     details = dict(first.details) | details | {"ctas": len(programs)}
     signatures = tuple(p.signature for p in programs)
-    return dataclasses.replace(
+    return altered(
         first,
         steps=steps,
         levels=levels,
@@ -374,4 +374,4 @@ def launch_step(part: OpProgram, seconds: float, machine: Machine) -> OpProgram:
             yield dataclasses.replace(step, waits=step.waits + (signal,)) if index == 0 else step
 
     signature = part.signature and _joined(f"launch {cycles}", (part.signature,))
-    return dataclasses.replace(part, steps=with_launch, signature=signature)
+    return altered(part, steps=with_launch, signature=signature)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from simulator.components.systolic import OPERAND_DIMS
 from simulator.mapping.gemm import TENSOR_OF
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered
 
 DIMS = {TENSOR_OF[role]: dims for role, dims in OPERAND_DIMS.items()}
 """A GEMM tensor's name suffix (A, B, C) -> the problem dims its regions range over."""
@@ -32,7 +32,7 @@ def moved(program: OpProgram, name: str, delta: dict[str, int], to: int) -> OpPr
     its core renamed to core `to`'s (its steps, unit, details and level rows)."""
     mover = _Mover(delta, f"core{program.core}.", f"core{to}.")
     steps, resume, levels = program.steps, program.resume, program.levels
-    return dataclasses.replace(
+    return altered(
         program,
         name=name,
         steps=lambda: map(mover.step, steps()),
