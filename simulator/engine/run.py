@@ -117,6 +117,7 @@ class _Engine:
             for op in ops
             if op.members
         }
+        self.copies: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}  # see _copies
         # ops before these have all finished: one already-processed event stands for them all
         self.finished = self.env.event()
         self.finished.callbacks, self.finished._ok, self.finished._value = None, True, None
@@ -208,14 +209,20 @@ class _Engine:
         twins = self.twins.get(op)
         return op if twins is None else twins.get(_core(component), op)
 
-    def _copies(self, op: str, unit: str) -> list[tuple[str, str]]:
+    def _copies(self, op: str, unit: str) -> tuple[tuple[str, str], ...]:
         """(part, unit) pairs a private booking of `op` on `unit` goes to: for a class, every
-        member's part and its own copy of the unit (the representative's values, per member)."""
-        twins = self.twins.get(op)
-        if twins is None or _core(unit) is None:
-            return [(op, unit)]
-        rest = unit.split(".", 1)[1]
-        return [(name, f"core{core}.{rest}") for core, name in twins.items()]
+        member's part and its own copy of the unit (the representative's values, per member).
+        Worked out once per (op, unit): a class books every segment to every member."""
+        copies = self.copies.get((op, unit))
+        if copies is None:
+            twins = self.twins.get(op)
+            if twins is None or _core(unit) is None:
+                copies = ((op, unit),)
+            else:
+                rest = unit.split(".", 1)[1]
+                copies = tuple((name, f"core{core}.{rest}") for core, name in twins.items())
+            self.copies[(op, unit)] = copies
+        return copies
 
     def _mine(self, op: str, transfers) -> list[Transfer]:
         """The transfers of `op`'s representative (all of them outside a class)."""
@@ -878,6 +885,7 @@ def _latest_fit(busy: list[list[float]], cycles: int, start: float, end: float) 
 
 
 @functools.cache
+@functools.cache  # component names repeat in every booking of a core class
 def _core(component: str) -> int | None:
     """The core whose component this is (`core3.smem` -> 3), None for a shared one."""
     head, dot, _ = component.partition(".")

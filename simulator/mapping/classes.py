@@ -11,7 +11,7 @@ NoC port) to every member core (engine/run.py).
 
 import dataclasses
 
-from simulator.mapping.program import Compute, OpProgram, Program, Step
+from simulator.mapping.program import Compute, OpProgram, Program, Step, altered
 
 
 def classed(program: Program) -> Program:
@@ -43,7 +43,7 @@ def classed(program: Program) -> Program:
 def _renamed(op: OpProgram, renamed: dict[str, str]) -> OpProgram:
     """`op` depending on the classes of the parts it depended on (each named once)."""
     depends = tuple(dict.fromkeys(renamed.get(name, name) for name in op.depends_on))
-    return op if depends == op.depends_on else dataclasses.replace(op, depends_on=depends)
+    return op if depends == op.depends_on else altered(op, depends_on=depends)
 
 
 def class_program(parts: list[OpProgram]) -> OpProgram:
@@ -56,7 +56,7 @@ def class_program(parts: list[OpProgram]) -> OpProgram:
 
     signatures = tuple(p.signature for p in parts)
     cores = tuple(p.core for p in parts)
-    return dataclasses.replace(
+    return altered(
         head,
         steps=steps,
         resume=None,

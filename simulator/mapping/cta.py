@@ -18,8 +18,9 @@ from simulator.components import Machine
 from simulator.mapping.auto import compute_cycles_estimate
 from simulator.mapping.gemm import compile_gemm, plan_from
 from simulator.mapping.plan_cache import planned
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
 from simulator.mapping.ranges import split
+from simulator.mapping.shifted import moved, replayed
 from simulator.spec.precision import precision
 
 
@@ -147,37 +148,48 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
     partials = [root.partial() if root and pieces > 1 else root for _ in range(pieces)]
     tiles = _TilePlans(mapping, machine)
     parts = []
+    leaders: dict[str, tuple[list, list[OpProgram]]] = {}  # shape class -> its first core's
     for core, work in sorted(per_core.items()):
-        programs = []
-        for (m0, m1), (n0, n1), (k0, k1), j, count, owner in work:
-            sub = op.model_copy(
-                update={
-                    "name": f"{op.name}@c{core}",
-                    "M": m1 - m0,
-                    "N": n1 - n0,
-                    "K": k1 - k0,
-                    "inputs": [],
+        programs, plain = [], []
+        shape = _shape_class(work)
+        leader = leaders.get(shape) if root is None else None  # kernels cannot move
+        for i, ((m0, m1), (n0, n1), (k0, k1), j, count, owner) in enumerate(work):
+            name = f"{op.name}@c{core}"
+            if leader is not None:  # the leader's CTA i moved here: walked once for all
+                lead_work, lead_programs = leader
+                delta = {
+                    d: mine[0] - theirs[0]
+                    for d, mine, theirs in zip("MNK", work[i][:3], lead_work[i][:3])
                 }
-            )
-            plan = tiles.get(sub, op.K if grid.splits == 1 else math.ceil(op.K / grid.splits))
-            plan = dataclasses.replace(plan, unit=plan.unit.replace("core0.", f"core{core}.", 1))
-            program = compile_gemm(
-                sub,
-                plan,
-                machine.view(core),
-                partials[j] if count > 1 else root,
-                barrier=False,
-                offset={"M": m0, "N": n0, "K": k0},
-                core=core,
-                group=op.name,
-            )
+                program = moved(lead_programs[i], name, delta, core)
+            else:
+                sub = op.model_copy(
+                    update={"name": name, "M": m1 - m0, "N": n1 - n0, "K": k1 - k0, "inputs": []}
+                )
+                plan = tiles.get(sub, op.K if grid.splits == 1 else math.ceil(op.K / grid.splits))
+                plan = dataclasses.replace(
+                    plan, unit=plan.unit.replace("core0.", f"core{core}.", 1)
+                )
+                program = compile_gemm(
+                    sub,
+                    plan,
+                    machine.view(core),
+                    partials[j] if count > 1 else root,
+                    barrier=False,
+                    offset={"M": m0, "N": n0, "K": k0},
+                    core=core,
+                    group=op.name,
+                )
+                if root is None:
+                    program = altered(program, steps=replayed(program.steps))
+            plain.append(program)
             if count > 1:
                 fixup = _Fixup(op.name, j, count, owner, machine.view(core), root, partials)
-                program = dataclasses.replace(program, steps=_rewritten(program.steps, fixup))
+                program = altered(program, steps=_rewritten(program.steps, fixup))
             programs.append(program)
+        leaders.setdefault(shape, (work, plain))
         details = {"cta": f"{grid.tile_m}x{grid.tile_n}", "split_k": grid.splits}
-        part = chained(programs, details | {"stream_k": grid.stream_k})
-        parts.append(dataclasses.replace(part, shape_class=_shape_class(work)))
+        parts.append(chained(programs, details | {"stream_k": grid.stream_k}, shape))
     return parts
 
 
@@ -256,8 +268,9 @@ def _rewritten(steps, fixup):
     return lambda: fixup.rewrite(steps())
 
 
-def chained(programs: list[OpProgram], details: dict) -> OpProgram:
-    """One core's CTAs run back to back as one program (the kernel's part on that core)."""
+def chained(programs: list[OpProgram], details: dict, shape_class: str | None = None) -> OpProgram:
+    """One core's CTAs run back to back as one program (the kernel's part on that core), of
+    `shape_class` (see OpProgram)."""
     first = programs[0]
 
     def steps():
@@ -269,15 +282,22 @@ def chained(programs: list[OpProgram], details: dict) -> OpProgram:
 
     details = dict(first.details) | details | {"ctas": len(programs)}
     signatures = tuple(p.signature for p in programs)
-    return dataclasses.replace(
+    return altered(
         first,
         steps=steps,
         levels=levels,
         macs=sum(p.macs for p in programs),
         flops=sum(p.flops for p in programs),
         details=details,
-        signature=None if None in signatures else repr(("cta", signatures)),
+        signature=None if None in signatures else _joined("cta", signatures),
+        shape_class=shape_class,
     )
+
+
+def _joined(tag: str, signatures: tuple[str, ...]) -> str:
+    """Signatures joined into one, unambiguously (their lengths first), without repr's copying
+    and escaping of long strings."""
+    return repr((tag, tuple(map(len, signatures)))) + "".join(signatures)
 
 
 def final_store(step: Step) -> tuple[Transfer, tuple[Transfer, ...]] | None:
@@ -353,5 +373,5 @@ def launch_step(part: OpProgram, seconds: float, machine: Machine) -> OpProgram:
         for index, step in enumerate(steps()):
             yield dataclasses.replace(step, waits=step.waits + (signal,)) if index == 0 else step
 
-    signature = part.signature and repr((part.signature, "launch", cycles))
-    return dataclasses.replace(part, steps=with_launch, signature=signature)
+    signature = part.signature and _joined(f"launch {cycles}", (part.signature,))
+    return altered(part, steps=with_launch, signature=signature)

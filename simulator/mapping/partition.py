@@ -18,7 +18,7 @@ from simulator.mapping.cta import chained, cta_gemm, final_store, launch_step
 from simulator.mapping.gemm import check_tile, compile_gemm
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.pool import pool_parts
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
 from simulator.mapping.ranges import grid, split
 from simulator.mapping.vector_ops import (
     REDUCTIONS,
@@ -77,7 +77,8 @@ def partition_program(
         if kernels and op.kind != "collective":
             parts = [launch_step(p, kernels.launch, machine) for p in parts]
         # a part already waiting on its sibling parts (the all-reduce after a row-parallel GEMM) keeps that
-        parts = [dataclasses.replace(p, depends_on=deps + p.depends_on) for p in parts]
+        if deps:
+            parts = [altered(p, depends_on=deps + p.depends_on) for p in parts]
         parts_of[op.name] = [p.name for p in parts]
         programs.extend(parts)
     return programs, states

@@ -69,27 +69,49 @@ def _datapath_rows(
     """The components' own rows, each tagged with its part, a PE-register row beside each MAC row
     (on an `ungated` chip its switching part only: the registers' internal power is static),
     and on GPU-like cores (`simt`: their kernels spec) the SIMT rows beside each core unit's work
-    row; the register levels' accesses that the MMAs make themselves are left to those rows."""
+    row; the register levels' accesses that the MMAs make themselves are left to those rows.
+    What a row adds depends only on its component and action, so it is worked out once per pair
+    (a many-core chip has a row per op, core and action)."""
     out = []
     comps = machine.components
     prices = _simt_prices(machine.arch.tech_node, voltage_scale) if simt else None
+    held: dict[str, set[str]] = {}  # array -> its register levels' roles (a scan of the chip)
+    facts: dict[tuple[str, str], tuple | None] = {}  # (component, action) -> _row_facts
     for op, name, action, count, per, _ in rows:
-        comp = comps[name]
-        if prices and mma_made_access(comp, action):
+        key = (name, action)
+        if key not in facts:
+            facts[key] = _row_facts(comps, name, action, voltage_scale, held, ungated, prices, simt)
+        fact = facts[key]
+        if fact is None:
             continue
-        on_die = comp.kind not in OFF_DIE
-        scale = (voltage_scale if action == "leakage" else voltage_scale**2) if on_die else 1.0
-        part = datapath_part(comp, action)
+        part, scale, on_die, regs, companions = fact
         out.append((op, name, part, action, count, per * scale, count * per * scale, on_die))
-        if comp.kind == "systolic_array" and action.startswith("mac_"):
-            held = held_by_register_levels(comps, name)
-            regs = pe_register_pj_per_mac(comp, held, ungated) * voltage_scale**2
-            if regs:
-                row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
-                out.append((*row, True))
-        if prices and on_die and "." in name:
-            out.extend(_simt_rows(op, name, comp, action, count, prices, simt.mma_shape))
+        if regs:
+            row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
+            out.append((*row, True))
+        if companions:
+            out.extend(_simt_rows(op, name, count, companions))
     return out
+
+
+def _row_facts(comps, name, action, voltage_scale, held, ungated, prices, simt) -> tuple | None:
+    """What a datapath row of `action` on component `name` adds: (part, voltage factor, on die,
+    PE-register pJ per count, its SIMT companions' `_simt_companions`); None where the MMAs'
+    own rows count it."""
+    comp = comps[name]
+    if prices and mma_made_access(comp, action):
+        return None
+    on_die = comp.kind not in OFF_DIE
+    scale = (voltage_scale if action == "leakage" else voltage_scale**2) if on_die else 1.0
+    regs = 0.0
+    if comp.kind == "systolic_array" and action.startswith("mac_"):
+        if name not in held:
+            held[name] = held_by_register_levels(comps, name)
+        regs = pe_register_pj_per_mac(comp, held[name], ungated) * voltage_scale**2
+    companions = None
+    if prices and on_die and "." in name:
+        companions = _simt_companions(comp, action, prices, simt.mma_shape)
+    return datapath_part(comp, action), scale, on_die, regs, companions
 
 
 def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
@@ -108,24 +130,33 @@ def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
     return {name: pj * voltage_scale**2 for name, pj in nominal.items()}
 
 
-def _simt_rows(
-    op: str, name: str, comp, action: str, count: float, prices: dict, mma_shape: tuple[int, ...]
-) -> list[tuple]:
-    """A GPU-like core unit's work row's companions: the warp instructions it issues and, for an
-    MMA of `mma_shape` (m, n, k), the register-file bytes it moves, the cycles its SM is busy and
+def _simt_companions(comp, action: str, prices: dict, mma_shape: tuple[int, ...]) -> tuple:
+    """A GPU-like core unit's work rows' companions, per count of `action`: the warp instructions
+    one count issues (issued_instructions of one count's divisor: 1 / that), their price, and for
+    an MMA of `mma_shape` (m, n, k) the register-file bytes per instruction, the array's PEs and
+    the prices of those bytes, of a busy SM cycle and of the fitted residual per MAC."""
+    mma = comp.kind == "systolic_array"
+    price = prices["issue_mma" if mma else "issue"]
+    if not mma:
+        return comp, action, mma_shape, price, None
+    read, written = mma_operand_bytes(comp, action.removeprefix("mac_"), mma_shape)
+    return comp, action, mma_shape, price, (read, written, comp.rows * comp.cols, prices)
+
+
+def _simt_rows(op: str, name: str, count: float, companions: tuple) -> list[tuple]:
+    """A GPU-like core unit's work row's companions (`_simt_companions`): the warp instructions
+    it issues and, for an MMA, the register-file bytes it moves, the cycles its SM is busy and
     its fitted residual per MAC."""
+    comp, action, mma_shape, price, mma = companions
     issued = issued_instructions(comp, action, count, mma_shape)
     if not issued:
         return []
-    mma = comp.kind == "systolic_array"
-    price = prices["issue_mma" if mma else "issue"]
     rows = [(op, name, "instruction_issue", "issue", issued, price)]
     if mma:
-        read, written = mma_operand_bytes(comp, action.removeprefix("mac_"), mma_shape)
+        read, written, pes, prices = mma
         rows.append((op, name, "mma_operands", "rf_read", issued * read, prices["rf_read"]))
         rows.append((op, name, "mma_operands", "rf_write", issued * written, prices["rf_write"]))
-        cycles = count / (comp.rows * comp.cols)
-        rows.append((op, name, "sm_active", "busy_cycle", cycles, prices["busy_cycle"]))
+        rows.append((op, name, "sm_active", "busy_cycle", count / pes, prices["busy_cycle"]))
         rows.append((op, name, "mma_residual", "mac", count, prices["mma_residual"]))
     return [(*row, row[4] * row[5], True) for row in rows]
 

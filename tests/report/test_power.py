@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 import simulator
 from simulator import tech
 from simulator.errors import CapacityError
+from simulator.report import power
 from simulator.spec.loader import preset_dir
 from tests.conftest import tiny_arch
 
@@ -272,3 +273,28 @@ def test_an_ungated_clock_drives_the_sfus_every_cycle_too():
     extra_w = 8 * tech.scale_energy(12.9, 16) / 3 * 1e-12 * 1e9
     assert with_sfu.cycles == without.cycles
     assert tree_w(with_sfu) - tree_w(without) == pytest.approx(extra_w)
+
+
+@pytest.fixture(scope="module")
+def gpu_report():
+    return simulator.simulate("a100-like", "gemm:M=256,N=512,K=256,dtype=fp16", numerics=False)
+
+
+@settings(max_examples=10, deadline=None)
+@given(data=st.data(), voltage=st.sampled_from([1.0, 0.875]))
+def test_gpu_datapath_rows_do_not_depend_on_the_rows_beside_them(gpu_report, data, voltage):
+    # what a row adds is worked out once per (component, action) and reused: any subset of the
+    # rows in any order gives each row's companions as that row alone gives them
+    machine = gpu_report.machine
+    rows = [
+        (op, name, action, count, machine.components[name].energy_pj(action), 0.0)
+        for (op, name, action), count in sorted(gpu_report.record.counts.items())
+    ]
+    picked = data.draw(st.permutations(rows))[:60]
+    simt = machine.arch.cores.kernels
+
+    def datapath(rows):
+        return power._datapath_rows(rows, machine, voltage, simt, False)
+
+    assert datapath(picked) == [out for row in picked for out in datapath([row])]
+    assert any(row[2] == "mma_operands" for row in datapath(rows))  # the SIMT rows are there

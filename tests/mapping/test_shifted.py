@@ -1,0 +1,97 @@
+"""A CTA derived from an equal-shaped CTA on another core (mapping/shifted.py) equals the CTA
+compiled for that core, field by field: its steps (regions, names, bytes, costs, signals), its
+level rows and what the report reads."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import simulator.mapping.cta as cta
+from simulator.components import build_machine
+from simulator.engine.memo import execute
+from simulator.mapping import compile_program
+from simulator.spec import load_arch, load_mapping, load_workload
+from tests.engine.test_memo import _plain
+from tests.mapping.test_cta import gpu
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _parts(arch, workload, derived: bool, monkeypatch) -> list[list]:
+    """Every part's steps, CTAs derived from their class's first core's or each walked itself."""
+    with monkeypatch.context() as patch:
+        if not derived:  # a class per core: no core has a leader to move
+            shape_class = cta._shape_class
+            patch.setattr(cta, "_shape_class", lambda work: repr((id(work), shape_class(work))))
+        machine = build_machine(arch)
+        program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    return [(_fields(op), list(op.levels()), list(op.steps())) for op in program.ops]
+
+
+def _fields(op) -> tuple:
+    """What the report reads off a part (its signature and shape class are the engine's keys)."""
+    return (op.name, op.kind, op.macs, op.flops, op.unit, op.core, op.group, op.details)
+
+
+@settings(max_examples=15, deadline=None)
+@example(24, 24, 1280, 4, False)  # split-K: partials and a fixup
+@example(24, 288, 320, 4, True)  # stream-K pieces
+@given(
+    st.integers(1, 12).map(lambda i: 24 * i),
+    st.integers(1, 12).map(lambda i: 24 * i),
+    st.integers(1, 32).map(lambda i: 40 * i),
+    st.integers(2, 9),
+    st.booleans(),
+)
+def test_derived_steps_equal_compiled_steps(m, n, k, cores, stream_k):
+    """Edge tiles, split-K (partials, fixups), stream-K pieces and partial last waves included."""
+    monkeypatch = pytest.MonkeyPatch()
+    arch = gpu(cores, tiles=((32, 32), (64, 64)), stream_k=stream_k)
+    workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
+    derived = _parts(arch, workload, True, monkeypatch)
+    assert derived == _parts(arch, workload, False, monkeypatch)
+    assert sum(len(steps) for *_, steps in derived) > 0
+
+
+def _compiled_classes(arch, workload, monkeypatch):
+    """The program as before derivation: every SM's CTAs compiled, with the shape classes the
+    derived program has (so the engine groups the same classes)."""
+    machine = build_machine(arch)
+    derived, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    classes = {op.name: op.shape_class for op in derived.ops}
+    with monkeypatch.context() as patch:
+        shape_class = cta._shape_class
+        patch.setattr(cta, "_shape_class", lambda work: repr((id(work), shape_class(work))))
+        compiled, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    ops = tuple(dataclasses.replace(op, shape_class=classes[op.name]) for op in compiled.ops)
+    return derived, dataclasses.replace(compiled, ops=ops), machine
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(64, 128, 8192, 12)  # split-K
+@given(
+    st.integers(1, 24).map(lambda i: 64 * i),
+    st.integers(1, 24).map(lambda i: 64 * i),
+    st.integers(1, 8).map(lambda i: 256 * i),
+    st.integers(2, 24),
+)
+def test_class_runs_of_derived_ctas_equal_runs_of_compiled_ctas(m, n, k, cores):
+    """a100-like cut to `cores` SMs (its HBM, L2 and crossbar as they are, so the pools queue):
+    the run of the derived program equals the run with every CTA compiled, field by field."""
+    spec = yaml.safe_load((ROOT / "archs" / "a100-like.yaml").read_text())
+    spec["cores"]["count"] = cores
+    spec["components"]["xbar"]["dims"] = [cores + 40]
+    spec["components"]["xbar"]["memory_nodes"] = list(range(cores, cores + 40))
+    workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
+    derived, compiled, machine = _compiled_classes(load_arch(spec), workload, pytest.MonkeyPatch())
+    got, want = (execute(p, machine, trace=True) for p in (derived, compiled))
+    for table in ("cycles", "steps", "events_processed", "events"):
+        assert getattr(got, table) == getattr(want, table), table
+    for table in ("counts", "busy", "op_busy", "op_stalls", "unit_stalls", "op_start", "op_end"):
+        assert _plain(getattr(got, table)) == _plain(getattr(want, table)), table
+    for table in ("op_dram", "link_bytes", "link_busy", "hop_bytes", "l2_bytes"):
+        assert _plain(getattr(got, table)) == _plain(getattr(want, table)), table
