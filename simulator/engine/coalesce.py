@@ -137,19 +137,29 @@ class Stream:
         self.index += periods * len(pattern)
         return periods
 
-    def _skip_classes(self, start: int, period: int) -> int:
-        """The same from the op's step classes: one step of each class is generated for its shape
-        (steps of one class have one shape), the others are compared by class and never built."""
+    def shape_ids(self, start: int = 0) -> np.ndarray:
+        """The steps from `start` on as small integers, equal where their shapes are: one step of
+        each class is generated for its shape (steps of one class have one shape), once per op."""
         classes = self.classes()[start:]
         kinds = np.flatnonzero(np.bincount(classes))  # a few small integers: no sort needed
         ids: dict = {}
-        shape_ids = np.zeros(kinds[-1] + 1, dtype=np.int64)
+        by_kind = np.zeros(kinds[-1] + 1, dtype=np.int64)
         for kind in map(int, kinds):
             if kind not in self._class_keys:  # once per class: an op may jump many times
                 step = next(iter(self.op.resume(start + int(np.argmax(classes == kind)))))
                 self._class_keys[kind] = shape(step) if plain(step) else ("not plain", kind)
-            shape_ids[kind] = ids.setdefault(self._class_keys[kind], len(ids))
-        sequence = shape_ids[classes]
+            by_kind[kind] = ids.setdefault(self._class_keys[kind], len(ids))
+        return by_kind[classes]
+
+    def stride(self) -> int:
+        """Describe every this many steps (1: every step; 0: none can lead to a jump): see `stride`."""
+        if self.op.classes is None or self.op.resume is None or not len(self.classes()):
+            return 1
+        return stride(self.shape_ids())
+
+    def _skip_classes(self, start: int, period: int) -> int:
+        """The same from the op's step classes: the others are compared by class, never built."""
+        sequence = self.shape_ids(start)
         rows = (len(sequence) - period) // period
         ahead = sequence[period : period * (rows + 1)].reshape(rows, period)
         same = (ahead == sequence[:period]).all(axis=1)
@@ -158,6 +168,28 @@ class Stream:
             self.index += periods * period
             self._steps = iter(self.op.resume(self.index))
         return periods
+
+
+def stride(sequence: np.ndarray) -> int:
+    """The period length whose jumps the steps' shapes let skip most steps (0: none skips any).
+    Where the shapes from step k on equal those p steps later for `run` steps, equal descriptions
+    before steps k, k + p and k + 2p let the watch jump over run // p - 1 periods of p steps; each
+    such stretch counts once. Of the lengths that skip most, the longest is kept (the fewest
+    descriptions): a state that repeats has a period of the shapes' (or a multiple of it), so
+    describing every p-th step still finds it, at about 1/p of the descriptions."""
+    n = len(sequence)
+    periods = np.arange(1, n // 3 + 1)[:, None]
+    if not len(periods):
+        return 0
+    padded = np.concatenate([sequence, np.full(n, -1, dtype=sequence.dtype)])
+    same = sequence[None, :] == padded[np.arange(n)[None, :] + periods]  # [p - 1, k]: k ~ k + p
+    at = np.arange(n)[None, :]
+    breaks = np.where(same, n, at)  # the first k' >= k where step k' differs from step k' + p
+    run = np.minimum.accumulate(breaks[:, ::-1], axis=1)[:, ::-1] - at
+    starts = same.copy()
+    starts[:, 1:] &= ~same[:, :-1]  # where a stretch begins
+    skipped = (np.maximum(run // periods - 1, 0) * periods * starts).sum(axis=1)
+    return len(skipped) - int(skipped[::-1].argmax()) if skipped.max() > 0 else 0
 
 
 class _Describer:
@@ -368,6 +400,8 @@ class Watch:
         self.candidate = None
         self.patience = PATIENCE
         self.described: dict = {}  # shapes of the steps (and parts) descriptions met
+        self.stride = stream.stride()  # describe the steps `stride` apart that end with the op
+        self.phase = (stream.left() or 0) % self.stride if self.stride else 0
 
     def note(self, index: int, step: Step) -> None:
         """The loader takes step `index`: remember its shape while it may belong to a period."""
@@ -393,6 +427,8 @@ class Watch:
             if due:
                 self.candidate = None  # its period cannot repeat again before the op ends
             return  # a description here costs more than any jump it could lead to saves
+        if not self.stride or index % self.stride != self.phase:
+            return  # candidates and their checks are `stride` apart: this step is none of them
         self.patience -= 1
         if len(engine.live) > MAX_LIVE:
             self.candidate = None
