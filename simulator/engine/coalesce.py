@@ -28,6 +28,7 @@ PATIENCE = 256  # descriptions without a jump after which an op is run as events
 MAX_LIVE = 32  # more processes than this (many steps queued behind a unit): too costly to describe
 MIN_STEPS = 64  # an op with fewer steps runs as events: describing each step would cost more
 MIN_LEFT = 4  # fewer steps left than this: no jump could skip more than a description costs
+MAX_STRIDE_STEPS = 1024  # a longer op is described at every step (its strides cost n^2 to find)
 
 
 class Opaque(Exception):
@@ -151,11 +152,14 @@ class Stream:
             by_kind[kind] = ids.setdefault(self._class_keys[kind], len(ids))
         return by_kind[classes]
 
-    def stride(self) -> int:
-        """Describe every this many steps (1: every step; 0: none can lead to a jump): see `stride`."""
-        if self.op.classes is None or self.op.resume is None or not len(self.classes()):
-            return 1
-        return stride(self.shape_ids())
+    def strides(self) -> tuple[int, int]:
+        """The shortest and longest period lengths whose jumps skip most steps ((1, 1): describe
+        every step; (0, 0): none can lead to a jump): see `strides`."""
+        if self.op.classes is None or self.op.resume is None:
+            return 1, 1
+        if not 0 < len(self.classes()) <= MAX_STRIDE_STEPS:
+            return 1, 1
+        return strides(self.shape_ids())
 
     def _skip_classes(self, start: int, period: int) -> int:
         """The same from the op's step classes: the others are compared by class, never built."""
@@ -170,17 +174,18 @@ class Stream:
         return periods
 
 
-def stride(sequence: np.ndarray) -> int:
-    """The period length whose jumps the steps' shapes let skip most steps (0: none skips any).
+def strides(sequence: np.ndarray) -> tuple[int, int]:
+    """The shortest and longest period lengths whose jumps the steps' shapes let skip most steps
+    ((0, 0): none skips any).
     Where the shapes from step k on equal those p steps later for `run` steps, equal descriptions
     before steps k, k + p and k + 2p let the watch jump over run // p - 1 periods of p steps; each
-    such stretch counts once. Of the lengths that skip most, the longest is kept (the fewest
-    descriptions): a state that repeats has a period of the shapes' (or a multiple of it), so
-    describing every p-th step still finds it, at about 1/p of the descriptions."""
+    such stretch counts once. A state that repeats has a period of the shapes' (or a multiple of
+    it), so describing every p-th step still finds it, at about 1/p of the descriptions; whether
+    the short periods' stretches settle soon enough to jump is not known before the run."""
     n = len(sequence)
     periods = np.arange(1, n // 3 + 1)[:, None]
     if not len(periods):
-        return 0
+        return 0, 0
     padded = np.concatenate([sequence, np.full(n, -1, dtype=sequence.dtype)])
     same = sequence[None, :] == padded[np.arange(n)[None, :] + periods]  # [p - 1, k]: k ~ k + p
     at = np.arange(n)[None, :]
@@ -189,7 +194,9 @@ def stride(sequence: np.ndarray) -> int:
     starts = same.copy()
     starts[:, 1:] &= ~same[:, :-1]  # where a stretch begins
     skipped = (np.maximum(run // periods - 1, 0) * periods * starts).sum(axis=1)
-    return len(skipped) - int(skipped[::-1].argmax()) if skipped.max() > 0 else 0
+    if skipped.max() <= 0:
+        return 0, 0
+    return int(skipped.argmax()) + 1, len(skipped) - int(skipped[::-1].argmax())
 
 
 class _Describer:
@@ -400,8 +407,9 @@ class Watch:
         self.candidate = None
         self.patience = PATIENCE
         self.described: dict = {}  # shapes of the steps (and parts) descriptions met
-        self.stride = stream.stride()  # describe the steps `stride` apart that end with the op
-        self.phase = (stream.left() or 0) % self.stride if self.stride else 0
+        self.short, self.long = stream.strides()
+        self.described_steps = self.skipped = 0  # descriptions made, steps jumped
+        self._use(self.short)  # while its jumps skip more steps than it describes
 
     def note(self, index: int, step: Step) -> None:
         """The loader takes step `index`: remember its shape while it may belong to a period."""
@@ -409,6 +417,11 @@ class Watch:
             self.shapes[index] = shape(step)
         else:
             self._reset()
+
+    def _use(self, stride: int) -> None:
+        """Describe the steps `stride` apart that end with the op (none for 0)."""
+        self.stride = stride
+        self.phase = (self.stream.left() or 0) % stride if stride else 0
 
     def _reset(self) -> None:
         self.seen, self.shapes, self.candidate = {}, {}, None
@@ -427,6 +440,13 @@ class Watch:
             if due:
                 self.candidate = None  # its period cannot repeat again before the op ends
             return  # a description here costs more than any jump it could lead to saves
+        if (
+            self.stride != self.long
+            and index >= 2 * self.long
+            and self.skipped <= self.described_steps
+        ):
+            self._use(self.long)  # the short periods do not settle: describe a long one's steps
+            self.candidate = None  # a short candidate's check would fall between them
         if not self.stride or index % self.stride != self.phase:
             return  # candidates and their checks are `stride` apart: this step is none of them
         self.patience -= 1
@@ -435,6 +455,7 @@ class Watch:
             return
         if len(self.described) > MAX_SEEN:
             self.described.clear()
+        self.described_steps += 1
         state = describe(engine, self.op, index, previous_done, self.described)
         if state is None:
             self._reset()
@@ -482,5 +503,6 @@ class Watch:
         for table, key, delta in deltas[0]:
             table[key] += periods * delta
         engine.record.steps += periods * deltas[1]
+        self.skipped += periods * len(pattern)
         engine.skipped += periods * cycles
         return True

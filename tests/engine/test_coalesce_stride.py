@@ -1,12 +1,12 @@
-"""The watch describes every `stride`-th step only: the stride is the period length whose jumps
-skip most steps (worked out here by hand and by a plain loop), and runs described that sparsely
-give the event-by-event run's results on sweep-like GEMMs."""
+"""The watch describes every `stride`-th step only: the strides are the shortest and longest
+period lengths whose jumps skip most steps (worked out here by hand and by a plain loop), and
+runs described that sparsely give the event-by-event run's results on sweep-like GEMMs."""
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.engine.coalesce import stride
+from simulator.engine.coalesce import strides
 from simulator.errors import CapacityError
 from simulator.spec import load_arch, load_workload
 from tests.engine.test_coalesce import _both, assert_identical
@@ -16,11 +16,11 @@ def _sequence(text: str) -> np.ndarray:
     return np.array([ord(c) - ord("A") for c in text], dtype=np.int64)
 
 
-def _loop_stride(sequence: list[int]) -> int:
+def _loop_strides(sequence: list[int]) -> tuple[int, int]:
     """The same definition, one stretch at a time: a stretch of L steps k whose shape equals the
     one p steps later allows a jump over L // p - 1 periods of p steps."""
     n = len(sequence)
-    best, chosen = 0, 0
+    skipped = {}
     for p in range(1, n // 3 + 1):
         total, length = 0, 0
         for k in range(n - p + 1):
@@ -29,32 +29,34 @@ def _loop_stride(sequence: list[int]) -> int:
                 continue
             total += max(length // p - 1, 0) * p
             length = 0
-        if total and total >= best:
-            best, chosen = total, p
-    return chosen
+        skipped[p] = total
+    best = max(skipped.values(), default=0)
+    if not best:
+        return 0, 0
+    chosen = [p for p, total in skipped.items() if total == best]
+    return chosen[0], chosen[-1]
 
 
 def test_strides_by_hand():
     # 32 folds of first, two middles, last: 4-step periods from the start, 120 steps to skip
-    assert stride(_sequence("CAAB" * 32)) == 4
+    assert strides(_sequence("CAAB" * 32)) == (4, 4)
     # 8 folds with 6 middles: 1-step jumps skip 4 of each fold (32), 8-step ones 48 of 64
-    assert stride(_sequence("CAAAAAAB" * 8)) == 8
-    # 14 middles: 1-step jumps skip 12 of 16 steps per fold, 16-step ones 6 of 8 folds (96 both):
-    # the longer is kept, with a sixteenth of the descriptions
-    assert stride(_sequence(("C" + "A" * 14 + "B") * 8)) == 16
+    assert strides(_sequence("CAAAAAAB" * 8)) == (8, 8)
+    # 14 middles: 1-step jumps skip 12 of 16 steps per fold, 16-step ones 6 of 8 folds (96 both)
+    assert strides(_sequence(("C" + "A" * 14 + "B") * 8)) == (1, 16)
     # one shape throughout: every step repeats the one before (342 of 344 steps to skip)
-    assert stride(_sequence("A" * 344)) == 1
+    assert strides(_sequence("A" * 344)) == (1, 1)
     # 4 stretches of 85 alike steps, each ended by another: 1-step jumps (4 x 83 = 332) beat
     # 86-step ones (two of four periods: 172)
-    assert stride(_sequence(("A" * 85 + "B") * 4)) == 1
+    assert strides(_sequence(("A" * 85 + "B") * 4)) == (1, 1)
     # nothing repeats: no description can lead to a jump
-    assert stride(_sequence("ABCDEFGHIJKL")) == 0
-    assert stride(_sequence("AB")) == 0
+    assert strides(_sequence("ABCDEFGHIJKL")) == (0, 0)
+    assert strides(_sequence("AB")) == (0, 0)
 
 
 @given(st.lists(st.integers(0, 3), min_size=0, max_size=60))
-def test_stride_equals_a_plain_loop(sequence):
-    assert stride(np.array(sequence, dtype=np.int64)) == _loop_stride(sequence)
+def test_strides_equal_a_plain_loop(sequence):
+    assert strides(np.array(sequence, dtype=np.int64)) == _loop_strides(sequence)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
