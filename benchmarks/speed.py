@@ -204,9 +204,15 @@ def sweep_rows(table: Table) -> None:
 
 
 def numerics_rows(table: Table) -> None:
+    """Wall time against one threaded float64 matmul's; CPU time (all threads) against one
+    matmul's CPU on one BLAS thread, which a loaded machine blurs less."""
+    from threadpoolctl import threadpool_limits
+
     for size in NUMERICS:
         a = np.random.default_rng(0).standard_normal((size, size))
         _, matmul = _timed(lambda a=a: a @ a)
+        with threadpool_limits(limits=1, user_api="blas"):
+            matmul_cpu = _best_cpu(lambda a=a: a @ a)
         for dtype in ("int8", "fp16"):
             workload = _gemm(size, size, size, dtype)
             cpu = time.process_time()
@@ -220,7 +226,8 @@ def numerics_rows(table: Table) -> None:
                 f"{seconds:.2f}",
                 "≤ 2x one matmul",
                 f"{seconds / matmul:.1f}x one f64 matmul ({matmul:.2f} s), check included; "
-                f"{cpu:.2f} s CPU (all threads)",
+                f"{cpu:.2f} s CPU (all threads), {cpu / matmul_cpu:.1f}x one f64 matmul's CPU "
+                f"on one thread ({matmul_cpu:.2f} s)",
             )
     workload = _gemm(*SAMPLED, "fp16")
     cpu = time.process_time()

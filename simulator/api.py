@@ -12,6 +12,7 @@ from simulator.engine.progress import Progress, ProgressCallback
 from simulator.errors import UnsupportedError
 from simulator.mapping import compile_program
 from simulator.numerics import GemmNumerics
+from simulator.numerics.pages import small_pages
 from simulator.report import Report
 from simulator.report.power_cap import cap_power
 from simulator.report.progress import ProgressBar
@@ -108,12 +109,13 @@ def simulate(
 
     def run(arch: ArchSpec, voltage_scale: float = 1.0, throttle: dict | None = None) -> Report:
         machine = build_machine(arch)
-        program, states = compile_program(workload, mapping, machine, mode != "off", seed)
-        for state in states.values():
-            if isinstance(state, GemmNumerics) and _samples(mode, state):
-                state.sample_tiles(seed)
-        record = execute(program, machine, trace=trace, progress=tracker)
-        checked = _check(states, tracker) if mode != "off" else None
+        with small_pages() if mode != "off" else contextlib.nullcontext():
+            program, states = compile_program(workload, mapping, machine, mode != "off", seed)
+            for state in states.values():
+                if isinstance(state, GemmNumerics) and _samples(mode, state):
+                    state.sample_tiles(seed)
+            record = execute(program, machine, trace=trace, progress=tracker)
+            checked = _check(states, tracker) if mode != "off" else None
         return Report(
             arch.name, workload.name, mapping.name, machine, program, record, checked,
             voltage_scale, throttle,

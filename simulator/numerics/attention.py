@@ -13,6 +13,7 @@ import numpy as np
 
 from simulator.numerics.formats import random_operand, storage, unit_roundoff
 from simulator.numerics.gemm import NumericsResult
+from simulator.numerics.rounding import gamma
 from simulator.spec.workload import AttentionOpSpec
 
 
@@ -115,15 +116,13 @@ class AttentionNumerics:
         division; softmax weights sum to one."""
         u = unit_roundoff("fp32")
         d, length = self.op.head_dim, self.op.keys
-
-        def gamma(n):
-            return n * u / (1 - n * u)
-
         q_norm = float(np.linalg.norm(self.q, axis=-1).max())
         k_norm = float(np.linalg.norm(self.k, axis=-1).max())
         u_p = unit_roundoff(self.op.dtype)
-        d_scores = (gamma(d) + (u_p if self.scores_rounded else 0)) * q_norm * k_norm / math.sqrt(d)
-        return float(np.abs(self.v).max()) * (2 * d_scores + u_p + gamma(length) + 8 * u)
+        d_scores = (
+            (gamma(d, u) + (u_p if self.scores_rounded else 0)) * q_norm * k_norm / math.sqrt(d)
+        )
+        return float(np.abs(self.v).max()) * (2 * d_scores + u_p + gamma(length, u) + 8 * u)
 
     def check(self) -> NumericsResult:
         """Compare with the float64 reference; every query must see exactly its visible keys once."""

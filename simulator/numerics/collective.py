@@ -5,6 +5,7 @@ import numpy as np
 
 from simulator.numerics.formats import random_operand
 from simulator.numerics.gemm import NumericsResult
+from simulator.numerics.rounding import gamma
 
 
 class CollectiveNumerics:
@@ -71,7 +72,7 @@ class CollectiveNumerics:
         n = len(self.arrays) - 1
         u = float(np.finfo(dtype).eps) / 2 + float(np.finfo(np.float64).eps) / 2
         magnitude = np.abs(np.asarray(self.original, dtype=np.float64)).sum(axis=0)
-        return n * u / (1 - n * u) * magnitude
+        return gamma(n, u) * magnitude
 
     def check(self) -> NumericsResult:
         """Every core's kept range against the directly computed result."""

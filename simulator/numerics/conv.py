@@ -9,6 +9,7 @@ import numpy as np
 
 from simulator.numerics.formats import random_operand, unit_roundoff
 from simulator.numerics.gemm import NumericsResult, wrap, wrap_message
+from simulator.numerics.rounding import gamma
 from simulator.spec.precision import precision
 from simulator.spec.workload import ConvOpSpec
 
@@ -106,9 +107,8 @@ class ConvNumerics:
         if self.is_int:
             bound_matrix = np.zeros(reference.shape)
         else:
-            u = unit_roundoff("fp32")
             magnitude = direct_conv(np.abs(self.x.astype(np.float64)), np.abs(self.w), op)
-            bound_matrix = taps * u / (1 - taps * u) * magnitude
+            bound_matrix = gamma(taps, unit_roundoff("fp32")) * magnitude
         error = np.abs(self.result().astype(np.float64) - reference)
         wrong = np.argwhere(self.coverage != taps)
         coverage_ok = wrong.size == 0

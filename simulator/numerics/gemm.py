@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.numerics.formats import random_operand, unit_roundoff
+from simulator.numerics.rounding import gamma as rounding_gamma
 from simulator.spec.precision import precision
 
 
@@ -168,8 +169,7 @@ class GemmNumerics:
         as an error; floats: Higham's bound per output, its magnitudes |A| @ |B| in fp32 where
         `magnitudes_fp32` (see Fp32Bound), else in float64."""
         # Higham's bound for a length-K fp32 dot product: |err| <= gamma_K * sum |a||b|.
-        u = unit_roundoff("fp32")
-        gamma = self.K * u / (1 - self.K * u)
+        gamma = rounding_gamma(self.K, unit_roundoff("fp32"))
         panel = None
         for rows, cols in _blocks(region):
             if self.is_int:
@@ -224,6 +224,11 @@ class GemmNumerics:
             message = (
                 f"{len(wrong)} outputs reduced over the wrong K extent "
                 f"(C[{i}, {j}] got {self.coverage[i, j]} of K={self.K})"
+            )
+        if not self.is_int and self.K * unit_roundoff("fp32") >= 1:
+            message += (
+                f"; K={self.K:,} fp32 roundings reach K u >= 1: the bound (e^(K u) - 1) "
+                "guarantees no digit"
             )
         if wrapped:
             message += "; " + wrap_message(wrapped, self.accumulator, self.dtype, self.K)
@@ -326,7 +331,10 @@ def _magnitudes_fit_fp32(dtype: str, a: np.ndarray, b: np.ndarray, K: int) -> bo
     overflow), and no operand itself subnormal (a BLAS that flushes subnormals to zero would
     undercount S'). fp16 guarantees it for any finite operands (its non-finite ones give the same
     inf or NaN bounds in either precision); other formats are scanned, NaN or inf failing. The
-    argument assumes the fp32 matmul rounds as IEEE fp32 (no TF32 or bf16 fast modes)."""
+    argument assumes the fp32 matmul rounds as IEEE fp32 (no TF32 or bf16 fast modes), and
+    K u < 1 (from K = 2^24 on S' bounds S by no relative margin)."""
+    if K * unit_roundoff("fp32") >= 1:
+        return False  # S' may be off by more than its size: no relative bound (float64 path)
     tiny = float(np.finfo(np.float32).tiny)
     if dtype == "fp16":
         fp16 = np.finfo(np.float16)
