@@ -421,7 +421,8 @@ class Watch:
     def _use(self, stride: int) -> None:
         """Describe the steps `stride` apart that end with the op (none for 0)."""
         self.stride = stride
-        self.phase = (self.stream.left() or 0) % stride if stride else 0
+        steps = self.stream.index + (self.stream.left() or 0)
+        self.phase = steps % stride if stride else 0
 
     def _reset(self) -> None:
         self.seen, self.shapes, self.candidate = {}, {}, None
