@@ -1,7 +1,8 @@
 """Simulator speed against the targets of issue #13: wall time and engine events per case.
 
 Engine rows run simulate() in this process, timing only (with --before, also with the engine's
-steady-state coalescing off, on the same machine in the same run); process rows time a fresh `accsim`
+steady-state coalescing off, or for the GPU-like rows with every SM simulated on its own instead
+of as core classes, on the same machine in the same run); process rows time a fresh `accsim`
 command; the sweep row runs the shipped array-vs-sram sweep (timing only) on 2 worker processes;
 numerics rows compare a run with tile kernels to one float64 numpy matmul of the whole problem;
 check rows time the numerics check alone, in CPU seconds on one thread.
@@ -80,7 +81,7 @@ ENGINE = [  # (case, arch, workload, target seconds, slow: left out by --skip-sl
         True,
     ),
 ]
-MULTICORE = {"a100-like", "h100-like"}  # NoC and L2: not coalesced, so --before does not rerun them
+MULTICORE = {"a100-like", "h100-like"}  # NoC and L2: --before reruns them per core, not as classes
 PROCESS = [  # (case, argv, target seconds); SCALE-Sim's files are written by _scalesim_files
     ("accsim --help", ["--help"], 0.3),
     (
@@ -127,6 +128,17 @@ def _uncoalesced():
         simulator.api.execute = coalescing
 
 
+@contextlib.contextmanager
+def _per_core():
+    """simulate() with every core of a CTA kernel simulated on its own (no core classes)."""
+    classes = simulator.api.execute
+    simulator.api.execute = functools.partial(classes, classes=False)
+    try:
+        yield
+    finally:
+        simulator.api.execute = classes
+
+
 def _engine_run(arch, workload) -> tuple[int, float, float]:
     """Events, wall seconds and CPU seconds of one timing-only simulate() (CPU time stays
     comparable when other work shares the machine; wall time does not)."""
@@ -142,7 +154,9 @@ def engine_rows(table: Table, skip_slow: bool, before: bool, cases: list[str] | 
         spec = workload() if callable(workload) else workload
         off = ("-", "-")
         if before and isinstance(arch(), str) and arch() in MULTICORE:
-            off = ("same", "-")
+            with _per_core():
+                events, seconds, cpu = _engine_run(arch, spec)
+            off = (f"{events:,}", f"{seconds:.2f} ({cpu:.2f} CPU)")
         elif before and not slow:
             with _uncoalesced():
                 events, seconds, _ = _engine_run(arch, spec)

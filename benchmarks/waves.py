@@ -1,6 +1,7 @@
 """How many distinct CTA waves a many-core GEMM runs: the bound on what wave-level coalescing can skip.
 
-Runs the GEMM event by event with a trace (timing only, coalescing off), cuts each core's compute
+Runs the GEMM event by event with a trace (timing only, coalescing off, every core simulated on
+its own: the per-core model, not core classes), cuts each core's compute
 intervals into its CTAs (a launch segment, then one interval per K step) and describes wave w by
 every core's CTA-w intervals relative to the wave's first start. An exact jump over whole waves
 needs the engine's state to repeat, which needs at least these timings to repeat: waves whose
@@ -49,7 +50,7 @@ def wave_signatures(arch: ArchSpec, m: int, n: int, k: int):
     details = program.ops[0].details
     if details["split_k"] != 1 or details["stream_k"]:
         return None, [], 0, details
-    record = execute(program, machine, trace=True, coalesce=False)
+    record = execute(program, machine, trace=True, coalesce=False, classes=False)
     per_step = math.ceil(k / details["tile"]["K"])
     intervals = defaultdict(list)  # core unit -> its compute intervals in order
     for track, name, _, start, end in record.events:

@@ -34,6 +34,7 @@ from simulator.engine.run import (
     turn_blind,
 )
 from simulator.engine.trace import Record
+from simulator.mapping.classes import classed, last_part
 from simulator.mapping.program import OpProgram, Program
 
 
@@ -148,7 +149,7 @@ def execute_memoized(
             idle = tuple(c for c in waiting if c in upcoming and c not in cores)
         entry = Entry(turn, order, idle, index == 0, following)
         key = _key(here, a, position, waits_for, entry, blind)
-        names = [op.name for op in here]
+        names = [part.name for op in here for part in (op, *op.members)]  # class members too
         if key is not None and key in memo:
             cached_names, part, used, first_use, turns, registered, resumed, kernels = memo[key]
             turn = advance(turn, turns, nodes)  # as many transfers as the simulated run served
@@ -170,7 +171,7 @@ def execute_memoized(
                 engine.turns,
             )
             registered, resumed = engine.registered, engine.resumed
-            where = {name: i for i, name in enumerate(names)}
+            where = {op.name: i for i, op in enumerate(here)}
             kernels = [(where[op], step, segment) for op, step, segment in engine.deferred]
             rename = {name: name for name in names}
             if key is not None:
@@ -187,7 +188,7 @@ def execute_memoized(
         order = tuple(resumed)
         if b < len(ops) and set(order) != set(upcoming):
             raise Inexact("cores resumed out of step with the next run")
-    add_drain(total, machine.compute_units, free_at, ops[-1])
+    add_drain(total, machine.compute_units, free_at, last_part(ops))
     kernel_count = sum(len(kernels) for _, kernels in pending)
     if progress is not None and kernel_count:
         progress.finish()
@@ -272,11 +273,17 @@ def execute(
     memoize: bool = True,
     progress: Progress | None = None,
     coalesce: bool = True,
+    classes: bool = True,
 ) -> Record:
     """Run `program` on `machine`; counters, busy cycles, stalls and op spans in reference cycles.
     With `memoize`, identical runs of ops between quiescent points are simulated once; with
-    `coalesce`, periodic runs of identical steps inside an op advance in closed form. `progress`
-    is credited as the work gets done (a fallback to the whole run starts it over)."""
+    `coalesce`, periodic runs of identical steps inside an op advance in closed form; with
+    `classes`, on a fine-interleaved chip the cores of a CTA kernel that run the same step shapes
+    are simulated once per class (mapping/classes.py; the record keeps every core's rows).
+    `progress` is credited as the work gets done (a fallback to the whole run starts it over)."""
+    noc = machine.noc
+    if classes and noc is not None and noc.spec.memory == "fine":
+        program = classed(program)
     with _tile_kernels(program):
         record = None
         if memoize:

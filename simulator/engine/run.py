@@ -22,6 +22,7 @@ Timing assumptions, one per process:
 """
 
 import bisect
+import functools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from simulator.engine.coalesce import Stream, Watch, worth_watching
 from simulator.engine.progress import Progress
 from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
+from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
 
 
@@ -109,6 +111,12 @@ class _Engine:
             core: simpy.Store(self.env) for core in self.cores
         }  # steps with write-backs
         self.op_done = {op.name: self.env.event() for op in ops}
+        # a core class (mapping/classes.py): member core -> its part's name, the representative first
+        self.twins = {
+            op.name: {part.core: part.name for part in (op, *op.members)}
+            for op in ops
+            if op.members
+        }
         # ops before these have all finished: one already-processed event stands for them all
         self.finished = self.env.event()
         self.finished.callbacks, self.finished._ok, self.finished._value = None, True, None
@@ -189,6 +197,48 @@ class _Engine:
             self.signals[name] = self.env.event()
         return self.signals[name]
 
+    # ----- core classes ----------------------------------------------------------------------
+    def _parts(self, op: str) -> list[str]:
+        """The parts an op's private results are booked to: a class's every member, else itself."""
+        twins = self.twins.get(op)
+        return [op] if twins is None else list(twins.values())
+
+    def _who(self, op: str, component: str) -> str:
+        """The part of `op` whose core owns `component` (a class member's buffer: that member)."""
+        twins = self.twins.get(op)
+        return op if twins is None else twins.get(_core(component), op)
+
+    def _copies(self, op: str, unit: str) -> list[tuple[str, str]]:
+        """(part, unit) pairs a private booking of `op` on `unit` goes to: for a class, every
+        member's part and its own copy of the unit (the representative's values, per member)."""
+        twins = self.twins.get(op)
+        if twins is None or _core(unit) is None:
+            return [(op, unit)]
+        rest = unit.split(".", 1)[1]
+        return [(name, f"core{core}.{rest}") for core, name in twins.items()]
+
+    def _mine(self, op: str, transfers) -> list[Transfer]:
+        """The transfers of `op`'s representative (all of them outside a class)."""
+        if op not in self.twins:
+            return list(transfers)
+        return [t for t in transfers if self._who(op, t.buffer) == op]
+
+    def _ports(self, op: str, transfers, src: int, direction: str, nbytes: int):
+        """The bytes over the representative's own NoC port, and (part, route, bytes) of every
+        other member's (its route from or to `src`); a plain op moves all `nbytes` itself."""
+        if op not in self.twins:
+            return nbytes, []
+        moved: dict[str, list[Transfer]] = {}
+        for t in transfers:
+            moved.setdefault(self._who(op, t.buffer), []).append(t)
+        others = []
+        for part, ts in moved.items():
+            if part != op:
+                node = self.machine.nodes[ts[0].buffer]
+                route = self._path(*((src, node) if direction == "read" else (node, src)), node)
+                others.append((part, route, sum(t.dram_bytes for t in ts)))
+        return sum(t.dram_bytes for t in moved.get(op, ())), others
+
     # ----- moving bytes -----------------------------------------------------------------------
     def _dram(self, op: str, transfers: tuple[Transfer, ...], direction: str):
         """Move a batch of DRAM transfers; returns (the latency still to come after the last byte,
@@ -207,13 +257,16 @@ class _Engine:
         """The bytes of `_dram`: returns (latency, [(when a transfer began, its (buffer, bytes))]).
         With an L2, loads of resident regions are served by its slices and only misses reach DRAM."""
         began = []
+        home = transfers[0].buffer  # the representative's, for a class (its transfers come first)
+        cached = None  # a class's L2 hits, streaming while its misses go to DRAM
         if self.l2 is not None:
             hits, transfers = self._cache(op, transfers, direction)
-            if hits:
-                start = yield from self._l2_read(
-                    op, hits, transfers[0].buffer if transfers else hits[0].buffer
-                )
-                began.append((start, _accesses(hits)))
+            if hits and transfers and op in self.twins:
+                cached = self.env.process(self._l2_read(op, hits, home))
+                began.append((cached, _accesses(self._mine(op, hits))))
+            elif hits:
+                start = yield from self._l2_read(op, hits, home)
+                began.append((start, _accesses(self._mine(op, hits))))
             if not transfers:
                 return self.dram.latency_cycles, began
         total = sum(t.dram_bytes for t in transfers)
@@ -239,19 +292,24 @@ class _Engine:
             began.append((start, _accesses(transfers)))
             latency = self.dram.latency_cycles
         else:
-            node = self.machine.nodes[transfers[0].buffer]
+            node = self.machine.nodes[home]
             shares = self._controller_shares(node, total)
             flows = [
-                self.env.process(self._flow(op, nbytes, ctrl, node, direction, transfers[0].kind))
+                self.env.process(self._flow(op, nbytes, ctrl, node, direction, transfers))
                 for ctrl, nbytes in shares
             ]
             done = yield self.env.all_of(flows)
-            began.append((min(start for _, start in done.values()), _accesses(transfers)))
+            began.append(
+                (min(start for _, start in done.values()), _accesses(self._mine(op, transfers)))
+            )
             latency = self.dram.latency_cycles + self.noc.latency_cycles(
                 max(hops for hops, _ in done.values())
             )
+            if cached is not None:
+                began[0] = (yield cached), began[0][1]
         # the op waited for DRAM from its request to its last byte, queueing behind others included
-        self.record.op_busy[op][self.dram.name] += self.env.now - asked
+        for part in self._parts(op):
+            self.record.op_busy[part][self.dram.name] += self.env.now - asked
         self._count_dma(op, transfers, into=direction == "read")
         return latency, began
 
@@ -261,9 +319,10 @@ class _Engine:
         counts = self.record.counts
         for t in transfers:
             if t.dram_bytes:
-                counts[(op, self.dram.name, "read" if into else "write")] += t.dram_bytes
-                self.record.op_dram[op][t.kind] += t.dram_bytes
-                counts[(op, t.buffer, "write" if into else "read")] += t.dram_bytes
+                part = self._who(op, t.buffer)
+                counts[(part, self.dram.name, "read" if into else "write")] += t.dram_bytes
+                self.record.op_dram[part][t.kind] += t.dram_bytes
+                counts[(part, t.buffer, "write" if into else "read")] += t.dram_bytes
 
     def _cache(self, op: str, transfers: tuple[Transfer, ...], direction: str):
         """Split loads into L2 hits and misses; every region read or written becomes resident (LRU)."""
@@ -281,7 +340,7 @@ class _Engine:
                 while self.l2_used > self.l2.capacity_bytes:
                     _, size = self.l2_lines.popitem(last=False)
                     self.l2_used -= size
-            self.record.counts[(op, self.l2.name, "write")] += t.dram_bytes
+            self.record.counts[(self._who(op, t.buffer), self.l2.name, "write")] += t.dram_bytes
         self.record.l2_bytes["hit" if direction == "read" else "write"] += sum(
             t.dram_bytes for t in hits
         )
@@ -291,7 +350,8 @@ class _Engine:
 
     def _l2_read(self, op: str, hits: list[Transfer], buffer: str):
         """Hits stream from the next L2 slice over its NoC route at the slice's share of L2
-        bandwidth; returns when they began."""
+        bandwidth (a class's hits: all its members' bytes, each member's over its own port);
+        returns when they began."""
         nbytes = sum(t.dram_bytes for t in hits)
         node = self.machine.nodes[buffer]
         self._next_turn()
@@ -300,10 +360,12 @@ class _Engine:
         ways = 1 if self.fine else len(self.memory_nodes)
         port = self.l2_pool if self.fine else self.l2_slices[src]
         slice_cycles = math.ceil(nbytes * ways / self.l2.bytes_per_cycle - 1e-9)
-        held = yield from self._hold([port], route, nbytes, slice_cycles, op)
-        self.record.counts[(op, self.l2.name, "read")] += nbytes
+        own, others = self._ports(op, hits, src, "read", nbytes)
+        held = yield from self._hold([port], route, own, slice_cycles, op, others)
         for t in hits:
-            self.record.counts[(op, t.buffer, "write")] += t.dram_bytes
+            part = self._who(op, t.buffer)
+            self.record.counts[(part, self.l2.name, "read")] += t.dram_bytes
+            self.record.counts[(part, t.buffer, "write")] += t.dram_bytes
         return self.env.now - held
 
     def _operand(self, transfer: Transfer) -> str:
@@ -326,9 +388,13 @@ class _Engine:
             self._dram_busy(start, share, op, transfers[0].kind, direction)
         return start
 
-    def _dram_busy(self, start: float, share: float, op: str, kind: str, direction: str) -> None:
-        """The DRAM as a whole was busy `share` of this transfer (one of several controllers)."""
-        self.record.busy[self.dram.name] += (self.env.now - start) * share
+    def _dram_busy(
+        self, start: float, share: float, op: str, kind: str, direction: str, busy=None
+    ) -> None:
+        """The DRAM as a whole was busy `share` of this transfer (one of several controllers):
+        from `start` to now, or `busy` cycles where given (a class's, see `_flow`)."""
+        held = self.env.now - start if busy is None else busy
+        self.record.busy[self.dram.name] += held * share
         self.record.interval(f"{self.dram.name} {direction}", kind, op, start, self.env.now)
 
     def _controller_shares(self, node: int, total: int) -> list[tuple[int, int]]:
@@ -345,16 +411,22 @@ class _Engine:
         self.turn = advance(self.turn, 1, len(self.controllers))
         self.turns += 1
 
-    def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, kind: str):
-        """One controller's share of a DRAM transfer, over its NoC route: (hops, when it began)."""
+    def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, transfers):
+        """One controller's share of a DRAM transfer, over its NoC route: (hops, when it began).
+        A class's transfers hold the controller (the fine pool) for all its members' bytes."""
         route = (
             self._path(ctrl, node, node) if direction == "read" else self._path(node, ctrl, node)
         )
         ways = 1 if self.fine else len(self.controllers)
         port = self.dram_pool if self.fine else self.controllers[ctrl]
         ctrl_cycles = math.ceil(nbytes * ways / self.dram.bytes_per_cycle - 1e-9)
-        held = yield from self._hold([port], route, nbytes, ctrl_cycles, op)
-        self._dram_busy(self.env.now - held, 1 / ways, op, kind, direction)
+        own, others = self._ports(op, transfers, ctrl, direction, nbytes)
+        held = yield from self._hold([port], route, own, ctrl_cycles, op, others)
+        busy = held
+        if others and route:  # a class: the pool, or every member's port as long as per core
+            ports = sum(self.noc.transfer_cycles(b) for b in (own, *(b for *_, b in others)))
+            busy = max(ctrl_cycles, ports)
+        self._dram_busy(self.env.now - held, 1 / ways, op, transfers[0].kind, direction, busy)
         return (self._hops(ctrl, node) if route else 0), self.env.now - held
 
     def _hops(self, src: int, dst: int) -> int:
@@ -374,9 +446,10 @@ class _Engine:
             self.paths[key] = [link for link in route if link[-1] == node] if spread else route
         return self.paths[key]
 
-    def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str):
+    def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str, others=()):
         """Hold `first` resources (a memory controller) for `floor` cycles and the route's links for
-        nbytes / link bandwidth, all acquired in global order; each is released when its part is done."""
+        nbytes / link bandwidth, all acquired in global order; each is released when its part is done.
+        `others`: (part, route, bytes) of a class's other members, counted on their own routes."""
         key = tuple(route)
         links = self.ordered.get(key)
         if links is None:
@@ -398,7 +471,11 @@ class _Engine:
             for (resource, grant), end in zip(grants, finish):
                 if end == done_at:
                     resource.release(grant)
-        self._count_noc(op, route, nbytes, start)
+        if nbytes or op not in self.twins:
+            self._count_noc(op, route, nbytes, start)
+        for part, path, moved in others:
+            if moved:
+                self._count_noc(part, path, moved, start)
         return max(finish, default=0)
 
     def _link(self, link: tuple) -> simpy.Resource:
@@ -447,7 +524,8 @@ class _Engine:
             waits = self._done_events(self.waits_for[op.name])
             if waits:
                 yield self.env.all_of(waits)
-            self.record.op_start[op.name] = self.clock()
+            for part in self._parts(op.name):
+                self.record.op_start[part] = self.clock()
             stream = Stream(op)
             watch = Watch(self, op, stream) if self.coalesce and worth_watching(stream) else None
             while True:
@@ -475,9 +553,8 @@ class _Engine:
                         yield self.space[t.buffer].get(t.space)
                 waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
                 issued = self.env.now
-                latency, waited["sram_bandwidth"] = yield from self._dram(
-                    op.name, step.loads, "read"
-                )
+                loads = step.loads + tuple(t for peer in step.peers for t in peer.loads)
+                latency, waited["sram_bandwidth"] = yield from self._dram(op.name, loads, "read")
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
                 self.in_flight.add(op.name)
@@ -505,7 +582,7 @@ class _Engine:
         while True:
             op, step = yield self.written[core].get()
             sends = [t for t in step.stores if t.kind == "send"]
-            stores = tuple(t for t in step.stores if t.kind != "send")
+            stores = tuple(t for own in (step, *step.peers) for t in own.stores if t.kind != "send")
             latency = 0
             if stores:
                 latency, _ = yield from self._dram(op.name, stores, "write")
@@ -560,11 +637,15 @@ class _Engine:
                 queued = 0
                 yield self.env.timeout(cycles)
             for unit, grant in zip(units, grants):
-                self.unit_free_at[unit] = self.clock()
+                for _, twin in self._copies(op.name, unit):
+                    self.unit_free_at[twin] = self.clock()
                 self.units[unit].release(grant)
-            self._account(op, segment, cycles + queued, start, (index, number), paced, queued)
+            peers = tuple(peer.computes[number] for peer in step.peers)
+            self._account(
+                op, segment, cycles + queued, start, (index, number), paced, peers, queued
+            )
             previous_unit = segment.unit
-        self.record.steps += 1
+        self.record.steps += 1 + len(step.peers)
         for buffer, size in step.frees:
             if size:
                 self.space[buffer].put(size)
@@ -636,22 +717,26 @@ class _Engine:
         )
 
     def _note_gap(self, op: OpProgram, unit: str, previous_unit: str | None, waited: dict) -> None:
-        """Attribute the idle time a unit had before this segment to what the segment waited for."""
+        """Attribute the idle time a unit had before this segment to what the segment waited for
+        (a class's: each member's copy of the unit by its own idle time)."""
         now = self.clock()
-        gap = now - self.unit_free_at.get(unit, 0)
         started = op.name in self.op_started
-        if unit not in self.unit_free_at:
-            self.first_use[unit] = (op.name, op.unit, previous_unit, started, waited, gap)
         self.op_started.add(op.name)  # on its first segment, whatever the gap: see gap_causes
-        if gap <= 0:
-            return
-        causes = gap_causes(gap, previous_unit, unit in self.unit_free_at and started, waited)
-        self.record.stall(unit, now, causes)
-        for cause, cycles in causes.items():
-            if cycles:
-                self.record.unit_stalls[unit][cause] += cycles
-                if unit == op.unit:
-                    self.record.op_stalls[op.name][cause] += cycles
+        for part, twin in self._copies(op.name, unit):
+            before = previous_unit and _same_core(previous_unit, twin)
+            gap = now - self.unit_free_at.get(twin, 0)
+            if twin not in self.unit_free_at:
+                own = _same_core(op.unit, twin)
+                self.first_use[twin] = (part, own, before, started, waited, gap)
+            if gap <= 0:
+                continue
+            causes = gap_causes(gap, before, twin in self.unit_free_at and started, waited)
+            self.record.stall(twin, now, causes)
+            for cause, cycles in causes.items():
+                if cycles:
+                    self.record.unit_stalls[twin][cause] += cycles
+                    if unit == op.unit:
+                        self.record.op_stalls[part][cause] += cycles
 
     def _account(
         self,
@@ -661,14 +746,18 @@ class _Engine:
         start: float,
         where: tuple[int, int],
         paced: int,
+        peers: tuple[Compute, ...] = (),
         queued: int = 0,
     ) -> None:
         """Book a segment that ran `cycles` from `start`, `paced` of them held by its latency
-        bound (the load_latency stall), `queued` past its own time for its streamed DMA's bus."""
+        bound (the load_latency stall), `queued` past its own time for its streamed DMA's bus;
+        a class's to every member (`peers`: the members' own segments, whose streamed DMA is
+        theirs)."""
         rec = self.record
         stretch = cycles - segment.cycles - paced - queued
-        rec.busy[segment.unit] += segment.cycles
-        rec.op_busy[op.name][segment.unit] += segment.cycles
+        for part, unit in self._copies(op.name, segment.unit):
+            rec.busy[unit] += segment.cycles
+            rec.op_busy[part][unit] += segment.cycles
         # the streamed DMA's share of the stretch (and its bus queueing), the ports' the rest
         if segment.dma_wait or queued:
             wait = min(segment.dma_wait, stretch)
@@ -680,17 +769,20 @@ class _Engine:
             self._book_stall(op, segment.unit, "sram_bandwidth", stretch)
         for unit in segment.holds:  # held idle while the segment's own unit works
             self._book_stall(op, unit, f"waiting_{segment.unit}", cycles)
-        for action, count in segment.work:
-            rec.counts[(op.name, segment.unit, action)] += count
+        for part, unit in self._copies(op.name, segment.unit):
+            for action, count in segment.work:
+                rec.counts[(part, unit, action)] += count
         for buffer, read, write in segment.sram_traffic:
-            rec.counts[(op.name, buffer, "read")] += read
-            rec.counts[(op.name, buffer, "write")] += write
-        for t in segment.streamed:  # DMA during the segment: its bytes, its DRAM busy time
-            busy = self.dram.transfer_cycles(t.dram_bytes)
+            for part, copy in self._copies(op.name, buffer):
+                rec.counts[(part, copy, "read")] += read
+                rec.counts[(part, copy, "write")] += write
+        for t in (t for own in (segment, *peers) for t in own.streamed):
+            busy = self.dram.transfer_cycles(t.dram_bytes)  # DMA during the segment
             rec.busy[self.dram.name] += busy
-            rec.op_busy[op.name][self.dram.name] += busy
+            rec.op_busy[self._who(op.name, t.buffer)][self.dram.name] += busy
             self._count_dma(op.name, (t,), into=t.kind in ("load", "reload"))
-        rec.interval(segment.unit, "compute", op.name, start, self.env.now)
+        for part, unit in self._copies(op.name, segment.unit):
+            rec.interval(unit, "compute", part, start, self.env.now)
         if self.progress is not None:
             self.progress.credit(op.name, segment.macs)
         if segment.kernel is None:
@@ -702,11 +794,12 @@ class _Engine:
 
     def _book_stall(self, op: OpProgram, unit: str, cause: str, cycles: int) -> None:
         """A segment's unit stalled `cycles` for `cause`, ending now: per unit, in the timeline,
-        and per op where the unit is the op's own."""
-        self.record.unit_stalls[unit][cause] += cycles
-        self.record.stall(unit, self.env.now, {cause: cycles})
-        if unit == op.unit:
-            self.record.op_stalls[op.name][cause] += cycles
+        and per op where the unit is the op's own (a class's: every member's)."""
+        for part, twin in self._copies(op.name, unit):
+            self.record.unit_stalls[twin][cause] += cycles
+            self.record.stall(twin, self.env.now, {cause: cycles})
+            if unit == op.unit:
+                self.record.op_stalls[part][cause] += cycles
 
     # ----- op completion ----------------------------------------------------------------------
 
@@ -718,7 +811,8 @@ class _Engine:
 
     def _maybe_finish(self, op: str) -> None:
         if op in self.all_loaded and self.outstanding[op] == 0 and not self.op_done[op].triggered:
-            self.record.op_end[op] = self.clock()
+            for part in self._parts(op):
+                self.record.op_end[part] = self.clock()
             self.op_done[op].succeed()
             if self.progress is not None:
                 self.progress.finish_op(op)
@@ -781,6 +875,21 @@ def _latest_fit(busy: list[list[float]], cycles: int, start: float, end: float) 
             return None
         right = busy[i][0]
     return None
+
+
+@functools.cache
+def _core(component: str) -> int | None:
+    """The core whose component this is (`core3.smem` -> 3), None for a shared one."""
+    head, dot, _ = component.partition(".")
+    if not dot or not head.startswith("core") or not head[4:].isdigit():
+        return None
+    return int(head[4:])
+
+
+def _same_core(unit: str, like: str) -> str:
+    """`unit` on the core of component `like` (a class member's copy of the representative's)."""
+    core = _core(like)
+    return unit if core is None or _core(unit) is None else f"core{core}.{unit.split('.', 1)[1]}"
 
 
 def _accesses(transfers) -> list[tuple[str, int]]:
@@ -851,5 +960,5 @@ def execute_whole(
         progress.start_ops(program.ops)
         engine.progress = progress
     record = engine.run()
-    add_drain(record, engine.units, engine.unit_free_at, program.ops[-1] if program.ops else None)
+    add_drain(record, engine.units, engine.unit_free_at, last_part(program.ops))
     return record

@@ -176,8 +176,20 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
                 program = dataclasses.replace(program, steps=_rewritten(program.steps, fixup))
             programs.append(program)
         details = {"cta": f"{grid.tile_m}x{grid.tile_n}", "split_k": grid.splits}
-        parts.append(chained(programs, details | {"stream_k": grid.stream_k}))
+        part = chained(programs, details | {"stream_k": grid.stream_k})
+        parts.append(dataclasses.replace(part, shape_class=_shape_class(work)))
     return parts
+
+
+def _shape_class(work: list) -> str:
+    """What a core's step shapes depend on: its CTAs' extents, in order, and which pieces of a
+    split tile spill or fix up (cores with equal classes run the same steps at the same times)."""
+    return repr(
+        tuple(
+            (m1 - m0, n1 - n0, k1 - k0, count, j == owner)
+            for (m0, m1), (n0, n1), (k0, k1), j, count, owner in work
+        )
+    )
 
 
 def _work(op, grid: Grid, cores: int, depth: int) -> tuple[dict[int, list], int]:

@@ -55,6 +55,7 @@ class Step:
     frees: tuple[tuple[str, int], ...]  # (buffer, bytes) released right after the last segment
     waits: tuple[str, ...] = ()  # signals (from other cores' steps) to wait for before loading
     signals: tuple[str, ...] = ()  # raised when this step's write-backs and sends have landed
+    peers: tuple["Step", ...] = ()  # a core class's step: its other members' copies (classes.py)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,11 @@ class OpProgram:
     """Everything the step stream depends on but names (see `signature`): two ops with equal
     signatures on one machine and mapping make the same steps, so the engine may simulate them once.
     None: not known, always simulated."""
+    shape_class: str | None = None
+    """Parts of one workload op with equal shape classes run the same step shapes at the same
+    time on their cores (CTA GEMMs): the engine may simulate them as one class (classes.py)."""
+    members: tuple["OpProgram", ...] = ()
+    """A core class: the parts run by its other members, in core order (classes.py)."""
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ def test_a_gpu_like_stack_with_kernel_launches_repeats():
     workload = load_workload("llama-2-7b-decode", [(["layers"], 3), *_TINY_LLAMA])
     memo, whole, program, machine, mapping, _ = _records(arch, workload)
     assert_same(memo, whole)
-    assert memo.events_processed < 0.6 * whole.events_processed
+    assert memo.events_processed < 0.7 * whole.events_processed  # its GEMMs run as core classes
     energy = _energy(memo, program, machine, arch, workload, mapping)
     reference = _energy(whole, program, machine, arch, workload, mapping)
     assert energy.index.equals(reference.index)
