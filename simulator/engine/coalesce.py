@@ -28,6 +28,7 @@ PATIENCE = 256  # descriptions without a jump after which an op is run as events
 MAX_LIVE = 32  # more processes than this (many steps queued behind a unit): too costly to describe
 MIN_STEPS = 64  # an op with fewer steps runs as events: describing each step would cost more
 MIN_LEFT = 4  # fewer steps left than this: no jump could skip more than a description costs
+MAX_STRIDE_STEPS = 1024  # a longer op is described at every step (its strides cost n^2 to find)
 
 
 class Opaque(Exception):
@@ -137,19 +138,32 @@ class Stream:
         self.index += periods * len(pattern)
         return periods
 
-    def _skip_classes(self, start: int, period: int) -> int:
-        """The same from the op's step classes: one step of each class is generated for its shape
-        (steps of one class have one shape), the others are compared by class and never built."""
+    def shape_ids(self, start: int = 0) -> np.ndarray:
+        """The steps from `start` on as small integers, equal where their shapes are: one step of
+        each class is generated for its shape (steps of one class have one shape), once per op."""
         classes = self.classes()[start:]
         kinds = np.flatnonzero(np.bincount(classes))  # a few small integers: no sort needed
         ids: dict = {}
-        shape_ids = np.zeros(kinds[-1] + 1, dtype=np.int64)
+        by_kind = np.zeros(kinds[-1] + 1, dtype=np.int64)
         for kind in map(int, kinds):
             if kind not in self._class_keys:  # once per class: an op may jump many times
                 step = next(iter(self.op.resume(start + int(np.argmax(classes == kind)))))
                 self._class_keys[kind] = shape(step) if plain(step) else ("not plain", kind)
-            shape_ids[kind] = ids.setdefault(self._class_keys[kind], len(ids))
-        sequence = shape_ids[classes]
+            by_kind[kind] = ids.setdefault(self._class_keys[kind], len(ids))
+        return by_kind[classes]
+
+    def strides(self) -> tuple[int, int]:
+        """The shortest and longest period lengths whose jumps skip most steps ((1, 1): describe
+        every step; (0, 0): none can lead to a jump): see `strides`."""
+        if self.op.classes is None or self.op.resume is None:
+            return 1, 1
+        if not 0 < len(self.classes()) <= MAX_STRIDE_STEPS:
+            return 1, 1
+        return strides(self.shape_ids())
+
+    def _skip_classes(self, start: int, period: int) -> int:
+        """The same from the op's step classes: the others are compared by class, never built."""
+        sequence = self.shape_ids(start)
         rows = (len(sequence) - period) // period
         ahead = sequence[period : period * (rows + 1)].reshape(rows, period)
         same = (ahead == sequence[:period]).all(axis=1)
@@ -158,6 +172,31 @@ class Stream:
             self.index += periods * period
             self._steps = iter(self.op.resume(self.index))
         return periods
+
+
+def strides(sequence: np.ndarray) -> tuple[int, int]:
+    """The shortest and longest period lengths whose jumps the steps' shapes let skip most steps
+    ((0, 0): none skips any).
+    Where the shapes from step k on equal those p steps later for `run` steps, equal descriptions
+    before steps k, k + p and k + 2p let the watch jump over run // p - 1 periods of p steps; each
+    such stretch counts once. A state that repeats has a period of the shapes' (or a multiple of
+    it), so describing every p-th step still finds it, at about 1/p of the descriptions; whether
+    the short periods' stretches settle soon enough to jump is not known before the run."""
+    n = len(sequence)
+    periods = np.arange(1, n // 3 + 1)[:, None]
+    if not len(periods):
+        return 0, 0
+    padded = np.concatenate([sequence, np.full(n, -1, dtype=sequence.dtype)])
+    same = sequence[None, :] == padded[np.arange(n)[None, :] + periods]  # [p - 1, k]: k ~ k + p
+    at = np.arange(n)[None, :]
+    breaks = np.where(same, n, at)  # the first k' >= k where step k' differs from step k' + p
+    run = np.minimum.accumulate(breaks[:, ::-1], axis=1)[:, ::-1] - at
+    starts = same.copy()
+    starts[:, 1:] &= ~same[:, :-1]  # where a stretch begins
+    skipped = (np.maximum(run // periods - 1, 0) * periods * starts).sum(axis=1)
+    if skipped.max() <= 0:
+        return 0, 0
+    return int(skipped.argmax()) + 1, len(skipped) - int(skipped[::-1].argmax())
 
 
 class _Describer:
@@ -368,6 +407,9 @@ class Watch:
         self.candidate = None
         self.patience = PATIENCE
         self.described: dict = {}  # shapes of the steps (and parts) descriptions met
+        self.short, self.long = stream.strides()
+        self.described_steps = self.skipped = 0  # descriptions made, steps jumped
+        self._use(self.short)  # while its jumps skip more steps than it describes
 
     def note(self, index: int, step: Step) -> None:
         """The loader takes step `index`: remember its shape while it may belong to a period."""
@@ -375,6 +417,12 @@ class Watch:
             self.shapes[index] = shape(step)
         else:
             self._reset()
+
+    def _use(self, stride: int) -> None:
+        """Describe the steps `stride` apart that end with the op (none for 0)."""
+        self.stride = stride
+        steps = self.stream.index + (self.stream.left() or 0)
+        self.phase = steps % stride if stride else 0
 
     def _reset(self) -> None:
         self.seen, self.shapes, self.candidate = {}, {}, None
@@ -393,12 +441,22 @@ class Watch:
             if due:
                 self.candidate = None  # its period cannot repeat again before the op ends
             return  # a description here costs more than any jump it could lead to saves
+        if (
+            self.stride != self.long
+            and index >= 2 * self.long
+            and self.skipped <= self.described_steps
+        ):
+            self._use(self.long)  # the short periods do not settle: describe a long one's steps
+            self.candidate = None  # a short candidate's check would fall between them
+        if not self.stride or index % self.stride != self.phase:
+            return  # candidates and their checks are `stride` apart: this step is none of them
         self.patience -= 1
         if len(engine.live) > MAX_LIVE:
             self.candidate = None
             return
         if len(self.described) > MAX_SEEN:
             self.described.clear()
+        self.described_steps += 1
         state = describe(engine, self.op, index, previous_done, self.described)
         if state is None:
             self._reset()
@@ -446,5 +504,6 @@ class Watch:
         for table, key, delta in deltas[0]:
             table[key] += periods * delta
         engine.record.steps += periods * deltas[1]
+        self.skipped += periods * len(pattern)
         engine.skipped += periods * cycles
         return True
