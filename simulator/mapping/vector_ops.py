@@ -309,11 +309,10 @@ def streamed_step(
     hits: bool = True,
 ) -> Step:
     """One step of an op streamed through a unit: load X's region (`reads` times, the re-reads
-    into the same space; each pass's its own L2 line where `hits` is False, so it misses),
-    compute, store Y's."""
-    again = tuple(
-        Transfer("load", f"{name}.X" if hits else f"{name}.X#{n}", region, in_buf, size_in, 0)
-        for n in range(2, reads + 1)
+    into the same space; where `hits` is False each re-read misses the L2 and refills X's own
+    line, as a re-read of an evicted row does), compute, store Y's."""
+    again = (Transfer("load", f"{name}.X", region, in_buf, size_in, 0, miss=not hits),) * (
+        reads - 1
     )
     return Step(
         (

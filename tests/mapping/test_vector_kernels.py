@@ -9,6 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
+from simulator.components import build_machine
+from simulator.engine.run import Entry, _Engine
+from simulator.mapping.program import Compute, Transfer
 from simulator.mapping.vector_ops import (
     cta_rows,
     latency_floor,
@@ -18,6 +21,7 @@ from simulator.mapping.vector_ops import (
     row_cycles,
     row_kernel,
     softmax_threads,
+    streamed_step,
 )
 from simulator.spec import load_arch
 from simulator.spec.arch import KernelsSpec, LoadLatencySpec
@@ -230,3 +234,36 @@ def test_the_bound_paces_the_op_steps_from_its_first_load():
     bound = _bound_run(8, (30000, 2000, 100))
     assert bound.summary["seconds"] == pytest.approx((182000 + 512) / 1e9)
     assert bound.record.busy["core0.alu"] == 2 * (4 * 2048 + 4)
+
+
+def test_a_forced_miss_refills_the_rows_own_l2_line():
+    """A re-read past the rows in flight misses the L2 and refills X's own line (review finding:
+    it used a line of its own, `X#2`, so a row sat in the LRU up to 3 times). On the tiny GPU
+    with a 96 KiB L2, three 32 KiB rows fill it; re-reading row 0 as a forced miss goes to DRAM,
+    keeps one line for it (96 KiB in use) and makes it the newest, so a fourth row evicts row 1."""
+    doc = copy.deepcopy(gpu_doc())
+    doc["components"]["l2"] = {"kind": "sram", "capacity": "96 KiB", "banks": 16, "width": "64 B"}
+    machine = build_machine(load_arch(doc))
+    engine = _Engine((), machine, False, {}, Entry())
+    row = 16384 * 2
+
+    def load(r, miss=False):
+        return Transfer("load", "s.X", ((r, r + 1), (0, 16384)), "smem", row, 0, miss=miss)
+
+    engine._cache("s", (load(0), load(1), load(2)), "read")
+    hits, misses = engine._cache("s", (load(0), load(0, miss=True)), "read")
+    assert (len(hits), len(misses)) == (1, 1)
+    assert engine.l2_used == 3 * row
+    engine._cache("s", (load(3),), "read")
+    assert [key[1][0][0] for key in engine.l2_lines] == [2, 0, 3]
+    assert engine.record.l2_bytes == {"hit": row, "miss": 5 * row}
+
+
+def test_forced_misses_share_the_rows_tensor_key():
+    """`streamed_step` re-reads X under X's own key: flagged as misses where `hits` is False."""
+    region = ((0, 8), (0, 16384))
+    compute = Compute("alu", 1, (), 0, (), {})
+    for hits in (True, False):
+        step = streamed_step("s", region, "smem", "smem", 8, 8, compute, 3, hits)
+        loads = [t for t in step.loads if t.kind == "load"]
+        assert [(t.tensor, t.miss) for t in loads] == [("s.X", False)] + [("s.X", not hits)] * 2
