@@ -43,8 +43,14 @@ def _model(arch: str, br: int, bc: int) -> dict:
     dma = 2 * bc * D * BYTES
     alu = units["alu"]
     exps = br * bc + br
-    per_lane = alu.cycles_per_element.get("add", 1)  # a100-like: 2 (64 FP32 results on 128 lanes)
-    lanes = math.ceil((3 * br * bc + br + br * D) / alu.lanes) * per_lane
+    cost = {p: alu.cycles_per_element.get(p, 1) for p in ("add", "max")}  # a100-like: 2 each
+    fma, cmp = 2 * br * bc + br * D, br * bc + br  # adds and rescaling muls; maxes
+    if alu.pipes.get("max", "fma") == "alu":  # maxes on the ALU pipe beside the FMA pipe
+        lanes = max(
+            math.ceil(fma / alu.lanes) * cost["add"], math.ceil(cmp / alu.lanes) * cost["max"]
+        )
+    else:
+        lanes = math.ceil((fma + cmp) / alu.lanes) * cost["add"]
     softmax = max(lanes, math.ceil(exps / alu.sfu)) if alu.sfu else lanes + 4 * exps / alu.lanes
     flops = 4 * BATCH * HEADS * SEQ * SEQ * D
     clock = spec.clock
