@@ -299,15 +299,17 @@ def test_softmax_instructions_per_element_by_hand():
 
 
 def test_a_row_kernel_computes_its_instructions_a_round_a_step():
-    """A100-like (64 fp32 lanes, 16 SFUs an SM): a softmax row of 4,096 fp16 values is 4096 x 36 /
-    64 = 2,304 lane cycles against 4096 x 5 / 16 = 1,280 SFU cycles; 8 rows of 512 (warp CTAs of
-    4) are 8 x 512 x 22 / 64 = 1,408 lane cycles against 8 x 512 x 3 / 16 = 768 SFU ones. A step
-    takes at most `step_rows` (one row, then 4): 3 rows in 3 steps of 2,304 cycles, the 8 in 2
-    of 704. On a100-like a round of resident CTAs is a step: 8 CTAs of 256 threads (2,048 a
-    SM) for rows of 4,096, 16 warp CTAs of 4 rows for rows of 512."""
+    """A100-like (64 fp32 FMA-pipe results an SM, max on the ALU pipe beside it at 64, 16 SFUs):
+    a softmax row of 4,096 fp16 values is 4096 x 30 / 64 = 1,920 FMA-pipe cycles (its 15 adds and
+    15 muls an element; its 6 maxes 384 on the ALU pipe) against 4096 x 5 / 16 = 1,280 SFU cycles;
+    8 rows of 512 (warp CTAs of 4) are 8 x 512 x 18 / 64 = 1,152 FMA-pipe cycles (8 adds, 10 muls)
+    against 8 x 512 x 4 / 64 = 256 ALU and 8 x 512 x 3 / 16 = 768 SFU ones. A step takes at most
+    `step_rows` (one row, then 4): 3 rows in 3 steps of 1,920 cycles, the 8 in 2 of 576. On
+    a100-like a round of resident CTAs is a step: 8 CTAs of 256 threads (2,048 a SM) for rows of
+    4,096, 16 warp CTAs of 4 rows for rows of 512."""
     machine = build_machine(simulator.load_arch("a100-like"))
     mapping = simulator.load_mapping(None)
-    for rows, cols, step_rows, steps, cycles in ((3, 4096, 1, 3, 2304), (8, 512, 4, 2, 704)):
+    for rows, cols, step_rows, steps, cycles in ((3, 4096, 1, 3, 1920), (8, 512, 4, 2, 576)):
         softmax = op("softmax", rows, cols)
         kernel = row_kernel(softmax)
         program = compile_vector_op(
