@@ -12,7 +12,8 @@ Q and P in registers: only K and V come from shared memory, plus the DMA writing
 "Q, P in smem" charges Q and P to shared memory too (accsim before Q and P were kept in
 registers). Port cycles are bytes over banks x width per clock; the rate is the whole op's FLOPs
 over waves x steps x max(MMA, port) cycles. Softmax per interior step: Br Bc + Br exponentials
-on the SFUs and 3 Br Bc + Br + Br d max/add/mul on the lanes (the busier sets its cycles); where
+on the SFUs and 3 Br Bc + Br + Br d max/add/mul on the lanes at their cycles per element (the
+busier sets its cycles); where
 it does not overlap the MMAs (FlashAttention-2: `softmax_overlap: false`) it adds to each step.
 """
 
@@ -42,7 +43,14 @@ def _model(arch: str, br: int, bc: int) -> dict:
     dma = 2 * bc * D * BYTES
     alu = units["alu"]
     exps = br * bc + br
-    lanes = math.ceil((3 * br * bc + br + br * D) / alu.lanes)
+    cost = {p: alu.cycles_per_element.get(p, 1) for p in ("add", "max")}  # a100-like: 2 each
+    fma, cmp = 2 * br * bc + br * D, br * bc + br  # adds and rescaling muls; maxes
+    if alu.pipes.get("max", "fma") == "alu":  # maxes on the ALU pipe beside the FMA pipe
+        lanes = max(
+            math.ceil(fma / alu.lanes) * cost["add"], math.ceil(cmp / alu.lanes) * cost["max"]
+        )
+    else:
+        lanes = math.ceil((fma + cmp) / alu.lanes) * cost["add"]
     softmax = max(lanes, math.ceil(exps / alu.sfu)) if alu.sfu else lanes + 4 * exps / alu.lanes
     flops = 4 * BATCH * HEADS * SEQ * SEQ * D
     clock = spec.clock

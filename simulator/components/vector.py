@@ -78,14 +78,18 @@ class VectorUnit(Component):
             )
 
     def cycles(self, work: dict[str, int]) -> int:
-        """Reference cycles for primitive counts {primitive: elements}, lanes at a time; with
-        special-function units, exp/div/rsqrt one per SFU per cycle beside the lanes' work."""
+        """Reference cycles for primitive counts {primitive: elements}, lanes at a time, the
+        busiest issue pipe's (`pipes`); with special-function units, exp/div/rsqrt one per SFU per
+        cycle beside the lanes' work."""
         sfu = self.spec.sfu
-        lanes = sum(
-            math.ceil(n / self.lanes) * self.cycles_per_element[p]
-            for p, n in work.items()
-            if n and not (sfu and p in SFU_PRIMITIVES)
-        )
+        pipes: dict[str, int] = {}
+        for p, n in work.items():
+            if n and not (sfu and p in SFU_PRIMITIVES):
+                pipe = self.spec.pipes.get(p, "fma")
+                pipes[pipe] = (
+                    pipes.get(pipe, 0) + math.ceil(n / self.lanes) * self.cycles_per_element[p]
+                )
+        lanes = max(pipes.values(), default=0)
         special = sum(math.ceil(n / sfu) for p, n in work.items() if sfu and p in SFU_PRIMITIVES)
         return self.to_ref_cycles(max(lanes, special))
 

@@ -332,14 +332,16 @@ class _Engine:
                 counts[(part, t.buffer, "write" if into else "read")] += t.dram_bytes
 
     def _cache(self, op: str, transfers: tuple[Transfer, ...], direction: str):
-        """Split loads into L2 hits and misses; every region read or written becomes resident (LRU)."""
+        """Split loads into L2 hits and misses; every region read or written becomes resident (LRU).
+        A forced miss (`Transfer.miss`) refills its region's own line: it sits in the L2 once."""
         hits, misses = [], []
         for t in transfers:
             key = (t.tensor, t.region)
             if direction == "read" and key in self.l2_lines:
                 self.l2_lines.move_to_end(key)
-                hits.append(t)
-                continue
+                if not t.miss:
+                    hits.append(t)
+                    continue
             misses.append(t)
             if t.dram_bytes <= self.l2.capacity_bytes and key not in self.l2_lines:
                 self.l2_lines[key] = t.dram_bytes

@@ -28,6 +28,7 @@ from simulator.mapping.vector_ops import (
     cta_rows,
     latency_floor,
     rereads_hit,
+    resident_ctas,
     row_kernel,
 )
 from simulator.numerics import GemmNumerics
@@ -451,6 +452,8 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
                 reads=reads,
                 floor=floor,
                 hits=hits,
+                kernel=kernel,
+                step_rows=kernel.rows * resident_ctas(kernel, kernels, shared) if kernel else 0,
             )
         )
     return parts

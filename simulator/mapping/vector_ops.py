@@ -53,12 +53,46 @@ MAX_CTA_THREADS = 1024
 LOAD_BYTES = 16  # cunn_SoftMaxForward loads ILP = sizeof(float4) / sizeof(T) elements at a time
 WARP = 32
 
+# The instructions a GPU's softmax kernels execute per element, on the SM's fp32 lanes (add-,
+# mul- and compare-class) and its special-function units (ex2, rcp), counted from their sources:
+EXPF = {"mul": 5, "add": 4, "max": 2, "exp": 2}
+"""One accurate fp32 exp (std::exp), as CUDA's math library writes it (math_functions.h,
+__internal_accurate_expf over __internal_expf_kernel): j = trunc(a log2 e), two FMAs take j ln 2
+off in two parts, a multiply by log2 e, 2^z and 2^j on the SFU and their product, and two range
+checks (a compare and a select each): 11 lane instructions and 2 SFU results."""
+FDIV = {"mul": 5, "max": 1, "div": 1}
+"""One IEEE fp32 division (div.rn.f32): an SFU reciprocal refined with FMAs as correctly rounded
+division does it (Markstein 1990: e = 1 - y r, r += r e, q = x r, the residual x - y q and
+q += residual r) and a range check for the slow path: 6 lane instructions and 1 SFU result."""
+CONVERT = {"add": 1}  # an fp16/bf16 value widened to the fp32 accumulator type, or narrowed back
+
+
+def _sum(*parts: dict[str, int]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for part in parts:
+        for p, n in part.items():
+            total[p] = total.get(p, 0) + n
+    return total
+
+
+def softmax_work(warp: bool, dtype: str) -> dict[str, int]:
+    """Instructions per element of PyTorch 2.0's softmax kernels (fp32 accumulate). The warp
+    kernel (softmax_warp_forward) keeps its row in registers: a max, exp(x - max) kept and summed,
+    a division by the sum. cunn_SoftMaxForward makes 3 passes: a max; exp(x - max) summed
+    (SumExpFloat); exp(x - max) / sum again (SoftMaxForwardEpilogue), each widening what it loads
+    and the last narrowing what it stores where the tensor is not fp32."""
+    widen = CONVERT if dtype != "fp32" else {}
+    sub, add, top = {"add": 1}, {"add": 1}, {"max": 1}
+    if warp:
+        return _sum(widen, top, sub, EXPF, add, FDIV, widen)
+    return _sum(widen, top, widen, sub, EXPF, add, widen, sub, EXPF, FDIV, widen)
+
 
 @dataclass(frozen=True)
 class RowKernel:
     """How a GPU runs a row reduction: rows and threads per CTA, threads per row, its passes over
     each row (each a read from memory), elements a thread loads at once, block-wide reductions
-    per row and the shared memory a CTA takes."""
+    per row, the shared memory a CTA takes and, where counted, its instructions per element."""
 
     rows: int
     threads: int
@@ -67,6 +101,7 @@ class RowKernel:
     vector: int
     reductions: int
     shared: int
+    work: tuple[tuple[str, int], ...] = ()  # instructions per element where counted (softmax)
 
 
 def softmax_threads(cols: int, dtype: str) -> int:
@@ -84,15 +119,17 @@ def row_kernel(op: VectorOpSpec) -> RowKernel:
     the norms' rows a CTA each of 128 threads, each making its `PASSES` over the row."""
     if op.kind == "softmax" and op.cols <= WARP_ROW:
         rows = WARPS_PER_CTA * (2 if op.cols <= PAIRED_ROW else 1)
-        return RowKernel(rows, WARP * WARPS_PER_CTA, WARP, 1, WARP_ROW // WARP, 2, 0)
+        work = tuple(sorted(softmax_work(True, op.dtype).items()))
+        return RowKernel(rows, WARP * WARPS_PER_CTA, WARP, 1, WARP_ROW // WARP, 2, 0, work)
     if op.kind == "softmax":
         threads = softmax_threads(op.cols, op.dtype)
         vector = max(1, LOAD_BYTES // nbytes(1, op.dtype))
     else:
         threads, vector = CTA_THREADS[op.kind], NORM_VECTOR
     smem = nbytes(threads, "fp32")  # one fp32 partial per thread for the block reduction
+    work = tuple(sorted(softmax_work(False, op.dtype).items())) if op.kind == "softmax" else ()
     return RowKernel(
-        1, threads, threads, PASSES[op.kind], vector, REDUCTIONS_PER_ROW[op.kind], smem
+        1, threads, threads, PASSES[op.kind], vector, REDUCTIONS_PER_ROW[op.kind], smem, work
     )
 
 
@@ -186,6 +223,8 @@ def compile_vector_op(
     reads: int = 1,
     floor: int = 0,
     hits: bool = True,
+    kernel: RowKernel | None = None,
+    step_rows: int = 0,
 ) -> OpProgram:
     """Rows in chunks that fit the buffers (double-buffered when the mapping says so); a part of a
     row-partitioned op gives where its rows start in the whole, its core and its group; a kernel
@@ -194,7 +233,10 @@ def compile_vector_op(
     whose passes the chunked steps do not interleave); `floor` core cycles (the
     kernel's latency bound, `latency_floor`) are spread over the steps as their computes' pace:
     the k-th compute ends no sooner than k shares after the first step's loads began, so the
-    bound covers the loads it already counts (`row_cycles`) instead of following them."""
+    bound covers the loads it already counts (`row_cycles`) instead of following them. A GPU
+    row `kernel` takes at most `step_rows` a step (a round of its resident CTAs: a round's loads
+    stream under the last round's compute) and does its counted instructions per element
+    (`RowKernel.work`) where it has them."""
     unit, fallback = machine.vector_unit_for(op.name, op.kind)
     vector = machine.components[unit]
     operands = 2 if op.kind in ("add", "mul") else 1
@@ -212,9 +254,12 @@ def compile_vector_op(
             f"{where}: one row of {op.name} needs {factor * (row_in + row_out):,} B "
             f"but the buffers hold {in_buf.capacity_bytes:,} B"
         )
-    chunk = min(op.rows, fit)
+    chunk = min(op.rows, fit, step_rows or op.rows)
     share = vector.to_ref_cycles(math.ceil(floor / -(-op.rows // chunk)))
     per_element, per_row = RECIPES[op.kind]
+    flops = op.rows * op.cols * sum(per_element.values()) + op.rows * sum(per_row.values())
+    if kernel and kernel.work:
+        per_element, per_row = dict(kernel.work), {}
     details = {
         "unit": unit,
         "fallback": fallback,
@@ -224,7 +269,6 @@ def compile_vector_op(
         "rereads_hit": hits,
         "latency_cycles": floor,
     }
-    flops = op.rows * op.cols * sum(per_element.values()) + op.rows * sum(per_row.values())
 
     def steps(start: int = 0):
         for r0 in range(start * chunk, op.rows, chunk):
@@ -265,7 +309,7 @@ def compile_vector_op(
         core=core,
         group=group or op.name,
         details=details,
-        signature=signature(op, row_offset, bool(group), reads, floor, hits),
+        signature=signature(op, row_offset, bool(group), reads, floor, hits, kernel, step_rows),
     )
 
 
@@ -309,11 +353,10 @@ def streamed_step(
     hits: bool = True,
 ) -> Step:
     """One step of an op streamed through a unit: load X's region (`reads` times, the re-reads
-    into the same space; each pass's its own L2 line where `hits` is False, so it misses),
-    compute, store Y's."""
-    again = tuple(
-        Transfer("load", f"{name}.X" if hits else f"{name}.X#{n}", region, in_buf, size_in, 0)
-        for n in range(2, reads + 1)
+    into the same space; where `hits` is False each re-read misses the L2 and refills X's own
+    line, as a re-read of an evicted row does), compute, store Y's."""
+    again = (Transfer("load", f"{name}.X", region, in_buf, size_in, 0, miss=not hits),) * (
+        reads - 1
     )
     return Step(
         (

@@ -231,6 +231,10 @@ class VectorUnitSpec(Strict):
     sets the time. Each SFU has its own area, leakage and energy per op (simulator/tech/chip.yaml
     `sfu`); `cycles_per_element` may then not set exp, div or rsqrt. Default: none, the lanes run
     every primitive at `cycles_per_element`."""
+    pipes: dict[Literal["add", "mul", "max"], Literal["fma", "alu"]] = {}
+    """The issue pipe of each lane primitive (default fma, all on one pipe): pipes issue in
+    parallel, so a kernel's lane time is its busiest pipe's, e.g. {max: alu} where fp32 max and
+    compare run on the integer ALU pipe beside the FP32 FMA pipe (a GPU SM since Volta)."""
     buffer: Bytes = 262144.0
     """Local buffer (default 256 KiB): rows of a reduction must fit in it."""
     clock: Hz | None = None

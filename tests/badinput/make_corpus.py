@@ -384,6 +384,7 @@ def cases() -> list[tuple[str, str]]:
         ("edge-npu", "components.mac_array.accumulator_precision=int128", "unknown accumulator"),
         ("edge-npu", "components.vector.sfu=0", "must be > 0"),
         ("edge-npu", "components.vector.sfu=1.5", "must be an integer"),
+        ("edge-npu", "'components.vector.pipes={max: int}'", "pipes.max"),
         (
             "a100-like",
             "'cores.components.alu.cycles_per_element={exp: 2}'",

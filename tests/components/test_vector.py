@@ -31,6 +31,22 @@ def test_special_function_units_run_exp_div_rsqrt_beside_the_lanes():
     assert unit.cycles({"add": 128 * 600, "div": 160}) == 600
 
 
+def test_primitives_on_separate_pipes_take_the_busiest_pipes_time():
+    spec = load_arch(
+        "edge-npu",
+        [
+            (["components", "vector", "lanes"], 128),
+            (["components", "vector", "cycles_per_element"], {"add": 2, "mul": 2, "max": 2}),
+            (["components", "vector", "pipes"], {"max": "alu"}),
+        ],
+    )
+    unit = build_machine(spec).components["vector"]
+    # fma pipe: (add 16384 + mul 16384) / 128 x 2 = 512; alu pipe: max 8320 / 128 x 2 = 130
+    assert unit.cycles({"max": 8320, "add": 16384, "mul": 16384}) == 512
+    # alu busier: max 128 * 300 / 128 x 2 = 600 against add 128 * 10 / 128 x 2 = 20
+    assert unit.cycles({"max": 128 * 300, "add": 128 * 10}) == 600
+
+
 def test_a_residual_add_runs_on_the_vector_unit_and_is_memory_bound():
     # 64 x 300 bf16 add on edge-npu: 300 vector cycles; reads 2 x 38,400 B, writes 38,400 B
     workload = {"name": "r", "ops": [{"kind": "add", "name": "res", "rows": 64, "cols": 300}]}

@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
+from simulator.components import build_machine
+from simulator.engine.run import Entry, _Engine
+from simulator.mapping import compile_program
+from simulator.mapping.program import Compute, Transfer
 from simulator.mapping.vector_ops import (
+    compile_vector_op,
     cta_rows,
     latency_floor,
     reduction_steps,
@@ -18,6 +23,8 @@ from simulator.mapping.vector_ops import (
     row_cycles,
     row_kernel,
     softmax_threads,
+    softmax_work,
+    streamed_step,
 )
 from simulator.spec import load_arch
 from simulator.spec.arch import KernelsSpec, LoadLatencySpec
@@ -192,41 +199,137 @@ def _bound_run(rows, latency=None):
     return simulator.simulate(load_arch(doc), _softmax(rows, 4096))
 
 
+ROW_CYCLES = 4096 // 16 * (15 + 6 + 15 + 4 * 4 + 4 * 1)
+"""One softmax row of 4,096 on the tiny GPU's 16 lanes (no SFUs): cunn_SoftMaxForward's 36 lane
+instructions an element (15 add-, 6 compare-, 15 mul-class) and its 4 ex2 and 1 reciprocal at
+4 lane cycles each: 14,336 cycles."""
+
+
 def test_one_row_takes_the_longer_of_its_loads_and_critical_path():
     """One softmax row of 4,096 fp16 on one core of a chip without L2: its 3 passes read 3 x
-    8,192 B over the core's 64 B/cycle link in 384 cycles, the vector unit's 16 lanes work 4,096
-    / 16 x (1 max + 2 adds + 1 mul + 4 for an exp) + 4 for the row's division = 2,052 cycles and
-    the 8,192 B go out in 128. With DRAM 3,000, L2 2,000 and shared 100 cycles, every pass waits
-    DRAM (no L2 to re-read from): the row's critical path is 2 x (3 x 3,000) + 2 x 10 x 100 =
-    20,000 cycles from the loads' start, which already holds the loads' own time: the store
-    follows at 20,000, the run takes 20,128 ns, the unit stalls 20,000 - 384 - 2,052 = 17,564
-    cycles on load latency and stays busy its 2,052: the op is latency-bound."""
+    8,192 B over the core's 64 B/cycle link in 384 cycles, the vector unit works its
+    `ROW_CYCLES` and the 8,192 B go out in 128. With DRAM 3,000, L2 2,000 and shared 100 cycles,
+    every pass waits DRAM (no L2 to re-read from): the row's critical path is 2 x (3 x 3,000) +
+    2 x 10 x 100 = 20,000 cycles from the loads' start, which already holds the loads' own time:
+    the store follows at 20,000, the run takes 20,128 ns, the unit stalls 20,000 - 384 - 14,336
+    cycles on load latency and stays busy its 14,336: the op is latency-bound."""
     plain = _bound_run(1)
-    assert plain.summary["seconds"] == pytest.approx((384 + 2052 + 128) / 1e9)
+    assert plain.summary["seconds"] == pytest.approx((384 + ROW_CYCLES + 128) / 1e9)
     bound = _bound_run(1, (3000, 2000, 100))
     assert bound.summary["numerics_ok"]
     assert bound.summary["seconds"] == pytest.approx((20000 + 128) / 1e9)
-    assert bound.record.busy["core0.alu"] == 2052
-    assert bound.record.unit_stalls["core0.alu"]["load_latency"] == 20000 - 384 - 2052
+    assert bound.record.busy["core0.alu"] == ROW_CYCLES
+    assert bound.record.unit_stalls["core0.alu"]["load_latency"] == 20000 - 384 - ROW_CYCLES
     assert bound.summary["ops"][0]["bound"] == "latency"
 
 
 def test_a_critical_path_shorter_than_load_and_compute_costs_nothing():
     """DRAM 400 and shared 1 cycle: 2 x (3 x 400) + 20 = 2,420 cycles, under the row's 384 +
-    2,052 = 2,436 of loads and compute, so the run takes its 2,564 ns as without a bound."""
+    14,336 of loads and compute, so the run takes its 14,848 ns as without a bound."""
     bound = _bound_run(1, (400, 2000, 1))
-    assert bound.summary["seconds"] == pytest.approx((384 + 2052 + 128) / 1e9)
+    assert bound.summary["seconds"] == pytest.approx((384 + ROW_CYCLES + 128) / 1e9)
     assert bound.record.unit_stalls["core0.alu"].get("load_latency", 0) == 0
 
 
 def test_the_bound_paces_the_op_steps_from_its_first_load():
     """8 rows, 4 a step (a row's 8 KB in and 8 KB out, double-buffered, fill the 64 KB input and
-    64 KB output buffers), DRAM 30,000, shared 100, no L2: 2 x (3 x 30,000) + 2,000 = 182,000
-    cycles a row, 8 resident CTAs of 256 threads, one round. The 2 steps end no sooner than
-    91,000 and 182,000 cycles after the first loads began (each step's 3 x 32 KB of loads and
-    4 x 2,048 + 4 cycles of arithmetic fit under its share; the second step's loads hide under
-    the first's wait), so the run ends with the last 32 KB store at 64 B a cycle: 182,000 + 512
-    cycles."""
+    64 KB output buffers; a round of 8 resident CTAs would take 8), DRAM 30,000, shared 100, no
+    L2: 2 x (3 x 30,000) + 2,000 = 182,000 cycles a row, 8 resident CTAs of 256 threads, one
+    round. The 2 steps end no sooner than 91,000 and 182,000 cycles after the first loads began
+    (each step's 3 x 32 KB of loads and 4 x 14,336 cycles of arithmetic fit under its share; the
+    second step's loads hide under the first's wait), so the run ends with the last 32 KB store
+    at 64 B a cycle: 182,000 + 512 cycles."""
     bound = _bound_run(8, (30000, 2000, 100))
     assert bound.summary["seconds"] == pytest.approx((182000 + 512) / 1e9)
-    assert bound.record.busy["core0.alu"] == 2 * (4 * 2048 + 4)
+    assert bound.record.busy["core0.alu"] == 8 * ROW_CYCLES
+
+
+def test_a_forced_miss_refills_the_rows_own_l2_line():
+    """A re-read past the rows in flight misses the L2 and refills X's own line (review finding:
+    it used a line of its own, `X#2`, so a row sat in the LRU up to 3 times). On the tiny GPU
+    with a 96 KiB L2, three 32 KiB rows fill it; re-reading row 0 as a forced miss goes to DRAM,
+    keeps one line for it (96 KiB in use) and makes it the newest, so a fourth row evicts row 1."""
+    doc = copy.deepcopy(gpu_doc())
+    doc["components"]["l2"] = {"kind": "sram", "capacity": "96 KiB", "banks": 16, "width": "64 B"}
+    machine = build_machine(load_arch(doc))
+    engine = _Engine((), machine, False, {}, Entry())
+    row = 16384 * 2
+
+    def load(r, miss=False):
+        return Transfer("load", "s.X", ((r, r + 1), (0, 16384)), "smem", row, 0, miss=miss)
+
+    engine._cache("s", (load(0), load(1), load(2)), "read")
+    hits, misses = engine._cache("s", (load(0), load(0, miss=True)), "read")
+    assert (len(hits), len(misses)) == (1, 1)
+    assert engine.l2_used == 3 * row
+    engine._cache("s", (load(3),), "read")
+    assert [key[1][0][0] for key in engine.l2_lines] == [2, 0, 3]
+    assert engine.record.l2_bytes == {"hit": row, "miss": 5 * row}
+
+
+def test_forced_misses_share_the_rows_tensor_key():
+    """`streamed_step` re-reads X under X's own key: flagged as misses where `hits` is False."""
+    region = ((0, 8), (0, 16384))
+    compute = Compute("alu", 1, (), 0, (), {})
+    for hits in (True, False):
+        step = streamed_step("s", region, "smem", "smem", 8, 8, compute, 3, hits)
+        loads = [t for t in step.loads if t.kind == "load"]
+        assert [(t.tensor, t.miss) for t in loads] == [("s.X", False)] + [("s.X", not hits)] * 2
+
+
+def test_softmax_instructions_per_element_by_hand():
+    """PyTorch 2.0's softmax kernels per fp16 element: expf is 11 lane instructions and 2 SFU
+    results (CUDA's accurate expf), an IEEE division 6 and 1 (an SFU reciprocal and its FMA
+    refinement). The warp kernel: widen, max, subtract, expf, add, divide, narrow = 5 + 11 + 6 =
+    22 lane, 3 SFU; cunn_SoftMaxForward's three passes: widen + max; widen + subtract + expf +
+    add; widen + subtract + expf + divide + narrow = 2 + 14 + 20 = 36 lane, 2 + 2 + 1 = 5 SFU.
+    An fp32 tensor is not widened: 2 and 4 fewer."""
+    for warp, dtype, lane, sfu in (
+        (True, "fp16", 22, 3),
+        (False, "fp16", 36, 5),
+        (True, "fp32", 20, 3),
+        (False, "fp32", 32, 5),
+    ):
+        work = softmax_work(warp, dtype)
+        assert work["exp"] + work["div"] == sfu
+        assert sum(work.values()) - sfu == lane
+    assert dict(row_kernel(op("softmax", 8, 4096)).work) == softmax_work(False, "fp16")
+    assert dict(row_kernel(op("softmax", 8, 512)).work) == softmax_work(True, "fp16")
+    assert row_kernel(op("layernorm", 8, 4096)).work == ()
+
+
+def test_a_row_kernel_computes_its_instructions_a_round_a_step():
+    """A100-like (64 fp32 FMA-pipe results an SM, max on the ALU pipe beside it at 64, 16 SFUs):
+    a softmax row of 4,096 fp16 values is 4096 x 30 / 64 = 1,920 FMA-pipe cycles (its 15 adds and
+    15 muls an element; its 6 maxes 384 on the ALU pipe) against 4096 x 5 / 16 = 1,280 SFU cycles;
+    8 rows of 512 (warp CTAs of 4) are 8 x 512 x 18 / 64 = 1,152 FMA-pipe cycles (8 adds, 10 muls)
+    against 8 x 512 x 4 / 64 = 256 ALU and 8 x 512 x 3 / 16 = 768 SFU ones. A step takes at most
+    `step_rows` (one row, then 4): 3 rows in 3 steps of 1,920 cycles, the 8 in 2 of 576. On
+    a100-like a round of resident CTAs is a step: 8 CTAs of 256 threads (2,048 a SM) for rows of
+    4,096, 16 warp CTAs of 4 rows for rows of 512."""
+    machine = build_machine(simulator.load_arch("a100-like"))
+    mapping = simulator.load_mapping(None)
+    for rows, cols, step_rows, steps, cycles in ((3, 4096, 1, 3, 1920), (8, 512, 4, 2, 576)):
+        softmax = op("softmax", rows, cols)
+        kernel = row_kernel(softmax)
+        program = compile_vector_op(
+            softmax,
+            mapping,
+            machine.view(0),
+            None,
+            "v",
+            0,
+            0,
+            "",
+            kernel.passes,
+            0,
+            True,
+            kernel,
+            step_rows,
+        )
+        computes = [c.cycles for step in program.steps() for c in step.computes]
+        assert computes == [cycles] * steps
+    for rows, cols, per_step in ((8 * 108 * 3, 4096, 8), (64 * 108 * 2, 512, 64)):
+        workload = simulator.load_workload(_softmax(rows, cols))
+        program, _ = compile_program(workload, mapping, machine, False, 0)
+        assert program.ops[0].details["rows_per_step"] == per_step
