@@ -20,6 +20,7 @@ from simulator.mapping.plan_cache import planned
 from simulator.mapping.pool import pool_parts
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
 from simulator.mapping.ranges import grid, split
+from simulator.mapping.shifted import moved, replayed
 from simulator.mapping.vector_ops import (
     REDUCTIONS,
     check_cta_fits,
@@ -115,26 +116,40 @@ def _gemm(op, mapping, machine, cores, numerics, seed, states):
         blocks = [(m, (0, op.N)) for m in split(op.M, cores)]
     else:
         blocks = [((0, op.M), n) for n in split(op.N, cores)]
+    return _blocks(op, mapping, machine, blocks, root)
+
+
+def _blocks(op, mapping, machine, blocks, root) -> list[OpProgram]:
+    """One sub-GEMM per core over its (M range, N range) block, of its block's shape class: the
+    SMs of an equal-shaped block run the same steps, as a GEMV kernel's CTAs over N tiles do
+    (mapping/classes.py). Timing only, each shape's steps are walked once, on its first core, and
+    moved to the others (shifted.py)."""
     parts = []
     plans = _PlanCache(mapping, machine)
+    leaders: dict[tuple, tuple[tuple, OpProgram]] = {}  # block shape -> its first core's
     for core, (m, n) in enumerate(blocks):
-        sub = op.model_copy(
-            update={"name": f"{op.name}@c{core}", "M": m[1] - m[0], "N": n[1] - n[0], "inputs": []}
-        )
-        view = machine.view(core)
-        plan = plans.get(sub, core)
-        parts.append(
-            compile_gemm(
+        name = f"{op.name}@c{core}"
+        shape = (m[1] - m[0], n[1] - n[0])
+        leader = leaders.get(shape) if root is None else None  # kernels cannot move
+        if leader is not None:
+            (m0, n0), program = leader
+            part = moved(program, name, {"M": m[0] - m0, "N": n[0] - n0, "K": 0}, core)
+        else:
+            sub = op.model_copy(update={"name": name, "M": shape[0], "N": shape[1], "inputs": []})
+            part = compile_gemm(
                 sub,
-                plan,
-                view,
+                plans.get(sub, core),
+                machine.view(core),
                 root,
                 barrier=False,
                 offset={"M": m[0], "N": n[0], "K": 0},
                 core=core,
                 group=op.name,
             )
-        )
+            if root is None:
+                part = altered(part, steps=replayed(part.steps))
+            leaders.setdefault(shape, ((m[0], n[0]), part))
+        parts.append(altered(part, shape_class=repr(("block", *shape))))
     return parts
 
 
@@ -348,7 +363,8 @@ def _attention(op, mapping, machine, cores, numerics, seed, states):
 
 def _attention_cta(op, mapping, machine, cores, numerics, seed, states):
     """FlashAttention's grid: (K/V-head group, block of query rows) CTAs dealt to the cores in
-    waves; a CTA's queries see the keys up to its last query when causal."""
+    waves; a CTA's queries see the keys up to its last query when causal. Cores whose CTAs have
+    the same shapes form a core class (mapping/classes.py)."""
     group = op.heads // op.kv_groups
     probe = op.model_copy(update={"heads": group, "kv_heads": 1})
     rows = plan_attention(probe, mapping, machine.view(0), f"{mapping._source}: attention").block_q
@@ -360,10 +376,11 @@ def _attention_cta(op, mapping, machine, cores, numerics, seed, states):
     ]
     parts = []
     for core in range(min(cores, len(items))):
-        programs = []
+        programs, shape = [], []
         for i, (g, q0, q1) in enumerate(items[core::cores]):
             update = {"heads": group, "kv_heads": 1, "q_len": q1 - q0}
             update["kv_len"] = offset + q1 if op.causal else op.keys
+            shape.append((update["q_len"], update["kv_len"]))
             sub = op.model_copy(update={"name": f"{op.name}@c{core}.{i}", "inputs": [], **update})
             view = machine.view(core)
             state = AttentionNumerics(sub, seed + len(items) * core + i) if numerics else None
@@ -382,7 +399,8 @@ def _attention_cta(op, mapping, machine, cores, numerics, seed, states):
                     kv_tensor=f"{op.name}.g{g}",
                 )
             )
-        part = chained(programs, {"block_rows": rows})
+        # cores whose CTAs have equal (query rows, keys) run the same steps: a core class
+        part = chained(programs, {"block_rows": rows}, repr(("attention", *shape)))
         parts.append(dataclasses.replace(part, name=f"{op.name}@c{core}"))
     return parts
 

@@ -37,12 +37,12 @@ def _unqueued(cores: int, l2: bool):
     return load_arch(spec)
 
 
-def _both(arch, workload):
+def _both(arch, workload, mapping=None):
     """(per-core record, class record, program, machine) of one timing-only run each."""
     machine = build_machine(arch)
-    program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    program, _ = compile_program(workload, load_mapping(mapping), machine, False, 0)
     per_core = execute(program, machine, trace=True, classes=False)
-    again, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    again, _ = compile_program(workload, load_mapping(mapping), machine, False, 0)
     return per_core, execute(again, machine, trace=True, classes=True), program, machine
 
 
@@ -63,9 +63,51 @@ def test_classes_equal_per_core_where_the_pools_never_queue(m, n, k, cores):
     representative: cycles, every counter (DRAM bytes included), busy, stalls, per-op spans and
     every SM's compute intervals in the trace equal the per-core run's, whatever the grid (edge
     tiles, split-K, a last partial wave)."""
-    arch = _unqueued(cores, l2=False)
+    _check_equal(_unqueued(cores, l2=False), load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16"))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([1, 1, 3, 64]),
+    st.integers(1, 64).map(lambda i: 16 * i),
+    st.integers(1, 8).map(lambda i: 64 * i),
+    st.integers(2, 16),
+    st.sampled_from(["split-n", "split-m", "split-mn"]),
+)
+def test_block_partitions_classed_equal_per_core(m, n, k, cores, mapping):
+    """GEMVs and GEMMs split in blocks (by N as a GEMV kernel's CTAs, by M, or an M x N grid)
+    class their equal-shaped blocks' SMs like CTA kernels, and where the pools never queue the
+    class run equals the per-core run (blocks of two sizes where the split is uneven)."""
     workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
-    per_core, classes, program, machine = _both(arch, workload)
+    program = _check_equal(_unqueued(cores, l2=False), workload, mapping)
+    parts = [op for op in program.ops if op.group == workload.ops[0].name]
+    shapes = {op.shape_class for op in parts}
+    assert None not in shapes
+    assert len(classed(program).ops) == len(program.ops) - len(parts) + len(shapes)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(1, 12),
+    st.sampled_from([1, 2]),
+    st.sampled_from([1, 64, 100]),
+    st.integers(2, 4).map(lambda i: 64 * i),
+    st.booleans(),
+    st.integers(2, 16),
+)
+def test_attention_grid_classed_equal_per_core(kv_heads, group, q_len, keys, causal, cores):
+    """FlashAttention's (head group, query block) CTAs form classes of equal-shaped cores (a
+    decode step's one query row per head: every SM alike), equal to the per-core run where the
+    pools never queue, causal or not, with a last partial wave."""
+    op = {"kind": "attention", "name": "attn", "heads": kv_heads * group, "kv_heads": kv_heads}
+    op |= {"q_len": q_len, "kv_len": keys, "head_dim": 64, "causal": causal, "dtype": "fp16"}
+    _check_equal(_unqueued(cores, l2=False), load_workload({"name": "a", "ops": [op]}))
+
+
+def _check_equal(arch, workload, mapping=None):
+    """The class and per-core runs' cycles, counters, spans, busy, energy and every SM's compute
+    intervals are equal (and the class run takes fewer events where it forms a class)."""
+    per_core, classes, program, machine = _both(arch, workload, mapping)
     assert classes.cycles == per_core.cycles
     assert classes.steps == per_core.steps
     for table in ("counts", "op_dram", "op_start", "op_end", "link_bytes", "hop_bytes"):
@@ -81,6 +123,7 @@ def test_classes_equal_per_core_where_the_pools_never_queue(m, n, k, cores):
     assert math.isclose(energy, _energy(per_core, program, machine, arch, workload), rel_tol=1e-12)
     if len(classed(program).ops) < len(program.ops):
         assert classes.events_processed < per_core.events_processed
+    return program
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
