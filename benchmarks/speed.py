@@ -125,25 +125,15 @@ def _target(seconds: float | None) -> str:
 
 
 @contextlib.contextmanager
-def _uncoalesced():
-    """simulate() with the engine's steady-state coalescing off: every step as events."""
-    coalescing = simulator.api.execute
-    simulator.api.execute = functools.partial(coalescing, coalesce=False)
+def _execute_with(**option: bool):
+    """simulate() with one engine option changed: `coalesce=False` runs every step as events,
+    `classes=False` every core of a CTA kernel on its own (no core classes)."""
+    execute = simulator.api.execute
+    simulator.api.execute = functools.partial(execute, **option)
     try:
         yield
     finally:
-        simulator.api.execute = coalescing
-
-
-@contextlib.contextmanager
-def _per_core():
-    """simulate() with every core of a CTA kernel simulated on its own (no core classes)."""
-    classes = simulator.api.execute
-    simulator.api.execute = functools.partial(classes, classes=False)
-    try:
-        yield
-    finally:
-        simulator.api.execute = classes
+        simulator.api.execute = execute
 
 
 def _engine_run(arch, workload) -> tuple[int, float, float]:
@@ -162,11 +152,11 @@ def engine_rows(table: Table, skip_slow: bool, before: bool, cases: list[str] | 
         spec = workload() if callable(workload) else workload
         off = ("-", "-")
         if before and isinstance(arch(), str) and arch() in MULTICORE:
-            with _per_core():
+            with _execute_with(classes=False):
                 events, seconds, cpu = _engine_run(arch, spec)
             off = (f"{events:,}", f"{seconds:.2f} ({cpu:.2f} CPU)")
         elif before and not slow:
-            with _uncoalesced():
+            with _execute_with(coalesce=False):
                 events, seconds, _ = _engine_run(arch, spec)
             off = (f"{events:,}", f"{seconds:.2f}")
         events, seconds, cpu = _engine_run(arch, spec)
