@@ -60,7 +60,9 @@ class Report:
         """The energy table's rows, plain: the chip's, then the clock network's."""
         rows = []
         prices: dict[tuple[str, str], float] = {}  # (component, action) -> pJ per count
-        for (op, name, action), count in sorted(self.record.counts.items()):
+        counts = self.record.counts
+        for op, name, action in sorted(counts):  # keys are unique: the items' order, sorted faster
+            count = counts[(op, name, action)]
             per = prices.get((name, action))
             if per is None:
                 per = prices[(name, action)] = self.machine.components[name].energy_pj(action)
