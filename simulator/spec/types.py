@@ -20,7 +20,7 @@ from simulator.spec.units import json_schema, parse_quantity
 class Strict(BaseModel):
     """Base of every spec model: unknown keys are errors, numbers are finite, objects are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     _source: str = PrivateAttr(default="<inline>")
     """File the spec was read from, for error messages raised after loading."""
     _lines: dict = PrivateAttr(default_factory=dict)
