@@ -101,3 +101,16 @@ def test_a_gemm_run_loads_no_spiking_system_or_scalesim_module():
         "configparser",
     }
     assert not loaded & lazy
+
+
+def test_a_timing_only_accsim_run_skips_what_only_other_paths_use():
+    """Transformer and ONNX import, the progress bar of a terminal and numpy's random generators
+    (numerics on) stay unloaded when `accsim run` of a GEMM preset prints to a pipe."""
+    loaded = _modules_after(
+        "import contextlib, io\n"
+        "from simulator.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['run', 'tpu-v1-like', 'gemm-256', '--no-numerics'])"
+    )
+    skipped = {"simulator.spec.transformer", "simulator.spec.onnx", "rich.progress", "numpy.random"}
+    assert "simulator.engine.run" in loaded and not loaded & skipped

@@ -8,6 +8,8 @@ shift-and-add and the offset correction. The result is compared with the exact i
 the same operands (float GEMMs: the float64 matmul of the unquantised operands).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +67,7 @@ class CrossbarNumerics:
     """Operands of one GEMM, the programmed cells of its weights, and the per-tile analog model."""
 
     @classmethod
-    def random(cls, M: int, N: int, K: int, dtype: str, unit, seed: int) -> "CrossbarNumerics":
+    def random(cls, M: int, N: int, K: int, dtype: str, unit, seed: int) -> CrossbarNumerics:
         """Seeded operands A[M, K] and B[K, N] in `dtype`."""
         rng = np.random.default_rng(seed)
         a = random_operand(rng, (M, K), dtype)  # [M, K]

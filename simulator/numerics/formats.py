@@ -1,5 +1,7 @@
 """numpy / ml_dtypes storage for each precision, and seeded random operands drawn in it."""
 
+from __future__ import annotations
+
 import functools
 
 import numpy as np

@@ -8,15 +8,6 @@ nothing; it is transient: the finished run leaves no bar behind.
 import threading
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    SpinnerColumn,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 
 class ProgressBar:
@@ -29,6 +20,18 @@ class ProgressBar:
             self.console.is_jupyter
             or (self.console.is_terminal and not self.console.is_dumb_terminal)
         )
+        if not self.shown:  # piped or disabled: no bar, and rich.progress stays unimported
+            return
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -60,6 +63,8 @@ class ProgressBar:
         return self
 
     def __exit__(self, *exc) -> None:
+        if not self.shown:
+            return
         self.timer.cancel()
         if self.timer.is_alive():
             self.timer.join()  # it may be starting the bar right now

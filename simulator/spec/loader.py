@@ -10,8 +10,6 @@ import yaml
 from simulator.errors import SpecError
 from simulator.spec.arch import ArchSpec
 from simulator.spec.mapping import MappingSpec
-from simulator.spec.onnx import import_onnx
-from simulator.spec.transformer import TransformerSpec, expand, from_hf_config
 from simulator.spec.validate import locate, validate
 from simulator.spec.workload import WorkloadSpec
 from simulator.spec.yamlio import Document, apply_override, parse_override, read_yaml
@@ -139,8 +137,12 @@ def load_workload(
     config (`kind: transformer` YAML or a HuggingFace config.json), expanded into its op graph,
     or an ONNX model (.onnx; `dtype` sets every op's precision, default the graph's)."""
     if isinstance(ref, (str, Path)) and str(ref).endswith(".json"):
+        from simulator.spec.transformer import from_hf_config
+
         doc = Document(from_hf_config(Path(ref)), str(ref), {})
     elif isinstance(ref, (str, Path)) and str(ref).endswith(".onnx"):
+        from simulator.spec.onnx import import_onnx
+
         doc = Document(import_onnx(onnx_path(str(ref)), dtype), str(ref), {})
     else:
         doc = _document("workload", ref)
@@ -151,6 +153,8 @@ def load_workload(
         return validate(SnnSpec, doc)  # a spiking network: simulate() runs it on neuro cores
     if doc.data.get("kind") != "transformer":
         return validate(WorkloadSpec, doc)
+    from simulator.spec.transformer import TransformerSpec, expand
+
     model = validate(TransformerSpec, doc)
     workload = validate(WorkloadSpec, Document(expand(model), doc.source, {}))
     workload._lines = doc.lines
