@@ -71,8 +71,10 @@ def _datapath_rows(
     and on GPU-like cores (`simt`: their kernels spec) the SIMT rows beside each core unit's work
     row; the register levels' accesses that the MMAs make themselves are left to those rows.
     What a row adds depends only on its component and action, so it is worked out once per pair
-    (a many-core chip has a row per op, core and action)."""
+    (a many-core chip has a row per op, core and action), and its SIMT rows once per pair and
+    count (a layer's ops repeat the counts of the layer before)."""
     out = []
+    tails: dict[tuple, list[tuple]] = {}  # (component, action, count, its type) -> _simt_rows
     comps = machine.components
     prices = _simt_prices(machine.arch.tech_node, voltage_scale) if simt else None
     held: dict[str, set[str]] = {}  # array -> its register levels' roles (a scan of the chip)
@@ -90,7 +92,10 @@ def _datapath_rows(
             row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
             out.append((*row, True))
         if companions:
-            out.extend(_simt_rows(op, name, count, companions))
+            tail = tails.get(counted := (name, action, count, type(count)))
+            if tail is None:
+                tail = tails[counted] = _simt_rows(count, companions)
+            out.extend([(op, name, *row) for row in tail])
     return out
 
 
@@ -143,22 +148,22 @@ def _simt_companions(comp, action: str, prices: dict, mma_shape: tuple[int, ...]
     return comp, action, mma_shape, price, (read, written, comp.rows * comp.cols, prices)
 
 
-def _simt_rows(op: str, name: str, count: float, companions: tuple) -> list[tuple]:
-    """A GPU-like core unit's work row's companions (`_simt_companions`): the warp instructions
-    it issues and, for an MMA, the register-file bytes it moves, the cycles its SM is busy and
-    its fitted residual per MAC."""
+def _simt_rows(count: float, companions: tuple) -> list[tuple]:
+    """A GPU-like core unit's work row's companions (`_simt_companions`), less their op and
+    component: the warp instructions it issues and, for an MMA, the register-file bytes it
+    moves, the cycles its SM is busy and its fitted residual per MAC."""
     comp, action, mma_shape, price, mma = companions
     issued = issued_instructions(comp, action, count, mma_shape)
     if not issued:
         return []
-    rows = [(op, name, "instruction_issue", "issue", issued, price)]
+    rows = [("instruction_issue", "issue", issued, price)]
     if mma:
         read, written, pes, prices = mma
-        rows.append((op, name, "mma_operands", "rf_read", issued * read, prices["rf_read"]))
-        rows.append((op, name, "mma_operands", "rf_write", issued * written, prices["rf_write"]))
-        rows.append((op, name, "sm_active", "busy_cycle", count / pes, prices["busy_cycle"]))
-        rows.append((op, name, "mma_residual", "mac", count, prices["mma_residual"]))
-    return [(*row, row[4] * row[5], True) for row in rows]
+        rows.append(("mma_operands", "rf_read", issued * read, prices["rf_read"]))
+        rows.append(("mma_operands", "rf_write", issued * written, prices["rf_write"]))
+        rows.append(("sm_active", "busy_cycle", count / pes, prices["busy_cycle"]))
+        rows.append(("mma_residual", "mac", count, prices["mma_residual"]))
+    return [(*row, row[2] * row[3], True) for row in rows]
 
 
 def _static_rows(

@@ -59,8 +59,13 @@ class Report:
     def _energy_rows(self) -> tuple[list[tuple], list[tuple]]:
         """The energy table's rows, plain: the chip's, then the clock network's."""
         rows = []
-        for (op, name, action), count in sorted(self.record.counts.items()):
-            per = self.machine.components[name].energy_pj(action)
+        prices: dict[tuple[str, str], float] = {}  # (component, action) -> pJ per count
+        counts = self.record.counts
+        for op, name, action in sorted(counts):  # keys are unique: the items' order, sorted faster
+            count = counts[(op, name, action)]
+            per = prices.get((name, action))
+            if per is None:
+                per = prices[(name, action)] = self.machine.components[name].energy_pj(action)
             rows.append((op, name, action, count, per, count * per))
         for name, comp in self.machine.components.items():
             leakage = own_leakage_mw(comp, self.machine.arch.chip)

@@ -27,15 +27,18 @@ class EnergySums:
     @classmethod
     def from_rows(cls, rows: list[tuple], static_op: str) -> "EnergySums":
         """Sums of the rows of a float64 energy column, exactly as pandas sums that column."""
-        energy = np.array([row[ENERGY] for row in rows], dtype=np.float64)
+        ops = [row[OP] for row in rows]
+        values = [float(row[ENERGY]) for row in rows]
+        energy = np.array(values, dtype=np.float64)
         die = np.array([bool(row[ON_DIE]) for row in rows], dtype=bool)
-        static = np.array([row[OP] == static_op for row in rows], dtype=bool)
+        static = np.array([op == static_op for op in ops], dtype=bool)
+        dynamic = [i for i, op in enumerate(ops) if op != static_op]
         return cls(
             energy.sum(),
             energy[die].sum(),
             energy[static].sum(),
-            group_sums((row[OP], float(row[ENERGY])) for row in rows),
-            group_sums((row[OP], float(row[ENERGY])) for row in rows if row[OP] != static_op),
+            _first(grouped_sums(ops, [values])),
+            _first(grouped_sums([ops[i] for i in dynamic], [[values[i] for i in dynamic]])),
         )
 
     @classmethod
@@ -53,11 +56,13 @@ class EnergySums:
 
 def group_sums(pairs) -> dict[str, float]:
     """(key, value) pairs summed per key as pandas' groupby().sum() sums one float64 column."""
-    keys, values = [], []
-    for key, value in pairs:
-        keys.append(key)
-        values.append(value)
-    return {key: sums[0] for key, sums in grouped_sums(keys, [values]).items()}
+    pairs = list(pairs)
+    return _first(grouped_sums([k for k, _ in pairs], [[v for _, v in pairs]]))
+
+
+def _first(sums: dict) -> dict:
+    """Each key's first column of a `grouped_sums` answer."""
+    return {key: column[0] for key, column in sums.items()}
 
 
 def grouped_sums(keys: list, columns: list[list[float]], sort: bool = True, min_count: int = 0):
@@ -67,18 +72,43 @@ def grouped_sums(keys: list, columns: list[list[float]], sort: bool = True, min_
     no value is NaN, else a Kahan-compensated sum per group in row order (NaN skipped; a group
     with fewer than `min_count` values sums to NaN). Keys sorted, or in order of appearance."""
     order = sorted(set(keys)) if sort else list(dict.fromkeys(keys))
-    changes = [i for i in range(1, len(keys)) if keys[i] != keys[i - 1]]
-    grouped = len(changes) + 1 == len(order) and (not sort or keys == sorted(keys))
-    if keys and grouped and not any(v != v for column in columns for v in column):
-        sums = [np.add.reduceat(np.array(c, dtype=np.float64), [0, *changes]) for c in columns]
+    rank = {key: i for i, key in enumerate(order)}
+    codes = np.fromiter((rank[key] for key in keys), dtype=np.int64, count=len(keys))
+    changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    grouped = len(changes) + 1 == len(order) and bool(np.all(codes[1:] >= codes[:-1]))
+    arrays = [np.array(c, dtype=np.float64) for c in columns]
+    if keys and grouped and not any(np.isnan(a).any() for a in arrays):
+        sums = [np.add.reduceat(a, [0, *changes.tolist()]) for a in arrays]
         return {key: tuple(column[j] for column in sums) for j, key in enumerate(order)}
-    rows: dict = {}
-    for index, key in enumerate(keys):
-        rows.setdefault(key, []).append(index)
-    return {
-        key: tuple(_kahan([column[i] for i in rows[key]], min_count) for column in columns)
-        for key in order
-    }
+    kahan = [_kahan_by_group(codes, a, len(order), min_count) for a in arrays]
+    return {key: tuple(float(column[j]) for column in kahan) for j, key in enumerate(order)}
+
+
+def _kahan_by_group(codes: np.ndarray, values: np.ndarray, groups: int, min_count: int):
+    """pandas' group_sum for every group at once: Kahan compensation in each group's row order
+    (NaN skipped), the groups' j-th values added together in one numpy step per j; the same
+    float64 operations as a loop over one group's values, so the same bits."""
+    total, carry = np.zeros(groups), np.zeros(groups)
+    count = np.zeros(groups, dtype=np.int64)
+    keep = ~np.isnan(values)
+    codes, values = codes[keep], values[keep]
+    by_group = np.argsort(codes, kind="stable")  # each group's rows, in row order
+    sorted_codes = codes[by_group]
+    starts = np.searchsorted(sorted_codes, sorted_codes)  # first row of each row's group
+    position = np.arange(len(sorted_codes)) - starts
+    by_position = np.lexsort((sorted_codes, position))  # every group's j-th value, j = 0, 1, ...
+    rows = by_group[by_position]
+    cuts = np.flatnonzero(np.diff(position[by_position])) + 1
+    with np.errstate(invalid="ignore"):  # inf - inf: a NaN carry, reset as pandas does
+        for step in np.split(rows, cuts) if len(rows) else []:
+            group, value = codes[step], values[step]
+            y = value - carry[group]
+            t = total[group] + y
+            c = t - total[group] - y
+            c[np.isnan(c)] = 0.0
+            carry[group], total[group] = c, t
+            count[group] += 1
+    return np.where(count >= min_count, total, np.nan)
 
 
 def descending(values: list[float]) -> list[int]:
@@ -89,19 +119,3 @@ def descending(values: list[float]) -> list[int]:
     nan = np.isnan(items)
     order = index[~nan][::-1][items[~nan][::-1].argsort(kind="quicksort")][::-1]
     return [int(i) for i in np.concatenate([order, index[nan]])]
-
-
-def _kahan(values: list[float], min_count: int = 0) -> float:
-    """pandas' group_sum: Kahan compensation in row order, NaN skipped."""
-    total = carry = 0.0
-    count = 0
-    for value in values:
-        if value != value:
-            continue
-        count += 1
-        y = value - carry
-        t = total + y
-        carry = t - total - y
-        carry = 0.0 if carry != carry else carry  # an infinite value leaves a NaN: reset
-        total = t
-    return total if count >= min_count else float("nan")

@@ -75,6 +75,53 @@ def test_grouped_sums_are_pandas_multi_column_groupby_sums(rows, grouped, sort):
         assert repr([float(v) for v in sums]) == repr([float(v) for v in expected.loc[key]])
 
 
+def _kahan_reference(values: list[float], min_count: int) -> float:
+    """One group's Kahan-compensated sum in row order, NaN skipped, as pandas' group_sum loops."""
+    total = carry = 0.0
+    count = 0
+    for value in values:
+        if value != value:
+            continue
+        count += 1
+        y = value - carry
+        t = total + y
+        carry = t - total - y
+        carry = 0.0 if carry != carry else carry
+        total = t
+    return total if count >= min_count else float("nan")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 12),
+            st.one_of(
+                st.floats(allow_nan=True, allow_infinity=True),
+                st.floats(min_value=-1e6, max_value=1e6),
+            ),
+        ),
+        max_size=120,
+    ),
+    st.integers(0, 2),
+    st.booleans(),
+)
+def test_grouped_kahan_sums_equal_a_loop_per_group(rows, min_count, sort):
+    """Where groups interleave, every group's sum (added for all groups at once) has the bits
+    of a plain loop over that group's values in row order."""
+    keys = [f"op{k}" for k, _ in rows]
+    got = grouped_sums(keys, [[v for _, v in rows]], sort=sort, min_count=min_count)
+    order = sorted(set(keys)) if sort else list(dict.fromkeys(keys))
+    assert list(got) == order
+    runs = [k for i, k in enumerate(keys) if i == 0 or keys[i - 1] != k]
+    in_order = runs == order  # every group's rows together, groups in the answer's order
+    if in_order and not any(v != v for _, v in rows):
+        return  # numpy's reduceat path, held to pandas above
+    for key in order:
+        expected = _kahan_reference([v for (_, v), k in zip(rows, keys) if k == key], min_count)
+        assert repr(float(got[key][0])) == repr(expected)
+
+
 @given(st.lists(st.sampled_from([0.0, 1.0, 2.5, float("nan")]), max_size=60))
 def test_descending_is_pandas_sort_order(values):
     expected = pd.DataFrame({"v": values}).sort_values("v", ascending=False).index
