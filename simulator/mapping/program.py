@@ -24,9 +24,7 @@ class Transfer:
     space: int  # buffer bytes taken (loads) or released after the write-back (stores)
     peer: str | None = None  # send: the other core's buffer the bytes go to
     noc_bytes: int = 0  # send: bytes crossing the NoC
-    miss: bool = (
-        False  # load: misses the L2 even where its region is resident (LRU evicted it first)
-    )
+    miss: bool = False  # load: misses the L2 even where its region is resident (evicted first)
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,7 @@ class _Mover:
             t.space,
             t.peer and self.name(t.peer),
             t.noc_bytes,
+            t.miss,
         )
 
     def compute(self, c: Compute) -> Compute:
