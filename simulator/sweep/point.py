@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.api import simulate
-from simulator.components import build_machine
 from simulator.errors import AccsimError
 from simulator.report import SpikingReport
 from simulator.spec import load_arch, load_mapping, load_workload
@@ -91,16 +90,6 @@ def run_point(point: Point) -> dict[str, Any]:
     except Exception as error:  # a row must come back whatever happens inside the simulator
         row = crashed_row(point, error)
     return row
-
-
-def preload(point: Point) -> None:
-    """Build a point's machine once, so the tech tables it reads from disk are parsed in this
-    process: worker processes forked from it then share them instead of each parsing its own
-    (about 14 ms of a fresh worker's first point on array-vs-sram)."""
-    try:
-        build_machine(load_arch(point.base.arch, point.overrides("arch")))
-    except Exception:  # noqa: BLE001 - the point's own run reports whatever is wrong with it
-        pass
 
 
 def run_points(points: list[Point]) -> list[dict[str, Any]]:

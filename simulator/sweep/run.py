@@ -25,7 +25,6 @@ from simulator.sweep.point import (
     Point,
     crashed_row,
     point_key,
-    preload,
     run_point,
     run_points,
 )
@@ -161,18 +160,20 @@ def _backend(points: list[Point], jobs: int | None, scheduler) -> Generator[dict
 def _processes(points: list[Point], jobs: int) -> Generator[dict]:
     """Rows as worker processes finish them; pending points are cancelled when the caller stops.
 
-    The parent's objects (modules, specs, tables) are frozen out of the garbage collector while
-    workers fork: a forked worker then never walks them in a full collection (about a fifth of
-    a fresh worker's CPU on the array-vs-sram sweep) nor copies their pages by touching them.
-    The tech tables the points' machines read are loaded before then, once for all workers."""
-    preload(points[0])  # what every worker would read from disk: read once, before forking
+    The first point runs here, before the workers fork: they inherit what it filled (tech tables,
+    the mapper's memos of the sweep's GEMM, warmed code paths) instead of each filling its own.
+    The parent's objects are frozen out of the garbage collector while workers fork: a forked
+    worker then never walks them in a full collection (about a fifth of a fresh worker's CPU on
+    the array-vs-sram sweep) nor copies their pages by touching them."""
+    yield run_point(points[0])
+    rest = points[1:]
     thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
     gc.freeze()  # what the command built since start-up (the sweep, its points) too
     try:
         pool = ProcessPoolExecutor(
-            max_workers=min(jobs, len(points)), mp_context=_context(), initializer=_ignore_sigint
+            max_workers=min(jobs, len(rest)), mp_context=_context(), initializer=_ignore_sigint
         )
-        futures = {pool.submit(run_point, point): point for point in points}
+        futures = {pool.submit(run_point, point): point for point in rest}
     finally:
         if thaw:
             gc.unfreeze()

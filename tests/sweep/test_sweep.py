@@ -122,8 +122,8 @@ def test_failed_points_are_rows_with_their_error_and_are_not_rerun(tmp_path):
 
 
 def test_a_bad_first_point_fails_its_row_in_worker_processes(tmp_path):
-    """The pool builds the first point's machine before forking (its tech tables): an invalid
-    first point still becomes its own failed row, and the others run."""
+    """The first point runs in the parent before the workers fork (they inherit what it warmed):
+    an invalid first point still becomes its own failed row, and the others run."""
     grid = {"arch.components.pe.rows": [-4, 8]}
     results = run_sweep(sweep_dict(grid=grid), tmp_path / "r.parquet", jobs=2).results
     assert list(results.status) == ["failed", "ok"]
