@@ -12,7 +12,7 @@ from typing import Any
 from simulator.api import simulate
 from simulator.errors import AccsimError
 from simulator.report import SpikingReport
-from simulator.spec import load_arch, load_mapping, load_workload
+from simulator.sweep.bases import load_spec
 from simulator.sweep.columns import base_unit_columns, chosen_mapping_columns
 from simulator.sweep.serving import run_serving, serving_point
 
@@ -72,15 +72,15 @@ def run_point(point: Point) -> dict[str, Any]:
     row = _row(point, "ok", None)
     base = point.base
     try:
-        arch = load_arch(base.arch, point.overrides("arch"))
+        arch = load_spec("arch", base.arch, point.overrides("arch"))
         if base.serving is not None:
             where = f"point {point.index}: serving"
             row.update(
                 run_serving(arch, serving_point(base.serving, point.overrides("serving"), where))
             )
             return row
-        workload = load_workload(base.workload, point.overrides("workload"))
-        mapping = load_mapping(base.mapping, point.overrides("mapping"))
+        workload = load_spec("workload", base.workload, point.overrides("workload"))
+        mapping = load_spec("mapping", base.mapping, point.overrides("mapping"))
         report = simulate(arch, workload, mapping, numerics=base.numerics, seed=base.seed)
         row.update(flatten_summary(report.summary))
         if not isinstance(report, SpikingReport):  # spiking reports have no tiled ops

@@ -14,6 +14,7 @@ import simulator
 from simulator.errors import SpecError
 from simulator.spec import load_arch
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
+from simulator.sweep.bases import load_spec
 from simulator.sweep.results import journal_path
 from tests.conftest import tiny_arch
 
@@ -356,3 +357,17 @@ def test_swept_points_on_workers_equal_single_runs(tmp_path):
         assert row["status"] == "ok"
         for metric in ("cycles", "energy_pj", "area_mm2", "dram_bytes", "total_stall_cycles"):
             assert row[metric] == summary[metric], (point.params, metric)
+
+
+def test_a_point_loads_the_specs_the_loaders_give_and_shares_those_it_does_not_override():
+    """Points load from base documents parsed once per process; a spec a point does not
+    override is validated once and shared (specs are frozen)."""
+    first, second = load_sweep("array-vs-sram").points[:2]
+    for point in (first, second):
+        arch = load_spec("arch", point.base.arch, point.overrides("arch"))
+        assert arch.model_dump() == load_arch("edge-npu", point.overrides("arch")).model_dump()
+    workloads = [
+        load_spec("workload", p.base.workload, p.overrides("workload")) for p in (first, second)
+    ]
+    assert workloads[0] is workloads[1]
+    assert workloads[0].model_dump() == simulator.load_workload("gemm-1024").model_dump()
