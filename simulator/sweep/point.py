@@ -30,6 +30,7 @@ class Base:
     mapping: str | dict | None
     numerics: bool
     seed: int
+    contents: str  # contents_key of the base specs as the sweep loaded them
     serving: dict | None = None
 
 
@@ -49,6 +50,13 @@ class Point:
             for path, value in self.params.items()
             if path.split(".", 1)[0] == kind
         ]
+
+
+def contents_key(resolved_base: dict[str, Any]) -> str:
+    """Hash of the base specs' contents: a process keeps the bases it parsed per this key, so a
+    base file changed before a later sweep is read again (simulator/sweep/bases.py)."""
+    text = json.dumps(resolved_base, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def point_key(resolved_base: dict[str, Any], params: dict[str, Any], base: Base) -> str:
@@ -72,15 +80,15 @@ def run_point(point: Point) -> dict[str, Any]:
     row = _row(point, "ok", None)
     base = point.base
     try:
-        arch = load_spec("arch", base.arch, point.overrides("arch"))
+        arch = load_spec(base, "arch", point.overrides("arch"))
         if base.serving is not None:
             where = f"point {point.index}: serving"
             row.update(
                 run_serving(arch, serving_point(base.serving, point.overrides("serving"), where))
             )
             return row
-        workload = load_spec("workload", base.workload, point.overrides("workload"))
-        mapping = load_spec("mapping", base.mapping, point.overrides("mapping"))
+        workload = load_spec(base, "workload", point.overrides("workload"))
+        mapping = load_spec(base, "mapping", point.overrides("mapping"))
         report = simulate(arch, workload, mapping, numerics=base.numerics, seed=base.seed)
         row.update(flatten_summary(report.summary))
         if not isinstance(report, SpikingReport):  # spiking reports have no tiled ops

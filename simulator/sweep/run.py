@@ -23,6 +23,7 @@ from simulator.spec.system import one_chip
 from simulator.sweep.point import (
     Base,
     Point,
+    contents_key,
     crashed_row,
     point_key,
     run_point,
@@ -84,13 +85,18 @@ def load_sweep(ref: str | Path | dict, max_points: int = MAX_POINTS) -> Sweep:
         for kind in ("arch", "workload", "mapping")
     }
     serving = spec.base.serving.model_dump(mode="json") if spec.base.serving else None
-    base = Base(refs["arch"], refs["workload"], refs["mapping"], spec.numerics, spec.seed, serving)
-    loaded = {"arch": one_chip(load_arch(base.arch), "a sweep")}
+    loaded = {"arch": one_chip(load_arch(refs["arch"]), "a sweep")}
     if serving is None:
-        loaded.update(workload=load_workload(base.workload), mapping=load_mapping(base.mapping))
+        loaded.update(
+            workload=load_workload(refs["workload"]), mapping=load_mapping(refs["mapping"])
+        )
     resolved = {kind: model.model_dump(mode="json") for kind, model in loaded.items()}
     if serving is not None:
         loaded["serving"] = resolved["serving"] = serving
+    base = Base(
+        refs["arch"], refs["workload"], refs["mapping"], spec.numerics, spec.seed,
+        contents_key(resolved), serving,
+    )  # fmt: skip
     expanded = expand(spec)
     points, seen, skipped = [], set(), 0
     for params in expanded:

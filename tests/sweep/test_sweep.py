@@ -364,10 +364,23 @@ def test_a_point_loads_the_specs_the_loaders_give_and_shares_those_it_does_not_o
     override is validated once and shared (specs are frozen)."""
     first, second = load_sweep("array-vs-sram").points[:2]
     for point in (first, second):
-        arch = load_spec("arch", point.base.arch, point.overrides("arch"))
+        arch = load_spec(point.base, "arch", point.overrides("arch"))
         assert arch.model_dump() == load_arch("edge-npu", point.overrides("arch")).model_dump()
-    workloads = [
-        load_spec("workload", p.base.workload, p.overrides("workload")) for p in (first, second)
-    ]
+    workloads = [load_spec(p.base, "workload", p.overrides("workload")) for p in (first, second)]
     assert workloads[0] is workloads[1]
     assert workloads[0].model_dump() == simulator.load_workload("gemm-1024").model_dump()
+
+
+def test_a_base_file_changed_between_two_sweeps_of_one_process_is_read_again(tmp_path):
+    arch_file, sweep_file = tmp_path / "tiny.yaml", tmp_path / "sweep.yaml"
+    sweep_file.write_text(
+        f"name: s\nbase: {{arch: tiny.yaml, workload: '{GEMM}'}}\n"
+        "grid: {arch.components.pe.rows: [4, 8]}\n"
+    )
+    for bandwidth in ("700 MB/s", "70 MB/s"):
+        arch_file.write_text(yaml.safe_dump(tiny_arch(bandwidth=bandwidth)))
+        out = tmp_path / f"{bandwidth.split()[0]}.csv"
+        results = run_sweep(load_sweep(str(sweep_file)), out, jobs=1).results
+        for rows, cycles in zip(results["arch.components.pe.rows"], results.cycles, strict=True):
+            arch = tiny_arch(rows=int(rows), bandwidth=bandwidth)
+            assert cycles == simulator.simulate(arch, GEMM, numerics=False).summary["cycles"]
