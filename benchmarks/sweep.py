@@ -84,9 +84,9 @@ def _phase_pass(sweep, names: tuple, clear: bool) -> dict:
         _clear_memos()
     for point in sweep.points:
         start = time.process_time()
-        arch = load_arch(point.base.arch, point.overrides("arch"))
-        workload = load_workload(point.base.workload, point.overrides("workload"))
-        mapping = load_mapping(point.base.mapping, point.overrides("mapping"))
+        arch = load_spec(point, "arch")
+        workload = load_spec(point, "workload")
+        mapping = load_spec(point, "mapping")
         start = _add(spent, "load specs", start)
         machine = build_machine(arch)
         start = _add(spent, "build machine", start)
@@ -98,6 +98,16 @@ def _phase_pass(sweep, names: tuple, clear: bool) -> dict:
         flatten_summary(report.summary)
         _add(spent, "summary", start)
     return spent
+
+
+def load_spec(point, kind: str):
+    """A point's spec as run_point loads it (trees before simulator.sweep.bases: the loaders)."""
+    try:
+        from simulator.sweep.bases import load_spec as load
+    except ImportError:
+        load = {"arch": load_arch, "workload": load_workload, "mapping": load_mapping}[kind]
+        return load(getattr(point.base, kind), point.overrides(kind))
+    return load(point.base, kind, point.overrides(kind))
 
 
 def _clear_memos() -> None:

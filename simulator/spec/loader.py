@@ -12,7 +12,7 @@ from simulator.spec.arch import ArchSpec
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.validate import locate, validate
 from simulator.spec.workload import WorkloadSpec
-from simulator.spec.yamlio import Document, apply_override, parse_override, read_yaml
+from simulator.spec.yamlio import Document, apply_overrides, parse_override, read_yaml
 
 if TYPE_CHECKING:  # their models are built on first load of such a file (lean start-up)
     from simulator.spec.snn import SnnSpec
@@ -75,6 +75,25 @@ def _inline_value(text: str, key: str, value: str) -> object:
     return parsed
 
 
+def spec_document(kind: str, ref: str | Path | dict | Document | None, dtype=None) -> Document:
+    """The parsed document an arch / workload / mapping reference names, before overrides (see
+    load_workload for `dtype`). The loaders also take such a document as the reference: a sweep
+    worker parses its base specs once and loads each point from them."""
+    if isinstance(ref, Document):
+        return ref
+    if kind == "mapping" and ref in (None, "auto"):
+        return Document({}, "<auto mapping>", {})
+    if kind == "workload" and isinstance(ref, (str, Path)) and str(ref).endswith(".json"):
+        from simulator.spec.transformer import from_hf_config
+
+        return Document(from_hf_config(Path(ref)), str(ref), {})
+    if kind == "workload" and isinstance(ref, (str, Path)) and str(ref).endswith(".onnx"):
+        from simulator.spec.onnx import import_onnx
+
+        return Document(import_onnx(onnx_path(str(ref)), dtype), str(ref), {})
+    return _document(kind, ref)
+
+
 def _document(kind: str, ref: str | Path | dict) -> Document:
     if isinstance(ref, dict):
         return Document(ref, f"<{kind} dict>", {})
@@ -84,9 +103,7 @@ def _document(kind: str, ref: str | Path | dict) -> Document:
 
 
 def _with_overrides(doc: Document, overrides: list[tuple[list[str], object]]) -> Document:
-    for keys, value in overrides:
-        doc = apply_override(doc, keys, value)
-    return doc
+    return apply_overrides(doc, overrides) if overrides else doc
 
 
 def split_overrides(settings: list[str]) -> dict[str, list[tuple[list[str], object]]]:
@@ -99,10 +116,10 @@ def split_overrides(settings: list[str]) -> dict[str, list[tuple[list[str], obje
     return routed
 
 
-def load_arch(ref: str | Path | dict, overrides=()) -> ArchSpec | SystemArchSpec:
+def load_arch(ref: str | Path | dict | Document, overrides=()) -> ArchSpec | SystemArchSpec:
     """Load an architecture by preset name, path, or dict; `overrides` are (keys, value) pairs.
     A file with a `system:` key is a system of chips, its chip loaded (and overridden) here."""
-    doc = _with_overrides(_document("arch", ref), list(overrides))
+    doc = _with_overrides(spec_document("arch", ref), list(overrides))
     if "system" not in doc.data:
         return validate(ArchSpec, doc)
     from simulator.spec.system import SystemArchSpec
@@ -131,22 +148,12 @@ def load_arch(ref: str | Path | dict, overrides=()) -> ArchSpec | SystemArchSpec
 
 
 def load_workload(
-    ref: str | Path | dict, overrides=(), dtype: str | None = None
+    ref: str | Path | dict | Document, overrides=(), dtype: str | None = None
 ) -> WorkloadSpec | SnnSpec:
     """Load a workload by preset name, path, dict, inline 'gemm:M=..,N=..,K=..', a transformer
     config (`kind: transformer` YAML or a HuggingFace config.json), expanded into its op graph,
     or an ONNX model (.onnx; `dtype` sets every op's precision, default the graph's)."""
-    if isinstance(ref, (str, Path)) and str(ref).endswith(".json"):
-        from simulator.spec.transformer import from_hf_config
-
-        doc = Document(from_hf_config(Path(ref)), str(ref), {})
-    elif isinstance(ref, (str, Path)) and str(ref).endswith(".onnx"):
-        from simulator.spec.onnx import import_onnx
-
-        doc = Document(import_onnx(onnx_path(str(ref)), dtype), str(ref), {})
-    else:
-        doc = _document("workload", ref)
-    doc = _with_overrides(doc, list(overrides))
+    doc = _with_overrides(spec_document("workload", ref, dtype), list(overrides))
     if doc.data.get("kind") == "snn":
         from simulator.spec.snn import SnnSpec
 
@@ -168,7 +175,6 @@ def onnx_path(name: str) -> Path:
     return path if path.exists() or not shipped.is_file() else shipped
 
 
-def load_mapping(ref: str | Path | dict | None, overrides=()) -> MappingSpec:
+def load_mapping(ref: str | Path | dict | Document | None, overrides=()) -> MappingSpec:
     """Load a mapping; None means 'auto' (every choice made by the auto-mapper)."""
-    doc = Document({}, "<auto mapping>", {}) if ref in (None, "auto") else _document("mapping", ref)
-    return validate(MappingSpec, _with_overrides(doc, list(overrides)))
+    return validate(MappingSpec, _with_overrides(spec_document("mapping", ref), list(overrides)))

@@ -153,28 +153,42 @@ def apply_override(doc: Document, keys: list[str], value: object) -> Document:
     """Return a copy of `doc` with the value at the dotted path set; list items by index. Missing
     mapping keys on the way are created (`mapping.tile.M=64` on an auto mapping); the schema then
     judges the result, so a misspelt path still fails with its key path."""
-    data = _deep_copy(doc.data)
-    node = data
-    for depth, key in enumerate(keys[:-1]):
-        step = int(key) if isinstance(node, list) and key.isdigit() else key
-        if isinstance(node, dict) and step not in node:
-            node[step] = {}
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            dotted = ".".join(keys[: depth + 1])
-            raise SpecError(f"{doc.source}: --set {'.'.join(keys)}: no key {dotted}") from None
-    last = keys[-1]
-    if isinstance(node, list):
-        if not last.isdigit() or int(last) >= len(node):
-            raise SpecError(f"{doc.source}: --set {'.'.join(keys)}: no list item {last}")
-        node[int(last)] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise SpecError(
-            f"{doc.source}: --set {'.'.join(keys)}: {'.'.join(keys[:-1])} is not a mapping"
-        )
+    return apply_overrides(doc, [(keys, value)])
+
+
+def apply_overrides(doc: Document, overrides: list[tuple[list[str], object]]) -> Document:
+    """`doc` with each (keys, value) applied in order, as `apply_override` applies one. Only the
+    mappings and lists on the overrides' paths are copied; the rest is shared with `doc`, which
+    is left as it was (a sweep point overrides a few keys of a base parsed once)."""
+    data = dict(doc.data)
+    copied = {id(data)}  # containers made for this result, safe to change in place
+    for keys, value in overrides:
+        node = data
+        for depth, key in enumerate(keys[:-1]):
+            step = int(key) if isinstance(node, list) and key.isdigit() else key
+            if isinstance(node, dict) and step not in node:
+                node[step] = {}
+                copied.add(id(node[step]))
+            try:
+                child = node[step]
+            except (KeyError, IndexError, TypeError):
+                dotted = ".".join(keys[: depth + 1])
+                raise SpecError(f"{doc.source}: --set {'.'.join(keys)}: no key {dotted}") from None
+            if isinstance(child, dict | list) and id(child) not in copied:
+                child = node[step] = type(child)(child)
+                copied.add(id(child))
+            node = child
+        last = keys[-1]
+        if isinstance(node, list):
+            if not last.isdigit() or int(last) >= len(node):
+                raise SpecError(f"{doc.source}: --set {'.'.join(keys)}: no list item {last}")
+            node[int(last)] = value
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            raise SpecError(
+                f"{doc.source}: --set {'.'.join(keys)}: {'.'.join(keys[:-1])} is not a mapping"
+            )
     return Document(data, doc.source, doc.lines)
 
 

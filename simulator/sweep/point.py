@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.api import simulate
-from simulator.components import build_machine
 from simulator.errors import AccsimError
 from simulator.report import SpikingReport
-from simulator.spec import load_arch, load_mapping, load_workload
+from simulator.sweep.bases import load_spec
 from simulator.sweep.columns import base_unit_columns, chosen_mapping_columns
 from simulator.sweep.serving import run_serving, serving_point
 
@@ -31,6 +30,7 @@ class Base:
     mapping: str | dict | None
     numerics: bool
     seed: int
+    contents: str  # contents_key of the base specs as the sweep loaded them
     serving: dict | None = None
 
 
@@ -50,6 +50,13 @@ class Point:
             for path, value in self.params.items()
             if path.split(".", 1)[0] == kind
         ]
+
+
+def contents_key(resolved_base: dict[str, Any]) -> str:
+    """Hash of the base specs' contents: a process keeps the bases it parsed per this key, so a
+    base file changed before a later sweep is read again (simulator/sweep/bases.py)."""
+    text = json.dumps(resolved_base, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def point_key(resolved_base: dict[str, Any], params: dict[str, Any], base: Base) -> str:
@@ -73,15 +80,15 @@ def run_point(point: Point) -> dict[str, Any]:
     row = _row(point, "ok", None)
     base = point.base
     try:
-        arch = load_arch(base.arch, point.overrides("arch"))
+        arch = load_spec(base, "arch", point.overrides("arch"))
         if base.serving is not None:
             where = f"point {point.index}: serving"
             row.update(
                 run_serving(arch, serving_point(base.serving, point.overrides("serving"), where))
             )
             return row
-        workload = load_workload(base.workload, point.overrides("workload"))
-        mapping = load_mapping(base.mapping, point.overrides("mapping"))
+        workload = load_spec(base, "workload", point.overrides("workload"))
+        mapping = load_spec(base, "mapping", point.overrides("mapping"))
         report = simulate(arch, workload, mapping, numerics=base.numerics, seed=base.seed)
         row.update(flatten_summary(report.summary))
         if not isinstance(report, SpikingReport):  # spiking reports have no tiled ops
@@ -91,16 +98,6 @@ def run_point(point: Point) -> dict[str, Any]:
     except Exception as error:  # a row must come back whatever happens inside the simulator
         row = crashed_row(point, error)
     return row
-
-
-def preload(point: Point) -> None:
-    """Build a point's machine once, so the tech tables it reads from disk are parsed in this
-    process: worker processes forked from it then share them instead of each parsing its own
-    (about 14 ms of a fresh worker's first point on array-vs-sram)."""
-    try:
-        build_machine(load_arch(point.base.arch, point.overrides("arch")))
-    except Exception:  # noqa: BLE001 - the point's own run reports whatever is wrong with it
-        pass
 
 
 def run_points(points: list[Point]) -> list[dict[str, Any]]:

@@ -23,9 +23,9 @@ from simulator.spec.system import one_chip
 from simulator.sweep.point import (
     Base,
     Point,
+    contents_key,
     crashed_row,
     point_key,
-    preload,
     run_point,
     run_points,
 )
@@ -85,13 +85,18 @@ def load_sweep(ref: str | Path | dict, max_points: int = MAX_POINTS) -> Sweep:
         for kind in ("arch", "workload", "mapping")
     }
     serving = spec.base.serving.model_dump(mode="json") if spec.base.serving else None
-    base = Base(refs["arch"], refs["workload"], refs["mapping"], spec.numerics, spec.seed, serving)
-    loaded = {"arch": one_chip(load_arch(base.arch), "a sweep")}
+    loaded = {"arch": one_chip(load_arch(refs["arch"]), "a sweep")}
     if serving is None:
-        loaded.update(workload=load_workload(base.workload), mapping=load_mapping(base.mapping))
+        loaded.update(
+            workload=load_workload(refs["workload"]), mapping=load_mapping(refs["mapping"])
+        )
     resolved = {kind: model.model_dump(mode="json") for kind, model in loaded.items()}
     if serving is not None:
         loaded["serving"] = resolved["serving"] = serving
+    base = Base(
+        refs["arch"], refs["workload"], refs["mapping"], spec.numerics, spec.seed,
+        contents_key(resolved), serving,
+    )  # fmt: skip
     expanded = expand(spec)
     points, seen, skipped = [], set(), 0
     for params in expanded:
@@ -161,18 +166,20 @@ def _backend(points: list[Point], jobs: int | None, scheduler) -> Generator[dict
 def _processes(points: list[Point], jobs: int) -> Generator[dict]:
     """Rows as worker processes finish them; pending points are cancelled when the caller stops.
 
-    The parent's objects (modules, specs, tables) are frozen out of the garbage collector while
-    workers fork: a forked worker then never walks them in a full collection (about a fifth of
-    a fresh worker's CPU on the array-vs-sram sweep) nor copies their pages by touching them.
-    The tech tables the points' machines read are loaded before then, once for all workers."""
-    preload(points[0])  # what every worker would read from disk: read once, before forking
+    The first point runs here, before the workers fork: they inherit what it filled (tech tables,
+    the mapper's memos of the sweep's GEMM, warmed code paths) instead of each filling its own.
+    The parent's objects are frozen out of the garbage collector while workers fork: a forked
+    worker then never walks them in a full collection (about a fifth of a fresh worker's CPU on
+    the array-vs-sram sweep) nor copies their pages by touching them."""
+    yield run_point(points[0])
+    rest = points[1:]
     thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
     gc.freeze()  # what the command built since start-up (the sweep, its points) too
     try:
         pool = ProcessPoolExecutor(
-            max_workers=min(jobs, len(points)), mp_context=_context(), initializer=_ignore_sigint
+            max_workers=min(jobs, len(rest)), mp_context=_context(), initializer=_ignore_sigint
         )
-        futures = {pool.submit(run_point, point): point for point in points}
+        futures = {pool.submit(run_point, point): point for point in rest}
     finally:
         if thaw:
             gc.unfreeze()

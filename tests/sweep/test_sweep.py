@@ -14,6 +14,7 @@ import simulator
 from simulator.errors import SpecError
 from simulator.spec import load_arch
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
+from simulator.sweep.bases import load_spec
 from simulator.sweep.results import journal_path
 from tests.conftest import tiny_arch
 
@@ -122,8 +123,8 @@ def test_failed_points_are_rows_with_their_error_and_are_not_rerun(tmp_path):
 
 
 def test_a_bad_first_point_fails_its_row_in_worker_processes(tmp_path):
-    """The pool builds the first point's machine before forking (its tech tables): an invalid
-    first point still becomes its own failed row, and the others run."""
+    """The first point runs in the parent before the workers fork (they inherit what it warmed):
+    an invalid first point still becomes its own failed row, and the others run."""
     grid = {"arch.components.pe.rows": [-4, 8]}
     results = run_sweep(sweep_dict(grid=grid), tmp_path / "r.parquet", jobs=2).results
     assert list(results.status) == ["failed", "ok"]
@@ -356,3 +357,30 @@ def test_swept_points_on_workers_equal_single_runs(tmp_path):
         assert row["status"] == "ok"
         for metric in ("cycles", "energy_pj", "area_mm2", "dram_bytes", "total_stall_cycles"):
             assert row[metric] == summary[metric], (point.params, metric)
+
+
+def test_a_point_loads_the_specs_the_loaders_give_and_shares_those_it_does_not_override():
+    """Points load from base documents parsed once per process; a spec a point does not
+    override is validated once and shared (specs are frozen)."""
+    first, second = load_sweep("array-vs-sram").points[:2]
+    for point in (first, second):
+        arch = load_spec(point.base, "arch", point.overrides("arch"))
+        assert arch.model_dump() == load_arch("edge-npu", point.overrides("arch")).model_dump()
+    workloads = [load_spec(p.base, "workload", p.overrides("workload")) for p in (first, second)]
+    assert workloads[0] is workloads[1]
+    assert workloads[0].model_dump() == simulator.load_workload("gemm-1024").model_dump()
+
+
+def test_a_base_file_changed_between_two_sweeps_of_one_process_is_read_again(tmp_path):
+    arch_file, sweep_file = tmp_path / "tiny.yaml", tmp_path / "sweep.yaml"
+    sweep_file.write_text(
+        f"name: s\nbase: {{arch: tiny.yaml, workload: '{GEMM}'}}\n"
+        "grid: {arch.components.pe.rows: [4, 8]}\n"
+    )
+    for bandwidth in ("700 MB/s", "70 MB/s"):
+        arch_file.write_text(yaml.safe_dump(tiny_arch(bandwidth=bandwidth)))
+        out = tmp_path / f"{bandwidth.split()[0]}.csv"
+        results = run_sweep(load_sweep(str(sweep_file)), out, jobs=1).results
+        for rows, cycles in zip(results["arch.components.pe.rows"], results.cycles, strict=True):
+            arch = tiny_arch(rows=int(rows), bandwidth=bandwidth)
+            assert cycles == simulator.simulate(arch, GEMM, numerics=False).summary["cycles"]
