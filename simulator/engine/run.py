@@ -36,6 +36,7 @@ from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
+from simulator.mapping.shifted import streamed
 
 
 class _CountingEnvironment(simpy.Environment):
@@ -118,6 +119,8 @@ class _Engine:
             if op.members
         }
         self.copies: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}  # see _copies
+        self.owners = {op: _Owners(op, twins) for op, twins in self.twins.items()}  # see _who
+        self.count_keys: dict[tuple, tuple] = {}  # see _count_keys
         # ops before these have all finished: one already-processed event stands for them all
         self.finished = self.env.event()
         self.finished.callbacks, self.finished._ok, self.finished._value = None, True, None
@@ -206,8 +209,8 @@ class _Engine:
 
     def _who(self, op: str, component: str) -> str:
         """The part of `op` whose core owns `component` (a class member's buffer: that member)."""
-        twins = self.twins.get(op)
-        return op if twins is None else twins.get(_core(component), op)
+        owners = self.owners.get(op)
+        return op if owners is None else owners[component]
 
     def _copies(self, op: str, unit: str) -> tuple[tuple[str, str], ...]:
         """(part, unit) pairs a private booking of `op` on `unit` goes to: for a class, every
@@ -226,25 +229,34 @@ class _Engine:
 
     def _mine(self, op: str, transfers) -> list[Transfer]:
         """The transfers of `op`'s representative (all of them outside a class)."""
-        if op not in self.twins:
+        owners = self.owners.get(op)
+        if owners is None:
             return list(transfers)
-        return [t for t in transfers if self._who(op, t.buffer) == op]
+        return [t for t in transfers if owners[t.buffer] == op]
 
     def _ports(self, op: str, transfers, src: int, direction: str, nbytes: int):
         """The bytes over the representative's own NoC port, and (part, route, bytes) of every
         other member's (its route from or to `src`); a plain op moves all `nbytes` itself."""
-        if op not in self.twins:
+        owners = self.owners.get(op)
+        if owners is None:
             return nbytes, []
-        moved: dict[str, list[Transfer]] = {}
+        moved: dict[str, list] = {}  # part -> [its first buffer, its bytes]
         for t in transfers:
-            moved.setdefault(self._who(op, t.buffer), []).append(t)
+            part = owners[t.buffer]
+            mine = moved.get(part)
+            if mine is None:
+                moved[part] = [t.buffer, t.dram_bytes]
+            else:
+                mine[1] += t.dram_bytes
         others = []
-        for part, ts in moved.items():
+        nodes = self.machine.nodes
+        for part, (buffer, nbytes) in moved.items():
             if part != op:
-                node = self.machine.nodes[ts[0].buffer]
+                node = nodes[buffer]
                 route = self._path(*((src, node) if direction == "read" else (node, src)), node)
-                others.append((part, route, sum(t.dram_bytes for t in ts)))
-        return sum(t.dram_bytes for t in moved.get(op, ())), others
+                others.append((part, route, nbytes))
+        own = moved.get(op)
+        return (0 if own is None else own[1]), others
 
     # ----- moving bytes -----------------------------------------------------------------------
     def _dram(self, op: str, transfers: tuple[Transfer, ...], direction: str):
@@ -323,33 +335,38 @@ class _Engine:
     def _count_dma(self, op: str, transfers, into: bool) -> None:
         """DMA bytes in the record: DRAM reads (into SRAM) or writes, per op and transfer kind, and
         the SRAM side (writes on the way in, reads on the way out)."""
-        counts = self.record.counts
+        counts, op_dram, owners = self.record.counts, self.record.op_dram, self.owners.get(op)
+        dram, side = (self.dram.name, "read"), "write"
+        if not into:
+            dram, side = (self.dram.name, "write"), "read"
         for t in transfers:
             if t.dram_bytes:
-                part = self._who(op, t.buffer)
-                counts[(part, self.dram.name, "read" if into else "write")] += t.dram_bytes
-                self.record.op_dram[part][t.kind] += t.dram_bytes
-                counts[(part, t.buffer, "write" if into else "read")] += t.dram_bytes
+                part = op if owners is None else owners[t.buffer]
+                counts[(part, *dram)] += t.dram_bytes
+                op_dram[part][t.kind] += t.dram_bytes
+                counts[(part, t.buffer, side)] += t.dram_bytes
 
     def _cache(self, op: str, transfers: tuple[Transfer, ...], direction: str):
         """Split loads into L2 hits and misses; every region read or written becomes resident (LRU).
         A forced miss (`Transfer.miss`) refills its region's own line: it sits in the L2 once."""
-        hits, misses = [], []
+        hits, misses, l2, lines = [], [], self.l2.name, self.l2_lines
+        reading, capacity = direction == "read", self.l2.capacity_bytes
+        counts, owners = self.record.counts, self.owners.get(op)
         for t in transfers:
             key = (t.tensor, t.region)
-            if direction == "read" and key in self.l2_lines:
-                self.l2_lines.move_to_end(key)
+            if reading and key in lines:
+                lines.move_to_end(key)
                 if not t.miss:
                     hits.append(t)
                     continue
             misses.append(t)
-            if t.dram_bytes <= self.l2.capacity_bytes and key not in self.l2_lines:
-                self.l2_lines[key] = t.dram_bytes
+            if t.dram_bytes <= capacity and key not in lines:
+                lines[key] = t.dram_bytes
                 self.l2_used += t.dram_bytes
-                while self.l2_used > self.l2.capacity_bytes:
-                    _, size = self.l2_lines.popitem(last=False)
+                while self.l2_used > capacity:
+                    _, size = lines.popitem(last=False)
                     self.l2_used -= size
-            self.record.counts[(self._who(op, t.buffer), self.l2.name, "write")] += t.dram_bytes
+            counts[(op if owners is None else owners[t.buffer], l2, "write")] += t.dram_bytes
         self.record.l2_bytes["hit" if direction == "read" else "write"] += sum(
             t.dram_bytes for t in hits
         )
@@ -371,10 +388,11 @@ class _Engine:
         slice_cycles = math.ceil(nbytes * ways / self.l2.bytes_per_cycle - 1e-9)
         own, others = self._ports(op, hits, src, "read", nbytes)
         held = yield from self._hold([port], route, own, slice_cycles, op, others)
+        counts, owners, l2 = self.record.counts, self.owners.get(op), self.l2.name
         for t in hits:
-            part = self._who(op, t.buffer)
-            self.record.counts[(part, self.l2.name, "read")] += t.dram_bytes
-            self.record.counts[(part, t.buffer, "write")] += t.dram_bytes
+            part = op if owners is None else owners[t.buffer]
+            counts[(part, l2, "read")] += t.dram_bytes
+            counts[(part, t.buffer, "write")] += t.dram_bytes
         return self.env.now - held
 
     def _operand(self, transfer: Transfer) -> str:
@@ -649,7 +667,7 @@ class _Engine:
                 for _, twin in self._copies(op.name, unit):
                     self.unit_free_at[twin] = self.clock()
                 self.units[unit].release(grant)
-            peers = tuple(peer.computes[number] for peer in step.peers)
+            peers = tuple(t for peer in step.peers for t in streamed(peer, number))
             self._account(
                 op, segment, cycles + queued, start, (index, number), paced, peers, queued
             )
@@ -755,13 +773,12 @@ class _Engine:
         start: float,
         where: tuple[int, int],
         paced: int,
-        peers: tuple[Compute, ...] = (),
+        peers: tuple[Transfer, ...] = (),
         queued: int = 0,
     ) -> None:
         """Book a segment that ran `cycles` from `start`, `paced` of them held by its latency
         bound (the load_latency stall), `queued` past its own time for its streamed DMA's bus;
-        a class's to every member (`peers`: the members' own segments, whose streamed DMA is
-        theirs)."""
+        a class's to every member (`peers`: the DMA the members' own segments streamed, theirs)."""
         rec = self.record
         stretch = cycles - segment.cycles - paced - queued
         for part, unit in self._copies(op.name, segment.unit):
@@ -785,7 +802,7 @@ class _Engine:
             for part, copy in self._copies(op.name, buffer):
                 rec.counts[(part, copy, "read")] += read
                 rec.counts[(part, copy, "write")] += write
-        for t in (t for own in (segment, *peers) for t in own.streamed):
+        for t in segment.streamed + peers:
             busy = self.dram.transfer_cycles(t.dram_bytes)  # DMA during the segment
             rec.busy[self.dram.name] += busy
             rec.op_busy[self._who(op.name, t.buffer)][self.dram.name] += busy
@@ -844,6 +861,19 @@ class _Engine:
     def quiescent(self) -> bool:
         """Every buffer byte returned: nothing carries over to the ops that come next."""
         return all(space.level == space.capacity for space in self.space.values())
+
+
+class _Owners(dict):
+    """A core class's component -> the part whose core owns it (the class's own part for a
+    shared one), each worked out on first use: every member transfer asks."""
+
+    def __init__(self, op: str, twins: dict[int, str]):
+        super().__init__()
+        self.op, self.twins = op, twins
+
+    def __missing__(self, component: str) -> str:
+        part = self[component] = self.twins.get(_core(component), self.op)
+        return part
 
 
 PORT_SPANS = 16
