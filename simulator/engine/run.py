@@ -120,6 +120,7 @@ class _Engine:
         }
         self.copies: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}  # see _copies
         self.owners = {op: _Owners(op, twins) for op, twins in self.twins.items()}  # see _who
+        self.gap_rows: dict[tuple, tuple] = {}  # see _gap_rows
         self.count_keys: dict[tuple, tuple] = {}  # see _count_keys
         # ops before these have all finished: one already-processed event stands for them all
         self.finished = self.env.event()
@@ -749,21 +750,39 @@ class _Engine:
         now = self.clock()
         started = op.name in self.op_started
         self.op_started.add(op.name)  # on its first segment, whatever the gap: see gap_causes
-        for part, twin in self._copies(op.name, unit):
-            before = previous_unit and _same_core(previous_unit, twin)
-            gap = now - self.unit_free_at.get(twin, 0)
-            if twin not in self.unit_free_at:
-                own = _same_core(op.unit, twin)
-                self.first_use[twin] = (part, own, before, started, waited, gap)
+        rec, free_at, primary = self.record, self.unit_free_at, unit == op.unit
+        for part, twin, before, own in self._gap_rows(op, unit, previous_unit):
+            if twin not in free_at:
+                self.first_use[twin] = (part, own, before, started, waited, now)
+                gap, seen = now, False
+            else:
+                gap, seen = now - free_at[twin], started
             if gap <= 0:
                 continue
-            causes = gap_causes(gap, before, twin in self.unit_free_at and started, waited)
-            self.record.stall(twin, now, causes)
+            causes = gap_causes(gap, before, seen, waited)
+            rec.stall(twin, now, causes)
             for cause, cycles in causes.items():
                 if cycles:
-                    self.record.unit_stalls[twin][cause] += cycles
-                    if unit == op.unit:
-                        self.record.op_stalls[part][cause] += cycles
+                    rec.unit_stalls[twin][cause] += cycles
+                    if primary:
+                        rec.op_stalls[part][cause] += cycles
+
+    def _gap_rows(self, op: OpProgram, unit: str, previous_unit: str | None) -> tuple:
+        """(part, its copy of `unit`, its copy of `previous_unit`, its copy of the op's unit) for
+        every copy `_note_gap` books (worked out once per op and pair of units)."""
+        key = (op.name, unit, previous_unit)
+        rows = self.gap_rows.get(key)
+        if rows is None:
+            rows = self.gap_rows[key] = tuple(
+                (
+                    part,
+                    twin,
+                    previous_unit and _same_core(previous_unit, twin),
+                    _same_core(op.unit, twin),
+                )
+                for part, twin in self._copies(op.name, unit)
+            )
+        return rows
 
     def _account(
         self,
@@ -781,9 +800,11 @@ class _Engine:
         a class's to every member (`peers`: the DMA the members' own segments streamed, theirs)."""
         rec = self.record
         stretch = cycles - segment.cycles - paced - queued
-        for part, unit in self._copies(op.name, segment.unit):
-            rec.busy[unit] += segment.cycles
-            rec.op_busy[part][unit] += segment.cycles
+        copies = self._copies(op.name, segment.unit)
+        busy, op_busy, own = rec.busy, rec.op_busy, segment.cycles
+        for part, unit in copies:
+            busy[unit] += own
+            op_busy[part][unit] += own
         # the streamed DMA's share of the stretch (and its bus queueing), the ports' the rest
         if segment.dma_wait or queued:
             wait = min(segment.dma_wait, stretch)
@@ -795,20 +816,17 @@ class _Engine:
             self._book_stall(op, segment.unit, "sram_bandwidth", stretch)
         for unit in segment.holds:  # held idle while the segment's own unit works
             self._book_stall(op, unit, f"waiting_{segment.unit}", cycles)
-        for part, unit in self._copies(op.name, segment.unit):
-            for action, count in segment.work:
-                rec.counts[(part, unit, action)] += count
-        for buffer, read, write in segment.sram_traffic:
-            for part, copy in self._copies(op.name, buffer):
-                rec.counts[(part, copy, "read")] += read
-                rec.counts[(part, copy, "write")] += write
+        counts = rec.counts
+        for key, count in self._count_keys(op.name, segment):
+            counts[key] += count
         for t in segment.streamed + peers:
             busy = self.dram.transfer_cycles(t.dram_bytes)  # DMA during the segment
             rec.busy[self.dram.name] += busy
             rec.op_busy[self._who(op.name, t.buffer)][self.dram.name] += busy
             self._count_dma(op.name, (t,), into=t.kind in ("load", "reload"))
-        for part, unit in self._copies(op.name, segment.unit):
-            rec.interval(unit, "compute", part, start, self.env.now)
+        if rec.events is not None:
+            for part, unit in copies:
+                rec.interval(unit, "compute", part, start, self.env.now)
         if self.progress is not None:
             self.progress.credit(op.name, segment.macs)
         if segment.kernel is None:
@@ -818,14 +836,33 @@ class _Engine:
         else:  # (op, step index, segment index): run later, in this order
             self.deferred.append((op.name, *where))
 
+    def _count_keys(self, op: str, segment: Compute) -> tuple[tuple[tuple, int], ...]:
+        """(counter, count) a segment of `op` adds, in booking order: its unit's actions, then its
+        SRAM reads and writes, each for every copy (worked out once per op, unit, work and SRAM
+        traffic: a class's segments book the same counters to every member)."""
+        key = (op, segment.unit, segment.work, segment.sram_traffic)
+        keys = self.count_keys.get(key)
+        if keys is None:
+            work = [
+                ((part, unit, action), count)
+                for part, unit in self._copies(op, segment.unit)
+                for action, count in segment.work
+            ]
+            for buffer, read, write in segment.sram_traffic:
+                for part, copy in self._copies(op, buffer):
+                    work += [((part, copy, "read"), read), ((part, copy, "write"), write)]
+            keys = self.count_keys[key] = tuple(work)
+        return keys
+
     def _book_stall(self, op: OpProgram, unit: str, cause: str, cycles: int) -> None:
         """A segment's unit stalled `cycles` for `cause`, ending now: per unit, in the timeline,
         and per op where the unit is the op's own (a class's: every member's)."""
+        rec, primary = self.record, unit == op.unit
         for part, twin in self._copies(op.name, unit):
-            self.record.unit_stalls[twin][cause] += cycles
-            self.record.stall(twin, self.env.now, {cause: cycles})
-            if unit == op.unit:
-                self.record.op_stalls[part][cause] += cycles
+            rec.unit_stalls[twin][cause] += cycles
+            rec.stall(twin, self.env.now, {cause: cycles})
+            if primary:
+                rec.op_stalls[part][cause] += cycles
 
     # ----- op completion ----------------------------------------------------------------------
 
