@@ -122,6 +122,7 @@ class _Engine:
         self.owners = {op: _Owners(op, twins) for op, twins in self.twins.items()}  # see _who
         self.gap_rows: dict[tuple, tuple] = {}  # see _gap_rows
         self.count_keys: dict[tuple, tuple] = {}  # see _count_keys
+        self.member_ports: dict[tuple, tuple] = {}  # see _port
         # ops before these have all finished: one already-processed event stands for them all
         self.finished = self.env.event()
         self.finished.callbacks, self.finished._ok, self.finished._value = None, True, None
@@ -236,8 +237,8 @@ class _Engine:
         return [t for t in transfers if owners[t.buffer] == op]
 
     def _ports(self, op: str, transfers, src: int, direction: str, nbytes: int):
-        """The bytes over the representative's own NoC port, and (part, route, bytes) of every
-        other member's (its route from or to `src`); a plain op moves all `nbytes` itself."""
+        """The bytes over the representative's own NoC port, and (port, bytes) of every other
+        member's (`_port`: its route from or to `src`); a plain op moves all `nbytes` itself."""
         owners = self.owners.get(op)
         if owners is None:
             return nbytes, []
@@ -249,15 +250,27 @@ class _Engine:
                 moved[part] = [t.buffer, t.dram_bytes]
             else:
                 mine[1] += t.dram_bytes
+        ports = self.member_ports
         others = []
-        nodes = self.machine.nodes
         for part, (buffer, nbytes) in moved.items():
             if part != op:
-                node = nodes[buffer]
-                route = self._path(*((src, node) if direction == "read" else (node, src)), node)
-                others.append((part, route, nbytes))
+                port = ports.get((part, buffer, src, direction))
+                if port is None:
+                    port = self._port(part, buffer, src, direction)
+                others.append((port, nbytes))
         own = moved.get(op)
         return (0 if own is None else own[1]), others
+
+    def _port(self, part: str, buffer: str, src: int, direction: str) -> tuple:
+        """A class member's NoC port to or from memory node `src`, as `_hold` counts its bytes:
+        (route, hops, its bit-hop and flit-hop counters), worked out once per member and node."""
+        node = self.machine.nodes[buffer]
+        route = self._path(*((src, node) if direction == "read" else (node, src)), node)
+        hops = len(route) if route and route[0][0] == "link" else 1
+        noc = self.noc.name
+        port = (route, hops, (part, noc, "bit_hop"), (part, noc, "flit_hop"))
+        self.member_ports[(part, buffer, src, direction)] = port
+        return port
 
     # ----- moving bytes -----------------------------------------------------------------------
     def _dram(self, op: str, transfers: tuple[Transfer, ...], direction: str):
@@ -452,7 +465,7 @@ class _Engine:
         held = yield from self._hold([port], route, own, ctrl_cycles, op, others)
         busy = held
         if others and route:  # a class: the pool, or every member's port as long as per core
-            ports = sum(self.noc.transfer_cycles(b) for b in (own, *(b for *_, b in others)))
+            ports = sum(self.noc.transfer_cycles(b) for b in (own, *(b for _, b in others)))
             busy = max(ctrl_cycles, ports)
         self._dram_busy(self.env.now - held, 1 / ways, op, transfers[0].kind, direction, busy)
         return (self._hops(ctrl, node) if route else 0), self.env.now - held
@@ -477,7 +490,7 @@ class _Engine:
     def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str, others=()):
         """Hold `first` resources (a memory controller) for `floor` cycles and the route's links for
         nbytes / link bandwidth, all acquired in global order; each is released when its part is done.
-        `others`: (part, route, bytes) of a class's other members, counted on their own routes."""
+        `others`: (port, bytes) of a class's other members (`_ports`), counted on their own ports."""
         key = tuple(route)
         links = self.ordered.get(key)
         if links is None:
@@ -501,9 +514,8 @@ class _Engine:
                     resource.release(grant)
         if nbytes or op not in self.twins:
             self._count_noc(op, route, nbytes, start)
-        for part, path, moved in others:
-            if moved:
-                self._count_noc(part, path, moved, start)
+        if others:
+            self._count_ports(others, self.env.now - start)
         return max(finish, default=0)
 
     def _link(self, link: tuple) -> simpy.Resource:
@@ -522,6 +534,24 @@ class _Engine:
         rec.hop_bytes[hops] += nbytes
         rec.counts[(op, noc.name, "bit_hop")] += 8 * nbytes * hops
         rec.counts[(op, noc.name, "flit_hop")] += math.ceil(8 * nbytes / noc.flit_bits) * hops
+
+    def _count_ports(self, others: list[tuple[tuple, int]], held: float) -> None:
+        """`_count_noc` for a class's other members, each (port, bytes) held `held` cycles."""
+        rec, flit_bits = self.record, self.noc.flit_bits
+        link_bytes, link_busy, hop_bytes, counts = (
+            rec.link_bytes,
+            rec.link_busy,
+            rec.hop_bytes,
+            rec.counts,
+        )
+        for (route, hops, bit_hop, flit_hop), nbytes in others:
+            if nbytes and route:
+                for link in route:
+                    link_bytes[link] += nbytes
+                    link_busy[link] += held
+                hop_bytes[hops] += nbytes
+                counts[bit_hop] += 8 * nbytes * hops
+                counts[flit_hop] += math.ceil(8 * nbytes / flit_bits) * hops
 
     def _send(self, op: str, sends: list[Transfer]):
         """Core-to-core transfers over the NoC; returns the head latency still to come."""
