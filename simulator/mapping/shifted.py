@@ -161,11 +161,12 @@ class _Mover:
         return moved_r, moved_s
 
     def transfer(self, t: Transfer) -> Transfer:
+        buffer = self.names.get(t.buffer) or self.name(t.buffer)
         return Transfer(
             t.kind,
             t.tensor,
             self.region(t.tensor, t.region),
-            self.name(t.buffer),
+            buffer,
             t.dram_bytes,
             t.space,
             t.peer and self.name(t.peer),
