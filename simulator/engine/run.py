@@ -36,7 +36,7 @@ from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
-from simulator.mapping.shifted import streamed
+from simulator.mapping.shifted import member_loads, member_stores, streamed
 
 
 class _CountingEnvironment(simpy.Environment):
@@ -611,7 +611,7 @@ class _Engine:
                         yield self.space[t.buffer].get(t.space)
                 waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
                 issued = self.env.now
-                loads = step.loads + tuple(t for peer in step.peers for t in peer.loads)
+                loads = step.loads + tuple(t for p in step.peers for t in member_loads(p))
                 latency, waited["sram_bandwidth"] = yield from self._dram(op.name, loads, "read")
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
@@ -640,7 +640,12 @@ class _Engine:
         while True:
             op, step = yield self.written[core].get()
             sends = [t for t in step.stores if t.kind == "send"]
-            stores = tuple(t for own in (step, *step.peers) for t in own.stores if t.kind != "send")
+            stores = tuple(
+                t
+                for transfers in (step.stores, *map(member_stores, step.peers))
+                for t in transfers
+                if t.kind != "send"
+            )
             latency = 0
             if stores:
                 latency, _ = yield from self._dram(op.name, stores, "write")

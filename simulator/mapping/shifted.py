@@ -6,6 +6,7 @@ built field by field as it is read: a core class's engine reads only its members
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from simulator.components.systolic import OPERAND_DIMS
 from simulator.mapping.gemm import TENSOR_OF
@@ -46,6 +47,22 @@ def moved(program: OpProgram, name: str, delta: dict[str, int], to: int) -> OpPr
             dataclasses.replace(row, level=mover.name(row.level)) for row in levels()
         ),
     )
+
+
+class Copy(NamedTuple):
+    """A moved transfer as a core class's engine reads a member's: a Transfer's fields in a
+    named tuple (building a frozen Transfer for each member's loads was about a quarter of a100-like
+    8192x12288x12288's run)."""
+
+    kind: str
+    tensor: str
+    region: tuple
+    buffer: str
+    dram_bytes: int
+    space: int
+    peer: str | None
+    noc_bytes: int
+    miss: bool
 
 
 class Moved:
@@ -90,6 +107,14 @@ class Moved:
     def frees(self) -> tuple[tuple[str, int], ...]:
         return self.step().frees
 
+    def copies(self, stores: bool = False) -> tuple[Transfer | Copy, ...]:
+        """The loads (or stores) as a class's engine reads a member's: `Copy`s, or the Transfers
+        where they were built already."""
+        built = self._stores if stores else self._loads
+        if built is not None:
+            return built
+        return self._mover.copies(self._source.stores if stores else self._source.loads)
+
     def streamed(self, number: int) -> tuple[Transfer, ...]:
         """The DMA streamed during segment `number`, moved without moving the segment."""
         streamed = self._source.computes[number].streamed
@@ -111,6 +136,16 @@ class Moved:
 
     def __repr__(self) -> str:
         return repr(self.step())
+
+
+def member_loads(step: Step | Moved) -> tuple[Transfer | Copy, ...]:
+    """A class member's loads as its class's engine reads them (a moved step's as `Copy`s)."""
+    return step.copies() if isinstance(step, Moved) else step.loads
+
+
+def member_stores(step: Step | Moved) -> tuple[Transfer | Copy, ...]:
+    """A class member's stores as its class's engine reads them (a moved step's as `Copy`s)."""
+    return step.copies(stores=True) if isinstance(step, Moved) else step.stores
 
 
 def streamed(step: Step | Moved, number: int) -> tuple[Transfer, ...]:
@@ -172,6 +207,24 @@ class _Mover:
             t.peer and self.name(t.peer),
             t.noc_bytes,
             t.miss,
+        )
+
+    def copies(self, transfers: tuple[Transfer, ...]) -> tuple[Copy, ...]:
+        """`transfers` moved, as `Copy`s."""
+        names, region = self.names, self.region
+        return tuple(
+            Copy(
+                t.kind,
+                t.tensor,
+                region(t.tensor, t.region),
+                names.get(t.buffer) or self.name(t.buffer),
+                t.dram_bytes,
+                t.space,
+                t.peer and self.name(t.peer),
+                t.noc_bytes,
+                t.miss,
+            )
+            for t in transfers
         )
 
     def compute(self, c: Compute) -> Compute:
