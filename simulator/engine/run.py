@@ -36,7 +36,7 @@ from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
-from simulator.mapping.shifted import member_loads, member_stores, streamed
+from simulator.mapping.shifted import member_loads, member_stores, members_streamed
 
 
 class _CountingEnvironment(simpy.Environment):
@@ -123,6 +123,7 @@ class _Engine:
         self.gap_rows: dict[tuple, tuple] = {}  # see _gap_rows
         self.count_keys: dict[tuple, tuple] = {}  # see _count_keys
         self.member_ports: dict[tuple, tuple] = {}  # see _port
+        self.link_cycles: dict[int, int] = {}  # see _link_cycles
         # ops before these have all finished: one already-processed event stands for them all
         self.finished = self.env.event()
         self.finished.callbacks, self.finished._ok, self.finished._value = None, True, None
@@ -465,10 +466,17 @@ class _Engine:
         held = yield from self._hold([port], route, own, ctrl_cycles, op, others)
         busy = held
         if others and route:  # a class: the pool, or every member's port as long as per core
-            ports = sum(self.noc.transfer_cycles(b) for b in (own, *(b for _, b in others)))
+            ports = sum(map(self._link_cycles, (own, *(b for _, b in others))))
             busy = max(ctrl_cycles, ports)
         self._dram_busy(self.env.now - held, 1 / ways, op, transfers[0].kind, direction, busy)
         return (self._hops(ctrl, node) if route else 0), self.env.now - held
+
+    def _link_cycles(self, nbytes: int) -> int:
+        """A NoC link's cycles for `nbytes` (computed once per size: a class asks per member)."""
+        cycles = self.link_cycles.get(nbytes)
+        if cycles is None:
+            cycles = self.link_cycles[nbytes] = self.noc.transfer_cycles(nbytes)
+        return cycles
 
     def _hops(self, src: int, dst: int) -> int:
         """Router hops from src to dst (computed once per pair)."""
@@ -703,7 +711,7 @@ class _Engine:
                 for _, twin in self._copies(op.name, unit):
                     self.unit_free_at[twin] = self.clock()
                 self.units[unit].release(grant)
-            peers = tuple(t for peer in step.peers for t in streamed(peer, number))
+            peers = members_streamed(step.peers, number)
             self._account(
                 op, segment, cycles + queued, start, (index, number), paced, peers, queued
             )

@@ -148,11 +148,17 @@ def member_stores(step: Step | Moved) -> tuple[Transfer | Copy, ...]:
     return step.copies(stores=True) if isinstance(step, Moved) else step.stores
 
 
-def streamed(step: Step | Moved, number: int) -> tuple[Transfer, ...]:
-    """The DMA a step streams during its segment `number` (a moved step's without its segment)."""
-    if isinstance(step, Moved):
-        return step.streamed(number)
-    return step.computes[number].streamed
+def members_streamed(peers: tuple[Step | Moved, ...], number: int) -> tuple[Transfer, ...]:
+    """The DMA a class's members stream during their segment `number`, in member order (a moved
+    member's moved without its segment, and only where its leader's segment streams any)."""
+    moved: tuple[Transfer, ...] = ()
+    for peer in peers:
+        if isinstance(peer, Moved):
+            if peer._source.computes[number].streamed:
+                moved += peer.streamed(number)
+        else:
+            moved += peer.computes[number].streamed
+    return moved
 
 
 class _Mover:

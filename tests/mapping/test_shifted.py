@@ -15,7 +15,7 @@ from simulator.components import build_machine
 from simulator.engine.memo import execute
 from simulator.mapping import compile_program
 from simulator.mapping.program import Compute, Step, Transfer
-from simulator.mapping.shifted import Moved, _Mover, streamed
+from simulator.mapping.shifted import Moved, _Mover, members_streamed
 from simulator.spec import load_arch, load_mapping, load_workload
 from tests.engine.test_memo import _plain
 from tests.mapping.test_cta import gpu
@@ -138,5 +138,5 @@ def test_a_moved_step_moves_its_streamed_dma_without_its_segment():
     view = _Mover({"M": 64, "N": 32, "K": 8}, "core0.", "core3.").view(source)
     moved_load = Transfer("load", "g.B", ((8, 16), (48, 64)), "core3.smem", 256, 256)
     assert view.streamed(0) == (moved_load,) == view.step().computes[0].streamed
-    assert streamed(view, 0) == (moved_load,) and streamed(source, 0) == (load,)
+    assert members_streamed((view, source), 0) == (moved_load, load)
     assert view.step().computes[0].regions == {"B": ((8, 16), (48, 64))}
