@@ -180,18 +180,15 @@ class _Mover:
             moved = self.names[name] = self.other + name[len(self.prefix) :] if inside else name
         return moved
 
+    def move(self, tensor: str) -> tuple:
+        """A tensor's (first dim's moved ranges, second dim's, their offsets), looked up once."""
+        a, b = DIMS[tensor.rsplit(".", 1)[-1]]
+        move = self.moves[tensor] = (self.ranges[a], self.ranges[b], self.delta[a], self.delta[b])
+        return move
+
     def region(self, tensor: str, region: tuple) -> tuple:
         """A 2-D GEMM region moved (each dim's ranges moved once)."""
-        move = self.moves.get(tensor)
-        if move is None:
-            a, b = DIMS[tensor.rsplit(".", 1)[-1]]
-            move = self.moves[tensor] = (
-                self.ranges[a],
-                self.ranges[b],
-                self.delta[a],
-                self.delta[b],
-            )
-        rows, cols, down, across = move
+        rows, cols, down, across = self.moves.get(tensor) or self.move(tensor)
         r, s = region
         moved_r = rows.get(r)
         if moved_r is None:
@@ -216,22 +213,32 @@ class _Mover:
         )
 
     def copies(self, transfers: tuple[Transfer, ...]) -> tuple[Copy, ...]:
-        """`transfers` moved, as `Copy`s."""
-        names, region = self.names, self.region
-        return tuple(
-            Copy(
-                t.kind,
-                t.tensor,
-                region(t.tensor, t.region),
-                names.get(t.buffer) or self.name(t.buffer),
-                t.dram_bytes,
-                t.space,
-                t.peer and self.name(t.peer),
-                t.noc_bytes,
-                t.miss,
+        """`transfers` moved, as `Copy`s (`region` inlined: every member's every load comes here)."""
+        names, moves, copies = self.names, self.moves, []
+        for t in transfers:
+            move = moves.get(t.tensor) or self.move(t.tensor)
+            rows, cols, down, across = move
+            r, s = t.region
+            moved_r = rows.get(r)
+            if moved_r is None:
+                moved_r = rows[r] = (r[0] + down, r[1] + down)
+            moved_s = cols.get(s)
+            if moved_s is None:
+                moved_s = cols[s] = (s[0] + across, s[1] + across)
+            copies.append(
+                Copy(
+                    t.kind,
+                    t.tensor,
+                    (moved_r, moved_s),
+                    names.get(t.buffer) or self.name(t.buffer),
+                    t.dram_bytes,
+                    t.space,
+                    t.peer and self.name(t.peer),
+                    t.noc_bytes,
+                    t.miss,
+                )
             )
-            for t in transfers
-        )
+        return tuple(copies)
 
     def compute(self, c: Compute) -> Compute:
         region = self.region
