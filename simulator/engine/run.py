@@ -881,10 +881,10 @@ class _Engine:
 
     def _count_keys(self, op: str, segment: Compute) -> tuple[tuple[tuple, int], ...]:
         """(counter, count) a segment of `op` adds, in booking order: its unit's actions, then its
-        SRAM reads and writes, each for every copy (worked out once per op, unit, work and SRAM
-        traffic: a class's segments book the same counters to every member)."""
+        SRAM reads and writes, each for every copy (a class's worked out once per unit, work and
+        SRAM traffic: its segments book the same counters to every member)."""
         key = (op, segment.unit, segment.work, segment.sram_traffic)
-        keys = self.count_keys.get(key)
+        keys = self.count_keys.get(key) if op in self.twins else None
         if keys is None:
             work = [
                 ((part, unit, action), count)
@@ -894,7 +894,9 @@ class _Engine:
             for buffer, read, write in segment.sram_traffic:
                 for part, copy in self._copies(op, buffer):
                     work += [((part, copy, "read"), read), ((part, copy, "write"), write)]
-            keys = self.count_keys[key] = tuple(work)
+            keys = tuple(work)
+            if op in self.twins:
+                self.count_keys[key] = keys
         return keys
 
     def _book_stall(self, op: OpProgram, unit: str, cause: str, cycles: int) -> None:
