@@ -36,6 +36,7 @@ from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
+from simulator.mapping.shifted import member_loads, member_stores, members_streamed
 
 
 class _CountingEnvironment(simpy.Environment):
@@ -118,6 +119,11 @@ class _Engine:
             if op.members
         }
         self.copies: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}  # see _copies
+        self.owners = {op: _Owners(op, twins) for op, twins in self.twins.items()}  # see _who
+        self.gap_rows: dict[tuple, tuple] = {}  # see _gap_rows
+        self.count_keys: dict[tuple, tuple] = {}  # see _count_keys
+        self.member_ports: dict[tuple, tuple] = {}  # see _port
+        self.link_cycles: dict[int, int] = {}  # see _link_cycles
         # ops before these have all finished: one already-processed event stands for them all
         self.finished = self.env.event()
         self.finished.callbacks, self.finished._ok, self.finished._value = None, True, None
@@ -206,8 +212,8 @@ class _Engine:
 
     def _who(self, op: str, component: str) -> str:
         """The part of `op` whose core owns `component` (a class member's buffer: that member)."""
-        twins = self.twins.get(op)
-        return op if twins is None else twins.get(_core(component), op)
+        owners = self.owners.get(op)
+        return op if owners is None else owners[component]
 
     def _copies(self, op: str, unit: str) -> tuple[tuple[str, str], ...]:
         """(part, unit) pairs a private booking of `op` on `unit` goes to: for a class, every
@@ -226,25 +232,46 @@ class _Engine:
 
     def _mine(self, op: str, transfers) -> list[Transfer]:
         """The transfers of `op`'s representative (all of them outside a class)."""
-        if op not in self.twins:
+        owners = self.owners.get(op)
+        if owners is None:
             return list(transfers)
-        return [t for t in transfers if self._who(op, t.buffer) == op]
+        return [t for t in transfers if owners[t.buffer] == op]
 
     def _ports(self, op: str, transfers, src: int, direction: str, nbytes: int):
-        """The bytes over the representative's own NoC port, and (part, route, bytes) of every
-        other member's (its route from or to `src`); a plain op moves all `nbytes` itself."""
-        if op not in self.twins:
+        """The bytes over the representative's own NoC port, and (port, bytes) of every other
+        member's (`_port`: its route from or to `src`); a plain op moves all `nbytes` itself."""
+        owners = self.owners.get(op)
+        if owners is None:
             return nbytes, []
-        moved: dict[str, list[Transfer]] = {}
+        moved: dict[str, list] = {}  # part -> [its first buffer, its bytes]
         for t in transfers:
-            moved.setdefault(self._who(op, t.buffer), []).append(t)
+            part = owners[t.buffer]
+            mine = moved.get(part)
+            if mine is None:
+                moved[part] = [t.buffer, t.dram_bytes]
+            else:
+                mine[1] += t.dram_bytes
+        ports = self.member_ports
         others = []
-        for part, ts in moved.items():
+        for part, (buffer, nbytes) in moved.items():
             if part != op:
-                node = self.machine.nodes[ts[0].buffer]
-                route = self._path(*((src, node) if direction == "read" else (node, src)), node)
-                others.append((part, route, sum(t.dram_bytes for t in ts)))
-        return sum(t.dram_bytes for t in moved.get(op, ())), others
+                port = ports.get((part, buffer, src, direction))
+                if port is None:
+                    port = self._port(part, buffer, src, direction)
+                others.append((port, nbytes))
+        own = moved.get(op)
+        return (0 if own is None else own[1]), others
+
+    def _port(self, part: str, buffer: str, src: int, direction: str) -> tuple:
+        """A class member's NoC port to or from memory node `src`, as `_hold` counts its bytes:
+        (route, hops, its bit-hop and flit-hop counters), worked out once per member and node."""
+        node = self.machine.nodes[buffer]
+        route = self._path(*((src, node) if direction == "read" else (node, src)), node)
+        hops = len(route) if route and route[0][0] == "link" else 1
+        noc = self.noc.name
+        port = (route, hops, (part, noc, "bit_hop"), (part, noc, "flit_hop"))
+        self.member_ports[(part, buffer, src, direction)] = port
+        return port
 
     # ----- moving bytes -----------------------------------------------------------------------
     def _dram(self, op: str, transfers: tuple[Transfer, ...], direction: str):
@@ -323,33 +350,38 @@ class _Engine:
     def _count_dma(self, op: str, transfers, into: bool) -> None:
         """DMA bytes in the record: DRAM reads (into SRAM) or writes, per op and transfer kind, and
         the SRAM side (writes on the way in, reads on the way out)."""
-        counts = self.record.counts
+        counts, op_dram, owners = self.record.counts, self.record.op_dram, self.owners.get(op)
+        dram, side = (self.dram.name, "read"), "write"
+        if not into:
+            dram, side = (self.dram.name, "write"), "read"
         for t in transfers:
             if t.dram_bytes:
-                part = self._who(op, t.buffer)
-                counts[(part, self.dram.name, "read" if into else "write")] += t.dram_bytes
-                self.record.op_dram[part][t.kind] += t.dram_bytes
-                counts[(part, t.buffer, "write" if into else "read")] += t.dram_bytes
+                part = op if owners is None else owners[t.buffer]
+                counts[(part, *dram)] += t.dram_bytes
+                op_dram[part][t.kind] += t.dram_bytes
+                counts[(part, t.buffer, side)] += t.dram_bytes
 
     def _cache(self, op: str, transfers: tuple[Transfer, ...], direction: str):
         """Split loads into L2 hits and misses; every region read or written becomes resident (LRU).
         A forced miss (`Transfer.miss`) refills its region's own line: it sits in the L2 once."""
-        hits, misses = [], []
+        hits, misses, l2, lines = [], [], self.l2.name, self.l2_lines
+        reading, capacity = direction == "read", self.l2.capacity_bytes
+        counts, owners = self.record.counts, self.owners.get(op)
         for t in transfers:
             key = (t.tensor, t.region)
-            if direction == "read" and key in self.l2_lines:
-                self.l2_lines.move_to_end(key)
+            if reading and key in lines:
+                lines.move_to_end(key)
                 if not t.miss:
                     hits.append(t)
                     continue
             misses.append(t)
-            if t.dram_bytes <= self.l2.capacity_bytes and key not in self.l2_lines:
-                self.l2_lines[key] = t.dram_bytes
+            if t.dram_bytes <= capacity and key not in lines:
+                lines[key] = t.dram_bytes
                 self.l2_used += t.dram_bytes
-                while self.l2_used > self.l2.capacity_bytes:
-                    _, size = self.l2_lines.popitem(last=False)
+                while self.l2_used > capacity:
+                    _, size = lines.popitem(last=False)
                     self.l2_used -= size
-            self.record.counts[(self._who(op, t.buffer), self.l2.name, "write")] += t.dram_bytes
+            counts[(op if owners is None else owners[t.buffer], l2, "write")] += t.dram_bytes
         self.record.l2_bytes["hit" if direction == "read" else "write"] += sum(
             t.dram_bytes for t in hits
         )
@@ -371,10 +403,11 @@ class _Engine:
         slice_cycles = math.ceil(nbytes * ways / self.l2.bytes_per_cycle - 1e-9)
         own, others = self._ports(op, hits, src, "read", nbytes)
         held = yield from self._hold([port], route, own, slice_cycles, op, others)
+        counts, owners, l2 = self.record.counts, self.owners.get(op), self.l2.name
         for t in hits:
-            part = self._who(op, t.buffer)
-            self.record.counts[(part, self.l2.name, "read")] += t.dram_bytes
-            self.record.counts[(part, t.buffer, "write")] += t.dram_bytes
+            part = op if owners is None else owners[t.buffer]
+            counts[(part, l2, "read")] += t.dram_bytes
+            counts[(part, t.buffer, "write")] += t.dram_bytes
         return self.env.now - held
 
     def _operand(self, transfer: Transfer) -> str:
@@ -433,10 +466,17 @@ class _Engine:
         held = yield from self._hold([port], route, own, ctrl_cycles, op, others)
         busy = held
         if others and route:  # a class: the pool, or every member's port as long as per core
-            ports = sum(self.noc.transfer_cycles(b) for b in (own, *(b for *_, b in others)))
+            ports = sum(map(self._link_cycles, (own, *(b for _, b in others))))
             busy = max(ctrl_cycles, ports)
         self._dram_busy(self.env.now - held, 1 / ways, op, transfers[0].kind, direction, busy)
         return (self._hops(ctrl, node) if route else 0), self.env.now - held
+
+    def _link_cycles(self, nbytes: int) -> int:
+        """A NoC link's cycles for `nbytes` (computed once per size: a class asks per member)."""
+        cycles = self.link_cycles.get(nbytes)
+        if cycles is None:
+            cycles = self.link_cycles[nbytes] = self.noc.transfer_cycles(nbytes)
+        return cycles
 
     def _hops(self, src: int, dst: int) -> int:
         """Router hops from src to dst (computed once per pair)."""
@@ -458,7 +498,7 @@ class _Engine:
     def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str, others=()):
         """Hold `first` resources (a memory controller) for `floor` cycles and the route's links for
         nbytes / link bandwidth, all acquired in global order; each is released when its part is done.
-        `others`: (part, route, bytes) of a class's other members, counted on their own routes."""
+        `others`: (port, bytes) of a class's other members (`_ports`), counted on their own ports."""
         key = tuple(route)
         links = self.ordered.get(key)
         if links is None:
@@ -482,9 +522,8 @@ class _Engine:
                     resource.release(grant)
         if nbytes or op not in self.twins:
             self._count_noc(op, route, nbytes, start)
-        for part, path, moved in others:
-            if moved:
-                self._count_noc(part, path, moved, start)
+        if others:
+            self._count_ports(others, self.env.now - start)
         return max(finish, default=0)
 
     def _link(self, link: tuple) -> simpy.Resource:
@@ -503,6 +542,24 @@ class _Engine:
         rec.hop_bytes[hops] += nbytes
         rec.counts[(op, noc.name, "bit_hop")] += 8 * nbytes * hops
         rec.counts[(op, noc.name, "flit_hop")] += math.ceil(8 * nbytes / noc.flit_bits) * hops
+
+    def _count_ports(self, others: list[tuple[tuple, int]], held: float) -> None:
+        """`_count_noc` for a class's other members, each (port, bytes) held `held` cycles."""
+        rec, flit_bits = self.record, self.noc.flit_bits
+        link_bytes, link_busy, hop_bytes, counts = (
+            rec.link_bytes,
+            rec.link_busy,
+            rec.hop_bytes,
+            rec.counts,
+        )
+        for (route, hops, bit_hop, flit_hop), nbytes in others:
+            if nbytes and route:
+                for link in route:
+                    link_bytes[link] += nbytes
+                    link_busy[link] += held
+                hop_bytes[hops] += nbytes
+                counts[bit_hop] += 8 * nbytes * hops
+                counts[flit_hop] += math.ceil(8 * nbytes / flit_bits) * hops
 
     def _send(self, op: str, sends: list[Transfer]):
         """Core-to-core transfers over the NoC; returns the head latency still to come."""
@@ -562,7 +619,7 @@ class _Engine:
                         yield self.space[t.buffer].get(t.space)
                 waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
                 issued = self.env.now
-                loads = step.loads + tuple(t for peer in step.peers for t in peer.loads)
+                loads = step.loads + tuple(t for p in step.peers for t in member_loads(p))
                 latency, waited["sram_bandwidth"] = yield from self._dram(op.name, loads, "read")
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
@@ -591,7 +648,12 @@ class _Engine:
         while True:
             op, step = yield self.written[core].get()
             sends = [t for t in step.stores if t.kind == "send"]
-            stores = tuple(t for own in (step, *step.peers) for t in own.stores if t.kind != "send")
+            stores = tuple(
+                t
+                for transfers in (step.stores, *map(member_stores, step.peers))
+                for t in transfers
+                if t.kind != "send"
+            )
             latency = 0
             if stores:
                 latency, _ = yield from self._dram(op.name, stores, "write")
@@ -649,7 +711,7 @@ class _Engine:
                 for _, twin in self._copies(op.name, unit):
                     self.unit_free_at[twin] = self.clock()
                 self.units[unit].release(grant)
-            peers = tuple(peer.computes[number] for peer in step.peers)
+            peers = members_streamed(step.peers, number)
             self._account(
                 op, segment, cycles + queued, start, (index, number), paced, peers, queued
             )
@@ -731,21 +793,39 @@ class _Engine:
         now = self.clock()
         started = op.name in self.op_started
         self.op_started.add(op.name)  # on its first segment, whatever the gap: see gap_causes
-        for part, twin in self._copies(op.name, unit):
-            before = previous_unit and _same_core(previous_unit, twin)
-            gap = now - self.unit_free_at.get(twin, 0)
-            if twin not in self.unit_free_at:
-                own = _same_core(op.unit, twin)
-                self.first_use[twin] = (part, own, before, started, waited, gap)
+        rec, free_at, primary = self.record, self.unit_free_at, unit == op.unit
+        for part, twin, before, own in self._gap_rows(op, unit, previous_unit):
+            if twin not in free_at:
+                self.first_use[twin] = (part, own, before, started, waited, now)
+                gap, seen = now, False
+            else:
+                gap, seen = now - free_at[twin], started
             if gap <= 0:
                 continue
-            causes = gap_causes(gap, before, twin in self.unit_free_at and started, waited)
-            self.record.stall(twin, now, causes)
+            causes = gap_causes(gap, before, seen, waited)
+            rec.stall(twin, now, causes)
             for cause, cycles in causes.items():
                 if cycles:
-                    self.record.unit_stalls[twin][cause] += cycles
-                    if unit == op.unit:
-                        self.record.op_stalls[part][cause] += cycles
+                    rec.unit_stalls[twin][cause] += cycles
+                    if primary:
+                        rec.op_stalls[part][cause] += cycles
+
+    def _gap_rows(self, op: OpProgram, unit: str, previous_unit: str | None) -> tuple:
+        """(part, its copy of `unit`, its copy of `previous_unit`, its copy of the op's unit) for
+        every copy `_note_gap` books (worked out once per op and pair of units)."""
+        key = (op.name, unit, previous_unit)
+        rows = self.gap_rows.get(key)
+        if rows is None:
+            rows = self.gap_rows[key] = tuple(
+                (
+                    part,
+                    twin,
+                    previous_unit and _same_core(previous_unit, twin),
+                    _same_core(op.unit, twin),
+                )
+                for part, twin in self._copies(op.name, unit)
+            )
+        return rows
 
     def _account(
         self,
@@ -755,18 +835,19 @@ class _Engine:
         start: float,
         where: tuple[int, int],
         paced: int,
-        peers: tuple[Compute, ...] = (),
+        peers: tuple[Transfer, ...] = (),
         queued: int = 0,
     ) -> None:
         """Book a segment that ran `cycles` from `start`, `paced` of them held by its latency
         bound (the load_latency stall), `queued` past its own time for its streamed DMA's bus;
-        a class's to every member (`peers`: the members' own segments, whose streamed DMA is
-        theirs)."""
+        a class's to every member (`peers`: the DMA the members' own segments streamed, theirs)."""
         rec = self.record
         stretch = cycles - segment.cycles - paced - queued
-        for part, unit in self._copies(op.name, segment.unit):
-            rec.busy[unit] += segment.cycles
-            rec.op_busy[part][unit] += segment.cycles
+        copies = self._copies(op.name, segment.unit)
+        busy, op_busy, own = rec.busy, rec.op_busy, segment.cycles
+        for part, unit in copies:
+            busy[unit] += own
+            op_busy[part][unit] += own
         # the streamed DMA's share of the stretch (and its bus queueing), the ports' the rest
         if segment.dma_wait or queued:
             wait = min(segment.dma_wait, stretch)
@@ -778,20 +859,17 @@ class _Engine:
             self._book_stall(op, segment.unit, "sram_bandwidth", stretch)
         for unit in segment.holds:  # held idle while the segment's own unit works
             self._book_stall(op, unit, f"waiting_{segment.unit}", cycles)
-        for part, unit in self._copies(op.name, segment.unit):
-            for action, count in segment.work:
-                rec.counts[(part, unit, action)] += count
-        for buffer, read, write in segment.sram_traffic:
-            for part, copy in self._copies(op.name, buffer):
-                rec.counts[(part, copy, "read")] += read
-                rec.counts[(part, copy, "write")] += write
-        for t in (t for own in (segment, *peers) for t in own.streamed):
+        counts = rec.counts
+        for key, count in self._count_keys(op.name, segment):
+            counts[key] += count
+        for t in segment.streamed + peers:
             busy = self.dram.transfer_cycles(t.dram_bytes)  # DMA during the segment
             rec.busy[self.dram.name] += busy
             rec.op_busy[self._who(op.name, t.buffer)][self.dram.name] += busy
             self._count_dma(op.name, (t,), into=t.kind in ("load", "reload"))
-        for part, unit in self._copies(op.name, segment.unit):
-            rec.interval(unit, "compute", part, start, self.env.now)
+        if rec.events is not None:
+            for part, unit in copies:
+                rec.interval(unit, "compute", part, start, self.env.now)
         if self.progress is not None:
             self.progress.credit(op.name, segment.macs)
         if segment.kernel is None:
@@ -801,14 +879,35 @@ class _Engine:
         else:  # (op, step index, segment index): run later, in this order
             self.deferred.append((op.name, *where))
 
+    def _count_keys(self, op: str, segment: Compute) -> tuple[tuple[tuple, int], ...]:
+        """(counter, count) a segment of `op` adds, in booking order: its unit's actions, then its
+        SRAM reads and writes, each for every copy (a class's worked out once per unit, work and
+        SRAM traffic: its segments book the same counters to every member)."""
+        key = (op, segment.unit, segment.work, segment.sram_traffic)
+        keys = self.count_keys.get(key) if op in self.twins else None
+        if keys is None:
+            work = [
+                ((part, unit, action), count)
+                for part, unit in self._copies(op, segment.unit)
+                for action, count in segment.work
+            ]
+            for buffer, read, write in segment.sram_traffic:
+                for part, copy in self._copies(op, buffer):
+                    work += [((part, copy, "read"), read), ((part, copy, "write"), write)]
+            keys = tuple(work)
+            if op in self.twins:
+                self.count_keys[key] = keys
+        return keys
+
     def _book_stall(self, op: OpProgram, unit: str, cause: str, cycles: int) -> None:
         """A segment's unit stalled `cycles` for `cause`, ending now: per unit, in the timeline,
         and per op where the unit is the op's own (a class's: every member's)."""
+        rec, primary = self.record, unit == op.unit
         for part, twin in self._copies(op.name, unit):
-            self.record.unit_stalls[twin][cause] += cycles
-            self.record.stall(twin, self.env.now, {cause: cycles})
-            if unit == op.unit:
-                self.record.op_stalls[part][cause] += cycles
+            rec.unit_stalls[twin][cause] += cycles
+            rec.stall(twin, self.env.now, {cause: cycles})
+            if primary:
+                rec.op_stalls[part][cause] += cycles
 
     # ----- op completion ----------------------------------------------------------------------
 
@@ -844,6 +943,19 @@ class _Engine:
     def quiescent(self) -> bool:
         """Every buffer byte returned: nothing carries over to the ops that come next."""
         return all(space.level == space.capacity for space in self.space.values())
+
+
+class _Owners(dict):
+    """A core class's component -> the part whose core owns it (the class's own part for a
+    shared one), each worked out on first use: every member transfer asks."""
+
+    def __init__(self, op: str, twins: dict[int, str]):
+        super().__init__()
+        self.op, self.twins = op, twins
+
+    def __missing__(self, component: str) -> str:
+        part = self[component] = self.twins.get(_core(component), self.op)
+        return part
 
 
 PORT_SPANS = 16

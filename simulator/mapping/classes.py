@@ -76,9 +76,7 @@ def _joined(own: Step, others: list[Step]) -> Step:
         computes = tuple(
             _all_kernels(c, [s.computes[i] for s in others]) for i, c in enumerate(own.computes)
         )
-    return dataclasses.replace(
-        own, waits=waits, signals=signals, computes=computes, peers=tuple(others)
-    )
+    return Step(own.loads, computes, own.stores, own.frees, waits, signals, tuple(others))
 
 
 def _all_kernels(own: Compute, others: list[Compute]) -> Compute:

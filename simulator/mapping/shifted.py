@@ -1,10 +1,12 @@
 """A CTA's steps on another core derived from an equal-shaped CTA's: the same steps with its
 regions moved to the other CTA's place in the GEMM and its components renamed to the other
 core's. Walking the tile loop nest costs far more than this, and a kernel's SMs mostly run CTAs
-of one shape, so each shape's steps are walked once (cta.py)."""
+of one shape, so each shape's steps are walked once (cta.py). A moved step is a `Moved` view,
+built field by field as it is read: a core class's engine reads only its members' transfers."""
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from simulator.components.systolic import OPERAND_DIMS
 from simulator.mapping.gemm import TENSOR_OF
@@ -35,8 +37,8 @@ def moved(program: OpProgram, name: str, delta: dict[str, int], to: int) -> OpPr
     return altered(
         program,
         name=name,
-        steps=lambda: map(mover.step, steps()),
-        resume=resume and (lambda start: map(mover.step, resume(start))),
+        steps=lambda: map(mover.view, steps()),
+        resume=resume and (lambda start: map(mover.view, resume(start))),
         unit=mover.name(program.unit),
         core=to,
         details=program.details | {"unit": mover.name(program.details["unit"])},
@@ -47,41 +49,162 @@ def moved(program: OpProgram, name: str, delta: dict[str, int], to: int) -> OpPr
     )
 
 
+class Copy(NamedTuple):
+    """A moved transfer as a core class's engine reads a member's: a Transfer's fields in a
+    named tuple (building a frozen Transfer for each member's loads was about a quarter of a100-like
+    8192x12288x12288's run)."""
+
+    kind: str
+    tensor: str
+    region: tuple
+    buffer: str
+    dram_bytes: int
+    space: int
+    peer: str | None
+    noc_bytes: int
+    miss: bool
+
+
+class Moved:
+    """A leader's step moved to another core, each field moved when first read (a class's engine
+    reads a member's loads, stores and streamed DMA, never its computes or frees: moving those for
+    every member step was about a third of a many-core GEMM's run). It stands for the Step
+    `step()` gives: it reads, compares and prints as that Step, and dataclasses.replace on it
+    makes a Step (its fields are Step's; `Moved(...)` builds a Step)."""
+
+    __slots__ = ("_source", "_mover", "_loads", "_stores", "_step")
+    __dataclass_fields__ = Step.__dataclass_fields__
+    waits = signals = peers = ()  # only a plain step moves
+
+    def __new__(cls, *fields, **named) -> Step:
+        return Step(*fields, **named)
+
+    @classmethod
+    def of(cls, source: Step, mover: "_Mover") -> "Moved":
+        view = object.__new__(cls)
+        view._source, view._mover = source, mover
+        view._loads = view._stores = view._step = None
+        return view
+
+    @property
+    def loads(self) -> tuple[Transfer, ...]:
+        if self._loads is None:
+            self._loads = tuple(map(self._mover.transfer, self._source.loads))
+        return self._loads
+
+    @property
+    def stores(self) -> tuple[Transfer, ...]:
+        if self._stores is None:
+            stores = self._source.stores
+            self._stores = tuple(map(self._mover.transfer, stores)) if stores else ()
+        return self._stores
+
+    @property
+    def computes(self) -> tuple[Compute, ...]:
+        return self.step().computes
+
+    @property
+    def frees(self) -> tuple[tuple[str, int], ...]:
+        return self.step().frees
+
+    def copies(self, stores: bool = False) -> tuple[Transfer | Copy, ...]:
+        """The loads (or stores) as a class's engine reads a member's: `Copy`s, or the Transfers
+        where they were built already."""
+        built = self._stores if stores else self._loads
+        if built is not None:
+            return built
+        return self._mover.copies(self._source.stores if stores else self._source.loads)
+
+    def streamed(self, number: int) -> tuple[Transfer, ...]:
+        """The DMA streamed during segment `number`, moved without moving the segment."""
+        streamed = self._source.computes[number].streamed
+        return tuple(map(self._mover.transfer, streamed)) if streamed else ()
+
+    def step(self) -> Step:
+        """The moved Step itself (built once)."""
+        if self._step is None:
+            mover, source = self._mover, self._source
+            computes = tuple(map(mover.compute, source.computes))
+            self._step = Step(self.loads, computes, self.stores, mover.renamed(source.frees))
+        return self._step
+
+    def __eq__(self, other) -> bool:
+        return self.step() == (other.step() if isinstance(other, Moved) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.step())
+
+    def __repr__(self) -> str:
+        return repr(self.step())
+
+
+def member_loads(step: Step | Moved) -> tuple[Transfer | Copy, ...]:
+    """A class member's loads as its class's engine reads them (a moved step's as `Copy`s)."""
+    return step.copies() if isinstance(step, Moved) else step.loads
+
+
+def member_stores(step: Step | Moved) -> tuple[Transfer | Copy, ...]:
+    """A class member's stores as its class's engine reads them (a moved step's as `Copy`s)."""
+    return step.copies(stores=True) if isinstance(step, Moved) else step.stores
+
+
+def members_streamed(peers: tuple[Step | Moved, ...], number: int) -> tuple[Transfer, ...]:
+    """The DMA a class's members stream during their segment `number`, in member order (a moved
+    member's moved without its segment, and only where its leader's segment streams any)."""
+    moved: tuple[Transfer, ...] = ()
+    for peer in peers:
+        if isinstance(peer, Moved):
+            if peer._source.computes[number].streamed:
+                moved += peer.streamed(number)
+        else:
+            moved += peer.computes[number].streamed
+    return moved
+
+
 class _Mover:
-    """Moves one CTA's steps (names and moved regions are cached: steps repeat them)."""
+    """Moves one CTA's steps. Names, each dim's moved ranges, SRAM traffic and frees are cached (steps
+    repeat them), and a tensor's pair of dims is looked up once: a class's members are moved
+    step by step as the engine runs, so this is on a many-core run's hot path."""
 
     def __init__(self, delta: dict[str, int], prefix: str, other: str):
         self.delta, self.prefix, self.other = delta, prefix, other
         self.names: dict[str, str] = {}
-        self.traffic: dict[tuple, tuple] = {}
-        self.dims: dict[str, tuple[str, ...]] = {}  # tensor -> the dims of its regions
+        self.traffic: dict[tuple, tuple] = {}  # (component, ...) pairs -> renamed
         self.ranges: dict[str, dict] = {d: {} for d in delta}  # dim -> range -> moved range
+        self.moves: dict[str, tuple] = {}  # tensor -> (its dims' range caches and offsets)
 
     def name(self, name: str) -> str:
-        if name not in self.names:
-            moved = name.startswith(self.prefix)
-            self.names[name] = self.other + name[len(self.prefix) :] if moved else name
-        return self.names[name]
+        moved = self.names.get(name)
+        if moved is None:
+            inside = name.startswith(self.prefix)
+            moved = self.names[name] = self.other + name[len(self.prefix) :] if inside else name
+        return moved
+
+    def move(self, tensor: str) -> tuple:
+        """A tensor's (first dim's moved ranges, second dim's, their offsets), looked up once."""
+        a, b = DIMS[tensor.rsplit(".", 1)[-1]]
+        move = self.moves[tensor] = (self.ranges[a], self.ranges[b], self.delta[a], self.delta[b])
+        return move
 
     def region(self, tensor: str, region: tuple) -> tuple:
         """A 2-D GEMM region moved (each dim's ranges moved once)."""
-        dims = self.dims.get(tensor)
-        if dims is None:
-            dims = self.dims[tensor] = DIMS[tensor.rsplit(".", 1)[-1]]
-        (a, b), (r, s) = dims, region
-        ranges = self.ranges
-        return (ranges[a].get(r) or self.range(a, r), ranges[b].get(s) or self.range(b, s))
-
-    def range(self, dim: str, r: tuple[int, int]) -> tuple[int, int]:
-        moved = self.ranges[dim][r] = (r[0] + self.delta[dim], r[1] + self.delta[dim])
-        return moved
+        rows, cols, down, across = self.moves.get(tensor) or self.move(tensor)
+        r, s = region
+        moved_r = rows.get(r)
+        if moved_r is None:
+            moved_r = rows[r] = (r[0] + down, r[1] + down)
+        moved_s = cols.get(s)
+        if moved_s is None:
+            moved_s = cols[s] = (s[0] + across, s[1] + across)
+        return moved_r, moved_s
 
     def transfer(self, t: Transfer) -> Transfer:
+        buffer = self.names.get(t.buffer) or self.name(t.buffer)
         return Transfer(
             t.kind,
             t.tensor,
             self.region(t.tensor, t.region),
-            self.name(t.buffer),
+            buffer,
             t.dram_bytes,
             t.space,
             t.peer and self.name(t.peer),
@@ -89,32 +212,62 @@ class _Mover:
             t.miss,
         )
 
+    def copies(self, transfers: tuple[Transfer, ...]) -> tuple[Copy, ...]:
+        """`transfers` moved, as `Copy`s (`region` inlined: every member's every load comes here)."""
+        names, moves, copies = self.names, self.moves, []
+        for t in transfers:
+            move = moves.get(t.tensor) or self.move(t.tensor)
+            rows, cols, down, across = move
+            r, s = t.region
+            moved_r = rows.get(r)
+            if moved_r is None:
+                moved_r = rows[r] = (r[0] + down, r[1] + down)
+            moved_s = cols.get(s)
+            if moved_s is None:
+                moved_s = cols[s] = (s[0] + across, s[1] + across)
+            copies.append(
+                Copy(
+                    t.kind,
+                    t.tensor,
+                    (moved_r, moved_s),
+                    names.get(t.buffer) or self.name(t.buffer),
+                    t.dram_bytes,
+                    t.space,
+                    t.peer and self.name(t.peer),
+                    t.noc_bytes,
+                    t.miss,
+                )
+            )
+        return tuple(copies)
+
     def compute(self, c: Compute) -> Compute:
-        if c.kernel is not None:
-            raise ValueError("moved(): a step with a tile kernel (numerics) cannot move")
-        if c.sram_traffic not in self.traffic:
-            self.traffic[c.sram_traffic] = tuple((self.name(b), r, w) for b, r, w in c.sram_traffic)
+        region = self.region
         return Compute(
             self.name(c.unit),
             c.cycles,
             c.work,
             c.macs,
-            self.traffic[c.sram_traffic],
-            {tensor: self.region(tensor, r) for tensor, r in c.regions.items()},
+            self.renamed(c.sram_traffic),
+            {tensor: region(tensor, r) for tensor, r in c.regions.items()},
             None,
             c.refill,
-            tuple(map(self.transfer, c.streamed)),
+            tuple(map(self.transfer, c.streamed)) if c.streamed else (),
             c.dma_wait,
-            tuple(map(self.name, c.holds)),
+            tuple(map(self.name, c.holds)) if c.holds else (),
             c.pace,
         )
 
-    def step(self, s: Step) -> Step:
+    def view(self, s: Step) -> Moved:
         if s.waits or s.signals or s.peers:
             raise ValueError("moved(): only a plain CTA's steps (no signals, no peers) move")
-        return Step(
-            tuple(map(self.transfer, s.loads)),
-            tuple(map(self.compute, s.computes)),
-            tuple(map(self.transfer, s.stores)),
-            tuple((self.name(b), n) for b, n in s.frees),
-        )
+        for c in s.computes:
+            if c.kernel is not None:
+                raise ValueError("moved(): a step with a tile kernel (numerics) cannot move")
+        return Moved.of(s, self)
+
+    def renamed(self, pairs: tuple) -> tuple:
+        """(component, value) pairs (SRAM traffic, frees) with the components renamed, once each."""
+        moved = self.traffic.get(pairs)
+        if moved is None:
+            moved = self.traffic[pairs] = tuple((self.name(b), *rest) for b, *rest in pairs)
+        return moved

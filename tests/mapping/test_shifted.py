@@ -14,6 +14,8 @@ import simulator.mapping.cta as cta
 from simulator.components import build_machine
 from simulator.engine.memo import execute
 from simulator.mapping import compile_program
+from simulator.mapping.program import Compute, Step, Transfer
+from simulator.mapping.shifted import Moved, _Mover, members_streamed
 from simulator.spec import load_arch, load_mapping, load_workload
 from tests.engine.test_memo import _plain
 from tests.mapping.test_cta import gpu
@@ -95,3 +97,46 @@ def test_class_runs_of_derived_ctas_equal_runs_of_compiled_ctas(m, n, k, cores):
         assert _plain(getattr(got, table)) == _plain(getattr(want, table)), table
     for table in ("op_dram", "link_bytes", "link_busy", "hop_bytes", "l2_bytes"):
         assert _plain(getattr(got, table)) == _plain(getattr(want, table)), table
+
+
+@settings(max_examples=10, deadline=None)
+@example(24, 24, 1280, 4)  # split-K: fixups rewrite moved steps (dataclasses.replace on a view)
+@example(96, 192, 120, 5)  # a class of several SMs
+@given(
+    st.integers(1, 12).map(lambda i: 24 * i),
+    st.integers(1, 12).map(lambda i: 24 * i),
+    st.integers(1, 32).map(lambda i: 40 * i),
+    st.integers(2, 9),
+)
+def test_a_moved_step_reads_as_the_step_it_stands_for(m, n, k, cores):
+    """Every field of a lazily moved step (and what the engine reads of a class member: its
+    streamed DMA per segment) equals its built Step's; replacing a field makes that Step."""
+    machine = build_machine(gpu(cores, tiles=((32, 32), (64, 64))))
+    workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
+    program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    views = [s for op in program.ops for s in op.steps() if isinstance(s, Moved)]
+    classes = [op.shape_class for op in program.ops]
+    assert bool(views) == (len(set(classes)) < len(classes))  # an SM's CTAs move to its class's
+    for view in views:
+        step = view.step()
+        assert type(step) is Step
+        for field in dataclasses.fields(Step):
+            assert getattr(view, field.name) == getattr(step, field.name), field.name
+        assert [view.streamed(i) for i in range(len(step.computes))] == [
+            c.streamed for c in step.computes
+        ]
+        assert view == step and step == view and repr(view) == repr(step)
+        assert dataclasses.replace(view, waits=("x",)) == dataclasses.replace(step, waits=("x",))
+        assert type(dataclasses.replace(view, waits=("x",))) is Step
+
+
+def test_a_moved_step_moves_its_streamed_dma_without_its_segment():
+    """A nest's segment streams DMA: moved alone, it is the moved segment's, region and buffer."""
+    load = Transfer("load", "g.B", ((0, 8), (16, 32)), "core0.smem", 256, 256)
+    segment = Compute("core0.pe", 10, (), 0, (), {"B": ((0, 8), (16, 32))}, streamed=(load,))
+    source = Step((), (segment,), (), ())
+    view = _Mover({"M": 64, "N": 32, "K": 8}, "core0.", "core3.").view(source)
+    moved_load = Transfer("load", "g.B", ((8, 16), (48, 64)), "core3.smem", 256, 256)
+    assert view.streamed(0) == (moved_load,) == view.step().computes[0].streamed
+    assert members_streamed((view, source), 0) == (moved_load, load)
+    assert view.step().computes[0].regions == {"B": ((8, 16), (48, 64))}
