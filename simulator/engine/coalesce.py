@@ -360,7 +360,8 @@ def describe(engine, op: OpProgram, index: int, previous_done, shapes: dict | No
     return (processes, tuple(resources), queue, flying, loader, engine.turn, engine.port_state())
 
 
-COUNTERS = ("counts", "busy", "op_noc", "link_bytes", "link_busy", "l2_bytes", "hop_bytes")
+COUNTERS = ("counts", "busy", "interface_busy", "op_noc")
+COUNTERS += ("link_bytes", "link_busy", "l2_bytes", "hop_bytes")
 NESTED = ("unit_stalls", "op_busy", "op_stalls", "op_dram")
 
 
