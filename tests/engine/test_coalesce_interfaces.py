@@ -8,9 +8,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulator.errors import CapacityError
 from simulator.spec import load_arch, load_workload
 from simulator.spec.scalesim import import_scalesim
 from tests.engine.test_coalesce import _both, assert_identical
+from tests.strategies import LOOP_ORDERS
 
 
 def _imported(rows, cols, dataflow, sram_kb, bandwidths, gemms, mode="USER"):
@@ -79,7 +81,7 @@ def scalesim_runs(draw):
     )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scalesim_runs())
 def test_coalesced_scalesim_runs_equal_event_runs(run):
     """Property: imported SCALE-Sim configs of random arrays, dataflows, buffer sizes, operand
@@ -87,3 +89,41 @@ def test_coalesced_scalesim_runs_equal_event_runs(run):
     coalesced and event by event."""
     arch, workload, mapping = _imported(*run)
     assert_identical(*_both(arch, workload, mapping))
+
+
+@st.composite
+def tilings(draw):
+    """A GEMM and an explicit mapping of it in 27 to 512 steps (tiles a third to an eighth of each
+    dim): any loop order, buffering and accounting."""
+    shape = {d: draw(st.integers(16, 120)) for d in "MNK"}
+    mapping = {
+        "name": "p",
+        "dataflow": draw(st.sampled_from(["os", "ws", "is"])),
+        "tile": {d: draw(st.integers(-(-n // 8), -(-n // 3))) for d, n in shape.items()},
+        "loop_order": draw(st.sampled_from(LOOP_ORDERS)),
+        "edge_tiles": "partial",
+        "double_buffering": draw(st.booleans()),
+        "accounting": draw(st.sampled_from(["realistic", "scalesim"])),
+    }
+    return (shape["M"], shape["N"], shape["K"]), mapping
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tilings(),
+    st.sampled_from([2, 4, 8]),
+    st.sampled_from([1, 4, 64]),
+    st.tuples(*[st.sampled_from([1, 2.5, 10]) for _ in range(3)]),
+)
+def test_explicit_tilings_on_operand_interfaces_equal_event_runs(drawn, size, sram_kb, bandwidths):
+    """Property: per-operand interfaces under any tiling, loop order, buffering and accounting
+    (realistic folds overlap): coalesced runs equal event-by-event runs."""
+    gemm, mapping = drawn
+    arch, workload, _ = _imported(
+        size, size, mapping["dataflow"], (sram_kb,) * 3, bandwidths, [gemm]
+    )
+    try:
+        coalesced, events = _both(arch, workload, mapping)
+    except CapacityError:
+        return  # a tile that does not fit the drawn buffers: refused either way
+    assert_identical(coalesced, events)
