@@ -43,6 +43,7 @@ def _gemm(m: int, n: int, k: int, dtype: str) -> str:
     return f"gemm:M={m},N={n},K={k},dtype={dtype}"
 
 
+SCALESIM = "SCALE-Sim 1024³, 32x32 os (per-operand DRAM interfaces)"
 ENGINE = [  # (case, arch, workload, target seconds, slow: left out by --skip-slow)
     (
         "datacenter-hbm LLaMA-2-7B decode, 32 layers",
@@ -65,6 +66,7 @@ ENGINE = [  # (case, arch, workload, target seconds, slow: left out by --skip-sl
         0.2,
         False,
     ),
+    (SCALESIM, lambda: _scalesim_specs()[0], lambda: _scalesim_specs()[1], None, False),
     ("a100-like 4096³ fp16", lambda: "a100-like", _gemm(4096, 4096, 4096, "fp16"), 0.5, False),
     (
         "h100-like LLaMA-2-7B decode, 32 layers",
@@ -88,6 +90,7 @@ ENGINE = [  # (case, arch, workload, target seconds, slow: left out by --skip-sl
         True,
     ),
 ]
+MAPPINGS = {SCALESIM: lambda: _scalesim_specs()[2]}  # case -> its mapping (others: auto)
 MULTICORE = {"a100-like", "h100-like"}  # NoC and L2: --before reruns them per core, not as classes
 PROCESS = [  # (case, argv, target seconds); SCALE-Sim's files are written by _scalesim_files
     ("accsim --help", ["--help"], 0.3),
@@ -136,11 +139,11 @@ def _execute_with(**option: bool):
         simulator.api.execute = execute
 
 
-def _engine_run(arch, workload) -> tuple[int, float, float]:
+def _engine_run(arch, workload, mapping=None) -> tuple[int, float, float]:
     """Events, wall seconds and CPU seconds of one timing-only simulate() (CPU time stays
     comparable when other work shares the machine; wall time does not)."""
     cpu = time.process_time()
-    report, seconds = _timed(lambda: simulator.simulate(arch(), workload, numerics=False))
+    report, seconds = _timed(lambda: simulator.simulate(arch(), workload, mapping, numerics=False))
     chip = getattr(report, "chip", report)  # a system's: its chip run's (its links run apart)
     return chip.record.events_processed, seconds, time.process_time() - cpu
 
@@ -150,6 +153,7 @@ def engine_rows(table: Table, skip_slow: bool, before: bool, cases: list[str] | 
         if (slow and skip_slow) or (cases and not any(c in case for c in cases)):
             continue
         spec = workload() if callable(workload) else workload
+        mapping = MAPPINGS[case]() if case in MAPPINGS else None
         off = ("-", "-")
         if before and isinstance(arch(), str) and arch() in MULTICORE:
             with _execute_with(classes=False):
@@ -157,9 +161,9 @@ def engine_rows(table: Table, skip_slow: bool, before: bool, cases: list[str] | 
             off = (f"{events:,}", f"{seconds:.2f} ({cpu:.2f} CPU)")
         elif before and not slow:
             with _execute_with(coalesce=False):
-                events, seconds, _ = _engine_run(arch, spec)
+                events, seconds, _ = _engine_run(arch, spec, mapping)
             off = (f"{events:,}", f"{seconds:.2f}")
-        events, seconds, cpu = _engine_run(arch, spec)
+        events, seconds, cpu = _engine_run(arch, spec, mapping)
         note = f"in process; {cpu:.2f} s CPU"
         table.add_row(case, *off, f"{events:,}", f"{seconds:.2f}", _target(target), note)
 
@@ -173,6 +177,17 @@ def _scalesim_files(folder: Path) -> None:
     config = make_config("bench", 32, 32, "os", ifmap_kb=8192, filter_kb=8192, ofmap_kb=8192)
     (folder / "run.cfg").write_text(cfg_text(config))
     (folder / "topo.csv").write_text(gemm_topology([("g", 1024, 1024, 1024)]))
+
+
+@functools.cache
+def _scalesim_specs() -> tuple:
+    """The (arch, workload, mapping) specs SCALE-Sim's 1024³ files import to."""
+    from simulator.spec.scalesim import import_scalesim
+
+    with tempfile.TemporaryDirectory() as folder:
+        _scalesim_files(Path(folder))
+        arch, workload, mapping = import_scalesim(Path(folder, "run.cfg"), Path(folder, "topo.csv"))
+    return simulator.load_arch(arch), simulator.load_workload(workload), mapping
 
 
 def process_rows(table: Table) -> None:

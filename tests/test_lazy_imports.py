@@ -1,6 +1,7 @@
 """`import simulator` stays light: the public names load on first use, heavy libraries only when
 a run needs them."""
 
+import os
 import subprocess
 import sys
 
@@ -29,6 +30,70 @@ def test_a_timing_only_int8_run_does_not_import_ml_dtypes():
         "simulator.simulate('tpu-v1-like', 'gemm:M=64,N=64,K=64,dtype=int8', numerics=False)"
     )
     assert "simpy" in loaded and "ml_dtypes" not in loaded
+
+
+OTHER_MAPPERS = (
+    "simulator.mapping.attention",
+    "simulator.mapping.conv",
+    "simulator.mapping.pool",
+    "simulator.mapping.vector_ops",
+    "simulator.mapping.partition",
+    "simulator.mapping.cta",
+    "simulator.mapping.shifted",
+    "simulator.mapping.collective",
+    "simulator.mapping.host",
+    "simulator.mapping.footprint",
+    "simulator.mapping.crossbar",
+    "simulator.mapping.pim",
+    "simulator.numerics.attention",
+    "simulator.numerics.conv",
+    "simulator.numerics.pool",
+    "simulator.numerics.vector_ops",
+    "simulator.numerics.crossbar",
+    "simulator.numerics.collective",
+)
+"""What a single-core GEMM run does not use: other op kinds' mappers and numerics, multi-core
+partitions, host fallbacks, CNN footprints, crossbars and PIM units."""
+
+
+def test_a_timing_only_gemm_run_loads_only_the_gemm_mapper():
+    loaded = _modules_after(
+        "import contextlib, io\n"
+        "from simulator.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['run', 'tpu-v1-like', 'gemm-256', '--no-numerics'])"
+    )
+    assert "simulator.mapping.gemm" in loaded
+    assert not loaded & set(OTHER_MAPPERS)
+
+
+def test_the_mappers_load_where_their_ops_run():
+    """The lazy imports still find every mapper: a conv, pool, vector op and attention on one
+    core, a multi-core GEMM, a crossbar GEMM."""
+    loaded = _modules_after(
+        "import simulator\n"
+        "cnn = {'name': 'c', 'ops': [\n"
+        "    {'name': 'conv', 'kind': 'conv2d', 'C': 3, 'H': 16, 'W': 16, 'K': 8, 'R': 3,"
+        " 'S': 3, 'dtype': 'int8'},\n"
+        "    {'name': 'relu', 'kind': 'relu', 'rows': 8, 'cols': 196, 'dtype': 'int8'},\n"
+        "    {'name': 'pool', 'kind': 'pool', 'mode': 'max', 'C': 8, 'H': 14, 'W': 14, 'R': 2,"
+        " 'S': 2, 'stride': 2, 'dtype': 'int8'}]}\n"
+        "simulator.simulate('edge-npu', cnn, numerics=False)\n"
+        "simulator.simulate('edge-npu', 'gemm:M=64,N=64,K=64,dtype=int8', numerics=False)\n"
+        "simulator.simulate('mesh-4x4', 'gemm:M=64,N=64,K=64,dtype=int8', numerics=False)\n"
+        "simulator.simulate('isaac-like', 'gemm:M=64,N=64,K=64,dtype=int8', numerics=False)\n"
+        "simulator.simulate('datacenter-hbm', simulator.load_workload('llama-2-7b-decode',"
+        " [(['layers'], 1)]), numerics=False)"
+    )
+    expected = {
+        "simulator.mapping.conv",
+        "simulator.mapping.pool",
+        "simulator.mapping.vector_ops",
+        "simulator.mapping.attention",
+        "simulator.mapping.partition",
+        "simulator.mapping.crossbar",
+    }
+    assert expected <= loaded
 
 
 def test_checking_an_fp16_run_does_not_import_ml_dtypes():
@@ -114,3 +179,28 @@ def test_a_timing_only_accsim_run_skips_what_only_other_paths_use():
     )
     skipped = {"simulator.spec.transformer", "simulator.spec.onnx", "rich.progress", "numpy.random"}
     assert "simulator.engine.run" in loaded and not loaded & skipped
+
+
+def test_the_command_line_starts_no_blas_workers_unless_asked():
+    """The console script runs BLAS on one thread (idle OpenBLAS workers spin after numpy's
+    import); a user's OPENBLAS_NUM_THREADS is kept."""
+    script = (
+        "import os, sys\nfrom simulator.cli import entry\n"
+        "sys.argv = ['accsim', 'list']\nentry()\n"
+        "import numpy\nfrom threadpoolctl import threadpool_info\n"
+        "blas = [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']\n"
+        "print(os.environ['OPENBLAS_NUM_THREADS'], max(blas))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.split()[-2:] == ["1", "1"]
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**env, "OPENBLAS_NUM_THREADS": "2"},
+    )
+    assert out.stdout.split()[-2] == "2"

@@ -375,7 +375,12 @@ def _version() -> str:
 
 
 def entry() -> int:
-    """The `accsim` console script: `main` in a process of its own, which may freeze its start-up."""
+    """The `accsim` console script: `main` in a process of its own, which may freeze its start-up.
+    A run does its BLAS work on one thread (tile kernels and checks, under threadpoolctl), so the
+    process starts no OpenBLAS workers unless asked: each spins about 0.1 s of CPU after numpy's
+    import, waiting for work that never comes. Set before numpy loads (this module does not
+    import it)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     return main(freeze_start_up=True)
 
 

@@ -17,6 +17,7 @@ from collections import deque
 
 import numpy as np
 import simpy
+from numpy.lib.stride_tricks import sliding_window_view
 from simpy.events import PENDING, ConditionValue
 
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer
@@ -183,20 +184,25 @@ def strides(sequence: np.ndarray) -> tuple[int, int]:
     it), so describing every p-th step still finds it, at about 1/p of the descriptions; whether
     the short periods' stretches settle soon enough to jump is not known before the run."""
     n = len(sequence)
-    periods = np.arange(1, n // 3 + 1)[:, None]
-    if not len(periods):
+    count = n // 3  # period lengths 1 .. count
+    if not count:
         return 0, 0
+    # views and 32-bit indices: at 1,024 steps each [p, k] array is 341 x 1,024, so its bytes
+    # (page faults and cache misses) cost more than the comparisons
     padded = np.concatenate([sequence, np.full(n, -1, dtype=sequence.dtype)])
-    same = sequence[None, :] == padded[np.arange(n)[None, :] + periods]  # [p - 1, k]: k ~ k + p
-    at = np.arange(n)[None, :]
-    breaks = np.where(same, n, at)  # the first k' >= k where step k' differs from step k' + p
+    same = sliding_window_view(padded, n)[1 : count + 1] == sequence  # [p - 1, k]: k ~ k + p
+    at = np.arange(n, dtype=np.int32)
+    breaks = np.where(same, np.int32(n), at)  # the first k' >= k where step k' differs from k' + p
     run = np.minimum.accumulate(breaks[:, ::-1], axis=1)[:, ::-1] - at
     starts = same.copy()
     starts[:, 1:] &= ~same[:, :-1]  # where a stretch begins
-    skipped = (np.maximum(run // periods - 1, 0) * periods * starts).sum(axis=1)
+    rows, columns = np.nonzero(starts)
+    periods = rows + 1
+    jumped = np.maximum(run[rows, columns] // periods - 1, 0) * periods
+    skipped = np.bincount(rows, weights=jumped, minlength=count)  # whole numbers: exact
     if skipped.max() <= 0:
         return 0, 0
-    return int(skipped.argmax()) + 1, len(skipped) - int(skipped[::-1].argmax())
+    return int(skipped.argmax()) + 1, count - int(skipped[::-1].argmax())
 
 
 class _Describer:
@@ -360,7 +366,8 @@ def describe(engine, op: OpProgram, index: int, previous_done, shapes: dict | No
     return (processes, tuple(resources), queue, flying, loader, engine.turn, engine.port_state())
 
 
-COUNTERS = ("counts", "busy", "op_noc", "link_bytes", "link_busy", "l2_bytes", "hop_bytes")
+COUNTERS = ("counts", "busy", "interface_busy", "op_noc")
+COUNTERS += ("link_bytes", "link_busy", "l2_bytes", "hop_bytes")
 NESTED = ("unit_stalls", "op_busy", "op_stalls", "op_dram")
 
 

@@ -238,7 +238,7 @@ def _merge(total: Record, part: Record, rename: dict[str, str], offset: int) -> 
     """Add a run's record (cycles from its start) into the whole, renamed and shifted."""
     for (op, component, action), count in part.counts.items():
         total.counts[(rename[op], component, action)] += count
-    for table in ("busy", "link_bytes", "link_busy", "l2_bytes", "hop_bytes"):
+    for table in ("busy", "interface_busy", "link_bytes", "link_busy", "l2_bytes", "hop_bytes"):
         into = getattr(total, table)
         for key, value in getattr(part, table).items():
             into[key] += value

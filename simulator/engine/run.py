@@ -141,15 +141,16 @@ class _Engine:
         self.live: dict[simpy.Process, None] = {}  # running processes, in the order they began
         self.in_flight: set[str] = set()  # ops with steps loaded but not finished
         self.skipped = 0  # cycles advanced in closed form: the engine's clock is simpy's + this
+        operands = self.dram.spec.operand_bandwidth or {}
+        if self.noc is not None and operands:
+            raise UnsupportedError(
+                f"{self.dram.name}: operand_bandwidth needs a chip without a NoC"
+            )
+        # per-operand DRAM interfaces, each its own bus (SCALE-Sim's USER bandwidth mode)
+        self.operand_buses = {role: simpy.Resource(self.env, capacity=1) for role in operands}
         if self.noc is None:
             self.bus = simpy.Resource(self.env, capacity=1)
-            operands = self.dram.spec.operand_bandwidth or {}
-            self.operand_buses = {role: simpy.Resource(self.env, capacity=1) for role in operands}
         else:
-            if self.dram.spec.operand_bandwidth:
-                raise UnsupportedError(
-                    f"{self.dram.name}: operand_bandwidth needs a chip without a NoC"
-                )
             self.controllers = {
                 n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
             }
@@ -174,12 +175,12 @@ class _Engine:
             *((f"unit {name}", u) for name, u in self.units.items()),
             *((f"written {core}", s) for core, s in self.written.items()),
             *((("bus", self.bus),) if self.noc is None else ()),
+            *((f"interface {role}", bus) for role, bus in self.operand_buses.items()),
         ]
         self.resource_names = {id(r): name for name, r in self.resource_list}
         self.coalesce = (
             coalesce
             and self.noc is None
-            and not self.operand_buses
             and len(self.cores) == 1
             and not entry.idle
             and self.record.events is None
@@ -305,13 +306,12 @@ class _Engine:
                 return self.dram.latency_cycles, began
         total = sum(t.dram_bytes for t in transfers)
         asked = self.env.now
-        if self.noc is None and self.operand_buses:
+        if self.operand_buses:
             groups: dict[str, list[Transfer]] = {}
             for t in transfers:
                 groups.setdefault(self._operand(t), []).append(t)
-            share = {role: 1 / len(self.operand_buses) for role in groups}
             buses = {
-                role: self.env.process(self._operand_bus(op, role, ts, direction, share[role]))
+                role: self.env.process(self._operand_bus(op, role, ts, direction))
                 for role, ts in groups.items()
             }
             yield self.env.all_of(list(buses.values()))
@@ -420,14 +420,16 @@ class _Engine:
             )
         return holds[0]
 
-    def _operand_bus(self, op: str, role: str, transfers: list, direction: str, share: float):
+    def _operand_bus(self, op: str, role: str, transfers: list, direction: str):
         """Move one operand's transfers over its own DRAM interface; returns when they began."""
         with self.operand_buses[role].request() as grant:
             yield grant
             start = self.env.now
             nbytes = sum(t.dram_bytes for t in transfers)
             yield self.env.timeout(self.dram.transfer_cycles(nbytes, role))
-            self._dram_busy(start, share, op, transfers[0].kind, direction)
+            self.record.interface_busy[role] += self.env.now - start  # whole cycles: exact sums
+            track = f"{self.dram.name} {direction}"
+            self.record.interval(track, transfers[0].kind, op, start, self.env.now)
         return start
 
     def _dram_busy(
@@ -937,6 +939,9 @@ class _Engine:
             raise RuntimeError("engine stalled: an op waits for a signal nobody raises")
         record = self.record
         record.cycles = max(record.op_end.values(), default=0)
+        if record.interface_busy:  # the DRAM as a whole: the mean of its interfaces' busy time
+            interfaces = sum(record.interface_busy.values())
+            record.busy[self.dram.name] += interfaces / len(self.operand_buses)
         record.events_processed = self.env.processed()
         return record
 

@@ -16,6 +16,9 @@ class Record:
     """(op, component, action) -> count (MACs, bytes, elements)."""
     busy: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     """component -> cycles it was doing work (compute units: excluding SRAM-port stretch)."""
+    interface_busy: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """operand -> cycles its own DRAM interface was held (per-operand interfaces; whole cycles,
+    so sums are exact: the DRAM's busy share is booked from them once the run ends)."""
     unit_stalls: dict[str, dict[str, int]] = field(default_factory=_nested)
     """compute unit -> cause -> cycles it sat idle or stretched; busy + stalls = total cycles."""
     op_busy: dict[str, dict[str, int]] = field(default_factory=_nested)

@@ -1,25 +1,18 @@
-"""Compile workload x mapping x arch into a Program of tile steps (and the numerics it checks)."""
+"""Compile workload x mapping x arch into a Program of tile steps (and the numerics it checks).
+
+Each op kind's mapper and numerics module loads when an op of that kind is compiled (multi-core
+partitions, hosts, crossbars and CNN footprints likewise), so a timing-only GEMM run loads only
+the GEMM mapper: tests/test_lazy_imports.py holds the list."""
 
 from collections import Counter
 
 from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
-from simulator.mapping.attention import compile_attention, plan_attention
-from simulator.mapping.conv import compile_conv, plan_conv
-from simulator.mapping.footprint import peak_activation_bytes, weight_bytes
 from simulator.mapping.gemm import GemmPlan, check_tile, compile_gemm
-from simulator.mapping.host import HOST_KINDS, add_crossings, compile_on_host, fallback_reason
 from simulator.mapping.in_memory import compile_in_memory
-from simulator.mapping.partition import partition_program
 from simulator.mapping.plan_cache import planned
-from simulator.mapping.pool import compile_pool
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
-from simulator.mapping.vector_ops import compile_vector_op
 from simulator.numerics import GemmNumerics
-from simulator.numerics.attention import AttentionNumerics
-from simulator.numerics.conv import ConvNumerics
-from simulator.numerics.pool import PoolNumerics
-from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
 from simulator.spec.workload import VECTOR_KINDS, AttentionOpSpec, GemmOpSpec, WorkloadSpec
@@ -37,23 +30,35 @@ def _gemm(op: GemmOpSpec, mapping, machine, numerics, seed):
 
 
 def _attention(op: AttentionOpSpec, mapping, machine, numerics, seed):
+    from simulator.mapping.attention import compile_attention, plan_attention
+    from simulator.numerics.attention import AttentionNumerics
+
     plan = plan_attention(op, mapping, machine, f"{mapping._source}: attention")
     state = AttentionNumerics(op, seed) if numerics else None
     return compile_attention(op, plan, mapping, machine, state), state
 
 
 def _conv(op, mapping, machine, numerics, seed):
+    from simulator.mapping.conv import compile_conv, plan_conv
+    from simulator.numerics.conv import ConvNumerics
+
     plan = plan_conv(op, mapping, machine, f"{mapping._source}: {op.name}")
     state = ConvNumerics(op, plan.accumulator, seed) if numerics else None
     return compile_conv(op, plan, machine, state), state
 
 
 def _pool(op, mapping, machine, numerics, seed):
+    from simulator.mapping.pool import compile_pool
+    from simulator.numerics.pool import PoolNumerics
+
     state = PoolNumerics(op, seed) if numerics else None
     return compile_pool(op, mapping, machine, state), state
 
 
 def _vector(op, mapping, machine, numerics, seed):
+    from simulator.mapping.vector_ops import compile_vector_op
+    from simulator.numerics.vector_ops import VectorNumerics
+
     state = VectorNumerics(op, seed) if numerics else None
     return compile_vector_op(op, mapping, machine, state, f"{op.name}"), state
 
@@ -81,6 +86,8 @@ def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> bool:
     if capacity is None:
         return False
     if any(op.kind in ("conv2d", "pool") for op in workload.ops):
+        from simulator.mapping.footprint import peak_activation_bytes, weight_bytes
+
         weights = sum(weight_bytes(op) for op in workload.ops)
         activations = peak_activation_bytes(workload)
         if weights + activations <= capacity:
@@ -129,6 +136,8 @@ def compile_program(
                 f"{workload.name}: ONNX ops accsim does not model run on a single-core arch's "
                 f"host fallback; {machine.arch.name} has {machine.core_count} core(s)"
             )
+        from simulator.mapping.partition import partition_program
+
         ops, states = partition_program(workload, mapping, machine, numerics, seed)
         return Program(tuple(ops), dict(workload.meta)), states
     _check_modelled(workload, machine)
@@ -145,6 +154,8 @@ def compile_program(
             states[op.name] = state
     meta = dict(workload.meta)
     if machine.host:
+        from simulator.mapping.host import add_crossings
+
         ops = add_crossings(ops, {op.name: op for op in workload.ops}, machine, stream_weights)
         meta["weights_streamed"] = stream_weights
     return Program(tuple(ops), meta), states
@@ -166,7 +177,11 @@ def _check_modelled(workload: WorkloadSpec, machine: Machine) -> None:
 def _compile_one(op, mapping: MappingSpec, machine: Machine, numerics: bool, seed: int):
     """The op on the accelerator; where it cannot run there and the arch's fallback is its host
     CPU, on the host, with the reason recorded for the partition map."""
-    host = machine.host and machine.arch.fallback == machine.host[0] and op.kind in HOST_KINDS
+    if not machine.host:  # no CPU to fall back to (_check_modelled refused ONNX ops)
+        return COMPILERS.get(op.kind, _vector)(op, mapping, machine, numerics, seed)
+    from simulator.mapping.host import HOST_KINDS, compile_on_host, fallback_reason
+
+    host = machine.arch.fallback == machine.host[0] and op.kind in HOST_KINDS
     if op.kind == "onnx":  # _check_modelled made sure there is a host
         reason = f"unsupported op: ONNX {op.op_type} has no accsim model"
         return compile_on_host(op, machine, reason, numerics, seed)

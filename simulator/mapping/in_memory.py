@@ -3,11 +3,6 @@ since they share the crossbars) and GEMMs on near-memory (PIM) units."""
 
 from simulator.components import Machine
 from simulator.errors import SpecError
-from simulator.mapping.crossbar import compile_crossbar_gemm, plan_crossbars
-from simulator.mapping.crossbar_conv import compile_crossbar_conv, runs_on_crossbar, unrolled
-from simulator.mapping.pim import compile_pim_gemm
-from simulator.numerics.crossbar import CrossbarNumerics
-from simulator.numerics.crossbar_conv import ConvCrossbarNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.validate import locate
 from simulator.spec.workload import WorkloadSpec
@@ -17,18 +12,22 @@ def compile_in_memory(
     workload: WorkloadSpec, mapping: MappingSpec, machine: Machine, numerics, seed
 ):
     """Programs (and numerics states) of the ops whose unit is a crossbar or a near-memory unit,
-    by op name."""
+    by op name. The crossbar and PIM mappers load only for such a unit."""
     if machine.core_count > 1 or not machine.compute_units:
         return {}
     default = mapping.unit or next(iter(machine.compute_units))
     unit = machine.components.get(default)
+    if unit is None or unit.kind not in ("crossbar", "pim"):
+        return {}
+    from simulator.mapping.crossbar import compile_crossbar_gemm, plan_crossbars
+    from simulator.mapping.crossbar_conv import compile_crossbar_conv, runs_on_crossbar, unrolled
+    from simulator.mapping.pim import compile_pim_gemm
+    from simulator.numerics.crossbar import CrossbarNumerics
+    from simulator.numerics.crossbar_conv import ConvCrossbarNumerics
+
     gemms = [op for op in workload.ops if op.kind == "gemm"]
-    convs = (
-        [op for op in workload.ops if runs_on_crossbar(op)]
-        if unit and unit.kind == "crossbar"
-        else []
-    )
-    if unit is None or unit.kind not in ("crossbar", "pim") or not (gemms or convs):
+    convs = [op for op in workload.ops if runs_on_crossbar(op)] if unit.kind == "crossbar" else []
+    if not (gemms or convs):
         return {}
     _check_mapping(mapping, unit)
     compiled = {}

@@ -18,6 +18,7 @@ from tests.strategies import shapes_and_mappings
 TABLES = (
     "counts",
     "busy",
+    "interface_busy",
     "op_dram",
     "op_noc",
     "op_start",
