@@ -3,6 +3,7 @@ row, the CTA waves, and the latency bound (threads per CTA, occupancy, each row'
 checked by hand on a tiny GPU-like chip."""
 
 import copy
+import math
 
 import pytest
 from hypothesis import given, settings
@@ -15,11 +16,13 @@ from simulator.mapping import compile_program
 from simulator.mapping.program import Compute, Transfer
 from simulator.mapping.vector_ops import (
     compile_vector_op,
+    core_rates,
     cta_rows,
     latency_floor,
     reduction_steps,
     rereads_hit,
     resident_ctas,
+    round_cycles,
     row_cycles,
     row_kernel,
     softmax_passes,
@@ -363,3 +366,36 @@ def test_a_row_kernel_computes_its_instructions_a_round_a_step():
         workload = simulator.load_workload(_softmax(rows, cols))
         program, _ = compile_program(workload, mapping, machine, False, 0)
         assert program.ops[0].details["rows_per_step"] == per_step
+
+
+def test_a_round_runs_its_passes_one_after_another_by_hand():
+    """A100-like, 108 SMs busy: an SM's share is 2,039 GB/s x 0.8 / 1.41 GHz / 108 = 10.7 B of
+    DRAM and 5,120 / 108 = 47.4 B of L2 a cycle. A round of 8 softmax rows of 4,096 fp16 (64 KiB):
+    the max pass reads DRAM, 6,119 cycles, over its 640 ALU-pipe ones and 2 x 290 of latency; the
+    sum pass's instructions, 4,672 FMA-pipe cycles ((4 x 32,768 + 4,096) / 64 add- and 5 x
+    32,768 / 64 mul-class), outlast its L2 re-read (1,383) and its SFU's 2,048; the normalising
+    pass's 8,576 ((6 x 32,768 + 6 x 4,096 + 10 x 32,768) / 64) outlast its re-read and its 6,119
+    cycles of writes; two 10-step reductions at 23 add 460. 38 rows are 4 such rounds and one
+    of 6 rows, whose writes the engine times after it."""
+    machine = build_machine(simulator.load_arch("a100-like"))
+    softmax = op("softmax", 38, 4096)
+    kernel = row_kernel(softmax)
+    rates = core_rates(machine, 0, softmax, 108)
+    share = 2039e9 * 0.8 / 1.41e9 / 108
+    assert rates.dram == pytest.approx(share)
+    assert rates.l2 == pytest.approx(5120 / 108)
+    dram = math.ceil(8 * 8192 / share)
+    assert dram == 6119
+    full = dram + 4672 + 8576 + 460
+    assert round_cycles(kernel, 8, softmax, LATENCY, rates) == full
+    six = 6 * 4096
+    last = (
+        math.ceil(6 * 8192 / share)
+        + 2 * ((4 * six + 6 * 512) // 128)
+        + 2 * (5 * six // 128)
+        + 2 * ((6 * six + 6 * 6 * 512 + 10 * six) // 128)
+        + 460
+    )
+    kernels = KernelsSpec(latency=LATENCY)
+    assert latency_floor(kernel, softmax, kernels, SHARED, True, rates) == 4 * full + last
+    assert latency_floor(kernel, softmax, kernels, SHARED) == 5 * 1840  # latencies alone
