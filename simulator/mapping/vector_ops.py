@@ -351,12 +351,11 @@ def compile_vector_op(
     that reads each row `reads` times loads each chunk that often, its re-reads L2 hits unless
     `hits` is False (`rereads_hit`: then each pass's read misses, as it would in the kernel,
     whose passes the chunked steps do not interleave); `floor` core cycles (the
-    kernel's latency bound, `latency_floor`) are spread over the steps as their computes' pace:
+    kernel's rounds in step, `latency_floor`) are spread over the steps as their computes' pace:
     the k-th compute ends no sooner than k shares after the first step's loads began, so the
-    bound covers the loads it already counts (`row_cycles`) instead of following them. A GPU
-    row `kernel` takes at most `step_rows` a step (a round of its resident CTAs: a round's loads
-    stream under the last round's compute) and does its counted instructions per element
-    (`RowKernel.work`) where it has them."""
+    bound covers the loads it already counts (`round_cycles`) instead of following them. A GPU
+    row `kernel` takes at most `step_rows` a step (a round of its resident CTAs) and does its
+    counted instructions (`RowKernel.work`) where it has them."""
     unit, fallback = machine.vector_unit_for(op.name, op.kind)
     vector = machine.components[unit]
     operands = 2 if op.kind in ("add", "mul") else 1
