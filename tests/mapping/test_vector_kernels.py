@@ -399,3 +399,32 @@ def test_a_round_runs_its_passes_one_after_another_by_hand():
     kernels = KernelsSpec(latency=LATENCY)
     assert latency_floor(kernel, softmax, kernels, SHARED, True, rates) == 4 * full + last
     assert latency_floor(kernel, softmax, kernels, SHARED) == 5 * 1840  # latencies alone
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(["softmax", "layernorm", "rmsnorm"]),
+    st.integers(1, 300),
+    st.integers(1, 20000),
+    st.booleans(),
+)
+def test_rounds_in_step_hold_the_latency_bound_and_every_pass(kind, rows, cols, hits):
+    """On a100-like, for any row reduction: the passes' instructions add up to the kernel's, and
+    the floor of rounds in step is at least the latency-only floor and the time its first passes'
+    DRAM reads take at the core's share of DRAM."""
+    machine = build_machine(simulator.load_arch("a100-like"))
+    reduction = op(kind, rows, cols)
+    kernel = row_kernel(reduction)
+    if kernel.pass_work:
+        passes = [kernel.work(rows, cols, range(p, p + 1)) for p in range(kernel.passes)]
+        total: dict[str, int] = {}
+        for work in passes:
+            for prim, n in work.items():
+                total[prim] = total.get(prim, 0) + n
+        assert total == kernel.work(rows, cols)
+    kernels = KernelsSpec(latency=LATENCY)
+    rates = core_rates(machine, 0, reduction, 108)
+    floor = latency_floor(kernel, reduction, kernels, SHARED, hits, rates)
+    assert floor >= latency_floor(kernel, reduction, kernels, SHARED, hits)
+    first_reads = rows * cols * 2 / rates.dram
+    assert floor >= math.floor(first_reads)
