@@ -56,15 +56,21 @@ GEMV_CALIBRATION = {
 }
 """h100-like's DRAM efficiency and both presets' per-kernel cost are fitted on these vidur rows
 (marked, left out of the medians, as above)."""
-HARNESS = {"gemm": "26.36 us", "softmax": "11.99 us", "layernorm": "51.10 us", "gelu": "44.82 us"}
+HARNESS = {"gemm": "26.36 us", "softmax": "12.08 us", "gelu": "44.82 us"}
 """LLMCompass times each kernel on the host (time.time() around one call and a
 torch.cuda.synchronize()), so its rows run with that fixed cost as their launch cost (a property
 of the harness, not of the chip: CUDA-graph decode rows do not pay it). It depends on how the
 call is made: torch.matmul and torch.softmax run eager, LayerNorm and GELU as @torch.compile'd
-functions (guards and Inductor's launcher on the host). Each family's is fitted with a100-like's
-DRAM efficiency of 0.8 on its smallest rows (`accsim calibrate a100-like
+functions (guards and Inductor's launcher on the host). Each eager family's is fitted with
+a100-like's DRAM efficiency of 0.8 on its smallest rows (`accsim calibrate a100-like
 benchmarks/data/calibration/a100_harness_FAMILY.csv --efficiency 0.8`; median leave-one-out
-error 1.9 %, 0.6 %, 1.9 %); GELU's with that efficiency on its largest rows (a100_vector.csv)."""
+error 2.9 %, 2.3 %); GELU's with that efficiency on its largest rows (a100_vector.csv)."""
+HOST_OVERLAP = {"layernorm": (27.08e-6, 26.07e-6)}
+"""A @torch.compile'd call's host work before its kernel's launch and after it, in seconds: the
+launch is asynchronous, so the work after it (returning through the compiled wrapper) runs while
+the kernel does, and a row takes before + max(after, kernel), the kernel at the chip's own
+launch cost. Fitted on LayerNorm's calibration subset, its smallest rows and the M sweep's three
+largest (`python benchmarks/host_overlap.py`; median leave-one-out error 2.7 %)."""
 TARGETS = {"gemm": 10.0, "bandwidth": 15.0}  # |error| targets of issue 4, in percent
 OVERALL = (
     8.0,
@@ -143,6 +149,9 @@ def evaluate(entry: dict, runner: Runner) -> dict:
         seconds += part.get("repeat", 1) * summary["seconds"]
         dram += part.get("repeat", 1) * summary["dram_bytes"]
         wall += sim_wall
+    if "host" in entry:
+        before, after = entry["host"]
+        seconds = before + max(after, seconds)
     metric = entry["metric"]
     if metric == "seconds":
         predicted = seconds
@@ -200,9 +209,12 @@ def _shape_key(kind: str, op: dict) -> str:
 def _llmcompass_entry(kind: str, op: dict, seconds: float, note: str) -> dict:
     shape = "x".join(str(op[k]) for k in ("M", "N", "K", "rows", "cols") if k in op)
     calibration = _shape_key(kind, op) in _calibration_rows()
-    return {
+    if kind in HOST_OVERLAP:
+        harness = {"host": list(HOST_OVERLAP[kind])}
+    else:
+        harness = {"arch_overrides": [[["cores", "kernels", "launch"], HARNESS[kind]]]}
+    return harness | {
         "calibration": calibration,
-        "arch_overrides": [[["cores", "kernels", "launch"], HARNESS[kind]]],
         "id": f"a100-llmcompass-{kind}-{shape}",
         "short": "LLMCompass ISCA'24 Fig. 5",
         "device": "a100-like",

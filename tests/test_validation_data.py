@@ -96,17 +96,42 @@ def test_default_suite_meets_the_validation_targets():
 
 
 def test_llmcompass_rows_carry_their_family_harness_and_calibration_marks():
-    """Each LLMCompass row runs with its family's harness cost as its launch; the marked rows are
-    the per-family calibration subsets (GEMMs 8192 x 64/128/256, softmax and LayerNorm 4096 x 32
-    to 256) and GELU's three largest."""
+    """Each eager LLMCompass row runs with its family's harness cost as its launch, LayerNorm's
+    (a compiled call) at the chip's own with its host work before and after the launch; the
+    marked rows are the per-family calibration subsets (GEMMs 8192 x 64/128/256, softmax and
+    LayerNorm 4096 x 32 to 256, LayerNorm's 8192 to 32768 x 4096) and GELU's three largest."""
     entries = validate.llmcompass_entries()
     for entry in entries:
         family = entry["workload"]["ops"][0]["kind"]
-        assert entry["arch_overrides"] == [
-            [["cores", "kernels", "launch"], validate.HARNESS[family]]
-        ]
+        if family in validate.HOST_OVERLAP:
+            assert "arch_overrides" not in entry
+            assert entry["host"] == list(validate.HOST_OVERLAP[family])
+        else:
+            assert entry["arch_overrides"] == [
+                [["cores", "kernels", "launch"], validate.HARNESS[family]]
+            ]
     marked = {e["id"] for e in entries if e["calibration"]}
     gemms = {f"gemm-8192x{n}x{n}" for n in (64, 128, 256)}
     vectors = {f"{k}-4096x{c}" for k in ("softmax", "layernorm") for c in (32, 64, 128, 256)}
+    vectors |= {f"layernorm-{rows}x4096" for rows in (8192, 16384, 32768)}
     gelus = {f"gelu-{r}x1024" for r in (131072, 262144, 524288)}
     assert marked == {f"a100-llmcompass-{name}" for name in gemms | vectors | gelus}
+
+
+def test_host_overlap_fit_recovers_the_constants_by_hand():
+    """Rows made with 20 µs of host work before the launch and 30 µs after it, which hides kernels
+    of 5 and 10 µs (50 µs each) and not ones of 100 and 200 µs (120 and 220): the fit gives the
+    two back, and a row's prediction is before + max(after, kernel)."""
+    import host_overlap
+
+    rows = [(5e-6, 50e-6), (10e-6, 50e-6), (100e-6, 120e-6), (200e-6, 220e-6)]
+    before, after = host_overlap.fit(rows)
+    assert (before, after) == (pytest.approx(20e-6), pytest.approx(30e-6))
+    entry = {"id": "x", "device": "a100-like", "metric": "seconds", "value": 1.0, "source": "s"}
+    entry |= {"category": "vector", "host": [20e-6, 30e-6], "workload": "w"}
+
+    class Fixed:
+        def run(self, entry, part):
+            return {"seconds": 10e-6, "dram_bytes": 0}, 0.0
+
+    assert validate.evaluate(entry, Fixed())["predicted"] == pytest.approx(50e-6)

@@ -78,9 +78,13 @@ class VectorUnit(Component):
             )
 
     def cycles(self, work: dict[str, int]) -> int:
-        """Reference cycles for primitive counts {primitive: elements}, lanes at a time, the
-        busiest issue pipe's (`pipes`); with special-function units, exp/div/rsqrt one per SFU per
-        cycle beside the lanes' work."""
+        """Reference cycles for primitive counts {primitive: elements} (`issue_cycles`)."""
+        return self.to_ref_cycles(self.issue_cycles(work))
+
+    def issue_cycles(self, work: dict[str, int]) -> int:
+        """Own cycles for primitive counts {primitive: elements}, lanes at a time, the busiest
+        issue pipe's (`pipes`); with special-function units, exp/div/rsqrt one per SFU per cycle
+        beside the lanes' work."""
         sfu = self.spec.sfu
         pipes: dict[str, int] = {}
         for p, n in work.items():
@@ -91,7 +95,7 @@ class VectorUnit(Component):
                 )
         lanes = max(pipes.values(), default=0)
         special = sum(math.ceil(n / sfu) for p, n in work.items() if sfu and p in SFU_PRIMITIVES)
-        return self.to_ref_cycles(max(lanes, special))
+        return max(lanes, special)
 
     def area_mm2(self) -> float:
         if self.spec.area is not None:

@@ -25,6 +25,7 @@ from simulator.mapping.vector_ops import (
     REDUCTIONS,
     check_cta_fits,
     compile_vector_op,
+    core_rates,
     cta_rows,
     latency_floor,
     rereads_hit,
@@ -438,7 +439,8 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
     parts = []
     for core, (r0, r1) in enumerate(ranges):
         sub = op.model_copy(update={"name": f"{op.name}@c{core}", "rows": r1 - r0, "inputs": []})
-        floor = latency_floor(kernel, sub, kernels, shared, hits) if kernel else 0
+        rates = kernel and core_rates(machine, core, sub, len(ranges))
+        floor = latency_floor(kernel, sub, kernels, shared, hits, rates) if kernel else 0
         parts.append(
             compile_vector_op(
                 sub,

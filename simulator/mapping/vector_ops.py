@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.components import Machine
+from simulator.components.vector import VectorUnit
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.numerics.vector_ops import VectorNumerics
@@ -53,18 +54,29 @@ MAX_CTA_THREADS = 1024
 LOAD_BYTES = 16  # cunn_SoftMaxForward loads ILP = sizeof(float4) / sizeof(T) elements at a time
 WARP = 32
 
-# The instructions a GPU's softmax kernels execute per element, on the SM's fp32 lanes (add-,
-# mul- and compare-class) and its special-function units (ex2, rcp), counted from their sources:
-EXPF = {"mul": 5, "add": 4, "max": 2, "exp": 2}
-"""One accurate fp32 exp (std::exp), as CUDA's math library writes it (math_functions.h,
-__internal_accurate_expf over __internal_expf_kernel): j = trunc(a log2 e), two FMAs take j ln 2
-off in two parts, a multiply by log2 e, 2^z and 2^j on the SFU and their product, and two range
-checks (a compare and a select each): 11 lane instructions and 2 SFU results."""
+Work = tuple[tuple[str, int], ...]  # instruction counts, sorted by primitive
+
+# The instructions a GPU's softmax kernels execute, on the SM's FMA pipe ("add" and "mul": FADD,
+# FFMA, FMUL, HADD2, IMAD), its ALU pipe ("max": FMNMX, FCHK, IADD3, ISETP) and its special-function
+# units (MUFU.EX2, MUFU.RCP), counted in the SASS that CUDA 11.8's ptxas (the toolkit of PyTorch
+# 2.0's cu118 wheels) makes for sm_80 of cunn_SoftMaxForward<8, half, float, half> as PyTorch 2.0
+# writes it, loop by loop (docs/hardware/multicore.md, "Row kernels' instructions"):
+EXPF = {"mul": 4, "add": 2, "exp": 1}
+"""One fp32 std::exp: FFMA.SAT and FFMA.RM round x log2 e to an integer j, an FADD takes it back
+off, two FFMAs form the reduced argument (log2 e in two parts), an integer shift puts j in an
+exponent (IMAD.SHL), MUFU.EX2 raises 2 to the rest; scaling by 2^j is the caller's (SCALE)."""
+SCALE = {"mul": 1}  # 2^j times 2^f: an FMUL, or the FFMA that also adds it to a running sum
 FDIV = {"mul": 5, "max": 1, "div": 1}
-"""One IEEE fp32 division (div.rn.f32): an SFU reciprocal refined with FMAs as correctly rounded
-division does it (Markstein 1990: e = 1 - y r, r += r e, q = x r, the residual x - y q and
-q += residual r) and a range check for the slow path: 6 lane instructions and 1 SFU result."""
-CONVERT = {"add": 1}  # an fp16/bf16 value widened to the fp32 accumulator type, or narrowed back
+"""One IEEE fp32 division (div.rn.f32): MUFU.RCP refined by five FFMAs (Markstein 1990: e = 1 -
+y r, r += r e, q = x r, the residual x - y q, q += residual r) and FCHK, which sends operands
+that need it to a slow path that normal softmax values do not take."""
+CONVERT = {"add": 1}  # HADD2.F32: an fp16/bf16 value widened to the fp32 accumulator type
+REMATERIALIZED = {"add": 2}
+"""cunn_SoftMaxForward's normalising pass, out of registers with 8 elements in flight, loads
+expf's two constants again for each element (IMAD.MOV, HFMA2.MMA)."""
+LOOP = {"add": 1, "max": 2}
+"""Per iteration of a thread's loop over its row (one vector load): the address (IMAD.WIDE), the
+offset's increment (IADD3) and the bound's compare (ISETP)."""
 
 
 def _sum(*parts: dict[str, int]) -> dict[str, int]:
@@ -75,24 +87,37 @@ def _sum(*parts: dict[str, int]) -> dict[str, int]:
     return total
 
 
-def softmax_work(warp: bool, dtype: str) -> dict[str, int]:
-    """Instructions per element of PyTorch 2.0's softmax kernels (fp32 accumulate). The warp
-    kernel (softmax_warp_forward) keeps its row in registers: a max, exp(x - max) kept and summed,
-    a division by the sum. cunn_SoftMaxForward makes 3 passes: a max; exp(x - max) summed
-    (SumExpFloat); exp(x - max) / sum again (SoftMaxForwardEpilogue), each widening what it loads
-    and the last narrowing what it stores where the tensor is not fp32."""
-    widen = CONVERT if dtype != "fp32" else {}
+def softmax_passes(warp: bool, dtype: str, vector: int) -> tuple[tuple[Work, Work], ...]:
+    """Instructions of each pass of PyTorch 2.0's softmax kernels (fp32 accumulate), as (per
+    element, per loop iteration of `vector` elements). The warp kernel (softmax_warp_forward)
+    keeps its row in registers, one unrolled pass: a max, exp(x - max) kept and summed, a division
+    by the sum, each value narrowed as it is stored. cunn_SoftMaxForward makes 3 loops: a max;
+    exp(x - max) summed (SumExpFloat); exp(x - max) / sum again (SoftMaxForwardEpilogue), each
+    widening what it loads where the tensor is not fp32, the last packing its results two by two
+    (F2FP) and storing them (a second address)."""
+    narrow = dtype != "fp32"
+    widen = CONVERT if narrow else {}
     sub, add, top = {"add": 1}, {"add": 1}, {"max": 1}
     if warp:
-        return _sum(widen, top, sub, EXPF, add, FDIV, widen)
-    return _sum(widen, top, widen, sub, EXPF, add, widen, sub, EXPF, FDIV, widen)
+        return ((_work(widen, top, sub, EXPF, SCALE, add, FDIV, widen), ()),)
+    store = {"add": 1 + (vector // 2 if narrow else 0)}
+    return (
+        (_work(widen, top), _work(LOOP)),
+        (_work(widen, sub, EXPF, SCALE), _work(LOOP)),
+        (_work(widen, sub, EXPF, SCALE, FDIV, REMATERIALIZED), _work(LOOP, store)),
+    )
+
+
+def _work(*parts: dict[str, int]) -> Work:
+    return tuple(sorted(_sum(*parts).items()))
 
 
 @dataclass(frozen=True)
 class RowKernel:
     """How a GPU runs a row reduction: rows and threads per CTA, threads per row, its passes over
     each row (each a read from memory), elements a thread loads at once, block-wide reductions
-    per row, the shared memory a CTA takes and, where counted, its instructions per element."""
+    per row, the shared memory a CTA takes and, where counted, its instructions per element in
+    each pass."""
 
     rows: int
     threads: int
@@ -101,7 +126,18 @@ class RowKernel:
     vector: int
     reductions: int
     shared: int
-    work: tuple[tuple[str, int], ...] = ()  # instructions per element where counted (softmax)
+    pass_work: tuple[tuple[Work, Work], ...] = ()
+    """Per pass, where counted (softmax): instructions per element and per loop iteration (one
+    thread's load of `vector` elements)."""
+
+    def work(self, rows: int, cols: int, passes: range | None = None) -> dict[str, int]:
+        """Counted instructions of `passes` (all) over `rows` rows of `cols` values."""
+        total: dict[str, int] = {}
+        loads = math.ceil(cols / self.vector)
+        for element, loop in (self.pass_work[p] for p in passes or range(len(self.pass_work))):
+            for p, n in (*((p, n * cols) for p, n in element), *((p, n * loads) for p, n in loop)):
+                total[p] = total.get(p, 0) + n * rows
+        return total
 
 
 def softmax_threads(cols: int, dtype: str) -> int:
@@ -119,7 +155,7 @@ def row_kernel(op: VectorOpSpec) -> RowKernel:
     the norms' rows a CTA each of 128 threads, each making its `PASSES` over the row."""
     if op.kind == "softmax" and op.cols <= WARP_ROW:
         rows = WARPS_PER_CTA * (2 if op.cols <= PAIRED_ROW else 1)
-        work = tuple(sorted(softmax_work(True, op.dtype).items()))
+        work = softmax_passes(True, op.dtype, WARP_ROW // WARP)
         return RowKernel(rows, WARP * WARPS_PER_CTA, WARP, 1, WARP_ROW // WARP, 2, 0, work)
     if op.kind == "softmax":
         threads = softmax_threads(op.cols, op.dtype)
@@ -127,7 +163,7 @@ def row_kernel(op: VectorOpSpec) -> RowKernel:
     else:
         threads, vector = CTA_THREADS[op.kind], NORM_VECTOR
     smem = nbytes(threads, "fp32")  # one fp32 partial per thread for the block reduction
-    work = tuple(sorted(softmax_work(False, op.dtype).items())) if op.kind == "softmax" else ()
+    work = softmax_passes(False, op.dtype, vector) if op.kind == "softmax" else ()
     return RowKernel(
         1, threads, threads, PASSES[op.kind], vector, REDUCTIONS_PER_ROW[op.kind], smem, work
     )
@@ -174,28 +210,112 @@ def rereads_hit(
     return in_flight * nbytes(op.cols, op.dtype) <= l2
 
 
-def row_cycles(kernel: RowKernel, cols: int, latency: LoadLatencySpec, hits: bool = True) -> int:
-    """Core cycles one CTA's row takes when latency bounds it: each pass waits one load latency
-    per load a thread makes (a thread's next load follows its use of the last), the first pass
-    from DRAM and later ones from L2 (DRAM where they miss it: `hits` False); each block-wide
-    reduction waits its dependent shared-memory steps."""
+def pass_waits(
+    kernel: RowKernel, cols: int, latency: LoadLatencySpec, hits: bool = True
+) -> list[int]:
+    """Core cycles each pass of a row waits on its loads: one load latency per load a thread makes
+    (a thread's next load follows its use of the last), the first pass from DRAM and later ones
+    from L2 (DRAM where they miss it: `hits` False)."""
     loads = math.ceil(cols / (kernel.row_threads * kernel.vector))
     later = latency.l2 if hits else latency.dram
-    passes = loads * (latency.dram + (kernel.passes - 1) * later)
-    return passes + kernel.reductions * reduction_steps(kernel.row_threads) * latency.shared
+    return [loads * (latency.dram if p == 0 else later) for p in range(kernel.passes)]
+
+
+def row_cycles(kernel: RowKernel, cols: int, latency: LoadLatencySpec, hits: bool = True) -> int:
+    """Core cycles one CTA's row takes when latency bounds it: its passes' load waits
+    (`pass_waits`) and each block-wide reduction's dependent shared-memory steps."""
+    reductions = kernel.reductions * reduction_steps(kernel.row_threads) * latency.shared
+    return sum(pass_waits(kernel, cols, latency, hits)) + reductions
+
+
+@dataclass(frozen=True)
+class CoreRates:
+    """What one core has while every busy core runs the same pass of a row kernel, per core
+    cycle: its vector unit, and its share of DRAM's and of the L2's bytes (at most its port's)."""
+
+    vector: VectorUnit
+    dram: float
+    l2: float
+
+
+def core_rates(machine: Machine, core: int, op: VectorOpSpec, busy: int) -> CoreRates:
+    """Core `core`'s rates for `op` when `busy` cores stream at once: the chip's achievable DRAM
+    bandwidth and its L2's (DRAM's without one) split evenly, each capped by the core's network
+    port, as fine-interleaved memory serves concurrent requests."""
+    view = machine.view(core)
+    vector = view.components[view.vector_unit_for(op.name, op.kind)[0]]
+    port = machine.noc.bytes_per_cycle if machine.noc is not None else math.inf
+    dram = machine.dram.bytes_per_cycle
+    l2 = machine.l2.bytes_per_cycle if machine.l2 is not None else dram
+    own = vector.ref_clock_hz / vector.clock_hz  # reference cycles per core cycle
+    return CoreRates(vector, min(dram / busy, port) * own, min(l2 / busy, port) * own)
+
+
+def round_cycles(
+    kernel: RowKernel,
+    rows: int,
+    op: VectorOpSpec,
+    latency: LoadLatencySpec | None,
+    rates: CoreRates | None,
+    hits: bool = True,
+    writes: bool = True,
+) -> int:
+    """Core cycles one round of resident CTAs (`rows` of `op`'s rows) takes. The round's CTAs
+    start together and run in step, pass after pass, each pass waiting for the last one's
+    block-wide reduction, and the next round's CTAs take their slots only when they leave; so a
+    pass takes the longest of its critical path (`row_cycles`' load latencies), its instructions
+    over the round's rows (`RowKernel.pass_work`; uncounted work, the norms' recipe, in the
+    last pass) and its bytes at the core's `rates` (the first pass reads DRAM, later ones L2,
+    DRAM where the re-reads miss it; the last one writes DRAM unless `writes` is False: a last
+    round's stores leave after its compute, which the engine times), and the passes add up."""
+    size = rows * nbytes(op.cols, op.dtype)
+    waits = pass_waits(kernel, op.cols, latency, hits) if latency else [0] * kernel.passes
+    total = 0
+    for p, wait in enumerate(waits):
+        busy = 0.0
+        if rates is not None:
+            from_dram = p == 0 or not hits
+            dram = size * from_dram + size * (writes and p == kernel.passes - 1)
+            busy = max(dram / rates.dram, size * (not from_dram) / rates.l2)
+            busy = max(busy, rates.vector.issue_cycles(_pass_work(kernel, op, p, rows)))
+        total += max(wait, math.ceil(busy))
+    if latency is not None:
+        total += kernel.reductions * reduction_steps(kernel.row_threads) * latency.shared
+    return total
+
+
+def _pass_work(kernel: RowKernel, op: VectorOpSpec, p: int, rows: int) -> dict[str, int]:
+    """Instructions of pass `p` over `rows` rows: counted per pass, else the recipe in the last."""
+    if kernel.pass_work:
+        return kernel.work(rows, op.cols, range(p, p + 1))
+    if p < kernel.passes - 1:
+        return {}
+    per_element, per_row = RECIPES[op.kind]
+    work = {prim: n * rows * op.cols for prim, n in per_element.items()}
+    return _sum(work, {prim: n * rows for prim, n in per_row.items()})
 
 
 def latency_floor(
-    kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, shared: int, hits: bool = True
+    kernel: RowKernel,
+    op: VectorOpSpec,
+    kernels: KernelsSpec,
+    shared: int,
+    hits: bool = True,
+    rates: CoreRates | None = None,
 ) -> int:
-    """Core cycles a core needs for its `op.rows` rows when latency bounds them: its CTAs run
-    `resident_ctas` at a time, each round one `row_cycles` long (Little's law: the bytes in flight
-    are what the resident CTAs' threads have loaded); 0 without the chip's load latencies."""
-    if kernels.latency is None:
+    """Core cycles a core needs for its `op.rows` rows: its CTAs run `resident_ctas` at a time,
+    a round each (`round_cycles`; the last one holds what is left). Without `rates` only the
+    load latencies bound a round (`row_cycles`: Little's law, the bytes in flight are what the
+    resident CTAs' threads have loaded); 0 with neither those nor the chip's load latencies.
+    It bounds the compute's end: the last round's stores follow it."""
+    if kernels.latency is None and rates is None:
         return 0
-    ctas = -(-op.rows // kernel.rows)
-    rounds = -(-ctas // resident_ctas(kernel, kernels, shared))
-    return rounds * row_cycles(kernel, op.cols, kernels.latency, hits)
+    per_round = resident_ctas(kernel, kernels, shared) * kernel.rows
+    rounds, rest = divmod(op.rows, per_round)
+    if not rest:
+        rounds, rest = rounds - 1, per_round
+    full = round_cycles(kernel, per_round, op, kernels.latency, rates, hits)
+    return rounds * full + round_cycles(kernel, rest, op, kernels.latency, rates, hits, False)
 
 
 def cta_rows(rows: int, per_cta: int, cores: int) -> list[tuple[int, int]]:
@@ -231,12 +351,11 @@ def compile_vector_op(
     that reads each row `reads` times loads each chunk that often, its re-reads L2 hits unless
     `hits` is False (`rereads_hit`: then each pass's read misses, as it would in the kernel,
     whose passes the chunked steps do not interleave); `floor` core cycles (the
-    kernel's latency bound, `latency_floor`) are spread over the steps as their computes' pace:
+    kernel's rounds in step, `latency_floor`) are spread over the steps as their computes' pace:
     the k-th compute ends no sooner than k shares after the first step's loads began, so the
-    bound covers the loads it already counts (`row_cycles`) instead of following them. A GPU
-    row `kernel` takes at most `step_rows` a step (a round of its resident CTAs: a round's loads
-    stream under the last round's compute) and does its counted instructions per element
-    (`RowKernel.work`) where it has them."""
+    bound covers the loads it already counts (`round_cycles`) instead of following them. A GPU
+    row `kernel` takes at most `step_rows` a step (a round of its resident CTAs) and does its
+    counted instructions (`RowKernel.work`) where it has them."""
     unit, fallback = machine.vector_unit_for(op.name, op.kind)
     vector = machine.components[unit]
     operands = 2 if op.kind in ("add", "mul") else 1
@@ -258,8 +377,7 @@ def compile_vector_op(
     share = vector.to_ref_cycles(math.ceil(floor / -(-op.rows // chunk)))
     per_element, per_row = RECIPES[op.kind]
     flops = op.rows * op.cols * sum(per_element.values()) + op.rows * sum(per_row.values())
-    if kernel and kernel.work:
-        per_element, per_row = dict(kernel.work), {}
+    counted = kernel is not None and bool(kernel.pass_work)
     details = {
         "unit": unit,
         "fallback": fallback,
@@ -274,12 +392,15 @@ def compile_vector_op(
         for r0 in range(start * chunk, op.rows, chunk):
             r1 = min(r0 + chunk, op.rows)
             rows = r1 - r0
-            work = {p: n * rows * op.cols for p, n in per_element.items()}
-            for p, n in per_row.items():
-                work[p] = work.get(p, 0) + n * rows
+            if counted:
+                work = kernel.work(rows, op.cols)
+            else:
+                work = {p: n * rows * op.cols for p, n in per_element.items()}
+                for p, n in per_row.items():
+                    work[p] = work.get(p, 0) + n * rows
             region = ((r0 + row_offset, r1 + row_offset), (0, op.cols))
             size_in, size_out = row_in * rows, row_out * rows
-            kernel = numerics and bind(numerics.rows, r0 + row_offset, r1 + row_offset)
+            bound = numerics and bind(numerics.rows, r0 + row_offset, r1 + row_offset)
             compute = Compute(
                 unit,
                 vector.cycles(work),
@@ -287,7 +408,7 @@ def compile_vector_op(
                 0,
                 _traffic(in_buf.name, out_buf.name, size_in, size_out),
                 {"X": region},
-                kernel,
+                bound,
                 pace=share,
             )
             yield streamed_step(

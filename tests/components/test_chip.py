@@ -406,12 +406,13 @@ def test_sfus_are_oberman_and_sius_interpolator_in_horowitz_cells():
 
 def test_a_softmax_on_sfus_pays_their_energy_per_exp_and_div():
     # softmax over 64 rows of 256, as PyTorch 2.0's warp kernel runs it: each of the 16,384
-    # elements takes an accurate expf (2 exp2 on the SFUs) and an IEEE division (1 reciprocal)
+    # elements takes an expf (1 exp2 on the SFUs, as ptxas compiles it) and an IEEE division (1
+    # reciprocal)
     softmax = simulator.simulate("a100-like", "softmax:rows=64,cols=256", numerics=False)
     e = softmax.energy
     sfu = e[(e.part == "sfu") & (e.op != "(static)")]  # the static row is the SFUs' leakage
-    assert sfu["count"].sum() == pytest.approx(3 * 64 * 256)
-    assert sfu.energy_pj.sum() == pytest.approx(3 * 64 * 256 * tech.scale_energy(12.9, 7))
+    assert sfu["count"].sum() == pytest.approx(2 * 64 * 256)
+    assert sfu.energy_pj.sum() == pytest.approx(2 * 64 * 256 * tech.scale_energy(12.9, 7))
     assert set(sfu.action) == {"exp", "div"}
     lanes = e[e.part == "lanes"]
     assert not lanes.action.isin(["exp", "div", "rsqrt"]).any()

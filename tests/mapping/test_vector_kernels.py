@@ -3,6 +3,7 @@ row, the CTA waves, and the latency bound (threads per CTA, occupancy, each row'
 checked by hand on a tiny GPU-like chip."""
 
 import copy
+import math
 
 import pytest
 from hypothesis import given, settings
@@ -15,15 +16,17 @@ from simulator.mapping import compile_program
 from simulator.mapping.program import Compute, Transfer
 from simulator.mapping.vector_ops import (
     compile_vector_op,
+    core_rates,
     cta_rows,
     latency_floor,
     reduction_steps,
     rereads_hit,
     resident_ctas,
+    round_cycles,
     row_cycles,
     row_kernel,
+    softmax_passes,
     softmax_threads,
-    softmax_work,
     streamed_step,
 )
 from simulator.spec import load_arch
@@ -199,33 +202,44 @@ def _bound_run(rows, latency=None):
     return simulator.simulate(load_arch(doc), _softmax(rows, 4096))
 
 
-ROW_CYCLES = 4096 // 16 * (15 + 6 + 15 + 4 * 4 + 4 * 1)
-"""One softmax row of 4,096 on the tiny GPU's 16 lanes (no SFUs): cunn_SoftMaxForward's 36 lane
-instructions an element (15 add-, 6 compare-, 15 mul-class) and its 4 ex2 and 1 reciprocal at
-4 lane cycles each: 14,336 cycles."""
+ROW_CYCLES = 4096 // 16 * (11 + 15 + 2 + 4 * 2 + 4 * 1) + 512 // 16 * (8 + 6)
+"""One softmax row of 4,096 on the tiny GPU's 16 lanes (no SFUs): cunn_SoftMaxForward's 28 lane
+instructions an element (11 add-, 15 mul-, 2 compare-class) and its 2 ex2 and 1 reciprocal at 4
+lane cycles each, and its loops' 512 iterations of 8 values, 14 instructions each (8 add-, 6
+compare-class): 10,688 cycles."""
+
+PASS_CYCLES = (608, 3360, 6656)
+"""That row's three passes on those lanes: 4,096 widenings and maxes and 512 x 3 loop
+instructions, 608 cycles; 4 add-, 5 mul-class and an ex2 an element and 512 x 3, 3,360; 6 add-,
+10 mul-, 1 compare-class, an ex2 and a reciprocal an element and 512 x 8, 6,656."""
 
 
 def test_one_row_takes_the_longer_of_its_loads_and_critical_path():
     """One softmax row of 4,096 fp16 on one core of a chip without L2: its 3 passes read 3 x
     8,192 B over the core's 64 B/cycle link in 384 cycles, the vector unit works its
-    `ROW_CYCLES` and the 8,192 B go out in 128. With DRAM 3,000, L2 2,000 and shared 100 cycles,
-    every pass waits DRAM (no L2 to re-read from): the row's critical path is 2 x (3 x 3,000) +
-    2 x 10 x 100 = 20,000 cycles from the loads' start, which already holds the loads' own time:
-    the store follows at 20,000, the run takes 20,128 ns, the unit stalls 20,000 - 384 - 14,336
-    cycles on load latency and stays busy its 14,336: the op is latency-bound."""
+    `ROW_CYCLES` and the 8,192 B go out in 128; its passes one after another (`PASS_CYCLES`,
+    each over its 128 cycles of loads) take 10,624, under 384 + 10,688. With DRAM 3,000, L2
+    2,000 and shared 100 cycles, every pass waits DRAM (no L2 to re-read from), 2 loads a
+    thread: 6,000 cycles a pass, which the third pass's 6,656 of instructions outlast, and 2 x 10
+    x 100 for the reductions: 6,000 + 6,000 + 6,656 + 2,000 = 20,656 cycles from the loads'
+    start, which already holds the loads' own time: the store follows, the run takes 20,784 ns,
+    the unit stalls 20,656 - 384 - 10,688 cycles on load latency and stays busy its 10,688: the
+    op is latency-bound."""
     plain = _bound_run(1)
     assert plain.summary["seconds"] == pytest.approx((384 + ROW_CYCLES + 128) / 1e9)
     bound = _bound_run(1, (3000, 2000, 100))
     assert bound.summary["numerics_ok"]
-    assert bound.summary["seconds"] == pytest.approx((20000 + 128) / 1e9)
+    floor = 6000 + 6000 + PASS_CYCLES[2] + 2000
+    assert bound.summary["seconds"] == pytest.approx((floor + 128) / 1e9)
     assert bound.record.busy["core0.alu"] == ROW_CYCLES
-    assert bound.record.unit_stalls["core0.alu"]["load_latency"] == 20000 - 384 - ROW_CYCLES
+    assert bound.record.unit_stalls["core0.alu"]["load_latency"] == floor - 384 - ROW_CYCLES
     assert bound.summary["ops"][0]["bound"] == "latency"
 
 
 def test_a_critical_path_shorter_than_load_and_compute_costs_nothing():
-    """DRAM 400 and shared 1 cycle: 2 x (3 x 400) + 20 = 2,420 cycles, under the row's 384 +
-    14,336 of loads and compute, so the run takes its 14,848 ns as without a bound."""
+    """DRAM 400 and shared 1 cycle: each pass waits 2 x 400 cycles, under its instructions but
+    the first's: 800 + 3,360 + 6,656 + 20 = 10,836 cycles, under the row's 384 + 10,688 of loads
+    and compute, so the run takes its 11,200 ns as without a bound."""
     bound = _bound_run(1, (400, 2000, 1))
     assert bound.summary["seconds"] == pytest.approx((384 + ROW_CYCLES + 128) / 1e9)
     assert bound.record.unit_stalls["core0.alu"].get("load_latency", 0) == 0
@@ -235,8 +249,10 @@ def test_the_bound_paces_the_op_steps_from_its_first_load():
     """8 rows, 4 a step (a row's 8 KB in and 8 KB out, double-buffered, fill the 64 KB input and
     64 KB output buffers; a round of 8 resident CTAs would take 8), DRAM 30,000, shared 100, no
     L2: 2 x (3 x 30,000) + 2,000 = 182,000 cycles a row, 8 resident CTAs of 256 threads, one
-    round. The 2 steps end no sooner than 91,000 and 182,000 cycles after the first loads began
-    (each step's 3 x 32 KB of loads and 4 x 14,336 cycles of arithmetic fit under its share; the
+    round (each pass's 60,000 cycles of waits outlast its instructions over the 8 rows, at most
+    8 x 6,656). The 2 steps end no sooner than 91,000 and 182,000 cycles after the first loads
+    began (each step's 3 x 32 KB of loads and 4 x 10,688 cycles of arithmetic fit under its
+    share; the
     second step's loads hide under the first's wait), so the run ends with the last 32 KB store
     at 64 B a cycle: 182,000 + 512 cycles."""
     bound = _bound_run(8, (30000, 2000, 100))
@@ -277,39 +293,56 @@ def test_forced_misses_share_the_rows_tensor_key():
         assert [(t.tensor, t.miss) for t in loads] == [("s.X", False)] + [("s.X", not hits)] * 2
 
 
-def test_softmax_instructions_per_element_by_hand():
-    """PyTorch 2.0's softmax kernels per fp16 element: expf is 11 lane instructions and 2 SFU
-    results (CUDA's accurate expf), an IEEE division 6 and 1 (an SFU reciprocal and its FMA
-    refinement). The warp kernel: widen, max, subtract, expf, add, divide, narrow = 5 + 11 + 6 =
-    22 lane, 3 SFU; cunn_SoftMaxForward's three passes: widen + max; widen + subtract + expf +
-    add; widen + subtract + expf + divide + narrow = 2 + 14 + 20 = 36 lane, 2 + 2 + 1 = 5 SFU.
-    An fp32 tensor is not widened: 2 and 4 fewer."""
-    for warp, dtype, lane, sfu in (
-        (True, "fp16", 22, 3),
-        (False, "fp16", 36, 5),
-        (True, "fp32", 20, 3),
-        (False, "fp32", 32, 5),
-    ):
-        work = softmax_work(warp, dtype)
-        assert work["exp"] + work["div"] == sfu
-        assert sum(work.values()) - sfu == lane
-    assert dict(row_kernel(op("softmax", 8, 4096)).work) == softmax_work(False, "fp16")
-    assert dict(row_kernel(op("softmax", 8, 512)).work) == softmax_work(True, "fp16")
-    assert row_kernel(op("layernorm", 8, 4096)).work == ()
+def test_softmax_instructions_by_hand():
+    """PyTorch 2.0's softmax kernels as CUDA 11.8 compiles them for sm_80: expf is 6 lane
+    instructions and an ex2 (4 FFMA-class, FADD and the exponent shift), its scaling a multiply;
+    an IEEE division 5 FFMAs, FCHK and a reciprocal. The warp kernel per fp16 element: widen,
+    max, subtract, expf, scale, add, divide, narrow = 1 + 1 + 1 + 6 + 1 + 1 + 6 + 1 = 18 lane
+    (6 add-, 10 mul-, 2 compare-class), 2 SFU, no loop. cunn_SoftMaxForward per element: widen +
+    max; widen + subtract + expf + scale; widen + subtract + expf + scale + divide + expf's two
+    constants again: 2 + 9 + 17 = 28 lane (11 add-, 15 mul-, 2 compare-class), 3 SFU; per
+    iteration of 8 values its loops add an address, an increment and a compare each (3 x 3), and
+    the last a store address and 4 packing narrowings: 14. An fp32 tensor is not widened or
+    narrowed: 3 and 1 + 4 fewer (an iteration is 4 values)."""
+    warp = softmax_passes(True, "fp16", 32)
+    assert [dict(e) for e, _ in warp] == [{"add": 6, "mul": 10, "max": 2, "exp": 1, "div": 1}]
+    assert [loop for _, loop in warp] == [()]
+    passes = softmax_passes(False, "fp16", 8)
+    assert [dict(e) for e, _ in passes] == [
+        {"add": 1, "max": 1},
+        {"add": 4, "mul": 5, "exp": 1},
+        {"add": 6, "mul": 10, "max": 1, "exp": 1, "div": 1},
+    ]
+    assert [dict(loop) for _, loop in passes] == [{"add": 1, "max": 2}] * 2 + [{"add": 6, "max": 2}]
+    fp32 = softmax_passes(False, "fp32", 4)
+    assert sum(n for e, _ in fp32 for _, n in e) == 28 + 3 - 3
+    assert sum(n for _, loop in fp32 for _, n in loop) == 14 - 4
+    kernel = row_kernel(op("softmax", 8, 4096))
+    assert kernel.pass_work == passes
+    assert kernel.work(2, 4096) == {
+        "add": 2 * (11 * 4096 + 8 * 512),
+        "mul": 2 * 15 * 4096,
+        "max": 2 * (2 * 4096 + 6 * 512),
+        "exp": 2 * 2 * 4096,
+        "div": 2 * 4096,
+    }
+    assert row_kernel(op("softmax", 8, 512)).pass_work == warp
+    assert row_kernel(op("layernorm", 8, 4096)).pass_work == ()
 
 
 def test_a_row_kernel_computes_its_instructions_a_round_a_step():
     """A100-like (64 fp32 FMA-pipe results an SM, max on the ALU pipe beside it at 64, 16 SFUs):
-    a softmax row of 4,096 fp16 values is 4096 x 30 / 64 = 1,920 FMA-pipe cycles (its 15 adds and
-    15 muls an element; its 6 maxes 384 on the ALU pipe) against 4096 x 5 / 16 = 1,280 SFU cycles;
-    8 rows of 512 (warp CTAs of 4) are 8 x 512 x 18 / 64 = 1,152 FMA-pipe cycles (8 adds, 10 muls)
-    against 8 x 512 x 4 / 64 = 256 ALU and 8 x 512 x 3 / 16 = 768 SFU ones. A step takes at most
-    `step_rows` (one row, then 4): 3 rows in 3 steps of 1,920 cycles, the 8 in 2 of 576. On
+    a softmax row of 4,096 fp16 values is (26 x 4,096 + 8 x 512) / 64 = 1,728 FMA-pipe cycles
+    (its 11 add- and 15 mul-class an element, 8 a loop iteration; its compare-class 176 on the
+    ALU pipe) against 4096 x 3 / 16 = 768 SFU cycles; 4 rows of 512 (a warp CTA) are 4 x 512 x
+    16 / 64 = 512 FMA-pipe cycles (6 add-, 10 mul-class) against 4 x 512 x 2 / 64 = 64 ALU and 4
+    x 512 x 2 / 16 = 256 SFU ones. A step takes at most `step_rows` (one row, then 4): 3 rows in
+    3 steps of 1,728 cycles, the 8 in 2 of 512. On
     a100-like a round of resident CTAs is a step: 8 CTAs of 256 threads (2,048 a SM) for rows of
     4,096, 16 warp CTAs of 4 rows for rows of 512."""
     machine = build_machine(simulator.load_arch("a100-like"))
     mapping = simulator.load_mapping(None)
-    for rows, cols, step_rows, steps, cycles in ((3, 4096, 1, 3, 1920), (8, 512, 4, 2, 576)):
+    for rows, cols, step_rows, steps, cycles in ((3, 4096, 1, 3, 1728), (8, 512, 4, 2, 512)):
         softmax = op("softmax", rows, cols)
         kernel = row_kernel(softmax)
         program = compile_vector_op(
@@ -333,3 +366,65 @@ def test_a_row_kernel_computes_its_instructions_a_round_a_step():
         workload = simulator.load_workload(_softmax(rows, cols))
         program, _ = compile_program(workload, mapping, machine, False, 0)
         assert program.ops[0].details["rows_per_step"] == per_step
+
+
+def test_a_round_runs_its_passes_one_after_another_by_hand():
+    """A100-like, 108 SMs busy: an SM's share is 2,039 GB/s x 0.8 / 1.41 GHz / 108 = 10.7 B of
+    DRAM and 5,120 / 108 = 47.4 B of L2 a cycle. A round of 8 softmax rows of 4,096 fp16 (64 KiB):
+    the max pass reads DRAM, 6,119 cycles, over its 640 ALU-pipe ones and 2 x 290 of latency; the
+    sum pass's instructions, 4,672 FMA-pipe cycles ((4 x 32,768 + 4,096) / 64 add- and 5 x
+    32,768 / 64 mul-class), outlast its L2 re-read (1,383) and its SFU's 2,048; the normalising
+    pass's 8,576 ((6 x 32,768 + 6 x 4,096 + 10 x 32,768) / 64) outlast its re-read and its 6,119
+    cycles of writes; two 10-step reductions at 23 add 460. 38 rows are 4 such rounds and one
+    of 6 rows, whose writes the engine times after it."""
+    machine = build_machine(simulator.load_arch("a100-like"))
+    softmax = op("softmax", 38, 4096)
+    kernel = row_kernel(softmax)
+    rates = core_rates(machine, 0, softmax, 108)
+    share = 2039e9 * 0.8 / 1.41e9 / 108
+    assert rates.dram == pytest.approx(share)
+    assert rates.l2 == pytest.approx(5120 / 108)
+    dram = math.ceil(8 * 8192 / share)
+    assert dram == 6119
+    full = dram + 4672 + 8576 + 460
+    assert round_cycles(kernel, 8, softmax, LATENCY, rates) == full
+    six = 6 * 4096
+    last = (
+        math.ceil(6 * 8192 / share)
+        + 2 * ((4 * six + 6 * 512) // 128)
+        + 2 * (5 * six // 128)
+        + 2 * ((6 * six + 6 * 6 * 512 + 10 * six) // 128)
+        + 460
+    )
+    kernels = KernelsSpec(latency=LATENCY)
+    assert latency_floor(kernel, softmax, kernels, SHARED, True, rates) == 4 * full + last
+    assert latency_floor(kernel, softmax, kernels, SHARED) == 5 * 1840  # latencies alone
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(["softmax", "layernorm", "rmsnorm"]),
+    st.integers(1, 300),
+    st.integers(1, 20000),
+    st.booleans(),
+)
+def test_rounds_in_step_hold_the_latency_bound_and_every_pass(kind, rows, cols, hits):
+    """On a100-like, for any row reduction: the passes' instructions add up to the kernel's, and
+    the floor of rounds in step is at least the latency-only floor and the time its first passes'
+    DRAM reads take at the core's share of DRAM."""
+    machine = build_machine(simulator.load_arch("a100-like"))
+    reduction = op(kind, rows, cols)
+    kernel = row_kernel(reduction)
+    if kernel.pass_work:
+        passes = [kernel.work(rows, cols, range(p, p + 1)) for p in range(kernel.passes)]
+        total: dict[str, int] = {}
+        for work in passes:
+            for prim, n in work.items():
+                total[prim] = total.get(prim, 0) + n
+        assert total == kernel.work(rows, cols)
+    kernels = KernelsSpec(latency=LATENCY)
+    rates = core_rates(machine, 0, reduction, 108)
+    floor = latency_floor(kernel, reduction, kernels, SHARED, hits, rates)
+    assert floor >= latency_floor(kernel, reduction, kernels, SHARED, hits)
+    first_reads = rows * cols * 2 / rates.dram
+    assert floor >= math.floor(first_reads)
