@@ -57,12 +57,11 @@ class MergedRun:
         part = self.part
         ops, components, actions = self.counts
         keys = zip(map(names.__getitem__, ops), components, actions)
-        _fresh(total.counts, zip(keys, self.count_values))
+        _fresh(total.counts, zip(keys, self.count_values), len(self.count_values))
         for table, rows in self.nested.items():
-            _fresh(
-                getattr(total, table), [(names[i], defaultdict(int, items)) for i, items in rows]
-            )
-        _fresh(total.op_noc, [(names[i], value) for i, value in self.op_noc])
+            into = getattr(total, table)
+            _fresh(into, ((names[i], defaultdict(int, items)) for i, items in rows), len(rows))
+        _fresh(total.op_noc, ((names[i], value) for i, value in self.op_noc), len(self.op_noc))
         for table in SHARED:
             into = getattr(total, table)
             for key, value in getattr(part, table).items():
@@ -113,10 +112,9 @@ class MergedRun:
                     stalls[cause] += delta
 
 
-def _fresh(into: dict, items) -> None:
-    """`items` added to `into` as new keys (Collision where one is not)."""
+def _fresh(into: dict, items, count: int) -> None:
+    """The `count` pairs of `items` added to `into` as new keys (Collision where one is not)."""
     size = len(into)
-    items = list(items)
     into.update(items)
-    if len(into) != size + len(items):
+    if len(into) != size + count:
         raise Collision("a run's op met another run's in the record")

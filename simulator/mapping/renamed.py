@@ -24,11 +24,14 @@ class Renamer:
         self.names: dict[str, str] = {}
 
     def name(self, name: str) -> str:
+        """`name` swapped, remembered: steps repeat their tensors' and signals' names."""
         swapped = self.names.get(name)
         if swapped is None:
-            derived = name.startswith(self.old)
-            swapped = self.names[name] = self.new + name[len(self.old) :] if derived else name
+            swapped = self.names[name] = self.swapped(name)
         return swapped
+
+    def swapped(self, name: str) -> str:
+        return self.new + name[len(self.old) :] if name.startswith(self.old) else name
 
     def transfer(self, t: Transfer) -> Transfer:
         return Transfer(
@@ -75,11 +78,12 @@ class Renamer:
     def part(self, part: OpProgram, depends_on: tuple[str, ...]) -> OpProgram:
         """`part` as the other op's, depending on `depends_on` and on its renamed own."""
         steps, resume = part.steps, part.resume
+        own = part.depends_on and tuple(map(self.name, part.depends_on))
         return altered(
             part,
-            name=self.name(part.name),
+            name=self.swapped(part.name),
             group=self.name(part.group),
-            depends_on=depends_on + tuple(map(self.name, part.depends_on)),
+            depends_on=depends_on + own,
             steps=lambda: map(self.step, steps()),
             resume=resume and (lambda start: map(self.step, resume(start))),
         )
