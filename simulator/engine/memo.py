@@ -22,6 +22,7 @@ from bisect import bisect_left
 from collections import defaultdict
 
 from simulator.components import Machine
+from simulator.engine.merge import Collision, MergedRun
 from simulator.engine.progress import Progress
 from simulator.engine.run import (
     Entry,
@@ -30,7 +31,6 @@ from simulator.engine.run import (
     add_drain,
     advance,
     execute_whole,
-    gap_causes,
     turn_blind,
 )
 from simulator.engine.trace import Record
@@ -151,9 +151,8 @@ def execute_memoized(
         key = _key(here, a, position, waits_for, entry, blind)
         names = [part.name for op in here for part in (op, *op.members)]  # class members too
         if key is not None and key in memo:
-            cached_names, part, used, first_use, turns, registered, resumed, kernels = memo[key]
+            merged, used, turns, registered, resumed, kernels = memo[key]
             turn = advance(turn, turns, nodes)  # as many transfers as the simulated run served
-            rename = dict(zip(cached_names, names))
             if progress is not None:
                 for name in names:
                     progress.finish_op(name)
@@ -164,25 +163,20 @@ def execute_memoized(
             part = engine.run()
             if not engine.quiescent():
                 raise Inexact("buffer space still held at a quiescent point")
-            used, first_use, turn, turns = (
-                engine.unit_free_at,
-                engine.first_use,
-                engine.turn,
-                engine.turns,
-            )
+            used, turn, turns = engine.unit_free_at, engine.turn, engine.turns
             registered, resumed = engine.registered, engine.resumed
             where = {op.name: i for i, op in enumerate(here)}
             kernels = [(where[op], step, segment) for op, step, segment in engine.deferred]
-            rename = {name: name for name in names}
+            merged = MergedRun(part, names, engine.first_use)
             if key is not None:
-                memo[key] = (names, part, used, first_use, turns, registered, resumed, kernels)
+                memo[key] = (merged, used, turns, registered, resumed, kernels)
             total.events_processed += part.events_processed
         pending.append((here, kernels))
-        _fix_fill(total, first_use, free_at, offset, rename)
-        _merge(total, part, rename, offset)
+        merged.fix_fill(total, free_at, offset, names)
+        merged.add(total, names, offset)
         for unit, at in used.items():
             free_at[unit] = offset + at
-        total.cycles = offset + part.cycles
+        total.cycles = offset + merged.part.cycles
         offset = total.cycles
         waiting = [c for c in waiting + list(registered) if c not in resumed]
         order = tuple(resumed)
@@ -216,56 +210,6 @@ def _run_kernels(
             progress.advance(1)
 
 
-def _fix_fill(total: Record, first_use: dict, free_at: dict, offset: int, rename: dict) -> None:
-    """A fresh engine saw each unit idle since cycle 0 of the run; the whole program saw it idle
-    since its last segment. Move the difference to the cause the whole run would have named."""
-    for unit, (op, op_unit, previous, started, waited, gap) in first_use.items():
-        extra = offset - free_at.get(unit, 0)
-        if extra <= 0:
-            continue
-        fresh = gap_causes(gap, previous, False, waited) if gap > 0 else {}
-        whole = gap_causes(gap + extra, previous, unit in free_at and started, waited)
-        for cause in set(fresh) | set(whole):
-            delta = whole.get(cause, 0) - fresh.get(cause, 0)
-            if delta:
-                total.unit_stalls[unit][cause] += delta
-                total.stall(unit, offset + gap, {cause: delta})  # where the fresh gap ended
-                if unit == op_unit:
-                    total.op_stalls[rename[op]][cause] += delta
-
-
-def _merge(total: Record, part: Record, rename: dict[str, str], offset: int) -> None:
-    """Add a run's record (cycles from its start) into the whole, renamed and shifted."""
-    for (op, component, action), count in part.counts.items():
-        total.counts[(rename[op], component, action)] += count
-    for table in ("busy", "interface_busy", "link_bytes", "link_busy", "l2_bytes", "hop_bytes"):
-        into = getattr(total, table)
-        for key, value in getattr(part, table).items():
-            into[key] += value
-    for unit, causes in part.unit_stalls.items():
-        for cause, cycles in causes.items():
-            total.unit_stalls[unit][cause] += cycles
-    for table in ("op_busy", "op_stalls", "op_dram"):
-        into = getattr(total, table)
-        for op, values in getattr(part, table).items():
-            for key, value in values.items():
-                into[rename[op]][key] += value
-    for op, value in part.op_noc.items():
-        total.op_noc[rename[op]] += value
-    for op, at in part.op_start.items():
-        total.op_start[rename[op]] = offset + at
-    for op, at in part.op_end.items():
-        total.op_end[rename[op]] = offset + at
-    if total.events is not None and part.events is not None:
-        total.events.extend(
-            (track, name, rename[op], offset + start, offset + end)
-            for track, name, op, start, end in part.events
-        )
-    total.steps += part.steps
-    for unit, cause, cycle, cycles in part.stall_marks or ():
-        total.stall(unit, offset + cycle, {cause: cycles})
-
-
 def execute(
     program: Program,
     machine: Machine,
@@ -289,7 +233,7 @@ def execute(
         if memoize:
             try:
                 record = execute_memoized(program, machine, trace, progress, coalesce)
-            except Inexact:
+            except (Inexact, Collision):
                 record = None
         if record is None:
             record = execute_whole(program, machine, trace, progress, coalesce)

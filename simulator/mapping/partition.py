@@ -20,6 +20,7 @@ from simulator.mapping.plan_cache import planned
 from simulator.mapping.pool import pool_parts
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
 from simulator.mapping.ranges import grid, split
+from simulator.mapping.renamed import Renamer, op_key
 from simulator.mapping.shifted import moved, replayed
 from simulator.mapping.vector_ops import (
     REDUCTIONS,
@@ -57,34 +58,51 @@ def partition_program(
     programs: list[OpProgram] = []
     states: dict = {}
     parts_of: dict[str, list[str]] = {}
+    compiled: dict[str, tuple] = {}  # op key -> the first such op's name and parts (timing only)
     for index, op in enumerate(workload.ops):
         deps = tuple(part for name in op.inputs for part in parts_of[name])
-        if op.kind == "gemm":
-            parts = _gemm(op, mapping, machine, cores, numerics, seed + index, states)
-        elif op.kind == "attention":
-            parts = _attention(op, mapping, machine, cores, numerics, seed + index, states)
-        elif op.kind == "collective":
-            arrays = (
-                CollectiveNumerics.random_arrays(cores, op.elements, op.dtype, seed + index)
-                if numerics
-                else None
-            )
-            parts, state = collective_parts(op, machine, cores, arrays)
-            if state:
-                states[op.name] = state
-        elif op.kind in ("conv2d", "pool"):
-            parts = _spatial(op, mapping, machine, cores, numerics, seed + index, states)
+        key = None if numerics else op_key(op)  # kernels hold their op's numerics: no reuse
+        if key in compiled:  # an identical op compiled before: its parts renamed
+            first, parts = compiled[key]
+            renamer = Renamer(first, op.name)
+            parts = [renamer.part(p, deps) for p in parts]
         else:
-            parts = _vector(op, mapping, machine, cores, numerics, seed + index, states)
-        kernels = machine.arch.cores.kernels if machine.arch.cores else None
-        if kernels and op.kind != "collective":
-            parts = [launch_step(p, kernels.launch, machine) for p in parts]
-        # a part already waiting on its sibling parts (the all-reduce after a row-parallel GEMM) keeps that
-        if deps:
-            parts = [altered(p, depends_on=deps + p.depends_on) for p in parts]
+            parts = _parts(op, mapping, machine, cores, numerics, seed + index, states)
+            if key is not None:
+                compiled[key] = (op.name, parts)
+            # a part already waiting on its sibling parts (the all-reduce after a row-parallel
+            # GEMM) keeps that
+            if deps:
+                parts = [altered(p, depends_on=deps + p.depends_on) for p in parts]
         parts_of[op.name] = [p.name for p in parts]
         programs.extend(parts)
     return programs, states
+
+
+def _parts(op, mapping, machine, cores, numerics, seed, states) -> list[OpProgram]:
+    """The op's parts, one per core it runs on, each launched as a kernel where the cores run
+    kernels."""
+    if op.kind == "gemm":
+        parts = _gemm(op, mapping, machine, cores, numerics, seed, states)
+    elif op.kind == "attention":
+        parts = _attention(op, mapping, machine, cores, numerics, seed, states)
+    elif op.kind == "collective":
+        arrays = (
+            CollectiveNumerics.random_arrays(cores, op.elements, op.dtype, seed)
+            if numerics
+            else None
+        )
+        parts, state = collective_parts(op, machine, cores, arrays)
+        if state:
+            states[op.name] = state
+    elif op.kind in ("conv2d", "pool"):
+        parts = _spatial(op, mapping, machine, cores, numerics, seed, states)
+    else:
+        parts = _vector(op, mapping, machine, cores, numerics, seed, states)
+    kernels = machine.arch.cores.kernels if machine.arch.cores else None
+    if kernels and op.kind != "collective":
+        parts = [launch_step(p, kernels.launch, machine) for p in parts]
+    return parts
 
 
 def _gemm(op, mapping, machine, cores, numerics, seed, states):
