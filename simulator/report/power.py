@@ -55,24 +55,28 @@ def energy_rows(
     simt = machine.arch.cores.kernels if is_simt(machine) else None
     ungated = not machine.arch.chip.clock_gating
     rule = _Datapath(machine, voltage_scale, simt, ungated)
-    keys = list(counts)
-    items = list(counts.items())  # below in the keys' sorted order: the keys are unique
-    items = [items[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
+    keys = sorted(counts)
     templates = _Templates(rule)
     shapes = np.fromiter(
-        (templates[(key[1], key[2], count, type(count))] for key, count in items),
+        (
+            templates[(key[1], key[2], count, type(count))]
+            for key, count in zip(keys, map(counts.__getitem__, keys))
+        ),
         np.int64,
-        len(items),
+        len(keys),
     )
-    ops = dict.fromkeys(key[0] for key, _ in items)
+    ops = np.array([key[0] for key in keys], dtype=object)
+    starts = np.ones(len(keys), dtype=bool)  # where an op's counters start: keys sort by op
+    starts[1:] = ops[1:] != ops[:-1]
+    counted = ops[starts].tolist()
     stated = {name for op, name, action, *_ in leakage if op == STATIC and action == "leakage"}
-    if STATIC in ops:
+    if STATIC in counted:
         stated |= {name for op, name, action in keys if op == STATIC and action == "leakage"}
     extra = _datapath_rows(leakage, machine, voltage_scale, simt, ungated)
     extra += _static_rows(stated, machine, parts, seconds, voltage_scale)
-    names = sorted(ops.keys() | {row[0] for row in extra})
+    names = sorted({*counted, *(row[0] for row in extra)})
     rank = {op: i for i, op in enumerate(names)}
-    codes = np.fromiter((rank[key[0]] for key, _ in items), np.int64, len(items))
+    codes = np.array([rank[op] for op in counted], np.int64)[np.cumsum(starts) - 1]
     own = TemplatedRows(names, codes, shapes, templates.rows, extra)
     return own, _clock_rows(own, (*(UNGATED_PARTS if ungated else ()), *OWN_CLOCK))
 
@@ -377,8 +381,8 @@ def timeline_arrays(
         start, end = np.array([spans.get(op, (0, cycles)) for op, _ in chunk]).T[:, :, None]
         end = np.where(end <= start, start + 1, end)
         overlap = np.clip(np.minimum(edges[1:], end) - np.maximum(edges[:-1], start), 0, None)
-        for part in pj * overlap / (end - start):  # op by op, in order: the same sums
-            dynamic += part
+        spread = np.vstack([dynamic, pj * overlap / (end - start)])
+        dynamic = np.cumsum(spread, axis=0)[-1]  # added op by op, in order: the same sums
     width_s = np.diff(edges) / clock_hz
     static_w = energy.static * 1e-12 / (cycles / clock_hz) if cycles else 0.0
     return edges, dynamic * 1e-12 / width_s, static_w

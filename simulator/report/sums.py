@@ -47,13 +47,13 @@ class EnergySums:
         `names`), its float64 energy and whether it is on the die."""
         static = codes == names.index(static_op) if static_op in names else np.zeros_like(die)
         dynamic = ~static
-        return cls(
-            energy.sum(),
-            energy[die].sum(),
-            energy[static].sum(),
-            _first(coded_sums(codes, names, [energy])),
-            _first(coded_sums(codes[dynamic], names, [energy[dynamic]])),
-        )
+        by_op = _first(coded_sums(codes, names, [energy]))
+        if static.any() and not _reduced(codes, [energy]) and not _reduced(codes[dynamic], []):
+            # both compensated per group, and a group's sum is its own rows' alone, in order
+            dynamic_by_op = {op: e for op, e in by_op.items() if op != static_op}
+        else:
+            dynamic_by_op = _first(coded_sums(codes[dynamic], names, [energy[dynamic]]))
+        return cls(energy.sum(), energy[die].sum(), energy[static].sum(), by_op, dynamic_by_op)
 
     @classmethod
     def from_table(cls, table, static_op: str) -> "EnergySums":
@@ -101,13 +101,20 @@ def coded_sums(codes: np.ndarray, names: list, arrays: list[np.ndarray], min_cou
 
 def _sums(codes: np.ndarray, order: list, arrays: list[np.ndarray], min_count: int) -> dict:
     """`grouped_sums` of rows coded by their key's position in `order` (every key present)."""
-    changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-    grouped = len(changes) + 1 == len(order) and bool(np.all(codes[1:] >= codes[:-1]))
-    if len(codes) and grouped and not any(np.isnan(a).any() for a in arrays):
+    if _reduced(codes, arrays):
+        changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
         sums = [np.add.reduceat(a, [0, *changes.tolist()]) for a in arrays]
         return {key: tuple(column[j] for column in sums) for j, key in enumerate(order)}
     kahan = [_kahan_by_group(codes, a, len(order), min_count) for a in arrays]
     return {key: tuple(float(column[j]) for column in kahan) for j, key in enumerate(order)}
+
+
+def _reduced(codes: np.ndarray, arrays: list[np.ndarray]) -> bool:
+    """Whether groups sum by numpy's add.reduceat, as pandas sums them where every group's rows
+    are contiguous in group order (its codes never fall) and no value is NaN."""
+    if not len(codes) or not np.all(codes[1:] >= codes[:-1]):
+        return False
+    return not any(np.isnan(a).any() for a in arrays)
 
 
 def _kahan_by_group(codes: np.ndarray, values: np.ndarray, groups: int, min_count: int):
