@@ -93,21 +93,9 @@ def energy_sums(own: TemplatedRows, clock: list[tuple]) -> EnergySums:
     """`EnergySums.from_rows` of the rows of `energy_rows`, from their columns."""
     rank = {op: i for i, op in enumerate(own.names)}  # every clock row's op has rows of its own
     codes = np.concatenate([own.codes, np.array([rank[r[0]] for r in clock], np.int64)])
-    energy = own.column(_energy, np.float64)
-    die = own.column(_on_die, bool)
-    energy = np.concatenate([energy, np.array([_energy(r[1:]) for r in clock], np.float64)])
-    die = np.concatenate([die, np.array([_on_die(r[1:]) for r in clock], bool)])
+    energy = np.concatenate([own.energy, np.array([float(r[6]) for r in clock], np.float64)])
+    die = np.concatenate([own.on_die, np.array([bool(r[7]) for r in clock], bool)])
     return EnergySums.from_columns(own.names, codes, energy, die, STATIC)
-
-
-def _energy(row: tuple) -> float:
-    """A row's energy (pJ), its op left off."""
-    return float(row[5])
-
-
-def _on_die(row: tuple) -> bool:
-    """Whether a row (its op left off) is on the die."""
-    return bool(row[6])
 
 
 def _datapath_rows(
@@ -294,8 +282,8 @@ def _clock_rows(own: TemplatedRows, unclocked: tuple[str, ...]) -> list[tuple]:
     """The clock network: per op, its share of the op's on-die dynamic energy, less the `unclocked`
     parts (an ungated clock's, which runs every cycle, and parts whose figure holds their clock),
     summed as pandas sums a float64 column per group, so the table is the one a groupby would give."""
-    energy = own.column(_energy, np.float64)
-    clocked = own.column(lambda row: bool(row[6]) and row[1] not in unclocked, bool)
+    energy = own.energy
+    clocked = own.on_die & own.column(lambda row: row[1] not in unclocked, bool)
     if STATIC in own.names:
         clocked &= own.codes != own.names.index(STATIC)
     sums = coded_sums(own.codes[clocked], own.names, [energy[clocked]])

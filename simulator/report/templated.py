@@ -11,6 +11,8 @@ from functools import cached_property
 
 import numpy as np
 
+ENERGY, ON_DIE = 5, 6  # positions in a row less its op (power.COLUMNS[1:])
+
 
 @dataclass(frozen=True)
 class TemplatedRows:
@@ -39,6 +41,16 @@ class TemplatedRows:
         rank = {op: i for i, op in enumerate(self.names)}
         extra = np.array([rank[row[0]] for row in self.extra], np.int64)
         return np.concatenate([np.repeat(self.ops, self._lengths), extra])
+
+    @cached_property
+    def energy(self) -> np.ndarray:
+        """Each row's energy (pJ), float64."""
+        return self.column(lambda row: float(row[ENERGY]), np.float64)
+
+    @cached_property
+    def on_die(self) -> np.ndarray:
+        """Whether each row is on the die."""
+        return self.column(lambda row: bool(row[ON_DIE]), bool)
 
     def column(self, value, dtype) -> np.ndarray:
         """`value(row)` of every row (row less its op), as a numpy array of `dtype`: worked out
