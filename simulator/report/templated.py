@@ -75,6 +75,5 @@ class TemplatedRows:
         firsts = np.cumsum(self._sizes) - self._sizes
         lengths = self._lengths
         ends = np.cumsum(lengths)
-        return np.repeat(firsts[self.shapes] - (ends - lengths), lengths) + np.arange(
-            ends[-1:].sum()
-        )
+        within = np.arange(int(lengths.sum()))  # each row's place among the counters' rows
+        return np.repeat(firsts[self.shapes] - (ends - lengths), lengths) + within
