@@ -27,7 +27,8 @@ from simulator.components.chip import (
     pe_register_pj_per_mac,
     sm_active_pj_per_cycle,
 )
-from simulator.report.sums import EnergySums, group_sums
+from simulator.report.sums import EnergySums, coded_sums
+from simulator.report.templated import TemplatedRows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,20 +39,45 @@ PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"
 _OFF_DIE_ACTION = {"devices": "background", "refresh": "refresh"}  # DRAM devices' always-on parts
 TIMELINE_BINS = 200  # slices of the power timeline (the peak power is its highest slice)
+TIMELINE_OPS = 1024  # ops spread over the slices in one numpy step
 OWN_CLOCK = ("sm_active", "mma_residual")  # fitted to measured power: they hold their own clock
 COLUMNS = ["op", "component", "part", "action", "count", "pj_per_count", "energy_pj", "on_die"]
 
 
 def energy_rows(
-    rows: list[tuple], machine, parts: list, seconds: float, voltage_scale: float
-) -> tuple[list[tuple], list[tuple]]:
-    """`rows` (op, component, action, count, pJ each, energy: the datapath's own accounting) plus the
-    chip's `parts` (machine_parts), as plain rows (COLUMNS), and the clock network's rows computed
-    from them. On-die dynamic energy scales with voltage_scale², on-die static power with it."""
+    counts: dict, leakage: list[tuple], machine, parts: list, seconds: float, voltage_scale: float
+) -> tuple[TemplatedRows, list[tuple]]:
+    """The energy table's rows (COLUMNS): the datapath's counters ((op, component, action) ->
+    count) priced by their components, then the `leakage` rows (op, component, action, count,
+    pJ each, energy) and the chip's `parts` (machine_parts); and the clock network's rows
+    computed from them. On-die dynamic energy scales with voltage_scale², on-die static power
+    with it."""
     simt = machine.arch.cores.kernels if is_simt(machine) else None
     ungated = not machine.arch.chip.clock_gating
-    datapath = _datapath_rows(rows, machine, voltage_scale, simt, ungated)
-    own = datapath + _static_rows(rows, machine, parts, seconds, voltage_scale)
+    rule = _Datapath(machine, voltage_scale, simt, ungated)
+    keys = sorted(counts)
+    templates = _Templates(rule)
+    shapes = np.fromiter(
+        (
+            templates[(key[1], key[2], count, type(count))]
+            for key, count in zip(keys, map(counts.__getitem__, keys))
+        ),
+        np.int64,
+        len(keys),
+    )
+    ops = np.array([key[0] for key in keys], dtype=object)
+    starts = np.ones(len(keys), dtype=bool)  # where an op's counters start: keys sort by op
+    starts[1:] = ops[1:] != ops[:-1]
+    counted = ops[starts].tolist()
+    stated = {name for op, name, action, *_ in leakage if op == STATIC and action == "leakage"}
+    if STATIC in counted:
+        stated |= {name for op, name, action in keys if op == STATIC and action == "leakage"}
+    extra = _datapath_rows(leakage, machine, voltage_scale, simt, ungated)
+    extra += _static_rows(stated, machine, parts, seconds, voltage_scale)
+    names = sorted({*counted, *(row[0] for row in extra)})
+    rank = {op: i for i, op in enumerate(names)}
+    codes = np.array([rank[op] for op in counted], np.int64)[np.cumsum(starts) - 1]
+    own = TemplatedRows(names, codes, shapes, templates.rows, extra)
     return own, _clock_rows(own, (*(UNGATED_PARTS if ungated else ()), *OWN_CLOCK))
 
 
@@ -63,9 +89,29 @@ def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
     return pd.concat([table, pd.DataFrame(clock, columns=COLUMNS)], ignore_index=True)
 
 
+def energy_sums(own: TemplatedRows, clock: list[tuple]) -> EnergySums:
+    """`EnergySums.from_rows` of the rows of `energy_rows`, from their columns."""
+    rank = {op: i for i, op in enumerate(own.names)}  # every clock row's op has rows of its own
+    codes = np.concatenate([own.codes, np.array([rank[r[0]] for r in clock], np.int64)])
+    energy = np.concatenate([own.energy, np.array([float(r[6]) for r in clock], np.float64)])
+    die = np.concatenate([own.on_die, np.array([bool(r[7]) for r in clock], bool)])
+    return EnergySums.from_columns(own.names, codes, energy, die, STATIC)
+
+
 def _datapath_rows(
     rows: list[tuple], machine, voltage_scale: float, simt: KernelsSpec | None, ungated: bool
 ) -> list[tuple]:
+    """The datapath rows (`_Datapath`) of `rows` (op, component, action, count, pJ each,
+    energy), each under its op."""
+    rule = _Datapath(machine, voltage_scale, simt, ungated)
+    return [
+        (op, *row)
+        for op, name, action, count, per, _ in rows
+        for row in rule.rows(name, action, count, per)
+    ]
+
+
+class _Datapath:
     """The components' own rows, each tagged with its part, a PE-register row beside each MAC row
     (on an `ungated` chip its switching part only: the registers' internal power is static),
     and on GPU-like cores (`simt`: their kernels spec) the SIMT rows beside each core unit's work
@@ -73,30 +119,66 @@ def _datapath_rows(
     What a row adds depends only on its component and action, so it is worked out once per pair
     (a many-core chip has a row per op, core and action), and its SIMT rows once per pair and
     count (a layer's ops repeat the counts of the layer before)."""
-    out = []
-    tails: dict[tuple, list[tuple]] = {}  # (component, action, count, its type) -> _simt_rows
-    comps = machine.components
-    prices = _simt_prices(machine.arch.tech_node, voltage_scale) if simt else None
-    held: dict[str, set[str]] = {}  # array -> its register levels' roles (a scan of the chip)
-    facts: dict[tuple[str, str], tuple | None] = {}  # (component, action) -> _row_facts
-    for op, name, action, count, per, _ in rows:
+
+    def __init__(self, machine, voltage_scale: float, simt: KernelsSpec | None, ungated: bool):
+        self.comps = machine.components
+        self.voltage_scale, self.simt, self.ungated = voltage_scale, simt, ungated
+        self.prices = _simt_prices(machine.arch.tech_node, voltage_scale) if simt else None
+        self.held: dict[str, set[str]] = {}  # array -> its register levels' roles (a scan)
+        self.facts: dict[tuple[str, str], tuple | None] = {}  # (component, action) -> _row_facts
+        self.tails: dict[tuple, list[tuple]] = {}  # (component, action, count, type) -> SIMT
+        self.priced: dict[tuple[str, str], float] = {}  # (component, action) -> pJ per count
+
+    def price(self, name: str, action: str) -> float:
+        """pJ per count of `action` on component `name`, as the component prices it."""
+        per = self.priced.get((name, action))
+        if per is None:
+            per = self.priced[(name, action)] = self.comps[name].energy_pj(action)
+        return per
+
+    def rows(self, name: str, action: str, count, per: float) -> tuple[tuple, ...]:
+        """The rows, less their op, that `count` of `action` on `name` at `per` pJ each adds."""
         key = (name, action)
-        if key not in facts:
-            facts[key] = _row_facts(comps, name, action, voltage_scale, held, ungated, prices, simt)
-        fact = facts[key]
+        if key not in self.facts:
+            self.facts[key] = _row_facts(
+                self.comps,
+                name,
+                action,
+                self.voltage_scale,
+                self.held,
+                self.ungated,
+                self.prices,
+                self.simt,
+            )
+        fact = self.facts[key]
         if fact is None:
-            continue
+            return ()
         part, scale, on_die, regs, companions = fact
-        out.append((op, name, part, action, count, per * scale, count * per * scale, on_die))
+        out = [(name, part, action, count, per * scale, count * per * scale, on_die)]
         if regs:
-            row = (op, name, "pe_registers", "register_write", count, regs, count * regs)
-            out.append((*row, True))
+            out.append((name, "pe_registers", "register_write", count, regs, count * regs, True))
         if companions:
-            tail = tails.get(counted := (name, action, count, type(count)))
+            tail = self.tails.get(counted := (name, action, count, type(count)))
             if tail is None:
-                tail = tails[counted] = _simt_rows(count, companions)
-            out.extend([(op, name, *row) for row in tail])
-    return out
+                tail = self.tails[counted] = _simt_rows(count, companions)
+            out.extend([(name, *row) for row in tail])
+        return tuple(out)
+
+
+class _Templates(dict):
+    """(component, action, count, its type) -> position in `rows` of the rows such a counter
+    adds (`_Datapath.rows` at the component's own price), made on first use."""
+
+    def __init__(self, rule: _Datapath):
+        super().__init__()
+        self.rule = rule
+        self.rows: list[tuple[tuple, ...]] = []
+
+    def __missing__(self, key: tuple) -> int:
+        name, action, count, _ = key
+        self.rows.append(self.rule.rows(name, action, count, self.rule.price(name, action)))
+        self[key] = len(self.rows) - 1
+        return len(self.rows) - 1
 
 
 def _row_facts(comps, name, action, voltage_scale, held, ungated, prices, simt) -> tuple | None:
@@ -167,11 +249,11 @@ def _simt_rows(count: float, companions: tuple) -> list[tuple]:
 
 
 def _static_rows(
-    rows: list[tuple], machine, parts: list, seconds: float, voltage_scale: float
+    stated: set[str], machine, parts: list, seconds: float, voltage_scale: float
 ) -> list[tuple]:
-    """Always-on power of every part whose component did not already state its leakage."""
+    """Always-on power of every part whose component did not already state its leakage (the
+    `stated` components)."""
     comps = machine.components
-    stated = {name for op, name, action, *_ in rows if op == STATIC and action == "leakage"}
     out = []
     for part in parts:
         own_row = part.component in stated and part.part == DATAPATH_PART.get(
@@ -196,19 +278,19 @@ def _static_rows(
     return out
 
 
-def _clock_rows(own: list[tuple], unclocked: tuple[str, ...]) -> list[tuple]:
+def _clock_rows(own: TemplatedRows, unclocked: tuple[str, ...]) -> list[tuple]:
     """The clock network: per op, its share of the op's on-die dynamic energy, less the `unclocked`
     parts (an ungated clock's, which runs every cycle, and parts whose figure holds their clock),
     summed as pandas sums a float64 column per group, so the table is the one a groupby would give."""
-    clocked = group_sums(
-        (op, float(energy))
-        for op, _, part, *_, energy, on_die in own
-        if on_die and op != STATIC and part not in unclocked
-    )
+    energy = own.energy
+    clocked = own.on_die & own.column(lambda row: row[1] not in unclocked, bool)
+    if STATIC in own.names:
+        clocked &= own.codes != own.names.index(STATIC)
+    sums = coded_sums(own.codes[clocked], own.names, [energy[clocked]])
     ratio = clock_share() / (1.0 - clock_share())
     return [
         (op, CHIP, "clock_network", "clock", float(e), ratio, float(e) * ratio, True)
-        for op, e in clocked.items()
+        for op, (e,) in sums.items()
         if e
     ]
 
@@ -280,12 +362,15 @@ def timeline_arrays(
     count = max(1, min(bins, cycles))
     edges = np.linspace(0.0, cycles, count + 1)
     dynamic = np.zeros(count)
-    for op, pj in energy.dynamic_by_op.items():
-        start, end = spans.get(op, (0, cycles))
-        if end <= start:
-            end = start + 1
+    ops = list(energy.dynamic_by_op.items())
+    for first in range(0, len(ops), TIMELINE_OPS):
+        chunk = ops[first : first + TIMELINE_OPS]
+        pj = np.array([e for _, e in chunk])[:, None]
+        start, end = np.array([spans.get(op, (0, cycles)) for op, _ in chunk]).T[:, :, None]
+        end = np.where(end <= start, start + 1, end)
         overlap = np.clip(np.minimum(edges[1:], end) - np.maximum(edges[:-1], start), 0, None)
-        dynamic += pj * overlap / (end - start)
+        spread = np.vstack([dynamic, pj * overlap / (end - start)])
+        dynamic = np.cumsum(spread, axis=0)[-1]  # added op by op, in order: the same sums
     width_s = np.diff(edges) / clock_hz
     static_w = energy.static * 1e-12 / (cycles / clock_hz) if cycles else 0.0
     return edges, dynamic * 1e-12 / width_s, static_w

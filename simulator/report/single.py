@@ -24,6 +24,7 @@ from simulator.report.levels import level_rows, level_table
 from simulator.report.multicore import core_table, link_table, noc_summary
 from simulator.report.scalesim import layer_metrics, prefetches_whole
 from simulator.report.sums import EnergySums, descending, group_sums, grouped_sums
+from simulator.report.templated import TemplatedRows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,33 +57,33 @@ class Report:
         return power.energy_table(*self._energy_rows)
 
     @cached_property
+    def _energy(self) -> tuple[TemplatedRows, list[tuple]]:
+        """The energy table's rows (the chip's, as shared templates, then the clock network's)."""
+        leakage = []
+        for name, comp in self.machine.components.items():
+            leak_mw = own_leakage_mw(comp, self.machine.arch.chip)
+            if leak_mw:  # static power over the whole run, not per op (ops overlap)
+                energy = leak_mw * self.seconds * PJ_PER_MW_SECOND
+                leakage.append(
+                    (STATIC, name, "leakage", self.seconds, leak_mw * PJ_PER_MW_SECOND, energy)
+                )
+        return power.energy_rows(
+            self.record.counts, leakage, self.machine, self._parts, self.seconds, self.voltage_scale
+        )
+
+    @cached_property
     def _energy_rows(self) -> tuple[list[tuple], list[tuple]]:
         """The energy table's rows, plain: the chip's, then the clock network's."""
-        rows = []
-        prices: dict[tuple[str, str], float] = {}  # (component, action) -> pJ per count
-        counts = self.record.counts
-        for op, name, action in sorted(counts):  # keys are unique: the items' order, sorted faster
-            count = counts[(op, name, action)]
-            per = prices.get((name, action))
-            if per is None:
-                per = prices[(name, action)] = self.machine.components[name].energy_pj(action)
-            rows.append((op, name, action, count, per, count * per))
-        for name, comp in self.machine.components.items():
-            leakage = own_leakage_mw(comp, self.machine.arch.chip)
-            if leakage:  # static power over the whole run, not per op (ops overlap)
-                energy = leakage * self.seconds * PJ_PER_MW_SECOND
-                rows.append(
-                    (STATIC, name, "leakage", self.seconds, leakage * PJ_PER_MW_SECOND, energy)
-                )
-        return power.energy_rows(rows, self.machine, self._parts, self.seconds, self.voltage_scale)
+        own, clock = self._energy
+        return own.rows(), clock
 
     @cached_property
     def _energy_sums(self) -> EnergySums:
         """The energy table's totals and per-op sums, without building the table where its
         columns are numbers (pandas leaves them as objects when no op has clocked energy)."""
-        own, clock = self._energy_rows
+        own, clock = self._energy
         if clock:
-            return EnergySums.from_rows(own + clock, STATIC)
+            return power.energy_sums(own, clock)
         return EnergySums.from_table(self.energy, STATIC)
 
     @cached_property

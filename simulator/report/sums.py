@@ -27,19 +27,33 @@ class EnergySums:
     @classmethod
     def from_rows(cls, rows: list[tuple], static_op: str) -> "EnergySums":
         """Sums of the rows of a float64 energy column, exactly as pandas sums that column."""
-        ops = [row[OP] for row in rows]
-        values = [float(row[ENERGY]) for row in rows]
-        energy = np.array(values, dtype=np.float64)
+        names = sorted({row[OP] for row in rows})
+        rank = {op: i for i, op in enumerate(names)}
+        codes = np.fromiter((rank[row[OP]] for row in rows), dtype=np.int64, count=len(rows))
+        energy = np.array([float(row[ENERGY]) for row in rows], dtype=np.float64)
         die = np.array([bool(row[ON_DIE]) for row in rows], dtype=bool)
-        static = np.array([op == static_op for op in ops], dtype=bool)
-        dynamic = [i for i, op in enumerate(ops) if op != static_op]
-        return cls(
-            energy.sum(),
-            energy[die].sum(),
-            energy[static].sum(),
-            _first(grouped_sums(ops, [values])),
-            _first(grouped_sums([ops[i] for i in dynamic], [[values[i] for i in dynamic]])),
-        )
+        return cls.from_columns(names, codes, energy, die, static_op)
+
+    @classmethod
+    def from_columns(
+        cls,
+        names: list[str],
+        codes: np.ndarray,
+        energy: np.ndarray,
+        die: np.ndarray,
+        static_op: str,
+    ) -> "EnergySums":
+        """The same sums of rows given as columns: each row's op (`codes` into the sorted op
+        `names`), its float64 energy and whether it is on the die."""
+        static = codes == names.index(static_op) if static_op in names else np.zeros_like(die)
+        dynamic = ~static
+        by_op = _first(coded_sums(codes, names, [energy]))
+        if static.any() and not _reduced(codes, [energy]) and not _reduced(codes[dynamic], []):
+            # both compensated per group, and a group's sum is its own rows' alone, in order
+            dynamic_by_op = {op: e for op, e in by_op.items() if op != static_op}
+        else:
+            dynamic_by_op = _first(coded_sums(codes[dynamic], names, [energy[dynamic]]))
+        return cls(energy.sum(), energy[die].sum(), energy[static].sum(), by_op, dynamic_by_op)
 
     @classmethod
     def from_table(cls, table, static_op: str) -> "EnergySums":
@@ -74,14 +88,33 @@ def grouped_sums(keys: list, columns: list[list[float]], sort: bool = True, min_
     order = sorted(set(keys)) if sort else list(dict.fromkeys(keys))
     rank = {key: i for i, key in enumerate(order)}
     codes = np.fromiter((rank[key] for key in keys), dtype=np.int64, count=len(keys))
-    changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-    grouped = len(changes) + 1 == len(order) and bool(np.all(codes[1:] >= codes[:-1]))
-    arrays = [np.array(c, dtype=np.float64) for c in columns]
-    if keys and grouped and not any(np.isnan(a).any() for a in arrays):
+    return _sums(codes, order, [np.array(c, dtype=np.float64) for c in columns], min_count)
+
+
+def coded_sums(codes: np.ndarray, names: list, arrays: list[np.ndarray], min_count: int = 0):
+    """`grouped_sums` (sorted) of rows already coded: row i's key is names[codes[i]], `names`
+    sorted; only the keys some row has are in the answer."""
+    present = np.bincount(codes, minlength=len(names)) > 0
+    order = [name for name, there in zip(names, present.tolist()) if there]
+    return _sums((np.cumsum(present) - 1)[codes], order, arrays, min_count)
+
+
+def _sums(codes: np.ndarray, order: list, arrays: list[np.ndarray], min_count: int) -> dict:
+    """`grouped_sums` of rows coded by their key's position in `order` (every key present)."""
+    if _reduced(codes, arrays):
+        changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
         sums = [np.add.reduceat(a, [0, *changes.tolist()]) for a in arrays]
         return {key: tuple(column[j] for column in sums) for j, key in enumerate(order)}
     kahan = [_kahan_by_group(codes, a, len(order), min_count) for a in arrays]
     return {key: tuple(float(column[j]) for column in kahan) for j, key in enumerate(order)}
+
+
+def _reduced(codes: np.ndarray, arrays: list[np.ndarray]) -> bool:
+    """Whether groups sum by numpy's add.reduceat, as pandas sums them where every group's rows
+    are contiguous in group order (its codes never fall) and no value is NaN."""
+    if not len(codes) or not np.all(codes[1:] >= codes[:-1]):
+        return False
+    return not any(np.isnan(a).any() for a in arrays)
 
 
 def _kahan_by_group(codes: np.ndarray, values: np.ndarray, groups: int, min_count: int):
@@ -93,10 +126,10 @@ def _kahan_by_group(codes: np.ndarray, values: np.ndarray, groups: int, min_coun
     keep = ~np.isnan(values)
     codes, values = codes[keep], values[keep]
     by_group = np.argsort(codes, kind="stable")  # each group's rows, in row order
-    sorted_codes = codes[by_group]
-    starts = np.searchsorted(sorted_codes, sorted_codes)  # first row of each row's group
-    position = np.arange(len(sorted_codes)) - starts
-    by_position = np.lexsort((sorted_codes, position))  # every group's j-th value, j = 0, 1, ...
+    sizes = np.bincount(codes, minlength=groups)
+    starts = (np.cumsum(sizes) - sizes)[codes[by_group]]  # first row of each row's group
+    position = np.arange(len(by_group)) - starts
+    by_position = np.argsort(position, kind="stable")  # every group's j-th value, j = 0, 1, ...
     rows = by_group[by_position]
     cuts = np.flatnonzero(np.diff(position[by_position])) + 1
     with np.errstate(invalid="ignore"):  # inf - inf: a NaN carry, reset as pandas does
