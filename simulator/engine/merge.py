@@ -98,7 +98,8 @@ class MergedRun:
             if moves is None:
                 fresh = gap_causes(gap, previous, False, waited) if gap > 0 else {}
                 whole = gap_causes(gap + extra, previous, known, waited)
-                deltas = ((c, whole.get(c, 0) - fresh.get(c, 0)) for c in set(fresh) | set(whole))
+                causes = dict.fromkeys((*whole, *fresh))  # the whole run's order, not a set's
+                deltas = ((c, whole.get(c, 0) - fresh.get(c, 0)) for c in causes)
                 moves = self.fills[(unit, extra, known)] = tuple((c, d) for c, d in deltas if d)
             if not moves:
                 continue

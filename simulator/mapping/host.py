@@ -41,7 +41,8 @@ def fallback_reason(op, error: Exception, machine: Machine) -> str:
 
 
 def _io(op) -> tuple[int, int, int]:
-    """Elements of the op's activation input(s), weights and output."""
+    """Elements of the op's activation input(s), weights and output, for every op kind a workload
+    may hold (a CNN's capacity check and the host crossings read them)."""
     if op.kind == "conv2d":
         weights = op.K * (op.C // op.groups) * op.R * op.S
         return op.N * op.C * op.H * op.W, weights, op.N * op.K * op.P * op.Q
@@ -51,6 +52,11 @@ def _io(op) -> tuple[int, int, int]:
         return op.N * op.C * op.H * op.W, 0, op.N * op.C * op.P * op.Q
     if op.kind == "onnx":
         return op.input_elements, 0, op.output_elements
+    if op.kind == "attention":  # reads Q and the K/V (cache), writes O: no weights of its own
+        queries = op.batch * op.heads * op.q_len * op.head_dim
+        return queries + 2 * op.batch * op.kv_groups * op.keys * op.head_dim, 0, queries
+    if op.kind == "collective":  # each core's buffer of `elements`, reduced or gathered in place
+        return op.elements, 0, op.elements
     operands = 2 if op.kind in ("add", "mul") else 1
     return operands * op.rows * op.cols, 0, op.rows * op.cols
 

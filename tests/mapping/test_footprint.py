@@ -1,0 +1,55 @@
+"""Activation footprints of workloads that mix CNN ops with attention and collectives."""
+
+import simulator
+from simulator.mapping.footprint import peak_activation_bytes
+from simulator.mapping.host import input_bytes, output_bytes
+from simulator.spec.workload import WorkloadSpec
+
+PATCH = {"kind": "conv2d", "name": "patch", "C": 3, "H": 32, "W": 32, "K": 64, "R": 4, "S": 4}
+PATCH |= {"stride": 4, "dtype": "bf16"}  # 8x8 patches of 64 channels: 64 tokens of width 64
+ATTENTION = {"kind": "attention", "name": "attn", "inputs": ["patch"], "heads": 4, "q_len": 64}
+ATTENTION |= {"head_dim": 16, "dtype": "bf16"}
+VIT = {"name": "vit-mix", "ops": [PATCH, ATTENTION]}
+
+
+def test_attention_bytes_are_its_q_k_v_in_and_o_out():
+    gqa = WorkloadSpec(
+        name="gqa",
+        ops=[
+            {
+                "kind": "attention",
+                "batch": 2,
+                "heads": 8,
+                "kv_heads": 2,
+                "q_len": 3,
+                "kv_len": 10,
+                "head_dim": 4,
+                "dtype": "fp32",
+            }
+        ],
+    ).ops[0]
+    q = 2 * 8 * 3 * 4  # batch x heads x q_len x head_dim
+    kv = 2 * 2 * 10 * 4  # batch x kv_heads x kv_len x head_dim, once for K and once for V
+    assert input_bytes(gqa) == 4 * (q + 2 * kv)
+    assert output_bytes(gqa) == 4 * q
+
+
+def test_a_conv_then_attention_peaks_while_attention_reads_the_patches():
+    conv_in, conv_out = 3 * 32 * 32, 64 * 8 * 8  # N C H W in, N K P Q out
+    attention_out = 4 * 64 * 16  # heads x q_len x head_dim
+    # the conv holds the image and its result; attention holds the conv's result and its own
+    expected = 2 * max(conv_in + conv_out, conv_out + attention_out)  # bf16: 2 bytes
+    assert peak_activation_bytes(WorkloadSpec(**VIT)) == expected
+
+
+def test_a_collective_holds_its_elements_in_and_out():
+    op = WorkloadSpec(
+        name="c", ops=[{"kind": "collective", "pattern": "all_gather", "elements": 96}]
+    ).ops[0]
+    assert (input_bytes(op), output_bytes(op)) == (4 * 96, 4 * 96)  # int32
+
+
+def test_a_cnn_with_attention_runs_with_and_without_numerics():
+    timed = simulator.simulate("h100-like", VIT, numerics=False)
+    checked = simulator.simulate("h100-like", VIT, numerics=True)
+    assert timed.cycles == checked.cycles > 0
