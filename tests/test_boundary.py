@@ -1,6 +1,7 @@
 """The runtime boundary: fallback to the host CPU with reasons, host-link transfers, the partition
 map, and a model that does not fit device memory."""
 
+import json
 import math
 
 import pytest
@@ -160,3 +161,16 @@ def test_weights_that_do_not_fit_are_streamed_from_the_host_and_reported():
     without_host["components"]["dram"]["capacity"] = "16 KiB"
     with pytest.raises(CapacityError, match=r"footprint 17,920 B .* streams weights"):
         simulator.simulate(without_host, {"name": "w", "ops": ops})
+
+
+def test_host_transfers_export_as_json_with_null_intensity():
+    # host->pw and pw->host move no DRAM bytes: their arithmetic intensity is infinite, which
+    # JSON cannot hold, so the export writes null (it raised ValueError before)
+    report = simulator.simulate(host_arch(), {"name": "w", "ops": [conv("pw", C=4, H=8, W=8, K=8)]})
+    intensity = {op["name"]: op["arithmetic_intensity"] for op in report.summary["ops"]}
+    assert math.isinf(intensity["host->pw"])
+    exported = {
+        op["name"]: op["arithmetic_intensity"]
+        for op in json.loads(report.to_json())["summary"]["ops"]
+    }
+    assert exported["host->pw"] is None and exported["pw"] == intensity["pw"]

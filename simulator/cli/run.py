@@ -10,6 +10,7 @@ from simulator.cli.format import table
 from simulator.cli.paths import limits_from, output_file, write_text
 from simulator.report import Report
 from simulator.report.progress import ProgressBar
+from simulator.report.single import json_ready
 from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
 
 
@@ -54,7 +55,7 @@ def run_command(args, console: Console) -> int:
     if trace_path:
         write_text(trace_path, json.dumps(report.chrome_trace(), allow_nan=False), "--trace")
     if args.json:
-        print(json.dumps(report.summary, indent=2, default=str, allow_nan=False))
+        print(json.dumps(json_ready(report.summary), indent=2, default=str, allow_nan=False))
     elif isinstance(report, Report):
         from simulator.cli.render import render
 

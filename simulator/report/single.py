@@ -7,6 +7,7 @@ utilization, achieved bandwidth and the roofline position come from the engine's
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -657,7 +658,7 @@ class Report:
     def to_json(self, indent: int | None = 2) -> str:
         """Summary, components, energy rows and the component × part area/power breakdown as JSON."""
         payload = {
-            "summary": self.summary,
+            "summary": json_ready(self.summary),
             "components": _records(self.components),
             "energy": _records(self.energy),
             "area_power": _records(self.breakdown),
@@ -826,6 +827,18 @@ def _share(part: float, whole: float) -> float:
 def _finite(value: float) -> float | None:
     """None for an infinite value (an exact result's SNR), which JSON cannot hold."""
     return None if value == float("inf") else value
+
+
+def json_ready(value):
+    """`value` with every non-finite float as None (JSON null): JSON has no inf or NaN, and an op
+    that moves no DRAM bytes has an infinite arithmetic intensity."""
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(item) for item in value]
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _plain(value):
