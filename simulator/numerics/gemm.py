@@ -362,9 +362,10 @@ def references_ahead(gemms: list[GemmNumerics]) -> Ahead | None:
     """Start computing the references of these GEMMs' full checks (they depend on the operands
     only) on a background thread, while the engine runs the tile kernels; at most AHEAD_BYTES of
     them wait for the checks, which take them in this order (the check runs any block the thread
-    has not reached). A sampled check's tiles are known only once the kernels have run: it
-    computes its references when it runs. The caller stops the thread (Ahead.stop) when done."""
-    full = [gemm for gemm in gemms if not gemm._sample.on]
+    has not reached; a GEMM listed twice is computed ahead once, for its first check). A sampled
+    check's tiles are known only once the kernels have run: it computes its references when it
+    runs. The caller stops the thread (Ahead.stop) when done."""
+    full = [gemm for gemm in {id(gemm): gemm for gemm in gemms}.values() if not gemm._sample.on]
     if not full:
         return None
     tasks = []

@@ -67,6 +67,17 @@ def test_checks_with_references_ahead_equal_checks_computing_them(
             ahead.stop()
 
 
+def test_a_gemm_listed_twice_takes_only_its_own_references():
+    cases = [(FORMATS[0], (20, 30, 40), 1), (FORMATS[3], (10, 20, 30), 2)]
+    alone = [state.check() for state in _gemms(cases, [5])]
+    first, second = _gemms(cases, [5])
+    ahead = references_ahead([first, first, second])
+    try:
+        assert [first.check(), first.check(), second.check()] == [alone[0], alone[0], alone[1]]
+    finally:
+        ahead.stop()
+
+
 def test_a_sampled_check_computes_its_own_references():
     state = GemmNumerics(64, 64, 64, "fp16", "fp32", seed=1)
     state.sample_tiles(seed=0)
