@@ -13,6 +13,7 @@ from simulator.engine.progress import Progress, ProgressCallback
 from simulator.errors import UnsupportedError
 from simulator.mapping import compile_program
 from simulator.numerics import GemmNumerics
+from simulator.numerics.gemm import references_ahead
 from simulator.numerics.pages import small_pages
 from simulator.report import Report
 from simulator.report.power_cap import cap_power
@@ -118,11 +119,9 @@ def _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress):
         machine = build_machine(arch)
         with small_pages() if mode != "off" else contextlib.nullcontext():
             program, states = compile_program(workload, mapping, machine, mode != "off", seed)
-            for state in states.values():
-                if isinstance(state, GemmNumerics) and _samples(mode, state):
-                    state.sample_tiles(seed)
-            record = execute(program, machine, trace=trace, progress=tracker)
-            checked = _check(states, tracker) if mode != "off" else None
+            with _one_blas_thread(states), _checks_ahead(states, mode, seed):
+                record = execute(program, machine, trace=trace, progress=tracker)
+                checked = _check(states, tracker) if mode != "off" else None
         return Report(
             arch.name, workload.name, mapping.name, machine, program, record, checked,
             voltage_scale, throttle,
@@ -168,16 +167,32 @@ def _samples(mode: str, state: GemmNumerics) -> bool:
     return mode == "sample" or (mode == "auto" and macs > SAMPLE_ABOVE)
 
 
+@contextlib.contextmanager
+def _checks_ahead(states: dict, mode: str, seed: int):
+    """Each GEMM's sample chosen, and its full check's references computed on a background
+    thread while the engine runs (numerics.gemm.references_ahead); the thread ends with the run,
+    also where it fails."""
+    gemms = [state for state in states.values() if isinstance(state, GemmNumerics)]
+    for state in gemms:
+        if _samples(mode, state):
+            state.sample_tiles(seed)
+    ahead = references_ahead(gemms)
+    try:
+        yield
+    finally:
+        if ahead is not None:
+            ahead.stop()
+
+
 def _check(states: dict, tracker: Progress | None) -> dict:
     """Each op's numerics against its reference, one op at a time (a phase of the progress)."""
     if tracker is not None:
         tracker.start("check numerics", len(states))
     checked = {}
-    with _one_blas_thread(states):
-        for name, state in states.items():
-            checked[name] = state.check()
-            if tracker is not None:
-                tracker.advance(1)
+    for name, state in states.items():
+        checked[name] = state.check()
+        if tracker is not None:
+            tracker.advance(1)
     if tracker is not None:
         tracker.finish()
     return checked
@@ -196,7 +211,8 @@ def _one_blas_thread(states: dict):
     """The checks' references are matmuls of blocks or sampled tiles of outputs: on one BLAS
     thread, as the tile kernels run, since a threaded BLAS on matmuls that size spends more
     waking its threads than computing (a sampled 4096 x 4096 x 1024 check: 9x the CPU on a
-    loaded 2-core machine)."""
+    loaded 2-core machine). Set for the whole run, engine included: the references computed on
+    a background thread meanwhile (`_checks_ahead`) use a core of their own, not BLAS threads."""
     if not states:
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits

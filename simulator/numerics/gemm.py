@@ -10,11 +10,15 @@ operands rounded to their format, products and sums in fp32, as a MAC array with
 accumulators does. The reference is float64 / exact int64 on the same operands.
 """
 
+import functools
+import itertools
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulator.numerics.ahead import Ahead
 from simulator.numerics.formats import random_operand, unit_roundoff
 from simulator.numerics.rounding import gamma as rounding_gamma
 from simulator.spec.precision import precision
@@ -46,6 +50,34 @@ SCAN_ELEMENTS = 1 << 20  # elements of an operand scanned at once for its extrem
 A's row panels, the references, bounds and errors are 256 rows each, so the check's memory stays
 small whatever the GEMM (checking 4096 x 4096 x 1024 grew the peak by 473 MiB as whole arrays,
 by 4 MiB in blocks) and each block reuses what the last one freed."""
+
+
+AHEAD_BYTES = 64 << 20
+"""Bytes of reference blocks `start_check` may compute before the check takes them (a 256 x 2048
+float block is 6 MiB: its float64 reference and fp32 magnitudes), so a background thread can do
+most of a 2048^2 output's check while the engine runs without holding a larger one whole."""
+
+
+class _Panels:
+    """B's column panels as the float check's reference needs them (float64, and |B| in fp32 or
+    float64), each widened once and shared by the threads computing blocks; the `keep` latest
+    kept (blocks come column panel by column panel: two threads use at most two panels)."""
+
+    def __init__(self, b: np.ndarray, magnitudes_fp32: bool, keep: int):
+        self._b, self._magnitudes_fp32, self._keep = b, magnitudes_fp32, keep
+        self._kept: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+        key = (cols.start, cols.stop)
+        with self._lock:
+            if key not in self._kept:
+                b = self._b[:, cols].astype(np.float64)
+                b_abs = np.abs(self._b[:, cols]) if self._magnitudes_fp32 else np.abs(b)
+                self._kept[key] = (b, b_abs)
+                while len(self._kept) > self._keep:
+                    del self._kept[next(iter(self._kept))]
+            return self._kept[key]
 
 
 class _Sample:
@@ -88,6 +120,8 @@ class GemmNumerics:
         self.c = np.zeros((M, N), dtype=ctype)
         self.coverage = np.zeros((M, N), dtype=np.int32)  # K elements reduced into each output
         self._sample = _Sample()
+        self._given = None  # the check's references, computed ahead (`references_ahead`)
+        self._panels: _Panels | None = None  # B's column panels while the check runs
 
     def sample_tiles(self, seed: int) -> None:
         """Compute and check only a seeded sample of output tiles: every edge tile (partial tiles
@@ -162,58 +196,89 @@ class GemmNumerics:
         block = self.c[rows, cols]
         return wrap(block, self.accumulator) if self.is_int else block
 
-    def _compared(self, region: tuple[int, int, int, int], magnitudes_fp32):
-        """(result, reference, bound) of one output region, block by block (BLOCK_ROWS x
-        BLOCK_COLS: small float64 temporaries instead of whole-problem ones). Integers: the
-        reference is the exact sum (beyond int64 where it must be), so a wrapped accumulator shows
-        as an error; floats: Higham's bound per output, its magnitudes |A| @ |B| in fp32 where
-        `magnitudes_fp32` (see Fp32Bound), else in float64."""
-        # Higham's bound for a length-K fp32 dot product: |err| <= gamma_K * sum |a||b|.
-        gamma = rounding_gamma(self.K, unit_roundoff("fp32"))
-        panel = None
-        for rows, cols in _blocks(region):
+    def _check_blocks(self) -> list[tuple[slice, slice]]:
+        """The (rows, cols) blocks of the outputs compared (all, or the sampled tiles), in the
+        check's order (BLOCK_ROWS x BLOCK_COLS: small float64 temporaries instead of
+        whole-problem ones)."""
+        if self._sample.on:
+            regions = [r for r, kind in self._sample.chosen.items() if kind]
+        else:
+            regions = [(0, self.c.shape[0], 0, self.c.shape[1])]
+        return [block for region in regions for block in _blocks(region)]
+
+    @functools.cached_property
+    def _magnitudes_fp32(self) -> bool:
+        """Whether the float check sums Higham's magnitudes in fp32 (see Fp32Bound)."""
+        return not self.is_int and _magnitudes_fit_fp32(self.dtype, self._a, self._b, self.K)
+
+    def _references(self, blocks: list[tuple[slice, slice]]):
+        """Each block's `_reference`, in order: from the thread `references_ahead` began, else
+        computed here."""
+        if self._given is not None:
+            given, self._given = self._given, None
+            return itertools.islice(given, len(blocks))
+        return (self._reference(rows, cols) for rows, cols in blocks)
+
+    def _reference(self, rows: slice, cols: slice) -> tuple[np.ndarray, ...]:
+        """What one block's check needs that depends on the operands only. Integers: the exact sum
+        (beyond int64 where it must be), so a wrapped accumulator shows as an error. Floats: the
+        float64 A @ B, and Higham's magnitudes |A| @ |B| in fp32 where `_magnitudes_fp32` (see
+        Fp32Bound), else in float64 times gamma_K (the bound itself)."""
+        if self.is_int:
+            return (exact_int_matmul(self.a[rows], self.b[:, cols]),)
+        if self._panels is None:  # the check computing every block itself: one panel at a time
+            self._panels = _Panels(self._b, self._magnitudes_fp32, keep=1)
+        b, b_abs = self._panels.get(cols)
+        a = self._a[rows]
+        reference = a.astype(np.float64) @ b
+        if self._magnitudes_fp32:
+            return reference, np.abs(a) @ b_abs
+        bound = np.abs(a.astype(np.float64)) @ b_abs
+        bound *= self._gamma
+        return reference, bound
+
+    @functools.cached_property
+    def _gamma(self) -> float:
+        """Higham's bound for a length-K fp32 dot product: |err| <= gamma_K * sum |a||b|."""
+        return rounding_gamma(self.K, unit_roundoff("fp32"))
+
+    def _compared(self, blocks: list[tuple[slice, slice]]):
+        """(result, reference, bound) of each block; integers have no bound (exact)."""
+        for (rows, cols), reference in zip(blocks, self._references(blocks), strict=True):
             if self.is_int:
-                reference = exact_int_matmul(self.a[rows], self.b[:, cols])
-                yield self._held(rows, cols), reference, np.zeros(0)  # exact: no bound to hold
-                continue
-            if cols != panel:
-                # float64 from the fp32 copies the kernels use (the same values: every float
-                # format here widens to fp32 exactly), each converted once per column panel
-                panel, b = cols, self._b[:, cols].astype(np.float64)
-                b_abs = np.abs(self._b[:, cols]) if magnitudes_fp32 else np.abs(b)
-            reference = self._a[rows].astype(np.float64) @ b
-            if magnitudes_fp32:
-                a_abs = np.abs(self._a[rows])
-                bound = Fp32Bound(gamma, self.K, a_abs @ b_abs, a_abs, b_abs)
+                yield self._held(rows, cols), reference[0], np.zeros(0)
+            elif self._magnitudes_fp32:
+                exact = functools.partial(self._exact_magnitudes, rows, cols)
+                yield (
+                    self._held(rows, cols),
+                    reference[0],
+                    Fp32Bound(self._gamma, self.K, reference[1], exact),
+                )
             else:
-                bound = np.abs(self._a[rows].astype(np.float64)) @ b_abs
-                bound *= gamma
-            yield self._held(rows, cols), reference, bound
+                yield self._held(rows, cols), reference[0], reference[1]
+
+    def _exact_magnitudes(self, rows: slice, cols: slice) -> np.ndarray:
+        """|A| @ |B| of one block in float64 (where Fp32Bound's sides do not decide)."""
+        a_abs, b_abs = np.abs(self._a[rows]), np.abs(self._b[:, cols])
+        return a_abs.astype(np.float64) @ b_abs.astype(np.float64)
 
     def check(self) -> NumericsResult:
         """Compare with the reference (on every output, or on the sampled tiles), and check every
         output's K coverage."""
         if self._sample.on:
             kinds = list(self._sample.chosen.values())
-            regions = [r for r, kind in self._sample.chosen.items() if kind]
             edges = kinds.count("edge")
             checked = (
                 f"sample: all {edges} edge and {kinds.count('interior')} of "
                 f"{len(kinds) - edges} interior output tiles"
             )
         else:
-            regions, checked = [(0, self.c.shape[0], 0, self.c.shape[1])], "all outputs"
-        magnitudes_fp32 = not self.is_int and _magnitudes_fit_fp32(
-            self.dtype, self._a, self._b, self.K
-        )
+            checked = "all outputs"
+        blocks = self._check_blocks()
         if self.is_int and self._requantized:
-            errors, wrapped = self._requantized_errors(regions)
+            errors, wrapped = self._requantized_errors(blocks)
         else:
-            errors = [
-                self._errors(*block)
-                for region in regions
-                for block in self._compared(region, magnitudes_fp32)
-            ]
+            errors = [self._errors(*block) for block in self._compared(blocks)]
             wrapped = sum(block[0] for block in errors)  # counted per block, on the exact sums
         wrong = np.argwhere(self.coverage != self.K)
         coverage_ok = wrong.size == 0
@@ -235,6 +300,7 @@ class GemmNumerics:
         elif self.is_int:
             message += f"; {self.accumulator} accumulator"
         within = all(block[4] for block in errors)
+        self._panels = None
         return NumericsResult(
             _worst(block[1] for block in errors),
             _worst(block[2] for block in errors),
@@ -245,7 +311,7 @@ class GemmNumerics:
             checked=checked,
         )
 
-    def _requantized_errors(self, regions) -> tuple[list, int]:
+    def _requantized_errors(self, blocks: list[tuple[slice, slice]]) -> tuple[list, int]:
         """Errors of the outputs compared (all, or the sample) requantized with one shared scale,
         set by their largest exact sum, and how many exact sums wrapped; in two passes over
         blocks, so the check holds one block at a time. The first finds the scale, counts the
@@ -253,18 +319,16 @@ class GemmNumerics:
         second requantizes those (a block equal before requantizing is equal after: no error).
         Their references are computed again rather than kept."""
         largest, wrapped, differing = 0.0, 0, []
-        for region in regions:
-            for rows, cols in _blocks(region):
-                reference = exact_int_matmul(self.a[rows], self.b[:, cols])
-                largest = max(largest, largest_magnitude(reference))
-                wrapped += _outside(reference.ravel(), self.accumulator)
-                if not np.array_equal(self._held(rows, cols), reference):
-                    differing.append((rows, cols))
+        for (rows, cols), (reference,) in zip(blocks, self._references(blocks), strict=True):
+            largest = max(largest, largest_magnitude(reference))
+            wrapped += _outside(reference.ravel(), self.accumulator)
+            if not np.array_equal(self._held(rows, cols), reference):
+                differing.append((rows, cols))
         bits = precision(self.output).bits
         shift = requant_shift(largest, bits)
         errors = []
         for rows, cols in differing:
-            reference = exact_int_matmul(self.a[rows], self.b[:, cols])
+            (reference,) = self._reference(rows, cols)
             requantized = (
                 requantize(side, shift, bits) for side in (self._held(rows, cols), reference)
             )
@@ -294,6 +358,28 @@ class GemmNumerics:
         )
 
 
+def references_ahead(gemms: list[GemmNumerics]) -> Ahead | None:
+    """Start computing the references of these GEMMs' full checks (they depend on the operands
+    only) on a background thread, while the engine runs the tile kernels; at most AHEAD_BYTES of
+    them wait for the checks, which take them in this order (the check runs any block the thread
+    has not reached; a GEMM listed twice is computed ahead once, for its first check). A sampled
+    check's tiles are known only once the kernels have run: it computes its references when it
+    runs. The caller stops the thread (Ahead.stop) when done."""
+    full = [gemm for gemm in {id(gemm): gemm for gemm in gemms}.values() if not gemm._sample.on]
+    if not full:
+        return None
+    tasks = []
+    for gemm in full:
+        if not gemm.is_int:  # decided here, before the two threads share them
+            gemm._panels = _Panels(gemm._b, gemm._magnitudes_fp32, keep=2)
+        tasks += [functools.partial(gemm._reference, *block) for block in gemm._check_blocks()]
+    ahead = Ahead(tasks, AHEAD_BYTES)
+    results = ahead.results()
+    for gemm in full:
+        gemm._given = results
+    return ahead
+
+
 class Fp32Bound:
     """Higham's bound gamma_K * S (S = |A| @ |B|) of one block, from S' = fl32(|A| @ |B|): half
     the cost of S in float64. With no product below fp32's normal range and no sum near its top
@@ -303,7 +389,7 @@ class Fp32Bound:
     gamma_K * S; an error between the two sides is judged on S in float64, as the float64 check
     does, so every verdict is the float64 check's."""
 
-    def __init__(self, gamma: float, K: int, magnitudes: np.ndarray, a_abs, b_abs):
+    def __init__(self, gamma: float, K: int, magnitudes: np.ndarray, exact):
         u = unit_roundoff("fp32")
         # float64's own roundings: of this scaling, and of S in the float64 check (K u64)
         slack = 1 + (K + 4) * 2.0**-52
@@ -311,7 +397,7 @@ class Fp32Bound:
         self._lower = bound * (gamma / (1 + K * u / (1 - K * u)) / slack)
         bound *= gamma / (1 - K * u) * slack
         self.upper = bound
-        self._a_abs, self._b_abs, self._gamma = a_abs, b_abs, gamma
+        self._exact, self._gamma = exact, gamma  # exact(): S = |A| @ |B| in float64
 
     def holds(self, error: np.ndarray) -> bool:
         """Whether every error is within gamma_K * S: decided by the sides where they decide,
@@ -320,7 +406,7 @@ class Fp32Bound:
             return True
         if np.any(error > self.upper):
             return False
-        exact = self._a_abs.astype(np.float64) @ self._b_abs.astype(np.float64)
+        exact = self._exact()
         exact *= self._gamma
         return bool(np.all(error <= exact))
 
