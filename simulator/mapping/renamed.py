@@ -9,6 +9,7 @@ the other op would make (tests/mapping/test_renamed.py checks that field by fiel
 """
 
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, signature
+from simulator.mapping.shifted import Moved
 
 
 def op_key(op) -> str:
@@ -22,6 +23,7 @@ class Renamer:
     def __init__(self, old: str, new: str):
         self.old, self.new = old, new
         self.names: dict[str, str] = {}
+        self.last: tuple[Step, Step] | None = None  # the step renamed last, and its renaming
 
     def name(self, name: str) -> str:
         """`name` swapped, remembered: steps repeat their tensors' and signals' names."""
@@ -64,8 +66,12 @@ class Renamer:
             c.pace,
         )
 
-    def step(self, s: Step) -> Step:
-        return Step(
+    def step(self, s: Step | Moved) -> Step | Moved:
+        """`s` renamed; a class member's moved view stays a view, of its leader's step renamed
+        (moving touches regions and components, renaming tensors and signals: they commute)."""
+        if isinstance(s, Moved):
+            return s.over(self.source)
+        renamed = Step(
             tuple(map(self.transfer, s.loads)),
             tuple(map(self.compute, s.computes)),
             tuple(map(self.transfer, s.stores)),
@@ -74,6 +80,14 @@ class Renamer:
             tuple(map(self.name, s.signals)),
             tuple(map(self.step, s.peers)),
         )
+        self.last = (s, renamed)
+        return renamed
+
+    def source(self, s: Step) -> Step:
+        """A moved view's source renamed: the step renamed last where it is that (a core class's
+        members are walked right after their leader, whose steps they move), else renamed anew."""
+        last = self.last
+        return last[1] if last is not None and last[0] is s else self.step(s)
 
     def part(self, part: OpProgram, depends_on: tuple[str, ...]) -> OpProgram:
         """`part` as the other op's, depending on `depends_on` and on its renamed own."""

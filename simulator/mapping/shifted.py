@@ -120,6 +120,11 @@ class Moved:
         streamed = self._source.computes[number].streamed
         return tuple(map(self._mover.transfer, streamed)) if streamed else ()
 
+    def over(self, source: Callable[[Step], Step]) -> "Moved":
+        """The same move of `source(its leader's step)`, a view too (an identical op's member
+        renamed: mapping/renamed.py; `source` must keep the step plain and its regions' dims)."""
+        return Moved.of(source(self._source), self._mover)
+
     def step(self) -> Step:
         """The moved Step itself (built once)."""
         if self._step is None:

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 import simulator.mapping.partition as partition
 from simulator.components import build_machine
+from simulator.engine.memo import execute
 from simulator.mapping import compile_program
+from simulator.mapping.classes import classed
 from simulator.mapping.program import Compute, Step, Transfer
 from simulator.mapping.renamed import Renamer, op_key
 from simulator.spec import load_arch, load_mapping, load_workload
@@ -156,3 +158,52 @@ def test_a_step_renamed_by_hand():
         ("x", "L7.k0"),
     )
     assert got == dataclasses.replace(want, peers=(want,))
+
+
+def _walks(ops, which):
+    """Each part's step types as walked: a moved member's steps are `Moved` views."""
+    return {op.name: [type(s).__name__ for s in op.steps()] for op in ops if op.group == which}
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(8, 256, 64, 4, 3)  # three SMs' parts move the first's
+@example(8, 512, 160, 5, 2)  # two shapes: SMs 1, 2 move SM 0's CTAs, SM 4 SM 3's
+@given(
+    st.integers(1, 80),
+    st.integers(8, 256),
+    st.integers(8, 160),
+    st.integers(2, 5),
+    st.integers(2, 3),
+)
+def test_renamed_members_stay_views(m, n, k, cores, layers):
+    """A repeated GEMM's member parts walk as the first GEMM's do (`Moved` views where its are),
+    and every step, read as a plain Step (`dataclasses.replace`) and classed (peers and all),
+    equals the one a compile that walks every op builds."""
+    gemm = {"kind": "gemm", "M": m, "N": n, "K": k, "dtype": "fp16"}
+    workload = _workload([gemm] * layers, [[]] + [[i] for i in range(layers - 1)])
+    reused, walked = _programs(gpu(cores), workload, pytest.MonkeyPatch())
+    first = _walks(reused.ops, "L0")
+    for layer in range(1, layers):
+        renamed = _walks(reused.ops, f"L{layer}")
+        assert list(renamed.values()) == list(first.values())
+    for got, want in zip(reused.ops, walked.ops, strict=True):
+        plain = [dataclasses.replace(s) for s in got.steps()]
+        assert all(type(s) is Step for s in plain)
+        assert plain == list(want.steps()), got.name
+    for got, want in zip(classed(reused).ops, classed(walked).ops, strict=True):
+        for mine, theirs in zip(got.steps(), want.steps(), strict=True):
+            assert mine == theirs, got.name
+            assert [dataclasses.replace(p) for p in mine.peers] == list(theirs.peers), got.name
+
+
+def test_layers_simulated_with_and_without_reuse_give_one_record(monkeypatch):
+    """Two LLaMA layers on a100-like simulated whole (memo off), traced: the record (cycles,
+    events, every counter and table) is the same whether layer 1 reuses layer 0's parts or not."""
+    machine = build_machine(load_arch("a100-like"))
+    workload = load_workload("llama-2-7b-decode", [(["layers"], 2)])
+    reused, walked = _programs(load_arch("a100-like"), workload, monkeypatch)
+    views = _walks(reused.ops, "L1.q_proj")
+    assert any("Moved" in walk for walk in views.values())
+    got = execute(reused, machine, trace=True, memoize=False)
+    want = execute(walked, machine, trace=True, memoize=False)
+    assert vars(got) == vars(want)
