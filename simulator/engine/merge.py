@@ -50,7 +50,7 @@ class MergedRun:
         self.events = part.events and [
             (track, name, index[op], start, end) for track, name, op, start, end in part.events
         ]
-        self.fills: dict[tuple, tuple] = {}  # (unit, extra idle, known, started) -> its moves
+        self.fills: dict[tuple, tuple] = {}  # (unit, extra idle, idle start known) -> its moves
 
     def add(self, total: Record, names: list[str], offset: int) -> None:
         """Add the run into `total` with op i named names[i], `offset` cycles in."""
