@@ -79,26 +79,29 @@ COMPILERS = {
 
 
 def check_dram_capacity(workload: WorkloadSpec, machine: Machine) -> bool:
-    """Weights and the KV-cache (CNNs: weights and the peak live activations) must fit in DRAM:
-    CapacityError with the footprint otherwise. A CNN whose activations fit but whose weights do
-    not runs on an arch with a host with its weights streamed from the host: returns True then."""
+    """Weights and the KV-cache (CNNs: weights, past positions' K/V and the peak live activations)
+    must fit in DRAM: CapacityError with the footprint otherwise. A CNN whose activations fit but
+    whose weights do not runs on an arch with a host with its weights streamed from the host:
+    returns True then."""
     capacity = machine.dram.capacity_bytes
     if capacity is None:
         return False
     if any(op.kind in ("conv2d", "pool") for op in workload.ops):
-        from simulator.mapping.footprint import peak_activation_bytes, weight_bytes
+        from simulator.mapping.footprint import past_kv_bytes, peak_activation_bytes, weight_bytes
 
         weights = sum(weight_bytes(op) for op in workload.ops)
+        cache = sum(past_kv_bytes(op) for op in workload.ops)
         activations = peak_activation_bytes(workload)
-        if weights + activations <= capacity:
+        if weights + cache + activations <= capacity:
             return False
         largest = max(weight_bytes(op) for op in workload.ops)
-        if machine.host and activations + largest <= capacity:
+        if machine.host and cache + activations + largest <= capacity:
             return True
+        kv = f" + KV-cache of past positions {cache:,} B" if cache else ""
         raise CapacityError(
-            f"{workload.name}: footprint {weights + activations:,} B (weights {weights:,} B + "
-            f"peak live activations {activations:,} B) exceeds {machine.dram.name}'s "
-            f"{int(capacity):,} B"
+            f"{workload.name}: footprint {weights + cache + activations:,} B (weights "
+            f"{weights:,} B{kv} + peak live activations {activations:,} B) exceeds "
+            f"{machine.dram.name}'s {int(capacity):,} B"
             + (
                 ""
                 if machine.host

@@ -13,6 +13,17 @@ def weight_bytes(op) -> int:
     return 0
 
 
+def past_kv_bytes(op) -> int:
+    """K and V of the positions before an attention op's queries (a decode's KV-cache): they live
+    in device memory all run long. Counted only where attention reads an earlier op, whose output
+    holds the current positions; an attention op that reads nothing has all its keys counted as
+    its external input at its own step."""
+    if op.kind != "attention" or not op.inputs:
+        return 0
+    past = op.keys - op.q_len
+    return nbytes(2 * op.batch * past * op.kv_groups * op.head_dim, op.dtype)
+
+
 def peak_activation_bytes(workload: WorkloadSpec) -> int:
     """Largest sum of live tensors while an op runs: its result, plus every earlier result that
     an op at or after it still reads (the model input counts until its first reader runs)."""

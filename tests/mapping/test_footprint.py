@@ -1,8 +1,14 @@
 """Activation footprints of workloads that mix CNN ops with attention and collectives."""
 
+import pytest
+
 import simulator
-from simulator.mapping.footprint import peak_activation_bytes
+from simulator.components import build_machine
+from simulator.errors import CapacityError
+from simulator.mapping import check_dram_capacity
+from simulator.mapping.footprint import past_kv_bytes, peak_activation_bytes
 from simulator.mapping.host import input_bytes, output_bytes
+from simulator.spec import load_arch
 from simulator.spec.workload import WorkloadSpec
 
 PATCH = {"kind": "conv2d", "name": "patch", "C": 3, "H": 32, "W": 32, "K": 64, "R": 4, "S": 4}
@@ -53,3 +59,21 @@ def test_a_cnn_with_attention_runs_with_and_without_numerics():
     timed = simulator.simulate("h100-like", VIT, numerics=False)
     checked = simulator.simulate("h100-like", VIT, numerics=True)
     assert timed.cycles == checked.cycles > 0
+
+
+def test_a_decode_attention_after_a_conv_keeps_its_past_positions_in_memory():
+    decode = ATTENTION | {"q_len": 1, "kv_len": 4097, "batch": 2}
+    op = WorkloadSpec(name="d", ops=[PATCH, decode]).ops[1]
+    # 4096 past positions x batch 2 x 4 K/V heads x 16 x bf16, once for K and once for V
+    assert past_kv_bytes(op) == 2 * 2 * 4096 * 4 * 16 * 2
+    reads_nothing = WorkloadSpec(name="e", ops=[{**decode, "inputs": []}]).ops[0]
+    assert past_kv_bytes(reads_nothing) == 0  # its keys are its external input, counted there
+
+
+def test_a_cnn_whose_kv_cache_does_not_fit_names_it():
+    decode = ATTENTION | {"q_len": 1, "kv_len": 1 << 20, "batch": 64, "heads": 64, "head_dim": 128}
+    cache = 2 * 64 * ((1 << 20) - 1) * 64 * 128 * 2  # ~2.2 TB: beyond any one chip's DRAM
+    workload = WorkloadSpec(name="big", ops=[PATCH, decode])
+    machine = build_machine(load_arch("h100-like"))
+    with pytest.raises(CapacityError, match=f"KV-cache of past positions {cache:,} B"):
+        check_dram_capacity(workload, machine)
