@@ -29,7 +29,7 @@ from simulator.mapping.vector_ops import (
     core_rates,
     cta_rows,
     latency_floor,
-    rereads_hit,
+    reread_hits,
     resident_ctas,
     row_kernel,
 )
@@ -445,15 +445,15 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
     state = states[op.name] = VectorNumerics(op, seed) if numerics else None
     if state is None:
         states.pop(op.name)
-    reads, ranges, kernel, hits = 1, split(op.rows, cores), None, True
+    ranges, kernel, hits = split(op.rows, cores), None, ()
     kernels = machine.arch.cores and machine.arch.cores.kernels
     if kernels and op.kind in REDUCTIONS:
         shared = machine.view(0).buffer_for("input").capacity_bytes
         kernel = row_kernel(op)
         check_cta_fits(kernel, kernels, op, locate(machine.arch, "cores", "kernels", "threads"))
-        reads, ranges = kernel.passes, cta_rows(op.rows, kernel.rows, cores)
+        ranges = cta_rows(op.rows, kernel.rows, cores)
         l2 = machine.l2.capacity_bytes if machine.l2 is not None else 0
-        hits = rereads_hit(kernel, op, kernels, shared, cores, l2)
+        hits = reread_hits(kernel, op, kernels, shared, cores, l2)
     parts = []
     for core, (r0, r1) in enumerate(ranges):
         sub = op.model_copy(update={"name": f"{op.name}@c{core}", "rows": r1 - r0, "inputs": []})
@@ -469,9 +469,8 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
                 row_offset=r0,
                 core=core,
                 group=op.name,
-                reads=reads,
+                rereads=hits,
                 floor=floor,
-                hits=hits,
                 kernel=kernel,
                 step_rows=kernel.rows * resident_ctas(kernel, kernels, shared) if kernel else 0,
             )

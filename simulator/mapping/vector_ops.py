@@ -12,7 +12,7 @@ from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, 
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.arch import KernelsSpec, LoadLatencySpec
 from simulator.spec.mapping import MappingSpec
-from simulator.spec.precision import nbytes
+from simulator.spec.precision import nbytes, precision
 from simulator.spec.workload import VectorOpSpec
 
 # primitive counts per element, and per row (the reductions' final step), in fp32
@@ -43,7 +43,7 @@ reading the row from global memory: softmax its max, its sum of exponentials and
 normalising pass (cunn_SoftMaxForward: PyTorch 2.0 has no shared-memory variant;
 cunn_SoftMaxForwardSmem, which keeps a row of up to 48 KB, came with pytorch/pytorch#122970 in
 2024); LayerNorm and RMSNorm the Welford statistics and the normalising pass, which reloads X
-(vectorized_layer_norm_kernel_impl). Re-reads go through L2 (`rereads_hit`)."""
+(vectorized_layer_norm_kernel_impl). Re-reads go through L2 (`reread_hits`)."""
 REDUCTIONS_PER_ROW = {"softmax": 2, "layernorm": 1, "rmsnorm": 1}
 """Block-wide reductions between the passes: softmax its max and its sum; the norms one Welford
 (or sum of squares) combine."""
@@ -198,30 +198,48 @@ def reduction_steps(threads: int) -> int:
     return steps
 
 
-def rereads_hit(
+def reread_hits(
     kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, shared: int, cores: int, l2: int
-) -> bool:
-    """Whether the re-reads of a multi-pass row kernel hit an `l2`-byte L2: a pass re-reads a row
-    only after it has read all of it, while every CTA resident on every busy core streams its own
-    rows, so the L2 must hold the rows in flight together (as stored, `op.dtype`) until their
-    next pass; past that, LRU has evicted each row before its re-read."""
+) -> tuple[int, ...]:
+    """Columns of each row whose re-read hits an `l2`-byte LRU L2, for each pass after the first.
+    Every CTA resident on every busy core streams its own rows in step, so between a value's read
+    in one pass and its re-read in the next the chip touches all the rows in flight (as stored,
+    `op.dtype`) and, in the last pass, the outputs of the columns before it (the L2 allocates
+    the lines it writes): a column hits while that reuse distance fits the L2, so rows in flight
+    between once and twice the L2's capacity hit on the first part of each row in the last pass."""
     ctas = -(-op.rows // kernel.rows)
-    in_flight = min(ctas, cores * resident_ctas(kernel, kernels, shared)) * kernel.rows
-    return in_flight * nbytes(op.cols, op.dtype) <= l2
+    rows = min(ctas, cores * resident_ctas(kernel, kernels, shared)) * kernel.rows
+    spare = l2 - rows * nbytes(op.cols, op.dtype)  # the L2 left beside the rows in flight
+    if spare < 0:
+        return (0,) * (kernel.passes - 1)
+    last = min(op.cols, 8 * (spare // rows) // precision(op.dtype).bits + 1)  # outputs before fit
+    return tuple(last if p == kernel.passes - 1 else op.cols for p in range(1, kernel.passes))
+
+
+def l2_columns(kernel: RowKernel, cols: int, hits: tuple[int, ...] | None) -> list[int]:
+    """Columns of a row that each pass reads from L2: none in the first, then `hits`
+    (`reread_hits`; every column where None)."""
+    return [0, *(hits if hits is not None else (cols,) * (kernel.passes - 1))]
 
 
 def pass_waits(
-    kernel: RowKernel, cols: int, latency: LoadLatencySpec, hits: bool = True
+    kernel: RowKernel, cols: int, latency: LoadLatencySpec, hits: tuple[int, ...] | None = None
 ) -> list[int]:
     """Core cycles each pass of a row waits on its loads: one load latency per load a thread makes
-    (a thread's next load follows its use of the last), the first pass from DRAM and later ones
-    from L2 (DRAM where they miss it: `hits` False)."""
-    loads = math.ceil(cols / (kernel.row_threads * kernel.vector))
-    later = latency.l2 if hits else latency.dram
-    return [loads * (latency.dram if p == 0 else later) for p in range(kernel.passes)]
+    (a thread's next load follows its use of the last), L2's for the loads of the columns a pass
+    reads from L2 (`l2_columns`: none in the first) and DRAM's for the rest."""
+    width = kernel.row_threads * kernel.vector  # columns one load of every thread covers
+    loads = math.ceil(cols / width)
+    waits = []
+    for cached in l2_columns(kernel, cols, hits):
+        missed = math.ceil((cols - cached) / width)
+        waits.append(missed * latency.dram + (loads - missed) * latency.l2)
+    return waits
 
 
-def row_cycles(kernel: RowKernel, cols: int, latency: LoadLatencySpec, hits: bool = True) -> int:
+def row_cycles(
+    kernel: RowKernel, cols: int, latency: LoadLatencySpec, hits: tuple[int, ...] | None = None
+) -> int:
     """Core cycles one CTA's row takes when latency bounds it: its passes' load waits
     (`pass_waits`) and each block-wide reduction's dependent shared-memory steps."""
     reductions = kernel.reductions * reduction_steps(kernel.row_threads) * latency.shared
@@ -257,7 +275,7 @@ def round_cycles(
     op: VectorOpSpec,
     latency: LoadLatencySpec | None,
     rates: CoreRates | None,
-    hits: bool = True,
+    hits: tuple[int, ...] | None = None,
     writes: bool = True,
 ) -> int:
     """Core cycles one round of resident CTAs (`rows` of `op`'s rows) takes. The round's CTAs
@@ -265,18 +283,18 @@ def round_cycles(
     block-wide reduction, and the next round's CTAs take their slots only when they leave; so a
     pass takes the longest of its critical path (`row_cycles`' load latencies), its instructions
     over the round's rows (`RowKernel.pass_work`; uncounted work, the norms' recipe, in the
-    last pass) and its bytes at the core's `rates` (the first pass reads DRAM, later ones L2,
-    DRAM where the re-reads miss it; the last one writes DRAM unless `writes` is False: a last
+    last pass) and its bytes at the core's `rates` (the columns it reads from L2, `l2_columns`,
+    at L2's, the rest at DRAM's; the last pass writes DRAM unless `writes` is False: a last
     round's stores leave after its compute, which the engine times), and the passes add up."""
     size = rows * nbytes(op.cols, op.dtype)
     waits = pass_waits(kernel, op.cols, latency, hits) if latency else [0] * kernel.passes
     total = 0
-    for p, wait in enumerate(waits):
+    for p, (wait, cached) in enumerate(zip(waits, l2_columns(kernel, op.cols, hits))):
         busy = 0.0
         if rates is not None:
-            from_dram = p == 0 or not hits
-            dram = size * from_dram + size * (writes and p == kernel.passes - 1)
-            busy = max(dram / rates.dram, size * (not from_dram) / rates.l2)
+            dram = rows * nbytes(op.cols - cached, op.dtype)
+            dram += size * (writes and p == kernel.passes - 1)
+            busy = max(dram / rates.dram, rows * nbytes(cached, op.dtype) / rates.l2)
             busy = max(busy, rates.vector.issue_cycles(_pass_work(kernel, op, p, rows)))
         total += max(wait, math.ceil(busy))
     if latency is not None:
@@ -300,7 +318,7 @@ def latency_floor(
     op: VectorOpSpec,
     kernels: KernelsSpec,
     shared: int,
-    hits: bool = True,
+    hits: tuple[int, ...] | None = None,
     rates: CoreRates | None = None,
 ) -> int:
     """Core cycles a core needs for its `op.rows` rows: its CTAs run `resident_ctas` at a time,
@@ -340,17 +358,16 @@ def compile_vector_op(
     row_offset: int = 0,
     core: int = 0,
     group: str = "",
-    reads: int = 1,
+    rereads: tuple[int, ...] = (),
     floor: int = 0,
-    hits: bool = True,
     kernel: RowKernel | None = None,
     step_rows: int = 0,
 ) -> OpProgram:
     """Rows in chunks that fit the buffers (double-buffered when the mapping says so); a part of a
     row-partitioned op gives where its rows start in the whole, its core and its group; a kernel
-    that reads each row `reads` times loads each chunk that often, its re-reads L2 hits unless
-    `hits` is False (`rereads_hit`: then each pass's read misses, as it would in the kernel,
-    whose passes the chunked steps do not interleave); `floor` core cycles (the
+    that reads each row again in later passes loads each chunk again for each of its `rereads`,
+    the columns given there (`reread_hits`) as L2 hits and the rest as misses, as they would be
+    in the kernel, whose passes the chunked steps do not interleave; `floor` core cycles (the
     kernel's rounds in step, `latency_floor`) are spread over the steps as their computes' pace:
     the k-th compute ends no sooner than k shares after the first step's loads began, so the
     bound covers the loads it already counts (`round_cycles`) instead of following them. A GPU
@@ -383,8 +400,8 @@ def compile_vector_op(
         "fallback": fallback,
         "rows_per_step": chunk,
         "double_buffering": mapping.double_buffering,
-        "reads": reads,
-        "rereads_hit": hits,
+        "reads": 1 + len(rereads),
+        "rereads_hit": sum(rereads) / (op.cols * len(rereads)) if rereads else 1.0,
         "latency_cycles": floor,
     }
 
@@ -400,6 +417,7 @@ def compile_vector_op(
                     work[p] = work.get(p, 0) + n * rows
             region = ((r0 + row_offset, r1 + row_offset), (0, op.cols))
             size_in, size_out = row_in * rows, row_out * rows
+            missed = tuple(nbytes(op.cols - hit, op.dtype) * operands * rows for hit in rereads)
             bound = numerics and bind(numerics.rows, r0 + row_offset, r1 + row_offset)
             compute = Compute(
                 unit,
@@ -412,7 +430,7 @@ def compile_vector_op(
                 pace=share,
             )
             yield streamed_step(
-                op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute, reads, hits
+                op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute, missed
             )
 
     return OpProgram(
@@ -430,7 +448,7 @@ def compile_vector_op(
         core=core,
         group=group or op.name,
         details=details,
-        signature=signature(op, row_offset, bool(group), reads, floor, hits, kernel, step_rows),
+        signature=signature(op, row_offset, bool(group), rereads, floor, kernel, step_rows),
     )
 
 
@@ -470,15 +488,16 @@ def streamed_step(
     size_in: int,
     size_out: int,
     compute: Compute,
-    reads: int = 1,
-    hits: bool = True,
+    missed: tuple[int, ...] = (),
 ) -> Step:
-    """One step of an op streamed through a unit: load X's region (`reads` times, the re-reads
-    into the same space; where `hits` is False each re-read misses the L2 and refills X's own
-    line, as a re-read of an evicted row does), compute, store Y's."""
-    again = (Transfer("load", f"{name}.X", region, in_buf, size_in, 0, miss=not hits),) * (
-        reads - 1
-    )
+    """One step of an op streamed through a unit: load X's region, again for each re-read (into
+    the same space; of its bytes, `missed` miss the L2 and refill X's own line, as a re-read of
+    an evicted part of a row does, and the rest hit), compute, store Y's."""
+    again = []
+    for miss in missed:
+        for size, forced in ((size_in - miss, False), (miss, True)):
+            if size:
+                again.append(Transfer("load", f"{name}.X", region, in_buf, size, 0, miss=forced))
     return Step(
         (
             Transfer("load", f"{name}.X", region, in_buf, size_in, size_in),

@@ -3,7 +3,9 @@ row, the CTA waves, and the latency bound (threads per CTA, occupancy, each row'
 checked by hand on a tiny GPU-like chip."""
 
 import copy
+import dataclasses
 import math
+from collections import OrderedDict
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +22,7 @@ from simulator.mapping.vector_ops import (
     cta_rows,
     latency_floor,
     reduction_steps,
-    rereads_hit,
+    reread_hits,
     resident_ctas,
     round_cycles,
     row_cycles,
@@ -97,21 +99,92 @@ def test_wide_row_rereads_hit_l2():
     assert report.record.l2_bytes["hit"] == 2 * 8 * row
 
 
-def test_rereads_hit_while_the_rows_in_flight_fit_l2_by_hand():
+def test_rereads_hit_while_the_reuse_distance_fits_l2_by_hand():
     """Softmax 8 x 16,384 fp16 on 4 cores: 512-thread CTAs, 2,048 / 512 = 4 resident a core, so
-    all 8 rows (of 16 slots) are in flight: 8 x 32 KiB = 256 KiB, which a 256 KiB L2 holds and
-    one byte less does not. LayerNorm on A100's 108 SMs: 128-thread CTAs, 16 resident, 1,728 rows
-    in flight: 1,728 x 16 KiB = 28.3 MB fit 40 MB at 8,192 columns; x 64 KiB = 113 MB at 32,768
-    do not."""
+    all 8 rows (of 16 slots) are in flight: 8 x 32 KiB = 256 KiB. The sum pass re-reads a value
+    after all 256 KiB were read: it hits in a 256 KiB L2, and one byte less misses everywhere.
+    The normalising pass also writes: column c's re-read follows 8 x 2c bytes of outputs, so
+    with 256 KiB spare (a 512 KiB L2) columns 0 to 16,384 would hit (all 16,384), and with 100
+    bytes spare 100 // 8 = 12 bytes a row, 6 columns' outputs, fit: columns 0 to 6, 7 of them.
+    LayerNorm on A100's 108 SMs: 128-thread CTAs, 16 resident, 1,728 rows in flight: x 64 KiB =
+    113 MB at 32,768 columns miss 40 MB; x 16 KiB = 28,311,552 B at 8,192 leave 11,688,448 B,
+    6,764 B a row: 3,382 fp16 outputs, so columns 0 to 3,382 hit."""
     kernels = KernelsSpec()
     softmax = op("softmax", 8, 16384)
     kernel = row_kernel(softmax)
-    assert rereads_hit(kernel, softmax, kernels, SHARED, 4, 256 * 1024)
-    assert not rereads_hit(kernel, softmax, kernels, SHARED, 4, 256 * 1024 - 1)
+    rows = 256 * 1024
+    assert reread_hits(kernel, softmax, kernels, SHARED, 4, 2 * rows) == (16384, 16384)
+    assert reread_hits(kernel, softmax, kernels, SHARED, 4, rows + 100) == (16384, 7)
+    assert reread_hits(kernel, softmax, kernels, SHARED, 4, rows) == (16384, 1)
+    assert reread_hits(kernel, softmax, kernels, SHARED, 4, rows - 1) == (0, 0)
     a100 = 192 * 1024
-    for cols, hit in ((8192, True), (32768, False)):
+    for cols, hits in ((8192, (3383,)), (32768, (0,))):
         norm = op("layernorm", 4096, cols)
-        assert rereads_hit(row_kernel(norm), norm, kernels, a100, 108, 40_000_000) is hit
+        assert reread_hits(row_kernel(norm), norm, kernels, a100, 108, 40_000_000) == hits
+    once = op("softmax", 64, 512)  # a warp's row: read once, nothing to re-read
+    assert reread_hits(row_kernel(once), once, kernels, a100, 108, 0) == ()
+
+
+def _lru_rereads(rows: int, cols: int, passes: int, size: int, capacity: int) -> tuple[int, ...]:
+    """Columns of each pass after the first whose re-reads hit an LRU of `capacity` bytes, traced
+    value by value: `rows` rows of `size`-byte values in step, each pass reading column c of
+    every row and the last pass then writing it."""
+    lru: OrderedDict = OrderedDict()
+
+    def touch(key) -> bool:
+        hit = key in lru
+        lru[key] = size
+        lru.move_to_end(key)
+        while sum(lru.values()) > capacity:
+            lru.popitem(last=False)
+        return hit
+
+    hits = []
+    for p in range(passes):
+        columns = 0
+        for c in range(cols):
+            read = [touch(("X", r, c)) for r in range(rows)]
+            assert len(set(read)) == 1  # the rows in step hit or miss together
+            columns += read[0]
+            for r in range(rows if p == passes - 1 else 0):
+                touch(("Y", r, c))
+        hits.append(columns)
+    return tuple(hits[1:])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 6),
+    st.integers(1, 48),
+    st.integers(1, 4),
+    st.sampled_from(["int8", "fp16", "fp32"]),
+    st.floats(0, 2.5),
+)
+def test_reread_hits_are_an_lru_traced_value_by_value(rows, cols, passes, dtype, fill):
+    """For any rows in flight, width, passes, value size and L2 capacity (`fill` x the rows in
+    flight), `reread_hits` gives the columns that an LRU traced value by value hits."""
+    norm = VectorOpSpec(kind="layernorm", name="v", rows=rows, cols=cols, dtype=dtype)
+    kernel = dataclasses.replace(row_kernel(norm), passes=passes)
+    size = {"int8": 1, "fp16": 2, "fp32": 4}[dtype]
+    capacity = int(fill * rows * cols * size)
+    hits = reread_hits(kernel, norm, KernelsSpec(), SHARED, 64, capacity)
+    assert hits == _lru_rereads(rows, cols, passes, size, capacity)
+
+
+def test_partial_rereads_reach_dram_by_hand():
+    """Softmax 8 x 16,384 fp16 on 4 cores (all 8 rows, 256 KiB, in flight) with a 384 KiB L2:
+    the sum pass re-reads every value after the 256 KiB of rows, so it hits; the normalising
+    pass's column c also follows 8 x 2c bytes of outputs, which the spare 128 KiB (16 KiB a
+    row, 8,192 fp16 outputs) holds for c up to 8,192: 8,193 columns hit, 8,191 miss. The L2
+    serves 8 x (32 KiB + 8,193 x 2 B); DRAM the first read and 8 x 8,191 x 2 B again."""
+    doc = copy.deepcopy(gpu_doc())
+    doc["components"]["l2"] = {"kind": "sram", "capacity": "384 KiB", "banks": 16, "width": "64 B"}
+    report = simulator.simulate(load_arch(doc), _softmax(8, 16384), numerics=True)
+    assert report.summary["numerics_ok"]
+    row = 16384 * 2
+    assert report.record.l2_bytes["hit"] == 8 * (row + 8193 * 2)
+    assert report.record.l2_bytes["miss"] == 8 * (row + 8191 * 2)
+    assert sum(o["load"] for o in report.record.op_dram.values()) == 8 * (row + 8191 * 2)
 
 
 def test_wide_row_rereads_miss_an_l2_too_small_for_the_rows_in_flight():
@@ -173,11 +246,14 @@ def test_row_critical_path_by_hand():
 
 def test_row_critical_path_when_rereads_miss_l2_by_hand():
     """Re-reads that miss L2 wait DRAM's latency: LayerNorm 16,384 is 32 x (290 + 290) + 9 x 23
-    = 18,767 cycles; a row read once (a warp's softmax row of 1,024) does not change: 520."""
+    = 18,767 cycles; with its first 8,192 columns from L2 (16 of the 32 loads of 512 columns),
+    32 x 290 + 16 x 290 + 16 x 200 + 207 = 17,327; a row read once (a warp's softmax row of
+    1,024) does not change: 520."""
     norm = row_kernel(op("layernorm", 64, 16384))
-    assert row_cycles(norm, 16384, LATENCY, hits=False) == 18767
+    assert row_cycles(norm, 16384, LATENCY, hits=(0,)) == 18767
+    assert row_cycles(norm, 16384, LATENCY, hits=(8192,)) == 17327
     once = row_kernel(op("softmax", 64, 1024))
-    assert row_cycles(once, 1024, LATENCY, hits=False) == 520
+    assert row_cycles(once, 1024, LATENCY, hits=()) == 520
 
 
 def test_occupancy_and_latency_floor_by_hand():
@@ -284,13 +360,16 @@ def test_a_forced_miss_refills_the_rows_own_l2_line():
 
 
 def test_forced_misses_share_the_rows_tensor_key():
-    """`streamed_step` re-reads X under X's own key: flagged as misses where `hits` is False."""
+    """`streamed_step` re-reads X under X's own key: the bytes that miss flagged as misses, one
+    load for the hits and one for the misses where a re-read has both."""
     region = ((0, 8), (0, 16384))
     compute = Compute("alu", 1, (), 0, (), {})
-    for hits in (True, False):
-        step = streamed_step("s", region, "smem", "smem", 8, 8, compute, 3, hits)
-        loads = [t for t in step.loads if t.kind == "load"]
-        assert [(t.tensor, t.miss) for t in loads] == [("s.X", False)] + [("s.X", not hits)] * 2
+    step = streamed_step("s", region, "smem", "smem", 8, 8, compute, (0, 8, 3))
+    loads = [(t.tensor, t.dram_bytes, t.miss) for t in step.loads if t.kind == "load"]
+    assert loads == [("s.X", 8, False), ("s.X", 8, False), ("s.X", 8, True)] + [
+        ("s.X", 5, False),
+        ("s.X", 3, True),
+    ]
 
 
 def test_softmax_instructions_by_hand():
@@ -354,9 +433,8 @@ def test_a_row_kernel_computes_its_instructions_a_round_a_step():
             0,
             0,
             "",
-            kernel.passes,
+            (cols,) * (kernel.passes - 1),
             0,
-            True,
             kernel,
             step_rows,
         )
@@ -397,7 +475,7 @@ def test_a_round_runs_its_passes_one_after_another_by_hand():
         + 460
     )
     kernels = KernelsSpec(latency=LATENCY)
-    assert latency_floor(kernel, softmax, kernels, SHARED, True, rates) == 4 * full + last
+    assert latency_floor(kernel, softmax, kernels, SHARED, None, rates) == 4 * full + last
     assert latency_floor(kernel, softmax, kernels, SHARED) == 5 * 1840  # latencies alone
 
 
@@ -406,12 +484,13 @@ def test_a_round_runs_its_passes_one_after_another_by_hand():
     st.sampled_from(["softmax", "layernorm", "rmsnorm"]),
     st.integers(1, 300),
     st.integers(1, 20000),
-    st.booleans(),
+    st.integers(0, 20000),
 )
-def test_rounds_in_step_hold_the_latency_bound_and_every_pass(kind, rows, cols, hits):
-    """On a100-like, for any row reduction: the passes' instructions add up to the kernel's, and
-    the floor of rounds in step is at least the latency-only floor and the time its first passes'
-    DRAM reads take at the core's share of DRAM."""
+def test_rounds_in_step_hold_the_latency_bound_and_every_pass(kind, rows, cols, hit):
+    """On a100-like, for any row reduction and any columns of its re-reads that hit L2: the
+    passes' instructions add up to the kernel's, and the floor of rounds in step is at least the
+    latency-only floor and the time its first passes' DRAM reads take at the core's share of
+    DRAM."""
     machine = build_machine(simulator.load_arch("a100-like"))
     reduction = op(kind, rows, cols)
     kernel = row_kernel(reduction)
@@ -424,6 +503,7 @@ def test_rounds_in_step_hold_the_latency_bound_and_every_pass(kind, rows, cols, 
         assert total == kernel.work(rows, cols)
     kernels = KernelsSpec(latency=LATENCY)
     rates = core_rates(machine, 0, reduction, 108)
+    hits = (min(cols, hit),) * (kernel.passes - 1)
     floor = latency_floor(kernel, reduction, kernels, SHARED, hits, rates)
     assert floor >= latency_floor(kernel, reduction, kernels, SHARED, hits)
     first_reads = rows * cols * 2 / rates.dram
