@@ -221,24 +221,48 @@ def _search_registers(plan: GemmPlan, mapping: MappingSpec, machine: Machine, pr
 
 
 def _best(op, mapping, machine, unit, problem, options, orders):
-    """The (tile, loop order) with the lowest estimated time among those that fit, or None."""
+    """The (tile, loop order) with the lowest estimated time among those that fit, or None: the
+    first of the buffers' ranking (`_ranking`) whose footprint fits their capacities."""
+    buffers = tuple(machine.buffer_for(role).name for role in OPERAND_DIMS)
+    ranking = _ranking(op, mapping, machine, unit, problem, options, orders, buffers)
+    capacity = [machine.components[name].capacity_bytes for name in dict.fromkeys(buffers)]
+    for need, tile, index in ranking:
+        if all(used <= room for used, room in zip(need, capacity)):
+            return dict(tile), orders[index]
+    return None
+
+
+def _ranking(op, mapping, machine, unit, problem, options, orders, buffers) -> tuple:
+    """Every candidate (the bytes it needs in each of the distinct `buffers`, its tile, its loop
+    order's index), by ascending
+    (estimated time, DRAM bytes, -tile volume), first in search order on ties. Memoized on all
+    it reads but the buffers' capacities, which only decide which candidates fit: sweep points
+    that differ only in SRAM sizes rank the tiles once. A tile needs the largest footprint of
+    itself and the smaller K tiles before it (the search stops at the first K tile that
+    overflows), so the first that fits is the direct search's choice."""
     in_bytes = precision(op.dtype).bits / 8
     acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
     dram = machine.dram
     seed = plan_from(op, mapping, machine, {"M": 1, "N": 1, "K": 1}, orders[0])
     shape = (problem["M"], problem["N"], problem["K"])
     order_keys = tuple(map(tuple, orders))
-    buffers = tuple(machine.buffer_for(role).name for role in OPERAND_DIMS)
     layout = (buffers, seed.dtype, seed.accumulator, seed.double_buffering)
-    capacity = {name: machine.components[name].capacity_bytes for name in buffers}
+    key = (
+        shape, op.dtype, tuple(map(tuple, options)), order_keys, layout, unit.timing_key,
+        seed.spatial, seed.dataflow, seed.accounting, dram.bytes_per_cycle,
+    )  # fmt: skip
+    ranking = _RANKINGS.get(key)
+    if ranking is not None:
+        return ranking
     transfer = {}  # DRAM bytes -> bus cycles: loop orders often move the same bytes
-    best, best_key = None, None
+    candidates = []
     for m, n in itertools.product(*options[:2]):
-        for k in options[2]:  # ascending: once a tile overflows, larger K tiles do too
+        need = dict.fromkeys(buffers, 0)
+        for k in options[2]:  # ascending
             tile = {"M": m, "N": n, "K": k}
             # the seed is plan_from(..., tile, orders[0]) but for its tile: price this tile under it
-            if any(used > capacity[b] for b, used in _footprint(layout, seed, machine, tile)):
-                break
+            for name, used in _footprint(layout, seed, machine, tile):
+                need[name] = max(need[name], used)
             compute = compute_cycles_estimate(unit, problem, tile, seed)
             first_load = dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
             # a tile's estimate grows with its DRAM bytes and ties on them: its best loop order
@@ -246,10 +270,20 @@ def _best(op, mapping, machine, unit, problem, options, orders):
             index, moved = _least_moved(shape, (m, n, k), order_keys, in_bytes, acc_bytes)
             if moved not in transfer:
                 transfer[moved] = dram.transfer_cycles(int(moved))
-            key = (max(compute, transfer[moved]) + first_load, moved, -m * n * k)
-            if best_key is None or key < best_key:
-                best, best_key = (tile, orders[index]), key
-    return best
+            rank = (max(compute, transfer[moved]) + first_load, moved, -m * n * k)
+            candidates.append((rank, tuple(need.values()), (m, n, k), index))
+    candidates.sort(key=lambda candidate: candidate[0])  # stable: ties keep the search order
+    ranking = tuple(
+        (need, (("M", m), ("N", n), ("K", k)), index) for _, need, (m, n, k), index in candidates
+    )
+    _RANKINGS[key] = ranking
+    if len(_RANKINGS) > _RANKINGS_LIMIT:
+        _RANKINGS.pop(next(iter(_RANKINGS)))
+    return ranking
+
+
+_RANKINGS: dict[tuple, tuple] = {}
+_RANKINGS_LIMIT = 256  # a ranking holds every candidate tile (a few hundred): fewer kept
 
 
 def _footprint(layout: tuple, seed: GemmPlan, machine: Machine, tile: dict) -> tuple:
