@@ -99,14 +99,10 @@ def _cycles_estimate(unit, problem, tile, plan_like) -> int:
         groups.append([(tile[d], full)] + ([(rest, 1)] if rest else []))
     total = 0
     for (m, nm), (n, nn), (k, nk) in itertools.product(*groups):
-        cost = unit.tile_cost(
-            {"M": m, "N": n, "K": k},
-            plan_like.spatial,
-            plan_like.dataflow,
-            plan_like.accounting,
-            True,
+        cycles = unit.tile_cycles(
+            {"M": m, "N": n, "K": k}, plan_like.spatial, plan_like.dataflow, plan_like.accounting
         )
-        total += cost.cycles * nm * nn * nk
+        total += cycles * nm * nn * nk
     return total
 
 
@@ -226,20 +222,19 @@ def _best(op, mapping, machine, unit, problem, options, orders):
     buffers = tuple(machine.buffer_for(role).name for role in OPERAND_DIMS)
     ranking = _ranking(op, mapping, machine, unit, problem, options, orders, buffers)
     capacity = [machine.components[name].capacity_bytes for name in dict.fromkeys(buffers)]
-    for need, tile, index in ranking:
+    for need, (m, n, k), index in ranking:
         if all(used <= room for used, room in zip(need, capacity)):
-            return dict(tile), orders[index]
+            return {"M": m, "N": n, "K": k}, orders[index]
     return None
 
 
 def _ranking(op, mapping, machine, unit, problem, options, orders, buffers) -> tuple:
-    """Every candidate (the bytes it needs in each of the distinct `buffers`, its tile, its loop
-    order's index), by ascending
-    (estimated time, DRAM bytes, -tile volume), first in search order on ties. Memoized on all
-    it reads but the buffers' capacities, which only decide which candidates fit: sweep points
-    that differ only in SRAM sizes rank the tiles once. A tile needs the largest footprint of
-    itself and the smaller K tiles before it (the search stops at the first K tile that
-    overflows), so the first that fits is the direct search's choice."""
+    """Every candidate (the bytes it needs in each of the distinct `buffers`, its tile's (M, N, K),
+    its loop order's index), by ascending (estimated time, DRAM bytes, -tile volume), first in
+    search order on ties. Memoized on all it reads but the buffers' capacities, which only decide
+    which candidates fit: sweep points that differ only in SRAM sizes rank the tiles once. A tile
+    needs the largest footprint of itself and the smaller K tiles before it (the search stops at
+    the first K tile that overflows), so the first that fits is the direct search's choice."""
     in_bytes = precision(op.dtype).bits / 8
     acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
     dram = machine.dram
@@ -254,7 +249,13 @@ def _ranking(op, mapping, machine, unit, problem, options, orders, buffers) -> t
     ranking = _RANKINGS.get(key)
     if ranking is not None:
         return ranking
-    transfer = {}  # DRAM bytes -> bus cycles: loop orders often move the same bytes
+    transfer: dict[int, int] = {}  # DRAM bytes -> bus cycles: many tiles move the same bytes
+
+    def bus(moved: int) -> int:
+        if moved not in transfer:
+            transfer[moved] = dram.transfer_cycles(moved)
+        return transfer[moved]
+
     candidates = []
     for m, n in itertools.product(*options[:2]):
         need = dict.fromkeys(buffers, 0)
@@ -264,18 +265,14 @@ def _ranking(op, mapping, machine, unit, problem, options, orders, buffers) -> t
             for name, used in _footprint(layout, seed, machine, tile):
                 need[name] = max(need[name], used)
             compute = compute_cycles_estimate(unit, problem, tile, seed)
-            first_load = dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
+            first_load = bus(nbytes(m * k + k * n, op.dtype))
             # a tile's estimate grows with its DRAM bytes and ties on them: its best loop order
             # is the first that moves the fewest
             index, moved = _least_moved(shape, (m, n, k), order_keys, in_bytes, acc_bytes)
-            if moved not in transfer:
-                transfer[moved] = dram.transfer_cycles(int(moved))
-            rank = (max(compute, transfer[moved]) + first_load, moved, -m * n * k)
+            rank = (max(compute, bus(int(moved))) + first_load, moved, -m * n * k)
             candidates.append((rank, tuple(need.values()), (m, n, k), index))
     candidates.sort(key=lambda candidate: candidate[0])  # stable: ties keep the search order
-    ranking = tuple(
-        (need, (("M", m), ("N", n), ("K", k)), index) for _, need, (m, n, k), index in candidates
-    )
+    ranking = tuple(candidate[1:] for candidate in candidates)
     _RANKINGS[key] = ranking
     if len(_RANKINGS) > _RANKINGS_LIMIT:
         _RANKINGS.pop(next(iter(_RANKINGS)))
