@@ -218,23 +218,10 @@ def _search_registers(plan: GemmPlan, mapping: MappingSpec, machine: Machine, pr
 
 def _best(op, mapping, machine, unit, problem, options, orders):
     """The (tile, loop order) with the lowest estimated time among those that fit, or None: the
-    first of the buffers' ranking (`_ranking`) whose footprint fits their capacities."""
+    first of the buffers' `_Ranking` whose footprint fits their capacities."""
     buffers = tuple(machine.buffer_for(role).name for role in OPERAND_DIMS)
-    ranking = _ranking(op, mapping, machine, unit, problem, options, orders, buffers)
-    capacity = [machine.components[name].capacity_bytes for name in dict.fromkeys(buffers)]
-    for need, (m, n, k), index in ranking:
-        if all(used <= room for used, room in zip(need, capacity)):
-            return {"M": m, "N": n, "K": k}, orders[index]
-    return None
-
-
-def _ranking(op, mapping, machine, unit, problem, options, orders, buffers) -> tuple:
-    """Every candidate (the bytes it needs in each of the distinct `buffers`, its tile's (M, N, K),
-    its loop order's index), by ascending (estimated time, DRAM bytes, -tile volume), first in
-    search order on ties. Memoized on all it reads but the buffers' capacities, which only decide
-    which candidates fit: sweep points that differ only in SRAM sizes rank the tiles once. A tile
-    needs the largest footprint of itself and the smaller K tiles before it (the search stops at
-    the first K tile that overflows), so the first that fits is the direct search's choice."""
+    names = tuple(dict.fromkeys(buffers))
+    capacity = tuple(machine.components[name].capacity_bytes for name in names)
     in_bytes = precision(op.dtype).bits / 8
     acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
     dram = machine.dram
@@ -247,8 +234,10 @@ def _ranking(op, mapping, machine, unit, problem, options, orders, buffers) -> t
         seed.spatial, seed.dataflow, seed.accounting, dram.bytes_per_cycle,
     )  # fmt: skip
     ranking = _RANKINGS.get(key)
-    if ranking is not None:
-        return ranking
+    if ranking is None:
+        ranking = _RANKINGS[key] = _Ranking(options)
+        if len(_RANKINGS) > _RANKINGS_LIMIT:
+            _RANKINGS.pop(next(iter(_RANKINGS)))
     transfer: dict[int, int] = {}  # DRAM bytes -> bus cycles: many tiles move the same bytes
 
     def bus(moved: int) -> int:
@@ -256,31 +245,74 @@ def _ranking(op, mapping, machine, unit, problem, options, orders, buffers) -> t
             transfer[moved] = dram.transfer_cycles(moved)
         return transfer[moved]
 
-    candidates = []
-    for m, n in itertools.product(*options[:2]):
-        need = dict.fromkeys(buffers, 0)
-        for k in options[2]:  # ascending
-            tile = {"M": m, "N": n, "K": k}
-            # the seed is plan_from(..., tile, orders[0]) but for its tile: price this tile under it
-            for name, used in _footprint(layout, seed, machine, tile):
-                need[name] = max(need[name], used)
-            compute = compute_cycles_estimate(unit, problem, tile, seed)
-            first_load = bus(nbytes(m * k + k * n, op.dtype))
-            # a tile's estimate grows with its DRAM bytes and ties on them: its best loop order
-            # is the first that moves the fewest
-            index, moved = _least_moved(shape, (m, n, k), order_keys, in_bytes, acc_bytes)
-            rank = (max(compute, bus(int(moved))) + first_load, moved, -m * n * k)
-            candidates.append((rank, tuple(need.values()), (m, n, k), index))
-    candidates.sort(key=lambda candidate: candidate[0])  # stable: ties keep the search order
-    ranking = tuple(candidate[1:] for candidate in candidates)
-    _RANKINGS[key] = ranking
-    if len(_RANKINGS) > _RANKINGS_LIMIT:
-        _RANKINGS.pop(next(iter(_RANKINGS)))
-    return ranking
+    def need(m: int, n: int, k: int) -> tuple:
+        # the seed is plan_from(..., tile, orders[0]) but for its tile: price this tile under it
+        used = dict(_footprint(layout, seed, machine, {"M": m, "N": n, "K": k}))
+        return tuple(used.get(name, 0) for name in names)
+
+    def price(m: int, n: int, k: int) -> tuple:
+        compute = compute_cycles_estimate(unit, problem, {"M": m, "N": n, "K": k}, seed)
+        first_load = bus(nbytes(m * k + k * n, op.dtype))
+        # a tile's estimate grows with its DRAM bytes and ties on them: its best loop order
+        # is the first that moves the fewest
+        index, moved = _least_moved(shape, (m, n, k), order_keys, in_bytes, acc_bytes)
+        return (max(compute, bus(int(moved))) + first_load, moved, -m * n * k), index
+
+    ranking.extend(capacity, need, price)
+    for used, (m, n, k), index in ranking.entries:
+        if _fits(used, capacity):
+            return {"M": m, "N": n, "K": k}, orders[index]
+    return None
 
 
-_RANKINGS: dict[tuple, tuple] = {}
-_RANKINGS_LIMIT = 256  # a ranking holds every candidate tile (a few hundred): fewer kept
+def _fits(used: tuple, capacity: tuple) -> bool:
+    return all(u <= c for u, c in zip(used, capacity))
+
+
+class _Ranking:
+    """The candidates of one search priced so far, by ascending (estimated time, DRAM bytes,
+    -tile volume), first in search order on ties: (the bytes each buffer needs, (M, N, K), loop
+    order index). Kept across searches that differ only in the buffers' capacities (`_best`'s
+    memo key is all else the search reads), so sweep points that differ in SRAM size price each
+    tile once. The search tries each (M, N) pair's K tiles in ascending order and stops at the
+    first that overflows, so a tile is a candidate under capacities that hold the largest
+    footprint of itself and the K tiles before it; every such tile is priced (`extend`) before
+    the first candidate in rank order that fits is taken: the direct search's choice."""
+
+    def __init__(self, options):
+        self.ks = options[2]
+        self.pairs = list(itertools.product(*options[:2]))
+        self.frontier: dict[tuple, tuple] = {}  # (M, N) -> (next K's index, need up to it)
+        self.ranked: list[tuple] = []  # (rank, search position, need, tile, order index)
+        self.entries: list[tuple] = []
+
+    def extend(self, capacity: tuple, need, price) -> None:
+        """Price every tile the search would try under `capacity` and has not priced yet."""
+        added = False
+        for number, (m, n) in enumerate(self.pairs):
+            at = self.frontier.get((m, n))
+            if at is None:
+                at = (0, need(m, n, self.ks[0]))
+            j, needed = at
+            while needed is not None and _fits(needed, capacity):
+                rank, index = price(m, n, self.ks[j])
+                self.ranked.append(
+                    (rank, number * len(self.ks) + j, needed, (m, n, self.ks[j]), index)
+                )
+                added = True
+                j += 1
+                after = None
+                if j < len(self.ks):
+                    after = tuple(map(max, needed, need(m, n, self.ks[j])))
+                needed = after
+            self.frontier[(m, n)] = (j, needed)
+        if added:
+            self.ranked.sort(key=lambda entry: entry[:2])
+            self.entries = [entry[2:] for entry in self.ranked]
+
+
+_RANKINGS: dict[tuple, "_Ranking"] = {}
+_RANKINGS_LIMIT = 256  # a ranking holds up to every candidate tile (a few hundred): fewer kept
 
 
 def _footprint(layout: tuple, seed: GemmPlan, machine: Machine, tile: dict) -> tuple:
