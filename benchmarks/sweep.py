@@ -113,7 +113,7 @@ def load_spec(point, kind: str):
 def _clear_memos() -> None:
     """Empty the auto mapper's memos that outlive a point (those a tree has: the script also
     measures older trees on PYTHONPATH)."""
-    for name in ("_ESTIMATES", "_FOOTPRINTS"):
+    for name in ("_ESTIMATES", "_FOOTPRINTS", "_RANKINGS"):
         getattr(auto, name, {}).clear()
     nests = sys.modules.get("simulator.mapping.auto_nest")  # absent from older trees
     for module, name in ((auto, "_least_moved"), (auto, "_moved"), (nests, "_fewest_bytes")):

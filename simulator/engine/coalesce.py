@@ -30,6 +30,7 @@ MAX_LIVE = 32  # more processes than this (many steps queued behind a unit): too
 MIN_STEPS = 64  # an op with fewer steps runs as events: describing each step would cost more
 MIN_LEFT = 4  # fewer steps left than this: no jump could skip more than a description costs
 MAX_STRIDE_STEPS = 1024  # a longer op is described at every step (its strides cost n^2 to find)
+MAX_WALK = 3  # steps a resumed stream walks on to a class's first step (a resume costs about 3)
 
 
 class Opaque(Exception):
@@ -143,13 +144,24 @@ class Stream:
         """The steps from `start` on as small integers, equal where their shapes are: one step of
         each class is generated for its shape (steps of one class have one shape), once per op."""
         classes = self.classes()[start:]
-        kinds = np.flatnonzero(np.bincount(classes))  # a few small integers: no sort needed
+        kinds, firsts = np.unique(classes, return_index=True)
+        new = sorted(  # once per class: an op may jump many times
+            (first, kind)
+            for kind, first in zip(kinds.tolist(), firsts.tolist())
+            if kind not in self._class_keys
+        )
+        steps, at = None, 0  # a resumed stream and the index of its next step
+        for first, kind in new:
+            index = start + first
+            if steps is None or index - at > MAX_WALK:
+                steps, at = iter(self.op.resume(index)), index
+            for _ in range(index - at):  # a few steps on cost less than resuming anew
+                next(steps)
+            step, at = next(steps), index + 1
+            self._class_keys[kind] = shape(step) if plain(step) else ("not plain", kind)
         ids: dict = {}
         by_kind = np.zeros(kinds[-1] + 1, dtype=np.int64)
-        for kind in map(int, kinds):
-            if kind not in self._class_keys:  # once per class: an op may jump many times
-                step = next(iter(self.op.resume(start + int(np.argmax(classes == kind)))))
-                self._class_keys[kind] = shape(step) if plain(step) else ("not plain", kind)
+        for kind in kinds.tolist():
             by_kind[kind] = ids.setdefault(self._class_keys[kind], len(ids))
         return by_kind[classes]
 

@@ -99,14 +99,10 @@ def _cycles_estimate(unit, problem, tile, plan_like) -> int:
         groups.append([(tile[d], full)] + ([(rest, 1)] if rest else []))
     total = 0
     for (m, nm), (n, nn), (k, nk) in itertools.product(*groups):
-        cost = unit.tile_cost(
-            {"M": m, "N": n, "K": k},
-            plan_like.spatial,
-            plan_like.dataflow,
-            plan_like.accounting,
-            True,
+        cycles = unit.tile_cycles(
+            {"M": m, "N": n, "K": k}, plan_like.spatial, plan_like.dataflow, plan_like.accounting
         )
-        total += cost.cycles * nm * nn * nk
+        total += cycles * nm * nn * nk
     return total
 
 
@@ -221,35 +217,102 @@ def _search_registers(plan: GemmPlan, mapping: MappingSpec, machine: Machine, pr
 
 
 def _best(op, mapping, machine, unit, problem, options, orders):
-    """The (tile, loop order) with the lowest estimated time among those that fit, or None."""
+    """The (tile, loop order) with the lowest estimated time among those that fit, or None: the
+    first of the buffers' `_Ranking` whose footprint fits their capacities."""
+    buffers = tuple(machine.buffer_for(role).name for role in OPERAND_DIMS)
+    names = tuple(dict.fromkeys(buffers))
+    capacity = tuple(machine.components[name].capacity_bytes for name in names)
     in_bytes = precision(op.dtype).bits / 8
     acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
     dram = machine.dram
     seed = plan_from(op, mapping, machine, {"M": 1, "N": 1, "K": 1}, orders[0])
     shape = (problem["M"], problem["N"], problem["K"])
     order_keys = tuple(map(tuple, orders))
-    buffers = tuple(machine.buffer_for(role).name for role in OPERAND_DIMS)
     layout = (buffers, seed.dtype, seed.accumulator, seed.double_buffering)
-    capacity = {name: machine.components[name].capacity_bytes for name in buffers}
-    transfer = {}  # DRAM bytes -> bus cycles: loop orders often move the same bytes
-    best, best_key = None, None
-    for m, n in itertools.product(*options[:2]):
-        for k in options[2]:  # ascending: once a tile overflows, larger K tiles do too
-            tile = {"M": m, "N": n, "K": k}
-            # the seed is plan_from(..., tile, orders[0]) but for its tile: price this tile under it
-            if any(used > capacity[b] for b, used in _footprint(layout, seed, machine, tile)):
-                break
-            compute = compute_cycles_estimate(unit, problem, tile, seed)
-            first_load = dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
-            # a tile's estimate grows with its DRAM bytes and ties on them: its best loop order
-            # is the first that moves the fewest
-            index, moved = _least_moved(shape, (m, n, k), order_keys, in_bytes, acc_bytes)
-            if moved not in transfer:
-                transfer[moved] = dram.transfer_cycles(int(moved))
-            key = (max(compute, transfer[moved]) + first_load, moved, -m * n * k)
-            if best_key is None or key < best_key:
-                best, best_key = (tile, orders[index]), key
-    return best
+    key = (
+        shape, op.dtype, tuple(map(tuple, options)), order_keys, layout, unit.timing_key,
+        seed.spatial, seed.dataflow, seed.accounting, dram.bytes_per_cycle,
+    )  # fmt: skip
+    ranking = _RANKINGS.get(key)
+    if ranking is None:
+        ranking = _RANKINGS[key] = _Ranking(options)
+        if len(_RANKINGS) > _RANKINGS_LIMIT:
+            _RANKINGS.pop(next(iter(_RANKINGS)))
+    transfer: dict[int, int] = {}  # DRAM bytes -> bus cycles: many tiles move the same bytes
+
+    def bus(moved: int) -> int:
+        if moved not in transfer:
+            transfer[moved] = dram.transfer_cycles(moved)
+        return transfer[moved]
+
+    def need(m: int, n: int, k: int) -> tuple:
+        # the seed is plan_from(..., tile, orders[0]) but for its tile: price this tile under it
+        used = dict(_footprint(layout, seed, machine, {"M": m, "N": n, "K": k}))
+        return tuple(used.get(name, 0) for name in names)
+
+    def price(m: int, n: int, k: int) -> tuple:
+        compute = compute_cycles_estimate(unit, problem, {"M": m, "N": n, "K": k}, seed)
+        first_load = bus(nbytes(m * k + k * n, op.dtype))
+        # a tile's estimate grows with its DRAM bytes and ties on them: its best loop order
+        # is the first that moves the fewest
+        index, moved = _least_moved(shape, (m, n, k), order_keys, in_bytes, acc_bytes)
+        return (max(compute, bus(int(moved))) + first_load, moved, -m * n * k), index
+
+    ranking.extend(capacity, need, price)
+    for used, (m, n, k), index in ranking.entries:
+        if _fits(used, capacity):
+            return {"M": m, "N": n, "K": k}, orders[index]
+    return None
+
+
+def _fits(used: tuple, capacity: tuple) -> bool:
+    return all(u <= c for u, c in zip(used, capacity))
+
+
+class _Ranking:
+    """The candidates of one search priced so far, by ascending (estimated time, DRAM bytes,
+    -tile volume), first in search order on ties: (the bytes each buffer needs, (M, N, K), loop
+    order index). Kept across searches that differ only in the buffers' capacities (`_best`'s
+    memo key is all else the search reads), so sweep points that differ in SRAM size price each
+    tile once. The search tries each (M, N) pair's K tiles in ascending order and stops at the
+    first that overflows, so a tile is a candidate under capacities that hold the largest
+    footprint of itself and the K tiles before it; every such tile is priced (`extend`) before
+    the first candidate in rank order that fits is taken: the direct search's choice."""
+
+    def __init__(self, options):
+        self.ks = options[2]
+        self.pairs = list(itertools.product(*options[:2]))
+        self.frontier: dict[tuple, tuple] = {}  # (M, N) -> (next K's index, need up to it)
+        self.ranked: list[tuple] = []  # (rank, search position, need, tile, order index)
+        self.entries: list[tuple] = []
+
+    def extend(self, capacity: tuple, need, price) -> None:
+        """Price every tile the search would try under `capacity` and has not priced yet."""
+        added = False
+        for number, (m, n) in enumerate(self.pairs):
+            at = self.frontier.get((m, n))
+            if at is None:
+                at = (0, need(m, n, self.ks[0]))
+            j, needed = at
+            while needed is not None and _fits(needed, capacity):
+                rank, index = price(m, n, self.ks[j])
+                self.ranked.append(
+                    (rank, number * len(self.ks) + j, needed, (m, n, self.ks[j]), index)
+                )
+                added = True
+                j += 1
+                after = None
+                if j < len(self.ks):
+                    after = tuple(map(max, needed, need(m, n, self.ks[j])))
+                needed = after
+            self.frontier[(m, n)] = (j, needed)
+        if added:
+            self.ranked.sort(key=lambda entry: entry[:2])
+            self.entries = [entry[2:] for entry in self.ranked]
+
+
+_RANKINGS: dict[tuple, "_Ranking"] = {}
+_RANKINGS_LIMIT = 256  # a ranking holds up to every candidate tile (a few hundred): fewer kept
 
 
 def _footprint(layout: tuple, seed: GemmPlan, machine: Machine, tile: dict) -> tuple:

@@ -154,9 +154,11 @@ def consolidate(output: Path, parameters: list[str], objectives: Mapping[str, st
     if not rows:  # nothing ran (a refused connection, an empty sweep): leave no empty file
         journal_path(output).unlink(missing_ok=True)
         return df
-    stalls = [c for c in df.columns if c.startswith(STALL_PREFIX)]
     ok = df["status"] == "ok"
-    df.loc[ok, stalls] = df.loc[ok, stalls].fillna(0)  # the summary leaves out zero causes
+    for column in (c for c in df.columns if c.startswith(STALL_PREFIX)):
+        gaps = ok & df[column].isna()  # the summary leaves out zero causes
+        if gaps.any():  # set where missing only: a whole-block fillna costs more than the rest
+            df.loc[gaps, column] = 0
     if objectives and set(objectives) <= set(df.columns):  # else run_sweep names the bad one
         df["pareto"] = False
         if ok.any():
@@ -200,12 +202,12 @@ def _storable(df: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if out[column].dtype != object:
             continue
-        values = out[column].dropna()
-        if values.map(lambda v: isinstance(v, list | dict)).any():
+        values = out[column].dropna().tolist()
+        if any(isinstance(v, list | dict) for v in values):
             out[column] = out[column].map(
                 lambda v: json.dumps(v) if isinstance(v, list | dict) else v
             )
-            values = out[column].dropna()
-        if values.map(type).nunique() > 1:
+            values = out[column].dropna().tolist()
+        if len(set(map(type, values))) > 1:
             out[column] = out[column].map(lambda v: v if v is None or v != v else str(v))
     return out

@@ -43,6 +43,24 @@ def test_realistic_fold_cycles(dataflow, spatial, cycles):
     assert cost.cycles == cycles
 
 
+# the same hand counts through tile_cycles (the auto mapper's ranking), and a scalesim tile that
+# continues its folds pays T alone per fold: os 6 folds x K=8 = 48, ws 2 x M=20 = 40
+@pytest.mark.parametrize(
+    "dataflow, spatial, accounting, continues, cycles",
+    [
+        ("os", ("M", "N"), "scalesim", False, 132),
+        ("is", ("K", "M"), "scalesim", False, 114),
+        ("os", ("M", "N"), "scalesim", True, 48),
+        ("ws", ("K", "N"), "scalesim", True, 40),
+        ("ws", ("K", "N"), "realistic", False, 62),
+        ("is", ("K", "M"), "realistic", True, 70),
+    ],
+)
+def test_tile_cycles_alone(dataflow, spatial, accounting, continues, cycles):
+    extent = {"M": 20, "N": 16, "K": 8}
+    assert array().tile_cycles(extent, spatial, dataflow, accounting, continues) == cycles
+
+
 def test_non_square_array_swaps_roles_of_rows_and_cols():
     # 4 rows x 16 cols, ws, M=10 N=16 K=8: folds ceil(8/4)*ceil(16/16)=2, each 10 + 8 + 16 - 2 = 32
     cost = array(4, 16).tile_cost({"M": 10, "N": 16, "K": 8}, ("K", "N"), "ws", "scalesim", True)

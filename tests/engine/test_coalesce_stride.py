@@ -6,9 +6,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.engine.coalesce import strides
-from simulator.errors import CapacityError
-from simulator.spec import load_arch, load_workload
+from simulator.components import build_machine
+from simulator.engine.coalesce import Stream, shape, strides
+from simulator.errors import CapacityError, SpecError
+from simulator.mapping import compile_program
+from simulator.spec import load_arch, load_mapping, load_workload
 from tests.engine.test_coalesce import _both, assert_identical
 
 
@@ -85,3 +87,52 @@ def test_sweep_like_runs_equal_event_runs(rows, cols, sram, dims):
     except CapacityError:
         return
     assert_identical(*both)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.sampled_from([16, 32, 128]),
+    sram=st.sampled_from(["256 KiB", "2 MiB"]),
+    dims=st.tuples(*[st.sampled_from([100, 256, 384, 1024])] * 3),
+    tile=st.tuples(*[st.sampled_from([32, 64, 128, 256])] * 3),
+    order=st.permutations("MNK"),
+    start=st.integers(0, 40),
+)
+def test_shape_ids_tell_apart_exactly_the_steps_of_other_shapes(
+    rows, sram, dims, tile, order, start
+):
+    """Property: the steps' shape ids (one step of each class built, resumed streams walked a few
+    steps on to the next class's first) are equal exactly where the shapes of every step built
+    by the op's own stream are, on GEMMs of random tiles and loop orders."""
+    arch = load_arch(
+        "edge-npu",
+        [
+            (["components", "mac_array", "rows"], rows),
+            (["components", "sram", "capacity"], sram),
+        ],
+    )
+    m, n, k = dims
+    mapping = load_mapping(
+        {
+            "name": "t",
+            "tile": dict(zip("MNK", tile)),
+            "loop_order": list(order),
+            "edge_tiles": "partial",
+        }
+    )
+    workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=int8")
+    try:
+        machine = build_machine(arch)
+        (op,) = compile_program(workload, mapping, machine, False, 0)[0].ops
+    except (CapacityError, SpecError):
+        return
+    steps = list(op.steps())
+    start = min(start, len(steps) - 1)
+    stream = Stream(op)
+    stream.shape_ids(0)  # classes met before: a later call builds only the new ones
+    ids = stream.shape_ids(start)
+    shapes = [shape(step) for step in steps[start:]]
+    assert len(ids) == len(shapes)
+    for i in range(len(shapes)):
+        for j in range(i):
+            assert (ids[i] == ids[j]) == (shapes[i] == shapes[j])

@@ -81,6 +81,59 @@ def test_memoized_ranking_equals_direct_search(rows, cols, sram, dims):
         assert best == direct_best(op, mapping, machine)
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    rows=st.sampled_from([16, 32, 128]),
+    cols=st.sampled_from([16, 64, 128]),
+    srams=st.lists(
+        st.sampled_from(["128 KiB", "256 KiB", "512 KiB", "2 MiB", "8 MiB", "32 MiB"]),
+        min_size=2,
+        max_size=4,
+    ),
+    bandwidth=st.sampled_from(["12.8 GB/s", "204.8 GB/s"]),
+    dims=st.tuples(*[st.sampled_from([64, 100, 384, 1024]) for _ in "MNK"]),
+)
+def test_ranking_shared_across_buffer_sizes_picks_the_direct_search(
+    rows, cols, srams, bandwidth, dims
+):
+    """Points that differ only in SRAM size reuse one ranking (`auto._ranking`): each picks what
+    the direct search picks, and what a search with the rankings forgotten picks (memo on, off)."""
+    m, n, k = dims
+    (op,) = load_workload(f"gemm:M={m},N={n},K={k},dtype=int8").ops
+    mapping = load_mapping(None)
+    problem = {"M": m, "N": n, "K": k}
+    orders = [list(p) for p in itertools.permutations("MNK")]
+    for sram in srams:
+        arch = load_arch(
+            "edge-npu",
+            [
+                (["components", "mac_array", "rows"], rows),
+                (["components", "mac_array", "cols"], cols),
+                (["components", "sram", "capacity"], sram),
+                (["components", "dram", "bandwidth"], bandwidth),
+            ],
+        )
+        machine = build_machine(arch)
+        seed = plan_from(op, mapping, machine, {d: 1 for d in problem}, orders[0])
+        unit = machine.components[seed.unit]
+        align = {seed.spatial[0]: unit.rows, seed.spatial[1]: unit.cols}
+        options = auto._dim_options(problem, {}, seed.spatial, align, mapping.accounting)
+        shared = auto._best(op, mapping, machine, unit, problem, options, orders)
+        kept = dict(auto._RANKINGS)
+        auto._RANKINGS.clear()
+        try:
+            alone = auto._best(op, mapping, machine, unit, problem, options, orders)
+        finally:
+            auto._RANKINGS.clear()
+            auto._RANKINGS.update(kept)
+        assert shared == alone
+        try:
+            direct = direct_best(op, mapping, machine)
+        except ValueError:  # min() of no candidates: no tile fits
+            direct = None
+        assert shared == direct
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     shape=st.tuples(*[st.integers(1, 5000) for _ in "MNK"]),

@@ -2,6 +2,7 @@
 
 import gc
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,16 +10,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import simulator
+import simulator.sweep.run as sweep_run
 from simulator.errors import SpecError
 from simulator.spec import load_arch
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.bases import load_spec
 from simulator.sweep.results import journal_path
+from simulator.sweep.run import guided
 from tests.conftest import tiny_arch
 
 GEMM = "gemm:M=64,N=64,K=64,dtype=int8"
+SIZES = ["64 KiB", "128 KiB", "256 KiB", "1 MiB"]
 
 
 def sweep_dict(**changes) -> dict:
@@ -384,3 +390,43 @@ def test_a_base_file_changed_between_two_sweeps_of_one_process_is_read_again(tmp
         for rows, cycles in zip(results["arch.components.pe.rows"], results.cycles, strict=True):
             arch = tiny_arch(rows=int(rows), bandwidth=bandwidth)
             assert cycles == simulator.simulate(arch, GEMM, numerics=False).summary["cycles"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(points=st.integers(0, 300), workers=st.integers(1, 8))
+def test_guided_batches_are_the_points_in_order_shrinking_to_single_points(points, workers):
+    """Worker processes take consecutive batches: every point once and in order, none larger
+    than 16 points or half the points left per worker, never growing, ending in single points."""
+    batches = guided(list(range(points)), workers)
+    assert [p for batch in batches for p in batch] == list(range(points))
+    left = points
+    for batch in batches:
+        assert 1 <= len(batch) <= max(1, min(16, left / (2 * workers)))
+        left -= len(batch)
+    sizes = [len(batch) for batch in batches]
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-2 * workers :] == [1] * min(points, 2 * workers)
+
+
+def test_a_worker_that_dies_crashes_its_batch_and_a_rerun_finishes_it(tmp_path, monkeypatch):
+    """A worker process killed while running a batch: every point of the sweep still gets a row
+    (those the dead pool never ran are 'crashed'), and a second run runs just those again."""
+    grid = {"arch.components.pe.rows": [4, 8, 16], "components.buf.capacity": SIZES}
+    sweep = load_sweep(sweep_dict(grid=grid))  # 12 points: the workers' first batches are pairs
+    real = sweep_run.run_points
+
+    def dying(batch):
+        if any(point.index == 3 for point in batch):
+            os._exit(1)  # the worker dies: its pool breaks
+        return real(batch)
+
+    monkeypatch.setattr(sweep_run, "run_points", dying)  # forked workers inherit it
+    first = run_sweep(sweep, tmp_path / "r.csv", jobs=2).results
+    assert sorted(first.point) == list(range(12))
+    statuses = dict(zip(first.point, first.status))
+    assert statuses[0] == "ok"  # the parent's
+    assert statuses[3] == statuses[4] == "crashed"  # the batch [3, 4] died with its worker
+    monkeypatch.setattr(sweep_run, "run_points", real)
+    again = run_sweep(sweep, tmp_path / "r.csv", jobs=2)
+    assert again.ran == sum(status == "crashed" for status in statuses.values())
+    assert set(again.results.status) == {"ok"} and len(again.results) == 12
