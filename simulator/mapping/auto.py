@@ -67,10 +67,12 @@ def _dim_options(problem, given, spatial, align, accounting) -> list[list[int]]:
 
 def compute_cycles_estimate(unit, problem, tile, plan_like) -> int:
     """Exact sum of per-tile cycles: full tiles and edge tiles counted separately. Memoized: a
-    tile's cycles depend on the array only through its `timing_key` (`tile_cost`), so sweep
-    points with one array and other buffers or memories rank the same tiles once."""
+    tile's cycles depend on the array only through its `timing_key` and its rate at the plan's
+    dtype (`tile_cost`), so sweep points with one array and other buffers or memories rank the
+    same tiles once."""
     key = (
         unit.timing_key,
+        unit.rate(plan_like.dtype),
         problem["M"], problem["N"], problem["K"], tile["M"], tile["N"], tile["K"],
         plan_like.spatial, plan_like.dataflow, plan_like.accounting,
     )  # fmt: skip
@@ -105,6 +107,7 @@ def _cycles_estimate(unit, problem, tile, plan_like) -> int:
             plan_like.dataflow,
             plan_like.accounting,
             True,
+            dtype=plan_like.dtype,
         )
         total += cost.cycles * nm * nn * nk
     return total

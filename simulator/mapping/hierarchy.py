@@ -342,10 +342,10 @@ def nest_iterations(plan, unit, extent: dict) -> int:
 
 def nest_cycles(plan, unit, extent: dict) -> int:
     """Reference cycles of one tile under an explicit nest, its ports aside: one cycle per
-    iteration of its temporal loops (every PE busy; an edge tile's pieces one after another),
-    plus the array's skew to fill and drain its pipeline once (rows + cols - 2; ZigZag reports
-    it but does not add it)."""
-    ideal = nest_iterations(plan, unit, extent)
+    `rate` iterations of its temporal loops (every PE busy; an edge tile's pieces one after
+    another), plus the array's skew to fill and drain its pipeline once (rows + cols - 2;
+    ZigZag reports it but does not add it)."""
+    ideal = -(-nest_iterations(plan, unit, extent) // unit.rate(plan.dtype))
     return unit.to_ref_cycles(ideal + unit.rows + unit.cols - 2)
 
 
@@ -618,7 +618,9 @@ def tile_estimate(levels: TileLevels, machine: Machine, extent: dict, first: boo
     """Cycles and energy of one SRAM tile: max(array cycles + refill waits, its busiest port's
     cycles), and its levels' bytes priced per byte, as the engine times and the report prices."""
     plan, unit = levels.plan, levels.unit
-    cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+    cost = unit.tile_cost(
+        extent, plan.spatial, plan.dataflow, plan.accounting, first, dtype=plan.dtype
+    )
     if plan.nest:  # an explicit nest's cycles, as the engine times it
         cost = replace(cost, cycles=nest_cycles(plan, unit, extent))
     table = levels.table(extent, first, cost)
@@ -667,7 +669,9 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
             repeat = nm * nn * ((1 if first else nk - 1) if leading else (0 if first else nk))
             if not repeat:
                 continue
-            cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+            cost = unit.tile_cost(
+                extent, plan.spatial, plan.dataflow, plan.accounting, first, dtype=plan.dtype
+            )
             for key, value in levels.table(extent, first, cost).items():
                 rows[key] += value * repeat
     moves = dma_moves(problem, plan.tile, plan.loop_order)

@@ -34,7 +34,9 @@ def direct_best(op, mapping, machine):
         for dims in itertools.product(*[_pieces(problem[d], tile[d]) for d in "MNK"]):
             extent = dict(zip("MNK", (size for size, _ in dims)))
             count = dims[0][1] * dims[1][1] * dims[2][1]
-            cost = unit.tile_cost(extent, seed.spatial, seed.dataflow, seed.accounting, True)
+            cost = unit.tile_cost(
+                extent, seed.spatial, seed.dataflow, seed.accounting, True, dtype=op.dtype
+            )
             compute += cost.cycles * count
         first = machine.dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
         for rank, order in enumerate(orders):

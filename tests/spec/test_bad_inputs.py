@@ -33,7 +33,7 @@ components:
 
 PRECISIONS = "int4, int8, int16, int32, fp8_e4m3, fp8_e5m2, fp16, bf16, fp32"
 SYSTOLIC_KEYS = (
-    "kind, rows, cols, dataflows, input_precision, accumulator_precision, clock, mac_energy, "
+    "kind, rows, cols, dataflows, input_precision, rate, accumulator_precision, clock, mac_energy, "
     "mac_area, leakage, depthwise"
 )
 
@@ -181,6 +181,33 @@ def test_unknown_precision(tmp_path):
     path = write(tmp_path, edit("input_precision: [int8]", "input_precision: [int8, int7]"))
     assert error_of(load_arch, path) == (
         f"{path}:9: components.mxu.input_precision.1: unknown precision 'int7'; known: {PRECISIONS}"
+    )
+
+
+def test_rate_for_an_unknown_precision(tmp_path):
+    path = write(
+        tmp_path, edit("input_precision: [int8]", "input_precision: [int8]\n    rate: {int7: 2}")
+    )
+    assert error_of(load_arch, path) == (
+        f"{path}:10: components.mxu.rate.int7: unknown precision 'int7'; known: {PRECISIONS}"
+    )
+
+
+def test_rate_for_a_precision_the_array_does_not_accept(tmp_path):
+    path = write(
+        tmp_path, edit("input_precision: [int8]", "input_precision: [int8]\n    rate: {bf16: 2}")
+    )
+    assert error_of(load_arch, path) == (
+        f"{path}:10: components.mxu.rate: bf16 not in input_precision (int8)"
+    )
+
+
+def test_rate_must_be_a_positive_integer(tmp_path):
+    path = write(
+        tmp_path, edit("input_precision: [int8]", "input_precision: [int8]\n    rate: {int8: 1.5}")
+    )
+    assert error_of(load_arch, path) == (
+        f"{path}:10: components.mxu.rate.int8: must be an integer, got 1.5"
     )
 
 
