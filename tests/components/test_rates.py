@@ -128,3 +128,34 @@ def test_an_int8_mma_is_k32_on_a_gpu_like_core():
     assert by_action[("mma_operands", "rf_read")] == pytest.approx(macs / 4096 * 1280)
     assert by_action[("mma_operands", "rf_write")] == pytest.approx(macs / 4096 * 512)
     assert by_action[("sm_active", "busy_cycle")] == pytest.approx(macs / 2048)
+
+
+def with_accumulators(rate: int) -> dict:
+    """tiny_arch whose PEs each keep an int32 partial sum in a register (per-PE accumulators)."""
+    spec = tiny_arch()
+    spec["components"]["pe"]["rate"] = {"int8": rate}
+    spec["components"]["acc"] = {
+        "kind": "regfile",
+        "unit": "pe",
+        "holds": ["output"],
+        "capacity": "4 B",
+        "instances": "pe",
+    }
+    return spec
+
+
+@pytest.mark.parametrize("rate", [1, 2, 4])
+def test_an_output_stationary_pe_sums_its_rates_products_before_its_accumulator(rate):
+    # M=8 N=8 K=9 int8, one os fold on 8x8: each of the 64 PEs takes ceil(9 / rate) steps of K,
+    # summing `rate` products a step (a dot product) into its accumulator: 64 x ceil(9 / rate)
+    # updates, the first of each output without a read; the array reads its 8 x 9 inputs and
+    # 9 x 8 weights from the buffer once either way, and the outputs drain once.
+    mapping = {**SINGLE_TILE, "tile": {"M": 8, "N": 8, "K": 9}}
+    report = simulator.simulate(with_accumulators(rate), "gemm:M=8,N=8,K=9,dtype=int8", mapping)
+    rows = report.levels.groupby(["level", "operand", "action"])["elements"].sum()
+    steps = math.ceil(9 / rate)
+    assert rows[("acc", "output", "update")] == 64 * steps
+    assert rows[("acc", "output", "read")] == 64 * steps - 64
+    assert rows[("acc", "output", "drain")] == 64
+    assert (rows[("buf", "input", "read")], rows[("buf", "weight", "read")]) == (72, 72)
+    assert report.summary["compute_busy_cycles"] == steps + 14  # one fold: T / rate + R + C - 2
