@@ -159,3 +159,20 @@ def test_an_output_stationary_pe_sums_its_rates_products_before_its_accumulator(
     assert rows[("acc", "output", "drain")] == 64
     assert (rows[("buf", "input", "read")], rows[("buf", "weight", "read")]) == (72, 72)
     assert report.summary["compute_busy_cycles"] == steps + 14  # one fold: T / rate + R + C - 2
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(1, 20), n=st.integers(1, 20), k=st.integers(1, 20), rate=st.integers(1, 4))
+def test_accumulator_updates_and_fold_cycles_in_closed_form(m, n, k, rate):
+    """One os tile on 8x8 at any rate: every output takes ceil(K / rate) accumulator updates,
+    and each of the ceil(M / 8) x ceil(N / 8) folds ceil(K / rate) + R + C - 2 cycles."""
+    mapping = {**SINGLE_TILE, "tile": {"M": m, "N": n, "K": k}}
+    report = simulator.simulate(
+        with_accumulators(rate), f"gemm:M={m},N={n},K={k},dtype=int8", mapping, numerics=False
+    )
+    rows = report.levels.groupby(["level", "operand", "action"])["elements"].sum()
+    steps = math.ceil(k / rate)
+    assert rows[("acc", "output", "update")] == m * n * steps
+    assert rows.get(("acc", "output", "read"), 0) == m * n * (steps - 1)
+    folds = math.ceil(m / 8) * math.ceil(n / 8)
+    assert report.summary["compute_busy_cycles"] == folds * (steps + 14)
