@@ -184,31 +184,19 @@ def test_unknown_precision(tmp_path):
     )
 
 
-def test_rate_for_an_unknown_precision(tmp_path):
-    path = write(
-        tmp_path, edit("input_precision: [int8]", "input_precision: [int8]\n    rate: {int7: 2}")
-    )
-    assert error_of(load_arch, path) == (
-        f"{path}:10: components.mxu.rate.int7: unknown precision 'int7'; known: {PRECISIONS}"
-    )
-
-
-def test_rate_for_a_precision_the_array_does_not_accept(tmp_path):
-    path = write(
-        tmp_path, edit("input_precision: [int8]", "input_precision: [int8]\n    rate: {bf16: 2}")
-    )
-    assert error_of(load_arch, path) == (
-        f"{path}:10: components.mxu.rate: bf16 not in input_precision (int8)"
-    )
-
-
-def test_rate_must_be_a_positive_integer(tmp_path):
-    path = write(
-        tmp_path, edit("input_precision: [int8]", "input_precision: [int8]\n    rate: {int8: 1.5}")
-    )
-    assert error_of(load_arch, path) == (
-        f"{path}:10: components.mxu.rate.int8: must be an integer, got 1.5"
-    )
+@pytest.mark.parametrize(
+    "rate, message",
+    [
+        ("{int7: 2}", f"components.mxu.rate.int7: unknown precision 'int7'; known: {PRECISIONS}"),
+        ("{bf16: 2}", "components.mxu.rate: bf16 not in input_precision (int8)"),
+        ("{int8: 1.5}", "components.mxu.rate.int8: must be an integer, got 1.5"),
+        ("{int8: 0}", "components.mxu.rate.int8: must be > 0, got 0"),
+    ],
+)
+def test_bad_rate(tmp_path, rate, message):
+    text = edit("input_precision: [int8]", f"input_precision: [int8]\n    rate: {rate}")
+    path = write(tmp_path, text)
+    assert error_of(load_arch, path) == f"{path}:10: {message}"
 
 
 def test_unknown_dataflow(tmp_path):
