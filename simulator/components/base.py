@@ -27,6 +27,16 @@ class Component:
         """Static power while the chip is on."""
         return 0.0
 
+    def rate(self, dtype: str) -> int:
+        """MACs per PE per cycle at `dtype`, relative to `peak_macs_per_cycle` (1 but for a MAC
+        array whose spec sets a faster rate for narrow types)."""
+        return 1
+
+    def fastest_rate(self, dtypes) -> int:
+        """The largest `rate` among precisions `dtypes` (1 with none): a run's peak at the
+        precisions its MACs use."""
+        return max((self.rate(d) for d in dtypes), default=1)
+
     def energy_pj(self, action: str) -> float:
         """Energy of one count of `action` (one MAC, one byte read, ...)."""
         try:

@@ -243,14 +243,18 @@ def datapath_part(comp: Component, action: str) -> str:
 
 
 def full_activity_pj_per_cycle(components: dict[str, Component]) -> float:
-    """Dynamic energy per reference cycle of every MAC array (each MAC at its costliest precision,
-    plus its PE registers), vector lane (an fp32 add and multiply) and special-function unit (one
-    op) working at once."""
+    """Dynamic energy per reference cycle of every MAC array (at its costliest precision, each
+    MAC plus its PE registers, times that precision's `rate`), vector lane (an fp32 add and
+    multiply) and special-function unit (one op) working at once."""
     total = 0.0
     for name, comp in components.items():
         if comp.kind == "systolic_array":
             regs = pe_register_pj_per_mac(comp, held_by_register_levels(components, name))
-            total += comp.peak_macs_per_cycle * (max(comp.actions.values()) + regs)
+            per_pe = max(
+                comp.rate(action.removeprefix("mac_")) * (pj + regs)
+                for action, pj in comp.actions.items()
+            )
+            total += comp.peak_macs_per_cycle * per_pe
         elif comp.kind == "vector":
             lane = comp.actions["add"] + comp.actions["mul"]
             sfu = (comp.spec.sfu or 0) * comp.actions["exp"]
@@ -321,6 +325,14 @@ def issued_instructions(comp, action: str, count: float, mma_shape: tuple[int, i
     if comp.kind == "vector" and action in comp.actions:
         return count / table["warp_threads"]
     return 0.0
+
+
+def mma_shape_at(comp, dtype: str, mma_shape: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The MMA instruction shape for operands of `dtype`: the arch's (m, n, k) with k times the
+    unit's `rate` at `dtype` (Hopper's fp8 mma is m16n8k32 beside bf16's m16n8k16: twice the
+    MACs per instruction in the same cycles)."""
+    m, n, k = mma_shape
+    return m, n, k * comp.rate(dtype)
 
 
 def mma_operand_bytes(comp, dtype: str, mma_shape: tuple[int, int, int]) -> tuple[int, int]:

@@ -38,8 +38,11 @@ class SystolicArray(Component):
 
     @property
     def peak_macs_per_cycle(self) -> float:
-        """MACs per reference cycle with every PE busy."""
+        """MACs per reference cycle with every PE busy, at the base rate (`rate` 1)."""
         return self.rows * self.cols * self.clock_hz / self.ref_clock_hz
+
+    def rate(self, dtype: str) -> int:
+        return self.spec.rate.get(dtype, 1)
 
     def accumulator(self, dtype: str) -> str:
         """Accumulator precision used for operands of `dtype`."""
@@ -85,8 +88,9 @@ class SystolicArray(Component):
 
     @property
     def timing_key(self) -> tuple:
-        """Everything `tile_cost` reads of the array (its shape and clocks), hashable: memoized
-        tile timings key on it, so a timing field added here is in their keys too."""
+        """Everything `tile_cost` reads of the array but its `rate` at the tile's dtype (its
+        shape and clocks), hashable: memoized tile timings key on it and on that rate, so a
+        timing field added here is in their keys too."""
         return (type(self), self.rows, self.cols, self.clock_hz, self.ref_clock_hz)
 
     def tile_cost(
@@ -97,8 +101,12 @@ class SystolicArray(Component):
         accounting: str,
         first_k_chunk: bool,
         continues_fold: bool = False,
+        *,
+        dtype: str,
     ) -> TileCost:
-        """Cycles and SRAM accesses of one M x N x K tile (pure: no simulation state).
+        """Cycles and SRAM accesses of one M x N x K tile of `dtype` operands (pure: no simulation
+        state). At `rate` r a fold streams its T elements in ceil(T / r) cycles; its accesses
+        and its fill and drain are the same at any rate.
 
         scalesim: each fold costs T + R + C - 2 (os) or T + 2R + C - 2 (ws/is) and folds never
         overlap; a tile that continues the previous tile's folds along the streamed dim (its
@@ -121,7 +129,9 @@ class SystolicArray(Component):
             else:
                 reads[role] = size * repeats
         macs = extent["M"] * extent["N"] * extent["K"]
-        cycles = self.tile_cycles(extent, spatial, dataflow, accounting, continues_fold)
+        cycles = self.tile_cycles(
+            extent, spatial, dataflow, accounting, continues_fold, dtype=dtype
+        )
         return TileCost(cycles, macs, self._folds(extent, spatial), reads, writes)
 
     def tile_cycles(
@@ -131,11 +141,13 @@ class SystolicArray(Component):
         dataflow: str,
         accounting: str,
         continues_fold: bool = False,
+        *,
+        dtype: str,
     ) -> int:
         """`tile_cost`'s reference cycles alone (see there), without its SRAM accesses: the auto
         mapper ranks a few hundred tiles by them."""
         (temporal_dim,) = {"M", "N", "K"} - set(spatial)
-        t = extent[temporal_dim]
+        t = -(-extent[temporal_dim] // self.rate(dtype))
         folds = self._folds(extent, spatial)
         r, c = self.rows, self.cols
         stationary_load = 0 if dataflow == "os" else r

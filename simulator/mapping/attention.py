@@ -293,7 +293,12 @@ class _Cost:
     def matmul(self, m: int, n: int, k: int, in_fmt: str, regions: dict, kernel=None) -> Compute:
         """[m, k] @ [k, n] on the array: inputs in `in_fmt`, results in fp32."""
         cost = self.array.tile_cost(
-            {"M": m, "N": n, "K": k}, self.spatial, self.dataflow, self.accounting, True
+            {"M": m, "N": n, "K": k},
+            self.spatial,
+            self.dataflow,
+            self.accounting,
+            True,
+            dtype=in_fmt,
         )
         traffic: dict[str, list[int]] = {}
         for role in ("input", "weight", "output"):

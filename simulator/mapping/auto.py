@@ -67,10 +67,12 @@ def _dim_options(problem, given, spatial, align, accounting) -> list[list[int]]:
 
 def compute_cycles_estimate(unit, problem, tile, plan_like) -> int:
     """Exact sum of per-tile cycles: full tiles and edge tiles counted separately. Memoized: a
-    tile's cycles depend on the array only through its `timing_key` (`tile_cost`), so sweep
-    points with one array and other buffers or memories rank the same tiles once."""
+    tile's cycles depend on the array only through its `timing_key` and its rate at the plan's
+    dtype (`tile_cost`), so sweep points with one array and other buffers or memories rank the
+    same tiles once."""
     key = (
         unit.timing_key,
+        unit.rate(plan_like.dtype),
         problem["M"], problem["N"], problem["K"], tile["M"], tile["N"], tile["K"],
         plan_like.spatial, plan_like.dataflow, plan_like.accounting,
     )  # fmt: skip
@@ -100,7 +102,11 @@ def _cycles_estimate(unit, problem, tile, plan_like) -> int:
     total = 0
     for (m, nm), (n, nn), (k, nk) in itertools.product(*groups):
         cycles = unit.tile_cycles(
-            {"M": m, "N": n, "K": k}, plan_like.spatial, plan_like.dataflow, plan_like.accounting
+            {"M": m, "N": n, "K": k},
+            plan_like.spatial,
+            plan_like.dataflow,
+            plan_like.accounting,
+            dtype=plan_like.dtype,
         )
         total += cycles * nm * nn * nk
     return total
@@ -231,7 +237,7 @@ def _best(op, mapping, machine, unit, problem, options, orders):
     layout = (buffers, seed.dtype, seed.accumulator, seed.double_buffering)
     key = (
         shape, op.dtype, tuple(map(tuple, options)), order_keys, layout, unit.timing_key,
-        seed.spatial, seed.dataflow, seed.accounting, dram.bytes_per_cycle,
+        unit.rate(seed.dtype), seed.spatial, seed.dataflow, seed.accounting, dram.bytes_per_cycle,
     )  # fmt: skip
     ranking = _RANKINGS.get(key)
     if ranking is None:

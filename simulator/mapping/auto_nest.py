@@ -148,7 +148,8 @@ def _tiles(op: GemmOpSpec, plan: GemmPlan, machine: Machine):
     for dim, edge in zip(plan.spatial, (unit.rows, unit.cols)):
         unroll[dim] = min(edge, problem[dim])
     sizes = [nest_sizes(problem[d], unroll[d], d != "K") for d in "MNK"]
-    ideal = unit.to_ref_cycles(math.ceil(op.M * op.N * op.K / (unit.rows * unit.cols)))
+    pe_macs = unit.rows * unit.cols * unit.rate(plan.dtype)
+    ideal = unit.to_ref_cycles(math.ceil(op.M * op.N * op.K / pe_macs))
     entries = []
     for choice in itertools.product(*sizes):
         tile = {d: size for d, (size, _) in zip("MNK", choice)}

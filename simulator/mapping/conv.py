@@ -214,7 +214,9 @@ def _cost(op: ConvOpSpec, plan: ConvPlan, unit, size: dict[str, int], first: boo
     macs = size["n"] * size["g"] * size["k"] * size["p"] * size["q"] * size["c"] * op.R * op.S
     if plan.dataflow is None:  # vector unit or CPU: a multiply and an add per MAC
         return unit.cycles({"mul": macs, "add": macs}), macs, {}, None
-    one = unit.tile_cost(gemm_tile(op, size), plan.spatial, plan.dataflow, plan.accounting, first)
+    one = unit.tile_cost(
+        gemm_tile(op, size), plan.spatial, plan.dataflow, plan.accounting, first, dtype=op.dtype
+    )
     g = size["g"]  # the groups of a depthwise block run one after another
     access = {
         role: (g * one.reads.get(role, 0), g * one.writes.get(role, 0))
@@ -342,7 +344,8 @@ def conv_parts(
     weights, inputs = op.K * (op.C // op.groups) * op.R * op.S, op.N * op.C * op.H * op.W
     outputs = op.N * op.K * op.P * op.Q
     options = {"p": weights} | ({"k": inputs} if op.groups == 1 else {"g": 0})
-    peak = max(c.peak_macs_per_cycle for c in machine.view(0).compute_units.values())
+    units = machine.view(0).compute_units.values()
+    peak = max(c.peak_macs_per_cycle * c.rate(op.dtype) for c in units)
 
     def estimate(dim: str) -> tuple[float, int]:
         spans = split(whole[dim][1], cores)

@@ -457,7 +457,13 @@ def _tile_cost(extent, plan, unit, levels, machine, buffers, first_k_chunk, cont
     """One tile's TileCost, SRAM traffic and local-buffer refill cycles (from its register levels'
     counts when it has any)."""
     cost = unit.tile_cost(
-        extent, plan.spatial, plan.dataflow, plan.accounting, first_k_chunk, continues_fold
+        extent,
+        plan.spatial,
+        plan.dataflow,
+        plan.accounting,
+        first_k_chunk,
+        continues_fold,
+        dtype=plan.dtype,
     )
     if plan.nest:  # the mapping's own nest: its cycles, the port bound from its counts
         cost = replace(cost, cycles=nest_cycles(plan, unit, extent))

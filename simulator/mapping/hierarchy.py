@@ -17,7 +17,7 @@ import numpy as np
 
 from simulator.components import Machine
 from simulator.errors import CapacityError
-from simulator.mapping.nest import RELEVANT, Level, Loop, Moves, Nest, count
+from simulator.mapping.nest import RELEVANT, Level, Loop, Moves, Nest, count, packed_steps
 from simulator.mapping.traffic import dma_moves
 from simulator.spec.precision import nbytes
 
@@ -134,15 +134,16 @@ def fold_nests(
     forced,
     tilings=(),
     halved=frozenset(),
+    rate=1,
 ):
     """The tile's loop nests: per tiled local SRAM (innermost first: name, tile, loop order
     outermost first) the loops over its sub-tiles, and inside the innermost sub-tile the fold
     loops; remainder sub-tiles and folds get their own nests. `halved`: the local SRAMs
-    double-buffered (a sub-tile gets half)."""
+    double-buffered (a sub-tile gets half); `rate`: the array's at the operands' precision."""
     nests = []
     for inner, upper, cuts in _sub_tilings(extent, list(reversed(tilings)), [], {}):
         nests += _fold_nests(
-            inner, spatial, rows, cols, chains, elem_bytes, (forced, halved), upper, cuts
+            inner, spatial, (rows, cols, rate), chains, elem_bytes, (forced, halved), upper, cuts
         )
     return nests
 
@@ -162,7 +163,8 @@ def _sub_tilings(extent: dict, outer_first: list, upper: list, cuts: dict):
         yield from _sub_tilings(sizes, rest, loops + upper, {**cuts, name: len(loops + upper)})
 
 
-def _fold_nests(extent, spatial, rows, cols, chains, elem_bytes, choices, upper, tiled_above):
+def _fold_nests(extent, spatial, array, chains, elem_bytes, choices, upper, tiled_above):
+    rows, cols, rate = array
     forced, halved = choices
     row_dim, col_dim = spatial
     (streamed,) = {"M", "N", "K"} - set(spatial)
@@ -183,7 +185,7 @@ def _fold_nests(extent, spatial, rows, cols, chains, elem_bytes, choices, upper,
             role: _chain_levels(chain, role, temporal, axes, elem_bytes[role], held, halved)
             for role, chain in chains.items()
         }
-        nests.append(Nest(tuple(temporal), axes, levels))
+        nests.append(Nest(tuple(temporal), axes, levels, rate))
     return nests
 
 
@@ -319,7 +321,7 @@ def explicit_nest(plan, unit, chains, elem_bytes) -> Nest:
         )
         for role, chain in chains.items()
     }
-    return Nest(tuple(temporal), axes, levels)
+    return Nest(tuple(temporal), axes, levels, unit.rate(plan.dtype))
 
 
 def instance_tile(plan, unit, role: str, serves: frozenset, extent: dict) -> int:
@@ -335,18 +337,18 @@ def instance_tile(plan, unit, role: str, serves: frozenset, extent: dict) -> int
     return elements
 
 
-def nest_iterations(plan, unit, extent: dict) -> int:
-    """Temporal iterations of an SRAM tile of `extent` under the plan's nest (its edge pieces')."""
-    return sum(math.prod(lp.factor for lp in p.temporal) for p in edge_nests(plan, unit, extent))
+def nest_steps(plan, unit, extent: dict) -> int:
+    """PE cycles of an SRAM tile of `extent` under the plan's nest (its edge pieces'): one per
+    iteration of its temporal loops, the innermost taken `rate` at a time (`packed_steps`)."""
+    rate = unit.rate(plan.dtype)
+    return sum(packed_steps(p.temporal, rate) for p in edge_nests(plan, unit, extent))
 
 
 def nest_cycles(plan, unit, extent: dict) -> int:
-    """Reference cycles of one tile under an explicit nest, its ports aside: one cycle per
-    iteration of its temporal loops (every PE busy; an edge tile's pieces one after another),
-    plus the array's skew to fill and drain its pipeline once (rows + cols - 2; ZigZag reports
-    it but does not add it)."""
-    ideal = nest_iterations(plan, unit, extent)
-    return unit.to_ref_cycles(ideal + unit.rows + unit.cols - 2)
+    """Reference cycles of one tile under an explicit nest, its ports aside: its `nest_steps`
+    (every PE busy; an edge tile's pieces one after another), plus the array's skew to fill and
+    drain its pipeline once (rows + cols - 2; ZigZag reports it but does not add it)."""
+    return unit.to_ref_cycles(nest_steps(plan, unit, extent) + unit.rows + unit.cols - 2)
 
 
 def period_loops(plan, unit, extent: dict) -> list[tuple[str, int]]:
@@ -385,7 +387,7 @@ def nest_stream(plan, unit, dram, extent: dict, loads: dict[str, int], store: in
     that completes it (every reduction loop at its last). Outermost 0 loops (one period) is
     loading before and storing after; the count with the fewest cycles in all is chosen."""
     compute = nest_cycles(plan, unit, extent)
-    ideal = unit.to_ref_cycles(nest_iterations(plan, unit, extent))
+    ideal = unit.to_ref_cycles(nest_steps(plan, unit, extent))
     outer = list(reversed(period_loops(plan, unit, extent)))  # outermost first
     best = None
     for k in range(len(outer) + 1):
@@ -471,12 +473,13 @@ class TileLevels:
                 self.plan.registers,
                 self.tilings,
                 self.plan.halved,
+                self.unit.rate(self.plan.dtype),
             )
             return [(nest, first_k_chunk, self.whole_k) for nest in nests]
         full = explicit_nest(self.plan, self.unit, self.chains, self.elem_bytes)
         return [
             (
-                Nest(tuple(p.temporal), p.spatial, full.levels),
+                Nest(tuple(p.temporal), p.spatial, full.levels, full.packed),
                 first_k_chunk and p.first_k,
                 self.whole_k and p.last_k,
             )
@@ -618,7 +621,9 @@ def tile_estimate(levels: TileLevels, machine: Machine, extent: dict, first: boo
     """Cycles and energy of one SRAM tile: max(array cycles + refill waits, its busiest port's
     cycles), and its levels' bytes priced per byte, as the engine times and the report prices."""
     plan, unit = levels.plan, levels.unit
-    cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+    cost = unit.tile_cost(
+        extent, plan.spatial, plan.dataflow, plan.accounting, first, dtype=plan.dtype
+    )
     if plan.nest:  # an explicit nest's cycles, as the engine times it
         cost = replace(cost, cycles=nest_cycles(plan, unit, extent))
     table = levels.table(extent, first, cost)
@@ -667,7 +672,9 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
             repeat = nm * nn * ((1 if first else nk - 1) if leading else (0 if first else nk))
             if not repeat:
                 continue
-            cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+            cost = unit.tile_cost(
+                extent, plan.spatial, plan.dataflow, plan.accounting, first, dtype=plan.dtype
+            )
             for key, value in levels.table(extent, first, cost).items():
                 rows[key] += value * repeat
     moves = dma_moves(problem, plan.tile, plan.loop_order)

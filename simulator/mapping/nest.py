@@ -44,6 +44,7 @@ class Nest:
     temporal: tuple[Loop, ...]
     spatial: dict[str, Loop]
     levels: dict[str, tuple[Level, ...]]  # role -> levels, innermost first (outermost: DRAM)
+    packed: int = 1  # elements of the innermost loop a PE takes a cycle (the array's `rate`)
 
     @property
     def macs(self) -> int:
@@ -79,6 +80,25 @@ class Moves:
     read_high: int = 0
     write_high: int = 0
     final_up: bool = False  # read_high (and the parent's write_low) carry final outputs
+
+
+def packed_steps(temporal, packed: int) -> int:
+    """Cycles a PE takes for `temporal` loops (innermost first) taking the innermost `packed`
+    iterations a cycle: ceil(its factor / packed) per iteration of the loops above it."""
+    if not temporal:
+        return 1
+    inner, *above = temporal
+    return -(-inner.factor // packed) * math.prod(lp.factor for lp in above)
+
+
+def _accumulations(nest: Nest, role: str) -> int:
+    """MAC results written to the first level: one per MAC, but where a PE takes `packed`
+    iterations of an innermost reduction loop a cycle it sums their products first (a dot
+    product, as tensor cores' k32 fp8 MMA) and writes once a cycle."""
+    if nest.packed == 1 or not nest.temporal or nest.temporal[0].dim in RELEVANT[role]:
+        return nest.macs
+    spatial = math.prod(loop.factor for loop in nest.spatial.values())
+    return spatial * packed_steps(nest.temporal, nest.packed)
 
 
 def _spatial(nest: Nest, axes, role: str, relevant: bool) -> int:
@@ -122,7 +142,7 @@ def count(nest: Nest, role: str) -> list[Moves]:
     first = levels[0]
     below_first = _spatial(nest, first.serves, role, relevant=False)  # multicast / reduction
     if role == "output":
-        moves[0]["write_low"] = nest.macs // below_first
+        moves[0]["write_low"] = _accumulations(nest, role) // below_first
         moves[0]["read_low"] = moves[0]["write_low"] - nest.size(role)
     else:
         moves[0]["read_low"] = nest.macs // below_first // _held_at_mac(nest, role)

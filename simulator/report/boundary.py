@@ -106,9 +106,12 @@ def boundary_summary(
     }
 
 
-def layer_table(ops: pd.DataFrame, partition: pd.DataFrame, machine: Machine) -> pd.DataFrame:
+def layer_table(
+    ops: pd.DataFrame, partition: pd.DataFrame, machine: Machine, precisions: frozenset[str]
+) -> pd.DataFrame:
     """Per layer (conv, FC/gemm, attention): where it ran, its busy time on that unit, its span,
-    energy, MAC utilization of that unit while busy, and the bound."""
+    energy, MAC utilization of that unit while busy (its peak at the run's MAC `precisions`),
+    and the bound."""
     import pandas as pd
 
     layers = ops[ops.kind.isin(["conv2d", "gemm", "attention"])]
@@ -116,7 +119,8 @@ def layer_table(ops: pd.DataFrame, partition: pd.DataFrame, machine: Machine) ->
     rows = []
     for row in layers.itertuples():
         where = placed.loc[row.name]
-        peak = machine.components[where.unit].peak_macs_per_cycle
+        unit = machine.components[where.unit]
+        peak = unit.peak_macs_per_cycle * unit.fastest_rate(precisions)
         rows.append(
             {
                 "layer": row.name,

@@ -23,6 +23,7 @@ from simulator.components.chip import (
     mma_operand_bytes,
     mma_operand_pj_per_byte,
     mma_residual_pj_per_mac,
+    mma_shape_at,
     not_counted,
     pe_register_pj_per_mac,
     sm_active_pj_per_cycle,
@@ -226,8 +227,11 @@ def _simt_companions(comp, action: str, prices: dict, mma_shape: tuple[int, ...]
     price = prices["issue_mma" if mma else "issue"]
     if not mma:
         return comp, action, mma_shape, price, None
-    read, written = mma_operand_bytes(comp, action.removeprefix("mac_"), mma_shape)
-    return comp, action, mma_shape, price, (read, written, comp.rows * comp.cols, prices)
+    dtype = action.removeprefix("mac_")
+    shape = mma_shape_at(comp, dtype, mma_shape)
+    read, written = mma_operand_bytes(comp, dtype, shape)
+    pe_macs = comp.rows * comp.cols * comp.rate(dtype)  # MACs per busy SM cycle
+    return comp, action, shape, price, (read, written, pe_macs, prices)
 
 
 def _simt_rows(count: float, companions: tuple) -> list[tuple]:

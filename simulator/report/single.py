@@ -309,8 +309,17 @@ class Report:
         return self.cycles / self.clock_hz
 
     @cached_property
+    def mac_precisions(self) -> frozenset[str]:
+        """The operand precisions of the run's MACs (its counted `mac_*` actions)."""
+        actions = {key[-1] for key in self.record.counts}
+        return frozenset(a.removeprefix("mac_") for a in actions if a.startswith("mac_"))
+
+    @cached_property
     def peak_macs_per_cycle(self) -> float:
-        return sum(u.peak_macs_per_cycle for u in self.machine.compute_units.values())
+        """MACs per cycle of every compute unit, each at its fastest rate among the precisions
+        the run's MACs use (a bf16 run on an array with a 2x fp8 rate: its bf16 peak)."""
+        units = self.machine.compute_units.values()
+        return sum(u.peak_macs_per_cycle * u.fastest_rate(self.mac_precisions) for u in units)
 
     @cached_property
     def op_cycles(self) -> dict[str, int]:
@@ -520,7 +529,7 @@ class Report:
     def layers(self) -> pd.DataFrame:
         """Per layer (conv, gemm, attention): unit, place, busy and span cycles, energy,
         utilization of its unit while busy, bound."""
-        return layer_table(self.ops, self.partition, self.machine)
+        return layer_table(self.ops, self.partition, self.machine, self.mac_precisions)
 
     @cached_property
     def boundary(self) -> dict | None:

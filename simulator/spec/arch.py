@@ -39,6 +39,10 @@ class SystolicArraySpec(Strict):
     """Dataflows the array supports (os / ws / is); the first is used when a mapping names none."""
     input_precision: list[PrecisionName] = ["int8"]
     """Operand precisions the multipliers accept (inputs and weights)."""
+    rate: dict[PrecisionName, PositiveInt] = {}
+    """MACs per PE per cycle at a precision, relative to 1 for the precisions not listed: a PE at
+    rate 2 takes two elements of the streamed dim a cycle (as tensor cores run fp8 at twice the
+    bf16 rate). Timing only: numerics and the energy of one MAC are unchanged."""
     accumulator_precision: AccumulatorName | None = None
     """Accumulator format; default int32 for int4/int8 inputs, int64 for int16/int32 inputs (their
     sums pass 2^31 after a few terms), fp32 for float inputs. A narrower integer accumulator
@@ -65,6 +69,16 @@ class SystolicArraySpec(Strict):
     def _non_empty(cls, value):
         if not value:
             raise ValueError("must list at least one entry")
+        return value
+
+    @field_validator("rate")
+    @classmethod
+    def _rates_accepted(cls, value, info):
+        """A rate is for a precision the multipliers accept (input_precision, validated before)."""
+        accepted = info.data.get("input_precision", [])
+        stray = [p for p in value if p not in accepted]
+        if stray:
+            raise ValueError(f"{', '.join(stray)} not in input_precision ({', '.join(accepted)})")
         return value
 
 

@@ -85,9 +85,12 @@ def _message(model: type[BaseModel], loc: tuple, err: dict) -> str:
 
 
 def _data_path(model: type[BaseModel], loc: tuple) -> tuple:
-    """Drop the discriminator tags pydantic inserts into locations of tagged unions."""
+    """Drop the discriminator tags pydantic inserts into locations of tagged unions, and the
+    '[key]' it appends when a mapping's key (not its value) is bad: the key is already named."""
     path, current = [], model
     for part in loc:
+        if part == "[key]":
+            continue
         options = _tagged_options(current)
         if options is not None and part in options:
             current = options[part]

@@ -341,7 +341,9 @@ def _nest_tiles(ops, machine: Machine, dataflow: str, spatial: tuple, key):
         macs = [op.M * op.N * op.K for op in ops]
         ideal = [
             _TileWork(
-                unit.to_ref_cycles(math.ceil(mac / (unit.rows * unit.cols))),
+                unit.to_ref_cycles(
+                    math.ceil(mac / (unit.rows * unit.cols * unit.rate(plan.dtype)))
+                ),
                 mac * unit.energy_pj(f"mac_{plan.dtype}"),
                 0.0,
             )
@@ -520,7 +522,9 @@ def _tile_work(op, plan: GemmPlan, machine: Machine) -> _TileWork:
 def _one_tile(unit, plan: GemmPlan, machine: Machine, levels, extent: dict, first: bool):
     """One tile's cycles, its datapath energy (MACs and their PE registers, as the report's
     `pe_registers` row prices them) and its SRAM and register-level energy."""
-    cost = unit.tile_cost(extent, plan.spatial, plan.dataflow, plan.accounting, first)
+    cost = unit.tile_cost(
+        extent, plan.spatial, plan.dataflow, plan.accounting, first, dtype=plan.dtype
+    )
     if plan.nest:  # the mapping's own nest times its tile as the engine does
         cost = replace(cost, cycles=nest_cycles(plan, unit, extent))
     moved: dict[str, list[int]] = {}

@@ -24,7 +24,9 @@ def array(rows=8, cols=8):
     ],
 )
 def test_scalesim_fold_cycles(dataflow, spatial, cycles, folds):
-    cost = array().tile_cost({"M": 20, "N": 16, "K": 8}, spatial, dataflow, "scalesim", True)
+    cost = array().tile_cost(
+        {"M": 20, "N": 16, "K": 8}, spatial, dataflow, "scalesim", True, dtype="int8"
+    )
     assert (cost.cycles, cost.folds, cost.macs) == (cycles, folds, 20 * 16 * 8)
 
 
@@ -39,7 +41,9 @@ def test_scalesim_fold_cycles(dataflow, spatial, cycles, folds):
     ],
 )
 def test_realistic_fold_cycles(dataflow, spatial, cycles):
-    cost = array().tile_cost({"M": 20, "N": 16, "K": 8}, spatial, dataflow, "realistic", True)
+    cost = array().tile_cost(
+        {"M": 20, "N": 16, "K": 8}, spatial, dataflow, "realistic", True, dtype="int8"
+    )
     assert cost.cycles == cycles
 
 
@@ -58,19 +62,26 @@ def test_realistic_fold_cycles(dataflow, spatial, cycles):
 )
 def test_tile_cycles_alone(dataflow, spatial, accounting, continues, cycles):
     extent = {"M": 20, "N": 16, "K": 8}
-    assert array().tile_cycles(extent, spatial, dataflow, accounting, continues) == cycles
+    assert (
+        array().tile_cycles(extent, spatial, dataflow, accounting, continues, dtype="int8")
+        == cycles
+    )
 
 
 def test_non_square_array_swaps_roles_of_rows_and_cols():
     # 4 rows x 16 cols, ws, M=10 N=16 K=8: folds ceil(8/4)*ceil(16/16)=2, each 10 + 8 + 16 - 2 = 32
-    cost = array(4, 16).tile_cost({"M": 10, "N": 16, "K": 8}, ("K", "N"), "ws", "scalesim", True)
+    cost = array(4, 16).tile_cost(
+        {"M": 10, "N": 16, "K": 8}, ("K", "N"), "ws", "scalesim", True, dtype="int8"
+    )
     assert cost.cycles == 64
 
 
 def test_sram_accesses_follow_scalesim_counts():
     # ws on 8x8, M=20 N=16 K=16: ifmap reads M*K*ceil(N/C) = 20*16*2, filter reads K*N = 256,
     # ofmap writes M*N*ceil(K/R) = 20*16*2; partial sums read back once between the two K folds.
-    cost = array().tile_cost({"M": 20, "N": 16, "K": 16}, ("K", "N"), "ws", "scalesim", True)
+    cost = array().tile_cost(
+        {"M": 20, "N": 16, "K": 16}, ("K", "N"), "ws", "scalesim", True, dtype="int8"
+    )
     assert cost.reads == {"input": 640, "weight": 256, "output": 320}
     assert cost.writes == {"output": 640}
 
@@ -79,7 +90,9 @@ def test_array_clock_converts_to_reference_cycles():
     spec = tiny_arch()
     spec["components"]["pe"]["clock"] = "350 MHz"  # half the 700 MHz reference clock
     pe = build_machine(load_arch(spec)).components["pe"]
-    cost = pe.tile_cost({"M": 20, "N": 16, "K": 8}, ("K", "N"), "ws", "scalesim", True)
+    cost = pe.tile_cost(
+        {"M": 20, "N": 16, "K": 8}, ("K", "N"), "ws", "scalesim", True, dtype="int8"
+    )
     assert cost.cycles == 2 * 84
     assert pe.peak_macs_per_cycle == 32
 
@@ -94,7 +107,11 @@ def test_timing_key_tells_apart_arrays_whose_tile_times_differ():
     arch = tiny_arch()
     arch["components"]["pe"]["clock"] = "350 MHz"
     slow = build_machine(load_arch(arch)).components["pe"]
-    assert slow.tile_cost({"M": 8, "N": 8, "K": 8}, ("K", "N"), "ws", "realistic", True).cycles != (
-        array().tile_cost({"M": 8, "N": 8, "K": 8}, ("K", "N"), "ws", "realistic", True).cycles
+    assert slow.tile_cost(
+        {"M": 8, "N": 8, "K": 8}, ("K", "N"), "ws", "realistic", True, dtype="int8"
+    ).cycles != (
+        array()
+        .tile_cost({"M": 8, "N": 8, "K": 8}, ("K", "N"), "ws", "realistic", True, dtype="int8")
+        .cycles
     )
     assert slow.timing_key != base

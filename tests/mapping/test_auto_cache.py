@@ -34,7 +34,9 @@ def direct_best(op, mapping, machine):
         for dims in itertools.product(*[_pieces(problem[d], tile[d]) for d in "MNK"]):
             extent = dict(zip("MNK", (size for size, _ in dims)))
             count = dims[0][1] * dims[1][1] * dims[2][1]
-            cost = unit.tile_cost(extent, seed.spatial, seed.dataflow, seed.accounting, True)
+            cost = unit.tile_cost(
+                extent, seed.spatial, seed.dataflow, seed.accounting, True, dtype=op.dtype
+            )
             compute += cost.cycles * count
         first = machine.dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
         for rank, order in enumerate(orders):
@@ -86,7 +88,10 @@ def test_memoized_ranking_equals_direct_search(rows, cols, sram, dims):
     rows=st.sampled_from([16, 32, 128]),
     cols=st.sampled_from([16, 64, 128]),
     srams=st.lists(
-        st.sampled_from(["128 KiB", "256 KiB", "512 KiB", "2 MiB", "8 MiB", "32 MiB"]),
+        st.tuples(
+            st.sampled_from(["128 KiB", "256 KiB", "512 KiB", "2 MiB", "8 MiB", "32 MiB"]),
+            st.sampled_from([1, 2, 4]),
+        ),
         min_size=2,
         max_size=4,
     ),
@@ -97,18 +102,20 @@ def test_ranking_shared_across_buffer_sizes_picks_the_direct_search(
     rows, cols, srams, bandwidth, dims
 ):
     """Points that differ only in SRAM size reuse one ranking (`auto._ranking`): each picks what
-    the direct search picks, and what a search with the rankings forgotten picks (memo on, off)."""
+    the direct search picks, and what a search with the rankings forgotten picks (memo on, off);
+    points that differ in the array's int8 rate as well never share a ranking priced at another."""
     m, n, k = dims
     (op,) = load_workload(f"gemm:M={m},N={n},K={k},dtype=int8").ops
     mapping = load_mapping(None)
     problem = {"M": m, "N": n, "K": k}
     orders = [list(p) for p in itertools.permutations("MNK")]
-    for sram in srams:
+    for sram, rate in srams:
         arch = load_arch(
             "edge-npu",
             [
                 (["components", "mac_array", "rows"], rows),
                 (["components", "mac_array", "cols"], cols),
+                (["components", "mac_array", "rate"], {"int8": rate}),
                 (["components", "sram", "capacity"], sram),
                 (["components", "dram", "bandwidth"], bandwidth),
             ],

@@ -33,7 +33,7 @@ components:
 
 PRECISIONS = "int4, int8, int16, int32, fp8_e4m3, fp8_e5m2, fp16, bf16, fp32"
 SYSTOLIC_KEYS = (
-    "kind, rows, cols, dataflows, input_precision, accumulator_precision, clock, mac_energy, "
+    "kind, rows, cols, dataflows, input_precision, rate, accumulator_precision, clock, mac_energy, "
     "mac_area, leakage, depthwise"
 )
 
@@ -182,6 +182,21 @@ def test_unknown_precision(tmp_path):
     assert error_of(load_arch, path) == (
         f"{path}:9: components.mxu.input_precision.1: unknown precision 'int7'; known: {PRECISIONS}"
     )
+
+
+@pytest.mark.parametrize(
+    "rate, message",
+    [
+        ("{int7: 2}", f"components.mxu.rate.int7: unknown precision 'int7'; known: {PRECISIONS}"),
+        ("{bf16: 2}", "components.mxu.rate: bf16 not in input_precision (int8)"),
+        ("{int8: 1.5}", "components.mxu.rate.int8: must be an integer, got 1.5"),
+        ("{int8: 0}", "components.mxu.rate.int8: must be > 0, got 0"),
+    ],
+)
+def test_bad_rate(tmp_path, rate, message):
+    text = edit("input_precision: [int8]", f"input_precision: [int8]\n    rate: {rate}")
+    path = write(tmp_path, text)
+    assert error_of(load_arch, path) == f"{path}:10: {message}"
 
 
 def test_unknown_dataflow(tmp_path):
