@@ -162,6 +162,24 @@ def test_request_overhead_fit_is_the_median_residual():
         validate.evaluate(entry | {"harness": "nope"}, Fixed())
 
 
+def test_request_overhead_compares_a_cost_per_layer():
+    """Rows of 10, 20 and 40 layers that each cost 0.1 ms a layer more than their kernels: per
+    layer, the fit and every leave-one-out give it back exactly; per request (residuals 1, 2 and
+    4 ms) the fit is 2 ms, and leaving the 4 ms row out fits 1.5 ms, 2.5 ms short on its 24 ms."""
+    import request_overhead
+
+    layers = [10, 20, 40]
+    rows = [(k, k + 0.1e-3 * n) for k, n in zip([1e-3, 2e-3, 20e-3], layers)]
+    cost, errors, left = request_overhead.errors(rows, layers, [0, 1, 2])
+    assert cost == pytest.approx(0.1e-3)
+    assert errors == pytest.approx([0, 0, 0], abs=1e-12)
+    assert list(left.values()) == pytest.approx([0, 0, 0], abs=1e-12)
+    cost, errors, left = request_overhead.errors(rows, [1, 1, 1], [0, 1, 2])
+    assert cost == pytest.approx(2e-3)
+    assert errors[2] == pytest.approx((22e-3 - 24e-3) / 24e-3)
+    assert left[2] == pytest.approx((21.5e-3 - 24e-3) / 24e-3)
+
+
 def test_trtllm_calibration_rows_are_the_128_token_prompts():
     """The per-request cost is fitted on the shortest prompts of each table, and only there."""
     multi = yaml.safe_load(validate.MULTI.read_text())
