@@ -1,4 +1,4 @@
-"""One decoder layer of a `--suite multi` row (benchmarks/data/published_multi.yaml): each of one
+"""One decoder layer of a tensor-parallel `--suite multi` row (published_multi.yaml): each of one
 chip's kernels run alone on the chip, their sum, and the layer's run on the system (the chip's
 share, its kernels overlapping where independent, and the all-reduces), to see whether kernel
 order or the host's launches could explain a gap.
@@ -15,15 +15,18 @@ from validate import MULTI, _pairs
 
 import simulator
 from simulator.spec import load_workload
+from simulator.spec.system import SystemArchSpec
 from simulator.system.shard import shard
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("row", help="an id in published_multi.yaml")
+    parser.add_argument("row", help="an id of a tensor-parallel row in published_multi.yaml")
     row_id = parser.parse_args().row
     entry = next(e for e in yaml.safe_load(MULTI.read_text()) if e["id"] == row_id)
     system = simulator.load_arch(entry["device"], _pairs(entry.get("arch_overrides")))
+    if not isinstance(system, SystemArchSpec):
+        parser.error(f"{row_id}: runs on one chip ({entry['device']}), not a system of chips")
     layer = load_workload(entry["parts"][0]["workload"])
     part = shard(layer, system.system.tp, 1, row_id)
     table = Table(title=f"{row_id}: one chip's kernels, each alone on {system.chip_arch.name}")

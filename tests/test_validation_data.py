@@ -148,3 +148,68 @@ def test_host_overlap_fit_recovers_the_constants_by_hand():
             return {"seconds": 10e-6, "dram_bytes": 0}, 0.0
 
     assert validate.evaluate(entry, Fixed())["predicted"] == pytest.approx(50e-6)
+
+
+def test_request_overhead_fit_is_the_median_residual():
+    """Rows whose harness costs 5 ms a request over kernels of 1 to 300 ms, one 1 ms under and one
+    4 ms over (a mean would give 5.6 ms): the fit is the median residual, 5 ms; a row naming it gets
+    REQUEST's cost on top of its kernels, and an unknown harness is an error naming the row."""
+    import request_overhead
+
+    kernels = [1e-3, 2e-3, 20e-3, 100e-3, 300e-3]
+    residuals = [5e-3, 4e-3, 5e-3, 9e-3, 5e-3]
+    rows = [(k, k + r) for k, r in zip(kernels, residuals)]
+    assert request_overhead.fit(rows) == pytest.approx(5e-3)
+    assert request_overhead.fit(rows[1:]) == pytest.approx(5e-3)
+    assert request_overhead.fit(rows[:2] + rows[3:4]) == pytest.approx(5e-3)
+
+    class Fixed:
+        def run(self, entry, part):
+            return {"seconds": 10e-3, "dram_bytes": 0}, 0.0
+
+    entry = {"id": "x", "device": "a100-like", "metric": "seconds", "value": 1.0, "source": "s"}
+    entry |= {"category": "prefill", "harness": "gptsession", "workload": "w"}
+    predicted = validate.evaluate(entry, Fixed())["predicted"]
+    assert predicted == pytest.approx(10e-3 + validate.REQUEST["gptsession"])
+    with pytest.raises(ValueError, match="x: unknown harness 'nope'"):
+        validate.evaluate(entry | {"harness": "nope"}, Fixed())
+
+
+def test_request_overhead_compares_a_cost_per_layer():
+    """Rows of 10, 20 and 40 layers that each cost 0.1 ms a layer more than their kernels: per
+    layer, the fit and every leave-one-out give it back exactly; per request (residuals 1, 2 and
+    4 ms) the fit is 2 ms, and leaving the 4 ms row out fits 1.5 ms, 2.5 ms short on its 24 ms."""
+    import request_overhead
+
+    layers = [10, 20, 40]
+    rows = [(k, k + 0.1e-3 * n) for k, n in zip([1e-3, 2e-3, 20e-3], layers)]
+    cost, errors, left = request_overhead.errors(rows, layers, [0, 1, 2])
+    assert cost == pytest.approx(0.1e-3)
+    assert errors == pytest.approx([0, 0, 0], abs=1e-12)
+    assert list(left.values()) == pytest.approx([0, 0, 0], abs=1e-12)
+    cost, errors, left = request_overhead.errors(rows, [1, 1, 1], [0, 1, 2])
+    assert cost == pytest.approx(2e-3)
+    assert errors[2] == pytest.approx((22e-3 - 24e-3) / 24e-3)
+    assert left[2] == pytest.approx((21.5e-3 - 24e-3) / 24e-3)
+
+
+def test_trtllm_calibration_rows_are_the_128_token_prompts():
+    """The per-request cost is fitted on the shortest prompts of each table, and only there."""
+    multi = yaml.safe_load(validate.MULTI.read_text())
+    assert all(entry["harness"] == "gptsession" for entry in multi)
+    marked = {entry["id"] for entry in multi if entry.get("calibration")}
+    assert marked == {entry["id"] for entry in multi if "-ttft-128" in entry["id"]}
+    assert len(marked) == len(multi) // 2
+
+
+@pytest.mark.slow
+def test_request_overhead_holds_its_fit():
+    """validate.py's REQUEST for TensorRT-LLM's gptSessionBenchmark is what
+    benchmarks/request_overhead.py fits on its calibration rows, to the printed 0.01 ms."""
+    import request_overhead
+
+    multi = yaml.safe_load(validate.MULTI.read_text())
+    runner = validate.Runner()
+    rows = [(validate.simulated(e, runner)[0], e["value"]) for e in multi if e.get("calibration")]
+    fitted = request_overhead.fit(rows)
+    assert validate.REQUEST["gptsession"] == pytest.approx(fitted, abs=0.005e-3)

@@ -1,0 +1,76 @@
+"""Fit a benchmark harness's fixed cost per request (validate.py's REQUEST) on its calibration
+rows and print each row's error with it and each calibration row's leave-one-out error.
+
+TensorRT-LLM v0.5's gptSessionBenchmark times one GptSession::generate call and a stream
+synchronize per request; besides the engine's kernels that takes the runtime's own work, which
+no source prices. Its first-token rows (published_multi.yaml, `harness: gptsession`) are
+simulated; the cost is the median of (published - simulated) over the rows marked `calibration`
+(the 128-token prompts, where it is largest against the kernels), a closed form. The last line
+fits the same residuals as a cost per layer instead (each over its row's layers), to compare.
+
+    python benchmarks/request_overhead.py [HARNESS]
+"""
+
+import statistics
+import sys
+
+import validate
+import yaml
+
+
+def fit(rows: list[tuple[float, float]]) -> float:
+    """The per-request seconds: the median of measured - simulated over (simulated, measured)."""
+    return statistics.median(measured - simulated for simulated, measured in rows)
+
+
+def errors(
+    rows: list[tuple[float, float]], scales: list[int], calibration: list[int]
+) -> tuple[float, list[float], dict[int, float]]:
+    """The cost per unit of scale fitted on the calibration rows, each row's relative error with
+    it, and each calibration row's with the cost fitted on the others."""
+
+    def fitted(indices):
+        return fit([(rows[j][0] / scales[j], rows[j][1] / scales[j]) for j in indices])
+
+    def error(i, cost):
+        return (rows[i][0] + cost * scales[i]) / rows[i][1] - 1
+
+    constant = fitted(calibration)
+    left = {i: error(i, fitted([j for j in calibration if j != i])) for i in calibration}
+    return constant, [error(i, constant) for i in range(len(rows))], left
+
+
+def main(harness: str = "gptsession") -> None:
+    entries = [e for e in yaml.safe_load(validate.MULTI.read_text()) if e.get("harness") == harness]
+    runner = validate.Runner()
+    rows = [(validate.simulated(entry, runner)[0], entry["value"]) for entry in entries]
+    calibration = [i for i, entry in enumerate(entries) if entry.get("calibration")]
+    held = [i for i in range(len(entries)) if i not in calibration]
+    constant, fitted, left = errors(rows, [1] * len(rows), calibration)
+    print(f"{'row':42s} {'published':>10s} {'simulated':>10s} {'fit':>8s} {'leave-one-out':>14s}")
+    for i, (entry, (simulated, measured)) in enumerate(zip(entries, rows)):
+        loo = f"{left[i] * 100:+13.1f}%" if i in left else ""
+        print(
+            f"{entry['id']:42s} {measured * 1e3:8.2f}ms {simulated * 1e3:8.2f}ms "
+            f"{fitted[i] * 100:+7.1f}% {loo:>14s}"
+        )
+
+    def summary(values: list[float]) -> str:
+        return f"{statistics.median(map(abs, values)) * 100:.1f}%"
+
+    print(
+        f"{harness}: {constant * 1e3:.2f} ms a request; median |leave-one-out error| "
+        f"{summary(left.values())} over {len(left)} calibration rows; held-out median |error| "
+        f"{summary([fitted[i] for i in held])} over {len(held)}"
+    )
+    layers = [entry["parts"][0]["repeat"] for entry in entries]
+    per_layer, fitted, left = errors(rows, layers, calibration)
+    print(
+        f"per layer instead: {per_layer * 1e6:.1f} us a layer; median |leave-one-out error| "
+        f"{summary(left.values())}; held-out median |error| {summary([fitted[i] for i in held])},"
+        f" largest {max(abs(fitted[i]) for i in held) * 100:.1f}%"
+    )
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
