@@ -24,10 +24,11 @@ def prefetches_whole(dataflow, shape, rows, cols, ifmap_bytes, filter_bytes) -> 
     return ifmap <= math.ceil(ifmap_bytes / 2) and filter_ <= math.ceil(filter_bytes / 2)
 
 
-def layer_metrics(name, macs, busy, stalls, whole, rows, cols) -> dict:
+def layer_metrics(name, macs, busy, stalls, whole, macs_per_cycle) -> dict:
     """One layer's COMPUTE_REPORT figures from accsim's busy cycles and stalls by cause. The
     initial fill and the final write-back are outside Total (as in SCALE-Sim), and so are waits
-    for DRAM when both read operands were prefetched whole."""
+    for DRAM when both read operands were prefetched whole. Utilization is against the array's
+    MACs per cycle at the layer's precision (R x C x its `rate`; SCALE-Sim's R x C at rate 1)."""
     prefetched = ("fill", "drain", "dram_bandwidth") if whole else ("fill", "drain")
     stall = sum(v for cause, v in stalls.items() if cause not in prefetched)
     compute = max(busy - 1, 0)
@@ -40,5 +41,5 @@ def layer_metrics(name, macs, busy, stalls, whole, rows, cols) -> dict:
         "total_cycles": total,
         "prefetch_cycles": prefetch,
         "total_cycles_incl_prefetch": total + prefetch,
-        "overall_util_pct": 100 * macs / (total * rows * cols) if total else None,
+        "overall_util_pct": 100 * macs / (total * macs_per_cycle) if total else None,
     }

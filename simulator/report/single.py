@@ -630,7 +630,8 @@ class Report:
     def scalesim(self) -> dict | None:
         """SCALE-Sim's own metrics, defined as SCALE-Sim 3.0.0 defines them, when its accounting
         is used (simulator/report/scalesim.py): per layer compute, stall, total and prefetch
-        cycles and overall utilization 100 MNK / (total R C)."""
+        cycles and overall utilization 100 MNK / (total R C), R C times the array's rate at the
+        layer's precision where it has one."""
         systolic = [op for op in self.program.ops if op.details.get("accounting") == "scalesim"]
         if not systolic:
             return None
@@ -651,11 +652,10 @@ class Report:
                 self.record.op_busy[op.name][op.unit],
                 self.record.op_stalls[op.name],
                 whole,
-                unit.rows,
-                unit.cols,
+                macs_per_cycle := unit.rows * unit.cols * unit.rate(op.details["dtype"]),
             )
             layers.append(layer)
-            pe_cycles.append(layer["total_cycles"] * unit.rows * unit.cols)
+            pe_cycles.append(layer["total_cycles"] * macs_per_cycle)
         return {
             "compute_cycles": sum(layer["compute_cycles"] for layer in layers),
             "stall_cycles": sum(layer["stall_cycles"] for layer in layers),

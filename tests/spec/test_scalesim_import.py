@@ -155,3 +155,18 @@ def test_bad_scalesim_files_are_one_line_errors(tmp_path):
     binary.write_bytes("[architecture_presets]\n# caf\xe9\n".encode("latin-1"))
     with pytest.raises(SpecError, match="not a UTF-8 text file"):
         import_scalesim(binary, topo)
+
+
+@pytest.mark.parametrize("rate", [1, 2, 4])
+def test_utilization_counts_the_arrays_rate(rate):
+    """An 8x8 os fold of K = 256 streams ceil(256 / rate) elements: SCALE-Sim's compute cycles
+    T + R + C - 2 less one; utilization is MNK over those cycles times R C rate (never over 100)."""
+    from tests.conftest import tiny_arch
+
+    arch = tiny_arch(8, 8)
+    arch["components"]["pe"]["rate"] = {"int8": rate}
+    mapping = {"dataflow": "os", "accounting": "scalesim"}
+    summary = simulator.simulate(arch, "gemm:M=8,N=8,K=256,dtype=int8", mapping).summary
+    total = -(-256 // rate) + 8 + 8 - 2 - 1
+    assert summary["layers"][0]["total_cycles"] == total
+    assert summary["overall_util_pct"] == pytest.approx(100 * 8 * 8 * 256 / (total * 64 * rate))
