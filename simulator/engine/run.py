@@ -32,6 +32,7 @@ import simpy
 from simulator.components import STORAGE_KINDS, Machine
 from simulator.engine.coalesce import Stream, Watch, worth_watching
 from simulator.engine.progress import Progress
+from simulator.engine.tally import Tally
 from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.classes import last_part
@@ -121,7 +122,8 @@ class _Engine:
         self.copies: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}  # see _copies
         self.owners = {op: _Owners(op, twins) for op, twins in self.twins.items()}  # see _who
         self.gap_rows: dict[tuple, tuple] = {}  # see _gap_rows
-        self.count_keys: dict[tuple, tuple] = {}  # see _count_keys
+        self.class_rows: dict[tuple, tuple] = {}  # see _class_rows
+        self.tally = Tally()  # a class's repeated rows, added once per kind (engine/tally.py)
         self.member_ports: dict[tuple, tuple] = {}  # see _port
         self.link_cycles: dict[int, int] = {}  # see _link_cycles
         # ops before these have all finished: one already-processed event stands for them all
@@ -846,10 +848,15 @@ class _Engine:
         rec = self.record
         stretch = cycles - segment.cycles - paced - queued
         copies = self._copies(op.name, segment.unit)
-        busy, op_busy, own = rec.busy, rec.op_busy, segment.cycles
-        for part, unit in copies:
-            busy[unit] += own
-            op_busy[part][unit] += own
+        if op.name in self.twins:  # the same rows for every segment of this kind: a tally
+            self.tally.book(self._class_rows(op.name, segment))
+        else:
+            busy, op_busy, own = rec.busy, rec.op_busy, segment.cycles
+            busy[segment.unit] += own
+            op_busy[op.name][segment.unit] += own
+            counts = rec.counts
+            for key, count in self._count_keys(op.name, segment):
+                counts[key] += count
         # the streamed DMA's share of the stretch (and its bus queueing), the ports' the rest
         if segment.dma_wait or queued:
             wait = min(segment.dma_wait, stretch)
@@ -861,9 +868,6 @@ class _Engine:
             self._book_stall(op, segment.unit, "sram_bandwidth", stretch)
         for unit in segment.holds:  # held idle while the segment's own unit works
             self._book_stall(op, unit, f"waiting_{segment.unit}", cycles)
-        counts = rec.counts
-        for key, count in self._count_keys(op.name, segment):
-            counts[key] += count
         for t in segment.streamed + peers:
             busy = self.dram.transfer_cycles(t.dram_bytes)  # DMA during the segment
             rec.busy[self.dram.name] += busy
@@ -881,25 +885,33 @@ class _Engine:
         else:  # (op, step index, segment index): run later, in this order
             self.deferred.append((op.name, *where))
 
-    def _count_keys(self, op: str, segment: Compute) -> tuple[tuple[tuple, int], ...]:
+    def _count_keys(self, op: str, segment: Compute) -> list[tuple[tuple, int]]:
         """(counter, count) a segment of `op` adds, in booking order: its unit's actions, then its
-        SRAM reads and writes, each for every copy (a class's worked out once per unit, work and
-        SRAM traffic: its segments book the same counters to every member)."""
-        key = (op, segment.unit, segment.work, segment.sram_traffic)
-        keys = self.count_keys.get(key) if op in self.twins else None
-        if keys is None:
-            work = [
-                ((part, unit, action), count)
-                for part, unit in self._copies(op, segment.unit)
-                for action, count in segment.work
-            ]
-            for buffer, read, write in segment.sram_traffic:
-                for part, copy in self._copies(op, buffer):
-                    work += [((part, copy, "read"), read), ((part, copy, "write"), write)]
-            keys = tuple(work)
-            if op in self.twins:
-                self.count_keys[key] = keys
-        return keys
+        SRAM reads and writes, each for every copy (a class's: every member's)."""
+        work = [
+            ((part, unit, action), count)
+            for part, unit in self._copies(op, segment.unit)
+            for action, count in segment.work
+        ]
+        for buffer, read, write in segment.sram_traffic:
+            for part, copy in self._copies(op, buffer):
+                work += [((part, copy, "read"), read), ((part, copy, "write"), write)]
+        return work
+
+    def _class_rows(self, op: str, segment: Compute) -> tuple:
+        """The (table, key, count) rows a class segment books, as `_account` books a plain one's
+        (each member's busy time, its op's, then `_count_keys`), worked out once per op, unit,
+        cycles, work and SRAM traffic: every segment of that kind books the same rows (`tally`)."""
+        key = (op, segment.unit, segment.cycles, segment.work, segment.sram_traffic)
+        rows = self.class_rows.get(key)
+        if rows is None:
+            rec, own = self.record, segment.cycles
+            rows = []
+            for part, unit in self._copies(op, segment.unit):
+                rows += [(rec.busy, unit, own), (rec.op_busy[part], unit, own)]
+            rows += [(rec.counts, k, count) for k, count in self._count_keys(op, segment)]
+            rows = self.class_rows[key] = tuple(rows)
+        return rows
 
     def _book_stall(self, op: OpProgram, unit: str, cause: str, cycles: int) -> None:
         """A segment's unit stalled `cycles` for `cause`, ending now: per unit, in the timeline,
@@ -935,6 +947,7 @@ class _Engine:
             self._spawn(self.loader(core))
             self._spawn(self.storer(core))
         self.env.run()
+        self.tally.flush()
         if not all(done.triggered for done in self.op_done.values()):
             raise RuntimeError("engine stalled: an op waits for a signal nobody raises")
         record = self.record
