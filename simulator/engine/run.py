@@ -37,7 +37,7 @@ from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
-from simulator.mapping.shifted import member_loads, member_stores, members_streamed
+from simulator.mapping.shifted import members_streamed, members_transfers
 
 
 class _CountingEnvironment(simpy.Environment):
@@ -623,7 +623,7 @@ class _Engine:
                         yield self.space[t.buffer].get(t.space)
                 waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
                 issued = self.env.now
-                loads = step.loads + tuple(t for p in step.peers for t in member_loads(p))
+                loads = (*step.loads, *members_transfers(step.peers)) if step.peers else step.loads
                 latency, waited["sram_bandwidth"] = yield from self._dram(op.name, loads, "read")
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
@@ -654,8 +654,7 @@ class _Engine:
             sends = [t for t in step.stores if t.kind == "send"]
             stores = tuple(
                 t
-                for transfers in (step.stores, *map(member_stores, step.peers))
-                for t in transfers
+                for t in (*step.stores, *members_transfers(step.peers, stores=True))
                 if t.kind != "send"
             )
             latency = 0
