@@ -277,10 +277,10 @@ class _Engine:
         return port
 
     # ----- moving bytes -----------------------------------------------------------------------
-    def _dram(self, op: str, transfers: tuple[Transfer, ...], direction: str):
+    def _dram(self, op: str, transfers: list[Transfer], direction: str):
         """Move a batch of DRAM transfers; returns (the latency still to come after the last byte,
         the cycles then spent waiting for SRAM ports)."""
-        transfers = tuple(t for t in transfers if t.dram_bytes and t.kind != "send")
+        transfers = [t for t in transfers if t.dram_bytes and t.kind != "send"]
         if not transfers:
             return 0, 0
         asked = self.env.now
@@ -290,23 +290,24 @@ class _Engine:
         self.moving.remove(asked)
         return latency, waited
 
-    def _move(self, op: str, transfers: tuple[Transfer, ...], direction: str):
+    def _move(self, op: str, transfers: list[Transfer], direction: str):
         """The bytes of `_dram`: returns (latency, [(when a transfer began, its (buffer, bytes))]).
         With an L2, loads of resident regions are served by its slices and only misses reach DRAM."""
         began = []
         home = transfers[0].buffer  # the representative's, for a class (its transfers come first)
         cached = None  # a class's L2 hits, streaming while its misses go to DRAM
         if self.l2 is not None:
-            hits, transfers = self._cache(op, transfers, direction)
+            hits, hit_bytes, transfers, total = self._cache(op, transfers, direction)
             if hits and transfers and op in self.twins:
-                cached = self.env.process(self._l2_read(op, hits, home))
+                cached = self.env.process(self._l2_read(op, hits, hit_bytes, home))
                 began.append((cached, _accesses(self._mine(op, hits))))
             elif hits:
-                start = yield from self._l2_read(op, hits, home)
+                start = yield from self._l2_read(op, hits, hit_bytes, home)
                 began.append((start, _accesses(self._mine(op, hits))))
             if not transfers:
                 return self.dram.latency_cycles, began
-        total = sum(t.dram_bytes for t in transfers)
+        else:
+            total = sum(t.dram_bytes for t in transfers)
         asked = self.env.now
         if self.operand_buses:
             groups: dict[str, list[Transfer]] = {}
@@ -363,20 +364,24 @@ class _Engine:
                 op_dram[part][t.kind] += t.dram_bytes
                 counts[(part, t.buffer, side)] += t.dram_bytes
 
-    def _cache(self, op: str, transfers: tuple[Transfer, ...], direction: str):
-        """Split loads into L2 hits and misses; every region read or written becomes resident (LRU).
-        A forced miss (`Transfer.miss`) refills its region's own line: it sits in the L2 once."""
+    def _cache(self, op: str, transfers: list[Transfer], direction: str):
+        """Split loads into L2 hits and misses: (hits, their bytes, misses, their bytes); every
+        region read or written becomes resident (LRU). A forced miss (`Transfer.miss`) refills its
+        region's own line: it sits in the L2 once."""
         hits, misses, l2, lines = [], [], self.l2.name, self.l2_lines
         reading, capacity = direction == "read", self.l2.capacity_bytes
         counts, owners = self.record.counts, self.owners.get(op)
+        hit_bytes = miss_bytes = 0
         for t in transfers:
             key = (t.tensor, t.region)
             if reading and key in lines:
                 lines.move_to_end(key)
                 if not t.miss:
                     hits.append(t)
+                    hit_bytes += t.dram_bytes
                     continue
             misses.append(t)
+            miss_bytes += t.dram_bytes
             if t.dram_bytes <= capacity and key not in lines:
                 lines[key] = t.dram_bytes
                 self.l2_used += t.dram_bytes
@@ -384,18 +389,15 @@ class _Engine:
                     _, size = lines.popitem(last=False)
                     self.l2_used -= size
             counts[(op if owners is None else owners[t.buffer], l2, "write")] += t.dram_bytes
-        self.record.l2_bytes["hit" if direction == "read" else "write"] += sum(
-            t.dram_bytes for t in hits
-        )
-        if direction == "read":
-            self.record.l2_bytes["miss"] += sum(t.dram_bytes for t in misses)
-        return hits, tuple(misses)
+        self.record.l2_bytes["hit" if reading else "write"] += hit_bytes
+        if reading:
+            self.record.l2_bytes["miss"] += miss_bytes
+        return hits, hit_bytes, misses, miss_bytes
 
-    def _l2_read(self, op: str, hits: list[Transfer], buffer: str):
-        """Hits stream from the next L2 slice over its NoC route at the slice's share of L2
-        bandwidth (a class's hits: all its members' bytes, each member's over its own port);
-        returns when they began."""
-        nbytes = sum(t.dram_bytes for t in hits)
+    def _l2_read(self, op: str, hits: list[Transfer], nbytes: int, buffer: str):
+        """Hits (`nbytes` in all) stream from the next L2 slice over its NoC route at the slice's
+        share of L2 bandwidth (a class's hits: all its members' bytes, each member's over its own
+        port); returns when they began."""
         node = self.machine.nodes[buffer]
         self._next_turn()
         src = self.memory_nodes[self.turn]
