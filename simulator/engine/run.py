@@ -247,13 +247,14 @@ class _Engine:
         if owners is None:
             return nbytes, []
         moved: dict[str, list] = {}  # part -> [its first buffer, its bytes]
+        last = mine = None  # a member's transfers come one after another: their part once
         for t in transfers:
-            part = owners[t.buffer]
-            mine = moved.get(part)
-            if mine is None:
-                moved[part] = [t.buffer, t.dram_bytes]
-            else:
-                mine[1] += t.dram_bytes
+            if t.buffer != last:
+                last = t.buffer
+                mine = moved.get(owners[last])
+                if mine is None:
+                    mine = moved[owners[last]] = [last, 0]
+            mine[1] += t.dram_bytes
         ports = self.member_ports
         others = []
         for part, (buffer, nbytes) in moved.items():
@@ -357,12 +358,16 @@ class _Engine:
         dram, side = (self.dram.name, "read"), "write"
         if not into:
             dram, side = (self.dram.name, "write"), "read"
+        last = None  # a member's transfers come one after another: their keys once
         for t in transfers:
             if t.dram_bytes:
-                part = op if owners is None else owners[t.buffer]
-                counts[(part, *dram)] += t.dram_bytes
-                op_dram[part][t.kind] += t.dram_bytes
-                counts[(part, t.buffer, side)] += t.dram_bytes
+                if t.buffer != last:
+                    last = t.buffer
+                    part = op if owners is None else owners[last]
+                    moved, kinds, into_buffer = (part, *dram), op_dram[part], (part, last, side)
+                counts[moved] += t.dram_bytes
+                kinds[t.kind] += t.dram_bytes
+                counts[into_buffer] += t.dram_bytes
 
     def _cache(self, op: str, transfers: list[Transfer], direction: str):
         """Split loads into L2 hits and misses: (hits, their bytes, misses, their bytes); every
@@ -372,6 +377,7 @@ class _Engine:
         reading, capacity = direction == "read", self.l2.capacity_bytes
         counts, owners = self.record.counts, self.owners.get(op)
         hit_bytes = miss_bytes = 0
+        last = None
         for t in transfers:
             key = (t.tensor, t.region)
             if reading and key in lines:
@@ -388,7 +394,10 @@ class _Engine:
                 while self.l2_used > capacity:
                     _, size = lines.popitem(last=False)
                     self.l2_used -= size
-            counts[(op if owners is None else owners[t.buffer], l2, "write")] += t.dram_bytes
+            if t.buffer != last:  # a member's transfers come one after another: its key once
+                last = t.buffer
+                written = (op if owners is None else owners[last], l2, "write")
+            counts[written] += t.dram_bytes
         self.record.l2_bytes["hit" if reading else "write"] += hit_bytes
         if reading:
             self.record.l2_bytes["miss"] += miss_bytes
@@ -408,10 +417,14 @@ class _Engine:
         own, others = self._ports(op, hits, src, "read", nbytes)
         held = yield from self._hold([port], route, own, slice_cycles, op, others)
         counts, owners, l2 = self.record.counts, self.owners.get(op), self.l2.name
+        last = None  # a member's transfers come one after another: their keys once
         for t in hits:
-            part = op if owners is None else owners[t.buffer]
-            counts[(part, l2, "read")] += t.dram_bytes
-            counts[(part, t.buffer, "write")] += t.dram_bytes
+            if t.buffer != last:
+                last = t.buffer
+                part = op if owners is None else owners[last]
+                read, written = (part, l2, "read"), (part, last, "write")
+            counts[read] += t.dram_bytes
+            counts[written] += t.dram_bytes
         return self.env.now - held
 
     def _operand(self, transfer: Transfer) -> str:
@@ -712,9 +725,10 @@ class _Engine:
             else:
                 queued = 0
                 yield self.env.timeout(cycles)
+            free_at, now = self.unit_free_at, self.clock()  # a class's: every member's copy
             for unit, grant in zip(units, grants):
                 for _, twin in self._copies(op.name, unit):
-                    self.unit_free_at[twin] = self.clock()
+                    free_at[twin] = now
                 self.units[unit].release(grant)
             peers = members_streamed(step.peers, number)
             self._account(
