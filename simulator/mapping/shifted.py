@@ -160,9 +160,13 @@ def members_streamed(peers: tuple[Step | Moved, ...], number: int) -> tuple[Tran
     """The DMA a class's members stream during their segment `number`, in member order (a moved
     member's moved without its segment, and only where its leader's segment streams any)."""
     moved: tuple[Transfer, ...] = ()
+    last = streams = None  # members mostly move one leader step: whether it streams, once
     for peer in peers:
-        if isinstance(peer, Moved):
-            if peer._source.computes[number].streamed:
+        if type(peer) is Moved:
+            if peer._source is not last:
+                last = peer._source
+                streams = bool(last.computes[number].streamed)
+            if streams:
                 moved += peer.streamed(number)
         else:
             moved += peer.computes[number].streamed
