@@ -124,7 +124,7 @@ class _Engine:
         self.gap_rows: dict[tuple, tuple] = {}  # see _gap_rows
         self.class_rows: dict[tuple, tuple] = {}  # see _class_rows
         self.tally = Tally()  # a class's repeated rows, added once per kind (engine/tally.py)
-        self.member_ports: dict[tuple, tuple] = {}  # see _port
+        self.member_ports: dict[tuple, dict] = {}  # (op, node, direction) -> buffer -> `_port`
         self.link_cycles: dict[int, int] = {}  # see _link_cycles
         # ops before these have all finished: one already-processed event stands for them all
         self.finished = self.env.event()
@@ -255,13 +255,15 @@ class _Engine:
                 if mine is None:
                     mine = moved[owners[last]] = [last, 0]
             mine[1] += t.dram_bytes
-        ports = self.member_ports
+        ports = self.member_ports.get((op, src, direction))
+        if ports is None:
+            ports = self.member_ports[(op, src, direction)] = {}
         others = []
         for part, (buffer, nbytes) in moved.items():
             if part != op:
-                port = ports.get((part, buffer, src, direction))
+                port = ports.get(buffer)
                 if port is None:
-                    port = self._port(part, buffer, src, direction)
+                    port = ports[buffer] = self._port(part, buffer, src, direction)
                 others.append((port, nbytes))
         own = moved.get(op)
         return (0 if own is None else own[1]), others
@@ -273,9 +275,7 @@ class _Engine:
         route = self._path(*((src, node) if direction == "read" else (node, src)), node)
         hops = len(route) if route and route[0][0] == "link" else 1
         noc = self.noc.name
-        port = (route, hops, (part, noc, "bit_hop"), (part, noc, "flit_hop"))
-        self.member_ports[(part, buffer, src, direction)] = port
-        return port
+        return (route, hops, (part, noc, "bit_hop"), (part, noc, "flit_hop"))
 
     # ----- moving bytes -----------------------------------------------------------------------
     def _dram(self, op: str, transfers: list[Transfer], direction: str):
@@ -380,7 +380,8 @@ class _Engine:
         last = None
         for t in transfers:
             key = (t.tensor, t.region)
-            if reading and key in lines:
+            resident = key in lines
+            if reading and resident:
                 lines.move_to_end(key)
                 if not t.miss:
                     hits.append(t)
@@ -388,7 +389,7 @@ class _Engine:
                     continue
             misses.append(t)
             miss_bytes += t.dram_bytes
-            if t.dram_bytes <= capacity and key not in lines:
+            if t.dram_bytes <= capacity and not resident:
                 lines[key] = t.dram_bytes
                 self.l2_used += t.dram_bytes
                 while self.l2_used > capacity:
