@@ -1,11 +1,21 @@
 """The tally of repeated bookings (engine/tally.py) against adding every booking as it comes."""
 
+import dataclasses
 from collections import defaultdict
+from pathlib import Path
 
-from hypothesis import given, settings
+import pytest
+import yaml
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from simulator.components import build_machine
+from simulator.engine.memo import execute
 from simulator.engine.tally import CAP, Tally
+from simulator.mapping import compile_program
+from simulator.spec import load_arch, load_mapping, load_workload
+
+ROOT = Path(__file__).resolve().parents[2]
 
 KEYS = ("a", "b", "c", "d")
 COUNTS = st.one_of(
@@ -111,3 +121,44 @@ def test_a_key_that_took_a_fraction_is_never_deferred():
     for _ in range(10):
         ten += 1
     assert ten != 1 / 3 + 1 + 9  # the order matters here
+
+
+def _record_state(record) -> str:
+    """Every Record field with its keys in order and each value's type (nested tables too)."""
+
+    def plain(value):
+        if isinstance(value, dict):
+            return [(key, plain(item)) for key, item in value.items()]
+        return (type(value).__name__, value)
+
+    return repr([(f.name, plain(getattr(record, f.name))) for f in dataclasses.fields(record)])
+
+
+def _eager(self, rows):
+    for table, key, count in rows:
+        table[key] += count
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(64, 128, 8192, 12)  # split-K
+@given(
+    st.integers(1, 24).map(lambda i: 64 * i),
+    st.integers(1, 24).map(lambda i: 64 * i),
+    st.integers(1, 8).map(lambda i: 256 * i),
+    st.integers(2, 24),
+)
+def test_class_runs_with_the_tally_equal_runs_booking_each_segment(m, n, k, cores):
+    """a100-like cut to `cores` SMs (its pools queue): a class run whose repeated rows wait in
+    the tally gives every Record field, key order and value type, of a run booking them as they
+    come."""
+    spec = yaml.safe_load((ROOT / "archs" / "a100-like.yaml").read_text())
+    spec["cores"]["count"] = cores
+    spec["components"]["xbar"]["dims"] = [cores + 40]
+    spec["components"]["xbar"]["memory_nodes"] = list(range(cores, cores + 40))
+    machine = build_machine(load_arch(spec))
+    workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
+    program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    tallied = _record_state(execute(program, machine))
+    with pytest.MonkeyPatch().context() as patch:
+        patch.setattr(Tally, "book", _eager)
+        assert tallied == _record_state(execute(program, machine))
