@@ -2,10 +2,8 @@
 
 import dataclasses
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -13,9 +11,8 @@ from simulator.components import build_machine
 from simulator.engine.memo import execute
 from simulator.engine.tally import CAP, Tally
 from simulator.mapping import compile_program
-from simulator.spec import load_arch, load_mapping, load_workload
-
-ROOT = Path(__file__).resolve().parents[2]
+from simulator.spec import load_mapping, load_workload
+from tests.mapping.test_shifted import CUT_GEMMS, a100_cut
 
 KEYS = ("a", "b", "c", "d")
 COUNTS = st.one_of(
@@ -141,21 +138,12 @@ def _eager(self, rows):
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(64, 128, 8192, 12)  # split-K
-@given(
-    st.integers(1, 24).map(lambda i: 64 * i),
-    st.integers(1, 24).map(lambda i: 64 * i),
-    st.integers(1, 8).map(lambda i: 256 * i),
-    st.integers(2, 24),
-)
+@given(*CUT_GEMMS)
 def test_class_runs_with_the_tally_equal_runs_booking_each_segment(m, n, k, cores):
     """a100-like cut to `cores` SMs (its pools queue): a class run whose repeated rows wait in
     the tally gives every Record field, key order and value type, of a run booking them as they
     come."""
-    spec = yaml.safe_load((ROOT / "archs" / "a100-like.yaml").read_text())
-    spec["cores"]["count"] = cores
-    spec["components"]["xbar"]["dims"] = [cores + 40]
-    spec["components"]["xbar"]["memory_nodes"] = list(range(cores, cores + 40))
-    machine = build_machine(load_arch(spec))
+    machine = build_machine(a100_cut(cores))
     workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
     program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
     tallied = _record_state(execute(program, machine))
