@@ -726,10 +726,8 @@ class _Engine:
             else:
                 queued = 0
                 yield self.env.timeout(cycles)
-            free_at, now = self.unit_free_at, self.clock()  # a class's: every member's copy
+            self._free(op.name, units)
             for unit, grant in zip(units, grants):
-                for _, twin in self._copies(op.name, unit):
-                    free_at[twin] = now
                 self.units[unit].release(grant)
             peers = members_streamed(step.peers, number)
             self._account(
@@ -745,6 +743,14 @@ class _Engine:
             yield self.written[op.core].put((op, step))
         else:
             self._spawn(self._land(op.name, step, 0))
+
+    def _free(self, op: str, units: tuple[str, ...]) -> None:
+        """The units (a class's: every member's copy of each) are free from now on. Not inline in
+        `_execute`: a generator's locals are part of the state coalescing compares."""
+        free_at, now = self.unit_free_at, self.clock()
+        for unit in units:
+            for _, twin in self._copies(op, unit):
+                free_at[twin] = now
 
     def _stream(self, segment: Compute, start: float, cycles: int):
         """Hold the DRAM bus for a segment's streamed DMA (a nest's, on a plain bus) while it
