@@ -65,16 +65,19 @@ def held_by_register_levels(components: dict[str, Component], unit_name: str) ->
     `unit_name` hold; their registers are counted there, not again as PE registers. A row, column
     or array level (a column's accumulators) sits outside the PEs, whose pipeline registers stay.
     Core units are named 'core3.mxu'."""
-    prefix, _, local = unit_name.rpartition(".")
-    return {
-        role
-        for name, comp in components.items()
-        if comp.kind == "regfile"
-        and comp.spec.instances == "pe"
-        and comp.spec.unit == local
-        and name.rpartition(".")[0] == prefix
-        for role in comp.spec.holds
-    }
+    return set(register_roles(components).get(unit_name, ()))
+
+
+def register_roles(components: dict[str, Component]) -> dict[str, set[str]]:
+    """`held_by_register_levels` of every array that has such levels, in one pass over the
+    components (a many-core chip asks for each of its arrays: one pass each was quadratic)."""
+    roles: dict[str, set[str]] = {}
+    for name, comp in components.items():
+        if comp.kind == "regfile" and comp.spec.instances == "pe" and "." not in comp.spec.unit:
+            prefix = name.rpartition(".")[0]
+            unit = f"{prefix}.{comp.spec.unit}" if prefix else comp.spec.unit
+            roles.setdefault(unit, set()).update(comp.spec.holds)
+    return roles
 
 
 def pe_register_bits(unit, held: set[str] = frozenset()) -> int:
@@ -246,10 +249,10 @@ def full_activity_pj_per_cycle(components: dict[str, Component]) -> float:
     """Dynamic energy per reference cycle of every MAC array (at its costliest precision, each
     MAC plus its PE registers, times that precision's `rate`), vector lane (an fp32 add and
     multiply) and special-function unit (one op) working at once."""
-    total = 0.0
+    total, roles = 0.0, register_roles(components)
     for name, comp in components.items():
         if comp.kind == "systolic_array":
-            regs = pe_register_pj_per_mac(comp, held_by_register_levels(components, name))
+            regs = pe_register_pj_per_mac(comp, roles.get(name, set()))
             per_pe = max(
                 comp.rate(action.removeprefix("mac_")) * (pj + regs)
                 for action, pj in comp.actions.items()
@@ -403,7 +406,7 @@ def chip_parts(
     device flavour's density. `simt`:
     the cores run GPU-like (SIMT) kernels, so their vector units carry SIMT control."""
     density = leakage_mw_per_mm2(chip.devices, node_nm, temperature_k(chip))
-    parts = []
+    parts, roles = [], register_roles(components)
     for name, comp in components.items():
         if comp.kind == "dram":
             standby, refresh = dram_background_mw(comp) or (0.0, 0.0)
@@ -426,11 +429,11 @@ def chip_parts(
         parts.append(Part(name, DATAPATH_PART.get(comp.kind, comp.kind), area, own, on_die))
         regs = 0.0
         if comp.kind == "systolic_array":
-            regs = pe_register_area_mm2(comp, held_by_register_levels(components, name))
+            regs = pe_register_area_mm2(comp, roles.get(name, set()))
             if regs:
                 parts.append(Part(name, "pe_registers", regs, density * regs, True))
             if regs and not chip.clock_gating:
-                clocked = register_clock_mw(comp, held_by_register_levels(components, name))
+                clocked = register_clock_mw(comp, roles.get(name, set()))
                 parts.append(Part(name, "register_clock", 0.0, clocked, True))
         white = placement_mm2(placed_cell_area_mm2(comp, regs))
         if white:

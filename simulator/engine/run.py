@@ -32,11 +32,12 @@ import simpy
 from simulator.components import STORAGE_KINDS, Machine
 from simulator.engine.coalesce import Stream, Watch, worth_watching
 from simulator.engine.progress import Progress
+from simulator.engine.tally import Tally
 from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
-from simulator.mapping.shifted import member_loads, member_stores, members_streamed
+from simulator.mapping.shifted import members_streamed, members_transfers
 
 
 class _CountingEnvironment(simpy.Environment):
@@ -121,8 +122,9 @@ class _Engine:
         self.copies: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}  # see _copies
         self.owners = {op: _Owners(op, twins) for op, twins in self.twins.items()}  # see _who
         self.gap_rows: dict[tuple, tuple] = {}  # see _gap_rows
-        self.count_keys: dict[tuple, tuple] = {}  # see _count_keys
-        self.member_ports: dict[tuple, tuple] = {}  # see _port
+        self.class_rows: dict[tuple, tuple] = {}  # see _class_rows
+        self.tally = Tally()  # a class's repeated rows, added once per kind (engine/tally.py)
+        self.member_ports: dict[tuple, dict] = {}  # (op, node, direction) -> buffer -> `_port`
         self.link_cycles: dict[int, int] = {}  # see _link_cycles
         # ops before these have all finished: one already-processed event stands for them all
         self.finished = self.env.event()
@@ -245,20 +247,23 @@ class _Engine:
         if owners is None:
             return nbytes, []
         moved: dict[str, list] = {}  # part -> [its first buffer, its bytes]
+        last = mine = None  # a member's transfers come one after another: their part once
         for t in transfers:
-            part = owners[t.buffer]
-            mine = moved.get(part)
-            if mine is None:
-                moved[part] = [t.buffer, t.dram_bytes]
-            else:
-                mine[1] += t.dram_bytes
-        ports = self.member_ports
+            if t.buffer != last:
+                last = t.buffer
+                mine = moved.get(owners[last])
+                if mine is None:
+                    mine = moved[owners[last]] = [last, 0]
+            mine[1] += t.dram_bytes
+        ports = self.member_ports.get((op, src, direction))
+        if ports is None:
+            ports = self.member_ports[(op, src, direction)] = {}
         others = []
         for part, (buffer, nbytes) in moved.items():
             if part != op:
-                port = ports.get((part, buffer, src, direction))
+                port = ports.get(buffer)
                 if port is None:
-                    port = self._port(part, buffer, src, direction)
+                    port = ports[buffer] = self._port(part, buffer, src, direction)
                 others.append((port, nbytes))
         own = moved.get(op)
         return (0 if own is None else own[1]), others
@@ -270,15 +275,13 @@ class _Engine:
         route = self._path(*((src, node) if direction == "read" else (node, src)), node)
         hops = len(route) if route and route[0][0] == "link" else 1
         noc = self.noc.name
-        port = (route, hops, (part, noc, "bit_hop"), (part, noc, "flit_hop"))
-        self.member_ports[(part, buffer, src, direction)] = port
-        return port
+        return (route, hops, (part, noc, "bit_hop"), (part, noc, "flit_hop"))
 
     # ----- moving bytes -----------------------------------------------------------------------
-    def _dram(self, op: str, transfers: tuple[Transfer, ...], direction: str):
+    def _dram(self, op: str, transfers: list[Transfer], direction: str):
         """Move a batch of DRAM transfers; returns (the latency still to come after the last byte,
         the cycles then spent waiting for SRAM ports)."""
-        transfers = tuple(t for t in transfers if t.dram_bytes and t.kind != "send")
+        transfers = [t for t in transfers if t.dram_bytes and t.kind != "send"]
         if not transfers:
             return 0, 0
         asked = self.env.now
@@ -288,23 +291,24 @@ class _Engine:
         self.moving.remove(asked)
         return latency, waited
 
-    def _move(self, op: str, transfers: tuple[Transfer, ...], direction: str):
+    def _move(self, op: str, transfers: list[Transfer], direction: str):
         """The bytes of `_dram`: returns (latency, [(when a transfer began, its (buffer, bytes))]).
         With an L2, loads of resident regions are served by its slices and only misses reach DRAM."""
         began = []
         home = transfers[0].buffer  # the representative's, for a class (its transfers come first)
         cached = None  # a class's L2 hits, streaming while its misses go to DRAM
         if self.l2 is not None:
-            hits, transfers = self._cache(op, transfers, direction)
+            hits, hit_bytes, transfers, total = self._cache(op, transfers, direction)
             if hits and transfers and op in self.twins:
-                cached = self.env.process(self._l2_read(op, hits, home))
+                cached = self.env.process(self._l2_read(op, hits, hit_bytes, home))
                 began.append((cached, _accesses(self._mine(op, hits))))
             elif hits:
-                start = yield from self._l2_read(op, hits, home)
+                start = yield from self._l2_read(op, hits, hit_bytes, home)
                 began.append((start, _accesses(self._mine(op, hits))))
             if not transfers:
                 return self.dram.latency_cycles, began
-        total = sum(t.dram_bytes for t in transfers)
+        else:
+            total = sum(t.dram_bytes for t in transfers)
         asked = self.env.now
         if self.operand_buses:
             groups: dict[str, list[Transfer]] = {}
@@ -354,46 +358,56 @@ class _Engine:
         dram, side = (self.dram.name, "read"), "write"
         if not into:
             dram, side = (self.dram.name, "write"), "read"
+        last = None  # a member's transfers come one after another: their keys once
         for t in transfers:
             if t.dram_bytes:
-                part = op if owners is None else owners[t.buffer]
-                counts[(part, *dram)] += t.dram_bytes
-                op_dram[part][t.kind] += t.dram_bytes
-                counts[(part, t.buffer, side)] += t.dram_bytes
+                if t.buffer != last:
+                    last = t.buffer
+                    part = op if owners is None else owners[last]
+                    moved, kinds, into_buffer = (part, *dram), op_dram[part], (part, last, side)
+                counts[moved] += t.dram_bytes
+                kinds[t.kind] += t.dram_bytes
+                counts[into_buffer] += t.dram_bytes
 
-    def _cache(self, op: str, transfers: tuple[Transfer, ...], direction: str):
-        """Split loads into L2 hits and misses; every region read or written becomes resident (LRU).
-        A forced miss (`Transfer.miss`) refills its region's own line: it sits in the L2 once."""
+    def _cache(self, op: str, transfers: list[Transfer], direction: str):
+        """Split loads into L2 hits and misses: (hits, their bytes, misses, their bytes); every
+        region read or written becomes resident (LRU). A forced miss (`Transfer.miss`) refills its
+        region's own line: it sits in the L2 once."""
         hits, misses, l2, lines = [], [], self.l2.name, self.l2_lines
         reading, capacity = direction == "read", self.l2.capacity_bytes
         counts, owners = self.record.counts, self.owners.get(op)
+        hit_bytes = miss_bytes = 0
+        last = None
         for t in transfers:
             key = (t.tensor, t.region)
-            if reading and key in lines:
+            resident = key in lines
+            if reading and resident:
                 lines.move_to_end(key)
                 if not t.miss:
                     hits.append(t)
+                    hit_bytes += t.dram_bytes
                     continue
             misses.append(t)
-            if t.dram_bytes <= capacity and key not in lines:
+            miss_bytes += t.dram_bytes
+            if t.dram_bytes <= capacity and not resident:
                 lines[key] = t.dram_bytes
                 self.l2_used += t.dram_bytes
                 while self.l2_used > capacity:
                     _, size = lines.popitem(last=False)
                     self.l2_used -= size
-            counts[(op if owners is None else owners[t.buffer], l2, "write")] += t.dram_bytes
-        self.record.l2_bytes["hit" if direction == "read" else "write"] += sum(
-            t.dram_bytes for t in hits
-        )
-        if direction == "read":
-            self.record.l2_bytes["miss"] += sum(t.dram_bytes for t in misses)
-        return hits, tuple(misses)
+            if t.buffer != last:  # a member's transfers come one after another: its key once
+                last = t.buffer
+                written = (op if owners is None else owners[last], l2, "write")
+            counts[written] += t.dram_bytes
+        self.record.l2_bytes["hit" if reading else "write"] += hit_bytes
+        if reading:
+            self.record.l2_bytes["miss"] += miss_bytes
+        return hits, hit_bytes, misses, miss_bytes
 
-    def _l2_read(self, op: str, hits: list[Transfer], buffer: str):
-        """Hits stream from the next L2 slice over its NoC route at the slice's share of L2
-        bandwidth (a class's hits: all its members' bytes, each member's over its own port);
-        returns when they began."""
-        nbytes = sum(t.dram_bytes for t in hits)
+    def _l2_read(self, op: str, hits: list[Transfer], nbytes: int, buffer: str):
+        """Hits (`nbytes` in all) stream from the next L2 slice over its NoC route at the slice's
+        share of L2 bandwidth (a class's hits: all its members' bytes, each member's over its own
+        port); returns when they began."""
         node = self.machine.nodes[buffer]
         self._next_turn()
         src = self.memory_nodes[self.turn]
@@ -404,10 +418,14 @@ class _Engine:
         own, others = self._ports(op, hits, src, "read", nbytes)
         held = yield from self._hold([port], route, own, slice_cycles, op, others)
         counts, owners, l2 = self.record.counts, self.owners.get(op), self.l2.name
+        last = None  # a member's transfers come one after another: their keys once
         for t in hits:
-            part = op if owners is None else owners[t.buffer]
-            counts[(part, l2, "read")] += t.dram_bytes
-            counts[(part, t.buffer, "write")] += t.dram_bytes
+            if t.buffer != last:
+                last = t.buffer
+                part = op if owners is None else owners[last]
+                read, written = (part, l2, "read"), (part, last, "write")
+            counts[read] += t.dram_bytes
+            counts[written] += t.dram_bytes
         return self.env.now - held
 
     def _operand(self, transfer: Transfer) -> str:
@@ -621,7 +639,7 @@ class _Engine:
                         yield self.space[t.buffer].get(t.space)
                 waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
                 issued = self.env.now
-                loads = step.loads + tuple(t for p in step.peers for t in member_loads(p))
+                loads = (*step.loads, *members_transfers(step.peers)) if step.peers else step.loads
                 latency, waited["sram_bandwidth"] = yield from self._dram(op.name, loads, "read")
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
@@ -652,8 +670,7 @@ class _Engine:
             sends = [t for t in step.stores if t.kind == "send"]
             stores = tuple(
                 t
-                for transfers in (step.stores, *map(member_stores, step.peers))
-                for t in transfers
+                for t in (*step.stores, *members_transfers(step.peers, stores=True))
                 if t.kind != "send"
             )
             latency = 0
@@ -709,9 +726,8 @@ class _Engine:
             else:
                 queued = 0
                 yield self.env.timeout(cycles)
+            self._free(op.name, units)
             for unit, grant in zip(units, grants):
-                for _, twin in self._copies(op.name, unit):
-                    self.unit_free_at[twin] = self.clock()
                 self.units[unit].release(grant)
             peers = members_streamed(step.peers, number)
             self._account(
@@ -727,6 +743,14 @@ class _Engine:
             yield self.written[op.core].put((op, step))
         else:
             self._spawn(self._land(op.name, step, 0))
+
+    def _free(self, op: str, units: tuple[str, ...]) -> None:
+        """The units (a class's: every member's copy of each) are free from now on. Not inline in
+        `_execute`: a generator's locals are part of the state coalescing compares."""
+        free_at, now = self.unit_free_at, self.clock()
+        for unit in units:
+            for _, twin in self._copies(op, unit):
+                free_at[twin] = now
 
     def _stream(self, segment: Compute, start: float, cycles: int):
         """Hold the DRAM bus for a segment's streamed DMA (a nest's, on a plain bus) while it
@@ -846,10 +870,15 @@ class _Engine:
         rec = self.record
         stretch = cycles - segment.cycles - paced - queued
         copies = self._copies(op.name, segment.unit)
-        busy, op_busy, own = rec.busy, rec.op_busy, segment.cycles
-        for part, unit in copies:
-            busy[unit] += own
-            op_busy[part][unit] += own
+        if op.name in self.twins:  # the same rows for every segment of this kind: a tally
+            self.tally.book(self._class_rows(op.name, segment))
+        else:
+            busy, op_busy, own = rec.busy, rec.op_busy, segment.cycles
+            busy[segment.unit] += own
+            op_busy[op.name][segment.unit] += own
+            counts = rec.counts
+            for key, count in self._count_keys(op.name, segment):
+                counts[key] += count
         # the streamed DMA's share of the stretch (and its bus queueing), the ports' the rest
         if segment.dma_wait or queued:
             wait = min(segment.dma_wait, stretch)
@@ -861,9 +890,6 @@ class _Engine:
             self._book_stall(op, segment.unit, "sram_bandwidth", stretch)
         for unit in segment.holds:  # held idle while the segment's own unit works
             self._book_stall(op, unit, f"waiting_{segment.unit}", cycles)
-        counts = rec.counts
-        for key, count in self._count_keys(op.name, segment):
-            counts[key] += count
         for t in segment.streamed + peers:
             busy = self.dram.transfer_cycles(t.dram_bytes)  # DMA during the segment
             rec.busy[self.dram.name] += busy
@@ -881,25 +907,33 @@ class _Engine:
         else:  # (op, step index, segment index): run later, in this order
             self.deferred.append((op.name, *where))
 
-    def _count_keys(self, op: str, segment: Compute) -> tuple[tuple[tuple, int], ...]:
+    def _count_keys(self, op: str, segment: Compute) -> list[tuple[tuple, int]]:
         """(counter, count) a segment of `op` adds, in booking order: its unit's actions, then its
-        SRAM reads and writes, each for every copy (a class's worked out once per unit, work and
-        SRAM traffic: its segments book the same counters to every member)."""
-        key = (op, segment.unit, segment.work, segment.sram_traffic)
-        keys = self.count_keys.get(key) if op in self.twins else None
-        if keys is None:
-            work = [
-                ((part, unit, action), count)
-                for part, unit in self._copies(op, segment.unit)
-                for action, count in segment.work
-            ]
-            for buffer, read, write in segment.sram_traffic:
-                for part, copy in self._copies(op, buffer):
-                    work += [((part, copy, "read"), read), ((part, copy, "write"), write)]
-            keys = tuple(work)
-            if op in self.twins:
-                self.count_keys[key] = keys
-        return keys
+        SRAM reads and writes, each for every copy (a class's: every member's)."""
+        work = [
+            ((part, unit, action), count)
+            for part, unit in self._copies(op, segment.unit)
+            for action, count in segment.work
+        ]
+        for buffer, read, write in segment.sram_traffic:
+            for part, copy in self._copies(op, buffer):
+                work += [((part, copy, "read"), read), ((part, copy, "write"), write)]
+        return work
+
+    def _class_rows(self, op: str, segment: Compute) -> tuple:
+        """The (table, key, count) rows a class segment books, as `_account` books a plain one's
+        (each member's busy time, its op's, then `_count_keys`), worked out once per op, unit,
+        cycles, work and SRAM traffic: every segment of that kind books the same rows (`tally`)."""
+        key = (op, segment.unit, segment.cycles, segment.work, segment.sram_traffic)
+        rows = self.class_rows.get(key)
+        if rows is None:
+            rec, own = self.record, segment.cycles
+            rows = []
+            for part, unit in self._copies(op, segment.unit):
+                rows += [(rec.busy, unit, own), (rec.op_busy[part], unit, own)]
+            rows += [(rec.counts, k, count) for k, count in self._count_keys(op, segment)]
+            rows = self.class_rows[key] = tuple(rows)
+        return rows
 
     def _book_stall(self, op: OpProgram, unit: str, cause: str, cycles: int) -> None:
         """A segment's unit stalled `cycles` for `cause`, ending now: per unit, in the timeline,
@@ -935,6 +969,7 @@ class _Engine:
             self._spawn(self.loader(core))
             self._spawn(self.storer(core))
         self.env.run()
+        self.tally.flush()
         if not all(done.triggered for done in self.op_done.values()):
             raise RuntimeError("engine stalled: an op waits for a signal nobody raises")
         record = self.record

@@ -12,6 +12,7 @@ range crossing tile boundaries; the core holding a tile's first iteration fixes 
 """
 
 import dataclasses
+import itertools
 import math
 
 from simulator.components import Machine
@@ -273,9 +274,8 @@ def chained(programs: list[OpProgram], details: dict, shape_class: str | None = 
     `shape_class` (see OpProgram)."""
     first = programs[0]
 
-    def steps():
-        for program in programs:
-            yield from program.steps()
+    def steps():  # chained in C: every member step of a class passes here
+        return itertools.chain.from_iterable(program.steps() for program in programs)
 
     def levels():
         return tuple(row for program in programs for row in program.levels())
@@ -292,6 +292,17 @@ def chained(programs: list[OpProgram], details: dict, shape_class: str | None = 
         signature=None if None in signatures else _joined("cta", signatures),
         shape_class=shape_class,
     )
+
+
+def _launched(launch: Step, steps, signal: str):
+    """`with_launch`'s pieces: the launch step, the part's first step waiting for `signal`, and
+    the part's other steps, each walked only when the one before it has been read."""
+    yield (launch,)
+    walk = iter(steps())
+    for first in walk:
+        yield (dataclasses.replace(first, waits=first.waits + (signal,)),)
+        break
+    yield walk
 
 
 def _joined(tag: str, signatures: tuple[str, ...]) -> str:
@@ -368,10 +379,8 @@ def launch_step(part: OpProgram, seconds: float, machine: Machine) -> OpProgram:
     launch = Step((), (Compute(part.unit, cycles, (), 0, (), {}),), (), (), signals=(signal,))
     steps = part.steps
 
-    def with_launch():
-        yield launch
-        for index, step in enumerate(steps()):
-            yield dataclasses.replace(step, waits=step.waits + (signal,)) if index == 0 else step
+    def with_launch():  # the first step rewritten, the rest chained in C (walked lazily)
+        return itertools.chain.from_iterable(_launched(launch, steps, signal))
 
     signature = part.signature and _joined(f"launch {cycles}", (part.signature,))
     return altered(part, steps=with_launch, signature=signature)

@@ -65,6 +65,9 @@ class Copy(NamedTuple):
     miss: bool
 
 
+_new = tuple.__new__  # a named tuple's own constructor, less its Python-level wrapper
+
+
 class Moved:
     """A leader's step moved to another core, each field moved when first read (a class's engine
     reads a member's loads, stores and streamed DMA, never its computes or frees: moving those for
@@ -107,14 +110,6 @@ class Moved:
     def frees(self) -> tuple[tuple[str, int], ...]:
         return self.step().frees
 
-    def copies(self, stores: bool = False) -> tuple[Transfer | Copy, ...]:
-        """The loads (or stores) as a class's engine reads a member's: `Copy`s, or the Transfers
-        where they were built already."""
-        built = self._stores if stores else self._loads
-        if built is not None:
-            return built
-        return self._mover.copies(self._source.stores if stores else self._source.loads)
-
     def streamed(self, number: int) -> tuple[Transfer, ...]:
         """The DMA streamed during segment `number`, moved without moving the segment."""
         streamed = self._source.computes[number].streamed
@@ -143,23 +138,35 @@ class Moved:
         return repr(self.step())
 
 
-def member_loads(step: Step | Moved) -> tuple[Transfer | Copy, ...]:
-    """A class member's loads as its class's engine reads them (a moved step's as `Copy`s)."""
-    return step.copies() if isinstance(step, Moved) else step.loads
-
-
-def member_stores(step: Step | Moved) -> tuple[Transfer | Copy, ...]:
-    """A class member's stores as its class's engine reads them (a moved step's as `Copy`s)."""
-    return step.copies(stores=True) if isinstance(step, Moved) else step.stores
+def members_transfers(peers: tuple[Step | Moved, ...], stores: bool = False) -> list:
+    """A class's members' loads (or stores) in member order, as its engine reads them: a moved
+    member's as `Copy`s, or its Transfers where they were built already (one list for all
+    members: every member step of a class passes here)."""
+    out: list = []
+    for peer in peers:
+        if type(peer) is Moved:
+            built = peer._stores if stores else peer._loads
+            if built is not None:
+                out += built
+            else:
+                source = peer._source
+                peer._mover.copy_into(out, source.stores if stores else source.loads)
+        else:
+            out += peer.stores if stores else peer.loads
+    return out
 
 
 def members_streamed(peers: tuple[Step | Moved, ...], number: int) -> tuple[Transfer, ...]:
     """The DMA a class's members stream during their segment `number`, in member order (a moved
     member's moved without its segment, and only where its leader's segment streams any)."""
     moved: tuple[Transfer, ...] = ()
+    last = streams = None  # members mostly move one leader step: whether it streams, once
     for peer in peers:
-        if isinstance(peer, Moved):
-            if peer._source.computes[number].streamed:
+        if type(peer) is Moved:
+            if peer._source is not last:
+                last = peer._source
+                streams = bool(last.computes[number].streamed)
+            if streams:
                 moved += peer.streamed(number)
         else:
             moved += peer.computes[number].streamed
@@ -217,9 +224,10 @@ class _Mover:
             t.miss,
         )
 
-    def copies(self, transfers: tuple[Transfer, ...]) -> tuple[Copy, ...]:
-        """`transfers` moved, as `Copy`s (`region` inlined: every member's every load comes here)."""
-        names, moves, copies = self.names, self.moves, []
+    def copy_into(self, out: list, transfers: tuple[Transfer, ...]) -> None:
+        """`transfers` moved, as `Copy`s appended to `out` (`region` inlined and the named tuple
+        built without its Python-level constructor: every member's every load comes here)."""
+        names, moves, append = self.names, self.moves, out.append
         for t in transfers:
             move = moves.get(t.tensor) or self.move(t.tensor)
             rows, cols, down, across = move
@@ -230,20 +238,22 @@ class _Mover:
             moved_s = cols.get(s)
             if moved_s is None:
                 moved_s = cols[s] = (s[0] + across, s[1] + across)
-            copies.append(
-                Copy(
-                    t.kind,
-                    t.tensor,
-                    (moved_r, moved_s),
-                    names.get(t.buffer) or self.name(t.buffer),
-                    t.dram_bytes,
-                    t.space,
-                    t.peer and self.name(t.peer),
-                    t.noc_bytes,
-                    t.miss,
+            append(
+                _new(
+                    Copy,
+                    (
+                        t.kind,
+                        t.tensor,
+                        (moved_r, moved_s),
+                        names.get(t.buffer) or self.name(t.buffer),
+                        t.dram_bytes,
+                        t.space,
+                        t.peer and self.name(t.peer),
+                        t.noc_bytes,
+                        t.miss,
+                    ),
                 )
             )
-        return tuple(copies)
 
     def compute(self, c: Compute) -> Compute:
         region = self.region

@@ -16,7 +16,6 @@ from simulator.components.chip import (
     chip_parts,
     clock_share,
     datapath_part,
-    held_by_register_levels,
     instruction_issue_pj,
     issued_instructions,
     mma_made_access,
@@ -26,6 +25,7 @@ from simulator.components.chip import (
     mma_shape_at,
     not_counted,
     pe_register_pj_per_mac,
+    register_roles,
     sm_active_pj_per_cycle,
 )
 from simulator.report.sums import EnergySums, coded_sums
@@ -125,7 +125,7 @@ class _Datapath:
         self.comps = machine.components
         self.voltage_scale, self.simt, self.ungated = voltage_scale, simt, ungated
         self.prices = _simt_prices(machine.arch.tech_node, voltage_scale) if simt else None
-        self.held: dict[str, set[str]] = {}  # array -> its register levels' roles (a scan)
+        self.held = register_roles(machine.components)  # array -> its register levels' roles
         self.facts: dict[tuple[str, str], tuple | None] = {}  # (component, action) -> _row_facts
         self.tails: dict[tuple, list[tuple]] = {}  # (component, action, count, type) -> SIMT
         self.priced: dict[tuple[str, str], float] = {}  # (component, action) -> pJ per count
@@ -193,9 +193,7 @@ def _row_facts(comps, name, action, voltage_scale, held, ungated, prices, simt) 
     scale = (voltage_scale if action == "leakage" else voltage_scale**2) if on_die else 1.0
     regs = 0.0
     if comp.kind == "systolic_array" and action.startswith("mac_"):
-        if name not in held:
-            held[name] = held_by_register_levels(comps, name)
-        regs = pe_register_pj_per_mac(comp, held[name], ungated) * voltage_scale**2
+        regs = pe_register_pj_per_mac(comp, held.get(name, set()), ungated) * voltage_scale**2
     companions = None
     if prices and on_die and "." in name:
         companions = _simt_companions(comp, action, prices, simt.mma_shape)

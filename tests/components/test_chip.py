@@ -10,11 +10,13 @@ import simulator
 from simulator import tech
 from simulator.components import build_machine
 from simulator.components.chip import (
+    held_by_register_levels,
     issued_instructions,
     leakage_mw_per_mm2,
     pe_register_bits,
     pe_register_pj_per_mac,
     register_clock_mw,
+    register_roles,
     serdes_parts,
     temperature_factor,
     transistor_mm2,
@@ -416,3 +418,24 @@ def test_a_softmax_on_sfus_pays_their_energy_per_exp_and_div():
     assert set(sfu.action) == {"exp", "div"}
     lanes = e[e.part == "lanes"]
     assert not lanes.action.isin(["exp", "div", "rsqrt"]).any()
+
+
+@pytest.mark.parametrize("arch", ["a100-like", "eyeriss-like", "tpu-v4-like", "tpu-v1-like"])
+def test_register_roles_in_one_pass_are_each_arrays_scan(arch):
+    """`register_roles` (one pass) gives every array the roles a scan of all components for that
+    array finds: its core's regfiles with instances pe on that array's name."""
+    components = build_machine(load_arch(arch)).components
+    roles = register_roles(components)
+    for name, comp in components.items():
+        if comp.kind != "systolic_array":
+            continue
+        core, _, local = name.rpartition(".")
+        scanned = set()
+        for other, level in components.items():
+            spec = getattr(level, "spec", None)
+            if level.kind == "regfile" and spec.instances == "pe" and spec.unit == local:
+                if other.rpartition(".")[0] == core:
+                    scanned |= set(spec.holds)
+        assert roles.get(name, set()) == scanned
+        assert held_by_register_levels(components, name) == scanned
+    assert any(roles.values()) or arch == "tpu-v1-like"

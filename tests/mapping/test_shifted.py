@@ -73,23 +73,31 @@ def _compiled_classes(arch, workload, monkeypatch):
     return derived, dataclasses.replace(compiled, ops=ops), machine
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@example(64, 128, 8192, 12)  # split-K
-@given(
+def a100_cut(cores: int):
+    """a100-like cut to `cores` SMs, its HBM, L2 and crossbar as they are (so the pools queue)."""
+    spec = yaml.safe_load((ROOT / "archs" / "a100-like.yaml").read_text())
+    spec["cores"]["count"] = cores
+    spec["components"]["xbar"]["dims"] = [cores + 40]
+    spec["components"]["xbar"]["memory_nodes"] = list(range(cores, cores + 40))
+    return load_arch(spec)
+
+
+CUT_GEMMS = (  # (M, N, K, SMs) for a100_cut: edge tiles, split-K and partial waves
     st.integers(1, 24).map(lambda i: 64 * i),
     st.integers(1, 24).map(lambda i: 64 * i),
     st.integers(1, 8).map(lambda i: 256 * i),
     st.integers(2, 24),
 )
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(64, 128, 8192, 12)  # split-K
+@given(*CUT_GEMMS)
 def test_class_runs_of_derived_ctas_equal_runs_of_compiled_ctas(m, n, k, cores):
-    """a100-like cut to `cores` SMs (its HBM, L2 and crossbar as they are, so the pools queue):
-    the run of the derived program equals the run with every CTA compiled, field by field."""
-    spec = yaml.safe_load((ROOT / "archs" / "a100-like.yaml").read_text())
-    spec["cores"]["count"] = cores
-    spec["components"]["xbar"]["dims"] = [cores + 40]
-    spec["components"]["xbar"]["memory_nodes"] = list(range(cores, cores + 40))
+    """a100-like cut to `cores` SMs (`a100_cut`): the run of the derived program equals the run
+    with every CTA compiled, field by field."""
     workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
-    derived, compiled, machine = _compiled_classes(load_arch(spec), workload, pytest.MonkeyPatch())
+    derived, compiled, machine = _compiled_classes(a100_cut(cores), workload, pytest.MonkeyPatch())
     got, want = (execute(p, machine, trace=True) for p in (derived, compiled))
     for table in ("cycles", "steps", "events_processed", "events"):
         assert getattr(got, table) == getattr(want, table), table

@@ -1,0 +1,89 @@
+"""Repeated bookings of the same counters, added once per kind instead of once per booking.
+
+A core class books the same rows, (table, key, count), to every member for every segment of a
+kind (its busy time, per-op busy time and counters). Adding whole numbers gives the same float
+in any order while every partial sum stays below 2**53, so such rows are booked as they come the
+first time (which puts their keys into the tables in the order the eager bookings would) and from
+then on only counted; each row's count times its bookings is added at the next flush (the end of
+the engine run, or sooner once that much waits). Rows with a fraction, a negative or huge count,
+or a key that a fractional row touched are booked as they come; a flushed total nearing 2**53
+ends the deferral of its rows. Other writers to a deferred key must add whole numbers of at least
+0 (the engine's DMA bytes do)."""
+
+NEAR = 2**52
+"""Once a deferred total reaches this, its rows are booked as they come (exact up to 2**53)."""
+
+CAP = 2**40
+"""At most this much (count x bookings) waits per row before it is added; larger counts are
+booked as they come."""
+
+
+class Tally:
+    """Deferred bookings of rows of (table, key, count): `book` adds each row's count to
+    table[key], now or at the next `flush`, with the same result and key order as adding now."""
+
+    def __init__(self):
+        self.entries: dict[int, list] = {}  # id(rows) -> [rows, bookings waiting, their cap]
+        self.deferred: set[tuple[int, object]] = set()  # (id(table), key) of deferred rows
+        self.tainted: set[tuple[int, object]] = set()  # ... of rows booked as they come
+
+    def book(self, rows: tuple[tuple[dict, object, int | float], ...]) -> None:
+        """Add each row's count to table[key]. `rows` must be kept by the caller and booked
+        again as the same tuple (it is known by its id, and kept here while known)."""
+        entry = self.entries.get(id(rows))
+        if entry is None:
+            self._first(rows)
+        elif entry[2]:
+            entry[1] += 1
+            if entry[1] == entry[2]:
+                self._add(entry)
+            return
+        for table, key, count in rows:
+            table[key] += count
+
+    def flush(self) -> None:
+        """Add every deferred booking (the tables then hold what eager bookings would have)."""
+        for entry in self.entries.values():
+            if entry[1]:
+                self._add(entry)
+
+    def _first(self, rows) -> None:
+        """Known from now on: deferred if every count is whole, 0 to CAP, and no key has taken
+        a fraction; else booked as it comes (cap 0), its keys marked for the other rows."""
+        keys = [(id(table), key) for table, key, _ in rows]
+        top = max((count for _, _, count in rows), default=0)
+        whole = all(_whole(count) and count >= 0 for _, _, count in rows) and top <= CAP
+        if whole and self.tainted.isdisjoint(keys):
+            self.entries[id(rows)] = [rows, 0, CAP // top if top else CAP]
+            self.deferred.update(keys)
+            return
+        self.entries[id(rows)] = [rows, 0, 0]
+        self.tainted.update(keys)
+        if not self.deferred.isdisjoint(keys):  # their sums so far must be in before this one
+            for entry in self.entries.values():
+                if entry[2] and not self.tainted.isdisjoint(
+                    (id(table), key) for table, key, _ in entry[0]
+                ):
+                    if entry[1]:
+                        self._add(entry)
+                    entry[2] = 0
+
+    def _add(self, entry: list) -> None:
+        """Add an entry's waiting bookings; past NEAR its rows are booked as they come."""
+        rows, times = entry[0], entry[1]
+        entry[1] = 0
+        for table, key, count in rows:
+            before = table[key]
+            total = before + count * times
+            if type(total) is float:  # exact while the whole-number sum stays below 2**53
+                whole = float(before).is_integer() and 0 <= int(before) + int(count) * times
+                if not whole or int(before) + int(count) * times >= 2**53:
+                    raise RuntimeError(f"deferred counter {key}: its float sum left whole numbers")
+                if total >= NEAR:
+                    entry[2] = 0
+            table[key] = total
+
+
+def _whole(count) -> bool:
+    """A count whose sums are exact floats (an int, or a float with no fraction)."""
+    return type(count) is int or (type(count) is float and count.is_integer())
