@@ -14,15 +14,14 @@ import numpy as np
 
 from simulator.components import Machine
 from simulator.errors import CapacityError
+from simulator.mapping.attention import ACC
 from simulator.mapping.gemm import GemmPlan, compile_gemm
 from simulator.mapping.plan_cache import planned
-from simulator.mapping.program import Compute, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.numerics.attention import AttentionNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
 from simulator.spec.workload import AttentionOpSpec, GemmOpSpec
-
-ACC = "fp32"  # S as the softmax kernel computes on it
 
 
 def gemm_plans(
@@ -84,7 +83,7 @@ def softmax_rows(
 class _Kernel:
     """One GEMM kernel over every (batch, query head): its GEMM's steps per head, renamed."""
 
-    program: object  # the GEMM's OpProgram (steps in the GEMM's own names)
+    program: OpProgram  # the GEMM's (steps in the GEMM's own tensor names)
     count: int  # steps per (batch, query head)
     tensors: dict[str, str]  # GEMM tensor suffix (A, B, C) -> attention tensor
     kernel: Callable | None  # numerics tile kernel (b, head, m, n, k ranges)
@@ -230,35 +229,28 @@ class UnfusedSteps:
             skip = 0
 
     def _renamed(self, step: Step, kernel: _Kernel, lead: dict) -> Step:
+        """A GEMM step on the attention's tensors: each GEMM tensor (A, B, C) renamed, its region
+        led by its (batch, head) from `lead`; a compute gets the tile's numerics kernel."""
+
+        def placed(which: str, region: tuple) -> tuple:
+            b, h = lead[which]
+            return ((b, b + 1), (h, h + 1), *region)
+
         def moved(t: Transfer) -> Transfer:
             which = t.tensor[-1]
-            b, h = lead[which]
-            return replace(
-                t, tensor=kernel.tensors[which], region=((b, b + 1), (h, h + 1), *t.region)
-            )
+            return replace(t, tensor=kernel.tensors[which], region=placed(which, t.region))
 
         computes = []
         for c in step.computes:
-            regions = {
-                kernel.tensors[t].rsplit(".", 1)[1]: (
-                    (lead[t][0], lead[t][0] + 1),
-                    (lead[t][1], lead[t][1] + 1),
-                    *r,
-                )
-                for t, r in c.regions.items()
-            }
             call = None
             if kernel.kernel:
                 (m, k), (_, n) = c.regions["A"], c.regions["B"]
                 call = bind(kernel.kernel, *lead["A"], m, n, k)
-            computes.append(
-                replace(
-                    c,
-                    regions=regions,
-                    kernel=call,
-                    streamed=tuple(map(moved, c.streamed)),
-                )
-            )
+            regions = {
+                kernel.tensors[t].rsplit(".", 1)[1]: placed(t, r) for t, r in c.regions.items()
+            }
+            streamed = tuple(map(moved, c.streamed))
+            computes.append(replace(c, regions=regions, kernel=call, streamed=streamed))
         return replace(
             step,
             loads=tuple(map(moved, step.loads)),
