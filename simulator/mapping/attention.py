@@ -1,5 +1,5 @@
 """Attention as tile steps: FlashAttention-2 (online softmax), naive (materialised S and P per
-row block) or unfused (three kernels with S and P through DRAM).
+row block) or unfused (three kernels with S and P through DRAM: mapping/unfused.py).
 
 Query heads that share a K/V head (GQA/MQA) are stacked into one block of g * Br rows, so each
 K/V block is read once per query block and group, never once per query head. Q, K and V live
@@ -7,6 +7,7 @@ in the buffers holding the input, weight and output roles respectively... of the
 feed: Q and P are matmul inputs, K and V matmul weights, S and O accumulators.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from simulator.components import Machine
 from simulator.errors import CapacityError, UnsupportedError
+from simulator.mapping.gemm import GemmPlan
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.numerics.attention import AttentionNumerics
 from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
@@ -34,6 +36,9 @@ class AttentionPlan:
     block_kv: int  # Bc
     spill: bool  # naive: S and P go to DRAM (always for unfused)
     double_buffering: bool
+    gemms: tuple[
+        GemmPlan, ...
+    ] = ()  # unfused: the GEMM plans of Q K^T and P V (mapping/unfused.py)
 
 
 def _units(op: AttentionOpSpec, mapping: MappingSpec, machine: Machine):
@@ -78,6 +83,13 @@ def plan_attention(
     matrix, vector = _units(op, mapping, machine)
     spec = mapping.attention
     double = mapping.double_buffering
+    if spec.algorithm == "unfused":  # its kernels tile as the chip's GEMMs and row kernels do
+        from simulator.mapping.unfused import gemm_plans, softmax_rows
+
+        gemms = gemm_plans(op, mapping, machine)
+        rows = softmax_rows(op, machine, double, spec.block_q, where)
+        keys = min(gemms[1].tile["K"], op.keys)  # P V's key tile
+        return AttentionPlan(matrix, vector, "unfused", rows, keys, True, double, gemms)
     budget = _budget(machine, double)
     d, lq, lk = op.head_dim, op.q_len, op.keys
     # FlashAttention: with M elements of on-chip memory, Bc = ceil(M / 4d), Br = min(Bc, d)
@@ -109,9 +121,8 @@ def plan_attention(
             f"{' (x2 double-buffered)' if double else ''}, more than the buffers hold"
         )
     spill = False
-    if spec.algorithm in ("naive", "unfused"):
-        unfused = spec.algorithm == "unfused"
-        br, spill = _naive_rows(op, machine, double, spec.block_q, where, unfused)
+    if spec.algorithm == "naive":
+        br, spill = _naive_rows(op, machine, double, spec.block_q, where)
     return AttentionPlan(matrix, vector, spec.algorithm, br, bc, spill, double)
 
 
@@ -123,17 +134,10 @@ def _by_buffer(machine: Machine, used: dict[str, int]) -> dict[str, int]:
     return merged
 
 
-def _naive_rows(
-    op: AttentionOpSpec,
-    machine: Machine,
-    double: bool,
-    given: int | None,
-    where: str,
-    always_spill: bool = False,
-):
-    """Row block and spill decision of standard attention: keep S and P on chip when a row block's
-    Q, K, V, S, P and O fit (never for `always_spill`, the unfused kernels); otherwise each of the
-    three phases (S = QK^T, softmax, PV) must fit alone."""
+def _naive_rows(op: AttentionOpSpec, machine: Machine, double: bool, given: int | None, where: str):
+    """Row block and spill decision of naive attention: keep S and P on chip when a row block's
+    Q, K, V, S, P and O fit; otherwise each of the three phases (S = QK^T, softmax, PV) must fit
+    alone."""
     g, d, lk, dt = op.heads // op.kv_groups, op.head_dim, op.keys, op.dtype
     factor = 2 if double else 1
 
@@ -167,7 +171,7 @@ def _naive_rows(
 
     rows = min(given or d, op.q_len)
     while True:
-        if not always_spill and fit(on_chip(g * rows)):
+        if fit(on_chip(g * rows)):
             return rows, False
         if all(fit(p) for p in phases(g * rows)):
             return rows, True
@@ -194,12 +198,30 @@ def compile_attention(
     `kv_tensor` when its K/V regions are the whole op's (sequence split), so cores share them in L2."""
     g = op.heads // op.kv_groups
     flops = 4 * op.batch * op.heads * op.q_len * op.keys * op.head_dim  # two matmuls, dense
-    steps = {"flash": _flash_steps, "naive": _naive_steps, "unfused": _unfused_steps}[
-        plan.algorithm
-    ]
-    classes = {"flash": _flash_classes, "naive": _naive_classes, "unfused": _unfused_classes}[
-        plan.algorithm
-    ]
+    kv = kv_tensor or op.name
+    if plan.algorithm == "unfused":
+        from simulator.mapping.unfused import UnfusedSteps
+
+        @functools.cache
+        def unfused() -> UnfusedSteps:  # built when the engine first asks (compiles its GEMMs)
+            cost = _Cost(op, plan, mapping, machine)
+            return UnfusedSteps(op, plan, cost, machine, numerics, kv)
+
+        def walk(start):
+            return unfused().steps(start)
+
+        def classes(start):
+            return unfused().classes(start)
+    else:
+        steps = {"flash": _flash_steps, "naive": _naive_steps}[plan.algorithm]
+        known = {"flash": _flash_classes, "naive": _naive_classes}[plan.algorithm]
+
+        def walk(start):
+            return steps(op, plan, mapping, machine, numerics, kv, start)
+
+        def classes(start):
+            return known(op, plan, start)
+
     details = {
         "unit": plan.matrix_unit,
         "vector_unit": plan.vector_unit,
@@ -210,14 +232,14 @@ def compile_attention(
         "spill": plan.spill,
         "double_buffering": plan.double_buffering,
     }
+    if plan.gemms:
+        details["gemm_tiles"] = [dict(p.tile) for p in plan.gemms]
     return OpProgram(
         name=op.name,
         kind="attention",
-        steps=lambda: steps(op, plan, mapping, machine, numerics, kv_tensor or op.name),
-        resume=lambda start: steps(
-            op, plan, mapping, machine, numerics, kv_tensor or op.name, start
-        ),
-        classes=lambda start: classes(op, plan, start),
+        steps=lambda: walk(0),
+        resume=walk,
+        classes=classes,
         macs=_computed_macs(op, plan),
         flops=flops,
         unit=plan.matrix_unit,
@@ -549,80 +571,3 @@ def _naive_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor:
         )
         yield from spilled[skip:]
         skip = 0
-
-
-def _unfused_classes(op: AttentionOpSpec, plan: AttentionPlan, start: int) -> np.ndarray:
-    """A class per unfused step from `start` on: its kernel and whether its row block is a smaller
-    edge block."""
-    blocks = len(_blocks(op.q_len, plan.block_q))
-    per_kernel = op.batch * op.kv_groups * blocks
-    position = np.arange(start, 3 * per_kernel, dtype=np.int64)
-    edge = op.q_len % plan.block_q != 0  # the last row block is smaller
-    return position // per_kernel * 2 + (edge & (position % blocks == blocks - 1))
-
-
-def _unfused_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor: str, start=0):
-    """Standard attention as three kernels, each over every (batch, K/V head, row block):
-    S = Q K^T written to DRAM, then P = softmax(S) read and written, then O = P V. S and P are in
-    the op's precision in DRAM (the matmul and softmax kernels write what they return). From step
-    `start` on."""
-    cost = _Cost(op, plan, mapping, machine)
-    g, d, dt, lk = op.heads // op.kv_groups, op.head_dim, op.dtype, op.keys
-    buf = cost.buffer
-    blocks = [
-        (b, h, q)
-        for b in range(op.batch)
-        for h in range(op.kv_groups)
-        for q in _blocks(op.q_len, plan.block_q)
-    ]
-    kv = nbytes(lk * d, dt)
-
-    def regions(b, h, q):
-        return {"Q": ((b, b + 1), (h * g, h * g + g), q), "K": ((b, b + 1), (h, h + 1), (0, lk))}
-
-    def scores(b, h, q):  # kernel 1: S = Q K^T
-        rows, where = g * (q[1] - q[0]), regions(b, h, q)
-        qb, s_acc, s_out = nbytes(rows * d, dt), nbytes(rows * lk, ACC), nbytes(rows * lk, dt)
-        return Step(
-            (
-                Transfer("load", f"{op.name}.Q", where["Q"], buf["input"], qb, qb),
-                Transfer("load", f"{kv_tensor}.K", where["K"], buf["weight"], kv, kv),
-                Transfer("alloc", f"{op.name}.S", where["Q"], buf["output"], 0, s_acc),
-            ),
-            (cost.matmul(rows, lk, d, dt, where),),
-            (Transfer("store", f"{op.name}.S", where["Q"], buf["output"], s_out, s_acc),),
-            ((buf["input"], qb), (buf["weight"], kv)),
-        )
-
-    def softmax(b, h, q):  # kernel 2: P = softmax(S)
-        rows, where = g * (q[1] - q[0]), regions(b, h, q)
-        s_acc, p_in = nbytes(rows * lk, ACC), nbytes(rows * lk, dt)
-        return Step(
-            (
-                Transfer("load", f"{op.name}.S", where["Q"], buf["output"], p_in, s_acc),
-                Transfer("alloc", f"{op.name}.P", where["Q"], buf["input"], 0, p_in),
-            ),
-            (cost.softmax(rows, lk, True, False, where),),
-            (Transfer("store", f"{op.name}.P", where["Q"], buf["input"], p_in, p_in),),
-            ((buf["output"], s_acc),),
-        )
-
-    def weighted(b, h, q):  # kernel 3: O = P V
-        rows, where = g * (q[1] - q[0]), regions(b, h, q)
-        qb, p_in, o_space = nbytes(rows * d, dt), nbytes(rows * lk, dt), nbytes(rows * d, ACC)
-        kernel = numerics and bind(numerics.unfused_rows, b, h, q)
-        return Step(
-            (
-                Transfer("load", f"{op.name}.P", where["Q"], buf["input"], p_in, p_in),
-                Transfer("load", f"{kv_tensor}.V", where["K"], buf["weight"], kv, kv),
-                Transfer("alloc", f"{op.name}.O", where["Q"], buf["output"], 0, o_space),
-            ),
-            (cost.matmul(rows, d, lk, dt, where, kernel),),
-            (Transfer("store", f"{op.name}.O", where["Q"], buf["output"], qb, o_space),),
-            ((buf["input"], p_in), (buf["weight"], kv)),
-        )
-
-    kernels = (scores, softmax, weighted)
-    for at in range(start, 3 * len(blocks)):
-        kernel, block = divmod(at, len(blocks))
-        yield kernels[kernel](*blocks[block])

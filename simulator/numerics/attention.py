@@ -3,7 +3,8 @@ regions.
 
 Q, K, V are drawn in the op's precision; scores, running max m, running sum l and the output
 accumulator are fp32; P is rounded to the input precision before P V, as FlashAttention does.
-Unfused kernels also round S to the input precision (the Q K^T kernel returns it so).
+Unfused kernels run GEMM tiles (S and O accumulate over their K chunks in fp32) and a softmax
+row kernel between them; S is rounded to the input precision, as the Q K^T kernel writes it.
 The reference is float64 softmax(Q K^T / sqrt(d) + mask) V on the same rounded Q, K, V.
 """
 
@@ -34,7 +35,9 @@ class AttentionNumerics:
         self.l = np.zeros((b, h, lq), np.float32)
         self.coverage = np.zeros((b, h, lq), np.int64)  # keys accumulated per query
         self.finished = np.zeros((b, h, lq), np.int64)  # times each output row was finalised
-        self.scores_rounded = False  # set by unfused_rows: S went through memory in op.dtype
+        self.scores_rounded = False  # set by scores_tile: S went through memory in op.dtype
+        self.s: np.ndarray | None = None  # unfused: S, then P in place (as stored), per query head
+        self.columns = 1  # output columns counted per key seen: head_dim where O is GEMM-tiled
 
     def _mask(self, q: tuple[int, int], k: tuple[int, int]) -> np.ndarray:
         """True where query (absolute position kv_len - q_len + i) may see key j."""
@@ -74,23 +77,49 @@ class AttentionNumerics:
             self.o[b, heads, qs] /= self.l[b, heads, qs][..., None]
             self.finished[b, heads, qs] += 1
 
-    def naive_rows(self, b: int, kv_head: int, q: tuple[int, int], round_scores: bool = False):
+    def naive_rows(self, b: int, kv_head: int, q: tuple[int, int]):
         """Standard attention for one block of query rows: S, then P = softmax(S), then P V."""
         heads = slice(kv_head * self.groups, (kv_head + 1) * self.groups)
         qs = slice(*q)
         mask = self._mask(q, (0, self.op.keys))
         s = (self.q[b, heads, qs] @ self.k[b, kv_head].T) * self.scale  # [g, br, d] @ [d, lk]
-        s = np.where(mask, self._round_p(s) if round_scores else s, -np.inf)
+        s = np.where(mask, s, -np.inf)
         p = np.exp(s - s.max(axis=-1, keepdims=True))
         p /= p.sum(axis=-1, keepdims=True)
         self.o[b, heads, qs] = self._round_p(p) @ self.v[b, kv_head]
         self.coverage[b, heads, qs] += mask.sum(axis=-1)
         self.finished[b, heads, qs] += 1
 
-    def unfused_rows(self, b: int, kv_head: int, q: tuple[int, int]):
-        """Unfused kernels for one block of query rows: S rounded to op.dtype in memory."""
+    def scores_tile(self, b: int, head: int, m: tuple, n: tuple, k: tuple):
+        """Unfused Q K^T, one GEMM tile: S[m, n] += Q[m, k] K[n, k]^T in fp32; at the last K
+        chunk the tile is scaled by 1/sqrt(d) and rounded to op.dtype, as the kernel writes it."""
+        if self.s is None:
+            shape = (self.op.batch, self.op.heads, self.op.q_len, self.op.keys)
+            self.s = np.zeros(shape, np.float32)
         self.scores_rounded = True
-        self.naive_rows(b, kv_head, q, round_scores=True)
+        kv, rows, keys = head // self.groups, slice(*m), slice(*n)
+        tile = self.s[b, head, rows, keys]  # a view: updated in place
+        tile += self.q[b, head, rows, slice(*k)] @ self.k[b, kv, keys, slice(*k)].T
+        if k[1] == self.op.head_dim:
+            tile[...] = self._round_p(tile * self.scale)
+
+    def softmax_rows(self, b: int, head: int, q: tuple[int, int]):
+        """Unfused softmax over a block of rows of S: P rounded to op.dtype, in S's place."""
+        rows = self.s[b, head, slice(*q)]
+        s = np.where(self._mask(q, (0, self.op.keys)), rows, -np.inf)
+        p = np.exp(s - s.max(axis=-1, keepdims=True))
+        rows[...] = self._round_p(p / p.sum(axis=-1, keepdims=True))
+
+    def weighted_tile(self, b: int, head: int, m: tuple, n: tuple, k: tuple):
+        """Unfused P V, one GEMM tile: O[m, n] += P[m, k] V[k, n] in fp32 (n: head_dim columns,
+        k: keys); coverage counts each key once per output column it reached."""
+        self.columns = self.op.head_dim
+        kv, rows, cols, keys = head // self.groups, slice(*m), slice(*n), slice(*k)
+        self.o[b, head, rows, cols] += self.s[b, head, rows, keys] @ self.v[b, kv, keys, cols]
+        width = n[1] - n[0]
+        self.coverage[b, head, rows] += self._mask(m, k).sum(axis=-1) * width
+        if k[1] == self.op.keys:
+            self.finished[b, head, rows] += width
 
     def reference(self) -> np.ndarray:
         """float64 softmax(Q K^T / sqrt(d) + mask) V, one (batch, head) at a time."""
@@ -125,12 +154,16 @@ class AttentionNumerics:
         return float(np.abs(self.v).max()) * (2 * d_scores + u_p + gamma(length, u) + 8 * u)
 
     def check(self) -> NumericsResult:
-        """Compare with the float64 reference; every query must see exactly its visible keys once."""
+        """Compare with the float64 reference; every query must see exactly its visible keys once
+        (in each output column where O is GEMM-tiled: `columns`)."""
         reference = self.reference()
         error = np.abs(self.o.astype(np.float64) - reference)
         bound = self.error_bound()
         visible = self._mask((0, self.op.q_len), (0, self.op.keys)).sum(axis=-1)  # [lq]
-        wrong = np.argwhere((self.coverage != visible) | (self.finished != 1))
+        covered, finished = self.coverage // self.columns, self.finished // self.columns
+        wrong = np.argwhere(
+            (self.coverage != visible * self.columns) | (self.finished != self.columns)
+        )
         coverage_ok = wrong.size == 0
         if coverage_ok:
             message = "every query attended to each visible key exactly once"
@@ -138,7 +171,7 @@ class AttentionNumerics:
             b, h, i = wrong[0]
             message = (
                 f"{len(wrong)} query rows covered wrongly (batch {b}, head {h}, query {i}: "
-                f"{self.coverage[b, h, i]} keys of {visible[i]}, finalised {self.finished[b, h, i]}x)"
+                f"{covered[b, h, i]} keys of {visible[i]}, finalised {finished[b, h, i]}x)"
             )
         scale = np.maximum(np.abs(reference), 1.0)
         return NumericsResult(

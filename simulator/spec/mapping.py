@@ -22,7 +22,8 @@ class AttentionMappingSpec(Strict):
     S = Q K^T and P = softmax(S) per block of query rows, spilling them to DRAM when they do not
     fit on chip; unfused: standard attention as three kernels (S = Q K^T, softmax, P V), S and P
     written to and read back from DRAM in the op's precision, the baseline that the
-    FlashAttention papers measure against."""
+    FlashAttention papers measure against; its two matmuls are GEMMs per (batch, query head),
+    tiled as the chip's GEMMs are (the mapping's tile and loop_order apply, else auto's)."""
     block_q: PositiveInt | None = None
     """Br, query rows per block; default min(Bc, d) as in FlashAttention."""
     block_kv: PositiveInt | None = None

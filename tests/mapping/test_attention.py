@@ -76,9 +76,16 @@ def test_naive_traffic_adds_the_round_trips_of_s_and_p_when_they_spill():
 
 def test_unfused_writes_and_reads_s_and_p_in_the_op_precision_even_when_they_fit():
     # Three kernels over 4 MiB of SRAM (S and P would fit): S = 2*256*256 bf16 is written by
-    # Q K^T and read by softmax, P the same between softmax and P V; Q and O once, K and V once
-    # per block of 64 query rows (4 blocks per head).
-    report = run(attention(), algorithm="unfused")
+    # Q K^T and read by softmax, P the same between softmax and P V. The GEMMs run 64x32x32 tiles
+    # in loop order M, N, K: S = Q K^T (256x256x32) keeps a Q tile over its 8 key tiles (Q once)
+    # and reads all of K per block of 64 query rows (4 times); O = P V (256x32x256) reads each P
+    # tile once and all of V per block of 64 rows (4 times), and writes O once.
+    mapping = {
+        "attention": {"algorithm": "unfused", "block_q": 64},
+        "tile": {"M": 64, "N": 32, "K": 32},
+        "loop_order": ["M", "N", "K"],
+    }
+    report = simulator.simulate(arch(), attention(), mapping, numerics=False)
     assert report.ops.map_spill[0]
     q = o = 2 * 256 * 32 * 2
     kv = 2 * 4 * 2 * (256 * 32 * 2)

@@ -1,0 +1,103 @@
+"""Unfused attention as GEMM-tiled kernels: traffic by hand, numerics against numpy on random
+shapes and tilings, and GPU-like parts whose step classes and resumes hold."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import simulator
+from simulator.components import build_machine
+from simulator.engine.coalesce import shape
+from simulator.errors import CapacityError
+from simulator.mapping import compile_program
+from simulator.spec import load_arch, load_mapping, load_workload
+from tests.mapping.test_attention import arch, attention
+
+
+def test_keys_longer_than_the_buffers_hold_run_with_compulsory_traffic():
+    # 4096 keys x d=32 bf16 is 256 KiB: K alone overflows 128 KiB, yet each kernel tiles over the
+    # keys. Tiles 64x128x32 (loop order M, N, K) and one block of 64 query rows: Q, K, V and O
+    # move once, S = 64*4096 bf16 is written and read once, P likewise.
+    mapping = {
+        "attention": {"algorithm": "unfused"},
+        "tile": {"M": 64, "N": 128, "K": 32},
+        "loop_order": ["M", "N", "K"],
+    }
+    workload = attention(heads=1, q_len=64, kv_len=4096, d=32)
+    report = simulator.simulate(arch(capacity="128 KiB"), workload, mapping, numerics=False)
+    q = o = 64 * 32 * 2
+    k = v = 4096 * 32 * 2
+    s = p = 64 * 4096 * 2
+    assert report.summary["dram_bytes"] == q + k + v + o + 2 * s + 2 * p
+
+
+def test_a_softmax_block_that_cannot_fit_is_a_one_line_error():
+    # 64 rows of 4096 keys: S in fp32 and P in bf16, double-buffered, 64*4096*(4+2)*2 B
+    mapping = {"attention": {"algorithm": "unfused", "block_q": 64}}
+    with pytest.raises(CapacityError) as error:
+        simulator.simulate(arch(capacity="64 KiB"), attention(kv_len=4096), mapping)
+    assert str(error.value) == (
+        "<mapping dict>: attention: the softmax kernel of attn needs 3,145,728 B in buf for 64 "
+        "query rows of 4096 keys, more than the buffers hold"
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([(1, 1), (2, 2), (4, 2), (4, 1)]),
+    st.integers(1, 40),
+    st.integers(0, 40),
+    st.sampled_from([8, 16, 32]),
+    st.booleans(),
+    st.sampled_from(["fp32", "fp16", "bf16"]),
+    st.tuples(st.integers(1, 48), st.integers(1, 48), st.integers(1, 48)),
+    st.integers(1, 16),
+)
+def test_unfused_numerics_match_numpy_within_the_precision_bound(
+    heads, q_len, extra, d, causal, dtype, tile, rows
+):
+    """Property: any shape, GEMM tiling (partial edge tiles, K chunks accumulated) and softmax
+    block gives every query each visible key once and O within the error bound of the float64
+    numpy reference."""
+    workload = attention(heads[0], heads[1], q_len, q_len + extra, d, causal, dtype)
+    mapping = {
+        "attention": {"algorithm": "unfused", "block_q": rows},
+        "tile": dict(zip("MNK", tile)),
+        "edge_tiles": "partial",
+    }
+    report = simulator.simulate(arch(), workload, mapping, numerics=True)
+    result = report.numerics["attn"]
+    assert result.coverage_ok, result.message
+    assert result.max_abs_error <= result.error_bound
+
+
+def test_gpu_parts_launch_each_kernel_and_their_classes_hold():
+    """On h100-like each core's part runs three kernels: the part's launch, then one launch step
+    before softmax and before P V, each after the kernel before it is done; steps of one class
+    have one shape and resuming anywhere gives the rest of the stream."""
+    machine = build_machine(load_arch("h100-like"))
+    workload = load_workload(
+        "attention:batch=2,heads=2,q_len=264,kv_len=300,head_dim=64,dtype=bf16,causal=true"
+    )
+    mapping = load_mapping(
+        {"name": "u", "attention": {"algorithm": "unfused"}, "partition": {"attention": "sequence"}}
+    )
+    program, _ = compile_program(workload, mapping, machine, False, 0)
+    for op in program.ops[:3]:
+        launched = list(op.steps())
+        launches = [s for s in launched if not s.loads and not s.stores]
+        assert len(launches) == 3  # the part's, softmax's and P V's
+        raised = set()
+        for step in launched:  # every barrier waits for signals raised earlier in the stream
+            assert set(step.waits) <= raised
+            raised |= set(step.signals)
+        assert len(raised) == 5  # 3 launches, and kernels 1 and 2 done
+        steps = list(op.resume(0))  # the part's own stream, which its launch precedes
+        assert len(steps) == len(launched) - 1
+        classes = op.classes(0)
+        assert len(classes) == len(steps)
+        by_class = {}
+        for cls, step in zip(classes.tolist(), steps):
+            assert by_class.setdefault(cls, shape(step)) == shape(step)
+        for at in {0, 1, len(steps) // 3, len(steps) // 2, len(steps) - 1}:
+            assert list(op.resume(at)) == steps[at:]
