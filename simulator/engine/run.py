@@ -126,7 +126,6 @@ class _Engine:
         self.tally = Tally()  # a class's repeated rows, added once per kind (engine/tally.py)
         self.member_ports: dict[tuple, dict] = {}  # (op, node, direction) -> buffer -> `_port`
         self.link_cycles: dict[int, int] = {}  # see _link_cycles
-        self.hop_sizes: dict[int, tuple] = {}  # bytes -> (bits, flits) of one hop: _count_ports
         # ops before these have all finished: one already-processed event stands for them all
         self.finished = self.env.event()
         self.finished.callbacks, self.finished._ok, self.finished._value = None, True, None
@@ -573,18 +572,14 @@ class _Engine:
             rec.hop_bytes,
             rec.counts,
         )
-        sizes = self.hop_sizes
         for (route, hops, bit_hop, flit_hop), nbytes in others:
             if nbytes and route:
                 for link in route:
                     link_bytes[link] += nbytes
                     link_busy[link] += held
                 hop_bytes[hops] += nbytes
-                size = sizes.get(nbytes)
-                if size is None:
-                    size = sizes[nbytes] = (8 * nbytes, math.ceil(8 * nbytes / flit_bits))
-                counts[bit_hop] += size[0] * hops
-                counts[flit_hop] += size[1] * hops
+                counts[bit_hop] += 8 * nbytes * hops
+                counts[flit_hop] += math.ceil(8 * nbytes / flit_bits) * hops
 
     def _send(self, op: str, sends: list[Transfer]):
         """Core-to-core transfers over the NoC; returns the head latency still to come."""
