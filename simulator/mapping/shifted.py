@@ -225,26 +225,33 @@ class _Mover:
         )
 
     def copy_into(self, out: list, transfers: tuple[Transfer, ...]) -> None:
-        """`transfers` moved, as `Copy`s appended to `out` (`region` inlined and the named tuple
-        built without its Python-level constructor: every member's every load comes here)."""
+        """`transfers` moved, as `Copy`s appended to `out` (`region` inlined, a dim the move leaves
+        in place not looked up, and the named tuple built without its Python-level constructor:
+        every member's every load comes here)."""
         names, moves, append = self.names, self.moves, out.append
         for t in transfers:
-            move = moves.get(t.tensor) or self.move(t.tensor)
-            rows, cols, down, across = move
-            r, s = t.region
-            moved_r = rows.get(r)
-            if moved_r is None:
-                moved_r = rows[r] = (r[0] + down, r[1] + down)
-            moved_s = cols.get(s)
-            if moved_s is None:
-                moved_s = cols[s] = (s[0] + across, s[1] + across)
+            rows, cols, down, across = moves.get(t.tensor) or self.move(t.tensor)
+            region = t.region
+            if down or across:  # a dim not moved keeps its range (mostly K: no lookup)
+                r, s = region
+                if down:
+                    moved = rows.get(r)
+                    if moved is None:
+                        moved = rows[r] = (r[0] + down, r[1] + down)
+                    r = moved
+                if across:
+                    moved = cols.get(s)
+                    if moved is None:
+                        moved = cols[s] = (s[0] + across, s[1] + across)
+                    s = moved
+                region = (r, s)
             append(
                 _new(
                     Copy,
                     (
                         t.kind,
                         t.tensor,
-                        (moved_r, moved_s),
+                        region,
                         names.get(t.buffer) or self.name(t.buffer),
                         t.dram_bytes,
                         t.space,

@@ -15,7 +15,7 @@ from simulator.components import build_machine
 from simulator.engine.memo import execute
 from simulator.mapping import compile_program
 from simulator.mapping.program import Compute, Step, Transfer
-from simulator.mapping.shifted import Moved, _Mover, members_streamed
+from simulator.mapping.shifted import Moved, _Mover, members_streamed, members_transfers
 from simulator.spec import load_arch, load_mapping, load_workload
 from tests.engine.test_memo import _plain
 from tests.mapping.test_cta import gpu
@@ -118,7 +118,8 @@ def test_class_runs_of_derived_ctas_equal_runs_of_compiled_ctas(m, n, k, cores):
 )
 def test_a_moved_step_reads_as_the_step_it_stands_for(m, n, k, cores):
     """Every field of a lazily moved step (and what the engine reads of a class member: its
-    streamed DMA per segment) equals its built Step's; replacing a field makes that Step."""
+    loads and stores as copies, its streamed DMA per segment) equals its built Step's; replacing
+    a field makes that Step."""
     machine = build_machine(gpu(cores, tiles=((32, 32), (64, 64))))
     workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
     program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
@@ -126,7 +127,12 @@ def test_a_moved_step_reads_as_the_step_it_stands_for(m, n, k, cores):
     classes = [op.shape_class for op in program.ops]
     assert bool(views) == (len(set(classes)) < len(classes))  # an SM's CTAs move to its class's
     for view in views:
+        copies = members_transfers((view,)), members_transfers((view,), stores=True)
         step = view.step()
+        assert [tuple(c) for c in (*copies[0], *copies[1])] == [
+            tuple(getattr(t, f.name) for f in dataclasses.fields(Transfer))
+            for t in (*step.loads, *step.stores)
+        ]
         assert type(step) is Step
         for field in dataclasses.fields(Step):
             assert getattr(view, field.name) == getattr(step, field.name), field.name
@@ -148,3 +154,25 @@ def test_a_moved_step_moves_its_streamed_dma_without_its_segment():
     assert view.streamed(0) == (moved_load,) == view.step().computes[0].streamed
     assert members_streamed((view, source), 0) == (moved_load, load)
     assert view.step().computes[0].regions == {"B": ((8, 16), (48, 64))}
+
+
+_RANGE = st.tuples(st.integers(0, 4096), st.integers(1, 256)).map(lambda r: (r[0], r[0] + r[1]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.fixed_dictionaries({d: st.sampled_from([0, 0, 8, 64, 4096]) for d in "MNK"}),
+    st.lists(st.tuples(st.sampled_from("ABC"), _RANGE, _RANGE, st.booleans()), max_size=6),
+)
+def test_a_members_copies_equal_its_moved_transfers(delta, loads):
+    """A member's loads read as copies (a dim the move leaves in place kept as it is) equal the
+    moved Transfers field by field, whichever dims move (random offsets, zero included)."""
+    transfers = tuple(
+        Transfer("load", f"g.{t}", (r, s), "core0.smem", 64, 64, "core1.smem" if p else None)
+        for t, r, s, p in loads
+    )
+    mover = _Mover(delta, "core0.", "core3.")
+    copies = members_transfers((mover.view(Step(transfers, (), (), ())),))
+    fields = [f.name for f in dataclasses.fields(Transfer)]
+    moved = [tuple(getattr(mover.transfer(t), f) for f in fields) for t in transfers]
+    assert [tuple(c) for c in copies] == moved
