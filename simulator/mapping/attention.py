@@ -113,6 +113,11 @@ def plan_attention(
         bc = max(16, bc // 2)
         br = min(spec.block_q or min(bc, d), lq)
         bc = min(bc, br) if square else bc
+    # a large query group (GQA: every query head of a K/V head shares its blocks) may not fit even
+    # at Bc = 16: fewer query rows a head, down to one
+    while not fits(br, bc) and spec.block_q is None and br > 1:
+        br = max(1, br // 2)
+        bc = min(bc, br) if square and spec.block_kv is None else bc
     if not fits(br, bc):
         used = _footprint(op, br, bc, machine)
         raise CapacityError(

@@ -253,3 +253,16 @@ def test_one_block_takes_as_long_with_the_softmax_serialised():
         return execute(program, machine, memoize=False).cycles
 
     assert cycles(False) == cycles(True)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_a_large_query_group_takes_fewer_query_rows_a_head(causal):
+    """Falcon-180B split over 8 GPUs: 29 query heads on one K/V head. At Br = Bc = 16 the group's
+    464 query rows hold 148,480 B of fp32 scores and outputs, more than an SM's register file:
+    the block shrinks to fewer query rows a head instead of failing, and computes the numbers."""
+    heads = {"heads": 29, "kv_heads": 1, "q_len": 128, "kv_len": 128, "head_dim": 64}
+    op = {"kind": "attention", "name": "attn", "dtype": "fp16", "causal": causal, **heads}
+    report = simulator.simulate("a100-like", {"name": "falcon-tp8", "ops": [op]}, numerics=True)
+    details = report.program.ops[0].details
+    assert details["gqa_group"] == 29 and details["block_q"] < 16
+    assert report.numerics and all(result.ok for result in report.numerics.values())
