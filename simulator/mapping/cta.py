@@ -369,10 +369,16 @@ class _Fixup:
         return Step((reload,), (compute,), (store,), (), waits=waits)
 
 
+def launch_cycles(seconds: float, machine: Machine) -> int:
+    """Reference cycles of a kernel's fixed cost of `seconds` (whole cycles, rounding a float's
+    last bits down rather than up)."""
+    return math.ceil(seconds * machine.arch.clock - 1e-9)
+
+
 def launch_step(part: OpProgram, seconds: float, machine: Machine) -> OpProgram:
     """The part preceded by the kernel's fixed cost: its unit busy for `seconds`, then the part's
     first step waits for that to end before it loads."""
-    cycles = math.ceil(seconds * machine.arch.clock - 1e-9)
+    cycles = launch_cycles(seconds, machine)
     if cycles == 0:
         return part
     signal = f"{part.name}.launched"

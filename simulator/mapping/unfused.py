@@ -15,6 +15,7 @@ import numpy as np
 from simulator.components import Machine
 from simulator.errors import CapacityError
 from simulator.mapping.attention import ACC
+from simulator.mapping.cta import launch_cycles
 from simulator.mapping.gemm import GemmPlan, compile_gemm
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
@@ -139,8 +140,7 @@ class UnfusedSteps:
         )
         self.numerics = numerics
         kernels = machine.arch.cores.kernels if machine.arch.cores else None
-        cycles = kernels and int(np.ceil(kernels.launch * machine.arch.clock - 1e-9))
-        self.launch = cycles or 0
+        self.launch = launch_cycles(kernels.launch, machine) if kernels else 0
         launches = 1 if self.launch else 0
         heads = len(self.heads)
         self.segments = (  # (steps, generator of them from an offset)

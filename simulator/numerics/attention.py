@@ -160,7 +160,6 @@ class AttentionNumerics:
         error = np.abs(self.o.astype(np.float64) - reference)
         bound = self.error_bound()
         visible = self._mask((0, self.op.q_len), (0, self.op.keys)).sum(axis=-1)  # [lq]
-        covered, finished = self.coverage // self.columns, self.finished // self.columns
         wrong = np.argwhere(
             (self.coverage != visible * self.columns) | (self.finished != self.columns)
         )
@@ -169,9 +168,11 @@ class AttentionNumerics:
             message = "every query attended to each visible key exactly once"
         else:
             b, h, i = wrong[0]
+            covered, finished = self.coverage[b, h, i], self.finished[b, h, i]
             message = (
                 f"{len(wrong)} query rows covered wrongly (batch {b}, head {h}, query {i}: "
-                f"{covered[b, h, i]} keys of {visible[i]}, finalised {finished[b, h, i]}x)"
+                f"{covered // self.columns} keys of {visible[i]}, finalised "
+                f"{finished // self.columns}x)"
             )
         scale = np.maximum(np.abs(reference), 1.0)
         return NumericsResult(
