@@ -42,7 +42,28 @@ def _describe(model: type[BaseModel], doc: Document, err: dict) -> str:
     dotted = ".".join(map(str, data_path)) or "(top level)"
     line = doc.line_of(data_path)
     where = f"{doc.source}:{line}" if line else doc.source
-    return f"{where}: {dotted}: {message}"
+    hint = "" if err["type"] == "extra_forbidden" else _override_hint(doc, data_path)
+    return f"{where}: {dotted}: {message}{hint}"
+
+
+def _override_hint(doc: Document, path: tuple) -> str:
+    """Where the key a problem lies under is not in the file, an override (`--set`, a sweep
+    axis) made it, most often from a misspelt name: say so and name what the file has there
+    (an unknown key's own message already lists the allowed ones)."""
+    if not doc.lines:
+        return ""
+    parent = doc.data
+    for end in range(1, len(path) + 1):
+        if not isinstance(parent, dict) or path[end - 1] not in parent:
+            return ""  # a missing key, or a list item: not one an override added
+        if path[:end] in doc.lines:
+            parent = parent[path[end - 1]]
+            continue
+        known = ", ".join(str(k) for k in parent if k != path[end - 1])
+        under = ".".join(map(str, path[: end - 1])) or "the top level"
+        has = f"; the file has {known} under {under}" if known else ""
+        return f" ({'.'.join(map(str, path[:end]))} is not in the file: an override made it{has})"
+    return ""
 
 
 def _message(model: type[BaseModel], loc: tuple, err: dict) -> str:

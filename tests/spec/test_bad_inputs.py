@@ -431,12 +431,14 @@ def test_set_with_empty_key():
 
 
 def test_set_of_a_path_that_does_not_exist(tmp_path):
-    # the missing key is created, and the schema names what the new component lacks
+    # the missing key is created, the schema names what the new component lacks, and the
+    # message says an override made it and which components the file has
     path = write(tmp_path, ARCH)
     routed = split_overrides(["components.nope.rows=4"])
     message = error_of(load_arch, path, routed["arch"])
     assert message.startswith(f"{path}:") and message.endswith(
-        ": components.nope: missing required key 'kind'"
+        ": components.nope: missing required key 'kind' (components.nope is not in the file: "
+        "an override made it; the file has mxu, buf, dram under components)"
     )
 
 
