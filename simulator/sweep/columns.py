@@ -8,12 +8,16 @@ from simulator.spec.units import BASE_SUFFIX, parse_quantity, quantity_kind
 
 
 def base_unit_columns(params: dict[str, Any]) -> dict[str, float]:
-    """'arch.components.sram.capacity' = '2 MiB' -> 'arch.components.sram.capacity_bytes' = 2097152."""
+    """'arch.components.sram.capacity' = '2 MiB' -> 'arch.components.sram.capacity_bytes' = 2097152.
+    A value the units reject ('-2 GHz') gets no column: its point fails with the schema's message."""
     out = {}
     for path, value in params.items():
         kind = quantity_kind(value)
         if kind:
-            out[f"{path}_{BASE_SUFFIX[kind]}"] = parse_quantity(value, kind)
+            try:
+                out[f"{path}_{BASE_SUFFIX[kind]}"] = parse_quantity(value, kind)
+            except ValueError:
+                continue
     return out
 
 

@@ -137,6 +137,16 @@ def test_a_bad_first_point_fails_its_row_in_worker_processes(tmp_path):
     assert "components.pe.rows: must be > 0, got -4" in results.error[0]
 
 
+def test_a_value_its_units_reject_fails_its_point_with_the_schema_message(tmp_path):
+    # '-2 GHz' has a unit, so the row would get a clock_hz column; parsing it must not crash
+    grid = {"arch.clock": ["-2 GHz", "1 GHz"]}
+    for jobs in (1, 2):
+        results = run_sweep(sweep_dict(grid=grid), tmp_path / f"r{jobs}.parquet", jobs=jobs)
+        assert list(results.results.status) == ["failed", "ok"]
+        assert "clock: a frequency must not be negative, got '-2 GHz'" in results.results.error[0]
+        assert results.results["arch.clock_hz"].tolist()[1] == 1e9
+
+
 def test_crashed_points_are_run_again(tmp_path):
     out = tmp_path / "r.parquet"
     sweep = load_sweep(sweep_dict())
