@@ -550,6 +550,8 @@ def cases() -> list[tuple[str, str]]:
         ("--set", "run edge-npu gemm-256 --set .rows=3"),
         ("--set", "run edge-npu gemm-256 --set components..rows=3"),
         ("not a mapping", "run edge-npu gemm-256 --set name.x=3"),
+        ("an override made it", "run edge-npu gemm-256 --set 'components.sramm.capacity=2 MiB'"),
+        ("an override made it", "run h100-like gemm-256 --set cores.components.tcc.rows=8"),
         ("ops.7", "run edge-npu gemm-256 --set workload.ops.7.M=3"),
         ("no list item", "run edge-npu gemm-256 --set workload.ops.7=3"),
         ("invalid choice", "frobnicate"),
