@@ -28,11 +28,13 @@ import time
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 import simulator
 from simulator.spec.guards import Limits
+from simulator.spec.workload import WorkloadSpec
 
 DATA = Path(__file__).parent / "data" / "published.yaml"
 FA3_SWEEP = Path(__file__).parent / "data" / "published_fa3_sweep.yaml"
@@ -119,6 +121,7 @@ class Runner:
                 entry.get("arch_overrides"),
                 part["workload"],
                 part.get("workload_overrides"),
+                part.get("precision"),
                 part.get("mapping"),
             ],
             sort_keys=True,
@@ -126,14 +129,37 @@ class Runner:
         if key not in self.cache:
             start = time.perf_counter()
             arch = simulator.load_arch(entry["device"], _pairs(entry.get("arch_overrides")))
-            workload = simulator.load_workload(
-                part["workload"], _pairs(part.get("workload_overrides"))
+            workload = with_precision(
+                simulator.load_workload(part["workload"], _pairs(part.get("workload_overrides"))),
+                part.get("precision"),
+                entry["id"],
             )
             report = simulator.simulate(
                 arch, workload, part.get("mapping"), numerics=False, limits=ROW_LIMITS
             )
             self.cache[key] = (report.summary, time.perf_counter() - start)
         return self.cache[key]
+
+
+def with_precision(
+    workload: WorkloadSpec, kinds: dict[str, str] | None, where: str
+) -> WorkloadSpec:
+    """The workload with every op of a kind named in `kinds` at that kind's precision: a part's
+    `precision: {gemm: fp8_e4m3}` runs only the GEMMs in fp8, as TensorRT-LLM v0.5's FP8 engines
+    quantize only their linear layers' inputs (published_multi.yaml)."""
+    if not kinds:
+        return workload
+    missing = sorted(set(kinds) - {op.kind for op in workload.ops})
+    if missing:
+        raise ValueError(f"{where}: precision: the workload has no {missing[0]} op")
+    ops = [
+        op.model_dump() | ({"dtype": kinds[op.kind]} if op.kind in kinds else {})
+        for op in workload.ops
+    ]
+    try:
+        return WorkloadSpec.model_validate(workload.model_dump() | {"ops": ops})
+    except ValidationError as error:
+        raise ValueError(f"{where}: precision: {error.errors()[0]['msg']}") from None
 
 
 def compulsory_bytes(workload) -> int | None:
