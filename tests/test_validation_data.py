@@ -232,6 +232,22 @@ def test_trtllm_calibration_rows_are_the_128_token_prompts():
     assert len(marked) == len(multi) // 2
 
 
+def test_trtllm_layers_fuse_qkv_as_its_attention_layer():
+    """Each TensorRT-LLM layer reads Q, K and V from one GEMM of (heads + 2 kv_heads) x head_dim
+    columns over the hidden width, as its Attention layer's qkv ColumnLinear, and the H100 rows
+    run only the GEMMs of their layers in fp8."""
+    for entry in yaml.safe_load(validate.MULTI.read_text()):
+        ops = {op["name"]: op for op in entry["parts"][0]["workload"]["ops"]}
+        attention, qkv = ops["attention"], ops["qkv"]
+        heads, kv = attention["heads"], attention.get("kv_heads", attention["heads"])
+        assert attention["inputs"] == ["qkv"]
+        assert qkv["N"] == (heads + 2 * kv) * attention["head_dim"], entry["id"]
+        assert qkv["K"] == heads * attention["head_dim"], entry["id"]
+        fp8 = {"gemm": "fp8_e4m3"} if entry["id"].endswith("-fp8") else None
+        assert entry["parts"][0].get("precision") == fp8
+        assert {op["dtype"] for op in ops.values()} == {"fp16"}
+
+
 @pytest.mark.slow
 def test_request_overhead_holds_its_fit():
     """validate.py's REQUEST for TensorRT-LLM's gptSessionBenchmark is what
