@@ -11,7 +11,7 @@ import argparse
 import yaml
 from rich.console import Console
 from rich.table import Table
-from validate import MULTI, _pairs
+from validate import MULTI, _pairs, with_precision
 
 import simulator
 from simulator.spec import load_workload
@@ -27,7 +27,8 @@ def main() -> None:
     system = simulator.load_arch(entry["device"], _pairs(entry.get("arch_overrides")))
     if not isinstance(system, SystemArchSpec):
         parser.error(f"{row_id}: runs on one chip ({entry['device']}), not a system of chips")
-    layer = load_workload(entry["parts"][0]["workload"])
+    first = entry["parts"][0]
+    layer = with_precision(load_workload(first["workload"]), first.get("precision"), row_id)
     part = shard(layer, system.system.tp, 1, row_id)
     table = Table(title=f"{row_id}: one chip's kernels, each alone on {system.chip_arch.name}")
     table.add_column("kernel")

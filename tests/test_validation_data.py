@@ -37,7 +37,37 @@ def test_every_entry_loads():
     for entry in ENTRIES:
         for part in validate._parts(entry):
             workload = part["workload"]
-            simulator.load_workload(workload, validate._pairs(part.get("workload_overrides")))
+            loaded = simulator.load_workload(
+                workload, validate._pairs(part.get("workload_overrides"))
+            )
+            validate.with_precision(loaded, part.get("precision"), entry["id"])
+
+
+def test_part_precision_sets_only_the_named_kinds():
+    """`precision: {gemm: fp8_e4m3}` on an fp16 LLaMA layer: its 7 GEMMs read fp8, its attention,
+    2 RMSNorms, SiLU, gate multiply and 2 residual adds stay fp16, and nothing else changes; a kind
+    the workload lacks or a precision that does not exist is an error naming the row."""
+    layer = {"kind": "transformer", "name": "l", "hidden": 64, "heads": 4, "ffn": 128}
+    workload = simulator.load_workload(layer | {"dtype": "fp16", "output_dtype": "fp16"})
+    mixed = validate.with_precision(workload, {"gemm": "fp8_e4m3"}, "row")
+    kinds = [(op.kind, op.dtype) for op in mixed.ops]
+    assert sorted(kinds).count(("gemm", "fp8_e4m3")) == 7
+    assert [k for k in kinds if k[0] != "gemm"] == [
+        ("rmsnorm", "fp16"),
+        ("attention", "fp16"),
+        ("add", "fp16"),
+        ("rmsnorm", "fp16"),
+        ("silu", "fp16"),
+        ("mul", "fp16"),
+        ("add", "fp16"),
+    ]
+    unchanged = [op.model_dump(exclude={"dtype"}) for op in workload.ops]
+    assert [op.model_dump(exclude={"dtype"}) for op in mixed.ops] == unchanged
+    assert validate.with_precision(workload, None, "row") is workload
+    with pytest.raises(ValueError, match="row: precision: the workload has no conv2d op"):
+        validate.with_precision(workload, {"conv2d": "int8"}, "row")
+    with pytest.raises(ValueError, match="row: precision: "):
+        validate.with_precision(workload, {"gemm": "fp9"}, "row")
 
 
 def test_llmcompass_gemm_seconds_agree_with_the_printed_tflops():
@@ -199,6 +229,22 @@ def test_trtllm_calibration_rows_are_the_128_token_prompts():
     marked = {entry["id"] for entry in multi if entry.get("calibration")}
     assert marked == {entry["id"] for entry in multi if "-ttft-128" in entry["id"]}
     assert len(marked) == len(multi) // 2
+
+
+def test_trtllm_layers_fuse_qkv_as_its_attention_layer():
+    """Each TensorRT-LLM layer reads Q, K and V from one GEMM of (heads + 2 kv_heads) x head_dim
+    columns over the hidden width, as its Attention layer's qkv ColumnLinear, and the H100 rows
+    run only the GEMMs of their layers in fp8."""
+    for entry in yaml.safe_load(validate.MULTI.read_text()):
+        ops = {op["name"]: op for op in entry["parts"][0]["workload"]["ops"]}
+        attention, qkv = ops["attention"], ops["qkv"]
+        heads, kv = attention["heads"], attention.get("kv_heads", attention["heads"])
+        assert attention["inputs"] == ["qkv"]
+        assert qkv["N"] == (heads + 2 * kv) * attention["head_dim"], entry["id"]
+        assert qkv["K"] == heads * attention["head_dim"], entry["id"]
+        fp8 = {"gemm": "fp8_e4m3"} if entry["id"].endswith("-fp8") else None
+        assert entry["parts"][0].get("precision") == fp8
+        assert {op["dtype"] for op in ops.values()} == {"fp16"}
 
 
 @pytest.mark.slow
