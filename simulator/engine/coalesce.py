@@ -14,6 +14,7 @@ turns coalescing off, so results equal the event-by-event run: tests/engine/test
 """
 
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -421,7 +422,9 @@ class Watch:
 
     def __init__(self, engine, op: OpProgram, stream: Stream):
         self.engine, self.op, self.stream = engine, op, stream
-        self.seen: dict[int, int] = {}  # hash of a description -> the step index it was seen at
+        # hash of a description -> (step index, description, Snapshot) where it was seen
+        self.seen: dict[int, tuple] = {}
+        self.jumps = 0  # jumps made: a snapshot taken before one no longer measures a period
         self.shapes: dict[int, tuple] = {}  # step index -> shape, since the last reset
         self.candidate = None
         self.patience = PATIENCE
@@ -447,10 +450,12 @@ class Watch:
         self.seen, self.shapes, self.candidate = {}, {}, None
 
     def at(self, previous_done) -> None:
-        """The loader is about to take the next step: look for a period, jump when one is verified.
-        Descriptions seen before a jump stay comparable (indices and the engine's clock both
-        count the steps and cycles jumped), so a longer period (a whole K fold) is found across
-        the shorter ones jumped inside it."""
+        """The loader is about to take the next step: look for a period, jump when one is found.
+        A state seen again with no jump since jumps at once (`_repeats`). Descriptions seen
+        before a jump stay comparable (indices and the engine's clock both count the steps and
+        cycles jumped), so a longer period (a whole K fold) is found across the shorter ones
+        jumped inside it: such a candidate's counters are measured over its next period, and it
+        jumps when the state after that period is the same again."""
         if self.patience <= 0:
             return  # no period found in a long while: describing costs more than it may save
         index, engine = self.stream.index, self.engine
@@ -486,21 +491,44 @@ class Watch:
             self.candidate = None
             if state == first:
                 pattern = [self.shapes[i] for i in range(start, index)]
-                units = sorted({u for s in pattern for c in s[1] for u in (c[0], *c[-1])})
+                units = _units(pattern)
                 if [idle[u] for u in units] == [self._idle(u) for u in units] and self._jump(
                     pattern, now - at, before
                 ):
                     self.patience = PATIENCE
                     return
         key = hash(state)  # only proposes a period: the whole descriptions are compared after it
+        snapshot = Snapshot(now, counters(engine.record), self._idles(), self.jumps)
         earlier = self.seen.get(key)
-        if earlier is not None and self.candidate is None:
-            idle = {u: self._idle(u) for u in engine.units}
-            before = counters(engine.record)
-            self.candidate = (index, index - earlier, now, state, before, idle)
+        if earlier is not None and self.candidate is None:  # one period looked at at a time
+            if self._repeats(earlier, index, state, snapshot):
+                return
+            before, idle = snapshot.counters, snapshot.idle
+            self.candidate = (index, index - earlier[0], now, state, before, idle)
         if len(self.seen) >= MAX_SEEN:
             self._reset()
-        self.seen[key] = index
+        self.seen[key] = (index, state, snapshot)
+
+    def _repeats(self, earlier: tuple, index: int, state, snapshot: "Snapshot") -> bool:
+        """Jump now where the state `earlier` was seen in is this one, with no jump since: the
+        steps between them are one period (their counters measured, the units' idle times
+        equal), so the next periods repeat it as a verified candidate's would, a period sooner."""
+        start, first, before = earlier
+        if before.jumps != self.jumps or state != first:
+            return False  # across a jump the counters' difference is not one period's
+        pattern = [self.shapes[i] for i in range(start, index)]
+        units = _units(pattern)
+        if [before.idle[u] for u in units] != [snapshot.idle[u] for u in units]:
+            return False
+        if not self._jump(pattern, snapshot.now - before.now, before.counters):
+            return False
+        self.candidate = None
+        self.patience = PATIENCE
+        return True
+
+    def _idles(self) -> dict:
+        """How long each unit has been idle (`_idle`)."""
+        return {u: self._idle(u) for u in self.engine.units}
 
     def _idle(self, unit: str):
         """How long `unit` has been idle (None: not used yet)."""
@@ -516,13 +544,26 @@ class Watch:
             return False
         cycles = int(cycles)
         periods = self.stream.skip_periods(self.stream.index - len(pattern), pattern)
-        for unit in {
-            u for s in pattern for c in s[1] for u in (c[0], *c[-1])
-        }:  # last used in the last period jumped
+        for unit in _units(pattern):  # last used in the last period jumped
             engine.unit_free_at[unit] += periods * cycles
         for table, key, delta in deltas[0]:
             table[key] += periods * delta
         engine.record.steps += periods * deltas[1]
         self.skipped += periods * len(pattern)
         engine.skipped += periods * cycles
+        self.jumps += 1
         return True
+
+
+class Snapshot(NamedTuple):
+    """What a period's jump reads of the moment a description was made."""
+
+    now: int  # the engine's clock, jumped cycles included
+    counters: dict  # the record's counters (`counters`)
+    idle: dict  # unit -> how long it has been idle (None: not used yet)
+    jumps: int  # jumps the watch had made
+
+
+def _units(pattern: list) -> list:
+    """The compute units (and units they hold) the steps of `pattern` use, sorted."""
+    return sorted({u for s in pattern for c in s[1] for u in (c[0], *c[-1])})
