@@ -558,7 +558,7 @@ class Watch:
 class Snapshot(NamedTuple):
     """What a period's jump reads of the moment a description was made."""
 
-    now: int  # the engine's clock, jumped cycles included
+    now: float  # the engine's clock, jumped cycles included
     counters: dict  # the record's counters (`counters`)
     idle: dict  # unit -> how long it has been idle (None: not used yet)
     jumps: int  # jumps the watch had made
