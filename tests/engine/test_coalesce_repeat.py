@@ -3,9 +3,12 @@ period, their counters measured), not a period later, and its results stay the e
 run's."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulator.components import build_machine
 from simulator.engine import coalesce, execute
+from simulator.errors import CapacityError
 from simulator.mapping import compile_program
 from simulator.spec import load_arch, load_mapping, load_workload
 from tests.engine.test_coalesce import _both, assert_identical
@@ -63,3 +66,25 @@ def test_the_first_repeated_state_jumps(monkeypatch, rows, cols, sram):
     assert dict(described)[at - period] == dict(described)[at]
     monkeypatch.undo()
     assert_identical(*_both(arch, workload))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.sampled_from([16, 32, 64]),
+    sram=st.sampled_from(["256 KiB", "1 MiB"]),
+    dims=st.tuples(*[st.sampled_from([256, 384, 512])] * 3),
+    tile=st.tuples(*[st.sampled_from([32, 64, 128])] * 3),
+    order=st.permutations("MNK"),
+)
+def test_jumps_at_repeats_give_event_runs(rows, sram, dims, tile, order):
+    """Property: GEMMs of random tiles and loop orders (periods of many lengths, edge tiles),
+    coalesced with jumps at the first repeated state, equal every step run as events."""
+    m, n, k = dims
+    mapping = {"name": "t", "tile": dict(zip("MNK", tile)), "loop_order": list(order)}
+    mapping["edge_tiles"] = "partial"
+    workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=int8")
+    try:
+        both = _both(_arch(rows, rows, sram), workload, mapping)
+    except CapacityError:
+        return
+    assert_identical(*both)
