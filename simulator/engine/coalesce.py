@@ -26,6 +26,7 @@ from simulator.mapping.program import Compute, OpProgram, Step, Transfer
 # locals holding absolute cycles
 TIMES = frozenset({"asked", "synced", "issued", "arrival", "start", "bound"})
 MAX_SEEN = 1024  # descriptions (their hashes) kept per op before starting afresh
+RECENT = 4  # latest descriptions kept whole (more, kept alive, slow the garbage collector)
 PATIENCE = 256  # descriptions without a jump after which an op is run as events to its end
 MAX_LIVE = 32  # more processes than this (many steps queued behind a unit): too costly to describe
 MIN_STEPS = 64  # an op with fewer steps runs as events: describing each step would cost more
@@ -422,8 +423,9 @@ class Watch:
 
     def __init__(self, engine, op: OpProgram, stream: Stream):
         self.engine, self.op, self.stream = engine, op, stream
-        # hash of a description -> (step index, description, Snapshot) where it was seen
-        self.seen: dict[int, tuple] = {}
+        self.seen: dict[int, int] = {}  # hash of a description -> the step index it was seen at
+        # the latest RECENT descriptions whole: step index -> (description, Snapshot)
+        self.recent: dict[int, tuple] = {}
         self.jumps = 0  # jumps made: a snapshot taken before one no longer measures a period
         self.shapes: dict[int, tuple] = {}  # step index -> shape, since the last reset
         self.candidate = None
@@ -447,7 +449,7 @@ class Watch:
         self.phase = steps % stride if stride else 0
 
     def _reset(self) -> None:
-        self.seen, self.shapes, self.candidate = {}, {}, None
+        self.seen, self.shapes, self.recent, self.candidate = {}, {}, {}, None
 
     def at(self, previous_done) -> None:
         """The loader is about to take the next step: look for a period, jump when one is found.
@@ -465,11 +467,7 @@ class Watch:
             if due:
                 self.candidate = None  # its period cannot repeat again before the op ends
             return  # a description here costs more than any jump it could lead to saves
-        if (
-            self.stride != self.long
-            and index >= 2 * self.long
-            and self.skipped <= self.described_steps
-        ):
+        if self.stride != self.long and index >= self.long and self.skipped <= self.described_steps:
             self._use(self.long)  # the short periods do not settle: describe a long one's steps
             self.candidate = None  # a short candidate's check would fall between them
         if not self.stride or index % self.stride != self.phase:
@@ -504,16 +502,23 @@ class Watch:
             if self._repeats(earlier, index, state, snapshot):
                 return
             before, idle = snapshot.counters, snapshot.idle
-            self.candidate = (index, index - earlier[0], now, state, before, idle)
+            self.candidate = (index, index - earlier, now, state, before, idle)
         if len(self.seen) >= MAX_SEEN:
             self._reset()
-        self.seen[key] = (index, state, snapshot)
+        self.seen[key] = index
+        self.recent[index] = (state, snapshot)
+        if len(self.recent) > RECENT:
+            del self.recent[next(iter(self.recent))]
 
-    def _repeats(self, earlier: tuple, index: int, state, snapshot: "Snapshot") -> bool:
-        """Jump now where the state `earlier` was seen in is this one, with no jump since: the
-        steps between them are one period (their counters measured, the units' idle times
-        equal), so the next periods repeat it as a verified candidate's would, a period sooner."""
-        start, first, before = earlier
+    def _repeats(self, start: int, index: int, state, snapshot: "Snapshot") -> bool:
+        """Jump now where the state described at step `start`, one of the latest, is this one
+        with no jump since: the steps between them are one period (their counters measured, the
+        units' idle times equal), so the next periods repeat it as a verified candidate's would,
+        a period sooner."""
+        kept = self.recent.get(start)
+        if kept is None:
+            return False  # described too long ago: kept as its hash only
+        first, before = kept
         if before.jumps != self.jumps or state != first:
             return False  # across a jump the counters' difference is not one period's
         pattern = [self.shapes[i] for i in range(start, index)]
