@@ -14,6 +14,7 @@ turns coalescing off, so results equal the event-by-event run: tests/engine/test
 """
 
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -25,6 +26,7 @@ from simulator.mapping.program import Compute, OpProgram, Step, Transfer
 # locals holding absolute cycles
 TIMES = frozenset({"asked", "synced", "issued", "arrival", "start", "bound"})
 MAX_SEEN = 1024  # descriptions (their hashes) kept per op before starting afresh
+RECENT = 4  # latest descriptions kept whole (more, kept alive, slow the garbage collector)
 PATIENCE = 256  # descriptions without a jump after which an op is run as events to its end
 MAX_LIVE = 32  # more processes than this (many steps queued behind a unit): too costly to describe
 MIN_STEPS = 64  # an op with fewer steps runs as events: describing each step would cost more
@@ -422,6 +424,9 @@ class Watch:
     def __init__(self, engine, op: OpProgram, stream: Stream):
         self.engine, self.op, self.stream = engine, op, stream
         self.seen: dict[int, int] = {}  # hash of a description -> the step index it was seen at
+        # the latest RECENT descriptions whole: step index -> (description, Snapshot)
+        self.recent: dict[int, tuple] = {}
+        self.jumps = 0  # jumps made: a snapshot taken before one no longer measures a period
         self.shapes: dict[int, tuple] = {}  # step index -> shape, since the last reset
         self.candidate = None
         self.patience = PATIENCE
@@ -444,13 +449,15 @@ class Watch:
         self.phase = steps % stride if stride else 0
 
     def _reset(self) -> None:
-        self.seen, self.shapes, self.candidate = {}, {}, None
+        self.seen, self.shapes, self.recent, self.candidate = {}, {}, {}, None
 
     def at(self, previous_done) -> None:
-        """The loader is about to take the next step: look for a period, jump when one is verified.
-        Descriptions seen before a jump stay comparable (indices and the engine's clock both
-        count the steps and cycles jumped), so a longer period (a whole K fold) is found across
-        the shorter ones jumped inside it."""
+        """The loader is about to take the next step: look for a period, jump when one is found.
+        A state seen again with no jump since jumps at once (`_repeats`). Descriptions seen
+        before a jump stay comparable (indices and the engine's clock both count the steps and
+        cycles jumped), so a longer period (a whole K fold) is found across the shorter ones
+        jumped inside it: such a candidate's counters are measured over its next period, and it
+        jumps when the state after that period is the same again."""
         if self.patience <= 0:
             return  # no period found in a long while: describing costs more than it may save
         index, engine = self.stream.index, self.engine
@@ -460,11 +467,7 @@ class Watch:
             if due:
                 self.candidate = None  # its period cannot repeat again before the op ends
             return  # a description here costs more than any jump it could lead to saves
-        if (
-            self.stride != self.long
-            and index >= 2 * self.long
-            and self.skipped <= self.described_steps
-        ):
+        if self.stride != self.long and index >= self.long and self.skipped <= self.described_steps:
             self._use(self.long)  # the short periods do not settle: describe a long one's steps
             self.candidate = None  # a short candidate's check would fall between them
         if not self.stride or index % self.stride != self.phase:
@@ -486,21 +489,51 @@ class Watch:
             self.candidate = None
             if state == first:
                 pattern = [self.shapes[i] for i in range(start, index)]
-                units = sorted({u for s in pattern for c in s[1] for u in (c[0], *c[-1])})
+                units = _units(pattern)
                 if [idle[u] for u in units] == [self._idle(u) for u in units] and self._jump(
                     pattern, now - at, before
                 ):
                     self.patience = PATIENCE
                     return
         key = hash(state)  # only proposes a period: the whole descriptions are compared after it
+        snapshot = Snapshot(now, counters(engine.record), self._idles(), self.jumps)
         earlier = self.seen.get(key)
-        if earlier is not None and self.candidate is None:
-            idle = {u: self._idle(u) for u in engine.units}
-            before = counters(engine.record)
+        if earlier is not None and self.candidate is None:  # one period looked at at a time
+            if self._repeats(earlier, index, state, snapshot):
+                return
+            before, idle = snapshot.counters, snapshot.idle
             self.candidate = (index, index - earlier, now, state, before, idle)
         if len(self.seen) >= MAX_SEEN:
             self._reset()
         self.seen[key] = index
+        self.recent[index] = (state, snapshot)
+        if len(self.recent) > RECENT:
+            del self.recent[next(iter(self.recent))]
+
+    def _repeats(self, start: int, index: int, state, snapshot: "Snapshot") -> bool:
+        """Jump now where the state described at step `start`, one of the latest, is this one
+        with no jump since: the steps between them are one period (their counters measured, the
+        units' idle times equal), so the next periods repeat it as a verified candidate's would,
+        a period sooner."""
+        kept = self.recent.get(start)
+        if kept is None:
+            return False  # described too long ago: kept as its hash only
+        first, before = kept
+        if before.jumps != self.jumps or state != first:
+            return False  # across a jump the counters' difference is not one period's
+        pattern = [self.shapes[i] for i in range(start, index)]
+        units = _units(pattern)
+        if [before.idle[u] for u in units] != [snapshot.idle[u] for u in units]:
+            return False
+        if not self._jump(pattern, snapshot.now - before.now, before.counters):
+            return False
+        self.candidate = None
+        self.patience = PATIENCE
+        return True
+
+    def _idles(self) -> dict:
+        """How long each unit has been idle (`_idle`)."""
+        return {u: self._idle(u) for u in self.engine.units}
 
     def _idle(self, unit: str):
         """How long `unit` has been idle (None: not used yet)."""
@@ -516,13 +549,26 @@ class Watch:
             return False
         cycles = int(cycles)
         periods = self.stream.skip_periods(self.stream.index - len(pattern), pattern)
-        for unit in {
-            u for s in pattern for c in s[1] for u in (c[0], *c[-1])
-        }:  # last used in the last period jumped
+        for unit in _units(pattern):  # last used in the last period jumped
             engine.unit_free_at[unit] += periods * cycles
         for table, key, delta in deltas[0]:
             table[key] += periods * delta
         engine.record.steps += periods * deltas[1]
         self.skipped += periods * len(pattern)
         engine.skipped += periods * cycles
+        self.jumps += 1
         return True
+
+
+class Snapshot(NamedTuple):
+    """What a period's jump reads of the moment a description was made."""
+
+    now: float  # the engine's clock, jumped cycles included
+    counters: dict  # the record's counters (`counters`)
+    idle: dict  # unit -> how long it has been idle (None: not used yet)
+    jumps: int  # jumps the watch had made
+
+
+def _units(pattern: list) -> list:
+    """The compute units (and units they hold) the steps of `pattern` use, sorted."""
+    return sorted({u for s in pattern for c in s[1] for u in (c[0], *c[-1])})

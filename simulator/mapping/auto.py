@@ -70,13 +70,21 @@ def compute_cycles_estimate(unit, problem, tile, plan_like) -> int:
     tile's cycles depend on the array only through its `timing_key` and its rate at the plan's
     dtype (`tile_cost`), so sweep points with one array and other buffers or memories rank the
     same tiles once."""
-    key = (
-        unit.timing_key,
-        unit.rate(plan_like.dtype),
-        problem["M"], problem["N"], problem["K"], tile["M"], tile["N"], tile["K"],
-        plan_like.spatial, plan_like.dataflow, plan_like.accounting,
-    )  # fmt: skip
-    return _memoized(_ESTIMATES, key, lambda: _cycles_estimate(unit, problem, tile, plan_like))
+    return estimator(unit, problem, plan_like)(tile["M"], tile["N"], tile["K"])
+
+
+def estimator(unit, problem, plan_like):
+    """`compute_cycles_estimate` of one array, GEMM and plan as a function of the tile's M, N
+    and K: the rest of the memo's key is worked out once (a search prices hundreds of tiles)."""
+    head = (unit.timing_key, unit.rate(plan_like.dtype), problem["M"], problem["N"], problem["K"])
+    tail = (plan_like.spatial, plan_like.dataflow, plan_like.accounting)
+
+    def cycles(m: int, n: int, k: int) -> int:
+        key = (*head, m, n, k, *tail)
+        tile = {"M": m, "N": n, "K": k}
+        return _memoized(_ESTIMATES, key, lambda: _cycles_estimate(unit, problem, tile, plan_like))
+
+    return cycles
 
 
 def _memoized(table: dict, key: tuple, compute):
@@ -253,11 +261,12 @@ def _best(op, mapping, machine, unit, problem, options, orders):
 
     def need(m: int, n: int, k: int) -> tuple:
         # the seed is plan_from(..., tile, orders[0]) but for its tile: price this tile under it
-        used = dict(_footprint(layout, seed, machine, {"M": m, "N": n, "K": k}))
-        return tuple(used.get(name, 0) for name in names)
+        return _needs(layout, names, seed, machine, (m, n, k))
+
+    cycles = estimator(unit, problem, seed)
 
     def price(m: int, n: int, k: int) -> tuple:
-        compute = compute_cycles_estimate(unit, problem, {"M": m, "N": n, "K": k}, seed)
+        compute = cycles(m, n, k)
         first_load = bus(nbytes(m * k + k * n, op.dtype))
         # a tile's estimate grows with its DRAM bytes and ties on them: its best loop order
         # is the first that moves the fewest
@@ -321,12 +330,17 @@ _RANKINGS: dict[tuple, "_Ranking"] = {}
 _RANKINGS_LIMIT = 256  # a ranking holds up to every candidate tile (a few hundred): fewer kept
 
 
-def _footprint(layout: tuple, seed: GemmPlan, machine: Machine, tile: dict) -> tuple:
-    """seed.footprint(machine, tile) as (buffer, bytes) pairs, memoized on what it reads (the
-    operands' buffers and formats, double buffering, the tile): sweep points that differ in
-    buffer sizes or elsewhere share it."""
-    key = (layout, tile["M"], tile["N"], tile["K"])
-    return _memoized(_FOOTPRINTS, key, lambda: tuple(seed.footprint(machine, tile).items()))
+def _needs(layout: tuple, names: tuple, seed: GemmPlan, machine: Machine, tile: tuple) -> tuple:
+    """The bytes each of `names` holds of seed.footprint(machine, tile) (0: none), memoized on
+    what it reads (the operands' buffers and formats, double buffering, the tile): sweep points
+    that differ in buffer sizes or elsewhere share it."""
+    key = (layout, names, tile)
+
+    def needs() -> tuple:
+        used = seed.footprint(machine, dict(zip("MNK", tile)))
+        return tuple(used.get(name, 0) for name in names)
+
+    return _memoized(_FOOTPRINTS, key, needs)
 
 
 _FOOTPRINTS: dict[tuple, tuple] = {}

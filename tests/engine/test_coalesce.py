@@ -113,8 +113,8 @@ def test_cta_waves_equal_event_runs(cores, m, n, k):
 
 def test_a_long_gemm_runs_a_few_periods():
     """2048^3 on a 32x32 array: 4,096 steps in 128 identical K folds of 32 steps; coalesced, a
-    few folds run as events (the pipeline filling, one fold to find the period, one to check it,
-    the drain) and the result equals the event-by-event run's."""
+    few folds run as events (the pipeline filling, one fold to find the period, the drain) and
+    the result equals the event-by-event run's."""
     arch = load_arch(
         "edge-npu",
         [(["components", "mac_array", "rows"], 32), (["components", "mac_array", "cols"], 32)],
