@@ -126,6 +126,7 @@ class _Engine:
         self.tally = Tally()  # a class's repeated rows, added once per kind (engine/tally.py)
         self.member_ports: dict[tuple, dict] = {}  # (op, node, direction) -> buffer -> `_port`
         self.member_rows: dict[tuple, _Members] = {}  # see _ports
+        self.side_rows: dict[tuple, tuple] = {}  # see _book
         self.busy_rows: dict[tuple, tuple] = {}  # a route -> its links' busy rows (_count_noc)
         self.link_cycles: dict[int, int] = {}  # see _link_cycles
         # ops before these have all finished: one already-processed event stands for them all
@@ -242,7 +243,7 @@ class _Engine:
         if op not in self.owners:
             return nbytes, None
         parts = side.parts
-        key = (op, src, direction, tuple(map(tuple, parts.values())))  # a buffer names its part
+        key = (op, src, direction, side.signature())
         members = self.member_rows.get(key)
         if members is None:
             members = self.member_rows[key] = self._members(op, parts, src, direction)
@@ -290,11 +291,7 @@ class _Engine:
         """Move a batch of DRAM transfers (and, for a class, its members' `peers` steps' own);
         returns (the latency still to come after the last byte, the cycles then spent waiting
         for SRAM ports)."""
-        entries = [
-            ((t.tensor, t.region), t.buffer, t)
-            for t in transfers
-            if t.dram_bytes and t.kind != "send"
-        ]
+        entries = [(None, t.buffer, t) for t in transfers if t.dram_bytes and t.kind != "send"]
         if peers:
             members_located(peers, entries, stores=direction == "write")
         if not entries:
@@ -307,9 +304,10 @@ class _Engine:
         return latency, waited
 
     def _move(self, op: str, entries: list, direction: str):
-        """The bytes of `_dram` ((L2 key, buffer, transfer) entries, `members_located`'s): returns
-        (latency, [(when a transfer began, its (buffer, bytes))]). With an L2, loads of resident
-        regions are served by its slices and only misses reach DRAM."""
+        """The bytes of `_dram` ((L2 key, buffer, transfer) entries as `members_located` gives
+        them, the key None for a transfer's own region): returns (latency, [(when a transfer
+        began, its (buffer, bytes))]). With an L2, loads of resident regions are served by its
+        slices and only misses reach DRAM."""
         began = []
         home = entries[0][1]  # the representative's, for a class (its transfers come first)
         cached = None  # a class's L2 hits, streaming while its misses go to DRAM
@@ -323,32 +321,34 @@ class _Engine:
                 began.append((start, hits.accesses(op)))
             if not side.rows:
                 return self.dram.latency_cycles, began
-        else:
+        elif self.noc is not None:
             side = self._side(op, entries)
-        total, rows = side.total, side.rows
+        else:  # one core's bus or interfaces: its entries as they come (coalescing describes
+            side = None  # a waiting frame: no _Side, no regions in it)
         asked = self.env.now
         if self.operand_buses:
             groups: dict[str, list] = {}
-            for row in rows:
-                groups.setdefault(self._operand(row[1]), []).append(row)
+            for entry in entries:
+                groups.setdefault(self._operand(entry[1]), []).append(entry)
             buses = {
-                role: self.env.process(self._operand_bus(op, role, [t for *_, t in ts], direction))
-                for role, ts in groups.items()
+                role: self.env.process(self._operand_bus(op, role, [t for *_, t in es], direction))
+                for role, es in groups.items()
             }
             yield self.env.all_of(list(buses.values()))
-            began += [(buses[role].value, _accesses(ts)) for role, ts in groups.items()]
+            began += [(buses[role].value, _accesses(es)) for role, es in groups.items()]
             latency = self.dram.latency_cycles
         elif self.noc is None:
             with self.bus.request() as grant:
                 yield grant
                 start = self.env.now
-                yield self.env.timeout(self.dram.transfer_cycles(total))
-                self._dram_busy(start, 1.0, op, rows[0][2].kind, direction)
-            began.append((start, _accesses(rows)))
+                nbytes = sum(t.dram_bytes for *_, t in entries)
+                yield self.env.timeout(self.dram.transfer_cycles(nbytes))
+                self._dram_busy(start, 1.0, op, entries[0][2].kind, direction)
+            began.append((start, _accesses(entries)))
             latency = self.dram.latency_cycles
         else:
             node = self.machine.nodes[home]
-            shares = self._controller_shares(node, total)
+            shares = self._controller_shares(node, side.total)
             flows = [
                 self.env.process(self._flow(op, nbytes, ctrl, node, direction, side))
                 for ctrl, nbytes in shares
@@ -363,37 +363,71 @@ class _Engine:
         # the op waited for DRAM from its request to its last byte, queueing behind others included
         for part in self._parts(op):
             self.record.op_busy[part][self.dram.name] += self.env.now - asked
-        self._count_dma(side.rows, into=direction == "read")
+        self._book(op, side or self._side(op, entries), f"dram {direction}")
         return latency, began
 
-    def _count_dma(self, rows, into: bool) -> None:
-        """DMA bytes in the record, of (part, buffer, transfer) rows: DRAM reads (into SRAM) or
-        writes, per op and transfer kind, and the SRAM side (writes on the way in, reads on the
-        way out)."""
-        counts, op_dram = self.record.counts, self.record.op_dram
-        dram, side = (self.dram.name, "read"), "write"
-        if not into:
-            dram, side = (self.dram.name, "write"), "read"
-        last = None  # a member's transfers come one after another: their keys once
+    def _book(self, op: str, side: "_Side", what: str) -> None:
+        """Book a side's bytes to `what`'s counters (`_targets`). A class's side whose parts
+        each move one kind into one buffer books each part's bytes summed, as rows worked out
+        once per such side and waiting in the tally (engine/tally.py: whole numbers); else, or
+        where the tally cannot wait, each transfer as it comes."""
+        if side.uniform and op in self.twins:
+            kind = side.rows[0][2].kind
+            key = (op, what, kind, side.signature())
+            rows = self.side_rows.get(key)
+            if rows is None:
+                rows = self.side_rows[key] = tuple(
+                    (table, counter, nbytes)
+                    for part, (buffer, nbytes) in side.parts.items()
+                    for table, counter in self._targets(what, part, buffer, kind)
+                )
+            if self.tally.defer(rows):
+                return
+        self._book_each(side.rows, what)
+
+    def _book_each(self, rows, what: str) -> None:
+        """Book each (part, buffer, transfer) row's bytes to `what`'s counters, in row order."""
+        last = None  # a member's transfers come one after another: their counters once
         for part, buffer, t in rows:
             if t.dram_bytes:
-                if buffer != last:
-                    last = buffer
-                    moved, kinds, into_buffer = (part, *dram), op_dram[part], (part, buffer, side)
-                counts[moved] += t.dram_bytes
-                kinds[t.kind] += t.dram_bytes
-                counts[into_buffer] += t.dram_bytes
+                if (buffer, t.kind) != last:
+                    last = buffer, t.kind
+                    targets = self._targets(what, part, buffer, t.kind)
+                for table, counter in targets:
+                    table[counter] += t.dram_bytes
+
+    def _targets(self, what: str, part: str, buffer: str, kind: str) -> tuple:
+        """(table, key) pairs a transfer's bytes go to, in booking order: L2 writes or reads
+        (hits: the SRAM side written too), or DMA bytes (DRAM reads, into SRAM, or writes, per
+        op and transfer kind, and the SRAM side: written on the way in, read on the way out)."""
+        counts = self.record.counts
+        if what == "l2 write":
+            return ((counts, (part, self.l2.name, "write")),)
+        if what == "l2 read":
+            return ((counts, (part, self.l2.name, "read")), (counts, (part, buffer, "write")))
+        direction, side = ("read", "write") if what == "dram read" else ("write", "read")
+        return (
+            (counts, (part, self.dram.name, direction)),
+            (self.record.op_dram[part], kind),
+            (counts, (part, buffer, side)),
+        )
 
     def _side(self, op: str, entries: list) -> "_Side":
         """All of a batch's entries as one `_Side` (no L2 to split them)."""
-        side, owners = _Side(), self.owners.get(op)
+        side, owners, kind = _Side(), self.owners.get(op), entries[0][2].kind
         rows, parts = side.rows, side.parts
         last = mine = None  # a member's transfers come one after another: their part once
         for _, buffer, t in entries:
             if buffer != last:
                 last = buffer
                 part = op if owners is None else owners[buffer]
-                mine = parts.get(part) or parts.setdefault(part, [buffer, 0])
+                mine = parts.get(part)
+                if mine is None:
+                    mine = parts[part] = [buffer, 0]
+                elif mine[0] != buffer:
+                    side.uniform = False
+            if t.kind != kind:
+                side.uniform = False
             rows.append((part, buffer, t))
             mine[1] += t.dram_bytes
             side.total += t.dram_bytes
@@ -403,32 +437,44 @@ class _Engine:
         """Split loads into L2 hits and misses (a `_Side` each); every region read or written
         becomes resident (LRU). A forced miss (`Transfer.miss`) refills its region's own line:
         it sits in the L2 once."""
-        hits, misses, l2, lines = _Side(), _Side(), self.l2.name, self.l2_lines
+        hits, misses, lines = _Side(), _Side(), self.l2_lines
         hit_rows, hit_parts = hits.rows, hits.parts
         miss_rows, miss_parts = misses.rows, misses.parts
         reading, capacity = direction == "read", self.l2.capacity_bytes
-        counts, owners = self.record.counts, self.owners.get(op)
+        owners, kind, uniform = self.owners.get(op), entries[0][2].kind, True
         hit_bytes = miss_bytes = 0
         last = None
         for key, buffer, t in entries:
+            if key is None:
+                key = (t.tensor, t.region)
             nbytes = t.dram_bytes
             if buffer != last:  # a member's transfers come one after another: its part once
                 last = buffer
                 part = op if owners is None else owners[buffer]
-                written, hit, miss = (part, l2, "write"), None, None
+                hit = miss = None
+            if t.kind != kind:
+                uniform = False
             resident = key in lines
             if reading and resident:
                 lines.move_to_end(key)
                 if not t.miss:
                     hit_rows.append((part, buffer, t))
                     if hit is None:
-                        hit = hit_parts.get(part) or hit_parts.setdefault(part, [buffer, 0])
+                        hit = hit_parts.get(part)
+                        if hit is None:
+                            hit = hit_parts[part] = [buffer, 0]
+                        elif hit[0] != buffer:
+                            uniform = False
                     hit[1] += nbytes
                     hit_bytes += nbytes
                     continue
             miss_rows.append((part, buffer, t))
             if miss is None:
-                miss = miss_parts.get(part) or miss_parts.setdefault(part, [buffer, 0])
+                miss = miss_parts.get(part)
+                if miss is None:
+                    miss = miss_parts[part] = [buffer, 0]
+                elif miss[0] != buffer:
+                    uniform = False
             miss[1] += nbytes
             miss_bytes += nbytes
             if nbytes <= capacity and not resident:
@@ -437,11 +483,13 @@ class _Engine:
                 while self.l2_used > capacity:
                     _, size = lines.popitem(last=False)
                     self.l2_used -= size
-            counts[written] += nbytes
+        hits.total, misses.total = hit_bytes, miss_bytes
+        hits.uniform = misses.uniform = uniform
+        if miss_rows:
+            self._book(op, misses, "l2 write")
         self.record.l2_bytes["hit" if reading else "write"] += hit_bytes
         if reading:
             self.record.l2_bytes["miss"] += miss_bytes
-        hits.total, misses.total = hit_bytes, miss_bytes
         return hits, misses
 
     def _l2_read(self, op: str, hits: "_Side", buffer: str):
@@ -458,14 +506,7 @@ class _Engine:
         slice_cycles = math.ceil(nbytes * ways / self.l2.bytes_per_cycle - 1e-9)
         own, members = self._ports(op, hits, src, "read", nbytes)
         held = yield from self._hold([port], route, own, slice_cycles, op, members)
-        counts, l2 = self.record.counts, self.l2.name
-        last = None  # a member's transfers come one after another: their keys once
-        for part, buffer, t in hits.rows:
-            if buffer != last:
-                last = buffer
-                read, written = (part, l2, "read"), (part, buffer, "write")
-            counts[read] += t.dram_bytes
-            counts[written] += t.dram_bytes
+        self._book(op, hits, "l2 read")
         return self.env.now - held
 
     def _operand(self, buffer: str) -> str:
@@ -917,7 +958,8 @@ class _Engine:
             rec.busy[self.dram.name] += busy
             part = self._who(op.name, t.buffer)
             rec.op_busy[part][self.dram.name] += busy
-            self._count_dma(((part, t.buffer, t),), into=t.kind in ("load", "reload"))
+            into = t.kind in ("load", "reload")
+            self._book_each(((part, t.buffer, t),), "dram read" if into else "dram write")
         if rec.events is not None:
             for part, unit in copies:
                 rec.interval(unit, "compute", part, start, self.env.now)
@@ -1024,12 +1066,21 @@ class _Side:
     (part, buffer, transfer) rows in batch order (a member's buffer is its own, the transfer
     its leader's), each part's [first buffer, bytes], and their bytes in all."""
 
-    __slots__ = ("rows", "parts", "total")
+    __slots__ = ("rows", "parts", "total", "uniform", "_signature")
 
     def __init__(self):
         self.rows: list[tuple[str, str, Transfer]] = []
         self.parts: dict[str, list] = {}
         self.total = 0
+        self.uniform = True  # one transfer kind, and one buffer per part
+        self._signature = None
+
+    def signature(self) -> tuple:
+        """Each part's (first buffer, bytes): what a class's repeated batches share (a buffer
+        names its part)."""
+        if self._signature is None:
+            self._signature = tuple(map(tuple, self.parts.values()))
+        return self._signature
 
     def accesses(self, part: str) -> list[tuple[str, int]]:
         """(buffer, bytes) of `part`'s transfers, as `_ports_after` places them."""
@@ -1106,8 +1157,8 @@ def _same_core(unit: str, like: str) -> str:
 
 
 def _accesses(rows) -> list[tuple[str, int]]:
-    """(buffer, bytes) each DRAM transfer, a (part, buffer, transfer) row, moves through its
-    SRAM's ports."""
+    """(buffer, bytes) each DRAM transfer, a (part or key, buffer, transfer) row or entry,
+    moves through its SRAM's ports."""
     return [(buffer, t.dram_bytes) for _, buffer, t in rows]
 
 

@@ -44,10 +44,38 @@ class Tally:
         for table, key, count in rows:
             table[key] += count * times
 
+    def defer(self, rows: tuple[tuple[dict, object, int], ...]) -> bool:
+        """Book rows that each stand for several whole-number bookings (a part's bytes of a
+        batch, summed) if they can wait: their first time only while no key has taken a
+        fraction and every total stays below NEAR (whole sums are exact in any grouping there),
+        then as `book` does. False: nothing booked; the caller books each of its bookings as it
+        comes (so does every later call for these rows once their deferral ended)."""
+        entry = self.entries.get(id(rows))
+        if entry is None:
+            keys = [(id(table), key) for table, key, _ in rows]
+            top = max((count for _, _, count in rows), default=0)
+            whole = all(type(count) is int and count >= 0 for _, _, count in rows)
+            entry = self.entries[id(rows)] = [rows, 0, 0]
+            if not whole or top > CAP or not self.tainted.isdisjoint(keys):
+                return False
+            if any(table.get(key, 0) + count >= NEAR for table, key, count in rows):
+                return False
+            entry[2] = CAP // top if top else CAP
+            self.deferred.update(keys)
+            for table, key, count in rows:
+                table[key] += count
+            return True
+        if not entry[2]:
+            return False
+        entry[1] += 1
+        if entry[1] >= entry[2]:
+            self._add(entry)
+        return True
+
     def flush(self) -> None:
         """Add every deferred booking (the tables then hold what eager bookings would have)."""
         for entry in self.entries.values():
-            if entry[1]:
+            if _waiting(entry):
                 self._add(entry)
 
     def _first(self, rows, times) -> list:
@@ -67,7 +95,7 @@ class Tally:
     def _taint(self, entry: list) -> None:
         """An entry booked as it comes from now on (cap 0), and every deferred entry sharing a
         key with it: their sums so far are added first (they came before this booking)."""
-        if entry[1]:
+        if _waiting(entry):
             self._add(entry)
         entry[2] = 0
         keys = [(id(table), key) for table, key, _ in entry[0]]
@@ -77,7 +105,7 @@ class Tally:
                 if other[2] and not self.tainted.isdisjoint(
                     (id(table), key) for table, key, _ in other[0]
                 ):
-                    if other[1]:
+                    if _waiting(other):
                         self._add(other)
                     other[2] = 0
 
@@ -96,6 +124,12 @@ class Tally:
                 if total >= NEAR:
                     entry[2] = 0
             table[key] = total
+
+
+def _waiting(entry: list) -> bool:
+    """Bookings wait in `entry`: a sum of scales that is not 0, or 0.0 (a float scale turns an
+    int table's value into a float, as adding it would)."""
+    return bool(entry[1]) or type(entry[1]) is float
 
 
 def _scale(times) -> bool:

@@ -120,10 +120,11 @@ class Moved:
 
 def members_located(peers: tuple[Step | Moved, ...], out: list, stores: bool = False) -> None:
     """A class's members' DRAM loads (or stores) in member order, appended to `out` as
-    (L2 key, buffer, transfer): the key is (tensor, region) and the buffer the member's own; the
-    transfer gives kind, bytes and miss flag (a moved member's is its leader's: moving only the
-    key and buffer is all its engine needs). Transfers with no DRAM bytes and sends are left
-    out. Every member step of a class passes here."""
+    (L2 key, buffer, transfer): a moved member's key is (tensor, moved region) and its buffer
+    its own, the transfer its leader's (giving kind, bytes and miss flag: moving only the key
+    and buffer is all its engine needs); a built one's key is None (its transfer's own region).
+    Transfers with no DRAM bytes and sends are left out. Every member step of a class passes
+    here."""
     for peer in peers:
         if type(peer) is Moved:
             built = peer._stores if stores else peer._loads
@@ -133,9 +134,7 @@ def members_located(peers: tuple[Step | Moved, ...], out: list, stores: bool = F
                 continue
         else:
             built = peer.stores if stores else peer.loads
-        out += [
-            ((t.tensor, t.region), t.buffer, t) for t in built if t.dram_bytes and t.kind != "send"
-        ]
+        out += [(None, t.buffer, t) for t in built if t.dram_bytes and t.kind != "send"]
 
 
 def members_streamed(peers: tuple[Step | Moved, ...], number: int) -> tuple[Transfer, ...]:

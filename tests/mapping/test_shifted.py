@@ -145,7 +145,10 @@ def _located(peers, stores=False) -> list[tuple]:
     """`members_located` of `peers`, each transfer read as the engine reads it."""
     out: list = []
     members_located(peers, out, stores)
-    return [(key, buffer, t.kind, t.dram_bytes, t.miss) for key, buffer, t in out]
+    return [
+        ((t.tensor, t.region) if key is None else key, buffer, t.kind, t.dram_bytes, t.miss)
+        for key, buffer, t in out
+    ]
 
 
 def _dram_view(transfers) -> list[tuple]:

@@ -349,7 +349,7 @@ def test_a_forced_miss_refills_the_rows_own_l2_line():
 
     def load(*rows, miss=False):  # as `_dram` hands loads to the L2: (key, buffer, transfer)
         return [
-            ((t.tensor, t.region), t.buffer, t)
+            (None, t.buffer, t)
             for r in rows
             for t in [Transfer("load", "s.X", ((r, r + 1), (0, 16384)), "smem", row, 0, miss=miss)]
         ]
