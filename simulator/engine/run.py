@@ -26,6 +26,7 @@ import functools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import chain
 
 import simpy
 
@@ -127,6 +128,7 @@ class _Engine:
         self.member_ports: dict[tuple, dict] = {}  # (op, node, direction) -> buffer -> `_port`
         self.member_rows: dict[tuple, _Members] = {}  # see _ports
         self.side_rows: dict[tuple, tuple] = {}  # see _book
+        self.signatures: dict[tuple, int] = {}  # see _Side.signature
         self.busy_rows: dict[tuple, tuple] = {}  # a route -> its links' busy rows (_count_noc)
         self.link_cycles: dict[int, int] = {}  # see _link_cycles
         # ops before these have all finished: one already-processed event stands for them all
@@ -243,7 +245,7 @@ class _Engine:
         if op not in self.owners:
             return nbytes, None
         parts = side.parts
-        key = (op, src, direction, side.signature())
+        key = (op, src, direction, side.signature(self.signatures))
         members = self.member_rows.get(key)
         if members is None:
             members = self.member_rows[key] = self._members(op, parts, src, direction)
@@ -373,7 +375,7 @@ class _Engine:
         where the tally cannot wait, each transfer as it comes."""
         if side.uniform and op in self.twins:
             kind = side.rows[0][2].kind
-            key = (op, what, kind, side.signature())
+            key = (op, what, kind, side.signature(self.signatures))
             rows = self.side_rows.get(key)
             if rows is None:
                 rows = self.side_rows[key] = tuple(
@@ -1075,15 +1077,20 @@ class _Side:
         self.uniform = True  # one transfer kind, and one buffer per part
         self._signature = None
 
-    def signature(self) -> tuple:
-        """Each part's (first buffer, bytes): what a class's repeated batches share (a buffer
-        names its part)."""
+    def signature(self, known: dict[tuple, int]) -> int:
+        """Each part's (first buffer, bytes), what a class's repeated batches share (a buffer
+        names its part), as its number in `known` (hashed once, then looked up by number)."""
         if self._signature is None:
-            self._signature = tuple(map(tuple, self.parts.values()))
+            parts = tuple(chain.from_iterable(self.parts.values()))
+            self._signature = known.setdefault(parts, len(known))
         return self._signature
 
     def accesses(self, part: str) -> list[tuple[str, int]]:
-        """(buffer, bytes) of `part`'s transfers, as `_ports_after` places them."""
+        """(buffer, bytes) of `part`'s transfers, as `_ports_after` places them (summed per
+        buffer: one pair where the part moves into one buffer)."""
+        if self.uniform:
+            mine = self.parts.get(part)
+            return [] if mine is None else [tuple(mine)]
         return _accesses(row for row in self.rows if row[0] == part)
 
 
