@@ -439,9 +439,9 @@ class _Engine:
         """Split loads into L2 hits and misses (a `_Side` each); every region read or written
         becomes resident (LRU). A forced miss (`Transfer.miss`) refills its region's own line:
         it sits in the L2 once."""
-        hits, misses, lines = _Side(), _Side(), self.l2_lines
-        hit_rows, hit_parts = hits.rows, hits.parts
-        miss_rows, miss_parts = misses.rows, misses.parts
+        hits, misses, lines, used = _Side(), _Side(), self.l2_lines, self.l2_used
+        to_end, hit_parts, miss_parts = lines.move_to_end, hits.parts, misses.parts
+        add_hit, add_miss = hits.rows.append, misses.rows.append  # every member load comes here
         reading, capacity = direction == "read", self.l2.capacity_bytes
         owners, kind, uniform = self.owners.get(op), entries[0][2].kind, True
         hit_bytes = miss_bytes = 0
@@ -458,9 +458,9 @@ class _Engine:
                 uniform = False
             resident = key in lines
             if reading and resident:
-                lines.move_to_end(key)
+                to_end(key)
                 if not t.miss:
-                    hit_rows.append((part, buffer, t))
+                    add_hit((part, buffer, t))
                     if hit is None:
                         hit = hit_parts.get(part)
                         if hit is None:
@@ -470,7 +470,7 @@ class _Engine:
                     hit[1] += nbytes
                     hit_bytes += nbytes
                     continue
-            miss_rows.append((part, buffer, t))
+            add_miss((part, buffer, t))
             if miss is None:
                 miss = miss_parts.get(part)
                 if miss is None:
@@ -481,13 +481,14 @@ class _Engine:
             miss_bytes += nbytes
             if nbytes <= capacity and not resident:
                 lines[key] = nbytes
-                self.l2_used += nbytes
-                while self.l2_used > capacity:
+                used += nbytes
+                while used > capacity:
                     _, size = lines.popitem(last=False)
-                    self.l2_used -= size
+                    used -= size
+        self.l2_used = used
         hits.total, misses.total = hit_bytes, miss_bytes
         hits.uniform = misses.uniform = uniform
-        if miss_rows:
+        if misses.rows:
             self._book(op, misses, "l2 write")
         self.record.l2_bytes["hit" if reading else "write"] += hit_bytes
         if reading:
