@@ -258,26 +258,33 @@ class _Engine:
         ports = self.member_ports.get((op, src, direction))
         if ports is None:
             ports = self.member_ports[(op, src, direction)] = {}
-        rec, flit_bits, members = self.record, self.noc.flit_bits, _Members()
+        members = _Members()
         for part, (buffer, nbytes) in parts.items():
             if part == op:
                 continue
             port = ports.get(buffer)
             if port is None:
                 port = ports[buffer] = self._port(part, buffer, src, direction)
-            route, hops, bit_hop, flit_hop = port
             members.count += 1
             members.cycles += self._link_cycles(nbytes)
-            if nbytes and route:  # as `_count_noc` books a plain op's port, in member order
-                members.rows += [(rec.link_bytes, link, nbytes) for link in route]
-                members.busy += [(rec.link_busy, link, 1) for link in route]
-                members.rows += [
-                    (rec.hop_bytes, hops, nbytes),
-                    (rec.counts, bit_hop, 8 * nbytes * hops),
-                    (rec.counts, flit_hop, math.ceil(8 * nbytes / flit_bits) * hops),
-                ]
-        members.rows, members.busy = tuple(members.rows), tuple(members.busy)
+            if nbytes and port[0]:
+                members.ports.append((port, nbytes))
         return members
+
+    def _member_rows(self, members: "_Members"):
+        """The (table, key, count) rows the members' ports book, as `_count_noc` books a plain
+        op's port, in member order: bytes, hops and counters, then each link's busy time (a
+        count of 1, times the cycles held)."""
+        rec, flit_bits = self.record, self.noc.flit_bits
+        for (route, hops, bit_hop, flit_hop), nbytes in members.ports:
+            for link in route:
+                yield rec.link_bytes, link, nbytes
+            yield rec.hop_bytes, hops, nbytes
+            yield rec.counts, bit_hop, 8 * nbytes * hops
+            yield rec.counts, flit_hop, math.ceil(8 * nbytes / flit_bits) * hops
+        for (route, *_), _ in members.ports:
+            for link in route:
+                yield rec.link_busy, link, 1
 
     def _port(self, part: str, buffer: str, src: int, direction: str) -> tuple:
         """A class member's NoC port to or from memory node `src`, as `_hold` counts its bytes:
@@ -370,21 +377,24 @@ class _Engine:
 
     def _book(self, op: str, side: "_Side", what: str) -> None:
         """Book a side's bytes to `what`'s counters (`_targets`). A class's side whose parts
-        each move one kind into one buffer books each part's bytes summed, as rows worked out
-        once per such side and waiting in the tally (engine/tally.py: whole numbers); else, or
-        where the tally cannot wait, each transfer as it comes."""
+        each move one kind into one buffer and that came before books each part's bytes
+        summed, as rows worked out once per such side and waiting in the tally (engine/tally.py:
+        whole numbers); else, or where the tally cannot wait, each transfer as it comes."""
         if side.uniform and op in self.twins:
             kind = side.rows[0][2].kind
             key = (op, what, kind, side.signature(self.signatures))
             rows = self.side_rows.get(key)
-            if rows is None:
-                rows = self.side_rows[key] = tuple(
-                    (table, counter, nbytes)
-                    for part, (buffer, nbytes) in side.parts.items()
-                    for table, counter in self._targets(what, part, buffer, kind)
-                )
-            if self.tally.defer(rows):
-                return
+            if rows is None:  # the first such side: rows only for one that repeats
+                self.side_rows[key] = ()
+            else:
+                if not rows:
+                    rows = self.side_rows[key] = tuple(
+                        (table, counter, nbytes)
+                        for part, (buffer, nbytes) in side.parts.items()
+                        for table, counter in self._targets(what, part, buffer, kind)
+                    )
+                if self.tally.defer(rows):
+                    return
         self._book_each(side.rows, what)
 
     def _book_each(self, rows, what: str) -> None:
@@ -630,9 +640,25 @@ class _Engine:
         if nbytes or op not in self.twins:
             self._count_noc(op, route, key, nbytes, self.env.now - start)
         if members is not None:  # every member's port, its rows as `_count_noc` books them
-            self.tally.book(members.rows)
-            self.tally.book(members.busy, self.env.now - start)
+            self._count_members(members, self.env.now - start)
         return max(finish, default=0)
+
+    def _count_members(self, members: "_Members", held) -> None:
+        """A class's other members' port rows (`_member_rows`), their links held `held` cycles:
+        the first time as they come (where `held` is whole: a fraction must reach the tally),
+        and through the tally where such a batch came before (its rows then kept)."""
+        if members.rows is None:
+            whole = type(held) is int or (type(held) is float and held.is_integer())
+            if whole and held >= 0 and not members.seen:  # nothing kept for a one-off batch
+                members.seen, busy = True, self.record.link_busy
+                for table, key, count in self._member_rows(members):
+                    table[key] += held if table is busy else count
+                return
+            rows = tuple(self._member_rows(members))
+            split = len(rows) - sum(len(port[0]) for port, _ in members.ports)
+            members.rows, members.busy = rows[:split], rows[split:]
+        self.tally.book(members.rows)
+        self.tally.book(members.busy, held)
 
     def _link(self, link: tuple) -> simpy.Resource:
         if link not in self.links:
@@ -1058,10 +1084,12 @@ class _Members:
     cycles in all, and the tally rows they book (bytes, hops and counters; busy time per cycle
     held), each member's in the order `_count_noc` books a port."""
 
-    __slots__ = ("count", "cycles", "rows", "busy")
+    __slots__ = ("count", "cycles", "ports", "rows", "busy", "seen")
 
     def __init__(self):
-        self.count, self.cycles, self.rows, self.busy = 0, 0, [], []
+        self.count, self.cycles, self.ports = 0, 0, []  # ports: (port, bytes) with bytes to book
+        self.rows = self.busy = None  # tally rows, once such a batch repeats
+        self.seen = False  # booked once already (`_count_members`)
 
 
 class _Side:
