@@ -450,11 +450,10 @@ class _Engine:
         becomes resident (LRU). A forced miss (`Transfer.miss`) refills its region's own line:
         it sits in the L2 once."""
         hits, misses, lines, used = _Side(), _Side(), self.l2_lines, self.l2_used
-        to_end, hit_parts, miss_parts = lines.move_to_end, hits.parts, misses.parts
-        add_hit, add_miss = hits.rows.append, misses.rows.append  # every member load comes here
+        to_end, add = lines.move_to_end, (hits.rows.append, misses.rows.append)
+        sides, totals = (hits.parts, misses.parts), [0, 0]  # [hits, misses]: every member load
         reading, capacity = direction == "read", self.l2.capacity_bytes
         owners, kind, uniform = self.owners.get(op), entries[0][2].kind, True
-        hit_bytes = miss_bytes = 0
         last = None
         for key, buffer, t in entries:
             if key is None:
@@ -463,40 +462,32 @@ class _Engine:
             if buffer != last:  # a member's transfers come one after another: its part once
                 last = buffer
                 part = op if owners is None else owners[buffer]
-                hit = miss = None
+                current = [None, None]  # its [first buffer, bytes] on each side
             if t.kind != kind:
                 uniform = False
             resident = key in lines
+            missed = 1
             if reading and resident:
                 to_end(key)
-                if not t.miss:
-                    add_hit((part, buffer, t))
-                    if hit is None:
-                        hit = hit_parts.get(part)
-                        if hit is None:
-                            hit = hit_parts[part] = [buffer, 0]
-                        elif hit[0] != buffer:
-                            uniform = False
-                    hit[1] += nbytes
-                    hit_bytes += nbytes
-                    continue
-            add_miss((part, buffer, t))
-            if miss is None:
-                miss = miss_parts.get(part)
-                if miss is None:
-                    miss = miss_parts[part] = [buffer, 0]
-                elif miss[0] != buffer:
+                missed = 1 if t.miss else 0
+            add[missed]((part, buffer, t))
+            mine = current[missed]
+            if mine is None:
+                mine = current[missed] = sides[missed].get(part)
+                if mine is None:
+                    mine = current[missed] = sides[missed][part] = [buffer, 0]
+                elif mine[0] != buffer:
                     uniform = False
-            miss[1] += nbytes
-            miss_bytes += nbytes
-            if nbytes <= capacity and not resident:
+            mine[1] += nbytes
+            totals[missed] += nbytes
+            if missed and nbytes <= capacity and not resident:
                 lines[key] = nbytes
                 used += nbytes
                 while used > capacity:
                     _, size = lines.popitem(last=False)
                     used -= size
         self.l2_used = used
-        hits.total, misses.total = hit_bytes, miss_bytes
+        hit_bytes, miss_bytes = hits.total, misses.total = totals
         hits.uniform = misses.uniform = uniform
         if misses.rows:
             self._book(op, misses, "l2 write")
