@@ -8,7 +8,13 @@ then on only counted; each row's count times its bookings is added at the next f
 the engine run, or sooner once that much waits). Rows with a fraction, a negative or huge count,
 or a key that a fractional row touched are booked as they come; a flushed total nearing 2**53
 ends the deferral of its rows. Other writers to a deferred key must add whole numbers of at least
-0 (the engine's DMA bytes do)."""
+0 (the engine's DMA bytes do).
+
+A booking may be scaled (a NoC hold's cycles times its links' busy rows of 1): the scales are
+summed the same way while they are whole, and a fractional one books its rows as they come from
+then on. Rows that each stand for several whole bookings summed (a class member's bytes of a
+batch) wait through `defer`, which refuses where their keys took a fraction or a total nears
+2**52: the caller then books each of them as it comes."""
 
 NEAR = 2**52
 """Once a deferred total reaches this, its rows are booked as they come (exact up to 2**53)."""
