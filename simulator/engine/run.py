@@ -26,6 +26,7 @@ import functools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import chain
 
 import simpy
 
@@ -37,7 +38,7 @@ from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
-from simulator.mapping.shifted import members_streamed, members_transfers
+from simulator.mapping.shifted import members_located, members_streamed
 
 
 class _CountingEnvironment(simpy.Environment):
@@ -125,6 +126,10 @@ class _Engine:
         self.class_rows: dict[tuple, tuple] = {}  # see _class_rows
         self.tally = Tally()  # a class's repeated rows, added once per kind (engine/tally.py)
         self.member_ports: dict[tuple, dict] = {}  # (op, node, direction) -> buffer -> `_port`
+        self.member_rows: dict[tuple, _Members] = {}  # see _ports
+        self.side_rows: dict[tuple, tuple] = {}  # see _book
+        self.signatures: dict[tuple, int] = {}  # see _Side.signature
+        self.busy_rows: dict[tuple, tuple] = {}  # a route -> its links' busy rows (_count_noc)
         self.link_cycles: dict[int, int] = {}  # see _link_cycles
         # ops before these have all finished: one already-processed event stands for them all
         self.finished = self.env.event()
@@ -233,40 +238,53 @@ class _Engine:
             self.copies[(op, unit)] = copies
         return copies
 
-    def _mine(self, op: str, transfers) -> list[Transfer]:
-        """The transfers of `op`'s representative (all of them outside a class)."""
-        owners = self.owners.get(op)
-        if owners is None:
-            return list(transfers)
-        return [t for t in transfers if owners[t.buffer] == op]
+    def _ports(self, op: str, side: "_Side", src: int, direction: str, nbytes: int):
+        """The bytes over the representative's own NoC port, and the other members' `_Members`
+        (their ports' routes from or to `src`, bytes and counter rows; None for a plain op,
+        which moves all `nbytes` itself)."""
+        if op not in self.owners:
+            return nbytes, None
+        parts = side.parts
+        key = (op, src, direction, side.signature(self.signatures))
+        members = self.member_rows.get(key)
+        if members is None:
+            members = self.member_rows[key] = self._members(op, parts, src, direction)
+        own = parts.get(op)
+        return (0 if own is None else own[1]), members
 
-    def _ports(self, op: str, transfers, src: int, direction: str, nbytes: int):
-        """The bytes over the representative's own NoC port, and (port, bytes) of every other
-        member's (`_port`: its route from or to `src`); a plain op moves all `nbytes` itself."""
-        owners = self.owners.get(op)
-        if owners is None:
-            return nbytes, []
-        moved: dict[str, list] = {}  # part -> [its first buffer, its bytes]
-        last = mine = None  # a member's transfers come one after another: their part once
-        for t in transfers:
-            if t.buffer != last:
-                last = t.buffer
-                mine = moved.get(owners[last])
-                if mine is None:
-                    mine = moved[owners[last]] = [last, 0]
-            mine[1] += t.dram_bytes
+    def _members(self, op: str, parts: dict, src: int, direction: str) -> "_Members":
+        """`_Members` of a batch's other parts ([first buffer, bytes] each), worked out once per
+        such batch: a class's batches repeat (the same members, hits and misses, bytes)."""
         ports = self.member_ports.get((op, src, direction))
         if ports is None:
             ports = self.member_ports[(op, src, direction)] = {}
-        others = []
-        for part, (buffer, nbytes) in moved.items():
-            if part != op:
-                port = ports.get(buffer)
-                if port is None:
-                    port = ports[buffer] = self._port(part, buffer, src, direction)
-                others.append((port, nbytes))
-        own = moved.get(op)
-        return (0 if own is None else own[1]), others
+        members = _Members()
+        for part, (buffer, nbytes) in parts.items():
+            if part == op:
+                continue
+            port = ports.get(buffer)
+            if port is None:
+                port = ports[buffer] = self._port(part, buffer, src, direction)
+            members.count += 1
+            members.cycles += self._link_cycles(nbytes)
+            if nbytes and port[0]:
+                members.ports.append((port, nbytes))
+        return members
+
+    def _member_rows(self, members: "_Members"):
+        """The (table, key, count) rows the members' ports book, as `_count_noc` books a plain
+        op's port, in member order: bytes, hops and counters, then each link's busy time (a
+        count of 1, times the cycles held)."""
+        rec, flit_bits = self.record, self.noc.flit_bits
+        for (route, hops, bit_hop, flit_hop), nbytes in members.ports:
+            for link in route:
+                yield rec.link_bytes, link, nbytes
+            yield rec.hop_bytes, hops, nbytes
+            yield rec.counts, bit_hop, 8 * nbytes * hops
+            yield rec.counts, flit_hop, math.ceil(8 * nbytes / flit_bits) * hops
+        for (route, *_), _ in members.ports:
+            for link in route:
+                yield rec.link_busy, link, 1
 
     def _port(self, part: str, buffer: str, src: int, direction: str) -> tuple:
         """A class member's NoC port to or from memory node `src`, as `_hold` counts its bytes:
@@ -278,68 +296,74 @@ class _Engine:
         return (route, hops, (part, noc, "bit_hop"), (part, noc, "flit_hop"))
 
     # ----- moving bytes -----------------------------------------------------------------------
-    def _dram(self, op: str, transfers: list[Transfer], direction: str):
-        """Move a batch of DRAM transfers; returns (the latency still to come after the last byte,
-        the cycles then spent waiting for SRAM ports)."""
-        transfers = [t for t in transfers if t.dram_bytes and t.kind != "send"]
-        if not transfers:
+    def _dram(self, op: str, transfers, direction: str, peers: tuple = ()):
+        """Move a batch of DRAM transfers (and, for a class, its members' `peers` steps' own);
+        returns (the latency still to come after the last byte, the cycles then spent waiting
+        for SRAM ports)."""
+        entries = [(None, t.buffer, t) for t in transfers if t.dram_bytes and t.kind != "send"]
+        if peers:
+            members_located(peers, entries, stores=direction == "write")
+        if not entries:
             return 0, 0
         asked = self.env.now
         self.moving.append(asked)  # no port time of this batch lands before it was asked for
-        latency, began = yield from self._move(op, transfers, direction)
+        latency, began = yield from self._move(op, entries, direction)
         waited = yield from self._ports_after(began)
         self.moving.remove(asked)
         return latency, waited
 
-    def _move(self, op: str, transfers: list[Transfer], direction: str):
-        """The bytes of `_dram`: returns (latency, [(when a transfer began, its (buffer, bytes))]).
-        With an L2, loads of resident regions are served by its slices and only misses reach DRAM."""
+    def _move(self, op: str, entries: list, direction: str):
+        """The bytes of `_dram` ((L2 key, buffer, transfer) entries as `members_located` gives
+        them, the key None for a transfer's own region): returns (latency, [(when a transfer
+        began, its (buffer, bytes))]). With an L2, loads of resident regions are served by its
+        slices and only misses reach DRAM."""
         began = []
-        home = transfers[0].buffer  # the representative's, for a class (its transfers come first)
+        home = entries[0][1]  # the representative's, for a class (its transfers come first)
         cached = None  # a class's L2 hits, streaming while its misses go to DRAM
         if self.l2 is not None:
-            hits, hit_bytes, transfers, total = self._cache(op, transfers, direction)
-            if hits and transfers and op in self.twins:
-                cached = self.env.process(self._l2_read(op, hits, hit_bytes, home))
-                began.append((cached, _accesses(self._mine(op, hits))))
-            elif hits:
-                start = yield from self._l2_read(op, hits, hit_bytes, home)
-                began.append((start, _accesses(self._mine(op, hits))))
-            if not transfers:
+            hits, side = self._cache(op, entries, direction)
+            if hits.rows and side.rows and op in self.twins:
+                cached = self.env.process(self._l2_read(op, hits, home))
+                began.append((cached, hits.accesses(op)))
+            elif hits.rows:
+                start = yield from self._l2_read(op, hits, home)
+                began.append((start, hits.accesses(op)))
+            if not side.rows:
                 return self.dram.latency_cycles, began
-        else:
-            total = sum(t.dram_bytes for t in transfers)
+        elif self.noc is not None:
+            side = self._side(op, entries)
+        else:  # one core's bus or interfaces: its entries as they come (coalescing describes
+            side = None  # a waiting frame: no _Side, no regions in it)
         asked = self.env.now
         if self.operand_buses:
-            groups: dict[str, list[Transfer]] = {}
-            for t in transfers:
-                groups.setdefault(self._operand(t), []).append(t)
+            groups: dict[str, list] = {}
+            for entry in entries:
+                groups.setdefault(self._operand(entry[1]), []).append(entry)
             buses = {
-                role: self.env.process(self._operand_bus(op, role, ts, direction))
-                for role, ts in groups.items()
+                role: self.env.process(self._operand_bus(op, role, [t for *_, t in es], direction))
+                for role, es in groups.items()
             }
             yield self.env.all_of(list(buses.values()))
-            began += [(buses[role].value, _accesses(ts)) for role, ts in groups.items()]
+            began += [(buses[role].value, _accesses(es)) for role, es in groups.items()]
             latency = self.dram.latency_cycles
         elif self.noc is None:
             with self.bus.request() as grant:
                 yield grant
                 start = self.env.now
-                yield self.env.timeout(self.dram.transfer_cycles(total))
-                self._dram_busy(start, 1.0, op, transfers[0].kind, direction)
-            began.append((start, _accesses(transfers)))
+                nbytes = sum(t.dram_bytes for *_, t in entries)
+                yield self.env.timeout(self.dram.transfer_cycles(nbytes))
+                self._dram_busy(start, 1.0, op, entries[0][2].kind, direction)
+            began.append((start, _accesses(entries)))
             latency = self.dram.latency_cycles
         else:
             node = self.machine.nodes[home]
-            shares = self._controller_shares(node, total)
+            shares = self._controller_shares(node, side.total)
             flows = [
-                self.env.process(self._flow(op, nbytes, ctrl, node, direction, transfers))
+                self.env.process(self._flow(op, nbytes, ctrl, node, direction, side))
                 for ctrl, nbytes in shares
             ]
             done = yield self.env.all_of(flows)
-            began.append(
-                (min(start for _, start in done.values()), _accesses(self._mine(op, transfers)))
-            )
+            began.append((min(start for _, start in done.values()), side.accesses(op)))
             latency = self.dram.latency_cycles + self.noc.latency_cycles(
                 max(hops for hops, _ in done.values())
             )
@@ -348,92 +372,154 @@ class _Engine:
         # the op waited for DRAM from its request to its last byte, queueing behind others included
         for part in self._parts(op):
             self.record.op_busy[part][self.dram.name] += self.env.now - asked
-        self._count_dma(op, transfers, into=direction == "read")
+        self._book(op, side or self._side(op, entries), f"dram {direction}")
         return latency, began
 
-    def _count_dma(self, op: str, transfers, into: bool) -> None:
-        """DMA bytes in the record: DRAM reads (into SRAM) or writes, per op and transfer kind, and
-        the SRAM side (writes on the way in, reads on the way out)."""
-        counts, op_dram, owners = self.record.counts, self.record.op_dram, self.owners.get(op)
-        dram, side = (self.dram.name, "read"), "write"
-        if not into:
-            dram, side = (self.dram.name, "write"), "read"
-        last = None  # a member's transfers come one after another: their keys once
-        for t in transfers:
-            if t.dram_bytes:
-                if t.buffer != last:
-                    last = t.buffer
-                    part = op if owners is None else owners[last]
-                    moved, kinds, into_buffer = (part, *dram), op_dram[part], (part, last, side)
-                counts[moved] += t.dram_bytes
-                kinds[t.kind] += t.dram_bytes
-                counts[into_buffer] += t.dram_bytes
+    def _book(self, op: str, side: "_Side", what: str) -> None:
+        """Book a side's bytes to `what`'s counters (`_targets`). A class's side whose parts
+        each move one kind into one buffer and that came before books each part's bytes
+        summed, as rows worked out once per such side and waiting in the tally (engine/tally.py:
+        whole numbers); else, or where the tally cannot wait, each transfer as it comes."""
+        if side.uniform and op in self.twins:
+            kind = side.rows[0][2].kind
+            key = (op, what, kind, side.signature(self.signatures))
+            rows = self.side_rows.get(key)
+            if rows is None:  # the first such side: rows only for one that repeats
+                self.side_rows[key] = ()
+            else:
+                if not rows:
+                    rows = self.side_rows[key] = tuple(
+                        (table, counter, nbytes)
+                        for part, (buffer, nbytes) in side.parts.items()
+                        for table, counter in self._targets(what, part, buffer, kind)
+                    )
+                if self.tally.defer(rows):
+                    return
+        self._book_each(side.rows, what)
 
-    def _cache(self, op: str, transfers: list[Transfer], direction: str):
-        """Split loads into L2 hits and misses: (hits, their bytes, misses, their bytes); every
-        region read or written becomes resident (LRU). A forced miss (`Transfer.miss`) refills its
-        region's own line: it sits in the L2 once."""
-        hits, misses, l2, lines = [], [], self.l2.name, self.l2_lines
+    def _book_each(self, rows, what: str) -> None:
+        """Book each (part, buffer, transfer) row's bytes to `what`'s counters, in row order."""
+        last = None  # a member's transfers come one after another: their counters once
+        for part, buffer, t in rows:
+            if t.dram_bytes:
+                if (buffer, t.kind) != last:
+                    last = buffer, t.kind
+                    targets = self._targets(what, part, buffer, t.kind)
+                for table, counter in targets:
+                    table[counter] += t.dram_bytes
+
+    def _targets(self, what: str, part: str, buffer: str, kind: str) -> tuple:
+        """(table, key) pairs a transfer's bytes go to, in booking order: L2 writes or reads
+        (hits: the SRAM side written too), or DMA bytes (DRAM reads, into SRAM, or writes, per
+        op and transfer kind, and the SRAM side: written on the way in, read on the way out)."""
+        counts = self.record.counts
+        if what == "l2 write":
+            return ((counts, (part, self.l2.name, "write")),)
+        if what == "l2 read":
+            return ((counts, (part, self.l2.name, "read")), (counts, (part, buffer, "write")))
+        direction, side = ("read", "write") if what == "dram read" else ("write", "read")
+        return (
+            (counts, (part, self.dram.name, direction)),
+            (self.record.op_dram[part], kind),
+            (counts, (part, buffer, side)),
+        )
+
+    def _side(self, op: str, entries: list) -> "_Side":
+        """All of a batch's entries as one `_Side` (no L2 to split them)."""
+        side, owners, kind = _Side(), self.owners.get(op), entries[0][2].kind
+        rows, parts = side.rows, side.parts
+        last = mine = None  # a member's transfers come one after another: their part once
+        for _, buffer, t in entries:
+            if buffer != last:
+                last = buffer
+                part = op if owners is None else owners[buffer]
+                mine = parts.get(part)
+                if mine is None:
+                    mine = parts[part] = [buffer, 0]
+                elif mine[0] != buffer:
+                    side.uniform = False
+            if t.kind != kind:
+                side.uniform = False
+            rows.append((part, buffer, t))
+            mine[1] += t.dram_bytes
+            side.total += t.dram_bytes
+        return side
+
+    def _cache(self, op: str, entries: list, direction: str):
+        """Split loads into L2 hits and misses (a `_Side` each); every region read or written
+        becomes resident (LRU). A forced miss (`Transfer.miss`) refills its region's own line:
+        it sits in the L2 once."""
+        hits, misses, lines, used = _Side(), _Side(), self.l2_lines, self.l2_used
+        to_end, add = lines.move_to_end, (hits.rows.append, misses.rows.append)
+        sides, totals = (hits.parts, misses.parts), [0, 0]  # [hits, misses]: every member load
         reading, capacity = direction == "read", self.l2.capacity_bytes
-        counts, owners = self.record.counts, self.owners.get(op)
-        hit_bytes = miss_bytes = 0
+        owners, kind, uniform = self.owners.get(op), entries[0][2].kind, True
         last = None
-        for t in transfers:
-            key = (t.tensor, t.region)
+        for key, buffer, t in entries:
+            if key is None:
+                key = (t.tensor, t.region)
+            nbytes = t.dram_bytes
+            if buffer != last:  # a member's transfers come one after another: its part once
+                last = buffer
+                part = op if owners is None else owners[buffer]
+                current = [None, None]  # its [first buffer, bytes] on each side
+            if t.kind != kind:
+                uniform = False
             resident = key in lines
+            missed = 1
             if reading and resident:
-                lines.move_to_end(key)
-                if not t.miss:
-                    hits.append(t)
-                    hit_bytes += t.dram_bytes
-                    continue
-            misses.append(t)
-            miss_bytes += t.dram_bytes
-            if t.dram_bytes <= capacity and not resident:
-                lines[key] = t.dram_bytes
-                self.l2_used += t.dram_bytes
-                while self.l2_used > capacity:
+                to_end(key)
+                missed = 1 if t.miss else 0
+            add[missed]((part, buffer, t))
+            mine = current[missed]
+            if mine is None:
+                mine = current[missed] = sides[missed].get(part)
+                if mine is None:
+                    mine = current[missed] = sides[missed][part] = [buffer, 0]
+                elif mine[0] != buffer:
+                    uniform = False
+            mine[1] += nbytes
+            totals[missed] += nbytes
+            if missed and nbytes <= capacity and not resident:
+                lines[key] = nbytes
+                used += nbytes
+                while used > capacity:
                     _, size = lines.popitem(last=False)
-                    self.l2_used -= size
-            if t.buffer != last:  # a member's transfers come one after another: its key once
-                last = t.buffer
-                written = (op if owners is None else owners[last], l2, "write")
-            counts[written] += t.dram_bytes
+                    used -= size
+        self.l2_used = used
+        hit_bytes, miss_bytes = hits.total, misses.total = totals
+        hits.uniform = misses.uniform = uniform
+        if misses.rows:
+            self._book(op, misses, "l2 write")
         self.record.l2_bytes["hit" if reading else "write"] += hit_bytes
         if reading:
             self.record.l2_bytes["miss"] += miss_bytes
-        return hits, hit_bytes, misses, miss_bytes
+        return hits, misses
 
-    def _l2_read(self, op: str, hits: list[Transfer], nbytes: int, buffer: str):
-        """Hits (`nbytes` in all) stream from the next L2 slice over its NoC route at the slice's
-        share of L2 bandwidth (a class's hits: all its members' bytes, each member's over its own
-        port); returns when they began."""
+    def _l2_read(self, op: str, hits: "_Side", buffer: str):
+        """Hits stream from the next L2 slice over its NoC route at the slice's share of L2
+        bandwidth (a class's hits: all its members' bytes, each member's over its own port);
+        returns when they began."""
         node = self.machine.nodes[buffer]
         self._next_turn()
         src = self.memory_nodes[self.turn]
         route = self._path(src, node, node)
         ways = 1 if self.fine else len(self.memory_nodes)
         port = self.l2_pool if self.fine else self.l2_slices[src]
+        nbytes = hits.total
         slice_cycles = math.ceil(nbytes * ways / self.l2.bytes_per_cycle - 1e-9)
-        own, others = self._ports(op, hits, src, "read", nbytes)
-        held = yield from self._hold([port], route, own, slice_cycles, op, others)
-        counts, owners, l2 = self.record.counts, self.owners.get(op), self.l2.name
-        last = None  # a member's transfers come one after another: their keys once
-        for t in hits:
-            if t.buffer != last:
-                last = t.buffer
-                part = op if owners is None else owners[last]
-                read, written = (part, l2, "read"), (part, last, "write")
-            counts[read] += t.dram_bytes
-            counts[written] += t.dram_bytes
+        own, members = self._ports(op, hits, src, "read", nbytes)
+        held = yield from self._hold([port], route, own, slice_cycles, op, members)
+        self._book(op, hits, "l2 read")
         return self.env.now - held
 
-    def _operand(self, transfer: Transfer) -> str:
-        """The operand whose interface carries `transfer`: the one its buffer holds."""
-        holds = self.machine.components[transfer.buffer].spec.holds
+    def _operand(self, buffer: str) -> str:
+        """The operand whose interface carries a transfer into or out of `buffer`: the one the
+        buffer holds."""
+        holds = self.machine.components[buffer].spec.holds
         if len(holds) != 1 or holds[0] not in self.operand_buses:
             raise UnsupportedError(
-                f"{transfer.buffer} holds {', '.join(holds)}; per-operand DRAM interfaces need one "
+                f"{buffer} holds {', '.join(holds)}; per-operand DRAM interfaces need one "
                 "buffer per operand, each operand with a bandwidth"
             )
         return holds[0]
@@ -473,7 +559,7 @@ class _Engine:
         self.turn = advance(self.turn, 1, len(self.controllers))
         self.turns += 1
 
-    def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, transfers):
+    def _flow(self, op: str, nbytes: int, ctrl: int, node: int, direction: str, side: "_Side"):
         """One controller's share of a DRAM transfer, over its NoC route: (hops, when it began).
         A class's transfers hold the controller (the fine pool) for all its members' bytes."""
         route = (
@@ -482,13 +568,14 @@ class _Engine:
         ways = 1 if self.fine else len(self.controllers)
         port = self.dram_pool if self.fine else self.controllers[ctrl]
         ctrl_cycles = math.ceil(nbytes * ways / self.dram.bytes_per_cycle - 1e-9)
-        own, others = self._ports(op, transfers, ctrl, direction, nbytes)
-        held = yield from self._hold([port], route, own, ctrl_cycles, op, others)
+        own, members = self._ports(op, side, ctrl, direction, nbytes)
+        held = yield from self._hold([port], route, own, ctrl_cycles, op, members)
         busy = held
-        if others and route:  # a class: the pool, or every member's port as long as per core
-            ports = sum(map(self._link_cycles, (own, *(b for _, b in others))))
-            busy = max(ctrl_cycles, ports)
-        self._dram_busy(self.env.now - held, 1 / ways, op, transfers[0].kind, direction, busy)
+        if members is not None and members.count and route:
+            # a class: the pool, or every member's port as long as per core (whole cycles)
+            busy = max(ctrl_cycles, self._link_cycles(own) + members.cycles)
+        kind = side.rows[0][2].kind
+        self._dram_busy(self.env.now - held, 1 / ways, op, kind, direction, busy)
         return (self._hops(ctrl, node) if route else 0), self.env.now - held
 
     def _link_cycles(self, nbytes: int) -> int:
@@ -515,14 +602,15 @@ class _Engine:
             self.paths[key] = [link for link in route if link[-1] == node] if spread else route
         return self.paths[key]
 
-    def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str, others=()):
+    def _hold(self, first: list, route: list, nbytes: int, floor: int, op: str, members=None):
         """Hold `first` resources (a memory controller) for `floor` cycles and the route's links for
         nbytes / link bandwidth, all acquired in global order; each is released when its part is done.
-        `others`: (port, bytes) of a class's other members (`_ports`), counted on their own ports."""
+        `members`: a class's other members (`_ports`), counted on their own ports."""
         key = tuple(route)
         links = self.ordered.get(key)
         if links is None:
             links = self.ordered[key] = [self._link(link) for link in sorted(route, key=str)]
+            self.busy_rows[key] = tuple((self.record.link_busy, link, 1) for link in route)
         link_cycles = self.noc.transfer_cycles(nbytes) if route else 0
         held = [(r, floor) for r in first] + [(link, link_cycles) for link in links]
         if self.fine:  # the shared pool is taken last, so no one holds it while waiting for a port
@@ -541,45 +629,46 @@ class _Engine:
                 if end == done_at:
                     resource.release(grant)
         if nbytes or op not in self.twins:
-            self._count_noc(op, route, nbytes, start)
-        if others:
-            self._count_ports(others, self.env.now - start)
+            self._count_noc(op, route, key, nbytes, self.env.now - start)
+        if members is not None:  # every member's port, its rows as `_count_noc` books them
+            self._count_members(members, self.env.now - start)
         return max(finish, default=0)
+
+    def _count_members(self, members: "_Members", held) -> None:
+        """A class's other members' port rows (`_member_rows`), their links held `held` cycles:
+        the first time as they come (where `held` is whole: a fraction must reach the tally),
+        and through the tally where such a batch came before (its rows then kept)."""
+        if members.rows is None:
+            whole = type(held) is int or (type(held) is float and held.is_integer())
+            if whole and held >= 0 and not members.seen:  # nothing kept for a one-off batch
+                members.seen, busy = True, self.record.link_busy
+                for table, key, count in self._member_rows(members):
+                    table[key] += held if table is busy else count
+                return
+            rows = tuple(self._member_rows(members))
+            split = len(rows) - sum(len(port[0]) for port, _ in members.ports)
+            members.rows, members.busy = rows[:split], rows[split:]
+        self.tally.book(members.rows)
+        self.tally.book(members.busy, held)
 
     def _link(self, link: tuple) -> simpy.Resource:
         if link not in self.links:
             self.links[link] = simpy.Resource(self.env, capacity=1)
         return self.links[link]
 
-    def _count_noc(self, op: str, route: list, nbytes: int, start: float) -> None:
+    def _count_noc(self, op: str, route: list, key: tuple, nbytes: int, held) -> None:
+        """A transfer's bytes and hops on its route, whose links were held `held` cycles (the
+        links' busy time through the tally, as a class's members' ports book theirs)."""
         if not route:
             return
         rec, noc = self.record, self.noc
         hops = len(route) if route[0][0] == "link" else 1
         for link in route:
             rec.link_bytes[link] += nbytes
-            rec.link_busy[link] += self.env.now - start
+        self.tally.book(self.busy_rows[key], held)
         rec.hop_bytes[hops] += nbytes
         rec.counts[(op, noc.name, "bit_hop")] += 8 * nbytes * hops
         rec.counts[(op, noc.name, "flit_hop")] += math.ceil(8 * nbytes / noc.flit_bits) * hops
-
-    def _count_ports(self, others: list[tuple[tuple, int]], held: float) -> None:
-        """`_count_noc` for a class's other members, each (port, bytes) held `held` cycles."""
-        rec, flit_bits = self.record, self.noc.flit_bits
-        link_bytes, link_busy, hop_bytes, counts = (
-            rec.link_bytes,
-            rec.link_busy,
-            rec.hop_bytes,
-            rec.counts,
-        )
-        for (route, hops, bit_hop, flit_hop), nbytes in others:
-            if nbytes and route:
-                for link in route:
-                    link_bytes[link] += nbytes
-                    link_busy[link] += held
-                hop_bytes[hops] += nbytes
-                counts[bit_hop] += 8 * nbytes * hops
-                counts[flit_hop] += math.ceil(8 * nbytes / flit_bits) * hops
 
     def _send(self, op: str, sends: list[Transfer]):
         """Core-to-core transfers over the NoC; returns the head latency still to come."""
@@ -639,8 +728,9 @@ class _Engine:
                         yield self.space[t.buffer].get(t.space)
                 waited = {"sync": synced - asked, "buffer_full": self.env.now - synced}
                 issued = self.env.now
-                loads = (*step.loads, *members_transfers(step.peers)) if step.peers else step.loads
-                latency, waited["sram_bandwidth"] = yield from self._dram(op.name, loads, "read")
+                latency, waited["sram_bandwidth"] = yield from self._dram(
+                    op.name, step.loads, "read", step.peers
+                )
                 previous_done = self.env.event()
                 self.outstanding[op.name] += 1
                 self.in_flight.add(op.name)
@@ -668,14 +758,7 @@ class _Engine:
         while True:
             op, step = yield self.written[core].get()
             sends = [t for t in step.stores if t.kind == "send"]
-            stores = tuple(
-                t
-                for t in (*step.stores, *members_transfers(step.peers, stores=True))
-                if t.kind != "send"
-            )
-            latency = 0
-            if stores:
-                latency, _ = yield from self._dram(op.name, stores, "write")
+            latency, _ = yield from self._dram(op.name, step.stores, "write", step.peers)
             if sends:
                 latency = max(latency, (yield from self._send(op.name, sends)))
             for t in step.stores:
@@ -893,8 +976,10 @@ class _Engine:
         for t in segment.streamed + peers:
             busy = self.dram.transfer_cycles(t.dram_bytes)  # DMA during the segment
             rec.busy[self.dram.name] += busy
-            rec.op_busy[self._who(op.name, t.buffer)][self.dram.name] += busy
-            self._count_dma(op.name, (t,), into=t.kind in ("load", "reload"))
+            part = self._who(op.name, t.buffer)
+            rec.op_busy[part][self.dram.name] += busy
+            into = t.kind in ("load", "reload")
+            self._book_each(((part, t.buffer, t),), "dram read" if into else "dram write")
         if rec.events is not None:
             for part, unit in copies:
                 rec.interval(unit, "compute", part, start, self.env.now)
@@ -985,6 +1070,50 @@ class _Engine:
         return all(space.level == space.capacity for space in self.space.values())
 
 
+class _Members:
+    """A class batch's other members on their own NoC ports (`_members`): how many, their link
+    cycles in all, and the tally rows they book (bytes, hops and counters; busy time per cycle
+    held), each member's in the order `_count_noc` books a port."""
+
+    __slots__ = ("count", "cycles", "ports", "rows", "busy", "seen")
+
+    def __init__(self):
+        self.count, self.cycles, self.ports = 0, 0, []  # ports: (port, bytes) with bytes to book
+        self.rows = self.busy = None  # tally rows, once such a batch repeats
+        self.seen = False  # booked once already (`_count_members`)
+
+
+class _Side:
+    """A batch's DRAM transfers on one path (L2 hits, misses, or all) as the engine books them:
+    (part, buffer, transfer) rows in batch order (a member's buffer is its own, the transfer
+    its leader's), each part's [first buffer, bytes], and their bytes in all."""
+
+    __slots__ = ("rows", "parts", "total", "uniform", "_signature")
+
+    def __init__(self):
+        self.rows: list[tuple[str, str, Transfer]] = []
+        self.parts: dict[str, list] = {}
+        self.total = 0
+        self.uniform = True  # one transfer kind, and one buffer per part
+        self._signature = None
+
+    def signature(self, known: dict[tuple, int]) -> int:
+        """Each part's (first buffer, bytes), what a class's repeated batches share (a buffer
+        names its part), as its number in `known` (hashed once, then looked up by number)."""
+        if self._signature is None:
+            parts = tuple(chain.from_iterable(self.parts.values()))
+            self._signature = known.setdefault(parts, len(known))
+        return self._signature
+
+    def accesses(self, part: str) -> list[tuple[str, int]]:
+        """(buffer, bytes) of `part`'s transfers, as `_ports_after` places them (summed per
+        buffer: one pair where the part moves into one buffer)."""
+        if self.uniform:
+            mine = self.parts.get(part)
+            return [] if mine is None else [tuple(mine)]
+        return _accesses(row for row in self.rows if row[0] == part)
+
+
 class _Owners(dict):
     """A core class's component -> the part whose core owns it (the class's own part for a
     shared one), each worked out on first use: every member transfer asks."""
@@ -1054,9 +1183,10 @@ def _same_core(unit: str, like: str) -> str:
     return unit if core is None or _core(unit) is None else f"core{core}.{unit.split('.', 1)[1]}"
 
 
-def _accesses(transfers) -> list[tuple[str, int]]:
-    """(buffer, bytes) each DRAM transfer moves through its SRAM's ports."""
-    return [(t.buffer, t.dram_bytes) for t in transfers]
+def _accesses(rows) -> list[tuple[str, int]]:
+    """(buffer, bytes) each DRAM transfer, a (part or key, buffer, transfer) row or entry,
+    moves through its SRAM's ports."""
+    return [(buffer, t.dram_bytes) for _, buffer, t in rows]
 
 
 def advance(turn: int, moves: int, nodes: int) -> int:

@@ -10,6 +10,8 @@ NoC port) to every member core (engine/run.py).
 """
 
 import dataclasses
+from itertools import chain
+from operator import attrgetter
 
 from simulator.mapping.program import Compute, OpProgram, Program, Step, altered
 
@@ -66,11 +68,14 @@ def class_program(parts: list[OpProgram]) -> OpProgram:
     )
 
 
+_WAITS, _SIGNALS = attrgetter("waits"), attrgetter("signals")
+
+
 def _joined(own: Step, others: list[Step]) -> Step:
     """The representative's step waiting for every member's signals and raising all of theirs,
     running every member's tile kernels, with the members' steps as its peers."""
-    waits = tuple(dict.fromkeys(own.waits + tuple(w for s in others for w in s.waits)))
-    signals = own.signals + tuple(name for s in others for name in s.signals)
+    waits = tuple(dict.fromkeys(chain(own.waits, *map(_WAITS, others))))
+    signals = tuple(chain(own.signals, *map(_SIGNALS, others)))  # every member step: in C
     computes = own.computes
     if any(c.kernel is not None for c in own.computes):
         computes = tuple(

@@ -6,7 +6,6 @@ built field by field as it is read: a core class's engine reads only its members
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
 
 from simulator.components.systolic import OPERAND_DIMS
 from simulator.mapping.gemm import TENSOR_OF
@@ -47,25 +46,6 @@ def moved(program: OpProgram, name: str, delta: dict[str, int], to: int) -> OpPr
             dataclasses.replace(row, level=mover.name(row.level)) for row in levels()
         ),
     )
-
-
-class Copy(NamedTuple):
-    """A moved transfer as a core class's engine reads a member's: a Transfer's fields in a
-    named tuple (building a frozen Transfer for each member's loads was about a quarter of a100-like
-    8192x12288x12288's run)."""
-
-    kind: str
-    tensor: str
-    region: tuple
-    buffer: str
-    dram_bytes: int
-    space: int
-    peer: str | None
-    noc_bytes: int
-    miss: bool
-
-
-_new = tuple.__new__  # a named tuple's own constructor, less its Python-level wrapper
 
 
 class Moved:
@@ -138,22 +118,23 @@ class Moved:
         return repr(self.step())
 
 
-def members_transfers(peers: tuple[Step | Moved, ...], stores: bool = False) -> list:
-    """A class's members' loads (or stores) in member order, as its engine reads them: a moved
-    member's as `Copy`s, or its Transfers where they were built already (one list for all
-    members: every member step of a class passes here)."""
-    out: list = []
+def members_located(peers: tuple[Step | Moved, ...], out: list, stores: bool = False) -> None:
+    """A class's members' DRAM loads (or stores) in member order, appended to `out` as
+    (L2 key, buffer, transfer): a moved member's key is (tensor, moved region) and its buffer
+    its own, the transfer its leader's (giving kind, bytes and miss flag: moving only the key
+    and buffer is all its engine needs); a built one's key is None (its transfer's own region).
+    Transfers with no DRAM bytes and sends are left out. Every member step of a class passes
+    here."""
     for peer in peers:
         if type(peer) is Moved:
             built = peer._stores if stores else peer._loads
-            if built is not None:
-                out += built
-            else:
+            if built is None:
                 source = peer._source
-                peer._mover.copy_into(out, source.stores if stores else source.loads)
+                peer._mover.locate_into(out, source.stores if stores else source.loads)
+                continue
         else:
-            out += peer.stores if stores else peer.loads
-    return out
+            built = peer.stores if stores else peer.loads
+        out += [(None, t.buffer, t) for t in built if t.dram_bytes and t.kind != "send"]
 
 
 def members_streamed(peers: tuple[Step | Moved, ...], number: int) -> tuple[Transfer, ...]:
@@ -224,12 +205,14 @@ class _Mover:
             t.miss,
         )
 
-    def copy_into(self, out: list, transfers: tuple[Transfer, ...]) -> None:
-        """`transfers` moved, as `Copy`s appended to `out` (`region` inlined, a dim the move leaves
-        in place not looked up, and the named tuple built without its Python-level constructor:
-        every member's every load comes here)."""
+    def locate_into(self, out: list, transfers: tuple[Transfer, ...]) -> None:
+        """`transfers` with DRAM bytes (no sends) as (moved L2 key, moved buffer, transfer)
+        appended to `out` (`region` inlined, a dim the move leaves in place not looked up: every
+        member's every load comes here)."""
         names, moves, append = self.names, self.moves, out.append
         for t in transfers:
+            if not t.dram_bytes or t.kind == "send":
+                continue
             rows, cols, down, across = moves.get(t.tensor) or self.move(t.tensor)
             region = t.region
             if down or across:  # a dim not moved keeps its range (mostly K: no lookup)
@@ -245,22 +228,7 @@ class _Mover:
                         moved = cols[s] = (s[0] + across, s[1] + across)
                     s = moved
                 region = (r, s)
-            append(
-                _new(
-                    Copy,
-                    (
-                        t.kind,
-                        t.tensor,
-                        region,
-                        names.get(t.buffer) or self.name(t.buffer),
-                        t.dram_bytes,
-                        t.space,
-                        t.peer and self.name(t.peer),
-                        t.noc_bytes,
-                        t.miss,
-                    ),
-                )
-            )
+            append(((t.tensor, region), names.get(t.buffer) or self.name(t.buffer), t))
 
     def compute(self, c: Compute) -> Compute:
         region = self.region

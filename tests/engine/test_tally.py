@@ -25,10 +25,24 @@ COUNTS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=True),
 )
 ROW = st.tuples(st.integers(0, 2), st.sampled_from(KEYS), COUNTS)
+SCALES = st.one_of(  # a booking's scale: 1, or a hold's cycles (whole or not)
+    st.just(1),
+    st.integers(0, 2**20),
+    st.integers(0, 2**20).map(float),
+    st.floats(0, 2**20, allow_nan=False).filter(lambda x: not x.is_integer()),
+    st.integers(CAP + 1, 2**60),  # too large to defer
+)
 STEP = st.one_of(
     st.tuples(st.just("book"), st.integers(0, 5)),
+    st.tuples(st.just("book"), st.integers(0, 5), SCALES),
     # another writer's whole numbers at least 0 (the engine's DMA bytes)
     st.tuples(st.just("add"), st.integers(0, 2), st.sampled_from(KEYS), st.integers(0, 2**44)),
+    st.tuples(st.just("group"), st.integers(0, 5)),
+)
+GROUP = st.tuples(  # a row standing for several whole bookings (a part's bytes of a batch)
+    st.integers(0, 2),
+    st.sampled_from(KEYS),
+    st.lists(st.integers(0, 2**42), min_size=1, max_size=4),
 )
 
 
@@ -41,17 +55,25 @@ def _state(tables):
     return [[(key, type(value), value) for key, value in table.items()] for table in tables]
 
 
-def _run(pool, steps, tally: Tally | None):
+def _run(pool, steps, tally: Tally | None, groups=((),)):
     tables = _tables()
     rows = [tuple((tables[t], key, count) for t, key, count in spec) for spec in pool]
+    summed = [tuple((tables[t], key, sum(parts)) for t, key, parts in spec) for spec in groups]
     for step in steps:
+        if step[0] == "group":
+            index = step[1] % len(groups)
+            if tally is None or not tally.defer(summed[index]):
+                for t, key, parts in groups[index]:
+                    for part in parts:
+                        tables[t][key] += part
+            continue
         if step[0] == "book":
-            booked = rows[step[1] % len(rows)]
+            booked, times = rows[step[1] % len(rows)], (*step[2:], 1)[0]
             if tally is None:
                 for table, key, count in booked:
-                    table[key] += count
+                    table[key] += count * times
             else:
-                tally.book(booked)
+                tally.book(booked, times)
         else:
             tables[step[1]][step[2]] += step[3]
     if tally is not None:
@@ -68,12 +90,15 @@ def _same(a, b) -> bool:
 @given(
     pool=st.lists(st.lists(ROW, min_size=1, max_size=5), min_size=1, max_size=6),
     steps=st.lists(STEP, max_size=200),
+    groups=st.lists(st.lists(GROUP, max_size=4), min_size=1, max_size=4),
 )
-def test_tally_gives_the_eager_tables_bit_for_bit(pool, steps):
+def test_tally_gives_the_eager_tables_bit_for_bit(pool, steps, groups):
     """Random rows (whole and fractional, small, huge, negative, infinite counts) booked in a
-    random order beside another writer's whole numbers: the same values, types and key order as
-    adding each booking as it comes."""
-    assert _same(_run(pool, steps, Tally()), _run(pool, steps, None))
+    random order, some scaled (whole, fractional and huge scales, as a NoC hold's cycles scale
+    its links' busy rows), beside another writer's whole numbers: the same values, types and
+    key order as adding each booking as it comes; so do rows that stand for several whole
+    bookings each, summed (`defer`), or where they cannot wait, booked one by one."""
+    assert _same(_run(pool, steps, Tally(), groups), _run(pool, steps, None, groups))
 
 
 @settings(max_examples=50, deadline=None)
@@ -131,9 +156,9 @@ def _record_state(record) -> str:
     return repr([(f.name, plain(getattr(record, f.name))) for f in dataclasses.fields(record)])
 
 
-def _eager(self, rows):
+def _eager(self, rows, times=1):
     for table, key, count in rows:
-        table[key] += count
+        table[key] += count * times
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])

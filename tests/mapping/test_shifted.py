@@ -15,7 +15,7 @@ from simulator.components import build_machine
 from simulator.engine.memo import execute
 from simulator.mapping import compile_program
 from simulator.mapping.program import Compute, Step, Transfer
-from simulator.mapping.shifted import Moved, _Mover, members_streamed, members_transfers
+from simulator.mapping.shifted import Moved, _Mover, members_located, members_streamed
 from simulator.spec import load_arch, load_mapping, load_workload
 from tests.engine.test_memo import _plain
 from tests.mapping.test_cta import gpu
@@ -118,8 +118,8 @@ def test_class_runs_of_derived_ctas_equal_runs_of_compiled_ctas(m, n, k, cores):
 )
 def test_a_moved_step_reads_as_the_step_it_stands_for(m, n, k, cores):
     """Every field of a lazily moved step (and what the engine reads of a class member: its
-    loads and stores as copies, its streamed DMA per segment) equals its built Step's; replacing
-    a field makes that Step."""
+    DRAM loads and stores located, its streamed DMA per segment) equals its built Step's;
+    replacing a field makes that Step."""
     machine = build_machine(gpu(cores, tiles=((32, 32), (64, 64))))
     workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
     program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
@@ -127,12 +127,9 @@ def test_a_moved_step_reads_as_the_step_it_stands_for(m, n, k, cores):
     classes = [op.shape_class for op in program.ops]
     assert bool(views) == (len(set(classes)) < len(classes))  # an SM's CTAs move to its class's
     for view in views:
-        copies = members_transfers((view,)), members_transfers((view,), stores=True)
         step = view.step()
-        assert [tuple(c) for c in (*copies[0], *copies[1])] == [
-            tuple(getattr(t, f.name) for f in dataclasses.fields(Transfer))
-            for t in (*step.loads, *step.stores)
-        ]
+        for stores, built in ((False, step.loads), (True, step.stores)):
+            assert _located((view,), stores) == _located((step,), stores) == _dram_view(built)
         assert type(step) is Step
         for field in dataclasses.fields(Step):
             assert getattr(view, field.name) == getattr(step, field.name), field.name
@@ -142,6 +139,25 @@ def test_a_moved_step_reads_as_the_step_it_stands_for(m, n, k, cores):
         assert view == step and step == view and repr(view) == repr(step)
         assert dataclasses.replace(view, waits=("x",)) == dataclasses.replace(step, waits=("x",))
         assert type(dataclasses.replace(view, waits=("x",))) is Step
+
+
+def _located(peers, stores=False) -> list[tuple]:
+    """`members_located` of `peers`, each transfer read as the engine reads it."""
+    out: list = []
+    members_located(peers, out, stores)
+    return [
+        ((t.tensor, t.region) if key is None else key, buffer, t.kind, t.dram_bytes, t.miss)
+        for key, buffer, t in out
+    ]
+
+
+def _dram_view(transfers) -> list[tuple]:
+    """What `_located` should give for these (moved) Transfers: their DRAM ones, sends left out."""
+    return [
+        ((t.tensor, t.region), t.buffer, t.kind, t.dram_bytes, t.miss)
+        for t in transfers
+        if t.dram_bytes and t.kind != "send"
+    ]
 
 
 def test_a_moved_step_moves_its_streamed_dma_without_its_segment():
@@ -162,17 +178,26 @@ _RANGE = st.tuples(st.integers(0, 4096), st.integers(1, 256)).map(lambda r: (r[0
 @settings(max_examples=60, deadline=None)
 @given(
     st.fixed_dictionaries({d: st.sampled_from([0, 0, 8, 64, 4096]) for d in "MNK"}),
-    st.lists(st.tuples(st.sampled_from("ABC"), _RANGE, _RANGE, st.booleans()), max_size=6),
+    st.lists(
+        st.tuples(
+            st.sampled_from("ABC"),
+            _RANGE,
+            _RANGE,
+            st.sampled_from(["load", "reload", "send"]),
+            st.sampled_from([0, 64]),
+            st.booleans(),
+        ),
+        max_size=6,
+    ),
 )
-def test_a_members_copies_equal_its_moved_transfers(delta, loads):
-    """A member's loads read as copies (a dim the move leaves in place kept as it is) equal the
-    moved Transfers field by field, whichever dims move (random offsets, zero included)."""
+def test_a_members_located_loads_equal_its_moved_transfers(delta, loads):
+    """A member's loads located (a dim the move leaves in place kept as it is) equal the moved
+    Transfers' L2 keys, buffers, kinds, bytes and miss flags, whichever dims move (random
+    offsets, zero included); loads with no DRAM bytes and sends are left out."""
     transfers = tuple(
-        Transfer("load", f"g.{t}", (r, s), "core0.smem", 64, 64, "core1.smem" if p else None)
-        for t, r, s, p in loads
+        Transfer(kind, f"g.{t}", (r, s), "core0.smem", nbytes, 64, None, 0, miss)
+        for t, r, s, kind, nbytes, miss in loads
     )
     mover = _Mover(delta, "core0.", "core3.")
-    copies = members_transfers((mover.view(Step(transfers, (), (), ())),))
-    fields = [f.name for f in dataclasses.fields(Transfer)]
-    moved = [tuple(getattr(mover.transfer(t), f) for f in fields) for t in transfers]
-    assert [tuple(c) for c in copies] == moved
+    located = _located((mover.view(Step(transfers, (), (), ())),))
+    assert located == _dram_view(map(mover.transfer, transfers))

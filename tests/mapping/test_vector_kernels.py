@@ -347,14 +347,18 @@ def test_a_forced_miss_refills_the_rows_own_l2_line():
     engine = _Engine((), machine, False, {}, Entry())
     row = 16384 * 2
 
-    def load(r, miss=False):
-        return Transfer("load", "s.X", ((r, r + 1), (0, 16384)), "smem", row, 0, miss=miss)
+    def load(*rows, miss=False):  # as `_dram` hands loads to the L2: (key, buffer, transfer)
+        return [
+            (None, t.buffer, t)
+            for r in rows
+            for t in [Transfer("load", "s.X", ((r, r + 1), (0, 16384)), "smem", row, 0, miss=miss)]
+        ]
 
-    engine._cache("s", (load(0), load(1), load(2)), "read")
-    hits, hit_bytes, misses, miss_bytes = engine._cache("s", (load(0), load(0, miss=True)), "read")
-    assert (len(hits), len(misses), hit_bytes, miss_bytes) == (1, 1, row, row)
+    engine._cache("s", load(0, 1, 2), "read")
+    hits, misses = engine._cache("s", load(0) + load(0, miss=True), "read")
+    assert (len(hits.rows), len(misses.rows), hits.total, misses.total) == (1, 1, row, row)
     assert engine.l2_used == 3 * row
-    engine._cache("s", (load(3),), "read")
+    engine._cache("s", load(3), "read")
     assert [key[1][0][0] for key in engine.l2_lines] == [2, 0, 3]
     assert engine.record.l2_bytes == {"hit": row, "miss": 5 * row}
 
