@@ -94,6 +94,39 @@ def test_a_rate_shortens_the_streamed_dim_and_nothing_else(
     )
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    m=st.integers(1, 40),
+    n=st.integers(1, 40),
+    k=st.integers(1, 40),
+    rate=st.integers(1, 4),
+    times=st.sampled_from([1, 2, 4, 5, 10]),
+    dataflow=st.sampled_from(sorted(DATAFLOWS)),
+    accounting=st.sampled_from(["scalesim", "realistic"]),
+)
+def test_an_instruction_familys_share_streams_like_a_longer_streamed_dim(
+    m, n, k, rate, times, dataflow, accounting
+):
+    """A family reaching 1/t of the rate (`instructions`) costs what the full rate costs with the
+    streamed dim t times as long; its MACs, folds and SRAM accesses are the whole tile's."""
+    spec = tiny_arch()
+    spec["components"]["pe"]["rate"] = {"int8": rate}
+    pe, spatial = array(spec), DATAFLOWS[dataflow]
+    extent = {"M": m, "N": n, "K": k}
+    (streamed,) = set(extent) - set(spatial)
+    longer = {**extent, streamed: extent[streamed] * times}
+    args = (spatial, dataflow, accounting, True)
+    slow = pe.tile_cost(extent, *args, dtype="int8", fraction=1 / times)
+    whole = pe.tile_cost(extent, *args, dtype="int8")
+    assert slow.cycles == pe.tile_cost(longer, *args, dtype="int8").cycles
+    assert (slow.macs, slow.folds, slow.reads, slow.writes) == (
+        whole.macs,
+        whole.folds,
+        whole.reads,
+        whole.writes,
+    )
+
+
 def test_a_whole_run_computes_at_the_rate():
     # M=8 N=8 K=16 int8, one os tile: load A and B (128 + 128 B at 1 B/cycle), one fold of
     # ceil(16 / 2) + 14 = 22 cycles (30 at rate 1), store C int32 256 B.
