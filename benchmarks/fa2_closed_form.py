@@ -15,6 +15,9 @@ over waves x steps x max(MMA, port) cycles. Softmax per interior step: Br Bc + B
 on the SFUs and 3 Br Bc + Br + Br d max/add/mul on the lanes at their cycles per element (the
 busier sets its cycles); where
 it does not overlap the MMAs (FlashAttention-2: `softmax_overlap: false`) it adds to each step.
+"mma.sync": the MMA cycles at the share of the rate the array gives that instruction family
+(`instructions`; h100-like 0.667, a100-like lists none: its full rate), as FlashAttention-2
+issues it (`attention.mma`).
 """
 
 import math
@@ -38,6 +41,7 @@ def _model(arch: str, br: int, bc: int) -> dict:
     waves = math.ceil(ctas / spec.cores.count)
     steps = math.ceil(SEQ / bc)
     mma = 2 * br * bc * D / macs_per_clock  # both matmuls, MACs over the array's rate
+    mma_sync = mma / units["tc"].instructions.get("mma.sync", 1.0)
     kv = 2 * bc * D * BYTES * math.ceil(br / rows)  # K and V, once per row fold
     q_and_p = (br * D * math.ceil(bc / cols) + br * bc * math.ceil(D / cols) + br * bc) * BYTES
     dma = 2 * bc * D * BYTES
@@ -55,8 +59,8 @@ def _model(arch: str, br: int, bc: int) -> dict:
     flops = 4 * BATCH * HEADS * SEQ * SEQ * D
     clock = spec.clock
 
-    def rate(smem_bytes: float, serial: float = 0) -> float:
-        return flops / (waves * steps * (max(mma, smem_bytes / port) + serial) / clock) / 1e12
+    def rate(smem_bytes: float, serial: float = 0, matmuls: float = mma) -> float:
+        return flops / (waves * steps * (max(matmuls, smem_bytes / port) + serial) / clock) / 1e12
 
     return {
         "arch": arch,
@@ -70,6 +74,8 @@ def _model(arch: str, br: int, bc: int) -> dict:
         "smem_rate": rate(kv + dma + q_and_p),
         "softmax": softmax,
         "serial_rate": rate(kv + dma, softmax),
+        "mma_sync": mma_sync,
+        "sync_rate": rate(kv + dma, softmax, mma_sync),
     }
 
 
@@ -87,6 +93,8 @@ def main() -> None:
         "TFLOPS bound (Q, P in smem)",
         "softmax cycles",
         "TFLOPS bound (FA2, softmax serial)",
+        "MMA cycles (mma.sync)",
+        "TFLOPS bound (FA2, mma.sync, softmax serial)",
     ):
         table.add_column(column, justify="right")
     for arch in ("a100-like", "h100-like"):
@@ -107,6 +115,8 @@ def main() -> None:
                 f"{row['smem_rate']:.1f}",
                 f"{row['softmax']:.0f}",
                 f"{row['serial_rate']:.1f}",
+                f"{row['mma_sync']:.0f}",
+                f"{row['sync_rate']:.1f}",
             )
     Console(width=200).print(table)
 

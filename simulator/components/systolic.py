@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from simulator import tech
 from simulator.components.base import Component
@@ -103,6 +104,7 @@ class SystolicArray(Component):
         continues_fold: bool = False,
         *,
         dtype: str,
+        fraction: float = 1.0,
     ) -> TileCost:
         """Cycles and SRAM accesses of one M x N x K tile of `dtype` operands (pure: no simulation
         state). At `rate` r a fold streams its T elements in ceil(T / r) cycles; its accesses
@@ -113,6 +115,8 @@ class SystolicArray(Component):
         buffers hold only part of T) pays T alone, as SCALE-Sim streams one fold's T in one go.
         realistic: the next fold's stationary operand loads while the current one streams,
         so folds cost max(T, R) each, plus one initial load (ws/is) and one final skew drain R + C - 2.
+        `fraction`: the share of the rate the kernel's instruction family reaches (`instructions`):
+        a fold streams T in ceil(T / (r * fraction)) cycles.
         """
         row_dim, col_dim = spatial
         (temporal_dim,) = {"M", "N", "K"} - set(spatial)
@@ -130,7 +134,7 @@ class SystolicArray(Component):
                 reads[role] = size * repeats
         macs = extent["M"] * extent["N"] * extent["K"]
         cycles = self.tile_cycles(
-            extent, spatial, dataflow, accounting, continues_fold, dtype=dtype
+            extent, spatial, dataflow, accounting, continues_fold, dtype=dtype, fraction=fraction
         )
         return TileCost(cycles, macs, self._folds(extent, spatial), reads, writes)
 
@@ -143,11 +147,16 @@ class SystolicArray(Component):
         continues_fold: bool = False,
         *,
         dtype: str,
+        fraction: float = 1.0,
     ) -> int:
         """`tile_cost`'s reference cycles alone (see there), without its SRAM accesses: the auto
         mapper ranks a few hundred tiles by them."""
         (temporal_dim,) = {"M", "N", "K"} - set(spatial)
-        t = -(-extent[temporal_dim] // self.rate(dtype))
+        streamed, rate = extent[temporal_dim], self.rate(dtype)
+        if fraction == 1:
+            t = -(-streamed // rate)
+        else:  # the share as written (0.667 is 667/1000): exact, no float rounding
+            t = math.ceil(streamed / (rate * Fraction(str(fraction))))
         folds = self._folds(extent, spatial)
         r, c = self.rows, self.cols
         stationary_load = 0 if dataflow == "os" else r

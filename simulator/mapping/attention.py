@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.components import Machine
-from simulator.errors import CapacityError, UnsupportedError
+from simulator.errors import CapacityError, SpecError, UnsupportedError
 from simulator.mapping.gemm import GemmPlan
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
 from simulator.numerics.attention import AttentionNumerics
 from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
 from simulator.spec.precision import nbytes
+from simulator.spec.validate import locate
 from simulator.spec.workload import AttentionOpSpec
 
 ACC = "fp32"  # scores, running sums and the output accumulator
@@ -39,6 +40,7 @@ class AttentionPlan:
     gemms: tuple[
         GemmPlan, ...
     ] = ()  # unfused: the GEMM plans of Q K^T and P V (mapping/unfused.py)
+    mma_rate: float = 1.0  # fraction of the array's rate its MMA instructions reach (`mma`)
 
 
 def _units(op: AttentionOpSpec, mapping: MappingSpec, machine: Machine):
@@ -83,8 +85,15 @@ def plan_attention(
     matrix, vector = _units(op, mapping, machine)
     spec = mapping.attention
     double = mapping.double_buffering
+    mma_rate = _mma_rate(mapping, machine.components[matrix])
     if spec.algorithm == "unfused":  # its kernels tile as the chip's GEMMs and row kernels do
         from simulator.mapping.unfused import gemm_plans, softmax_rows
+
+        if spec.mma is not None:
+            raise SpecError(
+                f"{locate(mapping, 'attention', 'mma')}: unfused attention runs the chip's GEMM "
+                "kernels at their own rate; the key is for flash and naive kernels"
+            )
 
         gemms = gemm_plans(op, mapping, machine)
         rows = softmax_rows(op, machine, double, spec.block_q, where)
@@ -128,7 +137,22 @@ def plan_attention(
     spill = False
     if spec.algorithm == "naive":
         br, spill = _naive_rows(op, machine, double, spec.block_q, where)
-    return AttentionPlan(matrix, vector, spec.algorithm, br, bc, spill, double)
+    return AttentionPlan(matrix, vector, spec.algorithm, br, bc, spill, double, (), mma_rate)
+
+
+def _mma_rate(mapping: MappingSpec, array) -> float:
+    """The fraction of the array's rate reached by the instruction family the mapping names
+    (`attention.mma`, one of the array's `instructions`); 1 where it names none."""
+    family = mapping.attention.mma
+    if family is None:
+        return 1.0
+    known = array.spec.instructions
+    if family not in known:
+        raise SpecError(
+            f"{locate(mapping, 'attention', 'mma')}: {array.name} lists no instruction family "
+            f"{family!r}; it lists {', '.join(known) or 'none'}"
+        )
+    return known[family]
 
 
 def _by_buffer(machine: Machine, used: dict[str, int]) -> dict[str, int]:
@@ -310,6 +334,7 @@ class _Cost:
         )
         self.accounting = mapping.accounting
         self.overlap = mapping.attention.softmax_overlap
+        self.mma_rate = plan.mma_rate
         self.buffer = {
             role: machine.buffer_for(role).name for role in ("input", "weight", "output")
         }
@@ -326,6 +351,7 @@ class _Cost:
             self.accounting,
             True,
             dtype=in_fmt,
+            fraction=self.mma_rate,
         )
         traffic: dict[str, list[int]] = {}
         for role in ("input", "weight", "output"):

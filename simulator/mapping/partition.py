@@ -381,23 +381,26 @@ def _attention(op, mapping, machine, cores, numerics, seed, states):
 
 
 def _attention_cta(op, mapping, machine, cores, numerics, seed, states):
-    """FlashAttention's grid: (K/V-head group, block of query rows) CTAs dealt to the cores in
-    waves; a CTA's queries see the keys up to its last query when causal. Cores whose CTAs have
-    the same shapes form a core class (mapping/classes.py)."""
+    """FlashAttention's grid: (query block, batch, K/V-head group) CTAs, the query block fastest
+    (FlashAttention-2's `dim3 grid(num_m_block, params.b, params.h)`,
+    csrc/flash_attn/src/flash_fwd_launch_template.h), dealt to the cores in waves; a CTA's queries
+    see the keys up to its last query when causal. Cores whose CTAs have the same shapes form a
+    core class (mapping/classes.py)."""
     group = op.heads // op.kv_groups
-    probe = op.model_copy(update={"heads": group, "kv_heads": 1})
+    probe = op.model_copy(update={"batch": 1, "heads": group, "kv_heads": 1})
     rows = plan_attention(probe, mapping, machine.view(0), f"{mapping._source}: attention").block_q
     offset = op.keys - op.q_len  # queries are the last q_len positions
     items = [
-        (g, q0, min(q0 + rows, op.q_len))
+        (g, b, q0, min(q0 + rows, op.q_len))
         for g in range(op.kv_groups)
+        for b in range(op.batch)
         for q0 in range(0, op.q_len, rows)
     ]
     parts = []
     for core in range(min(cores, len(items))):
         programs, shape = [], []
-        for i, (g, q0, q1) in enumerate(items[core::cores]):
-            update = {"heads": group, "kv_heads": 1, "q_len": q1 - q0}
+        for i, (g, b, q0, q1) in enumerate(items[core::cores]):
+            update = {"batch": 1, "heads": group, "kv_heads": 1, "q_len": q1 - q0}
             update["kv_len"] = offset + q1 if op.causal else op.keys
             shape.append((update["q_len"], update["kv_len"]))
             sub = op.model_copy(update={"name": f"{op.name}@c{core}.{i}", "inputs": [], **update})
@@ -415,7 +418,7 @@ def _attention_cta(op, mapping, machine, cores, numerics, seed, states):
                     state,
                     core=core,
                     group=op.name,
-                    kv_tensor=f"{op.name}.g{g}",
+                    kv_tensor=f"{op.name}.b{b}.g{g}",
                 )
             )
         # cores whose CTAs have equal (query rows, keys) run the same steps: a core class

@@ -43,6 +43,11 @@ class SystolicArraySpec(Strict):
     """MACs per PE per cycle at a precision, relative to 1 for the precisions not listed: a PE at
     rate 2 takes two elements of the streamed dim a cycle (as tensor cores run fp8 at twice the
     bf16 rate). Timing only: numerics and the energy of one MAC are unchanged."""
+    instructions: dict[str, Annotated[float, Field(gt=0.0, le=1.0)]] = {}
+    """Matrix instruction families that reach only part of the array's rate, each with that
+    fraction (H100's tensor cores: Ampere's `mma.sync` at about 2/3 of the rate `wgmma` reaches).
+    A kernel names the family it issues in its mapping (`attention.mma`); kernels that name none
+    run at the full rate. Timing only, as `rate`."""
     accumulator_precision: AccumulatorName | None = None
     """Accumulator format; default int32 for int4/int8 inputs, int64 for int16/int32 inputs (their
     sums pass 2^31 after a few terms), fp32 for float inputs. A narrower integer accumulator

@@ -34,6 +34,10 @@ class AttentionMappingSpec(Strict):
     separate vector unit, FlashAttention-3's ping-pong). false: the matrix unit waits for it, as
     in FlashAttention-2 on a GPU, where each SM sub-partition's one warp issues its MMAs and its
     exponentials in turn (flash and naive; unfused runs softmax as its own kernel anyway)."""
+    mma: str | None = None
+    """The matrix instruction family the kernel issues, as the array's `instructions` name it
+    (FlashAttention-2 on H100: `mma.sync`, Ampere's instruction, below Hopper's `wgmma` rate);
+    default the array's full rate. Flash and naive only: unfused runs the chip's GEMM kernels."""
 
 
 class PartitionSpec(Strict):

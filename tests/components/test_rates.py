@@ -67,23 +67,25 @@ def test_realistic_folds_stream_at_the_rate_but_not_below_the_stationary_load():
     n=st.integers(1, 40),
     k=st.integers(1, 40),
     rate=st.integers(1, 4),
+    times=st.sampled_from([1, 2, 4, 5, 10]),
     dataflow=st.sampled_from(sorted(DATAFLOWS)),
     accounting=st.sampled_from(["scalesim", "realistic"]),
     continues=st.booleans(),
 )
 def test_a_rate_shortens_the_streamed_dim_and_nothing_else(
-    m, n, k, rate, dataflow, accounting, continues
+    m, n, k, rate, times, dataflow, accounting, continues
 ):
-    """At rate r a tile costs what the base rate costs with its streamed dim ceil(T / r) long;
-    its MACs, folds and SRAM accesses are those of the whole tile."""
+    """At rate r, issued by an instruction family reaching 1/t of it (`instructions`), a tile
+    costs what the base rate costs with its streamed dim ceil(T t / r) long; its MACs, folds and
+    SRAM accesses are those of the whole tile."""
     spec = tiny_arch()
     spec["components"]["pe"]["rate"] = {"int8": rate}
     pe, spatial = array(spec), DATAFLOWS[dataflow]
     extent = {"M": m, "N": n, "K": k}
     (streamed,) = set(extent) - set(spatial)
-    short = {**extent, streamed: math.ceil(extent[streamed] / rate)}
+    short = {**extent, streamed: math.ceil(extent[streamed] * times / rate)}
     args = (spatial, dataflow, accounting, True, continues)
-    fast = pe.tile_cost(extent, *args, dtype="int8")
+    fast = pe.tile_cost(extent, *args, dtype="int8", fraction=1 / times)
     whole = pe.tile_cost(extent, *args, dtype="bf16")
     assert fast.cycles == pe.tile_cost(short, *args, dtype="bf16").cycles
     assert (fast.macs, fast.folds, fast.reads, fast.writes) == (

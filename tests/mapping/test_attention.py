@@ -1,12 +1,14 @@
 """Attention: HBM traffic, MACs and bounds against closed forms derived by hand."""
 
+import math
+
 import pytest
 
 import simulator
 import simulator.mapping.attention as attention_mapping
 from simulator.components import build_machine
 from simulator.engine.memo import execute
-from simulator.errors import UnsupportedError
+from simulator.errors import SpecError, UnsupportedError
 from simulator.mapping import compile_program
 from simulator.spec import load_arch, load_mapping, load_workload
 
@@ -266,3 +268,45 @@ def test_a_large_query_group_takes_fewer_query_rows_a_head(causal):
     details = report.program.ops[0].details
     assert details["gqa_group"] == 29 and details["block_q"] < 16
     assert report.numerics and all(result.ok for result in report.numerics.values())
+
+
+def _flash_matmuls(mma: str | None, rates: dict[str, float]) -> list:
+    """The computes of an interior flash step (Br = Bc = 64, d = 32) on `arch` whose array lists
+    `rates` as its instruction families, the mapping naming `mma`."""
+    spec = arch()
+    spec["components"]["mxu"]["instructions"] = rates
+    machine = build_machine(load_arch(spec))
+    workload = load_workload(attention(heads=1, q_len=64, kv_len=192, d=32))
+    attention_spec = {"block_q": 64, "block_kv": 64, "mma": mma}
+    program = compile_program(
+        workload, load_mapping({"attention": attention_spec}), machine, False, 0
+    )[0]
+    return list(program.ops[0].steps())[1].computes
+
+
+@pytest.mark.parametrize("mma, fold", [(None, 32), ("full", 32), ("half", 64), ("slow", 40)])
+def test_a_kernels_mma_family_streams_at_its_share_of_the_rate(mma, fold):
+    # Q K^T of one step: 64x64 scores over d = 32 on the 32x32 array, output-stationary,
+    # realistic: 2 x 2 folds each streaming K = 32 in ceil(32 / share) cycles (32, 64 at 0.5,
+    # 40 at 0.8), plus one skew drain of 32 + 32 - 2: 4 * fold + 62. P V (64x32 over 64 keys):
+    # 2 x 1 folds of ceil(64 / share), the same drain. MACs do not change.
+    rates = {"full": 1.0, "half": 0.5, "slow": 0.8}
+    share = rates.get(mma, 1.0)
+    scores, _, weighted = _flash_matmuls(mma, rates)
+    assert scores.cycles == 4 * fold + 62
+    assert weighted.cycles == 2 * math.ceil(64 / share) + 62
+    assert (scores.macs, weighted.macs) == (64 * 64 * 32, 64 * 32 * 64)
+
+
+def test_an_mma_family_the_array_does_not_list_is_an_error_naming_the_key():
+    with pytest.raises(SpecError, match=r"attention\.mma: mxu lists no instruction family 'wgmma'"):
+        _flash_matmuls("wgmma", {"mma.sync": 0.667})
+    with pytest.raises(SpecError, match=r"attention\.mma: .*unfused"):
+        run_unfused_with_mma()
+
+
+def run_unfused_with_mma():
+    spec = arch()
+    spec["components"]["mxu"]["instructions"] = {"mma.sync": 0.667}
+    mapping = {"attention": {"algorithm": "unfused", "mma": "mma.sync"}}
+    simulator.simulate(spec, attention(heads=1, q_len=64, d=32), mapping, numerics=False)

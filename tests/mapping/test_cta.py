@@ -337,9 +337,10 @@ def test_dram_efficiency_scales_streaming_bandwidth():
     assert half == full / 2
 
 
-def attention_work(length: int, causal: bool = False) -> dict:
-    """One attention op: 2 heads (2 K/V heads), `length` queries and keys, head_dim 16, bf16."""
-    op = {"kind": "attention", "name": "attn", "batch": 1, "heads": 2, "kv_heads": 2}
+def attention_work(length: int, causal: bool = False, batch: int = 1, kv_heads: int = 2) -> dict:
+    """One attention op: 2 heads (`kv_heads` K/V heads), `length` queries and keys, head_dim 16,
+    bf16."""
+    op = {"kind": "attention", "name": "attn", "batch": batch, "heads": 2, "kv_heads": kv_heads}
     op |= {"q_len": length, "kv_len": length, "head_dim": 16, "causal": causal, "dtype": "bf16"}
     return {"name": "a", "ops": [op]}
 
@@ -356,6 +357,27 @@ def test_attention_cta_grid_matches_numpy():
         ctas = 2 * math.ceil(96 / rows)
         assert report.ops.map_ctas.sum() == ctas
         assert report.summary["macs"] >= 2 * 96 * 96 * 16 * (1 if causal else 2) // 2
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    batch=st.integers(1, 3),
+    kv_heads=st.sampled_from([1, 2]),
+    length=st.integers(8, 80),
+    causal=st.booleans(),
+)
+def test_attention_ctas_cover_every_batch_head_and_query_block(batch, kv_heads, length, causal):
+    """FlashAttention-2's grid is (query block, batch, head): batch x K/V heads x blocks CTAs,
+    every one's output within the precision bound of numpy's, and the MACs of the whole op
+    (non-causal: Q K^T and P V, 2 x batch x heads x length^2 x 16; causal: at most that)."""
+    work = attention_work(length, causal, batch, kv_heads)
+    mapping = {"name": "fa", "partition": {"attention": "cta"}}
+    report = simulator.simulate(gpu(), work, mapping, numerics=True)
+    assert report.summary["numerics_ok"]
+    rows = int(report.ops.map_block_rows.iloc[0])
+    assert report.ops.map_ctas.sum() == batch * kv_heads * math.ceil(length / rows)
+    full = 2 * batch * 2 * length * length * 16
+    assert report.summary["macs"] <= full if causal else report.summary["macs"] == full
 
 
 def test_auto_runs_attention_as_ctas_on_gpu_like_chips_only():

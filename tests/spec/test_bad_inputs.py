@@ -33,8 +33,8 @@ components:
 
 PRECISIONS = "int4, int8, int16, int32, fp8_e4m3, fp8_e5m2, fp16, bf16, fp32"
 SYSTOLIC_KEYS = (
-    "kind, rows, cols, dataflows, input_precision, rate, accumulator_precision, clock, mac_energy, "
-    "mac_area, leakage, depthwise"
+    "kind, rows, cols, dataflows, input_precision, rate, instructions, accumulator_precision, "
+    "clock, mac_energy, mac_area, leakage, depthwise"
 )
 
 
