@@ -114,9 +114,10 @@ def _datapath_rows(
 
 class _Datapath:
     """The components' own rows, each tagged with its part, a PE-register row beside each MAC row
-    (on an `ungated` chip its switching part only: the registers' internal power is static),
-    and on GPU-like cores (`simt`: their kernels spec) the SIMT rows beside each core unit's work
-    row; the register levels' accesses that the MMAs make themselves are left to those rows.
+    (on an `ungated` chip its switching part only: the registers' internal power is static) and,
+    where the chip sets its own `chip.mma_residual`, a residual row beside it; on GPU-like cores
+    (`simt`: their kernels spec) the SIMT rows beside each core unit's work row; the register
+    levels' accesses that the MMAs make themselves are left to those rows.
     What a row adds depends only on its component and action, so it is worked out once per pair
     (a many-core chip has a row per op, core and action), and its SIMT rows once per pair and
     count (a layer's ops repeat the counts of the layer before)."""
@@ -124,7 +125,9 @@ class _Datapath:
     def __init__(self, machine, voltage_scale: float, simt: KernelsSpec | None, ungated: bool):
         self.comps = machine.components
         self.voltage_scale, self.simt, self.ungated = voltage_scale, simt, ungated
-        self.prices = _simt_prices(machine.arch.tech_node, voltage_scale) if simt else None
+        own = machine.arch.chip.mma_residual
+        self.prices = _simt_prices(machine.arch.tech_node, voltage_scale, own) if simt else None
+        self.residual = own * voltage_scale**2 if own is not None and not simt else 0.0
         self.held = register_roles(machine.components)  # array -> its register levels' roles
         self.facts: dict[tuple[str, str], tuple | None] = {}  # (component, action) -> _row_facts
         self.tails: dict[tuple, list[tuple]] = {}  # (component, action, count, type) -> SIMT
@@ -148,16 +151,19 @@ class _Datapath:
                 self.voltage_scale,
                 self.held,
                 self.ungated,
+                self.residual,
                 self.prices,
                 self.simt,
             )
         fact = self.facts[key]
         if fact is None:
             return ()
-        part, scale, on_die, regs, companions = fact
+        part, scale, on_die, regs, residual, companions = fact
         out = [(name, part, action, count, per * scale, count * per * scale, on_die)]
         if regs:
             out.append((name, "pe_registers", "register_write", count, regs, count * regs, True))
+        if residual:
+            out.append((name, "mma_residual", "mac", count, residual, count * residual, True))
         if companions:
             tail = self.tails.get(counted := (name, action, count, type(count)))
             if tail is None:
@@ -182,28 +188,31 @@ class _Templates(dict):
         return len(self.rows) - 1
 
 
-def _row_facts(comps, name, action, voltage_scale, held, ungated, prices, simt) -> tuple | None:
+def _row_facts(
+    comps, name, action, voltage_scale, held, ungated, residual, prices, simt
+) -> tuple | None:
     """What a datapath row of `action` on component `name` adds: (part, voltage factor, on die,
-    PE-register pJ per count, its SIMT companions' `_simt_companions`); None where the MMAs'
-    own rows count it."""
+    PE-register pJ per count, the chip's own `residual` pJ per MAC where it is a MAC, its SIMT
+    companions' `_simt_companions`); None where the MMAs' own rows count it."""
     comp = comps[name]
     if prices and mma_made_access(comp, action):
         return None
     on_die = comp.kind not in OFF_DIE
     scale = (voltage_scale if action == "leakage" else voltage_scale**2) if on_die else 1.0
-    regs = 0.0
+    regs = mac_residual = 0.0
     if comp.kind == "systolic_array" and action.startswith("mac_"):
         regs = pe_register_pj_per_mac(comp, held.get(name, set()), ungated) * voltage_scale**2
+        mac_residual = residual
     companions = None
     if prices and on_die and "." in name:
         companions = _simt_companions(comp, action, prices, simt.mma_shape)
-    return datapath_part(comp, action), scale, on_die, regs, companions
+    return datapath_part(comp, action), scale, on_die, regs, mac_residual, companions
 
 
-def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
+def _simt_prices(node_nm: float, voltage_scale: float, residual: float | None) -> dict[str, float]:
     """pJ per warp instruction issued (vector and MMA), per register-file byte read and written by
-    an MMA, per busy SM cycle and per MAC of the fitted MMA residual, at `node_nm` and the run's
-    voltage."""
+    an MMA, per busy SM cycle and per MAC of the fitted MMA residual (the chip's own `residual`
+    where it sets one), at `node_nm` and the run's voltage."""
     read, write = mma_operand_pj_per_byte(node_nm)
     nominal = {
         "issue": instruction_issue_pj(node_nm, mma=False),
@@ -211,7 +220,7 @@ def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
         "rf_read": read,
         "rf_write": write,
         "busy_cycle": sm_active_pj_per_cycle(node_nm),
-        "mma_residual": mma_residual_pj_per_mac(node_nm),
+        "mma_residual": mma_residual_pj_per_mac(node_nm) if residual is None else residual,
     }
     return {name: pj * voltage_scale**2 for name, pj in nominal.items()}
 
