@@ -16,7 +16,7 @@ import clock_fit  # noqa: E402  (a script in benchmarks/, not a package)
 def test_mi300x_like_carries_the_fitted_mma_residual():
     rows = clock_fit.load()
     carried = simulator.load_arch("mi300x-like").chip.mma_residual
-    assert round(clock_fit.fit(rows), 2) == pytest.approx(carried)
+    assert round(clock_fit.fit(rows), 1) == pytest.approx(carried)  # two figures: LOO is 6 %
 
 
 @pytest.mark.slow

@@ -52,7 +52,7 @@ class ChipSpec(Strict):
     """Whether the DRAM's PHY and controller sit on this die (DDR3/DDR4: counted from
     simulator/tech/chip.yaml memory_interface); false where the chip reaches its DRAM through
     another chip, or the die being modelled leaves them out."""
-    mma_residual: Annotated[Pj, Field(ge=0)] | None = None
+    mma_residual: Pj | None = None
     """Energy per MAC of the matrix units' path beyond the counted parts (operand delivery, issue,
     control), at the arch's node and nominal supply, e.g. '0.9 pJ': a per-part value (fitted on
     the part's measured clock at its cap, its source in `sources`); it replaces
