@@ -126,8 +126,8 @@ class _Datapath:
         self.comps = machine.components
         self.voltage_scale, self.simt, self.ungated = voltage_scale, simt, ungated
         own = machine.arch.chip.mma_residual
-        self.prices = _simt_prices(machine.arch.tech_node, voltage_scale, own) if simt else None
-        self.residual = own * voltage_scale**2 if own is not None and not simt else 0.0
+        self.prices = _simt_prices(machine.arch.tech_node, voltage_scale) if simt else None
+        self.own = None if own is None else own * voltage_scale**2  # pJ per issue slot
         self.held = register_roles(machine.components)  # array -> its register levels' roles
         self.facts: dict[tuple[str, str], tuple | None] = {}  # (component, action) -> _row_facts
         self.tails: dict[tuple, list[tuple]] = {}  # (component, action, count, type) -> SIMT
@@ -151,7 +151,7 @@ class _Datapath:
                 self.voltage_scale,
                 self.held,
                 self.ungated,
-                self.residual,
+                self.own,
                 self.prices,
                 self.simt,
             )
@@ -189,30 +189,39 @@ class _Templates(dict):
 
 
 def _row_facts(
-    comps, name, action, voltage_scale, held, ungated, residual, prices, simt
+    comps, name, action, voltage_scale, held, ungated, own, prices, simt
 ) -> tuple | None:
     """What a datapath row of `action` on component `name` adds: (part, voltage factor, on die,
-    PE-register pJ per count, the chip's own `residual` pJ per MAC where it is a MAC, its SIMT
-    companions' `_simt_companions`); None where the MMAs' own rows count it."""
+    PE-register pJ per count, the chip's `own` residual per MAC (`own_residual`) where it is a MAC
+    outside GPU-like cores, its SIMT companions' `_simt_companions`); None where the MMAs' own
+    rows count it."""
     comp = comps[name]
     if prices and mma_made_access(comp, action):
         return None
     on_die = comp.kind not in OFF_DIE
     scale = (voltage_scale if action == "leakage" else voltage_scale**2) if on_die else 1.0
-    regs = mac_residual = 0.0
+    regs = residual = 0.0
     if comp.kind == "systolic_array" and action.startswith("mac_"):
         regs = pe_register_pj_per_mac(comp, held.get(name, set()), ungated) * voltage_scale**2
-        mac_residual = residual
+        residual = own_residual(comp, action, own) if own is not None and not prices else 0.0
     companions = None
     if prices and on_die and "." in name:
-        companions = _simt_companions(comp, action, prices, simt.mma_shape)
-    return datapath_part(comp, action), scale, on_die, regs, mac_residual, companions
+        companions = _simt_companions(comp, action, prices, simt.mma_shape, own)
+    return datapath_part(comp, action), scale, on_die, regs, residual, companions
 
 
-def _simt_prices(node_nm: float, voltage_scale: float, residual: float | None) -> dict[str, float]:
+def own_residual(comp, action: str, own: float) -> float:
+    """pJ per MAC of `action` on array `comp` of a chip's own `chip.mma_residual` (`own` pJ per
+    issue slot): a precision the array runs `rate` times faster carries `rate` MACs in the same
+    instruction and operand bytes (CDNA 3's FP8 MFMAs: twice the K of BF16's in as many passes),
+    so it pays 1 / rate per MAC."""
+    return own / comp.rate(action.removeprefix("mac_"))
+
+
+def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
     """pJ per warp instruction issued (vector and MMA), per register-file byte read and written by
-    an MMA, per busy SM cycle and per MAC of the fitted MMA residual (the chip's own `residual`
-    where it sets one), at `node_nm` and the run's voltage."""
+    an MMA, per busy SM cycle and per MAC of the fitted MMA residual, at `node_nm` and the run's
+    voltage."""
     read, write = mma_operand_pj_per_byte(node_nm)
     nominal = {
         "issue": instruction_issue_pj(node_nm, mma=False),
@@ -220,16 +229,19 @@ def _simt_prices(node_nm: float, voltage_scale: float, residual: float | None) -
         "rf_read": read,
         "rf_write": write,
         "busy_cycle": sm_active_pj_per_cycle(node_nm),
-        "mma_residual": mma_residual_pj_per_mac(node_nm) if residual is None else residual,
+        "mma_residual": mma_residual_pj_per_mac(node_nm),
     }
     return {name: pj * voltage_scale**2 for name, pj in nominal.items()}
 
 
-def _simt_companions(comp, action: str, prices: dict, mma_shape: tuple[int, ...]) -> tuple:
+def _simt_companions(
+    comp, action: str, prices: dict, mma_shape: tuple[int, ...], own: float | None
+) -> tuple:
     """A GPU-like core unit's work rows' companions, per count of `action`: the warp instructions
     one count issues (issued_instructions of one count's divisor: 1 / that), their price, and for
     an MMA of `mma_shape` (m, n, k) the register-file bytes per instruction, the array's PEs and
-    the prices of those bytes, of a busy SM cycle and of the fitted residual per MAC."""
+    the prices of those bytes, of a busy SM cycle and of the fitted residual per MAC (the chip's
+    `own` residual, `own_residual`, where it sets one)."""
     mma = comp.kind == "systolic_array"
     price = prices["issue_mma" if mma else "issue"]
     if not mma:
@@ -238,7 +250,8 @@ def _simt_companions(comp, action: str, prices: dict, mma_shape: tuple[int, ...]
     shape = mma_shape_at(comp, dtype, mma_shape)
     read, written = mma_operand_bytes(comp, dtype, shape)
     pe_macs = comp.rows * comp.cols * comp.rate(dtype)  # MACs per busy SM cycle
-    return comp, action, shape, price, (read, written, pe_macs, prices)
+    residual = prices["mma_residual"] if own is None else own_residual(comp, action, own)
+    return comp, action, shape, price, (read, written, pe_macs, prices, residual)
 
 
 def _simt_rows(count: float, companions: tuple) -> list[tuple]:
@@ -251,11 +264,11 @@ def _simt_rows(count: float, companions: tuple) -> list[tuple]:
         return []
     rows = [("instruction_issue", "issue", issued, price)]
     if mma:
-        read, written, pes, prices = mma
+        read, written, pes, prices, residual = mma
         rows.append(("mma_operands", "rf_read", issued * read, prices["rf_read"]))
         rows.append(("mma_operands", "rf_write", issued * written, prices["rf_write"]))
         rows.append(("sm_active", "busy_cycle", count / pes, prices["busy_cycle"]))
-        rows.append(("mma_residual", "mac", count, prices["mma_residual"]))
+        rows.append(("mma_residual", "mac", count, residual))
     return [(*row, row[2] * row[3], True) for row in rows]
 
 

@@ -53,11 +53,12 @@ class ChipSpec(Strict):
     simulator/tech/chip.yaml memory_interface); false where the chip reaches its DRAM through
     another chip, or the die being modelled leaves them out."""
     mma_residual: Pj | None = None
-    """Energy per MAC of the matrix units' path beyond the counted parts (operand delivery, issue,
-    control), at the arch's node and nominal supply, e.g. '0.9 pJ': a per-part value (fitted on
-    the part's measured clock at its cap, its source in `sources`); it replaces
-    simulator/tech/chip.yaml's GV100-fitted mma_residual, which only GPU-like cores pay. Unset:
-    that table's value on GPU-like cores, none elsewhere."""
+    """Energy of the matrix units' path beyond the counted parts (operand delivery, issue,
+    control) per issue slot, a MAC at the array's base rate (a precision at `rate` r carries r
+    MACs a slot), at the arch's node and nominal supply, e.g. '2 pJ': a per-part value (fitted on
+    the part's measured clocks at its cap, its source in `sources`). It replaces
+    simulator/tech/chip.yaml's GV100-fitted mma_residual per MAC, which only GPU-like cores pay.
+    Unset: that table's value on GPU-like cores, none elsewhere."""
     clock_gating: bool = True
     """Whether idle logic stops its clock; false: the clock tree to the MAC arrays and vector lanes
     runs every cycle at its full-activity power (simulator/tech/chip.yaml clock_network.ungated)."""
