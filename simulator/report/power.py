@@ -213,8 +213,8 @@ def _row_facts(
 def own_residual(comp, action: str, own: float) -> float:
     """pJ per MAC of `action` on array `comp` of a chip's own `chip.mma_residual` (`own` pJ per
     issue slot): a precision the array runs `rate` times faster carries `rate` MACs in the same
-    instruction and operand bytes (CDNA 3's FP8 MFMAs: twice the K of BF16's in as many passes),
-    so it pays 1 / rate per MAC."""
+    instruction and operand bytes (CDNA 3's FP8 MFMA: twice the K of BF16's in the same 64-bit
+    operands, at twice the rate), so it pays 1 / rate per MAC."""
     return own / comp.rate(action.removeprefix("mac_"))
 
 
