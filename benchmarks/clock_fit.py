@@ -90,7 +90,7 @@ def main(path: Path = DATA) -> None:
             loo = f"{(left / row['clock_mhz'] - 1) * 100:+.1f}%"
         flops = f"{tflops:8.1f}"
         if "tflops" in row:
-            flops += f" {row['tflops']:8.1f} {(tflops / row['tflops'] - 1) * 100:+6.1f}%"
+            flops += f" {row['tflops']:>8g} {(tflops / row['tflops'] - 1) * 100:+6.1f}%"
         held = "" if row.get("calibration") else " (held out)"
         print(
             f"{row['id']:18s} {row['clock_mhz']:6.0f}MHz {clock:6.0f}MHz "
