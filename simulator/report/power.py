@@ -114,9 +114,10 @@ def _datapath_rows(
 
 class _Datapath:
     """The components' own rows, each tagged with its part, a PE-register row beside each MAC row
-    (on an `ungated` chip its switching part only: the registers' internal power is static),
-    and on GPU-like cores (`simt`: their kernels spec) the SIMT rows beside each core unit's work
-    row; the register levels' accesses that the MMAs make themselves are left to those rows.
+    (on an `ungated` chip its switching part only: the registers' internal power is static) and,
+    where the chip sets its own `chip.mma_residual`, a residual row beside it; on GPU-like cores
+    (`simt`: their kernels spec) the SIMT rows beside each core unit's work row; the register
+    levels' accesses that the MMAs make themselves are left to those rows.
     What a row adds depends only on its component and action, so it is worked out once per pair
     (a many-core chip has a row per op, core and action), and its SIMT rows once per pair and
     count (a layer's ops repeat the counts of the layer before)."""
@@ -124,7 +125,9 @@ class _Datapath:
     def __init__(self, machine, voltage_scale: float, simt: KernelsSpec | None, ungated: bool):
         self.comps = machine.components
         self.voltage_scale, self.simt, self.ungated = voltage_scale, simt, ungated
+        own = machine.arch.chip.mma_residual
         self.prices = _simt_prices(machine.arch.tech_node, voltage_scale) if simt else None
+        self.own = None if own is None else own * voltage_scale**2  # pJ per issue slot
         self.held = register_roles(machine.components)  # array -> its register levels' roles
         self.facts: dict[tuple[str, str], tuple | None] = {}  # (component, action) -> _row_facts
         self.tails: dict[tuple, list[tuple]] = {}  # (component, action, count, type) -> SIMT
@@ -148,16 +151,19 @@ class _Datapath:
                 self.voltage_scale,
                 self.held,
                 self.ungated,
+                self.own,
                 self.prices,
                 self.simt,
             )
         fact = self.facts[key]
         if fact is None:
             return ()
-        part, scale, on_die, regs, companions = fact
+        part, scale, on_die, regs, residual, companions = fact
         out = [(name, part, action, count, per * scale, count * per * scale, on_die)]
         if regs:
             out.append((name, "pe_registers", "register_write", count, regs, count * regs, True))
+        if residual:
+            out.append((name, "mma_residual", "mac", count, residual, count * residual, True))
         if companions:
             tail = self.tails.get(counted := (name, action, count, type(count)))
             if tail is None:
@@ -182,22 +188,34 @@ class _Templates(dict):
         return len(self.rows) - 1
 
 
-def _row_facts(comps, name, action, voltage_scale, held, ungated, prices, simt) -> tuple | None:
+def _row_facts(
+    comps, name, action, voltage_scale, held, ungated, own, prices, simt
+) -> tuple | None:
     """What a datapath row of `action` on component `name` adds: (part, voltage factor, on die,
-    PE-register pJ per count, its SIMT companions' `_simt_companions`); None where the MMAs'
-    own rows count it."""
+    PE-register pJ per count, the chip's `own` residual per MAC (`own_residual`) where it is a MAC
+    outside GPU-like cores, its SIMT companions' `_simt_companions`); None where the MMAs' own
+    rows count it."""
     comp = comps[name]
     if prices and mma_made_access(comp, action):
         return None
     on_die = comp.kind not in OFF_DIE
     scale = (voltage_scale if action == "leakage" else voltage_scale**2) if on_die else 1.0
-    regs = 0.0
+    regs = residual = 0.0
     if comp.kind == "systolic_array" and action.startswith("mac_"):
         regs = pe_register_pj_per_mac(comp, held.get(name, set()), ungated) * voltage_scale**2
+        residual = own_residual(comp, action, own) if own is not None and not prices else 0.0
     companions = None
     if prices and on_die and "." in name:
-        companions = _simt_companions(comp, action, prices, simt.mma_shape)
-    return datapath_part(comp, action), scale, on_die, regs, companions
+        companions = _simt_companions(comp, action, prices, simt.mma_shape, own)
+    return datapath_part(comp, action), scale, on_die, regs, residual, companions
+
+
+def own_residual(comp, action: str, own: float) -> float:
+    """pJ per MAC of `action` on array `comp` of a chip's own `chip.mma_residual` (`own` pJ per
+    issue slot): a precision the array runs `rate` times faster carries `rate` MACs in the same
+    instruction and operand bytes (CDNA 3's FP8 MFMA: twice the K of BF16's in the same 64-bit
+    operands, at twice the rate), so it pays 1 / rate per MAC."""
+    return own / comp.rate(action.removeprefix("mac_"))
 
 
 def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
@@ -216,11 +234,14 @@ def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
     return {name: pj * voltage_scale**2 for name, pj in nominal.items()}
 
 
-def _simt_companions(comp, action: str, prices: dict, mma_shape: tuple[int, ...]) -> tuple:
+def _simt_companions(
+    comp, action: str, prices: dict, mma_shape: tuple[int, ...], own: float | None
+) -> tuple:
     """A GPU-like core unit's work rows' companions, per count of `action`: the warp instructions
     one count issues (issued_instructions of one count's divisor: 1 / that), their price, and for
     an MMA of `mma_shape` (m, n, k) the register-file bytes per instruction, the array's PEs and
-    the prices of those bytes, of a busy SM cycle and of the fitted residual per MAC."""
+    the prices of those bytes, of a busy SM cycle and of the fitted residual per MAC (the chip's
+    `own` residual, `own_residual`, where it sets one)."""
     mma = comp.kind == "systolic_array"
     price = prices["issue_mma" if mma else "issue"]
     if not mma:
@@ -229,7 +250,8 @@ def _simt_companions(comp, action: str, prices: dict, mma_shape: tuple[int, ...]
     shape = mma_shape_at(comp, dtype, mma_shape)
     read, written = mma_operand_bytes(comp, dtype, shape)
     pe_macs = comp.rows * comp.cols * comp.rate(dtype)  # MACs per busy SM cycle
-    return comp, action, shape, price, (read, written, pe_macs, prices)
+    residual = prices["mma_residual"] if own is None else own_residual(comp, action, own)
+    return comp, action, shape, price, (read, written, pe_macs, prices, residual)
 
 
 def _simt_rows(count: float, companions: tuple) -> list[tuple]:
@@ -242,11 +264,11 @@ def _simt_rows(count: float, companions: tuple) -> list[tuple]:
         return []
     rows = [("instruction_issue", "issue", issued, price)]
     if mma:
-        read, written, pes, prices = mma
+        read, written, pes, prices, residual = mma
         rows.append(("mma_operands", "rf_read", issued * read, prices["rf_read"]))
         rows.append(("mma_operands", "rf_write", issued * written, prices["rf_write"]))
         rows.append(("sm_active", "busy_cycle", count / pes, prices["busy_cycle"]))
-        rows.append(("mma_residual", "mac", count, prices["mma_residual"]))
+        rows.append(("mma_residual", "mac", count, residual))
     return [(*row, row[2] * row[3], True) for row in rows]
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from simulator.spec.types import Hz, Mw, PositiveInt, Strict
+from simulator.spec.types import Hz, Mw, Pj, PositiveInt, Strict
 from simulator.spec.units import parse_quantity
 
 Volts = Annotated[float, BeforeValidator(lambda v: parse_quantity(v, "voltage")), Field(gt=0)]
@@ -52,6 +52,13 @@ class ChipSpec(Strict):
     """Whether the DRAM's PHY and controller sit on this die (DDR3/DDR4: counted from
     simulator/tech/chip.yaml memory_interface); false where the chip reaches its DRAM through
     another chip, or the die being modelled leaves them out."""
+    mma_residual: Pj | None = None
+    """Energy of the matrix units' path beyond the counted parts (operand delivery, issue,
+    control) per issue slot, a MAC at the array's base rate (a precision at `rate` r carries r
+    MACs a slot), at the arch's node and nominal supply, e.g. '2 pJ': a per-part value (fitted on
+    the part's measured clocks at its cap, its source in `sources`). It replaces
+    simulator/tech/chip.yaml's GV100-fitted mma_residual per MAC, which only GPU-like cores pay.
+    Unset: that table's value on GPU-like cores, none elsewhere."""
     clock_gating: bool = True
     """Whether idle logic stops its clock; false: the clock tree to the MAC arrays and vector lanes
     runs every cycle at its full-activity power (simulator/tech/chip.yaml clock_network.ungated)."""

@@ -220,6 +220,59 @@ def test_gpu_register_operands_and_active_sms_follow_v_squared_when_throttled():
         assert per[1] / per[0] == pytest.approx((0.7 / 0.8) ** 2)
 
 
+def rated_arch(rate: int, **chip):
+    """fast_arch whose array runs int8 at `rate` MACs a PE a cycle."""
+    spec = fast_arch(**chip)
+    pe = {**spec["components"]["pe"], "rate": {"int8": rate}}
+    return {**spec, "components": {**spec["components"], "pe": pe}}
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    pj=st.floats(0.01, 5.0),
+    rate=st.sampled_from([1, 2, 4]),
+    shape=st.tuples(*[st.sampled_from([8, 24, 64]) for _ in range(3)]),
+)
+def test_a_chip_mma_residual_is_paid_per_issue_slot_and_holds_its_own_clock(pj, rate, shape):
+    # chip.mma_residual on a chip without GPU-like cores: a row per MAC at its pJ over the array's
+    # rate at the precision (nominal supply), and nothing else moves (not the clock network's
+    # share: the figure holds its own clock)
+    m, n, k = shape
+    gemm = f"gemm:M={m},N={n},K={k},dtype=int8"
+    plain = simulator.simulate(rated_arch(rate), gemm, numerics=False)
+    paid = simulator.simulate(rated_arch(rate, mma_residual=f"{pj!r} pJ"), gemm, numerics=False)
+    residual = paid.energy[paid.energy.part == "mma_residual"]
+    macs = plain.energy[plain.energy.action == "mac_int8"]["count"].sum()
+    assert macs >= m * n * k and residual["count"].sum() == macs
+    assert residual.energy_pj.sum() == pytest.approx(macs * pj / rate)
+    rest = paid.energy[paid.energy.part != "mma_residual"].reset_index(drop=True)
+    assert rest.equals(plain.energy) and paid.cycles == plain.cycles
+
+
+def test_a_chip_mma_residual_follows_v_squared_when_throttled(report):
+    points = [{"clock": "700 MHz", "voltage": "0.9 V"}, {"clock": "350 MHz", "voltage": "0.7 V"}]
+    chip = {"tdp": f"{report.power['power_w'] * 0.9e3} mW", "operating_points": points}
+    capped = simulator.simulate(
+        fast_arch(**chip, mma_residual="0.5 pJ"), GEMM, MAPPING, numerics=False
+    )
+    assert capped.throttle["clock_hz"] == 350e6
+    per = capped.energy[capped.energy.part == "mma_residual"].pj_per_count.unique()
+    assert per.tolist() == pytest.approx([0.5 * (0.7 / 0.9) ** 2])
+
+
+def test_a_chip_mma_residual_replaces_the_gv100_fit_on_gpu_like_cores():
+    # a100-like's own 0.3 pJ a slot, at the arch node (no node scaling): fp16 one MAC a slot, int8
+    # two (its array's rate), where chip.yaml's GV100 figure is per MAC at any precision
+    spec = yaml.safe_load((preset_dir("arch") / "a100-like.yaml").read_text())
+    chip = {**spec["chip"], "mma_residual": "0.3 pJ"}
+    for dtype, rate in (("fp16", 1), ("int8", 2)):
+        gemm = f"gemm:M=256,N=256,K=256,dtype={dtype}"
+        own = simulator.simulate({**spec, "chip": chip}, gemm, numerics=False)
+        residual = own.energy[own.energy.part == "mma_residual"]
+        assert residual["count"].sum() == 256**3
+        assert residual.energy_pj.sum() == pytest.approx(256**3 * 0.3 / rate)
+
+
 SOFTMAX = "softmax:rows=64,cols=256"  # 16,384 exponentials and 64 divisions
 
 
