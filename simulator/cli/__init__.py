@@ -7,6 +7,7 @@ Each subcommand family lives in its own module; handlers import the simulator la
 import argparse
 import gc
 import importlib
+import math
 import os
 import re
 import sys
@@ -63,6 +64,61 @@ def _core_counts(text: str) -> list[int]:
         return [_count(1)(part.strip()) for part in text.split(",")]
     except argparse.ArgumentTypeError as error:
         raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
+
+
+def _number(text: str, positive: bool, what: str) -> float:
+    """`text` as a finite number, > 0 (`positive`) or >= 0; else an argparse error naming `what`."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        sign = "positive" if positive else "non-negative"
+        raise argparse.ArgumentTypeError(f"must be a finite {sign} number, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    """An argparse type: a finite number > 0 (rates, coefficients of variation)."""
+    return _number(text, True, "a positive number")
+
+
+def _non_negative(text: str) -> float:
+    """An argparse type: a finite number >= 0 (standard deviations)."""
+    return _number(text, False, "a non-negative number")
+
+
+def _ratio(text: str) -> float:
+    """An argparse type: a finite number >= 1 (a grid's ratio between neighbours)."""
+    value = _number(text, True, "a number >= 1")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
+    return value
+
+
+def _duration(positive: bool):
+    """An argparse type: a time in seconds, bare ('0.2') or with a unit ('200 ms', '5us')."""
+
+    def parse(text: str) -> float:
+        if not _is_float(text):
+            from simulator.spec.units import parse_quantity
+
+            try:
+                text = repr(parse_quantity(text, "time"))
+            except ValueError as error:
+                raise argparse.ArgumentTypeError(str(error)) from None
+        return _number(text, positive, "a time like '200 ms' (bare numbers are seconds)")
+
+    parse.__name__ = "duration"
+    return parse
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _scheduler(text: str) -> str:
@@ -293,21 +349,29 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument("arch", help="arch preset name or YAML path")
     serving.add_argument("model", help="model preset (llama-2-7b, llama-3-8b, ...) or config.json")
     source = serving.add_mutually_exclusive_group()
-    source.add_argument("--rate", type=float, help="arrivals per second (Poisson unless --cv)")
+    source.add_argument("--rate", type=_positive, help="arrivals per second (Poisson unless --cv)")
     source.add_argument(
         "--rates", help="comma-separated rates: one run each, and the highest meeting the SLO"
     )
     source.add_argument("--trace", help="CSV of arrival, prompt, output tokens (Azure format ok)")
-    source.add_argument("--users", type=int, help="closed loop: N users, one request each at once")
-    serving.add_argument(
-        "--requests", type=int, default=200, help="requests to serve (default 200)"
+    source.add_argument(
+        "--users", type=_count(1), help="closed loop: N users, one request each at once"
     )
-    serving.add_argument("--prompt-len", type=int, default=512, help="prompt tokens (mean)")
-    serving.add_argument("--output-len", type=int, default=128, help="output tokens (mean)")
-    serving.add_argument("--prompt-sd", type=float, default=0.0, help="lognormal sd of prompts")
-    serving.add_argument("--output-sd", type=float, default=0.0, help="lognormal sd of outputs")
-    serving.add_argument("--cv", type=float, default=1.0, help="gamma gaps' CV (1: Poisson)")
-    serving.add_argument("--think", type=float, default=0.0, help="closed loop: think time (s)")
+    serving.add_argument(
+        "--requests", type=_count(1), default=200, help="requests to serve (default 200)"
+    )
+    serving.add_argument("--prompt-len", type=_count(1), default=512, help="prompt tokens (mean)")
+    serving.add_argument("--output-len", type=_count(1), default=128, help="output tokens (mean)")
+    serving.add_argument(
+        "--prompt-sd", type=_non_negative, default=0.0, help="lognormal sd of prompts"
+    )
+    serving.add_argument(
+        "--output-sd", type=_non_negative, default=0.0, help="lognormal sd of outputs"
+    )
+    serving.add_argument("--cv", type=_positive, default=1.0, help="gamma gaps' CV (1: Poisson)")
+    serving.add_argument(
+        "--think", type=_duration(False), default=0.0, help="closed loop: think time (s, or '2 s')"
+    )
     serving.add_argument(
         "--scheduler",
         default="continuous",
@@ -330,12 +394,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--pipeline-stages", type=int, default=1, help="pipeline stages per replica (default 1)"
     )
     serving.add_argument(
-        "--host-overhead", type=float, default=0.0, help="runtime CPU seconds per iteration"
+        "--host-overhead",
+        type=_duration(False),
+        default=0.0,
+        help="runtime CPU time per iteration (s, or '50 us')",
     )
-    serving.add_argument("--slo-ttft", type=float, help="TTFT target (s) for goodput")
-    serving.add_argument("--slo-tpot", type=float, help="TPOT target (s) for goodput")
     serving.add_argument(
-        "--bucket-ratio", type=float, default=2.0, help="cost grid ratio (1: exact)"
+        "--slo-ttft", type=_duration(True), help="TTFT target for goodput (s, or '200 ms')"
+    )
+    serving.add_argument(
+        "--slo-tpot", type=_duration(True), help="TPOT target for goodput (s, or '50 ms')"
+    )
+    serving.add_argument(
+        "--bucket-ratio", type=_ratio, default=2.0, help="cost grid ratio (1: exact)"
     )
     serving.add_argument("--cost-cache", help="JSON memo of simulated shapes (default: user cache)")
     serving.add_argument(

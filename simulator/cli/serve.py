@@ -1,6 +1,7 @@
 """`accsim serve ARCH MODEL`: serve a request stream and print TTFT, TPOT, throughput, goodput."""
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -114,7 +115,9 @@ def _capacity(args, costs, lengths, max_tokens, console: Console) -> int:
     try:
         rates = [float(r) for r in args.rates.split(",")]
     except ValueError:
-        raise SpecError(f"--rates {args.rates}: expected numbers like 1,2,4") from None
+        rates = []
+    if not rates or not all(0 < rate < math.inf for rate in rates):
+        raise SpecError(f"--rates {args.rates}: expected positive numbers like 1,2,4")
     fleet = _fleet(args)
     limits = Limits(args.max_batch, max_tokens, args.preemption)
     slo = Slo(args.slo_ttft, args.slo_tpot)

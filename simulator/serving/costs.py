@@ -18,11 +18,13 @@ import bisect
 import hashlib
 import json
 import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.api import simulate
+from simulator.errors import SpecError
 from simulator.serving.models import Model
 from simulator.spec import ArchSpec
 from simulator.spec.transformer import expand
@@ -101,8 +103,8 @@ class CostModel:
         max_tokens: int = 16384,
         cache: Path | None = None,
     ):
-        if ratio < 1:
-            raise ValueError(f"bucket ratio must be >= 1, got {ratio}")
+        if not 1 <= ratio < math.inf:
+            raise SpecError(f"bucket ratio must be finite and >= 1, got {ratio!r}")
         self.arch, self.model, self.ratio = arch, model, ratio
         self.grid = knots(ratio, max_tokens) if ratio > 1 else None
         self.cache = cache

@@ -8,6 +8,7 @@ replica runs one scheduler per stage (its micro-batches) over shared stages (pip
 router picks the replica, then its scheduler with the fewest outstanding requests.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,6 +49,12 @@ class ClosedLoop:
 
     users: int
     think_s: float = 0.0
+
+    def __post_init__(self):
+        if not isinstance(self.users, int) or self.users < 1:
+            raise SpecError(f"closed loop: users must be a positive integer, got {self.users!r}")
+        if not 0 <= self.think_s < math.inf:
+            raise SpecError(f"closed loop: think_s must be finite and >= 0, got {self.think_s!r}")
 
 
 class Replica:
@@ -151,9 +158,9 @@ class Simulation:
         ):
             if not isinstance(value, int) or value < 1:
                 raise SpecError(f"{name}: must be a positive integer, got {value!r}")
-        if not 0 < fleet.memory_fraction <= 1 or fleet.link_gbps <= 0:
+        if not 0 < fleet.memory_fraction <= 1 or not 0 < fleet.link_gbps < math.inf:
             raise SpecError("memory_fraction must be in (0, 1] and link_gbps positive")
-        if not fleet.host_overhead_s >= 0:
+        if not 0 <= fleet.host_overhead_s < math.inf:
             raise SpecError(f"host_overhead_s: must be >= 0, got {fleet.host_overhead_s!r}")
         check_stages(fleet.pipeline_stages, costs.model.layers, costs.model.name)
         if limits.preemption not in ("recompute", "swap"):

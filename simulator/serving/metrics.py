@@ -1,10 +1,13 @@
 """Serving results: per-request and per-iteration rows first, percentiles and goodput after."""
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
+
+from simulator.errors import SpecError
 
 ITERATION_COLUMNS = [
     "replica",
@@ -29,6 +32,12 @@ class Slo:
 
     ttft_s: float | None = None
     tpot_s: float | None = None
+
+    def __post_init__(self):
+        for name in ("ttft_s", "tpot_s"):
+            value = getattr(self, name)
+            if value is not None and not 0 < value < math.inf:
+                raise SpecError(f"slo: {name} must be a finite positive time, got {value!r}")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ output tokens. The public Azure LLM inference trace columns (TIMESTAMP, ContextT
 GeneratedTokens) load as they are; so do arrival_s, prompt_tokens, output_tokens.
 """
 
+import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,11 +41,31 @@ class Lengths:
     output_sd: float = 0.0
     max_tokens: int = 4096
 
+    def __post_init__(self):
+        for name in ("prompt_mean", "output_mean", "max_tokens"):
+            value = getattr(self, name)
+            if not _whole(value) or value < 1:
+                raise SpecError(f"lengths: {name} must be a positive integer, got {value!r}")
+        for name in ("prompt_sd", "output_sd"):
+            if not 0 <= getattr(self, name) < math.inf:
+                raise SpecError(
+                    f"lengths: {name} must be finite and >= 0, got {getattr(self, name)!r}"
+                )
+
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         return (
             _lognormal(rng, self.prompt_mean, self.prompt_sd, n, self.max_tokens),
             _lognormal(rng, self.output_mean, self.output_sd, n, self.max_tokens),
         )
+
+
+def _whole(value: object) -> bool:
+    """True for an integer, or a real number with no fraction (a sweep axis may give 512.0)."""
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+    )
 
 
 def _lognormal(rng, mean: float, sd: float, n: int, top: int) -> np.ndarray:
@@ -63,7 +85,7 @@ def poisson(rate: float, n: int, lengths: Lengths, seed: int = 0) -> list[Reques
 def gamma(rate: float, cv: float, n: int, lengths: Lengths, seed: int = 0) -> list[RequestSpec]:
     """n requests with gamma-distributed gaps of mean 1/rate and coefficient of variation `cv`
     (1: Poisson; above 1: bursty)."""
-    if rate <= 0 or cv <= 0 or n < 1:
+    if not (0 < rate < math.inf and 0 < cv < math.inf) or n < 1:
         raise SpecError(f"arrivals: rate ({rate}), cv ({cv}) and requests ({n}) must be positive")
     rng = np.random.default_rng(seed)
     shape = 1.0 / cv**2

@@ -1,5 +1,7 @@
 """Arrival processes and trace files: the statistics they promise, and clear errors."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -57,3 +59,32 @@ def test_plain_trace_and_bad_rows(tmp_path):
     other.write_text("a,b\n1,2\n")
     with pytest.raises(SpecError, match="other.csv: needs columns"):
         load_trace(other)
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda: gamma(float("nan"), 1.0, 3, Lengths()), "rate (nan)"),
+        (lambda: gamma(1.0, float("inf"), 3, Lengths()), "cv (inf)"),
+        (lambda: Lengths(prompt_mean=0), "prompt_mean"),
+        (lambda: Lengths(output_mean=2.5), "output_mean"),
+        (lambda: Lengths(prompt_sd=-1.0), "prompt_sd"),
+        (lambda: Lengths(output_sd=float("nan")), "output_sd"),
+    ],
+)
+def test_impossible_streams_are_refused(make, fragment):
+    with pytest.raises(SpecError, match=re.escape(fragment)):
+        make()
+
+
+def test_slo_and_closed_loop_refuse_impossible_targets():
+    from simulator.serving import ClosedLoop, Slo
+
+    for bad in (dict(ttft_s=-1.0), dict(tpot_s=0.0), dict(ttft_s=float("nan"))):
+        with pytest.raises(SpecError, match="slo: "):
+            Slo(**bad)
+    with pytest.raises(SpecError, match="think_s"):
+        ClosedLoop(2, think_s=-3.0)
+    with pytest.raises(SpecError, match="users"):
+        ClosedLoop(0)
+    assert Lengths(512.0, 128).prompt_mean == 512.0  # a sweep axis may give whole floats

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from simulator.cli import main
 
 KEYS = {
@@ -77,3 +79,18 @@ def test_serve_rates_reports_capacity(tiny_config, tmp_path, capsys):
     assert [row["meets_slo"] for row in out["rates"]] == meets
     expected = None if not meets[0] else (1e6 if meets[1] else 1e3)
     assert out["capacity_rps"] == expected
+
+
+def test_slo_with_a_unit_equals_the_same_slo_in_seconds(tiny_config, tmp_path, capsys):
+    args = ["serve", "tpu-v4-like", str(tiny_config), "--rate", "500", "--requests", "8"]
+    args += ["--prompt-len", "64", "--output-len", "8", "--json"]
+    args += ["--cost-cache", str(tmp_path / "c.json")]
+    runs = []
+    for slo in (["0.0002", "0.00005"], ["200 us", "50us"]):
+        assert main(args + ["--slo-ttft", slo[0], "--slo-tpot", slo[1]]) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    assert runs[1]["slo_ttft_s"] == pytest.approx(2e-4) and runs[1]["slo_tpot_s"] == pytest.approx(
+        5e-5
+    )
+    assert runs[0]["goodput_rps"] == runs[1]["goodput_rps"]
+    assert runs[0]["slo_attainment"] == runs[1]["slo_attainment"]
