@@ -91,6 +91,11 @@ def spec_document(kind: str, ref: str | Path | dict | Document | None, dtype=Non
         from simulator.spec.onnx import import_onnx
 
         return Document(import_onnx(onnx_path(str(ref)), dtype), str(ref), {})
+    if dtype is not None:
+        raise SpecError(
+            f"dtype {dtype!r}: sets the precision of an .onnx model only; {ref} is not one "
+            "(give its ops' dtype in the workload, e.g. gemm:M=64,N=64,K=64,dtype=int8)"
+        )
     return _document(kind, ref)
 
 

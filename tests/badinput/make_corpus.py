@@ -561,6 +561,8 @@ def cases() -> list[tuple[str, str]]:
         ("no arch preset", "run no-such-arch gemm-256"),
         ("no workload preset", "run edge-npu no-such-workload"),
         ("no mapping preset", "run edge-npu gemm-256 -m no-such-mapping"),
+        (".onnx model only", "run edge-npu gemm-256 --dtype int8"),
+        (".onnx model only", "run edge-npu 'gemm:M=8,N=8,K=8' --dtype int3"),
         ("spiking network", "run loihi-like snn-digits-mlp -m weight-stationary"),
         ("neuro cores", "run loihi-like gemm-256"),
         ("no neuro_core", "run edge-npu snn-digits-mlp"),
