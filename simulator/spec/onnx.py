@@ -51,12 +51,20 @@ def _onnx():
     return onnx
 
 
-def _shapes(graph) -> dict[str, list[int]]:
-    """Tensor name -> shape; symbolic dims (a batch 'N') are taken as 1."""
+def _shapes(graph, path: Path) -> dict[str, list[int]]:
+    """Tensor name -> shape; symbolic dims (a batch 'N') are taken as 1, a dim of 0 is refused."""
     shapes = {t.name: list(t.dims) for t in graph.initializer}
     for info in [*graph.input, *graph.value_info, *graph.output]:
         dims = info.type.tensor_type.shape.dim
+        if any(d.WhichOneof("value") == "dim_value" and d.dim_value <= 0 for d in dims):
+            shown = [
+                d.dim_value if d.WhichOneof("value") == "dim_value" else d.dim_param for d in dims
+            ]
+            raise SpecError(f"{path}: tensor {info.name!r} has an empty dim {shown}")
         shapes[info.name] = [d.dim_value if d.dim_value > 0 else 1 for d in dims]
+    if any(0 in shape for shape in shapes.values()):
+        name = next(n for n, shape in shapes.items() if 0 in shape)
+        raise SpecError(f"{path}: tensor {name!r} has an empty dim {shapes[name]}")
     return shapes
 
 
@@ -105,6 +113,41 @@ def _symmetric(pads: list[int], where: str) -> int:
     return pads[0] if pads else 0
 
 
+def _padding(
+    attrs: dict, size: list[int], window: list[int], stride: int, dilation: int, where: str
+) -> int:
+    """The one padding of every side: from `pads`, or what `auto_pad` SAME_* implies for these
+    sizes (ONNX: output = ceil(input / stride)); VALID pads nothing."""
+    mode = attrs.get("auto_pad", b"NOTSET")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode in ("NOTSET", ""):
+        return _symmetric(list(attrs.get("pads", [])), where)
+    if mode == "VALID":
+        return 0
+    totals = [
+        max(0, (math.ceil(n / stride) - 1) * stride + (r - 1) * dilation + 1 - n)
+        for n, r in zip(size, window)
+    ]
+    return _symmetric(
+        [half for total in totals for half in (total // 2, total - total // 2)], where
+    )
+
+
+def _check_output(node, name: str, shapes: dict, height: int, width: int) -> None:
+    """The map size accsim's conv/pool parameters give must be the model's own (shape
+    inference's); else a padding or window rule was read wrong, and results would be."""
+    out = shapes.get(node.output[0], [])
+    if len(out) == 4 and out[2:] != [height, width]:
+        raise UnsupportedError(
+            f"{name}: output map {out[2]}x{out[3]} in the model, {height}x{width} with accsim's "
+            f"stride, padding and dilation (an unsupported {node.op_type} attribute?)"
+        )
+
+
+def _out(size: int, window: int, stride: int, padding: int, dilation: int = 1) -> int:
+    return (size + 2 * padding - dilation * (window - 1) - 1) // stride + 1
+
+
 def _same(values: list[int], what: str, where: str) -> int:
     if values and len(set(values)) != 1:
         raise UnsupportedError(f"{where}: different {what} per axis {values}")
@@ -115,6 +158,19 @@ def _conv(node, name, shapes, attrs, dtype):
     x, w = shapes[node.input[0]], shapes[node.input[1]]  # [N, C, H, W], [K, C/g, R, S]
     if len(x) != 4:
         raise UnsupportedError(f"{name}: only 2-D convolutions are supported (input {x})")
+    groups = attrs.get("group", 1)
+    if len(w) != 4 or w[1] * groups != x[1]:
+        raise SpecError(f"{name}: weight {w} with group {groups} does not fit input {x}")
+    stride = _same(list(attrs.get("strides", [])), "strides", name)
+    dilation = _same(list(attrs.get("dilations", [])), "dilations", name)
+    padding = _padding(attrs, x[2:], w[2:], stride, dilation, name)
+    _check_output(
+        node,
+        name,
+        shapes,
+        _out(x[2], w[2], stride, padding, dilation),
+        _out(x[3], w[3], stride, padding, dilation),
+    )
     return {
         "kind": "conv2d",
         "N": x[0],
@@ -124,10 +180,10 @@ def _conv(node, name, shapes, attrs, dtype):
         "K": w[0],
         "R": w[2],
         "S": w[3],
-        "stride": _same(list(attrs.get("strides", [])), "strides", name),
-        "padding": _symmetric(list(attrs.get("pads", [])), name),
-        "dilation": _same(list(attrs.get("dilations", [])), "dilations", name),
-        "groups": attrs.get("group", 1),
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "groups": groups,
         "dtype": dtype,
     }
 
@@ -162,12 +218,17 @@ def _pool(node, name, shapes, attrs, dtype):
     op = {"kind": "pool", "mode": POOLS[node.op_type], "N": x[0], "C": x[1], "H": x[2], "W": x[3]}
     if not node.op_type.startswith("Global"):
         r, s = attrs["kernel_shape"]
-        op |= {
-            "R": r,
-            "S": s,
-            "stride": _same(list(attrs.get("strides", [])), "strides", name),
-            "padding": _symmetric(list(attrs.get("pads", [])), name),
-        }
+        stride = _same(list(attrs.get("strides", [])), "strides", name)
+        if (
+            attrs.get("ceil_mode")
+            or _same(list(attrs.get("dilations", [])), "dilations", name) != 1
+        ):
+            raise UnsupportedError(f"{name}: {node.op_type} with ceil_mode or dilations")
+        padding = _padding(attrs, x[2:], [r, s], stride, 1, name)
+        _check_output(
+            node, name, shapes, _out(x[2], r, stride, padding), _out(x[3], s, stride, padding)
+        )
+        op |= {"R": r, "S": s, "stride": stride, "padding": padding}
     return op | {"dtype": dtype}
 
 
@@ -191,6 +252,18 @@ def _opaque(node, shapes, weights, dtype):
     }
 
 
+def _check_order(graph, weights: set[str], path: Path) -> None:
+    """Every node reads graph inputs, weights or an earlier node's outputs (ONNX's own rule: nodes
+    are topologically sorted), so each op's inputs are known when it is read."""
+    known = weights | {t.name for t in graph.input} | {""}
+    for index, node in enumerate(graph.node):
+        unknown = [t for t in node.input if t not in known]
+        if unknown:
+            where = node.name or f"{node.op_type} node {index}"
+            raise SpecError(f"{path}: {where} reads {unknown[0]!r}, which no earlier node makes")
+        known.update(node.output)
+
+
 def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
     """The workload document of an ONNX model; `dtype` sets every op's precision (default: the
     graph's element type per node). A node accsim has no model of becomes a `kind: onnx` op, which
@@ -201,12 +274,17 @@ def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
         raise SpecError(f"{path}: no such ONNX file")
     try:
         model = onnx.load(str(path), load_external_data=False)
-        model = onnx.shape_inference.infer_shapes(model)
     except Exception as error:  # onnx raises many types for a bad file
         raise SpecError(f"{path}: not a readable ONNX model ({error})") from None
+    try:
+        model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    except Exception as error:  # an InferenceError, or a schema error of a malformed node
+        reason = " ".join(str(error).split())
+        raise SpecError(f"{path}: shapes that do not agree ({reason})") from None
     graph = model.graph
-    shapes, types = _shapes(graph), _types(graph)
+    shapes, types = _shapes(graph, path), _types(graph)
     weights = {t.name for t in graph.initializer}
+    _check_order(graph, weights, path)
     producer: dict[str, list[str]] = {}  # tensor -> the ops that make it ([]: a graph input)
     ops, taken, position = [], set(), {}
     for index, node in enumerate(graph.node):

@@ -212,3 +212,54 @@ def test_the_shipped_bert_graph_is_what_its_script_writes():
 
     shipped = Path(__file__).resolve().parents[2] / "workloads" / "onnx" / "bert-base.onnx"
     assert onnx_bert_base.build().SerializeToString() == shipped.read_bytes()
+
+
+def _conv_model(tmp_path, name, out_dims=None, **attrs):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 9, 9])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, out_dims)
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], **attrs)
+    return _model(tmp_path, [conv], [x], [y], [_weight("w", [8, 4, 3, 3])], name=name)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "padding"),
+    [
+        ({"auto_pad": "SAME_UPPER"}, 1),  # total (9 - 1) + 3 - 9 = 2: one a side
+        ({"auto_pad": "SAME_LOWER", "dilations": [2, 2]}, 2),  # (9 - 1) + 5 - 9 = 4
+        ({"auto_pad": "VALID"}, 0),
+        ({"auto_pad": "SAME_UPPER", "strides": [3, 3]}, 0),  # (3 - 1) * 3 + 3 - 9 = 0
+    ],
+)
+def test_auto_pad_becomes_the_padding_onnx_defines(tmp_path, attrs, padding):
+    op = load_workload(_conv_model(tmp_path, "pad", **attrs)).ops[0]
+    assert op.padding == padding
+    stride = attrs.get("strides", [1])[0]
+    assert op.P == op.Q == (-(-9 // stride) if attrs["auto_pad"] != "VALID" else 7)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "out_dims", "fragment"),
+    [
+        ({"auto_pad": "SAME_UPPER", "strides": [7, 7]}, None, "asymmetric padding"),  # 1 + 3 - 3
+        ({"dilations": [2, 2]}, [1, 8, 7, 7], "shapes that do not agree"),
+        ({"group": 2}, None, "does not fit input"),
+    ],
+)
+def test_graphs_accsim_would_misread_are_refused(tmp_path, attrs, out_dims, fragment):
+    with pytest.raises((SpecError, UnsupportedError), match=fragment):
+        load_workload(_conv_model(tmp_path, "bad", out_dims, **attrs))
+
+
+def test_matmul_inner_dims_empty_tensors_and_unsorted_nodes_are_refused(tmp_path):
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    cases = {
+        "shapes that do not agree": ([2, 4], "mm", ["x", "w"], [3, 5]),
+        "empty dim": ([0, 4], "mm", ["x", "w"], [4, 5]),
+        "no earlier node makes": ([2, 4], "mm", ["x", "later"], [4, 5]),
+    }
+    for fragment, (x_dims, name, inputs, w_dims) in cases.items():
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, x_dims)
+        node = helper.make_node("MatMul", inputs, ["y"], name=name)
+        path = _model(tmp_path, [node], [x], [y], [_weight("w", w_dims)], name=name)
+        with pytest.raises(SpecError, match=fragment):
+            load_workload(path)
