@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from simulator.spec.types import Dataflow, Dim, PositiveInt, Strict
 
@@ -12,6 +12,12 @@ class SpatialSpec(Strict):
 
     rows: Dim
     cols: Dim
+
+    @model_validator(mode="after")
+    def _two_dims(self):
+        if self.rows == self.cols:
+            raise ValueError(f"rows and cols must be two different dims, got {self.rows} twice")
+        return self
 
 
 class AttentionMappingSpec(Strict):

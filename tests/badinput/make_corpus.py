@@ -479,6 +479,7 @@ def cases() -> list[tuple[str, str]]:
         ("edge-npu", "mapping.levels.lb.tile.M=4", "no local SRAM"),
         ("edge-npu", "mapping.levels.lb.loop_order=[M,M,K]", "permutation"),
         ("edge-npu", "mapping.attention.softmax_overlap=sometimes", "must be true or false"),
+        ("edge-npu", "mapping.spatial.rows=K --set mapping.spatial.cols=K", "two different dims"),
     ]
     for arch, setting, fragment in mapping:
         out.append((fragment, f"run {arch} gemm-256 --set {setting}"))
