@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from simulator.components import Machine, build_machine
 from simulator.engine import execute
 from simulator.engine.progress import Progress, ProgressCallback
-from simulator.errors import UnsupportedError
+from simulator.errors import SpecError, UnsupportedError
 from simulator.mapping import compile_program
 from simulator.numerics import GemmNumerics
 from simulator.numerics.gemm import references_ahead
@@ -121,6 +121,7 @@ def _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress):
             program, states = compile_program(workload, mapping, machine, mode != "off", seed)
             with _one_blas_thread(states), _checks_ahead(states, mode, seed):
                 record = execute(program, machine, trace=trace, progress=tracker)
+                _check_span(record.cycles, arch)
                 checked = _check(states, tracker) if mode != "off" else None
         return Report(
             arch.name, workload.name, mapping.name, machine, program, record, checked,
@@ -129,6 +130,20 @@ def _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress):
 
     report = run(arch)
     return cap_power(report, run) if arch.chip.tdp else report
+
+
+MAX_CYCLES = 2**53
+"""The longest run a report counts exactly (float64 holds every integer up to 2**53)."""
+
+
+def _check_span(cycles: int, arch: ArchSpec) -> None:
+    """Refuse a run too long to count exactly: an arch whose clock, bandwidth or latency units
+    are off by many orders (a clock in GHz written as THz, a bandwidth in B/s as GB/s)."""
+    if cycles >= MAX_CYCLES:
+        raise SpecError(
+            f"{arch.name}: the run lasts {cycles:.3g} cycles, more than a report counts exactly "
+            f"(2**53); check the units of its clock ({arch.clock:g} Hz), bandwidths and latencies"
+        )
 
 
 @contextlib.contextmanager

@@ -563,6 +563,8 @@ def cases() -> list[tuple[str, str]]:
         ("no workload preset", "run edge-npu no-such-workload"),
         ("no mapping preset", "run edge-npu gemm-256 -m no-such-mapping"),
         (".onnx model only", "run edge-npu gemm-256 --dtype int8"),
+        ("counts exactly", "run tpu-v1-like gemm-256 --no-numerics --set clock=1e30GHz"),
+        ("counts exactly", "run tpu-v1-like gemm-256 --set components.dram.bandwidth=1e-20GB/s"),
         (".onnx model only", "run edge-npu 'gemm:M=8,N=8,K=8' --dtype int3"),
         ("spiking network", "run loihi-like snn-digits-mlp -m weight-stationary"),
         ("neuro cores", "run loihi-like gemm-256"),
