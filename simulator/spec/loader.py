@@ -36,6 +36,8 @@ def list_presets(kind: str) -> list[str]:
 def _find(kind: str, name: str) -> Path:
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists():
+        if path.is_dir():
+            raise SpecError(f"{name}: no such {kind} file (that is a folder)")
         if not path.is_file():
             raise SpecError(f"{name}: no such {kind} file")
         return path

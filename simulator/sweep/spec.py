@@ -159,7 +159,8 @@ def read_sweep(ref: str | Path | dict) -> tuple[SweepSpec, Path]:
             known = ", ".join(list_sweeps())
             raise SpecError(f"{ref}: no sweep preset or file of that name; presets: {known}")
     if not path.is_file():
-        raise SpecError(f"{ref}: no such sweep file")
+        folder = " (that is a folder)" if path.is_dir() else ""
+        raise SpecError(f"{ref}: no such sweep file{folder}")
     return validate(SweepSpec, read_yaml(path)), path.resolve().parent
 
 

@@ -560,6 +560,7 @@ def cases() -> list[tuple[str, str]]:
         ("required", "run edge-npu"),
         ("unrecognized", "run edge-npu gemm-256 --bogus"),
         ("no arch preset", "run no-such-arch gemm-256"),
+        ("(that is a folder)", "run edge-npu {tmp}"),
         ("no workload preset", "run edge-npu no-such-workload"),
         ("no mapping preset", "run edge-npu gemm-256 -m no-such-mapping"),
         (".onnx model only", "run edge-npu gemm-256 --dtype int8"),
