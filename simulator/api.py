@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import numbers
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,8 @@ def simulate(
     the run takes over a second (terminal or notebook); a callable gets progress(phase, done,
     total) as the work gets done (engine/progress.py says in which units); None or False: nothing.
     """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise SpecError(f"seed={seed!r}: give an integer in [0, 2**32)")
     if progress is True:
         with ProgressBar() as bar:
             return simulate(arch, workload, mapping, numerics, seed, trace, limits, bar)

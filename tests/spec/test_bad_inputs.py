@@ -490,3 +490,9 @@ def test_set_value_is_validated_like_the_file(tmp_path):
 def test_message_starts_with_file_and_line(tmp_path, old, new, line):
     path = write(tmp_path, edit(old, new))
     assert error_of(load_arch, path).startswith(f"{path}:{line}: ")
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, 2**32, True, "7"])
+def test_simulate_refuses_a_seed_numpy_cannot_take(seed):
+    with pytest.raises(SpecError, match=r"seed=.*integer in \[0, 2\*\*32\)"):
+        simulator.simulate("edge-npu", "gemm-256", seed=seed, numerics="off")
