@@ -6,6 +6,7 @@ built field by field as it is read: a core class's engine reads only its members
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from itertools import chain
 
 from simulator.components.systolic import OPERAND_DIMS
 from simulator.mapping.gemm import TENSOR_OF
@@ -118,23 +119,52 @@ class Moved:
         return repr(self.step())
 
 
+def line_key(tensor: str, region: tuple) -> tuple:
+    """An L2 line's key: the tensor and its region's bounds as one flat tuple (a region moves
+    into the same key whichever way it was built; flat, it hashes and compares in one pass)."""
+    if len(region) == 2:
+        (a, b), (c, d) = region
+        return (tensor, a, b, c, d)
+    return (tensor, *chain.from_iterable(region))
+
+
 def members_located(peers: tuple[Step | Moved, ...], out: list, stores: bool = False) -> None:
     """A class's members' DRAM loads (or stores) in member order, appended to `out` as
-    (L2 key, buffer, transfer): a moved member's key is (tensor, moved region) and its buffer
-    its own, the transfer its leader's (giving kind, bytes and miss flag: moving only the key
-    and buffer is all its engine needs); a built one's key is None (its transfer's own region).
-    Transfers with no DRAM bytes and sends are left out. Every member step of a class passes
-    here."""
+    (L2 key, buffer, transfer): a moved member's key is `line_key` of its moved region and its
+    buffer its own, the transfer its leader's (giving kind, bytes and miss flag: moving only the
+    key and buffer is all its engine needs); a built one's key is None (its transfer's own
+    region). Transfers with no DRAM bytes and sends are left out. Every member step of a class
+    passes here: the leader step's DRAM transfers are read once per run of members moving it,
+    and each member's key is its leader's bounds offset in place."""
+    append = out.append
+    last = located = None  # members mostly move one leader step: its transfers read once
     for peer in peers:
         if type(peer) is Moved:
             built = peer._stores if stores else peer._loads
             if built is None:
-                source = peer._source
-                peer._mover.locate_into(out, source.stores if stores else source.loads)
+                if peer._source is not last:
+                    last = peer._source
+                    located = _bounds(last.stores if stores else last.loads)
+                mover = peer._mover
+                names, moves = mover.names, mover.moves
+                for tensor, r0, r1, s0, s1, buffer, t in located:
+                    _, _, down, across = moves.get(tensor) or mover.move(tensor)
+                    key = (tensor, r0 + down, r1 + down, s0 + across, s1 + across)
+                    append((key, names.get(buffer) or mover.name(buffer), t))
                 continue
         else:
             built = peer.stores if stores else peer.loads
         out += [(None, t.buffer, t) for t in built if t.dram_bytes and t.kind != "send"]
+
+
+def _bounds(transfers: tuple[Transfer, ...]) -> list[tuple]:
+    """A leader's DRAM transfers (no sends) as (tensor, its 2-D region's four bounds, buffer,
+    transfer): what `members_located` offsets per member."""
+    return [
+        (t.tensor, *t.region[0], *t.region[1], t.buffer, t)
+        for t in transfers
+        if t.dram_bytes and t.kind != "send"
+    ]
 
 
 def members_streamed(peers: tuple[Step | Moved, ...], number: int) -> tuple[Transfer, ...]:
@@ -204,31 +234,6 @@ class _Mover:
             t.noc_bytes,
             t.miss,
         )
-
-    def locate_into(self, out: list, transfers: tuple[Transfer, ...]) -> None:
-        """`transfers` with DRAM bytes (no sends) as (moved L2 key, moved buffer, transfer)
-        appended to `out` (`region` inlined, a dim the move leaves in place not looked up: every
-        member's every load comes here)."""
-        names, moves, append = self.names, self.moves, out.append
-        for t in transfers:
-            if not t.dram_bytes or t.kind == "send":
-                continue
-            rows, cols, down, across = moves.get(t.tensor) or self.move(t.tensor)
-            region = t.region
-            if down or across:  # a dim not moved keeps its range (mostly K: no lookup)
-                r, s = region
-                if down:
-                    moved = rows.get(r)
-                    if moved is None:
-                        moved = rows[r] = (r[0] + down, r[1] + down)
-                    r = moved
-                if across:
-                    moved = cols.get(s)
-                    if moved is None:
-                        moved = cols[s] = (s[0] + across, s[1] + across)
-                    s = moved
-                region = (r, s)
-            append(((t.tensor, region), names.get(t.buffer) or self.name(t.buffer), t))
 
     def compute(self, c: Compute) -> Compute:
         region = self.region

@@ -15,7 +15,13 @@ from simulator.components import build_machine
 from simulator.engine.memo import execute
 from simulator.mapping import compile_program
 from simulator.mapping.program import Compute, Step, Transfer
-from simulator.mapping.shifted import Moved, _Mover, members_located, members_streamed
+from simulator.mapping.shifted import (
+    Moved,
+    _Mover,
+    line_key,
+    members_located,
+    members_streamed,
+)
 from simulator.spec import load_arch, load_mapping, load_workload
 from tests.engine.test_memo import _plain
 from tests.mapping.test_cta import gpu
@@ -146,7 +152,7 @@ def _located(peers, stores=False) -> list[tuple]:
     out: list = []
     members_located(peers, out, stores)
     return [
-        ((t.tensor, t.region) if key is None else key, buffer, t.kind, t.dram_bytes, t.miss)
+        (line_key(t.tensor, t.region) if key is None else key, buffer, t.kind, t.dram_bytes, t.miss)
         for key, buffer, t in out
     ]
 
@@ -154,7 +160,7 @@ def _located(peers, stores=False) -> list[tuple]:
 def _dram_view(transfers) -> list[tuple]:
     """What `_located` should give for these (moved) Transfers: their DRAM ones, sends left out."""
     return [
-        ((t.tensor, t.region), t.buffer, t.kind, t.dram_bytes, t.miss)
+        (line_key(t.tensor, t.region), t.buffer, t.kind, t.dram_bytes, t.miss)
         for t in transfers
         if t.dram_bytes and t.kind != "send"
     ]
