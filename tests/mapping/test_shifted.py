@@ -181,29 +181,36 @@ def test_a_moved_step_moves_its_streamed_dma_without_its_segment():
 _RANGE = st.tuples(st.integers(0, 4096), st.integers(1, 256)).map(lambda r: (r[0], r[0] + r[1]))
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.fixed_dictionaries({d: st.sampled_from([0, 0, 8, 64, 4096]) for d in "MNK"}),
-    st.lists(
-        st.tuples(
-            st.sampled_from("ABC"),
-            _RANGE,
-            _RANGE,
-            st.sampled_from(["load", "reload", "send"]),
-            st.sampled_from([0, 64]),
-            st.booleans(),
-        ),
-        max_size=6,
+_DELTA = st.fixed_dictionaries({d: st.sampled_from([0, 0, 8, 64, 4096]) for d in "MNK"})
+_LOADS = st.lists(
+    st.tuples(
+        st.sampled_from("ABC"),
+        _RANGE,
+        _RANGE,
+        st.sampled_from(["load", "reload", "send"]),
+        st.sampled_from([0, 64]),
+        st.booleans(),
     ),
+    max_size=6,
 )
-def test_a_members_located_loads_equal_its_moved_transfers(delta, loads):
-    """A member's loads located (a dim the move leaves in place kept as it is) equal the moved
-    Transfers' L2 keys, buffers, kinds, bytes and miss flags, whichever dims move (random
-    offsets, zero included); loads with no DRAM bytes and sends are left out."""
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_DELTA, st.booleans(), st.booleans()), min_size=1, max_size=5), _LOADS)
+def test_members_located_loads_equal_their_moved_transfers(members, loads):
+    """Members' loads located (a dim the move leaves in place kept as it is) equal the moved
+    Transfers' L2 keys, buffers, kinds, bytes and miss flags, in member order, whichever dims
+    move (random offsets, zero included), members moving one leader step or the other, and
+    built steps among them; loads with no DRAM bytes and sends are left out."""
     transfers = tuple(
         Transfer(kind, f"g.{t}", (r, s), "core0.smem", nbytes, 64, None, 0, miss)
         for t, r, s, kind, nbytes, miss in loads
     )
-    mover = _Mover(delta, "core0.", "core3.")
-    located = _located((mover.view(Step(transfers, (), (), ())),))
-    assert located == _dram_view(map(mover.transfer, transfers))
+    sources = (Step(transfers, (), (), ()), Step(transfers[::-1], (), (), ()))
+    peers, expected = [], []
+    for core, (delta, other, built) in enumerate(members, start=1):
+        mover, source = _Mover(delta, "core0.", f"core{core}."), sources[other]
+        moved = tuple(map(mover.transfer, source.loads))
+        peers.append(Step(moved, (), (), ()) if built else mover.view(source))
+        expected += _dram_view(moved)
+    assert _located(tuple(peers)) == expected
