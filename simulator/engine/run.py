@@ -459,57 +459,48 @@ class _Engine:
     def _cache(self, op: str, entries: list, direction: str):
         """Split loads into L2 hits and misses (a `_Side` each); every region read or written
         becomes resident (LRU). A forced miss (`Transfer.miss`) refills its region's own line:
-        it sits in the L2 once. (Each side's part found once per run of a member's entries.)"""
+        it sits in the L2 once."""
         hits, misses, lines, used = _Side(), _Side(), self.l2_lines, self.l2_used
-        to_end, pop = lines.move_to_end, lines.popitem
-        hit_rows, hit_parts = hits.rows, hits.parts
-        miss_rows, miss_parts = misses.rows, misses.parts
-        hit_bytes = miss_bytes = 0
+        to_end, add = lines.move_to_end, (hits.rows.append, misses.rows.append)
+        sides, totals = (hits.parts, misses.parts), [0, 0]  # [hits, misses]: every member load
         reading, capacity = direction == "read", self.l2.capacity_bytes
         owners, kind, uniform = self.owners.get(op), entries[0][2].kind, True
         last = None
         for key, buffer, t in entries:
-            if buffer != last:  # a member's transfers come one after another: its part once
-                last = buffer
-                part = op if owners is None else owners[buffer]
-                mine_hit = mine_missed = None  # its [first buffer, bytes] on each side
             if key is None:
                 key = line_key(t.tensor, t.region)
             nbytes = t.dram_bytes
+            if buffer != last:  # a member's transfers come one after another: its part once
+                last = buffer
+                part = op if owners is None else owners[buffer]
+                current = [None, None]  # its [first buffer, bytes] on each side
             if t.kind != kind:
                 uniform = False
             resident = key in lines
+            missed = 1
             if reading and resident:
                 to_end(key)
-                if not t.miss:
-                    hit_rows.append((part, buffer, t))
-                    if mine_hit is None:
-                        mine_hit = hit_parts.get(part)
-                        if mine_hit is None:
-                            mine_hit = hit_parts[part] = [buffer, 0]
-                        elif mine_hit[0] != buffer:
-                            uniform = False
-                    mine_hit[1] += nbytes
-                    hit_bytes += nbytes
-                    continue
-            miss_rows.append((part, buffer, t))
-            if mine_missed is None:
-                mine_missed = miss_parts.get(part)
-                if mine_missed is None:
-                    mine_missed = miss_parts[part] = [buffer, 0]
-                elif mine_missed[0] != buffer:
+                missed = 1 if t.miss else 0
+            add[missed]((part, buffer, t))
+            mine = current[missed]
+            if mine is None:
+                mine = current[missed] = sides[missed].get(part)
+                if mine is None:
+                    mine = current[missed] = sides[missed][part] = [buffer, 0]
+                elif mine[0] != buffer:
                     uniform = False
-            mine_missed[1] += nbytes
-            miss_bytes += nbytes
-            if nbytes <= capacity and not resident:
+            mine[1] += nbytes
+            totals[missed] += nbytes
+            if missed and nbytes <= capacity and not resident:
                 lines[key] = nbytes
                 used += nbytes
                 while used > capacity:
-                    used -= pop(last=False)[1]
+                    _, size = lines.popitem(last=False)
+                    used -= size
         self.l2_used = used
-        hits.total, misses.total = hit_bytes, miss_bytes
+        hit_bytes, miss_bytes = hits.total, misses.total = totals
         hits.uniform = misses.uniform = uniform
-        if miss_rows:
+        if misses.rows:
             self._book(op, misses, "l2 write")
         self.record.l2_bytes["hit" if reading else "write"] += hit_bytes
         if reading:
