@@ -38,7 +38,7 @@ from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
-from simulator.mapping.shifted import members_located, members_streamed
+from simulator.mapping.shifted import line_key, members_located, members_streamed
 
 
 class _CountingEnvironment(simpy.Environment):
@@ -128,6 +128,7 @@ class _Engine:
         self.member_ports: dict[tuple, dict] = {}  # (op, node, direction) -> buffer -> `_port`
         self.member_rows: dict[tuple, _Members] = {}  # see _ports
         self.side_rows: dict[tuple, tuple] = {}  # see _book
+        self.wait_rows: dict[str, tuple] = {}  # see _waits_rows
         self.signatures: dict[tuple, int] = {}  # see _Side.signature
         self.busy_rows: dict[tuple, tuple] = {}  # a route -> its links' busy rows (_count_noc)
         self.link_cycles: dict[int, int] = {}  # see _link_cycles
@@ -370,10 +371,20 @@ class _Engine:
             if cached is not None:
                 began[0] = (yield cached), began[0][1]
         # the op waited for DRAM from its request to its last byte, queueing behind others included
-        for part in self._parts(op):
-            self.record.op_busy[part][self.dram.name] += self.env.now - asked
+        if op in self.twins:  # every member: rows of 1 times the wait (the tally)
+            self.tally.book(self._waits_rows(op), self.env.now - asked)
+        else:
+            self.record.op_busy[op][self.dram.name] += self.env.now - asked
         self._book(op, side or self._side(op, entries), f"dram {direction}")
         return latency, began
+
+    def _waits_rows(self, op: str) -> tuple:
+        """A class's DRAM wait rows, (op_busy of each part, the DRAM, 1), worked out once per op."""
+        rows = self.wait_rows.get(op)
+        if rows is None:
+            busy, dram = self.record.op_busy, self.dram.name
+            rows = self.wait_rows[op] = tuple((busy[part], dram, 1) for part in self._parts(op))
+        return rows
 
     def _book(self, op: str, side: "_Side", what: str) -> None:
         """Book a side's bytes to `what`'s counters (`_targets`). A class's side whose parts
@@ -457,7 +468,7 @@ class _Engine:
         last = None
         for key, buffer, t in entries:
             if key is None:
-                key = (t.tensor, t.region)
+                key = line_key(t.tensor, t.region)
             nbytes = t.dram_bytes
             if buffer != last:  # a member's transfers come one after another: its part once
                 last = buffer

@@ -6,10 +6,13 @@ built field by field as it is read: a core class's engine reads only its members
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from itertools import chain
 
 from simulator.components.systolic import OPERAND_DIMS
 from simulator.mapping.gemm import TENSOR_OF
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered
+
+_new = object.__new__  # a view without Moved.__new__ (which builds a Step)
 
 DIMS = {TENSOR_OF[role]: dims for role, dims in OPERAND_DIMS.items()}
 """A GEMM tensor's name suffix (A, B, C) -> the problem dims its regions range over."""
@@ -64,7 +67,7 @@ class Moved:
 
     @classmethod
     def of(cls, source: Step, mover: "_Mover") -> "Moved":
-        view = object.__new__(cls)
+        view = _new(cls)
         view._source, view._mover = source, mover
         view._loads = view._stores = view._step = None
         return view
@@ -118,23 +121,52 @@ class Moved:
         return repr(self.step())
 
 
+def line_key(tensor: str, region: tuple) -> tuple:
+    """An L2 line's key: the tensor and its region's bounds as one flat tuple (a region moves
+    into the same key whichever way it was built; flat, it hashes and compares in one pass)."""
+    if len(region) == 2:
+        (a, b), (c, d) = region
+        return (tensor, a, b, c, d)
+    return (tensor, *chain.from_iterable(region))
+
+
 def members_located(peers: tuple[Step | Moved, ...], out: list, stores: bool = False) -> None:
     """A class's members' DRAM loads (or stores) in member order, appended to `out` as
-    (L2 key, buffer, transfer): a moved member's key is (tensor, moved region) and its buffer
-    its own, the transfer its leader's (giving kind, bytes and miss flag: moving only the key
-    and buffer is all its engine needs); a built one's key is None (its transfer's own region).
-    Transfers with no DRAM bytes and sends are left out. Every member step of a class passes
-    here."""
+    (L2 key, buffer, transfer): a moved member's key is `line_key` of its moved region and its
+    buffer its own, the transfer its leader's (giving kind, bytes and miss flag: moving only the
+    key and buffer is all its engine needs); a built one's key is None (its transfer's own
+    region). Transfers with no DRAM bytes and sends are left out. Every member step of a class
+    passes here: the leader step's DRAM transfers are read once per run of members moving it,
+    and each member's key is its leader's bounds offset in place."""
+    append = out.append
+    last = located = None  # members mostly move one leader step: its transfers read once
     for peer in peers:
         if type(peer) is Moved:
             built = peer._stores if stores else peer._loads
             if built is None:
-                source = peer._source
-                peer._mover.locate_into(out, source.stores if stores else source.loads)
+                if peer._source is not last:
+                    last = peer._source
+                    located = _bounds(last.stores if stores else last.loads)
+                mover = peer._mover
+                names, moves = mover.names, mover.moves
+                for tensor, r0, r1, s0, s1, buffer, t in located:
+                    _, _, down, across = moves.get(tensor) or mover.move(tensor)
+                    key = (tensor, r0 + down, r1 + down, s0 + across, s1 + across)
+                    append((key, names.get(buffer) or mover.name(buffer), t))
                 continue
         else:
             built = peer.stores if stores else peer.loads
         out += [(None, t.buffer, t) for t in built if t.dram_bytes and t.kind != "send"]
+
+
+def _bounds(transfers: tuple[Transfer, ...]) -> list[tuple]:
+    """A leader's DRAM transfers (no sends) as (tensor, its 2-D region's four bounds, buffer,
+    transfer): what `members_located` offsets per member."""
+    return [
+        (t.tensor, *t.region[0], *t.region[1], t.buffer, t)
+        for t in transfers
+        if t.dram_bytes and t.kind != "send"
+    ]
 
 
 def members_streamed(peers: tuple[Step | Moved, ...], number: int) -> tuple[Transfer, ...]:
@@ -205,31 +237,6 @@ class _Mover:
             t.miss,
         )
 
-    def locate_into(self, out: list, transfers: tuple[Transfer, ...]) -> None:
-        """`transfers` with DRAM bytes (no sends) as (moved L2 key, moved buffer, transfer)
-        appended to `out` (`region` inlined, a dim the move leaves in place not looked up: every
-        member's every load comes here)."""
-        names, moves, append = self.names, self.moves, out.append
-        for t in transfers:
-            if not t.dram_bytes or t.kind == "send":
-                continue
-            rows, cols, down, across = moves.get(t.tensor) or self.move(t.tensor)
-            region = t.region
-            if down or across:  # a dim not moved keeps its range (mostly K: no lookup)
-                r, s = region
-                if down:
-                    moved = rows.get(r)
-                    if moved is None:
-                        moved = rows[r] = (r[0] + down, r[1] + down)
-                    r = moved
-                if across:
-                    moved = cols.get(s)
-                    if moved is None:
-                        moved = cols[s] = (s[0] + across, s[1] + across)
-                    s = moved
-                region = (r, s)
-            append(((t.tensor, region), names.get(t.buffer) or self.name(t.buffer), t))
-
     def compute(self, c: Compute) -> Compute:
         region = self.region
         return Compute(
@@ -253,7 +260,10 @@ class _Mover:
         for c in s.computes:
             if c.kernel is not None:
                 raise ValueError("moved(): a step with a tile kernel (numerics) cannot move")
-        return Moved.of(s, self)
+        view = _new(Moved)  # Moved.of inlined: every member step of a class is a view
+        view._source, view._mover = s, self
+        view._loads = view._stores = view._step = None
+        return view
 
     def renamed(self, pairs: tuple) -> tuple:
         """(component, value) pairs (SRAM traffic, frees) with the components renamed, once each."""

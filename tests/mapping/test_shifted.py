@@ -15,7 +15,13 @@ from simulator.components import build_machine
 from simulator.engine.memo import execute
 from simulator.mapping import compile_program
 from simulator.mapping.program import Compute, Step, Transfer
-from simulator.mapping.shifted import Moved, _Mover, members_located, members_streamed
+from simulator.mapping.shifted import (
+    Moved,
+    _Mover,
+    line_key,
+    members_located,
+    members_streamed,
+)
 from simulator.spec import load_arch, load_mapping, load_workload
 from tests.engine.test_memo import _plain
 from tests.mapping.test_cta import gpu
@@ -146,7 +152,7 @@ def _located(peers, stores=False) -> list[tuple]:
     out: list = []
     members_located(peers, out, stores)
     return [
-        ((t.tensor, t.region) if key is None else key, buffer, t.kind, t.dram_bytes, t.miss)
+        (line_key(t.tensor, t.region) if key is None else key, buffer, t.kind, t.dram_bytes, t.miss)
         for key, buffer, t in out
     ]
 
@@ -154,7 +160,7 @@ def _located(peers, stores=False) -> list[tuple]:
 def _dram_view(transfers) -> list[tuple]:
     """What `_located` should give for these (moved) Transfers: their DRAM ones, sends left out."""
     return [
-        ((t.tensor, t.region), t.buffer, t.kind, t.dram_bytes, t.miss)
+        (line_key(t.tensor, t.region), t.buffer, t.kind, t.dram_bytes, t.miss)
         for t in transfers
         if t.dram_bytes and t.kind != "send"
     ]
@@ -175,29 +181,36 @@ def test_a_moved_step_moves_its_streamed_dma_without_its_segment():
 _RANGE = st.tuples(st.integers(0, 4096), st.integers(1, 256)).map(lambda r: (r[0], r[0] + r[1]))
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.fixed_dictionaries({d: st.sampled_from([0, 0, 8, 64, 4096]) for d in "MNK"}),
-    st.lists(
-        st.tuples(
-            st.sampled_from("ABC"),
-            _RANGE,
-            _RANGE,
-            st.sampled_from(["load", "reload", "send"]),
-            st.sampled_from([0, 64]),
-            st.booleans(),
-        ),
-        max_size=6,
+_DELTA = st.fixed_dictionaries({d: st.sampled_from([0, 0, 8, 64, 4096]) for d in "MNK"})
+_LOADS = st.lists(
+    st.tuples(
+        st.sampled_from("ABC"),
+        _RANGE,
+        _RANGE,
+        st.sampled_from(["load", "reload", "send"]),
+        st.sampled_from([0, 64]),
+        st.booleans(),
     ),
+    max_size=6,
 )
-def test_a_members_located_loads_equal_its_moved_transfers(delta, loads):
-    """A member's loads located (a dim the move leaves in place kept as it is) equal the moved
-    Transfers' L2 keys, buffers, kinds, bytes and miss flags, whichever dims move (random
-    offsets, zero included); loads with no DRAM bytes and sends are left out."""
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_DELTA, st.booleans(), st.booleans()), min_size=1, max_size=5), _LOADS)
+def test_members_located_loads_equal_their_moved_transfers(members, loads):
+    """Members' loads located (a dim the move leaves in place kept as it is) equal the moved
+    Transfers' L2 keys, buffers, kinds, bytes and miss flags, in member order, whichever dims
+    move (random offsets, zero included), members moving one leader step or the other, and
+    built steps among them; loads with no DRAM bytes and sends are left out."""
     transfers = tuple(
         Transfer(kind, f"g.{t}", (r, s), "core0.smem", nbytes, 64, None, 0, miss)
         for t, r, s, kind, nbytes, miss in loads
     )
-    mover = _Mover(delta, "core0.", "core3.")
-    located = _located((mover.view(Step(transfers, (), (), ())),))
-    assert located == _dram_view(map(mover.transfer, transfers))
+    sources = (Step(transfers, (), (), ()), Step(transfers[::-1], (), (), ()))
+    peers, expected = [], []
+    for core, (delta, other, built) in enumerate(members, start=1):
+        mover, source = _Mover(delta, "core0.", f"core{core}."), sources[other]
+        moved = tuple(map(mover.transfer, source.loads))
+        peers.append(Step(moved, (), (), ()) if built else mover.view(source))
+        expected += _dram_view(moved)
+    assert _located(tuple(peers)) == expected

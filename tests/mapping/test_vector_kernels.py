@@ -359,7 +359,7 @@ def test_a_forced_miss_refills_the_rows_own_l2_line():
     assert (len(hits.rows), len(misses.rows), hits.total, misses.total) == (1, 1, row, row)
     assert engine.l2_used == 3 * row
     engine._cache("s", load(3), "read")
-    assert [key[1][0][0] for key in engine.l2_lines] == [2, 0, 3]
+    assert [key[1] for key in engine.l2_lines] == [2, 0, 3]  # line_key: (tensor, row, ...)
     assert engine.record.l2_bytes == {"hit": row, "miss": 5 * row}
 
 
