@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 
 from simulator.components import Machine
-from simulator.mapping.attention import plan_attention
+from simulator.mapping.attention import attention_units, check_unfused
 from simulator.mapping.cta import choose_grid, launch_cycles
 from simulator.mapping.gemm import compile_gemm
 from simulator.mapping.plan_cache import planned
@@ -53,7 +53,8 @@ def grid_parts(
     state = AttentionNumerics(op, seed) if numerics else None
     if state:
         states[op.name] = state
-    plan = plan_attention(op, mapping, machine.view(0), f"{mapping._source}: attention")
+    check_unfused(mapping)
+    matrix, _ = attention_units(op, mapping, machine.view(0))
     flat = (op.heads, op.q_len)
     gemms = [
         _tiled(op, gemm, mapping, machine, cores)
@@ -93,7 +94,7 @@ def grid_parts(
     by_core = {part.core: part for part in softmax_parts(softmax, cores)}
     dealt = [[items[core::cores] for core in range(cores)] for items in tiles]
     dealt.insert(1, [by_core.get(core) for core in range(cores)])
-    grid = _Grid(op, plan, mapping, machine, gemms, dealt, state)
+    grid = _Grid(op, matrix, mapping, machine, gemms, dealt, state)
     return [grid.part(core) for core in range(cores) if any(d[core] for d in dealt)]
 
 
@@ -121,8 +122,8 @@ def _chunks(extent: int, size: int) -> list[tuple[int, int]]:
 class _Grid:
     """The three kernels' work dealt to the cores, and each core's step stream."""
 
-    def __init__(self, op, plan, mapping, machine: Machine, gemms, dealt, numerics):
-        self.op, self.plan, self.mapping, self.machine = op, plan, mapping, machine
+    def __init__(self, op, matrix: str, mapping, machine: Machine, gemms, dealt, numerics):
+        self.op, self.matrix, self.mapping, self.machine = op, matrix, mapping, machine
         self.gemms, self.dealt, self.numerics = gemms, dealt, numerics
         kernels = machine.arch.cores.kernels
         self.launch = launch_cycles(kernels.launch, machine)
@@ -141,7 +142,7 @@ class _Grid:
             softmax and _softmax_class(softmax),
             tuple((m[1] - m[0], n[1] - n[0]) for _, _, m, n in weighted),
         )
-        unit = self.plan.matrix_unit.replace("core0.", f"core{core}.", 1)
+        unit = self.matrix.replace("core0.", f"core{core}.", 1)
         return OpProgram(
             name=f"{op.name}@c{core}",
             kind="attention",
@@ -149,7 +150,7 @@ class _Grid:
             macs=macs,
             flops=2 * macs,
             unit=unit,
-            double_buffering=self.plan.double_buffering,
+            double_buffering=self.mapping.double_buffering,
             barrier=False,
             core=core,
             group=op.name,
@@ -158,7 +159,7 @@ class _Grid:
                 "algorithm": "unfused",
                 "cta": " ".join(f"{g.tile_m}x{g.tile_n}" for g in self.gemms),
                 "ctas": len(scores) + len(weighted),
-                "double_buffering": self.plan.double_buffering,
+                "double_buffering": self.mapping.double_buffering,
             },
             shape_class=repr(("unfused", shapes)),
         )
@@ -168,7 +169,7 @@ class _Grid:
         last step of the kernel before (the first kernel's launch is the part's own)."""
         done: tuple[str, ...] = ()
         view = self.machine.view(core)
-        unit = self.plan.matrix_unit.replace("core0.", f"core{core}.", 1)
+        unit = self.matrix.replace("core0.", f"core{core}.", 1)
         for index, work in enumerate(self.dealt):
             mine = work[core]
             if mine:
