@@ -43,7 +43,8 @@ class AttentionPlan:
     mma_rate: float = 1.0  # fraction of the array's rate its MMA instructions reach (`mma`)
 
 
-def _units(op: AttentionOpSpec, mapping: MappingSpec, machine: Machine):
+def attention_units(op: AttentionOpSpec, mapping: MappingSpec, machine: Machine):
+    """The matrix unit (the mapping's, else the first systolic array) and vector unit of `op`."""
     matrix = [n for n, c in machine.compute_units.items() if c.kind == "systolic_array"]
     name = mapping.unit or (matrix[0] if matrix else None)
     if name not in matrix:
@@ -82,19 +83,14 @@ def plan_attention(
     op: AttentionOpSpec, mapping: MappingSpec, machine: Machine, where: str
 ) -> AttentionPlan:
     """Block sizes as FlashAttention derives them from on-chip memory (or as the mapping gives)."""
-    matrix, vector = _units(op, mapping, machine)
+    matrix, vector = attention_units(op, mapping, machine)
     spec = mapping.attention
     double = mapping.double_buffering
     mma_rate = _mma_rate(mapping, machine.components[matrix])
     if spec.algorithm == "unfused":  # its kernels tile as the chip's GEMMs and row kernels do
         from simulator.mapping.unfused import gemm_plans, softmax_rows
 
-        if spec.mma is not None:
-            raise SpecError(
-                f"{locate(mapping, 'attention', 'mma')}: unfused attention runs the chip's GEMM "
-                "kernels at their own rate; the key is for flash and naive kernels"
-            )
-
+        check_unfused(mapping)
         gemms = gemm_plans(op, mapping, machine)
         rows = softmax_rows(op, machine, double, spec.block_q, where)
         keys = min(gemms[1].tile["K"], op.keys)  # P V's key tile
@@ -138,6 +134,15 @@ def plan_attention(
     if spec.algorithm == "naive":
         br, spill = _naive_rows(op, machine, double, spec.block_q, where)
     return AttentionPlan(matrix, vector, spec.algorithm, br, bc, spill, double, (), mma_rate)
+
+
+def check_unfused(mapping: MappingSpec) -> None:
+    """Unfused attention runs the chip's GEMM kernels: an `mma` instruction family is an error."""
+    if mapping.attention.mma is not None:
+        raise SpecError(
+            f"{locate(mapping, 'attention', 'mma')}: unfused attention runs the chip's GEMM "
+            "kernels at their own rate; the key is for flash and naive kernels"
+        )
 
 
 def _mma_rate(mapping: MappingSpec, array) -> float:

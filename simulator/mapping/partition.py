@@ -22,6 +22,7 @@ from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altere
 from simulator.mapping.ranges import grid, split
 from simulator.mapping.renamed import Renamer, op_key
 from simulator.mapping.shifted import moved, replayed
+from simulator.mapping.unfused_grid import grid_parts
 from simulator.mapping.vector_ops import (
     REDUCTIONS,
     check_cta_fits,
@@ -344,12 +345,19 @@ class _Reduction:
 
 def _attention(op, mapping, machine, cores, numerics, seed, states):
     """Heads: K/V-head groups (with their query heads) per core. Sequence: query-row blocks per
-    core; with a causal mask a block of queries q0:q1 needs only keys up to its last query. Auto:
-    the CTA grid where the cores run kernels, else heads."""
+    core; with a causal mask a block of queries q0:q1 needs only keys up to its last query. Cta:
+    FlashAttention's grid, or for unfused attention its three kernels' grids. Auto: the CTA grid
+    where the cores run kernels, else heads."""
     group = op.heads // op.kv_groups
     mode = mapping.partition.attention
     if mode == "auto":
         mode = "cta" if machine.arch.cores.kernels else "heads"
+    if mode == "cta" and mapping.attention.algorithm == "unfused":  # PyTorch's batched grids
+
+        def softmax(sub, over):
+            return _vector(sub, mapping, machine, over, False, seed, states)
+
+        return grid_parts(op, mapping, machine, cores, numerics, seed, states, softmax)
     if mode == "cta":
         return _attention_cta(op, mapping, machine, cores, numerics, seed, states)
     if mode == "heads":

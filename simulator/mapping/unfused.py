@@ -223,38 +223,8 @@ class UnfusedSteps:
         for b, head in self.heads[first:]:
             lead = {"A": (b, head), "B": (b, head // self.group), "C": (b, head)}
             for step in kernel.program.resume(skip):
-                yield self._renamed(step, kernel, lead)
+                yield renamed(step, kernel.tensors, lead, kernel.kernel)
             skip = 0
-
-    def _renamed(self, step: Step, kernel: _Kernel, lead: dict) -> Step:
-        """A GEMM step on the attention's tensors: each GEMM tensor (A, B, C) renamed, its region
-        led by its (batch, head) from `lead`; a compute gets the tile's numerics kernel."""
-
-        def placed(which: str, region: tuple) -> tuple:
-            b, h = lead[which]
-            return ((b, b + 1), (h, h + 1), *region)
-
-        def moved(t: Transfer) -> Transfer:
-            which = t.tensor[-1]
-            return replace(t, tensor=kernel.tensors[which], region=placed(which, t.region))
-
-        computes = []
-        for c in step.computes:
-            call = None
-            if kernel.kernel:
-                (m, k), (_, n) = c.regions["A"], c.regions["B"]
-                call = bind(kernel.kernel, *lead["A"], m, n, k)
-            regions = {
-                kernel.tensors[t].rsplit(".", 1)[1]: placed(t, r) for t, r in c.regions.items()
-            }
-            streamed = tuple(map(moved, c.streamed))
-            computes.append(replace(c, regions=regions, kernel=call, streamed=streamed))
-        return replace(
-            step,
-            loads=tuple(map(moved, step.loads)),
-            computes=tuple(computes),
-            stores=tuple(map(moved, step.stores)),
-        )
 
     def _softmax(self, start: int) -> Iterator[Step]:
         """P = softmax(S) per (batch, query head, block of rows): S read, P written, in op.dtype."""
@@ -274,3 +244,52 @@ class UnfusedSteps:
                 (Transfer("store", f"{op.name}.P", region, buf["input"], moved, moved),),
                 ((buf["output"], s_acc),),
             )
+
+
+def renamed(
+    step: Step,
+    tensors: dict[str, str],
+    lead: dict,
+    tile: Callable | None,
+    shift: dict | None = None,
+    flat: dict | None = None,
+) -> Step:
+    """A GEMM step on the attention's tensors: each GEMM tensor (A, B, C) renamed by `tensors`,
+    its region moved by `shift` (per tensor, its two dims' offsets: a CTA's origin) and led by
+    its (batch, head) from `lead`, or, for the tensors in `flat` (suffix -> (heads, rows a
+    head)), its rows moved into the (batch x heads x rows, cols) matrix those are kept as; a
+    compute gets the tile's numerics kernel `tile` (batch, head and head-local ranges)."""
+
+    def local(which: str, region: tuple) -> tuple:
+        if shift:
+            return tuple((r0 + s, r1 + s) for (r0, r1), s in zip(region, shift[which]))
+        return region
+
+    def placed(which: str, region: tuple) -> tuple:
+        b, h = lead[which]
+        region = local(which, region)
+        if flat and which in flat:
+            heads, rows = flat[which]
+            base = (b * heads + h) * rows
+            return ((region[0][0] + base, region[0][1] + base), *region[1:])
+        return ((b, b + 1), (h, h + 1), *region)
+
+    def moved(t: Transfer) -> Transfer:
+        which = t.tensor[-1]
+        return replace(t, tensor=tensors[which], region=placed(which, t.region))
+
+    computes = []
+    for c in step.computes:
+        call = None
+        if tile:
+            (m, k), (_, n) = local("A", c.regions["A"]), local("B", c.regions["B"])
+            call = bind(tile, *lead["A"], m, n, k)
+        regions = {tensors[t].rsplit(".", 1)[1]: placed(t, r) for t, r in c.regions.items()}
+        streamed = tuple(map(moved, c.streamed))
+        computes.append(replace(c, regions=regions, kernel=call, streamed=streamed))
+    return replace(
+        step,
+        loads=tuple(map(moved, step.loads)),
+        computes=tuple(computes),
+        stores=tuple(map(moved, step.stores)),
+    )

@@ -61,7 +61,9 @@ class PartitionSpec(Strict):
     """heads: K/V-head groups (with their query heads) per core; sequence: blocks of query rows
     per core, each against the keys its queries can see (causal: a shorter prefix for earlier blocks);
     cta: FlashAttention's grid, one (K/V-head group, query block) per CTA, dealt to the cores in
-    waves; auto: cta on chips with `cores.kernels` (a GPU runs attention as that grid, so a
+    waves; for unfused attention PyTorch's kernels: S = Q K^T and P V as batched GEMMs, every
+    head's CTA tiles dealt in waves, and the chip's softmax row kernel over S between them;
+    auto: cta on chips with `cores.kernels` (a GPU runs attention as that grid, so a
     tensor-parallel shard with two K/V heads still fills every SM), else heads."""
     cores: PositiveInt | None = None
     """Use only the first `cores` cores (scaling studies); default all."""

@@ -1,5 +1,6 @@
 """Unfused attention as GEMM-tiled kernels: traffic by hand, numerics against numpy on random
-shapes and tilings, and GPU-like parts whose step classes and resumes hold."""
+shapes and tilings, GPU-like parts whose step classes and resumes hold, and PyTorch's batched
+grids (partition cta): numerics, traffic, the deal and core classes."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +12,9 @@ from simulator.engine.coalesce import shape
 from simulator.errors import CapacityError
 from simulator.mapping import compile_program
 from simulator.spec import load_arch, load_mapping, load_workload
+from tests.engine.test_classes import _check_equal, _unqueued
 from tests.mapping.test_attention import arch, attention
+from tests.mapping.test_cta import gpu
 
 
 def test_keys_longer_than_the_buffers_hold_run_with_compulsory_traffic():
@@ -101,3 +104,72 @@ def test_gpu_parts_launch_each_kernel_and_their_classes_hold():
             assert by_class.setdefault(cls, shape(step)) == shape(step)
         for at in {0, 1, len(steps) // 3, len(steps) // 2, len(steps) - 1}:
             assert list(op.resume(at)) == steps[at:]
+
+
+GRID = {"name": "g", "attention": {"algorithm": "unfused"}, "partition": {"attention": "cta"}}
+
+
+def grid_work(batch, heads, kv_heads, q_len, kv_len, d, causal=False, dtype="bf16"):
+    op = {"kind": "attention", "name": "attn", "batch": batch, "heads": heads}
+    op |= {"kv_heads": kv_heads, "q_len": q_len, "kv_len": kv_len, "head_dim": d}
+    return {"name": "a", "ops": [op | {"causal": causal, "dtype": dtype}]}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(1, 3),
+    st.sampled_from([(1, 1), (2, 2), (4, 2), (4, 1)]),
+    st.integers(1, 90),
+    st.integers(0, 40),
+    st.sampled_from([8, 16, 32]),
+    st.booleans(),
+    st.sampled_from(["fp16", "bf16"]),
+    st.sampled_from([((64, 64),), ((32, 16),), ((16, 48), (64, 32))]),
+    st.integers(1, 6),
+)
+def test_grid_numerics_match_numpy_within_the_precision_bound(
+    batch, heads, q_len, extra, d, causal, dtype, tiles, cores
+):
+    """Property: PyTorch's batched grids (any batch, heads, GQA group, CTA tiles with edges, cores
+    and a last partial wave) give every query each visible key once and O within the error bound
+    of the float64 numpy reference, S and P passing through DRAM between the kernels."""
+    work = grid_work(batch, *heads, q_len, q_len + extra, d, causal, dtype)
+    report = simulator.simulate(gpu(cores, tiles=tiles), work, GRID, numerics=True)
+    result = report.numerics["attn"]
+    assert result.coverage_ok, result.message
+    assert result.max_abs_error <= result.error_bound
+
+
+def test_grid_moves_each_tensor_once_where_every_head_is_one_tile():
+    # 2 x 2 heads of 40 queries and keys, d = 16, bf16, 64 x 64 tiles: one S CTA and one P V CTA
+    # per head, so Q, K, V and O move once, S is written and read once, P likewise
+    report = simulator.simulate(gpu(), grid_work(2, 2, 2, 40, 40, 16), GRID, numerics=False)
+    q = k = v = o = 2 * 2 * 40 * 16 * 2
+    s = p = 2 * 2 * 40 * 40 * 2
+    assert report.summary["dram_bytes"] == q + k + v + o + 2 * s + 2 * p
+    assert report.ops.map_ctas.sum() == 2 * 2 * 2
+
+
+def test_grid_deals_every_head_s_tiles_and_waits_for_each_kernel_on_every_core():
+    """1 x 2 heads of 96 queries and keys, d 16, 64 x 64 tiles over 4 cores: S has 2 x 2 x 2 = 8
+    CTAs and P V 2 x 2 = 4, dealt round-robin; each core's softmax and P V start with a launch
+    step that waits for every working core's last step of the kernel before."""
+    machine = build_machine(gpu(tiles=((64, 64),)))
+    workload = load_workload(grid_work(1, 2, 2, 96, 96, 16))
+    program, _ = compile_program(workload, load_mapping(GRID), machine, False, 0)
+    assert sum(op.details["ctas"] for op in program.ops) == 8 + 4
+    raised = {s for op in program.ops for step in op.steps() for s in step.signals}
+    for op in program.ops:
+        steps = list(op.steps())
+        launches = [s for s in steps if s.waits and not s.loads]
+        assert [len(s.waits) for s in launches] == [4, 4]  # all 4 cores have work in each kernel
+        assert all(set(s.waits) <= raised for s in steps)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 2), st.integers(16, 80), st.integers(2, 8))
+def test_grid_classes_equal_per_core_where_the_pools_never_queue(batch, length, cores):
+    """The grid's cores with equal work shapes form core classes; where DRAM never queues, the
+    class run equals the per-core run (cycles, counters, spans, every SM's computes)."""
+    work = load_workload(grid_work(batch, 2, 2, length, length, 32))
+    _check_equal(_unqueued(cores, l2=False), work, GRID)
