@@ -186,9 +186,7 @@ class _Engine:
         if self.noc is None:
             self.bus = Fifo(self.env)
         else:
-            self.controllers = {
-                n: Fifo(self.env) for n in self.noc.spec.memory_nodes
-            }
+            self.controllers = {n: Fifo(self.env) for n in self.noc.spec.memory_nodes}
             self.memory_nodes = list(self.controllers)  # controllers and L2 slices, in turn order
             self.links: dict[tuple, Fifo] = {}
             self.paths: dict[tuple, list] = {}  # (src, dst, core node) -> the links held
@@ -199,9 +197,7 @@ class _Engine:
             self.dram_pool = Fifo(self.env)
         self.l2 = machine.l2
         if self.l2 is not None:  # sliced at the memory nodes, LRU over whole tile regions
-            self.l2_slices = {
-                n: Fifo(self.env) for n in self.noc.spec.memory_nodes
-            }
+            self.l2_slices = {n: Fifo(self.env) for n in self.noc.spec.memory_nodes}
             self.l2_pool = Fifo(self.env)
             self.l2_lines: OrderedDict[tuple, int] = OrderedDict()
             self.l2_used = 0
@@ -764,7 +760,9 @@ class _Engine:
                 self.in_flight.add(op.name)
                 arrival = self.env.now + latency  # the step's compute begins as its loads arrive
                 start = self.env.timeout(arrival - self.env.now) if arrival > self.env.now else None
-                self._spawn(self._execute(op, index, step, waited, issued, previous_done), True, start)
+                self._spawn(
+                    self._execute(op, index, step, waited, issued, previous_done), True, start
+                )
             self.all_loaded.add(op.name)
             self._maybe_finish(op.name)
         yield from self._await_next(core)
