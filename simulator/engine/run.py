@@ -332,7 +332,9 @@ class _Engine:
         asked = self.env.now
         self.moving.append(asked)  # no port time of this batch lands before it was asked for
         latency, began = yield from self._move(op, entries, direction)
-        waited = yield from self._ports_after(began)
+        waited = self._port_wait(began)
+        if waited:
+            yield self.env.timeout(waited)
         self.moving.remove(asked)
         return latency, waited
 
@@ -371,12 +373,13 @@ class _Engine:
             began += [(buses[role].value, _accesses(es)) for role, es in groups.items()]
             latency = self.dram.latency_cycles
         elif self.noc is None:
-            with self.bus.request() as grant:
-                yield grant
-                start = self.env.now
-                nbytes = sum(t.dram_bytes for *_, t in entries)
-                yield self.env.timeout(self.dram.transfer_cycles(nbytes))
-                self._dram_busy(start, 1.0, op, entries[0][2].kind, direction)
+            grant = self.bus.request()
+            yield grant
+            start = self.env.now
+            nbytes = sum(t.dram_bytes for *_, t in entries)
+            yield self.env.timeout(self.dram.transfer_cycles(nbytes))
+            self._dram_busy(start, 1.0, op, entries[0][2].kind, direction)
+            self.bus.release(grant)
             began.append((start, _accesses(entries)))
             latency = self.dram.latency_cycles
         else:
@@ -396,7 +399,11 @@ class _Engine:
         # the op waited for DRAM from its request to its last byte, queueing behind others included
         for part in self._parts(op):
             self.record.op_busy[part][self.dram.name] += self.env.now - asked
-        self._book(op, side or self._side(op, entries), f"dram {direction}")
+        what = f"dram {direction}"
+        if side is None and op not in self.owners:  # a plain op's rows: its entries, its own
+            self._book_each([(op, buffer, t) for _, buffer, t in entries], what)
+        else:
+            self._book(op, side or self._side(op, entries), what)
         return latency, began
 
     def _book(self, op: str, side: "_Side", what: str) -> None:
@@ -567,7 +574,8 @@ class _Engine:
         from `start` to now, or `busy` cycles where given (a class's, see `_flow`)."""
         held = self.env.now - start if busy is None else busy
         self.record.busy[self.dram.name] += held * share
-        self.record.interval(f"{self.dram.name} {direction}", kind, op, start, self.env.now)
+        if self.record.events is not None:  # a trace's timeline (the track named only then)
+            self.record.interval(f"{self.dram.name} {direction}", kind, op, start, self.env.now)
 
     def _controller_shares(self, node: int, total: int) -> list[tuple[int, int]]:
         """(controller node, bytes): the core's nearest controller (local memory), or the next
@@ -703,9 +711,11 @@ class _Engine:
             asked = self.env.now
             self.moving.append(asked)
             held = yield from self._hold([], route, t.noc_bytes, 0, op)
-            yield from self._ports_after(
+            waited = self._port_wait(
                 [(self.env.now - held, [(t.buffer, t.noc_bytes), (t.peer, t.noc_bytes)])]
             )
+            if waited:
+                yield self.env.timeout(waited)
             self.moving.remove(asked)
             self.record.op_noc[op] += t.noc_bytes
             latency = max(latency, self.noc.latency_cycles(self._hops(src, dst)) if route else 0)
@@ -910,15 +920,11 @@ class _Engine:
                 last = max(last, _place(busy, component.access_cycles(nbytes), start, end))
         return last
 
-    def _ports_after(self, began: list[tuple[float, list]]):
-        """Wait until the port time of transfers that began at the given times has been served;
-        returns the cycles waited."""
+    def _port_wait(self, began: list[tuple[float, list]]) -> float:
+        """Place the port time of transfers that began at the given times; returns the cycles
+        until it has been served (0: already), which the caller waits."""
         last = max(self._port_time(accesses, start, self.env.now) for start, accesses in began)
-        if last <= self.env.now:
-            return 0
-        waited = last - self.env.now
-        yield self.env.timeout(waited)
-        return waited
+        return 0 if last <= self.env.now else last - self.env.now
 
     def horizon(self) -> float:
         """No port time is placed before this from now on: busy spans that end by it are spent."""
@@ -1156,7 +1162,7 @@ class _Side:
         return self._signature
 
     def accesses(self, part: str) -> list[tuple[str, int]]:
-        """(buffer, bytes) of `part`'s transfers, as `_ports_after` places them (summed per
+        """(buffer, bytes) of `part`'s transfers, as `_port_wait` places them (summed per
         buffer: one pair where the part moves into one buffer)."""
         if self.uniform:
             mine = self.parts.get(part)
