@@ -770,9 +770,8 @@ class _Engine:
                 self.in_flight.add(op.name)
                 arrival = self.env.now + latency  # the step's compute begins as its loads arrive
                 start = self.env.timeout(arrival - self.env.now) if arrival > self.env.now else None
-                self._spawn(
-                    self._execute(op, index, step, waited, issued, previous_done), True, start
-                )
+                compute = self._execute(op, index, step, waited, issued, previous_done)
+                self._spawn(compute, quiet=True, start=start)
             self.all_loaded.add(op.name)
             self._maybe_finish(op.name)
         yield from self._await_next(core)
