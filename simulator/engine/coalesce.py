@@ -267,6 +267,8 @@ class _Describer:
         owner = getattr(function, "__self__", None)
         if owner is None:  # the engine's own bookkeeping (a process leaving `live`)
             return function.__qualname__
+        if owner is self.engine:  # a step landing (its event's value names the step)
+            return function.__func__.__name__
         return (function.__func__.__name__, self.value(owner, ""))
 
     def frames(self, generator):

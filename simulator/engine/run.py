@@ -26,13 +26,16 @@ import functools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
+from heapq import heappush
 from itertools import chain
 
 import simpy
+from simpy.events import NORMAL, URGENT
 
 from simulator.components import STORAGE_KINDS, Machine
 from simulator.engine.coalesce import Stream, Watch, worth_watching
 from simulator.engine.progress import Progress
+from simulator.engine.resources import Fifo, Space
 from simulator.engine.tally import Tally
 from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
@@ -43,11 +46,35 @@ from simulator.mapping.shifted import line_key, members_located, members_streame
 
 class _CountingEnvironment(simpy.Environment):
     """A simpy Environment that counts the events it processes (for events/s benchmarks): every
-    event scheduled draws the next id, and a run to the end processes every event scheduled."""
+    event scheduled draws the next id, and a run to the end processes every event scheduled.
+    The end of a `_Quiet` process is not scheduled: nothing waits for it, so processing it would
+    only run the engine's own bookkeeping, done at once instead (the order of every other event
+    is unchanged: ids are drawn in the same order, one fewer)."""
+
+    def schedule(self, event, priority=NORMAL, delay=0) -> None:
+        if event.__class__ is _Quiet and event._ok:  # a quiet process ended (failures raise)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            return
+        heappush(self._queue, (self._now + delay, priority, next(self._eid), event))
 
     def processed(self) -> int:
         """Events processed so far, once the queue is empty (called once, at the end of a run)."""
         return next(self._eid) - len(self._queue)
+
+
+class _Quiet(simpy.Process):
+    """A process nothing waits for (a step's compute): its end is no event (see
+    `_CountingEnvironment`), and where `start` is given (an event already scheduled, its loads'
+    arrival) it begins when that is processed instead of at an Initialize event of its own."""
+
+    def __init__(self, env: simpy.Environment, generator, start: simpy.Event | None = None):
+        if start is None:
+            super().__init__(env, generator)
+            return
+        self.env, self.callbacks, self._generator, self._target = env, [], generator, start
+        start.callbacks.append(self._resume)
 
 
 def _waits(ops: tuple[OpProgram, ...]) -> dict[str, list[str]]:
@@ -95,11 +122,11 @@ class _Engine:
         self.dram = machine.dram
         self.noc = machine.noc
         self.space = {
-            c.name: simpy.Container(self.env, capacity=c.capacity_bytes, init=c.capacity_bytes)
+            c.name: Space(self.env, capacity=c.capacity_bytes, init=c.capacity_bytes)
             for c in machine.components.values()
             if c.kind in STORAGE_KINDS
         }
-        self.units = {name: simpy.Resource(self.env, capacity=1) for name in machine.timed_units}
+        self.units = {name: Fifo(self.env) for name in machine.timed_units}
         self.ported = {  # SRAMs whose ports are modelled
             name: c for name, c in machine.components.items() if hasattr(c, "access_cycles")
         }
@@ -140,6 +167,7 @@ class _Engine:
         self.registered: list[int] = []  # cores that began waiting for their next run, in order
         self.resumed: list[int] = []  # ... and the order in which they resumed
         self.outstanding = {op.name: 0 for op in ops}  # steps loaded but not finished
+        self.awaited = _awaited(ops)  # ops whose steps' ends a loader may wait for
         self.paced: dict[str, float] = {}  # op -> when its last paced segment's bound fell
         self.all_loaded: set[str] = set()
         self.op_started: set[str] = set()
@@ -155,27 +183,23 @@ class _Engine:
                 f"{self.dram.name}: operand_bandwidth needs a chip without a NoC"
             )
         # per-operand DRAM interfaces, each its own bus (SCALE-Sim's USER bandwidth mode)
-        self.operand_buses = {role: simpy.Resource(self.env, capacity=1) for role in operands}
+        self.operand_buses = {role: Fifo(self.env) for role in operands}
         if self.noc is None:
-            self.bus = simpy.Resource(self.env, capacity=1)
+            self.bus = Fifo(self.env)
         else:
-            self.controllers = {
-                n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
-            }
+            self.controllers = {n: Fifo(self.env) for n in self.noc.spec.memory_nodes}
             self.memory_nodes = list(self.controllers)  # controllers and L2 slices, in turn order
-            self.links: dict[tuple, simpy.Resource] = {}
+            self.links: dict[tuple, Fifo] = {}
             self.paths: dict[tuple, list] = {}  # (src, dst, core node) -> the links held
             self.ordered: dict[tuple, list] = {}  # a route -> its links' resources, acquiring order
             self.hop_counts: dict[tuple, int] = {}  # (src, dst) -> router hops
             # fine interleaving: all controllers (and L2 slices) serve every transfer as one pool
             self.fine = self.noc.spec.memory == "fine"
-            self.dram_pool = simpy.Resource(self.env, capacity=1)
+            self.dram_pool = Fifo(self.env)
         self.l2 = machine.l2
         if self.l2 is not None:  # sliced at the memory nodes, LRU over whole tile regions
-            self.l2_slices = {
-                n: simpy.Resource(self.env, capacity=1) for n in self.noc.spec.memory_nodes
-            }
-            self.l2_pool = simpy.Resource(self.env, capacity=1)
+            self.l2_slices = {n: Fifo(self.env) for n in self.noc.spec.memory_nodes}
+            self.l2_pool = Fifo(self.env)
             self.l2_lines: OrderedDict[tuple, int] = OrderedDict()
             self.l2_used = 0
         self.resource_list = [
@@ -198,10 +222,10 @@ class _Engine:
         """The engine's cycle: simpy's clock plus the periods advanced in closed form."""
         return int(self.env.now) + self.skipped
 
-    def _spawn(self, generator) -> simpy.Process:
-        """Start a process, kept in `live` until it ends (the state coalescing compares; without
-        coalescing nothing reads it)."""
-        process = self.env.process(generator)
+    def _spawn(self, generator, quiet: bool = False, start: simpy.Event | None = None):
+        """Start a process (`_Quiet`, begun by `start` where given), kept in `live` until it ends
+        (the state coalescing compares; without coalescing nothing reads it)."""
+        process = _Quiet(self.env, generator, start) if quiet else self.env.process(generator)
         if not self.coalesce:
             return process
         self.live[process] = None
@@ -309,7 +333,9 @@ class _Engine:
         asked = self.env.now
         self.moving.append(asked)  # no port time of this batch lands before it was asked for
         latency, began = yield from self._move(op, entries, direction)
-        waited = yield from self._ports_after(began)
+        waited = self._port_wait(began)
+        if waited:
+            yield self.env.timeout(waited)
         self.moving.remove(asked)
         return latency, waited
 
@@ -348,12 +374,13 @@ class _Engine:
             began += [(buses[role].value, _accesses(es)) for role, es in groups.items()]
             latency = self.dram.latency_cycles
         elif self.noc is None:
-            with self.bus.request() as grant:
-                yield grant
-                start = self.env.now
-                nbytes = sum(t.dram_bytes for *_, t in entries)
-                yield self.env.timeout(self.dram.transfer_cycles(nbytes))
-                self._dram_busy(start, 1.0, op, entries[0][2].kind, direction)
+            grant = self.bus.request()
+            yield grant
+            start = self.env.now
+            nbytes = sum(t.dram_bytes for *_, t in entries)
+            yield self.env.timeout(self.dram.transfer_cycles(nbytes))
+            self._dram_busy(start, 1.0, op, entries[0][2].kind, direction)
+            self.bus.release(grant)
             began.append((start, _accesses(entries)))
             latency = self.dram.latency_cycles
         else:
@@ -375,7 +402,11 @@ class _Engine:
             self.tally.book(self._waits_rows(op), self.env.now - asked)
         else:
             self.record.op_busy[op][self.dram.name] += self.env.now - asked
-        self._book(op, side or self._side(op, entries), f"dram {direction}")
+        what = f"dram {direction}"
+        if side is None and op not in self.owners:  # a plain op's rows: its entries, its own
+            self._book_each([(op, buffer, t) for _, buffer, t in entries], what)
+        else:
+            self._book(op, side or self._side(op, entries), what)
         return latency, began
 
     def _waits_rows(self, op: str) -> tuple:
@@ -554,7 +585,8 @@ class _Engine:
         from `start` to now, or `busy` cycles where given (a class's, see `_flow`)."""
         held = self.env.now - start if busy is None else busy
         self.record.busy[self.dram.name] += held * share
-        self.record.interval(f"{self.dram.name} {direction}", kind, op, start, self.env.now)
+        if self.record.events is not None:  # a trace's timeline (the track named only then)
+            self.record.interval(f"{self.dram.name} {direction}", kind, op, start, self.env.now)
 
     def _controller_shares(self, node: int, total: int) -> list[tuple[int, int]]:
         """(controller node, bytes): the core's nearest controller (local memory), or the next
@@ -662,9 +694,9 @@ class _Engine:
         self.tally.book(members.rows)
         self.tally.book(members.busy, held)
 
-    def _link(self, link: tuple) -> simpy.Resource:
+    def _link(self, link: tuple) -> Fifo:
         if link not in self.links:
-            self.links[link] = simpy.Resource(self.env, capacity=1)
+            self.links[link] = Fifo(self.env)
         return self.links[link]
 
     def _count_noc(self, op: str, route: list, key: tuple, nbytes: int, held) -> None:
@@ -690,9 +722,11 @@ class _Engine:
             asked = self.env.now
             self.moving.append(asked)
             held = yield from self._hold([], route, t.noc_bytes, 0, op)
-            yield from self._ports_after(
+            waited = self._port_wait(
                 [(self.env.now - held, [(t.buffer, t.noc_bytes), (t.peer, t.noc_bytes)])]
             )
+            if waited:
+                yield self.env.timeout(waited)
             self.moving.remove(asked)
             self.record.op_noc[op] += t.noc_bytes
             latency = max(latency, self.noc.latency_cycles(self._hops(src, dst)) if route else 0)
@@ -742,14 +776,13 @@ class _Engine:
                 latency, waited["sram_bandwidth"] = yield from self._dram(
                     op.name, step.loads, "read", step.peers
                 )
-                previous_done = self.env.event()
+                previous_done = self.env.event() if op.name in self.awaited else None
                 self.outstanding[op.name] += 1
                 self.in_flight.add(op.name)
-                self._spawn(
-                    self._execute(
-                        op, index, step, waited, issued, self.env.now + latency, previous_done
-                    )
-                )
+                arrival = self.env.now + latency  # the step's compute begins as its loads arrive
+                start = self.env.timeout(arrival - self.env.now) if arrival > self.env.now else None
+                compute = self._execute(op, index, step, waited, issued, previous_done)
+                self._spawn(compute, quiet=True, start=start)
             self.all_loaded.add(op.name)
             self._maybe_finish(op.name)
         yield from self._await_next(core)
@@ -775,12 +808,25 @@ class _Engine:
             for t in step.stores:
                 if t.space:
                     self.space[t.buffer].put(t.space)
-            self._spawn(self._land(op.name, step, latency))
+            self._land(op.name, step, latency)
 
-    def _land(self, op: str, step: Step, latency: int):
-        """A step's results are visible to others one access latency after they leave."""
+    def _land(self, op: str, step: Step, latency: int) -> None:
+        """A step's results are visible to others one access latency after they leave: an event
+        whose processing lands them (`_landed`), where a process of its own would have waited
+        (a timeout now, or an urgent event in the place of its Initialize), without the process."""
         if latency:
-            yield self.env.timeout(latency)
+            landed = self.env.timeout(latency, (op, step))
+        else:
+            landed = simpy.Event(self.env)
+            landed._ok, landed._value = True, (op, step)
+            self.env.schedule(landed, URGENT)
+        landed.callbacks.append(self._landed)
+
+    def _landed(self, event: simpy.Event) -> None:
+        self._arrive(*event._value)
+
+    def _arrive(self, op: str, step: Step) -> None:
+        """A step's results have landed: its signals rise and it is finished."""
         for name in step.signals:
             self._signal(name).succeed()
         self._step_finished(op)
@@ -793,12 +839,10 @@ class _Engine:
         step: Step,
         waited: dict,
         issued: float,
-        arrival: float,
-        done: simpy.Event,
+        done: simpy.Event | None,
     ):
-        """Run a step's segments once its loads (issued at `issued`) arrive at `arrival`."""
-        if arrival > self.env.now:
-            yield self.env.timeout(arrival - self.env.now)
+        """Run a step's segments, begun as its loads (issued at `issued`) arrive; `done` (where
+        the loader may wait for it) succeeds once they have run."""
         previous_unit = None
         for number, segment in enumerate(step.computes):
             units = (segment.unit, *segment.holds)
@@ -832,11 +876,12 @@ class _Engine:
         for buffer, size in step.frees:
             if size:
                 self.space[buffer].put(size)
-        done.succeed()
-        if step.stores:
-            yield self.written[op.core].put((op, step))
-        else:
-            self._spawn(self._land(op.name, step, 0))
+        if done is not None:
+            done.succeed()
+        if step.stores:  # the storer takes them (nothing here waits for the put)
+            self.written[op.core].put((op, step))
+        else:  # lands now: where `_land`'s urgent event would have come, right after this
+            self._arrive(op.name, step)
 
     def _free(self, op: str, units: tuple[str, ...]) -> None:
         """The units (a class's: every member's copy of each) are free from now on. Not inline in
@@ -885,15 +930,11 @@ class _Engine:
                 last = max(last, _place(busy, component.access_cycles(nbytes), start, end))
         return last
 
-    def _ports_after(self, began: list[tuple[float, list]]):
-        """Wait until the port time of transfers that began at the given times has been served;
-        returns the cycles waited."""
+    def _port_wait(self, began: list[tuple[float, list]]) -> float:
+        """Place the port time of transfers that began at the given times; returns the cycles
+        until it has been served (0: already), which the caller waits."""
         last = max(self._port_time(accesses, start, self.env.now) for start, accesses in began)
-        if last <= self.env.now:
-            return 0
-        waited = last - self.env.now
-        yield self.env.timeout(waited)
-        return waited
+        return 0 if last <= self.env.now else last - self.env.now
 
     def horizon(self) -> float:
         """No port time is placed before this from now on: busy spans that end by it are spent."""
@@ -1081,6 +1122,20 @@ class _Engine:
         return all(space.level == space.capacity for space in self.space.values())
 
 
+def _awaited(ops: tuple[OpProgram, ...]) -> set[str]:
+    """Ops whose steps' ends a loader may wait for: a single-buffered op's step waits for the
+    step its core loaded before it (an earlier op's last, at its first), so every op of a core
+    from the start to its last single-buffered op. Other steps' ends are no events at all."""
+    awaited: set[str] = set()
+    waiting: set[int] = set()  # cores with a single-buffered op still to come
+    for op in reversed(ops):
+        if not op.double_buffering:
+            waiting.add(op.core)
+        if op.core in waiting:
+            awaited.add(op.name)
+    return awaited
+
+
 class _Members:
     """A class batch's other members on their own NoC ports (`_members`): how many, their link
     cycles in all, and the tally rows they book (bytes, hops and counters; busy time per cycle
@@ -1117,7 +1172,7 @@ class _Side:
         return self._signature
 
     def accesses(self, part: str) -> list[tuple[str, int]]:
-        """(buffer, bytes) of `part`'s transfers, as `_ports_after` places them (summed per
+        """(buffer, bytes) of `part`'s transfers, as `_port_wait` places them (summed per
         buffer: one pair where the part moves into one buffer)."""
         if self.uniform:
             mine = self.parts.get(part)
