@@ -16,8 +16,9 @@ The presets of published measurements beyond the survey (docs/validation.md, "Be
 held to their vendors' data sheets the same way: TPU v5e 197 TFLOPS bf16, 819 GB/s, 16 GiB (Google
 Cloud docs; 196.6 TFLOPS at the derived 1.5 GHz, -0.2%); one MI250X die, half the package's 383
 TFLOPS, 3.2768 TB/s and 128 GB (AMD data sheet). The AMD presets stream at the read bandwidth
-measured on their dies (RRZE-HPC/gpu-benches gpu-stream, read kernel at full occupancy), within 1 %
-(mi300x-like) and 2.5 % (mi250x-gcd-like, one GPU-like core a CU: 1342.6 GB/s).
+measured on their dies (RRZE-HPC/gpu-benches gpu-stream, read kernel at full occupancy), less what
+their per-CU cores' steps leave idle: 1342.6 GB/s on mi250x-gcd-like (-2.0 %), 3965.7 on mi300x-like
+(-5.6 %).
 """
 
 import pytest
@@ -62,10 +63,11 @@ EIGHT_BIT_PEAK = {
 # measured streaming reads, B/s (RRZE-HPC/gpu-benches, gpu-stream/mi210.txt and mi300x.txt, read
 # kernel at 100 % occupancy; an MI210 is the MI250X's CDNA 2 die with the same 1.6384 TB/s HBM2e)
 MEASURED_STREAM = {"mi250x-gcd-like": 1370e9, "mi300x-like": 4199e9}
-# how far each preset's add may fall below the measured read: mi300x-like's 8 XCD cores stream in
-# large chunks (1 %); mi250x-gcd-like's 110 CU cores pass one 4,096-wide row a step through a 64 KiB
-# LDS, each kernel pays its 2.05 us launch, and the chunked steps leave the DRAM 2.0 % idle
-STREAM_TOLERANCE = {"mi250x-gcd-like": 0.025, "mi300x-like": 0.01}
+# how far each preset's add may fall below the measured read: both run one GPU-like core a CU, whose
+# one-row steps (a 4,096-wide fp32 pair through a 64 KiB LDS) leave the DRAM idle between them:
+# 110 CUs stream 2.0 % below it, 304 CUs 5.6 % (a100-like and h100-like: 1.9 and 2.4 % below
+# their efficiency x peak)
+STREAM_TOLERANCE = {"mi250x-gcd-like": 0.025, "mi300x-like": 0.06}
 PEAK_ROUNDING = 0.025
 BANDWIDTH_ROUNDING = 0.005
 
