@@ -56,9 +56,10 @@ def _pool(op, mapping, machine, numerics, seed):
 
 
 def _vector(op, mapping, machine, numerics, seed):
-    from simulator.mapping.vector_ops import compile_vector_op
+    from simulator.mapping.vector_ops import compile_vector_op, fitting_rows
     from simulator.numerics.vector_ops import VectorNumerics
 
+    op = fitting_rows(op, mapping, machine)
     state = VectorNumerics(op, seed) if numerics else None
     return compile_vector_op(op, mapping, machine, state, f"{op.name}"), state
 

@@ -29,6 +29,7 @@ from simulator.mapping.vector_ops import (
     compile_vector_op,
     core_rates,
     cta_rows,
+    fitting_rows,
     latency_floor,
     reread_hits,
     resident_ctas,
@@ -453,6 +454,7 @@ def _conv_accumulator(op, machine: Machine) -> str:
 
 
 def _vector(op, mapping, machine, cores, numerics, seed, states):
+    op = fitting_rows(op, mapping, machine.view(0))
     state = states[op.name] = VectorNumerics(op, seed) if numerics else None
     if state is None:
         states.pop(op.name)

@@ -467,6 +467,29 @@ def _traffic(
     return ((in_buffer, read, 0), (out_buffer, 0, write))
 
 
+ELEMENTWISE = ("gelu", "silu", "add", "mul", "relu")
+"""Ops whose every output element needs only the same element of the inputs: their columns are
+independent, so a row may be taken piece by piece."""
+
+
+def fitting_rows(op: VectorOpSpec, mapping: MappingSpec, machine: Machine) -> VectorOpSpec:
+    """An elementwise op whose one row overflows the core's buffers, as the same elements in rows
+    of 1/k of its columns, k the least divisor of `cols` that fits (a GPU's grid takes a row in
+    pieces too; a CU's 64 KiB LDS holds no double-buffered pair of 11,008-wide bf16 rows). Any
+    other op, or one whose row fits, is returned as it is."""
+    if op.kind not in ELEMENTWISE:
+        return op
+    in_buf, out_buf = machine.buffer_for("input"), machine.buffer_for("output")
+    operands = 2 if op.kind in ("add", "mul") else 1
+    factor = 2 if mapping.double_buffering else 1
+    for k in (d for d in range(1, op.cols + 1) if op.cols % d == 0):
+        cols = op.cols // k
+        row = nbytes(cols, op.dtype)
+        if units_that_fit(in_buf, out_buf, row * operands, row, factor) >= 1:
+            return op if k == 1 else op.model_copy(update={"rows": op.rows * k, "cols": cols})
+    return op
+
+
 def units_that_fit(in_buf, out_buf, size_in: int, size_out: int, factor: int) -> int:
     """How many (input, output) units of these sizes the buffers hold at once (x factor when
     double-buffered); one buffer holding both roles holds their sum."""
