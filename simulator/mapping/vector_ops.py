@@ -283,22 +283,26 @@ def round_cycles(
     block-wide reduction, and the next round's CTAs take their slots only when they leave; so a
     pass takes the longest of its critical path (`row_cycles`' load latencies), its instructions
     over the round's rows (`RowKernel.pass_work`; uncounted work, the norms' recipe, in the
-    last pass) and its bytes at the core's `rates` (the columns it reads from L2, `l2_columns`,
-    at L2's, the rest at DRAM's; the last pass writes DRAM unless `writes` is False: a last
-    round's stores leave after its compute, which the engine times), and the passes add up."""
+    last pass) and its reads at the core's `rates` (the columns it reads from L2, `l2_columns`,
+    at L2's, the rest at DRAM's), and the passes add up. Stores are posted: a CTA leaves once it
+    has issued them, and they drain while the next round runs, so with `writes` the round takes
+    at least all its DRAM bytes, reads and stores, at DRAM's rate (without, a last round's
+    stores leave after its compute, which the engine times)."""
     size = rows * nbytes(op.cols, op.dtype)
     waits = pass_waits(kernel, op.cols, latency, hits) if latency else [0] * kernel.passes
-    total = 0
+    total, dram = 0, size * writes
     for p, (wait, cached) in enumerate(zip(waits, l2_columns(kernel, op.cols, hits))):
         busy = 0.0
         if rates is not None:
-            dram = rows * nbytes(op.cols - cached, op.dtype)
-            dram += size * (writes and p == kernel.passes - 1)
-            busy = max(dram / rates.dram, rows * nbytes(cached, op.dtype) / rates.l2)
+            read = rows * nbytes(op.cols - cached, op.dtype)
+            dram += read
+            busy = max(read / rates.dram, rows * nbytes(cached, op.dtype) / rates.l2)
             busy = max(busy, rates.vector.issue_cycles(_pass_work(kernel, op, p, rows)))
         total += max(wait, math.ceil(busy))
     if latency is not None:
         total += kernel.reductions * reduction_steps(kernel.row_threads) * latency.shared
+    if rates is not None:
+        total = max(total, math.ceil(dram / rates.dram))
     return total
 
 

@@ -1,0 +1,138 @@
+"""Row reductions as PyTorch 2.0's Inductor generates them (`kernel: inductor-2.0`), and the
+posted stores of every row kernel's rounds, checked by hand."""
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import simulator
+from simulator.components import build_machine
+from simulator.mapping.inductor_rows import inductor_row_kernel, kernel_for
+from simulator.mapping.vector_ops import (
+    _pass_work,
+    core_rates,
+    reread_hits,
+    round_cycles,
+    row_kernel,
+)
+from simulator.spec import load_arch
+from simulator.spec.arch import KernelsSpec, LoadLatencySpec
+from simulator.spec.workload import VectorOpSpec
+from tests.mapping.test_cta import gpu_doc
+
+LATENCY = LoadLatencySpec(dram=290, l2=200, shared=23)
+A100_SHARED = 192 * 1024
+
+
+def compiled(kind, rows, cols):
+    return VectorOpSpec(
+        kind=kind, name="v", rows=rows, cols=cols, dtype="fp16", kernel="inductor-2.0"
+    )
+
+
+def test_inductor_kernels_by_hand():
+    """Up to 1,024 columns a persistent reduction: RBLOCK the row rounded up to a power of two,
+    RBLOCK / 128 warps (2 to 8), the row read once. Past it a looped one: RBLOCK 2,048, 16 -> 8
+    warps of 32, 2,048 / 256 = 8 values a thread a load, LayerNorm and softmax 3 reads of the
+    row (mean, variance, output; max, sum, output), RMSNorm 2."""
+    cases = {
+        ("layernorm", 32): (64, 1, 1, 2),  # 32 // 128 = 0 -> 2 warps, 32 / 64 -> 1 value
+        ("layernorm", 512): (128, 1, 4, 2),
+        ("layernorm", 1000): (256, 1, 4, 2),  # RBLOCK 1,024
+        ("layernorm", 1025): (256, 3, 8, 2),
+        ("layernorm", 32768): (256, 3, 8, 2),
+        ("softmax", 4096): (256, 3, 8, 2),
+        ("rmsnorm", 4096): (256, 2, 8, 1),
+    }
+    for (kind, cols), (threads, passes, vector, reductions) in cases.items():
+        kernel = inductor_row_kernel(compiled(kind, 64, cols))
+        got = (kernel.threads, kernel.passes, kernel.vector, kernel.reductions)
+        assert got == (threads, passes, vector, reductions), (kind, cols)
+        assert (kernel.rows, kernel.row_threads, kernel.shared) == (1, threads, 4 * threads)
+
+
+def test_the_op_picks_its_kernel():
+    """`kernel: aten` (the default) runs PyTorch's eager kernels, `inductor-2.0` Inductor's."""
+    eager = VectorOpSpec(kind="layernorm", name="v", rows=8, cols=4096, dtype="fp16")
+    assert kernel_for(eager) == row_kernel(eager)
+    assert kernel_for(compiled("layernorm", 8, 4096)).passes == 3
+
+
+def _moved(op: dict) -> dict[str, int]:
+    report = simulator.simulate(load_arch(gpu_doc()), {"name": "v", "ops": [op]}, numerics=True)
+    assert report.summary["numerics_ok"]
+    return {k: sum(o[k] for o in report.record.op_dram.values()) for k in ("load", "store")}
+
+
+@pytest.mark.parametrize(
+    ("cols", "kernel", "reads"),
+    [(4096, "inductor-2.0", 3), (4096, "aten", 2), (1024, "inductor-2.0", 1)],
+)
+def test_reads_of_each_row_without_l2(cols, kernel, reads):
+    """8 LayerNorm rows on a chip with no L2: Inductor's looped kernel loads each row 3 times
+    from DRAM, the eager one twice, a persistent one once; each stores it once."""
+    op = {"kind": "layernorm", "name": "n", "rows": 8, "cols": cols, "dtype": "fp16"}
+    assert _moved(op | {"kernel": kernel}) == {"load": reads * 8 * cols * 2, "store": 8 * cols * 2}
+
+
+def test_wide_compiled_rows_miss_l2_by_hand():
+    """A100's 108 SMs hold 2,048 / 256 = 8 of Inductor's CTAs each: 864 rows in flight. At
+    16,384 fp16 columns they take 28,311,552 B of the 40 MB L2, leaving 11,688,448 B, 13,528 B a
+    row, 6,764 fp16 outputs: the variance pass re-reads every column from L2, the output pass
+    columns 0 to 6,764. At 32,768 columns they take 56.6 MB: both re-reads miss."""
+    kernels = KernelsSpec()
+    for cols, hits in ((16384, (16384, 6765)), (32768, (0, 0))):
+        norm = compiled("layernorm", 4096, cols)
+        kernel = inductor_row_kernel(norm)
+        assert reread_hits(kernel, norm, kernels, A100_SHARED, 108, 40_000_000) == hits
+
+
+def test_stores_drain_under_the_next_round_by_hand():
+    """A100-like, 108 SMs busy (10.7 B of DRAM and 47.4 B of L2 a cycle an SM): a round of 8 of
+    Inductor's LayerNorm rows of 4,096 fp16 (64 KiB) reads DRAM in its mean pass (6,119 cycles),
+    L2 in its variance pass (1,383) and in its output pass, whose recipe outlasts that re-read;
+    two 10-step reductions at 23 add 460. Its CTAs leave once their stores are issued, so the
+    round takes the longer of that sum and its 128 KiB of reads and stores at DRAM's rate; a
+    last round (`writes` False) leaves its stores to the engine."""
+    machine = build_machine(simulator.load_arch("a100-like"))
+    norm = compiled("layernorm", 8, 4096)
+    kernel = inductor_row_kernel(norm)
+    rates = core_rates(machine, 0, norm, 108)
+    share = 2039e9 * 0.8 / 1.41e9 / 108
+    assert rates.dram == pytest.approx(share)
+    assert rates.l2 == pytest.approx(5120 / 108)
+    hits = (4096, 4096)
+    output = rates.vector.issue_cycles(_pass_work(kernel, norm, 2, 8))
+    passes = math.ceil(65536 / share) + 1383 + max(1383, math.ceil(output)) + 460
+    assert round_cycles(kernel, 8, norm, LATENCY, rates, hits, writes=False) == passes
+    drained = math.ceil(2 * 65536 / share)
+    assert drained > passes
+    assert round_cycles(kernel, 8, norm, LATENCY, rates, hits) == drained
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(["softmax", "layernorm", "rmsnorm"]),
+    st.sampled_from(["aten", "inductor-2.0"]),
+    st.integers(1, 300),
+    st.integers(1, 20000),
+    st.integers(0, 20000),
+)
+def test_posted_stores_cost_at_most_their_own_time(kind, source, rows, cols, hit):
+    """For any row kernel, rows and re-read hits on a100-like: a round with its stores takes at
+    least its DRAM bytes (reads and stores) at the core's DRAM rate and the round without them,
+    and at most that round plus its stores' own time."""
+    machine = build_machine(simulator.load_arch("a100-like"))
+    reduction = VectorOpSpec(kind=kind, name="v", rows=rows, cols=cols, dtype="fp16")
+    reduction = reduction.model_copy(update={"kernel": source})
+    kernel = kernel_for(reduction)
+    rates = core_rates(machine, 0, reduction, 108)
+    hits = (min(cols, hit),) * (kernel.passes - 1)
+    size = rows * cols * 2
+    reads = size + sum(rows * (cols - h) * 2 for h in hits)
+    alone = round_cycles(kernel, rows, reduction, LATENCY, rates, hits, writes=False)
+    both = round_cycles(kernel, rows, reduction, LATENCY, rates, hits)
+    assert both >= max(alone, math.floor((reads + size) / rates.dram))
+    assert both <= alone + math.ceil(size / rates.dram) + 1
