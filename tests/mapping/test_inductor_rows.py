@@ -1,5 +1,6 @@
 """Row reductions as PyTorch 2.0's Inductor generates them (`kernel: inductor-2.0`), and the
-posted stores of every row kernel's rounds, checked by hand."""
+posted stores of every row kernel's rounds (their time, and the L2 they take from the next round
+while they drain), checked by hand."""
 
 import math
 
@@ -14,8 +15,11 @@ from simulator.mapping.vector_ops import (
     _pass_work,
     core_rates,
     reread_hits,
+    resident_ctas,
     round_cycles,
+    row_hits,
     row_kernel,
+    spilled_stores,
 )
 from simulator.spec import load_arch
 from simulator.spec.arch import KernelsSpec, LoadLatencySpec
@@ -136,3 +140,79 @@ def test_posted_stores_cost_at_most_their_own_time(kind, source, rows, cols, hit
     both = round_cycles(kernel, rows, reduction, LATENCY, rates, hits)
     assert both >= max(alone, math.floor((reads + size) / rates.dram))
     assert both <= alone + math.ceil(size / rates.dram) + 1
+
+
+def test_stores_that_drain_under_the_next_round_by_hand():
+    """Inductor's LayerNorm over 38 rows of 16,384 fp16 on an A100-like SM (rounds of 8 rows,
+    256 KiB): with the variance pass's re-reads hitting L2 and the output pass's on columns 0 to
+    6,764, a round reads 262,144 B from DRAM in its mean pass (24,473 cycles), re-reads L2 in its
+    variance pass (5,530), and 8 x 2 x 9,619 = 153,904 B from DRAM in its output pass (14,368
+    cycles, beyond its 14,336 of instructions); with 460 of reductions, 44,831 cycles. Its DRAM
+    bytes, 262,144 + 153,904 read and 262,144 stored, take more: what the passes' cycles at the
+    core's share do not cover drains under the next round. A core's only round has none."""
+    machine = build_machine(simulator.load_arch("a100-like"))
+    kernels = machine.arch.cores.kernels
+    norm = compiled("layernorm", 38, 16384)
+    kernel = inductor_row_kernel(norm)
+    rates = core_rates(machine, 0, norm, 108)
+    share = 2039e9 * 0.8 / 1.41e9 / 108
+    passes = math.ceil(262144 / share) + math.ceil(262144 * 108 / 5120)
+    passes += math.ceil(153904 / share) + 460
+    assert passes == 44831
+    hits = (16384, 6765)
+    assert round_cycles(kernel, 8, norm, LATENCY, rates, hits, writes=False) == passes
+    drained = spilled_stores(kernel, norm, kernels, A100_SHARED, rates, hits)
+    assert drained == int(262144 + 153904 + 262144 - passes * rates.dram)
+    one = compiled("layernorm", 8, 16384)
+    assert spilled_stores(kernel, one, kernels, A100_SHARED, rates, hits) == 0
+
+
+def test_drained_stores_take_l2_from_the_next_rounds_rereads_by_hand():
+    """4096 of those rows on 108 SMs: 864 rows in flight take 28,311,552 B of the 40 MB L2 and
+    leave 11,688,448 B, which 108 x 197,969 B of stores draining under each round outgrow: every
+    re-read misses. At 8,192 columns 14.2 MB are in flight and the stores that drain (19,734 B a
+    round) leave every re-read a hit, as without them."""
+    machine = build_machine(simulator.load_arch("a100-like"))
+    kernels = machine.arch.cores.kernels
+    for cols, alone, settled in ((16384, (16384, 6765), (0, 0)), (8192, (8192,) * 2, (8192,) * 2)):
+        norm = compiled("layernorm", 4096, cols)
+        kernel = inductor_row_kernel(norm)
+        busiest = norm.model_copy(update={"rows": 38})  # 4,096 rows over 108 SMs: 38 at most
+        rates = core_rates(machine, 0, busiest, 108)
+        assert reread_hits(kernel, norm, kernels, A100_SHARED, 108, 40_000_000) == alone
+        drained = 108 * spilled_stores(kernel, busiest, kernels, A100_SHARED, rates, alone)
+        assert drained > 40_000_000 - 864 * cols * 2 or settled == alone
+        got = row_hits(kernel, norm, kernels, A100_SHARED, 108, 40_000_000, (busiest, rates))
+        assert got == settled
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(["softmax", "layernorm", "rmsnorm"]),
+    st.sampled_from(["aten", "inductor-2.0"]),
+    st.integers(1, 5000),
+    st.integers(1, 40000),
+    st.integers(0, 60_000_000),
+)
+def test_drained_stores_only_take_l2(kind, source, rows, cols, l2):
+    """For any row reduction on a100-like's 108 SMs and any L2: the stores that drain under a
+    round are at most a round's stores, and the re-reads that hit with them are at most those
+    that hit without them; an op whose cores hold all their rows at once drains none."""
+    machine = build_machine(simulator.load_arch("a100-like"))
+    kernels = machine.arch.cores.kernels
+    reduction = VectorOpSpec(kind=kind, name="v", rows=rows, cols=cols, dtype="fp16")
+    reduction = reduction.model_copy(update={"kernel": source})
+    kernel = kernel_for(reduction)
+    ctas = math.ceil(rows / kernel.rows)
+    busy = min(108, ctas)
+    per_core = math.ceil(ctas / busy) * kernel.rows
+    busiest = reduction.model_copy(update={"rows": per_core})
+    rates = core_rates(machine, 0, busiest, busy)
+    alone = reread_hits(kernel, reduction, kernels, A100_SHARED, busy, l2)
+    drained = spilled_stores(kernel, busiest, kernels, A100_SHARED, rates, alone)
+    per_round = resident_ctas(kernel, kernels, A100_SHARED) * kernel.rows
+    assert 0 <= drained <= per_round * cols * 2
+    got = row_hits(kernel, reduction, kernels, A100_SHARED, busy, l2, (busiest, rates))
+    assert all(a <= b for a, b in zip(got, alone))
+    if per_core <= per_round:
+        assert drained == 0 and got == alone
