@@ -30,8 +30,8 @@ from simulator.mapping.vector_ops import (
     core_rates,
     cta_rows,
     latency_floor,
+    reread_hits,
     resident_ctas,
-    row_hits,
 )
 from simulator.numerics import GemmNumerics
 from simulator.numerics.attention import AttentionNumerics
@@ -458,7 +458,7 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
         l2 = machine.l2.capacity_bytes if machine.l2 is not None else 0
         first = op.model_copy(update={"rows": ranges[0][1] - ranges[0][0]})  # the busiest core
         busiest = (first, core_rates(machine, 0, first, len(ranges)))
-        hits = row_hits(kernel, op, kernels, shared, len(ranges), l2, busiest)
+        hits = reread_hits(kernel, op, kernels, shared, len(ranges), l2, busiest)
     parts = []
     for core, (r0, r1) in enumerate(ranges):
         sub = op.model_copy(update={"name": f"{op.name}@c{core}", "rows": r1 - r0, "inputs": []})

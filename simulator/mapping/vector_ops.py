@@ -205,22 +205,35 @@ def reread_hits(
     shared: int,
     cores: int,
     l2: int,
-    drained: int = 0,
+    busiest: "tuple[VectorOpSpec, CoreRates] | None" = None,
 ) -> tuple[int, ...]:
     """Columns of each row whose re-read hits an `l2`-byte LRU L2, for each pass after the first.
     Every CTA resident on every busy core streams its own rows in step, so between a value's read
     in one pass and its re-read in the next the chip touches all the rows in flight (as stored,
-    `op.dtype`), the `drained` bytes of the last round's stores that drain meanwhile and, in the
-    last pass, the outputs of the columns before it (the L2 allocates the lines it writes): a
-    column hits while that reuse distance fits the L2, so rows in flight between once and twice
-    the L2's capacity hit on the first part of each row in the last pass."""
+    `op.dtype`), the last round's stores that drain meanwhile (given the `busiest` core's rows
+    and rates: `spilled_stores` on every busy core) and, in the last pass, the outputs of the
+    columns before it (the L2 allocates the lines it writes): a column hits while that reuse
+    distance fits the L2, so rows in flight between once and twice the L2's capacity hit on the
+    first part of each row in the last pass. More drained stores miss more re-reads, whose DRAM
+    reads leave the stores less time, so that repeats until the hits settle (they only fall)."""
     ctas = -(-op.rows // kernel.rows)
     rows = min(ctas, cores * resident_ctas(kernel, kernels, shared)) * kernel.rows
-    spare = l2 - rows * nbytes(op.cols, op.dtype) - drained  # the L2 left beside the rows
-    if spare < 0:
-        return (0,) * (kernel.passes - 1)
-    last = min(op.cols, 8 * (spare // rows) // precision(op.dtype).bits + 1)  # outputs before fit
-    return tuple(last if p == kernel.passes - 1 else op.cols for p in range(1, kernel.passes))
+
+    def hits(drained: int) -> tuple[int, ...]:
+        spare = l2 - rows * nbytes(op.cols, op.dtype) - drained  # the L2 left beside the rows
+        if spare < 0:
+            return (0,) * (kernel.passes - 1)
+        last = min(op.cols, 8 * (spare // rows) // precision(op.dtype).bits + 1)  # outputs fit
+        return tuple(last if p == kernel.passes - 1 else op.cols for p in range(1, kernel.passes))
+
+    settled = hits(0)
+    while busiest is not None:
+        sub, rates = busiest
+        again = hits(cores * spilled_stores(kernel, sub, kernels, shared, rates, settled))
+        if again == settled:
+            break
+        settled = again
+    return settled
 
 
 def l2_columns(kernel: RowKernel, cols: int, hits: tuple[int, ...] | None) -> list[int]:
@@ -334,29 +347,6 @@ def spilled_stores(
     )
     passes = round_cycles(kernel, per_round, op, kernels.latency, rates, hits, writes=False)
     return int(min(size, max(0.0, reads + size - passes * rates.dram)))
-
-
-def row_hits(
-    kernel: RowKernel,
-    op: VectorOpSpec,
-    kernels: KernelsSpec,
-    shared: int,
-    cores: int,
-    l2: int,
-    busiest: tuple[VectorOpSpec, CoreRates],
-) -> tuple[int, ...]:
-    """`reread_hits` with the last round's stores that drain under each round (`spilled_stores`
-    of the `busiest` core's rows at its rates, on every busy core) in the reuse distance. More
-    of them miss more re-reads, whose DRAM reads leave less time for the stores, so it repeats
-    until the hits settle (they only fall)."""
-    sub, rates = busiest
-    hits = reread_hits(kernel, op, kernels, shared, cores, l2)
-    while True:
-        drained = cores * spilled_stores(kernel, sub, kernels, shared, rates, hits)
-        settled = reread_hits(kernel, op, kernels, shared, cores, l2, drained)
-        if settled == hits:
-            return hits
-        hits = settled
 
 
 def _pass_work(kernel: RowKernel, op: VectorOpSpec, p: int, rows: int) -> dict[str, int]:

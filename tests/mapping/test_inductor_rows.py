@@ -17,7 +17,6 @@ from simulator.mapping.vector_ops import (
     reread_hits,
     resident_ctas,
     round_cycles,
-    row_hits,
     row_kernel,
     spilled_stores,
 )
@@ -93,71 +92,50 @@ def test_wide_compiled_rows_miss_l2_by_hand():
         assert reread_hits(kernel, norm, kernels, A100_SHARED, 108, 40_000_000) == hits
 
 
-def test_stores_drain_under_the_next_round_by_hand():
-    """A100-like, 108 SMs busy (10.7 B of DRAM and 47.4 B of L2 a cycle an SM): a round of 8 of
-    Inductor's LayerNorm rows of 4,096 fp16 (64 KiB) reads DRAM in its mean pass (6,119 cycles),
-    L2 in its variance pass (1,383) and in its output pass, whose recipe outlasts that re-read;
-    two 10-step reductions at 23 add 460. Its CTAs leave once their stores are issued, so the
-    round takes the longer of that sum and its 128 KiB of reads and stores at DRAM's rate; a
-    last round (`writes` False) leaves its stores to the engine."""
+SHARE = 2039e9 * 0.8 / 1.41e9 / 108
+"""An A100-like SM's share of DRAM a cycle with 108 busy: 2,039 GB/s x 0.8 / 1.41 GHz / 108."""
+
+
+def a100(op):
+    """a100-like's kernels and an SM's rates for `op` with 108 SMs busy (10.7 B of DRAM and
+    5,120 / 108 = 47.4 B of L2 a cycle)."""
     machine = build_machine(simulator.load_arch("a100-like"))
+    rates = core_rates(machine, 0, op, 108)
+    assert (rates.dram, rates.l2) == (pytest.approx(SHARE), pytest.approx(5120 / 108))
+    return machine.arch.cores.kernels, rates
+
+
+def test_stores_drain_under_the_next_round_by_hand():
+    """A round of 8 of Inductor's LayerNorm rows of 4,096 fp16 (64 KiB) reads DRAM in its mean
+    pass (6,119 cycles), L2 in its variance pass (1,383) and in its output pass, whose recipe
+    outlasts that re-read; two 10-step reductions at 23 add 460. Its CTAs leave once their
+    stores are issued, so the round takes the longer of that sum and its 128 KiB of reads and
+    stores at DRAM's rate; a last round (`writes` False) leaves its stores to the engine."""
     norm = compiled("layernorm", 8, 4096)
     kernel = inductor_row_kernel(norm)
-    rates = core_rates(machine, 0, norm, 108)
-    share = 2039e9 * 0.8 / 1.41e9 / 108
-    assert rates.dram == pytest.approx(share)
-    assert rates.l2 == pytest.approx(5120 / 108)
+    _, rates = a100(norm)
     hits = (4096, 4096)
     output = rates.vector.issue_cycles(_pass_work(kernel, norm, 2, 8))
-    passes = math.ceil(65536 / share) + 1383 + max(1383, math.ceil(output)) + 460
+    passes = math.ceil(65536 / SHARE) + 1383 + max(1383, math.ceil(output)) + 460
     assert round_cycles(kernel, 8, norm, LATENCY, rates, hits, writes=False) == passes
-    drained = math.ceil(2 * 65536 / share)
+    drained = math.ceil(2 * 65536 / SHARE)
     assert drained > passes
     assert round_cycles(kernel, 8, norm, LATENCY, rates, hits) == drained
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    st.sampled_from(["softmax", "layernorm", "rmsnorm"]),
-    st.sampled_from(["aten", "inductor-2.0"]),
-    st.integers(1, 300),
-    st.integers(1, 20000),
-    st.integers(0, 20000),
-)
-def test_posted_stores_cost_at_most_their_own_time(kind, source, rows, cols, hit):
-    """For any row kernel, rows and re-read hits on a100-like: a round with its stores takes at
-    least its DRAM bytes (reads and stores) at the core's DRAM rate and the round without them,
-    and at most that round plus its stores' own time."""
-    machine = build_machine(simulator.load_arch("a100-like"))
-    reduction = VectorOpSpec(kind=kind, name="v", rows=rows, cols=cols, dtype="fp16")
-    reduction = reduction.model_copy(update={"kernel": source})
-    kernel = kernel_for(reduction)
-    rates = core_rates(machine, 0, reduction, 108)
-    hits = (min(cols, hit),) * (kernel.passes - 1)
-    size = rows * cols * 2
-    reads = size + sum(rows * (cols - h) * 2 for h in hits)
-    alone = round_cycles(kernel, rows, reduction, LATENCY, rates, hits, writes=False)
-    both = round_cycles(kernel, rows, reduction, LATENCY, rates, hits)
-    assert both >= max(alone, math.floor((reads + size) / rates.dram))
-    assert both <= alone + math.ceil(size / rates.dram) + 1
-
-
 def test_stores_that_drain_under_the_next_round_by_hand():
-    """Inductor's LayerNorm over 38 rows of 16,384 fp16 on an A100-like SM (rounds of 8 rows,
-    256 KiB): with the variance pass's re-reads hitting L2 and the output pass's on columns 0 to
-    6,764, a round reads 262,144 B from DRAM in its mean pass (24,473 cycles), re-reads L2 in its
-    variance pass (5,530), and 8 x 2 x 9,619 = 153,904 B from DRAM in its output pass (14,368
-    cycles, beyond its 14,336 of instructions); with 460 of reductions, 44,831 cycles. Its DRAM
-    bytes, 262,144 + 153,904 read and 262,144 stored, take more: what the passes' cycles at the
-    core's share do not cover drains under the next round. A core's only round has none."""
-    machine = build_machine(simulator.load_arch("a100-like"))
-    kernels = machine.arch.cores.kernels
+    """Inductor's LayerNorm over 38 rows of 16,384 fp16 on an SM (rounds of 8 rows, 256 KiB):
+    with the variance pass's re-reads hitting L2 and the output pass's on columns 0 to 6,764, a
+    round reads 262,144 B from DRAM in its mean pass (24,473 cycles), re-reads L2 in its variance
+    pass (5,530), and 8 x 2 x 9,619 = 153,904 B from DRAM in its output pass (14,368 cycles,
+    beyond its 14,336 of instructions); with 460 of reductions, 44,831 cycles. Its DRAM bytes,
+    262,144 + 153,904 read and 262,144 stored, take more: what the passes' cycles at the core's
+    share do not cover drains under the next round. A core's only round has none."""
     norm = compiled("layernorm", 38, 16384)
     kernel = inductor_row_kernel(norm)
-    rates = core_rates(machine, 0, norm, 108)
-    share = 2039e9 * 0.8 / 1.41e9 / 108
-    passes = math.ceil(262144 / share) + math.ceil(262144 * 108 / 5120)
-    passes += math.ceil(153904 / share) + 460
+    kernels, rates = a100(norm)
+    passes = math.ceil(262144 / SHARE) + math.ceil(262144 * 108 / 5120)
+    passes += math.ceil(153904 / SHARE) + 460
     assert passes == 44831
     hits = (16384, 6765)
     assert round_cycles(kernel, 8, norm, LATENCY, rates, hits, writes=False) == passes
@@ -172,21 +150,19 @@ def test_drained_stores_take_l2_from_the_next_rounds_rereads_by_hand():
     leave 11,688,448 B, which 108 x 197,969 B of stores draining under each round outgrow: every
     re-read misses. At 8,192 columns 14.2 MB are in flight and the stores that drain (19,734 B a
     round) leave every re-read a hit, as without them."""
-    machine = build_machine(simulator.load_arch("a100-like"))
-    kernels = machine.arch.cores.kernels
     for cols, alone, settled in ((16384, (16384, 6765), (0, 0)), (8192, (8192,) * 2, (8192,) * 2)):
         norm = compiled("layernorm", 4096, cols)
         kernel = inductor_row_kernel(norm)
         busiest = norm.model_copy(update={"rows": 38})  # 4,096 rows over 108 SMs: 38 at most
-        rates = core_rates(machine, 0, busiest, 108)
+        kernels, rates = a100(busiest)
         assert reread_hits(kernel, norm, kernels, A100_SHARED, 108, 40_000_000) == alone
         drained = 108 * spilled_stores(kernel, busiest, kernels, A100_SHARED, rates, alone)
         assert drained > 40_000_000 - 864 * cols * 2 or settled == alone
-        got = row_hits(kernel, norm, kernels, A100_SHARED, 108, 40_000_000, (busiest, rates))
+        got = reread_hits(kernel, norm, kernels, A100_SHARED, 108, 40_000_000, (busiest, rates))
         assert got == settled
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     st.sampled_from(["softmax", "layernorm", "rmsnorm"]),
     st.sampled_from(["aten", "inductor-2.0"]),
@@ -194,25 +170,29 @@ def test_drained_stores_take_l2_from_the_next_rounds_rereads_by_hand():
     st.integers(1, 40000),
     st.integers(0, 60_000_000),
 )
-def test_drained_stores_only_take_l2(kind, source, rows, cols, l2):
-    """For any row reduction on a100-like's 108 SMs and any L2: the stores that drain under a
-    round are at most a round's stores, and the re-reads that hit with them are at most those
-    that hit without them; an op whose cores hold all their rows at once drains none."""
-    machine = build_machine(simulator.load_arch("a100-like"))
-    kernels = machine.arch.cores.kernels
+def test_posted_stores_bound_a_round_and_only_take_l2(kind, source, rows, cols, l2):
+    """For any row reduction on a100-like's 108 SMs and any L2: a round with its stores takes at
+    least its DRAM bytes (reads and stores) at the core's DRAM rate and the round without them,
+    and at most that round plus its stores' own time; the stores that drain under the next round
+    are at most a round's, and the re-reads that hit with them at most those that hit without;
+    an op whose cores hold all their rows at once drains none."""
     reduction = VectorOpSpec(kind=kind, name="v", rows=rows, cols=cols, dtype="fp16")
-    reduction = reduction.model_copy(update={"kernel": source})
-    kernel = kernel_for(reduction)
+    kernel = kernel_for(reduction.model_copy(update={"kernel": source}))
     ctas = math.ceil(rows / kernel.rows)
     busy = min(108, ctas)
-    per_core = math.ceil(ctas / busy) * kernel.rows
-    busiest = reduction.model_copy(update={"rows": per_core})
-    rates = core_rates(machine, 0, busiest, busy)
+    busiest = reduction.model_copy(update={"rows": math.ceil(ctas / busy) * kernel.rows})
+    kernels, rates = a100(busiest)
     alone = reread_hits(kernel, reduction, kernels, A100_SHARED, busy, l2)
+    per_round = min(busiest.rows, resident_ctas(kernel, kernels, A100_SHARED) * kernel.rows)
+    size = per_round * cols * 2
+    reads = size + sum(per_round * (cols - h) * 2 for h in alone)
+    without = round_cycles(kernel, per_round, busiest, LATENCY, rates, alone, writes=False)
+    both = round_cycles(kernel, per_round, busiest, LATENCY, rates, alone)
+    assert both >= max(without, math.floor((reads + size) / rates.dram))
+    assert both <= without + math.ceil(size / rates.dram) + 1
     drained = spilled_stores(kernel, busiest, kernels, A100_SHARED, rates, alone)
-    per_round = resident_ctas(kernel, kernels, A100_SHARED) * kernel.rows
-    assert 0 <= drained <= per_round * cols * 2
-    got = row_hits(kernel, reduction, kernels, A100_SHARED, busy, l2, (busiest, rates))
+    assert 0 <= drained <= size
+    got = reread_hits(kernel, reduction, kernels, A100_SHARED, busy, l2, (busiest, rates))
     assert all(a <= b for a, b in zip(got, alone))
-    if per_core <= per_round:
+    if per_round == busiest.rows:
         assert drained == 0 and got == alone
