@@ -229,7 +229,8 @@ def reread_hits(
     settled = hits(0)
     while busiest is not None:
         sub, rates = busiest
-        again = hits(cores * spilled_stores(kernel, sub, kernels, shared, rates, settled))
+        drained = cores * spilled_stores(kernel, sub, kernels, shared, rates, settled)
+        again = tuple(map(min, settled, hits(drained)))  # falling only: it ends
         if again == settled:
             break
         settled = again
