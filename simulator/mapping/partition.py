@@ -16,6 +16,7 @@ from simulator.mapping.collective import collective_parts
 from simulator.mapping.conv import conv_parts
 from simulator.mapping.cta import chained, cta_gemm, final_store, launch_step
 from simulator.mapping.gemm import check_tile, compile_gemm
+from simulator.mapping.inductor_rows import kernel_for
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.pool import pool_parts
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
@@ -33,7 +34,6 @@ from simulator.mapping.vector_ops import (
     latency_floor,
     reread_hits,
     resident_ctas,
-    row_kernel,
 )
 from simulator.numerics import GemmNumerics
 from simulator.numerics.attention import AttentionNumerics
@@ -462,11 +462,13 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
     kernels = machine.arch.cores and machine.arch.cores.kernels
     if kernels and op.kind in REDUCTIONS:
         shared = machine.view(0).buffer_for("input").capacity_bytes
-        kernel = row_kernel(op)
+        kernel = kernel_for(op)
         check_cta_fits(kernel, kernels, op, locate(machine.arch, "cores", "kernels", "threads"))
         ranges = cta_rows(op.rows, kernel.rows, cores)
         l2 = machine.l2.capacity_bytes if machine.l2 is not None else 0
-        hits = reread_hits(kernel, op, kernels, shared, cores, l2)
+        first = op.model_copy(update={"rows": ranges[0][1] - ranges[0][0]})  # the busiest core
+        busiest = (first, core_rates(machine, 0, first, len(ranges)))
+        hits = reread_hits(kernel, op, kernels, shared, len(ranges), l2, busiest)
     parts = []
     for core, (r0, r1) in enumerate(ranges):
         sub = op.model_copy(update={"name": f"{op.name}@c{core}", "rows": r1 - r0, "inputs": []})

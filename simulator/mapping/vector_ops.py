@@ -199,21 +199,42 @@ def reduction_steps(threads: int) -> int:
 
 
 def reread_hits(
-    kernel: RowKernel, op: VectorOpSpec, kernels: KernelsSpec, shared: int, cores: int, l2: int
+    kernel: RowKernel,
+    op: VectorOpSpec,
+    kernels: KernelsSpec,
+    shared: int,
+    cores: int,
+    l2: int,
+    busiest: "tuple[VectorOpSpec, CoreRates] | None" = None,
 ) -> tuple[int, ...]:
     """Columns of each row whose re-read hits an `l2`-byte LRU L2, for each pass after the first.
     Every CTA resident on every busy core streams its own rows in step, so between a value's read
     in one pass and its re-read in the next the chip touches all the rows in flight (as stored,
-    `op.dtype`) and, in the last pass, the outputs of the columns before it (the L2 allocates
-    the lines it writes): a column hits while that reuse distance fits the L2, so rows in flight
-    between once and twice the L2's capacity hit on the first part of each row in the last pass."""
+    `op.dtype`), the last round's stores that drain meanwhile (given the `busiest` core's rows
+    and rates: `spilled_stores` on every busy core) and, in the last pass, the outputs of the
+    columns before it (the L2 allocates the lines it writes): a column hits while that reuse
+    distance fits the L2, so rows in flight between once and twice the L2's capacity hit on the
+    first part of each row in the last pass. More drained stores miss more re-reads, whose DRAM
+    reads leave the stores less time, so that repeats until the hits settle (they only fall)."""
     ctas = -(-op.rows // kernel.rows)
     rows = min(ctas, cores * resident_ctas(kernel, kernels, shared)) * kernel.rows
-    spare = l2 - rows * nbytes(op.cols, op.dtype)  # the L2 left beside the rows in flight
-    if spare < 0:
-        return (0,) * (kernel.passes - 1)
-    last = min(op.cols, 8 * (spare // rows) // precision(op.dtype).bits + 1)  # outputs before fit
-    return tuple(last if p == kernel.passes - 1 else op.cols for p in range(1, kernel.passes))
+
+    def hits(drained: int) -> tuple[int, ...]:
+        spare = l2 - rows * nbytes(op.cols, op.dtype) - drained  # the L2 left beside the rows
+        if spare < 0:
+            return (0,) * (kernel.passes - 1)
+        last = min(op.cols, 8 * (spare // rows) // precision(op.dtype).bits + 1)  # outputs fit
+        return tuple(last if p == kernel.passes - 1 else op.cols for p in range(1, kernel.passes))
+
+    settled = hits(0)
+    while busiest is not None:
+        sub, rates = busiest
+        drained = cores * spilled_stores(kernel, sub, kernels, shared, rates, settled)
+        again = tuple(map(min, settled, hits(drained)))  # falling only: it ends
+        if again == settled:
+            break
+        settled = again
+    return settled
 
 
 def l2_columns(kernel: RowKernel, cols: int, hits: tuple[int, ...] | None) -> list[int]:
@@ -283,23 +304,50 @@ def round_cycles(
     block-wide reduction, and the next round's CTAs take their slots only when they leave; so a
     pass takes the longest of its critical path (`row_cycles`' load latencies), its instructions
     over the round's rows (`RowKernel.pass_work`; uncounted work, the norms' recipe, in the
-    last pass) and its bytes at the core's `rates` (the columns it reads from L2, `l2_columns`,
-    at L2's, the rest at DRAM's; the last pass writes DRAM unless `writes` is False: a last
-    round's stores leave after its compute, which the engine times), and the passes add up."""
+    last pass) and its reads at the core's `rates` (the columns it reads from L2, `l2_columns`,
+    at L2's, the rest at DRAM's), and the passes add up. Stores are posted: a CTA leaves once it
+    has issued them, and they drain while the next round runs, so with `writes` the round takes
+    at least all its DRAM bytes, reads and stores, at DRAM's rate (without, a last round's
+    stores leave after its compute, which the engine times)."""
     size = rows * nbytes(op.cols, op.dtype)
     waits = pass_waits(kernel, op.cols, latency, hits) if latency else [0] * kernel.passes
-    total = 0
+    total, dram = 0, size * writes
     for p, (wait, cached) in enumerate(zip(waits, l2_columns(kernel, op.cols, hits))):
         busy = 0.0
         if rates is not None:
-            dram = rows * nbytes(op.cols - cached, op.dtype)
-            dram += size * (writes and p == kernel.passes - 1)
-            busy = max(dram / rates.dram, rows * nbytes(cached, op.dtype) / rates.l2)
+            read = rows * nbytes(op.cols - cached, op.dtype)
+            dram += read
+            busy = max(read / rates.dram, rows * nbytes(cached, op.dtype) / rates.l2)
             busy = max(busy, rates.vector.issue_cycles(_pass_work(kernel, op, p, rows)))
         total += max(wait, math.ceil(busy))
     if latency is not None:
         total += kernel.reductions * reduction_steps(kernel.row_threads) * latency.shared
+    if rates is not None:
+        total = max(total, math.ceil(dram / rates.dram))
     return total
+
+
+def spilled_stores(
+    kernel: RowKernel,
+    op: VectorOpSpec,
+    kernels: KernelsSpec,
+    shared: int,
+    rates: CoreRates,
+    hits: tuple[int, ...],
+) -> int:
+    """Bytes of one core's round of `op` (its rows) whose stores drain under its next round:
+    stores are posted (`round_cycles`), so what DRAM could not take while the round's own passes
+    ran, its reads and stores at the core's share of DRAM less those passes' cycles, drains
+    after it, while the next round reads; none where a round holds all its rows."""
+    per_round = resident_ctas(kernel, kernels, shared) * kernel.rows
+    if op.rows <= per_round:
+        return 0
+    size = per_round * nbytes(op.cols, op.dtype)
+    reads = sum(
+        per_round * nbytes(op.cols - hit, op.dtype) for hit in l2_columns(kernel, op.cols, hits)
+    )
+    passes = round_cycles(kernel, per_round, op, kernels.latency, rates, hits, writes=False)
+    return int(min(size, max(0.0, reads + size - passes * rates.dram)))
 
 
 def _pass_work(kernel: RowKernel, op: VectorOpSpec, p: int, rows: int) -> dict[str, int]:

@@ -93,6 +93,9 @@ class VectorOpSpec(_Op):
     """Elements per row (hidden size)."""
     dtype: PrecisionName = "bf16"
     """Precision of inputs and outputs in memory; the unit computes in fp32."""
+    kernel: Literal["aten", "inductor-2.0"] = "aten"
+    """Whose GPU kernel runs a row reduction (on chips with `cores.kernels`): PyTorch's eager ATen
+    kernels, or torch.compile's Inductor as PyTorch 2.0 generates it (mapping/inductor_rows.py)."""
 
 
 class ConvOpSpec(_Op):

@@ -33,11 +33,12 @@ def _lines(name: str):
             ]
 
 
-def vector_rows(kind: str, shapes: set = SMALL_VECTOR):
-    """(workload, seconds) of `kind`'s rows of `shapes`: latency = elements / (throughput * 1e9)."""
+def vector_rows(kind: str, shapes: set = SMALL_VECTOR, kernel: str = ""):
+    """(workload, seconds) of `kind`'s rows of `shapes`: latency = elements / (throughput * 1e9);
+    `kernel` names a compiled family's GPU kernel (validate.py's COMPILED)."""
     for m, n, throughput in _lines(f"{kind}_A100.csv"):
         if (int(m), int(n)) in shapes:
-            workload = f"{kind}:rows={m},cols={n},dtype=fp16"
+            workload = f"{kind}:rows={m},cols={n},dtype=fp16" + (f",kernel={kernel}" * bool(kernel))
             yield workload, int(m) * int(n) / (float(throughput) * 1e9)
 
 
@@ -52,7 +53,7 @@ if __name__ == "__main__":
     for family, rows in (
         ("gemm", gemm_rows()),
         ("softmax", vector_rows("softmax")),
-        ("layernorm", vector_rows("layernorm", SMALL_VECTOR | LONG_NORM)),
+        ("layernorm", vector_rows("layernorm", SMALL_VECTOR | LONG_NORM, "inductor-2.0")),
     ):
         with (HERE / f"a100_harness_{family}.csv").open("w", newline="") as handle:
             writer = csv.writer(handle)
