@@ -36,6 +36,7 @@ def recipe(op: VectorOpSpec) -> tuple[dict[str, int], dict[str, int]]:
     """The op's primitive counts per element and per row (RoPE's depend on its heads)."""
     return rope_recipe(op) if op.kind == "rope" else RECIPES[op.kind]
 
+
 # How GPU kernels run the row reductions (chips with `cores.kernels`), after PyTorch 2.0's CUDA
 # kernels (aten/src/ATen/native/cuda/PersistentSoftmax.cuh, SoftMax.cu, layer_norm_kernel.cu):
 WARP_ROW = 1024

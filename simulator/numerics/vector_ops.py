@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from simulator.numerics.formats import random_operand, storage, unit_roundoff
 from simulator.numerics import rope
+from simulator.numerics.formats import random_operand, storage, unit_roundoff
 from simulator.numerics.gemm import NumericsResult
 from simulator.spec.precision import precision
 from simulator.spec.workload import VectorOpSpec

@@ -17,9 +17,9 @@ from simulator.errors import SpecError, UnsupportedError
 from simulator.spec.precision import PRECISIONS, precision
 from simulator.spec.workload import VECTOR_KINDS, CollectiveOpSpec, WorkloadSpec
 
-ELEMENTWISE = ("add", "mul", "gelu", "silu", "relu", "rope")
-"""Vector ops that act on each element (RoPE: each head) alone, so a column split needs no
-communication."""
+ELEMENTWISE = ("add", "mul", "gelu", "silu", "relu", "rope", "concat")
+"""Vector ops that act on each element alone (RoPE on each head, concat copying), so a column
+split needs no communication."""
 
 
 @dataclass(frozen=True)
