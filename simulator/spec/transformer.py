@@ -175,9 +175,6 @@ HF_KEYS = {
     "num_hidden_layers": "layers",
     "vocab_size": "vocab",
 }
-ROTARY_MODELS = ("llama", "mistral", "mixtral", "qwen2")
-"""HuggingFace model types whose attention rotates Q and K (rotate_half), where a config may
-leave out rope_theta (LLaMA-2's has none: 10000)."""
 HF_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
@@ -213,8 +210,6 @@ def from_hf_config(path: Path) -> dict:
     )
     spec = {HF_KEYS[k]: v for k, v in config.items() if k in HF_KEYS and v is not None}
     gelu = str(config.get("hidden_act", "silu")).startswith("gelu")
-    if "rope_theta" in config or config.get("model_type") in ROTARY_MODELS:
-        spec.update(rope="half", rope_theta=config.get("rope_theta") or 10000.0)
     spec.update(
         kind="transformer",
         name=path.parent.name if path.name == "config.json" else path.stem,

@@ -73,24 +73,7 @@ def test_huggingface_config_json_is_a_transformer(tmp_path):
     assert kinds.count("layernorm") == 3 and "gelu" in kinds  # two per layer plus the final norm
     attention = next(op for op in workload.ops if op.kind == "attention")
     assert not attention.causal and attention.head_dim == 64
-    assert "rope" not in kinds  # BERT's positions are learned embeddings
-
-
-@pytest.mark.parametrize("theta", [None, 500000.0])
-def test_a_llama_config_rotates_q_and_k(tmp_path, theta):
-    config = {
-        "architectures": ["LlamaForCausalLM"],
-        "model_type": "llama",
-        "hidden_size": 512,
-        "num_attention_heads": 8,
-        "num_key_value_heads": 2,
-        "intermediate_size": 1024,
-    } | ({"rope_theta": theta} if theta else {})
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    rope = next(op for op in simulator.load_workload(str(path)).ops if op.kind == "rope")
-    assert (rope.cols, rope.head_dim, rope.style) == ((8 + 2) * 64, 64, "half")
-    assert rope.base == (theta or 10000.0)  # LLaMA-2's config has no rope_theta
+    assert "rope" not in kinds  # HuggingFace configs expand without RoPE (serving's presets)
 
 
 def test_kv_cache_that_does_not_fit_names_the_footprint():
