@@ -166,9 +166,7 @@ def test_decode_of_a_7b_layer_is_memory_bound():
 def test_prefill_is_compute_bound():
     summary = simulator.simulate("datacenter-hbm", "llama-2-7b-prefill", numerics=False).summary
     assert summary["roofline_bound"] == "compute"
-    # the array busy three quarters of the layer: the rest is its vector ops (norms, RoPE, SiLU,
-    # adds; RoPE alone takes 2 % of the layer and moved this from 0.804 to 0.796)
-    assert summary["mac_utilization"] > 0.75
+    assert summary["mac_utilization"] > 0.8
 
 
 def _flash_step_traffic(frag_capacity: str, unit: str) -> dict[str, list[int]]:

@@ -81,7 +81,7 @@ def test_a_rope_whose_rotation_does_not_fit_its_head_is_refused():
 
 
 def test_tensor_parallelism_gives_each_chip_whole_heads():
-    model = simulator.load_workload("llama-3-8b-prefill")
+    model = simulator.load_workload("llama-3-8b-prefill", [(["rope"], "half")])
     part = {op.name: op for op in shard(model, 4, 1, "test").workload.ops}
     assert part["L0.rope"].cols == (32 + 8) * 128 // 4  # 8 query and 2 key heads a chip
     with pytest.raises(SpecError, match="does not divide L0.rope's heads \\(40\\)"):

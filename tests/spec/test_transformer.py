@@ -9,7 +9,8 @@ from simulator.errors import CapacityError
 
 
 def test_llama_layer_expands_into_fifteen_ops_with_the_right_shapes():
-    workload = simulator.load_workload("llama-3-8b-prefill")
+    rotary = [(["rope"], "half"), (["rope_theta"], 500000)]
+    workload = simulator.load_workload("llama-3-8b-prefill", rotary)
     ops = {op.name: op for op in workload.ops}
     assert len(ops) == 15
     assert (ops["L0.q_proj"].M, ops["L0.q_proj"].N, ops["L0.q_proj"].K) == (2048, 4096, 4096)
@@ -33,7 +34,7 @@ def test_llama_layer_expands_into_fifteen_ops_with_the_right_shapes():
 
 
 def test_decode_overrides_reach_the_expanded_ops():
-    overrides = [(["context"], 1000), (["batch"], 4), (["layers"], 2)]
+    overrides = [(["context"], 1000), (["batch"], 4), (["layers"], 2), (["rope"], "half")]
     workload = simulator.load_workload("llama-2-7b-decode", overrides)
     assert len(workload.ops) == 30
     q = workload.ops[1]
