@@ -221,13 +221,18 @@ def test_trtllm_calibration_rows_are_the_128_token_prompts():
 
 def test_trtllm_layers_fuse_qkv_as_its_attention_layer():
     """Each TensorRT-LLM layer reads Q, K and V from one GEMM of (heads + 2 kv_heads) x head_dim
-    columns over the hidden width, as its Attention layer's qkv ColumnLinear, and the H100 rows
-    run only the GEMMs of their layers in fp8."""
+    columns over the hidden width, as its Attention layer's qkv ColumnLinear, rotates the Q and K
+    heads and copies K and V into the KV cache before attention (the attention plugin's context
+    kernel), and the H100 rows run only the GEMMs of their layers in fp8."""
     for entry in yaml.safe_load(validate.MULTI.read_text()):
         ops = {op["name"]: op for op in entry["parts"][0]["workload"]["ops"]}
-        attention, qkv = ops["attention"], ops["qkv"]
+        attention, qkv, rope, cache = ops["attention"], ops["qkv"], ops["rope"], ops["kv_cache"]
         heads, kv = attention["heads"], attention.get("kv_heads", attention["heads"])
-        assert attention["inputs"] == ["qkv"]
+        d = attention["head_dim"]
+        assert attention["inputs"] == ["rope", "kv_cache"] and cache["inputs"] == ["rope", "qkv"]
+        assert rope["inputs"] == ["qkv"] and rope["head_dim"] == d, entry["id"]
+        assert (rope["cols"], cache["cols"]) == ((heads + kv) * d, 2 * kv * d), entry["id"]
+        assert rope["rows"] == cache["rows"] == qkv["M"] == attention["q_len"], entry["id"]
         assert qkv["N"] == (heads + 2 * kv) * attention["head_dim"], entry["id"]
         assert qkv["K"] == heads * attention["head_dim"], entry["id"]
         fp8 = {"gemm": "fp8_e4m3"} if entry["id"].endswith("-fp8") else None

@@ -13,7 +13,7 @@ from simulator.components import Machine
 from simulator.errors import CapacityError
 from simulator.mapping.pool import pool_work
 from simulator.mapping.program import Compute, OpProgram, Step, bind
-from simulator.mapping.vector_ops import RECIPES
+from simulator.mapping.vector_ops import recipe
 from simulator.numerics import GemmNumerics
 from simulator.numerics.conv import ConvNumerics
 from simulator.numerics.pool import PoolNumerics
@@ -80,7 +80,7 @@ def _work(op) -> dict[str, int]:
         return pool_work(op, op.N * op.C)
     if op.kind == "onnx":  # no model of the operator: one instruction per output element
         return {"add": op.output_elements}
-    per_element, per_row = RECIPES[op.kind]
+    per_element, per_row = recipe(op)
     work = {p: n * op.rows * op.cols for p, n in per_element.items()}
     for p, n in per_row.items():
         work[p] = work.get(p, 0) + n * op.rows

@@ -9,6 +9,7 @@ from simulator.components import Machine
 from simulator.components.vector import VectorUnit
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
+from simulator.mapping.rope import rope_recipe
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.arch import KernelsSpec, LoadLatencySpec
 from simulator.spec.mapping import MappingSpec
@@ -29,6 +30,12 @@ RECIPES: dict[str, tuple[dict[str, int], dict[str, int]]] = {
     "concat": ({}, {}),  # a copy into the joined tensor: data movement only
 }
 REDUCTIONS = ("softmax", "layernorm", "rmsnorm")
+
+
+def recipe(op: VectorOpSpec) -> tuple[dict[str, int], dict[str, int]]:
+    """The op's primitive counts per element and per row (RoPE's depend on its heads)."""
+    return rope_recipe(op) if op.kind == "rope" else RECIPES[op.kind]
+
 
 # How GPU kernels run the row reductions (chips with `cores.kernels`), after PyTorch 2.0's CUDA
 # kernels (aten/src/ATen/native/cuda/PersistentSoftmax.cuh, SoftMax.cu, layer_norm_kernel.cu):
@@ -356,7 +363,7 @@ def _pass_work(kernel: RowKernel, op: VectorOpSpec, p: int, rows: int) -> dict[s
         return kernel.work(rows, op.cols, range(p, p + 1))
     if p < kernel.passes - 1:
         return {}
-    per_element, per_row = RECIPES[op.kind]
+    per_element, per_row = recipe(op)
     work = {prim: n * rows * op.cols for prim, n in per_element.items()}
     return _sum(work, {prim: n * rows for prim, n in per_row.items()})
 
@@ -440,7 +447,7 @@ def compile_vector_op(
         )
     chunk = min(op.rows, fit, step_rows or op.rows)
     share = vector.to_ref_cycles(math.ceil(floor / -(-op.rows // chunk)))
-    per_element, per_row = RECIPES[op.kind]
+    per_element, per_row = recipe(op)
     flops = op.rows * op.cols * sum(per_element.values()) + op.rows * sum(per_row.values())
     counted = kernel is not None and bool(kernel.pass_work)
     details = {

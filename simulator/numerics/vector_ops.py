@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from simulator.numerics import rope
 from simulator.numerics.formats import random_operand, storage, unit_roundoff
 from simulator.numerics.gemm import NumericsResult
 from simulator.spec.precision import precision
@@ -64,9 +65,13 @@ class VectorNumerics:
         """Compute rows r0:r1 in fp32 and store them in the op's precision."""
         x = self.x[r0:r1].astype(np.float32)
         y = None if self.y is None else self.y[r0:r1].astype(np.float32)
-        result = _store(apply(self.op.kind, x, y), self.op.dtype)
+        result = _store(self._apply(x, y, r0), self.op.dtype)
         self.out[r0:r1] = result.astype(np.float64)
         self.coverage[r0:r1] += 1
+
+    def _apply(self, x: np.ndarray, y: np.ndarray | None, r0: int) -> np.ndarray:
+        """The op on rows r0: of its input (RoPE's angles depend on the rows' positions)."""
+        return rope.rotate(self.op, x, r0) if self.op.kind == "rope" else apply(self.op.kind, x, y)
 
     def check(self) -> NumericsResult:
         """|err| <= u_out |ref| + c u32 max(|ref|, 1): rounding to the output format, plus fp32
@@ -74,10 +79,11 @@ class VectorNumerics:
         Integers: the reference saturated to the range, and 0.5 for rounding instead of u_out |ref|."""
         x = self.x.astype(np.float64)
         y = None if self.y is None else self.y.astype(np.float64)
-        reference = apply(self.op.kind, x, y)
+        reference = self._apply(x, y, 0)
+        size = rope.pair_norm(self.op, x) if self.op.kind == "rope" else np.abs(reference)
         reduction = self.op.kind in ("softmax", "layernorm", "rmsnorm")
         c = (self.op.cols + 16) if reduction else 16
-        arithmetic = c * unit_roundoff("fp32") * np.maximum(np.abs(reference), 1.0)
+        arithmetic = c * unit_roundoff("fp32") * np.maximum(size, 1.0)
         if precision(self.op.dtype).is_int:  # exact ops match the rounded reference exactly
             low, high = _int_range(self.op.dtype)
             exact = self.op.kind in ("add", "mul", "relu", "concat")

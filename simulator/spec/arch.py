@@ -229,7 +229,7 @@ class DramSpec(Strict):
     then their sum. Chips without a NoC only."""
 
 
-VectorRun = Literal[VectorKind, "attention", "pool"]
+VectorRun = Literal[VectorKind, "rope", "attention", "pool"]
 """What a vector unit can run: the vector ops, attention's softmax part, pooling."""
 
 

@@ -1,6 +1,7 @@
 """Transformer workloads: a model config (YAML or a HuggingFace config.json) expanded into an op graph.
 
-One decoder/encoder layer is: norm -> Q, K, V projections -> attention -> output projection ->
+One decoder/encoder layer is: norm -> Q, K, V projections -> (RoPE on Q and K where the model
+rotates them) -> attention -> output projection ->
 residual add -> norm -> MLP (GELU, or gated SiLU as in LLaMA) -> residual add; `layers` repeats
 it, `vocab` adds the final norm and LM head. Prefill processes `context` prompt tokens per
 sequence; decode processes one new token per sequence against a KV-cache of `context` tokens.
@@ -44,6 +45,13 @@ class TransformerSpec(Strict):
     """MLP: up, GELU, down (BERT) or SiLU(gate) * up, down (LLaMA)."""
     causal: bool = True
     """Decoder (causal mask) or encoder (sees every position)."""
+    rope: Literal["none", "half", "interleaved"] = "none"
+    """Rotary position embedding of Q and K (a `rope` op before attention): pairs (i, i + d/2)
+    as LLaMA and GPT-NeoX, (2i, 2i + 1) as GPT-J; none for absolute positions (BERT, GPT-3)."""
+    rotary_dim: PositiveInt | None = None
+    """Leading values of each head that rotate (default the head; GPT-J 64)."""
+    rope_theta: float = Field(10000.0, gt=1)
+    """The rotation frequencies' base."""
     phase: Literal["prefill", "decode"] = "prefill"
     """prefill: `context` prompt tokens per sequence; decode: one token against `context` cached."""
     batch: PositiveInt = 1
@@ -98,10 +106,24 @@ def expand(model: TransformerSpec) -> dict:
         q = gemm(p + "q_proj", [normed], model.hidden, model.hidden, parallel="column")
         k = gemm(p + "k_proj", [normed], kv * d, model.hidden, parallel="column")
         v = gemm(p + "v_proj", [normed], kv * d, model.hidden, parallel="column")
+        if model.rope != "none":
+            q = k = add(
+                "rope",
+                p + "rope",
+                [q, k],
+                rows=tokens,
+                cols=(model.heads + kv) * d,
+                head_dim=d,
+                rotary_dim=model.rotary_dim,
+                style=model.rope,
+                base=model.rope_theta,
+                start=model.context - q_len,
+                seq_len=q_len,
+            )
         attention = add(
             "attention",
             p + "attention",
-            [q, k, v],
+            list(dict.fromkeys([q, k, v])),
             batch=model.batch,
             heads=model.heads,
             kv_heads=kv,

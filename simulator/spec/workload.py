@@ -10,7 +10,7 @@ VectorKind = Literal[
     "softmax", "layernorm", "rmsnorm", "gelu", "silu", "add", "mul", "relu", "batchnorm", "concat"
 ]
 """Elementwise and row-reduction ops a vector unit runs on a rows x cols tensor."""
-VECTOR_KINDS = get_args(VectorKind)
+VECTOR_KINDS = (*get_args(VectorKind), "rope")
 
 
 class _Op(Strict):
@@ -96,6 +96,42 @@ class VectorOpSpec(_Op):
     kernel: Literal["aten", "inductor-2.0"] = "aten"
     """Whose GPU kernel runs a row reduction (on chips with `cores.kernels`): PyTorch's eager ATen
     kernels, or torch.compile's Inductor as PyTorch 2.0 generates it (mapping/inductor_rows.py)."""
+
+
+class RopeOpSpec(VectorOpSpec):
+    """Rotary position embedding (Su et al. 2021, RoFormer) of query and key heads, in place: each
+    row is a token's heads of `head_dim` side by side, and the first `rotary_dim` values of each
+    head turn by position x base^(-2i / rotary_dim) in pairs (simulator/numerics/rope.py)."""
+
+    kind: Literal["rope"]
+    name: str = "rope"
+    head_dim: PositiveInt
+    """Width of one head; `cols` holds a whole number of heads."""
+    rotary_dim: PositiveInt | None = None
+    """Leading values of each head that rotate (default all; GPT-J 64 of 256)."""
+    style: Literal["half", "interleaved"] = "half"
+    """Pairs (i, i + rotary_dim/2) as GPT-NeoX and LLaMA, or (2i, 2i + 1) as GPT-J."""
+    base: float = Field(10000.0, gt=1)
+    """The frequencies' base (rope_theta)."""
+    start: NonNegativeInt = 0
+    """Position of each sequence's first row (decode: the tokens already cached)."""
+    seq_len: PositiveInt | None = None
+    """Rows per sequence, each sequence's positions counting from `start` (default: rows)."""
+
+    @model_validator(mode="after")
+    def _heads(self):
+        if self.cols % self.head_dim:
+            raise ValueError(f"cols ({self.cols}) must be a multiple of head_dim ({self.head_dim})")
+        if self.rotated % 2 or self.rotated > self.head_dim:
+            raise ValueError(
+                f"rotary_dim ({self.rotated}) must be even and at most head_dim ({self.head_dim})"
+            )
+        return self
+
+    @property
+    def rotated(self) -> int:
+        """Values of each head that rotate."""
+        return self.rotary_dim or self.head_dim
 
 
 class ConvOpSpec(_Op):
@@ -246,6 +282,7 @@ OpSpec = Annotated[
     GemmOpSpec
     | AttentionOpSpec
     | VectorOpSpec
+    | RopeOpSpec
     | ConvOpSpec
     | PoolOpSpec
     | OnnxOpSpec

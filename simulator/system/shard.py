@@ -17,8 +17,9 @@ from simulator.errors import SpecError, UnsupportedError
 from simulator.spec.precision import PRECISIONS, precision
 from simulator.spec.workload import VECTOR_KINDS, CollectiveOpSpec, WorkloadSpec
 
-ELEMENTWISE = ("add", "mul", "gelu", "silu", "relu")
-"""Vector ops that act on each element alone, so a column split needs no communication."""
+ELEMENTWISE = ("add", "mul", "gelu", "silu", "relu", "rope", "concat")
+"""Vector ops that act on each element alone (RoPE on each head, concat copying), so a column
+split needs no communication."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,9 @@ def shard(workload: WorkloadSpec, tp: int, stages: int, where: str) -> Shard:
                     f"{where}: {op.name} ({op.kind}) reads column-split and whole tensors; "
                     "tensor parallelism splits only elementwise ops between split GEMMs"
                 )
-            op = op.model_copy(update={"cols": part(op, "cols", op.cols)})
+            width = op.head_dim if op.kind == "rope" else 1  # RoPE splits whole heads
+            dim = "heads" if op.kind == "rope" else "cols"
+            op = op.model_copy(update={"cols": part(op, dim, op.cols // width) * width})
             split_out.add(op.name)
         elif op.kind == "collective" or (op.kind not in ("gemm", *VECTOR_KINDS) and tp > 1):
             raise UnsupportedError(

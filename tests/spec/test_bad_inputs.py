@@ -296,7 +296,7 @@ def test_workload_unknown_op_kind(tmp_path):
         error_of(load_workload, path)
         == f"{path}:3: ops.0: unknown kind 'conv'; known kinds: 'gemm', 'attention', 'softmax', "
         "'layernorm', 'rmsnorm', 'gelu', 'silu', 'add', 'mul', 'relu', 'batchnorm', 'concat', "
-        "'conv2d', 'pool', 'onnx', 'collective'"
+        "'rope', 'conv2d', 'pool', 'onnx', 'collective'"
     )
 
 

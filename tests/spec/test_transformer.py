@@ -8,10 +8,11 @@ import simulator
 from simulator.errors import CapacityError
 
 
-def test_llama_layer_expands_into_fourteen_ops_with_the_right_shapes():
-    workload = simulator.load_workload("llama-3-8b-prefill")
+def test_llama_layer_expands_into_fifteen_ops_with_the_right_shapes():
+    rotary = [(["rope"], "half"), (["rope_theta"], 500000)]
+    workload = simulator.load_workload("llama-3-8b-prefill", rotary)
     ops = {op.name: op for op in workload.ops}
-    assert len(ops) == 14
+    assert len(ops) == 15
     assert (ops["L0.q_proj"].M, ops["L0.q_proj"].N, ops["L0.q_proj"].K) == (2048, 4096, 4096)
     assert ops["L0.k_proj"].N == 8 * 128  # GQA: 8 KV heads of width 4096 / 32
     assert (ops["L0.gate_proj"].N, ops["L0.down_proj"].K) == (14336, 14336)
@@ -22,19 +23,37 @@ def test_llama_layer_expands_into_fourteen_ops_with_the_right_shapes():
         2048,
         2048,
     )
-    assert ops["L0.attention"].inputs == ["L0.q_proj", "L0.k_proj", "L0.v_proj"]
+    rope = ops["L0.rope"]  # Q's 32 and K's 8 heads of 128 rotate, position by position
+    assert rope.inputs == ["L0.q_proj", "L0.k_proj"] and ops["L0.attention"].inputs == [
+        "L0.rope",
+        "L0.v_proj",
+    ]
+    assert (rope.rows, rope.cols, rope.head_dim, rope.style) == (2048, 40 * 128, 128, "half")
+    assert (rope.base, rope.start, rope.seq_len) == (500000, 0, 2048)
     assert ops["L0.mlp_residual"].inputs == ["L0.down_proj", "L0.attn_residual"]
 
 
 def test_decode_overrides_reach_the_expanded_ops():
-    overrides = [(["context"], 1000), (["batch"], 4), (["layers"], 2)]
+    overrides = [(["context"], 1000), (["batch"], 4), (["layers"], 2), (["rope"], "half")]
     workload = simulator.load_workload("llama-2-7b-decode", overrides)
-    assert len(workload.ops) == 28
+    assert len(workload.ops) == 30
     q = workload.ops[1]
     assert (q.name, q.M) == ("L0.q_proj", 4)  # one token per sequence
     attention = next(op for op in workload.ops if op.kind == "attention")
     assert (attention.batch, attention.q_len, attention.kv_len) == (4, 1, 1000)
     assert workload.meta["kv_cache_bytes"] == 2 * 4 * 2 * 1000 * 32 * 128 * 2
+    rope = next(op for op in workload.ops if op.kind == "rope")
+    assert (rope.rows, rope.start, rope.seq_len) == (4, 999, 1)  # each sequence's new token
+
+
+def test_models_without_rotary_embeddings_expand_without_rope():
+    gpt3 = simulator.load_workload("gpt-3-175b-prefill")
+    assert "rope" not in {op.kind for op in gpt3.ops}
+    gptj = simulator.load_workload(
+        "llama-2-7b-prefill", [(["rope"], "interleaved"), (["rotary_dim"], 64)]
+    )
+    rope = next(op for op in gptj.ops if op.kind == "rope")
+    assert (rope.style, rope.rotated) == ("interleaved", 64)
 
 
 def test_huggingface_config_json_is_a_transformer(tmp_path):
@@ -55,6 +74,7 @@ def test_huggingface_config_json_is_a_transformer(tmp_path):
     assert kinds.count("layernorm") == 3 and "gelu" in kinds  # two per layer plus the final norm
     attention = next(op for op in workload.ops if op.kind == "attention")
     assert not attention.causal and attention.head_dim == 64
+    assert "rope" not in kinds  # HuggingFace configs expand without RoPE (serving's presets)
 
 
 def test_kv_cache_that_does_not_fit_names_the_footprint():
