@@ -72,6 +72,11 @@ def _number(text: str, positive: bool, what: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    return _in_range(value, positive, text)
+
+
+def _in_range(value: float, positive: bool, text: str) -> float:
+    """`value` if finite and > 0 (`positive`) or >= 0; else an argparse error quoting `text`."""
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         sign = "positive" if positive else "non-negative"
         raise argparse.ArgumentTypeError(f"must be a finite {sign} number, got {text!r}")
@@ -100,25 +105,19 @@ def _duration(positive: bool):
     """An argparse type: a time in seconds, bare ('0.2') or with a unit ('200 ms', '5us')."""
 
     def parse(text: str) -> float:
-        if not _is_float(text):
+        try:
+            value = float(text)
+        except ValueError:
             from simulator.spec.units import parse_quantity
 
             try:
-                text = repr(parse_quantity(text, "time"))
+                value = parse_quantity(text, "time")
             except ValueError as error:
                 raise argparse.ArgumentTypeError(str(error)) from None
-        return _number(text, positive, "a time like '200 ms' (bare numbers are seconds)")
+        return _in_range(value, positive, text)
 
     parse.__name__ = "duration"
     return parse
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _scheduler(text: str) -> str:
