@@ -133,6 +133,9 @@ def test_shape_ids_tell_apart_exactly_the_steps_of_other_shapes(
     ids = stream.shape_ids(start)
     shapes = [shape(step) for step in steps[start:]]
     assert len(ids) == len(shapes)
-    for i in range(len(shapes)):
-        for j in range(i):
-            assert (ids[i] == ids[j]) == (shapes[i] == shapes[j])
+    # ids[i] == ids[j] exactly where shapes[i] == shapes[j]: each id names one shape and each
+    # shape one id (one pass instead of comparing every pair)
+    shape_of, id_of = {}, {}
+    for step_id, step_shape in zip(ids, shapes, strict=True):
+        assert shape_of.setdefault(step_id, step_shape) == step_shape
+        assert id_of.setdefault(step_shape, step_id) == step_id
