@@ -57,6 +57,14 @@ def read_measurements(path: str | Path) -> list[Measurement]:
         rows = []
         for line, row in enumerate(reader, start=2):
             where = f"{path}: line {line}"
+            if None in row or None in row.values():
+                given = [v for k, v in row.items() if k is not None and v is not None]
+                fields = len(given) + len(row.get(None, ()))
+                raise SpecError(
+                    f"{where}: {fields} field{'s' * (fields != 1)} where the header names "
+                    f"{len(reader.fieldnames)} "
+                    '(a workload with commas goes in double quotes: "gemm:M=1,N=2,K=3")'
+                )
             try:
                 seconds = float(row["seconds"])
             except (TypeError, ValueError):

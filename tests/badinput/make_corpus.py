@@ -128,7 +128,9 @@ SNN_TRUENORTH_FIELDS = {  # label: (neuron fields of a LIF group, expected error
     "towards-word": ("leak_towards_zero: maybe", "leak_towards_zero"),
 }
 CALIBRATION_FILES = {  # `accsim calibrate` measurement tables
-    "calibration-bad-seconds.csv": "workload,seconds\ngemm:M=64,N=64,K=64,dtype=bf16,fast\n",
+    "calibration-bad-seconds.csv": 'workload,seconds\n"gemm:M=64,N=64,K=64,dtype=bf16",fast\n',
+    "calibration-unquoted.csv": "workload,seconds\ngemm:M=64,N=64,K=64,dtype=bf16,1e-5\n",
+    "calibration-short-row.csv": "workload,seconds\ngemm-1024\n",
     "calibration-no-header.csv": "kernel,time\ngemm:M=64,N=64,K=64,1e-5\n",
     "calibration-three.csv": "workload,seconds\n"
     + "".join(f'"gemm:M={m},N=64,K=64,dtype=bf16",1e-5\n' for m in (64, 128, 256)),
@@ -682,6 +684,16 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "calibrate-no-header",
         "workload,seconds",
         "calibrate a100-like {files}/calibration-no-header.csv",
+    ),
+    (
+        "calibrate-unquoted",
+        "5 fields where the header names 2",
+        "calibrate a100-like {files}/calibration-unquoted.csv",
+    ),
+    (
+        "calibrate-short-row",
+        "line 2: 1 field where the header names 2",
+        "calibrate a100-like {files}/calibration-short-row.csv",
     ),
     ("calibrate-missing", "no such measurements file", "calibrate a100-like {tmp}/none.csv"),
     (
