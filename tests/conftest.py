@@ -1,6 +1,15 @@
-"""Shared fixtures: small hand-checkable architectures built as dicts."""
+"""Shared fixtures: small hand-checkable architectures built as dicts, and scripts run once per
+session."""
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny_arch(
@@ -50,3 +59,32 @@ def tiny_arch(
 @pytest.fixture
 def arch():
     return tiny_arch()
+
+
+@pytest.fixture(scope="session")
+def script_output(tmp_path_factory):
+    """Run a benchmark script once per test session and return what it printed: docs tables and
+    tests that quote the same deterministic script (`python benchmarks/validate.py` feeds three
+    tables and the validation targets) share one run. Runs in a scratch folder that sees the
+    repository's folders, as a user in a checkout would."""
+    folder = tmp_path_factory.mktemp("scripts")
+    for name in ("archs", "workloads", "mappings", "sweeps", "schemas", "tests", "benchmarks"):
+        (folder / name).symlink_to(ROOT / name)
+    printed: dict[str, str] = {}
+
+    def run(command: str) -> str:
+        if command not in printed:
+            argv = shlex.split(command)
+            if argv[0] == "python":
+                argv[0] = sys.executable
+            env = {**os.environ, "COLUMNS": "200"}
+            done = subprocess.run(
+                argv, capture_output=True, text=True, env=env, cwd=folder, timeout=1800
+            )
+            assert done.returncode == 0, (
+                f"{command} exited {done.returncode}:\n{done.stderr[-2000:]}"
+            )
+            printed[command] = done.stdout
+        return printed[command]
+
+    return run

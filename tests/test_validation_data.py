@@ -3,7 +3,7 @@ workload, the LLMCompass and vidur rows convert to seconds consistently with the
 and (slow) the default suite meets the accuracy it is held to."""
 
 import json
-import statistics
+import re
 import sys
 from pathlib import Path
 
@@ -112,17 +112,23 @@ def test_calibration_rows_are_the_fitted_shapes_of_each_gpu():
 
 
 @pytest.mark.slow
-def test_default_suite_meets_the_validation_targets():
-    """Issue 17's targets over the held-out rows of `python benchmarks/validate.py`: at least 40
-    rows, median |error| <= 8 %, every row <= 20 % (the AMD rows since their chips run as
-    GPU-like cores, one a CU; see docs/validation.md)."""
-    runner = validate.Runner()
-    rows = [validate.evaluate(entry, runner) for entry in validate.suite_entries("published")]
-    held_out = [row for row in rows if not row["calibration"]]
-    errors = {row["id"]: abs(row["error_pct"]) for row in held_out}
-    assert len(errors) >= 40
-    assert statistics.median(errors.values()) <= 8.0
-    assert {name for name, error in errors.items() if error > 20.0} == set()
+def test_default_suite_meets_the_validation_targets(script_output):
+    """Issue 17's targets over the held-out rows of `python benchmarks/validate.py` (its summary
+    line, from the run the docs' validation tables quote): at least 40 rows, median |error|
+    <= 8 %, every row <= 20 % (the AMD rows since their chips run as GPU-like cores, one a CU;
+    see docs/validation.md)."""
+    printed = script_output("python benchmarks/validate.py").splitlines()
+    last = next(line.strip() for line in printed if line.startswith("all held-out rows:"))
+    found = re.fullmatch(
+        r"all held-out rows: median \|error\| ([\d.]+)% over (\d+) \(target 8%\), "
+        r"(\d+) within 20%, largest ([\d.]+)%",
+        last,
+    )
+    assert found, last
+    median, count, within, largest = map(float, found.groups())
+    assert count >= 40
+    assert median <= 8.0
+    assert within == count and largest <= 20.0
 
 
 def test_llmcompass_rows_carry_their_family_harness_and_calibration_marks():
