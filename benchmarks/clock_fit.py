@@ -2,7 +2,8 @@
 clocks it was measured to hold under its cap, and print each clock's error, the calibration rows'
 leave-one-out errors and the held-out rows'.
 
-Run: python benchmarks/clock_fit.py [CLOCKS_YAML]  (default: the MI300X's, a minute or two)
+Run: python benchmarks/clock_fit.py [CLOCKS_YAML] [--board W,EFF ...]  (default: the MI300X's, a
+minute or two per board)
 A part whose power exceeds its cap under sustained work runs at the clock where its power meets
 the cap. At a row's measured clock f the model's average power is P = A + c x S / t, where A is
 accsim's power of the run at f (no cap, nominal supply: the preset has no V-f table) without the
@@ -11,9 +12,13 @@ c (pJ per slot at the arch's node) is fitted by least squares to P = chip.tdp ov
 `calibration`. Every row's clock is then predicted as the validation runs find it (the preset's
 clock, capped by chip.tdp in simulator/report/power_cap.py) with c, each calibration row's also
 with c fitted on the others (leave-one-out), and with its TFLOPS where the source gives them.
+`--board W,EFF` repeats the fit and the clocks with a board the model does not count between the
+cap and the die and DRAM: W watts drawn beside them (fans, other rails) and regulators that deliver
+EFF of what they draw (P / EFF + W = cap, so the die and DRAM get EFF x (cap - W)), to test whether
+power beyond die and DRAM explains the held-out clocks (issue 17).
 """
 
-import sys
+import argparse
 from pathlib import Path
 
 import validate
@@ -25,11 +30,13 @@ from simulator.report.power_cap import at_clock
 
 DATA = Path(__file__).parent / "data" / "calibration" / "mi300x_clocks.yaml"
 FITTED = "mma_residual"
+NO_BOARD = (0.0, 1.0)  # (watts beside the die and DRAM, regulator efficiency): the cap is theirs
 
 
-def load(path: Path = DATA) -> list[dict]:
+def load(path: Path = DATA, board: tuple[float, float] = NO_BOARD) -> list[dict]:
     """The rows, each with its run at the measured clock: `uncapped_w` (A), `slots_per_s` (S / t)
-    and `cap_w`."""
+    and `cap_w`, the part of the cap left to the die and DRAM by `board` (watts beside them,
+    regulator efficiency)."""
     rows = yaml.safe_load(path.read_text())["rows"]
     for row in rows:
         arch = _arch(row)
@@ -44,7 +51,8 @@ def load(path: Path = DATA) -> list[dict]:
         )
         row["uncapped_w"] = report.power["power_w"] - fitted_j / report.seconds
         row["slots_per_s"] = slots / report.seconds
-        row["cap_w"] = arch.chip.tdp * 1e-3
+        row["board"] = board
+        row["cap_w"] = _arch(row, board=board).chip.tdp * 1e-3
     return rows
 
 
@@ -55,18 +63,37 @@ def fit(rows: list[dict]) -> float:
 
 
 def capped(row: dict, c: float) -> tuple[float, float]:
-    """(MHz, TFLOPS) of the run of `row` under its cap with c pJ per slot."""
-    report = _run(_arch(row, c), row)
+    """(MHz, TFLOPS) of the run of `row` under its cap, less the board `load` gave it, with c pJ
+    per slot."""
+    report = _run(_arch(row, c, row.get("board", NO_BOARD)), row)
     throttled = report.power["throttled"]
     clock = throttled["clock_hz"] if throttled else report.clock_hz
     return clock / 1e6, 2 * report.summary["macs"] / report.seconds / 1e12
 
 
-def _arch(row: dict, c: float | None = None):
+def _arch(row: dict, c: float | None = None, board: tuple[float, float] = NO_BOARD):
+    """The row's arch, with c pJ per slot where given and the cap left to the die and DRAM by
+    `board` (W beside them, regulator efficiency)."""
     overrides = validate._pairs(row.get("arch_overrides"))
     if c is not None:
         overrides.append((["chip", FITTED], f"{c!r} pJ"))
-    return simulator.load_arch(row["device"], overrides)
+    arch = simulator.load_arch(row["device"], overrides)
+    if board == NO_BOARD:
+        return arch
+    watts, efficiency = board
+    tdp = efficiency * (arch.chip.tdp - watts * 1e3)  # mW
+    return arch.model_copy(update={"chip": arch.chip.model_copy(update={"tdp": tdp})})
+
+
+def _board(text: str) -> tuple[float, float]:
+    """`W,EFF` (watts beside the die and DRAM, regulator efficiency in (0, 1]) from the command line."""
+    try:
+        watts, efficiency = (float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected W,EFF, e.g. 100,0.9") from None
+    if watts < 0 or not 0 < efficiency <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected W >= 0 and 0 < EFF <= 1")
+    return watts, efficiency
 
 
 def _run(arch, row: dict):
@@ -74,12 +101,15 @@ def _run(arch, row: dict):
     return simulator.simulate(arch, workload, numerics=False, limits=validate.ROW_LIMITS)
 
 
-def main(path: Path = DATA) -> None:
-    rows = load(path)
+def main(path: Path = DATA, board: tuple[float, float] = NO_BOARD) -> None:
+    rows = load(path, board)
     calibration = [r for r in rows if r.get("calibration")]
     c = fit(calibration)
     carried = _arch(calibration[0]).chip.mma_residual
-    print(f"fitted chip.{FITTED}: {c:.4f} pJ per slot (the preset carries {carried})")
+    print(
+        f"fitted chip.{FITTED}: {c:.4f} pJ per slot (the preset carries {carried}); board beyond "
+        f"the die and DRAM: {board[0]:g} W, regulators {board[1]:.0%} efficient"
+    )
     head = f"{'row':18s} {'measured':>9s} {'model':>9s} {'error':>7s} {'leave-one-out':>14s}"
     print(f"{head} {'TFLOPS':>8s} {'source':>8s} {'error':>7s}")
     for row in rows:
@@ -99,4 +129,9 @@ def main(path: Path = DATA) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DATA)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("clocks", nargs="?", type=Path, default=DATA)
+    parser.add_argument("--board", type=_board, nargs="+", default=[NO_BOARD], metavar="W,EFF")
+    args = parser.parse_args()
+    for board in args.board:
+        main(args.clocks, board)
