@@ -74,7 +74,7 @@ def sram_table(seq: int = 4096) -> Table:
     )
     for column in ("SRAM", "Br", "Bc", "HBM MB", "ms"):
         table.add_column(column, justify="right")
-    for kib in (64, 128, 256, 512, 1024, 4096, 32768):
+    for kib in (128, 256, 512, 1024, 4096, 32768):  # 64 KiB: 16 x 16 blocks, minutes of steps
         arch = simulator.load_arch(
             ARCH, [(["components", "global_buffer", "capacity"], f"{kib} KiB")]
         )
