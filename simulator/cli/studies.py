@@ -49,6 +49,23 @@ def sweep_command(args, console: Console) -> int:
     console.print(outcome_table(outcome))
     if sweep.spec.objectives:
         console.print(front_table(outcome.results, sweep.spec.objectives))
+    return _failures(args.sweep, outcome)
+
+
+def _failures(source: str, outcome) -> int:
+    """Name the first failed point's error: an error (status 1) when every point run now failed
+    (a mistyped grid axis, a value no point accepts), else a warning."""
+    if not outcome.failed:
+        return 0
+    first = outcome.results.error[outcome.results.status == "failed"].iloc[0]
+    if outcome.failed == outcome.ran:
+        raise SpecError(f"{source}: all {outcome.ran:,} points run failed; the first: {first}")
+    Console(stderr=True).print(
+        f"[yellow]warning:[/] {outcome.failed:,} of {outcome.ran:,} points failed "
+        f"(status 'failed' in the results); the first: {escape(first)}",
+        highlight=False,
+        soft_wrap=True,
+    )
     return 0
 
 

@@ -251,6 +251,8 @@ def write_files(folder: Path = FILES) -> None:
         "grid:\n  clock: [1 GHz]\n",
         "sweep-bad-objective.yaml": "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
         "grid:\n  clock: [1 GHz]\nobjectives: {cycles: sideways}\n",
+        "sweep-axis-typo.yaml": "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
+        "grid:\n  arch.components.mac_arr.rows: [8, 16]\n",
         "sweep-serving-field.yaml": "name: s\nbase: {arch: tpu-v4-like, serving: {model: llama-2-7b}}"
         "\ngrid:\n  serving.chunk: [256]\n",
     }
@@ -601,6 +603,7 @@ def cases() -> list[tuple[str, str]]:
         ("no arch preset", "sweep {files}/sweep-bad-base.yaml -o {tmp}/r.parquet"),
         ("objectives", "sweep {files}/sweep-bad-objective.yaml -o {tmp}/r.parquet"),
         ("no serving field", "sweep {files}/sweep-serving-field.yaml -o {tmp}/r.parquet"),
+        ("all 2 points run failed", "sweep {files}/sweep-axis-typo.yaml -o {tmp}/r.csv -j 1"),
         ("chip.links", "serve tpu-v4-like llama-2-7b --pipeline-stages 2 --cost-cache {tmp}/c"),
         ("split evenly", "serve a100-like llama-2-7b --pipeline-stages 3 --cost-cache {tmp}/c"),
         ("--host-overhead", "serve tpu-v4-like llama-2-7b --host-overhead -1 --cost-cache {tmp}/c"),

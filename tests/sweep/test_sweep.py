@@ -322,6 +322,26 @@ def test_cli_sweep_then_plot(tmp_path, monkeypatch, capsys):
     assert "no column 'joules'" in capsys.readouterr().err
 
 
+def test_cli_sweep_names_the_first_failed_point(tmp_path, monkeypatch, capsys):
+    """Some points failing is a warning naming the first error; every point failing (a mistyped
+    axis) is an error, status 2, not an empty front."""
+    from simulator.cli import main
+
+    monkeypatch.setenv("TERM", "dumb")
+    base = "name: s\nbase: {arch: edge-npu, workload: 'gemm:M=64,N=64,K=64'}\ngrid:\n"
+    some = tmp_path / "some.yaml"
+    some.write_text(base + "  arch.components.mac_array.rows: [8, -8]\n")
+    assert main(["sweep", str(some), "-o", str(tmp_path / "a.csv"), "-j", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "1 of 2 points failed" in err and "components.mac_array.rows: must be > 0" in err
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(base + "  arch.components.mac_arr.rows: [8, 16]\n")
+    assert main(["sweep", str(typo), "-o", str(tmp_path / "b.csv"), "-j", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "all 2 points run failed; the first:" in err and "components.mac_arr" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_a_script_read_from_stdin_can_use_worker_processes(tmp_path):
     # spawn and forkserver re-import __main__ in each worker, which a script on stdin cannot do
     script = (
