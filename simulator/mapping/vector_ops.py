@@ -537,12 +537,27 @@ def fitting_rows(op: VectorOpSpec, mapping: MappingSpec, machine: Machine) -> Ve
     in_buf, out_buf = machine.buffer_for("input"), machine.buffer_for("output")
     operands = 2 if op.kind in ("add", "mul") else 1
     factor = 2 if mapping.double_buffering else 1
-    for k in (d for d in range(1, op.cols + 1) if op.cols % d == 0):
-        cols = op.cols // k
+
+    def fits(cols: int) -> bool:
         row = nbytes(cols, op.dtype)
-        if units_that_fit(in_buf, out_buf, row * operands, row, factor) >= 1:
-            return op if k == 1 else op.model_copy(update={"rows": op.rows * k, "cols": cols})
-    return op
+        return units_that_fit(in_buf, out_buf, row * operands, row, factor) >= 1
+
+    if fits(op.cols) or not fits(1):
+        return op
+    low, high = 1, op.cols  # the widest row that fits: fits(low), not fits(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    cols = max(d for d in _divisors(op.cols) if d <= low)
+    return op.model_copy(update={"rows": op.rows * (op.cols // cols), "cols": cols})
+
+
+def _divisors(n: int):
+    """Every divisor of n, in O(sqrt(n)) steps."""
+    for d in range(1, math.isqrt(n) + 1):
+        if n % d == 0:
+            yield d
+            yield n // d
 
 
 def units_that_fit(in_buf, out_buf, size_in: int, size_out: int, factor: int) -> int:

@@ -40,6 +40,9 @@ class OutputLock:
 
     def __init__(self, output: Path):
         self.path = output.with_name(output.name + ".lock")
+        folder = next((p for p in output.parents if p.exists()), None)
+        if folder is not None and not folder.is_dir():
+            raise SpecError(f"{output}: {folder} is not a folder")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.file = self.path.open("a+")

@@ -604,6 +604,7 @@ def cases() -> list[tuple[str, str]]:
         ("objectives", "sweep {files}/sweep-bad-objective.yaml -o {tmp}/r.parquet"),
         ("no serving field", "sweep {files}/sweep-serving-field.yaml -o {tmp}/r.parquet"),
         ("all 2 points run failed", "sweep {files}/sweep-axis-typo.yaml -o {tmp}/r.csv -j 1"),
+        ("is not a folder", "sweep array-vs-sram -o {files}/sweep-no-axes.yaml/r.csv"),
         ("chip.links", "serve tpu-v4-like llama-2-7b --pipeline-stages 2 --cost-cache {tmp}/c"),
         ("split evenly", "serve a100-like llama-2-7b --pipeline-stages 3 --cost-cache {tmp}/c"),
         ("--host-overhead", "serve tpu-v4-like llama-2-7b --host-overhead -1 --cost-cache {tmp}/c"),

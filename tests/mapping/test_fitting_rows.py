@@ -7,7 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
+from simulator.components import build_machine
 from simulator.errors import CapacityError
+from simulator.mapping.vector_ops import fitting_rows, units_that_fit
+from simulator.spec.precision import nbytes
 from tests.mapping.test_cta import gpu_doc
 
 
@@ -65,3 +68,39 @@ def test_wide_rows_run_as_their_pieces_given_as_rows(kind, rows, piece, k):
     pieces = simulator.simulate(gpu_doc(), vector(kind, rows * least, cols // least), numerics=True)
     assert same_run(wide, pieces)
     assert wide.summary["numerics_ok"]
+
+
+def _least_divisor_that_fits(op, mapping, machine):
+    """The definition, by trying every divisor k of cols in turn (small cols only)."""
+    in_buf, out_buf = machine.buffer_for("input"), machine.buffer_for("output")
+    operands = 2 if op.kind in ("add", "mul") else 1
+    factor = 2 if mapping.double_buffering else 1
+    for k in (d for d in range(1, op.cols + 1) if op.cols % d == 0):
+        row = nbytes(op.cols // k, op.dtype)
+        if units_that_fit(in_buf, out_buf, row * operands, row, factor) >= 1:
+            return (op.rows * k, op.cols // k)
+    return (op.rows, op.cols)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    kind=st.sampled_from(["mul", "gelu"]),
+    cols=st.integers(1, 20000),
+    capacity=st.sampled_from(["64 B", "1 KiB", "8 KiB", "64 KiB"]),
+)
+def test_the_piece_is_the_least_divisor_that_fits(kind, cols, capacity):
+    """Against the definition on edge-npu with a small SRAM (primes, powers of two, rows that
+    fit whole and rows no piece fits)."""
+    arch = simulator.load_arch("edge-npu", [(["components", "sram", "capacity"], capacity)])
+    machine, mapping = build_machine(arch), simulator.load_mapping("auto")
+    (op,) = simulator.load_workload(vector(kind, 2, cols)).ops
+    got = fitting_rows(op, mapping, machine)
+    assert (got.rows, got.cols) == _least_divisor_that_fits(op, mapping, machine)
+
+
+def test_a_huge_prime_row_is_cut_without_trying_every_divisor():
+    """2**31 - 1 columns (prime): one column a row, found in about 46,000 steps, not 2**31."""
+    arch = simulator.load_arch("edge-npu")
+    (op,) = simulator.load_workload(vector("gelu", 1, 2**31 - 1)).ops
+    got = fitting_rows(op, simulator.load_mapping("auto"), build_machine(arch))
+    assert (got.rows, got.cols) == (2**31 - 1, 1)
