@@ -34,6 +34,7 @@ from simpy.events import NORMAL, URGENT
 
 from simulator.components import STORAGE_KINDS, Machine
 from simulator.engine.coalesce import Stream, Watch, worth_watching
+from simulator.engine.l2_lines import Plan, update
 from simulator.engine.progress import Progress
 from simulator.engine.resources import Fifo, Space
 from simulator.engine.tally import Tally
@@ -41,7 +42,12 @@ from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
-from simulator.mapping.shifted import line_key, members_located, members_streamed
+from simulator.mapping.shifted import (
+    line_key,
+    members_located,
+    members_moving,
+    members_streamed,
+)
 
 
 class _CountingEnvironment(simpy.Environment):
@@ -157,6 +163,7 @@ class _Engine:
         self.side_rows: dict[tuple, tuple] = {}  # see _book
         self.wait_rows: dict[str, tuple] = {}  # see _waits_rows
         self.signatures: dict[tuple, int] = {}  # see _Side.signature
+        self.plans: dict[tuple, Plan] = {}  # see _split_lines
         self.busy_rows: dict[tuple, tuple] = {}  # a route -> its links' busy rows (_count_noc)
         self.link_cycles: dict[int, int] = {}  # see _link_cycles
         # ops before these have all finished: one already-processed event stands for them all
@@ -326,29 +333,37 @@ class _Engine:
         returns (the latency still to come after the last byte, the cycles then spent waiting
         for SRAM ports)."""
         entries = [(None, t.buffer, t) for t in transfers if t.dram_bytes and t.kind != "send"]
+        moving = None  # a class's members moving one leader step: split line by line (`_cache`)
         if peers:
-            members_located(peers, entries, stores=direction == "write")
+            stores = direction == "write"
+            if self.l2 is not None and entries:
+                moving = members_moving(peers, stores)
+            if moving is None:
+                members_located(peers, entries, stores=stores)
+            else:
+                moving = (peers, *moving)
         if not entries:
             return 0, 0
         asked = self.env.now
         self.moving.append(asked)  # no port time of this batch lands before it was asked for
-        latency, began = yield from self._move(op, entries, direction)
+        latency, began = yield from self._move(op, entries, direction, moving)
         waited = self._port_wait(began)
         if waited:
             yield self.env.timeout(waited)
         self.moving.remove(asked)
         return latency, waited
 
-    def _move(self, op: str, entries: list, direction: str):
+    def _move(self, op: str, entries: list, direction: str, moving: tuple | None = None):
         """The bytes of `_dram` ((L2 key, buffer, transfer) entries as `members_located` gives
-        them, the key None for a transfer's own region): returns (latency, [(when a transfer
-        began, its (buffer, bytes))]). With an L2, loads of resident regions are served by its
-        slices and only misses reach DRAM."""
+        them, the key None for a transfer's own region; `moving`: a class's members, as
+        `_cache` takes them): returns (latency, [(when a transfer began, its (buffer, bytes))]).
+        With an L2, loads of resident regions are served by its slices and only misses reach
+        DRAM."""
         began = []
         home = entries[0][1]  # the representative's, for a class (its transfers come first)
         cached = None  # a class's L2 hits, streaming while its misses go to DRAM
         if self.l2 is not None:
-            hits, side = self._cache(op, entries, direction)
+            hits, side = self._cache(op, entries, direction, moving)
             if hits.rows and side.rows and op in self.twins:
                 cached = self.env.process(self._l2_read(op, hits, home))
                 began.append((cached, hits.accesses(op)))
@@ -487,15 +502,36 @@ class _Engine:
             side.total += t.dram_bytes
         return side
 
-    def _cache(self, op: str, entries: list, direction: str):
+    def _cache(self, op: str, entries: list, direction: str, moving: tuple | None = None):
         """Split loads into L2 hits and misses (a `_Side` each); every region read or written
         becomes resident (LRU). A forced miss (`Transfer.miss`) refills its region's own line:
-        it sits in the L2 once."""
-        hits, misses, lines, used = _Side(), _Side(), self.l2_lines, self.l2_used
+        it sits in the L2 once. `moving` (peers, leader transfers, movers; `members_moving`):
+        a class's members' loads after `entries`, split line by line where that is exact."""
+        hits, misses, reading = _Side(), _Side(), direction == "read"
+        kind = entries[0][2].kind
+        uniform = self._split(op, entries, reading, hits, misses, kind)
+        if moving is not None:
+            members = self._split_lines(op, moving, reading, hits, misses, kind)
+            if members is None:  # a line the batch touches is evicted within it: load by load
+                located: list = []
+                members_located(moving[0], located, stores=not reading)
+                members = self._split(op, located, reading, hits, misses, kind)
+            uniform = uniform and members
+        hits.uniform = misses.uniform = uniform
+        if misses.rows:
+            self._book(op, misses, "l2 write")
+        self.record.l2_bytes["hit" if reading else "write"] += hits.total
+        if reading:
+            self.record.l2_bytes["miss"] += misses.total
+        return hits, misses
+
+    def _split(self, op: str, entries: list, reading: bool, hits, misses, kind: str) -> bool:
+        """`_cache`'s loads one at a time, added to its sides; whether each part kept one buffer
+        and every load is of `kind`."""
+        lines, used = self.l2_lines, self.l2_used
         to_end, add = lines.move_to_end, (hits.rows.append, misses.rows.append)
-        sides, totals = (hits.parts, misses.parts), [0, 0]  # [hits, misses]: every member load
-        reading, capacity = direction == "read", self.l2.capacity_bytes
-        owners, kind, uniform = self.owners.get(op), entries[0][2].kind, True
+        sides, totals = (hits.parts, misses.parts), [hits.total, misses.total]
+        capacity, owners, uniform = self.l2.capacity_bytes, self.owners.get(op), True
         last = None
         for key, buffer, t in entries:
             if key is None:
@@ -529,14 +565,48 @@ class _Engine:
                     _, size = lines.popitem(last=False)
                     used -= size
         self.l2_used = used
-        hit_bytes, miss_bytes = hits.total, misses.total = totals
-        hits.uniform = misses.uniform = uniform
-        if misses.rows:
-            self._book(op, misses, "l2 write")
-        self.record.l2_bytes["hit" if reading else "write"] += hit_bytes
-        if reading:
-            self.record.l2_bytes["miss"] += miss_bytes
-        return hits, misses
+        hits.total, misses.total = totals
+        return uniform
+
+    def _split_lines(self, op: str, moving: tuple, reading: bool, hits, misses, kind: str):
+        """A class's members' loads (`moving`) added to `_cache`'s sides a line at a time
+        (engine/l2_lines.py): as `_split` would add them; whether each part kept one buffer and
+        every load is of `kind`. None, with nothing changed, where that is not exact: a line
+        the batch touches evicted within it, two leader transfers of one tensor, a line larger
+        than the L2, bytes that are not whole."""
+        _, located, movers = moving
+        transfers = tuple(row[-1] for row in located)
+        capacity = self.l2.capacity_bytes
+        if len({row[0] for row in located}) < len(located) or not all(
+            type(t.dram_bytes) is int and t.dram_bytes <= capacity for t in transfers
+        ):
+            return None
+        key = (op, movers, reading, tuple((row[0], row[5]) for row in located))
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self.plans[key] = Plan(movers, located, self.owners[op])
+        keys, lines = plan.keys(located), self.l2_lines
+        resident = tuple(map(lines.__contains__, keys))
+        used = update(lines, self.l2_used, capacity, keys, resident, plan, transfers, reading)
+        if used is None:
+            return None
+        self.l2_used = used
+        *split, uniform = plan.sides(transfers, reading, resident)
+        for side, (rows, parts, total) in zip((hits, misses), split):
+            side.rows += [(part, buffer, transfers[number]) for part, buffer, number in rows]
+            have = side.parts
+            if have.keys().isdisjoint(parts):  # (first buffer, bytes): read only from here on
+                have.update(parts)
+            else:
+                for part, (buffer, nbytes) in parts.items():
+                    mine = have.get(part)
+                    if mine is None:
+                        have[part] = [buffer, nbytes]
+                    else:
+                        uniform = uniform and mine[0] == buffer
+                        mine[1] += nbytes
+            side.total += total
+        return uniform and all(t.kind == kind for t in transfers)
 
     def _l2_read(self, op: str, hits: "_Side", buffer: str):
         """Hits stream from the next L2 slice over its NoC route at the slice's share of L2

@@ -7,6 +7,7 @@ built field by field as it is read: a core class's engine reads only its members
 import dataclasses
 from collections.abc import Callable, Iterable
 from itertools import chain
+from operator import attrgetter
 
 from simulator.components.systolic import OPERAND_DIMS
 from simulator.mapping.gemm import TENSOR_OF
@@ -157,6 +158,22 @@ def members_located(peers: tuple[Step | Moved, ...], out: list, stores: bool = F
         else:
             built = peer.stores if stores else peer.loads
         out += [(None, t.buffer, t) for t in built if t.dram_bytes and t.kind != "send"]
+
+
+_SOURCE, _MOVER = attrgetter("_source"), attrgetter("_mover")
+_BUILT = {False: attrgetter("_loads"), True: attrgetter("_stores")}
+
+
+def members_moving(peers: tuple[Step | Moved, ...], stores: bool = False) -> tuple | None:
+    """(the leader's DRAM transfers as `_bounds` gives them, the members' movers) where every
+    member is a view moving one leader step with none of those transfers built; else None. Then
+    `members_located`'s loads are the leader's offset by each mover, member by member."""
+    if not peers or {*map(type, peers)} != {Moved}:
+        return None
+    source = peers[0]._source
+    if {*map(id, map(_SOURCE, peers))} != {id(source)} or any(map(_BUILT[stores], peers)):
+        return None
+    return _bounds(source.stores if stores else source.loads), tuple(map(_MOVER, peers))
 
 
 def _bounds(transfers: tuple[Transfer, ...]) -> list[tuple]:
