@@ -11,54 +11,64 @@ from collections import OrderedDict
 
 
 class Plan:
-    """How a batch of members moving one leader step's transfers falls into L2 lines: the
-    distinct (transfer number, offsets) lines in first-use order, the lines in last-use order,
-    and each load's (line, part, buffer, transfer number) in batch order (member by member,
-    transfer by transfer, as `members_located` gives them)."""
+    """How a batch of members moving one leader step's transfers falls into L2 lines. Lines are
+    numbered transfer by transfer (`offsets`: each leader transfer's distinct member offsets);
+    `first` and `last` give them in first-use and last-use order, and `loads` each load's
+    (line, part, buffer, transfer number) in batch order (member by member, transfer by
+    transfer, as `members_located` gives them)."""
 
-    __slots__ = ("lines", "last", "loads", "patterns")
+    __slots__ = ("offsets", "first", "last", "loads", "sizes", "patterns")
 
     def __init__(self, movers: tuple, located: list, owners: dict):
-        numbers: dict[tuple, int] = {}
-        self.lines: list[tuple[int, int, int]] = []
-        last: dict[int, int] = {}
-        self.loads: list[tuple[int, str, str, int]] = []
+        seen: list[dict[tuple, int]] = [{} for _ in located]  # (down, across) -> its first use
+        uses: list[tuple[int, tuple, str, str]] = []  # (number, offsets, part, buffer): loads
         for mover in movers:
             names = mover.names
             for number, (tensor, *_, buffer, _) in enumerate(located):
                 _, _, down, across = mover.moves.get(tensor) or mover.move(tensor)
-                line = numbers.setdefault((number, down, across), len(numbers))
-                if line == len(self.lines):
-                    self.lines.append((number, down, across))
-                last[line] = len(self.loads)
+                seen[number].setdefault((down, across), len(uses))
                 moved = names.get(buffer) or mover.name(buffer)
-                self.loads.append((line, owners[moved], moved, number))
-        self.last = sorted(last, key=last.__getitem__)
+                uses.append((number, (down, across), owners[moved], moved))
+        self.offsets = [list(offsets) for offsets in seen]
+        numbers, first = {}, []  # (number, offsets) -> its line; each line's first use
+        for number, offsets in enumerate(seen):
+            for pair, use in offsets.items():
+                numbers[(number, pair)] = len(first)
+                first.append(use)
+        self.first = sorted(range(len(first)), key=first.__getitem__)
+        self.loads = [(numbers[(n, o)], part, buffer, n) for n, o, part, buffer in uses]
+        final = {line: index for index, (line, *_) in enumerate(self.loads)}
+        self.last = sorted(final, key=final.__getitem__)
+        self.sizes: dict[tuple, list] = {}  # the transfers' bytes -> each line's
         self.patterns: dict[tuple, tuple] = {}  # see `sides`
 
     def keys(self, located: list) -> list[tuple]:
-        """Each line's L2 key (tensor and moved bounds, as `line_key`), first use first."""
-        return [
-            (
-                located[n][0],
-                located[n][1] + d,
-                located[n][2] + d,
-                located[n][3] + a,
-                located[n][4] + a,
-            )
-            for n, d, a in self.lines
-        ]
+        """Each line's L2 key (tensor and moved bounds, as `line_key`), in line order."""
+        keys: list[tuple] = []
+        for (tensor, r0, r1, s0, s1, *_), offsets in zip(located, self.offsets):
+            keys += [(tensor, r0 + d, r1 + d, s0 + a, s1 + a) for d, a in offsets]
+        return keys
+
+    def bytes(self, transfers: tuple) -> list[int]:
+        """Each line's bytes (its transfer's), in line order."""
+        nbytes = tuple(t.dram_bytes for t in transfers)
+        sizes = self.sizes.get(nbytes)
+        if sizes is None:
+            sizes = self.sizes[nbytes] = [
+                size for size, offsets in zip(nbytes, self.offsets) for _ in offsets
+            ]
+        return sizes
 
     def sides(self, transfers: tuple, reading: bool, resident: tuple) -> tuple:
         """For hits and for misses: (rows as (part, buffer, transfer number) in batch order,
         part -> (first buffer, bytes) in first-use order, bytes in all); and whether every part
         kept one buffer. A line's first load hits where it was resident and is not a forced
         miss; its later loads find it resident (its first load put it there); a write-back
-        misses. Worked out once per (transfers' bytes, kinds and miss flags, hit pattern)."""
+        misses. Worked out once per (transfers' bytes and miss flags, hit pattern)."""
         pattern = (reading, resident, *((t.dram_bytes, t.miss) for t in transfers))
         sides = self.patterns.get(pattern)
         if sides is None:
-            seen = [False] * len(self.lines)
+            seen = [False] * len(self.first)
             rows: tuple[list, list] = ([], [])
             parts: tuple[dict, dict] = ({}, {})
             totals, uniform = [0, 0], True
@@ -87,7 +97,7 @@ def update(
     keys: list,
     resident: tuple,
     plan: Plan,
-    transfers: tuple,
+    sizes: list,
     reading: bool,
 ) -> int | None:
     """Apply a batch's line uses to the LRU `lines` (key -> bytes) holding `used` bytes, as the
@@ -95,34 +105,28 @@ def update(
     touched lines end in last-use order (reads; a write-back leaves a resident line in place and
     appends new ones in first-use order). Returns the bytes held after, or None (nothing changed)
     where an eviction would reach a line the batch touches: its loads then differ one by one."""
-    inserted = [
-        transfers[number].dram_bytes for (number, *_), here in zip(plan.lines, resident) if not here
-    ]
-    need = used + sum(inserted) - capacity
-    evicted = 0
-    if need > 0:
+    added = sum(size for size, here in zip(sizes, resident) if not here)
+    need = used + added - capacity
+    if need > 0:  # the oldest lines go, none of them touched (else put back, in place)
         touched = {key for key, here in zip(keys, resident) if here}
-        freed = 0
-        for key, size in lines.items():
+        pop, evicted, freed = lines.popitem, [], 0
+        while freed < need and lines:
+            key, size = pop(last=False)
+            evicted.append((key, size))
             if key in touched:
-                return None
-            freed += size
-            evicted += 1
-            if freed >= need:
                 break
-        else:
+            freed += size
+        if freed < need:
+            for key, size in reversed(evicted):
+                lines[key] = size
+                lines.move_to_end(key, last=False)
             return None
-        for _ in range(evicted):
-            used -= lines.popitem(last=False)[1]
-    if reading:
-        to_end = lines.move_to_end
-        for line in plan.last:
-            if resident[line]:
-                to_end(keys[line])
-            else:
-                lines[keys[line]] = transfers[plan.lines[line][0]].dram_bytes
+        used -= freed
+    if reading:  # a resident line taken out and put back at the end keeps its bytes
+        pop = lines.pop
+        lines.update(
+            [(keys[line], pop(keys[line]) if resident[line] else sizes[line]) for line in plan.last]
+        )
     else:
-        for line, here in enumerate(resident):
-            if not here:
-                lines[keys[line]] = transfers[plan.lines[line][0]].dram_bytes
-    return used + sum(inserted)
+        lines.update([(keys[line], sizes[line]) for line in plan.first if not resident[line]])
+    return used + added

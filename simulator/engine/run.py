@@ -587,7 +587,8 @@ class _Engine:
             plan = self.plans[key] = Plan(movers, located, self.owners[op])
         keys, lines = plan.keys(located), self.l2_lines
         resident = tuple(map(lines.__contains__, keys))
-        used = update(lines, self.l2_used, capacity, keys, resident, plan, transfers, reading)
+        sizes = plan.bytes(transfers)
+        used = update(lines, self.l2_used, capacity, keys, resident, plan, sizes, reading)
         if used is None:
             return None
         self.l2_used = used
