@@ -202,6 +202,14 @@ class _Engine:
             self.hop_counts: dict[tuple, int] = {}  # (src, dst) -> router hops
             # fine interleaving: all controllers (and L2 slices) serve every transfer as one pool
             self.fine = self.noc.spec.memory == "fine"
+            # a member's port the same whichever memory node serves it: fine interleaving holds
+            # only the core's own port, every route enters a node by one link, and no memory
+            # node is a core's (its route would be empty); its ports and rows are then shared
+            self.one_port = (
+                self.fine
+                and self.noc.one_way_in()
+                and self.controllers.keys().isdisjoint(machine.nodes.values())
+            )
             self.dram_pool = Fifo(self.env)
         self.l2 = machine.l2
         if self.l2 is not None:  # sliced at the memory nodes, LRU over whole tile regions
@@ -277,7 +285,7 @@ class _Engine:
         if op not in self.owners:
             return nbytes, None
         parts = side.parts
-        key = (op, src, direction, side.signature(self.signatures))
+        key = (op, None if self.one_port else src, direction, side.signature(self.signatures))
         members = self.member_rows.get(key)
         if members is None:
             members = self.member_rows[key] = self._members(op, parts, src, direction)
@@ -287,9 +295,10 @@ class _Engine:
     def _members(self, op: str, parts: dict, src: int, direction: str) -> "_Members":
         """`_Members` of a batch's other parts ([first buffer, bytes] each), worked out once per
         such batch: a class's batches repeat (the same members, hits and misses, bytes)."""
-        ports = self.member_ports.get((op, src, direction))
+        where = (op, None if self.one_port else src, direction)
+        ports = self.member_ports.get(where)
         if ports is None:
-            ports = self.member_ports[(op, src, direction)] = {}
+            ports = self.member_ports[where] = {}
         members = _Members()
         for part, (buffer, nbytes) in parts.items():
             if part == op:
