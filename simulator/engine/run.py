@@ -373,13 +373,13 @@ class _Engine:
         cached = None  # a class's L2 hits, streaming while its misses go to DRAM
         if self.l2 is not None:
             hits, side = self._cache(op, entries, direction, moving)
-            if hits.rows and side.rows and op in self.twins:
+            if hits.has_rows() and side.has_rows() and op in self.twins:
                 cached = self.env.process(self._l2_read(op, hits, home))
                 began.append((cached, hits.accesses(op)))
-            elif hits.rows:
+            elif hits.has_rows():
                 start = yield from self._l2_read(op, hits, home)
                 began.append((start, hits.accesses(op)))
-            if not side.rows:
+            if not side.has_rows():
                 return self.dram.latency_cycles, began
         elif self.noc is not None:
             side = self._side(op, entries)
@@ -447,7 +447,7 @@ class _Engine:
         summed, as rows worked out once per such side and waiting in the tally (engine/tally.py:
         whole numbers); else, or where the tally cannot wait, each transfer as it comes."""
         if side.uniform and op in self.twins:
-            kind = side.rows[0][2].kind
+            kind = side.kind()
             key = (op, what, kind, side.signature(self.signatures))
             rows = self.side_rows.get(key)
             if rows is None:  # the first such side: rows only for one that repeats
@@ -527,7 +527,7 @@ class _Engine:
                 members = self._split(op, located, reading, hits, misses, kind)
             uniform = uniform and members
         hits.uniform = misses.uniform = uniform
-        if misses.rows:
+        if misses.has_rows():
             self._book(op, misses, "l2 write")
         self.record.l2_bytes["hit" if reading else "write"] += hits.total
         if reading:
@@ -603,7 +603,8 @@ class _Engine:
         self.l2_used = used
         *split, uniform = plan.sides(transfers, reading, resident)
         for side, (rows, parts, total) in zip((hits, misses), split):
-            side.rows += [(part, buffer, transfers[number]) for part, buffer, number in rows]
+            if rows:
+                side.later = (rows, transfers)
             have = side.parts
             if have.keys().isdisjoint(parts):  # (first buffer, bytes): read only from here on
                 have.update(parts)
@@ -697,7 +698,7 @@ class _Engine:
         if members is not None and members.count and route:
             # a class: the pool, or every member's port as long as per core (whole cycles)
             busy = max(ctrl_cycles, self._link_cycles(own) + members.cycles)
-        kind = side.rows[0][2].kind
+        kind = side.kind()
         self._dram_busy(self.env.now - held, 1 / ways, op, kind, direction, busy)
         return (self._hops(ctrl, node) if route else 0), self.env.now - held
 
@@ -1232,16 +1233,36 @@ class _Members:
 class _Side:
     """A batch's DRAM transfers on one path (L2 hits, misses, or all) as the engine books them:
     (part, buffer, transfer) rows in batch order (a member's buffer is its own, the transfer
-    its leader's), each part's [first buffer, bytes], and their bytes in all."""
+    its leader's), each part's [first buffer, bytes], and their bytes in all. Rows a class's
+    members added line by line (`_split_lines`) are built only where read."""
 
-    __slots__ = ("rows", "parts", "total", "uniform", "_signature")
+    __slots__ = ("built", "later", "parts", "total", "uniform", "_signature")
 
     def __init__(self):
-        self.rows: list[tuple[str, str, Transfer]] = []
+        self.built: list[tuple[str, str, Transfer]] = []
+        self.later: tuple[list, tuple] | None = None  # rows (part, buffer, number), transfers
         self.parts: dict[str, list] = {}
         self.total = 0
         self.uniform = True  # one transfer kind, and one buffer per part
         self._signature = None
+
+    @property
+    def rows(self) -> list[tuple[str, str, Transfer]]:
+        if self.later is not None:
+            rows, transfers = self.later
+            self.later = None
+            self.built += [(part, buffer, transfers[number]) for part, buffer, number in rows]
+        return self.built
+
+    def has_rows(self) -> bool:
+        return bool(self.built) or self.later is not None
+
+    def kind(self) -> str:
+        """The first row's transfer kind."""
+        if self.built:
+            return self.built[0][2].kind
+        rows, transfers = self.later
+        return transfers[rows[0][2]].kind
 
     def signature(self, known: dict[tuple, int]) -> int:
         """Each part's (first buffer, bytes), what a class's repeated batches share (a buffer

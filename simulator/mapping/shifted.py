@@ -208,6 +208,8 @@ class _Mover:
     repeat them), and a tensor's pair of dims is looked up once: a class's members are moved
     step by step as the engine runs, so this is on a many-core run's hot path."""
 
+    checked: Step | None = None  # the last step `view` found movable (steps are immutable)
+
     def __init__(self, delta: dict[str, int], prefix: str, other: str):
         self.delta, self.prefix, self.other = delta, prefix, other
         self.names: dict[str, str] = {}
@@ -272,11 +274,13 @@ class _Mover:
         )
 
     def view(self, s: Step) -> Moved:
-        if s.waits or s.signals or s.peers:
-            raise ValueError("moved(): only a plain CTA's steps (no signals, no peers) move")
-        for c in s.computes:
-            if c.kernel is not None:
-                raise ValueError("moved(): a step with a tile kernel (numerics) cannot move")
+        if s is not _Mover.checked:  # a class's members move one leader step one after another
+            if s.waits or s.signals or s.peers:
+                raise ValueError("moved(): only a plain CTA's steps (no signals, no peers) move")
+            for c in s.computes:
+                if c.kernel is not None:
+                    raise ValueError("moved(): a step with a tile kernel (numerics) cannot move")
+            _Mover.checked = s
         view = _new(Moved)  # Moved.of inlined: every member step of a class is a view
         view._source, view._mover = s, self
         view._loads = view._stores = view._step = None
