@@ -27,7 +27,7 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from heapq import heappush
-from itertools import chain
+from itertools import chain, repeat
 
 import simpy
 from simpy.events import NORMAL, URGENT
@@ -154,6 +154,7 @@ class _Engine:
             if op.members
         }
         self.copies: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}  # see _copies
+        self.twin_units: dict[tuple[str, str], tuple[str, ...]] = {}  # see _twins
         self.owners = {op: _Owners(op, twins) for op, twins in self.twins.items()}  # see _who
         self.gap_rows: dict[tuple, tuple] = {}  # see _gap_rows
         self.class_rows: dict[tuple, tuple] = {}  # see _class_rows
@@ -969,8 +970,14 @@ class _Engine:
         `_execute`: a generator's locals are part of the state coalescing compares."""
         free_at, now = self.unit_free_at, self.clock()
         for unit in units:
-            for _, twin in self._copies(op, unit):
-                free_at[twin] = now
+            free_at.update(zip(self._twins(op, unit), repeat(now)))
+
+    def _twins(self, op: str, unit: str) -> tuple[str, ...]:
+        """Every copy of `unit` a booking of `op` goes to (`_copies`' units), once per pair."""
+        twins = self.twin_units.get((op, unit))
+        if twins is None:
+            twins = self.twin_units[(op, unit)] = tuple(twin for _, twin in self._copies(op, unit))
+        return twins
 
     def _stream(self, segment: Compute, start: float, cycles: int):
         """Hold the DRAM bus for a segment's streamed DMA (a nest's, on a plain bus) while it
@@ -1036,6 +1043,7 @@ class _Engine:
         started = op.name in self.op_started
         self.op_started.add(op.name)  # on its first segment, whatever the gap: see gap_causes
         rec, free_at, primary = self.record, self.unit_free_at, unit == op.unit
+        last = causes = None  # a class's copies mostly share their gap: its causes once
         for part, twin, before, own in self._gap_rows(op, unit, previous_unit):
             if twin not in free_at:
                 self.first_use[twin] = (part, own, before, started, waited, now)
@@ -1044,7 +1052,9 @@ class _Engine:
                 gap, seen = now - free_at[twin], started
             if gap <= 0:
                 continue
-            causes = gap_causes(gap, before, seen, waited)
+            if before is not None or (gap, seen) != last:
+                causes = gap_causes(gap, before, seen, waited)
+                last = None if before is not None else (gap, seen)
             rec.stall(twin, now, causes)
             for cause, cycles in causes.items():
                 if cycles:

@@ -189,6 +189,9 @@ def _bounds(transfers: tuple[Transfer, ...]) -> list[tuple]:
 def members_streamed(peers: tuple[Step | Moved, ...], number: int) -> tuple[Transfer, ...]:
     """The DMA a class's members stream during their segment `number`, in member order (a moved
     member's moved without its segment, and only where its leader's segment streams any)."""
+    if {*map(type, peers)} == {Moved} and len({*map(id, map(_SOURCE, peers))}) == 1:
+        if not peers[0]._source.computes[number].streamed:  # one leader step, streaming none
+            return ()
     moved: tuple[Transfer, ...] = ()
     last = streams = None  # members mostly move one leader step: whether it streams, once
     for peer in peers:
