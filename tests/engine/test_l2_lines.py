@@ -3,19 +3,26 @@ against the same loads split one at a time (`members_located`, then `_cache`): o
 of members moving one leader step (offsets that coincide, so members share lines; forced misses;
 lines larger than the L2; an L2 small enough to evict within a batch; reads and write-backs;
 two leader loads of one tensor), the same hit and miss rows, per-part bytes, totals, uniformity,
-resident lines in order, and counters."""
+resident lines in order, and counters; and whole class runs with both (and with members' ports
+shared across memory nodes, `_Engine.one_port`) equal to runs without."""
 
 import copy
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simulator.components import build_machine
+from simulator.components.noc import Noc
+from simulator.engine.memo import execute
 from simulator.engine.run import Entry, _Engine
+from simulator.mapping import compile_program
 from simulator.mapping.program import Step, Transfer
 from simulator.mapping.shifted import _Mover, members_located, members_moving
-from simulator.spec import load_arch
+from simulator.spec import load_arch, load_mapping, load_workload
+from tests.engine.test_tally import _record_state
 from tests.mapping.test_cta import gpu_doc
+from tests.mapping.test_shifted import CUT_GEMMS, a100_cut
 
 CAPACITY = 96 * 1024
 CORES = 6
@@ -97,3 +104,21 @@ def test_members_split_line_by_line_equal_load_by_load(batches):
         assert grouped.l2_used == single.l2_used
         assert grouped.record.l2_bytes == single.record.l2_bytes
         assert list(grouped.record.counts.items()) == list(single.record.counts.items())
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(64, 128, 8192, 12)  # split-K
+@given(*CUT_GEMMS)
+def test_class_runs_split_line_by_line_with_shared_ports_equal_load_by_load(m, n, k, cores):
+    """a100-like cut to `cores` SMs (its pools queue): a class run whose members' loads are
+    split line by line and whose members' ports are shared across memory nodes gives every
+    Record field, key order and value type, of a run splitting load by load with ports worked
+    out per memory node."""
+    machine = build_machine(a100_cut(cores))
+    workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
+    program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    grouped = _record_state(execute(program, machine))
+    with pytest.MonkeyPatch().context() as patch:
+        patch.setattr(_Engine, "_split_lines", lambda *_: None)
+        patch.setattr(Noc, "one_way_in", lambda _: False)
+        assert grouped == _record_state(execute(program, machine))
