@@ -122,7 +122,8 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run the points of `sweep` not yet in `output`, appending each row as it finishes.
 
-    jobs: worker processes (default: CPU count; 1 runs inline). scheduler: None for processes,
+    jobs: processes that run points (default: CPU count), this one included: jobs - 1 workers
+    fork, 1 runs inline. scheduler: None for processes,
     'local' for a Dask LocalCluster, a scheduler address, or a dask.distributed Client.
     limit: run at most this many new points. progress(done, total, row) is called per row; it may
     raise (KeyboardInterrupt included) to stop, and every finished row is kept.
@@ -164,33 +165,52 @@ def _backend(points: list[Point], jobs: int | None, scheduler) -> Generator[dict
 
 
 def _processes(points: list[Point], jobs: int) -> Generator[dict]:
-    """Rows as worker processes finish them; pending points are cancelled when the caller stops.
+    """Rows as `jobs` processes finish them, this one among them (jobs - 1 workers fork);
+    pending points are cancelled when the caller stops.
 
     The first point runs here, before the workers fork: they inherit what it filled (tech tables,
     the mapper's memos of the sweep's GEMM, warmed code paths) instead of each filling its own.
     The rest go in batches of neighbouring points (`guided`): a grid's neighbours differ in its
     last parameters only, so a worker reuses what the previous point of its batch filled (the
-    mapper's ranking of one array for every SRAM size), and fewer tasks cross the pipes.
-    The parent's objects are frozen out of the garbage collector while workers fork: a forked
+    mapper's ranking of one array for every SRAM size), and fewer tasks cross the pipes. The
+    workers take batches from the front, this process the last one not yet started (cancelled in
+    the pool first): one fork fewer, and this process's memos stay warm.
+    The parent's objects are frozen out of the garbage collector while the points run: a forked
     worker then never walks them in a full collection (about a fifth of a fresh worker's CPU on
-    the array-vs-sram sweep) nor copies their pages by touching them."""
+    the array-vs-sram sweep) nor copies their pages by touching them, and this process's own
+    points do not walk them either."""
     yield run_point(points[0])
     rest = points[1:]
     thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
     gc.freeze()  # what the command built since start-up (the sweep, its points) too
     try:
         pool = ProcessPoolExecutor(
-            max_workers=min(jobs, len(rest)), mp_context=_context(), initializer=_ignore_sigint
+            max_workers=min(jobs - 1, len(rest)), mp_context=_context(), initializer=_ignore_sigint
         )
-        futures = {pool.submit(run_points, batch): batch for batch in guided(rest, jobs)}
+        try:
+            pending = {pool.submit(run_points, batch): batch for batch in guided(rest, jobs)}
+            yield from _shared(pending)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
         if thaw:
             gc.unfreeze()
-    try:
-        for future in as_completed(futures):
-            yield from _results(future, futures[future])
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _shared(pending: dict) -> Generator[dict]:
+    """Rows of the pool's `pending` futures (future -> batch, in submission order), this process
+    running the last batch not yet started while there is one, and the workers' rows as they land
+    between its points."""
+    while pending:
+        last = next(reversed(pending))
+        if not last.cancel():  # started or done: so are all before it (the pool keeps order)
+            break
+        for point in pending.pop(last):
+            yield run_point(point)
+            for future in [future for future in pending if future.done()]:
+                yield from _results(future, pending.pop(future))
+    for future in as_completed(pending):
+        yield from _results(future, pending[future])
 
 
 def _context():

@@ -5,6 +5,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -440,3 +442,31 @@ def test_a_worker_that_dies_crashes_its_batch_and_a_rerun_finishes_it(tmp_path, 
     again = run_sweep(sweep, tmp_path / "r.csv", jobs=2)
     assert again.ran == sum(status == "crashed" for status in statuses.values())
     assert set(again.results.status) == {"ok"} and len(again.results) == 12
+
+
+def test_the_parent_runs_the_last_batches_the_pool_has_not_started(monkeypatch):
+    """`_shared`: this process runs batches from the back of the queue (cancelled in the pool)
+    while the workers hold the front; each batch gives its rows once, the workers' as they land."""
+    started, release = threading.Event(), threading.Event()
+    ran_here = []
+
+    def held(batch):  # the worker: busy with the first batch until this process is done
+        started.set()
+        release.wait(timeout=60)
+        return [{"point": point} for point in batch]
+
+    def here(point):
+        ran_here.append(point)
+        if point == 1:  # the last batch left: the worker may finish
+            release.set()
+        return {"point": point}
+
+    monkeypatch.setattr(sweep_run, "run_point", here)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        batches = [[0], [1, 2], [3], [4]]
+        pending = {pool.submit(held, batches[0]): batches[0]}
+        started.wait(timeout=60)  # the pool has started the first batch: the rest wait
+        pending.update({pool.submit(held, batch): batch for batch in batches[1:]})
+        rows = [row["point"] for row in sweep_run._shared(pending)]
+    assert ran_here == [4, 3, 1, 2]
+    assert sorted(rows) == [0, 1, 2, 3, 4] and rows[-1] == 0
