@@ -4,13 +4,14 @@ Backends: inline (jobs=1), a local process pool (default), or Dask distributed (
 'local' for a LocalCluster, a scheduler address such as 'tcp://host:8786', or a Client).
 """
 
+import collections
 import gc
 import multiprocessing
 import os
 import signal
 import threading
 from collections.abc import Callable, Generator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,26 +171,25 @@ def _processes(points: list[Point], jobs: int) -> Generator[dict]:
 
     The first point runs here, before the workers fork: they inherit what it filled (tech tables,
     the mapper's memos of the sweep's GEMM, warmed code paths) instead of each filling its own.
-    The rest go in batches of neighbouring points (`guided`): a grid's neighbours differ in its
-    last parameters only, so a worker reuses what the previous point of its batch filled (the
-    mapper's ranking of one array for every SRAM size), and fewer tasks cross the pipes. The
-    workers take batches from the front, this process the last one not yet started (cancelled in
-    the pool first): one fork fewer, and this process's memos stay warm.
+    The rest are shared (`_shared`): the workers take batches of neighbouring points from the
+    front (a grid's neighbours differ in its last parameters only, so a worker reuses what the
+    previous point of its batch filled: the mapper's ranking of one array for every SRAM size,
+    and fewer tasks cross the pipes), this process single points from the back.
     The parent's objects are frozen out of the garbage collector while the points run: a forked
     worker then never walks them in a full collection (about a fifth of a fresh worker's CPU on
     the array-vs-sram sweep) nor copies their pages by touching them, and this process's own
     points do not walk them either."""
     yield run_point(points[0])
-    rest = points[1:]
+    rest = collections.deque(points[1:])
     thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
     gc.freeze()  # what the command built since start-up (the sweep, its points) too
     try:
+        workers = min(jobs - 1, len(rest))
         pool = ProcessPoolExecutor(
-            max_workers=min(jobs - 1, len(rest)), mp_context=_context(), initializer=_ignore_sigint
+            max_workers=workers, mp_context=_context(), initializer=_ignore_sigint
         )
         try:
-            pending = {pool.submit(run_points, batch): batch for batch in guided(rest, jobs)}
-            yield from _shared(pending)
+            yield from _shared(pool, workers, rest)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     finally:
@@ -197,18 +197,30 @@ def _processes(points: list[Point], jobs: int) -> Generator[dict]:
             gc.unfreeze()
 
 
-def _shared(pending: dict) -> Generator[dict]:
-    """Rows of the pool's `pending` futures (future -> batch, in submission order), this process
-    running the last batch not yet started while there is one, and the workers' rows as they land
-    between its points."""
-    while pending:
-        last = next(reversed(pending))
-        if not last.cancel():  # started or done: so are all before it (the pool keeps order)
-            break
-        for point in pending.pop(last):
-            yield run_point(point)
-            for future in [future for future in pending if future.done()]:
-                yield from _results(future, pending.pop(future))
+def _shared(pool, workers: int, points: collections.deque) -> Generator[dict]:
+    """Rows of `points` as this process and the pool's `workers` run them: each worker holds two
+    batches (the next waits queued while it runs one), taken from the front as `guided` sizes
+    them when one lands; this process runs single points from the back, and yields the workers'
+    rows as they land between its points. Both ends meet with the batches at their smallest, so
+    the processes finish together. A pool that breaks (a worker died: its batches come back as
+    crashed rows) takes no more batches: this process runs what is left."""
+    pending: dict = {}  # future -> its batch
+
+    def top_up() -> None:
+        while points and len(pending) < 2 * workers:
+            batch = [points.popleft() for _ in range(guided(len(points), workers + 1))]
+            try:
+                pending[pool.submit(run_points, batch)] = batch
+            except BrokenExecutor:
+                points.extendleft(reversed(batch))
+                return
+
+    top_up()
+    while points:
+        yield run_point(points.pop())
+        for future in [future for future in pending if future.done()]:
+            yield from _results(future, pending.pop(future))
+        top_up()
     for future in as_completed(pending):
         yield from _results(future, pending[future])
 
@@ -281,16 +293,11 @@ def batch_size(points: int, workers: int) -> int:
     return max(1, min(16, points // (20 * workers)))
 
 
-def guided(points: list[Point], workers: int) -> list[list[Point]]:
-    """Consecutive batches, each half the points left per worker (at most 16, at least
-    one): long batches first, where neighbours share the most, single points last, so the
-    workers finish together (guided self-scheduling)."""
-    batches, start = [], 0
-    while start < len(points):
-        size = max(1, min(16, (len(points) - start) // (2 * workers)))
-        batches.append(points[start : start + size])
-        start += size
-    return batches
+def guided(left: int, processes: int) -> int:
+    """The size of the next batch of `left` points shared by `processes`: half the points left
+    per process (at most 16, at least one), so batches shrink to single points as the sweep
+    ends and the processes finish together (guided self-scheduling)."""
+    return max(1, min(16, left // (2 * processes)))
 
 
 def _check_objectives(sweep: Sweep, row: dict) -> None:
