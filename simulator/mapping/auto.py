@@ -352,35 +352,33 @@ def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes: float, acc_
     An order of the three loops moves what its innermost loop decides (each operand is streamed
     again for every trip of the dim it lacks unless that dim's loop is innermost: `dram_traffic`),
     so the bytes are worked out once per innermost loop (`_moved_innermost`)."""
+    trips = {d: math.ceil(extent / size) for d, extent, size in zip("MNK", shape, tile)}
     by_innermost: dict = {}
     moved = []
     for order in orders:
-        if len(order) == 3 and set(order) == _DIMS:
-            key = order[-1]
-            if key not in by_innermost:
-                by_innermost[key] = _moved_innermost(shape, tile, key, in_bytes, acc_bytes)
-        else:
-            key = order
-            if key not in by_innermost:
-                by_innermost[key] = _moved(shape, tile, order, in_bytes, acc_bytes)
+        key = order[-1] if len(order) == 3 and set(order) == _DIMS else order
+        if key not in by_innermost:
+            by_innermost[key] = (
+                _moved_innermost(shape, trips, key, in_bytes, acc_bytes)
+                if key in _DIMS
+                else _moved(shape, tile, order, in_bytes, acc_bytes)
+            )
         moved.append(by_innermost[key])
     least = min(moved)
     return moved.index(least), least
 
 
 _DIMS = frozenset("MNK")
-_LACKS = (("input", "N"), ("weight", "M"), ("output", "K"))
-"""Each operand and the dim it lacks: its passes are that dim's trips unless it is innermost."""
 
 
-def _moved_innermost(shape: tuple, tile: tuple, innermost: str, in_bytes, acc_bytes) -> float:
+def _moved_innermost(shape: tuple, trips: dict, innermost: str, in_bytes, acc_bytes) -> float:
     """`dram_traffic` summed for a loop order of M, N and K with `innermost` last, term for term
-    (the same products, summed in the same order): an operand's passes (`operand_passes`: the
-    trips of the outer loops over the dim it lacks) are that dim's trips, or 1 where it is
-    innermost."""
+    (the same products, summed in the same order). An operand's passes (`operand_passes`: the
+    trips of the outer loops over the dim it lacks) are that dim's `trips`, or 1 where that dim
+    is innermost."""
     m, n, k = shape
-    trips = dict(zip("MNK", (math.ceil(e / t) for e, t in zip(shape, tile))))
-    passes = {role: 1 if lacks == innermost else trips[lacks] for role, lacks in _LACKS}
+    lacks = {"input": "N", "weight": "M", "output": "K"}
+    passes = {role: 1 if dim == innermost else trips[dim] for role, dim in lacks.items()}
     return sum(
         (
             m * k * passes["input"] * in_bytes,
