@@ -403,7 +403,7 @@ class _Engine:
             yield grant
             start = self.env.now
             nbytes = sum(t.dram_bytes for *_, t in entries)
-            yield self.env.timeout(self.dram.transfer_cycles(nbytes))
+            yield self.env.timeout(self.dram.transfer_cycles(nbytes, direction=direction))
             self._dram_busy(start, 1.0, op, entries[0][2].kind, direction)
             self.bus.release(grant)
             began.append((start, _accesses(entries)))
@@ -654,7 +654,7 @@ class _Engine:
             yield grant
             start = self.env.now
             nbytes = sum(t.dram_bytes for t in transfers)
-            yield self.env.timeout(self.dram.transfer_cycles(nbytes, role))
+            yield self.env.timeout(self.dram.transfer_cycles(nbytes, role, direction))
             self.record.interface_busy[role] += self.env.now - start  # whole cycles: exact sums
             track = f"{self.dram.name} {direction}"
             self.record.interval(track, transfers[0].kind, op, start, self.env.now)
@@ -692,7 +692,8 @@ class _Engine:
         )
         ways = 1 if self.fine else len(self.controllers)
         port = self.dram_pool if self.fine else self.controllers[ctrl]
-        ctrl_cycles = math.ceil(nbytes * ways / self.dram.bytes_per_cycle - 1e-9)
+        cost = self.dram.held_bytes(nbytes, direction)
+        ctrl_cycles = math.ceil(cost * ways / self.dram.bytes_per_cycle - 1e-9)
         own, members = self._ports(op, side, ctrl, direction, nbytes)
         held = yield from self._hold([port], route, own, ctrl_cycles, op, members)
         busy = held
@@ -986,8 +987,8 @@ class _Engine:
         (Times as `start` plus cycles: coalescing describes a frame's times relative to now.)"""
         with self.bus.request() as grant:
             yield grant
-            nbytes = sum(t.dram_bytes for t in segment.streamed)
-            yield self.env.timeout(self.dram.transfer_cycles(nbytes))
+            cost = sum(self.dram.held_bytes(t.dram_bytes, _direction(t)) for t in segment.streamed)
+            yield self.env.timeout(math.ceil(cost / self.dram.bytes_per_cycle - 1e-9))
         if start + cycles >= self.env.now:
             yield self.env.timeout(start + cycles - self.env.now)
             return 0
@@ -1117,12 +1118,12 @@ class _Engine:
         for unit in segment.holds:  # held idle while the segment's own unit works
             self._book_stall(op, unit, f"waiting_{segment.unit}", cycles)
         for t in segment.streamed + peers:
-            busy = self.dram.transfer_cycles(t.dram_bytes)  # DMA during the segment
+            direction = _direction(t)
+            busy = self.dram.transfer_cycles(t.dram_bytes, direction=direction)  # DMA meanwhile
             rec.busy[self.dram.name] += busy
             part = self._who(op.name, t.buffer)
             rec.op_busy[part][self.dram.name] += busy
-            into = t.kind in ("load", "reload")
-            self._book_each(((part, t.buffer, t),), "dram read" if into else "dram write")
+            self._book_each(((part, t.buffer, t),), f"dram {direction}")
         if rec.events is not None:
             for part, unit in copies:
                 rec.interval(unit, "compute", part, start, self.env.now)
@@ -1431,3 +1432,8 @@ def execute_whole(
     record = engine.run()
     add_drain(record, engine.units, engine.unit_free_at, last_part(program.ops))
     return record
+
+
+def _direction(transfer) -> str:
+    """A transfer's DRAM direction: loads (and reloads) read, the rest write."""
+    return "read" if transfer.kind in ("load", "reload") else "write"
