@@ -3,7 +3,8 @@
 Engine rows run simulate() in this process, timing only (with --before, also with the engine's
 steady-state coalescing off, or for the GPU-like rows with every SM simulated on its own instead
 of as core classes, on the same machine in the same run); process rows time a fresh `accsim`
-command; the sweep row runs the shipped array-vs-sram sweep (timing only) on 2 worker processes;
+command; the sweep row runs the shipped array-vs-sram sweep (timing only) with jobs=2 (the
+parent and one forked worker run points; before the parent ran points too, two workers did);
 numerics rows compare a run with tile kernels to one float64 numpy matmul of the whole problem;
 check rows time the numerics check alone, in CPU seconds on one thread.
 The machine this runs on may be shared: rerun on a quiet machine before quoting a number.
@@ -220,16 +221,17 @@ def sweep_rows(table: Table) -> None:
     parent = time.process_time() - parent
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    total = cpu + parent  # the parent runs a sweep's first point and writes its results
+    total = cpu + parent  # the parent runs points too and writes the results
     rate = outcome.ran / seconds
     table.add_row(
-        f"sweep array-vs-sram, {outcome.ran} points, 2 workers",
+        f"sweep array-vs-sram, {outcome.ran} points, jobs=2",
         "-",
         "-",
         "-",
         f"{seconds:.2f}",
         "≥ 300 points/s",
-        f"{rate:.0f} points/s; workers {cpu:.2f} s CPU ({1e3 * cpu / outcome.ran:.1f} ms/point), "
+        f"{rate:.0f} points/s; forked workers {cpu:.2f} s CPU "
+        f"({1e3 * cpu / outcome.ran:.1f} ms/point), "
         f"with the parent's {total:.2f} s ({1e3 * total / outcome.ran:.1f} ms/point)",
     )
 

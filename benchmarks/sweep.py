@@ -130,7 +130,7 @@ def _add(spent: dict, phase: str, start: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--jobs", type=int, default=2, help="processes that run points (default 2)")
     parser.add_argument("--points", type=int, default=1000, help="run the first N points")
     parser.add_argument("--skip-dask", action="store_true", help="time the process pool only")
     parser.add_argument(

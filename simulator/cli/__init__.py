@@ -262,7 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("sweep", help="sweep YAML path or shipped sweep name")
     sweep.add_argument("-o", "--output", required=True, help="results file (.parquet or .csv)")
     sweep.add_argument(
-        "-j", "--jobs", type=_count(1), default=None, help="worker processes (default: CPUs)"
+        "-j",
+        "--jobs",
+        type=_count(1),
+        default=None,
+        help="processes that run points (default: CPUs)",
     )
     sweep.add_argument(
         "--scheduler", type=_scheduler, help="Dask scheduler address, e.g. tcp://host:8786"

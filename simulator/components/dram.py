@@ -41,11 +41,18 @@ class Dram(Component):
         """Access latency in reference cycles."""
         return math.ceil(self.latency_s * self.ref_clock_hz - 1e-9)
 
-    def transfer_cycles(self, nbytes: int, operand: str | None = None) -> int:
+    def held_bytes(self, nbytes: int, direction: str = "read") -> float:
+        """Read bytes' worth of bus time that moving `nbytes` in `direction` takes (writes cost the
+        spec's `write_cost` each)."""
+        return nbytes * self.spec.write_cost if direction == "write" else nbytes
+
+    def transfer_cycles(
+        self, nbytes: int, operand: str | None = None, direction: str = "read"
+    ) -> int:
         """Reference cycles the bus (or `operand`'s own interface) is held to move `nbytes`."""
         per_cycle = self.bytes_per_cycle
         if operand is not None:
             per_cycle = (
                 self.spec.operand_bandwidth[operand] * self.spec.efficiency / self.ref_clock_hz
             )
-        return math.ceil(nbytes / per_cycle - 1e-9)
+        return math.ceil(self.held_bytes(nbytes, direction) / per_cycle - 1e-9)

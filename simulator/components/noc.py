@@ -90,6 +90,12 @@ class Noc(Component):
             x = tx
         return links
 
+    def one_way_in(self) -> bool:
+        """Whether every route into a node ends on the same link, whatever its source (a
+        crossbar's output port; a bus has none): then a node's own port, all a fine-interleaved
+        transfer holds of its route, is the same whichever memory node serves it."""
+        return self.topology in ("crossbar", "bus")
+
     def hops(self, src: int, dst: int) -> int:
         """Router-to-router hops of the route (1 for crossbar and bus)."""
         route = self.route(src, dst)

@@ -27,13 +27,14 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from heapq import heappush
-from itertools import chain
+from itertools import chain, repeat
 
 import simpy
 from simpy.events import NORMAL, URGENT
 
 from simulator.components import STORAGE_KINDS, Machine
 from simulator.engine.coalesce import Stream, Watch, worth_watching
+from simulator.engine.l2_lines import Plan, update
 from simulator.engine.progress import Progress
 from simulator.engine.resources import Fifo, Space
 from simulator.engine.tally import Tally
@@ -41,7 +42,12 @@ from simulator.engine.trace import Record
 from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
-from simulator.mapping.shifted import line_key, members_located, members_streamed
+from simulator.mapping.shifted import (
+    line_key,
+    members_located,
+    members_moving,
+    members_streamed,
+)
 
 
 class _CountingEnvironment(simpy.Environment):
@@ -148,6 +154,7 @@ class _Engine:
             if op.members
         }
         self.copies: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}  # see _copies
+        self.twin_units: dict[tuple[str, str], tuple[str, ...]] = {}  # see _twins
         self.owners = {op: _Owners(op, twins) for op, twins in self.twins.items()}  # see _who
         self.gap_rows: dict[tuple, tuple] = {}  # see _gap_rows
         self.class_rows: dict[tuple, tuple] = {}  # see _class_rows
@@ -157,6 +164,7 @@ class _Engine:
         self.side_rows: dict[tuple, tuple] = {}  # see _book
         self.wait_rows: dict[str, tuple] = {}  # see _waits_rows
         self.signatures: dict[tuple, int] = {}  # see _Side.signature
+        self.plans: dict[tuple, Plan] = {}  # see _split_lines
         self.busy_rows: dict[tuple, tuple] = {}  # a route -> its links' busy rows (_count_noc)
         self.link_cycles: dict[int, int] = {}  # see _link_cycles
         # ops before these have all finished: one already-processed event stands for them all
@@ -195,6 +203,14 @@ class _Engine:
             self.hop_counts: dict[tuple, int] = {}  # (src, dst) -> router hops
             # fine interleaving: all controllers (and L2 slices) serve every transfer as one pool
             self.fine = self.noc.spec.memory == "fine"
+            # a member's port the same whichever memory node serves it: fine interleaving holds
+            # only the core's own port, every route enters a node by one link, and no memory
+            # node is a core's (its route would be empty); its ports and rows are then shared
+            self.one_port = (
+                self.fine
+                and self.noc.one_way_in()
+                and self.controllers.keys().isdisjoint(machine.nodes.values())
+            )
             self.dram_pool = Fifo(self.env)
         self.l2 = machine.l2
         if self.l2 is not None:  # sliced at the memory nodes, LRU over whole tile regions
@@ -270,7 +286,7 @@ class _Engine:
         if op not in self.owners:
             return nbytes, None
         parts = side.parts
-        key = (op, src, direction, side.signature(self.signatures))
+        key = (op, None if self.one_port else src, direction, side.signature(self.signatures))
         members = self.member_rows.get(key)
         if members is None:
             members = self.member_rows[key] = self._members(op, parts, src, direction)
@@ -280,9 +296,10 @@ class _Engine:
     def _members(self, op: str, parts: dict, src: int, direction: str) -> "_Members":
         """`_Members` of a batch's other parts ([first buffer, bytes] each), worked out once per
         such batch: a class's batches repeat (the same members, hits and misses, bytes)."""
-        ports = self.member_ports.get((op, src, direction))
+        where = (op, None if self.one_port else src, direction)
+        ports = self.member_ports.get(where)
         if ports is None:
-            ports = self.member_ports[(op, src, direction)] = {}
+            ports = self.member_ports[where] = {}
         members = _Members()
         for part, (buffer, nbytes) in parts.items():
             if part == op:
@@ -326,36 +343,44 @@ class _Engine:
         returns (the latency still to come after the last byte, the cycles then spent waiting
         for SRAM ports)."""
         entries = [(None, t.buffer, t) for t in transfers if t.dram_bytes and t.kind != "send"]
+        moving = None  # a class's members moving one leader step: split line by line (`_cache`)
         if peers:
-            members_located(peers, entries, stores=direction == "write")
+            stores = direction == "write"
+            if self.l2 is not None and entries:
+                moving = members_moving(peers, stores)
+            if moving is None:
+                members_located(peers, entries, stores=stores)
+            else:
+                moving = (peers, *moving)
         if not entries:
             return 0, 0
         asked = self.env.now
         self.moving.append(asked)  # no port time of this batch lands before it was asked for
-        latency, began = yield from self._move(op, entries, direction)
+        latency, began = yield from self._move(op, entries, direction, moving)
         waited = self._port_wait(began)
         if waited:
             yield self.env.timeout(waited)
         self.moving.remove(asked)
         return latency, waited
 
-    def _move(self, op: str, entries: list, direction: str):
+    def _move(self, op: str, entries: list, direction: str, moving: tuple | None = None):
         """The bytes of `_dram` ((L2 key, buffer, transfer) entries as `members_located` gives
-        them, the key None for a transfer's own region): returns (latency, [(when a transfer
-        began, its (buffer, bytes))]). With an L2, loads of resident regions are served by its
-        slices and only misses reach DRAM."""
+        them, the key None for a transfer's own region; `moving`: a class's members, as
+        `_cache` takes them): returns (latency, [(when a transfer began, its (buffer, bytes))]).
+        With an L2, loads of resident regions are served by its slices and only misses reach
+        DRAM."""
         began = []
         home = entries[0][1]  # the representative's, for a class (its transfers come first)
         cached = None  # a class's L2 hits, streaming while its misses go to DRAM
         if self.l2 is not None:
-            hits, side = self._cache(op, entries, direction)
-            if hits.rows and side.rows and op in self.twins:
+            hits, side = self._cache(op, entries, direction, moving)
+            if hits.has_rows() and side.has_rows() and op in self.twins:
                 cached = self.env.process(self._l2_read(op, hits, home))
                 began.append((cached, hits.accesses(op)))
-            elif hits.rows:
+            elif hits.has_rows():
                 start = yield from self._l2_read(op, hits, home)
                 began.append((start, hits.accesses(op)))
-            if not side.rows:
+            if not side.has_rows():
                 return self.dram.latency_cycles, began
         elif self.noc is not None:
             side = self._side(op, entries)
@@ -378,7 +403,7 @@ class _Engine:
             yield grant
             start = self.env.now
             nbytes = sum(t.dram_bytes for *_, t in entries)
-            yield self.env.timeout(self.dram.transfer_cycles(nbytes))
+            yield self.env.timeout(self.dram.transfer_cycles(nbytes, direction=direction))
             self._dram_busy(start, 1.0, op, entries[0][2].kind, direction)
             self.bus.release(grant)
             began.append((start, _accesses(entries)))
@@ -423,7 +448,7 @@ class _Engine:
         summed, as rows worked out once per such side and waiting in the tally (engine/tally.py:
         whole numbers); else, or where the tally cannot wait, each transfer as it comes."""
         if side.uniform and op in self.twins:
-            kind = side.rows[0][2].kind
+            kind = side.kind()
             key = (op, what, kind, side.signature(self.signatures))
             rows = self.side_rows.get(key)
             if rows is None:  # the first such side: rows only for one that repeats
@@ -487,15 +512,36 @@ class _Engine:
             side.total += t.dram_bytes
         return side
 
-    def _cache(self, op: str, entries: list, direction: str):
+    def _cache(self, op: str, entries: list, direction: str, moving: tuple | None = None):
         """Split loads into L2 hits and misses (a `_Side` each); every region read or written
         becomes resident (LRU). A forced miss (`Transfer.miss`) refills its region's own line:
-        it sits in the L2 once."""
-        hits, misses, lines, used = _Side(), _Side(), self.l2_lines, self.l2_used
+        it sits in the L2 once. `moving` (peers, leader transfers, movers; `members_moving`):
+        a class's members' loads after `entries`, split line by line where that is exact."""
+        hits, misses, reading = _Side(), _Side(), direction == "read"
+        kind = entries[0][2].kind
+        uniform = self._split(op, entries, reading, hits, misses, kind)
+        if moving is not None:
+            members = self._split_lines(op, moving, reading, hits, misses, kind)
+            if members is None:  # a line the batch touches is evicted within it: load by load
+                located: list = []
+                members_located(moving[0], located, stores=not reading)
+                members = self._split(op, located, reading, hits, misses, kind)
+            uniform = uniform and members
+        hits.uniform = misses.uniform = uniform
+        if misses.has_rows():
+            self._book(op, misses, "l2 write")
+        self.record.l2_bytes["hit" if reading else "write"] += hits.total
+        if reading:
+            self.record.l2_bytes["miss"] += misses.total
+        return hits, misses
+
+    def _split(self, op: str, entries: list, reading: bool, hits, misses, kind: str) -> bool:
+        """`_cache`'s loads one at a time, added to its sides; whether each part kept one buffer
+        and every load is of `kind`."""
+        lines, used = self.l2_lines, self.l2_used
         to_end, add = lines.move_to_end, (hits.rows.append, misses.rows.append)
-        sides, totals = (hits.parts, misses.parts), [0, 0]  # [hits, misses]: every member load
-        reading, capacity = direction == "read", self.l2.capacity_bytes
-        owners, kind, uniform = self.owners.get(op), entries[0][2].kind, True
+        sides, totals = (hits.parts, misses.parts), [hits.total, misses.total]
+        capacity, owners, uniform = self.l2.capacity_bytes, self.owners.get(op), True
         last = None
         for key, buffer, t in entries:
             if key is None:
@@ -529,14 +575,50 @@ class _Engine:
                     _, size = lines.popitem(last=False)
                     used -= size
         self.l2_used = used
-        hit_bytes, miss_bytes = hits.total, misses.total = totals
-        hits.uniform = misses.uniform = uniform
-        if misses.rows:
-            self._book(op, misses, "l2 write")
-        self.record.l2_bytes["hit" if reading else "write"] += hit_bytes
-        if reading:
-            self.record.l2_bytes["miss"] += miss_bytes
-        return hits, misses
+        hits.total, misses.total = totals
+        return uniform
+
+    def _split_lines(self, op: str, moving: tuple, reading: bool, hits, misses, kind: str):
+        """A class's members' loads (`moving`) added to `_cache`'s sides a line at a time
+        (engine/l2_lines.py): as `_split` would add them; whether each part kept one buffer and
+        every load is of `kind`. None, with nothing changed, where that is not exact: a line
+        the batch touches evicted within it, two leader transfers of one tensor, a line larger
+        than the L2, bytes that are not whole."""
+        _, located, movers = moving
+        transfers = tuple(row[-1] for row in located)
+        capacity = self.l2.capacity_bytes
+        if len({row[0] for row in located}) < len(located) or not all(
+            type(t.dram_bytes) is int and t.dram_bytes <= capacity for t in transfers
+        ):
+            return None
+        key = (op, movers, reading, tuple((row[0], row[5]) for row in located))
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self.plans[key] = Plan(movers, located, self.owners[op])
+        keys, lines = plan.keys(located), self.l2_lines
+        resident = tuple(map(lines.__contains__, keys))
+        sizes = plan.bytes(transfers)
+        used = update(lines, self.l2_used, capacity, keys, resident, plan, sizes, reading)
+        if used is None:
+            return None
+        self.l2_used = used
+        *split, uniform = plan.sides(transfers, reading, resident)
+        for side, (rows, parts, total) in zip((hits, misses), split):
+            if rows:
+                side.later = (rows, transfers)
+            have = side.parts
+            if have.keys().isdisjoint(parts):  # (first buffer, bytes): read only from here on
+                have.update(parts)
+            else:
+                for part, (buffer, nbytes) in parts.items():
+                    mine = have.get(part)
+                    if mine is None:
+                        have[part] = [buffer, nbytes]
+                    else:
+                        uniform = uniform and mine[0] == buffer
+                        mine[1] += nbytes
+            side.total += total
+        return uniform and all(t.kind == kind for t in transfers)
 
     def _l2_read(self, op: str, hits: "_Side", buffer: str):
         """Hits stream from the next L2 slice over its NoC route at the slice's share of L2
@@ -572,7 +654,7 @@ class _Engine:
             yield grant
             start = self.env.now
             nbytes = sum(t.dram_bytes for t in transfers)
-            yield self.env.timeout(self.dram.transfer_cycles(nbytes, role))
+            yield self.env.timeout(self.dram.transfer_cycles(nbytes, role, direction))
             self.record.interface_busy[role] += self.env.now - start  # whole cycles: exact sums
             track = f"{self.dram.name} {direction}"
             self.record.interval(track, transfers[0].kind, op, start, self.env.now)
@@ -610,14 +692,15 @@ class _Engine:
         )
         ways = 1 if self.fine else len(self.controllers)
         port = self.dram_pool if self.fine else self.controllers[ctrl]
-        ctrl_cycles = math.ceil(nbytes * ways / self.dram.bytes_per_cycle - 1e-9)
+        cost = self.dram.held_bytes(nbytes, direction)
+        ctrl_cycles = math.ceil(cost * ways / self.dram.bytes_per_cycle - 1e-9)
         own, members = self._ports(op, side, ctrl, direction, nbytes)
         held = yield from self._hold([port], route, own, ctrl_cycles, op, members)
         busy = held
         if members is not None and members.count and route:
             # a class: the pool, or every member's port as long as per core (whole cycles)
             busy = max(ctrl_cycles, self._link_cycles(own) + members.cycles)
-        kind = side.rows[0][2].kind
+        kind = side.kind()
         self._dram_busy(self.env.now - held, 1 / ways, op, kind, direction, busy)
         return (self._hops(ctrl, node) if route else 0), self.env.now - held
 
@@ -888,8 +971,14 @@ class _Engine:
         `_execute`: a generator's locals are part of the state coalescing compares."""
         free_at, now = self.unit_free_at, self.clock()
         for unit in units:
-            for _, twin in self._copies(op, unit):
-                free_at[twin] = now
+            free_at.update(zip(self._twins(op, unit), repeat(now)))
+
+    def _twins(self, op: str, unit: str) -> tuple[str, ...]:
+        """Every copy of `unit` a booking of `op` goes to (`_copies`' units), once per pair."""
+        twins = self.twin_units.get((op, unit))
+        if twins is None:
+            twins = self.twin_units[(op, unit)] = tuple(twin for _, twin in self._copies(op, unit))
+        return twins
 
     def _stream(self, segment: Compute, start: float, cycles: int):
         """Hold the DRAM bus for a segment's streamed DMA (a nest's, on a plain bus) while it
@@ -898,8 +987,8 @@ class _Engine:
         (Times as `start` plus cycles: coalescing describes a frame's times relative to now.)"""
         with self.bus.request() as grant:
             yield grant
-            nbytes = sum(t.dram_bytes for t in segment.streamed)
-            yield self.env.timeout(self.dram.transfer_cycles(nbytes))
+            cost = sum(self.dram.held_bytes(t.dram_bytes, _direction(t)) for t in segment.streamed)
+            yield self.env.timeout(math.ceil(cost / self.dram.bytes_per_cycle - 1e-9))
         if start + cycles >= self.env.now:
             yield self.env.timeout(start + cycles - self.env.now)
             return 0
@@ -955,6 +1044,7 @@ class _Engine:
         started = op.name in self.op_started
         self.op_started.add(op.name)  # on its first segment, whatever the gap: see gap_causes
         rec, free_at, primary = self.record, self.unit_free_at, unit == op.unit
+        last = causes = None  # a class's copies mostly share their gap: its causes once
         for part, twin, before, own in self._gap_rows(op, unit, previous_unit):
             if twin not in free_at:
                 self.first_use[twin] = (part, own, before, started, waited, now)
@@ -963,7 +1053,9 @@ class _Engine:
                 gap, seen = now - free_at[twin], started
             if gap <= 0:
                 continue
-            causes = gap_causes(gap, before, seen, waited)
+            if before is not None or (gap, seen) != last:
+                causes = gap_causes(gap, before, seen, waited)
+                last = None if before is not None else (gap, seen)
             rec.stall(twin, now, causes)
             for cause, cycles in causes.items():
                 if cycles:
@@ -1026,12 +1118,12 @@ class _Engine:
         for unit in segment.holds:  # held idle while the segment's own unit works
             self._book_stall(op, unit, f"waiting_{segment.unit}", cycles)
         for t in segment.streamed + peers:
-            busy = self.dram.transfer_cycles(t.dram_bytes)  # DMA during the segment
+            direction = _direction(t)
+            busy = self.dram.transfer_cycles(t.dram_bytes, direction=direction)  # DMA meanwhile
             rec.busy[self.dram.name] += busy
             part = self._who(op.name, t.buffer)
             rec.op_busy[part][self.dram.name] += busy
-            into = t.kind in ("load", "reload")
-            self._book_each(((part, t.buffer, t),), "dram read" if into else "dram write")
+            self._book_each(((part, t.buffer, t),), f"dram {direction}")
         if rec.events is not None:
             for part, unit in copies:
                 rec.interval(unit, "compute", part, start, self.env.now)
@@ -1152,16 +1244,36 @@ class _Members:
 class _Side:
     """A batch's DRAM transfers on one path (L2 hits, misses, or all) as the engine books them:
     (part, buffer, transfer) rows in batch order (a member's buffer is its own, the transfer
-    its leader's), each part's [first buffer, bytes], and their bytes in all."""
+    its leader's), each part's [first buffer, bytes], and their bytes in all. Rows a class's
+    members added line by line (`_split_lines`) are built only where read."""
 
-    __slots__ = ("rows", "parts", "total", "uniform", "_signature")
+    __slots__ = ("built", "later", "parts", "total", "uniform", "_signature")
 
     def __init__(self):
-        self.rows: list[tuple[str, str, Transfer]] = []
+        self.built: list[tuple[str, str, Transfer]] = []
+        self.later: tuple[list, tuple] | None = None  # rows (part, buffer, number), transfers
         self.parts: dict[str, list] = {}
         self.total = 0
         self.uniform = True  # one transfer kind, and one buffer per part
         self._signature = None
+
+    @property
+    def rows(self) -> list[tuple[str, str, Transfer]]:
+        if self.later is not None:
+            rows, transfers = self.later
+            self.later = None
+            self.built += [(part, buffer, transfers[number]) for part, buffer, number in rows]
+        return self.built
+
+    def has_rows(self) -> bool:
+        return bool(self.built) or self.later is not None
+
+    def kind(self) -> str:
+        """The first row's transfer kind."""
+        if self.built:
+            return self.built[0][2].kind
+        rows, transfers = self.later
+        return transfers[rows[0][2]].kind
 
     def signature(self, known: dict[tuple, int]) -> int:
         """Each part's (first buffer, bytes), what a class's repeated batches share (a buffer
@@ -1320,3 +1432,8 @@ def execute_whole(
     record = engine.run()
     add_drain(record, engine.units, engine.unit_free_at, last_part(program.ops))
     return record
+
+
+def _direction(transfer) -> str:
+    """A transfer's DRAM direction: loads (and reloads) read, the rest write."""
+    return "read" if transfer.kind in ("load", "reload") else "write"

@@ -350,14 +350,19 @@ _FOOTPRINTS: dict[tuple, tuple] = {}
 def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes: float, acc_bytes: float):
     """(index, DRAM bytes) of the first of `orders` that moves the fewest bytes for one tile.
     An order of the three loops moves what its innermost loop decides (each operand is streamed
-    again for every trip of its third dim unless that dim's loop is innermost: `dram_traffic`), so
-    the bytes are worked out once per innermost loop."""
+    again for every trip of the dim it lacks unless that dim's loop is innermost: `dram_traffic`),
+    so the bytes are worked out once per innermost loop (`_moved_innermost`)."""
+    trips = {d: math.ceil(extent / size) for d, extent, size in zip("MNK", shape, tile)}
     by_innermost: dict = {}
     moved = []
     for order in orders:
         key = order[-1] if len(order) == 3 and set(order) == _DIMS else order
         if key not in by_innermost:
-            by_innermost[key] = _moved(shape, tile, order, in_bytes, acc_bytes)
+            by_innermost[key] = (
+                _moved_innermost(shape, trips, key, in_bytes, acc_bytes)
+                if key in _DIMS
+                else _moved(shape, tile, order, in_bytes, acc_bytes)
+            )
         moved.append(by_innermost[key])
     least = min(moved)
     return moved.index(least), least
@@ -366,9 +371,26 @@ def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes: float, acc_
 _DIMS = frozenset("MNK")
 
 
+def _moved_innermost(shape: tuple, trips: dict, innermost: str, in_bytes, acc_bytes) -> float:
+    """`dram_traffic` summed for a loop order of M, N and K with `innermost` last, term for term
+    (the same products, summed in the same order). An operand's passes (`operand_passes`: the
+    trips of the outer loops over the dim it lacks) are that dim's `trips`, or 1 where that dim
+    is innermost."""
+    m, n, k = shape
+    lacks = {"input": "N", "weight": "M", "output": "K"}
+    passes = {role: 1 if dim == innermost else trips[dim] for role, dim in lacks.items()}
+    return sum(
+        (
+            m * k * passes["input"] * in_bytes,
+            k * n * passes["weight"] * in_bytes,
+            m * n * acc_bytes,
+            2 * (m * n) * (passes["output"] - 1) * acc_bytes,
+        )
+    )
+
+
 @functools.lru_cache(maxsize=65536)
 def _moved(shape: tuple, tile: tuple, order: tuple, in_bytes: float, acc_bytes: float) -> float:
-    """Total DRAM bytes of one (tile, loop order), memoized: it depends on the shape and the tile
-    only, so sweep points of one GEMM on different arrays and buffers share the ranking's traffic."""
+    """Total DRAM bytes of one (tile, loop order) that is not an order of all three loops."""
     problem, sizes = dict(zip("MNK", shape)), dict(zip("MNK", tile))
     return sum(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes).values())

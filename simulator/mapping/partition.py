@@ -34,6 +34,7 @@ from simulator.mapping.vector_ops import (
     latency_floor,
     reread_hits,
     resident_ctas,
+    sector_rereads,
 )
 from simulator.numerics import GemmNumerics
 from simulator.numerics.attention import AttentionNumerics
@@ -460,6 +461,8 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
         states.pop(op.name)
     ranges, kernel, hits = split(op.rows, cores), None, ()
     kernels = machine.arch.cores and machine.arch.cores.kernels
+    if kernels:
+        hits = sector_rereads(op)
     if kernels and op.kind in REDUCTIONS:
         shared = machine.view(0).buffer_for("input").capacity_bytes
         kernel = kernel_for(op)

@@ -7,6 +7,7 @@ built field by field as it is read: a core class's engine reads only its members
 import dataclasses
 from collections.abc import Callable, Iterable
 from itertools import chain
+from operator import attrgetter
 
 from simulator.components.systolic import OPERAND_DIMS
 from simulator.mapping.gemm import TENSOR_OF
@@ -159,6 +160,22 @@ def members_located(peers: tuple[Step | Moved, ...], out: list, stores: bool = F
         out += [(None, t.buffer, t) for t in built if t.dram_bytes and t.kind != "send"]
 
 
+_SOURCE, _MOVER = attrgetter("_source"), attrgetter("_mover")
+_BUILT = {False: attrgetter("_loads"), True: attrgetter("_stores")}
+
+
+def members_moving(peers: tuple[Step | Moved, ...], stores: bool = False) -> tuple | None:
+    """(the leader's DRAM transfers as `_bounds` gives them, the members' movers) where every
+    member is a view moving one leader step with none of those transfers built; else None. Then
+    `members_located`'s loads are the leader's offset by each mover, member by member."""
+    if not peers or {*map(type, peers)} != {Moved}:
+        return None
+    source = peers[0]._source
+    if {*map(id, map(_SOURCE, peers))} != {id(source)} or any(map(_BUILT[stores], peers)):
+        return None
+    return _bounds(source.stores if stores else source.loads), tuple(map(_MOVER, peers))
+
+
 def _bounds(transfers: tuple[Transfer, ...]) -> list[tuple]:
     """A leader's DRAM transfers (no sends) as (tensor, its 2-D region's four bounds, buffer,
     transfer): what `members_located` offsets per member."""
@@ -172,6 +189,9 @@ def _bounds(transfers: tuple[Transfer, ...]) -> list[tuple]:
 def members_streamed(peers: tuple[Step | Moved, ...], number: int) -> tuple[Transfer, ...]:
     """The DMA a class's members stream during their segment `number`, in member order (a moved
     member's moved without its segment, and only where its leader's segment streams any)."""
+    if {*map(type, peers)} == {Moved} and len({*map(id, map(_SOURCE, peers))}) == 1:
+        if not peers[0]._source.computes[number].streamed:  # one leader step, streaming none
+            return ()
     moved: tuple[Transfer, ...] = ()
     last = streams = None  # members mostly move one leader step: whether it streams, once
     for peer in peers:
@@ -190,6 +210,8 @@ class _Mover:
     """Moves one CTA's steps. Names, each dim's moved ranges, SRAM traffic and frees are cached (steps
     repeat them), and a tensor's pair of dims is looked up once: a class's members are moved
     step by step as the engine runs, so this is on a many-core run's hot path."""
+
+    checked: Step | None = None  # the last step `view` found movable (steps are immutable)
 
     def __init__(self, delta: dict[str, int], prefix: str, other: str):
         self.delta, self.prefix, self.other = delta, prefix, other
@@ -255,11 +277,13 @@ class _Mover:
         )
 
     def view(self, s: Step) -> Moved:
-        if s.waits or s.signals or s.peers:
-            raise ValueError("moved(): only a plain CTA's steps (no signals, no peers) move")
-        for c in s.computes:
-            if c.kernel is not None:
-                raise ValueError("moved(): a step with a tile kernel (numerics) cannot move")
+        if s is not _Mover.checked:  # a class's members move one leader step one after another
+            if s.waits or s.signals or s.peers:
+                raise ValueError("moved(): only a plain CTA's steps (no signals, no peers) move")
+            for c in s.computes:
+                if c.kernel is not None:
+                    raise ValueError("moved(): a step with a tile kernel (numerics) cannot move")
+            _Mover.checked = s
         view = _new(Moved)  # Moved.of inlined: every member step of a class is a view
         view._source, view._mover = s, self
         view._loads = view._stores = view._step = None

@@ -60,6 +60,9 @@ NORM_VECTOR = 4  # vectorized_layer_norm_kernel's vec_size: elements one thread 
 MAX_CTA_THREADS = 1024
 LOAD_BYTES = 16  # cunn_SoftMaxForward loads ILP = sizeof(float4) / sizeof(T) elements at a time
 WARP = 32
+SECTOR = 32
+"""Bytes an L1 miss fetches from the L2: the 32-byte sector of a 128-byte line (NVIDIA GPUs since
+Volta; CUDA C++ Best Practices Guide, "Coalesced Access to Global Memory")."""
 
 Work = tuple[tuple[str, int], ...]  # instruction counts, sorted by primitive
 
@@ -242,6 +245,16 @@ def reread_hits(
             break
         settled = again
     return settled
+
+
+def sector_rereads(op: VectorOpSpec) -> tuple[int, ...]:
+    """The L2 re-reads of a transposed copy's source (`VectorOpSpec.transposed`): a warp's
+    consecutive outputs lie a source row apart, so each element read fetches its own `SECTOR`,
+    whose other elements other warps (on other cores) fetch again, all but the first from the L2:
+    every column again `SECTOR` / element size - 1 times, as hits. None for any other op."""
+    if not op.transposed:
+        return ()
+    return (op.cols,) * max(0, SECTOR // nbytes(1, op.dtype) - 1)
 
 
 def l2_columns(kernel: RowKernel, cols: int, hits: tuple[int, ...] | None) -> list[int]:

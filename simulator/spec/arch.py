@@ -223,6 +223,10 @@ class DramSpec(Strict):
     efficiency: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     """Fraction of `bandwidth` that streaming transfers achieve (refresh, bank and bus-turnaround
     losses); every transfer moves at bandwidth x efficiency."""
+    write_cost: Annotated[float, Field(ge=1.0)] = 1.0
+    """DRAM time of a written byte as a multiple of a read byte's: the bus turnarounds of a stream
+    that mixes reads and writes (a copy: one of each) cost more than a read-only stream's, which
+    `efficiency` is fitted on. 1: writes move as reads do."""
     operand_bandwidth: dict[Literal["input", "weight", "output"], BytesPerS] | None = None
     """Separate interfaces per operand (SCALE-Sim's ifmap / filter / ofmap DRAM bandwidths): each
     operand's transfers use its own, at its own bandwidth, alongside the others; `bandwidth` is

@@ -96,6 +96,17 @@ class VectorOpSpec(_Op):
     kernel: Literal["aten", "inductor-2.0"] = "aten"
     """Whose GPU kernel runs a row reduction (on chips with `cores.kernels`): PyTorch's eager ATen
     kernels, or torch.compile's Inductor as PyTorch 2.0 generates it (mapping/inductor_rows.py)."""
+    transposed: bool = False
+    """A concat that reads its source across rows: a permute whose output's innermost dimension is
+    strided in the source, as PyTorch copies rearrange(k, 'b s h d -> (b h) d s'). On chips with
+    `cores.kernels` each element read then fetches a sector of its own through the L2
+    (mapping/vector_ops.py, `sector_rereads`); elsewhere the DMA moves whole rows."""
+
+    @model_validator(mode="after")
+    def _transposed_copy(self):
+        if self.transposed and self.kind != "concat":
+            raise ValueError(f"transposed is for concat (a copy), not {self.kind}")
+        return self
 
 
 class RopeOpSpec(VectorOpSpec):

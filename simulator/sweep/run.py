@@ -4,13 +4,14 @@ Backends: inline (jobs=1), a local process pool (default), or Dask distributed (
 'local' for a LocalCluster, a scheduler address such as 'tcp://host:8786', or a Client).
 """
 
+import collections
 import gc
 import multiprocessing
 import os
 import signal
 import threading
 from collections.abc import Callable, Generator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,8 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run the points of `sweep` not yet in `output`, appending each row as it finishes.
 
-    jobs: worker processes (default: CPU count; 1 runs inline). scheduler: None for processes,
+    jobs: processes that run points (default: CPU count), this one included: jobs - 1 workers
+    fork, 1 runs inline. scheduler: None for processes,
     'local' for a Dask LocalCluster, a scheduler address, or a dask.distributed Client.
     limit: run at most this many new points. progress(done, total, row) is called per row; it may
     raise (KeyboardInterrupt included) to stop, and every finished row is kept.
@@ -164,33 +166,63 @@ def _backend(points: list[Point], jobs: int | None, scheduler) -> Generator[dict
 
 
 def _processes(points: list[Point], jobs: int) -> Generator[dict]:
-    """Rows as worker processes finish them; pending points are cancelled when the caller stops.
+    """Rows as `jobs` processes finish them, this one among them (jobs - 1 workers fork);
+    pending points are cancelled when the caller stops.
 
     The first point runs here, before the workers fork: they inherit what it filled (tech tables,
     the mapper's memos of the sweep's GEMM, warmed code paths) instead of each filling its own.
-    The rest go in batches of neighbouring points (`guided`): a grid's neighbours differ in its
-    last parameters only, so a worker reuses what the previous point of its batch filled (the
-    mapper's ranking of one array for every SRAM size), and fewer tasks cross the pipes.
-    The parent's objects are frozen out of the garbage collector while workers fork: a forked
+    The rest are shared (`_shared`): the workers take batches of neighbouring points from the
+    front (a grid's neighbours differ in its last parameters only, so a worker reuses what the
+    previous point of its batch filled: the mapper's ranking of one array for every SRAM size,
+    and fewer tasks cross the pipes), this process single points from the back.
+    The parent's objects are frozen out of the garbage collector while the points run: a forked
     worker then never walks them in a full collection (about a fifth of a fresh worker's CPU on
-    the array-vs-sram sweep) nor copies their pages by touching them."""
+    the array-vs-sram sweep) nor copies their pages by touching them, and this process's own
+    points do not walk them either."""
     yield run_point(points[0])
-    rest = points[1:]
+    rest = collections.deque(points[1:])
     thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
     gc.freeze()  # what the command built since start-up (the sweep, its points) too
     try:
+        workers = min(jobs - 1, len(rest))
         pool = ProcessPoolExecutor(
-            max_workers=min(jobs, len(rest)), mp_context=_context(), initializer=_ignore_sigint
+            max_workers=workers, mp_context=_context(), initializer=_ignore_sigint
         )
-        futures = {pool.submit(run_points, batch): batch for batch in guided(rest, jobs)}
+        try:
+            yield from _shared(pool, workers, rest)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
         if thaw:
             gc.unfreeze()
-    try:
-        for future in as_completed(futures):
-            yield from _results(future, futures[future])
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _shared(pool, workers: int, points: collections.deque) -> Generator[dict]:
+    """Rows of `points` as this process and the pool's `workers` run them: each worker holds two
+    batches (the next waits queued while it runs one), taken from the front as `guided` sizes
+    them when one lands; this process runs single points from the back, and yields the workers'
+    rows as they land between its points. Both ends meet with the batches at their smallest, so
+    the processes finish together. A pool that breaks (a worker died: its batches come back as
+    crashed rows) takes no more batches: this process runs what is left."""
+    pending: dict = {}  # future -> its batch
+
+    def top_up() -> None:
+        while points and len(pending) < 2 * workers:
+            batch = [points.popleft() for _ in range(guided(len(points), workers + 1))]
+            try:
+                pending[pool.submit(run_points, batch)] = batch
+            except BrokenExecutor:
+                points.extendleft(reversed(batch))
+                return
+
+    top_up()
+    while points:
+        yield run_point(points.pop())
+        for future in [future for future in pending if future.done()]:
+            yield from _results(future, pending.pop(future))
+        top_up()
+    for future in as_completed(pending):
+        yield from _results(future, pending[future])
 
 
 def _context():
@@ -261,16 +293,11 @@ def batch_size(points: int, workers: int) -> int:
     return max(1, min(16, points // (20 * workers)))
 
 
-def guided(points: list[Point], workers: int) -> list[list[Point]]:
-    """Consecutive batches, each half the points left per worker (at most 16, at least
-    one): long batches first, where neighbours share the most, single points last, so the
-    workers finish together (guided self-scheduling)."""
-    batches, start = [], 0
-    while start < len(points):
-        size = max(1, min(16, (len(points) - start) // (2 * workers)))
-        batches.append(points[start : start + size])
-        start += size
-    return batches
+def guided(left: int, processes: int) -> int:
+    """The size of the next batch of `left` points shared by `processes`: half the points left
+    per process (at most 16, at least one), so batches shrink to single points as the sweep
+    ends and the processes finish together (guided self-scheduling)."""
+    return max(1, min(16, left // (2 * processes)))
 
 
 def _check_objectives(sweep: Sweep, row: dict) -> None:

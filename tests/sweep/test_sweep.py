@@ -5,6 +5,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -423,19 +426,18 @@ def test_a_base_file_changed_between_two_sweeps_of_one_process_is_read_again(tmp
 
 
 @settings(max_examples=200, deadline=None)
-@given(points=st.integers(0, 300), workers=st.integers(1, 8))
-def test_guided_batches_are_the_points_in_order_shrinking_to_single_points(points, workers):
-    """Worker processes take consecutive batches: every point once and in order, none larger
-    than 16 points or half the points left per worker, never growing, ending in single points."""
-    batches = guided(list(range(points)), workers)
-    assert [p for batch in batches for p in batch] == list(range(points))
-    left = points
-    for batch in batches:
-        assert 1 <= len(batch) <= max(1, min(16, left / (2 * workers)))
-        left -= len(batch)
-    sizes = [len(batch) for batch in batches]
+@given(points=st.integers(0, 300), processes=st.integers(1, 8))
+def test_guided_batches_shrink_to_single_points(points, processes):
+    """Batches taken one after another from the points left: none larger than 16 points or half
+    the points left per process (but at least one), never growing, ending in single points."""
+    sizes, left = [], points
+    while left:
+        size = guided(left, processes)
+        assert 1 <= size <= max(1, min(16, left / (2 * processes)))
+        sizes.append(min(size, left))
+        left -= sizes[-1]
     assert sizes == sorted(sizes, reverse=True)
-    assert sizes[-2 * workers :] == [1] * min(points, 2 * workers)
+    assert sizes[-2 * processes :] == [1] * min(points, 2 * processes)
 
 
 def test_a_worker_that_dies_crashes_its_batch_and_a_rerun_finishes_it(tmp_path, monkeypatch):
@@ -460,3 +462,32 @@ def test_a_worker_that_dies_crashes_its_batch_and_a_rerun_finishes_it(tmp_path, 
     again = run_sweep(sweep, tmp_path / "r.csv", jobs=2)
     assert again.ran == sum(status == "crashed" for status in statuses.values())
     assert set(again.results.status) == {"ok"} and len(again.results) == 12
+
+
+def test_the_parent_runs_points_from_the_back_while_the_workers_take_batches_from_the_front(
+    monkeypatch,
+):
+    """`_shared`: a worker holds two guided batches from the front; this process runs single
+    points from the back, topping the worker up as its batches land, until the ends meet; every
+    point gives its row once."""
+    release = threading.Event()
+    ran_here = []
+
+    def worker(batch):  # busy until this process has taken every point left
+        release.wait(timeout=60)
+        return [{"point": point} for point in batch]
+
+    def here(point):
+        ran_here.append(point)
+        if not points:
+            release.set()
+        return {"point": point}
+
+    monkeypatch.setattr(sweep_run, "run_points", worker)
+    monkeypatch.setattr(sweep_run, "run_point", here)
+    points = deque(range(12))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rows = [row["point"] for row in sweep_run._shared(pool, 1, points)]
+    # batches of guided(12, 2) = 3 and guided(9, 2) = 2 points went to the worker
+    assert ran_here == [11, 10, 9, 8, 7, 6, 5]
+    assert sorted(rows) == list(range(12))
