@@ -68,7 +68,10 @@ def test_power_under_a_voltage_law_never_exceeds_the_cap(report, share, gamma):
         ({"voltage_exponent": 1.5}, "chip.voltage_exponent: must be <= 1"),
         ({"voltage_exponent": "x"}, "chip.voltage_exponent: must be a number"),
         (
-            {"voltage_exponent": 0.5, "operating_points": [{"clock": "700 MHz", "voltage": "0.9 V"}]},
+            {
+                "voltage_exponent": 0.5,
+                "operating_points": [{"clock": "700 MHz", "voltage": "0.9 V"}],
+            },
             "chip: voltage_exponent is the V-f law of a part without operating_points",
         ),
     ],
