@@ -1,17 +1,20 @@
-"""Fit a power-capped part's energy of its matrix path per issue slot (`chip.mma_residual`) on the
-clocks it was measured to hold under its cap, and print each clock's error, the calibration rows'
-leave-one-out errors and the held-out rows'.
+"""Fit a power-capped part's energy of its matrix path per issue slot (`chip.mma_residual`) and its
+V-f law (`chip.voltage_exponent`) on the clocks it was measured to hold under its cap, and print
+each clock's error, the calibration rows' leave-one-out errors and the held-out rows'.
 
 Run: python benchmarks/clock_fit.py [CLOCKS_YAML] [--board W,EFF ...]  (default: the MI300X's, a
 minute or two per board)
 A part whose power exceeds its cap under sustained work runs at the clock where its power meets
-the cap. At a row's measured clock f the model's average power is P = A + c x S / t, where A is
-accsim's power of the run at f (no cap, nominal supply: the preset has no V-f table) without the
-fitted part, S the run's issue slots (MACs / the array's rate at the precision) and t its time;
-c (pJ per slot at the arch's node) is fitted by least squares to P = chip.tdp over the rows marked
-`calibration`. Every row's clock is then predicted as the validation runs find it (the preset's
-clock, capped by chip.tdp in simulator/report/power_cap.py) with c, each calibration row's also
-with c fitted on the others (leave-one-out), and with its TFLOPS where the source gives them.
+the cap. At a row's measured clock f, with supply V / V_nom = v = (f / f_nom)^gamma (f_nom the
+preset's clock), the model's average power is P = A(v) + c v^2 x S / t, where A(v) is accsim's
+power of the run at f and v (no cap) without the fitted part (quadratic in v: one run per row,
+priced at three supplies), S the run's issue slots (MACs / the array's rate at the precision) and
+t its time; c (pJ per slot at the arch's node and nominal supply) is fitted by least squares to
+P = chip.tdp over the rows marked `calibration` at each gamma, and gamma by the least residual
+(golden section in [0, 1]). Every row's clock is then predicted as the validation runs find it
+(the preset's clock, capped by chip.tdp in simulator/report/power_cap.py) with (c, gamma), each
+calibration row's also with both fitted on the others (leave-one-out), and with its TFLOPS where
+the source gives them.
 `--board W,EFF` repeats the fit and the clocks with a board the model does not count between the
 cap and the die and DRAM: W watts drawn beside them (fans, other rails) and regulators that deliver
 EFF of what they draw (P / EFF + W = cap, so the die and DRAM get EFF x (cap - W)), to test whether
@@ -19,6 +22,8 @@ power beyond die and DRAM explains the held-out clocks (issue 17).
 """
 
 import argparse
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import validate
@@ -30,53 +35,91 @@ from simulator.report.power_cap import at_clock
 
 DATA = Path(__file__).parent / "data" / "calibration" / "mi300x_clocks.yaml"
 FITTED = "mma_residual"
+LAW = "voltage_exponent"
+GOLDEN_STEPS = 60  # golden-section steps on gamma in [0, 1]: below 1e-12
 NO_BOARD = (0.0, 1.0)  # (watts beside the die and DRAM, regulator efficiency): the cap is theirs
 
 
 def load(path: Path = DATA, board: tuple[float, float] = NO_BOARD) -> list[dict]:
-    """The rows, each with its run at the measured clock: `uncapped_w` (A), `slots_per_s` (S / t)
-    and `cap_w`, the part of the cap left to the die and DRAM by `board` (watts beside them,
-    regulator efficiency)."""
+    """The rows, each with its run at the measured clock: `uncapped_w` (A at supplies 0, 1 and 2
+    x nominal), `slots_per_s` (S / t), `clock_ratio` (f / f_nom) and `cap_w`, the part of the cap
+    left to the die and DRAM by `board` (watts beside them, regulator efficiency)."""
     rows = yaml.safe_load(path.read_text())["rows"]
     for row in rows:
         arch = _arch(row)
         free = arch.model_copy(update={"chip": arch.chip.model_copy(update={"tdp": None})})
         report = _run(at_clock(free, row["clock_mhz"] * 1e6), row)
-        energy = report.energy
-        fitted_j = energy[energy.part == FITTED].energy_pj.sum() * 1e-12
-        macs = energy[(energy.part == "mac") & energy.action.str.startswith("mac_")]
+        macs = report.energy[
+            (report.energy.part == "mac") & report.energy.action.str.startswith("mac_")
+        ]
         slots = sum(
             count * own_residual(report.machine.components[name], action, 1.0)
             for name, action, count in zip(macs.component, macs.action, macs["count"])
         )
-        row["uncapped_w"] = report.power["power_w"] - fitted_j / report.seconds
+        row["uncapped_w"] = [_unfitted_w(replace(report, voltage_scale=v)) for v in (0.0, 1.0, 2.0)]
         row["slots_per_s"] = slots / report.seconds
+        row["clock_ratio"] = row["clock_mhz"] * 1e6 / arch.clock
         row["board"] = board
         row["cap_w"] = _arch(row, board=board).chip.tdp * 1e-3
     return rows
 
 
-def fit(rows: list[dict]) -> float:
-    """Least-squares c (pJ per slot) that puts every row's power at its measured clock on its cap."""
-    num = sum(r["slots_per_s"] * (r["cap_w"] - r["uncapped_w"]) for r in rows)
-    return float(num / sum(r["slots_per_s"] ** 2 for r in rows) * 1e12)
+def _unfitted_w(report) -> float:
+    """Average power of `report`'s run without the fitted part."""
+    energy = report.energy
+    return (
+        report.power["power_w"]
+        - energy[energy.part == FITTED].energy_pj.sum() * 1e-12 / report.seconds
+    )
 
 
-def capped(row: dict, c: float) -> tuple[float, float]:
-    """(MHz, TFLOPS) of the run of `row` under its cap, less the board `load` gave it, with c pJ
-    per slot."""
-    report = _run(_arch(row, c, row.get("board", NO_BOARD)), row)
+def _at_law(row: dict, gamma: float) -> tuple[float, float]:
+    """(A, S / t x v^2) of `row` at the supply gamma gives its measured clock."""
+    v = row["clock_ratio"] ** gamma
+    low, middle, high = row["uncapped_w"]  # the quadratic through supplies 0, 1 and 2
+    curve = (high + low - 2 * middle) / 2
+    return low + (middle - low - curve) * v + curve * v * v, row["slots_per_s"] * v * v
+
+
+def _c_at(rows: list[dict], gamma: float) -> tuple[float, float]:
+    """(c in W per slot per s, squared residual in W^2) of the least-squares c at `gamma`."""
+    pairs = [(_at_law(r, gamma), r["cap_w"]) for r in rows]
+    c = sum(w * (cap - a) for (a, w), cap in pairs) / sum(w * w for (_, w), _ in pairs)
+    return c, sum((a + c * w - cap) ** 2 for (a, w), cap in pairs)
+
+
+def fit(rows: list[dict], gamma: float | None = None) -> tuple[float, float]:
+    """(c pJ per slot, gamma) that put every row's power at its measured clock on its cap in least
+    squares; gamma as given, else the one of least residual in [0, 1]."""
+    if gamma is None:
+        low, high = 0.0, 1.0
+        inverse = (math.sqrt(5) - 1) / 2
+        for _ in range(GOLDEN_STEPS):
+            left, right = high - inverse * (high - low), low + inverse * (high - low)
+            if _c_at(rows, left)[1] <= _c_at(rows, right)[1]:
+                high = right
+            else:
+                low = left
+        gamma = (low + high) / 2
+    return float(_c_at(rows, gamma)[0] * 1e12), gamma
+
+
+def capped(row: dict, fitted: tuple[float, float]) -> tuple[float, float]:
+    """(MHz, TFLOPS) of the run of `row` under its cap, less the board `load` gave it, with
+    `fitted` (c pJ per slot, gamma)."""
+    report = _run(_arch(row, fitted, row.get("board", NO_BOARD)), row)
     throttled = report.power["throttled"]
     clock = throttled["clock_hz"] if throttled else report.clock_hz
     return clock / 1e6, 2 * report.summary["macs"] / report.seconds / 1e12
 
 
-def _arch(row: dict, c: float | None = None, board: tuple[float, float] = NO_BOARD):
-    """The row's arch, with c pJ per slot where given and the cap left to the die and DRAM by
-    `board` (W beside them, regulator efficiency)."""
+def _arch(row: dict, fitted: tuple | None = None, board: tuple[float, float] = NO_BOARD):
+    """The row's arch, with `fitted` (c pJ per slot, gamma) where given and the cap left to the die
+    and DRAM by `board` (W beside them, regulator efficiency)."""
     overrides = validate._pairs(row.get("arch_overrides"))
-    if c is not None:
-        overrides.append((["chip", FITTED], f"{c!r} pJ"))
+    if fitted is not None:
+        c, gamma = fitted
+        overrides += [(["chip", FITTED], f"{c!r} pJ"), (["chip", LAW], gamma)]
     arch = simulator.load_arch(row["device"], overrides)
     if board == NO_BOARD:
         return arch
@@ -104,16 +147,17 @@ def _run(arch, row: dict):
 def main(path: Path = DATA, board: tuple[float, float] = NO_BOARD) -> None:
     rows = load(path, board)
     calibration = [r for r in rows if r.get("calibration")]
-    c = fit(calibration)
-    carried = _arch(calibration[0]).chip.mma_residual
+    fitted = fit(calibration)
+    chip = _arch(calibration[0]).chip
     print(
-        f"fitted chip.{FITTED}: {c:.4f} pJ per slot (the preset carries {carried}); board beyond "
-        f"the die and DRAM: {board[0]:g} W, regulators {board[1]:.0%} efficient"
+        f"fitted chip.{FITTED}: {fitted[0]:.4f} pJ per slot, chip.{LAW}: {fitted[1]:.4f} (the "
+        f"preset carries {chip.mma_residual}, {chip.voltage_exponent}); board beyond the die and "
+        f"DRAM: {board[0]:g} W, regulators {board[1]:.0%} efficient"
     )
     head = f"{'row':18s} {'measured':>9s} {'model':>9s} {'error':>7s} {'leave-one-out':>14s}"
     print(f"{head} {'TFLOPS':>8s} {'source':>8s} {'error':>7s}")
     for row in rows:
-        clock, tflops = capped(row, c)
+        clock, tflops = capped(row, fitted)
         loo = ""
         if row.get("calibration") and len(calibration) > 1:
             left, _ = capped(row, fit([r for r in calibration if r is not row]))

@@ -1,6 +1,7 @@
-"""The MI300X's chip.mma_residual is the one benchmarks/clock_fit.py fits on the clocks AMD measured
-under its power cap (slow: it simulates the calibration GEMMs), and its `--board` test leaves the
-die and DRAM the cap less the board's draw over its regulators."""
+"""The MI300X's chip.mma_residual and chip.voltage_exponent are the ones benchmarks/clock_fit.py fits
+on the clocks AMD measured under its power caps (slow: it simulates the calibration GEMMs), the fit
+recovers a law it is given, and its `--board` test leaves the die and DRAM the cap less the board's
+draw over its regulators."""
 
 import argparse
 import sys
@@ -20,17 +21,20 @@ def calibration():
 
 
 @pytest.mark.slow
-def test_mi300x_like_carries_the_fitted_mma_residual(calibration):
-    carried = simulator.load_arch("mi300x-like").chip.mma_residual
-    assert round(clock_fit.fit(calibration), 1) == pytest.approx(carried)  # two figures: LOO 6 %
+def test_mi300x_like_carries_the_fitted_mma_residual_and_voltage_law(calibration):
+    chip = simulator.load_arch("mi300x-like").chip
+    c, gamma = clock_fit.fit(calibration)
+    assert round(c, 2) == pytest.approx(chip.mma_residual)  # three figures
+    assert round(gamma, 3) == pytest.approx(chip.voltage_exponent)
 
 
 @pytest.mark.slow
 def test_the_fit_puts_each_calibration_run_on_the_cap(calibration):
-    # c is fitted on power at the measured clocks; a single row's fit puts that row exactly on the
-    # cap, so its clock found by the power-cap path is the measured one (within the cap's steps)
-    for row in calibration:
-        clock, _ = clock_fit.capped(row, clock_fit.fit([row]))
+    # c is fitted on power at the measured clocks; a single row's fit (at a given law) puts that
+    # row exactly on the cap, so its clock found by the power-cap path is the measured one (within
+    # the cap's steps)
+    for row, gamma in zip(calibration, (0.0, 0.5, 1.0)):
+        clock, _ = clock_fit.capped(row, clock_fit.fit([row], gamma))
         assert clock == pytest.approx(row["clock_mhz"], rel=2e-3)
 
 
@@ -51,5 +55,32 @@ def test_with_a_board_the_fit_still_puts_a_calibration_run_on_the_cap():
     # the fit and the capped runs must see the same cap: what the board leaves the die and DRAM
     row = next(r for r in clock_fit.load(board=(100.0, 0.9)) if r.get("calibration"))
     assert row["cap_w"] == pytest.approx(0.9 * (750 - 100))
-    clock, _ = clock_fit.capped(row, clock_fit.fit([row]))
+    clock, _ = clock_fit.capped(row, clock_fit.fit([row], 0.0))
     assert clock == pytest.approx(row["clock_mhz"], rel=2e-3)
+
+
+def law_rows(c_pj: float, gamma: float) -> list[dict]:
+    """Three made-up rows whose caps a part with (c_pj, gamma) meets at their clocks: power at
+    supply v is a + b v + d v^2 (given at v = 0, 1, 2), plus c v^2 S / t."""
+    rows = []
+    for ratio, a, b, d, slots in [
+        (0.5, 60, 40, 300, 2e14),
+        (0.6, 80, 50, 350, 1.5e14),
+        (0.7, 70, 30, 400, 3e14),
+    ]:
+        v = ratio**gamma
+        at = [a + b * x + d * x * x for x in (0.0, 1.0, 2.0)]
+        cap = a + b * v + d * v * v + c_pj * 1e-12 * v * v * slots
+        rows.append({"uncapped_w": at, "slots_per_s": slots, "clock_ratio": ratio, "cap_w": cap})
+    return rows
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.2, 0.5, 0.9])
+def test_the_fit_recovers_the_law_of_rows_made_from_it(gamma):
+    c, fitted = clock_fit.fit(law_rows(1.5, gamma))
+    assert c == pytest.approx(1.5, rel=1e-6) and fitted == pytest.approx(gamma, abs=1e-6)
+
+
+def test_at_a_given_law_the_fit_is_the_least_squares_c():
+    rows = law_rows(2.0, 0.3)
+    assert clock_fit.fit(rows, 0.3) == (pytest.approx(2.0), 0.3)

@@ -1,8 +1,10 @@
 """A power cap (`chip.tdp`): when a run's average power exceeds it, the chip drops to the next lower
 DVFS point (clock and voltage from `chip.operating_points`) and the run is simulated again; below the
-lowest point the clock alone drops. Energy per op scales with V², time with the clock."""
+lowest point the clock alone drops, or, on a part without points, the clock and with it the supply
+along `chip.voltage_exponent`'s law. Energy per op scales with V², time with the clock."""
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from simulator import tech
 from simulator.errors import CapacityError
@@ -10,6 +12,7 @@ from simulator.report.single import Report
 from simulator.spec import ArchSpec
 
 MAX_CLOCK_STEPS = 8  # clock-only steps below the lowest point before giving up
+BISECTIONS = 60  # halvings of the clock ratio that meets the cap: to float precision
 
 
 def at_clock(arch: ArchSpec, clock_hz: float) -> ArchSpec:
@@ -78,9 +81,10 @@ def cap_power(report: Report, rerun: Rerun) -> Report:
             f"{arch.name}: chip.tdp {cap_w:g} W is below the chip's static power {static_w:.3g} W "
             "(leakage, SerDes, DRAM devices, an ungated clock); no clock meets it"
         )
+    start, gamma = voltage, arch.chip.voltage_exponent
     for _ in range(MAX_CLOCK_STEPS):
-        dynamic_w = current.power["power_w"] - static_w
-        clock *= (cap_w - static_w) / dynamic_w * (1 - 1e-6)
+        clock *= clock_ratio(current, cap_w, lambda f: start * (f / arch.clock) ** gamma / nominal)
+        voltage = start * (clock / arch.clock) ** gamma
         current = rerun(at_clock(arch, clock), voltage / nominal, note(clock, voltage))
         if current.power["power_w"] <= cap_w:
             return current
@@ -89,3 +93,46 @@ def cap_power(report: Report, rerun: Rerun) -> Report:
         f"{clock / 1e6:.4g} MHz; the power that does not follow the clock (DRAM traffic of a "
         "memory-bound run) exceeds the cap"
     )
+
+
+def clock_ratio(current: Report, cap_w: float, scale_at: Callable[[float], float]) -> float:
+    """The clock, as a fraction of `current`'s, at which its run meets `cap_w` when its supply is
+    `scale_at(clock)` x nominal: dynamic power follows the clock (the work's energy over a time
+    that follows it), and both dynamic and static power follow the supply as `current` prices it
+    (quadratic in V: on-die switching V², leakage V, the rest none). The supply is found by
+    bisection, then the clock at that supply by the linear law, so a fixed supply is exact."""
+    clock = current.clock_hz
+    at = current.voltage_scale
+    total, static = current.power["power_w"], current.power["idle_power_w"]
+    (low_total, low_static), (high_total, high_static) = (
+        _powers(current, 0.0),
+        _powers(current, 2 * at),
+    )
+
+    def shift(low: float, high: float, middle: float, scale: float) -> float:
+        # the quadratic through (0, low), (at, middle), (2 at, high), less its value at `at`
+        step = scale - at
+        slope = (high - low) / (2 * at)
+        curve = (high + low - 2 * middle) / (2 * at * at)
+        return slope * step + curve * step * step
+
+    def dynamic_and_static(scale: float) -> tuple[float, float]:
+        idle = static + shift(low_static, high_static, static, scale)
+        return total + shift(low_total, high_total, total, scale) - idle, idle
+
+    def excess(ratio: float) -> float:
+        dynamic_w, static_w = dynamic_and_static(scale_at(clock * ratio))
+        return static_w + dynamic_w * ratio - cap_w
+
+    low, high = 0.0, 1.0
+    for _ in range(BISECTIONS):
+        middle = (low + high) / 2
+        low, high = (middle, high) if excess(middle) < 0 else (low, middle)
+    dynamic_w, static_w = dynamic_and_static(scale_at(clock * high))
+    return (cap_w - static_w) / dynamic_w * (1 - 1e-6)
+
+
+def _powers(report: Report, scale: float) -> tuple[float, float]:
+    """(average, static) W of `report`'s run priced at supply `scale` x nominal."""
+    power = replace(report, voltage_scale=scale).power
+    return power["power_w"], power["idle_power_w"]

@@ -3,7 +3,7 @@ and the chip-to-chip links whose SerDes sit on the die."""
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from simulator.spec.types import Hz, Mw, Pj, PositiveInt, Strict
 from simulator.spec.units import parse_quantity
@@ -40,7 +40,12 @@ class ChipSpec(Strict):
     """Power cap, e.g. '400 W': when the run's average power exceeds it the clock throttles."""
     operating_points: list[OperatingPoint] = []
     """DVFS pairs; one must be the arch clock (the nominal point). Without them throttling lowers
-    the clock at the nominal voltage."""
+    the clock at the nominal voltage, or along `voltage_exponent`'s law."""
+    voltage_exponent: float = Field(0.0, ge=0, le=1)
+    """V-f law of a part without `operating_points`, gamma: a cap that lowers the clock to f
+    supplies V_nom (f / f_nom)^gamma (0: the nominal supply at every clock), so dynamic energy per
+    op scales with (f / f_nom)^(2 gamma); a per-part value, fitted or from a published V-f curve
+    (its source in `sources`)."""
     devices: Literal["lstp", "lop", "hp"] = "lop"
     """Transistor flavour that sets leakage per mm^2 (CACTI's itrs-lstp / itrs-lop / itrs-hp)."""
     temperature: Kelvin | None = None
@@ -72,3 +77,11 @@ class ChipSpec(Strict):
         if len(set(clocks)) != len(clocks):
             raise ValueError(f"two operating points share a clock: {clocks}")
         return sorted(points, key=lambda p: -p.clock)
+
+    @model_validator(mode="after")
+    def _one_voltage_rule(self):
+        if self.voltage_exponent and self.operating_points:
+            raise ValueError(
+                "voltage_exponent is the V-f law of a part without operating_points; give one"
+            )
+        return self
