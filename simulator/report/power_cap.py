@@ -75,13 +75,15 @@ def cap_power(report: Report, rerun: Rerun) -> Report:
         current = rerun(at_clock(arch, clock), voltage / nominal, note(clock, voltage))
         if current.power["power_w"] <= cap_w:
             return current
-    static_w = current.power["idle_power_w"]
+    start, gamma = voltage, arch.chip.voltage_exponent
+    # the static power at the lowest supply the clock can reach: the present one, or under a V-f
+    # law (the supply falling with the clock) only what does not follow the supply
+    static_w = _powers(current, 0.0)[1] if gamma > 0 else current.power["idle_power_w"]
     if static_w >= cap_w:
         raise CapacityError(
             f"{arch.name}: chip.tdp {cap_w:g} W is below the chip's static power {static_w:.3g} W "
             "(leakage, SerDes, DRAM devices, an ungated clock); no clock meets it"
         )
-    start, gamma = voltage, arch.chip.voltage_exponent
     for _ in range(MAX_CLOCK_STEPS):
         clock *= clock_ratio(current, cap_w, lambda f: start * (f / arch.clock) ** gamma / nominal)
         voltage = start * (clock / arch.clock) ** gamma

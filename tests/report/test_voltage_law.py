@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
-from simulator.errors import SpecError
+from simulator.errors import CapacityError, SpecError
 from tests.report.test_power import GEMM, MAPPING, fast_arch
 
 
@@ -51,6 +51,22 @@ def test_gamma_zero_is_the_clock_the_linear_law_gives_at_the_nominal_supply(repo
     expected = report.clock_hz * (cap_w - idle) / (full - idle) * (1 - 1e-6)
     assert run.throttle["clock_hz"] == expected
     assert run.throttle["voltage_ratio"] == 1.0 and mac_pj(run) == mac_pj(report)
+
+
+def test_a_cap_below_the_nominal_static_power_is_met_where_the_supply_falls(report):
+    """Under a law the leakage falls with the supply, so a cap under the nominal static power
+    still has a clock (and its run keeps under it); at a fixed supply it has none."""
+    cap_w = 0.8 * report.power["idle_power_w"]
+
+    def run(gamma):
+        chip = {"tdp": f"{cap_w * 1e3} mW", "voltage_exponent": gamma}
+        return simulator.simulate(fast_arch(**chip), GEMM, MAPPING, numerics=False)
+
+    slowed = run(0.5)
+    assert slowed.power["power_w"] <= cap_w * (1 + 1e-9)
+    assert slowed.throttle["voltage_ratio"] < 1
+    with pytest.raises(CapacityError, match="below the chip's static power"):
+        run(0.0)
 
 
 @settings(max_examples=6, deadline=None)
