@@ -114,7 +114,8 @@ def test_rows_journaled_before_a_kill_are_not_run_again(tmp_path):
     # what a killed run leaves: two journaled rows and a line cut short, no results file yet
     lines = [json.dumps(row) for row in full.head(2).drop(columns="pareto").to_dict("records")]
     journal_path(out).write_text("\n".join(lines) + '\n{"point": 2, "ke')
-    outcome = run_sweep(sweep_dict(), out, jobs=1)
+    with pytest.warns(UserWarning, match=r"partial.jsonl:3: not a result row \(cut short"):
+        outcome = run_sweep(sweep_dict(), out, jobs=1)
     assert (outcome.already_done, outcome.ran) == (2, 4)
     assert outcome.results.key.tolist() == full.key.tolist()
 
