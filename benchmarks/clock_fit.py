@@ -31,7 +31,7 @@ import yaml
 
 import simulator
 from simulator.report.power import own_residual
-from simulator.report.power_cap import at_clock
+from simulator.report.power_cap import at_clock, supply_shift
 
 DATA = Path(__file__).parent / "data" / "calibration" / "mi300x_clocks.yaml"
 FITTED = "mma_residual"
@@ -76,9 +76,8 @@ def _unfitted_w(report) -> float:
 def _at_law(row: dict, gamma: float) -> tuple[float, float]:
     """(A, S / t x v^2) of `row` at the supply gamma gives its measured clock."""
     v = row["clock_ratio"] ** gamma
-    low, middle, high = row["uncapped_w"]  # the quadratic through supplies 0, 1 and 2
-    curve = (high + low - 2 * middle) / 2
-    return low + (middle - low - curve) * v + curve * v * v, row["slots_per_s"] * v * v
+    low, middle, high = row["uncapped_w"]  # at supplies 0, 1 and 2
+    return middle + supply_shift(low, middle, high, 1.0, v), row["slots_per_s"] * v * v
 
 
 def _c_at(rows: list[dict], gamma: float) -> tuple[float, float]:

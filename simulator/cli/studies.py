@@ -53,7 +53,7 @@ def sweep_command(args, console: Console) -> int:
 
 
 def _failures(source: str, outcome) -> int:
-    """Name the first failed point's error: an error (status 1) when every point run now failed
+    """Name the first failed point's error: an error (exit status 2) when every point run now failed
     (a mistyped grid axis, a value no point accepts), else a warning."""
     if not outcome.failed:
         return 0

@@ -111,16 +111,9 @@ def clock_ratio(current: Report, cap_w: float, scale_at: Callable[[float], float
         _powers(current, 2 * at),
     )
 
-    def shift(low: float, high: float, middle: float, scale: float) -> float:
-        # the quadratic through (0, low), (at, middle), (2 at, high), less its value at `at`
-        step = scale - at
-        slope = (high - low) / (2 * at)
-        curve = (high + low - 2 * middle) / (2 * at * at)
-        return slope * step + curve * step * step
-
     def dynamic_and_static(scale: float) -> tuple[float, float]:
-        idle = static + shift(low_static, high_static, static, scale)
-        return total + shift(low_total, high_total, total, scale) - idle, idle
+        idle = static + supply_shift(low_static, static, high_static, at, scale)
+        return total + supply_shift(low_total, total, high_total, at, scale) - idle, idle
 
     def excess(ratio: float) -> float:
         dynamic_w, static_w = dynamic_and_static(scale_at(clock * ratio))
@@ -132,6 +125,15 @@ def clock_ratio(current: Report, cap_w: float, scale_at: Callable[[float], float
         low, high = (middle, high) if excess(middle) < 0 else (low, middle)
     dynamic_w, static_w = dynamic_and_static(scale_at(clock * high))
     return (cap_w - static_w) / dynamic_w * (1 - 1e-6)
+
+
+def supply_shift(low: float, middle: float, high: float, at: float, scale: float) -> float:
+    """A power priced at supplies 0, `at` and 2 `at` (low, middle, high) is quadratic in the
+    supply (switching V², leakage V, the rest constant): its change from `at` to `scale`."""
+    step = scale - at
+    slope = (high - low) / (2 * at)
+    curve = (high + low - 2 * middle) / (2 * at * at)
+    return slope * step + curve * step * step
 
 
 def _powers(report: Report, scale: float) -> tuple[float, float]:
