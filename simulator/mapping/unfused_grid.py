@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 from simulator.components import Machine
 from simulator.mapping.attention import attention_units, check_unfused
-from simulator.mapping.cta import choose_grid, launch_cycles
+from simulator.mapping.cta import _chunks, choose_grid, launch_cycles
 from simulator.mapping.gemm import compile_gemm
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
@@ -113,10 +113,6 @@ def _tiled(op, gemm: _Gemm, mapping, machine: Machine, cores: int) -> _Gemm:
     return dataclasses.replace(
         gemm, tile_m=min(chosen.tile_m, gemm.M), tile_n=min(chosen.tile_n, gemm.N)
     )
-
-
-def _chunks(extent: int, size: int) -> list[tuple[int, int]]:
-    return [(start, min(start + size, extent)) for start in range(0, extent, size)]
 
 
 class _Grid:

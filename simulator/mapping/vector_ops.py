@@ -555,13 +555,11 @@ def fitting_rows(op: VectorOpSpec, mapping: MappingSpec, machine: Machine) -> Ve
         row = nbytes(cols, op.dtype)
         return units_that_fit(in_buf, out_buf, row * operands, row, factor) >= 1
 
-    if fits(op.cols) or not fits(1):
+    if fits(op.cols):
         return op
-    low, high = 1, op.cols  # the widest row that fits: fits(low), not fits(high)
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (middle, high) if fits(middle) else (low, middle)
-    cols = max(d for d in _divisors(op.cols) if d <= low)
+    cols = max((d for d in _divisors(op.cols) if fits(d)), default=None)
+    if cols is None:
+        return op
     return op.model_copy(update={"rows": op.rows * (op.cols // cols), "cols": cols})
 
 

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from simulator.errors import SpecError, UnsupportedError
+from simulator.spec.workload import ConvOpSpec, PoolOpSpec
 
 # ONNX TensorProto element types -> accsim precisions
 ELEMENT_TYPES = {1: "fp32", 2: "int8", 3: "int8", 5: "int16", 10: "fp16", 16: "bf16"}
@@ -144,10 +145,6 @@ def _check_output(node, name: str, shapes: dict, height: int, width: int) -> Non
         )
 
 
-def _out(size: int, window: int, stride: int, padding: int, dilation: int = 1) -> int:
-    return (size + 2 * padding - dilation * (window - 1) - 1) // stride + 1
-
-
 def _same(values: list[int], what: str, where: str) -> int:
     if values and len(set(values)) != 1:
         raise UnsupportedError(f"{where}: different {what} per axis {values}")
@@ -164,14 +161,7 @@ def _conv(node, name, shapes, attrs, dtype):
     stride = _same(list(attrs.get("strides", [])), "strides", name)
     dilation = _same(list(attrs.get("dilations", [])), "dilations", name)
     padding = _padding(attrs, x[2:], w[2:], stride, dilation, name)
-    _check_output(
-        node,
-        name,
-        shapes,
-        _out(x[2], w[2], stride, padding, dilation),
-        _out(x[3], w[3], stride, padding, dilation),
-    )
-    return {
+    op = {
         "kind": "conv2d",
         "N": x[0],
         "C": x[1],
@@ -186,6 +176,9 @@ def _conv(node, name, shapes, attrs, dtype):
         "groups": groups,
         "dtype": dtype,
     }
+    conv = ConvOpSpec.model_construct(**op)  # its output size, before the spec is validated
+    _check_output(node, name, shapes, conv.P, conv.Q)
+    return op
 
 
 def _gemm(node, name, shapes, attrs, dtype):
@@ -225,10 +218,9 @@ def _pool(node, name, shapes, attrs, dtype):
         ):
             raise UnsupportedError(f"{name}: {node.op_type} with ceil_mode or dilations")
         padding = _padding(attrs, x[2:], [r, s], stride, 1, name)
-        _check_output(
-            node, name, shapes, _out(x[2], r, stride, padding), _out(x[3], s, stride, padding)
-        )
         op |= {"R": r, "S": s, "stride": stride, "padding": padding}
+        pool = PoolOpSpec.model_construct(**op)  # its output size, before the spec is validated
+        _check_output(node, name, shapes, pool.P, pool.Q)
     return op | {"dtype": dtype}
 
 
