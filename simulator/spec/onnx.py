@@ -54,7 +54,11 @@ def _onnx():
 
 def _shapes(graph, path: Path) -> dict[str, list[int]]:
     """Tensor name -> shape; symbolic dims (a batch 'N') are taken as 1, a dim of 0 is refused."""
-    shapes = {t.name: list(t.dims) for t in graph.initializer}
+    shapes = {}
+    for t in graph.initializer:
+        if 0 in t.dims:
+            raise SpecError(f"{path}: tensor {t.name!r} has an empty dim {list(t.dims)}")
+        shapes[t.name] = list(t.dims)
     for info in [*graph.input, *graph.value_info, *graph.output]:
         dims = info.type.tensor_type.shape.dim
         if any(d.WhichOneof("value") == "dim_value" and d.dim_value <= 0 for d in dims):
@@ -63,9 +67,6 @@ def _shapes(graph, path: Path) -> dict[str, list[int]]:
             ]
             raise SpecError(f"{path}: tensor {info.name!r} has an empty dim {shown}")
         shapes[info.name] = [d.dim_value if d.dim_value > 0 else 1 for d in dims]
-    if any(0 in shape for shape in shapes.values()):
-        name = next(n for n, shape in shapes.items() if 0 in shape)
-        raise SpecError(f"{path}: tensor {name!r} has an empty dim {shapes[name]}")
     return shapes
 
 
