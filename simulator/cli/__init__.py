@@ -178,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument(
+        "--per-core",
+        action="store_true",
+        help="many-core chips: a row for every core's parts and ops (default: one row per part "
+        "and per op over all cores)",
+    )
+    run.add_argument(
         "--trace", metavar="FILE", help="write a Chrome/Perfetto trace of DMA and compute tiles"
     )
     run.add_argument(

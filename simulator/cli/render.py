@@ -5,12 +5,22 @@ import json
 from rich.console import Console
 from rich.table import Table
 
+from simulator.cli.fold import fold_components, fold_core_times, fold_grouped, fold_ops
 from simulator.cli.format import seconds, si, table
 from simulator.report import Report
 
+_CORE_TIMES = (
+    "compute_cycles",
+    "utilization",
+    "memory_wait_cycles",
+    "sync_wait_cycles",
+    "idle_cycles",
+)
 
-def render(report: Report, console: Console) -> None:
-    """Print the report as rich tables."""
+
+def render(report: Report, console: Console, per_core: bool = False) -> None:
+    """Print the report as rich tables; a many-core chip's per-core rows folded into one row per
+    part and per op unless `per_core` (`accsim run --per-core`)."""
     s = report.summary
     head = table(f"{s['arch']} × {s['workload']}  (mapping: {s['mapping']})", ["metric", "value"])
     head.add_row("cycles", f"{s['cycles']:,}")
@@ -50,7 +60,7 @@ def render(report: Report, console: Console) -> None:
     if s["numerics_failed"]:
         _render_mismatches(report, console)
     if s.get("noc"):
-        _render_noc(report, console)
+        _render_noc(report, console, per_core)
     if s.get("llm"):
         llm = s["llm"]
         view = table(
@@ -94,7 +104,10 @@ def render(report: Report, console: Console) -> None:
         "link_idle",
         "clock",
     )  # counts are seconds or pJ, not events
-    for component, part, action, count, energy_pj in report.energy_by_action():
+    rows = report.energy_by_action()
+    if not per_core:
+        rows = sorted(fold_grouped(rows, 3), key=lambda row: -row[4])
+    for component, part, action, count, energy_pj in rows:
         per = energy_pj / count if count and action not in per_time else None
         energy.add_row(
             component,
@@ -108,7 +121,7 @@ def render(report: Report, console: Console) -> None:
     console.print(energy)
     console.print(_power_table(s["power"]))
     if report.level_groups():
-        console.print(_levels_table(report))
+        console.print(_levels_table(report, per_core))
 
     comps = table(
         "components",
@@ -122,7 +135,8 @@ def render(report: Report, console: Console) -> None:
             "peak GB/s",
         ],
     )
-    for row in report.component_rows():
+    components = report.component_rows()
+    for row in components if per_core else fold_components(components):
         moved = row["read_bytes"] + row["write_bytes"]
         comps.add_row(
             row["component"],
@@ -139,8 +153,13 @@ def render(report: Report, console: Console) -> None:
         "operations",
         ["op", "cycles", "bound", "MAC util", "DRAM bytes", "FLOP/B", "energy", "mapping"],
     )
-    for row in report.op_rows():
-        mapping = _mapping_label(row)
+    op_rows = report.op_rows()
+    if per_core:
+        op_rows = [{**row, "mapping": _mapping_label(row)} for row in op_rows]
+    else:
+        groups = {op.name: op.group or op.name for op in report.program.ops}
+        op_rows = fold_ops(s["ops"], op_rows, groups, _mapping_label)
+    for row in op_rows:
         ops.add_row(
             row["name"],
             f"{row['cycles']:,}",
@@ -149,7 +168,7 @@ def render(report: Report, console: Console) -> None:
             si(row["dram_bytes"], "B"),
             f"{row['arithmetic_intensity']:,.1f}",
             si(row["energy_pj"] * 1e-12, "J"),
-            mapping,
+            row["mapping"],
         )
     console.print(ops)
     if report.boundary or any(row["kind"] == "conv2d" for row in report.op_rows()):
@@ -158,14 +177,18 @@ def render(report: Report, console: Console) -> None:
         render_partition(report, console)
 
 
-def _levels_table(report: Report) -> Table:
-    """Energy by storage level, operand and action (Timeloop's read / update / drain / fill)."""
+def _levels_table(report: Report, per_core: bool) -> Table:
+    """Energy by storage level, operand and action (Timeloop's read / update / drain / fill),
+    every core's levels folded into one unless `per_core`."""
     view = table(
         "energy by level, operand and action",
         ["level", "operand", "action", "elements", "accesses", "energy", "share"],
     )
     total = report.summary["energy_pj"] or 1.0
-    for level, operand, action, elements, accesses, energy_pj in report.level_groups():
+    rows = report.level_groups()
+    for level, operand, action, elements, accesses, energy_pj in (
+        rows if per_core else fold_grouped(rows, 3)
+    ):
         view.add_row(
             level,
             operand,
@@ -234,8 +257,9 @@ def _pim_table(pim: dict) -> Table:
     return view
 
 
-def _render_noc(report: Report, console: Console) -> None:
-    """Multi-core runs: the NoC headline, the busiest links and time per core."""
+def _render_noc(report: Report, console: Console, per_core: bool) -> None:
+    """Multi-core runs: the NoC headline, the busiest links and time per core (cores with equal
+    times share a row; past 16 such runs, their min, mean and max, unless `per_core`)."""
     noc = report.summary["noc"]
     head = table(
         f"NoC ({noc['topology']}, {noc['nodes']} nodes, {noc['cores']} cores)", ["metric", "value"]
@@ -261,14 +285,19 @@ def _render_noc(report: Report, console: Console) -> None:
         "time per core (cycles)",
         ["core", "compute", "util", "memory wait", "NoC sync wait", "idle"],
     )
-    for row in report.cores.to_dict("records"):
+    rows = report.cores.to_dict("records")
+    if per_core:
+        named = [(str(row["core"]), row) for row in rows]
+    else:
+        named = fold_core_times(rows, _CORE_TIMES, most=16)
+    for name, row in named:
         cores.add_row(
-            str(row["core"]),
-            f"{row['compute_cycles']:,}",
+            name,
+            f"{row['compute_cycles']:,.0f}",
             f"{row['utilization']:.1%}",
-            f"{row['memory_wait_cycles']:,}",
-            f"{row['sync_wait_cycles']:,}",
-            f"{row['idle_cycles']:,}",
+            f"{row['memory_wait_cycles']:,.0f}",
+            f"{row['sync_wait_cycles']:,.0f}",
+            f"{row['idle_cycles']:,.0f}",
         )
     console.print(cores)
 

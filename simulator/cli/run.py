@@ -59,7 +59,7 @@ def run_command(args, console: Console) -> int:
     elif isinstance(report, Report):
         from simulator.cli.render import render
 
-        render(report, console)
+        render(report, console, per_core=args.per_core)
         if args.trace:
             console.print(f"trace written to {args.trace} (open it in https://ui.perfetto.dev)")
     else:  # their modules load only for such runs (the spiking engine, systems of chips)
@@ -75,6 +75,7 @@ def list_command(args, console: Console) -> int:
     """`accsim list`: every shipped preset with its description."""
     for kind in ("arch", "workload", "mapping"):
         presets = table(f"{kind} presets", ["name", "description"])
+        presets.columns[1].justify = "left"  # prose, not a number
         for name in list_presets(kind):
             loader = {"arch": load_arch, "workload": load_workload, "mapping": load_mapping}[kind]
             presets.add_row(name, loader(name).description)

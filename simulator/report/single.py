@@ -340,10 +340,16 @@ class Report:
         meta = self.program.meta
         if "phase" not in meta:
             return None
-        by_kind: dict[str, int] = {}
+        spans: dict[str, tuple[str, int, int]] = {}  # a partitioned op's parts: one span
+        start, end = self.record.op_start, self.record.op_end
         for op in self.program.ops:
             group = op.kind if op.kind in ("gemm", "attention") else "vector"
-            by_kind[group] = by_kind.get(group, 0) + self.op_cycles[op.name]
+            whole = op.group or op.name
+            _, first, last = spans.get(whole, (group, start[op.name], end[op.name]))
+            spans[whole] = (group, min(first, start[op.name]), max(last, end[op.name]))
+        by_kind: dict[str, int] = {}
+        for group, first, last in spans.values():
+            by_kind[group] = by_kind.get(group, 0) + last - first
         tokens = meta["tokens"] if meta["phase"] == "prefill" else meta["batch"]
         view = {
             "phase": meta["phase"],
