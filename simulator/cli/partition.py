@@ -3,8 +3,9 @@
 import pandas as pd
 from rich.console import Console
 
-from simulator.cli.format import seconds, si, table
+from simulator.cli.format import table
 from simulator.report import Report
+from simulator.report.view import seconds, si
 
 
 def render_partition(report: Report, console: Console) -> None:

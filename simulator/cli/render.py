@@ -6,8 +6,9 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.cli.fold import fold_components, fold_core_times, fold_grouped, fold_ops
-from simulator.cli.format import seconds, si, table
+from simulator.cli.format import table
 from simulator.report import Report
+from simulator.report.view import seconds, si
 
 _CORE_TIMES = (
     "compute_cycles",

@@ -8,8 +8,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from simulator.cli.format import seconds, si, table
+from simulator.cli.format import table
 from simulator.errors import SpecError
+from simulator.report.view import seconds, si
 from simulator.serving import (
     ClosedLoop,
     CostModel,

@@ -3,8 +3,9 @@
 from rich.console import Console
 from rich.table import Table
 
-from simulator.cli.format import si, table
+from simulator.cli.format import table
 from simulator.report.spiking import CATEGORIES, SpikingReport
+from simulator.report.view import si
 
 _CATEGORY_LABELS = {
     "synaptic_ops": "synaptic ops",

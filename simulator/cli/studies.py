@@ -6,11 +6,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from simulator.cli.format import seconds, si, table
+from simulator.cli.format import table
 from simulator.cli.paths import limits_from, output_file
 from simulator.errors import SpecError
 from simulator.plots import pareto_scatter, write_figure
 from simulator.report.progress import ProgressBar
+from simulator.report.view import seconds, si
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.loader import FOLDERS, preset_dir
 from simulator.spec.system import one_chip

@@ -2,8 +2,9 @@
 
 from rich.console import Console
 
-from simulator.cli.format import seconds, si, table
+from simulator.cli.format import table
 from simulator.report.system import SystemReport
+from simulator.report.view import seconds, si
 
 
 def render_system(report: SystemReport, console: Console) -> None:

@@ -26,6 +26,7 @@ from simulator.report.multicore import core_table, link_table, noc_summary
 from simulator.report.scalesim import layer_metrics, prefetches_whole
 from simulator.report.sums import EnergySums, descending, group_sums, grouped_sums
 from simulator.report.templated import TemplatedRows
+from simulator.report.view import Shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,8 +35,8 @@ PJ_PER_MW_SECOND = power.PJ_PER_MW_SECOND  # 1 mW for 1 s = 1e9 pJ
 STATIC = power.STATIC  # the op name of leakage rows: static power belongs to the run, not to an op
 
 
-@dataclass(frozen=True)
-class Report:
+@dataclass(frozen=True, repr=False)
+class Report(Shown):
     """Results of one simulation: `summary` dict plus per-component, per-action and per-op tables."""
 
     arch_name: str

@@ -22,6 +22,7 @@ from simulator.mapping.placement import Placement, place
 from simulator.mapping.snn import SnnNetwork
 from simulator.numerics.snn_check import SnnCheck
 from simulator.report.single import PJ_PER_MW_SECOND, Report, _plain
+from simulator.report.view import Shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,8 +52,8 @@ def category(action: str) -> str:
     return "spike_traffic_inter_core"  # packet_remote, hop_*
 
 
-@dataclass(frozen=True)
-class SpikingReport:
+@dataclass(frozen=True, repr=False)
+class SpikingReport(Shown):
     """Results of one spiking inference: `summary` plus per-action, per-component and per-step tables."""
 
     arch_name: str

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from simulator.report.single import Report
+from simulator.report.view import Shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,8 +60,8 @@ class Schedule:
         return 1 - sum(self.busy) / (len(self.busy) * self.seconds) if self.seconds else 0.0
 
 
-@dataclass(frozen=True)
-class SystemReport:
+@dataclass(frozen=True, repr=False)
+class SystemReport(Shown):
     """Results of one run on a system of chips: `summary` plus a per-op table."""
 
     arch_name: str
