@@ -21,6 +21,14 @@ from rich.markup import escape
 
 from simulator.errors import AccsimError
 
+_EXAMPLES = """examples:
+  accsim list                                          the shipped arch, workload and mapping presets
+  accsim run tpu-v1-like gemm-1024                     one simulation, its tables
+  accsim run a100-like "gemm:M=4096,N=4096,K=4096,dtype=bf16" --no-numerics --json
+  accsim sweep array-vs-sram -o results.csv           a shipped design-space sweep (resumable)
+  accsim COMMAND --help                                a command's own options
+"""
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse with its usage errors as one line (`error: ...`), exit status 2."""
@@ -153,7 +161,13 @@ def _add_progress(command: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="accsim", description=__doc__)
+    parser = _Parser(
+        prog="accsim",
+        description="accsim: a cycle-approximate simulator of neural-network accelerators, "
+        "with real numerics on every tile.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="simulate a workload on an architecture")
