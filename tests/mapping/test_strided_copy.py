@@ -25,9 +25,7 @@ def _copy(rows, cols, dtype, dims):
 
 
 @settings(max_examples=15, deadline=None)
-@given(
-    st.integers(1, 96), st.integers(1, 256), st.sampled_from(sorted(SIZE)), st.integers(1, 6)
-)
+@given(st.integers(1, 96), st.integers(1, 256), st.sampled_from(sorted(SIZE)), st.integers(1, 6))
 def test_a_strided_copy_moves_the_same_bytes_no_faster_than_it_issues(rows, cols, dtype, dims):
     """The same values and DRAM bytes as the contiguous copy; no sooner than the contiguous copy
     nor than its busiest core issues 18 + 13 x dims warp instructions per element at 4 a cycle
