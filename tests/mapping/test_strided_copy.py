@@ -15,8 +15,7 @@ from simulator.spec import load_arch, load_workload
 from simulator.spec.arch import KernelsSpec
 from simulator.spec.workload import VectorOpSpec
 from tests.mapping.test_cta import gpu_doc
-
-SIZE = {"fp16": 2, "fp32": 4, "int8": 1}
+from tests.mapping.test_transposed_copy import SIZE, same_copy
 
 
 def _copy(rows, cols, dtype, dims):
@@ -32,12 +31,9 @@ def test_a_strided_copy_moves_the_same_bytes_no_faster_than_it_issues(rows, cols
     (the 4-core, 1 GHz chip: core cycles are the report's), and no later than both one after
     the other."""
     arch = load_arch(gpu_doc())
-    plain = simulator.simulate(arch, _copy(rows, cols, dtype, None), numerics=True)
-    report = simulator.simulate(arch, _copy(rows, cols, dtype, dims), numerics=True)
-    assert report.summary["numerics_ok"] and plain.summary["numerics_ok"]
-    for kind in ("load", "store"):
-        moved = [sum(o[kind] for o in r.record.op_dram.values()) for r in (plain, report)]
-        assert moved == [rows * cols * SIZE[dtype]] * 2
+    plain, report = same_copy(
+        arch, _copy(rows, cols, dtype, None), _copy(rows, cols, dtype, dims), rows * cols, dtype
+    )
     busiest = -(-rows // 4) * cols
     issue = -(-busiest * (18 + 13 * dims) // 128)
     assert report.cycles >= max(plain.cycles, issue)
