@@ -477,8 +477,10 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
     for core, (r0, r1) in enumerate(ranges):
         sub = op.model_copy(update={"name": f"{op.name}@c{core}", "rows": r1 - r0, "inputs": []})
         rates = kernel and core_rates(machine, core, sub, len(ranges))
-        floor = latency_floor(kernel, sub, kernels, shared, hits, rates) if kernel else 0
-        if kernels and op.strided_dims:
+        floor = 0
+        if kernel:
+            floor = latency_floor(kernel, sub, kernels, shared, hits, rates)
+        elif kernels and op.strided_dims:
             floor = strided_floor(sub, kernels, len(hits))
         parts.append(
             compile_vector_op(

@@ -17,8 +17,9 @@ INSTRUCTIONS = (18, 13)
 """Warp instructions per element copied, a fixed part and a part per source dimension, counted in
 the SASS that CUDA 13.0's ptxas makes for sm_90 of elementwise_kernel<128, 4> with a 2-operand
 OffsetCalculator of 32-bit IntDividers and a 2-byte element, as PyTorch writes them: per element
-the bounds check and its branch (4), the dimension count's test (4), the load, the store and
-their 64-bit addresses with the index's step (9) and the first dimension's zeroed register (1);
+the bounds check, its branch and their reconvergence barrier (4), the dimension count's load and
+test with the offsets' zeroing (4), the load, the store and their 64-bit addresses with the
+index's step (9) and the first dimension's zeroed register (1);
 per dimension IMAD.HI, SHF and IADD3 for the divide, an IMAD for the remainder and one per
 operand's offset, the test for the next dimension and its branch, and the uniform loads of the
 divisor's and the strides' constants (13)."""
