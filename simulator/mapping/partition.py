@@ -23,6 +23,7 @@ from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altere
 from simulator.mapping.ranges import grid, split
 from simulator.mapping.renamed import Renamer, op_key
 from simulator.mapping.shifted import moved, replayed
+from simulator.mapping.strided_copy import strided_floor
 from simulator.mapping.unfused_grid import grid_parts
 from simulator.mapping.vector_ops import (
     REDUCTIONS,
@@ -476,7 +477,11 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
     for core, (r0, r1) in enumerate(ranges):
         sub = op.model_copy(update={"name": f"{op.name}@c{core}", "rows": r1 - r0, "inputs": []})
         rates = kernel and core_rates(machine, core, sub, len(ranges))
-        floor = latency_floor(kernel, sub, kernels, shared, hits, rates) if kernel else 0
+        floor = 0
+        if kernel:
+            floor = latency_floor(kernel, sub, kernels, shared, hits, rates)
+        elif kernels and op.strided_dims:
+            floor = strided_floor(sub, kernels, len(hits))
         parts.append(
             compile_vector_op(
                 sub,

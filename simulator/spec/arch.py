@@ -535,6 +535,10 @@ class KernelsSpec(Strict):
     and 9.0: 2,048 per SM): with `ctas`, the occupancy of a row kernel's CTAs."""
     ctas: PositiveInt = 32
     """CTAs resident on one core at once (compute capability 8.0 and 9.0: 32 per SM)."""
+    schedulers: PositiveInt = 4
+    """Warp schedulers per core, each issuing one warp instruction (32 threads) a cycle (CUDA C++
+    Programming Guide, compute capability 8.x and 9.0: 4 per SM): the issue bound of a kernel
+    whose instructions are counted per element (mapping/strided_copy.py)."""
     stream_k: bool = False
     """Let the grid run a partial last wave as stream-K (Osama et al., PPoPP 2023) where its
     estimate wins. Off by default: the measured cuBLAS rows on A100 (LLMCompass's 1024 and 2048 x

@@ -102,10 +102,18 @@ class VectorOpSpec(_Op):
     `cores.kernels` each element read then fetches a sector of its own through the L2
     (mapping/vector_ops.py, `sector_rereads`); elsewhere the DMA moves whole rows."""
 
+    strided_dims: PositiveInt | None = None
+    """A concat that reads a strided source: its dimensions once PyTorch's TensorIterator has
+    merged those contiguous in both tensors (rearrange(q, 'b t h d -> (b h) t d') of a packed QKV:
+    4). On chips with `cores.kernels` it runs as PyTorch's non-vectorised copy, one element a
+    thread at a time with an integer divide per dimension (mapping/strided_copy.py). None: a
+    contiguous copy, vectorised, at the streaming rate."""
+
     @model_validator(mode="after")
     def _transposed_copy(self):
-        if self.transposed and self.kind != "concat":
-            raise ValueError(f"transposed is for concat (a copy), not {self.kind}")
+        for key in ("transposed", "strided_dims"):
+            if getattr(self, key) and self.kind != "concat":
+                raise ValueError(f"{key} is for concat (a copy), not {self.kind}")
         return self
 
 

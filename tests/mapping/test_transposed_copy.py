@@ -21,6 +21,18 @@ def _copy(rows, cols, dtype, transposed):
     return {"name": "k", "ops": [op | {"transposed": transposed}]}
 
 
+def same_copy(arch, plain_doc, doc, elements, dtype):
+    """Both copies simulated with numerics: each exact, each loading and storing `elements`
+    values of `dtype` from and to DRAM. Returns (plain, other) reports."""
+    plain = simulator.simulate(arch, plain_doc, numerics=True)
+    report = simulator.simulate(arch, doc, numerics=True)
+    assert report.summary["numerics_ok"] and plain.summary["numerics_ok"]
+    for kind in ("load", "store"):
+        moved = [sum(o[kind] for o in r.record.op_dram.values()) for r in (plain, report)]
+        assert moved == [elements * SIZE[dtype]] * 2
+    return plain, report
+
+
 def _with_l2():
     doc = copy.deepcopy(gpu_doc())
     doc["components"]["l2"] = {"kind": "sram", "capacity": "4 MiB", "banks": 16, "width": "64 B"}
@@ -33,12 +45,9 @@ def test_a_transposed_copy_reads_each_sector_once_per_element(rows, cols, dtype)
     """The same DRAM loads and stores as the plain copy, the same values; the L2 serves the
     source 32 / element size times over (a fp16 sector holds 16 elements: 1 miss, 15 hits)."""
     arch = _with_l2()
-    plain = simulator.simulate(arch, _copy(rows, cols, dtype, False), numerics=True)
-    report = simulator.simulate(arch, _copy(rows, cols, dtype, True), numerics=True)
-    assert report.summary["numerics_ok"] and plain.summary["numerics_ok"]
-    for kind in ("load", "store"):
-        moved = [sum(o[kind] for o in r.record.op_dram.values()) for r in (plain, report)]
-        assert moved == [rows * cols * SIZE[dtype]] * 2
+    plain, report = same_copy(
+        arch, _copy(rows, cols, dtype, False), _copy(rows, cols, dtype, True), rows * cols, dtype
+    )
     source = rows * cols * SIZE[dtype]
     assert report.record.l2_bytes["miss"] == plain.record.l2_bytes["miss"] == source
     assert plain.record.l2_bytes["hit"] == 0
