@@ -2,8 +2,8 @@
 V-f law (`chip.voltage_exponent`) on the clocks it was measured to hold under its cap, and print
 each clock's error, the calibration rows' leave-one-out errors and the held-out rows'.
 
-Run: python benchmarks/clock_fit.py [CLOCKS_YAML] [--board W,EFF ...]  (default: the MI300X's, a
-minute or two per board)
+Run: python benchmarks/clock_fit.py [CLOCKS_YAML] [--board W,EFF ...] [--gamma G ...]  (default:
+the MI300X's, a minute or two per board)
 A part whose power exceeds its cap under sustained work runs at the clock where its power meets
 the cap. At a row's measured clock f, with supply V / V_nom = v = (f / f_nom)^gamma (f_nom the
 preset's clock), the model's average power is P = A(v) + c v^2 x S / t, where A(v) is accsim's
@@ -11,7 +11,9 @@ power of the run at f and v (no cap) without the fitted part (quadratic in v: on
 priced at three supplies), S the run's issue slots (MACs / the array's rate at the precision) and
 t its time; c (pJ per slot at the arch's node and nominal supply) is fitted by least squares to
 P = chip.tdp over the rows marked `calibration` at each gamma, and gamma by the least residual
-(golden section in [0, 1]). Every row's clock is then predicted as the validation runs find it
+(golden section in [0, 1]), or given (`--gamma`: one measured cap and clock cannot fit both).
+A held-out row may give its TFLOPS without a clock. Every row's clock is then predicted as the
+validation runs find it
 (the preset's clock, capped by chip.tdp in simulator/report/power_cap.py) with (c, gamma), each
 calibration row's also with both fitted on the others (leave-one-out), and with its TFLOPS where
 the source gives them.
@@ -41,11 +43,17 @@ NO_BOARD = (0.0, 1.0)  # (watts beside the die and DRAM, regulator efficiency): 
 
 
 def load(path: Path = DATA, board: tuple[float, float] = NO_BOARD) -> list[dict]:
-    """The rows, each with its run at the measured clock: `uncapped_w` (A at supplies 0, 1 and 2
-    x nominal), `slots_per_s` (S / t), `clock_ratio` (f / f_nom) and `cap_w`, the part of the cap
-    left to the die and DRAM by `board` (watts beside them, regulator efficiency)."""
+    """The rows, each with its board and, where it gives a measured clock, its run there:
+    `uncapped_w` (A at supplies 0, 1 and 2 x nominal), `slots_per_s` (S / t), `clock_ratio`
+    (f / f_nom) and `cap_w`, the part of the cap left to the die and DRAM by `board` (watts beside
+    them, regulator efficiency)."""
     rows = yaml.safe_load(path.read_text())["rows"]
     for row in rows:
+        row["board"] = board
+        if "clock_mhz" not in row:
+            if row.get("calibration"):
+                raise ValueError(f"calibration row {row['id']} gives no clock_mhz")
+            continue
         arch = _arch(row)
         free = arch.model_copy(update={"chip": arch.chip.model_copy(update={"tdp": None})})
         report = _run(at_clock(free, row["clock_mhz"] * 1e6), row)
@@ -59,7 +67,6 @@ def load(path: Path = DATA, board: tuple[float, float] = NO_BOARD) -> list[dict]
         row["uncapped_w"] = [_unfitted_w(replace(report, voltage_scale=v)) for v in (0.0, 1.0, 2.0)]
         row["slots_per_s"] = slots / report.seconds
         row["clock_ratio"] = row["clock_mhz"] * 1e6 / arch.clock
-        row["board"] = board
         row["cap_w"] = _arch(row, board=board).chip.tdp * 1e-3
     return rows
 
@@ -89,8 +96,11 @@ def _c_at(rows: list[dict], gamma: float) -> tuple[float, float]:
 
 def fit(rows: list[dict], gamma: float | None = None) -> tuple[float, float]:
     """(c pJ per slot, gamma) that put every row's power at its measured clock on its cap in least
-    squares; gamma as given, else the one of least residual in [0, 1]."""
+    squares; gamma as given, else the one of least residual in [0, 1] (two rows at least: one row
+    meets its cap at every gamma)."""
     if gamma is None:
+        if len(rows) < 2:
+            raise ValueError("one measured clock cannot fit both c and gamma: give gamma (--gamma)")
         low, high = 0.0, 1.0
         inverse = (math.sqrt(5) - 1) / 2
         for _ in range(GOLDEN_STEPS):
@@ -138,43 +148,72 @@ def _board(text: str) -> tuple[float, float]:
     return watts, efficiency
 
 
+def _gamma(text: str) -> float:
+    """A V-f law's exponent in [0, 1] (chip.voltage_exponent's range) from the command line."""
+    try:
+        gamma = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number in [0, 1]") from None
+    if not 0 <= gamma <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number in [0, 1]")
+    return gamma
+
+
 def _run(arch, row: dict):
     workload = simulator.load_workload(row["workload"])
     return simulator.simulate(arch, workload, numerics=False, limits=validate.ROW_LIMITS)
 
 
-def main(path: Path = DATA, board: tuple[float, float] = NO_BOARD) -> None:
-    rows = load(path, board)
-    calibration = [r for r in rows if r.get("calibration")]
-    fitted = fit(calibration)
+def main(path: Path = DATA, board: tuple[float, float] = NO_BOARD, gammas: tuple = (None,)) -> None:
+    """Fit at each of `gammas` (None: fitted too) and print every row's clock and TFLOPS, beside
+    the TFLOPS of the preset as it is."""
+    try:
+        rows = load(path, board)
+        calibration = [r for r in rows if r.get("calibration")]
+        fits = [(fit(calibration, gamma), gamma) for gamma in gammas]
+    except ValueError as error:
+        raise SystemExit(f"{path}: {error}") from None
     chip = _arch(calibration[0]).chip
-    print(
-        f"fitted chip.{FITTED}: {fitted[0]:.4f} pJ per slot, chip.{LAW}: {fitted[1]:.4f} (the "
-        f"preset carries {chip.mma_residual}, {chip.voltage_exponent}); board beyond the die and "
-        f"DRAM: {board[0]:g} W, regulators {board[1]:.0%} efficient"
-    )
-    head = f"{'row':18s} {'measured':>9s} {'model':>9s} {'error':>7s} {'leave-one-out':>14s}"
-    print(f"{head} {'TFLOPS':>8s} {'source':>8s} {'error':>7s}")
-    for row in rows:
-        clock, tflops = capped(row, fitted)
-        loo = ""
-        if row.get("calibration") and len(calibration) > 1:
-            left, _ = capped(row, fit([r for r in calibration if r is not row]))
-            loo = f"{(left / row['clock_mhz'] - 1) * 100:+.1f}%"
-        flops = f"{tflops:8.1f}"
-        if "tflops" in row:
-            flops += f" {row['tflops']:>8g} {(tflops / row['tflops'] - 1) * 100:+6.1f}%"
-        held = "" if row.get("calibration") else " (held out)"
+    preset = {row["id"]: capped(row, None)[1] for row in rows if "tflops" in row}
+    for fitted, gamma in fits:
         print(
-            f"{row['id']:18s} {row['clock_mhz']:6.0f}MHz {clock:6.0f}MHz "
-            f"{(clock / row['clock_mhz'] - 1) * 100:+6.1f}% {loo:>14s} {flops}{held}"
+            f"fitted chip.{FITTED}: {fitted[0]:.4f} pJ per slot, chip.{LAW}: {fitted[1]:.4f}"
+            f"{'' if gamma is None else ' (given)'} (the preset carries {chip.mma_residual}, "
+            f"{chip.voltage_exponent}); board beyond the die and DRAM: {board[0]:g} W, "
+            f"regulators {board[1]:.0%} efficient"
         )
+        head = f"{'row':24s} {'measured':>9s} {'model':>9s} {'error':>7s} {'leave-one-out':>14s}"
+        print(f"{head} {'TFLOPS':>8s} {'source':>8s} {'error':>7s} {'preset':>8s} {'error':>7s}")
+        for row in rows:
+            _print_row(row, fitted, calibration, gamma, preset.get(row["id"]))
+
+
+def _print_row(row: dict, fitted: tuple, calibration: list[dict], gamma, preset) -> None:
+    """One row of `main`'s table: the measured clock where given, the one under the cap with
+    `fitted`, the leave-one-out clock of a calibration row, TFLOPS against the source's and the
+    `preset` TFLOPS against it."""
+    clock, tflops = capped(row, fitted)
+    measured = row.get("clock_mhz")
+    loo = ""
+    if row.get("calibration") and len(calibration) > 1:
+        left, _ = capped(row, fit([r for r in calibration if r is not row], gamma))
+        loo = f"{(left / measured - 1) * 100:+.1f}%"
+    flops = f"{tflops:8.1f}"
+    if "tflops" in row:
+        source = row["tflops"]
+        flops += f" {source:>8g} {(tflops / source - 1) * 100:+6.1f}%"
+        flops += f" {preset:8.1f} {(preset / source - 1) * 100:+6.1f}%"
+    held = "" if row.get("calibration") else " (held out)"
+    given = f"{measured:6.0f}MHz" if measured else f"{'-':>9s}"
+    error = f"{(clock / measured - 1) * 100:+6.1f}%" if measured else f"{'':7s}"
+    print(f"{row['id']:24s} {given} {clock:6.0f}MHz {error} {loo:>14s} {flops}{held}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clocks", nargs="?", type=Path, default=DATA)
     parser.add_argument("--board", type=_board, nargs="+", default=[NO_BOARD], metavar="W,EFF")
+    parser.add_argument("--gamma", type=_gamma, nargs="+", default=[None], metavar="G")
     args = parser.parse_args()
     for board in args.board:
-        main(args.clocks, board)
+        main(args.clocks, board, tuple(args.gamma))

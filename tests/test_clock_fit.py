@@ -84,3 +84,52 @@ def test_the_fit_recovers_the_law_of_rows_made_from_it(gamma):
 def test_at_a_given_law_the_fit_is_the_least_squares_c():
     rows = law_rows(2.0, 0.3)
     assert clock_fit.fit(rows, 0.3) == (pytest.approx(2.0), 0.3)
+
+
+def test_one_row_cannot_fit_the_law_too():
+    # one row meets its cap at every gamma (c follows), so gamma must be given
+    with pytest.raises(ValueError, match="give gamma"):
+        clock_fit.fit(law_rows(1.5, 0.3)[:1])
+    assert clock_fit.fit(law_rows(1.5, 0.3)[:1], 0.3) == (pytest.approx(1.5), 0.3)
+
+
+@pytest.mark.parametrize("text", ["x", "-0.1", "1.5"])
+def test_a_malformed_gamma_is_refused(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        clock_fit._gamma(text)
+
+
+def _clocks(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "clocks.yaml"
+    path.write_text("rows:\n" + "".join(f"  - {row}\n" for row in rows))
+    return path
+
+
+SMALL = 'device: a100-like, workload: "gemm:M=256,N=256,K=256,dtype=bf16"'
+
+
+def test_a_held_out_row_may_give_only_its_rate(tmp_path):
+    # no measured clock: nothing to fit on, so load runs nothing for it
+    (row,) = clock_fit.load(_clocks(tmp_path, f"{{id: r, {SMALL}, tflops: 100}}"))
+    assert "uncapped_w" not in row and row["board"] == clock_fit.NO_BOARD
+
+
+def test_a_calibration_row_without_a_clock_is_refused(tmp_path):
+    path = _clocks(tmp_path, f"{{id: r, {SMALL}, tflops: 100, calibration: true}}")
+    with pytest.raises(ValueError, match="r gives no clock_mhz"):
+        clock_fit.load(path)
+
+
+def test_fitting_the_law_on_one_clock_stops_with_one_line(tmp_path):
+    path = _clocks(tmp_path, f"{{id: r, {SMALL}, clock_mhz: 1000, calibration: true}}")
+    with pytest.raises(SystemExit, match="give gamma") as stop:
+        clock_fit.main(path)
+    assert "\n" not in str(stop.value)
+
+
+@pytest.mark.slow
+def test_the_a100_fit_at_a_given_law_puts_its_calibration_run_at_its_clock():
+    rows = clock_fit.load(clock_fit.DATA.with_name("a100_clocks.yaml"))
+    (row,) = [r for r in rows if r.get("calibration")]
+    clock, _ = clock_fit.capped(row, clock_fit.fit([row], 0.0))
+    assert clock == pytest.approx(row["clock_mhz"], rel=2e-3)
