@@ -2,6 +2,7 @@
 workload, the LLMCompass and vidur rows convert to seconds consistently with their own columns,
 and (slow) the default suite meets the accuracy it is held to."""
 
+import csv
 import json
 import re
 import sys
@@ -257,3 +258,25 @@ def test_request_overhead_holds_its_fit():
     rows = [(validate.simulated(e, runner)[0], e["value"]) for e in multi if e.get("calibration")]
     fitted = request_overhead.fit(rows)
     assert validate.REQUEST["gptsession"] == pytest.approx(fitted, abs=0.005e-3)
+
+
+def test_short_gemm_rows_reproduce_their_sources_rates():
+    """short_gemms.py's kernel times and bytes give back what DeepGEMM's README prints beside the
+    TFLOPS (GB/s of A and B in fp8, C in bf16) and vidur's medians in milliseconds."""
+    import short_gemms
+
+    rows = {
+        (r["M"], r["N"], r["K"], r["dtype"]): r for r in csv.DictReader(short_gemms.DATA.open())
+    }
+    # README: 128 x 7168 x 16384 at 645 TFLOPS, 2604 GB/s; 64 x 24576 x 1536 at 289, 2455 GB/s
+    for key, rate in (
+        (("128", "7168", "16384", "fp8_e4m3"), 2604),
+        (("64", "24576", "1536", "fp8_e4m3"), 2455),
+    ):
+        row = rows[key]
+        gbps = short_gemms.compulsory_bytes(row) / short_gemms.published_seconds(row) / 1e9
+        assert gbps == pytest.approx(rate, rel=2e-3)
+    # vidur's H100 LLaMA-2-7B fused QKV at 128 tokens: median 0.041 ms
+    assert short_gemms.published_seconds(rows[("128", "12288", "4096", "fp16")]) == pytest.approx(
+        41e-6
+    )
