@@ -87,11 +87,11 @@ class ResultsTable:
     def _front_marks(self, texts: list, ok: list[bool]) -> list[bool] | None:
         """Each row's Pareto mark, as `pareto_front` marks the ok rows; None where an objective's
         column is not numbers (pandas' to_numeric then decides)."""
-        signs = directions(self.columns, self.objectives)
         marks = [False] * len(self.rows)
         rows = [i for i, o in enumerate(ok) if o]
         if not rows:
             return marks
+        signs = directions(self.columns, self.objectives)
         matrix = []
         for column in signs:
             kind, values = texts[self.columns.index(column)]
