@@ -175,23 +175,22 @@ def _processes(points: list[Point], jobs: int) -> Generator[dict]:
     """Rows as `jobs` processes finish them, this one among them (jobs - 1 workers fork);
     pending points are cancelled when the caller stops.
 
-    The workers fork before any point runs: their first points run while this process runs its
-    own, instead of after a first point run here alone (which they would inherit warm: tech
-    tables, code paths, the first array's tile ranking). Each process then warms what it meets
-    itself, in parallel; the arrays at the two ends of the queue differ, so little is priced
-    twice. The points are shared (`_shared`): the workers take batches of neighbouring points from
-    the front (a grid's neighbours differ in its last parameters only, so a worker reuses what the
+    The first point runs here, before the workers fork: they inherit what it filled (tech tables,
+    the mapper's memos of the sweep's GEMM, warmed code paths) instead of each filling its own.
+    The rest are shared (`_shared`): the workers take batches of neighbouring points from the
+    front (a grid's neighbours differ in its last parameters only, so a worker reuses what the
     previous point of its batch filled: the mapper's ranking of one array for every SRAM size,
     and fewer tasks cross the pipes), this process single points from the back.
     The parent's objects are frozen out of the garbage collector while the points run: a forked
     worker then never walks them in a full collection (about a fifth of a fresh worker's CPU on
     the array-vs-sram sweep) nor copies their pages by touching them, and this process's own
     points do not walk them either."""
-    rest = collections.deque(points)
+    yield run_point(points[0])
+    rest = collections.deque(points[1:])
     thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
     gc.freeze()  # what the command built since start-up (the sweep, its points) too
     try:
-        workers = min(jobs - 1, len(rest) - 1)
+        workers = min(jobs - 1, len(rest))
         pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=_context(), initializer=_ignore_sigint
         )

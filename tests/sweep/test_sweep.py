@@ -134,8 +134,8 @@ def test_failed_points_are_rows_with_their_error_and_are_not_rerun(tmp_path):
 
 
 def test_a_bad_first_point_fails_its_row_in_worker_processes(tmp_path):
-    """An invalid first point becomes its own failed row in worker processes, and the others
-    run."""
+    """The first point runs in the parent before the workers fork (they inherit what it warmed):
+    an invalid first point still becomes its own failed row, and the others run."""
     grid = {"arch.components.pe.rows": [-4, 8]}
     results = run_sweep(sweep_dict(grid=grid), tmp_path / "r.parquet", jobs=2).results
     assert list(results.status) == ["failed", "ok"]
@@ -454,12 +454,12 @@ def test_a_worker_that_dies_crashes_its_batch_and_a_rerun_finishes_it(tmp_path, 
     """A worker process killed while running a batch: every point of the sweep still gets a row
     (those the dead pool never ran are 'crashed'), and a second run runs just those again."""
     grid = {"arch.components.pe.rows": [4, 8, 16], "components.buf.capacity": SIZES}
-    sweep = load_sweep(sweep_dict(grid=grid))  # 12 points: the worker's batches [0, 1, 2], [3, 4]
+    sweep = load_sweep(sweep_dict(grid=grid))  # 12 points: the worker's batches [1, 2], [3, 4]
     monkeypatch.setattr(sweep_run, "run_points", dying)
     first = run_sweep(sweep, tmp_path / "r.csv", jobs=2).results
     assert sorted(first.point) == list(range(12))
     statuses = dict(zip(first.point, first.status))
-    assert statuses[0] == "ok"  # the worker's first batch, run before it died
+    assert statuses[0] == statuses[1] == "ok"  # the parent's; the worker's first batch
     assert statuses[3] == statuses[4] == "crashed"  # the batch [3, 4] died with its worker
     assert "BrokenProcessPool" in first.error[3]
     monkeypatch.setattr(sweep_run, "run_points", run_points)
