@@ -161,7 +161,7 @@ def consolidate(output: Path, parameters: list[str], objectives: Mapping[str, st
         if text is None:
             write_results(table.frame, output)
         else:
-            _replace(output, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+            _replace(output, lambda temporary: temporary.write_bytes(text.encode("utf-8")))
     journal_path(output).unlink(missing_ok=True)
     return table
 

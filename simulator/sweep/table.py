@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import math
+import os
 from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
@@ -76,7 +77,7 @@ class ResultsTable:
             header.append("pareto")
             texts.append(("bool", marks))
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        writer = csv.writer(out, lineterminator=os.linesep, quoting=csv.QUOTE_MINIMAL)
         writer.writerow(header)
         writer.writerows(zip(*(_texts(kind, values) for kind, values in texts)))
         return out.getvalue()
