@@ -5,11 +5,17 @@ bandwidths on the edge NPU, all run with the auto mapping; points whose tiles ca
 failed rows and count like the others. Target: under 60 s per backend on a 2-core machine.
 --phases instead prints the CPU milliseconds a point of the shipped array-vs-sram sweep spends in
 each phase of a run, in this process, once its caches are warm (the best of three passes).
+--serial runs array-vs-sram once on 2 processes (run it in a fresh process, as a user does) and
+prints its wall time, every process's CPU, the parent's serial CPU (until its first batch is
+handed to the pool, and after the last row lands: no other process computes then) and the
+points/s two idle cores would give: serial + (CPU - serial) / 2, for a loaded machine where the
+wall time measures the other jobs.
 
-    python benchmarks/sweep.py [--jobs 2] [--points 1000] [--skip-dask] [--phases]
+    python benchmarks/sweep.py [--jobs 2] [--points 1000] [--skip-dask] [--phases | --serial]
 """
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
@@ -25,6 +31,7 @@ from simulator.mapping import auto, compile_program, plan_cache
 from simulator.report import Report
 from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.sweep import load_sweep, run_sweep
+from simulator.sweep import run as sweep_run
 from simulator.sweep.point import flatten_summary, run_point
 
 EDGES = [16, 32, 64, 128, 256]
@@ -100,6 +107,44 @@ def _phase_pass(sweep, names: tuple, clear: bool) -> dict:
     return spent
 
 
+def serial() -> None:
+    """One 2-process run of array-vs-sram: wall, CPU and serial CPU in ms, 2-core points/s."""
+    sweep = load_sweep("array-vs-sram")
+    marks: dict[str, float] = {}
+
+    class Pool(sweep_run.ProcessPoolExecutor):  # notes when the first batch is handed over
+        def submit(self, *args, **kwargs):
+            future = super().submit(*args, **kwargs)
+            marks.setdefault("handed", time.process_time())
+            return future
+
+    def landed(done: int, total: int, row: dict) -> None:
+        marks["last"] = time.process_time()
+
+    sweep_run.ProcessPoolExecutor = Pool
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryDirectory() as folder:
+        start, wall = time.process_time(), time.perf_counter()
+        run_sweep(sweep, Path(folder) / "out.csv", jobs=2, progress=landed)
+        end, wall = time.process_time(), time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (
+        end
+        - start
+        + sum(getattr(after, f) - getattr(children, f) for f in ("ru_utime", "ru_stime"))
+    )
+    before, tail = marks["handed"] - start, end - marks["last"]
+    two_cores = before + tail + (cpu - before - tail) / 2
+    points = len(sweep.points)
+    table = Table(title=f"array-vs-sram, {points} points, jobs=2 (ms)")
+    for column in ("wall", "CPU", "CPU/point", "serial: before", "serial: after", "2-core"):
+        table.add_column(column, justify="right")
+    table.add_column("2-core points/s", justify="right")
+    cells = (wall, cpu, cpu / points, before, tail, two_cores)
+    table.add_row(*(f"{1e3 * value:.1f}" for value in cells), f"{points / two_cores:.0f}")
+    Console().print(table)
+
+
 def load_spec(point, kind: str):
     """A point's spec as run_point loads it (trees before simulator.sweep.bases: the loaders)."""
     try:
@@ -136,9 +181,17 @@ def main() -> None:
     parser.add_argument(
         "--phases", action="store_true", help="CPU per point of array-vs-sram, by phase"
     )
+    parser.add_argument(
+        "--serial",
+        action="store_true",
+        help="array-vs-sram on 2 processes: CPU, serial CPU and the 2-core points/s they give",
+    )
     args = parser.parse_args()
     if args.phases:
         phases()
+        return
+    if args.serial:
+        serial()
         return
     sweep = load_sweep(sweep_spec())
     table = Table(

@@ -17,38 +17,43 @@ def pareto_front(df: pd.DataFrame, objectives: Mapping[str, str] | Iterable[str]
     A row is dominated when another is at least as good on every objective and better on one;
     rows with a missing objective value are never on the front, and equal rows are kept together.
     """
-    directions = _directions(df, objectives)
-    values = df[list(directions)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    values = values * np.array(list(directions.values()))  # every objective minimized from here
+    signs = directions(list(df.columns), objectives)
+    values = df[list(signs)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return df.iloc[front(values * np.array(list(signs.values())))]
+
+
+def front(values: np.ndarray) -> list[int]:
+    """The non-dominated rows of `values` (one row each, every objective minimized), in order;
+    rows with a NaN are never on the front, equal rows are kept together."""
     complete = ~np.isnan(values).any(axis=1)
     candidates = np.flatnonzero(complete)
     # A dominator sorts lexicographically before what it dominates, so one pass in that order
     # against the front found so far suffices (transitivity covers dominated dominators).
     order = candidates[np.lexsort(values[candidates].T[::-1])]
-    front: list[int] = []
+    kept: list[int] = []
     for row in order:
-        kept = values[front]
-        dominated = (kept <= values[row]).all(axis=1) & (kept < values[row]).any(axis=1)
+        ahead = values[kept]
+        dominated = (ahead <= values[row]).all(axis=1) & (ahead < values[row]).any(axis=1)
         if not dominated.any():
-            front.append(row)
-    return df.iloc[sorted(front)]
+            kept.append(row)
+    return sorted(kept)
 
 
-def _directions(df: pd.DataFrame, objectives) -> dict[str, float]:
+def directions(columns: list[str], objectives) -> dict[str, float]:
+    """Each objective's sign (1 minimizes, -1 maximizes); a SpecError names a column not in
+    `columns` or a direction not known."""
     pairs = (
         objectives.items() if isinstance(objectives, Mapping) else ((c, "min") for c in objectives)
     )
-    directions = {}
+    signs = {}
     for column, direction in pairs:
-        if column not in df.columns:
-            raise SpecError(
-                f"objective {column!r}: no such column; columns: {', '.join(df.columns)}"
-            )
+        if column not in columns:
+            raise SpecError(f"objective {column!r}: no such column; columns: {', '.join(columns)}")
         if direction not in DIRECTIONS:
             raise SpecError(
                 f"objective {column!r}: direction must be min/minimize or max/maximize, got {direction!r}"
             )
-        directions[column] = DIRECTIONS[direction]
-    if not directions:
+        signs[column] = DIRECTIONS[direction]
+    if not signs:
         raise SpecError("pareto_front needs at least one objective")
-    return directions
+    return signs

@@ -9,16 +9,16 @@ import fcntl
 import json
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from simulator.errors import SpecError
-from simulator.sweep.pareto import pareto_front
-from simulator.sweep.point import HEAD, STALL_PREFIX
+from simulator.sweep.point import HEAD
 from simulator.sweep.spec import SPEC_KINDS
+from simulator.sweep.table import ResultsTable
 
 FORMATS = (".parquet", ".csv")
 
@@ -149,38 +149,38 @@ def finished_keys(rows: Iterable[dict[str, Any]]) -> set[str]:
     return {row["key"] for row in rows if row.get("status") != "crashed"}
 
 
-def consolidate(output: Path, parameters: list[str], objectives: Mapping[str, str]) -> pd.DataFrame:
-    """Merge output and journal into one table (sorted by point), write it, drop the journal."""
+def consolidate(output: Path, parameters: list[str], objectives: Mapping[str, str]) -> ResultsTable:
+    """Merge output and journal into one table (sorted by point), write it, drop the journal.
+    A CSV is written from the table's plain columns where they mirror pandas' text; a DataFrame
+    is built only where they do not, for parquet, or when the caller asks (`ResultsTable.frame`)."""
     latest = {row["key"]: row for row in stored_rows(output)}
     rows = sorted(latest.values(), key=lambda r: (int(r["point"]), str(r["key"])))
-    df = pd.DataFrame(rows, columns=_columns(rows, parameters))
-    if not rows:  # nothing ran (a refused connection, an empty sweep): leave no empty file
-        journal_path(output).unlink(missing_ok=True)
-        return df
-    ok = df["status"] == "ok"
-    for column in (c for c in df.columns if c.startswith(STALL_PREFIX)):
-        gaps = ok & df[column].isna()  # the summary leaves out zero causes
-        if gaps.any():  # set where missing only: a whole-block fillna costs more than the rest
-            df.loc[gaps, column] = 0
-    if objectives and set(objectives) <= set(df.columns):  # else run_sweep names the bad one
-        df["pareto"] = False
-        if ok.any():
-            df.loc[pareto_front(df[ok], objectives).index, "pareto"] = True
-    write_results(df, output)
+    table = ResultsTable(rows, _columns(rows, parameters), objectives)
+    if rows:  # else nothing ran (a refused connection, an empty sweep): leave no empty file
+        text = table.csv_text() if output.suffix == ".csv" else None
+        if text is None:
+            write_results(table.frame, output)
+        else:
+            _replace(output, lambda temporary: temporary.write_bytes(text.encode("utf-8")))
     journal_path(output).unlink(missing_ok=True)
-    return df
+    return table
 
 
 def write_results(df: pd.DataFrame, path: Path) -> None:
     """Write atomically (a temporary file renamed over the old one), parquet or CSV by extension."""
     check_output(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = _storable(df)
-    temporary = path.with_name(path.name + ".tmp")
     if path.suffix == ".parquet":
-        table.to_parquet(temporary, index=False)
+        _replace(path, lambda temporary: table.to_parquet(temporary, index=False))
     else:
-        table.to_csv(temporary, index=False)
+        _replace(path, lambda temporary: table.to_csv(temporary, index=False))
+
+
+def _replace(path: Path, write: Callable[[Path], object]) -> None:
+    """`write` a temporary file beside `path`, then rename it over `path` (never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    write(temporary)
     os.replace(temporary, path)
 
 

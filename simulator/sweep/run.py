@@ -39,6 +39,7 @@ from simulator.sweep.results import (
     stored_rows,
 )
 from simulator.sweep.spec import SweepSpec, expand, point_count, read_sweep, satisfies
+from simulator.sweep.table import ResultsTable
 
 MAX_POINTS = 100_000
 """Most points a sweep may expand to (each is resolved and hashed before any runs); --max-points."""
@@ -67,7 +68,12 @@ class SweepOutcome:
     already_done: int
     ran: int
     failed: int
-    results: pd.DataFrame
+    table: ResultsTable
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """The whole results table as a DataFrame (built on first use: writing CSV needs none)."""
+        return self.table.frame
 
 
 def load_sweep(ref: str | Path | dict, max_points: int = MAX_POINTS) -> Sweep:

@@ -6,7 +6,10 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.sweep.results import STALL_PREFIX, _columns, _storable, consolidate, journal_path
+from simulator.sweep.pareto import pareto_front
+from simulator.sweep.point import STALL_PREFIX
+from simulator.sweep.results import _columns, _storable, consolidate, journal_path
+from simulator.sweep.table import ResultsTable
 
 STALLS = [f"{STALL_PREFIX}{cause}" for cause in ("dram", "sync", "buffer_full")]
 VALUES = st.one_of(
@@ -53,8 +56,99 @@ def test_consolidated_table_equals_pandas_fill(tmp_path_factory, rows):
     parameters = ["arch.components.sram.capacity"]
     expected = pandas_fill([dict(row) for row in rows], parameters)
     journal_path(output).write_text("".join(json.dumps(row) + "\n" for row in rows))
-    df = consolidate(output, parameters, {})
+    df = consolidate(output, parameters, {}).frame
     pd.testing.assert_frame_equal(df, expected)
     written = output.with_name("expected.csv")
     _storable(expected).to_csv(written, index=False)
     assert output.read_bytes() == written.read_bytes()
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.booleans(),
+    st.integers(-(2**64), 2**65),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False),
+    st.sampled_from([0.0, -0.0, 1e16, 1e-5, 0.1, 2.5, float("inf")]),
+    st.text(max_size=4),
+    st.sampled_from(["", "a,b", 'say "x"', "two\nlines"]),
+    st.lists(st.integers(0, 3), max_size=2),
+    st.dictionaries(st.sampled_from(["a", "b"]), st.integers(0, 3), max_size=2),
+)
+COLUMNS = ["cycles", "energy_pj", "note", *STALLS]
+COLUMN = st.sampled_from(COLUMNS)
+KINDS = {
+    "number": st.one_of(
+        st.none(), st.just(float("nan")), st.integers(-9, 10**6), st.floats(-1e3, 1e9)
+    ),
+    "int": st.integers(-(2**63), 2**63 - 1),
+    "any": CELLS,
+}
+
+
+@st.composite
+def any_rows(draw) -> list[dict]:
+    """Rows of any JSON values: each column draws its values from one kind (so the columns that
+    mirror pandas' dtypes, numbers and ints, are common) or from every kind."""
+    kinds = {column: draw(st.sampled_from(list(KINDS))) for column in COLUMNS}
+    rows = []
+    for point in range(draw(st.integers(1, 7))):
+        status = draw(st.sampled_from(["ok", "ok", "failed"]))
+        row = {"point": point, "key": f"k{point}", "status": status, "error": None}
+        for column in draw(st.lists(COLUMN, max_size=6, unique=True)):
+            row[column] = draw(KINDS[kinds[column]])
+        rows.append(row)
+    return rows
+
+
+def pandas_csv(rows: list[dict], parameters: list[str], objectives: dict) -> bytes:
+    """The CSV as pandas writes it: the table pandas infers, stall causes filled with 0 in ok
+    rows, the Pareto column where every objective is a column."""
+    df = pd.DataFrame(rows, columns=_columns(rows, parameters))
+    ok = df["status"] == "ok"
+    for column in (c for c in df.columns if c.startswith(STALL_PREFIX)):
+        gaps = ok & df[column].isna()
+        if gaps.any():
+            df.loc[gaps, column] = 0
+    if objectives and set(objectives) <= set(df.columns):
+        df["pareto"] = False
+        if ok.any():
+            df.loc[pareto_front(df[ok], objectives).index, "pareto"] = True
+    return _storable(df).to_csv(index=False).encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=any_rows(),
+    objectives=st.dictionaries(COLUMN, st.sampled_from(["min", "maximize"]), max_size=2),
+)
+def test_csv_text_is_the_bytes_pandas_writes(rows, objectives):
+    """The plain columns' CSV equals pandas' whole-table write, or the table goes through pandas
+    (ints beyond int64, text stall causes, objectives pandas must coerce)."""
+    table = ResultsTable(rows, _columns(rows, []), objectives)
+    try:
+        expected = pandas_csv(rows, [], objectives)
+    except TypeError:  # pandas refuses a 0 in a text column: consolidate raises it too
+        assert table.csv_text() is None
+        return
+    assert (table.csv_text() is None) == (not mirrored(rows, objectives))
+    if table.csv_text() is not None:
+        assert table.csv_text().encode() == expected
+
+
+def mirrored(rows: list[dict], objectives: dict) -> bool:
+    """Whether the plain columns mirror pandas here: ints within int64, and where ok rows are
+    ranked, every objective's column numbers (an absent value is NaN; None alone makes an object
+    column)."""
+    values = [v for row in rows for v in row.values()]
+    if any(type(v) is int and not -(2**63) <= v < 2**63 for v in values):
+        return False
+    ranked = set(objectives) <= set(_columns(rows, [])) and any(r["status"] == "ok" for r in rows)
+    for column in objectives if ranked else ():
+        cells = [row.get(column, float("nan")) for row in rows]
+        if any(type(v) not in (int, float, type(None)) for v in cells):
+            return False
+        if all(v is None for v in cells):
+            return False
+    return True
