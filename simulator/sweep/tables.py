@@ -15,6 +15,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from simulator.report.view import seconds, si
 from simulator.sweep.results import parameter_columns
 from simulator.sweep.run import SweepOutcome
 from simulator.sweep.search import SearchResult
@@ -60,14 +61,33 @@ def front_table(results: pd.DataFrame, objectives: dict[str, str], limit: int = 
     """The Pareto-front rows: their parameters and objective values."""
     front = results[results["pareto"]] if "pareto" in results.columns else results.iloc[:0]
     params = parameter_columns(results)
+    # a size parameter's value in bytes (sram.capacity_bytes beside '2 MiB') says nothing new
+    params = [p for p in params if not (p.endswith("_bytes") and p[: -len("_bytes")] in params)]
     table = _table(
         f"Pareto front over {', '.join(f'{k} ({v})' for k, v in objectives.items())}: "
         f"{len(front)} of {int((results['status'] == 'ok').sum())} points",
         [*_short_names(params), *objectives],
     )
     for row in front.head(limit).to_dict("records"):
-        table.add_row(*(str(row[p]) for p in params), *(f"{row[o]:,.4g}" for o in objectives))
+        table.add_row(*(str(row[p]) for p in params), *(_with_unit(o, row[o]) for o in objectives))
     return table
+
+
+def _with_unit(metric: str, value: float) -> str:
+    """A summary metric as its name's unit says (energy_pj in J, area_mm2, seconds, cycles)."""
+    if metric.endswith("_pj"):
+        return si(value * 1e-12, "J")
+    if metric.endswith("_mm2"):
+        return f"{value:,.4g} mm²"
+    if metric == "seconds" or metric.endswith("_s"):
+        return seconds(value)
+    if metric.endswith("cycles"):
+        return f"{value:,.0f}"
+    if metric.endswith("_bytes"):
+        return si(value, "B")
+    if metric.endswith("_w"):
+        return si(value, "W")
+    return f"{value:,.4g}"
 
 
 def search_table(result: SearchResult) -> Table:

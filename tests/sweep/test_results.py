@@ -152,3 +152,27 @@ def mirrored(rows: list[dict], objectives: dict) -> bool:
         if all(v is None for v in cells):
             return False
     return True
+
+
+def test_front_table_prints_objectives_in_their_units():
+    """energy_pj in J, cycles whole, area in mm²; a size's _bytes twin is not a column."""
+    from rich.console import Console
+
+    from simulator.sweep.tables import front_table
+
+    results = pd.DataFrame(
+        {
+            "status": ["ok", "ok"],
+            "arch.components.sram.capacity": ["2 MiB", "512 KiB"],
+            "arch.components.sram.capacity_bytes": [2097152, 524288],
+            "energy_pj": [1.5e9, 2.5e9],
+            "cycles": [1234567.0, 1000.0],
+            "area_mm2": [3.25, 1.5],
+            "pareto": [True, True],
+        }
+    )
+    console = Console(width=200, record=True)
+    console.print(front_table(results, {"energy_pj": "minimize", "cycles": "minimize"}))
+    text = console.export_text()
+    assert "1.5 mJ" in text and "2.5 mJ" in text and "1,234,567" in text
+    assert "capacity_bytes" not in text and "2 MiB" in text
