@@ -1,7 +1,7 @@
 """Predicted vs published: simulate every measurement in benchmarks/data/published.yaml (timing
 only) and print published, predicted and the error, with a median |error| per category.
 
-    python benchmarks/validate.py [--suite published|vidur|fa3-sweep|llmcompass|multi|all]
+    python benchmarks/validate.py [--suite published|vidur|fa3-sweep|llmcompass|multi|b200|all]
                                   [--data PATH]
                                   [--only ID_SUBSTRING ...] [--json OUT]
 
@@ -17,6 +17,8 @@ LLMCompass's 84 A100 kernel measurements (GEMMs from 64 rows to 32768, softmax, 
 benchmarks/data/llmcompass/README.md), whose largest rows take minutes each with today's engine.
 `--suite multi` runs TensorRT-LLM v0.5's first-token latencies (Falcon-180B on 8 GPUs, LLaMA-2-70B
 on 4, LLaMA-2-7B and GPT-J 6B on one), each with its benchmark's per-request cost (REQUEST).
+`--suite b200` runs Liger-Kernel's B200 rows on b200-like, a survey preset without a GPU kernel
+model (benchmarks/data/published_b200.yaml says why they are apart).
 """
 
 import argparse
@@ -39,6 +41,7 @@ from simulator.spec.workload import WorkloadSpec
 DATA = Path(__file__).parent / "data" / "published.yaml"
 FA3_SWEEP = Path(__file__).parent / "data" / "published_fa3_sweep.yaml"
 MULTI = Path(__file__).parent / "data" / "published_multi.yaml"
+B200 = Path(__file__).parent / "data" / "published_b200.yaml"
 """TensorRT-LLM's first-token latencies: tensor-parallel rows on the systems of chips
 (docs/hardware/systems.md), single-GPU rows on the chip presets."""
 LLMCOMPASS = Path(__file__).parent / "data" / "llmcompass"
@@ -448,6 +451,7 @@ def suite_entries(suite: str, data: Path = DATA) -> list[dict]:
     entries += yaml.safe_load(FA3_SWEEP.read_text()) if suite in ("fa3-sweep", "all") else []
     entries += llmcompass_entries() if suite in ("llmcompass", "all") else []
     entries += yaml.safe_load(MULTI.read_text()) if suite in ("multi", "all") else []
+    entries += yaml.safe_load(B200.read_text()) if suite in ("b200", "all") else []
     return entries
 
 
@@ -455,11 +459,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--suite",
-        choices=("published", "vidur", "fa3-sweep", "llmcompass", "multi", "all"),
+        choices=("published", "vidur", "fa3-sweep", "llmcompass", "multi", "b200", "all"),
         default="published",
         help="published.yaml and vidur's kernel rows (default), vidur's rows alone, the FA3 "
         "attention sweep, LLMCompass's A100 kernel rows, TensorRT-LLM's first-token rows (on one "
-        "GPU and tensor-parallel on several), or all of them",
+        "GPU and tensor-parallel on several), Liger-Kernel's B200 rows on the survey preset, or all "
+        "of them",
     )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--only", nargs="*", help="run entries whose id contains any of these")

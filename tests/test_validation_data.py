@@ -17,13 +17,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 import validate  # noqa: E402  (a script in benchmarks/, not a package)
 
-ENTRIES = (
-    yaml.safe_load(validate.DATA.read_text())
-    + yaml.safe_load(validate.FA3_SWEEP.read_text())
-    + validate.llmcompass_entries()
-    + yaml.safe_load(validate.MULTI.read_text())
-    + validate.vidur_entries()
-)
+ENTRIES = validate.suite_entries("all")
 
 
 def test_entry_ids_are_unique():
