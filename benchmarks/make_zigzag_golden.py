@@ -51,6 +51,11 @@ CASES = [
         "K": 256,
         "temporal": [["M", 128], ["K", 8], ["N", 8]],
     },
+    # shapes off the 32 x 32 array: K = 72 leaves a partial row fold, M = 60 and 200 are not
+    # powers of two, N = 96 and 160 are odd multiples of 32
+    {"id": "gemm96x160x72-default", "M": 96, "N": 160, "K": 72},
+    {"id": "gemm60x64x96-default", "M": 60, "N": 64, "K": 96},
+    {"id": "gemm200x96x64-default", "M": 200, "N": 96, "K": 64},
 ]
 EYERISS_LIKE = {
     "hardware": "eyeriss_like",

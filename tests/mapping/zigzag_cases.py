@@ -40,7 +40,13 @@ def golden_nest(case: dict, machine, names: dict) -> Nest:
     zigzag = case["zigzag"]
     mapping = zigzag["temporal_mapping"]
     temporal = tuple(Loop(ZIGZAG_DIM[d], s) for level in mapping["input"] for d, s in level)
-    spatial = {axis: Loop(d, s) for axis, (d, s) in case["case"]["spatial"].items()}
+    # ZigZag lowers an unrolling that does not divide its dim to one that does (K 72 on 32 rows
+    # runs 24 wide, 3 times): the size it ran is the dim over its temporal loops
+    trips = {d: math.prod(x.factor for x in temporal if x.dim == d) for d in "MNK"}
+    spatial = {
+        axis: Loop(d, case["case"][d] // trips[d])
+        for axis, (d, _) in case["case"]["spatial"].items()
+    }
     levels = {}
     for role, held in mapping.items():
         cut, chain = 0, []
