@@ -166,7 +166,8 @@ def test_engine_energy_per_level_within_one_percent(case_id):
 
 @pytest.mark.parametrize("case_id", sorted(DEFAULTS))
 def test_engine_latency_against_zigzag_term_by_term(case_id):
-    """The engine's array-and-ports term is within 5 % of ZigZag's ideal + port stalls (2 % but
+    """The engine's array-and-ports term, less the array's fill and drain (once per tile; ZigZag
+    adds them once, to its offloading), is within 5 % of ZigZag's ideal + port stalls (2 % but
     where ZigZag bursts a level's updates into the window the level below releases them); the
     rest is the DMA streaming did not hide: some, and less than all of it (a few cycles of DRAM
     latency aside), where ZigZag charges on- and offloading."""
@@ -176,7 +177,7 @@ def test_engine_latency_against_zigzag_term_by_term(case_id):
     assert terms["zigzag_compute"] + terms["zigzag_loading"] == zigzag["latency_total"]
     assert 0 < report.cycles - terms["accsim_compute"] < terms["accsim_dma"]
     burst = case_id == "eyeriss-gemm112x168x96-default"
-    assert terms["accsim_compute"] == pytest.approx(
+    assert terms["accsim_compute"] - terms["accsim_skew"] == pytest.approx(
         terms["zigzag_compute"], rel=0.05 if burst else 0.02
     )
 

@@ -34,15 +34,17 @@ ROUNDED_UP_BY_ZIGZAG = {
     ("gemm512-ws-folds", "output", "sram_2MB", "rd_out_to_low"),
     ("gemm128x256x256-ws-folds", "output", "rf_2B", "wr_in_by_high"),
     ("gemm128x256x256-ws-folds", "output", "sram_2MB", "rd_out_to_low"),
-    # the output register's reads to the array on shapes off powers of two: accsim 1.0 to 1.6 %
-    # below ZigZag with equal element counts (not yet traced to a rounded period)
+    # the output register's reads to the array where K takes 2 or 3 folds: ZigZag's accesses
+    # include the first read of every sum, which its own element count leaves out (368,640
+    # reads charged for 364,800 elements on 60 x 64 x 96), 1.0 to 1.6 % of the level
     ("gemm60x64x96-default", "output", "rf_2B", "rd_out_to_low"),
     ("gemm200x96x64-default", "output", "rf_2B", "rd_out_to_low"),
     ("gemm96x160x72-default", "output", "rf_2B", "rd_out_to_low"),
 }
-# Where accsim charges more than ZigZag for the same elements (not explained yet, open in issue 17:
-# M = 60 fills the 2 MB SRAM's inputs with equal counts, +2.3 % energy)
-ABOVE_ZIGZAG = {("gemm60x64x96-default", "input", "sram_2MB", "wr_in_by_high")}
+# Where ZigZag charges less than the data: its access count is int(ceil(bits / min_bw) * min_bw /
+# max_bw * periods) (cost_model.py, _calc_memory_access), which truncates a fractional count of
+# port words: 60 x 96 inputs fill the 2 MB SRAM in 22.5 of its 2048-bit words, charged 22
+TRUNCATED_BY_ZIGZAG = {("gemm60x64x96-default", "input", "sram_2MB", "wr_in_by_high")}
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +85,7 @@ def test_per_level_energy_within_one_percent_of_zigzag(case_id, machine):
                 key = (case_id, role, golden["memory"], zigzag_dir)
                 (rounded if mine < theirs else above).add(key)
     assert rounded == {key for key in ROUNDED_UP_BY_ZIGZAG if key[0] == case_id}
-    assert above == {key for key in ABOVE_ZIGZAG if key[0] == case_id}
+    assert above == {key for key in TRUNCATED_BY_ZIGZAG if key[0] == case_id}
 
 
 def test_mac_energy_equals_zigzag(machine):
