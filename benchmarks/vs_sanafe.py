@@ -53,6 +53,7 @@ TEST_CASES = [
     ("chip_busy.yaml", "net.yaml", 60),
     ("tn_chip.yaml", "tn_net.yaml", 100),
     ("chip_wide.yaml", "wide_net.yaml", 40),
+    ("chip_wide.yaml", "wide_frac_net.yaml", 40),
 ]
 TIMINGS = ("simple", "detailed")
 

@@ -58,10 +58,21 @@ class LifParams:
     reverse_reset: np.ndarray  # int8, RESET_CODES
     reverse_reset_value: np.ndarray  # int64
     random_mask: np.ndarray  # int64, 0: deterministic threshold
+    unit_bits: int = 0  # the integers above count 2^-unit_bits weight units (dyadic_bits)
 
     @property
     def size(self) -> int:
         return len(self.threshold)
+
+
+def dyadic_bits(values, most: int) -> int | None:
+    """The fewest fraction bits f <= `most` that make every value times 2^f an integer (None if
+    none do): a network on that grid runs exactly as integers in units of 2^-f, with f fewer
+    potential fraction bits, so its integer state is the same."""
+    for bits in range(most + 1):
+        if all(np.all(np.ldexp(v, bits) == np.round(np.ldexp(v, bits))) for v in values):
+            return bits
+    return None
 
 
 def _saturating_reset(v, fired, codes, theta, reset_to, payload_theta):
@@ -137,7 +148,8 @@ class FixedPointLif:
             return self.v
         draws = np.array(self.rand.draw(self.noisy.size), dtype=np.int64)
         compared = self.v.copy()
-        compared[self.noisy] += (draws & self.p.random_mask[self.noisy]) << self.p.frac_bits
+        shift = self.p.frac_bits + self.p.unit_bits  # the mask is in whole weight units
+        compared[self.noisy] += (draws & self.p.random_mask[self.noisy]) << shift
         return compared
 
     def _leak(self) -> None:
@@ -196,7 +208,7 @@ class FixedPointLif:
     @property
     def potential(self) -> np.ndarray:
         """Potentials in weight units (float)."""
-        return self.v / float(1 << self.p.frac_bits)
+        return self.v / float(1 << (self.p.frac_bits + self.p.unit_bits))
 
 
 def deliver(synapses: Synapses, fired: np.ndarray, payload: np.ndarray, size: int):
@@ -219,6 +231,7 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
     at the end (weight units). input_spikes(t) gives the bool input spikes of step t."""
     n = params.size
     scale = float(2**params.frac_bits)
+    unit = scale * 2.0**params.unit_bits  # one whole weight unit
     theta = params.threshold.astype(np.float64) * scale
     bias = params.bias.astype(np.float64) * scale
     reset_to = params.reset_value.astype(np.float64) * scale
@@ -253,7 +266,7 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
             v = np.minimum(np.maximum(v, -top), top - 1)
         seen = v.copy() if noisy else v
         for i in noisy:
-            seen[i] += float(rand.draw(1)[0] & int(params.random_mask[i])) * scale
+            seen[i] += float(rand.draw(1)[0] & int(params.random_mask[i])) * unit
         fire = free & (np.where(tn, seen >= theta, v > theta) if any_tn else v > theta)
         size = np.ones(n)
         if max_payload > 1:
@@ -280,4 +293,4 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
         index = synapses.gather(trains[-1])  # every synapse of this step's spikes
         sizes = np.repeat(size[trains[-1]], synapses.fan_out[trains[-1]])
         np.add.at(current, synapses.targets[index], weights[index] * sizes)  # float64, unbuffered
-    return trains, v / scale
+    return trains, v / unit

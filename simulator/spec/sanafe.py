@@ -16,8 +16,11 @@ import numpy as np
 import yaml
 
 from simulator.errors import SpecError, UnsupportedError
+from simulator.numerics.lif import dyadic_bits
 from simulator.spec.sanafe_net import edges, group_spec, groups_of, map_neurons, placement_of
 from simulator.spec.sanafe_yaml import attributes_of, ns, number, pj, read_sanafe, unit_count
+
+POTENTIAL_FRAC_BITS = 6  # SANA-FE's LIF keeps potentials on a 1/64 grid (models.cpp)
 
 
 def _unit_costs(units: list, keys: tuple[str, str]) -> list[tuple[str, float, float]]:
@@ -100,7 +103,7 @@ def _core_spec(core: dict, where: str) -> tuple[dict, dict]:
     spec = {
         "kind": "neuro_core",
         "neurons": int(attributes.get("max_neurons_supported", 1024)),
-        "potential_frac_bits": 6,  # SANA-FE's LIF keeps potentials on a 1/64 grid
+        "potential_frac_bits": POTENTIAL_FRAC_BITS,
         "soma": somas,
         "synapse": synapses or {"default": {"energy": "0 pJ", "latency": "0 ns"}},
         "packet_in_energy": pj(axon_in[0][1] if axon_in else 0.0),  # SANA-FE uses a core's first
@@ -251,26 +254,19 @@ def import_sanafe(
         if str(error).startswith(str(snn_path)):
             raise
         raise type(error)(f"{snn_path}: {error}") from None
-    largest = max(
-        (
-            float(np.abs(a).max())
-            for k, a in arrays.items()
-            if not k.endswith((".pairs", ".spikes")) and a.size
-        ),
-        default=1.0,
-    )
-    largest = max(
-        [largest]
-        + [
-            abs(g["neuron"][k])
-            for g in group_specs
-            if "neuron" in g
-            for k in ("threshold", "bias", "reset_value")
-            if isinstance(g["neuron"][k], float)
-        ]
-    )
+    values = [a for k, a in arrays.items() if not k.endswith((".pairs", ".spikes")) and a.size]
+    values += [
+        np.array([g["neuron"][k]])
+        for g in group_specs
+        if "neuron" in g
+        for k in ("threshold", "bias", "reset_value")
+        if isinstance(g["neuron"][k], float)
+    ]
+    largest = max((float(np.abs(v).max()) for v in values), default=1.0)
+    # values on SANA-FE's 1/64 potential grid run as integers in units of 2^-bits (dyadic_bits)
+    bits = dyadic_bits(values, POTENTIAL_FRAC_BITS) or 0
     arch["cores"]["components"]["core"]["weight_bits"] = max(
-        int(math.ceil(math.log2(largest + 1))) + 1, 2
+        int(math.ceil(math.log2(math.ldexp(largest, bits) + 1))) + 1, 2
     )
     workload = {
         "kind": "snn",
