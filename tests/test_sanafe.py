@@ -196,6 +196,30 @@ def test_unsupported_features_are_one_line_errors(tmp_path):
         import_sanafe(DATA / "chip.yaml", DATA / "chip.yaml")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("threshold: 2.5, leak_decay", "threshold: 2.3, leak_decay", "groups h1: threshold 2.3"),
+        ("{bias: -0.25}", "{bias: -0.1}", "groups h1: bias -0.1"),
+        (
+            "out.3 -> h1.0: [weight: -3]",
+            "out.3 -> h1.0: [weight: 0.3]",
+            "edges out->h1: weight 0.3",
+        ),
+    ],
+)
+def test_values_off_sanafes_potential_grid_are_one_line_errors(tmp_path, old, new, message):
+    """SANA-FE's LIF keeps potentials on a 1/64 grid, so values on it run exactly (as integers
+    in units of 2^-f); one off it is refused at import, naming where it is."""
+    snn = _variant(tmp_path, "off.yaml", old, new, "wide_frac_net.yaml")
+    with pytest.raises(UnsupportedError) as error:
+        import_sanafe(DATA / "chip_wide.yaml", snn)
+    assert str(error.value) == (
+        f"{snn}: {message} is not a multiple of 1/64: accsim runs SANA-FE's neurons exactly, "
+        "on its potential grid"
+    )
+
+
 def test_bad_values_are_one_line_errors(tmp_path):
     width = _variant(tmp_path, "width.yaml", "width: 2", "width: two")
     with pytest.raises(SpecError, match="width and height must be integers, got 'two'"):
