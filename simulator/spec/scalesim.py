@@ -50,6 +50,11 @@ def _get(parser, path: Path, section: str, key: str, kind=int, default=None):
         raise SpecError(f"{path}: [{section}] {key}: expected {expected}, got {raw!r}") from None
 
 
+def _word(role: str) -> int:
+    """Bytes of one SCALE-Sim word in accsim: outputs are int32 accumulators."""
+    return ACCUMULATOR_BYTES if role == "output" else 1
+
+
 def _first_of_list(raw: str) -> float:
     """SCALE-Sim reads `Bandwidth` as a comma list and uses only its first value."""
     return float(raw.split(",")[0])
@@ -166,12 +171,14 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
             parser, config_path, "layout", "FilterSRAMBankBandwidth", float, default=ofmap_bw
         )
         words = {"input": ifmap_bw, "weight": filter_bw, "output": ofmap_bw}
+        fill = {role: w * _word(role) for role, w in words.items()}  # bytes per cycle
         dram["operand_bandwidth"] = {
-            role: f"{w * (ACCUMULATOR_BYTES if role == 'output' else 1) * NOMINAL_CLOCK_HZ / 1e9:g} GB/s"
-            for role, w in words.items()
+            role: f"{b * NOMINAL_CLOCK_HZ / 1e9:g} GB/s" for role, b in fill.items()
         }
     else:  # CALC: SCALE-Sim sizes the interface so nothing stalls; give the same headroom
-        dram["bandwidth"] = f"{10.0 * (rows + cols) * NOMINAL_CLOCK_HZ / 1e9:g} GB/s"
+        bus = 10.0 * (rows + cols)
+        fill = dict.fromkeys(sizes, bus)
+        dram["bandwidth"] = f"{bus * NOMINAL_CLOCK_HZ / 1e9:g} GB/s"
     name = _get(parser, config_path, "general", "run_name", str, default=config_path.stem)
     buffer_names = {"input": "ifmap_sram", "weight": "filter_sram", "output": "ofmap_sram"}
     components = {
@@ -184,14 +191,16 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
         },
     }
     for role, kib in sizes.items():
-        word = ACCUMULATOR_BYTES if role == "output" else 1
+        # SCALE-Sim's scratchpads feed the array from one half while DRAM fills the other, so
+        # its fills never wait for the array's accesses: two ports of an array row or column
+        # each, plus what the DRAM interface delivers per cycle
         components[buffer_names[role]] = {
             "kind": "sram",
-            "capacity": f"{kib * 1024 * word} B",
+            "capacity": f"{kib * 1024 * _word(role)} B",
             "holds": [role],
             "banks": 1,
             "ports": 2,
-            "width": f"{max(rows, cols) * word} B",
+            "width": f"{max(rows, cols) * _word(role) + math.ceil(fill[role] / 2)} B",
         }
     components["dram"] = dram
     arch = {
