@@ -146,6 +146,18 @@ DEFAULTS = {
         EYERISS_LEVEL,
         "int16",
     ),
+    "eyeriss-gemm100x70x60-default": (
+        EYERISS_ARCH,
+        EYERISS_CASES["eyeriss-gemm100x70x60-default"],
+        EYERISS_LEVEL,
+        "int16",
+    ),
+    "eyeriss-gemm56x98x36-default": (
+        EYERISS_ARCH,
+        EYERISS_CASES["eyeriss-gemm56x98x36-default"],
+        EYERISS_LEVEL,
+        "int16",
+    ),
 }
 
 
