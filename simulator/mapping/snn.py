@@ -17,7 +17,8 @@ from simulator.components.neuro import NeuroCore
 from simulator.errors import SpecError, UnsupportedError
 from simulator.numerics.ann2snn import AnnModel, load_ann, normalise
 from simulator.numerics.encoding import encode
-from simulator.numerics.lif import DECAY_BITS, RESET_CODES, LifParams, Synapses, dyadic_bits
+from simulator.numerics.lif import DECAY_BITS, RESET_CODES, LifParams, Synapses
+from simulator.spec.grid import dyadic_bits
 from simulator.spec.npzio import load_arrays
 from simulator.spec.snn import ArrayRef, ConnectionSpec, GroupSpec, NeuronSpec, SnnSpec
 from simulator.spec.validate import locate

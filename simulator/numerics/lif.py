@@ -58,21 +58,11 @@ class LifParams:
     reverse_reset: np.ndarray  # int8, RESET_CODES
     reverse_reset_value: np.ndarray  # int64
     random_mask: np.ndarray  # int64, 0: deterministic threshold
-    unit_bits: int = 0  # the integers above count 2^-unit_bits weight units (dyadic_bits)
+    unit_bits: int = 0  # the integers above count 2^-unit_bits weight units (spec.grid.dyadic_bits)
 
     @property
     def size(self) -> int:
         return len(self.threshold)
-
-
-def dyadic_bits(values, most: int) -> int | None:
-    """The fewest fraction bits f <= `most` that make every value times 2^f an integer (None if
-    none do): a network on that grid runs exactly as integers in units of 2^-f, with f fewer
-    potential fraction bits, so its integer state is the same."""
-    for bits in range(most + 1):
-        if all(np.all(np.ldexp(v, bits) == np.round(np.ldexp(v, bits))) for v in values):
-            return bits
-    return None
 
 
 def _saturating_reset(v, fired, codes, theta, reset_to, payload_theta):

@@ -16,7 +16,7 @@ import numpy as np
 import yaml
 
 from simulator.errors import SpecError, UnsupportedError
-from simulator.numerics.lif import dyadic_bits
+from simulator.spec.grid import dyadic_bits
 from simulator.spec.sanafe_net import edges, group_spec, groups_of, map_neurons, placement_of
 from simulator.spec.sanafe_yaml import attributes_of, ns, number, pj, read_sanafe, unit_count
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import simulator
 from simulator.errors import SpecError
-from simulator.numerics.lif import dyadic_bits
+from simulator.spec.grid import dyadic_bits
 from tests.test_neuro import neuro_arch
 
 
