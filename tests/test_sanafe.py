@@ -196,6 +196,26 @@ def test_unsupported_features_are_one_line_errors(tmp_path):
         import_sanafe(DATA / "chip.yaml", DATA / "chip.yaml")
 
 
+def test_a_saturating_lif_reset_keeps_the_potential_as_sanafe_does(tmp_path):
+    """SANA-FE 2.2.9's LIF resets only hard and soft, so `saturate` runs as `none`: its run of
+    wide_net with cv saturating is wide_net's, trace for trace (checked with SANA-FE), and so is
+    accsim's import of it."""
+    snn = _variant(
+        tmp_path,
+        "sat.yaml",
+        "reset_mode: none, leak_decay: 0.8",
+        "reset_mode: saturate, leak_decay: 0.8",
+        "wide_net.yaml",
+    )
+    _, workload, _ = import_sanafe(DATA / "chip_wide.yaml", snn, 40, "simple")
+    cv = next(g for g in workload["groups"] if g["name"] == "cv")
+    assert cv["neuron"]["reset"] == "none"
+    case = next(c for c in GOLDEN if c["snn"] == "wide_net.yaml" and c["timing"] == "simple")
+    report = imported(tmp_path / "out", "chip_wide.yaml", snn, 40, "simple")
+    assert report.summary["spikes"] == case["sanafe"]["neurons_fired"]
+    assert report.summary["synaptic_ops"] == case["sanafe"]["synaptic_events"]
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [

@@ -14,6 +14,9 @@ from simulator.spec.sanafe_yaml import RANGE, SILENT, attributes_of, number, uni
 
 _RESET = {"hard": "zero", "soft": "subtract", "none": "none"}
 _TRUENORTH_RESET = {**_RESET, "saturate": "saturate"}
+# SANA-FE 2.2.9's LIF reads `saturate` but resets only hard and soft (models.cpp,
+# loihi_threshold_and_reset): a saturating LIF neuron keeps its potential, as with none
+_LIF_RESET = {**_RESET, "saturate": "none"}
 _TRUENORTH_KEYS = {  # a truenorth soma's neuron attributes (models.hpp truenorth_attributes)
     "threshold",
     "bias",
@@ -225,11 +228,11 @@ def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
     neuron = _per_neuron(g, arrays)
     neuron["decay"] = number(_constant(g.attribute("leak_decay", 1.0), "leak_decay", g.name))
     mode = str(_constant(g.attribute("reset_mode", "hard"), "reset_mode", g.name))
-    if mode not in _RESET:
+    if mode not in _LIF_RESET:
         raise UnsupportedError(
-            f"group {g.name}: reset_mode {mode!r}; accsim models hard, soft and none"
+            f"group {g.name}: reset_mode {mode!r}; SANA-FE's LIF takes hard, soft, saturate and none"
         )
-    neuron["reset"] = _RESET[mode]
+    neuron["reset"] = _LIF_RESET[mode]
     neuron["reset_value"] = number(_constant(g.attribute("reset", 0.0), "reset", g.name))
     neuron["refractory"] = max(
         int(number(_constant(g.attribute("refractory_delay", 0), "refractory_delay", g.name))) - 1,
