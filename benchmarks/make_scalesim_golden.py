@@ -422,67 +422,64 @@ ODD_CONV_ROWS = [  # name, H, W, Fh, Fw, C, NumFilter, Stride
 
 def odd_cases():
     """Cases the first grid lacks: prime and one-wide arrays, odd shapes, strided convs whose
-    channels do not divide the array, and mid-sized SRAMs at odd bandwidths."""
-    cases = []
+    channels do not divide the array, mid-sized SRAMs at odd bandwidths, a Bandwidth list."""
+    specs = []  # (id, kind, description, array, make_config keywords, topology text)
     for df in DATAFLOWS:
         for r, c in ODD_ARRAYS:
-            cid = f"gemm_odd_{df}_{r}x{c}"
-            cases.append(
-                dict(
-                    id=cid,
-                    kind="gemm",
-                    description=f"GEMM, {df}, {r}x{c} array, 1024 kB SRAMs, bw 3/5/7",
-                    config=make_config(cid, r, c, df, ifmap_bw=3, filter_bw=5, ofmap_bw=7),
-                    topology_text=gemm_topology(ODD_GEMM_SHAPES),
+            specs.append(
+                (
+                    f"gemm_odd_{df}_{r}x{c}",
+                    "gemm",
+                    f"GEMM, {df}, {r}x{c} array, 1024 kB SRAMs, bw 3/5/7",
+                    (r, c, df),
+                    dict(ifmap_bw=3, filter_bw=5, ofmap_bw=7),
+                    gemm_topology(ODD_GEMM_SHAPES),
                 )
             )
         for r, c in [(7, 13), (3, 64)]:
-            cid = f"conv_odd_{df}_{r}x{c}"
-            cases.append(
-                dict(
-                    id=cid,
-                    kind="conv",
-                    description=f"strided convs (5 rows, one depth-wise), {df}, {r}x{c}, 1024 kB",
-                    config=make_config(cid, r, c, df, ifmap_bw=6, filter_bw=9, ofmap_bw=4),
-                    topology_text=conv_topology(ODD_CONV_ROWS),
+            specs.append(
+                (
+                    f"conv_odd_{df}_{r}x{c}",
+                    "conv",
+                    f"strided convs (5 rows, one depth-wise), {df}, {r}x{c}, 1024 kB",
+                    (r, c, df),
+                    dict(ifmap_bw=6, filter_bw=9, ofmap_bw=4),
+                    conv_topology(ODD_CONV_ROWS),
                 )
             )
         for kb, bw in [(32, 5), (200, 3)]:
-            cid = f"gemm_mid_{df}_7x13_{kb}kB_bw{bw}"
-            cases.append(
-                dict(
-                    id=cid,
-                    kind="gemm",
-                    description=f"GEMM, {df}, 7x13, SRAMs {kb}/{kb + 1}/{kb + 2} kB, bw {bw}",
-                    config=make_config(
-                        cid,
-                        7,
-                        13,
-                        df,
-                        ifmap_kb=kb,
-                        filter_kb=kb + 1,
-                        ofmap_kb=kb + 2,
-                        ifmap_bw=bw,
-                        filter_bw=bw + 1,
-                        ofmap_bw=bw + 2,
-                    ),
-                    topology_text=gemm_topology(ODD_GEMM_SHAPES[:3]),
+            sizes = dict(ifmap_kb=kb, filter_kb=kb + 1, ofmap_kb=kb + 2)
+            specs.append(
+                (
+                    f"gemm_mid_{df}_7x13_{kb}kB_bw{bw}",
+                    "gemm",
+                    f"GEMM, {df}, 7x13, SRAMs {kb}/{kb + 1}/{kb + 2} kB, bw {bw}",
+                    (7, 13, df),
+                    dict(**sizes, ifmap_bw=bw, filter_bw=bw + 1, ofmap_bw=bw + 2),
+                    gemm_topology(ODD_GEMM_SHAPES[:3]),
                 )
             )
         # Bandwidth as a comma list: SCALE-Sim uses the first value for the OFMAP interface
-        cid = f"gemm_bwlist_{df}_13x7"
-        config = make_config(cid, 13, 7, df, ifmap_bw=4, filter_bw=6, ofmap_bw=2)
-        config["architecture_presets"]["Bandwidth"] = "2, 50, 50"
-        cases.append(
-            dict(
-                id=cid,
-                kind="gemm",
-                description=f"GEMM, {df}, 13x7, 1024 kB SRAMs, Bandwidth '2, 50, 50' (first used)",
-                config=config,
-                topology_text=gemm_topology(ODD_GEMM_SHAPES[:2]),
+        specs.append(
+            (
+                f"gemm_bwlist_{df}_13x7",
+                "gemm",
+                f"GEMM, {df}, 13x7, 1024 kB SRAMs, Bandwidth '2, 50, 50' (first used)",
+                (13, 7, df),
+                dict(ifmap_bw=4, filter_bw=6, ofmap_bw="2, 50, 50"),
+                gemm_topology(ODD_GEMM_SHAPES[:2]),
             )
         )
-    return cases
+    return [
+        dict(
+            id=cid,
+            kind=kind,
+            description=description,
+            config=make_config(cid, *array, **keywords),
+            topology_text=topology,
+        )
+        for cid, kind, description, array, keywords, topology in specs
+    ]
 
 
 # --------------------------------------------------------------------------------------------
