@@ -55,6 +55,7 @@ TEST_CASES = [
     ("tn_chip.yaml", "tn_net.yaml", 100),
     ("chip_wide.yaml", "wide_net.yaml", 40),
     ("chip_wide.yaml", "wide_frac_net.yaml", 40),
+    ("chip_wide.yaml", "wide_reverse_net.yaml", 40),
 ]
 TIMINGS = ("simple", "detailed")
 

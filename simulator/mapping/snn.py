@@ -281,9 +281,6 @@ def _quantise(spec, core, synapse_targets, w, threshold, bias, levels, n):
 _TRUENORTH_ONLY = {  # NeuronSpec fields and their values that leave a LIF neuron unchanged
     "leak": 0.0,
     "leak_towards_zero": True,
-    "reverse_threshold": 0.0,
-    "reverse_reset": "none",
-    "reverse_reset_value": 0.0,
     "random_mask": 0,
 }
 
@@ -347,13 +344,14 @@ def compile_network(spec: SnnSpec, core: NeuroCore, seed: int = 0) -> SnnNetwork
         reset[span] = RESET_CODES[g.neuron.reset]
         refractory[span] = g.neuron.refractory
         force[span] = g.neuron.force_update
+        if g.kind != "input":
+            reverse_threshold[span] = g.neuron.reverse_threshold
+            reverse_reset[span] = RESET_CODES[g.neuron.reverse_reset]
+            reverse_value[span] = g.neuron.reverse_reset_value
         if unit.model == "truenorth" and g.kind != "input":
             _truenorth_only_fields(g, spec, index, allowed=True)
             truenorth[span] = True
             leak[span], towards[span] = g.neuron.leak, g.neuron.leak_towards_zero
-            reverse_threshold[span] = g.neuron.reverse_threshold
-            reverse_reset[span] = RESET_CODES[g.neuron.reverse_reset]
-            reverse_value[span] = g.neuron.reverse_reset_value
             random_mask[span] = g.neuron.random_mask
         elif g.kind != "input":
             _truenorth_only_fields(g, spec, index, allowed=False)

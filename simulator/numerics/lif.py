@@ -121,6 +121,12 @@ class FixedPointLif:
         self.reverse_theta = params.reverse_threshold << shift
         self.reverse_to = params.reverse_reset_value << shift
         self.noisy = np.flatnonzero(params.truenorth & (params.random_mask != 0))
+        # LIF neurons with a reverse reset (SANA-FE's LIF: below the reverse threshold, after
+        # the spike's reset, fired or not; its soft reverse reset takes the threshold away)
+        self.lif_reverse = (
+            self.lif & ~params.truenorth & (params.reverse_reset != RESET_CODES["none"])
+        )
+        self.any_lif_reverse = bool(self.lif_reverse.any())
         self.rand = GlibcRand(1)
         self.any_tn = bool(params.truenorth.any())  # without any, skip TrueNorth's stages
         self.any_refractory = bool(params.refractory.any())
@@ -176,6 +182,16 @@ class FixedPointLif:
         self.v = _saturating_reset(
             self.v, fired, p.reset, self.theta, self.reset_to, payload * self.theta
         )
+        if self.any_lif_reverse:
+            reverse = free & self.lif_reverse & (self.v < self.reverse_theta)
+            self.v = _saturating_reset(
+                self.v,
+                reverse,
+                p.reverse_reset,
+                self.reverse_theta,
+                self.reverse_to,
+                self.reverse_theta,
+            )
         if self.any_tn:
             reverse = self.tn & ~fired & (compared <= self.reverse_theta)
             self.v = _saturating_reset(
@@ -236,6 +252,8 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
     rand = GlibcRand(1)
     any_tn, any_refractory = bool(tn.any()), bool(params.refractory.any())
     noisy = np.flatnonzero(tn & (params.random_mask > 0)).tolist()
+    lif_reverse = is_lif & ~tn & (params.reverse_reset != RESET_CODES["none"])
+    any_lif_reverse = bool(lif_reverse.any())
     v = np.zeros(n)
     refractory = np.zeros(n)
     current = np.zeros(n)
@@ -267,6 +285,11 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
         v = np.where(fire & (codes == RESET_CODES["subtract"]), v - size * theta, v)
         v = np.where(fire & (codes == RESET_CODES["saturate"]), theta, v)
         v = np.where(fire & (codes == RESET_CODES["zero"]), reset_to, v)
+        if any_lif_reverse:  # SANA-FE's LIF: below the reverse threshold, after the reset
+            back = free & lif_reverse & (v < reverse_theta)
+            v = np.where(back & (back_codes == RESET_CODES["subtract"]), v - reverse_theta, v)
+            v = np.where(back & (back_codes == RESET_CODES["saturate"]), reverse_theta, v)
+            v = np.where(back & (back_codes == RESET_CODES["zero"]), reverse_to, v)
         if any_tn:
             back = tn & ~fire & (seen <= reverse_theta)
             v = np.where(back & (back_codes == RESET_CODES["subtract"]), v + reverse_theta, v)

@@ -261,8 +261,8 @@ def import_sanafe(
         (f"groups {g['name']}: {k}", np.array([g["neuron"][k]]))
         for g in group_specs
         if "neuron" in g
-        for k in ("threshold", "bias", "reset_value")
-        if isinstance(g["neuron"][k], float)
+        for k in ("threshold", "bias", "reset_value", "reverse_threshold", "reverse_reset_value")
+        if isinstance(g["neuron"].get(k), float)
     )
     largest = max((float(np.abs(v).max()) for v in values.values()), default=1.0)
     bits = _grid_bits(values, snn_path)

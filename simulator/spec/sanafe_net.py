@@ -195,14 +195,8 @@ def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
     if units["somas"][soma] == "truenorth":
         spec["neuron"] = _truenorth_neuron(g, arrays)
         return spec
-    for key, neutral in (("input_decay", 0.0), ("reverse_reset_mode", "none")):
-        if any(
-            v not in (None, neutral)
-            and str(v) != str(neutral)
-            and not (key == "input_decay" and number(v) == 0)
-            for v in g.attribute(key)
-        ):
-            raise UnsupportedError(f"group {g.name}: {key} is not modelled by accsim")
+    if any(v is not None and number(v) != 0 for v in g.attribute("input_decay")):
+        raise UnsupportedError(f"group {g.name}: input_decay is not modelled by accsim")
     if units["somas"][soma] == "input":
         spec["kind"] = "input"
         trains = g.attribute("spikes")
@@ -234,6 +228,7 @@ def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
         )
     neuron["reset"] = _LIF_RESET[mode]
     neuron["reset_value"] = number(_constant(g.attribute("reset", 0.0), "reset", g.name))
+    neuron.update(_reverse_reset(g))
     neuron["refractory"] = max(
         int(number(_constant(g.attribute("refractory_delay", 0), "refractory_delay", g.name))) - 1,
         0,
@@ -269,21 +264,31 @@ def _typed(g: _Group, key: str, default, kind: str):
     return int(number_value) if kind == "count" else number_value
 
 
+def _reset_mode(g: _Group, key: str, default: str) -> str:
+    """A group's reset_mode or reverse_reset_mode as NeuronSpec's reset name."""
+    mode = str(_constant(g.attribute(key, default), key, g.name))
+    if mode not in _TRUENORTH_RESET:
+        raise SpecError(
+            f"group {g.name}: {key} {mode!r}; SANA-FE resets hard, soft, saturate or none"
+        )
+    return _TRUENORTH_RESET[mode]
+
+
+def _reverse_reset(g: _Group) -> dict:
+    """NeuronSpec's reverse threshold fields of a group (LIF and truenorth somas alike)."""
+    return {
+        "reverse_reset": _reset_mode(g, "reverse_reset_mode", "none"),
+        "reverse_reset_value": _typed(g, "reverse_reset", 0.0, "number"),
+        "reverse_threshold": _typed(g, "reverse_threshold", 0.0, "number"),
+    }
+
+
 def _truenorth_neuron(g: _Group, arrays: dict) -> dict:
     """NeuronSpec fields of a group on a truenorth soma (TrueNorthModel's attributes)."""
     neuron = _per_neuron(g, arrays)
-    for key in ("reset_mode", "reverse_reset_mode"):
-        mode = str(
-            _constant(g.attribute(key, "hard" if key == "reset_mode" else "none"), key, g.name)
-        )
-        if mode not in _TRUENORTH_RESET:
-            raise SpecError(
-                f"group {g.name}: {key} {mode!r}; a truenorth soma resets hard, soft, saturate or none"
-            )
-        neuron["reset" if key == "reset_mode" else "reverse_reset"] = _TRUENORTH_RESET[mode]
+    neuron["reset"] = _reset_mode(g, "reset_mode", "hard")
     neuron["reset_value"] = _typed(g, "reset", 0.0, "number")
-    neuron["reverse_reset_value"] = _typed(g, "reverse_reset", 0.0, "number")
-    neuron["reverse_threshold"] = _typed(g, "reverse_threshold", 0.0, "number")
+    neuron.update(_reverse_reset(g))
     neuron["leak"] = _typed(g, "leak", 0.0, "number")
     neuron["leak_towards_zero"] = _typed(g, "leak_towards_zero", True, "flag")
     neuron["random_mask"] = _typed(g, "random_mask", 0, "count")

@@ -51,12 +51,14 @@ class NeuronSpec(Strict):
     leak_towards_zero: bool = True
     """TrueNorth somas: the leak pulls the potential towards zero; false: it is added every step."""
     reverse_threshold: float = 0.0
-    """TrueNorth somas: at or below this potential (and not firing) the reverse reset applies."""
+    """TrueNorth somas: at or below this potential (and not firing) the reverse reset applies.
+    LIF somas (SANA-FE's LIF): below it, after the spike's reset, whether or not it fired."""
     reverse_reset: Literal["zero", "subtract", "none", "saturate"] = "none"
-    """TrueNorth somas: at the reverse threshold set to reverse_reset_value (zero), add the
-    reverse threshold (subtract), keep the potential, or set it to the reverse threshold."""
+    """At the reverse threshold set the potential to reverse_reset_value (zero), add the reverse
+    threshold (subtract; a LIF soma takes it away, as SANA-FE's LIF does), keep it, or set it to
+    the reverse threshold."""
     reverse_reset_value: float = 0.0
-    """TrueNorth somas: potential after a zero reverse reset."""
+    """Potential after a zero reverse reset."""
     random_mask: NonNegativeInt = 0
     """TrueNorth somas: stochastic threshold, each step the potential compared with the
     threshold gains rand() & mask (glibc's rand() seeded 1, as SANA-FE draws it); 0: none."""
