@@ -145,6 +145,7 @@ def random_network(seed, neuron, steps=100, spike_bits=1, potential_bits=None):
         ({"reset": "zero", "decay": 0.9, "refractory": 2}, 1, None),
         ({"reset": "subtract", "decay": 0.97}, 3, None),  # graded spikes
         ({"reset": "none", "decay": 0.8}, 1, 14),  # saturating 14-bit potentials
+        ({"reset": "zero", "reverse_threshold": -0.4, "reverse_reset": "subtract"}, 1, None),
     ],
 )
 def test_spike_trains_match_the_float64_reference_over_100_steps(
