@@ -44,10 +44,13 @@ def _get(parser, path: Path, section: str, key: str, kind=int, default=None):
             return default
         raise SpecError(f"{path}: [{section}] {key}: missing required key") from None
     try:
-        return kind(raw.strip())
+        value = kind(raw.strip())
     except ValueError:
         expected = "a number" if kind is _first_of_list else kind.__name__
         raise SpecError(f"{path}: [{section}] {key}: expected {expected}, got {raw!r}") from None
+    if kind is not str and not value > 0:  # array sizes, SRAM sizes and bandwidths
+        raise SpecError(f"{path}: [{section}] {key}: must be > 0, got {raw!r}")
+    return value
 
 
 def _word(role: str) -> int:
@@ -112,6 +115,8 @@ def read_topology(path: Path) -> list[dict]:
             raise SpecError(
                 f"{path}:{number}: expected integers after the layer name, got {cells[1:]}"
             ) from None
+        if min(values, default=1) <= 0:
+            raise SpecError(f"{path}:{number}: {name}: sizes must be > 0, got {values}")
         if len(values) == 3:
             m, n, k = values
             ops.append({"kind": "gemm", "name": name, "M": m, "N": n, "K": k, "dtype": "int8"})
@@ -130,7 +135,7 @@ def read_topology(path: Path) -> list[dict]:
 def _conv_as_gemms(path, number, name, values) -> list[dict]:
     """im2col lowering as SCALE-Sim does: M = Ho*Wo, N = filters, K = Fh*Fw*C; 'DP' layers per channel."""
     height, width, fh, fw, channels, filters, stride = values
-    if fh > height or fw > width or min(values) <= 0:
+    if fh > height or fw > width:
         raise SpecError(
             f"{path}:{number}: {name}: filter {fh}x{fw} does not fit ifmap {height}x{width}"
         )

@@ -251,6 +251,24 @@ def test_bandwidth_list_uses_its_first_value(tmp_path):
     assert arch["components"]["dram"]["operand_bandwidth"]["output"] == "12 GB/s"  # 3 words x 4 B
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("ArrayHeight", "0"), ("IfmapSramSzkB", "-4"), ("Bandwidth", "0, 3"), ("ArrayWidth", "-1")],
+)
+def test_sizes_and_bandwidths_must_be_positive(tmp_path, key, value):
+    cfg, topo = _write_cfg(tmp_path, **{key: value})
+    with pytest.raises(SpecError) as error:
+        import_scalesim(cfg, topo)
+    assert str(error.value) == f"{cfg}: [architecture_presets] {key}: must be > 0, got '{value}'"
+
+
+def test_a_layer_of_size_zero_names_its_line(tmp_path):
+    topo = tmp_path / "t.csv"
+    topo.write_text("Layer, M, N, K,\ng1, 8, 8, 8,\ng2, 0, 8, 8,\n")
+    with pytest.raises(SpecError, match=r"t.csv:3: g2: sizes must be > 0, got \[0, 8, 8\]"):
+        read_topology(topo)
+
+
 def test_conv_row_with_two_strides_is_refused(tmp_path):
     # the old two-stride layout crashes SCALE-Sim 3.0.0 (it reads the second stride as N:M)
     topo = tmp_path / "t.csv"
