@@ -196,6 +196,23 @@ def test_unsupported_features_are_one_line_errors(tmp_path):
         import_sanafe(DATA / "chip.yaml", DATA / "chip.yaml")
 
 
+def test_a_core_updates_its_neurons_in_the_order_the_mappings_place_them(tmp_path):
+    """wide_mapped_net lists cv and h1 interleaved on one core: under the detailed model the
+    core's messages follow that order, and every step equals SANA-FE's (in group order two
+    steps were 1.4 % off)."""
+    _, workload, _ = import_sanafe(DATA / "chip_wide.yaml", DATA / "wide_mapped_net.yaml", 40)
+    assert workload["placement"][:2] == [
+        {"group": "cv", "neurons": [0, 5], "core": 3},
+        {"group": "h1", "neurons": [0, 3], "core": 3},
+    ]
+    case = next(
+        c for c in GOLDEN if c["snn"] == "wide_mapped_net.yaml" and c["timing"] == "detailed"
+    )
+    report = imported(tmp_path, "chip_wide.yaml", "wide_mapped_net.yaml", 40, "detailed")
+    steps = (report.steps["cycles"] / report.clock_hz).to_numpy()
+    assert steps == pytest.approx(np.array(case["sanafe"]["step_s"]), rel=1e-6)
+
+
 def test_a_saturating_lif_reset_keeps_the_potential_as_sanafe_does(tmp_path):
     """SANA-FE 2.2.9's LIF resets only hard and soft, so `saturate` runs as `none`: its run of
     wide_net with cv saturating is wide_net's, trace for trace (checked with SANA-FE), and so is

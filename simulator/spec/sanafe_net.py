@@ -59,6 +59,7 @@ class _Group:
         self.soma: list[str | None] = [None] * size
         self.synapse: list[str | None] = [None] * size
         self.core: list[int | None] = [None] * size
+        self.mapped: list[int] = [0] * size  # when the mappings placed it (its core's order)
 
     def attribute(self, key: str, default=None) -> list:
         return [
@@ -117,6 +118,7 @@ def groups_of(network: dict, path: Path) -> dict[str, _Group]:
 
 def map_neurons(mappings: list, groups: dict, per_tile: int, path: Path) -> None:
     inputs: dict[tuple, str] = {}  # (core, input unit instance) -> the neuron it drives
+    mapped = 0
     for item in mappings or []:
         ((where, attrs),) = dict(item).items()
         attrs = _split_attributes(attrs)
@@ -138,6 +140,8 @@ def map_neurons(mappings: list, groups: dict, per_tile: int, path: Path) -> None
             inputs[(index, unit)] = f"{name}.{ids[0]}"
         for i in ids:
             groups[name].core[i] = index
+            groups[name].mapped[i] = mapped
+            mapped += 1
             if attrs.get("soma_hw_name") is not None:
                 groups[name].soma[i] = unit_count(attrs["soma_hw_name"])[0]
             if attrs.get("synapse_hw_name") is not None:
@@ -447,12 +451,16 @@ def edges(network: dict, groups: dict, units: dict, arrays: dict, table=None) ->
 
 
 def placement_of(groups: dict) -> list[dict]:
-    """Runs of consecutive neurons on one core, per group."""
-    entries = []
-    for g in groups.values():
-        start = 0
-        for i in range(1, g.size + 1):
-            if i == g.size or g.core[i] != g.core[start]:
-                entries.append({"group": g.name, "neurons": [start, i], "core": g.core[start]})
-                start = i
+    """Runs of consecutive neurons on one core, in the order the mappings placed them: a core
+    updates its neurons in that order, as SANA-FE's does."""
+    entries: list[dict] = []
+    last: tuple | None = None  # (group, next neuron, core) the previous run would continue with
+    placed = sorted((m, g.name, i) for g in groups.values() for i, m in enumerate(g.mapped))
+    for _, name, i in placed:
+        core = groups[name].core[i]
+        if last == (name, i, core):
+            entries[-1]["neurons"][1] = i + 1
+        else:
+            entries.append({"group": name, "neurons": [i, i + 1], "core": core})
+        last = (name, i + 1, core)
     return entries

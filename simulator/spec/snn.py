@@ -187,7 +187,8 @@ class SnnSpec(Strict):
     """Synapses between groups."""
     placement: Literal["fill", "layer", "spread"] | list[PlacementSpec] = "fill"
     """fill: cores in order, each filled to capacity; layer: the same but each group starts a new
-    core; spread: neuron i on core i mod cores; or a list of ranges given per core."""
+    core; spread: neuron i on core i mod cores; or a list of ranges given per core, whose order
+    is the order each core updates its neurons (SANA-FE's detailed timing follows it)."""
     quantisation: Literal["scale", "exact"] = "scale"
     """scale: per target neuron, map the largest weight to the core's weight range (thresholds and
     biases scale with it); exact: weights, biases and thresholds are integers used as they are."""
