@@ -158,6 +158,17 @@ class FixedPointLif:
                 self.leaky, np.trunc(v.astype(np.float64) * self.p.decay).astype(np.int64), v
             )
 
+    def _reverse_reset(self, neurons: np.ndarray, sign: int) -> None:
+        """The reverse reset of `neurons`; subtract moves them by sign x the reverse threshold."""
+        self.v = _saturating_reset(
+            self.v,
+            neurons,
+            self.p.reverse_reset,
+            self.reverse_theta,
+            self.reverse_to,
+            sign * self.reverse_theta,
+        )
+
     def step(self, synaptic_input: np.ndarray, received: np.ndarray, input_spikes: np.ndarray):
         """Advance one step. synaptic_input: int64 weight units delivered last step; received:
         bool, got a synaptic event; input_spikes: bool, input neurons firing now.
@@ -182,26 +193,10 @@ class FixedPointLif:
         self.v = _saturating_reset(
             self.v, fired, p.reset, self.theta, self.reset_to, payload * self.theta
         )
-        if self.any_lif_reverse:
-            reverse = free & self.lif_reverse & (self.v < self.reverse_theta)
-            self.v = _saturating_reset(
-                self.v,
-                reverse,
-                p.reverse_reset,
-                self.reverse_theta,
-                self.reverse_to,
-                self.reverse_theta,
-            )
-        if self.any_tn:
-            reverse = self.tn & ~fired & (compared <= self.reverse_theta)
-            self.v = _saturating_reset(
-                self.v,
-                reverse,
-                p.reverse_reset,
-                self.reverse_theta,
-                self.reverse_to,
-                -self.reverse_theta,
-            )
+        if self.any_lif_reverse:  # SANA-FE's LIF: subtract takes the reverse threshold away
+            self._reverse_reset(free & self.lif_reverse & (self.v < self.reverse_theta), 1)
+        if self.any_tn:  # TrueNorth: subtract adds it
+            self._reverse_reset(self.tn & ~fired & (compared <= self.reverse_theta), -1)
         if self.any_refractory:
             self.refractory_left = np.where(fired, p.refractory + 1, self.refractory_left)
             self.refractory_left = np.maximum(self.refractory_left - 1, 0)
