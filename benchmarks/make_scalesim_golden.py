@@ -397,9 +397,89 @@ def build_cases():
             )
         )
 
+    cases += odd_cases()
     for case in cases:
         case.setdefault("cfg_text", cfg_text(case["config"]))
     return cases
+
+
+ODD_ARRAYS = [(7, 13), (13, 7), (3, 64), (1, 16), (16, 1)]
+ODD_GEMM_SHAPES = [  # (name, M, N, K): primes, a dim of 1, dims just past a multiple of 7/13/16
+    ("g50x23x41", 50, 23, 41),
+    ("g97x5x11", 97, 5, 11),
+    ("g13x7x64", 13, 7, 64),
+    ("g2x129x3", 2, 129, 3),
+    ("g17x1x100", 17, 1, 100),
+]
+ODD_CONV_ROWS = [  # name, H, W, Fh, Fw, C, NumFilter, Stride
+    ("c11_s2_c3", 11, 11, 3, 3, 3, 17, 2),
+    ("c9x14_s3_c5", 9, 14, 2, 4, 5, 6, 3),
+    ("c7_s2_1x1_c19", 7, 7, 1, 1, 19, 9, 2),
+    ("c6_s4_c2", 6, 6, 5, 5, 2, 3, 4),
+    ("odd_DP_s2", 9, 9, 3, 3, 3, 2, 2),
+]
+
+
+def odd_cases():
+    """Cases the first grid lacks: prime and one-wide arrays, odd shapes, strided convs whose
+    channels do not divide the array, mid-sized SRAMs at odd bandwidths, a Bandwidth list."""
+    specs = []  # (id, kind, description, array, make_config keywords, topology text)
+    for df in DATAFLOWS:
+        for r, c in ODD_ARRAYS:
+            specs.append(
+                (
+                    f"gemm_odd_{df}_{r}x{c}",
+                    "gemm",
+                    f"GEMM, {df}, {r}x{c} array, 1024 kB SRAMs, bw 3/5/7",
+                    (r, c, df),
+                    dict(ifmap_bw=3, filter_bw=5, ofmap_bw=7),
+                    gemm_topology(ODD_GEMM_SHAPES),
+                )
+            )
+        for r, c in [(7, 13), (3, 64)]:
+            specs.append(
+                (
+                    f"conv_odd_{df}_{r}x{c}",
+                    "conv",
+                    f"strided convs (5 rows, one depth-wise), {df}, {r}x{c}, 1024 kB",
+                    (r, c, df),
+                    dict(ifmap_bw=6, filter_bw=9, ofmap_bw=4),
+                    conv_topology(ODD_CONV_ROWS),
+                )
+            )
+        for kb, bw in [(32, 5), (200, 3)]:
+            sizes = dict(ifmap_kb=kb, filter_kb=kb + 1, ofmap_kb=kb + 2)
+            specs.append(
+                (
+                    f"gemm_mid_{df}_7x13_{kb}kB_bw{bw}",
+                    "gemm",
+                    f"GEMM, {df}, 7x13, SRAMs {kb}/{kb + 1}/{kb + 2} kB, bw {bw}",
+                    (7, 13, df),
+                    dict(**sizes, ifmap_bw=bw, filter_bw=bw + 1, ofmap_bw=bw + 2),
+                    gemm_topology(ODD_GEMM_SHAPES[:3]),
+                )
+            )
+        # Bandwidth as a comma list: SCALE-Sim uses the first value for the OFMAP interface
+        specs.append(
+            (
+                f"gemm_bwlist_{df}_13x7",
+                "gemm",
+                f"GEMM, {df}, 13x7, 1024 kB SRAMs, Bandwidth '2, 50, 50' (first used)",
+                (13, 7, df),
+                dict(ifmap_bw=4, filter_bw=6, ofmap_bw="2, 50, 50"),
+                gemm_topology(ODD_GEMM_SHAPES[:2]),
+            )
+        )
+    return [
+        dict(
+            id=cid,
+            kind=kind,
+            description=description,
+            config=make_config(cid, *array, **keywords),
+            topology_text=topology,
+        )
+        for cid, kind, description, array, keywords, topology in specs
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -554,7 +634,8 @@ def closed_forms(df, M, N, K, R, C, cfg):
     arch, lay = cfg["architecture_presets"], cfg["layout"]
     act_i = math.ceil(1024 * arch["IfmapSramSzkB"] * 0.5)
     act_f = math.ceil(1024 * arch["FilterSramSzkB"] * 0.5)
-    bi, bf, bo = lay["IfmapSRAMBankBandwidth"], lay["FilterSRAMBankBandwidth"], arch["Bandwidth"]
+    bi, bf = lay["IfmapSRAMBankBandwidth"], lay["FilterSRAMBankBandwidth"]
+    bo = int(str(arch["Bandwidth"]).split(",")[0])  # SCALE-Sim uses a comma list's first value
     # prefetch-matrix element counts including the -1 padding of partial folds
     e_if = {"os": cdiv(M, R) * R * K, "ws": M * cdiv(K, R) * R, "is": cdiv(M, C) * C * K}[df]
     e_fl = {"os": cdiv(N, C) * C * K, "ws": K * cdiv(N, C) * C, "is": cdiv(K, R) * R * N}[df]

@@ -51,6 +51,11 @@ CASES = [
         "K": 256,
         "temporal": [["M", 128], ["K", 8], ["N", 8]],
     },
+    # shapes off the 32 x 32 array: K = 72 leaves a partial row fold, M = 60 and 200 are not
+    # powers of two, N = 96 and 160 are odd multiples of 32
+    {"id": "gemm96x160x72-default", "M": 96, "N": 160, "K": 72},
+    {"id": "gemm60x64x96-default", "M": 60, "N": 64, "K": 96},
+    {"id": "gemm200x96x64-default", "M": 200, "N": 96, "K": 64},
 ]
 EYERISS_LIKE = {
     "hardware": "eyeriss_like",
@@ -61,6 +66,9 @@ EYERISS_LIKE = {
 EYERISS_CASES = [
     {"id": "eyeriss-gemm224x224x192-default", "M": 224, "N": 224, "K": 192},
     {"id": "eyeriss-gemm112x168x96-default", "M": 112, "N": 168, "K": 96},
+    # odd multiples of the 14 x 12 array, M not a power of two
+    {"id": "eyeriss-gemm100x70x60-default", "M": 100, "N": 70, "K": 60},
+    {"id": "eyeriss-gemm56x98x36-default", "M": 56, "N": 98, "K": 36},
     # accsim's fold nest forced (M streamed, K folds, N folds), for the latency comparison:
     # 8 of the 14 columns (N tiles of 8), so a partial-sum vector is one 128-bit word ...
     {

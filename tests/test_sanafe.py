@@ -196,6 +196,67 @@ def test_unsupported_features_are_one_line_errors(tmp_path):
         import_sanafe(DATA / "chip.yaml", DATA / "chip.yaml")
 
 
+def test_a_core_updates_its_neurons_in_the_order_the_mappings_place_them(tmp_path):
+    """wide_mapped_net lists cv and h1 interleaved on one core: under the detailed model the
+    core's messages follow that order, and every step equals SANA-FE's (in group order two
+    steps were 1.4 % off)."""
+    _, workload, _ = import_sanafe(DATA / "chip_wide.yaml", DATA / "wide_mapped_net.yaml", 40)
+    assert workload["placement"][:2] == [
+        {"group": "cv", "neurons": [0, 5], "core": 3},
+        {"group": "h1", "neurons": [0, 3], "core": 3},
+    ]
+    case = next(
+        c for c in GOLDEN if c["snn"] == "wide_mapped_net.yaml" and c["timing"] == "detailed"
+    )
+    report = imported(tmp_path, "chip_wide.yaml", "wide_mapped_net.yaml", 40, "detailed")
+    steps = (report.steps["cycles"] / report.clock_hz).to_numpy()
+    assert steps == pytest.approx(np.array(case["sanafe"]["step_s"]), rel=1e-6)
+
+
+def test_a_saturating_lif_reset_keeps_the_potential_as_sanafe_does(tmp_path):
+    """SANA-FE 2.2.9's LIF resets only hard and soft, so `saturate` runs as `none`: its run of
+    wide_net with cv saturating is wide_net's, trace for trace (checked with SANA-FE), and so is
+    accsim's import of it."""
+    snn = _variant(
+        tmp_path,
+        "sat.yaml",
+        "reset_mode: none, leak_decay: 0.8",
+        "reset_mode: saturate, leak_decay: 0.8",
+        "wide_net.yaml",
+    )
+    _, workload, _ = import_sanafe(DATA / "chip_wide.yaml", snn, 40, "simple")
+    cv = next(g for g in workload["groups"] if g["name"] == "cv")
+    assert cv["neuron"]["reset"] == "none"
+    case = next(c for c in GOLDEN if c["snn"] == "wide_net.yaml" and c["timing"] == "simple")
+    report = imported(tmp_path / "out", "chip_wide.yaml", snn, 40, "simple")
+    assert report.summary["spikes"] == case["sanafe"]["neurons_fired"]
+    assert report.summary["synaptic_ops"] == case["sanafe"]["synaptic_events"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("threshold: 2.5, leak_decay", "threshold: 2.3, leak_decay", "groups h1: threshold 2.3"),
+        ("{bias: -0.25}", "{bias: -0.1}", "groups h1: bias -0.1"),
+        (
+            "out.3 -> h1.0: [weight: -3]",
+            "out.3 -> h1.0: [weight: 0.3]",
+            "edges out->h1: weight 0.3",
+        ),
+    ],
+)
+def test_values_off_sanafes_potential_grid_are_one_line_errors(tmp_path, old, new, message):
+    """SANA-FE's LIF keeps potentials on a 1/64 grid, so values on it run exactly (as integers
+    in units of 2^-f); one off it is refused at import, naming where it is."""
+    snn = _variant(tmp_path, "off.yaml", old, new, "wide_frac_net.yaml")
+    with pytest.raises(UnsupportedError) as error:
+        import_sanafe(DATA / "chip_wide.yaml", snn)
+    assert str(error.value) == (
+        f"{snn}: {message} is not a multiple of 1/64: accsim runs SANA-FE's neurons exactly, "
+        "on its potential grid"
+    )
+
+
 def test_bad_values_are_one_line_errors(tmp_path):
     width = _variant(tmp_path, "width.yaml", "width: 2", "width: two")
     with pytest.raises(SpecError, match="width and height must be integers, got 'two'"):

@@ -65,6 +65,24 @@ def test_spike_times_by_hand(weight, neuron, expected):
     assert report.summary["spike_trains_match"]
 
 
+@pytest.mark.parametrize(
+    ("reverse", "final"),
+    [
+        # -3 per step from step 1: -3, -6, -9 -> reset, ... ; potential after step 8
+        ({"reverse_reset": "subtract"}, -3),  # -9 - (-7) = -2, -5, -8 -> -1, -4, -7, -10 -> -3
+        ({"reverse_reset": "zero", "reverse_reset_value": 1}, -5),  # 1, -2, -5, -8 -> 1, -2, -5
+        ({"reverse_reset": "saturate"}, -7),  # held at -7 from step 3
+        ({"reverse_reset": "none"}, -24),
+    ],
+)
+def test_lif_reverse_threshold_by_hand(reverse, final):
+    """SANA-FE's LIF: below the reverse threshold (-7, strictly) the reverse reset applies; its
+    soft reset takes the reverse threshold away."""
+    _, report = one_neuron(-3, 10, steps=9, neuron={"reverse_threshold": -7, **reverse})
+    assert report.record.final_potential[1] == final
+    assert report.summary["spike_trains_match"]
+
+
 def test_graded_spikes_carry_the_thresholds_crossed():
     # v = 25 -> payload 2 (v 5), 30 -> 3 (v 0), 25 -> 2 ...; B integrates payloads of steps 1..3
     spikes, report = one_neuron(25, 10, steps=5, neuron={"reset": "subtract"}, spike_bits=2)
@@ -127,6 +145,7 @@ def random_network(seed, neuron, steps=100, spike_bits=1, potential_bits=None):
         ({"reset": "zero", "decay": 0.9, "refractory": 2}, 1, None),
         ({"reset": "subtract", "decay": 0.97}, 3, None),  # graded spikes
         ({"reset": "none", "decay": 0.8}, 1, 14),  # saturating 14-bit potentials
+        ({"reset": "zero", "reverse_threshold": -0.4, "reverse_reset": "subtract"}, 1, None),
     ],
 )
 def test_spike_trains_match_the_float64_reference_over_100_steps(

@@ -219,7 +219,7 @@ class DetailedTiming:
         for n in nodes.tolist():
             offset.append(seen[n])
             seen[n] += 1
-        self.by_core = np.argsort(core_of, kind="stable")  # the order cores update neurons
+        self.by_core = np.lexsort((placement.update_rank, core_of))  # the order cores update
         self.position = np.empty_like(self.by_core)
         self.position[self.by_core] = np.arange(self.by_core.size)
         size = np.bincount(core_of, minlength=self.cores)

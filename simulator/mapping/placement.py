@@ -28,6 +28,7 @@ class Placement:
     neurons: np.ndarray  # int64 [cores]: neurons per core
     synapses: np.ndarray  # int64 [cores]: fan-in synapses per core
     axons_in: np.ndarray  # int64 [cores]: input axons per core
+    update_rank: np.ndarray  # int64 [n]: a core updates its neurons in this order (given lists)
 
     @property
     def cores_used(self) -> np.ndarray:
@@ -97,8 +98,12 @@ def _fill(net: SnnNetwork, core: NeuroCore, incoming: _Incoming, by_group: bool)
     return core_of
 
 
-def _given(net: SnnNetwork, entries, where: str) -> np.ndarray:
+def _given(net: SnnNetwork, entries, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each neuron's core, and its rank in the list: a core updates its neurons in the order the
+    placement lists them (as SANA-FE's mappings do)."""
     core_of = np.full(net.size, -1, dtype=np.int64)
+    rank = np.zeros(net.size, dtype=np.int64)
+    listed = 0
     for entry in entries:
         group = net.group(entry.group)
         start, stop = entry.neurons if entry.neurons else (0, group.size)
@@ -107,24 +112,27 @@ def _given(net: SnnNetwork, entries, where: str) -> np.ndarray:
                 f"{where}: placement of {entry.group}: range [{start}, {stop}) outside its {group.size} neurons"
             )
         core_of[group.start + start : group.start + stop] = entry.core
+        rank[group.start + start : group.start + stop] = np.arange(listed, listed + stop - start)
+        listed += stop - start
     if (core_of < 0).any():
         first = int(np.flatnonzero(core_of < 0)[0])
         name = next(g.name for g in net.groups if g.start <= first < g.start + g.size)
         raise SpecError(
             f"{where}: placement leaves neurons of {name} unplaced (neuron {first - net.group(name).start})"
         )
-    return core_of
+    return core_of, rank
 
 
 def place(net: SnnNetwork, policy, core: NeuroCore, cores: int, where: str) -> Placement:
     """Assign every neuron a core (CapacityError if the chip is too small) and build the axons."""
     incoming = _Incoming(net)
+    rank = np.arange(net.size, dtype=np.int64)  # a policy's cores update in neuron order
     if policy in ("fill", "layer"):
         core_of = _fill(net, core, incoming, by_group=policy == "layer")
     elif policy == "spread":
         core_of = np.arange(net.size, dtype=np.int64) % cores
     else:
-        core_of = _given(net, policy, where)
+        core_of, rank = _given(net, policy, where)
     used = int(core_of.max()) + 1 if net.size else 0
     if used > cores:
         label = policy if isinstance(policy, str) else "the given"
@@ -146,6 +154,7 @@ def place(net: SnnNetwork, policy, core: NeuroCore, cores: int, where: str) -> P
         neurons,
         synapses,
         axons_in,
+        rank,
     )
 
 

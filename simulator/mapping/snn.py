@@ -18,6 +18,7 @@ from simulator.errors import SpecError, UnsupportedError
 from simulator.numerics.ann2snn import AnnModel, load_ann, normalise
 from simulator.numerics.encoding import encode
 from simulator.numerics.lif import DECAY_BITS, RESET_CODES, LifParams, Synapses
+from simulator.spec.grid import dyadic_bits
 from simulator.spec.npzio import load_arrays
 from simulator.spec.snn import ArrayRef, ConnectionSpec, GroupSpec, NeuronSpec, SnnSpec
 from simulator.spec.validate import locate
@@ -218,29 +219,40 @@ def _conv2d(c: ConnectionSpec, src: Group, dst: Group, spec: SnnSpec, where: tup
 
 def _quantise(spec, core, synapse_targets, w, threshold, bias, levels, n):
     """Integer weights, thresholds, biases and potential levels (reset value, leak, reverse
-    threshold and reset value) for the core's weight format."""
+    threshold and reset value) for the core's weight format, and the fraction bits of the unit
+    they count (exact: the fewest that make them integers, at most the potential's)."""
     limit = core.weight_limit()
     if spec.quantisation == "exact":
-        for label, values in (
+        named = (
             ("weights", w),
             ("thresholds", threshold),
             ("biases", bias),
             ("reset values, leaks and reverse thresholds", np.concatenate(levels)),
-        ):
-            if not np.all(values == np.round(values)):
-                raise SpecError(
-                    f"{locate(spec, 'quantisation')}: exact quantisation needs integer {label}"
-                )
+        )
+        bits = dyadic_bits([values for _, values in named], core.potential_frac_bits)
+        if bits is None:
+            label = next(
+                label
+                for label, values in named
+                if dyadic_bits([values], core.potential_frac_bits) is None
+            )
+            raise SpecError(
+                f"{locate(spec, 'quantisation')}: exact quantisation needs {label} on the "
+                f"core's potential grid (multiples of 2^-{core.potential_frac_bits})"
+            )
+        w = np.ldexp(w, bits)
         if w.size and np.abs(w).max() > limit:
             raise UnsupportedError(
                 f"{core.name} (neuro_core) holds {core.weight_bits}-bit weights (|w| <= {limit}); "
                 f"the network has |w| up to {np.abs(w).max():g}"
+                + (f" in units of 2^-{bits}" if bits else "")
             )
         return (
             w.astype(np.int64),
-            threshold.astype(np.int64),
-            bias.astype(np.int64),
-            *(level.astype(np.int64) for level in levels),
+            np.ldexp(threshold, bits).astype(np.int64),
+            np.ldexp(bias, bits).astype(np.int64),
+            *(np.ldexp(level, bits).astype(np.int64) for level in levels),
+            bits,
         )
     largest = np.zeros(n)
     np.maximum.at(largest, synapse_targets, np.abs(w))
@@ -262,15 +274,13 @@ def _quantise(spec, core, synapse_targets, w, threshold, bias, levels, n):
         np.rint(threshold * scale).astype(np.int64),
         np.rint(bias * scale).astype(np.int64),
         *(np.rint(level * scale).astype(np.int64) for level in levels),
+        0,
     )
 
 
 _TRUENORTH_ONLY = {  # NeuronSpec fields and their values that leave a LIF neuron unchanged
     "leak": 0.0,
     "leak_towards_zero": True,
-    "reverse_threshold": 0.0,
-    "reverse_reset": "none",
-    "reverse_reset_value": 0.0,
     "random_mask": 0,
 }
 
@@ -334,13 +344,14 @@ def compile_network(spec: SnnSpec, core: NeuroCore, seed: int = 0) -> SnnNetwork
         reset[span] = RESET_CODES[g.neuron.reset]
         refractory[span] = g.neuron.refractory
         force[span] = g.neuron.force_update
+        if g.kind != "input":
+            reverse_threshold[span] = g.neuron.reverse_threshold
+            reverse_reset[span] = RESET_CODES[g.neuron.reverse_reset]
+            reverse_value[span] = g.neuron.reverse_reset_value
         if unit.model == "truenorth" and g.kind != "input":
             _truenorth_only_fields(g, spec, index, allowed=True)
             truenorth[span] = True
             leak[span], towards[span] = g.neuron.leak, g.neuron.leak_towards_zero
-            reverse_threshold[span] = g.neuron.reverse_threshold
-            reverse_reset[span] = RESET_CODES[g.neuron.reverse_reset]
-            reverse_value[span] = g.neuron.reverse_reset_value
             random_mask[span] = g.neuron.random_mask
         elif g.kind != "input":
             _truenorth_only_fields(g, spec, index, allowed=False)
@@ -357,7 +368,7 @@ def compile_network(spec: SnnSpec, core: NeuroCore, seed: int = 0) -> SnnNetwork
     targets = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
     weights = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
     unit_of = np.concatenate(units) if units else np.zeros(0, dtype=np.int64)
-    weights, threshold, bias, reset_value, leak, reverse_threshold, reverse_value = _quantise(
+    weights, threshold, bias, reset_value, leak, reverse_threshold, reverse_value, unit = _quantise(
         spec,
         core,
         targets,
@@ -388,7 +399,7 @@ def compile_network(spec: SnnSpec, core: NeuroCore, seed: int = 0) -> SnnNetwork
         refractory=refractory,
         force=force,
         is_input=is_input,
-        frac_bits=core.potential_frac_bits,
+        frac_bits=core.potential_frac_bits - unit,
         potential_bits=core.potential_bits,
         spike_bits=core.spike_bits,
         truenorth=truenorth,
@@ -398,6 +409,7 @@ def compile_network(spec: SnnSpec, core: NeuroCore, seed: int = 0) -> SnnNetwork
         reverse_reset=reverse_reset,
         reverse_reset_value=reverse_value,
         random_mask=random_mask,
+        unit_bits=unit,
     )
     synapses = Synapses(indptr, targets[order].astype(np.int64), weights[order])
     input_index = np.flatnonzero(is_input)

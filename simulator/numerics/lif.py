@@ -58,6 +58,7 @@ class LifParams:
     reverse_reset: np.ndarray  # int8, RESET_CODES
     reverse_reset_value: np.ndarray  # int64
     random_mask: np.ndarray  # int64, 0: deterministic threshold
+    unit_bits: int = 0  # the integers above count 2^-unit_bits weight units (spec.grid.dyadic_bits)
 
     @property
     def size(self) -> int:
@@ -120,6 +121,12 @@ class FixedPointLif:
         self.reverse_theta = params.reverse_threshold << shift
         self.reverse_to = params.reverse_reset_value << shift
         self.noisy = np.flatnonzero(params.truenorth & (params.random_mask != 0))
+        # LIF neurons with a reverse reset (SANA-FE's LIF: below the reverse threshold, after
+        # the spike's reset, fired or not; its soft reverse reset takes the threshold away)
+        self.lif_reverse = (
+            self.lif & ~params.truenorth & (params.reverse_reset != RESET_CODES["none"])
+        )
+        self.any_lif_reverse = bool(self.lif_reverse.any())
         self.rand = GlibcRand(1)
         self.any_tn = bool(params.truenorth.any())  # without any, skip TrueNorth's stages
         self.any_refractory = bool(params.refractory.any())
@@ -137,7 +144,8 @@ class FixedPointLif:
             return self.v
         draws = np.array(self.rand.draw(self.noisy.size), dtype=np.int64)
         compared = self.v.copy()
-        compared[self.noisy] += (draws & self.p.random_mask[self.noisy]) << self.p.frac_bits
+        shift = self.p.frac_bits + self.p.unit_bits  # the mask is in whole weight units
+        compared[self.noisy] += (draws & self.p.random_mask[self.noisy]) << shift
         return compared
 
     def _leak(self) -> None:
@@ -149,6 +157,17 @@ class FixedPointLif:
             self.v = np.where(
                 self.leaky, np.trunc(v.astype(np.float64) * self.p.decay).astype(np.int64), v
             )
+
+    def _reverse_reset(self, neurons: np.ndarray, sign: int) -> None:
+        """The reverse reset of `neurons`; subtract moves them by sign x the reverse threshold."""
+        self.v = _saturating_reset(
+            self.v,
+            neurons,
+            self.p.reverse_reset,
+            self.reverse_theta,
+            self.reverse_to,
+            sign * self.reverse_theta,
+        )
 
     def step(self, synaptic_input: np.ndarray, received: np.ndarray, input_spikes: np.ndarray):
         """Advance one step. synaptic_input: int64 weight units delivered last step; received:
@@ -174,16 +193,10 @@ class FixedPointLif:
         self.v = _saturating_reset(
             self.v, fired, p.reset, self.theta, self.reset_to, payload * self.theta
         )
-        if self.any_tn:
-            reverse = self.tn & ~fired & (compared <= self.reverse_theta)
-            self.v = _saturating_reset(
-                self.v,
-                reverse,
-                p.reverse_reset,
-                self.reverse_theta,
-                self.reverse_to,
-                -self.reverse_theta,
-            )
+        if self.any_lif_reverse:  # SANA-FE's LIF: subtract takes the reverse threshold away
+            self._reverse_reset(free & self.lif_reverse & (self.v < self.reverse_theta), 1)
+        if self.any_tn:  # TrueNorth: subtract adds it
+            self._reverse_reset(self.tn & ~fired & (compared <= self.reverse_theta), -1)
         if self.any_refractory:
             self.refractory_left = np.where(fired, p.refractory + 1, self.refractory_left)
             self.refractory_left = np.maximum(self.refractory_left - 1, 0)
@@ -196,7 +209,7 @@ class FixedPointLif:
     @property
     def potential(self) -> np.ndarray:
         """Potentials in weight units (float)."""
-        return self.v / float(1 << self.p.frac_bits)
+        return self.v / float(1 << (self.p.frac_bits + self.p.unit_bits))
 
 
 def deliver(synapses: Synapses, fired: np.ndarray, payload: np.ndarray, size: int):
@@ -219,6 +232,7 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
     at the end (weight units). input_spikes(t) gives the bool input spikes of step t."""
     n = params.size
     scale = float(2**params.frac_bits)
+    unit = scale * 2.0**params.unit_bits  # one whole weight unit
     theta = params.threshold.astype(np.float64) * scale
     bias = params.bias.astype(np.float64) * scale
     reset_to = params.reset_value.astype(np.float64) * scale
@@ -233,6 +247,8 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
     rand = GlibcRand(1)
     any_tn, any_refractory = bool(tn.any()), bool(params.refractory.any())
     noisy = np.flatnonzero(tn & (params.random_mask > 0)).tolist()
+    lif_reverse = is_lif & ~tn & (params.reverse_reset != RESET_CODES["none"])
+    any_lif_reverse = bool(lif_reverse.any())
     v = np.zeros(n)
     refractory = np.zeros(n)
     current = np.zeros(n)
@@ -253,7 +269,7 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
             v = np.minimum(np.maximum(v, -top), top - 1)
         seen = v.copy() if noisy else v
         for i in noisy:
-            seen[i] += float(rand.draw(1)[0] & int(params.random_mask[i])) * scale
+            seen[i] += float(rand.draw(1)[0] & int(params.random_mask[i])) * unit
         fire = free & (np.where(tn, seen >= theta, v > theta) if any_tn else v > theta)
         size = np.ones(n)
         if max_payload > 1:
@@ -264,6 +280,11 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
         v = np.where(fire & (codes == RESET_CODES["subtract"]), v - size * theta, v)
         v = np.where(fire & (codes == RESET_CODES["saturate"]), theta, v)
         v = np.where(fire & (codes == RESET_CODES["zero"]), reset_to, v)
+        if any_lif_reverse:  # SANA-FE's LIF: below the reverse threshold, after the reset
+            back = free & lif_reverse & (v < reverse_theta)
+            v = np.where(back & (back_codes == RESET_CODES["subtract"]), v - reverse_theta, v)
+            v = np.where(back & (back_codes == RESET_CODES["saturate"]), reverse_theta, v)
+            v = np.where(back & (back_codes == RESET_CODES["zero"]), reverse_to, v)
         if any_tn:
             back = tn & ~fire & (seen <= reverse_theta)
             v = np.where(back & (back_codes == RESET_CODES["subtract"]), v + reverse_theta, v)
@@ -280,4 +301,4 @@ def reference_lif(params: LifParams, synapses: Synapses, input_spikes, steps: in
         index = synapses.gather(trains[-1])  # every synapse of this step's spikes
         sizes = np.repeat(size[trains[-1]], synapses.fan_out[trains[-1]])
         np.add.at(current, synapses.targets[index], weights[index] * sizes)  # float64, unbuffered
-    return trains, v / scale
+    return trains, v / unit

@@ -16,8 +16,11 @@ import numpy as np
 import yaml
 
 from simulator.errors import SpecError, UnsupportedError
+from simulator.spec.grid import dyadic_bits
 from simulator.spec.sanafe_net import edges, group_spec, groups_of, map_neurons, placement_of
 from simulator.spec.sanafe_yaml import attributes_of, ns, number, pj, read_sanafe, unit_count
+
+POTENTIAL_FRAC_BITS = 6  # SANA-FE's LIF keeps potentials on a 1/64 grid (models.cpp)
 
 
 def _unit_costs(units: list, keys: tuple[str, str]) -> list[tuple[str, float, float]]:
@@ -100,7 +103,7 @@ def _core_spec(core: dict, where: str) -> tuple[dict, dict]:
     spec = {
         "kind": "neuro_core",
         "neurons": int(attributes.get("max_neurons_supported", 1024)),
-        "potential_frac_bits": 6,  # SANA-FE's LIF keeps potentials on a 1/64 grid
+        "potential_frac_bits": POTENTIAL_FRAC_BITS,
         "soma": somas,
         "synapse": synapses or {"default": {"energy": "0 pJ", "latency": "0 ns"}},
         "packet_in_energy": pj(axon_in[0][1] if axon_in else 0.0),  # SANA-FE uses a core's first
@@ -251,26 +254,20 @@ def import_sanafe(
         if str(error).startswith(str(snn_path)):
             raise
         raise type(error)(f"{snn_path}: {error}") from None
-    largest = max(
-        (
-            float(np.abs(a).max())
-            for k, a in arrays.items()
-            if not k.endswith((".pairs", ".spikes")) and a.size
-        ),
-        default=1.0,
+    values = {
+        _label(k): a for k, a in arrays.items() if not k.endswith((".pairs", ".spikes")) and a.size
+    }
+    values.update(
+        (f"groups {g['name']}: {k}", np.array([g["neuron"][k]]))
+        for g in group_specs
+        if "neuron" in g
+        for k in ("threshold", "bias", "reset_value", "reverse_threshold", "reverse_reset_value")
+        if isinstance(g["neuron"].get(k), float)
     )
-    largest = max(
-        [largest]
-        + [
-            abs(g["neuron"][k])
-            for g in group_specs
-            if "neuron" in g
-            for k in ("threshold", "bias", "reset_value")
-            if isinstance(g["neuron"][k], float)
-        ]
-    )
+    largest = max((float(np.abs(v).max()) for v in values.values()), default=1.0)
+    bits = _grid_bits(values, snn_path)
     arch["cores"]["components"]["core"]["weight_bits"] = max(
-        int(math.ceil(math.log2(largest + 1))) + 1, 2
+        int(math.ceil(math.log2(math.ldexp(largest, bits) + 1))) + 1, 2
     )
     workload = {
         "kind": "snn",
@@ -284,6 +281,32 @@ def import_sanafe(
         "meta": {"sanafe_arch": str(arch_path), "sanafe_snn": str(snn_path)},
     }
     return arch, workload, arrays
+
+
+def _label(key: str) -> str:
+    """Where an array of network.npz comes from in the SANA-FE file, for an error message."""
+    if key.startswith("edge") and key[4:].isdigit():
+        return f"edges[{key[4:]}]: weight"
+    if key.endswith(".weights"):
+        return f"edges {key.rsplit('.', 2)[0]}: weight"
+    group, _, attribute = key.rpartition(".")
+    return f"groups {group}: {attribute}"
+
+
+def _grid_bits(values: dict[str, np.ndarray], snn_path: Path) -> int:
+    """The fraction bits SANA-FE's values need (dyadic_bits): accsim runs them as integers in
+    units of 2^-bits; a value off SANA-FE's 1/64 potential grid cannot run exactly."""
+    bits = dyadic_bits(list(values.values()), POTENTIAL_FRAC_BITS)
+    if bits is not None:
+        return bits
+    label, array = next(
+        (label, a) for label, a in values.items() if dyadic_bits([a], POTENTIAL_FRAC_BITS) is None
+    )
+    scaled = np.ldexp(array, POTENTIAL_FRAC_BITS)
+    raise UnsupportedError(
+        f"{snn_path}: {label} {array[scaled != np.round(scaled)][0]:g} is not a multiple of "
+        f"1/{1 << POTENTIAL_FRAC_BITS}: accsim runs SANA-FE's neurons exactly, on its potential grid"
+    )
 
 
 def write_import(folder: Path, arch: dict, workload: dict, arrays: dict) -> tuple[Path, Path]:

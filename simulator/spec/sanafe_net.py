@@ -14,6 +14,9 @@ from simulator.spec.sanafe_yaml import RANGE, SILENT, attributes_of, number, uni
 
 _RESET = {"hard": "zero", "soft": "subtract", "none": "none"}
 _TRUENORTH_RESET = {**_RESET, "saturate": "saturate"}
+# SANA-FE 2.2.9's LIF reads `saturate` but resets only hard and soft (models.cpp,
+# loihi_threshold_and_reset): a saturating LIF neuron keeps its potential, as with none
+_LIF_RESET = {**_RESET, "saturate": "none"}
 _TRUENORTH_KEYS = {  # a truenorth soma's neuron attributes (models.hpp truenorth_attributes)
     "threshold",
     "bias",
@@ -56,6 +59,7 @@ class _Group:
         self.soma: list[str | None] = [None] * size
         self.synapse: list[str | None] = [None] * size
         self.core: list[int | None] = [None] * size
+        self.mapped: list[int] = [0] * size  # when the mappings placed it (its core's order)
 
     def attribute(self, key: str, default=None) -> list:
         return [
@@ -114,6 +118,7 @@ def groups_of(network: dict, path: Path) -> dict[str, _Group]:
 
 def map_neurons(mappings: list, groups: dict, per_tile: int, path: Path) -> None:
     inputs: dict[tuple, str] = {}  # (core, input unit instance) -> the neuron it drives
+    mapped = 0
     for item in mappings or []:
         ((where, attrs),) = dict(item).items()
         attrs = _split_attributes(attrs)
@@ -135,6 +140,8 @@ def map_neurons(mappings: list, groups: dict, per_tile: int, path: Path) -> None
             inputs[(index, unit)] = f"{name}.{ids[0]}"
         for i in ids:
             groups[name].core[i] = index
+            groups[name].mapped[i] = mapped
+            mapped += 1
             if attrs.get("soma_hw_name") is not None:
                 groups[name].soma[i] = unit_count(attrs["soma_hw_name"])[0]
             if attrs.get("synapse_hw_name") is not None:
@@ -192,14 +199,8 @@ def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
     if units["somas"][soma] == "truenorth":
         spec["neuron"] = _truenorth_neuron(g, arrays)
         return spec
-    for key, neutral in (("input_decay", 0.0), ("reverse_reset_mode", "none")):
-        if any(
-            v not in (None, neutral)
-            and str(v) != str(neutral)
-            and not (key == "input_decay" and number(v) == 0)
-            for v in g.attribute(key)
-        ):
-            raise UnsupportedError(f"group {g.name}: {key} is not modelled by accsim")
+    if any(v is not None and number(v) != 0 for v in g.attribute("input_decay")):
+        raise UnsupportedError(f"group {g.name}: input_decay is not modelled by accsim")
     if units["somas"][soma] == "input":
         spec["kind"] = "input"
         trains = g.attribute("spikes")
@@ -225,12 +226,13 @@ def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
     neuron = _per_neuron(g, arrays)
     neuron["decay"] = number(_constant(g.attribute("leak_decay", 1.0), "leak_decay", g.name))
     mode = str(_constant(g.attribute("reset_mode", "hard"), "reset_mode", g.name))
-    if mode not in _RESET:
+    if mode not in _LIF_RESET:
         raise UnsupportedError(
-            f"group {g.name}: reset_mode {mode!r}; accsim models hard, soft and none"
+            f"group {g.name}: reset_mode {mode!r}; SANA-FE's LIF takes hard, soft, saturate and none"
         )
-    neuron["reset"] = _RESET[mode]
+    neuron["reset"] = _LIF_RESET[mode]
     neuron["reset_value"] = number(_constant(g.attribute("reset", 0.0), "reset", g.name))
+    neuron.update(_reverse_reset(g))
     neuron["refractory"] = max(
         int(number(_constant(g.attribute("refractory_delay", 0), "refractory_delay", g.name))) - 1,
         0,
@@ -266,21 +268,31 @@ def _typed(g: _Group, key: str, default, kind: str):
     return int(number_value) if kind == "count" else number_value
 
 
+def _reset_mode(g: _Group, key: str, default: str) -> str:
+    """A group's reset_mode or reverse_reset_mode as NeuronSpec's reset name."""
+    mode = str(_constant(g.attribute(key, default), key, g.name))
+    if mode not in _TRUENORTH_RESET:
+        raise SpecError(
+            f"group {g.name}: {key} {mode!r}; SANA-FE resets hard, soft, saturate or none"
+        )
+    return _TRUENORTH_RESET[mode]
+
+
+def _reverse_reset(g: _Group) -> dict:
+    """NeuronSpec's reverse threshold fields of a group (LIF and truenorth somas alike)."""
+    return {
+        "reverse_reset": _reset_mode(g, "reverse_reset_mode", "none"),
+        "reverse_reset_value": _typed(g, "reverse_reset", 0.0, "number"),
+        "reverse_threshold": _typed(g, "reverse_threshold", 0.0, "number"),
+    }
+
+
 def _truenorth_neuron(g: _Group, arrays: dict) -> dict:
     """NeuronSpec fields of a group on a truenorth soma (TrueNorthModel's attributes)."""
     neuron = _per_neuron(g, arrays)
-    for key in ("reset_mode", "reverse_reset_mode"):
-        mode = str(
-            _constant(g.attribute(key, "hard" if key == "reset_mode" else "none"), key, g.name)
-        )
-        if mode not in _TRUENORTH_RESET:
-            raise SpecError(
-                f"group {g.name}: {key} {mode!r}; a truenorth soma resets hard, soft, saturate or none"
-            )
-        neuron["reset" if key == "reset_mode" else "reverse_reset"] = _TRUENORTH_RESET[mode]
+    neuron["reset"] = _reset_mode(g, "reset_mode", "hard")
     neuron["reset_value"] = _typed(g, "reset", 0.0, "number")
-    neuron["reverse_reset_value"] = _typed(g, "reverse_reset", 0.0, "number")
-    neuron["reverse_threshold"] = _typed(g, "reverse_threshold", 0.0, "number")
+    neuron.update(_reverse_reset(g))
     neuron["leak"] = _typed(g, "leak", 0.0, "number")
     neuron["leak_towards_zero"] = _typed(g, "leak_towards_zero", True, "flag")
     neuron["random_mask"] = _typed(g, "random_mask", 0, "count")
@@ -439,12 +451,16 @@ def edges(network: dict, groups: dict, units: dict, arrays: dict, table=None) ->
 
 
 def placement_of(groups: dict) -> list[dict]:
-    """Runs of consecutive neurons on one core, per group."""
-    entries = []
-    for g in groups.values():
-        start = 0
-        for i in range(1, g.size + 1):
-            if i == g.size or g.core[i] != g.core[start]:
-                entries.append({"group": g.name, "neurons": [start, i], "core": g.core[start]})
-                start = i
+    """Runs of consecutive neurons on one core, in the order the mappings placed them: a core
+    updates its neurons in that order, as SANA-FE's does."""
+    entries: list[dict] = []
+    last: tuple | None = None  # (group, next neuron, core) the previous run would continue with
+    placed = sorted((m, g.name, i) for g in groups.values() for i, m in enumerate(g.mapped))
+    for _, name, i in placed:
+        core = groups[name].core[i]
+        if last == (name, i, core):
+            entries[-1]["neurons"][1] = i + 1
+        else:
+            entries.append({"group": name, "neurons": [i, i + 1], "core": core})
+        last = (name, i + 1, core)
     return entries

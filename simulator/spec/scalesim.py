@@ -44,11 +44,56 @@ def _get(parser, path: Path, section: str, key: str, kind=int, default=None):
             return default
         raise SpecError(f"{path}: [{section}] {key}: missing required key") from None
     try:
-        return kind(raw.strip())
+        value = kind(raw.strip())
     except ValueError:
+        expected = "a number" if kind is _first_of_list else kind.__name__
+        raise SpecError(f"{path}: [{section}] {key}: expected {expected}, got {raw!r}") from None
+    if kind is not str and not value > 0:  # array sizes, SRAM sizes and bandwidths
+        raise SpecError(f"{path}: [{section}] {key}: must be > 0, got {raw!r}")
+    return value
+
+
+def _word(role: str) -> int:
+    """Bytes of one SCALE-Sim word in accsim: outputs are int32 accumulators."""
+    return ACCUMULATOR_BYTES if role == "output" else 1
+
+
+def _first_of_list(raw: str) -> float:
+    """SCALE-Sim reads `Bandwidth` as a comma list and uses only its first value."""
+    return float(raw.split(",")[0])
+
+
+def _dataflow(path: Path, raw: str) -> str:
+    """The dataflow SCALE-Sim 3.0.0 runs: only exact `ws` and `is` select those, anything else
+    runs os; a value whose name says otherwise (`WS`) is refused rather than run as os."""
+    runs = raw if raw in ("ws", "is") else "os"
+    if raw.lower() != runs:
         raise SpecError(
-            f"{path}: [{section}] {key}: expected {kind.__name__}, got {raw!r}"
-        ) from None
+            f"{path}: [architecture_presets] Dataflow: SCALE-Sim 3.0.0 runs {raw!r} as os "
+            "(it reads ws and is in lower case only); write os, ws or is"
+        )
+    return runs
+
+
+_TRUE = ("1", "yes", "true", "on")  # configparser's getboolean
+# Config switches that change SCALE-Sim's results in ways accsim does not model, each with the
+# test SCALE-Sim 3.0.0 applies to the value (scale_config.py) to turn it on.
+_UNMODELLED = (
+    ("sparsity", "SparsitySupport", lambda v: v.lower() == "true", "structured sparsity"),
+    ("layout", "IfmapCustomLayout", lambda v: v.lower() in _TRUE, "custom SRAM layouts"),
+    ("layout", "FilterCustomLayout", lambda v: v.lower() in _TRUE, "custom SRAM layouts"),
+    ("run_presets", "UseRamulatorTrace", lambda v: v == "True", "Ramulator DRAM traces"),
+)
+
+
+def _refuse_unmodelled(parser, path: Path) -> None:
+    for section, key, on, what in _UNMODELLED:
+        raw = parser.get(section, key, fallback="").strip()
+        if on(raw):
+            raise SpecError(
+                f"{path}: [{section}] {key}: {raw!r} turns on {what}, which accsim does not "
+                "model; set it off to import"
+            )
 
 
 def read_topology(path: Path) -> list[dict]:
@@ -70,14 +115,17 @@ def read_topology(path: Path) -> list[dict]:
             raise SpecError(
                 f"{path}:{number}: expected integers after the layer name, got {cells[1:]}"
             ) from None
+        if min(values, default=1) <= 0:
+            raise SpecError(f"{path}:{number}: {name}: sizes must be > 0, got {values}")
         if len(values) == 3:
             m, n, k = values
             ops.append({"kind": "gemm", "name": name, "M": m, "N": n, "K": k, "dtype": "int8"})
-        elif len(values) >= 7:
-            ops.extend(_conv_as_gemms(path, number, name, values[:7]))
+        elif len(values) == 7:
+            ops.extend(_conv_as_gemms(path, number, name, values))
         else:
             raise SpecError(
-                f"{path}:{number}: expected 3 (GEMM) or 7 (conv) numbers, got {len(values)}"
+                f"{path}:{number}: expected 3 (GEMM) or 7 (conv, one stride) numbers, "
+                f"got {len(values)}"
             )
     if not ops:
         raise SpecError(f"{path}: no layers after the header line")
@@ -87,7 +135,7 @@ def read_topology(path: Path) -> list[dict]:
 def _conv_as_gemms(path, number, name, values) -> list[dict]:
     """im2col lowering as SCALE-Sim does: M = Ho*Wo, N = filters, K = Fh*Fw*C; 'DP' layers per channel."""
     height, width, fh, fw, channels, filters, stride = values
-    if fh > height or fw > width or min(values) <= 0:
+    if fh > height or fw > width:
         raise SpecError(
             f"{path}:{number}: {name}: filter {fh}x{fw} does not fit ifmap {height}x{width}"
         )
@@ -105,19 +153,20 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
     arch_sec = "architecture_presets"
     rows = _get(parser, config_path, arch_sec, "ArrayHeight")
     cols = _get(parser, config_path, arch_sec, "ArrayWidth")
-    dataflow = _get(parser, config_path, arch_sec, "Dataflow", str).lower()
-    if dataflow not in ("os", "ws", "is"):
-        raise SpecError(
-            f"{config_path}: [{arch_sec}] Dataflow: must be os, ws or is, got {dataflow!r}"
-        )
+    dataflow = _dataflow(config_path, _get(parser, config_path, arch_sec, "Dataflow", str))
+    _refuse_unmodelled(parser, config_path)
     sizes = {
         role: _get(parser, config_path, arch_sec, f"{prefix}SramSzkB")
         for role, prefix in (("input", "Ifmap"), ("weight", "Filter"), ("output", "Ofmap"))
     }
-    ofmap_bw = _get(parser, config_path, arch_sec, "Bandwidth", float, default=10.0)
+    ofmap_bw = _get(parser, config_path, arch_sec, "Bandwidth", _first_of_list, default=10.0)
     mode = _get(
         parser, config_path, "run_presets", "InterfaceBandwidth", str, default="CALC"
     ).upper()
+    if mode not in ("USER", "CALC"):
+        raise SpecError(
+            f"{config_path}: [run_presets] InterfaceBandwidth: must be USER or CALC, got {mode!r}"
+        )
     dram = {"kind": "dram", "technology": "ddr4", "latency": "0 ns"}
     if mode == "USER":  # one DRAM interface per operand, each at its own bandwidth
         ifmap_bw = _get(
@@ -127,12 +176,14 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
             parser, config_path, "layout", "FilterSRAMBankBandwidth", float, default=ofmap_bw
         )
         words = {"input": ifmap_bw, "weight": filter_bw, "output": ofmap_bw}
+        fill = {role: w * _word(role) for role, w in words.items()}  # bytes per cycle
         dram["operand_bandwidth"] = {
-            role: f"{w * (ACCUMULATOR_BYTES if role == 'output' else 1) * NOMINAL_CLOCK_HZ / 1e9:g} GB/s"
-            for role, w in words.items()
+            role: f"{b * NOMINAL_CLOCK_HZ / 1e9:g} GB/s" for role, b in fill.items()
         }
     else:  # CALC: SCALE-Sim sizes the interface so nothing stalls; give the same headroom
-        dram["bandwidth"] = f"{10.0 * (rows + cols) * NOMINAL_CLOCK_HZ / 1e9:g} GB/s"
+        bus = 10.0 * (rows + cols)
+        fill = dict.fromkeys(sizes, bus)
+        dram["bandwidth"] = f"{bus * NOMINAL_CLOCK_HZ / 1e9:g} GB/s"
     name = _get(parser, config_path, "general", "run_name", str, default=config_path.stem)
     buffer_names = {"input": "ifmap_sram", "weight": "filter_sram", "output": "ofmap_sram"}
     components = {
@@ -145,14 +196,16 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
         },
     }
     for role, kib in sizes.items():
-        word = ACCUMULATOR_BYTES if role == "output" else 1
+        # SCALE-Sim's scratchpads feed the array from one half while DRAM fills the other, so
+        # its fills never wait for the array's accesses: two ports of an array row or column
+        # each, plus what the DRAM interface delivers per cycle
         components[buffer_names[role]] = {
             "kind": "sram",
-            "capacity": f"{kib * 1024 * word} B",
+            "capacity": f"{kib * 1024 * _word(role)} B",
             "holds": [role],
             "banks": 1,
             "ports": 2,
-            "width": f"{max(rows, cols) * word} B",
+            "width": f"{max(rows, cols) * _word(role) + math.ceil(fill[role] / 2)} B",
         }
     components["dram"] = dram
     arch = {

@@ -51,12 +51,14 @@ class NeuronSpec(Strict):
     leak_towards_zero: bool = True
     """TrueNorth somas: the leak pulls the potential towards zero; false: it is added every step."""
     reverse_threshold: float = 0.0
-    """TrueNorth somas: at or below this potential (and not firing) the reverse reset applies."""
+    """TrueNorth somas: at or below this potential (and not firing) the reverse reset applies.
+    LIF somas (SANA-FE's LIF): below it, after the spike's reset, whether or not it fired."""
     reverse_reset: Literal["zero", "subtract", "none", "saturate"] = "none"
-    """TrueNorth somas: at the reverse threshold set to reverse_reset_value (zero), add the
-    reverse threshold (subtract), keep the potential, or set it to the reverse threshold."""
+    """At the reverse threshold set the potential to reverse_reset_value (zero), add the reverse
+    threshold (subtract; a LIF soma takes it away, as SANA-FE's LIF does), keep it, or set it to
+    the reverse threshold."""
     reverse_reset_value: float = 0.0
-    """TrueNorth somas: potential after a zero reverse reset."""
+    """Potential after a zero reverse reset."""
     random_mask: NonNegativeInt = 0
     """TrueNorth somas: stochastic threshold, each step the potential compared with the
     threshold gains rand() & mask (glibc's rand() seeded 1, as SANA-FE draws it); 0: none."""
@@ -185,7 +187,8 @@ class SnnSpec(Strict):
     """Synapses between groups."""
     placement: Literal["fill", "layer", "spread"] | list[PlacementSpec] = "fill"
     """fill: cores in order, each filled to capacity; layer: the same but each group starts a new
-    core; spread: neuron i on core i mod cores; or a list of ranges given per core."""
+    core; spread: neuron i on core i mod cores; or a list of ranges given per core, whose order
+    is the order each core updates its neurons (SANA-FE's detailed timing follows it)."""
     quantisation: Literal["scale", "exact"] = "scale"
     """scale: per target neuron, map the largest weight to the core's weight range (thresholds and
     biases scale with it); exact: weights, biases and thresholds are integers used as they are."""

@@ -121,7 +121,6 @@ SANAFE_TN_BAD = {  # network file: (attribute text, expected error fragment)
 }
 SNN_TRUENORTH_FIELDS = {  # label: (neuron fields of a LIF group, expected error fragment)
     "lif-leak": ("leak: 1", "only neurons on a truenorth soma unit have it"),
-    "lif-reverse": ("reverse_reset: zero", "only neurons on a truenorth soma unit have it"),
     "lif-saturate": ("reset: saturate", "saturate is a truenorth soma's reset"),
     "mask-negative": ("random_mask: -3", "must be >= 0"),
     "mask-word": ("random_mask: lots", "random_mask"),

@@ -146,7 +146,9 @@ NAMED = {
         ("output", "rf_16B"): "higher",
         ("output", "sram_8KB"): "lower",
         ("output", "sram_1M"): "lower",
-    }
+    },
+    "eyeriss-gemm100x70x60-default": {("output", "sram_8KB"): "lower"},
+    "eyeriss-gemm56x98x36-default": {("output", "rf_16B"): "higher"},
 }
 
 
@@ -166,19 +168,22 @@ def test_engine_energy_per_level_within_one_percent(case_id):
 
 @pytest.mark.parametrize("case_id", sorted(DEFAULTS))
 def test_engine_latency_against_zigzag_term_by_term(case_id):
-    """The engine's array-and-ports term is within 5 % of ZigZag's ideal + port stalls (2 % but
-    where ZigZag bursts a level's updates into the window the level below releases them); the
-    rest is the DMA streaming did not hide: some, and less than all of it (a few cycles of DRAM
-    latency aside), where ZigZag charges on- and offloading."""
+    """The engine's array-and-ports term, less the array's fill and drain (once per tile; ZigZag
+    adds them once, to its offloading), lies between ZigZag's ideal cycles and its ideal + port
+    stalls, and within 2 % of the latter but where ZigZag bursts a level's updates into the
+    window the level below releases them (a port stream moving more than its window allows);
+    the rest is the DMA streaming did not hide: some, and less than all of it (a few cycles of
+    DRAM latency aside), where ZigZag charges on- and offloading."""
     report = run_default(case_id)
     terms = own_mapping_terms(case_id)
     zigzag = DEFAULTS[case_id][1]["zigzag"]
     assert terms["zigzag_compute"] + terms["zigzag_loading"] == zigzag["latency_total"]
     assert 0 < report.cycles - terms["accsim_compute"] < terms["accsim_dma"]
-    burst = case_id == "eyeriss-gemm112x168x96-default"
-    assert terms["accsim_compute"] == pytest.approx(
-        terms["zigzag_compute"], rel=0.05 if burst else 0.02
-    )
+    array = terms["accsim_compute"] - terms["accsim_skew"]
+    assert zigzag["ideal_cycle"] <= array <= terms["zigzag_compute"]
+    burst = any(s["real"] > s["allowed"] for port in zigzag["ports"] for s in port["streams"])
+    if not burst:
+        assert array == pytest.approx(terms["zigzag_compute"], rel=0.02)
 
 
 def test_zigzag_512_mapping_streams_its_dma_by_hand():

@@ -34,7 +34,17 @@ ROUNDED_UP_BY_ZIGZAG = {
     ("gemm512-ws-folds", "output", "sram_2MB", "rd_out_to_low"),
     ("gemm128x256x256-ws-folds", "output", "rf_2B", "wr_in_by_high"),
     ("gemm128x256x256-ws-folds", "output", "sram_2MB", "rd_out_to_low"),
+    # the output register's reads to the array where K takes 2 or 3 folds: ZigZag's accesses
+    # include the first read of every sum, which its own element count leaves out (368,640
+    # reads charged for 364,800 elements on 60 x 64 x 96), 1.0 to 1.6 % of the level
+    ("gemm60x64x96-default", "output", "rf_2B", "rd_out_to_low"),
+    ("gemm200x96x64-default", "output", "rf_2B", "rd_out_to_low"),
+    ("gemm96x160x72-default", "output", "rf_2B", "rd_out_to_low"),
 }
+# Where ZigZag charges less than the data: its access count is int(ceil(bits / min_bw) * min_bw /
+# max_bw * periods) (cost_model.py, _calc_memory_access), which truncates a fractional count of
+# port words: 60 x 96 inputs fill the 2 MB SRAM in 22.5 of its 2048-bit words, charged 22
+TRUNCATED_BY_ZIGZAG = {("gemm60x64x96-default", "input", "sram_2MB", "wr_in_by_high")}
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +70,7 @@ def test_per_level_elements_equal_zigzag(case_id, machine):
 def test_per_level_energy_within_one_percent_of_zigzag(case_id, machine):
     case = CASES[case_id]
     nest = golden_nest(case, machine, LEVEL)
-    rounded = set()
+    rounded, above = set(), set()
     for role, levels in nest.levels.items():
         moves = count(nest, role)
         for i, (level, golden) in enumerate(zip(levels, case["zigzag"]["levels"][role])):
@@ -72,9 +82,10 @@ def test_per_level_energy_within_one_percent_of_zigzag(case_id, machine):
                 theirs = golden["energy_pj"][zigzag_dir]
                 if mine == pytest.approx(theirs, rel=0.01, abs=1e-6):
                     continue
-                assert mine < theirs, (role, level.name, direction, mine, theirs)
-                rounded.add((case_id, role, golden["memory"], zigzag_dir))
+                key = (case_id, role, golden["memory"], zigzag_dir)
+                (rounded if mine < theirs else above).add(key)
     assert rounded == {key for key in ROUNDED_UP_BY_ZIGZAG if key[0] == case_id}
+    assert above == {key for key in TRUNCATED_BY_ZIGZAG if key[0] == case_id}
 
 
 def test_mac_energy_equals_zigzag(machine):
@@ -136,6 +147,18 @@ EYERISS_DIFFERS = {
         ("output", "rf_16B", "rd_out_to_high"): "higher",  # 7 sums drained in 5 24-bit reads
         ("output", "rf_16B", "rd_out_to_low"): "lower",
         ("output", "sram_8KB", "wr_in_by_low"): "lower",
+        ("output", "sram_1M", "wr_in_by_low"): "lower",
+    },
+    # the same conventions on ZigZag's mappings of shapes off powers of two
+    "eyeriss-gemm100x70x60-default": {
+        ("output", "rf_16B", "rd_out_to_high"): "higher",  # 5 sums drained in 4 24-bit reads
+        ("output", "rf_16B", "rd_out_to_low"): "lower",
+        ("output", "sram_8KB", "wr_in_by_low"): "lower",
+        ("output", "sram_1M", "wr_in_by_low"): "lower",
+    },
+    "eyeriss-gemm56x98x36-default": {
+        ("output", "rf_16B", "rd_out_to_high"): "higher",
+        ("output", "rf_16B", "rd_out_to_low"): "lower",
         ("output", "sram_1M", "wr_in_by_low"): "lower",
     },
     "eyeriss-gemm64x256x192-ws-folds": {
