@@ -380,21 +380,33 @@ def build_parser() -> argparse.ArgumentParser:
         default="continuous",
         help="continuous (default), static, chunked or disaggregated",
     )
-    serving.add_argument("--max-batch", type=int, default=256, help="sequences per iteration")
+    serving.add_argument("--max-batch", type=_count(1), default=256, help="sequences per iteration")
     serving.add_argument(
-        "--max-tokens", type=int, default=None, help="tokens per iteration (chunked: chunk size)"
+        "--max-tokens",
+        type=_count(1),
+        default=None,
+        help="tokens per iteration (chunked: chunk size)",
     )
-    serving.add_argument("--block-size", type=int, default=16, help="KV block (tokens)")
+    serving.add_argument("--block-size", type=_count(1), default=16, help="KV block (tokens)")
     serving.add_argument("--preemption", default="recompute", help="recompute (default) or swap")
     serving.add_argument(
-        "--replicas", type=int, default=1, help="replicas (disaggregated: prefill ones; default 1)"
+        "--replicas",
+        type=_count(1),
+        default=1,
+        help="replicas (disaggregated: prefill ones; default 1)",
     )
     serving.add_argument(
-        "--decode-replicas", type=int, default=1, help="disaggregated: decode replicas (default 1)"
+        "--decode-replicas",
+        type=_count(1),
+        default=1,
+        help="disaggregated: decode replicas (default 1)",
     )
     serving.add_argument("--router", default="round_robin", help="round_robin or least_outstanding")
     serving.add_argument(
-        "--pipeline-stages", type=int, default=1, help="pipeline stages per replica (default 1)"
+        "--pipeline-stages",
+        type=_count(1),
+        default=1,
+        help="pipeline stages per replica (default 1)",
     )
     serving.add_argument(
         "--host-overhead",
@@ -415,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument(
         "--set", action="append", default=[], metavar="PATH=VALUE", help="override an arch value"
     )
-    serving.add_argument("--seed", type=int, default=0, help="seed of arrivals and lengths")
+    serving.add_argument("--seed", type=_seed, default=0, help="seed of arrivals and lengths")
     serving.add_argument("--json", action="store_true", help="print the summary as JSON")
     serving.set_defaults(handler="serve:serve_command")
     return parser

@@ -1,7 +1,6 @@
 """`accsim sweep`, `accsim map`, `accsim plot` and `accsim scale`: studies above single runs."""
 
 import warnings
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -12,7 +11,6 @@ from simulator.errors import SpecError
 from simulator.plots import pareto_scatter, write_figure
 from simulator.report.progress import ProgressBar
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
-from simulator.spec.loader import FOLDERS, preset_dir
 from simulator.spec.system import one_chip
 from simulator.spec.units import parse_quantity
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
@@ -69,24 +67,10 @@ def _failures(source: str, outcome) -> int:
     return 0
 
 
-def _outside_presets(output: str) -> None:
-    """A searched mapping must not land among the shipped presets, where it would become one."""
-    target = Path(output).resolve()
-    for kind in FOLDERS:
-        folder = preset_dir(kind).resolve()
-        if target.is_relative_to(folder):
-            raise SpecError(
-                f"-o {output}: that is inside the shipped {kind} presets ({folder}); "
-                "write the mapping elsewhere, e.g. -o best.yaml"
-            )
-
-
 def map_command(args, console: Console) -> int:
     """`accsim map ARCH WORKLOAD`: search mappings and confirm the best by simulation."""
     output = output_file(args.output, "-o") if args.output else None
-    if output:
-        _outside_presets(args.output)
-    routed = split_overrides(args.set)
+    routed = split_overrides(args.set, ("arch", "workload"))
     arch = one_chip(load_arch(args.arch, routed["arch"]), "accsim map")
     workload = load_workload(args.workload, routed["workload"])
     with ProgressBar(enabled=args.progress) as bar:

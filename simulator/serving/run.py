@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from pathlib import Path
 
+from simulator.errors import SpecError
 from simulator.serving.costs import CostModel
 from simulator.serving.engine import ClosedLoop, Fleet, Simulation
 from simulator.serving.metrics import ServingResult, Slo, iteration_table, request_table
@@ -37,6 +38,7 @@ def serve(
     costs = costs or CostModel(arch, model)
     if (costs.arch, costs.model) != (arch, model):
         raise ValueError("the cost model was built for another arch or model")
+    _check_fleet_size(fleet, len(requests))
     sim = Simulation(costs, fleet, limits, progress)
     before = costs.simulations
     sim.run(requests, loop)
@@ -52,3 +54,19 @@ def serve(
         swap_bytes=sum(s.swap_bytes for s in schedulers),
         simulations=costs.simulations - before,
     )
+
+
+def _check_fleet_size(fleet: Fleet, requests: int) -> None:
+    """Every request stream has a request, and every replica may get one: replicas beyond the
+    requests would only idle, and each costs memory (a typo's 10^8 replicas would exhaust it)."""
+    if requests < 1:
+        raise SpecError("no requests to serve")
+    counts = {"replicas": fleet.replicas}
+    if fleet.scheduler == "disaggregated":
+        counts["decode_replicas"] = fleet.decode_replicas
+    for name, count in counts.items():
+        if isinstance(count, int) and count > requests:
+            raise SpecError(
+                f"{name}: {count:,} replicas for {requests:,} requests; a replica without a "
+                "request only idles, so give at most one per request"
+            )

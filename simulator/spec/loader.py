@@ -113,12 +113,20 @@ def _with_overrides(doc: Document, overrides: list[tuple[list[str], object]]) ->
     return apply_overrides(doc, overrides) if overrides else doc
 
 
-def split_overrides(settings: list[str]) -> dict[str, list[tuple[list[str], object]]]:
-    """Route '--set' strings to their spec: a leading 'arch.', 'workload.' or 'mapping.' picks it (default arch)."""
+def split_overrides(
+    settings: list[str], takes: tuple[str, ...] = ("arch", "workload", "mapping")
+) -> dict[str, list[tuple[list[str], object]]]:
+    """Route '--set' strings to their spec: a leading 'arch.', 'workload.' or 'mapping.' picks it
+    (default arch). A spec the command does not read (`takes`) is an error, not a silent no-op."""
     routed: dict[str, list] = {"arch": [], "workload": [], "mapping": []}
     for text in settings:
         keys, value = parse_override(text)
         target = keys[0] if keys[0] in routed and len(keys) > 1 else "arch"
+        if target not in takes:
+            raise SpecError(
+                f"--set {text}: this command reads no {target} file to override "
+                f"(it takes {' and '.join(takes)} values)"
+            )
         routed[target].append((keys[1:] if keys[0] == target else keys, value))
     return routed
 

@@ -1,6 +1,7 @@
 """Read a user's text file once, at the boundary: missing, unreadable or non-UTF-8 files become
 one-line SpecErrors naming the file, never a traceback."""
 
+import json
 from pathlib import Path
 
 from simulator.errors import SpecError
@@ -31,3 +32,22 @@ def read_text(path: Path) -> str:
         line = text[: text.index("\x00")].count("\n") + 1
         raise SpecError(f"{path}:{line}: contains NUL bytes; not a text file")
     return text
+
+
+def _no_constant(name: str):
+    """JSON has no NaN or Infinity: Python's reader accepts them, a user's file must not."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_json(path: Path) -> object:
+    """The file's strict JSON value (no NaN or Infinity); SpecError naming the file (and line) if
+    it is not JSON."""
+    text = read_text(path)
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise SpecError(f"{path}:{error.lineno}: malformed JSON: {error.msg}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: malformed JSON: nested too deeply") from None
+    except ValueError as error:
+        raise SpecError(f"{path}: {error}") from None
