@@ -13,6 +13,7 @@ from simulator.report.progress import ProgressBar
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.system import one_chip
 from simulator.spec.units import parse_quantity
+from simulator.spec.workload import WorkloadSpec
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.calibrate import EFFICIENCIES, fit, read_measurements, simulated_times
 from simulator.sweep.results import require_columns
@@ -73,6 +74,8 @@ def map_command(args, console: Console) -> int:
     routed = split_overrides(args.set, ("arch", "workload"))
     arch = one_chip(load_arch(args.arch, routed["arch"]), "accsim map")
     workload = load_workload(args.workload, routed["workload"])
+    if not isinstance(workload, WorkloadSpec):
+        raise SpecError(f"{args.workload}: a spiking network; accsim map searches GEMM mappings")
     with ProgressBar(enabled=args.progress) as bar:
         result = search_mapping(arch, workload, args.objective, args.top, bar, args.nests)
     console.print(search_table(result))
@@ -93,8 +96,12 @@ def plot_command(args, console: Console) -> int:
     output = output_file(args.output, "-o")
     results = read_results(args.results)
     require_columns(results, [args.x, args.y, *([args.color] if args.color else [])], args.results)
+    stray = next((c for c in args.maximize if c not in (args.x, args.y)), None)
+    if stray is not None:
+        raise SpecError(f"--maximize {stray}: not an axis (--x {args.x}, --y {args.y})")
     front = None
     if args.pareto:
+        require_columns(results, ["status"], args.results)  # the front is of the points run ok
         directions = {c: "max" if c in args.maximize else "min" for c in (args.x, args.y)}
         front = pareto_front(results[results["status"] == "ok"], directions)
     figure = pareto_scatter(results, args.x, args.y, front=front, color=args.color)
