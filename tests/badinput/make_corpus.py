@@ -142,6 +142,7 @@ CALIBRATION_FILES = {  # `accsim calibrate` measurement tables
     "calibration-unrunnable.csv": 'workload,seconds\n"gemm:M=99999999,N=99999999,K=99999999,'
     'dtype=bf16",1\ngemm-256,1e-5\ngemm-1024,1e-3\n',
 }
+SWEEP_BASE = "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
 SERVING_FILES = {  # `accsim serve` cost caches and request traces
     "cost-cache-malformed.json": '{"broken',
     "cost-cache-list.json": "[1, 2]",
@@ -329,6 +330,13 @@ def write_files(folder: Path = FILES) -> None:
         "grid:\n  arch.components.mac_arr.rows: [8, 16]\n",
         "sweep-serving-field.yaml": "name: s\nbase: {arch: tpu-v4-like, serving: {model: llama-2-7b}}"
         "\ngrid:\n  serving.chunk: [256]\n",
+        "sweep-same-axis.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz]\n  arch.clock: [2 GHz]\n",
+        "sweep-same-in-group.yaml": f'{SWEEP_BASE}grid:\n  "clock, clock": [[1 GHz, 2 GHz]]\n',
+        "sweep-same-in-point.yaml": f"{SWEEP_BASE}points:\n  - {{clock: 1 GHz, arch.clock: 2 GHz}}\n",
+        "sweep-empty-grid.yaml": f"{SWEEP_BASE}grid: {{}}\n",
+        "sweep-empty-points.yaml": f"{SWEEP_BASE}points: []\n",
+        "sweep-no-parameters.yaml": f"{SWEEP_BASE}random:\n  samples: 2\n  parameters: {{}}\n",
+        "sweep-empty-path.yaml": f'{SWEEP_BASE}grid:\n  "": [1]\n',
     }
     for name, text in sweeps.items():
         (folder / name).write_text(text)
@@ -861,6 +869,16 @@ def _beyond_run_cases() -> list[tuple[str, str]]:
         ("runs with its topology (.csv) as the workload", "run {files}/scalesim-good.cfg gemm-256"),
         ("runs with its config (.cfg) as the arch", "run edge-npu {files}/topology.csv"),
     ]
+    for name, fragment in (
+        ("same-axis", "arch.clock: the same parameter as clock"),
+        ("same-in-group", "clock: the same parameter as clock"),
+        ("same-in-point", "arch.clock: the same parameter as clock"),
+        ("empty-grid", "grid: no parameters to sweep"),
+        ("empty-points", "points: no parameters to sweep"),
+        ("no-parameters", "random: no parameters to sweep"),
+        ("empty-path", "sweep-empty-path.yaml: parameter '': empty key"),
+    ):
+        out.append((fragment, f"sweep {{files}}/sweep-{name}.yaml -o {{tmp}}/r.csv -j 1"))
     for command in ("import-onnx {f} -o {{tmp}}/w.yaml", "run edge-npu {f}"):
         for name, fragment in (
             ("onnx-asymmetric-pad", "conv_0: asymmetric padding"),
