@@ -19,6 +19,8 @@ def limits_from(args) -> Limits:
             memory = parse_quantity(args.max_memory, "size")
         except ValueError as error:
             raise SpecError(f"--max-memory: {error}") from None
+        if memory <= 0:
+            raise SpecError(f"--max-memory: must be above 0, got {args.max_memory!r}")
         limits = Limits(limits.max_tiles, memory, limits.max_cores)
     return limits
 

@@ -9,12 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.api import simulate
 from simulator.cli import main
 from simulator.errors import SpecError
 from simulator.serving.costs import read_cache
 from simulator.serving.engine import dram_capacity
 from simulator.serving.requests import load_trace
 from simulator.spec import list_presets, load_arch
+from simulator.spec.guards import Limits
 from simulator.spec.loader import FOLDERS, preset_dir
 from simulator.spec.system import SystemArchSpec
 from simulator.sweep.calibrate import read_measurements
@@ -135,3 +137,19 @@ def test_a_measurements_file_with_a_byte_order_mark_is_read(tmp_path):
         ("gemm-4096", 3e-3),
     ]
     assert measured[0].source == f"{path}: line 2"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"max_tiles": 0}, {"max_tiles": 1.5}, {"max_tiles": True}, {"max_memory": -1.0}]
+    + [{"max_memory": math.nan}, {"max_memory": math.inf}, {"max_cores": 0}, {"max_cores": "8"}],
+)
+def test_limits_that_would_refuse_every_run_or_none_are_refused_when_made(fields):
+    with pytest.raises(SpecError, match=f"Limits\\({next(iter(fields))}="):
+        Limits(**fields)
+
+
+@pytest.mark.parametrize("limits", [None, "1e6", {"max_tiles": 10}])
+def test_simulate_takes_limits_as_a_limits_object_only(limits):
+    with pytest.raises(SpecError, match="give a Limits"):
+        simulate("edge-npu", "gemm:M=8,N=8,K=8", limits=limits)
