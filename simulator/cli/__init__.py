@@ -493,6 +493,9 @@ def main(argv: list[str] | None = None, freeze_start_up: bool = False) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except BrokenPipeError:  # the reader left (`accsim run ... --json | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        return 141  # as a shell reports a writer its reader left (128 + SIGPIPE)
     except Exception as error:  # noqa: BLE001 - the last resort: reaching it is a bug to fix
         saved = _save_traceback()
         summary = " ".join(f"{type(error).__name__}: {error}".split())[:300]

@@ -869,6 +869,14 @@ def _beyond_run_cases() -> list[tuple[str, str]]:
         ("runs with its topology (.csv) as the workload", "run {files}/scalesim-good.cfg gemm-256"),
         ("runs with its config (.cfg) as the arch", "run edge-npu {files}/topology.csv"),
         ("--max-memory: must be above 0", "run edge-npu gemm-256 --max-memory '0 GiB'"),
+        (
+            "partition.cores: 3 cores asked, edge-npu has 1",
+            "run edge-npu gemm-256 --set mapping.partition.cores=3",
+        ),
+        (
+            "partition.cores: 2 cores asked, isaac-like has 1",
+            "run isaac-like gemm-256 --set mapping.partition.cores=2",
+        ),
         ("--max-memory: must be above 0", "scale mesh-4x4 gemm-256 --cores 2 --max-memory '0 B'"),
     ]
     for name, fragment in (

@@ -4,6 +4,8 @@ covers the whole class; the corpus (cases.tsv) holds one command line per instan
 
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -153,3 +155,16 @@ def test_limits_that_would_refuse_every_run_or_none_are_refused_when_made(fields
 def test_simulate_takes_limits_as_a_limits_object_only(limits):
     with pytest.raises(SpecError, match="give a Limits"):
         simulate("edge-npu", "gemm:M=8,N=8,K=8", limits=limits)
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly():
+    """`accsim run ... --json | head -1`: the closed pipe is no internal error and no traceback."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from simulator.cli import main; sys.exit(main())"]
+        + ["run", "edge-npu", "gemm:M=8,N=8,K=8", "--json", "--no-numerics"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    child.stdout.close()  # before the child's start-up is over: its first write finds no reader
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141 and stderr == ""
