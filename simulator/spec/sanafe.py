@@ -269,6 +269,8 @@ def import_sanafe(
             if isinstance(g["neuron"][k], float)
         ]
     )
+    if not math.isfinite(largest):
+        raise SpecError(f"{snn_path}: a weight, threshold, bias or reset is not a finite number")
     arch["cores"]["components"]["core"]["weight_bits"] = max(
         int(math.ceil(math.log2(largest + 1))) + 1, 2
     )

@@ -142,6 +142,16 @@ CALIBRATION_FILES = {  # `accsim calibrate` measurement tables
     "calibration-unrunnable.csv": 'workload,seconds\n"gemm:M=99999999,N=99999999,K=99999999,'
     'dtype=bf16",1\ngemm-256,1e-5\ngemm-1024,1e-3\n',
 }
+SANAFE_NET_EDITS = {  # network file: (text of SANAFE_TN_NET, replacement, expected fragment)
+    "sanafe-neurons-huge.yaml": ("0..1", "0..100000000000", "neurons '0..100000000000': give ids"),
+    "sanafe-neurons-inverted.yaml": ("0..1", "5..1", "neurons '5..1': give ids"),
+    "sanafe-neurons-negative.yaml": ("0..1", "-1..1", "neurons '-1..1': give ids"),
+    "sanafe-weight-infinite.yaml": (
+        "weight: 1",
+        "weight: 1e400",
+        "a weight, threshold, bias or reset is not",
+    ),
+}
 SWEEP_BASE = "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
 SERVING_FILES = {  # `accsim serve` cost caches and request traces
     "cost-cache-malformed.json": '{"broken',
@@ -276,6 +286,9 @@ def write_files(folder: Path = FILES) -> None:
         (folder / name).write_text(text)
     for name, data in _onnx_files().items():
         (folder / name).write_bytes(data)
+    for name, (text, replacement, _) in SANAFE_NET_EDITS.items():
+        net = SANAFE_TN_NET.format(extra="leak: 1")
+        (folder / name).write_text(net.replace(text, replacement))
     for name, (chip, fields) in SYSTEM_FILES.items():
         links = "" if "links:" in fields else SWITCH
         (folder / name).write_text(SYSTEM.format(chip=chip, fields=fields + links))
@@ -889,6 +902,9 @@ def _beyond_run_cases() -> list[tuple[str, str]]:
         ("empty-path", "sweep-empty-path.yaml: parameter '': empty key"),
     ):
         out.append((fragment, f"sweep {{files}}/sweep-{name}.yaml -o {{tmp}}/r.csv -j 1"))
+    for name, (_, _, fragment) in SANAFE_NET_EDITS.items():
+        arch = "{files}/sanafe-tn-arch.yaml"
+        out.append((f"{name}: {fragment}", f"import-sanafe {arch} {{files}}/{name} -o {{tmp}}"))
     for command in ("import-onnx {f} -o {{tmp}}/w.yaml", "run edge-npu {f}"):
         for name, fragment in (
             ("onnx-asymmetric-pad", "conv_0: asymmetric padding"),
