@@ -168,3 +168,25 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly():
     child.stdout.close()  # before the child's start-up is over: its first write finds no reader
     stderr = child.stderr.read().decode()
     assert child.wait(timeout=120) == 141 and stderr == ""
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    ["clock=1 GHz", [("clock", "1 GHz")], [(["ops", 0, "M"], 64)], [(["clock"],)], [["clock"]]],
+)
+def test_overrides_that_are_no_key_list_and_value_are_refused_whole(overrides):
+    """The Python API's overrides are (keys, value) pairs; a '--set' string or a dotted path was
+    read one character per key ('unknown key c')."""
+    with pytest.raises(SpecError, match="give \\(keys, value\\) pairs"):
+        load_arch("edge-npu", overrides)
+
+
+def test_override_pairs_as_lists_or_tuples_apply():
+    spec = load_arch("edge-npu", [(("clock",), "3 GHz"), [["components", "sram", "banks"], 4]])
+    assert spec.clock == 3e9 and spec.components["sram"].banks == 4
+
+
+@pytest.mark.parametrize("progress", [5, "yes", [1]])
+def test_simulate_takes_a_callable_or_a_switch_as_progress(progress):
+    with pytest.raises(SpecError, match="progress="):
+        simulate("edge-npu", "gemm:M=8,N=8,K=8", progress=progress)
