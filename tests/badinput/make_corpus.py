@@ -88,6 +88,17 @@ JSON_FILES = {
     "hf-truncated.json": '{"hidden_size": 64, "num_attention_',
     "hf-deep.json": "[" * 100000 + "]" * 100000,
 }
+HF_SERVED = (  # a served model's config: {extra} added or replacing its last key
+    '{{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128, '
+    '"num_hidden_layers": {layers}, "vocab_size": 100{extra}}}'
+)
+HF_SERVED_FILES = {  # serve reads these keys itself: (layers, extra, the key the error names)
+    "hf-served-context-word.json": ("2", ', "max_position_embeddings": "abc"', "max_position"),
+    "hf-served-context-null.json": ("2", ', "max_position_embeddings": null', "max_position"),
+    "hf-served-context-list.json": ("2", ', "max_position_embeddings": [1]', "max_position"),
+    "hf-served-context-negative.json": ("2", ', "max_position_embeddings": -5', "max_position"),
+    "hf-served-layers-bool.json": ("true", "", "num_hidden_layers"),
+}
 SNN = (
     "name: s\nkind: snn\ntime_steps: 4\nplacement: fill\ngroups:\n"
     "  - {{name: in, size: 4, kind: input, rates: {rates}}}\n"
@@ -286,6 +297,8 @@ def write_files(folder: Path = FILES) -> None:
         (folder / name).write_text(text)
     for name, data in _onnx_files().items():
         (folder / name).write_bytes(data)
+    for name, (layers, extra, _) in HF_SERVED_FILES.items():
+        (folder / name).write_text(HF_SERVED.format(layers=layers, extra=extra))
     for name, (text, replacement, _) in SANAFE_NET_EDITS.items():
         net = SANAFE_TN_NET.format(extra="leak: 1")
         (folder / name).write_text(net.replace(text, replacement))
@@ -902,6 +915,9 @@ def _beyond_run_cases() -> list[tuple[str, str]]:
         ("empty-path", "sweep-empty-path.yaml: parameter '': empty key"),
     ):
         out.append((fragment, f"sweep {{files}}/sweep-{name}.yaml -o {{tmp}}/r.csv -j 1"))
+    for name, (_, _, key) in HF_SERVED_FILES.items():
+        fragment = f"{name}: {key}"
+        out.append((fragment, f"serve tpu-v4-like {{files}}/{name} --cost-cache {{tmp}}/c"))
     for name, (_, _, fragment) in SANAFE_NET_EDITS.items():
         arch = "{files}/sanafe-tn-arch.yaml"
         out.append((f"{name}: {fragment}", f"import-sanafe {arch} {{files}}/{name} -o {{tmp}}"))
