@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import SpecError
+from simulator.spec.textio import check_readable
 
 TRACE_COLUMNS = (
     ("arrival_s", "prompt_tokens", "output_tokens"),
@@ -111,6 +112,7 @@ def fixed_batch(n: int, lengths: Lengths, seed: int = 0) -> list[RequestSpec]:
 
 def load_trace(path: str | Path, limit: int | None = None) -> list[RequestSpec]:
     """Requests from a trace CSV (columns above); timestamps are shifted so the first arrives at 0."""
+    check_readable(Path(path))
     try:
         frame = pd.read_csv(path, nrows=limit)
     except (OSError, ValueError) as error:

@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 from simulator.errors import SpecError
+from simulator.spec.textio import check_readable
 from simulator.spec.yamlio import MAX_NODES
 
 NOMINAL_CLOCK_HZ = 1e9
@@ -29,6 +30,7 @@ def _config(path: Path) -> configparser.ConfigParser:
 
 
 def _text(path: Path) -> str:
+    check_readable(path)
     try:
         return path.read_text()
     except OSError as error:

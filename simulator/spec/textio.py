@@ -10,13 +10,24 @@ MAX_TEXT_BYTES = 256 * 2**20
 """Largest spec or peer file read (256 MiB); a bigger one is almost surely not a spec."""
 
 
-def read_text(path: Path) -> str:
-    """The file's text (UTF-8, an optional byte-order mark dropped); SpecError if it cannot be."""
+def check_readable(path: Path) -> None:
+    """A file a reader may take whole: a regular file (not a folder, a device like /dev/zero or a
+    pipe, which never end) of at most MAX_TEXT_BYTES; else a SpecError naming it."""
     try:
         if path.is_dir():
             raise SpecError(f"{path}: is a folder, not a file")
+        if path.exists() and not path.is_file():
+            raise SpecError(f"{path}: not a regular file (a device or a pipe)")
         if path.stat().st_size > MAX_TEXT_BYTES:
             raise SpecError(f"{path}: larger than {MAX_TEXT_BYTES // 2**20} MiB; not a spec file")
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
+def read_text(path: Path) -> str:
+    """The file's text (UTF-8, an optional byte-order mark dropped); SpecError if it cannot be."""
+    check_readable(path)
+    try:
         raw = path.read_bytes()
     except OSError as error:
         raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None

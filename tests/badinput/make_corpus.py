@@ -895,6 +895,16 @@ def _beyond_run_cases() -> list[tuple[str, str]]:
         ("runs with its topology (.csv) as the workload", "run {files}/scalesim-good.cfg gemm-256"),
         ("runs with its config (.cfg) as the arch", "run edge-npu {files}/topology.csv"),
         ("--max-memory: must be above 0", "run edge-npu gemm-256 --max-memory '0 GiB'"),
+        ("/dev/zero: not a regular file", f"{SERVE} {{tmp}}/c --trace /dev/zero"),
+        ("/dev/zero: not a regular file", f"{SERVE} /dev/zero"),
+        (
+            "/dev/zero: not a regular file",
+            "import-scalesim /dev/zero {files}/topology.csv -o {tmp}",
+        ),
+        (
+            "/dev/zero: not a regular file",
+            "import-sanafe /dev/zero {files}/sanafe-tn-net.yaml -o {tmp}",
+        ),
         (
             "partition.cores: 3 cores asked, edge-npu has 1",
             "run edge-npu gemm-256 --set mapping.partition.cores=3",

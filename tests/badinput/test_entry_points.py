@@ -4,6 +4,7 @@ covers the whole class; the corpus (cases.tsv) holds one command line per instan
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -20,7 +21,10 @@ from simulator.serving.requests import load_trace
 from simulator.spec import list_presets, load_arch
 from simulator.spec.guards import Limits
 from simulator.spec.loader import FOLDERS, preset_dir
+from simulator.spec.sanafe_yaml import read_sanafe
+from simulator.spec.scalesim import import_scalesim
 from simulator.spec.system import SystemArchSpec
+from simulator.spec.textio import read_json, read_text
 from simulator.sweep.calibrate import read_measurements
 
 ONNX = str(preset_dir("workload") / "onnx" / "resnet18.onnx")
@@ -190,3 +194,17 @@ def test_override_pairs_as_lists_or_tuples_apply():
 def test_simulate_takes_a_callable_or_a_switch_as_progress(progress):
     with pytest.raises(SpecError, match="progress="):
         simulate("edge-npu", "gemm:M=8,N=8,K=8", progress=progress)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [read_text, read_json, load_trace, read_cache, lambda p: read_sanafe(p, "network")]
+    + [lambda p: import_scalesim(p, p)],
+)
+def test_no_reader_waits_on_a_pipe_or_a_device(read, tmp_path):
+    """A FIFO (or /dev/zero) never ends: read whole, it blocks or fills the memory (serve --trace
+    /dev/zero took 24 GB). Every reader of a user's file refuses it before reading."""
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(SpecError, match="not a regular file"):
+        read(fifo)
