@@ -38,7 +38,7 @@ def serve(
     costs = costs or CostModel(arch, model)
     if (costs.arch, costs.model) != (arch, model):
         raise ValueError("the cost model was built for another arch or model")
-    _check_fleet_size(fleet, len(requests))
+    _check_fleet_size(fleet, loop, len(requests))
     sim = Simulation(costs, fleet, limits, progress)
     before = costs.simulations
     sim.run(requests, loop)
@@ -56,17 +56,20 @@ def serve(
     )
 
 
-def _check_fleet_size(fleet: Fleet, requests: int) -> None:
-    """Every request stream has a request, and every replica may get one: replicas beyond the
-    requests would only idle, and each costs memory (a typo's 10^8 replicas would exhaust it)."""
+def _check_fleet_size(fleet: Fleet, loop: ClosedLoop | None, requests: int) -> None:
+    """Every request stream has a request, and every replica and closed-loop user may get one:
+    more would only idle, and each costs memory (a typo's 10^8 replicas or users would exhaust
+    it, or run for hours)."""
     if requests < 1:
         raise SpecError("no requests to serve")
     counts = {"replicas": fleet.replicas}
     if fleet.scheduler == "disaggregated":
         counts["decode_replicas"] = fleet.decode_replicas
+    if loop is not None:
+        counts["users"] = loop.users
     for name, count in counts.items():
         if isinstance(count, int) and count > requests:
             raise SpecError(
-                f"{name}: {count:,} replicas for {requests:,} requests; a replica without a "
-                "request only idles, so give at most one per request"
+                f"{name}: {count:,} {name.split('_')[-1]} for {requests:,} requests; one without "
+                "a request only idles, so give at most one per request"
             )

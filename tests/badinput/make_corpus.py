@@ -821,6 +821,7 @@ def _beyond_run_cases() -> list[tuple[str, str]]:
             "replicas: 100,000,000 replicas for 4 requests",
             f"{SERVE} {{tmp}}/c --replicas 100000000",
         ),
+        ("users: 100,000,000 users for 4 requests", f"{SERVE} {{tmp}}/c --users 100000000"),
         (
             "decode_replicas: 100,000,000 replicas for 4 requests",
             f"{SERVE} {{tmp}}/c --scheduler disaggregated --decode-replicas 100000000",
