@@ -65,6 +65,10 @@ def simulate(
     """
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
         raise SpecError(f"seed={seed!r}: give an integer in [0, 2**32)")
+    if not isinstance(limits, Limits):
+        raise SpecError(f"limits={limits!r}: give a Limits(max_tiles, max_memory, max_cores)")
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        raise SpecError(f"progress={progress!r}: give True, False, None or a callable")
     if progress is True:
         with ProgressBar() as bar:
             return simulate(arch, workload, mapping, numerics, seed, trace, limits, bar)

@@ -400,21 +400,33 @@ def build_parser() -> argparse.ArgumentParser:
         default="continuous",
         help="continuous (default), static, chunked or disaggregated",
     )
-    serving.add_argument("--max-batch", type=int, default=256, help="sequences per iteration")
+    serving.add_argument("--max-batch", type=_count(1), default=256, help="sequences per iteration")
     serving.add_argument(
-        "--max-tokens", type=int, default=None, help="tokens per iteration (chunked: chunk size)"
+        "--max-tokens",
+        type=_count(1),
+        default=None,
+        help="tokens per iteration (chunked: chunk size)",
     )
-    serving.add_argument("--block-size", type=int, default=16, help="KV block (tokens)")
+    serving.add_argument("--block-size", type=_count(1), default=16, help="KV block (tokens)")
     serving.add_argument("--preemption", default="recompute", help="recompute (default) or swap")
     serving.add_argument(
-        "--replicas", type=int, default=1, help="replicas (disaggregated: prefill ones; default 1)"
+        "--replicas",
+        type=_count(1),
+        default=1,
+        help="replicas (disaggregated: prefill ones; default 1)",
     )
     serving.add_argument(
-        "--decode-replicas", type=int, default=1, help="disaggregated: decode replicas (default 1)"
+        "--decode-replicas",
+        type=_count(1),
+        default=1,
+        help="disaggregated: decode replicas (default 1)",
     )
     serving.add_argument("--router", default="round_robin", help="round_robin or least_outstanding")
     serving.add_argument(
-        "--pipeline-stages", type=int, default=1, help="pipeline stages per replica (default 1)"
+        "--pipeline-stages",
+        type=_count(1),
+        default=1,
+        help="pipeline stages per replica (default 1)",
     )
     serving.add_argument(
         "--host-overhead",
@@ -435,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument(
         "--set", action="append", default=[], metavar="PATH=VALUE", help="override an arch value"
     )
-    serving.add_argument("--seed", type=int, default=0, help="seed of arrivals and lengths")
+    serving.add_argument("--seed", type=_seed, default=0, help="seed of arrivals and lengths")
     serving.add_argument("--json", action="store_true", help="print the summary as JSON")
     serving.set_defaults(handler="serve:serve_command")
     return parser
@@ -501,6 +513,9 @@ def main(argv: list[str] | None = None, freeze_start_up: bool = False) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except BrokenPipeError:  # the reader left (`accsim run ... --json | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        return 141  # as a shell reports a writer its reader left (128 + SIGPIPE)
     except Exception as error:  # noqa: BLE001 - the last resort: reaching it is a bug to fix
         saved = _save_traceback()
         summary = " ".join(f"{type(error).__name__}: {error}".split())[:300]

@@ -6,14 +6,31 @@ import yaml
 from rich.console import Console
 
 from simulator.cli.paths import output_folder, write_text
+from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.spec.sanafe import import_sanafe, write_import
 from simulator.spec.scalesim import import_scalesim
+from simulator.spec.yamlio import Document
+
+
+def scalesim_specs(dicts: tuple[dict, dict, dict], config: Path, topology: Path, routed=None):
+    """The validated (arch, workload, mapping) of import_scalesim's dicts, each error naming the
+    file its value came from; `routed`: split_overrides' routes (none by default)."""
+    arch, workload, mapping = dicts
+    routed = routed or {"arch": [], "workload": [], "mapping": []}
+    return (
+        load_arch(Document(arch, str(config)), routed["arch"]),
+        load_workload(Document(workload, str(topology)), routed["workload"]),
+        load_mapping(Document(mapping, str(config)), routed["mapping"]),
+    )
 
 
 def import_scalesim_command(args, console: Console) -> int:
-    """`accsim import-scalesim CFG CSV -o DIR`: write arch.yaml, workload.yaml and mapping.yaml."""
+    """`accsim import-scalesim CFG CSV -o DIR`: write arch.yaml, workload.yaml and mapping.yaml
+    (validated first: a config accsim cannot run is an error, not files that fail later)."""
     out = output_folder(args.output, "-o")
-    specs = import_scalesim(Path(args.config), Path(args.topology))
+    config, topology = Path(args.config), Path(args.topology)
+    specs = import_scalesim(config, topology)
+    scalesim_specs(specs, config, topology)
     for kind, spec in zip(("arch", "workload", "mapping"), specs):
         path = out / f"{kind}.yaml"
         write_text(path, yaml.safe_dump(spec, sort_keys=False), "-o")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from simulator.errors import SpecError
 from simulator.spec.guards import DEFAULT_LIMITS, Limits
+from simulator.spec.loader import FOLDERS, preset_dir
 from simulator.spec.units import parse_quantity
 
 
@@ -18,26 +19,45 @@ def limits_from(args) -> Limits:
             memory = parse_quantity(args.max_memory, "size")
         except ValueError as error:
             raise SpecError(f"--max-memory: {error}") from None
+        if memory <= 0:
+            raise SpecError(f"--max-memory: must be above 0, got {args.max_memory!r}")
         limits = Limits(limits.max_tiles, memory, limits.max_cores)
     return limits
 
 
+def outside_presets(path: Path, option: str) -> None:
+    """What a command writes must not land among the shipped presets, where it would replace one
+    or become one."""
+    target = path.resolve()
+    for kind in FOLDERS:
+        folder = preset_dir(kind).resolve()
+        if target.is_relative_to(folder):
+            raise SpecError(
+                f"{option} {path}: that is inside the shipped {kind} presets ({folder}); "
+                "write elsewhere, e.g. a folder of your own"
+            )
+
+
 def output_file(text: str, option: str) -> Path:
-    """A file the command will write: not a folder; its folder is created if missing."""
+    """A file the command will write: not a folder, not among the shipped presets; its folder is
+    created if missing."""
     path = Path(text)
     if not text.strip():
         raise SpecError(f"{option}: empty file name")
     if path.is_dir():
         raise SpecError(f"{option} {text}: is a folder; give a file name")
+    outside_presets(path, option)
     output_folder(str(path.parent), option)
     return path
 
 
 def output_folder(text: str, option: str) -> Path:
-    """A folder the command will write files into: created if missing, never an existing file."""
+    """A folder the command will write files into: created if missing, never an existing file nor
+    a shipped presets folder."""
     path = Path(text)
     if not text.strip():
         raise SpecError(f"{option}: empty folder name")
+    outside_presets(path, option)
     blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise SpecError(f"{option} {text}: {blocking} is a file, not a folder")

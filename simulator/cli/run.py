@@ -8,6 +8,7 @@ from rich.console import Console
 from simulator.api import simulate
 from simulator.cli.format import table
 from simulator.cli.paths import limits_from, output_file, write_text
+from simulator.errors import SpecError
 from simulator.report import Report
 from simulator.report.progress import ProgressBar
 from simulator.report.single import json_ready
@@ -15,7 +16,19 @@ from simulator.spec import list_presets, load_arch, load_mapping, load_workload,
 
 
 def _is_scalesim_pair(args) -> bool:
-    return args.arch.endswith(".cfg") and args.workload.endswith(".csv")
+    """A SCALE-Sim config and topology run together; one without the other is an error."""
+    config, topology = args.arch.endswith(".cfg"), args.workload.endswith(".csv")
+    if config and not topology:
+        raise SpecError(
+            f"{args.arch}: a SCALE-Sim config (.cfg) runs with its topology (.csv) as the "
+            f"workload, got {args.workload}"
+        )
+    if topology and not config:
+        raise SpecError(
+            f"{args.workload}: a SCALE-Sim topology (.csv) runs with its config (.cfg) as the "
+            f"arch, got {args.arch}"
+        )
+    return config
 
 
 def run_command(args, console: Console) -> int:
@@ -24,14 +37,15 @@ def run_command(args, console: Console) -> int:
     limits = limits_from(args)
     routed = split_overrides(args.set + ([f"workload.layers={args.layers}"] if args.layers else []))
     if _is_scalesim_pair(args):
+        from simulator.cli.importers import scalesim_specs
         from simulator.spec.scalesim import import_scalesim
 
-        arch_dict, workload_dict, mapping_dict = import_scalesim(
-            Path(args.arch), Path(args.workload)
+        config, topology = Path(args.arch), Path(args.workload)
+        arch, workload, mapping = scalesim_specs(
+            import_scalesim(config, topology), config, topology, routed
         )
-        arch = load_arch(arch_dict, routed["arch"])
-        workload = load_workload(workload_dict, routed["workload"])
-        mapping = load_mapping(args.mapping or mapping_dict, routed["mapping"])
+        if args.mapping:
+            mapping = load_mapping(args.mapping, routed["mapping"])
     else:
         arch = load_arch(args.arch, routed["arch"])
         workload = load_workload(args.workload, routed["workload"], args.dtype)

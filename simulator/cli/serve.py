@@ -58,14 +58,16 @@ def _fleet(args) -> Fleet:
 
 def serve_command(args, console: Console) -> int:
     """Run one serving simulation with a progress bar on stderr; print tables or JSON."""
-    arch = one_chip(load_arch(args.arch, split_overrides(args.set)["arch"]), "accsim serve")
+    arch = one_chip(
+        load_arch(args.arch, split_overrides(args.set, ("arch",))["arch"]), "accsim serve"
+    )
     model = load_model(args.model)
     lengths = Lengths(args.prompt_len, args.output_len, args.prompt_sd, args.output_sd)
     specs = _requests(args, lengths)
     max_tokens = args.max_tokens or (512 if args.scheduler == "chunked" else 8192)
     cache = Path(args.cost_cache) if args.cost_cache else default_cache()
     costs = CostModel(arch, model, args.bucket_ratio, cache=cache)
-    if args.rates:
+    if args.rates is not None:
         return _capacity(args, costs, lengths, max_tokens, console)
     columns = (TextColumn("serving"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:

@@ -1,7 +1,6 @@
 """`accsim sweep`, `accsim map`, `accsim plot` and `accsim scale`: studies above single runs."""
 
 import warnings
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,9 +12,9 @@ from simulator.plots import pareto_scatter, write_figure
 from simulator.report.progress import ProgressBar
 from simulator.report.view import seconds, si
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
-from simulator.spec.loader import FOLDERS, preset_dir
 from simulator.spec.system import one_chip
 from simulator.spec.units import parse_quantity
+from simulator.spec.workload import WorkloadSpec
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.calibrate import EFFICIENCIES, fit, read_measurements, simulated_times
 from simulator.sweep.results import require_columns
@@ -70,26 +69,14 @@ def _failures(source: str, outcome) -> int:
     return 0
 
 
-def _outside_presets(output: str) -> None:
-    """A searched mapping must not land among the shipped presets, where it would become one."""
-    target = Path(output).resolve()
-    for kind in FOLDERS:
-        folder = preset_dir(kind).resolve()
-        if target.is_relative_to(folder):
-            raise SpecError(
-                f"-o {output}: that is inside the shipped {kind} presets ({folder}); "
-                "write the mapping elsewhere, e.g. -o best.yaml"
-            )
-
-
 def map_command(args, console: Console) -> int:
     """`accsim map ARCH WORKLOAD`: search mappings and confirm the best by simulation."""
     output = output_file(args.output, "-o") if args.output else None
-    if output:
-        _outside_presets(args.output)
-    routed = split_overrides(args.set)
+    routed = split_overrides(args.set, ("arch", "workload"))
     arch = one_chip(load_arch(args.arch, routed["arch"]), "accsim map")
     workload = load_workload(args.workload, routed["workload"])
+    if not isinstance(workload, WorkloadSpec):
+        raise SpecError(f"{args.workload}: a spiking network; accsim map searches GEMM mappings")
     with ProgressBar(enabled=args.progress) as bar:
         result = search_mapping(arch, workload, args.objective, args.top, bar, args.nests)
     console.print(search_table(result))
@@ -110,8 +97,12 @@ def plot_command(args, console: Console) -> int:
     output = output_file(args.output, "-o")
     results = read_results(args.results)
     require_columns(results, [args.x, args.y, *([args.color] if args.color else [])], args.results)
+    stray = next((c for c in args.maximize if c not in (args.x, args.y)), None)
+    if stray is not None:
+        raise SpecError(f"--maximize {stray}: not an axis (--x {args.x}, --y {args.y})")
     front = None
     if args.pareto:
+        require_columns(results, ["status"], args.results)  # the front is of the points run ok
         directions = {c: "max" if c in args.maximize else "min" for c in (args.x, args.y)}
         front = pareto_front(results[results["status"] == "ok"], directions)
     figure = pareto_scatter(results, args.x, args.y, front=front, color=args.color)

@@ -15,6 +15,7 @@ from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfe
 from simulator.numerics import GemmNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
+from simulator.spec.validate import locate
 from simulator.spec.workload import VECTOR_KINDS, AttentionOpSpec, GemmOpSpec, WorkloadSpec
 
 
@@ -134,6 +135,11 @@ def compile_program(
 ) -> tuple[Program, dict]:
     """One OpProgram per op, in order; with `numerics`, the per-op state its kernels fill in."""
     stream_weights = check_dram_capacity(workload, machine)
+    if (mapping.partition.cores or 1) > machine.core_count:  # a one-core chip ignored it silently
+        raise CapacityError(
+            f"{locate(mapping, 'partition', 'cores')}: {mapping.partition.cores} cores asked, "
+            f"{machine.arch.name} has {machine.core_count}"
+        )
     if machine.arch.cores is not None:  # cores, however few: partitioned, the chip SRAM an L2
         if any(op.kind == "onnx" for op in workload.ops):
             raise UnsupportedError(

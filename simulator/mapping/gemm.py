@@ -86,7 +86,7 @@ def resolve_unit(op: GemmOpSpec, mapping: MappingSpec, machine: Machine):
     if name is None:
         kinds = ", ".join(f"{n} ({c.kind})" for n, c in units.items())
         raise UnsupportedError(
-            f"no unit runs {op.name} ({op.kind}): it needs a systolic_array; units: {kinds}"
+            f"no unit runs {op.name} ({op.kind}): it needs a systolic_array; units: {kinds or 'none'}"
         )
     if name not in units:
         raise SpecError(

@@ -10,7 +10,7 @@ import dataclasses
 import math
 
 from simulator.components import Machine
-from simulator.errors import CapacityError, SpecError, UnsupportedError
+from simulator.errors import SpecError, UnsupportedError
 from simulator.mapping.attention import compile_attention, plan_attention
 from simulator.mapping.collective import collective_parts
 from simulator.mapping.conv import conv_parts
@@ -53,12 +53,7 @@ def partition_program(
     workload: WorkloadSpec, mapping: MappingSpec, machine: Machine, numerics: bool, seed: int
 ) -> tuple[list[OpProgram], dict]:
     """One OpProgram per (op, core part), each depending on every part of the ops it reads."""
-    cores = mapping.partition.cores or machine.core_count
-    if cores > machine.core_count:
-        raise CapacityError(
-            f"{locate(mapping, 'partition', 'cores')}: {cores} cores asked, "
-            f"{machine.arch.name} has {machine.core_count}"
-        )
+    cores = mapping.partition.cores or machine.core_count  # at most core_count: compile_program
     programs: list[OpProgram] = []
     states: dict = {}
     parts_of: dict[str, list[str]] = {}

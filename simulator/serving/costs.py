@@ -27,10 +27,35 @@ from simulator.api import simulate
 from simulator.errors import SpecError
 from simulator.serving.models import Model
 from simulator.spec import ArchSpec
+from simulator.spec.textio import read_json
 from simulator.spec.transformer import expand
 
 log = logging.getLogger(__name__)
 _PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def read_cache(path: Path) -> dict[str, list[float]]:
+    """A cost cache's shapes ({} when there is no file yet): a JSON object of [seconds, joules]
+    pairs, else a SpecError naming the file and the bad entry (accsim did not write it)."""
+    if not path.exists():
+        return {}
+    known = read_json(path)
+    if not isinstance(known, dict):
+        raise SpecError(
+            f"{path}: not an accsim cost cache (a JSON object of [seconds, joules] entries); "
+            "delete the file or give another --cost-cache"
+        )
+    for key, value in known.items():
+        if not (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, int | float) and 0 <= v < math.inf for v in value)
+        ):
+            raise SpecError(
+                f"{path}: {key}: not an accsim cost cache entry ([seconds, joules]); "
+                "delete the file or give another --cost-cache"
+            )
+    return known
 
 
 @dataclass(frozen=True)
@@ -113,8 +138,8 @@ class CostModel:
         self._prefix = hashlib.sha256(
             (arch.model_dump_json() + model.layer.model_dump_json() + code_fingerprint()).encode()
         ).hexdigest()[:16]
-        if cache and cache.is_file():
-            self._known = json.loads(cache.read_text())
+        if cache:
+            self._known = read_cache(cache)
 
     # ----- one iteration ------------------------------------------------------------------------
     def iteration(self, batch: Batch) -> Cost:
@@ -176,7 +201,7 @@ class CostModel:
     def _save(self) -> None:
         """Merge into the cache file (other runs may have added shapes) and replace it whole."""
         self.cache.parent.mkdir(parents=True, exist_ok=True)
-        merged = json.loads(self.cache.read_text()) if self.cache.is_file() else {}
+        merged = read_cache(self.cache)
         merged.update(self._known)
         scratch = self.cache.with_suffix(f".{os.getpid()}.tmp")
         scratch.write_text(json.dumps(merged))

@@ -20,6 +20,8 @@ from simulator.serving.kvcache import blocks_for
 from simulator.serving.pipeline import Pipeline, check_stages, kv_blocks
 from simulator.serving.requests import RequestSpec
 from simulator.serving.scheduler import SCHEDULERS, Limits, Request, Scheduler
+from simulator.spec import ArchSpec
+from simulator.spec.validate import locate
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,25 @@ class Replica:
             )
 
 
+def dram_capacity(arch: ArchSpec) -> float:
+    """Bytes of the arch's DRAM, which holds the weights and the KV-cache; SpecError if the arch
+    has no DRAM or does not give its capacity."""
+    name, dram = next(
+        ((n, c) for n, c in arch.components.items() if c.kind == "dram"), (None, None)
+    )
+    if dram is None:
+        raise SpecError(
+            f"{locate(arch, 'components')}: serving keeps weights and KV-cache in DRAM; "
+            f"{arch.name} has no dram component"
+        )
+    if dram.capacity is None:
+        raise SpecError(
+            f"{locate(arch, 'components', name)}: serving needs the DRAM's capacity (for weights "
+            f"and KV-cache); set it, e.g. --set 'components.{name}.capacity=16 GiB'"
+        )
+    return dram.capacity
+
+
 class Simulation:
     """A whole serving run: its simpy environment, replicas, finished requests and iterations."""
 
@@ -183,7 +204,7 @@ class Simulation:
         """One replica: a scheduler over the whole KV-cache, or with pipeline stages one per stage
         (vLLM v0's virtual engines), each over its share of the blocks, sharing the stages."""
         costs, fleet, stages = self.costs, self.fleet, self.fleet.pipeline_stages
-        dram = int(next(c for c in costs.arch.components.values() if c.kind == "dram").capacity)
+        dram = int(dram_capacity(costs.arch))
         where = f"{costs.model.name} on {costs.arch.name}"
         kv = kv_blocks(dram, costs.model, stages, fleet.block_size, fleet.memory_fraction, where)
         pipeline = Pipeline(self.env, costs, stages) if stages > 1 else None

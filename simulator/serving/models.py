@@ -1,12 +1,12 @@
 """Served models: a preset name (llama-2-7b, llama-3-8b, ...) or a HuggingFace config.json, as the
 whole model (every layer, the LM head) that serving prices and whose weights must fit in DRAM."""
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import SpecError
 from simulator.spec.precision import nbytes
+from simulator.spec.textio import read_json
 from simulator.spec.transformer import TransformerSpec, from_hf_config
 from simulator.spec.validate import validate
 from simulator.spec.yamlio import Document
@@ -57,12 +57,12 @@ def load_model(ref: str | Path) -> Model:
     elif not path.is_file():
         raise SpecError(f"{ref}: no such model config file")
     layer = from_hf_config(path)
-    config = json.loads(path.read_text())
-    for key in ("num_hidden_layers", "vocab_size"):
-        if not isinstance(config.get(key), int) or config[key] < 1:
-            raise SpecError(
-                f"{path}: {key}: serving needs a positive integer, got {config.get(key)!r}"
-            )
+    config = read_json(path)
+    config.setdefault("max_position_embeddings", 4096)
+    for key in ("num_hidden_layers", "vocab_size", "max_position_embeddings"):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError(f"{path}: {key}: serving needs a positive integer, got {value!r}")
     name = path.stem if path.parent == PRESETS else layer["name"]
     layer.update(name=name, vocab=None, layers=1)
     spec = validate(TransformerSpec, Document(layer, str(path), {}))
@@ -71,5 +71,5 @@ def load_model(ref: str | Path) -> Model:
         layer=spec,
         layers=config["num_hidden_layers"],
         vocab=config["vocab_size"],
-        max_context=int(config.get("max_position_embeddings", 4096)),
+        max_context=config["max_position_embeddings"],
     )

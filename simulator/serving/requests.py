@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import SpecError
+from simulator.spec.textio import check_readable
 
 TRACE_COLUMNS = (
     ("arrival_s", "prompt_tokens", "output_tokens"),
@@ -47,9 +48,10 @@ class Lengths:
             if not _whole(value) or value < 1:
                 raise SpecError(f"lengths: {name} must be a positive integer, got {value!r}")
         for name in ("prompt_sd", "output_sd"):
-            if not 0 <= getattr(self, name) < math.inf:
+            if not 0 <= getattr(self, name) <= self.max_tokens:
                 raise SpecError(
-                    f"lengths: {name} must be finite and >= 0, got {getattr(self, name)!r}"
+                    f"lengths: {name} must be in [0, max_tokens = {self.max_tokens}] (lengths are "
+                    f"clipped to [1, max_tokens]), got {getattr(self, name)!r}"
                 )
 
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -88,8 +90,15 @@ def gamma(rate: float, cv: float, n: int, lengths: Lengths, seed: int = 0) -> li
     if not (0 < rate < math.inf and 0 < cv < math.inf) or n < 1:
         raise SpecError(f"arrivals: rate ({rate}), cv ({cv}) and requests ({n}) must be positive")
     rng = np.random.default_rng(seed)
-    shape = 1.0 / cv**2
-    gaps = rng.gamma(shape, 1.0 / (rate * shape), n)
+    with np.errstate(all="ignore"):  # float64 as Python's floats, but inf where they would raise
+        shape = 1.0 / np.float64(cv) ** 2
+        scale = 1.0 / (rate * shape)
+    if not (0 < shape < math.inf and 0 < scale < math.inf):
+        raise SpecError(
+            f"arrivals: rate ({rate:g}) and cv ({cv:g}) give a gamma shape or scale a float "
+            "cannot hold; bring them nearer 1"
+        )
+    gaps = rng.gamma(shape, scale, n)
     gaps[0] = 0.0  # the first request opens the run
     prompts, outputs = lengths.draw(rng, n)
     return _specs(np.cumsum(gaps), prompts, outputs)
@@ -103,6 +112,7 @@ def fixed_batch(n: int, lengths: Lengths, seed: int = 0) -> list[RequestSpec]:
 
 def load_trace(path: str | Path, limit: int | None = None) -> list[RequestSpec]:
     """Requests from a trace CSV (columns above); timestamps are shifted so the first arrives at 0."""
+    check_readable(Path(path))
     try:
         frame = pd.read_csv(path, nrows=limit)
     except (OSError, ValueError) as error:
@@ -113,6 +123,8 @@ def load_trace(path: str | Path, limit: int | None = None) -> list[RequestSpec]:
             f"{path}: needs columns {', '.join(TRACE_COLUMNS[0])} "
             f"(or Azure's {', '.join(TRACE_COLUMNS[1])}); has {', '.join(frame.columns)}"
         )
+    if frame.empty:
+        raise SpecError(f"{path}: no requests (a header and no rows)")
     when, prompt, output = (frame[c] for c in columns)
     if not pd.api.types.is_numeric_dtype(when):
         try:
@@ -120,14 +132,23 @@ def load_trace(path: str | Path, limit: int | None = None) -> list[RequestSpec]:
         except (ValueError, TypeError) as error:
             raise SpecError(f"{path}: {columns[0]}: not a time: {error}") from None
         when = (stamps - stamps.min()).dt.total_seconds()
+    _first_bad(path, columns[0], ~np.isfinite(when.to_numpy(dtype=float)), "a finite time")
     for name, values in zip(columns[1:], (prompt, output), strict=True):
-        bad = ~pd.to_numeric(values, errors="coerce").ge(1)
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise SpecError(f"{path}: row {row + 2}: {name}: must be a positive integer")
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(numbers) & (numbers >= 1) & (numbers == np.floor(numbers))
+        _first_bad(path, name, ~whole, "a positive integer")
     order = np.argsort(when.to_numpy(dtype=float), kind="stable")
     arrivals = when.to_numpy(dtype=float)[order]
     return _specs(arrivals - arrivals[0], prompt.to_numpy()[order], output.to_numpy()[order])
+
+
+def _first_bad(path, column: str, bad: np.ndarray, expected: str) -> None:
+    """SpecError naming the file, row (as a spreadsheet numbers it) and column of the first bad
+    value, if any."""
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 2
+        raise SpecError(f"{path}: row {row}: {column}: must be {expected}")
 
 
 def _specs(arrivals, prompts, outputs) -> list[RequestSpec]:

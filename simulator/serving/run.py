@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from pathlib import Path
 
+from simulator.errors import SpecError
 from simulator.serving.costs import CostModel
 from simulator.serving.engine import ClosedLoop, Fleet, Simulation
 from simulator.serving.metrics import ServingResult, Slo, iteration_table, request_table
@@ -37,6 +38,7 @@ def serve(
     costs = costs or CostModel(arch, model)
     if (costs.arch, costs.model) != (arch, model):
         raise ValueError("the cost model was built for another arch or model")
+    _check_fleet_size(fleet, loop, len(requests))
     sim = Simulation(costs, fleet, limits, progress)
     before = costs.simulations
     sim.run(requests, loop)
@@ -52,3 +54,22 @@ def serve(
         swap_bytes=sum(s.swap_bytes for s in schedulers),
         simulations=costs.simulations - before,
     )
+
+
+def _check_fleet_size(fleet: Fleet, loop: ClosedLoop | None, requests: int) -> None:
+    """Every request stream has a request, and every replica and closed-loop user may get one:
+    more would only idle, and each costs memory (a typo's 10^8 replicas or users would exhaust
+    it, or run for hours)."""
+    if requests < 1:
+        raise SpecError("no requests to serve")
+    counts = {"replicas": fleet.replicas}
+    if fleet.scheduler == "disaggregated":
+        counts["decode_replicas"] = fleet.decode_replicas
+    if loop is not None:
+        counts["users"] = loop.users
+    for name, count in counts.items():
+        if isinstance(count, int) and count > requests:
+            raise SpecError(
+                f"{name}: {count:,} {name.split('_')[-1]} for {requests:,} requests; one without "
+                "a request only idles, so give at most one per request"
+            )

@@ -7,9 +7,10 @@ ops take at least one step per core they are split over. So a refused run is nev
 """
 
 import math
+import numbers
 from dataclasses import dataclass
 
-from simulator.errors import CapacityError
+from simulator.errors import CapacityError, SpecError
 from simulator.spec.arch import ArchSpec
 from simulator.spec.precision import precision
 
@@ -31,6 +32,14 @@ class Limits:
     """Host memory in bytes for the program and the numerics arrays."""
     max_cores: int = 4096
     """Cores an arch may declare (each is built as its own set of components)."""
+
+    def __post_init__(self):
+        for name in ("max_tiles", "max_memory", "max_cores"):
+            value = getattr(self, name)
+            kind = numbers.Real if name == "max_memory" else numbers.Integral
+            if isinstance(value, bool) or not isinstance(value, kind) or not 0 < value < math.inf:
+                wanted = "a positive number of bytes" if name == "max_memory" else "an integer >= 1"
+                raise SpecError(f"Limits({name}={value!r}): give {wanted}")
 
 
 DEFAULT_LIMITS = Limits()

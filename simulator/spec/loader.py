@@ -113,12 +113,39 @@ def _with_overrides(doc: Document, overrides: list[tuple[list[str], object]]) ->
     return apply_overrides(doc, overrides) if overrides else doc
 
 
-def split_overrides(settings: list[str]) -> dict[str, list[tuple[list[str], object]]]:
-    """Route '--set' strings to their spec: a leading 'arch.', 'workload.' or 'mapping.' picks it (default arch)."""
+def _pairs(overrides) -> list[tuple[list[str], object]]:
+    """The (keys, value) pairs given as overrides; anything else (a '--set' string, a dotted path
+    as the keys) is an error, not a key path read character by character."""
+    pairs = [overrides] if isinstance(overrides, str | bytes) else list(overrides)
+    for pair in pairs:
+        if not (
+            isinstance(pair, tuple | list)
+            and len(pair) == 2
+            and isinstance(pair[0], tuple | list)
+            and all(isinstance(k, str) for k in pair[0])
+        ):
+            raise SpecError(
+                f"override {pair!r}: give (keys, value) pairs, keys a list of strings like "
+                "['components', 'mxu', 'rows'] or ['ops', '0', 'M'] (split_overrides reads "
+                "'--set' strings)"
+            )
+    return pairs
+
+
+def split_overrides(
+    settings: list[str], takes: tuple[str, ...] = ("arch", "workload", "mapping")
+) -> dict[str, list[tuple[list[str], object]]]:
+    """Route '--set' strings to their spec: a leading 'arch.', 'workload.' or 'mapping.' picks it
+    (default arch). A spec the command does not read (`takes`) is an error, not a silent no-op."""
     routed: dict[str, list] = {"arch": [], "workload": [], "mapping": []}
     for text in settings:
         keys, value = parse_override(text)
         target = keys[0] if keys[0] in routed and len(keys) > 1 else "arch"
+        if target not in takes:
+            raise SpecError(
+                f"--set {text}: this command reads no {target} file to override "
+                f"(it takes {' and '.join(takes)} values)"
+            )
         routed[target].append((keys[1:] if keys[0] == target else keys, value))
     return routed
 
@@ -126,7 +153,7 @@ def split_overrides(settings: list[str]) -> dict[str, list[tuple[list[str], obje
 def load_arch(ref: str | Path | dict | Document, overrides=()) -> ArchSpec | SystemArchSpec:
     """Load an architecture by preset name, path, or dict; `overrides` are (keys, value) pairs.
     A file with a `system:` key is a system of chips, its chip loaded (and overridden) here."""
-    doc = _with_overrides(spec_document("arch", ref), list(overrides))
+    doc = _with_overrides(spec_document("arch", ref), _pairs(overrides))
     if "system" not in doc.data:
         return validate(ArchSpec, doc)
     from simulator.spec.system import SystemArchSpec
@@ -160,7 +187,7 @@ def load_workload(
     """Load a workload by preset name, path, dict, inline 'gemm:M=..,N=..,K=..', a transformer
     config (`kind: transformer` YAML or a HuggingFace config.json), expanded into its op graph,
     or an ONNX model (.onnx; `dtype` sets every op's precision, default the graph's)."""
-    doc = _with_overrides(spec_document("workload", ref, dtype), list(overrides))
+    doc = _with_overrides(spec_document("workload", ref, dtype), _pairs(overrides))
     if doc.data.get("kind") == "snn":
         from simulator.spec.snn import SnnSpec
 
@@ -184,4 +211,4 @@ def onnx_path(name: str) -> Path:
 
 def load_mapping(ref: str | Path | dict | Document | None, overrides=()) -> MappingSpec:
     """Load a mapping; None means 'auto' (every choice made by the auto-mapper)."""
-    return validate(MappingSpec, _with_overrides(spec_document("mapping", ref), list(overrides)))
+    return validate(MappingSpec, _with_overrides(spec_document("mapping", ref), _pairs(overrides)))

@@ -13,7 +13,7 @@ from simulator.errors import SpecError, UnsupportedError
 from simulator.spec.workload import ConvOpSpec, PoolOpSpec
 
 # ONNX TensorProto element types -> accsim precisions
-ELEMENT_TYPES = {1: "fp32", 2: "int8", 3: "int8", 5: "int16", 10: "fp16", 16: "bf16"}
+ELEMENT_TYPES = {1: "fp32", 2: "int8", 3: "int8", 5: "int16", 6: "int32", 10: "fp16", 16: "bf16"}
 # no arithmetic: their consumer reads the producer's tensor (a Transpose through its load
 # addressing, as the per-head split of attention does)
 FREE = {
@@ -60,6 +60,8 @@ def _shapes(graph, path: Path) -> dict[str, list[int]]:
             raise SpecError(f"{path}: tensor {t.name!r} has an empty dim {list(t.dims)}")
         shapes[t.name] = list(t.dims)
     for info in [*graph.input, *graph.value_info, *graph.output]:
+        if not info.type.tensor_type.HasField("shape"):
+            continue  # no shape at all (not a scalar's empty one): unknown to every node
         dims = info.type.tensor_type.shape.dim
         if any(d.WhichOneof("value") == "dim_value" and d.dim_value <= 0 for d in dims):
             shown = [
@@ -245,6 +247,20 @@ def _opaque(node, shapes, weights, dtype):
     }
 
 
+def _op(node, name: str, shapes: dict, weights: set[str], dtype: str) -> dict:
+    """The op fields of one compute node, by its ONNX op type."""
+    attrs = _attrs(node)
+    if node.op_type == "Conv":
+        return _conv(node, name, shapes, attrs, dtype)
+    if node.op_type in ("Gemm", "MatMul"):
+        return _gemm(node, name, shapes, attrs, dtype)
+    if node.op_type in POOLS:
+        return _pool(node, name, shapes, attrs, dtype)
+    if node.op_type in VECTOR:
+        return _vector(node, name, shapes, attrs, dtype)
+    return _opaque(node, shapes, weights, dtype)  # no model: runs only on a host fallback
+
+
 def _check_order(graph, weights: set[str], path: Path) -> None:
     """Every node reads graph inputs, weights or an earlier node's outputs (ONNX's own rule: nodes
     are topologically sorted), so each op's inputs are known when it is read."""
@@ -294,18 +310,11 @@ def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
                 f"{path}: node {name}: shape inference left {missing or node.output[:1]} unknown"
             )
         node_dtype = dtype or ELEMENT_TYPES.get(types.get(node.input[0], 1), "fp32")
-        attrs = _attrs(node)
-        if node.op_type == "Conv":
-            op = _conv(node, name, shapes, attrs, node_dtype)
-        elif node.op_type in ("Gemm", "MatMul"):
-            op = _gemm(node, name, shapes, attrs, node_dtype)
-        elif node.op_type in POOLS:
-            op = _pool(node, name, shapes, attrs, node_dtype)
-        elif node.op_type in VECTOR:
-            op = _vector(node, name, shapes, attrs, node_dtype)
-        else:  # no model: runs only on a host fallback (compile_program names them all otherwise)
-            op = _opaque(node, shapes, weights, node_dtype)
-        batch = _batch(node, name, shapes) if op["kind"] == "gemm" else 1
+        try:
+            op = _op(node, name, shapes, weights, node_dtype)
+            batch = _batch(node, name, shapes) if op["kind"] == "gemm" else 1
+        except (SpecError, UnsupportedError) as error:  # about one node: name the file too
+            raise type(error)(f"{path}: {error}") from None
         names = [name] if batch == 1 else [f"{name}/b{i}" for i in range(batch)]
         for part in names:  # a batched MatMul: one GEMM per batch index, each its own A and B
             position[part] = len(ops)

@@ -265,6 +265,8 @@ def import_sanafe(
         if isinstance(g["neuron"].get(k), float)
     )
     largest = max((float(np.abs(v).max()) for v in values.values()), default=1.0)
+    if not math.isfinite(largest):
+        raise SpecError(f"{snn_path}: a weight, threshold, bias or reset is not a finite number")
     bits = _grid_bits(values, snn_path)
     arch["cores"]["components"]["core"]["weight_bits"] = max(
         int(math.ceil(math.log2(math.ldexp(largest, bits) + 1))) + 1, 2

@@ -80,12 +80,20 @@ def _split_attributes(raw) -> dict:
     return flat
 
 
+MAX_NEURONS = 2**24
+"""Most neuron ids one entry may list ('0..N'): each becomes a neuron held in memory."""
+
+
 def _ids(text, size: int) -> range:
+    """'3' or '0..9' (both ends included) as a range of neuron ids; SpecError if it is none."""
     text = str(text)
-    if ".." in text:
-        a, b = text.split("..")
-        return range(int(a), int(b) + 1)
-    return range(int(text), int(text) + 1)
+    a, _, b = text.partition("..") if ".." in text else (text, "", text)
+    ids = range(int(a), int(b) + 1)
+    if not ids or ids.start < 0 or len(ids) > MAX_NEURONS:
+        raise SpecError(
+            f"neurons {text!r}: give ids from 0 up, first <= last, at most {MAX_NEURONS:,}"
+        )
+    return ids
 
 
 def _address(text: str, groups: dict) -> tuple[str, range]:

@@ -8,6 +8,7 @@ import numpy as np
 import yaml
 
 from simulator.errors import SpecError
+from simulator.spec.textio import check_readable
 
 RANGE = re.compile(r"^(.*)\[(\d+)(?:\.\.(\d+))?\]$")  # 'name[0..3]', 'name[5]'
 SILENT = {  # trace switches: they change what SANA-FE logs, not what it simulates
@@ -77,6 +78,7 @@ def _single_edges(text: str) -> tuple[str, SingleEdges]:
 def read_sanafe(path: Path, top: str) -> dict:
     """A SANA-FE YAML file as data; SpecError if it is unreadable or lacks its `top` key.
     A network file's neuron-to-neuron edges come back apart, under the key 'single_edges'."""
+    check_readable(path)
     try:
         text = path.read_text()
     except OSError as error:

@@ -10,6 +10,8 @@ import math
 from pathlib import Path
 
 from simulator.errors import SpecError
+from simulator.spec.textio import check_readable
+from simulator.spec.yamlio import MAX_NODES
 
 NOMINAL_CLOCK_HZ = 1e9
 ACCUMULATOR_BYTES = 4  # accsim keeps outputs as int32 accumulators; SCALE-Sim counts 1-byte words
@@ -28,6 +30,7 @@ def _config(path: Path) -> configparser.ConfigParser:
 
 
 def _text(path: Path) -> str:
+    check_readable(path)
     try:
         return path.read_text()
     except OSError as error:
@@ -127,6 +130,10 @@ def read_topology(path: Path) -> list[dict]:
                 f"{path}:{number}: expected 3 (GEMM) or 7 (conv, one stride) numbers, "
                 f"got {len(values)}"
             )
+        if len(ops) > MAX_NODES:  # each depthwise channel is an op: bound them as a spec's values
+            raise SpecError(
+                f"{path}:{number}: more than {MAX_NODES:,} GEMMs in all, the most a spec holds"
+            )
     if not ops:
         raise SpecError(f"{path}: no layers after the header line")
     return ops
@@ -138,6 +145,10 @@ def _conv_as_gemms(path, number, name, values) -> list[dict]:
     if fh > height or fw > width:
         raise SpecError(
             f"{path}:{number}: {name}: filter {fh}x{fw} does not fit ifmap {height}x{width}"
+        )
+    if "DP" in name and channels > MAX_NODES:
+        raise SpecError(
+            f"{path}:{number}: {name}: {channels:,} channels, one GEMM each; at most {MAX_NODES:,}"
         )
     ho = math.ceil((height - fh + stride) / stride)
     wo = math.ceil((width - fw + stride) / stride)

@@ -1,6 +1,7 @@
 """Read a user's text file once, at the boundary: missing, unreadable or non-UTF-8 files become
 one-line SpecErrors naming the file, never a traceback."""
 
+import json
 from pathlib import Path
 
 from simulator.errors import SpecError
@@ -9,13 +10,24 @@ MAX_TEXT_BYTES = 256 * 2**20
 """Largest spec or peer file read (256 MiB); a bigger one is almost surely not a spec."""
 
 
-def read_text(path: Path) -> str:
-    """The file's text (UTF-8, an optional byte-order mark dropped); SpecError if it cannot be."""
+def check_readable(path: Path) -> None:
+    """A file a reader may take whole: a regular file (not a folder, a device like /dev/zero or a
+    pipe, which never end) of at most MAX_TEXT_BYTES; else a SpecError naming it."""
     try:
         if path.is_dir():
             raise SpecError(f"{path}: is a folder, not a file")
+        if path.exists() and not path.is_file():
+            raise SpecError(f"{path}: not a regular file (a device or a pipe)")
         if path.stat().st_size > MAX_TEXT_BYTES:
             raise SpecError(f"{path}: larger than {MAX_TEXT_BYTES // 2**20} MiB; not a spec file")
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
+def read_text(path: Path) -> str:
+    """The file's text (UTF-8, an optional byte-order mark dropped); SpecError if it cannot be."""
+    check_readable(path)
+    try:
         raw = path.read_bytes()
     except OSError as error:
         raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
@@ -31,3 +43,22 @@ def read_text(path: Path) -> str:
         line = text[: text.index("\x00")].count("\n") + 1
         raise SpecError(f"{path}:{line}: contains NUL bytes; not a text file")
     return text
+
+
+def _no_constant(name: str):
+    """JSON has no NaN or Infinity: Python's reader accepts them, a user's file must not."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_json(path: Path) -> object:
+    """The file's strict JSON value (no NaN or Infinity); SpecError naming the file (and line) if
+    it is not JSON."""
+    text = read_text(path)
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise SpecError(f"{path}:{error.lineno}: malformed JSON: {error.msg}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: malformed JSON: nested too deeply") from None
+    except ValueError as error:
+        raise SpecError(f"{path}: {error}") from None

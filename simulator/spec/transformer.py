@@ -7,7 +7,6 @@ it, `vocab` adds the final norm and LM head. Prefill processes `context` prompt 
 sequence; decode processes one new token per sequence against a KV-cache of `context` tokens.
 """
 
-import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,7 +14,7 @@ from pydantic import Field
 
 from simulator.errors import SpecError
 from simulator.spec.precision import nbytes
-from simulator.spec.textio import read_text
+from simulator.spec.textio import read_json
 from simulator.spec.types import PositiveInt, PrecisionName, Strict
 
 
@@ -178,22 +177,9 @@ HF_KEYS = {
 HF_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
-def _no_constant(name: str):
-    """JSON has no NaN or Infinity: Python's reader accepts them, a config must not."""
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def from_hf_config(path: Path) -> dict:
     """A HuggingFace config.json as a transformer workload dict (BERT-like or LLaMA-like)."""
-    text = read_text(path)
-    try:
-        config = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        raise SpecError(f"{path}:{error.lineno}: malformed JSON: {error.msg}") from None
-    except RecursionError:
-        raise SpecError(f"{path}: malformed JSON: nested too deeply") from None
-    except ValueError as error:
-        raise SpecError(f"{path}: {error}") from None
+    config = read_json(path)
     if not isinstance(config, dict):
         raise SpecError(f"{path}: expected a JSON object, got {type(config).__name__}")
     names = config.get("architectures") or []

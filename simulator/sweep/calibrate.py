@@ -8,25 +8,33 @@ with the least error wins. Leave-one-out refits without each row and predicts it
 """
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.api import simulate
-from simulator.errors import SpecError
+from simulator.errors import AccsimError, SpecError
 from simulator.spec import load_arch, load_workload
 from simulator.spec.system import one_chip
+from simulator.spec.textio import read_text
+from simulator.spec.workload import WorkloadSpec
 
+SECONDS = (1e-12, 1e6)
+"""The measured times a fit accepts: a picosecond to 11 days (squared errors of times far outside
+overflow a float)."""
 EFFICIENCIES = tuple(round(0.6 + 0.05 * i, 2) for i in range(9))  # 0.60, 0.65, ... 1.00
 
 
 @dataclass(frozen=True)
 class Measurement:
-    """One measured run: a workload (preset, path or inline spec) and its seconds."""
+    """One measured run: a workload (preset, path or inline spec) and its seconds; `source` names
+    its file and line for errors."""
 
     workload: str
     seconds: float
     kernels: int
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,7 @@ def read_measurements(path: str | Path) -> list[Measurement]:
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"{path}: no such measurements file")
-    with path.open(newline="", encoding="utf-8") as handle:
+    with io.StringIO(read_text(path), newline="") as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or not {"workload", "seconds"} <= set(reader.fieldnames):
             raise SpecError(f"{path}: line 1: the header must name the columns workload,seconds")
@@ -71,13 +79,20 @@ def read_measurements(path: str | Path) -> list[Measurement]:
                 raise SpecError(f"{where}: seconds: not a number: {row['seconds']!r}") from None
             if not math.isfinite(seconds) or seconds <= 0:
                 raise SpecError(f"{where}: seconds: must be a positive number, got {seconds}")
+            if not SECONDS[0] <= seconds <= SECONDS[1]:
+                raise SpecError(
+                    f"{where}: seconds: {seconds:g} is not a kernel's time "
+                    f"(between {SECONDS[0]:g} and {SECONDS[1]:g} s)"
+                )
             workload = (row["workload"] or "").strip()
             try:
-                ops = load_workload(workload).ops
+                spec = load_workload(workload)
             except SpecError as error:
                 raise SpecError(f"{where}: workload: {error}") from None
-            kernels = sum(op.kind != "collective" for op in ops)
-            rows.append(Measurement(workload, seconds, kernels))
+            if not isinstance(spec, WorkloadSpec):
+                raise SpecError(f"{where}: workload: {workload} is a spiking network, not kernels")
+            kernels = sum(op.kind != "collective" for op in spec.ops)
+            rows.append(Measurement(workload, seconds, kernels, where))
     if len(rows) < 3:
         raise SpecError(f"{path}: {len(rows)} measurements; calibration needs at least 3")
     return rows
@@ -93,22 +108,25 @@ def simulated_times(
     dram = next(n for n, c in spec.components.items() if c.kind == "dram")
     times = []
     for m in measurements:
-        times.append(
-            [
-                simulate(
-                    load_arch(
-                        arch,
-                        [
-                            (["components", dram, "efficiency"], e),
-                            (["cores", "kernels", "launch"], "0 s"),
-                        ],
-                    ),
-                    load_workload(m.workload),
-                    numerics=False,
-                ).seconds
-                for e in efficiencies
-            ]
-        )
+        try:
+            times.append(
+                [
+                    simulate(
+                        load_arch(
+                            arch,
+                            [
+                                (["components", dram, "efficiency"], e),
+                                (["cores", "kernels", "launch"], "0 s"),
+                            ],
+                        ),
+                        load_workload(m.workload),
+                        numerics=False,
+                    ).seconds
+                    for e in efficiencies
+                ]
+            )
+        except AccsimError as error:  # the row's workload does not run on this arch
+            raise type(error)(f"{m.source}: workload: {error}") from None
     return times
 
 

@@ -104,7 +104,10 @@ def load_sweep(ref: str | Path | dict, max_points: int = MAX_POINTS) -> Sweep:
         refs["arch"], refs["workload"], refs["mapping"], spec.numerics, spec.seed,
         contents_key(resolved), serving,
     )  # fmt: skip
-    expanded = expand(spec)
+    try:
+        expanded = expand(spec)
+    except SpecError as error:  # a parameter path of this file
+        raise SpecError(f"{source}: {error}") from None
     points, seen, skipped = [], set(), 0
     for params in expanded:
         if not satisfies(spec.constraints, params, loaded, source):

@@ -135,6 +135,8 @@ class SweepSpec(Strict):
         for axis, values in (self.grid or {}).items():
             if not values:
                 raise ValueError(f"grid axis {axis!r} has no values")
+        if self.grid == {} or self.points == [] or (self.random and not self.random.parameters):
+            raise ValueError(f"{given[0]}: no parameters to sweep; give at least one")
         return self
 
 
@@ -173,7 +175,10 @@ def route(path: str) -> tuple[str, tuple[str, ...]]:
             known = ", ".join(ServingPoint.model_fields)
             raise SpecError(f"{path}: no serving field {rest!r}; fields: {known}")
         return kind, (rest,)
-    routed = split_overrides([f"{path}=0"])
+    try:
+        routed = split_overrides([f"{path}=0"])
+    except SpecError as error:  # its words are about --set: name the parameter instead
+        raise SpecError(f"parameter {path!r}: {str(error).split(': ', 1)[-1]}") from None
     ((kind, ((keys, _),)),) = [(k, v) for k, v in routed.items() if v]
     return kind, tuple(keys)
 
@@ -194,12 +199,29 @@ def point_count(spec: SweepSpec) -> int:
 
 
 def expand(spec: SweepSpec) -> list[dict[str, Any]]:
-    """Every point as {canonical path: value}, in a stable order (grid: last axis fastest)."""
+    """Every point as {canonical path: value}, in a stable order (grid: last axis fastest).
+    Two parameters naming one value ('clock' and 'arch.clock') are an error: one would silently
+    win."""
+    if spec.points is not None:
+        for point in spec.points:
+            _once(point)
+    else:
+        _once(p.strip() for key in (spec.grid or spec.random.parameters) for p in key.split(","))
     if spec.grid is not None:
         return _grid(spec.grid)
     if spec.points is not None:
         return [{canonical(p): v for p, v in point.items()} for point in spec.points]
     return _sample(spec.random)
+
+
+def _once(paths) -> None:
+    """Refuse two paths that route to one value."""
+    seen: dict[str, str] = {}
+    for given in paths:
+        path = canonical(given)
+        if path in seen:
+            raise SpecError(f"{given}: the same parameter as {seen[path]}; give it once")
+        seen[path] = given
 
 
 def _grid(grid: dict[str, list]) -> list[dict[str, Any]]:

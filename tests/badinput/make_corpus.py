@@ -88,6 +88,17 @@ JSON_FILES = {
     "hf-truncated.json": '{"hidden_size": 64, "num_attention_',
     "hf-deep.json": "[" * 100000 + "]" * 100000,
 }
+HF_SERVED = (  # a served model's config: {extra} added or replacing its last key
+    '{{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128, '
+    '"num_hidden_layers": {layers}, "vocab_size": 100{extra}}}'
+)
+HF_SERVED_FILES = {  # serve reads these keys itself: (layers, extra, the key the error names)
+    "hf-served-context-word.json": ("2", ', "max_position_embeddings": "abc"', "max_position"),
+    "hf-served-context-null.json": ("2", ', "max_position_embeddings": null', "max_position"),
+    "hf-served-context-list.json": ("2", ', "max_position_embeddings": [1]', "max_position"),
+    "hf-served-context-negative.json": ("2", ', "max_position_embeddings": -5', "max_position"),
+    "hf-served-layers-bool.json": ("true", "", "num_hidden_layers"),
+}
 SNN = (
     "name: s\nkind: snn\ntime_steps: 4\nplacement: fill\ngroups:\n"
     "  - {{name: in, size: 4, kind: input, rates: {rates}}}\n"
@@ -133,7 +144,85 @@ CALIBRATION_FILES = {  # `accsim calibrate` measurement tables
     "calibration-no-header.csv": "kernel,time\ngemm:M=64,N=64,K=64,1e-5\n",
     "calibration-three.csv": "workload,seconds\n"
     + "".join(f'"gemm:M={m},N=64,K=64,dtype=bf16",1e-5\n' for m in (64, 128, 256)),
+    "calibration-huge-time.csv": "workload,seconds\ngemm-256,1e-5\ngemm-1024,1e-3\n"
+    "gemm-4096,1e300\n",
+    "calibration-tiny-time.csv": "workload,seconds\ngemm-256,1e-320\ngemm-1024,1e-3\n"
+    "gemm-4096,1e-2\n",
+    "calibration-snn.csv": "workload,seconds\ngemm-256,1e-5\nsnn-mnist-mlp,1e-5\ngemm-1024,1e-3\n",
+    "calibration-unrunnable.csv": 'workload,seconds\n"gemm:M=99999999,N=99999999,K=99999999,'
+    'dtype=bf16",1\ngemm-256,1e-5\ngemm-1024,1e-3\n',
 }
+SANAFE_NET_EDITS = {  # network file: (text of SANAFE_TN_NET, replacement, expected fragment)
+    "sanafe-neurons-huge.yaml": ("0..1", "0..100000000000", "neurons '0..100000000000': give ids"),
+    "sanafe-neurons-inverted.yaml": ("0..1", "5..1", "neurons '5..1': give ids"),
+    "sanafe-neurons-negative.yaml": ("0..1", "-1..1", "neurons '-1..1': give ids"),
+    "sanafe-weight-infinite.yaml": (
+        "weight: 1",
+        "weight: 1e400",
+        "a weight, threshold, bias or reset is not",
+    ),
+}
+SWEEP_BASE = "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
+SERVING_FILES = {  # `accsim serve` cost caches and request traces
+    "cost-cache-malformed.json": '{"broken',
+    "cost-cache-list.json": "[1, 2]",
+    "cost-cache-entry.json": '{"shape": [1, "x"]}',
+    "cost-cache-nan.json": '{"shape": [NaN, 1]}',
+    "trace-header-only.csv": "arrival_s,prompt_tokens,output_tokens\n",
+    "trace-nan-arrival.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\nnan,10,10\n",
+    "trace-inf-arrival.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\ninf,10,10\n",
+    "trace-fraction.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\n1,1.5,10\n",
+    "trace-azure-no-time.csv": "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+    "2023-11-16 18:15:46.6805900,374,44\n,396,109\n",
+    "results-no-status.csv": "a,b\n1,3\n2,4\n",
+    "results-ok.csv": "a,b,status\n1,3,ok\n2,4,ok\n",
+}
+SCALESIM_CFG = (  # a SCALE-Sim 3 config; {field} replaced per file
+    "[general]\nrun_name : r\n\n[architecture_presets]\nArrayHeight : {height}\n"
+    "ArrayWidth : 8\nIfmapSramSzkB : {sram}\nFilterSramSzkB : 64\nOfmapSramSzkB : 64\n"
+    "Bandwidth : {bandwidth}\nDataflow : ws\n\n[run_presets]\nInterfaceBandwidth : USER\n"
+)
+SCALESIM_FILES = {
+    "scalesim-good.cfg": SCALESIM_CFG.format(height=8, sram=64, bandwidth=10),
+    "scalesim-zero-array.cfg": SCALESIM_CFG.format(height=0, sram=64, bandwidth=10),
+    "scalesim-zero-sram.cfg": SCALESIM_CFG.format(height=8, sram=0, bandwidth=10),
+    "scalesim-nan-bandwidth.cfg": SCALESIM_CFG.format(height=8, sram=64, bandwidth="nan"),
+    "topology-duplicate.csv": "Layer name, M, N, K,\ng, 64, 64, 64,\ng, 64, 64, 64,\n",
+    "topology-zero.csv": "Layer name, M, N, K,\ng, 0, 64, 64,\n",
+    "topology-depthwise-huge.csv": "Layer name, IFMAP Height, IFMAP Width, Filter Height, "
+    "Filter Width, Channels, Num Filter, Strides,\nDPconv, 8, 8, 3, 3, 1000000000, 1, 1,\n",
+}
+
+
+def _onnx_files() -> dict[str, bytes]:
+    """Small ONNX graphs accsim cannot import (its IR version pinned: bytes independent of the
+    installed onnx)."""
+    from onnx import TensorProto, helper
+
+    def model(node, x_shape, weight=None) -> bytes:
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)
+        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+        inits = []
+        if weight is not None:
+            size = int(np.prod(weight))
+            inits = [helper.make_tensor("w", TensorProto.FLOAT, weight, [0.0] * size)]
+        graph = helper.make_graph([node], "g", [x], [y], inits)
+        proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+        proto.ir_version, proto.producer_name, proto.producer_version = 8, "", ""
+        return proto.SerializeToString()
+
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], auto_pad="SAME_UPPER", strides=[2, 2])
+    return {
+        "onnx-asymmetric-pad.onnx": model(conv, [1, 4, 9, 9], [8, 4, 4, 4]),
+        "onnx-conv1d.onnx": model(
+            helper.make_node("Conv", ["x", "w"], ["y"]), [1, 4, 10], [8, 4, 3]
+        ),
+        "onnx-softmax-axis0.onnx": model(helper.make_node("Softmax", ["x"], ["y"], axis=0), [4, 8]),
+        "onnx-no-shape.onnx": model(helper.make_node("MatMul", ["x", "w"], ["y"]), None, [8, 4]),
+        "onnx-matmul.onnx": model(helper.make_node("MatMul", ["x", "w"], ["y"]), [4, 8], [8, 4]),
+    }
+
+
 SYSTEM = (
     "# yaml-language-server: $schema=../../../schemas/arch.schema.json\n"
     "name: bad-system\nsystem:\n  chip: {chip}\n{fields}"
@@ -198,8 +287,20 @@ def write_files(folder: Path = FILES) -> None:
     (folder / "good-arch.yaml").write_text(GOOD_ARCH)
     for name, data in {**BROKEN, **NPZ_FILES}.items():
         (folder / name).write_bytes(data)
-    for name, text in {**JSON_FILES, **CALIBRATION_FILES}.items():
+    for name, text in {
+        **JSON_FILES,
+        **CALIBRATION_FILES,
+        **SERVING_FILES,
+        **SCALESIM_FILES,
+    }.items():
         (folder / name).write_text(text)
+    for name, data in _onnx_files().items():
+        (folder / name).write_bytes(data)
+    for name, (layers, extra, _) in HF_SERVED_FILES.items():
+        (folder / name).write_text(HF_SERVED.format(layers=layers, extra=extra))
+    for name, (text, replacement, _) in SANAFE_NET_EDITS.items():
+        net = SANAFE_TN_NET.format(extra="leak: 1")
+        (folder / name).write_text(net.replace(text, replacement))
     for name, (chip, fields) in SYSTEM_FILES.items():
         links = "" if "links:" in fields else SWITCH
         (folder / name).write_text(SYSTEM.format(chip=chip, fields=fields + links))
@@ -254,6 +355,13 @@ def write_files(folder: Path = FILES) -> None:
         "grid:\n  arch.components.mac_arr.rows: [8, 16]\n",
         "sweep-serving-field.yaml": "name: s\nbase: {arch: tpu-v4-like, serving: {model: llama-2-7b}}"
         "\ngrid:\n  serving.chunk: [256]\n",
+        "sweep-same-axis.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz]\n  arch.clock: [2 GHz]\n",
+        "sweep-same-in-group.yaml": f'{SWEEP_BASE}grid:\n  "clock, clock": [[1 GHz, 2 GHz]]\n',
+        "sweep-same-in-point.yaml": f"{SWEEP_BASE}points:\n  - {{clock: 1 GHz, arch.clock: 2 GHz}}\n",
+        "sweep-empty-grid.yaml": f"{SWEEP_BASE}grid: {{}}\n",
+        "sweep-empty-points.yaml": f"{SWEEP_BASE}points: []\n",
+        "sweep-no-parameters.yaml": f"{SWEEP_BASE}random:\n  samples: 2\n  parameters: {{}}\n",
+        "sweep-empty-path.yaml": f'{SWEEP_BASE}grid:\n  "": [1]\n',
     }
     for name, text in sweeps.items():
         (folder / name).write_text(text)
@@ -666,6 +774,181 @@ def cases() -> list[tuple[str, str]]:
         out.append(
             ("UTF-8", f"import-scalesim {{files}}/{name}.cfg {{files}}/topology.csv -o {{tmp}}")
         )
+    return out + _beyond_run_cases()
+
+
+SERVE = "serve tpu-v4-like llama-2-7b --requests 4 --prompt-len 16 --output-len 4 --cost-cache"
+
+
+def _beyond_run_cases() -> list[tuple[str, str]]:
+    """The commands besides run: calibrate, serve, map, plot, schema and the importers (each case
+    an input that was a traceback, a silent no-op or a run without end)."""
+    out = [
+        ("not UTF-8", "calibrate a100-like {files}/utf16.yaml"),
+        ("not UTF-8", "calibrate a100-like {files}/binary.yaml"),
+        (
+            "line 4: seconds: 1e+300 is not a kernel's time",
+            "calibrate a100-like {files}/calibration-huge-time.csv",
+        ),
+        (
+            "line 2: seconds: 9.99989e-321 is not a kernel's time",
+            "calibrate a100-like {files}/calibration-tiny-time.csv",
+        ),
+        (
+            "line 3: workload: snn-mnist-mlp is a spiking network",
+            "calibrate a100-like {files}/calibration-snn.csv",
+        ),
+        (
+            "calibration-unrunnable.csv: line 2: workload: gemm-99999999x99999999x99999999: at least",
+            "calibrate a100-like {files}/calibration-unrunnable.csv",
+        ),
+        ("malformed JSON", f"{SERVE} {{files}}/cost-cache-malformed.json"),
+        ("not an accsim cost cache", f"{SERVE} {{files}}/cost-cache-list.json"),
+        ("shape: not an accsim cost cache entry", f"{SERVE} {{files}}/cost-cache-entry.json"),
+        ("NaN is not a JSON number", f"{SERVE} {{files}}/cost-cache-nan.json"),
+        ("is a folder", f"{SERVE} {{tmp}}"),
+        ("not UTF-8", f"{SERVE} {{files}}/binary.yaml"),
+        ("--seed", f"{SERVE} {{tmp}}/c --seed -1"),
+        ("--seed", f"{SERVE} {{tmp}}/c --seed 4294967296"),
+        ("--rates", f"{SERVE} {{tmp}}/c --rates ''"),
+        ("gamma shape or scale", f"{SERVE} {{tmp}}/c --rate 1 --cv 1e-300"),
+        ("gamma shape or scale", f"{SERVE} {{tmp}}/c --rate 1 --cv 1e200"),
+        ("gamma shape or scale", f"{SERVE} {{tmp}}/c --rate 1e-300 --cv 1e10"),
+        ("prompt_sd must be in [0, max_tokens", f"{SERVE} {{tmp}}/c --prompt-sd 1e300"),
+        ("output_sd must be in [0, max_tokens", f"{SERVE} {{tmp}}/c --output-sd 5000"),
+        (
+            "replicas: 100,000,000 replicas for 4 requests",
+            f"{SERVE} {{tmp}}/c --replicas 100000000",
+        ),
+        ("users: 100,000,000 users for 4 requests", f"{SERVE} {{tmp}}/c --users 100000000"),
+        (
+            "decode_replicas: 100,000,000 replicas for 4 requests",
+            f"{SERVE} {{tmp}}/c --scheduler disaggregated --decode-replicas 100000000",
+        ),
+        ("reads no workload file", f"{SERVE} {{tmp}}/c --set workload.ops.0.M=4"),
+        ("reads no mapping file", f"{SERVE} {{tmp}}/c --set mapping.dataflow=ws"),
+        (
+            "no requests (a header and no rows)",
+            f"{SERVE} {{tmp}}/c --trace {{files}}/trace-header-only.csv",
+        ),
+        (
+            "row 3: arrival_s: must be a finite time",
+            f"{SERVE} {{tmp}}/c --trace {{files}}/trace-nan-arrival.csv",
+        ),
+        (
+            "row 3: arrival_s: must be a finite time",
+            f"{SERVE} {{tmp}}/c --trace {{files}}/trace-inf-arrival.csv",
+        ),
+        (
+            "row 3: prompt_tokens: must be a positive integer",
+            f"{SERVE} {{tmp}}/c --trace {{files}}/trace-fraction.csv",
+        ),
+        (
+            "row 3: TIMESTAMP: must be a finite time",
+            f"{SERVE} {{tmp}}/c --trace {{files}}/trace-azure-no-time.csv",
+        ),
+        ("components.dram: serving needs the DRAM's capacity", "serve edge-npu llama-2-7b"),
+        ("components.dram: serving needs the DRAM's capacity", "serve eyeriss-like llama-2-7b"),
+        ("components: serving keeps weights and KV-cache in DRAM", "serve loihi-like llama-2-7b"),
+        ("a spiking network", "map edge-npu snn-mnist-mlp"),
+        ("reads no mapping file", "map edge-npu gemm-256 --set mapping.dataflow=ws"),
+        ("units: none", "map loihi-like gemm-256"),
+        (
+            "no column 'status'",
+            "plot {files}/results-no-status.csv --x a --y b -o {tmp}/p.html --pareto",
+        ),
+        (
+            "--maximize c: not an axis",
+            "plot {files}/results-ok.csv --x a --y b -o {tmp}/p.html --maximize c --pareto",
+        ),
+        ("is a folder", "schema arch -o {tmp}"),
+        ("is a file, not a folder", "schema arch -o {files}/good-arch.yaml/s.json"),
+        ("is a folder", "import-onnx {files}/onnx-matmul.onnx -o {tmp}"),
+        (
+            "onnx-matmul.onnx: ops.0.dtype: unknown precision",
+            "import-onnx {files}/onnx-matmul.onnx -o {tmp}/w.yaml --dtype int3",
+        ),
+        (
+            "[architecture_presets] ArrayHeight: must be > 0",
+            "import-scalesim {files}/scalesim-zero-array.cfg {files}/topology.csv -o {tmp}",
+        ),
+        (
+            "[architecture_presets] IfmapSramSzkB: must be > 0",
+            "import-scalesim {files}/scalesim-zero-sram.cfg {files}/topology.csv -o {tmp}",
+        ),
+        (
+            "[architecture_presets] Bandwidth: must be > 0",
+            "import-scalesim {files}/scalesim-nan-bandwidth.cfg {files}/topology.csv -o {tmp}",
+        ),
+        (
+            "topology-duplicate.csv: ops: op names must be unique",
+            "import-scalesim {files}/scalesim-good.cfg {files}/topology-duplicate.csv -o {tmp}",
+        ),
+        (
+            "topology-zero.csv:2: g: sizes must be > 0",
+            "run {files}/scalesim-good.cfg {files}/topology-zero.csv",
+        ),
+        (
+            "1,000,000,000 channels, one GEMM each",
+            "run {files}/scalesim-good.cfg {files}/topology-depthwise-huge.csv",
+        ),
+        ("runs with its topology (.csv) as the workload", "run {files}/scalesim-good.cfg gemm-256"),
+        ("runs with its config (.cfg) as the arch", "run edge-npu {files}/topology.csv"),
+        ("--max-memory: must be above 0", "run edge-npu gemm-256 --max-memory '0 GiB'"),
+        ("/dev/zero: not a regular file", f"{SERVE} {{tmp}}/c --trace /dev/zero"),
+        ("/dev/zero: not a regular file", f"{SERVE} /dev/zero"),
+        (
+            "/dev/zero: not a regular file",
+            "import-scalesim /dev/zero {files}/topology.csv -o {tmp}",
+        ),
+        (
+            "/dev/zero: not a regular file",
+            "import-sanafe /dev/zero {files}/sanafe-tn-net.yaml -o {tmp}",
+        ),
+        (
+            "partition.cores: 3 cores asked, edge-npu has 1",
+            "run edge-npu gemm-256 --set mapping.partition.cores=3",
+        ),
+        (
+            "partition.cores: 2 cores asked, isaac-like has 1",
+            "run isaac-like gemm-256 --set mapping.partition.cores=2",
+        ),
+        ("--max-memory: must be above 0", "scale mesh-4x4 gemm-256 --cores 2 --max-memory '0 B'"),
+    ]
+    for name, fragment in (
+        ("same-axis", "arch.clock: the same parameter as clock"),
+        ("same-in-group", "clock: the same parameter as clock"),
+        ("same-in-point", "arch.clock: the same parameter as clock"),
+        ("empty-grid", "grid: no parameters to sweep"),
+        ("empty-points", "points: no parameters to sweep"),
+        ("no-parameters", "random: no parameters to sweep"),
+        ("empty-path", "sweep-empty-path.yaml: parameter '': empty key"),
+    ):
+        out.append((fragment, f"sweep {{files}}/sweep-{name}.yaml -o {{tmp}}/r.csv -j 1"))
+    for name, (_, _, key) in HF_SERVED_FILES.items():
+        fragment = f"{name}: {key}"
+        out.append((fragment, f"serve tpu-v4-like {{files}}/{name} --cost-cache {{tmp}}/c"))
+    for name, (_, _, fragment) in SANAFE_NET_EDITS.items():
+        arch = "{files}/sanafe-tn-arch.yaml"
+        out.append((f"{name}: {fragment}", f"import-sanafe {arch} {{files}}/{name} -o {{tmp}}"))
+    for command in ("import-onnx {f} -o {{tmp}}/w.yaml", "run edge-npu {f}"):
+        for name, fragment in (
+            ("onnx-asymmetric-pad", "conv_0: asymmetric padding"),
+            ("onnx-conv1d", "conv_0: only 2-D convolutions"),
+            ("onnx-softmax-axis0", "softmax_0: Softmax over axis 0"),
+            ("onnx-no-shape", "node matmul_0: shape inference left ['x'] unknown"),
+        ):
+            path = f"{{files}}/{name}.onnx"
+            out.append((f"{name}.onnx: {fragment}", command.format(f=path)))
+    for option in (
+        "--max-batch",
+        "--max-tokens",
+        "--block-size",
+        "--replicas",
+        "--decode-replicas",
+        "--pipeline-stages",
+    ):
+        out.append((f"argument {option}: must be >= 1", f"{SERVE} {{tmp}}/c {option} 0"))
     return out
 
 

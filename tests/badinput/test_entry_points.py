@@ -1,0 +1,210 @@
+"""Classes of bad input beyond `accsim run`: outputs aimed at the shipped presets, cost caches,
+request traces, archs serving cannot use, and the files commands read besides specs. Each test
+covers the whole class; the corpus (cases.tsv) holds one command line per instance found."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.api import simulate
+from simulator.cli import main
+from simulator.errors import SpecError
+from simulator.serving.costs import read_cache
+from simulator.serving.engine import dram_capacity
+from simulator.serving.requests import load_trace
+from simulator.spec import list_presets, load_arch
+from simulator.spec.guards import Limits
+from simulator.spec.loader import FOLDERS, preset_dir
+from simulator.spec.sanafe_yaml import read_sanafe
+from simulator.spec.scalesim import import_scalesim
+from simulator.spec.system import SystemArchSpec
+from simulator.spec.textio import read_json, read_text
+from simulator.sweep.calibrate import read_measurements
+
+ONNX = str(preset_dir("workload") / "onnx" / "resnet18.onnx")
+
+
+def _one_error_line(capsys) -> str:
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("kind", list(FOLDERS))
+@pytest.mark.parametrize(
+    "command",
+    [
+        "schema arch -o {out}",
+        "import-onnx " + ONNX + " -o {out}",
+        "map edge-npu gemm:M=32,N=32,K=32 --top 1 -o {out}",
+        "import-scalesim x.cfg y.csv -o {folder}",
+    ],
+)
+def test_no_command_writes_into_the_shipped_presets(kind, command, capsys, monkeypatch):
+    """Every output file or folder is checked before any work: among the presets it would replace
+    one (schema and import-onnx did) or become one."""
+    monkeypatch.setenv("COLUMNS", "400")
+    folder = preset_dir(kind)
+    out = folder / "written-by-a-test.yaml"
+    argv = command.format(out=out, folder=folder / "imported").split()
+    assert main(argv) == 2
+    assert f"inside the shipped {kind} presets" in _one_error_line(capsys)
+    assert not out.exists() and not (folder / "imported").exists()
+
+
+def test_import_onnx_writes_nothing_when_the_workload_is_refused(tmp_path, capsys):
+    out = tmp_path / "w.yaml"
+    assert main(["import-onnx", ONNX, "-o", str(out), "--dtype", "int3"]) == 2
+    assert "unknown precision 'int3'" in _one_error_line(capsys)
+    assert not out.exists()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=_JSON)
+def test_a_cost_cache_is_read_whole_or_refused_in_one_line(value, tmp_path_factory):
+    """Any JSON in a --cost-cache file: the cache if it is an object of [seconds, joules] pairs
+    of finite non-negative numbers, else one SpecError naming the file."""
+    path = tmp_path_factory.mktemp("cache") / "c.json"
+    path.write_text(json.dumps(value))
+    pairs = isinstance(value, dict) and all(
+        isinstance(v, list)
+        and len(v) == 2
+        and all(isinstance(x, int | float) and 0 <= x < math.inf for x in v)
+        for v in value.values()
+    )
+    if pairs:
+        assert read_cache(path) == value
+    else:
+        with pytest.raises(SpecError, match=str(path)):
+            read_cache(path)
+
+
+@pytest.mark.parametrize("arch", list_presets("arch"))
+def test_serving_takes_the_dram_capacity_of_every_preset_or_names_what_is_missing(arch):
+    spec = load_arch(arch)
+    if isinstance(spec, SystemArchSpec):
+        pytest.skip("a system of chips: serve refuses it before (accsim serve takes one chip)")
+    drams = [(n, c) for n, c in spec.components.items() if c.kind == "dram"]
+    if drams and drams[0][1].capacity is not None:
+        assert dram_capacity(spec) == drams[0][1].capacity
+    else:
+        with pytest.raises(SpecError, match=r"\.yaml:\d+: components"):
+            dram_capacity(spec)
+
+
+@pytest.mark.parametrize(
+    ("cell", "column"),
+    [("nan", "arrival_s"), ("inf", "arrival_s"), ("-inf", "arrival_s")]
+    + [(v, c) for c in ("prompt_tokens", "output_tokens") for v in ("0", "-3", "2.5", "nan", "x")],
+)
+def test_a_trace_row_with_a_bad_value_is_named_by_row_and_column(cell, column, tmp_path):
+    columns = ["arrival_s", "prompt_tokens", "output_tokens"]
+    row = ["1" if c != column else cell for c in columns]
+    path = tmp_path / "t.csv"
+    path.write_text(",".join(columns) + "\n0,4,4\n" + ",".join(row) + "\n")
+    with pytest.raises(SpecError, match=f"row 3: {column}: must be"):
+        load_trace(path)
+
+
+def test_a_trace_of_whole_numbers_is_read_as_given(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("arrival_s,prompt_tokens,output_tokens\n2.5,4,7\n0.5,8.0,3\n")
+    specs = load_trace(path)
+    assert [(s.arrival_s, s.prompt_tokens, s.output_tokens) for s in specs] == [
+        (0.0, 8, 3),
+        (2.0, 4, 7),
+    ]
+
+
+def test_a_measurements_file_with_a_byte_order_mark_is_read(tmp_path):
+    """Spreadsheets save CSV as UTF-8 with a byte-order mark; the header is still found."""
+    path = tmp_path / "m.csv"
+    rows = "workload,seconds\ngemm-256,1e-5\ngemm-1024,2e-4\ngemm-4096,3e-3\n"
+    path.write_bytes(b"\xef\xbb\xbf" + rows.encode())
+    measured = read_measurements(path)
+    assert [(m.workload, m.seconds) for m in measured] == [
+        ("gemm-256", 1e-5),
+        ("gemm-1024", 2e-4),
+        ("gemm-4096", 3e-3),
+    ]
+    assert measured[0].source == f"{path}: line 2"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"max_tiles": 0}, {"max_tiles": 1.5}, {"max_tiles": True}, {"max_memory": -1.0}]
+    + [{"max_memory": math.nan}, {"max_memory": math.inf}, {"max_cores": 0}, {"max_cores": "8"}],
+)
+def test_limits_that_would_refuse_every_run_or_none_are_refused_when_made(fields):
+    with pytest.raises(SpecError, match=f"Limits\\({next(iter(fields))}="):
+        Limits(**fields)
+
+
+@pytest.mark.parametrize("limits", [None, "1e6", {"max_tiles": 10}])
+def test_simulate_takes_limits_as_a_limits_object_only(limits):
+    with pytest.raises(SpecError, match="give a Limits"):
+        simulate("edge-npu", "gemm:M=8,N=8,K=8", limits=limits)
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly():
+    """`accsim run ... --json | head -1`: the closed pipe is no internal error and no traceback."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from simulator.cli import main; sys.exit(main())"]
+        + ["run", "edge-npu", "gemm:M=8,N=8,K=8", "--json", "--no-numerics"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    child.stdout.close()  # before the child's start-up is over: its first write finds no reader
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141 and stderr == ""
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    ["clock=1 GHz", [("clock", "1 GHz")], [(["ops", 0, "M"], 64)], [(["clock"],)], [["clock"]]],
+)
+def test_overrides_that_are_no_key_list_and_value_are_refused_whole(overrides):
+    """The Python API's overrides are (keys, value) pairs; a '--set' string or a dotted path was
+    read one character per key ('unknown key c')."""
+    with pytest.raises(SpecError, match="give \\(keys, value\\) pairs"):
+        load_arch("edge-npu", overrides)
+
+
+def test_override_pairs_as_lists_or_tuples_apply():
+    spec = load_arch("edge-npu", [(("clock",), "3 GHz"), [["components", "sram", "banks"], 4]])
+    assert spec.clock == 3e9 and spec.components["sram"].banks == 4
+
+
+@pytest.mark.parametrize("progress", [5, "yes", [1]])
+def test_simulate_takes_a_callable_or_a_switch_as_progress(progress):
+    with pytest.raises(SpecError, match="progress="):
+        simulate("edge-npu", "gemm:M=8,N=8,K=8", progress=progress)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [read_text, read_json, load_trace, read_cache, lambda p: read_sanafe(p, "network")]
+    + [lambda p: import_scalesim(p, p)],
+)
+def test_no_reader_waits_on_a_pipe_or_a_device(read, tmp_path):
+    """A FIFO (or /dev/zero) never ends: read whole, it blocks or fills the memory (serve --trace
+    /dev/zero took 24 GB). Every reader of a user's file refuses it before reading."""
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(SpecError, match="not a regular file"):
+        read(fifo)
