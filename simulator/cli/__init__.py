@@ -497,7 +497,7 @@ def main(argv: list[str] | None = None, freeze_start_up: bool = False) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # --help, or a usage error already printed as one line
         return stop.code if isinstance(stop.code, int) else 2
-    console = Console()
+    console = _Console()
     module, function = args.handler.split(":")
     try:
         handler = getattr(importlib.import_module(f"simulator.cli.{module}"), function)
@@ -521,6 +521,16 @@ def main(argv: list[str] | None = None, freeze_start_up: bool = False) -> int:
         summary = " ".join(f"{type(error).__name__}: {error}".split())[:300]
         _error(f"internal error: {summary} (please report; traceback saved at {saved})")
         return 2
+
+
+class _Console(Console):
+    """rich's Console, but a reader that leaves (`accsim run ... | head`) ends the command as
+    `--json` output does (status 141), not with rich's status 1, the status of a numerics
+    mismatch."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
 
 
 def _error(message: str) -> None:
