@@ -20,7 +20,7 @@ from simulator.mapping.conv_levels import choose_nest, conv_levels, gemm_tile, t
 from simulator.mapping.gemm import resolve_unit
 from simulator.mapping.host import fallback_reason
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
-from simulator.mapping.ranges import split
+from simulator.mapping.ranges import split, tile_ranges
 from simulator.numerics.conv import ConvNumerics
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes
@@ -204,10 +204,6 @@ def compile_conv(
     )
 
 
-def _chunks(lo: int, hi: int, size: int) -> list[tuple[int, int]]:
-    return [(start, min(start + size, hi)) for start in range(lo, hi, size)]
-
-
 def _cost(op: ConvOpSpec, plan: ConvPlan, unit, size: dict[str, int], first: bool):
     """(cycles, macs, {role: (elements read, written)}, the array's TileCost of one group or
     None) of one tile on its unit."""
@@ -230,7 +226,7 @@ def _steps(op: ConvOpSpec, plan: ConvPlan, machine: Machine, numerics: ConvNumer
     unit = machine.components[plan.unit]
     buffers = {role: machine.buffer_for(role).name for role in ("input", "weight", "output")}
     ranges = _ranges(op, plan.part)
-    chunks = {d: _chunks(*ranges[d], plan.tile[d]) for d in DIMS}
+    chunks = {d: tile_ranges(*ranges[d], plan.tile[d]) for d in DIMS}
     cg, kg = op.C // op.groups, op.K // op.groups
     reach_h, reach_w = (op.R - 1) * op.dilation + 1, (op.S - 1) * op.dilation + 1
     keys = {

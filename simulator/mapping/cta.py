@@ -20,7 +20,7 @@ from simulator.mapping.auto import compute_cycles_estimate
 from simulator.mapping.gemm import compile_gemm, plan_from
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
-from simulator.mapping.ranges import split
+from simulator.mapping.ranges import split, tile_ranges
 from simulator.mapping.shifted import moved, replayed
 from simulator.spec.precision import precision
 
@@ -210,7 +210,9 @@ def _work(op, grid: Grid, cores: int, depth: int) -> tuple[dict[int, list], int]
     the piece that fixes the tile up), and the most pieces any tile has. Whole tiles are dealt
     round-robin in waves; split-K slices j of every tile, the last one fixing up; stream-K
     segments of the last `grid.stream_k` tiles, the one holding iteration 0 fixing up."""
-    tiles = [(m, n) for m in _chunks(op.M, grid.tile_m) for n in _chunks(op.N, grid.tile_n)]
+    tiles = [
+        (m, n) for m in tile_ranges(0, op.M, grid.tile_m) for n in tile_ranges(0, op.N, grid.tile_n)
+    ]
     whole = len(tiles) - grid.stream_k
     ranges_k = split(op.K, grid.splits)
     items = [
@@ -259,10 +261,6 @@ class _TilePlans:
                 fixed = self.mapping.model_copy(update={"tile": tile, "edge_tiles": "partial"})
                 self.plans[key] = planned(sub, fixed, view)
         return self.plans[key]
-
-
-def _chunks(extent: int, size: int) -> list[tuple[int, int]]:
-    return [(start, min(start + size, extent)) for start in range(0, extent, size)]
 
 
 def _rewritten(steps, fixup):

@@ -23,6 +23,7 @@ from simulator.mapping.hierarchy import (
 )
 from simulator.mapping.hierarchy import traffic as tile_traffic
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
+from simulator.mapping.ranges import tile_ranges
 from simulator.mapping.traffic import OPERAND_DIMS
 from simulator.numerics import GemmNumerics
 from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
@@ -181,10 +182,6 @@ def compile_gemm(
     )
 
 
-def _chunks(extent: int, size: int) -> list[tuple[int, int]]:
-    return [(start, min(start + size, extent)) for start in range(0, extent, size)]
-
-
 def _classes(problem, plan: GemmPlan, start: int) -> np.ndarray:
     """A class per step from `start` on: which of its loop indices are first and which last.
     A step's loads, frees and stores depend on the steps either side of it (which indices carry),
@@ -239,7 +236,7 @@ def _steps(
     unit = machine.components[plan.unit]
     buffers = {role: machine.buffer_for(role).name for role in OPERAND_DIMS}
     chunks = {
-        d: [(lo + offset[d], hi + offset[d]) for lo, hi in _chunks(problem[d], plan.tile[d])]
+        d: [(lo + offset[d], hi + offset[d]) for lo, hi in tile_ranges(0, problem[d], plan.tile[d])]
         for d in problem
     }
     k_chunks = len(chunks["K"])

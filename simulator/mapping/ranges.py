@@ -11,6 +11,12 @@ def split(extent: int, parts: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + size, extent)) for lo in range(0, extent, size)]
 
 
+def tile_ranges(lo: int, hi: int, size: int) -> list[tuple[int, int]]:
+    """[lo, hi) cut into consecutive ranges of `size`, the last one shorter where it does not
+    divide (a loop's tiles)."""
+    return [(start, min(start + size, hi)) for start in range(lo, hi, size)]
+
+
 def grid(cores: int) -> tuple[int, int]:
     """The most nearly square rows x cols factorisation of `cores`."""
     rows = max(r for r in range(1, math.isqrt(cores) + 1) if cores % r == 0)

@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterator
 
 from simulator.components import Machine
 from simulator.mapping.attention import attention_units, check_unfused
-from simulator.mapping.cta import _chunks, choose_grid, launch_cycles
+from simulator.mapping.cta import choose_grid, launch_cycles
 from simulator.mapping.gemm import compile_gemm
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.ranges import tile_ranges
 from simulator.mapping.unfused import renamed
 from simulator.numerics.attention import AttentionNumerics
 from simulator.spec.mapping import MappingSpec
@@ -82,8 +83,8 @@ def grid_parts(
         [
             (b, h, m, n)
             for b, h in heads
-            for m in _chunks(g.M, g.tile_m)
-            for n in _chunks(g.N, g.tile_n)
+            for m in tile_ranges(0, g.M, g.tile_m)
+            for n in tile_ranges(0, g.N, g.tile_n)
         ]
         for g in gemms
     ]
