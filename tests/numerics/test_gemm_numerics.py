@@ -108,10 +108,10 @@ def test_accumulator_wrap_is_a_mismatch_even_when_the_output_is_the_accumulator(
 
 
 def test_overlapping_tiles_are_caught_by_the_coverage_check(monkeypatch):
-    def overlapping(extent, size):  # every tile reaches one element into its neighbour
-        return [(max(start - 1, 0), min(start + size, extent)) for start in range(0, extent, size)]
+    def overlapping(lo, hi, size):  # every tile reaches one element into its neighbour
+        return [(max(start - 1, lo), min(start + size, hi)) for start in range(lo, hi, size)]
 
-    monkeypatch.setattr(gemm_mapping, "_chunks", overlapping)
+    monkeypatch.setattr(gemm_mapping, "tile_ranges", overlapping)
     mapping = {"dataflow": "os", "tile": {"M": 8, "N": 8, "K": 8}, "loop_order": ["M", "N", "K"]}
     report = simulator.simulate(tiny_arch(), "gemm:M=16,N=16,K=16,dtype=int8", mapping)
     result = report.numerics["gemm"]
