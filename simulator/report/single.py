@@ -341,15 +341,11 @@ class Report(Shown):
         meta = self.program.meta
         if "phase" not in meta:
             return None
-        spans: dict[str, tuple[str, int, int]] = {}  # a partitioned op's parts: one span
-        start, end = self.record.op_start, self.record.op_end
-        for op in self.program.ops:
-            group = op.kind if op.kind in ("gemm", "attention") else "vector"
-            whole = op.group or op.name
-            _, first, last = spans.get(whole, (group, start[op.name], end[op.name]))
-            spans[whole] = (group, min(first, start[op.name]), max(last, end[op.name]))
         by_kind: dict[str, int] = {}
-        for group, first, last in spans.values():
+        for parts in self._groups.values():  # a partitioned op's parts: one span
+            kind = parts[0].kind
+            group = kind if kind in ("gemm", "attention") else "vector"
+            first, last = self._span(parts)
             by_kind[group] = by_kind.get(group, 0) + last - first
         tokens = meta["tokens"] if meta["phase"] == "prefill" else meta["batch"]
         view = {
@@ -491,16 +487,26 @@ class Report(Shown):
             return None
         return noc_summary(self.record, self.machine, self.cycles, self.energy)
 
-    def _ops_by_group(self) -> list[dict]:
-        """The summary's per-op list: parts of a partitioned op are folded into their workload op."""
+    @cached_property
+    def _groups(self) -> dict[str, list]:
+        """Each workload op's programs (a partitioned op's parts, else the op alone), in order."""
         groups: dict[str, list] = {}
         for op in self.program.ops:
             groups.setdefault(op.group or op.name, []).append(op)
+        return groups
+
+    def _span(self, parts: list) -> tuple[int, int]:
+        """From the first of `parts` to start to the last to end (cycles)."""
+        start, end = self.record.op_start, self.record.op_end
+        return min(start[p.name] for p in parts), max(end[p.name] for p in parts)
+
+    def _ops_by_group(self) -> list[dict]:
+        """The summary's per-op list: parts of a partitioned op are folded into their workload op."""
         rows = {row["name"]: row for row in self.op_rows()}
         out = []
-        for name, parts in groups.items():
-            start = min(self.record.op_start[p.name] for p in parts)
-            cycles = max(self.record.op_end[p.name] for p in parts) - start
+        for name, parts in self._groups.items():
+            start, end = self._span(parts)
+            cycles = end - start
             macs = sum(p.macs for p in parts)
             moved = sum(rows[p.name]["dram_bytes"] for p in parts)
             longest = max(parts, key=lambda p: rows[p.name]["cycles"])
