@@ -1,5 +1,5 @@
 """The CLI's front: --version, accsim schema, the run header after mapping overrides, tables that
-wrap instead of cutting, and `map -o` refusing to write among the shipped presets."""
+keep cells whole, and `map -o` refusing to write among the shipped presets."""
 
 import importlib.metadata
 import json
@@ -27,8 +27,19 @@ def test_header_names_mapping_overrides(capsys):
     assert "(mapping: auto, dataflow=os)" in capsys.readouterr().out
 
 
-def test_piped_tables_fold_long_cells(capsys):
-    """Piped output is 80 columns wide: the component kind 'systolic_array' folds, never '…'."""
+def test_piped_tables_keep_cells_whole(capsys):
+    """Piped output (no terminal, no COLUMNS) takes the tables' natural width: a cell is never
+    cut ('…') nor folded over two lines, so the kind 'systolic_array' and every count read whole."""
+    assert main(["run", "tpu-v1-like", "gemm-256", "--no-numerics"]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out
+    assert "systolic_array" in out
+    assert f"{256**3:,}" in out  # the MAC count, one cell on one line
+
+
+def test_columns_bounds_piped_tables(capsys, monkeypatch):
+    """COLUMNS still sets the width, and cells that do not fit fold rather than cut."""
+    monkeypatch.setenv("COLUMNS", "80")
     assert main(["run", "tpu-v1-like", "gemm-256", "--no-numerics"]) == 0
     out = capsys.readouterr().out
     assert "…" not in out

@@ -523,10 +523,20 @@ def main(argv: list[str] | None = None, freeze_start_up: bool = False) -> int:
         return 2
 
 
+UNBOUNDED_WIDTH = 10_000
+"""Columns of a console that writes to a file or pipe: wider than any table the CLI prints."""
+
+
 class _Console(Console):
     """rich's Console, but a reader that leaves (`accsim run ... | head`) ends the command as
     `--json` output does (status 141), not with rich's status 1, the status of a numerics
-    mismatch."""
+    mismatch. Written to a file or a pipe (no terminal, no COLUMNS), tables take their natural
+    width rather than rich's 80 columns, so no number is folded over two lines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        if not self.is_terminal and "COLUMNS" not in os.environ:
+            self.width = UNBOUNDED_WIDTH
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
