@@ -17,8 +17,8 @@ LLMCompass's 84 A100 kernel measurements (GEMMs from 64 rows to 32768, softmax, 
 benchmarks/data/llmcompass/README.md), whose largest rows take minutes each with today's engine.
 `--suite multi` runs TensorRT-LLM v0.5's first-token latencies (Falcon-180B on 8 GPUs, LLaMA-2-70B
 on 4, LLaMA-2-7B and GPT-J 6B on one), each with its benchmark's per-request cost (REQUEST).
-`--suite b200` runs Liger-Kernel's B200 rows on b200-like, a survey preset without a GPU kernel
-model (benchmarks/data/published_b200.yaml says why they are apart).
+`--suite b200` runs Liger-Kernel's B200 rows on b200-like, a GPU-like preset whose per-kernel cost
+and DRAM efficiency are Hopper's (benchmarks/data/published_b200.yaml says why they are apart).
 """
 
 import argparse
@@ -463,8 +463,8 @@ def main():
         default="published",
         help="published.yaml and vidur's kernel rows (default), vidur's rows alone, the FA3 "
         "attention sweep, LLMCompass's A100 kernel rows, TensorRT-LLM's first-token rows (on one "
-        "GPU and tensor-parallel on several), Liger-Kernel's B200 rows on the survey preset, or all "
-        "of them",
+        "GPU and tensor-parallel on several), Liger-Kernel's B200 rows on b200-like, or all of "
+        "them",
     )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--only", nargs="*", help="run entries whose id contains any of these")

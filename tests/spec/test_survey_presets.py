@@ -115,3 +115,18 @@ def test_streaming_bandwidth_is_the_measured_one(name):
     assert s["dram_bytes"] == 3 * 8192 * 8192 * 4
     rate = pytest.approx(MEASURED_STREAM[name], rel=STREAM_TOLERANCE[name])
     assert s["dram_bandwidth_gbps"] * 1e9 == rate
+
+
+# b200-like is built GPU-like: one core per SM, two dies of 74 enabled SMs (chipsandcheese, "Nvidia's
+# B200: Keeping the CUDA Juggernaut Rolling", 2025), CTA kernels, and the L2 size CUDA reports on a
+# B200 (l2CacheSize 132,644,864 B, 129,536 KiB)
+B200_SMS = 2 * 74
+B200_L2_BYTES = 129_536 * 1024
+
+
+def test_b200_is_gpu_like_with_one_core_per_sm():
+    report = simulator.simulate("b200-like", "gemm:M=64,N=64,K=64,dtype=bf16", numerics=False)
+    machine = report.machine
+    assert machine.core_count == B200_SMS
+    assert machine.arch.cores.kernels is not None
+    assert machine.l2.capacity_bytes == B200_L2_BYTES
