@@ -182,10 +182,10 @@ def _processes(points: list[Point], jobs: int) -> Generator[dict]:
     Before the workers fork, this process warms what every point reads whatever its parameters
     (`warm`: the base specs parsed, the tech tables, the chip's parts): they inherit it instead
     of each filling its own, and no point runs here alone. The points are shared (`_shared`):
-    the workers take batches of neighbouring points from the
-    front (a grid's neighbours differ in its last parameters only, so a worker reuses what the
-    previous point of its batch filled: the mapper's ranking of one array for every SRAM size,
-    and fewer tasks cross the pipes), this process single points from the back.
+    the workers take batches of neighbouring points from the front (a grid's neighbours differ
+    in its last parameters only, so a worker reuses what the previous point of its batch filled:
+    the mapper's ranking of one array for every SRAM size, and fewer tasks cross the pipes),
+    this process single points from the back.
     The parent's objects are frozen out of the garbage collector while the points run: a forked
     worker then never walks them in a full collection (about a fifth of a fresh worker's CPU on
     the array-vs-sram sweep) nor copies their pages by touching them, and this process's own
