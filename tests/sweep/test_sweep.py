@@ -407,7 +407,8 @@ def test_warming_before_the_fork_fills_bases_and_tech_tables_and_runs_no_point(m
     """`warm`: what every point of a sweep reads whatever its parameters (its base documents, the
     specs it does not override, the tech tables its chip reads) is filled without simulating; a
     point that cannot load raises nothing (its own run gives its failed row)."""
-    monkeypatch.setattr(point_module, "simulate", None)  # a simulation here would raise
+    simulated = []
+    monkeypatch.setattr(point_module, "simulate", lambda *args, **kw: simulated.append(args))
     sweep = load_sweep("array-vs-sram")
     bases._KEPT.clear()
     tech.table.cache_clear()
@@ -415,6 +416,7 @@ def test_warming_before_the_fork_fills_bases_and_tech_tables_and_runs_no_point(m
     kept = set(bases._KEPT[sweep.points[0].base.contents])
     assert {("document", "arch"), ("spec", "workload"), ("spec", "mapping")} <= kept
     assert tech.table.cache_info().currsize > 0
+    assert not simulated
     warm(load_sweep(sweep_dict(grid={"arch.components.pe.rows": [-4]})).points[0])
 
 
