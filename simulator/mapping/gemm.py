@@ -1,5 +1,6 @@
 """Compile one GEMM op x mapping x machine into a lazy OpProgram of SRAM tiles."""
 
+import functools
 import itertools
 import math
 import re
@@ -158,15 +159,12 @@ def compile_gemm(
     levels = TileLevels(plan, machine, op.K)
     levels.check({d: min(plan.tile[d], problem[d]) for d in problem})
     costs = tile_costs(machine, plan, levels)  # looked up once: a stream resumes many times
+    walk = functools.cache(lambda: _Walk.of(group or op.name, problem, plan, machine, offset))
     return OpProgram(
         name=op.name,
         kind="gemm",
-        steps=lambda: _steps(
-            group or op.name, problem, plan, machine, numerics, offset, levels, costs
-        ),
-        resume=lambda start: _steps(
-            group or op.name, problem, plan, machine, numerics, offset, levels, costs, start
-        ),
+        steps=lambda: _steps(walk(), plan, machine, numerics, levels, costs),
+        resume=lambda start: _steps(walk(), plan, machine, numerics, levels, costs, start),
         classes=lambda start: _classes(problem, plan, start),
         macs=op.M * op.N * op.K,
         flops=2 * op.M * op.N * op.K,
@@ -218,13 +216,56 @@ def _indices(lengths: list[int], start: int):
         digits[axis] += 1
 
 
+@dataclass(frozen=True)
+class _Walk:
+    """What a GEMM's tile walk reads that its steps share, worked out once per compiled op (a
+    stream resumes it many times): each loop's tile ranges and extents, the buffers, the tensor
+    names, and the bytes of the tile sizes its steps repeat."""
+
+    unit: str
+    at: dict[str, int]  # dim -> its position in a loop index tuple
+    chunks: dict[str, list[tuple[int, int]]]  # dim -> tile ranges in the whole GEMM's coordinates
+    extents: dict[str, list[int]]  # dim -> tile extents
+    lengths: tuple[int, ...]  # tiles per loop, in loop order
+    bump: tuple[bool, ...]  # per loop: it is the streamed dim (the next chunk of a fold)
+    buffers: dict[str, str]  # role -> buffer
+    tensors: dict[str, str]  # role -> tensor
+    streams: bool  # streams_dma
+    sized: dict[tuple, int]  # (elements, format) -> bytes
+
+    @classmethod
+    def of(cls, name, problem, plan: GemmPlan, machine: Machine, offset: dict) -> "_Walk":
+        chunks = {}
+        for d in problem:
+            ranges = tile_ranges(0, problem[d], plan.tile[d])
+            chunks[d] = [(lo + offset[d], hi + offset[d]) for lo, hi in ranges]
+        order = plan.loop_order
+        (streamed,) = set(problem) - set(plan.spatial)
+        return cls(
+            plan.unit,
+            {d: order.index(d) for d in problem},
+            chunks,
+            {d: [hi - lo for lo, hi in ranges] for d, ranges in chunks.items()},
+            tuple(len(chunks[d]) for d in order),
+            tuple(d == streamed for d in order),
+            {role: machine.buffer_for(role).name for role in OPERAND_DIMS},
+            {role: f"{name}.{TENSOR_OF[role]}" for role in OPERAND_DIMS},
+            streams_dma(plan, machine),
+            {},
+        )
+
+    def size_of(self, elements: int, fmt: str) -> int:
+        key = (elements, fmt)
+        if key not in self.sized:
+            self.sized[key] = nbytes(elements, fmt)
+        return self.sized[key]
+
+
 def _steps(
-    name,
-    problem,
+    walk: _Walk,
     plan: GemmPlan,
     machine: Machine,
     numerics: GemmNumerics | None,
-    offset: dict,
     levels: TileLevels,
     costs: dict,
     start: int = 0,
@@ -232,79 +273,62 @@ def _steps(
     """Walk the tile loop nest from step `start`; a tile is loaded when its index changes and freed
     when it is left. Regions are in the coordinates of the whole GEMM (offset by where this part
     sits). Each output tile sees its K chunks in order, so the K index counts those accumulated.
-    `costs`: the plan's tile costs (`tile_costs`: (extents, first K chunk, continues fold) -> cost)."""
+    `costs`: the plan's tile costs (`tile_costs`: (extents, first K chunk, continues fold) -> cost).
+    Per step, loop indices are tuples in loop order and each role's tile (row, col) indices
+    follow OPERAND_DIMS: input (M, K) is tensor A, weight (K, N) B, output (M, N) C."""
     unit = machine.components[plan.unit]
-    buffers = {role: machine.buffer_for(role).name for role in OPERAND_DIMS}
-    chunks = {
-        d: [(lo + offset[d], hi + offset[d]) for lo, hi in tile_ranges(0, problem[d], plan.tile[d])]
-        for d in problem
-    }
-    k_chunks = len(chunks["K"])
-    order = plan.loop_order
-    lengths = [len(chunks[d]) for d in order]
-    indices = _indices(lengths, start)
+    buffers, tensors, size_of = walk.buffers, walk.tensors, walk.size_of
+    im, i_n, ik = walk.at["M"], walk.at["N"], walk.at["K"]
+    cm, cn, ck = walk.chunks["M"], walk.chunks["N"], walk.chunks["K"]
+    xm, xn, xk = walk.extents["M"], walk.extents["N"], walk.extents["K"]
+    last_k = len(ck) - 1
+    indices = _indices(walk.lengths, start)
     upcoming = next(indices, None)
-    (streamed,) = set(problem) - set(plan.spatial)
-    previous: dict | None = None
-    resident: dict[str, tuple] = {}  # role -> the tile held: the last step's, if this one keeps it
-    streams = {} if streams_dma(plan, machine) else None  # (loads, store) -> Streamed
+    bump = walk.bump
+    previous: tuple | None = None
+    # the tile each role holds (its (row, col) tile indices): the last step's, if this one keeps it
+    held_a = held_b = held_c = None
+    streams = {} if walk.streams else None  # (loads, store) -> Streamed
     if start and upcoming is not None:
-        previous = dict(zip(order, map(int, np.unravel_index(start - 1, lengths))))
-        current = dict(zip(order, upcoming))
-        for role, dims in OPERAND_DIMS.items():
-            if all(previous[d] == current[d] for d in dims):
-                resident[role] = tuple(current[d] for d in dims)
-    tensors = {role: f"{name}.{TENSOR_OF[role]}" for role in OPERAND_DIMS}
-    roles = tuple(OPERAND_DIMS.items())
-    mac = f"mac_{plan.dtype}"
-    sized: dict[tuple, int] = {}  # (elements, format) -> bytes: steps repeat a few tile sizes
-
-    def size_of(elements: int, fmt: str) -> int:
-        key = (elements, fmt)
-        if key not in sized:
-            sized[key] = nbytes(elements, fmt)
-        return sized[key]
+        previous = tuple(map(int, np.unravel_index(start - 1, walk.lengths)))
+        m, n, k = upcoming[im], upcoming[i_n], upcoming[ik]
+        pm, pn, pk = previous[im], previous[i_n], previous[ik]
+        held_a = (m, k) if (pm, pk) == (m, k) else None
+        held_b = (k, n) if (pk, pn) == (k, n) else None
+        held_c = (m, n) if (pm, pn) == (m, n) else None
+    buf_a, buf_b, buf_c = buffers["input"], buffers["weight"], buffers["output"]
+    ten_a, ten_b, ten_c = tensors["input"], tensors["weight"], tensors["output"]
+    dtype, accumulator = plan.dtype, plan.accumulator
+    mac = f"mac_{dtype}"
 
     while upcoming is not None:
-        current = dict(zip(order, upcoming))
+        current = upcoming
         continues_fold = previous is not None and all(  # the next chunk of the same folds
-            current[d] == previous[d] + (d == streamed) for d in problem
+            c == p + b for c, p, b in zip(current, previous, bump)
         )
         previous = current
         upcoming = next(indices, None)
-        following = dict(zip(order, upcoming)) if upcoming is not None else None
-        ranges = {d: chunks[d][current[d]] for d in problem}
-        extent = {d: hi - lo for d, (lo, hi) in ranges.items()}
-        keys, regions, sizes = {}, {}, {}
-        for role, (a, b) in roles:
-            keys[role] = (current[a], current[b])
-            regions[role] = (ranges[a], ranges[b])
-            sizes[role] = extent[a] * extent[b]
-        out_key = keys["output"]
+        m, n, k = current[im], current[i_n], current[ik]
+        rm, rn, rk = cm[m], cn[n], ck[k]
+        em, en, ek = xm[m], xn[n], xk[k]
+        key_a, key_b, key_c = (m, k), (k, n), (m, n)
+        region_a, region_b, region_c = (rm, rk), (rk, rn), (rm, rn)
         loads = []
-        for role in ("input", "weight"):
-            if resident.get(role) != keys[role]:
-                size = size_of(sizes[role], plan.dtype)
-                loads.append(
-                    Transfer("load", tensors[role], regions[role], buffers[role], size, size)
-                )
-                resident[role] = keys[role]
-        first_k_chunk = current["K"] == 0
-        if resident.get("output") != out_key:
-            size = size_of(sizes["output"], plan.accumulator)
+        if held_a != key_a:
+            size = size_of(em * ek, dtype)
+            loads.append(Transfer("load", ten_a, region_a, buf_a, size, size))
+            held_a = key_a
+        if held_b != key_b:
+            size = size_of(ek * en, dtype)
+            loads.append(Transfer("load", ten_b, region_b, buf_b, size, size))
+            held_b = key_b
+        first_k_chunk = k == 0
+        if held_c != key_c:
+            size = size_of(em * en, accumulator)
             kind = "alloc" if first_k_chunk else "reload"
-            loads.append(
-                Transfer(
-                    kind,
-                    tensors["output"],
-                    regions["output"],
-                    buffers["output"],
-                    0 if first_k_chunk else size,
-                    size,
-                )
-            )
-            resident["output"] = out_key
-        tile = (*extent.values(), first_k_chunk, continues_fold)
+            loads.append(Transfer(kind, ten_c, region_c, buf_c, 0 if first_k_chunk else size, size))
+            held_c = key_c
+        tile = (em, en, ek, first_k_chunk, continues_fold)
         if tile not in costs:  # a tile's cost depends only on these: once per kind and plan
             costs[tile] = _core_cost(
                 machine,
@@ -313,7 +337,7 @@ def _steps(
                 tile,
                 partial(
                     _tile_cost,
-                    extent,
+                    {"M": em, "N": en, "K": ek},
                     plan,
                     unit,
                     levels,
@@ -326,34 +350,42 @@ def _steps(
         cost, sram_traffic, refill = costs[tile]
         kernel = None
         if numerics is not None:
-            kernel = bind(numerics.tile, ranges["M"], ranges["N"], ranges["K"])
+            kernel = bind(numerics.tile, rm, rn, rk)
         compute = Compute(
-            unit=plan.unit,
+            unit=walk.unit,
             cycles=cost.cycles,
             work=((mac, cost.macs),),
             macs=cost.macs,
             sram_traffic=sram_traffic,
-            regions={TENSOR_OF[role]: regions[role] for role in OPERAND_DIMS},
+            regions={"A": region_a, "B": region_b, "C": region_c},
             kernel=kernel,
             refill=refill,
         )
         frees, stores = [], []
-        for role in ("input", "weight"):
-            a, b = OPERAND_DIMS[role]
-            if following is None or (following[a], following[b]) != keys[role]:
-                frees.append((buffers[role], size_of(sizes[role], plan.dtype)))
-                resident.pop(role)
-        if following is None or (following["M"], following["N"]) != out_key:
-            size = size_of(sizes["output"], plan.accumulator)
-            kind = "store" if current["K"] == k_chunks - 1 else "spill"
-            moved = size_of(sizes["output"], plan.output) if kind == "store" else size
-            stores.append(
-                Transfer(kind, tensors["output"], regions["output"], buffers["output"], moved, size)
-            )
-            resident.pop("output")
+        if upcoming is None:
+            fm = fn = fk = None
+        else:
+            fm, fn, fk = upcoming[im], upcoming[i_n], upcoming[ik]
+        if (fm, fk) != key_a:
+            frees.append((buf_a, size_of(em * ek, dtype)))
+            held_a = None
+        if (fk, fn) != key_b:
+            frees.append((buf_b, size_of(ek * en, dtype)))
+            held_b = None
+        if (fm, fn) != key_c:
+            size = size_of(em * en, accumulator)
+            kind = "store" if k == last_k else "spill"
+            moved = size_of(em * en, plan.output) if kind == "store" else size
+            stores.append(Transfer(kind, ten_c, region_c, buf_c, moved, size))
+            held_c = None
         if streams is not None:
             loads, compute, stores = _stream(
-                plan, unit, machine.dram, extent, (loads, compute, stores), streams
+                plan,
+                unit,
+                machine.dram,
+                {"M": em, "N": en, "K": ek},
+                (loads, compute, stores),
+                streams,
             )
         yield Step(tuple(loads), (compute,), tuple(stores), tuple(frees))
 

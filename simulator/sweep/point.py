@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.api import simulate
+from simulator.components import build_machine
 from simulator.errors import AccsimError
 from simulator.report import SpikingReport
+from simulator.report.power import machine_parts
 from simulator.sweep.bases import load_spec
 from simulator.sweep.columns import base_unit_columns, chosen_mapping_columns
 from simulator.sweep.serving import run_serving, serving_point
@@ -98,6 +100,21 @@ def run_point(point: Point) -> dict[str, Any]:
     except Exception as error:  # a row must come back whatever happens inside the simulator
         row = crashed_row(point, error)
     return row
+
+
+def warm(point: Point) -> None:
+    """Fill what any point of `point`'s sweep reads whatever its parameters, without running one:
+    the base specs (parsed, and those it does not override validated), the tech tables its chip's
+    components and parts read, code paths. A sweep's workers fork after this and inherit it.
+    Nothing here is needed: a point that fails here fails again in its own run, with its row."""
+    try:
+        arch = load_spec(point.base, "arch", point.overrides("arch"))
+        if point.base.serving is None:
+            load_spec(point.base, "workload", point.overrides("workload"))
+            load_spec(point.base, "mapping", point.overrides("mapping"))
+        machine_parts(build_machine(arch))
+    except Exception:  # the point's own run reports it (a failed or crashed row)
+        return
 
 
 def run_points(points: list[Point]) -> list[dict[str, Any]]:

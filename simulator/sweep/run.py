@@ -29,6 +29,7 @@ from simulator.sweep.point import (
     point_key,
     run_point,
     run_points,
+    warm,
 )
 from simulator.sweep.results import (
     Journal,
@@ -178,18 +179,19 @@ def _processes(points: list[Point], jobs: int) -> Generator[dict]:
     """Rows as `jobs` processes finish them, this one among them (jobs - 1 workers fork);
     pending points are cancelled when the caller stops.
 
-    The first point runs here, before the workers fork: they inherit what it filled (tech tables,
-    the mapper's memos of the sweep's GEMM, warmed code paths) instead of each filling its own.
-    The rest are shared (`_shared`): the workers take batches of neighbouring points from the
-    front (a grid's neighbours differ in its last parameters only, so a worker reuses what the
-    previous point of its batch filled: the mapper's ranking of one array for every SRAM size,
-    and fewer tasks cross the pipes), this process single points from the back.
+    Before the workers fork, this process warms what every point reads whatever its parameters
+    (`warm`: the base specs parsed, the tech tables, the chip's parts): they inherit it instead
+    of each filling its own, and no point runs here alone. The points are shared (`_shared`):
+    the workers take batches of neighbouring points from the front (a grid's neighbours differ
+    in its last parameters only, so a worker reuses what the previous point of its batch filled:
+    the mapper's ranking of one array for every SRAM size, and fewer tasks cross the pipes),
+    this process single points from the back.
     The parent's objects are frozen out of the garbage collector while the points run: a forked
     worker then never walks them in a full collection (about a fifth of a fresh worker's CPU on
     the array-vs-sram sweep) nor copies their pages by touching them, and this process's own
     points do not walk them either."""
-    yield run_point(points[0])
-    rest = collections.deque(points[1:])
+    warm(points[0])
+    rest = collections.deque(points)
     thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
     gc.freeze()  # what the command built since start-up (the sweep, its points) too
     try:

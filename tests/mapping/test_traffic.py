@@ -1,10 +1,19 @@
 """DRAM traffic of tiled loop nests, counted by hand, against the simulation and the closed form."""
 
+import collections
+import itertools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import simulator
+from simulator.components import build_machine
+from simulator.mapping import compile_program
 from simulator.mapping.traffic import dram_traffic
+from simulator.spec import load_arch, load_mapping, load_workload
 from tests.conftest import tiny_arch
+from tests.strategies import shapes_and_mappings
 
 TILE = {"M": 32, "N": 32, "K": 32}
 
@@ -51,3 +60,43 @@ def test_auto_mapping_fits_and_beats_a_poor_explicit_mapping():
     manual = simulator.simulate(arch, workload, poor, numerics=False).summary
     assert auto["dram_bytes"] < manual["dram_bytes"]
     assert auto["cycles"] < manual["cycles"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(shapes_and_mappings(max_dim=90), st.integers(0, 10**6))
+def test_a_gemms_steps_walk_its_loop_nest_and_move_the_closed_forms_bytes(drawn, where):
+    """A GEMM's steps (`gemm._steps`, from the start and resumed anywhere) compute the tiles of
+    its loop nest in loop order (itertools.product of each dim's tile ranges), take back every
+    buffer byte they take, and move the closed form's DRAM bytes (int8 operands, int32 C) where
+    every loop has two trips or more (the closed form streams an operand again on every trip)."""
+    shape, mapping = drawn
+    machine = build_machine(load_arch(tiny_arch(8, 8)))
+    workload = load_workload("gemm:M={M},N={N},K={K},dtype=int8".format(**shape))
+    program, _ = compile_program(
+        workload, load_mapping({"name": "p", **mapping}), machine, False, 0
+    )
+    (op,) = program.ops
+    steps = list(op.steps())
+    order, tile = mapping["loop_order"], mapping["tile"]
+    ranges = {
+        d: [(lo, min(lo + tile[d], shape[d])) for lo in range(0, shape[d], tile[d])] for d in shape
+    }
+    nest = [dict(zip(order, at)) for at in itertools.product(*(ranges[d] for d in order))]
+    assert [s.computes[0].regions for s in steps] == [
+        {"A": (r["M"], r["K"]), "B": (r["K"], r["N"]), "C": (r["M"], r["N"])} for r in nest
+    ]
+    held = collections.Counter()
+    for step in steps:
+        for load in step.loads:
+            held[load.buffer] += load.space
+        for buffer, space in step.frees:
+            held[buffer] -= space
+        for store in step.stores:
+            held[store.buffer] -= store.space
+    assert set(held.values()) <= {0}
+    moved = sum(t.dram_bytes for s in steps for t in (*s.loads, *s.stores))
+    closed = dram_traffic(shape, tile, order, in_bytes=1, acc_bytes=4)
+    if all(len(ranges[d]) > 1 for d in shape):  # else a tile kept across a one-trip loop moves less
+        assert moved == sum(closed.values())
+    at = where % (len(steps) + 1)
+    assert list(op.resume(at)) == steps[at:]

@@ -17,12 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
+import simulator.sweep.point as point_module
 import simulator.sweep.run as sweep_run
+from simulator import tech
 from simulator.errors import SpecError
 from simulator.spec import load_arch
-from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
+from simulator.sweep import bases, load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.bases import load_spec
-from simulator.sweep.point import run_points
+from simulator.sweep.point import run_points, warm
 from simulator.sweep.results import journal_path
 from simulator.sweep.run import guided
 from tests.conftest import tiny_arch
@@ -134,8 +136,9 @@ def test_failed_points_are_rows_with_their_error_and_are_not_rerun(tmp_path):
 
 
 def test_a_bad_first_point_fails_its_row_in_worker_processes(tmp_path):
-    """The first point runs in the parent before the workers fork (they inherit what it warmed):
-    an invalid first point still becomes its own failed row, and the others run."""
+    """The parent warms what every point reads from the first point before the workers fork
+    (`warm`): an invalid first point warms nothing, still becomes its own failed row, and the
+    others run."""
     grid = {"arch.components.pe.rows": [-4, 8]}
     results = run_sweep(sweep_dict(grid=grid), tmp_path / "r.parquet", jobs=2).results
     assert list(results.status) == ["failed", "ok"]
@@ -400,6 +403,23 @@ def test_swept_points_on_workers_equal_single_runs(tmp_path):
             assert row[metric] == summary[metric], (point.params, metric)
 
 
+def test_warming_before_the_fork_fills_bases_and_tech_tables_and_runs_no_point(monkeypatch):
+    """`warm`: what every point of a sweep reads whatever its parameters (its base documents, the
+    specs it does not override, the tech tables its chip reads) is filled without simulating; a
+    point that cannot load raises nothing (its own run gives its failed row)."""
+    simulated = []
+    monkeypatch.setattr(point_module, "simulate", lambda *args, **kw: simulated.append(args))
+    sweep = load_sweep("array-vs-sram")
+    bases._KEPT.clear()
+    tech.table.cache_clear()
+    warm(sweep.points[0])
+    kept = set(bases._KEPT[sweep.points[0].base.contents])
+    assert {("document", "arch"), ("spec", "workload"), ("spec", "mapping")} <= kept
+    assert tech.table.cache_info().currsize > 0
+    assert not simulated
+    warm(load_sweep(sweep_dict(grid={"arch.components.pe.rows": [-4]})).points[0])
+
+
 def test_a_point_loads_the_specs_the_loaders_give_and_shares_those_it_does_not_override():
     """Points load from base documents parsed once per process; a spec a point does not
     override is validated once and shared (specs are frozen)."""
@@ -454,12 +474,12 @@ def test_a_worker_that_dies_crashes_its_batch_and_a_rerun_finishes_it(tmp_path, 
     """A worker process killed while running a batch: every point of the sweep still gets a row
     (those the dead pool never ran are 'crashed'), and a second run runs just those again."""
     grid = {"arch.components.pe.rows": [4, 8, 16], "components.buf.capacity": SIZES}
-    sweep = load_sweep(sweep_dict(grid=grid))  # 12 points: the worker's batches [1, 2], [3, 4]
+    sweep = load_sweep(sweep_dict(grid=grid))  # 12 points: the worker's batches [0-2], [3, 4]
     monkeypatch.setattr(sweep_run, "run_points", dying)
     first = run_sweep(sweep, tmp_path / "r.csv", jobs=2).results
     assert sorted(first.point) == list(range(12))
     statuses = dict(zip(first.point, first.status))
-    assert statuses[0] == statuses[1] == "ok"  # the parent's; the worker's first batch
+    assert statuses[0] == statuses[1] == "ok"  # the worker's first batch
     assert statuses[3] == statuses[4] == "crashed"  # the batch [3, 4] died with its worker
     assert "BrokenProcessPool" in first.error[3]
     monkeypatch.setattr(sweep_run, "run_points", run_points)
