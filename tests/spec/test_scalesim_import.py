@@ -66,6 +66,17 @@ def test_conv_lowering_by_hand(tmp_path):
     assert (op["M"], op["N"], op["K"]) == (64, 16, 72)
 
 
+def test_a_rows_last_field_is_dropped_as_scalesim_drops_it(tmp_path):
+    # SCALE-Sim reads row.split(',')[:-1]: its own mobilenet topology writes '#dw' there; a row
+    # without the trailing comma keeps its last number (SCALE-Sim would fail on it)
+    topo = tmp_path / "t.csv"
+    rows = ["c, 7, 7, 3, 3, 1, 1, 1,#dw", "c, 7, 7, 3, 3, 1, 1, 1,", "c, 7, 7, 3, 3, 1, 1, 1"]
+    for row in rows:
+        topo.write_text(f"Layer, H, W, Fh, Fw, C, F, S,\n{row}\n")
+        (op,) = read_topology(topo)
+        assert (op["M"], op["N"], op["K"]) == (25, 1, 9)  # Ho = Wo = 7 - 3 + 1
+
+
 def test_tolerates_missing_sections_and_mixed_case_keys(tmp_path):
     cfg = tmp_path / "min.cfg"
     cfg.write_text(
