@@ -17,6 +17,7 @@ from tests.mapping.zigzag_names import EYERISS_LEVEL, TPU_LEVEL, ZIGZAG_DIM
 DATA = Path(__file__).parents[1] / "data"
 TPU = "zigzag-tpu-like"
 EYERISS_ARCH = str(DATA / "zigzag-eyeriss-like.yaml")
+GENERIC_ARCH = str(DATA / "zigzag-generic-array.yaml")
 
 
 def _golden(name: str) -> dict:
@@ -25,6 +26,7 @@ def _golden(name: str) -> dict:
 
 CASES = _golden("zigzag_golden.json")
 EYERISS_CASES = _golden("zigzag_eyeriss_golden.json")
+GENERIC_CASES = _golden("zigzag_generic_golden.json")
 # ZigZag's four directions -> accsim's names in a nest's counted moves
 DIRECTION = {
     "rd_out_to_low": "read_low",
