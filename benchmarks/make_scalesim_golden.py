@@ -471,16 +471,21 @@ def odd_cases():
                 gemm_topology(ODD_GEMM_SHAPES[:2]),
             )
         )
-    return [
-        dict(
-            id=cid,
-            kind=kind,
-            description=description,
-            config=make_config(cid, *array, **keywords),
-            topology_text=topology,
+    return _from_specs(specs)
+
+
+def _from_specs(specs: list[tuple]) -> list[dict]:
+    """Cases of (id, kind, description, array, make_config keywords, topology text[, values
+    set in the config's sections over make_config's])."""
+    cases = []
+    for cid, kind, description, array, keywords, topology, *overrides in specs:
+        config = make_config(cid, *array, **keywords)
+        for section, values in (overrides[0] if overrides else {}).items():
+            config[section].update(values)
+        cases.append(
+            dict(id=cid, kind=kind, description=description, config=config, topology_text=topology)
         )
-        for cid, kind, description, array, keywords, topology in specs
-    ]
+    return cases
 
 
 CONV_HEADER = (
@@ -578,15 +583,7 @@ def shipped_cases():
                         {},
                     )
                 )
-    cases = []
-    for cid, kind, description, array, keywords, topology, overrides in specs:
-        config = make_config(cid, *array, **keywords)
-        for section, values in overrides.items():
-            config[section].update(values)
-        cases.append(
-            dict(id=cid, kind=kind, description=description, config=config, topology_text=topology)
-        )
-    return cases
+    return _from_specs(specs)
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,8 +16,9 @@ register files, an 8 KiB output SRAM under a 1 MiB input/output SRAM, a 64 KiB w
 four output levels), spatial D1 = N 14, D2 = K 12 (or a case's own), ZigZag's mapper choosing the
 temporal mapping or a case forcing accsim's fold nest. With `--hardware generic_array_cacti`
 ZigZag's bundled 256 x 256 array with per-PE input, weight and output register files over one
-32 MiB SRAM for all three operands (int8 operands, 32-bit sums), D1 = N 256, D2 = K 256. Every case also records ZigZag's port
-activity (stall or slack per memory port), which its latency is made of.
+32 MiB SRAM for all three operands (int8 operands, 32-bit sums), D1 = N 256, D2 = K 256. Every
+case also records ZigZag's port activity (stall or slack per memory port), which its latency is
+made of.
 """
 
 import argparse
@@ -30,12 +31,20 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "tests" / "data"
-TPU_LIKE = {
-    "hardware": "tpu_like",
-    "precision": {"W": 8, "I": 8, "O": 16, "O_final": 8},
-    "spatial": {"D1": ["N", 32], "D2": ["K", 32]},
-    "operand_links": {"O": "O", "W": "I2", "I": "I1"},
-}
+
+
+def _hardware(name: str, sums: int, final: int, columns: int, rows: int) -> dict:
+    """One bundled ZigZag accelerator as the cases run it: int8 operands, `sums`-bit partial
+    sums and `final`-bit outputs, N unrolled over D1 and K over D2."""
+    return {
+        "hardware": name,
+        "precision": {"W": 8, "I": 8, "O": sums, "O_final": final},
+        "spatial": {"D1": ["N", columns], "D2": ["K", rows]},
+        "operand_links": {"O": "O", "W": "I2", "I": "I1"},
+    }
+
+
+TPU_LIKE = _hardware("tpu_like", 16, 8, 32, 32)
 CASES = [
     {"id": "gemm512-default", "M": 512, "N": 512, "K": 512},
     {
@@ -60,12 +69,7 @@ CASES = [
     {"id": "gemm60x64x96-default", "M": 60, "N": 64, "K": 96},
     {"id": "gemm200x96x64-default", "M": 200, "N": 96, "K": 64},
 ]
-EYERISS_LIKE = {
-    "hardware": "eyeriss_like",
-    "precision": {"W": 8, "I": 8, "O": 16, "O_final": 16},
-    "spatial": {"D1": ["N", 14], "D2": ["K", 12]},
-    "operand_links": {"O": "O", "W": "I2", "I": "I1"},
-}
+EYERISS_LIKE = _hardware("eyeriss_like", 16, 16, 14, 12)
 EYERISS_CASES = [
     {"id": "eyeriss-gemm224x224x192-default", "M": 224, "N": 224, "K": 192},
     {"id": "eyeriss-gemm112x168x96-default", "M": 112, "N": 168, "K": 96},
@@ -91,12 +95,7 @@ EYERISS_CASES = [
         "temporal": [["M", 224], ["K", 16], ["N", 16]],
     },
 ]
-GENERIC_ARRAY = {
-    "hardware": "generic_array_cacti",
-    "precision": {"W": 8, "I": 8, "O": 32, "O_final": 32},
-    "spatial": {"D1": ["N", 256], "D2": ["K", 256]},
-    "operand_links": {"O": "O", "W": "I2", "I": "I1"},
-}
+GENERIC_ARRAY = _hardware("generic_array_cacti", 32, 32, 256, 256)
 GENERIC_CASES = [
     {"id": "generic-gemm96x512x768-default", "M": 96, "N": 512, "K": 768},
     # one fold of the 256 x 256 array; N 300 and K 200 off it (ZigZag unrolls N 150 wide)

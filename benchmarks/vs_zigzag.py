@@ -73,18 +73,17 @@ def _case_table(case_id: str, machine) -> Table:
             theirs = sum(golden["energy_pj"].values())
             total += mine
             view.add_row(role, level.name, f"{mine:,.0f}", f"{theirs:,.0f}", _diff(mine, theirs))
-    view.add_row(
-        "all",
-        "total",
-        f"{total:,.0f}",
-        f"{zigzag['energy_total_pj']:,.0f}",
-        _diff(total, zigzag["energy_total_pj"]),
-    )
-    return view
+    return _with_total(view, total, zigzag["energy_total_pj"])
 
 
 CHIP_PARTS = ("clock_network", "pe_registers")
 """Parts of accsim's chip model (report/power.py) beyond what ZigZag's cost model has."""
+
+
+def _with_total(view: Table, mine: float, theirs: float) -> Table:
+    """The table with its last row: both totals and their difference."""
+    view.add_row("all", "total", f"{mine:,.0f}", f"{theirs:,.0f}", _diff(mine, theirs))
+    return view
 
 
 def _diff(mine: float, theirs: float) -> str:
@@ -160,14 +159,7 @@ def _eyeriss_table(case: dict, machine) -> Table:
             theirs = sum(golden["energy_pj"].values())
             total += mine
             view.add_row(role, level.name, f"{mine:,.0f}", f"{theirs:,.0f}", _diff(mine, theirs))
-    view.add_row(
-        "all",
-        "total",
-        f"{total:,.0f}",
-        f"{zigzag['energy_total_pj']:,.0f}",
-        _diff(total, zigzag["energy_total_pj"]),
-    )
-    return view
+    return _with_total(view, total, zigzag["energy_total_pj"])
 
 
 def _generic_table(case: dict, machine) -> Table:
@@ -185,14 +177,7 @@ def _generic_table(case: dict, machine) -> Table:
     for (role, memory), (mine, theirs) in levels.items():
         total += mine
         view.add_row(role, memory, f"{mine:,.0f}", f"{theirs:,.0f}", _diff(mine, theirs))
-    view.add_row(
-        "all",
-        "total",
-        f"{total:,.0f}",
-        f"{zigzag['energy_total_pj']:,.0f}",
-        _diff(total, zigzag["energy_total_pj"]),
-    )
-    return view
+    return _with_total(view, total, zigzag["energy_total_pj"])
 
 
 def _latency_table() -> Table:
