@@ -165,7 +165,8 @@ def _eyeriss_table(case: dict, machine) -> Table:
 def _generic_table(case: dict, machine) -> Table:
     """Per ZigZag level and operand: the nest's energy in accsim's closed form against ZigZag's."""
     zigzag = case["zigzag"]
-    view = Table(title=f"{case['id']} (ZigZag generic_array_cacti): energy per level (pJ)")
+    shape = "×".join(str(case["case"][d]) for d in "MNK")
+    view = Table(title=f"{shape} (ZigZag generic_array_cacti): energy per level (pJ)")
     for column in ("operand", "level", "accsim", "ZigZag", "diff"):
         view.add_column(column, justify="right")
     levels: dict = {}
