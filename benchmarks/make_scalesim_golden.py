@@ -398,6 +398,7 @@ def build_cases():
         )
 
     cases += odd_cases()
+    cases += shipped_cases()
     for case in cases:
         case.setdefault("cfg_text", cfg_text(case["config"]))
     return cases
@@ -470,16 +471,119 @@ def odd_cases():
                 gemm_topology(ODD_GEMM_SHAPES[:2]),
             )
         )
-    return [
-        dict(
-            id=cid,
-            kind=kind,
-            description=description,
-            config=make_config(cid, *array, **keywords),
-            topology_text=topology,
+    return _from_specs(specs)
+
+
+def _from_specs(specs: list[tuple]) -> list[dict]:
+    """Cases of (id, kind, description, array, make_config keywords, topology text[, values
+    set in the config's sections over make_config's])."""
+    cases = []
+    for cid, kind, description, array, keywords, topology, *overrides in specs:
+        config = make_config(cid, *array, **keywords)
+        for section, values in (overrides[0] if overrides else {}).items():
+            config[section].update(values)
+        cases.append(
+            dict(id=cid, kind=kind, description=description, config=config, topology_text=topology)
         )
-        for cid, kind, description, array, keywords, topology in specs
-    ]
+    return cases
+
+
+CONV_HEADER = (
+    "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+    "Strides,\n"
+)
+# Layers of SCALE-Sim's own topologies (scalesim-project/scale-sim-v2, topologies/conv_nets/
+# mobilnet_paper.csv, yolo_tiny.csv, alexnet.csv) made small, written as those files write them:
+# mobilenet's blank line after the header, tab-indented rows and '#dw' after the last comma
+# (SCALE-Sim drops a row's last field), yolo's aligned columns and a space after the last comma
+SHIPPED_TOPOLOGIES = {
+    "mobile": CONV_HEADER + "\nConv1, 15, 15, 3, 3, 3, 8, 2,\nConv2_dw, 7, 7, 3, 3, 1, 1, 1,#dw\n"
+    "Conv3, 7, 7, 1, 1, 8, 16, 1,\n\tConv4_DP, 7, 7, 3, 3, 3, 1, 2,\nFC, 1, 1, 1, 1, 64, 10, 1,\n",
+    "yolo": CONV_HEADER + "Conv1,  26, 26,    3, 3,      3,      4,     1,\n"
+    "Conv2,  13,  13,     3, 3,      16,     32,     1, \n"
+    "Conv9,  5,   5,      1, 1,      64,    25,    1,\n",
+    "alex": CONV_HEADER + "Conv1, 35, 35, 11, 11, 3, 12, 4,\nConv2, 9, 9, 5, 5, 12, 20, 1,\n"
+    "Conv3, 7, 7, 3, 3, 20, 24, 1,\nFC1, 1, 1, 1, 1, 96, 40, 1,\nConv_s5, 12, 12, 2, 2, 4, 6, 5,\n",
+}
+SMALL_GEMMS = [("g45x52x39", 45, 52, 39), ("g120x9x70", 120, 9, 70), ("g11x150x33", 11, 150, 33)]
+SMALL_CONVS = [("c20_s2", 20, 20, 3, 3, 6, 14, 2), ("c13x17_s1", 13, 17, 4, 2, 5, 11, 1)]
+
+
+def shipped_cases():
+    """The third round: SCALE-Sim's own conv topologies (small), the run keys that change no
+    result set off their defaults, 1x1, 2x3 and 64x5 arrays, and SRAMs of 3 to 6 kB at low
+    bandwidths (some layers stall-free, some not)."""
+    specs = []
+    for df in DATAFLOWS:
+        for name, (r, c) in (("mobile", (5, 9)), ("yolo", (11, 6)), ("alex", (12, 4))):
+            specs.append(
+                (
+                    f"conv_{name}_{df}_{r}x{c}",
+                    "conv",
+                    f"{name} layers as SCALE-Sim's own topology writes them, {df}, {r}x{c}",
+                    (r, c, df),
+                    dict(ifmap_bw=7, filter_bw=5, ofmap_bw=3),
+                    SHIPPED_TOPOLOGIES[name],
+                    {},
+                )
+            )
+        run_keys = {
+            "architecture_presets": dict(
+                IfmapOffset=5,
+                FilterOffset=77,
+                OfmapOffset=123457,
+                ReadRequestBuffer=3,
+                WriteRequestBuffer=5,
+            ),
+            "layout": dict(
+                IfmapSRAMBankNum=2, IfmapSRAMBankPort=1, FilterSRAMBankNum=3, FilterSRAMBankPort=1
+            ),
+        }
+        specs.append(
+            (
+                f"gemm_runkeys_{df}_6x10",
+                "gemm",
+                f"GEMM, {df}, 6x10, 8/9/10 kB, offsets, banks and request buffers off defaults",
+                (6, 10, df),
+                dict(ifmap_kb=8, filter_kb=9, ofmap_kb=10, ifmap_bw=4, filter_bw=6, ofmap_bw=8),
+                gemm_topology(
+                    [("g29x31x37", 29, 31, 37), ("g6x10x1", 6, 10, 1), ("g1x61x12", 1, 61, 12)]
+                ),
+                run_keys,
+            )
+        )
+        for r, c in ((2, 3), (1, 1), (64, 5)):
+            specs.append(
+                (
+                    f"gemm_tiny_{df}_{r}x{c}",
+                    "gemm",
+                    f"GEMM, {df}, {r}x{c} array, 4 kB SRAMs, bw 2",
+                    (r, c, df),
+                    dict(ifmap_kb=4, filter_kb=4, ofmap_kb=4, ifmap_bw=2, filter_bw=2, ofmap_bw=2),
+                    gemm_topology([("g5x7x3", 5, 7, 3), ("g9x2x11", 9, 2, 11)]),
+                    {},
+                )
+            )
+        for kb, bw, (r, c) in ((3, 8, (5, 7)), (4, 2, (9, 4)), (6, 5, (3, 11))):
+            sizes = dict(ifmap_kb=kb, filter_kb=kb + 1, ofmap_kb=kb + 2)
+            keywords = dict(**sizes, ifmap_bw=bw, filter_bw=bw + 1, ofmap_bw=bw + 2)
+            for kind, topology in (
+                ("gemm", gemm_topology(SMALL_GEMMS)),
+                ("conv", conv_topology(SMALL_CONVS)),
+            ):
+                specs.append(
+                    (
+                        f"{kind}_small_{df}_{r}x{c}_{kb}kB_bw{bw}",
+                        kind,
+                        f"{kind}, {df}, {r}x{c}, SRAMs {kb}/{kb + 1}/{kb + 2} kB, bw "
+                        f"{bw}/{bw + 1}/{bw + 2}",
+                        (r, c, df),
+                        keywords,
+                        topology,
+                        {},
+                    )
+                )
+    return _from_specs(specs)
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
     python3 -m venv ~/venvs/zigzag && ~/venvs/zigzag/bin/pip install zigzag-dse==3.9.1 six
     python3 benchmarks/make_zigzag_golden.py [--python ~/venvs/zigzag/bin/python]
     python3 benchmarks/make_zigzag_golden.py --hardware eyeriss_like   # -> zigzag_eyeriss_golden.json
+    python3 benchmarks/make_zigzag_golden.py --hardware generic_array_cacti  # -> zigzag_generic_golden.json
 
 Each case runs one GEMM on ZigZag's bundled tpu_like accelerator through benchmarks/zigzag_runner.py:
 `temporal` forces the loop order and sizes (innermost first); without it ZigZag's own mapper (LOMA)
@@ -13,8 +14,11 @@ accsim and compares per-level element counts (exact), energies and latency. With
 eyeriss_like` it runs ZigZag's bundled eyeriss_like instead (per-PE input, weight and output
 register files, an 8 KiB output SRAM under a 1 MiB input/output SRAM, a 64 KiB weight SRAM, DRAM:
 four output levels), spatial D1 = N 14, D2 = K 12 (or a case's own), ZigZag's mapper choosing the
-temporal mapping or a case forcing accsim's fold nest. Every case also records ZigZag's port
-activity (stall or slack per memory port), which its latency is made of.
+temporal mapping or a case forcing accsim's fold nest. With `--hardware generic_array_cacti`
+ZigZag's bundled 256 x 256 array with per-PE input, weight and output register files over one
+32 MiB SRAM for all three operands (int8 operands, 32-bit sums), D1 = N 256, D2 = K 256. Every
+case also records ZigZag's port activity (stall or slack per memory port), which its latency is
+made of.
 """
 
 import argparse
@@ -27,12 +31,20 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "tests" / "data"
-TPU_LIKE = {
-    "hardware": "tpu_like",
-    "precision": {"W": 8, "I": 8, "O": 16, "O_final": 8},
-    "spatial": {"D1": ["N", 32], "D2": ["K", 32]},
-    "operand_links": {"O": "O", "W": "I2", "I": "I1"},
-}
+
+
+def _hardware(name: str, sums: int, final: int, columns: int, rows: int) -> dict:
+    """One bundled ZigZag accelerator as the cases run it: int8 operands, `sums`-bit partial
+    sums and `final`-bit outputs, N unrolled over D1 and K over D2."""
+    return {
+        "hardware": name,
+        "precision": {"W": 8, "I": 8, "O": sums, "O_final": final},
+        "spatial": {"D1": ["N", columns], "D2": ["K", rows]},
+        "operand_links": {"O": "O", "W": "I2", "I": "I1"},
+    }
+
+
+TPU_LIKE = _hardware("tpu_like", 16, 8, 32, 32)
 CASES = [
     {"id": "gemm512-default", "M": 512, "N": 512, "K": 512},
     {
@@ -57,12 +69,7 @@ CASES = [
     {"id": "gemm60x64x96-default", "M": 60, "N": 64, "K": 96},
     {"id": "gemm200x96x64-default", "M": 200, "N": 96, "K": 64},
 ]
-EYERISS_LIKE = {
-    "hardware": "eyeriss_like",
-    "precision": {"W": 8, "I": 8, "O": 16, "O_final": 16},
-    "spatial": {"D1": ["N", 14], "D2": ["K", 12]},
-    "operand_links": {"O": "O", "W": "I2", "I": "I1"},
-}
+EYERISS_LIKE = _hardware("eyeriss_like", 16, 16, 14, 12)
 EYERISS_CASES = [
     {"id": "eyeriss-gemm224x224x192-default", "M": 224, "N": 224, "K": 192},
     {"id": "eyeriss-gemm112x168x96-default", "M": 112, "N": 168, "K": 96},
@@ -88,9 +95,17 @@ EYERISS_CASES = [
         "temporal": [["M", 224], ["K", 16], ["N", 16]],
     },
 ]
+GENERIC_ARRAY = _hardware("generic_array_cacti", 32, 32, 256, 256)
+GENERIC_CASES = [
+    {"id": "generic-gemm96x512x768-default", "M": 96, "N": 512, "K": 768},
+    # one fold of the 256 x 256 array; N 300 and K 200 off it (ZigZag unrolls N 150 wide)
+    {"id": "generic-gemm64x256x256-default", "M": 64, "N": 256, "K": 256},
+    {"id": "generic-gemm100x300x200-default", "M": 100, "N": 300, "K": 200},
+]
 SETS = {
     "tpu_like": (TPU_LIKE, CASES, DATA / "zigzag_golden.json"),
     "eyeriss_like": (EYERISS_LIKE, EYERISS_CASES, DATA / "zigzag_eyeriss_golden.json"),
+    "generic_array_cacti": (GENERIC_ARRAY, GENERIC_CASES, DATA / "zigzag_generic_golden.json"),
 }
 
 

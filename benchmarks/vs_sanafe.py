@@ -57,6 +57,8 @@ TEST_CASES = [
     ("chip_wide.yaml", "wide_frac_net.yaml", 40),
     ("chip_wide.yaml", "wide_reverse_net.yaml", 40),
     ("chip_wide.yaml", "wide_mapped_net.yaml", 40),
+    ("chip_wide.yaml", "wide_force_net.yaml", 40),
+    ("tn_chip.yaml", "tn_force_net.yaml", 100),
 ]
 TIMINGS = ("simple", "detailed")
 

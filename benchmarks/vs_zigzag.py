@@ -9,6 +9,8 @@ ZigZag's eyeriss_like (tests/data/zigzag_eyeriss_golden.json; four output levels
 local SRAM of the array) against the nest counted with tests/data/zigzag-eyeriss-like.yaml, and
 the engine's cycles on the two eyeriss_like cases that force accsim's fold nest against ZigZag's
 latency, each split into its terms (tests/mapping/zigzag_cases.py derives them; the tests assert them).
+Then ZigZag's generic_array_cacti (tests/data/zigzag_generic_golden.json) against the nest counted
+with tests/data/zigzag-generic-array.yaml.
 
     python benchmarks/vs_zigzag.py
 """
@@ -33,7 +35,10 @@ from tests.mapping.zigzag_cases import (  # noqa: E402
     EYERISS_ARCH,
     EYERISS_CASES,
     EYERISS_ENGINE,
+    GENERIC_ARCH,
+    GENERIC_CASES,
     engine_run,
+    generic_cells,
     golden_nest,
     latency_terms,
     level_energy,
@@ -68,18 +73,17 @@ def _case_table(case_id: str, machine) -> Table:
             theirs = sum(golden["energy_pj"].values())
             total += mine
             view.add_row(role, level.name, f"{mine:,.0f}", f"{theirs:,.0f}", _diff(mine, theirs))
-    view.add_row(
-        "all",
-        "total",
-        f"{total:,.0f}",
-        f"{zigzag['energy_total_pj']:,.0f}",
-        _diff(total, zigzag["energy_total_pj"]),
-    )
-    return view
+    return _with_total(view, total, zigzag["energy_total_pj"])
 
 
 CHIP_PARTS = ("clock_network", "pe_registers")
 """Parts of accsim's chip model (report/power.py) beyond what ZigZag's cost model has."""
+
+
+def _with_total(view: Table, mine: float, theirs: float) -> Table:
+    """The table with its last row: both totals and their difference."""
+    view.add_row("all", "total", f"{mine:,.0f}", f"{theirs:,.0f}", _diff(mine, theirs))
+    return view
 
 
 def _diff(mine: float, theirs: float) -> str:
@@ -155,14 +159,26 @@ def _eyeriss_table(case: dict, machine) -> Table:
             theirs = sum(golden["energy_pj"].values())
             total += mine
             view.add_row(role, level.name, f"{mine:,.0f}", f"{theirs:,.0f}", _diff(mine, theirs))
-    view.add_row(
-        "all",
-        "total",
-        f"{total:,.0f}",
-        f"{zigzag['energy_total_pj']:,.0f}",
-        _diff(total, zigzag["energy_total_pj"]),
-    )
-    return view
+    return _with_total(view, total, zigzag["energy_total_pj"])
+
+
+def _generic_table(case: dict, machine) -> Table:
+    """Per ZigZag level and operand: the nest's energy in accsim's closed form against ZigZag's."""
+    zigzag = case["zigzag"]
+    shape = "×".join(str(case["case"][d]) for d in "MNK")
+    view = Table(title=f"{shape} (ZigZag generic_array_cacti): energy per level (pJ)")
+    for column in ("operand", "level", "accsim", "ZigZag", "diff"):
+        view.add_column(column, justify="right")
+    levels: dict = {}
+    for (role, memory, _), (_, _, mine, theirs) in generic_cells(case, machine).items():
+        entry = levels.setdefault((role, memory), [0.0, 0.0])
+        entry[0] += mine
+        entry[1] += theirs
+    total = zigzag["mac_energy_pj"]
+    for (role, memory), (mine, theirs) in levels.items():
+        total += mine
+        view.add_row(role, memory, f"{mine:,.0f}", f"{theirs:,.0f}", _diff(mine, theirs))
+    return _with_total(view, total, zigzag["energy_total_pj"])
 
 
 def _latency_table() -> Table:
@@ -256,6 +272,9 @@ def main() -> None:
         )
     console.print(_latency_table())
     console.print(_own_mapping_table())
+    generic = build_machine(load_arch(GENERIC_ARCH))
+    for case in GENERIC_CASES.values():
+        console.print(_generic_table(case, generic))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def imported(tmp_path, arch="chip.yaml", snn="net.yaml", steps=20, timing="simpl
 
 
 @pytest.mark.parametrize(
-    "case", GOLDEN, ids=[f"{c['arch']}-{c['steps']}-{c['timing']}" for c in GOLDEN]
+    "case", GOLDEN, ids=[f"{c['arch']}-{c['snn']}-{c['steps']}-{c['timing']}" for c in GOLDEN]
 )
 def test_counts_equal_sanafe_and_energy_agrees(tmp_path, case):
     report = imported(tmp_path, case["arch"], case["snn"], case["steps"], case["timing"])

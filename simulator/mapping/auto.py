@@ -243,9 +243,11 @@ def _best(op, mapping, machine, unit, problem, options, orders):
     shape = (problem["M"], problem["N"], problem["K"])
     order_keys = tuple(map(tuple, orders))
     layout = (buffers, seed.dtype, seed.accumulator, seed.double_buffering)
+    interfaces = dram.spec.operand_bandwidth
     key = (
         shape, op.dtype, tuple(map(tuple, options)), order_keys, layout, unit.timing_key,
         unit.rate(seed.dtype), seed.spatial, seed.dataflow, seed.accounting, dram.bytes_per_cycle,
+        tuple(sorted((interfaces or {}).items())),
     )  # fmt: skip
     ranking = _RANKINGS.get(key)
     if ranking is None:
@@ -267,6 +269,15 @@ def _best(op, mapping, machine, unit, problem, options, orders):
 
     def price(m: int, n: int, k: int) -> tuple:
         compute = cycles(m, n, k)
+        if interfaces:  # each operand on its own interface: the slowest bounds the tile
+            index, busiest, moved = _least_busy(
+                dram, shape, (m, n, k), order_keys, in_bytes, acc_bytes
+            )
+            first_load = max(
+                dram.transfer_cycles(nbytes(m * k, op.dtype), "input"),
+                dram.transfer_cycles(nbytes(k * n, op.dtype), "weight"),
+            )
+            return (max(compute, busiest) + first_load, moved, -m * n * k), index
         first_load = bus(nbytes(m * k + k * n, op.dtype))
         # a tile's estimate grows with its DRAM bytes and ties on them: its best loop order
         # is the first that moves the fewest
@@ -369,6 +380,25 @@ def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes: float, acc_
 
 
 _DIMS = frozenset("MNK")
+
+
+def _least_busy(dram, shape: tuple, tile: tuple, orders: tuple, in_bytes, acc_bytes) -> tuple:
+    """(index, cycles, DRAM bytes) of the first of `orders` whose busiest per-operand DRAM
+    interface is busy the fewest cycles (then moves the fewest bytes): with an interface per
+    operand (SCALE-Sim's USER bandwidths) a tile that re-reads one operand over a narrow
+    interface is bound by it although the interfaces' sum would carry the bytes."""
+    problem, sizes = dict(zip("MNK", shape)), dict(zip("MNK", tile))
+    best = None
+    for index, order in enumerate(orders):
+        moved = dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes)
+        on = {"input": moved["input"], "weight": moved["weight"]}
+        on["output"] = moved["output"] + moved["partial_sums"]
+        busiest = max(dram.transfer_cycles(int(b), role) for role, b in on.items())
+        rank = (busiest, sum(moved.values()))
+        if best is None or rank < best[0]:
+            best = (rank, index)
+    (busiest, total), index = best
+    return index, busiest, total
 
 
 def _moved_innermost(shape: tuple, trips: dict, innermost: str, in_bytes, acc_bytes) -> float:

@@ -104,8 +104,7 @@ def read_topology(path: Path) -> list[dict]:
     lines = _text(path).splitlines()
     ops: list[dict] = []
     for number, line in enumerate(lines[1:], start=2):
-        cells = [c.strip() for c in line.strip().split(",")]
-        cells = cells[:-1] if cells and cells[-1] == "" else cells
+        cells = _fields(line)
         if not any(cells):
             continue
         name = cells[0]
@@ -137,6 +136,25 @@ def read_topology(path: Path) -> list[dict]:
     if not ops:
         raise SpecError(f"{path}: no layers after the header line")
     return ops
+
+
+def _fields(line: str) -> list[str]:
+    """A topology row's fields as SCALE-Sim reads them: it drops every row's last field, the
+    empty one after the trailing comma or whatever follows the last comma (its own topologies
+    write `#dw` there). A last field that is a number stays: a row without the trailing comma,
+    which SCALE-Sim would fail on, runs here as written."""
+    cells = [c.strip() for c in line.strip().split(",")]
+    if len(cells) > 1 and not _is_number(cells[-1]):
+        return cells[:-1]
+    return cells
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        int(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _conv_as_gemms(path, number, name, values) -> list[dict]:

@@ -51,8 +51,10 @@ def test_a_1024_cube_coalesces_with_exact_interface_busy_time():
     tiles of K = 1024, each reading a 32 KiB weight panel (3,277 cycles at 10 B/cycle), every
     32nd also a 32 KiB input panel, each writing 32x32 int32 outputs (4 KiB at 40 B/cycle: 103
     cycles). Coalesced, it runs under a tenth of the events, with every counter equal, and the
-    DRAM's busy time is the interfaces' mean, in one division."""
+    DRAM's busy time is the interfaces' mean, in one division. The tiles are the mapping's (auto
+    takes 128x128 ones, reading the weights 8 times)."""
     arch, workload, mapping = _imported(32, 32, "os", (8192,) * 3, (10, 10, 10), [(1024,) * 3])
+    mapping = {**mapping, "tile": {"M": 32, "N": 32, "K": 1024}, "loop_order": ["M", "K", "N"]}
     coalesced, events = _both(arch, workload, mapping)
     assert_identical(coalesced, events)
     record = coalesced[0]

@@ -10,13 +10,14 @@ from pathlib import Path
 from simulator import simulate
 from simulator.components import build_machine
 from simulator.mapping.hierarchy import port_bytes
-from simulator.mapping.nest import Level, Loop, Nest
+from simulator.mapping.nest import Level, Loop, Nest, count
 from simulator.spec import load_arch
-from tests.mapping.zigzag_names import EYERISS_LEVEL, TPU_LEVEL, ZIGZAG_DIM
+from tests.mapping.zigzag_names import EYERISS_LEVEL, GENERIC_LEVEL, TPU_LEVEL, ZIGZAG_DIM
 
 DATA = Path(__file__).parents[1] / "data"
 TPU = "zigzag-tpu-like"
 EYERISS_ARCH = str(DATA / "zigzag-eyeriss-like.yaml")
+GENERIC_ARCH = str(DATA / "zigzag-generic-array.yaml")
 
 
 def _golden(name: str) -> dict:
@@ -25,6 +26,7 @@ def _golden(name: str) -> dict:
 
 CASES = _golden("zigzag_golden.json")
 EYERISS_CASES = _golden("zigzag_eyeriss_golden.json")
+GENERIC_CASES = _golden("zigzag_generic_golden.json")
 # ZigZag's four directions -> accsim's names in a nest's counted moves
 DIRECTION = {
     "rd_out_to_low": "read_low",
@@ -74,6 +76,25 @@ def tpu_format(role, direction, moves, i) -> str:
         direction == "write_low" and i > 0 and moves[i - 1].final_up
     )
     return "int8" if final else "int16"
+
+
+def generic_cells(case: dict, machine) -> dict:
+    """(role, ZigZag memory, direction) -> (accsim elements, ZigZag's, accsim pJ, ZigZag's)."""
+    nest = golden_nest(case, machine, GENERIC_LEVEL)
+    cells = {}
+    for role, levels in nest.levels.items():
+        moves = count(nest, role)
+        for i, (level, golden) in enumerate(zip(levels, case["zigzag"]["levels"][role])):
+            for zigzag_dir, direction in DIRECTION.items():
+                elements = getattr(moves[i], direction)
+                fmt = "int32" if role == "output" else "int8"  # O and O_final are 32 bits
+                cells[(role, golden["memory"], zigzag_dir)] = (
+                    elements,
+                    golden["elements"][zigzag_dir],
+                    level_energy(machine, level.name, direction, elements, fmt),
+                    golden["energy_pj"][zigzag_dir],
+                )
+    return cells
 
 
 # ----- eyeriss_like: the forced fold-nest cases as accsim mappings, run on the engine ----------

@@ -11,6 +11,13 @@ EYERISS_LEVEL = {
     "sram_1M": "sram",
     "dram": "dram",
 }
+GENERIC_LEVEL = {
+    "rf_I": "input_regs",
+    "rf_W": "weight_regs",
+    "rf_O": "output_regs",
+    "sram_32MB": "sram",
+    "dram": "dram",
+}
 # accsim's report action -> ZigZag's memory-access direction.
 ACTION = {
     "read": "rd_out_to_low",

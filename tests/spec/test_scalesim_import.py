@@ -66,6 +66,17 @@ def test_conv_lowering_by_hand(tmp_path):
     assert (op["M"], op["N"], op["K"]) == (64, 16, 72)
 
 
+def test_a_rows_last_field_is_dropped_as_scalesim_drops_it(tmp_path):
+    # SCALE-Sim reads row.split(',')[:-1]: its own mobilenet topology writes '#dw' there; a row
+    # without the trailing comma keeps its last number (SCALE-Sim would fail on it)
+    topo = tmp_path / "t.csv"
+    rows = ["c, 7, 7, 3, 3, 1, 1, 1,#dw", "c, 7, 7, 3, 3, 1, 1, 1,", "c, 7, 7, 3, 3, 1, 1, 1"]
+    for row in rows:
+        topo.write_text(f"Layer, H, W, Fh, Fw, C, F, S,\n{row}\n")
+        (op,) = read_topology(topo)
+        assert (op["M"], op["N"], op["K"]) == (25, 1, 9)  # Ho = Wo = 7 - 3 + 1
+
+
 def test_tolerates_missing_sections_and_mixed_case_keys(tmp_path):
     cfg = tmp_path / "min.cfg"
     cfg.write_text(
@@ -275,3 +286,19 @@ def test_conv_row_with_two_strides_is_refused(tmp_path):
     topo.write_text("Layer, H, W, Fh, Fw, C, F, Sh, Sw,\nc, 8, 8, 3, 3, 2, 4, 1, 2,\n")
     with pytest.raises(SpecError, match=r"t.csv:2: expected 3 \(GEMM\) or 7 \(conv, one stride\)"):
         read_topology(topo)
+
+
+def test_auto_prices_each_operand_on_its_own_interface(tmp_path):
+    """ws 9x4, 11x150x33, the ifmap's 4 kB SRAM filled at 2 words a cycle: tiles that re-read
+    the 363-word ifmap for every 4-column N tile keep its interface busy 38 x 182 cycles, more
+    than the compute; priced on the interfaces' sum they looked free. Each interface stays under
+    the compute, so the layer is SCALE-Sim's stall-free folds x cycles per fold - 1 (K 33 on 9
+    rows: 4 folds, N 150 on 4 columns: 38; each M + 2R + C - 2 = 31 cycles)."""
+    case = CASES["gemm_small_ws_9x4_4kB_bw2"]
+    cfg, topo = tmp_path / "run.cfg", tmp_path / "topology.csv"
+    cfg.write_text(case["cfg_text"])
+    topo.write_text("Layer, M, N, K,\ng, 11, 150, 33,\n")
+    report = simulator.simulate(*import_scalesim(cfg, topo), numerics=False)
+    compute = 4 * 38 * 31 - 1
+    assert report.summary["layers"][0]["total_cycles"] == compute
+    assert max(report.record.interface_busy.values()) <= compute
