@@ -11,10 +11,11 @@ ends the deferral of its rows. Other writers to a deferred key must add whole nu
 0 (the engine's DMA bytes do).
 
 A booking may be scaled (a NoC hold's cycles times its links' busy rows of 1): the scales are
-summed the same way while they are whole, and a fractional one books its rows as they come from
-then on. Rows that each stand for several whole bookings summed (a class member's bytes of a
-batch) wait through `defer`, which refuses where their keys took a fraction or a total nears
-2**52: the caller then books each of them as it comes."""
+summed the same way while they are whole and each times the rows' largest count stays within
+CAP; a fractional or larger one books its rows as they come from then on. Rows that each stand
+for several whole bookings summed (a class member's bytes of a batch) wait through `defer`,
+which refuses where their keys took a fraction or a total nears 2**52: the caller then books
+each of them as it comes."""
 
 NEAR = 2**52
 """Once a deferred total reaches this, its rows are booked as they come (exact up to 2**53)."""
@@ -41,12 +42,12 @@ class Tally:
         if entry is None:
             entry = self._first(rows, times)
         elif entry[2]:
-            if _scale(times):
+            if _scale(times) and times <= entry[2]:
                 entry[1] += times
                 if entry[1] >= entry[2]:
                     self._add(entry)
                 return
-            self._taint(entry)  # a fraction: this entry's keys are booked as they come
+            self._taint(entry)  # a fraction or a scale past the cap: booked as they come
         for table, key, count in rows:
             table[key] += count * times
 
@@ -85,14 +86,16 @@ class Tally:
                 self._add(entry)
 
     def _first(self, rows, times) -> list:
-        """Known from now on: deferred if every count is whole, 0 to CAP, the scale too, and no
-        key has taken a fraction; else booked as it comes (cap 0), its keys marked for the
+        """Known from now on: deferred if every count is whole, 0 to CAP, the scale too (and no
+        more than CAP over the largest count: a count x scale must fit the cap), and no key has
+        taken a fraction; else booked as it comes (cap 0), its keys marked for the
         other rows."""
         keys = [(id(table), key) for table, key, _ in rows]
         top = max((count for _, _, count in rows), default=0)
         whole = all(_whole(count) and count >= 0 for _, _, count in rows) and top <= CAP
-        entry = self.entries[id(rows)] = [rows, 0, CAP // top if top else CAP]
-        if whole and _scale(times) and self.tainted.isdisjoint(keys):
+        cap = CAP // top if top else CAP
+        entry = self.entries[id(rows)] = [rows, 0, cap]
+        if whole and _scale(times) and times <= cap and self.tainted.isdisjoint(keys):
             self.deferred.update(keys)
         else:
             self._taint(entry)

@@ -116,6 +116,17 @@ def test_a_total_nearing_2_53_is_booked_eagerly_on(count, start, bookings):
     assert _same(_run(pool, steps, Tally()), eager)
 
 
+@pytest.mark.parametrize("first_scale", [1, 90_640])
+def test_a_scale_past_the_cap_books_as_it_comes(first_scale):
+    """A count near CAP / 11 scaled by 90,640 twice passes 2**53 (found by the property above):
+    past the cap a scaled booking is added as it comes, rounding as the eager sums do."""
+    count = 99_372_240_540
+    assert count * 90_640 > CAP and 2 * count * 90_640 > 2**53
+    pool = [[(0, "a", count)]]
+    steps = [("book", 0, first_scale), ("book", 0, 90_640)]
+    assert _same(_run(pool, steps, Tally()), _run(pool, steps, None))
+
+
 def test_bookings_wait_until_flushed_and_keys_keep_the_first_bookings_order():
     """A deferred row is added on its first booking (its keys take their place), then waits."""
     counts = defaultdict(float)
