@@ -17,8 +17,9 @@ from simulator.mapping.attention import attention_units, check_unfused
 from simulator.mapping.cta import choose_grid, launch_cycles
 from simulator.mapping.gemm import compile_gemm
 from simulator.mapping.plan_cache import planned
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
 from simulator.mapping.ranges import tile_ranges
+from simulator.mapping.shifted import moved, replayed
 from simulator.mapping.unfused import renamed
 from simulator.numerics.attention import AttentionNumerics
 from simulator.spec.mapping import MappingSpec
@@ -124,6 +125,7 @@ class _Grid:
         self.gemms, self.dealt, self.numerics = gemms, dealt, numerics
         kernels = machine.arch.cores.kernels
         self.launch = launch_cycles(kernels.launch, machine)
+        self.compiled: dict[tuple, OpProgram] = {}  # (kernel, m, n) -> its first CTA's
         self.tile_steps: dict[tuple, list[Step]] = {}  # (core, kernel, m, n) -> steps at 0, 0
 
     def part(self, core: int) -> OpProgram:
@@ -217,26 +219,36 @@ class _Grid:
         )
 
     def _tile(self, gemm: _Gemm, index, core, view, rows: int, cols: int) -> list[Step]:
-        """The steps of one CTA of `rows` x `cols` at the GEMM's origin, on `core` (compiled once
-        per shape and core), storing its tile in the op's precision."""
+        """The steps of one CTA of `rows` x `cols` at the GEMM's origin, on `core`, storing its
+        tile in the op's precision: compiled once per shape, on the first core that runs it, and
+        moved to each other core (its components renamed, as cta.py moves a leader's CTAs)."""
         key = (core, index, rows, cols)
         steps = self.tile_steps.get(key)
         if steps is None:
-            sub = GemmOpSpec(
-                kind="gemm",
-                name=f"{self.op.name}.{gemm.suffix}",
-                M=rows,
-                N=cols,
-                K=gemm.K,
-                dtype=self.op.dtype,
-            )
-            plan = planned(sub, self.mapping, self.machine.view(0))
-            plan = dataclasses.replace(
-                plan, unit=plan.unit.replace("core0.", f"core{core}.", 1), output=self.op.dtype
-            )
-            program = compile_gemm(sub, plan, view, None, barrier=False, core=core)
-            steps = self.tile_steps[key] = list(program.steps())
+            first = self.compiled.get(key[1:])
+            if first is None:
+                first = self.compiled[key[1:]] = self._compiled(gemm, core, view, rows, cols)
+            else:  # another core's: moved here
+                first = moved(first, first.name, dict.fromkeys("MNK", 0), core)
+            steps = self.tile_steps[key] = list(first.steps())
         return steps
+
+    def _compiled(self, gemm: _Gemm, core, view, rows: int, cols: int) -> OpProgram:
+        """One CTA compiled on `core`, its tile loop nest walked once (its steps replayed)."""
+        sub = GemmOpSpec(
+            kind="gemm",
+            name=f"{self.op.name}.{gemm.suffix}",
+            M=rows,
+            N=cols,
+            K=gemm.K,
+            dtype=self.op.dtype,
+        )
+        plan = planned(sub, self.mapping, self.machine.view(0))
+        plan = dataclasses.replace(
+            plan, unit=plan.unit.replace("core0.", f"core{core}.", 1), output=self.op.dtype
+        )
+        program = compile_gemm(sub, plan, view, None, barrier=False, core=core)
+        return altered(program, steps=replayed(program.steps))
 
 
 def _softmax_class(part: OpProgram) -> tuple:

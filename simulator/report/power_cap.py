@@ -78,14 +78,20 @@ def cap_power(report: Report, rerun: Rerun) -> Report:
     start, gamma = voltage, arch.chip.voltage_exponent
     # the static power at the lowest supply the clock can reach: the present one, or under a V-f
     # law (the supply falling with the clock) only what does not follow the supply
-    static_w = _powers(current, 0.0)[1] if gamma > 0 else current.power["idle_power_w"]
+    floor = _powers(current, 0.0) if gamma > 0 else None
+    static_w = floor[1] if floor else current.power["idle_power_w"]
     if static_w >= cap_w:
         raise CapacityError(
             f"{arch.name}: chip.tdp {cap_w:g} W is below the chip's static power {static_w:.3g} W "
             "(leakage, SerDes, DRAM devices, an ungated clock); no clock meets it"
         )
+
+    def law(f: float) -> float:  # the supply at clock f, x nominal
+        return start * (f / arch.clock) ** gamma / nominal
+
     for _ in range(MAX_CLOCK_STEPS):
-        clock *= clock_ratio(current, cap_w, lambda f: start * (f / arch.clock) ** gamma / nominal)
+        clock *= clock_ratio(current, cap_w, law, floor)
+        floor = None  # priced for the run before the first step only
         voltage = start * (clock / arch.clock) ** gamma
         current = rerun(at_clock(arch, clock), voltage / nominal, note(clock, voltage))
         if current.power["power_w"] <= cap_w:
@@ -97,19 +103,24 @@ def cap_power(report: Report, rerun: Rerun) -> Report:
     )
 
 
-def clock_ratio(current: Report, cap_w: float, scale_at: Callable[[float], float]) -> float:
+def clock_ratio(
+    current: Report,
+    cap_w: float,
+    scale_at: Callable[[float], float],
+    floor: tuple[float, float] | None = None,
+) -> float:
     """The clock, as a fraction of `current`'s, at which its run meets `cap_w` when its supply is
     `scale_at(clock)` x nominal: dynamic power follows the clock (the work's energy over a time
     that follows it), and both dynamic and static power follow the supply as `current` prices it
     (quadratic in V: on-die switching V², leakage V, the rest none). The supply is found by
-    bisection, then the clock at that supply by the linear law, so a fixed supply is exact."""
+    bisection, then the clock at that supply by the linear law, so a fixed supply is exact.
+    `floor` is `current` priced at supply 0 where the caller has it already (each pricing
+    rebuilds the run's energy table)."""
     clock = current.clock_hz
     at = current.voltage_scale
     total, static = current.power["power_w"], current.power["idle_power_w"]
-    (low_total, low_static), (high_total, high_static) = (
-        _powers(current, 0.0),
-        _powers(current, 2 * at),
-    )
+    low_total, low_static = floor or _powers(current, 0.0)
+    high_total, high_static = _powers(current, 2 * at)
 
     def dynamic_and_static(scale: float) -> tuple[float, float]:
         idle = static + supply_shift(low_static, static, high_static, at, scale)

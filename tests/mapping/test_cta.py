@@ -242,7 +242,7 @@ def test_dram_bytes_price_b_rereads_when_b_outgrows_l2():
 
 
 def test_grid_avoids_b_rereads_from_dram():
-    """LLMCompass's A100 1024 x 12288 x 12288 bf16: B (302 MB) outgrows the 40 MB L2, so a
+    """LLMCompass's A100 1024 x 12288 x 12288 bf16: B (302 MB) outgrows the 40 MiB L2, so a
     64 x 128 grid (16 rows of 96 tiles, 15 waves: 14 of 108 tiles reading 96 column blocks each,
     one of 24) reads B 1368 / 96 = 14.25 times, 4.35 GB, 3.8 M cycles at the a100-like's
     1157 B/cycle, while 128 x 256 CTAs (8 x 48 = 384 tiles, 3.56 waves on 108 SMs) each need

@@ -27,6 +27,7 @@ from tests.mapping.test_cta import gpu_doc
 
 LATENCY = LoadLatencySpec(dram=290, l2=200, shared=23)
 A100_SHARED = 192 * 1024
+A100_L2 = 40 * 2**20  # a100-like's 40 MiB: deviceQuery's "L2 Cache Size: 41943040 bytes"
 
 
 def compiled(kind, rows, cols):
@@ -82,14 +83,15 @@ def test_reads_of_each_row_without_l2(cols, kernel, reads):
 
 def test_wide_compiled_rows_miss_l2_by_hand():
     """A100's 108 SMs hold 2,048 / 256 = 8 of Inductor's CTAs each: 864 rows in flight. At
-    16,384 fp16 columns they take 28,311,552 B of the 40 MB L2, leaving 11,688,448 B, 13,528 B a
-    row, 6,764 fp16 outputs: the variance pass re-reads every column from L2, the output pass
-    columns 0 to 6,764. At 32,768 columns they take 56.6 MB: both re-reads miss."""
+    16,384 fp16 columns they take 28,311,552 B of the 40 MiB (41,943,040 B) L2, leaving
+    13,631,488 B, 15,777 B a row, 7,888 fp16 outputs: the variance pass re-reads every column
+    from L2, the output pass columns 0 to 7,888. At 32,768 columns they take 56.6 MB: both
+    re-reads miss."""
     kernels = KernelsSpec()
-    for cols, hits in ((16384, (16384, 6765)), (32768, (0, 0))):
+    for cols, hits in ((16384, (16384, 7889)), (32768, (0, 0))):
         norm = compiled("layernorm", 4096, cols)
         kernel = inductor_row_kernel(norm)
-        assert reread_hits(kernel, norm, kernels, A100_SHARED, 108, 40_000_000) == hits
+        assert reread_hits(kernel, norm, kernels, A100_SHARED, 108, A100_L2) == hits
 
 
 SHARE = 2039e9 * 0.8 / 1.41e9 / 108
@@ -146,19 +148,19 @@ def test_stores_that_drain_under_the_next_round_by_hand():
 
 
 def test_drained_stores_take_l2_from_the_next_rounds_rereads_by_hand():
-    """4096 of those rows on 108 SMs: 864 rows in flight take 28,311,552 B of the 40 MB L2 and
-    leave 11,688,448 B, which 108 x 197,969 B of stores draining under each round outgrow: every
+    """4096 of those rows on 108 SMs: 864 rows in flight take 28,311,552 B of the 40 MiB L2 and
+    leave 13,631,488 B, which 108 x 180,327 B of stores draining under each round outgrow: every
     re-read misses. At 8,192 columns 14.2 MB are in flight and the stores that drain (19,734 B a
     round) leave every re-read a hit, as without them."""
-    for cols, alone, settled in ((16384, (16384, 6765), (0, 0)), (8192, (8192,) * 2, (8192,) * 2)):
+    for cols, alone, settled in ((16384, (16384, 7889), (0, 0)), (8192, (8192,) * 2, (8192,) * 2)):
         norm = compiled("layernorm", 4096, cols)
         kernel = inductor_row_kernel(norm)
         busiest = norm.model_copy(update={"rows": 38})  # 4,096 rows over 108 SMs: 38 at most
         kernels, rates = a100(busiest)
-        assert reread_hits(kernel, norm, kernels, A100_SHARED, 108, 40_000_000) == alone
+        assert reread_hits(kernel, norm, kernels, A100_SHARED, 108, A100_L2) == alone
         drained = 108 * spilled_stores(kernel, busiest, kernels, A100_SHARED, rates, alone)
-        assert drained > 40_000_000 - 864 * cols * 2 or settled == alone
-        got = reread_hits(kernel, norm, kernels, A100_SHARED, 108, 40_000_000, (busiest, rates))
+        assert drained > A100_L2 - 864 * cols * 2 or settled == alone
+        got = reread_hits(kernel, norm, kernels, A100_SHARED, 108, A100_L2, (busiest, rates))
         assert got == settled
 
 

@@ -2,6 +2,8 @@
 shapes and tilings, GPU-like parts whose step classes and resumes hold, and PyTorch's batched
 grids (partition cta): numerics, traffic, the deal and core classes."""
 
+from unittest import mock
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,7 +12,7 @@ import simulator
 from simulator.components import build_machine
 from simulator.engine.coalesce import shape
 from simulator.errors import CapacityError
-from simulator.mapping import compile_program
+from simulator.mapping import compile_program, unfused_grid
 from simulator.spec import load_arch, load_mapping, load_workload
 from tests.engine.test_classes import _check_equal, _unqueued
 from tests.mapping.test_attention import arch, attention
@@ -173,3 +175,39 @@ def test_grid_classes_equal_per_core_where_the_pools_never_queue(batch, length, 
     class run equals the per-core run (cycles, counters, spans, every SM's computes)."""
     work = load_workload(grid_work(batch, 2, 2, length, length, 32))
     _check_equal(_unqueued(cores, l2=False), work, GRID)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(1, 2),
+    st.sampled_from([(1, 1), (2, 2), (4, 2)]),
+    st.integers(1, 90),
+    st.integers(0, 40),
+    st.sampled_from([8, 16, 32]),
+    st.booleans(),
+    st.sampled_from([((64, 64),), ((32, 16),), ((16, 48), (64, 32))]),
+    st.integers(1, 6),
+)
+def test_grid_ctas_compiled_once_and_moved_equal_each_core_compiling_its_own(
+    batch, heads, q_len, extra, d, causal, tiles, cores
+):
+    """Property: a CTA shape compiled on its first core and moved to the others gives every core
+    the steps, and the run the results, of each core compiling its own CTAs."""
+    arch = gpu(cores, tiles=tiles)
+    work = grid_work(batch, *heads, q_len, q_len + extra, d, causal)
+
+    def own(self, gemm, index, core, view, rows, cols):  # every core walks its own tile nest
+        return list(self._compiled(gemm, core, view, rows, cols).steps())
+
+    def run():
+        machine = build_machine(arch)
+        program, _ = compile_program(load_workload(work), load_mapping(GRID), machine, False, 0)
+        report = simulator.simulate(arch, work, GRID, numerics=False)
+        return [list(op.steps()) for op in program.ops], report.summary, report.energy
+
+    steps, summary, energy = run()
+    with mock.patch.object(unfused_grid._Grid, "_tile", own):
+        own_steps, own_summary, own_energy = run()
+    assert steps == own_steps
+    assert summary == own_summary
+    assert energy.equals(own_energy)

@@ -107,8 +107,8 @@ def test_rereads_hit_while_the_reuse_distance_fits_l2_by_hand():
     with 256 KiB spare (a 512 KiB L2) columns 0 to 16,384 would hit (all 16,384), and with 100
     bytes spare 100 // 8 = 12 bytes a row, 6 columns' outputs, fit: columns 0 to 6, 7 of them.
     LayerNorm on A100's 108 SMs: 128-thread CTAs, 16 resident, 1,728 rows in flight: x 64 KiB =
-    113 MB at 32,768 columns miss 40 MB; x 16 KiB = 28,311,552 B at 8,192 leave 11,688,448 B,
-    6,764 B a row: 3,382 fp16 outputs, so columns 0 to 3,382 hit."""
+    113 MB at 32,768 columns miss a100-like's 40 MiB (41,943,040 B); x 16 KiB = 28,311,552 B at
+    8,192 leave 13,631,488 B, 7,888 B a row: 3,944 fp16 outputs, so columns 0 to 3,944 hit."""
     kernels = KernelsSpec()
     softmax = op("softmax", 8, 16384)
     kernel = row_kernel(softmax)
@@ -118,9 +118,9 @@ def test_rereads_hit_while_the_reuse_distance_fits_l2_by_hand():
     assert reread_hits(kernel, softmax, kernels, SHARED, 4, rows) == (16384, 1)
     assert reread_hits(kernel, softmax, kernels, SHARED, 4, rows - 1) == (0, 0)
     a100 = 192 * 1024
-    for cols, hits in ((8192, (3383,)), (32768, (0,))):
+    for cols, hits in ((8192, (3945,)), (32768, (0,))):
         norm = op("layernorm", 4096, cols)
-        assert reread_hits(row_kernel(norm), norm, kernels, a100, 108, 40_000_000) == hits
+        assert reread_hits(row_kernel(norm), norm, kernels, a100, 108, 40 * 2**20) == hits
     once = op("softmax", 64, 512)  # a warp's row: read once, nothing to re-read
     assert reread_hits(row_kernel(once), once, kernels, a100, 108, 0) == ()
 

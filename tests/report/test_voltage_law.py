@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import simulator
 from simulator.errors import CapacityError, SpecError
+from simulator.report import power_cap
 from tests.report.test_power import GEMM, MAPPING, fast_arch
 
 
@@ -96,3 +97,23 @@ def test_a_bad_voltage_exponent_is_a_one_line_error(chip, message):
     with pytest.raises(SpecError, match=message) as error:
         simulator.simulate(fast_arch(**chip), GEMM, MAPPING, numerics=False)
     assert "\n" not in str(error.value)
+
+
+def test_each_run_is_priced_once_at_each_supply(report, monkeypatch):
+    """Under a law the cap prices a run at supply 0 (its static floor, then the clock search's
+    quadratic) and at twice its own supply: two pricings a run, none repeated (each rebuilds the
+    run's energy table)."""
+    priced = []
+    price = power_cap._powers
+
+    def counted(run, scale):
+        priced.append((run, scale))
+        return price(run, scale)
+
+    monkeypatch.setattr(power_cap, "_powers", counted)
+    capped(report, 0.5, 0.5)
+    runs = list(dict.fromkeys(id(run) for run, _ in priced))
+    assert [(id(run), scale) for run, scale in priced[:2]] == [(runs[0], 0.0), (runs[0], 2.0)]
+    for key in runs:
+        scales = [scale for run, scale in priced if id(run) == key]
+        assert len(scales) == 2 and scales[0] == 0.0 and scales[1] > 0.0
