@@ -27,9 +27,10 @@ def test_header_names_mapping_overrides(capsys):
     assert "(mapping: auto, dataflow=os)" in capsys.readouterr().out
 
 
-def test_piped_tables_keep_cells_whole(capsys):
+def test_piped_tables_keep_cells_whole(capsys, monkeypatch):
     """Piped output (no terminal, no COLUMNS) takes the tables' natural width: a cell is never
     cut ('…') nor folded over two lines, so the kind 'systolic_array' and every count read whole."""
+    monkeypatch.delenv("COLUMNS", raising=False)
     assert main(["run", "tpu-v1-like", "gemm-256", "--no-numerics"]) == 0
     out = capsys.readouterr().out
     assert "…" not in out
