@@ -274,3 +274,58 @@ def test_short_gemm_rows_reproduce_their_sources_rates():
     assert short_gemms.published_seconds(rows[("128", "12288", "4096", "fp16")]) == pytest.approx(
         41e-6
     )
+
+
+def test_kernel_cost_split_gives_a_direct_run_at_another_cost():
+    """kernel_cost.py's body and kernel count of a whole-model entry (a three-op layer twice, one
+    GEMM after) give, at another per-kernel cost by hand, what a run at that cost gives; on a
+    system its chip's cost is set through `system.set`."""
+    import kernel_cost
+
+    layer = {
+        "name": "layer",
+        "ops": [
+            {"kind": "layernorm", "name": "ln", "inputs": [], "rows": 64, "cols": 512},
+            {"kind": "gemm", "name": "up", "inputs": ["ln"], "M": 64, "N": 1024, "K": 512},
+            {"kind": "gelu", "name": "act", "inputs": ["up"], "rows": 64, "cols": 1024},
+        ],
+    }
+    head = {"name": "head", "ops": [{"kind": "gemm", "name": "g", "M": 1, "N": 2048, "K": 512}]}
+    entry = {"id": "x", "device": "a100-like", "value": 1.0}
+    entry |= {"parts": [{"workload": layer, "repeat": 2}, {"workload": head, "repeat": 1}]}
+    runner = validate.Runner()
+    row = kernel_cost.split(entry, runner)
+    assert row["kernels"] == 7 and row["chip"] == "a100-like"
+    other = entry | {"arch_overrides": [[["cores", "kernels", "launch"], "1 us"]]}
+    direct = validate.simulated(other, runner)[0]
+    assert row["body"] + row["kernels"] * 1e-6 == pytest.approx(direct, rel=1e-6)
+    system = kernel_cost.without_cost({"device": "h100x8-nvswitch"})
+    assert system["arch_overrides"] == [[["system", "set", "cores.kernels.launch"], "0 s"]]
+    assert kernel_cost.chip(system).cores.kernels.launch == 0
+
+
+def test_kernel_cost_refits_the_request_on_the_calibration_rows():
+    """At another per-kernel cost each row's kernels are body + count x cost; the harness's cost
+    is the median residual of its calibration rows (by hand: 3, 5 and 4 ms give 4 ms), and a row
+    without a harness gets none."""
+    import kernel_cost
+
+    def row(value, body, kernels, calibration, harness="gptsession"):
+        entry = {"value": value, "calibration": calibration} | (
+            {"harness": harness} if harness else {}
+        )
+        return {"entry": entry, "chip": "c", "body": body, "kernels": kernels, "launch": 5e-6}
+
+    rows = [
+        row(10e-3, 6e-3, 1000, True),  # kernels 7 ms at 1 us: residual 3 ms
+        row(20e-3, 14e-3, 1000, True),  # residual 5 ms
+        row(30e-3, 25e-3, 1000, True),  # residual 4 ms
+        row(50e-3, 40e-3, 1000, False),
+        row(8e-3, 7e-3, 200, False, harness=None),
+    ]
+    request, predicted = kernel_cost.predictions(rows, {"c": 1e-6})
+    assert request == {"gptsession": pytest.approx(4e-3)}
+    assert predicted == pytest.approx([11e-3, 19e-3, 30e-3, 45e-3, 7.2e-3])
+    request, predicted = kernel_cost.predictions(rows, {})
+    assert request == {"gptsession": pytest.approx(0)}  # 11, 19 and 30 ms kernels: -1, +1, 0 ms
+    assert predicted[4] == pytest.approx(8e-3)
