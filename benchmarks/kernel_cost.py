@@ -3,7 +3,9 @@
 
 accsim adds the per-kernel cost once per dependent kernel, so a row's simulated seconds are
 t0 + k x launch with t0 simulated at no per-kernel cost (the model `accsim calibrate` fits): two
-runs give each row's body t0 and kernel count k, and any other cost is then exact by hand. The
+runs give each row's body t0 and k, the kernels on its critical path (all of them where they run
+one after another; branches that overlap, as GPT-J's attention and MLP, count where they wait),
+and another cost is then t0 + k x cost by hand (exact for a chain of kernels). The
 rows are TensorRT-LLM's first-token rows (published_multi.yaml; their harness's REQUEST refitted
 at each cost as request_overhead.py fits it) and the whole-model decode rows of published.yaml
 (torch.compile with CUDA graphs) on chips with a per-kernel cost. `--launch CHIP=TIME` gives
@@ -51,7 +53,8 @@ def whole_model_entries() -> list[dict]:
 
 
 def split(entry: dict, runner: validate.Runner) -> dict:
-    """A row's simulated seconds, body (no per-kernel cost), kernel count and chip."""
+    """A row's simulated seconds, body (no per-kernel cost), kernels on its critical path, chip
+    and the chip's per-kernel cost."""
     seconds = validate.simulated(entry, runner)[0]
     body = validate.simulated(without_cost(entry), runner)[0]
     arch = chip(entry)
@@ -116,14 +119,16 @@ def main() -> None:
     other_request, changed = predictions(rows, other)
     print(
         f"{'row':42s} {'published':>10s} {'body':>9s} {'kernels':>7s} {'x cost':>8s} "
-        f"{'preset':>8s} {'other':>8s}"
+        f"{'residual':>9s} {'preset':>8s} {'other':>8s}"
     )
     for row, now, then in zip(rows, preset, changed):
         entry = row["entry"]
         name = entry["id"] + (" (cal.)" if entry.get("calibration") else "")
+        residual = entry["value"] - row["seconds"]  # what the kernels leave to a harness
         print(
             f"{name:42s} {entry['value'] * 1e3:8.2f}ms {row['body'] * 1e3:7.2f}ms "
             f"{row['kernels']:7d} {row['kernels'] * row['launch'] * 1e3:6.2f}ms "
+            f"{residual * 1e3:7.2f}ms "
             f"{(now / entry['value'] - 1) * 100:+7.1f}% {(then / entry['value'] - 1) * 100:+7.1f}%"
         )
     for name, value in other.items():
