@@ -13,6 +13,8 @@ import csv
 import sys
 from pathlib import Path
 
+from simulator.sweep.calibrate import write_measurements
+
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parents[1]))
 import short_gemms  # noqa: E402  (a script in benchmarks/, not a package)
@@ -28,8 +30,4 @@ def rows():
 
 
 if __name__ == "__main__":
-    with (HERE / "h100_deepgemm.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["workload", "seconds"])
-        for workload, seconds in rows():
-            writer.writerow([workload, f"{seconds:.6e}"])
+    write_measurements(HERE / "h100_deepgemm.csv", rows())
