@@ -329,3 +329,23 @@ def test_kernel_cost_refits_the_request_on_the_calibration_rows():
     request, predicted = kernel_cost.predictions(rows, {})
     assert request == {"gptsession": pytest.approx(0)}  # 11, 19 and 30 ms kernels: -1, +1, 0 ms
     assert predicted[4] == pytest.approx(8e-3)
+
+
+def test_request_overhead_fits_a_cost_per_group():
+    """Two groups of rows whose kernels fall 1 ms and 5 ms short of their measurements (one row of
+    each 1 ms further off): each group's cost is its own median residual, every row's error is
+    taken with its group's cost, and leaving a calibration row out refits on its group alone."""
+    import request_overhead
+
+    kernels = [2e-3, 3e-3, 4e-3, 10e-3, 20e-3, 30e-3]
+    residuals = [1e-3, 1e-3, 2e-3, 5e-3, 5e-3, 6e-3]
+    rows = [(k, k + r) for k, r in zip(kernels, residuals)]
+    groups = ["one", "one", "one", "tp", "tp", "tp"]
+    costs, fitted, left = request_overhead.grouped(rows, groups, [0, 1, 3, 4])
+    assert costs == {"one": pytest.approx(1e-3), "tp": pytest.approx(5e-3)}
+    assert fitted[2] == pytest.approx((4e-3 + 1e-3) / 6e-3 - 1)
+    assert fitted[5] == pytest.approx((30e-3 + 5e-3) / 36e-3 - 1)
+    assert sorted(left) == [0, 1, 3, 4] and left[0] == pytest.approx(0, abs=1e-12)
+    costs, fitted, left = request_overhead.grouped(rows, groups, [0, 2, 3, 5])
+    assert left[0] == pytest.approx((2e-3 + 2e-3) / 3e-3 - 1)  # the one-GPU cost from row 2
+    assert left[5] == pytest.approx((30e-3 + 5e-3) / 36e-3 - 1)  # the tensor-parallel one, row 3
