@@ -71,10 +71,12 @@ def split(entry: dict, runner: validate.Runner) -> dict:
 
 def predictions(rows: list[dict], launch: dict[str, float]) -> tuple[dict[str, float], list]:
     """Each harness's REQUEST refitted on its calibration rows, and each row's predicted seconds,
-    with each chip's per-kernel cost from `launch` (the preset's where it names none)."""
+    with each chip's per-kernel cost from `launch` (the row as simulated where it names none)."""
 
     def kernels(row):
-        return row["body"] + row["kernels"] * launch.get(row["chip"], row["launch"])
+        if row["chip"] not in launch:
+            return row["seconds"]
+        return row["body"] + row["kernels"] * launch[row["chip"]]
 
     request = {}
     for harness in {r["entry"]["harness"] for r in rows if "harness" in r["entry"]}:
@@ -113,8 +115,15 @@ def main() -> None:
             other[name] = parse_quantity(time, "time")
         except ValueError as error:
             parser.error(f"--launch {item}: {error}")
+    entries = whole_model_entries()
+    chips = sorted({chip(entry).name for entry in entries})
+    for name in other:
+        if name not in chips:
+            parser.error(
+                f"--launch {name}: no row runs on it (the rows' chips: {', '.join(chips)})"
+            )
     runner = validate.Runner()
-    rows = [split(entry, runner) for entry in whole_model_entries()]
+    rows = [split(entry, runner) for entry in entries]
     request, preset = predictions(rows, {})
     other_request, changed = predictions(rows, other)
     print(

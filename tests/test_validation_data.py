@@ -307,14 +307,15 @@ def test_kernel_cost_split_gives_a_direct_run_at_another_cost():
 def test_kernel_cost_refits_the_request_on_the_calibration_rows():
     """At another per-kernel cost each row's kernels are body + count x cost; the harness's cost
     is the median residual of its calibration rows (by hand: 3, 5 and 4 ms give 4 ms), and a row
-    without a harness gets none."""
+    without a harness gets none; a chip given no other cost keeps its rows as simulated."""
     import kernel_cost
 
     def row(value, body, kernels, calibration, harness="gptsession"):
         entry = {"value": value, "calibration": calibration} | (
             {"harness": harness} if harness else {}
         )
-        return {"entry": entry, "chip": "c", "body": body, "kernels": kernels, "launch": 5e-6}
+        split = {"body": body, "kernels": kernels, "seconds": body + kernels * 5e-6}
+        return {"entry": entry, "chip": "c", "launch": 5e-6} | split
 
     rows = [
         row(10e-3, 6e-3, 1000, True),  # kernels 7 ms at 1 us: residual 3 ms
