@@ -350,3 +350,21 @@ def test_request_overhead_fits_a_cost_per_group():
     costs, fitted, left = request_overhead.grouped(rows, groups, [0, 2, 3, 5])
     assert left[0] == pytest.approx((2e-3 + 2e-3) / 3e-3 - 1)  # the one-GPU cost from row 2
     assert left[5] == pytest.approx((30e-3 + 5e-3) / 36e-3 - 1)  # the tensor-parallel one, row 3
+
+
+def test_layer_ops_shows_a_system_rows_all_reduces():
+    """On a system of chips, layer_ops.py runs the layer once: the row-split GEMM's output is
+    all-reduced over the chips and the column-split one's is not (Megatron's split)."""
+    import layer_ops
+
+    ops = [
+        {"kind": "gemm", "name": "up", "inputs": [], "M": 64, "N": 1024, "K": 256},
+        {"kind": "gemm", "name": "down", "inputs": ["up"], "M": 64, "N": 256, "K": 1024},
+    ]
+    ops[0]["parallel"], ops[1]["parallel"] = "column", "row"
+    entry = {"id": "x", "device": "h100x8-nvswitch"}
+    entry["parts"] = [{"workload": {"name": "layer", "ops": ops}, "repeat": 1}]
+    summary = layer_ops.system_layer(entry)
+    reduce = {op["name"]: op["all_reduce_seconds"] for op in summary["ops"]}
+    assert reduce["up"] == 0 and reduce["down"] > 0
+    assert summary["all_reduce_seconds"] == pytest.approx(reduce["down"])
