@@ -1,5 +1,7 @@
 """Each op of a one-chip validation row's layer simulated alone: its time and, for a GEMM, its
-rate, to see where a first-token row's time goes (published_multi.yaml's single-GPU rows).
+rate, to see where a first-token row's time goes (published_multi.yaml's single-GPU rows). A
+row on a system of chips runs its layer once on the system: each op's span on a chip and the
+all-reduce after it, and the layer's chip and all-reduce seconds.
 
     python benchmarks/layer_ops.py a100-gptj-6b-ttft-2048 [ROW_ID ...]
 """
@@ -14,18 +16,28 @@ from simulator.spec.system import SystemArchSpec
 from simulator.spec.workload import WorkloadSpec
 
 
+def layer(entry: dict) -> WorkloadSpec:
+    """The entry's first part (its layer), at the part's precision."""
+    part = entry["parts"][0]
+    ops = simulator.load_workload(part["workload"], validate._pairs(part.get("workload_overrides")))
+    return validate.with_precision(ops, part.get("precision"), entry["id"])
+
+
+def system_layer(entry: dict) -> dict:
+    """The summary of the entry's layer run once on its system of chips."""
+    arch = simulator.load_arch(entry["device"], validate._pairs(entry.get("arch_overrides")))
+    mapping = entry["parts"][0].get("mapping")
+    return simulator.simulate(
+        arch, layer(entry), mapping, numerics=False, limits=validate.ROW_LIMITS
+    ).summary
+
+
 def layer_ops(entry: dict) -> list[tuple[str, str, float, float | None]]:
     """(name, kind, seconds, GEMM TFLOP/s or None) of each op of the entry's first part."""
     part = entry["parts"][0]
     arch = simulator.load_arch(entry["device"], validate._pairs(entry.get("arch_overrides")))
-    if isinstance(arch, SystemArchSpec):
-        raise SystemExit(f"{entry['id']}: runs on a system of chips; this script takes one chip")
-    layer = simulator.load_workload(
-        part["workload"], validate._pairs(part.get("workload_overrides"))
-    )
-    layer = validate.with_precision(layer, part.get("precision"), entry["id"])
     rows = []
-    for op in layer.ops:
+    for op in layer(entry).ops:
         alone = WorkloadSpec(name=op.name, ops=[op.model_copy(update={"inputs": []})])
         seconds = simulator.simulate(
             arch, alone, part.get("mapping"), numerics=False, limits=validate.ROW_LIMITS
@@ -40,6 +52,19 @@ def main(ids: list[str]) -> None:
     for row in ids:
         if row not in entries:
             raise SystemExit(f"{validate.MULTI}: no row {row!r}")
+        if isinstance(simulator.load_arch(entries[row]["device"]), SystemArchSpec):
+            summary = system_layer(entries[row])
+            print(f"{row} ({entries[row]['device']}), one layer on the system:")
+            for op in summary["ops"]:
+                print(
+                    f"  {op['name']:14s} {op['chip_seconds'] * 1e6:9.1f} us on a chip, "
+                    f"{op['all_reduce_seconds'] * 1e6:7.1f} us all-reduce"
+                )
+            print(
+                f"  layer {summary['seconds'] * 1e6:.1f} us: chip {summary['chip_seconds'] * 1e6:.1f}"
+                f" us, all-reduces {summary['all_reduce_seconds'] * 1e6:.1f} us"
+            )
+            continue
         ops = layer_ops(entries[row])
         print(f"{row} ({entries[row]['device']}), one layer:")
         for name, kind, seconds, rate in ops:

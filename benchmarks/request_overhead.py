@@ -5,8 +5,9 @@ TensorRT-LLM v0.5's gptSessionBenchmark times one GptSession::generate call and 
 synchronize per request; besides the engine's kernels that takes the runtime's own work, which
 no source prices. Its first-token rows (published_multi.yaml, `harness: gptsession`) are
 simulated; the cost is the median of (published - simulated) over the rows marked `calibration`
-(the 128-token prompts, where it is largest against the kernels), a closed form. The last line
-fits the same residuals as a cost per layer instead (each over its row's layers), to compare.
+(the 128-token prompts, where it is largest against the kernels), a closed form. The last lines
+fit the same residuals as a cost per layer instead (each over its row's layers), and as one cost
+per request for one-GPU rows and another for tensor-parallel ones, to compare.
 
     python benchmarks/request_overhead.py [HARNESS]
 """
@@ -16,6 +17,9 @@ import sys
 
 import validate
 import yaml
+
+import simulator
+from simulator.spec.system import SystemArchSpec
 
 
 def fit(rows: list[tuple[float, float]]) -> float:
@@ -38,6 +42,24 @@ def errors(
     constant = fitted(calibration)
     left = {i: error(i, fitted([j for j in calibration if j != i])) for i in calibration}
     return constant, [error(i, constant) for i in range(len(rows))], left
+
+
+def grouped(
+    rows: list[tuple[float, float]], groups: list[str], calibration: list[int]
+) -> tuple[dict[str, float], list[float], dict[int, float]]:
+    """As `errors` with one cost per request for each group, fitted on its own calibration rows."""
+    costs, fitted, left = {}, [0.0] * len(rows), {}
+    for group in sorted(set(groups)):
+        members = [i for i in range(len(rows)) if groups[i] == group]
+        mine = [i for i in calibration if groups[i] == group]
+        costs[group], own, own_left = errors(
+            [rows[i] for i in members], [1] * len(members), [members.index(i) for i in mine]
+        )
+        for k, i in enumerate(members):
+            fitted[i] = own[k]
+            if k in own_left:
+                left[i] = own_left[k]
+    return costs, fitted, left
 
 
 def main(harness: str = "gptsession") -> None:
@@ -67,6 +89,19 @@ def main(harness: str = "gptsession") -> None:
     per_layer, fitted, left = errors(rows, layers, calibration)
     print(
         f"per layer instead: {per_layer * 1e6:.1f} us a layer; median |leave-one-out error| "
+        f"{summary(left.values())}; held-out median |error| {summary([fitted[i] for i in held])},"
+        f" largest {max(abs(fitted[i]) for i in held) * 100:.1f}%"
+    )
+    kinds = [
+        "tensor-parallel"
+        if isinstance(simulator.load_arch(e["device"]), SystemArchSpec)
+        else "one GPU"
+        for e in entries
+    ]
+    costs, fitted, left = grouped(rows, kinds, calibration)
+    each = ", ".join(f"{kind} {cost * 1e3:.2f} ms" for kind, cost in costs.items())
+    print(
+        f"per system kind instead: {each}; median |leave-one-out error| "
         f"{summary(left.values())}; held-out median |error| {summary([fitted[i] for i in held])},"
         f" largest {max(abs(fitted[i]) for i in held) * 100:.1f}%"
     )

@@ -274,3 +274,97 @@ def test_short_gemm_rows_reproduce_their_sources_rates():
     assert short_gemms.published_seconds(rows[("128", "12288", "4096", "fp16")]) == pytest.approx(
         41e-6
     )
+
+
+def test_kernel_cost_split_gives_a_direct_run_at_another_cost():
+    """kernel_cost.py's body and kernel count of a whole-model entry (a three-op layer twice, one
+    GEMM after) give, at another per-kernel cost by hand, what a run at that cost gives; on a
+    system its chip's cost is set through `system.set`."""
+    import kernel_cost
+
+    layer = {
+        "name": "layer",
+        "ops": [
+            {"kind": "layernorm", "name": "ln", "inputs": [], "rows": 64, "cols": 512},
+            {"kind": "gemm", "name": "up", "inputs": ["ln"], "M": 64, "N": 1024, "K": 512},
+            {"kind": "gelu", "name": "act", "inputs": ["up"], "rows": 64, "cols": 1024},
+        ],
+    }
+    head = {"name": "head", "ops": [{"kind": "gemm", "name": "g", "M": 1, "N": 2048, "K": 512}]}
+    entry = {"id": "x", "device": "a100-like", "value": 1.0}
+    entry |= {"parts": [{"workload": layer, "repeat": 2}, {"workload": head, "repeat": 1}]}
+    runner = validate.Runner()
+    row = kernel_cost.split(entry, runner)
+    assert row["kernels"] == 7 and row["chip"] == "a100-like"
+    other = entry | {"arch_overrides": [[["cores", "kernels", "launch"], "1 us"]]}
+    direct = validate.simulated(other, runner)[0]
+    assert row["body"] + row["kernels"] * 1e-6 == pytest.approx(direct, rel=1e-6)
+    system = kernel_cost.without_cost({"device": "h100x8-nvswitch"})
+    assert system["arch_overrides"] == [[["system", "set", "cores.kernels.launch"], "0 s"]]
+    assert kernel_cost.chip(system).cores.kernels.launch == 0
+
+
+def test_kernel_cost_refits_the_request_on_the_calibration_rows():
+    """At another per-kernel cost each row's kernels are body + count x cost; the harness's cost
+    is the median residual of its calibration rows (by hand: 3, 5 and 4 ms give 4 ms), and a row
+    without a harness gets none; a chip given no other cost keeps its rows as simulated."""
+    import kernel_cost
+
+    def row(value, body, kernels, calibration, harness="gptsession"):
+        entry = {"value": value, "calibration": calibration} | (
+            {"harness": harness} if harness else {}
+        )
+        split = {"body": body, "kernels": kernels, "seconds": body + kernels * 5e-6}
+        return {"entry": entry, "chip": "c", "launch": 5e-6} | split
+
+    rows = [
+        row(10e-3, 6e-3, 1000, True),  # kernels 7 ms at 1 us: residual 3 ms
+        row(20e-3, 14e-3, 1000, True),  # residual 5 ms
+        row(30e-3, 25e-3, 1000, True),  # residual 4 ms
+        row(50e-3, 40e-3, 1000, False),
+        row(8e-3, 7e-3, 200, False, harness=None),
+    ]
+    request, predicted = kernel_cost.predictions(rows, {"c": 1e-6})
+    assert request == {"gptsession": pytest.approx(4e-3)}
+    assert predicted == pytest.approx([11e-3, 19e-3, 30e-3, 45e-3, 7.2e-3])
+    request, predicted = kernel_cost.predictions(rows, {})
+    assert request == {"gptsession": pytest.approx(0)}  # 11, 19 and 30 ms kernels: -1, +1, 0 ms
+    assert predicted[4] == pytest.approx(8e-3)
+
+
+def test_request_overhead_fits_a_cost_per_group():
+    """Two groups of rows whose kernels fall 1 ms and 5 ms short of their measurements (one row of
+    each 1 ms further off): each group's cost is its own median residual, every row's error is
+    taken with its group's cost, and leaving a calibration row out refits on its group alone."""
+    import request_overhead
+
+    kernels = [2e-3, 3e-3, 4e-3, 10e-3, 20e-3, 30e-3]
+    residuals = [1e-3, 1e-3, 2e-3, 5e-3, 5e-3, 6e-3]
+    rows = [(k, k + r) for k, r in zip(kernels, residuals)]
+    groups = ["one", "one", "one", "tp", "tp", "tp"]
+    costs, fitted, left = request_overhead.grouped(rows, groups, [0, 1, 3, 4])
+    assert costs == {"one": pytest.approx(1e-3), "tp": pytest.approx(5e-3)}
+    assert fitted[2] == pytest.approx((4e-3 + 1e-3) / 6e-3 - 1)
+    assert fitted[5] == pytest.approx((30e-3 + 5e-3) / 36e-3 - 1)
+    assert sorted(left) == [0, 1, 3, 4] and left[0] == pytest.approx(0, abs=1e-12)
+    costs, fitted, left = request_overhead.grouped(rows, groups, [0, 2, 3, 5])
+    assert left[0] == pytest.approx((2e-3 + 2e-3) / 3e-3 - 1)  # the one-GPU cost from row 2
+    assert left[5] == pytest.approx((30e-3 + 5e-3) / 36e-3 - 1)  # the tensor-parallel one, row 3
+
+
+def test_layer_ops_shows_a_system_rows_all_reduces():
+    """On a system of chips, layer_ops.py runs the layer once: the row-split GEMM's output is
+    all-reduced over the chips and the column-split one's is not (Megatron's split)."""
+    import layer_ops
+
+    ops = [
+        {"kind": "gemm", "name": "up", "inputs": [], "M": 64, "N": 1024, "K": 256},
+        {"kind": "gemm", "name": "down", "inputs": ["up"], "M": 64, "N": 256, "K": 1024},
+    ]
+    ops[0]["parallel"], ops[1]["parallel"] = "column", "row"
+    entry = {"id": "x", "device": "h100x8-nvswitch"}
+    entry["parts"] = [{"workload": {"name": "layer", "ops": ops}, "repeat": 1}]
+    summary = layer_ops.system_layer(entry)
+    reduce = {op["name"]: op["all_reduce_seconds"] for op in summary["ops"]}
+    assert reduce["up"] == 0 and reduce["down"] > 0
+    assert summary["all_reduce_seconds"] == pytest.approx(reduce["down"])

@@ -52,6 +52,16 @@ class Fit:
         return errors[mid] if len(errors) % 2 else (errors[mid - 1] + errors[mid]) / 2
 
 
+def write_measurements(path: str | Path, rows) -> None:
+    """Write (workload, seconds) rows as the `workload,seconds` file read_measurements reads
+    (the calibration subsets' make_*.py scripts)."""
+    with Path(path).open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["workload", "seconds"])
+        for workload, seconds in rows:
+            writer.writerow([workload, f"{seconds:.6e}"])
+
+
 def read_measurements(path: str | Path) -> list[Measurement]:
     """Rows `workload,seconds` (a header line naming them is required); every bad row is a
     SpecError naming the file and line."""

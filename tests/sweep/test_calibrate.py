@@ -10,7 +10,13 @@ import yaml
 
 from simulator.api import simulate
 from simulator.spec import load_arch, load_workload
-from simulator.sweep.calibrate import Measurement, fit, read_measurements, simulated_times
+from simulator.sweep.calibrate import (
+    Measurement,
+    fit,
+    read_measurements,
+    simulated_times,
+    write_measurements,
+)
 from tests.mapping.test_cta import gpu_doc
 
 WORKLOADS = [
@@ -124,3 +130,17 @@ def test_llmcompass_layernorm_host_work_holds_its_fit():
         pytest.approx(before, abs=0.005e-6),
         pytest.approx(after, abs=0.005e-6),
     )
+
+
+def test_written_measurements_read_back(tmp_path):
+    """What a calibration subset's make_*.py writes is what `accsim calibrate` reads: each
+    workload (commas quoted) and its seconds to the 7 digits written, one kernel a GEMM."""
+    rows = [
+        ("gemm:M=1,N=4096,K=4096,dtype=fp16", 2.5e-5),
+        ("gemm:M=64,N=128,K=256", 1.234567891e-6),
+    ]
+    rows.append(("gelu:rows=1024,cols=1024,dtype=fp16", 3.0e-4))
+    write_measurements(tmp_path / "m.csv", rows)
+    read = read_measurements(tmp_path / "m.csv")
+    assert [(m.workload, m.kernels) for m in read] == [(w, 1) for w, _ in rows]
+    assert [m.seconds for m in read] == [2.5e-5, 1.234568e-6, 3.0e-4]

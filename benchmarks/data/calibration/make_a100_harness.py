@@ -15,8 +15,9 @@ subset adds the M sweep's three largest rows (8192 to 32768 rows of 4096), whose
 that work, and `python benchmarks/host_overlap.py` fits the two constants.
 """
 
-import csv
 from pathlib import Path
+
+from simulator.sweep.calibrate import write_measurements
 
 HERE = Path(__file__).parent
 DATA = HERE.parent / "llmcompass"
@@ -55,8 +56,4 @@ if __name__ == "__main__":
         ("softmax", vector_rows("softmax")),
         ("layernorm", vector_rows("layernorm", SMALL_VECTOR | LONG_NORM, "inductor-2.0")),
     ):
-        with (HERE / f"a100_harness_{family}.csv").open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["workload", "seconds"])
-            for workload, seconds in rows:
-                writer.writerow([workload, f"{seconds:.6e}"])
+        write_measurements(HERE / f"a100_harness_{family}.csv", rows)

@@ -9,8 +9,9 @@ choice the model does not have. `accsim calibrate a100-like a100_vector.csv` fit
 every other validation row stays held out.
 """
 
-import csv
 from pathlib import Path
+
+from simulator.sweep.calibrate import write_measurements
 
 HERE = Path(__file__).parent
 SOURCE = HERE.parent / "llmcompass" / "gelu_A100.csv"
@@ -29,8 +30,4 @@ def rows():
 
 
 if __name__ == "__main__":
-    with (HERE / "a100_vector.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["workload", "seconds"])
-        for workload, seconds in rows():
-            writer.writerow([workload, f"{seconds:.6e}"])
+    write_measurements(HERE / "a100_vector.csv", rows())

@@ -13,6 +13,8 @@ a100_vector.csv).
 import csv
 from pathlib import Path
 
+from simulator.sweep.calibrate import write_measurements
+
 HERE = Path(__file__).parent
 SOURCE = HERE.parent / "vidur_kernels.csv"
 MODEL, TOKENS = "meta-llama/Llama-2-7b-hf", 1
@@ -28,8 +30,4 @@ def rows(gpu: str):
 
 if __name__ == "__main__":
     for gpu in ("h100", "a100"):
-        with (HERE / f"{gpu}_gemv.csv").open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["workload", "seconds"])
-            for workload, seconds in rows(gpu):
-                writer.writerow([workload, f"{seconds:.6e}"])
+        write_measurements(HERE / f"{gpu}_gemv.csv", rows(gpu))
