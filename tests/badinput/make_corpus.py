@@ -163,6 +163,7 @@ SANAFE_NET_EDITS = {  # network file: (text of SANAFE_TN_NET, replacement, expec
     ),
 }
 SWEEP_BASE = "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
+SERVING_SWEEP = "name: s\nbase: {arch: tpu-v4-like, serving: {model: llama-2-7b, requests: 4}}\n"
 SERVING_FILES = {  # `accsim serve` cost caches and request traces
     "cost-cache-malformed.json": '{"broken',
     "cost-cache-list.json": "[1, 2]",
@@ -362,6 +363,15 @@ def write_files(folder: Path = FILES) -> None:
         "sweep-empty-points.yaml": f"{SWEEP_BASE}points: []\n",
         "sweep-no-parameters.yaml": f"{SWEEP_BASE}random:\n  samples: 2\n  parameters: {{}}\n",
         "sweep-empty-path.yaml": f'{SWEEP_BASE}grid:\n  "": [1]\n',
+        # values no point would use, or a front that would be silently empty
+        "sweep-excludes-all.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz, 2 GHz]\n"
+        "constraints:\n  - {left: arch.clock, op: '<=', right: 5}\n",
+        "sweep-word-objective.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz]\n"
+        "objectives: {primary_unit: minimize}\n",
+        "sweep-serving-workload.yaml": f"{SERVING_SWEEP}grid:\n  workload.ops.0.M: [64]\n",
+        "sweep-serving-mapping.yaml": f"{SERVING_SWEEP}grid:\n  mapping.dataflow: [ws]\n",
+        "sweep-serving-in-point.yaml": f"{SERVING_SWEEP}points:\n  - {{serving.rate: 2, mapping.tile.M: 8}}\n",
+        "sweep-gemm-serving.yaml": f"{SWEEP_BASE}grid:\n  serving.rate: [1, 2]\n",
     }
     for name, text in sweeps.items():
         (folder / name).write_text(text)
@@ -710,12 +720,44 @@ def cases() -> list[tuple[str, str]]:
         ("no arch preset", "sweep {files}/sweep-bad-base.yaml -o {tmp}/r.parquet"),
         ("objectives", "sweep {files}/sweep-bad-objective.yaml -o {tmp}/r.parquet"),
         ("no serving field", "sweep {files}/sweep-serving-field.yaml -o {tmp}/r.parquet"),
+        (
+            "constraints: all 2 points are excluded",
+            "sweep {files}/sweep-excludes-all.yaml -o {tmp}/r.parquet",
+        ),
+        (
+            "objectives.primary_unit: not a number",
+            "sweep {files}/sweep-word-objective.yaml -o {tmp}/r.parquet -j 1",
+        ),
+        ("reads no workload", "sweep {files}/sweep-serving-workload.yaml -o {tmp}/r.parquet"),
+        ("reads no mapping", "sweep {files}/sweep-serving-mapping.yaml -o {tmp}/r.parquet"),
+        (
+            "'mapping.tile.M': this sweep",
+            "sweep {files}/sweep-serving-in-point.yaml -o {tmp}/r.csv",
+        ),
+        ("reads no serving", "sweep {files}/sweep-gemm-serving.yaml -o {tmp}/r.parquet"),
         ("all 2 points run failed", "sweep {files}/sweep-axis-typo.yaml -o {tmp}/r.csv -j 1"),
         ("is not a folder", "sweep array-vs-sram -o {files}/sweep-no-axes.yaml/r.csv"),
         ("chip.links", "serve tpu-v4-like llama-2-7b --pipeline-stages 2 --cost-cache {tmp}/c"),
         ("split evenly", "serve a100-like llama-2-7b --pipeline-stages 3 --cost-cache {tmp}/c"),
         ("--host-overhead", "serve tpu-v4-like llama-2-7b --host-overhead -1 --cost-cache {tmp}/c"),
         ("--rate", "serve tpu-v4-like llama-2-7b --rate nan --cost-cache {tmp}/c"),
+        # a request stream's host memory is bounded before it is drawn (10^9 was a MemoryError)
+        (
+            "GiB of host memory",
+            "serve a100-like llama-2-7b --requests 1000000000 --cost-cache {tmp}/c",
+        ),
+        (
+            "GiB of host memory",
+            "serve a100-like llama-2-7b --users 2 --requests 3000000 --cost-cache {tmp}/c",
+        ),
+        (
+            "GiB of host memory",
+            "serve a100-like llama-2-7b --trace {files}/trace-fraction.csv --requests 10000000000 "
+            "--cost-cache {tmp}/c",
+        ),
+        # `system` added to one chip's file by an override (named 'clock' as an unknown key)
+        ("system: this file is one chip", "run tpu-v1-like gemm-256 --set system.count=2"),
+        ("system: this file is one chip", "map edge-npu gemm-256 --set system.chip=a100-like"),
         ("--rate", "serve tpu-v4-like llama-2-7b --rate inf --cost-cache {tmp}/c"),
         ("--cv", "serve tpu-v4-like llama-2-7b --cv 0 --cost-cache {tmp}/c"),
         ("--slo-ttft", "serve tpu-v4-like llama-2-7b --slo-ttft -1 --cost-cache {tmp}/c"),
