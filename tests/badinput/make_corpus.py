@@ -144,6 +144,8 @@ CALIBRATION_FILES = {  # `accsim calibrate` measurement tables
     "calibration-no-header.csv": "kernel,time\ngemm:M=64,N=64,K=64,1e-5\n",
     "calibration-three.csv": "workload,seconds\n"
     + "".join(f'"gemm:M={m},N=64,K=64,dtype=bf16",1e-5\n' for m in (64, 128, 256)),
+    "calibration-repeats.csv": "workload,seconds\n"  # one kernel, three times: nothing to fit
+    + "".join(f'"gemm:M=64,N=64,K=64,dtype=bf16",{t}\n' for t in ("1e-5", "2e-5", "5e-1")),
     "calibration-huge-time.csv": "workload,seconds\ngemm-256,1e-5\ngemm-1024,1e-3\n"
     "gemm-4096,1e300\n",
     "calibration-tiny-time.csv": "workload,seconds\ngemm-256,1e-320\ngemm-1024,1e-3\n"
@@ -827,6 +829,18 @@ def _beyond_run_cases() -> list[tuple[str, str]]:
     an input that was a traceback, a silent no-op or a run without end)."""
     out = [
         ("not UTF-8", "calibrate a100-like {files}/utf16.yaml"),
+        ("1 distinct workloads (3 rows", "calibrate a100-like {files}/calibration-repeats.csv"),
+        ("launch 1e+30 s", "calibrate a100-like {files}/calibration-three.csv --launch 1e30s"),
+        # a DRAM controller listed twice would take two shares of the bandwidth; true is no node
+        (
+            "memory_nodes: must list one or more distinct nodes",
+            "run mesh-4x4 gemm-256 --set components.noc.memory_nodes.1=0",
+        ),
+        (
+            "memory_nodes.1: must be an integer",
+            "run mesh-4x4 gemm-256 --set components.noc.memory_nodes.1=true",
+        ),
+        ("memory_nodes: must list", "run mesh-4x4 gemm-256 --set 'components.noc.memory_nodes=[]'"),
         ("not UTF-8", "calibrate a100-like {files}/binary.yaml"),
         (
             "line 4: seconds: 1e+300 is not a kernel's time",
