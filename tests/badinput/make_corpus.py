@@ -209,7 +209,8 @@ def _onnx_files() -> dict[str, bytes]:
         if weight is not None:
             size = int(np.prod(weight))
             inits = [helper.make_tensor("w", TensorProto.FLOAT, weight, [0.0] * size)]
-        graph = helper.make_graph([node], "g", [x], [y], inits)
+        nodes = node if isinstance(node, list) else [node]
+        graph = helper.make_graph(nodes, "g", [x], [y], inits)
         proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
         proto.ir_version, proto.producer_name, proto.producer_version = 8, "", ""
         return proto.SerializeToString()
@@ -223,6 +224,13 @@ def _onnx_files() -> dict[str, bytes]:
         "onnx-softmax-axis0.onnx": model(helper.make_node("Softmax", ["x"], ["y"], axis=0), [4, 8]),
         "onnx-no-shape.onnx": model(helper.make_node("MatMul", ["x", "w"], ["y"]), None, [8, 4]),
         "onnx-matmul.onnx": model(helper.make_node("MatMul", ["x", "w"], ["y"]), [4, 8], [8, 4]),
+        # tensors made twice: a node overwriting the graph input, two nodes writing one output
+        "onnx-writes-input.onnx": model(
+            [helper.make_node("Relu", ["x"], ["z"]), helper.make_node("Relu", ["z"], ["x"])], [4, 8]
+        ),
+        "onnx-two-writers.onnx": model(
+            [helper.make_node("MatMul", ["x", "w"], ["y"])] * 2, [4, 8], [8, 4]
+        ),
     }
 
 
@@ -993,6 +1001,8 @@ def _beyond_run_cases() -> list[tuple[str, str]]:
             ("onnx-conv1d", "conv_0: only 2-D convolutions"),
             ("onnx-softmax-axis0", "softmax_0: Softmax over axis 0"),
             ("onnx-no-shape", "node matmul_0: shape inference left ['x'] unknown"),
+            ("onnx-writes-input", "Relu node 1 writes 'x'"),
+            ("onnx-two-writers", "MatMul node 1 writes 'y'"),
         ):
             path = f"{{files}}/{name}.onnx"
             out.append((f"{name}.onnx: {fragment}", command.format(f=path)))
