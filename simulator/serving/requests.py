@@ -22,6 +22,10 @@ rows in the result (measured: 2,000 -> 20,000 requests on a100-like raised the p
 MAX_MEMORY = 16 * 2**30
 """The host memory a request stream may take (the cost guards' default for a run)."""
 
+LAST_ARRIVAL_S = 2**52 * 1e-9
+"""The latest arrival a run times exactly: past 2^52 ns (52 days) a float64 time no longer
+resolves a nanosecond, and microsecond iterations would round away."""
+
 TRACE_COLUMNS = (
     ("arrival_s", "prompt_tokens", "output_tokens"),
     ("TIMESTAMP", "ContextTokens", "GeneratedTokens"),
@@ -108,7 +112,9 @@ def gamma(rate: float, cv: float, n: int, lengths: Lengths, seed: int = 0) -> li
     gaps = rng.gamma(shape, scale, n)
     gaps[0] = 0.0  # the first request opens the run
     prompts, outputs = lengths.draw(rng, n)
-    return _specs(np.cumsum(gaps), prompts, outputs)
+    arrivals = np.cumsum(gaps)
+    _check_span(arrivals, f"arrivals at rate {rate:g}/s")
+    return _specs(arrivals, prompts, outputs)
 
 
 def fixed_batch(n: int, lengths: Lengths, seed: int = 0) -> list[RequestSpec]:
@@ -164,7 +170,18 @@ def load_trace(path: str | Path, limit: int | None = None) -> list[RequestSpec]:
         _first_bad(path, name, ~whole, "a positive integer")
     order = np.argsort(when.to_numpy(dtype=float), kind="stable")
     arrivals = when.to_numpy(dtype=float)[order]
+    _check_span(arrivals - arrivals[0], f"{path}: {columns[0]}")
     return _specs(arrivals - arrivals[0], prompt.to_numpy()[order], output.to_numpy()[order])
+
+
+def _check_span(arrivals: np.ndarray, source: str) -> None:
+    """Arrivals from 0 to at most LAST_ARRIVAL_S (a trace in ms read as s, years between two
+    timestamps, or a rate off by orders would time iterations as zero)."""
+    if arrivals[-1] > LAST_ARRIVAL_S:
+        raise SpecError(
+            f"{source}: the last request arrives {arrivals[-1]:.3g} s after the first, past "
+            f"{LAST_ARRIVAL_S:.3g} s (where a float64 time no longer resolves a nanosecond)"
+        )
 
 
 def _first_bad(path, column: str, bad: np.ndarray, expected: str) -> None:

@@ -177,6 +177,10 @@ SERVING_FILES = {  # `accsim serve` cost caches and request traces
     "trace-fraction.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\n1,1.5,10\n",
     "trace-azure-no-time.csv": "TIMESTAMP,ContextTokens,GeneratedTokens\n"
     "2023-11-16 18:15:46.6805900,374,44\n,396,109\n",
+    "trace-far-arrival.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\n1e300,10,10\n",
+    "trace-azure-years.csv": "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+    "2023-11-16 18:15:46,374,44\n1999-01-01 00:00:00,396,109\n",
+    "hf-served-context-4.json": HF_SERVED.format(layers=2, extra=', "max_position_embeddings": 4'),
     "results-no-status.csv": "a,b\n1,3\n2,4\n",
     "results-ok.csv": "a,b,status\n1,3,ok\n2,4,ok\n",
 }
@@ -764,6 +768,27 @@ def cases() -> list[tuple[str, str]]:
             "GiB of host memory",
             "serve a100-like llama-2-7b --trace {files}/trace-fraction.csv --requests 10000000000 "
             "--cost-cache {tmp}/c",
+        ),
+        # arrivals past 2^52 ns, where iterations would round away; requests past the context
+        (
+            "arrival_s: the last request arrives 1e+300 s",
+            "serve a100-like llama-2-7b --trace {files}/trace-far-arrival.csv --cost-cache {tmp}/c",
+        ),
+        (
+            "TIMESTAMP: the last request arrives 7.85e+08 s",
+            "serve a100-like llama-2-7b --trace {files}/trace-azure-years.csv --cost-cache {tmp}/c",
+        ),
+        (
+            "arrivals at rate 1e-09/s",
+            "serve a100-like llama-2-7b --rate 1e-9 --requests 4 --cost-cache {tmp}/c",
+        ),
+        (
+            "exceed hf-served-context-4's context of 4",
+            "serve tpu-v4-like {files}/hf-served-context-4.json --requests 2 --cost-cache {tmp}/c",
+        ),
+        (
+            "exceed llama-2-7b's context of 4096",
+            "serve tpu-v4-like llama-2-7b --requests 2 --prompt-len 4000 --cost-cache {tmp}/c",
         ),
         # `system` added to one chip's file by an override (named 'clock' as an unknown key)
         ("system: this file is one chip", "run tpu-v1-like gemm-256 --set system.count=2"),

@@ -240,6 +240,7 @@ def _api_calls():
         ("requests-float", lambda: gamma(1.0, 1.0, 2.5, Lengths()), "positive integer"),
         ("requests-negative", lambda: fixed_batch(-1, Lengths()), "positive integer"),
         ("requests-huge", lambda: fixed_batch(10**9, Lengths()), "GiB of host memory"),
+        ("arrivals-span", lambda: gamma(1e-9, 1.0, 4, Lengths()), "past 4.5e+06 s"),
     ]
 
 
