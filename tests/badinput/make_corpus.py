@@ -790,6 +790,13 @@ def cases() -> list[tuple[str, str]]:
             "exceed llama-2-7b's context of 4096",
             "serve tpu-v4-like llama-2-7b --requests 2 --prompt-len 4000 --cost-cache {tmp}/c",
         ),
+        # values a table would silently clamp, or a falsy cap silently not applied
+        (
+            "tech_node: 1 nm is outside the 5 .. 180 nm",
+            "run tpu-v4-like gemm-256 --set 'tech_node=1 nm'",
+        ),
+        ("tech_node: 1000 nm is outside", "run tpu-v4-like gemm-256 --set 'tech_node=1000 nm'"),
+        ("chip.tdp: must be > 0.0", "run a100-like gemm-256 --set 'chip.tdp=0 W'"),
         # `system` added to one chip's file by an override (named 'clock' as an unknown key)
         ("system: this file is one chip", "run tpu-v1-like gemm-256 --set system.count=2"),
         ("system: this file is one chip", "map edge-npu gemm-256 --set system.chip=a100-like"),
