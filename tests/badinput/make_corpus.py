@@ -790,6 +790,15 @@ def cases() -> list[tuple[str, str]]:
             "exceed llama-2-7b's context of 4096",
             "serve tpu-v4-like llama-2-7b --requests 2 --prompt-len 4000 --cost-cache {tmp}/c",
         ),
+        # a transformer's head counts named by their keys (kv_heads was 'ops.4', a derived op)
+        (
+            "kv_heads: 3 must divide heads (32)",
+            "run tpu-v4-like llama-2-7b-decode --set workload.kv_heads=3",
+        ),
+        (
+            "heads: hidden (4096) must be",
+            "run tpu-v4-like llama-2-7b-decode --set workload.heads=7",
+        ),
         # values a table would silently clamp, or a falsy cap silently not applied
         (
             "tech_node: 1 nm is outside the 5 .. 180 nm",
