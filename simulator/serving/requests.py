@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import SpecError
+from simulator.spec.guards import DEFAULT_LIMITS
 from simulator.spec.textio import check_readable
 
 REQUEST_BYTES = 6 * 2**10
 """Host bytes a request holds through a serving run: its spec, its state in the engine and its
 rows in the result (measured: 2,000 -> 20,000 requests on a100-like raised the peak by 100 MB)."""
-MAX_MEMORY = 16 * 2**30
-"""The host memory a request stream may take (the cost guards' default for a run)."""
+MAX_MEMORY = DEFAULT_LIMITS.max_memory
+"""The host memory a request stream may take: the cost guards' default for a run."""
 
 LAST_ARRIVAL_S = 2**52 * 1e-9
 """The latest arrival a run times exactly: past 2^52 ns (52 days) a float64 time no longer
