@@ -799,6 +799,11 @@ def cases() -> list[tuple[str, str]]:
             "heads: hidden (4096) must be",
             "run tpu-v4-like llama-2-7b-decode --set workload.heads=7",
         ),
+        # a cost cache under a file: refused before serving (was an internal NotADirectoryError)
+        (
+            "cannot keep the cost cache there",
+            "serve tpu-v4-like llama-2-7b --requests 2 --cost-cache {files}/good-arch.yaml/c.json",
+        ),
         # values a table would silently clamp, or a falsy cap silently not applied
         (
             "tech_node: 1 nm is outside the 5 .. 180 nm",

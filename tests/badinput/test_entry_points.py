@@ -253,3 +253,13 @@ def test_the_library_refuses_bad_arguments_in_one_line(name, tmp_path, monkeypat
     with pytest.raises(AccsimError) as caught:
         call()
     assert fragment in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_default_cost_cache_under_a_file_is_one_error_line(tmp_path, monkeypatch, capsys):
+    """serve's default cache lives under $XDG_CACHE_HOME: a file there is named before any shape
+    is simulated, not an internal NotADirectoryError from the first save."""
+    blocking = tmp_path / "cache"
+    blocking.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocking))
+    assert main(["serve", "tpu-v4-like", "llama-2-7b", "--requests", "2"]) == 2
+    assert "cannot keep the cost cache there (Not a directory)" in _one_error_line(capsys)
