@@ -84,7 +84,10 @@ def map_command(args, console: Console) -> int:
     else:
         console.print(f"auto is the best mapping found for {result.objective}")
     if output:
-        path = result.write(output)
+        try:
+            path = result.write(output)
+        except OSError as error:  # a full disk, a refusal: one line, as write_text says it
+            raise SpecError(f"-o {output}: cannot write: {error.strerror}") from None
         console.print(f"wrote {path} (use it with: accsim run ... --mapping {path})")
     return 0
 

@@ -799,6 +799,8 @@ def cases() -> list[tuple[str, str]]:
             "heads: hidden (4096) must be",
             "run tpu-v4-like llama-2-7b-decode --set workload.heads=7",
         ),
+        # a full disk while writing the mapping (was an internal OSError)
+        ("-o /dev/full: cannot write", "map edge-npu gemm-256 -o /dev/full --no-progress"),
         # a cost cache under a file: refused before serving (was an internal NotADirectoryError)
         (
             "cannot keep the cost cache there",
