@@ -26,7 +26,6 @@ from simulator.spec.types import (
     Strict,
 )
 from simulator.spec.workload import VectorKind
-from simulator.tech import node_range
 
 
 class SystolicArraySpec(Strict):
@@ -600,7 +599,8 @@ class ArchSpec(Strict):
     """Reference clock: simulated time is counted in its cycles."""
     tech_node: Nm = 45.0
     """Technology node for energy and area scaling, e.g. '28 nm'; within the nodes
-    simulator/tech/node_scaling.yaml tabulates (outside them every factor would be the end node's)."""
+    simulator/tech/node_scaling.yaml tabulates (build_machine checks: outside them every factor
+    would be the end node's)."""
     components: dict[str, ComponentSpec]
     """Components by name (the whole chip; with `cores`, the shared ones: DRAM and the NoC)."""
     cores: CoresSpec | None = None
@@ -623,17 +623,6 @@ class ArchSpec(Strict):
         """True when the cores are spiking neuro_cores, which need neither DRAM nor SRAM roles."""
         local = self.cores.components if self.cores else self.components
         return any(c.kind in NEURO_KINDS for c in local.values())
-
-    @field_validator("tech_node")
-    @classmethod
-    def _tabulated_node(cls, node):
-        low, high = node_range()
-        if not low <= node <= high:
-            raise ValueError(
-                f"{node:g} nm is outside the {low:g} .. {high:g} nm that energy and area "
-                "scale between (simulator/tech/node_scaling.yaml)"
-            )
-        return node
 
     @model_validator(mode="after")
     def _complete(self):
