@@ -11,6 +11,7 @@ import typing
 from pydantic import BaseModel, TypeAdapter
 from pydantic._internal._docs_extraction import extract_docstrings_from_cls
 
+from simulator.errors import SpecError
 from simulator.spec.arch import ArchSpec
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.snn import SnnSpec
@@ -88,6 +89,8 @@ def _describe(model: type[BaseModel], done: set) -> None:
 
 def json_schema(kind: str) -> dict:
     """The JSON Schema (draft 2020-12) of a `kind` file: arch, workload, mapping or sweep."""
+    if not isinstance(kind, str) or kind not in MODELS:
+        raise SpecError(f"schema kind {kind!r}: choose one of {', '.join(MODELS)}")
     done: set = set()
     for model in _models(MODELS[kind]):
         _describe(model, done)

@@ -14,7 +14,6 @@ from simulator.report.view import seconds, si
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
 from simulator.spec.system import one_chip
 from simulator.spec.units import parse_quantity
-from simulator.spec.workload import WorkloadSpec
 from simulator.sweep import load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.calibrate import EFFICIENCIES, fit, read_measurements, simulated_times
 from simulator.sweep.results import require_columns
@@ -75,8 +74,6 @@ def map_command(args, console: Console) -> int:
     routed = split_overrides(args.set, ("arch", "workload"))
     arch = one_chip(load_arch(args.arch, routed["arch"]), "accsim map")
     workload = load_workload(args.workload, routed["workload"])
-    if not isinstance(workload, WorkloadSpec):
-        raise SpecError(f"{args.workload}: a spiking network; accsim map searches GEMM mappings")
     with ProgressBar(enabled=args.progress) as bar:
         result = search_mapping(arch, workload, args.objective, args.top, bar, args.nests)
     console.print(search_table(result))
@@ -87,7 +84,10 @@ def map_command(args, console: Console) -> int:
     else:
         console.print(f"auto is the best mapping found for {result.objective}")
     if output:
-        path = result.write(output)
+        try:
+            path = result.write(output)
+        except OSError as error:  # a full disk, a refusal: one line, as write_text says it
+            raise SpecError(f"-o {output}: cannot write: {error.strerror}") from None
         console.print(f"wrote {path} (use it with: accsim run ... --mapping {path})")
     return 0
 

@@ -13,8 +13,10 @@ from simulator.components.regfile import RegisterFile
 from simulator.components.sram import Sram
 from simulator.components.systolic import SystolicArray, TileCost
 from simulator.components.vector import VectorUnit
-from simulator.errors import UnsupportedError
+from simulator.errors import SpecError, UnsupportedError
 from simulator.spec.arch import COMPUTE_KINDS, ArchSpec
+from simulator.spec.validate import locate
+from simulator.tech import node_range
 
 REGISTRY: dict[str, type[Component]] = {
     "systolic_array": SystolicArray,
@@ -168,8 +170,20 @@ def _build(name: str, spec, arch: ArchSpec, local: dict) -> Component:
     return component
 
 
+def check_node(arch: ArchSpec) -> None:
+    """The arch's tech_node lies within the nodes energy and area are scaled between (outside
+    them every factor would silently be the end node's)."""
+    low, high = node_range()
+    if not low <= arch.tech_node <= high:
+        raise SpecError(
+            f"{locate(arch, 'tech_node')}: {arch.tech_node:g} nm is outside the {low:g} .. "
+            f"{high:g} nm that energy and area scale between (simulator/tech/node_scaling.yaml)"
+        )
+
+
 def build_machine(arch: ArchSpec) -> Machine:
     """Instantiate every component of `arch` through the registry (each core's as 'coreN.name')."""
+    check_node(arch)
     built = {
         name: _build(name, spec, arch, arch.components) for name, spec in arch.components.items()
     }

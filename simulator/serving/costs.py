@@ -34,6 +34,18 @@ log = logging.getLogger(__name__)
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
+def _cache_folder(path: Path) -> None:
+    """The cost cache's folder exists or is made, and may be written: a file where a folder
+    should be ($XDG_CACHE_HOME a file) or a read-only folder is an error before any shape is
+    simulated, not an internal one after the first."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SpecError(f"{path}: cannot keep the cost cache there ({error.strerror})") from None
+    if not os.access(path.parent, os.W_OK):
+        raise SpecError(f"{path}: cannot keep the cost cache there (its folder is read-only)")
+
+
 def read_cache(path: Path) -> dict[str, list[float]]:
     """A cost cache's shapes ({} when there is no file yet): a JSON object of [seconds, joules]
     pairs, else a SpecError naming the file and the bad entry (accsim did not write it)."""
@@ -139,6 +151,7 @@ class CostModel:
             (arch.model_dump_json() + model.layer.model_dump_json() + code_fingerprint()).encode()
         ).hexdigest()[:16]
         if cache:
+            _cache_folder(cache)
             self._known = read_cache(cache)
 
     # ----- one iteration ------------------------------------------------------------------------

@@ -223,6 +223,13 @@ class Simulation:
                 f"request {spec.rid}: {tokens} tokens need {blocks_for(tokens, kv.block_size)} "
                 f"KV blocks; {self.costs.arch.name} holds {kv.total} after the weights"
             )
+        model = self.costs.model
+        if tokens > model.max_context:  # the model has no positions past it (vLLM refuses it)
+            raise SpecError(
+                f"request {spec.rid}: {spec.prompt_tokens} prompt + {spec.output_tokens} output "
+                f"tokens exceed {model.name}'s context of {model.max_context} "
+                "(max_position_embeddings); shorten the request"
+            )
         if self.fleet.scheduler != "chunked" and spec.prompt_tokens > self.limits.max_tokens:
             raise SpecError(
                 f"request {spec.rid}: prompt of {spec.prompt_tokens} tokens exceeds max batched "

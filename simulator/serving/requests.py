@@ -14,7 +14,18 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import SpecError
+from simulator.spec.guards import DEFAULT_LIMITS
 from simulator.spec.textio import check_readable
+
+REQUEST_BYTES = 6 * 2**10
+"""Host bytes a request holds through a serving run: its spec, its state in the engine and its
+rows in the result (measured: 2,000 -> 20,000 requests on a100-like raised the peak by 100 MB)."""
+MAX_MEMORY = DEFAULT_LIMITS.max_memory
+"""The host memory a request stream may take: the cost guards' default for a run."""
+
+LAST_ARRIVAL_S = 2**52 * 1e-9
+"""The latest arrival a run times exactly: past 2^52 ns (52 days) a float64 time no longer
+resolves a nanosecond, and microsecond iterations would round away."""
 
 TRACE_COLUMNS = (
     ("arrival_s", "prompt_tokens", "output_tokens"),
@@ -87,7 +98,8 @@ def poisson(rate: float, n: int, lengths: Lengths, seed: int = 0) -> list[Reques
 def gamma(rate: float, cv: float, n: int, lengths: Lengths, seed: int = 0) -> list[RequestSpec]:
     """n requests with gamma-distributed gaps of mean 1/rate and coefficient of variation `cv`
     (1: Poisson; above 1: bursty)."""
-    if not (0 < rate < math.inf and 0 < cv < math.inf) or n < 1:
+    check_count(n)
+    if not (0 < rate < math.inf and 0 < cv < math.inf):
         raise SpecError(f"arrivals: rate ({rate}), cv ({cv}) and requests ({n}) must be positive")
     rng = np.random.default_rng(seed)
     with np.errstate(all="ignore"):  # float64 as Python's floats, but inf where they would raise
@@ -101,18 +113,36 @@ def gamma(rate: float, cv: float, n: int, lengths: Lengths, seed: int = 0) -> li
     gaps = rng.gamma(shape, scale, n)
     gaps[0] = 0.0  # the first request opens the run
     prompts, outputs = lengths.draw(rng, n)
-    return _specs(np.cumsum(gaps), prompts, outputs)
+    arrivals = np.cumsum(gaps)
+    _check_span(arrivals, f"arrivals at rate {rate:g}/s")
+    return _specs(arrivals, prompts, outputs)
 
 
 def fixed_batch(n: int, lengths: Lengths, seed: int = 0) -> list[RequestSpec]:
     """n requests all at time 0 (an offline batch; also each closed-loop user's request shape)."""
+    check_count(n)
     prompts, outputs = lengths.draw(np.random.default_rng(seed), n)
     return _specs(np.zeros(n), prompts, outputs)
+
+
+def check_count(n: object, source: str = "requests") -> None:
+    """A stream of n requests is a positive integer count whose run fits the host's memory (10^9
+    requests would take terabytes, and fail or swap long before they are served)."""
+    if not _whole(n) or n < 1:
+        raise SpecError(f"{source}: give a positive integer number of requests, got {n!r}")
+    if n * REQUEST_BYTES > MAX_MEMORY:
+        raise SpecError(
+            f"{source}: {n:,} requests need about {n * REQUEST_BYTES / 2**30:,.0f} GiB of host "
+            f"memory ({REQUEST_BYTES // 2**10} KiB each), above the limit of "
+            f"{MAX_MEMORY / 2**30:.0f} GiB; serve at most {MAX_MEMORY // REQUEST_BYTES:,}"
+        )
 
 
 def load_trace(path: str | Path, limit: int | None = None) -> list[RequestSpec]:
     """Requests from a trace CSV (columns above); timestamps are shifted so the first arrives at 0."""
     check_readable(Path(path))
+    if limit is not None:
+        check_count(limit)
     try:
         frame = pd.read_csv(path, nrows=limit)
     except (OSError, ValueError) as error:
@@ -125,6 +155,7 @@ def load_trace(path: str | Path, limit: int | None = None) -> list[RequestSpec]:
         )
     if frame.empty:
         raise SpecError(f"{path}: no requests (a header and no rows)")
+    check_count(len(frame), str(path))
     when, prompt, output = (frame[c] for c in columns)
     if not pd.api.types.is_numeric_dtype(when):
         try:
@@ -140,7 +171,18 @@ def load_trace(path: str | Path, limit: int | None = None) -> list[RequestSpec]:
         _first_bad(path, name, ~whole, "a positive integer")
     order = np.argsort(when.to_numpy(dtype=float), kind="stable")
     arrivals = when.to_numpy(dtype=float)[order]
+    _check_span(arrivals - arrivals[0], f"{path}: {columns[0]}")
     return _specs(arrivals - arrivals[0], prompt.to_numpy()[order], output.to_numpy()[order])
+
+
+def _check_span(arrivals: np.ndarray, source: str) -> None:
+    """Arrivals from 0 to at most LAST_ARRIVAL_S (a trace in ms read as s, years between two
+    timestamps, or a rate off by orders would time iterations as zero)."""
+    if arrivals[-1] > LAST_ARRIVAL_S:
+        raise SpecError(
+            f"{source}: the last request arrives {arrivals[-1]:.3g} s after the first, past "
+            f"{LAST_ARRIVAL_S:.3g} s (where a float64 time no longer resolves a nanosecond)"
+        )
 
 
 def _first_bad(path, column: str, bad: np.ndarray, expected: str) -> None:

@@ -17,6 +17,7 @@ from simulator.spec.types import (
     Mm2,
     Mw,
     Nm,
+    NonNegativeInt,
     Pj,
     PositiveInt,
     PrecisionName,
@@ -306,7 +307,7 @@ class NocSpec(Strict):
     """Override: energy per flit per router traversal."""
     router_area: Mm2 | None = None
     """Override: area of one router."""
-    memory_nodes: list[int] = [0]
+    memory_nodes: list[NonNegativeInt] = [0]
     """Nodes where DRAM controllers attach; the DRAM bandwidth is split evenly between them."""
     memory: Literal["interleaved", "fine", "local"] = "interleaved"
     """interleaved: transfers are dealt to the controllers (and L2 slices) in turn, each whole to
@@ -322,6 +323,14 @@ class NocSpec(Strict):
         if not 1 <= len(dims) <= 2:
             raise ValueError(f"must list 1 or 2 sizes, got {dims}")
         return dims
+
+    @field_validator("memory_nodes")
+    @classmethod
+    def _memory_nodes(cls, nodes):
+        """Each controller once: a repeated node would take two shares of the DRAM bandwidth."""
+        if not nodes or len(set(nodes)) != len(nodes):
+            raise ValueError(f"must list one or more distinct nodes, got {nodes}")
+        return nodes
 
 
 def _integer_formats(value):
@@ -589,7 +598,9 @@ class ArchSpec(Strict):
     clock: Hz
     """Reference clock: simulated time is counted in its cycles."""
     tech_node: Nm = 45.0
-    """Technology node for energy and area scaling, e.g. '28 nm'."""
+    """Technology node for energy and area scaling, e.g. '28 nm'; within the nodes
+    simulator/tech/node_scaling.yaml tabulates (build_machine checks: outside them every factor
+    would be the end node's)."""
     components: dict[str, ComponentSpec]
     """Components by name (the whole chip; with `cores`, the shared ones: DRAM and the NoC)."""
     cores: CoresSpec | None = None

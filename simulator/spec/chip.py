@@ -36,8 +36,9 @@ class LinkPorts(Strict):
 class ChipSpec(Strict):
     """What the chip has beyond its listed components, and its power limit."""
 
-    tdp: Mw | None = None
-    """Power cap, e.g. '400 W': when the run's average power exceeds it the clock throttles."""
+    tdp: Annotated[Mw, Field(gt=0.0)] | None = None
+    """Power cap, e.g. '400 W': when the run's average power exceeds it the clock throttles (above
+    0 W; leave it out for no cap)."""
     operating_points: list[OperatingPoint] = []
     """DVFS pairs; one must be the arch clock (the nominal point). Without them throttling lowers
     the clock at the nominal voltage, or along `voltage_exponent`'s law."""

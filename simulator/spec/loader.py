@@ -24,6 +24,8 @@ FOLDERS = {"arch": "archs", "workload": "workloads", "mapping": "mappings"}
 
 def preset_dir(kind: str) -> Path:
     """Folder of shipped presets: inside the wheel, or the repository root in a source checkout."""
+    if not isinstance(kind, str) or kind not in FOLDERS:
+        raise SpecError(f"preset kind {kind!r}: choose one of {', '.join(FOLDERS)}")
     installed = _PACKAGE / "presets" / FOLDERS[kind]
     return installed if installed.is_dir() else _PACKAGE.parent / FOLDERS[kind]
 
@@ -122,10 +124,11 @@ def _pairs(overrides) -> list[tuple[list[str], object]]:
             isinstance(pair, tuple | list)
             and len(pair) == 2
             and isinstance(pair[0], tuple | list)
-            and all(isinstance(k, str) for k in pair[0])
+            and pair[0]
+            and all(isinstance(k, str) and k for k in pair[0])
         ):
             raise SpecError(
-                f"override {pair!r}: give (keys, value) pairs, keys a list of strings like "
+                f"override {pair!r}: give (keys, value) pairs, keys a non-empty list of names like "
                 "['components', 'mxu', 'rows'] or ['ops', '0', 'M'] (split_overrides reads "
                 "'--set' strings)"
             )
@@ -156,6 +159,11 @@ def load_arch(ref: str | Path | dict | Document, overrides=()) -> ArchSpec | Sys
     doc = _with_overrides(spec_document("arch", ref), _pairs(overrides))
     if "system" not in doc.data:
         return validate(ArchSpec, doc)
+    if ("system",) not in doc.lines and doc.lines:  # an override added it to a chip's file
+        raise SpecError(
+            f"{doc.source}: system: this file is one chip, not a system of chips (a file of "
+            "its own with name, description and system: chip, count, links); no override adds one"
+        )
     from simulator.spec.system import SystemArchSpec
 
     spec = validate(SystemArchSpec, doc)

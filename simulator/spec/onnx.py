@@ -263,13 +263,21 @@ def _op(node, name: str, shapes: dict, weights: set[str], dtype: str) -> dict:
 
 def _check_order(graph, weights: set[str], path: Path) -> None:
     """Every node reads graph inputs, weights or an earlier node's outputs (ONNX's own rule: nodes
-    are topologically sorted), so each op's inputs are known when it is read."""
+    are topologically sorted), so each op's inputs are known when it is read; and every tensor is
+    made once (static single assignment: a second writer would silently replace the first's
+    consumers' producer)."""
     known = weights | {t.name for t in graph.input} | {""}
     for index, node in enumerate(graph.node):
+        where = node.name or f"{node.op_type} node {index}"
         unknown = [t for t in node.input if t not in known]
         if unknown:
-            where = node.name or f"{node.op_type} node {index}"
             raise SpecError(f"{path}: {where} reads {unknown[0]!r}, which no earlier node makes")
+        again = [t for t in node.output if t in known and t]
+        if again:
+            raise SpecError(
+                f"{path}: {where} writes {again[0]!r}, which a graph input, weight or earlier "
+                "node already makes (ONNX tensors are made once)"
+            )
         known.update(node.output)
 
 

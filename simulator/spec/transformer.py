@@ -16,6 +16,7 @@ from simulator.errors import SpecError
 from simulator.spec.precision import nbytes
 from simulator.spec.textio import read_json
 from simulator.spec.types import PositiveInt, PrecisionName, Strict
+from simulator.spec.validate import locate
 
 
 class TransformerSpec(Strict):
@@ -78,9 +79,12 @@ def expand(model: TransformerSpec) -> dict:
     """The op-list workload (as a dict for WorkloadSpec) of a transformer config."""
     if model.hidden % model.heads:
         raise SpecError(
-            f"{model._source}: hidden ({model.hidden}) must be a multiple of heads ({model.heads})"
+            f"{locate(model, 'heads')}: hidden ({model.hidden}) must be a multiple of heads "
+            f"({model.heads})"
         )
     d, kv = model.head_dim, model.kv_heads or model.heads
+    if model.heads % kv:  # each K/V head serves a whole group of query heads
+        raise SpecError(f"{locate(model, 'kv_heads')}: {kv} must divide heads ({model.heads})")
     tokens = model.batch * (model.context if model.phase == "prefill" else 1)
     q_len = model.context if model.phase == "prefill" else 1
     common = {"dtype": model.dtype}

@@ -103,8 +103,12 @@ def read_measurements(path: str | Path) -> list[Measurement]:
                 raise SpecError(f"{where}: workload: {workload} is a spiking network, not kernels")
             kernels = sum(op.kind != "collective" for op in spec.ops)
             rows.append(Measurement(workload, seconds, kernels, where))
-    if len(rows) < 3:
-        raise SpecError(f"{path}: {len(rows)} measurements; calibration needs at least 3")
+    distinct = len({m.workload for m in rows})
+    if distinct < 3:  # repeats of one kernel cannot separate its launch cost from its DRAM time
+        repeats = f" ({len(rows)} rows, repeats counted once)" if distinct < len(rows) else ""
+        raise SpecError(
+            f"{path}: {distinct} distinct workloads{repeats}; calibration needs at least 3"
+        )
     return rows
 
 
@@ -158,6 +162,10 @@ def _best(times, measured, kernels, rows, launch_s=None) -> tuple[int, float, fl
 def fit(measurements: list[Measurement], times, efficiencies=EFFICIENCIES, launch_s=None) -> Fit:
     """Fit on all rows (the launch fixed at `launch_s` when given); leave-one-out: refit without
     each row and predict it."""
+    if launch_s is not None and not 0 <= launch_s <= SECONDS[1]:
+        raise SpecError(
+            f"launch {launch_s:g} s: must be in 0 .. {SECONDS[1]:g} s, as a kernel's time"
+        )
     measured = [m.seconds for m in measurements]
     kernels = [m.kernels for m in measurements]
     everyone = range(len(measurements))

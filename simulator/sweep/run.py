@@ -7,6 +7,7 @@ Backends: inline (jobs=1), a local process pool (default), or Dask distributed (
 import collections
 import gc
 import multiprocessing
+import numbers
 import os
 import signal
 import threading
@@ -80,6 +81,7 @@ class SweepOutcome:
 def load_sweep(ref: str | Path | dict, max_points: int = MAX_POINTS) -> Sweep:
     """Read a sweep (preset name, path or dict), load its base specs once and expand its points
     (at most `max_points`: a bigger sweep is refused before any point is made)."""
+    _check_counts(max_points=max_points)
     spec, folder = read_sweep(ref)
     source = str(ref) if not isinstance(ref, dict) else "<sweep dict>"
     count = point_count(spec)
@@ -118,8 +120,20 @@ def load_sweep(ref: str | Path | dict, max_points: int = MAX_POINTS) -> Sweep:
         if key not in seen:  # identical points (repeated random samples) run once
             seen.add(key)
             points.append(Point(len(points), key, params, base))
+    if not points and skipped:
+        raise SpecError(f"{source}: constraints: all {skipped:,} points are excluded; none to run")
     parameters = dict.fromkeys(name for params in expanded for name in params)
     return Sweep(spec, source, tuple(parameters), tuple(points), skipped)
+
+
+def _check_counts(**counts) -> None:
+    """Counts a caller gives (points, jobs, new points) are integers >= 1 or None: 0 or -1 jobs
+    would run nothing or fork no workers, a limit of -1 would drop the last point."""
+    for name, value in counts.items():
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise SpecError(f"{name}={value!r}: give an integer >= 1")
 
 
 def run_sweep(
@@ -140,6 +154,9 @@ def run_sweep(
     raise (KeyboardInterrupt included) to stop, and every finished row is kept.
     """
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
+    _check_counts(jobs=jobs, limit=limit)
+    if not isinstance(output, str | Path):
+        raise SpecError(f"output={output!r}: give a path ending in .parquet or .csv")
     output = Path(output)
     check_output(output)
     lock = OutputLock(output)  # another sweep writing here: a SpecError, before any work
@@ -270,7 +287,7 @@ def _dask(points: list[Point], jobs: int | None, scheduler) -> Generator[dict]:
     else:
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, ValueError) as error:  # ValueError: no address
             raise SpecError(f"--scheduler {scheduler}: cannot connect: {error}") from None
         owned = [client]
     size = batch_size(len(points), jobs or sum(client.nthreads().values()) or 1)
@@ -316,6 +333,16 @@ def _check_objectives(sweep: Sweep, row: dict) -> None:
     if missing:
         metrics = ", ".join(k for k in row if k not in sweep.parameters)
         raise SpecError(f"{sweep.source}: objectives: no metric {missing[0]!r}; metrics: {metrics}")
+    words = [name for name in sweep.spec.objectives if not _numeric(row[name])]
+    if words:  # a word or a table has no order: the Pareto front would silently be empty
+        raise SpecError(
+            f"{sweep.source}: objectives.{words[0]}: not a number (a point gives "
+            f"{str(row[words[0]])[:40]!r}); objectives are numeric metrics"
+        )
+
+
+def _numeric(value) -> bool:
+    return value is None or (isinstance(value, numbers.Real) and not isinstance(value, bool))
 
 
 def _relative(ref, folder: Path):

@@ -54,6 +54,8 @@ from simulator.spec import (
 )
 from simulator.spec.mapping import DEFAULT_SPATIAL
 from simulator.spec.precision import nbytes
+from simulator.spec.snn import SnnSpec
+from simulator.spec.system import one_chip
 
 PJ_PER_MW_S = 1e9
 ORDERS = [list(p) for p in itertools.permutations("MNK")]
@@ -170,8 +172,15 @@ def search_mapping(
     (`progress(phase, done, total)` as for simulate(), each phase named after its candidate).
     `nest_budget`: loop nests estimated at most on a unit with inner levels (0: none; None:
     NEST_BUDGET)."""
-    arch = arch if isinstance(arch, ArchSpec) else load_arch(arch)
-    workload = workload if isinstance(workload, WorkloadSpec) else load_workload(workload)
+    arch = one_chip(arch if isinstance(arch, ArchSpec) else load_arch(arch), "mapper search")
+    if not isinstance(workload, WorkloadSpec | SnnSpec):
+        workload = load_workload(workload)
+    if isinstance(workload, SnnSpec):
+        raise UnsupportedError(f"{workload.name}: a spiking network; mapper search maps GEMMs")
+    budget = NEST_BUDGET if nest_budget is None else nest_budget
+    for what, value, least in (("top_k", top_k, 1), ("nest_budget", budget, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise UnsupportedError(f"{what}={value!r}: give an integer >= {least}")
     if isinstance(objective, str) and objective not in OBJECTIVES:
         raise UnsupportedError(f"objective {objective!r}: choose one of {', '.join(OBJECTIVES)}")
     key = OBJECTIVES[objective] if isinstance(objective, str) else objective
@@ -180,7 +189,6 @@ def search_mapping(
     ops = [op for op in workload.ops if op.kind == "gemm"]
     if not ops:
         raise UnsupportedError(f"{workload.name}: mapper search needs gemm ops; it has none")
-    budget = NEST_BUDGET if nest_budget is None else nest_budget
     nested, nest_count = _nested(ops, machine, key, budget)
     estimated = sorted(
         [*_enumerate(ops, machine), *nested], key=lambda c: _rank(key, c.estimate, c.mapping)

@@ -154,6 +154,8 @@ def read_sweep(ref: str | Path | dict) -> tuple[SweepSpec, Path]:
     """Validate a sweep (preset name, path or dict); also return the folder its paths are relative to."""
     if isinstance(ref, dict):
         return validate(SweepSpec, Document(ref, "<sweep dict>", {})), Path.cwd()
+    if not isinstance(ref, str | Path):
+        raise SpecError(f"sweep {ref!r}: give a preset name, a path or a dict")
     path = Path(ref)
     if path.suffix not in (".yaml", ".yml") and not path.exists():
         path = sweep_dir() / f"{ref}.yaml"
@@ -202,11 +204,13 @@ def expand(spec: SweepSpec) -> list[dict[str, Any]]:
     """Every point as {canonical path: value}, in a stable order (grid: last axis fastest).
     Two parameters naming one value ('clock' and 'arch.clock') are an error: one would silently
     win."""
+    reads = ("arch", "serving") if spec.base.serving else ("arch", "workload", "mapping")
     if spec.points is not None:
         for point in spec.points:
-            _once(point)
+            _once(point, reads)
     else:
-        _once(p.strip() for key in (spec.grid or spec.random.parameters) for p in key.split(","))
+        keys = spec.grid or spec.random.parameters
+        _once((p.strip() for key in keys for p in key.split(",")), reads)
     if spec.grid is not None:
         return _grid(spec.grid)
     if spec.points is not None:
@@ -214,11 +218,18 @@ def expand(spec: SweepSpec) -> list[dict[str, Any]]:
     return _sample(spec.random)
 
 
-def _once(paths) -> None:
-    """Refuse two paths that route to one value."""
+def _once(paths, reads: tuple[str, ...]) -> None:
+    """Refuse two paths that route to one value, and a path into a spec the sweep does not read
+    (a serving sweep has no workload or mapping file: such a value would be silently unused)."""
     seen: dict[str, str] = {}
     for given in paths:
         path = canonical(given)
+        kind = path.split(".")[0]
+        if kind not in reads:
+            raise SpecError(
+                f"parameter {given!r}: this sweep reads no {kind} (its base has "
+                f"{', '.join(reads)}); it would change nothing"
+            )
         if path in seen:
             raise SpecError(f"{given}: the same parameter as {seen[path]}; give it once")
         seen[path] = given

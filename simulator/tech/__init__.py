@@ -33,6 +33,12 @@ def loglog(points: list[tuple[float, float]], x: float, extrapolate: bool) -> fl
 
 
 @cache
+def node_range() -> tuple[float, float]:
+    """The smallest and largest node (nm) node_scaling.yaml tabulates: the nodes a spec may name."""
+    nodes = [float(n) for n in table("node_scaling")["nodes"]]
+    return min(nodes), max(nodes)
+
+
 def _node_factor(node_nm: float, key: str) -> float:
     """Scaling factor from 45 nm to `node_nm`, log-log interpolated between tabulated nodes
     (memoized: every report scales each component's energy and area by it)."""

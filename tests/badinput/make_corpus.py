@@ -144,6 +144,8 @@ CALIBRATION_FILES = {  # `accsim calibrate` measurement tables
     "calibration-no-header.csv": "kernel,time\ngemm:M=64,N=64,K=64,1e-5\n",
     "calibration-three.csv": "workload,seconds\n"
     + "".join(f'"gemm:M={m},N=64,K=64,dtype=bf16",1e-5\n' for m in (64, 128, 256)),
+    "calibration-repeats.csv": "workload,seconds\n"  # one kernel, three times: nothing to fit
+    + "".join(f'"gemm:M=64,N=64,K=64,dtype=bf16",{t}\n' for t in ("1e-5", "2e-5", "5e-1")),
     "calibration-huge-time.csv": "workload,seconds\ngemm-256,1e-5\ngemm-1024,1e-3\n"
     "gemm-4096,1e300\n",
     "calibration-tiny-time.csv": "workload,seconds\ngemm-256,1e-320\ngemm-1024,1e-3\n"
@@ -163,6 +165,7 @@ SANAFE_NET_EDITS = {  # network file: (text of SANAFE_TN_NET, replacement, expec
     ),
 }
 SWEEP_BASE = "name: s\nbase: {arch: edge-npu, workload: gemm-256}\n"
+SERVING_SWEEP = "name: s\nbase: {arch: tpu-v4-like, serving: {model: llama-2-7b, requests: 4}}\n"
 SERVING_FILES = {  # `accsim serve` cost caches and request traces
     "cost-cache-malformed.json": '{"broken',
     "cost-cache-list.json": "[1, 2]",
@@ -174,6 +177,10 @@ SERVING_FILES = {  # `accsim serve` cost caches and request traces
     "trace-fraction.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\n1,1.5,10\n",
     "trace-azure-no-time.csv": "TIMESTAMP,ContextTokens,GeneratedTokens\n"
     "2023-11-16 18:15:46.6805900,374,44\n,396,109\n",
+    "trace-far-arrival.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\n1e300,10,10\n",
+    "trace-azure-years.csv": "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+    "2023-11-16 18:15:46,374,44\n1999-01-01 00:00:00,396,109\n",
+    "hf-served-context-4.json": HF_SERVED.format(layers=2, extra=', "max_position_embeddings": 4'),
     "results-no-status.csv": "a,b\n1,3\n2,4\n",
     "results-ok.csv": "a,b,status\n1,3,ok\n2,4,ok\n",
 }
@@ -206,7 +213,8 @@ def _onnx_files() -> dict[str, bytes]:
         if weight is not None:
             size = int(np.prod(weight))
             inits = [helper.make_tensor("w", TensorProto.FLOAT, weight, [0.0] * size)]
-        graph = helper.make_graph([node], "g", [x], [y], inits)
+        nodes = node if isinstance(node, list) else [node]
+        graph = helper.make_graph(nodes, "g", [x], [y], inits)
         proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
         proto.ir_version, proto.producer_name, proto.producer_version = 8, "", ""
         return proto.SerializeToString()
@@ -220,6 +228,13 @@ def _onnx_files() -> dict[str, bytes]:
         "onnx-softmax-axis0.onnx": model(helper.make_node("Softmax", ["x"], ["y"], axis=0), [4, 8]),
         "onnx-no-shape.onnx": model(helper.make_node("MatMul", ["x", "w"], ["y"]), None, [8, 4]),
         "onnx-matmul.onnx": model(helper.make_node("MatMul", ["x", "w"], ["y"]), [4, 8], [8, 4]),
+        # tensors made twice: a node overwriting the graph input, two nodes writing one output
+        "onnx-writes-input.onnx": model(
+            [helper.make_node("Relu", ["x"], ["z"]), helper.make_node("Relu", ["z"], ["x"])], [4, 8]
+        ),
+        "onnx-two-writers.onnx": model(
+            [helper.make_node("MatMul", ["x", "w"], ["y"])] * 2, [4, 8], [8, 4]
+        ),
     }
 
 
@@ -362,6 +377,15 @@ def write_files(folder: Path = FILES) -> None:
         "sweep-empty-points.yaml": f"{SWEEP_BASE}points: []\n",
         "sweep-no-parameters.yaml": f"{SWEEP_BASE}random:\n  samples: 2\n  parameters: {{}}\n",
         "sweep-empty-path.yaml": f'{SWEEP_BASE}grid:\n  "": [1]\n',
+        # values no point would use, or a front that would be silently empty
+        "sweep-excludes-all.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz, 2 GHz]\n"
+        "constraints:\n  - {left: arch.clock, op: '<=', right: 5}\n",
+        "sweep-word-objective.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz]\n"
+        "objectives: {primary_unit: minimize}\n",
+        "sweep-serving-workload.yaml": f"{SERVING_SWEEP}grid:\n  workload.ops.0.M: [64]\n",
+        "sweep-serving-mapping.yaml": f"{SERVING_SWEEP}grid:\n  mapping.dataflow: [ws]\n",
+        "sweep-serving-in-point.yaml": f"{SERVING_SWEEP}points:\n  - {{serving.rate: 2, mapping.tile.M: 8}}\n",
+        "sweep-gemm-serving.yaml": f"{SWEEP_BASE}grid:\n  serving.rate: [1, 2]\n",
     }
     for name, text in sweeps.items():
         (folder / name).write_text(text)
@@ -710,12 +734,88 @@ def cases() -> list[tuple[str, str]]:
         ("no arch preset", "sweep {files}/sweep-bad-base.yaml -o {tmp}/r.parquet"),
         ("objectives", "sweep {files}/sweep-bad-objective.yaml -o {tmp}/r.parquet"),
         ("no serving field", "sweep {files}/sweep-serving-field.yaml -o {tmp}/r.parquet"),
+        (
+            "constraints: all 2 points are excluded",
+            "sweep {files}/sweep-excludes-all.yaml -o {tmp}/r.parquet",
+        ),
+        (
+            "objectives.primary_unit: not a number",
+            "sweep {files}/sweep-word-objective.yaml -o {tmp}/r.parquet -j 1",
+        ),
+        ("reads no workload", "sweep {files}/sweep-serving-workload.yaml -o {tmp}/r.parquet"),
+        ("reads no mapping", "sweep {files}/sweep-serving-mapping.yaml -o {tmp}/r.parquet"),
+        (
+            "'mapping.tile.M': this sweep",
+            "sweep {files}/sweep-serving-in-point.yaml -o {tmp}/r.csv",
+        ),
+        ("reads no serving", "sweep {files}/sweep-gemm-serving.yaml -o {tmp}/r.parquet"),
         ("all 2 points run failed", "sweep {files}/sweep-axis-typo.yaml -o {tmp}/r.csv -j 1"),
         ("is not a folder", "sweep array-vs-sram -o {files}/sweep-no-axes.yaml/r.csv"),
         ("chip.links", "serve tpu-v4-like llama-2-7b --pipeline-stages 2 --cost-cache {tmp}/c"),
         ("split evenly", "serve a100-like llama-2-7b --pipeline-stages 3 --cost-cache {tmp}/c"),
         ("--host-overhead", "serve tpu-v4-like llama-2-7b --host-overhead -1 --cost-cache {tmp}/c"),
         ("--rate", "serve tpu-v4-like llama-2-7b --rate nan --cost-cache {tmp}/c"),
+        # a request stream's host memory is bounded before it is drawn (10^9 was a MemoryError)
+        (
+            "GiB of host memory",
+            "serve a100-like llama-2-7b --requests 1000000000 --cost-cache {tmp}/c",
+        ),
+        (
+            "GiB of host memory",
+            "serve a100-like llama-2-7b --users 2 --requests 3000000 --cost-cache {tmp}/c",
+        ),
+        (
+            "GiB of host memory",
+            "serve a100-like llama-2-7b --trace {files}/trace-fraction.csv --requests 10000000000 "
+            "--cost-cache {tmp}/c",
+        ),
+        # arrivals past 2^52 ns, where iterations would round away; requests past the context
+        (
+            "arrival_s: the last request arrives 1e+300 s",
+            "serve a100-like llama-2-7b --trace {files}/trace-far-arrival.csv --cost-cache {tmp}/c",
+        ),
+        (
+            "TIMESTAMP: the last request arrives 7.85e+08 s",
+            "serve a100-like llama-2-7b --trace {files}/trace-azure-years.csv --cost-cache {tmp}/c",
+        ),
+        (
+            "arrivals at rate 1e-09/s",
+            "serve a100-like llama-2-7b --rate 1e-9 --requests 4 --cost-cache {tmp}/c",
+        ),
+        (
+            "exceed hf-served-context-4's context of 4",
+            "serve tpu-v4-like {files}/hf-served-context-4.json --requests 2 --cost-cache {tmp}/c",
+        ),
+        (
+            "exceed llama-2-7b's context of 4096",
+            "serve tpu-v4-like llama-2-7b --requests 2 --prompt-len 4000 --cost-cache {tmp}/c",
+        ),
+        # a transformer's head counts named by their keys (kv_heads was 'ops.4', a derived op)
+        (
+            "kv_heads: 3 must divide heads (32)",
+            "run tpu-v4-like llama-2-7b-decode --set workload.kv_heads=3",
+        ),
+        (
+            "heads: hidden (4096) must be",
+            "run tpu-v4-like llama-2-7b-decode --set workload.heads=7",
+        ),
+        # a full disk while writing the mapping (was an internal OSError)
+        ("-o /dev/full: cannot write", "map edge-npu gemm-256 -o /dev/full --no-progress"),
+        # a cost cache under a file: refused before serving (was an internal NotADirectoryError)
+        (
+            "cannot keep the cost cache there",
+            "serve tpu-v4-like llama-2-7b --requests 2 --cost-cache {files}/good-arch.yaml/c.json",
+        ),
+        # values a table would silently clamp, or a falsy cap silently not applied
+        (
+            "tech_node: 1 nm is outside the 5 .. 180 nm",
+            "run tpu-v4-like gemm-256 --set 'tech_node=1 nm'",
+        ),
+        ("tech_node: 1000 nm is outside", "run tpu-v4-like gemm-256 --set 'tech_node=1000 nm'"),
+        ("chip.tdp: must be > 0.0", "run a100-like gemm-256 --set 'chip.tdp=0 W'"),
+        # `system` added to one chip's file by an override (named 'clock' as an unknown key)
+        ("system: this file is one chip", "run tpu-v1-like gemm-256 --set system.count=2"),
+        ("system: this file is one chip", "map edge-npu gemm-256 --set system.chip=a100-like"),
         ("--rate", "serve tpu-v4-like llama-2-7b --rate inf --cost-cache {tmp}/c"),
         ("--cv", "serve tpu-v4-like llama-2-7b --cv 0 --cost-cache {tmp}/c"),
         ("--slo-ttft", "serve tpu-v4-like llama-2-7b --slo-ttft -1 --cost-cache {tmp}/c"),
@@ -785,6 +885,18 @@ def _beyond_run_cases() -> list[tuple[str, str]]:
     an input that was a traceback, a silent no-op or a run without end)."""
     out = [
         ("not UTF-8", "calibrate a100-like {files}/utf16.yaml"),
+        ("1 distinct workloads (3 rows", "calibrate a100-like {files}/calibration-repeats.csv"),
+        ("launch 1e+30 s", "calibrate a100-like {files}/calibration-three.csv --launch 1e30s"),
+        # a DRAM controller listed twice would take two shares of the bandwidth; true is no node
+        (
+            "memory_nodes: must list one or more distinct nodes",
+            "run mesh-4x4 gemm-256 --set components.noc.memory_nodes.1=0",
+        ),
+        (
+            "memory_nodes.1: must be an integer",
+            "run mesh-4x4 gemm-256 --set components.noc.memory_nodes.1=true",
+        ),
+        ("memory_nodes: must list", "run mesh-4x4 gemm-256 --set 'components.noc.memory_nodes=[]'"),
         ("not UTF-8", "calibrate a100-like {files}/binary.yaml"),
         (
             "line 4: seconds: 1e+300 is not a kernel's time",
@@ -937,6 +1049,8 @@ def _beyond_run_cases() -> list[tuple[str, str]]:
             ("onnx-conv1d", "conv_0: only 2-D convolutions"),
             ("onnx-softmax-axis0", "softmax_0: Softmax over axis 0"),
             ("onnx-no-shape", "node matmul_0: shape inference left ['x'] unknown"),
+            ("onnx-writes-input", "Relu node 1 writes 'x'"),
+            ("onnx-two-writers", "MatMul node 1 writes 'y'"),
         ):
             path = f"{{files}}/{name}.onnx"
             out.append((f"{name}.onnx: {fragment}", command.format(f=path)))

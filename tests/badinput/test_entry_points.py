@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from simulator.api import simulate
 from simulator.cli import main
-from simulator.errors import SpecError
+from simulator.errors import AccsimError, SpecError
 from simulator.serving.costs import read_cache
 from simulator.serving.engine import dram_capacity
 from simulator.serving.requests import load_trace
@@ -210,3 +210,56 @@ def test_no_reader_waits_on_a_pipe_or_a_device(read, tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(SpecError, match="not a regular file"):
         read(fifo)
+
+
+def _api_calls():
+    """The library's public calls (docs/reference/api.md) with arguments of the wrong kind or out
+    of range: (id, call, fragment of its one-line AccsimError)."""
+    from simulator.schema import json_schema
+    from simulator.serving.requests import Lengths, fixed_batch, gamma
+    from simulator.sweep.run import load_sweep, run_sweep
+    from simulator.sweep.search import search_mapping
+
+    return [
+        ("presets-kind", lambda: list_presets("archs"), "preset kind 'archs'"),
+        ("presets-unhashable", lambda: list_presets(["arch"]), "preset kind"),
+        ("schema-kind", lambda: json_schema("system"), "schema kind 'system'"),
+        ("override-no-keys", lambda: load_arch("edge-npu", [((), 1)]), "non-empty list"),
+        ("override-empty-key", lambda: load_arch("edge-npu", [(("clock", ""), 1)]), "non-empty"),
+        ("search-system", lambda: search_mapping("tpu-v4-slice", "gemm-256"), "system of chips"),
+        ("search-snn", lambda: search_mapping("edge-npu", "snn-mnist-mlp"), "spiking network"),
+        ("search-top-0", lambda: search_mapping("edge-npu", "gemm-256", top_k=0), "top_k=0"),
+        ("search-top-float", lambda: search_mapping("edge-npu", "gemm-256", top_k=2.5), "top_k"),
+        ("search-nests", lambda: search_mapping("edge-npu", "gemm-256", nest_budget=-1), "nest"),
+        ("sweep-ref", lambda: load_sweep(3), "sweep 3"),
+        ("sweep-points", lambda: load_sweep("array-vs-sram", max_points="9"), "max_points"),
+        ("sweep-jobs", lambda: run_sweep("array-vs-sram", "r.csv", jobs=0), "jobs=0"),
+        ("sweep-limit", lambda: run_sweep("array-vs-sram", "r.csv", limit=-1), "limit=-1"),
+        ("sweep-output", lambda: run_sweep("array-vs-sram", None), "output=None"),
+        ("sweep-address", lambda: run_sweep("array-vs-sram", "r.csv", scheduler="x"), "x"),
+        ("requests-float", lambda: gamma(1.0, 1.0, 2.5, Lengths()), "positive integer"),
+        ("requests-negative", lambda: fixed_batch(-1, Lengths()), "positive integer"),
+        ("requests-huge", lambda: fixed_batch(10**9, Lengths()), "GiB of host memory"),
+        ("arrivals-span", lambda: gamma(1e-9, 1.0, 4, Lengths()), "past 4.5e+06 s"),
+    ]
+
+
+@pytest.mark.parametrize("name", [case[0] for case in _api_calls()])
+def test_the_library_refuses_bad_arguments_in_one_line(name, tmp_path, monkeypatch):
+    """A Python caller gets an AccsimError of one line, as the CLI does, never a KeyError,
+    TypeError or AttributeError from deep inside (or a silent no-op: jobs=0, limit=-1)."""
+    monkeypatch.chdir(tmp_path)
+    call, fragment = next((c, f) for n, c, f in _api_calls() if n == name)
+    with pytest.raises(AccsimError) as caught:
+        call()
+    assert fragment in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_default_cost_cache_under_a_file_is_one_error_line(tmp_path, monkeypatch, capsys):
+    """serve's default cache lives under $XDG_CACHE_HOME: a file there is named before any shape
+    is simulated, not an internal NotADirectoryError from the first save."""
+    blocking = tmp_path / "cache"
+    blocking.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocking))
+    assert main(["serve", "tpu-v4-like", "llama-2-7b", "--requests", "2"]) == 2
+    assert "cannot keep the cost cache there (Not a directory)" in _one_error_line(capsys)
