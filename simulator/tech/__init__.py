@@ -39,6 +39,7 @@ def node_range() -> tuple[float, float]:
     return min(nodes), max(nodes)
 
 
+@cache
 def _node_factor(node_nm: float, key: str) -> float:
     """Scaling factor from 45 nm to `node_nm`, log-log interpolated between tabulated nodes
     (memoized: every report scales each component's energy and area by it)."""
