@@ -80,6 +80,14 @@ def main(harness: str = "gptsession") -> None:
     def summary(values: list[float]) -> str:
         return f"{statistics.median(map(abs, values)) * 100:.1f}%"
 
+    def errors_of(fitted: list[float], left: dict[int, float]) -> str:
+        """A fit's leave-one-out and held-out errors, as the alternatives below print them."""
+        return (
+            f"median |leave-one-out error| {summary(left.values())}; held-out median |error| "
+            f"{summary([fitted[i] for i in held])}, largest "
+            f"{max(abs(fitted[i]) for i in held) * 100:.1f}%"
+        )
+
     print(
         f"{harness}: {constant * 1e3:.2f} ms a request; median |leave-one-out error| "
         f"{summary(left.values())} over {len(left)} calibration rows; held-out median |error| "
@@ -87,11 +95,7 @@ def main(harness: str = "gptsession") -> None:
     )
     layers = [entry["parts"][0]["repeat"] for entry in entries]
     per_layer, fitted, left = errors(rows, layers, calibration)
-    print(
-        f"per layer instead: {per_layer * 1e6:.1f} us a layer; median |leave-one-out error| "
-        f"{summary(left.values())}; held-out median |error| {summary([fitted[i] for i in held])},"
-        f" largest {max(abs(fitted[i]) for i in held) * 100:.1f}%"
-    )
+    print(f"per layer instead: {per_layer * 1e6:.1f} us a layer; {errors_of(fitted, left)}")
     kinds = [
         "tensor-parallel"
         if isinstance(simulator.load_arch(e["device"]), SystemArchSpec)
@@ -100,11 +104,7 @@ def main(harness: str = "gptsession") -> None:
     ]
     costs, fitted, left = grouped(rows, kinds, calibration)
     each = ", ".join(f"{kind} {cost * 1e3:.2f} ms" for kind, cost in costs.items())
-    print(
-        f"per system kind instead: {each}; median |leave-one-out error| "
-        f"{summary(left.values())}; held-out median |error| {summary([fitted[i] for i in held])},"
-        f" largest {max(abs(fitted[i]) for i in held) * 100:.1f}%"
-    )
+    print(f"per system kind instead: {each}; {errors_of(fitted, left)}")
 
 
 if __name__ == "__main__":

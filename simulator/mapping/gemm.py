@@ -222,7 +222,6 @@ class _Walk:
     stream resumes it many times): each loop's tile ranges and extents, the buffers, the tensor
     names, and the bytes of the tile sizes its steps repeat."""
 
-    unit: str
     at: dict[str, int]  # dim -> its position in a loop index tuple
     chunks: dict[str, list[tuple[int, int]]]  # dim -> tile ranges in the whole GEMM's coordinates
     extents: dict[str, list[int]]  # dim -> tile extents
@@ -242,7 +241,6 @@ class _Walk:
         order = plan.loop_order
         (streamed,) = set(problem) - set(plan.spatial)
         return cls(
-            plan.unit,
             {d: order.index(d) for d in problem},
             chunks,
             {d: [hi - lo for lo, hi in ranges] for d, ranges in chunks.items()},
@@ -352,7 +350,7 @@ def _steps(
         if numerics is not None:
             kernel = bind(numerics.tile, rm, rn, rk)
         compute = Compute(
-            unit=walk.unit,
+            unit=plan.unit,
             cycles=cost.cycles,
             work=((mac, cost.macs),),
             macs=cost.macs,

@@ -104,8 +104,9 @@ def run_point(point: Point) -> dict[str, Any]:
 
 def warm(point: Point) -> None:
     """Fill what any point of `point`'s sweep reads whatever its parameters, without running one:
-    the base specs (parsed, and those it does not override validated), the tech tables its chip's
-    components and parts read, code paths. A sweep's workers fork after this and inherit it.
+    the base documents parsed (a spec no parameter overrides is kept validated; the first
+    point's overridden ones are validated once, which warms the validators), the tech tables its
+    chip's components and parts read, code paths. A sweep's workers fork after this and inherit it.
     Nothing here is needed: a point that fails here fails again in its own run, with its row."""
     try:
         arch = load_spec(point.base, "arch", point.overrides("arch"))

@@ -40,7 +40,14 @@ from simulator.sweep.results import (
     finished_keys,
     stored_rows,
 )
-from simulator.sweep.spec import SweepSpec, expand, point_count, read_sweep, satisfies
+from simulator.sweep.spec import (
+    SweepSpec,
+    check_counts,
+    expand,
+    point_count,
+    read_sweep,
+    satisfies,
+)
 from simulator.sweep.table import ResultsTable
 
 MAX_POINTS = 100_000
@@ -81,7 +88,7 @@ class SweepOutcome:
 def load_sweep(ref: str | Path | dict, max_points: int = MAX_POINTS) -> Sweep:
     """Read a sweep (preset name, path or dict), load its base specs once and expand its points
     (at most `max_points`: a bigger sweep is refused before any point is made)."""
-    _check_counts(max_points=max_points)
+    check_counts(max_points=max_points)
     spec, folder = read_sweep(ref)
     source = str(ref) if not isinstance(ref, dict) else "<sweep dict>"
     count = point_count(spec)
@@ -126,16 +133,6 @@ def load_sweep(ref: str | Path | dict, max_points: int = MAX_POINTS) -> Sweep:
     return Sweep(spec, source, tuple(parameters), tuple(points), skipped)
 
 
-def _check_counts(**counts) -> None:
-    """Counts a caller gives (points, jobs, new points) are integers >= 1 or None: 0 or -1 jobs
-    would run nothing or fork no workers, a limit of -1 would drop the last point."""
-    for name, value in counts.items():
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
-        ):
-            raise SpecError(f"{name}={value!r}: give an integer >= 1")
-
-
 def run_sweep(
     sweep: Sweep | str | Path | dict,
     output: str | Path,
@@ -154,7 +151,7 @@ def run_sweep(
     raise (KeyboardInterrupt included) to stop, and every finished row is kept.
     """
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
-    _check_counts(jobs=jobs, limit=limit)
+    check_counts(jobs=jobs, limit=limit)
     if not isinstance(output, str | Path):
         raise SpecError(f"output={output!r}: give a path ending in .parquet or .csv")
     output = Path(output)

@@ -56,6 +56,7 @@ from simulator.spec.mapping import DEFAULT_SPATIAL
 from simulator.spec.precision import nbytes
 from simulator.spec.snn import SnnSpec
 from simulator.spec.system import one_chip
+from simulator.sweep.spec import check_counts
 
 PJ_PER_MW_S = 1e9
 ORDERS = [list(p) for p in itertools.permutations("MNK")]
@@ -178,9 +179,8 @@ def search_mapping(
     if isinstance(workload, SnnSpec):
         raise UnsupportedError(f"{workload.name}: a spiking network; mapper search maps GEMMs")
     budget = NEST_BUDGET if nest_budget is None else nest_budget
-    for what, value, least in (("top_k", top_k, 1), ("nest_budget", budget, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise UnsupportedError(f"{what}={value!r}: give an integer >= {least}")
+    check_counts(top_k=top_k)
+    check_counts(0, nest_budget=budget)
     if isinstance(objective, str) and objective not in OBJECTIVES:
         raise UnsupportedError(f"objective {objective!r}: choose one of {', '.join(OBJECTIVES)}")
     key = OBJECTIVES[objective] if isinstance(objective, str) else objective

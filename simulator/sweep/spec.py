@@ -150,6 +150,17 @@ def list_sweeps() -> list[str]:
     return sorted(p.stem for p in sweep_dir().glob("*.yaml"))
 
 
+def check_counts(least: int = 1, **counts) -> None:
+    """Counts a caller gives (points, jobs, new points, top_k, ...) are integers >= `least` or
+    None: 0 or -1 jobs would run nothing or fork no workers, a limit of -1 would drop the last
+    point, a float top_k would cut a list at a fraction."""
+    for name, value in counts.items():
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < least
+        ):
+            raise SpecError(f"{name}={value!r}: give an integer >= {least}")
+
+
 def read_sweep(ref: str | Path | dict) -> tuple[SweepSpec, Path]:
     """Validate a sweep (preset name, path or dict); also return the folder its paths are relative to."""
     if isinstance(ref, dict):
