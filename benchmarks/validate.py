@@ -18,7 +18,8 @@ benchmarks/data/llmcompass/README.md), whose largest rows take minutes each with
 `--suite multi` runs TensorRT-LLM v0.5's first-token latencies (Falcon-180B on 8 GPUs, LLaMA-2-70B
 on 4, LLaMA-2-7B and GPT-J 6B on one), each with its benchmark's per-request cost (REQUEST).
 `--suite b200` runs Liger-Kernel's B200 rows on b200-like, a GPU-like preset whose per-kernel cost
-and DRAM efficiency are Hopper's (benchmarks/data/published_b200.yaml says why they are apart).
+and DRAM efficiency are fitted on four of them (marked calibration) and whose SM port and L2 rate are
+Hopper's (benchmarks/data/published_b200.yaml says why they are apart).
 """
 
 import argparse
