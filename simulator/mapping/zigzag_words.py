@@ -91,3 +91,30 @@ def cell_words(
 def word_bytes(component, words: int) -> int:
     """Bytes of `words` full accesses of a level's port (what the levels table prices)."""
     return words * port_bits(component)[1] // 8
+
+
+def zigzag_cells(rows: Counter, transfers: Counter, machine, formats: tuple, port_bytes):
+    """(level, role, direction, elements, bytes) per cell of a per-level table whose `rows` are
+    elements by (level, role, direction, format) and `transfers` are by (level, role, side,
+    elements per transfer); `formats` are the operands', partial sums' and outputs'. A side no
+    transfer was gathered for (a role without register levels) is charged the data moved
+    (`port_bytes(component, elements, format)`)."""
+    cells: dict = {}
+    for (level, role, direction, fmt), elements in rows.items():
+        cell = cells.setdefault((level, role), {"elements": Counter(), "moved": Counter()})
+        cell["elements"][direction] += elements
+        cell["moved"][direction] += port_bytes(machine.components[level], elements, fmt)
+    for (level, role), cell in sorted(cells.items()):
+        component = machine.components[level]
+        own = Counter({k[2:]: n for k, n in transfers.items() if k[:2] == (level, role)})
+        bits = cell_bits(role, cell["elements"], *formats)
+        words = cell_words(role, cell["elements"], own, bits, port_bits(component))
+        for direction in SIDE:
+            elements = cell["elements"][direction]
+            if not elements:
+                continue
+            gathered = any(side == SIDE[direction] for side, _ in own)
+            charged = word_bytes(component, words[direction]) if gathered else None
+            yield level, role, direction, elements, (
+                cell["moved"][direction] if charged is None else charged
+            )
