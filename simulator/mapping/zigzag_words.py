@@ -63,9 +63,7 @@ def cell_bits(role: str, elements: dict[str, int], dtype: str, partial: str, fin
     if role != "output":
         return dict.fromkeys(SIDE, precision(dtype).bits)
     back = {"low": elements.get("read_low", 0), "high": elements.get("write_high", 0)}
-    return {
-        d: precision(partial if d in MIRROR or back[SIDE[d]] else final).bits for d in SIDE
-    }
+    return {d: precision(partial if d in MIRROR or back[SIDE[d]] else final).bits for d in SIDE}
 
 
 def cell_words(
@@ -113,8 +111,7 @@ def zigzag_cells(rows: Counter, transfers: Counter, machine, formats: tuple, por
             elements = cell["elements"][direction]
             if not elements:
                 continue
-            gathered = any(side == SIDE[direction] for side, _ in own)
-            charged = word_bytes(component, words[direction]) if gathered else None
-            yield level, role, direction, elements, (
-                cell["moved"][direction] if charged is None else charged
-            )
+            charged = cell["moved"][direction]
+            if any(side == SIDE[direction] for side, _ in own):
+                charged = word_bytes(component, words[direction])
+            yield level, role, direction, elements, charged

@@ -10,7 +10,8 @@ from pathlib import Path
 from simulator import simulate
 from simulator.components import build_machine
 from simulator.mapping.hierarchy import port_bytes
-from simulator.mapping.nest import Level, Loop, Nest, count
+from simulator.mapping.nest import Level, Loop, Nest, count, transfer_sizes
+from simulator.mapping.zigzag_words import cell_bits, cell_words, nest_transfers, port_bits
 from simulator.spec import load_arch
 from tests.mapping.zigzag_names import EYERISS_LEVEL, GENERIC_LEVEL, TPU_LEVEL, ZIGZAG_DIM
 
@@ -59,6 +60,28 @@ def golden_nest(case: dict, machine, names: dict) -> Nest:
             chain.append(Level(component.name, cut, serves))
         levels[role] = tuple(chain)
     return Nest(temporal, spatial, levels)
+
+
+def formats(case: dict) -> tuple[str, str, str]:
+    """A golden case's operand, partial-sum and final-output formats (ZigZag's precisions)."""
+    precision = case["case"]["precision"]
+    return f"int{precision['I']}", f"int{precision['O']}", f"int{precision['O_final']}"
+
+
+def nest_words(nest: Nest, machine, fmts: tuple[str, str, str]) -> dict:
+    """(level, role, direction) -> the port words `accounting: zigzag` charges a whole-layer
+    nest (its outermost level DRAM), in closed form."""
+    words = {}
+    for role, levels in nest.levels.items():
+        moves = count(nest, role)
+        per_level = nest_transfers(role, moves, transfer_sizes(nest, role))
+        for level, m, own in zip(levels, moves, per_level):
+            elements = {d: getattr(m, d) for d in DIRECTION.values()}
+            bits = cell_bits(role, elements, *fmts)
+            port = port_bits(machine.components[level.name])
+            for direction, n in cell_words(role, elements, own, bits, port).items():
+                words[(level.name, role, direction)] = n
+    return words
 
 
 def level_energy(machine, level: str, direction: str, elements: int, fmt: str) -> float:
