@@ -15,26 +15,17 @@ from simulator.mapping.zigzag_words import cell_bits, cell_words, port_bits, wor
 from simulator.spec import load_arch
 from tests.mapping.zigzag_cases import (
     CASES,
-    DEFAULTS,
     DIRECTION,
-    EYERISS_ARCH,
-    EYERISS_CASES,
-    EYERISS_ENGINE,
-    GENERIC_ARCH,
-    GENERIC_CASES,
+    GOLDEN,
     TPU,
     engine_mapping,
+    engine_mappings,
     formats,
     golden_nest,
     nest_words,
+    run_golden,
 )
-from tests.mapping.zigzag_names import ACTION, EYERISS_LEVEL, GENERIC_LEVEL, TPU_LEVEL
-
-SETS = [(TPU, CASES, TPU_LEVEL), (EYERISS_ARCH, EYERISS_CASES, EYERISS_LEVEL)]
-SETS.append((GENERIC_ARCH, GENERIC_CASES, GENERIC_LEVEL))
-GOLDEN = {
-    case_id: (arch, case, names) for arch, cases, names in SETS for case_id, case in cases.items()
-}
+from tests.mapping.zigzag_names import ACTION
 
 
 @cache
@@ -65,36 +56,17 @@ def test_closed_form_words_and_energy_equal_zigzag_on_every_cell(case_id):
                 ), key
 
 
-def _engine_cases() -> dict:
-    """ZigZag's own mappings as `nest:` mappings, and the forced fold nests as plain ones; not
-    generic 100x300x200, whose N runs 150 wide (another mapping on the engine)."""
-    runs = {case_id: engine_mapping(case) for case_id, (_, case, _, _) in DEFAULTS.items()}
-    for case_id, case in GENERIC_CASES.items():
-        shape = case["case"]
-        if shape["N"] % 256 == 0 and shape["K"] % 256 == 0:
-            runs[case_id] = engine_mapping(case)
-    runs.update(EYERISS_ENGINE)
-    return runs
-
-
-ENGINE = _engine_cases()
+ENGINE = sorted(engine_mappings())
 # The engine's DMA stores each 64 x 8 output tile as it completes; ZigZag's mapping keeps all
 # outputs in the 1 MiB SRAM and drains them once: 32 drains of ceil(512 * 16 / 384) = 22 words
 # against ceil(16384 * 16 / 384) = 683.
 DMA_TILED = {("eyeriss-gemm64x256x192-ws-folds", "sram", "output", "drain"): 32 * 22}
 
 
-@pytest.mark.parametrize("case_id", sorted(ENGINE))
+@pytest.mark.parametrize("case_id", ENGINE)
 def test_engine_levels_table_prices_zigzag_words(case_id):
     arch, case, names = GOLDEN[case_id]
-    shape = case["case"]
-    out = formats(case)[2]
-    report = simulate(
-        arch,
-        f"gemm:M={shape['M']},N={shape['N']},K={shape['K']},dtype=int8,output_dtype={out}",
-        {**ENGINE[case_id], "accounting": "zigzag"},
-        numerics=False,
-    )
+    report = run_golden(case_id, "zigzag")
     table = report.levels.groupby(["level", "operand", "action"])[["elements", "energy_pj"]].sum()
     machine = _machine(arch)
     for role, levels in case["zigzag"]["levels"].items():
