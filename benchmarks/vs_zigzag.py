@@ -96,7 +96,8 @@ def _with_total(view: Table, mine: float, theirs: float) -> Table:
 
 
 def _diff(mine: float, theirs: float) -> str:
-    return f"{(mine - theirs) / theirs:+.2%}" if theirs else "-"
+    """The relative difference in percent; a float sum's last-bit residue prints as +0.00 %."""
+    return f"{round((mine - theirs) / theirs, 9) + 0.0:+.2%}" if theirs else "-"
 
 
 def _engine_table() -> Table:
