@@ -7,12 +7,23 @@ from functools import cache
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
 
 from simulator import simulate
 from simulator.components import build_machine
 from simulator.mapping.hierarchy import port_bytes
-from simulator.mapping.zigzag_words import cell_bits, cell_words, port_bits, word_bytes
+from simulator.mapping.nest import count, transfer_sizes
+from simulator.mapping.zigzag_words import (
+    CARRIER,
+    SIDE,
+    cell_bits,
+    cell_words,
+    nest_transfers,
+    port_bits,
+    word_bytes,
+)
 from simulator.spec import load_arch
+from tests.mapping.test_nest import nests
 from tests.mapping.zigzag_cases import (
     CASES,
     DIRECTION,
@@ -154,3 +165,26 @@ def test_partial_sums_flowing_back_keep_their_precision_up():
     assert both == {"read_low": 0, "write_low": 0, "read_high": 4, "write_high": 4}
     final = _words("output", {"read_high": 8}, {("high", 4): 2}, sram)
     assert final["read_high"] == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(nests())
+def test_transfers_rebuild_the_element_counts(nest):
+    """On random nests each side's transfers times the elements one moves give the closed
+    form's counts (`count`), and on a one-element port (int8 on 8 bits) ZigZag's words are
+    those counts: the conventions only add rounding, never other traffic."""
+    byte_port = _port("regfile", 1)
+    for role in nest.levels:
+        moves = count(nest, role)
+        for m, own in zip(moves, nest_transfers(role, moves, transfer_sizes(nest, role))):
+            elements = {d: getattr(m, d) for d in DIRECTION.values()}
+            carried = {
+                side: sum(a * n for (s, a), n in own.items() if s == side) for side in SIDE.values()
+            }
+            words = _words(role, elements, own, byte_port, ("int8", "int8", "int8"))
+            for direction, side in SIDE.items():
+                carrier = CARRIER["output" if role == "output" else "input"][side]
+                if direction == carrier:
+                    assert carried[side] == elements[direction] == words[direction]
+                elif elements[direction]:  # outputs' mirrored reads and fills
+                    assert words[direction] == elements[carrier] >= elements[direction]
