@@ -5,6 +5,7 @@
     python3 benchmarks/make_zigzag_golden.py [--python ~/venvs/zigzag/bin/python]
     python3 benchmarks/make_zigzag_golden.py --hardware eyeriss_like   # -> zigzag_eyeriss_golden.json
     python3 benchmarks/make_zigzag_golden.py --hardware generic_array_cacti  # -> zigzag_generic_golden.json
+    python3 benchmarks/make_zigzag_golden.py --hardware tpu_like --only ID ...  # rerun these, keep the rest
 
 Each case runs one GEMM on ZigZag's bundled tpu_like accelerator through benchmarks/zigzag_runner.py:
 `temporal` forces the loop order and sizes (innermost first); without it ZigZag's own mapper (LOMA)
