@@ -5,6 +5,7 @@
     python3 benchmarks/make_zigzag_golden.py [--python ~/venvs/zigzag/bin/python]
     python3 benchmarks/make_zigzag_golden.py --hardware eyeriss_like   # -> zigzag_eyeriss_golden.json
     python3 benchmarks/make_zigzag_golden.py --hardware generic_array_cacti  # -> zigzag_generic_golden.json
+    python3 benchmarks/make_zigzag_golden.py --hardware tpu_like --only ID ...  # rerun these, keep the rest
 
 Each case runs one GEMM on ZigZag's bundled tpu_like accelerator through benchmarks/zigzag_runner.py:
 `temporal` forces the loop order and sizes (innermost first); without it ZigZag's own mapper (LOMA)
@@ -68,6 +69,10 @@ CASES = [
     {"id": "gemm96x160x72-default", "M": 96, "N": 160, "K": 72},
     {"id": "gemm60x64x96-default", "M": 60, "N": 64, "K": 96},
     {"id": "gemm200x96x64-default", "M": 200, "N": 96, "K": 64},
+    # held out from the first eight (accounting: zigzag's check): K 40 runs 20 wide on the 32
+    # rows, twice; a taller M with N and K whole multiples of the array
+    {"id": "gemm48x96x40-default", "M": 48, "N": 96, "K": 40},
+    {"id": "gemm384x128x160-default", "M": 384, "N": 128, "K": 160},
 ]
 EYERISS_LIKE = _hardware("eyeriss_like", 16, 16, 14, 12)
 EYERISS_CASES = [
@@ -76,6 +81,9 @@ EYERISS_CASES = [
     # odd multiples of the 14 x 12 array, M not a power of two
     {"id": "eyeriss-gemm100x70x60-default", "M": 100, "N": 70, "K": 60},
     {"id": "eyeriss-gemm56x98x36-default", "M": 56, "N": 98, "K": 36},
+    # held out from the first ones (accounting: zigzag's check)
+    {"id": "eyeriss-gemm84x126x48-default", "M": 84, "N": 126, "K": 48},
+    {"id": "eyeriss-gemm30x56x24-default", "M": 30, "N": 56, "K": 24},
     # accsim's fold nest forced (M streamed, K folds, N folds), for the latency comparison:
     # 8 of the 14 columns (N tiles of 8), so a partial-sum vector is one 128-bit word ...
     {
@@ -101,6 +109,8 @@ GENERIC_CASES = [
     # one fold of the 256 x 256 array; N 300 and K 200 off it (ZigZag unrolls N 150 wide)
     {"id": "generic-gemm64x256x256-default", "M": 64, "N": 256, "K": 256},
     {"id": "generic-gemm100x300x200-default", "M": 100, "N": 300, "K": 200},
+    # held out from the first three (accounting: zigzag's check): N and K over several folds
+    {"id": "generic-gemm48x768x512-default", "M": 48, "N": 768, "K": 512},
 ]
 SETS = {
     "tpu_like": (TPU_LIKE, CASES, DATA / "zigzag_golden.json"),
@@ -114,13 +124,21 @@ def main() -> None:
     parser.add_argument("--python", default=os.path.expanduser("~/venvs/zigzag/bin/python"))
     parser.add_argument("--hardware", choices=sorted(SETS), default="tpu_like")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--only", nargs="+", metavar="ID", help="run these cases; keep the others as stored"
+    )
     args = parser.parse_args()
     hardware, cases, out = SETS[args.hardware]
+    out = args.out or out
+    stored = {c["id"]: c for c in json.loads(out.read_text())["cases"]} if args.only else {}
     generator = "benchmarks/make_zigzag_golden.py"
     if args.hardware != "tpu_like":
         generator += f" --hardware {args.hardware}"
     results = []
     for case in cases:
+        if args.only and case["id"] not in args.only:
+            results.append(stored[case["id"]])
+            continue
         spec = {**hardware, **{k: v for k, v in case.items() if k != "id"}}
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "case.json"
@@ -134,7 +152,7 @@ def main() -> None:
             )
         results.append({"id": case["id"], "case": spec, "zigzag": json.loads(done.stdout)})
         print(case["id"], results[-1]["zigzag"]["energy_total_pj"], file=sys.stderr)
-    (args.out or out).write_text(json.dumps({"generator": generator, "cases": results}, indent=1))
+    out.write_text(json.dumps({"generator": generator, "cases": results}, indent=1))
 
 
 if __name__ == "__main__":

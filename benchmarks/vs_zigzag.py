@@ -10,7 +10,9 @@ local SRAM of the array) against the nest counted with tests/data/zigzag-eyeriss
 the engine's cycles on the two eyeriss_like cases that force accsim's fold nest against ZigZag's
 latency, each split into its terms (tests/mapping/zigzag_cases.py derives them; the tests assert them).
 Then ZigZag's generic_array_cacti (tests/data/zigzag_generic_golden.json) against the nest counted
-with tests/data/zigzag-generic-array.yaml.
+with tests/data/zigzag-generic-array.yaml. Those tables charge the data moved (the default
+accounting); the last one counts every golden case under `accounting: zigzag`: its cells whose
+port words equal ZigZag's, and the memories' energy in closed form and on the engine.
 
     python benchmarks/vs_zigzag.py
 """
@@ -28,6 +30,7 @@ from simulator.mapping.nest import count
 from simulator.spec import load_arch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: tests.mapping
+from simulator.mapping.zigzag_words import word_bytes  # noqa: E402
 from tests.mapping.zigzag_cases import (  # noqa: E402
     CASES,
     DEFAULTS,
@@ -37,16 +40,22 @@ from tests.mapping.zigzag_cases import (  # noqa: E402
     EYERISS_ENGINE,
     GENERIC_ARCH,
     GENERIC_CASES,
+    TPU,
+    counted_pj,
+    engine_mappings,
     engine_run,
+    formats,
     generic_cells,
     golden_nest,
     latency_terms,
     level_energy,
+    nest_words,
     own_mapping_terms,
     run_default,
+    run_golden,
     tpu_format,
 )
-from tests.mapping.zigzag_names import EYERISS_LEVEL, TPU_LEVEL  # noqa: E402
+from tests.mapping.zigzag_names import EYERISS_LEVEL, GENERIC_LEVEL, TPU_LEVEL  # noqa: E402
 
 
 def _case_table(case_id: str, machine) -> Table:
@@ -87,7 +96,8 @@ def _with_total(view: Table, mine: float, theirs: float) -> Table:
 
 
 def _diff(mine: float, theirs: float) -> str:
-    return f"{(mine - theirs) / theirs:+.2%}" if theirs else "-"
+    """The relative difference in percent; a float sum's last-bit residue prints as +0.00 %."""
+    return f"{round((mine - theirs) / theirs, 9) + 0.0:+.2%}" if theirs else "-"
 
 
 def _engine_table() -> Table:
@@ -249,6 +259,48 @@ def _own_mapping_table() -> Table:
     return view
 
 
+def _accounting_table() -> Table:
+    """Every golden case under `accounting: zigzag`: cells whose port words equal ZigZag's, and
+    the memories' energy, closed form and on the engine (engine_mappings: ZigZag's own mappings
+    as `nest:`, the forced fold nests as accsim's folds)."""
+    view = Table(title="accounting: zigzag against ZigZag 3.9.1: memories' energy (pJ)")
+    runs = engine_mappings()
+    for column in ("case", "cells", "words equal", "ZigZag", "closed form", "diff", "engine"):
+        view.add_column(column, justify="right")
+    sets = [(TPU, CASES, TPU_LEVEL), (EYERISS_ARCH, EYERISS_CASES, EYERISS_LEVEL)]
+    for arch, cases, names in [*sets, (GENERIC_ARCH, GENERIC_CASES, GENERIC_LEVEL)]:
+        machine = build_machine(load_arch(arch))
+        for case_id, case in cases.items():
+            nest = golden_nest(case, machine, names)
+            words = nest_words(nest, machine, formats(case))
+            cells = equal = 0
+            mine = 0.0
+            for role, levels in case["zigzag"]["levels"].items():
+                for level, golden in zip(nest.levels[role], levels):
+                    component = machine.components[level.name]
+                    for zigzag_dir, direction in DIRECTION.items():
+                        n = words[(level.name, role, direction)]
+                        action = "read" if direction.startswith("read") else "write"
+                        mine += word_bytes(component, n) * component.energy_pj(action)
+                        cells += 1
+                        equal += n == golden["word_accesses"][zigzag_dir]
+            theirs = case["zigzag"]["memory_energy_pj"]
+            engine = "-"
+            if case_id in runs:
+                macs = case["zigzag"]["mac_energy_pj"]
+                engine = _diff(counted_pj(run_golden(case_id, "zigzag")) - macs, theirs)
+            view.add_row(
+                case_id,
+                str(cells),
+                str(equal),
+                f"{theirs:,.1f}",
+                f"{mine:,.1f}",
+                _diff(mine, theirs),
+                engine,
+            )
+    return view
+
+
 def main() -> None:
     console = Console(width=140)
     machine = build_machine(load_arch("zigzag-tpu-like"))
@@ -275,6 +327,7 @@ def main() -> None:
     generic = build_machine(load_arch(GENERIC_ARCH))
     for case in GENERIC_CASES.values():
         console.print(_generic_table(case, generic))
+    console.print(_accounting_table())
 
 
 if __name__ == "__main__":

@@ -16,9 +16,20 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from simulator.components import Machine
+from simulator.components.systolic import OPERAND_DIMS
 from simulator.errors import CapacityError
-from simulator.mapping.nest import RELEVANT, Level, Loop, Moves, Nest, count, packed_steps
+from simulator.mapping.nest import (
+    RELEVANT,
+    Level,
+    Loop,
+    Moves,
+    Nest,
+    count,
+    packed_steps,
+    transfer_sizes,
+)
 from simulator.mapping.traffic import dma_moves
+from simulator.mapping.zigzag_words import nest_transfers, zigzag_cells
 from simulator.spec.precision import nbytes
 
 SERVES = {"pe": frozenset(), "row": frozenset({"cols"}), "col": frozenset({"rows"})}
@@ -528,9 +539,11 @@ class TileLevels:
                         f"but it holds {capacity:,.0f} B{half}"
                     )
 
-    def table(self, extent: dict, first_k_chunk: bool, cost) -> Counter:
+    def table(self, extent: dict, first_k_chunk: bool, cost, transfers=None) -> Counter:
         """Elements each level moves inside one tile (DMA excluded). Roles with register levels
-        come from the fold nests; the others from the fold model's SRAM reads and writes."""
+        come from the fold nests; the others from the fold model's SRAM reads and writes.
+        `transfers` (a Counter, `accounting: zigzag`) also gathers the nests' transfers per
+        (level, role, side, elements per transfer)."""
         plan, rows = self.plan, Counter()
         for role in RELEVANT:
             if role in self.chains:
@@ -543,6 +556,8 @@ class TileLevels:
         for nest, fresh, completes in self.pieces(extent, first_k_chunk):
             for role, chain in self.chains.items():
                 self._add(rows, nest, role, chain, completes)
+                if transfers is not None:
+                    _add_transfers(transfers, nest, role, chain)
             if plan.nest and not fresh and "output" in self.chains:
                 self._reload(rows, nest.size("output"))
         if not plan.nest and not first_k_chunk and "output" in self.chains:
@@ -579,6 +594,15 @@ class TileLevels:
                 if role == "output" and direction == "write_low" and below_final:
                     f = plan.output
                 rows[(component.name, role, direction, f)] += getattr(m, direction)
+
+
+def _add_transfers(transfers: Counter, nest: Nest, role: str, chain) -> None:
+    """One nest's transfers of `role` per level and side; the buffer's upper side is the DMA's."""
+    per_level = nest_transfers(role, count(nest, role), transfer_sizes(nest, role))
+    for i, (component, level) in enumerate(zip(chain, per_level)):
+        for (side, amount), n in level.items():
+            if side == "low" or i < len(chain) - 1:
+                transfers[(component.name, role, side, amount)] += n
 
 
 def refill_cycles(rows: Counter, levels: TileLevels, machine: Machine) -> int:
@@ -661,6 +685,7 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
     moves between DRAM and each role's buffer (loads, partial-sum spills and reloads, stores)."""
     plan, unit = levels.plan, levels.unit
     rows: Counter = Counter()
+    zigzag = Counter() if plan.accounting == "zigzag" else None  # transfers, ZigZag's words
     groups = []
     for d in ("M", "N", "K"):
         full, rest = divmod(problem[d], plan.tile[d])
@@ -675,8 +700,11 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
             cost = unit.tile_cost(
                 extent, plan.spatial, plan.dataflow, plan.accounting, first, dtype=plan.dtype
             )
-            for key, value in levels.table(extent, first, cost).items():
+            tile_transfers = None if zigzag is None else Counter()
+            for key, value in levels.table(extent, first, cost, tile_transfers).items():
                 rows[key] += value * repeat
+            for key, value in (tile_transfers or {}).items():
+                zigzag[key] += value * repeat
     moves = dma_moves(problem, plan.tile, plan.loop_order)
     dram = machine.dram.name
     for role in ("input", "weight"):
@@ -688,6 +716,11 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
         rows[(name, "output", direction, plan.output)] += moves["output"]
     for name, direction in ((dram, "read_low"), (buffer, "write_high")):
         rows[(name, "output", direction, plan.accumulator)] += moves["spills"]
+    if zigzag is not None:
+        _dma_transfers(zigzag, problem, dict(zip("MNK", groups)), moves, levels.buffers, dram)
+        formats = (plan.dtype, plan.accumulator, plan.output)
+        cells = zigzag_cells(rows, zigzag, machine, formats, port_bytes)
+        return tuple(LevelCount(*cell) for cell in cells)
     return tuple(
         LevelCount(
             level, role, direction, elements, port_bytes(machine.components[level], elements, fmt)
@@ -695,3 +728,16 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
         for (level, role, direction, fmt), elements in sorted(rows.items())
         if elements
     )
+
+
+def _dma_transfers(transfers: Counter, problem: dict, groups: dict, moves: dict, buffers, dram):
+    """The DMA's transfers (`accounting: zigzag`): each pass over an operand moves every tile of
+    it once, between DRAM's lower side and its buffer's upper side (outputs: drains and
+    stores, partial-sum spills included; their reloads mirror them)."""
+    for role, (a, b) in OPERAND_DIMS.items():
+        moved = moves[role] + (moves["spills"] if role == "output" else 0)
+        passes = moved // (problem[a] * problem[b])
+        for (size_a, count_a), (size_b, count_b) in itertools.product(groups[a], groups[b]):
+            n = passes * count_a * count_b
+            transfers[(dram, role, "low", size_a * size_b)] += n
+            transfers[(buffers[role], role, "high", size_a * size_b)] += n

@@ -164,3 +164,22 @@ def count(nest: Nest, role: str) -> list[Moves]:
             moves[i]["write_high"] += visits
             moves[i + 1]["read_low"] += visits // between
     return [Moves(**m, final_up=f) for m, f in zip(moves, finals)]
+
+
+def transfer_sizes(nest: Nest, role: str) -> list[tuple[int, int]]:
+    """Elements of `role` one instance of each level moves per transfer, innermost first, as
+    (across its lower side, across its upper side): below, the tile of the level under it (one
+    element at the MACs) times the used spatial axes it serves beyond that level; above, its own
+    tile. ZigZag 3.9.1 rounds each such transfer up to whole port words (`accounting: zigzag`)."""
+    levels = nest.levels[role]
+    used = RELEVANT[role]
+    sizes, below, served = [], 1, frozenset()
+    for level in levels:
+        fanout = math.prod(
+            loop.factor
+            for axis, loop in nest.spatial.items()
+            if axis in level.serves - served and loop.dim in used
+        )
+        sizes.append((below * fanout, nest.tile_elements(role, level)))
+        below, served = sizes[-1][1], level.serves
+    return sizes

@@ -107,6 +107,9 @@ class SramSpec(Strict):
     the rest write-only (1R1W 2.00x, 2R2W 4.66x against 4.86x for 4 read-write ports)."""
     width: Bytes = 64.0
     """Bytes one port of one bank moves per cycle, e.g. '64 B'."""
+    min_access: Bytes | None = None
+    """The smallest access one port makes (ZigZag's bandwidth_min); `accounting: zigzag` rounds
+    each transfer up to it. Default: the whole width."""
     clock: Hz | None = None
     """The SRAM's clock; default the arch clock."""
     read_energy: Pj | None = None
@@ -164,6 +167,9 @@ class RegisterFileSpec(Strict):
     shared by its rows (after the column's adder chain); array: one for the whole array."""
     width: Bytes | None = None
     """Bytes one access moves; default the capacity, at most 4 B (one 32-bit word)."""
+    min_access: Bytes | None = None
+    """The smallest access one port makes (ZigZag's bandwidth_min); `accounting: zigzag` rounds
+    each transfer up to it. Default: the whole width."""
     ports: PositiveInt = 2
     """Ports per instance, each moving `width` bytes per cycle (default one read, one write)."""
     read_energy: Pj | None = None
@@ -213,6 +219,9 @@ class DramSpec(Strict):
     """Peak bandwidth of all channels together; default channels x the preset's channel bandwidth."""
     latency: Seconds | None = None
     """Access latency added to each transfer (pipelined, it does not hold the bus)."""
+    min_access: Bytes | None = None
+    """The smallest access one port makes (ZigZag's bandwidth_min); `accounting: zigzag` rounds
+    each transfer up to it. Default: the peak bytes per cycle."""
     capacity: Bytes | None = None
     """Capacity; tensors that do not fit raise a CapacityError."""
     energy_per_bit: Pj | None = None

@@ -149,8 +149,10 @@ class MappingSpec(Strict):
     """Multi-core archs: how ops are split over cores."""
     crossbar: CrossbarMappingSpec = CrossbarMappingSpec()
     """Crossbar GEMMs: replication and input rows per step."""
-    accounting: Literal["realistic", "scalesim"] = "realistic"
-    """realistic: consecutive folds pipeline; scalesim: folds never overlap, as SCALE-Sim counts."""
+    accounting: Literal["realistic", "scalesim", "zigzag"] = "realistic"
+    """realistic: consecutive folds pipeline; scalesim: folds never overlap, as SCALE-Sim counts;
+    zigzag: the per-level table charges memory accesses as ZigZag 3.9.1 counts them (each
+    transfer rounded up to whole port words, docs/memory-hierarchy.md)."""
 
     @field_validator("loop_order")
     @classmethod

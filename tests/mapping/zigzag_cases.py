@@ -10,7 +10,8 @@ from pathlib import Path
 from simulator import simulate
 from simulator.components import build_machine
 from simulator.mapping.hierarchy import port_bytes
-from simulator.mapping.nest import Level, Loop, Nest, count
+from simulator.mapping.nest import Level, Loop, Nest, count, transfer_sizes
+from simulator.mapping.zigzag_words import cell_bits, cell_words, nest_transfers, port_bits
 from simulator.spec import load_arch
 from tests.mapping.zigzag_names import EYERISS_LEVEL, GENERIC_LEVEL, TPU_LEVEL, ZIGZAG_DIM
 
@@ -59,6 +60,28 @@ def golden_nest(case: dict, machine, names: dict) -> Nest:
             chain.append(Level(component.name, cut, serves))
         levels[role] = tuple(chain)
     return Nest(temporal, spatial, levels)
+
+
+def formats(case: dict) -> tuple[str, str, str]:
+    """A golden case's operand, partial-sum and final-output formats (ZigZag's precisions)."""
+    precision = case["case"]["precision"]
+    return f"int{precision['I']}", f"int{precision['O']}", f"int{precision['O_final']}"
+
+
+def nest_words(nest: Nest, machine, fmts: tuple[str, str, str]) -> dict:
+    """(level, role, direction) -> the port words `accounting: zigzag` charges a whole-layer
+    nest (its outermost level DRAM), in closed form."""
+    words = {}
+    for role, levels in nest.levels.items():
+        moves = count(nest, role)
+        per_level = nest_transfers(role, moves, transfer_sizes(nest, role))
+        for level, m, own in zip(levels, moves, per_level):
+            elements = {d: getattr(m, d) for d in DIRECTION.values()}
+            bits = cell_bits(role, elements, *fmts)
+            port = port_bits(machine.components[level.name])
+            for direction, n in cell_words(role, elements, own, bits, port).items():
+                words[(level.name, role, direction)] = n
+    return words
 
 
 def level_energy(machine, level: str, direction: str, elements: int, fmt: str) -> float:
@@ -202,11 +225,74 @@ def engine_mapping(case: dict) -> dict:
     }
 
 
-def run_default(case_id: str):
+def run_default(case_id: str, accounting: str = "realistic"):
     arch, case, _, out = DEFAULTS[case_id]
     shape = case["case"]
     workload = f"gemm:M={shape['M']},N={shape['N']},K={shape['K']},dtype=int8,output_dtype={out}"
-    return simulate(arch, workload, engine_mapping(case), numerics=False)
+    mapping = {**engine_mapping(case), "accounting": accounting}
+    return simulate(arch, workload, mapping, numerics=False)
+
+
+# ----- every golden case, and those the engine runs as ZigZag ran them ---------------------------
+GOLDEN = {
+    case_id: (arch, case, names)
+    for arch, cases, names in (
+        (TPU, CASES, TPU_LEVEL),
+        (EYERISS_ARCH, EYERISS_CASES, EYERISS_LEVEL),
+        (GENERIC_ARCH, GENERIC_CASES, GENERIC_LEVEL),
+    )
+    for case_id, case in cases.items()
+}
+FOLDS = {  # the forced fold nests as accsim's own fold mappings
+    "gemm512-ws-folds": {"loop_order": ["M", "N", "K"], "tile": {"M": 512, "N": 512, "K": 32}},
+    "gemm128x256x256-ws-folds": {
+        "loop_order": ["M", "N", "K"],
+        "tile": {"M": 128, "N": 256, "K": 32},
+    },
+    **EYERISS_ENGINE,
+}
+
+
+def unrolled_as_ran(case: dict) -> bool:
+    """Whether ZigZag ran each spatial dim over the whole array edge or the whole dim: a `nest:`
+    runs over whole array edges, so a narrower unrolling (N 300 on 256 columns runs 150 wide)
+    is another mapping on the engine (docs/memory-hierarchy.md)."""
+    arch, _, names = GOLDEN[case["id"]]
+    machine = build_machine(load_arch(arch))
+    nest = golden_nest(case, machine, names)
+    unit = next(c for c in machine.components.values() if c.kind == "systolic_array")
+    edge = {"D1": unit.cols, "D2": unit.rows}
+    return all(
+        nest.spatial[axis].factor in (edge[axis], case["case"][dim])
+        for axis, (dim, _) in case["case"]["spatial"].items()
+    )
+
+
+def engine_mappings() -> dict[str, dict]:
+    """Golden case id -> the accsim mapping that runs it on the engine: the fold mappings
+    above, and ZigZag's own mappings as `nest:` where they ran as the array unrolls them."""
+    runs = dict(FOLDS)
+    for case_id, (_, case, _) in GOLDEN.items():
+        if case_id not in runs and not case["case"].get("temporal") and unrolled_as_ran(case):
+            runs[case_id] = engine_mapping(case)
+    return runs
+
+
+def run_golden(case_id: str, accounting: str):
+    """A golden case's engine run (engine_mappings) under `accounting`."""
+    arch, case, _ = GOLDEN[case_id]
+    shape = case["case"]
+    out = formats(case)[2]
+    workload = f"gemm:M={shape['M']},N={shape['N']},K={shape['K']},dtype=int8,output_dtype={out}"
+    mapping = {**engine_mappings()[case_id], "accounting": accounting}
+    return simulate(arch, workload, mapping, numerics=False)
+
+
+def counted_pj(report) -> float:
+    """What ZigZag's cost model counts of a report: its MACs and its per-level table (under
+    `accounting: zigzag`, ZigZag's words; the engine's energy table charges the data moved)."""
+    macs = report.energy.energy_pj[report.energy.part == "mac"].sum()
+    return macs + report.levels.energy_pj.sum()
 
 
 def own_mapping_terms(case_id: str) -> dict[str, int]:
