@@ -43,7 +43,6 @@ PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"
 _OFF_DIE_ACTION = {"devices": "background", "refresh": "refresh"}  # DRAM devices' always-on parts
 TIMELINE_BINS = 200  # slices of the power timeline (the peak power is its highest slice)
-TIMELINE_OPS = 1024  # ops spread over the slices in one numpy step
 OWN_CLOCK = ("sm_active", "mma_residual")  # fitted to measured power: they hold their own clock
 COLUMNS = ["op", "component", "part", "action", "count", "pj_per_count", "energy_pj", "on_die"]
 
@@ -407,19 +406,30 @@ def timeline(
 def timeline_arrays(
     energy: EnergySums, spans: dict[str, tuple[int, int]], cycles: int, clock_hz: float, bins: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """The timeline's slice edges (cycles), dynamic power per slice (W) and static power (W)."""
+    """The timeline's slice edges (cycles), dynamic power per slice (W) and static power (W).
+    Each op's energy is spread over the slices its span overlaps, added to each slice op by op
+    in order; a slice it does not overlap gains ±0.0, which leaves a sum that starts at +0.0
+    unchanged, so only the slices an op's span reaches are added (every slice where its energy
+    is not finite: there 0 x energy is NaN)."""
     count = max(1, min(bins, cycles))
     edges = np.linspace(0.0, cycles, count + 1)
     dynamic = np.zeros(count)
-    ops = list(energy.dynamic_by_op.items())
-    for first in range(0, len(ops), TIMELINE_OPS):
-        chunk = ops[first : first + TIMELINE_OPS]
-        pj = np.array([e for _, e in chunk])[:, None]
-        start, end = np.array([spans.get(op, (0, cycles)) for op, _ in chunk]).T[:, :, None]
+    ops = energy.dynamic_by_op
+    if ops:
+        pj = np.fromiter(ops.values(), np.float64, len(ops))
+        start, end = np.array([spans.get(op, (0, cycles)) for op in ops]).T
         end = np.where(end <= start, start + 1, end)
-        overlap = np.clip(np.minimum(edges[1:], end) - np.maximum(edges[:-1], start), 0, None)
-        spread = np.vstack([dynamic, pj * overlap / (end - start)])
-        dynamic = np.cumsum(spread, axis=0)[-1]  # added op by op, in order: the same sums
+        first = np.clip(np.searchsorted(edges, start, "right") - 2, 0, count)  # a slice early
+        last = np.clip(np.searchsorted(edges, end, "left") + 1, 0, count)  # a slice late
+        whole = ~np.isfinite(pj)
+        first[whole], last[whole] = 0, count
+        reach = np.maximum(last - first, 0)
+        op = np.repeat(np.arange(len(pj)), reach)
+        ends = np.cumsum(reach)
+        slices = np.repeat(first - (ends - reach), reach) + np.arange(int(ends[-1]))
+        high = np.minimum(edges[1:][slices], end[op])
+        overlap = np.clip(high - np.maximum(edges[:-1][slices], start[op]), 0, None)
+        np.add.at(dynamic, slices, pj[op] * overlap / (end[op] - start[op]))  # in order
     width_s = np.diff(edges) / clock_hz
     static_w = energy.static * 1e-12 / (cycles / clock_hz) if cycles else 0.0
     return edges, dynamic * 1e-12 / width_s, static_w
