@@ -22,7 +22,7 @@ from bisect import bisect_left
 from collections import defaultdict
 
 from simulator.components import Machine
-from simulator.engine.merge import Collision, MergedRun
+from simulator.engine.merge import Collision, MergedRun, whole_record
 from simulator.engine.progress import Progress
 from simulator.engine.run import (
     Entry,
@@ -121,7 +121,7 @@ def execute_memoized(
         return None  # nothing repeats: one engine for the whole program is as fast
     if progress is not None:
         progress.start_ops(ops)
-    total = Record(events=[] if trace else None)
+    total = whole_record(trace)
     free_at: dict[str, int] = {}
     memo: dict[tuple, tuple] = {}
     all_cores = sorted({op.core for op in ops})

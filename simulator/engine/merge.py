@@ -2,7 +2,8 @@
 
 Every op runs in exactly one run, so a run's per-op entries (counts, busy cycles, DRAM and NoC
 bytes) are new keys in the whole: laid out once per simulated run with their values as the whole's
-zero-defaulted tables would hold them, a repeat only renames their keys. The tables over
+zero-defaulted tables would hold them, a repeat only renames their keys (its counters not even
+that: the whole keeps a reference to the run's, engine/counts.py). The tables over
 components (busy, links, L2, stalls) are shared between runs and still add up entry by entry, in
 the order the whole run adds them (float sums)."""
 
@@ -10,6 +11,7 @@ from collections import defaultdict
 from itertools import repeat
 from operator import add
 
+from simulator.engine.counts import Collision, RunCounters, RunCounts
 from simulator.engine.run import gap_causes
 from simulator.engine.trace import Record
 
@@ -19,8 +21,9 @@ PER_OP = ("op_busy", "op_dram")
 """Nested tables over ops (op -> key -> value) only the op's own run fills."""
 
 
-class Collision(Exception):
-    """A run's per-op entry met one already in the whole: its ops ran in another run too."""
+def whole_record(trace: bool) -> Record:
+    """An empty record for the whole program, its counters kept as runs (`RunCounts`)."""
+    return Record(counts=RunCounts(), events=[] if trace else None)
 
 
 class MergedRun:
@@ -30,9 +33,7 @@ class MergedRun:
     def __init__(self, part: Record, names: list[str], first_use: dict):
         index = self.index = {name: i for i, name in enumerate(names)}
         self.part, self.first_use = part, first_use
-        ops, components, actions = zip(*part.counts) if part.counts else ((), (), ())
-        self.counts = ([index[op] for op in ops], components, actions)
-        self.count_values = [0.0 + count for count in part.counts.values()]
+        self.counts = RunCounters(part.counts, index)
         self.nested = {
             table: [
                 (index[op], [(key, 0 + value) for key, value in values.items()])
@@ -53,11 +54,10 @@ class MergedRun:
         self.fills: dict[tuple, tuple] = {}  # (unit, extra idle, idle start known) -> its moves
 
     def add(self, total: Record, names: list[str], offset: int) -> None:
-        """Add the run into `total` with op i named names[i], `offset` cycles in."""
+        """Add the run into `total` (a `whole_record`) with op i named names[i], `offset`
+        cycles in."""
         part = self.part
-        ops, components, actions = self.counts
-        keys = zip(map(names.__getitem__, ops), components, actions)
-        _fresh(total.counts, zip(keys, self.count_values), len(self.count_values))
+        total.counts.add(self.counts, names)
         for table, rows in self.nested.items():
             into = getattr(total, table)
             _fresh(into, ((names[i], defaultdict(int, items)) for i, items in rows), len(rows))

@@ -13,7 +13,7 @@ import dataclasses
 from itertools import chain
 from operator import attrgetter
 
-from simulator.mapping.program import Compute, OpProgram, Program, Step, altered
+from simulator.mapping.program import Compute, OpProgram, Program, Step, altered, joined_signature
 
 
 def classed(program: Program) -> Program:
@@ -64,7 +64,7 @@ def class_program(parts: list[OpProgram]) -> OpProgram:
         resume=None,
         classes=None,
         members=members,
-        signature=None if None in signatures else repr(("class", cores, signatures)),
+        signature=None if None in signatures else joined_signature(("class", cores), signatures),
     )
 
 

@@ -19,7 +19,15 @@ from simulator.components import Machine
 from simulator.mapping.auto import compute_cycles_estimate
 from simulator.mapping.gemm import compile_gemm, plan_from
 from simulator.mapping.plan_cache import planned
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
+from simulator.mapping.program import (
+    Compute,
+    OpProgram,
+    Step,
+    Transfer,
+    altered,
+    bind,
+    joined_signature,
+)
 from simulator.mapping.ranges import split, tile_ranges
 from simulator.mapping.shifted import moved, replayed
 from simulator.spec.precision import precision
@@ -287,7 +295,7 @@ def chained(programs: list[OpProgram], details: dict, shape_class: str | None = 
         macs=sum(p.macs for p in programs),
         flops=sum(p.flops for p in programs),
         details=details,
-        signature=None if None in signatures else _joined("cta", signatures),
+        signature=None if None in signatures else joined_signature("cta", signatures),
         shape_class=shape_class,
     )
 
@@ -301,12 +309,6 @@ def _launched(launch: Step, steps, signal: str):
         yield (dataclasses.replace(first, waits=first.waits + (signal,)),)
         break
     yield walk
-
-
-def _joined(tag: str, signatures: tuple[str, ...]) -> str:
-    """Signatures joined into one, unambiguously (their lengths first), without repr's copying
-    and escaping of long strings."""
-    return repr((tag, tuple(map(len, signatures)))) + "".join(signatures)
 
 
 def final_store(step: Step) -> tuple[Transfer, tuple[Transfer, ...]] | None:
@@ -386,5 +388,5 @@ def launch_step(part: OpProgram, seconds: float, machine: Machine) -> OpProgram:
     def with_launch():  # the first step rewritten, the rest chained in C (walked lazily)
         return itertools.chain.from_iterable(_launched(launch, steps, signal))
 
-    signature = part.signature and _joined(f"launch {cycles}", (part.signature,))
+    signature = part.signature and joined_signature(f"launch {cycles}", (part.signature,))
     return altered(part, steps=with_launch, signature=signature)

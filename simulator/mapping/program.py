@@ -116,6 +116,12 @@ class Program:
     meta: dict = field(default_factory=dict)
 
 
+def joined_signature(tag, signatures: tuple[str, ...]) -> str:
+    """Signatures joined into one under `tag` (anything with a repr), unambiguously (their
+    lengths first), without repr's copying and escaping of long strings."""
+    return repr((tag, tuple(map(len, signatures)))) + "".join(signatures)
+
+
 def bind(kernel: Callable, *args) -> Callable[[], None]:
     """A Compute's kernel: `kernel(*args)` run when the engine finishes the segment."""
     return lambda: kernel(*args)

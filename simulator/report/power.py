@@ -4,6 +4,8 @@ headline efficiency numbers (TOPS/W, TOPS/mm², EDP, energy per token)."""
 
 from __future__ import annotations
 
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +30,7 @@ from simulator.components.chip import (
     register_roles,
     sm_active_pj_per_cycle,
 )
+from simulator.engine.counts import RunCounts
 from simulator.report.sums import EnergySums, coded_sums
 from simulator.report.templated import TemplatedRows
 
@@ -40,7 +43,6 @@ PJ_PER_MW_SECOND = 1e9  # 1 mW for 1 s = 1e9 pJ
 STATIC = "(static)"
 _OFF_DIE_ACTION = {"devices": "background", "refresh": "refresh"}  # DRAM devices' always-on parts
 TIMELINE_BINS = 200  # slices of the power timeline (the peak power is its highest slice)
-TIMELINE_OPS = 1024  # ops spread over the slices in one numpy step
 OWN_CLOCK = ("sm_active", "mma_residual")  # fitted to measured power: they hold their own clock
 COLUMNS = ["op", "component", "part", "action", "count", "pj_per_count", "energy_pj", "on_die"]
 
@@ -56,30 +58,52 @@ def energy_rows(
     simt = machine.arch.cores.kernels if is_simt(machine) else None
     ungated = not machine.arch.chip.clock_gating
     rule = _Datapath(machine, voltage_scale, simt, ungated)
-    keys = sorted(counts)
     templates = _Templates(rule)
-    shapes = np.fromiter(
-        (
-            templates[(key[1], key[2], count, type(count))]
-            for key, count in zip(keys, map(counts.__getitem__, keys))
-        ),
-        np.int64,
-        len(keys),
-    )
-    ops = np.array([key[0] for key in keys], dtype=object)
-    starts = np.ones(len(keys), dtype=bool)  # where an op's counters start: keys sort by op
-    starts[1:] = ops[1:] != ops[:-1]
-    counted = ops[starts].tolist()
+    shaped: dict[object, np.ndarray] = {}  # a group's identity -> its counters' templates
+    counted, shapes, statics = [], [], set()
+    for op, token, rows in counter_groups(counts):
+        shape = shaped.get(token) if token is not None else None
+        if shape is None:
+            shape = np.array([templates[(c, a, n, type(n))] for c, a, n in rows], np.int64)
+            if token is not None:
+                shaped[token] = shape
+        counted.append(op)
+        shapes.append(shape)
+        if op == STATIC:
+            statics = {name for name, action, _ in rows if action == "leakage"}
+    lengths = np.array([len(shape) for shape in shapes], np.int64)
+    shapes = np.concatenate(shapes) if shapes else np.zeros(0, np.int64)
     stated = {name for op, name, action, *_ in leakage if op == STATIC and action == "leakage"}
-    if STATIC in counted:
-        stated |= {name for op, name, action in keys if op == STATIC and action == "leakage"}
+    stated |= statics
     extra = _datapath_rows(leakage, machine, voltage_scale, simt, ungated)
     extra += _static_rows(stated, machine, parts, seconds, voltage_scale)
     names = sorted({*counted, *(row[0] for row in extra)})
     rank = {op: i for i, op in enumerate(names)}
-    codes = np.array([rank[op] for op in counted], np.int64)[np.cumsum(starts) - 1]
+    codes = np.repeat(np.array([rank[op] for op in counted], np.int64), lengths)
     own = TemplatedRows(names, codes, shapes, templates.rows, extra)
     return own, _clock_rows(own, (*(UNGATED_PARTS if ungated else ()), *OWN_CLOCK))
+
+
+def counter_groups(counts) -> list[tuple[str, object, list[tuple]]]:
+    """The counters ((op, component, action) -> count) per op, ops sorted: (op, an identity
+    shared by ops whose counters are one simulated run's repeated, else None, its (component,
+    action, count) sorted); a memoized record's (`RunCounts`) without a dict entry per counter."""
+    groups = counts.groups() if isinstance(counts, RunCounts) else None
+    if groups is not None:
+        return groups
+    keys = sorted(counts)
+    return [
+        (op, None, [(c, a, counts[(op, c, a)]) for _, c, a in rows])
+        for op, rows in groupby(keys, itemgetter(0))
+    ]
+
+
+def counted_actions(counts) -> set[str]:
+    """Every counter's action ((op, component, action) -> count), a memoized record's
+    (`RunCounts`) read from its runs."""
+    if isinstance(counts, RunCounts):
+        return counts.actions()
+    return {key[-1] for key in counts}
 
 
 def energy_table(own: list[tuple], clock: list[tuple]) -> pd.DataFrame:
@@ -382,19 +406,30 @@ def timeline(
 def timeline_arrays(
     energy: EnergySums, spans: dict[str, tuple[int, int]], cycles: int, clock_hz: float, bins: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """The timeline's slice edges (cycles), dynamic power per slice (W) and static power (W)."""
+    """The timeline's slice edges (cycles), dynamic power per slice (W) and static power (W).
+    Each op's energy is spread over the slices its span overlaps, added to each slice op by op
+    in order; a slice it does not overlap gains ±0.0, which leaves a sum that starts at +0.0
+    unchanged, so only the slices an op's span reaches are added (every slice where its energy
+    is not finite: there 0 x energy is NaN)."""
     count = max(1, min(bins, cycles))
     edges = np.linspace(0.0, cycles, count + 1)
     dynamic = np.zeros(count)
-    ops = list(energy.dynamic_by_op.items())
-    for first in range(0, len(ops), TIMELINE_OPS):
-        chunk = ops[first : first + TIMELINE_OPS]
-        pj = np.array([e for _, e in chunk])[:, None]
-        start, end = np.array([spans.get(op, (0, cycles)) for op, _ in chunk]).T[:, :, None]
+    ops = energy.dynamic_by_op
+    if ops:
+        pj = np.fromiter(ops.values(), np.float64, len(ops))
+        start, end = np.array([spans.get(op, (0, cycles)) for op in ops]).T
         end = np.where(end <= start, start + 1, end)
-        overlap = np.clip(np.minimum(edges[1:], end) - np.maximum(edges[:-1], start), 0, None)
-        spread = np.vstack([dynamic, pj * overlap / (end - start)])
-        dynamic = np.cumsum(spread, axis=0)[-1]  # added op by op, in order: the same sums
+        first = np.clip(np.searchsorted(edges, start, "right") - 2, 0, count)  # a slice early
+        last = np.clip(np.searchsorted(edges, end, "left") + 1, 0, count)  # a slice late
+        whole = ~np.isfinite(pj)
+        first[whole], last[whole] = 0, count
+        reach = np.maximum(last - first, 0)
+        op = np.repeat(np.arange(len(pj)), reach)
+        ends = np.cumsum(reach)
+        slices = np.repeat(first - (ends - reach), reach) + np.arange(int(ends[-1]))
+        high = np.minimum(edges[1:][slices], end[op])
+        overlap = np.clip(high - np.maximum(edges[:-1][slices], start[op]), 0, None)
+        np.add.at(dynamic, slices, pj[op] * overlap / (end[op] - start[op]))  # in order
     width_s = np.diff(edges) / clock_hz
     static_w = energy.static * 1e-12 / (cycles / clock_hz) if cycles else 0.0
     return edges, dynamic * 1e-12 / width_s, static_w

@@ -312,7 +312,7 @@ class Report(Shown):
     @cached_property
     def mac_precisions(self) -> frozenset[str]:
         """The operand precisions of the run's MACs (its counted `mac_*` actions)."""
-        actions = {key[-1] for key in self.record.counts}
+        actions = power.counted_actions(self.record.counts)
         return frozenset(a.removeprefix("mac_") for a in actions if a.startswith("mac_"))
 
     @cached_property

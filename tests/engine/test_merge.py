@@ -3,7 +3,7 @@ and new, component tables summed, spans shifted; a run's ops met twice fall back
 
 import pytest
 
-from simulator.engine.merge import Collision, MergedRun
+from simulator.engine.merge import Collision, MergedRun, whole_record
 from simulator.engine.trace import Record
 
 
@@ -26,7 +26,7 @@ def _part() -> Record:
 
 
 def test_a_run_added_twice_under_two_names():
-    total = Record()
+    total = whole_record(False)
     run = MergedRun(_part(), ["a", "b"], {})
     run.add(total, ["a", "b"], 0)
     run.add(total, ["x", "y"], 20)
@@ -52,7 +52,7 @@ def test_a_run_added_twice_under_two_names():
 
 
 def test_a_run_whose_ops_are_already_in_the_whole_collides():
-    total = Record()
+    total = whole_record(False)
     run = MergedRun(_part(), ["a", "b"], {})
     run.add(total, ["a", "b"], 0)
     with pytest.raises(Collision):

@@ -119,10 +119,6 @@ def test_timeline_is_the_op_by_op_spread(seed, count, special, cycles, bins):
     bounds = rng.integers(0, 5000, (count, 2)).tolist()  # some ends before their starts
     spans = {f"op{i}": tuple(b) for i, b in enumerate(bounds) if rng.random() < 0.8}
     energy = EnergySums(0.0, 0.0, 0.0, by_op, by_op)
-    chunk, power.TIMELINE_OPS = power.TIMELINE_OPS, 7  # ops in several numpy steps
-    try:
-        _, dynamic, _ = power.timeline_arrays(energy, spans, cycles, 1e9, bins)
-    finally:
-        power.TIMELINE_OPS = chunk
+    _, dynamic, _ = power.timeline_arrays(energy, spans, cycles, 1e9, bins)
     expected = _timeline_op_by_op(energy, spans, cycles, 1e9, bins)
     assert dynamic.tobytes() == expected.tobytes()
