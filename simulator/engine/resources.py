@@ -1,6 +1,8 @@
 """The engine's resources, lean: simpy's capacity-1 Resource and its Container with the same
 events scheduled in the same order, from less code, and no event where processing one would do
-nothing (a release nobody is queued for; a process's end nothing waits for: see engine/run.py).
+nothing (a release nobody is queued for; a process's end nothing waits for: see engine/run.py), and
+none for a grant or a take made at once where processing it would be the next thing to happen
+(`_at_once`): the requesting process goes on at once instead.
 
 simpy runs a request's and a take's `_trigger_get`/`_trigger_put` callbacks when they are
 processed; on these resources those find nothing to do (a release leaves the get queue at once,
@@ -49,13 +51,33 @@ class Grant(Request):
         queue = resource.put_queue
         queue.append(self)
         if not resource.users:
-            _grant(resource, queue.pop(0))
+            _grant(resource, queue.pop(0), _at_once(env))
 
 
-def _grant(resource: Fifo, request: Request) -> None:
+def _grant(resource: Fifo, request: Request, at_once: bool = False) -> None:
     resource.users.append(request)
     request.usage_since = resource._env.now
-    request.succeed()
+    if at_once:
+        _processed(request)
+    else:
+        request.succeed()
+
+
+def _at_once(env: simpy.Environment) -> bool:
+    """Whether an event the active process triggers now and yields at once would be the next one
+    processed: the event being processed resumes that process alone (the environment's `sole`,
+    set by engine/run.py's environment; absent elsewhere) and no other event is due now. Such an
+    event is then not scheduled but marked processed (`_processed`), and the process goes on
+    at once, as its processing would have resumed it: the same order, one event fewer."""
+    if not getattr(env, "sole", False):
+        return False
+    queue = env._queue
+    return not queue or queue[0][0] > env._now
+
+
+def _processed(event: simpy.Event) -> None:
+    """`event` succeeded and processed already (a process that yields it goes on at once)."""
+    event._ok, event._value, event.callbacks = True, None, None
 
 
 class Space(simpy.Container):
@@ -80,6 +102,10 @@ class Take(ContainerGet):
         env = space._env
         self.env, self.callbacks = env, []
         self.amount, self.resource, self.proc = amount, space, env.active_process
+        if not space.get_queue and space._level >= amount and _at_once(env):
+            space._level -= amount
+            _processed(self)
+            return
         space.get_queue.append(self)
         space._serve()
 
