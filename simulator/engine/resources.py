@@ -2,7 +2,8 @@
 events scheduled in the same order, from less code, and no event where processing one would do
 nothing (a release nobody is queued for; a process's end nothing waits for: see engine/run.py), and
 none for a grant or a take made at once where processing it would be the next thing to happen
-(`_at_once`): the requesting process goes on at once instead.
+(`_at_once`): the requesting process goes on at once instead, or, where a release or a
+return grants a waiting one, it resumes at once.
 
 simpy runs a request's and a take's `_trigger_get`/`_trigger_put` callbacks when they are
 processed; on these resources those find nothing to do (a release leaves the get queue at once,
@@ -34,9 +35,10 @@ class Fifo(simpy.Resource):
             freed.succeed()
 
     def _grant_next(self, _event) -> None:
-        """simpy's `_trigger_put` after a release: the first queued request, if none holds."""
+        """simpy's `_trigger_put` after a release: the first queued request, if none holds
+        (processed here where its processing would come next: `_at_once`)."""
         if self.put_queue and not self.users:
-            _grant(self, self.put_queue.pop(0))
+            _grant(self, self.put_queue.pop(0), _at_once(self._env))
 
 
 class Grant(Request):
@@ -76,8 +78,15 @@ def _at_once(env: simpy.Environment) -> bool:
 
 
 def _processed(event: simpy.Event) -> None:
-    """`event` succeeded and processed already (a process that yields it goes on at once)."""
+    """`event` succeeds and is processed now, as the environment's `step` processes one: its
+    callbacks run (a waiting process resumes) and a process that yields it later goes on at
+    once (with none yet, the process that made it goes on as the one it resumes)."""
+    callbacks = event.callbacks
     event._ok, event._value, event.callbacks = True, None, None
+    if callbacks:
+        event.env.sole = len(callbacks) == 1
+    for callback in callbacks:
+        callback(event)
 
 
 class Space(simpy.Container):
@@ -85,11 +94,17 @@ class Space(simpy.Container):
     give back what a take took, so they never wait (more returned than the capacity raises)."""
 
     def _serve(self, _event=None) -> None:
-        """simpy's `_trigger_get`: the queued takes, in order, while there is enough."""
+        """simpy's `_trigger_get`: the queued takes, in order, while there is enough; the last
+        it serves is processed here where that would come next (`_at_once`: a return being
+        processed; a take made while a return is due now serves the queued ones, not at once)."""
         queue = self.get_queue
         while queue and self._level >= queue[0].amount:
             take = queue.pop(0)
             self._level -= take.amount
+            last = not queue or self._level < queue[0].amount
+            if last and _at_once(self._env):
+                _processed(take)
+                return
             take.succeed()
 
 
