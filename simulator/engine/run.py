@@ -26,10 +26,11 @@ import functools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
-from heapq import heappush
+from heapq import heappop, heappush
 from itertools import chain, repeat
 
 import simpy
+from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL, URGENT
 
 from simulator.components import STORAGE_KINDS, Machine
@@ -68,6 +69,34 @@ class _CountingEnvironment(simpy.Environment):
     def processed(self) -> int:
         """Events processed so far, once the queue is empty (called once, at the end of a run)."""
         return next(self._eid) - len(self._queue)
+
+
+class _PlainEnvironment(_CountingEnvironment):
+    """The environment of one core on a plain DRAM bus: it also notes whether the event being
+    processed resumes one callback alone (`sole`), so that a grant or a take the resumed process
+    gets at once, with no other event due now, is no event (engine/resources.py `_at_once`).
+    `step` is simpy's own but for that note."""
+
+    sole = False
+
+    def step(self) -> None:
+        try:
+            self._now, _, _, event = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        callbacks, event.callbacks = event.callbacks, None
+        self.sole = len(callbacks) == 1
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:  # as simpy: the rest of the callbacks when the run resumes
+            event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+            self.schedule(event, URGENT - 1)
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            error = type(event._value)(*event._value.args)
+            error.__cause__ = event._value
+            raise error
 
 
 class _Quiet(simpy.Process):
@@ -120,7 +149,9 @@ class _Engine:
         entry: Entry,
         coalesce: bool = False,
     ):
-        self.env = _CountingEnvironment()
+        self.cores = list(entry.order) or sorted({op.core for op in ops}) or [0]
+        plain = machine.noc is None and len(self.cores) == 1
+        self.env = _PlainEnvironment() if plain else _CountingEnvironment()
         self.machine = machine
         self.ops = ops
         self.entry = entry
@@ -142,7 +173,6 @@ class _Engine:
         self.first_use: dict[str, tuple] = {}  # unit -> how its first segment here was attributed
         self.deferred: list[tuple[str, int, int]] | None = None  # kernels to run later, in order
         self.progress: Progress | None = None  # credited as segments and ops finish
-        self.cores = list(entry.order) or sorted({op.core for op in ops}) or [0]
         self.written = {
             core: simpy.Store(self.env) for core in self.cores
         }  # steps with write-backs

@@ -210,11 +210,14 @@ def _processes(points: list[Point], jobs: int) -> Generator[dict]:
     gc.freeze()  # what the command built since start-up (the sweep, its points) too
     try:
         workers = min(jobs - 1, len(rest))
+        context = _context()
+        begun = context.Semaphore(0)
         pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=_context(), initializer=_ignore_sigint
+            max_workers=workers, mp_context=context, initializer=_start, initargs=(begun,)
         )
+        forked = context.get_start_method() == "fork"  # started at once: worth waiting for
         try:
-            yield from _shared(pool, workers, rest)
+            yield from _shared(pool, workers, rest, _waiting(begun, workers) if forked else None)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     finally:
@@ -222,25 +225,30 @@ def _processes(points: list[Point], jobs: int) -> Generator[dict]:
             gc.unfreeze()
 
 
-def _shared(pool, workers: int, points: collections.deque) -> Generator[dict]:
+def _shared(
+    pool, workers: int, points: collections.deque, begin: Callable[[], None] | None = None
+) -> Generator[dict]:
     """Rows of `points` as this process and the pool's `workers` run them: each worker holds two
     batches (the next waits queued while it runs one), taken from the front as `guided` sizes
     them when one lands; this process runs single points from the back, and yields the workers'
     rows as they land between its points. Both ends meet with the batches at their smallest, so
     the processes finish together. A pool that breaks (a worker died: its batches come back as
-    crashed rows) takes no more batches: this process runs what is left."""
+    crashed rows) takes no more batches: this process runs what is left. `begin`, where given,
+    returns once the workers have begun their first batches (`_waiting`)."""
     pending: dict = {}  # future -> its batch
 
     def top_up() -> None:
         while points and len(pending) < 2 * workers:
             batch = [points.popleft() for _ in range(guided(len(points), workers + 1))]
             try:
-                pending[pool.submit(run_points, batch)] = batch
+                pending[pool.submit(_batch, batch)] = batch
             except BrokenExecutor:
                 points.extendleft(reversed(batch))
                 return
 
     top_up()
+    if begin is not None:
+        begin()
     while points:
         yield run_point(points.pop())
         for future in [future for future in pending if future.done()]:
@@ -263,9 +271,41 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def _ignore_sigint() -> None:
-    """Ctrl-C is the parent's to handle: it stops the sweep and saves what finished."""
+def _start(begun) -> None:
+    """A worker starts: Ctrl-C is the parent's to handle (it stops the sweep and saves what
+    finished); `begun` is released as each batch begins (`_batch`)."""
+    global _BEGUN
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _BEGUN = begun
+
+
+_BEGUN = None
+"""In a worker, the semaphore its batches release as they begin (`_start`); None elsewhere."""
+
+
+def _batch(points: list[Point]) -> list[dict]:
+    """A worker's batch: says it has begun, then runs it (`run_points`)."""
+    if _BEGUN is not None:
+        _BEGUN.release()
+    return run_points(points)
+
+
+def _waiting(begun, workers: int) -> Callable[[], None]:
+    """Waiting, as the sweep starts, until each of `workers` forked workers has begun its first
+    batch (at most BEGIN_WAIT_S for each: one that dies on its way does not hold the sweep).
+    This process would otherwise run its first point at once while the pool's threads wait for
+    the interpreter's lock to hand the batches over: the workers idled for about a point."""
+
+    def begin() -> None:
+        for _ in range(workers):
+            if not begun.acquire(timeout=BEGIN_WAIT_S):
+                return
+
+    return begin
+
+
+BEGIN_WAIT_S = 1.0
+"""The longest the parent waits for a forked worker to begin its first batch."""
 
 
 def _dask(points: list[Point], jobs: int | None, scheduler) -> Generator[dict]:

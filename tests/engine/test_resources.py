@@ -15,27 +15,32 @@ from tests.engine.test_coalesce import _both, assert_identical, single_core_runs
 from tests.engine.test_memo import _chain
 
 # a process's actions: ("hold", resource, cycles), ("take", buffer, bytes: given back after
-# `cycles`), ("wait", cycles); small delays so that many things happen at the same time
+# `cycles`), ("wait", cycles), ("tick", which): wait for one of three timeouts every process
+# shares (an event that resumes several); small delays so that many things happen at once
 ACTIONS = st.one_of(
     st.tuples(st.just("hold"), st.integers(0, 1), st.integers(0, 3)),
     st.tuples(st.just("take"), st.integers(0, 1), st.integers(1, 6), st.integers(0, 3)),
     st.tuples(st.just("wait"), st.integers(0, 2)),
+    st.tuples(st.just("tick"), st.integers(0, 2)),
 )
 SCRIPTS = st.lists(st.lists(ACTIONS, max_size=6), min_size=1, max_size=6)
 
 
-def _trace(scripts, fifo, space) -> list:
+def _trace(scripts, fifo, space, environment=simpy.Environment) -> list:
     """(time, process, action) every time a process of `scripts` resumes, in order, on
-    resources made by `fifo(env)` and `space(env, capacity, init)`."""
-    env = simpy.Environment()
+    resources made by `fifo(env)` and `space(env, capacity, init)` in an `environment`."""
+    env = environment()
     holders = [fifo(env) for _ in range(2)]
     buffers = [space(env, 8, 8) for _ in range(2)]
+    ticks = [env.timeout(delay) for delay in range(3)]
     log = []
 
     def give_back(buffer, nbytes, cycles, who):
         yield env.timeout(cycles)
         buffer.put(nbytes)
         log.append((env.now, who, "gave"))
+        if nbytes % 2:  # its end later: the return may be the only event due now
+            yield env.timeout(1)
 
     def process(number, script):
         for step, action in enumerate(script):
@@ -51,6 +56,8 @@ def _trace(scripts, fifo, space) -> list:
                 yield buffers[which].get(nbytes)
                 log.append((env.now, who, "took"))
                 env.process(give_back(buffers[which], nbytes, cycles, who))
+            elif action[0] == "tick":
+                yield ticks[action[1]]
             else:
                 yield env.timeout(action[1])
             log.append((env.now, who, "done"))
@@ -77,6 +84,20 @@ def test_lean_resources_resume_processes_as_simpy_does(scripts):
     in another place than simpy, so returns stay events.)"""
     simpys = _trace(scripts, lambda env: simpy.Resource(env, capacity=1), simpy.Container)
     assert _trace(scripts, Fifo, Space) == simpys
+
+
+@settings(max_examples=300, deadline=None)
+@given(SCRIPTS)
+@example(  # one return serves two waiting takes: the first's taker goes on after both are served
+    [[("take", 0, 7, 1)], [("take", 0, 4, 3), ("wait", 0)], [("take", 0, 3, 3)]]
+)
+def test_grants_and_takes_made_at_once_resume_processes_as_simpy_does(scripts):
+    """Property: in the single-core engine's environment, which lets a grant or take made at
+    once be no event where it would be the next processed (resources.py `_at_once`), the same
+    random processes resume in the same order at the same times as on simpy's resources in
+    simpy's environment."""
+    simpys = _trace(scripts, lambda env: simpy.Resource(env, capacity=1), simpy.Container)
+    assert _trace(scripts, Fifo, Space, run._PlainEnvironment) == simpys
 
 
 def _simpy_resources(monkeypatch) -> None:

@@ -24,7 +24,7 @@ from simulator.errors import SpecError
 from simulator.spec import load_arch
 from simulator.sweep import bases, load_sweep, pareto_front, read_results, run_sweep
 from simulator.sweep.bases import load_spec
-from simulator.sweep.point import run_points, warm
+from simulator.sweep.point import warm
 from simulator.sweep.results import journal_path
 from simulator.sweep.run import guided
 from tests.conftest import tiny_arch
@@ -462,12 +462,15 @@ def test_guided_batches_shrink_to_single_points(points, processes):
     assert sizes[-2 * processes :] == [1] * min(points, 2 * processes)
 
 
+BATCH = sweep_run._batch
+
+
 def dying(batch):
-    """`run_points` in a worker that dies on the batch holding point 3 (module level: the pool
-    pickles it by name, and forked workers find it)."""
+    """A worker's batch (`_batch`) that dies on the batch holding point 3 (module level: the
+    pool pickles it by name, and workers started by fork or a fork server find it)."""
     if any(point.index == 3 for point in batch):
         os._exit(1)  # the worker dies: its pool breaks
-    return run_points(batch)
+    return BATCH(batch)
 
 
 def test_a_worker_that_dies_crashes_its_batch_and_a_rerun_finishes_it(tmp_path, monkeypatch):
@@ -475,14 +478,14 @@ def test_a_worker_that_dies_crashes_its_batch_and_a_rerun_finishes_it(tmp_path, 
     (those the dead pool never ran are 'crashed'), and a second run runs just those again."""
     grid = {"arch.components.pe.rows": [4, 8, 16], "components.buf.capacity": SIZES}
     sweep = load_sweep(sweep_dict(grid=grid))  # 12 points: the worker's batches [0-2], [3, 4]
-    monkeypatch.setattr(sweep_run, "run_points", dying)
+    monkeypatch.setattr(sweep_run, "_batch", dying)
     first = run_sweep(sweep, tmp_path / "r.csv", jobs=2).results
     assert sorted(first.point) == list(range(12))
     statuses = dict(zip(first.point, first.status))
     assert statuses[0] == statuses[1] == "ok"  # the worker's first batch
     assert statuses[3] == statuses[4] == "crashed"  # the batch [3, 4] died with its worker
     assert "BrokenProcessPool" in first.error[3]
-    monkeypatch.setattr(sweep_run, "run_points", run_points)
+    monkeypatch.setattr(sweep_run, "_batch", BATCH)
     again = run_sweep(sweep, tmp_path / "r.csv", jobs=2)
     assert again.ran == sum(status == "crashed" for status in statuses.values())
     assert set(again.results.status) == {"ok"} and len(again.results) == 12
