@@ -41,7 +41,7 @@ def test_timeline_draws_every_interval_of_the_trace(report):
     last_end = max(float(b + x) for t in fig.data for b, x in zip(t.base, t.x))
     assert last_end == pytest.approx(report.cycles * us_per_cycle)
     untraced = simulator.simulate(tiny_arch(), GEMM, numerics=False)
-    with pytest.raises(ValueError, match="trace=True"):
+    with pytest.raises(UnsupportedError, match="trace=True"):
         plots.timeline(untraced)
 
 
@@ -95,7 +95,7 @@ def test_pareto_scatter_hovers_parameters_and_joins_the_front_left_to_right():
     assert list(line.x) == [100.0, 300.0] and line.name == "Pareto front"
     coloured = plots.pareto_scatter(df, "cycles", "energy_pj", color="arch.components.pe.rows")
     assert coloured.data[0].marker.showscale is True
-    with pytest.raises(ValueError, match="no column 'area_mm2'"):
+    with pytest.raises(UnsupportedError, match="no column 'area_mm2'"):
         plots.pareto_scatter(df, "area_mm2", "cycles")
 
 
@@ -120,7 +120,7 @@ def test_sunbursts_hold_the_area_and_the_energy(report):
     energy = plots.sunburst(report, "energy")
     roots = [v for p, v in zip(energy.data[0].parents, energy.data[0].values) if p == ""]
     assert sum(roots) == pytest.approx(report.summary["energy_pj"] * 1e-6)
-    with pytest.raises(ValueError, match="area' or 'energy"):
+    with pytest.raises(UnsupportedError, match="area' or 'energy"):
         plots.sunburst(report, "power")
 
 

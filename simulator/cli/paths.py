@@ -42,8 +42,6 @@ def output_file(text: str, option: str) -> Path:
     """A file the command will write: not a folder, not among the shipped presets; its folder is
     created if missing."""
     path = Path(text)
-    if not text.strip():
-        raise SpecError(f"{option}: empty file name")
     if path.is_dir():
         raise SpecError(f"{option} {text}: is a folder; give a file name")
     outside_presets(path, option)
@@ -55,8 +53,6 @@ def output_folder(text: str, option: str) -> Path:
     """A folder the command will write files into: created if missing, never an existing file nor
     a shipped presets folder."""
     path = Path(text)
-    if not text.strip():
-        raise SpecError(f"{option}: empty folder name")
     outside_presets(path, option)
     blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:

@@ -58,7 +58,7 @@ def _walk(root, lines: dict, source: str) -> None:
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for key_node, value_node in node.value:
-                key = key_node.value
+                key = _key(key_node, path, source)
                 if key in seen:
                     dotted = ".".join(map(str, path + (key,)))
                     raise SpecError(
@@ -72,6 +72,20 @@ def _walk(root, lines: dict, source: str) -> None:
                 lines[path + (index,)] = item.start_mark.line + 1
                 children.append((item, path + (index,)))
         stack.extend(reversed(children))
+
+
+def _key(node, path: tuple, source: str):
+    """A mapping key as the loaded data will hold it (`1:` the integer 1, as the line table must
+    match the data), refused where it is a list or mapping (`? [a, b]`), which no spec has."""
+    if not isinstance(node, yaml.ScalarNode):
+        dotted = ".".join(map(str, path)) or "(top level)"
+        raise SpecError(
+            f"{source}:{node.start_mark.line + 1}: {dotted}: a key must be a name, not a "
+            f"{'list' if isinstance(node, yaml.SequenceNode) else 'mapping'}"
+        )
+    if node.tag == "tag:yaml.org,2002:str":
+        return node.value
+    return yaml.safe_load(yaml.serialize(node))
 
 
 def _compose_and_load(text: str, source: str, lines: dict):
