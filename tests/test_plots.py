@@ -152,3 +152,53 @@ def test_html_holds_plotly_js_once(tmp_path):
     assert inline.count('class="plotly-graph-div"') == 2
     cdn = write_figure(figures, tmp_path / "cdn.html", plotlyjs="cdn").read_text()
     assert "cdn.plot.ly" in cdn and len(cdn) < 50_000
+
+
+FIGURES = [
+    plots.energy_breakdown,
+    plots.sunburst,
+    plots.power_timeline,
+    plots.timeline,
+    plots.roofline,
+    plots.utilization,
+    plots.partition_map,
+]
+
+
+@pytest.fixture(scope="module")
+def system_report():
+    return simulator.simulate("a100x4-nvlink", "gemm:M=64,N=64,K=64,dtype=bf16", numerics=False)
+
+
+@pytest.mark.parametrize("figure", FIGURES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("given", ["system", None, "edge-npu", [], 5])
+def test_a_figure_given_no_report_of_one_chip_is_one_error_line(figure, given, system_report):
+    """A system's report, a preset name or None was an AttributeError or TypeError from inside."""
+    given = system_report if given == "system" else given
+    with pytest.raises(UnsupportedError, match=f"^{figure.__name__}: ") as caught:
+        figure(given)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda r: plots.timeline(r, max_events=0), "max_events: give an integer >= 1"),
+        (lambda r: plots.timeline(r, max_events=-1), "max_events: give an integer >= 1"),
+        (lambda r: plots.roofline(r, points=1), "points: give an integer >= 2"),
+        (lambda r: plots.roofline(r, points=2.5), "points: give an integer >= 2"),
+        (lambda r: plots.energy_breakdown(r, by="x"), "by must be"),
+        (lambda r: plots.write_figure(5, "x.html"), "give a plotly Figure"),
+        (lambda r: plots.pareto_scatter(r, "a", "b"), "as a DataFrame"),
+    ],
+)
+def test_a_figure_argument_out_of_its_range_is_one_error_line(call, message, report):
+    """max_events=0 drew an empty timeline, -1 all but one interval; points=1 a one-point roof."""
+    with pytest.raises(UnsupportedError, match=message):
+        call(report)
+
+
+def test_chrome_trace_of_an_untraced_run_is_an_accsim_error():
+    untraced = simulator.simulate(tiny_arch(), GEMM, numerics=False)
+    with pytest.raises(UnsupportedError, match="trace=True"):
+        untraced.chrome_trace()

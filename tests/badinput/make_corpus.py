@@ -282,6 +282,13 @@ SYSTEM_FILES = {  # systems of chips: (chip, the fields after it)
         "  links: {kind: tpu_v4_ici, count: 6, topology: torus, dims: [2, 4, 2]}\n",
     ),
 }
+KEY_FILES = {  # YAML keys that are no names: (text, expected fragment)
+    "key-list.yaml": (GOOD_ARCH + "? [a, b]\n: 1\n", "a key must be a name, not a list"),
+    "key-mapping.yaml": (
+        GOOD_ARCH.replace("components:\n", "components:\n  ? {kind: sram}\n  : 1\n"),
+        "components: a key must be a name, not a mapping",
+    ),
+}
 NPZ_FILES = {
     "not-a-zip.npz": b"this is not a zip file\n",
     "empty.npz": b"",
@@ -308,6 +315,8 @@ def write_files(folder: Path = FILES) -> None:
         **SERVING_FILES,
         **SCALESIM_FILES,
     }.items():
+        (folder / name).write_text(text)
+    for name, (text, _) in KEY_FILES.items():
         (folder / name).write_text(text)
     for name, data in _onnx_files().items():
         (folder / name).write_bytes(data)
@@ -1282,6 +1291,67 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run-a100-like-softmax-cta-threads",
         "kernels.threads: 32 threads per core cannot hold one 256-thread CTA",
         "run a100-like softmax:rows=64,cols=4096,dtype=fp16 --set cores.kernels.threads=32",
+    ),
+    # an option given as empty text read as not given (the run went on without it)
+    ("run-empty-trace", "argument --trace: empty", "run edge-npu gemm-256 --trace ''"),
+    (
+        "run-empty-max-memory",
+        "argument --max-memory: empty",
+        "run edge-npu gemm-256 --max-memory ''",
+    ),
+    ("run-empty-arch", "argument arch: empty", "run '' gemm-256"),
+    ("run-empty-mapping", "argument -m/--mapping: empty", "run edge-npu gemm-256 -m ' '"),
+    ("map-empty-output", "argument -o/--output: empty", "map edge-npu gemm-256 -o ''"),
+    ("schema-empty-output", "argument -o/--output: empty", "schema arch -o ''"),
+    ("sweep-empty-output", "argument -o/--output: empty", "sweep array-vs-sram -o ''"),
+    (
+        "serve-empty-cost-cache",
+        "argument --cost-cache: empty",
+        "serve tpu-v4-like llama-2-7b --cost-cache ''",
+    ),
+    ("serve-empty-trace", "argument --trace: empty", "serve tpu-v4-like llama-2-7b --trace ''"),
+    # serve options the run does not read (each silently did nothing)
+    (
+        "serve-think-without-users",
+        "--think: read only by a closed loop (--users)",
+        f"{SERVE} {{tmp}}/c --rate 2 --think '1 s'",
+    ),
+    (
+        "serve-cv-with-rates",
+        "--cv: read only by --rate arrivals",
+        f"{SERVE} {{tmp}}/c --rates 1,2 --cv 3",
+    ),
+    (
+        "serve-cv-with-users",
+        "--cv: read only by --rate arrivals",
+        f"{SERVE} {{tmp}}/c --users 2 --cv 3",
+    ),
+    (
+        "serve-decode-replicas-continuous",
+        "--decode-replicas: read only by --scheduler disaggregated",
+        f"{SERVE} {{tmp}}/c --decode-replicas 4",
+    ),
+    (
+        "serve-lengths-with-trace",
+        "--prompt-sd: read only by generated requests (the trace gives lengths)",
+        "serve tpu-v4-like llama-2-7b --trace {files}/trace-fraction.csv --prompt-sd 0.5 "
+        "--cost-cache {tmp}/c",
+    ),
+    # YAML keys that are no names (an internal TypeError: unhashable type)
+    *[
+        (f"run-{Path(name).stem}", fragment, f"run {{files}}/{name} gemm-256")
+        for name, (_, fragment) in KEY_FILES.items()
+    ],
+    # integer attention: its numerics are float ones (an internal ValueError from numpy)
+    (
+        "run-edge-npu-attention-int8-numerics",
+        "the numerics of an attention in int8 are not modelled",
+        "run edge-npu attention:heads=4,head_dim=64,q_len=16,kv_len=16,dtype=int8",
+    ),
+    (
+        "run-mesh-4x4-attention-int16-numerics",
+        "the numerics of an attention in int16 are not modelled",
+        "run mesh-4x4 attention:heads=4,head_dim=64,q_len=16,kv_len=16,dtype=int16",
     ),
 ]
 

@@ -263,3 +263,82 @@ def test_a_default_cost_cache_under_a_file_is_one_error_line(tmp_path, monkeypat
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocking))
     assert main(["serve", "tpu-v4-like", "llama-2-7b", "--requests", "2"]) == 2
     assert "cannot keep the cost cache there (Not a directory)" in _one_error_line(capsys)
+
+
+def _value_arguments():
+    """(argv, name) for every argument of every command that takes a value: that argument empty,
+    every other required one filled in (a choice's first choice)."""
+    from simulator.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for command, parser in commands.items():
+        takes = [a for a in parser._actions if a.nargs is None and not a.const]
+        takes = [a for a in takes if a.dest != "help"]
+        for action in takes:
+            argv = [command]
+            for other in takes:
+                value = "" if other is action else next(iter(other.choices or ["x"]))
+                if not other.option_strings:
+                    argv.append(value)
+                elif other is action or other.required:
+                    argv += [other.option_strings[-1], value]
+            name = "/".join(action.option_strings) or action.dest
+            yield pytest.param(argv, name, id=f"{command}-{action.dest}")
+
+
+@pytest.mark.parametrize(("argv", "name"), list(_value_arguments()))
+def test_every_argument_given_as_empty_text_is_refused_by_name(argv, name, capsys):
+    """`--trace ''` or `-o ''` used to read as not given (the run went on without a trace)."""
+    assert main(argv) == 2
+    line = _one_error_line(capsys)
+    assert f"argument {name}:" in line, line
+
+
+SERVE = ["serve", "tpu-v4-like", "llama-2-7b", "--requests", "2", "--cost-cache"]
+
+
+@pytest.mark.parametrize(
+    ("given", "option"),
+    [
+        (["--rate", "2", "--think", "1 ms"], "--think"),
+        (["--users", "2", "--cv", "2"], "--cv"),
+        (["--rates", "1,2", "--cv", "2"], "--cv"),
+        (["--decode-replicas", "2"], "--decode-replicas"),
+        (["--scheduler", "chunked", "--decode-replicas", "1"], "--decode-replicas"),
+        *[
+            (["--trace", "t.csv", option, "3"], option)
+            for option in ("--prompt-len", "--output-len", "--prompt-sd", "--output-sd", "--cv")
+        ],
+    ],
+)
+def test_serve_refuses_an_option_its_run_does_not_read(given, option, tmp_path, capsys):
+    """Each such option silently did nothing; it is named before any shape is simulated."""
+    (tmp_path / "t.csv").write_text("arrival_s,prompt_tokens,output_tokens\n0,4,2\n")
+    given = [str(tmp_path / g) if g == "t.csv" else g for g in given]
+    assert main([*SERVE, str(tmp_path / "c.json"), *given]) == 2
+    assert _one_error_line(capsys).startswith(f"error: {option}: read only by")
+    assert not (tmp_path / "c.json").exists()  # nothing simulated
+
+
+@pytest.mark.parametrize("key", ["[a, b]", "{a: 1}", "[[1], {b: [2]}]"])
+@pytest.mark.parametrize("depth", [0, 1, 3])
+def test_a_key_that_is_a_list_or_mapping_is_named_by_its_line(key, depth):
+    """`? [a, b]` made an unhashable key (an internal TypeError); it is refused at its line."""
+    from simulator.spec.yamlio import parse_yaml
+
+    nest = "".join(f"{'  ' * i}k{i}:\n" for i in range(depth))
+    text = f"name: a\n{nest}{'  ' * depth}? {key}\n{'  ' * depth}: 1\n"
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(text, "f.yaml")
+    message = str(caught.value)
+    assert message.startswith(f"f.yaml:{depth + 2}: ") and "a key must be a name" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(("key", "value"), [("1", 1), ("0x10", 16), ("true", True), ("~", None)])
+def test_a_scalar_key_keeps_its_line_under_the_value_the_data_holds(key, value):
+    """`1:` is the integer 1 in the data: the line table holds it so, as errors look it up."""
+    from simulator.spec.yamlio import parse_yaml
+
+    doc = parse_yaml(f"name: a\nc:\n  {key}: x\n", "f.yaml")
+    assert doc.data["c"] == {value: "x"} and doc.lines[("c", value)] == 3
