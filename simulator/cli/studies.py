@@ -70,7 +70,7 @@ def _failures(source: str, outcome) -> int:
 
 def map_command(args, console: Console) -> int:
     """`accsim map ARCH WORKLOAD`: search mappings and confirm the best by simulation."""
-    output = output_file(args.output, "-o") if args.output else None
+    output = output_file(args.output, "-o", (args.arch, args.workload)) if args.output else None
     routed = split_overrides(args.set, ("arch", "workload"))
     arch = one_chip(load_arch(args.arch, routed["arch"]), "accsim map")
     workload = load_workload(args.workload, routed["workload"])
@@ -94,7 +94,7 @@ def map_command(args, console: Console) -> int:
 
 def plot_command(args, console: Console) -> int:
     """`accsim plot RESULTS --x --y`: scatter two columns of sweep results."""
-    output = output_file(args.output, "-o")
+    output = output_file(args.output, "-o", (args.results,))
     results = read_results(args.results)
     require_columns(results, [args.x, args.y, *([args.color] if args.color else [])], args.results)
     stray = next((c for c in args.maximize if c not in (args.x, args.y)), None)

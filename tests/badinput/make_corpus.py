@@ -1337,6 +1337,20 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "serve tpu-v4-like llama-2-7b --trace {files}/trace-fraction.csv --prompt-sd 0.5 "
         "--cost-cache {tmp}/c",
     ),
+    # an output that is the command's own input (import-onnx m.onnx -o m.onnx replaced the model)
+    *[
+        (
+            f"{command.split()[0]}-output-is-its-input",
+            "bad-results.parquet: that is the input",
+            command,
+        )
+        for command in (
+            "import-onnx {tmp}/bad-results.parquet -o {tmp}/bad-results.parquet",
+            "run {tmp}/bad-results.parquet gemm-256 --trace {tmp}/bad-results.parquet",
+            "map edge-npu {tmp}/bad-results.parquet -o {tmp}/bad-results.parquet",
+            "plot {tmp}/bad-results.parquet --x a --y b -o {tmp}/bad-results.parquet",
+        )
+    ],
     # YAML keys that are no names (an internal TypeError: unhashable type)
     *[
         (f"run-{Path(name).stem}", fragment, f"run {{files}}/{name} gemm-256")

@@ -342,3 +342,25 @@ def test_a_scalar_key_keeps_its_line_under_the_value_the_data_holds(key, value):
 
     doc = parse_yaml(f"name: a\nc:\n  {key}: x\n", "f.yaml")
     assert doc.data["c"] == {value: "x"} and doc.lines[("c", value)] == 3
+
+
+@pytest.mark.parametrize(
+    ("command", "written"),
+    [
+        ("import-onnx {in}/m.onnx -o {in}/m.onnx", "m.onnx"),
+        ("run {in}/a.yaml gemm:M=32,N=32,K=32 --trace {in}/a.yaml", "a.yaml"),
+        ("run edge-npu {in}/w.yaml --trace {in}/w.yaml", "w.yaml"),
+        ("run edge-npu gemm:M=32,N=32,K=32 -m {in}/m.yaml --trace {in}/m.yaml", "m.yaml"),
+        ("map edge-npu {in}/w.yaml -o {in}/w.yaml", "w.yaml"),
+        ("plot {in}/r.csv --x a --y b -o {in}/r.csv", "r.csv"),
+        ("import-scalesim {in}/arch.yaml {in}/t.csv -o {in}", "arch.yaml"),
+        ("import-sanafe {in}/a.yaml {in}/workload.yaml -o {in}", "workload.yaml"),
+    ],
+)
+def test_no_command_writes_over_a_file_it_reads(command, written, tmp_path, capsys):
+    """`import-onnx m.onnx -o m.onnx` replaced the model with its YAML; each input is kept."""
+    (tmp_path / written).write_bytes(b"the user's own file\n")
+    argv = [word.replace("{in}", str(tmp_path)) for word in command.split()]
+    assert main(argv) == 2
+    assert "that is the input" in _one_error_line(capsys)
+    assert (tmp_path / written).read_bytes() == b"the user's own file\n"
