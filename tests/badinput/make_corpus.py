@@ -395,6 +395,14 @@ def write_files(folder: Path = FILES) -> None:
         "sweep-serving-mapping.yaml": f"{SERVING_SWEEP}grid:\n  mapping.dataflow: [ws]\n",
         "sweep-serving-in-point.yaml": f"{SERVING_SWEEP}points:\n  - {{serving.rate: 2, mapping.tile.M: 8}}\n",
         "sweep-gemm-serving.yaml": f"{SWEEP_BASE}grid:\n  serving.rate: [1, 2]\n",
+        # constraints of two literals (a result metric read as a word: always true or false)
+        "sweep-constraint-metric.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz, 2 GHz]\n"
+        "constraints:\n  - {left: cycles, op: '<', right: 5000}\n",
+        "sweep-constraint-status.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz, 2 GHz]\n"
+        "constraints:\n  - {left: status, op: '==', right: ok}\n",
+        "sweep-random-seed-negative.yaml": f"{SWEEP_BASE}random:\n  samples: 2\n  seed: -1\n"
+        "  parameters: {clock: {low: 1, high: 2}}\n",
+        "sweep-seed-huge.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz]\nseed: 4294967296\n",
     }
     for name, text in sweeps.items():
         (folder / name).write_text(text)
@@ -1351,6 +1359,27 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
             "plot {tmp}/bad-results.parquet --x a --y b -o {tmp}/bad-results.parquet",
         )
     ],
+    # sweep constraints that compare no value of a point; seeds numpy cannot take
+    (
+        "sweep-constraint-metric",
+        "constraints.0: neither 'cycles' nor 5000 is a path",
+        "sweep {files}/sweep-constraint-metric.yaml -o {tmp}/r.csv -j 1",
+    ),
+    (
+        "sweep-constraint-status",
+        "constraints.0: neither 'status' nor 'ok' is a path",
+        "sweep {files}/sweep-constraint-status.yaml -o {tmp}/r.csv -j 1",
+    ),
+    (
+        "sweep-random-seed-negative",
+        "random.seed: must be >= 0",
+        "sweep {files}/sweep-random-seed-negative.yaml -o {tmp}/r.csv -j 1",
+    ),
+    (
+        "sweep-seed-huge",
+        "seed: must be < 4294967296",
+        "sweep {files}/sweep-seed-huge.yaml -o {tmp}/r.csv -j 1",
+    ),
     # YAML keys that are no names (an internal TypeError: unhashable type)
     *[
         (f"run-{Path(name).stem}", fragment, f"run {{files}}/{name} gemm-256")

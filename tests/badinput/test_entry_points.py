@@ -364,3 +364,21 @@ def test_no_command_writes_over_a_file_it_reads(command, written, tmp_path, caps
     assert main(argv) == 2
     assert "that is the input" in _one_error_line(capsys)
     assert (tmp_path / written).read_bytes() == b"the user's own file\n"
+
+
+@given(
+    st.one_of(st.integers(), st.floats(allow_nan=False), st.text(max_size=8)),
+    st.one_of(st.integers(), st.floats(allow_nan=False), st.text(max_size=8)),
+    st.sampled_from(["<", "<=", "==", "!=", ">=", ">", "divides"]),
+)
+@settings(max_examples=50, deadline=None)
+def test_a_constraint_of_two_literals_is_refused(left, right, op):
+    """`cycles < 5000` compared the word 'cycles' with a number, or two words: every point kept
+    or none, silently; a constraint names a value of the point on one side at least."""
+    from simulator.sweep.spec import Constraint, is_path
+
+    if is_path(left) or is_path(right):
+        Constraint(left=left, op=op, right=right)
+    else:
+        with pytest.raises(ValueError, match="is a path"):
+            Constraint(left=left, op=op, right=right)
