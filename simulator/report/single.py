@@ -695,7 +695,9 @@ class Report(Shown):
         another counts its stall cycles so far by cause (ending at the report's unit stalls), and
         a power counter track holds the power timeline."""
         if self.record.events is None:
-            raise UnsupportedError("chrome_trace: run simulate(..., trace=True) to record a timeline")
+            raise UnsupportedError(
+                "chrome_trace: run simulate(..., trace=True) to record a timeline"
+            )
         us_per_cycle = 1e6 / self.clock_hz
         by_track: dict[str, list] = {}
         for event in sorted(self.record.events, key=lambda e: (e[3], e[4])):

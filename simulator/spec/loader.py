@@ -36,6 +36,8 @@ def list_presets(kind: str) -> list[str]:
 
 
 def _find(kind: str, name: str) -> Path:
+    if not name.strip():  # Path('') is the working folder: 'no such file (that is a folder)'
+        raise SpecError(f"{name!r}: an empty {kind} name; give a preset name or a file path")
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if path.is_dir():

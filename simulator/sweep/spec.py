@@ -174,7 +174,7 @@ def read_sweep(ref: str | Path | dict) -> tuple[SweepSpec, Path]:
     """Validate a sweep (preset name, path or dict); also return the folder its paths are relative to."""
     if isinstance(ref, dict):
         return validate(SweepSpec, Document(ref, "<sweep dict>", {})), Path.cwd()
-    if not isinstance(ref, str | Path):
+    if not isinstance(ref, str | Path) or not str(ref).strip():
         raise SpecError(f"sweep {ref!r}: give a preset name, a path or a dict")
     path = Path(ref)
     if path.suffix not in (".yaml", ".yml") and not path.exists():

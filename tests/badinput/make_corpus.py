@@ -183,6 +183,8 @@ SERVING_FILES = {  # `accsim serve` cost caches and request traces
     "hf-served-context-4.json": HF_SERVED.format(layers=2, extra=', "max_position_embeddings": 4'),
     "results-no-status.csv": "a,b\n1,3\n2,4\n",
     "results-ok.csv": "a,b,status\n1,3,ok\n2,4,ok\n",
+    "results-header-only.csv": "a,b,status\n",
+    "results-all-failed.csv": "a,b,status\n1,,failed\n2,,failed\n",
 }
 SCALESIM_CFG = (  # a SCALE-Sim 3 config; {field} replaced per file
     "[general]\nrun_name : r\n\n[architecture_presets]\nArrayHeight : {height}\n"
@@ -1379,6 +1381,22 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "sweep-seed-huge",
         "seed: must be < 4294967296",
         "sweep {files}/sweep-seed-huge.yaml -o {tmp}/r.csv -j 1",
+    ),
+    # plots of results with no point run ok (an empty figure), a front over a column of words
+    (
+        "plot-results-header-only",
+        "none of its 0 points ran ok",
+        "plot {files}/results-header-only.csv --x a --y b -o {tmp}/p.html",
+    ),
+    (
+        "plot-results-all-failed",
+        "none of its 2 points ran ok",
+        "plot {files}/results-all-failed.csv --x a --y b -o {tmp}/p.html",
+    ),
+    (
+        "plot-pareto-words",
+        "--pareto: column 'status' holds words ('ok')",
+        "plot {files}/results-ok.csv --x status --y b --pareto -o {tmp}/p.html",
     ),
     # YAML keys that are no names (an internal TypeError: unhashable type)
     *[

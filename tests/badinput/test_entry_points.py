@@ -382,3 +382,50 @@ def test_a_constraint_of_two_literals_is_refused(left, right, op):
     else:
         with pytest.raises(ValueError, match="is a path"):
             Constraint(left=left, op=op, right=right)
+
+
+def _costs(model: str = "llama-2-7b"):
+    from simulator.serving import CostModel, load_model
+
+    return CostModel(load_arch("tpu-v4-like"), load_model(model))
+
+
+def _library_calls():
+    """(call, expected message): the serving and sweep library given wrong objects."""
+    import pandas as pd
+
+    from simulator.serving import CostModel, Lengths, Slo, capacity, load_model, rate_sweep, serve
+    from simulator.serving.plots import kv_over_time, latency_cdf, throughput_latency
+    from simulator.sweep import pareto_front
+
+    arch, lengths = "tpu-v4-like", Lengths(16, 4)
+    return [
+        (lambda: load_model(5), "load_model: ref: expected str or Path, got int"),
+        (lambda: Slo(ttft_s="1 s"), "slo: ttft_s: expected int or float, got str"),
+        (lambda: Slo(tpot_s=True), "slo: tpot_s: expected int or float, got bool"),
+        (lambda: CostModel(arch, _costs().model), "CostModel: arch"),
+        (lambda: CostModel(_costs().arch, "llama-2-7b"), "CostModel: model"),
+        (lambda: CostModel(_costs().arch, _costs().model, ratio="2"), "CostModel: ratio"),
+        (lambda: rate_sweep(_costs(), [], lengths, 4, Slo()), "give at least one arrival rate"),
+        (lambda: rate_sweep(_costs(), 5, lengths, 4, Slo()), "rate_sweep: rates"),
+        (lambda: rate_sweep(_costs(), ["2"], lengths, 4, Slo()), "rate_sweep: rates"),
+        (lambda: capacity(5), "capacity: table"),
+        (lambda: capacity(pd.DataFrame({"x": [1]})), "no column 'rate'"),
+        (lambda: serve(arch, "llama-2-7b", "requests"), "serve: requests"),
+        (lambda: serve(arch, "llama-2-7b", [1, 2]), "serve: requests"),
+        (lambda: serve(arch, "llama-2-7b", [], costs=_costs("llama-3-8b")), "was built for"),
+        (lambda: kv_over_time(None), "kv_over_time: result"),
+        (lambda: latency_cdf([1]), "latency_cdf: results"),
+        (lambda: throughput_latency({1.0: "run"}), "throughput_latency: runs"),
+        (lambda: pareto_front([1, 2], {"a": "min"}), "pareto_front: df"),
+        (lambda: simulate("edge-npu", "gemm-256", mapping=" "), "an empty mapping name"),
+        (lambda: load_arch(""), "an empty arch name"),
+    ]
+
+
+@pytest.mark.parametrize(("call", "message"), _library_calls(), ids=lambda v: str(v)[:40])
+def test_the_serving_and_sweep_library_refuse_wrong_objects_in_one_line(call, message):
+    """Each was an AttributeError, TypeError, KeyError or ValueError from inside the library."""
+    with pytest.raises(AccsimError, match=message) as caught:
+        call()
+    assert "\n" not in str(caught.value)
