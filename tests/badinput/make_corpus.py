@@ -405,6 +405,7 @@ def write_files(folder: Path = FILES) -> None:
         "sweep-random-seed-negative.yaml": f"{SWEEP_BASE}random:\n  samples: 2\n  seed: -1\n"
         "  parameters: {clock: {low: 1, high: 2}}\n",
         "sweep-seed-huge.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz]\nseed: 4294967296\n",
+        "sweep-grid-sexagesimal.yaml": f"{SWEEP_BASE}grid:\n  workload.ops.0.M: [1:4, 2:8]\n",
     }
     for name, text in sweeps.items():
         (folder / name).write_text(text)
@@ -1397,6 +1398,27 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "plot-pareto-words",
         "--pareto: column 'status' holds words ('ok')",
         "plot {files}/results-ok.csv --x status --y b --pareto -o {tmp}/p.html",
+    ),
+    # YAML 1.1's sexagesimal and leading-zero octal numbers (1:30 was read as 90, 010 as 8)
+    (
+        "run-edge-npu-rows-octal",
+        "components.mac_array.rows: must be an integer, got '010'",
+        "run edge-npu gemm-256 --set components.mac_array.rows=010",
+    ),
+    (
+        "run-edge-npu-rows-sexagesimal",
+        "components.mac_array.rows: must be an integer, got '1:30'",
+        "run edge-npu gemm-256 --set components.mac_array.rows=1:30",
+    ),
+    (
+        "run-inline-octal",
+        "ops.0.K: must be an integer, got '0100'",
+        "run edge-npu gemm:M=64,N=64,K=0100",
+    ),
+    (
+        "sweep-grid-sexagesimal",
+        "must be an integer, got '1:4'",
+        "sweep {files}/sweep-grid-sexagesimal.yaml -o {tmp}/r.csv -j 1",
     ),
     # YAML keys that are no names (an internal TypeError: unhashable type)
     *[

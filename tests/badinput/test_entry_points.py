@@ -429,3 +429,21 @@ def test_the_serving_and_sweep_library_refuse_wrong_objects_in_one_line(call, me
     with pytest.raises(AccsimError, match=message) as caught:
         call()
     assert "\n" not in str(caught.value)
+
+
+@given(st.integers(-(10**30), 10**30), st.integers(0, 59), st.integers(1, 7))
+@settings(max_examples=200, deadline=None)
+def test_yaml_numbers_are_decimal_or_text(number, seconds, zeros):
+    """YAML 1.1 read `1:30` as 90 and `010` as 8, silently; they stay text (refused by key),
+    while decimal, hexadecimal and underscored numbers read as before."""
+    from simulator.spec.yamlio import parse_yaml
+
+    text = (
+        f"a: {number}\nb: {abs(number)}:{seconds:02d}\nc: {'0' * zeros}{abs(number) + 1}\n"
+        f"d: {hex(number)}\ne: {number:_}\nf: {number}.5\n"
+    )
+    data = parse_yaml(text, "f.yaml").data
+    assert data["a"] == number and data["d"] == number and data["e"] == number
+    assert data["b"] == f"{abs(number)}:{seconds:02d}"
+    assert data["c"] == f"{'0' * zeros}{abs(number) + 1}"
+    assert data["f"] == float(f"{number}.5")
