@@ -61,16 +61,13 @@ READ_WHEN = {  # option: (does this run read it?, the runs that do)
 }
 
 
-def _fill_defaults(args) -> None:
-    """Refuse an option this run would not read (`--think` without `--users` silently did
-    nothing); give the unset ones their defaults."""
+def _unread(args, given: set[str]) -> None:
+    """Refuse an option given (`given`) that this run does not read: `--think` without
+    `--users` silently did nothing."""
     for name, (read, runs) in READ_WHEN.items():
-        if getattr(args, name) is not None and not read(args):
+        if name in given and not read(args):
             option = "--" + name.replace("_", "-")
             raise SpecError(f"{option}: read only by {runs}; leave it out of this run")
-    for name, value in SERVE_DEFAULTS.items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
 
 
 def _requests(args, lengths: Lengths):
@@ -99,9 +96,13 @@ def serve_command(args, console: Console) -> int:
         load_arch(args.arch, split_overrides(args.set, ("arch",))["arch"]), "accsim serve"
     )
     model = load_model(args.model)
-    _fill_defaults(args)
+    given = {name for name in SERVE_DEFAULTS if getattr(args, name) is not None}
+    for name, value in SERVE_DEFAULTS.items():
+        if name not in given:
+            setattr(args, name, value)
     lengths = Lengths(args.prompt_len, args.output_len, args.prompt_sd, args.output_sd)
-    specs = _requests(args, lengths)
+    specs = _requests(args, lengths)  # a bad trace is named first
+    _unread(args, given)
     max_tokens = args.max_tokens or (512 if args.scheduler == "chunked" else 8192)
     cache = Path(args.cost_cache) if args.cost_cache else default_cache()
     costs = CostModel(arch, model, args.bucket_ratio, cache=cache)

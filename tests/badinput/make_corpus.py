@@ -172,6 +172,7 @@ SERVING_FILES = {  # `accsim serve` cost caches and request traces
     "cost-cache-entry.json": '{"shape": [1, "x"]}',
     "cost-cache-nan.json": '{"shape": [NaN, 1]}',
     "trace-header-only.csv": "arrival_s,prompt_tokens,output_tokens\n",
+    "trace-good.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\n1,12,4\n",
     "trace-nan-arrival.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\nnan,10,10\n",
     "trace-inf-arrival.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\ninf,10,10\n",
     "trace-fraction.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\n1,1.5,10\n",
@@ -1345,7 +1346,7 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
     (
         "serve-lengths-with-trace",
         "--prompt-sd: read only by generated requests (the trace gives lengths)",
-        "serve tpu-v4-like llama-2-7b --trace {files}/trace-fraction.csv --prompt-sd 0.5 "
+        "serve tpu-v4-like llama-2-7b --trace {files}/trace-good.csv --prompt-sd 0.5 "
         "--cost-cache {tmp}/c",
     ),
     # an output that is the command's own input (import-onnx m.onnx -o m.onnx replaced the model)
