@@ -1,6 +1,7 @@
 """plotly figures: the traces each figure should have, with numbers derived by hand."""
 
 import importlib.util
+import json
 
 import numpy as np
 import pandas as pd
@@ -202,3 +203,12 @@ def test_chrome_trace_of_an_untraced_run_is_an_accsim_error():
     untraced = simulator.simulate(tiny_arch(), GEMM, numerics=False)
     with pytest.raises(UnsupportedError, match="trace=True"):
         untraced.chrome_trace()
+
+
+def test_a_system_report_writes_its_summary_and_ops_as_json(system_report):
+    """SystemReport.to_json was an AttributeError; it holds the summary and the per-op table."""
+    data = json.loads(system_report.to_json())
+    assert data["summary"]["chips"] == system_report.summary["chips"] == 4
+    assert data["summary"]["seconds"] == system_report.summary["seconds"]
+    assert [row["name"] for row in data["ops"]] == list(system_report.ops.name)
+    assert [row["macs"] for row in data["ops"]] == list(system_report.ops.macs)
