@@ -212,3 +212,14 @@ def test_a_system_report_writes_its_summary_and_ops_as_json(system_report):
     assert data["summary"]["seconds"] == system_report.summary["seconds"]
     assert [row["name"] for row in data["ops"]] == list(system_report.ops.name)
     assert [row["macs"] for row in data["ops"]] == list(system_report.ops.macs)
+
+
+def test_a_spiking_run_writes_its_trace_slices():
+    """SpikingReport borrowed the chip's whole trace, whose stall and power tracks it has not:
+    an AttributeError; each recorded interval is one slice."""
+    spiking = simulator.simulate("loihi-like", "snn-digits-mlp", trace=True)
+    events = spiking.chrome_trace()["traceEvents"]
+    assert sum(e["ph"] == "X" for e in events) == len(spiking.record.events) > 0
+    untraced = simulator.simulate("loihi-like", "snn-digits-mlp")
+    with pytest.raises(UnsupportedError, match="trace=True"):
+        untraced.chrome_trace()

@@ -1421,6 +1421,12 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "must be an integer, got '1:4'",
         "sweep {files}/sweep-grid-sexagesimal.yaml -o {tmp}/r.csv -j 1",
     ),
+    # a spiking network's seed numpy cannot take (an internal ValueError)
+    (
+        "run-loihi-like-snn-seed-negative",
+        "seed: must be >= 0, got -1",
+        "run loihi-like snn-digits-mlp --set workload.seed=-1",
+    ),
     # YAML keys that are no names (an internal TypeError: unhashable type)
     *[
         (f"run-{Path(name).stem}", fragment, f"run {{files}}/{name} gemm-256")
