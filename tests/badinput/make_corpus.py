@@ -209,13 +209,13 @@ def _onnx_files() -> dict[str, bytes]:
     installed onnx)."""
     from onnx import TensorProto, helper
 
-    def model(node, x_shape, weight=None) -> bytes:
-        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)
-        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    def model(node, x_shape, weight=None, element=TensorProto.FLOAT) -> bytes:
+        x = helper.make_tensor_value_info("x", element, x_shape)
+        y = helper.make_tensor_value_info("y", element, None)
         inits = []
         if weight is not None:
             size = int(np.prod(weight))
-            inits = [helper.make_tensor("w", TensorProto.FLOAT, weight, [0.0] * size)]
+            inits = [helper.make_tensor("w", element, weight, [0] * size)]
         nodes = node if isinstance(node, list) else [node]
         graph = helper.make_graph(nodes, "g", [x], [y], inits)
         proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
@@ -237,6 +237,13 @@ def _onnx_files() -> dict[str, bytes]:
         ),
         "onnx-two-writers.onnx": model(
             [helper.make_node("MatMul", ["x", "w"], ["y"])] * 2, [4, 8], [8, 4]
+        ),
+        # element types no accsim precision holds (were imported as fp32, silently)
+        "onnx-int64-matmul.onnx": model(
+            helper.make_node("MatMul", ["x", "w"], ["y"]), [4, 8], [8, 4], TensorProto.INT64
+        ),
+        "onnx-double-relu.onnx": model(
+            helper.make_node("Relu", ["x"], ["y"]), [4, 8], None, TensorProto.DOUBLE
         ),
     }
 
@@ -1420,6 +1427,17 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "sweep-grid-sexagesimal",
         "must be an integer, got '1:4'",
         "sweep {files}/sweep-grid-sexagesimal.yaml -o {tmp}/r.csv -j 1",
+    ),
+    # ONNX element types no accsim precision holds (imported as fp32, silently)
+    (
+        "import-onnx-int64-matmul",
+        "onnx-int64-matmul.onnx: matmul_0: its input 'x' is ONNX INT64",
+        "import-onnx {files}/onnx-int64-matmul.onnx -o {tmp}/w.yaml",
+    ),
+    (
+        "run-onnx-double-relu",
+        "onnx-double-relu.onnx: relu_0: its input 'x' is ONNX DOUBLE",
+        "run edge-npu {files}/onnx-double-relu.onnx",
     ),
     # a spiking network's seed numpy cannot take (an internal ValueError)
     (

@@ -447,3 +447,26 @@ def test_yaml_numbers_are_decimal_or_text(number, seconds, zeros):
     assert data["b"] == f"{abs(number)}:{seconds:02d}"
     assert data["c"] == f"{'0' * zeros}{abs(number) + 1}"
     assert data["f"] == float(f"{number}.5")
+
+
+@pytest.mark.parametrize("element", ["INT64", "DOUBLE", "UINT32", "UINT64"])
+def test_an_onnx_type_no_precision_holds_needs_a_dtype(element, tmp_path):
+    """A MatMul of int64 or double operands was imported as fp32, silently; it is refused by
+    node and type, and imports with the precision given."""
+    from onnx import TensorProto, helper
+
+    from simulator.spec.onnx import import_onnx
+
+    kind = getattr(TensorProto, element)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", kind, [4, 8])],
+        [helper.make_tensor_value_info("y", kind, None)],
+        [helper.make_tensor("w", kind, [8, 4], [0] * 32)],
+    )
+    path = tmp_path / "m.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    with pytest.raises(AccsimError, match=f"matmul_0: its input 'x' is ONNX {element}"):
+        import_onnx(path)
+    assert import_onnx(path, "int8")["ops"][0]["dtype"] == "int8"
