@@ -15,3 +15,12 @@ class CapacityError(AccsimError):
 
 class UnsupportedError(AccsimError):
     """An op or precision a unit cannot run: names the unit, the op and what it supports."""
+
+
+def expect(value, kinds: type | tuple, what: str) -> None:
+    """A library call's argument of the kind it reads, else a one-line UnsupportedError naming
+    the argument, the kinds it takes and what came (a str where a Report goes; True is no number)."""
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = " or ".join(kind.__name__ for kind in kinds)
+        raise UnsupportedError(f"{what}: expected {names}, got {type(value).__name__}")

@@ -15,14 +15,16 @@ import plotly.graph_objects as go
 
 from simulator.errors import UnsupportedError
 from simulator.report import Report
+from simulator.report.spiking import SpikingReport
 
 PARAMETER_PREFIXES = ("arch.", "workload.", "mapping.")
 
 
 def energy_breakdown(report: Report, by: str = "component") -> go.Figure:
     """Stacked bars of energy: one bar per component, stacked by action (by='op': per op, by component)."""
+    _report(report, "energy_breakdown", (Report, SpikingReport))
     if by not in ("component", "op"):
-        raise ValueError(f"by must be 'component' or 'op', got {by!r}")
+        raise UnsupportedError(f"energy_breakdown: by must be 'component' or 'op', got {by!r}")
     stack = "action" if by == "component" else "component"
     table = report.energy.pivot_table(
         index=by, columns=stack, values="energy_pj", aggfunc="sum", fill_value=0.0, sort=False
@@ -51,8 +53,9 @@ def energy_breakdown(report: Report, by: str = "component") -> go.Figure:
 def sunburst(report: Report, what: str = "area") -> go.Figure:
     """Sunburst of the die area (mm²) or the run's energy (µJ): component, then part. The cores of
     a multi-core chip are folded into one ring entry per core component ('core*.tc')."""
+    _report(report, "sunburst")
     if what not in ("area", "energy"):
-        raise ValueError(f"what must be 'area' or 'energy', got {what!r}")
+        raise UnsupportedError(f"sunburst: what must be 'area' or 'energy', got {what!r}")
     if what == "area":
         table, value, unit, scale = report.area[report.area.on_die], "area_mm2", "mm²", 1.0
     else:
@@ -83,6 +86,7 @@ def sunburst(report: Report, what: str = "area") -> go.Figure:
 
 def power_timeline(report: Report) -> go.Figure:
     """Power over the run (W): dynamic (each op's energy over its span) stacked on static."""
+    _report(report, "power_timeline")
     line = report.power_timeline
     mid_us = (line.start_s + line.end_s) * 0.5e6
     fig = go.Figure(
@@ -106,8 +110,10 @@ def timeline(report: Report, max_events: int = 20_000) -> go.Figure:
 
     Needs `simulate(..., trace=True)`; the first `max_events` intervals are drawn.
     """
+    _report(report, "timeline")
+    _at_least(max_events, 1, "timeline: max_events")
     if report.record.events is None:
-        raise ValueError("run simulate(..., trace=True) to record a timeline")
+        raise UnsupportedError("timeline: run simulate(..., trace=True) to record a timeline")
     events = pd.DataFrame(
         report.record.events[:max_events], columns=["track", "name", "op", "start", "end"]
     )
@@ -143,7 +149,12 @@ def roofline(reports: Report | Sequence[Report], points: int = 200) -> go.Figure
     The roof of each arch is min(peak FLOP/s, intensity x DRAM peak bandwidth); an op sits at its
     arithmetic intensity and the FLOP/s it achieved. Ops that moved no DRAM bytes are left out.
     """
-    reports = [reports] if isinstance(reports, Report) else list(reports)
+    reports = list(reports) if isinstance(reports, list | tuple) else [reports]
+    if not reports:
+        raise UnsupportedError("roofline: give at least one Report")
+    for report in reports:
+        _report(report, "roofline")
+    _at_least(points, 2, "roofline: points")
     fig = go.Figure()
     roofs = {}
     for report in reports:
@@ -194,6 +205,7 @@ def roofline(reports: Report | Sequence[Report], points: int = 200) -> go.Figure
 
 def utilization(report: Report) -> go.Figure:
     """Utilization per component: busy share for compute units, bandwidth share for memories."""
+    _report(report, "utilization", (Report, SpikingReport))
     table = report.components
     fig = go.Figure(
         go.Bar(
@@ -215,6 +227,7 @@ def utilization(report: Report) -> go.Figure:
 def partition_map(report: Report) -> go.Figure:
     """The partition map: each op's busy time as a bar, coloured by where it ran (accelerator,
     host, pim, coreN); fallbacks carry their reason in the hover text."""
+    _report(report, "partition_map")
     part = report.partition
     fig = go.Figure()
     for place, rows in part.groupby("place", sort=True):
@@ -249,9 +262,15 @@ def pareto_scatter(
     Hover shows every parameter column (arch./workload./mapping. paths) unless `hover` names others;
     `front` is typically `pareto_front(df, {x: 'min', y: 'min'})`.
     """
+    if not isinstance(df, pd.DataFrame):
+        raise UnsupportedError(
+            f"pareto_scatter: give the sweep results as a DataFrame, not a {type(df).__name__}"
+        )
     missing = [c for c in (x, y, color) if c is not None and c not in df.columns]
     if missing:
-        raise ValueError(f"no column {missing[0]!r}; columns: {', '.join(map(str, df.columns))}")
+        raise UnsupportedError(
+            f"no column {missing[0]!r}; columns: {', '.join(map(str, df.columns))}"
+        )
     rows = df[df["status"] == "ok"] if "status" in df.columns else df
     hover = list(hover) if hover is not None else [c for c in df.columns if _is_parameter(c)]
     fig = go.Figure()
@@ -306,10 +325,19 @@ def write_figure(
     4.6 MB) or, with plotlyjs="cdn", loaded from the plotly CDN when the page opens (a few kB).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figures = [fig] if isinstance(fig, go.Figure) else list(fig)
+    figures = (
+        [fig] if isinstance(fig, go.Figure) else list(fig) if isinstance(fig, list | tuple) else []
+    )
+    if not figures or not all(isinstance(f, go.Figure) for f in figures):
+        raise UnsupportedError(
+            f"write_figure: give a plotly Figure or a list of them, not {type(fig).__name__}"
+        )
     if plotlyjs not in ("inline", "cdn"):
         raise UnsupportedError(f"plotlyjs={plotlyjs!r}: use 'inline' or 'cdn'")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UnsupportedError(f"{path}: cannot create its folder: {error.strerror}") from None
     if path.suffix == ".html":
         parts = [
             figure.to_html(
@@ -343,6 +371,22 @@ _KIND_COLOURS = {
     "sram": "#2ca02c",
     "dram": "#ff7f0e",
 }
+
+
+def _report(report, figure: str, kinds: tuple = (Report,)) -> None:
+    """A figure reads the tables of one kind of report: anything else given (a system of chips'
+    report, a preset name, a DataFrame) is a one-line error naming the figure and what came."""
+    if not isinstance(report, kinds):
+        names = " or ".join(kind.__name__ for kind in kinds)
+        raise UnsupportedError(
+            f"{figure}: takes a {names} from simulate() of one chip, not a {type(report).__name__}"
+        )
+
+
+def _at_least(value, minimum: int, what: str) -> None:
+    """An integer argument of a figure (`points`, `max_events`) of at least `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise UnsupportedError(f"{what}: give an integer >= {minimum}, got {value!r}")
 
 
 def _op_flops(ops: pd.DataFrame) -> pd.Series:

@@ -1,6 +1,7 @@
 """plotly figures: the traces each figure should have, with numbers derived by hand."""
 
 import importlib.util
+import json
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,7 @@ def test_timeline_draws_every_interval_of_the_trace(report):
     last_end = max(float(b + x) for t in fig.data for b, x in zip(t.base, t.x))
     assert last_end == pytest.approx(report.cycles * us_per_cycle)
     untraced = simulator.simulate(tiny_arch(), GEMM, numerics=False)
-    with pytest.raises(ValueError, match="trace=True"):
+    with pytest.raises(UnsupportedError, match="trace=True"):
         plots.timeline(untraced)
 
 
@@ -95,7 +96,7 @@ def test_pareto_scatter_hovers_parameters_and_joins_the_front_left_to_right():
     assert list(line.x) == [100.0, 300.0] and line.name == "Pareto front"
     coloured = plots.pareto_scatter(df, "cycles", "energy_pj", color="arch.components.pe.rows")
     assert coloured.data[0].marker.showscale is True
-    with pytest.raises(ValueError, match="no column 'area_mm2'"):
+    with pytest.raises(UnsupportedError, match="no column 'area_mm2'"):
         plots.pareto_scatter(df, "area_mm2", "cycles")
 
 
@@ -120,7 +121,7 @@ def test_sunbursts_hold_the_area_and_the_energy(report):
     energy = plots.sunburst(report, "energy")
     roots = [v for p, v in zip(energy.data[0].parents, energy.data[0].values) if p == ""]
     assert sum(roots) == pytest.approx(report.summary["energy_pj"] * 1e-6)
-    with pytest.raises(ValueError, match="area' or 'energy"):
+    with pytest.raises(UnsupportedError, match="area' or 'energy"):
         plots.sunburst(report, "power")
 
 
@@ -152,3 +153,73 @@ def test_html_holds_plotly_js_once(tmp_path):
     assert inline.count('class="plotly-graph-div"') == 2
     cdn = write_figure(figures, tmp_path / "cdn.html", plotlyjs="cdn").read_text()
     assert "cdn.plot.ly" in cdn and len(cdn) < 50_000
+
+
+FIGURES = [
+    plots.energy_breakdown,
+    plots.sunburst,
+    plots.power_timeline,
+    plots.timeline,
+    plots.roofline,
+    plots.utilization,
+    plots.partition_map,
+]
+
+
+@pytest.fixture(scope="module")
+def system_report():
+    return simulator.simulate("a100x4-nvlink", "gemm:M=64,N=64,K=64,dtype=bf16", numerics=False)
+
+
+@pytest.mark.parametrize("figure", FIGURES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("given", ["system", None, "edge-npu", [], 5])
+def test_a_figure_given_no_report_of_one_chip_is_one_error_line(figure, given, system_report):
+    """A system's report, a preset name or None was an AttributeError or TypeError from inside."""
+    given = system_report if given == "system" else given
+    with pytest.raises(UnsupportedError, match=f"^{figure.__name__}: ") as caught:
+        figure(given)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda r: plots.timeline(r, max_events=0), "max_events: give an integer >= 1"),
+        (lambda r: plots.timeline(r, max_events=-1), "max_events: give an integer >= 1"),
+        (lambda r: plots.roofline(r, points=1), "points: give an integer >= 2"),
+        (lambda r: plots.roofline(r, points=2.5), "points: give an integer >= 2"),
+        (lambda r: plots.energy_breakdown(r, by="x"), "by must be"),
+        (lambda r: plots.write_figure(5, "x.html"), "give a plotly Figure"),
+        (lambda r: plots.pareto_scatter(r, "a", "b"), "as a DataFrame"),
+    ],
+)
+def test_a_figure_argument_out_of_its_range_is_one_error_line(call, message, report):
+    """max_events=0 drew an empty timeline, -1 all but one interval; points=1 a one-point roof."""
+    with pytest.raises(UnsupportedError, match=message):
+        call(report)
+
+
+def test_chrome_trace_of_an_untraced_run_is_an_accsim_error():
+    untraced = simulator.simulate(tiny_arch(), GEMM, numerics=False)
+    with pytest.raises(UnsupportedError, match="trace=True"):
+        untraced.chrome_trace()
+
+
+def test_a_system_report_writes_its_summary_and_ops_as_json(system_report):
+    """SystemReport.to_json was an AttributeError; it holds the summary and the per-op table."""
+    data = json.loads(system_report.to_json())
+    assert data["summary"]["chips"] == system_report.summary["chips"] == 4
+    assert data["summary"]["seconds"] == system_report.summary["seconds"]
+    assert [row["name"] for row in data["ops"]] == list(system_report.ops.name)
+    assert [row["macs"] for row in data["ops"]] == list(system_report.ops.macs)
+
+
+def test_a_spiking_run_writes_its_trace_slices():
+    """SpikingReport borrowed the chip's whole trace, whose stall and power tracks it has not:
+    an AttributeError; each recorded interval is one slice."""
+    spiking = simulator.simulate("loihi-like", "snn-digits-mlp", trace=True)
+    events = spiking.chrome_trace()["traceEvents"]
+    assert sum(e["ph"] == "X" for e in events) == len(spiking.record.events) > 0
+    untraced = simulator.simulate("loihi-like", "snn-digits-mlp")
+    with pytest.raises(UnsupportedError, match="trace=True"):
+        untraced.chrome_trace()

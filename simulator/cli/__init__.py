@@ -41,6 +41,19 @@ class _Parser(argparse.ArgumentParser):
         )
         raise SystemExit(2)
 
+    def parse_known_args(self, args=None, namespace=None):
+        """argparse's parse, then no option or argument given as empty text: an empty `--trace ''`
+        or `-o ''` would otherwise read as not given, and the run go on without it."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            values = getattr(namespace, action.dest, None)
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, str) and not value.strip():
+                    name = "/".join(action.option_strings) or action.dest
+                    omit = " or leave the option out" if action.option_strings else ""
+                    self.error(f"argument {name}: empty; give a value{omit}")
+        return namespace, extras
+
 
 def _count(minimum: int):
     """An argparse type: an integer >= `minimum`."""
@@ -383,17 +396,13 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument(
         "--requests", type=_count(1), default=200, help="requests to serve (default 200)"
     )
-    serving.add_argument("--prompt-len", type=_count(1), default=512, help="prompt tokens (mean)")
-    serving.add_argument("--output-len", type=_count(1), default=128, help="output tokens (mean)")
+    serving.add_argument("--prompt-len", type=_count(1), help="prompt tokens (mean; default 512)")
+    serving.add_argument("--output-len", type=_count(1), help="output tokens (mean; default 128)")
+    serving.add_argument("--prompt-sd", type=_non_negative, help="lognormal sd of prompts")
+    serving.add_argument("--output-sd", type=_non_negative, help="lognormal sd of outputs")
+    serving.add_argument("--cv", type=_positive, help="gamma gaps' CV (1: Poisson, the default)")
     serving.add_argument(
-        "--prompt-sd", type=_non_negative, default=0.0, help="lognormal sd of prompts"
-    )
-    serving.add_argument(
-        "--output-sd", type=_non_negative, default=0.0, help="lognormal sd of outputs"
-    )
-    serving.add_argument("--cv", type=_positive, default=1.0, help="gamma gaps' CV (1: Poisson)")
-    serving.add_argument(
-        "--think", type=_duration(False), default=0.0, help="closed loop: think time (s, or '2 s')"
+        "--think", type=_duration(False), help="closed loop: think time (s, or '2 s'; default 0)"
     )
     serving.add_argument(
         "--scheduler",
@@ -416,10 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="replicas (disaggregated: prefill ones; default 1)",
     )
     serving.add_argument(
-        "--decode-replicas",
-        type=_count(1),
-        default=1,
-        help="disaggregated: decode replicas (default 1)",
+        "--decode-replicas", type=_count(1), help="disaggregated: decode replicas (default 1)"
     )
     serving.add_argument("--router", default="round_robin", help="round_robin or least_outstanding")
     serving.add_argument(

@@ -38,15 +38,25 @@ def outside_presets(path: Path, option: str) -> None:
             )
 
 
-def output_file(text: str, option: str) -> Path:
-    """A file the command will write: not a folder, not among the shipped presets; its folder is
-    created if missing."""
+def not_an_input(path: Path, option: str, reads: tuple) -> None:
+    """What a command writes must not be a file it reads (`import-onnx m.onnx -o m.onnx` replaced
+    the model with its YAML): `reads` are the command's input arguments, given or not."""
+    for text in reads:
+        if text and path.exists() and Path(text).exists() and path.samefile(text):
+            raise SpecError(
+                f"{option} {path}: that is the input {text}; writing it would replace what the "
+                "command reads; write elsewhere"
+            )
+
+
+def output_file(text: str, option: str, reads: tuple = ()) -> Path:
+    """A file the command will write: not a folder, not among the shipped presets nor one of the
+    files it reads (`reads`); its folder is created if missing."""
     path = Path(text)
-    if not text.strip():
-        raise SpecError(f"{option}: empty file name")
     if path.is_dir():
         raise SpecError(f"{option} {text}: is a folder; give a file name")
     outside_presets(path, option)
+    not_an_input(path, option, reads)
     output_folder(str(path.parent), option)
     return path
 
@@ -55,8 +65,6 @@ def output_folder(text: str, option: str) -> Path:
     """A folder the command will write files into: created if missing, never an existing file nor
     a shipped presets folder."""
     path = Path(text)
-    if not text.strip():
-        raise SpecError(f"{option}: empty folder name")
     outside_presets(path, option)
     blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:

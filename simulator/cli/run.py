@@ -33,7 +33,8 @@ def _is_scalesim_pair(args) -> bool:
 
 def run_command(args, console: Console) -> int:
     """`accsim run ARCH WORKLOAD`: one simulation, printed as tables or JSON."""
-    trace_path = output_file(args.trace, "--trace") if args.trace else None
+    reads = (args.arch, args.workload, args.mapping)
+    trace_path = output_file(args.trace, "--trace", reads) if args.trace else None
     limits = limits_from(args)
     routed = split_overrides(args.set + ([f"workload.layers={args.layers}"] if args.layers else []))
     if _is_scalesim_pair(args):

@@ -36,6 +36,40 @@ def default_cache() -> Path:
     return Path(root) / "accsim" / "serving-costs.json"
 
 
+SERVE_DEFAULTS = {
+    "prompt_len": 512,
+    "output_len": 128,
+    "prompt_sd": 0.0,
+    "output_sd": 0.0,
+    "cv": 1.0,
+    "think": 0.0,
+    "decode_replicas": 1,
+}
+"""Options serve reads only in some runs: left unset, these values."""
+
+READ_WHEN = {  # option: (does this run read it?, the runs that do)
+    "prompt_len": (lambda a: a.trace is None, "generated requests (the trace gives lengths)"),
+    "output_len": (lambda a: a.trace is None, "generated requests (the trace gives lengths)"),
+    "prompt_sd": (lambda a: a.trace is None, "generated requests (the trace gives lengths)"),
+    "output_sd": (lambda a: a.trace is None, "generated requests (the trace gives lengths)"),
+    "cv": (
+        lambda a: a.trace is None and a.users is None and a.rates is None,
+        "--rate arrivals (--rates runs Poisson arrivals)",
+    ),
+    "think": (lambda a: a.users is not None, "a closed loop (--users)"),
+    "decode_replicas": (lambda a: a.scheduler == "disaggregated", "--scheduler disaggregated"),
+}
+
+
+def _unread(args, given: set[str]) -> None:
+    """Refuse an option given (`given`) that this run does not read: `--think` without
+    `--users` silently did nothing."""
+    for name, (read, runs) in READ_WHEN.items():
+        if name in given and not read(args):
+            option = "--" + name.replace("_", "-")
+            raise SpecError(f"{option}: read only by {runs}; leave it out of this run")
+
+
 def _requests(args, lengths: Lengths):
     if args.trace:
         return load_trace(args.trace, args.requests)
@@ -62,8 +96,13 @@ def serve_command(args, console: Console) -> int:
         load_arch(args.arch, split_overrides(args.set, ("arch",))["arch"]), "accsim serve"
     )
     model = load_model(args.model)
+    given = {name for name in SERVE_DEFAULTS if getattr(args, name) is not None}
+    for name, value in SERVE_DEFAULTS.items():
+        if name not in given:
+            setattr(args, name, value)
     lengths = Lengths(args.prompt_len, args.output_len, args.prompt_sd, args.output_sd)
-    specs = _requests(args, lengths)
+    specs = _requests(args, lengths)  # a bad trace is named first
+    _unread(args, given)
     max_tokens = args.max_tokens or (512 if args.scheduler == "chunked" else 8192)
     cache = Path(args.cost_cache) if args.cost_cache else default_cache()
     costs = CostModel(arch, model, args.bucket_ratio, cache=cache)

@@ -2,6 +2,7 @@
 
 import warnings
 
+import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 
@@ -70,7 +71,7 @@ def _failures(source: str, outcome) -> int:
 
 def map_command(args, console: Console) -> int:
     """`accsim map ARCH WORKLOAD`: search mappings and confirm the best by simulation."""
-    output = output_file(args.output, "-o") if args.output else None
+    output = output_file(args.output, "-o", (args.arch, args.workload)) if args.output else None
     routed = split_overrides(args.set, ("arch", "workload"))
     arch = one_chip(load_arch(args.arch, routed["arch"]), "accsim map")
     workload = load_workload(args.workload, routed["workload"])
@@ -94,17 +95,27 @@ def map_command(args, console: Console) -> int:
 
 def plot_command(args, console: Console) -> int:
     """`accsim plot RESULTS --x --y`: scatter two columns of sweep results."""
-    output = output_file(args.output, "-o")
+    output = output_file(args.output, "-o", (args.results,))
     results = read_results(args.results)
     require_columns(results, [args.x, args.y, *([args.color] if args.color else [])], args.results)
     stray = next((c for c in args.maximize if c not in (args.x, args.y)), None)
     if stray is not None:
         raise SpecError(f"--maximize {stray}: not an axis (--x {args.x}, --y {args.y})")
+    ok = results[results["status"] == "ok"] if "status" in results.columns else results
+    if ok.empty:  # an empty figure, written as if all were well
+        raise SpecError(
+            f"{args.results}: none of its {len(results)} points ran ok; nothing to plot"
+        )
     front = None
     if args.pareto:
         require_columns(results, ["status"], args.results)  # the front is of the points run ok
+        for axis in (args.x, args.y):  # words are never on a front: it would be empty
+            if not pd.api.types.is_numeric_dtype(ok[axis]):
+                raise SpecError(
+                    f"--pareto: column {axis!r} holds words ({ok[axis].iloc[0]!r}), not numbers"
+                )
         directions = {c: "max" if c in args.maximize else "min" for c in (args.x, args.y)}
-        front = pareto_front(results[results["status"] == "ok"], directions)
+        front = pareto_front(ok, directions)
     figure = pareto_scatter(results, args.x, args.y, front=front, color=args.color)
     console.print(f"wrote {write_figure(figure, output, 'cdn' if args.cdn else 'inline')}")
     return 0

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from simulator.errors import UnsupportedError
 from simulator.numerics.formats import random_operand, storage, unit_roundoff
 from simulator.numerics.gemm import NumericsResult
 from simulator.numerics.rounding import gamma
@@ -22,6 +23,12 @@ class AttentionNumerics:
     """State of one attention op; `flash_step` and `naive_rows` are the per-step kernels."""
 
     def __init__(self, op: AttentionOpSpec, seed: int):
+        if np.issubdtype(storage(op.dtype), np.integer):  # the reference and bound are float ones
+            raise UnsupportedError(
+                f"{op.name}: the numerics of an attention in {op.dtype} are not modelled (its "
+                "softmax and error bound are a float format's); give it a float dtype (fp16, "
+                "bf16, fp32, fp8_e4m3, fp8_e5m2) or run timing only (--numerics off)"
+            )
         rng = np.random.default_rng(seed)
         self.op = op
         self.groups = op.heads // op.kv_groups

@@ -17,6 +17,7 @@ import numpy as np
 from simulator.components import Machine
 from simulator.components.chip import own_leakage_mw
 from simulator.engine import Record
+from simulator.errors import UnsupportedError
 from simulator.mapping import Program
 from simulator.numerics import NumericsResult
 from simulator.report import power
@@ -689,58 +690,11 @@ class Report(Shown):
 
     def chrome_trace(self) -> dict:
         """Chrome trace events (open in Perfetto): one process per chip or core, one thread per
-        unit and DMA queue; overlapping intervals of a queue go to extra threads ('dram read #2'),
-        so no thread has overlapping slices. A counter per compute unit marks its idle stretches,
+        unit and DMA queue (`trace_slices`). A counter per compute unit marks its idle stretches,
         another counts its stall cycles so far by cause (ending at the report's unit stalls), and
         a power counter track holds the power timeline."""
-        if self.record.events is None:
-            raise ValueError("run simulate(..., trace=True) to record a timeline")
+        events, pids = trace_slices(self.record.events, self.clock_hz)
         us_per_cycle = 1e6 / self.clock_hz
-        by_track: dict[str, list] = {}
-        for event in sorted(self.record.events, key=lambda e: (e[3], e[4])):
-            by_track.setdefault(event[0], []).append(event)
-        events: list[dict] = []
-        pids: dict[str, int] = {}
-        threads: dict[tuple[int, str], int] = {}
-        for track in sorted(by_track, key=_track_order):
-            process, unit = _split_track(track)
-            if process not in pids:
-                pids[process] = len(pids)
-                events.append(_meta("process_name", pids[process], 0, process))
-                events.append(
-                    {
-                        "name": "process_sort_index",
-                        "ph": "M",
-                        "pid": pids[process],
-                        "tid": 0,
-                        "args": {"sort_index": pids[process]},
-                    }
-                )
-            pid = pids[process]
-            lanes: list[int] = []  # end cycle of the last slice on each lane of this track
-            for _, name, op, start, end in by_track[track]:
-                lane = next((i for i, last in enumerate(lanes) if last <= start), len(lanes))
-                if lane == len(lanes):
-                    lanes.append(0)
-                    label = unit if lane == 0 else f"{unit} #{lane + 1}"
-                    threads[(pid, label)] = len(threads)
-                    events.append(_meta("thread_name", pid, threads[(pid, label)], label))
-                lanes[lane] = end
-                label = unit if lane == 0 else f"{unit} #{lane + 1}"
-                events.append(
-                    {
-                        "name": name,
-                        "cat": op,
-                        "ph": "X",
-                        "pid": pid,
-                        "tid": threads[(pid, label)],
-                        "ts": start * us_per_cycle,
-                        "dur": (end - start) * us_per_cycle,
-                        "args": {"op": op, "start_cycle": start, "end_cycle": end},
-                    }
-                )
-            if by_track[track][0][1] == "compute":
-                events += _idle_counter(unit, pid, by_track[track], us_per_cycle)
         for unit, marks in _by_unit(self.record.stall_marks or ()).items():
             process, name = _split_track(unit)
             if process not in pids:  # a unit that only stalled: its core's process
@@ -758,6 +712,62 @@ class Report(Shown):
                 }
             )
         return {"traceEvents": events, "displayTimeUnit": "ns"}
+
+
+def trace_slices(recorded: list | None, clock_hz: float) -> tuple[list[dict], dict[str, int]]:
+    """Chrome trace slices of a run's recorded (track, name, op, start, end) intervals: one
+    process per chip or core, one thread per unit and DMA queue; overlapping intervals of a queue
+    go to extra threads ('dram read #2'), so no thread has overlapping slices; a counter per
+    compute unit marks its idle stretches. The events and each process's id."""
+    if recorded is None:
+        raise UnsupportedError("chrome_trace: run simulate(..., trace=True) to record a timeline")
+    us_per_cycle = 1e6 / clock_hz
+    by_track: dict[str, list] = {}
+    for event in sorted(recorded, key=lambda e: (e[3], e[4])):
+        by_track.setdefault(event[0], []).append(event)
+    events: list[dict] = []
+    pids: dict[str, int] = {}
+    threads: dict[tuple[int, str], int] = {}
+    for track in sorted(by_track, key=_track_order):
+        process, unit = _split_track(track)
+        if process not in pids:
+            pids[process] = len(pids)
+            events.append(_meta("process_name", pids[process], 0, process))
+            events.append(
+                {
+                    "name": "process_sort_index",
+                    "ph": "M",
+                    "pid": pids[process],
+                    "tid": 0,
+                    "args": {"sort_index": pids[process]},
+                }
+            )
+        pid = pids[process]
+        lanes: list[int] = []  # end cycle of the last slice on each lane of this track
+        for _, name, op, start, end in by_track[track]:
+            lane = next((i for i, last in enumerate(lanes) if last <= start), len(lanes))
+            if lane == len(lanes):
+                lanes.append(0)
+                label = unit if lane == 0 else f"{unit} #{lane + 1}"
+                threads[(pid, label)] = len(threads)
+                events.append(_meta("thread_name", pid, threads[(pid, label)], label))
+            lanes[lane] = end
+            label = unit if lane == 0 else f"{unit} #{lane + 1}"
+            events.append(
+                {
+                    "name": name,
+                    "cat": op,
+                    "ph": "X",
+                    "pid": pid,
+                    "tid": threads[(pid, label)],
+                    "ts": start * us_per_cycle,
+                    "dur": (end - start) * us_per_cycle,
+                    "args": {"op": op, "start_cycle": start, "end_cycle": end},
+                }
+            )
+        if by_track[track][0][1] == "compute":
+            events += _idle_counter(unit, pid, by_track[track], us_per_cycle)
+    return events, pids
 
 
 def _split_track(track: str) -> tuple[str, str]:

@@ -8,11 +8,12 @@ group does the same work; each layer runs on one group) + the links' energy (HBM
 link traffic and the adds of the all-reduces, times the parallel rings of a torus)).
 """
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from simulator.report.single import Report
+from simulator.report.single import Report, _plain, _records, json_ready
 from simulator.report.view import Shown
 
 if TYPE_CHECKING:
@@ -105,6 +106,13 @@ class SystemReport(Shown):
             )
         columns = ["name", "stage", "chip_seconds", "all_reduce_seconds", "macs", "bound"]
         return pd.DataFrame(rows, columns=columns)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The summary (with the chip's and the links' own) and the per-op table as JSON, as a
+        chip's Report.to_json writes its own (called on a system's report it was an
+        AttributeError)."""
+        payload = {"summary": json_ready(self.summary), "ops": _records(self.ops)}
+        return json.dumps(payload, indent=indent, default=_plain, allow_nan=False)
 
     @property
     def all_reduce_seconds(self) -> float:

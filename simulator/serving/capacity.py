@@ -3,6 +3,7 @@ an SLO (the question operators ask of a chip)."""
 
 import pandas as pd
 
+from simulator.errors import SpecError, expect
 from simulator.serving.costs import CostModel
 from simulator.serving.engine import Fleet
 from simulator.serving.metrics import ServingResult, Slo
@@ -33,6 +34,12 @@ def rate_sweep(
 ) -> tuple[pd.DataFrame, dict[float, ServingResult]]:
     """Serve the same seeded Poisson stream shape at each rate (one cost memo for all); a row per
     rate with `meets_slo` (p99 TTFT and p99 TPOT within the SLO's targets)."""
+    expect(costs, CostModel, "rate_sweep: costs")
+    expect(rates, (list, tuple), "rate_sweep: rates (a list of arrival rates)")
+    if not rates:
+        raise SpecError("rate_sweep: rates: give at least one arrival rate")
+    for rate in rates:
+        expect(rate, (int, float), "rate_sweep: rates")
     runs = {
         rate: serve(
             costs.arch,
@@ -64,6 +71,10 @@ def _meets(table: pd.DataFrame, slo: Slo) -> pd.Series:
 
 def capacity(table: pd.DataFrame) -> float | None:
     """The highest rate meeting the SLO below the first rate that misses it (None: none meets)."""
+    expect(table, pd.DataFrame, "capacity: table (rate_sweep's first result)")
+    missing = [c for c in ("rate", "meets_slo") if c not in table.columns]
+    if missing:
+        raise SpecError(f"capacity: table: no column {missing[0]!r} (give rate_sweep's table)")
     highest = None
     for row in table.sort_values("rate").itertuples():
         if not row.meets_slo:

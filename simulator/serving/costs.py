@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.api import simulate
-from simulator.errors import SpecError
+from simulator.errors import SpecError, expect
 from simulator.serving.models import Model
 from simulator.spec import ArchSpec
 from simulator.spec.textio import read_json
@@ -140,6 +140,9 @@ class CostModel:
         max_tokens: int = 16384,
         cache: Path | None = None,
     ):
+        expect(arch, ArchSpec, "CostModel: arch (load_arch gives one)")
+        expect(model, Model, "CostModel: model (load_model gives one)")
+        expect(ratio, (int, float), "CostModel: ratio")
         if not 1 <= ratio < math.inf:
             raise SpecError(f"bucket ratio must be finite and >= 1, got {ratio!r}")
         self.arch, self.model, self.ratio = arch, model, ratio

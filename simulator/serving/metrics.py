@@ -7,7 +7,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from simulator.errors import SpecError
+from simulator.errors import SpecError, expect
 
 ITERATION_COLUMNS = [
     "replica",
@@ -36,6 +36,8 @@ class Slo:
     def __post_init__(self):
         for name in ("ttft_s", "tpot_s"):
             value = getattr(self, name)
+            if value is not None:
+                expect(value, (int, float), f"slo: {name}")
             if value is not None and not 0 < value < math.inf:
                 raise SpecError(f"slo: {name} must be a finite positive time, got {value!r}")
 

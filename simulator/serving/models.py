@@ -4,7 +4,7 @@ whole model (every layer, the LM head) that serving prices and whose weights mus
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.errors import SpecError
+from simulator.errors import SpecError, expect
 from simulator.spec.precision import nbytes
 from simulator.spec.textio import read_json
 from simulator.spec.transformer import TransformerSpec, from_hf_config
@@ -47,6 +47,7 @@ class Model:
 
 def load_model(ref: str | Path) -> Model:
     """A model preset name or a HuggingFace config.json path (needs num_hidden_layers, vocab_size)."""
+    expect(ref, (str, Path), "load_model: ref")
     path = Path(ref)
     if not str(ref).endswith(".json"):
         path = PRESETS / f"{ref}.json"

@@ -4,11 +4,15 @@ and batch size over time. They only read ServingResult tables; nothing here simu
 import numpy as np
 import plotly.graph_objects as go
 
+from simulator.errors import expect
 from simulator.serving.metrics import ServingResult
 
 
 def latency_cdf(results: dict[str, ServingResult], metric: str = "ttft_s") -> go.Figure:
     """Empirical CDF of one per-request latency column (ttft_s, tpot_s, itl_max_s, e2e_s)."""
+    expect(results, dict, "latency_cdf: results (label -> ServingResult)")
+    for result in results.values():
+        expect(result, ServingResult, "latency_cdf: results")
     fig = go.Figure()
     for label, result in results.items():
         values = np.sort(result.requests[metric].dropna().to_numpy())
@@ -22,6 +26,9 @@ def latency_cdf(results: dict[str, ServingResult], metric: str = "ttft_s") -> go
 
 def throughput_latency(runs: dict[float, ServingResult], metric: str = "ttft_p99_s") -> go.Figure:
     """Throughput (tokens/s) against a latency percentile, one point per arrival rate."""
+    expect(runs, dict, "throughput_latency: runs (rate -> ServingResult, from rate_sweep)")
+    for result in runs.values():
+        expect(result, ServingResult, "throughput_latency: runs")
     rates = sorted(runs)
     x = [runs[r].summary["throughput_tokens_per_s"] for r in rates]
     y = [runs[r].summary[metric] * 1e3 for r in rates]
@@ -34,6 +41,7 @@ def throughput_latency(runs: dict[float, ServingResult], metric: str = "ttft_p99
 
 def kv_over_time(result: ServingResult) -> go.Figure:
     """KV-cache utilization and batch size at each iteration's start."""
+    expect(result, ServingResult, "kv_over_time: result")
     it = result.iterations
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=it.start_s, y=it.kv_utilization, name="KV used", mode="lines"))

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from pathlib import Path
 
-from simulator.errors import SpecError
+from simulator.errors import SpecError, expect
 from simulator.serving.costs import CostModel
 from simulator.serving.engine import ClosedLoop, Fleet, Simulation
 from simulator.serving.metrics import ServingResult, Slo, iteration_table, request_table
@@ -35,9 +35,15 @@ def serve(
     """
     arch = arch if isinstance(arch, ArchSpec) else one_chip(load_arch(arch), "serving")
     model = model if isinstance(model, Model) else load_model(model)
+    expect(requests, (list, tuple), "serve: requests (a list of RequestSpec)")
+    for request in requests:
+        expect(request, RequestSpec, "serve: requests")
     costs = costs or CostModel(arch, model)
     if (costs.arch, costs.model) != (arch, model):
-        raise ValueError("the cost model was built for another arch or model")
+        raise SpecError(
+            f"serve: the cost model was built for {costs.model.name} on {costs.arch.name}, "
+            f"not {model.name} on {arch.name}"
+        )
     _check_fleet_size(fleet, loop, len(requests))
     sim = Simulation(costs, fleet, limits, progress)
     before = costs.simulations

@@ -12,7 +12,13 @@ from simulator.spec.arch import ArchSpec
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.validate import locate, validate
 from simulator.spec.workload import WorkloadSpec
-from simulator.spec.yamlio import Document, apply_overrides, parse_override, read_yaml
+from simulator.spec.yamlio import (
+    SAFE_LOADER,
+    Document,
+    apply_overrides,
+    parse_override,
+    read_yaml,
+)
 
 if TYPE_CHECKING:  # their models are built on first load of such a file (lean start-up)
     from simulator.spec.snn import SnnSpec
@@ -36,6 +42,8 @@ def list_presets(kind: str) -> list[str]:
 
 
 def _find(kind: str, name: str) -> Path:
+    if not name.strip():  # Path('') is the working folder: 'no such file (that is a folder)'
+        raise SpecError(f"{name!r}: an empty {kind} name; give a preset name or a file path")
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if path.is_dir():
@@ -69,7 +77,7 @@ def _inline_workload(text: str) -> Document:
 def _inline_value(text: str, key: str, value: str) -> object:
     """One inline value: a YAML scalar (number, word, true/false), nothing nested or tagged."""
     try:
-        parsed = yaml.safe_load(value) if value else None
+        parsed = yaml.load(value, Loader=SAFE_LOADER) if value else None  # noqa: S506 (safe)
     except yaml.YAMLError:
         parsed = []  # not a plain scalar: rejected below with the text as given
     if parsed is None or not isinstance(parsed, (int, float, str)):

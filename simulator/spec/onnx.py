@@ -317,9 +317,16 @@ def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
             raise SpecError(
                 f"{path}: node {name}: shape inference left {missing or node.output[:1]} unknown"
             )
-        node_dtype = dtype or ELEMENT_TYPES.get(types.get(node.input[0], 1), "fp32")
+        element = types.get(node.input[0], 1)
+        node_dtype = dtype or ELEMENT_TYPES.get(element, "fp32")
         try:
             op = _op(node, name, shapes, weights, node_dtype)
+            if dtype is None and element not in ELEMENT_TYPES and op["kind"] != "onnx":
+                raise UnsupportedError(  # read as fp32, its arithmetic was silently another's
+                    f"{name}: its input {node.input[0]!r} is ONNX "
+                    f"{onnx.TensorProto.DataType.Name(element)}, which no accsim precision "
+                    "holds; give the precision to model it in (--dtype)"
+                )
             batch = _batch(node, name, shapes) if op["kind"] == "gemm" else 1
         except (SpecError, UnsupportedError) as error:  # about one node: name the file too
             raise type(error)(f"{path}: {error}") from None

@@ -311,11 +311,15 @@ def _grid_bits(values: dict[str, np.ndarray], snn_path: Path) -> int:
     )
 
 
+IMPORT_FILES = ("arch.yaml", "workload.yaml", "network.npz")
+"""The files an import writes into its folder."""
+
+
 def write_import(folder: Path, arch: dict, workload: dict, arrays: dict) -> tuple[Path, Path]:
-    """Write an import as arch.yaml, workload.yaml and network.npz in `folder`; the YAML paths."""
+    """Write an import as IMPORT_FILES in `folder`; the YAML paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(folder / "network.npz", **arrays)
-    paths = folder / "arch.yaml", folder / "workload.yaml"
+    np.savez_compressed(folder / IMPORT_FILES[2], **arrays)
+    paths = folder / IMPORT_FILES[0], folder / IMPORT_FILES[1]
     for path, spec in zip(paths, (arch, workload)):
         path.write_text(yaml.safe_dump(spec, sort_keys=False, default_flow_style=None, width=100))
     return paths

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from simulator.spec.types import PositiveInt, Strict
+from simulator.spec.types import PositiveInt, Seed, Strict
 
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
 Encoding = Literal["poisson", "rate", "periodic"]
@@ -177,7 +177,7 @@ class SnnSpec(Strict):
     encoding: Encoding = "poisson"
     """poisson: a seeded Bernoulli draw per step; rate: deterministic, a spike each time the rate
     accumulates to 1; periodic: every round(1 / rate) steps (SANA-FE's 'rate' inputs)."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed of the Poisson input spikes."""
     ann: AnnSpec | None = None
     """Convert this ReLU MLP (its test inputs drive the input layer) instead of listing groups."""

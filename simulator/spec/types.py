@@ -69,6 +69,8 @@ PrecisionName = Annotated[str, AfterValidator(_known_precision)]
 AccumulatorName = Annotated[str, AfterValidator(_known_accumulator)]
 PositiveInt = Annotated[int, Field(strict=True, gt=0)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+Seed = Annotated[int, Field(strict=True, ge=0, lt=2**32)]
+"""A random seed, as numpy's generators and simulate() take one."""
 Dim = Literal["M", "N", "K"]
 Dataflow = Literal["os", "ws", "is"]
 Role = Literal["input", "weight", "output"]

@@ -1,6 +1,7 @@
 """Safe YAML reading that remembers the line of every key, and dotted-path overrides."""
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,8 +10,34 @@ import yaml
 from simulator.errors import SpecError
 from simulator.spec.textio import read_text
 
-FAST_LOADER = getattr(yaml, "CSafeLoader", None)
-"""PyYAML's libyaml-backed safe loader, where PyYAML was built with libyaml (None otherwise)."""
+INT, FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+DECIMAL_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?(?:0|[1-9][0-9_]*))$")
+"""YAML 1.1's integers but its sexagesimal (`1:30` read as 90) and leading-zero octal (`010`
+read as 8), which a spec's author means as text or decimal: those stay text, refused by key."""
+DECIMAL_FLOAT = re.compile(
+    r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+"""YAML 1.1's floats but its sexagesimal ones (`1:30.5`)."""
+
+
+def _decimal(loader: type) -> type:
+    """`loader` resolving numbers by DECIMAL_INT and DECIMAL_FLOAT (the rest of YAML 1.1 kept)."""
+    resolvers = {
+        first: [(tag, regex) for tag, regex in entries if tag not in (INT, FLOAT)]
+        for first, entries in loader.yaml_implicit_resolvers.items()
+    }
+    decimal = type(f"Decimal{loader.__name__}", (loader,), {"yaml_implicit_resolvers": resolvers})
+    decimal.add_implicit_resolver(INT, DECIMAL_INT, list("-+0123456789"))
+    decimal.add_implicit_resolver(FLOAT, DECIMAL_FLOAT, list("-+0123456789."))
+    return decimal
+
+
+SAFE_LOADER = _decimal(yaml.SafeLoader)
+"""PyYAML's pure-Python safe loader, numbers read by DECIMAL_INT and DECIMAL_FLOAT."""
+FAST_LOADER = _decimal(yaml.CSafeLoader) if hasattr(yaml, "CSafeLoader") else None
+"""PyYAML's libyaml-backed safe loader likewise, where PyYAML was built with libyaml (None
+otherwise)."""
 MAX_NODES = 200_000
 """Most values a YAML document may expand to (aliases counted each time they are used)."""
 MAX_DEPTH = 100
@@ -58,7 +85,7 @@ def _walk(root, lines: dict, source: str) -> None:
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for key_node, value_node in node.value:
-                key = key_node.value
+                key = _key(key_node, path, source)
                 if key in seen:
                     dotted = ".".join(map(str, path + (key,)))
                     raise SpecError(
@@ -72,6 +99,20 @@ def _walk(root, lines: dict, source: str) -> None:
                 lines[path + (index,)] = item.start_mark.line + 1
                 children.append((item, path + (index,)))
         stack.extend(reversed(children))
+
+
+def _key(node, path: tuple, source: str):
+    """A mapping key as the loaded data will hold it (`1:` the integer 1, as the line table must
+    match the data), refused where it is a list or mapping (`? [a, b]`), which no spec has."""
+    if not isinstance(node, yaml.ScalarNode):
+        dotted = ".".join(map(str, path)) or "(top level)"
+        raise SpecError(
+            f"{source}:{node.start_mark.line + 1}: {dotted}: a key must be a name, not a "
+            f"{'list' if isinstance(node, yaml.SequenceNode) else 'mapping'}"
+        )
+    if node.tag == "tag:yaml.org,2002:str":
+        return node.value
+    return yaml.load(yaml.serialize(node), Loader=SAFE_LOADER)  # noqa: S506 (a safe loader)
 
 
 def _compose_and_load(text: str, source: str, lines: dict):
@@ -92,11 +133,11 @@ def _compose_and_load(text: str, source: str, lines: dict):
                 loader.dispose()
         except yaml.YAMLError:
             lines.clear()
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    node = yaml.compose(text, Loader=SAFE_LOADER)
     if node is None:
         return None
     _walk(node, lines, source)
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 (a safe loader)
 
 
 def parse_yaml(text: str, source: str) -> Document:
@@ -143,7 +184,7 @@ def parse_override(text: str) -> tuple[list[str], object]:
     if not all(keys):
         raise SpecError(f"--set {text}: empty key in path {path!r}")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = yaml.load(raw, Loader=SAFE_LOADER) if raw.strip() else ""  # noqa: S506
     except yaml.YAMLError:
         value = raw
     return keys, value

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from simulator.errors import SpecError
+from simulator.errors import SpecError, expect
 
 DIRECTIONS = {"min": 1.0, "minimize": 1.0, "max": -1.0, "maximize": -1.0}
 
@@ -17,6 +17,7 @@ def pareto_front(df: pd.DataFrame, objectives: Mapping[str, str] | Iterable[str]
     A row is dominated when another is at least as good on every objective and better on one;
     rows with a missing objective value are never on the front, and equal rows are kept together.
     """
+    expect(df, pd.DataFrame, "pareto_front: df (the results table)")
     signs = directions(list(df.columns), objectives)
     values = df[list(signs)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     return df.iloc[front(values * np.array(list(signs.values())))]

@@ -16,7 +16,7 @@ from pydantic import model_validator
 from simulator.errors import SpecError
 from simulator.spec import split_overrides
 from simulator.spec.loader import preset_dir
-from simulator.spec.types import PositiveInt, Strict
+from simulator.spec.types import PositiveInt, Seed, Strict
 from simulator.spec.units import EXAMPLES, parse_quantity
 from simulator.spec.validate import validate
 from simulator.spec.yamlio import Document, read_yaml
@@ -84,7 +84,7 @@ class RandomSpec(Strict):
 
     samples: PositiveInt
     """Number of samples (identical samples run once)."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed of the sampler: the same seed gives the same points."""
     parameters: dict[str, list[Any] | Range]
     """Dotted path -> list of choices (drawn uniformly) or {low, high, log, integer}."""
@@ -99,6 +99,15 @@ class Constraint(Strict):
     """Comparison; 'divides' holds when right is a multiple of left."""
     right: Scalar
     """A path or a literal; literals with units ('1 MiB') compare as numbers."""
+
+    @model_validator(mode="after")
+    def _names_a_path(self):
+        if not (is_path(self.left) or is_path(self.right)):  # 'cycles < 5' compared two words
+            raise ValueError(
+                f"neither {self.left!r} nor {self.right!r} is a path (arch., workload., mapping. "
+                "or serving.): constraints compare a point's values before it runs, not results"
+            )
+        return self
 
 
 class SweepSpec(Strict):
@@ -122,7 +131,7 @@ class SweepSpec(Strict):
     """Summary metric -> direction; the results mark the Pareto front over them."""
     numerics: bool = False
     """Run the tile kernels too (slower); sweeps are timing-only by default."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed of the random operands when numerics are on."""
 
     @model_validator(mode="after")
@@ -165,7 +174,7 @@ def read_sweep(ref: str | Path | dict) -> tuple[SweepSpec, Path]:
     """Validate a sweep (preset name, path or dict); also return the folder its paths are relative to."""
     if isinstance(ref, dict):
         return validate(SweepSpec, Document(ref, "<sweep dict>", {})), Path.cwd()
-    if not isinstance(ref, str | Path):
+    if not isinstance(ref, str | Path) or not str(ref).strip():
         raise SpecError(f"sweep {ref!r}: give a preset name, a path or a dict")
     path = Path(ref)
     if path.suffix not in (".yaml", ".yml") and not path.exists():
@@ -304,9 +313,14 @@ def satisfies(
     return True
 
 
+def is_path(value: Scalar) -> bool:
+    """Does a constraint operand name a spec value ('arch.clock'), rather than being a literal?"""
+    return isinstance(value, str) and value.split(".", 1)[0] in SPEC_KINDS and "." in value
+
+
 def _operand(value: Scalar, point: dict[str, Any], base: dict[str, Any], where: str):
     """A path's value (from the point's parameters, else the base spec), or the literal itself."""
-    if not (isinstance(value, str) and value.split(".", 1)[0] in SPEC_KINDS and "." in value):
+    if not is_path(value):
         return value
     path = canonical(value)
     for name in sorted(point, key=len, reverse=True):  # the longest parameter that covers path

@@ -172,6 +172,7 @@ SERVING_FILES = {  # `accsim serve` cost caches and request traces
     "cost-cache-entry.json": '{"shape": [1, "x"]}',
     "cost-cache-nan.json": '{"shape": [NaN, 1]}',
     "trace-header-only.csv": "arrival_s,prompt_tokens,output_tokens\n",
+    "trace-good.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\n1,12,4\n",
     "trace-nan-arrival.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\nnan,10,10\n",
     "trace-inf-arrival.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\ninf,10,10\n",
     "trace-fraction.csv": "arrival_s,prompt_tokens,output_tokens\n0,10,10\n1,1.5,10\n",
@@ -183,6 +184,8 @@ SERVING_FILES = {  # `accsim serve` cost caches and request traces
     "hf-served-context-4.json": HF_SERVED.format(layers=2, extra=', "max_position_embeddings": 4'),
     "results-no-status.csv": "a,b\n1,3\n2,4\n",
     "results-ok.csv": "a,b,status\n1,3,ok\n2,4,ok\n",
+    "results-header-only.csv": "a,b,status\n",
+    "results-all-failed.csv": "a,b,status\n1,,failed\n2,,failed\n",
 }
 SCALESIM_CFG = (  # a SCALE-Sim 3 config; {field} replaced per file
     "[general]\nrun_name : r\n\n[architecture_presets]\nArrayHeight : {height}\n"
@@ -206,13 +209,13 @@ def _onnx_files() -> dict[str, bytes]:
     installed onnx)."""
     from onnx import TensorProto, helper
 
-    def model(node, x_shape, weight=None) -> bytes:
-        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)
-        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    def model(node, x_shape, weight=None, element=TensorProto.FLOAT) -> bytes:
+        x = helper.make_tensor_value_info("x", element, x_shape)
+        y = helper.make_tensor_value_info("y", element, None)
         inits = []
         if weight is not None:
             size = int(np.prod(weight))
-            inits = [helper.make_tensor("w", TensorProto.FLOAT, weight, [0.0] * size)]
+            inits = [helper.make_tensor("w", element, weight, [0] * size)]
         nodes = node if isinstance(node, list) else [node]
         graph = helper.make_graph(nodes, "g", [x], [y], inits)
         proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
@@ -234,6 +237,13 @@ def _onnx_files() -> dict[str, bytes]:
         ),
         "onnx-two-writers.onnx": model(
             [helper.make_node("MatMul", ["x", "w"], ["y"])] * 2, [4, 8], [8, 4]
+        ),
+        # element types no accsim precision holds (were imported as fp32, silently)
+        "onnx-int64-matmul.onnx": model(
+            helper.make_node("MatMul", ["x", "w"], ["y"]), [4, 8], [8, 4], TensorProto.INT64
+        ),
+        "onnx-double-relu.onnx": model(
+            helper.make_node("Relu", ["x"], ["y"]), [4, 8], None, TensorProto.DOUBLE
         ),
     }
 
@@ -282,6 +292,13 @@ SYSTEM_FILES = {  # systems of chips: (chip, the fields after it)
         "  links: {kind: tpu_v4_ici, count: 6, topology: torus, dims: [2, 4, 2]}\n",
     ),
 }
+KEY_FILES = {  # YAML keys that are no names: (text, expected fragment)
+    "key-list.yaml": (GOOD_ARCH + "? [a, b]\n: 1\n", "a key must be a name, not a list"),
+    "key-mapping.yaml": (
+        GOOD_ARCH.replace("components:\n", "components:\n  ? {kind: sram}\n  : 1\n"),
+        "components: a key must be a name, not a mapping",
+    ),
+}
 NPZ_FILES = {
     "not-a-zip.npz": b"this is not a zip file\n",
     "empty.npz": b"",
@@ -308,6 +325,8 @@ def write_files(folder: Path = FILES) -> None:
         **SERVING_FILES,
         **SCALESIM_FILES,
     }.items():
+        (folder / name).write_text(text)
+    for name, (text, _) in KEY_FILES.items():
         (folder / name).write_text(text)
     for name, data in _onnx_files().items():
         (folder / name).write_bytes(data)
@@ -386,6 +405,15 @@ def write_files(folder: Path = FILES) -> None:
         "sweep-serving-mapping.yaml": f"{SERVING_SWEEP}grid:\n  mapping.dataflow: [ws]\n",
         "sweep-serving-in-point.yaml": f"{SERVING_SWEEP}points:\n  - {{serving.rate: 2, mapping.tile.M: 8}}\n",
         "sweep-gemm-serving.yaml": f"{SWEEP_BASE}grid:\n  serving.rate: [1, 2]\n",
+        # constraints of two literals (a result metric read as a word: always true or false)
+        "sweep-constraint-metric.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz, 2 GHz]\n"
+        "constraints:\n  - {left: cycles, op: '<', right: 5000}\n",
+        "sweep-constraint-status.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz, 2 GHz]\n"
+        "constraints:\n  - {left: status, op: '==', right: ok}\n",
+        "sweep-random-seed-negative.yaml": f"{SWEEP_BASE}random:\n  samples: 2\n  seed: -1\n"
+        "  parameters: {clock: {low: 1, high: 2}}\n",
+        "sweep-seed-huge.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz]\nseed: 4294967296\n",
+        "sweep-grid-sexagesimal.yaml": f"{SWEEP_BASE}grid:\n  workload.ops.0.M: [1:4, 2:8]\n",
     }
     for name, text in sweeps.items():
         (folder / name).write_text(text)
@@ -1282,6 +1310,156 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run-a100-like-softmax-cta-threads",
         "kernels.threads: 32 threads per core cannot hold one 256-thread CTA",
         "run a100-like softmax:rows=64,cols=4096,dtype=fp16 --set cores.kernels.threads=32",
+    ),
+    # an option given as empty text read as not given (the run went on without it)
+    ("run-empty-trace", "argument --trace: empty", "run edge-npu gemm-256 --trace ''"),
+    (
+        "run-empty-max-memory",
+        "argument --max-memory: empty",
+        "run edge-npu gemm-256 --max-memory ''",
+    ),
+    ("run-empty-arch", "argument arch: empty", "run '' gemm-256"),
+    ("run-empty-mapping", "argument -m/--mapping: empty", "run edge-npu gemm-256 -m ' '"),
+    ("map-empty-output", "argument -o/--output: empty", "map edge-npu gemm-256 -o ''"),
+    ("schema-empty-output", "argument -o/--output: empty", "schema arch -o ''"),
+    ("sweep-empty-output", "argument -o/--output: empty", "sweep array-vs-sram -o ''"),
+    (
+        "serve-empty-cost-cache",
+        "argument --cost-cache: empty",
+        "serve tpu-v4-like llama-2-7b --cost-cache ''",
+    ),
+    ("serve-empty-trace", "argument --trace: empty", "serve tpu-v4-like llama-2-7b --trace ''"),
+    # serve options the run does not read (each silently did nothing)
+    (
+        "serve-think-without-users",
+        "--think: read only by a closed loop (--users)",
+        f"{SERVE} {{tmp}}/c --rate 2 --think '1 s'",
+    ),
+    (
+        "serve-cv-with-rates",
+        "--cv: read only by --rate arrivals",
+        f"{SERVE} {{tmp}}/c --rates 1,2 --cv 3",
+    ),
+    (
+        "serve-cv-with-users",
+        "--cv: read only by --rate arrivals",
+        f"{SERVE} {{tmp}}/c --users 2 --cv 3",
+    ),
+    (
+        "serve-decode-replicas-continuous",
+        "--decode-replicas: read only by --scheduler disaggregated",
+        f"{SERVE} {{tmp}}/c --decode-replicas 4",
+    ),
+    (
+        "serve-lengths-with-trace",
+        "--prompt-sd: read only by generated requests (the trace gives lengths)",
+        "serve tpu-v4-like llama-2-7b --trace {files}/trace-good.csv --prompt-sd 0.5 "
+        "--cost-cache {tmp}/c",
+    ),
+    # an output that is the command's own input (import-onnx m.onnx -o m.onnx replaced the model)
+    *[
+        (
+            f"{command.split()[0]}-output-is-its-input",
+            "bad-results.parquet: that is the input",
+            command,
+        )
+        for command in (
+            "import-onnx {tmp}/bad-results.parquet -o {tmp}/bad-results.parquet",
+            "run {tmp}/bad-results.parquet gemm-256 --trace {tmp}/bad-results.parquet",
+            "map edge-npu {tmp}/bad-results.parquet -o {tmp}/bad-results.parquet",
+            "plot {tmp}/bad-results.parquet --x a --y b -o {tmp}/bad-results.parquet",
+        )
+    ],
+    # sweep constraints that compare no value of a point; seeds numpy cannot take
+    (
+        "sweep-constraint-metric",
+        "constraints.0: neither 'cycles' nor 5000 is a path",
+        "sweep {files}/sweep-constraint-metric.yaml -o {tmp}/r.csv -j 1",
+    ),
+    (
+        "sweep-constraint-status",
+        "constraints.0: neither 'status' nor 'ok' is a path",
+        "sweep {files}/sweep-constraint-status.yaml -o {tmp}/r.csv -j 1",
+    ),
+    (
+        "sweep-random-seed-negative",
+        "random.seed: must be >= 0",
+        "sweep {files}/sweep-random-seed-negative.yaml -o {tmp}/r.csv -j 1",
+    ),
+    (
+        "sweep-seed-huge",
+        "seed: must be < 4294967296",
+        "sweep {files}/sweep-seed-huge.yaml -o {tmp}/r.csv -j 1",
+    ),
+    # plots of results with no point run ok (an empty figure), a front over a column of words
+    (
+        "plot-results-header-only",
+        "none of its 0 points ran ok",
+        "plot {files}/results-header-only.csv --x a --y b -o {tmp}/p.html",
+    ),
+    (
+        "plot-results-all-failed",
+        "none of its 2 points ran ok",
+        "plot {files}/results-all-failed.csv --x a --y b -o {tmp}/p.html",
+    ),
+    (
+        "plot-pareto-words",
+        "--pareto: column 'status' holds words ('ok')",
+        "plot {files}/results-ok.csv --x status --y b --pareto -o {tmp}/p.html",
+    ),
+    # YAML 1.1's sexagesimal and leading-zero octal numbers (1:30 was read as 90, 010 as 8)
+    (
+        "run-edge-npu-rows-octal",
+        "components.mac_array.rows: must be an integer, got '010'",
+        "run edge-npu gemm-256 --set components.mac_array.rows=010",
+    ),
+    (
+        "run-edge-npu-rows-sexagesimal",
+        "components.mac_array.rows: must be an integer, got '1:30'",
+        "run edge-npu gemm-256 --set components.mac_array.rows=1:30",
+    ),
+    (
+        "run-inline-octal",
+        "ops.0.K: must be an integer, got '0100'",
+        "run edge-npu gemm:M=64,N=64,K=0100",
+    ),
+    (
+        "sweep-grid-sexagesimal",
+        "must be an integer, got '1:4'",
+        "sweep {files}/sweep-grid-sexagesimal.yaml -o {tmp}/r.csv -j 1",
+    ),
+    # ONNX element types no accsim precision holds (imported as fp32, silently)
+    (
+        "import-onnx-int64-matmul",
+        "onnx-int64-matmul.onnx: matmul_0: its input 'x' is ONNX INT64",
+        "import-onnx {files}/onnx-int64-matmul.onnx -o {tmp}/w.yaml",
+    ),
+    (
+        "run-onnx-double-relu",
+        "onnx-double-relu.onnx: relu_0: its input 'x' is ONNX DOUBLE",
+        "run edge-npu {files}/onnx-double-relu.onnx",
+    ),
+    # a spiking network's seed numpy cannot take (an internal ValueError)
+    (
+        "run-loihi-like-snn-seed-negative",
+        "seed: must be >= 0, got -1",
+        "run loihi-like snn-digits-mlp --set workload.seed=-1",
+    ),
+    # YAML keys that are no names (an internal TypeError: unhashable type)
+    *[
+        (f"run-{Path(name).stem}", fragment, f"run {{files}}/{name} gemm-256")
+        for name, (_, fragment) in KEY_FILES.items()
+    ],
+    # integer attention: its numerics are float ones (an internal ValueError from numpy)
+    (
+        "run-edge-npu-attention-int8-numerics",
+        "the numerics of an attention in int8 are not modelled",
+        "run edge-npu attention:heads=4,head_dim=64,q_len=16,kv_len=16,dtype=int8",
+    ),
+    (
+        "run-mesh-4x4-attention-int16-numerics",
+        "the numerics of an attention in int16 are not modelled",
+        "run mesh-4x4 attention:heads=4,head_dim=64,q_len=16,kv_len=16,dtype=int16",
     ),
 ]
 

@@ -263,3 +263,213 @@ def test_a_default_cost_cache_under_a_file_is_one_error_line(tmp_path, monkeypat
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocking))
     assert main(["serve", "tpu-v4-like", "llama-2-7b", "--requests", "2"]) == 2
     assert "cannot keep the cost cache there (Not a directory)" in _one_error_line(capsys)
+
+
+def _value_arguments():
+    """(argv, name) for every argument of every command that takes a value: that argument empty,
+    every other required one filled in (a choice's first choice)."""
+    from simulator.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for command, parser in commands.items():
+        takes = [a for a in parser._actions if a.nargs is None and not a.const]
+        takes = [a for a in takes if a.dest != "help"]
+        for action in takes:
+            argv = [command]
+            for other in takes:
+                value = "" if other is action else next(iter(other.choices or ["x"]))
+                if not other.option_strings:
+                    argv.append(value)
+                elif other is action or other.required:
+                    argv += [other.option_strings[-1], value]
+            name = "/".join(action.option_strings) or action.dest
+            yield pytest.param(argv, name, id=f"{command}-{action.dest}")
+
+
+@pytest.mark.parametrize(("argv", "name"), list(_value_arguments()))
+def test_every_argument_given_as_empty_text_is_refused_by_name(argv, name, capsys):
+    """`--trace ''` or `-o ''` used to read as not given (the run went on without a trace)."""
+    assert main(argv) == 2
+    line = _one_error_line(capsys)
+    assert f"argument {name}:" in line, line
+
+
+SERVE = ["serve", "tpu-v4-like", "llama-2-7b", "--requests", "2", "--cost-cache"]
+
+
+@pytest.mark.parametrize(
+    ("given", "option"),
+    [
+        (["--rate", "2", "--think", "1 ms"], "--think"),
+        (["--users", "2", "--cv", "2"], "--cv"),
+        (["--rates", "1,2", "--cv", "2"], "--cv"),
+        (["--decode-replicas", "2"], "--decode-replicas"),
+        (["--scheduler", "chunked", "--decode-replicas", "1"], "--decode-replicas"),
+        *[
+            (["--trace", "t.csv", option, "3"], option)
+            for option in ("--prompt-len", "--output-len", "--prompt-sd", "--output-sd", "--cv")
+        ],
+    ],
+)
+def test_serve_refuses_an_option_its_run_does_not_read(given, option, tmp_path, capsys):
+    """Each such option silently did nothing; it is named before any shape is simulated."""
+    (tmp_path / "t.csv").write_text("arrival_s,prompt_tokens,output_tokens\n0,4,2\n")
+    given = [str(tmp_path / g) if g == "t.csv" else g for g in given]
+    assert main([*SERVE, str(tmp_path / "c.json"), *given]) == 2
+    assert _one_error_line(capsys).startswith(f"error: {option}: read only by")
+    assert not (tmp_path / "c.json").exists()  # nothing simulated
+
+
+@pytest.mark.parametrize("key", ["[a, b]", "{a: 1}", "[[1], {b: [2]}]"])
+@pytest.mark.parametrize("depth", [0, 1, 3])
+def test_a_key_that_is_a_list_or_mapping_is_named_by_its_line(key, depth):
+    """`? [a, b]` made an unhashable key (an internal TypeError); it is refused at its line."""
+    from simulator.spec.yamlio import parse_yaml
+
+    nest = "".join(f"{'  ' * i}k{i}:\n" for i in range(depth))
+    text = f"name: a\n{nest}{'  ' * depth}? {key}\n{'  ' * depth}: 1\n"
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(text, "f.yaml")
+    message = str(caught.value)
+    assert message.startswith(f"f.yaml:{depth + 2}: ") and "a key must be a name" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(("key", "value"), [("1", 1), ("0x10", 16), ("true", True), ("~", None)])
+def test_a_scalar_key_keeps_its_line_under_the_value_the_data_holds(key, value):
+    """`1:` is the integer 1 in the data: the line table holds it so, as errors look it up."""
+    from simulator.spec.yamlio import parse_yaml
+
+    doc = parse_yaml(f"name: a\nc:\n  {key}: x\n", "f.yaml")
+    assert doc.data["c"] == {value: "x"} and doc.lines[("c", value)] == 3
+
+
+@pytest.mark.parametrize(
+    ("command", "written"),
+    [
+        ("import-onnx {in}/m.onnx -o {in}/m.onnx", "m.onnx"),
+        ("run {in}/a.yaml gemm:M=32,N=32,K=32 --trace {in}/a.yaml", "a.yaml"),
+        ("run edge-npu {in}/w.yaml --trace {in}/w.yaml", "w.yaml"),
+        ("run edge-npu gemm:M=32,N=32,K=32 -m {in}/m.yaml --trace {in}/m.yaml", "m.yaml"),
+        ("map edge-npu {in}/w.yaml -o {in}/w.yaml", "w.yaml"),
+        ("plot {in}/r.csv --x a --y b -o {in}/r.csv", "r.csv"),
+        ("import-scalesim {in}/arch.yaml {in}/t.csv -o {in}", "arch.yaml"),
+        ("import-sanafe {in}/a.yaml {in}/workload.yaml -o {in}", "workload.yaml"),
+    ],
+)
+def test_no_command_writes_over_a_file_it_reads(command, written, tmp_path, capsys):
+    """`import-onnx m.onnx -o m.onnx` replaced the model with its YAML; each input is kept."""
+    (tmp_path / written).write_bytes(b"the user's own file\n")
+    argv = [word.replace("{in}", str(tmp_path)) for word in command.split()]
+    assert main(argv) == 2
+    assert "that is the input" in _one_error_line(capsys)
+    assert (tmp_path / written).read_bytes() == b"the user's own file\n"
+
+
+@given(
+    st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8)),
+    st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8)),
+    st.sampled_from(["<", "<=", "==", "!=", ">=", ">", "divides"]),
+)
+@settings(max_examples=50, deadline=None)
+def test_a_constraint_of_two_literals_is_refused(left, right, op):
+    """`cycles < 5000` compared the word 'cycles' with a number, or two words: every point kept
+    or none, silently; a constraint names a value of the point on one side at least."""
+    from simulator.sweep.spec import Constraint, is_path
+
+    if is_path(left) or is_path(right):
+        Constraint(left=left, op=op, right=right)
+    else:
+        with pytest.raises(ValueError, match="is a path"):
+            Constraint(left=left, op=op, right=right)
+
+
+def _costs(model: str = "llama-2-7b"):
+    from simulator.serving import CostModel, load_model
+
+    return CostModel(load_arch("tpu-v4-like"), load_model(model))
+
+
+def _library_calls():
+    """(call, expected message): the serving and sweep library given wrong objects."""
+    import pandas as pd
+
+    from simulator.serving import CostModel, Lengths, Slo, capacity, load_model, rate_sweep, serve
+    from simulator.serving.plots import kv_over_time, latency_cdf, throughput_latency
+    from simulator.sweep import pareto_front
+
+    arch, lengths = "tpu-v4-like", Lengths(16, 4)
+    return [
+        (lambda: load_model(5), "load_model: ref: expected str or Path, got int"),
+        (lambda: Slo(ttft_s="1 s"), "slo: ttft_s: expected int or float, got str"),
+        (lambda: Slo(tpot_s=True), "slo: tpot_s: expected int or float, got bool"),
+        (lambda: CostModel(arch, _costs().model), "CostModel: arch"),
+        (lambda: CostModel(_costs().arch, "llama-2-7b"), "CostModel: model"),
+        (lambda: CostModel(_costs().arch, _costs().model, ratio="2"), "CostModel: ratio"),
+        (lambda: rate_sweep(_costs(), [], lengths, 4, Slo()), "give at least one arrival rate"),
+        (lambda: rate_sweep(_costs(), 5, lengths, 4, Slo()), "rate_sweep: rates"),
+        (lambda: rate_sweep(_costs(), ["2"], lengths, 4, Slo()), "rate_sweep: rates"),
+        (lambda: capacity(5), "capacity: table"),
+        (lambda: capacity(pd.DataFrame({"x": [1]})), "no column 'rate'"),
+        (lambda: serve(arch, "llama-2-7b", "requests"), "serve: requests"),
+        (lambda: serve(arch, "llama-2-7b", [1, 2]), "serve: requests"),
+        (lambda: serve(arch, "llama-2-7b", [], costs=_costs("llama-3-8b")), "was built for"),
+        (lambda: kv_over_time(None), "kv_over_time: result"),
+        (lambda: latency_cdf([1]), "latency_cdf: results"),
+        (lambda: throughput_latency({1.0: "run"}), "throughput_latency: runs"),
+        (lambda: pareto_front([1, 2], {"a": "min"}), "pareto_front: df"),
+        (lambda: simulate("edge-npu", "gemm-256", mapping=" "), "an empty mapping name"),
+        (lambda: load_arch(""), "an empty arch name"),
+    ]
+
+
+LIBRARY_CALLS = _library_calls()
+
+
+@pytest.mark.parametrize(("call", "message"), LIBRARY_CALLS, ids=[m for _, m in LIBRARY_CALLS])
+def test_the_serving_and_sweep_library_refuse_wrong_objects_in_one_line(call, message):
+    """Each was an AttributeError, TypeError, KeyError or ValueError from inside the library."""
+    with pytest.raises(AccsimError, match=message) as caught:
+        call()
+    assert "\n" not in str(caught.value)
+
+
+@given(st.integers(-(10**30), 10**30), st.integers(0, 59), st.integers(1, 7))
+@settings(max_examples=200, deadline=None)
+def test_yaml_numbers_are_decimal_or_text(number, seconds, zeros):
+    """YAML 1.1 read `1:30` as 90 and `010` as 8, silently; they stay text (refused by key),
+    while decimal, hexadecimal and underscored numbers read as before."""
+    from simulator.spec.yamlio import parse_yaml
+
+    text = (
+        f"a: {number}\nb: {abs(number)}:{seconds:02d}\nc: {'0' * zeros}{abs(number) + 1}\n"
+        f"d: {hex(number)}\ne: {number:_}\nf: {number}.5\n"
+    )
+    data = parse_yaml(text, "f.yaml").data
+    assert data["a"] == number and data["d"] == number and data["e"] == number
+    assert data["b"] == f"{abs(number)}:{seconds:02d}"
+    assert data["c"] == f"{'0' * zeros}{abs(number) + 1}"
+    assert data["f"] == float(f"{number}.5")
+
+
+@pytest.mark.parametrize("element", ["INT64", "DOUBLE", "UINT32", "UINT64"])
+def test_an_onnx_type_no_precision_holds_needs_a_dtype(element, tmp_path):
+    """A MatMul of int64 or double operands was imported as fp32, silently; it is refused by
+    node and type, and imports with the precision given."""
+    from onnx import TensorProto, helper
+
+    from simulator.spec.onnx import import_onnx
+
+    kind = getattr(TensorProto, element)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", kind, [4, 8])],
+        [helper.make_tensor_value_info("y", kind, None)],
+        [helper.make_tensor("w", kind, [8, 4], [0] * 32)],
+    )
+    path = tmp_path / "m.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    with pytest.raises(AccsimError, match=f"matmul_0: its input 'x' is ONNX {element}"):
+        import_onnx(path)
+    assert import_onnx(path, "int8")["ops"][0]["dtype"] == "int8"
