@@ -28,7 +28,7 @@ from simulator.mapping.hierarchy import (
     tile_estimate,
     tiles_estimate,
 )
-from simulator.mapping.traffic import OPERAND_DIMS, dram_traffic
+from simulator.mapping.traffic import OPERAND_DIMS, dram_traffic, held_traffic
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes, precision
 from simulator.spec.validate import locate
@@ -244,10 +244,11 @@ def _best(op, mapping, machine, unit, problem, options, orders):
     order_keys = tuple(map(tuple, orders))
     layout = (buffers, seed.dtype, seed.accumulator, seed.double_buffering)
     interfaces = dram.spec.operand_bandwidth
+    write_cost = dram.spec.write_cost
     key = (
         shape, op.dtype, tuple(map(tuple, options)), order_keys, layout, unit.timing_key,
         unit.rate(seed.dtype), seed.spatial, seed.dataflow, seed.accounting, dram.bytes_per_cycle,
-        tuple(sorted((interfaces or {}).items())),
+        tuple(sorted((interfaces or {}).items())), write_cost,
     )  # fmt: skip
     ranking = _RANKINGS.get(key)
     if ranking is None:
@@ -271,7 +272,7 @@ def _best(op, mapping, machine, unit, problem, options, orders):
         compute = cycles(m, n, k)
         if interfaces:  # each operand on its own interface: the slowest bounds the tile
             index, busiest, moved = _least_busy(
-                dram, shape, (m, n, k), order_keys, in_bytes, acc_bytes
+                dram, shape, (m, n, k), order_keys, in_bytes, acc_bytes, write_cost
             )
             first_load = max(
                 dram.transfer_cycles(nbytes(m * k, op.dtype), "input"),
@@ -279,9 +280,9 @@ def _best(op, mapping, machine, unit, problem, options, orders):
             )
             return (max(compute, busiest) + first_load, moved, -m * n * k), index
         first_load = bus(nbytes(m * k + k * n, op.dtype))
-        # a tile's estimate grows with its DRAM bytes and ties on them: its best loop order
-        # is the first that moves the fewest
-        index, moved = _least_moved(shape, (m, n, k), order_keys, in_bytes, acc_bytes)
+        # a tile's estimate grows with its DRAM bytes (writes at their cost) and ties on them:
+        # its best loop order is the first that holds the bus the least
+        index, moved = _least_moved(shape, (m, n, k), order_keys, in_bytes, acc_bytes, write_cost)
         return (max(compute, bus(int(moved))) + first_load, moved, -m * n * k), index
 
     ranking.extend(capacity, need, price)
@@ -358,11 +359,13 @@ _FOOTPRINTS: dict[tuple, tuple] = {}
 
 
 @functools.lru_cache(maxsize=65536)
-def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes: float, acc_bytes: float):
-    """(index, DRAM bytes) of the first of `orders` that moves the fewest bytes for one tile.
-    An order of the three loops moves what its innermost loop decides (each operand is streamed
-    again for every trip of the dim it lacks unless that dim's loop is innermost: `dram_traffic`),
-    so the bytes are worked out once per innermost loop (`_moved_innermost`)."""
+def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes, acc_bytes, write_cost):
+    """(index, DRAM bytes) of the first of `orders` that holds the DRAM bus the least for one
+    tile, its bytes counted as read bytes' worth of bus time (a written byte is `write_cost`:
+    `held_traffic`). An order of the three loops moves what its innermost loop decides (each
+    operand is streamed again for every trip of the dim it lacks unless that dim's loop is
+    innermost: `dram_traffic`), so the bytes are worked out once per innermost loop
+    (`_moved_innermost`)."""
     trips = {d: math.ceil(extent / size) for d, extent, size in zip("MNK", shape, tile)}
     by_innermost: dict = {}
     moved = []
@@ -370,9 +373,9 @@ def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes: float, acc_
         key = order[-1] if len(order) == 3 and set(order) == _DIMS else order
         if key not in by_innermost:
             by_innermost[key] = (
-                _moved_innermost(shape, trips, key, in_bytes, acc_bytes)
+                _moved_innermost(shape, trips, key, in_bytes, acc_bytes, write_cost)
                 if key in _DIMS
-                else _moved(shape, tile, order, in_bytes, acc_bytes)
+                else _moved(shape, tile, order, in_bytes, acc_bytes, write_cost)
             )
         moved.append(by_innermost[key])
     least = min(moved)
@@ -382,30 +385,31 @@ def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes: float, acc_
 _DIMS = frozenset("MNK")
 
 
-def _least_busy(dram, shape: tuple, tile: tuple, orders: tuple, in_bytes, acc_bytes) -> tuple:
+def _least_busy(dram, shape, tile, orders, in_bytes, acc_bytes, write_cost) -> tuple:
     """(index, cycles, DRAM bytes) of the first of `orders` whose busiest per-operand DRAM
-    interface is busy the fewest cycles (then moves the fewest bytes): with an interface per
-    operand (SCALE-Sim's USER bandwidths) a tile that re-reads one operand over a narrow
-    interface is bound by it although the interfaces' sum would carry the bytes."""
+    interface is busy the fewest cycles (then holds the interfaces the least, writes at
+    `write_cost`): with an interface per operand (SCALE-Sim's USER bandwidths) a tile that
+    re-reads one operand over a narrow interface is bound by it although the interfaces' sum
+    would carry the bytes."""
     problem, sizes = dict(zip("MNK", shape)), dict(zip("MNK", tile))
     best = None
     for index, order in enumerate(orders):
         moved = dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes)
         on = {"input": moved["input"], "weight": moved["weight"]}
-        on["output"] = moved["output"] + moved["partial_sums"]
+        on["output"] = held_traffic({**moved, "input": 0, "weight": 0}, write_cost)
         busiest = max(dram.transfer_cycles(int(b), role) for role, b in on.items())
-        rank = (busiest, sum(moved.values()))
+        rank = (busiest, held_traffic(moved, write_cost))
         if best is None or rank < best[0]:
             best = (rank, index)
     (busiest, total), index = best
     return index, busiest, total
 
 
-def _moved_innermost(shape: tuple, trips: dict, innermost: str, in_bytes, acc_bytes) -> float:
-    """`dram_traffic` summed for a loop order of M, N and K with `innermost` last, term for term
-    (the same products, summed in the same order). An operand's passes (`operand_passes`: the
-    trips of the outer loops over the dim it lacks) are that dim's `trips`, or 1 where that dim
-    is innermost."""
+def _moved_innermost(shape, trips: dict, innermost: str, in_bytes, acc_bytes, write_cost) -> float:
+    """`held_traffic` of `dram_traffic` for a loop order of M, N and K with `innermost` last, term
+    for term (the same products, summed in the same order). An operand's passes
+    (`operand_passes`: the trips of the outer loops over the dim it lacks) are that dim's
+    `trips`, or 1 where that dim is innermost."""
     m, n, k = shape
     lacks = {"input": "N", "weight": "M", "output": "K"}
     passes = {role: 1 if dim == innermost else trips[dim] for role, dim in lacks.items()}
@@ -413,14 +417,14 @@ def _moved_innermost(shape: tuple, trips: dict, innermost: str, in_bytes, acc_by
         (
             m * k * passes["input"] * in_bytes,
             k * n * passes["weight"] * in_bytes,
-            m * n * acc_bytes,
-            2 * (m * n) * (passes["output"] - 1) * acc_bytes,
+            m * n * acc_bytes * write_cost,
+            2 * (m * n) * (passes["output"] - 1) * acc_bytes * (1 + write_cost) / 2,
         )
     )
 
 
 @functools.lru_cache(maxsize=65536)
-def _moved(shape: tuple, tile: tuple, order: tuple, in_bytes: float, acc_bytes: float) -> float:
-    """Total DRAM bytes of one (tile, loop order) that is not an order of all three loops."""
+def _moved(shape, tile, order, in_bytes, acc_bytes, write_cost) -> float:
+    """`held_traffic` of one (tile, loop order) that is not an order of all three loops."""
     problem, sizes = dict(zip("MNK", shape)), dict(zip("MNK", tile))
-    return sum(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes).values())
+    return held_traffic(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes), write_cost)

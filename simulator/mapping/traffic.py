@@ -42,6 +42,19 @@ def dram_traffic(
     }
 
 
+def held_traffic(moved: dict[str, float], write_cost: float) -> float:
+    """`dram_traffic`'s bytes as read bytes' worth of DRAM bus time: output stores and the spill
+    half of the partial sums are writes, each `write_cost` read bytes (`Dram.held_bytes`)."""
+    return sum(
+        (
+            moved["input"],
+            moved["weight"],
+            moved["output"] * write_cost,
+            moved["partial_sums"] * (1 + write_cost) / 2,
+        )
+    )
+
+
 def passes(role: str, order: list[str], trips: dict[str, int]) -> int:
     """How often the DMA streams the whole operand, as the engine walks the tiles: the trips of
     the tile loops (outermost first) outside its innermost loop that actually iterates (a

@@ -24,6 +24,7 @@ def direct_best(op, mapping, machine):
     options = auto._dim_options(problem, {}, seed.spatial, align, mapping.accounting)
     in_bytes = precision(op.dtype).bits / 8
     acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
+    write_cost = machine.dram.spec.write_cost
     ranked = []
     for position, (m, n, k) in enumerate(itertools.product(*options)):
         tile = {"M": m, "N": n, "K": k}
@@ -40,11 +41,19 @@ def direct_best(op, mapping, machine):
             compute += cost.cycles * count
         first = machine.dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
         for rank, order in enumerate(orders):
-            moved = sum(dram_traffic(problem, tile, order, in_bytes, acc_bytes).values())
+            moved = _held(dram_traffic(problem, tile, order, in_bytes, acc_bytes), write_cost)
             cycles = max(compute, machine.dram.transfer_cycles(int(moved))) + first
             ranked.append(((cycles, moved, -m * n * k), position, rank, tile, order))
     _, _, _, tile, order = min(ranked, key=lambda entry: entry[:3])
     return tile, order
+
+
+def _held(moved: dict, write_cost: float) -> float:
+    """Read bytes' worth of bus time: reads once, stores and partial-sum spills (half of
+    `partial_sums`, the other half reloads) `write_cost` times."""
+    spills = moved["partial_sums"] / 2
+    reads = moved["input"] + moved["weight"] + spills
+    return reads + (moved["output"] + spills) * write_cost
 
 
 def _pieces(extent: int, size: int) -> list[tuple[int, int]]:
@@ -58,14 +67,18 @@ def _pieces(extent: int, size: int) -> list[tuple[int, int]]:
     cols=st.sampled_from([16, 32, 128]),
     sram=st.sampled_from(["256 KiB", "1 MiB", "8 MiB"]),
     dims=st.tuples(*[st.sampled_from([48, 100, 256, 512, 1000]) for _ in "MNK"]),
+    write_cost=st.sampled_from([1.0, 1.5, 3.0]),
 )
-def test_memoized_ranking_equals_direct_search(rows, cols, sram, dims):
+def test_memoized_ranking_equals_direct_search(rows, cols, sram, dims, write_cost):
+    """With DRAM writes at their own cost too (`write_cost`): stores and spills priced as the
+    engine's bus holds them."""
     arch = load_arch(
         "edge-npu",
         [
             (["components", "mac_array", "rows"], rows),
             (["components", "mac_array", "cols"], cols),
             (["components", "sram", "capacity"], sram),
+            (["components", "dram", "write_cost"], write_cost),
         ],
     )
     m, n, k = dims
@@ -150,14 +163,22 @@ def test_ranking_shared_across_buffer_sizes_picks_the_direct_search(
     ),
     in_bytes=st.sampled_from([0.5, 1.0, 2.0, 4.0]),
     acc_bytes=st.sampled_from([2.0, 4.0, 8.0]),
+    write_cost=st.sampled_from([1.0, 1.25, 1.5, 3.0]),
 )
-def test_least_moved_is_the_first_order_of_fewest_bytes(shape, tile, orders, in_bytes, acc_bytes):
-    """Bytes worked out once per innermost loop: the same (index, bytes) as dram_traffic summed
-    for every order, the first of the fewest."""
+def test_least_moved_is_the_first_order_of_fewest_bytes(
+    shape, tile, orders, in_bytes, acc_bytes, write_cost
+):
+    """Bytes worked out once per innermost loop: the same (index, bytes) as dram_traffic's bytes
+    for every order, writes at their cost (sums, at write cost 1), the first of the fewest."""
     problem, sizes = dict(zip("MNK", shape)), dict(zip("MNK", tile))
     moved = [
-        sum(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes).values())
+        _held(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes), write_cost)
         for order in orders
     ]
+    if write_cost == 1:
+        assert moved == [
+            sum(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes).values())
+            for order in orders
+        ]
     expected = (moved.index(min(moved)), min(moved))
-    assert auto._least_moved(shape, tile, orders, in_bytes, acc_bytes) == expected
+    assert auto._least_moved(shape, tile, orders, in_bytes, acc_bytes, write_cost) == expected
