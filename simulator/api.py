@@ -27,7 +27,7 @@ from simulator.spec import (
     load_mapping,
     load_workload,
 )
-from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
+from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost, check_work
 from simulator.spec.validate import locate
 
 if TYPE_CHECKING:  # spiking networks and systems of chips load their modules when they run
@@ -126,6 +126,7 @@ def _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress):
         machine = build_machine(arch)
         with small_pages() if mode != "off" else contextlib.nullcontext():
             program, states = compile_program(workload, mapping, machine, mode != "off", seed)
+            check_work(program, machine, workload.name, limits)
             with _one_blas_thread(states), _checks_ahead(states, mode, seed):
                 record = execute(program, machine, trace=trace, progress=tracker)
                 _check_span(record.cycles, arch)

@@ -19,7 +19,7 @@ from simulator.components import Machine
 from simulator.mapping.auto import compute_cycles_estimate
 from simulator.mapping.gemm import compile_gemm, plan_from
 from simulator.mapping.plan_cache import planned
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, as_many, bind
 from simulator.mapping.ranges import split, tile_ranges
 from simulator.mapping.shifted import moved, replayed
 from simulator.spec.precision import precision
@@ -182,7 +182,8 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
                     group=op.name,
                 )
                 if root is None:
-                    program = altered(program, steps=replayed(program.steps))
+                    again = replayed(program.steps)
+                    program = altered(program, steps=again, step_count=as_many(program, again))
             plain.append(program)
             if count > 1:
                 fixup = _Fixup(op.name, j, count, owner, machine.view(core), root, partials)

@@ -1,15 +1,19 @@
 """Cost guards: estimate a run's tile steps and host memory from its specs, before anything is
-built, and refuse (naming the estimate and how to shrink it) above limits the user can raise.
+built, and refuse (naming the estimate and how to shrink it) above limits the user can raise;
+then, once compiled, the steps the engine will simulate (check_work).
 
-The tile estimate is a lower bound: a GEMM tile's operands and result must fit the largest SRAM,
+The spec estimate is a lower bound: a GEMM tile's operands and result must fit the largest SRAM,
 which caps the MACs of one tile at (capacity / 3 / bytes)^1.5 (a cube of a third each); other
 ops take at least one step per core they are split over. So a refused run is never a cheap one.
+The compiled program's count (engine/work.py) is an upper bound on the engine's own work: equal
+runs of ops and core classes counted once, as the engine simulates them.
 """
 
 import math
 import numbers
 from dataclasses import dataclass
 
+from simulator.engine.work import Work, engine_work
 from simulator.errors import CapacityError, SpecError
 from simulator.spec.arch import ArchSpec
 from simulator.spec.precision import precision
@@ -27,7 +31,7 @@ class Limits:
     """What a single run may cost before it is refused (raise with --max-tiles / --max-memory)."""
 
     max_tiles: int = 1_000_000
-    """Tile steps (the estimate is a lower bound; a million steps simulate in about a minute)."""
+    """Tile steps the engine simulates (a million simulate in one to three minutes)."""
     max_memory: float = 16 * 2**30
     """Host memory in bytes for the program and the numerics arrays."""
     max_cores: int = 4096
@@ -130,3 +134,17 @@ def check_cost(arch: ArchSpec, workload, numerics: bool, limits: Limits) -> Esti
             f"with --max-memory"
         )
     return cost
+
+
+def check_work(program, machine, name: str, limits: Limits) -> Work:
+    """The steps the engine will simulate for a compiled program (engine/work.py), or a
+    CapacityError naming them, the op that simulates most and how to get under the limit."""
+    work = engine_work(program, machine, limits.max_tiles)
+    if work.steps > limits.max_tiles:
+        steps = f"{work.steps:,}" if work.whole else f"over {limits.max_tiles:,}"
+        raise CapacityError(
+            f"{name}: {steps} tile steps to simulate (most in {work.biggest_op}), above the "
+            f"limit of {limits.max_tiles:,}; shrink {work.biggest_op} or the layers, give the "
+            f"arch more SRAM, or raise the limit with --max-tiles"
+        )
+    return work

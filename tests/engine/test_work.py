@@ -1,0 +1,180 @@
+"""The engine's own work counted before it runs (engine/work.py): never below the steps the engine
+really simulates as events, equal to them where neither coalescing nor the memo's turn can
+change them, and the cost guard on it (spec/guards.py: check_work) refuses runs the spec guard
+lets through before any engine starts."""
+
+from unittest.mock import patch
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import simulator.api
+from simulator import simulate
+from simulator.components import build_machine
+from simulator.engine.coalesce import Stream
+from simulator.engine.memo import execute
+from simulator.engine.work import engine_work
+from simulator.errors import CapacityError
+from simulator.mapping import compile_program
+from simulator.spec import load_arch, load_mapping, load_workload
+from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost, check_work
+
+_TINY_LLAMA = [
+    (["hidden"], 256),
+    (["heads"], 4),
+    (["kv_heads"], 4),
+    (["ffn"], 1024),
+    (["context"], 256),
+]
+
+
+def _small_gpu():
+    """a100-like cut to 8 SMs and 4 memory slices: core classes and a turn-blind memo."""
+    return load_arch(
+        "a100-like",
+        [
+            (["cores", "count"], 8),
+            (["cores", "kernels", "launch"], "0 us"),
+            (["components", "xbar", "dims"], [12]),
+            (["components", "xbar", "memory_nodes"], [8, 9, 10, 11]),
+        ],
+    )
+
+
+ARCHS = {
+    "edge-npu": lambda: load_arch("edge-npu"),
+    "mesh-4x4": lambda: load_arch("mesh-4x4"),
+    "datacenter-hbm": lambda: load_arch("datacenter-hbm"),
+    "small-gpu": _small_gpu,
+}
+
+
+def _simulated_steps(program, machine, **options) -> int:
+    """Steps the engine takes from its op streams (each simulated as events; steps a coalesced
+    jump skips, runs the memo accounts from another, a class's members: never taken)."""
+    taken = [0]
+    take = Stream.next
+
+    def counted(stream):
+        step = take(stream)
+        taken[0] += step is not None
+        return step
+
+    with patch.object(Stream, "next", counted):
+        execute(program, machine, **options)
+    return taken[0]
+
+
+def _compiled(arch, workload):
+    machine = build_machine(arch)
+    program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    return program, machine
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    arch=st.sampled_from(sorted(ARCHS)),
+    m=st.integers(1, 300),
+    n=st.integers(1, 300),
+    k=st.integers(1, 300),
+    layers=st.integers(0, 3),
+)
+def test_the_count_bounds_the_steps_the_engine_simulates(arch, m, n, k, layers):
+    """A GEMM, or (layers > 0) a stack of tiny LLaMA decode layers the memo runs once each: the
+    count is at least the steps the engine takes, with coalescing on or off; without coalescing
+    on a chip whose memory-node turn changes nothing, exactly them."""
+    spec = ARCHS[arch]()
+    if layers:
+        overrides = [(["layers"], layers), (["dtype"], "fp16"), *_TINY_LLAMA]
+        workload = load_workload("llama-2-7b-decode", overrides)
+    else:
+        workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
+    program, machine = _compiled(spec, workload)
+    count = engine_work(program, machine, 10**9).steps
+    assert count >= _simulated_steps(program, machine)
+    uncoalesced = _simulated_steps(program, machine, coalesce=False)
+    assert count >= uncoalesced
+    if arch != "mesh-4x4":  # a mesh's turn moves the memo's entry: up to nodes + 1 runs each
+        assert count == uncoalesced
+
+
+def test_without_the_memo_and_classes_every_step_counts():
+    """On one core a GEMM's count is its tile loop's trip count, the steps its stream makes."""
+    program, machine = _compiled(load_arch("edge-npu"), load_workload("gemm:M=300,N=200,K=100"))
+    (op,) = program.ops
+    assert engine_work(program, machine, 10**9).steps == sum(1 for _ in op.steps())
+
+
+def test_a_class_counts_one_member_and_equal_layers_once():
+    """Four equal decode layers on a GPU-like chip: the count is a fraction of every core's steps
+    of every layer (classes and the memo), and the layers' count does not grow with them."""
+    workloads = [
+        load_workload("llama-2-7b-decode", [(["layers"], layers), *_TINY_LLAMA])
+        for layers in (2, 4)
+    ]
+    counts = []
+    for workload in workloads:
+        program, machine = _compiled(_small_gpu(), workload)
+        every = sum(sum(1 for _ in op.steps()) for op in program.ops)
+        counts.append(engine_work(program, machine, 10**9).steps)
+        assert counts[-1] < every / 4
+    assert counts[0] == counts[1]
+
+
+def _no_engine(*args, **kwargs):
+    raise AssertionError("the engine ran")
+
+
+def test_a_mesh_gemm_the_spec_guard_passes_is_refused_before_the_engine(monkeypatch):
+    """mesh-4x4's 16 cores each take a 16384x16384 block of C in 64 x 32 x 128 tiles of
+    256x512x512: 4,194,304 steps, about 9x the spec guard's lower bound."""
+    arch, workload = load_arch("mesh-4x4"), load_workload("gemm:M=65536,N=65536,K=65536")
+    assert check_cost(arch, workload, False, DEFAULT_LIMITS).tiles < DEFAULT_LIMITS.max_tiles
+    monkeypatch.setattr(simulator.api, "execute", _no_engine)
+    with pytest.raises(CapacityError) as refused:
+        simulate(arch, workload, numerics=False)
+    assert str(refused.value) == (
+        "gemm-65536x65536x65536: 4,194,304 tile steps to simulate (most in gemm), above the "
+        "limit of 1,000,000; shrink gemm or the layers, give the arch more SRAM, or raise the "
+        "limit with --max-tiles"
+    )
+
+
+def test_a_raised_limit_lets_the_count_pass():
+    program, machine = _compiled(load_arch("edge-npu"), load_workload("gemm:M=300,N=200,K=100"))
+    steps = engine_work(program, machine, 10**9).steps
+    assert check_work(program, machine, "w", Limits(max_tiles=steps)).steps == steps
+    with pytest.raises(CapacityError, match=f"w: {steps:,} tile steps to simulate"):
+        check_work(program, machine, "w", Limits(max_tiles=steps - 1))
+
+
+def test_steps_walked_to_be_counted_stop_past_the_limit():
+    """Ops with neither a step count nor step classes (convolutions) are walked only until the
+    count passes the limit; the message says so."""
+    workload = load_workload(
+        {
+            "name": "c",
+            "ops": [
+                {
+                    "kind": "conv2d",
+                    "name": "c1",
+                    "N": 1,
+                    "C": 64,
+                    "H": 56,
+                    "W": 56,
+                    "K": 64,
+                    "R": 3,
+                    "S": 3,
+                    "padding": 1,
+                }
+            ],
+        }  # fmt: skip
+    )
+    program, machine = _compiled(load_arch("edge-npu"), workload)
+    (op,) = program.ops
+    assert op.step_count is None
+    steps = sum(1 for _ in op.steps())
+    assert engine_work(program, machine, 10**9).steps == steps
+    with pytest.raises(CapacityError, match=f"c: over {steps // 2:,} tile steps .most in c1."):
+        check_work(program, machine, "c", Limits(max_tiles=steps // 2))
