@@ -176,5 +176,7 @@ def test_steps_walked_to_be_counted_stop_past_the_limit():
     assert op.step_count is None
     steps = sum(1 for _ in op.steps())
     assert engine_work(program, machine, 10**9).steps == steps
-    with pytest.raises(CapacityError, match=f"c: over {steps // 2:,} tile steps .most in c1."):
+    with pytest.raises(
+        CapacityError, match=rf"c: over {steps // 2:,} tile steps to simulate \(most in c1\)"
+    ):
         check_work(program, machine, "c", Limits(max_tiles=steps // 2))
