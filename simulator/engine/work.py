@@ -7,7 +7,8 @@ equal to one already simulated is accounted from it (engine/memo.py), so such op
 distinct run and entry state the memo can meet (the memory-node turn takes at most `nodes + 1`
 values where it matters: `turn_blind`). Steady-state coalescing is not credited: it finds a
 period while the run goes and may find none (then every step runs as events), so every step of a
-simulated op counts and the count bounds the steps simulated from above.
+simulated op counts and the count bounds the steps simulated from above. Where coalescing may
+apply (`may_coalesce`), a count above the limit runs under a budget instead (engine/budget.py).
 """
 
 from collections import Counter
@@ -28,6 +29,7 @@ class Work:
     steps: int
     biggest_op: str  # the op that simulates most (not whole: the one whose steps passed the cap)
     whole: bool = True  # False: counting stopped once past the cap (the steps are more)
+    most: int = 0  # the steps biggest_op simulates
 
 
 def engine_work(program: Program, machine: Machine, cap: int) -> Work:
@@ -45,12 +47,18 @@ def engine_work(program: Program, machine: Machine, cap: int) -> Work:
             continue
         count = step_count(own[op.name], max(cap - steps, 0) // times[op.name])
         if count is None:  # this op takes the count past `cap`: no need to walk on
-            return Work(cap + 1, op.group or op.name, False)
+            return Work(cap + 1, op.group or op.name, False, cap + 1)
         op_steps = count * times[op.name]
         steps += op_steps
         if op_steps > most:
             biggest, most = op.group or op.name, op_steps
-    return Work(steps, biggest)
+    return Work(steps, biggest, most=most)
+
+
+def may_coalesce(program: Program, machine: Machine) -> bool:
+    """Whether the engine's steady-state coalescing may skip steps of this timing-only, untraced
+    program: it watches only an engine of one core without a NoC (engine/run.py)."""
+    return machine.noc is None and len({op.core for op in program.ops}) <= 1
 
 
 def step_count(op: OpProgram, cap: int) -> int | None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import simulator.api
 from simulator import simulate
 from simulator.components import build_machine
+from simulator.engine.budget import SETTLE, Budget
 from simulator.engine.coalesce import Stream
 from simulator.engine.memo import execute
 from simulator.engine.work import engine_work
@@ -19,6 +20,7 @@ from simulator.errors import CapacityError
 from simulator.mapping import compile_program
 from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost, check_work
+from simulator.spec.scalesim import import_scalesim
 
 _TINY_LLAMA = [
     (["hidden"], 256),
@@ -180,3 +182,47 @@ def test_steps_walked_to_be_counted_stop_past_the_limit():
         CapacityError, match=rf"c: over {steps // 2:,} tile steps to simulate \(most in c1\)"
     ):
         check_work(program, machine, "c", Limits(max_tiles=steps // 2))
+
+
+def test_a_count_coalescing_may_shorten_runs_under_a_budget_with_the_same_result():
+    """edge-npu (one core, no NoC): a timing-only GEMM counted over the limit runs, its periods
+    jumped, with the record of a run under no limit; a traced one (no coalescing) is refused."""
+    arch, workload = load_arch("edge-npu"), load_workload("gemm:M=2048,N=2048,K=2048,dtype=int8")
+    steps = engine_work(*_compiled(arch, workload), 10**9).steps
+    tight = Limits(max_tiles=steps // 4)
+    free = simulate(arch, workload, numerics=False)
+    budgeted = simulate(arch, workload, numerics=False, limits=tight)
+    assert (budgeted.record.cycles, budgeted.record.steps) == (free.record.cycles, steps)
+    assert budgeted.record.events_processed == free.record.events_processed
+    with pytest.raises(CapacityError, match=f"{steps:,} tile steps to simulate"):
+        simulate(arch, workload, numerics=False, limits=tight, trace=True)
+
+
+def test_a_stream_that_never_settles_is_refused_once_its_coalescer_gives_up(tmp_path):
+    """A SCALE-Sim GEMM on per-operand interfaces whose pipeline has no steady state (100 GB of
+    ifmap SRAM, a 1.5 M-row tile): refused after SETTLE steps, with the steps still to come."""
+    cfg, topology = tmp_path / "c.cfg", tmp_path / "t.csv"
+    cfg.write_text(
+        "[general]\nrun_name : r\n\n[architecture_presets]\nArrayHeight : 8\nArrayWidth : 8\n"
+        "IfmapSramSzkB : 100000000\nFilterSramSzkB : 100000000\nOfmapSramSzkB : 100000000\n"
+        "Bandwidth : 10\nDataflow : ws\n\n[run_presets]\nInterfaceBandwidth : USER\n"
+    )
+    topology.write_text("Layer, M, N, K,\ng, 100000000000, 8, 8,\n")
+    arch, workload, mapping = import_scalesim(cfg, topology)
+    arch, workload = load_arch(arch), load_workload(workload)
+    taken = []
+    take = Budget.take
+
+    def counted(self, op, steps, left=None):
+        for step in take(self, op, steps, left):
+            taken.append(step)
+            yield step
+
+    with patch.object(Budget, "take", counted), pytest.raises(CapacityError) as refused:
+        simulate(arch, workload, mapping, numerics=False, limits=Limits(max_tiles=10_000))
+    assert str(refused.value) == (
+        f"t: over 10,000 tile steps to simulate (in g: no steady state in {SETTLE} steps, "
+        f"{65536 - SETTLE:,} to come); shrink g or the layers, or raise the limit with "
+        "--max-tiles"
+    )
+    assert len(taken) == 1 + SETTLE  # execute reads a first step: are there tile kernels?
