@@ -15,18 +15,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from unittest.mock import patch
 
 import simulator
 from simulator.components import build_machine
-from simulator.engine.coalesce import Stream
-from simulator.engine.memo import execute
 from simulator.engine.work import engine_work
 from simulator.mapping import compile_program
 from simulator.mapping.classes import classed
 from simulator.spec import ArchSpec, load_arch, load_mapping, load_workload
 from simulator.spec.guards import DEFAULT_LIMITS, estimate
 from simulator.spec.scalesim import import_scalesim
+from tests.engine.test_work import simulated_steps
 
 
 def _array(size: int, sram: str | None = None) -> list:
@@ -58,21 +56,6 @@ def _best(fn, repeats: int = 3):
         result = fn()
         times.append(time.process_time() - start)
     return min(times), result
-
-
-def _taken(program, machine) -> tuple[int, int]:
-    """(steps the engine takes from its op streams, events it processes) of one timing-only run."""
-    taken = [0]
-    take = Stream.next
-
-    def counted(stream):
-        step = take(stream)
-        taken[0] += step is not None
-        return step
-
-    with patch.object(Stream, "next", counted):
-        record = execute(program, machine)
-    return taken[0], record.events_processed
 
 
 def _compiled(arch, workload, mapping=None):
@@ -142,7 +125,7 @@ def main() -> None:
         program, machine = _compiled(arch, workload)
         classed(program)  # the engine's core classes, shared with the guard
         guard, work = _best(lambda: engine_work(program, machine, 10**6))  # noqa: B023
-        steps, events = _taken(program, machine)
+        steps, events = simulated_steps(program, machine)
         run, _ = _best(lambda: simulator.simulate(arch, workload, numerics=False))  # noqa: B023
         print(
             f"| {case} | {work.steps:,} | {steps:,} | {events:,} | {1e3 * guard:.2f} "

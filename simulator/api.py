@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from simulator.components import Machine, build_machine
 from simulator.engine import execute
-from simulator.engine.budget import budgeted
+from simulator.engine.budget import Budget, budgeted
 from simulator.engine.progress import Progress, ProgressCallback
 from simulator.errors import SpecError, UnsupportedError
 from simulator.mapping import compile_program
@@ -131,7 +131,7 @@ def _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress):
             work = check_work(program, machine, workload.name, limits, coalescing=timing)
             runs = program
             if work.steps > limits.max_tiles:  # passed as it may coalesce: under a budget
-                runs = budgeted(program, workload.name, limits.max_tiles)
+                runs = budgeted(program, Budget(workload.name, limits.max_tiles))
             with _one_blas_thread(states), _checks_ahead(states, mode, seed):
                 record = execute(runs, machine, trace=trace, progress=tracker)
                 _check_span(record.cycles, arch)

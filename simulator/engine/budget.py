@@ -30,6 +30,12 @@ class Budget:
     def __init__(self, name: str, limit: int):
         self.name, self.limit, self.left = name, limit, limit
 
+    @property
+    def taken(self) -> int:
+        """Steps taken so far (those a run simulates as events, and the first one `execute`
+        reads to see whether the program has tile kernels)."""
+        return self.limit - self.left
+
     def take(self, op: str, steps: Iterable[Step], left: int | None = None) -> Iterator[Step]:
         """`steps`, each taken from the budget; past it, a CapacityError naming `op`. `left`:
         how many steps this stream has to give (None: not known)."""
@@ -50,10 +56,9 @@ class Budget:
         )
 
 
-def budgeted(program: Program, name: str, limit: int) -> Program:
+def budgeted(program: Program, budget: Budget) -> Program:
     """`program` with every op's steps (and the resumed streams coalescing jumps to) taken from
-    one budget of `limit` steps."""
-    budget = Budget(name, limit)
+    `budget`."""
 
     def bound(op: OpProgram) -> OpProgram:
         steps, resume = op.steps, op.resume

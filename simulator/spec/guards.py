@@ -13,7 +13,6 @@ import math
 import numbers
 from dataclasses import dataclass
 
-from simulator.engine.work import Work, engine_work, may_coalesce
 from simulator.errors import CapacityError, SpecError
 from simulator.spec.arch import ArchSpec
 from simulator.spec.precision import precision
@@ -35,7 +34,7 @@ class Limits:
     """What a single run may cost before it is refused (raise with --max-tiles / --max-memory)."""
 
     max_tiles: int = 1_000_000
-    """Tile steps the engine simulates (a million simulate in one to three minutes)."""
+    """Tile steps: a lower bound from the specs, then the steps the engine will simulate."""
     max_memory: float = 16 * 2**30
     """Host memory in bytes for the program and the numerics arrays."""
     max_cores: int = 4096
@@ -140,12 +139,14 @@ def check_cost(arch: ArchSpec, workload, numerics: bool, limits: Limits) -> Esti
     return cost
 
 
-def check_work(program, machine, name: str, limits: Limits, coalescing: bool = False) -> Work:
+def check_work(program, machine, name: str, limits: Limits, coalescing: bool = False):
     """The steps the engine will simulate for a compiled program (engine/work.py), or a
     CapacityError naming them, the op that simulates most and how to get under the limit.
     With `coalescing` (a timing-only, untraced run) a count above the limit passes where the
     engine may coalesce and its step classes fit the memory limit: the caller runs it under a
-    budget (engine/budget.py)."""
+    budget (engine/budget.py). Returns the count (engine/work.py: Work)."""
+    from simulator.engine.work import engine_work, may_coalesce  # the engine: only once compiled
+
     work = engine_work(program, machine, limits.max_tiles)
     classes = work.most * CLASS_BYTES  # what the coalescer holds to skip the biggest op's steps
     budget = coalescing and may_coalesce(program, machine) and classes <= limits.max_memory

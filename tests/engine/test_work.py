@@ -21,28 +21,7 @@ from simulator.mapping import compile_program
 from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost, check_work
 from simulator.spec.scalesim import import_scalesim
-
-_TINY_LLAMA = [
-    (["hidden"], 256),
-    (["heads"], 4),
-    (["kv_heads"], 4),
-    (["ffn"], 1024),
-    (["context"], 256),
-]
-
-
-def _small_gpu():
-    """a100-like cut to 8 SMs and 4 memory slices: core classes and a turn-blind memo."""
-    return load_arch(
-        "a100-like",
-        [
-            (["cores", "count"], 8),
-            (["cores", "kernels", "launch"], "0 us"),
-            (["components", "xbar", "dims"], [12]),
-            (["components", "xbar", "memory_nodes"], [8, 9, 10, 11]),
-        ],
-    )
-
+from tests.engine.test_memo import _TINY_LLAMA, _small_gpu
 
 ARCHS = {
     "edge-npu": lambda: load_arch("edge-npu"),
@@ -52,9 +31,10 @@ ARCHS = {
 }
 
 
-def _simulated_steps(program, machine, **options) -> int:
-    """Steps the engine takes from its op streams (each simulated as events; steps a coalesced
-    jump skips, runs the memo accounts from another, a class's members: never taken)."""
+def simulated_steps(program, machine, **options) -> tuple[int, int]:
+    """(steps the engine takes from its op streams, events it processes) of one run: each step
+    taken is simulated as events; steps a coalesced jump skips, runs the memo accounts from
+    another and a class's members' steps are never taken (benchmarks/guard_cost.py too)."""
     taken = [0]
     take = Stream.next
 
@@ -64,8 +44,8 @@ def _simulated_steps(program, machine, **options) -> int:
         return step
 
     with patch.object(Stream, "next", counted):
-        execute(program, machine, **options)
-    return taken[0]
+        record = execute(program, machine, **options)
+    return taken[0], record.events_processed
 
 
 def _compiled(arch, workload):
@@ -94,8 +74,8 @@ def test_the_count_bounds_the_steps_the_engine_simulates(arch, m, n, k, layers):
         workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
     program, machine = _compiled(spec, workload)
     count = engine_work(program, machine, 10**9).steps
-    assert count >= _simulated_steps(program, machine)
-    uncoalesced = _simulated_steps(program, machine, coalesce=False)
+    assert count >= simulated_steps(program, machine)[0]
+    uncoalesced = simulated_steps(program, machine, coalesce=False)[0]
     assert count >= uncoalesced
     if arch != "mesh-4x4":  # a mesh's turn moves the memo's entry: up to nodes + 1 runs each
         assert count == uncoalesced
