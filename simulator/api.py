@@ -60,9 +60,11 @@ def simulate(
     timeline for `Report.chrome_trace()`. A spiking workload (`kind: snn`) runs on the arch's
     neuro cores and returns a SpikingReport; an arch that is a system of chips (`system:`) returns
     a SystemReport (simulator/system). A run estimated above `limits` (tile steps, host
-    memory, cores) is refused with a CapacityError. `progress=True` shows a bar with an ETA once
-    the run takes over a second (terminal or notebook); a callable gets progress(phase, done,
-    total) as the work gets done (engine/progress.py says in which units); None or False: nothing.
+    memory, cores) is refused with a CapacityError, from its specs and again, once compiled,
+    by the steps the engine will simulate (a run coalescing may shorten: under a budget).
+    `progress=True` shows a bar with an ETA once the run takes over a second (terminal or
+    notebook); a callable gets progress(phase, done, total) as the work gets done
+    (engine/progress.py says in which units); None or False: nothing.
     """
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
         raise SpecError(f"seed={seed!r}: give an integer in [0, 2**32)")
