@@ -30,12 +30,6 @@ class Budget:
     def __init__(self, name: str, limit: int):
         self.name, self.limit, self.left = name, limit, limit
 
-    @property
-    def taken(self) -> int:
-        """Steps taken so far (those a run simulates as events, and the first one `execute`
-        reads to see whether the program has tile kernels)."""
-        return self.limit - self.left
-
     def take(self, op: str, steps: Iterable[Step], left: int | None = None) -> Iterator[Step]:
         """`steps`, each taken from the budget; past it, a CapacityError naming `op`. `left`:
         how many steps this stream has to give (None: not known)."""
