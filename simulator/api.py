@@ -12,6 +12,7 @@ from simulator.components import Machine, build_machine
 from simulator.engine import execute
 from simulator.engine.budget import Budget, budgeted
 from simulator.engine.progress import Progress, ProgressCallback
+from simulator.engine.work import check_work
 from simulator.errors import SpecError, UnsupportedError
 from simulator.mapping import compile_program
 from simulator.numerics import GemmNumerics
@@ -28,7 +29,7 @@ from simulator.spec import (
     load_mapping,
     load_workload,
 )
-from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost, check_work
+from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
 from simulator.spec.validate import locate
 
 if TYPE_CHECKING:  # spiking networks and systems of chips load their modules when they run

@@ -1,5 +1,5 @@
 """The engine's own work, counted from a compiled program before it runs: the tile steps it will
-simulate as events, for the cost guard (spec/guards.py: check_work).
+simulate as events, and the cost guard on it (check_work; the spec guard: spec/guards.py).
 
 The count follows what `execute` does with the program: on a fine-interleaved chip each core
 class is simulated by one member (mapping/classes.py), and a run of ops between quiescent points
@@ -18,8 +18,10 @@ from itertools import islice
 from simulator.components import Machine
 from simulator.engine.memo import _key, boundaries
 from simulator.engine.run import Entry, _waits, turn_blind
+from simulator.errors import CapacityError
 from simulator.mapping.classes import classed
 from simulator.mapping.program import OpProgram, Program
+from simulator.spec.guards import CLASS_BYTES, Limits
 
 
 @dataclass(frozen=True)
@@ -115,3 +117,24 @@ def _following(ops, runs, index: int, waits_for, last: dict[int, int]) -> tuple:
         for core in sorted(last)
         if last[core] >= b
     )
+
+
+def check_work(
+    program: Program, machine: Machine, name: str, limits: Limits, coalescing: bool = False
+) -> Work:
+    """The steps the engine will simulate for a compiled program (`engine_work`), or a
+    CapacityError naming them, the op that simulates most and how to get under the limit.
+    With `coalescing` (a timing-only, untraced run) a count above the limit passes where the
+    engine may coalesce and its step classes fit the memory limit: the caller runs it under a
+    budget (engine/budget.py)."""
+    work = engine_work(program, machine, limits.max_tiles)
+    classes = work.most * CLASS_BYTES  # what the coalescer holds to skip the biggest op's steps
+    budget = coalescing and may_coalesce(program, machine) and classes <= limits.max_memory
+    if work.steps > limits.max_tiles and not budget:
+        steps = f"{work.steps:,}" if work.whole else f"over {limits.max_tiles:,}"
+        raise CapacityError(
+            f"{name}: {steps} tile steps to simulate (most in {work.biggest_op}), above the "
+            f"limit of {limits.max_tiles:,}; shrink {work.biggest_op} or the layers, give the "
+            f"arch more SRAM, or raise the limit with --max-tiles"
+        )
+    return work

@@ -1,6 +1,6 @@
 """Cost guards: estimate a run's tile steps and host memory from its specs, before anything is
 built, and refuse (naming the estimate and how to shrink it) above limits the user can raise;
-then, once compiled, the steps the engine will simulate (check_work).
+then, once compiled, the steps the engine will simulate (engine/work.py: check_work).
 
 The spec estimate is a lower bound: a GEMM tile's operands and result must fit the largest SRAM,
 which caps the MACs of one tile at (capacity / 3 / bytes)^1.5 (a cube of a third each); other
@@ -137,24 +137,3 @@ def check_cost(arch: ArchSpec, workload, numerics: bool, limits: Limits) -> Esti
             f"with --max-memory"
         )
     return cost
-
-
-def check_work(program, machine, name: str, limits: Limits, coalescing: bool = False):
-    """The steps the engine will simulate for a compiled program (engine/work.py), or a
-    CapacityError naming them, the op that simulates most and how to get under the limit.
-    With `coalescing` (a timing-only, untraced run) a count above the limit passes where the
-    engine may coalesce and its step classes fit the memory limit: the caller runs it under a
-    budget (engine/budget.py). Returns the count (engine/work.py: Work)."""
-    from simulator.engine.work import engine_work, may_coalesce  # the engine: only once compiled
-
-    work = engine_work(program, machine, limits.max_tiles)
-    classes = work.most * CLASS_BYTES  # what the coalescer holds to skip the biggest op's steps
-    budget = coalescing and may_coalesce(program, machine) and classes <= limits.max_memory
-    if work.steps > limits.max_tiles and not budget:
-        steps = f"{work.steps:,}" if work.whole else f"over {limits.max_tiles:,}"
-        raise CapacityError(
-            f"{name}: {steps} tile steps to simulate (most in {work.biggest_op}), above the "
-            f"limit of {limits.max_tiles:,}; shrink {work.biggest_op} or the layers, give the "
-            f"arch more SRAM, or raise the limit with --max-tiles"
-        )
-    return work

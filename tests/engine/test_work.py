@@ -15,11 +15,11 @@ from simulator.components import build_machine
 from simulator.engine.budget import SETTLE, Budget
 from simulator.engine.coalesce import Stream
 from simulator.engine.memo import execute
-from simulator.engine.work import engine_work
+from simulator.engine.work import check_work, engine_work
 from simulator.errors import CapacityError
 from simulator.mapping import compile_program
 from simulator.spec import load_arch, load_mapping, load_workload
-from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost, check_work
+from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
 from simulator.spec.scalesim import import_scalesim
 from tests.engine.test_memo import _TINY_LLAMA, _small_gpu
 
