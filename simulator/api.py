@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 
 from simulator.components import Machine, build_machine
 from simulator.engine import execute
+from simulator.engine.budget import Budget, budgeted
 from simulator.engine.progress import Progress, ProgressCallback
+from simulator.engine.work import check_work
 from simulator.errors import SpecError, UnsupportedError
 from simulator.mapping import compile_program
 from simulator.numerics import GemmNumerics
@@ -59,9 +61,11 @@ def simulate(
     timeline for `Report.chrome_trace()`. A spiking workload (`kind: snn`) runs on the arch's
     neuro cores and returns a SpikingReport; an arch that is a system of chips (`system:`) returns
     a SystemReport (simulator/system). A run estimated above `limits` (tile steps, host
-    memory, cores) is refused with a CapacityError. `progress=True` shows a bar with an ETA once
-    the run takes over a second (terminal or notebook); a callable gets progress(phase, done,
-    total) as the work gets done (engine/progress.py says in which units); None or False: nothing.
+    memory, cores) is refused with a CapacityError, from its specs and again, once compiled,
+    by the steps the engine will simulate (a run coalescing may shorten: under a budget).
+    `progress=True` shows a bar with an ETA once the run takes over a second (terminal or
+    notebook); a callable gets progress(phase, done, total) as the work gets done
+    (engine/progress.py says in which units); None or False: nothing.
     """
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
         raise SpecError(f"seed={seed!r}: give an integer in [0, 2**32)")
@@ -126,8 +130,13 @@ def _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress):
         machine = build_machine(arch)
         with small_pages() if mode != "off" else contextlib.nullcontext():
             program, states = compile_program(workload, mapping, machine, mode != "off", seed)
+            timing = mode == "off" and not trace  # steady-state coalescing may skip steps
+            work = check_work(program, machine, workload.name, limits, coalescing=timing)
+            runs = program
+            if work.steps > limits.max_tiles:  # passed as it may coalesce: under a budget
+                runs = budgeted(program, Budget(workload.name, limits.max_tiles))
             with _one_blas_thread(states), _checks_ahead(states, mode, seed):
-                record = execute(program, machine, trace=trace, progress=tracker)
+                record = execute(runs, machine, trace=trace, progress=tracker)
                 _check_span(record.cycles, arch)
                 checked = _check(states, tracker) if mode != "off" else None
         return Report(

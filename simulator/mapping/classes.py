@@ -10,6 +10,7 @@ NoC port) to every member core (engine/run.py).
 """
 
 import dataclasses
+import weakref
 from itertools import chain
 from operator import attrgetter
 
@@ -18,7 +19,22 @@ from simulator.mapping.program import Compute, OpProgram, Program, Step, altered
 
 def classed(program: Program) -> Program:
     """The program with each workload op's parts grouped by shape class (parts without one stay
-    as they are); ops that depended on a member now depend on its class."""
+    as they are); ops that depended on a member now depend on its class. Worked out once per
+    program while it lives (a program is immutable): the cost guard and the engine both ask."""
+    key = id(program)
+    found = _CLASSED.get(key)
+    if found is None:
+        found = _CLASSED[key] = _classed(program)
+        weakref.finalize(program, _CLASSED.pop, key, None)
+    return found
+
+
+_CLASSED: dict[int, Program] = {}
+"""id of a living program -> its classed program (dropped when the program is collected)."""
+
+
+def _classed(program: Program) -> Program:
+    """`classed`, worked out."""
     ops, renamed = [], {}
     index = 0
     while index < len(program.ops):

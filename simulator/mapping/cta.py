@@ -25,6 +25,7 @@ from simulator.mapping.program import (
     Step,
     Transfer,
     altered,
+    as_many,
     bind,
     joined_signature,
 )
@@ -190,7 +191,8 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
                     group=op.name,
                 )
                 if root is None:
-                    program = altered(program, steps=replayed(program.steps))
+                    again = replayed(program.steps)
+                    program = altered(program, steps=again, step_count=as_many(program, again))
             plain.append(program)
             if count > 1:
                 fixup = _Fixup(op.name, j, count, owner, machine.view(core), root, partials)

@@ -23,7 +23,15 @@ from simulator.mapping.hierarchy import (
     register_tilings,
 )
 from simulator.mapping.hierarchy import traffic as tile_traffic
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
+from simulator.mapping.program import (
+    Compute,
+    OpProgram,
+    Step,
+    StepCount,
+    Transfer,
+    bind,
+    signature,
+)
 from simulator.mapping.ranges import tile_ranges
 from simulator.mapping.traffic import OPERAND_DIMS
 from simulator.numerics import GemmNumerics
@@ -160,12 +168,19 @@ def compile_gemm(
     levels.check({d: min(plan.tile[d], problem[d]) for d in problem})
     costs = tile_costs(machine, plan, levels)  # looked up once: a stream resumes many times
     walk = functools.cache(lambda: _Walk.of(group or op.name, problem, plan, machine, offset))
+
+    def steps():
+        return _steps(walk(), plan, machine, numerics, levels, costs)
+
     return OpProgram(
         name=op.name,
         kind="gemm",
-        steps=lambda: _steps(walk(), plan, machine, numerics, levels, costs),
+        steps=steps,
         resume=lambda start: _steps(walk(), plan, machine, numerics, levels, costs, start),
         classes=lambda start: _classes(problem, plan, start),
+        step_count=StepCount(
+            steps, lambda: math.prod(-(-problem[d] // plan.tile[d]) for d in plan.loop_order)
+        ),
         macs=op.M * op.N * op.K,
         flops=2 * op.M * op.N * op.K,
         unit=plan.unit,

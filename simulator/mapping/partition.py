@@ -19,7 +19,7 @@ from simulator.mapping.gemm import check_tile, compile_gemm
 from simulator.mapping.inductor_rows import kernel_for
 from simulator.mapping.plan_cache import planned
 from simulator.mapping.pool import pool_parts
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, as_many, bind
 from simulator.mapping.ranges import grid, split
 from simulator.mapping.renamed import Renamer, op_key
 from simulator.mapping.shifted import moved, replayed
@@ -165,7 +165,8 @@ def _blocks(op, mapping, machine, blocks, root) -> list[OpProgram]:
                 group=op.name,
             )
             if root is None:
-                part = altered(part, steps=replayed(part.steps))
+                again = replayed(part.steps)
+                part = altered(part, steps=again, step_count=as_many(part, again))
             leaders.setdefault(shape, ((m[0], n[0]), part))
         parts.append(altered(part, shape_class=repr(("block", *shape))))
     return parts

@@ -81,6 +81,9 @@ class OpProgram:
     classes: Callable[[int], np.ndarray] | None = None
     """A class per step from index i on: steps of one class differ only in their regions (the
     engine's coalescing skips a run of them without generating it). None: not known."""
+    step_count: "StepCount | None" = None
+    """How many steps `steps` makes, worked out without making them (the cost guard reads it:
+    engine/work.py). None, or a count of other steps (a wrapper's): not known, the steps walked."""
     signature: str | None = None
     """Everything the step stream depends on but names (see `signature`): two ops with equal
     signatures on one machine and mapping make the same steps, so the engine may simulate them once.
@@ -90,6 +93,28 @@ class OpProgram:
     time on their cores (CTA GEMMs): the engine may simulate them as one class (classes.py)."""
     members: tuple["OpProgram", ...] = ()
     """A core class: the parts run by its other members, in core order (classes.py)."""
+
+
+@dataclass(frozen=True)
+class StepCount:
+    """How many steps one `steps` callable makes, worked out without making them: it counts
+    only for that callable, so a wrapper that changes an op's steps leaves no stale count."""
+
+    steps: Callable[[], Iterable[Step]]
+    count: Callable[[], int]
+
+    def of(self, op: "OpProgram") -> int | None:
+        """The count of `op`'s steps, where they are the ones counted (else None)."""
+        return self.count() if op.steps is self.steps else None
+
+
+def as_many(op: "OpProgram", steps: Callable[[], Iterable[Step]]) -> StepCount | None:
+    """`op`'s step count for `steps`, which make one step for each of op's (a wrapper that
+    renames, moves or replays them); None where op's count is not known."""
+    counted = op.step_count
+    if counted is None or counted.steps is not op.steps:
+        return None
+    return StepCount(steps, counted.count)
 
 
 _OP_FIELDS = frozenset(f.name for f in fields(OpProgram))

@@ -8,7 +8,15 @@ on the name (signatures leave it out), so swapping the name's prefix makes the p
 the other op would make (tests/mapping/test_renamed.py checks that field by field).
 """
 
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, signature
+from simulator.mapping.program import (
+    Compute,
+    OpProgram,
+    Step,
+    Transfer,
+    altered,
+    as_many,
+    signature,
+)
 from simulator.mapping.shifted import Moved
 
 
@@ -93,11 +101,16 @@ class Renamer:
         """`part` as the other op's, depending on `depends_on` and on its renamed own."""
         steps, resume = part.steps, part.resume
         own = part.depends_on and tuple(map(self.name, part.depends_on))
+
+        def renamed():
+            return map(self.step, steps())
+
         return altered(
             part,
             name=self.swapped(part.name),
             group=self.name(part.group),
             depends_on=depends_on + own,
-            steps=lambda: map(self.step, steps()),
+            steps=renamed,
+            step_count=as_many(part, renamed),
             resume=resume and (lambda start: map(self.step, resume(start))),
         )

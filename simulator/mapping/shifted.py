@@ -11,7 +11,7 @@ from operator import attrgetter
 
 from simulator.components.systolic import OPERAND_DIMS
 from simulator.mapping.gemm import TENSOR_OF
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, as_many
 
 _new = object.__new__  # a view without Moved.__new__ (which builds a Step)
 
@@ -37,10 +37,15 @@ def moved(program: OpProgram, name: str, delta: dict[str, int], to: int) -> OpPr
     its core renamed to core `to`'s (its steps, unit, details and level rows)."""
     mover = _Mover(delta, f"core{program.core}.", f"core{to}.")
     steps, resume, levels = program.steps, program.resume, program.levels
+
+    def viewed():
+        return map(mover.view, steps())
+
     return altered(
         program,
         name=name,
-        steps=lambda: map(mover.view, steps()),
+        steps=viewed,
+        step_count=as_many(program, viewed),
         resume=resume and (lambda start: map(mover.view, resume(start))),
         unit=mover.name(program.unit),
         core=to,

@@ -17,7 +17,7 @@ from simulator.mapping.attention import attention_units, check_unfused
 from simulator.mapping.cta import choose_grid, launch_cycles
 from simulator.mapping.gemm import compile_gemm
 from simulator.mapping.plan_cache import planned
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, bind
+from simulator.mapping.program import Compute, OpProgram, Step, Transfer, altered, as_many, bind
 from simulator.mapping.ranges import tile_ranges
 from simulator.mapping.shifted import moved, replayed
 from simulator.mapping.unfused import renamed
@@ -248,7 +248,8 @@ class _Grid:
             plan, unit=plan.unit.replace("core0.", f"core{core}.", 1), output=self.op.dtype
         )
         program = compile_gemm(sub, plan, view, None, barrier=False, core=core)
-        return altered(program, steps=replayed(program.steps))
+        again = replayed(program.steps)
+        return altered(program, steps=again, step_count=as_many(program, again))
 
 
 def _softmax_class(part: OpProgram) -> tuple:

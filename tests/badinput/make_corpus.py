@@ -201,6 +201,9 @@ SCALESIM_FILES = {
     "topology-zero.csv": "Layer name, M, N, K,\ng, 0, 64, 64,\n",
     "topology-depthwise-huge.csv": "Layer name, IFMAP Height, IFMAP Width, Filter Height, "
     "Filter Width, Channels, Num Filter, Strides,\nDPconv, 8, 8, 3, 3, 1000000000, 1, 1,\n",
+    # 100 GB of ifmap SRAM: the spec guard's tile bound is 1 step, the engine's work 781,250,016
+    "scalesim-huge-ifmap.cfg": SCALESIM_CFG.format(height=8, sram=10**8, bandwidth=10),
+    "topology-gemm-huge.csv": "Layer name, M, N, K,\ng, 100000000000, 64, 64,\n",
 }
 
 
@@ -1460,6 +1463,20 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run-mesh-4x4-attention-int16-numerics",
         "the numerics of an attention in int16 are not modelled",
         "run mesh-4x4 attention:heads=4,head_dim=64,q_len=16,kv_len=16,dtype=int16",
+    (  # passes the spec guard (about 9x under); the engine's work is counted once compiled
+        "run-mesh-4x4-gemm-65536-engine-work",
+        "4,194,304 tile steps to simulate (most in gemm), above the limit of 1,000,000",
+        "run mesh-4x4 gemm:M=65536,N=65536,K=65536 --no-numerics",
+    ),
+    (
+        "run-mesh-4x4-gemm-65536-numerics-memory",
+        "needs about 144.9 GiB of host memory (most in gemm)",
+        "run mesh-4x4 gemm:M=65536,N=65536,K=65536",
+    ),
+    (
+        "run-scalesim-huge-ifmap-engine-work",
+        "781,250,016 tile steps to simulate (most in g)",
+        "run {files}/scalesim-huge-ifmap.cfg {files}/topology-gemm-huge.csv --no-numerics",
     ),
 ]
 

@@ -1,0 +1,140 @@
+"""The engine's own work, counted from a compiled program before it runs: the tile steps it will
+simulate as events, and the cost guard on it (check_work; the spec guard: spec/guards.py).
+
+The count follows what `execute` does with the program: on a fine-interleaved chip each core
+class is simulated by one member (mapping/classes.py), and a run of ops between quiescent points
+equal to one already simulated is accounted from it (engine/memo.py), so such ops count once per
+distinct run and entry state the memo can meet (the memory-node turn takes at most `nodes + 1`
+values where it matters: `turn_blind`). Steady-state coalescing is not credited: it finds a
+period while the run goes and may find none (then every step runs as events), so every step of a
+simulated op counts and the count bounds the steps simulated from above. Where coalescing may
+apply (`may_coalesce`), a count above the limit runs under a budget instead (engine/budget.py).
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from itertools import islice
+
+from simulator.components import Machine
+from simulator.engine.memo import _key, boundaries
+from simulator.engine.run import Entry, _waits, turn_blind
+from simulator.errors import CapacityError
+from simulator.mapping.classes import classed
+from simulator.mapping.program import OpProgram, Program
+from simulator.spec.guards import CLASS_BYTES, Limits
+
+
+@dataclass(frozen=True)
+class Work:
+    """Tile steps the engine simulates as events (at most), and the op that simulates most."""
+
+    steps: int
+    biggest_op: str  # the op that simulates most (not whole: the one whose steps passed the cap)
+    whole: bool = True  # False: counting stopped once past the cap (the steps are more)
+    most: int = 0  # the steps biggest_op simulates
+
+
+def engine_work(program: Program, machine: Machine, cap: int) -> Work:
+    """The steps the engine will simulate for `program` on `machine` (an upper bound). Ops whose
+    steps must be walked to be counted are walked only until the total passes `cap` (then the
+    count is cap + 1 and `Work.whole` False, the op named the one that passed it)."""
+    own = {op.name: op for op in program.ops}  # a class keeps its head's name: its own steps
+    noc = machine.noc
+    if noc is not None and noc.spec.memory == "fine":  # as execute: one member per core class
+        program = classed(program)
+    times = simulated(program.ops, machine)
+    steps, biggest, most = 0, "", -1
+    for op in program.ops:
+        if not times[op.name]:
+            continue
+        count = step_count(own[op.name], max(cap - steps, 0) // times[op.name])
+        if count is None:  # this op takes the count past `cap`: no need to walk on
+            return Work(cap + 1, op.group or op.name, False, cap + 1)
+        op_steps = count * times[op.name]
+        steps += op_steps
+        if op_steps > most:
+            biggest, most = op.group or op.name, op_steps
+    return Work(steps, biggest, most=most)
+
+
+def may_coalesce(program: Program, machine: Machine) -> bool:
+    """Whether the engine's steady-state coalescing may skip steps of this timing-only, untraced
+    program: it watches only an engine of one core without a NoC (engine/run.py)."""
+    return machine.noc is None and len({op.core for op in program.ops}) <= 1
+
+
+def step_count(op: OpProgram, cap: int) -> int | None:
+    """How many steps `op` makes: from its count where it has one for its steps, else walked
+    (None: more than `cap`). Step classes are not read: a wrapper that adds steps (a kernel
+    launch, a split-K fixup) keeps its op's classes."""
+    if op.step_count is not None:
+        count = op.step_count.of(op)
+        if count is not None:
+            return count
+    count = sum(1 for _ in islice(op.steps(), cap + 1))
+    return None if count > cap else count
+
+
+def simulated(ops: tuple[OpProgram, ...], machine: Machine) -> Counter:
+    """op name -> how many times the engine simulates it: once on a whole-program engine; with the
+    memo, once per run of ops at most per distinct key (engine/memo.py's `_key`) and memory-node
+    turn it can meet."""
+    waits_for = _waits(ops)
+    cuts = boundaries(ops, waits_for)
+    edges = [0, *cuts, len(ops)]
+    runs = list(zip(edges, edges[1:]))
+    signatures = [tuple(op.signature for op in ops[a:b]) for a, b in runs]
+    known = [s for s in signatures if None not in s]
+    if not cuts or len(set(known)) == len(known):  # as execute_memoized: one whole engine
+        return Counter(op.name for op in ops)
+    noc = machine.noc
+    turns = 1 if turn_blind(machine) else len(set(noc.spec.memory_nodes)) + 1
+    position = {op.name: i for i, op in enumerate(ops)}
+    last = {op.core: i for i, op in enumerate(ops)}  # core -> the index of its last op
+    met: Counter = Counter()
+    times: Counter = Counter()
+    for index, (a, b) in enumerate(runs):
+        entry = Entry(first=index == 0, following=_following(ops, runs, index, waits_for, last))
+        key = _key(ops[a:b], a, position, waits_for, entry, True)
+        if key is not None:
+            met[key] += 1
+            if met[key] > turns:
+                continue  # accounted from a run simulated from the same entry
+        times.update(op.name for op in ops[a:b])
+    return times
+
+
+def _following(ops, runs, index: int, waits_for, last: dict[int, int]) -> tuple:
+    """The entry's `following` as execute_memoized works it out: core -> what its first op in
+    the next run waits for (None: its next op comes later), for the cores with ops after it."""
+    b = runs[index][1]
+    upcoming: dict[int, str] = {}
+    if b < len(ops):
+        for op in ops[b : runs[index + 1][1]]:
+            upcoming.setdefault(op.core, op.name)
+    return tuple(
+        (core, tuple(waits_for[upcoming[core]]) if core in upcoming else None)
+        for core in sorted(last)
+        if last[core] >= b
+    )
+
+
+def check_work(
+    program: Program, machine: Machine, name: str, limits: Limits, coalescing: bool = False
+) -> Work:
+    """The steps the engine will simulate for a compiled program (`engine_work`), or a
+    CapacityError naming them, the op that simulates most and how to get under the limit.
+    With `coalescing` (a timing-only, untraced run) a count above the limit passes where the
+    engine may coalesce and its step classes fit the memory limit: the caller runs it under a
+    budget (engine/budget.py)."""
+    work = engine_work(program, machine, limits.max_tiles)
+    classes = work.most * CLASS_BYTES  # what the coalescer holds to skip the biggest op's steps
+    budget = coalescing and may_coalesce(program, machine) and classes <= limits.max_memory
+    if work.steps > limits.max_tiles and not budget:
+        steps = f"{work.steps:,}" if work.whole else f"over {limits.max_tiles:,}"
+        raise CapacityError(
+            f"{name}: {steps} tile steps to simulate (most in {work.biggest_op}), above the "
+            f"limit of {limits.max_tiles:,}; shrink {work.biggest_op} or the layers, give the "
+            f"arch more SRAM, or raise the limit with --max-tiles"
+        )
+    return work

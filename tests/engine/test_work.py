@@ -1,0 +1,208 @@
+"""The engine's own work counted before it runs (engine/work.py): never below the steps the engine
+really simulates as events, equal to them where neither coalescing nor the memo's turn can
+change them, and the cost guard on it (spec/guards.py: check_work) refuses runs the spec guard
+lets through before any engine starts."""
+
+from unittest.mock import patch
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import simulator.api
+from simulator import simulate
+from simulator.components import build_machine
+from simulator.engine.budget import SETTLE, Budget
+from simulator.engine.coalesce import Stream
+from simulator.engine.memo import execute
+from simulator.engine.work import check_work, engine_work
+from simulator.errors import CapacityError
+from simulator.mapping import compile_program
+from simulator.spec import load_arch, load_mapping, load_workload
+from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
+from simulator.spec.scalesim import import_scalesim
+from tests.engine.test_memo import _TINY_LLAMA, _small_gpu
+
+ARCHS = {
+    "edge-npu": lambda: load_arch("edge-npu"),
+    "mesh-4x4": lambda: load_arch("mesh-4x4"),
+    "datacenter-hbm": lambda: load_arch("datacenter-hbm"),
+    "small-gpu": _small_gpu,
+}
+
+
+def simulated_steps(program, machine, **options) -> tuple[int, int]:
+    """(steps the engine takes from its op streams, events it processes) of one run: each step
+    taken is simulated as events; steps a coalesced jump skips, runs the memo accounts from
+    another and a class's members' steps are never taken (benchmarks/guard_cost.py too)."""
+    taken = [0]
+    take = Stream.next
+
+    def counted(stream):
+        step = take(stream)
+        taken[0] += step is not None
+        return step
+
+    with patch.object(Stream, "next", counted):
+        record = execute(program, machine, **options)
+    return taken[0], record.events_processed
+
+
+def _compiled(arch, workload):
+    machine = build_machine(arch)
+    program, _ = compile_program(workload, load_mapping(None), machine, False, 0)
+    return program, machine
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    arch=st.sampled_from(sorted(ARCHS)),
+    m=st.integers(1, 300),
+    n=st.integers(1, 300),
+    k=st.integers(1, 300),
+    layers=st.integers(0, 3),
+)
+def test_the_count_bounds_the_steps_the_engine_simulates(arch, m, n, k, layers):
+    """A GEMM, or (layers > 0) a stack of tiny LLaMA decode layers the memo runs once each: the
+    count is at least the steps the engine takes, with coalescing on or off; without coalescing
+    on a chip whose memory-node turn changes nothing, exactly them."""
+    spec = ARCHS[arch]()
+    if layers:
+        overrides = [(["layers"], layers), (["dtype"], "fp16"), *_TINY_LLAMA]
+        workload = load_workload("llama-2-7b-decode", overrides)
+    else:
+        workload = load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16")
+    program, machine = _compiled(spec, workload)
+    count = engine_work(program, machine, 10**9).steps
+    assert count >= simulated_steps(program, machine)[0]
+    uncoalesced = simulated_steps(program, machine, coalesce=False)[0]
+    assert count >= uncoalesced
+    if arch != "mesh-4x4":  # a mesh's turn moves the memo's entry: up to nodes + 1 runs each
+        assert count == uncoalesced
+
+
+def test_without_the_memo_and_classes_every_step_counts():
+    """On one core a GEMM's count is its tile loop's trip count, the steps its stream makes."""
+    program, machine = _compiled(load_arch("edge-npu"), load_workload("gemm:M=300,N=200,K=100"))
+    (op,) = program.ops
+    assert engine_work(program, machine, 10**9).steps == sum(1 for _ in op.steps())
+
+
+def test_a_class_counts_one_member_and_equal_layers_once():
+    """Four equal decode layers on a GPU-like chip: the count is a fraction of every core's steps
+    of every layer (classes and the memo), and the layers' count does not grow with them."""
+    workloads = [
+        load_workload("llama-2-7b-decode", [(["layers"], layers), *_TINY_LLAMA])
+        for layers in (2, 4)
+    ]
+    counts = []
+    for workload in workloads:
+        program, machine = _compiled(_small_gpu(), workload)
+        every = sum(sum(1 for _ in op.steps()) for op in program.ops)
+        counts.append(engine_work(program, machine, 10**9).steps)
+        assert counts[-1] < every / 4
+    assert counts[0] == counts[1]
+
+
+def _no_engine(*args, **kwargs):
+    raise AssertionError("the engine ran")
+
+
+def test_a_mesh_gemm_the_spec_guard_passes_is_refused_before_the_engine(monkeypatch):
+    """mesh-4x4's 16 cores each take a 16384x16384 block of C in 64 x 32 x 128 tiles of
+    256x512x512: 4,194,304 steps, about 9x the spec guard's lower bound."""
+    arch, workload = load_arch("mesh-4x4"), load_workload("gemm:M=65536,N=65536,K=65536")
+    assert check_cost(arch, workload, False, DEFAULT_LIMITS).tiles < DEFAULT_LIMITS.max_tiles
+    monkeypatch.setattr(simulator.api, "execute", _no_engine)
+    with pytest.raises(CapacityError) as refused:
+        simulate(arch, workload, numerics=False)
+    assert str(refused.value) == (
+        "gemm-65536x65536x65536: 4,194,304 tile steps to simulate (most in gemm), above the "
+        "limit of 1,000,000; shrink gemm or the layers, give the arch more SRAM, or raise the "
+        "limit with --max-tiles"
+    )
+
+
+def test_a_raised_limit_lets_the_count_pass():
+    program, machine = _compiled(load_arch("edge-npu"), load_workload("gemm:M=300,N=200,K=100"))
+    steps = engine_work(program, machine, 10**9).steps
+    assert check_work(program, machine, "w", Limits(max_tiles=steps)).steps == steps
+    with pytest.raises(CapacityError, match=f"w: {steps:,} tile steps to simulate"):
+        check_work(program, machine, "w", Limits(max_tiles=steps - 1))
+
+
+def test_steps_walked_to_be_counted_stop_past_the_limit():
+    """Ops with neither a step count nor step classes (convolutions) are walked only until the
+    count passes the limit; the message says so."""
+    workload = load_workload(
+        {
+            "name": "c",
+            "ops": [
+                {
+                    "kind": "conv2d",
+                    "name": "c1",
+                    "N": 1,
+                    "C": 64,
+                    "H": 56,
+                    "W": 56,
+                    "K": 64,
+                    "R": 3,
+                    "S": 3,
+                    "padding": 1,
+                }
+            ],
+        }  # fmt: skip
+    )
+    program, machine = _compiled(load_arch("edge-npu"), workload)
+    (op,) = program.ops
+    assert op.step_count is None
+    steps = sum(1 for _ in op.steps())
+    assert engine_work(program, machine, 10**9).steps == steps
+    with pytest.raises(
+        CapacityError, match=rf"c: over {steps // 2:,} tile steps to simulate \(most in c1\)"
+    ):
+        check_work(program, machine, "c", Limits(max_tiles=steps // 2))
+
+
+def test_a_count_coalescing_may_shorten_runs_under_a_budget_with_the_same_result():
+    """edge-npu (one core, no NoC): a timing-only GEMM counted over the limit runs, its periods
+    jumped, with the record of a run under no limit; a traced one (no coalescing) is refused."""
+    arch, workload = load_arch("edge-npu"), load_workload("gemm:M=2048,N=2048,K=2048,dtype=int8")
+    steps = engine_work(*_compiled(arch, workload), 10**9).steps
+    tight = Limits(max_tiles=steps // 4)
+    free = simulate(arch, workload, numerics=False)
+    budgeted = simulate(arch, workload, numerics=False, limits=tight)
+    assert (budgeted.record.cycles, budgeted.record.steps) == (free.record.cycles, steps)
+    assert budgeted.record.events_processed == free.record.events_processed
+    with pytest.raises(CapacityError, match=f"{steps:,} tile steps to simulate"):
+        simulate(arch, workload, numerics=False, limits=tight, trace=True)
+
+
+def test_a_stream_that_never_settles_is_refused_once_its_coalescer_gives_up(tmp_path):
+    """A SCALE-Sim GEMM on per-operand interfaces whose pipeline has no steady state (100 GB of
+    ifmap SRAM, a 1.5 M-row tile): refused after SETTLE steps, with the steps still to come."""
+    cfg, topology = tmp_path / "c.cfg", tmp_path / "t.csv"
+    cfg.write_text(
+        "[general]\nrun_name : r\n\n[architecture_presets]\nArrayHeight : 8\nArrayWidth : 8\n"
+        "IfmapSramSzkB : 100000000\nFilterSramSzkB : 100000000\nOfmapSramSzkB : 100000000\n"
+        "Bandwidth : 10\nDataflow : ws\n\n[run_presets]\nInterfaceBandwidth : USER\n"
+    )
+    topology.write_text("Layer, M, N, K,\ng, 100000000000, 8, 8,\n")
+    arch, workload, mapping = import_scalesim(cfg, topology)
+    arch, workload = load_arch(arch), load_workload(workload)
+    taken = []
+    take = Budget.take
+
+    def counted(self, op, steps, left=None):
+        for step in take(self, op, steps, left):
+            taken.append(step)
+            yield step
+
+    with patch.object(Budget, "take", counted), pytest.raises(CapacityError) as refused:
+        simulate(arch, workload, mapping, numerics=False, limits=Limits(max_tiles=10_000))
+    assert str(refused.value) == (
+        f"t: over 10,000 tile steps to simulate (in g: no steady state in {SETTLE} steps, "
+        f"{65536 - SETTLE:,} to come); shrink g or the layers, or raise the limit with "
+        "--max-tiles"
+    )
+    assert len(taken) == 1 + SETTLE  # execute reads a first step: are there tile kernels?
