@@ -1463,6 +1463,7 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run-mesh-4x4-attention-int16-numerics",
         "the numerics of an attention in int16 are not modelled",
         "run mesh-4x4 attention:heads=4,head_dim=64,q_len=16,kv_len=16,dtype=int16",
+    ),
     (  # passes the spec guard (about 9x under); the engine's work is counted once compiled
         "run-mesh-4x4-gemm-65536-engine-work",
         "4,194,304 tile steps to simulate (most in gemm), above the limit of 1,000,000",
