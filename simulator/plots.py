@@ -6,7 +6,7 @@ results DataFrame already hold; nothing here simulates.
 """
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +149,8 @@ def roofline(reports: Report | Sequence[Report], points: int = 200) -> go.Figure
     The roof of each arch is min(peak FLOP/s, intensity x DRAM peak bandwidth); an op sits at its
     arithmetic intensity and the FLOP/s it achieved. Ops that moved no DRAM bytes are left out.
     """
-    reports = list(reports) if isinstance(reports, list | tuple) else [reports]
+    one = isinstance(reports, Report | str) or not isinstance(reports, Iterable)
+    reports = [reports] if one else list(reports)
     if not reports:
         raise UnsupportedError("roofline: give at least one Report")
     for report in reports:

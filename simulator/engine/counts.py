@@ -95,6 +95,12 @@ class RunCounts(MutableMapping):
     def __getitem__(self, key):
         return self._dict()[key]
 
+    def __contains__(self, key) -> bool:  # as a dict's: a missing key is not made by asking
+        return key in self._dict()
+
+    def get(self, key, default=None):
+        return self._dict().get(key, default)
+
     def __setitem__(self, key, value):
         self._dict()[key] = value
 

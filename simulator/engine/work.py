@@ -3,12 +3,14 @@ simulate as events, and the cost guard on it (check_work; the spec guard: spec/g
 
 The count follows what `execute` does with the program: on a fine-interleaved chip each core
 class is simulated by one member (mapping/classes.py), and a run of ops between quiescent points
-equal to one already simulated is accounted from it (engine/memo.py), so such ops count once per
-distinct run and entry state the memo can meet (the memory-node turn takes at most `nodes + 1`
-values where it matters: `turn_blind`). Steady-state coalescing is not credited: it finds a
-period while the run goes and may find none (then every step runs as events), so every step of a
-simulated op counts and the count bounds the steps simulated from above. Where coalescing may
-apply (`may_coalesce`), a count above the limit runs under a budget instead (engine/budget.py).
+equal to one already simulated is accounted from it (engine/memo.py), so on one core such ops
+count once per distinct run and entry state the memo can meet (the memory-node turn takes at
+most `nodes + 1` values where it matters: `turn_blind`); with several cores every run counts, as
+the order the cores resume in is part of the memo's key and not known beforehand. Steady-state
+coalescing is not credited: it finds a period while the run goes and may find none (then every
+step runs as events), so every step of a simulated op counts and the count bounds the steps
+simulated from above. Where coalescing may apply (`may_coalesce`), a count above the limit runs
+under a budget instead (engine/budget.py).
 """
 
 from collections import Counter
@@ -44,10 +46,18 @@ def engine_work(program: Program, machine: Machine, cap: int) -> Work:
         program = classed(program)
     times = simulated(program.ops, machine)
     steps, biggest, most = 0, "", -1
+    known: dict[str, int] = {}  # signature -> steps: equal signatures make the same steps
     for op in program.ops:
         if not times[op.name]:
             continue
-        count = step_count(own[op.name], max(cap - steps, 0) // times[op.name])
+        left = max(cap - steps, 0) // times[op.name]
+        count = known.get(op.signature)
+        if count is None:
+            count = step_count(own[op.name], left)
+            if count is not None and op.signature is not None:
+                known[op.signature] = count
+        elif count > left:
+            count = None
         if count is None:  # this op takes the count past `cap`: no need to walk on
             return Work(cap + 1, op.group or op.name, False, cap + 1)
         op_steps = count * times[op.name]
@@ -78,14 +88,15 @@ def step_count(op: OpProgram, cap: int) -> int | None:
 def simulated(ops: tuple[OpProgram, ...], machine: Machine) -> Counter:
     """op name -> how many times the engine simulates it: once on a whole-program engine; with the
     memo, once per run of ops at most per distinct key (engine/memo.py's `_key`) and memory-node
-    turn it can meet."""
+    turn it can meet. With several cores the memo's key also holds the order the cores resumed
+    in, which varies from run to run and is not known before the run: every run counts there."""
     waits_for = _waits(ops)
     cuts = boundaries(ops, waits_for)
     edges = [0, *cuts, len(ops)]
     runs = list(zip(edges, edges[1:]))
     signatures = [tuple(op.signature for op in ops[a:b]) for a, b in runs]
     known = [s for s in signatures if None not in s]
-    if not cuts or len(set(known)) == len(known):  # as execute_memoized: one whole engine
+    if not cuts or len(set(known)) == len(known) or len({op.core for op in ops}) > 1:
         return Counter(op.name for op in ops)
     noc = machine.noc
     turns = 1 if turn_blind(machine) else len(set(noc.spec.memory_nodes)) + 1

@@ -297,14 +297,15 @@ def _fits(used: tuple, capacity: tuple) -> bool:
 
 
 class _Ranking:
-    """The candidates of one search priced so far, by ascending (estimated time, DRAM bytes,
-    -tile volume), first in search order on ties: (the bytes each buffer needs, (M, N, K), loop
-    order index). Kept across searches that differ only in the buffers' capacities (`_best`'s
-    memo key is all else the search reads), so sweep points that differ in SRAM size price each
-    tile once. The search tries each (M, N) pair's K tiles in ascending order and stops at the
-    first that overflows, so a tile is a candidate under capacities that hold the largest
-    footprint of itself and the K tiles before it; every such tile is priced (`extend`) before
-    the first candidate in rank order that fits is taken: the direct search's choice."""
+    """The candidates of one search priced so far, by ascending (estimated time, DRAM bytes as read
+    bytes' worth with writes at `write_cost`, -tile volume), first in search order on ties: (the
+    bytes each buffer needs, (M, N, K), loop order index). Kept across searches that differ only in
+    the buffers' capacities (`_best`'s memo key is all else the search reads), so sweep points that
+    differ in SRAM size price each tile once. The search tries each (M, N) pair's K tiles in
+    ascending order and stops at the first that overflows, so a tile is a candidate under capacities
+    that hold the largest footprint of itself and the K tiles before it; every such tile is priced
+    (`extend`) before the first candidate in rank order that fits is taken: the direct search's
+    choice."""
 
     def __init__(self, options):
         self.ks = options[2]
@@ -360,7 +361,7 @@ _FOOTPRINTS: dict[tuple, tuple] = {}
 
 @functools.lru_cache(maxsize=65536)
 def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes, acc_bytes, write_cost):
-    """(index, DRAM bytes) of the first of `orders` that holds the DRAM bus the least for one
+    """(index, DRAM bytes as read bytes' worth) of the first of `orders` that holds the DRAM bus the least for one
     tile, its bytes counted as read bytes' worth of bus time (a written byte is `write_cost`:
     `held_traffic`). An order of the three loops moves what its innermost loop decides (each
     operand is streamed again for every trip of the dim it lacks unless that dim's loop is
@@ -386,7 +387,7 @@ _DIMS = frozenset("MNK")
 
 
 def _least_busy(dram, shape, tile, orders, in_bytes, acc_bytes, write_cost) -> tuple:
-    """(index, cycles, DRAM bytes) of the first of `orders` whose busiest per-operand DRAM
+    """(index, cycles, DRAM bytes as read bytes' worth) of the first of `orders` whose busiest per-operand DRAM
     interface is busy the fewest cycles (then holds the interfaces the least, writes at
     `write_cost`): with an interface per operand (SCALE-Sim's USER bandwidths) a tile that
     re-reads one operand over a narrow interface is bound by it although the interfaces' sum
