@@ -38,6 +38,11 @@ DECODE = ("llama-2-7b-decode", [(["layers"], 32)])
 CASES = [  # (case, arch, workload)
     ("a100-like 4096³ fp16", ("a100-like",), ("gemm:M=4096,N=4096,K=4096,dtype=fp16",)),
     ("datacenter-hbm LLaMA-2-7B decode, 32 layers", ("datacenter-hbm",), DECODE),
+    (
+        "datacenter-hbm LLaMA-2-7B prefill, 8 layers",
+        ("datacenter-hbm",),
+        ("llama-2-7b-prefill", [(["layers"], 8)]),
+    ),
     ("h100-like LLaMA-2-7B decode, 32 layers", ("h100-like",), DECODE),
     ("array-vs-sram point (16x16, 512 KiB)", ("edge-npu", _array(16, "512 KiB")), ("gemm-1024",)),
     (

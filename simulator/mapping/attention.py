@@ -16,7 +16,15 @@ import numpy as np
 from simulator.components import Machine
 from simulator.errors import CapacityError, SpecError, UnsupportedError
 from simulator.mapping.gemm import GemmPlan
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
+from simulator.mapping.program import (
+    Compute,
+    OpProgram,
+    Step,
+    StepCount,
+    Transfer,
+    bind,
+    signature,
+)
 from simulator.numerics.attention import AttentionNumerics
 from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
 from simulator.spec.precision import nbytes
@@ -268,10 +276,15 @@ def compile_attention(
     }
     if plan.gemms:
         details["gemm_tiles"] = [dict(p.tile) for p in plan.gemms]
+
+    def every_step():
+        return walk(0)
+
     return OpProgram(
         name=op.name,
         kind="attention",
-        steps=lambda: walk(0),
+        steps=every_step,
+        step_count=StepCount(every_step, lambda: len(classes(0))),  # a class per step
         resume=walk,
         classes=classes,
         macs=_computed_macs(op, plan),

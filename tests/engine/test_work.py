@@ -211,3 +211,23 @@ def test_a_stream_that_never_settles_is_refused_once_its_coalescer_gives_up(tmp_
         "--max-tiles"
     )
     assert len(taken) == 1 + SETTLE  # execute reads a first step: are there tile kernels?
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    mapping=st.sampled_from(["flash-attention", "naive-attention", "unfused-attention"]),
+    q_len=st.integers(1, 300),
+    extra=st.integers(0, 200),
+    kv_heads=st.sampled_from([1, 2, 4]),
+    causal=st.booleans(),
+)
+def test_an_attention_counts_its_steps_without_making_them(mapping, q_len, extra, kv_heads, causal):
+    """An attention op's count (a class per step) equals the steps its stream makes."""
+    workload = load_workload(
+        f"attention:heads=4,kv_heads={kv_heads},head_dim=64,q_len={q_len},"
+        f"kv_len={q_len + extra},causal={str(causal).lower()},dtype=fp16"
+    )
+    machine = build_machine(load_arch("datacenter-hbm"))
+    program, _ = compile_program(workload, load_mapping(mapping), machine, False, 0)
+    (op,) = program.ops
+    assert op.step_count.of(op) == sum(1 for _ in op.steps())
