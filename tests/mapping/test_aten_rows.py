@@ -1,0 +1,101 @@
+"""Row reductions as PyTorch 2.9's eager kernels run them (`kernel: aten-2.9`): a wide softmax
+row kept in shared memory after one read (cunn_SoftMaxForwardSmem), checked by hand against
+host_softmax's launch rules and on a tiny GPU-like chip."""
+
+import copy
+
+import simulator
+from simulator.mapping.aten_rows import aten_row_kernel, forward_threads
+from simulator.mapping.inductor_rows import kernel_for
+from simulator.mapping.vector_ops import (
+    pass_sources,
+    pass_waits,
+    reduction_steps,
+    reread_hits,
+    resident_ctas,
+    row_cycles,
+    row_kernel,
+)
+from simulator.spec import load_arch
+from simulator.spec.arch import KernelsSpec, LoadLatencySpec
+from simulator.spec.workload import VectorOpSpec
+from tests.mapping.test_cta import gpu_doc
+
+LATENCY = LoadLatencySpec(dram=290, l2=200, shared=23)
+
+
+def aten29(kind, rows, cols, dtype="bf16"):
+    return VectorOpSpec(kind=kind, name="v", rows=rows, cols=cols, dtype=dtype, kernel="aten-2.9")
+
+
+def test_block_size_by_hand():
+    """SoftMaxForward_getBlockSize: min(cols, 1,024) rounded up to a multiple of 32."""
+    widths = (40, 64, 1000, 1025, 4096, 65536)
+    assert [forward_threads(c) for c in widths] == [64, 64, 1024, 1024, 1024, 1024]
+
+
+def test_wide_softmax_rows_stay_in_shared_memory_by_hand():
+    """bf16 rows of 4,096: a 1,024-thread CTA, 8 values (16 B) a thread a load, the row kept
+    (4,096 < (49,152 - 32 warps x 4 B) / 2 = 24,512 values), 48 KiB + 1 KiB reserved a CTA.
+    Rows of 24,512 or more, or whose width is not a multiple of 8, take three reads from memory
+    and only the reduction's 32 floats; fp32 rows fit below 12,256 values."""
+    kept = aten_row_kernel(aten29("softmax", 64, 4096))
+    got = (kept.threads, kept.row_threads, kept.vector, kept.passes, kept.kept, kept.shared)
+    assert got == (1024, 1024, 8, 3, True, 49152 + 1024)
+    for cols in (24512, 4100):
+        wide = aten_row_kernel(aten29("softmax", 64, cols))
+        assert (wide.kept, wide.passes, wide.shared) == (False, 3, 128 + 1024), cols
+    assert aten_row_kernel(aten29("softmax", 64, 24504)).kept  # 24,504 < 24,512, 8 | 24,504
+    fp32 = aten_row_kernel(aten29("softmax", 64, 12252, "fp32"))  # 4 values a load
+    assert (fp32.vector, fp32.kept) == (4, True)  # 12,252 < (49,152 - 128) / 4 = 12,256
+    assert aten_row_kernel(aten29("softmax", 64, 12256, "fp32")).kept is False
+
+
+def test_narrow_rows_and_norms_run_as_pytorch_2_0():
+    """Rows of up to 1,024 values keep the warp softmax; LayerNorm and RMSNorm keep their
+    128-thread CTAs and two reads of the row: the same kernels as `aten`."""
+    for kind, cols in (("softmax", 1024), ("softmax", 128), ("layernorm", 4096), ("rmsnorm", 64)):
+        new = aten29(kind, 8, cols)
+        assert kernel_for(new) == row_kernel(new.model_copy(update={"kernel": "aten"}))
+
+
+def test_kept_row_waits_on_dram_once_by_hand():
+    """A kept bf16 row of 4,096: one 16-byte load a thread (1,024 x 8 >= 4,096), from DRAM in
+    the first pass and from shared memory in the other two: 290 + 23 + 23, and two block-wide
+    reductions over 1,024 threads (5 + 2 + 5 = 12 steps) at 23 cycles: 336 + 2 x 12 x 23 = 888.
+    It reads nothing again from L2 or DRAM, whatever the L2 holds."""
+    kernel = aten_row_kernel(aten29("softmax", 64, 4096))
+    assert reduction_steps(1024) == 12
+    assert pass_waits(kernel, 4096, LATENCY) == [290, 23, 23]
+    assert row_cycles(kernel, 4096, LATENCY) == 888
+    assert pass_sources(kernel, 4096, None) == [(4096, 0), (0, 0), (0, 0)]
+    kernels = KernelsSpec()
+    assert reread_hits(kernel, aten29("softmax", 64, 4096), kernels, 228 * 1024, 4, 2**30) == ()
+
+
+def test_kept_rows_resident_by_threads_and_shared_memory_by_hand():
+    """2,048 threads an SM hold two 1,024-thread CTAs; 100 KiB of shared memory holds two of 49
+    KiB, 64 KiB one."""
+    kernel = aten_row_kernel(aten29("softmax", 64, 4096))
+    kernels = KernelsSpec()
+    assert resident_ctas(kernel, kernels, 228 * 1024) == 2
+    assert resident_ctas(kernel, kernels, 100 * 1024) == 2
+    assert resident_ctas(kernel, kernels, 64 * 1024) == 1
+
+
+def _softmax(rows, cols, kernel):
+    spec = {"kind": "softmax", "name": "sm", "rows": rows, "cols": cols, "dtype": "fp16"}
+    return {"name": "sm", "ops": [spec | {"kernel": kernel}]}
+
+
+def test_a_kept_row_moves_its_bytes_once():
+    """8 fp16 softmax rows of 4,096 on a GPU-like chip without L2: PyTorch 2.0's kernel loads
+    each row three times from DRAM, PyTorch 2.9's once; both store it once, and both compute
+    the reference's numbers."""
+    row = 4096 * 2
+    for kernel, reads in (("aten", 3), ("aten-2.9", 1)):
+        doc = copy.deepcopy(gpu_doc())
+        report = simulator.simulate(load_arch(doc), _softmax(8, 4096, kernel), numerics=True)
+        assert report.summary["numerics_ok"]
+        moved = {k: sum(o[k] for o in report.record.op_dram.values()) for k in ("load", "store")}
+        assert moved == {"load": reads * 8 * row, "store": 8 * row}, kernel
