@@ -48,9 +48,9 @@ def inductor_row_kernel(op: VectorOpSpec) -> RowKernel:
     return RowKernel(1, threads, threads, passes, vector, ROW_REDUCTIONS[op.kind], shared)
 
 
-def kernel_for(op: VectorOpSpec) -> RowKernel:
+def kernel_for(op: VectorOpSpec, sm: int | None = None) -> RowKernel:
     """The GPU kernel that runs row reduction `op`, as `op.kernel` says: Inductor's, PyTorch
-    2.9's eager one or PyTorch 2.0's."""
+    2.9's eager one (compiled for `sm`) or PyTorch 2.0's."""
     if op.kernel == "inductor-2.0":
         return inductor_row_kernel(op)
-    return aten_row_kernel(op) if op.kernel == "aten-2.9" else row_kernel(op)
+    return aten_row_kernel(op, sm) if op.kernel == "aten-2.9" else row_kernel(op)

@@ -60,6 +60,7 @@ NORM_VECTOR = 4  # vectorized_layer_norm_kernel's vec_size: elements one thread 
 MAX_CTA_THREADS = 1024
 LOAD_BYTES = 16  # cunn_SoftMaxForward loads ILP = sizeof(float4) / sizeof(T) elements at a time
 WARP = 32
+REGISTER_UNIT = 256  # registers are allocated to a warp in units of 256
 SECTOR = 32
 """Bytes an L1 miss fetches from the L2: the 32-byte sector of a 128-byte line (NVIDIA GPUs since
 Volta; CUDA C++ Best Practices Guide, "Coalesced Access to Global Memory")."""
@@ -142,6 +143,8 @@ class RowKernel:
     kept: bool = False
     """The first pass keeps the row in shared memory (cunn_SoftMaxForwardSmem): later passes read
     it there, at shared memory's latency, and move no bytes through the L2 or DRAM."""
+    registers: int = 0
+    """Registers a thread of the compiled kernel takes on the chip, where known (0: no bound)."""
 
     def work(self, rows: int, cols: int, passes: range | None = None) -> dict[str, int]:
         """Counted instructions of `passes` (all) over `rows` rows of `cols` values."""
@@ -194,11 +197,15 @@ def check_cta_fits(kernel: RowKernel, kernels: KernelsSpec, op: VectorOpSpec, wh
 
 def resident_ctas(kernel: RowKernel, kernels: KernelsSpec, shared: int) -> int:
     """CTAs of `kernel` one core holds at once (at least the one `check_cta_fits` checked):
-    bounded by its threads, its CTA slots and its shared memory (registers are not: PyTorch's
-    row kernels use few)."""
+    bounded by its threads, its CTA slots, its shared memory and, where the kernel's registers
+    per thread are known, the core's registers, allocated a warp at a time in units of
+    `REGISTER_UNIT` (CUDA occupancy calculator, compute capability 8.0 to 10.0)."""
     limits = [kernels.ctas, kernels.threads // kernel.threads]
     if kernel.shared:
         limits.append(shared // kernel.shared)
+    if kernel.registers:
+        per_warp = -(-kernel.registers * WARP // REGISTER_UNIT) * REGISTER_UNIT
+        limits.append(kernels.registers // per_warp // -(-kernel.threads // WARP))
     return max(1, min(limits))
 
 

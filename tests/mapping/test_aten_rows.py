@@ -99,3 +99,20 @@ def test_a_kept_row_moves_its_bytes_once():
         assert report.summary["numerics_ok"]
         moved = {k: sum(o[k] for o in report.record.op_dram.values()) for k in ("load", "store")}
         assert moved == {"load": reads * 8 * row, "store": 8 * row}, kernel
+
+
+def test_registers_bound_the_norms_ctas_by_hand():
+    """128-thread LayerNorm CTAs: at 32 registers a thread (sm_90's bf16 kernel) a warp takes
+    1,024 of the 65,536, so 64 warps, 16 CTAs, as many as 2,048 threads allow; sm_100's 40 take
+    1,280 a warp: 51 warps, 12 CTAs; sm_100's fp32 kernel 44, rounded to 1,536 a warp: 42 warps,
+    10 CTAs. The kept softmax's 32 leave its two 1,024-thread CTAs; PyTorch 2.0's kernels, and a
+    chip that names no SM architecture, are not bound by registers."""
+    kernels, shared = KernelsSpec(), 228 * 1024
+    cases = {("bf16", 90): 16, ("bf16", 100): 12, ("fp32", 100): 10, ("bf16", None): 16}
+    for (dtype, sm), ctas in cases.items():
+        kernel = kernel_for(aten29("layernorm", 64, 4096, dtype), sm)
+        assert resident_ctas(kernel, kernels, shared) == ctas, (dtype, sm)
+    kept = kernel_for(aten29("softmax", 64, 4096), 100)
+    assert (kept.registers, resident_ctas(kept, kernels, shared)) == (32, 2)
+    eager = VectorOpSpec(kind="layernorm", name="v", rows=64, cols=4096, dtype="bf16")
+    assert kernel_for(eager, 100).registers == 0
