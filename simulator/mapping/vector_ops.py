@@ -236,7 +236,7 @@ def reread_hits(
     distance fits the L2, so rows in flight between once and twice the L2's capacity hit on the
     first part of each row in the last pass. More drained stores miss more re-reads, whose DRAM
     reads leave the stores less time, so that repeats until the hits settle (they only fall).
-    None (an empty tuple) for a kernel that keeps its rows in shared memory: it reads a row once."""
+    No re-reads (an empty tuple) for a kernel that keeps its rows in shared memory."""
     if kernel.kept:
         return ()
     ctas = -(-op.rows // kernel.rows)
