@@ -4,6 +4,9 @@ host_softmax's launch rules and on a tiny GPU-like chip."""
 
 import copy
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import simulator
 from simulator.mapping.aten_rows import aten_row_kernel, forward_threads
 from simulator.mapping.inductor_rows import kernel_for
@@ -116,3 +119,25 @@ def test_registers_bound_the_norms_ctas_by_hand():
     assert (kept.registers, resident_ctas(kept, kernels, shared)) == (32, 2)
     eager = VectorOpSpec(kind="layernorm", name="v", rows=64, cols=4096, dtype="bf16")
     assert kernel_for(eager, 100).registers == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kind=st.sampled_from(["softmax", "layernorm", "rmsnorm"]),
+    cols=st.integers(1025, 40000),
+    dtype=st.sampled_from(["bf16", "fp16", "fp32"]),
+    sm=st.sampled_from([None, 80, 90, 100]),
+)
+def test_resident_ctas_fit_every_limit_of_the_sm(kind, cols, dtype, sm):
+    """Whatever the row, the CTAs a core holds fit its 2,048 threads, its shared memory and its
+    65,536 registers (each warp's rounded up to 256); a kept row is read from DRAM once, any other
+    row once per pass."""
+    kernel = kernel_for(aten29(kind, 64, cols, dtype), sm)
+    kernels, shared = KernelsSpec(), 228 * 1024
+    ctas = resident_ctas(kernel, kernels, shared)
+    assert ctas * kernel.threads <= kernels.threads
+    assert ctas * kernel.shared <= shared
+    warps = -(-kernel.threads // 32)
+    assert ctas * warps * -(-kernel.registers * 32 // 256) * 256 <= kernels.registers
+    reads = sum(dram + l2 for dram, l2 in pass_sources(kernel, cols, None))
+    assert reads == cols * (1 if kernel.kept else kernel.passes)
