@@ -1,6 +1,7 @@
 """Row reductions as torch.compile's Inductor in PyTorch 2.0 generates them for a GPU, beside the
 eager ATen kernels of `vector_ops.row_kernel`; a `VectorOpSpec.kernel` picks which runs."""
 
+from simulator.mapping.aten_rows import aten_row_kernel
 from simulator.mapping.vector_ops import WARP, RowKernel, row_kernel
 from simulator.spec.precision import nbytes
 from simulator.spec.workload import VectorOpSpec
@@ -47,7 +48,9 @@ def inductor_row_kernel(op: VectorOpSpec) -> RowKernel:
     return RowKernel(1, threads, threads, passes, vector, ROW_REDUCTIONS[op.kind], shared)
 
 
-def kernel_for(op: VectorOpSpec) -> RowKernel:
-    """The GPU kernel that runs row reduction `op`: Inductor's where `op.kernel` says so, else
-    PyTorch's eager one."""
-    return inductor_row_kernel(op) if op.kernel == "inductor-2.0" else row_kernel(op)
+def kernel_for(op: VectorOpSpec, sm: int | None = None) -> RowKernel:
+    """The GPU kernel that runs row reduction `op`, as `op.kernel` says: Inductor's, PyTorch
+    2.9's eager one (compiled for `sm`) or PyTorch 2.0's."""
+    if op.kernel == "inductor-2.0":
+        return inductor_row_kernel(op)
+    return aten_row_kernel(op, sm) if op.kernel == "aten-2.9" else row_kernel(op)

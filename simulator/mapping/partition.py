@@ -462,7 +462,7 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
         hits = sector_rereads(op)
     if kernels and op.kind in REDUCTIONS:
         shared = machine.view(0).buffer_for("input").capacity_bytes
-        kernel = kernel_for(op)
+        kernel = kernel_for(op, kernels.sm)
         check_cta_fits(kernel, kernels, op, locate(machine.arch, "cores", "kernels", "threads"))
         ranges = cta_rows(op.rows, kernel.rows, cores)
         l2 = machine.l2.capacity_bytes if machine.l2 is not None else 0

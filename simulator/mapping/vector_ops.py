@@ -60,6 +60,7 @@ NORM_VECTOR = 4  # vectorized_layer_norm_kernel's vec_size: elements one thread 
 MAX_CTA_THREADS = 1024
 LOAD_BYTES = 16  # cunn_SoftMaxForward loads ILP = sizeof(float4) / sizeof(T) elements at a time
 WARP = 32
+REGISTER_UNIT = 256  # registers are allocated to a warp in units of 256
 SECTOR = 32
 """Bytes an L1 miss fetches from the L2: the 32-byte sector of a 128-byte line (NVIDIA GPUs since
 Volta; CUDA C++ Best Practices Guide, "Coalesced Access to Global Memory")."""
@@ -139,6 +140,11 @@ class RowKernel:
     pass_work: tuple[tuple[Work, Work], ...] = ()
     """Per pass, where counted (softmax): instructions per element and per loop iteration (one
     thread's load of `vector` elements)."""
+    kept: bool = False
+    """The first pass keeps the row in shared memory (cunn_SoftMaxForwardSmem): later passes read
+    it there, at shared memory's latency, and move no bytes through the L2 or DRAM."""
+    registers: int = 0
+    """Registers a thread of the compiled kernel takes on the chip, where known (0: no bound)."""
 
     def work(self, rows: int, cols: int, passes: range | None = None) -> dict[str, int]:
         """Counted instructions of `passes` (all) over `rows` rows of `cols` values."""
@@ -191,11 +197,15 @@ def check_cta_fits(kernel: RowKernel, kernels: KernelsSpec, op: VectorOpSpec, wh
 
 def resident_ctas(kernel: RowKernel, kernels: KernelsSpec, shared: int) -> int:
     """CTAs of `kernel` one core holds at once (at least the one `check_cta_fits` checked):
-    bounded by its threads, its CTA slots and its shared memory (registers are not: PyTorch's
-    row kernels use few)."""
+    bounded by its threads, its CTA slots, its shared memory and, where the kernel's registers
+    per thread are known, the core's registers, allocated a warp at a time in units of
+    `REGISTER_UNIT` (CUDA occupancy calculator, compute capability 8.0 to 10.0)."""
     limits = [kernels.ctas, kernels.threads // kernel.threads]
     if kernel.shared:
         limits.append(shared // kernel.shared)
+    if kernel.registers:
+        per_warp = -(-kernel.registers * WARP // REGISTER_UNIT) * REGISTER_UNIT
+        limits.append(kernels.registers // per_warp // -(-kernel.threads // WARP))
     return max(1, min(limits))
 
 
@@ -225,7 +235,10 @@ def reread_hits(
     columns before it (the L2 allocates the lines it writes): a column hits while that reuse
     distance fits the L2, so rows in flight between once and twice the L2's capacity hit on the
     first part of each row in the last pass. More drained stores miss more re-reads, whose DRAM
-    reads leave the stores less time, so that repeats until the hits settle (they only fall)."""
+    reads leave the stores less time, so that repeats until the hits settle (they only fall).
+    No re-reads (an empty tuple) for a kernel that keeps its rows in shared memory."""
+    if kernel.kept:
+        return ()
     ctas = -(-op.rows // kernel.rows)
     rows = min(ctas, cores * resident_ctas(kernel, kernels, shared)) * kernel.rows
 
@@ -257,10 +270,16 @@ def sector_rereads(op: VectorOpSpec) -> tuple[int, ...]:
     return (op.cols,) * max(0, SECTOR // nbytes(1, op.dtype) - 1)
 
 
-def l2_columns(kernel: RowKernel, cols: int, hits: tuple[int, ...] | None) -> list[int]:
-    """Columns of a row that each pass reads from L2: none in the first, then `hits`
-    (`reread_hits`; every column where None)."""
-    return [0, *(hits if hits is not None else (cols,) * (kernel.passes - 1))]
+def pass_sources(
+    kernel: RowKernel, cols: int, hits: tuple[int, ...] | None
+) -> list[tuple[int, int]]:
+    """Columns of a row that each pass reads (from DRAM, from L2): the first every column from
+    DRAM, then `hits` (`reread_hits`; every column where None) from L2 and the rest from DRAM,
+    or nothing from either where the kernel keeps the row in shared memory."""
+    if kernel.kept:
+        return [(cols, 0), *((0, 0),) * (kernel.passes - 1)]
+    cached = hits if hits is not None else (cols,) * (kernel.passes - 1)
+    return [(cols, 0), *((cols - hit, hit) for hit in cached)]
 
 
 def pass_waits(
@@ -268,12 +287,16 @@ def pass_waits(
 ) -> list[int]:
     """Core cycles each pass of a row waits on its loads: one load latency per load a thread makes
     (a thread's next load follows its use of the last), L2's for the loads of the columns a pass
-    reads from L2 (`l2_columns`: none in the first) and DRAM's for the rest."""
+    reads from L2 (`pass_sources`: none in the first), DRAM's for the rest, and shared memory's
+    for the passes of a kernel that keeps its row there."""
     width = kernel.row_threads * kernel.vector  # columns one load of every thread covers
     loads = math.ceil(cols / width)
     waits = []
-    for cached in l2_columns(kernel, cols, hits):
-        missed = math.ceil((cols - cached) / width)
+    for p, (dram, _) in enumerate(pass_sources(kernel, cols, hits)):
+        if kernel.kept and p:
+            waits.append(loads * latency.shared)
+            continue
+        missed = math.ceil(dram / width)
         waits.append(missed * latency.dram + (loads - missed) * latency.l2)
     return waits
 
@@ -324,7 +347,7 @@ def round_cycles(
     block-wide reduction, and the next round's CTAs take their slots only when they leave; so a
     pass takes the longest of its critical path (`row_cycles`' load latencies), its instructions
     over the round's rows (`RowKernel.pass_work`; uncounted work, the norms' recipe, in the
-    last pass) and its reads at the core's `rates` (the columns it reads from L2, `l2_columns`,
+    last pass) and its reads at the core's `rates` (the columns it reads from L2, `pass_sources`,
     at L2's, the rest at DRAM's), and the passes add up. Stores are posted: a CTA leaves once it
     has issued them, and they drain while the next round runs, so with `writes` the round takes
     at least all its DRAM bytes, reads and stores, at DRAM's rate (without, a last round's
@@ -332,10 +355,10 @@ def round_cycles(
     size = rows * nbytes(op.cols, op.dtype)
     waits = pass_waits(kernel, op.cols, latency, hits) if latency else [0] * kernel.passes
     total, dram = 0, size * writes
-    for p, (wait, cached) in enumerate(zip(waits, l2_columns(kernel, op.cols, hits))):
+    for p, (wait, (missed, cached)) in enumerate(zip(waits, pass_sources(kernel, op.cols, hits))):
         busy = 0.0
         if rates is not None:
-            read = rows * nbytes(op.cols - cached, op.dtype)
+            read = rows * nbytes(missed, op.dtype)
             dram += read
             busy = max(read / rates.dram, rows * nbytes(cached, op.dtype) / rates.l2)
             busy = max(busy, rates.vector.issue_cycles(_pass_work(kernel, op, p, rows)))
@@ -364,7 +387,7 @@ def spilled_stores(
         return 0
     size = per_round * nbytes(op.cols, op.dtype)
     reads = sum(
-        per_round * nbytes(op.cols - hit, op.dtype) for hit in l2_columns(kernel, op.cols, hits)
+        per_round * nbytes(missed, op.dtype) for missed, _ in pass_sources(kernel, op.cols, hits)
     )
     passes = round_cycles(kernel, per_round, op, kernels.latency, rates, hits, writes=False)
     return int(min(size, max(0.0, reads + size - passes * rates.dram)))

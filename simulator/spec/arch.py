@@ -553,6 +553,14 @@ class KernelsSpec(Strict):
     and 9.0: 2,048 per SM): with `ctas`, the occupancy of a row kernel's CTAs."""
     ctas: PositiveInt = 32
     """CTAs resident on one core at once (compute capability 8.0 and 9.0: 32 per SM)."""
+    registers: PositiveInt = 65536
+    """32-bit registers of one core (CUDA C++ Programming Guide, technical specifications: 64 K
+    per SM at compute capability 8.0 to 10.0): with a row kernel's registers per thread, allocated
+    256 a warp, the third bound on how many of its CTAs a core holds."""
+    sm: PositiveInt | None = None
+    """The SM architecture the chip's kernels are compiled for, as nvcc names it (sm_80: 80): picks
+    the registers per thread of PyTorch's compiled row kernels where they are known
+    (mapping/aten_rows.py). None: registers do not bound a row kernel's CTAs."""
     schedulers: PositiveInt = 4
     """Warp schedulers per core, each issuing one warp instruction (32 threads) a cycle (CUDA C++
     Programming Guide, compute capability 8.x and 9.0: 4 per SM): the issue bound of a kernel

@@ -93,9 +93,11 @@ class VectorOpSpec(_Op):
     """Elements per row (hidden size)."""
     dtype: PrecisionName = "bf16"
     """Precision of inputs and outputs in memory; the unit computes in fp32."""
-    kernel: Literal["aten", "inductor-2.0"] = "aten"
-    """Whose GPU kernel runs a row reduction (on chips with `cores.kernels`): PyTorch's eager ATen
-    kernels, or torch.compile's Inductor as PyTorch 2.0 generates it (mapping/inductor_rows.py)."""
+    kernel: Literal["aten", "aten-2.9", "inductor-2.0"] = "aten"
+    """Whose GPU kernel runs a row reduction (on chips with `cores.kernels`): PyTorch 2.0's eager
+    ATen kernels (`aten`), PyTorch 2.9's (`aten-2.9`: a softmax row kept in shared memory,
+    mapping/aten_rows.py), or torch.compile's Inductor as PyTorch 2.0 generates it
+    (mapping/inductor_rows.py)."""
     transposed: bool = False
     """A concat that reads its source across rows: a permute whose output's innermost dimension is
     strided in the source, as PyTorch copies rearrange(k, 'b s h d -> (b h) d s'). On chips with
