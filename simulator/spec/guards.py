@@ -110,7 +110,9 @@ def _op_cost(op, capacity: float, cores: int) -> tuple[int, int]:
         return max(math.ceil(elements / per_tile), cores), elements
     element = precision(op.dtype).bits / 8
     rows_per_tile = max(math.floor(capacity / 2 / (op.cols * element)), 1)
-    return max(math.ceil(op.rows / rows_per_tile), cores), 3 * op.rows * op.cols
+    # an elementwise row wider than the SRAM is taken in pieces, each step's within it
+    pieces = math.ceil(op.rows * op.cols * element / capacity)
+    return max(math.ceil(op.rows / rows_per_tile), pieces, cores), 3 * op.rows * op.cols
 
 
 def check_cost(arch: ArchSpec, workload, numerics: bool, limits: Limits) -> Estimate:

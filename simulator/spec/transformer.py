@@ -15,7 +15,7 @@ from pydantic import Field
 from simulator.errors import SpecError
 from simulator.spec.precision import nbytes
 from simulator.spec.textio import read_json
-from simulator.spec.types import PositiveInt, PrecisionName, Strict
+from simulator.spec.types import PositiveInt, PrecisionName, Real, Strict
 from simulator.spec.validate import locate
 
 
@@ -50,7 +50,7 @@ class TransformerSpec(Strict):
     as LLaMA and GPT-NeoX, (2i, 2i + 1) as GPT-J; none for absolute positions (BERT, GPT-3)."""
     rotary_dim: PositiveInt | None = None
     """Leading values of each head that rotate (default the head; GPT-J 64)."""
-    rope_theta: float = Field(10000.0, gt=1)
+    rope_theta: Real = Field(10000.0, gt=1)
     """The rotation frequencies' base."""
     phase: Literal["prefill", "decode"] = "prefill"
     """prefill: `context` prompt tokens per sequence; decode: one token against `context` cached."""

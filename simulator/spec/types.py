@@ -67,6 +67,9 @@ Mm2 = Annotated[float, _quantity("area"), _quantity_schema("area")]
 Nm = Annotated[float, _quantity("length"), Field(gt=0), _quantity_schema("length")]
 PrecisionName = Annotated[str, AfterValidator(_known_precision)]
 AccumulatorName = Annotated[str, AfterValidator(_known_accumulator)]
+Real = Annotated[float, Field(strict=True)]
+"""A plain number: an integer or a float, never a bool (`efficiency: true` was read as 1.0) nor
+text (`'0.5'`), as the integer types refuse them."""
 PositiveInt = Annotated[int, Field(strict=True, gt=0)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
 Seed = Annotated[int, Field(strict=True, ge=0, lt=2**32)]

@@ -4,7 +4,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from simulator.spec.types import NonNegativeInt, PositiveInt, PrecisionName, Strict
+from simulator.spec.types import NonNegativeInt, PositiveInt, PrecisionName, Real, Strict
 
 VectorKind = Literal[
     "softmax", "layernorm", "rmsnorm", "gelu", "silu", "add", "mul", "relu", "batchnorm", "concat"
@@ -130,7 +130,7 @@ class RopeOpSpec(VectorOpSpec):
     """Leading values of each head that rotate (default all; GPT-J 64 of 256)."""
     style: Literal["half", "interleaved"] = "half"
     """Pairs (i, i + rotary_dim/2) as GPT-NeoX and LLaMA, or (2i, 2i + 1) as GPT-J."""
-    base: float = Field(10000.0, gt=1)
+    base: Real = Field(10000.0, gt=1)
     """The frequencies' base (rope_theta)."""
     start: NonNegativeInt = 0
     """Position of each sequence's first row (decode: the tokens already cached)."""
