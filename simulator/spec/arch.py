@@ -71,12 +71,7 @@ class SystolicArraySpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
-    @field_validator("dataflows", "input_precision")
-    @classmethod
-    def _non_empty(cls, value):
-        if not value:
-            raise ValueError("must list at least one entry")
-        return value
+    _non_empty = field_validator("dataflows", "input_precision")(lambda value: _at_least_one(value))
 
     @field_validator("rate")
     @classmethod
@@ -140,6 +135,8 @@ class SramSpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
+    _holds_one = field_validator("holds")(lambda value: _at_least_one(value))
+
     @model_validator(mode="after")
     def _share_of_held_roles(self):
         _check_share(self.share, self.holds)
@@ -191,10 +188,20 @@ class RegisterFileSpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
+    _holds_one = field_validator("holds")(lambda value: _at_least_one(value))
+
     @model_validator(mode="after")
     def _share_of_held_roles(self):
         _check_share(self.share, self.holds)
         return self
+
+
+def _at_least_one(value: list) -> list:
+    """A list a unit or level is declared by (its dataflows, precisions, the roles it holds)
+    names one entry at least: a storage level holding no role was built and priced, never used."""
+    if not value:
+        raise ValueError("must list at least one entry")
+    return value
 
 
 def _check_share(share: dict | None, holds: list[str]) -> None:
