@@ -5,6 +5,7 @@ Large arrays (weights, per-neuron biases, spike trains) live in an .npz file and
 {file: x.npz, key: name}, relative to the workload file (or shipped in simulator/data).
 """
 
+from collections import Counter
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -198,8 +199,8 @@ class SnnSpec(Strict):
     @field_validator("groups")
     @classmethod
     def _unique(cls, groups):
-        names = [g.name for g in groups]
-        repeated = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(g.name for g in groups)  # list.count per name was quadratic
+        repeated = sorted(n for n, count in counts.items() if count > 1)
         if repeated:
             raise ValueError(f"group names must be unique, repeated: {', '.join(repeated)}")
         return groups

@@ -1,5 +1,6 @@
 """Workload spec: a list of operations; `inputs` name the ops whose results an op reads."""
 
+from collections import Counter
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
@@ -327,8 +328,8 @@ class WorkloadSpec(Strict):
     def _names_and_inputs(cls, ops):
         if not ops:
             raise ValueError("needs at least one op")
-        names = [op.name for op in ops]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(op.name for op in ops)  # list.count per name: hours at 200,000 ops
+        duplicates = sorted(n for n, count in counts.items() if count > 1)
         if duplicates:
             raise ValueError(f"op names must be unique, repeated: {', '.join(duplicates)}")
         seen: set[str] = set()
