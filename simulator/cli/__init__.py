@@ -213,14 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--trace", metavar="FILE", help="write a Chrome/Perfetto trace of DMA and compute tiles"
     )
-    run.add_argument(
+    checks = run.add_mutually_exclusive_group()  # two modes at once: the last one won
+    checks.add_argument(
         "--numerics",
         choices=["auto", "full", "sample", "off"],
         default="auto",
         help="check the numbers: full (every output), sample (every edge tile and 30 interior "
         "tiles of each GEMM), off (timing only); auto (default) samples GEMMs above 2^33 MACs",
     )
-    run.add_argument(
+    checks.add_argument(
         "--no-numerics",
         dest="numerics",
         action="store_const",

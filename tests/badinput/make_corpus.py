@@ -1606,6 +1606,23 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "matmul_0: a batch of 300,000 GEMMs makes more than 200,000 ops",
         "import-onnx {files}/onnx-batched-300k.onnx -o {tmp}/w.yaml",
     ),
+    # options that contradict (the last or the dedicated one won, silently); scaling a spiking
+    # network (an internal KeyError)
+    (
+        "run-numerics-and-no-numerics",
+        "argument --no-numerics: not allowed with argument --numerics",
+        "run edge-npu gemm-256 --numerics full --no-numerics",
+    ),
+    (
+        "run-layers-and-set-layers",
+        "--layers, --set workload.layers: two layer counts; give one",
+        "run datacenter-hbm llama-2-7b-decode --layers 2 --set workload.layers=3",
+    ),
+    (
+        "scale-loihi-like-snn",
+        "snn-digits-mlp: a spiking network; strong scaling runs ops over a chip's cores",
+        "scale loihi-like snn-digits-mlp",
+    ),
 ]
 
 
