@@ -10,7 +10,7 @@ sequence; decode processes one new token per sequence against a KV-cache of `con
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from simulator.errors import SpecError
 from simulator.spec.precision import nbytes
@@ -64,6 +64,15 @@ class TransformerSpec(Strict):
     """Precision every GEMM writes its output in (default: its accumulator's, fp32 for float
     inputs); fp16/bf16 where the engine's GEMMs write 16-bit activations, as TensorRT-LLM's do,
     its fp8 GEMMs included. Tensor parallelism all-reduces row-split GEMMs' outputs in it."""
+
+    @model_validator(mode="after")
+    def _rotary_fields_need_rope(self):
+        """rotary_dim and rope_theta shape a `rope` op; with rope: none there is none, and the
+        values given were silently dropped."""
+        given = sorted({"rotary_dim", "rope_theta"} & self.model_fields_set)
+        if self.rope == "none" and given:
+            raise ValueError(f"{given[0]}: read only with rope: half or interleaved; rope is none")
+        return self
 
     @property
     def head_dim(self) -> int:

@@ -1623,6 +1623,12 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "snn-digits-mlp: a spiking network; strong scaling runs ops over a chip's cores",
         "scale loihi-like snn-digits-mlp",
     ),
+    # a transformer's rotary fields with rope: none (dropped, silently)
+    (
+        "run-transformer-rotary-dim-without-rope",
+        "rotary_dim: read only with rope: half or interleaved; rope is none",
+        "run datacenter-hbm llama-2-7b-decode --set workload.rotary_dim=64",
+    ),
 ]
 
 
