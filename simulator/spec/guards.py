@@ -4,7 +4,8 @@ then, once compiled, the steps the engine will simulate (engine/work.py: check_w
 
 The spec estimate is a lower bound: a GEMM tile's operands and result must fit the largest SRAM,
 which caps the MACs of one tile at (capacity / 3 / bytes)^1.5 (a cube of a third each); other
-ops take at least one step per core they are split over. So a refused run is never a cheap one.
+ops take at least one step per core they are split over, an elementwise op one per SRAM-full of
+its elements. So a refused run is never a cheap one.
 The compiled program's count (engine/work.py) is an upper bound on the engine's own work: equal
 runs of ops and core classes counted once, as the engine simulates them.
 """
