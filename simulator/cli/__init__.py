@@ -5,6 +5,7 @@ Each subcommand family lives in its own module; handlers import the simulator la
 """
 
 import argparse
+import errno
 import gc
 import importlib
 import math
@@ -65,6 +66,8 @@ def _count(minimum: int):
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        if value > 2**53:  # past float64's integers (spec/types.py MAX_INT): an OverflowError
+            raise argparse.ArgumentTypeError(f"must be at most 2**53, got {len(text)} digits")
         return value
 
     parse.__name__ = "integer"
@@ -523,11 +526,26 @@ def main(argv: list[str] | None = None, freeze_start_up: bool = False) -> int:
     except BrokenPipeError:  # the reader left (`accsim run ... --json | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
         return 141  # as a shell reports a writer its reader left (128 + SIGPIPE)
-    except Exception as error:  # noqa: BLE001 - the last resort: reaching it is a bug to fix
-        saved = _save_traceback()
-        summary = " ".join(f"{type(error).__name__}: {error}".split())[:300]
-        _error(f"internal error: {summary} (please report; traceback saved at {saved})")
+    except OSError as error:
+        if error.errno not in PATH_ERRORS or not error.filename:
+            return _internal(error)
+        _error(f"{error.filename}: {error.strerror}")  # a path no file system holds: bad input
         return 2
+    except Exception as error:  # noqa: BLE001 - the last resort: reaching it is a bug to fix
+        return _internal(error)
+
+
+PATH_ERRORS = (errno.ENAMETOOLONG, errno.ELOOP)
+"""What the file system says of a path given that no file can have (a name of 300 characters,
+a loop of symbolic links), from whichever reader or writer probed it first."""
+
+
+def _internal(error: Exception) -> int:
+    """The last resort: reaching it is a bug to fix (one line, the traceback saved)."""
+    saved = _save_traceback()
+    summary = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    _error(f"internal error: {summary} (please report; traceback saved at {saved})")
+    return 2
 
 
 UNBOUNDED_WIDTH = 10_000

@@ -10,9 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from simulator.spec.types import PositiveInt, Real, Seed, Strict
+from simulator.spec.types import NonNegativeInt, PositiveInt, Real, Seed, Strict
 
-NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
 Encoding = Literal["poisson", "rate", "periodic"]
 
 

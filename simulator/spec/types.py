@@ -70,8 +70,11 @@ AccumulatorName = Annotated[str, AfterValidator(_known_accumulator)]
 Real = Annotated[float, Field(strict=True)]
 """A plain number: an integer or a float, never a bool (`efficiency: true` was read as 1.0) nor
 text (`'0.5'`), as the integer types refuse them."""
-PositiveInt = Annotated[int, Field(strict=True, gt=0)]
-NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+MAX_INT = 2**53
+"""The largest count a spec holds: every integer up to it is a float64 too (sizes, cycles and
+energies are computed in floats; rows: 10**400 was an OverflowError)."""
+PositiveInt = Annotated[int, Field(strict=True, gt=0, le=MAX_INT)]
+NonNegativeInt = Annotated[int, Field(strict=True, ge=0, le=MAX_INT)]
 Seed = Annotated[int, Field(strict=True, ge=0, lt=2**32)]
 """A random seed, as numpy's generators and simulate() take one."""
 Dim = Literal["M", "N", "K"]
