@@ -668,6 +668,12 @@ class ArchSpec(Strict):
             size = 1
             for d in noc.dims:
                 size *= d
+            if not self.cores.nodes and self.cores.count > size:  # no list of 10^11 node ids
+                extra = range(size, self.cores.count)
+                shown = ", ".join(map(str, extra[:8])) + (", ..." if len(extra) > 8 else "")
+                raise ValueError(
+                    f"{len(extra)} nodes ({shown}) are outside the {size}-node {noc.topology}"
+                )
             nodes = self.cores.nodes or list(range(self.cores.count))
             per = self.cores.per_node
             crowded = max(Counter(nodes).values(), default=0) > per

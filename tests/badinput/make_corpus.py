@@ -1661,6 +1661,12 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         ": File name too long",
         "calibrate a100-like {tmp}/" + "x" * 300 + ".csv",
     ),
+    # 10^11 cores on a 4-node NoC: their node ids listed before the check (a MemoryError)
+    (
+        "run-tpu-v5e-like-cores-past-the-noc",
+        "99999999995 nodes (4, 5, 6, 7, 8, 9, 10, 11, ...) are outside the 4-node mesh",
+        "run tpu-v5e-like gemm-256 --set cores.count=99999999999",
+    ),
 ]
 
 
