@@ -220,3 +220,11 @@ def test_op_names_are_checked_unique_in_linear_time():
     with pytest.raises(SpecError, match="op names must be unique, repeated: r7"):
         load_workload({"name": "w", "ops": ops})
     assert time.process_time() - start < 10
+
+
+def test_a_roofline_of_a_billion_points_is_refused():
+    import simulator.plots as plots
+
+    report = simulate("edge-npu", "gemm:M=64,N=64,K=64", numerics=False)
+    with pytest.raises(UnsupportedError, match="roofline: points: give at most 100,000"):
+        plots.roofline(report, points=10**9)
