@@ -66,8 +66,8 @@ def _count(minimum: int):
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        if value > 2**53:  # past float64's integers (spec/types.py MAX_INT): an OverflowError
-            raise argparse.ArgumentTypeError(f"must be at most 2**53, got {len(text)} digits")
+        if value >= 2**63:  # past int64, as spec/types.py MAX_INT: an OverflowError further on
+            raise argparse.ArgumentTypeError(f"must be below 2**63, got {len(text)} digits")
         return value
 
     parse.__name__ = "integer"

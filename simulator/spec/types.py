@@ -70,9 +70,9 @@ AccumulatorName = Annotated[str, AfterValidator(_known_accumulator)]
 Real = Annotated[float, Field(strict=True)]
 """A plain number: an integer or a float, never a bool (`efficiency: true` was read as 1.0) nor
 text (`'0.5'`), as the integer types refuse them."""
-MAX_INT = 2**53
-"""The largest count a spec holds: every integer up to it is a float64 too (sizes, cycles and
-energies are computed in floats; rows: 10**400 was an OverflowError)."""
+MAX_INT = 2**63 - 1
+"""The largest count a spec holds, as an int64 does (numpy's arrays of sizes; rows: 10**400 was
+an OverflowError: int too large to convert to float)."""
 PositiveInt = Annotated[int, Field(strict=True, gt=0, le=MAX_INT)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0, le=MAX_INT)]
 Seed = Annotated[int, Field(strict=True, ge=0, lt=2**32)]

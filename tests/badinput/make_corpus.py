@@ -1629,26 +1629,26 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "rotary_dim: read only with rope: half or interleaved; rope is none",
         "run datacenter-hbm llama-2-7b-decode --set workload.rotary_dim=64",
     ),
-    # counts past float64's integers (an OverflowError: int too large to convert to float)
+    # counts past int64 (an OverflowError: int too large to convert to float)
     (
-        "run-edge-npu-rows-past-2-53",
-        "components.mac_array.rows: must be <= 9007199254740992, got 1" + "0" * 40,
+        "run-edge-npu-rows-past-2-63",
+        "components.mac_array.rows: must be <= 9223372036854775807, got 1" + "0" * 40,
         "run edge-npu gemm-256 --set components.mac_array.rows=1" + "0" * 40,
     ),
     (
-        "run-gemm-m-past-2-53",
-        "ops.0.M: must be <= 9007199254740992",
+        "run-gemm-m-past-2-63",
+        "ops.0.M: must be <= 9223372036854775807",
         "run edge-npu gemm-256 --set workload.ops.0.M=1" + "0" * 400,
     ),
     (
-        "serve-requests-past-2-53",
-        "argument --requests: must be at most 2**53, got 401 digits",
+        "serve-requests-past-2-63",
+        "argument --requests: must be below 2**63, got 401 digits",
         f"{SERVE} {{tmp}}/c --requests 1" + "0" * 400,
     ),
     # a path no file system holds (an OSError: File name too long)
     (
         "run-inline-workload-name-too-long",
-        "ops.0.M: must be <= 9007199254740992",
+        "ops.0.M: must be <= 9223372036854775807",
         "run edge-npu gemm:M=1" + "0" * 300 + ",N=4,K=4",
     ),
     (
