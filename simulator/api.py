@@ -71,6 +71,8 @@ def simulate(
         raise SpecError(f"seed={seed!r}: give an integer in [0, 2**32)")
     if not isinstance(limits, Limits):
         raise SpecError(f"limits={limits!r}: give a Limits(max_tiles, max_memory, max_cores)")
+    if not isinstance(trace, bool):  # a numpy bool or 'no' was taken as its truth
+        raise SpecError(f"trace={trace!r}: give True or False")
     if not (progress is None or isinstance(progress, bool) or callable(progress)):
         raise SpecError(f"progress={progress!r}: give True, False, None or a callable")
     if progress is True:
@@ -187,8 +189,8 @@ exactly 2^33: it and anything smaller is checked in full)."""
 
 def numerics_mode(numerics: bool | str) -> str:
     """True -> 'auto', False -> 'off'; 'full', 'sample', 'off' and 'auto' stay as they are."""
-    mode = {True: "auto", False: "off"}.get(numerics, numerics)
-    if mode not in ("auto", "full", "sample", "off"):
+    mode = {True: "auto", False: "off"}.get(numerics) if isinstance(numerics, bool) else numerics
+    if not isinstance(mode, str) or mode not in ("auto", "full", "sample", "off"):
         raise UnsupportedError(f"numerics={numerics!r}: use full, sample, off or auto (True)")
     return mode
 

@@ -156,6 +156,8 @@ def roofline(reports: Report | Sequence[Report], points: int = 200) -> go.Figure
     for report in reports:
         _report(report, "roofline")
     _at_least(points, 2, "roofline: points")
+    if points > ROOF_POINTS:  # each is a point of every roof line: 10^9 took minutes and gigabytes
+        raise UnsupportedError(f"roofline: points: give at most {ROOF_POINTS:,}, got {points:,}")
     fig = go.Figure()
     roofs = {}
     for report in reports:
@@ -382,6 +384,10 @@ def _report(report, figure: str, kinds: tuple = (Report,)) -> None:
         raise UnsupportedError(
             f"{figure}: takes a {names} from simulate() of one chip, not a {type(report).__name__}"
         )
+
+
+ROOF_POINTS = 100_000
+"""The most points a roofline's roof lines are drawn with (the default 200 draws them smooth)."""
 
 
 def _at_least(value, minimum: int, what: str) -> None:

@@ -5,6 +5,7 @@ Each subcommand family lives in its own module; handlers import the simulator la
 """
 
 import argparse
+import errno
 import gc
 import importlib
 import math
@@ -65,6 +66,8 @@ def _count(minimum: int):
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        if value >= 2**63:  # past int64, as spec/types.py MAX_INT: an OverflowError further on
+            raise argparse.ArgumentTypeError(f"must be below 2**63, got {len(text)} digits")
         return value
 
     parse.__name__ = "integer"
@@ -213,14 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--trace", metavar="FILE", help="write a Chrome/Perfetto trace of DMA and compute tiles"
     )
-    run.add_argument(
+    checks = run.add_mutually_exclusive_group()  # two modes at once: the last one won
+    checks.add_argument(
         "--numerics",
         choices=["auto", "full", "sample", "off"],
         default="auto",
         help="check the numbers: full (every output), sample (every edge tile and 30 interior "
         "tiles of each GEMM), off (timing only); auto (default) samples GEMMs above 2^33 MACs",
     )
-    run.add_argument(
+    checks.add_argument(
         "--no-numerics",
         dest="numerics",
         action="store_const",
@@ -522,11 +526,26 @@ def main(argv: list[str] | None = None, freeze_start_up: bool = False) -> int:
     except BrokenPipeError:  # the reader left (`accsim run ... --json | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
         return 141  # as a shell reports a writer its reader left (128 + SIGPIPE)
-    except Exception as error:  # noqa: BLE001 - the last resort: reaching it is a bug to fix
-        saved = _save_traceback()
-        summary = " ".join(f"{type(error).__name__}: {error}".split())[:300]
-        _error(f"internal error: {summary} (please report; traceback saved at {saved})")
+    except OSError as error:
+        if error.errno not in PATH_ERRORS or not error.filename:
+            return _internal(error)
+        _error(f"{error.filename}: {error.strerror}")  # a path no file system holds: bad input
         return 2
+    except Exception as error:  # noqa: BLE001 - the last resort: reaching it is a bug to fix
+        return _internal(error)
+
+
+PATH_ERRORS = (errno.ENAMETOOLONG, errno.ELOOP)
+"""What the file system says of a path given that no file can have (a name of 300 characters,
+a loop of symbolic links), from whichever reader or writer probed it first."""
+
+
+def _internal(error: Exception) -> int:
+    """The last resort: reaching it is a bug to fix (one line, the traceback saved)."""
+    saved = _save_traceback()
+    summary = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    _error(f"internal error: {summary} (please report; traceback saved at {saved})")
+    return 2
 
 
 UNBOUNDED_WIDTH = 10_000

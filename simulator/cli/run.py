@@ -36,6 +36,8 @@ def run_command(args, console: Console) -> int:
     reads = (args.arch, args.workload, args.mapping)
     trace_path = output_file(args.trace, "--trace", reads) if args.trace else None
     limits = limits_from(args)
+    if args.layers and any(o.partition("=")[0].strip() == "workload.layers" for o in args.set):
+        raise SpecError("--layers, --set workload.layers: two layer counts; give one")
     routed = split_overrides(args.set + ([f"workload.layers={args.layers}"] if args.layers else []))
     if _is_scalesim_pair(args):
         from simulator.cli.importers import scalesim_specs

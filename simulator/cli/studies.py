@@ -156,6 +156,11 @@ def scale_command(args, console: Console) -> int:
 
 def calibrate_command(args, console: Console) -> int:
     """`accsim calibrate ARCH CSV`: fit launch cost and DRAM efficiency, print leave-one-out error."""
+    if args.launch is not None and args.efficiency is not None:  # each option fits the other
+        raise SpecError(
+            "--launch, --efficiency: with both fixed nothing is left to fit; give one of them "
+            "(or neither, to fit both)"
+        )
     measurements = read_measurements(args.measurements)
     launch = None
     if args.launch is not None:

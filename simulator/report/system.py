@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from simulator.errors import UnsupportedError
 from simulator.report.single import Report, _plain, _records, json_ready
 from simulator.report.view import Shown
 
@@ -113,6 +114,15 @@ class SystemReport(Shown):
         AttributeError)."""
         payload = {"summary": json_ready(self.summary), "ops": _records(self.ops)}
         return json.dumps(payload, indent=indent, default=_plain, allow_nan=False)
+
+    def chrome_trace(self) -> dict:
+        """A system records no timeline (simulate refuses trace=True on one): an UnsupportedError
+        naming the chip to trace instead, as a chip's report without a trace says (this was
+        Python's own AttributeError)."""
+        raise UnsupportedError(
+            f"chrome_trace: {self.arch_name} is a system of chips and records no timeline; trace "
+            f"its chip instead: simulate({self.chip.arch_name!r}, ..., trace=True)"
+        )
 
     @property
     def all_reduce_seconds(self) -> float:

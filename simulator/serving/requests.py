@@ -145,8 +145,13 @@ def load_trace(path: str | Path, limit: int | None = None) -> list[RequestSpec]:
         check_count(limit)
     try:
         frame = pd.read_csv(path, nrows=limit)
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0].tolist()
     except (OSError, ValueError) as error:
         raise SpecError(f"{path}: cannot read as CSV: {error}") from None
+    read = {name for names in TRACE_COLUMNS for name in names}
+    twice = sorted({name for name in header if name in read and header.count(name) > 1})
+    if twice:  # pandas names the second 'arrival_s.1' and reads the first: which one was meant?
+        raise SpecError(f"{path}: row 1: column {', '.join(twice)} given twice")
     columns = next((c for c in TRACE_COLUMNS if set(c) <= set(frame.columns)), None)
     if columns is None:
         raise SpecError(
@@ -157,6 +162,9 @@ def load_trace(path: str | Path, limit: int | None = None) -> list[RequestSpec]:
         raise SpecError(f"{path}: no requests (a header and no rows)")
     check_count(len(frame), str(path))
     when, prompt, output = (frame[c] for c in columns)
+    for name in columns:  # True/False cells were read as 1 and 0: seconds or tokens
+        if pd.api.types.is_bool_dtype(frame[name]):
+            raise SpecError(f"{path}: {name}: holds true/false, not numbers")
     if not pd.api.types.is_numeric_dtype(when):
         try:
             stamps = pd.to_datetime(when, format="mixed")

@@ -21,6 +21,7 @@ from simulator.spec.types import (
     Pj,
     PositiveInt,
     PrecisionName,
+    Real,
     Role,
     Seconds,
     Strict,
@@ -44,7 +45,7 @@ class SystolicArraySpec(Strict):
     """MACs per PE per cycle at a precision, relative to 1 for the precisions not listed: a PE at
     rate 2 takes two elements of the streamed dim a cycle (as tensor cores run fp8 at twice the
     bf16 rate). Timing only: numerics and the energy of one MAC are unchanged."""
-    instructions: dict[str, Annotated[float, Field(gt=0.0, le=1.0)]] = {}
+    instructions: dict[str, Annotated[Real, Field(gt=0.0, le=1.0)]] = {}
     """Matrix instruction families that reach only part of the array's rate, each with that
     fraction (H100's tensor cores: Ampere's `mma.sync` at about 2/3 of the rate `wgmma` reaches).
     A kernel names the family it issues in its mapping (`attention.mma`); kernels that name none
@@ -70,12 +71,7 @@ class SystolicArraySpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
-    @field_validator("dataflows", "input_precision")
-    @classmethod
-    def _non_empty(cls, value):
-        if not value:
-            raise ValueError("must list at least one entry")
-        return value
+    _non_empty = field_validator("dataflows", "input_precision")(lambda value: _at_least_one(value))
 
     @field_validator("rate")
     @classmethod
@@ -124,7 +120,7 @@ class SramSpec(Strict):
     """The systolic array this SRAM is a local buffer of: a level between the array's register
     levels and the core's DMA-filled SRAM, one per array, counted in closed form per tile;
     default none: the SRAM that DMA fills (one per operand role)."""
-    share: dict[Role, Annotated[float, Field(gt=0, le=1)]] | None = None
+    share: dict[Role, Annotated[Real, Field(gt=0, le=1)]] | None = None
     """Capacity share per operand role held here (fractions of the capacity, summing to at most
     1), e.g. {input: 0.5, weight: 0.25, output: 0.25}; default: each role may use all of it."""
     double_buffer: bool = False
@@ -138,6 +134,8 @@ class SramSpec(Strict):
     @classmethod
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
+
+    _holds_one = field_validator("holds")(lambda value: _at_least_one(value))
 
     @model_validator(mode="after")
     def _share_of_held_roles(self):
@@ -181,7 +179,7 @@ class RegisterFileSpec(Strict):
     """Override: area of all instances together (default flip-flop area per bit)."""
     leakage: Mw | None = None
     """Override: static power of all instances (default 0: no cited figure)."""
-    share: dict[Role, Annotated[float, Field(gt=0, le=1)]] | None = None
+    share: dict[Role, Annotated[Real, Field(gt=0, le=1)]] | None = None
     """Capacity share per operand role held here (fractions of one instance's capacity, summing to at most
     1), e.g. {input: 0.5, weight: 0.25, output: 0.25}; default: each role may use all of it."""
 
@@ -190,10 +188,20 @@ class RegisterFileSpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
+    _holds_one = field_validator("holds")(lambda value: _at_least_one(value))
+
     @model_validator(mode="after")
     def _share_of_held_roles(self):
         _check_share(self.share, self.holds)
         return self
+
+
+def _at_least_one(value: list) -> list:
+    """A list a unit or level is declared by (its dataflows, precisions, the roles it holds)
+    names one entry at least: a storage level holding no role was built and priced, never used."""
+    if not value:
+        raise ValueError("must list at least one entry")
+    return value
 
 
 def _check_share(share: dict | None, holds: list[str]) -> None:
@@ -230,10 +238,10 @@ class DramSpec(Strict):
     """Override: energy per bit read (default energy_per_bit)."""
     write_energy_per_bit: Pj | None = None
     """Override: energy per bit written (default energy_per_bit)."""
-    efficiency: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    efficiency: Annotated[Real, Field(gt=0.0, le=1.0)] = 1.0
     """Fraction of `bandwidth` that streaming transfers achieve (refresh, bank and bus-turnaround
     losses); every transfer moves at bandwidth x efficiency."""
-    write_cost: Annotated[float, Field(ge=1.0)] = 1.0
+    write_cost: Annotated[Real, Field(ge=1.0)] = 1.0
     """DRAM time of a written byte as a multiple of a read byte's: the bus turnarounds of a stream
     that mixes reads and writes (a copy: one of each) cost more than a read-only stream's, which
     `efficiency` is fitted on. 1: writes move as reads do."""
@@ -308,7 +316,7 @@ class NocSpec(Strict):
     """Router + link latency per hop; default the tech table's pipeline depth in cycles."""
     flit: Bytes = 16.0
     """Flit size (default 128 bits): router energy is charged per flit per hop."""
-    link_length_mm: Annotated[float, Field(gt=0.0)] | None = None
+    link_length_mm: Annotated[Real, Field(gt=0.0)] | None = None
     """Wire length of one link, for link energy; default the tech table's typical core pitch."""
     link_energy: Pj | None = None
     """Override: energy per bit per hop on a link."""
@@ -354,7 +362,7 @@ def _integer_formats(value):
     return value
 
 
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Fraction = Annotated[Real, Field(ge=0.0, le=1.0)]
 
 
 class CrossbarSpec(Strict):
@@ -402,13 +410,13 @@ class CrossbarSpec(Strict):
     column_flip: bool = False
     """ISAAC's encoding: a column whose cells sum past half scale stores (levels - w), halving
     the ADC range needed."""
-    off_conductance: Annotated[float, Field(ge=0.0)] = 0.0
+    off_conductance: Annotated[Real, Field(ge=0.0)] = 0.0
     """g0, the conductance of level 0 in units of one level step (its current is subtracted)."""
-    conductance_sigma: Annotated[float, Field(ge=0.0)] = 0.0
+    conductance_sigma: Annotated[Real, Field(ge=0.0)] = 0.0
     """Programming variation: relative sigma of each cell's conductance (seeded, fixed per run)."""
-    read_noise: Annotated[float, Field(ge=0.0)] = 0.0
+    read_noise: Annotated[Real, Field(ge=0.0)] = 0.0
     """Sigma of additive noise on each column sum, in level steps (new at every read)."""
-    ir_drop: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.0
+    ir_drop: Annotated[Real, Field(ge=0.0, lt=0.5)] = 0.0
     """Non-linearity: a column sum y reads as y (1 - ir_drop y / full scale)."""
     stuck_at_rate: Fraction = 0.0
     """Fraction of cells stuck at the lowest or highest level (half each)."""
@@ -668,6 +676,12 @@ class ArchSpec(Strict):
             size = 1
             for d in noc.dims:
                 size *= d
+            if not self.cores.nodes and self.cores.count > size:  # no list of 10^11 node ids
+                extra = range(size, self.cores.count)
+                shown = ", ".join(map(str, extra[:8])) + (", ..." if len(extra) > 8 else "")
+                raise ValueError(
+                    f"{len(extra)} nodes ({shown}) are outside the {size}-node {noc.topology}"
+                )
             nodes = self.cores.nodes or list(range(self.cores.count))
             per = self.cores.per_node
             crowded = max(Counter(nodes).values(), default=0) > per

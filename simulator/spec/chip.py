@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from simulator.spec.types import Hz, Mw, Pj, PositiveInt, Strict
+from simulator.spec.types import Hz, Mw, Pj, PositiveInt, Real, Strict
 from simulator.spec.units import parse_quantity
 
 Volts = Annotated[float, BeforeValidator(lambda v: parse_quantity(v, "voltage")), Field(gt=0)]
@@ -42,7 +42,7 @@ class ChipSpec(Strict):
     operating_points: list[OperatingPoint] = []
     """DVFS pairs; one must be the arch clock (the nominal point). Without them throttling lowers
     the clock at the nominal voltage, or along `voltage_exponent`'s law."""
-    voltage_exponent: float = Field(0.0, ge=0, le=1)
+    voltage_exponent: Real = Field(0.0, ge=0, le=1)
     """V-f law of a part without `operating_points`, gamma: a cap that lowers the clock to f
     supplies V_nom (f / f_nom)^gamma (0: the nominal supply at every clock), so dynamic energy per
     op scales with (f / f_nom)^(2 gamma); a per-part value, fitted or from a published V-f curve

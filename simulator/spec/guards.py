@@ -4,7 +4,8 @@ then, once compiled, the steps the engine will simulate (engine/work.py: check_w
 
 The spec estimate is a lower bound: a GEMM tile's operands and result must fit the largest SRAM,
 which caps the MACs of one tile at (capacity / 3 / bytes)^1.5 (a cube of a third each); other
-ops take at least one step per core they are split over. So a refused run is never a cheap one.
+ops take at least one step per core they are split over, an elementwise op one per SRAM-full of
+its elements. So a refused run is never a cheap one.
 The compiled program's count (engine/work.py) is an upper bound on the engine's own work: equal
 runs of ops and core classes counted once, as the engine simulates them.
 """
@@ -110,7 +111,9 @@ def _op_cost(op, capacity: float, cores: int) -> tuple[int, int]:
         return max(math.ceil(elements / per_tile), cores), elements
     element = precision(op.dtype).bits / 8
     rows_per_tile = max(math.floor(capacity / 2 / (op.cols * element)), 1)
-    return max(math.ceil(op.rows / rows_per_tile), cores), 3 * op.rows * op.cols
+    # an elementwise row wider than the SRAM is taken in pieces, each step's within it
+    pieces = math.ceil(op.rows * op.cols * element / capacity)
+    return max(math.ceil(op.rows / rows_per_tile), pieces, cores), 3 * op.rows * op.cols
 
 
 def check_cost(arch: ArchSpec, workload, numerics: bool, limits: Limits) -> Estimate:

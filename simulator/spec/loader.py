@@ -41,18 +41,27 @@ def list_presets(kind: str) -> list[str]:
     return sorted(p.stem for p in preset_dir(kind).glob("*.yaml"))
 
 
+def _exists(path: Path) -> bool:
+    """Whether `path` exists; False for a name the file system cannot hold (an inline workload
+    of 300 characters was an OSError: File name too long)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def _find(kind: str, name: str) -> Path:
     if not name.strip():  # Path('') is the working folder: 'no such file (that is a folder)'
         raise SpecError(f"{name!r}: an empty {kind} name; give a preset name or a file path")
     path = Path(name)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        if path.is_dir():
+    if path.suffix in (".yaml", ".yml") or _exists(path):
+        if _exists(path) and path.is_dir():
             raise SpecError(f"{name}: no such {kind} file (that is a folder)")
-        if not path.is_file():
+        if not (_exists(path) and path.is_file()):
             raise SpecError(f"{name}: no such {kind} file")
         return path
     preset = preset_dir(kind) / f"{name}.yaml"
-    if preset.is_file():
+    if _exists(preset) and preset.is_file():
         return preset
     known = ", ".join(list_presets(kind))
     raise SpecError(f"{name}: no {kind} preset or file of that name; presets: {known}")
@@ -114,7 +123,7 @@ def spec_document(kind: str, ref: str | Path | dict | Document | None, dtype=Non
 def _document(kind: str, ref: str | Path | dict) -> Document:
     if isinstance(ref, dict):
         return Document(ref, f"<{kind} dict>", {})
-    if kind == "workload" and isinstance(ref, str) and ":" in ref and not Path(ref).exists():
+    if kind == "workload" and isinstance(ref, str) and ":" in ref and not _exists(Path(ref)):
         return _inline_workload(ref)
     return read_yaml(_find(kind, str(ref)))
 
@@ -222,7 +231,7 @@ def onnx_path(name: str) -> Path:
     """An .onnx path as given, else a shipped graph of that name (workloads/onnx/)."""
     path = Path(name)
     shipped = preset_dir("workload") / "onnx" / path.name
-    return path if path.exists() or not shipped.is_file() else shipped
+    return path if _exists(path) or not _exists(shipped) else shipped
 
 
 def load_mapping(ref: str | Path | dict | Document | None, overrides=()) -> MappingSpec:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from simulator.errors import SpecError, UnsupportedError
 from simulator.spec.workload import ConvOpSpec, PoolOpSpec
+from simulator.spec.yamlio import MAX_NODES
 
 # ONNX TensorProto element types -> accsim precisions
 ELEMENT_TYPES = {1: "fp32", 2: "int8", 3: "int8", 5: "int16", 6: "int32", 10: "fp16", 16: "bf16"}
@@ -211,6 +212,8 @@ def _batch(node, name, shapes) -> int:
 
 def _pool(node, name, shapes, attrs, dtype):
     x = shapes[node.input[0]]  # [N, C, H, W]
+    if len(x) != 4:  # a 1-D one failed on x[3], a 3-D one pooled two of its three dims
+        raise UnsupportedError(f"{name}: only 2-D pooling is supported (input {x})")
     op = {"kind": "pool", "mode": POOLS[node.op_type], "N": x[0], "C": x[1], "H": x[2], "W": x[3]}
     if not node.op_type.startswith("Global"):
         r, s = attrs["kernel_shape"]
@@ -330,6 +333,11 @@ def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
             batch = _batch(node, name, shapes) if op["kind"] == "gemm" else 1
         except (SpecError, UnsupportedError) as error:  # about one node: name the file too
             raise type(error)(f"{path}: {error}") from None
+        if len(ops) + batch > MAX_NODES:  # each batch index is an op: bound them as a spec's values
+            raise SpecError(
+                f"{path}: {name}: a batch of {batch:,} GEMMs makes more than {MAX_NODES:,} ops in "
+                "all, the most a spec holds"
+            )
         names = [name] if batch == 1 else [f"{name}/b{i}" for i in range(batch)]
         for part in names:  # a batched MatMul: one GEMM per batch index, each its own A and B
             position[part] = len(ops)

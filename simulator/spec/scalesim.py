@@ -102,6 +102,12 @@ def _refuse_unmodelled(parser, path: Path) -> None:
 def read_topology(path: Path) -> list[dict]:
     """GEMM rows (name, M, N, K) or conv rows (name, H, W, Fh, Fw, C, filters, stride) as GEMM ops."""
     lines = _text(path).splitlines()
+    header = _fields(lines[0]) if lines else []
+    if len(header) > 3 and all(_is_number(c) for c in header[1:]):  # SCALE-Sim skips line 1
+        raise SpecError(
+            f"{path}:1: {header[0]} is a layer, not the header line a topology starts with "
+            "(Layer name, ...), which SCALE-Sim skips: add one"
+        )
     ops: list[dict] = []
     for number, line in enumerate(lines[1:], start=2):
         cells = _fields(line)

@@ -5,13 +5,13 @@ Large arrays (weights, per-neuron biases, spike trains) live in an .npz file and
 {file: x.npz, key: name}, relative to the workload file (or shipped in simulator/data).
 """
 
+from collections import Counter
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from simulator.spec.types import PositiveInt, Seed, Strict
+from simulator.spec.types import NonNegativeInt, PositiveInt, Real, Seed, Strict
 
-NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
 Encoding = Literal["poisson", "rate", "periodic"]
 
 
@@ -24,7 +24,7 @@ class ArrayRef(Strict):
     """The array's name inside the file."""
 
 
-Values = float | list[float] | ArrayRef
+Values = Real | list[Real] | ArrayRef
 """One value for every neuron, a list with one per neuron, or an array in a file."""
 
 
@@ -35,29 +35,29 @@ class NeuronSpec(Strict):
     """A neuron fires when its potential exceeds this."""
     bias: Values = 0.0
     """Added to the potential every time step."""
-    decay: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    decay: Annotated[Real, Field(ge=0.0, le=1.0)] = 1.0
     """Fraction of the potential kept from one step to the next (1: no leak)."""
     reset: Literal["zero", "subtract", "none", "saturate"] = "zero"
     """After a spike: set to reset_value (zero), subtract the threshold, keep the potential, or
     set it to the threshold (saturate, TrueNorth somas only)."""
-    reset_value: float = 0.0
+    reset_value: Real = 0.0
     """Potential after a zero reset."""
     refractory: NonNegativeInt = 0
     """Time steps after a spike during which the neuron ignores input and bias."""
     force_update: bool = False
     """Count the neuron as active (an update) every step, as SANA-FE's force_update."""
-    leak: float = 0.0
+    leak: Real = 0.0
     """TrueNorth somas: potential taken off every step (additive leak, in weight units)."""
     leak_towards_zero: bool = True
     """TrueNorth somas: the leak pulls the potential towards zero; false: it is added every step."""
-    reverse_threshold: float = 0.0
+    reverse_threshold: Real = 0.0
     """TrueNorth somas: at or below this potential (and not firing) the reverse reset applies.
     LIF somas (SANA-FE's LIF): below it, after the spike's reset, whether or not it fired."""
     reverse_reset: Literal["zero", "subtract", "none", "saturate"] = "none"
     """At the reverse threshold set the potential to reverse_reset_value (zero), add the reverse
     threshold (subtract; a LIF soma takes it away, as SANA-FE's LIF does), keep it, or set it to
     the reverse threshold."""
-    reverse_reset_value: float = 0.0
+    reverse_reset_value: Real = 0.0
     """Potential after a zero reverse reset."""
     random_mask: NonNegativeInt = 0
     """TrueNorth somas: stochastic threshold, each step the potential compared with the
@@ -139,7 +139,7 @@ class AnnSpec(Strict):
     normalisation: Literal["data", "weights"] = "data"
     """data: scale each layer by a high percentile of its ReLU activations on x_norm (Diehl et al.
     2015, Rueckauer et al. 2017); weights: by the largest possible activation from the weights."""
-    percentile: Annotated[float, Field(gt=0.0, le=100.0)] = 99.9
+    percentile: Annotated[Real, Field(gt=0.0, le=100.0)] = 99.9
     """Percentile of the activations taken as a layer's maximum (data normalisation)."""
     sample: NonNegativeInt = 0
     """The test input the simulated inference runs on."""
@@ -147,7 +147,7 @@ class AnnSpec(Strict):
     """Test inputs checked for agreement with the ANN (default: every shipped test input)."""
     reset: Literal["zero", "subtract", "none"] = "subtract"
     """Reset of the converted neurons (subtraction keeps the residue, so rates track activations)."""
-    decay: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    decay: Annotated[Real, Field(ge=0.0, le=1.0)] = 1.0
     """Potential kept per step (1: integrate-and-fire, which the conversion assumes)."""
 
 
@@ -172,7 +172,7 @@ class SnnSpec(Strict):
     """One line on what this workload is."""
     time_steps: PositiveInt = 100
     """Time steps of one inference."""
-    input_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    input_rate: Annotated[Real, Field(ge=0.0, le=1.0)] = 1.0
     """Spike probability per step of an input at full scale (scales every input group's rates)."""
     encoding: Encoding = "poisson"
     """poisson: a seeded Bernoulli draw per step; rate: deterministic, a spike each time the rate
@@ -198,8 +198,8 @@ class SnnSpec(Strict):
     @field_validator("groups")
     @classmethod
     def _unique(cls, groups):
-        names = [g.name for g in groups]
-        repeated = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(g.name for g in groups)  # list.count per name was quadratic
+        repeated = sorted(n for n, count in counts.items() if count > 1)
         if repeated:
             raise ValueError(f"group names must be unique, repeated: {', '.join(repeated)}")
         return groups

@@ -10,12 +10,12 @@ sequence; decode processes one new token per sequence against a KV-cache of `con
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from simulator.errors import SpecError
 from simulator.spec.precision import nbytes
 from simulator.spec.textio import read_json
-from simulator.spec.types import PositiveInt, PrecisionName, Strict
+from simulator.spec.types import PositiveInt, PrecisionName, Real, Strict
 from simulator.spec.validate import locate
 
 
@@ -50,7 +50,7 @@ class TransformerSpec(Strict):
     as LLaMA and GPT-NeoX, (2i, 2i + 1) as GPT-J; none for absolute positions (BERT, GPT-3)."""
     rotary_dim: PositiveInt | None = None
     """Leading values of each head that rotate (default the head; GPT-J 64)."""
-    rope_theta: float = Field(10000.0, gt=1)
+    rope_theta: Real = Field(10000.0, gt=1)
     """The rotation frequencies' base."""
     phase: Literal["prefill", "decode"] = "prefill"
     """prefill: `context` prompt tokens per sequence; decode: one token against `context` cached."""
@@ -64,6 +64,15 @@ class TransformerSpec(Strict):
     """Precision every GEMM writes its output in (default: its accumulator's, fp32 for float
     inputs); fp16/bf16 where the engine's GEMMs write 16-bit activations, as TensorRT-LLM's do,
     its fp8 GEMMs included. Tensor parallelism all-reduces row-split GEMMs' outputs in it."""
+
+    @model_validator(mode="after")
+    def _rotary_fields_need_rope(self):
+        """rotary_dim and rope_theta shape a `rope` op; with rope: none there is none, and the
+        values given were silently dropped."""
+        given = sorted({"rotary_dim", "rope_theta"} & self.model_fields_set)
+        if self.rope == "none" and given:
+            raise ValueError(f"{given[0]}: read only with rope: half or interleaved; rope is none")
+        return self
 
     @property
     def head_dim(self) -> int:

@@ -67,8 +67,14 @@ Mm2 = Annotated[float, _quantity("area"), _quantity_schema("area")]
 Nm = Annotated[float, _quantity("length"), Field(gt=0), _quantity_schema("length")]
 PrecisionName = Annotated[str, AfterValidator(_known_precision)]
 AccumulatorName = Annotated[str, AfterValidator(_known_accumulator)]
-PositiveInt = Annotated[int, Field(strict=True, gt=0)]
-NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+Real = Annotated[float, Field(strict=True)]
+"""A plain number: an integer or a float, never a bool (`efficiency: true` was read as 1.0) nor
+text (`'0.5'`), as the integer types refuse them."""
+MAX_INT = 2**63 - 1
+"""The largest count a spec holds, as an int64 does (numpy's arrays of sizes; rows: 10**400 was
+an OverflowError: int too large to convert to float)."""
+PositiveInt = Annotated[int, Field(strict=True, gt=0, le=MAX_INT)]
+NonNegativeInt = Annotated[int, Field(strict=True, ge=0, le=MAX_INT)]
 Seed = Annotated[int, Field(strict=True, ge=0, lt=2**32)]
 """A random seed, as numpy's generators and simulate() take one."""
 Dim = Literal["M", "N", "K"]

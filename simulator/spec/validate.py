@@ -1,6 +1,7 @@
 """Turn pydantic validation errors into one-line SpecErrors: file:line: key.path: message."""
 
 import difflib
+import re
 import types
 import typing
 
@@ -15,13 +16,35 @@ def validate(model: type[BaseModel], doc: Document):
     try:
         spec = model.model_validate(doc.data)
     except ValidationError as error:
-        errors = error.errors(include_url=False)
+        errors = _branch_that_fits(error.errors(include_url=False))
         # A misspelt key also leaves its real key missing; the unknown key is the one to report.
         first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         raise SpecError(_describe(model, doc, first)) from None
     spec._source = doc.source
     spec._lines = doc.lines
     return spec
+
+
+SHAPES = ("list_type", "dict_type", "model_type", "model_attributes_type")
+
+
+def _branch_that_fits(errors: list[dict]) -> list[dict]:
+    """The errors of a union's branches less those that only say the value has another shape
+    than the branch (a list, a mapping) where a sibling branch took it and found what is wrong
+    inside: a sweep range with high < low said `...rows.list[any]: must be a list`."""
+
+    def sibling_went_deeper(err: dict) -> bool:
+        parent, branch = err["loc"][:-1], err["loc"][-1:]
+        return any(
+            other["loc"][: len(parent)] == parent
+            and other["loc"][len(parent) :][:1] != branch
+            and len(other["loc"]) > len(parent)
+            for other in errors
+            if other is not err and other["type"] not in SHAPES
+        )
+
+    kept = [e for e in errors if not (e["type"] in SHAPES and sibling_went_deeper(e))]
+    return kept or errors
 
 
 def locate(spec: BaseModel, *path) -> str:
@@ -116,9 +139,27 @@ def _data_path(model: type[BaseModel], loc: tuple) -> tuple:
         if options is not None and part in options:
             current = options[part]
             continue
+        branch = _untagged_branch(current, part)
+        if branch is not None:
+            current = branch
+            continue
         path.append(part)
         current = _child_type(current, part)
     return tuple(path)
+
+
+def _untagged_branch(current, part):
+    """The member of an untagged union (`list[Any] | Range`) that pydantic's label of a branch
+    in an error's location names ('list[any]', 'function-after[_ordered(), Range]'), or None
+    where `part` is a key: the label is no key of the file."""
+    current = _strip(current)
+    if typing.get_origin(current) not in _UNIONS or not isinstance(part, str):
+        return None
+    for member in typing.get_args(current):
+        name = getattr(typing.get_origin(_strip(member)) or _strip(member), "__name__", "")
+        if name and re.search(rf"\b{name}\b", part, flags=re.IGNORECASE):
+            return member
+    return None
 
 
 def _model_at(model, loc: tuple):

@@ -1,10 +1,11 @@
 """Workload spec: a list of operations; `inputs` name the ops whose results an op reads."""
 
+from collections import Counter
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from simulator.spec.types import NonNegativeInt, PositiveInt, PrecisionName, Strict
+from simulator.spec.types import NonNegativeInt, PositiveInt, PrecisionName, Real, Strict
 
 VectorKind = Literal[
     "softmax", "layernorm", "rmsnorm", "gelu", "silu", "add", "mul", "relu", "batchnorm", "concat"
@@ -132,7 +133,7 @@ class RopeOpSpec(VectorOpSpec):
     """Leading values of each head that rotate (default all; GPT-J 64 of 256)."""
     style: Literal["half", "interleaved"] = "half"
     """Pairs (i, i + rotary_dim/2) as GPT-NeoX and LLaMA, or (2i, 2i + 1) as GPT-J."""
-    base: float = Field(10000.0, gt=1)
+    base: Real = Field(10000.0, gt=1)
     """The frequencies' base (rope_theta)."""
     start: NonNegativeInt = 0
     """Position of each sequence's first row (decode: the tokens already cached)."""
@@ -329,8 +330,8 @@ class WorkloadSpec(Strict):
     def _names_and_inputs(cls, ops):
         if not ops:
             raise ValueError("needs at least one op")
-        names = [op.name for op in ops]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(op.name for op in ops)  # list.count per name: hours at 200,000 ops
+        duplicates = sorted(n for n, count in counts.items() if count > 1)
         if duplicates:
             raise ValueError(f"op names must be unique, repeated: {', '.join(duplicates)}")
         seen: set[str] = set()

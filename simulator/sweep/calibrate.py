@@ -69,12 +69,10 @@ def read_measurements(path: str | Path) -> list[Measurement]:
     if not path.is_file():
         raise SpecError(f"{path}: no such measurements file")
     with io.StringIO(read_text(path), newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or not {"workload", "seconds"} <= set(reader.fieldnames):
-            raise SpecError(f"{path}: line 1: the header must name the columns workload,seconds")
+        reader = csv.DictReader(handle, strict=True)
         rows = []
-        for line, row in enumerate(reader, start=2):
-            where = f"{path}: line {line}"
+        for row in _rows(reader, path):
+            where = f"{path}: line {reader.line_num}"
             if None in row or None in row.values():
                 given = [v for k, v in row.items() if k is not None and v is not None]
                 fields = len(given) + len(row.get(None, ()))
@@ -110,6 +108,27 @@ def read_measurements(path: str | Path) -> list[Measurement]:
             f"{path}: {distinct} distinct workloads{repeats}; calibration needs at least 3"
         )
     return rows
+
+
+def _rows(reader: csv.DictReader, path: Path):
+    """The rows of a measurements file whose header names workload and seconds, once each, and
+    no other column (a third one was ignored: a stddev, or times in another unit); a quote left
+    open is a SpecError naming its line (it took the rest of the file as one cell)."""
+    try:
+        names = reader.fieldnames or []
+        if sorted(names) != ["seconds", "workload"]:
+            raise SpecError(
+                f"{path}: line 1: the header must name the columns workload,seconds"
+                + (f", and no other ({', '.join(map(repr, names))})" if len(names) > 2 else "")
+            )
+        yield from reader
+    except csv.Error as error:
+        line = reader.reader.line_num  # the DictReader's own count stops at the last good row
+        if "end of data" in str(error):
+            raise SpecError(
+                f"{path}: line {line}: a double quote is open at the end of the file"
+            ) from None
+        raise SpecError(f"{path}: line {line}: not CSV: {error}") from None
 
 
 def simulated_times(

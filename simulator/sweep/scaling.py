@@ -4,8 +4,10 @@ import pandas as pd
 
 from simulator.api import simulate
 from simulator.engine.progress import ProgressCallback, labelled
-from simulator.spec import MappingSpec, load_mapping
+from simulator.errors import UnsupportedError
+from simulator.spec import MappingSpec, WorkloadSpec, load_mapping, load_workload
 from simulator.spec.guards import DEFAULT_LIMITS
+from simulator.spec.snn import SnnSpec
 
 
 def scaling(
@@ -19,6 +21,13 @@ def scaling(
     """Strong scaling of one workload: the same arch run with the first n cores, n in core_counts.
     `progress(phase, done, total)` as for simulate(), each phase named after its run ("4 cores:
     simulate")."""
+    if not isinstance(workload, WorkloadSpec | SnnSpec):
+        workload = load_workload(workload)
+    if isinstance(workload, SnnSpec):  # its report has no MAC utilization: a KeyError here
+        raise UnsupportedError(
+            f"{workload.name}: a spiking network; strong scaling runs ops over a chip's cores "
+            "(a spiking network spreads over the neuro cores its placement gives)"
+        )
     base = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
     rows = []
     for n in core_counts:

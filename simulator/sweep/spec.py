@@ -16,7 +16,7 @@ from pydantic import model_validator
 from simulator.errors import SpecError
 from simulator.spec import split_overrides
 from simulator.spec.loader import preset_dir
-from simulator.spec.types import PositiveInt, Seed, Strict
+from simulator.spec.types import PositiveInt, Real, Seed, Strict
 from simulator.spec.units import EXAMPLES, parse_quantity
 from simulator.spec.validate import validate
 from simulator.spec.yamlio import Document, read_yaml
@@ -61,9 +61,9 @@ class BaseSpecs(Strict):
 class Range(Strict):
     """A numeric interval that `random` sweeps sample uniformly (or log-uniformly)."""
 
-    low: float
+    low: Real
     """Smallest value."""
-    high: float
+    high: Real
     """Largest value."""
     log: bool = False
     """Sample the logarithm uniformly (sizes, bandwidths)."""

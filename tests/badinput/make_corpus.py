@@ -420,6 +420,55 @@ def write_files(folder: Path = FILES) -> None:
     }
     for name, text in sweeps.items():
         (folder / name).write_text(text)
+    for name, text in HOSTILE15_FILES.items():
+        (folder / name).write_text(text)
+    for name, data in _hostile15_onnx().items():
+        (folder / name).write_bytes(data)
+
+
+# ----- hostile15: CSV cells and columns, union branches, ONNX pools and batches -----------------
+CALIBRATION_ROWS = "".join(f'"gemm:M={m},N=64,K=64,dtype=bf16",1e-5\n' for m in (64, 128, 256))
+HOSTILE15_FILES = {
+    "calibration-extra-column.csv": "workload,seconds,stddev\n"
+    + CALIBRATION_ROWS.replace("\n", ",1e-7\n"),
+    "calibration-open-quote.csv": "workload,seconds\n"
+    + CALIBRATION_ROWS
+    + '"gemm:M=8,N=8,K=8,1e-5\n',  # the quote is never closed
+    "trace-bool-arrival.csv": "arrival_s,prompt_tokens,output_tokens\nTrue,10,10\nFalse,12,4\n",
+    "trace-column-twice.csv": "arrival_s,prompt_tokens,output_tokens,arrival_s\n0,10,10,5\n1,12,4,6\n",
+    "topology-no-header.csv": "g1, 64, 64, 64,\ng2, 128, 128, 128,\n",
+    "sweep-random-bool-low.yaml": f"{SWEEP_BASE}random:\n  samples: 2\n"
+    "  parameters: {clock: {low: true, high: 2}}\n",
+}
+
+
+def _hostile15_onnx() -> dict[str, bytes]:
+    """ONNX graphs whose pools are not 2-D, and a batched MatMul of 300,000 GEMMs (IR version
+    pinned, as _onnx_files)."""
+    from onnx import TensorProto, helper
+
+    def model(node, *shapes) -> bytes:
+        names = ["x", "w"][: len(shapes)]
+        inputs = [
+            helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in zip(names, shapes)
+        ]
+        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+        graph = helper.make_graph([node], "g", inputs, [y])
+        proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+        proto.ir_version, proto.producer_name, proto.producer_version = 8, "", ""
+        return proto.SerializeToString()
+
+    return {
+        "onnx-maxpool-1d.onnx": model(
+            helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3]), [1, 4, 10]
+        ),
+        "onnx-global-pool-3d.onnx": model(
+            helper.make_node("GlobalAveragePool", ["x"], ["y"]), [1, 4, 6, 6, 6]
+        ),
+        "onnx-batched-300k.onnx": model(
+            helper.make_node("MatMul", ["x", "w"], ["y"]), [300000, 2, 2], [300000, 2, 2]
+        ),
+    }
 
 
 # ----- cases ----------------------------------------------------------------------------------
@@ -1478,6 +1527,145 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run-scalesim-huge-ifmap-engine-work",
         "781,250,016 tile steps to simulate (most in g)",
         "run {files}/scalesim-huge-ifmap.cfg {files}/topology-gemm-huge.csv --no-numerics",
+    ),
+    # hostile15: an elementwise row wider than the SRAM (ran minutes, then a MemoryError)
+    (
+        "run-edge-npu-relu-row-wider-than-sram",
+        "at least 1,907,349 tile steps (most in vector)",
+        "run edge-npu relu:rows=1,cols=999999999999 --no-numerics",
+    ),
+    # plain numbers given a bool or text (efficiency: true was 1.0)
+    (
+        "run-b200-like-efficiency-bool",
+        "components.hbm.efficiency: must be a number, got True",
+        "run b200-like gemm-256 --set components.hbm.efficiency=true",
+    ),
+    (
+        "run-h100-like-write-cost-text",
+        "components.hbm.write_cost: must be a number, got '2'",
+        "run h100-like gemm-256 --set components.hbm.write_cost=\"'2'\"",
+    ),
+    (
+        "sweep-random-bool-low",
+        "random.parameters.clock.low: must be a number, got True",
+        "sweep {files}/sweep-random-bool-low.yaml -o {tmp}/r.csv -j 1",
+    ),
+    # a storage level holding no role (built and priced, never used)
+    (
+        "run-a100-like-frag-holds-nothing",
+        "cores.components.frag.holds: must list at least one entry",
+        "run a100-like gemm-256 --set cores.components.frag.holds=[]",
+    ),
+    # calibration tables: a column read by nothing, a quote never closed, nothing left to fit
+    (
+        "calibrate-extra-column",
+        "line 1: the header must name the columns workload,seconds, and no other",
+        "calibrate a100-like {files}/calibration-extra-column.csv",
+    ),
+    (
+        "calibrate-open-quote",
+        "line 5: a double quote is open at the end of the file",
+        "calibrate a100-like {files}/calibration-open-quote.csv",
+    ),
+    (
+        "calibrate-launch-and-efficiency",
+        "--launch, --efficiency: with both fixed nothing is left to fit",
+        "calibrate a100-like {files}/calibration-three.csv --launch '1 us' --efficiency 0.8",
+    ),
+    # serving traces: true/false read as 1 and 0, a column given twice (the first was read)
+    (
+        "serve-trace-bool-arrival",
+        "arrival_s: holds true/false, not numbers",
+        f"{SERVE} {{tmp}}/c --trace {{files}}/trace-bool-arrival.csv",
+    ),
+    (
+        "serve-trace-column-twice",
+        "row 1: column arrival_s given twice",
+        f"{SERVE} {{tmp}}/c --trace {{files}}/trace-column-twice.csv",
+    ),
+    # a SCALE-Sim topology without its header line (its first layer was skipped, silently)
+    (
+        "run-scalesim-topology-no-header",
+        "topology-no-header.csv:1: g1 is a layer, not the header line",
+        "run {files}/scalesim-good.cfg {files}/topology-no-header.csv",
+    ),
+    # ONNX pools that are not 2-D (an IndexError; a 3-D one pooled two of its dims), a batched
+    # MatMul of 300,000 GEMMs (minutes making them)
+    (
+        "import-onnx-maxpool-1d",
+        "maxpool_0: only 2-D pooling is supported (input [1, 4, 10])",
+        "import-onnx {files}/onnx-maxpool-1d.onnx -o {tmp}/w.yaml",
+    ),
+    (
+        "run-onnx-global-pool-3d",
+        "globalaveragepool_0: only 2-D pooling is supported",
+        "run edge-npu {files}/onnx-global-pool-3d.onnx",
+    ),
+    (
+        "import-onnx-batched-300k",
+        "matmul_0: a batch of 300,000 GEMMs makes more than 200,000 ops",
+        "import-onnx {files}/onnx-batched-300k.onnx -o {tmp}/w.yaml",
+    ),
+    # options that contradict (the last or the dedicated one won, silently); scaling a spiking
+    # network (an internal KeyError)
+    (
+        "run-numerics-and-no-numerics",
+        "argument --no-numerics: not allowed with argument --numerics",
+        "run edge-npu gemm-256 --numerics full --no-numerics",
+    ),
+    (
+        "run-layers-and-set-layers",
+        "--layers, --set workload.layers: two layer counts; give one",
+        "run datacenter-hbm llama-2-7b-decode --layers 2 --set workload.layers=3",
+    ),
+    (
+        "scale-loihi-like-snn",
+        "snn-digits-mlp: a spiking network; strong scaling runs ops over a chip's cores",
+        "scale loihi-like snn-digits-mlp",
+    ),
+    # a transformer's rotary fields with rope: none (dropped, silently)
+    (
+        "run-transformer-rotary-dim-without-rope",
+        "rotary_dim: read only with rope: half or interleaved; rope is none",
+        "run datacenter-hbm llama-2-7b-decode --set workload.rotary_dim=64",
+    ),
+    # counts past int64 (an OverflowError: int too large to convert to float)
+    (
+        "run-edge-npu-rows-past-2-63",
+        "components.mac_array.rows: must be <= 9223372036854775807, got 1" + "0" * 40,
+        "run edge-npu gemm-256 --set components.mac_array.rows=1" + "0" * 40,
+    ),
+    (
+        "run-gemm-m-past-2-63",
+        "ops.0.M: must be <= 9223372036854775807",
+        "run edge-npu gemm-256 --set workload.ops.0.M=1" + "0" * 400,
+    ),
+    (
+        "serve-requests-past-2-63",
+        "argument --requests: must be below 2**63, got 401 digits",
+        f"{SERVE} {{tmp}}/c --requests 1" + "0" * 400,
+    ),
+    # a path no file system holds (an OSError: File name too long)
+    (
+        "run-inline-workload-name-too-long",
+        "ops.0.M: must be <= 9223372036854775807",
+        "run edge-npu gemm:M=1" + "0" * 300 + ",N=4,K=4",
+    ),
+    (
+        "run-trace-name-too-long",
+        ": File name too long",
+        "run edge-npu gemm-256 --trace {tmp}/" + "x" * 300 + ".json",
+    ),
+    (
+        "calibrate-measurements-name-too-long",
+        ": File name too long",
+        "calibrate a100-like {tmp}/" + "x" * 300 + ".csv",
+    ),
+    # 10^11 cores on a 4-node NoC: their node ids listed before the check (a MemoryError)
+    (
+        "run-tpu-v5e-like-cores-past-the-noc",
+        "99999999995 nodes (4, 5, 6, 7, 8, 9, 10, 11, ...) are outside the 4-node mesh",
+        "run tpu-v5e-like gemm-256 --set cores.count=99999999999",
     ),
 ]
 

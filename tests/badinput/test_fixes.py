@@ -3,9 +3,11 @@ numerics table and the cost guard's estimate."""
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from simulator.api import simulate
 from simulator.errors import CapacityError, SpecError, UnsupportedError
@@ -176,3 +178,53 @@ def test_simulate_refuses_an_object_that_is_no_spec_in_one_line(role):
     with pytest.raises(UnsupportedError, match=f"^{role} 42: give a spec.*not a int") as error:
         simulate(args["arch"], args["workload"])
     assert "\n" not in str(error.value)
+
+
+def test_an_elementwise_row_wider_than_the_sram_counts_its_pieces():
+    """A relu of one 2^32-element fp32 row: each step's piece lives in the 1 MiB SRAM, so at
+    least 2^34 B / 2^20 B = 16,384 steps (it counted one, then ran minutes)."""
+    arch, spec = load_arch("edge-npu"), load_workload(f"relu:rows=1,cols={2**32},dtype=fp32")
+    assert estimate(arch, spec, numerics=False).tiles == 2**34 // 2**20
+
+
+@pytest.mark.parametrize("value", [True, "0.5"])
+def test_a_plain_number_field_refuses_a_bool_or_text(value):
+    arch = yaml.safe_load((Path(__file__).parents[2] / "archs" / "b200-like.yaml").read_text())
+    arch["components"]["hbm"]["efficiency"] = value
+    with pytest.raises(
+        SpecError, match=f"components.hbm.efficiency: must be a number, got {value!r}"
+    ):
+        load_arch(arch)
+
+
+@pytest.mark.parametrize(("numerics", "trace"), [([], False), (1, False), (False, "yes")])
+def test_simulate_takes_a_mode_or_bool_for_numerics_and_a_bool_for_trace(numerics, trace):
+    with pytest.raises((SpecError, UnsupportedError)) as error:
+        simulate("edge-npu", "gemm:M=32,N=32,K=32", numerics=numerics, trace=trace)
+    assert "\n" not in str(error.value)
+
+
+def test_a_system_report_has_no_chrome_trace_and_says_which_chip_to_trace():
+    report = simulate("a100x4-nvlink", "gemm:M=256,N=256,K=256,dtype=bf16", numerics=False)
+    with pytest.raises(UnsupportedError, match=r"records no timeline.*simulate\('a100-like'"):
+        report.chrome_trace()
+
+
+def test_op_names_are_checked_unique_in_linear_time():
+    """40,000 ops and one name repeated: list.count per name took minutes (1.6e9 compares)."""
+    import time
+
+    ops = [{"kind": "relu", "name": f"r{i}", "rows": 1, "cols": 1} for i in range(40_000)]
+    ops[-1]["name"] = "r7"
+    start = time.process_time()
+    with pytest.raises(SpecError, match="op names must be unique, repeated: r7"):
+        load_workload({"name": "w", "ops": ops})
+    assert time.process_time() - start < 10
+
+
+def test_a_roofline_of_a_billion_points_is_refused():
+    import simulator.plots as plots
+
+    report = simulate("edge-npu", "gemm:M=64,N=64,K=64", numerics=False)
+    with pytest.raises(UnsupportedError, match="roofline: points: give at most 100,000"):
+        plots.roofline(report, points=10**9)
