@@ -11,6 +11,7 @@ from simulator.errors import SpecError
 from simulator.spec.textio import read_text
 
 INT, FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+MERGE = "tag:yaml.org,2002:merge"
 DECIMAL_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?(?:0|[1-9][0-9_]*))$")
 """YAML 1.1's integers but its sexagesimal (`1:30` read as 90) and leading-zero octal (`010`
 read as 8), which a spec's author means as text or decimal: those stay text, refused by key."""
@@ -66,9 +67,9 @@ def _walk(root, lines: dict, source: str) -> None:
     than MAX_DEPTH and alias bombs (more than MAX_NODES values). Iterative, in document order, so
     the check never depends on how deep the caller's stack already is."""
     budget = MAX_NODES
-    stack = [(root, ())]
+    stack = [(root, (), False)]
     while stack:
-        node, path = stack.pop()
+        node, path, merged = stack.pop()
         budget -= 1
         if budget < 0:
             dotted = ".".join(map(str, path)) or "(top level)"
@@ -85,6 +86,9 @@ def _walk(root, lines: dict, source: str) -> None:
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for key_node, value_node in node.value:
+                if key_node.tag == MERGE:
+                    children.extend(_merged(value_node, path))
+                    continue
                 key = _key(key_node, path, source)
                 if key in seen:
                     dotted = ".".join(map(str, path + (key,)))
@@ -92,13 +96,25 @@ def _walk(root, lines: dict, source: str) -> None:
                         f"{source}:{key_node.start_mark.line + 1}: {dotted}: duplicate key"
                     )
                 seen.add(key)
-                lines[path + (key,)] = key_node.start_mark.line + 1
-                children.append((value_node, path + (key,)))
+                line = key_node.start_mark.line + 1
+                if merged:  # a key the merging mapping also names keeps that line
+                    lines.setdefault(path + (key,), line)
+                else:
+                    lines[path + (key,)] = line
+                children.append((value_node, path + (key,), merged))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 lines[path + (index,)] = item.start_mark.line + 1
-                children.append((item, path + (index,)))
+                children.append((item, path + (index,), merged))
         stack.extend(reversed(children))
+
+
+def _merged(value_node, path: tuple) -> list:
+    """The mappings a merge key (`<<: *base` or `<<: [*a, *b]`) brings into the mapping at
+    `path`, walked as its own keys (their lines where the anchor defines them)."""
+    if isinstance(value_node, yaml.SequenceNode):
+        return [(item, path, True) for item in value_node.value]
+    return [(value_node, path, True)]
 
 
 def _key(node, path: tuple, source: str):

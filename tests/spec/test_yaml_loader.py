@@ -83,3 +83,28 @@ def test_nesting_beyond_the_limit_is_one_line_whatever_the_stack_depth():
                 SpecError, match=r"^deep\.yaml(:1)?: malformed YAML: nested too deeply"
             ):
                 parse_from_depth(frames, depth)
+
+
+MERGED = """\
+defaults: &base
+  rows: 32
+  cols: 16
+array:
+  <<: *base
+  cols: 64
+both:
+  <<: [*base, {depth: 8}]
+"""
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_merge_keys_load_as_yaml_defines_them(fast, monkeypatch):
+    """`<<: *anchor` (YAML's merge key) is valid YAML: it loads as PyYAML's safe_load reads it, a
+    key the mapping names itself keeps its own line, a merged one the anchor's line."""
+    doc = yamlio.parse_yaml(MERGED, "m.yaml") if fast else _pure_python(MERGED, "m.yaml", monkeypatch)
+    assert doc.data == yaml.safe_load(MERGED)
+    assert doc.data["array"] == {"rows": 32, "cols": 64}
+    assert doc.data["both"] == {"rows": 32, "cols": 16, "depth": 8}
+    assert doc.lines[("array", "cols")] == 6
+    assert doc.lines[("array", "rows")] == 2
+    assert doc.lines[("both", "depth")] == 8
