@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from simulator.components import Machine, build_machine
 from simulator.engine import execute
-from simulator.engine.budget import Budget, budgeted
+from simulator.engine.budget import Budget
 from simulator.engine.progress import Progress, ProgressCallback
 from simulator.engine.work import check_work
 from simulator.errors import SpecError, UnsupportedError
@@ -132,11 +132,11 @@ def _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress):
             program, states = compile_program(workload, mapping, machine, mode != "off", seed)
             timing = mode == "off" and not trace  # steady-state coalescing may skip steps
             work = check_work(program, machine, workload.name, limits, coalescing=timing)
-            runs = program
+            budget = None
             if work.steps > limits.max_tiles:  # passed as it may coalesce: under a budget
-                runs = budgeted(program, Budget(workload.name, limits.max_tiles))
+                budget = Budget(workload.name, limits.max_tiles)
             with _one_blas_thread(states), _checks_ahead(states, mode, seed):
-                record = execute(runs, machine, trace=trace, progress=tracker)
+                record = execute(program, machine, trace=trace, progress=tracker, budget=budget)
                 _check_span(record.cycles, arch)
                 checked = _check(states, tracker) if mode != "off" else None
         return Report(

@@ -11,6 +11,10 @@ number of steps whose coalescer has made no jump in PATIENCE descriptions runs e
 as events (engine/coalesce.py: it describes every step of an op longer than MAX_STRIDE_STEPS, and
 each jump resumes the stream), so once a stream has taken twice that with steps left past the
 budget, the run is refused then, a few seconds in.
+
+`execute` (engine/memo.py) applies the budget to each attempt at a run, so the steps counted are
+exactly those the attempt takes: none are spent looking for tile kernels, and a memo attempt that
+falls back to the whole program leaves the whole run the whole limit.
 """
 
 from collections.abc import Iterable, Iterator
@@ -29,6 +33,11 @@ class Budget:
 
     def __init__(self, name: str, limit: int):
         self.name, self.limit, self.left = name, limit, limit
+
+    def afresh(self) -> "Budget":
+        """The whole limit again, for another attempt at the same run: a memo attempt that falls
+        back to the whole program leaves the whole run every step (engine/memo.py: execute)."""
+        return Budget(self.name, self.limit)
 
     def take(self, op: str, steps: Iterable[Step], left: int | None = None) -> Iterator[Step]:
         """`steps`, each taken from the budget; past it, a CapacityError naming `op`. `left`:

@@ -22,6 +22,7 @@ from bisect import bisect_left
 from collections import defaultdict
 
 from simulator.components import Machine
+from simulator.engine.budget import Budget, budgeted
 from simulator.engine.merge import Collision, MergedRun, whole_record
 from simulator.engine.progress import Progress
 from simulator.engine.run import (
@@ -218,13 +219,16 @@ def execute(
     progress: Progress | None = None,
     coalesce: bool = True,
     classes: bool = True,
+    budget: Budget | None = None,
 ) -> Record:
     """Run `program` on `machine`; counters, busy cycles, stalls and op spans in reference cycles.
     With `memoize`, identical runs of ops between quiescent points are simulated once; with
     `coalesce`, periodic runs of identical steps inside an op advance in closed form; with
     `classes`, on a fine-interleaved chip the cores of a CTA kernel that run the same step shapes
     are simulated once per class (mapping/classes.py; the record keeps every core's rows).
-    `progress` is credited as the work gets done (a fallback to the whole run starts it over)."""
+    `progress` is credited as the work gets done (a fallback to the whole run starts it over).
+    Under a `budget` the steps each attempt takes from its op streams are counted: past the
+    limit, a CapacityError (engine/budget.py); a fallback to the whole run counts afresh."""
     noc = machine.noc
     if classes and noc is not None and noc.spec.memory == "fine":
         program = classed(program)
@@ -232,14 +236,20 @@ def execute(
         record = None
         if memoize:
             try:
-                record = execute_memoized(program, machine, trace, progress, coalesce)
+                runs = _within(program, budget)
+                record = execute_memoized(runs, machine, trace, progress, coalesce)
             except (Inexact, Collision):
                 record = None
         if record is None:
-            record = execute_whole(program, machine, trace, progress, coalesce)
+            record = execute_whole(_within(program, budget), machine, trace, progress, coalesce)
         if progress is not None:
             progress.finish()
         return record
+
+
+def _within(program: Program, budget: Budget | None) -> Program:
+    """`program` with its steps taken from the whole of `budget` (None: as it is)."""
+    return program if budget is None else budgeted(program, budget.afresh())
 
 
 def _tile_kernels(program: Program):
