@@ -29,7 +29,7 @@ from simulator.spec import (
     load_mapping,
     load_workload,
 )
-from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
+from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost, check_spiking_cost
 from simulator.spec.validate import locate
 
 if TYPE_CHECKING:  # spiking networks and systems of chips load their modules when they run
@@ -116,7 +116,8 @@ def _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress):
                 f"{workload.name} is a spiking network: its placement is the workload's "
                 f"placement: (fill, layer, spread or ranges), not mapping {named}"
             )
-        return _simulate_snn(arch, workload, numerics_mode(numerics) != "off", seed, trace, tracker)
+        check = numerics_mode(numerics) != "off"
+        return _simulate_snn(arch, workload, check, seed, trace, tracker, limits)
     if arch.neuromorphic:
         raise UnsupportedError(
             f"{arch.name} has neuro cores, which run spiking networks (kind: snn); "
@@ -258,6 +259,7 @@ def _simulate_snn(
     seed: int,
     trace: bool,
     tracker: Progress | None,
+    limits: Limits,
 ) -> SpikingReport:
     """One inference of `workload` on `arch`'s neuro cores. The cores' fixed-point neurons always
     run (their spikes are the work); numerics=True also reruns the network in float64 and, for a
@@ -270,13 +272,16 @@ def _simulate_snn(
     from simulator.engine.spiking import run_spiking
     from simulator.mapping.placement import place
     from simulator.mapping.snn import compile_network
-    from simulator.numerics.snn_check import check_snn
+    from simulator.numerics.snn_check import agreement_bytes_per_step, check_snn
     from simulator.report import SpikingReport
 
+    check_spiking_cost(workload, limits)
     machine: Machine = build_machine(arch)
     names = [n for n, c in machine.components.items() if c.kind == "neuro_core"]
     core = machine.components[names[0]]
     net = compile_network(workload, core, seed)
+    if numerics:
+        check_spiking_cost(workload, limits, agreement_bytes_per_step(net))
     placement = place(net, workload.placement, core, len(names), locate(workload, "placement"))
     record = run_spiking(net, placement, machine, trace, tracker)
     checked = (
