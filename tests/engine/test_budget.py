@@ -8,7 +8,7 @@ import pytest
 
 import simulator.engine.memo
 from simulator.components import build_machine
-from simulator.engine.budget import Budget
+from simulator.engine.budget import SETTLE, Budget
 from simulator.engine.memo import Inexact, execute
 from simulator.errors import CapacityError
 from simulator.mapping import compile_program
@@ -60,3 +60,16 @@ def test_a_memo_attempt_that_falls_back_leaves_the_whole_run_its_whole_budget():
             execute(program, machine, coalesce=False, budget=Budget("w", steps - 1))
     assert 0 < attempts[0].events_processed < free.events_processed  # the memo's own steps
     assert (within.cycles, within.steps) == (free.cycles, free.steps)
+
+
+def test_a_stream_past_its_settling_is_refused_once_the_others_leave_too_little():
+    """A stream of 800 steps (known) takes SETTLE + 1 = 513 without a jump: at its 513th, 288 to
+    come and 488 left in a budget of 1,000, so it goes on; another stream then takes 250 (237
+    left, fewer than its 287 to come): it is refused at its next step, not once the budget runs
+    out 237 steps later."""
+    budget = Budget("w", 1000)
+    first = budget.take("a", iter(range(800)), 800)
+    assert len([next(first) for _ in range(SETTLE + 1)]) == SETTLE + 1
+    assert len(list(budget.take("b", iter(range(250))))) == 250
+    with pytest.raises(CapacityError, match=r"in a: no steady state in 513 steps, 287 to come"):
+        next(first)
