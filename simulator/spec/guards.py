@@ -1,6 +1,7 @@
 """Cost guards: estimate a run's tile steps and host memory from its specs, before anything is
 built, and refuse (naming the estimate and how to shrink it) above limits the user can raise;
-then, once compiled, the steps the engine will simulate (engine/work.py: check_work).
+then, once compiled, the steps the engine will simulate (engine/work.py: check_work); a spiking
+network's time steps and their records (check_spiking_cost).
 
 The spec estimate is a lower bound: a GEMM tile's operands and result must fit the largest SRAM,
 which caps the MACs of one tile at (capacity / 3 / bytes)^1.5 (a cube of a third each); other
@@ -40,7 +41,8 @@ class Limits:
     """What a single run may cost before it is refused (raise with --max-tiles / --max-memory)."""
 
     max_tiles: int = 1_000_000
-    """Tile steps: a lower bound from the specs, then the steps the engine will simulate."""
+    """Tile steps: a lower bound from the specs, then the steps the engine will simulate (a
+    spiking network: its time steps)."""
     max_memory: float = 16 * 2**30
     """Host memory in bytes for the program and the numerics arrays."""
     max_cores: int = 4096
