@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from simulator.components import Machine, build_machine
 from simulator.engine import execute
-from simulator.engine.budget import Budget, budgeted
+from simulator.engine.budget import Budget
 from simulator.engine.progress import Progress, ProgressCallback
 from simulator.engine.work import check_work
 from simulator.errors import SpecError, UnsupportedError
@@ -29,7 +29,7 @@ from simulator.spec import (
     load_mapping,
     load_workload,
 )
-from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
+from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost, check_spiking_cost
 from simulator.spec.validate import locate
 
 if TYPE_CHECKING:  # spiking networks and systems of chips load their modules when they run
@@ -118,7 +118,8 @@ def _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress):
                 f"{workload.name} is a spiking network: its placement is the workload's "
                 f"placement: (fill, layer, spread or ranges), not mapping {named}"
             )
-        return _simulate_snn(arch, workload, numerics_mode(numerics) != "off", seed, trace, tracker)
+        check = numerics_mode(numerics) != "off"
+        return _simulate_snn(arch, workload, check, seed, trace, tracker, limits)
     if arch.neuromorphic:
         raise UnsupportedError(
             f"{arch.name} has neuro cores, which run spiking networks (kind: snn); "
@@ -134,11 +135,11 @@ def _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress):
             program, states = compile_program(workload, mapping, machine, mode != "off", seed)
             timing = mode == "off" and not trace  # steady-state coalescing may skip steps
             work = check_work(program, machine, workload.name, limits, coalescing=timing)
-            runs = program
+            budget = None
             if work.steps > limits.max_tiles:  # passed as it may coalesce: under a budget
-                runs = budgeted(program, Budget(workload.name, limits.max_tiles))
+                budget = Budget(workload.name, limits.max_tiles)
             with _one_blas_thread(states), _checks_ahead(states, mode, seed):
-                record = execute(runs, machine, trace=trace, progress=tracker)
+                record = execute(program, machine, trace=trace, progress=tracker, budget=budget)
                 _check_span(record.cycles, arch)
                 checked = _check(states, tracker) if mode != "off" else None
         return Report(
@@ -260,6 +261,7 @@ def _simulate_snn(
     seed: int,
     trace: bool,
     tracker: Progress | None,
+    limits: Limits,
 ) -> SpikingReport:
     """One inference of `workload` on `arch`'s neuro cores. The cores' fixed-point neurons always
     run (their spikes are the work); numerics=True also reruns the network in float64 and, for a
@@ -272,13 +274,16 @@ def _simulate_snn(
     from simulator.engine.spiking import run_spiking
     from simulator.mapping.placement import place
     from simulator.mapping.snn import compile_network
-    from simulator.numerics.snn_check import check_snn
+    from simulator.numerics.snn_check import agreement_bytes_per_step, check_snn
     from simulator.report import SpikingReport
 
+    check_spiking_cost(workload, limits)
     machine: Machine = build_machine(arch)
     names = [n for n, c in machine.components.items() if c.kind == "neuro_core"]
     core = machine.components[names[0]]
     net = compile_network(workload, core, seed)
+    if numerics:
+        check_spiking_cost(workload, limits, agreement_bytes_per_step(net))
     placement = place(net, workload.placement, core, len(names), locate(workload, "placement"))
     record = run_spiking(net, placement, machine, trace, tracker)
     checked = (

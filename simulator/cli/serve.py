@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from simulator.cli.format import table
-from simulator.errors import SpecError
+from simulator.errors import CapacityError, SpecError
 from simulator.report.view import seconds, si
 from simulator.serving import (
     ClosedLoop,
@@ -26,6 +26,7 @@ from simulator.serving import (
     rate_sweep,
     serve,
 )
+from simulator.serving.costs import GRID_TOP, grid_reach
 from simulator.spec import load_arch, split_overrides
 from simulator.spec.system import one_chip
 
@@ -105,6 +106,9 @@ def serve_command(args, console: Console) -> int:
     _unread(args, given)
     max_tokens = args.max_tokens or (512 if args.scheduler == "chunked" else 8192)
     cache = Path(args.cost_cache) if args.cost_cache else default_cache()
+    reach = grid_reach(args.bucket_ratio, GRID_TOP)
+    if reach is not None:
+        raise CapacityError(f"--bucket-ratio {args.bucket_ratio:g}: {reach}")
     costs = CostModel(arch, model, args.bucket_ratio, cache=cache)
     if args.rates is not None:
         return _capacity(args, costs, lengths, max_tokens, console)

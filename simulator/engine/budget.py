@@ -9,8 +9,13 @@ stream past the steps they skip, which are never taken), and one that does not s
 the limit, as a refused run would have been. Sooner where that is sure: a stream of a known
 number of steps whose coalescer has made no jump in PATIENCE descriptions runs every step left
 as events (engine/coalesce.py: it describes every step of an op longer than MAX_STRIDE_STEPS, and
-each jump resumes the stream), so once a stream has taken twice that with steps left past the
-budget, the run is refused then, a few seconds in.
+each jump resumes the stream), so once a stream has taken twice that, the run is refused at the
+first step where its steps left pass the budget left (at once, or as soon as other streams of
+the run have taken what its steps would need), a few seconds in.
+
+`execute` (engine/memo.py) applies the budget to each attempt at a run, so the steps counted are
+exactly those the attempt takes: none are spent looking for tile kernels, and a memo attempt that
+falls back to the whole program leaves the whole run the whole limit.
 """
 
 from collections.abc import Iterable, Iterator
@@ -30,6 +35,11 @@ class Budget:
     def __init__(self, name: str, limit: int):
         self.name, self.limit, self.left = name, limit, limit
 
+    def afresh(self) -> "Budget":
+        """The whole limit again, for another attempt at the same run: a memo attempt that falls
+        back to the whole program leaves the whole run every step (engine/memo.py: execute)."""
+        return Budget(self.name, self.limit)
+
     def take(self, op: str, steps: Iterable[Step], left: int | None = None) -> Iterator[Step]:
         """`steps`, each taken from the budget; past it, a CapacityError naming `op`. `left`:
         how many steps this stream has to give (None: not known)."""
@@ -37,8 +47,8 @@ class Budget:
         for step in steps:
             if not self.left:
                 self._refuse(op, "its pipeline found no steady state to skip")
-            if taken == SETTLE and left is not None and left - taken > self.left:
-                self._refuse(op, f"no steady state in {SETTLE} steps, {left - taken:,} to come")
+            if taken >= SETTLE and left is not None and left - taken > self.left:
+                self._refuse(op, f"no steady state in {taken:,} steps, {left - taken:,} to come")
             self.left -= 1
             taken += 1
             yield step

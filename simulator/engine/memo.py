@@ -22,6 +22,7 @@ from bisect import bisect_left
 from collections import defaultdict
 
 from simulator.components import Machine
+from simulator.engine.budget import Budget, budgeted
 from simulator.engine.merge import Collision, MergedRun, whole_record
 from simulator.engine.progress import Progress
 from simulator.engine.run import (
@@ -91,12 +92,35 @@ def _key(ops, start: int, position: dict[str, int], waits_for, entry: Entry, bli
     return (tuple(described), turn, entry.order, entry.idle, entry.first, following)
 
 
-def _first_ops(ops: tuple[OpProgram, ...]) -> dict[int, str]:
-    """core -> the name of its first op among `ops`."""
-    first: dict[int, str] = {}
-    for op in ops:
-        first.setdefault(op.core, op.name)
-    return first
+def repeating_runs(ops: tuple[OpProgram, ...], waits_for) -> list[tuple[int, int]] | None:
+    """The runs of ops between quiescent points, as (first, past the last) indices; None where
+    there is no quiescent point or no run's signatures repeat another's (one engine over the
+    whole program is then as fast). Shared by the memo and the count of its work (engine/work.py)."""
+    cuts = boundaries(ops, waits_for)
+    if not cuts:
+        return None
+    edges = [0, *cuts, len(ops)]
+    runs = list(zip(edges, edges[1:]))
+    signatures = [tuple(op.signature for op in ops[a:b]) for a, b in runs]
+    known = [s for s in signatures if None not in s]
+    return None if len(set(known)) == len(known) else runs
+
+
+def next_run(ops, runs, index: int, waits_for, last: dict[int, int]) -> tuple[dict, tuple]:
+    """What follows run `index`: core -> the name of its first op in the next run, and the entry's
+    `following`: core -> what that op waits for (None: the core's next op comes later), for the
+    cores with ops after the run (`last`: core -> the index of its last op), in core order."""
+    b = runs[index][1]
+    upcoming: dict[int, str] = {}
+    if b < len(ops):
+        for op in ops[b : runs[index + 1][1]]:
+            upcoming.setdefault(op.core, op.name)
+    following = tuple(
+        (core, tuple(waits_for[upcoming[core]]) if core in upcoming else None)
+        for core in sorted(last)
+        if last[core] >= b
+    )
+    return upcoming, following
 
 
 def execute_memoized(
@@ -109,16 +133,11 @@ def execute_memoized(
     """Run `program` in quiescent runs, each distinct run simulated once; None where no run repeats."""
     ops = program.ops
     waits_for = _waits(ops)
-    cuts = boundaries(ops, waits_for)
-    if not cuts:
+    runs = repeating_runs(ops, waits_for)
+    if runs is None:
         return None
-    edges = [0, *cuts, len(ops)]
-    runs = list(zip(edges, edges[1:]))
     position = {op.name: i for i, op in enumerate(ops)}
-    signatures = [tuple(op.signature for op in ops[a:b]) for a, b in runs]
-    known = [s for s in signatures if None not in s]
-    if len(set(known)) == len(known):
-        return None  # nothing repeats: one engine for the whole program is as fast
+    last = {op.core: i for i, op in enumerate(ops)}  # core -> the index of its last op
     if progress is not None:
         progress.start_ops(ops)
     total = whole_record(trace)
@@ -126,7 +145,7 @@ def execute_memoized(
     memo: dict[tuple, tuple] = {}
     all_cores = sorted({op.core for op in ops})
     waiting: list[int] = []
-    order = tuple(sorted({op.core for op in ops[: edges[1]]}))
+    order = tuple(sorted({op.core for op in ops[: runs[0][1]]}))
     offset, turn = 0, -1
     blind = turn_blind(machine)
     nodes = (
@@ -136,13 +155,7 @@ def execute_memoized(
     for index, (a, b) in enumerate(runs):
         here = ops[a:b]
         cores = {op.core for op in here}
-        later = {op.core for op in ops[b:]}
-        upcoming = _first_ops(ops[b : runs[index + 1][1]]) if b < len(ops) else {}
-        following = tuple(
-            (core, tuple(waits_for[upcoming[core]]) if core in upcoming else None)
-            for core in all_cores
-            if core in later
-        )
+        upcoming, following = next_run(ops, runs, index, waits_for, last)
         if index == 0:
             idle = tuple(c for c in all_cores if c not in cores)
         else:
@@ -218,13 +231,16 @@ def execute(
     progress: Progress | None = None,
     coalesce: bool = True,
     classes: bool = True,
+    budget: Budget | None = None,
 ) -> Record:
     """Run `program` on `machine`; counters, busy cycles, stalls and op spans in reference cycles.
     With `memoize`, identical runs of ops between quiescent points are simulated once; with
     `coalesce`, periodic runs of identical steps inside an op advance in closed form; with
     `classes`, on a fine-interleaved chip the cores of a CTA kernel that run the same step shapes
     are simulated once per class (mapping/classes.py; the record keeps every core's rows).
-    `progress` is credited as the work gets done (a fallback to the whole run starts it over)."""
+    `progress` is credited as the work gets done (a fallback to the whole run starts it over).
+    Under a `budget` the steps each attempt takes from its op streams are counted: past the
+    limit, a CapacityError (engine/budget.py); a fallback to the whole run counts afresh."""
     noc = machine.noc
     if classes and noc is not None and noc.spec.memory == "fine":
         program = classed(program)
@@ -232,14 +248,20 @@ def execute(
         record = None
         if memoize:
             try:
-                record = execute_memoized(program, machine, trace, progress, coalesce)
+                runs = _within(program, budget)
+                record = execute_memoized(runs, machine, trace, progress, coalesce)
             except (Inexact, Collision):
                 record = None
         if record is None:
-            record = execute_whole(program, machine, trace, progress, coalesce)
+            record = execute_whole(_within(program, budget), machine, trace, progress, coalesce)
         if progress is not None:
             progress.finish()
         return record
+
+
+def _within(program: Program, budget: Budget | None) -> Program:
+    """`program` with its steps taken from the whole of `budget` (None: as it is)."""
+    return program if budget is None else budgeted(program, budget.afresh())
 
 
 def _tile_kernels(program: Program):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from simulator.components import Machine
-from simulator.engine.memo import _key, boundaries
+from simulator.engine.memo import _key, next_run, repeating_runs
 from simulator.engine.run import Entry, _waits, turn_blind
 from simulator.errors import CapacityError
 from simulator.mapping.classes import classed
@@ -91,12 +91,8 @@ def simulated(ops: tuple[OpProgram, ...], machine: Machine) -> Counter:
     turn it can meet. With several cores the memo's key also holds the order the cores resumed
     in, which varies from run to run and is not known before the run: every run counts there."""
     waits_for = _waits(ops)
-    cuts = boundaries(ops, waits_for)
-    edges = [0, *cuts, len(ops)]
-    runs = list(zip(edges, edges[1:]))
-    signatures = [tuple(op.signature for op in ops[a:b]) for a, b in runs]
-    known = [s for s in signatures if None not in s]
-    if not cuts or len(set(known)) == len(known) or len({op.core for op in ops}) > 1:
+    runs = repeating_runs(ops, waits_for)
+    if runs is None or len({op.core for op in ops}) > 1:
         return Counter(op.name for op in ops)
     noc = machine.noc
     turns = 1 if turn_blind(machine) else len(set(noc.spec.memory_nodes)) + 1
@@ -105,7 +101,7 @@ def simulated(ops: tuple[OpProgram, ...], machine: Machine) -> Counter:
     met: Counter = Counter()
     times: Counter = Counter()
     for index, (a, b) in enumerate(runs):
-        entry = Entry(first=index == 0, following=_following(ops, runs, index, waits_for, last))
+        entry = Entry(first=index == 0, following=next_run(ops, runs, index, waits_for, last)[1])
         key = _key(ops[a:b], a, position, waits_for, entry, True)
         if key is not None:
             met[key] += 1
@@ -113,21 +109,6 @@ def simulated(ops: tuple[OpProgram, ...], machine: Machine) -> Counter:
                 continue  # accounted from a run simulated from the same entry
         times.update(op.name for op in ops[a:b])
     return times
-
-
-def _following(ops, runs, index: int, waits_for, last: dict[int, int]) -> tuple:
-    """The entry's `following` as execute_memoized works it out: core -> what its first op in
-    the next run waits for (None: its next op comes later), for the cores with ops after it."""
-    b = runs[index][1]
-    upcoming: dict[int, str] = {}
-    if b < len(ops):
-        for op in ops[b : runs[index + 1][1]]:
-            upcoming.setdefault(op.core, op.name)
-    return tuple(
-        (core, tuple(waits_for[upcoming[core]]) if core in upcoming else None)
-        for core in sorted(last)
-        if last[core] >= b
-    )
 
 
 def check_work(

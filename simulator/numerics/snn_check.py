@@ -66,12 +66,24 @@ def check_snn(
     return SnnCheck(**result, **_agreement(net, spike_counts, final_potential))
 
 
-def _agreement(net: "SnnNetwork", spike_counts: np.ndarray, final_potential: np.ndarray) -> dict:
-    """Run the batch of test inputs through the reference; compare classes with the ANN."""
-    check, model = net.ann, net.ann.model
+def agreement_bytes_per_step(net: "SnnNetwork") -> int:
+    """Host bytes per time step the ANN agreement's batch of test inputs holds ([B, steps, n]
+    bool; 0 for a network not converted from an ANN): the cost guard's numerics share."""
+    return 0 if net.ann is None else len(_batch(net.ann)) * net.size
+
+
+def _batch(check) -> list[int]:
+    """The test inputs the agreement runs: the first `samples`, and the run's own sample."""
     samples = list(range(check.samples))
     if check.sample not in samples:
         samples.append(check.sample)
+    return samples
+
+
+def _agreement(net: "SnnNetwork", spike_counts: np.ndarray, final_potential: np.ndarray) -> dict:
+    """Run the batch of test inputs through the reference; compare classes with the ANN."""
+    check, model = net.ann, net.ann.model
+    samples = _batch(check)
     inputs = np.zeros((len(samples), net.steps, net.size), dtype=bool)  # [B, steps, n]
     for row, k in enumerate(samples):
         rates = model.x_test[k] * check.input_rate

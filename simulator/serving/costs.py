@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.api import simulate
-from simulator.errors import SpecError, expect
+from simulator.errors import CapacityError, SpecError, expect
 from simulator.serving.models import Model
 from simulator.spec import ArchSpec
 from simulator.spec.textio import read_json
@@ -120,6 +120,29 @@ def knots(ratio: float, top: int) -> list[int]:
     return grid
 
 
+GRID_TOP = 16384
+"""Tokens the cost grid is built to cover (its knots go on to the first at or past it)."""
+MAX_REACH = 8
+"""How far past the largest size it serves the cost grid's top knot may lie. Its shapes are
+simulated (a dense layer over that many tokens, a prompt of them), so a grid reaching far past
+what the run asks for prices a far larger shape than any it uses: a ratio of 10^6 puts a knot at
+10^6 tokens, minutes per shape. Every ratio up to MAX_REACH stops within it."""
+
+
+def grid_reach(ratio: float, top: int) -> str | None:
+    """Why a grid of `ratio` up to `top` (`knots`) reaches too far to simulate, with the limit and
+    the way under it; None where it does not."""
+    last = knots(ratio, top)[-1] if ratio > 1 else top
+    if last <= MAX_REACH * top:
+        return None
+    shown = f"{last:,}" if last < 10**12 else f"{last:.3g}"
+    return (
+        f"the cost grid's top knot is {shown} tokens, above the limit of {MAX_REACH * top:,} "
+        f"({MAX_REACH} x the {top:,} it serves), where a dense layer and a prompt of that many "
+        f"tokens would be simulated; give a ratio of at most {MAX_REACH}"
+    )
+
+
 def _bracket(grid: list[int], x: int) -> tuple[int, int, float]:
     """The knots around x and x's linear weight on the upper one (x beyond the grid: extrapolate)."""
     i = bisect.bisect_left(grid, x)
@@ -137,7 +160,7 @@ class CostModel:
         arch: ArchSpec,
         model: Model,
         ratio: float = 2.0,
-        max_tokens: int = 16384,
+        max_tokens: int = GRID_TOP,
         cache: Path | None = None,
     ):
         expect(arch, ArchSpec, "CostModel: arch (load_arch gives one)")
@@ -145,6 +168,9 @@ class CostModel:
         expect(ratio, (int, float), "CostModel: ratio")
         if not 1 <= ratio < math.inf:
             raise SpecError(f"bucket ratio must be finite and >= 1, got {ratio!r}")
+        reach = grid_reach(ratio, max_tokens)
+        if reach is not None:
+            raise CapacityError(f"bucket ratio {ratio:g}: {reach}")
         self.arch, self.model, self.ratio = arch, model, ratio
         self.grid = knots(ratio, max_tokens) if ratio > 1 else None
         self.cache = cache

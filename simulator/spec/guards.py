@@ -1,6 +1,7 @@
 """Cost guards: estimate a run's tile steps and host memory from its specs, before anything is
 built, and refuse (naming the estimate and how to shrink it) above limits the user can raise;
-then, once compiled, the steps the engine will simulate (engine/work.py: check_work).
+then, once compiled, the steps the engine will simulate (engine/work.py: check_work); a spiking
+network's time steps and their records (check_spiking_cost).
 
 The spec estimate is a lower bound: a GEMM tile's operands and result must fit the largest SRAM,
 which caps the MACs of one tile at (capacity / 3 / bytes)^1.5 (a cube of a third each); other
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from simulator.errors import CapacityError, SpecError
 from simulator.spec.arch import ArchSpec
 from simulator.spec.precision import precision
+from simulator.spec.validate import locate
 
 NUMERIC_BYTES_PER_ELEMENT = 12
 """Host bytes per operand or result element with numerics on: the stored operand and its fp32
@@ -30,12 +32,18 @@ their shape ids, one integer each per step (measured: 332 MB peak for edge-npu's
 GEMM, 8,388,608 steps, against 88 MB for 32768^3: 33 B per step more)."""
 
 
+TIME_STEP_BYTES = 640
+"""Host bytes per time step of a spiking run at least: its record's per-step rows (measured: 690 B
+a step, timing only, for the digits and MNIST MLPs on loihi-like and truenorth-like)."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """What a single run may cost before it is refused (raise with --max-tiles / --max-memory)."""
 
     max_tiles: int = 1_000_000
-    """Tile steps: a lower bound from the specs, then the steps the engine will simulate."""
+    """Tile steps: a lower bound from the specs, then the steps the engine will simulate (a
+    spiking network: its time steps)."""
     max_memory: float = 16 * 2**30
     """Host memory in bytes for the program and the numerics arrays."""
     max_cores: int = 4096
@@ -140,3 +148,27 @@ def check_cost(arch: ArchSpec, workload, numerics: bool, limits: Limits) -> Esti
             f"with --max-memory"
         )
     return cost
+
+
+def check_spiking_cost(workload, limits: Limits, check_bytes: int = 0) -> None:
+    """Refuse a spiking network's run where its time steps pass the limit (each is at least one
+    engine step: every core in use updates its neurons in lock step) or its per-step records
+    (with `check_bytes` a step for the numerics check) the host memory limit, naming
+    `time_steps` and how to get under it. Called before the input trains are drawn, and again
+    with the check's share once the network is compiled, before the engine starts."""
+    steps = workload.time_steps
+    where = locate(workload, "time_steps")
+    if steps > limits.max_tiles:
+        raise CapacityError(
+            f"{where}: {steps:,} time steps to simulate, above the limit of "
+            f"{limits.max_tiles:,} engine steps (each time step is at least one); lower "
+            f"time_steps, or raise the limit with --max-tiles"
+        )
+    memory = steps * (TIME_STEP_BYTES + check_bytes)
+    if memory > limits.max_memory:
+        hint = "run with --no-numerics, " if check_bytes else ""
+        raise CapacityError(
+            f"{where}: {steps:,} time steps need about {memory / 2**30:,.1f} GiB of host memory, "
+            f"above the limit of {limits.max_memory / 2**30:,.1f} GiB; {hint}lower time_steps, "
+            f"or raise the limit with --max-memory"
+        )

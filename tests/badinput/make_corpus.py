@@ -1667,6 +1667,29 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "99999999995 nodes (4, 5, 6, 7, 8, 9, 10, 11, ...) are outside the 4-node mesh",
         "run tpu-v5e-like gemm-256 --set cores.count=99999999999",
     ),
+    # runs the engine-work guard does not count: a spiking network's time steps (an internal
+    # MemoryError), its numerics check's batch; a serving cost grid far past what it serves
+    (
+        "run-loihi-like-snn-time-steps",
+        "time_steps: 100,000,000 time steps to simulate, above the limit of 1,000,000",
+        "run loihi-like snn-digits-mlp --set workload.time_steps=100000000",
+    ),
+    (
+        "run-loihi-like-snn-time-steps-memory",
+        "time_steps: 100,000,000 time steps need about 59.6 GiB of host memory",
+        "run loihi-like snn-digits-mlp --set workload.time_steps=100000000 --max-tiles 1000000000",
+    ),
+    (
+        "run-loihi-like-snn-numerics-memory",
+        "time_steps: 300,000 time steps need about 21.0 GiB of host memory, above the limit of "
+        "16.0 GiB; run with --no-numerics",
+        "run loihi-like snn-digits-mlp --set workload.time_steps=300000",
+    ),
+    (
+        "serve-bucket-ratio-far",
+        "--bucket-ratio 1e+06: the cost grid's top knot is 1,000,000 tokens, above the limit",
+        "serve tpu-v4-like llama-2-7b --bucket-ratio 1e6 --cost-cache {tmp}/c",
+    ),
 ]
 
 

@@ -28,7 +28,7 @@ def _unqueued(cores: int, l2: bool):
     spec = yaml.safe_load(yaml.safe_dump(A100))
     spec["components"]["hbm"]["bandwidth"] = "1e40 B/s"
     if l2:
-        spec["components"]["l2"]["banks"] = 10**30
+        spec["components"]["l2"]["banks"] = 2**62
     else:
         del spec["components"]["l2"]
     spec["cores"]["count"] = cores
@@ -182,7 +182,7 @@ def test_a_class_shares_the_dram_pool_and_finishes_together():
     spec = yaml.safe_load(yaml.safe_dump(A100))
     del spec["components"]["l2"]
     spec["components"]["xbar"]["link_bandwidth"] = "1e40 B/s"  # the SMs' own NoC ports and
-    spec["cores"]["components"]["smem"]["banks"] = 10**30  # shared-memory ports never bind
+    spec["cores"]["components"]["smem"]["banks"] = 2**62  # shared-memory ports never bind
     arch = load_arch(spec)
     per_byte = 1.41e9 / (2039e9 * 0.8)  # cycles per byte: 1.41 GHz, 2039 GB/s at efficiency 0.8
     alone, together = math.ceil(nbytes * per_byte), math.ceil(m * nbytes * per_byte)

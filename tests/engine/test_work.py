@@ -210,7 +210,7 @@ def test_a_stream_that_never_settles_is_refused_once_its_coalescer_gives_up(tmp_
         f"{65536 - SETTLE:,} to come); shrink g or the layers, or raise the limit with "
         "--max-tiles"
     )
-    assert len(taken) == 1 + SETTLE  # execute reads a first step: are there tile kernels?
+    assert len(taken) == SETTLE  # none spent on looking for tile kernels
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

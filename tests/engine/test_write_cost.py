@@ -28,7 +28,7 @@ def test_a_copy_holds_the_dram_for_its_reads_and_its_costlier_writes(cost):
     doc = copy.deepcopy(gpu_doc())
     doc["components"]["hbm"]["write_cost"] = cost
     doc["components"]["xbar"]["link_bandwidth"] = "1e40 B/s"
-    doc["cores"]["components"]["smem"]["banks"] = 10**30
+    doc["cores"]["components"]["smem"]["banks"] = 2**62
     report = simulator.simulate(load_arch(doc), _copy())
     assert {row["map_rows_per_step"] for row in report.op_rows()} == {16}
     step = 16 * COLS * 2 / 1000
