@@ -179,3 +179,23 @@ def test_resident_ctas_fit_every_limit_of_the_sm(kind, cols, dtype, sm):
     assert ctas * warps * -(-kernel.registers * 32 // 256) * 256 <= kernels.registers
     reads = sum(dram + l2 for dram, l2 in pass_sources(kernel, cols, None))
     assert reads == cols * (1 if kernel.kept else kernel.passes)
+
+
+@settings(max_examples=80, deadline=None)
+@given(cols=st.integers(1025, 60000), dtype=st.sampled_from(["bf16", "fp16", "fp32"]))
+def test_softmax_dispatch_follows_host_softmax(cols, dtype):
+    """host_softmax's order for any row: a warp up to 2,048 values and 8 KiB; else registers
+    where a 1,024-thread CTA's threads hold fewer than 10 values each; else shared memory only
+    where the row and a float per warp fit 48 KiB and 16 B divide the row; else three reads."""
+    size = {"bf16": 2, "fp16": 2, "fp32": 4}[dtype]
+    kernel = aten_row_kernel(aten29("softmax", 8, cols, dtype))
+    if cols <= 2048 and cols * size <= 8192:
+        assert (kernel.row_threads, kernel.passes, kernel.kept) == (32, 1, "")
+        return
+    assert kernel.threads == min(1024, -(-cols // 32) * 32)
+    if -(-cols // kernel.threads) < 10:
+        assert kernel.kept == "registers"
+    elif cols * size + kernel.threads // 32 * 4 < 48 * 1024 and cols * size % 16 == 0:
+        assert (kernel.kept, kernel.shared) == ("shared", cols * size + 128 + 1024)
+    else:
+        assert (kernel.kept, kernel.passes) == ("", 3)
