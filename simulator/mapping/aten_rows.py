@@ -1,7 +1,9 @@
 """Row reductions as PyTorch 2.9's eager ATen kernels run them on a GPU, beside PyTorch 2.0's
-(`vector_ops.row_kernel`): a softmax row wider than a warp's that fits a CTA's shared memory is
-read from memory once and kept there (cunn_SoftMaxForwardSmem, pytorch/pytorch#122970, 2024),
-and each kernel's registers per thread, as compiled for the chip, bound its resident CTAs."""
+(`vector_ops.row_kernel`): host_softmax (aten/src/ATen/native/cuda/SoftMax.cu) runs rows up to
+2,048 values a warp each, wider ones a CTA each that reads its row from memory once and keeps it
+in registers (cunn_SoftMaxForwardReg, pytorch/pytorch#144679, 2025) or shared memory
+(cunn_SoftMaxForwardSmem, pytorch/pytorch#122970, 2024) where it fits; and each kernel's
+registers per thread, as compiled for the chip, bound its resident CTAs."""
 
 from dataclasses import replace
 
@@ -12,6 +14,7 @@ from simulator.mapping.vector_ops import (
     REDUCTIONS_PER_ROW,
     WARP,
     WARP_ROW,
+    WARPS_PER_CTA,
     RowKernel,
     row_kernel,
     softmax_passes,
@@ -20,10 +23,17 @@ from simulator.spec.precision import nbytes
 from simulator.spec.workload import VectorOpSpec
 
 SHARED_PER_BLOCK = 48 * 1024
-"""What host_softmax asks for as a CTA's dynamic shared memory, whatever the row:
-cudaDeviceProp::sharedMemPerBlock, 48 KiB on every NVIDIA GPU since compute capability 2.0 (CUDA
-C++ Programming Guide, technical specifications: larger blocks need an opt-in the kernel does not
-make); a row fits when it is shorter than that less a float per warp for the reductions."""
+"""The most dynamic shared memory host_softmax lets a CTA ask for: cudaDeviceProp::
+sharedMemPerBlock, 48 KiB on every NVIDIA GPU since compute capability 2.0 (CUDA C++ Programming
+Guide, technical specifications: larger blocks need an opt-in the kernel does not make). A kept
+row asks for itself and a float per warp for the reductions, and fits where that is below 48 KiB."""
+WARP_SOFTMAX_ROW = 2048
+WARP_SOFTMAX_BYTES = 8192
+"""host_softmax runs a row a warp (softmax_warp_forward, its values in the lanes' registers) up to
+2,048 values and 8 KiB (PyTorch 2.0: 1,024 values and 4 KiB, `vector_ops.WARP_ROW`)."""
+REGISTER_SLOTS = 10
+"""host_softmax keeps a wider row in registers (cunn_SoftMaxForwardReg<reg_cnt>) where each
+thread holds fewer than 10 of its values: ceil(cols / threads) < 10 (potential_register_count)."""
 RESERVED_SHARED = 1024
 """Shared memory the system reserves for every resident CTA (compute capability 8.0 and later,
 CUDA C++ Programming Guide; cuobjdump -res-usage prints it as SHARED:1024 for these kernels)."""
@@ -46,7 +56,8 @@ wheel ships them (`cuobjdump -res-usage -arch sm_XX torch/lib/libtorch_cuda.so`)
 cunn_SoftMaxForwardSmem (kept) and cunn_SoftMaxForward with SoftMaxForwardEpilogue, and
 vectorized_layer_norm_kernel (LayerNorm, and RMSNorm as its rms_norm instance), fp32 accumulate.
 A kernel above 32 takes fewer than 2,048 threads an SM: sm_100's bf16 LayerNorm (40) 12 of its
-128-thread CTAs instead of 16."""
+128-thread CTAs instead of 16. cunn_SoftMaxForwardReg and the 2,048-value warp softmax are not in
+the table (no bound): their counts were not taken."""
 
 
 def forward_threads(cols: int) -> int:
@@ -57,26 +68,46 @@ def forward_threads(cols: int) -> int:
 
 def aten_row_kernel(op: VectorOpSpec, sm: int | None = None) -> RowKernel:
     """The kernel PyTorch 2.9 runs for row reduction `op`, compiled for `sm` (its `REGISTERS`):
-    rows up to 1,024 values as PyTorch 2.0 (`row_kernel`), the norms as PyTorch 2.0's too; a
-    wider softmax row a CTA of `forward_threads`, which loads the row into its 48 KiB of shared
-    memory in its first pass (each thread a 16-byte vector) and makes its other two passes there
-    (cunn_SoftMaxForwardSmem) where the row fits and its width is a multiple of the vector, else
-    cunn_SoftMaxForward's three reads from memory. The counted instructions are PyTorch 2.0's
-    cunn_SoftMaxForward's: the same arithmetic per element."""
-    if op.kind == "softmax" and op.cols <= WARP_ROW:
-        return row_kernel(op)
+    the norms as PyTorch 2.0's; softmax rows up to 1,024 values as PyTorch 2.0's warp kernel, up
+    to `WARP_SOFTMAX_ROW` the same warp kernel with 64 values a lane; wider rows a CTA of
+    `forward_threads` (host_softmax's choice, in this order): cunn_SoftMaxForwardReg where each
+    thread holds fewer than `REGISTER_SLOTS` values (its loads all in flight at once, one value
+    each), cunn_SoftMaxForwardSmem where the row fits 48 KiB of shared memory and its width is a
+    multiple of the 16-byte vector, else cunn_SoftMaxForward's three reads from memory. The
+    counted instructions are PyTorch 2.0's cunn_SoftMaxForward's: the same arithmetic per
+    element."""
     if op.kind != "softmax":
         registers = REGISTERS.get((op.kind, op.dtype), {}).get(sm, 0)
         return replace(row_kernel(op), registers=registers)
+    if op.cols <= WARP_ROW:
+        return row_kernel(op)
+    if op.cols <= WARP_SOFTMAX_ROW and nbytes(op.cols, op.dtype) <= WARP_SOFTMAX_BYTES:
+        lane = WARP_SOFTMAX_ROW // WARP  # next_power_of_two(cols) / 32 values a lane
+        work = softmax_passes(True, op.dtype, lane)
+        return RowKernel(WARPS_PER_CTA, WARP * WARPS_PER_CTA, WARP, 1, lane, 2, 0, work)
     threads = forward_threads(op.cols)
-    vector = max(1, LOAD_BYTES // nbytes(1, op.dtype))
     warps = threads // WARP
-    room = (SHARED_PER_BLOCK - nbytes(warps, "fp32")) // nbytes(1, op.dtype)
-    kept = op.cols < room and op.cols % vector == 0
-    shared = (SHARED_PER_BLOCK if kept else nbytes(warps, "fp32")) + RESERVED_SHARED
+    reduction = nbytes(warps, "fp32")
+    slots = -(-op.cols // threads)
+    vector = max(1, LOAD_BYTES // nbytes(1, op.dtype))
+    room = (SHARED_PER_BLOCK - reduction) // nbytes(1, op.dtype)
+    if slots < REGISTER_SLOTS:
+        name, kept, vector, shared = "softmax-registers", "registers", slots, reduction
+    elif op.cols < room and op.cols % vector == 0:
+        name, kept, shared = "softmax-kept", "shared", nbytes(op.cols, op.dtype) + reduction
+    else:
+        name, kept, shared = "softmax", "", reduction
     work = softmax_passes(False, op.dtype, vector)
-    reductions = REDUCTIONS_PER_ROW["softmax"]
-    name = "softmax-kept" if kept else "softmax"
     registers = REGISTERS.get((name, op.dtype), {}).get(sm, 0)
-    passes = PASSES["softmax"]
-    return RowKernel(1, threads, threads, passes, vector, reductions, shared, work, kept, registers)
+    return RowKernel(
+        1,
+        threads,
+        threads,
+        PASSES["softmax"],
+        vector,
+        REDUCTIONS_PER_ROW["softmax"],
+        shared + RESERVED_SHARED,
+        work,
+        kept,
+        registers,
+    )

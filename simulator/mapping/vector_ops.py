@@ -140,9 +140,11 @@ class RowKernel:
     pass_work: tuple[tuple[Work, Work], ...] = ()
     """Per pass, where counted (softmax): instructions per element and per loop iteration (one
     thread's load of `vector` elements)."""
-    kept: bool = False
-    """The first pass keeps the row in shared memory (cunn_SoftMaxForwardSmem): later passes read
-    it there, at shared memory's latency, and move no bytes through the L2 or DRAM."""
+    kept: str = ""
+    """Where the first pass keeps the row ("": nowhere): "shared" memory
+    (cunn_SoftMaxForwardSmem), whose later passes wait on shared memory's latency, or
+    "registers" (cunn_SoftMaxForwardReg), whose later passes wait on no load; either way later
+    passes move no bytes through the L2 or DRAM."""
     registers: int = 0
     """Registers a thread of the compiled kernel takes on the chip, where known (0: no bound)."""
 
@@ -287,14 +289,15 @@ def pass_waits(
 ) -> list[int]:
     """Core cycles each pass of a row waits on its loads: one load latency per load a thread makes
     (a thread's next load follows its use of the last), L2's for the loads of the columns a pass
-    reads from L2 (`pass_sources`: none in the first), DRAM's for the rest, and shared memory's
-    for the passes of a kernel that keeps its row there."""
+    reads from L2 (`pass_sources`: none in the first), DRAM's for the rest, and for the later
+    passes of a kernel that keeps its row, shared memory's where it keeps it there (none in
+    registers)."""
     width = kernel.row_threads * kernel.vector  # columns one load of every thread covers
     loads = math.ceil(cols / width)
     waits = []
     for p, (dram, _) in enumerate(pass_sources(kernel, cols, hits)):
         if kernel.kept and p:
-            waits.append(loads * latency.shared)
+            waits.append(loads * latency.shared if kernel.kept == "shared" else 0)
             continue
         missed = math.ceil(dram / width)
         waits.append(missed * latency.dram + (loads - missed) * latency.l2)

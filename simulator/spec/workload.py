@@ -83,6 +83,10 @@ class AttentionOpSpec(_Op):
         return self.kv_len or self.q_len
 
 
+ATEN_DTYPES = ("fp32", "fp16", "bf16")
+"""The dtypes PyTorch's CUDA row reductions dispatch (float, Half, BFloat16; double aside)."""
+
+
 class VectorOpSpec(_Op):
     """An elementwise or row-reduction op on a rows x cols tensor, run on a vector unit."""
 
@@ -96,8 +100,8 @@ class VectorOpSpec(_Op):
     """Precision of inputs and outputs in memory; the unit computes in fp32."""
     kernel: Literal["aten", "aten-2.9", "inductor-2.0"] = "aten"
     """Whose GPU kernel runs a row reduction (on chips with `cores.kernels`): PyTorch 2.0's eager
-    ATen kernels (`aten`), PyTorch 2.9's (`aten-2.9`: a softmax row kept in shared memory,
-    mapping/aten_rows.py), or torch.compile's Inductor as PyTorch 2.0 generates it
+    ATen kernels (`aten`), PyTorch 2.9's (`aten-2.9`: a wide softmax row read once and kept in
+    registers or shared memory, mapping/aten_rows.py), or torch.compile's Inductor as PyTorch 2.0 generates it
     (mapping/inductor_rows.py)."""
     transposed: bool = False
     """A concat that reads its source across rows: a permute whose output's innermost dimension is
@@ -117,6 +121,16 @@ class VectorOpSpec(_Op):
         for key in ("transposed", "strided_dims"):
             if getattr(self, key) and self.kind != "concat":
                 raise ValueError(f"{key} is for concat (a copy), not {self.kind}")
+        return self
+
+    @model_validator(mode="after")
+    def _aten_dtype(self):
+        """PyTorch's CUDA softmax and norms dispatch fp32, fp16 and bf16 only
+        (AT_DISPATCH_FLOATING_TYPES_AND2(Half, BFloat16)): there is no 2.9 kernel to model."""
+        if self.kernel == "aten-2.9" and self.dtype not in ATEN_DTYPES:
+            raise ValueError(
+                f"kernel aten-2.9 runs {', '.join(ATEN_DTYPES)} rows, not {self.dtype}"
+            )
         return self
 
 

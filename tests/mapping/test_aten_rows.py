@@ -1,13 +1,16 @@
 """Row reductions as PyTorch 2.9's eager kernels run them (`kernel: aten-2.9`): a wide softmax
-row kept in shared memory after one read (cunn_SoftMaxForwardSmem), checked by hand against
-host_softmax's launch rules and on a tiny GPU-like chip."""
+row read once and kept in registers (cunn_SoftMaxForwardReg) or shared memory
+(cunn_SoftMaxForwardSmem), checked by hand against host_softmax's launch rules and on a tiny
+GPU-like chip."""
 
 import copy
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator
+from simulator.errors import SpecError
 from simulator.mapping.aten_rows import aten_row_kernel, forward_threads
 from simulator.mapping.inductor_rows import kernel_for
 from simulator.mapping.vector_ops import (
@@ -19,7 +22,7 @@ from simulator.mapping.vector_ops import (
     row_cycles,
     row_kernel,
 )
-from simulator.spec import load_arch
+from simulator.spec import load_arch, load_workload
 from simulator.spec.arch import KernelsSpec, LoadLatencySpec
 from simulator.spec.workload import VectorOpSpec
 from tests.mapping.test_cta import gpu_doc
@@ -37,21 +40,29 @@ def test_block_size_by_hand():
     assert [forward_threads(c) for c in widths] == [64, 64, 1024, 1024, 1024, 1024]
 
 
-def test_wide_softmax_rows_stay_in_shared_memory_by_hand():
-    """bf16 rows of 4,096: a 1,024-thread CTA, 8 values (16 B) a thread a load, the row kept
-    (4,096 < (49,152 - 32 warps x 4 B) / 2 = 24,512 values), 48 KiB + 1 KiB reserved a CTA.
-    Rows of 24,512 or more, or whose width is not a multiple of 8, take three reads from memory
-    and only the reduction's 32 floats; fp32 rows fit below 12,256 values."""
-    kept = aten_row_kernel(aten29("softmax", 64, 4096))
-    got = (kept.threads, kept.row_threads, kept.vector, kept.passes, kept.kept, kept.shared)
-    assert got == (1024, 1024, 8, 3, True, 49152 + 1024)
-    for cols in (24512, 4100):
-        wide = aten_row_kernel(aten29("softmax", 64, cols))
-        assert (wide.kept, wide.passes, wide.shared) == (False, 3, 128 + 1024), cols
-    assert aten_row_kernel(aten29("softmax", 64, 24504)).kept  # 24,504 < 24,512, 8 | 24,504
-    fp32 = aten_row_kernel(aten29("softmax", 64, 12252, "fp32"))  # 4 values a load
-    assert (fp32.vector, fp32.kept) == (4, True)  # 12,252 < (49,152 - 128) / 4 = 12,256
-    assert aten_row_kernel(aten29("softmax", 64, 12256, "fp32")).kept is False
+def test_softmax_dispatch_by_hand():
+    """host_softmax in PyTorch 2.9: rows up to 2,048 values and 8 KiB a warp each (64 values a
+    lane, 4 warps a CTA, one read); wider rows a 1,024-thread CTA whose threads hold ceil(cols /
+    1,024) values each: under 10, in registers, one 2-byte load each (4,096 bf16: 4; 9,216: 9);
+    from 10 on, in shared memory where the row is under (49,152 - 32 warps x 4 B) / 2 = 24,512
+    values and a multiple of 8, asking for the row and the 128 B of the reductions (9,224 x 2 +
+    128 = 18,576, with the 1 KiB reserved 19,600); else three reads from memory and 128 B."""
+
+    def shape(cols, dtype="bf16"):
+        k = aten_row_kernel(aten29("softmax", 64, cols, dtype))
+        return (k.rows, k.threads, k.row_threads, k.passes, k.vector, k.kept, k.shared)
+
+    assert shape(2048) == (4, 128, 32, 1, 64, "", 0)
+    assert shape(2048, "fp32") == (4, 128, 32, 1, 64, "", 0)  # 8,192 B: still a warp
+    assert shape(2049) == (1, 1024, 1024, 3, 3, "registers", 128 + 1024)
+    assert shape(4096) == (1, 1024, 1024, 3, 4, "registers", 128 + 1024)
+    assert shape(9216) == (1, 1024, 1024, 3, 9, "registers", 128 + 1024)
+    assert shape(9224) == (1, 1024, 1024, 3, 8, "shared", 9224 * 2 + 128 + 1024)
+    assert shape(9217)[5:] == ("", 128 + 1024)  # not a multiple of 8
+    assert shape(24504)[5:] == ("shared", 24504 * 2 + 128 + 1024)
+    assert shape(24512)[5:] == ("", 128 + 1024)
+    assert shape(12252, "fp32")[4:] == (4, "shared", 12252 * 4 + 128 + 1024)  # < 12,256
+    assert shape(12256, "fp32")[5] == ""
 
 
 def test_narrow_rows_and_norms_run_as_pytorch_2_0():
@@ -62,28 +73,54 @@ def test_narrow_rows_and_norms_run_as_pytorch_2_0():
         assert kernel_for(new) == row_kernel(new.model_copy(update={"kernel": "aten"}))
 
 
-def test_kept_row_waits_on_dram_once_by_hand():
-    """A kept bf16 row of 4,096: one 16-byte load a thread (1,024 x 8 >= 4,096), from DRAM in
-    the first pass and from shared memory in the other two: 290 + 23 + 23, and two block-wide
-    reductions over 1,024 threads (5 + 2 + 5 = 12 steps) at 23 cycles: 336 + 2 x 12 x 23 = 888.
-    It reads nothing again from L2 or DRAM, whatever the L2 holds."""
-    kernel = aten_row_kernel(aten29("softmax", 64, 4096))
-    assert reduction_steps(1024) == 12
-    assert pass_waits(kernel, 4096, LATENCY) == [290, 23, 23]
-    assert row_cycles(kernel, 4096, LATENCY) == 888
-    assert pass_sources(kernel, 4096, None) == [(4096, 0), (0, 0), (0, 0)]
+def test_kept_rows_wait_on_dram_once_by_hand():
+    """A bf16 row of 4,096 in registers: one load of each of a thread's 4 values, all in flight
+    (1,024 x 4 = 4,096), from DRAM in the first pass and none in the other two: 290, and two
+    block-wide reductions over 1,024 threads (5 + 2 + 5 = 12 steps) at 23 cycles: 290 + 2 x 12
+    x 23 = 842. A row of 9,224 in shared memory: two 16-byte loads a thread (1,024 x 8 = 8,192 <
+    9,224), from DRAM, then from shared memory: 580, 46, 46. Neither reads its row again from
+    L2 or DRAM, whatever the L2 holds."""
     kernels = KernelsSpec()
-    assert reread_hits(kernel, aten29("softmax", 64, 4096), kernels, 228 * 1024, 4, 2**30) == ()
+    assert reduction_steps(1024) == 12
+    for cols, waits, cycles in ((4096, [290, 0, 0], 842), (9224, [580, 46, 46], 672 + 552)):
+        kernel = aten_row_kernel(aten29("softmax", 64, cols))
+        assert pass_waits(kernel, cols, LATENCY) == waits
+        assert row_cycles(kernel, cols, LATENCY) == cycles
+        assert pass_sources(kernel, cols, None) == [(cols, 0), (0, 0), (0, 0)]
+        op = aten29("softmax", 64, cols)
+        assert reread_hits(kernel, op, kernels, 228 * 1024, 4, 2**30) == ()
 
 
 def test_kept_rows_resident_by_threads_and_shared_memory_by_hand():
-    """2,048 threads an SM hold two 1,024-thread CTAs; 100 KiB of shared memory holds two of 49
-    KiB, 64 KiB one."""
-    kernel = aten_row_kernel(aten29("softmax", 64, 4096))
+    """2,048 threads an SM hold two 1,024-thread CTAs; a bf16 row of 24,504 kept in shared memory
+    takes 24,504 x 2 + 128 + 1,024 = 50,160 B a CTA: 100 KiB holds two, 64 KiB one."""
+    kernel = aten_row_kernel(aten29("softmax", 64, 24504))
     kernels = KernelsSpec()
     assert resident_ctas(kernel, kernels, 228 * 1024) == 2
     assert resident_ctas(kernel, kernels, 100 * 1024) == 2
     assert resident_ctas(kernel, kernels, 64 * 1024) == 1
+
+
+def test_a_dtype_pytorch_does_not_dispatch_is_refused():
+    """torch.softmax and the norms have no fp8 CUDA kernel: `kernel: aten-2.9` on an fp8 op is
+    a one-line error naming the op's key path, not a model of a kernel that does not exist."""
+    doc = {
+        "name": "w",
+        "ops": [
+            {
+                "kind": "softmax",
+                "name": "sm",
+                "rows": 8,
+                "cols": 4096,
+                "dtype": "fp8_e4m3",
+                "kernel": "aten-2.9",
+            }
+        ],
+    }
+    with pytest.raises(SpecError) as err:
+        load_workload(doc)
+    message = str(err.value)
+    assert "ops.0" in message and "fp8_e4m3" in message and "\n" not in message
 
 
 def _softmax(rows, cols, kernel):
@@ -93,8 +130,8 @@ def _softmax(rows, cols, kernel):
 
 def test_a_kept_row_moves_its_bytes_once():
     """8 fp16 softmax rows of 4,096 on a GPU-like chip without L2: PyTorch 2.0's kernel loads
-    each row three times from DRAM, PyTorch 2.9's once; both store it once, and both compute
-    the reference's numbers."""
+    each row three times from DRAM, PyTorch 2.9's (in registers) once; both store it once, and
+    both compute the reference's numbers."""
     row = 4096 * 2
     for kernel, reads in (("aten", 3), ("aten-2.9", 1)):
         doc = copy.deepcopy(gpu_doc())
@@ -108,15 +145,16 @@ def test_registers_bound_the_norms_ctas_by_hand():
     """128-thread LayerNorm CTAs: at 32 registers a thread (sm_90's bf16 kernel) a warp takes
     1,024 of the 65,536, so 64 warps, 16 CTAs, as many as 2,048 threads allow; sm_100's 40 take
     1,280 a warp: 51 warps, 12 CTAs; sm_100's fp32 kernel 44, rounded to 1,536 a warp: 42 warps,
-    10 CTAs. The kept softmax's 32 leave its two 1,024-thread CTAs; PyTorch 2.0's kernels, and a
+    10 CTAs. The shared-memory softmax's 32 leave its two 1,024-thread CTAs; PyTorch 2.0's kernels, and a
     chip that names no SM architecture, are not bound by registers."""
     kernels, shared = KernelsSpec(), 228 * 1024
     cases = {("bf16", 90): 16, ("bf16", 100): 12, ("fp32", 100): 10, ("bf16", None): 16}
     for (dtype, sm), ctas in cases.items():
         kernel = kernel_for(aten29("layernorm", 64, 4096, dtype), sm)
         assert resident_ctas(kernel, kernels, shared) == ctas, (dtype, sm)
-    kept = kernel_for(aten29("softmax", 64, 4096), 100)
+    kept = kernel_for(aten29("softmax", 64, 24504), 100)  # cunn_SoftMaxForwardSmem
     assert (kept.registers, resident_ctas(kept, kernels, shared)) == (32, 2)
+    assert kernel_for(aten29("softmax", 64, 4096), 100).registers == 0  # Reg: not counted
     eager = VectorOpSpec(kind="layernorm", name="v", rows=64, cols=4096, dtype="bf16")
     assert kernel_for(eager, 100).registers == 0
 
@@ -141,3 +179,23 @@ def test_resident_ctas_fit_every_limit_of_the_sm(kind, cols, dtype, sm):
     assert ctas * warps * -(-kernel.registers * 32 // 256) * 256 <= kernels.registers
     reads = sum(dram + l2 for dram, l2 in pass_sources(kernel, cols, None))
     assert reads == cols * (1 if kernel.kept else kernel.passes)
+
+
+@settings(max_examples=80, deadline=None)
+@given(cols=st.integers(1025, 60000), dtype=st.sampled_from(["bf16", "fp16", "fp32"]))
+def test_softmax_dispatch_follows_host_softmax(cols, dtype):
+    """host_softmax's order for any row: a warp up to 2,048 values and 8 KiB; else registers
+    where a 1,024-thread CTA's threads hold fewer than 10 values each; else shared memory only
+    where the row and a float per warp fit 48 KiB and 16 B divide the row; else three reads."""
+    size = {"bf16": 2, "fp16": 2, "fp32": 4}[dtype]
+    kernel = aten_row_kernel(aten29("softmax", 8, cols, dtype))
+    if cols <= 2048 and cols * size <= 8192:
+        assert (kernel.row_threads, kernel.passes, kernel.kept) == (32, 1, "")
+        return
+    assert kernel.threads == min(1024, -(-cols // 32) * 32)
+    if -(-cols // kernel.threads) < 10:
+        assert kernel.kept == "registers"
+    elif cols * size + kernel.threads // 32 * 4 < 48 * 1024 and cols * size % 16 == 0:
+        assert (kernel.kept, kernel.shared) == ("shared", cols * size + 128 + 1024)
+    else:
+        assert (kernel.kept, kernel.passes) == ("", 3)
