@@ -77,7 +77,8 @@ class GemmPlan:
             buffer = machine.buffer_for(role).name
             if role == "output" and staging is not None:
                 used[buffer] = used.get(buffer, 0) + size
-                used[staging] = used.get(staging, 0) + size
+                staged = nbytes(tile[a] * tile[b], self.staged_format())
+                used[staging] = used.get(staging, 0) + staged
             else:
                 used[buffer] = used.get(buffer, 0) + factor * size
         return used
@@ -90,6 +91,12 @@ class GemmPlan:
             return None
         sram = machine.staging_for("output")
         return sram and sram.name
+
+    def staged_format(self) -> str:
+        """The precision a staged output tile takes in its staging SRAM: the output's, converted
+        before the copy as Hopper's TMA-store epilogue does (CUTLASS sm90_epilogue_tma_warpspecialized),
+        but the accumulator's where K is not the innermost loop (tiles left unfinished spill)."""
+        return self.output if self.loop_order[-1] == "K" else self.accumulator
 
 
 def check_fits(plan: GemmPlan, machine: Machine, where: str) -> None:
@@ -262,6 +269,7 @@ class _Walk:
     tensors: dict[str, str]  # role -> tensor
     streams: bool  # streams_dma
     staging: str | None  # the SRAM output tiles are written back through (GemmPlan.staging)
+    staged_format: str  # their precision there (GemmPlan.staged_format)
     sized: dict[tuple, int]  # (elements, format) -> bytes
 
     @classmethod
@@ -282,6 +290,7 @@ class _Walk:
             {role: f"{name}.{TENSOR_OF[role]}" for role in OPERAND_DIMS},
             streams_dma(plan, machine),
             plan.staging(machine),
+            plan.staged_format(),
             {},
         )
 
@@ -415,8 +424,9 @@ def _steps(
             if walk.staging is None:
                 stores.append(Transfer(kind, ten_c, region_c, buf_c, moved, size))
             else:  # copied out of the registers as the compute ends, stored from the staging SRAM
-                loads.append(Transfer("alloc", ten_c, region_c, walk.staging, 0, size))
-                stores.append(Transfer(kind, ten_c, region_c, walk.staging, moved, size))
+                staged = size_of(em * en, walk.staged_format)
+                loads.append(Transfer("alloc", ten_c, region_c, walk.staging, 0, staged))
+                stores.append(Transfer(kind, ten_c, region_c, walk.staging, moved, staged))
             held_c = None
         if streams is not None:
             loads, compute, stores = _stream(

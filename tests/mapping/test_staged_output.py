@@ -23,12 +23,12 @@ def staged_gpu(rf="64 KiB", staged=True, cores=4, tiles=((64, 64),)):
     return load_arch(doc)
 
 
-def footprint(arch, double_buffering=True, dtype="int8"):
-    """Bytes per buffer of a 64x64x32 tile of a GEMM on core 0."""
-    op = GemmOpSpec(kind="gemm", name="g", M=128, N=128, K=64, dtype=dtype)
+def footprint(arch, double_buffering=True, output_dtype=None, order="MNK"):
+    """Bytes per buffer of a 64x64x32 tile of an int8 GEMM on core 0."""
+    op = GemmOpSpec(kind="gemm", name="g", M=128, N=128, K=64, output_dtype=output_dtype)
     mapping = load_mapping(None).model_copy(update={"double_buffering": double_buffering})
     machine = build_machine(arch).view(0)
-    plan = plan_from(op, mapping, machine, {"M": 64, "N": 64, "K": 32}, ["M", "N", "K"])
+    plan = plan_from(op, mapping, machine, {"M": 64, "N": 64, "K": 32}, list(order))
     return plan.footprint(machine)
 
 
@@ -43,6 +43,15 @@ def test_a_double_buffered_output_doubles_its_register_level_without_staging():
 
 def test_a_staged_output_keeps_one_copy_in_registers_and_one_in_the_staging_sram():
     assert footprint(staged_gpu()) == {"core0.smem": 2 * (A + B) + C, "core0.rf": C}
+
+
+def test_the_staged_copy_takes_the_precision_it_is_written_back_in():
+    """int8 outputs (requantized) stage as 64 x 64 x 1 B; with K outside the N loop a tile
+    leaves unfinished (a spill of int32 partial sums), so the staging holds the accumulators."""
+    staged = footprint(staged_gpu(), output_dtype="int8")
+    assert staged == {"core0.smem": 2 * (A + B) + 64 * 64, "core0.rf": C}
+    spilling = footprint(staged_gpu(), output_dtype="int8", order="MKN")
+    assert spilling == {"core0.smem": 2 * (A + B) + C, "core0.rf": C}
 
 
 def test_a_single_buffered_output_is_stored_from_its_registers_staged_or_not():
@@ -104,3 +113,44 @@ def test_staging_on_a_level_without_the_output_is_a_spec_error():
     }  # fmt: skip
     with pytest.raises(SpecError, match="stages_through is for a level holding the output"):
         load_arch(doc)
+
+
+def test_a_split_k_gemm_with_narrow_outputs_spills_its_partials_as_accumulators():
+    """int8 outputs stage as 1 B an element, but a split-K slice's partial tile leaves as int32."""
+    workload = gemm(64, 64, 1024)
+    workload["ops"][0]["output_dtype"] = "int8"
+    report = simulator.simulate(staged_gpu(), workload, numerics=True)
+    assert report.summary["numerics_ok"]
+    spilled = sum(op["spill"] for op in report.record.op_dram.values())
+    assert spilled == 3 * 64 * 64 * 4
+
+
+def test_a_loop_order_that_spills_stages_its_partial_sums():
+    """K outside N: each 64x64 output tile leaves unfinished once (int32 out and back)."""
+    mapping = {"tile": {"M": 64, "N": 64, "K": 32}, "loop_order": ["M", "K", "N"]}
+    doc = gpu_doc(cores=1, tiles=((64, 128),))
+    doc["cores"]["components"]["rf"]["stages_through"] = "smem"
+    workload = gemm(64, 128, 64)
+    workload["ops"][0]["output_dtype"] = "int8"
+    report = simulator.simulate(load_arch(doc), workload, mapping, numerics=True)
+    assert report.summary["numerics_ok"]
+    moved = {k: sum(op[k] for op in report.record.op_dram.values()) for k in ("spill", "store")}
+    assert moved == {"spill": 2 * 64 * 64 * 4, "store": 64 * 128}
+
+
+def test_flash_attention_keeps_one_copy_of_s_and_o_in_staged_registers():
+    """d = 32, bf16, 16 KiB of registers, 64 KiB of shared memory. Not staged, S and O get half the
+    registers: 8 KiB, 4,096 bf16 elements, Bc = 4096 / (4 x 32) = 32; staged, all 16 KiB: Bc = 64
+    (S 32x64 and O 32x32 in fp32 are 12 KiB), Br = min(Bc, d) = 32 both times; O leaves through
+    Q's shared memory, so it adds none."""
+    workload = {"name": "a", "ops": [{"kind": "attention", "name": "attn", "heads": 1}]}
+    workload["ops"][0] |= {"q_len": 128, "head_dim": 32, "dtype": "bf16"}
+    blocks = {}
+    for staged in (True, False):
+        report = simulator.simulate(staged_gpu("16 KiB", staged=staged), workload, numerics=True)
+        assert report.summary["numerics_ok"]
+        (row,) = (
+            report.ops[["map_block_q", "map_block_kv"]].drop_duplicates().itertuples(index=False)
+        )
+        blocks[staged] = tuple(row)
+    assert blocks == {True: (32, 64), False: (32, 32)}
