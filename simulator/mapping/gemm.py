@@ -65,8 +65,9 @@ class GemmPlan:
 
     def footprint(self, machine: Machine, tile: dict[str, int] | None = None) -> dict[str, int]:
         """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered,
-        but an output staged on its way out keeps its second copy in the staging SRAM: `staging`);
-        `tile` instead of the plan's own prices another tile under this plan (the auto mapper)."""
+        but an output staged on its way out keeps one copy: `staging`, whose SRAM passes it
+        through the operand space the finished tile leaves, or holds it apart where it holds no
+        operand); `tile` instead of the plan's own prices another tile (the auto mapper)."""
         tile = self.tile if tile is None else tile
         factor = 2 if self.double_buffering else 1
         staging = self.staging(machine)
@@ -77,8 +78,9 @@ class GemmPlan:
             buffer = machine.buffer_for(role).name
             if role == "output" and staging is not None:
                 used[buffer] = used.get(buffer, 0) + size
-                staged = nbytes(tile[a] * tile[b], self.staged_format())
-                used[staging] = used.get(staging, 0) + staged
+                if staging not in (machine.buffer_for(r).name for r in ("input", "weight")):
+                    staged = nbytes(tile[a] * tile[b], self.staged_format())
+                    used[staging] = used.get(staging, 0) + staged
             else:
                 used[buffer] = used.get(buffer, 0) + factor * size
         return used
@@ -86,7 +88,10 @@ class GemmPlan:
     def staging(self, machine: Machine) -> str | None:
         """The SRAM a double-buffered output tile is written back through, or None: the output's
         register level then holds one copy, whose accumulators stay in place over K, and the tile
-        being stored sits in the SRAM until it lands (`Machine.staging_for`)."""
+        leaves through the SRAM (`Machine.staging_for`). Where that SRAM holds A or B, the tile
+        passes through the operand space its last step leaves, in as many chunks as it takes, as
+        CUTLASS's epilogue reuses the mainloop's shared memory (`SharedStorage`, a union of the
+        two, and the accumulator tile stored in sub-tiles, `epilogue/threadblock/epilogue.h`)."""
         if not self.double_buffering:
             return None
         sram = machine.staging_for("output")
@@ -316,8 +321,9 @@ def _steps(
     `costs`: the plan's tile costs (`tile_costs`: (extents, first K chunk, continues fold) -> cost).
     Per step, loop indices are tuples in loop order and each role's tile (row, col) indices
     follow OPERAND_DIMS: input (M, K) is tensor A, weight (K, N) B, output (M, N) C. An output
-    written back through a staging SRAM (`GemmPlan.staging`) holds space there from its last
-    step's loads until it lands; its registers hold the unit's one live tile and wait for no space."""
+    written back through a staging SRAM (`GemmPlan.staging`) keeps the space its last step's
+    operands leave there (else takes its own with that step's loads) until it lands; its
+    registers hold the unit's one live tile and wait for no space."""
     unit = machine.components[plan.unit]
     buffers, tensors, size_of = walk.buffers, walk.tensors, walk.size_of
     im, i_n, ik = walk.at["M"], walk.at["N"], walk.at["K"]
@@ -423,9 +429,12 @@ def _steps(
             moved = size_of(em * en, plan.output) if kind == "store" else size
             if walk.staging is None:
                 stores.append(Transfer(kind, ten_c, region_c, buf_c, moved, size))
-            else:  # copied out of the registers as the compute ends, stored from the staging SRAM
-                staged = size_of(em * en, walk.staged_format)
-                loads.append(Transfer("alloc", ten_c, region_c, walk.staging, 0, staged))
+            else:  # out of the registers as the compute ends, through the staging SRAM
+                staged = sum(size for buffer, size in frees if buffer == walk.staging)
+                frees = [(buffer, size) for buffer, size in frees if buffer != walk.staging]
+                if not staged:  # the SRAM holds no operand this step leaves: room of its own
+                    staged = size_of(em * en, walk.staged_format)
+                    loads.append(Transfer("alloc", ten_c, region_c, walk.staging, 0, staged))
                 stores.append(Transfer(kind, ten_c, region_c, walk.staging, moved, staged))
             held_c = None
         if streams is not None:

@@ -14,12 +14,16 @@ from simulator.spec.workload import GemmOpSpec
 from tests.mapping.test_cta import gemm, gpu_doc
 
 
-def staged_gpu(rf="64 KiB", staged=True, cores=4, tiles=((64, 64),)):
-    """test_cta's tiny GPU, its register level staging the output through shared memory."""
+def staged_gpu(rf="64 KiB", staged="smem", cores=4, tiles=((64, 64),)):
+    """test_cta's tiny GPU, its register level staging the output through `staged` (None: not
+    staged; 'epi': a 32 KiB SRAM of its own, holding no operand)."""
     doc = gpu_doc(cores=cores, tiles=tiles)
-    doc["cores"]["components"]["rf"]["capacity"] = rf
+    components = doc["cores"]["components"]
+    components["rf"]["capacity"] = rf
     if staged:
-        doc["cores"]["components"]["rf"]["stages_through"] = "smem"
+        components["rf"]["stages_through"] = staged
+    if staged == "epi":
+        components["epi"] = {"kind": "sram", "capacity": "32 KiB", "holds": []}
     return load_arch(doc)
 
 
@@ -38,26 +42,28 @@ C = 64 * 64 * 4
 
 
 def test_a_double_buffered_output_doubles_its_register_level_without_staging():
-    assert footprint(staged_gpu(staged=False)) == {"core0.smem": 2 * (A + B), "core0.rf": 2 * C}
+    assert footprint(staged_gpu(staged=None)) == {"core0.smem": 2 * (A + B), "core0.rf": 2 * C}
 
 
-def test_a_staged_output_keeps_one_copy_in_registers_and_one_in_the_staging_sram():
-    assert footprint(staged_gpu()) == {"core0.smem": 2 * (A + B) + C, "core0.rf": C}
+def test_a_staged_output_keeps_one_copy_in_registers_and_passes_through_the_operand_space():
+    assert footprint(staged_gpu()) == {"core0.smem": 2 * (A + B), "core0.rf": C}
 
 
-def test_the_staged_copy_takes_the_precision_it_is_written_back_in():
-    """int8 outputs (requantized) stage as 64 x 64 x 1 B; with K outside the N loop a tile
-    leaves unfinished (a spill of int32 partial sums), so the staging holds the accumulators."""
-    staged = footprint(staged_gpu(), output_dtype="int8")
-    assert staged == {"core0.smem": 2 * (A + B) + 64 * 64, "core0.rf": C}
-    spilling = footprint(staged_gpu(), output_dtype="int8", order="MKN")
-    assert spilling == {"core0.smem": 2 * (A + B) + C, "core0.rf": C}
+def test_a_staging_sram_without_operands_holds_the_tile_as_it_is_written_back():
+    """int32 outputs: 16,384 B; requantized to int8: 64 x 64 x 1 B; with K outside the N loop a
+    tile leaves unfinished (a spill of int32 partial sums), so the staging holds accumulators."""
+    expected = {"core0.smem": 2 * (A + B), "core0.rf": C}
+    assert footprint(staged_gpu(staged="epi")) == expected | {"core0.epi": C}
+    narrow = footprint(staged_gpu(staged="epi"), output_dtype="int8")
+    assert narrow == expected | {"core0.epi": 64 * 64}
+    spilling = footprint(staged_gpu(staged="epi"), output_dtype="int8", order="MKN")
+    assert spilling == expected | {"core0.epi": C}
 
 
 def test_a_single_buffered_output_is_stored_from_its_registers_staged_or_not():
     expected = {"core0.smem": A + B, "core0.rf": C}
     assert footprint(staged_gpu(), double_buffering=False) == expected
-    assert footprint(staged_gpu(staged=False), double_buffering=False) == expected
+    assert footprint(staged_gpu(staged=None), double_buffering=False) == expected
 
 
 def test_staging_lets_a_tile_fill_the_register_level():
@@ -66,7 +72,7 @@ def test_staging_lets_a_tile_fill_the_register_level():
     the four CTAs' operands and C once."""
     shape = gemm(128, 128, 64)
     staged = simulator.simulate(staged_gpu("16 KiB"), shape, numerics=True)
-    plain = simulator.simulate(staged_gpu("16 KiB", staged=False), shape, numerics=True)
+    plain = simulator.simulate(staged_gpu("16 KiB", staged=None), shape, numerics=True)
     assert staged.summary["numerics_ok"] and plain.summary["numerics_ok"]
     assert {row.map_tile for row in staged.ops.itertuples()} == {'{"M": 64, "N": 64, "K": 64}'}
     plain_tiles = [json.loads(row.map_tile) for row in plain.ops.itertuples()]
@@ -115,24 +121,26 @@ def test_staging_on_a_level_without_the_output_is_a_spec_error():
         load_arch(doc)
 
 
-def test_a_split_k_gemm_with_narrow_outputs_spills_its_partials_as_accumulators():
-    """int8 outputs stage as 1 B an element, but a split-K slice's partial tile leaves as int32."""
+@pytest.mark.parametrize("staging", ["smem", "epi"])
+def test_a_split_k_gemm_with_narrow_outputs_spills_its_partials_as_accumulators(staging):
+    """int8 outputs are written back 1 B an element, but a split-K slice's partial tile leaves
+    as int32, whichever SRAM it passes through."""
     workload = gemm(64, 64, 1024)
     workload["ops"][0]["output_dtype"] = "int8"
-    report = simulator.simulate(staged_gpu(), workload, numerics=True)
+    report = simulator.simulate(staged_gpu(staged=staging), workload, numerics=True)
     assert report.summary["numerics_ok"]
     spilled = sum(op["spill"] for op in report.record.op_dram.values())
     assert spilled == 3 * 64 * 64 * 4
 
 
-def test_a_loop_order_that_spills_stages_its_partial_sums():
+@pytest.mark.parametrize("staging", ["smem", "epi"])
+def test_a_loop_order_that_spills_stages_its_partial_sums(staging):
     """K outside N: each 64x64 output tile leaves unfinished once (int32 out and back)."""
     mapping = {"tile": {"M": 64, "N": 64, "K": 32}, "loop_order": ["M", "K", "N"]}
-    doc = gpu_doc(cores=1, tiles=((64, 128),))
-    doc["cores"]["components"]["rf"]["stages_through"] = "smem"
     workload = gemm(64, 128, 64)
     workload["ops"][0]["output_dtype"] = "int8"
-    report = simulator.simulate(load_arch(doc), workload, mapping, numerics=True)
+    arch = staged_gpu(staged=staging, cores=1, tiles=((64, 128),))
+    report = simulator.simulate(arch, workload, mapping, numerics=True)
     assert report.summary["numerics_ok"]
     moved = {k: sum(op[k] for op in report.record.op_dram.values()) for k in ("spill", "store")}
     assert moved == {"spill": 2 * 64 * 64 * 4, "store": 64 * 128}
@@ -147,7 +155,8 @@ def test_flash_attention_keeps_one_copy_of_s_and_o_in_staged_registers():
     workload["ops"][0] |= {"q_len": 128, "head_dim": 32, "dtype": "bf16"}
     blocks = {}
     for staged in (True, False):
-        report = simulator.simulate(staged_gpu("16 KiB", staged=staged), workload, numerics=True)
+        arch = staged_gpu("16 KiB", staged="smem" if staged else None)
+        report = simulator.simulate(arch, workload, numerics=True)
         assert report.summary["numerics_ok"]
         (row,) = (
             report.ops[["map_block_q", "map_block_kv"]].drop_duplicates().itertuples(index=False)
