@@ -188,7 +188,8 @@ class RegisterFileSpec(Strict):
     """The output's register level only: an SRAM of this core its write-back passes through (a
     GPU epilogue copies the accumulators to shared memory and stores from there), so a
     double-buffered output keeps one copy here, across its K steps, and the copy being written
-    back in that SRAM; default none: both copies here."""
+    back in that SRAM (in the operand space the finished tile leaves, where it holds operands);
+    default none: both copies here."""
 
     @field_validator("holds", mode="before")
     @classmethod
