@@ -355,8 +355,8 @@ class _Fixup:
             yield self._reduce_step(store, label)
 
     def partial(self, store: Transfer) -> int:
-        """Bytes of the partial tile of `store`'s region (not its buffer space: a staged tile
-        takes the output's precision there, `GemmPlan.staged_format`)."""
+        """Bytes of the partial tile of `store`'s region (not its buffer space: a staged tile's
+        is the staging SRAM's room it passes through, `GemmPlan.staging`)."""
         (m0, m1), (n0, n1) = store.region
         return nbytes((m1 - m0) * (n1 - n0), self.accumulator)
 

@@ -66,8 +66,8 @@ class GemmPlan:
     def footprint(self, machine: Machine, tile: dict[str, int] | None = None) -> dict[str, int]:
         """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered,
         but an output staged on its way out keeps one copy: `staging`, whose SRAM passes it
-        through the operand space the finished tile leaves, or holds it apart where it holds no
-        operand); `tile` instead of the plan's own prices another tile (the auto mapper)."""
+        through the operand space the finished tile leaves where it holds A and B, else holds it
+        apart); `tile` instead of the plan's own prices another tile (the auto mapper)."""
         tile = self.tile if tile is None else tile
         factor = 2 if self.double_buffering else 1
         staging = self.staging(machine)
@@ -78,7 +78,7 @@ class GemmPlan:
             buffer = machine.buffer_for(role).name
             if role == "output" and staging is not None:
                 used[buffer] = used.get(buffer, 0) + size
-                if staging not in (machine.buffer_for(r).name for r in ("input", "weight")):
+                if any(machine.buffer_for(r).name != staging for r in ("input", "weight")):
                     staged = nbytes(tile[a] * tile[b], self.staged_format())
                     used[staging] = used.get(staging, 0) + staged
             else:
@@ -88,7 +88,7 @@ class GemmPlan:
     def staging(self, machine: Machine) -> str | None:
         """The SRAM a double-buffered output tile is written back through, or None: the output's
         register level then holds one copy, whose accumulators stay in place over K, and the tile
-        leaves through the SRAM (`Machine.staging_for`). Where that SRAM holds A or B, the tile
+        leaves through the SRAM (`Machine.staging_for`). Where that SRAM holds A and B, the tile
         passes through the operand space its last step leaves, in as many chunks as it takes, as
         CUTLASS's epilogue reuses the mainloop's shared memory (`SharedStorage`, a union of the
         two, and the accumulator tile stored in sub-tiles, `epilogue/threadblock/epilogue.h`)."""
