@@ -139,6 +139,15 @@ class Machine:
             c for c in self.components.values() if c.kind == "regfile" and role in c.spec.holds
         ][-1]
 
+    def staging_for(self, role: str) -> Sram | None:
+        """The SRAM a `role` tile written back from its register level passes through (the level's
+        `stages_through`: a GPU epilogue), or None where the tile is stored from its buffer."""
+        buffer = self.buffer_for(role)
+        name = buffer.kind == "regfile" and buffer.spec.stages_through
+        if not name:
+            return None
+        return self.components[_sibling(buffer.name, name) if "." in buffer.name else name]
+
     def registers_for(self, role: str, unit: str) -> list[RegisterFile | Sram]:
         """Inner levels of `unit` holding `role`, innermost first: its register levels (the arch's
         order, without the one that is the DMA buffer itself), then its local SRAMs (same)."""

@@ -67,24 +67,44 @@ def attention_units(op: AttentionOpSpec, mapping: MappingSpec, machine: Machine)
 
 
 def _budget(machine: Machine, double_buffering: bool) -> dict[str, int]:
+    """Bytes each role's buffer gives one block: half of it double-buffered, but a staged
+    output's registers hold one copy (`_staging`)."""
     factor = 2 if double_buffering else 1
+    staged = _staging(machine, double_buffering) is not None
     return {
-        role: machine.buffer_for(role).capacity_bytes // factor
+        role: machine.buffer_for(role).capacity_bytes
+        // (1 if role == "output" and staged else factor)
         for role in ("input", "weight", "output")
     }
 
 
-def _footprint(op: AttentionOpSpec, br: int, bc: int, machine: Machine) -> dict[str, int]:
-    """Buffer bytes of one flash step: Q and P (input role), K and V (weight), S and O (output)."""
+def _staging(machine: Machine, double_buffering: bool) -> str | None:
+    """The SRAM O is written back through when double-buffered (the output register level's
+    `stages_through`), else None. S and O stay in registers over the K/V blocks, one copy; O
+    leaves converted to the input precision through the SRAM, in the Q block's space where that
+    SRAM holds Q (FlashAttention-2's epilogue writes O to shared memory over sQ, flash_fwd_kernel.h)."""
+    sram = machine.staging_for("output") if double_buffering else None
+    return sram and sram.name
+
+
+def _footprint(op: AttentionOpSpec, br: int, bc: int, machine: Machine, double: bool) -> dict:
+    """Buffer bytes of a flash step: Q and P (input role), K and V (weight), S and O (output),
+    x2 double-buffered, but a staged output's registers once and its O in the staging SRAM."""
     rows = op.heads // op.kv_groups * br
-    return _by_buffer(
-        machine,
-        {
-            "input": nbytes(rows * op.head_dim + rows * bc, op.dtype),
-            "weight": nbytes(2 * bc * op.head_dim, op.dtype),
-            "output": nbytes(rows * bc + rows * op.head_dim, ACC),
-        },
-    )
+    factor = 2 if double else 1
+    used = {
+        "input": factor * nbytes(rows * op.head_dim + rows * bc, op.dtype),
+        "weight": factor * nbytes(2 * bc * op.head_dim, op.dtype),
+        "output": factor * nbytes(rows * bc + rows * op.head_dim, ACC),
+    }
+    staging = _staging(machine, double)
+    if staging is None:
+        return _by_buffer(machine, used)
+    used["output"] //= factor
+    merged = _by_buffer(machine, used)
+    if staging != machine.buffer_for("input").name:  # else O takes Q's space
+        merged[staging] = merged.get(staging, 0) + nbytes(rows * op.head_dim, op.dtype)
+    return merged
 
 
 def plan_attention(
@@ -116,10 +136,9 @@ def plan_attention(
         )  # square blocks, as FlashAttention-2's causal kernel, so masked blocks are skipped
 
     def fits(br, bc):
-        factor = 2 if double else 1
         return all(
-            used * factor <= machine.components[n].capacity_bytes
-            for n, used in _footprint(op, br, bc, machine).items()
+            used <= machine.components[n].capacity_bytes
+            for n, used in _footprint(op, br, bc, machine, double).items()
         )
 
     while not fits(br, bc) and spec.block_kv is None and bc > 16:
@@ -132,11 +151,11 @@ def plan_attention(
         br = max(1, br // 2)
         bc = min(bc, br) if square and spec.block_kv is None else bc
     if not fits(br, bc):
-        used = _footprint(op, br, bc, machine)
+        used = _footprint(op, br, bc, machine, double)
         raise CapacityError(
             f"{where}: attention blocks Br={br} Bc={bc} for {op.name} need "
             f"{', '.join(f'{v:,} B in {k}' for k, v in used.items())}"
-            f"{' (x2 double-buffered)' if double else ''}, more than the buffers hold"
+            f"{' (double-buffered)' if double else ''}, more than the buffers hold"
         )
     spill = False
     if spec.algorithm == "naive":
@@ -452,6 +471,7 @@ def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor:
     cost = _Cost(op, plan, mapping, machine)
     g, d, dt = op.heads // op.kv_groups, op.head_dim, op.dtype
     buf = cost.buffer
+    staging = _staging(machine, plan.double_buffering)
     rows_of = _flash_rows(op, plan)
     head, skip = divmod(start, sum(len(ks) for _, ks in rows_of))
     for bh in range(head, op.batch * op.kv_groups):
@@ -486,7 +506,7 @@ def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor:
                             regions["Q"],
                             buf["output"],
                             0,
-                            nbytes(rows * d + rows * plan.block_kv, ACC),
+                            0 if staging else nbytes(rows * d + rows * plan.block_kv, ACC),
                         )
                     )
                 kv_bytes = nbytes(cols * d, dt)
@@ -520,16 +540,21 @@ def _flash_steps(op, plan: AttentionPlan, mapping, machine, numerics, kv_tensor:
                 frees = [(buf["weight"], 2 * kv_bytes)]
                 stores = []
                 if last:
-                    frees.append((buf["input"], nbytes(rows * d + rows * plan.block_kv, dt)))
-                    stores.append(
-                        Transfer(
-                            "store",
-                            f"{op.name}.O",
-                            regions["Q"],
-                            buf["output"],
-                            nbytes(rows * d, dt),
-                            nbytes(rows * d + rows * plan.block_kv, ACC),
+                    q_space = nbytes(rows * d + rows * plan.block_kv, dt)
+                    o_out = nbytes(rows * d, dt)
+                    if staging is None:
+                        frees.append((buf["input"], q_space))
+                        out, space = buf["output"], nbytes(rows * d + rows * plan.block_kv, ACC)
+                    elif staging == buf["input"]:  # O leaves through Q's space
+                        out, space = staging, q_space
+                    else:
+                        frees.append((buf["input"], q_space))
+                        loads.append(
+                            Transfer("alloc", f"{op.name}.O", regions["Q"], staging, 0, o_out)
                         )
+                        out, space = staging, o_out
+                    stores.append(
+                        Transfer("store", f"{op.name}.O", regions["Q"], out, o_out, space)
                     )
                 yield Step(tuple(loads), computes, tuple(stores), tuple(frees))
 

@@ -242,7 +242,7 @@ def _best(op, mapping, machine, unit, problem, options, orders):
     seed = plan_from(op, mapping, machine, {"M": 1, "N": 1, "K": 1}, orders[0])
     shape = (problem["M"], problem["N"], problem["K"])
     order_keys = tuple(map(tuple, orders))
-    layout = (buffers, seed.dtype, seed.accumulator, seed.double_buffering)
+    layout = (buffers, seed.dtype, seed.accumulator, seed.double_buffering, seed.staging(machine))
     interfaces = dram.spec.operand_bandwidth
     write_cost = dram.spec.write_cost
     key = (
@@ -345,8 +345,8 @@ _RANKINGS_LIMIT = 256  # a ranking holds up to every candidate tile (a few hundr
 
 def _needs(layout: tuple, names: tuple, seed: GemmPlan, machine: Machine, tile: tuple) -> tuple:
     """The bytes each of `names` holds of seed.footprint(machine, tile) (0: none), memoized on
-    what it reads (the operands' buffers and formats, double buffering, the tile): sweep points
-    that differ in buffer sizes or elsewhere share it."""
+    what it reads (the operands' buffers and formats, double buffering, the output's staging
+    SRAM, the tile): sweep points that differ in buffer sizes or elsewhere share it."""
     key = (layout, names, tile)
 
     def needs() -> tuple:

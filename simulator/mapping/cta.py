@@ -31,7 +31,7 @@ from simulator.mapping.program import (
 )
 from simulator.mapping.ranges import split, tile_ranges
 from simulator.mapping.shifted import moved, replayed
-from simulator.spec.precision import precision
+from simulator.spec.precision import nbytes, precision
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +157,7 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
     per_core, pieces = _work(op, grid, cores, machine.arch.cores.kernels.min_split_k)
     partials = [root.partial() if root and pieces > 1 else root for _ in range(pieces)]
     tiles = _TilePlans(mapping, machine)
+    accumulator = machine.view(0).components[_unit_name(machine, mapping, op)].accumulator(op.dtype)
     parts = []
     leaders: dict[str, tuple[list, list[OpProgram]]] = {}  # shape class -> its first core's
     for core, work in sorted(per_core.items()):
@@ -195,7 +196,8 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
                     program = altered(program, steps=again, step_count=as_many(program, again))
             plain.append(program)
             if count > 1:
-                fixup = _Fixup(op.name, j, count, owner, machine.view(core), root, partials)
+                view = machine.view(core)
+                fixup = _Fixup(op.name, j, count, owner, view, root, partials, accumulator)
                 program = altered(program, steps=_rewritten(program.steps, fixup))
             programs.append(program)
         leaders.setdefault(shape, (work, plain))
@@ -327,9 +329,10 @@ class _Fixup:
     for the tile's owner piece, into a reduction that reads the others' partials back and stores C
     (split-K: the last slice owns; stream-K: the piece with the tile's first iteration)."""
 
-    def __init__(self, name, piece, count, owner, machine: Machine, root, partials):
+    def __init__(self, name, piece, count, owner, machine: Machine, root, partials, accumulator):
         self.name, self.j, self.count, self.owner = name, piece, count, owner
         self.machine, self.root, self.partials = machine, root, partials
+        self.accumulator = accumulator  # the partial tiles' precision
 
     def rewrite(self, steps):
         for step in steps:
@@ -341,7 +344,7 @@ class _Fixup:
             label = f"{self.name}.tile{store.region}"
             signal = f"{label}.k{self.j}"
             if self.j != self.owner:
-                spill = dataclasses.replace(store, kind="spill", dram_bytes=store.space)
+                spill = dataclasses.replace(store, kind="spill", dram_bytes=self.partial(store))
                 yield dataclasses.replace(
                     step, stores=others + (spill,), signals=step.signals + (signal,)
                 )
@@ -350,6 +353,12 @@ class _Fixup:
             # it waits for this slice's own partial too, raised when this step lands
             yield dataclasses.replace(step, stores=others, signals=step.signals + (signal,))
             yield self._reduce_step(store, label)
+
+    def partial(self, store: Transfer) -> int:
+        """Bytes of the partial tile of `store`'s region (not its buffer space: a staged tile's
+        is the staging SRAM's room it passes through, `GemmPlan.staging`)."""
+        (m0, m1), (n0, n1) = store.region
+        return nbytes((m1 - m0) * (n1 - n0), self.accumulator)
 
     def _reduce_step(self, store: Transfer, label: str) -> Step:
         """Read the other slices' fp32 partial tiles back, add them into this one, store C."""
@@ -362,7 +371,7 @@ class _Fixup:
             f"{self.name}.C.partials",
             store.region,
             store.buffer,
-            (self.count - 1) * store.space,
+            (self.count - 1) * self.partial(store),
             0,
         )
         kernel = self.root and bind(self.root.reduce, store.region, self.partials)

@@ -64,16 +64,44 @@ class GemmPlan:
     stream_dma: bool = True  # a nest's DMA may stream during its tiles (`streams_dma`)
 
     def footprint(self, machine: Machine, tile: dict[str, int] | None = None) -> dict[str, int]:
-        """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered);
-        `tile` instead of the plan's own prices another tile under this plan (the auto mapper)."""
+        """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered,
+        but an output staged on its way out keeps one copy: `staging`, whose SRAM passes it
+        through the operand space the finished tile leaves where it holds A and B, else holds it
+        apart); `tile` instead of the plan's own prices another tile (the auto mapper)."""
         tile = self.tile if tile is None else tile
+        factor = 2 if self.double_buffering else 1
+        staging = self.staging(machine)
         used: dict[str, int] = {}
         for role, (a, b) in OPERAND_DIMS.items():
             fmt = self.accumulator if role == "output" else self.dtype
+            size = nbytes(tile[a] * tile[b], fmt)
             buffer = machine.buffer_for(role).name
-            used[buffer] = used.get(buffer, 0) + nbytes(tile[a] * tile[b], fmt)
-        factor = 2 if self.double_buffering else 1
-        return {name: factor * size for name, size in used.items()}
+            if role == "output" and staging is not None:
+                used[buffer] = used.get(buffer, 0) + size
+                if any(machine.buffer_for(r).name != staging for r in ("input", "weight")):
+                    staged = nbytes(tile[a] * tile[b], self.staged_format())
+                    used[staging] = used.get(staging, 0) + staged
+            else:
+                used[buffer] = used.get(buffer, 0) + factor * size
+        return used
+
+    def staging(self, machine: Machine) -> str | None:
+        """The SRAM a double-buffered output tile is written back through, or None: the output's
+        register level then holds one copy, whose accumulators stay in place over K, and the tile
+        leaves through the SRAM (`Machine.staging_for`). Where that SRAM holds A and B, the tile
+        passes through the operand space its last step leaves, in as many chunks as it takes, as
+        CUTLASS's epilogue reuses the mainloop's shared memory (`SharedStorage`, a union of the
+        two, and the accumulator tile stored in sub-tiles, `epilogue/threadblock/epilogue.h`)."""
+        if not self.double_buffering:
+            return None
+        sram = machine.staging_for("output")
+        return sram and sram.name
+
+    def staged_format(self) -> str:
+        """The precision a staged output tile takes in its staging SRAM: the output's, converted
+        before the copy as Hopper's TMA-store epilogue does (CUTLASS sm90_epilogue_tma_warpspecialized),
+        but the accumulator's where K is not the innermost loop (tiles left unfinished spill)."""
+        return self.output if self.loop_order[-1] == "K" else self.accumulator
 
 
 def check_fits(plan: GemmPlan, machine: Machine, where: str) -> None:
@@ -245,6 +273,8 @@ class _Walk:
     buffers: dict[str, str]  # role -> buffer
     tensors: dict[str, str]  # role -> tensor
     streams: bool  # streams_dma
+    staging: str | None  # the SRAM output tiles are written back through (GemmPlan.staging)
+    staged_format: str  # their precision there (GemmPlan.staged_format)
     sized: dict[tuple, int]  # (elements, format) -> bytes
 
     @classmethod
@@ -264,6 +294,8 @@ class _Walk:
             {role: machine.buffer_for(role).name for role in OPERAND_DIMS},
             {role: f"{name}.{TENSOR_OF[role]}" for role in OPERAND_DIMS},
             streams_dma(plan, machine),
+            plan.staging(machine),
+            plan.staged_format(),
             {},
         )
 
@@ -288,7 +320,10 @@ def _steps(
     sits). Each output tile sees its K chunks in order, so the K index counts those accumulated.
     `costs`: the plan's tile costs (`tile_costs`: (extents, first K chunk, continues fold) -> cost).
     Per step, loop indices are tuples in loop order and each role's tile (row, col) indices
-    follow OPERAND_DIMS: input (M, K) is tensor A, weight (K, N) B, output (M, N) C."""
+    follow OPERAND_DIMS: input (M, K) is tensor A, weight (K, N) B, output (M, N) C. An output
+    written back through a staging SRAM (`GemmPlan.staging`) keeps the space its last step's
+    operands leave there (else takes its own with that step's loads) until it lands; its
+    registers hold the unit's one live tile and wait for no space."""
     unit = machine.components[plan.unit]
     buffers, tensors, size_of = walk.buffers, walk.tensors, walk.size_of
     im, i_n, ik = walk.at["M"], walk.at["N"], walk.at["K"]
@@ -336,10 +371,13 @@ def _steps(
             loads.append(Transfer("load", ten_b, region_b, buf_b, size, size))
             held_b = key_b
         first_k_chunk = k == 0
-        if held_c != key_c:
+        if held_c != key_c:  # staged: the unit's one live tile, whose space never waits (below)
             size = size_of(em * en, accumulator)
             kind = "alloc" if first_k_chunk else "reload"
-            loads.append(Transfer(kind, ten_c, region_c, buf_c, 0 if first_k_chunk else size, size))
+            space = 0 if walk.staging else size
+            loads.append(
+                Transfer(kind, ten_c, region_c, buf_c, 0 if first_k_chunk else size, space)
+            )
             held_c = key_c
         tile = (em, en, ek, first_k_chunk, continues_fold)
         if tile not in costs:  # a tile's cost depends only on these: once per kind and plan
@@ -389,7 +427,15 @@ def _steps(
             size = size_of(em * en, accumulator)
             kind = "store" if k == last_k else "spill"
             moved = size_of(em * en, plan.output) if kind == "store" else size
-            stores.append(Transfer(kind, ten_c, region_c, buf_c, moved, size))
+            if walk.staging is None:
+                stores.append(Transfer(kind, ten_c, region_c, buf_c, moved, size))
+            else:  # out of the registers as the compute ends, through the staging SRAM
+                staged = sum(size for buffer, size in frees if buffer == walk.staging)
+                frees = [(buffer, size) for buffer, size in frees if buffer != walk.staging]
+                if not staged:  # the SRAM holds no operand this step leaves: room of its own
+                    staged = size_of(em * en, walk.staged_format)
+                    loads.append(Transfer("alloc", ten_c, region_c, walk.staging, 0, staged))
+                stores.append(Transfer(kind, ten_c, region_c, walk.staging, moved, staged))
             held_c = None
         if streams is not None:
             loads, compute, stores = _stream(

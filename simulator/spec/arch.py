@@ -182,6 +182,12 @@ class RegisterFileSpec(Strict):
     share: dict[Role, Annotated[Real, Field(gt=0, le=1)]] | None = None
     """Capacity share per operand role held here (fractions of one instance's capacity, summing to at most
     1), e.g. {input: 0.5, weight: 0.25, output: 0.25}; default: each role may use all of it."""
+    stages_through: str | None = None
+    """The output's register level only: an SRAM of this core its write-back passes through (a
+    GPU epilogue copies the accumulators to shared memory and stores from there), so a
+    double-buffered output keeps one copy here, across its K steps, and the copy being written
+    back in that SRAM (in the operand space the finished tile leaves, where it holds operands);
+    default none: both copies here."""
 
     @field_validator("holds", mode="before")
     @classmethod
@@ -193,6 +199,10 @@ class RegisterFileSpec(Strict):
     @model_validator(mode="after")
     def _share_of_held_roles(self):
         _check_share(self.share, self.holds)
+        if self.stages_through is not None and "output" not in self.holds:
+            raise ValueError(
+                f"stages_through is for a level holding the output, this one holds {self.holds}"
+            )
         return self
 
 
@@ -513,6 +523,28 @@ def _check_core_components(components: dict) -> None:
         if len(holders) > 1 or not (holders or registers):
             raise ValueError(
                 f"exactly one sram must hold the {role!r} operand, found {holders or 'none'}"
+            )
+    _check_staging(components)
+
+
+def _check_staging(components: dict) -> None:
+    """`stages_through` sits on the level DMA fills with the output (the outermost register level
+    holding it, no SRAM holding it) and names an SRAM of the same core."""
+    for name, c in components.items():
+        staging = c.kind == "regfile" and c.stages_through
+        if not staging:
+            continue
+        if not (components.get(staging) and components[staging].kind == "sram"):
+            raise ValueError(f"{name}.stages_through: {staging!r} is not an sram of this core")
+        holders = [
+            n
+            for n, d in components.items()
+            if d.kind in ("sram", "regfile") and "output" in d.holds
+        ]
+        if holders[-1] != name or any(components[n].kind == "sram" for n in holders):
+            raise ValueError(
+                f"{name}.stages_through: only the level DMA fills with the output may stage it "
+                f"(the outermost register level holding it, with no sram holding it): {holders}"
             )
 
 
