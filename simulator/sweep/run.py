@@ -4,6 +4,8 @@ Backends: inline (jobs=1), a local process pool (default), or Dask distributed (
 'local' for a LocalCluster, a scheduler address such as 'tcp://host:8786', or a Client).
 """
 
+from __future__ import annotations
+
 import collections
 import gc
 import multiprocessing
@@ -15,9 +17,7 @@ from collections.abc import Callable, Generator
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from simulator.errors import SpecError
 from simulator.spec import load_arch, load_mapping, load_workload
@@ -49,6 +49,9 @@ from simulator.sweep.spec import (
     satisfies,
 )
 from simulator.sweep.table import ResultsTable
+
+if TYPE_CHECKING:  # a sweep that writes CSV never builds a DataFrame (a lean process to fork)
+    import pandas as pd
 
 MAX_POINTS = 100_000
 """Most points a sweep may expand to (each is resolved and hashed before any runs); --max-points."""
