@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -461,13 +462,15 @@ def test_guided_batches_shrink_to_single_points(points, processes):
     assert sizes[-2 * processes :] == [1] * min(points, 2 * processes)
 
 
-DEATH = {}
-"""Where `dying` leaves word that its worker died (set by the test before the worker forks)."""
+def death_mark(point) -> Path:
+    """Where `dying` leaves word that a worker died on a batch holding `point` (a path the
+    worker finds from the point alone: a fork server's or spawned worker sees no test state)."""
+    return Path(tempfile.gettempdir()) / f"accsim-test-died-{point.key}"
 
 
 def dying(batch):
-    """A worker's batch (`run_points`) that dies at once, leaving word in DEATH's file."""
-    Path(DEATH["file"]).touch()
+    """A worker's batch (`run_points`) that dies at once, leaving word (`death_mark`)."""
+    death_mark(batch[0]).touch()
     os._exit(1)  # the worker dies without sending the batch's rows
 
 
@@ -477,18 +480,21 @@ def test_a_worker_that_dies_crashes_its_batch_and_a_rerun_finishes_it(tmp_path, 
     those again."""
     grid = {"arch.components.pe.rows": [4, 8, 16], "components.buf.capacity": SIZES}
     sweep = load_sweep(sweep_dict(grid=grid))  # 12 points
-    monkeypatch.setitem(DEATH, "file", str(tmp_path / "died"))
+    marks = [death_mark(point) for point in sweep.points]
+    for mark in marks:
+        mark.unlink(missing_ok=True)
+    deadline = time.monotonic() + 60  # a bound: the assertions below say what went wrong
 
     def after_the_death(point):  # this process waits until the worker has died on its batch
-        for _ in range(600):
-            if (tmp_path / "died").exists():
-                break
-            time.sleep(0.1)
+        while time.monotonic() < deadline and not any(mark.exists() for mark in marks):
+            time.sleep(0.05)
         return point_module.run_point(point)
 
     monkeypatch.setattr(sweep_run, "run_points", dying)
     monkeypatch.setattr(sweep_run, "run_point", after_the_death)
     first = run_sweep(sweep, tmp_path / "r.csv", jobs=2).results
+    for mark in marks:
+        mark.unlink(missing_ok=True)
     assert sorted(first.point) == list(range(12))
     statuses = dict(zip(first.point, first.status))
     crashed = [point for point, status in statuses.items() if status == "crashed"]
@@ -540,7 +546,7 @@ def stamped(batch):
 
 def test_this_process_runs_points_from_the_back_while_a_worker_takes_the_front():
     """`shared`: every point gives its row once, the worker's from the front and this process's
-    from the back (its first point is the last)."""
+    from the back."""
     here = []
 
     def run_here(point):
@@ -551,5 +557,6 @@ def test_this_process_runs_points_from_the_back_while_a_worker_takes_the_front()
     rows = list(shared(list(range(40)), 1, context, run_here, stamped))
     assert sorted(row["point"] for row in rows) == list(range(40))
     theirs = sorted(row["point"] for row in rows if row["pid"] != os.getpid())
-    assert here and here[0] == 39 and here == sorted(here, reverse=True)
-    assert theirs == list(range(len(theirs)))  # batches from the front, contiguous
+    assert here == list(range(39, 39 - len(here), -1))  # from the back, one by one
+    assert theirs == list(range(len(theirs)))  # batches from the front (each ends the sweep
+    # first when the other process is held up: no share is promised)
