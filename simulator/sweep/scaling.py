@@ -1,11 +1,16 @@
 """Strong scaling of one workload over core counts: S(n) = T(1) / T(n), E(n) = S(n) / n."""
 
-import pandas as pd
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from simulator.api import simulate
 from simulator.engine.progress import ProgressCallback, labelled
 from simulator.spec import MappingSpec, load_mapping
 from simulator.spec.guards import DEFAULT_LIMITS
+
+if TYPE_CHECKING:  # imported where the table is built: the CLI's sweep processes stay lean
+    import pandas as pd
 
 
 def scaling(
@@ -40,6 +45,8 @@ def scaling(
                 "dram_bytes": summary["dram_bytes"],
             }
         )
+    import pandas as pd
+
     table = pd.DataFrame(rows)
     table["speedup"] = table.seconds.iloc[0] / table.seconds
     table["efficiency"] = table.speedup / (table.cores / table.cores.iloc[0])
