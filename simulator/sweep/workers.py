@@ -11,6 +11,7 @@ without rows: those points come back as crashed rows.
 
 import signal
 from collections.abc import Callable, Generator
+from multiprocessing import sharedctypes, synchronize
 from multiprocessing.connection import wait
 from typing import Any
 
@@ -28,7 +29,9 @@ class PointQueue:
     worker's last claim (the batch it took, so a worker that dies is known to have held it)."""
 
     def __init__(self, context, count: int, workers: int):
-        self.slots = context.Array("q", [0, count] + [0, 0] * workers)  # locked (an RLock)
+        # imported with this module, not on a sweep's first use: part of its serial start
+        lock = synchronize.RLock(ctx=context)
+        self.slots = sharedctypes.Array("q", [0, count] + [0, 0] * workers, lock=lock)
 
     def front(self, worker: int, processes: int) -> range:
         """The next guided batch from the front (empty once the points are gone), as `worker`'s claim."""
