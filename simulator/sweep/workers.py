@@ -34,7 +34,7 @@ class PointQueue:
         self.slots = sharedctypes.Array("q", [0, count] + [0, 0] * workers, lock=lock)
 
     def front(self, worker: int, processes: int) -> range:
-        """The next guided batch from the front (empty once the points are gone), as `worker`'s claim."""
+        """The next guided batch from the front, now `worker`'s claim (empty once none is left)."""
         with self.slots.get_lock():
             slots = self.slots.get_obj()
             start, left = slots[0], slots[1] - slots[0]
