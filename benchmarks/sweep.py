@@ -6,10 +6,10 @@ failed rows and count like the others. Target: under 60 s per backend on a 2-cor
 --phases instead prints the CPU milliseconds a point of the shipped array-vs-sram sweep spends in
 each phase of a run, in this process, once its caches are warm (the best of three passes).
 --serial runs array-vs-sram once on 2 processes (run it in a fresh process, as a user does) and
-prints its wall time, every process's CPU, the parent's serial CPU (until its first batch is
-handed to the pool, and after the last row lands: no other process computes then) and the
-points/s two idle cores would give: serial + (CPU - serial) / 2, for a loaded machine where the
-wall time measures the other jobs.
+prints its wall time, every process's CPU, the parent's serial CPU (until it begins its own
+first point, the workers started, and after the last row lands: no other process computes then)
+and the points/s two idle cores would give: serial + (CPU - serial) / 2, for a loaded machine
+where the wall time measures the other jobs.
 
     python benchmarks/sweep.py [--jobs 2] [--points 1000] [--skip-dask] [--phases | --serial]
 """
@@ -112,16 +112,14 @@ def serial() -> None:
     sweep = load_sweep("array-vs-sram")
     marks: dict[str, float] = {}
 
-    class Pool(sweep_run.ProcessPoolExecutor):  # notes when the first batch is handed over
-        def submit(self, *args, **kwargs):
-            future = super().submit(*args, **kwargs)
-            marks.setdefault("handed", time.process_time())
-            return future
+    def first(point):  # notes when this process begins its own first point: the workers began
+        marks.setdefault("handed", time.process_time())
+        return run_point(point)
 
     def landed(done: int, total: int, row: dict) -> None:
         marks["last"] = time.process_time()
 
-    sweep_run.ProcessPoolExecutor = Pool
+    sweep_run.run_point = first
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as folder:
         start, wall = time.process_time(), time.perf_counter()

@@ -203,3 +203,16 @@ def test_the_command_line_starts_no_blas_workers_unless_asked():
         env={**env, "OPENBLAS_NUM_THREADS": "2"},
     )
     assert out.stdout.split()[-2] == "2"
+
+
+def test_a_timing_only_csv_sweep_loads_no_pandas(tmp_path):
+    """A sweep's processes fork and exit cheaper the less memory they map: a CSV sweep of GEMM
+    points, its worker included, never needs pandas, pyarrow, plotly or the serving layer."""
+    loaded = _modules_after(
+        "from simulator.sweep import load_sweep, run_sweep\n"
+        f"out = run_sweep(load_sweep('array-vs-sram'), {str(tmp_path / 'r.csv')!r}, jobs=2,"
+        " limit=4)\n"
+        "assert out.ran == 4 and out.failed == 0\n"
+    )
+    assert "simulator.sweep.workers" in loaded
+    assert not loaded & {"pandas", "pyarrow", "plotly", "simulator.serving"}

@@ -2,14 +2,12 @@
 
 import warnings
 
-import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 
 from simulator.cli.format import table
 from simulator.cli.paths import limits_from, output_file
 from simulator.errors import SpecError
-from simulator.plots import pareto_scatter, write_figure
 from simulator.report.progress import ProgressBar
 from simulator.report.view import seconds, si
 from simulator.spec import load_arch, load_mapping, load_workload, split_overrides
@@ -109,6 +107,8 @@ def plot_command(args, console: Console) -> int:
     front = None
     if args.pareto:
         require_columns(results, ["status"], args.results)  # the front is of the points run ok
+        import pandas as pd
+
         for axis in (args.x, args.y):  # words are never on a front: it would be empty
             if not pd.api.types.is_numeric_dtype(ok[axis]):
                 raise SpecError(
@@ -116,6 +116,8 @@ def plot_command(args, console: Console) -> int:
                 )
         directions = {c: "max" if c in args.maximize else "min" for c in (args.x, args.y)}
         front = pareto_front(ok, directions)
+    from simulator.plots import pareto_scatter, write_figure  # plotly and pandas: plots only
+
     figure = pareto_scatter(results, args.x, args.y, front=front, color=args.color)
     console.print(f"wrote {write_figure(figure, output, 'cdn' if args.cdn else 'inline')}")
     return 0

@@ -1,11 +1,16 @@
 """Pareto front of a results table: the rows no other row beats on every objective."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from simulator.errors import SpecError, expect
+
+if TYPE_CHECKING:  # imported by pareto_front: `front` (the CSV writer's) needs numpy alone
+    import pandas as pd
 
 DIRECTIONS = {"min": 1.0, "minimize": 1.0, "max": -1.0, "maximize": -1.0}
 
@@ -17,6 +22,8 @@ def pareto_front(df: pd.DataFrame, objectives: Mapping[str, str] | Iterable[str]
     A row is dominated when another is at least as good on every objective and better on one;
     rows with a missing objective value are never on the front, and equal rows are kept together.
     """
+    import pandas as pd
+
     expect(df, pd.DataFrame, "pareto_front: df (the results table)")
     signs = directions(list(df.columns), objectives)
     values = df[list(signs)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)

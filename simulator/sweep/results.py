@@ -5,20 +5,23 @@ most the points in flight; consolidation merges the journal into the output (one
 newest winning) and removes it. A rerun skips every key already there, except crashed points.
 """
 
+from __future__ import annotations
+
 import fcntl
 import json
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from simulator.errors import SpecError
 from simulator.sweep.point import HEAD
 from simulator.sweep.spec import SPEC_KINDS
 from simulator.sweep.table import ResultsTable
+
+if TYPE_CHECKING:  # imported where a DataFrame is read or written: a CSV sweep needs none
+    import pandas as pd
 
 FORMATS = (".parquet", ".csv")
 
@@ -90,6 +93,8 @@ class Journal:
 
 def read_results(path: str | Path) -> pd.DataFrame:
     """Read a results table (parquet or CSV, by extension)."""
+    import pandas as pd
+
     path = Path(path)
     check_output(path)
     if not path.is_file():

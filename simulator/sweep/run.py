@@ -1,23 +1,21 @@
 """Run a sweep: resolve its points, skip finished ones, run the rest, journal each row as it lands.
 
-Backends: inline (jobs=1), a local process pool (default), or Dask distributed (`scheduler`:
-'local' for a LocalCluster, a scheduler address such as 'tcp://host:8786', or a Client).
+Backends: inline (jobs=1), local worker processes (default; `workers.py`), or Dask distributed
+(`scheduler`: 'local' for a LocalCluster, a scheduler address such as 'tcp://host:8786', or a
+Client).
 """
 
-import collections
+from __future__ import annotations
+
 import gc
 import multiprocessing
 import numbers
 import os
-import signal
 import threading
 from collections.abc import Callable, Generator
-from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from simulator.errors import SpecError
 from simulator.spec import load_arch, load_mapping, load_workload
@@ -49,6 +47,10 @@ from simulator.sweep.spec import (
     satisfies,
 )
 from simulator.sweep.table import ResultsTable
+from simulator.sweep.workers import shared
+
+if TYPE_CHECKING:  # a sweep that writes CSV never builds a DataFrame (a lean process to fork)
+    import pandas as pd
 
 MAX_POINTS = 100_000
 """Most points a sweep may expand to (each is resolved and hashed before any runs); --max-points."""
@@ -190,72 +192,30 @@ def _backend(points: list[Point], jobs: int | None, scheduler) -> Generator[dict
 
 
 def _processes(points: list[Point], jobs: int) -> Generator[dict]:
-    """Rows as `jobs` processes finish them, this one among them (jobs - 1 workers fork);
-    pending points are cancelled when the caller stops.
+    """Rows as `jobs` processes finish them, this one among them (jobs - 1 workers start);
+    points not yet begun are dropped when the caller stops.
 
     Before the workers fork, this process warms what every point reads whatever its parameters
     (`warm`: the base specs parsed, the tech tables, the chip's parts): they inherit it instead
-    of each filling its own, and no point runs here alone. The points are shared (`_shared`):
-    the workers take batches of neighbouring points from the front (a grid's neighbours differ
-    in its last parameters only, so a worker reuses what the previous point of its batch filled:
-    the mapper's ranking of one array for every SRAM size, and fewer tasks cross the pipes),
-    this process single points from the back.
+    of each filling its own, and no point runs here alone. The points are shared through one
+    queue (`workers.shared`): the workers take batches of neighbouring points from the front (a
+    grid's neighbours differ in its last parameters only, so a worker reuses what the previous
+    point of its batch filled: the mapper's ranking of one array for every SRAM size), this
+    process single points from the back.
     The parent's objects are frozen out of the garbage collector while the points run: a forked
     worker then never walks them in a full collection (about a fifth of a fresh worker's CPU on
     the array-vs-sram sweep) nor copies their pages by touching them, and this process's own
     points do not walk them either."""
-    warm(points[0])
-    rest = collections.deque(points)
     thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
-    gc.freeze()  # what the command built since start-up (the sweep, its points) too
+    gc.freeze()  # what the command built since start-up (the sweep, its points) too; before
+    warm(points[0])  # warming, whose objects may set off a full collection (about 0.1 s here:
+    gc.freeze()  # the validators' schemas), and after it, for what it filled
     try:
-        workers = min(jobs - 1, len(rest))
-        context = _context()
-        begun = context.Semaphore(0)
-        pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_start, initargs=(begun,)
-        )
-        forked = context.get_start_method() == "fork"  # started at once: worth waiting for
-        try:
-            yield from _shared(pool, workers, rest, _waiting(begun, workers) if forked else None)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        workers = min(jobs - 1, len(points))
+        yield from shared(points, workers, _context(), run_point, run_points)
     finally:
         if thaw:
             gc.unfreeze()
-
-
-def _shared(
-    pool, workers: int, points: collections.deque, begin: Callable[[], None] | None = None
-) -> Generator[dict]:
-    """Rows of `points` as this process and the pool's `workers` run them: each worker holds two
-    batches (the next waits queued while it runs one), taken from the front as `guided` sizes
-    them when one lands; this process runs single points from the back, and yields the workers'
-    rows as they land between its points. Both ends meet with the batches at their smallest, so
-    the processes finish together. A pool that breaks (a worker died: its batches come back as
-    crashed rows) takes no more batches: this process runs what is left. `begin`, where given,
-    returns once the workers have begun their first batches (`_waiting`)."""
-    pending: dict = {}  # future -> its batch
-
-    def top_up() -> None:
-        while points and len(pending) < 2 * workers:
-            batch = [points.popleft() for _ in range(guided(len(points), workers + 1))]
-            try:
-                pending[pool.submit(_batch, batch)] = batch
-            except BrokenExecutor:
-                points.extendleft(reversed(batch))
-                return
-
-    top_up()
-    if begin is not None:
-        begin()
-    while points:
-        yield run_point(points.pop())
-        for future in [future for future in pending if future.done()]:
-            yield from _results(future, pending.pop(future))
-        top_up()
-    for future in as_completed(pending):
-        yield from _results(future, pending[future])
 
 
 def _context():
@@ -269,43 +229,6 @@ def _context():
         context.set_forkserver_preload(["simulator.sweep.point"])
         return context
     return multiprocessing.get_context("spawn")
-
-
-def _start(begun) -> None:
-    """A worker starts: Ctrl-C is the parent's to handle (it stops the sweep and saves what
-    finished); `begun` is released as each batch begins (`_batch`)."""
-    global _BEGUN
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _BEGUN = begun
-
-
-_BEGUN = None
-"""In a worker, the semaphore its batches release as they begin (`_start`); None elsewhere."""
-
-
-def _batch(points: list[Point]) -> list[dict]:
-    """A worker's batch: says it has begun, then runs it (`run_points`)."""
-    if _BEGUN is not None:
-        _BEGUN.release()
-    return run_points(points)
-
-
-def _waiting(begun, workers: int) -> Callable[[], None]:
-    """Waiting, as the sweep starts, until each of `workers` forked workers has begun its first
-    batch (at most BEGIN_WAIT_S for each: one that dies on its way does not hold the sweep).
-    This process would otherwise run its first point at once while the pool's threads wait for
-    the interpreter's lock to hand the batches over: the workers idled for about a point."""
-
-    def begin() -> None:
-        for _ in range(workers):
-            if not begun.acquire(timeout=BEGIN_WAIT_S):
-                return
-
-    return begin
-
-
-BEGIN_WAIT_S = 1.0
-"""The longest the parent waits for a forked worker to begin its first batch."""
 
 
 def _dask(points: list[Point], jobs: int | None, scheduler) -> Generator[dict]:
@@ -345,24 +268,9 @@ def _dask(points: list[Point], jobs: int | None, scheduler) -> Generator[dict]:
             resource.close()
 
 
-def _results(future, batch: list[Point]) -> list[dict]:
-    """A batch's rows; a worker that died (or a pool that broke) gives 'crashed' rows instead."""
-    try:
-        return future.result()
-    except Exception as error:
-        return [crashed_row(point, error) for point in batch]
-
-
 def batch_size(points: int, workers: int) -> int:
     """Points per Dask task: about 20 tasks per worker, at most 16 points (rows land in batches)."""
     return max(1, min(16, points // (20 * workers)))
-
-
-def guided(left: int, processes: int) -> int:
-    """The size of the next batch of `left` points shared by `processes`: half the points left
-    per process (at most 16, at least one), so batches shrink to single points as the sweep
-    ends and the processes finish together (guided self-scheduling)."""
-    return max(1, min(16, left // (2 * processes)))
 
 
 def _check_objectives(sweep: Sweep, row: dict) -> None:

@@ -1,6 +1,8 @@
 """Strong scaling of one workload over core counts: S(n) = T(1) / T(n), E(n) = S(n) / n."""
 
-import pandas as pd
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from simulator.api import simulate
 from simulator.engine.progress import ProgressCallback, labelled
@@ -8,6 +10,9 @@ from simulator.errors import UnsupportedError
 from simulator.spec import MappingSpec, WorkloadSpec, load_mapping, load_workload
 from simulator.spec.guards import DEFAULT_LIMITS
 from simulator.spec.snn import SnnSpec
+
+if TYPE_CHECKING:  # imported where the table is built: the CLI's sweep processes stay lean
+    import pandas as pd
 
 
 def scaling(
@@ -49,6 +54,8 @@ def scaling(
                 "dram_bytes": summary["dram_bytes"],
             }
         )
+    import pandas as pd
+
     table = pd.DataFrame(rows)
     table["speedup"] = table.seconds.iloc[0] / table.seconds
     table["efficiency"] = table.speedup / (table.cores / table.cores.iloc[0])

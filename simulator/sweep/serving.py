@@ -5,17 +5,6 @@ parameters vary the hardware, and each point's row carries the serving summary a
 from pathlib import Path
 from typing import Any, Literal
 
-from simulator.serving import (
-    CostModel,
-    Fleet,
-    Lengths,
-    Limits,
-    Slo,
-    fixed_batch,
-    load_model,
-    poisson,
-    serve,
-)
 from simulator.spec import ArchSpec
 from simulator.spec.types import PositiveInt, Strict
 from simulator.spec.validate import validate
@@ -69,6 +58,20 @@ def serving_point(base: dict, params: list[tuple[list[str], Any]], where: str) -
 
 def run_serving(arch: ArchSpec, point: ServingPoint) -> dict[str, Any]:
     """Serve the point's stream on `arch` and return the summary's scalar metrics."""
+    # imported here: the serving layer (and pandas with it) stays out of a GEMM sweep's processes,
+    # which fork and exit cheaper the less memory they map
+    from simulator.serving import (
+        CostModel,
+        Fleet,
+        Lengths,
+        Limits,
+        Slo,
+        fixed_batch,
+        load_model,
+        poisson,
+        serve,
+    )
+
     model = load_model(point.model)
     lengths = Lengths(point.prompt_len, point.output_len)
     specs = (

@@ -9,6 +9,8 @@ mirrors (an int beyond int64, another type, a gap to fill in a text column, an o
 not numeric) has no CSV text here: its writer goes through pandas.
 """
 
+from __future__ import annotations
+
 import csv
 import io
 import json
@@ -16,13 +18,15 @@ import math
 import os
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from simulator.sweep.pareto import directions, front, pareto_front
 from simulator.sweep.point import STALL_PREFIX
+
+if TYPE_CHECKING:  # built only when asked (`frame`): a sweep process that writes CSV stays lean
+    import pandas as pd
 
 _INT64 = (-(2**63), 2**63)
 _JSON = (type(None), bool, int, float, str, list, dict)
@@ -40,6 +44,8 @@ class ResultsTable:
     def frame(self) -> pd.DataFrame:
         """The table as a DataFrame: pandas' inference, stall causes the summary left out set to
         0 in ok rows, the Pareto column where every objective is a column."""
+        import pandas as pd
+
         df = pd.DataFrame(self.rows, columns=self.columns)
         if not self.rows:
             return df

@@ -1,9 +1,11 @@
 """Rich output for the sweep, map and plot commands: a progress bar with ETA and result tables."""
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -19,6 +21,9 @@ from simulator.report.view import seconds, si
 from simulator.sweep.results import parameter_columns
 from simulator.sweep.run import SweepOutcome
 from simulator.sweep.search import SearchResult
+
+if TYPE_CHECKING:  # a results table's type: the sweep's processes import no pandas
+    import pandas as pd
 
 
 @contextmanager

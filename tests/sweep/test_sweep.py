@@ -2,12 +2,12 @@
 
 import gc
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
-import threading
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +26,7 @@ from simulator.sweep import bases, load_sweep, pareto_front, read_results, run_s
 from simulator.sweep.bases import load_spec
 from simulator.sweep.point import warm
 from simulator.sweep.results import journal_path
-from simulator.sweep.run import guided
+from simulator.sweep.workers import PointQueue, guided, shared
 from tests.conftest import tiny_arch
 
 GEMM = "gemm:M=64,N=64,K=64,dtype=int8"
@@ -462,59 +462,101 @@ def test_guided_batches_shrink_to_single_points(points, processes):
     assert sizes[-2 * processes :] == [1] * min(points, 2 * processes)
 
 
-BATCH = sweep_run._batch
+def death_mark(point) -> Path:
+    """Where `dying` leaves word that a worker died on a batch holding `point` (a path the
+    worker finds from the point alone: a fork server's or spawned worker sees no test state)."""
+    return Path(tempfile.gettempdir()) / f"accsim-test-died-{point.key}"
 
 
 def dying(batch):
-    """A worker's batch (`_batch`) that dies on the batch holding point 3 (module level: the
-    pool pickles it by name, and workers started by fork or a fork server find it)."""
-    if any(point.index == 3 for point in batch):
-        os._exit(1)  # the worker dies: its pool breaks
-    return BATCH(batch)
+    """A worker's batch (`run_points`) that dies at once, leaving word (`death_mark`)."""
+    death_mark(batch[0]).touch()
+    os._exit(1)  # the worker dies without sending the batch's rows
 
 
 def test_a_worker_that_dies_crashes_its_batch_and_a_rerun_finishes_it(tmp_path, monkeypatch):
     """A worker process killed while running a batch: every point of the sweep still gets a row
-    (those the dead pool never ran are 'crashed'), and a second run runs just those again."""
+    (the batch it held is 'crashed', this process runs the rest), and a second run runs just
+    those again."""
     grid = {"arch.components.pe.rows": [4, 8, 16], "components.buf.capacity": SIZES}
-    sweep = load_sweep(sweep_dict(grid=grid))  # 12 points: the worker's batches [0-2], [3, 4]
-    monkeypatch.setattr(sweep_run, "_batch", dying)
+    sweep = load_sweep(sweep_dict(grid=grid))  # 12 points
+    marks = [death_mark(point) for point in sweep.points]
+    for mark in marks:
+        mark.unlink(missing_ok=True)
+    deadline = time.monotonic() + 60  # a bound: the assertions below say what went wrong
+
+    def after_the_death(point):  # this process waits until the worker has died on its batch
+        while time.monotonic() < deadline and not any(mark.exists() for mark in marks):
+            time.sleep(0.05)
+        return point_module.run_point(point)
+
+    monkeypatch.setattr(sweep_run, "run_points", dying)
+    monkeypatch.setattr(sweep_run, "run_point", after_the_death)
     first = run_sweep(sweep, tmp_path / "r.csv", jobs=2).results
+    for mark in marks:
+        mark.unlink(missing_ok=True)
     assert sorted(first.point) == list(range(12))
     statuses = dict(zip(first.point, first.status))
-    assert statuses[0] == statuses[1] == "ok"  # the worker's first batch
-    assert statuses[3] == statuses[4] == "crashed"  # the batch [3, 4] died with its worker
-    assert "BrokenProcessPool" in first.error[3]
-    monkeypatch.setattr(sweep_run, "_batch", BATCH)
+    crashed = [point for point, status in statuses.items() if status == "crashed"]
+    assert crashed in ([0, 1], [0, 1, 2])  # its first batch: guided(11 or 12 points, 2)
+    assert "WorkerDied" in first.error[0]
+    monkeypatch.undo()
     again = run_sweep(sweep, tmp_path / "r.csv", jobs=2)
-    assert again.ran == sum(status == "crashed" for status in statuses.values())
+    assert again.ran == len(crashed)
     assert set(again.results.status) == {"ok"} and len(again.results) == 12
 
 
-def test_the_parent_runs_points_from_the_back_while_the_workers_take_batches_from_the_front(
-    monkeypatch,
+@settings(max_examples=200, deadline=None)
+@given(
+    count=st.integers(0, 60),
+    workers=st.integers(1, 3),
+    turns=st.lists(st.integers(-1, 2), max_size=200),
+)
+def test_the_queue_hands_every_point_out_once_batches_from_the_front_singles_from_the_back(
+    count, workers, turns
 ):
-    """`_shared`: a worker holds two guided batches from the front; this process runs single
-    points from the back, topping the worker up as its batches land, until the ends meet; every
-    point gives its row once."""
-    release = threading.Event()
-    ran_here = []
+    """`PointQueue`, taken in any interleaving: this process (-1) takes single points from the
+    back, in descending order; a worker takes contiguous guided batches from the front, and its
+    claim is its last batch; every position is taken exactly once, then nothing is left."""
+    queue = PointQueue(multiprocessing.get_context("spawn"), count, workers)
+    taken, back, front = [], [], 0
+    for turn in [*turns, *([-1] * count)]:
+        if turn < 0:
+            position = queue.back()
+            if position is not None:
+                assert position == count - 1 - len(back)
+                back.append(position)
+                taken.append(position)
+            continue
+        worker = turn % workers
+        left = count - len(taken)
+        batch = queue.front(worker, workers + 1)
+        assert len(batch) == min(left, guided(left, workers + 1))
+        assert batch.start == front and queue.claim(worker) == batch
+        front = batch.stop
+        taken += list(batch)
+    assert sorted(taken) == list(range(count))
+    assert queue.back() is None and not queue.front(0, workers + 1)
 
-    def worker(batch):  # busy until this process has taken every point left
-        release.wait(timeout=60)
-        return [{"point": point} for point in batch]
 
-    def here(point):
-        ran_here.append(point)
-        if not points:
-            release.set()
-        return {"point": point}
+def stamped(batch):
+    """A worker's batch that says which process ran it (module level: found by name)."""
+    return [{"point": point, "pid": os.getpid()} for point in batch]
 
-    monkeypatch.setattr(sweep_run, "run_points", worker)
-    monkeypatch.setattr(sweep_run, "run_point", here)
-    points = deque(range(12))
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        rows = [row["point"] for row in sweep_run._shared(pool, 1, points)]
-    # batches of guided(12, 2) = 3 and guided(9, 2) = 2 points went to the worker
-    assert ran_here == [11, 10, 9, 8, 7, 6, 5]
-    assert sorted(rows) == list(range(12))
+
+def test_this_process_runs_points_from_the_back_while_a_worker_takes_the_front():
+    """`shared`: every point gives its row once, the worker's from the front and this process's
+    from the back."""
+    here = []
+
+    def run_here(point):
+        here.append(point)
+        return {"point": point, "pid": os.getpid()}
+
+    context = multiprocessing.get_context("fork")
+    rows = list(shared(list(range(40)), 1, context, run_here, stamped))
+    assert sorted(row["point"] for row in rows) == list(range(40))
+    theirs = sorted(row["point"] for row in rows if row["pid"] != os.getpid())
+    assert here == list(range(39, 39 - len(here), -1))  # from the back, one by one
+    assert theirs == list(range(len(theirs)))  # batches from the front (each ends the sweep
+    # first when the other process is held up: no share is promised)
