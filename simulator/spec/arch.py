@@ -135,8 +135,6 @@ class SramSpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
-    _holds_one = field_validator("holds")(lambda value: _at_least_one(value))
-
     @model_validator(mode="after")
     def _share_of_held_roles(self):
         _check_share(self.share, self.holds)
@@ -525,6 +523,19 @@ def _check_core_components(components: dict) -> None:
                 f"exactly one sram must hold the {role!r} operand, found {holders or 'none'}"
             )
     _check_staging(components)
+    staged = {c.stages_through for c in components.values() if c.kind == "regfile"}
+    _check_srams_hold(components, staged)
+
+
+def _check_srams_hold(components: dict, staged: set) -> None:
+    """Every SRAM holds a role, or is the one a register level stages its write-back through: an
+    SRAM neither holds nor stages was built and priced, never used."""
+    for name, c in components.items():
+        if c.kind == "sram" and not c.holds and name not in staged:
+            raise ValueError(
+                f"{name}.holds: must list at least one entry (only an sram a register level "
+                "stages_through may hold none)"
+            )
 
 
 def _check_staging(components: dict) -> None:
@@ -699,6 +710,10 @@ class ArchSpec(Strict):
                 )
             chip = [n for n, c in self.components.items() if c.kind not in ("dram", "noc")]
             caches = [n for n in chip if self.components[n].kind == "sram"]
+            try:
+                _check_srams_hold({n: self.components[n] for n in caches}, set())
+            except ValueError as error:
+                raise ValueError(f"components.{error}") from None
             if len(caches) > 1 or len(chip) > len(caches):
                 raise ValueError(
                     f"components: with cores, {chip} must go under cores.components "
