@@ -26,12 +26,19 @@ def validate(model: type[BaseModel], doc: Document):
 
 
 SHAPES = ("list_type", "dict_type", "model_type", "model_attributes_type")
+SCALARS = ("float_type", "int_type", "string_type", "bool_type")
 
 
 def _branch_that_fits(errors: list[dict]) -> list[dict]:
     """The errors of a union's branches less those that only say the value has another shape
-    than the branch (a list, a mapping) where a sibling branch took it and found what is wrong
-    inside: a sweep range with high < low said `...rows.list[any]: must be a list`."""
+    than the branch (a list, a mapping; a number branch given a list) where a sibling branch took
+    it and found what is wrong inside: a sweep range with high < low said `...rows.list[any]:
+    must be a list`, `rates: [0.5, .nan]` that the whole list must be a number."""
+
+    def other_shape(err: dict) -> bool:
+        return err["type"] in SHAPES or (
+            err["type"] in SCALARS and isinstance(err.get("input"), list | dict)
+        )
 
     def sibling_went_deeper(err: dict) -> bool:
         parent, branch = err["loc"][:-1], err["loc"][-1:]
@@ -40,10 +47,10 @@ def _branch_that_fits(errors: list[dict]) -> list[dict]:
             and other["loc"][len(parent) :][:1] != branch
             and len(other["loc"]) > len(parent)
             for other in errors
-            if other is not err and other["type"] not in SHAPES
+            if other is not err and not other_shape(other)
         )
 
-    kept = [e for e in errors if not (e["type"] in SHAPES and sibling_went_deeper(e))]
+    kept = [e for e in errors if not (other_shape(e) and sibling_went_deeper(e))]
     return kept or errors
 
 
@@ -155,11 +162,13 @@ def _untagged_branch(current, part):
     current = _strip(current)
     if typing.get_origin(current) not in _UNIONS or not isinstance(part, str):
         return None
+    found = []  # 'list[float]' names float too: the name it names first is the branch
     for member in typing.get_args(current):
         name = getattr(typing.get_origin(_strip(member)) or _strip(member), "__name__", "")
-        if name and re.search(rf"\b{name}\b", part, flags=re.IGNORECASE):
-            return member
-    return None
+        match = name and re.search(rf"\b{name}\b", part, flags=re.IGNORECASE)
+        if match:
+            found.append((match.start(), member))
+    return min(found, key=lambda f: f[0])[1] if found else None
 
 
 def _model_at(model, loc: tuple):

@@ -16,10 +16,13 @@ DECIMAL_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?(?:0|[1-
 """YAML 1.1's integers but its sexagesimal (`1:30` read as 90) and leading-zero octal (`010`
 read as 8), which a spec's author means as text or decimal: those stay text, refused by key."""
 DECIMAL_FLOAT = re.compile(
-    r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+    r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?[0-9]+[eE][-+]?[0-9]+"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
-"""YAML 1.1's floats but its sexagesimal ones (`1:30.5`)."""
+"""YAML 1.1's floats but its sexagesimal ones (`1:30.5`), plus YAML 1.2's and JSON's exponents
+without a dot or a sign (`5e5`, `1.0e3`): plain numbers are strict (spec/types.py Real), so
+text that YAML 1.1 leaves `5e5` as would be refused."""
 
 
 def _decimal(loader: type) -> type:

@@ -1690,6 +1690,18 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "--bucket-ratio 1e+06: the cost grid's top knot is 1,000,000 tokens, above the limit",
         "serve tpu-v4-like llama-2-7b --bucket-ratio 1e6 --cost-cache {tmp}/c",
     ),
+    # review15b: a bad item of a list that may also be one number names its index (it said the
+    # whole list "must be a number")
+    (
+        "run-loihi-like-snn-rates-item-nan",
+        "groups.0.rates.1: must be a finite number, got nan",
+        "run loihi-like {files}/snn-nan.yaml --set 'workload.groups.0.rates=[0.5, .nan]'",
+    ),
+    (
+        "run-loihi-like-snn-threshold-item-text",
+        "groups.1.neuron.threshold.1: must be a number, got 'x'",
+        "run loihi-like {files}/snn-nan.yaml --set 'workload.groups.1.neuron={threshold: [1, x]}'",
+    ),
 ]
 
 

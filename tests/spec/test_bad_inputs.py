@@ -496,3 +496,33 @@ def test_message_starts_with_file_and_line(tmp_path, old, new, line):
 def test_simulate_refuses_a_seed_numpy_cannot_take(seed):
     with pytest.raises(SpecError, match=r"seed=.*integer in \[0, 2\*\*32\)"):
         simulator.simulate("edge-npu", "gemm-256", seed=seed, numerics="off")
+
+
+SNN = """\
+name: s
+kind: snn
+time_steps: 4
+groups:
+  - {name: in, size: 2, kind: input, rates: RATES}
+"""
+
+
+@pytest.mark.parametrize(
+    ("rates", "message"),
+    [
+        ("[0.5, .nan]", "groups.0.rates.1: must be a finite number, got nan"),
+        ("[0.5, x]", "groups.0.rates.1: must be a number, got 'x'"),
+        ("{file: a.npz}", "groups.0.rates.key: missing required key"),
+        ("x", "groups.0.rates: must be a number, got 'x'"),
+    ],
+)
+def test_a_value_that_may_be_a_number_a_list_or_a_file_is_named_by_the_branch_it_took(
+    tmp_path, rates, message
+):
+    """`rates` (one number, a list, or an array in a file): a list with a bad item names that item,
+    a file reference its missing key, where the message said the whole value must be a number."""
+    path = tmp_path / "s.yaml"
+    path.write_text(SNN.replace("RATES", rates))
+    with pytest.raises(SpecError) as error:
+        load_workload(str(path))
+    assert str(error.value) == f"{path}:5: {message}"

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from simulator.errors import SpecError
-from simulator.spec import yamlio
+from simulator.spec import load_arch, split_overrides, yamlio
+from simulator.sweep.spec import read_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted(
@@ -108,3 +109,36 @@ def test_merge_keys_load_as_yaml_defines_them(fast, monkeypatch):
     assert doc.lines[("array", "cols")] == 6
     assert doc.lines[("array", "rows")] == 2
     assert doc.lines[("both", "depth")] == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("5e5", 500000.0), ("1.0e3", 1000.0), ("-2E-3", -0.002), ("+1e+2", 100.0), (".5e1", 5.0)],
+)
+@pytest.mark.parametrize("fast", [True, False])
+def test_exponents_without_a_dot_or_a_sign_are_numbers(text, value, fast, monkeypatch):
+    """YAML 1.2 and JSON read `5e5` as a number, YAML 1.1 as text: plain numbers are strict
+    (no text), so `rope_theta: 5e5` or a sweep range's `low: 1e-3` was refused as text."""
+    source = f"x: {text}\n"
+    doc = yamlio.parse_yaml(source, "e") if fast else _pure_python(source, "e", monkeypatch)
+    assert doc.data["x"] == value and isinstance(doc.data["x"], float)
+
+
+@pytest.mark.parametrize("text", ["1e", "e5", "1e5x", "1_e5", "0x1e5"])
+def test_text_that_only_looks_like_an_exponent_stays_text_or_an_integer(text):
+    assert yamlio.parse_yaml(f"x: {text}\n", "e.yaml").data == yaml.safe_load(f"x: {text}")
+
+
+def test_plain_number_fields_take_exponent_notation_in_files_and_overrides(tmp_path):
+    """A float field written as 9.5e-1 (--set) or 5e-1 (a sweep file) reads as that number."""
+    overrides = split_overrides(["components.dram.efficiency=9.5e-1"])["arch"]
+    arch = load_arch("edge-npu", overrides=overrides)
+    assert arch.components["dram"].efficiency == 0.95
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(
+        "name: s\nbase: {arch: edge-npu, workload: gemm-256}\nrandom:\n  samples: 1\n"
+        "  parameters:\n    arch.components.dram.efficiency: {low: 5e-1, high: 1e0}\n"
+    )
+    spec, _ = read_sweep(sweep)
+    parameter = spec.random.parameters["arch.components.dram.efficiency"]
+    assert (parameter.low, parameter.high) == (0.5, 1.0)
