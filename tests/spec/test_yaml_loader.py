@@ -102,7 +102,9 @@ both:
 def test_merge_keys_load_as_yaml_defines_them(fast, monkeypatch):
     """`<<: *anchor` (YAML's merge key) is valid YAML: it loads as PyYAML's safe_load reads it, a
     key the mapping names itself keeps its own line, a merged one the anchor's line."""
-    doc = yamlio.parse_yaml(MERGED, "m.yaml") if fast else _pure_python(MERGED, "m.yaml", monkeypatch)
+    doc = (
+        yamlio.parse_yaml(MERGED, "m.yaml") if fast else _pure_python(MERGED, "m.yaml", monkeypatch)
+    )
     assert doc.data == yaml.safe_load(MERGED)
     assert doc.data["array"] == {"rows": 32, "cols": 64}
     assert doc.data["both"] == {"rows": 32, "cols": 16, "depth": 8}
