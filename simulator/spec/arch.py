@@ -13,6 +13,7 @@ from simulator.spec.types import (
     Bytes,
     BytesPerS,
     Dataflow,
+    Flag,
     Hz,
     Mm2,
     Mw,
@@ -62,7 +63,7 @@ class SystolicArraySpec(Strict):
     """Override: area of one PE, instead of the tech table."""
     leakage: Mw | None = None
     """Override: static power of the whole array (default 0: no cited figure)."""
-    depthwise: bool = True
+    depthwise: Flag = True
     """Whether the array runs depthwise convolutions (one input channel per group); when false
     they go to the arch's fallback unit, reported as such."""
 
@@ -123,7 +124,7 @@ class SramSpec(Strict):
     share: dict[Role, Annotated[Real, Field(gt=0, le=1)]] | None = None
     """Capacity share per operand role held here (fractions of the capacity, summing to at most
     1), e.g. {input: 0.5, weight: 0.25, output: 0.25}; default: each role may use all of it."""
-    double_buffer: bool = False
+    double_buffer: Flag = False
     """A local buffer (with `unit`) only: two halves, one refilled and drained while the array
     works on the other, so refills hide behind compute but a sub-tile gets half the capacity.
     Set, it is fixed (the hardware); left out, the mapping's `levels` choice, else single-buffered
@@ -415,7 +416,7 @@ class CrossbarSpec(Strict):
     weight_encoding: Literal["offset", "differential"] = "offset"
     """offset: W + 2^(bits-1) in one column set, digital correction; differential: W+ and W- in
     two column sets, subtracted digitally."""
-    column_flip: bool = False
+    column_flip: Flag = False
     """ISAAC's encoding: a column whose cells sum past half scale stores (levels - w), halving
     the ADC range needed."""
     off_conductance: Annotated[Real, Field(ge=0.0)] = 0.0
@@ -616,7 +617,7 @@ class KernelsSpec(Strict):
     """Warp schedulers per core, each issuing one warp instruction (32 threads) a cycle (CUDA C++
     Programming Guide, compute capability 8.x and 9.0: 4 per SM): the issue bound of a kernel
     whose instructions are counted per element (mapping/strided_copy.py)."""
-    stream_k: bool = False
+    stream_k: Flag = False
     """Let the grid run a partial last wave as stream-K (Osama et al., PPoPP 2023) where its
     estimate wins. Off by default: the measured cuBLAS rows on A100 (LLMCompass's 1024 and 2048 x
     12288 x 12288) match whole-wave quantization, and with it they come out about 10 % fast."""

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from simulator.errors import SpecError
 from simulator.spec.precision import nbytes
 from simulator.spec.textio import read_json
-from simulator.spec.types import PositiveInt, PrecisionName, Real, Strict
+from simulator.spec.types import Flag, PositiveInt, PrecisionName, Real, Strict
 from simulator.spec.validate import locate
 
 
@@ -43,7 +43,7 @@ class TransformerSpec(Strict):
     """Normalisation (BERT: layernorm; LLaMA: rmsnorm)."""
     mlp: Literal["gelu", "gated_silu"] = "gated_silu"
     """MLP: up, GELU, down (BERT) or SiLU(gate) * up, down (LLaMA)."""
-    causal: bool = True
+    causal: Flag = True
     """Decoder (causal mask) or encoder (sees every position)."""
     rope: Literal["none", "half", "interleaved"] = "none"
     """Rotary position embedding of Q and K (a `rope` op before attention): pairs (i, i + d/2)

@@ -77,6 +77,9 @@ PositiveInt = Annotated[int, Field(strict=True, gt=0, le=MAX_INT)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0, le=MAX_INT)]
 Seed = Annotated[int, Field(strict=True, ge=0, lt=2**32)]
 """A random seed, as numpy's generators and simulate() take one."""
+Flag = Annotated[bool, Field(strict=True)]
+"""A switch: YAML's true or false (yes/no, on/off as YAML 1.1 reads them), never 1, 0, 1.0 or
+text such as 'yes' (pydantic's lax bool took them all as a switch)."""
 Dim = Literal["M", "N", "K"]
 Dataflow = Literal["os", "ws", "is"]
 Role = Literal["input", "weight", "output"]
