@@ -68,12 +68,22 @@ def _describe(model: type[BaseModel], doc: Document, err: dict) -> str:
     # a whole-model check names the key it is about first ("components: ..."): locate that key
     head, sep, rest = message.partition(": ")
     if not data_path and sep and head.split(".")[0] in _field_names(model):
-        data_path, message = tuple(head.split(".")), rest
+        data_path, message = _head_path(doc, head), rest
     dotted = ".".join(map(str, data_path)) or "(top level)"
     line = doc.line_of(data_path)
     where = f"{doc.source}:{line}" if line else doc.source
     hint = "" if err["type"] == "extra_forbidden" else _override_hint(doc, data_path)
     return f"{where}: {dotted}: {message}{hint}"
+
+
+def _head_path(doc: Document, head: str) -> tuple:
+    """The key path a whole-model check's message starts with: its dotted words, or its first word
+    and the rest as one key where the file has such a key (`grid.arch.clock`: the axis
+    `arch.clock` of a sweep's grid)."""
+    first, _, rest = head.partition(".")
+    if rest and (first, rest) in doc.lines:
+        return (first, rest)
+    return tuple(head.split("."))
 
 
 def _override_hint(doc: Document, path: tuple) -> str:
