@@ -398,7 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--users", type=_count(1), help="closed loop: N users, one request each at once"
     )
     serving.add_argument(
-        "--requests", type=_count(1), default=200, help="requests to serve (default 200)"
+        "--requests",
+        type=_count(1),
+        help="requests to serve (default 200; with --trace, at most its rows)",
     )
     serving.add_argument("--prompt-len", type=_count(1), help="prompt tokens (mean; default 512)")
     serving.add_argument("--output-len", type=_count(1), help="output tokens (mean; default 128)")

@@ -38,6 +38,7 @@ def default_cache() -> Path:
 
 
 SERVE_DEFAULTS = {
+    "requests": 200,
     "prompt_len": 512,
     "output_len": 128,
     "prompt_sd": 0.0,
@@ -46,7 +47,8 @@ SERVE_DEFAULTS = {
     "think": 0.0,
     "decode_replicas": 1,
 }
-"""Options serve reads only in some runs: left unset, these values."""
+"""Options left unset take these values; serve notes which were given (some are read only in some
+runs, and a trace holds at most its own rows)."""
 
 READ_WHEN = {  # option: (does this run read it?, the runs that do)
     "prompt_len": (lambda a: a.trace is None, "generated requests (the trace gives lengths)"),
@@ -71,9 +73,15 @@ def _unread(args, given: set[str]) -> None:
             raise SpecError(f"{option}: read only by {runs}; leave it out of this run")
 
 
-def _requests(args, lengths: Lengths):
+def _requests(args, lengths: Lengths, given: set[str]):
     if args.trace:
-        return load_trace(args.trace, args.requests)
+        specs = load_trace(args.trace, args.requests)
+        if "requests" in given and len(specs) < args.requests:  # it served the shorter trace
+            raise SpecError(
+                f"--requests {args.requests:,}: {args.trace} holds {len(specs):,} requests; "
+                "ask for at most that many, or leave --requests out"
+            )
+        return specs
     if args.users:
         return fixed_batch(args.requests, lengths, args.seed)
     return gamma(args.rate or 1.0, args.cv, args.requests, lengths, args.seed)
@@ -102,7 +110,7 @@ def serve_command(args, console: Console) -> int:
         if name not in given:
             setattr(args, name, value)
     lengths = Lengths(args.prompt_len, args.output_len, args.prompt_sd, args.output_sd)
-    specs = _requests(args, lengths)  # a bad trace is named first
+    specs = _requests(args, lengths, given)  # a bad trace is named first
     _unread(args, given)
     max_tokens = args.max_tokens or (512 if args.scheduler == "chunked" else 8192)
     cache = Path(args.cost_cache) if args.cost_cache else default_cache()
