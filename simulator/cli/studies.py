@@ -85,8 +85,8 @@ def map_command(args, console: Console) -> int:
     if output:
         try:
             path = result.write(output)
-        except OSError as error:  # a full disk, a refusal: one line, as write_text says it
-            raise SpecError(f"-o {output}: cannot write: {error.strerror}") from None
+        except SpecError as error:  # name the option, as write_text does
+            raise SpecError(f"-o {error}") from None
         console.print(f"wrote {path} (use it with: accsim run ... --mapping {path})")
     return 0
 
