@@ -33,7 +33,9 @@ def _branch_that_fits(errors: list[dict]) -> list[dict]:
     """The errors of a union's branches less those that only say the value has another shape
     than the branch (a list, a mapping; a number branch given a list) where a sibling branch took
     it and found what is wrong inside: a sweep range with high < low said `...rows.list[any]:
-    must be a list`, `rates: [0.5, .nan]` that the whole list must be a number."""
+    must be a list`, `rates: [0.5, .nan]` that the whole list must be a number. A sibling went
+    inside where it found a problem in a part of the value (`rates: [[1]]`: its item 0 is no
+    number), whatever its kind."""
 
     def other_shape(err: dict) -> bool:
         return err["type"] in SHAPES or (
@@ -47,7 +49,7 @@ def _branch_that_fits(errors: list[dict]) -> list[dict]:
             and other["loc"][len(parent) :][:1] != branch
             and len(other["loc"]) > len(parent)
             for other in errors
-            if other is not err and not other_shape(other)
+            if other is not err and (not other_shape(other) or len(other["loc"]) > len(parent) + 1)
         )
 
     kept = [e for e in errors if not (other_shape(e) and sibling_went_deeper(e))]
