@@ -27,6 +27,7 @@ from simulator.spec.types import (
     Seconds,
     Strict,
 )
+from simulator.spec.units import format_quantity
 from simulator.spec.workload import VectorKind
 
 
@@ -72,7 +73,7 @@ class SystolicArraySpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
-    _non_empty = field_validator("dataflows", "input_precision")(lambda value: _at_least_one(value))
+    _non_empty = field_validator("dataflows", "input_precision")(lambda value: _declared(value))
 
     @field_validator("rate")
     @classmethod
@@ -136,9 +137,12 @@ class SramSpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
+    _holds_one = field_validator("holds")(lambda value: _declared(value))
+
     @model_validator(mode="after")
     def _share_of_held_roles(self):
         _check_share(self.share, self.holds)
+        _check_words(self.capacity, self.banks, self.width, "width" in self.model_fields_set)
         if self.double_buffer and self.unit is None:
             raise ValueError(
                 "double_buffer is for a local buffer (unit: ARRAY); the SRAM that DMA fills is "
@@ -193,11 +197,13 @@ class RegisterFileSpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
-    _holds_one = field_validator("holds")(lambda value: _at_least_one(value))
+    _holds_one = field_validator("holds")(lambda value: _declared(value))
 
     @model_validator(mode="after")
     def _share_of_held_roles(self):
         _check_share(self.share, self.holds)
+        if self.width is not None:
+            _check_words(self.capacity, 1, self.width, given=True)
         if self.stages_through is not None and "output" not in self.holds:
             raise ValueError(
                 f"stages_through is for a level holding the output, this one holds {self.holds}"
@@ -205,11 +211,15 @@ class RegisterFileSpec(Strict):
         return self
 
 
-def _at_least_one(value: list) -> list:
-    """A list a unit or level is declared by (its dataflows, precisions, the roles it holds)
-    names one entry at least: a storage level holding no role was built and priced, never used."""
+def _declared(value: list) -> list:
+    """A list a unit or level is declared by (its dataflows, precisions, op kinds, kernel tiles,
+    the roles it holds) names one entry at least, each once: a storage level holding no role was
+    built and priced, never used; a GPU with no kernel tiles failed inside the mapper."""
     if not value:
         raise ValueError("must list at least one entry")
+    twice = next((item for i, item in enumerate(value) if item in value[:i]), None)
+    if twice is not None:
+        raise ValueError(f"lists {twice!r} twice; give each once")
     return value
 
 
@@ -222,6 +232,19 @@ def _check_share(share: dict | None, holds: list[str]) -> None:
         raise ValueError(f"share names {extra}, which this level does not hold ({holds})")
     if sum(share.values()) > 1 + 1e-9:
         raise ValueError(f"shares add up to {sum(share.values()):g}, more than the capacity (1)")
+
+
+def _check_words(capacity: float, banks: int, width: float, given: bool) -> None:
+    """Every bank holds one access's width at least: a port cannot move more bytes a cycle than
+    its bank holds (a 1 B SRAM of 64 B ports, or 10^12 banks in 1 MiB, ran as if it could)."""
+    if banks * width > capacity:
+        word = format_quantity(width, "size") + ("" if given else ", the default")
+        what = f"banks x width ({banks:,} x {word})" if banks > 1 else f"width ({word})"
+        fewer = ", a smaller width or fewer banks" if banks > 1 else " or a smaller width"
+        raise ValueError(
+            f"capacity {format_quantity(capacity, 'size')} is less than {what}: a bank holds one "
+            f"access at least; give a larger capacity{fewer}"
+        )
 
 
 class DramSpec(Strict):
@@ -273,6 +296,8 @@ class VectorUnitSpec(Strict):
     runs: list[VectorRun] = list(get_args(VectorRun))
     """Op kinds this unit runs ('attention' = the softmax part of attention; 'pool' = max/avg
     pooling of feature maps)."""
+    _runs = field_validator("runs")(lambda value: _declared(value))
+
     cycles_per_element: dict[Literal["add", "mul", "max", "exp", "div", "rsqrt"], PositiveInt] = {}
     """Issue cycles per element per lane for each primitive (defaults: add/mul/max 1, exp/div/rsqrt 4)."""
     sfu: PositiveInt | None = None
@@ -410,6 +435,8 @@ class CrossbarSpec(Strict):
     """Tiles in the chip; crossbars = tiles x imas_per_tile x crossbars_per_ima."""
     input_precision: list[PrecisionName] = ["int8", "int16"]
     """Integer formats the crossbars compute in (inputs and weights)."""
+    _precisions = field_validator("input_precision")(lambda value: _declared(value))
+
     fixed_point: PrecisionName | None = "int16"
     """Float GEMMs are quantized to this format (per-tensor scale), as ISAAC runs 16-bit fixed
     point; none: float GEMMs are unsupported."""
@@ -457,6 +484,8 @@ class PimSpec(Strict):
     """Bank-side bandwidth of all units together, e.g. 4x the external interface."""
     input_precision: list[PrecisionName] = ["fp16"]
     """Operand precisions the lanes accept."""
+    _precisions = field_validator("input_precision")(lambda value: _declared(value))
+
     accumulator_precision: AccumulatorName | None = None
     """Accumulator format; default int32 for int4/int8 inputs, int64 for int16/int32 inputs (their
     sums pass 2^31 after a few terms), fp32 for float inputs. A narrower integer accumulator
@@ -589,6 +618,7 @@ class KernelsSpec(Strict):
     ]
     """Candidate CTA output tiles (M, N); the mapper picks the one with the least estimated time
     (tiles larger than the problem shrink to it)."""
+    _tiles = field_validator("tiles")(lambda value: _declared(value))
     min_split_k: PositiveInt = 256
     """Smallest K range one split-K slice gets; the depth of one stream-K iteration."""
     mma_shape: tuple[PositiveInt, PositiveInt, PositiveInt] = (16, 8, 16)
