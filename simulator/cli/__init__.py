@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with its usage errors as one line (`error: ...`), exit status 2."""
 
     def error(self, message: str):
-        Console(stderr=True).print(
+        Console(stderr=True, emoji=False).print(
             f"[bold red]error:[/] {escape(self.prog)}: {escape(message)} (see {escape(self.prog)} --help)",
             highlight=False,
             soft_wrap=True,
@@ -558,10 +558,12 @@ class _Console(Console):
     """rich's Console, but a reader that leaves (`accsim run ... | head`) ends the command as
     `--json` output does (status 141), not with rich's status 1, the status of a numerics
     mismatch. Written to a file or a pipe (no terminal, no COLUMNS), tables take their natural
-    width rather than rich's 80 columns, so no number is folded over two lines."""
+    width rather than rich's 80 columns, so no number is folded over two lines. Strings print as
+    they are, never as markup or emoji codes: names in its tables are the user's text (an op named
+    `[bold]g:smile:` showed as `g😄`); its own colours are Text objects."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(markup=False, emoji=False)
         if not self.is_terminal and "COLUMNS" not in os.environ:
             self.width = UNBOUNDED_WIDTH
 
@@ -571,7 +573,7 @@ class _Console(Console):
 
 
 def _error(message: str) -> None:
-    Console(stderr=True).print(
+    Console(stderr=True, emoji=False).print(
         f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
     )
 
