@@ -142,7 +142,7 @@ class SramSpec(Strict):
     @model_validator(mode="after")
     def _share_of_held_roles(self):
         _check_share(self.share, self.holds)
-        _check_words(self.capacity, self.banks, self.width, "width" in self.model_fields_set)
+        _check_banks(self.capacity, self.banks)
         if self.double_buffer and self.unit is None:
             raise ValueError(
                 "double_buffer is for a local buffer (unit: ARRAY); the SRAM that DMA fills is "
@@ -202,8 +202,6 @@ class RegisterFileSpec(Strict):
     @model_validator(mode="after")
     def _share_of_held_roles(self):
         _check_share(self.share, self.holds)
-        if self.width is not None:
-            _check_words(self.capacity, 1, self.width, given=True)
         if self.stages_through is not None and "output" not in self.holds:
             raise ValueError(
                 f"stages_through is for a level holding the output, this one holds {self.holds}"
@@ -234,16 +232,14 @@ def _check_share(share: dict | None, holds: list[str]) -> None:
         raise ValueError(f"shares add up to {sum(share.values()):g}, more than the capacity (1)")
 
 
-def _check_words(capacity: float, banks: int, width: float, given: bool) -> None:
-    """Every bank holds one access's width at least: a port cannot move more bytes a cycle than
-    its bank holds (a 1 B SRAM of 64 B ports, or 10^12 banks in 1 MiB, ran as if it could)."""
-    if banks * width > capacity:
-        word = format_quantity(width, "size") + ("" if given else ", the default")
-        what = f"banks x width ({banks:,} x {word})" if banks > 1 else f"width ({word})"
-        fewer = ", a smaller width or fewer banks" if banks > 1 else " or a smaller width"
+def _check_banks(capacity: float, banks: int) -> None:
+    """Every bank holds a byte at least (10^12 banks in 1 MiB ran, each access priced as a bank of
+    a millionth of a byte). A width above the capacity is left alone: it is how an ideal,
+    never-limiting SRAM is written, and how SCALE-Sim imports fold their fill bandwidth in."""
+    if banks > capacity:
         raise ValueError(
-            f"capacity {format_quantity(capacity, 'size')} is less than {what}: a bank holds one "
-            f"access at least; give a larger capacity{fewer}"
+            f"banks: {banks:,} banks of a {format_quantity(capacity, 'size')} SRAM hold less than "
+            "a byte each; give at most one bank per byte"
         )
 
 
