@@ -83,11 +83,15 @@ def _seed(text: str) -> int:
 
 
 def _core_counts(text: str) -> list[int]:
-    """'1,2,4' -> [1, 2, 4], each a positive integer."""
+    """'1,2,4' -> [1, 2, 4], each a positive integer, each once (a repeat ran twice)."""
     try:
-        return [_count(1)(part.strip()) for part in text.split(",")]
+        counts = [_count(1)(part.strip()) for part in text.split(",")]
     except argparse.ArgumentTypeError as error:
         raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
+    twice = next((n for i, n in enumerate(counts) if n in counts[:i]), None)
+    if twice is not None:
+        raise argparse.ArgumentTypeError(f"{text!r}: {twice} given twice; give each count once")
+    return counts
 
 
 def _number(text: str, positive: bool, what: str) -> float:

@@ -172,6 +172,9 @@ def _capacity(args, costs, lengths, max_tokens, console: Console) -> int:
         rates = []
     if not rates or not all(0 < rate < math.inf for rate in rates):
         raise SpecError(f"--rates {args.rates}: expected positive numbers like 1,2,4")
+    twice = next((r for i, r in enumerate(rates) if r in rates[:i]), None)
+    if twice is not None:  # its row ran twice
+        raise SpecError(f"--rates {args.rates}: {twice:g} given twice; give each rate once")
     fleet = _fleet(args)
     limits = Limits(args.max_batch, max_tokens, args.preemption)
     slo = Slo(args.slo_ttft, args.slo_tpot)
