@@ -13,10 +13,10 @@ from simulator.spec.mapping import MappingSpec
 from simulator.spec.validate import locate, validate
 from simulator.spec.workload import WorkloadSpec
 from simulator.spec.yamlio import (
-    SAFE_LOADER,
     Document,
     apply_overrides,
     parse_override,
+    parse_value,
     read_yaml,
 )
 
@@ -86,7 +86,7 @@ def _inline_workload(text: str) -> Document:
 def _inline_value(text: str, key: str, value: str) -> object:
     """One inline value: a YAML scalar (number, word, true/false), nothing nested or tagged."""
     try:
-        parsed = yaml.load(value, Loader=SAFE_LOADER) if value else None  # noqa: S506 (safe)
+        parsed = parse_value(value, f"inline workload: {key}") if value else None
     except yaml.YAMLError:
         parsed = []  # not a plain scalar: rejected below with the text as given
     if parsed is None or not isinstance(parsed, (int, float, str)):
