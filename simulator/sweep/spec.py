@@ -336,8 +336,9 @@ def satisfies(
     """True when every constraint holds for `point`; `base` holds the loaded base specs by kind."""
     for index, rule in enumerate(constraints):
         at = f"{where}: constraints.{index}"
-        left = _number(_operand(rule.left, point, base, at))
-        right = _number(_operand(rule.right, point, base, at))
+        left, right = (_operand(side, point, base, at) for side in (rule.left, rule.right))
+        _same_kind(rule, left, right, at)
+        left, right = _number(left), _number(right)
         try:
             if not COMPARISONS[rule.op](left, right):
                 return False
@@ -376,6 +377,25 @@ def _walk(node, keys: list[str], where: str, path: str):
         if node is None:
             raise SpecError(f"{where}: {path} has no value in this point")
     return node
+
+
+def _same_kind(rule: Constraint, left, right, where: str) -> None:
+    """Both sides of a comparison measure one thing: unit strings of one kind, or a unit string and
+    a loaded quantity (a float) or a plain literal; a spec's count (an integer at a path) is no
+    quantity (`workload.ops.0.M < 1 GHz` compared 64 with 10^9 and held)."""
+    kinds = [
+        quantity_kind(value) or ("count" if is_path(side) and _is_count(value) else None)
+        for side, value in ((rule.left, left), (rule.right, right))
+    ]
+    if None not in kinds and kinds[0] != kinds[1]:
+        raise SpecError(
+            f"{where}: compares a {kinds[0]} ({left!r}) with a {kinds[1]} ({right!r}); "
+            "compare values of one kind"
+        )
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _number(value):
