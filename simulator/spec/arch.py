@@ -137,7 +137,7 @@ class SramSpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
-    _holds_one = field_validator("holds")(lambda value: _declared(value))
+    _holds_once = field_validator("holds")(lambda value: _distinct(value))  # none: staging only
 
     @model_validator(mode="after")
     def _share_of_held_roles(self):
@@ -211,10 +211,16 @@ class RegisterFileSpec(Strict):
 
 def _declared(value: list) -> list:
     """A list a unit or level is declared by (its dataflows, precisions, op kinds, kernel tiles,
-    the roles it holds) names one entry at least, each once: a storage level holding no role was
-    built and priced, never used; a GPU with no kernel tiles failed inside the mapper."""
+    the roles a register level holds) names one entry at least, each once: a storage level
+    holding no role was built and priced, never used; a GPU with no kernel tiles failed inside
+    the mapper."""
     if not value:
         raise ValueError("must list at least one entry")
+    return _distinct(value)
+
+
+def _distinct(value: list) -> list:
+    """Each entry once (`holds: [input, input]`, `dataflows: [os, os]` were taken as written)."""
     twice = next((item for i, item in enumerate(value) if item in value[:i]), None)
     if twice is not None:
         raise ValueError(f"lists {twice!r} twice; give each once")
