@@ -190,6 +190,44 @@ HF_KEYS = {
 HF_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
+MOE_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
+"""The expert counts of mixture-of-experts configs (Mixtral, Qwen-MoE, DeepSeek, ...)."""
+
+
+def _check_modelled(path: Path, config: dict) -> None:
+    """Refuse a config whose layer is not the one accsim builds from it (each was built as a
+    dense LLaMA-like layer and ran): an activation that is neither GELU nor SiLU (OPT's relu), a
+    head size other than hidden / heads (Gemma's, Qwen3's), a dtype accsim holds none of (float64
+    ran as bf16), experts in the MLP."""
+    act = config.get("hidden_act", "silu")
+    if not (isinstance(act, str) and (act.startswith("gelu") or act in ("silu", "swish"))):
+        raise SpecError(
+            f"{path}: hidden_act: {act!r}; accsim builds GELU (BERT-like) and SiLU (LLaMA-like) "
+            "MLPs"
+        )
+    head_dim, hidden, heads = (
+        config.get(k) for k in ("head_dim", "hidden_size", "num_attention_heads")
+    )
+    if head_dim is not None and all(type(v) is int and v > 0 for v in (hidden, heads)):
+        if head_dim != hidden / heads:
+            raise SpecError(
+                f"{path}: head_dim: {head_dim!r}, not hidden_size / num_attention_heads "
+                f"({hidden} / {heads}); accsim's attention heads are hidden / heads wide"
+            )
+    dtype = config.get("torch_dtype")
+    if dtype is not None and dtype not in HF_DTYPES:  # float64 ran as the default bf16
+        raise SpecError(
+            f"{path}: torch_dtype: {dtype!r}; accsim holds {', '.join(HF_DTYPES)}: give one of those"
+        )
+    experts = {k: config[k] for k in MOE_KEYS if config.get(k) not in (None, 0, 1)}
+    if experts:
+        key, count = next(iter(experts.items()))
+        raise SpecError(
+            f"{path}: {key}: {count!r} experts: a mixture-of-experts MLP, which accsim does not "
+            "model (it would run as one dense MLP)"
+        )
+
+
 def from_hf_config(path: Path) -> dict:
     """A HuggingFace config.json as a transformer workload dict (BERT-like or LLaMA-like)."""
     config = read_json(path)
@@ -208,6 +246,7 @@ def from_hf_config(path: Path) -> dict:
         config.get("model_type") in ("bert", "roberta", "distilbert") or "Bert" in architectures
     )
     spec = {HF_KEYS[k]: v for k, v in config.items() if k in HF_KEYS and v is not None}
+    _check_modelled(path, config)
     gelu = str(config.get("hidden_act", "silu")).startswith("gelu")
     spec.update(
         kind="transformer",
