@@ -27,7 +27,6 @@ from simulator.spec.types import (
     Seconds,
     Strict,
 )
-from simulator.spec.units import format_quantity
 from simulator.spec.workload import VectorKind
 
 
@@ -142,7 +141,6 @@ class SramSpec(Strict):
     @model_validator(mode="after")
     def _share_of_held_roles(self):
         _check_share(self.share, self.holds)
-        _check_banks(self.capacity, self.banks)
         if self.double_buffer and self.unit is None:
             raise ValueError(
                 "double_buffer is for a local buffer (unit: ARRAY); the SRAM that DMA fills is "
@@ -236,17 +234,6 @@ def _check_share(share: dict | None, holds: list[str]) -> None:
         raise ValueError(f"share names {extra}, which this level does not hold ({holds})")
     if sum(share.values()) > 1 + 1e-9:
         raise ValueError(f"shares add up to {sum(share.values()):g}, more than the capacity (1)")
-
-
-def _check_banks(capacity: float, banks: int) -> None:
-    """Every bank holds a byte at least (10^12 banks in 1 MiB ran, each access priced as a bank of
-    a millionth of a byte). A width above the capacity is left alone: it is how an ideal,
-    never-limiting SRAM is written, and how SCALE-Sim imports fold their fill bandwidth in."""
-    if banks > capacity:
-        raise ValueError(
-            f"banks: {banks:,} banks of a {format_quantity(capacity, 'size')} SRAM hold less than "
-            "a byte each; give at most one bank per byte"
-        )
 
 
 class DramSpec(Strict):

@@ -1791,11 +1791,6 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run edge-npu gemm-256 --set 'clock=1001 GHz'",
     ),
     (
-        "run-edge-npu-banks-below-a-byte",
-        "banks: 1,000,000,000,000 banks of a 1 MiB SRAM hold less",
-        "run edge-npu gemm-256 --set components.sram.banks=1000000000000",
-    ),
-    (
         "run-a100-like-no-kernel-tiles",
         "cores.kernels.tiles: must list at least one entry",
         "run a100-like gemm-256 --set 'cores.kernels.tiles=[]'",
