@@ -73,18 +73,22 @@ def _unread(args, given: set[str]) -> None:
             raise SpecError(f"{option}: read only by {runs}; leave it out of this run")
 
 
-def _requests(args, lengths: Lengths, given: set[str]):
+def _requests(args, lengths: Lengths):
     if args.trace:
-        specs = load_trace(args.trace, args.requests)
-        if "requests" in given and len(specs) < args.requests:  # it served the shorter trace
-            raise SpecError(
-                f"--requests {args.requests:,}: {args.trace} holds {len(specs):,} requests; "
-                "ask for at most that many, or leave --requests out"
-            )
-        return specs
+        return load_trace(args.trace, args.requests)
     if args.users:
         return fixed_batch(args.requests, lengths, args.seed)
     return gamma(args.rate or 1.0, args.cv, args.requests, lengths, args.seed)
+
+
+def _asked_of_trace(args, specs: list, given: set[str]) -> None:
+    """`--requests N` with a trace asks for N of its rows: a shorter trace is refused (it was
+    served, shorter, without a word)."""
+    if args.trace and "requests" in given and len(specs) < args.requests:
+        raise SpecError(
+            f"--requests {args.requests:,}: {args.trace} holds {len(specs):,} requests; "
+            "ask for at most that many, or leave --requests out"
+        )
 
 
 def _fleet(args) -> Fleet:
@@ -110,8 +114,9 @@ def serve_command(args, console: Console) -> int:
         if name not in given:
             setattr(args, name, value)
     lengths = Lengths(args.prompt_len, args.output_len, args.prompt_sd, args.output_sd)
-    specs = _requests(args, lengths, given)  # a bad trace is named first
+    specs = _requests(args, lengths)  # a bad trace is named first
     _unread(args, given)
+    _asked_of_trace(args, specs, given)
     max_tokens = args.max_tokens or (512 if args.scheduler == "chunked" else 8192)
     cache = Path(args.cost_cache) if args.cost_cache else default_cache()
     reach = grid_reach(args.bucket_ratio, GRID_TOP)
