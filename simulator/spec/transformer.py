@@ -200,7 +200,7 @@ def _check_modelled(path: Path, config: dict) -> None:
     head size other than hidden / heads (Gemma's, Qwen3's), a dtype accsim holds none of (float64
     ran as bf16), experts in the MLP."""
     act = config.get("hidden_act", "silu")
-    if not (isinstance(act, str) and (act.startswith("gelu") or act in ("silu", "swish"))):
+    if not (isinstance(act, str) and ("gelu" in act or act in ("silu", "swish"))):
         raise SpecError(
             f"{path}: hidden_act: {act!r}; accsim builds GELU (BERT-like) and SiLU (LLaMA-like) "
             "MLPs"
@@ -247,7 +247,7 @@ def from_hf_config(path: Path) -> dict:
     )
     spec = {HF_KEYS[k]: v for k, v in config.items() if k in HF_KEYS and v is not None}
     _check_modelled(path, config)
-    gelu = str(config.get("hidden_act", "silu")).startswith("gelu")
+    gelu = "gelu" in str(config.get("hidden_act", "silu"))  # gelu_new, quick_gelu, ...
     spec.update(
         kind="transformer",
         name=path.parent.name if path.name == "config.json" else path.stem,
