@@ -119,3 +119,17 @@ def test_a_constraint_may_compare_a_quantity_with_a_plain_number():
         }
     )
     assert [p.params["arch.clock"] for p in sweep.points] == ["1 GHz"]
+
+
+@pytest.mark.parametrize(
+    ("act", "mlp"), [("gelu_new", "gelu"), ("quick_gelu", "gelu"), ("swish", "gated_silu")]
+)
+def test_a_huggingface_activation_of_either_family_is_read(tmp_path, act, mlp):
+    from simulator.spec.transformer import from_hf_config
+
+    config = tmp_path / "config.json"
+    config.write_text(
+        '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128, '
+        f'"head_dim": 16, "num_local_experts": 1, "hidden_act": "{act}"}}'
+    )
+    assert from_hf_config(config)["mlp"] == mlp
