@@ -337,35 +337,43 @@ def write_figure(
         )
     if plotlyjs not in ("inline", "cdn"):
         raise UnsupportedError(f"plotlyjs={plotlyjs!r}: use 'inline' or 'cdn'")
+    if path.suffix not in (".html", ".png", ".svg", ".pdf"):
+        raise UnsupportedError(f"{path}: figures are written as .html, .png, .svg or .pdf")
+    if path.suffix != ".html" and len(figures) > 1:
+        raise UnsupportedError(f"{path}: several figures go into one .html file, not one image")
+    if path.suffix != ".html" and importlib.util.find_spec("kaleido") is None:
+        raise UnsupportedError(
+            f"{path}: writing {path.suffix[1:].upper()} needs kaleido "
+            "(pip install 'accsim[png]'); write .html instead"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UnsupportedError(f"{path}: cannot create its folder: {error.strerror}") from None
-    if path.suffix == ".html":
-        parts = [
-            figure.to_html(
-                full_html=False,
-                include_plotlyjs=(True if plotlyjs == "inline" else "cdn") if i == 0 else False,
-            )
-            for i, figure in enumerate(figures)
-        ]
-        path.write_text(
-            '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
-            + "\n".join(parts)
-            + "\n</body></html>\n"
-        )
-    elif len(figures) > 1:
-        raise UnsupportedError(f"{path}: several figures go into one .html file, not one image")
-    elif path.suffix in (".png", ".svg", ".pdf"):
-        if importlib.util.find_spec("kaleido") is None:
-            raise UnsupportedError(
-                f"{path}: writing {path.suffix[1:].upper()} needs kaleido "
-                "(pip install 'accsim[png]'); write .html instead"
-            )
-        figures[0].write_image(path)
-    else:
-        raise UnsupportedError(f"{path}: figures are written as .html, .png, .svg or .pdf")
+    try:  # a name the file system cannot hold (300 characters), a folder given, no permission
+        if path.suffix == ".html":
+            path.write_text(_html_page(figures, plotlyjs))
+        else:
+            figures[0].write_image(path)
+    except OSError as error:
+        raise UnsupportedError(f"{path}: cannot write: {error.strerror}") from None
     return path
+
+
+def _html_page(figures: list[go.Figure], plotlyjs: str) -> str:
+    """One HTML page of `figures`, plotly.js in it once (inline or from the CDN)."""
+    parts = [
+        figure.to_html(
+            full_html=False,
+            include_plotlyjs=(True if plotlyjs == "inline" else "cdn") if i == 0 else False,
+        )
+        for i, figure in enumerate(figures)
+    ]
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
 
 
 _KIND_COLOURS = {

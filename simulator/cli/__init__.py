@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with its usage errors as one line (`error: ...`), exit status 2."""
 
     def error(self, message: str):
-        Console(stderr=True).print(
+        Console(stderr=True, emoji=False).print(
             f"[bold red]error:[/] {escape(self.prog)}: {escape(message)} (see {escape(self.prog)} --help)",
             highlight=False,
             soft_wrap=True,
@@ -83,11 +83,15 @@ def _seed(text: str) -> int:
 
 
 def _core_counts(text: str) -> list[int]:
-    """'1,2,4' -> [1, 2, 4], each a positive integer."""
+    """'1,2,4' -> [1, 2, 4], each a positive integer, each once (a repeat ran twice)."""
     try:
-        return [_count(1)(part.strip()) for part in text.split(",")]
+        counts = [_count(1)(part.strip()) for part in text.split(",")]
     except argparse.ArgumentTypeError as error:
         raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
+    twice = next((n for i, n in enumerate(counts) if n in counts[:i]), None)
+    if twice is not None:
+        raise argparse.ArgumentTypeError(f"{text!r}: {twice} given twice; give each count once")
+    return counts
 
 
 def _number(text: str, positive: bool, what: str) -> float:
@@ -398,7 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--users", type=_count(1), help="closed loop: N users, one request each at once"
     )
     serving.add_argument(
-        "--requests", type=_count(1), default=200, help="requests to serve (default 200)"
+        "--requests",
+        type=_count(1),
+        help="requests to serve (default 200; with --trace, at most its rows)",
     )
     serving.add_argument("--prompt-len", type=_count(1), help="prompt tokens (mean; default 512)")
     serving.add_argument("--output-len", type=_count(1), help="output tokens (mean; default 128)")
@@ -556,10 +562,12 @@ class _Console(Console):
     """rich's Console, but a reader that leaves (`accsim run ... | head`) ends the command as
     `--json` output does (status 141), not with rich's status 1, the status of a numerics
     mismatch. Written to a file or a pipe (no terminal, no COLUMNS), tables take their natural
-    width rather than rich's 80 columns, so no number is folded over two lines."""
+    width rather than rich's 80 columns, so no number is folded over two lines. Strings print as
+    they are, never as markup or emoji codes: names in its tables are the user's text (an op named
+    `[bold]g:smile:` showed as `g😄`); its own colours are Text objects."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(markup=False, emoji=False)
         if not self.is_terminal and "COLUMNS" not in os.environ:
             self.width = UNBOUNDED_WIDTH
 
@@ -569,7 +577,7 @@ class _Console(Console):
 
 
 def _error(message: str) -> None:
-    Console(stderr=True).print(
+    Console(stderr=True, emoji=False).print(
         f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
     )
 

@@ -3,7 +3,9 @@
 import json
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from simulator.cli.fold import fold_components, fold_core_times, fold_grouped, fold_ops
 from simulator.cli.format import table
@@ -53,9 +55,11 @@ def render(report: Report, console: Console, per_core: bool = False) -> None:
         ]
         head.add_row(
             "numerics",
-            f"{verdict}  max abs err {s['numerics_max_abs_error']:.3g}, "
-            f"max rel err {s['numerics_max_rel_error']:.3g}, {coverage}"
-            + (f"; {'; '.join(sampled)}" if sampled else ""),
+            Text.from_markup(
+                f"{verdict}  max abs err {s['numerics_max_abs_error']:.3g}, "
+                f"max rel err {s['numerics_max_rel_error']:.3g}, {coverage}"
+                + (f"; {escape('; '.join(sampled))}" if sampled else "")
+            ),
         )
     console.print(head)
     if s["numerics_failed"]:
@@ -238,8 +242,10 @@ def _pim_table(pim: dict) -> Table:
         when = "before the run" if pim["weights_resident"] else "[yellow]during the run[/]"
         view.add_row(
             "weight programming",
-            f"{pim['programmed_cells']:,} cells, {si(pim['program_energy_pj'] * 1e-12, 'J')}, "
-            f"{seconds(pim['program_seconds'])} ({when})",
+            Text.from_markup(
+                f"{pim['programmed_cells']:,} cells, {si(pim['program_energy_pj'] * 1e-12, 'J')}, "
+                f"{seconds(pim['program_seconds'])} ({when})"
+            ),
         )
         view.add_row(
             "ADC",

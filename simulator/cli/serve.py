@@ -38,6 +38,7 @@ def default_cache() -> Path:
 
 
 SERVE_DEFAULTS = {
+    "requests": 200,
     "prompt_len": 512,
     "output_len": 128,
     "prompt_sd": 0.0,
@@ -46,7 +47,8 @@ SERVE_DEFAULTS = {
     "think": 0.0,
     "decode_replicas": 1,
 }
-"""Options serve reads only in some runs: left unset, these values."""
+"""Options left unset take these values; serve notes which were given (some are read only in some
+runs, and a trace holds at most its own rows)."""
 
 READ_WHEN = {  # option: (does this run read it?, the runs that do)
     "prompt_len": (lambda a: a.trace is None, "generated requests (the trace gives lengths)"),
@@ -79,6 +81,16 @@ def _requests(args, lengths: Lengths):
     return gamma(args.rate or 1.0, args.cv, args.requests, lengths, args.seed)
 
 
+def _asked_of_trace(args, specs: list, given: set[str]) -> None:
+    """`--requests N` with a trace asks for N of its rows: a shorter trace is refused (it was
+    served, shorter, without a word)."""
+    if args.trace and "requests" in given and len(specs) < args.requests:
+        raise SpecError(
+            f"--requests {args.requests:,}: {args.trace} holds {len(specs):,} requests; "
+            "ask for at most that many, or leave --requests out"
+        )
+
+
 def _fleet(args) -> Fleet:
     return Fleet(
         scheduler=args.scheduler,
@@ -104,6 +116,7 @@ def serve_command(args, console: Console) -> int:
     lengths = Lengths(args.prompt_len, args.output_len, args.prompt_sd, args.output_sd)
     specs = _requests(args, lengths)  # a bad trace is named first
     _unread(args, given)
+    _asked_of_trace(args, specs, given)
     max_tokens = args.max_tokens or (512 if args.scheduler == "chunked" else 8192)
     cache = Path(args.cost_cache) if args.cost_cache else default_cache()
     reach = grid_reach(args.bucket_ratio, GRID_TOP)
@@ -164,6 +177,9 @@ def _capacity(args, costs, lengths, max_tokens, console: Console) -> int:
         rates = []
     if not rates or not all(0 < rate < math.inf for rate in rates):
         raise SpecError(f"--rates {args.rates}: expected positive numbers like 1,2,4")
+    twice = next((r for i, r in enumerate(rates) if r in rates[:i]), None)
+    if twice is not None:  # its row ran twice
+        raise SpecError(f"--rates {args.rates}: {twice:g} given twice; give each rate once")
     fleet = _fleet(args)
     limits = Limits(args.max_batch, max_tokens, args.preemption)
     slo = Slo(args.slo_ttft, args.slo_tpot)

@@ -2,6 +2,7 @@
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from simulator.cli.format import table
 from simulator.report.spiking import CATEGORIES, SpikingReport
@@ -63,7 +64,10 @@ def _head(report: SpikingReport) -> Table:
             if s["spike_trains_match"]
             else f"[red]MISMATCH[/] ({s['spike_mismatches']:,} neuron-steps differ)"
         )
-        head.add_row("spike trains vs float64 reference", f"{verdict} ({s['spikes']:,} spikes)")
+        head.add_row(
+            "spike trains vs float64 reference",
+            Text.from_markup(f"{verdict} ({s['spikes']:,} spikes)"),
+        )
         if s["ann_agreement"] is not None:
             head.add_row(
                 "agreement with the source ANN",

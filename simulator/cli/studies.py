@@ -43,7 +43,9 @@ def sweep_command(args, console: Console) -> int:
         console.print(f"interrupted: finished points are in {args.output}; rerun to continue")
         return 130
     for message in dict.fromkeys(str(w.message) for w in caught):
-        Console(stderr=True).print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+        Console(stderr=True, emoji=False).print(
+            f"[yellow]warning:[/] {escape(message)}", highlight=False
+        )
     console.print(outcome_table(outcome))
     if sweep.spec.objectives:
         console.print(front_table(outcome.results, sweep.spec.objectives))
@@ -58,7 +60,7 @@ def _failures(source: str, outcome) -> int:
     first = outcome.results.error[outcome.results.status == "failed"].iloc[0]
     if outcome.failed == outcome.ran:
         raise SpecError(f"{source}: all {outcome.ran:,} points run failed; the first: {first}")
-    Console(stderr=True).print(
+    Console(stderr=True, emoji=False).print(
         f"[yellow]warning:[/] {outcome.failed:,} of {outcome.ran:,} points failed "
         f"(status 'failed' in the results); the first: {escape(first)}",
         highlight=False,
@@ -85,8 +87,8 @@ def map_command(args, console: Console) -> int:
     if output:
         try:
             path = result.write(output)
-        except OSError as error:  # a full disk, a refusal: one line, as write_text says it
-            raise SpecError(f"-o {output}: cannot write: {error.strerror}") from None
+        except SpecError as error:  # name the option, as write_text does
+            raise SpecError(f"-o {error}") from None
         console.print(f"wrote {path} (use it with: accsim run ... --mapping {path})")
     return 0
 

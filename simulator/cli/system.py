@@ -1,6 +1,8 @@
 """Rich tables for a SystemReport: the `accsim run` view of a run on a system of chips."""
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from simulator.cli.format import table
 from simulator.report.system import SystemReport
@@ -30,9 +32,9 @@ def render_system(report: SystemReport, console: Console) -> None:
     if s["numerics_ok"] is None:
         verdict = "off (--numerics off)"
     elif s["numerics_ok"]:
-        verdict = "[green]OK[/] (the chip's tile kernels and every all-reduce)"
+        verdict = Text.from_markup("[green]OK[/] (the chip's tile kernels and every all-reduce)")
     else:
-        verdict = f"[red]MISMATCH[/] in {', '.join(s['numerics_failed'])}"
+        verdict = Text.from_markup(f"[red]MISMATCH[/] in {escape(', '.join(s['numerics_failed']))}")
     head.add_row("numerics", verdict)
     console.print(head)
     ops = table(

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from simulator.components.base import Component
 from simulator.components.crossbar import Crossbar
+from simulator.components.die import check_die_area
 from simulator.components.dram import Dram
 from simulator.components.host import Cpu, Link
 from simulator.components.neuro import NeuroCore
@@ -197,6 +198,7 @@ def build_machine(arch: ArchSpec) -> Machine:
         name: _build(name, spec, arch, arch.components) for name, spec in arch.components.items()
     }
     if arch.cores is None:
+        check_die_area(arch, built)
         return Machine(arch, built)
     nodes: dict[str, int] = {}
     core_nodes = arch.cores.nodes or list(range(arch.cores.count))
@@ -205,6 +207,8 @@ def build_machine(arch: ArchSpec) -> Machine:
             full = f"core{core}.{name}"
             built[full] = _build(full, spec, arch, arch.cores.components)
             nodes[full] = node
+        if core == 0:  # before the other cores are built
+            check_die_area(arch, built)
     return Machine(arch, built, nodes, arch.cores.count)
 
 

@@ -13,6 +13,7 @@ from simulator.spec.types import (
     Bytes,
     BytesPerS,
     Dataflow,
+    Flag,
     Hz,
     Mm2,
     Mw,
@@ -62,7 +63,7 @@ class SystolicArraySpec(Strict):
     """Override: area of one PE, instead of the tech table."""
     leakage: Mw | None = None
     """Override: static power of the whole array (default 0: no cited figure)."""
-    depthwise: bool = True
+    depthwise: Flag = True
     """Whether the array runs depthwise convolutions (one input channel per group); when false
     they go to the arch's fallback unit, reported as such."""
 
@@ -71,7 +72,7 @@ class SystolicArraySpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
-    _non_empty = field_validator("dataflows", "input_precision")(lambda value: _at_least_one(value))
+    _non_empty = field_validator("dataflows", "input_precision")(lambda value: _declared(value))
 
     @field_validator("rate")
     @classmethod
@@ -123,7 +124,7 @@ class SramSpec(Strict):
     share: dict[Role, Annotated[Real, Field(gt=0, le=1)]] | None = None
     """Capacity share per operand role held here (fractions of the capacity, summing to at most
     1), e.g. {input: 0.5, weight: 0.25, output: 0.25}; default: each role may use all of it."""
-    double_buffer: bool = False
+    double_buffer: Flag = False
     """A local buffer (with `unit`) only: two halves, one refilled and drained while the array
     works on the other, so refills hide behind compute but a sub-tile gets half the capacity.
     Set, it is fixed (the hardware); left out, the mapping's `levels` choice, else single-buffered
@@ -134,6 +135,8 @@ class SramSpec(Strict):
     @classmethod
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
+
+    _holds_once = field_validator("holds")(lambda value: _distinct(value))  # none: staging only
 
     @model_validator(mode="after")
     def _share_of_held_roles(self):
@@ -192,7 +195,7 @@ class RegisterFileSpec(Strict):
     def _one_or_many(cls, value):
         return [value] if isinstance(value, str) else value
 
-    _holds_one = field_validator("holds")(lambda value: _at_least_one(value))
+    _holds_one = field_validator("holds")(lambda value: _declared(value))
 
     @model_validator(mode="after")
     def _share_of_held_roles(self):
@@ -204,11 +207,21 @@ class RegisterFileSpec(Strict):
         return self
 
 
-def _at_least_one(value: list) -> list:
-    """A list a unit or level is declared by (its dataflows, precisions, the roles it holds)
-    names one entry at least: a storage level holding no role was built and priced, never used."""
+def _declared(value: list) -> list:
+    """A list a unit or level is declared by (its dataflows, precisions, op kinds, kernel tiles,
+    the roles a register level holds) names one entry at least, each once: a storage level
+    holding no role was built and priced, never used; a GPU with no kernel tiles failed inside
+    the mapper."""
     if not value:
         raise ValueError("must list at least one entry")
+    return _distinct(value)
+
+
+def _distinct(value: list) -> list:
+    """Each entry once (`holds: [input, input]`, `dataflows: [os, os]` were taken as written)."""
+    twice = next((item for i, item in enumerate(value) if item in value[:i]), None)
+    if twice is not None:
+        raise ValueError(f"lists {twice!r} twice; give each once")
     return value
 
 
@@ -272,6 +285,8 @@ class VectorUnitSpec(Strict):
     runs: list[VectorRun] = list(get_args(VectorRun))
     """Op kinds this unit runs ('attention' = the softmax part of attention; 'pool' = max/avg
     pooling of feature maps)."""
+    _runs = field_validator("runs")(lambda value: _declared(value))
+
     cycles_per_element: dict[Literal["add", "mul", "max", "exp", "div", "rsqrt"], PositiveInt] = {}
     """Issue cycles per element per lane for each primitive (defaults: add/mul/max 1, exp/div/rsqrt 4)."""
     sfu: PositiveInt | None = None
@@ -409,13 +424,15 @@ class CrossbarSpec(Strict):
     """Tiles in the chip; crossbars = tiles x imas_per_tile x crossbars_per_ima."""
     input_precision: list[PrecisionName] = ["int8", "int16"]
     """Integer formats the crossbars compute in (inputs and weights)."""
+    _precisions = field_validator("input_precision")(lambda value: _declared(value))
+
     fixed_point: PrecisionName | None = "int16"
     """Float GEMMs are quantized to this format (per-tensor scale), as ISAAC runs 16-bit fixed
     point; none: float GEMMs are unsupported."""
     weight_encoding: Literal["offset", "differential"] = "offset"
     """offset: W + 2^(bits-1) in one column set, digital correction; differential: W+ and W- in
     two column sets, subtracted digitally."""
-    column_flip: bool = False
+    column_flip: Flag = False
     """ISAAC's encoding: a column whose cells sum past half scale stores (levels - w), halving
     the ADC range needed."""
     off_conductance: Annotated[Real, Field(ge=0.0)] = 0.0
@@ -456,6 +473,8 @@ class PimSpec(Strict):
     """Bank-side bandwidth of all units together, e.g. 4x the external interface."""
     input_precision: list[PrecisionName] = ["fp16"]
     """Operand precisions the lanes accept."""
+    _precisions = field_validator("input_precision")(lambda value: _declared(value))
+
     accumulator_precision: AccumulatorName | None = None
     """Accumulator format; default int32 for int4/int8 inputs, int64 for int16/int32 inputs (their
     sums pass 2^31 after a few terms), fp32 for float inputs. A narrower integer accumulator
@@ -588,6 +607,7 @@ class KernelsSpec(Strict):
     ]
     """Candidate CTA output tiles (M, N); the mapper picks the one with the least estimated time
     (tiles larger than the problem shrink to it)."""
+    _tiles = field_validator("tiles")(lambda value: _declared(value))
     min_split_k: PositiveInt = 256
     """Smallest K range one split-K slice gets; the depth of one stream-K iteration."""
     mma_shape: tuple[PositiveInt, PositiveInt, PositiveInt] = (16, 8, 16)
@@ -616,7 +636,7 @@ class KernelsSpec(Strict):
     """Warp schedulers per core, each issuing one warp instruction (32 threads) a cycle (CUDA C++
     Programming Guide, compute capability 8.x and 9.0: 4 per SM): the issue bound of a kernel
     whose instructions are counted per element (mapping/strided_copy.py)."""
-    stream_k: bool = False
+    stream_k: Flag = False
     """Let the grid run a partial last wave as stream-K (Osama et al., PPoPP 2023) where its
     estimate wins. Off by default: the measured cuBLAS rows on A100 (LLMCompass's 1024 and 2048 x
     12288 x 12288) match whole-wave quantization, and with it they come out about 10 % fast."""

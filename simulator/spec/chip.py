@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from simulator.spec.types import Hz, Mw, Pj, PositiveInt, Real, Strict
+from simulator.spec.types import Flag, Hz, Mw, Pj, PositiveInt, Real, Strict
 from simulator.spec.units import parse_quantity
 
 Volts = Annotated[float, BeforeValidator(lambda v: parse_quantity(v, "voltage")), Field(gt=0)]
@@ -54,7 +54,7 @@ class ChipSpec(Strict):
     unset: simulator/tech/chip.yaml leakage.temperature.default_k."""
     links: list[LinkPorts] = []
     """Chip-to-chip link ports (NVLink, ICI, PCIe): SerDes area and always-on power."""
-    memory_interface_on_die: bool = True
+    memory_interface_on_die: Flag = True
     """Whether the DRAM's PHY and controller sit on this die (DDR3/DDR4: counted from
     simulator/tech/chip.yaml memory_interface); false where the chip reaches its DRAM through
     another chip, or the die being modelled leaves them out."""
@@ -65,7 +65,7 @@ class ChipSpec(Strict):
     the part's measured clocks at its cap, its source in `sources`). It replaces
     simulator/tech/chip.yaml's GV100-fitted mma_residual per MAC, which only GPU-like cores pay.
     Unset: that table's value on GPU-like cores, none elsewhere."""
-    clock_gating: bool = True
+    clock_gating: Flag = True
     """Whether idle logic stops its clock; false: the clock tree to the MAC arrays and vector lanes
     runs every cycle at its full-activity power (simulator/tech/chip.yaml clock_network.ungated)."""
     sources: list[str] = []

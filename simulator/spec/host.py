@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from simulator.spec.types import BytesPerS, Hz, Pj, PositiveInt, Seconds, Strict
+from simulator.spec.types import BytesPerS, Flag, Hz, Pj, PositiveInt, Seconds, Strict
 
 
 class CpuSpec(Strict):
@@ -18,7 +18,7 @@ class CpuSpec(Strict):
     """Core clock, e.g. '3 GHz'."""
     memory_bandwidth: BytesPerS = 50e9
     """Host DRAM bandwidth, e.g. '50 GB/s' (two DDR4-3200 channels: 51.2 GB/s)."""
-    fma: bool = True
+    fma: Flag = True
     """A multiply and an add issue as one fused instruction (MAC work costs one, not two)."""
     energy_per_instruction: Pj = 70.0
     """Energy of one (SIMD) instruction with its fetch, decode and register overhead: 70 pJ for a

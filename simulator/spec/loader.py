@@ -13,10 +13,10 @@ from simulator.spec.mapping import MappingSpec
 from simulator.spec.validate import locate, validate
 from simulator.spec.workload import WorkloadSpec
 from simulator.spec.yamlio import (
-    SAFE_LOADER,
     Document,
     apply_overrides,
     parse_override,
+    parse_value,
     read_yaml,
 )
 
@@ -86,7 +86,7 @@ def _inline_workload(text: str) -> Document:
 def _inline_value(text: str, key: str, value: str) -> object:
     """One inline value: a YAML scalar (number, word, true/false), nothing nested or tagged."""
     try:
-        parsed = yaml.load(value, Loader=SAFE_LOADER) if value else None  # noqa: S506 (safe)
+        parsed = parse_value(value, f"inline workload: {key}") if value else None
     except yaml.YAMLError:
         parsed = []  # not a plain scalar: rejected below with the text as given
     if parsed is None or not isinstance(parsed, (int, float, str)):
@@ -156,8 +156,10 @@ def split_overrides(
     settings: list[str], takes: tuple[str, ...] = ("arch", "workload", "mapping")
 ) -> dict[str, list[tuple[list[str], object]]]:
     """Route '--set' strings to their spec: a leading 'arch.', 'workload.' or 'mapping.' picks it
-    (default arch). A spec the command does not read (`takes`) is an error, not a silent no-op."""
+    (default arch). A spec the command does not read (`takes`) is an error, not a silent no-op;
+    so is a value set twice (`clock=1 GHz` and `arch.clock=2 GHz`: the last one won)."""
     routed: dict[str, list] = {"arch": [], "workload": [], "mapping": []}
+    given: dict[tuple, str] = {}
     for text in settings:
         keys, value = parse_override(text)
         target = keys[0] if keys[0] in routed and len(keys) > 1 else "arch"
@@ -166,7 +168,12 @@ def split_overrides(
                 f"--set {text}: this command reads no {target} file to override "
                 f"(it takes {' and '.join(takes)} values)"
             )
-        routed[target].append((keys[1:] if keys[0] == target else keys, value))
+        path = keys[1:] if keys[0] == target else keys
+        if (target, *path) in given:
+            first = given[target, *path]
+            raise SpecError(f"--set {text}: sets the value --set {first} sets; give it once")
+        given[target, *path] = text
+        routed[target].append((path, value))
     return routed
 
 

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from simulator.spec.types import Dataflow, Dim, PositiveInt, Strict
+from simulator.spec.types import Dataflow, Dim, Flag, PositiveInt, Strict
 
 
 class SpatialSpec(Strict):
@@ -35,7 +35,7 @@ class AttentionMappingSpec(Strict):
     block_kv: PositiveInt | None = None
     """Bc, key/value rows per block; default ceil(M / 4d) for an on-chip buffer of M elements
     (causal: at most Br, square blocks so that fully masked blocks are skipped)."""
-    softmax_overlap: bool = True
+    softmax_overlap: Flag = True
     """Whether a block's softmax runs while the matrix unit computes other blocks' matmuls (a
     separate vector unit, FlashAttention-3's ping-pong). false: the matrix unit waits for it, as
     in FlashAttention-2 on a GPU, where each SM sub-partition's one warp issues its MMAs and its
@@ -92,7 +92,7 @@ class LevelTilingSpec(Strict):
     """Local SRAM: order of the loops over the sub-tiles, outermost first (default the mapping's
     loop_order). Register level: order of the loops it holds, outermost first (default the
     array's: the column folds, the row folds, the streamed dim innermost)."""
-    double_buffer: bool | None = None
+    double_buffer: Flag | None = None
     """Local SRAM only: two halves, one refilled while the array works on the other (a sub-tile
     gets half the capacity); default the arch's `double_buffer`, and under an auto tile the
     faster of the two by the mapper's estimate (ties: single-buffered, the smaller footprint)."""
@@ -139,7 +139,7 @@ class MappingSpec(Strict):
     must equal it; it must divide K, and along M and N may leave an edge tile whatever
     `edge_tiles` says); inner levels hold the innermost loops that fit their capacity, or
     `registers:` counts (then 0 to 3)."""
-    double_buffering: bool = True
+    double_buffering: Flag = True
     """Prefetch the next tile while computing this one (needs twice the tile footprint)."""
     edge_tiles: Literal["strict", "partial"] = "strict"
     """strict: tiles must divide the problem; partial: the last tile along a dim may be smaller."""

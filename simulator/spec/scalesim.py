@@ -6,6 +6,7 @@ simulated cycle is one SCALE-Sim cycle and "N words/cycle" becomes "N GB/s".
 """
 
 import configparser
+import difflib
 import math
 from pathlib import Path
 
@@ -87,6 +88,48 @@ _UNMODELLED = (
     ("layout", "FilterCustomLayout", lambda v: v.lower() in _TRUE, "custom SRAM layouts"),
     ("run_presets", "UseRamulatorTrace", lambda v: v == "True", "Ramulator DRAM traces"),
 )
+
+
+READ_KEYS = {
+    "general": ("run_name",),
+    "architecture_presets": (
+        "ArrayHeight", "ArrayWidth", "IfmapSramSzkB", "FilterSramSzkB", "OfmapSramSzkB",
+        "Bandwidth", "Dataflow",
+    ),
+    "run_presets": ("InterfaceBandwidth", "UseRamulatorTrace"),
+    "layout": (
+        "IfmapSRAMBankBandwidth", "FilterSRAMBankBandwidth", "IfmapCustomLayout",
+        "FilterCustomLayout",
+    ),
+    "sparsity": ("SparsitySupport",),
+}  # fmt: skip
+"""The config keys the import reads, by section."""
+OTHER_KEYS = (
+    "IfmapOffset", "FilterOffset", "OfmapOffset", "ReadRequestBuffer", "WriteRequestBuffer",
+    "MemoryBanks", "OnChipMemoryBanks", "IfmapSRAMBankNum", "IfmapSRAMBankPort",
+    "FilterSRAMBankNum", "FilterSRAMBankPort", "SparseRep", "OptimizedMapping", "BlockSize",
+    "RandomNumberGeneratorSeed",
+)  # fmt: skip
+"""SCALE-Sim keys the import leaves unread (addresses, request buffers, bank layouts)."""
+
+
+def _refuse_misspelt(parser, path: Path) -> None:
+    """A key the import would read, misspelt or in another section (`Bandwith : 50`, `Bandwidth`
+    under [run_presets]), is refused: the import read the default instead and said nothing.
+    Other keys are SCALE-Sim's own options the import does not read, and are left alone."""
+    read = {key.lower(): (section, key) for section, keys in READ_KEYS.items() for key in keys}
+    other = {key.lower() for key in OTHER_KEYS}
+    for section in parser.sections():
+        for key in parser[section]:
+            if key in other or read.get(key, ("",))[0] == section:
+                continue
+            close = difflib.get_close_matches(key, list(read), n=1, cutoff=0.8)
+            if close:
+                want, name = read[close[0]]
+                raise SpecError(
+                    f"{path}: [{section}] {key}: not a key the import reads; did you mean "
+                    f"{name} under [{want}]?"
+                )
 
 
 def _refuse_unmodelled(parser, path: Path) -> None:
@@ -190,6 +233,7 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
     cols = _get(parser, config_path, arch_sec, "ArrayWidth")
     dataflow = _dataflow(config_path, _get(parser, config_path, arch_sec, "Dataflow", str))
     _refuse_unmodelled(parser, config_path)
+    _refuse_misspelt(parser, config_path)
     sizes = {
         role: _get(parser, config_path, arch_sec, f"{prefix}SramSzkB")
         for role, prefix in (("input", "Ifmap"), ("weight", "Filter"), ("output", "Ofmap"))

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from simulator.spec.types import NonNegativeInt, PositiveInt, Real, Seed, Strict
+from simulator.spec.types import Flag, NonNegativeInt, PositiveInt, Real, Seed, Strict
 
 Encoding = Literal["poisson", "rate", "periodic"]
 
@@ -44,11 +44,11 @@ class NeuronSpec(Strict):
     """Potential after a zero reset."""
     refractory: NonNegativeInt = 0
     """Time steps after a spike during which the neuron ignores input and bias."""
-    force_update: bool = False
+    force_update: Flag = False
     """Count the neuron as active (an update) every step, as SANA-FE's force_update."""
     leak: Real = 0.0
     """TrueNorth somas: potential taken off every step (additive leak, in weight units)."""
-    leak_towards_zero: bool = True
+    leak_towards_zero: Flag = True
     """TrueNorth somas: the leak pulls the potential towards zero; false: it is added every step."""
     reverse_threshold: Real = 0.0
     """TrueNorth somas: at or below this potential (and not firing) the reverse reset applies.

@@ -50,12 +50,22 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _no_repeats(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object's keys each once: Python's reader kept the last of two silently."""
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"{key}: duplicate key")
+        seen.add(key)
+    return dict(pairs)
+
+
 def read_json(path: Path) -> object:
     """The file's strict JSON value (no NaN or Infinity); SpecError naming the file (and line) if
     it is not JSON."""
     text = read_text(path)
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_repeats)
     except json.JSONDecodeError as error:
         raise SpecError(f"{path}:{error.lineno}: malformed JSON: {error.msg}") from None
     except RecursionError:

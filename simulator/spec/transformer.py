@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from simulator.errors import SpecError
 from simulator.spec.precision import nbytes
 from simulator.spec.textio import read_json
-from simulator.spec.types import PositiveInt, PrecisionName, Real, Strict
+from simulator.spec.types import Flag, PositiveInt, PrecisionName, Real, Strict
 from simulator.spec.validate import locate
 
 
@@ -43,7 +43,7 @@ class TransformerSpec(Strict):
     """Normalisation (BERT: layernorm; LLaMA: rmsnorm)."""
     mlp: Literal["gelu", "gated_silu"] = "gated_silu"
     """MLP: up, GELU, down (BERT) or SiLU(gate) * up, down (LLaMA)."""
-    causal: bool = True
+    causal: Flag = True
     """Decoder (causal mask) or encoder (sees every position)."""
     rope: Literal["none", "half", "interleaved"] = "none"
     """Rotary position embedding of Q and K (a `rope` op before attention): pairs (i, i + d/2)
@@ -190,6 +190,44 @@ HF_KEYS = {
 HF_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
+MOE_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
+"""The expert counts of mixture-of-experts configs (Mixtral, Qwen-MoE, DeepSeek, ...)."""
+
+
+def _check_modelled(path: Path, config: dict) -> None:
+    """Refuse a config whose layer is not the one accsim builds from it (each was built as a
+    dense LLaMA-like layer and ran): an activation that is neither GELU nor SiLU (OPT's relu), a
+    head size other than hidden / heads (Gemma's, Qwen3's), a dtype accsim holds none of (float64
+    ran as bf16), experts in the MLP."""
+    act = config.get("hidden_act", "silu")
+    if not (isinstance(act, str) and ("gelu" in act or act in ("silu", "swish"))):
+        raise SpecError(
+            f"{path}: hidden_act: {act!r}; accsim builds GELU (BERT-like) and SiLU (LLaMA-like) "
+            "MLPs"
+        )
+    head_dim, hidden, heads = (
+        config.get(k) for k in ("head_dim", "hidden_size", "num_attention_heads")
+    )
+    if head_dim is not None and all(type(v) is int and v > 0 for v in (hidden, heads)):
+        if head_dim != hidden / heads:
+            raise SpecError(
+                f"{path}: head_dim: {head_dim!r}, not hidden_size / num_attention_heads "
+                f"({hidden} / {heads}); accsim's attention heads are hidden / heads wide"
+            )
+    dtype = config.get("torch_dtype")
+    if dtype is not None and dtype not in HF_DTYPES:  # float64 ran as the default bf16
+        raise SpecError(
+            f"{path}: torch_dtype: {dtype!r}; accsim holds {', '.join(HF_DTYPES)}: give one of those"
+        )
+    experts = {k: config[k] for k in MOE_KEYS if config.get(k) not in (None, 0, 1)}
+    if experts:
+        key, count = next(iter(experts.items()))
+        raise SpecError(
+            f"{path}: {key}: {count!r} experts: a mixture-of-experts MLP, which accsim does not "
+            "model (it would run as one dense MLP)"
+        )
+
+
 def from_hf_config(path: Path) -> dict:
     """A HuggingFace config.json as a transformer workload dict (BERT-like or LLaMA-like)."""
     config = read_json(path)
@@ -208,7 +246,8 @@ def from_hf_config(path: Path) -> dict:
         config.get("model_type") in ("bert", "roberta", "distilbert") or "Bert" in architectures
     )
     spec = {HF_KEYS[k]: v for k, v in config.items() if k in HF_KEYS and v is not None}
-    gelu = str(config.get("hidden_act", "silu")).startswith("gelu")
+    _check_modelled(path, config)
+    gelu = "gelu" in str(config.get("hidden_act", "silu"))  # gelu_new, quick_gelu, ...
     spec.update(
         kind="transformer",
         name=path.parent.name if path.name == "config.json" else path.stem,

@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from simulator.spec.precision import ACCUMULATOR_ONLY, PRECISIONS
-from simulator.spec.units import json_schema, parse_quantity
+from simulator.spec.units import format_quantity, json_schema, parse_quantity
 
 
 class Strict(BaseModel):
@@ -57,7 +57,28 @@ def _known_accumulator(name: str) -> str:
     return name
 
 
-Hz = Annotated[float, _quantity("frequency"), Field(gt=0), _quantity_schema("frequency")]
+MAX_CLOCK_HZ = 1e12
+"""No digital circuit has been clocked at 1 THz: the fastest flip-flop reported toggled at 770 GHz
+(superconducting RSFQ logic: Chen et al., IEEE Trans. Appl. Supercond. 9(2), 3212, 1999), and
+CMOS chips run below 10 GHz. A clock above it is a slip (a MHz figure written in GHz)."""
+
+
+def _below_max_clock(hz: float) -> float:
+    if hz > MAX_CLOCK_HZ:
+        raise ValueError(
+            f"{format_quantity(hz, 'frequency')} is faster than any digital circuit has run "
+            "(770 GHz, a superconducting flip-flop; CMOS below 10 GHz); at most 1000 GHz"
+        )
+    return hz
+
+
+Hz = Annotated[
+    float,
+    _quantity("frequency"),
+    Field(gt=0),
+    AfterValidator(_below_max_clock),
+    _quantity_schema("frequency"),
+]
 Bytes = Annotated[float, _quantity("size"), Field(gt=0), _quantity_schema("size")]
 BytesPerS = Annotated[float, _quantity("bandwidth"), Field(gt=0), _quantity_schema("bandwidth")]
 Pj = Annotated[float, _quantity("energy"), _quantity_schema("energy")]
@@ -77,6 +98,9 @@ PositiveInt = Annotated[int, Field(strict=True, gt=0, le=MAX_INT)]
 NonNegativeInt = Annotated[int, Field(strict=True, ge=0, le=MAX_INT)]
 Seed = Annotated[int, Field(strict=True, ge=0, lt=2**32)]
 """A random seed, as numpy's generators and simulate() take one."""
+Flag = Annotated[bool, Field(strict=True)]
+"""A switch: YAML's true or false (yes/no, on/off as YAML 1.1 reads them), never 1, 0, 1.0 or
+text such as 'yes' (pydantic's lax bool took them all as a switch)."""
 Dim = Literal["M", "N", "K"]
 Dataflow = Literal["os", "ws", "is"]
 Role = Literal["input", "weight", "output"]

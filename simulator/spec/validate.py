@@ -33,7 +33,9 @@ def _branch_that_fits(errors: list[dict]) -> list[dict]:
     """The errors of a union's branches less those that only say the value has another shape
     than the branch (a list, a mapping; a number branch given a list) where a sibling branch took
     it and found what is wrong inside: a sweep range with high < low said `...rows.list[any]:
-    must be a list`, `rates: [0.5, .nan]` that the whole list must be a number."""
+    must be a list`, `rates: [0.5, .nan]` that the whole list must be a number. A sibling went
+    inside where it found a problem in a part of the value (`rates: [[1]]`: its item 0 is no
+    number), whatever its kind."""
 
     def other_shape(err: dict) -> bool:
         return err["type"] in SHAPES or (
@@ -47,7 +49,7 @@ def _branch_that_fits(errors: list[dict]) -> list[dict]:
             and other["loc"][len(parent) :][:1] != branch
             and len(other["loc"]) > len(parent)
             for other in errors
-            if other is not err and not other_shape(other)
+            if other is not err and (not other_shape(other) or len(other["loc"]) > len(parent) + 1)
         )
 
     kept = [e for e in errors if not (other_shape(e) and sibling_went_deeper(e))]
@@ -68,12 +70,22 @@ def _describe(model: type[BaseModel], doc: Document, err: dict) -> str:
     # a whole-model check names the key it is about first ("components: ..."): locate that key
     head, sep, rest = message.partition(": ")
     if not data_path and sep and head.split(".")[0] in _field_names(model):
-        data_path, message = tuple(head.split(".")), rest
+        data_path, message = _head_path(doc, head), rest
     dotted = ".".join(map(str, data_path)) or "(top level)"
     line = doc.line_of(data_path)
     where = f"{doc.source}:{line}" if line else doc.source
     hint = "" if err["type"] == "extra_forbidden" else _override_hint(doc, data_path)
     return f"{where}: {dotted}: {message}{hint}"
+
+
+def _head_path(doc: Document, head: str) -> tuple:
+    """The key path a whole-model check's message starts with: its dotted words, or its first word
+    and the rest as one key where the file has such a key (`grid.arch.clock`: the axis
+    `arch.clock` of a sweep's grid)."""
+    first, _, rest = head.partition(".")
+    if rest and (first, rest) in doc.lines:
+        return (first, rest)
+    return tuple(head.split("."))
 
 
 def _override_hint(doc: Document, path: tuple) -> str:

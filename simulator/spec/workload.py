@@ -5,7 +5,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from simulator.spec.types import NonNegativeInt, PositiveInt, PrecisionName, Real, Strict
+from simulator.spec.types import Flag, NonNegativeInt, PositiveInt, PrecisionName, Real, Strict
 
 VectorKind = Literal[
     "softmax", "layernorm", "rmsnorm", "gelu", "silu", "add", "mul", "relu", "batchnorm", "concat"
@@ -59,7 +59,7 @@ class AttentionOpSpec(_Op):
     """Key/value positions per sequence, the context (default: q_len)."""
     head_dim: PositiveInt
     """d, the width of one head."""
-    causal: bool = False
+    causal: Flag = False
     """Query i sees keys up to its own position (queries are the last q_len of kv_len positions)."""
     dtype: PrecisionName = "bf16"
     """Precision of Q, K, V and of P in the P V product; scores and sums are fp32."""
@@ -103,7 +103,7 @@ class VectorOpSpec(_Op):
     ATen kernels (`aten`), PyTorch 2.9's (`aten-2.9`: a wide softmax row read once and kept in
     registers or shared memory, mapping/aten_rows.py), or torch.compile's Inductor as PyTorch 2.0 generates it
     (mapping/inductor_rows.py)."""
-    transposed: bool = False
+    transposed: Flag = False
     """A concat that reads its source across rows: a permute whose output's innermost dimension is
     strided in the source, as PyTorch copies rearrange(k, 'b s h d -> (b h) d s'). On chips with
     `cores.kernels` each element read then fetches a sector of its own through the L2

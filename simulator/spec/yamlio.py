@@ -203,10 +203,20 @@ def parse_override(text: str) -> tuple[list[str], object]:
     if not all(keys):
         raise SpecError(f"--set {text}: empty key in path {path!r}")
     try:
-        value = yaml.load(raw, Loader=SAFE_LOADER) if raw.strip() else ""  # noqa: S506
+        value = parse_value(raw, f"--set {path}") if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return keys, value
+
+
+def parse_value(text: str, source: str) -> object:
+    """One YAML value given on a command line (an override, an inline workload's item), read as a
+    file is, its nesting and aliases bounded (a value 50,000 brackets deep was a RecursionError);
+    a YAMLError is the caller's (text that is no YAML may be meant as a word)."""
+    try:
+        return _compose_and_load(text, source, {})
+    except RecursionError:
+        raise SpecError(f"{source}: malformed YAML: nested too deeply") from None
 
 
 def apply_override(doc: Document, keys: list[str], value: object) -> Document:

@@ -116,12 +116,19 @@ def _rows(reader: csv.DictReader, path: Path):
     open is a SpecError naming its line (it took the rest of the file as one cell)."""
     try:
         names = reader.fieldnames or []
+        blank = len(names) - len(_without_trailing_blanks(names))
+        if blank:  # a spreadsheet's empty last column(s): read without them
+            names = reader.fieldnames = names[:-blank]
         if sorted(names) != ["seconds", "workload"]:
             raise SpecError(
                 f"{path}: line 1: the header must name the columns workload,seconds"
                 + (f", and no other ({', '.join(map(repr, names))})" if len(names) > 2 else "")
             )
-        yield from reader
+        for row in reader:
+            extra = row.get(None, [])
+            if len(extra) <= blank and not any(cell.strip() for cell in extra):
+                row.pop(None, None)  # the empty cells under the empty columns
+            yield row
     except csv.Error as error:
         line = reader.reader.line_num  # the DictReader's own count stops at the last good row
         if "end of data" in str(error):
@@ -129,6 +136,13 @@ def _rows(reader: csv.DictReader, path: Path):
                 f"{path}: line {line}: a double quote is open at the end of the file"
             ) from None
         raise SpecError(f"{path}: line {line}: not CSV: {error}") from None
+
+
+def _without_trailing_blanks(names: list[str]) -> list[str]:
+    """A header less the empty names at its end (`workload,seconds,` as spreadsheets save it)."""
+    while names and not names[-1].strip():
+        names = names[:-1]
+    return names
 
 
 def simulated_times(

@@ -29,7 +29,7 @@ from simulator.components.chip import (
     pe_register_pj_per_mac,
 )
 from simulator.engine.progress import ProgressCallback, labelled
-from simulator.errors import AccsimError, UnsupportedError
+from simulator.errors import AccsimError, SpecError, UnsupportedError
 from simulator.mapping.auto import auto_plan
 from simulator.mapping.auto_nest import nest_sizes
 from simulator.mapping.gemm import GemmPlan, check_tile, inner_levels, plan_from, resolve_unit
@@ -154,10 +154,14 @@ class SearchResult:
         }
 
     def write(self, path: str | Path) -> Path:
-        """Write the winner as a mapping YAML file."""
+        """Write the winner as a mapping YAML file; an OS refusal (a full disk, a name of 300
+        characters, a folder given) is a one-line SpecError naming the path."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(self.mapping_document(), sort_keys=False))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(yaml.safe_dump(self.mapping_document(), sort_keys=False))
+        except OSError as error:
+            raise SpecError(f"{path}: cannot write: {error.strerror}") from None
         return path
 
 

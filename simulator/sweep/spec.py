@@ -16,8 +16,8 @@ from pydantic import model_validator
 from simulator.errors import SpecError
 from simulator.spec import split_overrides
 from simulator.spec.loader import preset_dir
-from simulator.spec.types import PositiveInt, Real, Seed, Strict
-from simulator.spec.units import EXAMPLES, parse_quantity
+from simulator.spec.types import Flag, PositiveInt, Real, Seed, Strict
+from simulator.spec.units import EXAMPLES, parse_quantity, quantity_kind
 from simulator.spec.validate import validate
 from simulator.spec.yamlio import Document, read_yaml
 from simulator.sweep.serving import ServingPoint
@@ -65,9 +65,9 @@ class Range(Strict):
     """Smallest value."""
     high: Real
     """Largest value."""
-    log: bool = False
+    log: Flag = False
     """Sample the logarithm uniformly (sizes, bandwidths)."""
-    integer: bool = False
+    integer: Flag = False
     """Round each sample to the nearest integer."""
 
     @model_validator(mode="after")
@@ -129,7 +129,7 @@ class SweepSpec(Strict):
     """Points failing any of these are skipped without being simulated."""
     objectives: dict[str, Literal["minimize", "maximize"]] = {}
     """Summary metric -> direction; the results mark the Pareto front over them."""
-    numerics: bool = False
+    numerics: Flag = False
     """Run the tile kernels too (slower); sweeps are timing-only by default."""
     seed: Seed = 0
     """Seed of the random operands when numerics are on."""
@@ -143,10 +143,43 @@ class SweepSpec(Strict):
             )
         for axis, values in (self.grid or {}).items():
             if not values:
-                raise ValueError(f"grid axis {axis!r} has no values")
+                raise ValueError(f"grid.{axis}: no values; give at least one")
+            _each_once(values, f"grid.{axis}")
+        _each_once(self.points or [], "points")
         if self.grid == {} or self.points == [] or (self.random and not self.random.parameters):
             raise ValueError(f"{given[0]}: no parameters to sweep; give at least one")
         return self
+
+
+def _each_once(values: list, where: str) -> None:
+    """Refuse a value given twice in a grid axis or points: the same value ran once (identical
+    points share a key) and one written two ways ('1 GHz', '1000 MHz') ran twice."""
+    seen: dict = {}
+    for index, value in enumerate(values):
+        first = seen.setdefault(_meaning(value), index)
+        if first != index:
+            raise ValueError(
+                f"{where}: items {first} and {index} are one value ({values[first]!r}, "
+                f"{value!r}); give each once"
+            )
+
+
+def _meaning(value: Any):
+    """What a sweep value sets, hashable: '1 GHz' and '1000 MHz' one clock, 1 and 1.0 one number
+    (true is no number), a point's or a grouped axis's items each so."""
+    if isinstance(value, list):
+        return tuple(_meaning(v) for v in value)
+    if isinstance(value, dict):
+        return frozenset((str(k), _meaning(v)) for k, v in value.items())
+    if isinstance(value, bool):
+        return ("flag", value)
+    kind = quantity_kind(value)
+    if kind is not None:
+        try:
+            return (kind, parse_quantity(value, kind))
+        except ValueError:  # a negative or infinite quantity: the point's spec names it
+            return value
+    return value
 
 
 def sweep_dir() -> Path:
@@ -303,8 +336,9 @@ def satisfies(
     """True when every constraint holds for `point`; `base` holds the loaded base specs by kind."""
     for index, rule in enumerate(constraints):
         at = f"{where}: constraints.{index}"
-        left = _number(_operand(rule.left, point, base, at))
-        right = _number(_operand(rule.right, point, base, at))
+        left, right = (_operand(side, point, base, at) for side in (rule.left, rule.right))
+        _same_kind(rule, left, right, at)
+        left, right = _number(left), _number(right)
         try:
             if not COMPARISONS[rule.op](left, right):
                 return False
@@ -343,6 +377,25 @@ def _walk(node, keys: list[str], where: str, path: str):
         if node is None:
             raise SpecError(f"{where}: {path} has no value in this point")
     return node
+
+
+def _same_kind(rule: Constraint, left, right, where: str) -> None:
+    """Both sides of a comparison measure one thing: unit strings of one kind, or a unit string and
+    a loaded quantity (a float) or a plain literal; a spec's count (an integer at a path) is no
+    quantity (`workload.ops.0.M < 1 GHz` compared 64 with 10^9 and held)."""
+    kinds = [
+        quantity_kind(value) or ("count" if is_path(side) and _is_count(value) else None)
+        for side, value in ((rule.left, left), (rule.right, right))
+    ]
+    if None not in kinds and kinds[0] != kinds[1]:
+        raise SpecError(
+            f"{where}: compares a {kinds[0]} ({left!r}) with a {kinds[1]} ({right!r}); "
+            "compare values of one kind"
+        )
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _number(value):

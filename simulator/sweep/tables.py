@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # a results table's type: the sweep's processes import no pan
 def progress_bar(console: Console, title: str) -> Iterator[Callable[[int, int, dict], None]]:
     """A progress bar with rate and ETA; yields the `progress` callback run_sweep takes."""
     columns = (
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[failed]} failed"),

@@ -424,6 +424,8 @@ def write_files(folder: Path = FILES) -> None:
         (folder / name).write_text(text)
     for name, data in _hostile15_onnx().items():
         (folder / name).write_bytes(data)
+    for name, text in HOSTILE16_FILES.items():
+        (folder / name).write_text(text)
 
 
 # ----- hostile15: CSV cells and columns, union branches, ONNX pools and batches -----------------
@@ -439,6 +441,33 @@ HOSTILE15_FILES = {
     "topology-no-header.csv": "g1, 64, 64, 64,\ng2, 128, 128, 128,\n",
     "sweep-random-bool-low.yaml": f"{SWEEP_BASE}random:\n  samples: 2\n"
     "  parameters: {clock: {low: true, high: 2}}\n",
+}
+
+
+# ----- hostile16: repeated values, sweep constraints of two kinds, SCALE-Sim keys misspelt ------
+HOSTILE16_FILES = {
+    "sweep-grid-repeat.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz, 2 GHz, 1000 MHz]\n",
+    "sweep-points-repeat.yaml": f"{SWEEP_BASE}points:\n  - {{clock: 1 GHz}}\n  - {{clock: 1 GHz}}\n",
+    "sweep-empty-axis.yaml": f"{SWEEP_BASE}grid:\n  clock: []\n",
+    "sweep-numerics-one.yaml": f"{SWEEP_BASE}grid:\n  clock: [1 GHz]\nnumerics: 1\n",
+    "sweep-constraint-kinds.yaml": f"{SWEEP_BASE}grid:\n  workload.ops.0.M: [64, 128]\n"
+    "constraints:\n  - {left: workload.ops.0.M, op: '<', right: 1 GHz}\n",
+    **{
+        f"hf-{label}.json": '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": '
+        f'128, "num_hidden_layers": 2, "vocab_size": 100, {extra}}}'
+        for label, extra in {
+            "relu": '"hidden_act": "relu"',
+            "head-dim": '"head_dim": 7',
+            "experts": '"num_local_experts": 8',
+            "float64": '"torch_dtype": "float64"',
+            "key-twice": '"hidden_size": 128',
+        }.items()
+    },
+    "scalesim-misspelt.cfg": SCALESIM_CFG.format(height=8, sram=64, bandwidth=10).replace(
+        "Bandwidth : 10", "Bandwith : 50"
+    ),
+    "scalesim-key-elsewhere.cfg": SCALESIM_CFG.format(height=8, sram=64, bandwidth=10)
+    + "Bandwidth : 50\n",  # under [run_presets]: the import read [architecture_presets]'s
 }
 
 
@@ -779,7 +808,11 @@ def cases() -> list[tuple[str, str]]:
         ("no workload preset", "run edge-npu no-such-workload"),
         ("no mapping preset", "run edge-npu gemm-256 -m no-such-mapping"),
         (".onnx model only", "run edge-npu gemm-256 --dtype int8"),
-        ("counts exactly", "run tpu-v1-like gemm-256 --no-numerics --set clock=1e30GHz"),
+        # (hostile16: refused now by the clock's bound, before the run's length is counted)
+        (
+            "faster than any digital circuit",
+            "run tpu-v1-like gemm-256 --no-numerics --set clock=1e30GHz",
+        ),
         ("counts exactly", "run tpu-v1-like gemm-256 --set components.dram.bandwidth=1e-20GB/s"),
         (".onnx model only", "run edge-npu 'gemm:M=8,N=8,K=8' --dtype int3"),
         ("spiking network", "run loihi-like snn-digits-mlp -m weight-stationary"),
@@ -1701,6 +1734,151 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run-loihi-like-snn-threshold-item-text",
         "groups.1.neuron.threshold.1: must be a number, got 'x'",
         "run loihi-like {files}/snn-nan.yaml --set 'workload.groups.1.neuron={threshold: [1, x]}'",
+    ),
+    # hostile16: switches that took 1, 0 and 'yes'; values given twice (they ran once, or twice
+    # when written two ways); impossible chips; user text printed as markup; deep values
+    (
+        "run-mapping-double-buffering-one",
+        "double_buffering: must be true or false, got 1",
+        "run edge-npu gemm-256 --set mapping.double_buffering=1",
+    ),
+    (
+        "run-mapping-double-buffering-yes-text",
+        "double_buffering: must be true or false, got 'yes'",
+        "run edge-npu gemm-256 --set \"mapping.double_buffering='yes'\"",
+    ),
+    (
+        "sweep-numerics-one",
+        "numerics: must be true or false, got 1",
+        "sweep {files}/sweep-numerics-one.yaml -o {tmp}/r.csv -j 1",
+    ),
+    (
+        "sweep-grid-repeat",
+        "grid.clock: items 0 and 2 are one value ('1 GHz', '1000 MHz')",
+        "sweep {files}/sweep-grid-repeat.yaml -o {tmp}/r.csv -j 1",
+    ),
+    (
+        "sweep-points-repeat",
+        "points: items 0 and 1 are one value",
+        "sweep {files}/sweep-points-repeat.yaml -o {tmp}/r.csv -j 1",
+    ),
+    (
+        "sweep-empty-axis",
+        "sweep-empty-axis.yaml:4: grid.clock: no values",
+        "sweep {files}/sweep-empty-axis.yaml -o {tmp}/r.csv -j 1",
+    ),
+    (
+        "sweep-constraint-kinds",
+        "constraints.0: compares a count (64) with a frequency ('1 GHz')",
+        "sweep {files}/sweep-constraint-kinds.yaml -o {tmp}/r.csv -j 1",
+    ),
+    ("scale-cores-repeat", "'1,2,1': 1 given twice", "scale mesh-4x4 gemm-256 --cores 1,2,1"),
+    ("serve-rates-repeat", "--rates 1,2,1.0: 1 given twice", f"{SERVE} {{tmp}}/c --rates 1,2,1.0"),
+    (
+        "serve-requests-past-trace",
+        "trace-good.csv holds 2 requests; ask for at most that many",
+        "serve tpu-v4-like llama-2-7b --cost-cache {tmp}/c --trace {files}/trace-good.csv --requests 3",
+    ),
+    (
+        "run-set-twice",
+        "--set arch.clock=2 GHz: sets the value --set clock=1 GHz sets",
+        "run edge-npu gemm-256 --set 'clock=1 GHz' --set 'arch.clock=2 GHz'",
+    ),
+    (
+        "run-loihi-like-snn-rates-nested",
+        "groups.0.rates.0: must be a number, got [1]",
+        "run loihi-like {files}/snn-nan.yaml --set 'workload.groups.0.rates=[[1]]'",
+    ),
+    (
+        "run-edge-npu-pes-past-a-wafer",
+        "components.mac_array: 1,106,560 mm² of silicon",
+        "run edge-npu gemm-256 --set components.mac_array.rows=1000000 "
+        "--set components.mac_array.cols=1000",
+    ),
+    (
+        "run-edge-npu-lanes-past-a-wafer",
+        "more than a 300 mm wafer holds (70,686 mm²",
+        "run edge-npu gemm-256 --set components.vector.lanes=1000000000000",
+    ),
+    (
+        "run-edge-npu-clock-past-1-thz",
+        "clock: 1001 GHz is faster than any digital circuit has run",
+        "run edge-npu gemm-256 --set 'clock=1001 GHz'",
+    ),
+    (
+        "run-a100-like-no-kernel-tiles",
+        "cores.kernels.tiles: must list at least one entry",
+        "run a100-like gemm-256 --set 'cores.kernels.tiles=[]'",
+    ),
+    (
+        "run-isaac-like-no-precision",
+        "components.xbar.input_precision: must list at least one entry",
+        "run isaac-like gemm-256 --set 'components.xbar.input_precision=[]'",
+    ),
+    (
+        "run-edge-npu-dataflow-twice",
+        "components.mac_array.dataflows: lists 'os' twice",
+        "run edge-npu gemm-256 --set 'components.mac_array.dataflows=[os, os]'",
+    ),
+    (
+        "run-edge-npu-vector-runs-nothing",
+        "components.vector.runs: must list at least one entry",
+        "run edge-npu gemm-256 --set 'components.vector.runs=[]'",
+    ),
+    (
+        "run-arch-name-with-emoji-code",
+        "a:smile:.yaml: no such arch file",
+        "run {tmp}/a:smile:.yaml gemm-256",
+    ),
+    (
+        "run-arch-name-with-markup",
+        "[bold]a.yaml: no such arch file",
+        "run '{tmp}/[bold]a.yaml' gemm-256",
+    ),
+    (
+        "import-scalesim-misspelt-key",
+        "bandwith: not a key the import reads; did you mean Bandwidth",
+        "import-scalesim {files}/scalesim-misspelt.cfg {files}/topology.csv -o {tmp}/s",
+    ),
+    (
+        "import-scalesim-key-elsewhere",
+        "[run_presets] bandwidth: not a key the import reads",
+        "import-scalesim {files}/scalesim-key-elsewhere.cfg {files}/topology.csv -o {tmp}/s",
+    ),
+    (
+        "run-hf-relu",
+        "hidden_act: 'relu'; accsim builds GELU",
+        "run tpu-v4-like {files}/hf-relu.json",
+    ),
+    (
+        "run-hf-head-dim",
+        "head_dim: 7, not hidden_size / num_attention_heads (64 / 4)",
+        "run tpu-v4-like {files}/hf-head-dim.json",
+    ),
+    (
+        "run-hf-experts",
+        "num_local_experts: 8 experts: a mixture-of-experts MLP",
+        "run tpu-v4-like {files}/hf-experts.json",
+    ),
+    (
+        "run-hf-float64",
+        "torch_dtype: 'float64'; accsim holds bfloat16",
+        "run tpu-v4-like {files}/hf-float64.json",
+    ),
+    (
+        "run-hf-key-twice",
+        "hf-key-twice.json: hidden_size: duplicate key",
+        "run tpu-v4-like {files}/hf-key-twice.json",
+    ),
+    (
+        "run-set-deep",
+        "--set name:1: malformed YAML: nested too deeply (more than 100 levels)",
+        "run edge-npu gemm-256 --set name=" + "[" * 1000 + "]" * 1000,
+    ),
+    (
+        "run-inline-deep",
+        "inline workload: M:1: malformed YAML: nested too deeply (more than 100 levels)",
+        "run edge-npu gemm:M=" + "[" * 1000 + "]" * 1000,
     ),
 ]
 
