@@ -125,8 +125,8 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
 
 
 def _ordered(op, tile: tuple[int, int], per_wave: int, sizes, capacity: int):
-    """(launch order, DRAM read bytes, written bytes) of the order with the least DRAM bytes for
-    `tile` (`raster.wave_traffic`; the first of `raster.orders` on a tie)."""
+    """(launch order, DRAM read bytes, written bytes) of the order with the fewest DRAM bytes
+    for `tile` (`raster.wave_traffic`; the first of `raster.orders`, the widest, on a tie)."""
     tiles_m, tiles_n = math.ceil(op.M / tile[0]), math.ceil(op.N / tile[1])
     traffic = [
         (order, *wave_traffic((op.M, op.N, op.K), tile, order, per_wave, sizes, capacity))

@@ -10,11 +10,11 @@ consecutive tiles walk a group of 1, 2, 4 or 8 rows (or columns) of tiles togeth
 tiles, 4 from 3, 2 from 2).
 Triton's matmul tutorial groups 8 rows the same way (`GROUP_SIZE_M`) and CUTLASS 2's
 `GemmIdentityThreadblockSwizzle<8>` 8 columns: the tiles in flight then share few A rows and B
-columns, and the L2 serves them again. Both are arguments of the kernel (CUTLASS's
-`RasterOrderOptions`, `max_swizzle_size`; cuBLASLt's `CUBLASLT_MATMUL_ALGO_CONFIG_CTA_SWIZZLING`)
-that the library's heuristics set per shape with the tile, so the grid search picks them here too
-(`cta.choose_grid`): the order with the least DRAM time, on a tie CUTLASS's heuristic raster and
-the widest group.
+columns, and the L2 serves them again. The group width is an argument of the kernel
+(CUTLASS's `max_swizzle_size`; cuBLASLt's `CUBLASLT_MATMUL_ALGO_CONFIG_CTA_SWIZZLING`) that the
+library's heuristics set per shape with the tile, so the grid search picks it here too
+(`cta.choose_grid`): the width with the fewest DRAM bytes, the widest on a tie; the raster is
+CUTLASS's heuristic's.
 """
 
 import math
@@ -31,14 +31,13 @@ def along_m(tiles_m: int, tiles_n: int) -> bool:
 
 
 def orders(tiles_m: int, tiles_n: int) -> list[tuple[bool, int]]:
-    """The (along M, group width) launch orders CUTLASS can run a tiles_m x tiles_n grid in, its
-    heuristic raster first, each widest group first: both rasters (`RasterOrderOptions`), and the
-    widths its `get_log_swizzle_size` allows for each largest size asked (8 from 6 tiles along
-    the smaller side, 4 from 3, 2 from 2)."""
+    """The (along M, group width) launch orders CUTLASS runs a tiles_m x tiles_n grid in: its
+    heuristic raster (`along_m`) with each group width its `get_log_swizzle_size` allows for a
+    largest size asked (8 from 6 tiles along the smaller side, 4 from 3, 2 from 2), widest
+    first."""
     smaller = min(tiles_m, tiles_n)
-    widths = [width for width, least in GROUPS if smaller >= least]
-    first = along_m(tiles_m, tiles_n)
-    return [(down, width) for down in (first, not first) for width in widths]
+    down = along_m(tiles_m, tiles_n)
+    return [(down, width) for width, least in GROUPS if smaller >= least]
 
 
 def tile_order(tiles_m: int, tiles_n: int, down: bool, width: int) -> list[tuple[int, int]]:
