@@ -35,7 +35,7 @@ def row(arch_name: str, m: int, n: int, k: int) -> str:
     report = simulate(arch_name, f"gemm:M={m},N={n},K={k},dtype=bf16", numerics=False)
     compulsory = 2 * (m * k + k * n) + 4 * m * n  # A and B in bf16, C in fp32 (the accumulator)
     dram = report.summary["dram_bytes"]
-    down, width = getattr(grid, "order", (False, 1))
+    down, width = getattr(grid, "order", (False, 1))  # a tree before the launch order: rows
     order = f"along {'M' if down else 'N'}, {width} wide"
     return (
         f"| {arch_name} | {m}x{n}x{k} | {grid.tile_m}x{grid.tile_n}/{grid.splits} | {order} "
