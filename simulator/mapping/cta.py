@@ -2,9 +2,10 @@
 there are fewer tiles than cores, and a fixed launch/ramp/tail cost per kernel on every core.
 
 A CTA computes its whole M x N tile over its K range, with the fp32 accumulators in registers
-(the arch's register level). Tiles launch in CUTLASS's rasterised, swizzled order
-(`mapping/raster.py`); the i-th runs on core i mod cores, so wave w is the order's tiles w*cores
-... (w+1)*cores - 1 and the last wave may leave cores idle (wave quantization). Split-K slices of one
+(the arch's register level). Tiles launch in the arch's `kernels.launch_order`, M-row by M-row
+or in CUTLASS's rasterised, swizzled order (`mapping/raster.py`); the i-th runs on core i mod
+cores, so wave w is the order's tiles w*cores ... (w+1)*cores - 1 and the last wave may leave
+cores idle (wave quantization). Split-K slices of one
 tile write their fp32 partial tile to DRAM; the tile's last slice waits for them, reads them back,
 adds them and stores C (cuBLAS's split-K reduction through a global-memory workspace). Stream-K
 (Osama et al., PPoPP 2023, "two-tile SK + DP") runs all but the last wave and a half of tiles as
@@ -62,9 +63,10 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     across tiles) bandwidth. Where the last wave is partial
     and the arch allows it (`kernels.stream_k`), stream-K over it and one whole wave is a
     candidate too: each core's share of their MAC-loop iterations at one CTA's rate plus a
-    partial tile spilled and reloaded. DRAM time counts a written byte (C, a partial's spill) as
-    the arch's `write_cost` read bytes (`Dram.held_bytes`). Equal estimates go to the grid with
-    fewer DRAM bytes, then the larger tile, then the first in sorted order."""
+    partial tile spilled and reloaded. With the `swizzled` launch order DRAM time counts a
+    written byte (C, a partial's spill) as the arch's `write_cost` read bytes (`Dram.held_bytes`);
+    with `rows` the order is row by row and its bytes `row_dram_bytes`. Equal estimates go to the
+    grid with fewer DRAM bytes, then the larger tile, then the first in sorted order."""
     kernels = machine.arch.cores.kernels
     unit = machine.view(0).components[_unit_name(machine, mapping, op)]
     in_bytes = precision(op.dtype).bits / 8
@@ -73,7 +75,8 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     dram = machine.dram.bytes_per_cycle
     l2 = machine.l2.bytes_per_cycle if machine.l2 is not None else dram
     capacity = machine.l2.capacity_bytes if machine.l2 is not None else 0
-    write_cost = machine.dram.spec.write_cost
+    # rows: main's estimate before the launch order, every byte at the read rate
+    write_cost = machine.dram.spec.write_cost if kernels.launch_order == "swizzled" else 1.0
     depth = kernels.min_split_k
     best = None
     for tm, tn in sorted({(min(m, op.M), min(n, op.N)) for m, n in kernels.tiles}):
@@ -92,7 +95,7 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
         ) * in_bytes
         partials = 2 * op.M * op.N * acc_bytes * (splits - 1)  # each spilled, then reloaded
         sizes = (in_bytes, precision(seed.output).bits / 8)
-        order, read, written = _ordered(op, (tm, tn), max(1, cores // splits), sizes, capacity)
+        order, read, written = _traffic(op, kernels, (tm, tn), cores // splits, sizes, capacity)
         fetched = read + written + partials
         held = read + written * write_cost + partials * (1 + write_cost) / 2  # read bytes' time
         # a wave of n CTAs: each CTA's time, or n CTAs' share of the DRAM bytes at the chip's rate
@@ -124,15 +127,36 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     return best
 
 
-def _ordered(op, tile: tuple[int, int], per_wave: int, sizes, capacity: int):
-    """(launch order, DRAM read bytes, written bytes) of the order with the fewest DRAM bytes
-    for `tile` (`raster.wave_traffic`; the first of `raster.orders`, the widest, on a tie)."""
+def _traffic(op, kernels, tile: tuple[int, int], per_wave: int, sizes, capacity: int):
+    """(launch order, DRAM read bytes, written bytes) of `tile`'s grid, `per_wave` CTAs at once
+    (at least 1), in the arch's `kernels.launch_order`: `swizzled`, the order with the fewest
+    DRAM bytes (`raster.wave_traffic`; the first of `raster.orders`, the widest, on a tie);
+    `rows`, row by row as `row_dram_bytes` prices it (C among the reads, in the inputs'
+    precision)."""
+    per_wave = max(1, per_wave)
+    if kernels.launch_order == "rows":
+        return (False, 1), row_dram_bytes(op, *tile, per_wave, sizes[0], capacity), 0.0
     tiles_m, tiles_n = math.ceil(op.M / tile[0]), math.ceil(op.N / tile[1])
     traffic = [
         (order, *wave_traffic((op.M, op.N, op.K), tile, order, per_wave, sizes, capacity))
         for order in orders(tiles_m, tiles_n)
     ]
     return min(traffic, key=lambda t: t[1] + t[2])
+
+
+def row_dram_bytes(op, tm: int, tn: int, per_wave: int, in_bytes: float, capacity: int) -> float:
+    """DRAM bytes of A, B and C with tm x tn tiles run in wave order (M-row by M-row, `per_wave`
+    tiles at once) under an LRU L2 of `capacity` bytes. A row block of A serves consecutive
+    tiles, so it is read once; a column block of B comes back one row of tiles later, after all
+    of B, that row's A and its C have passed through L2: if they do not fit, every wave reads
+    its B columns from DRAM again (the columns a wave shares are read once)."""
+    a, b, c = op.M * op.K * in_bytes, op.K * op.N * in_bytes, op.M * op.N * in_bytes
+    row = math.ceil(op.N / tn)
+    if b + (tm * op.K + tm * op.N) * in_bytes <= capacity:
+        return a + b + c
+    tiles = math.ceil(op.M / tm) * row
+    columns = sum(min(per_wave, tiles - start, row) for start in range(0, tiles, per_wave))
+    return a + b * columns / row + c
 
 
 def _unit_name(machine: Machine, mapping, op) -> str:

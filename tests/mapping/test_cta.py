@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import simulator
 from simulator.components import build_machine
-from simulator.mapping.cta import choose_grid, stream_k_schedule
+from simulator.mapping.cta import choose_grid, row_dram_bytes, stream_k_schedule
 from simulator.mapping.raster import orders, tile_order, wave_blocks, wave_traffic
 from simulator.spec import load_arch, load_mapping
 from simulator.spec.workload import GemmOpSpec
@@ -17,13 +17,27 @@ from simulator.spec.workload import GemmOpSpec
 CLOCK = 1e9
 
 
-def gpu(cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0, stream_k=False):
+def gpu(
+    cores=4,
+    launch="0 s",
+    tiles=((64, 64),),
+    memory="fine",
+    efficiency=1.0,
+    stream_k=False,
+    order="rows",
+):
     """A small GPU-like chip: `cores` SMs with an 8x8 array, register accumulators, a crossbar."""
-    return load_arch(gpu_doc(cores, launch, tiles, memory, efficiency, stream_k))
+    return load_arch(gpu_doc(cores, launch, tiles, memory, efficiency, stream_k, order))
 
 
 def gpu_doc(
-    cores=4, launch="0 s", tiles=((64, 64),), memory="fine", efficiency=1.0, stream_k=False
+    cores=4,
+    launch="0 s",
+    tiles=((64, 64),),
+    memory="fine",
+    efficiency=1.0,
+    stream_k=False,
+    order="rows",
 ) -> dict:
     """The YAML document of `gpu`."""
     return {
@@ -53,6 +67,7 @@ def gpu_doc(
                 "launch": launch,
                 "tiles": [list(t) for t in tiles],
                 "stream_k": stream_k,
+                "launch_order": order,
             },
             "components": {
                 "tc": {
@@ -277,7 +292,61 @@ def test_wave_traffic_by_hand():
     assert wave_traffic(shape, tile, (False, 2), 4, sizes, 0) == (4 * 32 * kib, c)  # no L2
 
 
-def test_grid_avoids_b_rereads_from_dram():
+def test_row_order_prices_b_rereads_when_b_outgrows_l2():
+    """256 x 256 x 64 int8 in 64 x 64 tiles (4 x 4 tiles, rows of 4): A = B = 16 KiB, C = 64 KiB.
+    With B, a row of A (4 KiB) and of C (16 KiB) in L2, each is read once. Without: 4 waves of 4
+    tiles each read the 4 column blocks of a row again (4 B); waves of 8 tiles span 2 rows that
+    share their columns (2 B); waves of 14 and 2 tiles read 4 and 2 column blocks (1.5 B)."""
+    op = GemmOpSpec(kind="gemm", name="g", M=256, N=256, K=64, dtype="int8")
+    a = b = 256 * 64
+    c = 256 * 256
+    assert row_dram_bytes(op, 64, 64, 4, 1, b + 4096 + 16384) == a + b + c
+    assert row_dram_bytes(op, 64, 64, 4, 1, b + 4096 + 16384 - 1) == a + 4 * b + c
+    assert row_dram_bytes(op, 64, 64, 8, 1, 0) == a + 2 * b + c
+    assert row_dram_bytes(op, 64, 64, 14, 1, 0) == a + 1.5 * b + c
+
+
+def test_row_order_grid_avoids_b_rereads_from_dram():
+    """LLMCompass's A100 1024 x 12288 x 12288 bf16: B (302 MB) outgrows the 40 MiB L2, so a
+    64 x 128 grid (16 rows of 96 tiles, 15 waves: 14 of 108 tiles reading 96 column blocks each,
+    one of 24) reads B 1368 / 96 = 14.25 times, 4.35 GB, 3.8 M cycles at the a100-like's
+    1157 B/cycle, while 128 x 256 CTAs (8 x 48 = 384 tiles, 3.56 waves on 108 SMs) each need
+    128 * 256 * 12288 / 1024 MACs per cycle = 393,216 cycles: 4 whole waves. With stream-K allowed
+    it runs 2 waves whole, then spreads 168 tiles x 48 iterations (12288 / 256) over 108 SMs, 75 at
+    most on one, and spills and reloads a 128 x 256 fp32 partial at 64 B/cycle (4096 cycles)."""
+    op = GemmOpSpec(kind="gemm", name="g", M=1024, N=12288, K=12288, dtype="bf16")
+    cta = 128 * 256 * 12288 / 1024
+    machine = build_machine(load_arch("a100-like"))
+    grid = choose_grid(op, load_mapping(None), machine, machine.core_count)
+    assert grid.tile_m * grid.tile_n == 128 * 256 and grid.stream_k == 0
+    assert grid.cycles == pytest.approx(4 * cta, rel=1e-3)  # + fill
+    allowed = build_machine(load_arch("a100-like", [(["cores", "kernels", "stream_k"], True)]))
+    grid = choose_grid(op, load_mapping(None), allowed, allowed.core_count)
+    assert grid.tile_m * grid.tile_n == 128 * 256
+    assert grid.stream_k == 60 + 108
+    assert grid.cycles == pytest.approx((2 + 75 / 48) * cta + 4096, rel=1e-3)  # + fill
+    a = c = 1024 * 12288 * 2
+    b = 12288 * 12288 * 2
+    assert row_dram_bytes(op, 64, 128, 108, 2, machine.l2.capacity_bytes) == a + 14.25 * b + c
+
+
+def test_row_order_grid_ties_go_to_fewer_dram_bytes():
+    """64 x 256 x 1024 int8 on 4 cores, 8 CTAs of either 64 x 32 or 32 x 64 (2 waves of
+    64 * 32 * 1024 / 64 = 32,768 MAC cycles, the same estimate): with no L2, 64 x 32 tiles read
+    A (64 KiB), B (256 KiB) and C (16 KiB) once, while 32 x 64 tiles (rows of 4) read B once per
+    row; auto takes 64 x 32 whichever is listed first."""
+    op = GemmOpSpec(kind="gemm", name="g", M=64, N=256, K=1024, dtype="int8")
+    for tiles in (((64, 32), (32, 64)), ((32, 64), (64, 32))):
+        grid = choose_grid(op, load_mapping(None), build_machine(gpu(tiles=tiles)), 4)
+        assert (grid.tile_m, grid.tile_n, grid.dram) == (64, 32, 65536 + 262144 + 16384)
+    wide = choose_grid(op, load_mapping(None), build_machine(gpu(tiles=((32, 64),))), 4)
+    assert (wide.cycles, wide.dram) == (grid.cycles, 65536 + 2 * 262144 + 16384)
+
+
+SWIZZLED = [(["cores", "kernels", "launch_order"], "swizzled")]
+
+
+def test_swizzled_grid_avoids_b_rereads_from_dram():
     """LLMCompass's A100 1024 x 12288 x 12288 bf16: B (302 MB) outgrows the 40 MiB L2. Row by
     row, 64 x 128 tiles (16 rows of 96, 15 waves of 108 SMs, the last 24 tiles) outgrow it in
     every wave, so each wave reads its 96 column blocks of B (24 in the last: 14.25 B) and its
@@ -287,7 +356,7 @@ def test_grid_avoids_b_rereads_from_dram():
     grid takes them over the 4 whole waves of 128 x 256 CTAs (393,216 cycles each) that row
     order needed."""
     op = GemmOpSpec(kind="gemm", name="g", M=1024, N=12288, K=12288, dtype="bf16")
-    machine = build_machine(load_arch("a100-like"))
+    machine = build_machine(load_arch("a100-like", SWIZZLED))
     a, b, c = 1024 * 12288 * 2, 12288 * 12288 * 2, 1024 * 12288 * 4  # C in fp32
     rows = wave_traffic(op_shape(op), (64, 128), (False, 1), 108, (2, 4), 40 * 2**20)
     assert rows == (29 / 16 * a + 14.25 * b, c)
@@ -311,9 +380,11 @@ def test_grid_ties_go_to_the_first_tile_in_sorted_order():
     op = GemmOpSpec(kind="gemm", name="g", M=64, N=256, K=1024, dtype="int8")
     moved = 768 * 1024 + 64 * 256 * 4
     for tiles in (((64, 32), (32, 64)), ((32, 64), (64, 32))):
-        grid = choose_grid(op, load_mapping(None), build_machine(gpu(tiles=tiles)), 4)
+        machine = build_machine(gpu(tiles=tiles, order="swizzled"))
+        grid = choose_grid(op, load_mapping(None), machine, 4)
         assert (grid.tile_m, grid.tile_n, grid.dram) == (32, 64, moved)
-        report = simulator.simulate(gpu(tiles=tiles[:1]), gemm(64, 256, 1024), numerics=False)
+        chip = gpu(tiles=tiles[:1], order="swizzled")
+        report = simulator.simulate(chip, gemm(64, 256, 1024), numerics=False)
         assert report.summary["dram_bytes"] == moved
 
 
@@ -321,7 +392,7 @@ def test_engine_reads_what_the_launch_order_keeps_in_l2():
     """256 x 256 x 64 int8 (C int8) in 64 x 64 tiles on 4 cores with a 40 KiB L2: the grid's
     order keeps the blocks it reuses resident (`test_wave_traffic_by_hand`), so the engine, like
     the estimate, reads A and B once: 16 + 16 KiB, and writes C's 64 KiB."""
-    doc = gpu_doc()
+    doc = gpu_doc(order="swizzled")
     doc["components"]["l2"] = {"kind": "sram", "capacity": "40 KiB", "banks": 16, "width": "64 B"}
     arch = load_arch(doc)
     work = gemm(256, 256, 64)
@@ -333,26 +404,37 @@ def test_engine_reads_what_the_launch_order_keeps_in_l2():
     assert report.summary["numerics_ok"]
 
 
-def test_grid_prices_a_nearly_empty_last_wave():
+@pytest.mark.parametrize(
+    "order, c_bytes, again",
+    [
+        ("rows", 2, 0),  # C priced in fp16, the inputs' precision
+        ("swizzled", 4, 4096 * 2),  # C in fp32; A once more: wave 1's 108 B blocks outgrow L2
+    ],
+)
+def test_grid_prices_a_nearly_empty_last_wave(order, c_bytes, again):
     """A100 GEMV 1 x 28672 x 4096 fp16 (vidur's LLaMA-3-8B up-projection): 1 x 256 CTAs are 112
     tiles on 108 SMs, a DRAM-bound wave of 108 (108/112 of A, B and C at 1157 B/cycle) then 4
-    CTAs each streaming (1 + 256) x 4096 x 2 B + 1 KiB of fp32 C through one SM's 64 B/cycle port;
+    CTAs each streaming (1 + 256) x 4096 x 2 B + 512 B of C through one SM's 64 B/cycle port;
     1 x 64 CTAs are 448 tiles, 4 waves of 108 and one of 16 CTAs of (1 + 64) x 4096 x 2 + 128 B,
     so the last wave is 4x shorter and auto takes them. With stream-K allowed, the 112 x 16
     iterations (4096 / 256) spread over the 108 SMs instead, so the kernel streams A, B and C once
-    at the chip's rate (A twice: a wave's B blocks outgrow the L2), plus a 1 x 256 fp32 partial
-    spilled and reloaded at every cut inside a tile (cuts at 1792 * c // 108 not a multiple of
-    16)."""
+    at the chip's rate (swizzled: A twice, a wave's B blocks outgrow the L2), plus a 1 x 256 fp32
+    partial spilled and reloaded at every cut inside a tile (cuts at 1792 * c // 108 not a
+    multiple of 16). Row order prices C at the inputs' precision, the swizzled order at fp32's."""
     op = GemmOpSpec(kind="gemm", name="g", M=1, N=28672, K=4096, dtype="fp16")
-    fetched = (4096 + 28672 * 4096) * 2 + 28672 * 4  # C in fp32
-    one = [(["cores", "kernels", "tiles"], [[1, 256]])]
+    fetched = (4096 + 28672 * 4096) * 2 + 28672 * c_bytes
+    one = [
+        (["cores", "kernels", "tiles"], [[1, 256]]),
+        (["cores", "kernels", "launch_order"], order),
+    ]
     machine = build_machine(load_arch("a100-like", one))
     dram = machine.dram.bytes_per_cycle
     wide = choose_grid(op, load_mapping(None), machine, 108)
     tail = ((1 + 256) * 4096 * 2 + 256 * 2) / 64
     whole = fetched / dram * 108 / 112 + tail
     assert wide.cycles == pytest.approx(whole, rel=1e-3)
-    grid = choose_grid(op, load_mapping(None), build_machine(load_arch("a100-like")), 108)
+    arch = load_arch("a100-like", one[1:])
+    grid = choose_grid(op, load_mapping(None), build_machine(arch), 108)
     assert (grid.tile_m, grid.tile_n, grid.stream_k) == (1, 64, 0)
     tail = ((1 + 64) * 4096 * 2 + 64 * 2) / 64
     assert grid.cycles == pytest.approx(fetched / dram * 432 / 448 + tail, rel=1e-2)
@@ -360,7 +442,6 @@ def test_grid_prices_a_nearly_empty_last_wave():
     grid = choose_grid(op, load_mapping(None), build_machine(allowed), 108)
     cuts = sum(1 for c in range(1, 108) if 1792 * c // 108 % 16)
     assert grid.stream_k == 112
-    again = 4096 * 2  # A once more: the first wave's 108 B blocks outgrow the L2
     assert grid.cycles == pytest.approx((fetched + again + 2 * 256 * 4 * cuts) / dram, rel=1e-6)
     assert grid.cycles < whole
 
