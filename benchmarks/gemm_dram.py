@@ -1,8 +1,9 @@
 """DRAM bytes a GPU-like preset's GEMM reads and writes, against the compulsory A + B + C: the
 engine's count, the grid's own estimate (`mapping/cta.py`), the CTA tile and tile order chosen,
-and the kernel's time (timing only).
+and the kernel's time (timing only), with each launch order (`kernels.launch_order`: rows, the
+default, and CUTLASS's swizzled raster) set on the preset.
 
-    python benchmarks/gemm_dram.py [--case ARCH M N K ...]
+    python benchmarks/gemm_dram.py [--case ARCH M N K ...] [--order rows|swizzled ...]
 """
 
 import argparse
@@ -27,16 +28,20 @@ CASES = [
 ]
 
 
-def row(arch_name: str, m: int, n: int, k: int) -> str:
-    """One case's table row."""
+ORDERS = ["rows", "swizzled"]
+
+
+def row(arch_name: str, m: int, n: int, k: int, launch_order: str) -> str:
+    """One case's table row with the preset's `kernels.launch_order` set to `launch_order`."""
     op = GemmOpSpec(kind="gemm", name="g", M=m, N=n, K=k, dtype="bf16")
-    machine = build_machine(load_arch(arch_name))
+    arch = load_arch(arch_name, [(["cores", "kernels", "launch_order"], launch_order)])
+    machine = build_machine(arch)
     grid = cta.choose_grid(op, load_mapping(None), machine, machine.core_count)
-    report = simulate(arch_name, f"gemm:M={m},N={n},K={k},dtype=bf16", numerics=False)
+    report = simulate(arch, f"gemm:M={m},N={n},K={k},dtype=bf16", numerics=False)
     compulsory = 2 * (m * k + k * n) + 4 * m * n  # A and B in bf16, C in fp32 (the accumulator)
     dram = report.summary["dram_bytes"]
-    down, width = getattr(grid, "order", (False, 1))  # a tree before the launch order: rows
-    order = f"along {'M' if down else 'N'}, {width} wide"
+    down, width = grid.order
+    order = f"{launch_order}: along {'M' if down else 'N'}, {width} wide"
     return (
         f"| {arch_name} | {m}x{n}x{k} | {grid.tile_m}x{grid.tile_n}/{grid.splits} | {order} "
         f"| {compulsory / 1e6:.0f} | {grid.dram / 1e6:.0f} | {dram / 1e6:.0f} "
@@ -47,6 +52,7 @@ def row(arch_name: str, m: int, n: int, k: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", nargs=4, action="append", metavar=("ARCH", "M", "N", "K"))
+    parser.add_argument("--order", nargs="+", choices=ORDERS, default=ORDERS)
     args = parser.parse_args()
     cases = [(a, int(m), int(n), int(k)) for a, m, n, k in args.case] if args.case else CASES
     print(
@@ -55,7 +61,8 @@ def main() -> None:
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for case in cases:
-        print(row(*case), flush=True)
+        for order in args.order:
+            print(row(*case, order), flush=True)
 
 
 if __name__ == "__main__":
