@@ -17,17 +17,10 @@ from simulator.spec.workload import GemmOpSpec
 CLOCK = 1e9
 
 
-def gpu(
-    cores=4,
-    launch="0 s",
-    tiles=((64, 64),),
-    memory="fine",
-    efficiency=1.0,
-    stream_k=False,
-    order="rows",
-):
-    """A small GPU-like chip: `cores` SMs with an 8x8 array, register accumulators, a crossbar."""
-    return load_arch(gpu_doc(cores, launch, tiles, memory, efficiency, stream_k, order))
+def gpu(cores=4, **options):
+    """A small GPU-like chip: `cores` SMs with an 8x8 array, register accumulators, a crossbar
+    (`gpu_doc`'s options)."""
+    return load_arch(gpu_doc(cores, **options))
 
 
 def gpu_doc(
