@@ -127,12 +127,13 @@ def test_split_k_when_fewer_tiles_than_cores():
     N=st.integers(1, 150),
     K=st.integers(1, 700),
     cores=st.integers(1, 5),
+    order=st.sampled_from(["rows", "swizzled"]),
 )
-def test_any_shape_covers_every_output_once(M, N, K, cores):
-    """Whatever the grid (edge tiles, split-K or not), C equals numpy's and coverage is exact."""
-    report = simulator.simulate(
-        gpu(cores, tiles=((64, 64), (32, 128))), gemm(M, N, K), numerics=True
-    )
+def test_any_shape_covers_every_output_once(M, N, K, cores, order):
+    """Whatever the grid (edge tiles, split-K or not) and launch order, C equals numpy's and
+    coverage is exact."""
+    chip = gpu(cores, tiles=((64, 64), (32, 128)), order=order)
+    report = simulator.simulate(chip, gemm(M, N, K), numerics=True)
     assert report.summary["numerics_ok"]
     assert report.summary["macs"] == M * N * K
 
@@ -220,14 +221,15 @@ def test_stream_k_evens_out_a_wave_quantized_gemm():
     K=st.integers(1, 400),
     cores=st.integers(2, 6),
     min_split_k=st.sampled_from([1, 7, 32]),
+    order=st.sampled_from(["rows", "swizzled"]),
 )
-@example(tiles_m=5, N=64, K=333, cores=4, min_split_k=32)  # stream-K, pieces of uneven K
-@example(tiles_m=5, N=40, K=50, cores=3, min_split_k=7)
-def test_stream_k_reduces_every_output_over_all_k_once(tiles_m, N, K, cores, min_split_k):
+@example(tiles_m=5, N=64, K=333, cores=4, min_split_k=32, order="rows")  # stream-K, uneven K
+@example(tiles_m=5, N=40, K=50, cores=3, min_split_k=7, order="swizzled")
+def test_stream_k_reduces_every_output_over_all_k_once(tiles_m, N, K, cores, min_split_k, order):
     """Whatever grid auto picks for wave-quantized shapes (stream-K segments crossing tiles, edge
-    tiles, split-K or whole CTAs): every output is reduced over all of K exactly once, C equals
-    numpy's."""
-    doc = gpu_doc(cores, tiles=((32, 32),), stream_k=True)
+    tiles, split-K or whole CTAs) in either launch order: every output is reduced over all of K
+    exactly once, C equals numpy's."""
+    doc = gpu_doc(cores, tiles=((32, 32),), stream_k=True, order=order)
     doc["cores"]["kernels"]["min_split_k"] = min_split_k
     M = 32 * tiles_m - 3
     report = simulator.simulate(load_arch(doc), gemm(M, N, K), numerics="full")
