@@ -57,10 +57,9 @@ class Grid:
 def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     """The CTA tile and split-K count with the least estimated kernel time: the waves, each as
     long as one CTA on one core (its array's cycles, or its operand bytes over its own NoC port)
-    or as its CTAs' share of the DRAM bytes (A's and B's blocks and C in the launch order with
-    the least DRAM time, under an LRU L2: `raster.wave_traffic`), so a last wave of few CTAs
-    costs a whole CTA at one core's rate; against the chip's DRAM and L2 (operand re-reads
-    across tiles) bandwidth. Where the last wave is partial
+    or as its CTAs' share of the DRAM bytes (A's and B's blocks and C in the arch's launch order:
+    `_traffic`), so a last wave of few CTAs costs a whole CTA at one core's rate; against the
+    chip's DRAM and L2 (operand re-reads across tiles) bandwidth. Where the last wave is partial
     and the arch allows it (`kernels.stream_k`), stream-K over it and one whole wave is a
     candidate too: each core's share of their MAC-loop iterations at one CTA's rate plus a
     partial tile spilled and reloaded. With the `swizzled` launch order DRAM time counts a
@@ -75,7 +74,7 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     dram = machine.dram.bytes_per_cycle
     l2 = machine.l2.bytes_per_cycle if machine.l2 is not None else dram
     capacity = machine.l2.capacity_bytes if machine.l2 is not None else 0
-    # rows: main's estimate before the launch order, every byte at the read rate
+    # row order keeps the estimate it had before the swizzled order: every byte at the read rate
     write_cost = machine.dram.spec.write_cost if kernels.launch_order == "swizzled" else 1.0
     depth = kernels.min_split_k
     best = None
