@@ -2,8 +2,10 @@
 there are fewer tiles than cores, and a fixed launch/ramp/tail cost per kernel on every core.
 
 A CTA computes its whole M x N tile over its K range, with the fp32 accumulators in registers
-(the arch's register level). Tile i runs on core i mod cores, so wave w is tiles w*cores ...
-(w+1)*cores - 1 and the last wave may leave cores idle (wave quantization). Split-K slices of one
+(the arch's register level). Tiles launch in the arch's `kernels.launch_order`, M-row by M-row
+or in CUTLASS's rasterised, swizzled order (`mapping/raster.py`); the i-th runs on core i mod
+cores, so wave w is the order's tiles w*cores ... (w+1)*cores - 1 and the last wave may leave
+cores idle (wave quantization). Split-K slices of one
 tile write their fp32 partial tile to DRAM; the tile's last slice waits for them, reads them back,
 adds them and stores C (cuBLAS's split-K reduction through a global-memory workspace). Stream-K
 (Osama et al., PPoPP 2023, "two-tile SK + DP") runs all but the last wave and a half of tiles as
@@ -30,6 +32,7 @@ from simulator.mapping.program import (
     joined_signature,
 )
 from simulator.mapping.ranges import split, tile_ranges
+from simulator.mapping.raster import orders, tile_order, wave_traffic
 from simulator.mapping.shifted import moved, replayed
 from simulator.spec.precision import nbytes, precision
 
@@ -45,6 +48,7 @@ class Grid:
     cycles: float  # estimated kernel cycles (for ranking only)
     dram: float = 0.0  # estimated DRAM bytes (breaks ties between equally fast grids)
     stream_k: int = 0
+    order: tuple[bool, int] = (False, 1)  # launch order: along M?, group width (`raster`)
 
     def tiles(self, M: int, N: int) -> int:
         return math.ceil(M / self.tile_m) * math.ceil(N / self.tile_n)
@@ -53,13 +57,15 @@ class Grid:
 def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     """The CTA tile and split-K count with the least estimated kernel time: the waves, each as
     long as one CTA on one core (its array's cycles, or its operand bytes over its own NoC port)
-    or as its CTAs' share of the DRAM bytes (A, B and C once, B's re-reads when it outgrows L2:
-    `dram_bytes`), so a last wave of few CTAs costs a whole CTA at one core's rate; against the
+    or as its CTAs' share of the DRAM bytes (A's and B's blocks and C in the arch's launch order:
+    `_traffic`), so a last wave of few CTAs costs a whole CTA at one core's rate; against the
     chip's DRAM and L2 (operand re-reads across tiles) bandwidth. Where the last wave is partial
     and the arch allows it (`kernels.stream_k`), stream-K over it and one whole wave is a
     candidate too: each core's share of their MAC-loop iterations at one CTA's rate plus a
-    partial tile spilled and reloaded. Equal estimates go to the grid with fewer DRAM bytes, then
-    the larger tile, then the first in sorted order."""
+    partial tile spilled and reloaded. With the `swizzled` launch order DRAM time counts a
+    written byte (C, a partial's spill) as the arch's `write_cost` read bytes (`Dram.held_bytes`);
+    with `rows` the order is row by row and its bytes `row_dram_bytes`. Equal estimates go to the
+    grid with fewer DRAM bytes, then the larger tile, then the first in sorted order."""
     kernels = machine.arch.cores.kernels
     unit = machine.view(0).components[_unit_name(machine, mapping, op)]
     in_bytes = precision(op.dtype).bits / 8
@@ -68,6 +74,8 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     dram = machine.dram.bytes_per_cycle
     l2 = machine.l2.bytes_per_cycle if machine.l2 is not None else dram
     capacity = machine.l2.capacity_bytes if machine.l2 is not None else 0
+    # row order keeps the estimate it had before the swizzled order: every byte at the read rate
+    write_cost = machine.dram.spec.write_cost if kernels.launch_order == "swizzled" else 1.0
     depth = kernels.min_split_k
     best = None
     for tm, tn in sorted({(min(m, op.M), min(n, op.N)) for m, n in kernels.tiles}):
@@ -84,13 +92,16 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
         streamed = (
             op.M * op.K * math.ceil(op.N / tn) + op.K * op.N * math.ceil(op.M / tm)
         ) * in_bytes
-        partials = 2 * op.M * op.N * acc_bytes * (splits - 1)
-        fetched = dram_bytes(op, tm, tn, max(1, cores // splits), in_bytes, capacity) + partials
+        partials = 2 * op.M * op.N * acc_bytes * (splits - 1)  # each spilled, then reloaded
+        sizes = (in_bytes, precision(seed.output).bits / 8)
+        order, read, written = _traffic(op, kernels, (tm, tn), cores // splits, sizes, capacity)
+        fetched = read + written + partials
+        held = read + written * write_cost + partials * (1 + write_cost) / 2  # read bytes' time
         # a wave of n CTAs: each CTA's time, or n CTAs' share of the DRAM bytes at the chip's rate
-        share = fetched / (tiles * splits) / dram
+        share = held / (tiles * splits) / dram
         waves = full * max(per_cta, cores * share) + (rest and max(per_cta, rest * share))
-        cycles = max(waves, fetched / dram, (streamed + partials) / l2)
-        candidates = [Grid(tm, tn, splits, cycles, fetched)]
+        cycles = max(waves, held / dram, (streamed + partials) / l2)
+        candidates = [Grid(tm, tn, splits, cycles, fetched, 0, order)]
         if kernels.stream_k and splits == 1 and full and rest:
             # stream-K over the last partial wave and one whole wave, whole CTAs before them
             streamed_k = rest + cores
@@ -98,15 +109,16 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
             schedule = stream_k_schedule(streamed_k, iterations, cores)
             pieces = sum(len(segments) for segments in schedule) - streamed_k
             spilled = 2 * tm * tn * acc_bytes * pieces  # a partial tile out and back per piece
+            spilled_held = spilled * (1 + write_cost) / 2
             most_iterations = max(sum(e - b for _, b, e in segments) for segments in schedule)
             fixup = 2 * tm * tn * acc_bytes * port  # one core spills a partial, reloads one
             phase = max(
                 per_cta * most_iterations / iterations + fixup,
-                streamed_k * share + spilled / dram,
+                streamed_k * share + spilled_held / dram,
             )
             sk_waves = (full - 1) * max(per_cta, cores * share) + phase
-            sk_cycles = max(sk_waves, (fetched + spilled) / dram, (streamed + spilled) / l2)
-            candidates.append(Grid(tm, tn, 1, sk_cycles, fetched + spilled, streamed_k))
+            sk_cycles = max(sk_waves, (held + spilled_held) / dram, (streamed + spilled) / l2)
+            candidates.append(Grid(tm, tn, 1, sk_cycles, fetched + spilled, streamed_k, order))
         for grid in candidates:
             key = (grid.cycles, grid.dram, -tm * tn)
             if best is None or key < (best.cycles, best.dram, -best.tile_m * best.tile_n):
@@ -114,7 +126,24 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     return best
 
 
-def dram_bytes(op, tm: int, tn: int, per_wave: int, in_bytes: float, capacity: int) -> float:
+def _traffic(op, kernels, tile: tuple[int, int], per_wave: int, sizes, capacity: int):
+    """(launch order, DRAM read bytes, written bytes) of `tile`'s grid, `per_wave` CTAs at once
+    (at least 1), in the arch's `kernels.launch_order`: `swizzled`, the order with the fewest
+    DRAM bytes (`raster.wave_traffic`; the first of `raster.orders`, the widest, on a tie);
+    `rows`, row by row as `row_dram_bytes` prices it (C among the reads, in the inputs'
+    precision)."""
+    per_wave = max(1, per_wave)
+    if kernels.launch_order == "rows":
+        return (False, 1), row_dram_bytes(op, *tile, per_wave, sizes[0], capacity), 0.0
+    tiles_m, tiles_n = math.ceil(op.M / tile[0]), math.ceil(op.N / tile[1])
+    traffic = [
+        (order, *wave_traffic((op.M, op.N, op.K), tile, order, per_wave, sizes, capacity))
+        for order in orders(tiles_m, tiles_n)
+    ]
+    return min(traffic, key=lambda t: t[1] + t[2])
+
+
+def row_dram_bytes(op, tm: int, tn: int, per_wave: int, in_bytes: float, capacity: int) -> float:
     """DRAM bytes of A, B and C with tm x tn tiles run in wave order (M-row by M-row, `per_wave`
     tiles at once) under an LRU L2 of `capacity` bytes. A row block of A serves consecutive
     tiles, so it is read once; a column block of B comes back one row of tiles later, after all
@@ -220,10 +249,12 @@ def _shape_class(work: list) -> str:
 def _work(op, grid: Grid, cores: int, depth: int) -> tuple[dict[int, list], int]:
     """Each core's CTAs in order, as (M range, N range, K range, piece j of the tile's `count`,
     the piece that fixes the tile up), and the most pieces any tile has. Whole tiles are dealt
-    round-robin in waves; split-K slices j of every tile, the last one fixing up; stream-K
-    segments of the last `grid.stream_k` tiles, the one holding iteration 0 fixing up."""
+    round-robin in waves in launch order (`raster.tile_order`); split-K slices j of every tile,
+    the last one fixing up; stream-K segments of the order's last `grid.stream_k` tiles, the one
+    holding iteration 0 fixing up."""
+    ranges_m, ranges_n = tile_ranges(0, op.M, grid.tile_m), tile_ranges(0, op.N, grid.tile_n)
     tiles = [
-        (m, n) for m in tile_ranges(0, op.M, grid.tile_m) for n in tile_ranges(0, op.N, grid.tile_n)
+        (ranges_m[m], ranges_n[n]) for m, n in tile_order(len(ranges_m), len(ranges_n), *grid.order)
     ]
     whole = len(tiles) - grid.stream_k
     ranges_k = split(op.K, grid.splits)

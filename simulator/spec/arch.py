@@ -640,6 +640,15 @@ class KernelsSpec(Strict):
     """Let the grid run a partial last wave as stream-K (Osama et al., PPoPP 2023) where its
     estimate wins. Off by default: the measured cuBLAS rows on A100 (LLMCompass's 1024 and 2048 x
     12288 x 12288) match whole-wave quantization, and with it they come out about 10 % fast."""
+    launch_order: Literal["rows", "swizzled"] = "rows"
+    """The order a GEMM's CTA tiles launch in and the DRAM estimate its grid is picked by.
+    `swizzled`: CUTLASS's persistent tile scheduler's raster and swizzle group
+    (mapping/raster.py), priced by an LRU-L2 wave model within a few percent of the engine's
+    bytes, C and split-K partials written at the DRAM's `write_cost`. `rows`: M-row by M-row,
+    priced by `cta.row_dram_bytes` (B's re-reads only). Default `rows`: with `swizzled` the
+    GEMMs' DRAM re-reads that row order makes vanish, and on a100-like, h100-like and
+    mi250x-gcd-like the compute side then runs faster than measured (MI250X's MAMF GEMM +17 ->
+    +21 %; docs/validation.md, "GEMM launch order and the L2")."""
 
 
 class CoresSpec(Strict):
