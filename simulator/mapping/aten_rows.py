@@ -56,8 +56,30 @@ wheel ships them (`cuobjdump -res-usage -arch sm_XX torch/lib/libtorch_cuda.so`)
 cunn_SoftMaxForwardSmem (kept) and cunn_SoftMaxForward with SoftMaxForwardEpilogue, and
 vectorized_layer_norm_kernel (LayerNorm, and RMSNorm as its rms_norm instance), fp32 accumulate.
 A kernel above 32 takes fewer than 2,048 threads an SM: sm_100's bf16 LayerNorm (40) 12 of its
-128-thread CTAs instead of 16. cunn_SoftMaxForwardReg and the 2,048-value warp softmax are not in
-the table (no bound): their counts were not taken."""
+128-thread CTAs instead of 16; the register and warp softmax's are below."""
+REGISTER_SOFTMAX = {
+    "bf16": {
+        80: (18, 23, 24, 28, 28, 30, 32, 35, 40),
+        90: (18, 22, 28, 30, 30, 29, 34, 37, 40),
+        100: (18, 24, 27, 30, 32, 40, 40, 44, 45),
+    },
+    "fp16": {
+        80: (18, 23, 24, 28, 28, 30, 32, 35, 40),
+        90: (18, 22, 28, 30, 30, 29, 34, 37, 40),
+        100: (18, 24, 27, 30, 32, 40, 40, 44, 45),
+    },
+    "fp32": {
+        80: (18, 23, 24, 27, 28, 32, 32, 35, 40),
+        90: (18, 22, 28, 30, 30, 29, 34, 37, 38),
+        100: (18, 24, 28, 30, 34, 38, 40, 40, 46),
+    },
+}
+WARP_SOFTMAX = {"bf16": {100: 168}, "fp16": {100: 168}, "fp32": {100: 168}}
+"""Registers per thread, from the same wheel, of cunn_SoftMaxForwardReg<..., reg_cnt> with
+SoftMaxForwardEpilogue (input and output of one dtype, fp32 accumulate), by dtype and SM
+architecture, for reg_cnt 1 to 9 (the values a thread holds); and of softmax_warp_forward for
+2,048-value rows (log2_elements 11, not log, not masked), counted on sm_100 only: 168 a thread
+leave room for 12 warps an SM, 3 of its 4-warp CTAs (16 where registers do not bound it)."""
 
 
 def forward_threads(cols: int) -> int:
@@ -84,7 +106,10 @@ def aten_row_kernel(op: VectorOpSpec, sm: int | None = None) -> RowKernel:
     if op.cols <= WARP_SOFTMAX_ROW and nbytes(op.cols, op.dtype) <= WARP_SOFTMAX_BYTES:
         lane = WARP_SOFTMAX_ROW // WARP  # next_power_of_two(cols) / 32 values a lane
         work = softmax_passes(True, op.dtype, lane)
-        return RowKernel(WARPS_PER_CTA, WARP * WARPS_PER_CTA, WARP, 1, lane, 2, 0, work)
+        registers = WARP_SOFTMAX.get(op.dtype, {}).get(sm, 0)
+        return RowKernel(
+            WARPS_PER_CTA, WARP * WARPS_PER_CTA, WARP, 1, lane, 2, 0, work, "", registers
+        )
     threads = forward_threads(op.cols)
     warps = threads // WARP
     reduction = nbytes(warps, "fp32")
@@ -99,6 +124,8 @@ def aten_row_kernel(op: VectorOpSpec, sm: int | None = None) -> RowKernel:
         name, kept, shared = "softmax", "", reduction
     work = softmax_passes(False, op.dtype, vector)
     registers = REGISTERS.get((name, op.dtype), {}).get(sm, 0)
+    if kept == "registers":
+        registers = REGISTER_SOFTMAX.get(op.dtype, {}).get(sm, (0,) * slots)[slots - 1]
     return RowKernel(
         1,
         threads,

@@ -43,11 +43,13 @@ def strided_floor(op: VectorOpSpec, kernels: KernelsSpec, rereads: int) -> int:
     instructions a cycle) and, where the chip gives load latencies, Little's law on its loads
     (each resident thread has one load in flight: a thread's next load follows its store, which
     the compiler cannot move above it, so every element waits a load latency; of a sector's
-    1 + `rereads` loads, the first is DRAM's and the rest the L2's)."""
+    1 + `rereads` loads, the first is DRAM's and the rest the L2's, and on a two-die chip half
+    of them cross to the other die)."""
     elements = op.rows * op.cols
     issue = math.ceil(elements * instructions(op.strided_dims) / (kernels.schedulers * WARP))
     if kernels.latency is None:
         return issue
-    latency = (kernels.latency.dram + rereads * kernels.latency.l2) / (1 + rereads)
+    near = (kernels.latency.dram + rereads * kernels.latency.l2) / (1 + rereads)
+    latency = near + kernels.latency.other_die / 2
     rounds = math.ceil(elements / resident_threads(kernels))
     return max(issue, math.ceil(rounds * latency))

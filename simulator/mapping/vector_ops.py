@@ -291,7 +291,7 @@ def pass_waits(
     (a thread's next load follows its use of the last), L2's for the loads of the columns a pass
     reads from L2 (`pass_sources`: none in the first), DRAM's for the rest, and for the later
     passes of a kernel that keeps its row, shared memory's where it keeps it there (none in
-    registers)."""
+    registers); on a two-die chip, plus the slowest thread's die crossings (`crossings`)."""
     width = kernel.row_threads * kernel.vector  # columns one load of every thread covers
     loads = math.ceil(cols / width)
     waits = []
@@ -300,7 +300,8 @@ def pass_waits(
             waits.append(loads * latency.shared if kernel.kept == "shared" else 0)
             continue
         missed = math.ceil(dram / width)
-        waits.append(missed * latency.dram + (loads - missed) * latency.l2)
+        near = missed * latency.dram + (loads - missed) * latency.l2
+        waits.append(near + latency.crossings(loads))
     return waits
 
 

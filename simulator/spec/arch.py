@@ -588,6 +588,16 @@ class LoadLatencySpec(Strict):
     """A load that hits the L2 (a row's re-read in a later pass)."""
     shared: PositiveInt
     """A shared-memory load: one step of a block-wide reduction."""
+    other_die: NonNegativeInt = 0
+    """Extra cycles an L2 hit or DRAM read pays when its line lives in the other die's half of
+    the L2 (a two-die chip whose L2 halves each cache their own die's memory; `dram` and `l2`
+    are then the near half's). Addresses interleave over both halves, so half of a thread's
+    loads cross (`crossings`)."""
+
+    def crossings(self, loads: int) -> int:
+        """Cycles `loads` dependent loads of the slowest thread of a CTA spend crossing dies:
+        half of them, rounded up, pay `other_die` (the pass waits for its slowest thread)."""
+        return -(-loads // 2) * self.other_die
 
 
 class KernelsSpec(Strict):

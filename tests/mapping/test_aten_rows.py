@@ -146,7 +146,10 @@ def test_registers_bound_the_norms_ctas_by_hand():
     1,024 of the 65,536, so 64 warps, 16 CTAs, as many as 2,048 threads allow; sm_100's 40 take
     1,280 a warp: 51 warps, 12 CTAs; sm_100's fp32 kernel 44, rounded to 1,536 a warp: 42 warps,
     10 CTAs. The shared-memory softmax's 32 leave its two 1,024-thread CTAs; PyTorch 2.0's kernels, and a
-    chip that names no SM architecture, are not bound by registers."""
+    chip that names no SM architecture, are not bound by registers. The register softmax on
+    sm_100 (cunn_SoftMaxForwardReg): 4,096 bf16 values, 4 a thread, 30 registers, 1,024 a warp,
+    32,768 a CTA: two; 6,144, 6 a thread, 40 registers, 1,280 a warp, 40,960 a CTA: one. The
+    2,048-value warp softmax on sm_100: 168, 5,376 a warp, 12 warps: 3 of its 4-warp CTAs."""
     kernels, shared = KernelsSpec(), 228 * 1024
     cases = {("bf16", 90): 16, ("bf16", 100): 12, ("fp32", 100): 10, ("bf16", None): 16}
     for (dtype, sm), ctas in cases.items():
@@ -154,7 +157,11 @@ def test_registers_bound_the_norms_ctas_by_hand():
         assert resident_ctas(kernel, kernels, shared) == ctas, (dtype, sm)
     kept = kernel_for(aten29("softmax", 64, 24504), 100)  # cunn_SoftMaxForwardSmem
     assert (kept.registers, resident_ctas(kept, kernels, shared)) == (32, 2)
-    assert kernel_for(aten29("softmax", 64, 4096), 100).registers == 0  # Reg: not counted
+    cases = {(4096, 100): (30, 2), (6144, 100): (40, 1), (2048, 100): (168, 3)}
+    cases |= {(4096, 80): (28, 2), (2048, 90): (0, 16)}
+    for (cols, sm), counts in cases.items():
+        kernel = kernel_for(aten29("softmax", 64, cols), sm)
+        assert (kernel.registers, resident_ctas(kernel, kernels, shared)) == counts, (cols, sm)
     eager = VectorOpSpec(kind="layernorm", name="v", rows=64, cols=4096, dtype="bf16")
     assert kernel_for(eager, 100).registers == 0
 

@@ -50,6 +50,8 @@ def test_a_strided_copy_waits_on_its_loads_where_the_chip_gives_latencies():
     assert strided_floor(op, kernels, 0) == 4000
     assert strided_floor(op, kernels, 15) == 1984
     assert strided_floor(op, KernelsSpec(), 0) == 1984
+    two_dies = KernelsSpec(latency={"dram": 1000, "l2": 200, "shared": 20, "other_die": 400})
+    assert strided_floor(op, two_dies, 0) == 4 * 1200  # half the loads cross: 200 more each
 
 
 def test_the_latency_bound_reaches_the_simulated_copy():

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import simulator
 from simulator.components import build_machine
 from simulator.engine.run import Entry, _Engine
+from simulator.errors import SpecError
 from simulator.mapping import compile_program
 from simulator.mapping.program import Compute, Transfer
 from simulator.mapping.vector_ops import (
@@ -21,6 +22,7 @@ from simulator.mapping.vector_ops import (
     core_rates,
     cta_rows,
     latency_floor,
+    pass_waits,
     reduction_steps,
     reread_hits,
     resident_ctas,
@@ -254,6 +256,29 @@ def test_row_critical_path_when_rereads_miss_l2_by_hand():
     assert row_cycles(norm, 16384, LATENCY, hits=(8192,)) == 17327
     once = row_kernel(op("softmax", 64, 1024))
     assert row_cycles(once, 1024, LATENCY, hits=()) == 520
+
+
+def test_loads_to_the_other_die_by_hand():
+    """A two-die chip's far L2 half costs `other_die` more a load, and a pass waits for its
+    slowest thread, half of whose loads (rounded up) cross: LayerNorm 4,096 (8 loads a pass, 128
+    threads x 4 values) with 300 cycles a crossing waits 8 x 290 + 4 x 300 = 3,520 in its DRAM
+    pass and 8 x 200 + 4 x 300 = 2,800 in its L2 pass; a warp's softmax row of 1,024, one load,
+    290 + 300 = 590; none without `other_die`."""
+    far = LoadLatencySpec(dram=290, l2=200, shared=23, other_die=300)
+    assert [far.crossings(n) for n in (0, 1, 2, 7, 8)] == [0, 300, 300, 1200, 1200]
+    assert pass_waits(row_kernel(op("layernorm", 64, 4096)), 4096, far) == [3520, 2800]
+    assert pass_waits(row_kernel(op("softmax", 64, 1024)), 1024, far) == [590]
+    assert pass_waits(row_kernel(op("layernorm", 64, 4096)), 4096, LATENCY) == [2320, 1600]
+
+
+def test_other_die_is_a_count_of_cycles():
+    """A negative `other_die` is a one-line error naming its key path."""
+    doc = copy.deepcopy(gpu_doc(cores=1))
+    doc["cores"]["kernels"]["latency"] = {"dram": 290, "l2": 200, "shared": 23, "other_die": -1}
+    with pytest.raises(SpecError) as error:
+        load_arch(doc)
+    message = str(error.value)
+    assert "cores.kernels.latency.other_die" in message and "\n" not in message
 
 
 def test_occupancy_and_latency_floor_by_hand():
