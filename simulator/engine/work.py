@@ -44,13 +44,14 @@ class Work:
 def engine_work(program: Program, machine: Machine, cap: int) -> Work:
     """The steps the engine will simulate for `program` on `machine` (an upper bound). Ops whose
     steps must be walked to be counted are walked only until the total passes `cap` (then the
-    count is cap + 1 and `Work.whole` False, the op named the one that passed it)."""
+    count is over cap, `Work.whole` False, the op named the one whose walk stopped); every other
+    op is still counted, so `Work.sure` holds every op whose count is known."""
     own = {op.name: op for op in program.ops}  # a class keeps its head's name: its own steps
     noc = machine.noc
     if noc is not None and noc.spec.memory == "fine":  # as execute: one member per core class
         program = classed(program)
     times = simulated(program.ops, machine)
-    steps, biggest, most, sure = 0, "", -1, 0
+    steps, biggest, most, sure, stopped = 0, "", -1, 0, ""
     known: dict[str, int] = {}  # signature -> steps: equal signatures make the same steps
     for op in program.ops:
         if not times[op.name]:
@@ -61,16 +62,16 @@ def engine_work(program: Program, machine: Machine, cap: int) -> Work:
             count = step_count(own[op.name], left)
             if count is not None and op.signature is not None:
                 known[op.signature] = count
-        elif count > left:
-            count = None
-        if count is None:  # this op takes the count past `cap`: no need to walk on
-            past = cap + 1 if not skippable(op, cap + 1) else sure
-            return Work(cap + 1, op.group or op.name, False, cap + 1, past)
+        if count is None:  # walked past `cap`: more than `left`, no need to walk on
+            stopped = stopped or op.group or op.name
+            count = left + 1
         op_steps = count * times[op.name]
         steps += op_steps
         sure += 0 if skippable(op, count) else op_steps
         if op_steps > most:
             biggest, most = op.group or op.name, op_steps
+    if stopped:
+        return Work(max(steps, cap + 1), stopped, False, max(most, cap + 1), sure)
     return Work(steps, biggest, most=most, sure=sure)
 
 

@@ -171,8 +171,12 @@ def test_steps_no_coalescing_can_skip_are_refused_before_a_budget_runs():
     relus = load_workload({"name": "r", "ops": [row | {"dtype": "fp16"} for row in rows]})
     # 128 rows a step (a 128 B row in and one out, double-buffered, in 64 KiB): 40 + i each
     assert engine_work(*_compiled(edge, relus), 10**9).sure == sum(40 + i for i in range(9))
+    same = [{"kind": "relu", "name": f"s{i}", "rows": 128 * 63, "cols": 64} for i in range(20)]
+    same = load_workload({"name": "s", "ops": [op | {"dtype": "fp16"} for op in same]})
+    # 20 ops of 63 steps, equal (one signature): counted whole past a smaller cap
+    assert engine_work(*_compiled(edge, same), 1000) == Work(1260, "s0", True, 63, 1260)
     gemm = load_workload("gemm:M=2048,N=2048,K=2048,dtype=int8")
-    for workload, steps in ((conv, 1792), (relus, 396)):
+    for workload, steps in ((conv, 1792), (relus, 396), (same, 1260)):
         program, machine = _compiled(edge, workload)
         limits = Limits(max_tiles=steps - 1)
         with pytest.raises(CapacityError, match=f"{steps:,} tile steps to simulate"):
