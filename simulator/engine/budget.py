@@ -11,7 +11,9 @@ number of steps whose coalescer has made no jump in PATIENCE descriptions runs e
 as events (engine/coalesce.py: it describes every step of an op longer than MAX_STRIDE_STEPS, and
 each jump resumes the stream), so once a stream has taken twice that, the run is refused at the
 first step where its steps left pass the budget left (at once, or as soon as other streams of
-the run have taken what its steps would need), a few seconds in.
+the run have taken what its steps would need), a few seconds in. Steps no jump can skip without
+taking them (engine/work.py: `Work.sure`) are counted before the run, which is refused there
+where they alone pass the limit.
 
 `execute` (engine/memo.py) applies the budget to each attempt at a run, so the steps counted are
 exactly those the attempt takes: none are spent looking for tile kernels, and a memo attempt that

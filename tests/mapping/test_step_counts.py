@@ -15,6 +15,11 @@ SRAMS = st.sampled_from(["2 KiB", "6 KiB", "24 KiB", "100 KiB", "1 MiB"])
 ARCHS = st.sampled_from(["edge-npu", "mesh-4x4", "small-gpu"])
 
 
+def _examples(count: int):
+    """Hypothesis settings: `count` examples, each compiling a program (no deadline)."""
+    return settings(max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
 def _arch(name: str, sram: str):
     """edge-npu or mesh-4x4 with an SRAM of `sram` (many chunks where it is small), or a100-like
     cut to 4 SMs with its kernel launch step (a wrapper that adds one step to each part)."""
@@ -35,7 +40,14 @@ def _counts_walked(arch, workload, double_buffering: bool = True) -> list[tuple[
     return [(op.step_count.of(op), sum(1 for _ in op.steps())) for op in program.ops]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _assert_counted_as_walked(arch, workload, double_buffering: bool = True) -> None:
+    """Every op's count equals its walked steps (a program the buffers refuse is no example)."""
+    counts = _counts_walked(arch, workload, double_buffering)
+    assume(counts)
+    assert [count for count, _ in counts] == [walked for _, walked in counts]
+
+
+@_examples(40)
 @given(
     arch=ARCHS,
     sram=SRAMS,
@@ -46,13 +58,10 @@ def _counts_walked(arch, workload, double_buffering: bool = True) -> list[tuple[
 )
 def test_a_vector_op_counts_its_row_chunks(arch, sram, kind, rows, cols, double_buffering):
     workload = load_workload(f"{kind}:rows={rows},cols={cols},dtype=fp16")
-    counts = _counts_walked(_arch(arch, sram), workload, double_buffering)
-    assume(counts)
-    for count, walked in counts:
-        assert count == walked
+    _assert_counted_as_walked(_arch(arch, sram), workload, double_buffering)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@_examples(30)
 @given(
     arch=st.sampled_from(["edge-npu", "mesh-4x4"]),
     sram=SRAMS,
@@ -64,13 +73,10 @@ def test_a_vector_op_counts_its_row_chunks(arch, sram, kind, rows, cols, double_
 def test_a_pooling_counts_its_channel_blocks(arch, sram, n, c, h, window):
     op = {"kind": "pool", "name": "p", "N": n, "C": c, "H": h, "W": h, "R": window, "S": window}
     workload = load_workload({"name": "w", "ops": [op | {"stride": window}]})
-    counts = _counts_walked(_arch(arch, sram), workload)
-    assume(counts)
-    for count, walked in counts:
-        assert count == walked
+    _assert_counted_as_walked(_arch(arch, sram), workload)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@_examples(30)
 @given(
     arch=st.sampled_from(["edge-npu", "mesh-4x4"]),
     sram=SRAMS,
@@ -87,10 +93,7 @@ def test_a_convolution_counts_its_tiles(arch, sram, n, c, k, h, r, stride, depth
     op |= {"S": r, "stride": stride, "padding": r // 2}
     if depthwise:
         op |= {"K": c, "groups": c}
-    counts = _counts_walked(_arch(arch, sram), load_workload({"name": "w", "ops": [op]}))
-    assume(counts)
-    for count, walked in counts:
-        assert count == walked
+    _assert_counted_as_walked(_arch(arch, sram), load_workload({"name": "w", "ops": [op]}))
 
 
 def test_a_vector_op_count_by_hand():
