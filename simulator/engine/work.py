@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from simulator.components import Machine
-from simulator.engine.coalesce import MIN_STEPS
+from simulator.engine.budget import skippable
 from simulator.engine.memo import _key, next_run, repeating_runs
 from simulator.engine.run import Entry, _waits, turn_blind
 from simulator.errors import CapacityError
@@ -73,14 +73,6 @@ def engine_work(program: Program, machine: Machine, cap: int) -> Work:
     if stopped:
         return Work(max(steps, cap + 1), stopped, False, max(most, cap + 1), sure)
     return Work(steps, biggest, most=most, sure=sure)
-
-
-def skippable(op: OpProgram, count: int) -> bool:
-    """Whether coalescing can skip steps of `op` (of `count` steps) without taking them from its
-    stream: only a stream it watches (MIN_STEPS or more) that resumes past a jump and knows its
-    steps' classes; any other stream's jump consumes the steps it skips (engine/coalesce.py:
-    `Stream.skip_periods`), so a budget counts every one of them."""
-    return op.resume is not None and op.classes is not None and count >= MIN_STEPS
 
 
 def may_coalesce(program: Program, machine: Machine) -> bool:

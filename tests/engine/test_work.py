@@ -217,8 +217,8 @@ def test_a_stream_that_never_settles_is_refused_once_its_coalescer_gives_up(tmp_
     taken = []
     take = Budget.take
 
-    def counted(self, op, steps, left=None):
-        for step in take(self, op, steps, left):
+    def counted(self, op, steps, left=None, owed=False):
+        for step in take(self, op, steps, left, owed):
             taken.append(step)
             yield step
 
