@@ -2,6 +2,7 @@
 its op streams and no more, whichever way `execute` gets there: nothing is spent on looking for
 tile kernels, and a memo attempt that falls back to the whole run leaves the whole run every step."""
 
+import contextlib
 from unittest.mock import patch
 
 import pytest
@@ -91,6 +92,16 @@ def test_steps_no_jump_can_skip_are_owed_from_the_start_of_a_whole_run():
     )
     gemm, relus = _every_step(Program(program.ops[:1])), _every_step(Program(program.ops[1:]))
     assert gemm >= MIN_STEPS and relus == sum(40 + i for i in range(9))  # 128 rows a step
+    limit = relus + gemm // 2
+    with takes_counted() as taken, pytest.raises(CapacityError) as refused:
+        execute(program, machine, coalesce=False, memoize=False, budget=Budget("w", limit))
+    assert f"(in g: {relus:,} steps to come that no jump can skip)" in str(refused.value)
+    assert taken == ["g"] * (gemm // 2 + 1)
+
+
+@contextlib.contextmanager
+def takes_counted():
+    """The op of every step taken from a budget while it is open, in order."""
     taken = []
     take = Budget.take
 
@@ -99,8 +110,5 @@ def test_steps_no_jump_can_skip_are_owed_from_the_start_of_a_whole_run():
             taken.append(op)
             yield step
 
-    limit = relus + gemm // 2
-    with patch.object(Budget, "take", counted), pytest.raises(CapacityError) as refused:
-        execute(program, machine, coalesce=False, memoize=False, budget=Budget("w", limit))
-    assert f"(in g: {relus:,} steps to come that no jump can skip)" in str(refused.value)
-    assert taken == ["g"] * (gemm // 2 + 1)
+    with patch.object(Budget, "take", counted):
+        yield taken

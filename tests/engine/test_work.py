@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import simulator.api
 from simulator import simulate
 from simulator.components import build_machine
-from simulator.engine.budget import SETTLE, Budget
+from simulator.engine.budget import SETTLE
 from simulator.engine.coalesce import Stream
 from simulator.engine.memo import execute
 from simulator.engine.work import Work, check_work, engine_work
@@ -22,6 +22,7 @@ from simulator.mapping.program import Program, altered
 from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
 from simulator.spec.scalesim import import_scalesim
+from tests.engine.test_budget import takes_counted
 from tests.engine.test_memo import _TINY_LLAMA, _small_gpu
 
 ARCHS = {
@@ -214,15 +215,7 @@ def test_a_stream_that_never_settles_is_refused_once_its_coalescer_gives_up(tmp_
     topology.write_text("Layer, M, N, K,\ng, 100000000000, 8, 8,\n")
     arch, workload, mapping = import_scalesim(cfg, topology)
     arch, workload = load_arch(arch), load_workload(workload)
-    taken = []
-    take = Budget.take
-
-    def counted(self, op, steps, left=None, owed=False):
-        for step in take(self, op, steps, left, owed):
-            taken.append(step)
-            yield step
-
-    with patch.object(Budget, "take", counted), pytest.raises(CapacityError) as refused:
+    with takes_counted() as taken, pytest.raises(CapacityError) as refused:
         simulate(arch, workload, mapping, numerics=False, limits=Limits(max_tiles=10_000))
     assert str(refused.value) == (
         f"t: over 10,000 tile steps to simulate (in g: no steady state in {SETTLE} steps, "
