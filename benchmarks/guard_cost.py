@@ -7,13 +7,17 @@ already: the engine shares them) and a whole timing-only simulate()'s CPU time, 
 Then the runs the spec guard passes that the count refuses (compiled, never run), and with
 `--rows SUITE` the largest count among the validation rows of that suite (compiled only).
 
-    python benchmarks/guard_cost.py [--rows all]
+With `--spiking`, only the host bytes a time step adds to a timing-only spiking run's peak.
+
+    python benchmarks/guard_cost.py [--rows all] [--spiking]
 """
 
 import argparse
+import gc
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import simulator
@@ -50,7 +54,18 @@ CASES = [  # (case, arch, workload)
         ("edge-npu", _array(32)),
         ("gemm:M=16384,N=16384,K=16384,dtype=int8",),
     ),
+    (  # an elementwise op just under the limit: 32 rows a step
+        "edge-npu relu, 24,000,000 x 4,096 fp16",
+        ("edge-npu",),
+        ("relu:rows=24000000,cols=4096,dtype=fp16",),
+    ),
 ]
+CONV = {"kind": "conv2d", "name": "c1", "N": 1, "C": 64, "H": 4096, "W": 4096, "K": 64, "R": 3}
+CONV |= {"S": 3, "padding": 1}
+RELUS = [{"kind": "relu", "name": f"r{i}", "rows": 8064, "cols": 64, "dtype": "fp16"}
+         for i in range(16000)]  # fmt: skip
+SPIKING = [(arch, workload) for arch in ("loihi-like", "truenorth-like") for workload in
+           ("snn-digits-mlp", "snn-mnist-mlp")]  # fmt: skip
 
 
 def _best(fn, repeats: int = 3):
@@ -70,7 +85,9 @@ def _compiled(arch, workload, mapping=None):
 
 
 def hostile_rows() -> None:
-    """The spec guard's lower bound and the count of runs that pass the one and not the other."""
+    """The spec guard's lower bound and the count (and of it the steps a budget would take
+    whatever coalescing finds: refused before the run) of runs that pass the one and not the
+    other; CPU seconds to count on the compiled program."""
     with tempfile.TemporaryDirectory() as folder:
         cfg, topology = Path(folder, "huge.cfg"), Path(folder, "topo.csv")
         cfg.write_text(
@@ -82,22 +99,57 @@ def hostile_rows() -> None:
         topology.write_text("Layer name, M, N, K,\ng, 100000000000, 64, 64,\n")
         arch, workload, mapping = import_scalesim(cfg, topology)
         scalesim = (load_arch(arch), load_workload(workload), mapping)
+    small = load_arch("edge-npu", [(["components", "sram", "capacity"], "64 KiB")])
     cases = [
         (
             "mesh-4x4, 65536³",
             (load_arch("mesh-4x4"), load_workload("gemm:M=65536,N=65536,K=65536"), None),
         ),
         ("SCALE-Sim 8x8, 100 GB ifmap SRAM, 10^11 x 64 x 64", scalesim),
+        (
+            "edge-npu 64 KiB SRAM, 3x3 conv 64 -> 64 channels on 4096²",
+            (small, load_workload({"name": "conv", "ops": [CONV]}), None),
+        ),
+        (
+            "edge-npu 64 KiB SRAM, 16,000 relus of 8,064 x 64 fp16 (63 steps each)",
+            (small, load_workload({"name": "relus", "ops": RELUS}), None),
+        ),
     ]
     print()
-    print("| run | spec guard (lower bound) | steps counted | CPU s to count |")
-    print("|---|---|---|---|")
+    print("| run | spec guard (lower bound) | steps counted | of them sure | CPU s to count |")
+    print("|---|---|---|---|---|")
     for case, (arch, workload, mapping) in cases:
+        program, machine = _compiled(arch, workload, mapping)
         start = time.process_time()
-        steps = engine_work(*_compiled(arch, workload, mapping), DEFAULT_LIMITS.max_tiles).steps
+        work = engine_work(program, machine, DEFAULT_LIMITS.max_tiles)
         seconds = time.process_time() - start
         bound = estimate(arch, workload, False).tiles
-        print(f"| {case} | {bound:,} | {steps:,} | {seconds:.2f} |")
+        print(f"| {case} | {bound:,} | {work.steps:,} | {work.sure:,} | {seconds:.2f} |")
+
+
+def _traced_peak(arch: str, workload: str, steps: int) -> int:
+    """Peak bytes tracemalloc sees over a timing-only spiking run of `steps` time steps."""
+    spec = load_workload(workload, [(["time_steps"], steps)])
+    gc.collect()
+    tracemalloc.start()
+    simulator.simulate(load_arch(arch), spec, numerics=False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def spiking_bytes(short: int = 1000, long: int = 3000) -> None:
+    """Host bytes a time step of a timing-only spiking run adds to its peak: (peak at `long`
+    steps - peak at `short`) / (long - short), after a warm-up run (spec/guards.py's
+    TIME_STEP_BYTES is the lower bound the guard takes)."""
+    print()
+    print(f"| spiking run | peak at {short:,} steps | at {long:,} | bytes per step |")
+    print("|---|---|---|---|")
+    for arch, workload in SPIKING:
+        _traced_peak(arch, workload, 100)  # imports and caches: not the run's own
+        low, high = _traced_peak(arch, workload, short), _traced_peak(arch, workload, long)
+        per_step = (high - low) / (long - short)
+        print(f"| {arch} {workload} | {low:,} | {high:,} | {per_step:.0f} |")
 
 
 def row_counts(suite: str) -> None:
@@ -122,7 +174,13 @@ def row_counts(suite: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", metavar="SUITE", help="also count a validation suite's rows")
+    parser.add_argument(
+        "--spiking", action="store_true", help="only the host bytes per spiking time step"
+    )
     args = parser.parse_args()
+    if args.spiking:
+        spiking_bytes()
+        return
     print("| case | steps counted | steps simulated | events | guard ms | run s | guard share |")
     print("|---|---|---|---|---|---|---|")
     for case, arch_ref, workload_ref in CASES:

@@ -464,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", action="append", default=[], metavar="PATH=VALUE", help="override an arch value"
     )
     serving.add_argument("--seed", type=_seed, default=0, help="seed of arrivals and lengths")
+    _add_limits(serving)  # each priced shape is guarded as a run
     serving.add_argument("--json", action="store_true", help="print the summary as JSON")
     serving.set_defaults(handler="serve:serve_command")
     return parser

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from simulator.cli.format import table
+from simulator.cli.paths import limits_from
 from simulator.errors import CapacityError, SpecError
 from simulator.report.view import seconds, si
 from simulator.serving import (
@@ -122,7 +123,7 @@ def serve_command(args, console: Console) -> int:
     reach = grid_reach(args.bucket_ratio, GRID_TOP)
     if reach is not None:
         raise CapacityError(f"--bucket-ratio {args.bucket_ratio:g}: {reach}")
-    costs = CostModel(arch, model, args.bucket_ratio, cache=cache)
+    costs = CostModel(arch, model, args.bucket_ratio, cache=cache, limits=limits_from(args))
     if args.rates is not None:
         return _capacity(args, costs, lengths, max_tokens, console)
     columns = (TextColumn("serving"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

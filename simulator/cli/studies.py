@@ -61,7 +61,7 @@ def _failures(source: str, outcome) -> int:
     if outcome.failed == outcome.ran:
         raise SpecError(f"{source}: all {outcome.ran:,} points run failed; the first: {first}")
     Console(stderr=True, emoji=False).print(
-        f"[yellow]warning:[/] {outcome.failed:,} of {outcome.ran:,} points failed "
+        f"[yellow]warning:[/] {escape(source)}: {outcome.failed:,} of {outcome.ran:,} points failed "
         f"(status 'failed' in the results); the first: {escape(first)}",
         highlight=False,
         soft_wrap=True,

@@ -253,15 +253,17 @@ def execute(
             except (Inexact, Collision):
                 record = None
         if record is None:
-            record = execute_whole(_within(program, budget), machine, trace, progress, coalesce)
+            whole = _within(program, budget, whole=True)
+            record = execute_whole(whole, machine, trace, progress, coalesce)
         if progress is not None:
             progress.finish()
         return record
 
 
-def _within(program: Program, budget: Budget | None) -> Program:
-    """`program` with its steps taken from the whole of `budget` (None: as it is)."""
-    return program if budget is None else budgeted(program, budget.afresh())
+def _within(program: Program, budget: Budget | None, whole: bool = False) -> Program:
+    """`program` with its steps taken from the whole of `budget` (None: as it is); `whole`: run
+    by one engine (`budgeted`)."""
+    return program if budget is None else budgeted(program, budget.afresh(), whole)
 
 
 def _tile_kernels(program: Program):

@@ -10,7 +10,8 @@ the order the cores resume in is part of the memo's key and not known beforehand
 coalescing is not credited: it finds a period while the run goes and may find none (then every
 step runs as events), so every step of a simulated op counts and the count bounds the steps
 simulated from above. Where coalescing may apply (`may_coalesce`), a count above the limit runs
-under a budget instead (engine/budget.py).
+under a budget instead (engine/budget.py), unless the steps a budget takes whatever coalescing
+finds (`Work.sure`: every step of an op it cannot skip without taking) already pass the limit.
 """
 
 from collections import Counter
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from simulator.components import Machine
+from simulator.engine.budget import skippable
 from simulator.engine.memo import _key, next_run, repeating_runs
 from simulator.engine.run import Entry, _waits, turn_blind
 from simulator.errors import CapacityError
@@ -34,18 +36,22 @@ class Work:
     biggest_op: str  # the op that simulates most (not whole: the one whose steps passed the cap)
     whole: bool = True  # False: counting stopped once past the cap (the steps are more)
     most: int = 0  # the steps biggest_op simulates
+    sure: int = 0
+    """Of `steps`, those of ops whose steps the engine takes from their streams whatever its
+    coalescing finds (`skippable`): what a run under a budget takes at least."""
 
 
 def engine_work(program: Program, machine: Machine, cap: int) -> Work:
     """The steps the engine will simulate for `program` on `machine` (an upper bound). Ops whose
     steps must be walked to be counted are walked only until the total passes `cap` (then the
-    count is cap + 1 and `Work.whole` False, the op named the one that passed it)."""
+    count is over cap, `Work.whole` False, the op named the one whose walk stopped); every other
+    op is still counted, so `Work.sure` holds every op whose count is known."""
     own = {op.name: op for op in program.ops}  # a class keeps its head's name: its own steps
     noc = machine.noc
     if noc is not None and noc.spec.memory == "fine":  # as execute: one member per core class
         program = classed(program)
     times = simulated(program.ops, machine)
-    steps, biggest, most = 0, "", -1
+    steps, biggest, most, sure, stopped = 0, "", -1, 0, ""
     known: dict[str, int] = {}  # signature -> steps: equal signatures make the same steps
     for op in program.ops:
         if not times[op.name]:
@@ -56,15 +62,17 @@ def engine_work(program: Program, machine: Machine, cap: int) -> Work:
             count = step_count(own[op.name], left)
             if count is not None and op.signature is not None:
                 known[op.signature] = count
-        elif count > left:
-            count = None
-        if count is None:  # this op takes the count past `cap`: no need to walk on
-            return Work(cap + 1, op.group or op.name, False, cap + 1)
+        if count is None:  # walked past `cap`: more than `left`, no need to walk on
+            stopped = stopped or op.group or op.name
+            count = left + 1
         op_steps = count * times[op.name]
         steps += op_steps
+        sure += 0 if skippable(op, count) else op_steps
         if op_steps > most:
             biggest, most = op.group or op.name, op_steps
-    return Work(steps, biggest, most=most)
+    if stopped:
+        return Work(max(steps, cap + 1), stopped, False, max(most, cap + 1), sure)
+    return Work(steps, biggest, most=most, sure=sure)
 
 
 def may_coalesce(program: Program, machine: Machine) -> bool:
@@ -117,11 +125,12 @@ def check_work(
     """The steps the engine will simulate for a compiled program (`engine_work`), or a
     CapacityError naming them, the op that simulates most and how to get under the limit.
     With `coalescing` (a timing-only, untraced run) a count above the limit passes where the
-    engine may coalesce and its step classes fit the memory limit: the caller runs it under a
-    budget (engine/budget.py)."""
+    engine may coalesce, its step classes fit the memory limit and the steps it takes for sure
+    (`Work.sure`) do not pass the limit: the caller runs it under a budget (engine/budget.py)."""
     work = engine_work(program, machine, limits.max_tiles)
     classes = work.most * CLASS_BYTES  # what the coalescer holds to skip the biggest op's steps
     budget = coalescing and may_coalesce(program, machine) and classes <= limits.max_memory
+    budget = budget and work.sure <= limits.max_tiles  # else refused at the limit, for sure
     if work.steps > limits.max_tiles and not budget:
         steps = f"{work.steps:,}" if work.whole else f"over {limits.max_tiles:,}"
         raise CapacityError(

@@ -19,7 +19,7 @@ from simulator.errors import CapacityError, UnsupportedError
 from simulator.mapping.conv_levels import choose_nest, conv_levels, gemm_tile, tile_traffic
 from simulator.mapping.gemm import resolve_unit
 from simulator.mapping.host import fallback_reason
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
+from simulator.mapping.program import Compute, OpProgram, Step, StepCount, Transfer, bind
 from simulator.mapping.ranges import split, tile_ranges
 from simulator.numerics.conv import ConvNumerics
 from simulator.spec.mapping import MappingSpec
@@ -188,10 +188,15 @@ def compile_conv(
         "part": dict(plan.part or {}),  # the loop-dim range(s) this core runs
         "nest": " ".join(f"{d}{n}" for d, n in plan.nest),
     }
+
+    def steps():
+        return _steps(op, plan, machine, numerics)
+
     return OpProgram(
         name=f"{op.name}@c{core}" if plan.part else op.name,
         kind="conv2d",
-        steps=lambda: _steps(op, plan, machine, numerics),
+        steps=steps,
+        step_count=StepCount(steps, lambda: tile_count(op, plan)),
         macs=macs,
         flops=2 * macs,
         unit=plan.unit,
@@ -201,6 +206,14 @@ def compile_conv(
         core=core,
         group=op.name,
         details=details,
+    )
+
+
+def tile_count(op: ConvOpSpec, plan: ConvPlan) -> int:
+    """The steps `_steps` makes: one per tile of its loop nest, each dim's extent in ceil(extent
+    / tile) chunks (`tile_ranges`)."""
+    return math.prod(
+        -(-(hi - lo) // plan.tile[d]) for d, (lo, hi) in _ranges(op, plan.part).items()
     )
 
 

@@ -431,4 +431,5 @@ def launch_step(part: OpProgram, seconds: float, machine: Machine) -> OpProgram:
         return itertools.chain.from_iterable(_launched(launch, steps, signal))
 
     signature = part.signature and joined_signature(f"launch {cycles}", (part.signature,))
-    return altered(part, steps=with_launch, signature=signature)
+    count = as_many(part, with_launch, extra=1)
+    return altered(part, steps=with_launch, signature=signature, step_count=count)

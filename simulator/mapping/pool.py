@@ -2,7 +2,7 @@
 
 from simulator.components import Machine
 from simulator.errors import CapacityError
-from simulator.mapping.program import Compute, OpProgram, bind
+from simulator.mapping.program import Compute, OpProgram, StepCount, bind
 from simulator.mapping.ranges import split
 from simulator.mapping.vector_ops import last_of_each, streamed_step, units_that_fit
 from simulator.numerics.pool import PoolNumerics
@@ -81,6 +81,7 @@ def compile_pool(
         classes=lambda start: last_of_each(
             blocks, op.N, start, bool(block) and (end - first) % block != 0
         ),
+        step_count=StepCount(steps, lambda: op.N * blocks),  # a block per image
         macs=0,
         flops=flops,
         unit=unit,

@@ -108,13 +108,18 @@ class StepCount:
         return self.count() if op.steps is self.steps else None
 
 
-def as_many(op: "OpProgram", steps: Callable[[], Iterable[Step]]) -> StepCount | None:
+def as_many(
+    op: "OpProgram", steps: Callable[[], Iterable[Step]], extra: int = 0
+) -> StepCount | None:
     """`op`'s step count for `steps`, which make one step for each of op's (a wrapper that
-    renames, moves or replays them); None where op's count is not known."""
+    renames, moves or replays them) and `extra` more (a kernel launch's); None where op's count
+    is not known."""
     counted = op.step_count
     if counted is None or counted.steps is not op.steps:
         return None
-    return StepCount(steps, counted.count)
+    if not extra:
+        return StepCount(steps, counted.count)
+    return StepCount(steps, lambda: counted.count() + extra)
 
 
 _OP_FIELDS = frozenset(f.name for f in fields(OpProgram))

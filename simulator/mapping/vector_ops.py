@@ -8,7 +8,15 @@ import numpy as np
 from simulator.components import Machine
 from simulator.components.vector import VectorUnit
 from simulator.errors import CapacityError, UnsupportedError
-from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind, signature
+from simulator.mapping.program import (
+    Compute,
+    OpProgram,
+    Step,
+    StepCount,
+    Transfer,
+    bind,
+    signature,
+)
 from simulator.mapping.rope import rope_recipe
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.arch import KernelsSpec, LoadLatencySpec
@@ -528,12 +536,14 @@ def compile_vector_op(
                 op.name, region, in_buf.name, out_buf.name, size_in, size_out, compute, missed
             )
 
+    blocks = -(-op.rows // chunk)  # steps: a chunk of rows each, the last one short
     return OpProgram(
         name=op.name,
         kind=op.kind,
         steps=steps,
         resume=steps,
-        classes=lambda start: last_of_each(-(-op.rows // chunk), 1, start, op.rows % chunk != 0),
+        classes=lambda start: last_of_each(blocks, 1, start, op.rows % chunk != 0),
+        step_count=StepCount(steps, lambda: blocks),
         macs=0,
         flops=flops,
         unit=unit,

@@ -27,6 +27,7 @@ from simulator.api import simulate
 from simulator.errors import CapacityError, SpecError, expect
 from simulator.serving.models import Model
 from simulator.spec import ArchSpec
+from simulator.spec.guards import DEFAULT_LIMITS, Limits
 from simulator.spec.textio import read_json
 from simulator.spec.transformer import expand
 
@@ -162,10 +163,12 @@ class CostModel:
         ratio: float = 2.0,
         max_tokens: int = GRID_TOP,
         cache: Path | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ):
         expect(arch, ArchSpec, "CostModel: arch (load_arch gives one)")
         expect(model, Model, "CostModel: model (load_model gives one)")
         expect(ratio, (int, float), "CostModel: ratio")
+        expect(limits, Limits, "CostModel: limits (simulator.spec.guards.Limits)")
         if not 1 <= ratio < math.inf:
             raise SpecError(f"bucket ratio must be finite and >= 1, got {ratio!r}")
         reach = grid_reach(ratio, max_tokens)
@@ -174,6 +177,7 @@ class CostModel:
         self.arch, self.model, self.ratio = arch, model, ratio
         self.grid = knots(ratio, max_tokens) if ratio > 1 else None
         self.cache = cache
+        self.limits = limits  # each priced shape's cost guards, as any run's (docs/errors.md)
         self.simulations = 0
         self._known: dict[str, list[float]] = {}
         self._prefix = hashlib.sha256(
@@ -229,7 +233,8 @@ class CostModel:
         key = f"{self._prefix}|{part}|{','.join(map(str, size))}"
         if key not in self._known:
             log.info("simulating %s %s on %s", part, size, self.arch.name)
-            report = simulate(self.arch, self.workload(part, *size), numerics=False)
+            workload = self.workload(part, *size)
+            report = simulate(self.arch, workload, numerics=False, limits=self.limits)
             self._known[key] = [report.seconds, report.summary["energy_pj"] * 1e-12]
             self.simulations += 1
             if self.cache:

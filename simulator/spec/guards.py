@@ -33,8 +33,9 @@ GEMM, 8,388,608 steps, against 88 MB for 32768^3: 33 B per step more)."""
 
 
 TIME_STEP_BYTES = 640
-"""Host bytes per time step of a spiking run at least: its record's per-step rows (measured: 690 B
-a step, timing only, for the digits and MNIST MLPs on loihi-like and truenorth-like)."""
+"""Host bytes per time step of a spiking run at least: its record's per-step rows (measured, timing
+only, for the digits and MNIST MLPs on loihi-like and truenorth-like: 658 to 691 B a step,
+`python benchmarks/guard_cost.py --spiking`)."""
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 the fleet, `serving.*` parameters vary them (rate, batch limits, chunk size, stages), `arch.*`
 parameters vary the hardware, and each point's row carries the serving summary as columns."""
 
+import math
 from pathlib import Path
 from typing import Any, Literal
+
+from pydantic import field_validator
 
 from simulator.spec import ArchSpec
 from simulator.spec.types import PositiveInt, Strict
@@ -46,6 +49,18 @@ class ServingPoint(Strict):
     """JSON memo of simulated shapes shared by the points (and other runs); none: per point."""
     seed: int = 0
     """Seed of the arrivals."""
+
+    @field_validator("bucket_ratio")
+    @classmethod
+    def _within_reach(cls, ratio: float) -> float:
+        """A cost grid whose top knot lies far past the tokens it serves is refused where the
+        value is given (the base or a point's parameter), before any shape is simulated."""
+        from simulator.serving.costs import GRID_TOP, grid_reach  # the serving layer: on use
+
+        reach = grid_reach(ratio, GRID_TOP) if 1 <= ratio < math.inf else None
+        if reach is not None:
+            raise ValueError(f"{ratio:g}: {reach}")
+        return ratio
 
 
 def serving_point(base: dict, params: list[tuple[list[str], Any]], where: str) -> ServingPoint:

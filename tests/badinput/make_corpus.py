@@ -187,6 +187,17 @@ SERVING_FILES = {  # `accsim serve` cost caches and request traces
     "results-header-only.csv": "a,b,status\n",
     "results-all-failed.csv": "a,b,status\n1,,failed\n2,,failed\n",
 }
+GUARD_FILES = {  # runs the step budget took to the limit before refusing; serving reach in a sweep
+    "conv-4096.yaml": "name: conv\nops:\n  - {kind: conv2d, name: c1, N: 1, C: 64, H: 4096, "
+    "W: 4096, K: 64, R: 3, S: 3, padding: 1}\n",
+    "relus-100.yaml": "name: relus\nops:\n"
+    + "".join(
+        f"  - {{kind: relu, name: r{i}, rows: 8064, cols: 64, dtype: fp16}}\n" for i in range(100)
+    ),
+    "sweep-serving-far-base.yaml": "name: s\nbase:\n  arch: tpu-v4-like\n  serving:\n"
+    "    model: llama-2-7b\n    bucket_ratio: 1.0e6\ngrid:\n  serving.rate: [1]\n",
+    "sweep-serving-far-grid.yaml": f"{SERVING_SWEEP}grid:\n  serving.bucket_ratio: [1.0e6]\n",
+}
 SCALESIM_CFG = (  # a SCALE-Sim 3 config; {field} replaced per file
     "[general]\nrun_name : r\n\n[architecture_presets]\nArrayHeight : {height}\n"
     "ArrayWidth : 8\nIfmapSramSzkB : {sram}\nFilterSramSzkB : 64\nOfmapSramSzkB : 64\n"
@@ -327,6 +338,7 @@ def write_files(folder: Path = FILES) -> None:
         **CALIBRATION_FILES,
         **SERVING_FILES,
         **SCALESIM_FILES,
+        **GUARD_FILES,
     }.items():
         (folder / name).write_text(text)
     for name, (text, _) in KEY_FILES.items():
@@ -1879,6 +1891,37 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "run-inline-deep",
         "inline workload: M:1: malformed YAML: nested too deeply (more than 100 levels)",
         "run edge-npu gemm:M=" + "[" * 1000 + "]" * 1000,
+    ),
+    # guard16: steps no coalescing can skip (a convolution's stream takes the steps its jumps
+    # skip; ops too short to be watched) ran under the step budget up to the limit as events
+    # (the convolution for minutes) before the refusal: now refused before the engine starts;
+    # a sweep's far bucket ratio named without its key path; serve's own --max-tiles
+    (
+        "run-edge-npu-conv-steps-all-taken",
+        "conv: 2,097,152 tile steps to simulate (most in c1), above the limit of 1,000,000",
+        "run edge-npu {files}/conv-4096.yaml --set 'components.sram.capacity=64 KiB' --no-numerics",
+    ),
+    (
+        "run-edge-npu-short-ops-together",
+        "relus: 6,300 tile steps to simulate (most in r0), above the limit of 6,000",
+        "run edge-npu {files}/relus-100.yaml --set 'components.sram.capacity=64 KiB' "
+        "--no-numerics --max-tiles 6000",
+    ),
+    (
+        "sweep-serving-base-bucket-ratio-far",
+        ":6: base.serving.bucket_ratio: 1e+06: the cost grid's top knot is 1,000,000 tokens",
+        "sweep {files}/sweep-serving-far-base.yaml -o {tmp}/r.csv",
+    ),
+    (
+        "sweep-serving-grid-bucket-ratio-far",
+        "all 1 points run failed; the first: point 0: serving: bucket_ratio: 1e+06: the cost grid",
+        "sweep {files}/sweep-serving-far-grid.yaml -o {tmp}/r.csv",
+    ),
+    (
+        "serve-max-tiles",
+        "above the limit of 10; shrink the op or the layers, give the arch more SRAM, or raise the "
+        "limit with --max-tiles",
+        "serve tpu-v4-like llama-2-7b --max-tiles 10 --cost-cache {tmp}/c",
     ),
 ]
 

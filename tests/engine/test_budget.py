@@ -2,6 +2,7 @@
 its op streams and no more, whichever way `execute` gets there: nothing is spent on looking for
 tile kernels, and a memo attempt that falls back to the whole run leaves the whole run every step."""
 
+import contextlib
 from unittest.mock import patch
 
 import pytest
@@ -9,9 +10,11 @@ import pytest
 import simulator.engine.memo
 from simulator.components import build_machine
 from simulator.engine.budget import SETTLE, Budget
+from simulator.engine.coalesce import MIN_STEPS
 from simulator.engine.memo import Inexact, execute
 from simulator.errors import CapacityError
 from simulator.mapping import compile_program
+from simulator.mapping.program import Program
 from simulator.spec import load_arch, load_mapping, load_workload
 from tests.engine.test_memo import _TINY_LLAMA
 
@@ -73,3 +76,39 @@ def test_a_stream_past_its_settling_is_refused_once_the_others_leave_too_little(
     assert len(list(budget.take("b", iter(range(250))))) == 250
     with pytest.raises(CapacityError, match=r"in a: no steady state in 513 steps, 287 to come"):
         next(first)
+
+
+def test_steps_no_jump_can_skip_are_owed_from_the_start_of_a_whole_run():
+    """A GEMM (its steps skippable by coalescing, here off) then 9 short relus (under MIN_STEPS
+    steps each: never watched, every step taken): one engine over the program owes the relus'
+    R steps from its start, so with a budget of R + G/2 the run is refused at the GEMM's step
+    G/2 + 1, where R steps to come pass the R - 1 left, not once the whole budget is spent."""
+    rows = [{"kind": "relu", "name": f"r{i}", "rows": 128 * (40 + i), "cols": 64} for i in range(9)]
+    ops = [{"kind": "gemm", "name": "g", "M": 512, "N": 512, "K": 512, "dtype": "int8"}]
+    ops += [row | {"dtype": "fp16"} for row in rows]
+    machine = build_machine(load_arch("edge-npu", [(["components", "sram", "capacity"], "64 KiB")]))
+    program, _ = compile_program(
+        load_workload({"name": "w", "ops": ops}), load_mapping(None), machine, False, 0
+    )
+    gemm, relus = _every_step(Program(program.ops[:1])), _every_step(Program(program.ops[1:]))
+    assert gemm >= MIN_STEPS and relus == sum(40 + i for i in range(9))  # 128 rows a step
+    limit = relus + gemm // 2
+    with takes_counted() as taken, pytest.raises(CapacityError) as refused:
+        execute(program, machine, coalesce=False, memoize=False, budget=Budget("w", limit))
+    assert f"(in g: {relus:,} steps to come that no jump can skip)" in str(refused.value)
+    assert taken == ["g"] * (gemm // 2 + 1)
+
+
+@contextlib.contextmanager
+def takes_counted():
+    """The op of every step taken from a budget while it is open, in order."""
+    taken = []
+    take = Budget.take
+
+    def counted(self, op, steps, left=None, owed=False):
+        for step in take(self, op, steps, left, owed):
+            taken.append(op)
+            yield step
+
+    with patch.object(Budget, "take", counted):
+        yield taken

@@ -12,15 +12,17 @@ from hypothesis import strategies as st
 import simulator.api
 from simulator import simulate
 from simulator.components import build_machine
-from simulator.engine.budget import SETTLE, Budget
+from simulator.engine.budget import SETTLE
 from simulator.engine.coalesce import Stream
 from simulator.engine.memo import execute
-from simulator.engine.work import check_work, engine_work
+from simulator.engine.work import Work, check_work, engine_work
 from simulator.errors import CapacityError
 from simulator.mapping import compile_program
+from simulator.mapping.program import Program, altered
 from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.spec.guards import DEFAULT_LIMITS, Limits, check_cost
 from simulator.spec.scalesim import import_scalesim
+from tests.engine.test_budget import takes_counted
 from tests.engine.test_memo import _TINY_LLAMA, _small_gpu
 
 ARCHS = {
@@ -136,37 +138,55 @@ def test_a_raised_limit_lets_the_count_pass():
         check_work(program, machine, "w", Limits(max_tiles=steps - 1))
 
 
+_CONV = {"kind": "conv2d", "name": "c1", "N": 1, "C": 64, "H": 56, "W": 56, "K": 64, "R": 3}
+_CONV |= {"S": 3, "padding": 1}
+
+
 def test_steps_walked_to_be_counted_stop_past_the_limit():
-    """Ops with neither a step count nor step classes (convolutions) are walked only until the
-    count passes the limit; the message says so."""
-    workload = load_workload(
-        {
-            "name": "c",
-            "ops": [
-                {
-                    "kind": "conv2d",
-                    "name": "c1",
-                    "N": 1,
-                    "C": 64,
-                    "H": 56,
-                    "W": 56,
-                    "K": 64,
-                    "R": 3,
-                    "S": 3,
-                    "padding": 1,
-                }
-            ],
-        }  # fmt: skip
+    """Ops without a step count (a wrapper that drops it) are walked only until the count passes
+    the limit; the message says so."""
+    program, machine = _compiled(
+        load_arch("edge-npu"), load_workload({"name": "c", "ops": [_CONV]})
     )
-    program, machine = _compiled(load_arch("edge-npu"), workload)
-    (op,) = program.ops
-    assert op.step_count is None
-    steps = sum(1 for _ in op.steps())
+    program = Program(tuple(altered(op, step_count=None) for op in program.ops), program.meta)
+    steps = sum(1 for _ in program.ops[0].steps())
     assert engine_work(program, machine, 10**9).steps == steps
     with pytest.raises(
         CapacityError, match=rf"c: over {steps // 2:,} tile steps to simulate \(most in c1\)"
     ):
         check_work(program, machine, "c", Limits(max_tiles=steps // 2))
+
+
+def test_steps_no_coalescing_can_skip_are_refused_before_a_budget_runs():
+    """edge-npu, timing only (where a count over the limit may run under a budget): a
+    convolution's steps (its stream has no resume: a jump takes the steps it skips) and those of
+    ops too short to be watched (fewer than MIN_STEPS) are all taken, so a program whose such
+    steps pass the limit is refused before the engine starts, as a GEMM's are not."""
+    edge = load_arch("edge-npu", [(["components", "sram", "capacity"], "64 KiB")])
+    conv = load_workload({"name": "c", "ops": [_CONV | {"H": 112, "W": 112}]})
+    program, machine = _compiled(edge, conv)
+    assert program.ops[0].details["tile"] == {"n": 1, "g": 1, "k": 64, "p": 1, "q": 56, "c": 8}
+    # 112 output rows x 2 column tiles (112 / 56) x 8 channel tiles (64 / 8), one each of the rest
+    assert engine_work(program, machine, 10**9) == Work(1792, "c1", True, 1792, 1792)
+    rows = [{"kind": "relu", "name": f"r{i}", "rows": 128 * (40 + i), "cols": 64} for i in range(9)]
+    relus = load_workload({"name": "r", "ops": [row | {"dtype": "fp16"} for row in rows]})
+    # 128 rows a step (a 128 B row in and one out, double-buffered, in 64 KiB): 40 + i each
+    assert engine_work(*_compiled(edge, relus), 10**9).sure == sum(40 + i for i in range(9))
+    same = [{"kind": "relu", "name": f"s{i}", "rows": 128 * 63, "cols": 64} for i in range(20)]
+    same = load_workload({"name": "s", "ops": [op | {"dtype": "fp16"} for op in same]})
+    # 20 ops of 63 steps, equal (one signature): counted whole past a smaller cap
+    assert engine_work(*_compiled(edge, same), 1000) == Work(1260, "s0", True, 63, 1260)
+    gemm = load_workload("gemm:M=2048,N=2048,K=2048,dtype=int8")
+    for workload, steps in ((conv, 1792), (relus, 396), (same, 1260)):
+        program, machine = _compiled(edge, workload)
+        limits = Limits(max_tiles=steps - 1)
+        with pytest.raises(CapacityError, match=f"{steps:,} tile steps to simulate"):
+            check_work(program, machine, workload.name, limits, coalescing=True)
+        assert check_work(program, machine, "w", Limits(max_tiles=steps), True).steps == steps
+    program, machine = _compiled(edge, gemm)
+    work = engine_work(program, machine, 10**9)
+    assert work.sure == 0
+    check_work(program, machine, "g", Limits(max_tiles=work.steps // 4), coalescing=True)
 
 
 def test_a_count_coalescing_may_shorten_runs_under_a_budget_with_the_same_result():
@@ -195,15 +215,7 @@ def test_a_stream_that_never_settles_is_refused_once_its_coalescer_gives_up(tmp_
     topology.write_text("Layer, M, N, K,\ng, 100000000000, 8, 8,\n")
     arch, workload, mapping = import_scalesim(cfg, topology)
     arch, workload = load_arch(arch), load_workload(workload)
-    taken = []
-    take = Budget.take
-
-    def counted(self, op, steps, left=None):
-        for step in take(self, op, steps, left):
-            taken.append(step)
-            yield step
-
-    with patch.object(Budget, "take", counted), pytest.raises(CapacityError) as refused:
+    with takes_counted() as taken, pytest.raises(CapacityError) as refused:
         simulate(arch, workload, mapping, numerics=False, limits=Limits(max_tiles=10_000))
     assert str(refused.value) == (
         f"t: over 10,000 tile steps to simulate (in g: no steady state in {SETTLE} steps, "
