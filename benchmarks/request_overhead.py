@@ -7,7 +7,9 @@ no source prices. Its first-token rows (published_multi.yaml, `harness: gptsessi
 simulated; the cost is the median of (published - simulated) over the rows marked `calibration`
 (the 128-token prompts, where it is largest against the kernels), a closed form. The last lines
 fit the same residuals as a cost per layer instead (each over its row's layers), and as one cost
-per request for one-GPU rows and another for tensor-parallel ones, to compare.
+per request for one-GPU rows and another for tensor-parallel ones, to compare. The JAX guides'
+timeit loop (`jax-timeit`: TPU v5e rows of published.yaml and published_tpu.yaml) is fitted the
+same way on its 1024^3 rows.
 
     python benchmarks/request_overhead.py [HARNESS]
 """
@@ -16,7 +18,6 @@ import statistics
 import sys
 
 import validate
-import yaml
 
 import simulator
 from simulator.spec.system import SystemArchSpec
@@ -63,7 +64,7 @@ def grouped(
 
 
 def main(harness: str = "gptsession") -> None:
-    entries = [e for e in yaml.safe_load(validate.MULTI.read_text()) if e.get("harness") == harness]
+    entries = [e for e in validate.suite_entries("all") if e.get("harness") == harness]
     runner = validate.Runner()
     rows = [(validate.simulated(entry, runner)[0], entry["value"]) for entry in entries]
     calibration = [i for i, entry in enumerate(entries) if entry.get("calibration")]
@@ -89,10 +90,13 @@ def main(harness: str = "gptsession") -> None:
         )
 
     print(
-        f"{harness}: {constant * 1e3:.2f} ms a request; median |leave-one-out error| "
+        f"{harness}: {constant * 1e3:.2f} ms ({constant * 1e6:.1f} us) a request; median "
+        f"|leave-one-out error| "
         f"{summary(left.values())} over {len(left)} calibration rows; held-out median |error| "
         f"{summary([fitted[i] for i in held])} over {len(held)}"
     )
+    if not all("parts" in entry for entry in entries):
+        return  # the alternatives below price a row's layers and systems: one-op rows have neither
     layers = [entry["parts"][0]["repeat"] for entry in entries]
     per_layer, fitted, left = errors(rows, layers, calibration)
     print(f"per layer instead: {per_layer * 1e6:.1f} us a layer; {errors_of(fitted, left)}")

@@ -1,7 +1,8 @@
 """Predicted vs published: simulate every measurement in benchmarks/data/published.yaml (timing
 only) and print published, predicted and the error, with a median |error| per category.
 
-    python benchmarks/validate.py [--suite published|vidur|fa3-sweep|llmcompass|multi|b200|all]
+    python benchmarks/validate.py [--suite published|vidur|fa3-sweep|llmcompass|multi|b200|tpu|
+                                   mamf|all]
                                   [--data PATH]
                                   [--only ID_SUBSTRING ...] [--json OUT]
 
@@ -20,6 +21,9 @@ on 4, LLaMA-2-7B and GPT-J 6B on one), each with its benchmark's per-request cos
 `--suite b200` runs Liger-Kernel's B200 rows on b200-like, a GPU-like preset whose per-kernel cost
 and DRAM efficiency are fitted on four of them (marked calibration) and whose SM port and L2 rate are
 Hopper's (benchmarks/data/published_b200.yaml says why they are apart).
+`--suite tpu` runs JAX's Pallas guide matmul kernels on TPU v5e at their own block sizes, `--suite
+mamf` the 2025 Maximum Achievable Matmul FLOPS table's A100, H100, H200 and MI325X rows (L2
+flushed).
 """
 
 import argparse
@@ -43,6 +47,8 @@ DATA = Path(__file__).parent / "data" / "published.yaml"
 FA3_SWEEP = Path(__file__).parent / "data" / "published_fa3_sweep.yaml"
 MULTI = Path(__file__).parent / "data" / "published_multi.yaml"
 B200 = Path(__file__).parent / "data" / "published_b200.yaml"
+TPU = Path(__file__).parent / "data" / "published_tpu.yaml"
+MAMF = Path(__file__).parent / "data" / "published_mamf.yaml"
 """TensorRT-LLM's first-token latencies: tensor-parallel rows on the systems of chips
 (docs/hardware/systems.md), single-GPU rows on the chip presets."""
 LLMCOMPASS = Path(__file__).parent / "data" / "llmcompass"
@@ -85,13 +91,16 @@ launch is asynchronous, so the work after it (returning through the compiled wra
 the kernel does, and a row takes before + max(after, kernel), the kernel at the chip's own
 launch cost. Fitted on LayerNorm's calibration subset, its smallest rows and the M sweep's three
 largest (`python benchmarks/host_overlap.py`; median leave-one-out error 2.7 %)."""
-REQUEST = {"gptsession": 3.92e-3}
+REQUEST = {"gptsession": 3.92e-3, "jax-timeit": 1.025e-4}
 """A harness's fixed cost per measured request, in seconds, added to each row naming it
 (`harness:`). TensorRT-LLM v0.5's gptSessionBenchmark times one GptSession::generate call and a
 stream synchronize: besides the engine's kernels, the decoder's per-request setup, the context
 step's input preparation, TensorRT's enqueue, sampling and the host reads of the finished flag.
 No source prices these; the median residual of the 128-token rows (marked calibration), `python
-benchmarks/request_overhead.py`, median leave-one-out error 13.1 % over 8."""
+benchmarks/request_overhead.py`, median leave-one-out error 13.1 % over 8. JAX's Pallas TPU guides
+time each call with timeit and block_until_ready, so the host's dispatch and wait count: the
+median residual of their 1024^3 matmuls (marked calibration, published_tpu.yaml), `python
+benchmarks/request_overhead.py jax-timeit`, 102.5 us, leave-one-out error 0.6 % over 2."""
 TARGETS = {"gemm": 10.0, "bandwidth": 15.0}  # |error| targets of issue 4, in percent
 OVERALL = (
     8.0,
@@ -453,6 +462,8 @@ def suite_entries(suite: str, data: Path = DATA) -> list[dict]:
     entries += llmcompass_entries() if suite in ("llmcompass", "all") else []
     entries += yaml.safe_load(MULTI.read_text()) if suite in ("multi", "all") else []
     entries += yaml.safe_load(B200.read_text()) if suite in ("b200", "all") else []
+    entries += yaml.safe_load(TPU.read_text()) if suite in ("tpu", "all") else []
+    entries += yaml.safe_load(MAMF.read_text()) if suite in ("mamf", "all") else []
     return entries
 
 
@@ -460,12 +471,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--suite",
-        choices=("published", "vidur", "fa3-sweep", "llmcompass", "multi", "b200", "all"),
+        choices=("published", "vidur", "fa3-sweep", "llmcompass", "multi", "b200", "tpu", "mamf")
+        + ("all",),
         default="published",
         help="published.yaml and vidur's kernel rows (default), vidur's rows alone, the FA3 "
         "attention sweep, LLMCompass's A100 kernel rows, TensorRT-LLM's first-token rows (on one "
-        "GPU and tensor-parallel on several), Liger-Kernel's B200 rows on b200-like, or all of "
-        "them",
+        "GPU and tensor-parallel on several), Liger-Kernel's B200 rows on b200-like, the Pallas "
+        "guide's TPU v5e kernels, the 2025 MAMF table's A100, H100, H200 and MI325X rows, or all of them",
     )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--only", nargs="*", help="run entries whose id contains any of these")

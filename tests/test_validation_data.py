@@ -254,6 +254,46 @@ def test_request_overhead_holds_its_fit():
     assert validate.REQUEST["gptsession"] == pytest.approx(fitted, abs=0.005e-3)
 
 
+def test_jax_timeit_rows_are_the_guides_and_fit_on_their_1024_cubed_rows():
+    """Every TPU v5e row comes from a JAX guide's timeit loop and pays its cost per call; the
+    cost is fitted on the two 1024^3 rows (XLA's and the Pallas kernel's), and only there."""
+    published = yaml.safe_load(validate.DATA.read_text())
+    tpu = yaml.safe_load(validate.TPU.read_text())
+    v5e = [e for e in published + tpu if e["device"] == "tpu-v5e-like"]
+    assert len(v5e) == 9 and all(e["harness"] == "jax-timeit" for e in v5e)
+    marked = {e["id"] for e in v5e if e.get("calibration")}
+    assert marked == {e["id"] for e in v5e if e["workload"]["ops"][0]["M"] == 1024}
+    assert len(marked) == 2
+
+
+def test_pallas_rows_move_the_bytes_the_matmul_guide_counts():
+    """The Pallas TPU matmul guide's count of a blocked kernel's HBM traffic, (M K N / bn +
+    K N M / bm + M N) x 2 B for bf16 in and out, is what the 128-cubed rows' tiling moves on
+    tpu-v5e-like (at 1024^3: 8 M + 8 M + 1 M elements, 35,651,584 B)."""
+    row = next(e for e in yaml.safe_load(validate.TPU.read_text()) if e["id"].endswith("-128"))
+    (op,) = row["workload"]["ops"]
+    tile = row["mapping"]["tile"]
+    assert tile == {"M": 128, "N": 128, "K": 128} and op["output_dtype"] == "bf16"
+    small = {"name": "g", "ops": [op | {"M": 1024, "N": 1024, "K": 1024}]}
+    report = simulator.simulate(
+        simulator.load_arch(row["device"]), small, row["mapping"], numerics=False
+    )
+    n = 1024
+    assert report.summary["dram_bytes"] == (n**3 // 128 + n**3 // 128 + n * n) * 2 == 35_651_584
+
+
+@pytest.mark.slow
+def test_jax_timeit_cost_holds_its_fit():
+    """validate.py's REQUEST for the JAX guides' timeit loop is what request_overhead.py fits on
+    its two 1024^3 rows, to the printed 0.1 us."""
+    import request_overhead
+
+    tpu = yaml.safe_load(validate.TPU.read_text())
+    runner = validate.Runner()
+    rows = [(validate.simulated(e, runner)[0], e["value"]) for e in tpu if e.get("calibration")]
+    assert validate.REQUEST["jax-timeit"] == pytest.approx(request_overhead.fit(rows), abs=0.05e-6)
+
+
 def test_short_gemm_rows_reproduce_their_sources_rates():
     """short_gemms.py's kernel times and bytes give back what DeepGEMM's README prints beside the
     TFLOPS (GB/s of A and B in fp8, C in bf16) and vidur's medians in milliseconds."""
