@@ -80,7 +80,9 @@ def shared(
 ) -> Generator[dict]:
     """Rows of `points` as this process (`run_point`, from the back) and `workers` processes of
     `context` (`run_batch`, batches from the front) finish them. When the caller stops, no more
-    points are handed out and the workers' running batches finish (their rows dropped)."""
+    points are handed out and the workers' running batches finish (their rows dropped); once
+    every row is in, the workers are not waited for (their exit tears down a copy of this
+    process's memory, a few milliseconds of a loaded core)."""
     queue = PointQueue(context, len(points), workers)
     pipes, processes = {}, []
     for worker in range(workers):
@@ -95,18 +97,21 @@ def shared(
         pipes[receive] = worker
         processes.append(process)
     landed: dict[int, int] = {}  # worker -> the start of its last batch whose rows came back
+    finished = False
     try:
         while (position := queue.back()) is not None:
             yield run_point(points[position])
             yield from _landed(pipes, queue, points, landed, timeout=0)
         while pipes:
             yield from _landed(pipes, queue, points, landed, timeout=None)
+        finished = True
     finally:
         queue.close()
         while pipes:  # a worker blocked sending its rows would never exit: read and drop them
             _landed(pipes, queue, points, landed, timeout=None)
-        for process in processes:
-            process.join()
+        for process in processes:  # every row read, the workers are exiting: reaped if they
+            process.join(0 if finished else None)  # have, else by multiprocessing at its next
+            # start or at exit, so the caller writes its results while they tear down
 
 
 def _landed(pipes: dict, queue: PointQueue, points, landed: dict, timeout) -> Rows:
