@@ -16,7 +16,6 @@ The machine this runs on may be shared: rerun on a quiet machine before quoting 
 import argparse
 import contextlib
 import functools
-import multiprocessing
 import resource
 import subprocess
 import sys
@@ -220,8 +219,6 @@ def sweep_rows(table: Table) -> None:
     with tempfile.TemporaryDirectory() as folder:
         outcome, seconds = _timed(lambda: run_sweep(sweep, Path(folder) / "out.csv", jobs=2))
     parent = time.process_time() - parent
-    for worker in multiprocessing.active_children():  # still exiting: its CPU counts once reaped
-        worker.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     total = cpu + parent  # the parent runs points too and writes the results

@@ -15,7 +15,6 @@ where the wall time measures the other jobs.
 """
 
 import argparse
-import multiprocessing
 import resource
 import sys
 import tempfile
@@ -126,8 +125,6 @@ def serial() -> None:
         start, wall = time.process_time(), time.perf_counter()
         run_sweep(sweep, Path(folder) / "out.csv", jobs=2, progress=landed)
         end, wall = time.process_time(), time.perf_counter() - wall
-    for worker in multiprocessing.active_children():  # still exiting: its CPU counts once reaped
-        worker.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (
         end

@@ -48,7 +48,7 @@ from simulator.sweep.spec import (
     satisfies,
 )
 from simulator.sweep.table import ResultsTable
-from simulator.sweep.workers import shared
+from simulator.sweep.workers import reap, shared
 
 if TYPE_CHECKING:  # a sweep that writes CSV never builds a DataFrame (a lean process to fork)
     import pandas as pd
@@ -179,6 +179,7 @@ def run_sweep(
         rows.close()  # stop the workers now: cancel pending points, wait for running ones
         journal.close()
         results = consolidate(output, list(sweep.parameters), sweep.spec.objectives)
+        reap()  # workers that exited while the results were written
         lock.release()
     already = sum(p.key in done for p in sweep.points)
     return SweepOutcome(output, len(sweep.points), sweep.skipped, already, ran, failed, results)

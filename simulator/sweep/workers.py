@@ -81,8 +81,7 @@ def shared(
     """Rows of `points` as this process (`run_point`, from the back) and `workers` processes of
     `context` (`run_batch`, batches from the front) finish them. When the caller stops, no more
     points are handed out and the workers' running batches finish (their rows dropped); once
-    every row is in, the workers are not waited for (their exit tears down a copy of this
-    process's memory, a few milliseconds of a loaded core)."""
+    every row is in, the workers are left exiting for the caller to `reap`."""
     queue = PointQueue(context, len(points), workers)
     pipes, processes = {}, []
     for worker in range(workers):
@@ -109,9 +108,23 @@ def shared(
         queue.close()
         while pipes:  # a worker blocked sending its rows would never exit: read and drop them
             _landed(pipes, queue, points, landed, timeout=None)
-        for process in processes:  # every row read, the workers are exiting: reaped if they
-            process.join(0 if finished else None)  # have, else by multiprocessing at its next
-            # start or at exit, so the caller writes its results while they tear down
+        if finished:  # every row is in and the workers are exiting: `reap` waits for them
+            _EXITING.extend(processes)
+        else:
+            for process in processes:
+                process.join()
+
+
+_EXITING: list = []
+"""Workers whose rows are all in, still exiting (`shared` leaves them to `reap`)."""
+
+
+def reap() -> None:
+    """Wait for the workers of finished sweeps to exit: a worker's exit tears down its copy of
+    the parent's memory (milliseconds, more on a loaded machine), which `shared`'s caller
+    overlaps with writing its results instead of waiting for it first."""
+    while _EXITING:
+        _EXITING.pop().join()
 
 
 def _landed(pipes: dict, queue: PointQueue, points, landed: dict, timeout) -> Rows:

@@ -11,7 +11,7 @@ import simulator
 import simulator.sweep.run as sweep_run
 from simulator.api import YOUNG
 from simulator.sweep import load_sweep, run_sweep
-from simulator.sweep.workers import shared
+from simulator.sweep.workers import reap, shared
 from tests.sweep.test_sweep import sweep_dict
 
 
@@ -75,14 +75,14 @@ def slow_exit(batch):
     return [{"point": point} for point in batch]
 
 
-def test_the_rows_end_before_a_worker_has_exited():
-    """`shared` returns once every row is in, not once the workers have exited: the caller
-    writes its results while they tear down (multiprocessing reaps them later)."""
+def test_the_rows_end_before_a_worker_has_exited_and_reap_waits_for_it():
+    """`shared` returns once every row is in, not once the workers have exited (the caller writes
+    its results while they tear down); `reap` then waits for them."""
     context = multiprocessing.get_context("fork")
     start = time.monotonic()
     rows = list(shared(list(range(8)), 1, context, lambda point: {"point": point}, slow_exit))
     assert time.monotonic() - start < 1.5
     assert sorted(row["point"] for row in rows) == list(range(8))
-    (worker,) = multiprocessing.active_children()  # still exiting, and reaped by join
-    worker.join()
-    assert worker.exitcode == 0
+    (worker,) = multiprocessing.active_children()  # still exiting
+    reap()
+    assert worker.exitcode == 0 and not multiprocessing.active_children()
