@@ -213,15 +213,21 @@ def _process_row(table: Table, case: str, argv: list[str], target: float, folder
 
 
 def sweep_rows(table: Table) -> None:
+    """The sweep's wall time, every process's CPU, and what the kernel spent of it (page faults
+    after the fork, mostly: they grow with the memory the process held before, see
+    docs/performance.md) with the parent's anonymous memory at the start."""
     sweep = load_sweep("array-vs-sram")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    held = _anonymous_mb()
+    before = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     parent = time.process_time()
     with tempfile.TemporaryDirectory() as folder:
         outcome, seconds = _timed(lambda: run_sweep(sweep, Path(folder) / "out.csv", jobs=2))
     parent = time.process_time() - parent
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    after = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(getattr(after[1], f) - getattr(before[1], f) for f in ("ru_utime", "ru_stime"))
     total = cpu + parent  # the parent runs points too and writes the results
+    kernel = sum(a.ru_stime - b.ru_stime for a, b in zip(after, before))
+    faults = sum(a.ru_minflt - b.ru_minflt for a, b in zip(after, before))
     rate = outcome.ran / seconds
     table.add_row(
         f"sweep array-vs-sram, {outcome.ran} points, jobs=2",
@@ -232,8 +238,20 @@ def sweep_rows(table: Table) -> None:
         "≥ 300 points/s",
         f"{rate:.0f} points/s; forked workers {cpu:.2f} s CPU "
         f"({1e3 * cpu / outcome.ran:.1f} ms/point), "
-        f"with the parent's {total:.2f} s ({1e3 * total / outcome.ran:.1f} ms/point)",
+        f"with the parent's {total:.2f} s ({1e3 * total / outcome.ran:.1f} ms/point); "
+        f"{1e3 * kernel:.0f} ms of it in the kernel, {faults:,} page faults; "
+        f"the parent held {held:.0f} MB",
     )
+
+
+def _anonymous_mb() -> float:
+    """This process's anonymous resident memory (heap) in MB (Linux; NaN elsewhere)."""
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return float("nan")
+    kib = next((line.split()[1] for line in status if line.startswith("RssAnon:")), "nan")
+    return float(kib) / 1024
 
 
 def numerics_rows(table: Table) -> None:

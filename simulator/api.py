@@ -78,7 +78,7 @@ def simulate(
     if progress is True:
         with ProgressBar() as bar:
             return simulate(arch, workload, mapping, numerics, seed, trace, limits, bar)
-    with _rarer_collections():
+    with rarer_collections():
         return _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress)
 
 
@@ -166,11 +166,12 @@ def _check_span(cycles: int, arch: ArchSpec) -> None:
 
 
 @contextlib.contextmanager
-def _rarer_collections():
+def rarer_collections():
     """A run allocates millions of small objects that live until it ends (steps, programs,
     events, rows): at CPython's default threshold the cycle collector scans the young ones every
     700 allocations, a quarter to a third of a many-core run's CPU. A first generation of 50,000
-    objects scans them far less often; the threshold is restored after the run."""
+    objects scans them far less often; the threshold is restored after the run (a sweep holds it
+    over all its points: sweep/run.py)."""
     threshold = gc.get_threshold()
     gc.set_threshold(max(threshold[0], YOUNG), *threshold[1:])
     try:

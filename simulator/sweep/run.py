@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simulator.api import rarer_collections
 from simulator.errors import SpecError
 from simulator.spec import load_arch, load_mapping, load_workload
 from simulator.spec.system import one_chip
@@ -47,7 +48,7 @@ from simulator.sweep.spec import (
     satisfies,
 )
 from simulator.sweep.table import ResultsTable
-from simulator.sweep.workers import shared
+from simulator.sweep.workers import reap, shared
 
 if TYPE_CHECKING:  # a sweep that writes CSV never builds a DataFrame (a lean process to fork)
     import pandas as pd
@@ -178,6 +179,7 @@ def run_sweep(
         rows.close()  # stop the workers now: cancel pending points, wait for running ones
         journal.close()
         results = consolidate(output, list(sweep.parameters), sweep.spec.objectives)
+        reap()  # workers that exited while the results were written
         lock.release()
     already = sum(p.key in done for p in sweep.points)
     return SweepOutcome(output, len(sweep.points), sweep.skipped, already, ran, failed, results)
@@ -187,8 +189,15 @@ def _backend(points: list[Point], jobs: int | None, scheduler) -> Generator[dict
     if scheduler is not None:
         return _dask(points, jobs, scheduler)
     if jobs == 1 or len(points) <= 1:
-        return (run_point(point) for point in points)
+        return _inline(points)
     return _processes(points, jobs or os.cpu_count() or 1)
+
+
+def _inline(points: list[Point]) -> Generator[dict]:
+    """Rows of `points` run one after another in this process, with the cycle collector's young
+    generation held at a run's size (`rarer_collections`, see `_processes`)."""
+    with rarer_collections():
+        yield from (run_point(point) for point in points)
 
 
 def _processes(points: list[Point], jobs: int) -> Generator[dict]:
@@ -205,14 +214,19 @@ def _processes(points: list[Point], jobs: int) -> Generator[dict]:
     The parent's objects are frozen out of the garbage collector while the points run: a forked
     worker then never walks them in a full collection (about a fifth of a fresh worker's CPU on
     the array-vs-sram sweep) nor copies their pages by touching them, and this process's own
-    points do not walk them either."""
+    points do not walk them either. Every point, here and in the workers (they inherit it),
+    runs with the young generation at a run's size (`rarer_collections`) from the first point
+    to the last: at the default, the end of each point's simulate() set off a collection that
+    walked its report while still alive; now a collection comes every few points and walks
+    little more than what the finished points left, whatever this process did before."""
     thaw = not gc.get_freeze_count()  # else the command line froze its start-up: left so
     gc.freeze()  # what the command built since start-up (the sweep, its points) too; before
     warm(points[0])  # warming, whose objects may set off a full collection (about 0.1 s here:
     gc.freeze()  # the validators' schemas), and after it, for what it filled
     try:
         workers = min(jobs - 1, len(points))
-        yield from shared(points, workers, _context(), run_point, run_points)
+        with rarer_collections():
+            yield from shared(points, workers, _context(), run_point, run_points)
     finally:
         if thaw:
             gc.unfreeze()

@@ -80,7 +80,8 @@ def shared(
 ) -> Generator[dict]:
     """Rows of `points` as this process (`run_point`, from the back) and `workers` processes of
     `context` (`run_batch`, batches from the front) finish them. When the caller stops, no more
-    points are handed out and the workers' running batches finish (their rows dropped)."""
+    points are handed out and the workers' running batches finish (their rows dropped); once
+    every row is in, the workers are left exiting for the caller to `reap`."""
     queue = PointQueue(context, len(points), workers)
     pipes, processes = {}, []
     for worker in range(workers):
@@ -95,18 +96,35 @@ def shared(
         pipes[receive] = worker
         processes.append(process)
     landed: dict[int, int] = {}  # worker -> the start of its last batch whose rows came back
+    finished = False
     try:
         while (position := queue.back()) is not None:
             yield run_point(points[position])
             yield from _landed(pipes, queue, points, landed, timeout=0)
         while pipes:
             yield from _landed(pipes, queue, points, landed, timeout=None)
+        finished = True
     finally:
         queue.close()
         while pipes:  # a worker blocked sending its rows would never exit: read and drop them
             _landed(pipes, queue, points, landed, timeout=None)
-        for process in processes:
-            process.join()
+        if finished:  # every row is in and the workers are exiting: `reap` waits for them
+            _EXITING.extend(processes)
+        else:
+            for process in processes:
+                process.join()
+
+
+_EXITING: list = []
+"""Workers whose rows are all in, still exiting (`shared` leaves them to `reap`)."""
+
+
+def reap() -> None:
+    """Wait for the workers of finished sweeps to exit: a worker's exit tears down its copy of
+    the parent's memory (milliseconds, more on a loaded machine), which `shared`'s caller
+    overlaps with writing its results instead of waiting for it first."""
+    while _EXITING:
+        _EXITING.pop().join()
 
 
 def _landed(pipes: dict, queue: PointQueue, points, landed: dict, timeout) -> Rows:

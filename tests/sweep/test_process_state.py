@@ -1,0 +1,88 @@
+"""A sweep does not depend on what its process did before: the same bytes after other runs, the
+collector's young generation held at a run's size in every process of the sweep, and workers
+not waited for once their rows are in."""
+
+import gc
+import multiprocessing
+import threading
+import time
+
+import simulator
+import simulator.sweep.run as sweep_run
+from simulator.api import YOUNG
+from simulator.sweep import load_sweep, run_sweep
+from simulator.sweep.workers import reap, shared
+from tests.sweep.test_sweep import sweep_dict
+
+
+def test_a_sweep_writes_the_same_bytes_after_other_runs_in_its_process(tmp_path):
+    """Caches a process fills with other runs (the auto mapper's rankings and estimates, tile
+    costs, parsed specs) and its frozen and collected objects change no byte a sweep writes,
+    inline or with a forked worker."""
+    sweep = load_sweep(sweep_dict())
+    before = {jobs: run_sweep(sweep, tmp_path / f"before{jobs}.csv", jobs=jobs) for jobs in (1, 2)}
+    for arch in ("edge-npu", "tpu-v1-like"):  # other arrays and buffers, the same GEMM shapes
+        simulator.simulate(arch, "gemm:M=64,N=64,K=64,dtype=int8", numerics=False)
+    gc.freeze()  # a process that froze what it had (as `accsim` does at start-up)
+    try:
+        after = {
+            jobs: run_sweep(sweep, tmp_path / f"after{jobs}.csv", jobs=jobs) for jobs in (1, 2)
+        }
+    finally:
+        gc.unfreeze()
+    for jobs in (1, 2):
+        assert before[jobs].ran == after[jobs].ran == 6
+        written = (tmp_path / f"after{jobs}.csv").read_bytes()
+        assert written == (tmp_path / f"before{jobs}.csv").read_bytes()
+    assert (tmp_path / "before1.csv").read_bytes() == (tmp_path / "before2.csv").read_bytes()
+
+
+def threshold_rows(batch):
+    """A worker's batch (`run_points`) that gives the collector's threshold its points ran under
+    (module level: a worker finds it by name)."""
+    return [threshold_row(point) for point in batch]
+
+
+def threshold_row(point):
+    young = gc.get_threshold()[0]
+    return {"point": point.index, "key": point.key, "status": "ok", "error": None,
+            "cycles": 1, "energy_pj": 1.0, "young": young}  # fmt: skip
+
+
+def test_every_point_runs_with_a_young_generation_of_a_run_and_the_threshold_comes_back(
+    tmp_path, monkeypatch
+):
+    """In this process and in the forked worker, every point sees the young generation at
+    simulate()'s size, not the default 700 (at which each point's end set off a collection of its
+    live report); the process's own threshold is restored when the sweep ends."""
+    monkeypatch.setattr(sweep_run, "run_point", threshold_row)
+    monkeypatch.setattr(sweep_run, "run_points", threshold_rows)
+    threshold = gc.get_threshold()
+    gc.set_threshold(700, *threshold[1:])
+    try:
+        for jobs in (1, 2):
+            rows = run_sweep(sweep_dict(), tmp_path / f"r{jobs}.csv", jobs=jobs).table.rows
+            assert [row["young"] for row in rows] == [YOUNG] * 6
+            assert gc.get_threshold() == (700, *threshold[1:])
+    finally:
+        gc.set_threshold(*threshold)
+
+
+def slow_exit(batch):
+    """A worker's batch whose process lingers 2 s after sending its rows (a thread it must join
+    before it exits, as the teardown of a big process takes time)."""
+    threading.Thread(target=time.sleep, args=(2.0,)).start()
+    return [{"point": point} for point in batch]
+
+
+def test_the_rows_end_before_a_worker_has_exited_and_reap_waits_for_it():
+    """`shared` returns once every row is in, not once the workers have exited (the caller writes
+    its results while they tear down); `reap` then waits for them."""
+    context = multiprocessing.get_context("fork")
+    start = time.monotonic()
+    rows = list(shared(list(range(8)), 1, context, lambda point: {"point": point}, slow_exit))
+    assert time.monotonic() - start < 1.5
+    assert sorted(row["point"] for row in rows) == list(range(8))
+    (worker,) = multiprocessing.active_children()  # still exiting
+    reap()
+    assert worker.exitcode == 0 and not multiprocessing.active_children()
