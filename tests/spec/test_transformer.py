@@ -77,6 +77,35 @@ def test_huggingface_config_json_is_a_transformer(tmp_path):
     assert "rope" not in kinds  # HuggingFace configs expand without RoPE (serving's presets)
 
 
+def test_a_gemma_config_has_a_gated_gelu_mlp_of_the_published_size(tmp_path):
+    """Gemma 2B's config (transformers' GemmaMLP: GELU(gate) * up, down): a layer's GEMM weights
+    are its share of the paper's 1,981,884,416 non-embedding parameters (Gemma Team 2024, Table
+    2) less its 37 RMSNorm weight vectors of 2,048 (two a layer and the final one), 18 layers."""
+    config = {
+        "architectures": ["GemmaForCausalLM"],
+        "model_type": "gemma",
+        "hidden_act": "gelu",
+        "hidden_activation": "gelu_pytorch_tanh",
+        "hidden_size": 2048,
+        "head_dim": 256,
+        "intermediate_size": 16384,
+        "num_attention_heads": 8,
+        "num_key_value_heads": 1,
+        "num_hidden_layers": 18,
+        "torch_dtype": "bfloat16",
+        "vocab_size": 256000,
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    ops = {op.name: op for op in simulator.load_workload(str(path)).ops}
+    weights = sum(
+        op.N * op.K for name, op in ops.items() if name.startswith("L0.") and op.kind == "gemm"
+    )
+    assert weights == (1_981_884_416 - 37 * 2048) // 18
+    assert ops["L0.gelu"].inputs == ["L0.gate_proj"]
+    assert ops["L0.gate_mul"].inputs == ["L0.gelu", "L0.up_proj"]
+
+
 def test_kv_cache_that_does_not_fit_names_the_footprint():
     overrides = [(["layers"], 32), (["context"], 100_000)]
     workload = simulator.load_workload("llama-2-7b-decode", overrides)
