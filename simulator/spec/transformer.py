@@ -219,10 +219,11 @@ def _check_modelled(path: Path, config: dict) -> None:
                 f"{path}: head_dim: {head_dim!r}, not hidden_size / num_attention_heads "
                 f"({hidden} / {heads}); accsim's attention heads are hidden / heads wide"
             )
-    dtype = config.get("torch_dtype")
+    key = _dtype_key(config)
+    dtype = config.get(key)
     if dtype is not None and dtype not in HF_DTYPES:  # float64 ran as the default bf16
         raise SpecError(
-            f"{path}: torch_dtype: {dtype!r}; accsim holds {', '.join(HF_DTYPES)}: give one of those"
+            f"{path}: {key}: {dtype!r}; accsim holds {', '.join(HF_DTYPES)}: give one of those"
         )
     experts = {k: config[k] for k in MOE_KEYS if config.get(k) not in (None, 0, 1)}
     if experts:
@@ -231,6 +232,13 @@ def _check_modelled(path: Path, config: dict) -> None:
             f"{path}: {key}: {count!r} experts: a mixture-of-experts MLP, which accsim does not "
             "model (it would run as one dense MLP)"
         )
+
+
+def _dtype_key(config: dict) -> str:
+    """The key a config's weight dtype is under: `dtype` as transformers 4.56 and later save it
+    (read first where both are, as transformers does: huggingface/transformers#39782), else the
+    older `torch_dtype`."""
+    return "dtype" if "dtype" in config else "torch_dtype"
 
 
 def _mlp(gelu: bool, model_type: object) -> str:
@@ -267,7 +275,7 @@ def from_hf_config(path: Path) -> dict:
         norm="layernorm" if encoder else "rmsnorm",
         mlp=_mlp(gelu, config.get("model_type")),
         causal=not encoder,
-        dtype=HF_DTYPES.get(str(config.get("torch_dtype")), "bf16"),
+        dtype=HF_DTYPES.get(str(config.get(_dtype_key(config))), "bf16"),
     )
     spec["description"] += f" ({config.get('num_hidden_layers', '?')} layers in the model)"
     spec["layers"] = 1  # one layer unless --set workload.layers=... (or --layers) asks for more

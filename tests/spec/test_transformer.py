@@ -106,6 +106,29 @@ def test_a_gemma_config_has_a_gated_gelu_mlp_of_the_published_size(tmp_path):
     assert ops["L0.gate_mul"].inputs == ["L0.gelu", "L0.up_proj"]
 
 
+@pytest.mark.parametrize(
+    ("dtypes", "built"),
+    [({"dtype": "float32"}, "fp32"), ({"torch_dtype": "float16"}, "fp16"),
+     ({"torch_dtype": "float16", "dtype": "float32"}, "fp32")],
+)  # fmt: skip
+def test_a_huggingface_config_gives_its_dtype_under_either_key(tmp_path, dtypes, built):
+    """transformers 4.56 and later save `dtype` (read first where both are, as transformers
+    does); older configs `torch_dtype`. The workload's GEMMs hold that format's bytes."""
+    config = {"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128} | dtypes
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert {op.dtype for op in simulator.load_workload(str(path)).ops} == {built}
+
+
+def test_a_huggingface_dtype_accsim_holds_none_of_is_refused_under_its_key(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(
+        '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128, "dtype": "float64"}'
+    )
+    with pytest.raises(simulator.SpecError, match=r"config.json: dtype: 'float64'; accsim holds"):
+        simulator.load_workload(str(path))
+
+
 def test_kv_cache_that_does_not_fit_names_the_footprint():
     overrides = [(["layers"], 32), (["context"], 100_000)]
     workload = simulator.load_workload("llama-2-7b-decode", overrides)
