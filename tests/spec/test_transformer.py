@@ -67,9 +67,7 @@ def test_huggingface_config_json_is_a_transformer(tmp_path):
         "hidden_act": "gelu",
         "vocab_size": 30522,
     }
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    workload = simulator.load_workload(str(path))
+    workload = _from_hf(tmp_path, config)
     kinds = [op.kind for op in workload.ops]
     assert kinds.count("layernorm") == 3 and "gelu" in kinds  # two per layer plus the final norm
     attention = next(op for op in workload.ops if op.kind == "attention")
@@ -95,9 +93,7 @@ def test_a_gemma_config_has_a_gated_gelu_mlp_of_the_published_size(tmp_path):
         "torch_dtype": "bfloat16",
         "vocab_size": 256000,
     }
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    ops = {op.name: op for op in simulator.load_workload(str(path)).ops}
+    ops = {op.name: op for op in _from_hf(tmp_path, config).ops}
     weights = sum(
         op.N * op.K for name, op in ops.items() if name.startswith("L0.") and op.kind == "gemm"
     )
@@ -113,20 +109,24 @@ def test_a_gemma_config_has_a_gated_gelu_mlp_of_the_published_size(tmp_path):
 )  # fmt: skip
 def test_a_huggingface_config_gives_its_dtype_under_either_key(tmp_path, dtypes, built):
     """transformers 4.56 and later save `dtype` (read first where both are, as transformers
-    does); older configs `torch_dtype`. The workload's GEMMs hold that format's bytes."""
-    config = {"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128} | dtypes
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    assert {op.dtype for op in simulator.load_workload(str(path)).ops} == {built}
+    does); older configs `torch_dtype`. Every op of the workload is in that format."""
+    assert {op.dtype for op in _from_hf(tmp_path, SMALL_HF | dtypes).ops} == {built}
 
 
 def test_a_huggingface_dtype_accsim_holds_none_of_is_refused_under_its_key(tmp_path):
-    path = tmp_path / "config.json"
-    path.write_text(
-        '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128, "dtype": "float64"}'
-    )
     with pytest.raises(simulator.SpecError, match=r"config.json: dtype: 'float64'; accsim holds"):
-        simulator.load_workload(str(path))
+        _from_hf(tmp_path, SMALL_HF | {"dtype": "float64"})
+
+
+SMALL_HF = {"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128}
+"""The keys a HuggingFace config.json needs, of a small layer."""
+
+
+def _from_hf(tmp_path, config: dict):
+    """The workload of `config` written as a config.json."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return simulator.load_workload(str(path))
 
 
 def test_kv_cache_that_does_not_fit_names_the_footprint():
