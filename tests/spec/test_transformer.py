@@ -6,6 +6,7 @@ import pytest
 
 import simulator
 from simulator.errors import CapacityError
+from simulator.serving.models import load_model
 
 
 def test_llama_layer_expands_into_fifteen_ops_with_the_right_shapes():
@@ -100,6 +101,8 @@ def test_a_gemma_config_has_a_gated_gelu_mlp_of_the_published_size(tmp_path):
     assert weights == (1_981_884_416 - 37 * 2048) // 18
     assert ops["L0.gelu"].inputs == ["L0.gate_proj"]
     assert ops["L0.gate_mul"].inputs == ["L0.gelu", "L0.up_proj"]
+    served = load_model(tmp_path / "config.json")  # 18 such layers and the LM head, in bf16
+    assert served.weight_bytes == 2 * (18 * weights + 2048 * 256000)
 
 
 @pytest.mark.parametrize(
