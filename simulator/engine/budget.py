@@ -50,14 +50,15 @@ class Budget:
         """`steps`, each taken from the budget; past it, or where the steps owed (this stream's,
         with `owed`, and others') or a settled stream's steps to come pass what is left, a
         CapacityError naming `op`. `left`: how many steps this stream has to give (None: not
-        known)."""
+        known); an owed stream's are counted once, among the steps owed."""
         taken = 0
         for step in steps:
             if not self.left:
                 self._refuse(op, "its pipeline found no steady state to skip")
             if self.owed > self.left:
                 self._refuse(op, f"{self.owed:,} steps to come that no jump can skip")
-            if taken >= SETTLE and left is not None and left - taken + self.owed > self.left:
+            settled = taken >= SETTLE and left is not None and not owed  # owed: in self.owed
+            if settled and left - taken + self.owed > self.left:
                 self._refuse(op, f"no steady state in {taken:,} steps, {left - taken:,} to come")
             self.left -= 1
             self.owed -= owed

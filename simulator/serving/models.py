@@ -40,7 +40,7 @@ class Model:
         """Q, K, V, O and MLP weights of every layer plus the LM head (embeddings not counted:
         a lookup table read one row per token, often tied to the head)."""
         h, kv = self.layer.hidden, (self.layer.kv_heads or self.layer.heads) * self.layer.head_dim
-        mlp = (3 if self.layer.mlp == "gated_silu" else 2) * h * self.layer.ffn
+        mlp = (3 if self.layer.mlp.startswith("gated") else 2) * h * self.layer.ffn
         per_layer = 2 * h * h + 2 * h * kv + mlp
         return nbytes(self.layers * per_layer + h * self.vocab, self.layer.dtype)
 

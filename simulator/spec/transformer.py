@@ -41,8 +41,9 @@ class TransformerSpec(Strict):
     """Vocabulary size: adds the final norm and LM head when given."""
     norm: Literal["layernorm", "rmsnorm"] = "rmsnorm"
     """Normalisation (BERT: layernorm; LLaMA: rmsnorm)."""
-    mlp: Literal["gelu", "gated_silu"] = "gated_silu"
-    """MLP: up, GELU, down (BERT) or SiLU(gate) * up, down (LLaMA)."""
+    mlp: Literal["gelu", "gated_silu", "gated_gelu"] = "gated_silu"
+    """MLP: up, GELU, down (BERT); SiLU(gate) * up, down (LLaMA); GELU(gate) * up, down (Gemma's
+    GeGLU, Shazeer 2020)."""
     causal: Flag = True
     """Decoder (causal mask) or encoder (sees every position)."""
     rope: Literal["none", "half", "interleaved"] = "none"
@@ -148,10 +149,11 @@ def expand(model: TransformerSpec) -> dict:
         out = gemm(p + "o_proj", [attention], model.hidden, model.hidden, parallel="row")
         mid = vector("add", p + "attn_residual", [out] + residual)
         normed = vector(model.norm, p + "mlp_norm", [mid])
-        if model.mlp == "gated_silu":
+        if model.mlp in ("gated_silu", "gated_gelu"):
             gate = gemm(p + "gate_proj", [normed], model.ffn, model.hidden, parallel="column")
             up = gemm(p + "up_proj", [normed], model.ffn, model.hidden, parallel="column")
-            act = vector("silu", p + "silu", [gate], cols=model.ffn)
+            kind = "silu" if model.mlp == "gated_silu" else "gelu"
+            act = vector(kind, p + kind, [gate], cols=model.ffn)
             hidden = vector("mul", p + "gate_mul", [act, up], cols=model.ffn)
         else:
             up = gemm(p + "up_proj", [normed], model.ffn, model.hidden, parallel="column")
@@ -188,6 +190,9 @@ HF_KEYS = {
     "vocab_size": "vocab",
 }
 HF_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
+GATED_GELU_TYPES = ("gemma", "gemma2", "gemma3", "gemma3_text")
+"""HuggingFace model types whose GELU MLP is gated, GELU(gate) * up (transformers' GemmaMLP,
+Gemma2MLP, Gemma3MLP); other GELU configs (BERT, GPT-NeoX, Phi) are up, GELU, down."""
 
 
 MOE_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
@@ -214,10 +219,11 @@ def _check_modelled(path: Path, config: dict) -> None:
                 f"{path}: head_dim: {head_dim!r}, not hidden_size / num_attention_heads "
                 f"({hidden} / {heads}); accsim's attention heads are hidden / heads wide"
             )
-    dtype = config.get("torch_dtype")
+    key = _dtype_key(config)
+    dtype = config.get(key)
     if dtype is not None and dtype not in HF_DTYPES:  # float64 ran as the default bf16
         raise SpecError(
-            f"{path}: torch_dtype: {dtype!r}; accsim holds {', '.join(HF_DTYPES)}: give one of those"
+            f"{path}: {key}: {dtype!r}; accsim holds {', '.join(HF_DTYPES)}: give one of those"
         )
     experts = {k: config[k] for k in MOE_KEYS if config.get(k) not in (None, 0, 1)}
     if experts:
@@ -226,6 +232,20 @@ def _check_modelled(path: Path, config: dict) -> None:
             f"{path}: {key}: {count!r} experts: a mixture-of-experts MLP, which accsim does not "
             "model (it would run as one dense MLP)"
         )
+
+
+def _dtype_key(config: dict) -> str:
+    """The key a config's weight dtype is under: `dtype` as transformers 4.56 and later save it
+    (read first where both are, as transformers does: huggingface/transformers#39782), else the
+    older `torch_dtype`."""
+    return "dtype" if "dtype" in config else "torch_dtype"
+
+
+def _mlp(gelu: bool, model_type: object) -> str:
+    """The MLP a HuggingFace config's layer has: its activation, gated by its model type."""
+    if not gelu:
+        return "gated_silu"
+    return "gated_gelu" if model_type in GATED_GELU_TYPES else "gelu"
 
 
 def from_hf_config(path: Path) -> dict:
@@ -253,9 +273,9 @@ def from_hf_config(path: Path) -> dict:
         name=path.parent.name if path.name == "config.json" else path.stem,
         description=f"HuggingFace config {path.name}",
         norm="layernorm" if encoder else "rmsnorm",
-        mlp="gelu" if gelu else "gated_silu",
+        mlp=_mlp(gelu, config.get("model_type")),
         causal=not encoder,
-        dtype=HF_DTYPES.get(str(config.get("torch_dtype")), "bf16"),
+        dtype=HF_DTYPES.get(str(config.get(_dtype_key(config))), "bf16"),
     )
     spec["description"] += f" ({config.get('num_hidden_layers', '?')} layers in the model)"
     spec["layers"] = 1  # one layer unless --set workload.layers=... (or --layers) asks for more

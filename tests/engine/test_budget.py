@@ -99,6 +99,20 @@ def test_steps_no_jump_can_skip_are_owed_from_the_start_of_a_whole_run():
     assert taken == ["g"] * (gemm // 2 + 1)
 
 
+def test_an_owed_stream_past_its_settling_counts_its_steps_to_come_once():
+    """A stream of 1,500 steps no jump can skip, owed from the start, under a budget of exactly
+    1,500: at its step SETTLE + 1 = 513 it has 988 to come and 988 are owed (the same steps) with
+    988 left, so it runs to its end; under 1,499 its 1,500 owed steps pass the budget at once."""
+    budget = Budget("w", 1500)
+    budget.owed = 1500  # as `budgeted` owes it on a whole-program engine
+    assert len(list(budget.take("a", iter(range(1500)), 1500, owed=True))) == 1500
+    assert (budget.left, budget.owed) == (0, 0)
+    short = Budget("w", 1499)
+    short.owed = 1500
+    with pytest.raises(CapacityError, match=r"in a: 1,500 steps to come that no jump can skip"):
+        next(short.take("a", iter(range(1500)), 1500, owed=True))
+
+
 @contextlib.contextmanager
 def takes_counted():
     """The op of every step taken from a budget while it is open, in order."""

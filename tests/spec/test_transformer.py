@@ -6,6 +6,7 @@ import pytest
 
 import simulator
 from simulator.errors import CapacityError
+from simulator.serving.models import load_model
 
 
 def test_llama_layer_expands_into_fifteen_ops_with_the_right_shapes():
@@ -67,14 +68,68 @@ def test_huggingface_config_json_is_a_transformer(tmp_path):
         "hidden_act": "gelu",
         "vocab_size": 30522,
     }
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    workload = simulator.load_workload(str(path))
+    workload = _from_hf(tmp_path, config)
     kinds = [op.kind for op in workload.ops]
     assert kinds.count("layernorm") == 3 and "gelu" in kinds  # two per layer plus the final norm
     attention = next(op for op in workload.ops if op.kind == "attention")
     assert not attention.causal and attention.head_dim == 64
     assert "rope" not in kinds  # HuggingFace configs expand without RoPE (serving's presets)
+
+
+def test_a_gemma_config_has_a_gated_gelu_mlp_of_the_published_size(tmp_path):
+    """Gemma 2B's config (transformers' GemmaMLP: GELU(gate) * up, down): a layer's GEMM weights
+    are its share of the paper's 1,981,884,416 non-embedding parameters (Gemma Team 2024, Table
+    2) less its 37 RMSNorm weight vectors of 2,048 (two a layer and the final one), 18 layers."""
+    config = {
+        "architectures": ["GemmaForCausalLM"],
+        "model_type": "gemma",
+        "hidden_act": "gelu",
+        "hidden_activation": "gelu_pytorch_tanh",
+        "hidden_size": 2048,
+        "head_dim": 256,
+        "intermediate_size": 16384,
+        "num_attention_heads": 8,
+        "num_key_value_heads": 1,
+        "num_hidden_layers": 18,
+        "torch_dtype": "bfloat16",
+        "vocab_size": 256000,
+    }
+    ops = {op.name: op for op in _from_hf(tmp_path, config).ops}
+    weights = sum(
+        op.N * op.K for name, op in ops.items() if name.startswith("L0.") and op.kind == "gemm"
+    )
+    assert weights == (1_981_884_416 - 37 * 2048) // 18
+    assert ops["L0.gelu"].inputs == ["L0.gate_proj"]
+    assert ops["L0.gate_mul"].inputs == ["L0.gelu", "L0.up_proj"]
+    served = load_model(tmp_path / "config.json")  # 18 such layers and the LM head, in bf16
+    assert served.weight_bytes == 2 * (18 * weights + 2048 * 256000)
+
+
+@pytest.mark.parametrize(
+    ("dtypes", "built"),
+    [({"dtype": "float32"}, "fp32"), ({"torch_dtype": "float16"}, "fp16"),
+     ({"torch_dtype": "float16", "dtype": "float32"}, "fp32")],
+)  # fmt: skip
+def test_a_huggingface_config_gives_its_dtype_under_either_key(tmp_path, dtypes, built):
+    """transformers 4.56 and later save `dtype` (read first where both are, as transformers
+    does); older configs `torch_dtype`. Every op of the workload is in that format."""
+    assert {op.dtype for op in _from_hf(tmp_path, SMALL_HF | dtypes).ops} == {built}
+
+
+def test_a_huggingface_dtype_accsim_holds_none_of_is_refused_under_its_key(tmp_path):
+    with pytest.raises(simulator.SpecError, match=r"config.json: dtype: 'float64'; accsim holds"):
+        _from_hf(tmp_path, SMALL_HF | {"dtype": "float64"})
+
+
+SMALL_HF = {"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128}
+"""The keys a HuggingFace config.json needs, of a small layer."""
+
+
+def _from_hf(tmp_path, config: dict):
+    """The workload of `config` written as a config.json."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return simulator.load_workload(str(path))
 
 
 def test_kv_cache_that_does_not_fit_names_the_footprint():
