@@ -3,9 +3,8 @@ under an LRU L2.
 
 cuBLAS and CUTLASS do not launch tiles M-row by M-row: CUTLASS's persistent tile scheduler
 (`cutlass/gemm/kernel/tile_scheduler_params.h`, `PersistentTileSchedulerSm90Params`, used on
-Hopper and Blackwell) rasterises along M when the grid, rounded up to the group width, has more
-tiles along N than along M and along N otherwise (`get_rasterization_order`,
-`RasterOrderOptions::Heuristic`), and swizzles:
+Hopper and Blackwell) rasterises along M when the grid has more tiles along N than along M and
+along N otherwise (`get_rasterization_order`, `RasterOrderOptions::Heuristic`), and swizzles:
 consecutive tiles walk a group of 1, 2, 4 or 8 rows (or columns) of tiles together, the kernel's
 `max_swizzle_size` as far as the smaller grid side allows (`get_log_swizzle_size`: 8 from 6
 tiles, 4 from 3, 2 from 2).
@@ -25,31 +24,27 @@ from functools import lru_cache
 GROUPS = ((8, 6), (4, 3), (2, 2), (1, 1))  # (group width, fewest tiles along the smaller side)
 
 
-def along_m(tiles_m: int, tiles_n: int, width: int) -> bool:
+def along_m(tiles_m: int, tiles_n: int) -> bool:
     """CUTLASS's heuristic raster: consecutive tiles walk down M (a column of tiles) when the grid
-    has more tiles along N than along M, both counts first rounded up to a multiple of the group
-    `width` (`initialize` rounds the grid up before `get_rasterization_order`)."""
-    return -(-tiles_n // width) > -(-tiles_m // width)
+    has more tiles along N than along M."""
+    return tiles_n > tiles_m
 
 
 def orders(tiles_m: int, tiles_n: int) -> list[tuple[bool, int]]:
     """The (along M, group width) launch orders CUTLASS runs a tiles_m x tiles_n grid in: its
-    heuristic raster (`along_m`, on the grid rounded up to the width) with each group width its
-    `get_log_swizzle_size` allows for a largest size asked (8 from 6 tiles along the smaller
-    side, 4 from 3, 2 from 2), widest first."""
+    heuristic raster (`along_m`) with each group width its `get_log_swizzle_size` allows for a
+    largest size asked (8 from 6 tiles along the smaller side, 4 from 3, 2 from 2), widest
+    first."""
     smaller = min(tiles_m, tiles_n)
-    widths = [width for width, least in GROUPS if smaller >= least]
-    return [(along_m(tiles_m, tiles_n, width), width) for width in widths]
+    down = along_m(tiles_m, tiles_n)
+    return [(down, width) for width, least in GROUPS if smaller >= least]
 
 
 def tile_order(tiles_m: int, tiles_n: int, down: bool, width: int) -> list[tuple[int, int]]:
     """The grid's (M index, N index) tiles in launch order: along N (not `down`), groups of
     `width` tile rows one after another, each walked column by column, the group's rows of a
-    column consecutive; along M the same with rows and columns swapped. CUTLASS rounds the grid
-    up to a multiple of the width and runs the ids past its edge as tiles whose loads all fall
-    outside the operands (`get_current_work_for_linear_idx` keeps every id below the rounded
-    count), each taking a CTA's turn; they are left out here, so a width that rounds the grid up
-    is priced as if it did not."""
+    column consecutive; along M the same with rows and columns swapped (the ids CUTLASS rounds
+    the grid up to, past its edge, launch nothing and are left out)."""
     major, minor = (tiles_m, tiles_n) if down else (tiles_n, tiles_m)
     order = []
     for group in range(0, minor, width):

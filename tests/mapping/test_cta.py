@@ -252,17 +252,6 @@ def test_launch_order_rasterises_in_swizzled_groups():
     assert orders(9, 1) == [(False, 1)]
 
 
-def test_launch_order_rasters_the_grid_rounded_up_to_its_group():
-    """CUTLASS's `initialize` rounds the tile grid up to a multiple of the group width before
-    `get_rasterization_order` compares its sides (the width itself comes from the grid as it
-    is): 7 x 8 tiles raster along N at widths 8, 4 and 2 (8 x 8 after rounding, not more along
-    N) and along M only at width 1; 6 x 7 along N at 8 and 4 (8 x 8), along M at 2 (6 x 8) and
-    1; 5 x 6 along N at 4 (8 x 8) and 2 (6 x 6), along M at 1."""
-    assert orders(7, 8) == [(False, 8), (False, 4), (False, 2), (True, 1)]
-    assert orders(6, 7) == [(False, 8), (False, 4), (True, 2), (True, 1)]
-    assert orders(5, 6) == [(False, 4), (False, 2), (True, 1)]
-
-
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 20), st.integers(1, 20), st.integers(1, 40))
 def test_launch_order_covers_every_tile_once(tiles_m, tiles_n, per_wave):
