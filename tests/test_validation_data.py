@@ -266,6 +266,17 @@ def test_jax_timeit_rows_are_the_guides_and_fit_on_their_1024_cubed_rows():
     assert len(marked) == 2
 
 
+def test_tpu_v5e_rows_write_c_in_bf16_as_jax_returns_it():
+    """jnp.matmul, `x @ y` and the Pallas kernel of two bf16 arrays return a bf16 array (the
+    guides' matmuls ask no other result type), so every TPU v5e row, the fitted 1024^3 rows
+    and the rows the fit is applied to alike, writes C in bf16, not in the f32 accumulator."""
+    published = yaml.safe_load(validate.DATA.read_text())
+    tpu = yaml.safe_load(validate.TPU.read_text())
+    ops = [e["workload"]["ops"][0] for e in published + tpu if e["device"] == "tpu-v5e-like"]
+    assert len(ops) == 9
+    assert all((op["dtype"], op.get("output_dtype")) == ("bf16", "bf16") for op in ops)
+
+
 def test_pallas_rows_move_the_bytes_the_matmul_guide_counts():
     """The Pallas TPU matmul guide's count of a blocked kernel's HBM traffic, (M K N / bn +
     K N M / bm + M N) x 2 B for bf16 in and out, is what the 128-cubed rows' tiling moves on

@@ -2,8 +2,8 @@
 under an LRU L2.
 
 cuBLAS and CUTLASS do not launch tiles M-row by M-row: CUTLASS's persistent tile scheduler
-(`cutlass/gemm/kernel/tile_scheduler_params.h`, `PersistentTileSchedulerSm90Params`, used on
-Hopper and Blackwell) rasterises along M when the grid has more tiles along N than along M and
+(`cutlass/gemm/kernel/tile_scheduler_params.h`, `PersistentTileSchedulerSm90Params` on Hopper,
+`...Sm100Params` on Blackwell) rasterises along M when the grid has more tiles along N than along M and
 along N otherwise (`get_rasterization_order`, `RasterOrderOptions::Heuristic`), and swizzles:
 consecutive tiles walk a group of 1, 2, 4 or 8 rows (or columns) of tiles together, the kernel's
 `max_swizzle_size` as far as the smaller grid side allows (`get_log_swizzle_size`: 8 from 6
@@ -15,6 +15,15 @@ columns, and the L2 serves them again. The group width is an argument of the ker
 library's heuristics set per shape with the tile, so the grid search picks it here too
 (`cta.choose_grid`): the width with the fewest DRAM bytes, the widest on a tie; the raster is
 CUTLASS's heuristic's.
+
+Hopper's and Blackwell's schedulers differ at the grid's edges. Blackwell's
+(`PersistentTileSchedulerSm100Params`, `sm100_tile_scheduler.hpp`'s `swizzle_and_rasterize`,
+b200-like's kernels) picks the raster on the grid as it is and remaps only the part of it that
+the swizzle size divides, its residual tiles left in place; Hopper's (`...Sm90Params`) first
+rounds the grid up to a multiple of the width (so 7 x 8 tiles at width 8 raster along N there)
+and runs the ids past its edge as tiles whose loads all fall outside the operands. The raster
+here is Blackwell's; the widths are Hopper's rule, the last group narrower where they do not
+divide the grid, and no id past the edge runs.
 """
 
 import math

@@ -252,6 +252,15 @@ def test_launch_order_rasterises_in_swizzled_groups():
     assert orders(9, 1) == [(False, 1)]
 
 
+def test_launch_order_rasters_the_grid_as_it_is_as_blackwell_does():
+    """Blackwell's CUTLASS scheduler (`PersistentTileSchedulerSm100Params::initialize_swizzle`)
+    compares the grid's tile counts as they are: 7 x 8 tiles raster along M at every width.
+    Hopper's (`PersistentTileSchedulerSm90Params::initialize`) would round them up to 8 x 8 at
+    widths 8, 4 and 2 first and raster along N; b200-like's kernels are Blackwell's."""
+    assert orders(7, 8) == [(True, 8), (True, 4), (True, 2), (True, 1)]
+    assert orders(8, 7) == [(False, 8), (False, 4), (False, 2), (False, 1)]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 20), st.integers(1, 20), st.integers(1, 40))
 def test_launch_order_covers_every_tile_once(tiles_m, tiles_n, per_wave):
