@@ -2,9 +2,11 @@
 
 One decoder/encoder layer is: norm -> Q, K, V projections -> (RoPE on Q and K where the model
 rotates them) -> attention -> output projection ->
-residual add -> norm -> MLP (GELU, or gated SiLU as in LLaMA) -> residual add; `layers` repeats
-it, `vocab` adds the final norm and LM head. Prefill processes `context` prompt tokens per
-sequence; decode processes one new token per sequence against a KV-cache of `context` tokens.
+residual add -> norm -> MLP (GELU, or gated SiLU as in LLaMA) -> residual add, or, in a parallel
+block (GPT-J, Falcon, Phi), attention and the MLP side by side on the normed input, both added to
+the residual at once; `layers` repeats it, `vocab` adds the final norm and LM head. Prefill
+processes `context` prompt tokens per sequence; decode processes one new token per sequence against
+a KV-cache of `context` tokens.
 """
 
 from pathlib import Path
@@ -33,6 +35,9 @@ class TransformerSpec(Strict):
     """Attention (query) heads."""
     kv_heads: PositiveInt | None = None
     """Key/value heads for GQA/MQA (default: heads)."""
+    head_dim: PositiveInt | None = None
+    """Width of each attention head (default hidden / heads; Gemma 7B's 256 of a 3072 model):
+    Q, K, V project hidden to heads x head_dim, the output projection back."""
     ffn: PositiveInt
     """MLP inner width (intermediate_size)."""
     layers: Annotated[PositiveInt, Field(le=1024)] = 1
@@ -41,6 +46,11 @@ class TransformerSpec(Strict):
     """Vocabulary size: adds the final norm and LM head when given."""
     norm: Literal["layernorm", "rmsnorm"] = "rmsnorm"
     """Normalisation (BERT: layernorm; LLaMA: rmsnorm)."""
+    block: Literal["sequential", "parallel", "parallel_norms"] = "sequential"
+    """sequential: attention, then the MLP on the attention's residual (LLaMA, BERT); parallel:
+    one norm feeds attention and the MLP side by side, both outputs added to the residual (GPT-J,
+    Phi, Falcon-7B); parallel_norms: the same with a norm of its own for each (GPT-NeoX,
+    Falcon-40B)."""
     mlp: Literal["gelu", "gated_silu", "gated_gelu"] = "gated_silu"
     """MLP: up, GELU, down (BERT); SiLU(gate) * up, down (LLaMA); GELU(gate) * up, down (Gemma's
     GeGLU, Shazeer 2020)."""
@@ -76,23 +86,24 @@ class TransformerSpec(Strict):
         return self
 
     @property
-    def head_dim(self) -> int:
-        return self.hidden // self.heads
+    def head_width(self) -> int:
+        """Each attention head's width: head_dim where given, else hidden / heads."""
+        return self.head_dim or self.hidden // self.heads
 
     def kv_cache_bytes(self) -> int:
         """layers x 2 x L x H_kv x d x bytes x batch."""
-        per_layer = 2 * self.context * (self.kv_heads or self.heads) * self.head_dim
+        per_layer = 2 * self.context * (self.kv_heads or self.heads) * self.head_width
         return self.layers * self.batch * nbytes(per_layer, self.dtype)
 
 
 def expand(model: TransformerSpec) -> dict:
     """The op-list workload (as a dict for WorkloadSpec) of a transformer config."""
-    if model.hidden % model.heads:
+    if model.head_dim is None and model.hidden % model.heads:
         raise SpecError(
             f"{locate(model, 'heads')}: hidden ({model.hidden}) must be a multiple of heads "
             f"({model.heads})"
         )
-    d, kv = model.head_dim, model.kv_heads or model.heads
+    d, kv = model.head_width, model.kv_heads or model.heads
     if model.heads % kv:  # each K/V head serves a whole group of query heads
         raise SpecError(f"{locate(model, 'kv_heads')}: {kv} must divide heads ({model.heads})")
     tokens = model.batch * (model.context if model.phase == "prefill" else 1)
@@ -116,7 +127,7 @@ def expand(model: TransformerSpec) -> dict:
     for layer in range(model.layers):
         p = f"L{layer}."
         normed = vector(model.norm, p + "attn_norm", residual)
-        q = gemm(p + "q_proj", [normed], model.hidden, model.hidden, parallel="column")
+        q = gemm(p + "q_proj", [normed], model.heads * d, model.hidden, parallel="column")
         k = gemm(p + "k_proj", [normed], kv * d, model.hidden, parallel="column")
         v = gemm(p + "v_proj", [normed], kv * d, model.hidden, parallel="column")
         if model.rope != "none":
@@ -146,9 +157,12 @@ def expand(model: TransformerSpec) -> dict:
             causal=model.causal,
             phase=model.phase,
         )
-        out = gemm(p + "o_proj", [attention], model.hidden, model.hidden, parallel="row")
-        mid = vector("add", p + "attn_residual", [out] + residual)
-        normed = vector(model.norm, p + "mlp_norm", [mid])
+        out = gemm(p + "o_proj", [attention], model.hidden, model.heads * d, parallel="row")
+        if model.block == "sequential":
+            mid = vector("add", p + "attn_residual", [out] + residual)
+            normed = vector(model.norm, p + "mlp_norm", [mid])
+        elif model.block == "parallel_norms":
+            normed = vector(model.norm, p + "mlp_norm", residual)
         if model.mlp in ("gated_silu", "gated_gelu"):
             gate = gemm(p + "gate_proj", [normed], model.ffn, model.hidden, parallel="column")
             up = gemm(p + "up_proj", [normed], model.ffn, model.hidden, parallel="column")
@@ -159,7 +173,11 @@ def expand(model: TransformerSpec) -> dict:
             up = gemm(p + "up_proj", [normed], model.ffn, model.hidden, parallel="column")
             hidden = vector("gelu", p + "gelu", [up], cols=model.ffn)
         down = gemm(p + "down_proj", [hidden], model.hidden, model.ffn, parallel="row")
-        residual = [vector("add", p + "mlp_residual", [down, mid])]
+        if model.block == "sequential":
+            residual = [vector("add", p + "mlp_residual", [down, mid])]
+        else:  # one add of both branches and the residual, as GPT-J's and Falcon's blocks
+            residual = [vector("add", p + "residual", [out, down] + residual)]
+
     if model.vocab:
         normed = vector(model.norm, "final_norm", residual, rows=model.batch)
         gemm("lm_head", [normed], model.vocab, model.hidden, m=model.batch)
@@ -185,40 +203,77 @@ HF_KEYS = {
     "hidden_size": "hidden",
     "num_attention_heads": "heads",
     "num_key_value_heads": "kv_heads",
+    "head_dim": "head_dim",
     "intermediate_size": "ffn",
     "num_hidden_layers": "layers",
     "vocab_size": "vocab",
 }
+HF_ALIASES = {
+    "n_embd": "hidden_size",
+    "n_head": "num_attention_heads",
+    "n_layer": "num_hidden_layers",
+    "n_positions": "max_position_embeddings",
+    "n_inner": "intermediate_size",
+    "n_embed": "hidden_size",
+    "ffn_hidden_size": "intermediate_size",
+}
+"""Other names of those keys: transformers' attribute_map of GPT-2 and GPT-J (n_embd, n_head,
+n_layer, n_positions; n_inner their MLP width), FalconConfig's n_embed and ffn_hidden_size."""
+FOUR_X_FFN_TYPES = ("gpt2", "gptj", "falcon")
+"""Model types whose MLP is 4 x hidden wide where the config leaves its width out or null
+(GPT2MLP, GPTJMLP: n_inner None; FalconConfig: ffn_hidden_size None)."""
 HF_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 GATED_GELU_TYPES = ("gemma", "gemma2", "gemma3", "gemma3_text")
 """HuggingFace model types whose GELU MLP is gated, GELU(gate) * up (transformers' GemmaMLP,
 Gemma2MLP, Gemma3MLP); other GELU configs (BERT, GPT-NeoX, Phi) are up, GELU, down."""
+ACTIVATION_KEYS = ("hidden_activation", "hidden_act", "activation_function", "activation")
+"""Where configs name the MLP's activation: Gemma's hidden_activation (read before hidden_act,
+as GemmaMLP does), LLaMA's and BERT's hidden_act, GPT-2's and GPT-J's activation_function,
+Falcon's activation."""
+DEFAULT_ACTIVATIONS = {
+    "gpt2": "gelu_new",
+    "gptj": "gelu_new",
+    "phi": "gelu_new",
+    "falcon": "gelu",
+    "gpt_neox": "gelu",
+    **dict.fromkeys(GATED_GELU_TYPES, "gelu_pytorch_tanh"),
+}
+"""The activation of a config that names none: its transformers config class's default (LLaMA's,
+silu, for other types)."""
+LAYERNORM_TYPES = ("bert", "roberta", "distilbert", "gpt2", "gptj", "gpt_neox", "falcon", "phi")
+"""Model types whose layers normalise with LayerNorm (their modeling_*.py: nn.LayerNorm)."""
+NORM_KEYS = {
+    "rms_norm_eps": "rmsnorm",
+    "layer_norm_eps": "layernorm",
+    "layer_norm_epsilon": "layernorm",
+}
+"""The epsilon key a config gives names its norm, for model types not in LAYERNORM_TYPES."""
+PARALLEL_KEYS = ("parallel_attn", "use_parallel_residual", "parallel_residual")
+"""Keys that ask for a parallel block: read for Falcon and GPT-NeoX, refused elsewhere."""
 
 
 MOE_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
 """The expert counts of mixture-of-experts configs (Mixtral, Qwen-MoE, DeepSeek, ...)."""
 
 
+def _activation(config: dict) -> tuple[str, object]:
+    """The key the MLP's activation is under and its value (the model type's default where none
+    is given)."""
+    key = next((k for k in ACTIVATION_KEYS if config.get(k) is not None), None)
+    if key is None:
+        return "hidden_act", DEFAULT_ACTIVATIONS.get(config.get("model_type"), "silu")
+    return key, config[key]
+
+
 def _check_modelled(path: Path, config: dict) -> None:
     """Refuse a config whose layer is not the one accsim builds from it (each was built as a
     dense LLaMA-like layer and ran): an activation that is neither GELU nor SiLU (OPT's relu), a
-    head size other than hidden / heads (Gemma's, Qwen3's), a dtype accsim holds none of (float64
-    ran as bf16), experts in the MLP."""
-    act = config.get("hidden_act", "silu")
+    dtype accsim holds none of (float64 ran as bf16), experts in the MLP."""
+    key, act = _activation(config)
     if not (isinstance(act, str) and ("gelu" in act or act in ("silu", "swish"))):
         raise SpecError(
-            f"{path}: hidden_act: {act!r}; accsim builds GELU (BERT-like) and SiLU (LLaMA-like) "
-            "MLPs"
+            f"{path}: {key}: {act!r}; accsim builds GELU (BERT-like) and SiLU (LLaMA-like) MLPs"
         )
-    head_dim, hidden, heads = (
-        config.get(k) for k in ("head_dim", "hidden_size", "num_attention_heads")
-    )
-    if head_dim is not None and all(type(v) is int and v > 0 for v in (hidden, heads)):
-        if head_dim != hidden / heads:
-            raise SpecError(
-                f"{path}: head_dim: {head_dim!r}, not hidden_size / num_attention_heads "
-                f"({hidden} / {heads}); accsim's attention heads are hidden / heads wide"
-            )
     key = _dtype_key(config)
     dtype = config.get(key)
     if dtype is not None and dtype not in HF_DTYPES:  # float64 ran as the default bf16
@@ -248,14 +303,74 @@ def _mlp(gelu: bool, model_type: object) -> str:
     return "gated_gelu" if model_type in GATED_GELU_TYPES else "gelu"
 
 
+def _norm(path: Path, config: dict, encoder: bool) -> str:
+    """The layers' norm: LayerNorm for the model types transformers builds with it, else the one
+    the config's epsilon key names, else LayerNorm for encoders and RMSNorm for decoders."""
+    if config.get("model_type") in LAYERNORM_TYPES:
+        return "layernorm"
+    named = {NORM_KEYS[k] for k in NORM_KEYS if k in config}
+    if len(named) > 1:
+        raise SpecError(f"{path}: rms_norm_eps: given with a LayerNorm epsilon; give one norm's")
+    return named.pop() if named else ("layernorm" if encoder else "rmsnorm")
+
+
+def _block(path: Path, config: dict) -> str:
+    """How a layer's attention and MLP are arranged (each model type's DecoderLayer/Block in
+    transformers): GPT-J's and Phi's side by side on one LayerNorm; Falcon's as parallel_attn and
+    new_decoder_architecture say (num_ln_in_parallel_attn norms, two by default); GPT-NeoX's two
+    norms side by side where use_parallel_residual (its default). Any other config asking for a
+    parallel block is refused: accsim would build it sequential."""
+    model_type = config.get("model_type")
+    if model_type in ("gptj", "phi"):
+        return "parallel"
+    if model_type == "falcon" and config.get("new_decoder_architecture"):
+        return "parallel" if config.get("num_ln_in_parallel_attn") == 1 else "parallel_norms"
+    if model_type == "falcon":
+        return "parallel" if config.get("parallel_attn", True) else "sequential"
+    if model_type == "gpt_neox":
+        return "parallel_norms" if config.get("use_parallel_residual", True) else "sequential"
+    for key in PARALLEL_KEYS:
+        if config.get(key):
+            raise SpecError(
+                f"{path}: {key}: {config[key]!r}: a parallel block of model_type {model_type!r}, "
+                "whose norms accsim does not know; it builds parallel blocks of gptj, phi, "
+                "falcon and gpt_neox"
+            )
+    return "sequential"
+
+
+def _falcon_kv_heads(config: dict) -> int | None:
+    """Falcon's K/V heads (FalconAttention): num_kv_heads in the new decoder architecture, one
+    where multi_query (its default), else one per query head."""
+    if config.get("new_decoder_architecture"):
+        return config.get("num_kv_heads")
+    return 1 if config.get("multi_query", True) else None
+
+
+def canonical_config(config: dict) -> dict:
+    """The config with every aliased key under its usual name (an alias's null left out, and a
+    4 x hidden MLP filled in for the types whose config may leave it null)."""
+    config = dict(config)
+    for alias, key in HF_ALIASES.items():
+        if config.get(alias) is not None:
+            config.setdefault(key, config[alias])
+    hidden = config.get("hidden_size")
+    if config.get("model_type") in FOUR_X_FFN_TYPES and config.get("intermediate_size") is None:
+        if type(hidden) is int:
+            config["intermediate_size"] = 4 * hidden
+    return config
+
+
 def from_hf_config(path: Path) -> dict:
-    """A HuggingFace config.json as a transformer workload dict (BERT-like or LLaMA-like)."""
+    """A HuggingFace config.json as a transformer workload dict (BERT-, LLaMA-, GPT-J-, Falcon-,
+    Phi- or Gemma-like)."""
     config = read_json(path)
     if not isinstance(config, dict):
         raise SpecError(f"{path}: expected a JSON object, got {type(config).__name__}")
     names = config.get("architectures") or []
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise SpecError(f"{path}: architectures: expected a list of names, got {names!r}")
+    config = canonical_config(config)
     missing = [
         k for k in ("hidden_size", "num_attention_heads", "intermediate_size") if k not in config
     ]
@@ -266,13 +381,18 @@ def from_hf_config(path: Path) -> dict:
         config.get("model_type") in ("bert", "roberta", "distilbert") or "Bert" in architectures
     )
     spec = {HF_KEYS[k]: v for k, v in config.items() if k in HF_KEYS and v is not None}
+    if config.get("model_type") == "falcon":
+        spec.pop("kv_heads", None)
+        if kv_heads := _falcon_kv_heads(config):
+            spec["kv_heads"] = kv_heads
     _check_modelled(path, config)
-    gelu = "gelu" in str(config.get("hidden_act", "silu"))  # gelu_new, quick_gelu, ...
+    gelu = "gelu" in str(_activation(config)[1])  # gelu_new, quick_gelu, gelu_pytorch_tanh, ...
     spec.update(
         kind="transformer",
         name=path.parent.name if path.name == "config.json" else path.stem,
         description=f"HuggingFace config {path.name}",
-        norm="layernorm" if encoder else "rmsnorm",
+        norm=_norm(path, config, encoder),
+        block=_block(path, config),
         mlp=_mlp(gelu, config.get("model_type")),
         causal=not encoder,
         dtype=HF_DTYPES.get(str(config.get(_dtype_key(config))), "bf16"),
