@@ -252,6 +252,19 @@ PARALLEL_KEYS = ("parallel_attn", "use_parallel_residual", "parallel_residual")
 """Keys that ask for a parallel block: read for Falcon and GPT-NeoX, refused elsewhere."""
 
 
+UNBUILT_TYPES = {
+    "gemma2": "norms after attention and the MLP as well as before, sliding-window attention in "
+    "every other layer and soft-capped logits",
+    "gemma3": "norms after attention and the MLP as well as before, norms of Q and K, and "
+    "sliding-window attention in five layers of six",
+    "gemma3_text": "norms after attention and the MLP as well as before, norms of Q and K, and "
+    "sliding-window attention in five layers of six",
+    "qwen3": "norms of Q and K (q_norm, k_norm)",
+}
+"""Model types whose layers (transformers' Gemma2DecoderLayer, Gemma3DecoderLayer,
+Qwen3Attention) have parts accsim's transformer layer has none of."""
+
+
 MOE_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
 """The expert counts of mixture-of-experts configs (Mixtral, Qwen-MoE, DeepSeek, ...)."""
 
@@ -268,11 +281,22 @@ def _activation(config: dict) -> tuple[str, object]:
 def _check_modelled(path: Path, config: dict) -> None:
     """Refuse a config whose layer is not the one accsim builds from it (each was built as a
     dense LLaMA-like layer and ran): an activation that is neither GELU nor SiLU (OPT's relu), a
+    model type whose layer has more than accsim's (Gemma-2's sandwich norms), norms of Q and K, a
     dtype accsim holds none of (float64 ran as bf16), experts in the MLP."""
     key, act = _activation(config)
     if not (isinstance(act, str) and ("gelu" in act or act in ("silu", "swish"))):
         raise SpecError(
             f"{path}: {key}: {act!r}; accsim builds GELU (BERT-like) and SiLU (LLaMA-like) MLPs"
+        )
+    model_type = config.get("model_type")
+    if model_type in UNBUILT_TYPES:
+        raise SpecError(
+            f"{path}: model_type: {model_type!r}: its layers have {UNBUILT_TYPES[model_type]}, "
+            "which accsim does not build"
+        )
+    if config.get("qk_layernorm"):  # Phi's optional LayerNorms of Q and K
+        raise SpecError(
+            f"{path}: qk_layernorm: true: norms of Q and K, which accsim does not build"
         )
     key = _dtype_key(config)
     dtype = config.get(key)

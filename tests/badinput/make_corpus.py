@@ -1933,7 +1933,8 @@ HFCFG16_FILES = {
     for label, extra in {
         "parallel-unknown": '"model_type": "stablelm", "use_parallel_residual": true',
         "two-norm-eps": '"rms_norm_eps": 1e-6, "layer_norm_eps": 1e-5',
-        "gemma-relu": '"model_type": "gemma2", "hidden_activation": "relu"',
+        "gemma-relu": '"model_type": "gemma", "hidden_activation": "relu"',
+        "gemma3": '"model_type": "gemma3_text", "hidden_activation": "gelu_pytorch_tanh"',
         "gptj-relu": '"model_type": "gptj", "activation_function": "relu"',
     }.items()
 }
@@ -1953,6 +1954,12 @@ NAMED += [
         "run-hf-gemma-relu",
         "hf-gemma-relu.json: hidden_activation: 'relu'; accsim builds GELU",
         "run tpu-v4-like {files}/hf-gemma-relu.json",
+    ),
+    (
+        "run-hf-gemma3",
+        "hf-gemma3.json: model_type: 'gemma3_text': its layers have norms after attention and "
+        "the MLP as well as before",
+        "run tpu-v4-like {files}/hf-gemma3.json",
     ),
     (
         "serve-hf-gptj-relu",

@@ -145,9 +145,10 @@ def test_gemma_7b_heads_wider_than_hidden_over_heads_give_its_published_size(tmp
     assert attention.head_dim == 256 and workload.ops[1].N == 4096
 
 
-def test_gemma_2_hidden_activation_alone_is_a_gated_gelu(tmp_path):
-    """Gemma-2's config has hidden_activation and no hidden_act; it read as SiLU."""
-    config = {"model_type": "gemma2", "hidden_activation": "gelu_pytorch_tanh"}
+def test_a_gemma_config_with_hidden_activation_alone_is_a_gated_gelu(tmp_path):
+    """Gemma configs name the MLP's activation hidden_activation (GemmaMLP reads it); with no
+    hidden_act beside it, it read as SiLU."""
+    config = {"model_type": "gemma", "hidden_activation": "gelu_pytorch_tanh"}
     config |= {"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128}
     kinds = {op.kind for op in _workload(tmp_path, config, 1).ops}
     assert "gelu" in kinds and "silu" not in kinds and "rmsnorm" in kinds
@@ -159,6 +160,10 @@ def test_gemma_2_hidden_activation_alone_is_a_gated_gelu(tmp_path):
         ({"model_type": "stablelm", "use_parallel_residual": True}, "use_parallel_residual: True"),
         ({"rms_norm_eps": 1e-6, "layer_norm_eps": 1e-5}, "rms_norm_eps: given with a LayerNorm"),
         ({"activation_function": "relu"}, "activation_function: 'relu'"),
+        ({"model_type": "gemma2"}, "model_type: 'gemma2': its layers have norms after attention"),
+        ({"model_type": "gemma3_text"}, "model_type: 'gemma3_text': its layers have norms after"),
+        ({"model_type": "qwen3"}, r"model_type: 'qwen3': its layers have norms of Q and K"),
+        ({"model_type": "phi", "qk_layernorm": True}, "qk_layernorm: true: norms of Q and K"),
     ],
 )
 def test_configs_accsim_would_build_wrong_are_refused_naming_the_key(tmp_path, extra, message):
