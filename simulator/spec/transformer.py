@@ -218,10 +218,10 @@ HF_ALIASES = {
     "ffn_hidden_size": "intermediate_size",
 }
 """Other names of those keys: transformers' attribute_map of GPT-2 and GPT-J (n_embd, n_head,
-n_layer, n_positions; n_inner their MLP width), FalconConfig's n_embed and ffn_hidden_size."""
-FOUR_X_FFN_TYPES = ("gpt2", "gptj", "falcon")
+n_layer, n_positions; n_inner their MLP width; GPTBigCode's the same), FalconConfig's n_embed and ffn_hidden_size."""
+FOUR_X_FFN_TYPES = ("gpt2", "gptj", "gpt_bigcode", "falcon")
 """Model types whose MLP is 4 x hidden wide where the config leaves its width out or null
-(GPT2MLP, GPTJMLP: n_inner None; FalconConfig: ffn_hidden_size None)."""
+(GPT2MLP, GPTJMLP, GPTBigCodeMLP: n_inner None; FalconConfig: ffn_hidden_size None)."""
 HF_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 GATED_GELU_TYPES = ("gemma", "gemma2", "gemma3", "gemma3_text")
 """HuggingFace model types whose GELU MLP is gated, GELU(gate) * up (transformers' GemmaMLP,
@@ -233,6 +233,7 @@ Falcon's activation."""
 DEFAULT_ACTIVATIONS = {
     "gpt2": "gelu_new",
     "gptj": "gelu_new",
+    "gpt_bigcode": "gelu_pytorch_tanh",
     "phi": "gelu_new",
     "falcon": "gelu",
     "gpt_neox": "gelu",
@@ -240,7 +241,8 @@ DEFAULT_ACTIVATIONS = {
 }
 """The activation of a config that names none: its transformers config class's default (LLaMA's,
 silu, for other types)."""
-LAYERNORM_TYPES = ("bert", "roberta", "distilbert", "gpt2", "gptj", "gpt_neox", "falcon", "phi")
+LAYERNORM_TYPES = ("bert", "roberta", "distilbert", "gpt2", "gptj", "gpt_bigcode", "gpt_neox")
+LAYERNORM_TYPES += ("falcon", "phi", "stablelm", "starcoder2")
 """Model types whose layers normalise with LayerNorm (their modeling_*.py: nn.LayerNorm)."""
 NORM_KEYS = {
     "rms_norm_eps": "rmsnorm",
@@ -249,7 +251,9 @@ NORM_KEYS = {
 }
 """The epsilon key a config gives names its norm, for model types not in LAYERNORM_TYPES."""
 PARALLEL_KEYS = ("parallel_attn", "use_parallel_residual", "parallel_residual")
-"""Keys that ask for a parallel block: read for Falcon and GPT-NeoX, refused elsewhere."""
+"""Keys that ask for a parallel block: read for Falcon, GPT-NeoX and StableLM, refused elsewhere."""
+MULTI_QUERY_TYPES = ("falcon", "gpt_bigcode")
+"""Model types whose `multi_query` (their default) gives every query head one K/V head."""
 
 
 UNBUILT_TYPES = {
@@ -342,8 +346,9 @@ def _block(path: Path, config: dict) -> str:
     """How a layer's attention and MLP are arranged (each model type's DecoderLayer/Block in
     transformers): GPT-J's and Phi's side by side on one LayerNorm; Falcon's as parallel_attn and
     new_decoder_architecture say (num_ln_in_parallel_attn norms, two by default); GPT-NeoX's two
-    norms side by side where use_parallel_residual (its default). Any other config asking for a
-    parallel block is refused: accsim would build it sequential."""
+    norms side by side where use_parallel_residual (its default), StableLM's one norm where it
+    is set. Any other config asking for a parallel block is refused: accsim would build it
+    sequential."""
     model_type = config.get("model_type")
     if model_type in ("gptj", "phi"):
         return "parallel"
@@ -353,20 +358,23 @@ def _block(path: Path, config: dict) -> str:
         return "parallel" if config.get("parallel_attn", True) else "sequential"
     if model_type == "gpt_neox":
         return "parallel_norms" if config.get("use_parallel_residual", True) else "sequential"
+    if model_type == "stablelm":
+        return "parallel" if config.get("use_parallel_residual") else "sequential"
     for key in PARALLEL_KEYS:
         if config.get(key):
             raise SpecError(
                 f"{path}: {key}: {config[key]!r}: a parallel block of model_type {model_type!r}, "
                 "whose norms accsim does not know; it builds parallel blocks of gptj, phi, "
-                "falcon and gpt_neox"
+                "falcon, gpt_neox and stablelm"
             )
     return "sequential"
 
 
-def _falcon_kv_heads(config: dict) -> int | None:
-    """Falcon's K/V heads (FalconAttention): num_kv_heads in the new decoder architecture, one
-    where multi_query (its default), else one per query head."""
-    if config.get("new_decoder_architecture"):
+def _multi_query_kv_heads(config: dict) -> int | None:
+    """Falcon's and GPTBigCode's K/V heads (FalconAttention, GPTBigCodeAttention): Falcon's
+    num_kv_heads in its new decoder architecture, else one where multi_query (their default),
+    else one per query head."""
+    if config.get("model_type") == "falcon" and config.get("new_decoder_architecture"):
         return config.get("num_kv_heads")
     return 1 if config.get("multi_query", True) else None
 
@@ -386,8 +394,8 @@ def canonical_config(config: dict) -> dict:
 
 
 def from_hf_config(path: Path) -> dict:
-    """A HuggingFace config.json as a transformer workload dict (BERT-, LLaMA-, GPT-J-, Falcon-,
-    Phi- or Gemma-like)."""
+    """A HuggingFace config.json as a transformer workload dict (BERT-, LLaMA-, GPT-2-, GPT-J-,
+    GPT-NeoX-, Falcon-, Phi- or Gemma-like)."""
     config = read_json(path)
     if not isinstance(config, dict):
         raise SpecError(f"{path}: expected a JSON object, got {type(config).__name__}")
@@ -405,10 +413,15 @@ def from_hf_config(path: Path) -> dict:
         config.get("model_type") in ("bert", "roberta", "distilbert") or "Bert" in architectures
     )
     spec = {HF_KEYS[k]: v for k, v in config.items() if k in HF_KEYS and v is not None}
-    if config.get("model_type") == "falcon":
+    if config.get("model_type") in MULTI_QUERY_TYPES:
         spec.pop("kv_heads", None)
-        if kv_heads := _falcon_kv_heads(config):
+        if kv_heads := _multi_query_kv_heads(config):
             spec["kv_heads"] = kv_heads
+    elif config.get("multi_query"):
+        raise SpecError(
+            f"{path}: multi_query: {config['multi_query']!r}, read for model_type falcon and "
+            f"gpt_bigcode only, not {config.get('model_type')!r}: give num_key_value_heads"
+        )
     _check_modelled(path, config)
     gelu = "gelu" in str(_activation(config)[1])  # gelu_new, quick_gelu, gelu_pytorch_tanh, ...
     spec.update(

@@ -1931,7 +1931,7 @@ HFCFG16_FILES = {
     f"hf-{label}.json": '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128, '
     f'"num_hidden_layers": 2, "vocab_size": 100, {extra}}}'
     for label, extra in {
-        "parallel-unknown": '"model_type": "stablelm", "use_parallel_residual": true',
+        "parallel-unknown": '"model_type": "mpt", "use_parallel_residual": true',
         "two-norm-eps": '"rms_norm_eps": 1e-6, "layer_norm_eps": 1e-5',
         "gemma-relu": '"model_type": "gemma", "hidden_activation": "relu"',
         "gemma3": '"model_type": "gemma3_text", "hidden_activation": "gelu_pytorch_tanh"',
@@ -1942,7 +1942,7 @@ NAMED += [
     (
         "run-hf-parallel-unknown",
         "hf-parallel-unknown.json: use_parallel_residual: True: a parallel block of model_type "
-        "'stablelm'",
+        "'mpt'",
         "run tpu-v4-like {files}/hf-parallel-unknown.json",
     ),
     (

@@ -125,6 +125,23 @@ def test_gpt_neox_parallel_residual_norms_each_branch(tmp_path):
     assert ops["L0.gelu"].inputs == ["L0.up_proj"]
 
 
+def test_stablelm_parallel_residual_shares_one_norm_and_bigcode_is_multi_query(tmp_path):
+    """StableLmDecoderLayer with use_parallel_residual: x + attn(ln1(x)) + mlp(ln1(x)); GPTBigCode
+    (StarCoder): n_embd, n_head, 4 x n_embd MLP, one K/V head where multi_query."""
+    config = {"model_type": "stablelm", "use_parallel_residual": True, "hidden_size": 64}
+    config |= {"num_attention_heads": 4, "intermediate_size": 256}
+    ops = {op.name: op for op in _workload(tmp_path, config, 1).ops}
+    assert ops["L0.up_proj"].inputs == ["L0.attn_norm"] and "L0.mlp_norm" not in ops
+    assert ops["L0.attn_norm"].kind == "layernorm" and ops["L0.gate_proj"].N == 256
+    bigcode = {"model_type": "gpt_bigcode", "n_embd": 64, "n_head": 4, "multi_query": True}
+    ops = {op.name: op for op in _workload(tmp_path, bigcode, 1).ops}
+    assert (ops["L0.k_proj"].N, ops["L0.up_proj"].N, ops["L0.mlp_norm"].kind) == (
+        16,
+        256,
+        "layernorm",
+    )
+
+
 def test_gemma_7b_heads_wider_than_hidden_over_heads_give_its_published_size(tmp_path):
     """Gemma 7B: 16 heads of 256 (4096 wide) on a 3072 model; Q, K, V 3072 x 4096 and O back,
     so 28 layers' GEMMs are the paper's 7,751,248,896 non-embedding parameters (Gemma Team
@@ -157,7 +174,8 @@ def test_a_gemma_config_with_hidden_activation_alone_is_a_gated_gelu(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"model_type": "stablelm", "use_parallel_residual": True}, "use_parallel_residual: True"),
+        ({"model_type": "mpt", "use_parallel_residual": True}, "use_parallel_residual: True"),
+        ({"model_type": "mpt", "multi_query": True}, "multi_query: True, read for model_type"),
         ({"rms_norm_eps": 1e-6, "layer_norm_eps": 1e-5}, "rms_norm_eps: given with a LayerNorm"),
         ({"activation_function": "relu"}, "activation_function: 'relu'"),
         ({"model_type": "gemma2"}, "model_type: 'gemma2': its layers have norms after attention"),
