@@ -5,9 +5,12 @@ modeling code (each model type's DecoderLayer), or are refused naming the key.""
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import simulator
-from simulator.serving.models import load_model
+from simulator.serving.models import Model, load_model
+from simulator.spec.transformer import TransformerSpec, expand
 
 GPTJ_6B = {  # EleutherAI/gpt-j-6b config.json (its model keys)
     "architectures": ["GPTJForCausalLM"],
@@ -188,3 +191,36 @@ def test_configs_accsim_would_build_wrong_are_refused_naming_the_key(tmp_path, e
     config = {"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128} | extra
     with pytest.raises(simulator.SpecError, match=f"config.json: {message}"):
         _workload(tmp_path, config, 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kv=st.integers(1, 4),
+    group=st.integers(1, 4),
+    head_dim=st.integers(1, 32),
+    hidden=st.integers(1, 128),
+    ffn=st.integers(1, 256),
+    block=st.sampled_from(["sequential", "parallel", "parallel_norms"]),
+    mlp=st.sampled_from(["gelu", "gated_silu", "gated_gelu"]),
+)
+def test_any_layer_has_the_closed_form_weights_serving_counts(
+    kv, group, head_dim, hidden, ffn, block, mlp
+):
+    """Q and O are hidden x heads·head_dim, K and V hidden x kv_heads·head_dim, the MLP two or
+    (gated) three hidden x ffn, whatever the block; serving's weight bytes count the same."""
+    heads = kv * group  # each K/V head serves `group` query heads
+    spec = TransformerSpec(
+        kind="transformer", name="t", hidden=hidden, heads=heads, kv_heads=kv,
+        head_dim=head_dim, ffn=ffn, block=block, mlp=mlp, vocab=7, dtype="fp16",
+    )  # fmt: skip
+    ops = expand(spec)["ops"]
+    layer = sum(op["N"] * op["K"] for op in ops if op["kind"] == "gemm" and op["name"] != "lm_head")
+    matrices = 3 if mlp.startswith("gated") else 2
+    assert (
+        layer
+        == 2 * hidden * heads * head_dim + 2 * hidden * kv * head_dim + matrices * hidden * ffn
+    )
+    norms = [op for op in ops if op["kind"] == "rmsnorm" and op["name"].startswith("L0.")]
+    assert len(norms) == (1 if block == "parallel" else 2)
+    served = Model(name="t", layer=spec, layers=1, vocab=7, max_context=8)
+    assert served.weight_bytes == 2 * (layer + 7 * hidden)
