@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import SpecError, expect
+from simulator.spec.hf_config import canonical_config, from_hf_config
 from simulator.spec.precision import nbytes
 from simulator.spec.textio import read_json
-from simulator.spec.transformer import TransformerSpec, canonical_config, from_hf_config
+from simulator.spec.transformer import TransformerSpec
 from simulator.spec.validate import validate
 from simulator.spec.yamlio import Document
 
