@@ -57,6 +57,9 @@ PHI_2 = {  # microsoft/phi-2 config.json (its model keys)
     "vocab_size": 51200,
 }
 
+SMALL = {"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128}
+"""The sizes of a small layer."""
+
 
 def _workload(tmp_path, config: dict, layers: int):
     """The whole model (`layers` layers and the LM head) of `config` written as a config.json."""
@@ -169,7 +172,7 @@ def test_a_gemma_config_with_hidden_activation_alone_is_a_gated_gelu(tmp_path):
     """Gemma configs name the MLP's activation hidden_activation (GemmaMLP reads it); with no
     hidden_act beside it, it read as SiLU."""
     config = {"model_type": "gemma", "hidden_activation": "gelu_pytorch_tanh"}
-    config |= {"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128}
+    config |= SMALL
     kinds = {op.kind for op in _workload(tmp_path, config, 1).ops}
     assert "gelu" in kinds and "silu" not in kinds and "rmsnorm" in kinds
 
@@ -188,7 +191,7 @@ def test_a_gemma_config_with_hidden_activation_alone_is_a_gated_gelu(tmp_path):
     ],
 )
 def test_configs_accsim_would_build_wrong_are_refused_naming_the_key(tmp_path, extra, message):
-    config = {"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128} | extra
+    config = SMALL | extra
     with pytest.raises(simulator.SpecError, match=f"config.json: {message}"):
         _workload(tmp_path, config, 1)
 
