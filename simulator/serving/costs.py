@@ -258,7 +258,7 @@ class CostModel:
         """The workload dict of one layer's part: dense (T tokens), decode (b requests, KV L),
         prefill (q chunk tokens over KV L), prompt (a whole prompt of q tokens), head (n rows)."""
         spec = self.model.layer
-        d, kv_heads = spec.head_dim, spec.kv_heads or spec.heads
+        d, kv_heads = spec.head_width, spec.kv_heads or spec.heads
         name = f"{self.model.name}-{part}-{'x'.join(map(str, size))}"
         if part == "dense":
             ops = expand(spec.model_copy(update={"phase": "prefill", "context": size[0]}))["ops"]

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import SpecError, expect
+from simulator.spec.hf_config import canonical_config, from_hf_config
 from simulator.spec.precision import nbytes
 from simulator.spec.textio import read_json
-from simulator.spec.transformer import TransformerSpec, from_hf_config
+from simulator.spec.transformer import TransformerSpec
 from simulator.spec.validate import validate
 from simulator.spec.yamlio import Document
 
@@ -33,15 +34,16 @@ class Model:
     def kv_bytes_per_token(self) -> int:
         """K and V of one token in every layer: 2 x layers x H_kv x d x bytes."""
         kv = self.layer.kv_heads or self.layer.heads
-        return self.layers * nbytes(2 * kv * self.layer.head_dim, self.layer.dtype)
+        return self.layers * nbytes(2 * kv * self.layer.head_width, self.layer.dtype)
 
     @property
     def weight_bytes(self) -> int:
         """Q, K, V, O and MLP weights of every layer plus the LM head (embeddings not counted:
         a lookup table read one row per token, often tied to the head)."""
-        h, kv = self.layer.hidden, (self.layer.kv_heads or self.layer.heads) * self.layer.head_dim
-        mlp = (3 if self.layer.mlp.startswith("gated") else 2) * h * self.layer.ffn
-        per_layer = 2 * h * h + 2 * h * kv + mlp
+        layer, h = self.layer, self.layer.hidden
+        q, kv = layer.heads * layer.head_width, (layer.kv_heads or layer.heads) * layer.head_width
+        mlp = (3 if layer.mlp.startswith("gated") else 2) * h * layer.ffn
+        per_layer = 2 * h * q + 2 * h * kv + mlp
         return nbytes(self.layers * per_layer + h * self.vocab, self.layer.dtype)
 
 
@@ -58,7 +60,7 @@ def load_model(ref: str | Path) -> Model:
     elif not path.is_file():
         raise SpecError(f"{ref}: no such model config file")
     layer = from_hf_config(path)
-    config = read_json(path)
+    config = canonical_config(read_json(path))  # a dict: from_hf_config refused any other
     config.setdefault("max_position_embeddings", 4096)
     for key in ("num_hidden_layers", "vocab_size", "max_position_embeddings"):
         value = config.get(key)

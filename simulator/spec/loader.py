@@ -105,7 +105,7 @@ def spec_document(kind: str, ref: str | Path | dict | Document | None, dtype=Non
     if kind == "mapping" and ref in (None, "auto"):
         return Document({}, "<auto mapping>", {})
     if kind == "workload" and isinstance(ref, (str, Path)) and str(ref).endswith(".json"):
-        from simulator.spec.transformer import from_hf_config
+        from simulator.spec.hf_config import from_hf_config
 
         return Document(from_hf_config(Path(ref)), str(ref), {})
     if kind == "workload" and isinstance(ref, (str, Path)) and str(ref).endswith(".onnx"):

@@ -436,7 +436,7 @@ def write_files(folder: Path = FILES) -> None:
         (folder / name).write_text(text)
     for name, data in _hostile15_onnx().items():
         (folder / name).write_bytes(data)
-    for name, text in HOSTILE16_FILES.items():
+    for name, text in {**HOSTILE16_FILES, **HFCFG16_FILES}.items():
         (folder / name).write_text(text)
 
 
@@ -469,7 +469,7 @@ HOSTILE16_FILES = {
         f'128, "num_hidden_layers": 2, "vocab_size": 100, {extra}}}'
         for label, extra in {
             "relu": '"hidden_act": "relu"',
-            "head-dim": '"head_dim": 7',
+            "head-dim": '"head_dim": 0',
             "experts": '"num_local_experts": 8',
             "float64": '"torch_dtype": "float64"',
             "key-twice": '"hidden_size": 128',
@@ -1864,7 +1864,7 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
     ),
     (
         "run-hf-head-dim",
-        "head_dim: 7, not hidden_size / num_attention_heads (64 / 4)",
+        "hf-head-dim.json: head_dim: must be > 0, got 0",
         "run tpu-v4-like {files}/hf-head-dim.json",
     ),
     (
@@ -1922,6 +1922,49 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "above the limit of 10; shrink the op or the layers, give the arch more SRAM, or raise the "
         "limit with --max-tiles",
         "serve tpu-v4-like llama-2-7b --max-tiles 10 --cost-cache {tmp}/c",
+    ),
+]
+
+
+# ----- hfcfg16: HuggingFace configs whose layer accsim would build wrong ------------------------
+HFCFG16_FILES = {
+    f"hf-{label}.json": '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128, '
+    f'"num_hidden_layers": 2, "vocab_size": 100, {extra}}}'
+    for label, extra in {
+        "parallel-unknown": '"model_type": "mpt", "use_parallel_residual": true',
+        "two-norm-eps": '"rms_norm_eps": 1e-6, "layer_norm_eps": 1e-5',
+        "gemma-relu": '"model_type": "gemma", "hidden_activation": "relu"',
+        "gemma3": '"model_type": "gemma3_text", "hidden_activation": "gelu_pytorch_tanh"',
+        "gptj-relu": '"model_type": "gptj", "activation_function": "relu"',
+    }.items()
+}
+NAMED += [
+    (
+        "run-hf-parallel-unknown",
+        "hf-parallel-unknown.json: use_parallel_residual: True: a parallel block of model_type "
+        "'mpt'",
+        "run tpu-v4-like {files}/hf-parallel-unknown.json",
+    ),
+    (
+        "run-hf-two-norm-eps",
+        "hf-two-norm-eps.json: rms_norm_eps: given with a LayerNorm epsilon",
+        "run tpu-v4-like {files}/hf-two-norm-eps.json",
+    ),
+    (
+        "run-hf-gemma-relu",
+        "hf-gemma-relu.json: hidden_activation: 'relu'; accsim builds GELU",
+        "run tpu-v4-like {files}/hf-gemma-relu.json",
+    ),
+    (
+        "run-hf-gemma3",
+        "hf-gemma3.json: model_type: 'gemma3_text': its layers have norms after attention and "
+        "the MLP as well as before",
+        "run tpu-v4-like {files}/hf-gemma3.json",
+    ),
+    (
+        "serve-hf-gptj-relu",
+        "hf-gptj-relu.json: activation_function: 'relu'; accsim builds GELU",
+        "serve tpu-v4-like {files}/hf-gptj-relu.json --cost-cache {tmp}/c",
     ),
 ]
 

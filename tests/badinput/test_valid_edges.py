@@ -125,7 +125,7 @@ def test_a_constraint_may_compare_a_quantity_with_a_plain_number():
     ("act", "mlp"), [("gelu_new", "gelu"), ("quick_gelu", "gelu"), ("swish", "gated_silu")]
 )
 def test_a_huggingface_activation_of_either_family_is_read(tmp_path, act, mlp):
-    from simulator.spec.transformer import from_hf_config
+    from simulator.spec.hf_config import from_hf_config
 
     config = tmp_path / "config.json"
     config.write_text(
