@@ -1849,12 +1849,12 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
     ),
     (
         "import-scalesim-misspelt-key",
-        "bandwith: not a key the import reads; did you mean Bandwidth",
+        "Bandwith: not a key the import reads; did you mean Bandwidth",
         "import-scalesim {files}/scalesim-misspelt.cfg {files}/topology.csv -o {tmp}/s",
     ),
     (
         "import-scalesim-key-elsewhere",
-        "[run_presets] bandwidth: not a key the import reads",
+        "[run_presets] Bandwidth: not a key the import reads",
         "import-scalesim {files}/scalesim-key-elsewhere.cfg {files}/topology.csv -o {tmp}/s",
     ),
     (
@@ -1922,6 +1922,22 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "above the limit of 10; shrink the op or the layers, give the arch more SRAM, or raise the "
         "limit with --max-tiles",
         "serve tpu-v4-like llama-2-7b --max-tiles 10 --cost-cache {tmp}/c",
+    ),
+    # nits16: error-policy fixes
+    (
+        "run-max-memory-in-a-unit-that-shows-it",
+        "MiB of host memory (most in gemm), above the limit of 1.0 KiB",
+        "run edge-npu gemm-256 --max-memory '1 KiB'",
+    ),
+    (
+        "run-wafer-bound-names-the-set",
+        "edge-npu.yaml (from --set components.mac_array.rows): components.mac_array: ",
+        "run edge-npu gemm-256 --set components.mac_array.rows=100000000",
+    ),
+    (
+        "run-clock-bound-names-the-set",
+        "edge-npu.yaml (from --set clock): clock: 1001 GHz is faster",
+        "run edge-npu gemm-256 --set 'clock=1001 GHz'",
     ),
 ]
 
