@@ -92,7 +92,7 @@ def _head_path(doc: Document, head: str) -> tuple:
     first, _, rest = head.partition(".")
     if rest and (first, rest) in doc.lines:
         return (first, rest)
-    return tuple(head.split("."))
+    return tuple(int(key) if key.isdigit() else key for key in head.split("."))  # list items
 
 
 def _override_hint(doc: Document, path: tuple) -> str:
