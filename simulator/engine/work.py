@@ -39,6 +39,8 @@ class Work:
     sure: int = 0
     """Of `steps`, those of ops whose steps the engine takes from their streams whatever its
     coalescing finds (`skippable`): what a run under a budget takes at least."""
+    surest_op: str = ""
+    """The op with the most of the `sure` steps: the one to shrink where they pass the limit."""
 
 
 def engine_work(program: Program, machine: Machine, cap: int) -> Work:
@@ -52,6 +54,7 @@ def engine_work(program: Program, machine: Machine, cap: int) -> Work:
         program = classed(program)
     times = simulated(program.ops, machine)
     steps, biggest, most, sure, stopped = 0, "", -1, 0, ""
+    surest, most_sure = "", 0
     known: dict[str, int] = {}  # signature -> steps: equal signatures make the same steps
     for op in program.ops:
         if not times[op.name]:
@@ -67,12 +70,15 @@ def engine_work(program: Program, machine: Machine, cap: int) -> Work:
             count = left + 1
         op_steps = count * times[op.name]
         steps += op_steps
-        sure += 0 if skippable(op, count) else op_steps
+        op_sure = 0 if skippable(op, count) else op_steps
+        sure += op_sure
         if op_steps > most:
             biggest, most = op.group or op.name, op_steps
+        if op_sure > most_sure:
+            surest, most_sure = op.group or op.name, op_sure
     if stopped:
-        return Work(max(steps, cap + 1), stopped, False, max(most, cap + 1), sure)
-    return Work(steps, biggest, most=most, sure=sure)
+        return Work(max(steps, cap + 1), stopped, False, max(most, cap + 1), sure, surest)
+    return Work(steps, biggest, most=most, sure=sure, surest_op=surest)
 
 
 def may_coalesce(program: Program, machine: Machine) -> bool:
@@ -126,16 +132,20 @@ def check_work(
     CapacityError naming them, the op that simulates most and how to get under the limit.
     With `coalescing` (a timing-only, untraced run) a count above the limit passes where the
     engine may coalesce, its step classes fit the memory limit and the steps it takes for sure
-    (`Work.sure`) do not pass the limit: the caller runs it under a budget (engine/budget.py)."""
+    (`Work.sure`) do not pass the limit: the caller runs it under a budget (engine/budget.py);
+    refused there for its sure steps, the message names the op with most of them to shrink."""
     work = engine_work(program, machine, limits.max_tiles)
     classes = work.most * CLASS_BYTES  # what the coalescer holds to skip the biggest op's steps
     budget = coalescing and may_coalesce(program, machine) and classes <= limits.max_memory
-    budget = budget and work.sure <= limits.max_tiles  # else refused at the limit, for sure
-    if work.steps > limits.max_tiles and not budget:
+    if work.steps > limits.max_tiles and not (budget and work.sure <= limits.max_tiles):
         steps = f"{work.steps:,}" if work.whole else f"over {limits.max_tiles:,}"
+        shrink, sure = work.biggest_op, ""
+        if budget:  # coalescing may skip the rest: the steps it cannot are what passes the limit
+            shrink = work.surest_op
+            sure = f", and {work.sure:,} of them no coalescing can skip (most in {shrink})"
         raise CapacityError(
             f"{name}: {steps} tile steps to simulate (most in {work.biggest_op}), above the "
-            f"limit of {limits.max_tiles:,}; shrink {work.biggest_op} or the layers, give the "
+            f"limit of {limits.max_tiles:,}{sure}; shrink {shrink} or the layers, give the "
             f"arch more SRAM, or raise the limit with --max-tiles"
         )
     return work

@@ -62,6 +62,15 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+def readable_bytes(count: float) -> str:
+    """`count` bytes in the largest binary unit it reaches (bytes below 1 KiB), so a small limit
+    (`--max-memory '1 KiB'`) does not print as 0.0 GiB."""
+    for unit, factor in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= factor:
+            return f"{count / factor:,.1f} {unit}"
+    return f"{count:,.0f} bytes"
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A run's cost, estimated from its specs."""
@@ -143,9 +152,9 @@ def check_cost(arch: ArchSpec, workload, numerics: bool, limits: Limits) -> Esti
     if cost.memory_bytes > limits.max_memory:
         hint = "run with --no-numerics, " if numerics else ""
         raise CapacityError(
-            f"{workload.name}: needs about {cost.memory_bytes / 2**30:,.1f} GiB of host memory "
+            f"{workload.name}: needs about {readable_bytes(cost.memory_bytes)} of host memory "
             f"(most in {cost.biggest_op}), above the limit of "
-            f"{limits.max_memory / 2**30:,.1f} GiB; {hint}shrink the op, or raise the limit "
+            f"{readable_bytes(limits.max_memory)}; {hint}shrink the op, or raise the limit "
             f"with --max-memory"
         )
     return cost
@@ -169,7 +178,7 @@ def check_spiking_cost(workload, limits: Limits, check_bytes: int = 0) -> None:
     if memory > limits.max_memory:
         hint = "run with --no-numerics, " if check_bytes else ""
         raise CapacityError(
-            f"{where}: {steps:,} time steps need about {memory / 2**30:,.1f} GiB of host memory, "
-            f"above the limit of {limits.max_memory / 2**30:,.1f} GiB; {hint}lower time_steps, "
+            f"{where}: {steps:,} time steps need about {readable_bytes(memory)} of host memory, "
+            f"above the limit of {readable_bytes(limits.max_memory)}; {hint}lower time_steps, "
             f"or raise the limit with --max-memory"
         )

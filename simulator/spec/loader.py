@@ -210,6 +210,7 @@ def load_arch(ref: str | Path | dict | Document, overrides=()) -> ArchSpec | Sys
         )
     resolved = spec.model_copy(update={"system": spec.system.model_copy(update={"chip": chip})})
     resolved._source, resolved._lines = spec._source, spec._lines
+    resolved._overridden = spec._overridden
     return resolved
 
 
@@ -230,7 +231,7 @@ def load_workload(
 
     model = validate(TransformerSpec, doc)
     workload = validate(WorkloadSpec, Document(expand(model), doc.source, {}))
-    workload._lines = doc.lines
+    workload._lines, workload._overridden = doc.lines, doc.overridden
     return workload
 
 

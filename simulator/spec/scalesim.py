@@ -18,9 +18,12 @@ NOMINAL_CLOCK_HZ = 1e9
 ACCUMULATOR_BYTES = 4  # accsim keeps outputs as int32 accumulators; SCALE-Sim counts 1-byte words
 
 
-def _config(path: Path) -> configparser.ConfigParser:
-    # keys are case-insensitive; ':' and '=' both accepted; '%' is a plain character
+def _config(path: Path, keep_case: bool = False) -> configparser.ConfigParser:
+    # keys are case-insensitive (kept as written with keep_case, for messages); ':' and '=' both
+    # accepted; '%' is a plain character
     parser = configparser.ConfigParser(interpolation=None)
+    if keep_case:
+        parser.optionxform = str
     try:
         parser.read_string(_text(path))
     except configparser.Error as error:
@@ -113,17 +116,19 @@ OTHER_KEYS = (
 """SCALE-Sim keys the import leaves unread (addresses, request buffers, bank layouts)."""
 
 
-def _refuse_misspelt(parser, path: Path) -> None:
+def _refuse_misspelt(path: Path) -> None:
     """A key the import would read, misspelt or in another section (`Bandwith : 50`, `Bandwidth`
-    under [run_presets]), is refused: the import read the default instead and said nothing.
-    Other keys are SCALE-Sim's own options the import does not read, and are left alone."""
+    under [run_presets]), is refused, named as the file wrote it: the import read the default
+    instead and said nothing. Other keys are SCALE-Sim's own options the import does not read,
+    and are left alone."""
     read = {key.lower(): (section, key) for section, keys in READ_KEYS.items() for key in keys}
     other = {key.lower() for key in OTHER_KEYS}
+    parser = _config(path, keep_case=True)
     for section in parser.sections():
         for key in parser[section]:
-            if key in other or read.get(key, ("",))[0] == section:
+            if key.lower() in other or read.get(key.lower(), ("",))[0] == section:
                 continue
-            close = difflib.get_close_matches(key, list(read), n=1, cutoff=0.8)
+            close = difflib.get_close_matches(key.lower(), list(read), n=1, cutoff=0.8)
             if close:
                 want, name = read[close[0]]
                 raise SpecError(
@@ -233,7 +238,7 @@ def import_scalesim(config_path: Path, topology_path: Path) -> tuple[dict, dict,
     cols = _get(parser, config_path, arch_sec, "ArrayWidth")
     dataflow = _dataflow(config_path, _get(parser, config_path, arch_sec, "Dataflow", str))
     _refuse_unmodelled(parser, config_path)
-    _refuse_misspelt(parser, config_path)
+    _refuse_misspelt(config_path)
     sizes = {
         role: _get(parser, config_path, arch_sec, f"{prefix}SramSzkB")
         for role, prefix in (("input", "Ifmap"), ("weight", "Filter"), ("output", "Ofmap"))

@@ -25,6 +25,8 @@ class Strict(BaseModel):
     """File the spec was read from, for error messages raised after loading."""
     _lines: dict = PrivateAttr(default_factory=dict)
     """Line of each key path in that file."""
+    _overridden: tuple = PrivateAttr(default=())
+    """Key paths an override set after the file was read (`Document.overridden`)."""
 
     @field_validator("name", check_fields=False)
     @classmethod

@@ -22,6 +22,7 @@ def validate(model: type[BaseModel], doc: Document):
         raise SpecError(_describe(model, doc, first)) from None
     spec._source = doc.source
     spec._lines = doc.lines
+    spec._overridden = doc.overridden
     return spec
 
 
@@ -57,10 +58,19 @@ def _branch_that_fits(errors: list[dict]) -> list[dict]:
 
 
 def locate(spec: BaseModel, *path) -> str:
-    """'file:line: key.path' for a key of a loaded spec, to start an error raised after loading."""
-    line = Document({}, spec._source, spec._lines).line_of(tuple(path))
-    where = f"{spec._source}:{line}" if line else spec._source
-    return f"{where}: {'.'.join(map(str, path))}"
+    """'file:line: key.path' for a key of a loaded spec, to start an error raised after loading;
+    'file: key.path (set by --set ...)' where an override gave its value, not the file's line."""
+    return _where(Document({}, spec._source, spec._lines, spec._overridden), tuple(path))
+
+
+def _where(doc: Document, path: tuple, overrides: bool = True) -> str:
+    """'file:line: key.path', or 'file (from --set ...): key.path' where an override gave the
+    value (with `overrides`): the file's line then holds another value."""
+    dotted = ".".join(map(str, path)) or "(top level)"
+    if overrides and (sets := doc.overrides_at(path)):
+        return f"{doc.source} (from --set {', '.join(sets)}): {dotted}"
+    line = doc.line_of(path)
+    return f"{doc.source}:{line}: {dotted}" if line else f"{doc.source}: {dotted}"
 
 
 def _describe(model: type[BaseModel], doc: Document, err: dict) -> str:
@@ -71,11 +81,8 @@ def _describe(model: type[BaseModel], doc: Document, err: dict) -> str:
     head, sep, rest = message.partition(": ")
     if not data_path and sep and head.split(".")[0] in _field_names(model):
         data_path, message = _head_path(doc, head), rest
-    dotted = ".".join(map(str, data_path)) or "(top level)"
-    line = doc.line_of(data_path)
-    where = f"{doc.source}:{line}" if line else doc.source
     hint = "" if err["type"] == "extra_forbidden" else _override_hint(doc, data_path)
-    return f"{where}: {dotted}: {message}{hint}"
+    return f"{_where(doc, data_path, overrides=not hint)}: {message}{hint}"
 
 
 def _head_path(doc: Document, head: str) -> tuple:
@@ -85,7 +92,7 @@ def _head_path(doc: Document, head: str) -> tuple:
     first, _, rest = head.partition(".")
     if rest and (first, rest) in doc.lines:
         return (first, rest)
-    return tuple(head.split("."))
+    return tuple(int(key) if key.isdigit() else key for key in head.split("."))  # list items
 
 
 def _override_hint(doc: Document, path: tuple) -> str:

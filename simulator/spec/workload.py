@@ -5,6 +5,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
+from simulator.spec.shapes import check_inputs
 from simulator.spec.types import Flag, NonNegativeInt, PositiveInt, PrecisionName, Real, Strict
 
 VectorKind = Literal[
@@ -355,3 +356,9 @@ class WorkloadSpec(Strict):
                 raise ValueError(f"op {op.name!r} reads {missing}, which no earlier op produces")
             seen.add(op.name)
         return ops
+
+    @model_validator(mode="after")
+    def _inputs_fit(self):
+        """Each op's inputs write what it reads (spec/shapes.py has the rule)."""
+        check_inputs(self.ops)
+        return self

@@ -56,6 +56,8 @@ class Document:
     data: dict
     source: str
     lines: dict[tuple, int] = field(default_factory=dict)
+    overridden: tuple[tuple[str, ...], ...] = ()
+    """Key paths an override (`--set`, a sweep axis) set, in the order applied."""
 
     def line_of(self, path: tuple) -> int | None:
         """Line (1-based) of the deepest key in `path` that the file has."""
@@ -63,6 +65,14 @@ class Document:
             if path[:end] in self.lines:
                 return self.lines[path[:end]]
         return None
+
+    def overrides_at(self, path: tuple) -> list[str]:
+        """The dotted overrides that set `path`, a key under it or a mapping holding it: a value
+        that came from them is not the one on the file's line."""
+        keys = tuple(map(str, path))
+        return [
+            ".".join(o) for o in self.overridden if o[: len(keys)] == keys or keys[: len(o)] == o
+        ]
 
 
 def _walk(root, lines: dict, source: str) -> None:
@@ -259,7 +269,8 @@ def apply_overrides(doc: Document, overrides: list[tuple[list[str], object]]) ->
             raise SpecError(
                 f"{doc.source}: --set {'.'.join(keys)}: {'.'.join(keys[:-1])} is not a mapping"
             )
-    return Document(data, doc.source, doc.lines)
+    applied = tuple(tuple(keys) for keys, _ in overrides)
+    return Document(data, doc.source, doc.lines, doc.overridden + applied)
 
 
 def _deep_copy(value):

@@ -7,6 +7,7 @@ Client).
 
 from __future__ import annotations
 
+import atexit
 import gc
 import multiprocessing
 import numbers
@@ -14,6 +15,7 @@ import os
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from multiprocessing import forkserver, resource_tracker
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -241,8 +243,20 @@ def _context():
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["simulator.sweep.point"])
+        atexit.unregister(_stop_servers)  # registered once, however many sweeps run
+        atexit.register(_stop_servers)
         return context
     return multiprocessing.get_context("spawn")
+
+
+def _stop_servers() -> None:
+    """Stop the fork server and the resource tracker it started and wait for them, at exit: they
+    are this process's children and would otherwise outlive it, orphaned to an init that may
+    never reap them (two `<defunct>` processes under PID 1 after each `accsim sweep`). Kept
+    running until then, so the sweeps of one session share one fork server. multiprocessing
+    offers no public call for this; `_stop` is the one its own tests use."""
+    forkserver._forkserver._stop()
+    resource_tracker._resource_tracker._stop()
 
 
 def _dask(points: list[Point], jobs: int | None, scheduler) -> Generator[dict]:

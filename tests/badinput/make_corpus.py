@@ -197,6 +197,10 @@ GUARD_FILES = {  # runs the step budget took to the limit before refusing; servi
     "sweep-serving-far-base.yaml": "name: s\nbase:\n  arch: tpu-v4-like\n  serving:\n"
     "    model: llama-2-7b\n    bucket_ratio: 1.0e6\ngrid:\n  serving.rate: [1]\n",
     "sweep-serving-far-grid.yaml": f"{SERVING_SWEEP}grid:\n  serving.bucket_ratio: [1.0e6]\n",
+    # nits16: a consumer narrower than its producer (64 x 12,544 convolution outputs, 320 read)
+    "relu-narrower-than-conv.yaml": "name: w\nops:\n  - {kind: conv2d, name: conv1, C: 3, "
+    "H: 224, W: 224, K: 64, R: 3, S: 3, padding: 1, stride: 2}\n"
+    "  - {kind: relu, name: r1, rows: 64, cols: 5, inputs: [conv1]}\n",
 }
 SCALESIM_CFG = (  # a SCALE-Sim 3 config; {field} replaced per file
     "[general]\nrun_name : r\n\n[architecture_presets]\nArrayHeight : {height}\n"
@@ -1849,12 +1853,12 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
     ),
     (
         "import-scalesim-misspelt-key",
-        "bandwith: not a key the import reads; did you mean Bandwidth",
+        "Bandwith: not a key the import reads; did you mean Bandwidth",
         "import-scalesim {files}/scalesim-misspelt.cfg {files}/topology.csv -o {tmp}/s",
     ),
     (
         "import-scalesim-key-elsewhere",
-        "[run_presets] bandwidth: not a key the import reads",
+        "[run_presets] Bandwidth: not a key the import reads",
         "import-scalesim {files}/scalesim-key-elsewhere.cfg {files}/topology.csv -o {tmp}/s",
     ),
     (
@@ -1922,6 +1926,28 @@ NAMED = [  # cases with ids of their own: (id, expected fragment, command line)
         "above the limit of 10; shrink the op or the layers, give the arch more SRAM, or raise the "
         "limit with --max-tiles",
         "serve tpu-v4-like llama-2-7b --max-tiles 10 --cost-cache {tmp}/c",
+    ),
+    # nits16: error-policy fixes
+    (
+        "run-max-memory-in-a-unit-that-shows-it",
+        "MiB of host memory (most in gemm), above the limit of 1.0 KiB",
+        "run edge-npu gemm-256 --max-memory '1 KiB'",
+    ),
+    (
+        "run-wafer-bound-names-the-set",
+        "edge-npu.yaml (from --set components.mac_array.rows): components.mac_array: ",
+        "run edge-npu gemm-256 --set components.mac_array.rows=100000000",
+    ),
+    (
+        "run-clock-bound-names-the-set",
+        "edge-npu.yaml (from --set clock): clock: 1001 GHz is faster",
+        "run edge-npu gemm-256 --set 'clock=1001 GHz'",
+    ),
+    (
+        "run-consumer-narrower-than-its-producer",
+        "relu-narrower-than-conv.yaml:4: ops.1.inputs: r1 reads 64x5 (320 elements), but conv1 "
+        "writes 1x64x112x112 (802,816 elements)",
+        "run edge-npu {files}/relu-narrower-than-conv.yaml",
     ),
 ]
 

@@ -167,7 +167,7 @@ def test_steps_no_coalescing_can_skip_are_refused_before_a_budget_runs():
     program, machine = _compiled(edge, conv)
     assert program.ops[0].details["tile"] == {"n": 1, "g": 1, "k": 64, "p": 1, "q": 56, "c": 8}
     # 112 output rows x 2 column tiles (112 / 56) x 8 channel tiles (64 / 8), one each of the rest
-    assert engine_work(program, machine, 10**9) == Work(1792, "c1", True, 1792, 1792)
+    assert engine_work(program, machine, 10**9) == Work(1792, "c1", True, 1792, 1792, "c1")
     rows = [{"kind": "relu", "name": f"r{i}", "rows": 128 * (40 + i), "cols": 64} for i in range(9)]
     relus = load_workload({"name": "r", "ops": [row | {"dtype": "fp16"} for row in rows]})
     # 128 rows a step (a 128 B row in and one out, double-buffered, in 64 KiB): 40 + i each
@@ -175,7 +175,7 @@ def test_steps_no_coalescing_can_skip_are_refused_before_a_budget_runs():
     same = [{"kind": "relu", "name": f"s{i}", "rows": 128 * 63, "cols": 64} for i in range(20)]
     same = load_workload({"name": "s", "ops": [op | {"dtype": "fp16"} for op in same]})
     # 20 ops of 63 steps, equal (one signature): counted whole past a smaller cap
-    assert engine_work(*_compiled(edge, same), 1000) == Work(1260, "s0", True, 63, 1260)
+    assert engine_work(*_compiled(edge, same), 1000) == Work(1260, "s0", True, 63, 1260, "s0")
     gemm = load_workload("gemm:M=2048,N=2048,K=2048,dtype=int8")
     for workload, steps in ((conv, 1792), (relus, 396), (same, 1260)):
         program, machine = _compiled(edge, workload)
@@ -187,6 +187,25 @@ def test_steps_no_coalescing_can_skip_are_refused_before_a_budget_runs():
     work = engine_work(program, machine, 10**9)
     assert work.sure == 0
     check_work(program, machine, "g", Limits(max_tiles=work.steps // 4), coalescing=True)
+
+
+def test_a_refusal_for_steps_no_coalescing_can_skip_names_the_op_that_has_most_of_them():
+    """edge-npu with 64 KiB, timing only: a GEMM (every step skippable) beside the 1,792-step
+    convolution above (none skippable) under a limit of 1,791: the GEMM simulates most, but
+    shrinking it cannot get under the limit, so the message names the convolution."""
+    edge = load_arch("edge-npu", [(["components", "sram", "capacity"], "64 KiB")])
+    gemm = {"kind": "gemm", "name": "g", "M": 2048, "N": 2048, "K": 2048, "dtype": "int8"}
+    conv = _CONV | {"H": 112, "W": 112}
+    program, machine = _compiled(edge, load_workload({"name": "w", "ops": [gemm, conv]}))
+    work = engine_work(program, machine, 10**9)
+    assert (work.biggest_op, work.sure, work.surest_op) == ("g", 1792, "c1")
+    with pytest.raises(CapacityError) as refused:
+        check_work(program, machine, "w", Limits(max_tiles=1791), coalescing=True)
+    assert str(refused.value) == (
+        f"w: {work.steps:,} tile steps to simulate (most in g), above the limit of 1,791, and "
+        "1,792 of them no coalescing can skip (most in c1); shrink c1 or the layers, give the "
+        "arch more SRAM, or raise the limit with --max-tiles"
+    )
 
 
 def test_a_count_coalescing_may_shorten_runs_under_a_budget_with_the_same_result():

@@ -61,9 +61,16 @@ def test_a_cnn_with_attention_runs_with_and_without_numerics():
     assert timed.cycles == checked.cycles > 0
 
 
+def _query(batch: int, width: int) -> dict:
+    """A projection of the patches' 4096 values to `batch` queries of `width` (the decode
+    attention's inputs write its Q: spec/shapes.py)."""
+    return {"kind": "gemm", "name": "q", "inputs": ["patch"], "M": batch, "N": width}
+
+
 def test_a_decode_attention_after_a_conv_keeps_its_past_positions_in_memory():
-    decode = ATTENTION | {"q_len": 1, "kv_len": 4097, "batch": 2}
-    op = WorkloadSpec(name="d", ops=[PATCH, decode]).ops[1]
+    decode = ATTENTION | {"q_len": 1, "kv_len": 4097, "batch": 2, "inputs": ["q"]}
+    query = _query(2, 4 * 16) | {"K": 2048, "dtype": "bf16"}
+    op = WorkloadSpec(name="d", ops=[PATCH, query, decode]).ops[2]
     # 4096 past positions x batch 2 x 4 K/V heads x 16 x bf16, once for K and once for V
     assert past_kv_bytes(op) == 2 * 2 * 4096 * 4 * 16 * 2
     reads_nothing = WorkloadSpec(name="e", ops=[{**decode, "inputs": []}]).ops[0]
@@ -73,7 +80,8 @@ def test_a_decode_attention_after_a_conv_keeps_its_past_positions_in_memory():
 def test_a_cnn_whose_kv_cache_does_not_fit_names_it():
     decode = ATTENTION | {"q_len": 1, "kv_len": 1 << 20, "batch": 64, "heads": 64, "head_dim": 128}
     cache = 2 * 64 * ((1 << 20) - 1) * 64 * 128 * 2  # ~2.2 TB: beyond any one chip's DRAM
-    workload = WorkloadSpec(name="big", ops=[PATCH, decode])
+    query = _query(64, 64 * 128) | {"K": 64, "dtype": "bf16"}
+    workload = WorkloadSpec(name="big", ops=[PATCH, query, decode | {"inputs": ["q"]}])
     machine = build_machine(load_arch("h100-like"))
     with pytest.raises(CapacityError, match=f"KV-cache of past positions {cache:,} B"):
         check_dram_capacity(workload, machine)

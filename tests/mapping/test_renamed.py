@@ -5,7 +5,7 @@ step by step; ops that differ in one field share nothing."""
 import dataclasses
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import simulator.mapping.partition as partition
@@ -19,19 +19,22 @@ from simulator.spec import load_arch, load_mapping, load_workload
 from tests.mapping.test_cta import gpu
 
 GEMM = {"kind": "gemm", "M": 8, "N": 96, "K": 64, "dtype": "fp16"}
-OPS = [  # kinds of op a workload repeats (inputs and names added per op), transformer's and CNN's
+OPS = [  # kinds of op a workload repeats (inputs and names added per op), transformer's and CNN's:
+    # each writes 768 values (8 x 96) and reads 768 or a slice of 8 x 96, so any may read any
     [
         GEMM,
         GEMM | {"parallel": "row"},
-        {"kind": "gemm", "M": 40, "N": 24, "K": 160, "dtype": "fp16", "parallel": "column"},
+        {"kind": "gemm", "M": 8, "N": 96, "K": 32, "dtype": "fp16", "parallel": "column"},
         {"kind": "rmsnorm", "rows": 8, "cols": 96, "dtype": "fp16"},
         {"kind": "silu", "rows": 8, "cols": 96, "dtype": "fp16"},
-        {"kind": "attention", "heads": 4, "kv_heads": 2, "q_len": 1, "kv_len": 48, "head_dim": 16},
+        {"kind": "attention", "heads": 4, "kv_heads": 2, "q_len": 1, "kv_len": 48, "head_dim": 24}
+        | {"batch": 8},
     ],
     [
-        GEMM,
-        {"kind": "conv2d", "C": 8, "H": 6, "W": 6, "K": 16, "R": 3, "S": 3, "dtype": "fp16"},
-        {"kind": "pool", "C": 16, "H": 4, "W": 4, "R": 2, "S": 2, "stride": 2, "dtype": "fp16"},
+        GEMM | {"K": 96},
+        {"kind": "conv2d", "C": 8, "H": 8, "W": 12, "K": 8, "R": 3, "S": 3, "padding": 1}
+        | {"dtype": "fp16"},
+        {"kind": "pool", "C": 16, "H": 4, "W": 12, "R": 3, "S": 3, "padding": 1, "dtype": "fp16"},
         {"kind": "relu", "rows": 8, "cols": 96, "dtype": "fp16"},
     ],
 ]
@@ -179,6 +182,7 @@ def test_renamed_members_stay_views(m, n, k, cores, layers):
     """A repeated GEMM's member parts walk as the first GEMM's do (`Moved` views where its are),
     and every step, read as a plain Step (`dataclasses.replace`) and classed (peers and all),
     equals the one a compile that walks every op builds."""
+    assume(k <= n)  # each layer's A a slice of the C before it
     gemm = {"kind": "gemm", "M": m, "N": n, "K": k, "dtype": "fp16"}
     workload = _workload([gemm] * layers, [[]] + [[i] for i in range(layers - 1)])
     reused, walked = _programs(gpu(cores), workload, pytest.MonkeyPatch())

@@ -463,12 +463,13 @@ def test_set_of_a_list_item_that_does_not_exist():
 
 
 def test_set_value_is_validated_like_the_file(tmp_path):
-    # The override is checked by the same rules; the line is the one of the key it replaced.
+    # The override is checked by the same rules; the message names the --set that gave the
+    # value, not the file's line, which holds another.
     path = write(tmp_path, ARCH)
     routed = split_overrides(["components.mxu.rows=-4"])
     assert (
         error_of(load_arch, path, routed["arch"])
-        == f"{path}:6: components.mxu.rows: must be > 0, got -4"
+        == f"{path} (from --set components.mxu.rows): components.mxu.rows: must be > 0, got -4"
     )
 
 

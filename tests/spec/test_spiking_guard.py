@@ -21,7 +21,7 @@ def test_time_steps_up_to_the_limit_pass_and_one_more_is_refused():
     with pytest.raises(CapacityError) as refused:
         check_spiking_cost(_digits(1001), Limits(max_tiles=1000))
     assert str(refused.value).endswith(
-        "snn-digits-mlp.yaml:14: time_steps: 1,001 time steps to simulate, above the limit of "
+        "snn-digits-mlp.yaml (from --set time_steps): time_steps: 1,001 time steps to simulate, above the limit of "
         "1,000 engine steps (each time step is at least one); lower time_steps, or raise the "
         "limit with --max-tiles"
     )

@@ -4,8 +4,14 @@ not waited for once their rows are in."""
 
 import gc
 import multiprocessing
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
+
+import pytest
+import yaml
 
 import simulator
 import simulator.sweep.run as sweep_run
@@ -86,3 +92,31 @@ def test_the_rows_end_before_a_worker_has_exited_and_reap_waits_for_it():
     (worker,) = multiprocessing.active_children()  # still exiting
     reap()
     assert worker.exitcode == 0 and not multiprocessing.active_children()
+
+
+REAPER = """
+import ctypes, os, subprocess, sys
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come here
+subprocess.run(sys.argv[1:], check=True, capture_output=True)
+left = [p for p in os.listdir('/proc') if p.isdigit()
+        and open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[1] == str(os.getpid())]
+for pid in left:
+    os.waitpid(int(pid), 0)
+print(len(left))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux child subreaper")
+def test_accsim_sweep_leaves_no_process_behind(tmp_path):
+    """`accsim sweep` draws a progress bar (a thread), so its workers come from a fork server,
+    which starts a resource tracker: both are its children and are waited for before it exits.
+    Run under a child subreaper, any process it left would be orphaned to the subreaper (else to
+    PID 1, as a `<defunct>` entry where init does not reap)."""
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(sweep_dict()))
+    accsim = Path(sys.executable).with_name("accsim")
+    command = [str(accsim), "sweep", str(path), "-o", str(tmp_path / "r.csv"), "--jobs", "2"]
+    done = subprocess.run(
+        [sys.executable, "-c", REAPER, *command], capture_output=True, text=True, timeout=300
+    )
+    assert done.stdout.strip() == "0", done.stderr[-2000:]
