@@ -50,8 +50,9 @@ DEFAULT_ACTIVATIONS = {
 """The activation of a config that names none: its transformers config class's default (LLaMA's,
 silu, for other types)."""
 LAYERNORM_TYPES = ("bert", "roberta", "distilbert", "gpt2", "gptj", "gpt_bigcode", "gpt_neox")
-LAYERNORM_TYPES += ("falcon", "phi", "stablelm", "starcoder2")
-"""Model types whose layers normalise with LayerNorm (their modeling_*.py: nn.LayerNorm)."""
+LAYERNORM_TYPES += ("falcon", "phi", "stablelm", "starcoder2", "cohere")
+"""Model types whose layers normalise with LayerNorm (their modeling_*.py: nn.LayerNorm;
+Cohere's CohereLayerNorm, one without a bias)."""
 NORM_KEYS = {
     "rms_norm_eps": "rmsnorm",
     "layer_norm_eps": "layernorm",
@@ -106,10 +107,9 @@ def _check_modelled(path: Path, config: dict) -> None:
             f"{path}: model_type: {model_type!r}: its layers have {UNBUILT_TYPES[model_type]}, "
             "which accsim does not build"
         )
-    if config.get("qk_layernorm"):  # Phi's optional LayerNorms of Q and K
-        raise SpecError(
-            f"{path}: qk_layernorm: true: norms of Q and K, which accsim does not build"
-        )
+    for key in ("qk_layernorm", "use_qk_norm"):  # Phi's and Cohere's optional norms of Q and K
+        if config.get(key):
+            raise SpecError(f"{path}: {key}: true: norms of Q and K, which accsim does not build")
     key = _dtype_key(config)
     dtype = config.get(key)
     if dtype is not None and dtype not in HF_DTYPES:  # float64 ran as the default bf16
@@ -152,13 +152,13 @@ def _norm(path: Path, config: dict, encoder: bool) -> str:
 
 def _block(path: Path, config: dict) -> str:
     """How a layer's attention and MLP are arranged (each model type's DecoderLayer/Block in
-    transformers): GPT-J's and Phi's side by side on one LayerNorm; Falcon's as parallel_attn and
-    new_decoder_architecture say (num_ln_in_parallel_attn norms, two by default); GPT-NeoX's two
-    norms side by side where use_parallel_residual (its default), StableLM's one norm where it
-    is set. Any other config asking for a parallel block is refused: accsim would build it
-    sequential."""
+    transformers): GPT-J's, Phi's and Cohere's (Command-R's: no config key says so) side by side
+    on one LayerNorm; Falcon's as parallel_attn and new_decoder_architecture say
+    (num_ln_in_parallel_attn norms, two by default); GPT-NeoX's two norms side by side where
+    use_parallel_residual (its default), StableLM's one norm where it is set. Any other config
+    asking for a parallel block is refused: accsim would build it sequential."""
     model_type = config.get("model_type")
-    if model_type in ("gptj", "phi"):
+    if model_type in ("gptj", "phi", "cohere"):
         return "parallel"
     if model_type == "falcon" and config.get("new_decoder_architecture"):
         return "parallel" if config.get("num_ln_in_parallel_attn") == 1 else "parallel_norms"
@@ -173,7 +173,7 @@ def _block(path: Path, config: dict) -> str:
             raise SpecError(
                 f"{path}: {key}: {config[key]!r}: a parallel block of model_type {model_type!r}, "
                 "whose norms accsim does not know; it builds parallel blocks of gptj, phi, "
-                "falcon, gpt_neox and stablelm"
+                "cohere, falcon, gpt_neox and stablelm"
             )
     return "sequential"
 

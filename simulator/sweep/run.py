@@ -244,17 +244,21 @@ def _context():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["simulator.sweep.point"])
         atexit.unregister(_stop_servers)  # registered once, however many sweeps run
-        atexit.register(_stop_servers)
+        atexit.register(_stop_servers, os.getpid())
         return context
     return multiprocessing.get_context("spawn")
 
 
-def _stop_servers() -> None:
+def _stop_servers(owner: int) -> None:
     """Stop the fork server and the resource tracker it started and wait for them, at exit: they
     are this process's children and would otherwise outlive it, orphaned to an init that may
     never reap them (two `<defunct>` processes under PID 1 after each `accsim sweep`). Kept
     running until then, so the sweeps of one session share one fork server. multiprocessing
-    offers no public call for this; `_stop` is the one its own tests use."""
+    offers no public call for this; `_stop` is the one its own tests use. Only in `owner`, the
+    process that started them: a child forked from it inherits this hook, and waiting there for
+    processes that are not its children raised ChildProcessError at its exit."""
+    if os.getpid() != owner:
+        return
     forkserver._forkserver._stop()
     resource_tracker._resource_tracker._stop()
 

@@ -177,6 +177,34 @@ def test_a_gemma_config_with_hidden_activation_alone_is_a_gated_gelu(tmp_path):
     assert "gelu" in kinds and "silu" not in kinds and "rmsnorm" in kinds
 
 
+COMMAND_R = {  # CohereForAI/c4ai-command-r-v01 config.json (its model keys)
+    "architectures": ["CohereForCausalLM"],
+    "model_type": "cohere",
+    "hidden_act": "silu",
+    "hidden_size": 8192,
+    "intermediate_size": 22528,
+    "layer_norm_eps": 1e-05,
+    "num_attention_heads": 64,
+    "num_hidden_layers": 40,
+    "num_key_value_heads": 64,
+    "use_qk_norm": False,
+    "vocab_size": 256000,
+}
+
+
+def test_command_r_is_parallel_layers_on_one_layernorm_of_its_published_size(tmp_path):
+    """CohereDecoderLayer: x + attn(ln(x)) + mlp(ln(x)), one CohereLayerNorm (no config key says
+    parallel); 35B parameters (model card): 40 x (4 x 8192^2 + 3 x 8192 x 22528) and a tied
+    256,000 x 8192 embedding = 34.98e9."""
+    workload = _workload(tmp_path, COMMAND_R, 40)
+    ops = {op.name: op for op in workload.ops}
+    assert _gemm_weights(workload) == 40 * (4 * 8192**2 + 3 * 8192 * 22528) + 256000 * 8192
+    assert round(_gemm_weights(workload), -9) == 35e9
+    assert ops["L0.gate_proj"].inputs == ops["L0.q_proj"].inputs == ["L0.attn_norm"]
+    assert ops["L0.attn_norm"].kind == "layernorm" and "L0.mlp_norm" not in ops
+    assert ops["L0.residual"].inputs == ["L0.o_proj", "L0.down_proj"]
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
@@ -188,6 +216,7 @@ def test_a_gemma_config_with_hidden_activation_alone_is_a_gated_gelu(tmp_path):
         ({"model_type": "gemma3_text"}, "model_type: 'gemma3_text': its layers have norms after"),
         ({"model_type": "qwen3"}, r"model_type: 'qwen3': its layers have norms of Q and K"),
         ({"model_type": "phi", "qk_layernorm": True}, "qk_layernorm: true: norms of Q and K"),
+        ({"model_type": "cohere", "use_qk_norm": True}, "use_qk_norm: true: norms of Q and K"),
     ],
 )
 def test_configs_accsim_would_build_wrong_are_refused_naming_the_key(tmp_path, extra, message):

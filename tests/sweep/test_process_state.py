@@ -120,3 +120,51 @@ def test_accsim_sweep_leaves_no_process_behind(tmp_path):
         [sys.executable, "-c", REAPER, *command], capture_output=True, text=True, timeout=300
     )
     assert done.stdout.strip() == "0", done.stderr[-2000:]
+
+
+FORKED_CHILD = """
+import os, sys, threading, time
+from simulator.sweep import run
+if __name__ == "__main__":
+    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()  # so: a fork server
+    context = run._context()
+    worker = context.Process(target=print, args=("worker",))
+    worker.start()
+    worker.join()
+    if (child := os.fork()) == 0:
+        sys.exit(0)  # a forked child leaving normally runs the hooks it inherited
+    os.waitpid(child, 0)
+    again = context.Process(target=print, args=("worker again",))
+    again.start()
+    again.join()
+    run._stop_servers(os.getpid())  # stopped here, and again by the hook at exit
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="os.fork and a fork server")
+def test_the_fork_server_hook_stops_only_the_servers_of_its_own_process():
+    """A child forked from the process that started the fork server leaves it running (its hook
+    does nothing there, where the servers are not its children); the owner's hook stops them,
+    a second time doing nothing."""
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_CHILD], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[:2] == ["worker", "worker again"]
+    assert "Error" not in done.stderr, done.stderr[-2000:]
+
+
+def test_the_fork_server_hook_does_nothing_where_no_server_was_started():
+    """Called where no sweep started a fork server or resource tracker: nothing to stop."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os; from simulator.sweep import run; "
+            "run._stop_servers(os.getpid()); run._stop_servers(os.getpid())",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
