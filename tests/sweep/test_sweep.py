@@ -479,7 +479,11 @@ def test_a_worker_that_dies_crashes_its_batch_and_a_rerun_finishes_it(tmp_path, 
     (the batch it held is 'crashed', this process runs the rest), and a second run runs just
     those again."""
     grid = {"arch.components.pe.rows": [4, 8, 16], "components.buf.capacity": SIZES}
-    sweep = load_sweep(sweep_dict(grid=grid))  # 12 points
+    spec = sweep_dict(grid=grid)  # 12 points
+    # the arch's name is in every point's key, so the marks are this run's alone: another test
+    # run on the machine at the same time (same points) would otherwise touch and remove them
+    spec["base"]["arch"]["name"] = f"tiny-{os.getpid()}-{time.monotonic_ns()}"
+    sweep = load_sweep(spec)
     marks = [death_mark(point) for point in sweep.points]
     for mark in marks:
         mark.unlink(missing_ok=True)
