@@ -65,13 +65,15 @@ MULTI_QUERY_TYPES = ("falcon", "gpt_bigcode")
 """Model types whose `multi_query` (their default) gives every query head one K/V head."""
 
 
+_GEMMA3_PARTS = (
+    "norms after attention and the MLP as well as before, norms of Q and K, and sliding-window "
+    "attention in five layers of six"
+)
 UNBUILT_TYPES = {
     "gemma2": "norms after attention and the MLP as well as before, sliding-window attention in "
     "every other layer and soft-capped logits",
-    "gemma3": "norms after attention and the MLP as well as before, norms of Q and K, and "
-    "sliding-window attention in five layers of six",
-    "gemma3_text": "norms after attention and the MLP as well as before, norms of Q and K, and "
-    "sliding-window attention in five layers of six",
+    "gemma3": _GEMMA3_PARTS,
+    "gemma3_text": _GEMMA3_PARTS,
     "qwen3": "norms of Q and K (q_norm, k_norm)",
 }
 """Model types whose layers (transformers' Gemma2DecoderLayer, Gemma3DecoderLayer,
