@@ -237,8 +237,9 @@ def _vector(node, name, shapes, attrs, dtype):
         raise UnsupportedError(f"{name}: {node.op_type} over axis {attrs['axis']}, not the last")
     rows, cols = _rows_cols(shape, along_last)
     op = {"kind": VECTOR[node.op_type], "rows": rows, "cols": cols, "dtype": dtype}
-    if op["kind"] in MULTI_OPERAND:  # Sum is variadic: it reads each of its inputs, weights too
-        op["operands"] = max(2, sum(1 for t in node.input if t))
+    operands = sum(1 for t in node.input if t)  # Sum is variadic: it reads each, weights too
+    if op["kind"] in MULTI_OPERAND and operands > 2:
+        op["operands"] = operands
     return op
 
 
