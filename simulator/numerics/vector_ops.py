@@ -56,7 +56,8 @@ class VectorNumerics:
         self.op = op
         self.x = random_operand(rng, (op.rows, op.cols), op.dtype)
         others = [random_operand(rng, (op.rows, op.cols), op.dtype) for _ in range(op.reads - 1)]
-        self.y = np.stack(others) if others else None  # [n - 1, rows, cols]
+        # [n - 1, rows, cols]; one operand as a view, not copied
+        self.y = np.stack(others) if len(others) > 1 else others[0][None] if others else None
         if op.kind == "batchnorm":  # per-channel scale and shift, as after folding mean and var
             self.y = rng.standard_normal((op.rows, 2)).astype(np.float32)
         self.out = np.zeros((op.rows, op.cols), np.float64)
