@@ -57,8 +57,7 @@ def _io(op) -> tuple[int, int, int]:
         return queries + 2 * op.batch * op.kv_groups * op.keys * op.head_dim, 0, queries
     if op.kind == "collective":  # each core's buffer of `elements`, reduced or gathered in place
         return op.elements, 0, op.elements
-    operands = 2 if op.kind in ("add", "mul") else 1
-    return operands * op.rows * op.cols, 0, op.rows * op.cols
+    return op.reads * op.rows * op.cols, 0, op.rows * op.cols
 
 
 def output_bytes(op) -> int:

@@ -22,7 +22,7 @@ from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.arch import KernelsSpec, LoadLatencySpec
 from simulator.spec.mapping import MappingSpec
 from simulator.spec.precision import nbytes, precision
-from simulator.spec.workload import VectorOpSpec
+from simulator.spec.workload import MULTI_OPERAND, VectorOpSpec
 
 # primitive counts per element, and per row (the reductions' final step), in fp32
 RECIPES: dict[str, tuple[dict[str, int], dict[str, int]]] = {
@@ -31,7 +31,7 @@ RECIPES: dict[str, tuple[dict[str, int], dict[str, int]]] = {
     "rmsnorm": ({"add": 1, "mul": 3}, {"rsqrt": 1, "div": 1}),
     "gelu": ({"mul": 5, "add": 3, "exp": 1, "div": 1}, {}),
     "silu": ({"exp": 1, "add": 1, "div": 1, "mul": 1}, {}),
-    "add": ({"add": 1}, {}),
+    "add": ({"add": 1}, {}),  # of two operands (`recipe`: n - 1 for n)
     "mul": ({"mul": 1}, {}),
     "relu": ({"max": 1}, {}),
     "batchnorm": ({"mul": 1, "add": 1}, {}),  # inference: folded into a per-channel scale + shift
@@ -41,8 +41,13 @@ REDUCTIONS = ("softmax", "layernorm", "rmsnorm")
 
 
 def recipe(op: VectorOpSpec) -> tuple[dict[str, int], dict[str, int]]:
-    """The op's primitive counts per element and per row (RoPE's depend on its heads)."""
-    return rope_recipe(op) if op.kind == "rope" else RECIPES[op.kind]
+    """The op's primitive counts per element and per row (RoPE's depend on its heads; an add or
+    mul of n operands does n - 1 of its primitive per element)."""
+    if op.kind == "rope":
+        return rope_recipe(op)
+    if op.kind in MULTI_OPERAND:
+        return {op.kind: op.reads - 1}, {}
+    return RECIPES[op.kind]
 
 
 # How GPU kernels run the row reductions (chips with `cores.kernels`), after PyTorch 2.0's CUDA
@@ -478,7 +483,7 @@ def compile_vector_op(
     counted instructions (`RowKernel.work`) where it has them."""
     unit, fallback = machine.vector_unit_for(op.name, op.kind)
     vector = machine.components[unit]
-    operands = 2 if op.kind in ("add", "mul") else 1
+    operands = op.reads
     in_buf, out_buf = machine.buffer_for("input"), machine.buffer_for("output")
     row_in, row_out = nbytes(op.cols, op.dtype) * operands, nbytes(op.cols, op.dtype)
     factor = 2 if mapping.double_buffering else 1
@@ -585,7 +590,7 @@ def fitting_rows(op: VectorOpSpec, mapping: MappingSpec, machine: Machine) -> Ve
     if op.kind not in ELEMENTWISE:
         return op
     in_buf, out_buf = machine.buffer_for("input"), machine.buffer_for("output")
-    operands = 2 if op.kind in ("add", "mul") else 1
+    operands = op.reads
     factor = 2 if mapping.double_buffering else 1
 
     def fits(cols: int) -> bool:

@@ -2,6 +2,7 @@
 compared with float64 on the same rounded inputs. Integer outputs are rounded to nearest and
 saturated to the format's range (no scale factor: the integers are the values)."""
 
+import functools
 import math
 
 import numpy as np
@@ -20,7 +21,8 @@ def _gelu(x, xp=np):
 
 
 def apply(kind: str, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-    """The op on rows of x (and y for add / mul), in x's float type."""
+    """The op on rows of x, in x's float type; y holds an add's or mul's other operands stacked
+    [n - 1, rows, cols], combined with x one after another, or batchnorm's [rows, 2]."""
     if kind == "softmax":
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
@@ -34,9 +36,9 @@ def apply(kind: str, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
     if kind == "silu":
         return x / (1 + np.exp(-x))
     if kind == "add":
-        return x + y
+        return functools.reduce(np.add, y, x)
     if kind == "mul":
-        return x * y
+        return functools.reduce(np.multiply, y, x)
     if kind == "relu":
         return np.maximum(x, 0)
     if kind == "batchnorm":  # y[:, 0] scale, y[:, 1] shift, per row (channel)
@@ -53,9 +55,9 @@ class VectorNumerics:
         rng = np.random.default_rng(seed)
         self.op = op
         self.x = random_operand(rng, (op.rows, op.cols), op.dtype)
-        self.y = (
-            random_operand(rng, (op.rows, op.cols), op.dtype) if op.kind in ("add", "mul") else None
-        )
+        others = [random_operand(rng, (op.rows, op.cols), op.dtype) for _ in range(op.reads - 1)]
+        # [n - 1, rows, cols]; one operand as a view, not copied
+        self.y = np.stack(others) if len(others) > 1 else others[0][None] if others else None
         if op.kind == "batchnorm":  # per-channel scale and shift, as after folding mean and var
             self.y = rng.standard_normal((op.rows, 2)).astype(np.float32)
         self.out = np.zeros((op.rows, op.cols), np.float64)
@@ -64,7 +66,7 @@ class VectorNumerics:
     def rows(self, r0: int, r1: int) -> None:
         """Compute rows r0:r1 in fp32 and store them in the op's precision."""
         x = self.x[r0:r1].astype(np.float32)
-        y = None if self.y is None else self.y[r0:r1].astype(np.float32)
+        y = None if self.y is None else self.y[..., r0:r1, :].astype(np.float32)
         result = _store(self._apply(x, y, r0), self.op.dtype)
         self.out[r0:r1] = result.astype(np.float64)
         self.coverage[r0:r1] += 1
@@ -75,14 +77,18 @@ class VectorNumerics:
 
     def check(self) -> NumericsResult:
         """|err| <= u_out |ref| + c u32 max(|ref|, 1): rounding to the output format, plus fp32
-        arithmetic with c = cols + 16 for row reductions (the sums) and 16 for elementwise ops.
+        arithmetic with c = cols + 16 for row reductions (the sums) and 16 for elementwise ops,
+        one more for each operand past the second, and for an add of more than two, |ref| the sum
+        of its operands' magnitudes (its partial sums round too).
         Integers: the reference saturated to the range, and 0.5 for rounding instead of u_out |ref|."""
         x = self.x.astype(np.float64)
         y = None if self.y is None else self.y.astype(np.float64)
         reference = self._apply(x, y, 0)
         size = rope.pair_norm(self.op, x) if self.op.kind == "rope" else np.abs(reference)
+        if self.op.kind == "add" and self.op.reads > 2:
+            size = np.abs(x) + np.abs(y).sum(axis=0)
         reduction = self.op.kind in ("softmax", "layernorm", "rmsnorm")
-        c = (self.op.cols + 16) if reduction else 16
+        c = (self.op.cols + 16) if reduction else 16 + max(0, self.op.reads - 2)
         arithmetic = c * unit_roundoff("fp32") * np.maximum(size, 1.0)
         if precision(self.op.dtype).is_int:  # exact ops match the rounded reference exactly
             low, high = _int_range(self.op.dtype)

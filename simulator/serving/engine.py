@@ -228,7 +228,8 @@ class Simulation:
             raise SpecError(
                 f"request {spec.rid}: {spec.prompt_tokens} prompt + {spec.output_tokens} output "
                 f"tokens exceed {model.name}'s context of {model.max_context} "
-                "(max_position_embeddings); shorten the request"
+                "(max_position_embeddings, or its sliding_window where shorter); shorten the "
+                "request"
             )
         if self.fleet.scheduler != "chunked" and spec.prompt_tokens > self.limits.max_tokens:
             raise SpecError(

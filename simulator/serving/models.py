@@ -1,13 +1,13 @@
 """Served models: a preset name (llama-2-7b, llama-3-8b, ...) or a HuggingFace config.json, as the
 whole model (every layer, the LM head) that serving prices and whose weights must fit in DRAM."""
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import SpecError, expect
-from simulator.spec.hf_config import canonical_config, from_hf_config
+from simulator.spec.hf_config import hf_transformer, read_hf_config
 from simulator.spec.precision import nbytes
-from simulator.spec.textio import read_json
 from simulator.spec.transformer import TransformerSpec
 from simulator.spec.validate import validate
 from simulator.spec.yamlio import Document
@@ -29,6 +29,8 @@ class Model:
     layers: int
     vocab: int
     max_context: int
+    """Tokens a request may hold: the model's positions, or its sliding window where shorter
+    (accsim's attention has no window)."""
 
     @property
     def kv_bytes_per_token(self) -> int:
@@ -59,8 +61,8 @@ def load_model(ref: str | Path) -> Model:
             )
     elif not path.is_file():
         raise SpecError(f"{ref}: no such model config file")
-    layer = from_hf_config(path)
-    config = canonical_config(read_json(path))  # a dict: from_hf_config refused any other
+    config = read_hf_config(path)
+    layer = hf_transformer(path, config)
     config.setdefault("max_position_embeddings", 4096)
     for key in ("num_hidden_layers", "vocab_size", "max_position_embeddings"):
         value = config.get(key)
@@ -74,5 +76,5 @@ def load_model(ref: str | Path) -> Model:
         layer=spec,
         layers=config["num_hidden_layers"],
         vocab=config["vocab_size"],
-        max_context=config["max_position_embeddings"],
+        max_context=min(config["max_position_embeddings"], spec.sliding_window or math.inf),
     )

@@ -131,7 +131,8 @@ def _op_cost(op, capacity: float, cores: int) -> tuple[int, int]:
     rows_per_tile = max(math.floor(capacity / 2 / (op.cols * element)), 1)
     # an elementwise row wider than the SRAM is taken in pieces, each step's within it
     pieces = math.ceil(op.rows * op.cols * element / capacity)
-    return max(math.ceil(op.rows / rows_per_tile), pieces, cores), 3 * op.rows * op.cols
+    elements = max(3, op.reads + 1) * op.rows * op.cols  # its operands and its result
+    return max(math.ceil(op.rows / rows_per_tile), pieces, cores), elements
 
 
 def check_cost(arch: ArchSpec, workload, numerics: bool, limits: Limits) -> Estimate:

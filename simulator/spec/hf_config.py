@@ -75,13 +75,21 @@ UNBUILT_TYPES = {
     "gemma3": _GEMMA3_PARTS,
     "gemma3_text": _GEMMA3_PARTS,
     "qwen3": "norms of Q and K (q_norm, k_norm)",
+    "bloom": "ALiBi biases added to the attention scores",
 }
 """Model types whose layers (transformers' Gemma2DecoderLayer, Gemma3DecoderLayer,
-Qwen3Attention) have parts accsim's transformer layer has none of."""
+Qwen3Attention, BloomAttention) have parts accsim's transformer layer has none of."""
 
 
 MOE_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
 """The expert counts of mixture-of-experts configs (Mixtral, Qwen-MoE, DeepSeek, ...)."""
+BIAS_KEYS = ("attention_bias", "mlp_bias", "bias", "use_bias")
+"""Keys that give the projections biases (LlamaConfig's attention_bias and mlp_bias,
+FalconConfig's bias, and use_bias): a bias add on each GEMM's output, which accsim does not
+build (its GEMMs have no epilogue), so a config that sets one is refused."""
+DEFAULT_CONTEXT = 2048
+"""The context a HuggingFace config is simulated at, unless the model has fewer positions
+(max_position_embeddings) or a shorter sliding window; --set workload.context changes it."""
 
 
 def _activation(config: dict) -> tuple[str, object]:
@@ -112,6 +120,17 @@ def _check_modelled(path: Path, config: dict) -> None:
     for key in ("qk_layernorm", "use_qk_norm"):  # Phi's and Cohere's optional norms of Q and K
         if config.get(key):
             raise SpecError(f"{path}: {key}: true: norms of Q and K, which accsim does not build")
+    for key in BIAS_KEYS:
+        if config.get(key):
+            raise SpecError(
+                f"{path}: {key}: {config[key]!r}: bias adds on the projections' outputs, which "
+                "accsim's GEMMs do not do (they would run without them)"
+            )
+    if config.get("alibi"):  # Falcon-RW's: a bias on every score, built from no position table
+        raise SpecError(
+            f"{path}: alibi: {config['alibi']!r}: ALiBi biases added to the attention scores, "
+            "which accsim's attention does not add"
+        )
     key = _dtype_key(config)
     dtype = config.get(key)
     if dtype is not None and dtype not in HF_DTYPES:  # float64 ran as the default bf16
@@ -189,6 +208,51 @@ def _multi_query_kv_heads(config: dict) -> int | None:
     return 1 if config.get("multi_query", True) else None
 
 
+def _sliding_window(path: Path, config: dict) -> int | None:
+    """Keys a query attends to at most where every layer's attention is windowed alike (Mistral,
+    Phi-3, Starcoder2: `sliding_window`), None where no layer's is: no window given, Qwen2's
+    use_sliding_window false, or every layer before max_window_layers (Qwen2) or full in
+    layer_types. Windows in some layers only are refused: accsim builds every layer alike."""
+    window = config.get("sliding_window")
+    if window is None or config.get("use_sliding_window") is False:
+        return None
+    kinds = config.get("layer_types")
+    if kinds is not None and not (
+        isinstance(kinds, list) and all(isinstance(k, str) for k in kinds)
+    ):
+        raise SpecError(f"{path}: layer_types: expected a list of names, got {kinds!r}")
+    if kinds is None and "use_sliding_window" in config:  # Qwen2: layers from max_window_layers
+        first, layers = config.get("max_window_layers", 28), config.get("num_hidden_layers", 28)
+        if isinstance(first, int) and isinstance(layers, int):  # Qwen2Config's defaults: 28
+            full = max(0, min(first, layers))
+            kinds = ["full_attention"] * full + ["sliding_attention"] * (layers - full)
+    if kinds is None or set(kinds) == {"sliding_attention"}:
+        return window
+    if set(kinds) == {"full_attention"}:
+        return None
+    key = "layer_types" if "layer_types" in config else "max_window_layers"
+    windowed = kinds.count("sliding_attention")
+    raise SpecError(
+        f"{path}: {key}: sliding-window attention in {windowed} of {len(kinds)} layers, which "
+        "accsim does not build (it builds every layer alike)"
+    )
+
+
+def _default_context(spec: dict) -> int:
+    """`DEFAULT_CONTEXT`, or the model's positions or sliding window where fewer."""
+    bounds = [spec.get("max_context"), spec.get("sliding_window")]
+    return min([DEFAULT_CONTEXT, *(b for b in bounds if type(b) is int and b > 0)])
+
+
+def read_hf_config(path: Path) -> dict:
+    """A HuggingFace config.json read once: a JSON object with its aliased keys under their usual
+    names (`canonical_config`)."""
+    config = read_json(path)
+    if not isinstance(config, dict):
+        raise SpecError(f"{path}: expected a JSON object, got {type(config).__name__}")
+    return canonical_config(config)
+
+
 def canonical_config(config: dict) -> dict:
     """The config with every aliased key under its usual name (an alias's null left out, and a
     4 x hidden MLP filled in for the types whose config may leave it null)."""
@@ -206,13 +270,15 @@ def canonical_config(config: dict) -> dict:
 def from_hf_config(path: Path) -> dict:
     """A HuggingFace config.json as a transformer workload dict (BERT-, LLaMA-, GPT-2-, GPT-J-,
     GPT-NeoX-, Falcon-, Phi- or Gemma-like)."""
-    config = read_json(path)
-    if not isinstance(config, dict):
-        raise SpecError(f"{path}: expected a JSON object, got {type(config).__name__}")
+    return hf_transformer(path, read_hf_config(path))
+
+
+def hf_transformer(path: Path, config: dict) -> dict:
+    """The transformer workload dict of `config`, a HuggingFace config `read_hf_config` read from
+    `path` (named in errors)."""
     names = config.get("architectures") or []
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise SpecError(f"{path}: architectures: expected a list of names, got {names!r}")
-    config = canonical_config(config)
     missing = [
         k for k in ("hidden_size", "num_attention_heads", "intermediate_size") if k not in config
     ]
@@ -244,6 +310,16 @@ def from_hf_config(path: Path) -> dict:
         causal=not encoder,
         dtype=HF_DTYPES.get(str(config.get(_dtype_key(config))), "bf16"),
     )
+    if (positions := config.get("max_position_embeddings")) is not None:
+        if type(positions) is not int or positions < 1:
+            raise SpecError(
+                f"{path}: max_position_embeddings: expected a positive integer, got {positions!r}"
+            )
+        spec["max_context"] = positions
+    if (window := _sliding_window(path, config)) is not None:
+        spec["sliding_window"] = window
+    if _default_context(spec) < DEFAULT_CONTEXT:
+        spec["context"] = _default_context(spec)
     spec["description"] += f" ({config.get('num_hidden_layers', '?')} layers in the model)"
     spec["layers"] = 1  # one layer unless --set workload.layers=... (or --layers) asks for more
     return spec

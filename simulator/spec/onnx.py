@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from simulator.errors import SpecError, UnsupportedError
-from simulator.spec.workload import ConvOpSpec, PoolOpSpec
+from simulator.spec.workload import MULTI_OPERAND, ConvOpSpec, PoolOpSpec
 from simulator.spec.yamlio import MAX_NODES
 
 # ONNX TensorProto element types -> accsim precisions
@@ -236,7 +236,11 @@ def _vector(node, name, shapes, attrs, dtype):
     if along_last and attrs.get("axis", -1) not in (-1, len(shape) - 1):
         raise UnsupportedError(f"{name}: {node.op_type} over axis {attrs['axis']}, not the last")
     rows, cols = _rows_cols(shape, along_last)
-    return {"kind": VECTOR[node.op_type], "rows": rows, "cols": cols, "dtype": dtype}
+    op = {"kind": VECTOR[node.op_type], "rows": rows, "cols": cols, "dtype": dtype}
+    operands = sum(1 for t in node.input if t)  # Sum is variadic: it reads each, weights too
+    if op["kind"] in MULTI_OPERAND and operands > 2:
+        op["operands"] = operands
+    return op
 
 
 def _opaque(node, shapes, weights, dtype):

@@ -12,7 +12,8 @@ matrix (gemm, vector ops, attention) a slice of it: all its rows and some column
 projection, Q and K of a fused QKV), all its columns and some rows (the last token), or an equal
 share of it (one batch index of a stacked matmul). An attention fits when one producer writes
 some of its Q and its new positions' K and V (q_len positions; the rest are the KV-cache).
-Collectives (data per core) and ONNX host ops, and the ops reading them, are not checked.
+Collectives (data per core) and ONNX host ops, and the ops reading them, are not checked. An add
+or mul reads `operands` tensors: more inputs that each write a whole one are refused.
 """
 
 UNCHECKED = ("collective", "onnx")
@@ -65,6 +66,19 @@ def _attention_parts(op) -> tuple[set[int], str]:
     return {q, kv, q + kv, 2 * kv, q + 2 * kv}, text
 
 
+def _check_operands(index: int, op, producers) -> None:
+    """An add or mul reads `op.reads` tensors; inputs that each write a whole one and outnumber
+    them were priced and computed as fewer than it reads: refused, naming the count to give."""
+    if op.kind not in ("add", "mul"):
+        return
+    whole = [p.name for p in producers if written(p)[0] == op.rows * op.cols]
+    if len(whole) > op.reads:
+        raise ValueError(
+            f"ops.{index}.operands: {op.name} reads {op.reads} tensors of {op.rows}x{op.cols}, "
+            f"but its inputs {', '.join(whole)} each write one: give operands: {len(whole)}"
+        )
+
+
 def check_inputs(ops) -> None:
     """Raise ValueError('ops.I.inputs: ...') naming the first op that fits none of its producers,
     with both shapes (the module docstring has the rule)."""
@@ -74,6 +88,7 @@ def check_inputs(ops) -> None:
         if not producers or op.kind in UNCHECKED or any(p.kind in UNCHECKED for p in producers):
             continue
         results = [(p, written(p)) for p in producers]
+        _check_operands(index, op, producers)
         if op.kind == "attention":
             parts, reads = _attention_parts(op)
             if any(w[0] in parts for _, w in results):

@@ -67,6 +67,13 @@ class TransformerSpec(Strict):
     """Sequences processed together."""
     context: PositiveInt = 2048
     """Prompt length (prefill) or tokens in the KV-cache including the new one (decode)."""
+    max_context: PositiveInt | None = None
+    """Positions the model has (a HuggingFace config's max_position_embeddings): a longer
+    context is refused, the model cannot run it."""
+    sliding_window: PositiveInt | None = None
+    """Keys each query attends to at most (Mistral's sliding window). accsim's attention has no
+    window, so a context past it, whose attention would cover keys outside the window, is
+    refused; up to it every key is in the window and the work is the same."""
     dtype: PrecisionName = "bf16"
     """Precision of weights, activations and the KV-cache."""
     output_dtype: PrecisionName | None = None
@@ -81,6 +88,23 @@ class TransformerSpec(Strict):
         given = sorted({"rotary_dim", "rope_theta"} & self.model_fields_set)
         if self.rope == "none" and given:
             raise ValueError(f"{given[0]}: read only with rope: half or interleaved; rope is none")
+        return self
+
+    @model_validator(mode="after")
+    def _context_fits(self):
+        """A context the model has no positions for, or one past its sliding window, would be
+        simulated silently wrong: refused."""
+        if self.max_context is not None and self.context > self.max_context:
+            raise ValueError(
+                f"context: {self.context} tokens exceed the model's {self.max_context} positions "
+                "(max_context, max_position_embeddings in a HuggingFace config)"
+            )
+        if self.sliding_window is not None and self.context > self.sliding_window:
+            raise ValueError(
+                f"context: {self.context} tokens pass the model's sliding_window of "
+                f"{self.sliding_window} keys; accsim's attention has no window (it would attend "
+                f"to all {self.context}): give a context of at most {self.sliding_window}"
+            )
         return self
 
     @property
@@ -118,8 +142,8 @@ def expand(model: TransformerSpec) -> dict:
             "gemm", name, inputs, M=m, N=n, K=k, parallel=parallel, output_dtype=model.output_dtype
         )
 
-    def vector(kind, name, inputs, cols=model.hidden, rows=tokens):
-        return add(kind, name, inputs, rows=rows, cols=cols)
+    def vector(kind, name, inputs, cols=model.hidden, rows=tokens, **fields):
+        return add(kind, name, inputs, rows=rows, cols=cols, **fields)
 
     residual: list[str] = []
     for layer in range(model.layers):
@@ -173,8 +197,9 @@ def expand(model: TransformerSpec) -> dict:
         down = gemm(p + "down_proj", [hidden], model.hidden, model.ffn, parallel="row")
         if model.block == "sequential":
             residual = [vector("add", p + "mlp_residual", [down, mid])]
-        else:  # one add of both branches and the residual, as GPT-J's and Falcon's blocks
-            residual = [vector("add", p + "residual", [out, down] + residual)]
+        else:  # one add of both branches and the residual (layer 0's: the embeddings), as
+            # GPT-J's and Falcon's blocks: it reads all three
+            residual = [vector("add", p + "residual", [out, down] + residual, operands=3)]
 
     if model.vocab:
         normed = vector(model.norm, "final_norm", residual, rows=model.batch)

@@ -13,6 +13,8 @@ VectorKind = Literal[
 ]
 """Elementwise and row-reduction ops a vector unit runs on a rows x cols tensor."""
 VECTOR_KINDS = (*get_args(VectorKind), "rope")
+MULTI_OPERAND = ("add", "mul")
+"""Vector kinds that combine several tensors element by element (`VectorOpSpec.operands`)."""
 
 
 class _Op(Strict):
@@ -116,6 +118,27 @@ class VectorOpSpec(_Op):
     4). On chips with `cores.kernels` it runs as PyTorch's non-vectorised copy, one element a
     thread at a time with an integer divide per dimension (mapping/strided_copy.py). None: a
     contiguous copy, vectorised, at the streaming rate."""
+
+    operands: PositiveInt | None = None
+    """Tensors of rows x cols an add or mul reads and combines (default 2; a parallel block's
+    residual add of attention, MLP and residual: 3; an ONNX Sum: its inputs); other kinds read
+    one."""
+
+    @model_validator(mode="after")
+    def _operand_count(self):
+        """An add or mul combines two tensors or more; other kinds read one."""
+        if self.operands is None:
+            return self
+        if self.kind not in MULTI_OPERAND:
+            raise ValueError(f"operands is for {' and '.join(MULTI_OPERAND)}, not {self.kind}")
+        if self.operands < 2:
+            raise ValueError(f"operands ({self.operands}) must be at least 2")
+        return self
+
+    @property
+    def reads(self) -> int:
+        """Tensors of rows x cols the op reads: an add's or mul's operands, else one."""
+        return self.operands or (2 if self.kind in MULTI_OPERAND else 1)
 
     @model_validator(mode="after")
     def _transposed_copy(self):

@@ -440,7 +440,7 @@ def write_files(folder: Path = FILES) -> None:
         (folder / name).write_text(text)
     for name, data in _hostile15_onnx().items():
         (folder / name).write_bytes(data)
-    for name, text in {**HOSTILE16_FILES, **HFCFG16_FILES}.items():
+    for name, text in {**HOSTILE16_FILES, **HFCFG16_FILES, **HF17_FILES}.items():
         (folder / name).write_text(text)
 
 
@@ -1991,6 +1991,104 @@ NAMED += [
         "serve-hf-gptj-relu",
         "hf-gptj-relu.json: activation_function: 'relu'; accsim builds GELU",
         "serve tpu-v4-like {files}/hf-gptj-relu.json --cost-cache {tmp}/c",
+    ),
+]
+
+
+# ----- hf17: HuggingFace keys that change the work, and adds of more operands than declared ------
+HF17_FILES = {
+    **{
+        f"hf-{label}.json": '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": '
+        f'128, "num_hidden_layers": 2, "vocab_size": 100, {extra}}}'
+        for label, extra in {
+            "window": '"sliding_window": 1024',
+            "window-some-layers": '"sliding_window": 64, "layer_types": ["full_attention", '
+            '"sliding_attention"]',
+            "qwen2-window": '"model_type": "qwen2", "use_sliding_window": true, '
+            '"sliding_window": 64, "max_window_layers": 1',
+            "layer-types-word": '"sliding_window": 64, "layer_types": "sliding"',
+            "positions-512": '"max_position_embeddings": 512',
+            "positions-word": '"max_position_embeddings": "many"',
+            "attention-bias": '"attention_bias": true',
+            "falcon-bias": '"model_type": "falcon", "bias": true',
+            "alibi": '"model_type": "falcon", "alibi": true',
+            "bloom": '"model_type": "bloom"',
+        }.items()
+    },
+    "add-operands-short.yaml": "name: w\nops:\n"
+    + "".join(f"  - {{kind: relu, name: r{i}, rows: 4, cols: 8}}\n" for i in range(3))
+    + "  - {kind: add, name: s, rows: 4, cols: 8, inputs: [r0, r1, r2]}\n",
+    "relu-operands.yaml": "name: w\nops:\n  - {kind: relu, name: r, rows: 4, cols: 8, operands: 2}\n",
+}
+NAMED += [
+    (
+        "run-hf-window-context",
+        "hf-window.json (from --set context): context: 2048 tokens pass the model's "
+        "sliding_window of 1024 keys",
+        "run tpu-v4-like {files}/hf-window.json --set workload.context=2048",
+    ),
+    (
+        "serve-hf-window-request",
+        "exceed hf-window's context of 1024 (max_position_embeddings, or its sliding_window",
+        "serve tpu-v4-like {files}/hf-window.json --requests 2 --prompt-len 1100 --output-len 4 "
+        "--cost-cache {tmp}/c",
+    ),
+    (
+        "run-hf-window-some-layers",
+        "hf-window-some-layers.json: layer_types: sliding-window attention in 1 of 2 layers",
+        "run tpu-v4-like {files}/hf-window-some-layers.json",
+    ),
+    (
+        "run-hf-qwen2-window",
+        "hf-qwen2-window.json: max_window_layers: sliding-window attention in 1 of 2 layers",
+        "run tpu-v4-like {files}/hf-qwen2-window.json",
+    ),
+    (
+        "run-hf-layer-types-word",
+        "hf-layer-types-word.json: layer_types: expected a list of names",
+        "run tpu-v4-like {files}/hf-layer-types-word.json",
+    ),
+    (
+        "run-hf-positions-context",
+        "hf-positions-512.json (from --set context): context: 1024 tokens exceed the model's 512 "
+        "positions",
+        "run tpu-v4-like {files}/hf-positions-512.json --set workload.context=1024",
+    ),
+    (
+        "run-hf-positions-word",
+        "hf-positions-word.json: max_position_embeddings: expected a positive integer",
+        "run tpu-v4-like {files}/hf-positions-word.json",
+    ),
+    (
+        "run-hf-attention-bias",
+        "hf-attention-bias.json: attention_bias: True: bias adds on the projections' outputs",
+        "run tpu-v4-like {files}/hf-attention-bias.json",
+    ),
+    (
+        "run-hf-falcon-bias",
+        "hf-falcon-bias.json: bias: True: bias adds on the projections' outputs",
+        "run tpu-v4-like {files}/hf-falcon-bias.json",
+    ),
+    (
+        "run-hf-alibi",
+        "hf-alibi.json: alibi: True: ALiBi biases added to the attention scores",
+        "run tpu-v4-like {files}/hf-alibi.json",
+    ),
+    (
+        "run-hf-bloom",
+        "hf-bloom.json: model_type: 'bloom': its layers have ALiBi biases",
+        "run tpu-v4-like {files}/hf-bloom.json",
+    ),
+    (
+        "run-add-operands-short",
+        "add-operands-short.yaml:6: ops.3.operands: s reads 2 tensors of 4x8, but its inputs r0, "
+        "r1, r2 each write one: give operands: 3",
+        "run edge-npu {files}/add-operands-short.yaml",
+    ),
+    (
+        "run-relu-operands",
+        "relu-operands.yaml:3: ops.0: operands is for add and mul, not relu",
+        "run edge-npu {files}/relu-operands.yaml",
     ),
 ]
 

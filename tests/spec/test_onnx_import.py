@@ -263,3 +263,21 @@ def test_matmul_inner_dims_empty_tensors_and_unsorted_nodes_are_refused(tmp_path
         path = _model(tmp_path, [node], [x], [y], [_weight("w", w_dims)], name=name)
         with pytest.raises(SpecError, match=fragment):
             load_workload(path)
+
+
+def test_a_sum_of_three_tensors_and_a_weight_reads_all_four(tmp_path):
+    """ONNX Sum is variadic: Sum(relu(x), relu(x), x, w) reads four 2 x 8 tensors, whatever made
+    them (two ops, a graph input, a weight), and adds three times per element; Max, Min and Mean
+    are no vector op, so they stay `onnx` ops whose input elements count every input."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 8])
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="r1"),
+        helper.make_node("Relu", ["x"], ["b"], name="r2"),
+        helper.make_node("Sum", ["a", "b", "x", "w"], ["s"], name="sum"),
+        helper.make_node("Mean", ["s", "a", "b"], ["y"], name="mean"),
+    ]
+    path = _model(tmp_path, nodes, [x], [y], [_weight("w", [2, 8])])
+    ops = {op.name: op for op in load_workload(str(path)).ops}
+    assert (ops["sum"].kind, ops["sum"].reads, ops["sum"].inputs) == ("add", 4, ["r1", "r2"])
+    assert (ops["mean"].kind, ops["mean"].input_elements) == ("onnx", 3 * 16)

@@ -7,6 +7,7 @@ import pytest
 import simulator
 from simulator.errors import CapacityError
 from simulator.serving.models import load_model
+from simulator.spec.transformer import TransformerSpec, expand
 
 
 def test_llama_layer_expands_into_fifteen_ops_with_the_right_shapes():
@@ -142,3 +143,14 @@ def test_kv_cache_that_does_not_fit_names_the_footprint():
         error.value
     )
     assert "34,359,738,368 B" in str(error.value)
+
+
+@pytest.mark.parametrize("block", ["parallel", "parallel_norms"])
+def test_a_parallel_blocks_residual_add_reads_attention_mlp_and_residual(block):
+    """x + attn(ln(x)) + mlp(ln(x)): one add of three tensors in every layer (layer 0's residual
+    is the embeddings, which no op writes); a sequential block's adds read two."""
+    spec = TransformerSpec(kind="transformer", name="t", hidden=64, heads=4, ffn=128, layers=2)
+    parallel = {op["name"]: op for op in expand(spec.model_copy(update={"block": block}))["ops"]}
+    assert parallel["L0.residual"]["operands"] == parallel["L1.residual"]["operands"] == 3
+    adds = [op for op in expand(spec)["ops"] if op["kind"] == "add"]
+    assert len(adds) == 4 and all("operands" not in op for op in adds)  # the default two

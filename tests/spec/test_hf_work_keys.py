@@ -1,0 +1,139 @@
+"""HuggingFace config keys that change the work a layer does are read or refused, never dropped:
+sliding windows (Mistral, Qwen2's per-layer ones, layer_types), positions
+(max_position_embeddings), biases and ALiBi; keys that change no work (tie_word_embeddings,
+rope_scaling) build the same layer. Serving reads a config once."""
+
+import json
+
+import pytest
+
+import simulator
+from simulator.serving.models import load_model
+from simulator.spec import hf_config
+
+MISTRAL_7B = {  # mistralai/Mistral-7B-v0.1 config.json (its model keys)
+    "architectures": ["MistralForCausalLM"],
+    "model_type": "mistral",
+    "hidden_act": "silu",
+    "hidden_size": 4096,
+    "intermediate_size": 14336,
+    "max_position_embeddings": 32768,
+    "num_attention_heads": 32,
+    "num_hidden_layers": 32,
+    "num_key_value_heads": 8,
+    "rms_norm_eps": 1e-05,
+    "sliding_window": 4096,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+    "vocab_size": 32000,
+}
+SMALL = {"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128}
+
+
+def _load(tmp_path, config: dict, context: int | None = None):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return simulator.load_workload(str(path), [(["context"], context)] if context else [])
+
+
+def _attention(workload):
+    return next(op for op in workload.ops if op.kind == "attention")
+
+
+def test_mistral_within_its_window_attends_to_every_key_and_past_it_is_refused(tmp_path):
+    """Mistral 7B v0.1: each query sees at most 4,096 keys. A 4,096-token prefill's causal
+    attention is the same with or without the window (query i sees keys 0..i, at most 4,096 of
+    them): 32 heads x 4096 x 4097 / 2 scores of 128 MACs, for QK^T and PV, 2 x 128 x 32 x
+    4096 x 4097 / 2 = 68,736,253,952 MACs; at 8,192 tokens query i would see 4,096 keys, not
+    i + 1: refused, naming the window."""
+    attention = _attention(_load(tmp_path, MISTRAL_7B, 4096))
+    assert (attention.q_len, attention.kv_len, attention.causal) == (4096, 4096, True)
+    scores = attention.heads * attention.q_len * (attention.keys + 1) // 2
+    assert 2 * scores * attention.head_dim == 68_736_253_952
+    windowed = [op.model_dump() for op in _load(tmp_path, MISTRAL_7B, 4096).ops]
+    unwindowed = _load(tmp_path, MISTRAL_7B | {"sliding_window": None}, 4096)
+    assert [op.model_dump() for op in unwindowed.ops] == windowed
+    with pytest.raises(simulator.SpecError, match="context: 8192 tokens pass the model's sliding"):
+        _load(tmp_path, MISTRAL_7B, 8192)
+
+
+def test_the_default_context_is_within_the_models_positions_and_window(tmp_path):
+    """2,048 tokens unless the model has fewer positions (GPT-2: n_positions 1,024) or a shorter
+    window (Phi-3-mini-4k: sliding_window 2,047); more positions than it has are refused."""
+    gpt2 = SMALL | {"model_type": "gpt2", "n_positions": 1024}
+    assert _attention(_load(tmp_path, gpt2)).kv_len == 1024
+    assert _attention(_load(tmp_path, SMALL | {"sliding_window": 2047})).kv_len == 2047
+    assert _attention(_load(tmp_path, MISTRAL_7B)).kv_len == 2048
+    with pytest.raises(simulator.SpecError, match="context: 2048 tokens exceed the model's 1024"):
+        _load(tmp_path, gpt2, 2048)
+
+
+@pytest.mark.parametrize(
+    ("keys", "window"),
+    [
+        ({"use_sliding_window": False}, None),  # Qwen2's default: the window is not used
+        ({"use_sliding_window": True, "max_window_layers": 2}, None),  # no layer from 2 of 2
+        ({"use_sliding_window": True, "max_window_layers": 0}, 64),  # every layer
+        ({"layer_types": ["sliding_attention"] * 2}, 64),
+        ({"layer_types": ["full_attention"] * 2}, None),
+    ],
+)
+def test_qwen2_and_layer_types_windows_apply_where_every_layer_has_one(tmp_path, keys, window):
+    config = SMALL | {"model_type": "qwen2", "num_hidden_layers": 2, "sliding_window": 64} | keys
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert hf_config.from_hf_config(path).get("sliding_window") == window
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"sliding_window": 64, "use_sliding_window": True, "max_window_layers": 1},
+            "max_window_layers: sliding-window attention in 1 of 2 layers",
+        ),
+        (
+            {"sliding_window": 64, "layer_types": ["full_attention", "sliding_attention"]},
+            "layer_types: sliding-window attention in 1 of 2 layers",
+        ),
+        ({"sliding_window": 64, "layer_types": "sliding"}, "layer_types: expected a list"),
+        ({"sliding_window": 0}, "sliding_window: must be > 0"),
+        ({"max_position_embeddings": "many"}, "max_position_embeddings: expected a positive"),
+        ({"attention_bias": True}, "attention_bias: True: bias adds on the projections"),
+        ({"mlp_bias": True}, "mlp_bias: True: bias adds"),
+        ({"model_type": "falcon", "bias": True}, "bias: True: bias adds"),
+        ({"use_bias": True}, "use_bias: True: bias adds"),
+        ({"model_type": "falcon", "alibi": True}, "alibi: True: ALiBi biases"),
+        ({"model_type": "bloom"}, "model_type: 'bloom': its layers have ALiBi biases"),
+    ],
+)
+def test_keys_that_change_work_accsim_does_not_build_are_refused(tmp_path, extra, message):
+    config = SMALL | {"num_hidden_layers": 2} | extra
+    with pytest.raises(simulator.SpecError, match=f"config.json: {message}"):
+        _load(tmp_path, config)
+
+
+def test_keys_that_change_no_work_build_the_same_layer(tmp_path):
+    """Tied embeddings share a matrix (the LM head runs either way); scaled RoPE frequencies
+    change the angles, not the work; biases set false add nothing."""
+    plain = [op.model_dump() for op in _load(tmp_path, MISTRAL_7B).ops]
+    for extra in (
+        {"tie_word_embeddings": True},
+        {"rope_scaling": {"type": "linear", "factor": 4.0}},
+        {"attention_bias": False, "mlp_bias": False, "alibi": False},
+    ):
+        assert [op.model_dump() for op in _load(tmp_path, MISTRAL_7B | extra).ops] == plain
+
+
+def test_serving_reads_a_config_once_and_serves_within_its_window(tmp_path, monkeypatch):
+    """load_model reads the file once (it read it twice); requests may hold the model's
+    positions or its sliding window, the fewer."""
+    reads = []
+    real = hf_config.read_json
+    monkeypatch.setattr(hf_config, "read_json", lambda path: reads.append(path) or real(path))
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(MISTRAL_7B))
+    model = load_model(path)
+    assert (len(reads), model.max_context, model.layers) == (1, 4096, 32)
+    path.write_text(json.dumps(MISTRAL_7B | {"sliding_window": None}))
+    assert load_model(path).max_context == 32768
