@@ -5,6 +5,7 @@ class's members share the pool and finish together."""
 import math
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,14 +24,14 @@ A100 = yaml.safe_load(
 )
 
 
-def _unqueued(cores: int, l2: bool):
-    """a100-like cut to `cores` SMs, its DRAM and L2 so fast that a transfer holds them 0 cycles."""
-    return load_arch(_unqueued_spec(cores, l2))
-
-
-def _unqueued_spec(cores: int, l2: bool) -> dict:
-    """The YAML document of `_unqueued`."""
+def _unqueued(cores: int, l2: bool, pairs: bool = False):
+    """a100-like cut to `cores` SMs, its DRAM and L2 so fast that a transfer holds them 0 cycles;
+    with `pairs`, CTAs may run as 2-SM pairs (`kernels.cta_pairs`) and ports are slow enough
+    (9 GB/s) that pairs win on most grids, each pair's two halves of B making two classes."""
     spec = yaml.safe_load(yaml.safe_dump(A100))
+    if pairs:
+        spec["cores"]["kernels"]["cta_pairs"] = True
+        spec["components"]["xbar"]["link_bandwidth"] = "9 GB/s"
     spec["components"]["hbm"]["bandwidth"] = "1e40 B/s"
     if l2:
         spec["components"]["l2"]["banks"] = 2**62
@@ -39,7 +40,7 @@ def _unqueued_spec(cores: int, l2: bool) -> dict:
     spec["cores"]["count"] = cores
     spec["components"]["xbar"]["dims"] = [cores + 40]
     spec["components"]["xbar"]["memory_nodes"] = list(range(cores, cores + 40))
-    return spec
+    return load_arch(spec)
 
 
 def _both(arch, workload, mapping=None):
@@ -56,6 +57,7 @@ def _energy(record, program, machine, arch, workload) -> float:
     return report.energy["energy_pj"].sum()
 
 
+@pytest.mark.parametrize("pairs", [False, True])
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(1, 24).map(lambda i: 32 * i),
@@ -63,12 +65,13 @@ def _energy(record, program, machine, arch, workload) -> float:
     st.integers(1, 8).map(lambda i: 64 * i),
     st.integers(2, 16),
 )
-def test_classes_equal_per_core_where_the_pools_never_queue(m, n, k, cores):
+def test_classes_equal_per_core_where_the_pools_never_queue(pairs, m, n, k, cores):
     """Without an L2 and with DRAM that never queues, every member of a class runs exactly as its
     representative: cycles, every counter (DRAM bytes included), busy, stalls, per-op spans and
     every SM's compute intervals in the trace equal the per-core run's, whatever the grid (edge
-    tiles, split-K, a last partial wave)."""
-    _check_equal(_unqueued(cores, l2=False), load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16"))
+    tiles, split-K, a last partial wave, 2-SM CTA pairs)."""
+    arch = _unqueued(cores, l2=False, pairs=pairs)
+    _check_equal(arch, load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16"))
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -131,17 +134,18 @@ def _check_equal(arch, workload, mapping=None):
     return program
 
 
+@pytest.mark.parametrize("pairs", [False, True])
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(1, 16).map(lambda i: 64 * i),
     st.integers(1, 16).map(lambda i: 64 * i),
     st.integers(2, 16),
 )
-def test_a_class_hits_its_l2_as_its_members_do(m, n, cores):
+def test_a_class_hits_its_l2_as_its_members_do(pairs, m, n, cores):
     """With an L2 (that never queues either), a region that several members read at once misses
     once and hits for the others, as per core: the same L2 hit, miss and DRAM bytes, the same
-    per-core busy time."""
-    arch = _unqueued(cores, l2=True)
+    per-core busy time (2-SM CTA pairs' halves of B too)."""
+    arch = _unqueued(cores, l2=True, pairs=pairs)
     workload = load_workload(f"gemm:M={m},N={n},K=256,dtype=fp16")
     per_core, classes, *_ = _both(arch, workload)
     assert _plain(classes.l2_bytes) == _plain(per_core.l2_bytes)
@@ -201,42 +205,3 @@ def test_a_class_shares_the_dram_pool_and_finishes_together():
     assert per_core.busy["hbm"] == m * alone  # busy as long, but for the rounding per transfer
     assert classes.busy["hbm"] == together
     assert classes.events_processed < per_core.events_processed
-
-
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.integers(1, 24).map(lambda i: 32 * i),
-    st.integers(1, 24).map(lambda i: 32 * i),
-    st.integers(1, 8).map(lambda i: 64 * i),
-    st.integers(2, 16),
-)
-def test_paired_ctas_classed_equal_per_core(m, n, k, cores):
-    """With 2-SM CTA pairs (`kernels.cta_pairs`, ports slow enough that pairs win), each pair's
-    two halves of B make two classes of SMs, and where the pools never queue the class run
-    equals the per-core run."""
-    spec = _unqueued_spec(cores, l2=False)
-    spec["cores"]["kernels"]["cta_pairs"] = True
-    spec["components"]["xbar"]["link_bandwidth"] = "9 GB/s"
-    _check_equal(load_arch(spec), load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16"))
-
-
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.integers(1, 16).map(lambda i: 64 * i),
-    st.integers(1, 16).map(lambda i: 64 * i),
-    st.integers(2, 16),
-)
-def test_paired_halves_hit_the_l2_as_per_core(m, n, cores):
-    """With CTA pairs and an L2 that never queues, the halves of B that each pair's cores load
-    miss and hit as per core: the same L2 hit, miss and DRAM bytes, the same per-core busy time
-    (as `test_a_class_hits_its_l2_as_its_members_do`)."""
-    spec = _unqueued_spec(cores, l2=True)
-    spec["cores"]["kernels"]["cta_pairs"] = True
-    spec["components"]["xbar"]["link_bandwidth"] = "9 GB/s"
-    workload = load_workload(f"gemm:M={m},N={n},K=256,dtype=fp16")
-    per_core, classes, *_ = _both(load_arch(spec), workload)
-    assert _plain(classes.l2_bytes) == _plain(per_core.l2_bytes)
-    dram = {k: v for k, v in _plain(per_core.counts).items() if k[1] == "hbm"}
-    assert sum(v for k, v in _plain(classes.counts).items() if k[1] == "hbm") == sum(dram.values())
-    busy = {k: v for k, v in _plain(per_core.busy).items() if k.startswith("core")}
-    assert {k: v for k, v in _plain(classes.busy).items() if k.startswith("core")} == busy
