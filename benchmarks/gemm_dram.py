@@ -1,5 +1,6 @@
 """DRAM bytes a GPU-like preset's GEMM reads and writes, against the compulsory A + B + C: the
-engine's count, the grid's own estimate (`mapping/cta.py`), the CTA tile and tile order chosen,
+engine's count, the grid's own estimate (`mapping/cta.py`), the CTA tile (and a 2-SM pair's
+launched tile, `kernels.cta_pairs`) and tile order chosen,
 and the kernel's time (timing only), with each launch order (`kernels.launch_order`: rows, the
 default, and CUTLASS's swizzled raster) set on the preset.
 
@@ -42,8 +43,9 @@ def row(arch_name: str, m: int, n: int, k: int, launch_order: str) -> str:
     dram = report.summary["dram_bytes"]
     down, width = grid.order
     order = f"{launch_order}: along {'M' if down else 'N'}, {width} wide"
+    paired = f" (2-SM pairs, {grid.launched_m(m)}x{grid.tile_n})" if grid.pair else ""
     return (
-        f"| {arch_name} | {m}x{n}x{k} | {grid.tile_m}x{grid.tile_n}/{grid.splits} | {order} "
+        f"| {arch_name} | {m}x{n}x{k} | {grid.tile_m}x{grid.tile_n}/{grid.splits}{paired} | {order} "
         f"| {compulsory / 1e6:.0f} | {grid.dram / 1e6:.0f} | {dram / 1e6:.0f} "
         f"| {dram / compulsory:.2f} | {report.seconds * 1e6:.1f} |"
     )

@@ -49,12 +49,22 @@ class Grid:
     dram: float = 0.0  # estimated DRAM bytes (breaks ties between equally fast grids)
     stream_k: int = 0
     order: tuple[bool, int] = (False, 1)  # launch order: along M?, group width (`raster`)
+    pair: bool = False  # each tile runs on two cores, tile_m rows each (`kernels.cta_pairs`)
+
+    @property
+    def width(self) -> int:
+        """Cores one launched tile runs on."""
+        return 2 if self.pair else 1
+
+    def launched_m(self, M: int) -> int:
+        """Rows of one launched tile: a pair's two cores' tile_m rows each."""
+        return min(self.width * self.tile_m, M)
 
     def tiles(self, M: int, N: int) -> int:
-        return math.ceil(M / self.tile_m) * math.ceil(N / self.tile_n)
+        return math.ceil(M / self.launched_m(M)) * math.ceil(N / self.tile_n)
 
 
-def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
+def choose_grid(op, mapping, machine: Machine, cores: int, pairs: bool = True) -> Grid:
     """The CTA tile and split-K count with the least estimated kernel time: the waves, each as
     long as one CTA on one core (its array's cycles, or its operand bytes over its own NoC port)
     or as its CTAs' share of the DRAM bytes (A's and B's blocks and C in the arch's launch order:
@@ -62,10 +72,13 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     chip's DRAM and L2 (operand re-reads across tiles) bandwidth. Where the last wave is partial
     and the arch allows it (`kernels.stream_k`), stream-K over it and one whole wave is a
     candidate too: each core's share of their MAC-loop iterations at one CTA's rate plus a
-    partial tile spilled and reloaded. With the `swizzled` launch order DRAM time counts a
-    written byte (C, a partial's spill) as the arch's `write_cost` read bytes (`Dram.held_bytes`);
-    with `rows` the order is row by row and its bytes `row_dram_bytes`. Equal estimates go to the
-    grid with fewer DRAM bytes, then the larger tile, then the first in sorted order."""
+    partial tile spilled and reloaded. Where the arch pairs cores (`kernels.cta_pairs`) and
+    `pairs` allows it, each tile also runs as a pair: a (2 tm) x tn tile over half as many
+    slots, each core's port carrying its tm rows of A and half of B's tn columns. With the
+    `swizzled` launch order DRAM time counts a written byte (C, a partial's spill) as the arch's
+    `write_cost` read bytes (`Dram.held_bytes`); with `rows` the order is row by row and its
+    bytes `row_dram_bytes`. Equal estimates go to the grid with fewer DRAM bytes, then the
+    larger tile, then the first in sorted order (a single-core grid before its pair)."""
     kernels = machine.arch.cores.kernels
     unit = machine.view(0).components[_unit_name(machine, mapping, op)]
     in_bytes = precision(op.dtype).bits / 8
@@ -77,32 +90,41 @@ def choose_grid(op, mapping, machine: Machine, cores: int) -> Grid:
     # row order keeps the estimate it had before the swizzled order: every byte at the read rate
     write_cost = machine.dram.spec.write_cost if kernels.launch_order == "swizzled" else 1.0
     depth = kernels.min_split_k
+    widths = (1, 2) if pairs and kernels.cta_pairs and cores > 1 else (1,)
     best = None
-    for tm, tn in sorted({(min(m, op.M), min(n, op.N)) for m, n in kernels.tiles}):
-        tiles = math.ceil(op.M / tm) * math.ceil(op.N / tn)
+    for (tm, tn), width in itertools.product(
+        sorted({(min(m, op.M), min(n, op.N)) for m, n in kernels.tiles}), widths
+    ):
+        pm = min(width * tm, op.M)  # a launched tile's rows
+        if pm <= (width - 1) * tm:
+            continue  # a pair whose second core would have no rows
+        slots = cores // width  # tiles running at once
+        tiles = math.ceil(op.M / pm) * math.ceil(op.N / tn)
         most = max(1, op.K // kernels.min_split_k)
-        asked = min(max(1, cores // tiles), most) if tiles < cores else 1
+        asked = min(max(1, slots // tiles), most) if tiles < slots else 1
         splits = len(split(op.K, asked))  # nearly equal ranges: 9 over 4 is 3 ranges of 3
         k = math.ceil(op.K / splits)
-        full, rest = divmod(tiles * splits, cores)  # whole waves, CTAs of the last partial one
+        full, rest = divmod(tiles * splits, slots)  # whole waves, tiles of the last partial one
         seed = plan_from(op, mapping, machine.view(0), {"M": tm, "N": tn, "K": k}, ["M", "N", "K"])
         compute = compute_cycles_estimate(unit, {"M": tm, "N": tn, "K": k}, seed.tile, seed)
-        moved = (tm + tn) * k * in_bytes + tm * tn * (acc_bytes if splits > 1 else in_bytes)
+        b_columns = tn if width == 1 else tn / width  # a pair's core loads half of B's block
+        moved = (tm + b_columns) * k * in_bytes + tm * tn * (acc_bytes if splits > 1 else in_bytes)
         per_cta = max(compute, moved * port)
         streamed = (
-            op.M * op.K * math.ceil(op.N / tn) + op.K * op.N * math.ceil(op.M / tm)
+            op.M * op.K * math.ceil(op.N / tn) + op.K * op.N * math.ceil(op.M / pm)
         ) * in_bytes
         partials = 2 * op.M * op.N * acc_bytes * (splits - 1)  # each spilled, then reloaded
         sizes = (in_bytes, precision(seed.output).bits / 8)
-        order, read, written = _traffic(op, kernels, (tm, tn), cores // splits, sizes, capacity)
+        order, read, written = _traffic(op, kernels, (pm, tn), slots // splits, sizes, capacity)
         fetched = read + written + partials
         held = read + written * write_cost + partials * (1 + write_cost) / 2  # read bytes' time
-        # a wave of n CTAs: each CTA's time, or n CTAs' share of the DRAM bytes at the chip's rate
+        # a wave of n tiles: each tile's time, or n tiles' share of the DRAM bytes at the chip's rate
         share = held / (tiles * splits) / dram
-        waves = full * max(per_cta, cores * share) + (rest and max(per_cta, rest * share))
+        waves = full * max(per_cta, slots * share) + (rest and max(per_cta, rest * share))
         cycles = max(waves, held / dram, (streamed + partials) / l2)
-        candidates = [Grid(tm, tn, splits, cycles, fetched, 0, order)]
-        if kernels.stream_k and splits == 1 and full and rest:
+        paired = width == 2
+        candidates = [Grid(tm, tn, splits, cycles, fetched, 0, order, paired)]
+        if kernels.stream_k and not paired and splits == 1 and full and rest:
             # stream-K over the last partial wave and one whole wave, whole CTAs before them
             streamed_k = rest + cores
             iterations = math.ceil(op.K / depth)
@@ -193,7 +215,7 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
         programs, plain = [], []
         shape = _shape_class(work)
         leader = leaders.get(shape) if root is None else None  # kernels cannot move
-        for i, ((m0, m1), (n0, n1), (k0, k1), j, count, owner) in enumerate(work):
+        for i, ((m0, m1), (n0, n1), (k0, k1), j, count, owner, half) in enumerate(work):
             name = f"{op.name}@c{core}"
             if leader is not None:  # the leader's CTA i moved here: walked once for all
                 lead_work, lead_programs = leader
@@ -208,7 +230,9 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
                 )
                 plan = tiles.get(sub, op.K if grid.splits == 1 else math.ceil(op.K / grid.splits))
                 plan = dataclasses.replace(
-                    plan, unit=plan.unit.replace("core0.", f"core{core}.", 1)
+                    plan,
+                    unit=plan.unit.replace("core0.", f"core{core}.", 1),
+                    shared_weight=half is not None,
                 )
                 program = compile_gemm(
                     sub,
@@ -220,6 +244,8 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
                     core=core,
                     group=op.name,
                 )
+                if half is not None:
+                    program = paired(program, f"{op.name}.B", half)
                 if root is None:
                     again = replayed(program.steps)
                     program = altered(program, steps=again, step_count=as_many(program, again))
@@ -231,28 +257,33 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
             programs.append(program)
         leaders.setdefault(shape, (work, plain))
         details = {"cta": f"{grid.tile_m}x{grid.tile_n}", "split_k": grid.splits}
+        if grid.pair:
+            details["cta_pair"] = f"{grid.launched_m(op.M)}x{grid.tile_n} on 2 cores"
         parts.append(chained(programs, details | {"stream_k": grid.stream_k}, shape))
     return parts
 
 
 def _shape_class(work: list) -> str:
-    """What a core's step shapes depend on: its CTAs' extents, in order, and which pieces of a
-    split tile spill or fix up (cores with equal classes run the same steps at the same times)."""
+    """What a core's step shapes depend on: its CTAs' extents, in order, which pieces of a split
+    tile spill or fix up and which half of B a paired core loads (cores with equal classes run
+    the same steps at the same times)."""
     return repr(
         tuple(
-            (m1 - m0, n1 - n0, k1 - k0, count, j == owner)
-            for (m0, m1), (n0, n1), (k0, k1), j, count, owner in work
+            (m1 - m0, n1 - n0, k1 - k0, count, j == owner, *((half,) if half is not None else ()))
+            for (m0, m1), (n0, n1), (k0, k1), j, count, owner, half in work
         )
     )
 
 
 def _work(op, grid: Grid, cores: int, depth: int) -> tuple[dict[int, list], int]:
     """Each core's CTAs in order, as (M range, N range, K range, piece j of the tile's `count`,
-    the piece that fixes the tile up), and the most pieces any tile has. Whole tiles are dealt
-    round-robin in waves in launch order (`raster.tile_order`); split-K slices j of every tile,
-    the last one fixing up; stream-K segments of the order's last `grid.stream_k` tiles, the one
-    holding iteration 0 fixing up."""
-    ranges_m, ranges_n = tile_ranges(0, op.M, grid.tile_m), tile_ranges(0, op.N, grid.tile_n)
+    the piece that fixes the tile up, the half of B's columns a paired core loads or None).
+    Whole tiles are dealt round-robin in waves in launch order (`raster.tile_order`), a paired
+    grid's to pairs of cores (cores 2p and 2p + 1, the first core the tile's first tile_m rows
+    and B's first half); split-K slices j of every tile, the last one fixing up; stream-K
+    segments of the order's last `grid.stream_k` tiles, the one holding iteration 0 fixing up."""
+    launched = grid.launched_m(op.M)
+    ranges_m, ranges_n = tile_ranges(0, op.M, launched), tile_ranges(0, op.N, grid.tile_n)
     tiles = [
         (ranges_m[m], ranges_n[n]) for m, n in tile_order(len(ranges_m), len(ranges_n), *grid.order)
     ]
@@ -264,8 +295,17 @@ def _work(op, grid: Grid, cores: int, depth: int) -> tuple[dict[int, list], int]
         for j, k in enumerate(ranges_k)
     ]
     per_core: dict[int, list] = {}
-    for i, item in enumerate(items):
-        per_core.setdefault(i % cores, []).append(item)
+    slots = cores // grid.width
+    for i, ((m0, m1), n, *rest) in enumerate(items):
+        first = (i % slots) * grid.width
+        if not grid.pair:
+            per_core.setdefault(first, []).append(((m0, m1), n, *rest, None))
+        elif m0 + grid.tile_m >= m1:  # the last row of tiles leaves the second core no rows:
+            per_core.setdefault(first, []).append(((m0, m1), n, *rest, None))  # all of B
+        else:
+            middle = m0 + grid.tile_m
+            per_core.setdefault(first, []).append(((m0, middle), n, *rest, 0))
+            per_core.setdefault(first + 1, []).append(((middle, m1), n, *rest, 1))
     iterations = math.ceil(op.K / depth)
     schedule = stream_k_schedule(grid.stream_k, iterations, cores) if grid.stream_k else []
     cuts: dict[int, list[int]] = {}
@@ -277,10 +317,54 @@ def _work(op, grid: Grid, cores: int, depth: int) -> tuple[dict[int, list], int]
             m, n = tiles[whole + tile]
             starts = sorted(cuts[tile])
             k = (first * depth, min(end * depth, op.K))
-            item = (m, n, k, starts.index(first), len(starts), 0)
+            item = (m, n, k, starts.index(first), len(starts), 0, None)
             per_core.setdefault(core, []).append(item)
     pieces = max([len(ranges_k)] + [len(starts) for starts in cuts.values()])
     return per_core, pieces
+
+
+def paired(program: OpProgram, tensor: str, half: int) -> OpProgram:
+    """A paired core's CTA (`kernels.cta_pairs`): every load of `tensor` (B) cut to `half` of its
+    columns, the half this core brings in through its port; the MMA reads the other half from
+    the peer's shared memory. Buffer space stays the whole block's (the MMA holds both halves)."""
+    steps, resume = program.steps, program.resume
+
+    def halved():
+        return (_half_step(step, tensor, half) for step in steps())
+
+    return altered(
+        program,
+        steps=halved,
+        step_count=as_many(program, halved),
+        resume=resume and (lambda start: (_half_step(s, tensor, half) for s in resume(start))),
+        signature=program.signature and repr(("pair", half)) + program.signature,
+    )
+
+
+def _half_step(step: Step, tensor: str, half: int) -> Step:
+    """`step` with its loads of `tensor`, and those streamed during its segments, halved."""
+    loads = tuple(half_columns(t, half) if t.tensor == tensor else t for t in step.loads)
+    computes = tuple(
+        dataclasses.replace(
+            c,
+            streamed=tuple(half_columns(t, half) if t.tensor == tensor else t for t in c.streamed),
+        )
+        if any(t.tensor == tensor for t in c.streamed)
+        else c
+        for c in step.computes
+    )
+    return dataclasses.replace(step, loads=loads, computes=computes)
+
+
+def half_columns(transfer: Transfer, half: int) -> Transfer:
+    """A load of a (K, N) block cut to its first (half 0: the larger on an odd width) or second
+    half of columns, its DRAM bytes in proportion."""
+    rows, (n0, n1) = transfer.region
+    width = n1 - n0
+    cut = n0 + (width + 1) // 2
+    columns = (n0, cut) if half == 0 else (cut, n1)
+    nbytes = transfer.dram_bytes * (columns[1] - columns[0]) // width
+    return dataclasses.replace(transfer, region=(rows, columns), dram_bytes=nbytes)
 
 
 class _TilePlans:

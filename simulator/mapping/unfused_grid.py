@@ -111,7 +111,7 @@ def _tiled(op, gemm: _Gemm, mapping, machine: Machine, cores: int) -> _Gemm:
         K=gemm.K,
         dtype=op.dtype,
     )
-    chosen = choose_grid(stacked, mapping, machine, cores)
+    chosen = choose_grid(stacked, mapping, machine, cores, pairs=False)  # deals its own tiles
     return dataclasses.replace(
         gemm, tile_m=min(chosen.tile_m, gemm.M), tile_n=min(chosen.tile_n, gemm.N)
     )

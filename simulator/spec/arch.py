@@ -650,6 +650,11 @@ class KernelsSpec(Strict):
     """Let the grid run a partial last wave as stream-K (Osama et al., PPoPP 2023) where its
     estimate wins. Off by default: the measured cuBLAS rows on A100 (LLMCompass's 1024 and 2048 x
     12288 x 12288) match whole-wave quantization, and with it they come out about 10 % fast."""
+    cta_pairs: Flag = False
+    """Let a GEMM's CTAs run as pairs of cores (Blackwell's 2-SM `tcgen05.mma.cta_group::2`): a
+    pair computes a (2 x tile M) x tile N tile, each core its own M rows of A and C and half of
+    B's columns, reading the other half from its peer's shared memory, not through its port.
+    The grid search weighs paired and single-core grids. Off by default: no other chip pairs."""
     launch_order: Literal["rows", "swizzled"] = "rows"
     """The order a GEMM's CTA tiles launch in and the DRAM estimate its grid is picked by.
     `swizzled`: CUTLASS's persistent tile scheduler's raster and swizzle group

@@ -655,6 +655,7 @@ def cases() -> list[tuple[str, str]]:
         ("a100-like", "cores.kernels.latency.dram=0", "latency.dram: must be > 0"),
         ("a100-like", "cores.kernels.latency.l2=fast", "latency.l2: must be an integer"),
         ("a100-like", "cores.kernels.threads=0", "threads: must be > 0"),
+        ("a100-like", "cores.kernels.cta_pairs=maybe", "cta_pairs: must be true or false"),
         ("tpu-v1-like", "chip.memory_interface_on_die=maybe", "must be true or false"),
         ("tpu-v1-like", "'chip.temperature=450 K'", "must be <= 400"),
         ("tpu-v1-like", "'chip.temperature=85 C'", "expected a temperature"),

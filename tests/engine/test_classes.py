@@ -5,6 +5,7 @@ class's members share the pool and finish together."""
 import math
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,9 +24,14 @@ A100 = yaml.safe_load(
 )
 
 
-def _unqueued(cores: int, l2: bool):
-    """a100-like cut to `cores` SMs, its DRAM and L2 so fast that a transfer holds them 0 cycles."""
+def _unqueued(cores: int, l2: bool, pairs: bool = False):
+    """a100-like cut to `cores` SMs, its DRAM and L2 so fast that a transfer holds them 0 cycles;
+    with `pairs`, CTAs may run as 2-SM pairs (`kernels.cta_pairs`) and ports are slow enough
+    (9 GB/s) that pairs win on most grids, each pair's two halves of B making two classes."""
     spec = yaml.safe_load(yaml.safe_dump(A100))
+    if pairs:
+        spec["cores"]["kernels"]["cta_pairs"] = True
+        spec["components"]["xbar"]["link_bandwidth"] = "9 GB/s"
     spec["components"]["hbm"]["bandwidth"] = "1e40 B/s"
     if l2:
         spec["components"]["l2"]["banks"] = 2**62
@@ -51,6 +57,7 @@ def _energy(record, program, machine, arch, workload) -> float:
     return report.energy["energy_pj"].sum()
 
 
+@pytest.mark.parametrize("pairs", [False, True])
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(1, 24).map(lambda i: 32 * i),
@@ -58,12 +65,13 @@ def _energy(record, program, machine, arch, workload) -> float:
     st.integers(1, 8).map(lambda i: 64 * i),
     st.integers(2, 16),
 )
-def test_classes_equal_per_core_where_the_pools_never_queue(m, n, k, cores):
+def test_classes_equal_per_core_where_the_pools_never_queue(pairs, m, n, k, cores):
     """Without an L2 and with DRAM that never queues, every member of a class runs exactly as its
     representative: cycles, every counter (DRAM bytes included), busy, stalls, per-op spans and
     every SM's compute intervals in the trace equal the per-core run's, whatever the grid (edge
-    tiles, split-K, a last partial wave)."""
-    _check_equal(_unqueued(cores, l2=False), load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16"))
+    tiles, split-K, a last partial wave, 2-SM CTA pairs)."""
+    arch = _unqueued(cores, l2=False, pairs=pairs)
+    _check_equal(arch, load_workload(f"gemm:M={m},N={n},K={k},dtype=fp16"))
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -126,17 +134,18 @@ def _check_equal(arch, workload, mapping=None):
     return program
 
 
+@pytest.mark.parametrize("pairs", [False, True])
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(1, 16).map(lambda i: 64 * i),
     st.integers(1, 16).map(lambda i: 64 * i),
     st.integers(2, 16),
 )
-def test_a_class_hits_its_l2_as_its_members_do(m, n, cores):
+def test_a_class_hits_its_l2_as_its_members_do(pairs, m, n, cores):
     """With an L2 (that never queues either), a region that several members read at once misses
     once and hits for the others, as per core: the same L2 hit, miss and DRAM bytes, the same
-    per-core busy time."""
-    arch = _unqueued(cores, l2=True)
+    per-core busy time (2-SM CTA pairs' halves of B too)."""
+    arch = _unqueued(cores, l2=True, pairs=pairs)
     workload = load_workload(f"gemm:M={m},N={n},K=256,dtype=fp16")
     per_core, classes, *_ = _both(arch, workload)
     assert _plain(classes.l2_bytes) == _plain(per_core.l2_bytes)

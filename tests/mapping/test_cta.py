@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 import simulator
 from simulator.components import build_machine
-from simulator.mapping.cta import choose_grid, row_dram_bytes, stream_k_schedule
+from simulator.mapping.cta import choose_grid, half_columns, row_dram_bytes, stream_k_schedule
+from simulator.mapping.program import Transfer
 from simulator.mapping.raster import orders, tile_order, wave_blocks, wave_traffic
 from simulator.spec import load_arch, load_mapping
 from simulator.spec.workload import GemmOpSpec
@@ -31,8 +32,10 @@ def gpu_doc(
     efficiency=1.0,
     stream_k=False,
     order="rows",
+    pairs=False,
 ) -> dict:
-    """The YAML document of `gpu`."""
+    """The YAML document of `gpu` (`pairs`: `kernels.cta_pairs`)."""
+    pairing = {"cta_pairs": True} if pairs else {}
     return {
         "name": "tiny-gpu",
         "clock": "1 GHz",
@@ -61,6 +64,7 @@ def gpu_doc(
                 "tiles": [list(t) for t in tiles],
                 "stream_k": stream_k,
                 "launch_order": order,
+                **pairing,
             },
             "components": {
                 "tc": {
@@ -121,19 +125,26 @@ def test_split_k_when_fewer_tiles_than_cores():
     assert moved == {"spill": 3 * partial, "reload": 3 * partial}
 
 
+@pytest.mark.parametrize("pairs", [False, True])
 @settings(max_examples=12, deadline=None)
 @given(
-    M=st.integers(1, 150),
+    M=st.integers(1, 200),
     N=st.integers(1, 150),
     K=st.integers(1, 700),
     cores=st.integers(1, 5),
     order=st.sampled_from(["rows", "swizzled"]),
 )
-def test_any_shape_covers_every_output_once(M, N, K, cores, order):
-    """Whatever the grid (edge tiles, split-K or not) and launch order, C equals numpy's and
-    coverage is exact."""
-    chip = gpu(cores, tiles=((64, 64), (32, 128)), order=order)
-    report = simulator.simulate(chip, gemm(M, N, K), numerics=True)
+@example(M=192, N=64, K=64, cores=4, order="rows")  # paired: the last pair's second core idles
+def test_any_shape_covers_every_output_once(pairs, M, N, K, cores, order):
+    """Whatever the grid (edge tiles, split-K or not, with `pairs` 2-SM CTA pairs on a port-bound
+    chip where they win, a pair's second core without rows, an odd core left out) and launch
+    order, C equals numpy's and every output is produced exactly once."""
+    doc = gpu_doc(cores, tiles=((64, 64), (32, 128)), order=order, pairs=pairs)
+    if pairs:
+        doc["components"]["xbar"]["link_bandwidth"] = "16 GB/s"
+        doc["cores"]["components"]["tc"].update(rows=32, cols=32)
+    report = simulator.simulate(load_arch(doc), gemm(M, N, K), numerics="full")
+    assert report.summary["coverage_ok"]
     assert report.summary["numerics_ok"]
     assert report.summary["macs"] == M * N * K
 
@@ -535,3 +546,48 @@ def test_auto_runs_attention_as_ctas_on_gpu_like_chips_only():
     assert cycles(gpu(), "auto") == cycles(gpu(), "cta") < cycles(gpu(), "heads")
     mesh = load_arch("mesh-4x4")
     assert cycles(mesh, "auto") == cycles(mesh, "heads") != cycles(mesh, "cta")
+
+
+def port_bound_gpu(pairs: bool):
+    """`gpu` with a 32x32 array behind a 16 B/clock port: a 64x64 int8 CTA computes a K step in
+    4 cycles and needs (64 + 64) B through its port, 8 cycles, so the port bounds it."""
+    doc = gpu_doc(4, pairs=pairs)
+    doc["components"]["xbar"]["link_bandwidth"] = "16 GB/s"
+    doc["cores"]["components"]["tc"].update(rows=32, cols=32)
+    return load_arch(doc)
+
+
+def test_paired_grid_halves_b_through_each_port():
+    """512x128x256 int8 on 4 cores, 64x64 CTAs. Alone: 8 x 2 = 16 tiles, 4 waves, each CTA
+    (64 + 64) x 256 B of A and B and 64 x 64 B of C over 16 B/clock. Paired: 128x64 tiles, 4 x 2
+    = 8 over 2 pairs, 4 waves, each core (64 + 32) x 256 B of A and half of B, and its C."""
+    op = GemmOpSpec(kind="gemm", name="g", M=512, N=128, K=256, dtype="int8")
+    alone = choose_grid(op, load_mapping(None), build_machine(port_bound_gpu(False)), 4)
+    paired = choose_grid(op, load_mapping(None), build_machine(port_bound_gpu(True)), 4)
+    assert not alone.pair and alone.cycles == 4 * ((64 + 64) * 256 + 64 * 64) / 16
+    assert paired.pair and paired.cycles == 4 * ((64 + 32) * 256 + 64 * 64) / 16
+    assert (paired.tile_m, paired.tile_n, paired.launched_m(512)) == (64, 64, 128)
+
+
+def test_paired_cores_load_their_rows_of_a_and_half_of_b():
+    """The paired grid above in the engine: every core runs 4 CTAs (8 tiles over 2 pairs, 4
+    waves) and loads (64 x 256 of A + 32 x 256 of B) x 4 = 98,304 B, where alone it loads
+    (64 + 64) x 256 x 4 = 131,072 B; C equals numpy's."""
+    for pairs, loaded in ((False, 131072), (True, 98304)):
+        report = simulator.simulate(port_bound_gpu(pairs), gemm(512, 128, 256), numerics=True)
+        assert report.summary["numerics_ok"]
+        assert {row.name: row.map_ctas for row in report.ops.itertuples()} == {
+            f"g@c{core}": 4 for core in range(4)
+        }
+        assert {op: moved["load"] for op, moved in report.record.op_dram.items()} == {
+            f"g@c{core}": loaded for core in range(4)
+        }
+
+
+def test_half_columns_by_hand():
+    """A 16 x 5 int8 B block (80 B) cut for a pair: the first core 3 columns (48 B), the second
+    2 (32 B)."""
+    block = Transfer("load", "g.B", ((0, 16), (10, 15)), "core0.smem", 80, 80)
+    first, second = half_columns(block, 0), half_columns(block, 1)
+    assert (first.region, first.dram_bytes, first.space) == (((0, 16), (10, 13)), 48, 80)
+    assert (second.region, second.dram_bytes) == (((0, 16), (13, 15)), 32)
