@@ -98,6 +98,8 @@ def plot_command(args, console: Console) -> int:
     output = output_file(args.output, "-o", (args.results,))
     results = read_results(args.results)
     require_columns(results, [args.x, args.y, *([args.color] if args.color else [])], args.results)
+    if args.maximize and not args.pareto:  # the front alone reads it: it did nothing
+        raise SpecError(f"--maximize {args.maximize[0]}: read only with --pareto (the front)")
     stray = next((c for c in args.maximize if c not in (args.x, args.y)), None)
     if stray is not None:
         raise SpecError(f"--maximize {stray}: not an axis (--x {args.x}, --y {args.y})")

@@ -686,7 +686,7 @@ class Report(Shown):
             "energy": _records(self.energy),
             "area_power": _records(self.breakdown),
         }
-        return json.dumps(payload, indent=indent, default=_plain, allow_nan=False)
+        return json.dumps(payload, indent=json_indent(indent), default=_plain, allow_nan=False)
 
     def chrome_trace(self) -> dict:
         """Chrome trace events (open in Perfetto): one process per chip or core, one thread per
@@ -876,6 +876,19 @@ def json_ready(value):
 def _plain(value):
     """JSON fallback for numpy scalars."""
     return value.item() if hasattr(value, "item") else str(value)
+
+
+def json_indent(indent) -> int | None:
+    """`to_json`'s indent: spaces (an int >= 0) or None; a path given as the indent was written
+    into the text before every key (`to_json('out.json')` wrote no file)."""
+    if indent is not None and (
+        not isinstance(indent, int) or isinstance(indent, bool) or indent < 0
+    ):
+        raise UnsupportedError(
+            f"to_json: indent={indent!r}: give the spaces to indent by (an int >= 0) or None; "
+            "to_json returns the text (write it with Path(...).write_text)"
+        )
+    return indent
 
 
 def _typed_like_table(rows: list[dict], numeric: tuple[str, ...]) -> list[dict]:
