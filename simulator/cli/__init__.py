@@ -371,7 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--color", help="column that colours the points")
     plot.add_argument("--pareto", action="store_true", help="highlight the Pareto front")
     plot.add_argument(
-        "--maximize", action="append", default=[], metavar="COLUMN", help="--pareto: an axis to maximize"
+        "--maximize",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="--pareto: an axis to maximize",
     )
     plot.add_argument("-o", "--output", required=True, help=".html (or .png with kaleido)")
     plot.add_argument(

@@ -95,7 +95,9 @@ class RandomSpec(Strict):
         """A list of no choices has nothing to draw (numpy's draw from it was an internal error)."""
         empty = next((path for path, domain in parameters.items() if domain == []), None)
         if empty is not None:
-            raise ValueError(f"{empty}: no choices; give at least one value or a {{low, high}} range")
+            raise ValueError(
+                f"{empty}: no choices; give at least one value or a {{low, high}} range"
+            )
         return parameters
 
 
