@@ -25,9 +25,17 @@ def pareto_front(df: pd.DataFrame, objectives: Mapping[str, str] | Iterable[str]
     import pandas as pd
 
     expect(df, pd.DataFrame, "pareto_front: df (the results table)")
+    if isinstance(objectives, str):  # one column, not its letters
+        objectives = [objectives]
     signs = directions(list(df.columns), objectives)
-    values = df[list(signs)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    return df.iloc[front(values * np.array(list(signs.values())))]
+    numbers = df[list(signs)].apply(pd.to_numeric, errors="coerce")
+    for column in signs:  # words became NaN, and a front of none (the CLI's --pareto says so)
+        words = df[column][numbers[column].isna() & df[column].notna()]
+        if len(words):
+            raise SpecError(
+                f"pareto_front: objective {column!r} holds words ({words.iloc[0]!r}), not numbers"
+            )
+    return df.iloc[front(numbers.to_numpy(dtype=float) * np.array(list(signs.values())))]
 
 
 def front(values: np.ndarray) -> list[int]:
