@@ -2185,6 +2185,12 @@ NAMED += [
         "chip: voltage_exponent: read only under a power cap (tdp)",
         "run edge-npu gemm-256 --set chip.voltage_exponent=0.2",
     ),
+    # a workload written where accsim reads another kind of file (.json: a HuggingFace config)
+    (
+        "import-onnx-output-json",
+        "w.json: name it .yaml or .yml; accsim reads a file by its suffix",
+        "import-onnx {files}/onnx-matmul.onnx -o {tmp}/w.json",
+    ),
 ]
 
 
