@@ -23,6 +23,10 @@ from simulator.sweep.tables import front_table, outcome_table, progress_bar, sea
 
 def sweep_command(args, console: Console) -> int:
     """`accsim sweep SWEEP -o OUT`: run (or resume) a design-space sweep."""
+    if args.dask and args.scheduler:  # the scheduler's cluster ran, --dask's local one never
+        raise SpecError(
+            "--dask, --scheduler: two clusters (a local one, one at an address); give one"
+        )
     sweep = load_sweep(args.sweep, args.max_points)
     scheduler = args.scheduler or ("local" if args.dask else None)
     try:

@@ -2185,6 +2185,11 @@ NAMED += [
         "chip: voltage_exponent: read only under a power cap (tdp)",
         "run edge-npu gemm-256 --set chip.voltage_exponent=0.2",
     ),
+    (
+        "sweep-dask-and-scheduler",
+        "--dask, --scheduler: two clusters (a local one, one at an address); give one",
+        "sweep adc-bits -o {tmp}/r.csv --dask --scheduler tcp://127.0.0.1:1",
+    ),
     # a workload written where accsim reads another kind of file (.json: a HuggingFace config)
     (
         "import-onnx-output-json",
