@@ -2190,6 +2190,12 @@ NAMED += [
         "--dask, --scheduler: two clusters (a local one, one at an address); give one",
         "sweep adc-bits -o {tmp}/r.csv --dask --scheduler tcp://127.0.0.1:1",
     ),
+    (  # one CTA was taken as resident whatever the registers
+        "run-b200-like-registers-below-one-cta",
+        "cores.kernels.registers: 1,024 registers per core cannot hold one CTA of vector",
+        "run b200-like softmax:rows=64,cols=4096,dtype=fp16,kernel=aten-2.9 "
+        "--set cores.kernels.registers=1024",
+    ),
     # a workload written where accsim reads another kind of file (.json: a HuggingFace config)
     (
         "import-onnx-output-json",
