@@ -2196,6 +2196,16 @@ NAMED += [
         "run b200-like softmax:rows=64,cols=4096,dtype=fp16,kernel=aten-2.9 "
         "--set cores.kernels.registers=1024",
     ),
+    (  # int64 weights and payloads: 100 weight bits overflowed into garbage potentials
+        "run-loihi-like-weight-bits-past-int64",
+        "cores.components.core.weight_bits: must be <= 32, got 100",
+        "run loihi-like snn-digits-mlp --set cores.components.core.weight_bits=100",
+    ),
+    (
+        "run-loihi-like-spike-bits-past-int64",
+        "cores.components.core.spike_bits: must be <= 32, got 100000",
+        "run loihi-like snn-digits-mlp --set cores.components.core.spike_bits=100000",
+    ),
     # a workload written where accsim reads another kind of file (.json: a HuggingFace config)
     (
         "import-onnx-output-json",
