@@ -462,8 +462,13 @@ class Report(Shown):
         )  # e.g. a one-core all-reduce
 
     def program_op(self, name: str):
-        """The OpProgram of op `name`."""
-        return next(op for op in self.program.ops if op.name == name)
+        """The OpProgram of op `name` (a name no op has was a StopIteration)."""
+        found = next((op for op in self.program.ops if op.name == name), None)
+        if found is None:
+            names = ", ".join(op.name for op in self.program.ops[:8])
+            more = ", ..." if len(self.program.ops) > 8 else ""
+            raise UnsupportedError(f"program_op: no op {name!r}; ops: {names}{more}")
+        return found
 
     @cached_property
     def links(self) -> pd.DataFrame:

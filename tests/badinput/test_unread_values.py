@@ -82,6 +82,10 @@ LIBRARY_CALLS = [
         lambda: pareto_front(pd.DataFrame({"s": ["ok", "ok"]}), {"s": "min"}),
         "objective 's' holds words",
     ),
+    (
+        lambda: simulator.simulate("edge-npu", "gemm-256", numerics=False).program_op("x"),
+        "program_op: no op 'x'; ops: gemm",
+    ),
     (lambda: RequestSpec(0, -1.0, 16, 4), "arrival_s must be a time in"),
     (lambda: RequestSpec(0, math.nan, 16, 4), "arrival_s must be a time in"),
     (lambda: RequestSpec(0, "0", 16, 4), "arrival_s must be a time in"),
