@@ -371,7 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--color", help="column that colours the points")
     plot.add_argument("--pareto", action="store_true", help="highlight the Pareto front")
     plot.add_argument(
-        "--maximize", action="append", default=[], metavar="COLUMN", help="axis to maximize"
+        "--maximize",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="--pareto: an axis to maximize",
     )
     plot.add_argument("-o", "--output", required=True, help=".html (or .png with kaleido)")
     plot.add_argument(
@@ -437,7 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument(
         "--decode-replicas", type=_count(1), help="disaggregated: decode replicas (default 1)"
     )
-    serving.add_argument("--router", default="round_robin", help="round_robin or least_outstanding")
+    serving.add_argument(
+        "--router", help="round_robin (default) or least_outstanding: picks among replicas"
+    )
     serving.add_argument(
         "--pipeline-stages",
         type=_count(1),

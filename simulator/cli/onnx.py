@@ -12,7 +12,7 @@ from simulator.spec.yamlio import Document
 
 def import_onnx_command(args, console: Console) -> int:
     """Convert MODEL.onnx to a workload YAML (validated before it is written)."""
-    output = output_file(args.output, "-o", (args.model,))
+    output = output_file(args.output, "-o", (args.model,), (".yaml", ".yml"))
     model = onnx_path(args.model)
     document = import_onnx(model, args.dtype)
     workload = load_workload(Document(document, str(model)))

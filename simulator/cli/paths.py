@@ -49,14 +49,20 @@ def not_an_input(path: Path, option: str, reads: tuple) -> None:
             )
 
 
-def output_file(text: str, option: str, reads: tuple = ()) -> Path:
+def output_file(text: str, option: str, reads: tuple = (), suffixes: tuple = ()) -> Path:
     """A file the command will write: not a folder, not among the shipped presets nor one of the
-    files it reads (`reads`); its folder is created if missing."""
+    files it reads (`reads`), named with one of `suffixes` where the file is read back by its
+    suffix; its folder is created if missing."""
     path = Path(text)
     if path.is_dir():
         raise SpecError(f"{option} {text}: is a folder; give a file name")
     outside_presets(path, option)
     not_an_input(path, option, reads)
+    if suffixes and path.suffix.lower() not in suffixes:  # import-onnx -o w.json: YAML in a
+        raise SpecError(  # file read back as a HuggingFace config, w.onnx as a model
+            f"{option} {text}: name it {' or '.join(suffixes)}; accsim reads a file by its suffix "
+            "(.onnx a model, .json a HuggingFace config)"
+        )
     output_folder(str(path.parent), option)
     return path
 

@@ -12,7 +12,15 @@ from simulator.errors import SpecError
 from simulator.report import Report
 from simulator.report.progress import ProgressBar
 from simulator.report.single import json_ready
-from simulator.spec import list_presets, load_arch, load_mapping, load_workload, split_overrides
+from simulator.spec import (
+    ArchSpec,
+    WorkloadSpec,
+    list_presets,
+    load_arch,
+    load_mapping,
+    load_workload,
+    split_overrides,
+)
 
 
 def _is_scalesim_pair(args) -> bool:
@@ -29,6 +37,19 @@ def _is_scalesim_pair(args) -> bool:
             f"arch, got {args.arch}"
         )
     return config
+
+
+def _per_core_read(args, arch, workload) -> None:
+    """`--per-core` splits the tables of one many-core chip's ops; elsewhere (JSON, one core, a
+    system of chips, a spiking network) it did nothing."""
+    if not args.per_core:
+        return
+    if args.json:
+        raise SpecError("--per-core: read only by the tables, not --json")
+    many = isinstance(arch, ArchSpec) and arch.cores is not None and arch.cores.count > 1
+    if not many or not isinstance(workload, WorkloadSpec):
+        what = "a spiking network" if many else f"{arch.name}: not a chip of several cores"
+        raise SpecError(f"--per-core: read only by a many-core chip's ops; {what}")
 
 
 def run_command(args, console: Console) -> int:
@@ -53,6 +74,7 @@ def run_command(args, console: Console) -> int:
         arch = load_arch(args.arch, routed["arch"])
         workload = load_workload(args.workload, routed["workload"], args.dtype)
         mapping = load_mapping(args.mapping, routed["mapping"])
+    _per_core_read(args, arch, workload)
     if routed["mapping"]:  # the header names what was overridden: "auto, dataflow=os"
         changes = ", ".join(
             f"{'.'.join(map(str, keys))}={value}" for keys, value in routed["mapping"]

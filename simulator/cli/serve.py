@@ -47,6 +47,7 @@ SERVE_DEFAULTS = {
     "cv": 1.0,
     "think": 0.0,
     "decode_replicas": 1,
+    "router": "round_robin",
 }
 """Options left unset take these values; serve notes which were given (some are read only in some
 runs, and a trace holds at most its own rows)."""
@@ -62,6 +63,10 @@ READ_WHEN = {  # option: (does this run read it?, the runs that do)
     ),
     "think": (lambda a: a.users is not None, "a closed loop (--users)"),
     "decode_replicas": (lambda a: a.scheduler == "disaggregated", "--scheduler disaggregated"),
+    "router": (
+        lambda a: a.replicas > 1 or (a.scheduler == "disaggregated" and a.decode_replicas > 1),
+        "runs of several replicas (--replicas, or --decode-replicas when disaggregated)",
+    ),
 }
 
 

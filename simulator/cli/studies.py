@@ -23,6 +23,10 @@ from simulator.sweep.tables import front_table, outcome_table, progress_bar, sea
 
 def sweep_command(args, console: Console) -> int:
     """`accsim sweep SWEEP -o OUT`: run (or resume) a design-space sweep."""
+    if args.dask and args.scheduler:  # the scheduler's cluster ran, --dask's local one never
+        raise SpecError(
+            "--dask, --scheduler: two clusters (a local one, one at an address); give one"
+        )
     sweep = load_sweep(args.sweep, args.max_points)
     scheduler = args.scheduler or ("local" if args.dask else None)
     try:
@@ -98,6 +102,8 @@ def plot_command(args, console: Console) -> int:
     output = output_file(args.output, "-o", (args.results,))
     results = read_results(args.results)
     require_columns(results, [args.x, args.y, *([args.color] if args.color else [])], args.results)
+    if args.maximize and not args.pareto:  # the front alone reads it: it did nothing
+        raise SpecError(f"--maximize {args.maximize[0]}: read only with --pareto (the front)")
     stray = next((c for c in args.maximize if c not in (args.x, args.y)), None)
     if stray is not None:
         raise SpecError(f"--maximize {stray}: not an axis (--x {args.x}, --y {args.y})")

@@ -463,7 +463,9 @@ def _vector(op, mapping, machine, cores, numerics, seed, states):
     if kernels and op.kind in REDUCTIONS:
         shared = machine.view(0).buffer_for("input").capacity_bytes
         kernel = kernel_for(op, kernels.sm)
-        check_cta_fits(kernel, kernels, op, locate(machine.arch, "cores", "kernels", "threads"))
+        check_cta_fits(
+            kernel, kernels, op, lambda key: locate(machine.arch, "cores", "kernels", key)
+        )
         ranges = cta_rows(op.rows, kernel.rows, cores)
         l2 = machine.l2.capacity_bytes if machine.l2 is not None else 0
         first = op.model_copy(update={"rows": ranges[0][1] - ranges[0][0]})  # the busiest core

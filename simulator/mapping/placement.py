@@ -104,7 +104,10 @@ def _given(net: SnnNetwork, entries, where: str) -> tuple[np.ndarray, np.ndarray
     core_of = np.full(net.size, -1, dtype=np.int64)
     rank = np.zeros(net.size, dtype=np.int64)
     listed = 0
+    names = [g.name for g in net.groups]
     for entry in entries:
+        if entry.group not in names:  # an ann's groups are known once it is converted
+            raise SpecError(f"{where}: no group named {entry.group!r}; groups: {', '.join(names)}")
         group = net.group(entry.group)
         start, stop = entry.neurons if entry.neurons else (0, group.size)
         if not 0 <= start < stop <= group.size:

@@ -120,6 +120,11 @@ def _ann_groups(spec: SnnSpec, seed: int) -> tuple[list[GroupSpec], list[Connect
         raise SpecError(
             f"{locate(spec, 'ann', 'sample')}: {ann.sample} >= {len(model.x_test)} test inputs"
         )
+    if (ann.agreement_samples or 0) > len(model.x_test):  # it was cut to them without a word
+        raise SpecError(
+            f"{locate(spec, 'ann', 'agreement_samples')}: {ann.agreement_samples} > "
+            f"{len(model.x_test)} test inputs in {path.name}"
+        )
     weights, biases = normalise(model, ann.normalisation, ann.percentile)
     sizes = model.sizes
     names = ["input"] + [f"hidden{i}" for i in range(len(sizes) - 2)] + ["output"]
@@ -138,7 +143,7 @@ def _ann_groups(spec: SnnSpec, seed: int) -> tuple[list[GroupSpec], list[Connect
         ConnectionSpec(source=a, target=b, kind="dense", weights=list(w.ravel()))
         for a, b, w in zip(names, names[1:], weights)
     ]
-    samples = min(ann.agreement_samples or len(model.x_test), len(model.x_test))
+    samples = ann.agreement_samples or len(model.x_test)
     check = AnnCheck(model, ann.sample, samples, spec.input_rate, spec.encoding, (spec.seed, seed))
     return groups, connections, check
 

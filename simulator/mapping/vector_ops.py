@@ -200,13 +200,22 @@ def row_kernel(op: VectorOpSpec) -> RowKernel:
     )
 
 
-def check_cta_fits(kernel: RowKernel, kernels: KernelsSpec, op: VectorOpSpec, where: str) -> None:
-    """A core must hold one CTA of `kernel`: the kernel's threads per CTA are fixed by its
-    source, so a core with fewer threads (`where`: the arch's kernels.threads) cannot run it."""
+def check_cta_fits(kernel: RowKernel, kernels: KernelsSpec, op: VectorOpSpec, where) -> None:
+    """A core must hold one CTA of `kernel`: the kernel's threads per CTA and (where known) its
+    registers per thread are fixed by its source, so a core with fewer threads or registers
+    (`where(key)`: the arch's kernels.threads or .registers) cannot run it (`resident_ctas` took
+    one CTA anyway, as if it fitted)."""
     if kernel.threads > kernels.threads:
         raise UnsupportedError(
-            f"{where}: {kernels.threads} threads per core cannot hold one {kernel.threads}-thread "
-            f"CTA of {op.name} ({op.kind} over {op.cols} columns)"
+            f"{where('threads')}: {kernels.threads} threads per core cannot hold one "
+            f"{kernel.threads}-thread CTA of {op.name} ({op.kind} over {op.cols} columns)"
+        )
+    warps = -(-kernel.threads // WARP)
+    need = -(-kernel.registers * WARP // REGISTER_UNIT) * REGISTER_UNIT * warps
+    if need > kernels.registers:
+        raise UnsupportedError(
+            f"{where('registers')}: {kernels.registers:,} registers per core cannot hold one "
+            f"CTA of {op.name} ({warps} warps of {kernel.registers} registers a thread: {need:,})"
         )
 
 

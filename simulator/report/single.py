@@ -462,8 +462,13 @@ class Report(Shown):
         )  # e.g. a one-core all-reduce
 
     def program_op(self, name: str):
-        """The OpProgram of op `name`."""
-        return next(op for op in self.program.ops if op.name == name)
+        """The OpProgram of op `name` (a name no op has was a StopIteration)."""
+        found = next((op for op in self.program.ops if op.name == name), None)
+        if found is None:
+            names = ", ".join(op.name for op in self.program.ops[:8])
+            more = ", ..." if len(self.program.ops) > 8 else ""
+            raise UnsupportedError(f"program_op: no op {name!r}; ops: {names}{more}")
+        return found
 
     @cached_property
     def links(self) -> pd.DataFrame:
@@ -686,7 +691,7 @@ class Report(Shown):
             "energy": _records(self.energy),
             "area_power": _records(self.breakdown),
         }
-        return json.dumps(payload, indent=indent, default=_plain, allow_nan=False)
+        return json.dumps(payload, indent=json_indent(indent), default=_plain, allow_nan=False)
 
     def chrome_trace(self) -> dict:
         """Chrome trace events (open in Perfetto): one process per chip or core, one thread per
@@ -876,6 +881,19 @@ def json_ready(value):
 def _plain(value):
     """JSON fallback for numpy scalars."""
     return value.item() if hasattr(value, "item") else str(value)
+
+
+def json_indent(indent) -> int | None:
+    """`to_json`'s indent: spaces (an int >= 0) or None; a path given as the indent was written
+    into the text before every key (`to_json('out.json')` wrote no file)."""
+    if indent is not None and (
+        not isinstance(indent, int) or isinstance(indent, bool) or indent < 0
+    ):
+        raise UnsupportedError(
+            f"to_json: indent={indent!r}: give the spaces to indent by (an int >= 0) or None; "
+            "to_json returns the text (write it with Path(...).write_text)"
+        )
+    return indent
 
 
 def _typed_like_table(rows: list[dict], numeric: tuple[str, ...]) -> list[dict]:

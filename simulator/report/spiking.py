@@ -21,7 +21,7 @@ from simulator.errors import AccsimError
 from simulator.mapping.placement import Placement, place
 from simulator.mapping.snn import SnnNetwork
 from simulator.numerics.snn_check import SnnCheck
-from simulator.report.single import PJ_PER_MW_SECOND, _plain, trace_slices
+from simulator.report.single import PJ_PER_MW_SECOND, _plain, json_indent, trace_slices
 from simulator.report.view import Shown
 
 if TYPE_CHECKING:
@@ -347,7 +347,7 @@ class SpikingReport(Shown):
             "energy": self.energy.to_dict("records"),
             "placements": self.placements.to_dict("records"),
         }
-        return json.dumps(payload, indent=indent, default=_plain)
+        return json.dumps(payload, indent=json_indent(indent), default=_plain)
 
     def chrome_trace(self) -> dict:
         """Chrome trace events (open in Perfetto): the cores' phases and the spikes served, as

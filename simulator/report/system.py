@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from simulator.errors import UnsupportedError
-from simulator.report.single import Report, _plain, _records, json_ready
+from simulator.report.single import Report, _plain, _records, json_indent, json_ready
 from simulator.report.view import Shown
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class SystemReport(Shown):
         chip's Report.to_json writes its own (called on a system's report it was an
         AttributeError)."""
         payload = {"summary": json_ready(self.summary), "ops": _records(self.ops)}
-        return json.dumps(payload, indent=indent, default=_plain, allow_nan=False)
+        return json.dumps(payload, indent=json_indent(indent), default=_plain, allow_nan=False)
 
     def chrome_trace(self) -> dict:
         """A system records no timeline (simulate refuses trace=True on one): an UnsupportedError

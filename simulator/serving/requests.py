@@ -42,6 +42,31 @@ class RequestSpec:
     prompt_tokens: int
     output_tokens: int
 
+    def __post_init__(self):
+        """A request the serving run can time: a 0-token prompt, an arrival of NaN or -1 s and a
+        fraction of a token were served as given, a text arrival was a TypeError."""
+        counts = {"rid": (self.rid, 0), "prompt_tokens": (self.prompt_tokens, 1)}
+        counts["output_tokens"] = (self.output_tokens, 1)
+        for name, (value, least) in counts.items():
+            if not _integer(value) or value < least:
+                raise SpecError(
+                    f"request {self.rid!r}: {name} must be an integer >= {least}, got {value!r}"
+                )
+        arrival = self.arrival_s
+        if not (_real(arrival) and 0 <= arrival <= LAST_ARRIVAL_S):
+            raise SpecError(
+                f"request {self.rid}: arrival_s must be a time in [0, {LAST_ARRIVAL_S:.3g}] s, "
+                f"got {arrival!r}"
+            )
+
+
+def _integer(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
 
 @dataclass(frozen=True)
 class Lengths:

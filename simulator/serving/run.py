@@ -38,6 +38,7 @@ def serve(
     expect(requests, (list, tuple), "serve: requests (a list of RequestSpec)")
     for request in requests:
         expect(request, RequestSpec, "serve: requests")
+    _check_stream(requests, loop)
     costs = costs or CostModel(arch, model)
     if (costs.arch, costs.model) != (arch, model):
         raise SpecError(
@@ -60,6 +61,23 @@ def serve(
         swap_bytes=sum(s.swap_bytes for s in schedulers),
         simulations=costs.simulations - before,
     )
+
+
+def _check_stream(requests: list[RequestSpec], loop: ClosedLoop | None) -> None:
+    """Each request once, and (arriving open loop) in arrival order: a later one listed first was
+    routed first, and the earlier one's time to first token counted from the later's arrival."""
+    rids = [r.rid for r in requests]
+    if len(set(rids)) != len(rids):
+        twice = next(rid for i, rid in enumerate(rids) if rid in rids[:i])
+        raise SpecError(f"serve: requests: rid {twice} given twice; give each request its own")
+    if loop is None:
+        for before, after in zip(requests, requests[1:]):
+            if after.arrival_s < before.arrival_s:
+                raise SpecError(
+                    f"serve: requests: request {after.rid} arrives at {after.arrival_s:g} s, "
+                    f"before request {before.rid} ({before.arrival_s:g} s) listed ahead of it; "
+                    "give them in arrival order"
+                )
 
 
 def _check_fleet_size(fleet: Fleet, loop: ClosedLoop | None, requests: int) -> None:

@@ -271,6 +271,23 @@ class DramSpec(Strict):
     operand's transfers use its own, at its own bandwidth, alongside the others; `bandwidth` is
     then their sum. Chips without a NoC only."""
 
+    @model_validator(mode="after")
+    def _every_operand_its_interface(self):
+        """With per-operand interfaces each operand needs one (a missing one was a KeyError), and
+        `bandwidth` is their sum (a bandwidth given too was read by nothing)."""
+        if self.operand_bandwidth is None:
+            return self
+        missing = [r for r in ("input", "weight", "output") if r not in self.operand_bandwidth]
+        if missing:
+            raise ValueError(
+                f"operand_bandwidth: must give input, weight and output, missing {missing}"
+            )
+        if self.bandwidth is not None:
+            raise ValueError(
+                "bandwidth: with operand_bandwidth the bandwidth is their sum; give one of the two"
+            )
+        return self
+
 
 VectorRun = Literal[VectorKind, "rope", "attention", "pool"]
 """What a vector unit can run: the vector ops, attention's softmax part, pooling."""
@@ -363,6 +380,14 @@ class NocSpec(Strict):
         if not 1 <= len(dims) <= 2:
             raise ValueError(f"must list 1 or 2 sizes, got {dims}")
         return dims
+
+    @field_validator("flit")
+    @classmethod
+    def _whole_bytes(cls, flit):
+        """Flits are counted in whole bytes (a 1.5 B flit was charged as 1 B, 0.5 B divided by 0)."""
+        if flit != int(flit):
+            raise ValueError(f"must be a whole number of bytes (at least 1 B), got {flit:g} B")
+        return flit
 
     @field_validator("memory_nodes")
     @classmethod

@@ -85,4 +85,9 @@ class ChipSpec(Strict):
             raise ValueError(
                 "voltage_exponent is the V-f law of a part without operating_points; give one"
             )
+        law = [k for k in ("operating_points", "voltage_exponent") if k in self.model_fields_set]
+        if law and self.tdp is None:  # only a cap moves the clock: they were read by nothing
+            raise ValueError(
+                f"{law[0]}: read only under a power cap (tdp); give one or leave it out"
+            )
         return self

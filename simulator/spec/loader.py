@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -135,7 +136,8 @@ def _with_overrides(doc: Document, overrides: list[tuple[list[str], object]]) ->
 def _pairs(overrides) -> list[tuple[list[str], object]]:
     """The (keys, value) pairs given as overrides; anything else (a '--set' string, a dotted path
     as the keys) is an error, not a key path read character by character."""
-    pairs = [overrides] if isinstance(overrides, str | bytes) else list(overrides)
+    iterable = isinstance(overrides, Iterable) and not isinstance(overrides, str | bytes)
+    pairs = list(overrides) if iterable else [overrides]  # overrides=5: a TypeError
     for pair in pairs:
         if not (
             isinstance(pair, tuple | list)
@@ -162,6 +164,11 @@ def split_overrides(
     given: dict[tuple, str] = {}
     for text in settings:
         keys, value = parse_override(text)
+        if len(keys) == 1 and keys[0] in routed:  # 'arch' was an empty key path, 'workload' a key
+            raise SpecError(  # the arch's
+                f"--set {text}: names a whole {keys[0]} file, not a value in it; give a key path "
+                f"({keys[0]}.KEY=VALUE), or the file where the command takes it"
+            )
         target = keys[0] if keys[0] in routed and len(keys) > 1 else "arch"
         if target not in takes:
             raise SpecError(

@@ -91,16 +91,19 @@ class NeuroCoreSpec(Strict):
     """Input axons per core: distinct presynaptic neurons x axons_per_source must fit (none: no limit)."""
     axons_per_source: PositiveInt | None = None
     """Axons one presynaptic neuron occupies on a core it reaches (TrueNorth: one per axon type used)."""
-    weight_bits: PositiveInt | None = None
+    weight_bits: Annotated[PositiveInt, Field(le=32)] | None = None
     """Signed weight precision: weights are integers in +-(2^(bits-1) - 1); 2 bits is trinary
-    (none: the technology's, else 16)."""
-    potential_bits: PositiveInt | None = None
-    """Width of the membrane-potential register (saturating); none: unbounded."""
+    (none: the technology's, else 16). At most 32 (Loihi: 1 to 9, TrueNorth 9): sums of them,
+    shifted by the fraction bits, are int64s (100 bits overflowed into garbage potentials)."""
+    potential_bits: Annotated[PositiveInt, Field(le=64)] | None = None
+    """Width of the membrane-potential register (saturating, at most an int64's 64 bits); none:
+    unbounded."""
     potential_frac_bits: Annotated[int, Field(ge=0, le=16)] | None = None
     """Fraction bits of the potential below one weight unit (Loihi shifts weights left by 6)."""
-    spike_bits: PositiveInt = 1
+    spike_bits: Annotated[PositiveInt, Field(le=32)] = 1
     """Payload bits of a spike: 1 is a binary spike; more are graded spikes (Loihi 2) that carry how
-    many thresholds the potential crossed, up to 2^bits - 1."""
+    many thresholds the potential crossed, up to 2^bits - 1 (at most 32 bits: payloads are summed
+    in int64s; 100,000 was an OverflowError)."""
     soma: dict[str, SomaUnitSpec] = {}
     """Named neuron-update units (default: the technology's 'lif' and 'input' units)."""
     synapse: dict[str, SynapseUnitSpec] = {}

@@ -230,9 +230,13 @@ def _pool(node, name, shapes, attrs, dtype):
     return op | {"dtype": dtype}
 
 
-def _vector(node, name, shapes, attrs, dtype):
+def _vector(node, name, shapes, attrs, dtype, opset: int):
     shape = shapes[node.output[0]]
     along_last = node.op_type in ("Softmax", "LayerNormalization")
+    if node.op_type == "Softmax" and opset < 13:  # the input as 2-D [:axis] x [axis:], axis 1
+        axis = attrs.get("axis", 1) % max(1, len(shape))  # by default (a 3-D one was read as -1)
+        rows, cols = math.prod(shape[:axis]), math.prod(shape[axis:])
+        return {"kind": "softmax", "rows": rows, "cols": cols, "dtype": dtype}
     if along_last and attrs.get("axis", -1) not in (-1, len(shape) - 1):
         raise UnsupportedError(f"{name}: {node.op_type} over axis {attrs['axis']}, not the last")
     rows, cols = _rows_cols(shape, along_last)
@@ -254,8 +258,9 @@ def _opaque(node, shapes, weights, dtype):
     }
 
 
-def _op(node, name: str, shapes: dict, weights: set[str], dtype: str) -> dict:
-    """The op fields of one compute node, by its ONNX op type."""
+def _op(node, name: str, shapes: dict, weights: set[str], dtype: str, opset: int) -> dict:
+    """The op fields of one compute node, by its ONNX op type (and the model's opset, where an
+    attribute's meaning changed with it)."""
     attrs = _attrs(node)
     if node.op_type == "Conv":
         return _conv(node, name, shapes, attrs, dtype)
@@ -264,7 +269,7 @@ def _op(node, name: str, shapes: dict, weights: set[str], dtype: str) -> dict:
     if node.op_type in POOLS:
         return _pool(node, name, shapes, attrs, dtype)
     if node.op_type in VECTOR:
-        return _vector(node, name, shapes, attrs, dtype)
+        return _vector(node, name, shapes, attrs, dtype, opset)
     return _opaque(node, shapes, weights, dtype)  # no model: runs only on a host fallback
 
 
@@ -306,6 +311,7 @@ def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
         reason = " ".join(str(error).split())
         raise SpecError(f"{path}: shapes that do not agree ({reason})") from None
     graph = model.graph
+    opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=1)
     shapes, types = _shapes(graph, path), _types(graph)
     weights = {t.name for t in graph.initializer}
     _check_order(graph, weights, path)
@@ -327,7 +333,7 @@ def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
         element = types.get(node.input[0], 1)
         node_dtype = dtype or ELEMENT_TYPES.get(element, "fp32")
         try:
-            op = _op(node, name, shapes, weights, node_dtype)
+            op = _op(node, name, shapes, weights, node_dtype, opset)
             if dtype is None and element not in ELEMENT_TYPES and op["kind"] != "onnx":
                 raise UnsupportedError(  # read as fp32, its arithmetic was silently another's
                     f"{name}: its input {node.input[0]!r} is ONNX "

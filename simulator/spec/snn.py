@@ -6,7 +6,7 @@ Large arrays (weights, per-neuron biases, spike trains) live in an .npz file and
 """
 
 from collections import Counter
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
@@ -88,9 +88,25 @@ class GroupSpec(Strict):
     def _source(self):
         if self.kind == "input" and self.rates is None and self.spikes is None:
             raise ValueError(f"input group {self.name!r} needs rates or spikes")
-        if self.kind == "lif" and (self.rates is not None or self.spikes is not None):
-            raise ValueError(f"group {self.name!r}: rates and spikes belong to input groups")
+        if self.kind == "lif" and (self.rates, self.spikes, self.encoding) != (None,) * 3:
+            raise ValueError(  # a lif group's encoding was read by nothing
+                f"group {self.name!r}: rates, spikes and encoding belong to input groups"
+            )
         return self
+
+
+Item = TypeVar("Item")
+Pair = Annotated[list[Item], Field(min_length=2, max_length=2)]
+"""Two values, [vertical, horizontal], [source, target] or [start, stop) (a third was an internal
+error, or a sparse connection's pairs silently re-paired)."""
+OWNERS = {
+    "pairs": ("sparse",),
+    "input_shape": ("conv2d",),
+    "kernel": ("conv2d",),
+    "stride": ("conv2d",),
+    "padding": ("conv2d",),
+}
+"""The connection kinds that read each shape field (a dense connection's kernel was dropped)."""
 
 
 class ConnectionSpec(Strict):
@@ -105,15 +121,15 @@ class ConnectionSpec(Strict):
     (c, y, x), weights [kh, kw, c_in, c_out] row-major; sparse: listed pairs; one_to_one: i to i."""
     weights: Values
     """The weights (one value: the same weight everywhere)."""
-    pairs: ArrayRef | list[list[int]] | None = None
+    pairs: ArrayRef | list[Pair[int]] | None = None
     """sparse: [source, target] index pairs, one per weight."""
     input_shape: list[PositiveInt] | None = None
     """conv2d: [channels, height, width] of the source group."""
-    kernel: list[PositiveInt] | None = None
+    kernel: Pair[PositiveInt] | None = None
     """conv2d: [height, width] of the kernel."""
-    stride: list[PositiveInt] = [1, 1]
+    stride: Pair[PositiveInt] = [1, 1]
     """conv2d: [vertical, horizontal] stride."""
-    padding: list[NonNegativeInt] = [0, 0]
+    padding: Pair[NonNegativeInt] = [0, 0]
     """conv2d: [vertical, horizontal] zero padding."""
     synapse: str | None = None
     """Named synapse unit of the core (default the core's first)."""
@@ -128,6 +144,12 @@ class ConnectionSpec(Strict):
             )
         if self.kind == "sparse" and self.pairs is None:
             raise ValueError("a sparse connection needs pairs")
+        given = sorted(self.model_fields_set & OWNERS.keys())
+        stray = [key for key in given if self.kind not in OWNERS[key]]
+        if stray:
+            raise ValueError(
+                f"{stray[0]}: read only by {OWNERS[stray[0]][0]} connections, not {self.kind}"
+            )
         return self
 
 
@@ -156,7 +178,7 @@ class PlacementSpec(Strict):
 
     group: str
     """The group."""
-    neurons: list[NonNegativeInt] | None = None
+    neurons: Pair[NonNegativeInt] | None = None
     """[start, stop) within the group; default the whole group."""
     core: NonNegativeInt
     """The core index."""

@@ -27,7 +27,9 @@ def validate(model: type[BaseModel], doc: Document):
 
 
 SHAPES = ("list_type", "dict_type", "model_type", "model_attributes_type")
-SCALARS = ("float_type", "int_type", "string_type", "bool_type")
+SCALARS = ("float_type", "int_type", "string_type", "bool_type", "literal_error")
+"""Errors of a scalar branch; given a list or mapping, only that it has another shape (a
+placement list said it must be one of 'fill', 'layer' or 'spread')."""
 
 
 def _branch_that_fits(errors: list[dict]) -> list[dict]:

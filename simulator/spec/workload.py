@@ -288,6 +288,18 @@ class PoolOpSpec(_Op):
             raise ValueError(f"the {self.window} window does not fit the {self.H}x{self.W} input")
         return self
 
+    @field_validator("padding")
+    @classmethod
+    def _window_not_all_padding(cls, padding, info):
+        """A window of padding only: its max was NaN (a numerics mismatch), its average 0."""
+        window = [info.data.get(w) or info.data.get(d) for w, d in (("R", "H"), ("S", "W"))]
+        if None not in window and padding >= min(window):
+            raise ValueError(
+                f"{padding} is not below the {window[0]}x{window[1]} window, so some windows "
+                "hold padding only (onnxruntime: pad should be smaller than kernel)"
+            )
+        return padding
+
     @property
     def window(self) -> tuple[int, int]:
         return (self.R or self.H, self.S or self.W)

@@ -25,9 +25,31 @@ def pareto_front(df: pd.DataFrame, objectives: Mapping[str, str] | Iterable[str]
     import pandas as pd
 
     expect(df, pd.DataFrame, "pareto_front: df (the results table)")
+    if isinstance(objectives, str):  # one column, not its letters
+        objectives = [objectives]
+    signs, numbers = _numbers(df, objectives)
+    for column in signs:  # words became NaN, and a front of none (the CLI's --pareto says so)
+        words = df[column][numbers[column].isna() & df[column].notna()]
+        if len(words):
+            raise SpecError(
+                f"pareto_front: objective {column!r} holds words ({words.iloc[0]!r}), not numbers"
+            )
+    return df.iloc[front(numbers.to_numpy(dtype=float) * np.array(list(signs.values())))]
+
+
+def marked_front(df: pd.DataFrame, objectives: Mapping[str, str]) -> pd.DataFrame:
+    """`pareto_front` with words taken as missing values: a results table marks its rows even
+    where run_sweep refuses an objective of words (its error, not this one, names it)."""
+    signs, numbers = _numbers(df, objectives)
+    return df.iloc[front(numbers.to_numpy(dtype=float) * np.array(list(signs.values())))]
+
+
+def _numbers(df: pd.DataFrame, objectives) -> tuple[dict[str, float], pd.DataFrame]:
+    """Each objective's sign and its column as numbers (NaN where a value is none)."""
+    import pandas as pd
+
     signs = directions(list(df.columns), objectives)
-    values = df[list(signs)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    return df.iloc[front(values * np.array(list(signs.values())))]
+    return signs, df[list(signs)].apply(pd.to_numeric, errors="coerce")
 
 
 def front(values: np.ndarray) -> list[int]:

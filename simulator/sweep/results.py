@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulator.errors import SpecError
+from simulator.errors import SpecError, expect
 from simulator.sweep.point import HEAD
 from simulator.sweep.spec import SPEC_KINDS
 from simulator.sweep.table import ResultsTable
@@ -95,6 +95,7 @@ def read_results(path: str | Path) -> pd.DataFrame:
     """Read a results table (parquet or CSV, by extension)."""
     import pandas as pd
 
+    expect(path, (str, Path), "read_results: path")
     path = Path(path)
     check_output(path)
     if not path.is_file():
@@ -171,8 +172,13 @@ def consolidate(output: Path, parameters: list[str], objectives: Mapping[str, st
     return table
 
 
-def write_results(df: pd.DataFrame, path: Path) -> None:
+def write_results(df: pd.DataFrame, path: str | Path) -> None:
     """Write atomically (a temporary file renamed over the old one), parquet or CSV by extension."""
+    import pandas as pd
+
+    expect(df, pd.DataFrame, "write_results: df (the results table)")
+    expect(path, (str, Path), "write_results: path")  # a str was an AttributeError
+    path = Path(path)
     check_output(path)
     table = _storable(df)
     if path.suffix == ".parquet":
@@ -191,6 +197,9 @@ def _replace(path: Path, write: Callable[[Path], object]) -> None:
 
 def parameter_columns(df: pd.DataFrame) -> list[str]:
     """The columns that are sweep parameters (canonical paths starting with arch., workload., mapping.)."""
+    import pandas as pd
+
+    expect(df, pd.DataFrame, "parameter_columns: df (the results table)")
     return [c for c in df.columns if str(c).split(".", 1)[0] in SPEC_KINDS and "." in str(c)]
 
 

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 from simulator.api import simulate
 from simulator.engine.progress import ProgressCallback, labelled
-from simulator.errors import UnsupportedError
+from simulator.errors import SpecError, UnsupportedError
 from simulator.spec import MappingSpec, WorkloadSpec, load_mapping, load_workload
 from simulator.spec.guards import DEFAULT_LIMITS
 from simulator.spec.snn import SnnSpec
+from simulator.spec.validate import locate
 
 if TYPE_CHECKING:  # imported where the table is built: the CLI's sweep processes stay lean
     import pandas as pd
@@ -34,6 +35,11 @@ def scaling(
             "(a spiking network spreads over the neuro cores its placement gives)"
         )
     base = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
+    if base.partition.cores is not None:  # each run's count replaced it without a word
+        raise SpecError(
+            f"{locate(base, 'partition', 'cores')}: {base.partition.cores}: strong scaling sets "
+            "each run's cores (--cores, core_counts); leave it out"
+        )
     rows = []
     for n in core_counts:
         partition = base.partition.model_copy(update={"cores": n})

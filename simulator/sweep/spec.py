@@ -11,7 +11,7 @@ import operator
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from simulator.errors import SpecError
 from simulator.spec import split_overrides
@@ -88,6 +88,17 @@ class RandomSpec(Strict):
     """Seed of the sampler: the same seed gives the same points."""
     parameters: dict[str, list[Any] | Range]
     """Dotted path -> list of choices (drawn uniformly) or {low, high, log, integer}."""
+
+    @field_validator("parameters")
+    @classmethod
+    def _choices(cls, parameters):
+        """A list of no choices has nothing to draw (numpy's draw from it was an internal error)."""
+        empty = next((path for path, domain in parameters.items() if domain == []), None)
+        if empty is not None:
+            raise ValueError(
+                f"{empty}: no choices; give at least one value or a {{low, high}} range"
+            )
+        return parameters
 
 
 class Constraint(Strict):

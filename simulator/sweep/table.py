@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simulator.sweep.pareto import directions, front, pareto_front
+from simulator.sweep.pareto import directions, front, marked_front
 from simulator.sweep.point import STALL_PREFIX
 
 if TYPE_CHECKING:  # built only when asked (`frame`): a sweep process that writes CSV stays lean
@@ -57,7 +57,7 @@ class ResultsTable:
         if self._marks_front():  # else run_sweep names the bad objective
             df["pareto"] = False
             if ok.any():
-                df.loc[pareto_front(df[ok], self.objectives).index, "pareto"] = True
+                df.loc[marked_front(df[ok], self.objectives).index, "pareto"] = True
         return df
 
     def csv_text(self) -> str | None:

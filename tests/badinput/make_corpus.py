@@ -440,8 +440,10 @@ def write_files(folder: Path = FILES) -> None:
         (folder / name).write_text(text)
     for name, data in _hostile15_onnx().items():
         (folder / name).write_bytes(data)
-    for name, text in {**HOSTILE16_FILES, **HFCFG16_FILES, **HF17_FILES}.items():
+    for name, text in {**HOSTILE16_FILES, **HFCFG16_FILES, **HF17_FILES, **HOSTILE17_FILES}.items():
         (folder / name).write_text(text)
+    for name, data in _hostile17_onnx().items():
+        (folder / name).write_bytes(data)
 
 
 # ----- hostile15: CSV cells and columns, union branches, ONNX pools and batches -----------------
@@ -2090,6 +2092,224 @@ NAMED += [
         "run-relu-operands",
         "relu-operands.yaml:3: ops.0: operands is for add and mul, not relu",
         "run edge-npu {files}/relu-operands.yaml",
+    ),
+]
+
+
+# ----- hostile17: pools of padding only, sub-byte flits, values and options read by nothing --------
+SNN17 = (  # a 4 -> 2 network; {groups} and {connection} replaced per file
+    "name: s\nkind: snn\ntime_steps: 4\nplacement: {placement}\ngroups:\n"
+    "  - {{name: in, size: 4, kind: input, rates: 0.5}}\n  - {{name: out, size: 2, kind: lif{lif}}}\n"
+    "connections:\n  - {{source: in, target: out, {connection}}}\n"
+)
+DENSE = "kind: dense, weights: 0.5"
+HOSTILE17_FILES = {
+    "snn-conv-stride-three.yaml": SNN17.format(
+        placement="fill",
+        lif="",
+        connection="kind: conv2d, weights: 0.5, input_shape: [1, 2, 2], kernel: [1, 1], "
+        "stride: [1, 1, 1]",
+    ),
+    "snn-dense-kernel.yaml": SNN17.format(
+        placement="fill", lif="", connection=f"{DENSE}, kernel: [2, 2]"
+    ),
+    "snn-dense-pairs.yaml": SNN17.format(
+        placement="fill", lif="", connection=f"{DENSE}, pairs: [[0, 1]]"
+    ),
+    "snn-sparse-triples.yaml": SNN17.format(
+        placement="fill",
+        lif="",
+        connection="kind: sparse, weights: 0.5, pairs: [[0, 1, 1], [1, 0, 1]]",
+    ),
+    "snn-lif-encoding.yaml": SNN17.format(
+        placement="fill", lif=", encoding: rate", connection=DENSE
+    ),
+    "snn-placement-three.yaml": SNN17.format(
+        placement="[{group: in, core: 0, neurons: [0, 2, 4]}, {group: out, core: 0}]",
+        lif="",
+        connection=DENSE,
+    ),
+    "snn-ann-placement.yaml": "name: s\nkind: snn\ntime_steps: 4\nann: {}\n"
+    "placement:\n  - {group: nosuch, core: 0}\n",
+    "snn-ann-agreement.yaml": "name: s\nkind: snn\ntime_steps: 4\nann: {agreement_samples: 100000}\n",
+    "sweep-whole-workload.yaml": f"{SWEEP_BASE}grid:\n  workload: [gemm-256, gemm-1024]\n",
+    "sweep-random-no-choices.yaml": f"{SWEEP_BASE}random:\n  samples: 2\n"
+    "  parameters:\n    arch.components.mac_array.rows: []\n",
+}
+
+
+def _hostile17_onnx() -> dict[str, bytes]:
+    """A MaxPool whose pads pass its kernel (ONNX's shape inference takes it; onnxruntime does
+    not), IR version pinned as _onnx_files."""
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], pads=[3, 3, 3, 3])
+    proto = helper.make_model(
+        helper.make_graph([node], "g", [x], [y]), opset_imports=[helper.make_opsetid("", 14)]
+    )
+    proto.ir_version, proto.producer_name, proto.producer_version = 8, "", ""
+    return {"onnx-maxpool-pads-past-kernel.onnx": proto.SerializeToString()}
+
+
+NAMED += [
+    # a window of padding only (its max NaN: a numerics mismatch and a RuntimeWarning)
+    (
+        "run-pool-padding-only-window",
+        "ops.0.padding: 2 is not below the 2x2 window, so some windows hold padding only",
+        "run edge-npu pool:C=1,H=4,W=4,R=2,S=2,padding=2,dtype=fp16",
+    ),
+    (
+        "import-onnx-maxpool-pads-past-kernel",
+        "onnx-maxpool-pads-past-kernel.onnx: ops.0.padding: 3 is not below the 2x2 window",
+        "import-onnx {files}/onnx-maxpool-pads-past-kernel.onnx -o {tmp}/w.yaml",
+    ),
+    # flits of a fraction of a byte (0.5 B: a ZeroDivisionError; 1.5 B charged as 1 B)
+    (
+        "run-mesh-4x4-flit-half-byte",
+        "components.noc.flit: must be a whole number of bytes (at least 1 B), got 0.5 B",
+        "run mesh-4x4 gemm-256 --set 'components.noc.flit=0.5 B'",
+    ),
+    (
+        "run-mesh-4x4-flit-fraction",
+        "components.noc.flit: must be a whole number of bytes (at least 1 B), got 1.5 B",
+        "run mesh-4x4 gemm-256 --set 'components.noc.flit=1.5 B'",
+    ),
+    # per-operand DRAM interfaces: one missing (a KeyError), a bandwidth beside them (unread)
+    (
+        "run-edge-npu-operand-bandwidth-missing",
+        "components.dram: operand_bandwidth: must give input, weight and output, missing "
+        "['weight', 'output']",
+        "run edge-npu gemm-256 --set 'components.dram.operand_bandwidth={input: 1 GB/s}'",
+    ),
+    (
+        "run-edge-npu-operand-bandwidth-and-bandwidth",
+        "components.dram: bandwidth: with operand_bandwidth the bandwidth is their sum",
+        "run edge-npu gemm-256 --set 'components.dram.operand_bandwidth={input: 1 GB/s, "
+        "weight: 1 GB/s, output: 1 GB/s}' --set 'components.dram.bandwidth=9 GB/s'",
+    ),
+    # a whole spec named where a value goes ('arch' was an empty key path, 'workload' an arch key)
+    (
+        "run-set-whole-arch",
+        "--set arch=tpu-v1-like: names a whole arch file, not a value in it",
+        "run edge-npu gemm-256 --set arch=tpu-v1-like",
+    ),
+    (
+        "run-set-whole-workload",
+        "--set workload=gemm-1024: names a whole workload file, not a value in it",
+        "run edge-npu gemm-256 --set workload=gemm-1024",
+    ),
+    (
+        "sweep-whole-workload",
+        "parameter 'workload': names a whole workload file, not a value in it",
+        "sweep {files}/sweep-whole-workload.yaml -o {tmp}/r.csv -j 1",
+    ),
+    (  # an internal ValueError from numpy's draw
+        "sweep-random-no-choices",
+        "random.parameters: arch.components.mac_array.rows: no choices",
+        "sweep {files}/sweep-random-no-choices.yaml -o {tmp}/r.csv -j 1",
+    ),
+    # spiking networks: a third stride (a ValueError), a sparse pair of three (re-paired), fields
+    # of another kind of connection or group (read by nothing), an ann's placement naming no group
+    # (a StopIteration), more agreement samples than test inputs (cut to them)
+    (
+        "run-snn-conv-stride-three",
+        "connections.0.stride: List should have at most 2 items",
+        "run loihi-like {files}/snn-conv-stride-three.yaml",
+    ),
+    (
+        "run-snn-sparse-triples",
+        "connections.0.pairs.0: List should have at most 2 items",
+        "run loihi-like {files}/snn-sparse-triples.yaml",
+    ),
+    (
+        "run-snn-dense-kernel",
+        "connections.0: kernel: read only by conv2d connections, not dense",
+        "run loihi-like {files}/snn-dense-kernel.yaml",
+    ),
+    (
+        "run-snn-dense-pairs",
+        "connections.0: pairs: read only by sparse connections, not dense",
+        "run loihi-like {files}/snn-dense-pairs.yaml",
+    ),
+    (
+        "run-snn-lif-encoding",
+        "groups.1: group 'out': rates, spikes and encoding belong to input groups",
+        "run loihi-like {files}/snn-lif-encoding.yaml",
+    ),
+    (
+        "run-snn-placement-three",
+        "placement.0.neurons: List should have at most 2 items",
+        "run loihi-like {files}/snn-placement-three.yaml",
+    ),
+    (
+        "run-snn-ann-placement",
+        "placement: no group named 'nosuch'; groups: input, hidden0, output",
+        "run loihi-like {files}/snn-ann-placement.yaml",
+    ),
+    (
+        "run-snn-ann-agreement",
+        "ann.agreement_samples: 100000 > 540 test inputs in digits_mlp.npz",
+        "run loihi-like {files}/snn-ann-agreement.yaml",
+    ),
+    # options and values read by nothing
+    (
+        "serve-router-one-replica",
+        "--router: read only by runs of several replicas",
+        f"{SERVE} {{tmp}}/c --router least_outstanding",
+    ),
+    (
+        "plot-maximize-without-pareto",
+        "--maximize b: read only with --pareto (the front)",
+        "plot {files}/results-ok.csv --x a --y b --maximize b -o {tmp}/p.html",
+    ),
+    (
+        "scale-partition-cores",
+        "partition.cores: 4: strong scaling sets each run's cores",
+        "scale mesh-4x4 gemm-256 --cores 1,2 --set mapping.partition.cores=4",
+    ),
+    (
+        "run-per-core-one-core",
+        "--per-core: read only by a many-core chip's ops; edge-npu: not a chip of several cores",
+        "run edge-npu gemm-256 --per-core",
+    ),
+    (
+        "run-per-core-json",
+        "--per-core: read only by the tables, not --json",
+        "run mesh-4x4 gemm-256 --per-core --json",
+    ),
+    (
+        "run-voltage-law-without-cap",
+        "chip: voltage_exponent: read only under a power cap (tdp)",
+        "run edge-npu gemm-256 --set chip.voltage_exponent=0.2",
+    ),
+    (
+        "sweep-dask-and-scheduler",
+        "--dask, --scheduler: two clusters (a local one, one at an address); give one",
+        "sweep adc-bits -o {tmp}/r.csv --dask --scheduler tcp://127.0.0.1:1",
+    ),
+    (  # one CTA was taken as resident whatever the registers
+        "run-b200-like-registers-below-one-cta",
+        "cores.kernels.registers: 1,024 registers per core cannot hold one CTA of vector",
+        "run b200-like softmax:rows=64,cols=4096,dtype=fp16,kernel=aten-2.9 "
+        "--set cores.kernels.registers=1024",
+    ),
+    (  # int64 weights and payloads: 100 weight bits overflowed into garbage potentials
+        "run-loihi-like-weight-bits-past-int64",
+        "cores.components.core.weight_bits: must be <= 32, got 100",
+        "run loihi-like snn-digits-mlp --set cores.components.core.weight_bits=100",
+    ),
+    (
+        "run-loihi-like-spike-bits-past-int64",
+        "cores.components.core.spike_bits: must be <= 32, got 100000",
+        "run loihi-like snn-digits-mlp --set cores.components.core.spike_bits=100000",
+    ),
+    # a workload written where accsim reads another kind of file (.json: a HuggingFace config)
+    (
+        "import-onnx-output-json",
+        "w.json: name it .yaml or .yml; accsim reads a file by its suffix",
+        "import-onnx {files}/onnx-matmul.onnx -o {tmp}/w.json",
     ),
 ]
 

@@ -92,7 +92,7 @@ def test_a_cap_below_static_power_is_an_error(report):
 
 
 def test_operating_points_must_include_the_arch_clock():
-    chip = {"operating_points": [{"clock": "500 MHz", "voltage": "0.8 V"}]}
+    chip = {"tdp": "1000 W", "operating_points": [{"clock": "500 MHz", "voltage": "0.8 V"}]}
     with pytest.raises(simulator.errors.SpecError, match="chip.operating_points"):
         simulator.simulate(fast_arch(**chip), GEMM, MAPPING, numerics=False)
 

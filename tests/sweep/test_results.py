@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.sweep.pareto import pareto_front
+from simulator.sweep.pareto import marked_front
 from simulator.sweep.point import STALL_PREFIX
 from simulator.sweep.results import _columns, _storable, consolidate, journal_path
 from simulator.sweep.table import ResultsTable
@@ -114,7 +114,7 @@ def pandas_csv(rows: list[dict], parameters: list[str], objectives: dict) -> byt
     if objectives and set(objectives) <= set(df.columns):
         df["pareto"] = False
         if ok.any():
-            df.loc[pareto_front(df[ok], objectives).index, "pareto"] = True
+            df.loc[marked_front(df[ok], objectives).index, "pareto"] = True
     return _storable(df).to_csv(index=False).encode()
 
 
