@@ -2311,6 +2311,13 @@ NAMED += [
         "w.json: name it .yaml or .yml; accsim reads a file by its suffix",
         "import-onnx {files}/onnx-matmul.onnx -o {tmp}/w.json",
     ),
+    # nits17: an SM with no register counts (every row kernel's registers went unbounded)
+    (
+        "run-b200-like-sm-without-registers",
+        "cores.kernels.sm: must be one of 80, 90 or 100, got 86",
+        "run b200-like softmax:rows=64,cols=4096,dtype=fp16,kernel=aten-2.9 "
+        "--set cores.kernels.sm=86",
+    ),
 ]
 
 
