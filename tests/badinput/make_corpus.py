@@ -2318,6 +2318,12 @@ NAMED += [
         "run b200-like softmax:rows=64,cols=4096,dtype=fp16,kernel=aten-2.9 "
         "--set cores.kernels.sm=86",
     ),
+    # nits17: a rope whose rows end in part of a sequence (rotated as a cut-short sequence)
+    (
+        "run-rope-partial-sequence",
+        "ops.0: seq_len (4) must divide rows (10)",
+        "run edge-npu rope:rows=10,cols=64,head_dim=64,seq_len=4",
+    ),
 ]
 
 
