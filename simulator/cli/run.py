@@ -52,6 +52,20 @@ def _per_core_read(args, arch, workload) -> None:
         raise SpecError(f"--per-core: read only by a many-core chip's ops; {what}")
 
 
+def _seed_read(args, workload) -> int:
+    """`--seed` draws the operands the numerics check runs and a spiking network's input
+    spikes; a timing-only run of any other workload read it nowhere (its results are the same
+    for every seed). Unset: 0."""
+    if args.seed is None:
+        return 0
+    if args.numerics == "off" and isinstance(workload, WorkloadSpec):
+        raise SpecError(
+            "--seed: read only by the numerics check's operands and a spiking network's inputs; "
+            f"{workload.name} runs for timing only (--no-numerics)"
+        )
+    return args.seed
+
+
 def run_command(args, console: Console) -> int:
     """`accsim run ARCH WORKLOAD`: one simulation, printed as tables or JSON."""
     reads = (args.arch, args.workload, args.mapping)
@@ -75,6 +89,7 @@ def run_command(args, console: Console) -> int:
         workload = load_workload(args.workload, routed["workload"], args.dtype)
         mapping = load_mapping(args.mapping, routed["mapping"])
     _per_core_read(args, arch, workload)
+    seed = _seed_read(args, workload)
     if routed["mapping"]:  # the header names what was overridden: "auto, dataflow=os"
         changes = ", ".join(
             f"{'.'.join(map(str, keys))}={value}" for keys, value in routed["mapping"]
@@ -86,7 +101,7 @@ def run_command(args, console: Console) -> int:
             workload,
             mapping,
             numerics=args.numerics,
-            seed=args.seed,
+            seed=seed,
             trace=bool(args.trace),
             limits=limits,
             progress=bar,

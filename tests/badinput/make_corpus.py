@@ -2324,6 +2324,18 @@ NAMED += [
         "ops.0: seq_len (4) must divide rows (10)",
         "run edge-npu rope:rows=10,cols=64,head_dim=64,seq_len=4",
     ),
+    # nits17: a seed read by nothing (every seed gave the same timing; a trace's requests)
+    (
+        "run-seed-without-numerics",
+        "--seed: read only by the numerics check's operands and a spiking network's inputs",
+        "run edge-npu gemm-256 --no-numerics --seed 3",
+    ),
+    (
+        "serve-seed-with-trace",
+        "--seed: read only by generated requests (the trace gives arrivals and lengths)",
+        "serve tpu-v4-like llama-2-7b --trace {files}/trace-good.csv --seed 3 "
+        "--cost-cache {tmp}/c",
+    ),
 ]
 
 
