@@ -21,6 +21,7 @@ from simulator.spec import (
     load_workload,
     split_overrides,
 )
+from simulator.spec.loader import spec_document
 
 
 def _is_scalesim_pair(args) -> bool:
@@ -52,6 +53,16 @@ def _per_core_read(args, arch, workload) -> None:
         raise SpecError(f"--per-core: read only by a many-core chip's ops; {what}")
 
 
+def _layers_read(args, kind: str | None) -> None:
+    """`--layers` sets a transformer's layer count; another workload has none (the refusal
+    named an unknown key `layers` as if `--set layers` had given it)."""
+    if args.layers and kind != "transformer":
+        raise SpecError(
+            "--layers: read only by transformer workloads (kind: transformer, or a HuggingFace "
+            f"config.json); {args.workload} is not one"
+        )
+
+
 def _seed_read(args, workload) -> int:
     """`--seed` draws the operands the numerics check runs and a spiking network's input
     spikes; a timing-only run of any other workload read it nowhere (its results are the same
@@ -78,6 +89,7 @@ def run_command(args, console: Console) -> int:
         from simulator.cli.importers import scalesim_specs
         from simulator.spec.scalesim import import_scalesim
 
+        _layers_read(args, None)
         config, topology = Path(args.arch), Path(args.workload)
         arch, workload, mapping = scalesim_specs(
             import_scalesim(config, topology), config, topology, routed
@@ -86,7 +98,9 @@ def run_command(args, console: Console) -> int:
             mapping = load_mapping(args.mapping, routed["mapping"])
     else:
         arch = load_arch(args.arch, routed["arch"])
-        workload = load_workload(args.workload, routed["workload"], args.dtype)
+        document = spec_document("workload", args.workload, args.dtype)
+        _layers_read(args, document.data.get("kind"))
+        workload = load_workload(document, routed["workload"])
         mapping = load_mapping(args.mapping, routed["mapping"])
     _per_core_read(args, arch, workload)
     seed = _seed_read(args, workload)

@@ -2336,6 +2336,12 @@ NAMED += [
         "serve tpu-v4-like llama-2-7b --trace {files}/trace-good.csv --seed 3 "
         "--cost-cache {tmp}/c",
     ),
+    # nits17: --layers on a workload with no layers (named as "--set layers")
+    (
+        "run-layers-not-transformer",
+        "--layers: read only by transformer workloads",
+        "run edge-npu gemm-256 --layers 2",
+    ),
 ]
 
 

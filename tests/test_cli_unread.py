@@ -1,5 +1,6 @@
-"""`--seed` is read where a run draws random values (the numerics check's operands, a spiking
-network's input spikes, generated serving requests) and refused where it would change nothing."""
+"""`accsim run` options refused where they would change nothing, named as given: `--seed` is read
+where a run draws random values (the numerics check's operands, a spiking network's input
+spikes), `--layers` by transformer workloads."""
 
 import json
 
@@ -43,3 +44,25 @@ def test_a_seed_still_runs_where_it_is_read(capsys):
         for seed in ("0", "7")
     ]
     assert spikes[0] != spikes[1]
+
+
+@pytest.mark.parametrize("workload", ["gemm-256", "gemm:M=8,N=8,K=8", "snn-digits-mlp"])
+def test_layers_off_a_transformer_is_named_as_given(capsys, workload):
+    """It was refused as an unknown key said to come from `--set layers`, which was not given."""
+    assert main(["run", "edge-npu", workload, "--layers", "2"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        "error: --layers: read only by transformer workloads (kind: transformer, or a "
+        f"HuggingFace config.json); {workload} is not one"
+    )
+
+
+def test_layers_on_a_transformer_sets_its_layer_count(capsys):
+    """Two layers are the one layer's ops twice, L0. and L1. (this preset has no head)."""
+    one, two = (
+        _summary(capsys, "h100-like", "llama-2-7b-decode", "--no-numerics", "--layers", n)
+        for n in ("1", "2")
+    )
+    per_op = {op["name"] for op in one["ops"]}
+    assert {op["name"].replace("L1.", "L0.") for op in two["ops"]} == per_op
+    assert len(two["ops"]) == 2 * len(one["ops"])
