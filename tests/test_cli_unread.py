@@ -2,22 +2,10 @@
 where a run draws random values (the numerics check's operands, a spiking network's input
 spikes), `--layers` by transformer workloads."""
 
-import json
-
 import pytest
 
 from simulator.cli import main
-
-
-@pytest.fixture(autouse=True)
-def plain_console(monkeypatch):
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
-    monkeypatch.setenv("TERM", "dumb")
-
-
-def _summary(capsys, *args) -> dict:
-    assert main(["run", *args, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
+from tests.test_cli import plain_console, run_json  # noqa: F401 (plain_console: autouse)
 
 
 def test_a_timing_only_run_is_the_same_for_every_seed(capsys):
@@ -38,9 +26,9 @@ def test_a_timing_only_run_is_the_same_for_every_seed(capsys):
 def test_a_seed_still_runs_where_it_is_read(capsys):
     """With numerics the seed picks the operands; a spiking network's Poisson inputs draw from it
     even for timing only (loihi-like's digits MLP fires differently under two seeds)."""
-    assert _summary(capsys, "edge-npu", "gemm-256", "--seed", "7")["numerics_ok"] is True
+    assert run_json(capsys, "edge-npu", "gemm-256", "--seed", "7")["numerics_ok"] is True
     spikes = [
-        _summary(capsys, "loihi-like", "snn-digits-mlp", "--no-numerics", "--seed", seed)
+        run_json(capsys, "loihi-like", "snn-digits-mlp", "--no-numerics", "--seed", seed)
         for seed in ("0", "7")
     ]
     assert spikes[0] != spikes[1]
@@ -60,7 +48,7 @@ def test_layers_off_a_transformer_is_named_as_given(capsys, workload):
 def test_layers_on_a_transformer_sets_its_layer_count(capsys):
     """Two layers are the one layer's ops twice, L0. and L1. (this preset has no head)."""
     one, two = (
-        _summary(capsys, "h100-like", "llama-2-7b-decode", "--no-numerics", "--layers", n)
+        run_json(capsys, "h100-like", "llama-2-7b-decode", "--no-numerics", "--layers", n)
         for n in ("1", "2")
     )
     per_op = {op["name"] for op in one["ops"]}
