@@ -2333,8 +2333,7 @@ NAMED += [
     (
         "serve-seed-with-trace",
         "--seed: read only by generated requests (the trace gives arrivals and lengths)",
-        "serve tpu-v4-like llama-2-7b --trace {files}/trace-good.csv --seed 3 "
-        "--cost-cache {tmp}/c",
+        "serve tpu-v4-like llama-2-7b --trace {files}/trace-good.csv --seed 3 --cost-cache {tmp}/c",
     ),
     # nits17: --layers on a workload with no layers (named as "--set layers")
     (
