@@ -13,7 +13,7 @@ from simulator.engine import execute
 from simulator.engine.budget import Budget
 from simulator.engine.progress import Progress, ProgressCallback
 from simulator.engine.work import check_work
-from simulator.errors import SpecError, UnsupportedError
+from simulator.errors import SpecError, UnsupportedError, a_or_an
 from simulator.mapping import compile_program
 from simulator.numerics import GemmNumerics
 from simulator.numerics.gemm import references_ahead
@@ -123,7 +123,7 @@ def _simulate(arch, workload, mapping, numerics, seed, trace, limits, progress):
     if arch.neuromorphic:
         raise UnsupportedError(
             f"{arch.name} has neuro cores, which run spiking networks (kind: snn); "
-            f"{workload.name} is a {workload.ops[0].kind} workload"
+            f"{workload.name} is {a_or_an(workload.ops[0].kind)} workload"
         )
     mapping = mapping if isinstance(mapping, MappingSpec) else load_mapping(mapping)
     mode = numerics_mode(numerics)
@@ -238,7 +238,7 @@ def _expect(spec, kind: type, role: str) -> None:
     if not isinstance(spec, kind):
         raise UnsupportedError(
             f"{role} {spec!r}: give a spec, a preset name, a YAML path or a dict "
-            f"(not a {type(spec).__name__})"
+            f"(not {a_or_an(type(spec).__name__)})"
         )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from simulator.errors import UnsupportedError
+from simulator.errors import UnsupportedError, a_or_an
 from simulator.report import Report
 from simulator.report.spiking import SpikingReport
 
@@ -267,7 +267,7 @@ def pareto_scatter(
     """
     if not isinstance(df, pd.DataFrame):
         raise UnsupportedError(
-            f"pareto_scatter: give the sweep results as a DataFrame, not a {type(df).__name__}"
+            f"pareto_scatter: give the sweep results as a DataFrame, not {a_or_an(type(df).__name__)}"
         )
     missing = [c for c in (x, y, color) if c is not None and c not in df.columns]
     if missing:
@@ -390,7 +390,7 @@ def _report(report, figure: str, kinds: tuple = (Report,)) -> None:
     if not isinstance(report, kinds):
         names = " or ".join(kind.__name__ for kind in kinds)
         raise UnsupportedError(
-            f"{figure}: takes a {names} from simulate() of one chip, not a {type(report).__name__}"
+            f"{figure}: takes {a_or_an(names)} from simulate() of one chip, not {a_or_an(type(report).__name__)}"
         )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from simulator.cli import build_parser
+from simulator.errors import a_or_an
 from simulator.schema import MODELS, json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +80,7 @@ def yaml_reference() -> str:
             out += [_cell(schema.get("description", "")), "", *_model_table(schema), ""]
         else:
             options = ", ".join(_type(option) for option in schema["anyOf"])
-            out += [f"A {kind} file is one of: {options}.", ""]
+            out += [f"{a_or_an(kind).capitalize()} file is one of: {options}.", ""]
         for name, model in schema.get("$defs", {}).items():
             if name in seen or "properties" not in model:
                 continue

@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="timing only, the same as --numerics off",
     )
     run.add_argument(
-        "--seed", type=_seed, default=0, help="seed of the random operands (default 0)"
+        "--seed", type=_seed, help="seed of the random operands and spiking inputs (default 0)"
     )
     run.add_argument(
         "--dtype", help="ONNX workloads: the precision of every op (default: the graph's)"
@@ -469,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_argument(
         "--set", action="append", default=[], metavar="PATH=VALUE", help="override an arch value"
     )
-    serving.add_argument("--seed", type=_seed, default=0, help="seed of arrivals and lengths")
+    serving.add_argument("--seed", type=_seed, help="seed of arrivals and lengths (default 0)")
     _add_limits(serving)  # each priced shape is guarded as a run
     serving.add_argument("--json", action="store_true", help="print the summary as JSON")
     serving.set_defaults(handler="serve:serve_command")

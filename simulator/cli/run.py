@@ -21,6 +21,7 @@ from simulator.spec import (
     load_workload,
     split_overrides,
 )
+from simulator.spec.loader import spec_document
 
 
 def _is_scalesim_pair(args) -> bool:
@@ -52,6 +53,30 @@ def _per_core_read(args, arch, workload) -> None:
         raise SpecError(f"--per-core: read only by a many-core chip's ops; {what}")
 
 
+def _layers_read(args, kind: str | None) -> None:
+    """`--layers` sets a transformer's layer count; another workload has none (the refusal
+    named an unknown key `layers` as if `--set layers` had given it)."""
+    if args.layers and kind != "transformer":
+        raise SpecError(
+            "--layers: read only by transformer workloads (kind: transformer, or a HuggingFace "
+            f"config.json); {args.workload} is not one"
+        )
+
+
+def _seed_read(args, workload) -> int:
+    """`--seed` draws the operands the numerics check runs and a spiking network's input
+    spikes; a timing-only run of any other workload read it nowhere (its results are the same
+    for every seed). Unset: 0."""
+    if args.seed is None:
+        return 0
+    if args.numerics == "off" and isinstance(workload, WorkloadSpec):
+        raise SpecError(
+            "--seed: read only by the numerics check's operands and a spiking network's inputs; "
+            f"{workload.name} runs for timing only (--no-numerics)"
+        )
+    return args.seed
+
+
 def run_command(args, console: Console) -> int:
     """`accsim run ARCH WORKLOAD`: one simulation, printed as tables or JSON."""
     reads = (args.arch, args.workload, args.mapping)
@@ -64,6 +89,7 @@ def run_command(args, console: Console) -> int:
         from simulator.cli.importers import scalesim_specs
         from simulator.spec.scalesim import import_scalesim
 
+        _layers_read(args, None)
         config, topology = Path(args.arch), Path(args.workload)
         arch, workload, mapping = scalesim_specs(
             import_scalesim(config, topology), config, topology, routed
@@ -72,9 +98,12 @@ def run_command(args, console: Console) -> int:
             mapping = load_mapping(args.mapping, routed["mapping"])
     else:
         arch = load_arch(args.arch, routed["arch"])
-        workload = load_workload(args.workload, routed["workload"], args.dtype)
+        document = spec_document("workload", args.workload, args.dtype)
+        _layers_read(args, document.data.get("kind"))
+        workload = load_workload(document, routed["workload"])
         mapping = load_mapping(args.mapping, routed["mapping"])
     _per_core_read(args, arch, workload)
+    seed = _seed_read(args, workload)
     if routed["mapping"]:  # the header names what was overridden: "auto, dataflow=os"
         changes = ", ".join(
             f"{'.'.join(map(str, keys))}={value}" for keys, value in routed["mapping"]
@@ -86,7 +115,7 @@ def run_command(args, console: Console) -> int:
             workload,
             mapping,
             numerics=args.numerics,
-            seed=args.seed,
+            seed=seed,
             trace=bool(args.trace),
             limits=limits,
             progress=bar,

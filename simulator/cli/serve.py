@@ -48,6 +48,7 @@ SERVE_DEFAULTS = {
     "think": 0.0,
     "decode_replicas": 1,
     "router": "round_robin",
+    "seed": 0,
 }
 """Options left unset take these values; serve notes which were given (some are read only in some
 runs, and a trace holds at most its own rows)."""
@@ -62,6 +63,10 @@ READ_WHEN = {  # option: (does this run read it?, the runs that do)
         "--rate arrivals (--rates runs Poisson arrivals)",
     ),
     "think": (lambda a: a.users is not None, "a closed loop (--users)"),
+    "seed": (
+        lambda a: a.trace is None,
+        "generated requests (the trace gives arrivals and lengths)",
+    ),
     "decode_replicas": (lambda a: a.scheduler == "disaggregated", "--scheduler disaggregated"),
     "router": (
         lambda a: a.replicas > 1 or (a.scheduler == "disaggregated" and a.decode_replicas > 1),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from simulator import tech
 from simulator.components.base import Component
-from simulator.errors import UnsupportedError
+from simulator.errors import UnsupportedError, a_or_an
 from simulator.spec.arch import CrossbarSpec
 from simulator.spec.precision import precision
 
@@ -128,7 +128,7 @@ class Crossbar(Component):
         per = self.cols // slicing.cells_per_weight
         if per == 0:
             raise UnsupportedError(
-                f"{self.name} (crossbar): a {slicing.dtype} weight needs "
+                f"{self.name} (crossbar): {a_or_an(slicing.dtype)} weight needs "
                 f"{slicing.cells_per_weight} columns but a crossbar has {self.cols}"
             )
         return per

@@ -40,7 +40,7 @@ from simulator.engine.progress import Progress
 from simulator.engine.resources import Fifo, Space
 from simulator.engine.tally import Tally
 from simulator.engine.trace import Record
-from simulator.errors import CapacityError, UnsupportedError
+from simulator.errors import CapacityError, UnsupportedError, a_or_an
 from simulator.mapping.classes import last_part
 from simulator.mapping.program import Compute, OpProgram, Program, Step, Transfer
 from simulator.mapping.shifted import (
@@ -879,7 +879,7 @@ class _Engine:
                 for t in step.loads:
                     if t.space > self.space[t.buffer].capacity:
                         raise CapacityError(
-                            f"{op.name}: a {t.kind} of {t.space:,} B does not fit "
+                            f"{op.name}: {a_or_an(t.kind)} of {t.space:,} B does not fit "
                             f"{t.buffer} ({self.space[t.buffer].capacity:,} B)"
                         )
                     if t.space:

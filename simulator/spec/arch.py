@@ -625,6 +625,11 @@ class LoadLatencySpec(Strict):
         return -(-loads // 2) * self.other_die
 
 
+KernelSm = Literal[80, 90, 100]
+"""SM architectures whose PyTorch row kernels' registers per thread are counted (Ampere, Hopper,
+Blackwell's sm_100: mapping/aten_rows.py's tables)."""
+
+
 class KernelsSpec(Strict):
     """GPU-like execution: every op runs as a kernel; a GEMM's output tiles (CTAs) are dealt to
     the cores in waves, split along K when there are fewer tiles than cores."""
@@ -663,10 +668,11 @@ class KernelsSpec(Strict):
     """32-bit registers of one core (CUDA C++ Programming Guide, technical specifications: 64 K
     per SM at compute capability 8.0 to 10.0): with a row kernel's registers per thread, allocated
     256 a warp, the third bound on how many of its CTAs a core holds."""
-    sm: PositiveInt | None = None
+    sm: KernelSm | None = None
     """The SM architecture the chip's kernels are compiled for, as nvcc names it (sm_80: 80): picks
-    the registers per thread of PyTorch's compiled row kernels where they are known
-    (mapping/aten_rows.py). None: registers do not bound a row kernel's CTAs."""
+    the registers per thread of PyTorch's compiled row kernels (mapping/aten_rows.py), counted
+    for these three only; another is refused, as no older SM's counts stand in for it (they
+    differ by up to 38 % from one SM to the next). None: registers do not bound a row kernel's CTAs."""
     schedulers: PositiveInt = 4
     """Warp schedulers per core, each issuing one warp instruction (32 threads) a cycle (CUDA C++
     Programming Guide, compute capability 8.x and 9.0: 4 per SM): the issue bound of a kernel

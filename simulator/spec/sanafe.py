@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from simulator.errors import SpecError, UnsupportedError
+from simulator.errors import SpecError, UnsupportedError, a_or_an
 from simulator.spec.grid import dyadic_bits
 from simulator.spec.sanafe_net import edges, group_spec, groups_of, map_neurons, placement_of
 from simulator.spec.sanafe_yaml import attributes_of, ns, number, pj, read_sanafe, unit_count
@@ -206,7 +206,7 @@ def import_arch(path: Path, timing: str = "detailed") -> tuple[dict, dict]:
     return {
         "name": name,
         "description": f"imported from SANA-FE {path.name}: {len(tiles)} tiles x {per_node} cores "
-        f"on a {width} x {height} mesh",
+        f"on {a_or_an(width)} x {height} mesh",
         "clock": "1 GHz",
         "components": {
             "noc": {

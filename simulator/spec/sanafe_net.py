@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.errors import SpecError, UnsupportedError
+from simulator.errors import SpecError, UnsupportedError, a_or_an
 from simulator.spec.sanafe_yaml import RANGE, SILENT, attributes_of, number, unit_count
 
 _RESET = {"hard": "zero", "soft": "subtract", "none": "none"}
@@ -201,8 +201,8 @@ def group_spec(g: _Group, units: dict, arrays: dict, steps: int) -> dict:
     for key in {k for n in g.neurons.values() for k in n} | set(g.defaults):
         if key not in known and key not in SILENT:
             raise UnsupportedError(
-                f"group {g.name}: attribute {key!r} is not modelled by accsim for a "
-                f"{units['somas'][soma]} soma (it takes {', '.join(sorted(known - SILENT))})"
+                f"group {g.name}: attribute {key!r} is not modelled by accsim for "
+                f"{a_or_an(units['somas'][soma])} soma (it takes {', '.join(sorted(known - SILENT))})"
             )
     if units["somas"][soma] == "truenorth":
         spec["neuron"] = _truenorth_neuron(g, arrays)

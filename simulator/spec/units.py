@@ -7,6 +7,8 @@ hz, bytes, bytes_per_s, pj, s, mw, mm2, bits, nm.
 import math
 import re
 
+from simulator.errors import a_or_an
+
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _PATTERN = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-zµ/²0-9]+)\s*$")
 
@@ -90,7 +92,7 @@ def json_schema(kind: str) -> dict:
         "type": "string",
         "pattern": rf"^\s*{_NUMBER}\s*({units})\s*$",
         "examples": [EXAMPLES[kind]],
-        "description": f"a {kind} with a unit ({', '.join(_UNITS[kind])})",
+        "description": f"{a_or_an(kind)} with a unit ({', '.join(_UNITS[kind])})",
         "x-unit": kind,
     }
 
@@ -119,16 +121,18 @@ def parse_quantity(value: object, kind: str) -> float:
     """Return `value` ("34 GB/s") in the internal unit of `kind`; raise ValueError saying what was expected."""
     units = _UNITS[kind]
     if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError(f"expected a {kind} with a unit, like '{EXAMPLES[kind]}', got {value!r}")
+        raise ValueError(
+            f"expected {a_or_an(kind)} with a unit, like '{EXAMPLES[kind]}', got {value!r}"
+        )
     match = _PATTERN.match(value)
     if not match or match.group(2) not in units:
         known = ", ".join(units)
         raise ValueError(
-            f"expected a {kind} like '{EXAMPLES[kind]}' (units: {known}), got {value!r}"
+            f"expected {a_or_an(kind)} like '{EXAMPLES[kind]}' (units: {known}), got {value!r}"
         )
     number = float(match.group(1)) * units[match.group(2)]
     if not math.isfinite(number):
-        raise ValueError(f"a {kind} must be finite, got {value!r}")
+        raise ValueError(f"{a_or_an(kind)} must be finite, got {value!r}")
     if number < 0:
-        raise ValueError(f"a {kind} must not be negative, got {value!r}")
+        raise ValueError(f"{a_or_an(kind)} must not be negative, got {value!r}")
     return number

@@ -176,7 +176,8 @@ class RopeOpSpec(VectorOpSpec):
     start: NonNegativeInt = 0
     """Position of each sequence's first row (decode: the tokens already cached)."""
     seq_len: PositiveInt | None = None
-    """Rows per sequence, each sequence's positions counting from `start` (default: rows)."""
+    """Rows per sequence, each sequence's positions counting from `start` (default: rows); the
+    rows are whole sequences, so it divides `rows`."""
 
     @model_validator(mode="after")
     def _heads(self):
@@ -185,6 +186,17 @@ class RopeOpSpec(VectorOpSpec):
         if self.rotated % 2 or self.rotated > self.head_dim:
             raise ValueError(
                 f"rotary_dim ({self.rotated}) must be even and at most head_dim ({self.head_dim})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _whole_sequences(self):
+        """A last sequence cut short (rows 10, seq_len 4) is no batch of seq_len-token sequences,
+        and a seq_len past rows says nothing rows does not: both are refused, not rotated."""
+        if self.seq_len is not None and self.rows % self.seq_len:
+            raise ValueError(
+                f"seq_len ({self.seq_len}) must divide rows ({self.rows}): the rows are whole "
+                "sequences of seq_len tokens"
             )
         return self
 

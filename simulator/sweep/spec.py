@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import field_validator, model_validator
 
-from simulator.errors import SpecError
+from simulator.errors import SpecError, a_or_an
 from simulator.spec import split_overrides
 from simulator.spec.loader import preset_dir
 from simulator.spec.types import Flag, PositiveInt, Real, Seed, Strict
@@ -400,7 +400,7 @@ def _same_kind(rule: Constraint, left, right, where: str) -> None:
     ]
     if None not in kinds and kinds[0] != kinds[1]:
         raise SpecError(
-            f"{where}: compares a {kinds[0]} ({left!r}) with a {kinds[1]} ({right!r}); "
+            f"{where}: compares {a_or_an(kinds[0])} ({left!r}) with {a_or_an(kinds[1])} ({right!r}); "
             "compare values of one kind"
         )
 

@@ -2311,6 +2311,36 @@ NAMED += [
         "w.json: name it .yaml or .yml; accsim reads a file by its suffix",
         "import-onnx {files}/onnx-matmul.onnx -o {tmp}/w.json",
     ),
+    # nits17: an SM with no register counts (every row kernel's registers went unbounded)
+    (
+        "run-b200-like-sm-without-registers",
+        "cores.kernels.sm: must be one of 80, 90 or 100, got 86",
+        "run b200-like softmax:rows=64,cols=4096,dtype=fp16,kernel=aten-2.9 "
+        "--set cores.kernels.sm=86",
+    ),
+    # nits17: a rope whose rows end in part of a sequence (rotated as a cut-short sequence)
+    (
+        "run-rope-partial-sequence",
+        "ops.0: seq_len (4) must divide rows (10)",
+        "run edge-npu rope:rows=10,cols=64,head_dim=64,seq_len=4",
+    ),
+    # nits17: a seed read by nothing (every seed gave the same timing; a trace's requests)
+    (
+        "run-seed-without-numerics",
+        "--seed: read only by the numerics check's operands and a spiking network's inputs",
+        "run edge-npu gemm-256 --no-numerics --seed 3",
+    ),
+    (
+        "serve-seed-with-trace",
+        "--seed: read only by generated requests (the trace gives arrivals and lengths)",
+        "serve tpu-v4-like llama-2-7b --trace {files}/trace-good.csv --seed 3 --cost-cache {tmp}/c",
+    ),
+    # nits17: --layers on a workload with no layers (named as "--set layers")
+    (
+        "run-layers-not-transformer",
+        "--layers: read only by transformer workloads",
+        "run edge-npu gemm-256 --layers 2",
+    ),
 ]
 
 

@@ -175,7 +175,7 @@ def test_simulate_refuses_an_object_that_is_no_spec_in_one_line(role):
     named, not run as a system of chips or a spiking network."""
     args = {"arch": load_arch("edge-npu"), "workload": load_workload("gemm:M=32,N=32,K=32")}
     args[role] = 42
-    with pytest.raises(UnsupportedError, match=f"^{role} 42: give a spec.*not a int") as error:
+    with pytest.raises(UnsupportedError, match=f"^{role} 42: give a spec.*not an int") as error:
         simulate(args["arch"], args["workload"])
     assert "\n" not in str(error.value)
 

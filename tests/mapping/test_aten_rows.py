@@ -4,6 +4,7 @@ row read once and kept in registers (cunn_SoftMaxForwardReg) or shared memory
 GPU-like chip."""
 
 import copy
+from typing import get_args
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +12,12 @@ from hypothesis import strategies as st
 
 import simulator
 from simulator.errors import SpecError
-from simulator.mapping.aten_rows import aten_row_kernel, forward_threads
+from simulator.mapping.aten_rows import (
+    REGISTER_SOFTMAX,
+    REGISTERS,
+    aten_row_kernel,
+    forward_threads,
+)
 from simulator.mapping.inductor_rows import kernel_for
 from simulator.mapping.vector_ops import (
     pass_sources,
@@ -23,7 +29,7 @@ from simulator.mapping.vector_ops import (
     row_kernel,
 )
 from simulator.spec import load_arch, load_workload
-from simulator.spec.arch import KernelsSpec, LoadLatencySpec
+from simulator.spec.arch import KernelSm, KernelsSpec, LoadLatencySpec
 from simulator.spec.workload import VectorOpSpec
 from tests.mapping.test_cta import gpu_doc
 
@@ -99,6 +105,27 @@ def test_kept_rows_resident_by_threads_and_shared_memory_by_hand():
     assert resident_ctas(kernel, kernels, 228 * 1024) == 2
     assert resident_ctas(kernel, kernels, 100 * 1024) == 2
     assert resident_ctas(kernel, kernels, 64 * 1024) == 1
+
+
+def test_every_sm_an_arch_may_name_has_register_counts():
+    """`kernels.sm` takes exactly the SMs the register tables count (each kernel and dtype),
+    so an SM never leaves a kernel's registers unbounded while another SM bounds them."""
+    sms = set(get_args(KernelSm))
+    assert sms == {80, 90, 100}
+    for table in (REGISTERS, REGISTER_SOFTMAX):
+        assert all(set(by_sm) == sms for by_sm in table.values())
+
+
+@pytest.mark.parametrize("sm", [75, 86, 89, 120])
+def test_an_sm_without_register_counts_is_refused(sm):
+    """sm_86 (say) once ran with every row kernel's registers unbounded; now it is a one-line
+    error naming the key and the SMs that have counts."""
+    doc = copy.deepcopy(gpu_doc())
+    doc["cores"]["kernels"]["sm"] = sm
+    with pytest.raises(
+        SpecError, match=rf"cores\.kernels\.sm: must be one of 80, 90 or 100, got {sm}$"
+    ):
+        load_arch(doc)
 
 
 def test_a_dtype_pytorch_does_not_dispatch_is_refused():

@@ -33,7 +33,8 @@ def complex_rope(x: np.ndarray, op: RopeOpSpec) -> np.ndarray:
 @st.composite
 def ropes(draw):
     head_dim = 2 * draw(st.integers(1, 16))
-    rows = draw(st.integers(1, 40))
+    seq_len = draw(st.none() | st.integers(1, 10))
+    rows = (seq_len or 1) * draw(st.integers(1, 40 // (seq_len or 1)))  # whole sequences
     return {
         "kind": "rope",
         "name": "rope",
@@ -44,7 +45,7 @@ def ropes(draw):
         "style": draw(st.sampled_from(["half", "interleaved"])),
         "base": draw(st.sampled_from([10000.0, 500000.0, 37.5])),
         "start": draw(st.integers(0, 5000)),
-        "seq_len": draw(st.none() | st.integers(1, rows)),
+        "seq_len": seq_len,
     }
 
 
@@ -86,3 +87,15 @@ def test_tensor_parallelism_gives_each_chip_whole_heads():
     assert part["L0.rope"].cols == (32 + 8) * 128 // 4  # 8 query and 2 key heads a chip
     with pytest.raises(SpecError, match="does not divide L0.rope's heads \\(40\\)"):
         shard(model, 16, 1, "test")
+
+
+@pytest.mark.parametrize("rows, seq_len", [(10, 4), (4, 10)])
+def test_rows_that_are_no_whole_sequences_are_refused(rows, seq_len):
+    """Rows 10 of seq_len 4 ended in half a sequence (positions 0-3, 0-3, 0-1) and seq_len 10 of
+    4 rows said nothing rows did not; both were accepted silently."""
+    bad = {"kind": "rope", "name": "r", "rows": rows, "cols": 64, "head_dim": 64}
+    with pytest.raises(
+        SpecError, match=rf"ops\.0: seq_len \({seq_len}\) must divide rows \({rows}\)"
+    ):
+        simulator.load_workload({"name": "w", "ops": [bad | {"seq_len": seq_len}]})
+    assert RopeOpSpec(**bad | {"rows": 2 * seq_len, "seq_len": seq_len}).seq_len == seq_len
