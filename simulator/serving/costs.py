@@ -1,7 +1,7 @@
 """What one serving iteration costs, priced by accsim's own op-level simulate().
 
-An iteration runs every layer over the batch's tokens: the dense part (norms, projections, MLP,
-residuals) over all T tokens of the batch, attention per request (decode requests together as one
+An iteration runs every layer over the batch's tokens: the dense part (norms, projections, RoPE,
+MLP, residuals) over all T tokens of the batch, attention per request (decode requests together as one
 batched op over their mean KV length; each prefill chunk as its own causal op over its prefix),
 and the LM head over the sequences that emit a token. Layers are identical, so one layer is
 simulated and counted `layers` times (exact: a 7B layer's weights do not fit any on-chip level,
