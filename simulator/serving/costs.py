@@ -195,8 +195,10 @@ class CostModel:
     def layer(self, batch: Batch) -> Cost:
         """One layer over `batch`: the dense part over every token, then each attention."""
         layer = self._interp1("dense", batch.tokens)
-        if batch.decode_kv:
-            mean_kv = -(-sum(batch.decode_kv) // len(batch.decode_kv))
+        if batch.decode_kv:  # a windowed model's new token reads its window's keys at most
+            window = self.model.layer.sliding_window
+            kept = [min(kv, window or kv) for kv in batch.decode_kv]
+            mean_kv = -(-sum(kept) // len(kept))
             layer += self._interp2("decode", len(batch.decode_kv), mean_kv)
         for q, kv in batch.prefill:
             layer += self._interp2("prefill", q, kv) if q < kv else self._interp1("prompt", q)
@@ -281,4 +283,6 @@ class CostModel:
         op = {"kind": "attention", "name": "attention", "batch": batch, "heads": spec.heads}
         op.update(kv_heads=kv_heads, q_len=q, kv_len=kv, head_dim=d, causal=spec.causal)
         op.update(dtype=spec.dtype, phase="decode" if q == 1 else "prefill")
+        if spec.sliding_window and q > 1:  # decode's KV length is already within the window
+            op["window"] = spec.sliding_window
         return {"name": name, "ops": [op]}

@@ -108,7 +108,7 @@ THETA_KEYS = ("rope_theta", "rotary_emb_base")
 neither is given, every config class's default; GPT-J's is fixed at 10,000)."""
 DEFAULT_CONTEXT = 2048
 """The context a HuggingFace config is simulated at, unless the model has fewer positions
-(max_position_embeddings) or a shorter sliding window; --set workload.context changes it."""
+(max_position_embeddings); --set workload.context changes it."""
 
 
 def _activation(config: dict) -> tuple[str, object]:
@@ -314,9 +314,11 @@ def _rope(path: Path, config: dict, spec: dict, encoder: bool) -> dict:
 
 
 def _default_context(spec: dict) -> int:
-    """`DEFAULT_CONTEXT`, or the model's positions or sliding window where fewer."""
-    bounds = [spec.get("max_context"), spec.get("sliding_window")]
-    return min([DEFAULT_CONTEXT, *(b for b in bounds if type(b) is int and b > 0)])
+    """`DEFAULT_CONTEXT`, or the model's positions where fewer."""
+    positions = spec.get("max_context")
+    return min(
+        DEFAULT_CONTEXT, positions if type(positions) is int and positions > 0 else DEFAULT_CONTEXT
+    )
 
 
 def read_hf_config(path: Path) -> dict:
