@@ -128,6 +128,8 @@ def plan_attention(
     # FlashAttention: with M elements of on-chip memory, Bc = ceil(M / 4d), Br = min(Bc, d)
     elements = min(budget.values()) // nbytes(1, op.dtype)
     bc = min(spec.block_kv or math.ceil(elements / (4 * d)), lk)
+    if op.window and spec.block_kv is None:  # blocks within the window: those before it skip
+        bc = min(bc, op.window)
     br = min(spec.block_q or min(bc, d), lq)
     square = op.causal and spec.block_kv is None and lq > br  # a diagonal to skip exists
     if square:

@@ -66,9 +66,9 @@ class AttentionOpSpec(_Op):
     """Query i sees keys up to its own position (queries are the last q_len of kv_len positions)."""
     window: PositiveInt | None = None
     """Sliding-window attention (Mistral's): a query at position p sees only the last `window`
-    keys up to it, p - window < j <= p (needs causal). Flash skips K/V blocks wholly outside
-    every query's window, as it skips blocks past the diagonal; naive and unfused kernels
-    compute the masked scores."""
+    keys up to it, p - window < j <= p (needs causal). Flash plans K/V blocks no longer than the
+    window and skips those wholly outside every query's window, as it skips blocks past the
+    diagonal; naive and unfused kernels compute the masked scores."""
     dtype: PrecisionName = "bf16"
     """Precision of Q, K, V and of P in the P V product; scores and sums are fp32."""
     phase: Literal["prefill", "decode"] = "prefill"
