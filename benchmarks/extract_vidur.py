@@ -4,8 +4,8 @@ vidur (Agrawal et al., MLSys 2024; github.com/microsoft/vidur, MIT licence) prof
 of a decoder layer on a real A100 80GB and ships the medians in
 data/profiling/compute/a100/meta-llama/Llama-2-7b-hf/mlp.csv. This script sums, per token count
 at tensor-parallel degree 1, the median times of the ops accsim's dense part also has (the two
-norms, fused QKV, output projection, fused gate/up, SiLU x up, down projection, two residual
-adds; RoPE is left out: accsim does not model it) and writes benchmarks/data/.
+norms, fused QKV, RoPE of Q and K, output projection, fused gate/up, SiLU x up, down
+projection, two residual adds) and writes benchmarks/data/.
 
     python benchmarks/extract_vidur.py /path/to/vidur/data/.../Llama-2-7b-hf/mlp.csv COMMIT
 """
@@ -18,6 +18,7 @@ import pandas as pd
 OPS = [
     "input_layernorm",
     "attn_pre_proj",
+    "attn_rope",
     "attn_post_proj",
     "post_attention_layernorm",
     "mlp_up_proj",

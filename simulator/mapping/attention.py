@@ -128,6 +128,8 @@ def plan_attention(
     # FlashAttention: with M elements of on-chip memory, Bc = ceil(M / 4d), Br = min(Bc, d)
     elements = min(budget.values()) // nbytes(1, op.dtype)
     bc = min(spec.block_kv or math.ceil(elements / (4 * d)), lk)
+    if op.window and spec.block_kv is None:  # blocks within the window: those before it skip
+        bc = min(bc, op.window)
     br = min(spec.block_q or min(bc, d), lq)
     square = op.causal and spec.block_kv is None and lq > br  # a diagonal to skip exists
     if square:
@@ -258,7 +260,9 @@ def compile_attention(
     """The OpProgram of one attention op. A part of a partitioned op names its core and group, and
     `kv_tensor` when its K/V regions are the whole op's (sequence split), so cores share them in L2."""
     g = op.heads // op.kv_groups
-    flops = 4 * op.batch * op.heads * op.q_len * op.keys * op.head_dim  # two matmuls, dense
+    # two matmuls, dense; a windowed op's over the pairs it sees (a long decode sees window keys)
+    pairs = op.score_pairs if op.window else op.q_len * op.keys
+    flops = 4 * op.batch * op.heads * pairs * op.head_dim
     kv = kv_tensor or op.name
     if plan.algorithm == "unfused":
         from simulator.mapping.unfused import UnfusedSteps
@@ -324,8 +328,10 @@ def _blocks(extent: int, size: int) -> list[tuple[int, int]]:
 
 
 def _visible(op: AttentionOpSpec, q: tuple[int, int], k: tuple[int, int]) -> bool:
-    """Whether any query in q sees any key in k (queries are the last q_len positions)."""
-    return not op.causal or k[0] <= op.keys - op.q_len + q[1] - 1
+    """Whether any query in q sees any key in k (queries are the last q_len positions): the
+    block is neither past the diagonal nor before the first query's window."""
+    first, end = op.visible_keys(*q)
+    return k[0] < end and k[1] > first
 
 
 def _computed_macs(op: AttentionOpSpec, plan: AttentionPlan) -> int:

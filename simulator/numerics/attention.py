@@ -5,7 +5,8 @@ Q, K, V are drawn in the op's precision; scores, running max m, running sum l an
 accumulator are fp32; P is rounded to the input precision before P V, as FlashAttention does.
 Unfused kernels run GEMM tiles (S and O accumulate over their K chunks in fp32) and a softmax
 row kernel between them; S is rounded to the input precision, as the Q K^T kernel writes it.
-The reference is float64 softmax(Q K^T / sqrt(d) + mask) V on the same rounded Q, K, V.
+The reference is float64 softmax(Q K^T / sqrt(d) + mask) V on the same rounded Q, K, V (the mask:
+causal, and a sliding window where the op has one).
 """
 
 import math
@@ -47,14 +48,14 @@ class AttentionNumerics:
         self.columns = 1  # output columns counted per key seen: head_dim where O is GEMM-tiled
 
     def _mask(self, q: tuple[int, int], k: tuple[int, int]) -> np.ndarray:
-        """True where query (absolute position kv_len - q_len + i) may see key j."""
-        offset = self.op.keys - self.op.q_len
-        rows = np.arange(q[0], q[1])[:, None] + offset
-        return (
-            np.arange(k[0], k[1])[None, :] <= rows
-            if self.op.causal
-            else np.ones((q[1] - q[0], k[1] - k[0]), bool)
-        )
+        """True where query (absolute position kv_len - q_len + i) may see key j: j <= p when
+        causal, and p - window < j within a sliding window."""
+        if not self.op.causal:
+            return np.ones((q[1] - q[0], k[1] - k[0]), bool)
+        rows = np.arange(q[0], q[1])[:, None] + self.op.keys - self.op.q_len  # [br, 1]
+        keys = np.arange(k[0], k[1])[None, :]  # [1, bc]
+        seen = keys <= rows
+        return seen & (keys > rows - self.op.window) if self.op.window else seen
 
     def _round_p(self, p: np.ndarray) -> np.ndarray:
         """P (or S) as stored in the op's precision, back in fp32 for the next kernel."""

@@ -1,7 +1,7 @@
 """What one serving iteration costs, priced by accsim's own op-level simulate().
 
-An iteration runs every layer over the batch's tokens: the dense part (norms, projections, MLP,
-residuals) over all T tokens of the batch, attention per request (decode requests together as one
+An iteration runs every layer over the batch's tokens: the dense part (norms, projections, RoPE,
+MLP, residuals) over all T tokens of the batch, attention per request (decode requests together as one
 batched op over their mean KV length; each prefill chunk as its own causal op over its prefix),
 and the LM head over the sequences that emit a token. Layers are identical, so one layer is
 simulated and counted `layers` times (exact: a 7B layer's weights do not fit any on-chip level,
@@ -195,8 +195,10 @@ class CostModel:
     def layer(self, batch: Batch) -> Cost:
         """One layer over `batch`: the dense part over every token, then each attention."""
         layer = self._interp1("dense", batch.tokens)
-        if batch.decode_kv:
-            mean_kv = -(-sum(batch.decode_kv) // len(batch.decode_kv))
+        if batch.decode_kv:  # a windowed model's new token reads its window's keys at most
+            window = self.model.layer.sliding_window
+            kept = [min(kv, window or kv) for kv in batch.decode_kv]
+            mean_kv = -(-sum(kept) // len(kept))
             layer += self._interp2("decode", len(batch.decode_kv), mean_kv)
         for q, kv in batch.prefill:
             layer += self._interp2("prefill", q, kv) if q < kv else self._interp1("prompt", q)
@@ -281,4 +283,6 @@ class CostModel:
         op = {"kind": "attention", "name": "attention", "batch": batch, "heads": spec.heads}
         op.update(kv_heads=kv_heads, q_len=q, kv_len=kv, head_dim=d, causal=spec.causal)
         op.update(dtype=spec.dtype, phase="decode" if q == 1 else "prefill")
+        if spec.sliding_window and q > 1:  # decode's KV length is already within the window
+            op["window"] = spec.sliding_window
         return {"name": name, "ops": [op]}

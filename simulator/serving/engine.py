@@ -16,7 +16,6 @@ import simpy
 
 from simulator.errors import CapacityError, SpecError
 from simulator.serving.costs import CostModel
-from simulator.serving.kvcache import blocks_for
 from simulator.serving.pipeline import Pipeline, check_stages, kv_blocks
 from simulator.serving.requests import RequestSpec
 from simulator.serving.scheduler import SCHEDULERS, Limits, Request, Scheduler
@@ -218,9 +217,9 @@ class Simulation:
         """A request that could never run is an error now, not a run that hangs."""
         kv = self.replicas[0].scheduler.kv
         tokens = spec.prompt_tokens + spec.output_tokens
-        if blocks_for(tokens, kv.block_size) > kv.total:
+        if kv.blocks(tokens) > kv.total:
             raise CapacityError(
-                f"request {spec.rid}: {tokens} tokens need {blocks_for(tokens, kv.block_size)} "
+                f"request {spec.rid}: {tokens} tokens need {kv.blocks(tokens)} "
                 f"KV blocks; {self.costs.arch.name} holds {kv.total} after the weights"
             )
         model = self.costs.model
@@ -228,8 +227,7 @@ class Simulation:
             raise SpecError(
                 f"request {spec.rid}: {spec.prompt_tokens} prompt + {spec.output_tokens} output "
                 f"tokens exceed {model.name}'s context of {model.max_context} "
-                "(max_position_embeddings, or its sliding_window where shorter); shorten the "
-                "request"
+                "(max_position_embeddings); shorten the request"
             )
         if self.fleet.scheduler != "chunked" and spec.prompt_tokens > self.limits.max_tokens:
             raise SpecError(
@@ -254,7 +252,9 @@ class Simulation:
 
     def hand_off(self, request: Request):
         """Disaggregated: the prompt's KV crosses the link, then a decode replica resumes it."""
-        kv_bytes = request.prefilled * self.costs.model.kv_bytes_per_token
+        model = self.costs.model
+        kept = min(request.prefilled, model.layer.sliding_window or request.prefilled)
+        kv_bytes = kept * model.kv_bytes_per_token
         yield self.env.timeout(kv_bytes / (self.fleet.link_gbps * 1e9))
         request.handed_off = True
         self._pick(self.decoders).submit(request)

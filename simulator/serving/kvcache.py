@@ -1,5 +1,6 @@
 """Paged KV-cache (vLLM style): DRAM left after the weights is cut into blocks of `block_size`
-tokens; a sequence holds ceil(tokens / block_size) blocks, taken as it grows, freed when it ends."""
+tokens; a sequence holds ceil(tokens / block_size) blocks, taken as it grows, freed when it ends.
+A sliding-window model's sequence holds at most its window's tokens (Mistral's rolling buffer)."""
 
 import copy
 
@@ -21,6 +22,7 @@ class BlockManager:
         block_size: int,
         memory_fraction: float,
         where: str,
+        window: int | None = None,
     ):
         usable = int(dram_bytes * memory_fraction) - weight_bytes
         block_bytes = kv_bytes_per_token * block_size
@@ -32,6 +34,7 @@ class BlockManager:
                 f"({block_bytes / 2**20:.2f} MiB = {block_size} tokens) fits"
             )
         self.block_size = block_size
+        self.window = window
         self.block_bytes = block_bytes
         self.total = usable // block_bytes
         self.free = self.total
@@ -50,13 +53,17 @@ class BlockManager:
             shares.append(share)
         return shares
 
+    def blocks(self, tokens: int) -> int:
+        """Blocks a sequence of `tokens` tokens holds: its window's tokens at most."""
+        return blocks_for(min(tokens, self.window or tokens), self.block_size)
+
     def can_hold(self, rid: int, tokens: int) -> bool:
         """Would growing request `rid` to `tokens` tokens fit in the free blocks?"""
-        return blocks_for(tokens, self.block_size) - self.held.get(rid, 0) <= self.free
+        return self.blocks(tokens) - self.held.get(rid, 0) <= self.free
 
     def grow(self, rid: int, tokens: int) -> None:
         """Take the blocks request `rid` needs to hold `tokens` tokens (caller checked can_hold)."""
-        extra = blocks_for(tokens, self.block_size) - self.held.get(rid, 0)
+        extra = self.blocks(tokens) - self.held.get(rid, 0)
         if extra > 0:
             if extra > self.free:
                 raise CapacityError(

@@ -1,7 +1,6 @@
 """Served models: a preset name (llama-2-7b, llama-3-8b, ...) or a HuggingFace config.json, as the
 whole model (every layer, the LM head) that serving prices and whose weights must fit in DRAM."""
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +28,7 @@ class Model:
     layers: int
     vocab: int
     max_context: int
-    """Tokens a request may hold: the model's positions, or its sliding window where shorter
-    (accsim's attention has no window)."""
+    """Tokens a request may hold: the model's positions."""
 
     @property
     def kv_bytes_per_token(self) -> int:
@@ -76,5 +74,5 @@ def load_model(ref: str | Path) -> Model:
         layer=spec,
         layers=config["num_hidden_layers"],
         vocab=config["vocab_size"],
-        max_context=min(config["max_position_embeddings"], spec.sliding_window or math.inf),
+        max_context=config["max_position_embeddings"],
     )

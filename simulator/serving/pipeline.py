@@ -73,7 +73,7 @@ def kv_blocks(
             f"{where} in {stages} pipeline stages: the last stage's weights take "
             f"{last / 2**30:.2f} GiB of {fraction:.0%} x {dram_bytes / 2**30:.2f} GiB DRAM"
         )
-    kv = (model.kv_bytes_per_token, block_size, fraction, where)
+    kv = (model.kv_bytes_per_token, block_size, fraction, where, model.layer.sliding_window)
     return BlockManager(dram_bytes * stages, last * stages, *kv)
 
 

@@ -107,7 +107,7 @@ def _op_cost(op, capacity: float, cores: int) -> tuple[int, int]:
     if op.kind == "attention":  # a step holds q and k rows of d elements: q, k <= capacity / 2d
         keys, heads = op.keys, op.batch * op.heads
         side = max(math.floor(capacity / (2 * op.head_dim * precision(op.dtype).bits / 8)), 1)
-        scores = op.q_len * keys / (2 if op.causal else 1)
+        scores = op.score_pairs if op.window else op.q_len * keys / (2 if op.causal else 1)
         per_tile = min(op.q_len, side) * min(keys, side)
         tiles = max(heads * math.ceil(scores / per_tile), cores)
         # numerics hold Q, O per query head and K, V per K/V head; score blocks are transient

@@ -87,9 +87,28 @@ BIAS_KEYS = ("attention_bias", "mlp_bias", "bias", "use_bias")
 """Keys that give the projections biases (LlamaConfig's attention_bias and mlp_bias,
 FalconConfig's bias, and use_bias): a bias add on each GEMM's output, which accsim does not
 build (its GEMMs have no epilogue), so a config that sets one is refused."""
+ABSOLUTE_POSITION_TYPES = ("bert", "roberta", "distilbert", "gpt2", "gpt_bigcode")
+"""Model types that add learned absolute position embeddings to the input and rotate nothing
+(BertEmbeddings' position_embeddings, GPT-2's and GPTBigCode's wpe); other decoders rotate Q and K."""
+INTERLEAVED_ROPE_TYPES = ("gptj", "cohere")
+"""Model types whose RoPE pairs neighbours (2i, 2i + 1): GPT-J's rotate_every_two, Cohere's
+rotate_half (x[..., ::2], x[..., 1::2]) with repeat_interleave'd frequencies. The others (LLaMA,
+Mistral, Qwen2, Gemma, GPT-NeoX, Phi, Phi-3, Falcon, StableLM, Starcoder2) pair (i, i + d/2)
+with LLaMA's rotate_half."""
+ROTARY_FRACTION_KEYS = ("partial_rotary_factor", "rotary_pct")
+"""The share of each head that rotates: Phi's, StableLM's and Phi-3's partial_rotary_factor,
+GPT-NeoX's rotary_pct (transformers: int(head_dim x share) values)."""
+DEFAULT_ROTARY_FRACTION = {"gpt_neox": 0.25, "phi": 0.5, "stablelm": 0.25}
+"""The share a config that names none rotates: its config class's default (the whole head for
+other types)."""
+GPTJ_ROTARY_DIM = 64
+"""GPTJConfig's default rotary_dim (a null rotary_dim rotates the whole head)."""
+THETA_KEYS = ("rope_theta", "rotary_emb_base")
+"""The rotation frequencies' base: rope_theta, GPT-NeoX's older rotary_emb_base (10,000 where
+neither is given, every config class's default; GPT-J's is fixed at 10,000)."""
 DEFAULT_CONTEXT = 2048
 """The context a HuggingFace config is simulated at, unless the model has fewer positions
-(max_position_embeddings) or a shorter sliding window; --set workload.context changes it."""
+(max_position_embeddings); --set workload.context changes it."""
 
 
 def _activation(config: dict) -> tuple[str, object]:
@@ -238,10 +257,68 @@ def _sliding_window(path: Path, config: dict) -> int | None:
     )
 
 
+def _rope_parameters(path: Path, config: dict) -> dict:
+    """The config's RoPE keys: its top-level ones, over them transformers 5's `rope_parameters`
+    (rope_theta, partial_rotary_factor)."""
+    nested = config.get("rope_parameters")
+    if nested is not None and not isinstance(nested, dict):
+        raise SpecError(f"{path}: rope_parameters: expected an object, got {nested!r}")
+    return config | (nested or {})
+
+
+def _rotary_dim(path: Path, config: dict, head_width: int) -> int | None:
+    """Leading values of each head that rotate (None: all): GPT-J's rotary_dim, else the head x
+    the share ROTARY_FRACTION_KEYS give (or the model type's default), rounded down as
+    transformers does; refused unless a positive even count within the head."""
+    model_type = config.get("model_type")
+    if model_type == "gptj":
+        key, rotary = "rotary_dim", config.get("rotary_dim", GPTJ_ROTARY_DIM)
+    else:
+        key = next((k for k in ROTARY_FRACTION_KEYS if config.get(k) is not None), None)
+        share = config[key] if key else DEFAULT_ROTARY_FRACTION.get(model_type, 1.0)
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
+            raise SpecError(f"{path}: {key}: expected a share of the head in (0, 1], got {share!r}")
+        rotary = int(head_width * share)
+    if rotary is None or rotary == head_width:
+        return None
+    if type(rotary) is not int or not 0 < rotary <= head_width or rotary % 2:
+        raise SpecError(
+            f"{path}: {key or 'head_dim'}: rotates {rotary!r} values of each head of {head_width}; RoPE turns "
+            "pairs, so give an even count of at least 2 and at most the head"
+        )
+    return rotary
+
+
+def _rope(path: Path, config: dict, spec: dict, encoder: bool) -> dict:
+    """The transformer's rope fields: none for encoders and absolute-position models, else the
+    pairing, rotated values and base the model type's modeling file uses."""
+    if encoder or config.get("model_type") in ABSOLUTE_POSITION_TYPES:
+        return {}
+    config = _rope_parameters(path, config)
+    interleaved = config.get("model_type") in INTERLEAVED_ROPE_TYPES
+    fields = {"rope": "interleaved" if interleaved else "half"}
+    key = next((k for k in THETA_KEYS if config.get(k) is not None), None)
+    if key and config.get("model_type") != "gptj":
+        theta = config[key]
+        if isinstance(theta, bool) or not isinstance(theta, int | float) or not 1 < theta < 1e30:
+            raise SpecError(f"{path}: {key}: expected a frequency base above 1, got {theta!r}")
+        fields["rope_theta"] = float(theta)
+    hidden, heads = spec.get("hidden"), spec.get("heads")
+    head_width = spec.get("head_dim") or (
+        hidden // heads if type(hidden) is int and type(heads) is int and heads > 0 else None
+    )
+    if type(head_width) is int and head_width > 0:  # else TransformerSpec refuses the sizes
+        if (rotary := _rotary_dim(path, config, head_width)) is not None:
+            fields["rotary_dim"] = rotary
+    return fields
+
+
 def _default_context(spec: dict) -> int:
-    """`DEFAULT_CONTEXT`, or the model's positions or sliding window where fewer."""
-    bounds = [spec.get("max_context"), spec.get("sliding_window")]
-    return min([DEFAULT_CONTEXT, *(b for b in bounds if type(b) is int and b > 0)])
+    """`DEFAULT_CONTEXT`, or the model's positions where fewer."""
+    positions = spec.get("max_context")
+    return min(
+        DEFAULT_CONTEXT, positions if type(positions) is int and positions > 0 else DEFAULT_CONTEXT
+    )
 
 
 def read_hf_config(path: Path) -> dict:
@@ -269,7 +346,7 @@ def canonical_config(config: dict) -> dict:
 
 def from_hf_config(path: Path) -> dict:
     """A HuggingFace config.json as a transformer workload dict (BERT-, LLaMA-, GPT-2-, GPT-J-,
-    GPT-NeoX-, Falcon-, Phi- or Gemma-like)."""
+    GPT-NeoX-, Falcon-, Phi- or Gemma-like), RoPE included where the model rotates Q and K."""
     return hf_transformer(path, read_hf_config(path))
 
 
@@ -310,6 +387,7 @@ def hf_transformer(path: Path, config: dict) -> dict:
         causal=not encoder,
         dtype=HF_DTYPES.get(str(config.get(_dtype_key(config))), "bf16"),
     )
+    spec.update(_rope(path, config, spec, encoder))
     if (positions := config.get("max_position_embeddings")) is not None:
         if type(positions) is not int or positions < 1:
             raise SpecError(

@@ -71,9 +71,8 @@ class TransformerSpec(Strict):
     """Positions the model has (a HuggingFace config's max_position_embeddings): a longer
     context is refused, the model cannot run it."""
     sliding_window: PositiveInt | None = None
-    """Keys each query attends to at most (Mistral's sliding window). accsim's attention has no
-    window, so a context past it, whose attention would cover keys outside the window, is
-    refused; up to it every key is in the window and the work is the same."""
+    """Keys each query attends to at most (Mistral's sliding window): the attention op's
+    `window`, and the KV-cache a sequence holds (a rolling buffer of that many tokens)."""
     dtype: PrecisionName = "bf16"
     """Precision of weights, activations and the KV-cache."""
     output_dtype: PrecisionName | None = None
@@ -92,18 +91,16 @@ class TransformerSpec(Strict):
 
     @model_validator(mode="after")
     def _context_fits(self):
-        """A context the model has no positions for, or one past its sliding window, would be
-        simulated silently wrong: refused."""
+        """A context the model has no positions for would be simulated silently wrong: refused."""
         if self.max_context is not None and self.context > self.max_context:
             raise ValueError(
                 f"context: {self.context} tokens exceed the model's {self.max_context} positions "
                 "(max_context, max_position_embeddings in a HuggingFace config)"
             )
-        if self.sliding_window is not None and self.context > self.sliding_window:
+        if self.sliding_window is not None and not self.causal:
             raise ValueError(
-                f"context: {self.context} tokens pass the model's sliding_window of "
-                f"{self.sliding_window} keys; accsim's attention has no window (it would attend "
-                f"to all {self.context}): give a context of at most {self.sliding_window}"
+                f"sliding_window: {self.sliding_window}: a window of the last keys up to each "
+                "query, read only with causal: true"
             )
         return self
 
@@ -113,8 +110,10 @@ class TransformerSpec(Strict):
         return self.head_dim or self.hidden // self.heads
 
     def kv_cache_bytes(self) -> int:
-        """layers x 2 x L x H_kv x d x bytes x batch."""
-        per_layer = 2 * self.context * (self.kv_heads or self.heads) * self.head_width
+        """layers x 2 x L x H_kv x d x bytes x batch, L the context or the sliding window where
+        shorter (a rolling buffer keeps the window's keys)."""
+        tokens = min(self.context, self.sliding_window or self.context)
+        per_layer = 2 * tokens * (self.kv_heads or self.heads) * self.head_width
         return self.layers * self.batch * nbytes(per_layer, self.dtype)
 
 
@@ -178,6 +177,7 @@ def expand(model: TransformerSpec) -> dict:
             head_dim=d,
             causal=model.causal,
             phase=model.phase,
+            **({"window": model.sliding_window} if model.sliding_window else {}),
         )
         out = gemm(p + "o_proj", [attention], model.hidden, model.heads * d, parallel="row")
         if model.block == "sequential":

@@ -64,6 +64,11 @@ class AttentionOpSpec(_Op):
     """d, the width of one head."""
     causal: Flag = False
     """Query i sees keys up to its own position (queries are the last q_len of kv_len positions)."""
+    window: PositiveInt | None = None
+    """Sliding-window attention (Mistral's): a query at position p sees only the last `window`
+    keys up to it, p - window < j <= p (needs causal). Flash plans K/V blocks no longer than the
+    window and skips those wholly outside every query's window, as it skips blocks past the
+    diagonal; naive and unfused kernels compute the masked scores."""
     dtype: PrecisionName = "bf16"
     """Precision of Q, K, V and of P in the P V product; scores and sums are fp32."""
     phase: Literal["prefill", "decode"] = "prefill"
@@ -75,7 +80,34 @@ class AttentionOpSpec(_Op):
             raise ValueError(f"kv_heads ({self.kv_heads}) must divide heads ({self.heads})")
         if self.q_len > (self.kv_len or self.q_len):
             raise ValueError(f"q_len ({self.q_len}) must not exceed kv_len ({self.kv_len})")
+        if self.window is not None and not self.causal:
+            raise ValueError(
+                f"window ({self.window}): a sliding window is the last keys up to each query, "
+                "read only with causal: true"
+            )
         return self
+
+    def visible_keys(self, q0: int, q1: int) -> tuple[int, int]:
+        """Keys [first, end) that any of the queries q0:q1 can see (queries are the last q_len
+        of the keys' positions): all without a mask; up to the last query's position when
+        causal; from the first query's window on when windowed."""
+        if not self.causal:
+            return 0, self.keys
+        offset = self.keys - self.q_len
+        first = max(0, offset + q0 - self.window + 1) if self.window else 0
+        return first, offset + q1
+
+    @property
+    def score_pairs(self) -> int:
+        """Visible (query, key) pairs of one (batch, head): the query at position p sees
+        min(p + 1, window) keys when windowed (p + 1 when only causal, all keys without a mask)."""
+        if not self.causal:
+            return self.q_len * self.keys
+        low, high = self.keys - self.q_len + 1, self.keys  # p + 1 over the queries
+        cap = self.window or high
+        ramp_end = min(high, cap - 1)  # p + 1 below the window: sum of low..ramp_end
+        ramp = (low + ramp_end) * (ramp_end - low + 1) // 2 if ramp_end >= low else 0
+        return ramp + cap * max(0, high - max(low, cap) + 1)
 
     @property
     def kv_groups(self) -> int:

@@ -440,7 +440,13 @@ def write_files(folder: Path = FILES) -> None:
         (folder / name).write_text(text)
     for name, data in _hostile15_onnx().items():
         (folder / name).write_bytes(data)
-    for name, text in {**HOSTILE16_FILES, **HFCFG16_FILES, **HF17_FILES, **HOSTILE17_FILES}.items():
+    for name, text in {
+        **HOSTILE16_FILES,
+        **HFCFG16_FILES,
+        **HF17_FILES,
+        **HOSTILE17_FILES,
+        **HFROPE17_FILES,
+    }.items():
         (folder / name).write_text(text)
     for name, data in _hostile17_onnx().items():
         (folder / name).write_bytes(data)
@@ -2004,7 +2010,6 @@ HF17_FILES = {
         f"hf-{label}.json": '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": '
         f'128, "num_hidden_layers": 2, "vocab_size": 100, {extra}}}'
         for label, extra in {
-            "window": '"sliding_window": 1024',
             "window-some-layers": '"sliding_window": 64, "layer_types": ["full_attention", '
             '"sliding_attention"]',
             "qwen2-window": '"model_type": "qwen2", "use_sliding_window": true, '
@@ -2024,18 +2029,6 @@ HF17_FILES = {
     "relu-operands.yaml": "name: w\nops:\n  - {kind: relu, name: r, rows: 4, cols: 8, operands: 2}\n",
 }
 NAMED += [
-    (
-        "run-hf-window-context",
-        "hf-window.json (from --set context): context: 2048 tokens pass the model's "
-        "sliding_window of 1024 keys",
-        "run tpu-v4-like {files}/hf-window.json --set workload.context=2048",
-    ),
-    (
-        "serve-hf-window-request",
-        "exceed hf-window's context of 1024 (max_position_embeddings, or its sliding_window",
-        "serve tpu-v4-like {files}/hf-window.json --requests 2 --prompt-len 1100 --output-len 4 "
-        "--cost-cache {tmp}/c",
-    ),
     (
         "run-hf-window-some-layers",
         "hf-window-some-layers.json: layer_types: sliding-window attention in 1 of 2 layers",
@@ -2340,6 +2333,63 @@ NAMED += [
         "run-layers-not-transformer",
         "--layers: read only by transformer workloads",
         "run edge-npu gemm-256 --layers 2",
+    ),
+]
+
+
+# ----- hfrope17: RoPE keys of HuggingFace configs, sliding-window attention -------------------------
+HFROPE17_FILES = {
+    **{
+        f"hf-{label}.json": '{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": '
+        f'128, "num_hidden_layers": 2, "vocab_size": 100, {extra}}}'
+        for label, extra in {
+            "rotary-share-zero": '"partial_rotary_factor": 0',
+            "rotary-odd": '"model_type": "gptj", "rotary_dim": 15',
+            "rope-theta-word": '"rope_theta": "big"',
+            "encoder-window": '"model_type": "bert", "sliding_window": 8',
+        }.items()
+    },
+    **{
+        f"attention-{label}.yaml": "name: w\nops:\n  - {kind: attention, heads: 2, q_len: 8, "
+        f"head_dim: 4, {extra}}}\n"
+        for label, extra in {
+            "window-zero": "causal: true, window: 0",
+            "window-not-causal": "window: 4",
+        }.items()
+    },
+}
+NAMED += [
+    (
+        "run-hf-rotary-share-zero",
+        "hf-rotary-share-zero.json: partial_rotary_factor: expected a share of the head in (0, 1]",
+        "run tpu-v4-like {files}/hf-rotary-share-zero.json",
+    ),
+    (
+        "run-hf-rotary-odd",
+        "hf-rotary-odd.json: rotary_dim: rotates 15 values of each head of 16",
+        "run tpu-v4-like {files}/hf-rotary-odd.json",
+    ),
+    (
+        "run-hf-rope-theta-word",
+        "hf-rope-theta-word.json: rope_theta: expected a frequency base above 1, got 'big'",
+        "run tpu-v4-like {files}/hf-rope-theta-word.json",
+    ),
+    (
+        "run-hf-encoder-window",
+        "hf-encoder-window.json: sliding_window: 8: a window of the last keys up to each query, "
+        "read only with causal: true",
+        "run tpu-v4-like {files}/hf-encoder-window.json",
+    ),
+    (
+        "run-attention-window-zero",
+        "attention-window-zero.yaml:3: ops.0.window: must be > 0",
+        "run edge-npu {files}/attention-window-zero.yaml",
+    ),
+    (
+        "run-attention-window-not-causal",
+        "attention-window-not-causal.yaml:3: ops.0: window (4): a sliding window is the last keys "
+        "up to each query, read only with causal: true",
+        "run edge-npu {files}/attention-window-not-causal.yaml",
     ),
 ]
 

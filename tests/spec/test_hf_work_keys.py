@@ -40,29 +40,32 @@ def _attention(workload):
     return next(op for op in workload.ops if op.kind == "attention")
 
 
-def test_mistral_within_its_window_attends_to_every_key_and_past_it_is_refused(tmp_path):
+def test_mistral_attends_to_its_window(tmp_path):
     """Mistral 7B v0.1: each query sees at most 4,096 keys. A 4,096-token prefill's causal
     attention is the same with or without the window (query i sees keys 0..i, at most 4,096 of
     them): 32 heads x 4096 x 4097 / 2 scores of 128 MACs, for QK^T and PV, 2 x 128 x 32 x
-    4096 x 4097 / 2 = 68,736,253,952 MACs; at 8,192 tokens query i would see 4,096 keys, not
-    i + 1: refused, naming the window."""
+    4096 x 4097 / 2 = 68,736,253,952 MACs. At 8,192 tokens query p sees min(p + 1, 4096) keys:
+    1 + ... + 4095 + 4096 x 4097 = 25,167,872 pairs a head, 2 x 128 x 32 x that =
+    206,175,207,424 MACs (the whole prefix would be 8192 x 8193 / 2 = 33,558,528 pairs)."""
     attention = _attention(_load(tmp_path, MISTRAL_7B, 4096))
     assert (attention.q_len, attention.kv_len, attention.causal) == (4096, 4096, True)
-    scores = attention.heads * attention.q_len * (attention.keys + 1) // 2
-    assert 2 * scores * attention.head_dim == 68_736_253_952
-    windowed = [op.model_dump() for op in _load(tmp_path, MISTRAL_7B, 4096).ops]
-    unwindowed = _load(tmp_path, MISTRAL_7B | {"sliding_window": None}, 4096)
-    assert [op.model_dump() for op in unwindowed.ops] == windowed
-    with pytest.raises(simulator.SpecError, match="context: 8192 tokens pass the model's sliding"):
-        _load(tmp_path, MISTRAL_7B, 8192)
+    assert attention.window == 4096
+    assert 2 * attention.heads * attention.score_pairs * attention.head_dim == 68_736_253_952
+    unwindowed = _attention(_load(tmp_path, MISTRAL_7B | {"sliding_window": None}, 4096))
+    assert unwindowed.window is None and unwindowed.score_pairs == attention.score_pairs
+    long = _attention(_load(tmp_path, MISTRAL_7B, 8192))
+    assert (long.kv_len, long.window, long.score_pairs) == (8192, 4096, 25_167_872)
+    assert 2 * long.heads * long.score_pairs * long.head_dim == 206_175_207_424
 
 
-def test_the_default_context_is_within_the_models_positions_and_window(tmp_path):
-    """2,048 tokens unless the model has fewer positions (GPT-2: n_positions 1,024) or a shorter
-    window (Phi-3-mini-4k: sliding_window 2,047); more positions than it has are refused."""
+def test_the_default_context_is_within_the_models_positions(tmp_path):
+    """2,048 tokens unless the model has fewer positions (GPT-2: n_positions 1,024); a shorter
+    window (Phi-3-mini-4k: sliding_window 2,047) windows it; more positions than the model has
+    are refused."""
     gpt2 = SMALL | {"model_type": "gpt2", "n_positions": 1024}
     assert _attention(_load(tmp_path, gpt2)).kv_len == 1024
-    assert _attention(_load(tmp_path, SMALL | {"sliding_window": 2047})).kv_len == 2047
+    phi3 = _attention(_load(tmp_path, SMALL | {"sliding_window": 2047}))
+    assert (phi3.kv_len, phi3.window) == (2048, 2047)
     assert _attention(_load(tmp_path, MISTRAL_7B)).kv_len == 2048
     with pytest.raises(simulator.SpecError, match="context: 2048 tokens exceed the model's 1024"):
         _load(tmp_path, gpt2, 2048)
@@ -125,15 +128,14 @@ def test_keys_that_change_no_work_build_the_same_layer(tmp_path):
         assert [op.model_dump() for op in _load(tmp_path, MISTRAL_7B | extra).ops] == plain
 
 
-def test_serving_reads_a_config_once_and_serves_within_its_window(tmp_path, monkeypatch):
+def test_serving_reads_a_config_once_and_serves_past_its_window(tmp_path, monkeypatch):
     """load_model reads the file once (it read it twice); requests may hold the model's
-    positions or its sliding window, the fewer."""
+    positions, and a windowed model's sequence holds its window's KV at most."""
     reads = []
     real = hf_config.read_json
     monkeypatch.setattr(hf_config, "read_json", lambda path: reads.append(path) or real(path))
     path = tmp_path / "config.json"
     path.write_text(json.dumps(MISTRAL_7B))
     model = load_model(path)
-    assert (len(reads), model.max_context, model.layers) == (1, 4096, 32)
-    path.write_text(json.dumps(MISTRAL_7B | {"sliding_window": None}))
-    assert load_model(path).max_context == 32768
+    assert (len(reads), model.max_context, model.layers) == (1, 32768, 32)
+    assert model.layer.sliding_window == 4096
