@@ -584,6 +584,27 @@ def test_paired_cores_load_their_rows_of_a_and_half_of_b():
         }
 
 
+def test_a_paired_cores_levels_count_its_half_of_b_as_the_engine_moves_it():
+    """512x101x256 int8 paired as above (128x64 tiles over 2 pairs, 4 CTAs a core): the first pair
+    runs the 64-wide column tiles, 32 columns of B a core, the second the 37-wide ones, 19 and 18
+    (the first half the larger). Each core's DMA brings 4 x 256 x that many B elements from DRAM
+    into its SMEM, and the per-level table's SMEM bytes equal the engine's (the table counted
+    every core's B whole: twice the engine's)."""
+    report = simulator.simulate(port_bound_gpu(True), gemm(512, 101, 256), numerics=True)
+    assert report.summary["numerics_ok"]
+    assert report.program.ops[0].details["cta_pair"] == "128x64 on 2 cores"
+    levels = report.levels
+    for core, columns in enumerate((32, 32, 19, 18)):
+        mine = levels[levels.op == f"g@c{core}"]
+        sums = mine.groupby(["level", "operand", "action"]).elements.sum()
+        assert sums[("hbm", "weight", "read")] == 4 * 256 * columns
+        assert sums[(f"core{core}.smem", "weight", "fill")] == 4 * 256 * columns
+        smem = report.components.set_index("component").loc[f"core{core}.smem"]
+        fills = mine[(mine.level == f"core{core}.smem") & (mine.action == "fill")]["bytes"].sum()
+        reads = mine[(mine.level == f"core{core}.smem") & (mine.action == "read")]["bytes"].sum()
+        assert (fills, reads) == (smem.write_bytes, smem.read_bytes)
+
+
 def test_half_columns_by_hand():
     """A 16 x 5 int8 B block (80 B) cut for a pair: the first core 3 columns (48 B), the second
     2 (32 B)."""
