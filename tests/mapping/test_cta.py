@@ -138,7 +138,8 @@ def test_split_k_when_fewer_tiles_than_cores():
 def test_any_shape_covers_every_output_once(pairs, M, N, K, cores, order):
     """Whatever the grid (edge tiles, split-K or not, with `pairs` 2-SM CTA pairs on a port-bound
     chip where they win, a pair's second core without rows, an odd core left out) and launch
-    order, C equals numpy's and every output is produced exactly once."""
+    order, C equals numpy's and every output is produced exactly once; the per-level table's
+    SMEM bytes are the engine's, core by core (a paired core's half of B in both)."""
     doc = gpu_doc(cores, tiles=((64, 64), (32, 128)), order=order, pairs=pairs)
     if pairs:
         doc["components"]["xbar"]["link_bandwidth"] = "16 GB/s"
@@ -147,6 +148,13 @@ def test_any_shape_covers_every_output_once(pairs, M, N, K, cores, order):
     assert report.summary["coverage_ok"]
     assert report.summary["numerics_ok"]
     assert report.summary["macs"] == M * N * K
+    levels, engine = report.levels, report.components.set_index("component")
+    for core in range(cores):
+        smem = levels[levels.level == f"core{core}.smem"]
+        written = smem[smem.action.isin(["fill", "update"])]["bytes"].sum()
+        read = smem[smem.action.isin(["read", "drain"])]["bytes"].sum()
+        counted = engine.loc[f"core{core}.smem"]
+        assert (written, read) == (counted.write_bytes, counted.read_bytes)
 
 
 @settings(max_examples=30, deadline=None)
