@@ -91,7 +91,7 @@ class ChipSpec(Strict):
         if law and self.tdp is None:
             cleared = "[]" if law[0] == "operating_points" else "0"
             raise ValueError(
-                f"{law[0]}: read only under a power cap (tdp); give one, or leave it out "
-                f"(--set chip.{law[0]}={cleared} beside chip.tdp=null runs a preset uncapped)"
+                f"{law[0]}: read only under a power cap (tdp); give one, or leave the law out "
+                f"(--set chip.{law[0]}={cleared} clears a preset's)"
             )
         return self
