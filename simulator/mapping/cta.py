@@ -232,7 +232,7 @@ def cta_gemm(op, mapping, machine: Machine, cores: int, root) -> list[OpProgram]
                 plan = dataclasses.replace(
                     plan,
                     unit=plan.unit.replace("core0.", f"core{core}.", 1),
-                    shared_weight=half is not None,
+                    weight_half=half,
                 )
                 program = compile_gemm(
                     sub,

@@ -21,6 +21,7 @@ from simulator.mapping.hierarchy import (
     refill_cycles,
     register_cut,
     register_tilings,
+    share_weight_reads,
 )
 from simulator.mapping.hierarchy import traffic as tile_traffic
 from simulator.mapping.program import (
@@ -62,7 +63,9 @@ class GemmPlan:
     halved: frozenset[str]  # local SRAMs double-buffered (a sub-tile gets half of each)
     nest: tuple[tuple[str, int], ...] = ()  # the array's temporal loops, innermost first (): folds
     stream_dma: bool = True  # a nest's DMA may stream during its tiles (`streams_dma`)
-    shared_weight: bool = False  # a paired core: its buffer serves half the weight's reads
+    weight_half: int | None = None
+    """A paired core's half of B's columns (`kernels.cta_pairs`; 0 the first, the larger on an odd
+    width): its buffer holds that half and serves it to both cores' arrays. None: not paired."""
 
     def footprint(self, machine: Machine, tile: dict[str, int] | None = None) -> dict[str, int]:
         """Buffer bytes one tile of every operand occupies, per buffer (x2 when double-buffered,
@@ -558,26 +561,19 @@ def _tile_cost(extent, plan, unit, levels, machine, buffers, first_k_chunk, cont
         cost = replace(cost, cycles=nest_cycles(plan, unit, extent))
     if levels.chains:  # register levels: closed-form per-level counts of this tile
         table = levels.table(extent, first_k_chunk, cost)
-        if plan.shared_weight:
-            _share_weight_reads(table, buffers["weight"])
+        if plan.weight_half is not None:
+            share_weight_reads(table, buffers["weight"])
         return cost, tile_traffic(table, machine), refill_cycles(table, levels, machine)
     traffic: dict[str, list[int]] = {}
     for role in OPERAND_DIMS:
         fmt = plan.accumulator if role == "output" else plan.dtype
         reads = cost.reads.get(role, 0)
-        if role == "weight" and plan.shared_weight:
+        if role == "weight" and plan.weight_half is not None:
             reads = (reads + 1) // 2
         entry = traffic.setdefault(buffers[role], [0, 0])
         entry[0] += nbytes(reads, fmt)
         entry[1] += nbytes(cost.writes.get(role, 0), fmt)
     return cost, tuple((b, r, w) for b, (r, w) in traffic.items()), 0
-
-
-def _share_weight_reads(table, buffer: str) -> None:
-    """A paired core's tile table (`GemmPlan.shared_weight`): the weight's DMA buffer holds half
-    of each B block and serves it once to both cores' arrays, so it reads half the elements."""
-    for key in [k for k in table if k[0] == buffer and k[1] == "weight" and k[2] == "read_low"]:
-        table[key] = (table[key] + 1) // 2
 
 
 def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop_order) -> GemmPlan:

@@ -701,11 +701,16 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
                 extent, plan.spatial, plan.dataflow, plan.accounting, first, dtype=plan.dtype
             )
             tile_transfers = None if zigzag is None else Counter()
-            for key, value in levels.table(extent, first, cost, tile_transfers).items():
+            table = levels.table(extent, first, cost, tile_transfers)
+            if plan.weight_half is not None:  # as the engine's tiles count them (`_tile_cost`)
+                share_weight_reads(table, levels.buffers["weight"])
+            for key, value in table.items():
                 rows[key] += value * repeat
             for key, value in (tile_transfers or {}).items():
                 zigzag[key] += value * repeat
     moves = dma_moves(problem, plan.tile, plan.loop_order)
+    if plan.weight_half is not None:  # each load of a B block brings its half of the columns
+        moves["weight"] = moves["weight"] // problem["N"] * _half_width(groups[1], plan.weight_half)
     dram = machine.dram.name
     for role in ("input", "weight"):
         rows[(dram, role, "read_low", plan.dtype)] += moves[role]
@@ -728,6 +733,19 @@ def op_levels(problem: dict, levels: TileLevels, machine: Machine) -> tuple[Leve
         for (level, role, direction, fmt), elements in sorted(rows.items())
         if elements
     )
+
+
+def share_weight_reads(table: Counter, buffer: str) -> None:
+    """A paired core's tile table (`GemmPlan.weight_half`): the weight's DMA buffer holds half
+    of each B block and serves it once to both cores' arrays, so it reads half the elements."""
+    for key in [k for k in table if k[0] == buffer and k[1] == "weight" and k[2] == "read_low"]:
+        table[key] = (table[key] + 1) // 2
+
+
+def _half_width(blocks: list[tuple[int, int]], half: int) -> int:
+    """Columns of B's (width, count) blocks that a paired core's `half` loads (`half_columns`:
+    the first half the larger on an odd width)."""
+    return sum(count * ((width + 1) // 2 if half == 0 else width // 2) for width, count in blocks)
 
 
 def _dma_transfers(transfers: Counter, problem: dict, groups: dict, moves: dict, buffers, dram):

@@ -85,9 +85,13 @@ class ChipSpec(Strict):
             raise ValueError(
                 "voltage_exponent is the V-f law of a part without operating_points; give one"
             )
-        law = [k for k in ("operating_points", "voltage_exponent") if k in self.model_fields_set]
-        if law and self.tdp is None:  # only a cap moves the clock: they were read by nothing
+        # only a cap moves the clock: a law without one is read by nothing. Judged by value, so
+        # the empty law (voltage_exponent 0, no points) lifts a preset's cap with its tdp: null
+        law = [k for k in ("operating_points", "voltage_exponent") if getattr(self, k)]
+        if law and self.tdp is None:
+            cleared = "[]" if law[0] == "operating_points" else "0"
             raise ValueError(
-                f"{law[0]}: read only under a power cap (tdp); give one or leave it out"
+                f"{law[0]}: read only under a power cap (tdp); give one, or leave the law out "
+                f"(--set chip.{law[0]}={cleared} clears a preset's)"
             )
         return self

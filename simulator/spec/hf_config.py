@@ -106,6 +106,10 @@ GPTJ_ROTARY_DIM = 64
 THETA_KEYS = ("rope_theta", "rotary_emb_base")
 """The rotation frequencies' base: rope_theta, GPT-NeoX's older rotary_emb_base (10,000 where
 neither is given, every config class's default; GPT-J's is fixed at 10,000)."""
+BIASED_TYPES = {"gpt_neox": "attention_bias", "starcoder2": "use_bias"}
+"""Model types whose config defaults a bias key to true (GPTNeoXConfig's attention_bias,
+Starcoder2Config's use_bias): that value is the model itself, the one a config without the key
+describes, built as GPT-2's and BERT's biased projections are (without the adds), not refused."""
 DEFAULT_CONTEXT = 2048
 """The context a HuggingFace config is simulated at, unless the model has fewer positions
 (max_position_embeddings); --set workload.context changes it."""
@@ -140,7 +144,7 @@ def _check_modelled(path: Path, config: dict) -> None:
         if config.get(key):
             raise SpecError(f"{path}: {key}: true: norms of Q and K, which accsim does not build")
     for key in BIAS_KEYS:
-        if config.get(key):
+        if config.get(key) and BIASED_TYPES.get(model_type) != key:
             raise SpecError(
                 f"{path}: {key}: {config[key]!r}: bias adds on the projections' outputs, which "
                 "accsim's GEMMs do not do (they would run without them)"

@@ -320,7 +320,8 @@ def import_onnx(path: str | Path, dtype: str | None = None) -> dict:
     for index, node in enumerate(graph.node):
         sources = [producer.get(t, []) for t in node.input if t and t not in weights]
         inputs = sorted({s for names in sources for s in names}, key=position.get)
-        if node.op_type in FREE:
+        lone_sum = node.op_type == "Sum" and sum(1 for t in node.input if t) == 1
+        if node.op_type in FREE or lone_sum:  # a Sum of one tensor is that tensor
             for out in node.output:
                 producer[out] = sources[0] if sources else []
             continue

@@ -65,6 +65,21 @@ def test_per_operand_dram_interfaces_given_whole_still_load():
     assert sum(arch.components["dram"].operand_bandwidth.values()) == pytest.approx(6e9)
 
 
+def test_a_preset_with_a_voltage_law_runs_uncapped_once_its_law_is_cleared_too():
+    """mi300x-like's cap carries a fitted V-f law: lifting the cap alone leaves the law read by
+    nothing (refused, naming the --set that clears it); cleared with it, the chip runs at its
+    data sheet's 2100 MHz (no operating points: its clock). It was refused however given."""
+    cap = [(["chip", "tdp"], None)]
+    with pytest.raises(AccsimError, match=r"--set chip.voltage_exponent=0 clears a preset's"):
+        load_arch("mi300x-like", cap)
+    report = simulator.simulate(
+        load_arch("mi300x-like", [*cap, (["chip", "voltage_exponent"], 0)]),
+        "gemm:M=256,N=256,K=256",
+        numerics=False,
+    )
+    assert report.summary["clock_hz"] == pytest.approx(2.1e9)
+
+
 def test_to_json_refuses_a_path_as_its_indent():
     """`to_json('out.json')` wrote 'out.json' before every key and no file."""
     report = simulator.simulate("edge-npu", "gemm:M=32,N=32,K=32", numerics=False)

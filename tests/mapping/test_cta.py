@@ -138,7 +138,8 @@ def test_split_k_when_fewer_tiles_than_cores():
 def test_any_shape_covers_every_output_once(pairs, M, N, K, cores, order):
     """Whatever the grid (edge tiles, split-K or not, with `pairs` 2-SM CTA pairs on a port-bound
     chip where they win, a pair's second core without rows, an odd core left out) and launch
-    order, C equals numpy's and every output is produced exactly once."""
+    order, C equals numpy's and every output is produced exactly once; the per-level table's
+    SMEM bytes are the engine's, core by core (a paired core's half of B in both)."""
     doc = gpu_doc(cores, tiles=((64, 64), (32, 128)), order=order, pairs=pairs)
     if pairs:
         doc["components"]["xbar"]["link_bandwidth"] = "16 GB/s"
@@ -147,6 +148,13 @@ def test_any_shape_covers_every_output_once(pairs, M, N, K, cores, order):
     assert report.summary["coverage_ok"]
     assert report.summary["numerics_ok"]
     assert report.summary["macs"] == M * N * K
+    levels, engine = report.levels, report.components.set_index("component")
+    for core in range(cores):
+        smem = levels[levels.level == f"core{core}.smem"]
+        written = smem[smem.action.isin(["fill", "update"])]["bytes"].sum()
+        read = smem[smem.action.isin(["read", "drain"])]["bytes"].sum()
+        counted = engine.loc[f"core{core}.smem"]
+        assert (written, read) == (counted.write_bytes, counted.read_bytes)
 
 
 @settings(max_examples=30, deadline=None)
@@ -582,6 +590,27 @@ def test_paired_cores_load_their_rows_of_a_and_half_of_b():
         assert {op: moved["load"] for op, moved in report.record.op_dram.items()} == {
             f"g@c{core}": loaded for core in range(4)
         }
+
+
+def test_a_paired_cores_levels_count_its_half_of_b_as_the_engine_moves_it():
+    """512x101x256 int8 paired as above (128x64 tiles over 2 pairs, 4 CTAs a core): the first pair
+    runs the 64-wide column tiles, 32 columns of B a core, the second the 37-wide ones, 19 and 18
+    (the first half the larger). Each core's DMA brings 4 x 256 x that many B elements from DRAM
+    into its SMEM, and the per-level table's SMEM bytes equal the engine's (the table counted
+    every core's B whole: twice the engine's)."""
+    report = simulator.simulate(port_bound_gpu(True), gemm(512, 101, 256), numerics=True)
+    assert report.summary["numerics_ok"]
+    assert report.program.ops[0].details["cta_pair"] == "128x64 on 2 cores"
+    levels = report.levels
+    for core, columns in enumerate((32, 32, 19, 18)):
+        mine = levels[levels.op == f"g@c{core}"]
+        sums = mine.groupby(["level", "operand", "action"]).elements.sum()
+        assert sums[("hbm", "weight", "read")] == 4 * 256 * columns
+        assert sums[(f"core{core}.smem", "weight", "fill")] == 4 * 256 * columns
+        smem = report.components.set_index("component").loc[f"core{core}.smem"]
+        fills = mine[(mine.level == f"core{core}.smem") & (mine.action == "fill")]["bytes"].sum()
+        reads = mine[(mine.level == f"core{core}.smem") & (mine.action == "read")]["bytes"].sum()
+        assert (fills, reads) == (smem.write_bytes, smem.read_bytes)
 
 
 def test_half_columns_by_hand():

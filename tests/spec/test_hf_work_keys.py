@@ -128,6 +128,51 @@ def test_keys_that_change_no_work_build_the_same_layer(tmp_path):
         assert [op.model_dump() for op in _load(tmp_path, MISTRAL_7B | extra).ops] == plain
 
 
+STARCODER2_7B = {  # bigcode/starcoder2-7b config.json (its model keys)
+    "architectures": ["Starcoder2ForCausalLM"],
+    "model_type": "starcoder2",
+    "hidden_act": "gelu_pytorch_tanh",
+    "hidden_size": 4608,
+    "intermediate_size": 18432,
+    "max_position_embeddings": 16384,
+    "norm_epsilon": 1e-05,
+    "num_attention_heads": 36,
+    "num_hidden_layers": 32,
+    "num_key_value_heads": 4,
+    "sliding_window": 4096,
+    "use_bias": True,
+    "vocab_size": 49152,
+}
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        (STARCODER2_7B, "use_bias"),  # Starcoder2Config's default: true
+        (SMALL | {"model_type": "gpt_neox", "num_hidden_layers": 2}, "attention_bias"),  # GPTNeoX's
+    ],
+)
+def test_a_bias_key_at_its_model_types_default_builds_the_model_without_it(tmp_path, config, key):
+    """Starcoder2's use_bias and GPT-NeoX's attention_bias default to true in transformers, so a
+    config that spells the default out is the model a config without the key describes (built
+    like GPT-2's biased projections): the same layer, not a refusal (every StarCoder2 was one)."""
+    plain = [op.model_dump() for op in _load(tmp_path, {**config, key: None}).ops]
+    assert [op.model_dump() for op in _load(tmp_path, config | {key: True}).ops] == plain
+    with pytest.raises(simulator.SpecError, match="mlp_bias: True: bias adds"):
+        _load(tmp_path, config | {"mlp_bias": True})  # not its type's default: refused still
+
+
+def test_starcoder2_7b_runs_at_the_default_context_inside_its_window(tmp_path):
+    """StarCoder2-7B (model card: 16,384 positions, a 4,096-token window): 36 heads of
+    4608 / 36 = 128, 4 KV heads, at accsim's default context of 2048 (below both); requests may
+    run to its positions, a sequence holding its window's KV at most."""
+    attention = _attention(_load(tmp_path, STARCODER2_7B))
+    assert (attention.heads, attention.kv_heads, attention.head_dim) == (36, 4, 128)
+    assert attention.keys == 2048
+    path = tmp_path / "config.json"
+    assert load_model(path).max_context == 16384
+
+
 def test_serving_reads_a_config_once_and_serves_past_its_window(tmp_path, monkeypatch):
     """load_model reads the file once (it read it twice); requests may hold the model's
     positions, and a windowed model's sequence holds its window's KV at most."""

@@ -281,3 +281,18 @@ def test_a_sum_of_three_tensors_and_a_weight_reads_all_four(tmp_path):
     ops = {op.name: op for op in load_workload(str(path)).ops}
     assert (ops["sum"].kind, ops["sum"].reads, ops["sum"].inputs) == ("add", 4, ["r1", "r2"])
     assert (ops["mean"].kind, ops["mean"].input_elements) == ("onnx", 3 * 16)
+
+
+def test_a_sum_of_one_tensor_is_that_tensor(tmp_path):
+    """Sum(relu(x)) is relu(x) itself (ONNX Sum of one input): its consumer reads the Relu's
+    output, and nothing adds a second, absent operand (it was an add of 2 x 8 + 2 x 8)."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 8])
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="r1"),
+        helper.make_node("Sum", ["a"], ["s"], name="sum"),
+        helper.make_node("Relu", ["s"], ["y"], name="r2"),
+    ]
+    path = _model(tmp_path, nodes, [x], [y], [])
+    ops = {op.name: op for op in load_workload(str(path)).ops}
+    assert set(ops) == {"r1", "r2"} and ops["r2"].inputs == ["r1"]
