@@ -34,6 +34,17 @@ def test_windowed_prefill_computes_the_blocks_a_window_reaches():
     assert run(windowed(1)).summary["macs"] == 4 * 64 * 64 * 2 * 32 * 2  # the diagonal only
 
 
+def test_a_windowed_chunk_mid_sequence_reads_the_keys_before_it_in_its_window():
+    """A prefill chunk of 64 queries at positions 192..255 over 256 keys, window 100: the first
+    query sees keys 93..192, so of the blocks of 64 it skips only [0, 64) and computes 3 (the
+    [64, 128) block holds keys 93..127, before the chunk): 3 x 64 x 64 pairs x 2 heads x 32 MACs
+    x 2 matmuls; and the numbers match the reference."""
+    workload = windowed(100, q_len=64, kv_len=256)
+    assert run(workload).summary["macs"] == 3 * 64 * 64 * 2 * 32 * 2
+    checked = run(workload, numerics=True).numerics["attn"]
+    assert checked.coverage_ok and checked.max_abs_error <= checked.error_bound
+
+
 @pytest.mark.parametrize("window", [256, 1000])
 def test_a_window_no_shorter_than_the_keys_changes_nothing(window):
     """Every query of a 256-key op sees the same keys with a window of 256 or more as with none:
