@@ -260,9 +260,9 @@ def compile_attention(
     """The OpProgram of one attention op. A part of a partitioned op names its core and group, and
     `kv_tensor` when its K/V regions are the whole op's (sequence split), so cores share them in L2."""
     g = op.heads // op.kv_groups
-    # two matmuls, dense; a windowed op's over the pairs it sees (a long decode sees window keys)
-    pairs = op.score_pairs if op.window else op.q_len * op.keys
-    flops = 4 * op.batch * op.heads * pairs * op.head_dim
+    # two matmuls, dense: each query against every key, a windowed op's against a window's worth
+    # (a long decode reads window keys; a window no shorter than the keys changes nothing)
+    flops = 4 * op.batch * op.heads * op.q_len * min(op.keys, op.window or op.keys) * op.head_dim
     kv = kv_tensor or op.name
     if plan.algorithm == "unfused":
         from simulator.mapping.unfused import UnfusedSteps

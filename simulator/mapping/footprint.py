@@ -17,10 +17,11 @@ def past_kv_bytes(op) -> int:
     """K and V of the positions before an attention op's queries (a decode's KV-cache): they live
     in device memory all run long. Counted only where attention reads an earlier op, whose output
     holds the current positions; an attention op that reads nothing has all its keys counted as
-    its external input at its own step."""
+    its external input at its own step. A windowed op's queries see window - 1 earlier keys at
+    most (the rolling buffer TransformerSpec.kv_cache_bytes counts)."""
     if op.kind != "attention" or not op.inputs:
         return 0
-    past = op.keys - op.q_len
+    past = min(op.keys - op.q_len, (op.window or op.keys) - 1)
     return nbytes(2 * op.batch * past * op.kv_groups * op.head_dim, op.dtype)
 
 

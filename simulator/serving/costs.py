@@ -283,6 +283,6 @@ class CostModel:
         op = {"kind": "attention", "name": "attention", "batch": batch, "heads": spec.heads}
         op.update(kv_heads=kv_heads, q_len=q, kv_len=kv, head_dim=d, causal=spec.causal)
         op.update(dtype=spec.dtype, phase="decode" if q == 1 else "prefill")
-        if spec.sliding_window and q > 1:  # decode's KV length is already within the window
-            op["window"] = spec.sliding_window
+        if spec.sliding_window and part != "decode":  # decode's KV is capped at the window
+            op["window"] = spec.sliding_window  # a one-token prompt chunk's is not
         return {"name": name, "ops": [op]}

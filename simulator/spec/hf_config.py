@@ -92,9 +92,15 @@ ABSOLUTE_POSITION_TYPES = ("bert", "roberta", "distilbert", "gpt2", "gpt_bigcode
 (BertEmbeddings' position_embeddings, GPT-2's and GPTBigCode's wpe); other decoders rotate Q and K."""
 INTERLEAVED_ROPE_TYPES = ("gptj", "cohere")
 """Model types whose RoPE pairs neighbours (2i, 2i + 1): GPT-J's rotate_every_two, Cohere's
-rotate_half (x[..., ::2], x[..., 1::2]) with repeat_interleave'd frequencies. The others (LLaMA,
-Mistral, Qwen2, Gemma, GPT-NeoX, Phi, Phi-3, Falcon, StableLM, Starcoder2) pair (i, i + d/2)
-with LLaMA's rotate_half."""
+rotate_half (x[..., ::2], x[..., 1::2]) with repeat_interleave'd frequencies."""
+HALF_ROPE_TYPES = (
+    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "gemma", "gemma2",
+    "gemma3_text", "gpt_neox", "phi", "phi3", "falcon", "stablelm", "starcoder2", "olmo",
+)  # fmt: skip
+"""Model types whose RoPE pairs (i, i + d/2) with LLaMA's rotate_half, as does a config that
+names no model_type (LLaMA-like). Another named type is refused: its positions may be learned
+(BioGPT, OPT), sinusoidal or relative, or the model an encoder no key names (XLM-RoBERTa,
+ELECTRA), and a guessed RoPE on a causal layer would be wrong."""
 ROTARY_FRACTION_KEYS = ("partial_rotary_factor", "rotary_pct")
 """The share of each head that rotates: Phi's, StableLM's and Phi-3's partial_rotary_factor,
 GPT-NeoX's rotary_pct (transformers: int(head_dim x share) values)."""
@@ -296,10 +302,17 @@ def _rotary_dim(path: Path, config: dict, head_width: int) -> int | None:
 def _rope(path: Path, config: dict, spec: dict, encoder: bool) -> dict:
     """The transformer's rope fields: none for encoders and absolute-position models, else the
     pairing, rotated values and base the model type's modeling file uses."""
-    if encoder or config.get("model_type") in ABSOLUTE_POSITION_TYPES:
+    model_type = config.get("model_type")
+    if encoder or model_type in ABSOLUTE_POSITION_TYPES:
         return {}
+    if model_type is not None and model_type not in HALF_ROPE_TYPES + INTERLEAVED_ROPE_TYPES:
+        known = ", ".join(ABSOLUTE_POSITION_TYPES + HALF_ROPE_TYPES + INTERLEAVED_ROPE_TYPES)
+        raise SpecError(
+            f"{path}: model_type: {model_type!r}: accsim does not know how this model encodes "
+            f"positions (rotary, learned or other) or whether it is an encoder; known: {known}"
+        )
     config = _rope_parameters(path, config)
-    interleaved = config.get("model_type") in INTERLEAVED_ROPE_TYPES
+    interleaved = model_type in INTERLEAVED_ROPE_TYPES
     fields = {"rope": "interleaved" if interleaved else "half"}
     key = next((k for k in THETA_KEYS if config.get(k) is not None), None)
     if key and config.get("model_type") != "gptj":

@@ -37,6 +37,12 @@ def micro_batch(workload: WorkloadSpec, count: int, where: str) -> WorkloadSpec:
             raise SpecError(
                 f"{where}: micro_batches {count} does not divide {op.name}'s {dim} ({value})"
             )
+        sequence = getattr(op, "seq_len", None) or value  # a rope's rows: whole sequences
+        if op.kind == "rope" and (value // count) % sequence:
+            raise SpecError(
+                f"{where}: micro_batches {count} cuts {op.name}'s sequences of {sequence} rows; "
+                "a micro-batch holds whole sequences, each rotated from its first position"
+            )
         ops.append(op.model_copy(update={dim: value // count}))
     return workload.model_copy(update={"ops": ops, "name": f"{workload.name}/mb{count}"})
 

@@ -446,6 +446,7 @@ def write_files(folder: Path = FILES) -> None:
         **HF17_FILES,
         **HOSTILE17_FILES,
         **HFROPE17_FILES,
+        **REVIEW17B_FILES,
     }.items():
         (folder / name).write_text(text)
     for name, data in _hostile17_onnx().items():
@@ -2390,6 +2391,22 @@ NAMED += [
         "attention-window-not-causal.yaml:3: ops.0: window (4): a sliding window is the last keys "
         "up to each query, read only with causal: true",
         "run edge-npu {files}/attention-window-not-causal.yaml",
+    ),
+]
+
+
+# ----- review17b: positions of a model type accsim does not know ---------------------------------
+REVIEW17B_FILES = {
+    "hf-model-type-biogpt.json": '{"model_type": "biogpt", "hidden_size": 64, '
+    '"num_attention_heads": 4, "intermediate_size": 128, "num_hidden_layers": 2, '
+    '"vocab_size": 100}',
+}
+NAMED += [
+    (
+        "run-hf-model-type-biogpt",
+        "hf-model-type-biogpt.json: model_type: 'biogpt': accsim does not know how this model "
+        "encodes positions",
+        "run tpu-v4-like {files}/hf-model-type-biogpt.json",
     ),
 ]
 

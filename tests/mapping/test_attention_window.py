@@ -26,13 +26,32 @@ def windowed(window, **shape):
 def test_windowed_prefill_computes_the_blocks_a_window_reaches():
     """H=2, L=256, d=32, Br=Bc=64. Window 64: query block i (positions 64i..64i+63) sees keys
     from 64i - 63, so its own diagonal block and the one before it: 1 + 2 + 2 + 2 = 7 of 16
-    blocks, 7 x 64 x 64 pairs x 2 heads x 32 MACs x 2 matmuls. The pairs it can see are
-    1 + ... + 64 + 64 x 192 = 14,368 a head: 4 x 2 x 14,368 x 32 FLOPs."""
+    blocks, 7 x 64 x 64 pairs x 2 heads x 32 MACs x 2 matmuls. FLOPs are dense, as a causal
+    op's: each of the 256 queries against a window of 64 keys, 4 x 2 heads x 256 x 64 x 32."""
     report = run(windowed(64))
     assert report.summary["macs"] == 7 * 64 * 64 * 2 * 32 * 2
-    assert report.ops.flops[0] == 4 * 2 * (64 * 65 // 2 + 64 * 192) * 32
+    assert report.ops.flops[0] == 4 * 2 * 256 * 64 * 32
     assert run(windowed(1)).summary["macs"] == 4 * 64 * 64 * 2 * 32 * 2  # the diagonal only
-    assert run(windowed(256)).summary["macs"] == run(attention(causal=True)).summary["macs"]
+
+
+def test_a_windowed_chunk_mid_sequence_reads_the_keys_before_it_in_its_window():
+    """A prefill chunk of 64 queries at positions 192..255 over 256 keys, window 100: the first
+    query sees keys 93..192, so of the blocks of 64 it skips only [0, 64) and computes 3 (the
+    [64, 128) block holds keys 93..127, before the chunk): 3 x 64 x 64 pairs x 2 heads x 32 MACs
+    x 2 matmuls; and the numbers match the reference."""
+    workload = windowed(100, q_len=64, kv_len=256)
+    assert run(workload).summary["macs"] == 3 * 64 * 64 * 2 * 32 * 2
+    checked = run(workload, numerics=True).numerics["attn"]
+    assert checked.coverage_ok and checked.max_abs_error <= checked.error_bound
+
+
+@pytest.mark.parametrize("window", [256, 1000])
+def test_a_window_no_shorter_than_the_keys_changes_nothing(window):
+    """Every query of a 256-key op sees the same keys with a window of 256 or more as with none:
+    the same blocks, and the same dense FLOPs, 4 x 2 heads x 256 x 256 x 32."""
+    plain, report = run(attention(causal=True)), run(windowed(window))
+    assert report.summary["macs"] == plain.summary["macs"]
+    assert report.ops.flops[0] == plain.ops.flops[0] == 4 * 2 * 256 * 256 * 32
 
 
 def test_a_windowed_decode_step_reads_its_windows_keys():

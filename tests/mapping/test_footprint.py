@@ -75,6 +75,11 @@ def test_a_decode_attention_after_a_conv_keeps_its_past_positions_in_memory():
     assert past_kv_bytes(op) == 2 * 2 * 4096 * 4 * 16 * 2
     reads_nothing = WorkloadSpec(name="e", ops=[{**decode, "inputs": []}]).ops[0]
     assert past_kv_bytes(reads_nothing) == 0  # its keys are its external input, counted there
+    # a window of 1000 keys: the query sees 999 earlier positions, the rolling buffer's
+    windowed = WorkloadSpec(name="w", ops=[PATCH, query, decode | {"causal": True, "window": 1000}])
+    assert past_kv_bytes(windowed.ops[2]) == 2 * 2 * 999 * 4 * 16 * 2
+    wide = WorkloadSpec(name="x", ops=[PATCH, query, decode | {"causal": True, "window": 9000}])
+    assert past_kv_bytes(wide.ops[2]) == past_kv_bytes(op)  # a window past the keys: all 4096
 
 
 def test_a_cnn_whose_kv_cache_does_not_fit_names_it():

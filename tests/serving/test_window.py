@@ -29,3 +29,20 @@ def test_a_decode_step_past_the_window_costs_what_one_at_the_window_does(tmp_pat
     assert costs.layer(far) == costs.layer(near)
     op = costs.workload("prefill", 32, 200)["ops"][0]
     assert (op["q_len"], op["kv_len"], op["window"]) == (32, 200, 64)
+
+
+def test_a_one_token_prompt_chunk_past_the_window_reads_its_windows_keys(tmp_path, arch):
+    """A chunked prompt's last chunk of one token at position 999 (a prompt of 1,000 cut at 999)
+    sees keys 936..999 with a 64-key window, as a decode step of 1,000 tokens does: the chunk's
+    attention carries the window (it read all 1,000 keys), so it costs less than the unwindowed
+    model's chunk and no less than a decode step over the window."""
+    windowed, plain = tmp_path / "windowed.json", tmp_path / "plain.json"
+    windowed.write_text(json.dumps(TINY | {"sliding_window": 64}))
+    plain.write_text(json.dumps(TINY))
+    costs = CostModel(arch, load_model(windowed), ratio=1)
+    op = costs.workload("prefill", 1, 1000)["ops"][0]
+    assert (op["q_len"], op["kv_len"], op["window"]) == (1, 1000, 64)
+    chunk = Batch((), ((1, 1000),), 1)
+    unwindowed = CostModel(arch, load_model(plain), ratio=1).layer(chunk)
+    assert costs.layer(Batch((1000,), (), 1)).seconds <= costs.layer(chunk).seconds
+    assert costs.layer(chunk).seconds < unwindowed.seconds

@@ -108,3 +108,25 @@ def test_a_decode_step_rotates_the_new_token_at_its_position(tmp_path):
 def test_bad_rope_keys_are_refused_naming_the_key(tmp_path, extra, message):
     with pytest.raises(simulator.SpecError, match=f"config.json: {message}"):
         _rope(tmp_path, SMALL | extra)
+
+
+@pytest.mark.parametrize(
+    ("model_type", "architectures"),
+    [
+        ("biogpt", ["BioGptForCausalLM"]),  # learned absolute positions, no RoPE
+        ("xlm-roberta", ["XLMRobertaForMaskedLM"]),  # an encoder neither key names
+        ("electra", ["ElectraForPreTraining"]),
+        ("opt", ["OPTForCausalLM"]),
+    ],
+)
+def test_a_model_type_of_unknown_positions_is_refused(tmp_path, model_type, architectures):
+    """A named model type whose positions accsim does not know got LLaMA's RoPE on a causal
+    layer: an encoder ran causal and a learned-position decoder rotated Q and K."""
+    config = SMALL | {"model_type": model_type, "architectures": architectures}
+    with pytest.raises(simulator.SpecError, match=f"config.json: model_type: '{model_type}': "):
+        _rope(tmp_path, config)
+
+
+def test_a_config_without_a_model_type_is_llama_like(tmp_path):
+    op = _rope(tmp_path, SMALL)
+    assert (op.style, op.rotary_dim or op.head_dim) == ("half", 16)

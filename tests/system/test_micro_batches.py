@@ -94,3 +94,13 @@ def test_micro_batches_must_divide_the_batch():
         match=r"system.micro_batches: micro_batches 3 does not divide L0.attn_norm's rows \(256\)",
     ):
         simulate(_pipeline(3), TINY, numerics="off")
+
+
+def test_a_micro_batch_of_a_rope_holds_whole_sequences():
+    """TINY's rope rotates 4 sequences of 64 rows: 2 micro-batches of 2 sequences run; a rope of
+    one 64-row sequence cut in 2 would rotate rows 32..63 from position 0 (and break seq_len
+    dividing rows), so it is refused."""
+    assert simulate(_pipeline(2), TINY | {"rope": "half"}, numerics="off").seconds > 0
+    rope = {"kind": "rope", "name": "rope", "rows": 64, "cols": 64, "head_dim": 16}
+    with pytest.raises(SpecError, match=r"micro_batches 2 cuts rope's sequences of 64 rows"):
+        simulate(_pipeline(2), {"name": "r", "ops": [rope | {"seq_len": 64}]}, numerics="off")
