@@ -236,16 +236,17 @@ def _row_facts(
 
 def own_residual(comp, action: str, own: float) -> float:
     """pJ per MAC of `action` on array `comp` of an MMA residual of `own` pJ per issue slot (a
-    chip's own `chip.mma_residual`, or on GPU-like cores the table's fitted one): a precision the array runs `rate` times faster carries `rate` MACs in the same
-    instruction and operand bytes (CDNA 3's FP8 MFMA: twice the K of BF16's in the same 64-bit
-    operands, at twice the rate), so it pays 1 / rate per MAC."""
+    chip's own `chip.mma_residual`, or on GPU-like cores the table's fitted one): a precision the
+    array runs `rate` times faster carries `rate` MACs in the same instruction and operand bytes
+    (CDNA 3's FP8 MFMA: twice the K of BF16's in the same 64-bit operands, at twice the rate), so
+    it pays 1 / rate per MAC."""
     return own / comp.rate(action.removeprefix("mac_"))
 
 
 def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
     """pJ per warp instruction issued (vector and MMA), per register-file byte read and written by
-    an MMA, per busy SM cycle and per MAC of the fitted MMA residual, at `node_nm` and the run's
-    voltage."""
+    an MMA, per busy SM cycle and per issue slot of the fitted MMA residual (a MAC at the array's
+    base rate), at `node_nm` and the run's voltage."""
     read, write = mma_operand_pj_per_byte(node_nm)
     nominal = {
         "issue": instruction_issue_pj(node_nm, mma=False),
