@@ -22,7 +22,7 @@ on 4, LLaMA-2-7B and GPT-J 6B on one), each with its benchmark's per-request cos
 and DRAM efficiency are fitted on four of them (marked calibration) and whose SM port and L2 rate are
 Hopper's (benchmarks/data/published_b200.yaml says why they are apart).
 `--suite tpu` runs JAX's Pallas guide matmul kernels on TPU v5e at their own block sizes, `--suite
-mamf` the 2025 Maximum Achievable Matmul FLOPS table's A100, H100, H200 and MI325X rows (L2
+mamf` the 2025 Maximum Achievable Matmul FLOPS table's A100, H100, H200, B200 and MI325X rows (L2
 flushed).
 """
 
@@ -477,7 +477,7 @@ def main():
         help="published.yaml and vidur's kernel rows (default), vidur's rows alone, the FA3 "
         "attention sweep, LLMCompass's A100 kernel rows, TensorRT-LLM's first-token rows (on one "
         "GPU and tensor-parallel on several), Liger-Kernel's B200 rows on b200-like, the Pallas "
-        "guide's TPU v5e kernels, the 2025 MAMF table's A100, H100, H200 and MI325X rows, or all of them",
+        "guide's TPU v5e kernels, the 2025 MAMF table's A100, H100, H200, B200 and MI325X rows, or all of them",
     )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--only", nargs="*", help="run entries whose id contains any of these")

@@ -366,8 +366,9 @@ def sm_active_pj_per_cycle(node_nm: float) -> float:
 
 
 def mma_residual_pj_per_mac(node_nm: float) -> float:
-    """Energy per MAC of a GPU-like core's MMA path beyond its counted parts, fitted on measured
-    Quadro GV100 GEMMs (benchmarks/gpu_power_fit.py), moved to `node_nm`."""
+    """Energy per MAC at the array's base rate (one issue slot) of a GPU-like core's MMA path
+    beyond its counted parts, fitted on measured Quadro GV100 fp16 GEMMs
+    (benchmarks/gpu_power_fit.py), moved to `node_nm`."""
     table = _table()["mma_residual"]
     return _energy_from_node(table["pj_per_mac"], float(table["node_nm"]), node_nm)
 

@@ -662,8 +662,9 @@ def tile_estimate(levels: TileLevels, machine: Machine, extent: dict, first: boo
 
 def port_bytes(component, elements: int, fmt: str) -> int:
     """Bytes through a level's ports: a register access moves its whole width even for a
-    narrower element (ZigZag's word access); SRAM and DRAM pack elements into their accesses."""
-    if component.kind != "regfile":
+    narrower element (ZigZag's word access) unless the level packs them (`packed`); SRAM and
+    DRAM pack elements into their accesses."""
+    if component.kind != "regfile" or component.spec.packed:
         return nbytes(elements, fmt)
     width = component.access_bytes
     return int(elements * math.ceil(nbytes(1, fmt) / width - 1e-9) * width)

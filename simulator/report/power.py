@@ -235,17 +235,18 @@ def _row_facts(
 
 
 def own_residual(comp, action: str, own: float) -> float:
-    """pJ per MAC of `action` on array `comp` of a chip's own `chip.mma_residual` (`own` pJ per
-    issue slot): a precision the array runs `rate` times faster carries `rate` MACs in the same
-    instruction and operand bytes (CDNA 3's FP8 MFMA: twice the K of BF16's in the same 64-bit
-    operands, at twice the rate), so it pays 1 / rate per MAC."""
+    """pJ per MAC of `action` on array `comp` of an MMA residual of `own` pJ per issue slot (a
+    chip's own `chip.mma_residual`, or on GPU-like cores the table's fitted one): a precision the
+    array runs `rate` times faster carries `rate` MACs in the same instruction and operand bytes
+    (CDNA 3's FP8 MFMA: twice the K of BF16's in the same 64-bit operands, at twice the rate), so
+    it pays 1 / rate per MAC."""
     return own / comp.rate(action.removeprefix("mac_"))
 
 
 def _simt_prices(node_nm: float, voltage_scale: float) -> dict[str, float]:
     """pJ per warp instruction issued (vector and MMA), per register-file byte read and written by
-    an MMA, per busy SM cycle and per MAC of the fitted MMA residual, at `node_nm` and the run's
-    voltage."""
+    an MMA, per busy SM cycle and per issue slot of the fitted MMA residual (a MAC at the array's
+    base rate), at `node_nm` and the run's voltage."""
     read, write = mma_operand_pj_per_byte(node_nm)
     nominal = {
         "issue": instruction_issue_pj(node_nm, mma=False),
@@ -264,8 +265,10 @@ def _simt_companions(
     """A GPU-like core unit's work rows' companions, per count of `action`: the warp instructions
     one count issues (issued_instructions of one count's divisor: 1 / that), their price, and for
     an MMA of `mma_shape` (m, n, k) the register-file bytes per instruction, the array's PEs and
-    the prices of those bytes, of a busy SM cycle and of the fitted residual per MAC (the chip's
-    `own` residual, `own_residual`, where it sets one)."""
+    the prices of those bytes, of a busy SM cycle and of the residual per MAC: the chip's `own`
+    or else the table's fitted one, either per issue slot (`own_residual`: the table's was fitted
+    on Volta's fp16 HMMA, rate 1, and an fp8 or int8 MMA carries twice its MACs in the same
+    operand registers, PTX's m16n8k32 beside f16's m16n8k16)."""
     mma = comp.kind == "systolic_array"
     price = prices["issue_mma" if mma else "issue"]
     if not mma:
@@ -274,7 +277,8 @@ def _simt_companions(
     shape = mma_shape_at(comp, dtype, mma_shape)
     read, written = mma_operand_bytes(comp, dtype, shape)
     pe_macs = comp.rows * comp.cols * comp.rate(dtype)  # MACs per busy SM cycle
-    residual = prices["mma_residual"] if own is None else own_residual(comp, action, own)
+    per_slot = prices["mma_residual"] if own is None else own
+    residual = own_residual(comp, action, per_slot)
     return comp, action, shape, price, (read, written, pe_macs, prices, residual)
 
 

@@ -169,6 +169,10 @@ class RegisterFileSpec(Strict):
     min_access: Bytes | None = None
     """The smallest access one port makes (ZigZag's bandwidth_min); `accounting: zigzag` rounds
     each transfer up to it. Default: the whole width."""
+    packed: Flag = False
+    """Elements narrower than `width` share one access, as a GPU's MMA operand fragments do (NVIDIA
+    PTX ISA, mma fragment layouts: a .b32 register holds two f16/bf16 or four e4m3/e5m2/s8
+    values). Default false: every element takes a whole access (ZigZag's word access)."""
     ports: PositiveInt = 2
     """Ports per instance, each moving `width` bytes per cycle (default one read, one write)."""
     read_energy: Pj | None = None

@@ -63,7 +63,8 @@ class ChipSpec(Strict):
     control) per issue slot, a MAC at the array's base rate (a precision at `rate` r carries r
     MACs a slot), at the arch's node and nominal supply, e.g. '2 pJ': a per-part value (fitted on
     the part's measured clocks at its cap, its source in `sources`). It replaces
-    simulator/tech/chip.yaml's GV100-fitted mma_residual per MAC, which only GPU-like cores pay.
+    simulator/tech/chip.yaml's GV100-fitted mma_residual (also per issue slot), which only GPU-like
+    cores pay.
     Unset: that table's value on GPU-like cores, none elsewhere."""
     clock_gating: Flag = True
     """Whether idle logic stops its clock; false: the clock tree to the MAC arrays and vector lanes

@@ -116,7 +116,7 @@ def test_zigzag_accounting_moves_no_element_and_no_cycle():
 
 # ----- one hand-derived case per convention ----------------------------------------------------
 def _port(kind: str, width: float, min_access: float | None = None):
-    spec = SimpleNamespace(width=width, min_access=min_access)
+    spec = SimpleNamespace(width=width, min_access=min_access, packed=False)
     return SimpleNamespace(kind=kind, access_bytes=width, spec=spec)
 
 

@@ -262,7 +262,7 @@ def test_a_chip_mma_residual_follows_v_squared_when_throttled(report):
 
 def test_a_chip_mma_residual_replaces_the_gv100_fit_on_gpu_like_cores():
     # a100-like's own 0.3 pJ a slot, at the arch node (no node scaling): fp16 one MAC a slot, int8
-    # two (its array's rate), where chip.yaml's GV100 figure is per MAC at any precision
+    # two (its array's rate), as chip.yaml's GV100 figure is
     spec = yaml.safe_load((preset_dir("arch") / "a100-like.yaml").read_text())
     chip = {**spec["chip"], "mma_residual": "0.3 pJ"}
     for dtype, rate in (("fp16", 1), ("int8", 2)):
