@@ -16,8 +16,9 @@ _PLANS: OrderedDict[tuple, tuple[MappingSpec, object, GemmPlan]] = OrderedDict()
 def planned(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPlan:
     """auto_plan(op, mapping, machine), searched once per (shape, dtypes, mapping, arch, core view).
 
-    A plan depends on the op only through M, N, K, dtype and output_dtype. Specs are frozen, so identity names
-    them; each entry holds its mapping and arch, so an id cannot be reused while the entry lives."""
+    A plan depends on the op only through M, N, K, dtype and output_dtype. Specs are frozen, so
+    identity names them; each entry holds its mapping and arch, so an id cannot be reused while
+    the entry lives."""
     key = (
         id(mapping),
         id(machine.arch),
