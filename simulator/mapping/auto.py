@@ -236,13 +236,14 @@ def _best(op, mapping, machine, unit, problem, options, orders):
     buffers = tuple(machine.buffer_for(role).name for role in OPERAND_DIMS)
     names = tuple(dict.fromkeys(buffers))
     capacity = tuple(machine.components[name].capacity_bytes for name in names)
-    in_bytes = precision(op.dtype).bits / 8
-    acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
     dram = machine.dram
     seed = plan_from(op, mapping, machine, {"M": 1, "N": 1, "K": 1}, orders[0])
+    # bytes of an input, an accumulator (partial sums) and an output value (C as written)
+    sizes = tuple(precision(f).bits / 8 for f in (seed.dtype, seed.accumulator, seed.output))
     shape = (problem["M"], problem["N"], problem["K"])
     order_keys = tuple(map(tuple, orders))
-    layout = (buffers, seed.dtype, seed.accumulator, seed.double_buffering, seed.staging(machine))
+    formats = (seed.dtype, seed.accumulator, seed.output)
+    layout = (buffers, formats, seed.double_buffering, seed.staging(machine))
     interfaces = dram.spec.operand_bandwidth
     write_cost = dram.spec.write_cost
     key = (
@@ -272,7 +273,7 @@ def _best(op, mapping, machine, unit, problem, options, orders):
         compute = cycles(m, n, k)
         if interfaces:  # each operand on its own interface: the slowest bounds the tile
             index, busiest, moved = _least_busy(
-                dram, shape, (m, n, k), order_keys, in_bytes, acc_bytes, write_cost
+                dram, shape, (m, n, k), order_keys, sizes, write_cost
             )
             first_load = max(
                 dram.transfer_cycles(nbytes(m * k, op.dtype), "input"),
@@ -282,7 +283,7 @@ def _best(op, mapping, machine, unit, problem, options, orders):
         first_load = bus(nbytes(m * k + k * n, op.dtype))
         # a tile's estimate grows with its DRAM bytes (writes at their cost) and ties on them:
         # its best loop order is the first that holds the bus the least
-        index, moved = _least_moved(shape, (m, n, k), order_keys, in_bytes, acc_bytes, write_cost)
+        index, moved = _least_moved(shape, (m, n, k), order_keys, sizes, write_cost)
         return (max(compute, bus(int(moved))) + first_load, moved, -m * n * k), index
 
     ranking.extend(capacity, need, price)
@@ -360,13 +361,13 @@ _FOOTPRINTS: dict[tuple, tuple] = {}
 
 
 @functools.lru_cache(maxsize=65536)
-def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes, acc_bytes, write_cost):
+def _least_moved(shape: tuple, tile: tuple, orders: tuple, sizes: tuple, write_cost):
     """(index, DRAM bytes as read bytes' worth) of the first of `orders` that holds the DRAM bus the least for one
     tile, its bytes counted as read bytes' worth of bus time (a written byte is `write_cost`:
     `held_traffic`). An order of the three loops moves what its innermost loop decides (each
     operand is streamed again for every trip of the dim it lacks unless that dim's loop is
     innermost: `dram_traffic`), so the bytes are worked out once per innermost loop
-    (`_moved_innermost`)."""
+    (`_moved_innermost`). `sizes`: bytes of an input, accumulator and output value."""
     trips = {d: math.ceil(extent / size) for d, extent, size in zip("MNK", shape, tile)}
     by_innermost: dict = {}
     moved = []
@@ -374,9 +375,9 @@ def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes, acc_bytes, 
         key = order[-1] if len(order) == 3 and set(order) == _DIMS else order
         if key not in by_innermost:
             by_innermost[key] = (
-                _moved_innermost(shape, trips, key, in_bytes, acc_bytes, write_cost)
+                _moved_innermost(shape, trips, key, sizes, write_cost)
                 if key in _DIMS
-                else _moved(shape, tile, order, in_bytes, acc_bytes, write_cost)
+                else _moved(shape, tile, order, sizes, write_cost)
             )
         moved.append(by_innermost[key])
     least = min(moved)
@@ -386,16 +387,16 @@ def _least_moved(shape: tuple, tile: tuple, orders: tuple, in_bytes, acc_bytes, 
 _DIMS = frozenset("MNK")
 
 
-def _least_busy(dram, shape, tile, orders, in_bytes, acc_bytes, write_cost) -> tuple:
+def _least_busy(dram, shape, tile, orders, sizes: tuple, write_cost) -> tuple:
     """(index, cycles, DRAM bytes as read bytes' worth) of the first of `orders` whose busiest per-operand DRAM
     interface is busy the fewest cycles (then holds the interfaces the least, writes at
     `write_cost`): with an interface per operand (SCALE-Sim's USER bandwidths) a tile that
     re-reads one operand over a narrow interface is bound by it although the interfaces' sum
     would carry the bytes."""
-    problem, sizes = dict(zip("MNK", shape)), dict(zip("MNK", tile))
+    problem, extents = dict(zip("MNK", shape)), dict(zip("MNK", tile))
     best = None
     for index, order in enumerate(orders):
-        moved = dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes)
+        moved = dram_traffic(problem, extents, list(order), *sizes)
         on = {"input": moved["input"], "weight": moved["weight"]}
         on["output"] = held_traffic({**moved, "input": 0, "weight": 0}, write_cost)
         busiest = max(dram.transfer_cycles(int(b), role) for role, b in on.items())
@@ -406,26 +407,27 @@ def _least_busy(dram, shape, tile, orders, in_bytes, acc_bytes, write_cost) -> t
     return index, busiest, total
 
 
-def _moved_innermost(shape, trips: dict, innermost: str, in_bytes, acc_bytes, write_cost) -> float:
+def _moved_innermost(shape, trips: dict, innermost: str, sizes: tuple, write_cost) -> float:
     """`held_traffic` of `dram_traffic` for a loop order of M, N and K with `innermost` last, term
     for term (the same products, summed in the same order). An operand's passes
     (`operand_passes`: the trips of the outer loops over the dim it lacks) are that dim's
     `trips`, or 1 where that dim is innermost."""
     m, n, k = shape
+    in_bytes, acc_bytes, out_bytes = sizes
     lacks = {"input": "N", "weight": "M", "output": "K"}
     passes = {role: 1 if dim == innermost else trips[dim] for role, dim in lacks.items()}
     return sum(
         (
             m * k * passes["input"] * in_bytes,
             k * n * passes["weight"] * in_bytes,
-            m * n * acc_bytes * write_cost,
+            m * n * out_bytes * write_cost,
             2 * (m * n) * (passes["output"] - 1) * acc_bytes * (1 + write_cost) / 2,
         )
     )
 
 
 @functools.lru_cache(maxsize=65536)
-def _moved(shape, tile, order, in_bytes, acc_bytes, write_cost) -> float:
+def _moved(shape, tile, order, sizes: tuple, write_cost) -> float:
     """`held_traffic` of one (tile, loop order) that is not an order of all three loops."""
-    problem, sizes = dict(zip("MNK", shape)), dict(zip("MNK", tile))
-    return held_traffic(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes), write_cost)
+    problem, extents = dict(zip("MNK", shape)), dict(zip("MNK", tile))
+    return held_traffic(dram_traffic(problem, extents, list(order), *sizes), write_cost)

@@ -37,7 +37,7 @@ from simulator.mapping.ranges import tile_ranges
 from simulator.mapping.traffic import OPERAND_DIMS
 from simulator.numerics import GemmNumerics
 from simulator.spec.mapping import DEFAULT_SPATIAL, MappingSpec
-from simulator.spec.precision import nbytes
+from simulator.spec.precision import nbytes, written_precision
 from simulator.spec.validate import locate
 from simulator.spec.workload import GemmOpSpec
 
@@ -57,7 +57,7 @@ class GemmPlan:
     accounting: str
     dtype: str
     accumulator: str
-    output: str  # precision of complete outputs written back (op.output_dtype or accumulator)
+    output: str  # precision of complete outputs written back (`written_precision`)
     registers: dict[str, int]  # register level -> fold-nest loops it holds (absent: as fit)
     levels: dict[str, tuple[dict, list]]  # tiled local SRAM -> (sub-tile, loop order)
     halved: frozenset[str]  # local SRAMs double-buffered (a sub-tile gets half of each)
@@ -597,7 +597,7 @@ def plan_from(op: GemmOpSpec, mapping: MappingSpec, machine: Machine, tile, loop
         accounting=mapping.accounting,
         dtype=op.dtype,
         accumulator=unit.accumulator(op.dtype),
-        output=op.output_dtype or unit.accumulator(op.dtype),
+        output=written_precision(op.dtype, op.output_dtype, unit.accumulator(op.dtype)),
         registers={regs[name]: loops for name, loops in (mapping.registers or {}).items()},
         levels=tilings,
         halved=frozenset(

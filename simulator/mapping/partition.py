@@ -44,7 +44,7 @@ from simulator.numerics.conv import ConvNumerics
 from simulator.numerics.pool import PoolNumerics
 from simulator.numerics.vector_ops import VectorNumerics
 from simulator.spec.mapping import MappingSpec
-from simulator.spec.precision import nbytes
+from simulator.spec.precision import nbytes, written_precision
 from simulator.spec.validate import locate
 from simulator.spec.workload import CollectiveOpSpec, WorkloadSpec
 
@@ -120,7 +120,8 @@ def _gemm(op, mapping, machine, cores, numerics, seed, states):
     root = None
     if numerics:
         accumulator = machine.compute_units[f"core0.{_matrix_unit(machine)}"].accumulator(op.dtype)
-        root = states[op.name] = GemmNumerics(op.M, op.N, op.K, op.dtype, accumulator, seed)
+        output = written_precision(op.dtype, op.output_dtype, accumulator)
+        root = states[op.name] = GemmNumerics(op.M, op.N, op.K, op.dtype, accumulator, seed, output)
     if mode == "cta":
         return cta_gemm(op, mapping, machine, cores, root)
     if mode == "K":

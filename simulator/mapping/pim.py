@@ -1,7 +1,8 @@
 """GEMMs on near-memory units (HBM-PIM): the weights stay in the DRAM banks.
 
-Input rows cross the external interface into the buffers and results go back out; the weights are
-read inside the banks by the units at the internal bandwidth and never touch the DRAM bus.
+Input rows cross the external interface into the buffers and results go back out, in the precision
+the GEMM writes (`written_precision`, as on a MAC array); the weights are read inside the banks by
+the units at the internal bandwidth and never touch the DRAM bus.
 """
 
 from simulator.components import Machine
@@ -11,7 +12,7 @@ from simulator.mapping.program import Compute, OpProgram, Step, Transfer, bind
 from simulator.mapping.vector_ops import _traffic
 from simulator.numerics import GemmNumerics
 from simulator.spec.mapping import MappingSpec
-from simulator.spec.precision import nbytes
+from simulator.spec.precision import nbytes, written_precision
 from simulator.spec.workload import GemmOpSpec
 
 
@@ -39,17 +40,18 @@ def compile_pim_gemm(
     """The OpProgram of a GEMM on near-memory units, and its numerics state."""
     unit.check(op.name, op.dtype)
     acc = unit.accumulator(op.dtype)
-    row_bytes = {"input": nbytes(op.K, op.dtype), "output": nbytes(op.N, acc)}
+    out = written_precision(op.dtype, op.output_dtype, acc)
+    row_bytes = {"input": nbytes(op.K, op.dtype), "output": nbytes(op.N, out)}
     fit = fitting_rows(op, row_bytes, machine, mapping.double_buffering)
     rows = min(op.M, (mapping.tile or {}).get("M", op.M), fit)
-    state = GemmNumerics(op.M, op.N, op.K, op.dtype, acc, seed) if numerics else None
+    state = GemmNumerics(op.M, op.N, op.K, op.dtype, acc, seed, out) if numerics else None
     inputs, outputs = machine.buffer_for("input").name, machine.buffer_for("output").name
 
     def steps():
         for m0 in range(0, op.M, rows):
             m1 = min(m0 + rows, op.M)
             a_region, c_region = ((m0, m1), (0, op.K)), ((m0, m1), (0, op.N))
-            a_bytes, c_bytes = nbytes((m1 - m0) * op.K, op.dtype), nbytes((m1 - m0) * op.N, acc)
+            a_bytes, c_bytes = nbytes((m1 - m0) * op.K, op.dtype), nbytes((m1 - m0) * op.N, out)
             compute = Compute(
                 unit=unit.name,
                 cycles=unit.gemm_cycles(m1 - m0, op.K, op.N, op.dtype),

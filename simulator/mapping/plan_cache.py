@@ -14,11 +14,21 @@ _PLANS: OrderedDict[tuple, tuple[MappingSpec, object, GemmPlan]] = OrderedDict()
 
 
 def planned(op: GemmOpSpec, mapping: MappingSpec, machine: Machine) -> GemmPlan:
-    """auto_plan(op, mapping, machine), searched once per (shape, dtype, mapping, arch, core view).
+    """auto_plan(op, mapping, machine), searched once per (shape, dtypes, mapping, arch, core view).
 
-    A plan depends on the op only through M, N, K and dtype. Specs are frozen, so identity names
-    them; each entry holds its mapping and arch, so an id cannot be reused while the entry lives."""
-    key = (id(mapping), id(machine.arch), tuple(machine.components), op.M, op.N, op.K, op.dtype)
+    A plan depends on the op only through M, N, K, dtype and output_dtype. Specs are frozen, so
+    identity names them; each entry holds its mapping and arch, so an id cannot be reused while
+    the entry lives."""
+    key = (
+        id(mapping),
+        id(machine.arch),
+        tuple(machine.components),
+        op.M,
+        op.N,
+        op.K,
+        op.dtype,
+        op.output_dtype,
+    )
     entry = _PLANS.get(key)
     if entry is not None:
         _PLANS.move_to_end(key)

@@ -29,15 +29,17 @@ def dram_traffic(
     order: list[str],
     in_bytes: float,
     acc_bytes: float,
+    out_bytes: float,
 ) -> dict[str, float]:
-    """DRAM bytes per operand: input and weight loads, output stores, partial-sum spills/reloads."""
+    """DRAM bytes per operand: input and weight loads, output stores (in the precision the GEMM
+    writes), partial-sum spills/reloads (in the accumulator's)."""
     trips = trip_counts(problem, tile)
     size = {role: problem[a] * problem[b] for role, (a, b) in OPERAND_DIMS.items()}
     visits = operand_passes("output", order, trips)  # visits per output tile
     return {
         "input": size["input"] * operand_passes("input", order, trips) * in_bytes,
         "weight": size["weight"] * operand_passes("weight", order, trips) * in_bytes,
-        "output": size["output"] * acc_bytes,
+        "output": size["output"] * out_bytes,
         "partial_sums": 2 * size["output"] * (visits - 1) * acc_bytes,
     }
 

@@ -29,19 +29,21 @@ def gemm_plans(
     op: AttentionOpSpec, mapping: MappingSpec, machine: Machine
 ) -> tuple[GemmPlan, GemmPlan]:
     """The chip's GEMM plans of one (batch, query head): S[q, keys] = Q[q, d] K^T[d, keys] and
-    O[q, d] = P[q, keys] V[keys, d], each written back in the op's precision (set on the plan:
-    the plan cache knows a GEMM by its shape and input precision only)."""
+    O[q, d] = P[q, keys] V[keys, d], each written back in the op's precision."""
     shapes = ((op.keys, op.head_dim, "S"), (op.head_dim, op.keys, "O"))
     return tuple(
-        replace(
-            planned(
-                GemmOpSpec(
-                    kind="gemm", name=f"{op.name}.{out}", M=op.q_len, N=n, K=k, dtype=op.dtype
-                ),
-                mapping,
-                machine,
+        planned(
+            GemmOpSpec(
+                kind="gemm",
+                name=f"{op.name}.{out}",
+                M=op.q_len,
+                N=n,
+                K=k,
+                dtype=op.dtype,
+                output_dtype=op.dtype,
             ),
-            output=op.dtype,
+            mapping,
+            machine,
         )
         for n, k, out in shapes
     )

@@ -44,10 +44,20 @@ def random_operand(rng: np.random.Generator, shape: tuple[int, ...], dtype: str)
 
 
 def unit_roundoff(dtype: str) -> float:
-    """u = 2^-p for a float format with p significand bits (fp32: 2^-24); numpy's own formats
-    from numpy, so checking an fp16 or fp32 run does not import ml_dtypes (about 0.6 s)."""
+    """u = 2^-p for a float format with p significand bits (fp32: 2^-24)."""
+    return float(_finfo(dtype).eps) / 2
+
+
+def smallest_subnormal(dtype: str) -> float:
+    """A float format's smallest positive subnormal (the spacing of its values near zero)."""
+    return float(_finfo(dtype).smallest_subnormal)
+
+
+def _finfo(dtype: str):
+    """A float format's finfo: numpy's own formats from numpy, so checking an fp16 or fp32 run
+    does not import ml_dtypes (about 0.6 s)."""
     if dtype in _NUMPY:
-        return float(np.finfo(storage(dtype)).eps) / 2
+        return np.finfo(storage(dtype))
     import ml_dtypes
 
-    return float(ml_dtypes.finfo(storage(dtype)).eps) / 2
+    return ml_dtypes.finfo(storage(dtype))

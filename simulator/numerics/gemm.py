@@ -7,7 +7,9 @@ always the exact sum: an output that wrapped is a mismatch, whether the output i
 itself or requantized to a narrower `output_dtype`; the message says how many wrapped and how
 many bits the accumulator needs (in_a + in_b + ceil(log2 K)). Floats:
 operands rounded to their format, products and sums in fp32, as a MAC array with fp32
-accumulators does. The reference is float64 / exact int64 on the same operands.
+accumulators does, and each finished sum rounded to the output's format where it is narrower
+(bf16 C of bf16 inputs); an output past that format's range overflows (inf, or NaN in fp8_e4m3)
+and is a mismatch. The reference is float64 / exact int64 on the same operands.
 """
 
 import functools
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.numerics.ahead import Ahead
-from simulator.numerics.formats import random_operand, unit_roundoff
+from simulator.numerics.formats import random_operand, smallest_subnormal, storage, unit_roundoff
 from simulator.numerics.rounding import gamma as rounding_gamma
 from simulator.spec.precision import precision
 
@@ -105,7 +107,7 @@ class GemmNumerics:
     ):
         rng = np.random.default_rng(seed)
         self.dtype, self.accumulator, self.K = dtype, accumulator, K
-        self.output = output  # integer output narrower than the accumulator: requantized
+        self.output = output  # narrower than the accumulator: requantized, or rounded (floats)
         self.a = random_operand(rng, (M, K), dtype)  # [M, K]
         self.b = random_operand(rng, (K, N), dtype)  # [K, N]
         self.is_int = precision(dtype).is_int
@@ -161,6 +163,31 @@ class GemmNumerics:
             a, b = self._a64, self._b64
         self.c[m0:m1, n0:n1] += a[m0:m1, k0:k1] @ b[k0:k1, n0:n1]  # [m, k] @ [k, n] -> [m, n]
 
+    @functools.cached_property
+    def _rounded(self) -> bool:
+        """Whether float sums are rounded to a narrower float output format as they are written."""
+        return (
+            not self.is_int
+            and self.output is not None
+            and not precision(self.output).is_int
+            and precision(self.output).bits < precision(self.accumulator).bits
+        )
+
+    def _written(self, block: np.ndarray) -> np.ndarray:
+        """A block of float sums as written in the output format (round to nearest even; past
+        the format's range inf, or NaN where it has none), held in fp32 again for the check."""
+        with np.errstate(over="ignore"):
+            return block.astype(storage(self.output)).astype(np.float32)
+
+    def _rounding_allowance(self, rows: slice, cols: slice) -> np.ndarray:
+        """Per output, the most that rounding its fp32 sum s to the output format can move it:
+        u |s| + (the smallest subnormal) / 2, u the format's unit roundoff (Higham, Accuracy and
+        Stability, 2.1-2.2: fl(x) = x (1 + d) + e, |d| <= u, |e| <= half the subnormal spacing)."""
+        allowance = np.abs(self.c[rows, cols].astype(np.float64))
+        allowance *= unit_roundoff(self.output)
+        allowance += smallest_subnormal(self.output) / 2
+        return allowance
+
     @property
     def _requantized(self) -> bool:
         return (
@@ -185,16 +212,19 @@ class GemmNumerics:
             self.coverage[m0:m1, n0:n1] += part.coverage[m0:m1, n0:n1]
 
     def result(self) -> np.ndarray:
-        """The output as the hardware holds it (integers wrap to the accumulator width)."""
+        """The output as the hardware holds it (integers wrap to the accumulator width; float
+        sums rounded to a narrower output format)."""
         if not self.is_int:
-            return self.c
+            return self._written(self.c) if self._rounded else self.c
         return wrap(self.c, self.accumulator)
 
     def _held(self, rows: slice, cols: slice) -> np.ndarray:
-        """One block of the output as the hardware holds it (see `result`), wrapped block by
-        block so a wrapped accumulator costs one block's copy, not the whole output's."""
+        """One block of the output as the hardware holds it (see `result`), wrapped or rounded
+        block by block so that costs one block's copy, not the whole output's."""
         block = self.c[rows, cols]
-        return wrap(block, self.accumulator) if self.is_int else block
+        if self.is_int:
+            return wrap(block, self.accumulator)
+        return self._written(block) if self._rounded else block
 
     def _check_blocks(self) -> list[tuple[slice, slice]]:
         """The (rows, cols) blocks of the outputs compared (all, or the sampled tiles), in the
@@ -243,19 +273,20 @@ class GemmNumerics:
         return rounding_gamma(self.K, unit_roundoff("fp32"))
 
     def _compared(self, blocks: list[tuple[slice, slice]]):
-        """(result, reference, bound) of each block; integers have no bound (exact)."""
+        """(result, reference, bound, rounding allowance) of each block; integers have no bound
+        (exact), and only float outputs narrower than the accumulator an allowance."""
         for (rows, cols), reference in zip(blocks, self._references(blocks), strict=True):
+            held = self._held(rows, cols)
             if self.is_int:
-                yield self._held(rows, cols), reference[0], np.zeros(0)
-            elif self._magnitudes_fp32:
+                yield held, reference[0], np.zeros(0), None
+                continue
+            allowance = self._rounding_allowance(rows, cols) if self._rounded else None
+            if self._magnitudes_fp32:
                 exact = functools.partial(self._exact_magnitudes, rows, cols)
-                yield (
-                    self._held(rows, cols),
-                    reference[0],
-                    Fp32Bound(self._gamma, self.K, reference[1], exact),
-                )
+                bound = Fp32Bound(self._gamma, self.K, reference[1], exact)
+                yield held, reference[0], bound, allowance
             else:
-                yield self._held(rows, cols), reference[0], reference[1]
+                yield held, reference[0], reference[1], allowance
 
     def _exact_magnitudes(self, rows: slice, cols: slice) -> np.ndarray:
         """|A| @ |B| of one block in float64 (where Fp32Bound's sides do not decide)."""
@@ -295,7 +326,9 @@ class GemmNumerics:
                 f"; K={self.K:,} fp32 roundings reach K u >= 1: the bound (e^(K u) - 1) "
                 "guarantees no digit"
             )
-        if wrapped:
+        if wrapped and not self.is_int:
+            message += f"; {wrapped:,} outputs overflowed {self.output or self.accumulator}"
+        elif wrapped:
             message += "; " + wrap_message(wrapped, self.accumulator, self.dtype, self.K)
         elif self.is_int:
             message += f"; {self.accumulator} accumulator"
@@ -335,20 +368,28 @@ class GemmNumerics:
             errors.append(self._errors(*requantized, np.zeros(0)))
         return errors, wrapped
 
-    def _errors(self, result: np.ndarray, reference: np.ndarray, bound_matrix: np.ndarray):
-        """Of one block: outputs wrapped, largest absolute and relative error, largest bound, and
-        whether every error is within its bound (integers: zero)."""
-        wrapped = _outside(reference.ravel(), self.accumulator) if self.is_int else 0
+    def _errors(self, result, reference, bound_matrix, allowance=None):
+        """Of one block: outputs wrapped (integers) or overflowed (floats: not finite where the
+        reference is), largest absolute and relative error, largest bound, and whether every
+        error is within its bound (integers: zero; floats: the fp32 sum's bound plus the
+        `allowance` its rounding to the output format may add)."""
+        if self.is_int:
+            wrapped = _outside(reference.ravel(), self.accumulator)
+        else:
+            wrapped = int(np.count_nonzero(~np.isfinite(result) & np.isfinite(reference)))
         error = _difference(result, reference)
         scale = np.abs(reference.astype(np.float64, copy=False))
         np.maximum(scale, 1.0, out=scale)
+        judged = error if allowance is None else np.maximum(error - allowance, 0.0)
         if self.is_int:
             within = bool(np.all(error == 0))
         elif isinstance(bound_matrix, Fp32Bound):
-            within = bound_matrix.holds(error)
+            within = bound_matrix.holds(judged)
             bound_matrix = bound_matrix.upper
         else:
-            within = bool(np.all(error <= bound_matrix))
+            within = bool(np.all(judged <= bound_matrix))
+        if allowance is not None:
+            bound_matrix = bound_matrix + allowance
         return (
             wrapped,
             float(error.max(initial=0.0)),

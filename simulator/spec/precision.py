@@ -47,6 +47,18 @@ def precision(name: str) -> Precision:
     return PRECISIONS.get(name) or ACCUMULATOR_ONLY[name]
 
 
+def written_precision(dtype: str, output_dtype: str | None, accumulator: str) -> str:
+    """The precision a matrix product of `dtype` operands writes its complete outputs in:
+    `output_dtype` where given; else a float input's own format, as frameworks write it
+    (torch.matmul on cuBLAS and jnp.matmul return bf16 for bf16 operands; torch._scaled_mm's
+    out_dtype defaults to its fp8 input's, `out_dtype.value_or(mat_a.scalar_type())` in
+    aten/src/ATen/native/cuda/Blas.cpp); else, for integers, the `accumulator` (int32 for
+    int8: no requantization is stated)."""
+    if output_dtype:
+        return output_dtype
+    return accumulator if precision(dtype).is_int else dtype
+
+
 def nbytes(elements: int, precision_name: str) -> int:
     """Bytes occupied by `elements` values packed densely (int4 packs two per byte)."""
     return -(-elements * precision(precision_name).bits // 8)

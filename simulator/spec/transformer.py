@@ -76,9 +76,10 @@ class TransformerSpec(Strict):
     dtype: PrecisionName = "bf16"
     """Precision of weights, activations and the KV-cache."""
     output_dtype: PrecisionName | None = None
-    """Precision every GEMM writes its output in (default: its accumulator's, fp32 for float
-    inputs); fp16/bf16 where the engine's GEMMs write 16-bit activations, as TensorRT-LLM's do,
-    its fp8 GEMMs included. Tensor parallelism all-reduces row-split GEMMs' outputs in it."""
+    """Precision every GEMM writes its output in (default: the GEMM's inputs' format for floats,
+    as frameworks write activations; the accumulator's for integers); fp16 for fp8 GEMMs that
+    write 16-bit activations, as TensorRT-LLM's do. Tensor parallelism all-reduces row-split
+    GEMMs' outputs in it."""
 
     @model_validator(mode="after")
     def _rotary_fields_need_rope(self):

@@ -38,8 +38,10 @@ class GemmOpSpec(_Op):
     dtype: PrecisionName = "int8"
     """Precision of A and B; partial sums stay in the accumulator precision."""
     output_dtype: PrecisionName | None = None
-    """Precision C is written back in once complete (requantized, e.g. int8 in, int8 out);
-    default the accumulator precision."""
+    """Precision C is written back in once complete (requantized, e.g. int8 in, int8 out; fp32
+    for a kernel that writes its float accumulators); default: float inputs their own format
+    (bf16 in, bf16 out, as torch.matmul and jnp.matmul; fp8 in, fp8 out, as torch._scaled_mm),
+    integer inputs the accumulator's (int32 for int8)."""
     parallel: Literal["column", "row"] | None = None
     """Tensor parallelism: column (split N) or row (split K, then all-reduce C); set by transformers."""
 

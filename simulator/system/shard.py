@@ -14,7 +14,7 @@ norms and residual adds run whole on every chip, as in Megatron-LM.
 from dataclasses import dataclass
 
 from simulator.errors import SpecError, UnsupportedError
-from simulator.spec.precision import PRECISIONS, precision
+from simulator.spec.precision import PRECISIONS, precision, written_precision
 from simulator.spec.workload import VECTOR_KINDS, CollectiveOpSpec, WorkloadSpec
 
 ELEMENTWISE = ("add", "mul", "gelu", "silu", "relu", "rope", "concat")
@@ -45,8 +45,6 @@ def shard(workload: WorkloadSpec, tp: int, stages: int, where: str) -> Shard:
 
     for op in workload.ops:
         split_in = any(name in split_out for name in op.inputs)
-        if op.kind == "gemm" and op.output_dtype is None and not precision(op.dtype).is_int:
-            op = op.model_copy(update={"output_dtype": op.dtype})
         if op.kind == "gemm" and op.parallel != "row":
             op = op.model_copy(update={"N": part(op, "N", op.N)})
             split_out.add(op.name)
@@ -95,17 +93,14 @@ def shard(workload: WorkloadSpec, tp: int, stages: int, where: str) -> Shard:
 
 
 def written_dtype(op) -> str:
-    """The precision an op writes its output in on a system of chips: a GEMM's output_dtype; else
-    a float GEMM's input format, as Megatron-LM writes activations (RowParallelLinear all-reduces
-    the bf16/fp16 output of its matmul as it is, megatron/core/tensor_parallel/layers.py) and
-    TensorRT-LLM's GEMM plugin its fp16 ones; an integer GEMM's accumulator (int32 for int4 and
-    int8, int64 for int16 and int32: no requantization is stated); any other op its own dtype."""
+    """The precision an op writes its output in on a system of chips: a GEMM's, as on one chip
+    (`written_precision`: a float GEMM its input format, as Megatron-LM writes activations:
+    RowParallelLinear all-reduces the bf16/fp16 output of its matmul as it is,
+    megatron/core/tensor_parallel/layers.py; an integer GEMM its default accumulator, int32 for
+    int4 and int8, int64 for int16 and int32); any other op its own dtype."""
     if op.kind != "gemm":
         return op.dtype
-    if op.output_dtype:
-        return op.output_dtype
-    kind = precision(op.dtype)
-    return kind.accumulator if kind.is_int else op.dtype
+    return written_precision(op.dtype, op.output_dtype, precision(op.dtype).accumulator)
 
 
 def _stages(ops, layers: int, stages: int, where: str) -> dict[str, int]:

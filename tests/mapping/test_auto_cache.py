@@ -24,6 +24,7 @@ def direct_best(op, mapping, machine):
     options = auto._dim_options(problem, {}, seed.spatial, align, mapping.accounting)
     in_bytes = precision(op.dtype).bits / 8
     acc_bytes = precision(unit.accumulator(op.dtype)).bits / 8
+    out_bytes = acc_bytes if precision(op.dtype).is_int else in_bytes  # C as the GEMM writes it
     write_cost = machine.dram.spec.write_cost
     ranked = []
     for position, (m, n, k) in enumerate(itertools.product(*options)):
@@ -41,7 +42,9 @@ def direct_best(op, mapping, machine):
             compute += cost.cycles * count
         first = machine.dram.transfer_cycles(nbytes(m * k + k * n, op.dtype))
         for rank, order in enumerate(orders):
-            moved = _held(dram_traffic(problem, tile, order, in_bytes, acc_bytes), write_cost)
+            moved = _held(
+                dram_traffic(problem, tile, order, in_bytes, acc_bytes, out_bytes), write_cost
+            )
             cycles = max(compute, machine.dram.transfer_cycles(int(moved))) + first
             ranked.append(((cycles, moved, -m * n * k), position, rank, tile, order))
     _, _, _, tile, order = min(ranked, key=lambda entry: entry[:3])
@@ -163,22 +166,22 @@ def test_ranking_shared_across_buffer_sizes_picks_the_direct_search(
     ),
     in_bytes=st.sampled_from([0.5, 1.0, 2.0, 4.0]),
     acc_bytes=st.sampled_from([2.0, 4.0, 8.0]),
+    out_bytes=st.sampled_from([0.5, 1.0, 2.0, 4.0, 8.0]),
     write_cost=st.sampled_from([1.0, 1.25, 1.5, 3.0]),
 )
 def test_least_moved_is_the_first_order_of_fewest_bytes(
-    shape, tile, orders, in_bytes, acc_bytes, write_cost
+    shape, tile, orders, in_bytes, acc_bytes, out_bytes, write_cost
 ):
     """Bytes worked out once per innermost loop: the same (index, bytes) as dram_traffic's bytes
     for every order, writes at their cost (sums, at write cost 1), the first of the fewest."""
     problem, sizes = dict(zip("MNK", shape)), dict(zip("MNK", tile))
+    formats = (in_bytes, acc_bytes, out_bytes)
     moved = [
-        _held(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes), write_cost)
-        for order in orders
+        _held(dram_traffic(problem, sizes, list(order), *formats), write_cost) for order in orders
     ]
     if write_cost == 1:
         assert moved == [
-            sum(dram_traffic(problem, sizes, list(order), in_bytes, acc_bytes).values())
-            for order in orders
+            sum(dram_traffic(problem, sizes, list(order), *formats).values()) for order in orders
         ]
     expected = (moved.index(min(moved)), min(moved))
-    assert auto._least_moved(shape, tile, orders, in_bytes, acc_bytes, write_cost) == expected
+    assert auto._least_moved(shape, tile, orders, formats, write_cost) == expected

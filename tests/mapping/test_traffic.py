@@ -48,7 +48,9 @@ def test_reduction_outermost_spills_and_reloads_partial_sums():
 )
 def test_closed_form_agrees_with_simulated_traffic(order):
     simulated = sum(traffic_by_kind(order).values())
-    closed = dram_traffic({"M": 64, "N": 64, "K": 64}, TILE, order, in_bytes=1, acc_bytes=4)
+    closed = dram_traffic(
+        {"M": 64, "N": 64, "K": 64}, TILE, order, in_bytes=1, acc_bytes=4, out_bytes=4
+    )
     assert simulated == sum(closed.values())
 
 
@@ -95,7 +97,7 @@ def test_a_gemms_steps_walk_its_loop_nest_and_move_the_closed_forms_bytes(drawn,
             held[store.buffer] -= store.space
     assert set(held.values()) <= {0}
     moved = sum(t.dram_bytes for s in steps for t in (*s.loads, *s.stores))
-    closed = dram_traffic(shape, tile, order, in_bytes=1, acc_bytes=4)
+    closed = dram_traffic(shape, tile, order, in_bytes=1, acc_bytes=4, out_bytes=4)
     if all(len(ranges[d]) > 1 for d in shape):  # else a tile kept across a one-trip loop moves less
         assert moved == sum(closed.values())
     at = where % (len(steps) + 1)

@@ -116,13 +116,15 @@ def test_b200_holds_the_fit_of_its_stream_subset():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("family, loo", [("gemm", 0.03), ("softmax", 0.05)])
+@pytest.mark.parametrize("family, loo", [("gemm", 0.05), ("softmax", 0.05)])
 def test_llmcompass_harness_holds_the_fit_of_its_family(family, loo):
     """validate.py's harness cost of each eager LLMCompass family is what `accsim calibrate
     a100-like ... --efficiency 0.8` fits on benchmarks/data/calibration/a100_harness_FAMILY.csv.
     Softmax's leave-one-out error is 2.3%: its warp kernel's counted instructions grow its time
     from 32 to 256 columns faster than the measurements (the host's asynchronous launch hides
-    part of a short kernel, docs/validation.md)."""
+    part of a short kernel, docs/validation.md). GEMM's is 4.9% (2.9% while C was written in
+    fp32): bf16 C halves the smaller rows' output bytes, so the 8192x256x256 row's measured
+    35.6 us sits 5.1% above the fit."""
     root = Path(__file__).resolve().parents[2]
     measurements = read_measurements(
         root / f"benchmarks/data/calibration/a100_harness_{family}.csv"

@@ -177,3 +177,21 @@ def test_one_chip_per_group_stands_for_every_chip():
     assert s["macs"] == sum(chip["macs"] for chip in chips)
     links = sum(run.report.summary["energy_pj"] for run in report.links)
     assert s["energy_pj"] == pytest.approx(sum(chip["energy_pj"] for chip in chips) + links)
+
+
+@pytest.mark.parametrize(("dtype", "in_bytes", "c_bytes"), [("bf16", 2, 2), ("int8", 1, 4)])
+def test_one_chip_and_a_system_write_the_same_c(dtype, in_bytes, c_bytes):
+    # one rule on one chip and on a system: a bf16 GEMM writes bf16 C, an int8 one its int32
+    # accumulators; each of 4 chips writes its N / 4 columns of C (64 x 256 of B per chip), the
+    # same bytes as its shard run alone on the chip
+    gemm = {"kind": "gemm", "name": "g", "M": 64, "N": 1024, "K": 256, "dtype": dtype}
+    work = {"name": "one", "ops": [gemm]}
+    alone = simulate("datacenter-hbm", work, numerics="off").summary
+    assert alone["dram_bytes"] == (64 * 256 + 256 * 1024) * in_bytes + 64 * 1024 * c_bytes
+    system = simulate(_system(), work, numerics="off")
+    (row,) = system.chip.summary["ops"]
+    assert row["dram_bytes"] == (64 * 256 + 256 * 256) * in_bytes + 64 * 256 * c_bytes
+    part = shard(load_workload(work), 4, 1, "test").workload
+    assert (
+        simulate("datacenter-hbm", part, numerics="off").summary["dram_bytes"] == row["dram_bytes"]
+    )
